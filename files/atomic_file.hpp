@@ -1,0 +1,39 @@
+// Durable file primitives shared by inbox/ and outbox/ (SPEC.md §2 "Atomic outputs"; TOOLCHAIN.md #16-17;
+// FIELD-CASES F03). Errors are the engine's own failures: they throw std::system_error.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <string_view>
+
+namespace raccord::files {
+
+/// Writes `content` to `dir/name` so that it appears whole: a temporary ".<name>.<host>.<pid>.tmp"
+/// in `dir`, fsync, rename over any existing file, fsync of `dir`. File mode 0640 (before umask).
+/// Throws std::system_error on any failure (the temporary is removed).
+void write_file_atomically(const std::filesystem::path& dir, std::string_view name, std::string_view content);
+
+/// Like write_file_atomically but never replaces: returns false (and writes nothing) when
+/// `dir/name` already exists.
+bool create_file_atomically(const std::filesystem::path& dir, std::string_view name, std::string_view content);
+
+/// Renames `from` to `to` only if `to` does not exist (renameat2 RENAME_NOREPLACE; link+unlink
+/// where the filesystem refuses it). Returns false when `to` exists. On EXDEV (another
+/// filesystem) copies into a temporary in the destination directory, fsyncs, renames without
+/// replacing, then unlinks the source. fsyncs the destination directory. Throws std::system_error
+/// on other failures; ENOENT on `from` is reported as a system_error too.
+bool move_no_replace(const std::filesystem::path& from, const std::filesystem::path& to);
+
+/// Moves `from` into directory `dir` under `name`, or `name.1`, `name.2`, ... when taken
+/// (SPEC.md §2 "Where originals go"). Creates `dir`. Returns the final path.
+std::filesystem::path move_with_suffix(const std::filesystem::path& from, const std::filesystem::path& dir,
+                                       std::string_view name);
+
+/// fsync of a directory (after a rename that must last).
+void sync_directory(const std::filesystem::path& dir);
+
+/// A name for `base` + `extension` in `dir` that does not exist yet: `base.ext`, then `base_2.ext`,
+/// `base_3.ext`, ... (SPEC.md §5.1). Only checks existence; the caller creates without replacing.
+std::string free_name(const std::filesystem::path& dir, std::string_view base, std::string_view extension);
+
+}  // namespace raccord::files

@@ -1,0 +1,85 @@
+// The directories under paths.root (SPEC.md §2): inbox/, inbox/.work/, archive/YYYY/MM/DD/, error/, outbox/.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/domain/civil_date.hpp"
+
+namespace raccord::inbox {
+
+/// A file claimed into inbox/.work/, open and locked (flock LOCK_EX) for as long as this object
+/// lives, so that start-up recovery of another engine leaves it alone.
+class ClaimedFile {
+ public:
+  ClaimedFile(std::string name, std::filesystem::path path, int fd);
+  ~ClaimedFile();
+  ClaimedFile(ClaimedFile&& other) noexcept;
+  ClaimedFile& operator=(ClaimedFile&&) = delete;
+  ClaimedFile(const ClaimedFile&) = delete;
+
+  const std::string& name() const { return name_; }
+  const std::filesystem::path& path() const { return path_; }
+  /// Size in bytes (fstat of the open descriptor).
+  std::uint64_t size() const;
+  /// Reads the whole file (call only when size() is within inbox.max_bytes). Throws std::system_error.
+  std::string read_all() const;
+
+ private:
+  std::string name_;
+  std::filesystem::path path_;
+  int fd_ = -1;
+};
+
+class InboxDirectory {
+ public:
+  /// `root` is paths.root.
+  explicit InboxDirectory(std::filesystem::path root);
+
+  /// Creates inbox/, inbox/.work/, archive/, error/, outbox/ when missing. Throws std::system_error.
+  void ensure_layout() const;
+
+  std::filesystem::path inbox_dir() const { return root_ / "inbox"; }
+  std::filesystem::path work_dir() const { return root_ / "inbox" / ".work"; }
+  std::filesystem::path archive_dir() const { return root_ / "archive"; }
+  std::filesystem::path error_dir() const { return root_ / "error"; }
+  std::filesystem::path outbox_dir() const { return root_ / "outbox"; }
+
+  /// SPEC.md §2 "What is a dépôt": name ends in ".xml" (any case), does not start with "." or "~$".
+  static bool is_deposit_name(std::string_view name);
+
+  /// Dépôt candidates in inbox/: regular files by lstat (never symlinks, FIFOs, folders) with a
+  /// dépôt name, sorted by name bytes.
+  std::vector<std::string> list_candidates() const;
+
+  /// The candidates that are settled: their size and mtime did not change for `settle` of real
+  /// time. Waits at most `settle` (sampling every ~100 ms) so a pass right after copying takes
+  /// them; files still changing are left out. Sorted by name bytes.
+  std::vector<std::string> settled_candidates(std::chrono::milliseconds settle) const;
+
+  /// Claims inbox/<name> by atomic rename into inbox/.work/<name> (never replacing). nullopt when
+  /// the file vanished (another engine took it), is not a regular file, or the name is already in
+  /// .work/ (it waits in inbox/). Opens with O_NOFOLLOW|O_NONBLOCK and locks it.
+  std::optional<ClaimedFile> claim(const std::string& name) const;
+
+  /// Files left in inbox/.work/ (after a crash) that no live process holds locked, locked and
+  /// returned in name order. Removes stale temporaries ".*.tmp" of dead processes there.
+  std::vector<ClaimedFile> recover_leftovers() const;
+
+  /// Moves the claimed file to archive/YYYY/MM/DD/<name> (suffix .1, .2 ... when taken), where the
+  /// date is `processing_date` (civil, engine.timezone). Returns the final path.
+  std::filesystem::path archive(const ClaimedFile& file, CivilDate processing_date) const;
+
+  /// Moves the claimed file to error/<name> (suffix when taken) and writes <final name>.reason.txt
+  /// (UTF-8 French text) beside it atomically. Returns the final path.
+  std::filesystem::path quarantine(const ClaimedFile& file, const std::string& reason) const;
+
+ private:
+  std::filesystem::path root_;
+};
+
+}  // namespace raccord::inbox

@@ -1,0 +1,24 @@
+// Renders the accusé (SPEC.md §5.1) as XML, and names it.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "engine/domain/acknowledgement.hpp"
+
+namespace raccord::outbox {
+
+/// The accusé XML (UTF-8, namespace urn:raccord:accuse:1, root Accuse), well-formed XML 1.0 for any
+/// input: text and attribute values are escaped and characters outside the XML Char production
+/// are written as a visible "\uXXXX" (FIELD-CASES F16). Instants as "YYYY-MM-DDTHH:MM:SSZ".
+/// Erreur/Avertissement carry code, champ, ligne (when > 0) and colonne (when > 0).
+std::string render_acknowledgement(const Acknowledgement& ack);
+
+/// "ACK_<stem>_<YYYYMMDDTHHMMSSZ>" (without ".xml"): stem = file name without its last extension.
+std::string acknowledgement_base_name(std::string_view deposit_file_name, Instant processed);
+
+/// Replaces every character outside the XML 1.0 Char production in UTF-8 `text` (and every byte
+/// that is not valid UTF-8) with "\uXXXX" (or "\xNN" for a bad byte).
+std::string sanitize_xml_text(std::string_view text);
+
+}  // namespace raccord::outbox
