@@ -1,1 +1,283 @@
-// placeholder
+// Durable file primitives (SPEC.md §2 "Atomic outputs"; TOOLCHAIN.md #16-17; FIELD-CASES F03).
+#include "files/atomic_file.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <cstdio>
+#include <string>
+#include <system_error>
+
+namespace raccord::files {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr mode_t kFileMode = 0640;
+constexpr int kMaxSuffix = 1000000;
+
+[[noreturn]] void throw_errno(int error, const std::string& what) {
+  throw std::system_error(error, std::generic_category(), what);
+}
+
+/// Closes a descriptor on scope exit.
+class Fd {
+ public:
+  explicit Fd(int fd) : fd_(fd) {}
+  ~Fd() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  int get() const { return fd_; }
+  /// Closes now and reports the error of close(2).
+  int close_checked() {
+    const int rc = ::close(fd_);
+    fd_ = -1;
+    return rc;
+  }
+
+ private:
+  int fd_;
+};
+
+std::string host_name() {
+  std::array<char, 256> buffer{};
+  if (::gethostname(buffer.data(), buffer.size() - 1) != 0) return "localhost";
+  std::string host(buffer.data());
+  for (char& c : host) {
+    if (c == '/') c = '_';
+  }
+  return host.empty() ? std::string("localhost") : host;
+}
+
+/// ".<name>.<host>.<pid>.tmp" (SPEC.md §2: temporaries start with "." and carry host and pid).
+std::string temporary_name(std::string_view name) {
+  static const std::string host = host_name();
+  return "." + std::string(name) + "." + host + "." + std::to_string(::getpid()) + ".tmp";
+}
+
+void write_all(int fd, std::string_view content, const fs::path& path) {
+  const char* data = content.data();
+  std::size_t left = content.size();
+  while (left > 0) {
+    const ssize_t n = ::write(fd, data, left);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw_errno(errno, "écriture impossible dans " + path.string());
+    }
+    data += n;
+    left -= static_cast<std::size_t>(n);
+  }
+}
+
+/// Writes `content` to a fresh temporary in `dir`, fsynced and closed. Returns its path.
+fs::path write_temporary(const fs::path& dir, std::string_view name, std::string_view content) {
+  const fs::path tmp = dir / temporary_name(name);
+  Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, kFileMode));
+  if (fd.get() < 0) throw_errno(errno, "création impossible du fichier temporaire " + tmp.string());
+  try {
+    write_all(fd.get(), content, tmp);
+    if (::fsync(fd.get()) != 0) throw_errno(errno, "fsync impossible de " + tmp.string());
+    if (fd.close_checked() != 0) throw_errno(errno, "fermeture impossible de " + tmp.string());
+  } catch (...) {
+    ::unlink(tmp.c_str());
+    throw;
+  }
+  return tmp;
+}
+
+enum class RenameResult { Done, Exists, CrossDevice };
+
+/// rename without replacing, within one filesystem: renameat2(RENAME_NOREPLACE), or link()+unlink()
+/// where the filesystem refuses it (EINVAL on NFS, ENOSYS) (TOOLCHAIN.md #17).
+RenameResult rename_no_replace_same_fs(const fs::path& from, const fs::path& to) {
+  if (::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE) == 0) {
+    return RenameResult::Done;
+  }
+  int error = errno;
+  if (error == EEXIST) return RenameResult::Exists;
+  if (error == EXDEV) return RenameResult::CrossDevice;
+  if (error != EINVAL && error != ENOSYS) {
+    throw_errno(error, "renommage impossible de " + from.string() + " en " + to.string());
+  }
+  if (::link(from.c_str(), to.c_str()) != 0) {
+    error = errno;
+    if (error == EEXIST) return RenameResult::Exists;
+    if (error == EXDEV) return RenameResult::CrossDevice;
+    throw_errno(error, "lien impossible de " + from.string() + " vers " + to.string());
+  }
+  if (::unlink(from.c_str()) != 0) {
+    error = errno;
+    throw_errno(error, "suppression impossible de " + from.string() + " après son lien vers " + to.string());
+  }
+  return RenameResult::Done;
+}
+
+fs::path parent_or_dot(const fs::path& p) {
+  fs::path parent = p.parent_path();
+  return parent.empty() ? fs::path(".") : parent;
+}
+
+}  // namespace
+
+namespace detail {
+
+/// The EXDEV fallback of move_no_replace, callable directly (test seam): copies `from` into a
+/// temporary in the directory of `to`, fsyncs it, checks its size, renames it to `to` without
+/// replacing, fsyncs that directory, then unlinks `from`. Returns false (source untouched) when
+/// `to` exists.
+bool move_by_copy(const fs::path& from, const fs::path& to) {
+  Fd source(::open(from.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+  if (source.get() < 0) throw_errno(errno, "ouverture impossible de " + from.string());
+  struct stat source_stat {};
+  if (::fstat(source.get(), &source_stat) != 0) throw_errno(errno, "fstat impossible de " + from.string());
+  if (!S_ISREG(source_stat.st_mode)) {
+    throw_errno(EINVAL, "copie refusée : " + from.string() + " n'est pas un fichier ordinaire");
+  }
+  struct stat target_stat {};
+  if (::lstat(to.c_str(), &target_stat) == 0) return false;
+
+  const fs::path dir = parent_or_dot(to);
+  const fs::path tmp = dir / temporary_name(to.filename().string());
+  Fd target(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, kFileMode));
+  if (target.get() < 0) throw_errno(errno, "création impossible du fichier temporaire " + tmp.string());
+  try {
+    std::array<char, 65536> buffer{};
+    std::uint64_t copied = 0;
+    for (;;) {
+      const ssize_t n = ::read(source.get(), buffer.data(), buffer.size());
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        throw_errno(errno, "lecture impossible de " + from.string());
+      }
+      if (n == 0) break;
+      write_all(target.get(), std::string_view(buffer.data(), static_cast<std::size_t>(n)), tmp);
+      copied += static_cast<std::uint64_t>(n);
+    }
+    ::fchmod(target.get(), source_stat.st_mode & 07777);
+    if (::fsync(target.get()) != 0) throw_errno(errno, "fsync impossible de " + tmp.string());
+    struct stat copy_stat {};
+    if (::fstat(target.get(), &copy_stat) != 0) throw_errno(errno, "fstat impossible de " + tmp.string());
+    if (copied != static_cast<std::uint64_t>(source_stat.st_size) ||
+        static_cast<std::uint64_t>(copy_stat.st_size) != copied) {
+      throw_errno(EIO, "copie incomplète de " + from.string() + " vers " + tmp.string());
+    }
+    if (target.close_checked() != 0) throw_errno(errno, "fermeture impossible de " + tmp.string());
+    switch (rename_no_replace_same_fs(tmp, to)) {
+      case RenameResult::Done:
+        break;
+      case RenameResult::Exists:
+        ::unlink(tmp.c_str());
+        return false;
+      case RenameResult::CrossDevice:
+        throw_errno(EXDEV, "renommage impossible de " + tmp.string() + " en " + to.string());
+    }
+  } catch (...) {
+    ::unlink(tmp.c_str());
+    throw;
+  }
+  sync_directory(dir);
+  // The copy is durable under its final name: only now is the source removed (FIELD-CASES F03).
+  if (::unlink(from.c_str()) != 0) throw_errno(errno, "suppression impossible de " + from.string());
+  sync_directory(parent_or_dot(from));
+  return true;
+}
+
+}  // namespace detail
+
+void sync_directory(const fs::path& dir) {
+  Fd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (fd.get() < 0) throw_errno(errno, "ouverture impossible du répertoire " + dir.string());
+  if (::fsync(fd.get()) != 0 && errno != EINVAL && errno != EROFS) {
+    throw_errno(errno, "fsync impossible du répertoire " + dir.string());
+  }
+}
+
+void write_file_atomically(const fs::path& dir, std::string_view name, std::string_view content) {
+  const fs::path tmp = write_temporary(dir, name, content);
+  const fs::path target = dir / std::string(name);
+  if (::rename(tmp.c_str(), target.c_str()) != 0) {
+    const int error = errno;
+    ::unlink(tmp.c_str());
+    throw_errno(error, "renommage impossible de " + tmp.string() + " en " + target.string());
+  }
+  sync_directory(dir);
+}
+
+bool create_file_atomically(const fs::path& dir, std::string_view name, std::string_view content) {
+  const fs::path target = dir / std::string(name);
+  struct stat st {};
+  if (::lstat(target.c_str(), &st) == 0) return false;
+  const fs::path tmp = write_temporary(dir, name, content);
+  RenameResult result = RenameResult::Done;
+  try {
+    result = rename_no_replace_same_fs(tmp, target);
+  } catch (...) {
+    ::unlink(tmp.c_str());
+    throw;
+  }
+  switch (result) {
+    case RenameResult::Done:
+      sync_directory(dir);
+      return true;
+    case RenameResult::Exists:
+      ::unlink(tmp.c_str());
+      return false;
+    case RenameResult::CrossDevice:
+      ::unlink(tmp.c_str());
+      throw_errno(EXDEV, "renommage impossible de " + tmp.string() + " en " + target.string());
+  }
+  return false;
+}
+
+bool move_no_replace(const fs::path& from, const fs::path& to) {
+  switch (rename_no_replace_same_fs(from, to)) {
+    case RenameResult::Done: {
+      const fs::path to_dir = parent_or_dot(to);
+      const fs::path from_dir = parent_or_dot(from);
+      sync_directory(to_dir);
+      if (from_dir != to_dir) sync_directory(from_dir);
+      return true;
+    }
+    case RenameResult::Exists:
+      return false;
+    case RenameResult::CrossDevice:
+      return detail::move_by_copy(from, to);
+  }
+  return false;
+}
+
+fs::path move_with_suffix(const fs::path& from, const fs::path& dir, std::string_view name) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) throw std::system_error(ec, "création impossible du répertoire " + dir.string());
+  const std::string base(name);
+  for (int i = 0; i <= kMaxSuffix; ++i) {
+    const fs::path candidate = dir / (i == 0 ? base : base + "." + std::to_string(i));
+    if (move_no_replace(from, candidate)) return candidate;
+  }
+  throw_errno(EEXIST, "aucun nom libre pour " + base + " dans " + dir.string());
+}
+
+std::string free_name(const fs::path& dir, std::string_view base, std::string_view extension) {
+  std::string ext(extension);
+  if (!ext.empty() && ext.front() != '.') ext.insert(ext.begin(), '.');
+  for (int i = 1; i <= kMaxSuffix; ++i) {
+    std::string name(base);
+    if (i > 1) name += "_" + std::to_string(i);
+    name += ext;
+    struct stat st {};
+    const fs::path candidate = dir / name;
+    if (::lstat(candidate.c_str(), &st) != 0) {
+      if (errno == ENOENT) return name;
+      throw_errno(errno, "lstat impossible de " + candidate.string());
+    }
+  }
+  throw_errno(EEXIST, "aucun nom libre pour " + std::string(base) + ext + " dans " + dir.string());
+}
+
+}  // namespace raccord::files
