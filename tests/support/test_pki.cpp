@@ -1,1 +1,387 @@
-// placeholder
+// Test PKI with the OpenSSL 3 C API (see test_pki.hpp).
+#include "tests/support/test_pki.hpp"
+
+#include <openssl/bio.h>
+#include <openssl/bn.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/pkcs12.h>
+#include <openssl/pkcs7.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include <ctime>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <stdexcept>
+
+#include "engine/domain/civil_date.hpp"
+
+namespace raccord::testing {
+namespace {
+
+struct PkeyFree {
+  void operator()(EVP_PKEY* p) const { EVP_PKEY_free(p); }
+};
+struct X509Free {
+  void operator()(X509* p) const { X509_free(p); }
+};
+struct BioFree {
+  void operator()(BIO* p) const { BIO_free(p); }
+};
+using PkeyPtr = std::unique_ptr<EVP_PKEY, PkeyFree>;
+using X509Ptr = std::unique_ptr<X509, X509Free>;
+using BioPtr = std::unique_ptr<BIO, BioFree>;
+
+[[noreturn]] void fail(const std::string& what) {
+  unsigned long e = ERR_get_error();
+  char buf[256] = {};
+  ERR_error_string_n(e, buf, sizeof buf);
+  ERR_clear_error();
+  throw std::runtime_error("test PKI: " + what + ": " + buf);
+}
+
+void check(int ok, const char* what) {
+  if (ok <= 0) fail(what);
+}
+
+PkeyPtr new_ec_key(int bits = 256) {
+  const char* curve = bits == 384 ? "P-384" : bits == 224 ? "P-224" : "P-256";
+  PkeyPtr key(EVP_EC_gen(curve));
+  if (!key) fail("EC key generation");
+  return key;
+}
+
+/// RSA keys are slow to make: one per size and per process, shared (up-ref'd).
+PkeyPtr rsa_key(int bits) {
+  static std::mutex mutex;
+  static std::map<int, PkeyPtr> keys;
+  std::lock_guard lock(mutex);
+  auto& slot = keys[bits];
+  if (!slot) {
+    slot.reset(EVP_RSA_gen(static_cast<unsigned int>(bits)));
+    if (!slot) fail("RSA key generation");
+  }
+  EVP_PKEY_up_ref(slot.get());
+  return PkeyPtr(slot.get());
+}
+
+PkeyPtr new_key(const LeafOptions& o) {
+  if (o.ed25519) {
+    PkeyPtr key(EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519"));
+    if (!key) fail("Ed25519 key generation");
+    return key;
+  }
+  if (o.rsa_bits > 0) return rsa_key(o.rsa_bits);
+  return new_ec_key(o.ec_bits);
+}
+
+std::string der_of(X509* x) {
+  unsigned char* buf = nullptr;
+  int len = i2d_X509(x, &buf);
+  if (len <= 0) fail("i2d_X509");
+  std::string out(reinterpret_cast<char*>(buf), static_cast<std::size_t>(len));
+  OPENSSL_free(buf);
+  return out;
+}
+
+X509Ptr x509_of(const std::string& der) {
+  const auto* p = reinterpret_cast<const unsigned char*>(der.data());
+  X509Ptr x(d2i_X509(nullptr, &p, static_cast<long>(der.size())));
+  if (!x) fail("d2i_X509");
+  return x;
+}
+
+std::string bio_text(BIO* bio) {
+  char* data = nullptr;
+  long len = BIO_get_mem_data(bio, &data);
+  return std::string(data, static_cast<std::size_t>(len));
+}
+
+void set_time(X509* x, const std::string& iso, bool not_before) {
+  auto instant = parse_iso_instant(iso);
+  if (!instant) throw std::runtime_error("test PKI: bad instant " + iso);
+  auto t = static_cast<time_t>(instant->time_since_epoch().count());
+  ASN1_TIME* asn = ASN1_TIME_set(nullptr, t);
+  if (asn == nullptr) fail("ASN1_TIME_set");
+  int ok = not_before ? X509_set1_notBefore(x, asn) : X509_set1_notAfter(x, asn);
+  ASN1_TIME_free(asn);
+  check(ok, "set validity");
+}
+
+void add_ext(X509* x, X509V3_CTX* ctx, int nid, const char* value) {
+  X509_EXTENSION* ext = X509V3_EXT_conf_nid(nullptr, ctx, nid, value);
+  if (ext == nullptr) fail(std::string("extension ") + OBJ_nid2sn(nid) + "=" + value);
+  check(X509_add_ext(x, ext, -1), "X509_add_ext");
+  X509_EXTENSION_free(ext);
+}
+
+struct CertSpec {
+  std::string common_name;
+  std::string not_before;
+  std::string not_after;
+  std::string digest;
+  bool ca = false;
+  bool eku = false;
+  bool client_auth = false;
+  bool server_auth = false;
+};
+
+/// Builds and signs one certificate. `issuer`/`issuer_key` null: self-signed with `key`.
+X509Ptr make_cert(const CertSpec& s, EVP_PKEY* key, X509* issuer, EVP_PKEY* issuer_key) {
+  X509Ptr x(X509_new());
+  check(X509_set_version(x.get(), 2), "X509_set_version");
+  BIGNUM* bn = BN_new();
+  check(BN_rand(bn, 63, BN_RAND_TOP_ANY, BN_RAND_BOTTOM_ODD), "BN_rand");
+  ASN1_INTEGER* serial = BN_to_ASN1_INTEGER(bn, nullptr);
+  BN_free(bn);
+  check(X509_set_serialNumber(x.get(), serial), "serial");
+  ASN1_INTEGER_free(serial);
+
+  X509_NAME* name = X509_get_subject_name(x.get());
+  check(X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, reinterpret_cast<const unsigned char*>(s.common_name.c_str()),
+                                   -1, -1, 0),
+        "subject CN");
+  check(X509_set_issuer_name(x.get(), issuer != nullptr ? X509_get_subject_name(issuer) : name), "issuer name");
+  set_time(x.get(), s.not_before, true);
+  set_time(x.get(), s.not_after, false);
+  check(X509_set_pubkey(x.get(), key), "X509_set_pubkey");
+
+  X509V3_CTX ctx;
+  X509V3_set_ctx_nodb(&ctx);
+  X509V3_set_ctx(&ctx, issuer != nullptr ? issuer : x.get(), x.get(), nullptr, nullptr, 0);
+  add_ext(x.get(), &ctx, NID_basic_constraints, s.ca ? "critical,CA:TRUE" : "critical,CA:FALSE");
+  bool rsa = EVP_PKEY_get_base_id(key) == EVP_PKEY_RSA;
+  add_ext(x.get(), &ctx, NID_key_usage,
+          s.ca ? "critical,keyCertSign,cRLSign"
+               : (rsa ? "critical,digitalSignature,keyEncipherment" : "critical,digitalSignature"));
+  if (s.eku) {
+    std::string value;
+    if (s.client_auth) value = "clientAuth";
+    if (s.server_auth) value += value.empty() ? "serverAuth" : ",serverAuth";
+    if (value.empty()) value = "codeSigning";
+    add_ext(x.get(), &ctx, NID_ext_key_usage, value.c_str());
+  }
+  add_ext(x.get(), &ctx, NID_subject_key_identifier, "hash");
+  add_ext(x.get(), &ctx, NID_authority_key_identifier, "keyid:always");
+
+  EVP_PKEY* signer = issuer_key != nullptr ? issuer_key : key;
+  const EVP_MD* md = nullptr;
+  if (EVP_PKEY_get_base_id(signer) != EVP_PKEY_ED25519) {
+    md = EVP_get_digestbyname(s.digest.c_str());
+    if (md == nullptr) throw std::runtime_error("test PKI: unknown digest " + s.digest);
+  }
+  if (X509_sign(x.get(), signer, md) <= 0) fail("X509_sign");
+  return x;
+}
+
+/// Serialises signing with a shared CA key (EVP_PKEY use from several threads).
+std::mutex& sign_mutex() {
+  static std::mutex m;
+  return m;
+}
+
+}  // namespace
+
+struct TestCa::State {
+  PkeyPtr key;
+  X509Ptr cert;
+  std::string der;
+  std::string subject;
+};
+
+namespace {
+
+std::shared_ptr<TestCa::State> make_state(PkeyPtr key, X509Ptr cert, const std::string& cn) {
+  auto st = std::make_shared<TestCa::State>();
+  st->der = der_of(cert.get());
+  st->key = std::move(key);
+  st->cert = std::move(cert);
+  st->subject = "CN=" + cn;
+  return st;
+}
+
+CertSpec ca_spec(const CaOptions& o) {
+  return CertSpec{o.common_name, o.not_before, o.not_after, o.digest, true, false, false, false};
+}
+
+}  // namespace
+
+TestCa TestCa::self_signed(const CaOptions& options) {
+  PkeyPtr key = new_ec_key();
+  X509Ptr cert = make_cert(ca_spec(options), key.get(), nullptr, nullptr);
+  return TestCa(make_state(std::move(key), std::move(cert), options.common_name));
+}
+
+TestCa TestCa::issue_ca(const CaOptions& options) const {
+  PkeyPtr key = new_ec_key();
+  X509Ptr cert;
+  {
+    std::lock_guard lock(sign_mutex());
+    cert = make_cert(ca_spec(options), key.get(), state_->cert.get(), state_->key.get());
+  }
+  return TestCa(make_state(std::move(key), std::move(cert), options.common_name));
+}
+
+namespace {
+
+struct Leaf {
+  PkeyPtr key;
+  X509Ptr cert;
+};
+
+Leaf make_leaf(const TestCa::State& ca, const LeafOptions& o) {
+  PkeyPtr key = new_key(o);
+  CertSpec spec{o.common_name, o.not_before, o.not_after, o.digest, o.ca, o.eku, o.client_auth, o.server_auth};
+  X509Ptr cert;
+  if (o.self_signed) {
+    cert = make_cert(spec, key.get(), nullptr, nullptr);
+  } else {
+    std::lock_guard lock(sign_mutex());
+    cert = make_cert(spec, key.get(), ca.cert.get(), ca.key.get());
+  }
+  return Leaf{std::move(key), std::move(cert)};
+}
+
+}  // namespace
+
+std::string TestCa::leaf_der(const LeafOptions& options) const {
+  return der_of(make_leaf(*state_, options).cert.get());
+}
+
+std::string TestCa::der() const { return state_->der; }
+
+std::string TestCa::pem() const { return TestPki::certificates_pem({state_->der}); }
+
+const std::string& TestCa::subject() const { return state_->subject; }
+
+TestPki::TestPki()
+    : root_(TestCa::self_signed({"Raccord Test Root CA"})),
+      intermediate_(root_.issue_ca({"Raccord Test Intermediate CA"})),
+      other_root_(TestCa::self_signed({"Raccord Other Root CA"})),
+      other_intermediate_(other_root_.issue_ca({"Raccord Other Intermediate CA"})),
+      attacker_root_(TestCa::self_signed({"Raccord Test Root CA"})),
+      expired_intermediate_(
+          root_.issue_ca({"Raccord Expired Intermediate CA", "2020-01-01T00:00:00Z", "2024-12-31T23:59:59Z"})),
+      future_intermediate_(
+          root_.issue_ca({"Raccord Future Intermediate CA", "2031-01-01T00:00:00Z", "2040-12-31T23:59:59Z"})),
+      sha1_intermediate_(root_.issue_ca({"Raccord SHA1 Intermediate CA", "2020-01-01T00:00:00Z",
+                                         "2040-12-31T23:59:59Z", "sha1"})),
+      sha1_root_(TestCa::self_signed(
+          {"Raccord SHA1 Root CA", "2020-01-01T00:00:00Z", "2040-12-31T23:59:59Z", "sha1"})),
+      sha1_root_intermediate_(sha1_root_.issue_ca({"Raccord SHA1 Root Intermediate CA"})) {}
+
+const TestPki& TestPki::instance() {
+  static const TestPki pki;
+  return pki;
+}
+
+std::string TestPki::root_der() const { return root_.der(); }
+std::string TestPki::root_pem() const { return root_.pem(); }
+std::string TestPki::intermediate_der() const { return intermediate_.der(); }
+std::string TestPki::intermediate_pem() const { return intermediate_.pem(); }
+std::string TestPki::leaf_der(const LeafOptions& options) const { return intermediate_.leaf_der(options); }
+
+void TestPki::write_trust_dir(const std::filesystem::path& dir) const {
+  std::filesystem::create_directories(dir);
+  std::ofstream out(dir / "root.pem", std::ios::binary | std::ios::trunc);
+  out << root_pem();
+  if (!out) throw std::runtime_error("test PKI: cannot write " + (dir / "root.pem").string());
+}
+
+namespace {
+
+struct Pkcs7Free {
+  void operator()(PKCS7* p) const { PKCS7_free(p); }
+};
+
+std::unique_ptr<PKCS7, Pkcs7Free> make_pkcs7(const std::vector<std::string>& ders) {
+  std::unique_ptr<PKCS7, Pkcs7Free> p7(PKCS7_new());
+  check(PKCS7_set_type(p7.get(), NID_pkcs7_signed), "PKCS7_set_type");
+  check(PKCS7_content_new(p7.get(), NID_pkcs7_data), "PKCS7_content_new");
+  for (const auto& der : ders) {
+    X509Ptr x = x509_of(der);
+    check(PKCS7_add_certificate(p7.get(), x.get()), "PKCS7_add_certificate");
+  }
+  return p7;
+}
+
+}  // namespace
+
+std::string TestPki::pkcs7_der(const std::vector<std::string>& der_certificates) {
+  auto p7 = make_pkcs7(der_certificates);
+  unsigned char* buf = nullptr;
+  int len = i2d_PKCS7(p7.get(), &buf);
+  if (len <= 0) fail("i2d_PKCS7");
+  std::string out(reinterpret_cast<char*>(buf), static_cast<std::size_t>(len));
+  OPENSSL_free(buf);
+  return out;
+}
+
+std::string TestPki::pkcs7_pem(const std::vector<std::string>& der_certificates) {
+  auto p7 = make_pkcs7(der_certificates);
+  BioPtr bio(BIO_new(BIO_s_mem()));
+  check(PEM_write_bio_PKCS7(bio.get(), p7.get()), "PEM_write_bio_PKCS7");
+  return bio_text(bio.get());
+}
+
+std::string TestPki::base64(std::string_view bytes) {
+  std::string encoded(4 * ((bytes.size() + 2) / 3) + 1, '\0');
+  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(encoded.data()),
+                          reinterpret_cast<const unsigned char*>(bytes.data()), static_cast<int>(bytes.size()));
+  encoded.resize(static_cast<std::size_t>(n));
+  std::string out;
+  for (std::size_t i = 0; i < encoded.size(); i += 64) {
+    out += encoded.substr(i, 64);
+    out += '\n';
+  }
+  return out;
+}
+
+std::string TestPki::bundle_base64(const LeafOptions& options) const {
+  return base64(pkcs7_der({leaf_der(options), intermediate_der()}));
+}
+
+std::string TestPki::certificates_pem(const std::vector<std::string>& der_certificates) {
+  BioPtr bio(BIO_new(BIO_s_mem()));
+  for (const auto& der : der_certificates) {
+    X509Ptr x = x509_of(der);
+    check(PEM_write_bio_X509(bio.get(), x.get()), "PEM_write_bio_X509");
+  }
+  return bio_text(bio.get());
+}
+
+std::string TestPki::private_key_pem() {
+  PkeyPtr key = new_ec_key();
+  BioPtr bio(BIO_new(BIO_s_mem()));
+  check(PEM_write_bio_PrivateKey(bio.get(), key.get(), nullptr, nullptr, 0, nullptr, nullptr), "PEM private key");
+  return bio_text(bio.get());
+}
+
+std::string TestPki::private_key_der() {
+  PkeyPtr key = new_ec_key();
+  BioPtr bio(BIO_new(BIO_s_mem()));
+  check(i2d_PKCS8PrivateKey_bio(bio.get(), key.get(), nullptr, nullptr, 0, nullptr, nullptr), "PKCS#8 DER");
+  return bio_text(bio.get());
+}
+
+std::string TestPki::pkcs12_der(const LeafOptions& options) const {
+  Leaf leaf = make_leaf(*intermediate_.state_, options);
+  X509Ptr inter = x509_of(intermediate_der());
+  STACK_OF(X509)* chain = sk_X509_new_null();
+  sk_X509_push(chain, inter.get());
+  PKCS12* p12 = PKCS12_create("test", "leaf", leaf.key.get(), leaf.cert.get(), chain, 0, 0, 0, 0, 0);
+  sk_X509_free(chain);
+  if (p12 == nullptr) fail("PKCS12_create");
+  unsigned char* buf = nullptr;
+  int len = i2d_PKCS12(p12, &buf);
+  PKCS12_free(p12);
+  if (len <= 0) fail("i2d_PKCS12");
+  std::string out(reinterpret_cast<char*>(buf), static_cast<std::size_t>(len));
+  OPENSSL_free(buf);
+  return out;
+}
+
+}  // namespace raccord::testing

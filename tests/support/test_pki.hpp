@@ -1,0 +1,130 @@
+// The project's test PKI (TOOLCHAIN.md #21): certificates built in memory with the OpenSSL 3 C API, with
+// fixed dates (never the day the tests run), for every test executable (target raccord_test_support).
+//
+//   TestPki::instance().root()          "CN=Raccord Test Root CA"          self-signed, trusted (write_trust_dir)
+//   TestPki::instance().intermediate()  "CN=Raccord Test Intermediate CA"  signed by root; issues leaf_der()
+//   other_root / other_intermediate     "CN=Raccord Other Root CA" / "CN=Raccord Other Intermediate CA", untrusted
+//   attacker_root                       self-signed, same name as the root, its own key, untrusted (FIELD-CASES F21 d)
+//   expired_intermediate                "CN=Raccord Expired Intermediate CA", root-signed, 2020-01-01..2024-12-31
+//   future_intermediate                 "CN=Raccord Future Intermediate CA", root-signed, 2031-01-01..2040-12-31
+//   sha1_intermediate                   "CN=Raccord SHA1 Intermediate CA", signed by the root with SHA-1 (F24 b)
+//   sha1_root / sha1_root_intermediate  "CN=Raccord SHA1 Root CA" self-signed with SHA-1 (trust it yourself, F24 c),
+//                                       and its SHA-256 intermediate "CN=Raccord SHA1 Root Intermediate CA"
+// Every CA: EC P-256 key, valid 2020-01-01T00:00:00Z..2040-12-31T23:59:59Z unless said otherwise, SHA-256
+// signatures, basicConstraints CA:TRUE (critical), keyUsage keyCertSign+cRLSign, SKID and AKID (key id).
+// Leaves: basicConstraints CA:FALSE, keyUsage digitalSignature (+keyEncipherment for RSA), SKID/AKID, EKU per
+// LeafOptions. All DER values are returned as byte strings (std::string). Thread-safe.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace raccord::testing {
+
+/// What a new end-entity certificate looks like. Dates are ISO 8601 UTC ("YYYY-MM-DDTHH:MM:SSZ").
+struct LeafOptions {
+  std::string common_name = "client.exemple.fr";
+  std::string not_before = "2025-01-01T00:00:00Z";  // ISO 8601 UTC
+  std::string not_after = "2030-12-31T23:59:59Z";
+  bool eku = true;            // false: no extendedKeyUsage extension at all
+  bool client_auth = true;    // EKU clientAuth (when eku)
+  bool server_auth = false;   // EKU serverAuth (when eku); eku with neither gives EKU codeSigning only
+  int rsa_bits = 0;           // 0: EC P-256 key; else RSA of that size (e.g. 1024, 2048); RSA keys are generated
+                              // once per size and per process, then reused (RSA generation is slow)
+  std::string digest = "sha256";  // signature digest used by the issuer ("sha1" for weak, "md5")
+  bool self_signed = false;   // signed by its own key instead of the issuer (issuer name = subject)
+  bool ca = false;            // basicConstraints CA:TRUE and keyUsage keyCertSign+cRLSign (a CA-like leaf)
+  bool ed25519 = false;       // Ed25519 key (overrides rsa_bits)
+  int ec_bits = 256;          // EC curve when neither RSA nor Ed25519: 256 (P-256), 384 (P-384) or 224 (P-224, weak)
+};
+
+/// A certificate authority of the test PKI: its certificate and private key (shared, immutable).
+struct CaOptions {
+  std::string common_name;
+  std::string not_before = "2020-01-01T00:00:00Z";
+  std::string not_after = "2040-12-31T23:59:59Z";
+  std::string digest = "sha256";  // digest of the signature by the issuer (or its own, when self-signed)
+};
+
+class TestCa {
+ public:
+  /// A new self-signed CA (new EC P-256 key).
+  static TestCa self_signed(const CaOptions& options);
+  /// A new subordinate CA (new EC P-256 key) signed by this CA.
+  TestCa issue_ca(const CaOptions& options) const;
+  /// A new end-entity (or CA-like, see LeafOptions::ca) certificate signed by this CA; DER bytes.
+  std::string leaf_der(const LeafOptions& options = {}) const;
+
+  std::string der() const;                  // the CA certificate, DER bytes
+  std::string pem() const;                  // "-----BEGIN CERTIFICATE-----..." with a final "\n"
+  const std::string& subject() const;       // RFC 2253, e.g. "CN=Raccord Test Root CA"
+
+  struct State;  // OpenSSL objects (private to test_pki.cpp)
+
+ private:
+  friend class TestPki;
+  explicit TestCa(std::shared_ptr<const State> state) : state_(std::move(state)) {}
+  std::shared_ptr<const State> state_;
+};
+
+class TestPki {
+ public:
+  /// Lazily built once per process (thread-safe): every CA listed at the top of this header.
+  static const TestPki& instance();
+
+  std::string root_der() const;
+  std::string root_pem() const;
+  std::string intermediate_der() const;
+  std::string intermediate_pem() const;
+  /// A new leaf (new key) signed by the intermediate (or by itself, options.self_signed); DER bytes.
+  std::string leaf_der(const LeafOptions& options = {}) const;
+  /// Creates `dir` (and parents) and writes `root.pem` (the test root only) in it.
+  void write_trust_dir(const std::filesystem::path& dir) const;
+
+  /// DER of a degenerate PKCS#7 SignedData (certificates only, no signer) holding `der_certificates`
+  /// in the given order; an empty vector gives an empty certificate set (FIELD-CASES F19 f).
+  static std::string pkcs7_der(const std::vector<std::string>& der_certificates);
+  /// The same as "-----BEGIN PKCS7-----" PEM text.
+  static std::string pkcs7_pem(const std::vector<std::string>& der_certificates);
+  /// Base64 of `bytes`, wrapped at 64 columns, each line ended by "\n".
+  static std::string base64(std::string_view bytes);
+  /// base64(pkcs7_der({leaf_der(options), intermediate_der()})): a ready <Certificat> content.
+  std::string bundle_base64(const LeafOptions& options = {}) const;
+
+  /// PEM "CERTIFICATE" blocks of the given DER certificates (bare certificates, F19 c).
+  static std::string certificates_pem(const std::vector<std::string>& der_certificates);
+  /// A fresh EC P-256 private key as PKCS#8 PEM ("-----BEGIN PRIVATE KEY-----") and as PKCS#8 DER.
+  static std::string private_key_pem();
+  static std::string private_key_der();
+  /// A PKCS#12 (password "test") holding a new leaf (signed by the intermediate), its key and the intermediate.
+  std::string pkcs12_der(const LeafOptions& options = {}) const;
+
+  const TestCa& root() const { return root_; }
+  const TestCa& intermediate() const { return intermediate_; }
+  const TestCa& other_root() const { return other_root_; }
+  const TestCa& other_intermediate() const { return other_intermediate_; }
+  const TestCa& attacker_root() const { return attacker_root_; }
+  const TestCa& expired_intermediate() const { return expired_intermediate_; }
+  const TestCa& future_intermediate() const { return future_intermediate_; }
+  const TestCa& sha1_intermediate() const { return sha1_intermediate_; }
+  const TestCa& sha1_root() const { return sha1_root_; }
+  const TestCa& sha1_root_intermediate() const { return sha1_root_intermediate_; }
+
+ private:
+  TestPki();
+  TestCa root_;
+  TestCa intermediate_;
+  TestCa other_root_;
+  TestCa other_intermediate_;
+  TestCa attacker_root_;
+  TestCa expired_intermediate_;
+  TestCa future_intermediate_;
+  TestCa sha1_intermediate_;
+  TestCa sha1_root_;
+  TestCa sha1_root_intermediate_;
+};
+
+}  // namespace raccord::testing
