@@ -1,0 +1,333 @@
+// The directories under paths.root (SPEC.md §2; TOOLCHAIN.md #16-17; FIELD-CASES F01, F04, F06, F10).
+#include "inbox/inbox_directory.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <cstdio>
+#include <map>
+#include <system_error>
+#include <thread>
+#include <utility>
+
+#include "files/atomic_file.hpp"
+
+namespace raccord::inbox {
+namespace {
+
+namespace fs = std::filesystem;
+
+[[noreturn]] void throw_errno(int error, const std::string& what) {
+  throw std::system_error(error, std::generic_category(), what);
+}
+
+/// Names of the entries of `dir` (without "." and ".."), unsorted. Throws std::system_error.
+std::vector<std::string> read_names(const fs::path& dir) {
+  DIR* d = ::opendir(dir.c_str());
+  if (d == nullptr) throw_errno(errno, "lecture impossible du répertoire " + dir.string());
+  std::vector<std::string> names;
+  errno = 0;
+  while (const dirent* entry = ::readdir(d)) {
+    const std::string name(entry->d_name);
+    if (name != "." && name != "..") names.push_back(name);
+    errno = 0;
+  }
+  const int error = errno;
+  ::closedir(d);
+  if (error != 0) throw_errno(error, "lecture impossible du répertoire " + dir.string());
+  return names;
+}
+
+/// lstat; nullopt when the entry does not exist (any more).
+std::optional<struct stat> lstat_entry(const fs::path& path) {
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0) {
+    if (errno == ENOENT || errno == ENOTDIR) return std::nullopt;
+    throw_errno(errno, "lstat impossible de " + path.string());
+  }
+  return st;
+}
+
+std::int64_t mtime_ns(const struct stat& st) {
+  return static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000LL + st.st_mtim.tv_nsec;
+}
+
+/// Opens `path` without following links or blocking on a FIFO, checks it is a regular file and
+/// locks it (flock LOCK_EX|LOCK_NB). Returns -1 when it vanished, is not a regular file or is
+/// locked by someone else (TOOLCHAIN.md #16).
+int open_and_lock(const fs::path& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT || errno == ELOOP || errno == ENXIO || errno == EISDIR) return -1;
+    throw_errno(errno, "ouverture impossible de " + path.string());
+  }
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    const int error = errno;
+    ::close(fd);
+    throw_errno(error, "fstat impossible de " + path.string());
+  }
+  if (!S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return -1;
+  }
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    const int error = errno;
+    ::close(fd);
+    if (error == EWOULDBLOCK || error == EINTR) return -1;
+    throw_errno(error, "verrouillage impossible de " + path.string());
+  }
+  return fd;
+}
+
+bool same_inode(int fd, const fs::path& path) {
+  struct stat a {};
+  struct stat b {};
+  if (::fstat(fd, &a) != 0 || ::lstat(path.c_str(), &b) != 0) return false;
+  return a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+std::string host_name() {
+  std::array<char, 256> buffer{};
+  if (::gethostname(buffer.data(), buffer.size() - 1) != 0) return "localhost";
+  std::string host(buffer.data());
+  for (char& c : host) {
+    if (c == '/') c = '_';
+  }
+  return host.empty() ? std::string("localhost") : host;
+}
+
+/// For a temporary ".<name>.<host>.<pid>.tmp" written by this host (files/atomic_file.cpp),
+/// its pid; nullopt for other names or other hosts.
+std::optional<pid_t> temporary_pid_of_this_host(std::string_view name) {
+  static const std::string host = host_name();
+  constexpr std::string_view kSuffix = ".tmp";
+  if (name.size() < 2 || name.front() != '.' || !name.ends_with(kSuffix)) return std::nullopt;
+  const std::string_view stem = name.substr(0, name.size() - kSuffix.size());
+  const auto dot = stem.rfind('.');
+  if (dot == std::string_view::npos) return std::nullopt;
+  const std::string_view pid_text = stem.substr(dot + 1);
+  if (pid_text.empty() || pid_text.size() > 9) return std::nullopt;
+  pid_t pid = 0;
+  for (char c : pid_text) {
+    if (c < '0' || c > '9') return std::nullopt;
+    pid = pid * 10 + (c - '0');
+  }
+  const std::string_view before = stem.substr(0, dot);
+  if (before.size() < host.size() + 2 || !before.ends_with(host) || before[before.size() - host.size() - 1] != '.') {
+    return std::nullopt;
+  }
+  if (pid <= 0) return std::nullopt;
+  return pid;
+}
+
+bool process_is_dead(pid_t pid) { return ::kill(pid, 0) != 0 && errno == ESRCH; }
+
+std::string two_digits(unsigned value) {
+  std::string s = std::to_string(value);
+  return s.size() < 2 ? "0" + s : s;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// ClaimedFile
+
+ClaimedFile::ClaimedFile(std::string name, std::filesystem::path path, int fd)
+    : name_(std::move(name)), path_(std::move(path)), fd_(fd) {}
+
+ClaimedFile::~ClaimedFile() {
+  if (fd_ >= 0) ::close(fd_);  // releases the flock
+}
+
+ClaimedFile::ClaimedFile(ClaimedFile&& other) noexcept
+    : name_(std::move(other.name_)), path_(std::move(other.path_)), fd_(std::exchange(other.fd_, -1)) {}
+
+std::uint64_t ClaimedFile::size() const {
+  struct stat st {};
+  if (::fstat(fd_, &st) != 0) throw_errno(errno, "fstat impossible de " + path_.string());
+  return static_cast<std::uint64_t>(st.st_size);
+}
+
+std::string ClaimedFile::read_all() const {
+  std::string content;
+  content.resize(static_cast<std::size_t>(size()));
+  std::size_t done = 0;
+  for (;;) {
+    if (done == content.size()) content.resize(content.size() + 65536);  // the file may have grown
+    const ssize_t n = ::pread(fd_, content.data() + done, content.size() - done, static_cast<off_t>(done));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw_errno(errno, "lecture impossible de " + path_.string());
+    }
+    if (n == 0) break;
+    done += static_cast<std::size_t>(n);
+  }
+  content.resize(done);
+  return content;
+}
+
+// ---------------------------------------------------------------------------------------------
+// InboxDirectory
+
+InboxDirectory::InboxDirectory(std::filesystem::path root) : root_(std::move(root)) {}
+
+void InboxDirectory::ensure_layout() const {
+  for (const fs::path& dir : {inbox_dir(), work_dir(), archive_dir(), error_dir(), outbox_dir()}) {
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    if (ec) throw std::system_error(ec, "création impossible du répertoire " + dir.string());
+  }
+}
+
+bool InboxDirectory::is_deposit_name(std::string_view name) {
+  if (name.size() <= 4 || name.front() == '.' || name.starts_with("~$")) return false;
+  if (name.find('/') != std::string_view::npos) return false;
+  std::string ext(name.substr(name.size() - 4));
+  std::transform(ext.begin(), ext.end(), ext.begin(), [](char c) {
+    return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+  });
+  return ext == ".xml";
+}
+
+std::vector<std::string> InboxDirectory::list_candidates() const {
+  const fs::path dir = inbox_dir();
+  std::vector<std::string> result;
+  for (std::string& name : read_names(dir)) {
+    if (!is_deposit_name(name)) continue;
+    const auto st = lstat_entry(dir / name);
+    if (st && S_ISREG(st->st_mode)) result.push_back(std::move(name));
+  }
+  std::sort(result.begin(), result.end());
+  return result;
+}
+
+std::vector<std::string> InboxDirectory::settled_candidates(std::chrono::milliseconds settle) const {
+  using Clock = std::chrono::steady_clock;
+  if (settle <= std::chrono::milliseconds::zero()) return list_candidates();
+  const std::chrono::milliseconds step = std::clamp(settle / 5, std::chrono::milliseconds(10), std::chrono::milliseconds(100));
+
+  struct Observation {
+    std::int64_t size = -1;
+    std::int64_t mtime = 0;
+    Clock::time_point stable_since;
+  };
+  std::map<std::string, Observation> seen;
+  const Clock::time_point start = Clock::now();
+  const fs::path dir = inbox_dir();
+
+  for (;;) {
+    const Clock::time_point now = Clock::now();
+    std::map<std::string, Observation> next;
+    for (const std::string& name : list_candidates()) {
+      const auto st = lstat_entry(dir / name);
+      if (!st || !S_ISREG(st->st_mode)) continue;
+      Observation current{static_cast<std::int64_t>(st->st_size), mtime_ns(*st), now};
+      const auto it = seen.find(name);
+      if (it != seen.end() && it->second.size == current.size && it->second.mtime == current.mtime) {
+        current.stable_since = it->second.stable_since;
+      }
+      next.emplace(name, current);
+    }
+    seen = std::move(next);
+
+    bool all_settled = true;
+    for (const auto& [name, obs] : seen) {
+      if (now - obs.stable_since < settle) all_settled = false;
+    }
+    const Clock::time_point deadline = start + settle;
+    if (all_settled || now >= deadline) {
+      std::vector<std::string> result;
+      for (const auto& [name, obs] : seen) {
+        if (now - obs.stable_since >= settle) result.push_back(name);
+      }
+      return result;  // std::map iterates in name-byte order
+    }
+    const auto remaining = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now);
+    std::this_thread::sleep_for(std::min(step, remaining + std::chrono::milliseconds(1)));
+  }
+}
+
+std::optional<ClaimedFile> InboxDirectory::claim(const std::string& name) const {
+  if (!is_deposit_name(name)) return std::nullopt;
+  const fs::path source = inbox_dir() / name;
+  const fs::path target = work_dir() / name;
+
+  // Lock before the rename: the file is never visible in .work/ unlocked, so the start-up
+  // recovery of another engine cannot take it in between (SPEC.md §2 "Atomic outputs").
+  int fd = open_and_lock(source);
+  if (fd < 0) return std::nullopt;
+  bool moved = false;
+  try {
+    moved = files::move_no_replace(source, target);
+  } catch (const std::system_error& e) {
+    ::close(fd);
+    if (e.code().value() == ENOENT) return std::nullopt;  // another engine took it
+    throw;
+  }
+  if (!moved) {  // the name is already in .work/: it waits in inbox/ (SPEC.md §2 "Claim")
+    ::close(fd);
+    return std::nullopt;
+  }
+  if (!same_inode(fd, target)) {
+    // inbox/<name> was replaced between our open and the rename: lock what we really moved.
+    ::close(fd);
+    fd = open_and_lock(target);
+    if (fd < 0) return std::nullopt;  // left in .work/ for recovery
+  }
+  return ClaimedFile(name, target, fd);
+}
+
+std::vector<ClaimedFile> InboxDirectory::recover_leftovers() const {
+  const fs::path dir = work_dir();
+  std::vector<std::string> names = read_names(dir);
+  std::sort(names.begin(), names.end());
+  std::vector<ClaimedFile> result;
+  for (const std::string& name : names) {
+    const fs::path path = dir / name;
+    if (name.front() == '.') {
+      const auto pid = temporary_pid_of_this_host(name);
+      if (pid && process_is_dead(*pid)) {
+        const auto st = lstat_entry(path);
+        if (st && S_ISREG(st->st_mode) && ::unlink(path.c_str()) != 0 && errno != ENOENT) {
+          throw_errno(errno, "suppression impossible du temporaire " + path.string());
+        }
+      }
+      continue;
+    }
+    const auto st = lstat_entry(path);
+    if (!st || !S_ISREG(st->st_mode)) continue;
+    const int fd = open_and_lock(path);
+    if (fd < 0) continue;  // held by a live engine, or vanished
+    if (!same_inode(fd, path)) {
+      ::close(fd);
+      continue;
+    }
+    result.emplace_back(name, path, fd);
+  }
+  return result;
+}
+
+std::filesystem::path InboxDirectory::archive(const ClaimedFile& file, CivilDate processing_date) const {
+  const fs::path dir = archive_dir() / std::to_string(static_cast<int>(processing_date.year())) /
+                       two_digits(static_cast<unsigned>(processing_date.month())) /
+                       two_digits(static_cast<unsigned>(processing_date.day()));
+  return files::move_with_suffix(file.path(), dir, file.name());
+}
+
+std::filesystem::path InboxDirectory::quarantine(const ClaimedFile& file, const std::string& reason) const {
+  const fs::path final_path = files::move_with_suffix(file.path(), error_dir(), file.name());
+  std::string text = reason;
+  if (text.empty() || text.back() != '\n') text.push_back('\n');
+  files::write_file_atomically(error_dir(), final_path.filename().string() + ".reason.txt", text);
+  return final_path;
+}
+
+}  // namespace raccord::inbox

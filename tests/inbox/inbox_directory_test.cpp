@@ -1,0 +1,324 @@
+// Tests of inbox/inbox_directory.cpp (SPEC.md §2; FIELD-CASES F01, F04, F06, F10).
+#include "inbox/inbox_directory.hpp"
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <system_error>
+#include <thread>
+#include <vector>
+
+namespace raccord::inbox {
+namespace {
+
+namespace fs = std::filesystem;
+using std::chrono::milliseconds;
+
+class InboxDirectoryTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char templ[] = "/tmp/raccord_inbox_XXXXXX";
+    const char* made = ::mkdtemp(templ);
+    ASSERT_NE(made, nullptr);
+    root_ = made;
+    dirs_ = std::make_unique<InboxDirectory>(root_);
+    dirs_->ensure_layout();
+  }
+  void TearDown() override {
+    std::error_code ec;
+    fs::remove_all(root_, ec);
+  }
+
+  void drop(const std::string& name, const std::string& content = "<Depot/>") const {
+    std::ofstream out(dirs_->inbox_dir() / name, std::ios::binary);
+    out << content;
+  }
+  static std::string read_file(const fs::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    std::ostringstream out;
+    out << in.rdbuf();
+    return out.str();
+  }
+  static std::vector<std::string> entries(const fs::path& dir) {
+    std::vector<std::string> names;
+    for (const auto& e : fs::directory_iterator(dir)) names.push_back(e.path().filename().string());
+    std::sort(names.begin(), names.end());
+    return names;
+  }
+
+  fs::path root_;
+  std::unique_ptr<InboxDirectory> dirs_;
+};
+
+TEST(IsDepositName, FollowsSpecSection2) {
+  EXPECT_TRUE(InboxDirectory::is_deposit_name("lot42.xml"));
+  EXPECT_TRUE(InboxDirectory::is_deposit_name("X.XML"));
+  EXPECT_TRUE(InboxDirectory::is_deposit_name("a.b.Xml"));
+  EXPECT_FALSE(InboxDirectory::is_deposit_name("x.xml.part"));
+  EXPECT_FALSE(InboxDirectory::is_deposit_name("x.xml.filepart"));
+  EXPECT_FALSE(InboxDirectory::is_deposit_name(".x.xml"));
+  EXPECT_FALSE(InboxDirectory::is_deposit_name("~$x.xml"));
+  EXPECT_FALSE(InboxDirectory::is_deposit_name("x.tmp"));
+  EXPECT_FALSE(InboxDirectory::is_deposit_name(".xml"));
+  EXPECT_FALSE(InboxDirectory::is_deposit_name("xml"));
+  EXPECT_FALSE(InboxDirectory::is_deposit_name(""));
+}
+
+TEST_F(InboxDirectoryTest, EnsureLayoutCreatesEveryDirectory) {
+  for (const fs::path& d : {dirs_->inbox_dir(), dirs_->work_dir(), dirs_->archive_dir(), dirs_->error_dir(),
+                            dirs_->outbox_dir()}) {
+    EXPECT_TRUE(fs::is_directory(d)) << d;
+  }
+  EXPECT_EQ(dirs_->work_dir(), root_ / "inbox" / ".work");
+}
+
+TEST_F(InboxDirectoryTest, ListsOnlyRegularDepositFilesInNameByteOrder) {
+  drop("b.xml");
+  drop("X.XML");
+  drop("a.xml");
+  drop("vide.xml", "");  // FIELD-CASES F06: a zero-byte file is a candidate (the engine answers FICHIER_VIDE)
+  drop("x.xml.part");
+  drop(".x.xml");
+  drop("~$x.xml");
+  drop("x.tmp");
+  fs::create_directory(dirs_->inbox_dir() / "dossier.xml");
+  fs::create_symlink(dirs_->inbox_dir() / "a.xml", dirs_->inbox_dir() / "lien.xml");
+  fs::create_symlink("/nonexistent", dirs_->inbox_dir() / "casse.xml");
+  ASSERT_EQ(::mkfifo((dirs_->inbox_dir() / "fifo.xml").c_str(), 0600), 0);
+
+  EXPECT_EQ(dirs_->list_candidates(), (std::vector<std::string>{"X.XML", "a.xml", "b.xml", "vide.xml"}));
+}
+
+TEST_F(InboxDirectoryTest, SettledCandidatesWaitsAboutTheSettleTimeForStableFiles) {
+  drop("a.xml");
+  drop("b.xml");
+  const auto start = std::chrono::steady_clock::now();
+  const auto settled = dirs_->settled_candidates(milliseconds(300));
+  const auto elapsed = std::chrono::steady_clock::now() - start;
+  EXPECT_EQ(settled, (std::vector<std::string>{"a.xml", "b.xml"}));
+  EXPECT_GE(elapsed, milliseconds(300));
+  EXPECT_LT(elapsed, milliseconds(1500));
+}
+
+TEST_F(InboxDirectoryTest, SettledCandidatesReturnsAtOnceWhenInboxIsEmpty) {
+  drop("x.xml.part");
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_TRUE(dirs_->settled_candidates(milliseconds(2000)).empty());
+  EXPECT_LT(std::chrono::steady_clock::now() - start, milliseconds(500));
+}
+
+TEST_F(InboxDirectoryTest, GrowingFileIsNotTakenUntilItStops) {
+  // FIELD-CASES F01: a file still being written is left alone, then taken once stable.
+  drop("stable.xml");
+  const fs::path growing = dirs_->inbox_dir() / "fiche_ACME.xml";
+  std::atomic<bool> stop{false};
+  std::thread writer([&] {
+    std::ofstream out(growing, std::ios::binary);
+    out << "<Depot xmlns=\"urn:raccord:depot:1\">";
+    out.flush();
+    while (!stop.load()) {
+      out << "<contactTechnique/>";
+      out.flush();
+      std::this_thread::sleep_for(milliseconds(50));
+    }
+    out << "</Depot>";
+  });
+  const auto during = dirs_->settled_candidates(milliseconds(400));
+  stop = true;
+  writer.join();
+  EXPECT_EQ(during, std::vector<std::string>{"stable.xml"});
+  EXPECT_TRUE(fs::exists(growing));
+
+  const auto after = dirs_->settled_candidates(milliseconds(400));
+  EXPECT_EQ(after, (std::vector<std::string>{"fiche_ACME.xml", "stable.xml"}));
+  auto claimed = dirs_->claim("fiche_ACME.xml");
+  ASSERT_TRUE(claimed.has_value());
+  EXPECT_TRUE(claimed->read_all().ends_with("</Depot>"));
+}
+
+TEST_F(InboxDirectoryTest, ZeroByteFileSettlesAndIsClaimed) {
+  drop("vide.xml", "");
+  EXPECT_EQ(dirs_->settled_candidates(milliseconds(200)), std::vector<std::string>{"vide.xml"});
+  auto claimed = dirs_->claim("vide.xml");
+  ASSERT_TRUE(claimed.has_value());
+  EXPECT_EQ(claimed->size(), 0U);
+  EXPECT_EQ(claimed->read_all(), "");
+}
+
+TEST_F(InboxDirectoryTest, ClaimMovesIntoWorkAndLocks) {
+  drop("lot42.xml", "<Depot>42</Depot>");
+  auto claimed = dirs_->claim("lot42.xml");
+  ASSERT_TRUE(claimed.has_value());
+  EXPECT_EQ(claimed->name(), "lot42.xml");
+  EXPECT_EQ(claimed->path(), dirs_->work_dir() / "lot42.xml");
+  EXPECT_FALSE(fs::exists(dirs_->inbox_dir() / "lot42.xml"));
+  EXPECT_EQ(claimed->size(), 17U);
+  EXPECT_EQ(claimed->read_all(), "<Depot>42</Depot>");
+
+  // Another open file description cannot lock it while the claim lives.
+  const int fd = ::open(claimed->path().c_str(), O_RDONLY);
+  ASSERT_GE(fd, 0);
+  EXPECT_NE(::flock(fd, LOCK_EX | LOCK_NB), 0);
+  ::close(fd);
+}
+
+TEST_F(InboxDirectoryTest, ClaimReturnsNulloptForVanishedSymlinkFifoDirectory) {
+  drop("a.xml");
+  fs::create_symlink(dirs_->inbox_dir() / "a.xml", dirs_->inbox_dir() / "lien.xml");
+  ASSERT_EQ(::mkfifo((dirs_->inbox_dir() / "fifo.xml").c_str(), 0600), 0);
+  fs::create_directory(dirs_->inbox_dir() / "dossier.xml");
+
+  EXPECT_FALSE(dirs_->claim("absent.xml").has_value());
+  EXPECT_FALSE(dirs_->claim("lien.xml").has_value());
+  EXPECT_FALSE(dirs_->claim("fifo.xml").has_value());
+  EXPECT_FALSE(dirs_->claim("dossier.xml").has_value());
+  EXPECT_FALSE(dirs_->claim("x.xml.part").has_value());
+  // Left exactly where they were (SPEC.md §2 "What is a dépôt").
+  EXPECT_TRUE(fs::is_symlink(dirs_->inbox_dir() / "lien.xml"));
+  EXPECT_TRUE(fs::is_fifo(dirs_->inbox_dir() / "fifo.xml"));
+  EXPECT_TRUE(fs::is_directory(dirs_->inbox_dir() / "dossier.xml"));
+  EXPECT_TRUE(entries(dirs_->work_dir()).empty());
+}
+
+TEST_F(InboxDirectoryTest, SameNameAlreadyInWorkWaitsInInbox) {
+  // SPEC.md §2 "Claim"; FIELD-CASES F04.
+  drop("fiche.xml", "first");
+  auto first = dirs_->claim("fiche.xml");
+  ASSERT_TRUE(first.has_value());
+  drop("fiche.xml", "second");
+  EXPECT_FALSE(dirs_->claim("fiche.xml").has_value());
+  EXPECT_EQ(read_file(dirs_->inbox_dir() / "fiche.xml"), "second");
+  EXPECT_EQ(read_file(dirs_->work_dir() / "fiche.xml"), "first");
+
+  dirs_->archive(*first, CivilDate{std::chrono::year(2026), std::chrono::month(11), std::chrono::day(29)});
+  auto second = dirs_->claim("fiche.xml");
+  ASSERT_TRUE(second.has_value());
+  EXPECT_EQ(second->read_all(), "second");
+}
+
+TEST_F(InboxDirectoryTest, ArchiveUsesProcessingDateAndSuffixesAfterTheWholeName) {
+  const CivilDate date{std::chrono::year(2026), std::chrono::month(3), std::chrono::day(5)};
+  std::vector<fs::path> finals;
+  for (const char* content : {"lundi", "mardi", "mercredi"}) {
+    drop("fiche_12345678200010.xml", content);
+    auto claimed = dirs_->claim("fiche_12345678200010.xml");
+    ASSERT_TRUE(claimed.has_value());
+    finals.push_back(dirs_->archive(*claimed, date));
+  }
+  const fs::path day = root_ / "archive" / "2026" / "03" / "05";
+  EXPECT_EQ(finals[0], day / "fiche_12345678200010.xml");
+  EXPECT_EQ(finals[1], day / "fiche_12345678200010.xml.1");
+  EXPECT_EQ(finals[2], day / "fiche_12345678200010.xml.2");
+  EXPECT_EQ(read_file(finals[0]), "lundi");
+  EXPECT_EQ(read_file(finals[2]), "mercredi");
+  EXPECT_TRUE(entries(dirs_->work_dir()).empty());
+}
+
+TEST_F(InboxDirectoryTest, QuarantineMovesToErrorWithReasonBeside) {
+  for (int i = 0; i < 2; ++i) {
+    drop("vide.xml", "");
+    auto claimed = dirs_->claim("vide.xml");
+    ASSERT_TRUE(claimed.has_value());
+    const fs::path final_path = dirs_->quarantine(*claimed, "FICHIER_VIDE : le fichier est vide.");
+    EXPECT_EQ(final_path, dirs_->error_dir() / (i == 0 ? "vide.xml" : "vide.xml.1"));
+  }
+  EXPECT_EQ(entries(dirs_->error_dir()),
+            (std::vector<std::string>{"vide.xml", "vide.xml.1", "vide.xml.1.reason.txt", "vide.xml.reason.txt"}));
+  EXPECT_EQ(read_file(dirs_->error_dir() / "vide.xml.reason.txt"), "FICHIER_VIDE : le fichier est vide.\n");
+}
+
+TEST_F(InboxDirectoryTest, RecoverLeftoversTakesUnlockedFilesAndSkipsLockedOnes) {
+  // FIELD-CASES F10: files stranded in .work/ by a crash are processed again at start-up,
+  // but never one another live engine is working on.
+  drop("en_cours.xml", "live");
+  auto live = dirs_->claim("en_cours.xml");
+  ASSERT_TRUE(live.has_value());
+  {
+    std::ofstream(dirs_->work_dir() / "b_stranded.xml") << "b";
+    std::ofstream(dirs_->work_dir() / "a_stranded.xml") << "a";
+  }
+  fs::create_directory(dirs_->work_dir() / "dossier");
+  fs::create_symlink(dirs_->work_dir() / "a_stranded.xml", dirs_->work_dir() / "lien.xml");
+
+  auto recovered = dirs_->recover_leftovers();
+  std::vector<std::string> names;
+  for (const auto& f : recovered) names.push_back(f.name());
+  EXPECT_EQ(names, (std::vector<std::string>{"a_stranded.xml", "b_stranded.xml"}));
+  EXPECT_EQ(recovered[0].read_all(), "a");
+
+  // While recovered, a second recovery (another engine) takes nothing.
+  EXPECT_TRUE(dirs_->recover_leftovers().empty());
+}
+
+TEST_F(InboxDirectoryTest, RecoverLeftoversSeesLocksOfAnotherProcess) {
+  std::ofstream(dirs_->work_dir() / "autre.xml") << "x";
+  int to_child[2];
+  int from_child[2];
+  ASSERT_EQ(::pipe(to_child), 0);
+  ASSERT_EQ(::pipe(from_child), 0);
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    const int fd = ::open((dirs_->work_dir() / "autre.xml").c_str(), O_RDONLY);
+    const char ok = (fd >= 0 && ::flock(fd, LOCK_EX | LOCK_NB) == 0) ? 'y' : 'n';
+    (void)!::write(from_child[1], &ok, 1);
+    char c = 0;
+    (void)!::read(to_child[0], &c, 1);
+    ::_exit(0);
+  }
+  char ok = 0;
+  ASSERT_EQ(::read(from_child[0], &ok, 1), 1);
+  ASSERT_EQ(ok, 'y');
+  EXPECT_TRUE(dirs_->recover_leftovers().empty());
+  const char go = 'g';
+  ASSERT_EQ(::write(to_child[1], &go, 1), 1);
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  for (int fd : {to_child[0], to_child[1], from_child[0], from_child[1]}) ::close(fd);
+
+  auto recovered = dirs_->recover_leftovers();
+  ASSERT_EQ(recovered.size(), 1U);
+  EXPECT_EQ(recovered[0].name(), "autre.xml");
+}
+
+TEST_F(InboxDirectoryTest, RecoverLeftoversRemovesTemporariesOfDeadProcessesOnly) {
+  char host[256] = {};
+  ASSERT_EQ(::gethostname(host, sizeof host - 1), 0);
+  // A pid that is certainly dead: a child that has exited and been reaped.
+  const pid_t dead = ::fork();
+  ASSERT_GE(dead, 0);
+  if (dead == 0) ::_exit(0);
+  ::waitpid(dead, nullptr, 0);
+
+  const std::string dead_tmp = ".lot.xml." + std::string(host) + "." + std::to_string(dead) + ".tmp";
+  const std::string live_tmp = ".lot.xml." + std::string(host) + "." + std::to_string(::getpid()) + ".tmp";
+  const std::string other_host_tmp = ".lot.xml.autre-hote.example." + std::to_string(dead) + ".tmp";
+  for (const auto& n : {dead_tmp, live_tmp, other_host_tmp}) std::ofstream(dirs_->work_dir() / n) << "partiel";
+
+  EXPECT_TRUE(dirs_->recover_leftovers().empty());
+  EXPECT_FALSE(fs::exists(dirs_->work_dir() / dead_tmp));
+  EXPECT_TRUE(fs::exists(dirs_->work_dir() / live_tmp));
+  EXPECT_TRUE(fs::exists(dirs_->work_dir() / other_host_tmp));
+}
+
+TEST_F(InboxDirectoryTest, ClaimedFileIsMovable) {
+  drop("a.xml", "A");
+  auto claimed = dirs_->claim("a.xml");
+  ASSERT_TRUE(claimed.has_value());
+  ClaimedFile moved(std::move(*claimed));
+  EXPECT_EQ(moved.read_all(), "A");
+}
+
+}  // namespace
+}  // namespace raccord::inbox
