@@ -2,12 +2,11 @@
 // (format documented at the top of that file). pugixml stays private to this file.
 #include "rules/catalogue.hpp"
 
-#include <pugixml.hpp>
-
 #include <algorithm>
 #include <cstddef>
 #include <fstream>
 #include <iterator>
+#include <pugixml.hpp>
 #include <set>
 #include <system_error>
 
@@ -131,8 +130,7 @@ std::optional<Catalogue> Catalogue::load_file(const std::filesystem::path& file,
       }
     }
     for (const pugi::xml_node& child : node.children()) {
-      if (child.type() != pugi::node_pcdata && child.type() != pugi::node_cdata &&
-          child.type() != pugi::node_comment) {
+      if (child.type() != pugi::node_pcdata && child.type() != pugi::node_cdata && child.type() != pugi::node_comment) {
         return fail(child, "<Flux> ne contient que sa description (texte)");
       }
     }

@@ -10,13 +10,21 @@
 namespace raccord::rules {
 namespace {
 
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
-bool is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
+bool is_alpha(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
 
 /// The line of `field` when it is present, else `fallback` (the enclosing element's line).
-int line_or(const Field& field, int fallback) { return field.present && field.line > 0 ? field.line : fallback; }
+int line_or(const Field& field, int fallback) {
+  return field.present && field.line > 0 ? field.line : fallback;
+}
 
-std::string guillemets(std::string_view value) { return "« " + std::string{value} + " »"; }
+std::string guillemets(std::string_view value) {
+  return "« " + std::string{value} + " »";
+}
 
 std::string join_fr(const std::vector<std::string>& parts) {
   std::string out;
@@ -33,8 +41,24 @@ std::string join_fr(const std::vector<std::string>& parts) {
 bool is_atext(char c) {
   if (is_alpha(c) || is_digit(c)) return true;
   switch (c) {
-    case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+': case '-':
-    case '/': case '=': case '?': case '^': case '_': case '`': case '{': case '|': case '}':
+    case '!':
+    case '#':
+    case '$':
+    case '%':
+    case '&':
+    case '\'':
+    case '*':
+    case '+':
+    case '-':
+    case '/':
+    case '=':
+    case '?':
+    case '^':
+    case '_':
+    case '`':
+    case '{':
+    case '|':
+    case '}':
     case '~':
       return true;
     default:

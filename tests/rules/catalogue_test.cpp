@@ -13,17 +13,15 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const std::set<std::string> kProductionCodes = {"FSO1100A", "FSO1101A", "FSO1102A", "FSO1105A",
-                                                "FSO1110A", "FSO1111A", "FSO1112A", "FSO1113A",
-                                                "FSO1120A", "FEN1200A", "FEN1201A", "FAR0037A"};
+const std::set<std::string> kProductionCodes = {"FSO1100A", "FSO1101A", "FSO1102A", "FSO1105A", "FSO1110A", "FSO1111A",
+                                                "FSO1112A", "FSO1113A", "FSO1120A", "FEN1200A", "FEN1201A", "FAR0037A"};
 const std::set<std::string> kQualificationOnlyCodes = {"FSO1300A", "FSO1301A", "FEN0036A"};
 
 class CatalogueFiles : public ::testing::Test {
  protected:
   void SetUp() override {
     const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = fs::path(::testing::TempDir()) /
-           ("raccord_catalogue_" + std::to_string(::getpid()) + "_" + info->name());
+    dir_ = fs::path(::testing::TempDir()) / ("raccord_catalogue_" + std::to_string(::getpid()) + "_" + info->name());
     fs::remove_all(dir_);
     fs::create_directories(dir_);
   }
@@ -129,30 +127,37 @@ TEST_F(CatalogueFiles, RefusesInvalidFilesWithAReason) {
   const BadCase cases[] = {
       {"not xml", "<Catalogue version=\"1\"><Flux", "XML invalide"},
       {"wrong root", "<Flux version=\"1\"/>", "racine"},
-      {"no version", "<Catalogue><Flux code=\"A1\" famille=\"E1\" format=\"x\" production=\"true\">d</Flux></Catalogue>",
-       "version"},
+      {"no version",
+       "<Catalogue><Flux code=\"A1\" famille=\"E1\" format=\"x\" production=\"true\">d</Flux></Catalogue>", "version"},
       {"empty", "<Catalogue version=\"1\"/>", "aucun"},
       {"unknown element", "<Catalogue version=\"1\"><Code/></Catalogue>", "Code"},
       {"unknown attribute",
        "<Catalogue version=\"1\"><Flux code=\"A1\" famille=\"E1\" format=\"x\" production=\"true\" "
        "x=\"1\">d</Flux></Catalogue>",
        "attribut inconnu x"},
-      {"bad code", "<Catalogue version=\"1\"><Flux code=\"a-1\" famille=\"E1\" format=\"x\" production=\"true\">d</Flux></Catalogue>",
+      {"bad code",
+       "<Catalogue version=\"1\"><Flux code=\"a-1\" famille=\"E1\" format=\"x\" "
+       "production=\"true\">d</Flux></Catalogue>",
        "code"},
-      {"bad family", "<Catalogue version=\"1\"><Flux code=\"A1\" famille=\"E4\" format=\"x\" production=\"true\">d</Flux></Catalogue>",
+      {"bad family",
+       "<Catalogue version=\"1\"><Flux code=\"A1\" famille=\"E4\" format=\"x\" "
+       "production=\"true\">d</Flux></Catalogue>",
        "famille"},
-      {"no format", "<Catalogue version=\"1\"><Flux code=\"A1\" famille=\"E1\" production=\"true\">d</Flux></Catalogue>",
-       "format"},
-      {"bad production", "<Catalogue version=\"1\"><Flux code=\"A1\" famille=\"E1\" format=\"x\" production=\"oui\">d</Flux></Catalogue>",
+      {"no format",
+       "<Catalogue version=\"1\"><Flux code=\"A1\" famille=\"E1\" production=\"true\">d</Flux></Catalogue>", "format"},
+      {"bad production",
+       "<Catalogue version=\"1\"><Flux code=\"A1\" famille=\"E1\" format=\"x\" production=\"oui\">d</Flux></Catalogue>",
        "production"},
-      {"no description", "<Catalogue version=\"1\"><Flux code=\"A1\" famille=\"E1\" format=\"x\" production=\"true\"/></Catalogue>",
+      {"no description",
+       "<Catalogue version=\"1\"><Flux code=\"A1\" famille=\"E1\" format=\"x\" production=\"true\"/></Catalogue>",
        "description"},
       {"duplicate",
        "<Catalogue version=\"1\">\n<Flux code=\"A1\" famille=\"E1\" format=\"x\" production=\"true\">d</Flux>\n"
        "<Flux code=\"A1\" famille=\"E1\" format=\"x\" production=\"true\">d</Flux></Catalogue>",
        "ligne 3 : code A1 en double"},
       {"child element",
-       "<Catalogue version=\"1\"><Flux code=\"A1\" famille=\"E1\" format=\"x\" production=\"true\"><b/></Flux></Catalogue>",
+       "<Catalogue version=\"1\"><Flux code=\"A1\" famille=\"E1\" format=\"x\" "
+       "production=\"true\"><b/></Flux></Catalogue>",
        "description"},
   };
   for (const BadCase& bad : cases) {

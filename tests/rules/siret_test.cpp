@@ -6,7 +6,9 @@
 namespace raccord::rules {
 namespace {
 
-Field field(std::string value, int line = 7) { return Field{std::move(value), line, true}; }
+Field field(std::string value, int line = 7) {
+  return Field{std::move(value), line, true};
+}
 
 constexpr Environment kProd = Environment::Production;
 constexpr Environment kQualif = Environment::Qualification;
@@ -52,8 +54,9 @@ TEST(SiretF38, ThirteenDigitsLetterOAndArabicIndicDigitsAreFormat) {
   // "٣٥٦٠٠٠٠٠٠٠٩٠٧٥": Arabic-Indic digits (U+0660..U+0669), not ASCII.
   EXPECT_EQ(check_siret("\u0663\u0665\u0666\u0660\u0660\u0660\u0660\u0660\u0660\u0660\u0669\u0660\u0667\u0665", kProd),
             SiretCheck::Format);
-  EXPECT_EQ(check_siret("\u0663\u0665\u0666\u0660\u0660\u0660\u0660\u0660\u0660\u0660\u0669\u0660\u0667\u0665", kQualif),
-            SiretCheck::Format);
+  EXPECT_EQ(
+      check_siret("\u0663\u0665\u0666\u0660\u0660\u0660\u0660\u0660\u0660\u0660\u0669\u0660\u0667\u0665", kQualif),
+      SiretCheck::Format);
 }
 
 TEST(SiretProduction, OtherFormatFailures) {
