@@ -1,0 +1,951 @@
+// Certificate rules (SPEC.md §3.3, §4; TOOLCHAIN.md #11-15; FIELD-CASES F19-F27) with OpenSSL 3.
+#include "rules/certificates.hpp"
+
+#include <openssl/asn1.h>
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/objects.h>
+#include <openssl/pem.h>
+#include <openssl/pkcs12.h>
+#include <openssl/pkcs7.h>
+#include <openssl/x509.h>
+#include <openssl/x509_vfy.h>
+#include <openssl/x509v3.h>
+
+#include <algorithm>
+#include <chrono>
+#include <ctime>
+#include <mutex>
+#include <set>
+#include <system_error>
+#include <utility>
+
+namespace raccord::rules {
+namespace {
+
+// ---------------------------------------------------------------------------------------------
+// OpenSSL ownership helpers.
+
+struct X509Free {
+  void operator()(X509* p) const { X509_free(p); }
+};
+struct BioFree {
+  void operator()(BIO* p) const { BIO_free(p); }
+};
+struct Pkcs7Free {
+  void operator()(PKCS7* p) const { PKCS7_free(p); }
+};
+struct StoreCtxFree {
+  void operator()(X509_STORE_CTX* p) const { X509_STORE_CTX_free(p); }
+};
+struct StackFree {
+  void operator()(STACK_OF(X509) * p) const { sk_X509_pop_free(p, X509_free); }
+};
+struct StackShallowFree {
+  void operator()(STACK_OF(X509) * p) const { sk_X509_free(p); }
+};
+using X509Ptr = std::unique_ptr<X509, X509Free>;
+using BioPtr = std::unique_ptr<BIO, BioFree>;
+using Pkcs7Ptr = std::unique_ptr<PKCS7, Pkcs7Free>;
+using StoreCtxPtr = std::unique_ptr<X509_STORE_CTX, StoreCtxFree>;
+using StackPtr = std::unique_ptr<STACK_OF(X509), StackFree>;
+using ShallowStackPtr = std::unique_ptr<STACK_OF(X509), StackShallowFree>;
+using StorePtr = std::shared_ptr<X509_STORE>;
+
+const unsigned char* bytes_of(std::string_view s) { return reinterpret_cast<const unsigned char*>(s.data()); }
+
+std::string der_of(X509* x) {
+  unsigned char* buf = nullptr;
+  int len = i2d_X509(x, &buf);
+  if (len <= 0) return {};
+  std::string out(reinterpret_cast<char*>(buf), static_cast<std::size_t>(len));
+  OPENSSL_free(buf);
+  return out;
+}
+
+X509Ptr parse_x509(std::string_view der) {
+  const unsigned char* p = bytes_of(der);
+  X509Ptr x(d2i_X509(nullptr, &p, static_cast<long>(der.size())));
+  if (x && p != bytes_of(der) + der.size()) x.reset();
+  ERR_clear_error();
+  return x;
+}
+
+bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
+  while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
+  return s;
+}
+
+/// True when every byte after `used` is padding a tool may leave (NUL or whitespace).
+bool only_padding_after(std::string_view bytes, std::size_t used) {
+  for (std::size_t i = used; i < bytes.size(); ++i) {
+    if (bytes[i] != '\0' && !is_space(bytes[i])) return false;
+  }
+  return true;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Messages.
+
+constexpr const char* kBundleHowTo =
+    "Regroupez le certificat et sa chaîne (certificats intermédiaires) dans un fichier PKCS#7 (.p7b), "
+    "par exemple : openssl crl2pkcs7 -nocrl -certfile chaine.pem -out certificat.p7b";
+
+constexpr const char* kPrivateKey =
+    "Le contenu transmis contient une clé privée : une clé privée ne doit jamais être envoyée. Envoyez "
+    "uniquement le certificat et sa chaîne au format PKCS#7 (.p7b) et, par précaution, faites générer une "
+    "nouvelle clé et un nouveau certificat.";
+
+std::string bare_certificates_message(std::size_t count) {
+  std::string what = count > 1 ? "des certificats X.509 seuls (" + std::to_string(count) + ")"
+                               : std::string("un certificat X.509 seul");
+  return "Le contenu est " + what + ", sans structure PKCS#7. " + kBundleHowTo + ".";
+}
+
+// ---------------------------------------------------------------------------------------------
+// Bundle decoding (SPEC.md §3.3, FIELD-CASES F19).
+
+enum class Pkcs7Result { Ok, NotPkcs7, Invalid };
+
+/// Reads DER `bytes` as a PKCS#7 SignedData and appends its certificates.
+Pkcs7Result read_pkcs7(std::string_view bytes, std::vector<std::string>& ders, std::string& why) {
+  const unsigned char* p = bytes_of(bytes);
+  Pkcs7Ptr p7(d2i_PKCS7(nullptr, &p, static_cast<long>(bytes.size())));
+  ERR_clear_error();
+  if (!p7 || !only_padding_after(bytes, static_cast<std::size_t>(p - bytes_of(bytes)))) return Pkcs7Result::NotPkcs7;
+  STACK_OF(X509)* certs = nullptr;
+  if (PKCS7_type_is_signed(p7.get())) {
+    if (p7->d.sign != nullptr) certs = p7->d.sign->cert;
+  } else if (PKCS7_type_is_signedAndEnveloped(p7.get())) {
+    if (p7->d.signed_and_enveloped != nullptr) certs = p7->d.signed_and_enveloped->cert;
+  } else {
+    why = "Le fichier PKCS#7 n'est pas de type SignedData et ne transporte aucun certificat. " +
+          std::string(kBundleHowTo) + ".";
+    return Pkcs7Result::Invalid;
+  }
+  if (certs == nullptr || sk_X509_num(certs) == 0) {
+    why = "Le fichier PKCS#7 ne contient aucun certificat. " + std::string(kBundleHowTo) + ".";
+    return Pkcs7Result::Invalid;
+  }
+  for (int i = 0; i < sk_X509_num(certs); ++i) {
+    std::string der = der_of(sk_X509_value(certs, i));
+    if (der.empty()) {
+      why = "Un certificat du fichier PKCS#7 est illisible.";
+      return Pkcs7Result::Invalid;
+    }
+    ders.push_back(std::move(der));
+  }
+  return Pkcs7Result::Ok;
+}
+
+bool is_private_key_der(std::string_view bytes) {
+  auto consumed_all = [&](const unsigned char* p) { return only_padding_after(bytes, static_cast<std::size_t>(p - bytes_of(bytes))); };
+  bool found = false;
+  {
+    const unsigned char* p = bytes_of(bytes);
+    PKCS12* p12 = d2i_PKCS12(nullptr, &p, static_cast<long>(bytes.size()));
+    if (p12 != nullptr) found = consumed_all(p);
+    PKCS12_free(p12);
+  }
+  if (!found) {
+    const unsigned char* p = bytes_of(bytes);
+    PKCS8_PRIV_KEY_INFO* info = d2i_PKCS8_PRIV_KEY_INFO(nullptr, &p, static_cast<long>(bytes.size()));
+    if (info != nullptr) found = consumed_all(p);
+    PKCS8_PRIV_KEY_INFO_free(info);
+  }
+  if (!found) {
+    const unsigned char* p = bytes_of(bytes);
+    X509_SIG* sig = d2i_X509_SIG(nullptr, &p, static_cast<long>(bytes.size()));  // encrypted PKCS#8
+    if (sig != nullptr) found = consumed_all(p);
+    X509_SIG_free(sig);
+  }
+  if (!found) {
+    const unsigned char* p = bytes_of(bytes);
+    EVP_PKEY* key = d2i_AutoPrivateKey(nullptr, &p, static_cast<long>(bytes.size()));  // traditional RSA/EC/DSA
+    found = key != nullptr;
+    EVP_PKEY_free(key);
+  }
+  ERR_clear_error();
+  return found;
+}
+
+bool decode_pem_text(std::string_view text, std::vector<std::string>& ders, std::string& why);
+
+/// DER bytes: PKCS#7, else a bare certificate, else a private key container, else unknown.
+bool decode_binary(std::string_view bytes, std::vector<std::string>& ders, std::string& why) {
+  std::string_view trimmed = trim(bytes);
+  if (trimmed.substr(0, 10) == "-----BEGIN") return decode_pem_text(trimmed, ders, why);
+  switch (read_pkcs7(bytes, ders, why)) {
+    case Pkcs7Result::Ok:
+      return true;
+    case Pkcs7Result::Invalid:
+      return false;
+    case Pkcs7Result::NotPkcs7:
+      break;
+  }
+  if (parse_x509(bytes)) {
+    why = bare_certificates_message(1);
+    return false;
+  }
+  if (is_private_key_der(bytes)) {
+    why = kPrivateKey;
+    return false;
+  }
+  why = "Le contenu décodé n'est pas un fichier PKCS#7 lisible (ni DER ni PEM). " + std::string(kBundleHowTo) +
+        ", puis encodez le fichier en base64.";
+  return false;
+}
+
+/// PEM text: every line trimmed, then every block read (PKCS7, CERTIFICATE, keys).
+bool decode_pem_text(std::string_view text, std::vector<std::string>& ders, std::string& why) {
+  std::string normalized;
+  normalized.reserve(text.size());
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    std::size_t end = text.find('\n', start);
+    if (end == std::string_view::npos) end = text.size();
+    std::string_view line = trim(text.substr(start, end - start));
+    if (!line.empty()) {
+      normalized.append(line);
+      normalized.push_back('\n');
+    }
+    start = end + 1;
+  }
+  BioPtr bio(BIO_new_mem_buf(normalized.data(), static_cast<int>(normalized.size())));
+  std::vector<std::string> pkcs7_certs;
+  std::vector<std::string> bare_certs;
+  int pkcs7_blocks = 0;
+  bool key = false;
+  bool malformed = false;
+  std::string pkcs7_why;
+  for (;;) {
+    char* name = nullptr;
+    char* header = nullptr;
+    unsigned char* data = nullptr;
+    long len = 0;
+    if (PEM_read_bio(bio.get(), &name, &header, &data, &len) != 1) {
+      unsigned long err = ERR_peek_last_error();
+      if (err != 0 && ERR_GET_REASON(err) != PEM_R_NO_START_LINE) malformed = true;
+      ERR_clear_error();
+      break;
+    }
+    std::string_view block(name);
+    std::string_view body(reinterpret_cast<const char*>(data), static_cast<std::size_t>(len));
+    if (block.find("PRIVATE KEY") != std::string_view::npos || block == "PKCS12") {
+      key = true;
+    } else if (block == "PKCS7" || block == "PKCS #7 SIGNED DATA" || block == "CMS") {
+      ++pkcs7_blocks;
+      if (read_pkcs7(body, pkcs7_certs, pkcs7_why) == Pkcs7Result::NotPkcs7) {
+        pkcs7_why = "Le bloc PEM « " + std::string(block) + " » n'est pas un PKCS#7 lisible.";
+      }
+    } else if (block == "CERTIFICATE" || block == "X509 CERTIFICATE" || block == "TRUSTED CERTIFICATE") {
+      X509Ptr x = parse_x509(body);
+      if (x) {
+        bare_certs.push_back(der_of(x.get()));
+      } else {
+        const unsigned char* p = bytes_of(body);
+        X509Ptr aux(d2i_X509_AUX(nullptr, &p, len));
+        ERR_clear_error();
+        if (aux) {
+          bare_certs.push_back(der_of(aux.get()));
+        } else {
+          malformed = true;
+        }
+      }
+    }
+    OPENSSL_free(name);
+    OPENSSL_free(header);
+    OPENSSL_free(data);
+  }
+  if (key) {
+    why = kPrivateKey;
+    return false;
+  }
+  if (!pkcs7_why.empty()) {
+    why = pkcs7_why;
+    return false;
+  }
+  if (malformed) {
+    why = "Le texte PEM est mal formé (en-tête, pied ou base64 d'un bloc illisible). " + std::string(kBundleHowTo) + ".";
+    return false;
+  }
+  if (pkcs7_blocks == 0) {
+    if (!bare_certs.empty()) {
+      why = bare_certificates_message(bare_certs.size());
+    } else {
+      why = "Le texte PEM ne contient aucun bloc « -----BEGIN PKCS7----- ». " + std::string(kBundleHowTo) + ".";
+    }
+    return false;
+  }
+  // Loose CERTIFICATE blocks next to a PKCS#7 are kept as further (untrusted) bundle members.
+  ders.insert(ders.end(), pkcs7_certs.begin(), pkcs7_certs.end());
+  ders.insert(ders.end(), bare_certs.begin(), bare_certs.end());
+  return true;
+}
+
+bool is_base64_char(char c) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '/';
+}
+
+/// Strict base64 (whitespace already removed): alphabet, at most two final '=', length multiple of 4.
+bool decode_base64(std::string_view text, std::string& out) {
+  std::size_t pad = 0;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (c == '=') {
+      ++pad;
+    } else if (!is_base64_char(c) || pad > 0) {
+      return false;
+    }
+  }
+  if (pad > 2 || text.size() % 4 != 0 || text.empty()) return false;
+  out.assign(text.size() / 4 * 3 + 3, '\0');
+  EVP_ENCODE_CTX* ctx = EVP_ENCODE_CTX_new();
+  EVP_DecodeInit(ctx);
+  int n = 0;
+  int total = 0;
+  bool ok = EVP_DecodeUpdate(ctx, reinterpret_cast<unsigned char*>(out.data()), &n, bytes_of(text),
+                             static_cast<int>(text.size())) >= 0;
+  total = n;
+  if (ok) {
+    ok = EVP_DecodeFinal(ctx, reinterpret_cast<unsigned char*>(out.data()) + total, &n) == 1;
+    total += n;
+  }
+  EVP_ENCODE_CTX_free(ctx);
+  ERR_clear_error();
+  if (!ok) return false;
+  out.resize(static_cast<std::size_t>(total));
+  return true;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Certificate facts.
+
+std::string name_text(const X509_NAME* name) {
+  BioPtr bio(BIO_new(BIO_s_mem()));
+  X509_NAME_print_ex(bio.get(), name, 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB);
+  char* data = nullptr;
+  long len = BIO_get_mem_data(bio.get(), &data);
+  return std::string(data, static_cast<std::size_t>(len));
+}
+
+std::string common_name(const X509_NAME* name) {
+  int i = X509_NAME_get_index_by_NID(name, NID_commonName, -1);
+  if (i < 0) return {};
+  unsigned char* utf8 = nullptr;
+  int len = ASN1_STRING_to_UTF8(&utf8, X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, i)));
+  if (len < 0) return {};
+  std::string out(reinterpret_cast<char*>(utf8), static_cast<std::size_t>(len));
+  OPENSSL_free(utf8);
+  return out;
+}
+
+std::string hex_upper(const unsigned char* data, unsigned int len) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(len * 2);
+  for (unsigned int i = 0; i < len; ++i) {
+    out.push_back(kHex[data[i] >> 4]);
+    out.push_back(kHex[data[i] & 0x0F]);
+  }
+  return out;
+}
+
+std::string serial_hex(X509* x) {
+  BIGNUM* bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(x), nullptr);
+  if (bn == nullptr) return {};
+  char* hex = BN_bn2hex(bn);
+  std::string out = hex != nullptr ? hex : "";
+  OPENSSL_free(hex);
+  BN_free(bn);
+  return out;
+}
+
+std::chrono::sys_seconds to_sys(const ASN1_TIME* t) {
+  std::tm tm{};
+  if (t == nullptr || ASN1_TIME_to_tm(t, &tm) != 1) return {};
+  using namespace std::chrono;
+  sys_days day{year{tm.tm_year + 1900} / month{static_cast<unsigned>(tm.tm_mon + 1)} /
+               std::chrono::day{static_cast<unsigned>(tm.tm_mday)}};
+  return sys_seconds{day} + hours{tm.tm_hour} + minutes{tm.tm_min} + seconds{tm.tm_sec};
+}
+
+bool has_flag(X509* x, uint32_t flag) { return (X509_get_extension_flags(x) & flag) != 0; }
+bool is_ca(X509* x) { return has_flag(x, EXFLAG_CA); }
+bool has_eku(X509* x) { return has_flag(x, EXFLAG_XKUSAGE); }
+bool is_self_signed(X509* x) {
+  bool yes = X509_self_signed(x, 1) == 1;
+  ERR_clear_error();
+  return yes;
+}
+/// Purpose checks as TLS does them (EKU, keyUsage, Netscape type; no EKU means any purpose; F23).
+bool usable_for_client(X509* x) { return X509_check_purpose(x, X509_PURPOSE_SSL_CLIENT, 0) == 1; }
+bool usable_for_server(X509* x) { return X509_check_purpose(x, X509_PURPOSE_SSL_SERVER, 0) == 1; }
+
+std::string fingerprint(X509* x) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  if (X509_digest(x, EVP_sha256(), md, &len) != 1) return {};
+  return hex_upper(md, len);
+}
+
+CertificateFacts facts_of(X509* x) {
+  CertificateFacts f;
+  f.subject = name_text(X509_get_subject_name(x));
+  f.subject_cn = common_name(X509_get_subject_name(x));
+  f.issuer = name_text(X509_get_issuer_name(x));
+  f.serial = serial_hex(x);
+  f.not_before = to_sys(X509_get0_notBefore(x));
+  f.not_after = to_sys(X509_get0_notAfter(x));
+  f.fingerprint_sha256 = fingerprint(x);
+  f.is_ca = is_ca(x);
+  f.self_signed = is_self_signed(x);
+  f.has_eku = has_eku(x);
+  f.client_auth = usable_for_client(x);
+  f.server_auth = usable_for_server(x);
+  if (EVP_PKEY* key = X509_get0_pubkey(x)) {
+    const char* type = EVP_PKEY_get0_type_name(key);
+    f.key_type = type != nullptr ? type : "";
+    std::transform(f.key_type.begin(), f.key_type.end(), f.key_type.begin(),
+                   [](unsigned char c) { return static_cast<char>(c >= 'a' && c <= 'z' ? c - 32 : c); });
+    f.key_bits = EVP_PKEY_get_bits(key);
+  }
+  int sig_nid = X509_get_signature_nid(x);
+  const char* ln = OBJ_nid2ln(sig_nid);
+  f.signature_algorithm = ln != nullptr ? ln : "";
+  ERR_clear_error();
+  return f;
+}
+
+/// « CN=… » (n° de série …): how a message names a certificate.
+std::string describe(X509* x) {
+  std::string cn = common_name(X509_get_subject_name(x));
+  std::string who = cn.empty() ? name_text(X509_get_subject_name(x)) : "CN=" + cn;
+  return "« " + who + " » (n° de série " + serial_hex(x) + ")";
+}
+
+std::string french_date(std::chrono::sys_seconds t) {
+  return format_french_date(CivilDate{std::chrono::floor<std::chrono::days>(t)});
+}
+
+// ---------------------------------------------------------------------------------------------
+// Chain verification (TOOLCHAIN.md #11, #13).
+
+struct VerifyError {
+  int code = 0;
+  int depth = 0;
+  std::string missing_issuer;  // issuer DN of the certificate the error is about
+  std::string about;           // describe() of that certificate
+};
+
+int collect_errors(int ok, X509_STORE_CTX* ctx) {
+  if (ok == 1) return 1;
+  auto* errors = static_cast<std::vector<VerifyError>*>(X509_STORE_CTX_get_app_data(ctx));
+  VerifyError e;
+  e.code = X509_STORE_CTX_get_error(ctx);
+  e.depth = X509_STORE_CTX_get_error_depth(ctx);
+  if (X509* cur = X509_STORE_CTX_get_current_cert(ctx)) {
+    e.missing_issuer = name_text(X509_get_issuer_name(cur));
+    e.about = describe(cur);
+  }
+  if (errors != nullptr) errors->push_back(std::move(e));
+  return 1;  // go on: every error is collected, the verdict is ours
+}
+
+enum class ErrorClass { Ignored, Untrusted, Incomplete, Other };
+
+ErrorClass classify(int code) {
+  switch (code) {
+    // Validity, key size and digest strength are judged by our own rules (F25, F27).
+    case X509_V_ERR_CERT_NOT_YET_VALID:
+    case X509_V_ERR_CERT_HAS_EXPIRED:
+    case X509_V_ERR_ERROR_IN_CERT_NOT_BEFORE_FIELD:
+    case X509_V_ERR_ERROR_IN_CERT_NOT_AFTER_FIELD:
+    case X509_V_ERR_EE_KEY_TOO_SMALL:
+    case X509_V_ERR_CA_KEY_TOO_SMALL:
+    case X509_V_ERR_CA_MD_TOO_WEAK:
+    case X509_V_ERR_INVALID_PURPOSE:
+      return ErrorClass::Ignored;
+    case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+    case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
+    case X509_V_ERR_CERT_UNTRUSTED:
+    case X509_V_ERR_CERT_REJECTED:
+      return ErrorClass::Untrusted;
+    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
+    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+    case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
+      return ErrorClass::Incomplete;
+    default:
+      return ErrorClass::Other;
+  }
+}
+
+struct ChainResult {
+  StackPtr chain;        // leaf first; the anchor last when anchored
+  bool anchored = false;  // the top certificate comes from the trust store
+  std::vector<VerifyError> errors;
+};
+
+ChainResult verify_chain(X509* leaf, STACK_OF(X509) * untrusted, X509_STORE* store, Instant at) {
+  ChainResult r;
+  StoreCtxPtr ctx(X509_STORE_CTX_new());
+  if (!ctx || X509_STORE_CTX_init(ctx.get(), store, leaf, untrusted) != 1) {
+    ERR_clear_error();
+    r.errors.push_back({X509_V_ERR_OUT_OF_MEM, 0, {}, describe(leaf)});
+    return r;
+  }
+  X509_VERIFY_PARAM* param = X509_STORE_CTX_get0_param(ctx.get());
+  X509_VERIFY_PARAM_set_time(param, static_cast<time_t>(at.time_since_epoch().count()));
+  X509_VERIFY_PARAM_set_auth_level(param, 0);  // no security-level verdicts (F25)
+  X509_STORE_CTX_set_app_data(ctx.get(), &r.errors);
+  X509_STORE_CTX_set_verify_cb(ctx.get(), collect_errors);
+  int rc = X509_verify_cert(ctx.get());
+  if (rc < 0) r.errors.push_back({X509_STORE_CTX_get_error(ctx.get()), 0, {}, describe(leaf)});
+  r.chain.reset(X509_STORE_CTX_get1_chain(ctx.get()));
+  if (r.chain) r.anchored = sk_X509_num(r.chain.get()) > X509_STORE_CTX_get_num_untrusted(ctx.get());
+  ERR_clear_error();
+  return r;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rules on one certificate.
+
+/// Why the key is weak (French), or empty (F25: our rule, not the library's security level).
+std::string weak_key(X509* x, int min_rsa_bits) {
+  EVP_PKEY* key = X509_get0_pubkey(x);
+  ERR_clear_error();
+  if (key == nullptr) return "sa clé publique est illisible";
+  int bits = EVP_PKEY_get_bits(key);
+  switch (EVP_PKEY_get_base_id(key)) {
+    case EVP_PKEY_RSA:
+    case EVP_PKEY_RSA_PSS:
+    case EVP_PKEY_DSA:
+      if (bits < min_rsa_bits) {
+        return "sa clé " + std::string(EVP_PKEY_get_base_id(key) == EVP_PKEY_DSA ? "DSA" : "RSA") + " fait " +
+               std::to_string(bits) + " bits, moins que le minimum de " + std::to_string(min_rsa_bits) + " bits (" +
+               std::to_string(bits) + " < " + std::to_string(min_rsa_bits) + ")";
+      }
+      return {};
+    case EVP_PKEY_EC:
+      if (bits < 256) return "sa clé EC fait " + std::to_string(bits) + " bits, moins que le minimum de 256 bits";
+      return {};
+    default:
+      return {};  // Ed25519, Ed448: strong
+  }
+}
+
+/// The weak digest name ("SHA1", "MD5") of x's signature, or empty.
+std::string weak_digest(X509* x) {
+  int md = NID_undef;
+  int pk = NID_undef;
+  int secbits = 0;
+  uint32_t flags = 0;
+  if (X509_get_signature_info(x, &md, &pk, &secbits, &flags) != 1) {
+    OBJ_find_sigid_algs(X509_get_signature_nid(x), &md, &pk);
+  }
+  ERR_clear_error();
+  switch (md) {
+    case NID_md2:
+    case NID_md4:
+    case NID_md5:
+    case NID_md5_sha1:
+    case NID_sha1: {
+      const char* sn = OBJ_nid2sn(md);
+      return sn != nullptr ? sn : "MD5/SHA-1";
+    }
+    default:
+      return {};
+  }
+}
+
+std::string_view protocol_label(std::optional<Protocol> protocol) {
+  return protocol ? to_code(*protocol) : std::string_view("API");
+}
+
+struct Bundle {
+  int index = 0;
+  int line = 0;
+  std::string field;
+  std::vector<X509Ptr> certs;
+};
+
+struct LeafRef {
+  X509* cert;
+  const Bundle* bundle;
+};
+
+}  // namespace
+
+// =============================================================================================
+
+bool decode_bundle(std::string_view content, std::vector<std::string>& der_certificates, std::string& why) {
+  der_certificates.clear();
+  why.clear();
+  std::string_view text = trim(content);
+  if (text.empty()) {
+    why = "Le certificat est vide.";
+    return false;
+  }
+  bool ok = false;
+  if (text.substr(0, 10) == "-----BEGIN") {
+    ok = decode_pem_text(text, der_certificates, why);
+  } else {
+    std::string compact;
+    compact.reserve(text.size());
+    for (char c : text) {
+      if (!is_space(c)) compact.push_back(c);
+    }
+    std::string bytes;
+    if (!decode_base64(compact, bytes)) {
+      why = "Le contenu n'est ni du base64 valide ni un texte PEM commençant par « -----BEGIN ». Encodez en base64 "
+            "le fichier PKCS#7 (.p7b) du certificat et de sa chaîne.";
+      return false;
+    }
+    ok = decode_binary(bytes, der_certificates, why);
+  }
+  if (!ok) der_certificates.clear();
+  return ok;
+}
+
+bool read_certificate_facts(std::string_view der, CertificateFacts& facts) {
+  X509Ptr x = parse_x509(der);
+  if (!x) return false;
+  facts = facts_of(x.get());
+  return true;
+}
+
+struct CertificateChecker::Impl {
+  mutable std::mutex mutex;
+  StorePtr store;
+  std::vector<std::string> log;
+  int anchors = 0;
+
+  StorePtr snapshot() const {
+    std::lock_guard lock(mutex);
+    return store;
+  }
+};
+
+CertificateChecker::CertificateChecker(CertificatePolicy policy)
+    : policy_(std::move(policy)), impl_(std::make_unique<Impl>()) {
+  std::vector<std::string> log;
+  reload_trust_store(log);
+}
+
+CertificateChecker::~CertificateChecker() = default;
+
+namespace {
+
+int count_certificates(X509_STORE* store) {
+  int n = 0;
+  STACK_OF(X509_OBJECT)* objects = X509_STORE_get0_objects(store);
+  for (int i = 0; i < sk_X509_OBJECT_num(objects); ++i) {
+    if (X509_OBJECT_get_type(sk_X509_OBJECT_value(objects, i)) == X509_LU_X509) ++n;
+  }
+  return n;
+}
+
+}  // namespace
+
+int CertificateChecker::reload_trust_store(std::vector<std::string>& log) {
+  StorePtr store(X509_STORE_new(), X509_STORE_free);
+  std::vector<std::string> lines;
+  const auto& dir = policy_.trust_dir;
+  std::error_code ec;
+  std::vector<std::filesystem::path> files;
+  if (dir.empty() || !std::filesystem::is_directory(dir, ec)) {
+    lines.push_back("certificats : répertoire de confiance absent (" + dir.string() +
+                    ") ; aucune autorité reconnue, toute chaîne finira en CERT_AUTORITE_NON_RECONNUE");
+  } else {
+    for (std::filesystem::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+      const auto& path = it->path();
+      std::string name = path.filename().string();
+      if (name.empty() || name.front() == '.') continue;
+      std::error_code sec;
+      if (!std::filesystem::is_regular_file(it->status(sec))) continue;
+      files.push_back(path);
+    }
+    if (ec) lines.push_back("certificats : lecture du répertoire de confiance " + dir.string() + " : " + ec.message());
+    std::sort(files.begin(), files.end());
+  }
+  for (const auto& file : files) {
+    int before = count_certificates(store.get());
+    int ok = X509_STORE_load_file(store.get(), file.string().c_str());
+    unsigned long err = ERR_peek_last_error();
+    char buf[256] = {};
+    if (err != 0) ERR_error_string_n(err, buf, sizeof buf);
+    ERR_clear_error();
+    int added = count_certificates(store.get()) - before;
+    if (ok != 1 && added == 0) {
+      lines.push_back("certificats : " + file.string() + " ignoré, aucun certificat PEM lisible (" + buf + ")");
+    } else {
+      lines.push_back("certificats : " + file.string() + " : " + std::to_string(added) + " certificat(s) de confiance");
+    }
+  }
+  int anchors = count_certificates(store.get());
+  if (anchors == 0 && !files.empty()) {
+    lines.push_back("certificats : le répertoire de confiance " + dir.string() + " ne contient aucun certificat");
+  } else if (files.empty() && std::filesystem::is_directory(dir, ec)) {
+    lines.push_back("certificats : le répertoire de confiance " + dir.string() + " est vide");
+  }
+  log.insert(log.end(), lines.begin(), lines.end());
+  std::lock_guard lock(impl_->mutex);
+  impl_->store = std::move(store);
+  impl_->log = std::move(lines);
+  impl_->anchors = anchors;
+  return anchors;
+}
+
+std::vector<std::string> CertificateChecker::trust_store_log() const {
+  std::lock_guard lock(impl_->mutex);
+  return impl_->log;
+}
+
+int CertificateChecker::trust_anchor_count() const {
+  std::lock_guard lock(impl_->mutex);
+  return impl_->anchors;
+}
+
+CertificateReport CertificateChecker::check(const SheetOperation& sheet, std::optional<Protocol> protocol,
+                                            Instant at) const {
+  CertificateReport report;
+  auto& diags = report.diagnostics;
+  const std::string_view label = protocol_label(protocol);
+
+  if (!sheet.has_certificates || sheet.certificates.empty()) {
+    diags.push_back(Diagnostic::error(
+        ErrorCode::CertAbsent, "Certificats", sheet.certificates_line,
+        "Aucun certificat n'est fourni : ajoutez dans <Certificats> un élément <Certificat> contenant le fichier "
+        "PKCS#7 (.p7b) du certificat et de sa chaîne, encodé en base64."));
+    return report;
+  }
+
+  // CERT_NOMBRE (SPEC.md §4): SFTP and API exactly 1, PESIT and AS2 1 or 2.
+  const bool pair_allowed = protocol && (*protocol == Protocol::Pesit || *protocol == Protocol::As2);
+  const std::size_t max_count = pair_allowed ? 2 : 1;
+  if (sheet.certificates.size() > max_count) {
+    std::string msg =
+        pair_allowed
+            ? "Une fiche " + std::string(label) + " accepte un ou deux certificats (client et serveur), or " +
+                  std::to_string(sheet.certificates.size()) + " éléments <Certificat> sont fournis : retirez-en."
+            : "Une fiche " + std::string(label) + " accepte exactement un certificat, or " +
+                  std::to_string(sheet.certificates.size()) +
+                  " éléments <Certificat> sont fournis : regroupez le certificat et sa chaîne dans un seul fichier "
+                  "PKCS#7.";
+    diags.push_back(Diagnostic::error(ErrorCode::CertNombre, "Certificats", sheet.certificates_line, std::move(msg)));
+  }
+
+  // Decoding (CERT_ABSENT for an empty element, CERT_FORMAT) and facts.
+  std::vector<Bundle> bundles;
+  bool some_unusable = false;  // an empty or unreadable element: CERT_USAGE would only echo it
+  for (const auto& element : sheet.certificates) {
+    Bundle b;
+    b.index = element.index;
+    b.line = element.line;
+    b.field = "Certificats/Certificat[" + std::to_string(element.index) + "]";
+    if (trim(element.content).empty()) {
+      diags.push_back(Diagnostic::error(ErrorCode::CertAbsent, b.field, b.line,
+                                        "L'élément <Certificat> n° " + std::to_string(element.index) +
+                                            " est vide : mettez-y le fichier PKCS#7 (.p7b) du certificat et de sa "
+                                            "chaîne, encodé en base64."));
+      some_unusable = true;
+      continue;
+    }
+    std::vector<std::string> ders;
+    std::string why;
+    if (!decode_bundle(element.content, ders, why)) {
+      diags.push_back(Diagnostic::error(ErrorCode::CertFormat, b.field, b.line, std::move(why)));
+      some_unusable = true;
+      continue;
+    }
+    bool unreadable = false;
+    for (const auto& der : ders) {
+      X509Ptr x = parse_x509(der);
+      if (!x) {
+        unreadable = true;
+        break;
+      }
+      CertificateFacts facts = facts_of(x.get());
+      facts.bundle_index = element.index;
+      report.certificates.push_back(std::move(facts));
+      b.certs.push_back(std::move(x));
+    }
+    if (unreadable) {
+      diags.push_back(Diagnostic::error(ErrorCode::CertFormat, b.field, b.line,
+                                        "Un certificat du fichier PKCS#7 est illisible."));
+      some_unusable = true;
+      continue;
+    }
+    bundles.push_back(std::move(b));
+  }
+
+  StorePtr store = impl_->snapshot();
+  const auto skew = std::chrono::seconds(policy_.clock_skew_s);
+  const auto warning_window = std::chrono::days(policy_.expiry_warning_days);
+  std::vector<LeafRef> leaves;
+
+  for (const auto& bundle : bundles) {
+    ShallowStackPtr untrusted(sk_X509_new_null());
+    for (const auto& c : bundle.certs) sk_X509_push(untrusted.get(), c.get());
+    std::set<std::pair<ErrorCode, std::string>> seen;  // one diagnostic per (code, certificate) in a bundle
+    auto add = [&](ErrorCode code, X509* about, std::string message, bool warning = false) {
+      if (!seen.emplace(code, fingerprint(about)).second) return;
+      diags.push_back(warning ? Diagnostic::warning(code, bundle.field, bundle.line, std::move(message))
+                              : Diagnostic::error(code, bundle.field, bundle.line, std::move(message)));
+    };
+
+    for (const auto& owned : bundle.certs) {
+      X509* leaf = owned.get();
+      if (is_ca(leaf)) continue;  // leaves are the bundle's non-CA certificates (SPEC.md §4)
+      leaves.push_back({leaf, &bundle});
+      const std::string who = describe(leaf);
+
+      // Chain and its precedence: AUTOSIGNE, else AUTORITE_NON_RECONNUE, else CHAINE_INCOMPLETE.
+      std::vector<X509*> chain;
+      StackPtr chain_owner;
+      bool anchored = false;
+      if (is_self_signed(leaf)) {
+        add(ErrorCode::CertAutosigne, leaf,
+            "Le certificat " + who +
+                " est auto-signé : il doit être émis par une autorité de certification reconnue. Faites-le émettre "
+                "par une autorité reconnue et envoyez-le avec sa chaîne au format PKCS#7.");
+        chain.push_back(leaf);
+      } else {
+        ChainResult r = verify_chain(leaf, untrusted.get(), store.get(), at);
+        chain_owner = std::move(r.chain);
+        anchored = r.anchored;
+        if (chain_owner) {
+          for (int i = 0; i < sk_X509_num(chain_owner.get()); ++i) chain.push_back(sk_X509_value(chain_owner.get(), i));
+        } else {
+          chain.push_back(leaf);
+        }
+        const VerifyError* untrusted_error = nullptr;
+        const VerifyError* incomplete_error = nullptr;
+        const VerifyError* other_error = nullptr;
+        for (const auto& e : r.errors) {
+          switch (classify(e.code)) {
+            case ErrorClass::Ignored:
+              break;
+            case ErrorClass::Untrusted:
+              if (untrusted_error == nullptr) untrusted_error = &e;
+              break;
+            case ErrorClass::Incomplete:
+              if (incomplete_error == nullptr) incomplete_error = &e;
+              break;
+            case ErrorClass::Other:
+              if (other_error == nullptr) other_error = &e;
+              break;
+          }
+        }
+        if (untrusted_error != nullptr) {
+          X509* top = chain.back();
+          add(ErrorCode::CertAutoriteNonReconnue, leaf,
+              "La chaîne du certificat " + who + " aboutit à l'autorité racine " + describe(top) +
+                  ", qui n'est pas une autorité reconnue (absente du magasin de confiance, même si son nom "
+                  "ressemble à celui d'une autorité reconnue). Faites émettre le certificat par une autorité "
+                  "reconnue.");
+        } else if (incomplete_error != nullptr) {
+          const std::string& missing = incomplete_error->missing_issuer;
+          add(ErrorCode::CertChaineIncomplete, leaf,
+              "La chaîne du certificat " + who + " est incomplète : le certificat de l'autorité émettrice « " +
+                  missing + " » est introuvable. Ajoutez le certificat intermédiaire « " + missing +
+                  " » au fichier PKCS#7.");
+        } else if (other_error != nullptr) {
+          add(ErrorCode::CertAutoriteNonReconnue, leaf,
+              "La chaîne du certificat " + who + " n'est pas valide (" + other_error->about + " : " +
+                  X509_verify_cert_error_string(other_error->code) +
+                  "). Faites émettre le certificat par une autorité reconnue et envoyez-le avec sa chaîne.");
+        }
+      }
+
+      // Validity, key and signature rules on every certificate of the chain.
+      for (std::size_t i = 0; i < chain.size(); ++i) {
+        X509* c = chain[i];
+        const std::string name = describe(c);
+        const bool is_leaf = i == 0;
+        const auto not_before = to_sys(X509_get0_notBefore(c));
+        const auto not_after = to_sys(X509_get0_notAfter(c));
+        const std::string role = is_leaf ? "Le certificat " : "Le certificat d'autorité ";
+        if (at > not_after) {
+          add(ErrorCode::CertExpire, c,
+              role + name + " a expiré le " + french_date(not_after) +
+                  (is_leaf ? " : faites émettre un nouveau certificat et envoyez-le."
+                           : " : ajoutez au fichier PKCS#7 la version renouvelée de ce certificat d'autorité."));
+        }
+        if (not_before > at + skew) {
+          add(ErrorCode::CertPasEncoreValide, c,
+              role + name + " n'est valide qu'à partir du " + french_date(not_before) +
+                  " : soumettez de nouveau la fiche à partir de cette date.");
+        }
+        if (std::string why = weak_key(c, policy_.min_rsa_bits); !why.empty()) {
+          add(ErrorCode::CertCleFaible, c,
+              role + name + " a une clé trop faible : " + why +
+                  ". Générez une nouvelle clé plus forte et faites émettre un nouveau certificat.");
+        }
+        const bool anchor_self_signature = i + 1 == chain.size() && i > 0 && anchored && is_self_signed(c);
+        if (!anchor_self_signature) {
+          if (std::string md = weak_digest(c); !md.empty()) {
+            add(ErrorCode::CertSignatureFaible, c,
+                role + name + " est signé avec l'algorithme faible " + md + " (" +
+                    OBJ_nid2ln(X509_get_signature_nid(c)) +
+                    ") : faites-le émettre de nouveau avec une signature SHA-256 ou plus forte.");
+          }
+        }
+      }
+
+      // Warnings on the leaf.
+      const auto leaf_end = to_sys(X509_get0_notAfter(leaf));
+      if (at <= leaf_end && leaf_end - at <= warning_window) {
+        add(ErrorCode::CertExpireBientot, leaf,
+            "Le certificat " + who + " expire bientôt, le " + french_date(leaf_end) +
+                " : préparez son renouvellement.",
+            true);
+      }
+      if (!has_eku(leaf)) {
+        add(ErrorCode::CertSansEku, leaf,
+            "Le certificat " + who +
+                " n'a pas d'extension d'usage étendu (extendedKeyUsage) : il est accepté pour tous les usages.",
+            true);
+      }
+    }
+  }
+
+  // CERT_USAGE: the leaves of all bundles together cover the protocol's purposes (F23).
+  if (!bundles.empty() && !some_unusable) {
+    const bool need_server = pair_allowed;
+    bool client = false;
+    bool server = false;
+    for (const auto& l : leaves) {
+      client = client || usable_for_client(l.cert);
+      server = server || usable_for_server(l.cert);
+    }
+    const std::string field = bundles.size() == 1 ? bundles.front().field : "Certificats";
+    const int line = bundles.size() == 1 ? bundles.front().line : sheet.certificates_line;
+    std::string names;
+    for (const auto& l : leaves) names += (names.empty() ? "" : ", ") + describe(l.cert);
+    auto missing = [&](const std::string& purpose, const char* eku) {
+      std::string msg;
+      if (leaves.empty()) {
+        msg = "Le fichier PKCS#7 ne contient que des certificats d'autorité, aucun certificat final : il faut un "
+              "certificat qui autorise " +
+              purpose + " (" + eku + ") pour une fiche " + std::string(label) + ".";
+      } else if (leaves.size() == 1) {
+        msg = "Le certificat " + names + " n'autorise pas " + purpose + " (" + eku + "), exigée pour une fiche " +
+              std::string(label) + " : faites émettre un certificat avec l'usage étendu " + eku + ".";
+      } else {
+        msg = "Aucun des certificats " + names + " n'autorise " + purpose + " (" + eku + "), exigée pour une fiche " +
+              std::string(label) + " : faites émettre un certificat avec l'usage étendu " + eku + ".";
+      }
+      diags.push_back(Diagnostic::error(ErrorCode::CertUsage, field, line, std::move(msg)));
+    };
+    if (!client) missing("l'authentification client", "clientAuth");
+    if (need_server && !server) missing("l'authentification serveur", "serverAuth");
+  }
+  return report;
+}
+
+}  // namespace raccord::rules
