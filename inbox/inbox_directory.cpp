@@ -128,7 +128,9 @@ std::optional<pid_t> temporary_pid_of_this_host(std::string_view name) {
   return pid;
 }
 
-bool process_is_dead(pid_t pid) { return ::kill(pid, 0) != 0 && errno == ESRCH; }
+bool process_is_dead(pid_t pid) {
+  return ::kill(pid, 0) != 0 && errno == ESRCH;
+}
 
 std::string two_digits(unsigned value) {
   std::string s = std::to_string(value);
@@ -191,9 +193,8 @@ bool InboxDirectory::is_deposit_name(std::string_view name) {
   if (name.size() <= 4 || name.front() == '.' || name.starts_with("~$")) return false;
   if (name.find('/') != std::string_view::npos) return false;
   std::string ext(name.substr(name.size() - 4));
-  std::transform(ext.begin(), ext.end(), ext.begin(), [](char c) {
-    return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-  });
+  std::transform(ext.begin(), ext.end(), ext.begin(),
+                 [](char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; });
   return ext == ".xml";
 }
 
@@ -212,7 +213,8 @@ std::vector<std::string> InboxDirectory::list_candidates() const {
 std::vector<std::string> InboxDirectory::settled_candidates(std::chrono::milliseconds settle) const {
   using Clock = std::chrono::steady_clock;
   if (settle <= std::chrono::milliseconds::zero()) return list_candidates();
-  const std::chrono::milliseconds step = std::clamp(settle / 5, std::chrono::milliseconds(10), std::chrono::milliseconds(100));
+  const std::chrono::milliseconds step =
+      std::clamp(settle / 5, std::chrono::milliseconds(10), std::chrono::milliseconds(100));
 
   struct Observation {
     std::int64_t size = -1;

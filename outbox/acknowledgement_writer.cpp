@@ -1,7 +1,9 @@
 // Renders the accusé (SPEC.md §5.1; FIELD-CASES F16) with pugixml, and names it.
 // acknowledgement_writer.hpp uses Instant without including its header: include it first.
+// clang-format off
 #include "engine/domain/civil_date.hpp"
 #include "outbox/acknowledgement_writer.hpp"
+// clang-format on
 
 #include <fmt/format.h>
 
@@ -59,8 +61,8 @@ std::size_t decode_utf8(std::string_view text, std::size_t i, char32_t& cp) {
 std::string element_name(std::string_view raw) {
   std::string name;
   for (char c : raw) {
-    const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
-                    c == '.' || c == '-';
+    const bool ok =
+        (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-';
     name.push_back(ok ? c : '_');
   }
   if (name.empty() || !((name[0] >= 'A' && name[0] <= 'Z') || (name[0] >= 'a' && name[0] <= 'z') || name[0] == '_')) {

@@ -6,8 +6,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <cstdlib>
 #include <algorithm>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -219,7 +219,8 @@ TEST(MoveNoReplace, FallsBackToCopyOnExdevAcrossATmpfs) {
   ASSERT_NE(a.st_dev, b.st_dev);
 
   write_plain(other.local() / "lot.xml", "<Depot/>");
-  const fs::path final_path = move_with_suffix(other.local() / "lot.xml", other.path() / "2026" / "11" / "29", "lot.xml");
+  const fs::path final_path =
+      move_with_suffix(other.local() / "lot.xml", other.path() / "2026" / "11" / "29", "lot.xml");
   EXPECT_EQ(final_path, other.path() / "2026" / "11" / "29" / "lot.xml");
   EXPECT_EQ(read_file(final_path), "<Depot/>");
   EXPECT_FALSE(fs::exists(other.local() / "lot.xml"));

@@ -76,8 +76,8 @@ TEST(IsDepositName, FollowsSpecSection2) {
 }
 
 TEST_F(InboxDirectoryTest, EnsureLayoutCreatesEveryDirectory) {
-  for (const fs::path& d : {dirs_->inbox_dir(), dirs_->work_dir(), dirs_->archive_dir(), dirs_->error_dir(),
-                            dirs_->outbox_dir()}) {
+  for (const fs::path& d :
+       {dirs_->inbox_dir(), dirs_->work_dir(), dirs_->archive_dir(), dirs_->error_dir(), dirs_->outbox_dir()}) {
     EXPECT_TRUE(fs::is_directory(d)) << d;
   }
   EXPECT_EQ(dirs_->work_dir(), root_ / "inbox" / ".work");

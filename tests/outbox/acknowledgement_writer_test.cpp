@@ -1,7 +1,9 @@
 // Tests of outbox/acknowledgement_writer.cpp (SPEC.md §5.1; FIELD-CASES F04, F06, F16).
 // acknowledgement_writer.hpp uses Instant without including its header: include it first.
+// clang-format off
 #include "engine/domain/civil_date.hpp"
 #include "outbox/acknowledgement_writer.hpp"
+// clang-format on
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -63,7 +65,8 @@ Acknowledgement partial_example() {
   edi.state = SheetState::Envoyee;
   edi.diagnostics.push_back(Diagnostic::warning(ErrorCode::CertExpireBientot, "Certificats/Certificat[1]", 9,
                                                 "Le certificat expire le 15/12/2026, dans moins de 30 jours."));
-  edi.aife = AifeParameters{Protocol::As2, {{"Identifiant", "CTAIFEP"}, {"AdresseIP", "203.0.113.10"}, {"Port", "443"}}};
+  edi.aife =
+      AifeParameters{Protocol::As2, {{"Identifiant", "CTAIFEP"}, {"AdresseIP", "203.0.113.10"}, {"Port", "443"}}};
   ack.operations.push_back(edi);
 
   OperationOutcome api;
@@ -252,7 +255,9 @@ TEST(RenderAcknowledgement, ForbiddenCharactersAreWrittenVisiblyAndOutputIsWellF
   Acknowledgement ack = partial_example();
   ack.identifier = std::string("LOT\x0C") + "42";
   ack.operations[0].reference = std::string("ref\x01");
-  ack.operations[1].diagnostics[0].message = std::string("ACME\x0BLogistique <SAS> & \"Jeanne\x1A" "Exemple\"");
+  ack.operations[1].diagnostics[0].message = std::string(
+      "ACME\x0BLogistique <SAS> & \"Jeanne\x1A"
+      "Exemple\"");
   ack.operations[1].diagnostics[0].field = "raisonSociale\xFF";
   ack.operations[0].aife->values.emplace_back("Chemin", std::string("/as2\x1F"));
 
@@ -280,7 +285,9 @@ TEST(SanitizeXmlText, KeepsValidTextAndAccents) {
 }
 
 TEST(SanitizeXmlText, ReplacesForbiddenCodePointsAndBadBytes) {
-  EXPECT_EQ(sanitize_xml_text(std::string("a\x0B" "b")), "a\\u000Bb");
+  EXPECT_EQ(sanitize_xml_text(std::string("a\x0B"
+                                          "b")),
+            "a\\u000Bb");
   EXPECT_EQ(sanitize_xml_text(std::string("\x1A")), "\\u001A");
   EXPECT_EQ(sanitize_xml_text(std::string("x\0y", 3)), "x\\u0000y");
   EXPECT_EQ(sanitize_xml_text("\xEF\xBF\xBE"), "\\uFFFE");                   // U+FFFE
@@ -296,7 +303,8 @@ TEST(AcknowledgementBaseName, StemWithoutLastExtensionAndCompactInstant) {
   EXPECT_EQ(acknowledgement_base_name("lot42.xml", at(2026, 11, 29, 22, 10, 4)), "ACK_lot42_20261129T221004Z");
   EXPECT_EQ(acknowledgement_base_name("a.b.xml", at(2026, 11, 29, 22, 10, 4)), "ACK_a.b_20261129T221004Z");
   EXPECT_EQ(acknowledgement_base_name("LOT.XML", at(2026, 1, 2, 3, 4, 5)), "ACK_LOT_20260102T030405Z");
-  EXPECT_EQ(acknowledgement_base_name("sans_extension", at(2026, 1, 2, 3, 4, 5)), "ACK_sans_extension_20260102T030405Z");
+  EXPECT_EQ(acknowledgement_base_name("sans_extension", at(2026, 1, 2, 3, 4, 5)),
+            "ACK_sans_extension_20260102T030405Z");
 }
 
 }  // namespace
