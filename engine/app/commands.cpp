@@ -1,1 +1,151 @@
-// placeholder
+#include "engine/app/commands.hpp"
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+
+#include "engine/clock.hpp"
+#include "engine/config.hpp"
+#include "engine/database.hpp"
+#include "engine/engine.hpp"
+#include "engine/log.hpp"
+
+namespace raccord::app {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct GlobalOptions {
+  std::string config;
+  std::string now;
+};
+
+std::optional<std::string> env(const char* name) {
+  const char* v = std::getenv(name);
+  if (v == nullptr || *v == '\0') return std::nullopt;
+  return std::string(v);
+}
+
+Config load(const GlobalOptions& g) {
+  std::optional<fs::path> file;
+  if (!g.config.empty()) {
+    file = g.config;
+  } else if (auto e = env("RACCORD_CONFIG")) {
+    file = *e;
+  }
+  Config config = load_config(file, fs::current_path());
+  for (const auto& w : config.warnings) log::warning("{}", w);
+  return config;
+}
+
+BusinessClock clock_of(const GlobalOptions& g) {
+  std::string text = g.now;
+  if (text.empty()) text = env("RACCORD_NOW").value_or("");
+  if (text.empty()) return BusinessClock{};
+  auto instant = parse_iso_instant(text);
+  if (!instant) {
+    throw CLI::ValidationError("--now", fmt::format("instant ISO 8601 invalide : « {} » (ex. 2026-11-29T22:10:04Z)", text));
+  }
+  return BusinessClock{*instant};
+}
+
+/// Adds --config and --now to a (sub)command so they are accepted after its name too.
+void add_globals(CLI::App& app, GlobalOptions& g) {
+  app.add_option("--config", g.config, "Fichier de configuration INI (ou variable RACCORD_CONFIG)");
+  app.add_option("--now", g.now,
+                 "Instant métier ISO 8601 (ou RACCORD_NOW), ex. 2026-11-29T22:10:04Z : contrôles de certificats, "
+                 "dates, accusés");
+}
+
+int run_init(const GlobalOptions& g, const std::string& support, const std::string& email) {
+  Engine engine(load(g), clock_of(g));
+  engine.init(support.empty() ? std::nullopt : std::optional<std::string>(support),
+              email.empty() ? std::nullopt : std::optional<std::string>(email));
+  std::cout << fmt::format("Store prêt : {}\nRépertoires sous : {}\n", engine.config().effective_connection(),
+                           engine.config().root.string());
+  if (!support.empty()) std::cout << fmt::format("Utilisateur support : {}\n", support);
+  return 0;
+}
+
+int run_process(const GlobalOptions& g) {
+  Engine engine(load(g), clock_of(g));
+  engine.open();
+  const PassSummary s = engine.process_pass();
+  std::cout << fmt::format(
+      "{} dépôt(s) traité(s) : {} intégré(s), {} partiellement, {} rejeté(s), {} doublon(s) ; {} laissé(s) pour "
+      "le prochain passage.\nAccusés dans : {}\n",
+      s.processed, s.integre, s.integre_partiel, s.rejete, s.doublon, s.left_for_later,
+      engine.inbox().outbox_dir().string());
+  return 0;
+}
+
+int run_check(const GlobalOptions& g, const std::vector<std::string>& files) {
+  Engine engine(load(g), clock_of(g));
+  std::vector<fs::path> paths(files.begin(), files.end());
+  const auto answers = engine.check(paths);
+  bool all_integre = true;
+  for (std::size_t i = 0; i < answers.size(); ++i) {
+    std::cout << fmt::format("==> {} : {}\n", files[i], to_code(answers[i].status)) << answers[i].ack_content;
+    if (answers[i].status != DepositStatus::Integre) all_integre = false;
+  }
+  return all_integre ? 0 : 1;
+}
+
+}  // namespace
+
+int run(int argc, char** argv) {
+  CLI::App app{
+      "raccord — moteur de traitement des fiches de raccordement Chorus Pro (EDI et API).\n"
+      "Les dépôts XML déposés dans inbox/ sont validés, enregistrés et reçoivent un accusé dans outbox/."};
+  app.require_subcommand(1);
+  GlobalOptions g;
+  add_globals(app, g);
+
+  auto* init = app.add_subcommand("init", "Crée le store (migrations) et les répertoires ; crée l'utilisateur support");
+  std::string support, support_email;
+  init->add_option("--support", support, "Identifiant (login) de l'utilisateur support à créer");
+  init->add_option("--support-email", support_email, "Adresse électronique de cet utilisateur support");
+  add_globals(*init, g);
+
+  auto* process = app.add_subcommand(
+      "process", "Un passage sur inbox/ : chaque dépôt stable est traité, reçoit son accusé dans outbox/, puis est "
+                 "archivé (archive/AAAA/MM/JJ/) ou mis en quarantaine (error/)");
+  add_globals(*process, g);
+
+  auto* check = app.add_subcommand(
+      "check", "Essai à blanc : affiche les accusés que recevraient ces dépôts avec le store actuel, sans rien "
+               "modifier ni créer (code 0 si tous seraient INTEGRE, 1 sinon)");
+  std::vector<std::string> check_files;
+  check->add_option("FILE", check_files, "Dépôts XML à vérifier")->required()->check(CLI::ExistingFile);
+  add_globals(*check, g);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 2;
+  }
+
+  try {
+    if (*init) return run_init(g, support, support_email);
+    if (*process) return run_process(g);
+    if (*check) return run_check(g, check_files);
+  } catch (const CLI::ValidationError& e) {
+    std::cerr << e.what() << "\n";
+    return 2;
+  } catch (const ConfigError& e) {
+    log::error("{}", e.what());
+    return 1;
+  } catch (const StoreError& e) {
+    log::error("store : {}", e.what());
+    return 1;
+  } catch (const std::exception& e) {
+    log::error("échec : {}", e.what());
+    return 1;
+  }
+  return 2;
+}
+
+}  // namespace raccord::app

@@ -1,0 +1,12 @@
+// The `raccord` command line (SPEC.md §7): parses arguments, builds the engine, runs one command.
+#pragma once
+
+namespace raccord::app {
+
+/// Runs the command line and returns the process exit code (SPEC.md §7 table):
+/// 0 success; 1 failure (or `check`: some dépôt would not be INTEGRE); 2 usage error.
+/// Global options --config FILE (env RACCORD_CONFIG) and --now INSTANT (env RACCORD_NOW) are
+/// accepted before or after the command name; the command line wins over the environment.
+int run(int argc, char** argv);
+
+}  // namespace raccord::app

@@ -1,0 +1,176 @@
+#include "engine/config.hpp"
+
+#include <Poco/AutoPtr.h>
+#include <Poco/Exception.h>
+#include <Poco/Util/IniFileConfiguration.h>
+
+#include <algorithm>
+#include <cctype>
+#include <fmt/format.h>
+#include <set>
+
+namespace raccord {
+namespace {
+
+namespace fs = std::filesystem;
+
+const std::set<std::string>& known_keys() {
+  static const std::set<std::string> keys{
+      "engine.environment",     "engine.code_prefix",      "engine.timezone",         "paths.root",
+      "paths.rules",            "inbox.settle_ms",         "inbox.rescan_s",          "inbox.max_bytes",
+      "store.backend",          "store.connection",        "certificates.trust_dir",  "certificates.min_rsa_bits",
+      "certificates.expiry_warning_days", "certificates.clock_skew_s", "nightly.time", "outbox.retention_days",
+      "archive.retention_days", "aife.sftp_address",       "aife.sftp_port",          "aife.as2_identifiant",
+      "aife.as2_address",       "aife.as2_port",           "aife.as2_path",           "aife.pesit_address",
+      "aife.pesit_port"};
+  return keys;
+}
+
+std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return s;
+}
+
+void collect_keys(const Poco::Util::AbstractConfiguration& conf, const std::string& prefix,
+                  std::vector<std::string>& out) {
+  Poco::Util::AbstractConfiguration::Keys keys;
+  conf.keys(prefix, keys);
+  if (keys.empty() && !prefix.empty()) {
+    out.push_back(prefix);
+    return;
+  }
+  for (const auto& k : keys) collect_keys(conf, prefix.empty() ? k : prefix + "." + k, out);
+}
+
+long long to_integer(const std::string& key, const std::string& raw, long long min, long long max) {
+  long long value = 0;
+  std::size_t used = 0;
+  try {
+    value = std::stoll(raw, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used == 0 || used != raw.size() || value < min || value > max) {
+    throw ConfigError(fmt::format("Configuration : la clé {} vaut « {} », un entier entre {} et {} est attendu.", key,
+                                  raw, min, max));
+  }
+  return value;
+}
+
+fs::path resolve(const fs::path& base, const std::string& value) {
+  fs::path p{value};
+  return p.is_absolute() ? p : (base / p).lexically_normal();
+}
+
+fs::path default_rules_dir() {
+#ifdef RACCORD_INSTALL_RULES_DIR
+  if (fs::is_directory(RACCORD_INSTALL_RULES_DIR)) return RACCORD_INSTALL_RULES_DIR;
+#endif
+#ifdef RACCORD_SOURCE_RULES_DIR
+  if (fs::is_directory(RACCORD_SOURCE_RULES_DIR)) return RACCORD_SOURCE_RULES_DIR;
+#endif
+  return {};
+}
+
+}  // namespace
+
+std::string Config::effective_connection() const {
+  if (!store_connection.empty()) return store_connection;
+  return (root / "raccord.db").string();
+}
+
+Config load_config(const std::optional<fs::path>& file, const fs::path& cwd) {
+  Config config;
+  config.root = (cwd / "var").lexically_normal();
+  if (!file) {
+    config.rules_dir = default_rules_dir();
+    if (!config.rules_dir.empty()) config.trust_dir = config.rules_dir / "trust";
+    return config;
+  }
+  const fs::path path = file->is_absolute() ? *file : (cwd / *file).lexically_normal();
+  if (!fs::is_regular_file(path)) {
+    throw ConfigError(fmt::format("Configuration : le fichier {} est introuvable ou illisible.", path.string()));
+  }
+  config.source = path;
+  const fs::path base = path.parent_path();
+  Poco::AutoPtr<Poco::Util::IniFileConfiguration> ini;
+  try {
+    ini = new Poco::Util::IniFileConfiguration(path.string());
+  } catch (const Poco::Exception& e) {
+    throw ConfigError(fmt::format("Configuration : lecture de {} impossible : {}", path.string(), e.displayText()));
+  }
+  std::vector<std::string> present;
+  collect_keys(*ini, "", present);
+  for (const auto& k : present) {
+    if (!known_keys().contains(lower(k))) {
+      config.warnings.push_back(fmt::format("clé de configuration inconnue ignorée : {}", k));
+    }
+  }
+  auto get = [&](const std::string& key) -> std::optional<std::string> {
+    // Poco keys are case-insensitive; values are kept raw (no ${} expansion).
+    if (!ini->hasProperty(key)) return std::nullopt;
+    std::string v = ini->getRawString(key);
+    while (!v.empty() && std::isspace(static_cast<unsigned char>(v.back()))) v.pop_back();
+    std::size_t start = 0;
+    while (start < v.size() && std::isspace(static_cast<unsigned char>(v[start]))) ++start;
+    return v.substr(start);
+  };
+  auto get_int = [&](const std::string& key, auto& target, long long min, long long max) {
+    if (auto v = get(key)) target = static_cast<std::remove_reference_t<decltype(target)>>(to_integer(key, *v, min, max));
+  };
+
+  if (auto v = get("engine.environment")) {
+    auto env = parse_environment(*v);
+    if (!env) throw ConfigError(fmt::format("Configuration : engine.environment vaut « {} » ; attendu production ou qualification.", *v));
+    config.environment = *env;
+  }
+  if (auto v = get("engine.code_prefix")) {
+    if (v->size() != 3 || !std::all_of(v->begin(), v->end(), [](char c) { return c >= 'A' && c <= 'Z'; })) {
+      throw ConfigError(fmt::format("Configuration : engine.code_prefix vaut « {} » ; attendu 3 lettres majuscules.", *v));
+    }
+    config.code_prefix = *v;
+  }
+  if (auto v = get("engine.timezone")) config.timezone = *v;
+  if (auto v = get("paths.root")) config.root = resolve(base, *v);
+  if (auto v = get("paths.rules")) config.rules_dir = resolve(base, *v);
+  get_int("inbox.settle_ms", config.settle_ms, 0, 3'600'000);
+  get_int("inbox.rescan_s", config.rescan_s, 1, 86'400);
+  get_int("inbox.max_bytes", config.max_bytes, 1, (1LL << 40));
+  if (auto v = get("store.backend")) {
+    if (*v != "sqlite" && *v != "postgresql") {
+      throw ConfigError(fmt::format("Configuration : store.backend vaut « {} » ; attendu sqlite ou postgresql.", *v));
+    }
+    config.store_backend = *v;
+  }
+  if (auto v = get("store.connection")) {
+    config.store_connection = (config.store_backend == "sqlite") ? resolve(base, *v).string() : *v;
+  }
+  if (auto v = get("certificates.trust_dir")) config.trust_dir = resolve(base, *v);
+  get_int("certificates.min_rsa_bits", config.min_rsa_bits, 512, 16384);
+  get_int("certificates.expiry_warning_days", config.expiry_warning_days, 0, 3650);
+  get_int("certificates.clock_skew_s", config.clock_skew_s, 0, 86'400);
+  if (auto v = get("nightly.time")) {
+    const bool ok = v->size() == 5 && (*v)[2] == ':' && std::isdigit(static_cast<unsigned char>((*v)[0])) &&
+                    std::isdigit(static_cast<unsigned char>((*v)[1])) && std::isdigit(static_cast<unsigned char>((*v)[3])) &&
+                    std::isdigit(static_cast<unsigned char>((*v)[4])) && std::stoi(v->substr(0, 2)) < 24 &&
+                    std::stoi(v->substr(3, 2)) < 60;
+    if (!ok) throw ConfigError(fmt::format("Configuration : nightly.time vaut « {} » ; attendu HH:MM.", *v));
+    config.nightly_time = *v;
+  }
+  get_int("outbox.retention_days", config.outbox_retention_days, 1, 36500);
+  get_int("archive.retention_days", config.archive_retention_days, 1, 36500);
+  if (auto v = get("aife.sftp_address")) config.aife.sftp_address = *v;
+  get_int("aife.sftp_port", config.aife.sftp_port, 1, 65535);
+  if (auto v = get("aife.as2_identifiant")) config.aife.as2_identifiant = *v;
+  if (auto v = get("aife.as2_address")) config.aife.as2_address = *v;
+  get_int("aife.as2_port", config.aife.as2_port, 1, 65535);
+  if (auto v = get("aife.as2_path")) config.aife.as2_path = *v;
+  if (auto v = get("aife.pesit_address")) config.aife.pesit_address = *v;
+  get_int("aife.pesit_port", config.aife.pesit_port, 1, 65535);
+
+  if (config.rules_dir.empty()) config.rules_dir = default_rules_dir();
+  if (config.trust_dir.empty() && !config.rules_dir.empty()) config.trust_dir = config.rules_dir / "trust";
+  return config;
+}
+
+}  // namespace raccord

@@ -1,0 +1,63 @@
+// Engine configuration (SPEC.md §7 "Configuration keys"): an INI file, every key optional.
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/domain/vocabulary.hpp"
+
+namespace raccord {
+
+struct AifeConfig {
+  std::string sftp_address = "192.168.131.22";  // guide's example
+  int sftp_port = 6321;
+  std::string as2_identifiant = "CTAIFEP";
+  std::string as2_address = "93.92.105.71";
+  int as2_port = 24000;
+  std::string as2_path = "/";
+  std::string pesit_address = "93.92.105.72";  // project default (docs/configuration.md)
+  int pesit_port = 5100;
+};
+
+struct Config {
+  Environment environment = Environment::Production;  // engine.environment
+  std::string code_prefix = "VFE";                     // engine.code_prefix (3 uppercase letters)
+  std::string timezone = "Europe/Paris";               // engine.timezone (IANA name)
+  std::filesystem::path root = "var";                  // paths.root (absolute after load)
+  std::filesystem::path rules_dir;                     // paths.rules (empty: default search)
+  long long settle_ms = 2000;                          // inbox.settle_ms (real time)
+  long long rescan_s = 30;                             // inbox.rescan_s
+  long long max_bytes = 67108864;                      // inbox.max_bytes
+  std::string store_backend = "sqlite";                // store.backend: sqlite | postgresql
+  std::string store_connection;                        // store.connection (empty: <root>/raccord.db)
+  std::filesystem::path trust_dir;                     // certificates.trust_dir (empty: <rules>/trust)
+  int min_rsa_bits = 2048;                             // certificates.min_rsa_bits
+  int expiry_warning_days = 30;                        // certificates.expiry_warning_days
+  int clock_skew_s = 300;                              // certificates.clock_skew_s
+  std::string nightly_time = "02:00";                  // nightly.time (HH:MM local)
+  int outbox_retention_days = 90;                      // outbox.retention_days
+  int archive_retention_days = 365;                    // archive.retention_days
+  AifeConfig aife;
+  std::optional<std::filesystem::path> source;         // the INI file read, if any
+  std::vector<std::string> warnings;                   // unknown keys and similar, for the log
+
+  /// store.connection, or <root>/raccord.db for SQLite when unset.
+  std::string effective_connection() const;
+};
+
+/// Thrown for a config file that cannot be read or holds an invalid value (message in French,
+/// naming the key and the value).
+struct ConfigError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+/// Loads `file` (INI) over the defaults; with no file, the defaults. Relative paths in the file
+/// are relative to the file's directory; the default root "./var" is relative to `cwd`.
+/// Resolves paths.rules (the installed <prefix>/share/raccord/rules, else the source tree's rules/,
+/// else empty = compiled-in seed) and certificates.trust_dir (<rules>/trust).
+/// Throws ConfigError on an unreadable file or an invalid value.
+Config load_config(const std::optional<std::filesystem::path>& file, const std::filesystem::path& cwd);
+
+}  // namespace raccord

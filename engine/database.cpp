@@ -1,0 +1,220 @@
+#include "engine/database.hpp"
+
+#include <Poco/Data/PostgreSQL/Connector.h>
+#include <Poco/Data/RecordSet.h>
+#include <Poco/Data/SQLite/Connector.h>
+#include <Poco/Data/Session.h>
+#include <Poco/Data/Statement.h>
+#include <Poco/Exception.h>
+#include <Poco/Nullable.h>
+#include <fmt/format.h>
+
+#include <mutex>
+
+#include "engine/migrations.hpp"
+
+namespace raccord {
+namespace {
+
+using Poco::Data::Keywords::bind;
+using Poco::Data::Keywords::now;
+
+void register_connectors() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    Poco::Data::SQLite::Connector::registerConnector();
+    Poco::Data::PostgreSQL::Connector::registerConnector();
+  });
+}
+
+bool is_transient_message(const std::string& text) {
+  for (const char* needle : {"locked", "busy", "serializ", "deadlock", "could not serialize", "connection", "server closed",
+                             "terminating connection", "no connection"}) {
+    if (text.find(needle) != std::string::npos) return true;
+  }
+  return false;
+}
+
+[[noreturn]] void rethrow_as_store_error(const std::string& sql) {
+  try {
+    throw;
+  } catch (const StoreError&) {
+    throw;
+  } catch (const Poco::Exception& e) {
+    const std::string text = e.displayText();
+    throw StoreError(fmt::format("erreur de la base : {} [{}]", text, sql.substr(0, 120)), is_transient_message(text));
+  } catch (const std::exception& e) {
+    throw StoreError(fmt::format("erreur de la base : {} [{}]", e.what(), sql.substr(0, 120)), false);
+  }
+}
+
+void bind_params(Poco::Data::Statement& st, const std::vector<SqlValue>& params) {
+  for (const auto& p : params) {
+    if (std::holds_alternative<std::nullptr_t>(p)) {
+      st, bind(Poco::Nullable<std::string>());
+    } else if (const auto* i = std::get_if<std::int64_t>(&p)) {
+      st, bind(static_cast<Poco::Int64>(*i));
+    } else {
+      st, bind(std::get<std::string>(p));
+    }
+  }
+}
+
+}  // namespace
+
+std::string SqlRow::text(std::size_t i) const {
+  const auto& v = values_.at(i);
+  if (const auto* s = std::get_if<std::string>(&v)) return *s;
+  if (const auto* n = std::get_if<std::int64_t>(&v)) return std::to_string(*n);
+  return {};
+}
+
+std::int64_t SqlRow::integer(std::size_t i) const {
+  const auto& v = values_.at(i);
+  if (const auto* n = std::get_if<std::int64_t>(&v)) return *n;
+  if (const auto* s = std::get_if<std::string>(&v)) {
+    try {
+      return std::stoll(*s);
+    } catch (const std::exception&) {
+      return 0;
+    }
+  }
+  return 0;
+}
+
+std::optional<std::string> SqlRow::optional_text(std::size_t i) const {
+  if (is_null(i)) return std::nullopt;
+  return text(i);
+}
+
+struct Database::Impl {
+  std::unique_ptr<Poco::Data::Session> session;
+};
+
+Database::Database(Backend backend, const std::string& connection) : impl_(std::make_unique<Impl>()), backend_(backend) {
+  register_connectors();
+  try {
+    if (backend == Backend::Sqlite) {
+      impl_->session = std::make_unique<Poco::Data::Session>("SQLite", connection, 30);
+    } else {
+      impl_->session = std::make_unique<Poco::Data::Session>("PostgreSQL", connection, 30);
+    }
+  } catch (...) {
+    rethrow_as_store_error("open " + (backend == Backend::Sqlite ? connection : std::string("postgresql")));
+  }
+  if (backend == Backend::Sqlite) {
+    query("PRAGMA journal_mode=WAL");
+    execute("PRAGMA foreign_keys=ON");
+    execute("PRAGMA synchronous=FULL");
+    execute("PRAGMA busy_timeout=30000");
+  }
+}
+
+Database::~Database() {
+  if (in_transaction_) {
+    try {
+      rollback();
+    } catch (...) {  // NOLINT(bugprone-empty-catch)
+    }
+  }
+}
+
+std::size_t Database::execute(const std::string& sql, const std::vector<SqlValue>& params) {
+  try {
+    Poco::Data::Statement st(*impl_->session);
+    st << sql;
+    bind_params(st, params);
+    return st.execute();
+  } catch (...) {
+    rethrow_as_store_error(sql);
+  }
+}
+
+std::vector<SqlRow> Database::query(const std::string& sql, const std::vector<SqlValue>& params) {
+  try {
+    Poco::Data::Statement st(*impl_->session);
+    st << sql;
+    bind_params(st, params);
+    st.execute();
+    Poco::Data::RecordSet rs(st);
+    std::vector<SqlRow> rows;
+    const std::size_t columns = rs.columnCount();
+    rows.reserve(rs.rowCount());
+    for (std::size_t r = 0; r < rs.rowCount(); ++r) {
+      std::vector<SqlValue> values;
+      values.reserve(columns);
+      for (std::size_t c = 0; c < columns; ++c) {
+        const Poco::Dynamic::Var& v = rs.value(c, r);
+        if (v.isEmpty()) {
+          values.emplace_back(nullptr);
+        } else if (v.isInteger()) {
+          values.emplace_back(static_cast<std::int64_t>(v.convert<Poco::Int64>()));
+        } else {
+          values.emplace_back(v.convert<std::string>());
+        }
+      }
+      rows.emplace_back(std::move(values));
+    }
+    return rows;
+  } catch (...) {
+    rethrow_as_store_error(sql);
+  }
+}
+
+std::optional<SqlRow> Database::query_one(const std::string& sql, const std::vector<SqlValue>& params) {
+  auto rows = query(sql, params);
+  if (rows.empty()) return std::nullopt;
+  return std::move(rows.front());
+}
+
+void Database::begin() {
+  execute(backend_ == Backend::Sqlite ? "BEGIN IMMEDIATE" : "BEGIN");
+  in_transaction_ = true;
+}
+
+void Database::commit() {
+  execute("COMMIT");
+  in_transaction_ = false;
+}
+
+void Database::rollback() {
+  in_transaction_ = false;
+  execute("ROLLBACK");
+}
+
+void Database::savepoint(const std::string& name) { execute("SAVEPOINT " + name); }
+void Database::release(const std::string& name) { execute("RELEASE SAVEPOINT " + name); }
+void Database::rollback_to(const std::string& name) { execute("ROLLBACK TO SAVEPOINT " + name); }
+
+std::int64_t Database::next_sequence_value(const std::string& name) {
+  execute("UPDATE sequences SET value = value + 1 WHERE name = $1", {name});
+  auto row = query_one("SELECT value FROM sequences WHERE name = $1", {name});
+  if (!row) throw StoreError("séquence inconnue : " + name, false);
+  return row->integer(0);
+}
+
+void Database::migrate() {
+  execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)");
+  Transaction tx(*this);
+  const auto applied = query("SELECT version FROM schema_migrations");
+  auto is_applied = [&](int v) {
+    for (const auto& r : applied) {
+      if (r.integer(0) == v) return true;
+    }
+    return false;
+  };
+  for (const auto& m : migrations()) {
+    if (is_applied(m.version)) continue;
+    for (const auto& statement : m.statements) execute(statement);
+    execute("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, CURRENT_TIMESTAMP)",
+            {static_cast<std::int64_t>(m.version)});
+  }
+  tx.commit();
+}
+
+std::unique_ptr<Database> open_database(const std::string& backend, const std::string& connection) {
+  if (backend == "postgresql") return std::make_unique<Database>(Backend::Postgresql, connection);
+  return std::make_unique<Database>(Backend::Sqlite, connection);
+}
+
+}  // namespace raccord

@@ -1,0 +1,111 @@
+// Thin SQL access over Poco Data (SPEC.md §8): one session, `$N` placeholders (TOOLCHAIN.md #9),
+// explicit transactions and savepoints. SQLite (WAL) now; the dialect differences sit in dialect.cpp.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace raccord {
+
+/// A bound SQL value: NULL, integer or text.
+using SqlValue = std::variant<std::nullptr_t, std::int64_t, std::string>;
+
+/// One result row; columns by position.
+class SqlRow {
+ public:
+  explicit SqlRow(std::vector<SqlValue> values) : values_(std::move(values)) {}
+  bool is_null(std::size_t i) const { return std::holds_alternative<std::nullptr_t>(values_.at(i)); }
+  /// Text of column i ("" for NULL; integers as decimal text).
+  std::string text(std::size_t i) const;
+  /// Integer of column i (0 for NULL; text parsed as decimal).
+  std::int64_t integer(std::size_t i) const;
+  std::optional<std::string> optional_text(std::size_t i) const;
+  std::size_t size() const { return values_.size(); }
+
+ private:
+  std::vector<SqlValue> values_;
+};
+
+/// Thrown for the store's own failures (unreachable, locked, disk full, constraint violated).
+/// `transient` is true for failures worth retrying (busy, serialization failure, connection lost).
+struct StoreError : std::runtime_error {
+  StoreError(const std::string& what, bool transient_failure) : std::runtime_error(what), transient(transient_failure) {}
+  bool transient;
+};
+
+enum class Backend { Sqlite, Postgresql };
+
+class Database {
+ public:
+  /// Opens the store. SQLite: `connection` is a file path (parent directory must exist); sets WAL,
+  /// foreign_keys, synchronous=FULL and a busy timeout. Throws StoreError.
+  Database(Backend backend, const std::string& connection);
+  ~Database();
+  Database(const Database&) = delete;
+  Database& operator=(const Database&) = delete;
+
+  Backend backend() const { return backend_; }
+
+  /// Executes one statement with `$1..$n` parameters (in ascending order, each once). Returns the
+  /// number of affected rows. Throws StoreError.
+  std::size_t execute(const std::string& sql, const std::vector<SqlValue>& params = {});
+  /// Runs a query and returns all rows.
+  std::vector<SqlRow> query(const std::string& sql, const std::vector<SqlValue>& params = {});
+  /// The first row, or nullopt.
+  std::optional<SqlRow> query_one(const std::string& sql, const std::vector<SqlValue>& params = {});
+
+  /// Starts a write transaction (SQLite: BEGIN IMMEDIATE, so the busy timeout applies; TOOLCHAIN.md #8).
+  void begin();
+  void commit();
+  void rollback();
+  bool in_transaction() const { return in_transaction_; }
+  void savepoint(const std::string& name);
+  void release(const std::string& name);
+  void rollback_to(const std::string& name);
+
+  /// Next value of a named sequence (codeAppli, ABO-), inside the current transaction; never
+  /// reused even if the transaction that drew it is later rolled back to a savepoint.
+  std::int64_t next_sequence_value(const std::string& name);
+
+  /// Applies the numbered migrations not yet applied (table schema_migrations). Throws StoreError.
+  void migrate();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  Backend backend_;
+  bool in_transaction_ = false;
+};
+
+/// Opens a store from a backend name ("sqlite" | "postgresql") and connection. Throws StoreError.
+std::unique_ptr<Database> open_database(const std::string& backend, const std::string& connection);
+
+/// RAII transaction: begins on construction, rolls back on destruction unless committed.
+class Transaction {
+ public:
+  explicit Transaction(Database& db) : db_(db) { db_.begin(); }
+  ~Transaction() {
+    if (!done_) {
+      try {
+        db_.rollback();
+      } catch (...) {  // NOLINT(bugprone-empty-catch): nothing more can be done while unwinding
+      }
+    }
+  }
+  Transaction(const Transaction&) = delete;
+  Transaction& operator=(const Transaction&) = delete;
+  void commit() {
+    db_.commit();
+    done_ = true;
+  }
+
+ private:
+  Database& db_;
+  bool done_ = false;
+};
+
+}  // namespace raccord

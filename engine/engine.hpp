@@ -1,0 +1,86 @@
+// The main job (SPEC.md §2, §7): claims dépôts from the inbox, applies each in one store
+// transaction, writes its accusé after the commit, then archives or quarantines the original.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/clock.hpp"
+#include "engine/config.hpp"
+#include "engine/database.hpp"
+#include "engine/domain/acknowledgement.hpp"
+#include "inbox/inbox_directory.hpp"
+#include "rules/catalogue.hpp"
+#include "rules/certificates.hpp"
+
+namespace raccord {
+
+/// What one pass did, for the command's summary line.
+struct PassSummary {
+  int processed = 0;  // dépôts answered (accusé written)
+  int integre = 0;
+  int integre_partiel = 0;
+  int rejete = 0;
+  int doublon = 0;
+  int left_for_later = 0;  // still changing, or name already in .work/
+  std::vector<std::string> acknowledgements;  // accusé file names written
+};
+
+/// The result of one dépôt.
+struct DepositAnswer {
+  DepositStatus status = DepositStatus::Rejete;
+  std::string ack_name;     // file name in outbox/
+  std::string ack_content;  // the accusé XML
+};
+
+class Engine {
+ public:
+  /// Builds the engine from a loaded config; `clock` gives the business instant.
+  /// Does not open the store (see open()).
+  Engine(Config config, BusinessClock clock);
+  ~Engine();
+
+  /// Creates the directories, opens the store and applies migrations, loads the catalogue and the
+  /// trust store. Throws StoreError / std::system_error on the engine's own failures.
+  void open();
+
+  /// `raccord init`: open() and, when `support_login` is set, creates that support user
+  /// (email support@<login's domain or "localhost">) when unknown. Idempotent.
+  void init(const std::optional<std::string>& support_login, const std::optional<std::string>& support_email);
+
+  /// `raccord process`: .work/ leftovers first, then every settled dépôt in name order
+  /// (waiting at most inbox.settle_ms of real time). Throws on the engine's own failures (the
+  /// dépôt being processed stays in .work/ for the next pass).
+  PassSummary process_pass();
+
+  /// Processes one claimed file end to end (commit, accusé, archive/quarantine).
+  DepositAnswer process_claimed(const inbox::ClaimedFile& file);
+
+  /// `raccord check`: the accusés the files would get against the current store, in a
+  /// transaction that is always rolled back. Works with no store (an empty in-memory one).
+  std::vector<DepositAnswer> check(const std::vector<std::filesystem::path>& files);
+
+  /// Reloads the catalogue and the trust store (SIGHUP).
+  void reload_rules();
+
+  const Config& config() const { return config_; }
+  inbox::InboxDirectory& inbox() { return inbox_; }
+  Database& database() { return *db_; }
+
+ private:
+  DepositAnswer answer(const std::string& file_name, const std::string& file_identity, std::string_view bytes,
+                       std::uint64_t size, Instant received, bool dry_run);
+
+  Config config_;
+  BusinessClock clock_;
+  CivilZone zone_;
+  inbox::InboxDirectory inbox_;
+  std::unique_ptr<Database> db_;
+  rules::Catalogue catalogue_;
+  std::unique_ptr<rules::CertificateChecker> certificates_;
+};
+
+}  // namespace raccord

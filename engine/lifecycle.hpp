@@ -1,0 +1,42 @@
+// The one transition table of a sheet's life (DESIGN.md "Lifecycle as one table"; SPEC.md §3.3, §6).
+// Every state change, by a user or by the nightly run, goes through find_transition.
+#pragma once
+
+#include <optional>
+#include <span>
+#include <string_view>
+
+#include "engine/domain/sheet_state.hpp"
+#include "engine/domain/vocabulary.hpp"
+
+namespace raccord {
+
+/// What happens to a sheet: the four user actions of SPEC.md §3.3 and the two nightly events of §6.
+enum class SheetEvent { Enregistrer, Soumettre, Supprimer, Desactiver, Activer, Expirer };
+
+std::string_view to_code(SheetEvent event);
+SheetEvent to_event(SheetAction action);
+
+/// What a transition does to the sheet's versions.
+enum class VersionEffect {
+  NewPending,        // the content sent becomes the pending version (active one untouched)
+  None,              // content untouched
+  PromotePending,    // the pending version becomes the active one (nightly activation)
+  DropPending,       // the pending version is discarded (deactivation of an ENVOYEE_MAJ)
+};
+
+struct TransitionRow {
+  std::optional<SheetState> from;  // nullopt: the sheet does not exist yet
+  SheetEvent event;
+  SheetState to;
+  VersionEffect effect;
+  bool marks_deleted;  // supprimer: removed from searches, history kept
+};
+
+/// The whole table, row by row.
+std::span<const TransitionRow> transition_table();
+
+/// The row for (`from`, `event`), or nullopt when the pair is not allowed (TRANSITION_INTERDITE).
+std::optional<TransitionRow> find_transition(std::optional<SheetState> from, SheetEvent event);
+
+}  // namespace raccord

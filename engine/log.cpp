@@ -1,0 +1,44 @@
+#include "engine/log.hpp"
+
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <string>
+
+namespace raccord::log {
+namespace {
+
+Level initial_threshold() {
+  const char* env = std::getenv("RACCORD_LOG_LEVEL");
+  const std::string v = env ? env : "";
+  if (v == "debug") return Level::Debug;
+  if (v == "notice") return Level::Notice;
+  if (v == "warning") return Level::Warning;
+  if (v == "error") return Level::Error;
+  return Level::Info;
+}
+
+std::atomic<int>& threshold() {
+  static std::atomic<int> value{static_cast<int>(initial_threshold())};
+  return value;
+}
+
+}  // namespace
+
+void set_threshold(Level level) { threshold() = static_cast<int>(level); }
+
+void write(Level level, std::string_view message) {
+  if (static_cast<int>(level) > threshold()) return;
+  std::string line = fmt::format("<{}>{}\n", static_cast<int>(level), message);
+  const char* p = line.data();
+  std::size_t left = line.size();
+  while (left > 0) {
+    const ssize_t n = ::write(STDERR_FILENO, p, left);
+    if (n <= 0) return;
+    p += n;
+    left -= static_cast<std::size_t>(n);
+  }
+}
+
+}  // namespace raccord::log

@@ -1,0 +1,68 @@
+#include "engine/migrations.hpp"
+
+namespace raccord {
+
+const std::vector<Migration>& migrations() {
+  static const std::vector<Migration> all{
+      {1,
+       {
+           "CREATE TABLE sequences (name TEXT PRIMARY KEY, value BIGINT NOT NULL)",
+           "INSERT INTO sequences (name, value) VALUES ('code_appli', 0), ('abonnement', 0), ('history', 0), "
+           "('version', 0), ('deposit', 0)",
+           "CREATE TABLE users (login TEXT PRIMARY KEY, email TEXT NOT NULL, support INTEGER NOT NULL DEFAULT 0, "
+           "created_at TEXT NOT NULL, updated_at TEXT NOT NULL)",
+           "CREATE TABLE structures (siret TEXT PRIMARY KEY, raison_sociale TEXT NOT NULL, active INTEGER NOT NULL, "
+           "is_public INTEGER NOT NULL, connected_in_qualification INTEGER NOT NULL, editor_siret TEXT, "
+           "uses_tiers INTEGER NOT NULL, space_active INTEGER NOT NULL DEFAULT 0, space_activated_at TEXT, "
+           "space_activated_by TEXT, created_at TEXT NOT NULL, updated_at TEXT NOT NULL)",
+           "CREATE TABLE managers (siret TEXT NOT NULL REFERENCES structures(siret), "
+           "login TEXT NOT NULL REFERENCES users(login), role TEXT NOT NULL, PRIMARY KEY (siret, login))",
+           "CREATE TABLE technical_users (siret TEXT NOT NULL REFERENCES structures(siret), login TEXT NOT NULL, "
+           "PRIMARY KEY (siret, login))",
+           "CREATE TABLE subscriptions (id TEXT PRIMARY KEY, siret TEXT NOT NULL REFERENCES structures(siret), "
+           "login TEXT NOT NULL REFERENCES users(login), consultation INTEGER NOT NULL, modification INTEGER NOT NULL, "
+           "requested_on TEXT, comment TEXT, status TEXT NOT NULL, requested_at TEXT NOT NULL, decided_by TEXT, "
+           "decided_at TEXT)",
+           "CREATE INDEX subscriptions_by_user ON subscriptions (login, siret)",
+           "CREATE TABLE sheets (code_appli TEXT PRIMARY KEY, kind TEXT NOT NULL, "
+           "partner_siret TEXT NOT NULL REFERENCES structures(siret), state TEXT NOT NULL, "
+           "deleted INTEGER NOT NULL DEFAULT 0, active_version BIGINT, pending_version BIGINT, submitted_at TEXT, "
+           "created_at TEXT NOT NULL, updated_at TEXT NOT NULL)",
+           "CREATE INDEX sheets_by_partner ON sheets (partner_siret, code_appli)",
+           "CREATE INDEX sheets_by_state ON sheets (state)",
+           "CREATE TABLE sheet_versions (id BIGINT PRIMARY KEY, code_appli TEXT NOT NULL REFERENCES sheets(code_appli), "
+           "action TEXT NOT NULL, protocol TEXT, period_from TEXT, period_to TEXT, contact_name TEXT, contact_phone TEXT, "
+           "contact_email TEXT, contact_fax TEXT, network_identifier TEXT, network_address TEXT, network_port TEXT, "
+           "network_path TEXT, comments TEXT, created_at TEXT NOT NULL, created_by TEXT NOT NULL, deposit_sha256 TEXT)",
+           "CREATE INDEX sheet_versions_by_sheet ON sheet_versions (code_appli)",
+           "CREATE TABLE sheet_interfaces (version_id BIGINT NOT NULL REFERENCES sheet_versions(id), "
+           "position INTEGER NOT NULL, code TEXT NOT NULL, mode TEXT NOT NULL, PRIMARY KEY (version_id, position))",
+           "CREATE TABLE sheet_bundles (version_id BIGINT NOT NULL REFERENCES sheet_versions(id), "
+           "bundle_index INTEGER NOT NULL, name TEXT, content TEXT NOT NULL, PRIMARY KEY (version_id, bundle_index))",
+           "CREATE TABLE sheet_certificates (version_id BIGINT NOT NULL REFERENCES sheet_versions(id), "
+           "position INTEGER NOT NULL, bundle_index INTEGER NOT NULL, subject TEXT NOT NULL, subject_cn TEXT, "
+           "issuer TEXT NOT NULL, serial TEXT NOT NULL, not_before TEXT NOT NULL, not_after TEXT NOT NULL, "
+           "fingerprint TEXT NOT NULL, is_ca INTEGER NOT NULL, is_leaf INTEGER NOT NULL, client_auth INTEGER NOT NULL, "
+           "server_auth INTEGER NOT NULL, has_eku INTEGER NOT NULL, key_type TEXT, key_bits INTEGER, "
+           "signature_algorithm TEXT, PRIMARY KEY (version_id, position))",
+           "CREATE INDEX sheet_certificates_leaf_expiry ON sheet_certificates (is_leaf, not_after)",
+           "CREATE TABLE history (id BIGINT PRIMARY KEY, code_appli TEXT NOT NULL REFERENCES sheets(code_appli), "
+           "instant TEXT NOT NULL, actor TEXT NOT NULL, from_state TEXT, to_state TEXT NOT NULL, reason TEXT, "
+           "deposit_sha256 TEXT)",
+           "CREATE INDEX history_by_sheet ON history (code_appli, id)",
+           "CREATE TABLE deposits (id BIGINT PRIMARY KEY, sha256 TEXT NOT NULL, file_name TEXT NOT NULL, "
+           "file_identity TEXT, identifier TEXT, status TEXT NOT NULL, received_at TEXT NOT NULL, "
+           "processed_at TEXT NOT NULL, ack_name TEXT NOT NULL, ack_content TEXT NOT NULL, "
+           "destination TEXT NOT NULL, reason TEXT)",
+           // The same bytes are applied at most once (SPEC.md §2 "Exactly once").
+           "CREATE UNIQUE INDEX deposits_applied_once ON deposits (sha256) "
+           "WHERE status IN ('INTEGRE', 'INTEGRE_PARTIEL')",
+           "CREATE INDEX deposits_by_sha ON deposits (sha256)",
+           "CREATE INDEX deposits_by_identifier ON deposits (identifier)",
+           "CREATE UNIQUE INDEX deposits_ack_name ON deposits (ack_name)",
+       }},
+  };
+  return all;
+}
+
+}  // namespace raccord

@@ -1,0 +1,404 @@
+#include "engine/processor.hpp"
+
+#include <fmt/format.h>
+
+#include "engine/lifecycle.hpp"
+#include "rules/sheet_rules.hpp"
+#include "rules/siret.hpp"
+
+namespace raccord {
+namespace {
+
+/// Everything one operation needs while it is applied.
+class OperationApplier {
+ public:
+  OperationApplier(Store& store, const ProcessingContext& ctx, const Operation& op, OperationOutcome& out)
+      : store_(store), ctx_(ctx), op_(op), out_(out) {}
+
+  void apply() {
+    std::visit([this](const auto& body) { apply_body(body); }, op_.body);
+  }
+
+ private:
+  void error(ErrorCode code, std::string field, int line, std::string message) {
+    out_.diagnostics.push_back(Diagnostic::error(code, std::move(field), line ? line : op_.line, std::move(message)));
+  }
+  void warning(ErrorCode code, std::string field, int line, std::string message) {
+    out_.diagnostics.push_back(Diagnostic::warning(code, std::move(field), line ? line : op_.line, std::move(message)));
+  }
+  bool failed() const { return has_error(out_.diagnostics); }
+
+  /// The requester, or nullopt after reporting UTILISATEUR_INCONNU.
+  std::optional<UserRecord> requester() {
+    auto user = store_.find_user(op_.requester.value);
+    if (!user) {
+      error(ErrorCode::UtilisateurInconnu, "@demandeur", op_.requester.line,
+            fmt::format("L'utilisateur « {} » (demandeur) est inconnu de l'annuaire.", op_.requester.value));
+    }
+    return user;
+  }
+
+  /// A known, active structure named by `siret` (SIRET rule first), or nullopt after reporting.
+  std::optional<StructureRecord> structure(const Field& siret, const std::string& field, bool require_active) {
+    if (auto d = rules::validate_siret(siret, field, ctx_.config->environment)) {
+      out_.diagnostics.push_back(*d);
+      return std::nullopt;
+    }
+    auto s = store_.find_structure(siret.value);
+    if (!s) {
+      error(ErrorCode::StructureInconnue, field, siret.line,
+            fmt::format("La structure de SIRET {} est inconnue de l'annuaire.", siret.value));
+      return std::nullopt;
+    }
+    if (require_active && !s->active) {
+      error(ErrorCode::StructureInactive, field, siret.line,
+            fmt::format("La structure {} - {} est inactive.", s->siret, s->raison_sociale));
+    }
+    return s;
+  }
+
+  bool may_modify(const StructureRecord& s, const std::string& login) {
+    if (!s.space_active) return false;
+    return store_.manager_role(s.siret, login).has_value() || store_.has_validated_subscription(s.siret, login, true);
+  }
+
+  void require_support(const std::optional<UserRecord>& user) {
+    if (user && !user->support) {
+      error(ErrorCode::DroitInsuffisant, "@demandeur", op_.requester.line,
+            fmt::format("L'annuaire (structures et utilisateurs) n'est modifiable que par le support ; « {} » n'est "
+                        "pas un utilisateur support.",
+                        user->login));
+    }
+  }
+
+  void apply_body(const UnknownOperation&) {}
+
+  void apply_body(const UserOperation& u) {
+    const auto user = requester();
+    require_support(user);
+    if (u.email.filled() && !rules::is_valid_email(u.email.value)) {
+      error(ErrorCode::EmailInvalide, "@email", u.email.line,
+            fmt::format("L'adresse électronique « {} » n'est pas valide (forme attendue : nom@domaine.fr).",
+                        u.email.value));
+    }
+    if (failed()) return;
+    store_.upsert_user(UserRecord{u.login.value, u.email.value, u.support}, ctx_.now);
+  }
+
+  void apply_body(const StructureOperation& s) {
+    const auto user = requester();
+    require_support(user);
+    if (auto d = rules::validate_siret(s.siret, "@siret", ctx_.config->environment)) out_.diagnostics.push_back(*d);
+    if (s.editor_siret.filled()) {
+      if (auto d = rules::validate_siret(s.editor_siret, "@editeur", ctx_.config->environment)) {
+        out_.diagnostics.push_back(*d);
+      }
+    }
+    std::vector<std::pair<std::string, ManagerRole>> managers;
+    int index = 0;
+    for (const auto& m : s.managers) {
+      ++index;
+      if (!store_.find_user(m.login.value)) {
+        error(ErrorCode::UtilisateurInconnu, fmt::format("Gestionnaire[{}]/@login", index), m.line,
+              fmt::format("Le gestionnaire « {} » est inconnu : créez d'abord l'utilisateur (opération Utilisateur).",
+                          m.login.value));
+      }
+      managers.emplace_back(m.login.value, m.role);
+    }
+    if (failed()) return;
+    std::vector<std::string> technical;
+    for (const auto& t : s.technical_users) technical.push_back(t.value);
+    StructureRecord record{s.siret.value,
+                           s.raison_sociale.value,
+                           s.active,
+                           s.is_public,
+                           s.connected_in_qualification,
+                           s.editor_siret.filled() ? std::optional<std::string>(s.editor_siret.value) : std::nullopt,
+                           s.uses_tiers_teletransmission,
+                           false};
+    store_.upsert_structure(record, managers, technical, ctx_.now);
+  }
+
+  void apply_body(const SpaceActivationOperation& a) {
+    const auto user = requester();
+    const auto s = structure(a.structure, "@structure", true);
+    if (user && s && !store_.manager_role(s->siret, user->login)) {
+      error(ErrorCode::DroitInsuffisant, "@demandeur", op_.requester.line,
+            fmt::format("Seul un gestionnaire (principal ou secondaire) de {} - {} peut activer son espace "
+                        "raccordements ; « {} » ne l'est pas.",
+                        s->siret, s->raison_sociale, user->login));
+    }
+    if (failed()) return;
+    if (!s->space_active) store_.activate_space(s->siret, user->login, ctx_.now);
+  }
+
+  void apply_body(const SubscriptionRequestOperation& r) {
+    const auto user = requester();
+    const auto s = structure(r.structure, "@structure", true);
+    if (s && !s->space_active) {
+      error(ErrorCode::EspaceNonActive, "@structure", r.structure.line,
+            fmt::format("L'espace raccordements de {} - {} n'est pas activé : un gestionnaire doit d'abord l'activer.",
+                        s->siret, s->raison_sociale));
+    }
+    if (failed()) return;
+    out_.subscription_request = store_.create_subscription(
+        s->siret, user->login, r.consultation, r.modification,
+        r.date.filled() ? std::optional<std::string>(r.date.value) : std::nullopt,
+        r.comment.filled() ? std::optional<std::string>(r.comment.value) : std::nullopt, ctx_.now);
+  }
+
+  void apply_body(const SubscriptionDecisionOperation& d) {
+    const auto user = requester();
+    const auto sub = store_.find_subscription(d.request_id.value);
+    if (!sub || sub->status != SubscriptionStatus::EnAttente) {
+      error(ErrorCode::AbonnementInconnu, "@demande", d.request_id.line,
+            sub ? fmt::format("La demande d'abonnement {} a déjà été traitée.", d.request_id.value)
+                : fmt::format("La demande d'abonnement « {} » est inconnue.", d.request_id.value));
+      return;
+    }
+    if (user && !store_.manager_role(sub->siret, user->login)) {
+      error(ErrorCode::DroitInsuffisant, "@demandeur", op_.requester.line,
+            fmt::format("Seul un gestionnaire de la structure {} peut valider ou refuser la demande {} ; « {} » ne "
+                        "l'est pas.",
+                        sub->siret, sub->id, user->login));
+    }
+    if (failed()) return;
+    store_.decide_subscription(sub->id,
+                               d.decision == Decision::Valider ? SubscriptionStatus::Validee : SubscriptionStatus::Refusee,
+                               user->login, ctx_.now);
+  }
+
+  void apply_body(const SearchOperation&) {
+    error(ErrorCode::SchemaInvalide, "", op_.line,
+          "La recherche (Recherche) n'est pas encore prise en charge par cette version du moteur ; utilisez la "
+          "commande raccord search auprès du support.");
+  }
+
+  void apply_body(const SheetOperation& sheet) {
+    const bool is_draft = sheet.action == SheetAction::Enregistrer;
+    const bool sends_content = sheet.action == SheetAction::Enregistrer || sheet.action == SheetAction::Soumettre;
+    const auto user = requester();
+    const auto s = structure(sheet.partner, "Partenaire", true);
+    if (s && !s->space_active) {
+      error(ErrorCode::EspaceNonActive, "Partenaire", sheet.partner.line,
+            fmt::format("L'espace raccordements de {} - {} n'est pas activé : un gestionnaire doit d'abord l'activer.",
+                        s->siret, s->raison_sociale));
+    } else if (s && user && !may_modify(*s, user->login)) {
+      error(ErrorCode::DroitInsuffisant, "@demandeur", op_.requester.line,
+            fmt::format("« {} » n'a pas le droit de Modification sur l'espace raccordements de {} - {} : demandez un "
+                        "abonnement avec Modification à un gestionnaire.",
+                        user->login, s->siret, s->raison_sociale));
+    }
+
+    // The sheet named by codeAppli, when there is one.
+    std::optional<SheetRecord> existing;
+    bool unknown_sheet = false;
+    if (sheet.code_appli.filled()) {
+      existing = store_.find_sheet(sheet.code_appli.value);
+      if (!existing || existing->deleted || existing->kind != sheet.kind ||
+          existing->partner_siret != sheet.partner.value) {
+        error(ErrorCode::FicheInconnue, "@codeAppli", sheet.code_appli.line,
+              fmt::format("Aucune fiche {} « {} » n'existe pour le partenaire {}.", to_code(sheet.kind),
+                          sheet.code_appli.value, sheet.partner.value));
+        existing.reset();
+        unknown_sheet = true;
+      }
+    } else if (!sends_content) {
+      error(ErrorCode::FicheInconnue, "@codeAppli", op_.line,
+            fmt::format("L'action « {} » doit nommer la fiche par son attribut codeAppli.", to_code(sheet.action)));
+      return;
+    }
+
+    const std::optional<SheetState> from = existing ? std::optional<SheetState>(existing->state) : std::nullopt;
+    const auto transition = find_transition(from, to_event(sheet.action));
+    if (!transition && !unknown_sheet) {
+      error(ErrorCode::TransitionInterdite, "@action", op_.line,
+            from ? fmt::format("L'action « {} » est impossible sur la fiche {} à l'état {}.", to_code(sheet.action),
+                               existing->code_appli, to_label(*from))
+                 : fmt::format("L'action « {} » est impossible sur une fiche qui n'existe pas.", to_code(sheet.action)));
+    }
+
+    std::vector<CertificateFacts> certificate_facts;
+    if (sends_content) {
+      Diagnostics content = check_content(sheet, s, certificate_facts);
+      for (auto& d : content) {
+        if (is_draft && d.is_error()) d.severity = Severity::Warning;  // enregistrer: warnings only
+        out_.diagnostics.push_back(std::move(d));
+      }
+    }
+    if (failed() || !transition || !user || !s) return;
+
+    // Apply the transition.
+    SheetRecord record;
+    if (existing) {
+      record = *existing;
+    } else {
+      record.code_appli = store_.allocate_code_appli(ctx_.config->code_prefix);
+      record.kind = sheet.kind;
+      record.partner_siret = s->siret;
+      record.state = transition->to;
+      store_.insert_sheet(record, ctx_.now);
+    }
+    switch (transition->effect) {
+      case VersionEffect::NewPending:
+        record.pending_version = store_.insert_version(record.code_appli, sheet, certificate_facts, user->login,
+                                                       ctx_.deposit_sha256, ctx_.now);
+        break;
+      case VersionEffect::None:
+        break;
+      case VersionEffect::PromotePending:
+        record.active_version = record.pending_version;
+        record.pending_version.reset();
+        break;
+      case VersionEffect::DropPending:
+        record.pending_version.reset();
+        break;
+    }
+    record.state = transition->to;
+    if (transition->marks_deleted) record.deleted = true;
+    const bool submitted = transition->to == SheetState::Envoyee || transition->to == SheetState::EnvoyeeMaj;
+    store_.update_sheet(record, submitted ? std::optional<Instant>(ctx_.now) : std::nullopt, ctx_.now);
+    store_.add_history(record.code_appli, ctx_.now, user->login, from, transition->to,
+                       transition->marks_deleted ? "supprimer : brouillon supprimé" : std::string(to_code(sheet.action)),
+                       ctx_.deposit_sha256);
+
+    out_.code_appli = record.code_appli;
+    out_.state = record.state;
+    out_.deleted = record.deleted;
+    if (sheet.kind == SheetKind::Edi && sends_content) {
+      if (auto p = parse_protocol(sheet.protocol.value)) out_.aife = aife_parameters(ctx_.config->aife, *p);
+    }
+  }
+
+  /// Every rule on the content sent (SPEC.md §4), errors as found; the caller downgrades them
+  /// for enregistrer.
+  Diagnostics check_content(const SheetOperation& sheet, const std::optional<StructureRecord>& s,
+                            std::vector<CertificateFacts>& facts) {
+    Diagnostics out;
+    if (s) {
+      if (ctx_.config->environment == Environment::Production && !s->connected_in_qualification) {
+        bool editor_ok = false;
+        if (s->editor_siret) {
+          const auto editor = store_.find_structure(*s->editor_siret);
+          editor_ok = editor && editor->connected_in_qualification;
+        }
+        if (!editor_ok) {
+          out.push_back(Diagnostic::error(
+              ErrorCode::PrerequisQualification, "Partenaire", sheet.partner.line,
+              fmt::format("{} - {} n'est pas encore raccordée en qualification (ni l'éditeur de son logiciel) : "
+                          "le raccordement en production suppose un raccordement en qualification préalable.",
+                          s->siret, s->raison_sociale)));
+        }
+      }
+      if (s->uses_tiers) {
+        out.push_back(Diagnostic::error(
+            ErrorCode::TiersTeletransmission, "Partenaire", sheet.partner.line,
+            fmt::format("{} - {} passe par un tiers de télétransmission : elle n'a pas de fiche de raccordement à "
+                        "déposer.",
+                        s->siret, s->raison_sociale)));
+      }
+      if (sheet.kind == SheetKind::Api && store_.technical_user_count(s->siret) == 0) {
+        out.push_back(Diagnostic::error(
+            ErrorCode::UtilisateurTechniqueAbsent, "Partenaire", sheet.partner.line,
+            fmt::format("{} - {} n'a pas d'utilisateur technique : créez-le avant de déposer une fiche API.",
+                        s->siret, s->raison_sociale)));
+      }
+    }
+    rules::SheetContentContext content{ctx_.config->environment, ctx_.today, ctx_.catalogue};
+    for (auto& d : rules::check_sheet_content(sheet, content)) out.push_back(std::move(d));
+    std::optional<Protocol> protocol;
+    bool protocol_known = true;
+    if (sheet.kind == SheetKind::Edi) {
+      protocol = parse_protocol(sheet.protocol.value);
+      protocol_known = protocol.has_value();
+    }
+    if (protocol_known) {
+      auto report = ctx_.certificates->check(sheet, protocol, ctx_.now);
+      for (auto& d : report.diagnostics) out.push_back(std::move(d));
+      facts = std::move(report.certificates);
+    }
+    return out;
+  }
+
+  Store& store_;
+  const ProcessingContext& ctx_;
+  const Operation& op_;
+  OperationOutcome& out_;
+};
+
+}  // namespace
+
+AifeParameters aife_parameters(const AifeConfig& aife, Protocol protocol) {
+  AifeParameters p;
+  p.protocol = protocol;
+  switch (protocol) {
+    case Protocol::Sftp:
+      p.values = {{"AdresseIP", aife.sftp_address}, {"Port", std::to_string(aife.sftp_port)}};
+      break;
+    case Protocol::As2:
+      p.values = {{"Identifiant", aife.as2_identifiant},
+                  {"AdresseIP", aife.as2_address},
+                  {"Port", std::to_string(aife.as2_port)},
+                  {"CheminDepot", aife.as2_path},
+                  {"Chiffrement", "AES256"},
+                  {"Signature", "SHA2"},
+                  {"MDN", "Synchrone et signé"}};
+      break;
+    case Protocol::Pesit:
+      p.values = {{"AdresseIP", aife.pesit_address}, {"Port", std::to_string(aife.pesit_port)}};
+      break;
+  }
+  return p;
+}
+
+DepositOutcome apply_deposit(Store& store, const ProcessingContext& context, const Deposit& deposit) {
+  Database& db = store.database();
+  DepositOutcome result;
+  db.savepoint("depot");
+  bool any_rejected = false;
+  bool any_accepted = false;
+  for (const auto& op : deposit.operations) {
+    OperationOutcome out;
+    out.rank = op.rank;
+    out.type = op.element_name;
+    if (op.reference.present) out.reference = op.reference.value;
+    out.diagnostics = op.schema_errors;
+    db.savepoint("operation");
+    if (!has_error(out.diagnostics)) OperationApplier(store, context, op, out).apply();
+    out.accepted = !has_error(out.diagnostics);
+    if (out.accepted) {
+      db.release("operation");
+      any_accepted = true;
+    } else {
+      db.rollback_to("operation");
+      db.release("operation");
+      out.code_appli.reset();
+      out.state.reset();
+      out.deleted = false;
+      out.subscription_request.reset();
+      out.aife.reset();
+      any_rejected = true;
+    }
+    result.operations.push_back(std::move(out));
+  }
+  if (deposit.mode == DepositMode::Complete && any_rejected) {
+    db.rollback_to("depot");
+    for (auto& out : result.operations) {
+      out.accepted = false;
+      out.code_appli.reset();
+      out.state.reset();
+      out.deleted = false;
+      out.subscription_request.reset();
+      out.aife.reset();
+    }
+    result.status = DepositStatus::Rejete;
+  } else if (!any_rejected) {
+    result.status = DepositStatus::Integre;
+  } else {
+    result.status = any_accepted ? DepositStatus::IntegrePartiel : DepositStatus::Rejete;
+  }
+  db.release("depot");
+  return result;
+}
+
+}  // namespace raccord

@@ -1,0 +1,293 @@
+#include "engine/store.hpp"
+
+#include <fmt/format.h>
+
+namespace raccord {
+namespace {
+
+std::int64_t b(bool v) { return v ? 1 : 0; }
+
+SqlValue opt(const std::optional<std::string>& v) {
+  if (v) return *v;
+  return nullptr;
+}
+
+SqlValue field_value(const Field& f) {
+  if (!f.present) return nullptr;
+  return f.value;
+}
+
+SubscriptionStatus parse_subscription_status(const std::string& s) {
+  if (s == "VALIDEE") return SubscriptionStatus::Validee;
+  if (s == "REFUSEE") return SubscriptionStatus::Refusee;
+  return SubscriptionStatus::EnAttente;
+}
+
+DepositRecord to_deposit(const SqlRow& r) {
+  return DepositRecord{r.integer(0), r.text(1), r.text(2), r.text(3), r.optional_text(4),
+                       r.text(5),    r.text(6),    r.text(7), r.text(8),          r.text(9)};
+}
+
+constexpr const char* kDepositColumns =
+    "id, sha256, file_name, file_identity, identifier, status, ack_name, ack_content, destination, reason";
+
+}  // namespace
+
+std::string_view to_code(SubscriptionStatus s) {
+  switch (s) {
+    case SubscriptionStatus::EnAttente: return "EN_ATTENTE";
+    case SubscriptionStatus::Validee: return "VALIDEE";
+    case SubscriptionStatus::Refusee: return "REFUSEE";
+  }
+  return "EN_ATTENTE";
+}
+
+std::optional<UserRecord> Store::find_user(const std::string& login) {
+  auto r = db_.query_one("SELECT login, email, support FROM users WHERE login = $1", {login});
+  if (!r) return std::nullopt;
+  return UserRecord{r->text(0), r->text(1), r->integer(2) != 0};
+}
+
+void Store::upsert_user(const UserRecord& user, Instant at) {
+  const std::string now = format_iso_instant(at);
+  if (find_user(user.login)) {
+    db_.execute("UPDATE users SET email = $1, support = $2, updated_at = $3 WHERE login = $4",
+                {user.email, b(user.support), now, user.login});
+  } else {
+    db_.execute("INSERT INTO users (login, email, support, created_at, updated_at) VALUES ($1, $2, $3, $4, $5)",
+                {user.login, user.email, b(user.support), now, now});
+  }
+}
+
+std::optional<StructureRecord> Store::find_structure(const std::string& siret) {
+  auto r = db_.query_one(
+      "SELECT siret, raison_sociale, active, is_public, connected_in_qualification, editor_siret, uses_tiers, "
+      "space_active FROM structures WHERE siret = $1",
+      {siret});
+  if (!r) return std::nullopt;
+  return StructureRecord{r->text(0),          r->text(1),          r->integer(2) != 0,
+                         r->integer(3) != 0,  r->integer(4) != 0,  r->optional_text(5),
+                         r->integer(6) != 0,  r->integer(7) != 0};
+}
+
+void Store::upsert_structure(const StructureRecord& s, const std::vector<std::pair<std::string, ManagerRole>>& managers,
+                             const std::vector<std::string>& technical_users, Instant at) {
+  const std::string now = format_iso_instant(at);
+  if (find_structure(s.siret)) {
+    db_.execute(
+        "UPDATE structures SET raison_sociale = $1, active = $2, is_public = $3, connected_in_qualification = $4, "
+        "editor_siret = $5, uses_tiers = $6, updated_at = $7 WHERE siret = $8",
+        {s.raison_sociale, b(s.active), b(s.is_public), b(s.connected_in_qualification), opt(s.editor_siret),
+         b(s.uses_tiers), now, s.siret});
+  } else {
+    db_.execute(
+        "INSERT INTO structures (siret, raison_sociale, active, is_public, connected_in_qualification, editor_siret, "
+        "uses_tiers, space_active, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $8, $9)",
+        {s.siret, s.raison_sociale, b(s.active), b(s.is_public), b(s.connected_in_qualification), opt(s.editor_siret),
+         b(s.uses_tiers), now, now});
+  }
+  db_.execute("DELETE FROM managers WHERE siret = $1", {s.siret});
+  for (const auto& [login, role] : managers) {
+    db_.execute("INSERT INTO managers (siret, login, role) VALUES ($1, $2, $3) ON CONFLICT (siret, login) DO UPDATE "
+                "SET role = excluded.role",
+                {s.siret, login, std::string(to_code(role))});
+  }
+  db_.execute("DELETE FROM technical_users WHERE siret = $1", {s.siret});
+  for (const auto& login : technical_users) {
+    db_.execute("INSERT INTO technical_users (siret, login) VALUES ($1, $2) ON CONFLICT DO NOTHING", {s.siret, login});
+  }
+}
+
+std::optional<ManagerRole> Store::manager_role(const std::string& siret, const std::string& login) {
+  auto r = db_.query_one("SELECT role FROM managers WHERE siret = $1 AND login = $2", {siret, login});
+  if (!r) return std::nullopt;
+  return parse_manager_role(r->text(0));
+}
+
+std::int64_t Store::technical_user_count(const std::string& siret) {
+  auto r = db_.query_one("SELECT COUNT(*) FROM technical_users WHERE siret = $1", {siret});
+  return r ? r->integer(0) : 0;
+}
+
+void Store::activate_space(const std::string& siret, const std::string& by, Instant at) {
+  db_.execute(
+      "UPDATE structures SET space_active = 1, space_activated_at = $1, space_activated_by = $2 WHERE siret = $3",
+      {format_iso_instant(at), by, siret});
+}
+
+std::string Store::create_subscription(const std::string& siret, const std::string& login, bool consultation,
+                                       bool modification, const std::optional<std::string>& requested_on,
+                                       const std::optional<std::string>& comment, Instant at) {
+  const std::string id = fmt::format("ABO-{:06}", db_.next_sequence_value("abonnement"));
+  db_.execute(
+      "INSERT INTO subscriptions (id, siret, login, consultation, modification, requested_on, comment, status, "
+      "requested_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 'EN_ATTENTE', $8)",
+      {id, siret, login, b(consultation), b(modification), opt(requested_on), opt(comment), format_iso_instant(at)});
+  return id;
+}
+
+std::optional<SubscriptionRecord> Store::find_subscription(const std::string& id) {
+  auto r = db_.query_one(
+      "SELECT id, siret, login, consultation, modification, status FROM subscriptions WHERE id = $1", {id});
+  if (!r) return std::nullopt;
+  return SubscriptionRecord{r->text(0), r->text(1), r->text(2), r->integer(3) != 0, r->integer(4) != 0,
+                            parse_subscription_status(r->text(5))};
+}
+
+void Store::decide_subscription(const std::string& id, SubscriptionStatus status, const std::string& by, Instant at) {
+  db_.execute("UPDATE subscriptions SET status = $1, decided_by = $2, decided_at = $3 WHERE id = $4",
+              {std::string(to_code(status)), by, format_iso_instant(at), id});
+}
+
+bool Store::has_validated_subscription(const std::string& siret, const std::string& login, bool modification) {
+  auto r = db_.query_one(modification ? "SELECT 1 FROM subscriptions WHERE siret = $1 AND login = $2 AND "
+                                        "status = 'VALIDEE' AND modification = 1"
+                                      : "SELECT 1 FROM subscriptions WHERE siret = $1 AND login = $2 AND "
+                                        "status = 'VALIDEE' AND consultation = 1",
+                         {siret, login});
+  return r.has_value();
+}
+
+std::string Store::allocate_code_appli(const std::string& prefix) {
+  return fmt::format("{}{:03}", prefix, db_.next_sequence_value("code_appli"));
+}
+
+std::optional<SheetRecord> Store::find_sheet(const std::string& code_appli) {
+  auto r = db_.query_one(
+      "SELECT code_appli, kind, partner_siret, state, deleted, active_version, pending_version FROM sheets "
+      "WHERE code_appli = $1",
+      {code_appli});
+  if (!r) return std::nullopt;
+  SheetRecord s;
+  s.code_appli = r->text(0);
+  s.kind = parse_sheet_kind(r->text(1)).value_or(SheetKind::Edi);
+  s.partner_siret = r->text(2);
+  s.state = parse_sheet_state(r->text(3)).value_or(SheetState::Brouillon);
+  s.deleted = r->integer(4) != 0;
+  if (!r->is_null(5)) s.active_version = r->integer(5);
+  if (!r->is_null(6)) s.pending_version = r->integer(6);
+  return s;
+}
+
+void Store::insert_sheet(const SheetRecord& sheet, Instant at) {
+  const std::string now = format_iso_instant(at);
+  db_.execute(
+      "INSERT INTO sheets (code_appli, kind, partner_siret, state, deleted, created_at, updated_at) "
+      "VALUES ($1, $2, $3, $4, $5, $6, $7)",
+      {sheet.code_appli, std::string(to_code(sheet.kind)), sheet.partner_siret, std::string(to_code(sheet.state)),
+       b(sheet.deleted), now, now});
+}
+
+void Store::update_sheet(const SheetRecord& sheet, std::optional<Instant> submitted_at, Instant at) {
+  auto version = [](const std::optional<std::int64_t>& v) -> SqlValue {
+    if (v) return *v;
+    return nullptr;
+  };
+  if (submitted_at) {
+    db_.execute(
+        "UPDATE sheets SET state = $1, deleted = $2, active_version = $3, pending_version = $4, submitted_at = $5, "
+        "updated_at = $6 WHERE code_appli = $7",
+        {std::string(to_code(sheet.state)), b(sheet.deleted), version(sheet.active_version),
+         version(sheet.pending_version), format_iso_instant(*submitted_at), format_iso_instant(at), sheet.code_appli});
+  } else {
+    db_.execute(
+        "UPDATE sheets SET state = $1, deleted = $2, active_version = $3, pending_version = $4, updated_at = $5 "
+        "WHERE code_appli = $6",
+        {std::string(to_code(sheet.state)), b(sheet.deleted), version(sheet.active_version),
+         version(sheet.pending_version), format_iso_instant(at), sheet.code_appli});
+  }
+}
+
+std::int64_t Store::insert_version(const std::string& code_appli, const SheetOperation& c,
+                                   const std::vector<CertificateFacts>& certificates, const std::string& created_by,
+                                   const std::string& deposit_sha256, Instant at) {
+  const std::int64_t id = db_.next_sequence_value("version");
+  db_.execute(
+      "INSERT INTO sheet_versions (id, code_appli, action, protocol, period_from, period_to, contact_name, "
+      "contact_phone, contact_email, contact_fax, network_identifier, network_address, network_port, network_path, "
+      "comments, created_at, created_by, deposit_sha256) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, "
+      "$13, $14, $15, $16, $17, $18)",
+      {id, code_appli, std::string(to_code(c.action)), field_value(c.protocol), field_value(c.period_from),
+       field_value(c.period_to), field_value(c.contact_name), field_value(c.contact_phone), field_value(c.contact_email),
+       field_value(c.contact_fax), field_value(c.network_identifier), field_value(c.network_address),
+       field_value(c.network_port), field_value(c.network_path), field_value(c.comments), format_iso_instant(at),
+       created_by, deposit_sha256});
+  std::int64_t position = 0;
+  for (const auto& i : c.interfaces) {
+    db_.execute("INSERT INTO sheet_interfaces (version_id, position, code, mode) VALUES ($1, $2, $3, $4)",
+                {id, ++position, i.code.value, i.mode.value});
+  }
+  for (const auto& bundle : c.certificates) {
+    db_.execute("INSERT INTO sheet_bundles (version_id, bundle_index, name, content) VALUES ($1, $2, $3, $4)",
+                {id, static_cast<std::int64_t>(bundle.index), field_value(bundle.name), bundle.content});
+  }
+  // A leaf is a non-CA certificate (SPEC.md §4).
+  position = 0;
+  for (const auto& f : certificates) {
+    db_.execute(
+        "INSERT INTO sheet_certificates (version_id, position, bundle_index, subject, subject_cn, issuer, serial, "
+        "not_before, not_after, fingerprint, is_ca, is_leaf, client_auth, server_auth, has_eku, key_type, key_bits, "
+        "signature_algorithm) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
+        {id, ++position, static_cast<std::int64_t>(f.bundle_index), f.subject, f.subject_cn, f.issuer, f.serial,
+         format_iso_instant(f.not_before), format_iso_instant(f.not_after), f.fingerprint_sha256, b(f.is_ca),
+         b(!f.is_ca), b(f.client_auth), b(f.server_auth), b(f.has_eku), f.key_type,
+         static_cast<std::int64_t>(f.key_bits), f.signature_algorithm});
+  }
+  return id;
+}
+
+void Store::add_history(const std::string& code_appli, Instant at, const std::string& actor,
+                        std::optional<SheetState> from, SheetState to, const std::string& reason,
+                        const std::string& deposit_sha256) {
+  const std::int64_t id = db_.next_sequence_value("history");
+  db_.execute(
+      "INSERT INTO history (id, code_appli, instant, actor, from_state, to_state, reason, deposit_sha256) "
+      "VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+      {id, code_appli, format_iso_instant(at), actor, from ? SqlValue{std::string(to_code(*from))} : SqlValue{nullptr},
+       std::string(to_code(to)), reason,
+       deposit_sha256.empty() ? SqlValue{nullptr} : SqlValue{deposit_sha256}});
+}
+
+std::optional<DepositRecord> Store::find_applied_deposit(const std::string& sha256) {
+  auto r = db_.query_one(fmt::format("SELECT {} FROM deposits WHERE sha256 = $1 AND status IN ('INTEGRE', "
+                                     "'INTEGRE_PARTIEL')",
+                                     kDepositColumns),
+                         {sha256});
+  if (!r) return std::nullopt;
+  return to_deposit(*r);
+}
+
+std::optional<DepositRecord> Store::find_applied_by_identifier(const std::string& identifier) {
+  auto r = db_.query_one(fmt::format("SELECT {} FROM deposits WHERE identifier = $1 AND status IN ('INTEGRE', "
+                                     "'INTEGRE_PARTIEL') ORDER BY id LIMIT 1",
+                                     kDepositColumns),
+                         {identifier});
+  if (!r) return std::nullopt;
+  return to_deposit(*r);
+}
+
+std::optional<DepositRecord> Store::find_processed_file(const std::string& file_name, const std::string& sha256,
+                                                        const std::string& file_identity) {
+  auto r = db_.query_one(fmt::format("SELECT {} FROM deposits WHERE sha256 = $1 AND file_name = $2 AND "
+                                     "file_identity = $3 ORDER BY id DESC LIMIT 1",
+                                     kDepositColumns),
+                         {sha256, file_name, file_identity});
+  if (!r) return std::nullopt;
+  return to_deposit(*r);
+}
+
+bool Store::ack_name_taken(const std::string& ack_name) {
+  return db_.query_one("SELECT 1 FROM deposits WHERE ack_name = $1", {ack_name}).has_value();
+}
+
+void Store::insert_deposit(const DepositRecord& record, Instant received, Instant processed) {
+  const std::int64_t id = db_.next_sequence_value("deposit");
+  db_.execute(
+      "INSERT INTO deposits (id, sha256, file_name, file_identity, identifier, status, received_at, processed_at, "
+      "ack_name, ack_content, destination, reason) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+      {id, record.sha256, record.file_name, record.file_identity, opt(record.identifier), record.status,
+       format_iso_instant(received), format_iso_instant(processed), record.ack_name, record.ack_content,
+       record.destination, record.reason});
+}
+
+}  // namespace raccord

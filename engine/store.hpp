@@ -1,0 +1,131 @@
+// Typed access to the store's tables (DESIGN.md "Store"). All methods run inside the caller's
+// transaction and throw StoreError on the store's own failures.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/database.hpp"
+#include "engine/domain/certificate.hpp"
+#include "engine/domain/civil_date.hpp"
+#include "engine/domain/deposit.hpp"
+#include "engine/domain/sheet_state.hpp"
+
+namespace raccord {
+
+struct UserRecord {
+  std::string login;
+  std::string email;
+  bool support = false;
+};
+
+struct StructureRecord {
+  std::string siret;
+  std::string raison_sociale;
+  bool active = true;
+  bool is_public = false;
+  bool connected_in_qualification = false;
+  std::optional<std::string> editor_siret;
+  bool uses_tiers = false;
+  bool space_active = false;
+};
+
+enum class SubscriptionStatus { EnAttente, Validee, Refusee };
+
+struct SubscriptionRecord {
+  std::string id;  // "ABO-NNNNNN"
+  std::string siret;
+  std::string login;
+  bool consultation = false;
+  bool modification = false;
+  SubscriptionStatus status = SubscriptionStatus::EnAttente;
+};
+
+struct SheetRecord {
+  std::string code_appli;
+  SheetKind kind = SheetKind::Edi;
+  std::string partner_siret;
+  SheetState state = SheetState::Brouillon;
+  bool deleted = false;
+  std::optional<std::int64_t> active_version;
+  std::optional<std::int64_t> pending_version;
+};
+
+/// A dépôt already recorded.
+struct DepositRecord {
+  std::int64_t id = 0;
+  std::string sha256;
+  std::string file_name;
+  std::string file_identity;
+  std::optional<std::string> identifier;
+  std::string status;  // DepositStatus code
+  std::string ack_name;
+  std::string ack_content;
+  std::string destination;  // where the original goes: "archive" or "error"
+  std::string reason;       // error/: the text of NAME.reason.txt
+};
+
+/// One certificate bundle as sent, with the facts of its certificates.
+struct StoredBundle {
+  int bundle_index = 0;
+  std::string name;
+  std::string content;
+};
+
+class Store {
+ public:
+  explicit Store(Database& db) : db_(db) {}
+  Database& database() { return db_; }
+
+  // Directory (SPEC.md §3.1).
+  std::optional<UserRecord> find_user(const std::string& login);
+  void upsert_user(const UserRecord& user, Instant at);
+  std::optional<StructureRecord> find_structure(const std::string& siret);
+  /// Replaces the structure's attributes, gestionnaires and technical users (space state kept).
+  void upsert_structure(const StructureRecord& s, const std::vector<std::pair<std::string, ManagerRole>>& managers,
+                        const std::vector<std::string>& technical_users, Instant at);
+  std::optional<ManagerRole> manager_role(const std::string& siret, const std::string& login);
+  std::int64_t technical_user_count(const std::string& siret);
+  void activate_space(const std::string& siret, const std::string& by, Instant at);
+
+  // Subscriptions (SPEC.md §3.2).
+  std::string create_subscription(const std::string& siret, const std::string& login, bool consultation,
+                                  bool modification, const std::optional<std::string>& requested_on,
+                                  const std::optional<std::string>& comment, Instant at);
+  std::optional<SubscriptionRecord> find_subscription(const std::string& id);
+  void decide_subscription(const std::string& id, SubscriptionStatus status, const std::string& by, Instant at);
+  /// True when `login` has a validated subscription to `siret` granting Modification (or
+  /// Consultation when `modification` is false).
+  bool has_validated_subscription(const std::string& siret, const std::string& login, bool modification);
+
+  // Sheets (SPEC.md §3.3).
+  std::string allocate_code_appli(const std::string& prefix);
+  std::optional<SheetRecord> find_sheet(const std::string& code_appli);
+  void insert_sheet(const SheetRecord& sheet, Instant at);
+  void update_sheet(const SheetRecord& sheet, std::optional<Instant> submitted_at, Instant at);
+  /// Stores a version of the sheet's content with its bundles and certificate facts; returns its id.
+  std::int64_t insert_version(const std::string& code_appli, const SheetOperation& content,
+                              const std::vector<CertificateFacts>& certificates, const std::string& created_by,
+                              const std::string& deposit_sha256, Instant at);
+  void add_history(const std::string& code_appli, Instant at, const std::string& actor,
+                   std::optional<SheetState> from, SheetState to, const std::string& reason,
+                   const std::string& deposit_sha256);
+
+  // Dépôts (SPEC.md §2 "Exactly once").
+  std::optional<DepositRecord> find_applied_deposit(const std::string& sha256);
+  std::optional<DepositRecord> find_applied_by_identifier(const std::string& identifier);
+  /// The record of the processing of exactly this claimed file (name, bytes and file identity).
+  std::optional<DepositRecord> find_processed_file(const std::string& file_name, const std::string& sha256,
+                                                   const std::string& file_identity);
+  bool ack_name_taken(const std::string& ack_name);
+  void insert_deposit(const DepositRecord& record, Instant received, Instant processed);
+
+ private:
+  Database& db_;
+};
+
+std::string_view to_code(SubscriptionStatus s);
+
+}  // namespace raccord
