@@ -365,6 +365,9 @@ DepositOutcome apply_deposit(Store& store, const ProcessingContext& context, con
     out.diagnostics = op.schema_errors;
     db.savepoint("operation");
     if (!has_error(out.diagnostics)) OperationApplier(store, context, op, out).apply();
+    for (auto& d : out.diagnostics) {
+      if (d.line == 0) d.line = op.line;  // a missing element: point at its operation
+    }
     out.accepted = !has_error(out.diagnostics);
     if (out.accepted) {
       db.release("operation");

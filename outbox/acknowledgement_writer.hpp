@@ -5,6 +5,7 @@
 #include <string_view>
 
 #include "engine/domain/acknowledgement.hpp"
+#include "engine/domain/civil_date.hpp"
 
 namespace raccord::outbox {
 

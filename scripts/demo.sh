@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# README command 1: install, build, and run the main job on samples/ with the embedded SQLite
+# default under ./var (the sample trust store comes from samples/raccord.ini).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+RACCORD=build/engine/app/raccord
+CONFIG=samples/raccord.ini
+"$RACCORD" init --config "$CONFIG" --support support.n1
+cp samples/depots/*.xml var/inbox/
+"$RACCORD" process --config "$CONFIG"
+echo
+echo "== Accusés (un par dépôt) dans $(pwd)/var/outbox :"
+ls -1 var/outbox
+echo "== Originaux archivés sous var/archive/, refusés illisibles sous var/error/ (avec NAME.reason.txt)."

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages raccord needs (idempotent), then configures and builds it in ./build.
+# Usage: scripts/setup.sh [extra cmake args...]   (as root, or with sudo available)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PACKAGES=(build-essential cmake ninja-build pkg-config
+  libboost-dev libboost-filesystem-dev libboost-system-dev libboost-program-options-dev
+  libpugixml-dev libexpat1-dev libpoco-dev libssl-dev openssl libsqlite3-dev libpq-dev
+  googletest libgtest-dev libgmock-dev libbenchmark-dev libhowardhinnant-date-dev libfmt-dev
+  libsystemd-dev libcli11-dev libxml2-utils postgresql tzdata)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  echo "== installation des paquets Debian : ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}"
+fi
+
+BUILD_DIR=${BUILD_DIR:-build}
+cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=${BUILD_TYPE:-RelWithDebInfo} "$@" >/dev/null
+cmake --build "$BUILD_DIR" -j"$(nproc)"
