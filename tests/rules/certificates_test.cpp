@@ -1,0 +1,763 @@
+// Tests of rules/certificates.cpp: every CERT_* code from sheets whose certificates come from the test
+// PKI, at fixed instants (SPEC.md §3.3, §4; FIELD-CASES F19, F20, F21, F23, F24, F25, F27).
+#include "rules/certificates.hpp"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <fstream>
+#include <thread>
+
+#include "tests/support/test_pki.hpp"
+
+namespace raccord::rules {
+namespace {
+
+using raccord::testing::LeafOptions;
+using raccord::testing::TestPki;
+
+const TestPki& pki() { return TestPki::instance(); }
+
+Instant instant(const char* iso) { return *parse_iso_instant(iso); }
+
+// F27's clock: every check runs at this instant unless said otherwise.
+const Instant kNow = instant("2026-06-10T10:00:00Z");
+
+std::filesystem::path temp_dir(const std::string& name) {
+  static std::atomic<int> counter{0};
+  auto dir = std::filesystem::path(::testing::TempDir()) /
+             ("raccord_certs_" + std::to_string(::getpid()) + "_" + std::to_string(counter++) + "_" + name);
+  std::filesystem::remove_all(dir);
+  return dir;
+}
+
+void write_file(const std::filesystem::path& path, const std::string& text) {
+  std::filesystem::create_directories(path.parent_path());
+  std::ofstream(path, std::ios::binary) << text;
+}
+
+/// A sheet whose Certificats hold one Certificat per content (lines 11, 12, ...; Certificats on line 10).
+SheetOperation sheet_with(const std::vector<std::string>& contents, const std::string& name = "certificat.p7b") {
+  SheetOperation sheet;
+  sheet.has_certificates = true;
+  sheet.certificates_line = 10;
+  for (std::size_t i = 0; i < contents.size(); ++i) {
+    CertificateField f;
+    f.name = Field{name, static_cast<int>(11 + i), true};
+    f.content = contents[i];
+    f.line = static_cast<int>(11 + i);
+    f.index = static_cast<int>(i + 1);
+    sheet.certificates.push_back(f);
+  }
+  return sheet;
+}
+
+std::string bundle(const std::vector<std::string>& ders) { return TestPki::base64(TestPki::pkcs7_der(ders)); }
+
+std::vector<ErrorCode> error_codes(const CertificateReport& r) {
+  std::vector<ErrorCode> out;
+  for (const auto& d : r.diagnostics) {
+    if (d.is_error()) out.push_back(d.code);
+  }
+  return out;
+}
+
+std::vector<ErrorCode> warning_codes(const CertificateReport& r) {
+  std::vector<ErrorCode> out;
+  for (const auto& d : r.diagnostics) {
+    if (!d.is_error()) out.push_back(d.code);
+  }
+  return out;
+}
+
+std::string dump(const CertificateReport& r) {
+  std::string out;
+  for (const auto& d : r.diagnostics) {
+    out += std::string(to_string(d.code)) + " [" + d.field + ":" + std::to_string(d.line) + "] " + d.message + "\n";
+  }
+  return out;
+}
+
+using Codes = std::vector<ErrorCode>;
+
+class CertificatesTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    trust_dir_ = new std::filesystem::path(temp_dir("trust"));
+    pki().write_trust_dir(*trust_dir_);
+    CertificatePolicy policy;
+    policy.trust_dir = *trust_dir_;
+    checker_ = new CertificateChecker(policy);
+  }
+  static void TearDownTestSuite() {
+    delete checker_;
+    std::filesystem::remove_all(*trust_dir_);
+    delete trust_dir_;
+  }
+
+  static CertificateReport check(const std::vector<std::string>& contents,
+                                 std::optional<Protocol> protocol = Protocol::Sftp, Instant at = kNow) {
+    return checker_->check(sheet_with(contents), protocol, at);
+  }
+  static CertificateReport check_leaf(const LeafOptions& o, std::optional<Protocol> protocol = Protocol::Sftp,
+                                      Instant at = kNow) {
+    return check({pki().bundle_base64(o)}, protocol, at);
+  }
+
+  static std::filesystem::path* trust_dir_;
+  static CertificateChecker* checker_;
+};
+
+std::filesystem::path* CertificatesTest::trust_dir_ = nullptr;
+CertificateChecker* CertificatesTest::checker_ = nullptr;
+
+// ---------------------------------------------------------------------------------------------
+// decode_bundle (SPEC.md §3.3, FIELD-CASES F19)
+
+TEST(DecodeBundle, ReadsBase64OfDerPkcs7) {
+  std::string leaf = pki().leaf_der();
+  std::vector<std::string> ders;
+  std::string why;
+  ASSERT_TRUE(decode_bundle(bundle({leaf, pki().intermediate_der()}), ders, why)) << why;
+  ASSERT_EQ(ders.size(), 2u);
+  EXPECT_TRUE(std::find(ders.begin(), ders.end(), leaf) != ders.end());
+  EXPECT_TRUE(why.empty());
+}
+
+TEST(DecodeBundle, F19SameCertificatesFromDerPemAndWhitespace) {
+  std::vector<std::string> chain{pki().leaf_der(), pki().intermediate_der()};
+  std::string der = TestPki::pkcs7_der(chain);
+  std::string pem = TestPki::pkcs7_pem(chain);
+  std::string b64 = TestPki::base64(der);
+  // (d) base64 with spaces, tabs, CR and LF anywhere.
+  std::string spaced;
+  for (std::size_t i = 0; i < b64.size(); ++i) {
+    spaced += b64[i];
+    if (i % 7 == 3) spaced += " ";
+    if (i % 11 == 5) spaced += "\t\r\n";
+  }
+  // (b) PEM text, indented, CRLF line ends (as pasted in an XML element).
+  std::string indented;
+  for (char c : pem) {
+    if (c == '\n') {
+      indented += "\r\n      ";
+    } else {
+      indented += c;
+    }
+  }
+  std::vector<std::string> expected;
+  std::string why;
+  ASSERT_TRUE(decode_bundle(b64, expected, why)) << why;
+  for (const std::string& content : {TestPki::base64(pem), spaced, pem, "  \n" + indented}) {
+    std::vector<std::string> got;
+    ASSERT_TRUE(decode_bundle(content, got, why)) << why << "\n" << content;
+    EXPECT_EQ(got, expected);
+  }
+}
+
+TEST(DecodeBundle, F19BarePemCertificatesAreRefusedWithHowToBundle) {
+  std::string pem = TestPki::certificates_pem({pki().leaf_der(), pki().intermediate_der(), pki().root_der()});
+  for (const std::string& content : {pem, TestPki::base64(pem)}) {
+    std::vector<std::string> ders;
+    std::string why;
+    EXPECT_FALSE(decode_bundle(content, ders, why));
+    EXPECT_TRUE(ders.empty());
+    EXPECT_NE(why.find("sans structure PKCS#7"), std::string::npos) << why;
+    EXPECT_NE(why.find("openssl crl2pkcs7 -nocrl -certfile chaine.pem -out certificat.p7b"), std::string::npos) << why;
+    EXPECT_NE(why.find("(3)"), std::string::npos) << why;
+  }
+}
+
+TEST(DecodeBundle, F19BareDerCertificateIsRefused) {
+  std::vector<std::string> ders;
+  std::string why;
+  EXPECT_FALSE(decode_bundle(TestPki::base64(pki().leaf_der()), ders, why));
+  EXPECT_NE(why.find("un certificat X.509 seul"), std::string::npos) << why;
+  EXPECT_NE(why.find("PKCS#7"), std::string::npos);
+}
+
+TEST(DecodeBundle, F19EmptyCertificateSetIsRefused) {
+  std::vector<std::string> ders;
+  std::string why;
+  EXPECT_FALSE(decode_bundle(bundle({}), ders, why));
+  EXPECT_NE(why.find("aucun certificat"), std::string::npos) << why;
+  EXPECT_FALSE(decode_bundle(TestPki::pkcs7_pem({}), ders, why));
+  EXPECT_NE(why.find("aucun certificat"), std::string::npos) << why;
+}
+
+TEST(DecodeBundle, F19PrivateKeysAreRefusedAndNeverEchoed) {
+  std::string key_pem = TestPki::private_key_pem();
+  std::string key_der = TestPki::private_key_der();
+  std::string p12 = pki().pkcs12_der();
+  std::string mixed = key_pem + TestPki::pkcs7_pem({pki().leaf_der(), pki().intermediate_der()});
+  for (const std::string& content :
+       {key_pem, TestPki::base64(key_pem), TestPki::base64(key_der), TestPki::base64(p12), mixed}) {
+    std::vector<std::string> ders;
+    std::string why;
+    EXPECT_FALSE(decode_bundle(content, ders, why));
+    EXPECT_TRUE(ders.empty());
+    EXPECT_NE(why.find("une clé privée ne doit jamais être envoyée"), std::string::npos) << why;
+    // No line of the key text (nor of its base64) appears in the message.
+    std::size_t start = 0;
+    while (start < content.size()) {
+      std::size_t end = std::min(content.find('\n', start), content.size());
+      std::string line = content.substr(start, end - start);
+      if (line.size() > 8) {
+        EXPECT_EQ(why.find(line), std::string::npos) << line;
+      }
+      start = end + 1;
+    }
+  }
+}
+
+TEST(DecodeBundle, RefusesGarbage) {
+  std::vector<std::string> ders;
+  std::string why;
+  EXPECT_FALSE(decode_bundle("ceci n'est pas un certificat", ders, why));
+  EXPECT_NE(why.find("base64"), std::string::npos) << why;
+  EXPECT_FALSE(decode_bundle(TestPki::base64("bonjour, ceci est du texte"), ders, why));
+  EXPECT_NE(why.find("PKCS#7"), std::string::npos) << why;
+  EXPECT_FALSE(decode_bundle("-----BEGIN PKCS7-----\n@@@@\n-----END PKCS7-----\n", ders, why));
+  EXPECT_FALSE(why.empty());
+  EXPECT_FALSE(decode_bundle("   ", ders, why));
+}
+
+TEST(ReadCertificateFacts, ReadsEveryFact) {
+  LeafOptions o;
+  o.server_auth = true;
+  std::string der = pki().leaf_der(o);
+  CertificateFacts f;
+  ASSERT_TRUE(read_certificate_facts(der, f));
+  EXPECT_EQ(f.subject, "CN=client.exemple.fr");
+  EXPECT_EQ(f.subject_cn, "client.exemple.fr");
+  EXPECT_EQ(f.issuer, "CN=Raccord Test Intermediate CA");
+  EXPECT_EQ(f.not_before, instant("2025-01-01T00:00:00Z"));
+  EXPECT_EQ(f.not_after, instant("2030-12-31T23:59:59Z"));
+  EXPECT_EQ(f.fingerprint_sha256.size(), 64u);
+  EXPECT_EQ(f.fingerprint_sha256.find_first_not_of("0123456789ABCDEF"), std::string::npos);
+  EXPECT_FALSE(f.serial.empty());
+  EXPECT_EQ(f.serial.find_first_not_of("0123456789ABCDEF"), std::string::npos);
+  EXPECT_FALSE(f.is_ca);
+  EXPECT_FALSE(f.self_signed);
+  EXPECT_TRUE(f.has_eku);
+  EXPECT_TRUE(f.client_auth);
+  EXPECT_TRUE(f.server_auth);
+  EXPECT_EQ(f.key_type, "EC");
+  EXPECT_EQ(f.key_bits, 256);
+  EXPECT_EQ(f.signature_algorithm, "ecdsa-with-SHA256");
+
+  CertificateFacts root;
+  ASSERT_TRUE(read_certificate_facts(pki().root_der(), root));
+  EXPECT_TRUE(root.is_ca);
+  EXPECT_TRUE(root.self_signed);
+  EXPECT_FALSE(read_certificate_facts("pas un certificat", root));
+}
+
+// ---------------------------------------------------------------------------------------------
+// A correct sheet, facts, CERT_ABSENT, CERT_NOMBRE, CERT_FORMAT
+
+TEST_F(CertificatesTest, AcceptsAValidChainAndReportsItsFacts) {
+  LeafOptions o;
+  std::string leaf = pki().leaf_der(o);
+  auto r = check({bundle({leaf, pki().intermediate_der()})});
+  EXPECT_TRUE(r.diagnostics.empty()) << dump(r);
+  ASSERT_EQ(r.certificates.size(), 2u);
+  CertificateFacts expected;
+  ASSERT_TRUE(read_certificate_facts(leaf, expected));
+  const auto& f = r.certificates[0];
+  EXPECT_EQ(f.fingerprint_sha256, expected.fingerprint_sha256);
+  EXPECT_EQ(f.bundle_index, 1);
+  EXPECT_EQ(r.certificates[1].subject, "CN=Raccord Test Intermediate CA");
+  EXPECT_EQ(r.certificates[1].bundle_index, 1);
+  EXPECT_EQ(checker_->trust_anchor_count(), 1);
+}
+
+TEST_F(CertificatesTest, CertAbsentWithoutCertificats) {
+  SheetOperation sheet;
+  auto r = checker_->check(sheet, Protocol::Sftp, kNow);
+  EXPECT_EQ(error_codes(r), Codes{ErrorCode::CertAbsent});
+  EXPECT_EQ(r.diagnostics[0].field, "Certificats");
+
+  sheet.has_certificates = true;  // <Certificats/> without <Certificat>
+  sheet.certificates_line = 7;
+  r = checker_->check(sheet, Protocol::Sftp, kNow);
+  EXPECT_EQ(error_codes(r), Codes{ErrorCode::CertAbsent});
+  EXPECT_EQ(r.diagnostics[0].line, 7);
+}
+
+TEST_F(CertificatesTest, CertAbsentForAnEmptyCertificat) {
+  auto r = check({"  \n "});
+  EXPECT_EQ(error_codes(r), Codes{ErrorCode::CertAbsent}) << dump(r);
+  EXPECT_EQ(r.diagnostics[0].field, "Certificats/Certificat[1]");
+  EXPECT_EQ(r.diagnostics[0].line, 11);
+}
+
+TEST_F(CertificatesTest, CertNombreForSftpAndApi) {
+  std::string b = pki().bundle_base64();
+  for (std::optional<Protocol> p : {std::optional<Protocol>(Protocol::Sftp), std::optional<Protocol>()}) {
+    auto r = check({b, b}, p);
+    EXPECT_EQ(error_codes(r), Codes{ErrorCode::CertNombre}) << dump(r);
+    EXPECT_EQ(r.diagnostics[0].field, "Certificats");
+    EXPECT_NE(r.diagnostics[0].message.find("exactement un certificat"), std::string::npos);
+  }
+}
+
+TEST_F(CertificatesTest, PesitAndAs2TakeOneOrTwoCertificates) {
+  LeafOptions client;
+  LeafOptions server;
+  server.common_name = "serveur.exemple.fr";
+  server.client_auth = false;
+  server.server_auth = true;
+  std::string c = pki().bundle_base64(client);
+  std::string s = pki().bundle_base64(server);
+  for (Protocol p : {Protocol::Pesit, Protocol::As2}) {
+    auto r = check({c, s}, p);
+    EXPECT_TRUE(r.diagnostics.empty()) << dump(r);
+    ASSERT_EQ(r.certificates.size(), 4u);
+    EXPECT_EQ(r.certificates[2].bundle_index, 2);
+    r = check({c, s, c}, p);
+    EXPECT_EQ(error_codes(r), Codes{ErrorCode::CertNombre}) << dump(r);
+  }
+}
+
+TEST_F(CertificatesTest, CertFormatOnTheRightCertificat) {
+  LeafOptions both;
+  both.server_auth = true;
+  auto r = check({pki().bundle_base64(both), TestPki::certificates_pem({pki().leaf_der()})}, Protocol::Pesit);
+  EXPECT_EQ(error_codes(r), Codes{ErrorCode::CertFormat}) << dump(r);
+  EXPECT_EQ(r.diagnostics[0].field, "Certificats/Certificat[2]");
+  EXPECT_EQ(r.diagnostics[0].line, 12);
+  EXPECT_NE(r.diagnostics[0].message.find("crl2pkcs7"), std::string::npos);
+  EXPECT_EQ(r.certificates.size(), 2u);  // facts of the readable bundle only
+}
+
+TEST_F(CertificatesTest, F19VerdictDoesNotDependOnFormatOrName) {
+  LeafOptions o;
+  o.not_after = "2026-01-31T23:59:59Z";  // expired at kNow: a non-empty verdict to compare
+  std::vector<std::string> chain{pki().leaf_der(o), pki().intermediate_der()};
+  std::string der64 = bundle(chain);
+  auto reference = check({der64});
+  ASSERT_EQ(error_codes(reference), Codes{ErrorCode::CertExpire}) << dump(reference);
+  for (const std::string& content : {TestPki::pkcs7_pem(chain), TestPki::base64(TestPki::pkcs7_pem(chain)), der64}) {
+    for (const char* name : {"certificat.p7b", "certificat.pem", "certificat.cer"}) {
+      auto r = checker_->check(sheet_with({content}, name), Protocol::Sftp, kNow);
+      EXPECT_EQ(error_codes(r), error_codes(reference)) << name;
+      ASSERT_EQ(r.certificates.size(), reference.certificates.size());
+      EXPECT_EQ(r.certificates[0].fingerprint_sha256, reference.certificates[0].fingerprint_sha256);
+    }
+  }
+  auto bare = check({TestPki::certificates_pem(chain)});
+  EXPECT_EQ(error_codes(bare), Codes{ErrorCode::CertFormat});
+  auto empty = check({bundle({})});
+  EXPECT_EQ(error_codes(empty), Codes{ErrorCode::CertFormat});
+  auto key = check({TestPki::base64(pki().pkcs12_der())});
+  EXPECT_EQ(error_codes(key), Codes{ErrorCode::CertFormat});
+  EXPECT_NE(key.diagnostics[0].message.find("clé privée"), std::string::npos);
+}
+
+// ---------------------------------------------------------------------------------------------
+// F20: order of the bundle
+
+TEST_F(CertificatesTest, F20OrderDoesNotMatter) {
+  std::string leaf = pki().leaf_der();
+  std::string inter = pki().intermediate_der();
+  std::string root = pki().root_der();
+  std::string fp;
+  for (const auto& order : std::vector<std::vector<std::string>>{
+           {leaf, inter, root}, {root, inter, leaf}, {inter, root, leaf}, {inter, leaf}}) {
+    auto r = check({bundle(order)});
+    EXPECT_TRUE(r.diagnostics.empty()) << dump(r);
+    auto it = std::find_if(r.certificates.begin(), r.certificates.end(), [](auto& f) { return !f.is_ca; });
+    ASSERT_NE(it, r.certificates.end());
+    if (fp.empty()) fp = it->fingerprint_sha256;
+    EXPECT_EQ(it->fingerprint_sha256, fp);
+  }
+}
+
+TEST_F(CertificatesTest, F20UnrelatedCaCertificateIsIgnored) {
+  auto r = check({bundle({pki().other_root().der(), pki().leaf_der(), pki().intermediate_der()})});
+  EXPECT_TRUE(r.diagnostics.empty()) << dump(r);
+  EXPECT_EQ(r.certificates.size(), 3u);
+}
+
+TEST_F(CertificatesTest, F20TwoLeavesAreJudgedTogether) {
+  LeafOptions server;
+  server.common_name = "serveur.exemple.fr";
+  server.client_auth = false;
+  server.server_auth = true;
+  std::string c = pki().leaf_der();
+  std::string s = pki().leaf_der(server);
+  // PESIT: client + server leaves in one bundle cover both purposes.
+  auto r = check({bundle({s, pki().intermediate_der(), c})}, Protocol::Pesit);
+  EXPECT_TRUE(r.diagnostics.empty()) << dump(r);
+  // SFTP: each leaf is checked; an expired second leaf is reported.
+  LeafOptions old;
+  old.common_name = "ancien.exemple.fr";
+  old.not_after = "2025-12-31T23:59:59Z";
+  r = check({bundle({c, pki().leaf_der(old), pki().intermediate_der()})}, Protocol::Sftp);
+  EXPECT_EQ(error_codes(r), Codes{ErrorCode::CertExpire}) << dump(r);
+  EXPECT_NE(r.diagnostics[0].message.find("CN=ancien.exemple.fr"), std::string::npos);
+}
+
+// ---------------------------------------------------------------------------------------------
+// F21: chain building; CERT_CHAINE_INCOMPLETE, CERT_AUTORITE_NON_RECONNUE, CERT_AUTOSIGNE
+
+TEST_F(CertificatesTest, F21LeafOnlyIsChaineIncompleteNamingTheIssuer) {
+  auto r = check({bundle({pki().leaf_der()})});
+  EXPECT_EQ(error_codes(r), Codes{ErrorCode::CertChaineIncomplete}) << dump(r);
+  const auto& d = r.diagnostics[0];
+  EXPECT_EQ(d.field, "Certificats/Certificat[1]");
+  EXPECT_EQ(d.line, 11);
+  EXPECT_NE(d.message.find("Ajoutez le certificat intermédiaire « CN=Raccord Test Intermediate CA » au fichier PKCS#7"),
+            std::string::npos)
+      << d.message;
+  EXPECT_NE(d.message.find("CN=client.exemple.fr"), std::string::npos) << d.message;
+}
+
+TEST_F(CertificatesTest, F21LeafAndRootWithoutIntermediateIsChaineIncomplete) {
+  auto r = check({bundle({pki().leaf_der(), pki().root_der()})});
+  EXPECT_EQ(error_codes(r), Codes{ErrorCode::CertChaineIncomplete}) << dump(r);
+  EXPECT_NE(r.diagnostics[0].message.find("« CN=Raccord Test Intermediate CA »"), std::string::npos);
+}
+
+TEST_F(CertificatesTest, F21ExpiredLeafIsCertExpireForTheLeaf) {
+  LeafOptions o;
+  o.not_before = "2024-01-01T00:00:00Z";
+  o.not_after = "2025-12-31T23:59:59Z";
+  auto r = check_leaf(o);
+  EXPECT_EQ(error_codes(r), Codes{ErrorCode::CertExpire}) << dump(r);
+  EXPECT_NE(r.diagnostics[0].message.find("CN=client.exemple.fr"), std::string::npos);
+  EXPECT_NE(r.diagnostics[0].message.find("31/12/2025"), std::string::npos) << r.diagnostics[0].message;
+  EXPECT_NE(r.diagnostics[0].message.find("n° de série"), std::string::npos);
+}
+
+TEST_F(CertificatesTest, F21AttackerRootCopyingTheTrustedNameIsNotRecognised) {
+  std::string leaf = pki().attacker_root().leaf_der();
+  auto r = check({bundle({leaf, pki().attacker_root().der()})});
+  EXPECT_EQ(error_codes(r), Codes{ErrorCode::CertAutoriteNonReconnue}) << dump(r);
+  EXPECT_NE(r.diagnostics[0].message.find("CN=Raccord Test Root CA"), std::string::npos);
+}
+
+TEST_F(CertificatesTest, F21IntermediateInTheTrustStoreCompletesALeafOnlyBundle) {
+  auto dir = temp_dir("with_intermediate");
+  pki().write_trust_dir(dir);
+  write_file(dir / "intermediaires.pem", pki().intermediate_pem());
+  CertificatePolicy policy;
+  policy.trust_dir = dir;
+  CertificateChecker checker(policy);
+  EXPECT_EQ(checker.trust_anchor_count(), 2);
+  auto r = checker.check(sheet_with({bundle({pki().leaf_der()})}), Protocol::Sftp, kNow);
+  EXPECT_TRUE(r.diagnostics.empty()) << dump(r);
+  std::filesystem::remove_all(dir);
+}
+
+TEST_F(CertificatesTest, UntrustedRootIsAutoriteNonReconnue) {
+  std::string leaf = pki().other_intermediate().leaf_der();
+  auto r = check({bundle({leaf, pki().other_intermediate().der(), pki().other_root().der()})});
+  EXPECT_EQ(error_codes(r), Codes{ErrorCode::CertAutoriteNonReconnue}) << dump(r);
+  EXPECT_NE(r.diagnostics[0].message.find("CN=Raccord Other Root CA"), std::string::npos);
+  // Without its root, the same chain misses an issuer.
+  r = check({bundle({leaf, pki().other_intermediate().der()})});
+  EXPECT_EQ(error_codes(r), Codes{ErrorCode::CertChaineIncomplete}) << dump(r);
+  EXPECT_NE(r.diagnostics[0].message.find("« CN=Raccord Other Root CA »"), std::string::npos);
+}
+
+TEST_F(CertificatesTest, SelfSignedLeafIsCertAutosigneOnly) {
+  LeafOptions o;
+  o.self_signed = true;
+  auto r = check({bundle({pki().leaf_der(o)})});
+  EXPECT_EQ(error_codes(r), Codes{ErrorCode::CertAutosigne}) << dump(r);
+  EXPECT_NE(r.diagnostics[0].message.find("auto-signé"), std::string::npos);
+  EXPECT_TRUE(r.certificates[0].self_signed);
+}
+
+TEST_F(CertificatesTest, MissingTrustDirectoryIsLoggedAndNothingIsRecognised) {
+  CertificatePolicy policy;
+  policy.trust_dir = temp_dir("absent");
+  CertificateChecker checker(policy);
+  EXPECT_EQ(checker.trust_anchor_count(), 0);
+  ASSERT_FALSE(checker.trust_store_log().empty());
+  auto r = checker.check(sheet_with({bundle({pki().leaf_der(), pki().intermediate_der(), pki().root_der()})}),
+                         Protocol::Sftp, kNow);
+  EXPECT_EQ(error_codes(r), Codes{ErrorCode::CertAutoriteNonReconnue}) << dump(r);
+}
+
+TEST_F(CertificatesTest, TrustDirectoryReadsEveryPemFileAndSkipsOthers) {
+  auto dir = temp_dir("mixed");
+  write_file(dir / "autorites.crt", pki().root_pem() + pki().other_root().pem());
+  write_file(dir / "LISEZMOI.txt", "rien à voir\n");
+  write_file(dir / ".cachee.pem", pki().sha1_root().pem());  // hidden: not loaded
+  CertificatePolicy policy;
+  policy.trust_dir = dir;
+  CertificateChecker checker(policy);
+  EXPECT_EQ(checker.trust_anchor_count(), 2);
+  auto log = checker.trust_store_log();
+  EXPECT_TRUE(std::any_of(log.begin(), log.end(), [](auto& l) { return l.find("LISEZMOI.txt") != std::string::npos; }));
+  auto r = checker.check(sheet_with({bundle({pki().other_intermediate().leaf_der(), pki().other_intermediate().der()})}),
+                         Protocol::Sftp, kNow);
+  EXPECT_TRUE(r.diagnostics.empty()) << dump(r);
+  // Reload after the files change.
+  std::filesystem::remove(dir / "autorites.crt");
+  std::vector<std::string> lines;
+  EXPECT_EQ(checker.reload_trust_store(lines), 0);
+  EXPECT_FALSE(lines.empty());
+  std::filesystem::remove_all(dir);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Validity: CERT_EXPIRE, CERT_PAS_ENCORE_VALIDE (F27), CERT_EXPIRE_BIENTOT
+
+TEST_F(CertificatesTest, ExpiredIntermediateIsReportedByName) {
+  const auto& inter = pki().expired_intermediate();
+  LeafOptions o;
+  o.not_before = "2024-01-01T00:00:00Z";
+  auto r = check({bundle({inter.leaf_der(o), inter.der()})});
+  EXPECT_EQ(error_codes(r), Codes{ErrorCode::CertExpire}) << dump(r);
+  EXPECT_NE(r.diagnostics[0].message.find("CN=Raccord Expired Intermediate CA"), std::string::npos);
+  EXPECT_NE(r.diagnostics[0].message.find("31/12/2024"), std::string::npos);
+  // The same bundle was fine in 2024.
+  r = check({bundle({inter.leaf_der(o), inter.der()})}, Protocol::Sftp, instant("2024-06-01T00:00:00Z"));
+  EXPECT_TRUE(r.diagnostics.empty()) << dump(r);
+}
+
+TEST_F(CertificatesTest, F27NotBeforeWithinClockSkewIsTolerated) {
+  LeafOptions o;
+  o.not_before = "2026-06-10T10:01:30Z";  // +90 s
+  EXPECT_TRUE(check_leaf(o).diagnostics.empty());
+  o.not_before = "2026-06-10T10:05:00Z";  // +300 s: the limit
+  EXPECT_TRUE(check_leaf(o).diagnostics.empty());
+  o.not_before = "2026-06-10T10:05:01Z";  // +301 s
+  EXPECT_EQ(error_codes(check_leaf(o)), Codes{ErrorCode::CertPasEncoreValide});
+}
+
+TEST_F(CertificatesTest, F27NotBeforeNextMonthIsPasEncoreValide) {
+  LeafOptions o;
+  o.not_before = "2026-07-10T10:00:00Z";  // +30 days
+  auto r = check_leaf(o);
+  EXPECT_EQ(error_codes(r), Codes{ErrorCode::CertPasEncoreValide}) << dump(r);
+  EXPECT_NE(r.diagnostics[0].message.find("10/07/2026"), std::string::npos) << r.diagnostics[0].message;
+  EXPECT_NE(r.diagnostics[0].message.find("CN=client.exemple.fr"), std::string::npos);
+  // Checked at that date, it is fine.
+  EXPECT_TRUE(check_leaf(o, Protocol::Sftp, instant("2026-07-10T10:00:00Z")).diagnostics.empty());
+}
+
+TEST_F(CertificatesTest, NotYetValidIntermediateIsReported) {
+  const auto& inter = pki().future_intermediate();
+  auto r = check({bundle({inter.leaf_der(), inter.der()})});
+  EXPECT_EQ(error_codes(r), Codes{ErrorCode::CertPasEncoreValide}) << dump(r);
+  EXPECT_NE(r.diagnostics[0].message.find("CN=Raccord Future Intermediate CA"), std::string::npos);
+}
+
+TEST_F(CertificatesTest, ExpiryWarningWithinThirtyDays) {
+  LeafOptions o;
+  o.not_after = "2026-06-20T10:00:00Z";  // +10 days
+  auto r = check_leaf(o);
+  EXPECT_TRUE(error_codes(r).empty()) << dump(r);
+  EXPECT_EQ(warning_codes(r), Codes{ErrorCode::CertExpireBientot});
+  EXPECT_NE(r.diagnostics[0].message.find("20/06/2026"), std::string::npos);
+  o.not_after = "2026-07-10T10:00:00Z";  // exactly 30 days
+  EXPECT_EQ(warning_codes(check_leaf(o)), Codes{ErrorCode::CertExpireBientot});
+  o.not_after = "2026-07-10T10:00:01Z";  // just over 30 days
+  EXPECT_TRUE(check_leaf(o).diagnostics.empty());
+  o.not_after = "2026-06-10T09:59:59Z";  // already expired: an error, no warning
+  r = check_leaf(o);
+  EXPECT_EQ(error_codes(r), Codes{ErrorCode::CertExpire});
+  EXPECT_TRUE(warning_codes(r).empty());
+}
+
+// ---------------------------------------------------------------------------------------------
+// F23: CERT_USAGE and CERT_SANS_EKU
+
+TEST_F(CertificatesTest, F23ServerOnlyLeafInAClientRoleIsCertUsage) {
+  LeafOptions o;
+  o.client_auth = false;
+  o.server_auth = true;
+  for (std::optional<Protocol> p : {std::optional<Protocol>(Protocol::Sftp), std::optional<Protocol>()}) {
+    auto r = check_leaf(o, p);
+    EXPECT_EQ(error_codes(r), Codes{ErrorCode::CertUsage}) << dump(r);
+    EXPECT_NE(r.diagnostics[0].message.find("n'autorise pas l'authentification client"), std::string::npos)
+        << r.diagnostics[0].message;
+    EXPECT_EQ(r.diagnostics[0].field, "Certificats/Certificat[1]");
+  }
+}
+
+TEST_F(CertificatesTest, F23ClientOrBothAreAcceptedForSftp) {
+  LeafOptions o;
+  EXPECT_TRUE(check_leaf(o).diagnostics.empty());
+  o.server_auth = true;
+  EXPECT_TRUE(check_leaf(o).diagnostics.empty());
+  EXPECT_TRUE(check_leaf(o, Protocol::Pesit).diagnostics.empty());
+}
+
+TEST_F(CertificatesTest, F23LeafWithoutEkuIsAcceptedWithAWarning) {
+  LeafOptions o;
+  o.eku = false;
+  for (Protocol p : {Protocol::Sftp, Protocol::Pesit, Protocol::As2}) {
+    auto r = check_leaf(o, p);
+    EXPECT_TRUE(error_codes(r).empty()) << dump(r);
+    EXPECT_EQ(warning_codes(r), Codes{ErrorCode::CertSansEku});
+  }
+}
+
+TEST_F(CertificatesTest, F23CaLikeLeafIsNotAPartnerCertificate) {
+  LeafOptions o;
+  o.ca = true;
+  auto r = check_leaf(o);
+  EXPECT_EQ(error_codes(r), Codes{ErrorCode::CertUsage}) << dump(r);
+  EXPECT_NE(r.diagnostics[0].message.find("aucun certificat final"), std::string::npos);
+}
+
+TEST_F(CertificatesTest, F23PesitNeedsClientAndServer) {
+  LeafOptions client;
+  auto r = check_leaf(client, Protocol::Pesit);
+  EXPECT_EQ(error_codes(r), Codes{ErrorCode::CertUsage}) << dump(r);
+  EXPECT_NE(r.diagnostics[0].message.find("l'authentification serveur"), std::string::npos);
+  LeafOptions server;
+  server.client_auth = false;
+  server.server_auth = true;
+  r = check_leaf(server, Protocol::As2);
+  EXPECT_EQ(error_codes(r), Codes{ErrorCode::CertUsage}) << dump(r);
+  // Two server-only bundles: client missing, reported once on Certificats.
+  r = check({pki().bundle_base64(server), pki().bundle_base64(server)}, Protocol::Pesit);
+  EXPECT_EQ(error_codes(r), Codes{ErrorCode::CertUsage}) << dump(r);
+  EXPECT_EQ(r.diagnostics[0].field, "Certificats");
+  EXPECT_NE(r.diagnostics[0].message.find("Aucun des certificats"), std::string::npos);
+}
+
+// ---------------------------------------------------------------------------------------------
+// F24: CERT_SIGNATURE_FAIBLE
+
+TEST_F(CertificatesTest, F24Sha1SignedLeafIsWeak) {
+  LeafOptions o;
+  o.digest = "sha1";
+  auto r = check_leaf(o);
+  EXPECT_EQ(error_codes(r), Codes{ErrorCode::CertSignatureFaible}) << dump(r);
+  EXPECT_NE(r.diagnostics[0].message.find("CN=client.exemple.fr"), std::string::npos);
+  EXPECT_NE(r.diagnostics[0].message.find("SHA1"), std::string::npos);
+  // MD5 exists only with RSA: a self-signed RSA leaf (its own signature is checked, it is no anchor).
+  LeafOptions md5;
+  md5.rsa_bits = 2048;
+  md5.digest = "md5";
+  md5.self_signed = true;
+  r = check_leaf(md5);
+  EXPECT_EQ(error_codes(r), (Codes{ErrorCode::CertAutosigne, ErrorCode::CertSignatureFaible})) << dump(r);
+  EXPECT_NE(r.diagnostics[1].message.find("MD5"), std::string::npos) << r.diagnostics[1].message;
+}
+
+TEST_F(CertificatesTest, F24Sha1SignedIntermediateIsWeakAndNamed) {
+  const auto& inter = pki().sha1_intermediate();
+  auto r = check({bundle({inter.leaf_der(), inter.der()})});
+  EXPECT_EQ(error_codes(r), Codes{ErrorCode::CertSignatureFaible}) << dump(r);
+  EXPECT_NE(r.diagnostics[0].message.find("CN=Raccord SHA1 Intermediate CA"), std::string::npos);
+  EXPECT_EQ(r.diagnostics[0].message.find("CN=client.exemple.fr"), std::string::npos);
+}
+
+TEST_F(CertificatesTest, F24TrustedRootSelfSignatureInSha1IsNotChecked) {
+  auto dir = temp_dir("sha1root");
+  write_file(dir / "racine.pem", pki().sha1_root().pem());
+  CertificatePolicy policy;
+  policy.trust_dir = dir;
+  CertificateChecker checker(policy);
+  const auto& inter = pki().sha1_root_intermediate();
+  auto r = checker.check(sheet_with({bundle({inter.leaf_der(), inter.der()})}), Protocol::Sftp, kNow);
+  EXPECT_TRUE(r.diagnostics.empty()) << dump(r);
+  std::filesystem::remove_all(dir);
+}
+
+TEST_F(CertificatesTest, F24UnrelatedSha1CertificateInTheBundleIsIgnored) {
+  auto r = check({bundle({pki().leaf_der(), pki().intermediate_der(), pki().sha1_intermediate().der()})});
+  EXPECT_TRUE(r.diagnostics.empty()) << dump(r);
+}
+
+// ---------------------------------------------------------------------------------------------
+// F25: CERT_CLE_FAIBLE
+
+TEST_F(CertificatesTest, F25RsaKeySizeIsOurRule) {
+  for (int bits : {1024, 2047}) {
+    LeafOptions o;
+    o.rsa_bits = bits;
+    auto r = check_leaf(o);
+    EXPECT_EQ(error_codes(r), Codes{ErrorCode::CertCleFaible}) << bits << dump(r);
+    EXPECT_NE(r.diagnostics[0].message.find("(" + std::to_string(bits) + " < 2048)"), std::string::npos)
+        << r.diagnostics[0].message;
+  }
+  for (int bits : {2048, 4096}) {
+    LeafOptions o;
+    o.rsa_bits = bits;
+    auto r = check_leaf(o);
+    EXPECT_TRUE(r.diagnostics.empty()) << bits << dump(r);
+    EXPECT_EQ(r.certificates[0].key_type, "RSA");
+    EXPECT_EQ(r.certificates[0].key_bits, bits);
+  }
+}
+
+TEST_F(CertificatesTest, F25MinimumIsConfigurable) {
+  CertificatePolicy policy;
+  policy.trust_dir = *trust_dir_;
+  policy.min_rsa_bits = 1024;
+  CertificateChecker lax(policy);
+  LeafOptions o;
+  o.rsa_bits = 1024;
+  EXPECT_TRUE(lax.check(sheet_with({pki().bundle_base64(o)}), Protocol::Sftp, kNow).diagnostics.empty());
+}
+
+TEST_F(CertificatesTest, EcUnder256BitsIsWeakAndEd25519IsStrong) {
+  LeafOptions o;
+  o.ec_bits = 224;
+  auto r = check_leaf(o);
+  EXPECT_EQ(error_codes(r), Codes{ErrorCode::CertCleFaible}) << dump(r);
+  EXPECT_NE(r.diagnostics[0].message.find("224 bits"), std::string::npos);
+  o.ec_bits = 384;
+  EXPECT_TRUE(check_leaf(o).diagnostics.empty());
+  LeafOptions ed;
+  ed.ed25519 = true;
+  r = check_leaf(ed);
+  EXPECT_TRUE(r.diagnostics.empty()) << dump(r);
+  EXPECT_EQ(r.certificates[0].key_type, "ED25519");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Several findings at once, concurrency
+
+TEST_F(CertificatesTest, ReportsEveryFindingOfALeaf) {
+  LeafOptions o;
+  o.rsa_bits = 1024;
+  o.digest = "sha1";
+  o.client_auth = false;
+  o.server_auth = true;
+  o.not_after = "2026-01-01T00:00:00Z";
+  auto r = check({bundle({pki().leaf_der(o)})});
+  auto codes = error_codes(r);
+  std::sort(codes.begin(), codes.end());
+  EXPECT_EQ(codes, (Codes{ErrorCode::CertChaineIncomplete, ErrorCode::CertExpire, ErrorCode::CertUsage,
+                          ErrorCode::CertCleFaible, ErrorCode::CertSignatureFaible}))
+      << dump(r);
+}
+
+TEST_F(CertificatesTest, CheckIsSafeFromSeveralThreads) {
+  std::vector<SheetOperation> sheets{
+      sheet_with({pki().bundle_base64()}),
+      sheet_with({bundle({pki().leaf_der()})}),
+      sheet_with({bundle({pki().attacker_root().leaf_der(), pki().attacker_root().der()})}),
+  };
+  std::vector<Codes> expected;
+  for (const auto& s : sheets) expected.push_back(error_codes(checker_->check(s, Protocol::Sftp, kNow)));
+  std::atomic<int> mismatches{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 15; ++i) {
+        for (std::size_t k = 0; k < sheets.size(); ++k) {
+          if (error_codes(checker_->check(sheets[k], Protocol::Sftp, kNow)) != expected[k]) ++mismatches;
+        }
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(mismatches.load(), 0);
+}
+
+}  // namespace
+}  // namespace raccord::rules
