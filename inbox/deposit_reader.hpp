@@ -8,18 +8,55 @@
 
 namespace raccord::inbox {
 
-/// Reads the bytes of a dépôt.
-/// - 0 bytes: FICHIER_VIDE. More than `max_bytes`: FICHIER_TROP_VOLUMINEUX (message states the limit).
-/// - Encoding: UTF-8 (optional BOM), or ISO-8859-1 / windows-1252 when the XML declaration says so,
-///   transcoded with iconv; bytes invalid for the encoding: ENCODAGE_INVALIDE with line and column.
-/// - Gate with expat (namespaces on): not well-formed: XML_MALFORME with line and column; any
-///   DOCTYPE: DTD_INTERDITE (no entity is ever expanded, nothing outside the file is read).
-/// - Root must be `Depot` in namespace urn:raccord:depot:1 with only attributes identifiant, mode,
-///   demandeur (mode complete|partielle): else dépôt-level SCHEMA_INVALIDE.
-/// - Each element child of Depot is one Operation (rank from 1) with its own schema_errors
-///   (SCHEMA_INVALIDE with field and line): unknown elements/attributes, missing required ones,
-///   bad enum/boolean/date values, element in another namespace.
-/// Never throws for bad input. Lines are those of the original bytes.
+/// Reads the bytes of a dépôt (SPEC.md §3; placement of errors: SPEC.md §4).
+///
+/// Input: the whole file (`bytes`) and the limit `max_bytes` (config inbox.max_bytes, in bytes).
+/// Output: either `deposit` (errors empty) or dépôt-level `errors` (deposit empty). Never throws for
+/// bad input (only std::bad_alloc, or std::runtime_error when iconv lacks a converter).
+///
+/// Dépôt-level errors, in the order they are checked (only the first one found is returned, except
+/// for the root checks, which are all reported):
+/// - 0 bytes: FICHIER_VIDE (F06). More than `max_bytes`: FICHIER_TROP_VOLUMINEUX, message stating
+///   the limit in bytes; exactly `max_bytes` is accepted (F07).
+/// - ENCODAGE_INVALIDE (line and column in characters): a declared encoding other than UTF-8,
+///   ISO-8859-1, windows-1252 (aliases latin1, cp1252; case-insensitive); a UTF-8 BOM with a
+///   non-UTF-8 declaration; bytes invalid for the encoding (invalid UTF-8, windows-1252's undefined
+///   0x81 0x8D 0x8F 0x90 0x9D). Transcoding: inbox/transcoder.hpp. A BOM never reaches a value (F11).
+/// - The expat gate (inbox/xml_gate.hpp): DTD_INTERDITE for any DOCTYPE (F13, F14; nothing expanded,
+///   nothing external read); XML_MALFORME with line, column and expat's reason (F16 control
+///   characters, `&#x1A;`, NUL bytes, unbound prefixes, no root element — also a BOM-only or
+///   blank file, F06); SCHEMA_INVALIDE when elements nest deeper than 64 levels (F15).
+/// - SCHEMA_INVALIDE on the root: not `Depot` in urn:raccord:depot:1 (any prefix), an attribute
+///   other than identifiant, mode (complete|partielle), demandeur (field "Depot/@name"), or
+///   non-blank text directly in Depot (field "Depot").
+///
+/// Operations: each element child of Depot, rank from 1, `element_name` its local name, `line` its
+/// line. Unknown names and elements of another namespace give an UnknownOperation body with one
+/// SCHEMA_INVALIDE. `requester` is the operation's @demandeur, else Depot's (absent or empty:
+/// SCHEMA_INVALIDE on "@demandeur"); `reference` is @reference. Every other finding is a
+/// SCHEMA_INVALIDE in `Operation::schema_errors`, field relative to the operation ("@action",
+/// "Periode/@au", "Gestionnaire[2]/@role", "CodesInterface/Interface[2]/@mode", "Reseau/Hote",
+/// "Certificats/Certificat[1]/@nom") and line of the element concerned:
+/// - unknown elements or attributes at any depth, prefixed attributes, non-blank text in an element
+///   that holds none, an element repeated where one is expected (the first is kept), EDI-only
+///   children (Protocole, Periode, Reseau, CodesInterface) in a FicheAPI;
+/// - missing required attributes/elements: Structure @siret @raisonSociale; Gestionnaire @login
+///   @role; UtilisateurTechnique @login; Utilisateur @login @email; ActivationEspace @structure;
+///   DemandeAbonnement @structure and consultation and/or modification "true" (field
+///   "@consultation"); DecisionAbonnement @demande @decision; FicheEDI/FicheAPI @action and
+///   Partenaire; Interface @code @mode. raisonSociale, logins, demande and demandeur must also be
+///   non-empty; other required values may be empty (their own rule reports it, e.g. SIRET_INVALIDE);
+/// - bad values of action, statut, type, role, decision, format, Interface/@mode, booleans (exactly
+///   true|false), dates (YYYY-MM-DD, a real calendar day) of DemandeAbonnement/@date,
+///   SoumisDepuis, SoumisJusqua. On a bad value the body keeps the default.
+/// Values with their own rule code stay raw text, never schema errors: Periode @du/@au, Protocole,
+/// SIRETs, emails, phones, network values, interface codes, Recherche's Etat.
+///
+/// Values are trimmed of XML whitespace; an element's text is its text and CDATA children joined
+/// (comments skipped). Field lines are the line of the attribute's element or of the text's element
+/// in the original file (CR LF, CR and LF each end a line). No recursion follows the input's depth.
+/// Memory: about 2.5 times the file size at peak for a 60 MiB file (one UTF-8 copy parsed in place
+/// by pugixml, plus the values).
 DepositReadResult read_deposit(std::string_view bytes, std::uint64_t max_bytes);
 
 }  // namespace raccord::inbox

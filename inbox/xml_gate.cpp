@@ -24,13 +24,11 @@ void XMLCALL on_start_doctype(void* user, const XML_Char* name, const XML_Char*,
   auto* state = static_cast<GateState*>(user);
   if (state->verdict) return;
   const int line = current_line(state->parser);
-  Diagnostic d = Diagnostic::error(
+  state->verdict = Diagnostic::error(
       ErrorCode::DtdInterdite, "", line,
       "Le dépôt contient une déclaration de type de document (<!DOCTYPE " + std::string(name ? name : "") +
           ">, ligne " + std::to_string(line) +
           ") : les DTD et les entités sont interdites. Retirer la déclaration DOCTYPE.");
-  d.column = current_column(state->parser);
-  state->verdict = std::move(d);
   XML_StopParser(state->parser, XML_FALSE);
 }
 
