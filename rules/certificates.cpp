@@ -487,6 +487,7 @@ ErrorClass classify(int code) {
 struct ChainResult {
   StackPtr chain;        // leaf first; the anchor last when anchored
   bool anchored = false;  // the top certificate comes from the trust store
+  bool top_name_trusted = false;  // a trusted certificate bears the top's name, yet is not the top (F21 d)
   std::vector<VerifyError> errors;
 };
 
@@ -507,6 +508,15 @@ ChainResult verify_chain(X509* leaf, STACK_OF(X509) * untrusted, X509_STORE* sto
   if (rc < 0) r.errors.push_back({X509_STORE_CTX_get_error(ctx.get()), 0, {}, describe(leaf)});
   r.chain.reset(X509_STORE_CTX_get1_chain(ctx.get()));
   if (r.chain) r.anchored = sk_X509_num(r.chain.get()) > X509_STORE_CTX_get_num_untrusted(ctx.get());
+  if (r.chain && !r.anchored && sk_X509_num(r.chain.get()) > 0) {
+    X509* top = sk_X509_value(r.chain.get(), sk_X509_num(r.chain.get()) - 1);
+    X509_OBJECT* same_name = X509_STORE_CTX_get_obj_by_subject(ctx.get(), X509_LU_X509, X509_get_subject_name(top));
+    if (same_name != nullptr) {
+      X509* trusted = X509_OBJECT_get0_X509(same_name);
+      r.top_name_trusted = trusted != nullptr && X509_cmp(trusted, top) != 0;
+      X509_OBJECT_free(same_name);
+    }
+  }
   ERR_clear_error();
   return r;
 }
@@ -808,6 +818,7 @@ CertificateReport CertificateChecker::check(const SheetOperation& sheet, std::op
       std::vector<X509*> chain;
       StackPtr chain_owner;
       bool anchored = false;
+      bool top_name_trusted = false;
       if (is_self_signed(leaf)) {
         add(ErrorCode::CertAutosigne, leaf,
             "Le certificat " + who +
@@ -818,6 +829,7 @@ CertificateReport CertificateChecker::check(const SheetOperation& sheet, std::op
         ChainResult r = verify_chain(leaf, untrusted.get(), store.get(), at);
         chain_owner = std::move(r.chain);
         anchored = r.anchored;
+        top_name_trusted = r.top_name_trusted;
         if (chain_owner) {
           for (int i = 0; i < sk_X509_num(chain_owner.get()); ++i) chain.push_back(sk_X509_value(chain_owner.get(), i));
         } else {
@@ -845,9 +857,11 @@ CertificateReport CertificateChecker::check(const SheetOperation& sheet, std::op
           X509* top = chain.back();
           add(ErrorCode::CertAutoriteNonReconnue, leaf,
               "La chaîne du certificat " + who + " aboutit à l'autorité racine " + describe(top) +
-                  ", qui n'est pas une autorité reconnue (absente du magasin de confiance, même si son nom "
-                  "ressemble à celui d'une autorité reconnue). Faites émettre le certificat par une autorité "
-                  "reconnue.");
+                  (top_name_trusted
+                       ? ", qui porte le nom d'une autorité reconnue mais n'est pas celle-ci (autre clé) : ce "
+                         "certificat n'est pas émis par l'autorité reconnue."
+                       : ", qui n'est pas une autorité reconnue.") +
+                  " Faites émettre le certificat par une autorité reconnue et envoyez-le avec sa chaîne.");
         } else if (incomplete_error != nullptr) {
           const std::string& missing = incomplete_error->missing_issuer;
           add(ErrorCode::CertChaineIncomplete, leaf,

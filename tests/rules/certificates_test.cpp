@@ -438,6 +438,9 @@ TEST_F(CertificatesTest, F21AttackerRootCopyingTheTrustedNameIsNotRecognised) {
   auto r = check({bundle({leaf, pki().attacker_root().der()})});
   EXPECT_EQ(error_codes(r), Codes{ErrorCode::CertAutoriteNonReconnue}) << dump(r);
   EXPECT_NE(r.diagnostics[0].message.find("CN=Raccord Test Root CA"), std::string::npos);
+  EXPECT_NE(r.diagnostics[0].message.find("porte le nom d'une autorité reconnue mais n'est pas celle-ci"),
+            std::string::npos)
+      << r.diagnostics[0].message;
 }
 
 TEST_F(CertificatesTest, F21IntermediateInTheTrustStoreCompletesALeafOnlyBundle) {
@@ -458,6 +461,7 @@ TEST_F(CertificatesTest, UntrustedRootIsAutoriteNonReconnue) {
   auto r = check({bundle({leaf, pki().other_intermediate().der(), pki().other_root().der()})});
   EXPECT_EQ(error_codes(r), Codes{ErrorCode::CertAutoriteNonReconnue}) << dump(r);
   EXPECT_NE(r.diagnostics[0].message.find("CN=Raccord Other Root CA"), std::string::npos);
+  EXPECT_NE(r.diagnostics[0].message.find("n'est pas une autorité reconnue"), std::string::npos);
   // Without its root, the same chain misses an issuer.
   r = check({bundle({leaf, pki().other_intermediate().der()})});
   EXPECT_EQ(error_codes(r), Codes{ErrorCode::CertChaineIncomplete}) << dump(r);
