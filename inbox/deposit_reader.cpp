@@ -1,9 +1,8 @@
 #include "inbox/deposit_reader.hpp"
 
-#include <pugixml.hpp>
-
 #include <initializer_list>
 #include <map>
+#include <pugixml.hpp>
 #include <string>
 #include <utility>
 
@@ -17,7 +16,9 @@ namespace {
 constexpr std::string_view kNamespace = "urn:raccord:depot:1";
 constexpr std::string_view kXmlNamespace = "http://www.w3.org/XML/1998/namespace";
 
-bool is_xml_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+bool is_xml_space(char c) {
+  return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
 
 std::string_view trim(std::string_view s) {
   std::size_t b = 0;
@@ -27,7 +28,9 @@ std::string_view trim(std::string_view s) {
   return s.substr(b, e - b);
 }
 
-bool is_text(pugi::xml_node n) { return n.type() == pugi::node_pcdata || n.type() == pugi::node_cdata; }
+bool is_text(pugi::xml_node n) {
+  return n.type() == pugi::node_pcdata || n.type() == pugi::node_cdata;
+}
 
 bool is_namespace_declaration(std::string_view attr_name) {
   return attr_name == "xmlns" || attr_name.substr(0, 6) == "xmlns:";
@@ -54,7 +57,9 @@ ElementName resolve(pugi::xml_node node) {
   return {std::string_view{}, local, qname};
 }
 
-std::string quote(std::string_view s) { return "« " + std::string(s) + " »"; }
+std::string quote(std::string_view s) {
+  return "« " + std::string(s) + " »";
+}
 
 std::string attr_path(const std::string& path, std::string_view name) {
   return path.empty() ? "@" + std::string(name) : path + "/@" + std::string(name);
@@ -64,7 +69,9 @@ std::string child_path(const std::string& path, std::string_view name) {
   return path.empty() ? std::string(name) : path + "/" + std::string(name);
 }
 
-std::string indexed(std::string_view name, int index) { return std::string(name) + "[" + std::to_string(index) + "]"; }
+std::string indexed(std::string_view name, int index) {
+  return std::string(name) + "[" + std::to_string(index) + "]";
+}
 
 /// Text of an element: its direct text and CDATA children concatenated, trimmed at both ends.
 /// One copy of the (possibly 50 MB) text in the common single-node case.
@@ -353,7 +360,8 @@ class OperationReader {
     const std::string path;
     check_attributes(el, path, {"demandeur", "reference", "demande", "decision"});
     d.request_id = required(el, path, "demande", true);
-    d.decision = enumerated(el, path, "decision", parse_decision, "valider ou refuser", true).value_or(Decision::Valider);
+    d.decision =
+        enumerated(el, path, "decision", parse_decision, "valider ou refuser", true).value_or(Decision::Valider);
     empty_element(el, path);
     return d;
   }
@@ -363,9 +371,9 @@ class OperationReader {
     s.kind = kind;
     const std::string path;
     check_attributes(el, path, {"demandeur", "reference", "action", "codeAppli"});
-    s.action = enumerated(el, path, "action", parse_sheet_action, "enregistrer, soumettre, supprimer ou desactiver",
-                          true)
-                   .value_or(SheetAction::Enregistrer);
+    s.action =
+        enumerated(el, path, "action", parse_sheet_action, "enregistrer, soumettre, supprimer ou desactiver", true)
+            .value_or(SheetAction::Enregistrer);
     s.code_appli = attribute(el, "codeAppli");
     std::map<std::string, int, std::less<>> seen;
     const bool edi = kind == SheetKind::Edi;
@@ -374,8 +382,9 @@ class OperationReader {
       const bool edi_only = name == "Protocole" || name == "Periode" || name == "Reseau" || name == "CodesInterface";
       if (edi_only && !edi) {
         error(p, line(c),
-              "L'élément " + quote(name) + " n'est pas admis dans une fiche API (FicheAPI) : il est propre aux "
-              "fiches EDI.");
+              "L'élément " + quote(name) +
+                  " n'est pas admis dans une fiche API (FicheAPI) : il est propre aux "
+                  "fiches EDI.");
         return;
       }
       const bool known = name == "Partenaire" || name == "Certificats" || name == "ContactTechnique" ||
@@ -586,10 +595,10 @@ DepositReadResult read_deposit(std::string_view bytes, std::uint64_t max_bytes) 
                                      "Le fichier est vide (0 octet) : il ne contient aucun dépôt à lire."));
   }
   if (bytes.size() > max_bytes) {
-    return failure(Diagnostic::error(
-        ErrorCode::FichierTropVolumineux, "", 0,
-        "Le fichier fait " + std::to_string(bytes.size()) + " octets, au-delà de la limite de " +
-            std::to_string(max_bytes) + " octets (inbox.max_bytes) : le répartir en plusieurs dépôts."));
+    return failure(Diagnostic::error(ErrorCode::FichierTropVolumineux, "", 0,
+                                     "Le fichier fait " + std::to_string(bytes.size()) +
+                                         " octets, au-delà de la limite de " + std::to_string(max_bytes) +
+                                         " octets (inbox.max_bytes) : le répartir en plusieurs dépôts."));
   }
   TranscodeResult text = transcode_to_utf8(bytes);
   if (text.error) return failure(std::move(*text.error));
@@ -607,9 +616,9 @@ DepositReadResult read_deposit(std::string_view bytes, std::uint64_t max_bytes) 
   if (!parsed) {
     // Unreachable after the expat gate; kept so that a disagreement is an answer, not a crash.
     const int line = lines.line_of(static_cast<std::size_t>(parsed.offset));
-    return failure(Diagnostic::error(ErrorCode::XmlMalforme, "", line,
-                                     std::string("Le fichier n'est pas un XML lisible : ") + parsed.description() +
-                                         "."));
+    return failure(
+        Diagnostic::error(ErrorCode::XmlMalforme, "", line,
+                          std::string("Le fichier n'est pas un XML lisible : ") + parsed.description() + "."));
   }
 
   const pugi::xml_node root = doc.document_element();
@@ -617,16 +626,15 @@ DepositReadResult read_deposit(std::string_view bytes, std::uint64_t max_bytes) 
   const int root_line = line_of(root);
   DepositReadResult result;
   auto depot_error = [&](std::string field, int line, std::string message) {
-    result.errors.push_back(
-        Diagnostic::error(ErrorCode::SchemaInvalide, std::move(field), line, std::move(message)));
+    result.errors.push_back(Diagnostic::error(ErrorCode::SchemaInvalide, std::move(field), line, std::move(message)));
   };
   if (root_name.local != "Depot" || root_name.uri != kNamespace) {
-    depot_error(std::string(root_name.qualified), root_line,
-                "L'élément racine est " + quote(root_name.qualified) +
-                    (root_name.uri.empty() ? " sans espace de noms"
-                                           : " dans l'espace de noms " + quote(root_name.uri)) +
-                    " : un dépôt a pour racine « Depot » dans l'espace de noms " + std::string(kNamespace) +
-                    " (xmlns=\"" + std::string(kNamespace) + "\").");
+    depot_error(
+        std::string(root_name.qualified), root_line,
+        "L'élément racine est " + quote(root_name.qualified) +
+            (root_name.uri.empty() ? " sans espace de noms" : " dans l'espace de noms " + quote(root_name.uri)) +
+            " : un dépôt a pour racine « Depot » dans l'espace de noms " + std::string(kNamespace) + " (xmlns=\"" +
+            std::string(kNamespace) + "\").");
     return result;
   }
 

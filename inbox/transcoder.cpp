@@ -12,11 +12,17 @@ namespace {
 
 constexpr std::string_view kBom = "\xEF\xBB\xBF";
 
-bool starts_with_bom(std::string_view bytes) { return bytes.substr(0, 3) == kBom; }
+bool starts_with_bom(std::string_view bytes) {
+  return bytes.substr(0, 3) == kBom;
+}
 
-char ascii_upper(char c) { return (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c; }
+char ascii_upper(char c) {
+  return (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c;
+}
 
-bool is_xml_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+bool is_xml_space(char c) {
+  return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
 
 std::string hex_byte(unsigned char b) {
   char buf[8];

@@ -17,23 +17,26 @@ struct GateState {
   std::optional<Diagnostic> verdict;  // DTD_INTERDITE or too deep, set before stopping the parser
 };
 
-int current_line(XML_Parser p) { return static_cast<int>(XML_GetCurrentLineNumber(p)); }
-int current_column(XML_Parser p) { return static_cast<int>(XML_GetCurrentColumnNumber(p)) + 1; }
+int current_line(XML_Parser p) {
+  return static_cast<int>(XML_GetCurrentLineNumber(p));
+}
+int current_column(XML_Parser p) {
+  return static_cast<int>(XML_GetCurrentColumnNumber(p)) + 1;
+}
 
 void XMLCALL on_start_doctype(void* user, const XML_Char* name, const XML_Char*, const XML_Char*, int) {
   auto* state = static_cast<GateState*>(user);
   if (state->verdict) return;
   const int line = current_line(state->parser);
-  state->verdict = Diagnostic::error(
-      ErrorCode::DtdInterdite, "", line,
-      "Le dépôt contient une déclaration de type de document (<!DOCTYPE " + std::string(name ? name : "") +
-          ">, ligne " + std::to_string(line) +
-          ") : les DTD et les entités sont interdites. Retirer la déclaration DOCTYPE.");
+  state->verdict = Diagnostic::error(ErrorCode::DtdInterdite, "", line,
+                                     "Le dépôt contient une déclaration de type de document (<!DOCTYPE " +
+                                         std::string(name ? name : "") + ">, ligne " + std::to_string(line) +
+                                         ") : les DTD et les entités sont interdites. Retirer la déclaration DOCTYPE.");
   XML_StopParser(state->parser, XML_FALSE);
 }
 
-void XMLCALL on_entity_decl(void* user, const XML_Char*, int, const XML_Char*, int, const XML_Char*,
-                            const XML_Char*, const XML_Char*, const XML_Char*) {
+void XMLCALL on_entity_decl(void* user, const XML_Char*, int, const XML_Char*, int, const XML_Char*, const XML_Char*,
+                            const XML_Char*, const XML_Char*) {
   // Unreachable without a DOCTYPE; kept as a second lock.
   auto* state = static_cast<GateState*>(user);
   if (!state->verdict) {
@@ -47,14 +50,16 @@ void XMLCALL on_start_element(void* user, const XML_Char*, const XML_Char**) {
   auto* state = static_cast<GateState*>(user);
   if (++state->depth <= state->max_depth || state->verdict) return;
   const int line = current_line(state->parser);
-  state->verdict = Diagnostic::error(
-      ErrorCode::SchemaInvalide, "", line,
-      "Les éléments sont imbriqués sur plus de " + std::to_string(state->max_depth) + " niveaux (ligne " +
-          std::to_string(line) + ") : aucun dépôt valide n'a cette profondeur (4 niveaux au plus).");
+  state->verdict = Diagnostic::error(ErrorCode::SchemaInvalide, "", line,
+                                     "Les éléments sont imbriqués sur plus de " + std::to_string(state->max_depth) +
+                                         " niveaux (ligne " + std::to_string(line) +
+                                         ") : aucun dépôt valide n'a cette profondeur (4 niveaux au plus).");
   XML_StopParser(state->parser, XML_FALSE);
 }
 
-void XMLCALL on_end_element(void* user, const XML_Char*) { --static_cast<GateState*>(user)->depth; }
+void XMLCALL on_end_element(void* user, const XML_Char*) {
+  --static_cast<GateState*>(user)->depth;
+}
 
 /// French reading of expat's most frequent errors; expat's own text follows in the message.
 std::string french_reason(XML_Error code) {

@@ -16,7 +16,9 @@ namespace {
 constexpr std::uint64_t kMaxBytes = std::uint64_t{64} << 20;
 constexpr std::string_view kDecl = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
 
-DepositReadResult read(std::string_view bytes, std::uint64_t max = kMaxBytes) { return read_deposit(bytes, max); }
+DepositReadResult read(std::string_view bytes, std::uint64_t max = kMaxBytes) {
+  return read_deposit(bytes, max);
+}
 
 std::string describe(const Diagnostics& ds) {
   std::string out;
@@ -29,8 +31,8 @@ std::string describe(const Diagnostics& ds) {
 
 /// A dépôt with `body` as the Depot's content (Depot on line 2, body from line 3).
 std::string depot(std::string_view body, std::string_view attrs = "demandeur=\"j.dupont\"") {
-  return std::string(kDecl) + "<Depot xmlns=\"urn:raccord:depot:1\" " + std::string(attrs) + ">\n" +
-         std::string(body) + "\n</Depot>\n";
+  return std::string(kDecl) + "<Depot xmlns=\"urn:raccord:depot:1\" " + std::string(attrs) + ">\n" + std::string(body) +
+         "\n</Depot>\n";
 }
 
 /// The single dépôt-level error of a refused file.
@@ -118,9 +120,10 @@ TEST(ReadDeposit, HugeCertificateIsKeptWholeWithBoundedMemory) {  // F07 a
   base64.reserve(12'000'000);
   while (base64.size() < 12'000'000) base64 += "MIIHabcdefghijklmnopqrstuvwxyz0123456789+/ABCDEFGHIJKLMNOPQRSTUVWXYZ\n";
   base64.resize(12'000'000);
-  const std::string doc = depot("<FicheEDI action=\"enregistrer\"><Partenaire>81034732800017</Partenaire>\n"
-                                "<Certificats><Certificat nom=\"gros.p7b\">\n" +
-                                base64 + "\n</Certificat></Certificats>\n</FicheEDI>");
+  const std::string doc = depot(
+      "<FicheEDI action=\"enregistrer\"><Partenaire>81034732800017</Partenaire>\n"
+      "<Certificats><Certificat nom=\"gros.p7b\">\n" +
+      base64 + "\n</Certificat></Certificats>\n</FicheEDI>");
   rusage before{};
   getrusage(RUSAGE_SELF, &before);
   const auto r = read(doc);
@@ -154,8 +157,8 @@ TEST(ReadDeposit, FiveThousandOperationsAreReadInOrder) {
 // ---- Encodings (F11) ----------------------------------------------------------------------
 
 TEST(ReadDeposit, BomBeforeTheDeclarationIsAcceptedAndNeverReachesAValue) {  // F11
-  const std::string plain = depot(
-      "<Structure siret=\"81034732800017\" raisonSociale=\"Société Exemple Équipements\"/>", "demandeur=\"s\"");
+  const std::string plain =
+      depot("<Structure siret=\"81034732800017\" raisonSociale=\"Société Exemple Équipements\"/>", "demandeur=\"s\"");
   const Deposit with_bom = readable("\xEF\xBB\xBF" + plain);
   const Deposit without = readable(plain);
   const auto& a = std::get<StructureOperation>(with_bom.operations.at(0).body);
@@ -190,8 +193,8 @@ TEST(ReadDeposit, BytesInvalidForTheEncodingAreEncodageInvalideWithLineAndColumn
   EXPECT_EQ(utf8.code, ErrorCode::EncodageInvalide);
   EXPECT_EQ(utf8.line, 3);
   EXPECT_EQ(utf8.column, 25);
-  const Diagnostic cp1252 = refused(
-      "<?xml version=\"1.0\" encoding=\"windows-1252\"?>\n<Depot xmlns=\"urn:raccord:depot:1\">\x81</Depot>");
+  const Diagnostic cp1252 =
+      refused("<?xml version=\"1.0\" encoding=\"windows-1252\"?>\n<Depot xmlns=\"urn:raccord:depot:1\">\x81</Depot>");
   EXPECT_EQ(cp1252.code, ErrorCode::EncodageInvalide);
   EXPECT_EQ(cp1252.line, 2);
   EXPECT_EQ(cp1252.column, 36);
@@ -229,9 +232,13 @@ TEST(ReadDeposit, XxeIsRefusedAndTheCanaryAppearsNowhere) {  // F13
   const std::string internal = "<?xml version=\"1.0\"?>\n<!DOCTYPE Depot [<!ENTITY x SYSTEM \"file://" +
                                canary.string() + "\">]>\n<Depot xmlns=\"urn:raccord:depot:1\" demandeur=\"a\">" +
                                sheet + "</Depot>";
-  const std::string external = "<?xml version=\"1.0\"?>\n<!DOCTYPE Depot SYSTEM \"http://198.51.100.7/x.dtd\" "
-                               "[<!ENTITY % p SYSTEM \"file://" + canary.string() + "\"> %p;]>\n"
-                               "<Depot xmlns=\"urn:raccord:depot:1\" demandeur=\"a\">" + sheet + "</Depot>";
+  const std::string external =
+      "<?xml version=\"1.0\"?>\n<!DOCTYPE Depot SYSTEM \"http://198.51.100.7/x.dtd\" "
+      "[<!ENTITY % p SYSTEM \"file://" +
+      canary.string() +
+      "\"> %p;]>\n"
+      "<Depot xmlns=\"urn:raccord:depot:1\" demandeur=\"a\">" +
+      sheet + "</Depot>";
   for (const std::string& doc : {internal, external}) {
     const auto r = read(doc);
     ASSERT_EQ(r.errors.size(), 1u) << describe(r.errors);
@@ -281,14 +288,16 @@ TEST(ReadDeposit, VeryDeepNestingIsRefusedWithoutCrashing) {  // F15
     EXPECT_NE(d.message.find("64 niveaux"), std::string::npos) << d.message;
   }
   // Shallow nesting stays an operation's schema error.
-  const Operation op = only_operation("<FicheEDI action=\"enregistrer\"><Partenaire>81034732800017</Partenaire>\n"
-                                      "<Commentaires><a><a><a/></a></a></Commentaires></FicheEDI>");
+  const Operation op = only_operation(
+      "<FicheEDI action=\"enregistrer\"><Partenaire>81034732800017</Partenaire>\n"
+      "<Commentaires><a><a><a/></a></a></Commentaires></FicheEDI>");
   expect_single_schema_error(op, "Commentaires/a", 4);
 }
 
 TEST(ReadDeposit, ForbiddenControlCharactersAreMalformedWithLineAndColumn) {  // F16
-  const Diagnostic text = refused(depot("<FicheEDI action=\"enregistrer\">\n<Commentaires>ACME\x0BLogistique</Commentaires>"
-                                        "<Partenaire>81034732800017</Partenaire></FicheEDI>"));
+  const Diagnostic text =
+      refused(depot("<FicheEDI action=\"enregistrer\">\n<Commentaires>ACME\x0BLogistique</Commentaires>"
+                    "<Partenaire>81034732800017</Partenaire></FicheEDI>"));
   EXPECT_EQ(text.code, ErrorCode::XmlMalforme);
   EXPECT_EQ(text.line, 4);
   EXPECT_EQ(text.column, 19);
@@ -296,8 +305,9 @@ TEST(ReadDeposit, ForbiddenControlCharactersAreMalformedWithLineAndColumn) {  //
   EXPECT_EQ(attr.code, ErrorCode::XmlMalforme);
   EXPECT_EQ(attr.line, 3);
   EXPECT_EQ(attr.column, 58);  // the 0x0C itself
-  const Diagnostic ref = refused(depot("<FicheEDI action=\"enregistrer\"><Partenaire>81034732800017</Partenaire>\n"
-                                       "<ContactTechnique nomPrenom=\"Jeanne&#x1A;Exemple\"/></FicheEDI>"));
+  const Diagnostic ref =
+      refused(depot("<FicheEDI action=\"enregistrer\"><Partenaire>81034732800017</Partenaire>\n"
+                    "<ContactTechnique nomPrenom=\"Jeanne&#x1A;Exemple\"/></FicheEDI>"));
   EXPECT_EQ(ref.code, ErrorCode::XmlMalforme);
   EXPECT_EQ(ref.line, 4);
   EXPECT_GT(ref.column, 1);
@@ -328,7 +338,8 @@ TEST(ReadDeposit, RootAttributesModeIdentifiantDemandeur) {
 TEST(ReadDeposit, AnyPrefixBoundToTheNamespaceMayBeUsed) {
   const Deposit d = readable(
       "<d:Depot xmlns:d=\"urn:raccord:depot:1\" demandeur=\"a\">\n"
-      "<d:Utilisateur login=\"x\" email=\"x@ex.fr\"/>\n<ActivationEspace xmlns=\"urn:raccord:depot:1\" structure=\"1\"/>"
+      "<d:Utilisateur login=\"x\" email=\"x@ex.fr\"/>\n<ActivationEspace xmlns=\"urn:raccord:depot:1\" "
+      "structure=\"1\"/>"
       "</d:Depot>");
   ASSERT_EQ(d.operations.size(), 2u);
   EXPECT_EQ(d.operations[0].element_name, "Utilisateur");
@@ -339,7 +350,8 @@ TEST(ReadDeposit, AnyPrefixBoundToTheNamespaceMayBeUsed) {
 TEST(ReadDeposit, WrongRootNameOrNamespaceIsDepositLevelSchemaInvalide) {
   for (const std::string_view doc :
        {std::string_view("<Depot/>"), std::string_view("<Depot xmlns=\"urn:raccord:depot:2\"/>"),
-        std::string_view("<Lot xmlns=\"urn:raccord:depot:1\"/>"), std::string_view("<depot xmlns=\"urn:raccord:depot:1\"/>")}) {
+        std::string_view("<Lot xmlns=\"urn:raccord:depot:1\"/>"),
+        std::string_view("<depot xmlns=\"urn:raccord:depot:1\"/>")}) {
     const Diagnostic d = refused(doc);
     EXPECT_EQ(d.code, ErrorCode::SchemaInvalide) << doc;
     EXPECT_EQ(d.line, 1);
@@ -370,9 +382,9 @@ TEST(ReadDeposit, TextDirectlyUnderDepotIsDepositLevelSchemaInvalide) {
 // ---- Operations -----------------------------------------------------------------------------
 
 TEST(ReadDeposit, OperationsHaveRankNameLineAndIgnoreCommentsAndPis) {
-  const Deposit d = readable(depot(
-      "<!-- a comment -->\n<?pi data?>\n<Utilisateur login=\"a\" email=\"a@b.fr\" reference=\"r1\"/>\n\n"
-      "<ActivationEspace structure=\"81034732800017\"\n demandeur=\"g.martin\"/>"));
+  const Deposit d =
+      readable(depot("<!-- a comment -->\n<?pi data?>\n<Utilisateur login=\"a\" email=\"a@b.fr\" reference=\"r1\"/>\n\n"
+                     "<ActivationEspace structure=\"81034732800017\"\n demandeur=\"g.martin\"/>"));
   ASSERT_EQ(d.operations.size(), 2u);
   EXPECT_EQ(d.operations[0].rank, 1);
   EXPECT_EQ(d.operations[0].element_name, "Utilisateur");
@@ -387,8 +399,9 @@ TEST(ReadDeposit, OperationsHaveRankNameLineAndIgnoreCommentsAndPis) {
 }
 
 TEST(ReadDeposit, UnknownOrForeignOperationIsAnOperationWithSchemaInvalide) {
-  const Deposit d = readable(depot("<Suppression reference=\"r\"/>\n<o:Utilisateur xmlns:o=\"urn:other\" login=\"a\"/>\n"
-                                   "<Utilisateur xmlns=\"\" login=\"a\"/>"));
+  const Deposit d =
+      readable(depot("<Suppression reference=\"r\"/>\n<o:Utilisateur xmlns:o=\"urn:other\" login=\"a\"/>\n"
+                     "<Utilisateur xmlns=\"\" login=\"a\"/>"));
   ASSERT_EQ(d.operations.size(), 3u);
   for (int i = 0; i < 3; ++i) {
     const Operation& op = d.operations[static_cast<std::size_t>(i)];
@@ -467,8 +480,7 @@ TEST(ReadDeposit, DemandeAbonnementNeedsARightAndAValidDate) {
       only_operation("<DemandeAbonnement structure=\"1\" consultation=\"true\" date=\"2026-02-30\"/>"), "@date", 3);
   expect_single_schema_error(
       only_operation("<DemandeAbonnement structure=\"1\" modification=\"true\" date=\"04/04/2026\"/>"), "@date", 3);
-  expect_single_schema_error(
-      only_operation("<DemandeAbonnement consultation=\"true\"/>"), "@structure", 3);
+  expect_single_schema_error(only_operation("<DemandeAbonnement consultation=\"true\"/>"), "@structure", 3);
   expect_single_schema_error(
       only_operation("<DemandeAbonnement structure=\"1\" consultation=\"true\">\n<Commentaire>a</Commentaire>\n"
                      "<Commentaire>b</Commentaire></DemandeAbonnement>"),
@@ -519,7 +531,8 @@ TEST(ReadDeposit, SheetStructuralErrorsCarryFieldAndLine) {
       "<Protocole>SFTP</Protocole>\n"
       "<Periode du=\"2026-01-01\" fin=\"x\"/>\n"
       "<Reseau><Identifiant>P</Identifiant>\n<Hote>h</Hote></Reseau>\n"
-      "<CodesInterface>\n<Interface code=\"FSO1100A\" mode=\"complete\"/>\n<Interface code=\"FSO1101A\" mode=\"totale\"/>\n"
+      "<CodesInterface>\n<Interface code=\"FSO1100A\" mode=\"complete\"/>\n<Interface code=\"FSO1101A\" "
+      "mode=\"totale\"/>\n"
       "<Interface mode=\"aucun\"/></CodesInterface>\n"
       "<Certificats><Certificat nom=\"a\" type=\"x\">AAA</Certificat>\n<Cert/></Certificats>\n"
       "<Commentaires><b>gras</b></Commentaires>\n"

@@ -23,6 +23,13 @@ TEST(CheckWellFormed, MalformedGivesLineAndColumn) {
   EXPECT_NE(d->message.find("ligne 2, colonne 8"), std::string::npos);
 }
 
+TEST(CheckWellFormed, ColumnsCountCharactersNotBytes) {
+  const auto d = check_well_formed("<a>\xC3\xA9\xE2\x82\xAC\x0B</a>");  // "<a>é€" then a vertical tab
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->line, 1);
+  EXPECT_EQ(d->column, 6);
+}
+
 TEST(CheckWellFormed, DoctypeIsRefusedBeforeTheInternalSubset) {
   const auto d = check_well_formed("<?xml version=\"1.0\"?>\n<!DOCTYPE a [<!ENTITY x \"y\">]>\n<a>&x;</a>");
   ASSERT_TRUE(d);
@@ -45,8 +52,8 @@ TEST(CheckWellFormed, DepthIsCapped) {
 
 TEST(CheckWellFormed, NoRootUnboundPrefixNulAndControlCharacters) {
   for (const std::string& doc : {std::string(""), std::string(" \r\n"), std::string("<!-- c -->"),
-                                std::string("<p:a/>"), std::string("<a>x\0y</a>", 10), std::string("<a>\x0B</a>"),
-                                std::string("<a>&#x1A;</a>"), std::string("<a>&#0;</a>"), std::string("<a/><b/>")}) {
+                                 std::string("<p:a/>"), std::string("<a>x\0y</a>", 10), std::string("<a>\x0B</a>"),
+                                 std::string("<a>&#x1A;</a>"), std::string("<a>&#0;</a>"), std::string("<a/><b/>")}) {
     const auto d = check_well_formed(doc);
     ASSERT_TRUE(d) << doc;
     EXPECT_EQ(d->code, ErrorCode::XmlMalforme) << doc;
