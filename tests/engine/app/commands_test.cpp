@@ -1,0 +1,524 @@
+// Command-line tests of the real `raccord` binary (SPEC.md §2, §5.1, §7; samples/README.md; FIELD-CASES F01, F04).
+// Each test runs the binary in its own temporary working directory and looks at what it leaves there.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <map>
+#include <set>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+namespace fs = std::filesystem;
+
+const fs::path kSamples = fs::path(RACCORD_SOURCE_DIR) / "samples";
+
+struct Outcome {
+  int code = -1;
+  std::string out;
+  std::string err;
+};
+
+std::string quote(const std::string& s) {
+  std::string q = "'";
+  for (char c : s) {
+    if (c == '\'') {
+      q += "'\\''";
+    } else {
+      q += c;
+    }
+  }
+  return q + "'";
+}
+
+std::string read_file(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+void write_file(const fs::path& p, const std::string& text) {
+  fs::create_directories(p.parent_path());
+  std::ofstream(p, std::ios::binary) << text;
+}
+
+// The value of attribute `name` on the root <Accuse> element of an accusé.
+std::string root_attribute(const std::string& xml, const std::string& name) {
+  const auto start = xml.find("<Accuse");
+  if (start == std::string::npos) return "<no Accuse>";
+  const auto end = xml.find('>', start);
+  const std::string tag = xml.substr(start, end - start);
+  const std::string key = " " + name + "=\"";
+  const auto a = tag.find(key);
+  if (a == std::string::npos) return "";
+  const auto b = tag.find('"', a + key.size());
+  return tag.substr(a + key.size(), b - a - key.size());
+}
+
+bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+std::vector<std::string> names_in(const fs::path& dir, const std::string& prefix = "") {
+  std::vector<std::string> names;
+  if (!fs::is_directory(dir)) return names;
+  for (const auto& e : fs::directory_iterator(dir)) {
+    const std::string n = e.path().filename().string();
+    if (n.rfind(prefix, 0) == 0) names.push_back(n);
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+class CommandsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("raccord-app-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(work());
+    fs::create_directories(dir_ / "cap");
+  }
+  void TearDown() override {
+    if (!HasFailure()) fs::remove_all(dir_);
+  }
+
+  fs::path work() const { return dir_ / "work"; }
+  fs::path var() const { return work() / "var"; }
+  fs::path outbox() const { return var() / "outbox"; }
+  fs::path inbox() const { return var() / "inbox"; }
+
+  // Runs `raccord ARGS` in `cwd` (default: work()) with RACCORD_CONFIG / RACCORD_NOW unset unless `env` sets them.
+  Outcome raccord(const std::string& args, const std::string& env = "", const fs::path& cwd = {}) {
+    const fs::path out = dir_ / "cap" / "stdout";
+    const fs::path err = dir_ / "cap" / "stderr";
+    const std::string cmd = "cd " + quote((cwd.empty() ? work() : cwd).string()) +
+                            " && env -u RACCORD_CONFIG -u RACCORD_NOW " + env + " " + quote(RACCORD_BINARY) + " " +
+                            args + " >" + quote(out.string()) + " 2>" + quote(err.string()) + " </dev/null";
+    const int status = std::system(cmd.c_str());
+    Outcome r;
+    r.code = (status != -1 && WIFEXITED(status)) ? WEXITSTATUS(status) : -1;
+    r.out = read_file(out);
+    r.err = read_file(err);
+    return r;
+  }
+
+  // A small config next to the working directory: the samples' trust store, a short settle period.
+  fs::path fast_config(int settle_ms = 100, const std::string& extra = "") {
+    const fs::path p = dir_ / "fast.ini";
+    write_file(p, "[inbox]\nsettle_ms = " + std::to_string(settle_ms) + "\n[certificates]\ntrust_dir = " +
+                      (kSamples / "trust").string() + "\n" + extra);
+    return p;
+  }
+
+  void init_store(const fs::path& config) {
+    const Outcome r = raccord("init --support support.n1 --config " + quote(config.string()));
+    ASSERT_EQ(r.code, 0) << r.out << r.err;
+  }
+
+  void copy_sample(const std::string& name) {
+    fs::copy_file(kSamples / "depots" / name, inbox() / name, fs::copy_options::overwrite_existing);
+  }
+
+  // Every accusé in outbox/ validates against samples/xsd/accuse.xsd (SPEC.md §5.1).
+  void expect_accuses_valid() {
+    for (const auto& name : names_in(outbox(), "ACK_")) {
+      const std::string cmd = "xmllint --noout --schema " + quote((kSamples / "xsd" / "accuse.xsd").string()) + " " +
+                              quote((outbox() / name).string()) + " >" + quote((dir_ / "cap" / "xmllint").string()) +
+                              " 2>&1";
+      const int status = std::system(cmd.c_str());
+      EXPECT_TRUE(status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 0)
+          << name << " does not validate against accuse.xsd:\n"
+          << read_file(dir_ / "cap" / "xmllint");
+    }
+  }
+
+  // The accusé of dépôt `stem` at `compact` instant (its exact SPEC.md §5.1 name).
+  std::string accuse(const std::string& stem, const std::string& compact, const std::string& suffix = "") {
+    const fs::path p = outbox() / ("ACK_" + stem + "_" + compact + suffix + ".xml");
+    EXPECT_TRUE(fs::exists(p)) << p;
+    return read_file(p);
+  }
+
+  fs::path dir_;
+};
+
+// ---------------------------------------------------------------------------------------------------------------
+// Usage and help (SPEC.md §7: every command has --help; --help creates nothing).
+
+TEST_F(CommandsTest, HelpDescribesTheCommands) {
+  const Outcome r = raccord("--help");
+  EXPECT_EQ(r.code, 0) << r.err;
+  for (const char* word : {"raccord", "init", "process", "check", "--config", "--now"}) {
+    EXPECT_TRUE(contains(r.out, word)) << word << "\n" << r.out;
+  }
+  EXPECT_FALSE(fs::exists(var()));
+}
+
+TEST_F(CommandsTest, EachCommandHasHelp) {
+  const std::map<std::string, std::vector<std::string>> expected{
+      {"init", {"--support", "store", "--config", "--now"}},
+      {"process", {"inbox", "outbox", "--config", "--now"}},
+      {"check", {"FILE", "blanc", "--config", "--now"}},
+  };
+  for (const auto& [command, words] : expected) {
+    const Outcome r = raccord(command + " --help");
+    EXPECT_EQ(r.code, 0) << command << ": " << r.err;
+    for (const auto& w : words) EXPECT_TRUE(contains(r.out, w)) << command << " --help lacks " << w << "\n" << r.out;
+  }
+  EXPECT_FALSE(fs::exists(var()));
+  EXPECT_TRUE(fs::is_empty(work()));
+}
+
+TEST_F(CommandsTest, UsageErrorsExitWith2) {
+  EXPECT_EQ(raccord("").code, 2);                       // no command
+  EXPECT_EQ(raccord("frobnicate").code, 2);             // unknown command
+  EXPECT_EQ(raccord("process --no-such-option").code, 2);
+  EXPECT_EQ(raccord("check").code, 2);                  // FILE required
+  const Outcome missing = raccord("check absent.xml");      // FILE must exist
+  EXPECT_EQ(missing.code, 2) << missing.out << missing.err;
+  EXPECT_EQ(raccord("process --now hier").code, 2);     // not an ISO 8601 instant
+  EXPECT_EQ(raccord("process", "RACCORD_NOW=hier").code, 2);
+  EXPECT_FALSE(fs::exists(var()));
+}
+
+TEST_F(CommandsTest, BadConfigExitsWith1AndNamesTheKey) {
+  const fs::path bad = dir_ / "bad.ini";
+  write_file(bad, "[nightly]\ntime = 25:00\n");
+  const Outcome r = raccord("process --config " + quote(bad.string()));
+  EXPECT_EQ(r.code, 1);
+  EXPECT_TRUE(contains(r.err, "nightly.time")) << r.err;
+  EXPECT_FALSE(fs::exists(var()));
+  const Outcome missing = raccord("init --config absent.ini");
+  EXPECT_EQ(missing.code, 1);
+  EXPECT_FALSE(fs::exists(var()));
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// init
+
+TEST_F(CommandsTest, InitCreatesTheLayoutAndTheStore) {
+  const Outcome r = raccord("init --support support.n1");
+  ASSERT_EQ(r.code, 0) << r.out << r.err;
+  for (const char* d : {"inbox", "inbox/.work", "archive", "error", "outbox"}) {
+    EXPECT_TRUE(fs::is_directory(var() / d)) << d;
+  }
+  EXPECT_TRUE(fs::is_regular_file(var() / "raccord.db"));
+  EXPECT_TRUE(contains(r.out, "support.n1")) << r.out;
+  // Idempotent.
+  const Outcome again = raccord("init --support support.n1");
+  EXPECT_EQ(again.code, 0) << again.err;
+  EXPECT_TRUE(fs::is_empty(var() / "inbox" / ".work"));
+  EXPECT_TRUE(fs::is_empty(var() / "outbox"));
+}
+
+TEST_F(CommandsTest, InitFailsWith1WhenTheRootCannotBeCreated) {
+  write_file(dir_ / "plainfile", "x");
+  const fs::path cfg = dir_ / "root.ini";
+  write_file(cfg, "[paths]\nroot = " + (dir_ / "plainfile" / "var").string() + "\n");
+  const Outcome r = raccord("init --config " + quote(cfg.string()));
+  EXPECT_EQ(r.code, 1) << r.out << r.err;
+}
+
+TEST_F(CommandsTest, ConfigIsAcceptedBeforeOrAfterTheCommandAndFromTheEnvironment) {
+  const fs::path a = dir_ / "a.ini";
+  const fs::path b = dir_ / "b.ini";
+  write_file(a, "[paths]\nroot = root_a\n");
+  write_file(b, "[paths]\nroot = root_b\n");
+  EXPECT_EQ(raccord("init --config " + quote(a.string())).code, 0);  // after the command
+  EXPECT_TRUE(fs::exists(dir_ / "root_a" / "raccord.db"));           // relative to the file's directory
+  EXPECT_EQ(raccord("--config " + quote(b.string()) + " init").code, 0);  // before it
+  EXPECT_TRUE(fs::exists(dir_ / "root_b" / "raccord.db"));
+  fs::remove_all(dir_ / "root_a");
+  fs::remove_all(dir_ / "root_b");
+  EXPECT_EQ(raccord("init", "RACCORD_CONFIG=" + quote(a.string())).code, 0);  // environment
+  EXPECT_TRUE(fs::exists(dir_ / "root_a" / "raccord.db"));
+  EXPECT_EQ(raccord("init --config " + quote(b.string()), "RACCORD_CONFIG=" + quote(a.string())).code, 0);
+  EXPECT_TRUE(fs::exists(dir_ / "root_b" / "raccord.db"));  // the command line wins
+  EXPECT_FALSE(fs::exists(var()));
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// process on the repository's samples (samples/README.md "Ce que montre chaque exemple, et l'accusé attendu").
+
+TEST_F(CommandsTest, ProcessTheSamplesGivesTheDocumentedAccuses) {
+  const fs::path config = kSamples / "raccord.ini";
+  const std::string now = "2026-11-30T10:00:00Z";
+  const std::string compact = "20261130T100000Z";
+  ASSERT_EQ(raccord("init --support support.n1", "RACCORD_CONFIG=" + quote(config.string())).code, 0);
+  std::vector<std::string> samples;
+  for (const auto& n : names_in(kSamples / "depots")) {
+    if (n.size() > 4 && n.substr(n.size() - 4) == ".xml") samples.push_back(n);
+  }
+  ASSERT_EQ(samples.size(), 16u);
+  for (const auto& n : samples) copy_sample(n);
+
+  const Outcome r = raccord("process --config " + quote(config.string()) + " --now " + now);
+  ASSERT_EQ(r.code, 0) << r.out << r.err;
+
+  const std::map<std::string, std::string> expected{
+      {"01_referentiel", "INTEGRE"},
+      {"02_espace", "INTEGRE"},
+      {"03_decision", "INTEGRE"},
+      {"04_fiche_sftp", "INTEGRE"},
+      {"05_fiche_as2", "INTEGRE"},
+      {"06_fiche_pesit", "INTEGRE"},
+      {"07_fiche_api", "INTEGRE"},
+      {"08_brouillon", "INTEGRE"},
+      {"09_lot_partiel", "INTEGRE_PARTIEL"},
+      {"10_recherche", "INTEGRE"},
+      {"90_rejet_certificat_expire", "REJETE"},
+      {"91_rejet_complet", "REJETE"},
+      {"92_rejet_doctype", "REJETE"},
+      {"93_rejet_malforme", "REJETE"},
+      {"94_rejet_droits", "REJETE"},
+      {"95_rejet_autorite", "REJETE"},
+  };
+  // Exactly one accusé per dépôt, under its SPEC.md §5.1 name.
+  EXPECT_EQ(names_in(outbox(), "ACK_").size(), expected.size());
+  std::map<std::string, std::string> ack;
+  for (const auto& [stem, status] : expected) {
+    ack[stem] = accuse(stem, compact);
+    EXPECT_EQ(root_attribute(ack[stem], "statut"), status) << stem << ":\n" << ack[stem];
+    EXPECT_EQ(root_attribute(ack[stem], "fichier"), stem + ".xml");
+    EXPECT_EQ(root_attribute(ack[stem], "traite"), now);
+    EXPECT_EQ(root_attribute(ack[stem], "sha256").size(), 64u);
+  }
+  // The details samples/README.md promises.
+  EXPECT_EQ(root_attribute(ack["01_referentiel"], "mode"), "complete");
+  EXPECT_TRUE(contains(ack["02_espace"], "demande=\"ABO-000001\"")) << ack["02_espace"];
+  for (const auto& [stem, protocol] : std::map<std::string, std::string>{
+           {"04_fiche_sftp", "SFTP"}, {"05_fiche_as2", "AS2"}, {"06_fiche_pesit", "PESIT"}}) {
+    EXPECT_TRUE(contains(ack[stem], "etat=\"ENVOYEE\"")) << stem;
+    EXPECT_TRUE(contains(ack[stem], "codeAppli=\"VFE")) << stem;
+    EXPECT_TRUE(contains(ack[stem], "ParametresAIFE protocole=\"" + protocol + "\"")) << stem << "\n" << ack[stem];
+  }
+  EXPECT_TRUE(contains(ack["05_fiche_as2"], "CTAIFEP"));
+  EXPECT_TRUE(contains(ack["05_fiche_as2"], "24000"));
+  EXPECT_TRUE(contains(ack["07_fiche_api"], "etat=\"ENVOYEE\""));
+  EXPECT_TRUE(contains(ack["08_brouillon"], "etat=\"BROUILLON\""));
+  EXPECT_TRUE(contains(ack["08_brouillon"], "<Avertissement code=\"CONTACT_INCOMPLET\"")) << ack["08_brouillon"];
+  EXPECT_TRUE(contains(ack["08_brouillon"], "<Avertissement code=\"CERT_ABSENT\"")) << ack["08_brouillon"];
+  EXPECT_TRUE(contains(ack["09_lot_partiel"], "code=\"SIRET_INVALIDE\""));
+  EXPECT_TRUE(contains(ack["09_lot_partiel"], "code=\"PORT_INVALIDE\""));
+  EXPECT_TRUE(contains(ack["90_rejet_certificat_expire"], "code=\"CERT_EXPIRE\""));
+  EXPECT_TRUE(contains(ack["90_rejet_certificat_expire"], "Certificats/Certificat[1]"));
+  EXPECT_TRUE(contains(ack["91_rejet_complet"], "code=\"CODE_INTERFACE_INCONNU\""));
+  EXPECT_TRUE(contains(ack["91_rejet_complet"], "code=\"EMAIL_INVALIDE\""));
+  EXPECT_FALSE(contains(ack["91_rejet_complet"], "statut=\"ACCEPTEE\""));
+  EXPECT_TRUE(contains(ack["92_rejet_doctype"], "code=\"DTD_INTERDITE\""));
+  EXPECT_FALSE(contains(ack["92_rejet_doctype"], "<Operation"));
+  EXPECT_TRUE(contains(ack["93_rejet_malforme"], "code=\"XML_MALFORME\""));
+  EXPECT_TRUE(contains(ack["94_rejet_droits"], "code=\"DROIT_INSUFFISANT\""));
+  EXPECT_TRUE(contains(ack["95_rejet_autorite"], "code=\"CERT_AUTORITE_NON_RECONNUE\""));
+  EXPECT_TRUE(fs::exists(outbox() / ("EXPORT_EDI_req-edi-acme_" + compact + ".csv")))
+      << "10_recherche: no EDI export";
+  EXPECT_TRUE(fs::exists(outbox() / ("EXPORT_API_req-api_" + compact + ".xml"))) << "10_recherche: no API export";
+
+  // Originals: 92 and 93 in error/ with their reason, every other one in archive/2026/11/30/.
+  const fs::path archive = var() / "archive" / "2026" / "11" / "30";
+  for (const auto& [stem, status] : expected) {
+    const std::string name = stem + ".xml";
+    const bool quarantined = stem == "92_rejet_doctype" || stem == "93_rejet_malforme";
+    EXPECT_EQ(fs::exists(var() / "error" / name), quarantined) << name;
+    EXPECT_EQ(fs::exists(var() / "error" / (name + ".reason.txt")), quarantined) << name;
+    EXPECT_EQ(fs::exists(archive / name), !quarantined) << name;
+    EXPECT_EQ(read_file((quarantined ? var() / "error" : archive) / name), read_file(kSamples / "depots" / name));
+  }
+  EXPECT_TRUE(names_in(inbox(), "0").empty());
+  EXPECT_TRUE(names_in(inbox(), "9").empty());
+  EXPECT_TRUE(fs::is_empty(inbox() / ".work"));
+  expect_accuses_valid();
+
+  // A second run of the same dépôts (F04): applied bytes answer DOUBLON and name the original accusé; rejected
+  // bytes are processed anew.
+  for (const auto& n : samples) copy_sample(n);
+  const Outcome second = raccord("process --config " + quote(config.string()) + " --now 2026-11-30T11:00:00Z");
+  ASSERT_EQ(second.code, 0) << second.err;
+  EXPECT_EQ(names_in(outbox(), "ACK_").size(), 2 * expected.size());
+  for (const auto& [stem, status] : expected) {
+    const std::string again = accuse(stem, "20261130T110000Z");
+    if (status == "INTEGRE" || status == "INTEGRE_PARTIEL") {
+      EXPECT_EQ(root_attribute(again, "statut"), "DOUBLON") << stem << "\n" << again;
+      EXPECT_EQ(root_attribute(again, "original"), "ACK_" + stem + "_" + compact + ".xml") << stem;
+    } else {
+      EXPECT_EQ(root_attribute(again, "statut"), "REJETE") << stem;
+    }
+    // Nothing is overwritten: the second original gets a suffix after the whole name.
+    const bool quarantined = stem == "92_rejet_doctype" || stem == "93_rejet_malforme";
+    EXPECT_TRUE(fs::exists((quarantined ? var() / "error" : archive) / (stem + ".xml.1"))) << stem;
+  }
+  expect_accuses_valid();
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// check (SPEC.md §7: dry run; 0 when all would be INTEGRE, 1 otherwise; changes and creates nothing).
+
+TEST_F(CommandsTest, CheckWithoutAStoreCreatesNothing) {
+  const fs::path config = fast_config();
+  const Outcome r = raccord("check --config " + quote(config.string()) + " " +
+                        quote((kSamples / "depots" / "01_referentiel.xml").string()));
+  EXPECT_EQ(r.code, 1) << r.out << r.err;  // support.n1 unknown in an empty store
+  EXPECT_TRUE(contains(r.out, "<Accuse")) << r.out;
+  EXPECT_TRUE(contains(r.out, "REJETE")) << r.out;
+  EXPECT_FALSE(fs::exists(var()));
+  EXPECT_TRUE(fs::is_empty(work()));
+  // Also with the default config and --now.
+  const Outcome d = raccord("check --now 2026-11-30T10:00:00Z " + quote((kSamples / "depots" / "92_rejet_doctype.xml").string()));
+  EXPECT_EQ(d.code, 1);
+  EXPECT_TRUE(contains(d.out, "DTD_INTERDITE")) << d.out;
+  EXPECT_FALSE(fs::exists(var()));
+}
+
+TEST_F(CommandsTest, CheckAnswersWithoutChangingTheStore) {
+  const fs::path config = fast_config();
+  init_store(config);
+  const std::string cfg = " --config " + quote(config.string()) + " --now 2026-11-30T10:00:00Z ";
+  const Outcome ok = raccord("check" + cfg + quote((kSamples / "depots" / "01_referentiel.xml").string()));
+  EXPECT_EQ(ok.code, 0) << ok.out << ok.err;
+  EXPECT_TRUE(contains(ok.out, "statut=\"INTEGRE\"")) << ok.out;
+  const Outcome ko = raccord("check" + cfg + quote((kSamples / "depots" / "01_referentiel.xml").string()) + " " +
+                         quote((kSamples / "depots" / "93_rejet_malforme.xml").string()));
+  EXPECT_EQ(ko.code, 1) << ko.out;
+  EXPECT_TRUE(contains(ko.out, "XML_MALFORME")) << ko.out;
+  // Nothing written, nothing recorded: processing 01 afterwards integrates it (not DOUBLON).
+  EXPECT_TRUE(fs::is_empty(outbox()));
+  EXPECT_TRUE(fs::is_empty(var() / "archive"));
+  EXPECT_TRUE(fs::exists(kSamples / "depots" / "01_referentiel.xml"));
+  copy_sample("01_referentiel.xml");
+  ASSERT_EQ(raccord("process" + cfg).code, 0);
+  EXPECT_EQ(root_attribute(accuse("01_referentiel", "20261130T100000Z"), "statut"), "INTEGRE");
+  expect_accuses_valid();
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// --now and RACCORD_NOW (SPEC.md §7: the command line wins over the environment).
+
+TEST_F(CommandsTest, NowSetsTheAccuseInstantAndTheArchiveDate) {
+  const fs::path config = fast_config();
+  init_store(config);
+  const std::string cfg = " --config " + quote(config.string());
+  copy_sample("94_rejet_droits.xml");
+  ASSERT_EQ(raccord("process" + cfg, "RACCORD_NOW=2026-11-30T10:00:00Z").code, 0);
+  EXPECT_EQ(root_attribute(accuse("94_rejet_droits", "20261130T100000Z"), "traite"), "2026-11-30T10:00:00Z");
+  EXPECT_TRUE(fs::exists(var() / "archive" / "2026" / "11" / "30" / "94_rejet_droits.xml"));
+
+  copy_sample("94_rejet_droits.xml");
+  ASSERT_EQ(raccord("process --now 2026-12-02T08:00:00Z" + cfg, "RACCORD_NOW=2026-11-30T10:00:00Z").code, 0);
+  EXPECT_EQ(root_attribute(accuse("94_rejet_droits", "20261202T080000Z"), "traite"), "2026-12-02T08:00:00Z");
+  EXPECT_TRUE(fs::exists(var() / "archive" / "2026" / "12" / "02" / "94_rejet_droits.xml"));
+
+  // --now before the command name; 23:30Z on the 29th is already the 30th in Paris (engine.timezone).
+  copy_sample("94_rejet_droits.xml");
+  ASSERT_EQ(raccord("--now 2026-11-29T23:30:00Z process" + cfg).code, 0);
+  accuse("94_rejet_droits", "20261129T233000Z");
+  EXPECT_TRUE(fs::exists(var() / "archive" / "2026" / "11" / "30" / "94_rejet_droits.xml.1"));
+  EXPECT_EQ(names_in(outbox(), "ACK_").size(), 3u);
+  expect_accuses_valid();
+}
+
+TEST_F(CommandsTest, SameInstantTwiceGetsASuffixedAccuseName) {
+  const fs::path config = fast_config();
+  init_store(config);
+  const std::string args = "process --now 2026-11-30T10:00:00Z --config " + quote(config.string());
+  copy_sample("93_rejet_malforme.xml");
+  ASSERT_EQ(raccord(args).code, 0);
+  copy_sample("93_rejet_malforme.xml");
+  ASSERT_EQ(raccord(args).code, 0);
+  accuse("93_rejet_malforme", "20261130T100000Z");
+  accuse("93_rejet_malforme", "20261130T100000Z", "_2");
+  EXPECT_TRUE(fs::exists(var() / "error" / "93_rejet_malforme.xml"));
+  EXPECT_TRUE(fs::exists(var() / "error" / "93_rejet_malforme.xml.1"));
+  expect_accuses_valid();
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// What is (not) a dépôt, and when it is taken (SPEC.md §2; FIELD-CASES F01).
+
+TEST_F(CommandsTest, OtherInboxEntriesAreLeftAlone) {
+  const fs::path config = fast_config();
+  init_store(config);
+  const std::string body = read_file(kSamples / "depots" / "94_rejet_droits.xml");
+  for (const char* name : {"lot.xml.part", "lot.xml.filepart", "lot.tmp", ".cache.xml", "~$lot.xml", "notes.txt"}) {
+    write_file(inbox() / name, body);
+  }
+  fs::create_directories(inbox() / "dossier.xml");
+  write_file(dir_ / "outside.xml", body);
+  fs::create_symlink(dir_ / "outside.xml", inbox() / "lien.xml");
+  const Outcome r = raccord("process --now 2026-11-30T10:00:00Z --config " + quote(config.string()));
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_TRUE(fs::is_empty(outbox())) << names_in(outbox()).front();
+  for (const char* name : {"lot.xml.part", "lot.xml.filepart", "lot.tmp", ".cache.xml", "~$lot.xml", "notes.txt",
+                           "dossier.xml", "lien.xml"}) {
+    EXPECT_TRUE(fs::exists(fs::symlink_status(inbox() / name))) << name;
+  }
+  EXPECT_TRUE(fs::is_symlink(inbox() / "lien.xml"));
+  EXPECT_TRUE(fs::is_empty(var() / "archive"));
+  EXPECT_TRUE(fs::is_empty(var() / "error"));
+}
+
+TEST_F(CommandsTest, UppercaseExtensionIsADepot) {
+  const fs::path config = fast_config();
+  init_store(config);
+  fs::copy_file(kSamples / "depots" / "93_rejet_malforme.xml", inbox() / "LOT.XML");
+  ASSERT_EQ(raccord("process --now 2026-11-30T10:00:00Z --config " + quote(config.string())).code, 0);
+  EXPECT_EQ(root_attribute(accuse("LOT", "20261130T100000Z"), "statut"), "REJETE");
+}
+
+TEST_F(CommandsTest, GrowingFileIsNotTakenUntilItStops) {
+  const fs::path config = fast_config(500);
+  init_store(config);
+  const fs::path growing = inbox() / "growing.xml";
+  std::atomic<bool> stop{false};
+  write_file(growing,
+             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+             "<Depot xmlns=\"urn:raccord:depot:1\" identifiant=\"LENT-1\" demandeur=\"support.n1\">\n");
+  // A slow writer (F01): one more line every 100 ms while `process` runs, the end of the dépôt only afterwards.
+  std::thread writer([&] {
+    int n = 0;
+    while (!stop.load()) {
+      {
+        std::ofstream out(growing, std::ios::binary | std::ios::app);
+        out << "  <!-- morceau " << ++n << " -->\n";
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    std::ofstream out(growing, std::ios::binary | std::ios::app);
+    out << "  <Utilisateur login=\"l.lent\" email=\"l.lent@example.com\"/>\n</Depot>\n";
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  const Outcome during = raccord("process --now 2026-11-30T10:00:00Z --config " + quote(config.string()));
+  stop = true;
+  writer.join();
+  ASSERT_EQ(during.code, 0) << during.err;
+  EXPECT_TRUE(names_in(outbox(), "ACK_growing").empty()) << "a growing file was taken";
+  EXPECT_TRUE(fs::exists(growing));
+  EXPECT_TRUE(fs::is_empty(inbox() / ".work"));
+
+  const Outcome after = raccord("process --now 2026-11-30T10:01:00Z --config " + quote(config.string()));
+  ASSERT_EQ(after.code, 0) << after.err;
+  const std::string ack = accuse("growing", "20261130T100100Z");
+  EXPECT_EQ(root_attribute(ack, "statut"), "INTEGRE") << ack;
+  EXPECT_FALSE(contains(ack, "XML_MALFORME"));
+  EXPECT_FALSE(fs::exists(growing));
+  EXPECT_TRUE(fs::exists(var() / "archive" / "2026" / "11" / "30" / "growing.xml"));
+  expect_accuses_valid();
+}
+
+TEST_F(CommandsTest, EmptyInboxIsAQuietPass) {
+  const fs::path config = fast_config();
+  init_store(config);
+  const Outcome r = raccord("process --config " + quote(config.string()));
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_TRUE(contains(r.out, "0 dépôt(s)")) << r.out;
+  EXPECT_TRUE(fs::is_empty(outbox()));
+}
+
+}  // namespace

@@ -1,0 +1,308 @@
+#include "engine/config.hpp"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+namespace raccord {
+namespace {
+
+namespace fs = std::filesystem;
+
+// A fresh temporary directory, removed at the end of the test.
+class ConfigTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("raccord-config-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_ / "etc");
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  fs::path write_ini(const std::string& text, const std::string& name = "etc/raccord.ini") {
+    const fs::path p = dir_ / name;
+    std::ofstream(p, std::ios::binary) << text;
+    return p;
+  }
+
+  // Loads `text` and expects a ConfigError whose message names `key` and the raw value.
+  void expect_error(const std::string& text, const std::string& key, const std::string& value) {
+    const fs::path p = write_ini(text);
+    try {
+      (void)load_config(p, dir_);
+      ADD_FAILURE() << "ConfigError expected for:\n" << text;
+    } catch (const ConfigError& e) {
+      const std::string what = e.what();
+      EXPECT_NE(what.find(key), std::string::npos) << what;
+      EXPECT_NE(what.find(value), std::string::npos) << what;
+    }
+  }
+
+  fs::path dir_;
+};
+
+TEST_F(ConfigTest, DefaultsWithNoFile) {
+  const Config c = load_config(std::nullopt, dir_);
+  EXPECT_EQ(c.environment, Environment::Production);
+  EXPECT_EQ(c.code_prefix, "VFE");
+  EXPECT_EQ(c.timezone, "Europe/Paris");
+  EXPECT_EQ(c.root, dir_ / "var");
+  EXPECT_EQ(c.settle_ms, 2000);
+  EXPECT_EQ(c.rescan_s, 30);
+  EXPECT_EQ(c.max_bytes, 67108864);
+  EXPECT_EQ(c.store_backend, "sqlite");
+  EXPECT_EQ(c.store_connection, "");
+  EXPECT_EQ(c.effective_connection(), (dir_ / "var" / "raccord.db").string());
+  EXPECT_EQ(c.min_rsa_bits, 2048);
+  EXPECT_EQ(c.expiry_warning_days, 30);
+  EXPECT_EQ(c.clock_skew_s, 300);
+  EXPECT_EQ(c.nightly_time, "02:00");
+  EXPECT_EQ(c.outbox_retention_days, 90);
+  EXPECT_EQ(c.archive_retention_days, 365);
+  EXPECT_EQ(c.aife.sftp_address, "192.168.131.22");
+  EXPECT_EQ(c.aife.sftp_port, 6321);
+  EXPECT_EQ(c.aife.as2_identifiant, "CTAIFEP");
+  EXPECT_EQ(c.aife.as2_address, "93.92.105.71");
+  EXPECT_EQ(c.aife.as2_port, 24000);
+  EXPECT_EQ(c.aife.as2_path, "/");
+  EXPECT_EQ(c.aife.pesit_address, "93.92.105.72");
+  EXPECT_EQ(c.aife.pesit_port, 5100);
+  EXPECT_FALSE(c.source.has_value());
+  EXPECT_TRUE(c.warnings.empty());
+  // paths.rules: installed, else source tree, else empty (seed); trust_dir follows it.
+  if (c.rules_dir.empty()) {
+    EXPECT_TRUE(c.trust_dir.empty());
+  } else {
+    EXPECT_EQ(c.trust_dir, c.rules_dir / "trust");
+  }
+}
+
+TEST_F(ConfigTest, EmptyFileGivesTheDefaults) {
+  const fs::path p = write_ini("; rien\n");
+  const Config c = load_config(p, dir_);
+  EXPECT_EQ(c.source, p);
+  EXPECT_EQ(c.root, dir_ / "var");  // the default root stays relative to cwd, not to the file
+  EXPECT_EQ(c.settle_ms, 2000);
+  EXPECT_EQ(c.code_prefix, "VFE");
+  EXPECT_TRUE(c.warnings.empty());
+}
+
+TEST_F(ConfigTest, EveryKeyIsRead) {
+  const fs::path p = write_ini(
+      "[engine]\n"
+      "environment = qualification\n"
+      "code_prefix = ABC\n"
+      "timezone = America/Cayenne\n"
+      "[paths]\n"
+      "root = /srv/raccord\n"
+      "rules = /opt/raccord/rules\n"
+      "[inbox]\n"
+      "settle_ms = 0\n"
+      "rescan_s = 5\n"
+      "max_bytes = 1024\n"
+      "[store]\n"
+      "backend = postgresql\n"
+      "connection = host=db.example.com port=5432 dbname=raccord user=raccord\n"
+      "[certificates]\n"
+      "trust_dir = /etc/raccord/trust\n"
+      "min_rsa_bits = 3072\n"
+      "expiry_warning_days = 45\n"
+      "clock_skew_s = 60\n"
+      "[nightly]\n"
+      "time = 23:45\n"
+      "[outbox]\n"
+      "retention_days = 30\n"
+      "[archive]\n"
+      "retention_days = 730\n"
+      "[aife]\n"
+      "sftp_address = 192.0.2.1\n"
+      "sftp_port = 22\n"
+      "as2_identifiant = AIFETEST\n"
+      "as2_address = 192.0.2.2\n"
+      "as2_port = 4080\n"
+      "as2_path = /as2/in\n"
+      "pesit_address = 192.0.2.3\n"
+      "pesit_port = 6000\n");
+  const Config c = load_config(p, dir_);
+  EXPECT_TRUE(c.warnings.empty()) << c.warnings.front();
+  EXPECT_EQ(c.environment, Environment::Qualification);
+  EXPECT_EQ(c.code_prefix, "ABC");
+  EXPECT_EQ(c.timezone, "America/Cayenne");
+  EXPECT_EQ(c.root, fs::path("/srv/raccord"));
+  EXPECT_EQ(c.rules_dir, fs::path("/opt/raccord/rules"));
+  EXPECT_EQ(c.settle_ms, 0);
+  EXPECT_EQ(c.rescan_s, 5);
+  EXPECT_EQ(c.max_bytes, 1024);
+  EXPECT_EQ(c.store_backend, "postgresql");
+  EXPECT_EQ(c.store_connection, "host=db.example.com port=5432 dbname=raccord user=raccord");
+  EXPECT_EQ(c.effective_connection(), c.store_connection);
+  EXPECT_EQ(c.trust_dir, fs::path("/etc/raccord/trust"));
+  EXPECT_EQ(c.min_rsa_bits, 3072);
+  EXPECT_EQ(c.expiry_warning_days, 45);
+  EXPECT_EQ(c.clock_skew_s, 60);
+  EXPECT_EQ(c.nightly_time, "23:45");
+  EXPECT_EQ(c.outbox_retention_days, 30);
+  EXPECT_EQ(c.archive_retention_days, 730);
+  EXPECT_EQ(c.aife.sftp_address, "192.0.2.1");
+  EXPECT_EQ(c.aife.sftp_port, 22);
+  EXPECT_EQ(c.aife.as2_identifiant, "AIFETEST");
+  EXPECT_EQ(c.aife.as2_address, "192.0.2.2");
+  EXPECT_EQ(c.aife.as2_port, 4080);
+  EXPECT_EQ(c.aife.as2_path, "/as2/in");
+  EXPECT_EQ(c.aife.pesit_address, "192.0.2.3");
+  EXPECT_EQ(c.aife.pesit_port, 6000);
+}
+
+TEST_F(ConfigTest, RelativePathsAreRelativeToTheFilesDirectory) {
+  const fs::path p = write_ini(
+      "[paths]\nroot = data\nrules = ../regles\n"
+      "[store]\nconnection = db/raccord.sqlite\n"
+      "[certificates]\ntrust_dir = ./trust\n");
+  const Config c = load_config(p, dir_ / "elsewhere");
+  EXPECT_EQ(c.root, dir_ / "etc" / "data");
+  EXPECT_EQ(c.rules_dir, dir_ / "regles");
+  EXPECT_EQ(c.store_connection, (dir_ / "etc" / "db" / "raccord.sqlite").string());
+  EXPECT_EQ(c.effective_connection(), (dir_ / "etc" / "db" / "raccord.sqlite").string());
+  EXPECT_EQ(c.trust_dir, dir_ / "etc" / "trust");
+}
+
+TEST_F(ConfigTest, TrustDirDefaultsToTheRulesTrustFolder) {
+  const fs::path p = write_ini("[paths]\nrules = regles\n[inbox]\nsettle_ms = 10\n");
+  const Config c = load_config(p, dir_);
+  EXPECT_EQ(c.rules_dir, dir_ / "etc" / "regles");
+  EXPECT_EQ(c.trust_dir, dir_ / "etc" / "regles" / "trust");
+}
+
+TEST_F(ConfigTest, RootFromTheFileGivesTheDefaultStore) {
+  const fs::path p = write_ini("[paths]\nroot = ../var2\n");
+  const Config c = load_config(p, dir_);
+  EXPECT_EQ(c.root, dir_ / "var2");
+  EXPECT_EQ(c.effective_connection(), (dir_ / "var2" / "raccord.db").string());
+}
+
+TEST_F(ConfigTest, ConfigFileNameIsRelativeToCwd) {
+  write_ini("[inbox]\nsettle_ms = 123\n");
+  const Config c = load_config(fs::path("etc/raccord.ini"), dir_);
+  EXPECT_EQ(c.settle_ms, 123);
+  EXPECT_EQ(c.source, dir_ / "etc" / "raccord.ini");
+}
+
+TEST_F(ConfigTest, MissingFileIsAConfigError) {
+  EXPECT_THROW((void)load_config(dir_ / "absent.ini", dir_), ConfigError);
+  EXPECT_THROW((void)load_config(dir_ / "etc", dir_), ConfigError);  // a directory
+}
+
+TEST_F(ConfigTest, SectionsAndKeysAreCaseInsensitive) {
+  const fs::path p = write_ini("[ENGINE]\nEnvironment = qualification\n[Inbox]\nSETTLE_MS = 50\n");
+  const Config c = load_config(p, dir_);
+  EXPECT_EQ(c.environment, Environment::Qualification);
+  EXPECT_EQ(c.settle_ms, 50);
+  EXPECT_TRUE(c.warnings.empty());
+}
+
+TEST_F(ConfigTest, UnknownKeysAreWarnedAboutAndIgnored) {
+  const fs::path p = write_ini(
+      "[engine]\ncolour = blue\nenvironment = qualification\n"
+      "[inbox]\nsettle = 10\n"
+      "[mystery]\nx = 1\n");
+  const Config c = load_config(p, dir_);
+  EXPECT_EQ(c.environment, Environment::Qualification);
+  EXPECT_EQ(c.settle_ms, 2000);
+  ASSERT_EQ(c.warnings.size(), 3u);
+  std::string all;
+  for (const auto& w : c.warnings) all += w + "\n";
+  EXPECT_NE(all.find("engine.colour"), std::string::npos) << all;
+  EXPECT_NE(all.find("inbox.settle"), std::string::npos) << all;
+  EXPECT_NE(all.find("mystery.x"), std::string::npos) << all;
+}
+
+TEST_F(ConfigTest, LineWithoutEqualsIsWarnedAbout) {
+  // TOOLCHAIN.md #20: Poco turns such a line into a key.
+  const fs::path p = write_ini("[inbox]\nsettle_ms 10\n");
+  const Config c = load_config(p, dir_);
+  EXPECT_EQ(c.settle_ms, 2000);
+  EXPECT_FALSE(c.warnings.empty());
+}
+
+TEST_F(ConfigTest, MaxBytesAbove2Pow31) {
+  const fs::path p = write_ini("[inbox]\nmax_bytes = 4294967296\n");
+  EXPECT_EQ(load_config(p, dir_).max_bytes, 4294967296LL);
+}
+
+TEST_F(ConfigTest, ValuesAreTrimmedAndNotExpanded) {
+  // A libpq string or a path holding "${...}" is kept as written (TOOLCHAIN.md #20).
+  const fs::path p = write_ini(
+      "[store]\nbackend = postgresql\nconnection = password=a${HOME}b dbname=x\n"
+      "[aife]\nas2_path =   /${x}/in   \n");
+  const Config c = load_config(p, dir_);
+  EXPECT_EQ(c.store_connection, "password=a${HOME}b dbname=x");
+  EXPECT_EQ(c.aife.as2_path, "/${x}/in");
+}
+
+TEST_F(ConfigTest, InvalidEnvironment) {
+  expect_error("[engine]\nenvironment = prod\n", "engine.environment", "prod");
+  expect_error("[engine]\nenvironment = Production\n", "engine.environment", "Production");
+}
+
+TEST_F(ConfigTest, InvalidCodePrefix) {
+  expect_error("[engine]\ncode_prefix = vf1\n", "engine.code_prefix", "vf1");
+  expect_error("[engine]\ncode_prefix = vfe\n", "engine.code_prefix", "vfe");
+  expect_error("[engine]\ncode_prefix = VF\n", "engine.code_prefix", "VF");
+  expect_error("[engine]\ncode_prefix = VFEE\n", "engine.code_prefix", "VFEE");
+  expect_error("[engine]\ncode_prefix = VÉE\n", "engine.code_prefix", "VÉE");
+}
+
+TEST_F(ConfigTest, InvalidNightlyTime) {
+  expect_error("[nightly]\ntime = 25:00\n", "nightly.time", "25:00");
+  expect_error("[nightly]\ntime = 24:00\n", "nightly.time", "24:00");
+  expect_error("[nightly]\ntime = 02:60\n", "nightly.time", "02:60");
+  expect_error("[nightly]\ntime = 2:00\n", "nightly.time", "2:00");
+  expect_error("[nightly]\ntime = 0200\n", "nightly.time", "0200");
+  expect_error("[nightly]\ntime = 02h00\n", "nightly.time", "02h00");
+  expect_error("[nightly]\ntime = -2:00\n", "nightly.time", "-2:00");
+}
+
+TEST_F(ConfigTest, NightlyTimeBounds) {
+  EXPECT_EQ(load_config(write_ini("[nightly]\ntime = 00:00\n"), dir_).nightly_time, "00:00");
+  EXPECT_EQ(load_config(write_ini("[nightly]\ntime = 23:59\n"), dir_).nightly_time, "23:59");
+}
+
+TEST_F(ConfigTest, InvalidNumbers) {
+  expect_error("[inbox]\nsettle_ms = -1\n", "inbox.settle_ms", "-1");
+  expect_error("[inbox]\nsettle_ms = deux\n", "inbox.settle_ms", "deux");
+  expect_error("[inbox]\nsettle_ms = 12abc\n", "inbox.settle_ms", "12abc");
+  expect_error("[inbox]\nsettle_ms = 1.5\n", "inbox.settle_ms", "1.5");
+  expect_error("[inbox]\nsettle_ms =\n", "inbox.settle_ms", "");
+  expect_error("[inbox]\nrescan_s = 0\n", "inbox.rescan_s", "0");
+  expect_error("[inbox]\nmax_bytes = 0\n", "inbox.max_bytes", "0");
+  expect_error("[inbox]\nmax_bytes = 99999999999999999999999\n", "inbox.max_bytes", "99999999999999999999999");
+  expect_error("[certificates]\nmin_rsa_bits = big\n", "certificates.min_rsa_bits", "big");
+  expect_error("[certificates]\nexpiry_warning_days = -3\n", "certificates.expiry_warning_days", "-3");
+  expect_error("[certificates]\nclock_skew_s = x\n", "certificates.clock_skew_s", "x");
+  expect_error("[outbox]\nretention_days = 0\n", "outbox.retention_days", "0");
+  expect_error("[archive]\nretention_days = -1\n", "archive.retention_days", "-1");
+  expect_error("[aife]\nsftp_port = 70000\n", "aife.sftp_port", "70000");
+  expect_error("[aife]\nas2_port = 0\n", "aife.as2_port", "0");
+  expect_error("[aife]\npesit_port = port\n", "aife.pesit_port", "port");
+}
+
+TEST_F(ConfigTest, InlineCommentAfterAValueIsAnError) {
+  // Poco keeps "; comment" in the value (TOOLCHAIN.md #20): the value is then invalid, never half-read.
+  expect_error("[inbox]\nsettle_ms = 2000 ; deux secondes\n", "inbox.settle_ms", "2000 ; deux secondes");
+  expect_error("[engine]\nenvironment = production ; prod\n", "engine.environment", "production ; prod");
+  expect_error("[engine]\ncode_prefix = VFE ; préfixe\n", "engine.code_prefix", "VFE ; préfixe");
+  expect_error("[nightly]\ntime = 02:00 ; nuit\n", "nightly.time", "02:00 ; nuit");
+}
+
+TEST_F(ConfigTest, InvalidBackend) {
+  expect_error("[store]\nbackend = mysql\n", "store.backend", "mysql");
+  expect_error("[store]\nbackend = SQLite\n", "store.backend", "SQLite");
+}
+
+}  // namespace
+}  // namespace raccord

@@ -1,0 +1,225 @@
+#include "engine/database.hpp"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <string>
+
+namespace raccord {
+namespace {
+
+namespace fs = std::filesystem;
+
+// A migrated SQLite store in a fresh temporary directory.
+class DatabaseTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("raccord-db-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    db_ = std::make_unique<Database>(Backend::Sqlite, (dir_ / "raccord.db").string());
+    db_->migrate();
+  }
+  void TearDown() override {
+    db_.reset();
+    fs::remove_all(dir_);
+  }
+  std::int64_t count_users() { return db_->query_one("SELECT COUNT(*) FROM users")->integer(0); }
+  void add_user(const std::string& login) {
+    db_->execute("INSERT INTO users (login, email, support, created_at, updated_at) VALUES ($1, $2, 0, $3, $3)",
+                 {login, login + "@example.com", std::string("2026-11-29T22:10:04Z")});
+  }
+  bool has_user(const std::string& login) {
+    return db_->query_one("SELECT 1 FROM users WHERE login = $1", {login}).has_value();
+  }
+
+  fs::path dir_;
+  std::unique_ptr<Database> db_;
+};
+
+TEST_F(DatabaseTest, OpensInWalModeWithForeignKeys) {
+  EXPECT_EQ(db_->backend(), Backend::Sqlite);
+  EXPECT_EQ(db_->query_one("PRAGMA journal_mode")->text(0), "wal");
+  EXPECT_EQ(db_->query_one("PRAGMA foreign_keys")->integer(0), 1);
+  EXPECT_EQ(db_->query_one("PRAGMA synchronous")->integer(0), 2);  // FULL
+  EXPECT_TRUE(fs::exists(dir_ / "raccord.db"));
+}
+
+TEST_F(DatabaseTest, MissingDirectoryIsAStoreError) {
+  EXPECT_THROW(Database(Backend::Sqlite, (dir_ / "absent" / "sub" / "raccord.db").string()), StoreError);
+  EXPECT_THROW((void)open_database("sqlite", (dir_ / "absent" / "raccord.db").string()), StoreError);
+  EXPECT_FALSE(fs::exists(dir_ / "absent"));
+}
+
+TEST_F(DatabaseTest, OpenDatabaseSelectsTheBackend) {
+  auto db = open_database("sqlite", (dir_ / "other.db").string());
+  EXPECT_EQ(db->backend(), Backend::Sqlite);
+  EXPECT_TRUE(fs::exists(dir_ / "other.db"));
+}
+
+TEST_F(DatabaseTest, ParametersAndRowValues) {
+  EXPECT_EQ(db_->execute("INSERT INTO users (login, email, support, created_at, updated_at) VALUES ($1, $2, $3, $4, $5)",
+                         {std::string("é.dupont"), std::string("e@example.com"), std::int64_t{1},
+                          std::string("2026-11-29T22:10:04Z"), std::string("2026-11-29T22:10:04Z")}),
+            1u);
+  auto row = db_->query_one("SELECT login, support, NULL, email FROM users WHERE login = $1", {std::string("é.dupont")});
+  ASSERT_TRUE(row);
+  ASSERT_EQ(row->size(), 4u);
+  EXPECT_EQ(row->text(0), "é.dupont");  // UTF-8 kept
+  EXPECT_EQ(row->integer(1), 1);
+  EXPECT_EQ(row->text(1), "1");
+  EXPECT_TRUE(row->is_null(2));
+  EXPECT_EQ(row->text(2), "");
+  EXPECT_EQ(row->integer(2), 0);
+  EXPECT_FALSE(row->optional_text(2).has_value());
+  EXPECT_EQ(row->optional_text(3), std::optional<std::string>("e@example.com"));
+  EXPECT_FALSE(db_->query_one("SELECT login FROM users WHERE login = $1", {std::string("x")}).has_value());
+  EXPECT_TRUE(db_->query("SELECT login FROM users WHERE login = $1", {std::string("x")}).empty());
+}
+
+TEST_F(DatabaseTest, NullParameterIsStoredAsNull) {
+  db_->execute("INSERT INTO users (login, email, support, created_at, updated_at) VALUES ('a', 'a@x.fr', 0, 't', 't')");
+  db_->execute(
+      "INSERT INTO structures (siret, raison_sociale, active, is_public, connected_in_qualification, editor_siret, "
+      "uses_tiers, created_at, updated_at) VALUES ($1, $2, 1, 0, 0, $3, 0, 't', 't')",
+      {std::string("12345678200010"), std::string("ACME"), nullptr});
+  auto row = db_->query_one("SELECT editor_siret FROM structures WHERE siret = '12345678200010'");
+  ASSERT_TRUE(row);
+  EXPECT_TRUE(row->is_null(0));
+}
+
+TEST_F(DatabaseTest, AffectedRowCount) {
+  add_user("a");
+  add_user("b");
+  EXPECT_EQ(db_->execute("UPDATE users SET support = 1"), 2u);
+  EXPECT_EQ(db_->execute("UPDATE users SET support = 1 WHERE login = $1", {std::string("zz")}), 0u);
+}
+
+TEST_F(DatabaseTest, BadSqlAndConstraintsAreStoreErrors) {
+  EXPECT_THROW(db_->execute("SELECT * FROM no_such_table"), StoreError);
+  add_user("a");
+  try {
+    add_user("a");
+    FAIL() << "duplicate primary key accepted";
+  } catch (const StoreError& e) {
+    EXPECT_FALSE(e.transient) << e.what();
+  }
+  // Foreign keys are enforced: a manager must be a known user of a known structure.
+  EXPECT_THROW(db_->execute("INSERT INTO managers (siret, login, role) VALUES ('1', 'nobody', 'principal')"),
+               StoreError);
+}
+
+TEST_F(DatabaseTest, CommitKeepsRollbackDiscards) {
+  db_->begin();
+  EXPECT_TRUE(db_->in_transaction());
+  add_user("kept");
+  db_->commit();
+  EXPECT_FALSE(db_->in_transaction());
+  db_->begin();
+  add_user("dropped");
+  EXPECT_TRUE(has_user("dropped"));
+  db_->rollback();
+  EXPECT_FALSE(db_->in_transaction());
+  EXPECT_TRUE(has_user("kept"));
+  EXPECT_FALSE(has_user("dropped"));
+}
+
+TEST_F(DatabaseTest, TransactionRollsBackUnlessCommitted) {
+  {
+    Transaction tx(*db_);
+    add_user("lost");
+  }
+  EXPECT_FALSE(has_user("lost"));
+  EXPECT_FALSE(db_->in_transaction());
+  {
+    Transaction tx(*db_);
+    add_user("saved");
+    tx.commit();
+  }
+  EXPECT_TRUE(has_user("saved"));
+  // Another connection sees the committed row.
+  Database other(Backend::Sqlite, (dir_ / "raccord.db").string());
+  EXPECT_TRUE(other.query_one("SELECT 1 FROM users WHERE login = 'saved'").has_value());
+}
+
+TEST_F(DatabaseTest, SavepointRollbackUndoesOnlyWhatFollowsIt) {
+  Transaction tx(*db_);
+  add_user("before");
+  db_->savepoint("op1");
+  add_user("inside");
+  db_->rollback_to("op1");
+  db_->release("op1");
+  EXPECT_TRUE(has_user("before"));
+  EXPECT_FALSE(has_user("inside"));
+  db_->savepoint("op2");
+  add_user("kept");
+  db_->release("op2");
+  tx.commit();
+  EXPECT_TRUE(has_user("before"));
+  EXPECT_TRUE(has_user("kept"));
+  EXPECT_FALSE(has_user("inside"));
+  EXPECT_EQ(count_users(), 2);
+}
+
+TEST_F(DatabaseTest, NestedSavepoints) {
+  Transaction tx(*db_);
+  db_->savepoint("outer");
+  add_user("a");
+  db_->savepoint("inner");
+  add_user("b");
+  db_->release("inner");
+  db_->rollback_to("outer");  // undoes a and b
+  db_->release("outer");
+  add_user("c");
+  tx.commit();
+  EXPECT_FALSE(has_user("a"));
+  EXPECT_FALSE(has_user("b"));
+  EXPECT_TRUE(has_user("c"));
+}
+
+TEST_F(DatabaseTest, RollbackToAnUnknownSavepointIsAStoreError) {
+  Transaction tx(*db_);
+  EXPECT_THROW(db_->rollback_to("nope"), StoreError);
+}
+
+TEST_F(DatabaseTest, SequencesAreMonotonicAndIndependent) {
+  Transaction tx(*db_);
+  EXPECT_EQ(db_->next_sequence_value("code_appli"), 1);
+  EXPECT_EQ(db_->next_sequence_value("code_appli"), 2);
+  EXPECT_EQ(db_->next_sequence_value("abonnement"), 1);
+  EXPECT_EQ(db_->next_sequence_value("code_appli"), 3);
+  tx.commit();
+  Transaction tx2(*db_);
+  EXPECT_EQ(db_->next_sequence_value("code_appli"), 4);
+  EXPECT_THROW((void)db_->next_sequence_value("no_such_sequence"), StoreError);
+}
+
+TEST_F(DatabaseTest, SequenceValuesSurviveReopening) {
+  {
+    Transaction tx(*db_);
+    for (int i = 0; i < 5; ++i) (void)db_->next_sequence_value("version");
+    tx.commit();
+  }
+  db_.reset();
+  db_ = std::make_unique<Database>(Backend::Sqlite, (dir_ / "raccord.db").string());
+  db_->migrate();
+  Transaction tx(*db_);
+  EXPECT_EQ(db_->next_sequence_value("version"), 6);
+}
+
+// database.hpp: "never reused even if the transaction that drew it is later rolled back to a savepoint".
+TEST_F(DatabaseTest, SequenceValueIsNotReusedAfterRollbackToSavepoint) {
+  Transaction tx(*db_);
+  db_->savepoint("op1");
+  const auto first = db_->next_sequence_value("code_appli");
+  db_->rollback_to("op1");
+  db_->release("op1");
+  const auto second = db_->next_sequence_value("code_appli");
+  EXPECT_GT(second, first);
+}
+
+}  // namespace
+}  // namespace raccord

@@ -1,0 +1,130 @@
+#include "engine/migrations.hpp"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <string>
+
+#include "engine/database.hpp"
+
+namespace raccord {
+namespace {
+
+namespace fs = std::filesystem;
+
+class MigrationsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("raccord-mig-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    db_ = std::make_unique<Database>(Backend::Sqlite, path());
+  }
+  void TearDown() override {
+    db_.reset();
+    fs::remove_all(dir_);
+  }
+  std::string path() const { return (dir_ / "raccord.db").string(); }
+  bool has_object(const std::string& type, const std::string& name) {
+    return db_->query_one("SELECT 1 FROM sqlite_master WHERE type = $1 AND name = $2", {type, name}).has_value();
+  }
+  void insert_deposit(std::int64_t id, const std::string& sha, const std::string& status) {
+    db_->execute(
+        "INSERT INTO deposits (id, sha256, file_name, file_identity, identifier, status, received_at, processed_at, "
+        "ack_name, ack_content, destination, reason) VALUES ($1, $2, 'lot.xml', '1:2', NULL, $3, 't', 't', $4, "
+        "'<Accuse/>', 'archive', '')",
+        {id, sha, status, "ACK_lot_" + std::to_string(id) + ".xml"});
+  }
+
+  fs::path dir_;
+  std::unique_ptr<Database> db_;
+};
+
+TEST(Migrations, VersionsAscendFromOneWithoutGaps) {
+  const auto& all = migrations();
+  ASSERT_FALSE(all.empty());
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    EXPECT_EQ(all[i].version, static_cast<int>(i) + 1);
+    EXPECT_FALSE(all[i].statements.empty());
+  }
+}
+
+TEST_F(MigrationsTest, CreatesEveryTableAndIndex) {
+  db_->migrate();
+  for (const char* table : {"schema_migrations", "sequences", "users", "structures", "managers", "technical_users",
+                            "subscriptions", "sheets", "sheet_versions", "sheet_interfaces", "sheet_bundles",
+                            "sheet_certificates", "history", "deposits"}) {
+    EXPECT_TRUE(has_object("table", table)) << table;
+  }
+  for (const char* index : {"deposits_applied_once", "deposits_by_sha", "deposits_by_identifier", "deposits_ack_name",
+                            "sheets_by_partner", "sheets_by_state", "history_by_sheet"}) {
+    EXPECT_TRUE(has_object("index", index)) << index;
+  }
+  for (const char* seq : {"code_appli", "abonnement", "history", "version", "deposit"}) {
+    auto row = db_->query_one("SELECT value FROM sequences WHERE name = $1", {std::string(seq)});
+    ASSERT_TRUE(row) << seq;
+    EXPECT_EQ(row->integer(0), 0) << seq;
+  }
+  EXPECT_EQ(db_->query_one("SELECT COUNT(*) FROM schema_migrations")->integer(0),
+            static_cast<std::int64_t>(migrations().size()));
+  EXPECT_EQ(db_->query_one("SELECT MAX(version) FROM schema_migrations")->integer(0), migrations().back().version);
+}
+
+TEST_F(MigrationsTest, MigratingTwiceIsANoOp) {
+  db_->migrate();
+  {
+    Transaction tx(*db_);
+    db_->execute("INSERT INTO users (login, email, support, created_at, updated_at) VALUES ('a', 'a@x.fr', 1, 't', 't')");
+    (void)db_->next_sequence_value("code_appli");
+    tx.commit();
+  }
+  db_->migrate();
+  db_.reset();
+  db_ = std::make_unique<Database>(Backend::Sqlite, path());
+  db_->migrate();
+  EXPECT_EQ(db_->query_one("SELECT COUNT(*) FROM schema_migrations")->integer(0),
+            static_cast<std::int64_t>(migrations().size()));
+  EXPECT_EQ(db_->query_one("SELECT COUNT(*) FROM users")->integer(0), 1);
+  EXPECT_EQ(db_->query_one("SELECT value FROM sequences WHERE name = 'code_appli'")->integer(0), 1);
+  EXPECT_EQ(db_->query_one("SELECT COUNT(*) FROM sequences")->integer(0), 5);
+  EXPECT_FALSE(db_->in_transaction());
+}
+
+// SPEC.md §2 "Exactly once": the same bytes are applied at most once; REJETE ones may come back.
+TEST_F(MigrationsTest, AppliedOnceIndexRefusesASecondIntegreWithTheSameSha) {
+  db_->migrate();
+  const std::string sha(64, 'a');
+  insert_deposit(1, sha, "INTEGRE");
+  EXPECT_THROW(insert_deposit(2, sha, "INTEGRE"), StoreError);
+  EXPECT_THROW(insert_deposit(3, sha, "INTEGRE_PARTIEL"), StoreError);
+  EXPECT_NO_THROW(insert_deposit(4, sha, "REJETE"));
+  EXPECT_NO_THROW(insert_deposit(5, sha, "REJETE"));
+  EXPECT_NO_THROW(insert_deposit(6, sha, "DOUBLON"));
+  EXPECT_NO_THROW(insert_deposit(7, sha, "DOUBLON"));
+  EXPECT_NO_THROW(insert_deposit(8, std::string(64, 'b'), "INTEGRE_PARTIEL"));
+  EXPECT_THROW(insert_deposit(9, std::string(64, 'b'), "INTEGRE"), StoreError);
+  EXPECT_EQ(db_->query_one("SELECT COUNT(*) FROM deposits")->integer(0), 6);
+}
+
+TEST_F(MigrationsTest, RejectedBytesMayBeAppliedLater) {
+  db_->migrate();
+  const std::string sha(64, 'c');
+  insert_deposit(1, sha, "REJETE");
+  insert_deposit(2, sha, "REJETE");
+  EXPECT_NO_THROW(insert_deposit(3, sha, "INTEGRE"));
+}
+
+TEST_F(MigrationsTest, AckNamesAreUnique) {
+  db_->migrate();
+  insert_deposit(1, std::string(64, 'd'), "REJETE");
+  EXPECT_THROW(db_->execute("INSERT INTO deposits (id, sha256, file_name, status, received_at, processed_at, ack_name, "
+                            "ack_content, destination) VALUES (2, 'e', 'x.xml', 'REJETE', 't', 't', 'ACK_lot_1.xml', "
+                            "'', 'archive')"),
+               StoreError);
+}
+
+}  // namespace
+}  // namespace raccord

@@ -1,0 +1,505 @@
+#include "engine/store.hpp"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <string>
+
+namespace raccord {
+namespace {
+
+namespace fs = std::filesystem;
+
+Instant at(const char* iso) { return parse_iso_instant(iso).value(); }
+
+Field field(std::string value, int line = 1) { return Field{std::move(value), line, true}; }
+
+class StoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("raccord-store-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    db_ = std::make_unique<Database>(Backend::Sqlite, (dir_ / "raccord.db").string());
+    db_->migrate();
+    store_ = std::make_unique<Store>(*db_);
+    tx_ = std::make_unique<Transaction>(*db_);
+  }
+  void TearDown() override {
+    tx_.reset();
+    store_.reset();
+    db_.reset();
+    fs::remove_all(dir_);
+  }
+
+  // g.martin, a.leroy, j.dupont and ACME (12345678200010) with g.martin principal, a.leroy secondaire.
+  void seed_directory() {
+    for (const char* login : {"g.martin", "a.leroy", "j.dupont"}) {
+      store_->upsert_user(UserRecord{login, std::string(login) + "@example.com", false}, now_);
+    }
+    store_->upsert_structure(acme(), {{"g.martin", ManagerRole::Principal}, {"a.leroy", ManagerRole::Secondaire}},
+                             {"TECH_1_0001@example.fr"}, now_);
+  }
+  static StructureRecord acme() {
+    StructureRecord s;
+    s.siret = "12345678200010";
+    s.raison_sociale = "ACME Logistique SAS";
+    s.connected_in_qualification = true;
+    s.editor_siret = "98765432400019";
+    return s;
+  }
+  std::int64_t count(const std::string& sql, const std::vector<SqlValue>& params = {}) {
+    return db_->query_one(sql, params)->integer(0);
+  }
+
+  fs::path dir_;
+  std::unique_ptr<Database> db_;
+  std::unique_ptr<Store> store_;
+  std::unique_ptr<Transaction> tx_;
+  Instant now_ = at("2026-11-29T22:10:04Z");
+};
+
+TEST_F(StoreTest, UsersRoundTrip) {
+  EXPECT_FALSE(store_->find_user("j.dupont"));
+  store_->upsert_user(UserRecord{"j.dupont", "j.dupont@example.fr", false}, now_);
+  auto u = store_->find_user("j.dupont");
+  ASSERT_TRUE(u);
+  EXPECT_EQ(u->login, "j.dupont");
+  EXPECT_EQ(u->email, "j.dupont@example.fr");
+  EXPECT_FALSE(u->support);
+  store_->upsert_user(UserRecord{"j.dupont", "jean.dupont@example.fr", true}, at("2026-11-30T08:00:00Z"));
+  u = store_->find_user("j.dupont");
+  ASSERT_TRUE(u);
+  EXPECT_EQ(u->email, "jean.dupont@example.fr");
+  EXPECT_TRUE(u->support);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM users"), 1);
+  auto times = db_->query_one("SELECT created_at, updated_at FROM users WHERE login = 'j.dupont'");
+  EXPECT_EQ(times->text(0), "2026-11-29T22:10:04Z");
+  EXPECT_EQ(times->text(1), "2026-11-30T08:00:00Z");
+  EXPECT_FALSE(store_->find_user("J.DUPONT"));  // logins are case-sensitive
+}
+
+TEST_F(StoreTest, StructuresRoundTrip) {
+  seed_directory();
+  auto s = store_->find_structure("12345678200010");
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->raison_sociale, "ACME Logistique SAS");
+  EXPECT_TRUE(s->active);
+  EXPECT_FALSE(s->is_public);
+  EXPECT_TRUE(s->connected_in_qualification);
+  EXPECT_EQ(s->editor_siret, std::optional<std::string>("98765432400019"));
+  EXPECT_FALSE(s->uses_tiers);
+  EXPECT_FALSE(s->space_active);
+  EXPECT_EQ(store_->manager_role("12345678200010", "g.martin"), std::optional<ManagerRole>(ManagerRole::Principal));
+  EXPECT_EQ(store_->manager_role("12345678200010", "a.leroy"), std::optional<ManagerRole>(ManagerRole::Secondaire));
+  EXPECT_FALSE(store_->manager_role("12345678200010", "j.dupont"));
+  EXPECT_EQ(store_->technical_user_count("12345678200010"), 1);
+  EXPECT_FALSE(store_->find_structure("12345678200028"));
+  EXPECT_EQ(store_->technical_user_count("12345678200028"), 0);
+}
+
+TEST_F(StoreTest, UpsertReplacesAttributesManagersAndTechnicalUsersButKeepsTheSpace) {
+  seed_directory();
+  store_->activate_space("12345678200010", "g.martin", now_);
+  StructureRecord changed = acme();
+  changed.raison_sociale = "ACME Logistique — Société Exemple Équipements";
+  changed.active = false;
+  changed.is_public = true;
+  changed.connected_in_qualification = false;
+  changed.editor_siret = std::nullopt;
+  changed.uses_tiers = true;
+  store_->upsert_structure(changed, {{"j.dupont", ManagerRole::Principal}}, {"API_A@example.fr", "API_B@example.fr"},
+                           at("2026-11-30T08:00:00Z"));
+  auto s = store_->find_structure("12345678200010");
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->raison_sociale, "ACME Logistique — Société Exemple Équipements");
+  EXPECT_FALSE(s->active);
+  EXPECT_TRUE(s->is_public);
+  EXPECT_FALSE(s->connected_in_qualification);
+  EXPECT_FALSE(s->editor_siret.has_value());
+  EXPECT_TRUE(s->uses_tiers);
+  EXPECT_TRUE(s->space_active);  // the space state is not the directory's
+  EXPECT_FALSE(store_->manager_role("12345678200010", "g.martin"));
+  EXPECT_FALSE(store_->manager_role("12345678200010", "a.leroy"));
+  EXPECT_EQ(store_->manager_role("12345678200010", "j.dupont"), std::optional<ManagerRole>(ManagerRole::Principal));
+  EXPECT_EQ(store_->technical_user_count("12345678200010"), 2);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM structures"), 1);
+  // And with none sent, none are left.
+  store_->upsert_structure(changed, {}, {}, now_);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM managers"), 0);
+  EXPECT_EQ(store_->technical_user_count("12345678200010"), 0);
+}
+
+TEST_F(StoreTest, ActivateSpaceRecordsWhoAndWhen) {
+  seed_directory();
+  store_->activate_space("12345678200010", "g.martin", now_);
+  EXPECT_TRUE(store_->find_structure("12345678200010")->space_active);
+  auto r = db_->query_one("SELECT space_activated_at, space_activated_by FROM structures");
+  EXPECT_EQ(r->text(0), "2026-11-29T22:10:04Z");
+  EXPECT_EQ(r->text(1), "g.martin");
+}
+
+TEST_F(StoreTest, SubscriptionsRoundTrip) {
+  seed_directory();
+  const std::string id = store_->create_subscription("12345678200010", "j.dupont", true, true,
+                                                     std::string("2026-04-04"), std::string("Équipe intégration"), now_);
+  EXPECT_EQ(id, "ABO-000001");
+  EXPECT_EQ(store_->create_subscription("12345678200010", "a.leroy", true, false, std::nullopt, std::nullopt, now_),
+            "ABO-000002");
+  auto s = store_->find_subscription("ABO-000001");
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->id, "ABO-000001");
+  EXPECT_EQ(s->siret, "12345678200010");
+  EXPECT_EQ(s->login, "j.dupont");
+  EXPECT_TRUE(s->consultation);
+  EXPECT_TRUE(s->modification);
+  EXPECT_EQ(s->status, SubscriptionStatus::EnAttente);
+  auto stored = db_->query_one("SELECT requested_on, comment FROM subscriptions WHERE id = 'ABO-000001'");
+  EXPECT_EQ(stored->text(0), "2026-04-04");
+  EXPECT_EQ(stored->text(1), "Équipe intégration");
+  EXPECT_TRUE(db_->query_one("SELECT requested_on FROM subscriptions WHERE id = 'ABO-000002'")->is_null(0));
+  // Not granted until validated.
+  EXPECT_FALSE(store_->has_validated_subscription("12345678200010", "j.dupont", true));
+  EXPECT_FALSE(store_->has_validated_subscription("12345678200010", "j.dupont", false));
+  store_->decide_subscription("ABO-000001", SubscriptionStatus::Validee, "g.martin", now_);
+  EXPECT_EQ(store_->find_subscription("ABO-000001")->status, SubscriptionStatus::Validee);
+  EXPECT_TRUE(store_->has_validated_subscription("12345678200010", "j.dupont", true));
+  EXPECT_TRUE(store_->has_validated_subscription("12345678200010", "j.dupont", false));
+  EXPECT_FALSE(store_->has_validated_subscription("12345678200028", "j.dupont", false));
+  // Consultation only: no Modification.
+  store_->decide_subscription("ABO-000002", SubscriptionStatus::Validee, "g.martin", now_);
+  EXPECT_TRUE(store_->has_validated_subscription("12345678200010", "a.leroy", false));
+  EXPECT_FALSE(store_->has_validated_subscription("12345678200010", "a.leroy", true));
+  // Refused grants nothing.
+  const std::string third =
+      store_->create_subscription("12345678200010", "g.martin", true, true, std::nullopt, std::nullopt, now_);
+  EXPECT_EQ(third, "ABO-000003");
+  store_->decide_subscription(third, SubscriptionStatus::Refusee, "a.leroy", now_);
+  EXPECT_EQ(store_->find_subscription(third)->status, SubscriptionStatus::Refusee);
+  EXPECT_FALSE(store_->has_validated_subscription("12345678200010", "g.martin", false));
+  EXPECT_FALSE(store_->find_subscription("ABO-999999"));
+  EXPECT_EQ(to_code(SubscriptionStatus::EnAttente), "EN_ATTENTE");
+  EXPECT_EQ(to_code(SubscriptionStatus::Validee), "VALIDEE");
+  EXPECT_EQ(to_code(SubscriptionStatus::Refusee), "REFUSEE");
+}
+
+TEST_F(StoreTest, SubscriptionIdsHaveSixDigits) {
+  seed_directory();
+  db_->execute("UPDATE sequences SET value = 41 WHERE name = 'abonnement'");
+  EXPECT_EQ(store_->create_subscription("12345678200010", "j.dupont", true, false, std::nullopt, std::nullopt, now_),
+            "ABO-000042");
+}
+
+TEST_F(StoreTest, CodeAppliIsPrefixPlusAtLeastThreeDigits) {
+  EXPECT_EQ(store_->allocate_code_appli("VFE"), "VFE001");
+  EXPECT_EQ(store_->allocate_code_appli("VFE"), "VFE002");
+  EXPECT_EQ(store_->allocate_code_appli("ABC"), "ABC003");  // one sequence: never reused across prefixes
+  db_->execute("UPDATE sequences SET value = 998 WHERE name = 'code_appli'");
+  EXPECT_EQ(store_->allocate_code_appli("VFE"), "VFE999");
+  EXPECT_EQ(store_->allocate_code_appli("VFE"), "VFE1000");
+}
+
+TEST_F(StoreTest, SheetsRoundTrip) {
+  seed_directory();
+  EXPECT_FALSE(store_->find_sheet("VFE001"));
+  SheetRecord sheet;
+  sheet.code_appli = "VFE001";
+  sheet.kind = SheetKind::Api;
+  sheet.partner_siret = "12345678200010";
+  sheet.state = SheetState::Envoyee;
+  store_->insert_sheet(sheet, now_);
+  auto s = store_->find_sheet("VFE001");
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->kind, SheetKind::Api);
+  EXPECT_EQ(s->partner_siret, "12345678200010");
+  EXPECT_EQ(s->state, SheetState::Envoyee);
+  EXPECT_FALSE(s->deleted);
+  EXPECT_FALSE(s->active_version);
+  EXPECT_FALSE(s->pending_version);
+
+  sheet.state = SheetState::EnvoyeeMaj;
+  sheet.active_version = 1;
+  sheet.pending_version = 2;
+  store_->update_sheet(sheet, at("2026-11-30T09:00:00Z"), at("2026-11-30T09:00:00Z"));
+  s = store_->find_sheet("VFE001");
+  EXPECT_EQ(s->state, SheetState::EnvoyeeMaj);
+  EXPECT_EQ(s->active_version, std::optional<std::int64_t>(1));
+  EXPECT_EQ(s->pending_version, std::optional<std::int64_t>(2));
+  EXPECT_EQ(db_->query_one("SELECT submitted_at FROM sheets")->text(0), "2026-11-30T09:00:00Z");
+
+  // Without a submission instant, submitted_at is kept.
+  sheet.state = SheetState::Desactivee;
+  sheet.pending_version = std::nullopt;
+  sheet.deleted = true;
+  store_->update_sheet(sheet, std::nullopt, at("2026-12-01T01:00:00Z"));
+  s = store_->find_sheet("VFE001");
+  EXPECT_EQ(s->state, SheetState::Desactivee);
+  EXPECT_TRUE(s->deleted);
+  EXPECT_FALSE(s->pending_version);
+  EXPECT_EQ(s->active_version, std::optional<std::int64_t>(1));
+  auto r = db_->query_one("SELECT submitted_at, updated_at, state FROM sheets");
+  EXPECT_EQ(r->text(0), "2026-11-30T09:00:00Z");
+  EXPECT_EQ(r->text(1), "2026-12-01T01:00:00Z");
+  EXPECT_EQ(r->text(2), "DESACTIVEE");
+}
+
+TEST_F(StoreTest, SheetOfAnUnknownPartnerIsRefused) {
+  SheetRecord sheet;
+  sheet.code_appli = "VFE001";
+  sheet.partner_siret = "12345678200028";
+  EXPECT_THROW(store_->insert_sheet(sheet, now_), StoreError);
+}
+
+TEST_F(StoreTest, VersionsKeepInterfacesBundlesAndCertificateFacts) {
+  seed_directory();
+  SheetRecord sheet;
+  sheet.code_appli = "VFE001";
+  sheet.partner_siret = "12345678200010";
+  store_->insert_sheet(sheet, now_);
+
+  SheetOperation op;
+  op.action = SheetAction::Soumettre;
+  op.partner = field("12345678200010");
+  op.protocol = field("AS2");
+  op.has_period = true;
+  op.period_from = field("2026-12-01");  // period_to absent: open-ended
+  op.contact_name = field("John Doe");
+  op.contact_phone = field("01 23 45 67 89");
+  op.contact_email = field("johndoe@exemple.com");
+  op.network_identifier = field("PARTAS2");
+  op.network_address = field("203.0.113.10");
+  op.network_port = field("4080");
+  op.network_path = field("/as2/in");
+  op.comments = field("Première fiche");
+  op.has_interfaces = true;
+  op.interfaces = {InterfaceField{field("FSO1100A"), field("complete"), 20},
+                   InterfaceField{field("FSO1101A"), field("partielle"), 21},
+                   InterfaceField{field("FSO1102A"), field("aucun"), 22}};
+  op.has_certificates = true;
+  op.certificates = {CertificateField{field("client.p7b"), "MIIB...", 9, 1},
+                     CertificateField{field("server.p7b"), "-----BEGIN PKCS7-----", 10, 2}};
+
+  CertificateFacts ca;
+  ca.subject = "CN=Raccord Exemple Intermediaire";
+  ca.issuer = "CN=Raccord Exemple Racine";
+  ca.serial = "01";
+  ca.not_before = at("2025-01-01T00:00:00Z");
+  ca.not_after = at("2045-12-31T23:59:59Z");
+  ca.fingerprint_sha256 = std::string(64, 'A');
+  ca.is_ca = true;
+  ca.key_type = "EC";
+  ca.key_bits = 256;
+  ca.signature_algorithm = "ecdsa-with-SHA256";
+  ca.bundle_index = 1;
+  CertificateFacts leaf = ca;
+  leaf.subject = "CN=as2.acme-logistique.example.com";
+  leaf.subject_cn = "as2.acme-logistique.example.com";
+  leaf.issuer = ca.subject;
+  leaf.serial = "0A1B";
+  leaf.not_before = at("2025-06-01T00:00:00Z");
+  leaf.not_after = at("2035-12-31T23:59:59Z");
+  leaf.fingerprint_sha256 = std::string(64, 'B');
+  leaf.is_ca = false;
+  leaf.has_eku = true;
+  leaf.server_auth = true;
+  leaf.key_type = "RSA";
+  leaf.key_bits = 2048;
+  leaf.bundle_index = 2;
+
+  const std::string sha(64, 'f');
+  const auto id1 = store_->insert_version("VFE001", op, {ca, leaf}, "g.martin", sha, now_);
+  const auto id2 = store_->insert_version("VFE001", op, {}, "g.martin", sha, now_);
+  EXPECT_GT(id2, id1);
+
+  auto v = db_->query_one(
+      "SELECT code_appli, action, protocol, period_from, period_to, contact_name, contact_phone, contact_email, "
+      "contact_fax, network_identifier, network_address, network_port, network_path, comments, created_by, "
+      "deposit_sha256, created_at FROM sheet_versions WHERE id = $1",
+      {id1});
+  ASSERT_TRUE(v);
+  EXPECT_EQ(v->text(0), "VFE001");
+  EXPECT_EQ(v->text(1), "soumettre");
+  EXPECT_EQ(v->text(2), "AS2");
+  EXPECT_EQ(v->text(3), "2026-12-01");
+  EXPECT_TRUE(v->is_null(4));  // absent, not ""
+  EXPECT_EQ(v->text(5), "John Doe");
+  EXPECT_EQ(v->text(6), "01 23 45 67 89");
+  EXPECT_EQ(v->text(7), "johndoe@exemple.com");
+  EXPECT_TRUE(v->is_null(8));
+  EXPECT_EQ(v->text(9), "PARTAS2");
+  EXPECT_EQ(v->text(10), "203.0.113.10");
+  EXPECT_EQ(v->text(11), "4080");
+  EXPECT_EQ(v->text(12), "/as2/in");
+  EXPECT_EQ(v->text(13), "Première fiche");
+  EXPECT_EQ(v->text(14), "g.martin");
+  EXPECT_EQ(v->text(15), sha);
+  EXPECT_EQ(v->text(16), "2026-11-29T22:10:04Z");
+
+  auto interfaces = db_->query("SELECT position, code, mode FROM sheet_interfaces WHERE version_id = $1 ORDER BY position",
+                               {id1});
+  ASSERT_EQ(interfaces.size(), 3u);
+  EXPECT_EQ(interfaces[0].integer(0), 1);
+  EXPECT_EQ(interfaces[0].text(1), "FSO1100A");
+  EXPECT_EQ(interfaces[0].text(2), "complete");
+  EXPECT_EQ(interfaces[2].text(1), "FSO1102A");
+  EXPECT_EQ(interfaces[2].text(2), "aucun");
+
+  auto bundles = db_->query("SELECT bundle_index, name, content FROM sheet_bundles WHERE version_id = $1 "
+                            "ORDER BY bundle_index", {id1});
+  ASSERT_EQ(bundles.size(), 2u);
+  EXPECT_EQ(bundles[0].integer(0), 1);
+  EXPECT_EQ(bundles[0].text(1), "client.p7b");
+  EXPECT_EQ(bundles[0].text(2), "MIIB...");
+  EXPECT_EQ(bundles[1].text(2), "-----BEGIN PKCS7-----");
+
+  auto certs = db_->query(
+      "SELECT position, bundle_index, subject, subject_cn, issuer, serial, not_before, not_after, fingerprint, is_ca, "
+      "is_leaf, client_auth, server_auth, has_eku, key_type, key_bits, signature_algorithm FROM sheet_certificates "
+      "WHERE version_id = $1 ORDER BY position",
+      {id1});
+  ASSERT_EQ(certs.size(), 2u);
+  EXPECT_EQ(certs[0].integer(9), 1);   // is_ca
+  EXPECT_EQ(certs[0].integer(10), 0);  // not a leaf
+  EXPECT_EQ(certs[1].integer(1), 2);
+  EXPECT_EQ(certs[1].text(2), "CN=as2.acme-logistique.example.com");
+  EXPECT_EQ(certs[1].text(3), "as2.acme-logistique.example.com");
+  EXPECT_EQ(certs[1].text(4), "CN=Raccord Exemple Intermediaire");
+  EXPECT_EQ(certs[1].text(5), "0A1B");
+  EXPECT_EQ(certs[1].text(6), "2025-06-01T00:00:00Z");
+  EXPECT_EQ(certs[1].text(7), "2035-12-31T23:59:59Z");
+  EXPECT_EQ(certs[1].text(8), std::string(64, 'B'));
+  EXPECT_EQ(certs[1].integer(9), 0);
+  EXPECT_EQ(certs[1].integer(10), 1);  // leaf
+  EXPECT_EQ(certs[1].integer(11), 0);
+  EXPECT_EQ(certs[1].integer(12), 1);
+  EXPECT_EQ(certs[1].integer(13), 1);
+  EXPECT_EQ(certs[1].text(14), "RSA");
+  EXPECT_EQ(certs[1].integer(15), 2048);
+  EXPECT_EQ(certs[1].text(16), "ecdsa-with-SHA256");
+  EXPECT_EQ(count("SELECT COUNT(*) FROM sheet_certificates WHERE version_id = $1", {id2}), 0);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM sheet_interfaces WHERE version_id = $1", {id2}), 3);
+}
+
+TEST_F(StoreTest, HistoryKeepsEveryTransitionInOrder) {
+  seed_directory();
+  SheetRecord sheet;
+  sheet.code_appli = "VFE001";
+  sheet.partner_siret = "12345678200010";
+  store_->insert_sheet(sheet, now_);
+  const std::string sha(64, 'e');
+  store_->add_history("VFE001", now_, "j.dupont", std::nullopt, SheetState::Envoyee, "soumettre", sha);
+  store_->add_history("VFE001", at("2026-12-01T01:00:00Z"), "nightly", SheetState::Envoyee, SheetState::Activee,
+                      "contrôles passés", "");
+  auto rows = db_->query(
+      "SELECT instant, actor, from_state, to_state, reason, deposit_sha256 FROM history WHERE code_appli = 'VFE001' "
+      "ORDER BY id");
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].text(0), "2026-11-29T22:10:04Z");
+  EXPECT_EQ(rows[0].text(1), "j.dupont");
+  EXPECT_TRUE(rows[0].is_null(2));
+  EXPECT_EQ(rows[0].text(3), "ENVOYEE");
+  EXPECT_EQ(rows[0].text(4), "soumettre");
+  EXPECT_EQ(rows[0].text(5), sha);
+  EXPECT_EQ(rows[1].text(1), "nightly");
+  EXPECT_EQ(rows[1].text(2), "ENVOYEE");
+  EXPECT_EQ(rows[1].text(3), "ACTIVEE");
+  EXPECT_EQ(rows[1].text(4), "contrôles passés");
+  EXPECT_TRUE(rows[1].is_null(5));
+}
+
+DepositRecord deposit(const std::string& sha, const std::string& status, const std::string& ack,
+                      std::optional<std::string> identifier = std::nullopt, const std::string& name = "lot.xml",
+                      const std::string& identity = "2049:1234") {
+  DepositRecord r;
+  r.sha256 = sha;
+  r.file_name = name;
+  r.file_identity = identity;
+  r.identifier = std::move(identifier);
+  r.status = status;
+  r.ack_name = ack;
+  r.ack_content = "<Accuse statut=\"" + status + "\"/>";
+  r.destination = "archive";
+  return r;
+}
+
+TEST_F(StoreTest, DepositsAreFoundBySha) {
+  const std::string sha(64, '1');
+  EXPECT_FALSE(store_->find_applied_deposit(sha));
+  store_->insert_deposit(deposit(sha, "REJETE", "ACK_lot_20261129T221004Z.xml"), now_, now_);
+  EXPECT_FALSE(store_->find_applied_deposit(sha));  // REJETE bytes are processed anew
+  store_->insert_deposit(deposit(sha, "INTEGRE", "ACK_lot_20261129T221005Z.xml", "LOT-1"), now_, now_);
+  auto r = store_->find_applied_deposit(sha);
+  ASSERT_TRUE(r);
+  EXPECT_GT(r->id, 0);
+  EXPECT_EQ(r->sha256, sha);
+  EXPECT_EQ(r->file_name, "lot.xml");
+  EXPECT_EQ(r->file_identity, "2049:1234");
+  EXPECT_EQ(r->identifier, std::optional<std::string>("LOT-1"));
+  EXPECT_EQ(r->status, "INTEGRE");
+  EXPECT_EQ(r->ack_name, "ACK_lot_20261129T221005Z.xml");
+  EXPECT_EQ(r->ack_content, "<Accuse statut=\"INTEGRE\"/>");
+  EXPECT_EQ(r->destination, "archive");
+  store_->insert_deposit(deposit(sha, "DOUBLON", "ACK_lot_20261129T221006Z.xml"), now_, now_);
+  EXPECT_EQ(store_->find_applied_deposit(sha)->status, "INTEGRE");
+  const std::string partial(64, '2');
+  store_->insert_deposit(deposit(partial, "INTEGRE_PARTIEL", "ACK_p.xml"), now_, now_);
+  EXPECT_EQ(store_->find_applied_deposit(partial)->status, "INTEGRE_PARTIEL");
+  // The partial unique index refuses a second application of the same bytes.
+  EXPECT_THROW(store_->insert_deposit(deposit(sha, "INTEGRE", "ACK_other.xml"), now_, now_), StoreError);
+}
+
+TEST_F(StoreTest, DepositsAreFoundByIdentifierOnlyWhenApplied) {
+  store_->insert_deposit(deposit(std::string(64, '1'), "REJETE", "ACK_a.xml", "LOT-2026-0042"), now_, now_);
+  EXPECT_FALSE(store_->find_applied_by_identifier("LOT-2026-0042"));
+  store_->insert_deposit(deposit(std::string(64, '2'), "INTEGRE_PARTIEL", "ACK_b.xml", "LOT-2026-0042"), now_, now_);
+  store_->insert_deposit(deposit(std::string(64, '3'), "INTEGRE", "ACK_c.xml", "LOT-2026-0042"), now_, now_);
+  auto r = store_->find_applied_by_identifier("LOT-2026-0042");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->ack_name, "ACK_b.xml");  // the first applied one
+  EXPECT_FALSE(store_->find_applied_by_identifier("LOT-2026-0043"));
+}
+
+TEST_F(StoreTest, ProcessedFileIsFoundByNameBytesAndIdentity) {
+  const std::string sha(64, '4');
+  DepositRecord rejected = deposit(sha, "REJETE", "ACK_x_1.xml", std::nullopt, "x.xml", "2049:77");
+  rejected.destination = "error";
+  rejected.reason = "XML_MALFORME ligne 3";
+  store_->insert_deposit(rejected, now_, now_);
+  auto r = store_->find_processed_file("x.xml", sha, "2049:77");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->destination, "error");
+  EXPECT_EQ(r->reason, "XML_MALFORME ligne 3");
+  EXPECT_FALSE(store_->find_processed_file("y.xml", sha, "2049:77"));
+  EXPECT_FALSE(store_->find_processed_file("x.xml", std::string(64, '5'), "2049:77"));
+  EXPECT_FALSE(store_->find_processed_file("x.xml", sha, "2049:78"));
+  // The latest processing of that file wins.
+  store_->insert_deposit(deposit(sha, "INTEGRE", "ACK_x_2.xml", std::nullopt, "x.xml", "2049:77"), now_, now_);
+  EXPECT_EQ(store_->find_processed_file("x.xml", sha, "2049:77")->ack_name, "ACK_x_2.xml");
+}
+
+TEST_F(StoreTest, AckNamesTaken) {
+  EXPECT_FALSE(store_->ack_name_taken("ACK_lot_20261129T221004Z.xml"));
+  store_->insert_deposit(deposit(std::string(64, '6'), "REJETE", "ACK_lot_20261129T221004Z.xml"), now_,
+                         at("2026-11-29T22:10:05Z"));
+  EXPECT_TRUE(store_->ack_name_taken("ACK_lot_20261129T221004Z.xml"));
+  EXPECT_FALSE(store_->ack_name_taken("ACK_lot_20261129T221004Z_2.xml"));
+  auto r = db_->query_one("SELECT received_at, processed_at FROM deposits");
+  EXPECT_EQ(r->text(0), "2026-11-29T22:10:04Z");
+  EXPECT_EQ(r->text(1), "2026-11-29T22:10:05Z");
+}
+
+TEST_F(StoreTest, RolledBackWorkLeavesNothing) {
+  tx_.reset();  // roll back the fixture's transaction
+  {
+    Transaction tx(*db_);
+    store_->upsert_user(UserRecord{"x", "x@example.com", false}, now_);
+  }
+  EXPECT_FALSE(store_->find_user("x"));
+  tx_ = std::make_unique<Transaction>(*db_);
+}
+
+}  // namespace
+}  // namespace raccord
