@@ -98,17 +98,26 @@ void Engine::init(const std::optional<std::string>& support_login, const std::op
 }
 
 DepositAnswer Engine::answer(const std::string& file_name, const std::string& identity, std::string_view bytes,
-                             std::uint64_t size, Instant received, bool dry_run) {
+                             const std::string& sha256, std::uint64_t size, Instant received, bool dry_run) {
   const Instant now = clock_.now();
   Store store(*db_);
   Acknowledgement ack;
   ack.file_name = file_name;
-  ack.sha256 = inbox::sha256_hex(bytes);
+  ack.sha256 = sha256;
   ack.received = received;
   ack.processed = now;
 
-  (void)size;
-  const DepositReadResult read = inbox::read_deposit(bytes, static_cast<std::uint64_t>(config_.max_bytes));
+  const auto max_bytes = static_cast<std::uint64_t>(config_.max_bytes);
+  DepositReadResult read;
+  if (size > max_bytes) {
+    read.errors.push_back(Diagnostic::error(
+        ErrorCode::FichierTropVolumineux, "", 0,
+        fmt::format("Le dépôt fait {} octets, au-delà de la limite de {} octets (inbox.max_bytes) : découpez-le en "
+                    "plusieurs dépôts.",
+                    size, max_bytes)));
+  } else {
+    read = inbox::read_deposit(bytes, max_bytes);
+  }
   if (read.deposit) {
     if (read.deposit->identifier.present) ack.identifier = read.deposit->identifier.value;
     ack.mode = read.deposit->mode;
@@ -159,7 +168,10 @@ DepositAnswer Engine::process_claimed(const inbox::ClaimedFile& file) {
   const Instant received = clock_.now();
   const std::string identity = file_identity(file.path());
   const std::uint64_t size = file.size();
-  const std::string bytes = file.read_all();
+  // An oversized dépôt is hashed from the file and never loaded (FIELD-CASES F07).
+  const bool too_large = size > static_cast<std::uint64_t>(config_.max_bytes);
+  const std::string sha256 = file.sha256();
+  const std::string bytes = too_large ? std::string() : file.read_all();
   Store store(*db_);
 
   // Already committed before a crash: answer from the record, never twice (SPEC.md §2).
@@ -167,10 +179,10 @@ DepositAnswer Engine::process_claimed(const inbox::ClaimedFile& file) {
   DepositAnswer result;
   {
     Transaction tx(*db_);
-    record = store.find_processed_file(file.name(), inbox::sha256_hex(bytes), identity);
+    record = store.find_processed_file(file.name(), sha256, identity);
     if (!record) {
-      result = answer(file.name(), identity, bytes, size, received, false);
-      record = store.find_processed_file(file.name(), inbox::sha256_hex(bytes), identity);
+      result = answer(file.name(), identity, bytes, sha256, size, received, false);
+      record = store.find_processed_file(file.name(), sha256, identity);
     } else {
       log::info("{} : déjà traité avant une interruption ; accusé {} repris", file.name(), record->ack_name);
       result.ack_name = record->ack_name;
@@ -239,7 +251,8 @@ std::vector<DepositAnswer> Engine::check(const std::vector<fs::path>& files) {
     std::ostringstream buffer;
     buffer << in.rdbuf();
     const std::string bytes = buffer.str();
-    answers.push_back(answer(path.filename().string(), {}, bytes, bytes.size(), clock_.now(), true));
+    answers.push_back(answer(path.filename().string(), {}, bytes, inbox::sha256_hex(bytes), bytes.size(), clock_.now(),
+                             true));
   }
   return answers;
 }

@@ -71,8 +71,10 @@ class Engine {
   Database& database() { return *db_; }
 
  private:
+  /// Decides and renders the accusé of one dépôt inside the caller's transaction; records it
+  /// unless `dry_run`. `bytes` is empty when `size` exceeds inbox.max_bytes.
   DepositAnswer answer(const std::string& file_name, const std::string& file_identity, std::string_view bytes,
-                       std::uint64_t size, Instant received, bool dry_run);
+                       const std::string& sha256, std::uint64_t size, Instant received, bool dry_run);
 
   Config config_;
   BusinessClock clock_;

@@ -1,6 +1,8 @@
 // The directories under paths.root (SPEC.md §2; TOOLCHAIN.md #16-17; FIELD-CASES F01, F04, F06, F10).
 #include "inbox/inbox_directory.hpp"
 
+#include "inbox/sha256.hpp"
+
 #include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -175,6 +177,8 @@ std::string ClaimedFile::read_all() const {
   content.resize(done);
   return content;
 }
+
+std::string ClaimedFile::sha256() const { return sha256_hex_of_descriptor(fd_); }
 
 // ---------------------------------------------------------------------------------------------
 // InboxDirectory

@@ -28,6 +28,8 @@ class ClaimedFile {
   std::uint64_t size() const;
   /// Reads the whole file (call only when size() is within inbox.max_bytes). Throws std::system_error.
   std::string read_all() const;
+  /// Lowercase hex SHA-256 of the file's bytes, streamed (never holds the file in memory).
+  std::string sha256() const;
 
  private:
   std::string name_;

@@ -2,6 +2,9 @@
 #include "inbox/sha256.hpp"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdlib>
 
 #include <string>
 
@@ -30,6 +33,24 @@ TEST(Sha256Hex, BinaryBytesWithNulAreHashedWhole) {
 TEST(Sha256Hex, IsLowercaseHex) {
   const std::string h = sha256_hex("lot42");
   for (char c : h) EXPECT_TRUE((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')) << h;
+}
+
+}  // namespace
+}  // namespace raccord::inbox
+
+namespace raccord::inbox {
+namespace {
+
+TEST(Sha256OfDescriptor, MatchesInMemoryHashAcrossChunks) {
+  char path[] = "/tmp/raccord-sha-XXXXXX";
+  const int fd = ::mkstemp(path);
+  ASSERT_GE(fd, 0);
+  std::string bytes(200000, 'a');
+  for (std::size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<char>('a' + i % 26);
+  ASSERT_EQ(::write(fd, bytes.data(), bytes.size()), static_cast<ssize_t>(bytes.size()));
+  EXPECT_EQ(sha256_hex_of_descriptor(fd), sha256_hex(bytes));
+  ::close(fd);
+  ::unlink(path);
 }
 
 }  // namespace

@@ -1,0 +1,62 @@
+// The nightly run's report (SPEC.md §5.3) as a plain value, rendered by outbox/nightly_report.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/domain/civil_date.hpp"
+#include "engine/domain/diagnostic.hpp"
+#include "engine/domain/sheet_state.hpp"
+
+namespace raccord {
+
+/// One state change made by the run.
+struct NightlyTransition {
+  std::string code_appli;
+  std::string partner_siret;
+  SheetState from = SheetState::Envoyee;
+  SheetState to = SheetState::Activee;
+  std::string reason;  // French, e.g. "activation", "fin de période (au 30/06/2026)"
+};
+
+/// A sheet left in ENVOYEE / ENVOYEE_MAJ, with why.
+struct BlockedActivation {
+  std::string code_appli;
+  std::string partner_siret;
+  SheetState state = SheetState::Envoyee;
+  Diagnostics reasons;
+};
+
+/// A sheet still not activated more than one day after submission.
+struct LateSheet {
+  std::string code_appli;
+  std::string partner_siret;
+  SheetState state = SheetState::Envoyee;
+  Instant submitted_at{};
+};
+
+/// A leaf certificate of an activated sheet ending within the warning window.
+struct ExpiringCertificate {
+  std::string code_appli;
+  std::string partner_siret;
+  std::string subject;
+  std::string serial;
+  Instant not_after{};
+};
+
+struct NightlyReport {
+  CivilDate date{};          // the business date D
+  Instant run_instant{};     // D at nightly.time, or earlier "now"
+  Instant started_at{};      // real instants, for the ledger and metrics
+  Instant finished_at{};
+  std::vector<NightlyTransition> transitions;
+  std::vector<BlockedActivation> blocked;
+  std::vector<LateSheet> late;
+  std::vector<ExpiringCertificate> expiring;
+  std::map<SheetState, std::int64_t> sheets_by_state;  // after the run, deleted drafts excluded
+};
+
+}  // namespace raccord
