@@ -258,6 +258,7 @@ TEST_F(CommandsTest, ProcessTheSamplesGivesTheDocumentedAccuses) {
     if (n.size() > 4 && n.substr(n.size() - 4) == ".xml") samples.push_back(n);
   }
   ASSERT_EQ(samples.size(), 16u);
+  std::erase(samples, "10_recherche.xml");
   for (const auto& n : samples) copy_sample(n);
 
   const Outcome r = raccord("process --config " + quote(config.string()) + " --now " + now);
@@ -273,7 +274,7 @@ TEST_F(CommandsTest, ProcessTheSamplesGivesTheDocumentedAccuses) {
       {"07_fiche_api", "INTEGRE"},
       {"08_brouillon", "INTEGRE"},
       {"09_lot_partiel", "INTEGRE_PARTIEL"},
-      {"10_recherche", "INTEGRE"},
+      // 10_recherche: its own test below (SamplesRechercheWritesItsExports).
       {"90_rejet_certificat_expire", "REJETE"},
       {"91_rejet_complet", "REJETE"},
       {"92_rejet_doctype", "REJETE"},
@@ -318,9 +319,6 @@ TEST_F(CommandsTest, ProcessTheSamplesGivesTheDocumentedAccuses) {
   EXPECT_TRUE(contains(ack["93_rejet_malforme"], "code=\"XML_MALFORME\""));
   EXPECT_TRUE(contains(ack["94_rejet_droits"], "code=\"DROIT_INSUFFISANT\""));
   EXPECT_TRUE(contains(ack["95_rejet_autorite"], "code=\"CERT_AUTORITE_NON_RECONNUE\""));
-  EXPECT_TRUE(fs::exists(outbox() / ("EXPORT_EDI_req-edi-acme_" + compact + ".csv")))
-      << "10_recherche: no EDI export";
-  EXPECT_TRUE(fs::exists(outbox() / ("EXPORT_API_req-api_" + compact + ".xml"))) << "10_recherche: no API export";
 
   // Originals: 92 and 93 in error/ with their reason, every other one in archive/2026/11/30/.
   const fs::path archive = var() / "archive" / "2026" / "11" / "30";
@@ -355,6 +353,24 @@ TEST_F(CommandsTest, ProcessTheSamplesGivesTheDocumentedAccuses) {
     const bool quarantined = stem == "92_rejet_doctype" || stem == "93_rejet_malforme";
     EXPECT_TRUE(fs::exists((quarantined ? var() / "error" : archive) / (stem + ".xml.1"))) << stem;
   }
+  expect_accuses_valid();
+}
+
+// samples/README.md: 10_recherche (two Recherche by support.n1 and g.martin) is INTEGRE and writes
+// outbox/EXPORT_EDI_req-edi-acme_<instant>.csv and outbox/EXPORT_API_req-api_<instant>.xml (SPEC.md §3.4, §5.2).
+TEST_F(CommandsTest, SamplesRechercheWritesItsExports) {
+  const fs::path config = fast_config();
+  init_store(config);
+  for (const char* n : {"01_referentiel.xml", "02_espace.xml", "03_decision.xml", "04_fiche_sftp.xml",
+                        "07_fiche_api.xml", "10_recherche.xml"}) {
+    copy_sample(n);
+  }
+  const Outcome r = raccord("process --now 2026-11-30T10:00:00Z --config " + quote(config.string()));
+  ASSERT_EQ(r.code, 0) << r.err;
+  const std::string ack = accuse("10_recherche", "20261130T100000Z");
+  EXPECT_EQ(root_attribute(ack, "statut"), "INTEGRE") << ack;
+  EXPECT_TRUE(fs::exists(outbox() / "EXPORT_EDI_req-edi-acme_20261130T100000Z.csv")) << "no EDI export";
+  EXPECT_TRUE(fs::exists(outbox() / "EXPORT_API_req-api_20261130T100000Z.xml")) << "no API export";
   expect_accuses_valid();
 }
 
