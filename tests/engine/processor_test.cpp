@@ -314,5 +314,460 @@ TEST_P(CodeTest, DepositAnswersTheCodeWithFieldAndLine) {
 INSTANTIATE_TEST_SUITE_P(Spec4, CodeTest, ::testing::ValuesIn(code_cases()),
                          [](const ::testing::TestParamInfo<CodeCase>& p) { return p.param.name; });
 
+
+// ---------------------------------------------------------------------------------------------
+// The lifecycle of SPEC.md §3.3, driven by dépôts, with the store's versions and history.
+
+/// `<FicheEDI|FicheAPI demandeur action codeAppli><Partenaire/></...>`: supprimer and desactiver
+/// need nothing else (SPEC.md §3.3).
+std::string action_xml(const std::string& action, const std::string& code_appli, bool api = false,
+                       const std::string& demandeur = kSubscriber) {
+  const std::string element = api ? "FicheAPI" : "FicheEDI";
+  return "  <" + element + " demandeur=\"" + demandeur + "\" action=\"" + action + "\" codeAppli=\"" + code_appli +
+         "\">\n    <Partenaire>" + kAcme + "</Partenaire>\n  </" + element + ">\n";
+}
+
+class LifecycleTest : public EngineTest {
+ protected:
+  void SetUp() override {
+    EngineTest::SetUp();
+    start();
+    setup_world();
+  }
+
+  /// Processes a dépôt of `operations` (a unique identifiant keeps equal bodies from being DOUBLON).
+  ParsedAck run(const std::string& operations, const std::string& attributes = "") {
+    ++n_;
+    return process("lot_" + std::to_string(n_) + ".xml",
+                   depot_xml(operations, "identifiant=\"LC-" + std::to_string(n_) + "\" " + attributes));
+  }
+  /// The single operation of a one-operation dépôt.
+  AckOperation run_one(const std::string& operation) {
+    const ParsedAck ack = run(operation);
+    if (ack.operations.size() != 1) {
+      ADD_FAILURE() << ack.xml;
+      return {};
+    }
+    return ack.operations[0];
+  }
+  AckOperation sheet(SheetSpec spec, const std::string& action, const std::string& code_appli = "") {
+    spec.action = action;
+    spec.code_appli = code_appli;
+    return run_one(sheet_xml(spec));
+  }
+  std::int64_t version(const std::string& code_appli, const char* column) {
+    auto row = db().query_one(std::string("SELECT ") + column + " FROM sheets WHERE code_appli = $1", {code_appli});
+    return row && !row->is_null(0) ? row->integer(0) : -1;
+  }
+  std::string version_email(std::int64_t version_id) {
+    auto row = db().query_one("SELECT contact_email FROM sheet_versions WHERE id = $1", {version_id});
+    return row ? row->text(0) : std::string();
+  }
+
+  int n_ = 0;
+};
+
+TEST_F(LifecycleTest, EnregistrerNewThenOnBrouillonKeepsBrouillonWithANewVersion) {
+  const AckOperation first = sheet(sftp_sheet(), "enregistrer");
+  ASSERT_EQ(first.statut, "ACCEPTEE");
+  EXPECT_EQ(first.code_appli, "VFE001");
+  EXPECT_EQ(first.etat, "BROUILLON");
+  EXPECT_EQ(first.aife_protocole, "SFTP");
+  EXPECT_EQ(state_of("VFE001"), "BROUILLON");
+  const std::int64_t v1 = version("VFE001", "pending_version");
+  EXPECT_GT(v1, 0);
+  EXPECT_EQ(version("VFE001", "active_version"), -1);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM sheets WHERE submitted_at IS NOT NULL"), 0);
+
+  SheetSpec changed = sftp_sheet();
+  changed.contact_email = "julien.dupont@exemple.fr";
+  const AckOperation second = sheet(changed, "enregistrer", "VFE001");
+  ASSERT_EQ(second.statut, "ACCEPTEE");
+  EXPECT_EQ(second.code_appli, "VFE001");
+  EXPECT_EQ(second.etat, "BROUILLON");
+  const std::int64_t v2 = version("VFE001", "pending_version");
+  EXPECT_NE(v2, v1);
+  EXPECT_EQ(version_email(v2), "julien.dupont@exemple.fr");  // the content replaces, it is not a patch
+  EXPECT_EQ(count("SELECT COUNT(*) FROM sheets"), 1);
+  EXPECT_THAT(history("VFE001"), ElementsAre("j.dupont:>BROUILLON", "j.dupont:BROUILLON>BROUILLON"));
+}
+
+TEST_F(LifecycleTest, SoumettreNewGivesEnvoyeeWithAifeParameters) {
+  const AckOperation op = sheet(as2_sheet(), "soumettre");
+  ASSERT_EQ(op.statut, "ACCEPTEE");
+  EXPECT_EQ(op.code_appli, "VFE001");
+  EXPECT_EQ(op.etat, "ENVOYEE");
+  EXPECT_EQ(op.aife_protocole, "AS2");
+  EXPECT_EQ(state_of("VFE001"), "ENVOYEE");
+  EXPECT_EQ(count("SELECT COUNT(*) FROM sheets WHERE code_appli = 'VFE001' AND submitted_at IS NOT NULL"), 1);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM sheet_certificates"), 2);  // leaf + intermediate facts kept
+  EXPECT_THAT(history("VFE001"), ElementsAre("j.dupont:>ENVOYEE"));
+
+  const AckOperation api = sheet(api_sheet(), "soumettre");
+  ASSERT_EQ(api.statut, "ACCEPTEE");
+  EXPECT_EQ(api.code_appli, "VFE002");
+  EXPECT_EQ(api.etat, "ENVOYEE");
+  EXPECT_EQ(api.aife_protocole, "");  // API sheets carry no AIFE network block
+}
+
+TEST_F(LifecycleTest, SoumettreBrouillonGivesEnvoyee) {
+  ASSERT_EQ(sheet(pesit_sheet(), "enregistrer").etat, "BROUILLON");
+  const AckOperation op = sheet(pesit_sheet(), "soumettre", "VFE001");
+  ASSERT_EQ(op.statut, "ACCEPTEE");
+  EXPECT_EQ(op.code_appli, "VFE001");
+  EXPECT_EQ(op.etat, "ENVOYEE");
+  EXPECT_EQ(op.aife_protocole, "PESIT");
+  EXPECT_EQ(count("SELECT COUNT(*) FROM sheets"), 1);
+  EXPECT_THAT(history("VFE001"), ElementsAre("j.dupont:>BROUILLON", "j.dupont:BROUILLON>ENVOYEE"));
+}
+
+TEST_F(LifecycleTest, SoumettreActiveeGivesEnvoyeeMajAndKeepsTheActivatedVersion) {
+  ASSERT_EQ(sheet(sftp_sheet(), "soumettre").etat, "ENVOYEE");
+  activate_by_sql("VFE001");  // the nightly run is tested elsewhere; this only reaches ACTIVEE
+  const std::int64_t active = version("VFE001", "active_version");
+  ASSERT_GT(active, 0);
+
+  SheetSpec renewed = sftp_sheet();  // e.g. a renewed certificate
+  renewed.contact_email = "renouvellement@exemple.fr";
+  const AckOperation op = sheet(renewed, "soumettre", "VFE001");
+  ASSERT_EQ(op.statut, "ACCEPTEE") << op.error_codes().size();
+  EXPECT_EQ(op.etat, "ENVOYEE_MAJ");
+  EXPECT_EQ(state_of("VFE001"), "ENVOYEE_MAJ");
+  EXPECT_EQ(version("VFE001", "active_version"), active);  // stays in force until the update is activated
+  const std::int64_t pending = version("VFE001", "pending_version");
+  EXPECT_GT(pending, active);
+  EXPECT_EQ(version_email(pending), "renouvellement@exemple.fr");
+  EXPECT_EQ(version_email(active), "j.dupont@exemple.fr");
+  EXPECT_THAT(history("VFE001"), ElementsAre("j.dupont:>ENVOYEE", "j.dupont:ACTIVEE>ENVOYEE_MAJ"));
+}
+
+TEST_F(LifecycleTest, DesactiverActiveeThenSoumettreDesactivee) {
+  ASSERT_EQ(sheet(sftp_sheet(), "soumettre").etat, "ENVOYEE");
+  activate_by_sql("VFE001");
+  const AckOperation off = run_one(action_xml("desactiver", "VFE001"));
+  ASSERT_EQ(off.statut, "ACCEPTEE");
+  EXPECT_EQ(off.code_appli, "VFE001");
+  EXPECT_EQ(off.etat, "DESACTIVEE");
+  EXPECT_EQ(off.aife_protocole, "");
+  EXPECT_EQ(state_of("VFE001"), "DESACTIVEE");
+
+  const AckOperation again = sheet(sftp_sheet(), "soumettre", "VFE001");
+  ASSERT_EQ(again.statut, "ACCEPTEE");
+  EXPECT_EQ(again.etat, "ENVOYEE");
+  EXPECT_EQ(state_of("VFE001"), "ENVOYEE");
+  EXPECT_THAT(history("VFE001"), ElementsAre("j.dupont:>ENVOYEE", "j.dupont:ACTIVEE>DESACTIVEE",
+                                             "j.dupont:DESACTIVEE>ENVOYEE"));
+}
+
+TEST_F(LifecycleTest, DesactiverEnvoyeeMajDropsThePendingUpdate) {
+  ASSERT_EQ(sheet(sftp_sheet(), "soumettre").etat, "ENVOYEE");
+  activate_by_sql("VFE001");
+  const std::int64_t active = version("VFE001", "active_version");
+  ASSERT_EQ(sheet(sftp_sheet(), "soumettre", "VFE001").etat, "ENVOYEE_MAJ");
+  const AckOperation off = run_one(action_xml("desactiver", "VFE001", false, kManager));
+  ASSERT_EQ(off.statut, "ACCEPTEE");
+  EXPECT_EQ(off.etat, "DESACTIVEE");
+  EXPECT_EQ(version("VFE001", "active_version"), active);
+  EXPECT_EQ(version("VFE001", "pending_version"), -1);
+  EXPECT_THAT(history("VFE001"), ElementsAre("j.dupont:>ENVOYEE", "j.dupont:ACTIVEE>ENVOYEE_MAJ",
+                                             "g.martin:ENVOYEE_MAJ>DESACTIVEE"));
+}
+
+TEST_F(LifecycleTest, SupprimerBrouillonMarksItDeletedAndKeepsHistory) {
+  ASSERT_EQ(sheet(api_sheet(), "enregistrer").etat, "BROUILLON");
+  const AckOperation op = run_one(action_xml("supprimer", "VFE001", true));
+  ASSERT_EQ(op.statut, "ACCEPTEE");
+  EXPECT_EQ(op.code_appli, "VFE001");
+  EXPECT_EQ(op.etat, "BROUILLON");
+  EXPECT_EQ(op.supprimee, "true");
+  EXPECT_EQ(count("SELECT deleted FROM sheets WHERE code_appli = 'VFE001'"), 1);
+  EXPECT_EQ(state_of("VFE001"), "BROUILLON");
+  EXPECT_THAT(history("VFE001"), ElementsAre("j.dupont:>BROUILLON", "j.dupont:BROUILLON>BROUILLON"));
+  EXPECT_EQ(count("SELECT COUNT(*) FROM sheet_versions WHERE code_appli = 'VFE001'"), 1);
+
+  // Removed from searches: it can no longer be named.
+  const AckOperation gone = sheet(api_sheet(), "soumettre", "VFE001");
+  EXPECT_EQ(gone.statut, "REJETEE");
+  EXPECT_THAT(gone.error_codes(), ElementsAre("FICHE_INCONNUE"));
+}
+
+TEST_F(LifecycleTest, SupprimerNeedsOnlyCodeAppliAndPartenaire) {
+  ASSERT_EQ(sheet(sftp_sheet(), "enregistrer").etat, "BROUILLON");
+  SheetSpec junk = sftp_sheet();  // other content is ignored, however wrong
+  junk.contact_email = "pas-un-email";
+  junk.protocol = "FTP";
+  const AckOperation op = sheet(junk, "supprimer", "VFE001");
+  EXPECT_EQ(op.statut, "ACCEPTEE");
+  EXPECT_THAT(op.diagnostics, IsEmpty());
+  EXPECT_EQ(op.supprimee, "true");
+}
+
+TEST_F(LifecycleTest, CodeAppliOfAnotherPartnerOrKindIsUnknown) {
+  ASSERT_EQ(sheet(sftp_sheet(), "enregistrer").etat, "BROUILLON");
+  EXPECT_THAT(run_one(action_xml("supprimer", "VFE001", true)).error_codes(), ElementsAre("FICHE_INCONNUE"));
+  const AckOperation no_code = run_one(
+      "  <FicheEDI demandeur=\"j.dupont\" action=\"desactiver\">\n    <Partenaire>12345678200010</Partenaire>\n"
+      "  </FicheEDI>\n");
+  EXPECT_THAT(no_code.error_codes(), ElementsAre("FICHE_INCONNUE"));
+}
+
+struct ForbiddenCase {
+  std::string name;
+  std::vector<std::string> path;  // actions that bring VFE001 to the state ("activer" = SQL activation)
+  std::string action;
+  std::string state;  // the state the sheet keeps
+};
+void PrintTo(const ForbiddenCase& c, std::ostream* os) { *os << c.name; }
+
+class ForbiddenTransitionTest : public LifecycleTest, public ::testing::WithParamInterface<ForbiddenCase> {};
+
+TEST_P(ForbiddenTransitionTest, IsRefusedAndChangesNothing) {
+  const ForbiddenCase& c = GetParam();
+  bool first = true;
+  for (const auto& step : c.path) {
+    if (step == "activer") {
+      activate_by_sql("VFE001");
+    } else if (step == "supprimer" || step == "desactiver") {
+      ASSERT_EQ(run_one(action_xml(step, "VFE001")).statut, "ACCEPTEE") << step;
+    } else {
+      ASSERT_EQ(sheet(sftp_sheet(), step, first ? "" : "VFE001").statut, "ACCEPTEE") << step;
+    }
+    first = false;
+  }
+  const auto history_before = history("VFE001");
+  const std::int64_t pending = version("VFE001", "pending_version");
+  const AckOperation op = (c.action == "supprimer" || c.action == "desactiver")
+                              ? run_one(action_xml(c.action, "VFE001"))
+                              : sheet(sftp_sheet(), c.action, "VFE001");
+  EXPECT_EQ(op.statut, "REJETEE");
+  EXPECT_THAT(op.error_codes(), ElementsAre("TRANSITION_INTERDITE"));
+  EXPECT_EQ(op.diagnostics.at(0).champ, "@action");
+  EXPECT_NE(op.diagnostics.at(0).message.find("VFE001"), std::string::npos) << op.diagnostics.at(0).message;
+  EXPECT_EQ(state_of("VFE001"), c.state);
+  EXPECT_EQ(version("VFE001", "pending_version"), pending);
+  EXPECT_EQ(history("VFE001"), history_before);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Spec33, ForbiddenTransitionTest,
+    ::testing::Values(ForbiddenCase{"SoumettreEnvoyee", {"soumettre"}, "soumettre", "ENVOYEE"},
+                      ForbiddenCase{"EnregistrerEnvoyee", {"soumettre"}, "enregistrer", "ENVOYEE"},
+                      ForbiddenCase{"SupprimerEnvoyee", {"soumettre"}, "supprimer", "ENVOYEE"},
+                      ForbiddenCase{"DesactiverEnvoyee", {"soumettre"}, "desactiver", "ENVOYEE"},
+                      ForbiddenCase{"DesactiverBrouillon", {"enregistrer"}, "desactiver", "BROUILLON"},
+                      ForbiddenCase{"EnregistrerActivee", {"soumettre", "activer"}, "enregistrer", "ACTIVEE"},
+                      ForbiddenCase{"SupprimerActivee", {"soumettre", "activer"}, "supprimer", "ACTIVEE"},
+                      ForbiddenCase{"SoumettreEnvoyeeMaj", {"soumettre", "activer", "soumettre"}, "soumettre",
+                                    "ENVOYEE_MAJ"},
+                      ForbiddenCase{"DesactiverDesactivee", {"soumettre", "activer", "desactiver"}, "desactiver",
+                                    "DESACTIVEE"},
+                      ForbiddenCase{"EnregistrerDesactivee", {"soumettre", "activer", "desactiver"}, "enregistrer",
+                                    "DESACTIVEE"}),
+    [](const ::testing::TestParamInfo<ForbiddenCase>& p) { return p.param.name; });
+
+// ---------------------------------------------------------------------------------------------
+// enregistrer: rule errors become warnings, the gate failures still refuse (SPEC.md §3.3).
+
+TEST_F(LifecycleTest, EnregistrerTurnsRuleErrorsIntoWarnings) {
+  StructureSpec unqualified;
+  unqualified.qualification = false;
+  ASSERT_EQ(run(structure_xml(unqualified)).statut, "INTEGRE");
+  SheetSpec draft = as2_sheet();
+  draft.contact_email = "pas-un-email";
+  draft.network_port = "70000";
+  draft.interfaces = {{"FSO9999Z", "complete"}};
+  LeafOptions expired;
+  expired.not_after = "2025-12-31T23:59:59Z";
+  expired.server_auth = true;
+  draft.certificates = {TestPki::instance().bundle_base64(expired)};
+  draft.period = false;
+  const AckOperation op = sheet(draft, "enregistrer");
+  ASSERT_EQ(op.statut, "ACCEPTEE");
+  EXPECT_EQ(op.etat, "BROUILLON");
+  EXPECT_THAT(op.error_codes(), IsEmpty());
+  EXPECT_THAT(op.warning_codes(),
+              ::testing::IsSupersetOf({"PREREQUIS_QUALIFICATION", "PERIODE_INVALIDE", "EMAIL_INVALIDE",
+                                       "PORT_INVALIDE", "CODE_INTERFACE_INCONNU", "CERT_EXPIRE"}));
+  EXPECT_EQ(state_of(op.code_appli), "BROUILLON");
+
+  // The same content submitted is refused with the same codes as errors.
+  const AckOperation submitted = sheet(draft, "soumettre", op.code_appli);
+  EXPECT_EQ(submitted.statut, "REJETEE");
+  EXPECT_THAT(submitted.error_codes(),
+              ::testing::IsSupersetOf({"PREREQUIS_QUALIFICATION", "PERIODE_INVALIDE", "EMAIL_INVALIDE",
+                                       "PORT_INVALIDE", "CODE_INTERFACE_INCONNU", "CERT_EXPIRE"}));
+  EXPECT_EQ(state_of(op.code_appli), "BROUILLON");
+}
+
+TEST_F(LifecycleTest, EnregistrerStillRefusesGateFailures) {
+  struct Gate {
+    std::string code;
+    std::function<void(SheetSpec&)> change;
+  };
+  const std::vector<Gate> gates{
+      {"SIRET_INVALIDE", [](SheetSpec& s) { s.partner = "12345678200011"; }},
+      {"STRUCTURE_INCONNUE", [](SheetSpec& s) { s.partner = kUnknownSiret; }},
+      {"UTILISATEUR_INCONNU", [](SheetSpec& s) { s.demandeur = "inconnu.z"; }},
+      {"ESPACE_NON_ACTIVE",
+       [](SheetSpec& s) {
+         s.partner = kNoSpace;
+         s.demandeur = kManager;
+       }},
+      {"DROIT_INSUFFISANT", [](SheetSpec& s) { s.demandeur = kOutsider; }},
+      {"SCHEMA_INVALIDE", [](SheetSpec& s) { s.extra = "    <Couleur>bleu</Couleur>\n"; }},
+  };
+  for (const auto& gate : gates) {
+    SheetSpec spec = sftp_sheet();
+    spec.contact_email = "pas-un-email";  // a rule error that alone would only be a warning
+    gate.change(spec);
+    const AckOperation op = sheet(spec, "enregistrer");
+    EXPECT_EQ(op.statut, "REJETEE") << gate.code;
+    EXPECT_NE(op.find(gate.code), nullptr) << gate.code;
+    if (op.find(gate.code)) {
+      EXPECT_TRUE(op.find(gate.code)->error) << gate.code;
+    }
+  }
+  StructureSpec inactive;
+  inactive.statut = "INACTIF";
+  ASSERT_EQ(run(structure_xml(inactive)).statut, "INTEGRE");
+  const AckOperation op = sheet(sftp_sheet(), "enregistrer");
+  EXPECT_EQ(op.statut, "REJETEE");
+  EXPECT_THAT(op.error_codes(), ElementsAre("STRUCTURE_INACTIVE"));
+  EXPECT_EQ(count("SELECT COUNT(*) FROM sheets"), 0);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Modes (SPEC.md §3) and sequencing.
+
+std::string three_sheets() {
+  SheetSpec bad = sftp_sheet();
+  bad.reference = "mauvaise";
+  bad.contact_email = "pas-un-email";
+  bad.contact_phone = "12";
+  SheetSpec good = sftp_sheet();
+  good.reference = "bonne";
+  SheetSpec api = api_sheet();
+  api.reference = "api";
+  return sheet_xml(good) + sheet_xml(bad) + sheet_xml(api);
+}
+
+TEST_F(LifecycleTest, CompleteModeRejectsEverythingAndListsEveryError) {
+  const ParsedAck ack = run(three_sheets(), "mode=\"complete\"");
+  EXPECT_EQ(ack.statut, "REJETE");
+  EXPECT_EQ(ack.mode, "complete");
+  ASSERT_EQ(ack.operations.size(), 3u);
+  for (const auto& op : ack.operations) {
+    EXPECT_EQ(op.statut, "REJETEE") << op.rang;
+    EXPECT_TRUE(op.code_appli.empty()) << op.rang;
+    EXPECT_TRUE(op.etat.empty()) << op.rang;
+    EXPECT_EQ(op.aife_protocole, "") << op.rang;
+  }
+  EXPECT_EQ(ack.operations[0].reference, "bonne");
+  EXPECT_THAT(ack.operations[0].diagnostics, IsEmpty());
+  EXPECT_THAT(ack.operations[1].error_codes(), ElementsAre("EMAIL_INVALIDE", "TELEPHONE_INVALIDE"));
+  EXPECT_THAT(ack.operations[2].diagnostics, IsEmpty());
+  EXPECT_EQ(count("SELECT COUNT(*) FROM sheets"), 0);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM sheet_versions"), 0);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM history"), 0);
+}
+
+TEST_F(LifecycleTest, DefaultModeIsComplete) {
+  const ParsedAck ack = run(three_sheets());
+  EXPECT_EQ(ack.statut, "REJETE");
+  EXPECT_EQ(ack.mode, "complete");
+  EXPECT_EQ(count("SELECT COUNT(*) FROM sheets"), 0);
+}
+
+TEST_F(LifecycleTest, PartialModeAppliesTheGoodOperations) {
+  const ParsedAck ack = run(three_sheets(), "mode=\"partielle\"");
+  EXPECT_EQ(ack.statut, "INTEGRE_PARTIEL");
+  EXPECT_EQ(ack.mode, "partielle");
+  ASSERT_EQ(ack.operations.size(), 3u);
+  EXPECT_EQ(ack.operations[0].statut, "ACCEPTEE");
+  EXPECT_EQ(ack.operations[0].etat, "ENVOYEE");
+  EXPECT_EQ(ack.operations[1].statut, "REJETEE");
+  EXPECT_TRUE(ack.operations[1].code_appli.empty());
+  EXPECT_THAT(ack.operations[1].error_codes(), ElementsAre("EMAIL_INVALIDE", "TELEPHONE_INVALIDE"));
+  EXPECT_EQ(ack.operations[2].statut, "ACCEPTEE");
+  EXPECT_EQ(ack.operations[2].etat, "ENVOYEE");
+  EXPECT_NE(ack.operations[0].code_appli, ack.operations[2].code_appli);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM sheets"), 2);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM sheets WHERE code_appli IN ($1, $2)",
+                  {ack.operations[0].code_appli, ack.operations[2].code_appli}),
+            2);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM history"), 2);
+}
+
+TEST_F(LifecycleTest, PartialModeWithEveryOperationBadIsRejete) {
+  SheetSpec bad = sftp_sheet();
+  bad.contact_email = "pas-un-email";
+  SheetSpec other = api_sheet();
+  other.demandeur = kOutsider;
+  const ParsedAck ack = run(sheet_xml(bad) + sheet_xml(other), "mode=\"partielle\"");
+  EXPECT_EQ(ack.statut, "REJETE");
+  ASSERT_EQ(ack.operations.size(), 2u);
+  EXPECT_EQ(ack.operations[0].statut, "REJETEE");
+  EXPECT_EQ(ack.operations[1].statut, "REJETEE");
+  EXPECT_THAT(ack.operations[1].error_codes(), ElementsAre("DROIT_INSUFFISANT"));
+  EXPECT_EQ(count("SELECT COUNT(*) FROM sheets"), 0);
+}
+
+TEST_F(LifecycleTest, OperationsSeeEarlierOperationsOfTheSameDepot) {
+  // A new user, a new structure managed by them, its space, a sheet: one dépôt, in order.
+  StructureSpec editor;
+  editor.siret = kUnknownSiret;
+  editor.raison_sociale = "Logiciels Exemple SA";
+  editor.managers = {{"k.nguyen", "principal"}};
+  SheetSpec spec = sftp_sheet();
+  spec.partner = kUnknownSiret;
+  spec.demandeur = "k.nguyen";
+  const std::string operations =
+      "  <Utilisateur login=\"k.nguyen\" email=\"k.nguyen@exemple.fr\"/>\n" +
+      [&] {
+        editor.demandeur.clear();  // the Depot's demandeur (support.n1) acts
+        return structure_xml(editor);
+      }() +
+      activation_xml("k.nguyen", kUnknownSiret) + sheet_xml(spec) +
+      subscription_request_xml(kSubscriber, kUnknownSiret);
+  const ParsedAck ack = run(operations, "demandeur=\"support.n1\"");
+  ASSERT_EQ(ack.statut, "INTEGRE") << ack.xml;
+  ASSERT_EQ(ack.operations.size(), 5u);
+  EXPECT_EQ(ack.operations[3].etat, "ENVOYEE");
+  EXPECT_EQ(ack.operations[4].demande, "ABO-000002");
+  EXPECT_EQ(count("SELECT space_active FROM structures WHERE siret = $1", {std::string(kUnknownSiret)}), 1);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM sheets WHERE partner_siret = $1", {std::string(kUnknownSiret)}), 1);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM subscriptions WHERE id = 'ABO-000002' AND status = 'EN_ATTENTE'"), 1);
+}
+
+TEST_F(LifecycleTest, DemandeurIsRequiredOnTheOperationOrTheDepot) {
+  const ParsedAck ack = run("  <Utilisateur login=\"z.z\" email=\"z@exemple.fr\"/>\n");
+  ASSERT_EQ(ack.operations.size(), 1u);
+  EXPECT_THAT(ack.operations[0].error_codes(), ElementsAre("SCHEMA_INVALIDE"));
+  EXPECT_EQ(ack.statut, "REJETE");
+}
+
+TEST_F(LifecycleTest, SubscriptionGrantsModificationOnlyOnceValidated) {
+  const ParsedAck request = run(subscription_request_xml(kOutsider, kAcme));
+  ASSERT_EQ(request.statut, "INTEGRE");
+  EXPECT_EQ(request.operations.at(0).demande, "ABO-000002");
+  SheetSpec spec = sftp_sheet();
+  spec.demandeur = kOutsider;
+  EXPECT_THAT(sheet(spec, "soumettre").error_codes(), ElementsAre("DROIT_INSUFFISANT"));
+  ASSERT_EQ(run(decision_xml(kManager, "ABO-000002")).statut, "INTEGRE");
+  EXPECT_EQ(sheet(spec, "soumettre").etat, "ENVOYEE");
+}
+
+TEST_F(LifecycleTest, RefusedOrConsultationOnlySubscriptionGivesNoModification) {
+  ASSERT_EQ(run(subscription_request_xml(kOutsider, kAcme, false)).statut, "INTEGRE");  // ABO-000002
+  ASSERT_EQ(run(decision_xml(kManager, "ABO-000002")).statut, "INTEGRE");
+  SheetSpec spec = sftp_sheet();
+  spec.demandeur = kOutsider;
+  EXPECT_THAT(sheet(spec, "soumettre").error_codes(), ElementsAre("DROIT_INSUFFISANT"));
+  ASSERT_EQ(run(subscription_request_xml(kOutsider, kAcme, true)).statut, "INTEGRE");  // ABO-000003
+  ASSERT_EQ(run(decision_xml(kManager, "ABO-000003", "refuser")).statut, "INTEGRE");
+  EXPECT_THAT(sheet(spec, "soumettre").error_codes(), ElementsAre("DROIT_INSUFFISANT"));
+  EXPECT_EQ(count("SELECT COUNT(*) FROM subscriptions WHERE id = 'ABO-000003' AND status = 'REFUSEE'"), 1);
+}
+
 }  // namespace
 }  // namespace raccord::testing

@@ -1,0 +1,401 @@
+// Dépôt-driven tests of engine/engine.cpp (Engine::process_pass, process_claimed): dépôt-level
+// codes and error/ quarantine, DOUBLON and DEPOT_IDENTIFIANT_REUTILISE, crash leftovers in
+// inbox/.work/, archive dates in engine.timezone and accusé names (SPEC.md §2, §3, §4, §5.1).
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include "files/atomic_file.hpp"
+#include "tests/support/engine_fixture.hpp"
+#include "tests/support/test_pki.hpp"
+
+namespace raccord::testing {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::ElementsAre;
+using ::testing::IsEmpty;
+
+std::string one_sheet(const std::string& identifier, const SheetSpec& spec = sftp_sheet()) {
+  return depot_xml(sheet_xml(spec), "identifiant=\"" + identifier + "\"");
+}
+
+ino_t inode_of(const fs::path& p) {
+  struct stat st {};
+  return ::stat(p.c_str(), &st) == 0 ? st.st_ino : 0;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Dépôt-level codes: REJETE, no operation, the original in error/ with NAME.reason.txt.
+
+struct UnreadableCase {
+  std::string name;
+  std::string bytes;
+  std::string code;
+  int line;          // expected ligne (0: not asserted)
+  bool column;       // colonne expected
+  long long max_bytes = 0;  // inbox.max_bytes for this case (0: default)
+};
+void PrintTo(const UnreadableCase& c, std::ostream* os) { *os << c.name; }
+
+class UnreadableTest : public EngineTest, public ::testing::WithParamInterface<UnreadableCase> {};
+
+TEST_P(UnreadableTest, IsRejectedAndQuarantined) {
+  const UnreadableCase& c = GetParam();
+  if (c.max_bytes > 0) config_.max_bytes = c.max_bytes;
+  start();
+  const ParsedAck ack = process("depot.xml", c.bytes);
+  EXPECT_EQ(ack.statut, "REJETE") << ack.xml;
+  EXPECT_EQ(ack.fichier, "depot.xml");
+  EXPECT_THAT(ack.operations, IsEmpty());
+  ASSERT_THAT(ack.error_codes(), ElementsAre(c.code)) << ack.xml;
+  if (c.line > 0) {
+    EXPECT_EQ(ack.errors[0].ligne, c.line) << ack.xml;
+  }
+  EXPECT_EQ(ack.errors[0].colonne > 0, c.column) << ack.xml;
+  EXPECT_FALSE(ack.errors[0].message.empty());
+  EXPECT_EQ(ack.name, "ACK_depot_20261129T100000Z.xml");
+  // The original, byte for byte, in error/ with its reason; nothing in the archive or the inbox.
+  EXPECT_EQ(read_file(error_dir() / "depot.xml"), c.bytes);
+  const std::string reason = read_file(error_dir() / "depot.xml.reason.txt");
+  EXPECT_NE(reason.find(c.code), std::string::npos) << reason;
+  EXPECT_FALSE(fs::exists(archive_day()));
+  EXPECT_THAT(files_in(inbox()), IsEmpty());
+  EXPECT_THAT(files_in(work()), IsEmpty());
+  EXPECT_THAT(files_in(outbox()), ElementsAre(ack.name));
+  EXPECT_EQ(count("SELECT COUNT(*) FROM deposits WHERE status = 'REJETE' AND destination = 'error'"), 1);
+}
+
+const std::string kHead = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
+
+INSTANTIATE_TEST_SUITE_P(
+    Spec4, UnreadableTest,
+    ::testing::Values(
+        UnreadableCase{"XmlMalforme",
+                       kHead + "<Depot xmlns=\"urn:raccord:depot:1\" demandeur=\"support.n1\">\n"
+                               "  <Utilisateur login=\"a.b\" email=\"a.b@exemple.fr\">\n</Depot>\n",
+                       "XML_MALFORME", 4, true},
+        UnreadableCase{"EncodageInvalide",
+                       kHead + "<Depot xmlns=\"urn:raccord:depot:1\" demandeur=\"support.n1\">\n"
+                               "  <Utilisateur login=\"a.b\" email=\"caf\xC3\x28@exemple.fr\"/>\n</Depot>\n",
+                       "ENCODAGE_INVALIDE", 3, true},
+        UnreadableCase{"DtdInterdite",
+                       kHead + "<!DOCTYPE Depot [<!ENTITY x \"y\">]>\n<Depot xmlns=\"urn:raccord:depot:1\"/>\n",
+                       "DTD_INTERDITE", 2, false},
+        UnreadableCase{"FichierVide", "", "FICHIER_VIDE", 0, false},
+        UnreadableCase{"FichierTropVolumineux",
+                       depot_xml(user_xml("a.b") + user_xml("c.d") + user_xml("e.f") + user_xml("g.h")),
+                       "FICHIER_TROP_VOLUMINEUX", 0, false, 200},
+        UnreadableCase{"SchemaInvalideEspaceDeNoms", kHead + "<Depot xmlns=\"urn:autre:1\">\n</Depot>\n",
+                       "SCHEMA_INVALIDE", 2, false},
+        UnreadableCase{"SchemaInvalideRacine", kHead + "<Lot xmlns=\"urn:raccord:depot:1\">\n</Lot>\n",
+                       "SCHEMA_INVALIDE", 2, false},
+        UnreadableCase{"SchemaInvalideMode",
+                       kHead + "\n<Depot xmlns=\"urn:raccord:depot:1\" mode=\"tout\">\n</Depot>\n",
+                       "SCHEMA_INVALIDE", 3, false}),
+    [](const ::testing::TestParamInfo<UnreadableCase>& p) { return p.param.name; });
+
+TEST_F(EngineTest, MaxBytesBoundaryIsAccepted) {
+  const std::string xml = depot_xml(user_xml("a.b"), "identifiant=\"LIMITE\"");
+  config_.max_bytes = static_cast<long long>(xml.size());
+  start();
+  EXPECT_EQ(process("limite.xml", xml).statut, "INTEGRE");
+}
+
+TEST_F(EngineTest, OperationLevelSchemaErrorIsArchivedNotQuarantined) {
+  start();
+  const std::string xml = depot_xml("  <Utilisateur demandeur=\"support.n1\" login=\"a.b\" email=\"a@exemple.fr\" x=\"1\"/>\n");
+  const ParsedAck ack = process("schema.xml", xml);
+  EXPECT_EQ(ack.statut, "REJETE");
+  EXPECT_THAT(ack.errors, IsEmpty());
+  ASSERT_EQ(ack.operations.size(), 1u);
+  EXPECT_THAT(ack.operations[0].error_codes(), ElementsAre("SCHEMA_INVALIDE"));
+  EXPECT_EQ(read_file(archive_day() / "schema.xml"), xml);
+  EXPECT_THAT(files_in(error_dir()), IsEmpty());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Exactly once (SPEC.md §2, §3): DOUBLON, REJETE bytes processed anew, identifiant reuse.
+
+TEST_F(EngineTest, SameBytesAfterIntegreAreDoublon) {
+  start();
+  setup_world();
+  const std::string xml = one_sheet("LOT-1");
+  const ParsedAck first = process("lot.xml", xml);
+  ASSERT_EQ(first.statut, "INTEGRE") << first.xml;
+  const ParsedAck second = process("lot.xml", xml);
+  EXPECT_EQ(second.statut, "DOUBLON");
+  EXPECT_EQ(second.original, first.name);
+  EXPECT_EQ(second.sha256, first.sha256);
+  EXPECT_EQ(second.identifiant, "LOT-1");
+  EXPECT_THAT(second.errors, IsEmpty());
+  EXPECT_NE(second.name, first.name);
+  EXPECT_EQ(second.name, "ACK_lot_20261129T100000Z_2.xml");
+  // Nothing applied twice; both originals archived (the second with a suffix).
+  EXPECT_EQ(count("SELECT COUNT(*) FROM sheets"), 1);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM history"), 1);
+  EXPECT_THAT(files_in(archive_day()), ElementsAre("00_decision.xml", "00_espace.xml", "00_referentiel.xml",
+                                                   "lot.xml", "lot.xml.1"));
+  EXPECT_EQ(read_file(archive_day() / "lot.xml.1"), xml);
+  EXPECT_THAT(files_in(error_dir()), IsEmpty());
+
+  // A third time under another name: DOUBLON again, still naming the first accusé.
+  drop_file(inbox(), "copie.xml", xml);
+  const PassSummary summary = engine().process_pass();
+  EXPECT_EQ(summary.doublon, 1);
+  EXPECT_EQ(read_ack(summary.acknowledgements.at(0)).original, first.name);
+}
+
+TEST_F(EngineTest, SameBytesAfterPartialIntegreAreDoublon) {
+  start();
+  setup_world();
+  SheetSpec bad = sftp_sheet();
+  bad.demandeur = kOutsider;
+  const std::string xml =
+      depot_xml(sheet_xml(sftp_sheet()) + sheet_xml(bad), "identifiant=\"LOT-P\" mode=\"partielle\"");
+  const ParsedAck first = process("partiel.xml", xml);
+  ASSERT_EQ(first.statut, "INTEGRE_PARTIEL");
+  const ParsedAck second = process("partiel.xml", xml);
+  EXPECT_EQ(second.statut, "DOUBLON");
+  EXPECT_EQ(second.original, first.name);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM sheets"), 1);
+}
+
+TEST_F(EngineTest, SameBytesAfterRejeteAreProcessedAnew) {
+  start();
+  setup_world();
+  LeafOptions later;
+  later.not_before = "2026-12-15T00:00:00Z";
+  SheetSpec spec = sftp_sheet();
+  spec.certificates = {TestPki::instance().bundle_base64(later)};
+  const std::string xml = one_sheet("LOT-CERT", spec);
+  const ParsedAck first = process("cert.xml", xml);
+  ASSERT_EQ(first.statut, "REJETE");
+  EXPECT_THAT(first.operations.at(0).error_codes(), ElementsAre("CERT_PAS_ENCORE_VALIDE"));
+
+  // Same bytes, same day: processed again (not DOUBLON), rejected again.
+  const ParsedAck again = process("cert.xml", xml);
+  EXPECT_EQ(again.statut, "REJETE");
+  EXPECT_EQ(again.original, "");
+
+  // Same bytes once the certificate has become valid, same identifiant: integrated.
+  start("2026-12-20T09:00:00Z");
+  const ParsedAck valid = process("cert.xml", xml);
+  EXPECT_EQ(valid.statut, "INTEGRE") << valid.xml;
+  EXPECT_EQ(valid.operations.at(0).etat, "ENVOYEE");
+  EXPECT_EQ(count("SELECT COUNT(*) FROM sheets"), 1);
+  EXPECT_EQ(valid.name, "ACK_cert_20261220T090000Z.xml");
+  EXPECT_TRUE(fs::exists(archive_day("2026/12/20") / "cert.xml"));
+}
+
+TEST_F(EngineTest, IdentifiantOfAnIntegratedDepotCannotBeReused) {
+  start();
+  setup_world();
+  const ParsedAck first = process("a.xml", one_sheet("LOT-7"));
+  ASSERT_EQ(first.statut, "INTEGRE");
+  SheetSpec other = api_sheet();
+  const std::string xml = one_sheet("LOT-7", other);
+  const ParsedAck reused = process("b.xml", xml);
+  EXPECT_EQ(reused.statut, "REJETE");
+  EXPECT_EQ(reused.identifiant, "LOT-7");
+  EXPECT_THAT(reused.operations, IsEmpty());
+  ASSERT_THAT(reused.error_codes(), ElementsAre("DEPOT_IDENTIFIANT_REUTILISE"));
+  EXPECT_EQ(reused.errors[0].champ, "@identifiant");
+  EXPECT_EQ(reused.errors[0].ligne, line_of(xml, "<Depot"));
+  EXPECT_NE(reused.errors[0].message.find(first.name), std::string::npos) << reused.errors[0].message;
+  EXPECT_EQ(count("SELECT COUNT(*) FROM sheets"), 1);
+  // Archived, not quarantined.
+  EXPECT_EQ(read_file(archive_day() / "b.xml"), xml);
+  EXPECT_THAT(files_in(error_dir()), IsEmpty());
+}
+
+TEST_F(EngineTest, IdentifiantOfARejectedDepotMayBeResentCorrected) {
+  start();
+  setup_world();
+  SheetSpec bad = sftp_sheet();
+  bad.contact_email = "pas-un-email";
+  ASSERT_EQ(process("v1.xml", one_sheet("LOT-9", bad)).statut, "REJETE");
+  const ParsedAck corrected = process("v2.xml", one_sheet("LOT-9"));
+  EXPECT_EQ(corrected.statut, "INTEGRE") << corrected.xml;
+  EXPECT_THAT(corrected.errors, IsEmpty());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Crash leftovers in inbox/.work/ (SPEC.md §2 "Exactly once"): one dépôt file, one accusé.
+
+TEST_F(EngineTest, LeftoverInWorkIsProcessedAtTheNextPass) {
+  start();
+  setup_world();
+  const std::string xml = one_sheet("LOT-W");
+  drop_file(work(), "reprise.xml", xml);  // claimed by an engine that died before processing it
+  const PassSummary summary = engine().process_pass();
+  EXPECT_EQ(summary.processed, 1);
+  EXPECT_EQ(summary.integre, 1);
+  ASSERT_EQ(summary.acknowledgements.size(), 1u);
+  const ParsedAck ack = read_ack(summary.acknowledgements[0]);
+  EXPECT_EQ(ack.statut, "INTEGRE");
+  EXPECT_EQ(ack.fichier, "reprise.xml");
+  EXPECT_THAT(files_in(work()), IsEmpty());
+  EXPECT_EQ(read_file(archive_day() / "reprise.xml"), xml);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM sheets"), 1);
+}
+
+TEST_F(EngineTest, LeftoverWhoseTransactionWasCommittedIsNotAppliedTwice) {
+  start();
+  setup_world();
+  const std::string xml = one_sheet("LOT-C");
+  const ParsedAck first = process("commit.xml", xml);
+  ASSERT_EQ(first.statut, "INTEGRE");
+  const fs::path archived = archive_day() / "commit.xml";
+  const ino_t inode = inode_of(archived);
+  ASSERT_NE(inode, 0u);
+  const std::int64_t deposits = count("SELECT COUNT(*) FROM deposits");
+
+  // Simulate a crash after the commit, before the accusé and the archive move: the same file
+  // (same inode) back in .work/, its accusé gone.
+  fs::rename(archived, work() / "commit.xml");
+  ASSERT_EQ(inode_of(work() / "commit.xml"), inode);
+  fs::remove(outbox() / first.name);
+
+  const PassSummary summary = engine().process_pass();
+  EXPECT_EQ(summary.processed, 1);
+  EXPECT_EQ(summary.doublon, 0);
+  ASSERT_EQ(summary.acknowledgements.size(), 1u);
+  EXPECT_EQ(summary.acknowledgements[0], first.name);  // the recorded accusé, rewritten
+  EXPECT_EQ(read_file(outbox() / first.name), first.xml);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM sheets"), 1);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM history"), 1);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM deposits"), deposits);
+  EXPECT_THAT(files_in(work()), IsEmpty());
+  EXPECT_EQ(inode_of(archive_day() / "commit.xml"), inode);
+  // One dépôt file, one accusé.
+  std::vector<std::string> acks;
+  for (const auto& n : files_in(outbox())) {
+    if (n.rfind("ACK_commit_", 0) == 0) acks.push_back(n);
+  }
+  EXPECT_THAT(acks, ElementsAre(first.name));
+}
+
+TEST_F(EngineTest, LeftoverWhoseAccuseWasAlreadyWrittenGetsNoSecondOne) {
+  start();
+  setup_world();
+  const ParsedAck first = process("deja.xml", one_sheet("LOT-D"));
+  ASSERT_EQ(first.statut, "INTEGRE");
+  fs::rename(archive_day() / "deja.xml", work() / "deja.xml");  // crash between accusé and archive
+  const PassSummary summary = engine().process_pass();
+  EXPECT_EQ(summary.processed, 1);
+  std::vector<std::string> acks;
+  for (const auto& n : files_in(outbox())) {
+    if (n.rfind("ACK_deja_", 0) == 0) acks.push_back(n);
+  }
+  EXPECT_THAT(acks, ElementsAre(first.name));
+  EXPECT_EQ(read_file(outbox() / first.name), first.xml);
+  EXPECT_TRUE(fs::exists(archive_day() / "deja.xml"));
+  EXPECT_EQ(count("SELECT COUNT(*) FROM sheets"), 1);
+}
+
+TEST_F(EngineTest, LeftoverOfAQuarantinedDepotGoesBackToError) {
+  start();
+  const std::string bytes = kHead + "<Depot xmlns=\"urn:raccord:depot:1\">\n  <oops>\n</Depot>\n";
+  const ParsedAck first = process("casse.xml", bytes);
+  ASSERT_EQ(first.statut, "REJETE");
+  fs::rename(error_dir() / "casse.xml", work() / "casse.xml");
+  fs::remove(error_dir() / "casse.xml.reason.txt");
+  fs::remove(outbox() / first.name);
+  const PassSummary summary = engine().process_pass();
+  EXPECT_EQ(summary.processed, 1);
+  EXPECT_EQ(summary.acknowledgements.at(0), first.name);
+  EXPECT_EQ(read_file(error_dir() / "casse.xml"), bytes);
+  EXPECT_NE(read_file(error_dir() / "casse.xml.reason.txt").find("XML_MALFORME"), std::string::npos);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Archive dates, accusé names, order, what is a dépôt (SPEC.md §2, §5.1).
+
+TEST_F(EngineTest, ArchiveDateIsTheProcessingDateInEuropeParis) {
+  start("2026-11-29T23:30:00Z");  // 00:30 on 30 November in Paris
+  const ParsedAck ack = process("nuit.xml", depot_xml(user_xml("a.b"), "identifiant=\"NUIT\""));
+  EXPECT_EQ(ack.statut, "INTEGRE");
+  EXPECT_EQ(ack.name, "ACK_nuit_20261129T233000Z.xml");
+  EXPECT_EQ(ack.recu, "2026-11-29T23:30:00Z");
+  EXPECT_EQ(ack.traite, "2026-11-29T23:30:00Z");
+  EXPECT_TRUE(fs::exists(archive_day("2026/11/30") / "nuit.xml"));
+  EXPECT_FALSE(fs::exists(archive_day("2026/11/29")));
+}
+
+TEST_F(EngineTest, AccuseNameGetsASuffixWhenTaken) {
+  start();
+  files::create_file_atomically(outbox(), "ACK_pris_20261129T100000Z.xml", "occupé");
+  const ParsedAck first = process("pris.xml", depot_xml(user_xml("a.b"), "identifiant=\"P1\""));
+  EXPECT_EQ(first.name, "ACK_pris_20261129T100000Z_2.xml");
+  const ParsedAck second = process("pris.xml", depot_xml(user_xml("c.d"), "identifiant=\"P2\""));
+  EXPECT_EQ(second.name, "ACK_pris_20261129T100000Z_3.xml");
+  EXPECT_EQ(read_file(outbox() / "ACK_pris_20261129T100000Z.xml"), "occupé");
+  EXPECT_THAT(files_in(archive_day()), ElementsAre("pris.xml", "pris.xml.1"));
+}
+
+TEST_F(EngineTest, DepotsOfOnePassAreTakenInNameOrder) {
+  start();
+  // 02 needs the user created by 01; 10 sorts after 02 by bytes.
+  StructureSpec s;
+  s.managers = {{"n.ordre", "principal"}};
+  s.technical_users.clear();
+  drop_file(inbox(), "10_espace.xml", depot_xml(activation_xml("n.ordre", kAcme)));
+  drop_file(inbox(), "02_structure.xml", depot_xml(structure_xml(s)));
+  drop_file(inbox(), "01_utilisateur.xml", depot_xml(user_xml("n.ordre")));
+  const PassSummary summary = engine().process_pass();
+  EXPECT_EQ(summary.processed, 3);
+  EXPECT_EQ(summary.integre, 3);
+  ASSERT_EQ(summary.acknowledgements.size(), 3u);
+  EXPECT_EQ(read_ack(summary.acknowledgements[0]).fichier, "01_utilisateur.xml");
+  EXPECT_EQ(read_ack(summary.acknowledgements[1]).fichier, "02_structure.xml");
+  EXPECT_EQ(read_ack(summary.acknowledgements[2]).fichier, "10_espace.xml");
+}
+
+TEST_F(EngineTest, OtherEntriesAreLeftAloneAndNeverAnswered) {
+  start();
+  const std::string xml = depot_xml(user_xml("a.b"));
+  for (const char* name : {"lot.xml.part", "lot.xml.filepart", ".cache.xml", "~$lot.xml", "notes.txt"}) {
+    drop_file(inbox(), name, xml);
+  }
+  fs::create_directory(inbox() / "dossier.xml");
+  fs::create_symlink(inbox() / "notes.txt", inbox() / "lien.xml");
+  drop_file(inbox(), "VRAI.XML", xml);  // any case
+  const PassSummary summary = engine().process_pass();
+  EXPECT_EQ(summary.processed, 1);
+  EXPECT_EQ(read_ack(summary.acknowledgements.at(0)).fichier, "VRAI.XML");
+  EXPECT_TRUE(fs::exists(inbox() / "lot.xml.part"));
+  EXPECT_TRUE(fs::exists(inbox() / "lot.xml.filepart"));
+  EXPECT_TRUE(fs::exists(inbox() / ".cache.xml"));
+  EXPECT_TRUE(fs::exists(inbox() / "~$lot.xml"));
+  EXPECT_TRUE(fs::is_directory(inbox() / "dossier.xml"));
+  EXPECT_TRUE(fs::is_symlink(inbox() / "lien.xml"));
+  EXPECT_EQ(files_in(outbox()).size(), 1u);
+}
+
+TEST_F(EngineTest, AccuseEchoesIdentifiantModeAndReferences) {
+  start();
+  setup_world();
+  SheetSpec spec = as2_sheet();
+  spec.reference = "as2-prod";
+  const std::string xml = depot_xml(sheet_xml(spec), "identifiant=\"LOT-2026-0042\" mode=\"partielle\"");
+  const ParsedAck ack = process("lot42.xml", xml);
+  EXPECT_EQ(ack.statut, "INTEGRE");
+  EXPECT_EQ(ack.fichier, "lot42.xml");
+  EXPECT_EQ(ack.identifiant, "LOT-2026-0042");
+  EXPECT_EQ(ack.mode, "partielle");
+  EXPECT_EQ(ack.sha256.size(), 64u);
+  ASSERT_EQ(ack.operations.size(), 1u);
+  EXPECT_EQ(ack.operations[0].rang, 1);
+  EXPECT_EQ(ack.operations[0].type, "FicheEDI");
+  EXPECT_EQ(ack.operations[0].reference, "as2-prod");
+  EXPECT_EQ(ack.operations[0].aife_protocole, "AS2");
+  EXPECT_NE(ack.xml.find("<Identifiant>CTAIFEP</Identifiant>"), std::string::npos) << ack.xml;
+  EXPECT_EQ(count("SELECT COUNT(*) FROM deposits WHERE file_name = 'lot42.xml' AND status = 'INTEGRE' AND "
+                  "identifier = 'LOT-2026-0042' AND sha256 = $1",
+                  {ack.sha256}),
+            1);
+}
+
+}  // namespace
+}  // namespace raccord::testing
