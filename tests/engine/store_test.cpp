@@ -133,6 +133,20 @@ TEST_F(StoreTest, UpsertReplacesAttributesManagersAndTechnicalUsersButKeepsTheSp
   EXPECT_EQ(store_->technical_user_count("12345678200010"), 0);
 }
 
+TEST_F(StoreTest, RepeatedManagerOrTechnicalUserIsStoredOnce) {
+  seed_directory();
+  store_->upsert_structure(acme(), {{"g.martin", ManagerRole::Principal}, {"g.martin", ManagerRole::Secondaire}},
+                           {"T@example.fr", "T@example.fr"}, now_);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM managers WHERE siret = '12345678200010'"), 1);
+  EXPECT_EQ(store_->manager_role("12345678200010", "g.martin"), std::optional<ManagerRole>(ManagerRole::Secondaire));
+  EXPECT_EQ(store_->technical_user_count("12345678200010"), 1);
+}
+
+TEST_F(StoreTest, ManagerMustBeAKnownUser) {
+  seed_directory();
+  EXPECT_THROW(store_->upsert_structure(acme(), {{"inconnu", ManagerRole::Principal}}, {}, now_), StoreError);
+}
+
 TEST_F(StoreTest, ActivateSpaceRecordsWhoAndWhen) {
   seed_directory();
   store_->activate_space("12345678200010", "g.martin", now_);

@@ -76,6 +76,17 @@ std::vector<std::string> names_in(const fs::path& dir, const std::string& prefix
   return names;
 }
 
+// Every path under `dir` (recursive), relative, with regular files' sizes: a snapshot to compare.
+std::set<std::string> snapshot(const fs::path& dir) {
+  std::set<std::string> entries;
+  for (const auto& e : fs::recursive_directory_iterator(dir)) {
+    std::string line = fs::relative(e.path(), dir).string();
+    if (e.is_regular_file()) line += " " + std::to_string(e.file_size());
+    entries.insert(line);
+  }
+  return entries;
+}
+
 class CommandsTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -397,6 +408,7 @@ TEST_F(CommandsTest, CheckAnswersWithoutChangingTheStore) {
   const fs::path config = fast_config();
   init_store(config);
   const std::string cfg = " --config " + quote(config.string()) + " --now 2026-11-30T10:00:00Z ";
+  const auto before = snapshot(work());
   const Outcome ok = raccord("check" + cfg + quote((kSamples / "depots" / "01_referentiel.xml").string()));
   EXPECT_EQ(ok.code, 0) << ok.out << ok.err;
   EXPECT_TRUE(contains(ok.out, "statut=\"INTEGRE\"")) << ok.out;
@@ -405,6 +417,7 @@ TEST_F(CommandsTest, CheckAnswersWithoutChangingTheStore) {
   EXPECT_EQ(ko.code, 1) << ko.out;
   EXPECT_TRUE(contains(ko.out, "XML_MALFORME")) << ko.out;
   // Nothing written, nothing recorded: processing 01 afterwards integrates it (not DOUBLON).
+  EXPECT_EQ(snapshot(work()), before);
   EXPECT_TRUE(fs::is_empty(outbox()));
   EXPECT_TRUE(fs::is_empty(var() / "archive"));
   EXPECT_TRUE(fs::exists(kSamples / "depots" / "01_referentiel.xml"));
@@ -412,6 +425,18 @@ TEST_F(CommandsTest, CheckAnswersWithoutChangingTheStore) {
   ASSERT_EQ(raccord("process" + cfg).code, 0);
   EXPECT_EQ(root_attribute(accuse("01_referentiel", "20261130T100000Z"), "statut"), "INTEGRE");
   expect_accuses_valid();
+}
+
+// SPEC.md §7: `process` exits non-zero only when the engine itself fails; the dépôt then waits in inbox/.
+TEST_F(CommandsTest, ProcessFailsWith1WhenTheStoreCannotBeOpened) {
+  const fs::path config = fast_config(100, "[store]\nconnection = " + (dir_ / "absent" / "raccord.db").string() + "\n");
+  fs::create_directories(inbox());
+  copy_sample("94_rejet_droits.xml");
+  const Outcome r = raccord("process --now 2026-11-30T10:00:00Z --config " + quote(config.string()));
+  EXPECT_EQ(r.code, 1) << r.out << r.err;
+  EXPECT_TRUE(contains(r.err, "store")) << r.err;
+  EXPECT_TRUE(fs::exists(inbox() / "94_rejet_droits.xml"));
+  EXPECT_TRUE(names_in(outbox(), "ACK_").empty());
 }
 
 // ---------------------------------------------------------------------------------------------------------------
