@@ -81,6 +81,7 @@ TEST_F(MigrationsTest, MigratingTwiceIsANoOp) {
     (void)db_->next_sequence_value("code_appli");
     tx.commit();
   }
+  const auto sequences = db_->query_one("SELECT COUNT(*) FROM sequences")->integer(0);
   db_->migrate();
   db_.reset();
   db_ = std::make_unique<Database>(Backend::Sqlite, path());
@@ -89,8 +90,21 @@ TEST_F(MigrationsTest, MigratingTwiceIsANoOp) {
             static_cast<std::int64_t>(migrations().size()));
   EXPECT_EQ(db_->query_one("SELECT COUNT(*) FROM users")->integer(0), 1);
   EXPECT_EQ(db_->query_one("SELECT value FROM sequences WHERE name = 'code_appli'")->integer(0), 1);
-  EXPECT_EQ(db_->query_one("SELECT COUNT(*) FROM sequences")->integer(0), 5);
+  EXPECT_EQ(db_->query_one("SELECT COUNT(*) FROM sequences")->integer(0), sequences);
   EXPECT_FALSE(db_->in_transaction());
+}
+
+// SPEC.md §8: migrations are numbered and the missing ones are applied at start, on an existing store too.
+TEST_F(MigrationsTest, AnOlderStoreIsUpgradedInPlace) {
+  db_->execute("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)");
+  for (const auto& statement : migrations().front().statements) db_->execute(statement);
+  db_->execute("INSERT INTO schema_migrations (version, applied_at) VALUES (1, 'x')");
+  db_->execute("INSERT INTO users (login, email, support, created_at, updated_at) VALUES ('a', 'a@x.fr', 1, 't', 't')");
+  db_->migrate();
+  EXPECT_EQ(db_->query_one("SELECT COUNT(*) FROM schema_migrations")->integer(0),
+            static_cast<std::int64_t>(migrations().size()));
+  EXPECT_EQ(db_->query_one("SELECT applied_at FROM schema_migrations WHERE version = 1")->text(0), "x");
+  EXPECT_EQ(db_->query_one("SELECT COUNT(*) FROM users")->integer(0), 1);
 }
 
 // SPEC.md §2 "Exactly once": the same bytes are applied at most once; REJETE ones may come back.
