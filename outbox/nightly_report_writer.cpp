@@ -1,0 +1,140 @@
+// Renders the nightly report (SPEC.md §5.3) with pugixml and CsvWriter, and names its files.
+// acknowledgement_writer.hpp uses Instant without including its header: include it first.
+// clang-format off
+#include "engine/domain/civil_date.hpp"
+#include "outbox/acknowledgement_writer.hpp"
+// clang-format on
+#include "outbox/nightly_report_writer.hpp"
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <pugixml.hpp>
+#include <sstream>
+
+#include "outbox/csv.hpp"
+
+namespace raccord::outbox {
+namespace {
+
+constexpr const char* kNamespace = "urn:raccord:rapport:1";
+
+/// Every state, in enum order, for the Totaux/Etat children.
+constexpr std::array<SheetState, 5> kAllStates = {SheetState::Brouillon, SheetState::Envoyee, SheetState::EnvoyeeMaj,
+                                                  SheetState::Activee, SheetState::Desactivee};
+
+void set_attribute(pugi::xml_node node, const char* name, std::string_view value) {
+  node.append_attribute(name).set_value(sanitize_xml_text(value).c_str());
+}
+
+void set_count(pugi::xml_node node, const char* name, std::int64_t value) {
+  set_attribute(node, name, std::to_string(value));
+}
+
+void set_sheet(pugi::xml_node node, std::string_view code_appli, std::string_view partner_siret) {
+  set_attribute(node, "codeAppli", code_appli);
+  set_attribute(node, "partenaire", partner_siret);
+}
+
+void append_totals(pugi::xml_node root, const NightlyReport& report) {
+  std::int64_t activations = 0;
+  std::int64_t deactivations = 0;
+  for (const NightlyTransition& t : report.transitions) {
+    switch (t.to) {
+      case SheetState::Activee:
+        ++activations;
+        break;
+      case SheetState::Desactivee:
+        ++deactivations;
+        break;
+      case SheetState::Brouillon:
+      case SheetState::Envoyee:
+      case SheetState::EnvoyeeMaj:
+        break;
+    }
+  }
+  pugi::xml_node totals = root.append_child("Totaux");
+  set_count(totals, "transitions", static_cast<std::int64_t>(report.transitions.size()));
+  set_count(totals, "activations", activations);
+  set_count(totals, "desactivations", deactivations);
+  set_count(totals, "bloquees", static_cast<std::int64_t>(report.blocked.size()));
+  set_count(totals, "retards", static_cast<std::int64_t>(report.late.size()));
+  set_count(totals, "expirationsProches", static_cast<std::int64_t>(report.expiring.size()));
+  for (SheetState state : kAllStates) {
+    const auto found = report.sheets_by_state.find(state);
+    pugi::xml_node node = totals.append_child("Etat");
+    set_attribute(node, "code", to_code(state));
+    set_count(node, "nombre", found == report.sheets_by_state.end() ? 0 : found->second);
+  }
+}
+
+}  // namespace
+
+std::string render_nightly_report_xml(const NightlyReport& report) {
+  pugi::xml_document doc;
+  pugi::xml_node declaration = doc.append_child(pugi::node_declaration);
+  declaration.append_attribute("version").set_value("1.0");
+  declaration.append_attribute("encoding").set_value("UTF-8");
+
+  pugi::xml_node root = doc.append_child("RapportNocturne");
+  root.append_attribute("xmlns").set_value(kNamespace);
+  set_attribute(root, "date", format_iso_date(report.date));
+  set_attribute(root, "instant", format_iso_instant(report.run_instant));
+  set_attribute(root, "debut", format_iso_instant(report.started_at));
+  set_attribute(root, "fin", format_iso_instant(report.finished_at));
+
+  for (const NightlyTransition& t : report.transitions) {
+    pugi::xml_node node = root.append_child("Transition");
+    set_sheet(node, t.code_appli, t.partner_siret);
+    set_attribute(node, "de", to_code(t.from));
+    set_attribute(node, "vers", to_code(t.to));
+    set_attribute(node, "motif", t.reason);
+  }
+  for (const BlockedActivation& b : report.blocked) {
+    pugi::xml_node node = root.append_child("ActivationBloquee");
+    set_sheet(node, b.code_appli, b.partner_siret);
+    set_attribute(node, "etat", to_code(b.state));
+    for (const Diagnostic& d : b.reasons) {
+      pugi::xml_node reason = node.append_child("Motif");
+      set_attribute(reason, "code", to_string(d.code));
+      if (!d.field.empty()) set_attribute(reason, "champ", d.field);
+      reason.text().set(sanitize_xml_text(d.message).c_str());
+    }
+  }
+  for (const LateSheet& l : report.late) {
+    pugi::xml_node node = root.append_child("Retard");
+    set_sheet(node, l.code_appli, l.partner_siret);
+    set_attribute(node, "etat", to_code(l.state));
+    set_attribute(node, "soumis", format_iso_instant(l.submitted_at));
+  }
+  for (const ExpiringCertificate& e : report.expiring) {
+    pugi::xml_node node = root.append_child("ExpirationProche");
+    set_sheet(node, e.code_appli, e.partner_siret);
+    set_attribute(node, "sujet", e.subject);
+    set_attribute(node, "serie", e.serial);
+    set_attribute(node, "finValidite", format_iso_date(CivilDate{std::chrono::floor<std::chrono::days>(e.not_after)}));
+  }
+  append_totals(root, report);
+
+  std::ostringstream out;
+  doc.save(out, "  ", pugi::format_default, pugi::encoding_utf8);
+  return out.str();
+}
+
+std::string render_nightly_report_csv(const NightlyReport& report) {
+  std::ostringstream out;
+  CsvWriter csv(out);
+  csv.row({"Code Appli partenaire", "Partenaire", "De", "Vers", "Motif"});
+  for (const NightlyTransition& t : report.transitions) {
+    csv.row({sanitize_xml_text(t.code_appli), sanitize_xml_text(t.partner_siret), std::string(to_label(t.from)),
+             std::string(to_label(t.to)), sanitize_xml_text(t.reason)});
+  }
+  return out.str();
+}
+
+std::string nightly_report_name(CivilDate date, std::string_view extension) {
+  if (!extension.empty() && extension.front() == '.') extension.remove_prefix(1);
+  return "NIGHTLY_" + format_iso_date(date) + "." + std::string(extension);
+}
+
+}  // namespace raccord::outbox

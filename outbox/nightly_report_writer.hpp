@@ -1,0 +1,45 @@
+// Renders the nightly run's report (SPEC.md §5.3) as XML and CSV, and names its files.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "engine/domain/civil_date.hpp"
+#include "engine/domain/nightly_report.hpp"
+
+namespace raccord::outbox {
+
+/// The report's XML (UTF-8, namespace urn:raccord:rapport:1, valid against samples/xsd/rapport.xsd),
+/// well-formed for any input: every value goes through sanitize_xml_text (FIELD-CASES F16).
+/// No time zone is involved: dates are the values' civil dates, instants are UTC.
+///
+///   <RapportNocturne date="D" instant="run ISO" debut="started ISO" fin="finished ISO">
+///     <Transition codeAppli partenaire de vers motif/>            one per transition, in order
+///     <ActivationBloquee codeAppli partenaire etat>               one per blocked sheet
+///       <Motif code champ?>message</Motif>                        one per reason (champ if set)
+///     </ActivationBloquee>
+///     <Retard codeAppli partenaire etat soumis="ISO instant"/>     one per late sheet
+///     <ExpirationProche codeAppli partenaire sujet serie finValidite="YYYY-MM-DD"/>
+///     <Totaux transitions activations desactivations bloquees retards expirationsProches>
+///       <Etat code nombre/>                                       one per SheetState, enum order
+///     </Totaux>
+///   </RapportNocturne>
+///
+/// - Instants are "YYYY-MM-DDTHH:MM:SSZ"; states are codes (to_code).
+/// - finValidite is the UTC calendar date of the certificate's notAfter.
+/// - Totaux: activations = transitions to ACTIVEE, desactivations = transitions to DESACTIVEE; every
+///   state has an Etat, with 0 when absent from sheets_by_state.
+std::string render_nightly_report_xml(const NightlyReport& report);
+
+/// The report's transitions as CSV for French Excel (SPEC.md §5.3, §5.2; written by CsvWriter: BOM,
+/// ';', CRLF, RFC 4180, F31 prefix). Header exactly
+/// "Code Appli partenaire;Partenaire;De;Vers;Motif", then one row per transition in order, with state
+/// LABELS ("Envoyée", "Activée"...) and the partner's SIRET as text. Values go through
+/// sanitize_xml_text too, so the file is valid UTF-8.
+std::string render_nightly_report_csv(const NightlyReport& report);
+
+/// "NIGHTLY_<YYYY-MM-DD>.<extension>" (SPEC.md §5.3), e.g. (2026-11-30, "xml") →
+/// "NIGHTLY_2026-11-30.xml". `extension` may be given with or without its leading '.'.
+std::string nightly_report_name(CivilDate date, std::string_view extension);
+
+}  // namespace raccord::outbox

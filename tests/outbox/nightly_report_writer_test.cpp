@@ -1,0 +1,272 @@
+// Tests of outbox/nightly_report_writer.cpp (SPEC.md §5.3; FIELD-CASES F16, F29, F31).
+#include "outbox/nightly_report_writer.hpp"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <pugixml.hpp>
+#include <string>
+
+namespace raccord::outbox {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono;
+
+Instant at(int y, unsigned mo, unsigned d, int h, int mi, int s) {
+  return sys_days{year(y) / month(mo) / day(d)} + hours(h) + minutes(mi) + seconds(s);
+}
+
+/// Result of xmllint on `xml` written to a temporary file: 0 when well-formed (and valid against
+/// samples/xsd/rapport.xsd when `with_schema`).
+int xmllint(const std::string& xml, bool with_schema) {
+  char templ[] = "/tmp/raccord_nightly_XXXXXX.xml";
+  const int fd = ::mkstemps(templ, 4);
+  if (fd < 0) return -1;
+  ::close(fd);
+  {
+    std::ofstream out(templ, std::ios::binary);
+    out << xml;
+  }
+  std::string command = "xmllint --noout ";
+  if (with_schema) command += "--schema '" + std::string(RACCORD_SOURCE_DIR) + "/samples/xsd/rapport.xsd' ";
+  command += std::string("'") + templ + "' 2>/dev/null";
+  const int rc = std::system(command.c_str());
+  fs::remove(templ);
+  return rc;
+}
+
+NightlyReport example() {
+  NightlyReport r;
+  r.date = year(2026) / month(11) / day(30);
+  r.run_instant = at(2026, 11, 30, 1, 0, 0);
+  r.started_at = at(2026, 11, 30, 1, 0, 2);
+  r.finished_at = at(2026, 11, 30, 1, 0, 7);
+  r.transitions.push_back({"VFE039", "35600000000048", SheetState::Envoyee, SheetState::Activee, "activation"});
+  r.transitions.push_back(
+      {"VFE040", "35600000000048", SheetState::Activee, SheetState::Desactivee, "fin de période (au 29/11/2026)"});
+  r.transitions.push_back(
+      {"API123", "73282932000074", SheetState::EnvoyeeMaj, SheetState::Activee, "activation de la mise à jour"});
+
+  BlockedActivation blocked;
+  blocked.code_appli = "VFE056";
+  blocked.partner_siret = "73282932000074";
+  blocked.state = SheetState::EnvoyeeMaj;
+  blocked.reasons.push_back(Diagnostic::error(ErrorCode::CertExpire, "Certificats/Certificat[1]", 0,
+                                              "Le certificat « CN=ACME » a expiré le 01/11/2026."));
+  blocked.reasons.push_back(Diagnostic::error(ErrorCode::StructureInactive, "", 0,
+                                              "La structure 73282932000074 est inactive : réactivez-la."));
+  r.blocked.push_back(blocked);
+
+  r.late.push_back({"VFE056", "73282932000074", SheetState::EnvoyeeMaj, at(2026, 11, 27, 14, 3, 9)});
+  r.expiring.push_back(
+      {"VFE039", "35600000000048", "CN=edi.acme.fr,O=ACME,C=FR", "4A:3F:00:12", at(2026, 12, 15, 23, 59, 59)});
+
+  r.sheets_by_state = {
+      {SheetState::Envoyee, 4}, {SheetState::EnvoyeeMaj, 1}, {SheetState::Activee, 12}, {SheetState::Desactivee, 3}};
+  return r;
+}
+
+pugi::xml_node root_of(pugi::xml_document& doc, const std::string& xml) {
+  const pugi::xml_parse_result parsed = doc.load_string(xml.c_str());
+  EXPECT_TRUE(parsed) << parsed.description();
+  return doc.child("RapportNocturne");
+}
+
+TEST(NightlyReportXml, ExampleIsValidAgainstTheSchema) {
+  const std::string xml = render_nightly_report_xml(example());
+  EXPECT_EQ(xmllint(xml, true), 0) << xml;
+}
+
+TEST(NightlyReportXml, RootCarriesNamespaceDateAndInstants) {
+  pugi::xml_document doc;
+  const pugi::xml_node root = root_of(doc, render_nightly_report_xml(example()));
+  ASSERT_TRUE(root);
+  EXPECT_STREQ(root.attribute("xmlns").value(), "urn:raccord:rapport:1");
+  EXPECT_STREQ(root.attribute("date").value(), "2026-11-30");
+  EXPECT_STREQ(root.attribute("instant").value(), "2026-11-30T01:00:00Z");
+  EXPECT_STREQ(root.attribute("debut").value(), "2026-11-30T01:00:02Z");
+  EXPECT_STREQ(root.attribute("fin").value(), "2026-11-30T01:00:07Z");
+}
+
+TEST(NightlyReportXml, ChildrenInOrder) {
+  pugi::xml_document doc;
+  const pugi::xml_node root = root_of(doc, render_nightly_report_xml(example()));
+  std::vector<std::string> names;
+  for (pugi::xml_node child : root.children()) names.emplace_back(child.name());
+  EXPECT_EQ(names, (std::vector<std::string>{"Transition", "Transition", "Transition", "ActivationBloquee", "Retard",
+                                             "ExpirationProche", "Totaux"}));
+}
+
+TEST(NightlyReportXml, TransitionsUseStateCodes) {
+  pugi::xml_document doc;
+  const pugi::xml_node root = root_of(doc, render_nightly_report_xml(example()));
+  pugi::xml_node t = root.child("Transition");
+  EXPECT_STREQ(t.attribute("codeAppli").value(), "VFE039");
+  EXPECT_STREQ(t.attribute("partenaire").value(), "35600000000048");
+  EXPECT_STREQ(t.attribute("de").value(), "ENVOYEE");
+  EXPECT_STREQ(t.attribute("vers").value(), "ACTIVEE");
+  EXPECT_STREQ(t.attribute("motif").value(), "activation");
+  t = t.next_sibling("Transition");
+  EXPECT_STREQ(t.attribute("de").value(), "ACTIVEE");
+  EXPECT_STREQ(t.attribute("vers").value(), "DESACTIVEE");
+  EXPECT_STREQ(t.attribute("motif").value(), "fin de période (au 29/11/2026)");
+  t = t.next_sibling("Transition");
+  EXPECT_STREQ(t.attribute("de").value(), "ENVOYEE_MAJ");
+}
+
+TEST(NightlyReportXml, BlockedActivationListsEachReason) {
+  pugi::xml_document doc;
+  const pugi::xml_node root = root_of(doc, render_nightly_report_xml(example()));
+  const pugi::xml_node b = root.child("ActivationBloquee");
+  EXPECT_STREQ(b.attribute("codeAppli").value(), "VFE056");
+  EXPECT_STREQ(b.attribute("partenaire").value(), "73282932000074");
+  EXPECT_STREQ(b.attribute("etat").value(), "ENVOYEE_MAJ");
+  pugi::xml_node m = b.child("Motif");
+  EXPECT_STREQ(m.attribute("code").value(), "CERT_EXPIRE");
+  EXPECT_STREQ(m.attribute("champ").value(), "Certificats/Certificat[1]");
+  EXPECT_STREQ(m.text().get(), "Le certificat « CN=ACME » a expiré le 01/11/2026.");
+  m = m.next_sibling("Motif");
+  EXPECT_STREQ(m.attribute("code").value(), "STRUCTURE_INACTIVE");
+  EXPECT_FALSE(m.attribute("champ"));  // no field: no attribute
+  EXPECT_STREQ(m.text().get(), "La structure 73282932000074 est inactive : réactivez-la.");
+  EXPECT_FALSE(m.next_sibling("Motif"));
+}
+
+TEST(NightlyReportXml, LateAndExpiring) {
+  pugi::xml_document doc;
+  const pugi::xml_node root = root_of(doc, render_nightly_report_xml(example()));
+  const pugi::xml_node late = root.child("Retard");
+  EXPECT_STREQ(late.attribute("codeAppli").value(), "VFE056");
+  EXPECT_STREQ(late.attribute("partenaire").value(), "73282932000074");
+  EXPECT_STREQ(late.attribute("etat").value(), "ENVOYEE_MAJ");
+  EXPECT_STREQ(late.attribute("soumis").value(), "2026-11-27T14:03:09Z");
+  const pugi::xml_node e = root.child("ExpirationProche");
+  EXPECT_STREQ(e.attribute("codeAppli").value(), "VFE039");
+  EXPECT_STREQ(e.attribute("partenaire").value(), "35600000000048");
+  EXPECT_STREQ(e.attribute("sujet").value(), "CN=edi.acme.fr,O=ACME,C=FR");
+  EXPECT_STREQ(e.attribute("serie").value(), "4A:3F:00:12");
+  EXPECT_STREQ(e.attribute("finValidite").value(), "2026-12-15");  // UTC date of notAfter
+}
+
+TEST(NightlyReportXml, Totals) {
+  pugi::xml_document doc;
+  const pugi::xml_node root = root_of(doc, render_nightly_report_xml(example()));
+  const pugi::xml_node totals = root.child("Totaux");
+  EXPECT_STREQ(totals.attribute("transitions").value(), "3");
+  EXPECT_STREQ(totals.attribute("activations").value(), "2");
+  EXPECT_STREQ(totals.attribute("desactivations").value(), "1");
+  EXPECT_STREQ(totals.attribute("bloquees").value(), "1");
+  EXPECT_STREQ(totals.attribute("retards").value(), "1");
+  EXPECT_STREQ(totals.attribute("expirationsProches").value(), "1");
+  std::vector<std::pair<std::string, std::string>> states;
+  for (pugi::xml_node s : totals.children("Etat")) {
+    states.emplace_back(s.attribute("code").value(), s.attribute("nombre").value());
+  }
+  EXPECT_EQ(states,
+            (std::vector<std::pair<std::string, std::string>>{
+                {"BROUILLON", "0"}, {"ENVOYEE", "4"}, {"ENVOYEE_MAJ", "1"}, {"ACTIVEE", "12"}, {"DESACTIVEE", "3"}}));
+}
+
+TEST(NightlyReportXml, EmptyRunIsValidWithZeroTotals) {
+  NightlyReport r;
+  r.date = year(2026) / month(3) / day(29);
+  r.run_instant = at(2026, 3, 29, 1, 0, 0);
+  r.started_at = r.run_instant;
+  r.finished_at = r.run_instant;
+  const std::string xml = render_nightly_report_xml(r);
+  EXPECT_EQ(xmllint(xml, true), 0) << xml;
+  pugi::xml_document doc;
+  const pugi::xml_node root = root_of(doc, xml);
+  EXPECT_STREQ(root.first_child().name(), "Totaux");
+  EXPECT_STREQ(root.child("Totaux").attribute("transitions").value(), "0");
+  EXPECT_EQ(std::distance(root.child("Totaux").children("Etat").begin(), root.child("Totaux").children("Etat").end()),
+            5);
+}
+
+TEST(NightlyReportXml, EveryErrorCodeIsAllowedAsMotif) {
+  NightlyReport r = example();
+  BlockedActivation& b = r.blocked.front();
+  b.reasons.clear();
+  for (int c = static_cast<int>(ErrorCode::XmlMalforme); c <= static_cast<int>(ErrorCode::ReseauIgnore); ++c) {
+    b.reasons.push_back(Diagnostic::error(static_cast<ErrorCode>(c), "", 0, "motif"));
+  }
+  const std::string xml = render_nightly_report_xml(r);
+  EXPECT_EQ(xmllint(xml, true), 0);
+}
+
+TEST(NightlyReportXml, SchemaRejectsWhatItMust) {
+  // The schema can fail: a state that is not a code, a bad date.
+  std::string xml = render_nightly_report_xml(example());
+  ASSERT_EQ(xmllint(xml, true), 0);
+  std::string wrong_state = xml;
+  wrong_state.replace(wrong_state.find("vers=\"ACTIVEE\""), 14, "vers=\"Activée\"");
+  EXPECT_NE(xmllint(wrong_state, true), 0);
+  std::string wrong_date = xml;
+  wrong_date.replace(wrong_date.find("date=\"2026-11-30\""), 17, "date=\"30/11/2026\"");
+  EXPECT_NE(xmllint(wrong_date, true), 0);
+}
+
+TEST(NightlyReportXml, F16_EveryValueIsSanitised) {
+  NightlyReport r = example();
+  r.transitions[0].reason = std::string("motif\x01 <&> \"cité\"") + '\x00' + "fin";
+  r.blocked[0].reasons[0].message = "message \x1B[31m";
+  r.blocked[0].reasons[0].field = "champ\x02";
+  r.expiring[0].subject = "CN=\x7F\x0B\xFF";
+  r.expiring[0].serial = "\x0C";
+  const std::string xml = render_nightly_report_xml(r);
+  EXPECT_EQ(xmllint(xml, true), 0) << xml;
+  pugi::xml_document doc;
+  const pugi::xml_node root = root_of(doc, xml);
+  EXPECT_EQ(std::string(root.child("Transition").attribute("motif").value()), "motif\\u0001 <&> \"cité\"\\u0000fin");
+  EXPECT_STREQ(root.child("ActivationBloquee").child("Motif").text().get(), "message \\u001B[31m");
+  EXPECT_STREQ(root.child("ActivationBloquee").child("Motif").attribute("champ").value(), "champ\\u0002");
+  EXPECT_STREQ(root.child("ExpirationProche").attribute("sujet").value(), "CN=\x7F\\u000B\\xFF");
+  EXPECT_STREQ(root.child("ExpirationProche").attribute("serie").value(), "\\u000C");
+
+  // Identifiers that broke the engine's own invariants still give well-formed XML.
+  r.transitions[0].code_appli = "VFE\x01";
+  r.late[0].partner_siret = "\xC3";
+  EXPECT_EQ(xmllint(render_nightly_report_xml(r), false), 0);
+}
+
+const std::string kBom = "\xEF\xBB\xBF";
+
+TEST(NightlyReportCsv, HeaderAndTransitionsWithLabels) {
+  EXPECT_EQ(render_nightly_report_csv(example()),
+            kBom +
+                "Code Appli partenaire;Partenaire;De;Vers;Motif\r\n"
+                "VFE039;35600000000048;Envoyée;Activée;activation\r\n"
+                "VFE040;35600000000048;Activée;Désactivée;fin de période (au 29/11/2026)\r\n"
+                "API123;73282932000074;Envoyée MAJ;Activée;activation de la mise à jour\r\n");
+}
+
+TEST(NightlyReportCsv, EmptyRunHasTheHeaderOnly) {
+  EXPECT_EQ(render_nightly_report_csv(NightlyReport{}), kBom + "Code Appli partenaire;Partenaire;De;Vers;Motif\r\n");
+}
+
+TEST(NightlyReportCsv, F31_HostileReasonIsNeutralisedAndQuoted) {
+  NightlyReport r;
+  r.transitions.push_back({"VFE039", "00000000000048", SheetState::Activee, SheetState::Desactivee,
+                           "=HYPERLINK(\"http://exemple.invalid\";\"x\")"});
+  r.transitions.push_back(
+      {"VFE040", "35600000000048", SheetState::Activee, SheetState::Desactivee, std::string("ligne 1\r\nligne 2\x01")});
+  EXPECT_EQ(render_nightly_report_csv(r),
+            kBom +
+                "Code Appli partenaire;Partenaire;De;Vers;Motif\r\n"
+                "VFE039;00000000000048;Activée;Désactivée;\"'=HYPERLINK(\"\"http://exemple.invalid\"\";\"\"x\"\")\"\r\n"
+                "VFE040;35600000000048;Activée;Désactivée;\"ligne 1\r\nligne 2\\u0001\"\r\n");
+}
+
+TEST(NightlyReportName, DateAndExtension) {
+  const CivilDate d = year(2026) / month(11) / day(30);
+  EXPECT_EQ(nightly_report_name(d, "xml"), "NIGHTLY_2026-11-30.xml");
+  EXPECT_EQ(nightly_report_name(d, ".csv"), "NIGHTLY_2026-11-30.csv");
+  EXPECT_EQ(nightly_report_name(year(2027) / month(1) / day(5), "csv"), "NIGHTLY_2027-01-05.csv");
+}
+
+}  // namespace
+}  // namespace raccord::outbox
