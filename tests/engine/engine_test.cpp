@@ -3,7 +3,11 @@
 // inbox/.work/, archive dates in engine.timezone and accusé names (SPEC.md §2, §3, §4, §5.1).
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <unistd.h>
+
+#include <fstream>
 
 #include "files/atomic_file.hpp"
 #include "tests/support/engine_fixture.hpp"
@@ -100,6 +104,50 @@ TEST_F(EngineTest, MaxBytesBoundaryIsAccepted) {
   config_.max_bytes = static_cast<long long>(xml.size());
   start();
   EXPECT_EQ(process("limite.xml", xml).statut, "INTEGRE");
+}
+
+// FIELD-CASES F07: the size is checked before reading; memory stays bounded. The address space is
+// limited to what the test process uses plus 128 MiB while a 300 MiB (sparse) dépôt is processed:
+// reading it whole would throw std::bad_alloc.
+TEST_F(EngineTest, TooLargeDepotIsRefusedWithoutBeingReadIntoMemory) {
+  config_.max_bytes = 1024 * 1024;
+  start();
+  const std::uintmax_t size = 300ull * 1024 * 1024;
+  {
+    std::ofstream out(inbox() / ".enorme.xml.part", std::ios::binary);
+    out << "<?xml version=\"1.0\"?>\n";
+  }
+  fs::resize_file(inbox() / ".enorme.xml.part", size);
+  fs::rename(inbox() / ".enorme.xml.part", inbox() / "enorme.xml");
+
+  std::ifstream statm("/proc/self/statm");
+  std::uint64_t pages = 0;
+  statm >> pages;
+  ASSERT_GT(pages, 0u);
+  rlimit saved{};
+  ASSERT_EQ(::getrlimit(RLIMIT_AS, &saved), 0);
+  rlimit limited = saved;
+  limited.rlim_cur = static_cast<rlim_t>(pages * static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE)) +
+                                         128ull * 1024 * 1024);
+  ASSERT_EQ(::setrlimit(RLIMIT_AS, &limited), 0);
+  PassSummary summary;
+  bool threw = false;
+  try {
+    summary = engine().process_pass();
+  } catch (const std::exception&) {
+    threw = true;
+  }
+  ::setrlimit(RLIMIT_AS, &saved);
+  ASSERT_FALSE(threw) << "the dépôt was read into memory";
+  ASSERT_EQ(summary.acknowledgements.size(), 1u);
+  const ParsedAck ack = read_ack(summary.acknowledgements[0]);
+  EXPECT_EQ(ack.statut, "REJETE");
+  EXPECT_THAT(ack.error_codes(), ElementsAre("FICHIER_TROP_VOLUMINEUX"));
+  EXPECT_NE(ack.errors.at(0).message.find(std::to_string(size)), std::string::npos) << ack.errors[0].message;
+  EXPECT_EQ(ack.sha256.size(), 64u);
+  EXPECT_NE(ack.sha256, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");  // not of ""
+  EXPECT_EQ(fs::file_size(error_dir() / "enorme.xml"), size);
+  EXPECT_TRUE(fs::exists(error_dir() / "enorme.xml.reason.txt"));
 }
 
 TEST_F(EngineTest, OperationLevelSchemaErrorIsArchivedNotQuarantined) {
@@ -292,6 +340,24 @@ TEST_F(EngineTest, LeftoverWhoseAccuseWasAlreadyWrittenGetsNoSecondOne) {
   EXPECT_EQ(read_file(outbox() / first.name), first.xml);
   EXPECT_TRUE(fs::exists(archive_day() / "deja.xml"));
   EXPECT_EQ(count("SELECT COUNT(*) FROM sheets"), 1);
+}
+
+TEST_F(EngineTest, LeftoverAndANewDepotOfTheSameNameAreBothAnswered) {
+  start();
+  const std::string old_xml = depot_xml(user_xml("a.b"), "identifiant=\"ANCIEN\"");
+  const std::string new_xml = depot_xml(user_xml("c.d"), "identifiant=\"NOUVEAU\"");
+  drop_file(work(), "meme.xml", old_xml);
+  drop_file(inbox(), "meme.xml", new_xml);
+  const PassSummary summary = engine().process_pass();
+  EXPECT_EQ(summary.processed, 2);
+  EXPECT_EQ(summary.integre, 2);
+  ASSERT_EQ(summary.acknowledgements.size(), 2u);
+  EXPECT_EQ(read_ack(summary.acknowledgements[0]).identifiant, "ANCIEN");  // leftovers first
+  EXPECT_EQ(read_ack(summary.acknowledgements[1]).identifiant, "NOUVEAU");
+  EXPECT_EQ(summary.acknowledgements[1], "ACK_meme_20261129T100000Z_2.xml");
+  EXPECT_EQ(read_file(archive_day() / "meme.xml"), old_xml);
+  EXPECT_EQ(read_file(archive_day() / "meme.xml.1"), new_xml);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM users WHERE login IN ('a.b', 'c.d')"), 2);
 }
 
 TEST_F(EngineTest, LeftoverOfAQuarantinedDepotGoesBackToError) {
