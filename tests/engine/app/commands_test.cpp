@@ -212,6 +212,15 @@ TEST_F(CommandsTest, BadConfigExitsWith1AndNamesTheKey) {
   EXPECT_FALSE(fs::exists(var()));
 }
 
+TEST_F(CommandsTest, UnknownConfigKeyIsLoggedAndIgnored) {
+  const fs::path cfg = dir_ / "typo.ini";
+  write_file(cfg, "[inbox]\nsettle = 10\n");
+  const Outcome r = raccord("init --config " + quote(cfg.string()));
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_TRUE(contains(r.err, "inbox.settle")) << r.err;
+  EXPECT_TRUE(fs::exists(var() / "raccord.db"));
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // init
 
@@ -461,7 +470,12 @@ TEST_F(CommandsTest, NowSetsTheAccuseInstantAndTheArchiveDate) {
   ASSERT_EQ(raccord("--now 2026-11-29T23:30:00Z process" + cfg).code, 0);
   accuse("94_rejet_droits", "20261129T233000Z");
   EXPECT_TRUE(fs::exists(var() / "archive" / "2026" / "11" / "30" / "94_rejet_droits.xml.1"));
-  EXPECT_EQ(names_in(outbox(), "ACK_").size(), 3u);
+
+  // An instant with an offset is the same UTC instant.
+  copy_sample("94_rejet_droits.xml");
+  ASSERT_EQ(raccord("process --now 2026-12-03T11:00:00+01:00" + cfg).code, 0);
+  EXPECT_EQ(root_attribute(accuse("94_rejet_droits", "20261203T100000Z"), "traite"), "2026-12-03T10:00:00Z");
+  EXPECT_EQ(names_in(outbox(), "ACK_").size(), 4u);
   expect_accuses_valid();
 }
 
