@@ -14,11 +14,14 @@
 #include <openssl/x509v3.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <ctime>
 #include <mutex>
 #include <set>
+#include <shared_mutex>
 #include <system_error>
+#include <unordered_map>
 #include <utility>
 
 namespace raccord::rules {
@@ -53,7 +56,9 @@ using StackPtr = std::unique_ptr<STACK_OF(X509), StackFree>;
 using ShallowStackPtr = std::unique_ptr<STACK_OF(X509), StackShallowFree>;
 using StorePtr = std::shared_ptr<X509_STORE>;
 
-const unsigned char* bytes_of(std::string_view s) { return reinterpret_cast<const unsigned char*>(s.data()); }
+const unsigned char* bytes_of(std::string_view s) {
+  return reinterpret_cast<const unsigned char*>(s.data());
+}
 
 std::string der_of(X509* x) {
   unsigned char* buf = nullptr;
@@ -72,7 +77,9 @@ X509Ptr parse_x509(std::string_view der) {
   return x;
 }
 
-bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+bool is_space(char c) {
+  return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
@@ -143,7 +150,9 @@ Pkcs7Result read_pkcs7(std::string_view bytes, std::vector<std::string>& ders, s
 }
 
 bool is_private_key_der(std::string_view bytes) {
-  auto consumed_all = [&](const unsigned char* p) { return only_padding_after(bytes, static_cast<std::size_t>(p - bytes_of(bytes))); };
+  auto consumed_all = [&](const unsigned char* p) {
+    return only_padding_after(bytes, static_cast<std::size_t>(p - bytes_of(bytes)));
+  };
   bool found = false;
   {
     const unsigned char* p = bytes_of(bytes);
@@ -270,7 +279,8 @@ bool decode_pem_text(std::string_view text, std::vector<std::string>& ders, std:
     return false;
   }
   if (malformed) {
-    why = "Le texte PEM est mal formé (en-tête, pied ou base64 d'un bloc illisible). " + std::string(kBundleHowTo) + ".";
+    why =
+        "Le texte PEM est mal formé (en-tête, pied ou base64 d'un bloc illisible). " + std::string(kBundleHowTo) + ".";
     return false;
   }
   if (pkcs7_blocks == 0) {
@@ -374,17 +384,27 @@ std::chrono::sys_seconds to_sys(const ASN1_TIME* t) {
   return sys_seconds{day} + hours{tm.tm_hour} + minutes{tm.tm_min} + seconds{tm.tm_sec};
 }
 
-bool has_flag(X509* x, uint32_t flag) { return (X509_get_extension_flags(x) & flag) != 0; }
-bool is_ca(X509* x) { return has_flag(x, EXFLAG_CA); }
-bool has_eku(X509* x) { return has_flag(x, EXFLAG_XKUSAGE); }
+bool has_flag(X509* x, uint32_t flag) {
+  return (X509_get_extension_flags(x) & flag) != 0;
+}
+bool is_ca(X509* x) {
+  return has_flag(x, EXFLAG_CA);
+}
+bool has_eku(X509* x) {
+  return has_flag(x, EXFLAG_XKUSAGE);
+}
 bool is_self_signed(X509* x) {
   bool yes = X509_self_signed(x, 1) == 1;
   ERR_clear_error();
   return yes;
 }
 /// Purpose checks as TLS does them (EKU, keyUsage, Netscape type; no EKU means any purpose; F23).
-bool usable_for_client(X509* x) { return X509_check_purpose(x, X509_PURPOSE_SSL_CLIENT, 0) == 1; }
-bool usable_for_server(X509* x) { return X509_check_purpose(x, X509_PURPOSE_SSL_SERVER, 0) == 1; }
+bool usable_for_client(X509* x) {
+  return X509_check_purpose(x, X509_PURPOSE_SSL_CLIENT, 0) == 1;
+}
+bool usable_for_server(X509* x) {
+  return X509_check_purpose(x, X509_PURPOSE_SSL_SERVER, 0) == 1;
+}
 
 std::string fingerprint(X509* x) {
   unsigned char md[EVP_MAX_MD_SIZE];
@@ -485,13 +505,14 @@ ErrorClass classify(int code) {
 }
 
 struct ChainResult {
-  StackPtr chain;        // leaf first; the anchor last when anchored
-  bool anchored = false;  // the top certificate comes from the trust store
+  StackPtr chain;                 // leaf first; the anchor last when anchored
+  bool anchored = false;          // the top certificate comes from the trust store
   bool top_name_trusted = false;  // a trusted certificate bears the top's name, yet is not the top (F21 d)
   std::vector<VerifyError> errors;
 };
 
-ChainResult verify_chain(X509* leaf, STACK_OF(X509) * untrusted, X509_STORE* store, Instant at) {
+ChainResult verify_chain(X509* leaf, STACK_OF(X509) * untrusted, X509_STORE* store, Instant at,
+                         unsigned long extra_flags = 0) {
   ChainResult r;
   StoreCtxPtr ctx(X509_STORE_CTX_new());
   if (!ctx || X509_STORE_CTX_init(ctx.get(), store, leaf, untrusted) != 1) {
@@ -502,6 +523,7 @@ ChainResult verify_chain(X509* leaf, STACK_OF(X509) * untrusted, X509_STORE* sto
   X509_VERIFY_PARAM* param = X509_STORE_CTX_get0_param(ctx.get());
   X509_VERIFY_PARAM_set_time(param, static_cast<time_t>(at.time_since_epoch().count()));
   X509_VERIFY_PARAM_set_auth_level(param, 0);  // no security-level verdicts (F25)
+  if (extra_flags != 0) X509_VERIFY_PARAM_set_flags(param, extra_flags);
   X509_STORE_CTX_set_app_data(ctx.get(), &r.errors);
   X509_STORE_CTX_set_verify_cb(ctx.get(), collect_errors);
   int rc = X509_verify_cert(ctx.get());
@@ -518,6 +540,152 @@ ChainResult verify_chain(X509* leaf, STACK_OF(X509) * untrusted, X509_STORE* sto
     }
   }
   ERR_clear_error();
+  return r;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The trust store and its CA cache (issue 3). One TrustState per (re)load: a reload builds a new
+// one, so the cache of proved authorities never outlives the store that proved them.
+
+struct StoreCert {
+  X509Ptr cert;
+  std::string fingerprint;
+};
+
+/// A CA proved in this process: the chain above a leaf, [CA, ..., anchor], that verified without error.
+struct ProvedAuthority {
+  std::vector<X509Ptr> chain;             // chain[0] the CA, last the anchor (up-referenced)
+  std::vector<std::string> fingerprints;  // of chain, same order
+  StorePtr partial_store;                 // holds chain[0] only, as a trusted certificate
+};
+
+struct TrustState {
+  StorePtr store;
+  std::vector<StoreCert> certs;        // every certificate of the store
+  std::set<std::string> fingerprints;  // of certs
+  mutable std::shared_mutex cache_mutex;
+  mutable std::unordered_map<std::string, std::shared_ptr<const ProvedAuthority>> cache;
+};
+
+X509Ptr up_ref(X509* x) {
+  X509_up_ref(x);
+  return X509Ptr(x);
+}
+
+/// Fingerprints of the certificates whose subject is `name`, among `certs` (with `fps` alongside).
+template <typename Get>
+std::set<std::string> subjects_named(const X509_NAME* name, std::size_t count, Get get) {
+  std::set<std::string> out;
+  for (std::size_t i = 0; i < count; ++i) {
+    auto [cert, fp] = get(i);
+    if (X509_NAME_cmp(X509_get_subject_name(cert), name) == 0) out.insert(*fp);
+  }
+  return out;
+}
+
+struct BundleView {
+  const std::vector<X509Ptr>* certs;
+  const std::vector<std::string>* fingerprints;
+};
+
+/// The only certificate OpenSSL can choose as the issuer of `child` (by name, the trust store first,
+/// TOOLCHAIN.md #11), or empty when there is none or the choice is ambiguous.
+std::string unique_issuer(X509* child, const BundleView& bundle, const TrustState& trust) {
+  const X509_NAME* name = X509_get_issuer_name(child);
+  auto in_store = subjects_named(name, trust.certs.size(), [&](std::size_t i) {
+    return std::pair<X509*, const std::string*>(trust.certs[i].cert.get(), &trust.certs[i].fingerprint);
+  });
+  auto in_bundle = subjects_named(name, bundle.certs->size(), [&](std::size_t i) {
+    return std::pair<X509*, const std::string*>((*bundle.certs)[i].get(), &(*bundle.fingerprints)[i]);
+  });
+  if (!in_store.empty()) {
+    if (in_store.size() != 1) return {};
+    if (!in_bundle.empty() && in_bundle != in_store) return {};
+    return *in_store.begin();
+  }
+  if (in_bundle.size() != 1) return {};
+  return *in_bundle.begin();
+}
+
+/// True when, for this bundle, each certificate of [leaf, chain...] has exactly the next one as its
+/// only possible issuer (so OpenSSL would build this very chain, whatever the instant).
+bool chain_is_forced(X509* leaf, const std::vector<X509*>& above, const std::vector<std::string>& above_fps,
+                     const BundleView& bundle, const TrustState& trust) {
+  X509* child = leaf;
+  for (std::size_t i = 0; i < above.size(); ++i) {
+    if (unique_issuer(child, bundle, trust) != above_fps[i]) return false;
+    child = above[i];
+  }
+  return true;
+}
+
+bool has_constraints(X509* x) {
+  for (int nid : {NID_name_constraints, NID_policy_constraints, NID_inhibit_any_policy, NID_policy_mappings}) {
+    if (X509_get_ext_by_NID(x, nid, -1) >= 0) return true;
+  }
+  return false;
+}
+
+/// Records the CA of a chain that verified cleanly above its leaf (the cold path, issue 3).
+void remember(const ChainResult& r, X509* leaf, const BundleView& bundle, const TrustState& trust) {
+  if (!r.chain || !r.anchored) return;
+  const int n = sk_X509_num(r.chain.get());
+  if (n < 2) return;
+  for (const auto& e : r.errors) {
+    if (e.depth != 0 || classify(e.code) != ErrorClass::Ignored) return;
+  }
+  auto entry = std::make_shared<ProvedAuthority>();
+  std::vector<X509*> above;
+  for (int i = 1; i < n; ++i) {
+    X509* x = sk_X509_value(r.chain.get(), i);
+    if (has_constraints(x)) return;
+    above.push_back(x);
+    entry->fingerprints.push_back(fingerprint(x));
+  }
+  if (!chain_is_forced(leaf, above, entry->fingerprints, bundle, trust)) return;
+  for (X509* x : above) entry->chain.push_back(up_ref(x));
+  entry->partial_store.reset(X509_STORE_new(), X509_STORE_free);
+  if (!entry->partial_store || X509_STORE_add_cert(entry->partial_store.get(), above.front()) != 1) {
+    ERR_clear_error();
+    return;
+  }
+  std::unique_lock lock(trust.cache_mutex);
+  trust.cache.emplace(entry->fingerprints.front(), std::move(entry));
+}
+
+/// The warm path: the leaf verified alone against its proved CA, the proved chain appended. nullopt
+/// when the cache cannot give the verdict the full verification would give.
+std::optional<ChainResult> verify_from_cache(X509* leaf, const BundleView& bundle, const TrustState& trust,
+                                             Instant at) {
+  const std::string issuer = unique_issuer(leaf, bundle, trust);
+  if (issuer.empty()) return std::nullopt;
+  std::shared_ptr<const ProvedAuthority> entry;
+  {
+    std::shared_lock lock(trust.cache_mutex);
+    auto it = trust.cache.find(issuer);
+    if (it == trust.cache.end()) return std::nullopt;
+    entry = it->second;
+  }
+  std::vector<X509*> above;
+  for (const auto& x : entry->chain) above.push_back(x.get());
+  if (!chain_is_forced(leaf, above, entry->fingerprints, bundle, trust)) return std::nullopt;
+  ShallowStackPtr none(sk_X509_new_null());
+  ChainResult leaf_only = verify_chain(leaf, none.get(), entry->partial_store.get(), at, X509_V_FLAG_PARTIAL_CHAIN);
+  if (!leaf_only.chain || sk_X509_num(leaf_only.chain.get()) != 2 ||
+      X509_cmp(sk_X509_value(leaf_only.chain.get(), 1), above.front()) != 0) {
+    return std::nullopt;
+  }
+  for (const auto& e : leaf_only.errors) {
+    if (e.depth != 0 && classify(e.code) != ErrorClass::Ignored) return std::nullopt;
+  }
+  ChainResult r;
+  r.chain.reset(sk_X509_new_null());
+  sk_X509_push(r.chain.get(), up_ref(leaf).release());
+  for (X509* x : above) sk_X509_push(r.chain.get(), up_ref(x).release());
+  r.anchored = true;
+  for (auto& e : leaf_only.errors) {
+    if (e.depth == 0) r.errors.push_back(std::move(e));
+  }
   return r;
 }
 
@@ -581,6 +749,7 @@ struct Bundle {
   int line = 0;
   std::string field;
   std::vector<X509Ptr> certs;
+  std::vector<std::string> fingerprints;  // of certs, same order
 };
 
 struct LeafRef {
@@ -611,8 +780,9 @@ bool decode_bundle(std::string_view content, std::vector<std::string>& der_certi
     }
     std::string bytes;
     if (!decode_base64(compact, bytes)) {
-      why = "Le contenu n'est ni du base64 valide ni un texte PEM commençant par « -----BEGIN ». Encodez en base64 "
-            "le fichier PKCS#7 (.p7b) du certificat et de sa chaîne.";
+      why =
+          "Le contenu n'est ni du base64 valide ni un texte PEM commençant par « -----BEGIN ». Encodez en base64 "
+          "le fichier PKCS#7 (.p7b) du certificat et de sa chaîne.";
       return false;
     }
     ok = decode_binary(bytes, der_certificates, why);
@@ -630,13 +800,15 @@ bool read_certificate_facts(std::string_view der, CertificateFacts& facts) {
 
 struct CertificateChecker::Impl {
   mutable std::mutex mutex;
-  StorePtr store;
+  std::shared_ptr<const TrustState> trust;
   std::vector<std::string> log;
   int anchors = 0;
+  mutable std::atomic<std::uint64_t> full_verifications{0};
+  mutable std::atomic<std::uint64_t> cached_verifications{0};
 
-  StorePtr snapshot() const {
+  std::shared_ptr<const TrustState> snapshot() const {
     std::lock_guard lock(mutex);
-    return store;
+    return trust;
   }
 };
 
@@ -703,11 +875,41 @@ int CertificateChecker::reload_trust_store(std::vector<std::string>& log) {
     lines.push_back("certificats : le répertoire de confiance " + dir.string() + " est vide");
   }
   log.insert(log.end(), lines.begin(), lines.end());
+  auto trust = std::make_shared<TrustState>();
+  STACK_OF(X509_OBJECT)* objects = X509_STORE_get0_objects(store.get());
+  for (int i = 0; i < sk_X509_OBJECT_num(objects); ++i) {
+    X509* x = X509_OBJECT_get0_X509(sk_X509_OBJECT_value(objects, i));
+    if (x == nullptr) continue;
+    StoreCert c{up_ref(x), fingerprint(x)};
+    trust->fingerprints.insert(c.fingerprint);
+    trust->certs.push_back(std::move(c));
+  }
+  trust->store = std::move(store);
   std::lock_guard lock(impl_->mutex);
-  impl_->store = std::move(store);
+  impl_->trust = std::move(trust);
   impl_->log = std::move(lines);
   impl_->anchors = anchors;
   return anchors;
+}
+
+CertificateCacheStats CertificateChecker::cache_stats() const {
+  CertificateCacheStats stats;
+  stats.full_verifications = impl_->full_verifications.load();
+  stats.cached_verifications = impl_->cached_verifications.load();
+  auto trust = impl_->snapshot();
+  std::shared_lock lock(trust->cache_mutex);
+  stats.proved_authorities = trust->cache.size();
+  return stats;
+}
+
+void CertificateChecker::clear_cache() {
+  auto trust = impl_->snapshot();
+  {
+    std::unique_lock lock(trust->cache_mutex);
+    trust->cache.clear();
+  }
+  impl_->full_verifications = 0;
+  impl_->cached_verifications = 0;
 }
 
 std::vector<std::string> CertificateChecker::trust_store_log() const {
@@ -720,8 +922,8 @@ int CertificateChecker::trust_anchor_count() const {
   return impl_->anchors;
 }
 
-CertificateReport CertificateChecker::check(const SheetOperation& sheet, std::optional<Protocol> protocol,
-                                            Instant at) const {
+CertificateReport CertificateChecker::check(const SheetOperation& sheet, std::optional<Protocol> protocol, Instant at,
+                                            bool with_chains) const {
   CertificateReport report;
   auto& diags = report.diagnostics;
   const std::string_view label = protocol_label(protocol);
@@ -781,19 +983,20 @@ CertificateReport CertificateChecker::check(const SheetOperation& sheet, std::op
       }
       CertificateFacts facts = facts_of(x.get());
       facts.bundle_index = element.index;
+      b.fingerprints.push_back(facts.fingerprint_sha256);
       report.certificates.push_back(std::move(facts));
       b.certs.push_back(std::move(x));
     }
     if (unreadable) {
-      diags.push_back(Diagnostic::error(ErrorCode::CertFormat, b.field, b.line,
-                                        "Un certificat du fichier PKCS#7 est illisible."));
+      diags.push_back(
+          Diagnostic::error(ErrorCode::CertFormat, b.field, b.line, "Un certificat du fichier PKCS#7 est illisible."));
       some_unusable = true;
       continue;
     }
     bundles.push_back(std::move(b));
   }
 
-  StorePtr store = impl_->snapshot();
+  std::shared_ptr<const TrustState> trust = impl_->snapshot();
   const auto skew = std::chrono::seconds(policy_.clock_skew_s);
   const auto warning_window = std::chrono::days(policy_.expiry_warning_days);
   std::vector<LeafRef> leaves;
@@ -819,6 +1022,8 @@ CertificateReport CertificateChecker::check(const SheetOperation& sheet, std::op
       StackPtr chain_owner;
       bool anchored = false;
       bool top_name_trusted = false;
+      ChainEnd end = ChainEnd::SelfSignedLeaf;
+      std::string missing_issuer;
       if (is_self_signed(leaf)) {
         add(ErrorCode::CertAutosigne, leaf,
             "Le certificat " + who +
@@ -826,7 +1031,17 @@ CertificateReport CertificateChecker::check(const SheetOperation& sheet, std::op
                 "par une autorité reconnue et envoyez-le avec sa chaîne au format PKCS#7.");
         chain.push_back(leaf);
       } else {
-        ChainResult r = verify_chain(leaf, untrusted.get(), store.get(), at);
+        const BundleView view{&bundle.certs, &bundle.fingerprints};
+        std::optional<ChainResult> cached = verify_from_cache(leaf, view, *trust, at);
+        ChainResult r;
+        if (cached) {
+          r = std::move(*cached);
+          ++impl_->cached_verifications;
+        } else {
+          r = verify_chain(leaf, untrusted.get(), trust->store.get(), at);
+          ++impl_->full_verifications;
+          remember(r, leaf, view, *trust);
+        }
         chain_owner = std::move(r.chain);
         anchored = r.anchored;
         top_name_trusted = r.top_name_trusted;
@@ -853,6 +1068,12 @@ CertificateReport CertificateChecker::check(const SheetOperation& sheet, std::op
               break;
           }
         }
+        end = untrusted_error != nullptr    ? ChainEnd::UntrustedRoot
+              : incomplete_error != nullptr ? ChainEnd::MissingIssuer
+              : other_error != nullptr      ? ChainEnd::Invalid
+              : anchored                    ? ChainEnd::Anchored
+                                            : ChainEnd::Invalid;
+        if (incomplete_error != nullptr) missing_issuer = incomplete_error->missing_issuer;
         if (untrusted_error != nullptr) {
           X509* top = chain.back();
           add(ErrorCode::CertAutoriteNonReconnue, leaf,
@@ -874,6 +1095,22 @@ CertificateReport CertificateChecker::check(const SheetOperation& sheet, std::op
                   X509_verify_cert_error_string(other_error->code) +
                   "). Faites émettre le certificat par une autorité reconnue et envoyez-le avec sa chaîne.");
         }
+      }
+
+      if (with_chains) {
+        LeafChain described;
+        described.bundle_index = bundle.index;
+        described.end = end;
+        described.missing_issuer = missing_issuer;
+        for (X509* c : chain) {
+          ChainLink link;
+          link.subject = name_text(X509_get_subject_name(c));
+          link.serial = serial_hex(c);
+          link.fingerprint_sha256 = fingerprint(c);
+          link.from_trust_store = trust->fingerprints.count(link.fingerprint_sha256) > 0;
+          described.links.push_back(std::move(link));
+        }
+        report.chains.push_back(std::move(described));
       }
 
       // Validity, key and signature rules on every certificate of the chain.
@@ -915,8 +1152,7 @@ CertificateReport CertificateChecker::check(const SheetOperation& sheet, std::op
       const auto leaf_end = to_sys(X509_get0_notAfter(leaf));
       if (at <= leaf_end && leaf_end - at <= warning_window) {
         add(ErrorCode::CertExpireBientot, leaf,
-            "Le certificat " + who + " expire bientôt, le " + french_date(leaf_end) +
-                " : préparez son renouvellement.",
+            "Le certificat " + who + " expire bientôt, le " + french_date(leaf_end) + " : préparez son renouvellement.",
             true);
       }
       if (!has_eku(leaf)) {
@@ -944,9 +1180,10 @@ CertificateReport CertificateChecker::check(const SheetOperation& sheet, std::op
     auto missing = [&](const std::string& purpose, const char* eku) {
       std::string msg;
       if (leaves.empty()) {
-        msg = "Le fichier PKCS#7 ne contient que des certificats d'autorité, aucun certificat final : il faut un "
-              "certificat qui autorise " +
-              purpose + " (" + eku + ") pour une fiche " + std::string(label) + ".";
+        msg =
+            "Le fichier PKCS#7 ne contient que des certificats d'autorité, aucun certificat final : il faut un "
+            "certificat qui autorise " +
+            purpose + " (" + eku + ") pour une fiche " + std::string(label) + ".";
       } else if (leaves.size() == 1) {
         msg = "Le certificat " + names + " n'autorise pas " + purpose + " (" + eku + "), exigée pour une fiche " +
               std::string(label) + " : faites émettre un certificat avec l'usage étendu " + eku + ".";

@@ -2,6 +2,7 @@
 // with OpenSSL (kept private to rules/). Times are UTC instants.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <memory>
 #include <optional>
@@ -22,11 +23,45 @@ struct CertificatePolicy {
   int clock_skew_s = 300;
 };
 
+/// One certificate of a built chain, as shown by `raccord cert` (SPEC.md §7).
+struct ChainLink {
+  std::string subject;             // RFC 2253
+  std::string serial;              // uppercase hex
+  std::string fingerprint_sha256;  // uppercase hex, 64 chars
+  bool from_trust_store = false;   // found in certificates.trust_dir (an anchor or a configured intermediate)
+};
+
+/// How the chain of a leaf ends (SPEC.md §4 precedence).
+enum class ChainEnd {
+  Anchored,        // reaches a trust anchor of certificates.trust_dir
+  SelfSignedLeaf,  // CERT_AUTOSIGNE
+  UntrustedRoot,   // reaches a self-signed certificate that is not an anchor (CERT_AUTORITE_NON_RECONNUE)
+  MissingIssuer,   // an issuer is in neither the bundle nor the trust store (CERT_CHAINE_INCOMPLETE)
+  Invalid,         // another verification error (bad signature, issuer not a CA...)
+};
+
+/// The chain built for one leaf (leaf first; the anchor last when end == Anchored).
+struct LeafChain {
+  int bundle_index = 0;  // 1-based Certificat element
+  std::vector<ChainLink> links;
+  ChainEnd end = ChainEnd::Anchored;
+  std::string missing_issuer;  // RFC 2253 DN of the missing issuer when end == MissingIssuer
+};
+
 /// What the checks found for one sheet: the diagnostics (errors and warnings) and the facts of
 /// every certificate read from the sheet's bundles (for storage), with bundle_index set.
 struct CertificateReport {
   Diagnostics diagnostics;
   std::vector<CertificateFacts> certificates;
+  std::vector<LeafChain> chains;  // one per leaf, only when check() is asked for them (with_chains)
+};
+
+/// Counters of the CA cache (issue 3): how many leaves needed a full chain verification by OpenSSL,
+/// and how many were verified against an authority already proved in this process.
+struct CertificateCacheStats {
+  std::uint64_t full_verifications = 0;    // X509_verify_cert over the whole chain (the CA chain included)
+  std::uint64_t cached_verifications = 0;  // leaf-only verification against a proved authority
+  std::size_t proved_authorities = 0;      // CA certificates in the cache now
 };
 
 /// Decodes the text of a <Certificat> element into DER certificates: base64 of a PKCS#7 (DER or PEM
@@ -43,6 +78,16 @@ bool read_certificate_facts(std::string_view der, CertificateFacts& facts);
 
 /// Thread-safe: check() may run concurrently from several threads; reload_trust_store() swaps the
 /// store atomically (checks already running keep the store they started with).
+///
+/// CA cache (issue 3): once a leaf's chain [leaf, CA, ..., anchor] verified without any error above the
+/// leaf, the CA (keyed by its SHA-256 fingerprint) is "proved" for the life of the trust store: the next
+/// leaf whose issuer is that CA is verified alone against a store holding only the CA
+/// (X509_V_FLAG_PARTIAL_CHAIN), and the proved upper chain is appended. The cache is used only when the
+/// chain OpenSSL would build is unambiguous for the sheet's bundle (each issuer name matches exactly the
+/// cached certificate in the bundle and the trust store), when the chain carries no name or policy
+/// constraints, and when the leaf-only verification ends at that CA; otherwise the full verification
+/// runs. The verdict is thus identical to the uncached one (validity, key and signature rules are ours
+/// and run on every certificate of the chain at every check). reload_trust_store() empties the cache.
 class CertificateChecker {
  public:
   /// Loads the trust store from policy.trust_dir at once (see reload_trust_store; the log lines are
@@ -73,7 +118,15 @@ class CertificateChecker {
   /// The verdict does not depend on the system OpenSSL security level (FIELD-CASES F25).
   /// Diagnostics are on field "Certificats/Certificat[N]" with the line of that element, or on
   /// "Certificats" (CERT_ABSENT without any element, CERT_NOMBRE, CERT_USAGE across several bundles).
-  CertificateReport check(const SheetOperation& sheet, std::optional<Protocol> protocol, Instant at) const;
+  /// With `with_chains`, report.chains gets the chain built for each leaf (for `raccord cert`).
+  CertificateReport check(const SheetOperation& sheet, std::optional<Protocol> protocol, Instant at,
+                          bool with_chains = false) const;
+
+  /// Counters of the CA cache since construction (or the last clear_cache()).
+  CertificateCacheStats cache_stats() const;
+  /// Forgets every proved authority and zeroes the counters (the trust store stays). For benchmarks
+  /// and tests; reload_trust_store() also empties the cache.
+  void clear_cache();
 
   const CertificatePolicy& policy() const { return policy_; }
 

@@ -18,9 +18,13 @@ namespace {
 using raccord::testing::LeafOptions;
 using raccord::testing::TestPki;
 
-const TestPki& pki() { return TestPki::instance(); }
+const TestPki& pki() {
+  return TestPki::instance();
+}
 
-Instant instant(const char* iso) { return *parse_iso_instant(iso); }
+Instant instant(const char* iso) {
+  return *parse_iso_instant(iso);
+}
 
 // F27's clock: every check runs at this instant unless said otherwise.
 const Instant kNow = instant("2026-06-10T10:00:00Z");
@@ -54,7 +58,9 @@ SheetOperation sheet_with(const std::vector<std::string>& contents, const std::s
   return sheet;
 }
 
-std::string bundle(const std::vector<std::string>& ders) { return TestPki::base64(TestPki::pkcs7_der(ders)); }
+std::string bundle(const std::vector<std::string>& ders) {
+  return TestPki::base64(TestPki::pkcs7_der(ders));
+}
 
 std::vector<ErrorCode> error_codes(const CertificateReport& r) {
   std::vector<ErrorCode> out;
@@ -499,8 +505,9 @@ TEST_F(CertificatesTest, TrustDirectoryReadsEveryPemFileAndSkipsOthers) {
   EXPECT_EQ(checker.trust_anchor_count(), 2);
   auto log = checker.trust_store_log();
   EXPECT_TRUE(std::any_of(log.begin(), log.end(), [](auto& l) { return l.find("LISEZMOI.txt") != std::string::npos; }));
-  auto r = checker.check(sheet_with({bundle({pki().other_intermediate().leaf_der(), pki().other_intermediate().der()})}),
-                         Protocol::Sftp, kNow);
+  auto r =
+      checker.check(sheet_with({bundle({pki().other_intermediate().leaf_der(), pki().other_intermediate().der()})}),
+                    Protocol::Sftp, kNow);
   EXPECT_TRUE(r.diagnostics.empty()) << dump(r);
   // Reload after the files change.
   std::filesystem::remove(dir / "autorites.crt");
@@ -761,6 +768,178 @@ TEST_F(CertificatesTest, CheckIsSafeFromSeveralThreads) {
   }
   for (auto& th : threads) th.join();
   EXPECT_EQ(mismatches.load(), 0);
+}
+
+// ---------------------------------------------------------------------------------------------
+// CA cache (issue 3): a CA proved once is not verified again; verdicts identical cold and warm.
+
+/// Everything a verdict says (code, severity, field, line, message), and the chains built.
+std::string full_verdict(const CertificateReport& r) {
+  std::string out = dump(r);
+  for (const auto& d : r.diagnostics) out += d.is_error() ? "E" : "W";
+  for (const auto& c : r.chains) {
+    out += "\nchain " + std::to_string(c.bundle_index) + " end=" + std::to_string(static_cast<int>(c.end)) + " " +
+           c.missing_issuer + ":";
+    for (const auto& l : c.links) out += " " + l.fingerprint_sha256 + (l.from_trust_store ? "*" : "");
+  }
+  return out;
+}
+
+struct CacheCase {
+  std::string name;
+  SheetOperation sheet;
+  Protocol protocol;
+  Instant at;
+};
+
+std::vector<CacheCase> cache_cases() {
+  const auto& inter = pki().intermediate();
+  const auto& expired = pki().expired_intermediate();
+  const auto& sha1 = pki().sha1_intermediate();
+  LeafOptions old_leaf;  // valid 2024-01-01..2030: under the expired intermediate, fine in 2024 only
+  old_leaf.not_before = "2024-01-01T00:00:00Z";
+  LeafOptions expired_leaf;
+  expired_leaf.not_before = "2024-01-01T00:00:00Z";
+  expired_leaf.not_after = "2025-12-31T23:59:59Z";
+  LeafOptions server;
+  server.client_auth = false;
+  server.server_auth = true;
+  LeafOptions weak;
+  weak.rsa_bits = 1024;
+  const Instant in_2024 = instant("2024-06-01T00:00:00Z");
+  std::string leaf = inter.leaf_der();
+  std::vector<CacheCase> cases{
+      {"valide", sheet_with({bundle({leaf, inter.der()})}), Protocol::Sftp, kNow},
+      {"valide_ordre_inverse", sheet_with({bundle({pki().root_der(), inter.der(), leaf})}), Protocol::Sftp, kNow},
+      {"autre_feuille", sheet_with({bundle({inter.leaf_der(), inter.der()})}), Protocol::Sftp, kNow},
+      {"feuille_expiree", sheet_with({bundle({inter.leaf_der(expired_leaf), inter.der()})}), Protocol::Sftp, kNow},
+      {"serveur_seul", sheet_with({bundle({inter.leaf_der(server), inter.der()})}), Protocol::Sftp, kNow},
+      {"rsa_1024", sheet_with({bundle({pki().leaf_der(weak), inter.der()})}), Protocol::Sftp, kNow},
+      {"feuille_seule", sheet_with({bundle({leaf})}), Protocol::Sftp, kNow},
+      {"intermediaire_expire_2024", sheet_with({bundle({expired.leaf_der(old_leaf), expired.der()})}), Protocol::Sftp,
+       in_2024},
+      {"intermediaire_expire_2026", sheet_with({bundle({expired.leaf_der(old_leaf), expired.der()})}), Protocol::Sftp,
+       kNow},
+      {"intermediaire_futur",
+       sheet_with({bundle({pki().future_intermediate().leaf_der(), pki().future_intermediate().der()})}),
+       Protocol::Sftp, kNow},
+      {"intermediaire_sha1", sheet_with({bundle({sha1.leaf_der(), sha1.der()})}), Protocol::Sftp, kNow},
+      {"racine_attaquante", sheet_with({bundle({pki().attacker_root().leaf_der(), pki().attacker_root().der()})}),
+       Protocol::Sftp, kNow},
+      {"intermediaire_et_racine_attaquante", sheet_with({bundle({leaf, inter.der(), pki().attacker_root().der()})}),
+       Protocol::Sftp, kNow},
+      {"racine_inconnue",
+       sheet_with({bundle(
+           {pki().other_intermediate().leaf_der(), pki().other_intermediate().der(), pki().other_root().der()})}),
+       Protocol::Sftp, kNow},
+      {"deux_feuilles", sheet_with({bundle({leaf, inter.leaf_der(server), inter.der()})}), Protocol::Pesit, kNow},
+  };
+  return cases;
+}
+
+TEST_F(CertificatesTest, CacheGivesTheSameVerdictAsAFullVerification) {
+  CertificatePolicy policy;
+  policy.trust_dir = *trust_dir_;
+  CertificateChecker checker(policy);
+  auto cases = cache_cases();
+  // Cold: every case on an empty cache.
+  std::vector<std::string> cold;
+  for (const auto& c : cases) {
+    checker.clear_cache();
+    cold.push_back(full_verdict(checker.check(c.sheet, c.protocol, c.at, true)));
+  }
+  // Warm: after each case proved its authorities (at its own instant), every case again.
+  std::uint64_t cached = 0;
+  for (const auto& warm_up : cases) {
+    checker.clear_cache();
+    checker.check(warm_up.sheet, warm_up.protocol, warm_up.at);
+    for (std::size_t i = 0; i < cases.size(); ++i) {
+      EXPECT_EQ(full_verdict(checker.check(cases[i].sheet, cases[i].protocol, cases[i].at, true)), cold[i])
+          << "après " << warm_up.name << " : " << cases[i].name;
+    }
+    cached += checker.cache_stats().cached_verifications;
+  }
+  EXPECT_GT(cached, 0u);  // the warm path did run
+}
+
+TEST_F(CertificatesTest, ExpiredIntermediateProvedEarlierStillFails) {
+  const auto& expired = pki().expired_intermediate();
+  LeafOptions o;
+  o.not_before = "2024-01-01T00:00:00Z";
+  CertificatePolicy policy;
+  policy.trust_dir = *trust_dir_;
+  CertificateChecker checker(policy);
+  auto r = checker.check(sheet_with({bundle({expired.leaf_der(o), expired.der()})}), Protocol::Sftp,
+                         instant("2024-06-01T00:00:00Z"));
+  EXPECT_TRUE(r.diagnostics.empty()) << dump(r);
+  EXPECT_EQ(checker.cache_stats().proved_authorities, 1u);
+  // The intermediate was proved in 2024; in 2026 the cache serves it and it has expired.
+  r = checker.check(sheet_with({bundle({expired.leaf_der(o), expired.der()})}), Protocol::Sftp, kNow);
+  EXPECT_EQ(checker.cache_stats().cached_verifications, 1u);
+  EXPECT_EQ(error_codes(r), Codes{ErrorCode::CertExpire}) << dump(r);
+  EXPECT_NE(r.diagnostics[0].message.find("CN=Raccord Expired Intermediate CA"), std::string::npos);
+}
+
+TEST_F(CertificatesTest, OneChainVerificationForManyLeavesUnderOneCa) {
+  CertificatePolicy policy;
+  policy.trust_dir = *trust_dir_;
+  CertificateChecker checker(policy);
+  constexpr int kLeaves = 40;
+  for (int i = 0; i < kLeaves; ++i) {
+    LeafOptions o;
+    o.common_name = "client" + std::to_string(i) + ".exemple.fr";
+    auto r = checker.check(sheet_with({pki().bundle_base64(o)}), Protocol::Sftp, kNow);
+    ASSERT_TRUE(r.diagnostics.empty()) << dump(r);
+  }
+  auto stats = checker.cache_stats();
+  EXPECT_EQ(stats.full_verifications, 1u);
+  EXPECT_EQ(stats.cached_verifications, static_cast<std::uint64_t>(kLeaves - 1));
+  EXPECT_EQ(stats.proved_authorities, 1u);
+  // A leaf whose chain does not verify proves nothing and is always verified in full.
+  checker.clear_cache();
+  for (int i = 0; i < 3; ++i) checker.check(sheet_with({bundle({pki().leaf_der()})}), Protocol::Sftp, kNow);
+  EXPECT_EQ(checker.cache_stats().full_verifications, 3u);
+  EXPECT_EQ(checker.cache_stats().proved_authorities, 0u);
+}
+
+TEST_F(CertificatesTest, TrustStoreReloadEmptiesTheCache) {
+  auto dir = temp_dir("reload_cache");
+  pki().write_trust_dir(dir);
+  CertificatePolicy policy;
+  policy.trust_dir = dir;
+  CertificateChecker checker(policy);
+  const auto sheet = sheet_with({pki().bundle_base64()});
+  EXPECT_TRUE(checker.check(sheet, Protocol::Sftp, kNow).diagnostics.empty());
+  EXPECT_EQ(checker.cache_stats().proved_authorities, 1u);
+  // The root leaves the trust directory: after the reload, the proved chain must not survive.
+  std::filesystem::remove(dir / "root.pem");
+  std::vector<std::string> log;
+  EXPECT_EQ(checker.reload_trust_store(log), 0);
+  EXPECT_EQ(checker.cache_stats().proved_authorities, 0u);
+  auto r = checker.check(sheet, Protocol::Sftp, kNow);
+  EXPECT_EQ(error_codes(r), Codes{ErrorCode::CertChaineIncomplete}) << dump(r);
+  EXPECT_EQ(checker.cache_stats().full_verifications, 2u);
+  std::filesystem::remove_all(dir);
+}
+
+TEST_F(CertificatesTest, ChainsAreReportedOnRequest) {
+  auto r = check({bundle({pki().root_der(), pki().leaf_der(), pki().intermediate_der()})});
+  EXPECT_TRUE(r.chains.empty());
+  r = checker_->check(sheet_with({bundle({pki().root_der(), pki().leaf_der(), pki().intermediate_der()})}),
+                      Protocol::Sftp, kNow, true);
+  ASSERT_EQ(r.chains.size(), 1u);
+  const auto& c = r.chains[0];
+  EXPECT_EQ(c.end, ChainEnd::Anchored);
+  ASSERT_EQ(c.links.size(), 3u);
+  EXPECT_EQ(c.links[0].subject, "CN=client.exemple.fr");
+  EXPECT_EQ(c.links[1].subject, "CN=Raccord Test Intermediate CA");
+  EXPECT_EQ(c.links[2].subject, "CN=Raccord Test Root CA");
+  EXPECT_FALSE(c.links[1].from_trust_store);
+  EXPECT_TRUE(c.links[2].from_trust_store);
+  r = checker_->check(sheet_with({bundle({pki().leaf_der()})}), Protocol::Sftp, kNow, true);
+  ASSERT_EQ(r.chains.size(), 1u);
+  EXPECT_EQ(r.chains[0].end, ChainEnd::MissingIssuer);
+  EXPECT_EQ(r.chains[0].missing_issuer, "CN=Raccord Test Intermediate CA");
 }
 
 }  // namespace
