@@ -202,33 +202,43 @@ DepositAnswer Engine::process_claimed(const inbox::ClaimedFile& file) {
   return result;
 }
 
+namespace {
+
+void count(PassSummary& summary, const DepositAnswer& a) {
+  ++summary.processed;
+  summary.acknowledgements.push_back(a.ack_name);
+  switch (a.status) {
+    case DepositStatus::Integre: ++summary.integre; break;
+    case DepositStatus::IntegrePartiel: ++summary.integre_partiel; break;
+    case DepositStatus::Rejete: ++summary.rejete; break;
+    case DepositStatus::Doublon: ++summary.doublon; break;
+  }
+}
+
+}  // namespace
+
+PassSummary Engine::process_names(const std::vector<std::string>& names) {
+  PassSummary summary;
+  for (const auto& name : names) {
+    if (!inbox::InboxDirectory::is_deposit_name(name)) continue;
+    auto claimed = inbox_.claim(name);
+    if (claimed) count(summary, process_claimed(*claimed));
+  }
+  return summary;
+}
+
 PassSummary Engine::process_pass() {
   PassSummary summary;
-  auto count = [&summary](const DepositAnswer& a) {
-    ++summary.processed;
-    summary.acknowledgements.push_back(a.ack_name);
-    switch (a.status) {
-      case DepositStatus::Integre: ++summary.integre; break;
-      case DepositStatus::IntegrePartiel: ++summary.integre_partiel; break;
-      case DepositStatus::Rejete: ++summary.rejete; break;
-      case DepositStatus::Doublon: ++summary.doublon; break;
-    }
-  };
   for (auto& leftover : inbox_.recover_leftovers()) {
     log::info("reprise après interruption : {}", leftover.name());
-    count(process_claimed(leftover));
+    count(summary, process_claimed(leftover));
   }
   const auto settled = inbox_.settled_candidates(std::chrono::milliseconds(config_.settle_ms));
   for (const auto& name : settled) {
-    auto claimed = inbox_.claim(name);
-    if (!claimed) {
-      ++summary.left_for_later;
-      continue;
-    }
-    count(process_claimed(*claimed));
+    if (auto claimed = inbox_.claim(name)) count(summary, process_claimed(*claimed));
   }
-  const auto remaining = inbox_.list_candidates();
-  summary.left_for_later = static_cast<int>(remaining.size());
+  // Still changing, or waiting for the same name to leave .work/.
+  summary.left_for_later = static_cast<int>(inbox_.list_candidates().size());
   return summary;
 }
 

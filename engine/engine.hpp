@@ -56,6 +56,11 @@ class Engine {
   /// dépôt being processed stays in .work/ for the next pass).
   PassSummary process_pass();
 
+  /// Claims and processes the named files of inbox/ now, without waiting for them to settle: for
+  /// names reported complete by inotify (IN_CLOSE_WRITE, IN_MOVED_TO). Names that are not dépôts,
+  /// vanished or are already claimed are skipped.
+  PassSummary process_names(const std::vector<std::string>& names);
+
   /// Processes one claimed file end to end (commit, accusé, archive/quarantine).
   DepositAnswer process_claimed(const inbox::ClaimedFile& file);
 
@@ -69,6 +74,10 @@ class Engine {
   const Config& config() const { return config_; }
   inbox::InboxDirectory& inbox() { return inbox_; }
   Database& database() { return *db_; }
+  const BusinessClock& clock() const { return clock_; }
+  const CivilZone& zone() const { return zone_; }
+  const rules::Catalogue& catalogue() const { return catalogue_; }
+  const rules::CertificateChecker& certificates() const { return *certificates_; }
 
  private:
   /// Decides and renders the accusé of one dépôt inside the caller's transaction; records it

@@ -61,6 +61,18 @@ const std::vector<Migration>& migrations() {
            "CREATE INDEX deposits_by_identifier ON deposits (identifier)",
            "CREATE UNIQUE INDEX deposits_ack_name ON deposits (ack_name)",
        }},
+      {2,
+       {
+           // The nightly run's ledger (SPEC.md §6): one row per business date run, with its report so
+           // that a crash after the commit can still write the files.
+           "CREATE TABLE nightly_runs (run_date TEXT PRIMARY KEY, run_instant TEXT NOT NULL, "
+           "started_at TEXT NOT NULL, finished_at TEXT NOT NULL, activations BIGINT NOT NULL, "
+           "deactivations BIGINT NOT NULL, blocked BIGINT NOT NULL, report_xml TEXT NOT NULL, "
+           "report_csv TEXT NOT NULL)",
+           // Named locks held across transactions and engines (the nightly run never overlaps).
+           "CREATE TABLE locks (name TEXT PRIMARY KEY, holder TEXT, acquired_at TEXT, heartbeat TEXT)",
+           "INSERT INTO locks (name) VALUES ('nightly')",
+       }},
   };
   return all;
 }

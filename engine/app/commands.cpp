@@ -1,5 +1,8 @@
 #include "engine/app/commands.hpp"
 
+#include "engine/app/daemon.hpp"
+#include "engine/nightly.hpp"
+
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
@@ -94,6 +97,38 @@ int run_check(const GlobalOptions& g, const std::vector<std::string>& files) {
   return all_integre ? 0 : 1;
 }
 
+int run_nightly_command(const GlobalOptions& g, const std::string& date_text) {
+  Engine engine(load(g), clock_of(g));
+  engine.open();
+  CivilDate date = engine.zone().date_of(engine.clock().now());
+  if (!date_text.empty()) {
+    auto parsed = parse_iso_date(date_text);
+    if (!parsed) throw CLI::ValidationError("--date", fmt::format("date invalide : « {} » (AAAA-MM-JJ)", date_text));
+    date = *parsed;
+  }
+  const NightlyResult result = run_nightly(engine, date);
+  switch (result.status) {
+    case NightlyStatus::Locked:
+      std::cout << "Une exécution nocturne est déjà en cours sur ce store : rien n'a été fait.\n";
+      return 3;
+    case NightlyStatus::AlreadyRun:
+      std::cout << fmt::format("La nuit du {} a déjà été exécutée : rien à faire.\n", format_iso_date(date));
+      return 0;
+    case NightlyStatus::Ran:
+      break;
+  }
+  for (const auto& r : result.reports) {
+    std::size_t activations = 0;
+    for (const auto& t : r.transitions) activations += t.to == SheetState::Activee ? 1 : 0;
+    std::cout << fmt::format("Nuit du {} : {} activation(s), {} désactivation(s), {} activation(s) bloquée(s), {} "
+                             "fiche(s) en retard, {} certificat(s) expirant bientôt.\n",
+                             format_iso_date(r.date), activations, r.transitions.size() - activations,
+                             r.blocked.size(), r.late.size(), r.expiring.size());
+  }
+  std::cout << fmt::format("Rapports dans : {}\n", engine.inbox().outbox_dir().string());
+  return 0;
+}
+
 }  // namespace
 
 int run(int argc, char** argv) {
@@ -122,6 +157,19 @@ int run(int argc, char** argv) {
   check->add_option("FILE", check_files, "Dépôts XML à vérifier")->required()->check(CLI::ExistingFile);
   add_globals(*check, g);
 
+  auto* nightly = app.add_subcommand(
+      "nightly", "Exécution nocturne (activation des fiches envoyées, désactivation des fiches échues, rapport "
+                 "NIGHTLY_<date> dans outbox/) ; rattrape d'abord les dates manquées. Code 3 si une autre exécution "
+                 "tient le verrou");
+  std::string nightly_date;
+  nightly->add_option("--date", nightly_date, "Date métier AAAA-MM-JJ (défaut : aujourd'hui dans engine.timezone)");
+  add_globals(*nightly, g);
+
+  auto* daemon = app.add_subcommand(
+      "daemon", "Surveille inbox/ (inotify et balayage périodique), lance l'exécution nocturne à nightly.time ; "
+                "SIGHUP recharge la configuration, SIGTERM/SIGINT arrêtent après le dépôt en cours");
+  add_globals(*daemon, g);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -132,6 +180,8 @@ int run(int argc, char** argv) {
     if (*init) return run_init(g, support, support_email);
     if (*process) return run_process(g);
     if (*check) return run_check(g, check_files);
+    if (*nightly) return run_nightly_command(g, nightly_date);
+    if (*daemon) return run_daemon([&g] { return load(g); }, clock_of(g));
   } catch (const CLI::ValidationError& e) {
     std::cerr << e.what() << "\n";
     return 2;

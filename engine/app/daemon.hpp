@@ -1,0 +1,31 @@
+// `raccord daemon` (SPEC.md §7): one Boost.Asio io_context with inotify on inbox/, a periodic full
+// rescan, the nightly run at nightly.time in engine.timezone, signals and sd_notify.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "engine/clock.hpp"
+#include "engine/config.hpp"
+
+namespace raccord::app {
+
+/// How to (re)build the config: called at start and on SIGHUP. Throws ConfigError.
+using ConfigLoader = std::function<Config()>;
+
+/// Runs until SIGTERM or SIGINT (the dépôt being processed is finished first), then returns 0.
+/// At start: processes .work/ leftovers and the inbox, and catches up missed nightly dates (dates
+/// after the ledger's last one whose run instant has passed). SIGHUP reloads config, catalogue and
+/// trust store (a config that fails to load is logged and the old one kept). With NOTIFY_SOCKET set,
+/// sends READY=1, STATUS=..., WATCHDOG=1 (every WatchdogSec/2) and STOPPING=1.
+/// Errors of the store are logged and retried at the next event or rescan (with backoff); the
+/// dépôt stays in inbox/.work/.
+int run_daemon(const ConfigLoader& load_config, BusinessClock clock);
+
+/// The first scheduled nightly instant strictly after `after`, and its business date: the civil
+/// date D whose run instant (D at `hh:mm` in `zone`; for a time in a DST gap the first instant after
+/// it; for a repeated time the first of the two) is the earliest one after `after`.
+std::pair<CivilDate, Instant> next_nightly(const CivilZone& zone, int hh, int mm, Instant after);
+
+}  // namespace raccord::app

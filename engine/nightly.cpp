@@ -1,0 +1,330 @@
+#include "engine/nightly.hpp"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <fmt/format.h>
+
+#include "engine/lifecycle.hpp"
+#include "engine/log.hpp"
+#include "engine/store.hpp"
+#include "files/atomic_file.hpp"
+#include "outbox/nightly_report_writer.hpp"
+
+namespace raccord {
+namespace {
+
+constexpr std::string_view kActor = "nightly";
+constexpr std::chrono::hours kForeignLockTimeout{6};
+
+std::string host_name() {
+  std::array<char, 256> buffer{};
+  if (::gethostname(buffer.data(), buffer.size() - 1) != 0) return "localhost";
+  return buffer.data();
+}
+
+std::string lock_holder() { return fmt::format("{}:{}", host_name(), ::getpid()); }
+
+Instant real_now() { return std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now()); }
+
+/// A holder "host:pid" that can no longer hold the lock.
+bool is_stale(const std::string& holder, const std::optional<std::string>& heartbeat) {
+  const auto colon = holder.rfind(':');
+  if (colon != std::string::npos && holder.substr(0, colon) == host_name()) {
+    const int pid = std::atoi(holder.c_str() + colon + 1);
+    return pid <= 0 || (::kill(pid, 0) != 0 && errno == ESRCH);
+  }
+  const auto beat = heartbeat ? parse_iso_instant(*heartbeat) : std::nullopt;
+  return !beat || real_now() - *beat > kForeignLockTimeout;
+}
+
+bool acquire_lock(Database& db, const std::string& me) {
+  Transaction tx(db);
+  auto row = db.query_one("SELECT holder, heartbeat FROM locks WHERE name = 'nightly'");
+  if (row && !row->is_null(0) && row->text(0) != me && !is_stale(row->text(0), row->optional_text(1))) {
+    return false;
+  }
+  if (row && !row->is_null(0) && row->text(0) != me) log::warning("verrou nocturne repris à {} (disparu)", row->text(0));
+  const std::string now = format_iso_instant(real_now());
+  db.execute("UPDATE locks SET holder = $1, acquired_at = $2, heartbeat = $3 WHERE name = 'nightly'", {me, now, now});
+  tx.commit();
+  return true;
+}
+
+void release_lock(Database& db, const std::string& me) {
+  try {
+    db.execute("UPDATE locks SET holder = NULL, heartbeat = NULL WHERE name = 'nightly' AND holder = $1", {me});
+  } catch (const StoreError& e) {
+    log::warning("libération du verrou nocturne impossible : {}", e.what());
+  }
+}
+
+CivilDate next_day(CivilDate d) { return CivilDate{std::chrono::sys_days{d} + std::chrono::days{1}}; }
+
+/// A sheet to activate, with its pending content as stored.
+struct Candidate {
+  std::string code_appli;
+  SheetKind kind = SheetKind::Edi;
+  std::string partner;
+  SheetState state = SheetState::Envoyee;
+  std::int64_t pending_version = 0;
+  std::string protocol;
+  std::optional<std::string> period_to;
+};
+
+std::vector<Candidate> activation_candidates(Database& db, CivilDate date, Instant run_instant) {
+  std::vector<Candidate> out;
+  for (const auto& r : db.query(
+           "SELECT s.code_appli, s.kind, s.partner_siret, s.state, s.pending_version, v.protocol, v.period_to "
+           "FROM sheets s JOIN sheet_versions v ON v.id = s.pending_version "
+           "WHERE s.state IN ('ENVOYEE', 'ENVOYEE_MAJ') AND s.deleted = 0 AND s.submitted_at < $1 "
+           "AND (s.kind = 'API' OR v.period_from <= $2) ORDER BY s.code_appli",
+           {format_iso_instant(run_instant), format_iso_date(date)})) {
+    Candidate c;
+    c.code_appli = r.text(0);
+    c.kind = parse_sheet_kind(r.text(1)).value_or(SheetKind::Edi);
+    c.partner = r.text(2);
+    c.state = parse_sheet_state(r.text(3)).value_or(SheetState::Envoyee);
+    c.pending_version = r.integer(4);
+    c.protocol = r.text(5);
+    c.period_to = r.optional_text(6);
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+/// Re-checks a candidate at the run instant (SPEC.md §6): certificates, structure active,
+/// prerequisites, period. Returns the blocking errors.
+Diagnostics recheck(Engine& engine, Store& store, const Candidate& c, CivilDate date, Instant run_instant) {
+  Diagnostics reasons;
+  const auto structure = store.find_structure(c.partner);
+  if (!structure) {
+    reasons.push_back(Diagnostic::error(ErrorCode::StructureInconnue, "Partenaire", 0,
+                                        fmt::format("La structure {} n'est plus dans l'annuaire.", c.partner)));
+    return reasons;
+  }
+  if (!structure->active) {
+    reasons.push_back(Diagnostic::error(ErrorCode::StructureInactive, "Partenaire", 0,
+                                        fmt::format("La structure {} - {} est inactive.", structure->siret,
+                                                    structure->raison_sociale)));
+  }
+  if (engine.config().environment == Environment::Production && !structure->connected_in_qualification) {
+    const auto editor = structure->editor_siret ? store.find_structure(*structure->editor_siret) : std::nullopt;
+    if (!editor || !editor->connected_in_qualification) {
+      reasons.push_back(Diagnostic::error(
+          ErrorCode::PrerequisQualification, "Partenaire", 0,
+          fmt::format("{} - {} n'est pas raccordée en qualification (ni l'éditeur de son logiciel).", structure->siret,
+                      structure->raison_sociale)));
+    }
+  }
+  if (c.kind == SheetKind::Api && store.technical_user_count(c.partner) == 0) {
+    reasons.push_back(Diagnostic::error(ErrorCode::UtilisateurTechniqueAbsent, "Partenaire", 0,
+                                        fmt::format("{} n'a plus d'utilisateur technique.", c.partner)));
+  }
+  if (c.period_to && *c.period_to < format_iso_date(date)) {
+    reasons.push_back(Diagnostic::error(ErrorCode::PeriodeInvalide, "Periode/@au", 0,
+                                        fmt::format("La période de raccordement s'est terminée le {}.", *c.period_to)));
+  }
+  SheetOperation sheet;
+  sheet.kind = c.kind;
+  sheet.has_certificates = true;
+  sheet.protocol = Field{c.protocol, 0, !c.protocol.empty()};
+  for (const auto& b : store.database().query(
+           "SELECT bundle_index, name, content FROM sheet_bundles WHERE version_id = $1 ORDER BY bundle_index",
+           {c.pending_version})) {
+    CertificateField f;
+    f.index = static_cast<int>(b.integer(0));
+    f.name = Field{b.text(1), 0, !b.is_null(1)};
+    f.content = b.text(2);
+    sheet.certificates.push_back(std::move(f));
+  }
+  const std::optional<Protocol> protocol =
+      c.kind == SheetKind::Edi ? parse_protocol(c.protocol) : std::optional<Protocol>{};
+  for (auto& d : engine.certificates().check(sheet, protocol, run_instant).diagnostics) {
+    if (d.is_error()) reasons.push_back(std::move(d));
+  }
+  return reasons;
+}
+
+/// The ACTIVEE sheets to deactivate at D (SPEC.md §6), with parameters $<d> (date D) and $<r> (run
+/// instant). SQLite numbers `$N` parameters by first appearance: callers keep them ascending.
+std::string deactivation_from(int d, int r) {
+  return fmt::format(
+      "FROM sheets s JOIN sheet_versions v ON v.id = s.active_version WHERE s.state = 'ACTIVEE' AND s.deleted = 0 "
+      "AND ((v.period_to IS NOT NULL AND v.period_to < ${0}) OR EXISTS (SELECT 1 FROM sheet_certificates c WHERE "
+      "c.version_id = s.active_version AND c.is_leaf = 1 AND c.not_after < ${1}))",
+      d, r);
+}
+
+std::string deactivation_reason(int d) {
+  return fmt::format("CASE WHEN v.period_to IS NOT NULL AND v.period_to < ${} THEN 'fin de période' "
+                     "ELSE 'certificat expiré' END",
+                     d);
+}
+
+void deactivate(Database& db, NightlyReport& report, CivilDate date, Instant run_instant) {
+  const auto row = find_transition(SheetState::Activee, SheetEvent::Expirer);
+  if (!row) return;
+  const std::string d = format_iso_date(date);
+  const std::string r = format_iso_instant(run_instant);
+  const auto rows = db.query(fmt::format("SELECT s.code_appli, s.partner_siret, {} {} ORDER BY s.code_appli",
+                                         deactivation_reason(1), deactivation_from(1, 2)),
+                             {d, r});
+  if (rows.empty()) return;
+  for (const auto& x : rows) {
+    report.transitions.push_back(NightlyTransition{x.text(0), x.text(1), SheetState::Activee, row->to, x.text(2)});
+  }
+  // Set-based: one INSERT for the history, one UPDATE for the states (no per-sheet round trip).
+  const auto base = db.query_one("SELECT value FROM sequences WHERE name = 'history'")->integer(0);
+  db.execute(fmt::format("INSERT INTO history (id, code_appli, instant, actor, from_state, to_state, reason) "
+                         "SELECT $1 + ROW_NUMBER() OVER (ORDER BY s.code_appli), s.code_appli, $2, '{}', 'ACTIVEE', "
+                         "'{}', {} {}",
+                         kActor, to_code(row->to), deactivation_reason(3), deactivation_from(3, 4)),
+             {base, r, d, r});
+  db.execute("UPDATE sequences SET value = value + $1 WHERE name = 'history'",
+             {static_cast<std::int64_t>(rows.size())});
+  db.execute(fmt::format("UPDATE sheets SET state = '{}', updated_at = $1 WHERE code_appli IN (SELECT s.code_appli {})",
+                         to_code(row->to), deactivation_from(2, 3)),
+             {r, d, r});
+}
+
+void fill_report_tail(Database& db, const Config& config, NightlyReport& report) {
+  const std::string r = format_iso_instant(report.run_instant);
+  const std::string late_limit = format_iso_instant(report.run_instant - std::chrono::hours{24});
+  for (const auto& x : db.query("SELECT code_appli, partner_siret, state, submitted_at FROM sheets WHERE state IN "
+                                "('ENVOYEE', 'ENVOYEE_MAJ') AND deleted = 0 AND submitted_at < $1 ORDER BY code_appli",
+                                {late_limit})) {
+    report.late.push_back(LateSheet{x.text(0), x.text(1), parse_sheet_state(x.text(2)).value_or(SheetState::Envoyee),
+                                    parse_iso_instant(x.text(3)).value_or(Instant{})});
+  }
+  const std::string horizon =
+      format_iso_instant(report.run_instant + std::chrono::days{config.expiry_warning_days});
+  for (const auto& x : db.query("SELECT s.code_appli, s.partner_siret, c.subject, c.serial, c.not_after FROM sheets s "
+                                "JOIN sheet_certificates c ON c.version_id = s.active_version WHERE s.state = 'ACTIVEE' "
+                                "AND s.deleted = 0 AND c.is_leaf = 1 AND c.not_after >= $1 AND c.not_after < $2 "
+                                "ORDER BY c.not_after, s.code_appli",
+                                {r, horizon})) {
+    report.expiring.push_back(ExpiringCertificate{x.text(0), x.text(1), x.text(2), x.text(3),
+                                                  parse_iso_instant(x.text(4)).value_or(Instant{})});
+  }
+  for (const auto& x : db.query("SELECT state, COUNT(*) FROM sheets WHERE deleted = 0 GROUP BY state")) {
+    if (auto s = parse_sheet_state(x.text(0))) report.sheets_by_state[*s] = x.integer(1);
+  }
+}
+
+void write_report_files(Engine& engine, CivilDate date, const std::string& xml, const std::string& csv) {
+  const auto dir = engine.inbox().outbox_dir();
+  files::write_file_atomically(dir, outbox::nightly_report_name(date, "xml"), xml);
+  files::write_file_atomically(dir, outbox::nightly_report_name(date, "csv"), csv);
+}
+
+NightlyReport run_one(Engine& engine, CivilDate date) {
+  Database& db = engine.database();
+  Store store(db);
+  NightlyReport report;
+  report.date = date;
+  report.started_at = real_now();
+  report.run_instant = nightly_run_instant(engine, date, engine.clock().now());
+
+  // Certificate re-checks are CPU work: done before the write transaction.
+  const auto candidates = activation_candidates(db, date, report.run_instant);
+  std::vector<std::pair<const Candidate*, Diagnostics>> verdicts;
+  verdicts.reserve(candidates.size());
+  for (const auto& c : candidates) verdicts.emplace_back(&c, recheck(engine, store, c, date, report.run_instant));
+
+  Transaction tx(db);
+  deactivate(db, report, date, report.run_instant);
+  const std::string r = format_iso_instant(report.run_instant);
+  for (auto& [c, reasons] : verdicts) {
+    if (!reasons.empty()) {
+      report.blocked.push_back(BlockedActivation{c->code_appli, c->partner, c->state, std::move(reasons)});
+      continue;
+    }
+    const auto row = find_transition(c->state, SheetEvent::Activer);
+    if (!row || row->effect != VersionEffect::PromotePending) continue;
+    // Guarded by state and version: a dépôt that changed the sheet since the check wins.
+    const auto changed = db.execute(
+        fmt::format("UPDATE sheets SET state = '{}', active_version = pending_version, pending_version = NULL, "
+                    "updated_at = $1 WHERE code_appli = $2 AND state = $3 AND pending_version = $4",
+                    to_code(row->to)),
+        {r, c->code_appli, std::string(to_code(c->state)), c->pending_version});
+    if (changed == 0) continue;
+    const std::string reason = c->state == SheetState::EnvoyeeMaj ? "activation de la mise à jour" : "activation";
+    store.add_history(c->code_appli, report.run_instant, std::string(kActor), c->state, row->to, reason, "");
+    report.transitions.push_back(NightlyTransition{c->code_appli, c->partner, c->state, row->to, reason});
+  }
+  fill_report_tail(db, engine.config(), report);
+  report.finished_at = real_now();
+  const std::string xml = outbox::render_nightly_report_xml(report);
+  const std::string csv = outbox::render_nightly_report_csv(report);
+  std::int64_t activations = 0;
+  for (const auto& t : report.transitions) activations += t.to == SheetState::Activee ? 1 : 0;
+  db.execute(
+      "INSERT INTO nightly_runs (run_date, run_instant, started_at, finished_at, activations, deactivations, blocked, "
+      "report_xml, report_csv) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+      {format_iso_date(date), r, format_iso_instant(report.started_at), format_iso_instant(report.finished_at),
+       activations, static_cast<std::int64_t>(report.transitions.size()) - activations,
+       static_cast<std::int64_t>(report.blocked.size()), xml, csv});
+  tx.commit();
+  write_report_files(engine, date, xml, csv);
+  log::info("nuit du {} : {} activation(s), {} désactivation(s), {} bloquée(s)", format_iso_date(date), activations,
+            report.transitions.size() - static_cast<std::size_t>(activations), report.blocked.size());
+  return report;
+}
+
+}  // namespace
+
+Instant nightly_run_instant(const Engine& engine, CivilDate date, Instant now) {
+  const std::string& t = engine.config().nightly_time;
+  const Instant scheduled = engine.zone().instant_of(date, std::stoi(t.substr(0, 2)), std::stoi(t.substr(3, 2)));
+  return std::min(scheduled, now);
+}
+
+std::optional<CivilDate> last_nightly_date(Database& db) {
+  auto row = db.query_one("SELECT MAX(run_date) FROM nightly_runs");
+  if (!row || row->is_null(0)) return std::nullopt;
+  return parse_iso_date(row->text(0));
+}
+
+NightlyResult run_nightly(Engine& engine, CivilDate date) {
+  Database& db = engine.database();
+  NightlyResult result;
+  const std::string me = lock_holder();
+  if (!acquire_lock(db, me)) {
+    result.status = NightlyStatus::Locked;
+    return result;
+  }
+  try {
+    std::vector<CivilDate> dates;
+    const auto last = last_nightly_date(db);
+    if (last && *last < date) {
+      for (CivilDate d = next_day(*last); d < date; d = next_day(d)) dates.push_back(d);
+    }
+    dates.push_back(date);
+    bool ran = false;
+    for (const auto& d : dates) {
+      auto done = db.query_one("SELECT report_xml, report_csv FROM nightly_runs WHERE run_date = $1",
+                               {format_iso_date(d)});
+      if (done) {
+        const auto dir = engine.inbox().outbox_dir();
+        if (!std::filesystem::exists(dir / outbox::nightly_report_name(d, "xml"))) {
+          write_report_files(engine, d, done->text(0), done->text(1));
+        }
+        continue;
+      }
+      result.reports.push_back(run_one(engine, d));
+      result.dates_run.push_back(d);
+      ran = true;
+    }
+    result.status = ran ? NightlyStatus::Ran : NightlyStatus::AlreadyRun;
+  } catch (...) {
+    release_lock(db, me);
+    throw;
+  }
+  release_lock(db, me);
+  return result;
+}
+
+}  // namespace raccord

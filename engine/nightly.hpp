@@ -1,0 +1,40 @@
+// The nightly run (SPEC.md §6): activation of sent sheets, deactivation of ended ones, the ledger,
+// the store lock, catch-up of missed dates, and the report (SPEC.md §5.3).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/domain/nightly_report.hpp"
+#include "engine/engine.hpp"
+
+namespace raccord {
+
+enum class NightlyStatus {
+  Ran,         // the date (and any missed dates before it) ran now
+  AlreadyRun,  // the date had been run; nothing done (its report files rewritten if missing)
+  Locked,      // another run holds the lock (exit code 3)
+};
+
+struct NightlyResult {
+  NightlyStatus status = NightlyStatus::Ran;
+  std::vector<CivilDate> dates_run;        // in order, catch-up dates first
+  std::vector<NightlyReport> reports;      // one per date run
+};
+
+/// Runs the nightly job for business date `date` with `engine` (opened). Takes the store lock
+/// "nightly" (held by host:pid, stolen only from a dead process on this host or after 6 h without
+/// heartbeat elsewhere); when the ledger's last date L is before date-1, first runs L+1 .. date-1
+/// in order, each at its own run instant (date at nightly.time in engine.timezone, or the business
+/// now if earlier). Each date is one store transaction with its ledger row; the report files
+/// NIGHTLY_<date>.xml/.csv are written after the commit. Throws StoreError on store failures.
+NightlyResult run_nightly(Engine& engine, CivilDate date);
+
+/// The run instant of `date`: `date` at nightly.time in engine.timezone, or `now` if earlier.
+Instant nightly_run_instant(const Engine& engine, CivilDate date, Instant now);
+
+/// The last business date recorded in the ledger, if any.
+std::optional<CivilDate> last_nightly_date(Database& db);
+
+}  // namespace raccord
