@@ -182,12 +182,14 @@ bool is_private_key_der(std::string_view bytes) {
   return found;
 }
 
-bool decode_pem_text(std::string_view text, std::vector<std::string>& ders, std::string& why);
+bool decode_pem_text(std::string_view text, std::vector<std::string>& ders, std::string& why,
+                     std::vector<std::string>* bare);
 
 /// DER bytes: PKCS#7, else a bare certificate, else a private key container, else unknown.
-bool decode_binary(std::string_view bytes, std::vector<std::string>& ders, std::string& why) {
+bool decode_binary(std::string_view bytes, std::vector<std::string>& ders, std::string& why,
+                   std::vector<std::string>* bare) {
   std::string_view trimmed = trim(bytes);
-  if (trimmed.substr(0, 10) == "-----BEGIN") return decode_pem_text(trimmed, ders, why);
+  if (trimmed.substr(0, 10) == "-----BEGIN") return decode_pem_text(trimmed, ders, why, bare);
   switch (read_pkcs7(bytes, ders, why)) {
     case Pkcs7Result::Ok:
       return true;
@@ -196,7 +198,8 @@ bool decode_binary(std::string_view bytes, std::vector<std::string>& ders, std::
     case Pkcs7Result::NotPkcs7:
       break;
   }
-  if (parse_x509(bytes)) {
+  if (X509Ptr x = parse_x509(bytes)) {
+    if (bare != nullptr) bare->push_back(der_of(x.get()));
     why = bare_certificates_message(1);
     return false;
   }
@@ -210,7 +213,8 @@ bool decode_binary(std::string_view bytes, std::vector<std::string>& ders, std::
 }
 
 /// PEM text: every line trimmed, then every block read (PKCS7, CERTIFICATE, keys).
-bool decode_pem_text(std::string_view text, std::vector<std::string>& ders, std::string& why) {
+bool decode_pem_text(std::string_view text, std::vector<std::string>& ders, std::string& why,
+                     std::vector<std::string>* bare) {
   std::string normalized;
   normalized.reserve(text.size());
   std::size_t start = 0;
@@ -286,6 +290,7 @@ bool decode_pem_text(std::string_view text, std::vector<std::string>& ders, std:
   if (pkcs7_blocks == 0) {
     if (!bare_certs.empty()) {
       why = bare_certificates_message(bare_certs.size());
+      if (bare != nullptr) *bare = bare_certs;
     } else {
       why = "Le texte PEM ne contient aucun bloc « -----BEGIN PKCS7----- ». " + std::string(kBundleHowTo) + ".";
     }
@@ -762,7 +767,13 @@ struct LeafRef {
 // =============================================================================================
 
 bool decode_bundle(std::string_view content, std::vector<std::string>& der_certificates, std::string& why) {
+  return decode_bundle(content, der_certificates, why, nullptr);
+}
+
+bool decode_bundle(std::string_view content, std::vector<std::string>& der_certificates, std::string& why,
+                   std::vector<std::string>* bare_certificates) {
   der_certificates.clear();
+  if (bare_certificates != nullptr) bare_certificates->clear();
   why.clear();
   std::string_view text = trim(content);
   if (text.empty()) {
@@ -771,7 +782,7 @@ bool decode_bundle(std::string_view content, std::vector<std::string>& der_certi
   }
   bool ok = false;
   if (text.substr(0, 10) == "-----BEGIN") {
-    ok = decode_pem_text(text, der_certificates, why);
+    ok = decode_pem_text(text, der_certificates, why, bare_certificates);
   } else {
     std::string compact;
     compact.reserve(text.size());
@@ -785,7 +796,7 @@ bool decode_bundle(std::string_view content, std::vector<std::string>& der_certi
           "le fichier PKCS#7 (.p7b) du certificat et de sa chaîne.";
       return false;
     }
-    ok = decode_binary(bytes, der_certificates, why);
+    ok = decode_binary(bytes, der_certificates, why, bare_certificates);
   }
   if (!ok) der_certificates.clear();
   return ok;

@@ -72,6 +72,12 @@ struct CertificateCacheStats {
 /// quotes the content (a private key sent by mistake is never echoed).
 bool decode_bundle(std::string_view content, std::vector<std::string>& der_certificates, std::string& why);
 
+/// The same; in addition, when the content is refused because it is bare certificates (PEM CERTIFICATE
+/// blocks, or one DER certificate, without PKCS#7 and without any private key), `bare_certificates`
+/// (if not null) receives their DER bytes so that they can still be inspected (`raccord cert`).
+bool decode_bundle(std::string_view content, std::vector<std::string>& der_certificates, std::string& why,
+                   std::vector<std::string>* bare_certificates);
+
 /// Facts of one DER X.509 certificate (bundle_index left at 0). Returns false when `der` is not a
 /// certificate.
 bool read_certificate_facts(std::string_view der, CertificateFacts& facts);

@@ -1,9 +1,9 @@
 // `raccord cert` (SPEC.md §7): see cert_command.hpp.
 #include "engine/app/cert_command.hpp"
 
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <CLI/CLI.hpp>
 #include <algorithm>
 #include <fstream>
 #include <iostream>
@@ -103,7 +103,8 @@ std::string end_text(const rules::LeafChain& c) {
     case rules::ChainEnd::UntrustedRoot:
       return "rompue : la racine n'est pas une autorité de confiance";
     case rules::ChainEnd::MissingIssuer:
-      return "rompue : l'émetteur « " + c.missing_issuer + " » est introuvable (ni dans le fichier ni parmi les "
+      return "rompue : l'émetteur « " + c.missing_issuer +
+             " » est introuvable (ni dans le fichier ni parmi les "
              "autorités de confiance)";
     case rules::ChainEnd::Invalid:
       return "rompue : vérification en échec";
@@ -142,8 +143,12 @@ std::string xml(std::string_view s) {
   return out;
 }
 
-const char* yes_no(bool b) { return b ? "oui" : "non"; }
-const char* boolean(bool b) { return b ? "true" : "false"; }
+const char* yes_no(bool b) {
+  return b ? "oui" : "non";
+}
+const char* boolean(bool b) {
+  return b ? "true" : "false";
+}
 
 void print_text(std::ostream& out, const CertCommandOptions& o, const rules::BundleInspection& in,
                 std::string_view protocol, Instant at, const CivilZone& zone) {
@@ -187,7 +192,8 @@ void print_xml(std::ostream& out, const CertCommandOptions& o, const rules::Bund
         "  <Certificat rang=\"{}\" sujet=\"{}\" emetteur=\"{}\" numeroSerie=\"{}\" debut=\"{}\" fin=\"{}\" "
         "cle=\"{}\" bits=\"{}\" signature=\"{}\" autorite=\"{}\" autoSigne=\"{}\" eku=\"{}\" clientAuth=\"{}\" "
         "serverAuth=\"{}\" empreinteSha256=\"{}\"/>\n",
-        ++rank, xml(f.subject), xml(f.issuer), f.serial, format_iso_date(CivilDate{std::chrono::floor<std::chrono::days>(f.not_before)}),
+        ++rank, xml(f.subject), xml(f.issuer), f.serial,
+        format_iso_date(CivilDate{std::chrono::floor<std::chrono::days>(f.not_before)}),
         format_iso_date(CivilDate{std::chrono::floor<std::chrono::days>(f.not_after)}), xml(f.key_type), f.key_bits,
         xml(f.signature_algorithm), boolean(f.is_ca), boolean(f.self_signed), boolean(f.has_eku),
         boolean(f.client_auth), boolean(f.server_auth), f.fingerprint_sha256);
@@ -246,8 +252,7 @@ CLI::App* add_cert_command(CLI::App& app, CertCommandOptions& options) {
             return "date invalide « " + value + " » : attendu AAAA-MM-JJ, ex. 2026-06-10";
           },
           "AAAA-MM-JJ", "date"));
-  cert->add_option("--format", options.format, "Sortie : text (défaut) ou xml")
-      ->check(CLI::IsMember({"text", "xml"}));
+  cert->add_option("--format", options.format, "Sortie : text (défaut) ou xml")->check(CLI::IsMember({"text", "xml"}));
   return cert;
 }
 
