@@ -9,6 +9,7 @@
 #include <Poco/Nullable.h>
 #include <fmt/format.h>
 
+#include <filesystem>
 #include <mutex>
 
 #include "engine/migrations.hpp"
@@ -93,6 +94,17 @@ struct Database::Impl {
 
 Database::Database(Backend backend, const std::string& connection) : impl_(std::make_unique<Impl>()), backend_(backend) {
   register_connectors();
+  if (backend == Backend::Sqlite && connection != ":memory:" && connection.rfind("file:", 0) != 0) {
+    // Poco's SQLite open only gives up on a missing directory after its whole login timeout (30 s).
+    const std::filesystem::path parent = std::filesystem::path(connection).parent_path();
+    std::error_code ec;
+    if (!parent.empty() && !std::filesystem::is_directory(parent, ec)) {
+      throw StoreError(fmt::format("le dossier {} du store SQLite n'existe pas : lancez raccord init ou corrigez "
+                                   "store.connection.",
+                                   parent.string()),
+                       false);
+    }
+  }
   try {
     if (backend == Backend::Sqlite) {
       impl_->session = std::make_unique<Poco::Data::Session>("SQLite", connection, 30);

@@ -141,7 +141,9 @@ DepositAnswer Engine::answer(const std::string& file_name, const std::string& id
                     "donnez un nouvel identifiant à ce dépôt.",
                     *ack.identifier, same_id->ack_name)));
   } else {
-    ProcessingContext context{&config_, &catalogue_, certificates_.get(), now, zone_.date_of(now), ack.sha256};
+    ProcessingContext context{&config_,          &zone_, dry_run ? fs::path() : inbox_.outbox_dir(),
+                              &catalogue_,       certificates_.get(), now,
+                              zone_.date_of(now), ack.sha256};
     auto outcome = apply_deposit(store, context, *read.deposit);
     ack.status = outcome.status;
     ack.operations = std::move(outcome.operations);

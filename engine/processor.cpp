@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "engine/lifecycle.hpp"
+#include "engine/search.hpp"
 #include "rules/sheet_rules.hpp"
 #include "rules/siret.hpp"
 
@@ -168,10 +169,24 @@ class OperationApplier {
                                user->login, ctx_.now);
   }
 
-  void apply_body(const SearchOperation&) {
-    error(ErrorCode::SchemaInvalide, "", op_.line,
-          "La recherche (Recherche) n'est pas encore prise en charge par cette version du moteur ; utilisez la "
-          "commande raccord search auprès du support.");
+  /// Never refused for lack of rights (SPEC.md §3.4): the export holds what the requester may consult.
+  void apply_body(const SearchOperation& r) {
+    SearchCriteria c;
+    c.kind = r.kind;
+    auto text = [](const Field& f) { return f.filled() ? std::optional<std::string>(f.value) : std::nullopt; };
+    c.partner = text(r.partner);
+    c.state = text(r.state);
+    c.code_appli = text(r.code_appli);
+    c.protocol = text(r.protocol);
+    c.interface_code = text(r.interface_code);
+    if (r.submitted_from.filled()) c.submitted_from = parse_iso_date(r.submitted_from.value);
+    if (r.submitted_to.filled()) c.submitted_to = parse_iso_date(r.submitted_to.value);
+    if (ctx_.outbox_dir.empty()) {  // dry run (raccord check): search, write nothing
+      search_sheets(store_.database(), *ctx_.zone, c, op_.requester.value, [](const SearchRow&) {});
+      return;
+    }
+    out_.export_file = write_export(store_.database(), *ctx_.zone, c, op_.requester.value, r.format,
+                                    op_.reference.value, ctx_.now, ctx_.outbox_dir);
   }
 
   void apply_body(const SheetOperation& sheet) {
@@ -380,6 +395,7 @@ DepositOutcome apply_deposit(Store& store, const ProcessingContext& context, con
       out.deleted = false;
       out.subscription_request.reset();
       out.aife.reset();
+      out.export_file.reset();
       any_rejected = true;
     }
     result.operations.push_back(std::move(out));
@@ -387,6 +403,11 @@ DepositOutcome apply_deposit(Store& store, const ProcessingContext& context, con
   if (deposit.mode == DepositMode::Complete && any_rejected) {
     db.rollback_to("depot");
     for (auto& out : result.operations) {
+      if (out.export_file) {
+        std::error_code ignored;
+        std::filesystem::remove(context.outbox_dir / *out.export_file, ignored);
+        out.export_file.reset();
+      }
       out.accepted = false;
       out.code_appli.reset();
       out.state.reset();

@@ -3,6 +3,7 @@
 
 #include <vector>
 
+#include "engine/clock.hpp"
 #include "engine/config.hpp"
 #include "engine/domain/acknowledgement.hpp"
 #include "engine/domain/deposit.hpp"
@@ -14,6 +15,8 @@ namespace raccord {
 
 struct ProcessingContext {
   const Config* config = nullptr;
+  const CivilZone* zone = nullptr;          // engine.timezone
+  std::filesystem::path outbox_dir;         // where a Recherche writes its export; empty: dry run
   const rules::Catalogue* catalogue = nullptr;
   const rules::CertificateChecker* certificates = nullptr;
   Instant now{};           // business instant of processing (UTC)
@@ -30,6 +33,8 @@ struct DepositOutcome {
 /// one savepoint per operation (rolled back alone when it is rejected) and, in `complete` mode, one
 /// around them all, rolled back when any operation is rejected (every operation then REJETEE, each
 /// still listing its own errors). Each operation sees the effects of the earlier accepted ones.
+/// A Recherche writes its export to the outbox at once (it reads what the earlier operations
+/// did); when the dépôt is then rolled back as a whole, the exports it wrote are removed.
 /// Throws StoreError on the store's own failures (the caller rolls the transaction back).
 DepositOutcome apply_deposit(Store& store, const ProcessingContext& context, const Deposit& deposit);
 

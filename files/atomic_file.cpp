@@ -1,6 +1,8 @@
 // Durable file primitives (SPEC.md §2 "Atomic outputs"; TOOLCHAIN.md #16-17; FIELD-CASES F03).
 #include "files/atomic_file.hpp"
 
+#include <fstream>
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -278,6 +280,57 @@ std::string free_name(const fs::path& dir, std::string_view base, std::string_vi
     }
   }
   throw_errno(EEXIST, "aucun nom libre pour " + std::string(base) + ext + " dans " + dir.string());
+}
+
+struct AtomicFileStream::Impl {
+  fs::path dir;
+  std::string name;
+  fs::path tmp;
+  std::ofstream out;
+  bool done = false;
+};
+
+AtomicFileStream::AtomicFileStream(fs::path dir, std::string name) : impl_(std::make_unique<Impl>()) {
+  impl_->dir = std::move(dir);
+  impl_->name = std::move(name);
+  impl_->tmp = impl_->dir / temporary_name(impl_->name);
+  Fd fd(::open(impl_->tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, kFileMode));
+  if (fd.get() < 0) throw_errno(errno, "création impossible du fichier temporaire " + impl_->tmp.string());
+  impl_->out.open(impl_->tmp, std::ios::binary | std::ios::trunc);
+  if (!impl_->out) {
+    ::unlink(impl_->tmp.c_str());
+    throw_errno(EIO, "ouverture impossible de " + impl_->tmp.string());
+  }
+}
+
+AtomicFileStream::~AtomicFileStream() {
+  if (!impl_->done) {
+    impl_->out.close();
+    ::unlink(impl_->tmp.c_str());
+  }
+}
+
+std::ostream& AtomicFileStream::stream() { return impl_->out; }
+
+bool AtomicFileStream::commit() {
+  impl_->out.flush();
+  const bool ok = static_cast<bool>(impl_->out);
+  impl_->out.close();
+  if (!ok) throw_errno(EIO, "écriture impossible dans " + impl_->tmp.string());
+  {
+    Fd fd(::open(impl_->tmp.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+    if (fd.get() < 0 || ::fsync(fd.get()) != 0) throw_errno(errno, "fsync impossible de " + impl_->tmp.string());
+  }
+  const fs::path target = impl_->dir / impl_->name;
+  const auto result = rename_no_replace_same_fs(impl_->tmp, target);
+  impl_->done = true;
+  if (result != RenameResult::Done) {
+    ::unlink(impl_->tmp.c_str());
+    if (result == RenameResult::Exists) return false;
+    throw_errno(EXDEV, "renommage impossible de " + impl_->tmp.string() + " en " + target.string());
+  }
+  sync_directory(impl_->dir);
+  return true;
 }
 
 }  // namespace raccord::files

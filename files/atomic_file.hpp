@@ -3,6 +3,8 @@
 #pragma once
 
 #include <filesystem>
+#include <memory>
+#include <ostream>
 #include <string>
 #include <string_view>
 
@@ -35,5 +37,25 @@ void sync_directory(const std::filesystem::path& dir);
 /// A name for `base` + `extension` in `dir` that does not exist yet: `base.ext`, then `base_2.ext`,
 /// `base_3.ext`, ... (SPEC.md §5.1). Only checks existence; the caller creates without replacing.
 std::string free_name(const std::filesystem::path& dir, std::string_view base, std::string_view extension);
+
+/// A file written as a stream that appears whole (SPEC.md §2 "Atomic outputs"), for outputs too
+/// large to build in memory (exports): rows go to a temporary ".<name>.<host>.<pid>.tmp" in `dir`
+/// (mode 0640); commit() flushes, fsyncs and renames it to `dir/name` without replacing. The
+/// temporary is removed if the object is destroyed uncommitted. Throws std::system_error.
+class AtomicFileStream {
+ public:
+  AtomicFileStream(std::filesystem::path dir, std::string name);
+  ~AtomicFileStream();
+  AtomicFileStream(const AtomicFileStream&) = delete;
+  AtomicFileStream& operator=(const AtomicFileStream&) = delete;
+
+  std::ostream& stream();
+  /// Returns false (and removes the temporary) when `dir/name` already exists.
+  bool commit();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
 
 }  // namespace raccord::files

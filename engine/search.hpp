@@ -1,0 +1,29 @@
+// The search of SPEC.md §3.4 / §5.2, limited to what the requester may consult.
+#pragma once
+
+#include <filesystem>
+#include <functional>
+#include <string>
+
+#include "engine/clock.hpp"
+#include "engine/database.hpp"
+#include "engine/domain/search.hpp"
+
+namespace raccord {
+
+/// Calls `visit` for every row matching `criteria` that `requester` may consult, in the order
+/// partner, codeAppli, interface code. A support user consults everything; another user the
+/// structures where they are gestionnaire of an active space or hold a validated subscription
+/// (Consultation, or Modification which implies it); an unknown user nothing. Deleted drafts never
+/// appear. The content shown is the sheet's latest version (the pending one when there is one).
+/// Submission dates are compared as civil dates in `zone`. Throws StoreError.
+void search_sheets(Database& db, const CivilZone& zone, const SearchCriteria& criteria, const std::string& requester,
+                   const std::function<void(const SearchRow&)>& visit);
+
+/// Writes the export of a search to `outbox_dir` (name per SPEC.md §5.2, "_2", "_3"... when taken),
+/// atomically. Returns the file name. Throws StoreError / std::system_error.
+std::string write_export(Database& db, const CivilZone& zone, const SearchCriteria& criteria,
+                         const std::string& requester, ExportFormat format, const std::string& reference,
+                         Instant at, const std::filesystem::path& outbox_dir);
+
+}  // namespace raccord

@@ -1,0 +1,115 @@
+#include "outbox/export_writer.hpp"
+
+#include "outbox/acknowledgement_writer.hpp"
+#include "outbox/csv.hpp"
+
+namespace raccord::outbox {
+namespace {
+
+/// Escapes XML attribute text after sanitize_xml_text (F16).
+std::string attribute(std::string_view text) {
+  std::string out;
+  for (char c : sanitize_xml_text(text)) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+std::string optional_date(const std::optional<CivilDate>& d, bool french) {
+  if (!d) return {};
+  return french ? format_french_date(*d) : format_iso_date(*d);
+}
+
+}  // namespace
+
+struct ExportWriter::Csv {
+  explicit Csv(std::ostream& out) : writer(out) {}
+  CsvWriter writer;
+};
+
+std::string export_base_name(SheetKind kind, std::string_view reference, Instant at) {
+  std::string ref;
+  for (char c : reference) {
+    if (ref.size() == 64) break;
+    const bool keep = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+    ref += keep ? c : '_';
+  }
+  if (ref.empty()) ref = "recherche";
+  return "EXPORT_" + std::string(to_code(kind)) + "_" + ref + "_" + format_compact_instant(at);
+}
+
+std::string_view export_csv_header(SheetKind kind) {
+  switch (kind) {
+    case SheetKind::Edi:
+      return "Partenaire;Protocole de raccordement;Code Appli partenaire;Code interface;Date de début;Date de fin;"
+             "Etat courant";
+    case SheetKind::Api:
+      return "Partenaire;Code Appli partenaire;Etat courant";
+  }
+  return "";
+}
+
+ExportWriter::ExportWriter(std::ostream& out, SheetKind kind, ExportFormat format, std::string_view reference,
+                           Instant generated)
+    : out_(out), kind_(kind), format_(format) {
+  switch (format_) {
+    case ExportFormat::Csv:
+      csv_ = std::make_unique<Csv>(out_);
+      if (kind_ == SheetKind::Edi) {
+        csv_->writer.row({"Partenaire", "Protocole de raccordement", "Code Appli partenaire", "Code interface",
+                          "Date de début", "Date de fin", "Etat courant"});
+      } else {
+        csv_->writer.row({"Partenaire", "Code Appli partenaire", "Etat courant"});
+      }
+      break;
+    case ExportFormat::Xml:
+      out_ << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Export xmlns=\"urn:raccord:export:1\" type=\""
+           << to_code(kind_) << "\" reference=\"" << attribute(reference) << "\" genere=\""
+           << format_iso_instant(generated) << "\">\n";
+      break;
+  }
+}
+
+ExportWriter::~ExportWriter() = default;
+
+void ExportWriter::row(const SearchRow& r) {
+  ++rows_;
+  const std::string partner = r.partner_siret + " - " + r.raison_sociale;
+  switch (format_) {
+    case ExportFormat::Csv:
+      if (kind_ == SheetKind::Edi) {
+        csv_->writer.row({partner, r.protocol, r.code_appli, r.interface_code, optional_date(r.period_from, true),
+                          optional_date(r.period_to, true), std::string(to_label(r.state))});
+      } else {
+        csv_->writer.row({partner, r.code_appli, std::string(to_label(r.state))});
+      }
+      break;
+    case ExportFormat::Xml:
+      out_ << "  <Ligne partenaire=\"" << attribute(r.partner_siret) << "\" raisonSociale=\""
+           << attribute(r.raison_sociale) << "\"";
+      if (kind_ == SheetKind::Edi) {
+        out_ << " protocole=\"" << attribute(r.protocol) << "\"";
+      }
+      out_ << " codeAppli=\"" << attribute(r.code_appli) << "\"";
+      if (kind_ == SheetKind::Edi) {
+        out_ << " codeInterface=\"" << attribute(r.interface_code) << "\"";
+        if (r.period_from) out_ << " debut=\"" << format_iso_date(*r.period_from) << "\"";
+        if (r.period_to) out_ << " fin=\"" << format_iso_date(*r.period_to) << "\"";
+      }
+      out_ << " etat=\"" << to_code(r.state) << "\" libelleEtat=\"" << attribute(to_label(r.state)) << "\"/>\n";
+      break;
+  }
+}
+
+void ExportWriter::finish() {
+  if (format_ == ExportFormat::Xml) out_ << "</Export>\n";
+  out_.flush();
+}
+
+}  // namespace raccord::outbox
