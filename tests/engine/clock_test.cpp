@@ -17,7 +17,9 @@ Instant at(const char* iso) {
   return i.value_or(Instant{});
 }
 
-CivilDate day(int y, unsigned m, unsigned d) { return CivilDate{year{y}, month{m}, std::chrono::day{d}}; }
+CivilDate day(int y, unsigned m, unsigned d) {
+  return CivilDate{year{y}, month{m}, std::chrono::day{d}};
+}
 
 TEST(BusinessClock, FixedInstantIsReturnedAsIs) {
   const BusinessClock clock{at("2026-11-29T22:10:04Z")};

@@ -46,14 +46,13 @@ const std::vector<Expected>& allowed() {
 }
 
 const std::vector<std::optional<S>>& all_froms() {
-  static const std::vector<std::optional<S>> froms{std::nullopt, S::Brouillon, S::Envoyee,
-                                                   S::EnvoyeeMaj, S::Activee,  S::Desactivee};
+  static const std::vector<std::optional<S>> froms{std::nullopt,  S::Brouillon, S::Envoyee,
+                                                   S::EnvoyeeMaj, S::Activee,   S::Desactivee};
   return froms;
 }
 
 const std::vector<E>& all_events() {
-  static const std::vector<E> events{E::Enregistrer, E::Soumettre, E::Supprimer,
-                                     E::Desactiver,  E::Activer,   E::Expirer};
+  static const std::vector<E> events{E::Enregistrer, E::Soumettre, E::Supprimer, E::Desactiver, E::Activer, E::Expirer};
   return events;
 }
 

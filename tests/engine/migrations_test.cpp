@@ -16,9 +16,8 @@ namespace fs = std::filesystem;
 class MigrationsTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("raccord-mig-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    dir_ = fs::temp_directory_path() / ("raccord-mig-" + std::to_string(::getpid()) + "-" +
+                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::remove_all(dir_);
     fs::create_directories(dir_);
     db_ = std::make_unique<Database>(Backend::Sqlite, path());
@@ -54,9 +53,9 @@ TEST(Migrations, VersionsAscendFromOneWithoutGaps) {
 
 TEST_F(MigrationsTest, CreatesEveryTableAndIndex) {
   db_->migrate();
-  for (const char* table : {"schema_migrations", "sequences", "users", "structures", "managers", "technical_users",
-                            "subscriptions", "sheets", "sheet_versions", "sheet_interfaces", "sheet_bundles",
-                            "sheet_certificates", "history", "deposits"}) {
+  for (const char* table :
+       {"schema_migrations", "sequences", "users", "structures", "managers", "technical_users", "subscriptions",
+        "sheets", "sheet_versions", "sheet_interfaces", "sheet_bundles", "sheet_certificates", "history", "deposits"}) {
     EXPECT_TRUE(has_object("table", table)) << table;
   }
   for (const char* index : {"deposits_applied_once", "deposits_by_sha", "deposits_by_identifier", "deposits_ack_name",
@@ -77,7 +76,8 @@ TEST_F(MigrationsTest, MigratingTwiceIsANoOp) {
   db_->migrate();
   {
     Transaction tx(*db_);
-    db_->execute("INSERT INTO users (login, email, support, created_at, updated_at) VALUES ('a', 'a@x.fr', 1, 't', 't')");
+    db_->execute(
+        "INSERT INTO users (login, email, support, created_at, updated_at) VALUES ('a', 'a@x.fr', 1, 't', 't')");
     (void)db_->next_sequence_value("code_appli");
     tx.commit();
   }

@@ -11,16 +11,19 @@ namespace {
 
 namespace fs = std::filesystem;
 
-Instant at(const char* iso) { return parse_iso_instant(iso).value(); }
+Instant at(const char* iso) {
+  return parse_iso_instant(iso).value();
+}
 
-Field field(std::string value, int line = 1) { return Field{std::move(value), line, true}; }
+Field field(std::string value, int line = 1) {
+  return Field{std::move(value), line, true};
+}
 
 class StoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("raccord-store-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    dir_ = fs::temp_directory_path() / ("raccord-store-" + std::to_string(::getpid()) + "-" +
+                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::remove_all(dir_);
     fs::create_directories(dir_);
     db_ = std::make_unique<Database>(Backend::Sqlite, (dir_ / "raccord.db").string());
@@ -158,8 +161,8 @@ TEST_F(StoreTest, ActivateSpaceRecordsWhoAndWhen) {
 
 TEST_F(StoreTest, SubscriptionsRoundTrip) {
   seed_directory();
-  const std::string id = store_->create_subscription("12345678200010", "j.dupont", true, true,
-                                                     std::string("2026-04-04"), std::string("Équipe intégration"), now_);
+  const std::string id = store_->create_subscription(
+      "12345678200010", "j.dupont", true, true, std::string("2026-04-04"), std::string("Équipe intégration"), now_);
   EXPECT_EQ(id, "ABO-000001");
   EXPECT_EQ(store_->create_subscription("12345678200010", "a.leroy", true, false, std::nullopt, std::nullopt, now_),
             "ABO-000002");
@@ -352,8 +355,8 @@ TEST_F(StoreTest, VersionsKeepInterfacesBundlesAndCertificateFacts) {
   EXPECT_EQ(v->text(15), sha);
   EXPECT_EQ(v->text(16), "2026-11-29T22:10:04Z");
 
-  auto interfaces = db_->query("SELECT position, code, mode FROM sheet_interfaces WHERE version_id = $1 ORDER BY position",
-                               {id1});
+  auto interfaces =
+      db_->query("SELECT position, code, mode FROM sheet_interfaces WHERE version_id = $1 ORDER BY position", {id1});
   ASSERT_EQ(interfaces.size(), 3u);
   EXPECT_EQ(interfaces[0].integer(0), 1);
   EXPECT_EQ(interfaces[0].text(1), "FSO1100A");
@@ -361,8 +364,10 @@ TEST_F(StoreTest, VersionsKeepInterfacesBundlesAndCertificateFacts) {
   EXPECT_EQ(interfaces[2].text(1), "FSO1102A");
   EXPECT_EQ(interfaces[2].text(2), "aucun");
 
-  auto bundles = db_->query("SELECT bundle_index, name, content FROM sheet_bundles WHERE version_id = $1 "
-                            "ORDER BY bundle_index", {id1});
+  auto bundles = db_->query(
+      "SELECT bundle_index, name, content FROM sheet_bundles WHERE version_id = $1 "
+      "ORDER BY bundle_index",
+      {id1});
   ASSERT_EQ(bundles.size(), 2u);
   EXPECT_EQ(bundles[0].integer(0), 1);
   EXPECT_EQ(bundles[0].text(1), "client.p7b");

@@ -63,7 +63,9 @@ std::string root_attribute(const std::string& xml, const std::string& name) {
   return tag.substr(a + key.size(), b - a - key.size());
 }
 
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
 
 std::vector<std::string> names_in(const fs::path& dir, const std::string& prefix = "") {
   std::vector<std::string> names;
@@ -90,9 +92,8 @@ std::set<std::string> snapshot(const fs::path& dir) {
 class CommandsTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("raccord-app-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    dir_ = fs::temp_directory_path() / ("raccord-app-" + std::to_string(::getpid()) + "-" +
+                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::remove_all(dir_);
     fs::create_directories(work());
     fs::create_directories(dir_ / "cap");
@@ -124,8 +125,8 @@ class CommandsTest : public ::testing::Test {
   // A small config next to the working directory: the samples' trust store, a short settle period.
   fs::path fast_config(int settle_ms = 100, const std::string& extra = "") {
     const fs::path p = dir_ / "fast.ini";
-    write_file(p, "[inbox]\nsettle_ms = " + std::to_string(settle_ms) + "\n[certificates]\ntrust_dir = " +
-                      (kSamples / "trust").string() + "\n" + extra);
+    write_file(p, "[inbox]\nsettle_ms = " + std::to_string(settle_ms) +
+                      "\n[certificates]\ntrust_dir = " + (kSamples / "trust").string() + "\n" + extra);
     return p;
   }
 
@@ -189,13 +190,13 @@ TEST_F(CommandsTest, EachCommandHasHelp) {
 }
 
 TEST_F(CommandsTest, UsageErrorsExitWith2) {
-  EXPECT_EQ(raccord("").code, 2);                       // no command
-  EXPECT_EQ(raccord("frobnicate").code, 2);             // unknown command
+  EXPECT_EQ(raccord("").code, 2);            // no command
+  EXPECT_EQ(raccord("frobnicate").code, 2);  // unknown command
   EXPECT_EQ(raccord("process --no-such-option").code, 2);
   EXPECT_EQ(raccord("check").code, 2);                  // FILE required
-  const Outcome missing = raccord("check absent.xml");      // FILE must exist
+  const Outcome missing = raccord("check absent.xml");  // FILE must exist
   EXPECT_EQ(missing.code, 2) << missing.out << missing.err;
-  EXPECT_EQ(raccord("process --now hier").code, 2);     // not an ISO 8601 instant
+  EXPECT_EQ(raccord("process --now hier").code, 2);  // not an ISO 8601 instant
   EXPECT_EQ(raccord("process", "RACCORD_NOW=hier").code, 2);
   EXPECT_FALSE(fs::exists(var()));
 }
@@ -252,8 +253,8 @@ TEST_F(CommandsTest, ConfigIsAcceptedBeforeOrAfterTheCommandAndFromTheEnvironmen
   const fs::path b = dir_ / "b.ini";
   write_file(a, "[paths]\nroot = root_a\n");
   write_file(b, "[paths]\nroot = root_b\n");
-  EXPECT_EQ(raccord("init --config " + quote(a.string())).code, 0);  // after the command
-  EXPECT_TRUE(fs::exists(dir_ / "root_a" / "raccord.db"));           // relative to the file's directory
+  EXPECT_EQ(raccord("init --config " + quote(a.string())).code, 0);       // after the command
+  EXPECT_TRUE(fs::exists(dir_ / "root_a" / "raccord.db"));                // relative to the file's directory
   EXPECT_EQ(raccord("--config " + quote(b.string()) + " init").code, 0);  // before it
   EXPECT_TRUE(fs::exists(dir_ / "root_b" / "raccord.db"));
   fs::remove_all(dir_ / "root_a");
@@ -400,14 +401,15 @@ TEST_F(CommandsTest, SamplesRechercheWritesItsExports) {
 TEST_F(CommandsTest, CheckWithoutAStoreCreatesNothing) {
   const fs::path config = fast_config();
   const Outcome r = raccord("check --config " + quote(config.string()) + " " +
-                        quote((kSamples / "depots" / "01_referentiel.xml").string()));
+                            quote((kSamples / "depots" / "01_referentiel.xml").string()));
   EXPECT_EQ(r.code, 1) << r.out << r.err;  // support.n1 unknown in an empty store
   EXPECT_TRUE(contains(r.out, "<Accuse")) << r.out;
   EXPECT_TRUE(contains(r.out, "REJETE")) << r.out;
   EXPECT_FALSE(fs::exists(var()));
   EXPECT_TRUE(fs::is_empty(work()));
   // Also with the default config and --now.
-  const Outcome d = raccord("check --now 2026-11-30T10:00:00Z " + quote((kSamples / "depots" / "92_rejet_doctype.xml").string()));
+  const Outcome d =
+      raccord("check --now 2026-11-30T10:00:00Z " + quote((kSamples / "depots" / "92_rejet_doctype.xml").string()));
   EXPECT_EQ(d.code, 1);
   EXPECT_TRUE(contains(d.out, "DTD_INTERDITE")) << d.out;
   EXPECT_FALSE(fs::exists(var()));
@@ -422,7 +424,7 @@ TEST_F(CommandsTest, CheckAnswersWithoutChangingTheStore) {
   EXPECT_EQ(ok.code, 0) << ok.out << ok.err;
   EXPECT_TRUE(contains(ok.out, "statut=\"INTEGRE\"")) << ok.out;
   const Outcome ko = raccord("check" + cfg + quote((kSamples / "depots" / "01_referentiel.xml").string()) + " " +
-                         quote((kSamples / "depots" / "93_rejet_malforme.xml").string()));
+                             quote((kSamples / "depots" / "93_rejet_malforme.xml").string()));
   EXPECT_EQ(ko.code, 1) << ko.out;
   EXPECT_TRUE(contains(ko.out, "XML_MALFORME")) << ko.out;
   // Nothing written, nothing recorded: processing 01 afterwards integrates it (not DOUBLON).

@@ -93,8 +93,8 @@ TEST(ErrorCode, UnknownTextsAreRefused) {
 
 TEST(ErrorCode, OnlyTheThreeWarningCodesAreWarningOnly) {
   for (const auto& [code, text] : all_codes()) {
-    const bool expected = code == ErrorCode::CertExpireBientot || code == ErrorCode::CertSansEku ||
-                          code == ErrorCode::ReseauIgnore;
+    const bool expected =
+        code == ErrorCode::CertExpireBientot || code == ErrorCode::CertSansEku || code == ErrorCode::ReseauIgnore;
     EXPECT_EQ(is_warning_only(code), expected) << text;
   }
 }

@@ -13,10 +13,19 @@ namespace {
 const std::vector<std::tuple<SheetState, std::string, std::string>>& all_states() {
   static const std::vector<std::tuple<SheetState, std::string, std::string>> states{
       {SheetState::Brouillon, "BROUILLON", "Brouillon"},
-      {SheetState::Envoyee, "ENVOYEE", "Envoy\xC3\xA9" "e"},
-      {SheetState::EnvoyeeMaj, "ENVOYEE_MAJ", "Envoy\xC3\xA9" "e MAJ"},
-      {SheetState::Activee, "ACTIVEE", "Activ\xC3\xA9" "e"},
-      {SheetState::Desactivee, "DESACTIVEE", "D\xC3\xA9" "sactiv\xC3\xA9" "e"},
+      {SheetState::Envoyee, "ENVOYEE",
+       "Envoy\xC3\xA9"
+       "e"},
+      {SheetState::EnvoyeeMaj, "ENVOYEE_MAJ",
+       "Envoy\xC3\xA9"
+       "e MAJ"},
+      {SheetState::Activee, "ACTIVEE",
+       "Activ\xC3\xA9"
+       "e"},
+      {SheetState::Desactivee, "DESACTIVEE",
+       "D\xC3\xA9"
+       "sactiv\xC3\xA9"
+       "e"},
   };
   return states;
 }

@@ -29,9 +29,10 @@ TEST(Vocabulary, Protocol) {
 }
 
 TEST(Vocabulary, ProcessingMode) {
-  expect_round_trips<ProcessingMode>(
-      {{ProcessingMode::Aucun, "aucun"}, {ProcessingMode::Complete, "complete"}, {ProcessingMode::Partielle, "partielle"}},
-      parse_processing_mode, {"AUCUN", "complète", "partiel"});
+  expect_round_trips<ProcessingMode>({{ProcessingMode::Aucun, "aucun"},
+                                      {ProcessingMode::Complete, "complete"},
+                                      {ProcessingMode::Partielle, "partielle"}},
+                                     parse_processing_mode, {"AUCUN", "complète", "partiel"});
 }
 
 TEST(Vocabulary, Environment) {
