@@ -309,7 +309,9 @@ NightlyResult run_nightly(Engine& engine, CivilDate date) {
                                {format_iso_date(d)});
       if (done) {
         const auto dir = engine.inbox().outbox_dir();
-        if (!std::filesystem::exists(dir / outbox::nightly_report_name(d, "xml"))) {
+        // Either file may be missing (a crash between the two writes, an operator's cleanup).
+        if (!std::filesystem::exists(dir / outbox::nightly_report_name(d, "xml")) ||
+            !std::filesystem::exists(dir / outbox::nightly_report_name(d, "csv"))) {
           write_report_files(engine, d, done->text(0), done->text(1));
         }
         continue;

@@ -1,0 +1,627 @@
+// Tests of engine/nightly.cpp (SPEC.md §6 the nightly run, §5.3 its report, §7 `raccord nightly`):
+// activation the day after submission, `du` in the future, API sheets, ENVOYEE_MAJ replacing the
+// activated version (and a failed update keeping it), deactivation by end date and by certificate
+// expiry, the ledger (a date runs once, missing report files rewritten), catch-up of missed dates
+// (FIELD-CASES F35), the store lock (runs never overlap) and the report files.
+//
+// The business clock is injected: each step builds a new Engine on the same Config and store with
+// the instant of that step (the clock "moves" between engines). Only the lock's heartbeat is real
+// time, as in the engine (a lock is about live processes, not business dates).
+#include "engine/nightly.hpp"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <chrono>
+#include <cstdlib>
+#include <fmt/format.h>
+
+#include "tests/support/engine_fixture.hpp"
+#include "tests/support/test_pki.hpp"
+
+namespace raccord::testing {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::Not;
+
+CivilDate date(std::string_view iso) {
+  auto d = parse_iso_date(iso);
+  if (!d) ADD_FAILURE() << "bad date " << iso;
+  return d.value_or(CivilDate{});
+}
+
+std::vector<std::string> iso_dates(const std::vector<CivilDate>& dates) {
+  std::vector<std::string> out;
+  for (const auto& d : dates) out.push_back(format_iso_date(d));
+  return out;
+}
+
+std::string host_name() {
+  std::array<char, 256> buffer{};
+  if (::gethostname(buffer.data(), buffer.size() - 1) != 0) return "localhost";
+  return buffer.data();
+}
+
+std::string real_now_iso() {
+  return format_iso_instant(std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now()));
+}
+
+std::string quote(const std::string& s) {
+  std::string q = "'";
+  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
+
+/// A child process that only sleeps: a live pid that is not ours. Killed and reaped by kill().
+class SleepingChild {
+ public:
+  SleepingChild() : pid_(::fork()) {
+    if (pid_ == 0) {
+      for (;;) ::pause();
+    }
+  }
+  ~SleepingChild() { kill(); }
+  SleepingChild(const SleepingChild&) = delete;
+  SleepingChild& operator=(const SleepingChild&) = delete;
+  pid_t pid() const { return pid_; }
+  void kill() {
+    if (pid_ <= 0) return;
+    ::kill(pid_, SIGKILL);
+    ::waitpid(pid_, nullptr, 0);
+    pid_ = -1;
+  }
+
+ private:
+  pid_t pid_;
+};
+
+class NightlyTest : public EngineTest {
+ protected:
+  void SetUp() override {
+    EngineTest::SetUp();
+    start();  // 2026-11-29T10:00:00Z
+    setup_world();
+  }
+
+  /// A new engine on the same config and store whose business clock reads `now`.
+  Engine& at(std::string_view now) {
+    engine_.reset();
+    engine_ = std::make_unique<Engine>(config_, BusinessClock(instant(now)));
+    engine_->open();
+    return *engine_;
+  }
+
+  /// The nightly run for business date `d`, by an engine whose clock reads `now`.
+  NightlyResult nightly(std::string_view now, std::string_view d) { return run_nightly(at(now), date(d)); }
+
+  /// Submits a sheet (one-operation dépôt) with the current engine; returns its codeAppli.
+  std::string submit(SheetSpec spec, const std::string& code_appli = "") {
+    ++n_;
+    spec.action = "soumettre";
+    spec.code_appli = code_appli;
+    const ParsedAck ack = process("fiche_" + std::to_string(n_) + ".xml",
+                                  depot_xml(sheet_xml(spec), "identifiant=\"NUIT-" + std::to_string(n_) + "\""));
+    EXPECT_EQ(ack.statut, "INTEGRE") << ack.xml;
+    if (ack.operations.size() != 1) return {};
+    return ack.operations[0].code_appli;
+  }
+
+  static SheetSpec sftp_from(std::string du, std::string au = "2099-06-30") {
+    SheetSpec s = sftp_sheet();
+    s.period_from = std::move(du);
+    s.period_to = std::move(au);
+    return s;
+  }
+  static SheetSpec sftp_with_leaf_until(std::string not_after, std::string du = "2026-11-29") {
+    SheetSpec s = sftp_from(std::move(du));
+    LeafOptions leaf;
+    leaf.common_name = "bientot.exemple.fr";
+    leaf.not_after = std::move(not_after);
+    s.certificates = {TestPki::instance().bundle_base64(leaf)};
+    return s;
+  }
+
+  std::int64_t version(const std::string& code_appli, const char* column) {
+    auto row = db().query_one(std::string("SELECT ") + column + " FROM sheets WHERE code_appli = $1", {code_appli});
+    return row && !row->is_null(0) ? row->integer(0) : -1;
+  }
+  /// The history rows of the nightly run for a sheet as "from>to|reason|instant".
+  std::vector<std::string> nightly_history(const std::string& code_appli) {
+    std::vector<std::string> out;
+    for (const auto& r : sql("SELECT from_state, to_state, reason, instant FROM history WHERE code_appli = $1 AND "
+                             "actor = 'nightly' ORDER BY id",
+                             {code_appli})) {
+      out.push_back(r.text(0) + ">" + r.text(1) + "|" + r.text(2) + "|" + r.text(3));
+    }
+    return out;
+  }
+  std::vector<std::string> ledger() {
+    std::vector<std::string> out;
+    for (const auto& r : sql("SELECT run_date, run_instant FROM nightly_runs ORDER BY run_date")) {
+      out.push_back(r.text(0) + "@" + r.text(1));
+    }
+    return out;
+  }
+  void set_lock(const std::string& holder, const std::string& heartbeat) {
+    Transaction tx(db());
+    db().execute("UPDATE locks SET holder = $1, acquired_at = $2, heartbeat = $2 WHERE name = 'nightly'",
+                 {holder, heartbeat});
+    tx.commit();
+  }
+  std::string lock_holder() {
+    auto row = db().query_one("SELECT holder FROM locks WHERE name = 'nightly'");
+    return row && !row->is_null(0) ? row->text(0) : std::string("<libre>");
+  }
+  fs::path report(std::string_view d, std::string_view ext) const {
+    return outbox() / fmt::format("NIGHTLY_{}.{}", d, ext);
+  }
+
+  int n_ = 0;
+};
+
+std::vector<std::string> transitions_of(const NightlyReport& r) {
+  std::vector<std::string> out;
+  for (const auto& t : r.transitions) {
+    out.push_back(fmt::format("{}:{}>{}|{}", t.code_appli, to_code(t.from), to_code(t.to), t.reason));
+  }
+  return out;
+}
+
+std::vector<std::string> blocked_codes(const BlockedActivation& b) {
+  std::vector<std::string> out;
+  for (const auto& d : b.reasons) out.push_back(std::string(to_string(d.code)));
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Activation (SPEC.md §6).
+
+TEST_F(NightlyTest, ActivatesTheDayAfterSubmissionAtTheRunInstant) {
+  const std::string code = submit(sftp_from("2026-11-29"));  // 2026-11-29T10:00:00Z
+  ASSERT_EQ(code, "VFE001");
+  const std::int64_t pending = version(code, "pending_version");
+  ASSERT_GT(pending, 0);
+
+  // Run for 2026-11-30, started late in the morning: the run instant is still 02:00 Paris (CET).
+  const NightlyResult result = nightly("2026-11-30T07:30:00Z", "2026-11-30");
+  ASSERT_EQ(result.status, NightlyStatus::Ran);
+  EXPECT_THAT(iso_dates(result.dates_run), ElementsAre("2026-11-30"));
+  ASSERT_EQ(result.reports.size(), 1u);
+  EXPECT_EQ(format_iso_instant(result.reports[0].run_instant), "2026-11-30T01:00:00Z");
+  EXPECT_THAT(transitions_of(result.reports[0]), ElementsAre("VFE001:ENVOYEE>ACTIVEE|activation"));
+  EXPECT_THAT(result.reports[0].blocked, IsEmpty());
+
+  EXPECT_EQ(state_of(code), "ACTIVEE");
+  EXPECT_EQ(version(code, "active_version"), pending);
+  EXPECT_EQ(version(code, "pending_version"), -1);
+  EXPECT_THAT(history(code), ElementsAre("j.dupont:>ENVOYEE", "nightly:ENVOYEE>ACTIVEE"));
+  EXPECT_THAT(nightly_history(code), ElementsAre("ENVOYEE>ACTIVEE|activation|2026-11-30T01:00:00Z"));
+  EXPECT_THAT(ledger(), ElementsAre("2026-11-30@2026-11-30T01:00:00Z"));
+  EXPECT_EQ(lock_holder(), "<libre>");  // released after the run
+}
+
+TEST_F(NightlyTest, RunInstantIsTheCurrentInstantWhenEarlierThanNightlyTime) {
+  Engine& e = at("2026-11-30T00:20:00Z");
+  EXPECT_EQ(format_iso_instant(nightly_run_instant(e, date("2026-11-30"), instant("2026-11-30T00:20:00Z"))),
+            "2026-11-30T00:20:00Z");
+  EXPECT_EQ(format_iso_instant(nightly_run_instant(e, date("2026-11-30"), instant("2026-11-30T09:00:00Z"))),
+            "2026-11-30T01:00:00Z");  // 02:00 CET
+  EXPECT_EQ(format_iso_instant(nightly_run_instant(e, date("2026-07-14"), instant("2026-07-14T09:00:00Z"))),
+            "2026-07-14T00:00:00Z");  // 02:00 CEST
+}
+
+TEST_F(NightlyTest, SheetSubmittedAfterTheRunInstantWaitsForTheNextRun) {
+  const std::string code = submit(sftp_from("2026-11-29"));  // 10:00Z, after 02:00 Paris that day
+  // The run for the submission date itself (started at noon): its run instant is 01:00Z.
+  const NightlyResult same_day = nightly("2026-11-29T12:00:00Z", "2026-11-29");
+  ASSERT_EQ(same_day.status, NightlyStatus::Ran);
+  EXPECT_THAT(same_day.reports.at(0).transitions, IsEmpty());
+  EXPECT_THAT(same_day.reports.at(0).blocked, IsEmpty());  // not a candidate, not a failure
+  EXPECT_EQ(state_of(code), "ENVOYEE");
+
+  const NightlyResult next = nightly("2026-11-30T01:00:00Z", "2026-11-30");
+  ASSERT_EQ(next.status, NightlyStatus::Ran);
+  EXPECT_EQ(state_of(code), "ACTIVEE");
+}
+
+TEST_F(NightlyTest, FutureDuWaitsForItsDateAndApiSheetsActivateRegardlessOfDu) {
+  const std::string edi = submit(sftp_from("2026-12-02"));
+  const std::string api = submit(api_sheet());
+  ASSERT_EQ(edi, "VFE001");
+  ASSERT_EQ(api, "VFE002");
+
+  const NightlyResult first = nightly("2026-11-30T01:00:00Z", "2026-11-30");
+  EXPECT_THAT(transitions_of(first.reports.at(0)), ElementsAre("VFE002:ENVOYEE>ACTIVEE|activation"));
+  EXPECT_EQ(state_of(api), "ACTIVEE");
+  EXPECT_EQ(state_of(edi), "ENVOYEE");
+
+  const NightlyResult second = nightly("2026-12-01T01:00:00Z", "2026-12-01");
+  EXPECT_THAT(second.reports.at(0).transitions, IsEmpty());
+  EXPECT_THAT(second.reports.at(0).blocked, IsEmpty());
+  EXPECT_EQ(state_of(edi), "ENVOYEE");
+  // Sent more than one day before the run instant and still not activated: late.
+  ASSERT_EQ(second.reports.at(0).late.size(), 1u);
+  EXPECT_EQ(second.reports.at(0).late[0].code_appli, edi);
+  EXPECT_EQ(format_iso_instant(second.reports.at(0).late[0].submitted_at), "2026-11-29T10:00:00Z");
+
+  const NightlyResult third = nightly("2026-12-02T01:00:00Z", "2026-12-02");
+  EXPECT_THAT(transitions_of(third.reports.at(0)), ElementsAre("VFE001:ENVOYEE>ACTIVEE|activation"));
+  EXPECT_THAT(nightly_history(edi), ElementsAre("ENVOYEE>ACTIVEE|activation|2026-12-02T01:00:00Z"));
+  EXPECT_THAT(nightly_history(api), ElementsAre("ENVOYEE>ACTIVEE|activation|2026-11-30T01:00:00Z"));
+}
+
+TEST_F(NightlyTest, EnvoyeeMajReplacesTheActivatedVersion) {
+  const std::string code = submit(sftp_from("2026-11-29"));
+  ASSERT_EQ(nightly("2026-11-30T01:00:00Z", "2026-11-30").status, NightlyStatus::Ran);
+  ASSERT_EQ(state_of(code), "ACTIVEE");
+  const std::int64_t v1 = version(code, "active_version");
+
+  at("2026-11-30T10:00:00Z");
+  SheetSpec renewed = sftp_from("2026-11-29");
+  renewed.contact_email = "renouvellement@exemple.fr";
+  ASSERT_EQ(submit(renewed, code), code);
+  ASSERT_EQ(state_of(code), "ENVOYEE_MAJ");
+  const std::int64_t v2 = version(code, "pending_version");
+  ASSERT_GT(v2, v1);
+  EXPECT_EQ(version(code, "active_version"), v1);
+
+  const NightlyResult result = nightly("2026-12-01T01:00:00Z", "2026-12-01");
+  ASSERT_EQ(result.status, NightlyStatus::Ran);
+  EXPECT_THAT(transitions_of(result.reports.at(0)),
+              ElementsAre("VFE001:ENVOYEE_MAJ>ACTIVEE|activation de la mise à jour"));
+  EXPECT_EQ(state_of(code), "ACTIVEE");
+  EXPECT_EQ(version(code, "active_version"), v2);  // the old pending version is now in force
+  EXPECT_EQ(version(code, "pending_version"), -1);
+  EXPECT_THAT(history(code), ElementsAre("j.dupont:>ENVOYEE", "nightly:ENVOYEE>ACTIVEE", "j.dupont:ACTIVEE>ENVOYEE_MAJ",
+                                         "nightly:ENVOYEE_MAJ>ACTIVEE"));
+}
+
+TEST_F(NightlyTest, FailedUpdateKeepsTheOldVersionInForceAndIsReportedWithItsReasons) {
+  const std::string code = submit(sftp_from("2026-11-29"));
+  ASSERT_EQ(nightly("2026-11-30T01:00:00Z", "2026-11-30").status, NightlyStatus::Ran);
+  const std::int64_t v1 = version(code, "active_version");
+
+  // An update whose leaf is valid when sent (10:00Z) and has expired at the next run (01:00Z).
+  at("2026-11-30T10:00:00Z");
+  ASSERT_EQ(submit(sftp_with_leaf_until("2026-12-01T00:30:00Z"), code), code);
+  ASSERT_EQ(state_of(code), "ENVOYEE_MAJ");
+  const std::int64_t v2 = version(code, "pending_version");
+
+  const NightlyResult result = nightly("2026-12-01T01:00:00Z", "2026-12-01");
+  ASSERT_EQ(result.status, NightlyStatus::Ran);
+  const NightlyReport& r = result.reports.at(0);
+  EXPECT_THAT(r.transitions, IsEmpty());
+  ASSERT_EQ(r.blocked.size(), 1u);
+  EXPECT_EQ(r.blocked[0].code_appli, code);
+  EXPECT_EQ(r.blocked[0].state, SheetState::EnvoyeeMaj);
+  EXPECT_THAT(blocked_codes(r.blocked[0]), ::testing::Contains("CERT_EXPIRE"));
+  EXPECT_EQ(state_of(code), "ENVOYEE_MAJ");
+  EXPECT_EQ(version(code, "active_version"), v1);  // still in force
+  EXPECT_EQ(version(code, "pending_version"), v2);
+  EXPECT_THAT(nightly_history(code), ElementsAre("ENVOYEE>ACTIVEE|activation|2026-11-30T01:00:00Z"));
+
+  const std::string xml = read_file(report("2026-12-01", "xml"));
+  EXPECT_THAT(xml, HasSubstr("<ActivationBloquee codeAppli=\"VFE001\" partenaire=\"12345678200010\" "
+                             "etat=\"ENVOYEE_MAJ\">"));
+  EXPECT_THAT(xml, HasSubstr("<Motif code=\"CERT_EXPIRE\""));
+}
+
+TEST_F(NightlyTest, InactiveStructureBlocksTheActivation) {
+  const std::string code = submit(sftp_from("2026-11-29"));
+  StructureSpec inactive;
+  inactive.statut = "INACTIF";
+  const ParsedAck ack = process("structure_inactive.xml",
+                                depot_xml(structure_xml(inactive), R"(identifiant="REF-INACTIF")"));
+  ASSERT_EQ(ack.statut, "INTEGRE") << ack.xml;
+
+  const NightlyResult result = nightly("2026-11-30T01:00:00Z", "2026-11-30");
+  ASSERT_EQ(result.reports.at(0).blocked.size(), 1u);
+  EXPECT_THAT(blocked_codes(result.reports.at(0).blocked[0]), ElementsAre("STRUCTURE_INACTIVE"));
+  EXPECT_THAT(result.reports.at(0).blocked[0].reasons.at(0).message, HasSubstr("12345678200010"));
+  EXPECT_EQ(state_of(code), "ENVOYEE");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Deactivation (SPEC.md §6).
+
+TEST_F(NightlyTest, DeactivatesWhenTheEndDateIsBeforeTheRunDate) {
+  const std::string code = submit(sftp_from("2026-11-29", "2026-11-30"));
+  const NightlyResult on_last_day = nightly("2026-11-30T01:00:00Z", "2026-11-30");
+  EXPECT_THAT(transitions_of(on_last_day.reports.at(0)), ElementsAre("VFE001:ENVOYEE>ACTIVEE|activation"));
+  EXPECT_EQ(state_of(code), "ACTIVEE");  // au = D: still in its period
+
+  const NightlyResult after = nightly("2026-12-01T01:00:00Z", "2026-12-01");
+  EXPECT_THAT(transitions_of(after.reports.at(0)), ElementsAre("VFE001:ACTIVEE>DESACTIVEE|fin de période"));
+  EXPECT_EQ(state_of(code), "DESACTIVEE");
+  EXPECT_THAT(nightly_history(code), ElementsAre("ENVOYEE>ACTIVEE|activation|2026-11-30T01:00:00Z",
+                                                 "ACTIVEE>DESACTIVEE|fin de période|2026-12-01T01:00:00Z"));
+}
+
+TEST_F(NightlyTest, DeactivatesWhenTheLeafHasExpiredAtTheRunInstant) {
+  const std::string ending = submit(sftp_with_leaf_until("2026-12-03T00:30:00Z"));
+  const std::string lasting = submit(sftp_from("2026-11-29"));
+  const NightlyResult first = nightly("2026-11-30T01:00:00Z", "2026-11-30");
+  EXPECT_EQ(state_of(ending), "ACTIVEE");
+  // Within the 30-day warning window: ExpirationProche for the ending leaf only.
+  ASSERT_EQ(first.reports.at(0).expiring.size(), 1u);
+  EXPECT_EQ(first.reports.at(0).expiring[0].code_appli, ending);
+  EXPECT_EQ(format_iso_instant(first.reports.at(0).expiring[0].not_after), "2026-12-03T00:30:00Z");
+  EXPECT_THAT(first.reports.at(0).expiring[0].subject, HasSubstr("bientot.exemple.fr"));
+
+  // 2026-12-02 at 01:00Z: the leaf (until 2026-12-03T00:30Z) is still valid.
+  ASSERT_EQ(nightly("2026-12-02T01:00:00Z", "2026-12-02").status, NightlyStatus::Ran);
+  EXPECT_EQ(state_of(ending), "ACTIVEE");
+
+  const NightlyResult expired = nightly("2026-12-03T01:00:00Z", "2026-12-03");
+  EXPECT_THAT(transitions_of(expired.reports.at(0)), ElementsAre("VFE001:ACTIVEE>DESACTIVEE|certificat expiré"));
+  EXPECT_EQ(state_of(ending), "DESACTIVEE");
+  EXPECT_EQ(state_of(lasting), "ACTIVEE");
+  EXPECT_THAT(history(ending), ElementsAre("j.dupont:>ENVOYEE", "nightly:ENVOYEE>ACTIVEE",
+                                           "nightly:ACTIVEE>DESACTIVEE"));
+  EXPECT_EQ(nightly_history(ending).back(), "ACTIVEE>DESACTIVEE|certificat expiré|2026-12-03T01:00:00Z");
+}
+
+// ---------------------------------------------------------------------------------------------
+// The ledger and catch-up (SPEC.md §6; FIELD-CASES F35).
+
+TEST_F(NightlyTest, SecondRunForTheSameDateIsANoOpAndRewritesMissingReportFiles) {
+  const std::string code = submit(sftp_from("2026-11-29"));
+  ASSERT_EQ(nightly("2026-11-30T01:00:00Z", "2026-11-30").status, NightlyStatus::Ran);
+  const std::string xml = read_file(report("2026-11-30", "xml"));
+  const std::string csv = read_file(report("2026-11-30", "csv"));
+  ASSERT_FALSE(xml.empty());
+  ASSERT_FALSE(csv.empty());
+  const auto history_rows = count("SELECT COUNT(*) FROM history");
+
+  const NightlyResult again = nightly("2026-11-30T09:00:00Z", "2026-11-30");
+  EXPECT_EQ(again.status, NightlyStatus::AlreadyRun);
+  EXPECT_THAT(again.dates_run, IsEmpty());
+  EXPECT_THAT(again.reports, IsEmpty());
+  EXPECT_EQ(count("SELECT COUNT(*) FROM history"), history_rows);
+  EXPECT_THAT(ledger(), ElementsAre("2026-11-30@2026-11-30T01:00:00Z"));
+  EXPECT_EQ(lock_holder(), "<libre>");
+
+  // Both files lost (e.g. a crash between the commit and the files): rewritten from the ledger.
+  fs::remove(report("2026-11-30", "xml"));
+  fs::remove(report("2026-11-30", "csv"));
+  EXPECT_EQ(nightly("2026-11-30T09:05:00Z", "2026-11-30").status, NightlyStatus::AlreadyRun);
+  EXPECT_EQ(read_file(report("2026-11-30", "xml")), xml);
+  EXPECT_EQ(read_file(report("2026-11-30", "csv")), csv);
+
+  // Only the CSV lost.
+  fs::remove(report("2026-11-30", "csv"));
+  EXPECT_EQ(nightly("2026-11-30T09:10:00Z", "2026-11-30").status, NightlyStatus::AlreadyRun);
+  EXPECT_EQ(read_file(report("2026-11-30", "csv")), csv);
+  EXPECT_EQ(state_of(code), "ACTIVEE");
+}
+
+TEST_F(NightlyTest, CatchUpOverThreeMissedDaysRunsThemInOrderEachAtItsOwnInstant) {
+  ASSERT_EQ(nightly("2026-11-30T01:00:00Z", "2026-11-30").status, NightlyStatus::Ran);
+  at("2026-11-30T10:00:00Z");
+  const std::string sat = submit(sftp_from("2026-12-01"));
+  const std::string sun = submit(sftp_from("2026-12-02"));
+  const std::string mon = submit(sftp_from("2026-12-03"));
+  const std::string tue = submit(sftp_from("2026-12-04"));
+
+  // The machine was off; the run for 2026-12-04 is asked at 08:00 Paris.
+  const NightlyResult result = nightly("2026-12-04T07:00:00Z", "2026-12-04");
+  ASSERT_EQ(result.status, NightlyStatus::Ran);
+  EXPECT_THAT(iso_dates(result.dates_run), ElementsAre("2026-12-01", "2026-12-02", "2026-12-03", "2026-12-04"));
+  ASSERT_EQ(result.reports.size(), 4u);
+  EXPECT_THAT(transitions_of(result.reports[0]), ElementsAre(sat + ":ENVOYEE>ACTIVEE|activation"));
+  EXPECT_THAT(transitions_of(result.reports[1]), ElementsAre(sun + ":ENVOYEE>ACTIVEE|activation"));
+  EXPECT_THAT(transitions_of(result.reports[2]), ElementsAre(mon + ":ENVOYEE>ACTIVEE|activation"));
+  EXPECT_THAT(transitions_of(result.reports[3]), ElementsAre(tue + ":ENVOYEE>ACTIVEE|activation"));
+  EXPECT_THAT(ledger(), ElementsAre("2026-11-30@2026-11-30T01:00:00Z", "2026-12-01@2026-12-01T01:00:00Z",
+                                    "2026-12-02@2026-12-02T01:00:00Z", "2026-12-03@2026-12-03T01:00:00Z",
+                                    "2026-12-04@2026-12-04T01:00:00Z"));
+  EXPECT_THAT(nightly_history(sat), ElementsAre("ENVOYEE>ACTIVEE|activation|2026-12-01T01:00:00Z"));
+  EXPECT_THAT(nightly_history(sun), ElementsAre("ENVOYEE>ACTIVEE|activation|2026-12-02T01:00:00Z"));
+  EXPECT_THAT(nightly_history(mon), ElementsAre("ENVOYEE>ACTIVEE|activation|2026-12-03T01:00:00Z"));
+  EXPECT_THAT(nightly_history(tue), ElementsAre("ENVOYEE>ACTIVEE|activation|2026-12-04T01:00:00Z"));
+  for (const char* d : {"2026-12-01", "2026-12-02", "2026-12-03", "2026-12-04"}) {
+    EXPECT_TRUE(fs::exists(report(d, "xml"))) << d;
+    EXPECT_TRUE(fs::exists(report(d, "csv"))) << d;
+  }
+}
+
+TEST_F(NightlyTest, NoRecordedRunMeansNothingToCatchUp) {
+  const std::string code = submit(sftp_from("2026-11-29"));
+  const NightlyResult result = nightly("2026-12-04T01:00:00Z", "2026-12-04");
+  ASSERT_EQ(result.status, NightlyStatus::Ran);
+  EXPECT_THAT(iso_dates(result.dates_run), ElementsAre("2026-12-04"));
+  EXPECT_THAT(ledger(), ElementsAre("2026-12-04@2026-12-04T01:00:00Z"));
+  EXPECT_EQ(state_of(code), "ACTIVEE");
+  EXPECT_FALSE(fs::exists(report("2026-12-03", "xml")));
+}
+
+// ---------------------------------------------------------------------------------------------
+// The store lock: runs never overlap, also across engines (SPEC.md §6).
+
+TEST_F(NightlyTest, LockHeldByALiveProcessOfThisHostMeansLockedThenAStolenLockFromADeadOne) {
+  const std::string code = submit(sftp_from("2026-11-29"));
+  SleepingChild other;
+  ASSERT_GT(other.pid(), 0);
+  const std::string holder = fmt::format("{}:{}", host_name(), other.pid());
+  at("2026-11-30T01:00:00Z");
+  set_lock(holder, real_now_iso());
+
+  const NightlyResult locked = run_nightly(engine(), date("2026-11-30"));
+  EXPECT_EQ(locked.status, NightlyStatus::Locked);
+  EXPECT_THAT(locked.dates_run, IsEmpty());
+  EXPECT_THAT(ledger(), IsEmpty());
+  EXPECT_EQ(state_of(code), "ENVOYEE");
+  EXPECT_EQ(lock_holder(), holder);  // untouched
+  EXPECT_FALSE(fs::exists(report("2026-11-30", "xml")));
+
+  other.kill();  // the holder died without releasing the lock
+  const NightlyResult stolen = run_nightly(engine(), date("2026-11-30"));
+  EXPECT_EQ(stolen.status, NightlyStatus::Ran);
+  EXPECT_EQ(state_of(code), "ACTIVEE");
+  EXPECT_EQ(lock_holder(), "<libre>");
+}
+
+TEST_F(NightlyTest, LockHeldByAnotherHostWithAFreshHeartbeatMeansLockedAndAnOldOneIsStolen) {
+  at("2026-11-30T01:00:00Z");
+  set_lock("autre-serveur.exemple.fr:4242", real_now_iso());
+  EXPECT_EQ(run_nightly(engine(), date("2026-11-30")).status, NightlyStatus::Locked);
+  EXPECT_THAT(ledger(), IsEmpty());
+
+  const auto old = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now()) - std::chrono::hours{7};
+  set_lock("autre-serveur.exemple.fr:4242", format_iso_instant(old));
+  EXPECT_EQ(run_nightly(engine(), date("2026-11-30")).status, NightlyStatus::Ran);
+  EXPECT_THAT(ledger(), ElementsAre("2026-11-30@2026-11-30T01:00:00Z"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// The report (SPEC.md §5.3).
+
+TEST_F(NightlyTest, ReportFilesHoldTransitionsBlockedLateExpiringAndTotalsAndValidate) {
+  const std::string activated = submit(sftp_from("2026-11-29"));              // VFE001
+  const std::string expiring = submit(sftp_with_leaf_until("2026-12-20T00:00:00Z"));  // VFE002
+  const std::string waiting = submit(sftp_from("2026-12-10"));                // VFE003, du in the future
+  const std::string failing = submit(sftp_with_leaf_until("2026-11-30T12:00:00Z"));  // VFE004
+  ASSERT_EQ(nightly("2026-11-30T01:00:00Z", "2026-11-30").status, NightlyStatus::Ran);
+  ASSERT_EQ(state_of(failing), "ACTIVEE");  // valid at 2026-11-30T01:00Z, expired at the next run
+
+  const NightlyResult result = nightly("2026-12-01T01:00:00Z", "2026-12-01");
+  ASSERT_EQ(result.status, NightlyStatus::Ran);
+  const NightlyReport& r = result.reports.at(0);
+  EXPECT_THAT(transitions_of(r), ElementsAre("VFE004:ACTIVEE>DESACTIVEE|certificat expiré"));
+  ASSERT_EQ(r.late.size(), 1u);
+  EXPECT_EQ(r.late[0].code_appli, waiting);
+  ASSERT_EQ(r.expiring.size(), 1u);
+  EXPECT_EQ(r.expiring[0].code_appli, expiring);
+  EXPECT_EQ(r.sheets_by_state.at(SheetState::Activee), 2);
+  EXPECT_EQ(r.sheets_by_state.at(SheetState::Envoyee), 1);
+  EXPECT_EQ(r.sheets_by_state.at(SheetState::Desactivee), 1);
+
+  const fs::path xml_path = report("2026-12-01", "xml");
+  const fs::path csv_path = report("2026-12-01", "csv");
+  ASSERT_TRUE(fs::exists(xml_path));
+  ASSERT_TRUE(fs::exists(csv_path));
+  const std::string xml = read_file(xml_path);
+  EXPECT_THAT(xml, HasSubstr("<RapportNocturne xmlns=\"urn:raccord:rapport:1\" date=\"2026-12-01\""));
+  EXPECT_THAT(xml, HasSubstr("instant=\"2026-12-01T01:00:00Z\""));
+  EXPECT_THAT(xml, HasSubstr("<Transition codeAppli=\"VFE004\" partenaire=\"12345678200010\" de=\"ACTIVEE\" "
+                             "vers=\"DESACTIVEE\" motif=\"certificat expiré\" />"));
+  EXPECT_THAT(xml, HasSubstr("<Retard codeAppli=\"VFE003\" partenaire=\"12345678200010\" etat=\"ENVOYEE\" "
+                             "soumis=\"2026-11-29T10:00:00Z\" />"));
+  EXPECT_THAT(xml, HasSubstr("<ExpirationProche codeAppli=\"VFE002\""));
+  EXPECT_THAT(xml, HasSubstr("finValidite=\"2026-12-20\""));
+  EXPECT_THAT(xml, HasSubstr("<Totaux"));
+  EXPECT_THAT(xml, HasSubstr("<Etat code=\"ACTIVEE\" nombre=\"2\" />"));
+  EXPECT_THAT(xml, HasSubstr("<Etat code=\"DESACTIVEE\" nombre=\"1\" />"));
+  EXPECT_THAT(xml, Not(HasSubstr("BEGIN CERTIFICATE")));
+
+  const std::string csv = read_file(csv_path);
+  EXPECT_EQ(csv.rfind("\xEF\xBB\xBF" "Code Appli partenaire;Partenaire;De;Vers;Motif\r\n", 0), 0u) << csv;
+  EXPECT_THAT(csv, HasSubstr("VFE004;"));
+  EXPECT_THAT(csv, HasSubstr("certificat expiré"));
+
+  const fs::path xsd = fs::path(RACCORD_SOURCE_DIR) / "samples" / "xsd" / "rapport.xsd";
+  if (std::system("command -v xmllint >/dev/null 2>&1") != 0) GTEST_SKIP() << "xmllint absent";
+  for (const char* d : {"2026-11-30", "2026-12-01"}) {
+    const std::string cmd = "xmllint --noout --schema " + quote(xsd.string()) + " " +
+                            quote(report(d, "xml").string()) + " >/dev/null 2>&1";
+    EXPECT_EQ(std::system(cmd.c_str()), 0) << read_file(report(d, "xml"));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// `raccord nightly` through the binary (SPEC.md §7): exit 0, 0 when already run (and says so),
+// 3 when another run holds the lock; two concurrent runs on one store, exactly one proceeds.
+
+class NightlyCommandTest : public NightlyTest {
+ protected:
+  void SetUp() override {
+    NightlyTest::SetUp();
+    ASSERT_TRUE(fs::exists(RACCORD_BINARY)) << "build the raccord target first: " << RACCORD_BINARY;
+    ini_ = tmp_ / "raccord.ini";
+    std::ofstream(ini_) << "[paths]\nroot = " << config_.root.string() << "\nrules = " << config_.rules_dir.string()
+                        << "\n[certificates]\ntrust_dir = " << config_.trust_dir.string() << "\n";
+  }
+
+  struct Outcome {
+    int code = -1;
+    std::string out;
+  };
+
+  std::string command(const std::string& now, const std::string& d, const std::string& tag) const {
+    return "env -u RACCORD_CONFIG -u RACCORD_NOW " + quote(RACCORD_BINARY) + " nightly --config " +
+           quote(ini_.string()) + " --now " + now + " --date " + d + " >" + quote((tmp_ / (tag + ".out")).string()) +
+           " 2>" + quote((tmp_ / (tag + ".err")).string()) + " </dev/null";
+  }
+
+  Outcome raccord_nightly(const std::string& now, const std::string& d) {
+    const int status = std::system(command(now, d, "cli").c_str());
+    return Outcome{WIFEXITED(status) ? WEXITSTATUS(status) : -1, read_file(tmp_ / "cli.out")};
+  }
+
+  fs::path ini_;
+};
+
+TEST_F(NightlyCommandTest, ExitCodesRanAlreadyRunAndLocked) {
+  const std::string code = submit(sftp_from("2026-11-29"));
+  engine_.reset();  // the binary opens the store itself
+
+  const Outcome ran = raccord_nightly("2026-11-30T01:00:00Z", "2026-11-30");
+  EXPECT_EQ(ran.code, 0) << ran.out << read_file(tmp_ / "cli.err");
+  EXPECT_THAT(ran.out, HasSubstr("Nuit du 2026-11-30 : 1 activation(s)"));
+  EXPECT_TRUE(fs::exists(report("2026-11-30", "xml")));
+
+  const Outcome again = raccord_nightly("2026-11-30T06:00:00Z", "2026-11-30");
+  EXPECT_EQ(again.code, 0);
+  EXPECT_THAT(again.out, HasSubstr("déjà été exécutée"));
+
+  // This test process is alive and is not the binary: its lock makes the binary answer 3.
+  at("2026-12-01T01:00:00Z");
+  set_lock(fmt::format("{}:{}", host_name(), ::getpid()), real_now_iso());
+  engine_.reset();
+  const Outcome locked = raccord_nightly("2026-12-01T01:00:00Z", "2026-12-01");
+  EXPECT_EQ(locked.code, 3) << locked.out << read_file(tmp_ / "cli.err");
+  EXPECT_THAT(locked.out, HasSubstr("déjà en cours"));
+  at("2026-12-01T01:00:00Z");
+  EXPECT_THAT(ledger(), ElementsAre("2026-11-30@2026-11-30T01:00:00Z"));
+  EXPECT_EQ(state_of(code), "ACTIVEE");
+}
+
+TEST_F(NightlyCommandTest, TwoConcurrentRunsOnOneStoreExactlyOneProceeds) {
+  for (int i = 0; i < 6; ++i) submit(sftp_from("2026-11-29"));
+  engine_.reset();
+  const std::string both = "{ " + command("2026-11-30T01:00:00Z", "2026-11-30", "a") + "; echo $? >" +
+                           quote((tmp_ / "a.code").string()) + "; } & { " +
+                           command("2026-11-30T01:00:00Z", "2026-11-30", "b") + "; echo $? >" +
+                           quote((tmp_ / "b.code").string()) + "; } & wait";
+  ASSERT_EQ(std::system(("sh -c " + quote(both)).c_str()), 0);
+
+  int proceeded = 0;
+  for (const char* tag : {"a", "b"}) {
+    const int code = std::atoi(read_file(tmp_ / (std::string(tag) + ".code")).c_str());
+    const std::string out = read_file(tmp_ / (std::string(tag) + ".out"));
+    if (out.find("Nuit du 2026-11-30") != std::string::npos) {
+      ++proceeded;
+      EXPECT_EQ(code, 0) << out;
+    } else {
+      // The other one either found the lock held (3) or the date already run (0).
+      EXPECT_TRUE(code == 3 || (code == 0 && out.find("déjà été exécutée") != std::string::npos))
+          << code << " " << out << read_file(tmp_ / (std::string(tag) + ".err"));
+    }
+  }
+  EXPECT_EQ(proceeded, 1);
+  at("2026-11-30T02:00:00Z");
+  EXPECT_THAT(ledger(), ElementsAre("2026-11-30@2026-11-30T01:00:00Z"));
+  EXPECT_EQ(count("SELECT COUNT(*) FROM history WHERE actor = 'nightly'"), 6);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM sheets WHERE state = 'ACTIVEE'"), 6);
+}
+
+}  // namespace
+}  // namespace raccord::testing
