@@ -279,7 +279,6 @@ TEST_F(CommandsTest, ProcessTheSamplesGivesTheDocumentedAccuses) {
     if (n.size() > 4 && n.substr(n.size() - 4) == ".xml") samples.push_back(n);
   }
   ASSERT_EQ(samples.size(), 16u);
-  std::erase(samples, "10_recherche.xml");
   for (const auto& n : samples) copy_sample(n);
 
   const Outcome r = raccord("process --config " + quote(config.string()) + " --now " + now);
@@ -295,7 +294,7 @@ TEST_F(CommandsTest, ProcessTheSamplesGivesTheDocumentedAccuses) {
       {"07_fiche_api", "INTEGRE"},
       {"08_brouillon", "INTEGRE"},
       {"09_lot_partiel", "INTEGRE_PARTIEL"},
-      // 10_recherche: its own test below (SamplesRechercheWritesItsExports).
+      {"10_recherche", "INTEGRE"},
       {"90_rejet_certificat_expire", "REJETE"},
       {"91_rejet_complet", "REJETE"},
       {"92_rejet_doctype", "REJETE"},
@@ -340,6 +339,8 @@ TEST_F(CommandsTest, ProcessTheSamplesGivesTheDocumentedAccuses) {
   EXPECT_TRUE(contains(ack["93_rejet_malforme"], "code=\"XML_MALFORME\""));
   EXPECT_TRUE(contains(ack["94_rejet_droits"], "code=\"DROIT_INSUFFISANT\""));
   EXPECT_TRUE(contains(ack["95_rejet_autorite"], "code=\"CERT_AUTORITE_NON_RECONNUE\""));
+  EXPECT_TRUE(fs::exists(outbox() / ("EXPORT_EDI_req-edi-acme_" + compact + ".csv"))) << "10_recherche";
+  EXPECT_TRUE(fs::exists(outbox() / ("EXPORT_API_req-api_" + compact + ".xml"))) << "10_recherche";
 
   // Originals: 92 and 93 in error/ with their reason, every other one in archive/2026/11/30/.
   const fs::path archive = var() / "archive" / "2026" / "11" / "30";
