@@ -1,0 +1,435 @@
+// Tests of engine/app/daemon.cpp (SPEC.md §6 schedule, §7 `raccord daemon`):
+// - next_nightly: Europe/Paris DST change days run exactly once (FIELD-CASES F34), ordinary days;
+// - the real binary as a child process on a temporary root: dépôts by rename, by slow write
+//   (FIELD-CASES F01) and by hard link (no inotify event: the periodic rescan is the safety net,
+//   F08), one accusé each; SIGHUP reloads and the daemon still works; SIGTERM exits 0 with nothing
+//   left in inbox/.work/; sd_notify READY=1, WATCHDOG=1, RELOADING=1, STOPPING=1 on NOTIFY_SOCKET.
+#include "engine/app/daemon.hpp"
+
+#include <fcntl.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <iostream>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "tests/support/engine_fixture.hpp"
+
+extern char** environ;
+
+namespace raccord::testing {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+using ::testing::Not;
+using Steady = std::chrono::steady_clock;
+
+// ---------------------------------------------------------------------------------------------
+// The scheduler (SPEC.md §6: a nightly.time in a DST gap runs at the first instant after it, a
+// repeated one at the first of the two; FIELD-CASES F34).
+
+std::string next_of(const CivilZone& zone, int hh, int mm, std::string_view after) {
+  const auto [d, at] = app::next_nightly(zone, hh, mm, instant(after));
+  return format_iso_date(d) + "@" + format_iso_instant(at);
+}
+
+TEST(NextNightlyTest, OrdinaryWinterAndSummerDays) {
+  const CivilZone paris("Europe/Paris");
+  EXPECT_EQ(next_of(paris, 2, 0, "2026-01-14T12:00:00Z"), "2026-01-15@2026-01-15T01:00:00Z");  // CET
+  EXPECT_EQ(next_of(paris, 2, 0, "2026-06-14T12:00:00Z"), "2026-06-15@2026-06-15T00:00:00Z");  // CEST
+  // Strictly after: one second before gives that run, the run instant itself gives the next day's.
+  EXPECT_EQ(next_of(paris, 2, 0, "2026-06-15T23:59:59Z"), "2026-06-16@2026-06-16T00:00:00Z");
+  EXPECT_EQ(next_of(paris, 2, 0, "2026-06-16T00:00:00Z"), "2026-06-17@2026-06-17T00:00:00Z");
+  // Just after local midnight (the previous UTC day): the same civil date's run.
+  EXPECT_EQ(next_of(paris, 2, 0, "2026-06-15T22:30:00Z"), "2026-06-16@2026-06-16T00:00:00Z");
+  EXPECT_EQ(next_of(paris, 23, 30, "2026-06-15T21:00:00Z"), "2026-06-15@2026-06-15T21:30:00Z");
+}
+
+TEST(NextNightlyTest, SpringForwardRunsOnceAtTheFirstInstantAfterTheGap) {
+  const CivilZone paris("Europe/Paris");
+  // 2026-03-29: 02:00 CET becomes 03:00 CEST; 02:00 does not exist → 03:00 CEST = 01:00Z.
+  EXPECT_EQ(next_of(paris, 2, 0, "2026-03-28T01:00:00Z"), "2026-03-29@2026-03-29T01:00:00Z");
+  EXPECT_EQ(next_of(paris, 2, 0, "2026-03-28T23:00:00Z"), "2026-03-29@2026-03-29T01:00:00Z");
+  EXPECT_EQ(next_of(paris, 2, 0, "2026-03-29T01:00:00Z"), "2026-03-30@2026-03-30T00:00:00Z");
+  // F34: 02:30 on 2025-03-30 does not exist either → 03:00 CEST = 01:00Z, once.
+  EXPECT_EQ(next_of(paris, 2, 30, "2025-03-29T01:30:00Z"), "2025-03-30@2025-03-30T01:00:00Z");
+  EXPECT_EQ(next_of(paris, 2, 30, "2025-03-30T01:00:00Z"), "2025-03-31@2025-03-31T00:30:00Z");
+}
+
+TEST(NextNightlyTest, FallBackRunsOnceAtTheFirstOfTheTwoRepeatedTimes) {
+  const CivilZone paris("Europe/Paris");
+  // 2026-10-25: 03:00 CEST becomes 02:00 CET; 02:30 happens at 00:30Z (CEST) and 01:30Z (CET).
+  EXPECT_EQ(next_of(paris, 2, 30, "2026-10-24T00:30:00Z"), "2026-10-25@2026-10-25T00:30:00Z");
+  EXPECT_EQ(next_of(paris, 2, 30, "2026-10-25T00:30:00Z"), "2026-10-26@2026-10-26T01:30:00Z");
+  // A run that lasted until just before the second 02:30 does not fire again that night.
+  EXPECT_EQ(next_of(paris, 2, 30, "2026-10-25T01:29:59Z"), "2026-10-26@2026-10-26T01:30:00Z");
+  EXPECT_EQ(next_of(paris, 2, 30, "2026-10-25T01:30:00Z"), "2026-10-26@2026-10-26T01:30:00Z");
+  // 02:00 that day: the first 02:00 is 00:00Z (CEST).
+  EXPECT_EQ(next_of(paris, 2, 0, "2026-10-24T12:00:00Z"), "2026-10-25@2026-10-25T00:00:00Z");
+  // F34 (2025-10-26).
+  EXPECT_EQ(next_of(paris, 2, 30, "2025-10-25T12:00:00Z"), "2025-10-26@2025-10-26T00:30:00Z");
+  EXPECT_EQ(next_of(paris, 2, 30, "2025-10-26T00:30:00Z"), "2025-10-27@2025-10-27T01:30:00Z");
+}
+
+/// A scheduler loop over [from, until): re-arms right after each run (after = run instant) or
+/// after a run lasting `run_length`. Every civil date must get exactly one run, in order.
+void expect_one_run_per_date(const CivilZone& zone, int hh, int mm, std::string_view from, std::string_view until,
+                             std::chrono::seconds run_length) {
+  Instant after = instant(from);
+  const Instant end = instant(until);
+  std::optional<CivilDate> previous;
+  int runs = 0;
+  while (after < end) {
+    const auto [d, at] = app::next_nightly(zone, hh, mm, after);
+    ASSERT_GT(at, after);
+    EXPECT_EQ(zone.date_of(at), d) << format_iso_instant(at);
+    if (previous) {
+      EXPECT_EQ(d, CivilDate{std::chrono::sys_days{*previous} + std::chrono::days{1}})
+          << "after " << format_iso_date(*previous) << " came " << format_iso_date(d) << " at "
+          << format_iso_instant(at);
+    }
+    previous = d;
+    after = at + run_length;
+    ++runs;
+  }
+  const auto days = (std::chrono::sys_days{zone.date_of(end)} - std::chrono::sys_days{zone.date_of(instant(from))});
+  EXPECT_NEAR(static_cast<double>(runs), static_cast<double>(days.count()), 1.0);
+}
+
+TEST(NextNightlyTest, SequenceAcrossBothChangeWeekendsGivesOneRunPerCivilDate) {
+  const CivilZone paris("Europe/Paris");
+  for (const auto run_length : {std::chrono::seconds{0}, std::chrono::seconds{59 * 60 + 59}}) {
+    SCOPED_TRACE(run_length.count());
+    expect_one_run_per_date(paris, 2, 0, "2026-03-20T00:00:00Z", "2026-11-05T00:00:00Z", run_length);
+    expect_one_run_per_date(paris, 2, 30, "2025-03-27T00:00:00Z", "2025-04-02T00:00:00Z", run_length);  // F34
+    expect_one_run_per_date(paris, 2, 30, "2025-10-23T00:00:00Z", "2025-10-29T00:00:00Z", run_length);  // F34
+    expect_one_run_per_date(paris, 3, 0, "2026-10-20T00:00:00Z", "2026-10-30T00:00:00Z", run_length);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The daemon as a child process (SPEC.md §7).
+
+/// An AF_UNIX datagram socket playing systemd's notification socket. A thread reads it all the
+/// time, as systemd does: sd_notify blocks once the socket's queue (net.unix.max_dgram_qlen,
+/// often 10 datagrams) is full, e.g. with WATCHDOG=1 every 200 ms.
+class NotifySocket {
+ public:
+  explicit NotifySocket(const fs::path& path) {
+    fd_ = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::strncpy(addr.sun_path, path.c_str(), sizeof(addr.sun_path) - 1);
+    ok_ = fd_ >= 0 && ::bind(fd_, reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)) == 0;
+    if (ok_) reader_ = std::thread([this] { read_loop(); });
+  }
+  ~NotifySocket() {
+    stop_ = true;
+    if (reader_.joinable()) reader_.join();
+    if (fd_ >= 0) ::close(fd_);
+  }
+  NotifySocket(const NotifySocket&) = delete;
+  NotifySocket& operator=(const NotifySocket&) = delete;
+
+  bool ok() const { return ok_; }
+
+  int count(const std::string& message) const {
+    std::lock_guard lock(mutex_);
+    return static_cast<int>(std::count(messages_.begin(), messages_.end(), message));
+  }
+  bool any_starting_with(const std::string& prefix) const {
+    std::lock_guard lock(mutex_);
+    return std::any_of(messages_.begin(), messages_.end(),
+                       [&](const std::string& m) { return m.rfind(prefix, 0) == 0; });
+  }
+  /// Waits (at most `deadline`) until `message` was received `times` times.
+  bool await(const std::string& message, int times, std::chrono::seconds deadline) {
+    const auto end = Steady::now() + deadline;
+    while (count(message) < times && Steady::now() < end) std::this_thread::sleep_for(std::chrono::milliseconds{20});
+    return count(message) >= times;
+  }
+  std::string all() const {
+    std::lock_guard lock(mutex_);
+    std::string out;
+    for (const auto& m : messages_) {
+      if (m != "WATCHDOG=1") out += m + " | ";
+    }
+    return out;
+  }
+
+ private:
+  /// Every datagram (each may hold several "KEY=VALUE\n" lines) until stop_.
+  void read_loop() {
+    while (!stop_) {
+      pollfd p{fd_, POLLIN, 0};
+      if (::poll(&p, 1, 50) <= 0) continue;
+      std::array<char, 4096> buffer{};
+      const ssize_t n = ::recv(fd_, buffer.data(), buffer.size(), 0);
+      if (n <= 0) continue;
+      const std::string text(buffer.data(), static_cast<std::size_t>(n));
+      std::lock_guard lock(mutex_);
+      std::size_t start = 0;
+      while (start < text.size()) {
+        const auto end = text.find('\n', start);
+        messages_.push_back(text.substr(start, end == std::string::npos ? std::string::npos : end - start));
+        if (end == std::string::npos) break;
+        start = end + 1;
+      }
+    }
+  }
+
+  int fd_ = -1;
+  bool ok_ = false;
+  std::atomic<bool> stop_{false};
+  mutable std::mutex mutex_;
+  std::vector<std::string> messages_;
+  std::thread reader_;
+};
+
+bool eventually(const std::function<bool()>& condition, std::chrono::seconds deadline = std::chrono::seconds{20}) {
+  const auto end = Steady::now() + deadline;
+  while (!condition()) {
+    if (Steady::now() >= end) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds{50});
+  }
+  return true;
+}
+
+std::string quote(const std::string& s) {
+  std::string q = "'";
+  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
+
+class DaemonTest : public ::testing::Test {
+ protected:
+  static constexpr const char* kNow = "2026-11-29T10:00:00Z";
+
+  void SetUp() override {
+    ASSERT_TRUE(fs::exists(RACCORD_BINARY)) << RACCORD_BINARY;
+    std::string pattern = (fs::temp_directory_path() / "raccord-daemon-XXXXXX").string();
+    ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
+    tmp_ = pattern;
+    TestPki::instance().write_trust_dir(tmp_ / "trust");
+    ini_ = tmp_ / "raccord.ini";
+    // settle_ms (1 s) is longer than the slow writer's pause (500 ms): the polling path may only
+    // take a file whose size and mtime stood still for the quiet period (FIELD-CASES F01).
+    std::ofstream(ini_) << "[paths]\nroot = " << root().string() << "\nrules = " << (tmp_ / "rules").string()
+                        << "\n[certificates]\ntrust_dir = " << (tmp_ / "trust").string()
+                        << "\n[inbox]\nsettle_ms = 1000\nrescan_s = 2\n";
+    const std::string init = "env -u RACCORD_CONFIG -u RACCORD_NOW " + quote(RACCORD_BINARY) +
+                             " init --support support.n1 --config " + quote(ini_.string()) + " --now " + kNow +
+                             " >/dev/null 2>" + quote((tmp_ / "init.err").string());
+    ASSERT_EQ(std::system(init.c_str()), 0) << read_file(tmp_ / "init.err");
+  }
+
+  void TearDown() override {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, nullptr, 0);
+    }
+    if (!HasFailure()) {
+      std::error_code ec;
+      fs::remove_all(tmp_, ec);
+    } else {
+      std::cerr << "daemon stderr (" << stderr_path() << "):\n" << read_file(stderr_path());
+    }
+  }
+
+  fs::path root() const { return tmp_ / "var"; }
+  fs::path inbox() const { return root() / "inbox"; }
+  fs::path outbox() const { return root() / "outbox"; }
+  fs::path stderr_path() const { return tmp_ / "daemon.err"; }
+
+  /// fork/exec `raccord daemon --config INI --now kNow`, stderr to a file, NOTIFY_SOCKET and a
+  /// 400 ms watchdog (WATCHDOG_PID = the child) in its environment.
+  void spawn(const fs::path& notify_socket) {
+    std::vector<std::string> env;
+    for (char** e = environ; *e != nullptr; ++e) {
+      const std::string_view v(*e);
+      if (v.rfind("RACCORD_", 0) == 0 || v.rfind("NOTIFY_SOCKET=", 0) == 0 || v.rfind("WATCHDOG_", 0) == 0) continue;
+      env.emplace_back(v);
+    }
+    env.push_back("NOTIFY_SOCKET=" + notify_socket.string());
+    env.push_back("WATCHDOG_USEC=400000");
+    env.push_back("RACCORD_LOG_LEVEL=info");
+    std::string watchdog_pid(32, '\0');  // filled in the child with its own pid
+    const std::string binary = RACCORD_BINARY;
+    const std::string ini = ini_.string();
+    const std::string err = stderr_path().string();
+    std::vector<const char*> argv{binary.c_str(), "daemon", "--config", ini.c_str(), "--now", kNow, nullptr};
+
+    pid_ = ::fork();
+    ASSERT_GE(pid_, 0);
+    if (pid_ == 0) {
+      // Child: only async-signal-safe calls until execve.
+      char digits[16];
+      int n = 0;
+      for (pid_t p = ::getpid(); p > 0; p /= 10) digits[n++] = static_cast<char>('0' + p % 10);
+      std::memcpy(watchdog_pid.data(), "WATCHDOG_PID=", 13);
+      for (int i = 0; i < n; ++i) watchdog_pid[13 + static_cast<std::size_t>(i)] = digits[n - 1 - i];
+      std::vector<const char*> envp;
+      for (const auto& e : env) envp.push_back(e.c_str());
+      envp.push_back(watchdog_pid.c_str());
+      envp.push_back(nullptr);
+      const int fd = ::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+      const int null_fd = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+      if (fd < 0 || null_fd < 0) ::_exit(126);
+      ::dup2(fd, STDERR_FILENO);
+      ::dup2(null_fd, STDOUT_FILENO);
+      ::dup2(null_fd, STDIN_FILENO);
+      ::execve(binary.c_str(), const_cast<char* const*>(argv.data()), const_cast<char* const*>(envp.data()));
+      ::_exit(127);
+    }
+  }
+
+  /// The accusés of dépôt `stem` (ACK_<stem>_<instant>[_n].xml).
+  std::vector<std::string> acks_of(const std::string& stem) const {
+    std::vector<std::string> out;
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(outbox(), ec)) {
+      const std::string n = e.path().filename().string();
+      if (n.rfind("ACK_" + stem + "_2", 0) == 0) out.push_back(n);
+    }
+    return out;
+  }
+
+  /// Waits until dépôt `stem` has its accusé; then it must be exactly one, INTEGRE.
+  void expect_one_integre_ack(const std::string& stem) {
+    EXPECT_TRUE(eventually([&] { return !acks_of(stem).empty(); })) << "no accusé for " << stem;
+    const auto acks = acks_of(stem);
+    ASSERT_EQ(acks.size(), 1u) << stem;
+    const ParsedAck ack = parse_ack(read_file(outbox() / acks[0]), acks[0]);
+    EXPECT_EQ(ack.statut, "INTEGRE") << ack.xml;
+    EXPECT_EQ(ack.fichier, stem + ".xml");
+  }
+
+  /// Waits for the child to exit (at most 20 s); its wait status, or -1.
+  int wait_exit() {
+    int status = 0;
+    const bool done = eventually([&] {
+      const pid_t r = ::waitpid(pid_, &status, WNOHANG);
+      return r == pid_;
+    });
+    if (!done) return -1;
+    pid_ = -1;
+    return status;
+  }
+
+  /// A dépôt creating `n` users, identified by `identifiant` (distinct bytes, no DOUBLON).
+  static std::string users_depot(const std::string& identifiant, const std::string& prefix, int n) {
+    std::string ops;
+    for (int i = 1; i <= n; ++i) ops += user_xml(prefix + std::to_string(i));
+    return depot_xml(ops, "identifiant=\"" + identifiant + "\"");
+  }
+
+  fs::path tmp_;
+  fs::path ini_;
+  pid_t pid_ = -1;
+};
+
+TEST_F(DaemonTest, ProcessesDepositsByRenameSlowWriteAndRescanReloadsOnSighupAndStopsCleanlyOnSigterm) {
+  NotifySocket notify(tmp_ / "notify.sock");
+  ASSERT_TRUE(notify.ok()) << std::strerror(errno);
+  spawn(tmp_ / "notify.sock");
+  ASSERT_TRUE(notify.await("READY=1", 1, std::chrono::seconds{20})) << notify.all();
+  EXPECT_TRUE(notify.any_starting_with("STATUS=")) << notify.all();
+  EXPECT_TRUE(notify.await("WATCHDOG=1", 1, std::chrono::seconds{5})) << notify.all();
+
+  // 1. A complete file renamed into inbox/ (IN_MOVED_TO).
+  drop_file(inbox(), "a_rename.xml", users_depot("DMN-A", "a.renomme", 1));
+
+  // 2. A slow writer: half, a 500 ms pause, the rest, then close (IN_CLOSE_WRITE only at the end).
+  const std::string slow = users_depot("DMN-B", "b.lent", 40);
+  {
+    const int fd = ::open((inbox() / "b_slow.xml").c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+    ASSERT_GE(fd, 0);
+    const std::size_t half = slow.size() / 2;
+    ASSERT_EQ(::write(fd, slow.data(), half), static_cast<ssize_t>(half));
+    std::this_thread::sleep_for(std::chrono::milliseconds{500});
+    ASSERT_EQ(::write(fd, slow.data() + half, slow.size() - half), static_cast<ssize_t>(slow.size() - half));
+    ::close(fd);
+  }
+
+  // 3. A hard link into inbox/: IN_CREATE only, no IN_CLOSE_WRITE nor IN_MOVED_TO; only the
+  //    periodic rescan (rescan_s = 2) finds it (FIELD-CASES F08 safety net).
+  const fs::path outside = tmp_ / "d_link.xml";
+  std::ofstream(outside) << users_depot("DMN-D", "d.lien", 1);
+  ASSERT_EQ(::link(outside.c_str(), (inbox() / "d_link.xml").c_str()), 0) << std::strerror(errno);
+
+  expect_one_integre_ack("a_rename");
+  expect_one_integre_ack("b_slow");
+  expect_one_integre_ack("d_link");
+
+  // 4. SIGHUP: reload (RELOADING=1 then READY=1 again); the daemon still takes dépôts.
+  ASSERT_EQ(::kill(pid_, SIGHUP), 0);
+  EXPECT_TRUE(notify.await("RELOADING=1", 1, std::chrono::seconds{20})) << notify.all();
+  EXPECT_TRUE(notify.await("READY=1", 2, std::chrono::seconds{20})) << notify.all();
+  drop_file(inbox(), "c_after_hup.xml", users_depot("DMN-C", "c.apres", 1));
+  expect_one_integre_ack("c_after_hup");
+
+  // At least one full rescan after the last dépôt: still exactly one accusé each.
+  std::this_thread::sleep_for(std::chrono::milliseconds{2500});
+  for (const char* stem : {"a_rename", "b_slow", "d_link", "c_after_hup"}) {
+    EXPECT_EQ(acks_of(stem).size(), 1u) << stem;
+  }
+
+  // 5. SIGTERM: exit status 0, nothing left in inbox/ nor inbox/.work/.
+  ASSERT_EQ(::kill(pid_, SIGTERM), 0);
+  const int status = wait_exit();
+  ASSERT_NE(status, -1) << "the daemon did not stop within 20 s";
+  EXPECT_TRUE(WIFEXITED(status)) << status;
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  EXPECT_TRUE(notify.await("STOPPING=1", 1, std::chrono::seconds{2}));
+  EXPECT_EQ(notify.count("STOPPING=1"), 1) << notify.all();
+
+  EXPECT_TRUE(fs::is_empty(inbox() / ".work")) << "left in .work/";
+  std::vector<std::string> left;
+  for (const auto& e : fs::directory_iterator(inbox())) {
+    if (e.path().filename() != ".work") left.push_back(e.path().filename().string());
+  }
+  EXPECT_TRUE(left.empty()) << left.front();
+  std::size_t archived = 0;
+  for (const auto& e : fs::recursive_directory_iterator(root() / "archive")) archived += e.is_regular_file() ? 1 : 0;
+  EXPECT_EQ(archived, 4u);
+
+  // Logs: journald priority prefixes, the reload and the stop said, no certificate bytes.
+  const std::string log = read_file(stderr_path());
+  EXPECT_THAT(log, HasSubstr("<6>"));
+  EXPECT_THAT(log, HasSubstr("SIGHUP"));
+  EXPECT_THAT(log, HasSubstr("signal 15"));
+  EXPECT_THAT(log, Not(HasSubstr("BEGIN CERTIFICATE")));
+}
+
+TEST_F(DaemonTest, WithoutNotifySocketItStillRunsAndStopsOnSigint) {
+  spawn(tmp_ / "nobody-listens.sock");  // sd_notify to a missing socket must not break the daemon
+  drop_file(inbox(), "e_sans_notify.xml", users_depot("DMN-E", "e.seul", 1));
+  expect_one_integre_ack("e_sans_notify");
+  ASSERT_EQ(::kill(pid_, SIGINT), 0);
+  const int status = wait_exit();
+  ASSERT_NE(status, -1);
+  EXPECT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  EXPECT_TRUE(fs::is_empty(inbox() / ".work"));
+}
+
+}  // namespace
+}  // namespace raccord::testing
