@@ -67,8 +67,10 @@ class Database {
   void release(const std::string& name);
   void rollback_to(const std::string& name);
 
-  /// Next value of a named sequence (codeAppli, ABO-), inside the current transaction; never
-  /// reused even if the transaction that drew it is later rolled back to a savepoint.
+  /// Next value of a named sequence (codeAppli, ABO-, row ids), inside the current transaction.
+  /// A committed value is never drawn again; a value drawn in a transaction or savepoint that is
+  /// rolled back may be drawn again (it was never shown: codes are drawn only for accepted
+  /// operations).
   std::int64_t next_sequence_value(const std::string& name);
 
   /// Applies the numbered migrations not yet applied (table schema_migrations). Throws StoreError.

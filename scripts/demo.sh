@@ -3,7 +3,7 @@
 # default under ./var (the sample trust store comes from samples/raccord.ini).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/setup.sh
+BUILD_TARGET=raccord scripts/setup.sh
 RACCORD=build/engine/app/raccord
 CONFIG=samples/raccord.ini
 "$RACCORD" init --config "$CONFIG" --support support.n1

@@ -1,5 +1,6 @@
 #include "engine/app/commands.hpp"
 
+#include "engine/app/cert_command.hpp"
 #include "engine/app/daemon.hpp"
 #include "engine/nightly.hpp"
 
@@ -157,6 +158,10 @@ int run(int argc, char** argv) {
   check->add_option("FILE", check_files, "Dépôts XML à vérifier")->required()->check(CLI::ExistingFile);
   add_globals(*check, g);
 
+  CertCommandOptions cert_options;
+  auto* cert = add_cert_command(app, cert_options);
+  add_globals(*cert, g);
+
   auto* nightly = app.add_subcommand(
       "nightly", "Exécution nocturne (activation des fiches envoyées, désactivation des fiches échues, rapport "
                  "NIGHTLY_<date> dans outbox/) ; rattrape d'abord les dates manquées. Code 3 si une autre exécution "
@@ -180,6 +185,7 @@ int run(int argc, char** argv) {
     if (*init) return run_init(g, support, support_email);
     if (*process) return run_process(g);
     if (*check) return run_check(g, check_files);
+    if (*cert) return run_cert_command(cert_options, load(g), clock_of(g).now());
     if (*nightly) return run_nightly_command(g, nightly_date);
     if (*daemon) return run_daemon([&g] { return load(g); }, clock_of(g));
   } catch (const CLI::ValidationError& e) {
