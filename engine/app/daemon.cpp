@@ -182,7 +182,8 @@ class Daemon {
       const auto last = last_nightly_date(engine_->database());
       if (!last) return;
       const auto [hh, mm] = nightly_time();
-      const Instant now = real_now();
+      // The business "today" (SPEC.md §7: --now sets the nightly run's today), not the wall clock.
+      const Instant now = engine_->clock().now();
       CivilDate due = engine_->zone().date_of(now);
       if (engine_->zone().instant_of(due, hh, mm) > now) due = CivilDate{std::chrono::sys_days{due} - std::chrono::days{1}};
       if (*last < due) run_nightly_for(due);

@@ -419,6 +419,28 @@ TEST_F(DaemonTest, ProcessesDepositsByRenameSlowWriteAndRescanReloadsOnSighupAnd
   EXPECT_THAT(log, Not(HasSubstr("BEGIN CERTIFICATE")));
 }
 
+TEST_F(DaemonTest, CatchesUpMissedNightlyDatesAtStartWithTheBusinessClock) {
+  // Ledger: last run 2026-11-26. The daemon starts at 2026-11-29T10:00Z (business, --now): the
+  // dates 27, 28 and 29 (02:00 Paris has passed) are run before READY=1 (SPEC.md §6, §7).
+  const std::string seed = "env -u RACCORD_CONFIG -u RACCORD_NOW " + quote(RACCORD_BINARY) + " nightly --config " +
+                           quote(ini_.string()) + " --now 2026-11-26T01:00:00Z --date 2026-11-26 >/dev/null 2>&1";
+  ASSERT_EQ(std::system(seed.c_str()), 0);
+  NotifySocket notify(tmp_ / "notify.sock");
+  ASSERT_TRUE(notify.ok());
+  spawn(tmp_ / "notify.sock");
+  ASSERT_TRUE(notify.await("READY=1", 1, std::chrono::seconds{20})) << notify.all();
+  for (const char* d : {"2026-11-26", "2026-11-27", "2026-11-28", "2026-11-29"}) {
+    EXPECT_TRUE(fs::exists(outbox() / ("NIGHTLY_" + std::string(d) + ".xml"))) << d;
+  }
+  EXPECT_FALSE(fs::exists(outbox() / "NIGHTLY_2026-11-30.xml"));  // not due at 10:00Z on the 29th
+  const std::string report = read_file(outbox() / "NIGHTLY_2026-11-28.xml");
+  EXPECT_THAT(report, HasSubstr("instant=\"2026-11-28T01:00:00Z\""));
+  ASSERT_EQ(::kill(pid_, SIGTERM), 0);
+  const int status = wait_exit();
+  ASSERT_NE(status, -1);
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+}
+
 TEST_F(DaemonTest, WithoutNotifySocketItStillRunsAndStopsOnSigint) {
   spawn(tmp_ / "nobody-listens.sock");  // sd_notify to a missing socket must not break the daemon
   drop_file(inbox(), "e_sans_notify.xml", users_depot("DMN-E", "e.seul", 1));
