@@ -1,0 +1,75 @@
+// libFuzzer target for the certificate reader (SPEC.md §3.3 "Certificates", §4 CERT_*; issue 8):
+// rules::decode_bundle on the input taken as the <Certificat> text (PEM or base64) and on the
+// base64 of the input (so raw DER/PKCS#7 seeds such as samples/pki/certs/*.p7b reach the PKCS#7
+// parser), read_certificate_facts on every certificate decoded, and CertificateChecker::check on
+// a sheet carrying the input, against the samples' trust store, at a fixed instant.
+#include <openssl/evp.h>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/domain/certificate.hpp"
+#include "engine/domain/deposit.hpp"
+#include "rules/certificates.hpp"
+
+namespace {
+
+std::string base64(std::string_view bytes) {
+  std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
+  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                reinterpret_cast<const unsigned char*>(bytes.data()), static_cast<int>(bytes.size()));
+  out.resize(static_cast<std::size_t>(n));
+  return out;
+}
+
+const raccord::rules::CertificateChecker& checker() {
+  static const raccord::rules::CertificateChecker instance(
+      raccord::rules::CertificatePolicy{RACCORD_FUZZ_TRUST_DIR, 2048, 30, 300});
+  return instance;
+}
+
+void decode(std::string_view content) {
+  std::vector<std::string> ders;
+  std::vector<std::string> bare;
+  std::string why;
+  const bool ok = raccord::rules::decode_bundle(content, ders, why, &bare);
+  if (ok == why.empty() && !ok) std::abort();  // a refusal always says why
+  if (ok && ders.empty()) std::abort();        // a bundle has at least one certificate
+  for (const std::string& der : ders) {
+    raccord::CertificateFacts facts;
+    raccord::rules::read_certificate_facts(der, facts);
+  }
+  for (const std::string& der : bare) {
+    raccord::CertificateFacts facts;
+    raccord::rules::read_certificate_facts(der, facts);
+  }
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  const std::string_view text(reinterpret_cast<const char*>(data), size);
+  const std::string encoded = base64(text);
+  decode(text);
+  decode(encoded);
+
+  raccord::SheetOperation sheet;
+  sheet.kind = raccord::SheetKind::Edi;
+  sheet.has_certificates = true;
+  sheet.certificates_line = 3;
+  raccord::CertificateField field;
+  field.content = encoded;
+  field.line = 4;
+  field.index = 1;
+  sheet.certificates.push_back(field);
+  const auto at = std::chrono::sys_days(std::chrono::year(2026) / 11 / 29) + std::chrono::hours(10);
+  const raccord::rules::CertificateReport report =
+      checker().check(sheet, raccord::Protocol::As2, std::chrono::time_point_cast<std::chrono::seconds>(at), true);
+  (void)report;
+  return 0;
+}
