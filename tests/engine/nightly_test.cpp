@@ -9,6 +9,7 @@
 // time, as in the engine (a lock is about live processes, not business dates).
 #include "engine/nightly.hpp"
 
+#include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -18,7 +19,6 @@
 #include <array>
 #include <chrono>
 #include <cstdlib>
-#include <fmt/format.h>
 
 #include "tests/support/engine_fixture.hpp"
 #include "tests/support/test_pki.hpp"
@@ -318,8 +318,8 @@ TEST_F(NightlyTest, InactiveStructureBlocksTheActivation) {
   const std::string code = submit(sftp_from("2026-11-29"));
   StructureSpec inactive;
   inactive.statut = "INACTIF";
-  const ParsedAck ack = process("structure_inactive.xml",
-                                depot_xml(structure_xml(inactive), R"(identifiant="REF-INACTIF")"));
+  const ParsedAck ack =
+      process("structure_inactive.xml", depot_xml(structure_xml(inactive), R"(identifiant="REF-INACTIF")"));
   ASSERT_EQ(ack.statut, "INTEGRE") << ack.xml;
 
   const NightlyResult result = nightly("2026-11-30T01:00:00Z", "2026-11-30");
@@ -364,8 +364,8 @@ TEST_F(NightlyTest, DeactivatesWhenTheLeafHasExpiredAtTheRunInstant) {
   EXPECT_THAT(transitions_of(expired.reports.at(0)), ElementsAre("VFE001:ACTIVEE>DESACTIVEE|certificat expiré"));
   EXPECT_EQ(state_of(ending), "DESACTIVEE");
   EXPECT_EQ(state_of(lasting), "ACTIVEE");
-  EXPECT_THAT(history(ending), ElementsAre("j.dupont:>ENVOYEE", "nightly:ENVOYEE>ACTIVEE",
-                                           "nightly:ACTIVEE>DESACTIVEE"));
+  EXPECT_THAT(history(ending),
+              ElementsAre("j.dupont:>ENVOYEE", "nightly:ENVOYEE>ACTIVEE", "nightly:ACTIVEE>DESACTIVEE"));
   EXPECT_EQ(nightly_history(ending).back(), "ACTIVEE>DESACTIVEE|certificat expiré|2026-12-03T01:00:00Z");
 }
 
@@ -485,10 +485,10 @@ TEST_F(NightlyTest, LockHeldByAnotherHostWithAFreshHeartbeatMeansLockedAndAnOldO
 // The report (SPEC.md §5.3).
 
 TEST_F(NightlyTest, ReportFilesHoldTransitionsBlockedLateExpiringAndTotalsAndValidate) {
-  const std::string activated = submit(sftp_from("2026-11-29"));              // VFE001
+  const std::string activated = submit(sftp_from("2026-11-29"));                      // VFE001
   const std::string expiring = submit(sftp_with_leaf_until("2026-12-20T00:00:00Z"));  // VFE002
-  const std::string waiting = submit(sftp_from("2026-12-10"));                // VFE003, du in the future
-  const std::string failing = submit(sftp_with_leaf_until("2026-11-30T12:00:00Z"));  // VFE004
+  const std::string waiting = submit(sftp_from("2026-12-10"));                        // VFE003, du in the future
+  const std::string failing = submit(sftp_with_leaf_until("2026-11-30T12:00:00Z"));   // VFE004
   ASSERT_EQ(nightly("2026-11-30T01:00:00Z", "2026-11-30").status, NightlyStatus::Ran);
   ASSERT_EQ(state_of(failing), "ACTIVEE");  // valid at 2026-11-30T01:00Z, expired at the next run
 
@@ -523,15 +523,19 @@ TEST_F(NightlyTest, ReportFilesHoldTransitionsBlockedLateExpiringAndTotalsAndVal
   EXPECT_THAT(xml, Not(HasSubstr("BEGIN CERTIFICATE")));
 
   const std::string csv = read_file(csv_path);
-  EXPECT_EQ(csv.rfind("\xEF\xBB\xBF" "Code Appli partenaire;Partenaire;De;Vers;Motif\r\n", 0), 0u) << csv;
+  EXPECT_EQ(csv.rfind("\xEF\xBB\xBF"
+                      "Code Appli partenaire;Partenaire;De;Vers;Motif\r\n",
+                      0),
+            0u)
+      << csv;
   EXPECT_THAT(csv, HasSubstr("VFE004;"));
   EXPECT_THAT(csv, HasSubstr("certificat expiré"));
 
   const fs::path xsd = fs::path(RACCORD_SOURCE_DIR) / "samples" / "xsd" / "rapport.xsd";
   if (std::system("command -v xmllint >/dev/null 2>&1") != 0) GTEST_SKIP() << "xmllint absent";
   for (const char* d : {"2026-11-30", "2026-12-01"}) {
-    const std::string cmd = "xmllint --noout --schema " + quote(xsd.string()) + " " +
-                            quote(report(d, "xml").string()) + " >/dev/null 2>&1";
+    const std::string cmd =
+        "xmllint --noout --schema " + quote(xsd.string()) + " " + quote(report(d, "xml").string()) + " >/dev/null 2>&1";
     EXPECT_EQ(std::system(cmd.c_str()), 0) << read_file(report(d, "xml"));
   }
 }

@@ -54,7 +54,9 @@ Outcome run(const std::string& command) {
   return r;
 }
 
-bool have_systemd_analyze() { return std::system("command -v systemd-analyze >/dev/null 2>&1") == 0; }
+bool have_systemd_analyze() {
+  return std::system("command -v systemd-analyze >/dev/null 2>&1") == 0;
+}
 
 class SystemdUnitsTest : public ::testing::Test {
  protected:
@@ -110,9 +112,8 @@ TEST_F(SystemdUnitsTest, SecurityExposureOfTheDaemonIsBelowThree) {
     const Outcome r = run("systemd-analyze security --offline=true " + quote(unit(name)));
     ASSERT_EQ(r.code, 0) << r.output;
     std::smatch m;
-    ASSERT_TRUE(std::regex_search(r.output, m,
-                                  std::regex(std::string("Overall exposure level for ") + name +
-                                             ": ([0-9]+\\.[0-9]+) ([A-Z]+)")))
+    ASSERT_TRUE(std::regex_search(
+        r.output, m, std::regex(std::string("Overall exposure level for ") + name + ": ([0-9]+\\.[0-9]+) ([A-Z]+)")))
         << r.output;
     RecordProperty(std::string("exposure_") + name, m[1].str() + " " + m[2].str());
     EXPECT_LT(std::stod(m[1].str()), 3.0) << r.output;
