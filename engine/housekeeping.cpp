@@ -1,0 +1,182 @@
+#include "engine/housekeeping.hpp"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cctype>
+#include <fmt/format.h>
+#include <system_error>
+
+#include "engine/engine.hpp"
+#include "engine/log.hpp"
+
+namespace raccord {
+namespace {
+
+namespace fs = std::filesystem;
+
+bool ends_with(std::string_view s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
+}
+bool starts_with(std::string_view s, std::string_view prefix) { return s.substr(0, prefix.size()) == prefix; }
+
+bool all_digits(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+/// The last "YYYYMMDDTHHMMSSZ" in `s` as a UTC instant.
+std::optional<Instant> last_compact_instant(std::string_view s) {
+  if (s.size() < 16) return std::nullopt;
+  for (std::size_t i = s.size() - 16 + 1; i-- > 0;) {
+    const std::string_view t = s.substr(i, 16);
+    if (t[8] != 'T' || t[15] != 'Z' || !all_digits(t.substr(0, 8)) || !all_digits(t.substr(9, 6))) continue;
+    const std::string iso = fmt::format("{}-{}-{}T{}:{}:{}Z", t.substr(0, 4), t.substr(4, 2), t.substr(6, 2),
+                                        t.substr(9, 2), t.substr(11, 2), t.substr(13, 2));
+    if (auto instant = parse_iso_instant(iso)) return instant;
+  }
+  return std::nullopt;
+}
+
+std::optional<Instant> mtime_of(const fs::path& p) {
+  struct stat st {};
+  if (::lstat(p.c_str(), &st) != 0) return std::nullopt;
+  return Instant{std::chrono::seconds{st.st_mtim.tv_sec}};
+}
+
+CivilDate limit_of(CivilDate today, int retention_days) {
+  return CivilDate{std::chrono::sys_days{today} - std::chrono::days{std::max(retention_days, 0)}};
+}
+
+}  // namespace
+
+std::optional<OutboxFileKind> outbox_file_kind(std::string_view name) {
+  if (starts_with(name, "ACK_") && ends_with(name, ".xml")) return OutboxFileKind::Accuse;
+  if ((starts_with(name, "EXPORT_EDI_") || starts_with(name, "EXPORT_API_")) &&
+      (ends_with(name, ".csv") || ends_with(name, ".xml"))) {
+    return OutboxFileKind::Export;
+  }
+  if (starts_with(name, "NIGHTLY_") && (ends_with(name, ".xml") || ends_with(name, ".csv") || ends_with(name, ".html"))) {
+    return OutboxFileKind::Report;
+  }
+  return std::nullopt;
+}
+
+std::optional<CivilDate> outbox_file_date(std::string_view name, const std::function<CivilDate(Instant)>& date_of) {
+  const auto kind = outbox_file_kind(name);
+  if (!kind) return std::nullopt;
+  switch (*kind) {
+    case OutboxFileKind::Report: {
+      const std::string_view rest = name.substr(8);
+      const auto dot = rest.find('.');
+      return dot == 10 ? parse_iso_date(rest.substr(0, 10)) : std::nullopt;
+    }
+    case OutboxFileKind::Accuse:
+    case OutboxFileKind::Export: {
+      const auto instant = last_compact_instant(name.substr(0, name.rfind('.')));
+      if (!instant) return std::nullopt;
+      return date_of(*instant);
+    }
+  }
+  return std::nullopt;
+}
+
+HousekeepingResult clean_outbox(const fs::path& outbox_dir, CivilDate today, int retention_days,
+                                const std::function<CivilDate(Instant)>& date_of) {
+  HousekeepingResult result;
+  const CivilDate limit = limit_of(today, retention_days);
+  std::error_code ec;
+  std::vector<fs::path> doomed;
+  for (fs::directory_iterator it(outbox_dir, ec), end; !ec && it != end; it.increment(ec)) {
+    const fs::path& p = it->path();
+    const std::string name = p.filename().string();
+    if (!outbox_file_kind(name)) continue;
+    std::error_code sec;
+    if (!fs::is_regular_file(fs::symlink_status(p, sec))) continue;
+    std::optional<CivilDate> date = outbox_file_date(name, date_of);
+    if (!date) {
+      const auto mtime = mtime_of(p);
+      if (!mtime) continue;
+      date = date_of(*mtime);
+    }
+    if (*date < limit) doomed.push_back(p);
+  }
+  if (ec) result.failures.push_back(fmt::format("Lecture de {} impossible : {}", outbox_dir.string(), ec.message()));
+  std::sort(doomed.begin(), doomed.end());
+  for (const auto& p : doomed) {
+    std::error_code rec;
+    if (fs::remove(p, rec)) {
+      result.removed.push_back(p);
+    } else if (rec) {
+      result.failures.push_back(fmt::format("Suppression de {} impossible : {}", p.string(), rec.message()));
+    }
+  }
+  return result;
+}
+
+HousekeepingResult clean_archive(const fs::path& archive_dir, CivilDate today, int retention_days) {
+  HousekeepingResult result;
+  const CivilDate limit = limit_of(today, retention_days);
+  const auto real_dir = [](const fs::path& p) {
+    std::error_code ec;
+    return fs::is_directory(fs::symlink_status(p, ec));
+  };
+  const auto sorted_children = [&](const fs::path& dir, std::size_t digits) {
+    std::vector<fs::path> out;
+    std::error_code ec;
+    for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+      const std::string n = it->path().filename().string();
+      if (n.size() == digits && all_digits(n) && real_dir(it->path())) out.push_back(it->path());
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+  };
+  if (!real_dir(archive_dir)) return result;
+  for (const auto& year : sorted_children(archive_dir, 4)) {
+    for (const auto& month : sorted_children(year, 2)) {
+      for (const auto& day : sorted_children(month, 2)) {
+        const auto date = parse_iso_date(fmt::format("{}-{}-{}", year.filename().string(), month.filename().string(),
+                                                     day.filename().string()));
+        if (!date || !(*date < limit)) continue;
+        std::error_code ec;
+        fs::remove_all(day, ec);
+        if (ec) {
+          result.failures.push_back(fmt::format("Suppression de {} impossible : {}", day.string(), ec.message()));
+        } else {
+          result.removed.push_back(day);
+        }
+      }
+      // A month (year) folder goes only when empty and wholly before the limit: an engine may be
+      // creating the current day's folder right now.
+      const auto last_day = parse_iso_date(fmt::format("{}-{}-01", year.filename().string(), month.filename().string()));
+      std::error_code ec;
+      if (last_day && CivilDate{last_day->year() / last_day->month() / std::chrono::last} < limit &&
+          fs::is_empty(month, ec) && !ec) {
+        fs::remove(month, ec);
+      }
+    }
+    const auto first = parse_iso_date(year.filename().string() + "-12-31");
+    std::error_code ec;
+    if (first && *first < limit && fs::is_empty(year, ec) && !ec) fs::remove(year, ec);
+  }
+  return result;
+}
+
+HousekeepingResult run_housekeeping(Engine& engine, CivilDate date) {
+  const CivilZone& zone = engine.zone();
+  const auto date_of = [&zone](Instant i) { return zone.date_of(i); };
+  HousekeepingResult result =
+      clean_outbox(engine.inbox().outbox_dir(), date, engine.config().outbox_retention_days, date_of);
+  HousekeepingResult archive =
+      clean_archive(engine.inbox().archive_dir(), date, engine.config().archive_retention_days);
+  const std::size_t outbox_removed = result.removed.size();
+  result.removed.insert(result.removed.end(), archive.removed.begin(), archive.removed.end());
+  result.failures.insert(result.failures.end(), archive.failures.begin(), archive.failures.end());
+  if (!result.removed.empty()) {
+    log::info("ménage du {} : {} fichier(s) de la boîte de sortie, {} dossier(s) d'archive supprimés",
+              format_iso_date(date), outbox_removed, archive.removed.size());
+  }
+  for (const auto& f : result.failures) log::warning("ménage : {}", f);
+  return result;
+}
+
+}  // namespace raccord

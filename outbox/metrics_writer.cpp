@@ -1,0 +1,67 @@
+#include "outbox/metrics_writer.hpp"
+
+#include <array>
+#include <fmt/format.h>
+
+namespace raccord::outbox {
+namespace {
+
+constexpr std::array<std::string_view, 4> kDepositStatuses = {"INTEGRE", "INTEGRE_PARTIEL", "REJETE", "DOUBLON"};
+constexpr std::array<SheetState, 5> kAllStates = {SheetState::Brouillon, SheetState::Envoyee, SheetState::EnvoyeeMaj,
+                                                  SheetState::Activee, SheetState::Desactivee};
+
+/// Escapes a label value (exposition format: backslash, double quote and line feed).
+std::string escape_label(std::string_view value) {
+  std::string out;
+  out.reserve(value.size());
+  for (char c : value) {
+    switch (c) {
+      case '\\': out += "\\\\"; break;
+      case '"': out += "\\\""; break;
+      case '\n': out += "\\n"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+void header(std::string& out, std::string_view name, std::string_view type, std::string_view help) {
+  out += fmt::format("# HELP {} {}\n# TYPE {} {}\n", name, help, name, type);
+}
+
+void sample(std::string& out, std::string_view name, std::string_view label, std::string_view value,
+            std::int64_t n) {
+  out += fmt::format("{}{{{}=\"{}\"}} {}\n", name, label, escape_label(value), n);
+}
+
+}  // namespace
+
+std::string render_metrics(const MetricsSnapshot& m) {
+  std::string out;
+  header(out, "raccord_depots_total", "counter", "Dépôts traités (un accusé chacun), par statut de l'accusé.");
+  for (std::string_view status : kDepositStatuses) {
+    const auto found = m.deposits_by_status.find(std::string(status));
+    sample(out, "raccord_depots_total", "statut", status, found == m.deposits_by_status.end() ? 0 : found->second);
+  }
+  header(out, "raccord_operations_total", "counter", "Opérations des dépôts traités, acceptées ou rejetées.");
+  sample(out, "raccord_operations_total", "statut", "ACCEPTEE", m.operations_accepted);
+  sample(out, "raccord_operations_total", "statut", "REJETEE", m.operations_rejected);
+  header(out, "raccord_sheets", "gauge", "Fiches de raccordement par état courant (brouillons supprimés exclus).");
+  for (SheetState state : kAllStates) {
+    const auto found = m.sheets_by_state.find(state);
+    sample(out, "raccord_sheets", "etat", to_code(state), found == m.sheets_by_state.end() ? 0 : found->second);
+  }
+  if (m.last_run_finished) {
+    header(out, "raccord_nightly_last_run_timestamp_seconds", "gauge",
+           "Fin du dernier traitement nocturne (secondes Unix, UTC).");
+    out += fmt::format("raccord_nightly_last_run_timestamp_seconds {}\n",
+                       m.last_run_finished->time_since_epoch().count());
+  }
+  if (m.last_run_duration_seconds) {
+    header(out, "raccord_nightly_last_run_duration_seconds", "gauge", "Durée du dernier traitement nocturne (secondes).");
+    out += fmt::format("raccord_nightly_last_run_duration_seconds {}\n", *m.last_run_duration_seconds);
+  }
+  return out;
+}
+
+}  // namespace raccord::outbox

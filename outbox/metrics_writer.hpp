@@ -1,0 +1,45 @@
+// Renders metrics.prom (SPEC.md §5.4): the Prometheus text exposition format 0.0.4 read by
+// node_exporter's textfile collector (https://prometheus.io/docs/instrumenting/exposition_formats/).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "engine/domain/civil_date.hpp"
+#include "engine/domain/sheet_state.hpp"
+
+namespace raccord::outbox {
+
+/// The figures of metrics.prom, collected from the store by engine/metrics.
+struct MetricsSnapshot {
+  /// Dépôts answered since the store was created, by accusé status code ("INTEGRE",
+  /// "INTEGRE_PARTIEL", "REJETE", "DOUBLON"). The four codes are always written (0 when absent).
+  std::map<std::string, std::int64_t> deposits_by_status;
+  /// Operations of recorded accusés, by outcome.
+  std::int64_t operations_accepted = 0;
+  std::int64_t operations_rejected = 0;
+  /// Current sheets by state, deleted drafts excluded; every state is written (0 when absent).
+  std::map<SheetState, std::int64_t> sheets_by_state;
+  /// The last nightly run of the ledger (latest business date): when it finished (real UTC instant)
+  /// and how long it took (seconds). Absent before the first run: the two metrics are then omitted.
+  std::optional<Instant> last_run_finished;
+  std::optional<std::int64_t> last_run_duration_seconds;
+};
+
+/// metrics.prom's text (UTF-8, '\n' line ends, ending with '\n'). Every metric has its "# HELP"
+/// and "# TYPE" lines before its samples; names are prefixed "raccord_", counters end in "_total":
+///   raccord_depots_total{statut="..."}        counter, the 4 statuses in a fixed order
+///   raccord_operations_total{statut="ACCEPTEE"|"REJETEE"}   counter
+///   raccord_sheets{etat="BROUILLON"|...}      gauge, the 5 state codes in enum order
+///   raccord_nightly_last_run_timestamp_seconds   gauge, Unix seconds (only after a first run)
+///   raccord_nightly_last_run_duration_seconds    gauge, seconds (only after a first run)
+/// Label values are escaped per the format (backslash, double quote, newline).
+std::string render_metrics(const MetricsSnapshot& metrics);
+
+/// "metrics.prom" (SPEC.md §2 outbox/, §5.4).
+inline constexpr std::string_view kMetricsFileName = "metrics.prom";
+
+}  // namespace raccord::outbox

@@ -1,0 +1,52 @@
+// Renders the nightly run's report (SPEC.md §5.3) as a self-contained HTML page for support teams:
+// NIGHTLY_<YYYY-MM-DD>.html next to the XML and CSV (issue 5).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/domain/civil_date.hpp"
+#include "engine/domain/nightly_report.hpp"
+
+namespace raccord::outbox {
+
+/// One past run of the ledger (table nightly_runs), for the transitions chart.
+struct NightlyRunPoint {
+  CivilDate date{};
+  std::int64_t activations = 0;
+  std::int64_t deactivations = 0;
+};
+
+struct NightlyHtmlOptions {
+  /// Formats an instant for display (e.g. "30/11/2026 02:00:00" in engine.timezone). Default:
+  /// "YYYY-MM-DD HH:MM:SS UTC".
+  std::function<std::string(Instant)> format_instant;
+  /// The zone's name shown next to local times (e.g. "Europe/Paris"); empty when UTC.
+  std::string zone_name;
+};
+
+/// The report as one HTML5 page (UTF-8, lang="fr"), self-contained: inline CSS, inline SVG charts,
+/// no script, no external URL (no http:, https:, // or url() reference anywhere). Sections, each
+/// with its id:
+///   #totaux       counts: transitions, activations, désactivations, bloquées, retards, expirations
+///   #etats        <svg class="chart"> one <rect class="bar etat-CODE"> per SheetState (enum order),
+///                 height proportional to report.sheets_by_state (0 when absent), count written
+///   #historique   <svg class="chart"> two bars per point (class "bar activations" / "bar
+///                 desactivations"), `history` sorted by date and limited to its last 30 points
+///   #transitions  <table> Code Appli, Partenaire, De, Vers, Motif (state LABELS)
+///   #bloquees     <table> Code Appli, Partenaire, État, Motifs (one <li> "CODE (champ) : message")
+///   #retards      <table> Code Appli, Partenaire, État, Soumise le (format_instant)
+///   #expirations  <table> Code Appli, Partenaire, Sujet, Série, Fin de validité (format_instant)
+/// An empty table holds one row "Aucune …". Every value is passed through sanitize_xml_text (control
+/// characters and invalid UTF-8 become visible "\uXXXX" / "\xNN", FIELD-CASES F16) and then
+/// HTML-escaped (& < > " '), so no input can inject markup.
+std::string render_nightly_report_html(const NightlyReport& report, std::vector<NightlyRunPoint> history,
+                                       const NightlyHtmlOptions& options = {});
+
+/// HTML-escapes sanitized `text` (see above): the building block of every value on the page.
+std::string html_text(std::string_view text);
+
+}  // namespace raccord::outbox
