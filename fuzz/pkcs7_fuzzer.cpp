@@ -38,8 +38,8 @@ void decode(std::string_view content) {
   std::vector<std::string> bare;
   std::string why;
   const bool ok = raccord::rules::decode_bundle(content, ders, why, &bare);
-  if (ok == why.empty() && !ok) std::abort();  // a refusal always says why
-  if (ok && ders.empty()) std::abort();        // a bundle has at least one certificate
+  if (!ok && why.empty()) std::abort();  // a refusal always says why
+  if (ok && ders.empty()) std::abort();  // a bundle has at least one certificate
   for (const std::string& der : ders) {
     raccord::CertificateFacts facts;
     raccord::rules::read_certificate_facts(der, facts);
