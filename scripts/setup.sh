@@ -8,7 +8,8 @@ PACKAGES=(build-essential cmake ninja-build pkg-config
   libboost-dev libboost-filesystem-dev libboost-system-dev libboost-program-options-dev
   libpugixml-dev libexpat1-dev libpoco-dev libssl-dev openssl libsqlite3-dev libpq-dev
   googletest libgtest-dev libgmock-dev libbenchmark-dev libhowardhinnant-date-dev libfmt-dev
-  libsystemd-dev libcli11-dev libxml2-utils postgresql tzdata)
+  libsystemd-dev libcli11-dev libxml2-utils postgresql tzdata
+  clang libclang-rt-14-dev)  # clang + libFuzzer/sanitizer runtimes: scripts/fuzz.sh
 
 missing=()
 for p in "${PACKAGES[@]}"; do
