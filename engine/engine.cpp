@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "engine/log.hpp"
+#include "engine/metrics.hpp"
 #include "engine/processor.hpp"
 #include "engine/store.hpp"
 #include "files/atomic_file.hpp"
@@ -162,6 +163,7 @@ DepositAnswer Engine::answer(const std::string& file_name, const std::string& id
                                        std::string(to_code(ack.status)), result.ack_name, result.ack_content,
                                        destination, destination == "error" ? reason_text(ack) : std::string()},
                          received, now);
+    record_deposit_metrics(*db_, ack);  // metrics.prom's running counters, in the same transaction
   }
   return result;
 }
@@ -201,6 +203,7 @@ DepositAnswer Engine::process_claimed(const inbox::ClaimedFile& file) {
     inbox_.archive(file, zone_.date_of(clock_.now()));
   }
   log::info("{} : {} → {}", file.name(), to_code(result.status), result.ack_name);
+  refresh_metrics(*db_, inbox_.outbox_dir());  // SPEC.md §5.4, after each dépôt; never throws
   return result;
 }
 

@@ -73,6 +73,25 @@ const std::vector<Migration>& migrations() {
            "CREATE TABLE locks (name TEXT PRIMARY KEY, holder TEXT, acquired_at TEXT, heartbeat TEXT)",
            "INSERT INTO locks (name) VALUES ('nightly')",
        }},
+      {3,
+       {
+           // Running counters of metrics.prom (SPEC.md §5.4), updated in each dépôt's transaction so
+           // that the figures never need the accusés parsed. Seeded from the dépôts already recorded
+           // (operations counted by their statut attribute in the stored accusé).
+           "CREATE TABLE metric_counters (name TEXT PRIMARY KEY, value BIGINT NOT NULL)",
+           "INSERT INTO metric_counters (name, value) VALUES "
+           "('depots_INTEGRE', (SELECT COUNT(*) FROM deposits WHERE status = 'INTEGRE')), "
+           "('depots_INTEGRE_PARTIEL', (SELECT COUNT(*) FROM deposits WHERE status = 'INTEGRE_PARTIEL')), "
+           "('depots_REJETE', (SELECT COUNT(*) FROM deposits WHERE status = 'REJETE')), "
+           "('depots_DOUBLON', (SELECT COUNT(*) FROM deposits WHERE status = 'DOUBLON')), "
+           "('operations_ACCEPTEE', (SELECT COALESCE(SUM((LENGTH(ack_content) - "
+           "LENGTH(REPLACE(ack_content, 'statut=\"ACCEPTEE\"', ''))) / 17), 0) FROM deposits)), "
+           "('operations_REJETEE', (SELECT COALESCE(SUM((LENGTH(ack_content) - "
+           "LENGTH(REPLACE(ack_content, 'statut=\"REJETEE\"', ''))) / 16), 0) FROM deposits))",
+           // The nightly report's HTML page, kept like its XML and CSV so that a lost file can be
+           // rewritten from the ledger (NULL for runs recorded before this migration).
+           "ALTER TABLE nightly_runs ADD COLUMN report_html TEXT",
+       }},
   };
   return all;
 }

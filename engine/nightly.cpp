@@ -7,10 +7,13 @@
 #include <cerrno>
 #include <fmt/format.h>
 
+#include "engine/housekeeping.hpp"
 #include "engine/lifecycle.hpp"
 #include "engine/log.hpp"
+#include "engine/metrics.hpp"
 #include "engine/store.hpp"
 #include "files/atomic_file.hpp"
+#include "outbox/nightly_report_html.hpp"
 #include "outbox/nightly_report_writer.hpp"
 
 namespace raccord {
@@ -214,10 +217,30 @@ void fill_report_tail(Database& db, const Config& config, NightlyReport& report)
   }
 }
 
-void write_report_files(Engine& engine, CivilDate date, const std::string& xml, const std::string& csv) {
+/// `html` is absent for runs recorded before the HTML page existed (migration 3).
+void write_report_files(Engine& engine, CivilDate date, const std::string& xml, const std::string& csv,
+                        const std::optional<std::string>& html) {
   const auto dir = engine.inbox().outbox_dir();
   files::write_file_atomically(dir, outbox::nightly_report_name(date, "xml"), xml);
   files::write_file_atomically(dir, outbox::nightly_report_name(date, "csv"), csv);
+  if (html) files::write_file_atomically(dir, outbox::nightly_report_name(date, "html"), *html);
+}
+
+/// The HTML page (issue 5): the report, and the transitions of the last 30 runs (ledger + this one).
+std::string render_report_html(Engine& engine, const NightlyReport& report, std::int64_t activations) {
+  std::vector<outbox::NightlyRunPoint> points;
+  for (const auto& x : engine.database().query("SELECT run_date, activations, deactivations FROM nightly_runs WHERE "
+                                               "run_date < $1 ORDER BY run_date DESC LIMIT 29",
+                                               {format_iso_date(report.date)})) {
+    if (auto d = parse_iso_date(x.text(0))) points.push_back(outbox::NightlyRunPoint{*d, x.integer(1), x.integer(2)});
+  }
+  points.push_back(outbox::NightlyRunPoint{
+      report.date, activations, static_cast<std::int64_t>(report.transitions.size()) - activations});
+  outbox::NightlyHtmlOptions options;
+  const CivilZone& zone = engine.zone();
+  options.format_instant = [&zone](Instant i) { return zone.format_local(i); };
+  options.zone_name = zone.name();
+  return outbox::render_nightly_report_html(report, std::move(points), options);
 }
 
 NightlyReport run_one(Engine& engine, CivilDate date) {
@@ -261,14 +284,17 @@ NightlyReport run_one(Engine& engine, CivilDate date) {
   const std::string csv = outbox::render_nightly_report_csv(report);
   std::int64_t activations = 0;
   for (const auto& t : report.transitions) activations += t.to == SheetState::Activee ? 1 : 0;
+  const std::string html = render_report_html(engine, report, activations);
   db.execute(
       "INSERT INTO nightly_runs (run_date, run_instant, started_at, finished_at, activations, deactivations, blocked, "
-      "report_xml, report_csv) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+      "report_xml, report_csv, report_html) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
       {format_iso_date(date), r, format_iso_instant(report.started_at), format_iso_instant(report.finished_at),
        activations, static_cast<std::int64_t>(report.transitions.size()) - activations,
-       static_cast<std::int64_t>(report.blocked.size()), xml, csv});
+       static_cast<std::int64_t>(report.blocked.size()), xml, csv, html});
   tx.commit();
-  write_report_files(engine, date, xml, csv);
+  write_report_files(engine, date, xml, csv, html);
+  run_housekeeping(engine, date);
+  refresh_metrics(db, engine.inbox().outbox_dir());
   log::info("nuit du {} : {} activation(s), {} désactivation(s), {} bloquée(s)", format_iso_date(date), activations,
             report.transitions.size() - static_cast<std::size_t>(activations), report.blocked.size());
   return report;
@@ -305,14 +331,15 @@ NightlyResult run_nightly(Engine& engine, CivilDate date) {
     dates.push_back(date);
     bool ran = false;
     for (const auto& d : dates) {
-      auto done = db.query_one("SELECT report_xml, report_csv FROM nightly_runs WHERE run_date = $1",
+      auto done = db.query_one("SELECT report_xml, report_csv, report_html FROM nightly_runs WHERE run_date = $1",
                                {format_iso_date(d)});
       if (done) {
         const auto dir = engine.inbox().outbox_dir();
-        // Either file may be missing (a crash between the two writes, an operator's cleanup).
+        // Any file may be missing (a crash between the writes, an operator's cleanup).
         if (!std::filesystem::exists(dir / outbox::nightly_report_name(d, "xml")) ||
-            !std::filesystem::exists(dir / outbox::nightly_report_name(d, "csv"))) {
-          write_report_files(engine, d, done->text(0), done->text(1));
+            !std::filesystem::exists(dir / outbox::nightly_report_name(d, "csv")) ||
+            (!done->is_null(2) && !std::filesystem::exists(dir / outbox::nightly_report_name(d, "html")))) {
+          write_report_files(engine, d, done->text(0), done->text(1), done->optional_text(2));
         }
         continue;
       }

@@ -1,0 +1,153 @@
+// Tests of engine/metrics.cpp (SPEC.md §5.4): metrics.prom rewritten after each dépôt and each
+// nightly run, its running counters (migration 3) kept in the dépôt's transaction and equal to a
+// recount from the recorded accusés, the seeding of those counters for an older store.
+#include "engine/metrics.hpp"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <map>
+#include <sstream>
+
+#include "engine/migrations.hpp"
+#include "engine/nightly.hpp"
+#include "tests/support/engine_fixture.hpp"
+
+namespace raccord::testing {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+
+/// metrics.prom's samples, "name{labels}" → value (the format itself is checked by
+/// tests/outbox/metrics_writer_test.cpp).
+std::map<std::string, std::int64_t> samples(const std::string& text) {
+  std::map<std::string, std::int64_t> out;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty() || line[0] == '#') continue;
+    const auto space = line.rfind(' ');
+    out[line.substr(0, space)] = std::stoll(line.substr(space + 1));
+  }
+  return out;
+}
+
+class MetricsTest : public EngineTest {
+ protected:
+  std::map<std::string, std::int64_t> metrics() { return samples(read_file(outbox() / "metrics.prom")); }
+
+  std::map<std::string, std::int64_t> counters() {
+    std::map<std::string, std::int64_t> out;
+    for (const auto& r : sql("SELECT name, value FROM metric_counters")) out[r.text(0)] = r.integer(1);
+    return out;
+  }
+
+  /// The counters recomputed from every recorded accusé, parsed.
+  std::map<std::string, std::int64_t> recount() {
+    std::map<std::string, std::int64_t> out{{"depots_INTEGRE", 0},      {"depots_INTEGRE_PARTIEL", 0},
+                                            {"depots_REJETE", 0},       {"depots_DOUBLON", 0},
+                                            {"operations_ACCEPTEE", 0}, {"operations_REJETEE", 0}};
+    for (const auto& r : sql("SELECT ack_content FROM deposits")) {
+      const ParsedAck ack = parse_ack(r.text(0));
+      ++out["depots_" + ack.statut];
+      for (const auto& op : ack.operations) ++out["operations_" + op.statut];
+    }
+    return out;
+  }
+
+  std::string sheet_depot(const std::string& id, const std::string& demandeur = kSubscriber) {
+    SheetSpec spec = sftp_sheet();
+    spec.demandeur = demandeur;
+    spec.period_from = "2026-11-29";  // activable by the run of 2026-11-30
+    return depot_xml(sheet_xml(spec), "identifiant=\"" + id + "\"");
+  }
+};
+
+TEST_F(MetricsTest, RewrittenAfterEachDepositWithDepositsOperationsAndSheets) {
+  start();
+  setup_world();  // three INTEGRE dépôts: 5 + 2 + 1 accepted operations
+  auto m = metrics();
+  EXPECT_EQ(m[R"(raccord_depots_total{statut="INTEGRE"})"], 3);
+  EXPECT_EQ(m[R"(raccord_depots_total{statut="REJETE"})"], 0);
+  EXPECT_EQ(m[R"(raccord_operations_total{statut="ACCEPTEE"})"], 8);
+  EXPECT_EQ(m[R"(raccord_operations_total{statut="REJETEE"})"], 0);
+  EXPECT_EQ(m[R"(raccord_sheets{etat="ENVOYEE"})"], 0);
+  EXPECT_EQ(m.count("raccord_nightly_last_run_timestamp_seconds"), 0u);  // no run yet
+
+  const std::string sheet = sheet_depot("FICHE-1");
+  ASSERT_EQ(process("fiche.xml", sheet).statut, "INTEGRE");
+  m = metrics();
+  EXPECT_EQ(m[R"(raccord_depots_total{statut="INTEGRE"})"], 4);
+  EXPECT_EQ(m[R"(raccord_operations_total{statut="ACCEPTEE"})"], 9);
+  EXPECT_EQ(m[R"(raccord_sheets{etat="ENVOYEE"})"], 1);
+
+  // A sheet by a user without rights: the operation and the dépôt are rejected.
+  ASSERT_EQ(process("intrus.xml", sheet_depot("FICHE-2", kOutsider)).statut, "REJETE");
+  // The same bytes again: DOUBLON, no operation.
+  ASSERT_EQ(process("fiche_bis.xml", sheet).statut, "DOUBLON");
+  m = metrics();
+  EXPECT_EQ(m[R"(raccord_depots_total{statut="REJETE"})"], 1);
+  EXPECT_EQ(m[R"(raccord_depots_total{statut="DOUBLON"})"], 1);
+  EXPECT_EQ(m[R"(raccord_operations_total{statut="REJETEE"})"], 1);
+  EXPECT_EQ(m[R"(raccord_operations_total{statut="ACCEPTEE"})"], 9);
+  EXPECT_EQ(m[R"(raccord_sheets{etat="ENVOYEE"})"], 1);
+  EXPECT_EQ(counters(), recount());
+  // Written atomically: no temporary left beside it.
+  for (const auto& e : fs::directory_iterator(outbox())) {
+    EXPECT_NE(e.path().filename().string().front(), '.') << e.path();
+  }
+}
+
+TEST_F(MetricsTest, CheckCountsNothing) {
+  start();
+  setup_world();
+  const auto before = counters();
+  const fs::path file = tmp_ / "essai.xml";
+  std::ofstream(file) << sheet_depot("ESSAI-1");
+  Engine checker(config_, BusinessClock(instant(kNow)));
+  ASSERT_EQ(checker.check({file}).size(), 1u);
+  EXPECT_EQ(counters(), before);
+}
+
+TEST_F(MetricsTest, MigrationSeedsTheCountersFromTheRecordedAccuses) {
+  start();
+  setup_world();
+  ASSERT_EQ(process("intrus.xml", sheet_depot("FICHE-2", kOutsider)).statut, "REJETE");
+  const auto expected = recount();
+  ASSERT_EQ(counters(), expected);
+  // An older store: the table's rows as migration 3 computes them from the deposits alone.
+  const Migration* third = nullptr;
+  for (const auto& m : migrations()) {
+    if (m.version == 3) third = &m;
+  }
+  ASSERT_NE(third, nullptr);
+  Transaction tx(db());
+  db().execute("DELETE FROM metric_counters");
+  db().execute(third->statements.at(1));
+  tx.commit();
+  EXPECT_EQ(counters(), expected);
+}
+
+TEST_F(MetricsTest, NightlyRunRefreshesSheetsAndLastRunFigures) {
+  start();
+  setup_world();
+  ASSERT_EQ(process("fiche.xml", sheet_depot("FICHE-1")).statut, "INTEGRE");
+  engine_.reset();
+  engine_ = std::make_unique<Engine>(config_, BusinessClock(instant("2026-11-30T07:00:00Z")));
+  engine_->open();
+  ASSERT_EQ(run_nightly(engine(), *parse_iso_date("2026-11-30")).status, NightlyStatus::Ran);
+  auto m = metrics();
+  EXPECT_EQ(m[R"(raccord_sheets{etat="ENVOYEE"})"], 0);
+  EXPECT_EQ(m[R"(raccord_sheets{etat="ACTIVEE"})"], 1);
+  const auto row = db().query_one("SELECT started_at, finished_at FROM nightly_runs WHERE run_date = '2026-11-30'");
+  ASSERT_TRUE(row);
+  const Instant finished = instant(row->text(1));
+  EXPECT_EQ(m["raccord_nightly_last_run_timestamp_seconds"], finished.time_since_epoch().count());
+  EXPECT_EQ(m["raccord_nightly_last_run_duration_seconds"], (finished - instant(row->text(0))).count());
+  const std::string text = read_file(outbox() / "metrics.prom");
+  EXPECT_THAT(text, HasSubstr("# TYPE raccord_nightly_last_run_timestamp_seconds gauge\n"));
+}
+
+}  // namespace
+}  // namespace raccord::testing
