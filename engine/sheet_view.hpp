@@ -23,7 +23,7 @@ struct InterfaceView {
 
 /// One certificate of a version's bundles, as its facts were stored at submission.
 struct CertificateView {
-  int bundle_index = 0;     // 0-based rank of the <Certificat> bundle it came from
+  int bundle_index = 0;     // rank of the <Certificat> bundle it came from, from 1 (Certificat[1])
   std::string bundle_name;  // the bundle's `nom` ("" when absent)
   std::string subject;
   std::string issuer;
