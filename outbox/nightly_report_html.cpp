@@ -117,7 +117,9 @@ void history_chart(std::string& out, const std::vector<NightlyRunPoint>& points)
     out += fmt::format(R"(<text x="{}" y="{}" text-anchor="middle">Aucune nuit enregistrée</text>)", kWidth / 2,
                        kTop + kPlot / 2);
   }
-  const double slot = (kWidth - kLeft - 10) / static_cast<double>(std::max<std::size_t>(points.size(), 1));
+  // At most 60 px per night, so that a short history keeps slim bars (30 nights fill the plot).
+  const double slot =
+      std::min(60.0, (kWidth - kLeft - 10) / static_cast<double>(std::max<std::size_t>(points.size(), 1)));
   for (std::size_t i = 0; i < points.size(); ++i) {
     const auto& p = points[i];
     const double x0 = kLeft + slot * static_cast<double>(i) + slot * 0.1;
@@ -193,7 +195,7 @@ std::string render_nightly_report_html(const NightlyReport& report, std::vector<
   out += fmt::format("<title>Rapport nocturne du {}</title>\n<style>{}</style>\n</head>\n<body>\n", date, kStyle);
   out += fmt::format("<header><h1>Rapport nocturne du {}</h1>\n", date);
   out += fmt::format(
-      "<p class=\"meta\">Date métier {} — instant du traitement : {}{} ; exécution du {} au {}.</p></header>\n", date,
+      "<p class=\"meta\">Date métier {} — instant du traitement : {}{} ; exécution (horloge réelle) du {} au {}.</p></header>\n", date,
       html_text(when(report.run_instant)), zone, html_text(when(report.started_at)),
       html_text(when(report.finished_at)));
 
