@@ -10,6 +10,10 @@ PACKAGES=(build-essential cmake ninja-build pkg-config
   googletest libgtest-dev libgmock-dev libbenchmark-dev libhowardhinnant-date-dev libfmt-dev
   libsystemd-dev libcli11-dev libxml2-utils postgresql tzdata
   clang libclang-rt-14-dev)  # clang + libFuzzer/sanitizer runtimes: scripts/fuzz.sh
+# Installed only for the tests (scripts/test.sh sets WITH_TEST_PACKAGES=1), never needed to run raccord:
+# chromium renders the nightly HTML report headless (tests/engine/app/report_browser_test.cpp).
+TEST_PACKAGES=(chromium)
+if [ "${WITH_TEST_PACKAGES:-0}" = 1 ]; then PACKAGES+=("${TEST_PACKAGES[@]}"); fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do
