@@ -1,0 +1,303 @@
+// Tests of `raccord search` (engine/app/search_command.cpp; SPEC.md §3.4, §5.2, §7): option parsing
+// (bad date, type, state, protocol, missing --demandeur: exit 2), the aligned table with the CSV
+// header's column names, csv/xml on stdout byte for byte the export, --export writing the outbox file
+// and printing its path, rights (an unknown demandeur sees the header only), no store at all.
+// In process through add_search_command + run_search_command; then through the real binary once the
+// command is wired into commands.cpp (skipped before).
+#include "engine/app/search_command.hpp"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdlib>
+#include <sstream>
+
+#include "engine/search.hpp"
+#include "outbox/export_writer.hpp"
+#include "tests/support/engine_fixture.hpp"
+
+namespace raccord::testing {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+using app::add_search_command;
+using app::run_search_command;
+using app::SearchCommandOptions;
+
+struct CommandRun {
+  int code = -1;
+  std::string out;
+  std::string err;
+};
+
+std::string quote(const std::string& s) {
+  std::string q = "'";
+  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) out.push_back(line);
+  return out;
+}
+
+/// Column (in code points) where `needle` starts in UTF-8 `line`; npos when absent.
+std::size_t column_of(const std::string& line, const std::string& needle) {
+  const auto at = line.find(needle);
+  if (at == std::string::npos) return std::string::npos;
+  std::size_t n = 0;
+  for (std::size_t i = 0; i < at; ++i) n += (static_cast<unsigned char>(line[i]) & 0xC0) != 0x80 ? 1 : 0;
+  return n;
+}
+
+bool xmllint_valid(const fs::path& file, const fs::path& xsd, std::string& log) {
+  const fs::path log_file = file.string() + ".log";
+  const std::string cmd = "xmllint --noout --schema " + quote(xsd.string()) + " " + quote(file.string()) + " >" +
+                          quote(log_file.string()) + " 2>&1";
+  const int rc = std::system(cmd.c_str());
+  log = read_file(log_file);
+  return rc == 0;
+}
+
+class SearchCommandTest : public EngineTest {
+ protected:
+  void SetUp() override {
+    EngineTest::SetUp();
+    start();
+    setup_world();
+    SheetSpec s1 = sftp_sheet();
+    s1.interfaces = {{"FSO1101A", "complete"}, {"FSO1100A", "partielle"}, {"FSO1102A", "aucun"}};
+    sheet(s1);
+    SheetSpec s2 = as2_sheet();
+    s2.period_to = "";
+    sheet(s2);
+    sheet(api_sheet());
+    // A raison sociale a terminal and Excel must survive: ';', '"', a newline and accents.
+    Transaction tx(db());
+    db().execute("UPDATE structures SET raison_sociale = $1 WHERE siret = $2",
+                 {std::string("ACME; \"Logistique\"\nÉté"), std::string(kAcme)});
+    tx.commit();
+  }
+
+  void sheet(const SheetSpec& spec) {
+    ++n_;
+    const ParsedAck ack = process("c_" + std::to_string(n_) + ".xml",
+                                  depot_xml(sheet_xml(spec), "identifiant=\"C-" + std::to_string(n_) + "\""));
+    ASSERT_EQ(ack.statut, "INTEGRE") << ack.xml;
+  }
+
+  /// `raccord search ARGS` in process, at the business instant 2026-11-30T08:15:00Z.
+  CommandRun search(const std::vector<std::string>& args) {
+    CLI::App app{"raccord"};
+    SearchCommandOptions options;
+    add_search_command(app, options);
+    std::vector<std::string> all{"raccord", "search"};
+    all.insert(all.end(), args.begin(), args.end());
+    std::vector<const char*> argv;
+    for (const auto& a : all) argv.push_back(a.c_str());
+    CommandRun r;
+    try {
+      app.parse(static_cast<int>(argv.size()), argv.data());
+    } catch (const CLI::ParseError& e) {
+      r.code = 2;
+      r.err = e.what();
+      return r;
+    }
+    std::ostringstream out, err;
+    r.code = run_search_command(options, config_, instant("2026-11-30T08:15:00Z"), out, err);
+    r.out = out.str();
+    r.err = err.str();
+    return r;
+  }
+
+  /// The export file's bytes for the same search, from write_export.
+  std::string expected_export(const SearchCriteria& c, const std::string& requester, ExportFormat f,
+                              const std::string& reference = "") {
+    std::ostringstream out;
+    outbox::ExportWriter writer(out, c.kind, f, reference, instant("2026-11-30T08:15:00Z"));
+    search_sheets(db(), engine().zone(), c, requester, [&writer](const SearchRow& r) { writer.row(r); });
+    writer.finish();
+    return out.str();
+  }
+
+  int n_ = 0;
+};
+
+TEST_F(SearchCommandTest, TableHasTheCsvHeaderNamesAndAlignedColumns) {
+  const CommandRun r = search({"--demandeur", kSupport});
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto lines = lines_of(r.out);
+  ASSERT_EQ(lines.size(), 4U) << r.out;  // header + VFE001 FSO1100A, FSO1101A + VFE002 FSO1100A
+  const std::vector<std::string> names{"Partenaire", "Protocole de raccordement", "Code Appli partenaire",
+                                       "Code interface", "Date de début", "Date de fin", "Etat courant"};
+  EXPECT_THAT(lines[0], StartsWith("Partenaire  "));
+  for (const auto& n : names) EXPECT_NE(column_of(lines[0], n), std::string::npos) << n;
+  // The newline of the raison sociale is shown as a space; accents intact.
+  EXPECT_THAT(lines[1], StartsWith("12345678200010 - ACME; \"Logistique\" Été  "));
+  const std::vector<std::vector<std::string>> cells{
+      {"SFTP", "VFE001", "FSO1100A", "01/12/2026", "30/06/2099", "Envoyée"},
+      {"SFTP", "VFE001", "FSO1101A", "01/12/2026", "30/06/2099", "Envoyée"},
+      {"AS2", "VFE002", "FSO1100A", "01/12/2026", "", "Envoyée"}};
+  for (std::size_t i = 0; i < cells.size(); ++i) {
+    const std::string& line = lines[i + 1];
+    for (std::size_t k = 0; k < cells[i].size(); ++k) {
+      if (cells[i][k].empty()) continue;
+      EXPECT_EQ(column_of(line, cells[i][k]), column_of(lines[0], names[k + 1])) << line << " / " << names[k + 1];
+    }
+  }
+  // An open-ended period leaves Date de fin empty, the state label still in its column.
+  EXPECT_EQ(column_of(lines[3], "Envoyée"), column_of(lines[0], "Etat courant"));
+}
+
+TEST_F(SearchCommandTest, ApiTable) {
+  const CommandRun r = search({"--type", "API", "--demandeur", kSubscriber});
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto lines = lines_of(r.out);
+  ASSERT_EQ(lines.size(), 2U) << r.out;
+  EXPECT_EQ(column_of(lines[0], "Code Appli partenaire"), column_of(lines[1], "VFE003"));
+  EXPECT_EQ(column_of(lines[0], "Etat courant"), column_of(lines[1], "Envoyée"));
+}
+
+TEST_F(SearchCommandTest, UnknownOrForeignDemandeurSeesTheHeaderOnly) {
+  for (const char* who : {"inconnu", kOutsider}) {
+    const CommandRun r = search({"--demandeur", who});
+    EXPECT_EQ(r.code, 0) << who;
+    ASSERT_EQ(lines_of(r.out).size(), 1U) << r.out;
+    EXPECT_THAT(r.out, StartsWith("Partenaire  Protocole de raccordement  Code Appli partenaire  Code interface  "
+                                  "Date de début  Date de fin  Etat courant"));
+    const CommandRun csv = search({"--demandeur", who, "--format", "csv"});
+    EXPECT_EQ(csv.out, "\xEF\xBB\xBF" + std::string(outbox::export_csv_header(SheetKind::Edi)) + "\r\n");
+  }
+}
+
+TEST_F(SearchCommandTest, CriteriaReachTheSearch) {
+  auto codes = [this](std::vector<std::string> args) {
+    args.insert(args.end(), {"--demandeur", kSupport});
+    std::vector<std::string> out;
+    const auto lines = lines_of(search(args).out);
+    for (std::size_t i = 1; i < lines.size(); ++i) {
+      const auto at = lines[i].find("VFE");
+      out.push_back(lines[i].substr(at, 6) + "/" + lines[i].substr(lines[i].find("FSO"), 8));
+    }
+    return out;
+  };
+  EXPECT_THAT(codes({"--protocole", "as2"}), ElementsAre("VFE002/FSO1100A"));
+  EXPECT_THAT(codes({"--code-interface", "FSO1101A"}), ElementsAre("VFE001/FSO1101A"));
+  EXPECT_THAT(codes({"--code-appli", "VFE002"}), ElementsAre("VFE002/FSO1100A"));
+  EXPECT_THAT(codes({"--etat", "envoyee", "--partenaire", kAcme}),
+              ElementsAre("VFE001/FSO1100A", "VFE001/FSO1101A", "VFE002/FSO1100A"));
+  EXPECT_THAT(codes({"--etat", "ACTIVEE"}), ElementsAre());
+  EXPECT_THAT(codes({"--partenaire", kNoSpace}), ElementsAre());
+  // Submitted 2026-11-29T10:00:00Z = 29/11 in Paris: inclusive at both ends.
+  EXPECT_THAT(codes({"--soumis-depuis", "2026-11-29", "--soumis-jusqua", "2026-11-29"}),
+              ElementsAre("VFE001/FSO1100A", "VFE001/FSO1101A", "VFE002/FSO1100A"));
+  EXPECT_THAT(codes({"--soumis-depuis", "2026-11-30"}), ElementsAre());
+  EXPECT_THAT(codes({"--soumis-jusqua", "2026-11-28"}), ElementsAre());
+}
+
+TEST_F(SearchCommandTest, UsageErrorsExitTwo) {
+  for (const auto& args : std::vector<std::vector<std::string>>{
+           {"--demandeur", kSupport, "--soumis-depuis", "2026-02-30"},
+           {"--demandeur", kSupport, "--soumis-jusqua", "30/11/2026"},
+           {"--demandeur", kSupport, "--type", "FTP"},
+           {"--demandeur", kSupport, "--format", "xlsx"},
+           {"--demandeur", kSupport, "--etat", "ACTIVE"},
+           {"--demandeur", kSupport, "--protocole", "FTP"},
+           {"--partenaire", kAcme}}) {
+    const CommandRun r = search(args);
+    EXPECT_EQ(r.code, 2) << args.back();
+    EXPECT_TRUE(r.out.empty());
+  }
+  // run_search_command itself refuses a bad date (options built without the parser).
+  SearchCommandOptions o;
+  o.requester = kSupport;
+  o.submitted_from = "2026-13-01";
+  std::ostringstream out, err;
+  EXPECT_EQ(run_search_command(o, config_, instant(kNow), out, err), 2);
+  EXPECT_THAT(err.str(), HasSubstr("date invalide « 2026-13-01 »"));
+  EXPECT_TRUE(out.str().empty());
+}
+
+TEST_F(SearchCommandTest, CsvAndXmlOnStdoutAreTheExportBytes) {
+  SearchCriteria all;
+  const CommandRun csv = search({"--demandeur", kSubscriber, "--format", "csv"});
+  ASSERT_EQ(csv.code, 0) << csv.err;
+  EXPECT_EQ(csv.out, expected_export(all, kSubscriber, ExportFormat::Csv));
+  EXPECT_THAT(csv.out, HasSubstr("\r\n\"12345678200010 - ACME; \"\"Logistique\"\"\nÉté\";SFTP;VFE001;FSO1100A;"
+                                 "01/12/2026;30/06/2099;Envoyée\r\n"));
+
+  const CommandRun xml = search({"--demandeur", kSubscriber, "--format", "xml", "--reference", "req-9"});
+  ASSERT_EQ(xml.code, 0) << xml.err;
+  EXPECT_EQ(xml.out, expected_export(all, kSubscriber, ExportFormat::Xml, "req-9"));
+  if (std::system("command -v xmllint >/dev/null 2>&1") != 0) GTEST_SKIP() << "xmllint absent";
+  const fs::path file = tmp_ / "stdout.xml";
+  std::ofstream(file, std::ios::binary) << xml.out;
+  std::string log;
+  EXPECT_TRUE(xmllint_valid(file, fs::path(RACCORD_SOURCE_DIR) / "samples" / "xsd" / "export.xsd", log)) << log;
+}
+
+TEST_F(SearchCommandTest, ExportWritesTheOutboxFileAndPrintsItsPath) {
+  const CommandRun r = search({"--demandeur", kSupport, "--export", "--reference", "support/n1", "--partenaire", kAcme});
+  ASSERT_EQ(r.code, 0) << r.err;
+  const fs::path expected = outbox() / "EXPORT_EDI_support_n1_20261130T081500Z.csv";
+  EXPECT_EQ(r.out, expected.string() + "\n");
+  SearchCriteria c;
+  c.partner = kAcme;
+  EXPECT_EQ(read_file(expected), expected_export(c, kSupport, ExportFormat::Csv));
+  // Same instant again: a new name, never an overwrite.
+  const CommandRun again = search({"--demandeur", kSupport, "--export", "--reference", "support/n1", "--format", "table"});
+  EXPECT_EQ(again.out, (outbox() / "EXPORT_EDI_support_n1_20261130T081500Z_2.csv").string() + "\n");
+  const CommandRun xml = search({"--demandeur", kSupport, "--export", "--format", "xml", "--type", "API"});
+  const fs::path xml_file = outbox() / "EXPORT_API_recherche_20261130T081500Z.xml";
+  EXPECT_EQ(xml.out, xml_file.string() + "\n");
+  if (std::system("command -v xmllint >/dev/null 2>&1") != 0) GTEST_SKIP() << "xmllint absent";
+  std::string log;
+  EXPECT_TRUE(xmllint_valid(xml_file, fs::path(RACCORD_SOURCE_DIR) / "samples" / "xsd" / "export.xsd", log)) << log;
+}
+
+TEST_F(SearchCommandTest, WithoutAStoreNothingIsFoundAndNothingIsCreated) {
+  Config empty = config_;
+  empty.root = tmp_ / "nowhere";
+  fs::create_directories(empty.root);
+  SearchCommandOptions o;
+  o.requester = kSupport;
+  std::ostringstream out, err;
+  EXPECT_EQ(run_search_command(o, empty, instant(kNow), out, err), 0) << err.str();
+  EXPECT_EQ(lines_of(out.str()).size(), 1U);
+  EXPECT_TRUE(fs::is_empty(empty.root));
+}
+
+// Through the real binary, once `search` is wired into engine/app/commands.cpp.
+TEST_F(SearchCommandTest, Binary) {
+  const std::string probe = quote(RACCORD_BINARY) + " --help 2>/dev/null | grep -Eq '^  search '";
+  if (std::system(probe.c_str()) != 0) GTEST_SKIP() << "raccord search is not wired into commands.cpp yet";
+  const fs::path ini = tmp_ / "raccord.ini";
+  std::ofstream(ini) << "[engine]\ntimezone = Europe/Paris\n[paths]\nroot = " << root().string() << "\n";
+  const fs::path out = tmp_ / "out.txt";
+  auto run = [&](const std::string& args) {
+    const std::string cmd = "cd " + quote(tmp_.string()) + " && env -u RACCORD_CONFIG -u RACCORD_NOW " +
+                            quote(RACCORD_BINARY) + " search " + args + " --config " + quote(ini.string()) +
+                            " --now 2026-11-30T08:15:00Z >" + quote(out.string()) + " 2>/dev/null";
+    const int status = std::system(cmd.c_str());
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  };
+  EXPECT_EQ(run("--demandeur support.n1 --format csv"), 0);
+  SearchCriteria all;
+  EXPECT_EQ(read_file(out), expected_export(all, kSupport, ExportFormat::Csv));
+  EXPECT_EQ(run("--demandeur inconnu"), 0);
+  EXPECT_EQ(lines_of(read_file(out)).size(), 1U);
+  EXPECT_EQ(run("--demandeur support.n1 --soumis-depuis 2026-02-30"), 2);
+  EXPECT_EQ(run("--demandeur support.n1 --export --reference bin"), 0);
+  EXPECT_EQ(read_file(out), (outbox() / "EXPORT_EDI_bin_20261130T081500Z.csv").string() + "\n");
+  EXPECT_TRUE(fs::exists(outbox() / "EXPORT_EDI_bin_20261130T081500Z.csv"));
+}
+
+}  // namespace
+}  // namespace raccord::testing
