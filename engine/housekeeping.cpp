@@ -1,10 +1,10 @@
 #include "engine/housekeeping.hpp"
 
+#include <fmt/format.h>
 #include <sys/stat.h>
 
 #include <algorithm>
 #include <cctype>
-#include <fmt/format.h>
 #include <system_error>
 
 #include "engine/engine.hpp"
@@ -18,7 +18,9 @@ namespace fs = std::filesystem;
 bool ends_with(std::string_view s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
 }
-bool starts_with(std::string_view s, std::string_view prefix) { return s.substr(0, prefix.size()) == prefix; }
+bool starts_with(std::string_view s, std::string_view prefix) {
+  return s.substr(0, prefix.size()) == prefix;
+}
 
 bool all_digits(std::string_view s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
@@ -55,7 +57,8 @@ std::optional<OutboxFileKind> outbox_file_kind(std::string_view name) {
       (ends_with(name, ".csv") || ends_with(name, ".xml"))) {
     return OutboxFileKind::Export;
   }
-  if (starts_with(name, "NIGHTLY_") && (ends_with(name, ".xml") || ends_with(name, ".csv") || ends_with(name, ".html"))) {
+  if (starts_with(name, "NIGHTLY_") &&
+      (ends_with(name, ".xml") || ends_with(name, ".csv") || ends_with(name, ".html"))) {
     return OutboxFileKind::Report;
   }
   return std::nullopt;
@@ -134,8 +137,8 @@ HousekeepingResult clean_archive(const fs::path& archive_dir, CivilDate today, i
   for (const auto& year : sorted_children(archive_dir, 4)) {
     for (const auto& month : sorted_children(year, 2)) {
       for (const auto& day : sorted_children(month, 2)) {
-        const auto date = parse_iso_date(fmt::format("{}-{}-{}", year.filename().string(), month.filename().string(),
-                                                     day.filename().string()));
+        const auto date = parse_iso_date(
+            fmt::format("{}-{}-{}", year.filename().string(), month.filename().string(), day.filename().string()));
         if (!date || !(*date < limit)) continue;
         std::error_code ec;
         fs::remove_all(day, ec);
@@ -147,7 +150,8 @@ HousekeepingResult clean_archive(const fs::path& archive_dir, CivilDate today, i
       }
       // A month (year) folder goes only when empty and wholly before the limit: an engine may be
       // creating the current day's folder right now.
-      const auto last_day = parse_iso_date(fmt::format("{}-{}-01", year.filename().string(), month.filename().string()));
+      const auto last_day =
+          parse_iso_date(fmt::format("{}-{}-01", year.filename().string(), month.filename().string()));
       std::error_code ec;
       if (last_day && CivilDate{last_day->year() / last_day->month() / std::chrono::last} < limit &&
           fs::is_empty(month, ec) && !ec) {

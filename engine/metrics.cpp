@@ -13,8 +13,10 @@ void record_deposit_metrics(Database& db, const Acknowledgement& ack) {
   for (const auto& op : ack.operations) (op.accepted ? accepted : rejected) += 1;
   db.execute("UPDATE metric_counters SET value = value + 1 WHERE name = $1",
              {"depots_" + std::string(to_code(ack.status))});
-  if (accepted > 0) db.execute("UPDATE metric_counters SET value = value + $1 WHERE name = 'operations_ACCEPTEE'", {accepted});
-  if (rejected > 0) db.execute("UPDATE metric_counters SET value = value + $1 WHERE name = 'operations_REJETEE'", {rejected});
+  if (accepted > 0)
+    db.execute("UPDATE metric_counters SET value = value + $1 WHERE name = 'operations_ACCEPTEE'", {accepted});
+  if (rejected > 0)
+    db.execute("UPDATE metric_counters SET value = value + $1 WHERE name = 'operations_REJETEE'", {rejected});
 }
 
 outbox::MetricsSnapshot collect_metrics(Database& db) {

@@ -1,7 +1,8 @@
 #include "outbox/metrics_writer.hpp"
 
-#include <array>
 #include <fmt/format.h>
+
+#include <array>
 
 namespace raccord::outbox {
 namespace {
@@ -16,10 +17,17 @@ std::string escape_label(std::string_view value) {
   out.reserve(value.size());
   for (char c : value) {
     switch (c) {
-      case '\\': out += "\\\\"; break;
-      case '"': out += "\\\""; break;
-      case '\n': out += "\\n"; break;
-      default: out += c;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -29,8 +37,7 @@ void header(std::string& out, std::string_view name, std::string_view type, std:
   out += fmt::format("# HELP {} {}\n# TYPE {} {}\n", name, help, name, type);
 }
 
-void sample(std::string& out, std::string_view name, std::string_view label, std::string_view value,
-            std::int64_t n) {
+void sample(std::string& out, std::string_view name, std::string_view label, std::string_view value, std::int64_t n) {
   out += fmt::format("{}{{{}=\"{}\"}} {}\n", name, label, escape_label(value), n);
 }
 
@@ -54,11 +61,12 @@ std::string render_metrics(const MetricsSnapshot& m) {
   if (m.last_run_finished) {
     header(out, "raccord_nightly_last_run_timestamp_seconds", "gauge",
            "Fin du dernier traitement nocturne (secondes Unix, UTC).");
-    out += fmt::format("raccord_nightly_last_run_timestamp_seconds {}\n",
-                       m.last_run_finished->time_since_epoch().count());
+    out +=
+        fmt::format("raccord_nightly_last_run_timestamp_seconds {}\n", m.last_run_finished->time_since_epoch().count());
   }
   if (m.last_run_duration_seconds) {
-    header(out, "raccord_nightly_last_run_duration_seconds", "gauge", "Durée du dernier traitement nocturne (secondes).");
+    header(out, "raccord_nightly_last_run_duration_seconds", "gauge",
+           "Durée du dernier traitement nocturne (secondes).");
     out += fmt::format("raccord_nightly_last_run_duration_seconds {}\n", *m.last_run_duration_seconds);
   }
   return out;

@@ -7,9 +7,10 @@
 // clang-format on
 #include "outbox/nightly_report_html.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <array>
-#include <fmt/format.h>
 #include <initializer_list>
 
 namespace raccord::outbox {
@@ -48,9 +49,13 @@ std::string default_format(Instant instant) {
   return iso;
 }
 
-std::string_view state_class(SheetState s) { return to_code(s); }
+std::string_view state_class(SheetState s) {
+  return to_code(s);
+}
 
-std::string num(double v) { return fmt::format("{:.1f}", v); }
+std::string num(double v) {
+  return fmt::format("{:.1f}", v);
+}
 
 std::string count_of(const std::map<SheetState, std::int64_t>& m, SheetState s) {
   const auto found = m.find(s);
@@ -72,12 +77,11 @@ void states_chart(std::string& out, const NightlyReport& report) {
   constexpr double kWidth = 640, kHeight = 280, kLeft = 50, kTop = 30, kPlot = 190;
   std::int64_t max = 1;
   for (SheetState s : kAllStates) max = std::max(max, value_of(report.sheets_by_state, s));
-  out += fmt::format(
-      R"(<svg class="chart" width="{0}" height="{1}" viewBox="0 0 {0} {1}" )"
-      R"(role="img" aria-labelledby="etats-titre"><title id="etats-titre">Fiches par état</title>)",
-      kWidth, kHeight);
-  out += fmt::format(R"(<line class="axe" x1="{0}" y1="{1}" x2="{2}" y2="{1}"/>)", kLeft, num(kTop + kPlot),
-                     kWidth - 10);
+  out += fmt::format(R"(<svg class="chart" width="{0}" height="{1}" viewBox="0 0 {0} {1}" )"
+                     R"(role="img" aria-labelledby="etats-titre"><title id="etats-titre">Fiches par état</title>)",
+                     kWidth, kHeight);
+  out +=
+      fmt::format(R"(<line class="axe" x1="{0}" y1="{1}" x2="{2}" y2="{1}"/>)", kLeft, num(kTop + kPlot), kWidth - 10);
   const double slot = (kWidth - kLeft - 10) / static_cast<double>(kAllStates.size());
   for (std::size_t i = 0; i < kAllStates.size(); ++i) {
     const SheetState s = kAllStates[i];
@@ -85,8 +89,9 @@ void states_chart(std::string& out, const NightlyReport& report) {
     const double h = kPlot * static_cast<double>(n) / static_cast<double>(max);
     const double x = kLeft + slot * static_cast<double>(i) + slot * 0.2;
     const double w = slot * 0.6;
-    out += fmt::format(R"(<rect class="bar etat-{}" x="{}" y="{}" width="{}" height="{}"><title>{} : {}</title></rect>)",
-                       state_class(s), num(x), num(kTop + kPlot - h), num(w), num(h), html_text(to_label(s)), n);
+    out +=
+        fmt::format(R"(<rect class="bar etat-{}" x="{}" y="{}" width="{}" height="{}"><title>{} : {}</title></rect>)",
+                    state_class(s), num(x), num(kTop + kPlot - h), num(w), num(h), html_text(to_label(s)), n);
     out += fmt::format(R"(<text x="{}" y="{}" text-anchor="middle">{}</text>)", num(x + w / 2),
                        num(kTop + kPlot - h - 6), n);
     out += fmt::format(R"(<text x="{}" y="{}" text-anchor="middle">{}</text>)", num(x + w / 2), num(kTop + kPlot + 20),
@@ -106,10 +111,11 @@ void history_chart(std::string& out, const std::vector<NightlyRunPoint>& points)
       R"(nuits</title>)",
       kWidth, kHeight, points.size());
   // Legend and axes.
-  out += R"(<rect class="activations" x="560" y="10" width="12" height="12"/><text x="578" y="21">Activations</text>)"
-         R"(<rect class="desactivations" x="690" y="10" width="12" height="12"/><text x="708" y="21">Désactivations</text>)";
-  out += fmt::format(R"(<line class="axe" x1="{0}" y1="{1}" x2="{2}" y2="{1}"/>)", kLeft, num(kTop + kPlot),
-                     kWidth - 10);
+  out +=
+      R"(<rect class="activations" x="560" y="10" width="12" height="12"/><text x="578" y="21">Activations</text>)"
+      R"(<rect class="desactivations" x="690" y="10" width="12" height="12"/><text x="708" y="21">Désactivations</text>)";
+  out +=
+      fmt::format(R"(<line class="axe" x1="{0}" y1="{1}" x2="{2}" y2="{1}"/>)", kLeft, num(kTop + kPlot), kWidth - 10);
   out += fmt::format(R"(<line class="axe" x1="{0}" y1="{1}" x2="{0}" y2="{2}"/>)", kLeft, kTop, num(kTop + kPlot));
   out += fmt::format(R"(<text x="{}" y="{}" text-anchor="end">{}</text><text x="{}" y="{}" text-anchor="end">0</text>)",
                      kLeft - 6, kTop + 4, max, kLeft - 6, num(kTop + kPlot + 4));
@@ -129,14 +135,16 @@ void history_chart(std::string& out, const std::vector<NightlyRunPoint>& points)
       const std::int64_t n = k == 0 ? p.activations : p.deactivations;
       const double h = kPlot * static_cast<double>(n) / static_cast<double>(max);
       const double x = x0 + w * k;
-      out += fmt::format(R"(<rect class="bar {}" x="{}" y="{}" width="{}" height="{}"><title>{} : {} {}</title></rect>)",
-                         k == 0 ? "activations" : "desactivations", num(x), num(kTop + kPlot - h), num(w), num(h),
-                         label, n, k == 0 ? "activation(s)" : "désactivation(s)");
+      out +=
+          fmt::format(R"(<rect class="bar {}" x="{}" y="{}" width="{}" height="{}"><title>{} : {} {}</title></rect>)",
+                      k == 0 ? "activations" : "desactivations", num(x), num(kTop + kPlot - h), num(w), num(h), label,
+                      n, k == 0 ? "activation(s)" : "désactivation(s)");
     }
     const double cx = x0 + w;
     const double ly = kTop + kPlot + 12;
-    out += fmt::format(R"x(<text class="petit" x="{0}" y="{1}" text-anchor="end" transform="rotate(-50 {0} {1})">{2}</text>)x",
-                       num(cx), num(ly), label.substr(0, 5));
+    out += fmt::format(
+        R"x(<text class="petit" x="{0}" y="{1}" text-anchor="end" transform="rotate(-50 {0} {1})">{2}</text>)x",
+        num(cx), num(ly), label.substr(0, 5));
   }
   out += "</svg>\n";
 }
@@ -151,7 +159,9 @@ void empty_row(std::string& out, int columns, std::string_view text) {
   out += fmt::format(R"(<tr><td class="vide" colspan="{}">{}</td></tr>)", columns, html_text(text)) + "\n";
 }
 
-void cell(std::string& out, std::string_view text) { out += "<td>" + html_text(text) + "</td>"; }
+void cell(std::string& out, std::string_view text) {
+  out += "<td>" + html_text(text) + "</td>";
+}
 
 }  // namespace
 
@@ -161,12 +171,23 @@ std::string html_text(std::string_view text) {
   out.reserve(clean.size());
   for (char c : clean) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -195,8 +216,9 @@ std::string render_nightly_report_html(const NightlyReport& report, std::vector<
   out += fmt::format("<title>Rapport nocturne du {}</title>\n<style>{}</style>\n</head>\n<body>\n", date, kStyle);
   out += fmt::format("<header><h1>Rapport nocturne du {}</h1>\n", date);
   out += fmt::format(
-      "<p class=\"meta\">Date métier {} — instant du traitement : {}{} ; exécution (horloge réelle) du {} au {}.</p></header>\n", date,
-      html_text(when(report.run_instant)), zone, html_text(when(report.started_at)),
+      "<p class=\"meta\">Date métier {} — instant du traitement : {}{} ; exécution (horloge réelle) du {} au "
+      "{}.</p></header>\n",
+      date, html_text(when(report.run_instant)), zone, html_text(when(report.started_at)),
       html_text(when(report.finished_at)));
 
   out += "<section id=\"totaux\"><h2>Totaux</h2><div class=\"cards\">";
@@ -279,8 +301,9 @@ std::string render_nightly_report_html(const NightlyReport& report, std::vector<
     out += "</tr>\n";
   }
   out += "</tbody></table></section>\n";
-  out += fmt::format("<footer>Rapport généré par raccord pour la nuit du {} — mêmes données que NIGHTLY_{}.xml.</footer>\n",
-                     date, format_iso_date(report.date));
+  out += fmt::format(
+      "<footer>Rapport généré par raccord pour la nuit du {} — mêmes données que NIGHTLY_{}.xml.</footer>\n", date,
+      format_iso_date(report.date));
   out += "</body>\n</html>\n";
   return out;
 }

@@ -25,7 +25,9 @@ using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::UnorderedElementsAre;
 
-CivilDate date(std::string_view iso) { return parse_iso_date(iso).value(); }
+CivilDate date(std::string_view iso) {
+  return parse_iso_date(iso).value();
+}
 
 void touch(const fs::path& p, std::string_view mtime_iso = "2026-11-30T00:30:00Z") {
   fs::create_directories(p.parent_path());
@@ -62,8 +64,9 @@ TEST_F(HousekeepingTest, KindsAndDatesOfOutboxNames) {
   EXPECT_EQ(outbox_file_kind("EXPORT_EDI_R1_20261129T100000Z.csv"), OutboxFileKind::Export);
   EXPECT_EQ(outbox_file_kind("EXPORT_API_R1_20261129T100000Z_3.xml"), OutboxFileKind::Export);
   EXPECT_EQ(outbox_file_kind("NIGHTLY_2026-11-29.html"), OutboxFileKind::Report);
-  for (const char* other : {"metrics.prom", "ACK_lot.txt", "EXPORT_XYZ_R_20261129T100000Z.csv", "NIGHTLY_2026-11-29.pdf",
-                            ".ACK_lot_20261129T100000Z.xml.host.12.tmp", "notes.xml", "ack_lot_20261129T100000Z.xml"}) {
+  for (const char* other :
+       {"metrics.prom", "ACK_lot.txt", "EXPORT_XYZ_R_20261129T100000Z.csv", "NIGHTLY_2026-11-29.pdf",
+        ".ACK_lot_20261129T100000Z.xml.host.12.tmp", "notes.xml", "ack_lot_20261129T100000Z.xml"}) {
     EXPECT_FALSE(outbox_file_kind(other)) << other;
   }
   // ACK/EXPORT: the UTC instant in the name, as a date in the zone (23:30Z on 29/11 is the 30th in Paris).
@@ -85,18 +88,26 @@ TEST_F(HousekeepingTest, OutboxKeepsTheRetentionWindowTheCurrentDayAndEverything
       "ACK_lot_20260101T000000Z_2.xml",      //
       "EXPORT_EDI_R1_20260301T080000Z.csv",  //
       "EXPORT_API_R2_20260301T080000Z.xml",  //
-      "NIGHTLY_2026-08-31.xml", "NIGHTLY_2026-08-31.csv", "NIGHTLY_2026-08-31.html",
+      "NIGHTLY_2026-08-31.xml",
+      "NIGHTLY_2026-08-31.csv",
+      "NIGHTLY_2026-08-31.html",
       "ACK_sans_date.xml",  // no date in the name: its old mtime
   };
   const std::vector<std::string> kept = {
       "ACK_lot_20260831T220000Z.xml",  // 01/09 00:00 in Paris: exactly 90 days
-      "NIGHTLY_2026-09-01.html", "ACK_du_jour_20261130T000000Z.xml", "NIGHTLY_2026-11-30.xml",
+      "NIGHTLY_2026-09-01.html",
+      "ACK_du_jour_20261130T000000Z.xml",
+      "NIGHTLY_2026-11-30.xml",
       "ACK_futur_20261205T000000Z.xml",
       "ACK_recent_sans_date.xml",  // recent mtime
-      "metrics.prom", "notes.txt", "NIGHTLY_2020-01-01.pdf", ".ACK_lot_20200101T000000Z.xml.h.1.tmp",
+      "metrics.prom",
+      "notes.txt",
+      "NIGHTLY_2020-01-01.pdf",
+      ".ACK_lot_20200101T000000Z.xml.h.1.tmp",
   };
   for (const auto& n : old_ones) touch(dir_ / n, "2026-01-01T00:00:00Z");
-  for (const auto& n : kept) touch(dir_ / n, n == "ACK_recent_sans_date.xml" ? "2026-11-30T00:30:00Z" : "2020-01-01T00:00:00Z");
+  for (const auto& n : kept)
+    touch(dir_ / n, n == "ACK_recent_sans_date.xml" ? "2026-11-30T00:30:00Z" : "2020-01-01T00:00:00Z");
   fs::create_directories(dir_ / "ACK_dossier_20200101T000000Z.xml");
   touch(dir_ / "elsewhere" / "cible.xml", "2020-01-01T00:00:00Z");
   fs::create_symlink(dir_ / "elsewhere" / "cible.xml", dir_ / "ACK_lien_20200101T000000Z.xml");
@@ -104,7 +115,7 @@ TEST_F(HousekeepingTest, OutboxKeepsTheRetentionWindowTheCurrentDayAndEverything
   const HousekeepingResult r = clean_outbox(dir_, date("2026-11-30"), 90, paris());
   EXPECT_THAT(r.failures, IsEmpty());
   EXPECT_THAT(names(r.removed, dir_), UnorderedElementsAre(old_ones[0], old_ones[1], old_ones[2], old_ones[3],
-                                                          old_ones[4], old_ones[5], old_ones[6], old_ones[7]));
+                                                           old_ones[4], old_ones[5], old_ones[6], old_ones[7]));
   for (const auto& n : old_ones) EXPECT_FALSE(fs::exists(dir_ / n)) << n;
   for (const auto& n : kept) EXPECT_TRUE(fs::exists(dir_ / n)) << n;
   EXPECT_TRUE(fs::is_directory(dir_ / "ACK_dossier_20200101T000000Z.xml"));
@@ -131,7 +142,7 @@ TEST_F(HousekeepingTest, ArchiveRemovesOldDayFoldersAndTheirEmptyParentsOnly) {
   touch(a / "2025/11/29/lot.xml.1");
   touch(a / "2025/11/30/lot.xml");
   touch(a / "2026/11/30/lot.xml");
-  touch(a / "2023/notes.txt");           // not a day folder: its year stays
+  touch(a / "2023/notes.txt");               // not a day folder: its year stays
   fs::create_directories(a / "2023/02/30");  // not a date
   fs::create_directories(a / "divers/01/01");
   touch(dir_ / "error/2020/01/01/bad.xml");  // error/ is never touched

@@ -20,10 +20,10 @@ using ::testing::ElementsAre;
 
 /// A parsed exposition: samples as "name{labels}" → value, with each metric's type.
 struct Exposition {
-  std::map<std::string, std::string> types;     // metric name → counter | gauge
-  std::map<std::string, std::string> helps;     // metric name → help text
-  std::map<std::string, double> samples;        // "name{k=\"v\"}" or "name" → value
-  std::vector<std::string> order;               // metric names in order of their TYPE line
+  std::map<std::string, std::string> types;  // metric name → counter | gauge
+  std::map<std::string, std::string> helps;  // metric name → help text
+  std::map<std::string, double> samples;     // "name{k=\"v\"}" or "name" → value
+  std::vector<std::string> order;            // metric names in order of their TYPE line
 };
 
 /// Strict parser of the text format (version 0.0.4) as raccord writes it: every line is a
@@ -70,7 +70,8 @@ Exposition parse_exposition(const std::string& text) {
       std::string rest = labels;
       while (!rest.empty()) {
         std::smatch l;
-        EXPECT_TRUE(std::regex_search(rest, l, kLabel) && l.position(0) == 0) << "line " << n << ": bad labels " << labels;
+        EXPECT_TRUE(std::regex_search(rest, l, kLabel) && l.position(0) == 0)
+            << "line " << n << ": bad labels " << labels;
         if (l.empty() || l.position(0) != 0) break;
         rest = rest.substr(static_cast<std::size_t>(l.length(0)));
         if (!rest.empty()) {
@@ -109,9 +110,9 @@ MetricsSnapshot sample_snapshot() {
 TEST(MetricsWriterTest, EveryFigureWithHelpAndTypeBeforeItsSamples) {
   const std::string text = render_metrics(sample_snapshot());
   const Exposition e = parse_exposition(text);
-  EXPECT_THAT(e.order, ElementsAre("raccord_depots_total", "raccord_operations_total", "raccord_sheets",
-                                   "raccord_nightly_last_run_timestamp_seconds",
-                                   "raccord_nightly_last_run_duration_seconds"));
+  EXPECT_THAT(e.order,
+              ElementsAre("raccord_depots_total", "raccord_operations_total", "raccord_sheets",
+                          "raccord_nightly_last_run_timestamp_seconds", "raccord_nightly_last_run_duration_seconds"));
   EXPECT_EQ(e.types.at("raccord_depots_total"), "counter");
   EXPECT_EQ(e.types.at("raccord_operations_total"), "counter");
   EXPECT_EQ(e.types.at("raccord_sheets"), "gauge");

@@ -48,8 +48,8 @@ NightlyReport sample_report() {
   r.blocked = {b};
   r.late = {{"VFE000004", "12345678200010", SheetState::Envoyee, at(2026, 11, 27, 9, 30)}};
   r.expiring = {{"VFE000005", "12345678200010", "CN=<script>alert(1)</script>", "0A1B", at(2026, 12, 15, 12, 0)}};
-  r.sheets_by_state = {{SheetState::Envoyee, 2}, {SheetState::EnvoyeeMaj, 1}, {SheetState::Activee, 7},
-                       {SheetState::Desactivee, 1}};
+  r.sheets_by_state = {
+      {SheetState::Envoyee, 2}, {SheetState::EnvoyeeMaj, 1}, {SheetState::Activee, 7}, {SheetState::Desactivee, 1}};
   return r;
 }
 
@@ -86,7 +86,8 @@ TEST(NightlyReportHtmlTest, TotalsTablesAndLabelsCarryTheReport) {
   EXPECT_THAT(totals, HasSubstr(R"(<div class="card"><div class="n">2</div><div class="l">Transitions</div>)"));
   EXPECT_THAT(totals, HasSubstr(R"(<div class="n">1</div><div class="l">Activations</div>)"));
   EXPECT_THAT(totals, HasSubstr(R"(<div class="n">1</div><div class="l">Désactivations</div>)"));
-  EXPECT_THAT(totals, HasSubstr(R"(<div class="card alerte"><div class="n">1</div><div class="l">Activations bloquées)"));
+  EXPECT_THAT(totals,
+              HasSubstr(R"(<div class="card alerte"><div class="n">1</div><div class="l">Activations bloquées)"));
   const std::string transitions = section(html, "transitions");
   EXPECT_THAT(transitions, HasSubstr("<tr><td>VFE000001</td><td>12345678200010</td><td>Envoyée</td><td>Activée</td>"
                                      "<td>activation</td></tr>"));
@@ -113,14 +114,15 @@ TEST(NightlyReportHtmlTest, EveryValueIsEscapedAndControlCharactersAreMadeVisibl
 TEST(NightlyReportHtmlTest, StatesChartHasOneBarPerStateProportionalToItsCount) {
   const std::string html = render_nightly_report_html(sample_report(), {});
   const std::string chart = section(html, "etats");
-  const std::regex bar(R"re(<rect class="bar etat-([A-Z_]+)" x="[0-9.]+" y="([0-9.]+)" width="[0-9.]+" height="([0-9.]+)">)re");
+  const std::regex bar(
+      R"re(<rect class="bar etat-([A-Z_]+)" x="[0-9.]+" y="([0-9.]+)" width="[0-9.]+" height="([0-9.]+)">)re");
   std::map<std::string, double> heights;
   for (std::sregex_iterator it(chart.begin(), chart.end(), bar), end; it != end; ++it) {
     heights[(*it)[1]] = std::stod((*it)[3]);
   }
   ASSERT_EQ(heights.size(), 5u) << chart;
   EXPECT_EQ(heights["BROUILLON"], 0);
-  EXPECT_DOUBLE_EQ(heights["ACTIVEE"], 190);                   // the largest count fills the plot
+  EXPECT_DOUBLE_EQ(heights["ACTIVEE"], 190);  // the largest count fills the plot
   EXPECT_NEAR(heights["ENVOYEE"], 190.0 * 2 / 7, 0.06);
   EXPECT_NEAR(heights["DESACTIVEE"], 190.0 / 7, 0.06);
   EXPECT_THAT(chart, HasSubstr("<title>Activée : 7</title>"));

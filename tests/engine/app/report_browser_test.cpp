@@ -96,29 +96,29 @@ TEST_F(ReportBrowserTest, ChromiumRendersTheTablesAndTheCharts) {
   const fs::path page = outbox() / "NIGHTLY_2026-12-01.html";
   ASSERT_TRUE(fs::exists(page));
   const fs::path dom_file = tmp_ / "dom.html";
-  ASSERT_EQ(chromium("--dump-dom " + quote("file://" + page.string()),
-                     "> " + quote(dom_file.string()) + " 2>/dev/null"),
-            0);
+  ASSERT_EQ(
+      chromium("--dump-dom " + quote("file://" + page.string()), "> " + quote(dom_file.string()) + " 2>/dev/null"), 0);
   const std::string dom = read_file(dom_file);
   ASSERT_THAT(dom, HasSubstr("Rapport nocturne du 01/12/2026"));
   for (const char* id : {"table-transitions", "table-bloquees", "table-retards", "table-expirations"}) {
     EXPECT_THAT(dom, HasSubstr(std::string("<table id=\"") + id + "\">")) << id;
   }
-  EXPECT_THAT(dom, HasSubstr("CERT_"));                        // the blocked activation's reason
-  EXPECT_THAT(dom, HasSubstr("sftp.acme-logistique.fr"));      // the expiring leaf's subject
+  EXPECT_THAT(dom, HasSubstr("CERT_"));                    // the blocked activation's reason
+  EXPECT_THAT(dom, HasSubstr("sftp.acme-logistique.fr"));  // the expiring leaf's subject
   EXPECT_THAT(dom, HasSubstr("Transitions des 2 dernières nuits"));
   const std::regex svg("<svg[^>]*class=\"chart\"");
   EXPECT_EQ(std::distance(std::sregex_iterator(dom.begin(), dom.end(), svg), std::sregex_iterator()), 2);
-  const std::regex bar("<rect class=\"bar [^\"]+\" x=\"[0-9.]+\" y=\"[0-9.]+\" width=\"[0-9.]+\" height=\"[1-9][0-9.]*\"");
+  const std::regex bar(
+      "<rect class=\"bar [^\"]+\" x=\"[0-9.]+\" y=\"[0-9.]+\" width=\"[0-9.]+\" height=\"[1-9][0-9.]*\"");
   EXPECT_GE(std::distance(std::sregex_iterator(dom.begin(), dom.end(), bar), std::sregex_iterator()), 4)
       << "bars with a height: sheets by state and activations per night";
   EXPECT_THAT(dom, Not(HasSubstr("<script")));
 
   const fs::path shot = tmp_ / "shot.png";
-  ASSERT_EQ(chromium("--screenshot=" + quote(shot.string()) + " --window-size=1200,1600 " +
-                         quote("file://" + page.string()),
-                     "> /dev/null 2>&1"),
-            0);
+  ASSERT_EQ(
+      chromium("--screenshot=" + quote(shot.string()) + " --window-size=1200,1600 " + quote("file://" + page.string()),
+               "> /dev/null 2>&1"),
+      0);
   const std::string png = read_file(shot);
   ASSERT_GE(png.size(), 24u);
   EXPECT_EQ(png.substr(0, 8), std::string("\x89PNG\r\n\x1a\n", 8));
@@ -126,7 +126,8 @@ TEST_F(ReportBrowserTest, ChromiumRendersTheTablesAndTheCharts) {
   EXPECT_EQ(be32(png, 20), 1600u);  // IHDR height
   // A blank 1200x1600 page compresses to a few kB; text, tables and coloured bars do not.
   EXPECT_GT(png.size(), 30000u);
-  if (const char* keep = std::getenv("RACCORD_KEEP_SCREENSHOT")) fs::copy_file(shot, keep, fs::copy_options::overwrite_existing);
+  if (const char* keep = std::getenv("RACCORD_KEEP_SCREENSHOT"))
+    fs::copy_file(shot, keep, fs::copy_options::overwrite_existing);
 }
 
 }  // namespace
