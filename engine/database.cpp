@@ -11,7 +11,10 @@
 
 #include <filesystem>
 #include <mutex>
+#include <sstream>
 
+#include "engine/dialect.hpp"
+#include "engine/domain/civil_date.hpp"
 #include "engine/migrations.hpp"
 
 namespace raccord {
@@ -28,13 +31,6 @@ void register_connectors() {
   });
 }
 
-bool is_transient_message(const std::string& text) {
-  for (const char* needle : {"locked", "busy", "serializ", "deadlock", "could not serialize", "connection", "server closed",
-                             "terminating connection", "no connection"}) {
-    if (text.find(needle) != std::string::npos) return true;
-  }
-  return false;
-}
 
 [[noreturn]] void rethrow_as_store_error(const std::string& sql) {
   try {
@@ -43,7 +39,7 @@ bool is_transient_message(const std::string& text) {
     throw;
   } catch (const Poco::Exception& e) {
     const std::string text = e.displayText();
-    throw StoreError(fmt::format("erreur de la base : {} [{}]", text, sql.substr(0, 120)), is_transient_message(text));
+    throw StoreError(fmt::format("erreur de la base : {} [{}]", text, sql.substr(0, 120)), dialect::is_transient(text));
   } catch (const std::exception& e) {
     throw StoreError(fmt::format("erreur de la base : {} [{}]", e.what(), sql.substr(0, 120)), false);
   }
@@ -109,7 +105,25 @@ Database::Database(Backend backend, const std::string& connection) : impl_(std::
     if (backend == Backend::Sqlite) {
       impl_->session = std::make_unique<Poco::Data::Session>("SQLite", connection, 30);
     } else {
-      impl_->session = std::make_unique<Poco::Data::Session>("PostgreSQL", connection, 30);
+      // Poco rebuilds the libpq string from key=value words and cannot carry options='-c ...':
+      // a `search_path=SCHEMA` word is ours, applied after connecting (one store per schema).
+      std::string libpq;
+      std::string search_path;
+      std::istringstream words(connection);
+      for (std::string word; words >> word;) {
+        if (word.rfind("search_path=", 0) == 0) {
+          search_path = word.substr(12);
+        } else {
+          libpq += (libpq.empty() ? "" : " ") + word;
+        }
+      }
+      impl_->session = std::make_unique<Poco::Data::Session>("PostgreSQL", libpq, 30);
+      if (!search_path.empty()) {
+        if (search_path.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_") != std::string::npos) {
+          throw StoreError("store.connection : search_path invalide « " + search_path + " »", false);
+        }
+        *impl_->session << "SET search_path TO " + search_path, Poco::Data::Keywords::now;
+      }
     }
   } catch (...) {
     rethrow_as_store_error("open " + (backend == Backend::Sqlite ? connection : std::string("postgresql")));
@@ -180,7 +194,7 @@ std::optional<SqlRow> Database::query_one(const std::string& sql, const std::vec
 }
 
 void Database::begin() {
-  execute(backend_ == Backend::Sqlite ? "BEGIN IMMEDIATE" : "BEGIN");
+  execute(std::string(dialect::begin(backend_)));
   in_transaction_ = true;
 }
 
@@ -199,6 +213,11 @@ void Database::release(const std::string& name) { execute("RELEASE SAVEPOINT " +
 void Database::rollback_to(const std::string& name) { execute("ROLLBACK TO SAVEPOINT " + name); }
 
 std::int64_t Database::next_sequence_value(const std::string& name) {
+  if (const std::string sql = dialect::next_sequence_query(backend_, name); !sql.empty()) {
+    auto row = query_one(sql);
+    if (!row) throw StoreError("séquence inconnue : " + name, false);
+    return row->integer(0);
+  }
   execute("UPDATE sequences SET value = value + 1 WHERE name = $1", {name});
   auto row = query_one("SELECT value FROM sequences WHERE name = $1", {name});
   if (!row) throw StoreError("séquence inconnue : " + name, false);
@@ -206,8 +225,9 @@ std::int64_t Database::next_sequence_value(const std::string& name) {
 }
 
 void Database::migrate() {
-  execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)");
   Transaction tx(*this);
+  if (const auto lock = dialect::migration_lock(backend_); !lock.empty()) query(std::string(lock));
+  execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)");
   const auto applied = query("SELECT version FROM schema_migrations");
   auto is_applied = [&](int v) {
     for (const auto& r : applied) {
@@ -217,9 +237,12 @@ void Database::migrate() {
   };
   for (const auto& m : migrations()) {
     if (is_applied(m.version)) continue;
-    for (const auto& statement : m.statements) execute(statement);
-    execute("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, CURRENT_TIMESTAMP)",
-            {static_cast<std::int64_t>(m.version)});
+    for (const auto& statement : m.statements) {
+      if (dialect::applies(backend_, statement)) execute(dialect::strip_prefix(statement));
+    }
+    const auto now = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
+    execute("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)",
+            {static_cast<std::int64_t>(m.version), format_iso_instant(now)});
   }
   tx.commit();
 }

@@ -42,7 +42,9 @@ enum class Backend { Sqlite, Postgresql };
 class Database {
  public:
   /// Opens the store. SQLite: `connection` is a file path (parent directory must exist); sets WAL,
-  /// foreign_keys, synchronous=FULL and a busy timeout. Throws StoreError.
+  /// foreign_keys, synchronous=FULL and a busy timeout. PostgreSQL: a libpq "key=value ..." string,
+  /// plus an optional `search_path=SCHEMA` word (lowercase letters, digits, _) to keep the store in
+  /// that schema. Throws StoreError.
   Database(Backend backend, const std::string& connection);
   ~Database();
   Database(const Database&) = delete;

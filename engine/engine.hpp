@@ -3,6 +3,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -67,6 +68,13 @@ class Engine {
   /// `raccord check`: the accusés the files would get against the current store, in a
   /// transaction that is always rolled back. Works with no store (an empty in-memory one).
   std::vector<DepositAnswer> check(const std::vector<std::filesystem::path>& files);
+
+  /// Runs `work` (one store transaction), again after a transient StoreError (up to 6 attempts,
+  /// backoff from 50 ms in real time; on PostgreSQL with a fresh connection). Rethrows the last error.
+  void with_retries(const std::function<void()>& work);
+
+  /// Opens a new connection to the store (after the database came back). Logs, never throws.
+  void reconnect_store();
 
   /// Reloads the catalogue and the trust store (SIGHUP).
   void reload_rules();

@@ -9,6 +9,12 @@ const std::vector<Migration>& migrations() {
            "CREATE TABLE sequences (name TEXT PRIMARY KEY, value BIGINT NOT NULL)",
            "INSERT INTO sequences (name, value) VALUES ('code_appli', 0), ('abonnement', 0), ('history', 0), "
            "('version', 0), ('deposit', 0)",
+           // PostgreSQL: real sequences, shared by every engine and never rolled back (dialect.cpp).
+           "postgresql:CREATE SEQUENCE raccord_seq_code_appli",
+           "postgresql:CREATE SEQUENCE raccord_seq_abonnement",
+           "postgresql:CREATE SEQUENCE raccord_seq_history",
+           "postgresql:CREATE SEQUENCE raccord_seq_version",
+           "postgresql:CREATE SEQUENCE raccord_seq_deposit",
            "CREATE TABLE users (login TEXT PRIMARY KEY, email TEXT NOT NULL, support INTEGER NOT NULL DEFAULT 0, "
            "created_at TEXT NOT NULL, updated_at TEXT NOT NULL)",
            "CREATE TABLE structures (siret TEXT PRIMARY KEY, raison_sociale TEXT NOT NULL, active INTEGER NOT NULL, "

@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <fmt/format.h>
 
+#include "engine/dialect.hpp"
 #include "engine/housekeeping.hpp"
 #include "engine/lifecycle.hpp"
 #include "engine/log.hpp"
@@ -44,6 +45,10 @@ bool is_stale(const std::string& holder, const std::optional<std::string>& heart
 }
 
 bool acquire_lock(Database& db, const std::string& me) {
+  if (const auto sql = dialect::try_nightly_lock(db.backend()); !sql.empty()) {
+    const auto row = db.query_one(std::string(sql));
+    return row && (row->text(0) == "t" || row->text(0) == "true" || row->integer(0) == 1);
+  }
   Transaction tx(db);
   auto row = db.query_one("SELECT holder, heartbeat FROM locks WHERE name = 'nightly'");
   if (row && !row->is_null(0) && row->text(0) != me && !is_stale(row->text(0), row->optional_text(1))) {
@@ -58,6 +63,10 @@ bool acquire_lock(Database& db, const std::string& me) {
 
 void release_lock(Database& db, const std::string& me) {
   try {
+    if (const auto sql = dialect::release_nightly_lock(db.backend()); !sql.empty()) {
+      db.query(std::string(sql));
+      return;
+    }
     db.execute("UPDATE locks SET holder = NULL, heartbeat = NULL WHERE name = 'nightly' AND holder = $1", {me});
   } catch (const StoreError& e) {
     log::warning("libération du verrou nocturne impossible : {}", e.what());
@@ -180,14 +189,22 @@ void deactivate(Database& db, NightlyReport& report, CivilDate date, Instant run
     report.transitions.push_back(NightlyTransition{x.text(0), x.text(1), SheetState::Activee, row->to, x.text(2)});
   }
   // Set-based: one INSERT for the history, one UPDATE for the states (no per-sheet round trip).
-  const auto base = db.query_one("SELECT value FROM sequences WHERE name = 'history'")->integer(0);
-  db.execute(fmt::format("INSERT INTO history (id, code_appli, instant, actor, from_state, to_state, reason) "
-                         "SELECT $1 + ROW_NUMBER() OVER (ORDER BY s.code_appli), s.code_appli, $2, '{}', 'ACTIVEE', "
-                         "'{}', {} {}",
-                         kActor, to_code(row->to), deactivation_reason(3), deactivation_from(3, 4)),
-             {base, r, d, r});
-  db.execute("UPDATE sequences SET value = value + $1 WHERE name = 'history'",
-             {static_cast<std::int64_t>(rows.size())});
+  const bool table_ids = dialect::sequences_in_table(db.backend());
+  const std::int64_t base =
+      table_ids ? db.query_one("SELECT value FROM sequences WHERE name = 'history'")->integer(0) : 0;
+  const int first = table_ids ? 2 : 1;  // keeps $N ascending in the text (SQLite numbers them by appearance)
+  const std::string sql = fmt::format(
+      "INSERT INTO history (id, code_appli, instant, actor, from_state, to_state, reason) SELECT {}, s.code_appli, "
+      "${}, '{}', 'ACTIVEE', '{}', {} {}",
+      dialect::set_based_id(db.backend(), "history", 1, "s.code_appli"), first, kActor, to_code(row->to),
+      deactivation_reason(first + 1), deactivation_from(first + 1, first + 2));
+  if (table_ids) {
+    db.execute(sql, {base, r, d, r});
+    db.execute("UPDATE sequences SET value = value + $1 WHERE name = 'history'",
+               {static_cast<std::int64_t>(rows.size())});
+  } else {
+    db.execute(sql, {r, d, r});
+  }
   db.execute(fmt::format("UPDATE sheets SET state = '{}', updated_at = $1 WHERE code_appli IN (SELECT s.code_appli {})",
                          to_code(row->to), deactivation_from(2, 3)),
              {r, d, r});

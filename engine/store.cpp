@@ -1,5 +1,7 @@
 #include "engine/store.hpp"
 
+#include "engine/dialect.hpp"
+
 #include <fmt/format.h>
 
 namespace raccord {
@@ -153,10 +155,11 @@ std::string Store::allocate_code_appli(const std::string& prefix) {
 }
 
 std::optional<SheetRecord> Store::find_sheet(const std::string& code_appli) {
-  auto r = db_.query_one(
-      "SELECT code_appli, kind, partner_siret, state, deleted, active_version, pending_version FROM sheets "
-      "WHERE code_appli = $1",
-      {code_appli});
+  // Locked for the rest of the transaction: two dépôts changing one sheet never lose an update.
+  auto r = db_.query_one(std::string("SELECT code_appli, kind, partner_siret, state, deleted, active_version, "
+                                     "pending_version FROM sheets WHERE code_appli = $1") +
+                             std::string(dialect::for_update(db_.backend())),
+                         {code_appli});
   if (!r) return std::nullopt;
   SheetRecord s;
   s.code_appli = r->text(0);

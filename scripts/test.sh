@@ -1,6 +1,25 @@
 #!/usr/bin/env bash
-# README command 2: install, build, and run every test (ctest).
+# README command 2: install, build, and run every test (ctest), on SQLite and on a real PostgreSQL 15
+# started here on loopback for the run (TOOLCHAIN.md #10) and stopped at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 WITH_TEST_PACKAGES=1 scripts/setup.sh  # also the TEST_PACKAGES (chromium)
-ctest --test-dir "${BUILD_DIR:-build}" -j"$(nproc)" --output-on-failure --timeout 600
+
+PG_BIN=/usr/lib/postgresql/15/bin
+PG_DIR=$(mktemp -d /tmp/raccord-test-pg.XXXXXX)
+PG_PORT=${RACCORD_TEST_PG_PORT:-54330}
+AS_PG=()
+if [ "$(id -u)" -eq 0 ]; then
+  chown postgres "$PG_DIR"
+  AS_PG=(runuser -u postgres --)
+fi
+PG_CTL="${AS_PG[*]} $PG_BIN/pg_ctl -D $PG_DIR/data -l $PG_DIR/log -o '-k $PG_DIR -p $PG_PORT -c listen_addresses=127.0.0.1 -c max_connections=200 -c fsync=off'"
+stop_pg() { eval "$PG_CTL -m immediate stop" >/dev/null 2>&1 || true; rm -rf "$PG_DIR"; }
+trap stop_pg EXIT
+"${AS_PG[@]}" "$PG_BIN/initdb" -D "$PG_DIR/data" -A trust -U postgres >/dev/null
+eval "$PG_CTL -w start" >/dev/null
+psql -X -q -h 127.0.0.1 -p "$PG_PORT" -U postgres -c "CREATE DATABASE raccord_test" >/dev/null
+export RACCORD_TEST_POSTGRES="host=127.0.0.1 port=$PG_PORT dbname=raccord_test user=postgres"
+export RACCORD_TEST_PG_CTL="$PG_CTL"
+
+ctest --test-dir "${BUILD_DIR:-build}" -j"$(nproc)" --output-on-failure --timeout 1200

@@ -447,6 +447,7 @@ TEST_F(NightlyTest, NoRecordedRunMeansNothingToCatchUp) {
 // The store lock: runs never overlap, also across engines (SPEC.md §6).
 
 TEST_F(NightlyTest, LockHeldByALiveProcessOfThisHostMeansLockedThenAStolenLockFromADeadOne) {
+  if (postgres_requested()) GTEST_SKIP() << "SQLite: the lock row of table locks (PostgreSQL uses an advisory lock)";
   const std::string code = submit(sftp_from("2026-11-29"));
   SleepingChild other;
   ASSERT_GT(other.pid(), 0);
@@ -469,7 +470,21 @@ TEST_F(NightlyTest, LockHeldByALiveProcessOfThisHostMeansLockedThenAStolenLockFr
   EXPECT_EQ(lock_holder(), "<libre>");
 }
 
+// PostgreSQL (issue 6): the nightly lock is a session advisory lock of the store's schema, so a run
+// held by another engine (another connection) means Locked, and a dead engine's lock goes with its
+// connection.
+TEST_F(NightlyTest, PostgresqlAdvisoryLockHeldByAnotherEngineMeansLocked) {
+  if (!postgres_requested()) GTEST_SKIP() << "PostgreSQL only";
+  start();
+  Database other(Backend::Postgresql, config_.store_connection);
+  other.query("SELECT pg_advisory_lock(7263723, hashtext(current_schema()))");
+  EXPECT_EQ(run_nightly(engine(), date("2026-11-30")).status, NightlyStatus::Locked);
+  other.query("SELECT pg_advisory_unlock(7263723, hashtext(current_schema()))");
+  EXPECT_EQ(run_nightly(engine(), date("2026-11-30")).status, NightlyStatus::Ran);
+}
+
 TEST_F(NightlyTest, LockHeldByAnotherHostWithAFreshHeartbeatMeansLockedAndAnOldOneIsStolen) {
+  if (postgres_requested()) GTEST_SKIP() << "SQLite: the lock row of table locks (PostgreSQL uses an advisory lock)";
   at("2026-11-30T01:00:00Z");
   set_lock("autre-serveur.exemple.fr:4242", real_now_iso());
   EXPECT_EQ(run_nightly(engine(), date("2026-11-30")).status, NightlyStatus::Locked);
@@ -574,6 +589,7 @@ class NightlyCommandTest : public NightlyTest {
 };
 
 TEST_F(NightlyCommandTest, ExitCodesRanAlreadyRunAndLocked) {
+  if (postgres_requested()) GTEST_SKIP() << "runs the binary on a SQLite store";
   const std::string code = submit(sftp_from("2026-11-29"));
   engine_.reset();  // the binary opens the store itself
 
@@ -599,6 +615,7 @@ TEST_F(NightlyCommandTest, ExitCodesRanAlreadyRunAndLocked) {
 }
 
 TEST_F(NightlyCommandTest, TwoConcurrentRunsOnOneStoreExactlyOneProceeds) {
+  if (postgres_requested()) GTEST_SKIP() << "runs the binary on a SQLite store";
   for (int i = 0; i < 6; ++i) submit(sftp_from("2026-11-29"));
   engine_.reset();
   const std::string both = "{ " + command("2026-11-30T01:00:00Z", "2026-11-30", "a") + "; echo $? >" +

@@ -27,6 +27,7 @@
 #include "engine/config.hpp"
 #include "engine/database.hpp"
 #include "engine/engine.hpp"
+#include "tests/support/postgres.hpp"
 #include "tests/support/test_pki.hpp"
 
 namespace raccord::testing {
@@ -183,10 +184,17 @@ class EngineTest : public ::testing::Test {
     config_.rules_dir = tmp_ / "rules";  // absent: the compiled-in seed catalogue
     config_.trust_dir = tmp_ / "trust";
     config_.settle_ms = 0;
+    if (postgres_requested()) {  // the same tests on PostgreSQL (tests/support/postgres.hpp)
+      auto connection = create_test_schema(schema_);
+      if (!connection) GTEST_SKIP() << "RACCORD_TEST_POSTGRES n'est pas défini";
+      config_.store_backend = "postgresql";
+      config_.store_connection = *connection;
+    }
   }
 
   void TearDown() override {
     engine_.reset();
+    drop_test_schema(schema_);
     std::error_code ec;
     std::filesystem::remove_all(tmp_, ec);
   }
@@ -289,13 +297,15 @@ class EngineTest : public ::testing::Test {
     std::error_code ec;
     for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
       const std::string n = e.path().filename().string();
-      if (!n.empty() && n[0] != '.' && e.is_regular_file()) out.push_back(n);
+      // metrics.prom is rewritten after every dépôt (SPEC.md §5.4): not an answer to any dépôt.
+      if (!n.empty() && n[0] != '.' && n != "metrics.prom" && e.is_regular_file()) out.push_back(n);
     }
     std::sort(out.begin(), out.end());
     return out;
   }
 
   std::filesystem::path tmp_;
+  std::string schema_;  // PostgreSQL runs only
   Config config_;
   std::unique_ptr<Engine> engine_;
 };

@@ -1,0 +1,239 @@
+// Several engines on one inbox and one PostgreSQL store (issue 6, SPEC.md §2 "Claim", "Exactly once"):
+// - two `raccord daemon` processes share a temporary inbox; 2,000 dépôts dropped while they run get
+//   exactly one accusé each, every effect is stored once, codes are unique, nothing stays in .work/;
+// - the same with one engine killed (SIGKILL) halfway and restarted;
+// - PostgreSQL stopped while a daemon runs and started again: no dépôt lost, all answered.
+// They run only when RACCORD_TEST_BACKEND=postgresql and RACCORD_TEST_POSTGRES name a server
+// (scripts/test.sh starts one); the outage test also needs RACCORD_TEST_PG_CTL (a pg_ctl command).
+#include <gtest/gtest.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "engine/database.hpp"
+#include "tests/support/postgres.hpp"
+
+extern char** environ;
+
+namespace raccord::testing {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+int deposit_count() {
+  const char* v = std::getenv("RACCORD_MULTI_DEPOSITS");
+  return v != nullptr ? std::atoi(v) : 2000;
+}
+
+class MultiEngineTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!postgres_requested()) GTEST_SKIP() << "PostgreSQL only (RACCORD_TEST_BACKEND=postgresql)";
+    auto connection = create_test_schema(schema_);
+    if (!connection) GTEST_SKIP() << "RACCORD_TEST_POSTGRES n'est pas défini";
+    connection_ = *connection;
+    std::string pattern = (fs::temp_directory_path() / "raccord-multi-XXXXXX").string();
+    ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
+    dir_ = pattern;
+    std::ofstream ini(dir_ / "raccord.ini");
+    ini << "[paths]\nroot = var\n[inbox]\nsettle_ms = 300\nrescan_s = 1\n[store]\nbackend = postgresql\n"
+        << "connection = " << connection_ << "\n[engine]\nenvironment = qualification\n";
+    ini.close();
+    ASSERT_EQ(run({"init", "--support", "support.n1"}), 0);
+    // A structure with an active space, so that drafts get codes.
+    drop("00_setup.xml",
+         "<Depot xmlns=\"urn:raccord:depot:1\" demandeur=\"support.n1\">"
+         "<Utilisateur login=\"g.martin\" email=\"g.martin@exemple.fr\"/>"
+         "<Structure siret=\"12345678200010\" raisonSociale=\"ACME Logistique SAS\">"
+         "<Gestionnaire login=\"g.martin\" role=\"principal\"/></Structure>"
+         "<ActivationEspace demandeur=\"g.martin\" structure=\"12345678200010\"/></Depot>");
+    ASSERT_EQ(run({"process"}), 0);
+  }
+
+  void TearDown() override {
+    for (pid_t pid : children_) {
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, nullptr, 0);
+    }
+    drop_test_schema(schema_);
+    if (!HasFailure() && !dir_.empty()) fs::remove_all(dir_);
+  }
+
+  fs::path inbox() const { return dir_ / "var" / "inbox"; }
+  fs::path outbox() const { return dir_ / "var" / "outbox"; }
+
+  pid_t spawn(const std::vector<std::string>& args) {
+    std::vector<std::string> all{RACCORD_BINARY};
+    all.insert(all.end(), args.begin(), args.end());
+    all.push_back("--config");
+    all.push_back((dir_ / "raccord.ini").string());
+    std::vector<char*> argv;
+    for (auto& a : all) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    const std::string log = (dir_ / ("engine-" + std::to_string(children_.size()) + ".log")).string();
+    posix_spawn_file_actions_addopen(&actions, 2, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    posix_spawn_file_actions_addchdir_np(&actions, dir_.c_str());
+    pid_t pid = 0;
+    EXPECT_EQ(posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ), 0);
+    posix_spawn_file_actions_destroy(&actions);
+    return pid;
+  }
+
+  int run(const std::vector<std::string>& args) {
+    const pid_t pid = spawn(args);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  }
+
+  pid_t start_daemon() {
+    const pid_t pid = spawn({"daemon"});
+    children_.push_back(pid);
+    return pid;
+  }
+
+  void stop(pid_t pid, int signal) {
+    ::kill(pid, signal);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    std::erase(children_, pid);
+    if (signal == SIGTERM) {
+      EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    }
+  }
+
+  /// Writes under a temporary name, then renames into the inbox (a complete dépôt).
+  void drop(const std::string& name, const std::string& content) {
+    const fs::path tmp = inbox() / ("." + name + ".part");
+    fs::create_directories(inbox());
+    std::ofstream(tmp) << content;
+    fs::rename(tmp, inbox() / name);
+  }
+
+  static std::string user_depot(int i) {
+    return "<Depot xmlns=\"urn:raccord:depot:1\" identifiant=\"LOT-" + std::to_string(i) +
+           "\" demandeur=\"support.n1\"><Utilisateur login=\"u" + std::to_string(i) + "\" email=\"u" +
+           std::to_string(i) + "@exemple.fr\"/></Depot>";
+  }
+
+  static std::string draft_depot(int i) {
+    return "<Depot xmlns=\"urn:raccord:depot:1\" identifiant=\"FICHE-" + std::to_string(i) +
+           "\" demandeur=\"g.martin\"><FicheEDI action=\"enregistrer\" reference=\"r" + std::to_string(i) +
+           "\"><Partenaire>12345678200010</Partenaire><Protocole>SFTP</Protocole></FicheEDI></Depot>";
+  }
+
+  /// Accusés by dépôt stem.
+  std::map<std::string, int> accuses() const {
+    std::map<std::string, int> by_stem;
+    for (const auto& e : fs::directory_iterator(outbox())) {
+      const std::string n = e.path().filename().string();
+      if (n.rfind("ACK_", 0) != 0) continue;
+      const auto cut = n.rfind('_', n.size() - 6);  // ACK_<stem>_<instant>[_N].xml
+      std::string stem = n.substr(4, cut - 4);
+      if (stem.size() > 17 && stem[stem.size() - 17] == '_' && stem.back() == 'Z') stem.resize(stem.size() - 17);
+      ++by_stem[stem];
+    }
+    return by_stem;
+  }
+
+  bool wait_for_accuses(std::size_t n, std::chrono::seconds deadline) {
+    const auto end = std::chrono::steady_clock::now() + deadline;
+    while (std::chrono::steady_clock::now() < end) {
+      if (accuses().size() >= n) return true;
+      std::this_thread::sleep_for(200ms);
+    }
+    return false;
+  }
+
+  void drop_all(int n) {
+    for (int i = 1; i <= n; ++i) {
+      const std::string name = "d" + std::to_string(100000 + i) + ".xml";
+      drop(name, i % 10 == 0 ? draft_depot(i) : user_depot(i));
+    }
+  }
+
+  void check_invariants(int n) {
+    const auto by_stem = accuses();
+    EXPECT_EQ(by_stem.size(), static_cast<std::size_t>(n) + 1);  // + 00_setup
+    for (const auto& [stem, count] : by_stem) EXPECT_EQ(count, 1) << stem;
+    EXPECT_TRUE(fs::is_empty(dir_ / "var" / "inbox" / ".work"));
+    std::size_t left = 0;
+    for (const auto& e : fs::directory_iterator(inbox())) left += e.path().filename().string()[0] != '.';
+    EXPECT_EQ(left, 0u);
+    Database db(Backend::Postgresql, connection_);
+    const int drafts = n / 10;
+    EXPECT_EQ(db.query_one("SELECT COUNT(*) FROM users WHERE login LIKE 'u%'")->integer(0), n - drafts);
+    EXPECT_EQ(db.query_one("SELECT COUNT(*) FROM sheets")->integer(0), drafts);
+    EXPECT_EQ(db.query_one("SELECT COUNT(DISTINCT code_appli) FROM sheets")->integer(0), drafts);
+    EXPECT_EQ(db.query_one("SELECT COUNT(*) FROM deposits")->integer(0), n + 1);
+    EXPECT_EQ(db.query_one("SELECT COUNT(*) FROM deposits WHERE status = 'INTEGRE'")->integer(0), n + 1);
+    EXPECT_EQ(db.query_one("SELECT COUNT(*) FROM history")->integer(0), drafts);
+  }
+
+  fs::path dir_;
+  std::string schema_;
+  std::string connection_;
+  std::vector<pid_t> children_;
+};
+
+TEST_F(MultiEngineTest, TwoDaemonsAnswerEveryDepositExactlyOnce) {
+  const int n = deposit_count();
+  const pid_t a = start_daemon();
+  const pid_t b = start_daemon();
+  drop_all(n);
+  ASSERT_TRUE(wait_for_accuses(static_cast<std::size_t>(n) + 1, 300s));
+  std::this_thread::sleep_for(1500ms);  // a late duplicate would show up now
+  stop(a, SIGTERM);
+  stop(b, SIGTERM);
+  check_invariants(n);
+}
+
+TEST_F(MultiEngineTest, OneDaemonKilledHalfwayAndRestartedLosesAndRepeatsNothing) {
+  const int n = deposit_count();
+  const pid_t a = start_daemon();
+  const pid_t b = start_daemon();
+  drop_all(n);
+  ASSERT_TRUE(wait_for_accuses(static_cast<std::size_t>(n) / 2, 300s));
+  stop(a, SIGKILL);
+  const pid_t a2 = start_daemon();  // recovers what `a` left in .work/
+  ASSERT_TRUE(wait_for_accuses(static_cast<std::size_t>(n) + 1, 300s));
+  std::this_thread::sleep_for(1500ms);
+  stop(a2, SIGTERM);
+  stop(b, SIGTERM);
+  check_invariants(n);
+}
+
+TEST_F(MultiEngineTest, DatabaseStoppedWhileTheDaemonRunsLosesNothing) {
+  const char* pg_ctl = std::getenv("RACCORD_TEST_PG_CTL");
+  if (pg_ctl == nullptr) GTEST_SKIP() << "RACCORD_TEST_PG_CTL n'est pas défini";
+  const pid_t a = start_daemon();
+  std::this_thread::sleep_for(1s);
+  ASSERT_EQ(std::system((std::string(pg_ctl) + " -m fast -w stop >/dev/null 2>&1").c_str()), 0);
+  const int n = 30;
+  drop_all(n);
+  std::this_thread::sleep_for(4s);  // the daemon keeps running, retrying
+  EXPECT_EQ(::kill(a, 0), 0) << "le démon s'est arrêté pendant la panne";
+  ASSERT_EQ(std::system((std::string(pg_ctl) + " -w start >/dev/null 2>&1").c_str()), 0);
+  ASSERT_TRUE(wait_for_accuses(static_cast<std::size_t>(n) + 1, 120s));
+  std::this_thread::sleep_for(1500ms);
+  stop(a, SIGTERM);
+  check_invariants(n);
+}
+
+}  // namespace
+}  // namespace raccord::testing

@@ -1,0 +1,20 @@
+// PostgreSQL for tests: when RACCORD_TEST_BACKEND=postgresql, the engine fixtures run on the server
+// named by RACCORD_TEST_POSTGRES (a libpq connection string), each test in a schema of its own.
+#pragma once
+
+#include <optional>
+#include <string>
+
+namespace raccord::testing {
+
+/// True when the tests were asked to run on PostgreSQL (RACCORD_TEST_BACKEND=postgresql).
+bool postgres_requested();
+
+/// A fresh schema on the test server: its connection string (search_path set to it), or nullopt
+/// when RACCORD_TEST_POSTGRES is unset. `schema` receives its name.
+std::optional<std::string> create_test_schema(std::string& schema);
+
+/// Drops a schema made by create_test_schema (errors ignored).
+void drop_test_schema(const std::string& schema);
+
+}  // namespace raccord::testing
