@@ -41,11 +41,11 @@ std::optional<VersionView> load_version(Database& db, std::int64_t id) {
        db.query("SELECT code, mode FROM sheet_interfaces WHERE version_id = $1 ORDER BY position", {id})) {
     v.interfaces.push_back({i.text(0), i.text(1)});
   }
-  for (const auto& c : db.query(
-           "SELECT c.bundle_index, b.name, c.subject, c.issuer, c.serial, c.not_before, c.not_after, c.is_leaf, "
-           "c.is_ca FROM sheet_certificates c LEFT JOIN sheet_bundles b ON b.version_id = c.version_id AND "
-           "b.bundle_index = c.bundle_index WHERE c.version_id = $1 ORDER BY c.position",
-           {id})) {
+  for (const auto& c :
+       db.query("SELECT c.bundle_index, b.name, c.subject, c.issuer, c.serial, c.not_before, c.not_after, c.is_leaf, "
+                "c.is_ca FROM sheet_certificates c LEFT JOIN sheet_bundles b ON b.version_id = c.version_id AND "
+                "b.bundle_index = c.bundle_index WHERE c.version_id = $1 ORDER BY c.position",
+                {id})) {
     CertificateView cert;
     cert.bundle_index = static_cast<int>(c.integer(0));
     cert.bundle_name = c.text(1);
@@ -83,9 +83,9 @@ std::optional<SheetView> load_sheet_view(Database& db, const std::string& code_a
   if (!r->is_null(9)) s.active = load_version(db, r->integer(9));
   if (!r->is_null(10)) s.pending = load_version(db, r->integer(10));
   // Recording order: the from/to chain stays coherent even when --now moved backwards between dépôts.
-  for (const auto& h : db.query(
-           "SELECT instant, actor, from_state, to_state, reason FROM history WHERE code_appli = $1 ORDER BY id",
-           {code_appli})) {
+  for (const auto& h :
+       db.query("SELECT instant, actor, from_state, to_state, reason FROM history WHERE code_appli = $1 ORDER BY id",
+                {code_appli})) {
     HistoryEntryView e;
     e.instant = instant_of(h, 0);
     e.actor = h.text(1);

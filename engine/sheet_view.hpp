@@ -37,7 +37,7 @@ struct CertificateView {
 /// One stored version of the sheet's content (SPEC.md §3.3).
 struct VersionView {
   std::int64_t id = 0;
-  std::string action;  // the action that stored it: "enregistrer" or "soumettre"
+  std::string action;    // the action that stored it: "enregistrer" or "soumettre"
   std::string protocol;  // EDI: "PESIT", "SFTP", "AS2" ("" when absent); API: ""
   std::optional<CivilDate> period_from;
   std::optional<CivilDate> period_to;  // nullopt: open-ended (or absent)
@@ -46,7 +46,7 @@ struct VersionView {
   std::string comments;
   Instant created_at{};
   std::string created_by;
-  std::vector<InterfaceView> interfaces;  // in the dépôt's order
+  std::vector<InterfaceView> interfaces;      // in the dépôt's order
   std::vector<CertificateView> certificates;  // bundle order, then order in the bundle
 };
 
@@ -70,8 +70,8 @@ struct SheetView {
   std::optional<Instant> submitted_at;
   Instant created_at{};
   Instant updated_at{};
-  std::optional<VersionView> active;   // the version in force (ACTIVEE, ENVOYEE_MAJ, DESACTIVEE)
-  std::optional<VersionView> pending;  // the draft or the submitted content awaiting activation
+  std::optional<VersionView> active;      // the version in force (ACTIVEE, ENVOYEE_MAJ, DESACTIVEE)
+  std::optional<VersionView> pending;     // the draft or the submitted content awaiting activation
   std::vector<HistoryEntryView> history;  // in recording order (oldest first)
 };
 

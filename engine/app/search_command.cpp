@@ -89,8 +89,13 @@ std::vector<std::string> table_cells(const SearchRow& r, SheetKind kind) {
   const std::string partner = cell_text(r.partner_siret + " - " + r.raison_sociale);
   switch (kind) {
     case SheetKind::Edi:
-      return {partner,        cell_text(r.protocol),          cell_text(r.code_appli),   cell_text(r.interface_code),
-              french(r.period_from), french(r.period_to), std::string(to_label(r.state))};
+      return {partner,
+              cell_text(r.protocol),
+              cell_text(r.code_appli),
+              cell_text(r.interface_code),
+              french(r.period_from),
+              french(r.period_to),
+              std::string(to_label(r.state))};
     case SheetKind::Api:
       return {partner, cell_text(r.code_appli), std::string(to_label(r.state))};
   }
@@ -101,7 +106,8 @@ void print_table(std::ostream& out, SheetKind kind, const std::vector<std::vecto
   const std::vector<std::string> header = columns_of(outbox::export_csv_header(kind));
   std::vector<std::size_t> widths(header.size(), 0);
   auto measure = [&widths](const std::vector<std::string>& cells) {
-    for (std::size_t i = 0; i < cells.size() && i < widths.size(); ++i) widths[i] = std::max(widths[i], width(cells[i]));
+    for (std::size_t i = 0; i < cells.size() && i < widths.size(); ++i)
+      widths[i] = std::max(widths[i], width(cells[i]));
   };
   measure(header);
   for (const auto& r : rows) measure(r);
@@ -142,8 +148,9 @@ CLI::App* add_search_command(CLI::App& app, SearchCommandOptions& o) {
   search->add_option("--protocole", o.protocol, "Protocole de raccordement : PESIT, SFTP ou AS2 (EDI)")
       ->check(validator(protocol_problem, "PESIT|SFTP|AS2", "protocole"));
   search->add_option("--code-interface", o.interface_code, "Code interface, ex. FSO1100A (EDI)");
-  search->add_option("--soumis-depuis", o.submitted_from,
-                     "Soumises ce jour ou après, AAAA-MM-JJ (date civile de engine.timezone, incluse)")
+  search
+      ->add_option("--soumis-depuis", o.submitted_from,
+                   "Soumises ce jour ou après, AAAA-MM-JJ (date civile de engine.timezone, incluse)")
       ->check(validator(date_problem, "AAAA-MM-JJ", "date"));
   search->add_option("--soumis-jusqua", o.submitted_to, "Soumises ce jour ou avant, AAAA-MM-JJ (incluse)")
       ->check(validator(date_problem, "AAAA-MM-JJ", "date"));
@@ -158,12 +165,11 @@ CLI::App* add_search_command(CLI::App& app, SearchCommandOptions& o) {
 
 int run_search_command(const SearchCommandOptions& o, const Config& config, Instant now, std::ostream& out,
                        std::ostream& err) {
-  for (const std::string& problem :
-       {date_problem(o.submitted_from.empty() ? "2000-01-01" : o.submitted_from),
-        date_problem(o.submitted_to.empty() ? "2000-01-01" : o.submitted_to),
-        o.state.empty() ? std::string() : state_problem(o.state),
-        o.protocol.empty() ? std::string() : protocol_problem(o.protocol), type_problem(o.type),
-        format_problem(o.format)}) {
+  for (const std::string& problem : {date_problem(o.submitted_from.empty() ? "2000-01-01" : o.submitted_from),
+                                     date_problem(o.submitted_to.empty() ? "2000-01-01" : o.submitted_to),
+                                     o.state.empty() ? std::string() : state_problem(o.state),
+                                     o.protocol.empty() ? std::string() : protocol_problem(o.protocol),
+                                     type_problem(o.type), format_problem(o.format)}) {
     if (!problem.empty()) {
       err << "Recherche impossible : " << problem << ".\n";
       return 2;
@@ -200,7 +206,8 @@ int run_search_command(const SearchCommandOptions& o, const Config& config, Inst
   }
   if (o.format == "table") {
     std::vector<std::vector<std::string>> rows;
-    search_sheets(*db, zone, c, o.requester, [&rows, &c](const SearchRow& r) { rows.push_back(table_cells(r, c.kind)); });
+    search_sheets(*db, zone, c, o.requester,
+                  [&rows, &c](const SearchRow& r) { rows.push_back(table_cells(r, c.kind)); });
     print_table(out, c.kind, rows);
   } else {
     outbox::ExportWriter writer(out, c.kind, file_format, o.reference, now);

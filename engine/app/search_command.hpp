@@ -20,14 +20,14 @@ namespace raccord::app {
 
 struct SearchCommandOptions {
   // Criteria of SPEC.md §3.4, each optional ("" = not given).
-  std::string partner;         // --partenaire SIRET
-  std::string state;           // --etat state code (BROUILLON, ENVOYEE, ENVOYEE_MAJ, ACTIVEE, DESACTIVEE)
-  std::string code_appli;      // --code-appli
-  std::string protocol;        // --protocole PESIT|SFTP|AS2
-  std::string interface_code;  // --code-interface
-  std::string submitted_from;  // --soumis-depuis YYYY-MM-DD (inclusive, civil date in engine.timezone)
-  std::string submitted_to;    // --soumis-jusqua YYYY-MM-DD (inclusive)
-  std::string type = "EDI";    // --type EDI|API
+  std::string partner;           // --partenaire SIRET
+  std::string state;             // --etat state code (BROUILLON, ENVOYEE, ENVOYEE_MAJ, ACTIVEE, DESACTIVEE)
+  std::string code_appli;        // --code-appli
+  std::string protocol;          // --protocole PESIT|SFTP|AS2
+  std::string interface_code;    // --code-interface
+  std::string submitted_from;    // --soumis-depuis YYYY-MM-DD (inclusive, civil date in engine.timezone)
+  std::string submitted_to;      // --soumis-jusqua YYYY-MM-DD (inclusive)
+  std::string type = "EDI";      // --type EDI|API
   std::string format = "table";  // --format table|csv|xml
   bool write_export = false;     // --export: write the outbox file (csv for table) and print its path
   std::string reference;         // --reference: in the export's name and XML `reference`

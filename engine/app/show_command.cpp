@@ -17,14 +17,29 @@ std::string xml(std::string_view text) {
   std::string out;
   for (char c : outbox::sanitize_xml_text(text)) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\n': out += "&#10;"; break;
-      case '\r': out += "&#13;"; break;
-      case '\t': out += "&#9;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\n':
+        out += "&#10;";
+        break;
+      case '\r':
+        out += "&#13;";
+        break;
+      case '\t':
+        out += "&#9;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -105,8 +120,8 @@ void print_version_xml(std::ostream& out, const char* role, const VersionView& v
   for (const auto& c : v.certificates) {
     out << fmt::format(
         "    <Certificat sujet=\"{}\" emetteur=\"{}\" numeroSerie=\"{}\" debut=\"{}\" fin=\"{}\" finale=\"{}\"/>\n",
-        xml(c.subject), xml(c.issuer), xml(c.serial), format_iso_instant(c.not_before),
-        format_iso_instant(c.not_after), c.is_leaf ? "true" : "false");
+        xml(c.subject), xml(c.issuer), xml(c.serial), format_iso_instant(c.not_before), format_iso_instant(c.not_after),
+        c.is_leaf ? "true" : "false");
   }
   if (!v.comments.empty()) out << fmt::format("    <Commentaires>{}</Commentaires>\n", xml(v.comments));
   out << "  </Version>\n";
@@ -128,9 +143,9 @@ void print_sheet_text(std::ostream& out, const SheetView& s, const CivilZone& zo
     out << "\nVersion activée : aucune\n";
   }
   if (s.pending) {
-    print_version_text(out, s.state == SheetState::Brouillon ? "Version en attente (brouillon)"
-                                                             : "Version en attente d'activation",
-                       *s.pending, s.kind, zone);
+    print_version_text(
+        out, s.state == SheetState::Brouillon ? "Version en attente (brouillon)" : "Version en attente d'activation",
+        *s.pending, s.kind, zone);
   } else {
     out << "\nVersion en attente : aucune\n";
   }

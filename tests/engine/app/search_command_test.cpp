@@ -22,12 +22,12 @@ namespace raccord::testing {
 namespace {
 
 namespace fs = std::filesystem;
-using ::testing::ElementsAre;
-using ::testing::HasSubstr;
-using ::testing::StartsWith;
 using app::add_search_command;
 using app::run_search_command;
 using app::SearchCommandOptions;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
 
 struct CommandRun {
   int code = -1;
@@ -135,8 +135,13 @@ TEST_F(SearchCommandTest, TableHasTheCsvHeaderNamesAndAlignedColumns) {
   ASSERT_EQ(r.code, 0) << r.err;
   const auto lines = lines_of(r.out);
   ASSERT_EQ(lines.size(), 4U) << r.out;  // header + VFE001 FSO1100A, FSO1101A + VFE002 FSO1100A
-  const std::vector<std::string> names{"Partenaire", "Protocole de raccordement", "Code Appli partenaire",
-                                       "Code interface", "Date de début", "Date de fin", "Etat courant"};
+  const std::vector<std::string> names{"Partenaire",
+                                       "Protocole de raccordement",
+                                       "Code Appli partenaire",
+                                       "Code interface",
+                                       "Date de début",
+                                       "Date de fin",
+                                       "Etat courant"};
   EXPECT_THAT(lines[0], StartsWith("Partenaire  "));
   for (const auto& n : names) EXPECT_NE(column_of(lines[0], n), std::string::npos) << n;
   // The newline of the raison sociale is shown as a space; accents intact.
@@ -203,14 +208,14 @@ TEST_F(SearchCommandTest, CriteriaReachTheSearch) {
 }
 
 TEST_F(SearchCommandTest, UsageErrorsExitTwo) {
-  for (const auto& args : std::vector<std::vector<std::string>>{
-           {"--demandeur", kSupport, "--soumis-depuis", "2026-02-30"},
-           {"--demandeur", kSupport, "--soumis-jusqua", "30/11/2026"},
-           {"--demandeur", kSupport, "--type", "FTP"},
-           {"--demandeur", kSupport, "--format", "xlsx"},
-           {"--demandeur", kSupport, "--etat", "ACTIVE"},
-           {"--demandeur", kSupport, "--protocole", "FTP"},
-           {"--partenaire", kAcme}}) {
+  for (const auto& args :
+       std::vector<std::vector<std::string>>{{"--demandeur", kSupport, "--soumis-depuis", "2026-02-30"},
+                                             {"--demandeur", kSupport, "--soumis-jusqua", "30/11/2026"},
+                                             {"--demandeur", kSupport, "--type", "FTP"},
+                                             {"--demandeur", kSupport, "--format", "xlsx"},
+                                             {"--demandeur", kSupport, "--etat", "ACTIVE"},
+                                             {"--demandeur", kSupport, "--protocole", "FTP"},
+                                             {"--partenaire", kAcme}}) {
     const CommandRun r = search(args);
     EXPECT_EQ(r.code, 2) << args.back();
     EXPECT_TRUE(r.out.empty());
@@ -244,7 +249,8 @@ TEST_F(SearchCommandTest, CsvAndXmlOnStdoutAreTheExportBytes) {
 }
 
 TEST_F(SearchCommandTest, ExportWritesTheOutboxFileAndPrintsItsPath) {
-  const CommandRun r = search({"--demandeur", kSupport, "--export", "--reference", "support/n1", "--partenaire", kAcme});
+  const CommandRun r =
+      search({"--demandeur", kSupport, "--export", "--reference", "support/n1", "--partenaire", kAcme});
   ASSERT_EQ(r.code, 0) << r.err;
   const fs::path expected = outbox() / "EXPORT_EDI_support_n1_20261130T081500Z.csv";
   EXPECT_EQ(r.out, expected.string() + "\n");
@@ -252,7 +258,8 @@ TEST_F(SearchCommandTest, ExportWritesTheOutboxFileAndPrintsItsPath) {
   c.partner = kAcme;
   EXPECT_EQ(read_file(expected), expected_export(c, kSupport, ExportFormat::Csv));
   // Same instant again: a new name, never an overwrite.
-  const CommandRun again = search({"--demandeur", kSupport, "--export", "--reference", "support/n1", "--format", "table"});
+  const CommandRun again =
+      search({"--demandeur", kSupport, "--export", "--reference", "support/n1", "--format", "table"});
   EXPECT_EQ(again.out, (outbox() / "EXPORT_EDI_support_n1_20261130T081500Z_2.csv").string() + "\n");
   const CommandRun xml = search({"--demandeur", kSupport, "--export", "--format", "xml", "--type", "API"});
   const fs::path xml_file = outbox() / "EXPORT_API_recherche_20261130T081500Z.xml";

@@ -134,7 +134,8 @@ TEST_F(ShowCommandTest, TextShowsIdentityVersionsAndHistoryInLocalTime) {
   EXPECT_THAT(a, HasSubstr("    CN=client.exemple.fr — n° de série "));
   EXPECT_THAT(a, HasSubstr(" — fin de validité 31/12/2030 (certificat final)\n"));
   EXPECT_THAT(a, HasSubstr("(autorité)"));
-  EXPECT_THAT(a, HasSubstr("  Contact technique : Julien Dupont — tél. 01 23 45 67 89 — j.dupont@exemple.fr — fax —\n"));
+  EXPECT_THAT(a,
+              HasSubstr("  Contact technique : Julien Dupont — tél. 01 23 45 67 89 — j.dupont@exemple.fr — fax —\n"));
   EXPECT_THAT(a, HasSubstr("  Réseau du partenaire : identifiant PARTAS2 — adresse 203.0.113.10 — port 4080 — chemin "
                            "/as2/in\n"));
   EXPECT_THAT(p, HasSubstr("  Période : du 05/12/2026 (sans date de fin)\n"));
