@@ -2,6 +2,9 @@
 
 #include "engine/database.hpp"
 
+#include <cctype>
+#include <string>
+
 namespace raccord::dialect {
 
 std::string_view begin(Backend backend) {
@@ -70,10 +73,12 @@ std::string strip_prefix(std::string_view statement) {
 }
 
 bool is_transient(std::string_view text) {
+  std::string lower(text);
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   for (std::string_view needle :
-       {"locked", "busy", "serializ", "deadlock", "connection", "server closed", "terminating", "no connection",
-        "duplicate key", "UNIQUE constraint", "could not connect", "shutting down", "not open", "starting up"}) {
-    if (text.find(needle) != std::string_view::npos) return true;
+       {"locked", "busy", "serializ", "deadlock", "connection", "server closed", "terminating", "not connected",
+        "duplicate key", "unique constraint", "could not connect", "shutting down", "not open", "starting up"}) {
+    if (lower.find(needle) != std::string::npos) return true;
   }
   return false;
 }

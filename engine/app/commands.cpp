@@ -2,6 +2,8 @@
 
 #include "engine/app/cert_command.hpp"
 #include "engine/app/daemon.hpp"
+#include "engine/app/search_command.hpp"
+#include "engine/app/show_command.hpp"
 #include "engine/nightly.hpp"
 
 #include <CLI/CLI.hpp>
@@ -162,6 +164,14 @@ int run(int argc, char** argv) {
   auto* cert = add_cert_command(app, cert_options);
   add_globals(*cert, g);
 
+  SearchCommandOptions search_options;
+  auto* search = add_search_command(app, search_options);
+  add_globals(*search, g);
+
+  ShowCommandOptions show_options;
+  auto* show = add_show_command(app, show_options);
+  add_globals(*show, g);
+
   auto* nightly = app.add_subcommand(
       "nightly", "Exécution nocturne (activation des fiches envoyées, désactivation des fiches échues, rapport "
                  "NIGHTLY_<date> dans outbox/) ; rattrape d'abord les dates manquées. Code 3 si une autre exécution "
@@ -186,6 +196,8 @@ int run(int argc, char** argv) {
     if (*process) return run_process(g);
     if (*check) return run_check(g, check_files);
     if (*cert) return run_cert_command(cert_options, load(g), clock_of(g).now());
+    if (*search) return run_search_command(search_options, load(g), clock_of(g).now());
+    if (*show) return run_show_command(show_options, load(g));
     if (*nightly) return run_nightly_command(g, nightly_date);
     if (*daemon) return run_daemon([&g] { return load(g); }, clock_of(g));
   } catch (const CLI::ValidationError& e) {

@@ -138,6 +138,7 @@ class Daemon {
       backoff_ = std::chrono::seconds{1};
     } catch (const StoreError& e) {
       log::error("store indisponible : {} ; nouvel essai dans {} s", e.what(), backoff_.count());
+      engine_->reconnect_store();  // a lost connection never comes back by itself
       schedule_retry();
     } catch (const std::exception& e) {
       log::error("échec du traitement : {} ; nouvel essai dans {} s", e.what(), backoff_.count());
@@ -147,7 +148,7 @@ class Daemon {
 
   void schedule_retry() {
     retry_timer_.expires_after(backoff_);
-    backoff_ = std::min(backoff_ * 2, std::chrono::seconds{60});
+    backoff_ = std::min(backoff_ * 2, std::chrono::seconds{30});
     retry_timer_.async_wait([this](const boost::system::error_code& ec) {
       if (!ec && !stopping_) full_pass();
     });
