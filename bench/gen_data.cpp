@@ -1,0 +1,145 @@
+// raccord_bench_gen: writes the data of the end-to-end harness bench/run (issue 7) with the project's test
+// PKI (tests/support/test_pki.hpp): realistic sheets, each with its own EC P-256 leaf (clientAuth) under one
+// of a few shared intermediate CAs, all anchored at the test root.
+//
+// Usage:
+//   raccord_bench_gen trust DIR                 writes DIR/root.pem (the test root, the only trust anchor)
+//   raccord_bench_gen world DIR                 writes DIR/00_referentiel.xml and DIR/01_espace.xml: the users,
+//                                               the structure ACME (SIRET 12345678200010) and its space, so
+//                                               that g.martin (gestionnaire) may submit sheets
+//   raccord_bench_gen sheets DIR STEM N PER [DU AU] [PAD_MIB]
+//                                               writes ceil(N / PER) dépôts DIR/STEM_<k>.xml (mode partielle)
+//                                               holding N FicheEDI in all, PER per dépôt; period DU..AU
+//                                               (default 2026-12-01..2099-06-30); PAD_MIB > 0 appends that many
+//                                               MiB of XML comments to each dépôt (figure 5: reading a big file)
+// Output: the files; "N sheets in K dépôts" on stdout. Exit 0, or 2 on a usage error.
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "tests/support/test_pki.hpp"
+
+namespace {
+
+using raccord::testing::CaOptions;
+using raccord::testing::LeafOptions;
+using raccord::testing::TestCa;
+using raccord::testing::TestPki;
+
+constexpr int kIntermediates = 4;  // "a few shared CAs"
+
+void write_file(const std::filesystem::path& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary);
+  out << text;
+  if (!out) {
+    std::cerr << "cannot write " << path << "\n";
+    std::exit(1);
+  }
+}
+
+std::string depot(const std::string& attributes, const std::string& operations) {
+  return "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Depot xmlns=\"urn:raccord:depot:1\" " + attributes + ">\n" +
+         operations + "</Depot>\n";
+}
+
+/// One FicheEDI of g.martin for ACME, SFTP, with its own leaf under `ca`.
+std::string sheet(const TestCa& ca, long index, const std::string& du,
+                  const std::string& au) {
+  LeafOptions leaf;
+  leaf.common_name = "sftp-" + std::to_string(index) + ".acme-logistique.example.com";
+  const std::string bundle = TestPki::base64(TestPki::pkcs7_der({ca.leaf_der(leaf), ca.der()}));
+  std::string out;
+  out.reserve(bundle.size() + 1024);
+  out += "  <FicheEDI action=\"soumettre\" reference=\"bench-" + std::to_string(index) + "\">\n";
+  out += "    <Partenaire>12345678200010</Partenaire>\n    <Protocole>SFTP</Protocole>\n";
+  out += "    <Periode du=\"" + du + "\" au=\"" + au + "\"/>\n";
+  out += "    <Certificats>\n      <Certificat nom=\"client-" + std::to_string(index) + ".p7b\">\n";
+  out += bundle;
+  out += "      </Certificat>\n    </Certificats>\n";
+  out += "    <ContactTechnique nomPrenom=\"Julien Dupont\" telephone=\"01 23 45 67 89\" email=\"j.dupont@exemple.fr\"/>\n";
+  out += "    <CodesInterface>\n      <Interface code=\"FSO1100A\" mode=\"complete\"/>\n    </CodesInterface>\n";
+  out += "    <Commentaires>Fiche de banc d'essai n° " + std::to_string(index) + ".</Commentaires>\n";
+  out += "  </FicheEDI>\n";
+  return out;
+}
+
+int usage() {
+  std::cerr << "usage: raccord_bench_gen trust DIR | world DIR | sheets DIR STEM N PER [DU AU] [PAD_MIB]\n";
+  return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 3) return usage();
+  const std::string command = argv[1];
+  const std::filesystem::path dir = argv[2];
+  std::filesystem::create_directories(dir);
+  const TestPki& pki = TestPki::instance();
+  if (command == "trust") {
+    pki.write_trust_dir(dir);
+    return 0;
+  }
+  if (command == "world") {
+    write_file(dir / "00_referentiel.xml",
+               depot("identifiant=\"BENCH-REF\" mode=\"complete\" demandeur=\"support.n1\"",
+                     "  <Utilisateur login=\"g.martin\" email=\"g.martin@exemple.fr\" support=\"false\"/>\n"
+                     "  <Structure siret=\"12345678200010\" raisonSociale=\"ACME Logistique SAS\" statut=\"ACTIF\" "
+                     "type=\"privee\" raccordeeQualification=\"true\" tiersTeletransmission=\"false\">\n"
+                     "    <Gestionnaire login=\"g.martin\" role=\"principal\"/>\n"
+                     "    <UtilisateurTechnique login=\"TECH_ACME_0001@example.com\"/>\n"
+                     "  </Structure>\n"));
+    write_file(dir / "01_espace.xml",
+               depot("identifiant=\"BENCH-ESP\"",
+                     "  <ActivationEspace demandeur=\"g.martin\" structure=\"12345678200010\"/>\n"));
+    return 0;
+  }
+  if (command != "sheets" || argc < 6) return usage();
+  const std::string stem = argv[3];
+  const long n = std::atol(argv[4]);
+  const long per = std::atol(argv[5]);
+  const std::string du = argc > 6 ? argv[6] : "2026-12-01";
+  const std::string au = argc > 7 ? argv[7] : "2099-06-30";
+  const long pad_mib = argc > 8 ? std::atol(argv[8]) : 0;
+  if (n <= 0 || per <= 0) return usage();
+
+  // A few intermediates under the test root (the engine proves each once, then only the leaves).
+  std::vector<TestCa> cas;
+  cas.push_back(pki.intermediate());
+  for (int i = 1; i < kIntermediates; ++i) {
+    CaOptions options;
+    options.common_name = "Raccord Bench Intermediate CA " + std::to_string(i);
+    cas.push_back(pki.root().issue_ca(options));
+  }
+
+  long written = 0;
+  long files = 0;
+  while (written < n) {
+    const long count = std::min(per, n - written);
+    std::string ops;
+    for (long i = 0; i < count; ++i) {
+      const long index = written + i;
+      ops += sheet(cas[static_cast<std::size_t>(index % kIntermediates)], pki.root(), inde, du, au);
+    }
+    if (pad_mib > 0) {
+      const std::string line = "  <!-- " + std::string(120, 'x') + " -->\n";
+      const long lines = pad_mib * 1024 * 1024 / static_cast<long>(line.size());
+      ops.reserve(ops.size() + static_cast<std::size_t>(lines) * line.size());
+      for (long i = 0; i < lines; ++i) ops += line;
+    }
+    char name[64];
+    std::snprintf(name, sizeof name, "_%06ld.xml", files);
+    write_file(dir / (stem + name),
+               depot("identifiant=\"" + stem + "-" + std::to_string(files) + "\" mode=\"partielle\" demandeur=\"g.martin\"",
+                     ops));
+    written += count;
+    ++files;
+  }
+  std::cout << written << " sheets in " << files << " dépôts\n";
+  return 0;
+}
