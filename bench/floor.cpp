@@ -137,7 +137,7 @@ int main(int argc, char** argv) {
         X509_STORE_CTX* ctx = X509_STORE_CTX_new();
         X509_STORE_CTX_init(ctx, store, ca, nullptr);
         if (X509_verify_cert(ctx) != 1) {
-          std::cerr << "CA does not verify\n";
+          std::cerr << "CA does not verify: " << X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx)) << "\n";
           return 1;
         }
         X509_STORE_CTX_free(ctx);

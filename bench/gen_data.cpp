@@ -2,16 +2,15 @@
 // PKI (tests/support/test_pki.hpp): realistic sheets, each with its own EC P-256 leaf (clientAuth) under one
 // of a few shared intermediate CAs, all anchored at the test root.
 //
-// Usage:
-//   raccord_bench_gen trust DIR                 writes DIR/root.pem (the test root, the only trust anchor)
-//   raccord_bench_gen world DIR                 writes DIR/00_referentiel.xml and DIR/01_espace.xml: the users,
-//                                               the structure ACME (SIRET 12345678200010) and its space, so
-//                                               that g.martin (gestionnaire) may submit sheets
-//   raccord_bench_gen sheets DIR STEM N PER [DU AU] [PAD_MIB]
-//                                               writes ceil(N / PER) dépôts DIR/STEM_<k>.xml (mode partielle)
-//                                               holding N FicheEDI in all, PER per dépôt; period DU..AU
-//                                               (default 2026-12-01..2099-06-30); PAD_MIB > 0 appends that many
-//                                               MiB of XML comments to each dépôt (figure 5: reading a big file)
+// The test PKI's keys are made anew in each process: everything must be written by ONE invocation.
+// Usage: raccord_bench_gen TRUST_DIR WORLD_DIR [DIR:STEM:N:PER:DU:AU:PAD_MIB ...]
+//   TRUST_DIR/root.pem       the test root, the only trust anchor;
+//   WORLD_DIR/00_referentiel.xml, 01_espace.xml: the user g.martin, the structure ACME (SIRET
+//                            12345678200010) with g.martin as gestionnaire, and its space, so that g.martin
+//                            may submit sheets;
+//   each spec writes ceil(N / PER) dépôts DIR/STEM_<k>.xml (mode partielle) holding N FicheEDI in all, PER per
+//   dépôt, period DU..AU (AAAA-MM-JJ); PAD_MIB > 0 appends that many MiB of XML comments to each dépôt
+//   (figure 5: reading a big file).
 // Output: the files; "N sheets in K dépôts" on stdout. Exit 0, or 2 on a usage error.
 #include <algorithm>
 #include <cstdio>
@@ -69,44 +68,42 @@ std::string sheet(const TestCa& ca, long index, const std::string& du,
 }
 
 int usage() {
-  std::cerr << "usage: raccord_bench_gen trust DIR | world DIR | sheets DIR STEM N PER [DU AU] [PAD_MIB]\n";
+  std::cerr << "usage: raccord_bench_gen TRUST_DIR WORLD_DIR [DIR:STEM:N:PER:DU:AU:PAD_MIB ...]\n";
   return 2;
+}
+
+std::vector<std::string> split(const std::string& text, char sep) {
+  std::vector<std::string> out(1);
+  for (char c : text) {
+    if (c == sep) {
+      out.emplace_back();
+    } else {
+      out.back().push_back(c);
+    }
+  }
+  return out;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
   if (argc < 3) return usage();
-  const std::string command = argv[1];
-  const std::filesystem::path dir = argv[2];
-  std::filesystem::create_directories(dir);
   const TestPki& pki = TestPki::instance();
-  if (command == "trust") {
-    pki.write_trust_dir(dir);
-    return 0;
-  }
-  if (command == "world") {
-    write_file(dir / "00_referentiel.xml",
-               depot("identifiant=\"BENCH-REF\" mode=\"complete\" demandeur=\"support.n1\"",
-                     "  <Utilisateur login=\"g.martin\" email=\"g.martin@exemple.fr\" support=\"false\"/>\n"
-                     "  <Structure siret=\"12345678200010\" raisonSociale=\"ACME Logistique SAS\" statut=\"ACTIF\" "
-                     "type=\"privee\" raccordeeQualification=\"true\" tiersTeletransmission=\"false\">\n"
-                     "    <Gestionnaire login=\"g.martin\" role=\"principal\"/>\n"
-                     "    <UtilisateurTechnique login=\"TECH_ACME_0001@example.com\"/>\n"
-                     "  </Structure>\n"));
-    write_file(dir / "01_espace.xml",
-               depot("identifiant=\"BENCH-ESP\"",
-                     "  <ActivationEspace demandeur=\"g.martin\" structure=\"12345678200010\"/>\n"));
-    return 0;
-  }
-  if (command != "sheets" || argc < 6) return usage();
-  const std::string stem = argv[3];
-  const long n = std::atol(argv[4]);
-  const long per = std::atol(argv[5]);
-  const std::string du = argc > 6 ? argv[6] : "2026-12-01";
-  const std::string au = argc > 7 ? argv[7] : "2099-06-30";
-  const long pad_mib = argc > 8 ? std::atol(argv[8]) : 0;
-  if (n <= 0 || per <= 0) return usage();
+  const std::filesystem::path trust = argv[1];
+  const std::filesystem::path world = argv[2];
+  pki.write_trust_dir(trust);
+  std::filesystem::create_directories(world);
+  write_file(world / "00_referentiel.xml",
+             depot("identifiant=\"BENCH-REF\" mode=\"complete\" demandeur=\"support.n1\"",
+                   "  <Utilisateur login=\"g.martin\" email=\"g.martin@exemple.fr\" support=\"false\"/>\n"
+                   "  <Structure siret=\"12345678200010\" raisonSociale=\"ACME Logistique SAS\" statut=\"ACTIF\" "
+                   "type=\"privee\" raccordeeQualification=\"true\" tiersTeletransmission=\"false\">\n"
+                   "    <Gestionnaire login=\"g.martin\" role=\"principal\"/>\n"
+                   "    <UtilisateurTechnique login=\"TECH_ACME_0001@example.com\"/>\n"
+                   "  </Structure>\n"));
+  write_file(world / "01_espace.xml",
+             depot("identifiant=\"BENCH-ESP\"",
+                   "  <ActivationEspace demandeur=\"g.martin\" structure=\"12345678200010\"/>\n"));
 
   // A few intermediates under the test root (the engine proves each once, then only the leaves).
   std::vector<TestCa> cas;
@@ -117,29 +114,40 @@ int main(int argc, char** argv) {
     cas.push_back(pki.root().issue_ca(options));
   }
 
-  long written = 0;
-  long files = 0;
-  while (written < n) {
-    const long count = std::min(per, n - written);
-    std::string ops;
-    for (long i = 0; i < count; ++i) {
-      const long index = written + i;
-      ops += sheet(cas[static_cast<std::size_t>(index % kIntermediates)], pki.root(), inde, du, au);
+  long index = 0;  // over all specs: every sheet has its own reference and leaf
+  for (int a = 3; a < argc; ++a) {
+    const std::vector<std::string> f = split(argv[a], ':');
+    if (f.size() != 7) return usage();
+    const std::filesystem::path dir = f[0];
+    const std::string& stem = f[1];
+    const long n = std::atol(f[2].c_str());
+    const long per = std::atol(f[3].c_str());
+    const long pad_mib = std::atol(f[6].c_str());
+    if (n <= 0 || per <= 0) return usage();
+    std::filesystem::create_directories(dir);
+    long written = 0;
+    long files = 0;
+    while (written < n) {
+      const long count = std::min(per, n - written);
+      std::string ops;
+      for (long i = 0; i < count; ++i, ++index) {
+        ops += sheet(cas[static_cast<std::size_t>(index % kIntermediates)], index, f[4], f[5]);
+      }
+      if (pad_mib > 0) {
+        const std::string line = "  <!-- " + std::string(120, 'x') + " -->\n";
+        const long lines = pad_mib * 1024 * 1024 / static_cast<long>(line.size());
+        ops.reserve(ops.size() + static_cast<std::size_t>(lines) * line.size());
+        for (long i = 0; i < lines; ++i) ops += line;
+      }
+      char name[64];
+      std::snprintf(name, sizeof name, "_%06ld.xml", files);
+      write_file(dir / (stem + name), depot("identifiant=\"" + stem + "-" + std::to_string(files) +
+                                                "\" mode=\"partielle\" demandeur=\"g.martin\"",
+                                            ops));
+      written += count;
+      ++files;
     }
-    if (pad_mib > 0) {
-      const std::string line = "  <!-- " + std::string(120, 'x') + " -->\n";
-      const long lines = pad_mib * 1024 * 1024 / static_cast<long>(line.size());
-      ops.reserve(ops.size() + static_cast<std::size_t>(lines) * line.size());
-      for (long i = 0; i < lines; ++i) ops += line;
-    }
-    char name[64];
-    std::snprintf(name, sizeof name, "_%06ld.xml", files);
-    write_file(dir / (stem + name),
-               depot("identifiant=\"" + stem + "-" + std::to_string(files) + "\" mode=\"partielle\" demandeur=\"g.martin\"",
-                     ops));
-    written += count;
-    ++files;
+    std::cout << stem << ": " << written << " sheets in " << files << " dépôts\n";
   }
-  std::cout << written << " sheets in " << files << " dépôts\n";
   return 0;
 }
