@@ -1,0 +1,391 @@
+// Crash harness (issue 8, SPEC.md §2 "Exactly once", "Atomic outputs"): the real binary is killed
+// with SIGKILL at random instants, then run to completion, and the invariants are checked:
+// - `raccord process` on a few hundred dépôts (user upserts, drafts that get codes, byte-identical
+//   duplicates that must be DOUBLON, malformed ones that go to error/): every dépôt has exactly one
+//   accusé, its effects are stored once, every original is in archive/ or error/, nothing is left
+//   in inbox/ or inbox/.work/ (no temporaries anywhere), `PRAGMA integrity_check` is ok, and every
+//   accusé is complete XML whose statut is the one recorded in the deposits table;
+// - `raccord nightly --date D` on sheets due for activation and deactivation: each transition is
+//   in the history once, one ledger row, the report files are there.
+// Seeded and reproducible: RACCORD_CRASH_SEED (default 20261129), RACCORD_CRASH_KILLS (default 40
+// per test), RACCORD_CRASH_DEPOSITS (default 300); the number of kills survived is printed.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <random>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "engine/database.hpp"
+#include "tests/support/engine_fixture.hpp"
+
+extern char** environ;
+
+namespace raccord::testing {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr const char* kProcessNow = "2026-11-29T10:00:00Z";
+
+int env_int(const char* name, int fallback) {
+  const char* v = std::getenv(name);
+  return v != nullptr && *v != '\0' ? std::atoi(v) : fallback;
+}
+
+std::uint32_t seed() { return static_cast<std::uint32_t>(env_int("RACCORD_CRASH_SEED", 20261129)); }
+int kills_wanted() { return env_int("RACCORD_CRASH_KILLS", 40); }
+int deposits_wanted() { return env_int("RACCORD_CRASH_DEPOSITS", 300); }
+
+/// Regular files directly in `dir` (recursively when `recursive`), names only.
+std::vector<std::string> names_in(const fs::path& dir, bool recursive = false) {
+  std::vector<std::string> out;
+  std::error_code ec;
+  if (recursive) {
+    for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::recursive_directory_iterator();
+         it.increment(ec)) {
+      if (it->is_regular_file()) out.push_back(it->path().filename().string());
+    }
+  } else {
+    for (const auto& e : fs::directory_iterator(dir, ec)) out.push_back(e.path().filename().string());
+  }
+  return out;
+}
+
+class CrashTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (postgres_requested()) GTEST_SKIP() << "SQLite store only (the multi-engine tests cover PostgreSQL)";
+    std::string pattern = (fs::temp_directory_path() / "raccord-crash-XXXXXX").string();
+    ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
+    dir_ = pattern;
+    TestPki::instance().write_trust_dir(dir_ / "trust");
+    std::ofstream ini(dir_ / "raccord.ini");
+    ini << "[paths]\nroot = var\n[inbox]\nsettle_ms = 0\n[certificates]\ntrust_dir = trust\n"
+        << "[engine]\nenvironment = qualification\n";
+    ini.close();
+    ASSERT_EQ(run({"init", "--support", kSupport}), 0);
+    rng_.seed(seed());
+  }
+
+  void TearDown() override {
+    if (!HasFailure() && !dir_.empty()) {
+      std::error_code ec;
+      fs::remove_all(dir_, ec);
+    } else if (!dir_.empty()) {
+      std::cout << "répertoire conservé pour examen : " << dir_ << " (graine " << seed() << ")\n";
+    }
+  }
+
+  fs::path root() const { return dir_ / "var"; }
+  fs::path inbox() const { return root() / "inbox"; }
+  fs::path work() const { return inbox() / ".work"; }
+  fs::path outbox() const { return root() / "outbox"; }
+  fs::path store_path() const { return root() / "raccord.db"; }
+
+  pid_t spawn(const std::vector<std::string>& args, const std::string& now = kProcessNow) {
+    std::vector<std::string> all{RACCORD_BINARY};
+    all.insert(all.end(), args.begin(), args.end());
+    all.insert(all.end(), {"--now", now, "--config", (dir_ / "raccord.ini").string()});
+    std::vector<char*> argv;
+    for (auto& a : all) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    const std::string log = (dir_ / "engine.log").string();
+    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
+    posix_spawn_file_actions_addopen(&actions, 2, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    posix_spawn_file_actions_addchdir_np(&actions, dir_.c_str());
+    pid_t pid = 0;
+    EXPECT_EQ(posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ), 0);
+    posix_spawn_file_actions_destroy(&actions);
+    return pid;
+  }
+
+  /// Runs to completion; the exit code (-1 when killed by a signal).
+  int run(const std::vector<std::string>& args, const std::string& now = kProcessNow) {
+    const pid_t pid = spawn(args, now);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  }
+
+  /// Spawns `args`, sleeps a random 0..max_ms ms, SIGKILLs it. True when the kill landed (the
+  /// process had not exited by itself); false when it had already finished (exit code checked).
+  bool run_and_kill(const std::vector<std::string>& args, int max_ms, const std::string& now = kProcessNow) {
+    std::uniform_int_distribution<int> delay(0, max_ms);
+    const int ms = delay(rng_);
+    const pid_t pid = spawn(args, now);
+    std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+    ::kill(pid, SIGKILL);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    if (WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) return true;
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "après " << ms << " ms, statut " << status;
+    return false;
+  }
+
+  /// Writes under a hidden temporary name, then renames into the inbox (a complete dépôt).
+  void drop(const std::string& name, const std::string& content) { drop_file(inbox(), name, content); }
+
+  /// Hidden files (temporaries) anywhere under the root, except the store's own files.
+  std::vector<std::string> temporaries() const {
+    std::vector<std::string> out;
+    for (const fs::path& d : {inbox(), work(), outbox(), root() / "error", root() / "archive"}) {
+      for (const auto& n : names_in(d, d == root() / "archive")) {
+        if (!n.empty() && n[0] == '.' && n != ".work") out.push_back((d.filename() / n).string());
+      }
+    }
+    return out;
+  }
+
+  /// Accusés named ACK_<stem>_* in outbox/.
+  std::map<std::string, int> accuses_by_stem(const std::set<std::string>& stems) const {
+    std::map<std::string, int> by_stem;
+    for (const auto& n : names_in(outbox())) {
+      if (n.rfind("ACK_", 0) != 0) continue;
+      // Stems all have the same length (fixed-width numbering): no stem is a prefix of another.
+      bool matched = false;
+      for (const auto& s : stems) {
+        if (n.rfind("ACK_" + s + "_", 0) == 0) {
+          ++by_stem[s];
+          matched = true;
+          break;
+        }
+      }
+      EXPECT_TRUE(matched) << "accusé sans dépôt : " << n;
+    }
+    return by_stem;
+  }
+
+  fs::path dir_;
+  std::mt19937 rng_;
+};
+
+std::string numbered(const std::string& prefix, int i) {
+  char buffer[16];
+  std::snprintf(buffer, sizeof buffer, "%04d", i);
+  return prefix + buffer;
+}
+
+std::string user_depot(int i) {
+  return depot_xml(user_xml(numbered("u", i)), "identifiant=\"" + numbered("LOT-", i) + "\"");
+}
+
+std::string draft_depot(int i) {
+  return depot_xml("  <FicheEDI demandeur=\"g.martin\" action=\"enregistrer\" reference=\"" + numbered("r", i) +
+                       "\"><Partenaire>12345678200010</Partenaire><Protocole>SFTP</Protocole></FicheEDI>\n",
+                   "identifiant=\"" + numbered("FICHE-", i) + "\"");
+}
+
+/// The referential: the gestionnaire, ACME with its space active (drafts get codes).
+std::string referential_depot() {
+  return depot_xml(user_xml(kManager) + structure_xml(StructureSpec{}) + activation_xml(kManager, kAcme),
+                   "identifiant=\"REF-0001\"");
+}
+
+TEST_F(CrashTest, ProcessKilledAtRandomInstantsAnswersEveryDepositExactlyOnce) {
+  drop("a0000.xml", referential_depot());
+  ASSERT_EQ(run({"process"}), 0);
+
+  // The dépôts: stems of equal length "aNNNN" (originals, name order = numbering) and "zNNNN"
+  // (byte-identical copies of earlier originals, taken after them: DOUBLON).
+  const int n = deposits_wanted();
+  int users = 0, drafts = 0, malformed = 0, duplicates = 0;
+  std::map<std::string, std::string> expected_status;  // stem -> statut
+  std::set<std::string> to_error;
+  std::map<int, std::string> applied_content;
+  for (int i = 1; i <= n; ++i) {
+    const std::string stem = numbered("a", i);
+    std::string content;
+    if (i % 25 == 0) {
+      content = i % 50 == 0 ? "<?xml version=\"1.0\"?>\n<Depot xmlns=\"urn:raccord:depot:1\"><Utilisateur"
+                            : "<Autre xmlns=\"urn:raccord:depot:1\"/>";
+      ++malformed;
+      expected_status[stem] = "REJETE";
+      to_error.insert(stem);
+    } else if (i % 5 == 0) {
+      content = draft_depot(i);
+      ++drafts;
+      expected_status[stem] = "INTEGRE";
+      applied_content[i] = content;
+    } else {
+      content = user_depot(i);
+      ++users;
+      expected_status[stem] = "INTEGRE";
+      applied_content[i] = content;
+    }
+    drop(stem + ".xml", content);
+  }
+  for (int i = 7; i <= n; i += 37) {
+    const auto it = applied_content.lower_bound(i);
+    if (it == applied_content.end()) break;
+    const std::string stem = numbered("z", i);
+    drop(stem + ".xml", it->second);
+    expected_status[stem] = "DOUBLON";
+    ++duplicates;
+  }
+  ASSERT_GT(drafts, 0);
+  ASSERT_GT(duplicates, 0);
+
+  // Kill, again and again, while there is work left.
+  const int wanted = kills_wanted();
+  int kills = 0, runs = 0;
+  while (kills < wanted && runs < 4 * wanted) {
+    ++runs;
+    if (run_and_kill({"process"}, 150)) ++kills;
+    if (fs::is_empty(work()) && names_in(inbox()) == std::vector<std::string>{".work"}) break;
+  }
+  ASSERT_EQ(run({"process"}), 0);
+  std::cout << "raccord process : " << kills << " SIGKILL survécus en " << runs << " lancements (graine " << seed()
+            << ", " << expected_status.size() << " dépôts)\n";
+
+  // Nothing left behind, no temporaries anywhere.
+  EXPECT_EQ(names_in(inbox()), std::vector<std::string>{".work"});
+  EXPECT_TRUE(fs::is_empty(work()));
+  EXPECT_EQ(temporaries(), std::vector<std::string>{});
+
+  // One accusé per dépôt.
+  std::set<std::string> stems{"a0000"};
+  for (const auto& [stem, status] : expected_status) stems.insert(stem);
+  const auto by_stem = accuses_by_stem(stems);
+  EXPECT_EQ(by_stem.size(), stems.size());
+  for (const auto& stem : stems) {
+    const auto it = by_stem.find(stem);
+    EXPECT_EQ(it == by_stem.end() ? 0 : it->second, 1) << stem;
+  }
+
+  // Every original kept once: in error/ for the malformed ones, in archive/ for the others.
+  std::multiset<std::string> archived, quarantined;
+  for (const auto& f : names_in(root() / "archive", true)) archived.insert(f);
+  for (const auto& f : names_in(root() / "error")) {
+    if (!f.ends_with(".reason.txt")) quarantined.insert(f);
+  }
+  for (const auto& stem : stems) {
+    const bool error = to_error.contains(stem);
+    EXPECT_EQ(archived.count(stem + ".xml"), error ? 0u : 1u) << stem;
+    EXPECT_EQ(quarantined.count(stem + ".xml"), error ? 1u : 0u) << stem;
+  }
+  EXPECT_EQ(archived.size() + quarantined.size(), stems.size());
+
+  // The store: sound, effects once.
+  Database db(Backend::Sqlite, store_path().string());
+  EXPECT_EQ(db.query_one("PRAGMA integrity_check")->text(0), "ok");
+  EXPECT_EQ(db.query_one("SELECT COUNT(*) FROM users WHERE login LIKE 'u%'")->integer(0), users);
+  EXPECT_EQ(db.query_one("SELECT COUNT(*) FROM sheets")->integer(0), drafts);
+  EXPECT_EQ(db.query_one("SELECT COUNT(DISTINCT code_appli) FROM sheets")->integer(0), drafts);
+  EXPECT_EQ(db.query_one("SELECT COUNT(*) FROM history")->integer(0), drafts);
+  EXPECT_EQ(db.query_one("SELECT COUNT(*) FROM deposits")->integer(0), static_cast<std::int64_t>(stems.size()));
+  EXPECT_EQ(db.query_one("SELECT COUNT(*) FROM deposits WHERE status = 'DOUBLON'")->integer(0), duplicates);
+
+  // Every accusé whole, and saying what the store says.
+  int checked = 0;
+  for (const auto& name : names_in(outbox())) {
+    if (name.rfind("ACK_", 0) != 0) continue;
+    const ParsedAck ack = parse_ack(read_file(outbox() / name), name);
+    const auto row = db.query_one("SELECT status, file_name FROM deposits WHERE ack_name = $1", {name});
+    ASSERT_TRUE(row.has_value()) << "accusé absent du store : " << name;
+    EXPECT_EQ(ack.statut, row->text(0)) << name;
+    const std::string stem = row->text(1).substr(0, row->text(1).size() - 4);
+    if (stem != "a0000") {
+      EXPECT_EQ(ack.statut, expected_status[stem]) << name;
+    }
+    if (ack.statut == "DOUBLON") {
+      EXPECT_FALSE(ack.original.empty()) << name;
+    }
+    ++checked;
+  }
+  EXPECT_EQ(checked, static_cast<int>(stems.size()));
+}
+
+TEST_F(CrashTest, NightlyKilledAtRandomInstantsMakesEachTransitionOnce) {
+  // Sheets submitted with valid certificates (to activate on D), and a few ACTIVEE ones whose
+  // period ended (to deactivate on D).
+  drop("a0000.xml", referential_depot());
+  ASSERT_EQ(run({"process"}), 0);
+  const int per_depot = 20, depots = 4;
+  for (int d = 0; d < depots; ++d) {
+    std::string operations;
+    for (int k = 0; k < per_depot; ++k) {
+      SheetSpec s = sftp_sheet();
+      s.demandeur = kManager;
+      s.reference = numbered("s", d * per_depot + k);
+      operations += sheet_xml(s);
+    }
+    drop(numbered("b", d) + ".xml", depot_xml(operations, "identifiant=\"" + numbered("SOUM-", d) + "\""));
+  }
+  ASSERT_EQ(run({"process"}), 0);
+  const int sheets = per_depot * depots;
+  const int expiring = 10;
+  {
+    Database db(Backend::Sqlite, store_path().string());
+    ASSERT_EQ(db.query_one("SELECT COUNT(*) FROM sheets WHERE state = 'ENVOYEE'")->integer(0), sheets)
+        << read_file(dir_ / "engine.log");
+    Transaction tx(db);
+    db.execute(
+        "UPDATE sheets SET state = 'ACTIVEE', active_version = pending_version, pending_version = NULL WHERE "
+        "code_appli IN (SELECT code_appli FROM sheets ORDER BY code_appli LIMIT $1)",
+        {static_cast<std::int64_t>(expiring)});
+    db.execute("UPDATE sheet_versions SET period_to = '2026-11-30' WHERE id IN (SELECT active_version FROM sheets "
+               "WHERE state = 'ACTIVEE')");
+    tx.commit();
+  }
+  const std::int64_t history_before = [&] {
+    Database db(Backend::Sqlite, store_path().string());
+    return db.query_one("SELECT COUNT(*) FROM history")->integer(0);
+  }();
+
+  const std::string now = "2026-12-02T12:00:00Z";
+  const std::vector<std::string> args{"nightly", "--date", "2026-12-02"};
+  const int wanted = kills_wanted();
+  int kills = 0, runs = 0;
+  while (kills < wanted && runs < 4 * wanted) {
+    ++runs;
+    if (run_and_kill(args, 150, now)) {
+      ++kills;
+    } else {
+      break;  // it ran to the end by itself: nothing left to interrupt
+    }
+  }
+  ASSERT_EQ(run(args, now), 0);
+  std::cout << "raccord nightly : " << kills << " SIGKILL survécus en " << runs << " lancements (graine " << seed()
+            << ", " << sheets << " fiches)\n";
+
+  Database db(Backend::Sqlite, store_path().string());
+  EXPECT_EQ(db.query_one("PRAGMA integrity_check")->text(0), "ok");
+  EXPECT_EQ(db.query_one("SELECT COUNT(*) FROM nightly_runs")->integer(0), 1);
+  EXPECT_EQ(db.query_one("SELECT COUNT(*) FROM history")->integer(0) - history_before, sheets);
+  EXPECT_EQ(db.query_one("SELECT COUNT(*) FROM history WHERE actor = 'nightly'")->integer(0), sheets);
+  EXPECT_EQ(db.query_one("SELECT COUNT(*) FROM (SELECT code_appli FROM history WHERE actor = 'nightly' GROUP BY "
+                         "code_appli HAVING COUNT(*) > 1) AS twice")
+                ->integer(0),
+            0);
+  EXPECT_EQ(db.query_one("SELECT COUNT(*) FROM sheets WHERE state = 'ACTIVEE'")->integer(0), sheets - expiring);
+  EXPECT_EQ(db.query_one("SELECT COUNT(*) FROM sheets WHERE state NOT IN ('ACTIVEE', 'ENVOYEE', 'ENVOYEE_MAJ')")
+                ->integer(0),
+            expiring);
+  const auto ledger = db.query_one("SELECT activations, deactivations FROM nightly_runs");
+  ASSERT_TRUE(ledger.has_value());
+  EXPECT_EQ(ledger->integer(0), sheets - expiring);
+  EXPECT_EQ(ledger->integer(1), expiring);
+  for (const char* ext : {"xml", "csv", "html"}) {
+    EXPECT_TRUE(fs::is_regular_file(outbox() / (std::string("NIGHTLY_2026-12-02.") + ext))) << ext;
+  }
+  EXPECT_TRUE(fs::is_empty(work()));
+  EXPECT_EQ(temporaries(), std::vector<std::string>{});
+}
+
+}  // namespace
+}  // namespace raccord::testing
