@@ -23,12 +23,11 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <pugixml.hpp>
 #include <set>
 #include <sstream>
 #include <string>
 #include <vector>
-
-#include <pugixml.hpp>
 
 namespace {
 
@@ -59,8 +58,9 @@ std::string base64_decode(const char* text) {
     if (*p != ' ' && *p != '\n' && *p != '\r' && *p != '\t') compact.push_back(*p);
   }
   std::string out(compact.size() / 4 * 3 + 3, '\0');
-  const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                reinterpret_cast<const unsigned char*>(compact.data()), static_cast<int>(compact.size()));
+  const int n =
+      EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                      reinterpret_cast<const unsigned char*>(compact.data()), static_cast<int>(compact.size()));
   if (n < 0) return {};
   std::size_t size = static_cast<std::size_t>(n);
   if (!compact.empty() && compact.back() == '=') --size;
@@ -169,8 +169,8 @@ int main(int argc, char** argv) {
                nullptr, nullptr, nullptr);
   sqlite3_exec(db, "BEGIN", nullptr, nullptr, nullptr);
   sqlite3_stmt* insert = nullptr;
-  sqlite3_prepare_v2(db, "INSERT INTO sheets(partner, protocol, du, au, bundle) VALUES(?,?,?,?,?)", -1,
-                     &insert, nullptr);
+  sqlite3_prepare_v2(db, "INSERT INTO sheets(partner, protocol, du, au, bundle) VALUES(?,?,?,?,?)", -1, &insert,
+                     nullptr);
   for (const Sheet& s : sheets) {
     sqlite3_bind_text(insert, 1, s.partner.c_str(), -1, SQLITE_STATIC);
     sqlite3_bind_text(insert, 2, s.protocol.c_str(), -1, SQLITE_STATIC);
@@ -186,8 +186,8 @@ int main(int argc, char** argv) {
   const double sqlite_s = seconds_since(t2);
 
   const double total = parse_s + crypto_s + sqlite_s;
-  std::printf("sheets=%zu files=%zu parse_s=%.4f crypto_s=%.4f sqlite_s=%.4f total_s=%.4f rate=%.1f\n",
-              sheets.size(), contents.size(), parse_s, crypto_s, sqlite_s, total,
+  std::printf("sheets=%zu files=%zu parse_s=%.4f crypto_s=%.4f sqlite_s=%.4f total_s=%.4f rate=%.1f\n", sheets.size(),
+              contents.size(), parse_s, crypto_s, sqlite_s, total,
               total > 0 ? static_cast<double>(sheets.size()) / total : 0.0);
   return 0;
 }

@@ -47,8 +47,7 @@ std::string depot(const std::string& attributes, const std::string& operations) 
 }
 
 /// One FicheEDI of g.martin for ACME, SFTP, with its own leaf under `ca`.
-std::string sheet(const TestCa& ca, long index, const std::string& du,
-                  const std::string& au) {
+std::string sheet(const TestCa& ca, long index, const std::string& du, const std::string& au) {
   LeafOptions leaf;
   leaf.common_name = "sftp-" + std::to_string(index) + ".acme-logistique.example.com";
   const std::string bundle = TestPki::base64(TestPki::pkcs7_der({ca.leaf_der(leaf), ca.der()}));
@@ -60,7 +59,9 @@ std::string sheet(const TestCa& ca, long index, const std::string& du,
   out += "    <Certificats>\n      <Certificat nom=\"client-" + std::to_string(index) + ".p7b\">\n";
   out += bundle;
   out += "      </Certificat>\n    </Certificats>\n";
-  out += "    <ContactTechnique nomPrenom=\"Julien Dupont\" telephone=\"01 23 45 67 89\" email=\"j.dupont@exemple.fr\"/>\n";
+  out +=
+      "    <ContactTechnique nomPrenom=\"Julien Dupont\" telephone=\"01 23 45 67 89\" "
+      "email=\"j.dupont@exemple.fr\"/>\n";
   out += "    <CodesInterface>\n      <Interface code=\"FSO1100A\" mode=\"complete\"/>\n    </CodesInterface>\n";
   out += "    <Commentaires>Fiche de banc d'essai n° " + std::to_string(index) + ".</Commentaires>\n";
   out += "  </FicheEDI>\n";
