@@ -134,6 +134,18 @@ bool process_is_dead(pid_t pid) {
   return ::kill(pid, 0) != 0 && errno == ESRCH;
 }
 
+/// Takes away from a claimed original every right beyond rw-r----- before it is kept in archive/ or
+/// error/ (issue 8: what the engine keeps is never world-readable; the sender may have dropped it
+/// 0644 or 0666). Never adds a right. Best effort: a file owned by another user (the back-office's
+/// account) cannot be changed by the engine (EPERM) and keeps its mode; the directories' rights
+/// protect it then.
+void restrict_mode(const fs::path& path) {
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return;
+  const mode_t wanted = st.st_mode & 0640;
+  if ((st.st_mode & 07777) != wanted) (void)::chmod(path.c_str(), wanted);
+}
+
 std::string two_digits(unsigned value) {
   std::string s = std::to_string(value);
   return s.size() < 2 ? "0" + s : s;
@@ -325,10 +337,12 @@ std::filesystem::path InboxDirectory::archive(const ClaimedFile& file, CivilDate
   const fs::path dir = archive_dir() / std::to_string(static_cast<int>(processing_date.year())) /
                        two_digits(static_cast<unsigned>(processing_date.month())) /
                        two_digits(static_cast<unsigned>(processing_date.day()));
+  restrict_mode(file.path());
   return files::move_with_suffix(file.path(), dir, file.name());
 }
 
 std::filesystem::path InboxDirectory::quarantine(const ClaimedFile& file, const std::string& reason) const {
+  restrict_mode(file.path());
   const fs::path final_path = files::move_with_suffix(file.path(), error_dir(), file.name());
   std::string text = reason;
   if (text.empty() || text.back() != '\n') text.push_back('\n');
