@@ -12,7 +12,7 @@ PACKAGES=(build-essential cmake ninja-build pkg-config
   clang libclang-rt-14-dev)  # clang + libFuzzer/sanitizer runtimes: scripts/fuzz.sh
 # Installed only for the tests (scripts/test.sh sets WITH_TEST_PACKAGES=1), never needed to run raccord:
 # chromium renders the nightly HTML report headless (tests/engine/app/report_browser_test.cpp).
-TEST_PACKAGES=(chromium)
+TEST_PACKAGES=(chromium libreoffice-calc-nogui)
 if [ "${WITH_TEST_PACKAGES:-0}" = 1 ]; then PACKAGES+=("${TEST_PACKAGES[@]}"); fi
 
 missing=()

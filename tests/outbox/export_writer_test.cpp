@@ -6,6 +6,8 @@
 #include "outbox/export_writer.hpp"
 
 #include <gtest/gtest.h>
+
+#include <cstdio>
 #include <unistd.h>
 
 #include <algorithm>
@@ -262,7 +264,8 @@ TEST(ExportWriterTest, LibreOfficeReadsTheSameCells) {
   std::ofstream(input, std::ios::binary) << export_of(rows, SheetKind::Edi, ExportFormat::Csv);
   // Import as French Excel would see it (';', '"', UTF-8, fr-FR, standard type detection), export again
   // as UTF-8 CSV with ';' and '"'.
-  const std::string cmd = "cd " + quote(tmp.path().string()) + " && HOME=" + quote(tmp.path().string()) + " " +
+  // LC_ALL=C pins LibreOffice's own locale to en-US, so the dates it writes back are m/d/yy.
+  const std::string cmd = "cd " + quote(tmp.path().string()) + " && LC_ALL=C HOME=" + quote(tmp.path().string()) + " " +
                           quote(soffice) + " --headless --norestore --infilter=" + quote("CSV:59,34,76,1,,1036") +
                           " --convert-to " + quote("csv:Text - txt - csv (StarCalc):59,34,76,1") + " --outdir " +
                           quote((tmp.path() / "out").string()) + " " + quote(input.string()) + " >" +
@@ -292,8 +295,13 @@ TEST(ExportWriterTest, LibreOfficeReadsTheSameCells) {
     EXPECT_EQ(c[2], rows[i].code_appli);
     EXPECT_EQ(c[3], rows[i].interface_code);
     EXPECT_EQ(c[6], to_label(rows[i].state));
-    // Dates read as fr-FR dates: day and month in that order.
-    EXPECT_EQ(c[4].substr(0, 5), format_french_date(*rows[i].period_from).substr(0, 5)) << c[4];
+    // Dates read as fr-FR dates (day first: 01/03/2027 is the 1st of March), written back by the
+    // en-US LibreOffice as m/d/yy: "03/01/27". A month-first reading would give "01/03/27".
+    const auto& d = *rows[i].period_from;
+    char us[16];
+    std::snprintf(us, sizeof us, "%02u/%02u/%02d", static_cast<unsigned>(d.month()), static_cast<unsigned>(d.day()),
+                  static_cast<int>(d.year()) % 100);
+    EXPECT_EQ(c[4], us) << back;
   }
 }
 
