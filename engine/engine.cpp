@@ -5,6 +5,7 @@
 #include <fstream>
 #include <iterator>
 #include <sstream>
+#include <thread>
 
 #include "engine/log.hpp"
 #include "engine/metrics.hpp"
@@ -55,6 +56,20 @@ std::string reason_text(const Acknowledgement& ack) {
   return text;
 }
 
+/// SQLite creates its file (and its -wal and -shm, which copy the file's rights) rw-r--r-- before
+/// umask: take away every right beyond rw-r----- (issue 8: the store is never world-readable).
+/// Never adds a right; a file owned by someone else keeps its mode (EPERM is ignored).
+void restrict_store_files(const std::string& database) {
+  if (database.empty() || database == ":memory:") return;
+  for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
+    const std::string path = database + suffix;
+    struct stat st {};
+    if (::lstat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
+    const mode_t wanted = st.st_mode & 0640;
+    if ((st.st_mode & 07777) != wanted) (void)::chmod(path.c_str(), wanted);
+  }
+}
+
 }  // namespace
 
 Engine::Engine(Config config, BusinessClock clock)
@@ -70,6 +85,7 @@ void Engine::open() {
   inbox_.ensure_layout();
   db_ = open_database(config_.store_backend, config_.effective_connection());
   db_->migrate();
+  if (config_.store_backend == "sqlite") restrict_store_files(config_.effective_connection());
   reload_rules();
 }
 
@@ -176,12 +192,14 @@ DepositAnswer Engine::process_claimed(const inbox::ClaimedFile& file) {
   const bool too_large = size > static_cast<std::uint64_t>(config_.max_bytes);
   const std::string sha256 = file.sha256();
   const std::string bytes = too_large ? std::string() : file.read_all();
-  Store store(*db_);
 
-  // Already committed before a crash: answer from the record, never twice (SPEC.md §2).
+  // Already committed before a crash: answer from the record, never twice (SPEC.md §2). Transient
+  // store failures (busy, serialization, deadlock, lost connection, a unique key another engine took
+  // first) roll the transaction back and run it again.
   std::optional<DepositRecord> record;
   DepositAnswer result;
-  {
+  with_retries([&] {
+    Store store(*db_);
     Transaction tx(*db_);
     record = store.find_processed_file(file.name(), sha256, identity);
     if (!record) {
@@ -194,7 +212,7 @@ DepositAnswer Engine::process_claimed(const inbox::ClaimedFile& file) {
       result.status = parse_deposit_status(record->status).value_or(DepositStatus::Rejete);
     }
     tx.commit();
-  }
+  });
   // After the commit: the accusé, then the original (DESIGN.md data flow step 3).
   files::create_file_atomically(inbox_.outbox_dir(), result.ack_name, result.ack_content);
   if (record && record->destination == "error") {
@@ -221,6 +239,31 @@ void count(PassSummary& summary, const DepositAnswer& a) {
 }
 
 }  // namespace
+
+void Engine::with_retries(const std::function<void()>& work) {
+  constexpr int kAttempts = 6;
+  std::chrono::milliseconds pause{50};
+  for (int attempt = 1;; ++attempt) {
+    try {
+      work();
+      return;
+    } catch (const StoreError& e) {
+      if (!e.transient || attempt == kAttempts) throw;
+      log::warning("store : {} ; nouvel essai {}/{} dans {} ms", e.what(), attempt + 1, kAttempts, pause.count());
+      std::this_thread::sleep_for(pause);  // real time (never the business clock)
+      pause *= 2;
+      if (db_->backend() == Backend::Postgresql) reconnect_store();
+    }
+  }
+}
+
+void Engine::reconnect_store() {
+  try {
+    db_ = open_database(config_.store_backend, config_.effective_connection());
+  } catch (const StoreError& e) {
+    log::warning("reconnexion au store impossible : {}", e.what());
+  }
+}
 
 PassSummary Engine::process_names(const std::vector<std::string>& names) {
   PassSummary summary;
