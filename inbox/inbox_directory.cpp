@@ -203,6 +203,21 @@ void InboxDirectory::ensure_layout() const {
     fs::create_directories(dir, ec);
     if (ec) throw std::system_error(ec, "création impossible du répertoire " + dir.string());
   }
+  // Start-up clean-up (SPEC.md §2 "Atomic outputs"): temporaries a killed engine of this host left
+  // in outbox/ and error/ (accusés, reports, metrics, reason files). Only those of dead processes;
+  // best effort, a temporary that cannot be removed is harmless (hidden, never read).
+  for (const fs::path& dir : {outbox_dir(), error_dir()}) {
+    try {
+      for (const std::string& name : read_names(dir)) {
+        const auto pid = temporary_pid_of_this_host(name);
+        if (!pid || !process_is_dead(*pid)) continue;
+        const auto st = lstat_entry(dir / name);
+        if (st && S_ISREG(st->st_mode)) (void)::unlink((dir / name).c_str());
+      }
+    } catch (const std::system_error&) {
+      // An unreadable directory is reported where it is written to; the clean-up waits.
+    }
+  }
 }
 
 bool InboxDirectory::is_deposit_name(std::string_view name) {

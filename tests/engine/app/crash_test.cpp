@@ -114,6 +114,16 @@ class CrashTest : public ::testing::Test {
     return pid;
   }
 
+  /// Runs to completion and sets startup_ms_ to its real duration (the window the kills cover is
+  /// 0 .. startup_ms_ + 150 ms, so they land in the work too on a loaded machine).
+  int timed_run(const std::vector<std::string>& args) {
+    const auto start = std::chrono::steady_clock::now();
+    const int code = run(args);
+    startup_ms_ = static_cast<int>(
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count());
+    return code;
+  }
+
   /// Runs to completion; the exit code (-1 when killed by a signal).
   int run(const std::vector<std::string>& args, const std::string& now = kProcessNow) {
     const pid_t pid = spawn(args, now);
@@ -172,7 +182,15 @@ class CrashTest : public ::testing::Test {
 
   fs::path dir_;
   std::mt19937 rng_;
+  int startup_ms_ = 0;
 };
+
+/// Occurrences of `needle` in `text` (log lines of the engine's recovery paths).
+int occurrences(const std::string& text, const std::string& needle) {
+  int count = 0;
+  for (auto at = text.find(needle); at != std::string::npos; at = text.find(needle, at + needle.size())) ++count;
+  return count;
+}
 
 std::string numbered(const std::string& prefix, int i) {
   char buffer[16];
@@ -198,7 +216,7 @@ std::string referential_depot() {
 
 TEST_F(CrashTest, ProcessKilledAtRandomInstantsAnswersEveryDepositExactlyOnce) {
   drop("a0000.xml", referential_depot());
-  ASSERT_EQ(run({"process"}), 0);
+  ASSERT_EQ(timed_run({"process"}), 0);
 
   // The dépôts: stems of equal length "aNNNN" (originals, name order = numbering) and "zNNNN"
   // (byte-identical copies of earlier originals, taken after them: DOUBLON).
@@ -245,12 +263,16 @@ TEST_F(CrashTest, ProcessKilledAtRandomInstantsAnswersEveryDepositExactlyOnce) {
   int kills = 0, runs = 0;
   while (kills < wanted && runs < 4 * wanted) {
     ++runs;
-    if (run_and_kill({"process"}, 150)) ++kills;
+    if (run_and_kill({"process"}, startup_ms_ + 150)) ++kills;
     if (fs::is_empty(work()) && names_in(inbox()) == std::vector<std::string>{".work"}) break;
   }
+  const std::size_t left = names_in(inbox()).size() - 1 + names_in(work()).size();
   ASSERT_EQ(run({"process"}), 0);
+  const std::string log = read_file(dir_ / "engine.log");
   std::cout << "raccord process : " << kills << " SIGKILL survécus en " << runs << " lancements (graine " << seed()
-            << ", " << expected_status.size() << " dépôts)\n";
+            << ", fenêtre 0.." << startup_ms_ + 150 << " ms, " << expected_status.size() << " dépôts, " << left << " encore en attente avant le dernier passage ; "
+            << occurrences(log, "reprise après interruption") << " reprises depuis .work/, "
+            << occurrences(log, "déjà traité avant une interruption") << " accusés repris du store)\n";
 
   // Nothing left behind, no temporaries anywhere.
   EXPECT_EQ(names_in(inbox()), std::vector<std::string>{".work"});
@@ -314,7 +336,7 @@ TEST_F(CrashTest, NightlyKilledAtRandomInstantsMakesEachTransitionOnce) {
   // Sheets submitted with valid certificates (to activate on D), and a few ACTIVEE ones whose
   // period ended (to deactivate on D).
   drop("a0000.xml", referential_depot());
-  ASSERT_EQ(run({"process"}), 0);
+  ASSERT_EQ(timed_run({"process"}), 0);
   const int per_depot = 20, depots = 4;
   for (int d = 0; d < depots; ++d) {
     std::string operations;
@@ -359,9 +381,14 @@ TEST_F(CrashTest, NightlyKilledAtRandomInstantsMakesEachTransitionOnce) {
       break;  // it ran to the end by itself: nothing left to interrupt
     }
   }
+  const bool committed_before = [&] {
+    Database db(Backend::Sqlite, store_path().string());
+    return db.query_one("SELECT COUNT(*) FROM nightly_runs")->integer(0) == 1;
+  }();
   ASSERT_EQ(run(args, now), 0);
   std::cout << "raccord nightly : " << kills << " SIGKILL survécus en " << runs << " lancements (graine " << seed()
-            << ", " << sheets << " fiches)\n";
+            << ", " << sheets << " fiches ; nuit " << (committed_before ? "déjà enregistrée" : "pas encore enregistrée")
+            << " avant le dernier lancement)\n";
 
   Database db(Backend::Sqlite, store_path().string());
   EXPECT_EQ(db.query_one("PRAGMA integrity_check")->text(0), "ok");
