@@ -45,9 +45,15 @@ int env_int(const char* name, int fallback) {
   return v != nullptr && *v != '\0' ? std::atoi(v) : fallback;
 }
 
-std::uint32_t seed() { return static_cast<std::uint32_t>(env_int("RACCORD_CRASH_SEED", 20261129)); }
-int kills_wanted() { return env_int("RACCORD_CRASH_KILLS", 40); }
-int deposits_wanted() { return env_int("RACCORD_CRASH_DEPOSITS", 300); }
+std::uint32_t seed() {
+  return static_cast<std::uint32_t>(env_int("RACCORD_CRASH_SEED", 20261129));
+}
+int kills_wanted() {
+  return env_int("RACCORD_CRASH_KILLS", 40);
+}
+int deposits_wanted() {
+  return env_int("RACCORD_CRASH_DEPOSITS", 300);
+}
 
 /// Regular files directly in `dir` (recursively when `recursive`), names only.
 std::vector<std::string> names_in(const fs::path& dir, bool recursive = false) {
@@ -270,9 +276,10 @@ TEST_F(CrashTest, ProcessKilledAtRandomInstantsAnswersEveryDepositExactlyOnce) {
   ASSERT_EQ(run({"process"}), 0);
   const std::string log = read_file(dir_ / "engine.log");
   std::cout << "raccord process : " << kills << " SIGKILL survécus en " << runs << " lancements (graine " << seed()
-            << ", fenêtre 0.." << startup_ms_ + 150 << " ms, " << expected_status.size() << " dépôts, " << left << " encore en attente avant le dernier passage ; "
-            << occurrences(log, "reprise après interruption") << " reprises depuis .work/, "
-            << occurrences(log, "déjà traité avant une interruption") << " accusés repris du store)\n";
+            << ", fenêtre 0.." << startup_ms_ + 150 << " ms, " << expected_status.size() << " dépôts, " << left
+            << " encore en attente avant le dernier passage ; " << occurrences(log, "reprise après interruption")
+            << " reprises depuis .work/, " << occurrences(log, "déjà traité avant une interruption")
+            << " accusés repris du store)\n";
 
   // Nothing left behind, no temporaries anywhere.
   EXPECT_EQ(names_in(inbox()), std::vector<std::string>{".work"});
@@ -360,8 +367,9 @@ TEST_F(CrashTest, NightlyKilledAtRandomInstantsMakesEachTransitionOnce) {
         "UPDATE sheets SET state = 'ACTIVEE', active_version = pending_version, pending_version = NULL WHERE "
         "code_appli IN (SELECT code_appli FROM sheets ORDER BY code_appli LIMIT $1)",
         {static_cast<std::int64_t>(expiring)});
-    db.execute("UPDATE sheet_versions SET period_to = '2026-11-30' WHERE id IN (SELECT active_version FROM sheets "
-               "WHERE state = 'ACTIVEE')");
+    db.execute(
+        "UPDATE sheet_versions SET period_to = '2026-11-30' WHERE id IN (SELECT active_version FROM sheets "
+        "WHERE state = 'ACTIVEE')");
     tx.commit();
   }
   const std::int64_t history_before = [&] {
@@ -400,9 +408,9 @@ TEST_F(CrashTest, NightlyKilledAtRandomInstantsMakesEachTransitionOnce) {
                 ->integer(0),
             0);
   EXPECT_EQ(db.query_one("SELECT COUNT(*) FROM sheets WHERE state = 'ACTIVEE'")->integer(0), sheets - expiring);
-  EXPECT_EQ(db.query_one("SELECT COUNT(*) FROM sheets WHERE state NOT IN ('ACTIVEE', 'ENVOYEE', 'ENVOYEE_MAJ')")
-                ->integer(0),
-            expiring);
+  EXPECT_EQ(
+      db.query_one("SELECT COUNT(*) FROM sheets WHERE state NOT IN ('ACTIVEE', 'ENVOYEE', 'ENVOYEE_MAJ')")->integer(0),
+      expiring);
   const auto ledger = db.query_one("SELECT activations, deactivations FROM nightly_runs");
   ASSERT_TRUE(ledger.has_value());
   EXPECT_EQ(ledger->integer(0), sheets - expiring);
