@@ -23,20 +23,15 @@ namespace {
 constexpr std::string_view kActor = "nightly";
 constexpr std::chrono::hours kForeignLockTimeout{6};
 
-std::string host_name() {
-  std::array<char, 256> buffer{};
-  if (::gethostname(buffer.data(), buffer.size() - 1) != 0) return "localhost";
-  return buffer.data();
-}
 
-std::string lock_holder() { return fmt::format("{}:{}", host_name(), ::getpid()); }
+std::string lock_holder() { return fmt::format("{}:{}", files::host_name(), ::getpid()); }
 
 Instant real_now() { return std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now()); }
 
 /// A holder "host:pid" that can no longer hold the lock.
 bool is_stale(const std::string& holder, const std::optional<std::string>& heartbeat) {
   const auto colon = holder.rfind(':');
-  if (colon != std::string::npos && holder.substr(0, colon) == host_name()) {
+  if (colon != std::string::npos && holder.substr(0, colon) == files::host_name()) {
     const int pid = std::atoi(holder.c_str() + colon + 1);
     return pid <= 0 || (::kill(pid, 0) != 0 && errno == ESRCH);
   }

@@ -46,15 +46,6 @@ class Fd {
   int fd_;
 };
 
-std::string host_name() {
-  std::array<char, 256> buffer{};
-  if (::gethostname(buffer.data(), buffer.size() - 1) != 0) return "localhost";
-  std::string host(buffer.data());
-  for (char& c : host) {
-    if (c == '/') c = '_';
-  }
-  return host.empty() ? std::string("localhost") : host;
-}
 
 /// ".<name>.<host>.<pid>.tmp" (SPEC.md §2: temporaries start with "." and carry host and pid).
 std::string temporary_name(std::string_view name) {
@@ -331,6 +322,16 @@ bool AtomicFileStream::commit() {
   }
   sync_directory(impl_->dir);
   return true;
+}
+
+std::string host_name() {
+  std::array<char, 256> buffer{};
+  if (::gethostname(buffer.data(), buffer.size() - 1) != 0) return "localhost";
+  std::string host(buffer.data());
+  for (char& c : host) {
+    if (c == '/') c = '_';
+  }
+  return host.empty() ? std::string("localhost") : host;
 }
 
 }  // namespace raccord::files

@@ -38,6 +38,10 @@ void sync_directory(const std::filesystem::path& dir);
 /// `base_3.ext`, ... (SPEC.md §5.1). Only checks existence; the caller creates without replacing.
 std::string free_name(const std::filesystem::path& dir, std::string_view base, std::string_view extension);
 
+/// This host's name as used in temporary names and lock holders ("/" replaced by "_"; "localhost"
+/// when unknown).
+std::string host_name();
+
 /// A file written as a stream that appears whole (SPEC.md §2 "Atomic outputs"), for outputs too
 /// large to build in memory (exports): rows go to a temporary ".<name>.<host>.<pid>.tmp" in `dir`
 /// (mode 0640); commit() flushes, fsyncs and renames it to `dir/name` without replacing. The

@@ -96,20 +96,11 @@ bool same_inode(int fd, const fs::path& path) {
   return a.st_dev == b.st_dev && a.st_ino == b.st_ino;
 }
 
-std::string host_name() {
-  std::array<char, 256> buffer{};
-  if (::gethostname(buffer.data(), buffer.size() - 1) != 0) return "localhost";
-  std::string host(buffer.data());
-  for (char& c : host) {
-    if (c == '/') c = '_';
-  }
-  return host.empty() ? std::string("localhost") : host;
-}
 
 /// For a temporary ".<name>.<host>.<pid>.tmp" written by this host (files/atomic_file.cpp),
 /// its pid; nullopt for other names or other hosts.
 std::optional<pid_t> temporary_pid_of_this_host(std::string_view name) {
-  static const std::string host = host_name();
+  static const std::string host = files::host_name();
   constexpr std::string_view kSuffix = ".tmp";
   if (name.size() < 2 || name.front() != '.' || !name.ends_with(kSuffix)) return std::nullopt;
   const std::string_view stem = name.substr(0, name.size() - kSuffix.size());

@@ -170,4 +170,21 @@ std::string acknowledgement_base_name(std::string_view deposit_file_name, Instan
   return "ACK_" + std::string(stem) + "_" + format_compact_instant(processed);
 }
 
+std::string escape_xml(std::string_view text) {
+  std::string out;
+  for (char c : sanitize_xml_text(text)) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\t': out += "&#9;"; break;
+      case '\n': out += "&#10;"; break;
+      case '\r': out += "&#13;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
 }  // namespace raccord::outbox

@@ -22,4 +22,9 @@ std::string acknowledgement_base_name(std::string_view deposit_file_name, Instan
 /// that is not valid UTF-8) with "\uXXXX" (or "\xNN" for a bad byte).
 std::string sanitize_xml_text(std::string_view text);
 
+/// `text` made safe for XML (and HTML) text content and double-quoted attribute values:
+/// sanitize_xml_text, then & < > " and TAB, LF, CR written as references (so attribute values keep
+/// them, XML 1.0 §3.3.3).
+std::string escape_xml(std::string_view text);
+
 }  // namespace raccord::outbox

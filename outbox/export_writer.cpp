@@ -7,19 +7,7 @@ namespace raccord::outbox {
 namespace {
 
 /// Escapes XML attribute text after sanitize_xml_text (F16).
-std::string attribute(std::string_view text) {
-  std::string out;
-  for (char c : sanitize_xml_text(text)) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
+std::string attribute(std::string_view text) { return escape_xml(text); }
 
 std::string optional_date(const std::optional<CivilDate>& d, bool french) {
   if (!d) return {};

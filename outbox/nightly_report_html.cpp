@@ -166,28 +166,12 @@ void cell(std::string& out, std::string_view text) {
 }  // namespace
 
 std::string html_text(std::string_view text) {
-  const std::string clean = sanitize_xml_text(text);
   std::string out;
-  out.reserve(clean.size());
-  for (char c : clean) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        out += c;
+  for (char c : escape_xml(text)) {
+    if (c == '\'') {
+      out += "&#39;";
+    } else {
+      out += c;
     }
   }
   return out;

@@ -1,6 +1,8 @@
 // `raccord cert` (SPEC.md §7): see cert_command.hpp.
 #include "engine/app/cert_command.hpp"
 
+#include "outbox/acknowledgement_writer.hpp"
+
 #include <fmt/format.h>
 
 #include <CLI/CLI.hpp>
@@ -113,35 +115,7 @@ std::string end_text(const rules::LeafChain& c) {
 }
 
 /// XML 1.0 text/attribute escaping; characters outside the Char production become "\uXXXX" (F16).
-std::string xml(std::string_view s) {
-  std::string out;
-  for (unsigned char c : s) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&apos;";
-        break;
-      default:
-        if (c < 0x20 && c != '\t' && c != '\n' && c != '\r') {
-          out += fmt::format("\\u{:04X}", static_cast<unsigned>(c));
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
-  return out;
-}
+std::string xml(std::string_view s) { return outbox::escape_xml(s); }
 
 const char* yes_no(bool b) {
   return b ? "oui" : "non";

@@ -13,37 +13,7 @@ namespace raccord::app {
 namespace {
 
 /// XML attribute or text content: invalid characters made visible (F16), then escaped.
-std::string xml(std::string_view text) {
-  std::string out;
-  for (char c : outbox::sanitize_xml_text(text)) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\n':
-        out += "&#10;";
-        break;
-      case '\r':
-        out += "&#13;";
-        break;
-      case '\t':
-        out += "&#9;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
+std::string xml(std::string_view text) { return outbox::escape_xml(text); }
 
 /// One line of terminal text: control characters (a newline in a comment) shown as a space.
 std::string line(std::string_view text) {
