@@ -9,7 +9,10 @@ cd "$(dirname "$0")/.."
 BUILD_DIR=${BUILD_DIR:-build-asan}
 JOBS=${JOBS:-$(nproc)}
 
-cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRACCORD_SANITIZE=ON >/dev/null
+# GCC 12 with -fsanitize=address,undefined raises a false -Wmaybe-uninitialized inside <regex>'s
+# std::function (libstdc++ headers, not our code): kept as a warning, not an error, in this build only.
+cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRACCORD_SANITIZE=ON \
+  -DCMAKE_CXX_FLAGS="-Wno-error=maybe-uninitialized" >/dev/null
 cmake --build "$BUILD_DIR" -j"$JOBS"
 
 # halt_on_error: a sanitizer report fails the test that raised it. UBSan aborts too (no recovery).
