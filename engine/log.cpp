@@ -30,7 +30,17 @@ void set_threshold(Level level) { threshold() = static_cast<int>(level); }
 
 void write(Level level, std::string_view message) {
   if (static_cast<int>(level) > threshold()) return;
-  std::string line = fmt::format("<{}>{}\n", static_cast<int>(level), message);
+  // One record per line: control characters of the message (a dépôt name with a newline, a
+  // driver's multi-line error) are written visibly, so nothing can forge or split a log line.
+  std::string line = fmt::format("<{}>", static_cast<int>(level));
+  for (unsigned char c : message) {
+    if (c < 0x20 || c == 0x7F) {
+      line += fmt::format("\\x{:02X}", static_cast<unsigned>(c));
+    } else {
+      line += static_cast<char>(c);
+    }
+  }
+  line += '\n';
   const char* p = line.data();
   std::size_t left = line.size();
   while (left > 0) {

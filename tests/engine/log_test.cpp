@@ -26,6 +26,15 @@ TEST_F(LogTest, LinesCarryTheSdDaemonPriority) {
   EXPECT_EQ(GetCapturedStderr(), "<3>erreur\n<4>avertissement\n<5>note\n<6>info\n<7>détail\n");
 }
 
+// Regression (issue 8, hostile dépôt names): a dépôt named "ligne\nsuivante.xml" split its log line,
+// so a name could forge a second record with any priority.
+TEST_F(LogTest, ControlCharactersCannotSplitOrForgeALine) {
+  CaptureStderr();
+  log::info("{} : INTEGRE", "ligne\n<3>faux.xml");
+  log::warning("a\tb\r\x1b[31m");
+  EXPECT_EQ(GetCapturedStderr(), "<6>ligne\\x0A<3>faux.xml : INTEGRE\n<4>a\\x09b\\x0D\\x1B[31m\n");
+}
+
 TEST_F(LogTest, FormattingHelpers) {
   CaptureStderr();
   log::error("{} : {}", "lot.xml", 42);
