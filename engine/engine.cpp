@@ -93,11 +93,11 @@ void Engine::reload_rules() {
   std::string source;
   catalogue_ = rules::Catalogue::load_or_seed(config_.rules_dir, source);
   log::info("catalogue des flux : {} ({} codes)", source, catalogue_.entries().size());
+  // The checker builds its trust store once, in its constructor (slow on OpenSSL 3.0).
   certificates_ = std::make_unique<rules::CertificateChecker>(policy_of(config_));
-  std::vector<std::string> lines;
-  const int anchors = certificates_->reload_trust_store(lines);
-  for (const auto& l : lines) log::warning("{}", l);
-  log::info("magasin de confiance : {} ({} autorité(s))", config_.trust_dir.string(), anchors);
+  for (const auto& l : certificates_->trust_store_log()) log::warning("{}", l);
+  log::info("magasin de confiance : {} ({} autorité(s))", config_.trust_dir.string(),
+            certificates_->trust_anchor_count());
 }
 
 void Engine::init(const std::optional<std::string>& support_login, const std::optional<std::string>& support_email) {
@@ -298,8 +298,6 @@ std::vector<DepositAnswer> Engine::check(const std::vector<fs::path>& files) {
   std::string source;
   catalogue_ = rules::Catalogue::load_or_seed(config_.rules_dir, source);
   certificates_ = std::make_unique<rules::CertificateChecker>(policy_of(config_));
-  std::vector<std::string> lines;
-  certificates_->reload_trust_store(lines);
 
   std::vector<DepositAnswer> answers;
   Transaction tx(*db_);  // never committed: check changes nothing
