@@ -28,6 +28,9 @@ if ((${#missing[@]})); then
 fi
 
 BUILD_DIR=${BUILD_DIR:-build}
-cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=${BUILD_TYPE:-RelWithDebInfo} "$@" >/dev/null
+# RACCORD_SANITIZE=ON (scripts/test.sh) builds with ASan + UBSan at -O1; always passed, so this
+# command gives the build it is asked for whatever BUILD_DIR held before (a switch rebuilds it).
+cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=${BUILD_TYPE:-RelWithDebInfo} \
+  -DRACCORD_SANITIZE=${RACCORD_SANITIZE:-OFF} "$@" >/dev/null
 # BUILD_TARGET=raccord builds the binary only (the demo); the default builds everything (tests).
 cmake --build "$BUILD_DIR" -j"$(nproc)" ${BUILD_TARGET:+--target "$BUILD_TARGET"}

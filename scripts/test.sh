@@ -1,9 +1,16 @@
 #!/usr/bin/env bash
 # README command 2: install, build, and run every test (ctest), on SQLite and on a real PostgreSQL 15
 # started here on loopback for the run (TOOLCHAIN.md #10) and stopped at the end.
+# The suite is built and run under AddressSanitizer + UndefinedBehaviorSanitizer (+ LeakSanitizer)
+# by default (issue 8; one build serves the tests, the sanitizers and the CI benchmark smoke run,
+# docs/design.md "CI budget"): a sanitizer report fails the test that raised it.
+# env: BUILD_DIR (default build), RACCORD_SANITIZE=OFF for a plain RelWithDebInfo build,
+#      RACCORD_TEST_PG_PORT (default 54330). Extra arguments go to ctest (e.g. -R SiretTest).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-WITH_TEST_PACKAGES=1 scripts/setup.sh  # also the TEST_PACKAGES (chromium)
+export BUILD_DIR=${BUILD_DIR:-build}
+export RACCORD_SANITIZE=${RACCORD_SANITIZE:-ON}
+WITH_TEST_PACKAGES=1 scripts/setup.sh  # also the TEST_PACKAGES (chromium); builds BUILD_DIR
 
 PG_BIN=/usr/lib/postgresql/15/bin
 PG_DIR=$(mktemp -d /tmp/raccord-test-pg.XXXXXX)
@@ -22,4 +29,9 @@ psql -X -q -h 127.0.0.1 -p "$PG_PORT" -U postgres -c "CREATE DATABASE raccord_te
 export RACCORD_TEST_POSTGRES="host=127.0.0.1 port=$PG_PORT dbname=raccord_test user=postgres"
 export RACCORD_TEST_PG_CTL="$PG_CTL"
 
-ctest --test-dir "${BUILD_DIR:-build}" -j"$(nproc)" --output-on-failure --timeout 1200
+# halt_on_error: a sanitizer report fails the test that raised it (UBSan is built without recovery).
+# The raccord processes the tests start inherit these.
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:halt_on_error=1:abort_on_error=0:detect_stack_use_after_return=1:strict_string_checks=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+
+ctest --test-dir "$BUILD_DIR" -j"$(nproc)" --output-on-failure --timeout 1200 "$@"
