@@ -5,10 +5,14 @@
 //   accusé, its effects are stored once, every original is in archive/ or error/, nothing is left
 //   in inbox/ or inbox/.work/ (no temporaries anywhere), `PRAGMA integrity_check` is ok, and every
 //   accusé is complete XML whose statut is the one recorded in the deposits table;
+// - `raccord daemon` (inotify, start-up pass, rescan): the same dépôts dropped into inbox/ in batches
+//   while it runs, SIGKILLed at random instants and restarted; a last daemon drains everything and
+//   stops on SIGTERM with exit 0; then the same invariants as for `raccord process`;
 // - `raccord nightly --date D` on sheets due for activation and deactivation: each transition is
 //   in the history once, one ledger row, the report files are there.
 // Seeded and reproducible: RACCORD_CRASH_SEED (default 20261129), RACCORD_CRASH_KILLS (default 40
-// per test), RACCORD_CRASH_DEPOSITS (default 300); the number of kills survived is printed.
+// per test, 30 for the daemon: its part of the CI run stays well under a minute on 2 idle cores),
+// RACCORD_CRASH_DEPOSITS (default 300); the number of kills survived is printed.
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -16,9 +20,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -54,6 +60,30 @@ int kills_wanted() {
 int deposits_wanted() {
   return env_int("RACCORD_CRASH_DEPOSITS", 300);
 }
+
+int daemon_kills_wanted() {
+  return env_int("RACCORD_CRASH_KILLS", 30);
+}
+
+/// Polls `condition` every 50 ms until it holds or `deadline` (real time) has passed.
+bool eventually(const std::function<bool()>& condition, std::chrono::seconds deadline) {
+  const auto end = std::chrono::steady_clock::now() + deadline;
+  while (!condition()) {
+    if (std::chrono::steady_clock::now() >= end) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds{50});
+  }
+  return true;
+}
+
+/// The dépôts of the process and daemon harnesses and what each must become.
+struct Workload {
+  /// (name, content) in drop order: originals "aNNNN.xml" in numbering order, each byte-identical
+  /// copy "zNNNN.xml" right after its original (so it is always taken after it: DOUBLON).
+  std::vector<std::pair<std::string, std::string>> files;
+  std::map<std::string, std::string> expected_status;  // stem -> statut
+  std::set<std::string> to_error;                      // stems whose original goes to error/
+  int users = 0, drafts = 0, malformed = 0, duplicates = 0;
+};
 
 /// Regular files directly in `dir` (recursively when `recursive`), names only.
 std::vector<std::string> names_in(const fs::path& dir, bool recursive = false) {
@@ -186,6 +216,75 @@ class CrashTest : public ::testing::Test {
     return by_stem;
   }
 
+  /// True when inbox/ holds nothing but .work/ and .work/ is empty (every dépôt answered).
+  bool drained() const {
+    return names_in(inbox()) == std::vector<std::string>{".work"} && fs::is_empty(work());
+  }
+
+  /// The exactly-once invariants after the last run over `workload` (plus the referential
+  /// a0000.xml): nothing left behind and no temporaries; one accusé per dépôt; every original once
+  /// in archive/ or error/; the store sound with each effect once; every accusé whole and saying
+  /// what the store says (SPEC.md §2, §5.1).
+  void check_deposit_invariants(const Workload& workload) {
+    // Nothing left behind, no temporaries anywhere.
+    EXPECT_EQ(names_in(inbox()), std::vector<std::string>{".work"});
+    EXPECT_TRUE(fs::is_empty(work()));
+    EXPECT_EQ(temporaries(), std::vector<std::string>{});
+
+    // One accusé per dépôt.
+    std::set<std::string> stems{"a0000"};
+    for (const auto& [stem, status] : workload.expected_status) stems.insert(stem);
+    const auto by_stem = accuses_by_stem(stems);
+    EXPECT_EQ(by_stem.size(), stems.size());
+    for (const auto& stem : stems) {
+      const auto it = by_stem.find(stem);
+      EXPECT_EQ(it == by_stem.end() ? 0 : it->second, 1) << stem;
+    }
+
+    // Every original kept once: in error/ for the malformed ones, in archive/ for the others.
+    std::multiset<std::string> archived, quarantined;
+    for (const auto& f : names_in(root() / "archive", true)) archived.insert(f);
+    for (const auto& f : names_in(root() / "error")) {
+      if (!f.ends_with(".reason.txt")) quarantined.insert(f);
+    }
+    for (const auto& stem : stems) {
+      const bool error = workload.to_error.contains(stem);
+      EXPECT_EQ(archived.count(stem + ".xml"), error ? 0u : 1u) << stem;
+      EXPECT_EQ(quarantined.count(stem + ".xml"), error ? 1u : 0u) << stem;
+    }
+    EXPECT_EQ(archived.size() + quarantined.size(), stems.size());
+
+    // The store: sound, effects once.
+    Database db(Backend::Sqlite, store_path().string());
+    EXPECT_EQ(db.query_one("PRAGMA integrity_check")->text(0), "ok");
+    EXPECT_EQ(db.query_one("SELECT COUNT(*) FROM users WHERE login LIKE 'u%'")->integer(0), workload.users);
+    EXPECT_EQ(db.query_one("SELECT COUNT(*) FROM sheets")->integer(0), workload.drafts);
+    EXPECT_EQ(db.query_one("SELECT COUNT(DISTINCT code_appli) FROM sheets")->integer(0), workload.drafts);
+    EXPECT_EQ(db.query_one("SELECT COUNT(*) FROM history")->integer(0), workload.drafts);
+    EXPECT_EQ(db.query_one("SELECT COUNT(*) FROM deposits")->integer(0), static_cast<std::int64_t>(stems.size()));
+    EXPECT_EQ(db.query_one("SELECT COUNT(*) FROM deposits WHERE status = 'DOUBLON'")->integer(0), workload.duplicates);
+
+    // Every accusé whole, and saying what the store says.
+    int checked = 0;
+    for (const auto& name : names_in(outbox())) {
+      if (name.rfind("ACK_", 0) != 0) continue;
+      const ParsedAck ack = parse_ack(read_file(outbox() / name), name);
+      const auto row = db.query_one("SELECT status, file_name FROM deposits WHERE ack_name = $1", {name});
+      ASSERT_TRUE(row.has_value()) << "accusé absent du store : " << name;
+      EXPECT_EQ(ack.statut, row->text(0)) << name;
+      const std::string stem = row->text(1).substr(0, row->text(1).size() - 4);
+      if (stem != "a0000") {
+        const auto it = workload.expected_status.find(stem);
+        EXPECT_EQ(ack.statut, it == workload.expected_status.end() ? std::string("?") : it->second) << name;
+      }
+      if (ack.statut == "DOUBLON") {
+        EXPECT_FALSE(ack.original.empty()) << name;
+      }
+      ++checked;
+    }
+    EXPECT_EQ(checked, static_cast<int>(stems.size()));
+  }
+
   fs::path dir_;
   std::mt19937 rng_;
   int startup_ms_ = 0;
@@ -220,49 +319,57 @@ std::string referential_depot() {
                    "identifiant=\"REF-0001\"");
 }
 
-TEST_F(CrashTest, ProcessKilledAtRandomInstantsAnswersEveryDepositExactlyOnce) {
-  drop("a0000.xml", referential_depot());
-  ASSERT_EQ(timed_run({"process"}), 0);
-
-  // The dépôts: stems of equal length "aNNNN" (originals, name order = numbering) and "zNNNN"
-  // (byte-identical copies of earlier originals, taken after them: DOUBLON).
-  const int n = deposits_wanted();
-  int users = 0, drafts = 0, malformed = 0, duplicates = 0;
-  std::map<std::string, std::string> expected_status;  // stem -> statut
-  std::set<std::string> to_error;
+/// `n` numbered dépôts: user upserts, drafts that get codes (every 5th), malformed ones that go to
+/// error/ (every 25th), and byte-identical copies of earlier applied ones (DOUBLON).
+Workload make_workload(int n) {
+  Workload w;
   std::map<int, std::string> applied_content;
+  std::vector<std::pair<std::string, std::string>> originals;
   for (int i = 1; i <= n; ++i) {
     const std::string stem = numbered("a", i);
     std::string content;
     if (i % 25 == 0) {
       content = i % 50 == 0 ? "<?xml version=\"1.0\"?>\n<Depot xmlns=\"urn:raccord:depot:1\"><Utilisateur"
                             : "<Autre xmlns=\"urn:raccord:depot:1\"/>";
-      ++malformed;
-      expected_status[stem] = "REJETE";
-      to_error.insert(stem);
+      ++w.malformed;
+      w.expected_status[stem] = "REJETE";
+      w.to_error.insert(stem);
     } else if (i % 5 == 0) {
       content = draft_depot(i);
-      ++drafts;
-      expected_status[stem] = "INTEGRE";
+      ++w.drafts;
+      w.expected_status[stem] = "INTEGRE";
       applied_content[i] = content;
     } else {
       content = user_depot(i);
-      ++users;
-      expected_status[stem] = "INTEGRE";
+      ++w.users;
+      w.expected_status[stem] = "INTEGRE";
       applied_content[i] = content;
     }
-    drop(stem + ".xml", content);
+    originals.emplace_back(stem + ".xml", content);
   }
+  std::map<int, std::string> copy_after;  // original's number -> copy's stem
   for (int i = 7; i <= n; i += 37) {
     const auto it = applied_content.lower_bound(i);
     if (it == applied_content.end()) break;
-    const std::string stem = numbered("z", i);
-    drop(stem + ".xml", it->second);
-    expected_status[stem] = "DOUBLON";
-    ++duplicates;
+    copy_after[it->first] = numbered("z", i);
+    w.expected_status[numbered("z", i)] = "DOUBLON";
+    ++w.duplicates;
   }
-  ASSERT_GT(drafts, 0);
-  ASSERT_GT(duplicates, 0);
+  for (int i = 1; i <= n; ++i) {
+    w.files.push_back(originals[static_cast<std::size_t>(i - 1)]);
+    const auto copy = copy_after.find(i);
+    if (copy != copy_after.end()) w.files.emplace_back(copy->second + ".xml", applied_content[i]);
+  }
+  return w;
+}
+
+TEST_F(CrashTest, ProcessKilledAtRandomInstantsAnswersEveryDepositExactlyOnce) {
+  drop("a0000.xml", referential_depot());
+  ASSERT_EQ(timed_run({"process"}), 0);
+  const Workload workload = make_workload(deposits_wanted());
+  ASSERT_GT(workload.drafts, 0);
+  ASSERT_GT(workload.duplicates, 0);
+  for (const auto& [name, content] : workload.files) drop(name, content);
 
   // Kill, again and again, while there is work left.
   const int wanted = kills_wanted();
@@ -270,73 +377,82 @@ TEST_F(CrashTest, ProcessKilledAtRandomInstantsAnswersEveryDepositExactlyOnce) {
   while (kills < wanted && runs < 4 * wanted) {
     ++runs;
     if (run_and_kill({"process"}, startup_ms_ + 150)) ++kills;
-    if (fs::is_empty(work()) && names_in(inbox()) == std::vector<std::string>{".work"}) break;
+    if (drained()) break;
   }
   const std::size_t left = names_in(inbox()).size() - 1 + names_in(work()).size();
   ASSERT_EQ(run({"process"}), 0);
   const std::string log = read_file(dir_ / "engine.log");
   std::cout << "raccord process : " << kills << " SIGKILL survécus en " << runs << " lancements (graine " << seed()
-            << ", fenêtre 0.." << startup_ms_ + 150 << " ms, " << expected_status.size() << " dépôts, " << left
-            << " encore en attente avant le dernier passage ; " << occurrences(log, "reprise après interruption")
+            << ", fenêtre 0.." << startup_ms_ + 150 << " ms, " << workload.expected_status.size() << " dépôts, "
+            << left << " encore en attente avant le dernier passage ; " << occurrences(log, "reprise après interruption")
             << " reprises depuis .work/, " << occurrences(log, "déjà traité avant une interruption")
             << " accusés repris du store)\n";
+  check_deposit_invariants(workload);
+}
 
-  // Nothing left behind, no temporaries anywhere.
-  EXPECT_EQ(names_in(inbox()), std::vector<std::string>{".work"});
-  EXPECT_TRUE(fs::is_empty(work()));
-  EXPECT_EQ(temporaries(), std::vector<std::string>{});
-
-  // One accusé per dépôt.
-  std::set<std::string> stems{"a0000"};
-  for (const auto& [stem, status] : expected_status) stems.insert(stem);
-  const auto by_stem = accuses_by_stem(stems);
-  EXPECT_EQ(by_stem.size(), stems.size());
-  for (const auto& stem : stems) {
-    const auto it = by_stem.find(stem);
-    EXPECT_EQ(it == by_stem.end() ? 0 : it->second, 1) << stem;
-  }
-
-  // Every original kept once: in error/ for the malformed ones, in archive/ for the others.
-  std::multiset<std::string> archived, quarantined;
-  for (const auto& f : names_in(root() / "archive", true)) archived.insert(f);
-  for (const auto& f : names_in(root() / "error")) {
-    if (!f.ends_with(".reason.txt")) quarantined.insert(f);
-  }
-  for (const auto& stem : stems) {
-    const bool error = to_error.contains(stem);
-    EXPECT_EQ(archived.count(stem + ".xml"), error ? 0u : 1u) << stem;
-    EXPECT_EQ(quarantined.count(stem + ".xml"), error ? 1u : 0u) << stem;
-  }
-  EXPECT_EQ(archived.size() + quarantined.size(), stems.size());
-
-  // The store: sound, effects once.
-  Database db(Backend::Sqlite, store_path().string());
-  EXPECT_EQ(db.query_one("PRAGMA integrity_check")->text(0), "ok");
-  EXPECT_EQ(db.query_one("SELECT COUNT(*) FROM users WHERE login LIKE 'u%'")->integer(0), users);
-  EXPECT_EQ(db.query_one("SELECT COUNT(*) FROM sheets")->integer(0), drafts);
-  EXPECT_EQ(db.query_one("SELECT COUNT(DISTINCT code_appli) FROM sheets")->integer(0), drafts);
-  EXPECT_EQ(db.query_one("SELECT COUNT(*) FROM history")->integer(0), drafts);
-  EXPECT_EQ(db.query_one("SELECT COUNT(*) FROM deposits")->integer(0), static_cast<std::int64_t>(stems.size()));
-  EXPECT_EQ(db.query_one("SELECT COUNT(*) FROM deposits WHERE status = 'DOUBLON'")->integer(0), duplicates);
-
-  // Every accusé whole, and saying what the store says.
-  int checked = 0;
-  for (const auto& name : names_in(outbox())) {
-    if (name.rfind("ACK_", 0) != 0) continue;
-    const ParsedAck ack = parse_ack(read_file(outbox() / name), name);
-    const auto row = db.query_one("SELECT status, file_name FROM deposits WHERE ack_name = $1", {name});
-    ASSERT_TRUE(row.has_value()) << "accusé absent du store : " << name;
-    EXPECT_EQ(ack.statut, row->text(0)) << name;
-    const std::string stem = row->text(1).substr(0, row->text(1).size() - 4);
-    if (stem != "a0000") {
-      EXPECT_EQ(ack.statut, expected_status[stem]) << name;
+TEST_F(CrashTest, DaemonKilledAtRandomInstantsAnswersEveryDepositExactlyOnce) {
+  // The daemon (inotify + start-up pass + periodic rescan) is started on the store, the dépôts are
+  // dropped into inbox/ in batches of random size while it runs, and it is SIGKILLed at a random
+  // instant of each run (start-up, claim, commit, accusé, archive or idle), then restarted. A final
+  // daemon drains what is left and stops on SIGTERM (exit 0). Same invariants as `process`.
+  drop("a0000.xml", referential_depot());
+  ASSERT_EQ(timed_run({"process"}), 0);
+  const Workload workload = make_workload(deposits_wanted());
+  ASSERT_GT(workload.drafts, 0);
+  ASSERT_GT(workload.duplicates, 0);
+  const int wanted = daemon_kills_wanted();
+  const int window = startup_ms_ + 250;
+  const std::size_t average = workload.files.size() / static_cast<std::size_t>(std::max(wanted, 1)) + 1;
+  std::uniform_int_distribution<std::size_t> batch_size(0, 2 * average);
+  std::uniform_int_distribution<int> delay(0, window);
+  std::size_t next = 0;
+  int kills = 0, runs = 0;
+  while (kills < wanted && runs < 2 * wanted) {
+    ++runs;
+    const pid_t pid = spawn({"daemon"});
+    ASSERT_GT(pid, 0);
+    std::this_thread::sleep_for(std::chrono::milliseconds(delay(rng_) / 2));
+    for (std::size_t end = std::min(workload.files.size(), next + batch_size(rng_)); next < end; ++next) {
+      drop(workload.files[next].first, workload.files[next].second);
     }
-    if (ack.statut == "DOUBLON") {
-      EXPECT_FALSE(ack.original.empty()) << name;
+    std::this_thread::sleep_for(std::chrono::milliseconds(delay(rng_)));
+    ::kill(pid, SIGKILL);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    if (WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) {
+      ++kills;
+    } else {
+      ADD_FAILURE() << "le démon s'est arrêté de lui-même, statut " << status << "\n" << read_file(dir_ / "engine.log");
     }
-    ++checked;
   }
-  EXPECT_EQ(checked, static_cast<int>(stems.size()));
+  const std::size_t dropped_while_killing = next;
+  for (; next < workload.files.size(); ++next) drop(workload.files[next].first, workload.files[next].second);
+  const std::size_t left = names_in(inbox()).size() - 1 + names_in(work()).size();
+
+  // The last daemon drains everything (a generous deadline, never a timing assertion), then stops.
+  const pid_t last = spawn({"daemon"});
+  ASSERT_GT(last, 0);
+  const bool done = eventually([&] { return drained(); }, std::chrono::seconds{240});
+  ::kill(last, SIGTERM);
+  int status = 0;
+  const bool exited = eventually([&] { return ::waitpid(last, &status, WNOHANG) == last; }, std::chrono::seconds{60});
+  if (!exited) {
+    ::kill(last, SIGKILL);
+    ::waitpid(last, &status, 0);
+  }
+  ASSERT_TRUE(done) << "le dernier démon n'a pas vidé inbox/ : " << ::testing::PrintToString(names_in(inbox()))
+                    << " .work/ : " << ::testing::PrintToString(names_in(work()));
+  ASSERT_TRUE(exited) << "le démon ne s'est pas arrêté sur SIGTERM";
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "statut " << status;
+
+  const std::string log = read_file(dir_ / "engine.log");
+  std::cout << "raccord daemon : " << kills << " SIGKILL survécus en " << runs << " lancements (graine " << seed()
+            << ", fenêtre 0.." << window << " ms, " << workload.expected_status.size() << " dépôts dont "
+            << dropped_while_killing << " déposés pendant les arrêts brutaux, " << left
+            << " encore en attente avant le dernier démon ; " << occurrences(log, "reprise après interruption")
+            << " reprises depuis .work/, " << occurrences(log, "déjà traité avant une interruption")
+            << " accusés repris du store)\n";
+  check_deposit_invariants(workload);
 }
 
 TEST_F(CrashTest, NightlyKilledAtRandomInstantsMakesEachTransitionOnce) {
