@@ -1,5 +1,6 @@
 #include "engine/database.hpp"
 
+#include <Poco/Data/Limit.h>
 #include <Poco/Data/PostgreSQL/Connector.h>
 #include <Poco/Data/RecordSet.h>
 #include <Poco/Data/SQLite/Connector.h>
@@ -9,6 +10,8 @@
 #include <Poco/Nullable.h>
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <exception>
 #include <filesystem>
 #include <mutex>
 #include <sstream>
@@ -44,6 +47,32 @@ void register_connectors() {
     throw StoreError(fmt::format("erreur de la base : {} [{}]", e.what(), sql.substr(0, 120)), false);
   }
 }
+
+/// The values of the current rows of `rs` (all of them: the current chunk with a limit).
+template <typename OnRow>
+void visit_record_set(Poco::Data::RecordSet& rs, const OnRow& on_row) {
+  const std::size_t columns = rs.columnCount();
+  for (std::size_t r = 0; r < rs.rowCount(); ++r) {
+    std::vector<SqlValue> values;
+    values.reserve(columns);
+    for (std::size_t c = 0; c < columns; ++c) {
+      const Poco::Dynamic::Var& v = rs.value(c, r);
+      if (v.isEmpty()) {
+        values.emplace_back(nullptr);
+      } else if (v.isInteger()) {
+        values.emplace_back(static_cast<std::int64_t>(v.convert<Poco::Int64>()));
+      } else {
+        values.emplace_back(v.convert<std::string>());
+      }
+    }
+    on_row(SqlRow(std::move(values)));
+  }
+}
+
+/// Marks an exception thrown by the caller's callback, so that it crosses rethrow_as_store_error unchanged.
+struct CallbackFailure {
+  std::exception_ptr error;
+};
 
 void bind_params(Poco::Data::Statement& st, const std::vector<SqlValue>& params) {
   for (const auto& p : params) {
@@ -182,6 +211,72 @@ std::vector<SqlRow> Database::query(const std::string& sql, const std::vector<Sq
       rows.emplace_back(std::move(values));
     }
     return rows;
+  } catch (...) {
+    rethrow_as_store_error(sql);
+  }
+}
+
+void Database::for_each_row(const std::string& sql, const std::vector<SqlValue>& params,
+                            const std::function<void(const SqlRow&)>& on_row, std::size_t chunk_rows) {
+  chunk_rows = std::max<std::size_t>(chunk_rows, 1);
+  auto call = [&on_row](const SqlRow& row) {
+    try {
+      on_row(row);
+    } catch (...) {
+      throw CallbackFailure{std::current_exception()};
+    }
+  };
+  try {
+    switch (backend_) {
+      case Backend::Sqlite: {
+        Poco::Data::Statement st(*impl_->session);
+        st << sql;
+        bind_params(st, params);
+        st, Poco::Data::Limit(static_cast<Poco::Data::Limit::SizeT>(chunk_rows));
+        do {
+          st.execute();
+          Poco::Data::RecordSet rs(st);
+          visit_record_set(rs, call);
+        } while (!st.done());
+        return;
+      }
+      case Backend::Postgresql: {
+        const bool own_transaction = !in_transaction_;
+        const std::string cursor = fmt::format("raccord_stream_{}", ++cursor_count_);
+        if (own_transaction) {
+          execute("BEGIN");
+          in_transaction_ = true;  // a nested for_each_row from on_row joins it
+        }
+        try {
+          execute(fmt::format("DECLARE {} NO SCROLL CURSOR FOR {}", cursor, sql), params);
+          const std::string fetch = fmt::format("FETCH FORWARD {} FROM {}", chunk_rows, cursor);
+          for (;;) {
+            Poco::Data::Statement st(*impl_->session);
+            st << fetch;
+            st.execute();
+            Poco::Data::RecordSet rs(st);
+            const std::size_t fetched = rs.rowCount();
+            visit_record_set(rs, call);
+            if (fetched < chunk_rows) break;
+          }
+          execute("CLOSE " + cursor);
+          if (own_transaction) {
+            in_transaction_ = false;
+            execute("COMMIT");
+          }
+        } catch (...) {
+          if (own_transaction) in_transaction_ = false;
+          try {
+            execute(own_transaction ? std::string("ROLLBACK") : "CLOSE " + cursor);
+          } catch (...) {  // NOLINT(bugprone-empty-catch): the first failure is the one to report
+          }
+          throw;
+        }
+        return;
+      }
+    }
+  } catch (const CallbackFailure& failure) {
+    std::rethrow_exception(failure.error);
   } catch (...) {
     rethrow_as_store_error(sql);
   }

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -60,6 +61,22 @@ class Database {
   /// The first row, or nullopt.
   std::optional<SqlRow> query_one(const std::string& sql, const std::vector<SqlValue>& params = {});
 
+  /// Number of rows for_each_row holds in memory at a time (unless told otherwise).
+  static constexpr std::size_t kStreamChunkRows = 1000;
+
+  /// Runs a query and calls `on_row` for each row, in order, holding at most `chunk_rows` rows in
+  /// memory at once (peak memory independent of the result size: issue 7, figure 4). SQLite: one
+  /// statement stepped `chunk_rows` at a time (Poco `limit`). PostgreSQL: a server-side cursor
+  /// (`DECLARE ... NO SCROLL CURSOR`, `FETCH FORWARD chunk_rows`, `CLOSE`), inside the current
+  /// transaction, or inside a transaction of its own (committed at the end) when none is open;
+  /// libpq would otherwise receive the whole result before the first row.
+  /// `on_row` may run other queries and statements on this Database but must not begin, commit or
+  /// roll back a transaction. An exception thrown by `on_row` stops the query (the cursor and the
+  /// transaction of its own are closed / rolled back) and propagates unchanged. Store failures
+  /// throw StoreError. `chunk_rows` 0 is taken as 1.
+  void for_each_row(const std::string& sql, const std::vector<SqlValue>& params,
+                    const std::function<void(const SqlRow&)>& on_row, std::size_t chunk_rows = kStreamChunkRows);
+
   /// Starts a write transaction (SQLite: BEGIN IMMEDIATE, so the busy timeout applies; TOOLCHAIN.md #8).
   void begin();
   void commit();
@@ -83,6 +100,7 @@ class Database {
   std::unique_ptr<Impl> impl_;
   Backend backend_;
   bool in_transaction_ = false;
+  std::int64_t cursor_count_ = 0;  // names of PostgreSQL cursors (nested for_each_row calls)
 };
 
 /// Opens a store from a backend name ("sqlite" | "postgresql") and connection. Throws StoreError.

@@ -5,7 +5,10 @@
 
 #include <chrono>
 #include <filesystem>
+#include <stdexcept>
 #include <string>
+
+#include "tests/support/postgres.hpp"
 
 namespace raccord {
 namespace {
@@ -245,6 +248,168 @@ TEST_F(DatabaseTest, CommittedSequenceValuesAreNeverDrawnAgain) {
   Transaction tx(*db_);
   EXPECT_GT(db_->next_sequence_value("code_appli"), committed);
 }
+
+// ---- for_each_row: the streaming read (issue 7, figure 4), on SQLite and on PostgreSQL ----------------
+// PostgreSQL runs when RACCORD_TEST_POSTGRES names a server (scripts/test.sh), in a schema of its own.
+
+class StreamTest : public ::testing::TestWithParam<Backend> {
+ protected:
+  void SetUp() override {
+    if (GetParam() == Backend::Postgresql) {
+      const auto connection = testing::create_test_schema(schema_);
+      if (!connection) GTEST_SKIP() << "RACCORD_TEST_POSTGRES unset: PostgreSQL not tested";
+      db_ = std::make_unique<Database>(Backend::Postgresql, *connection);
+    } else {
+      dir_ = fs::temp_directory_path() / ("raccord-stream-" + std::to_string(::getpid()) + "-" +
+                                          std::to_string(counter_++));
+      fs::remove_all(dir_);
+      fs::create_directories(dir_);
+      db_ = std::make_unique<Database>(Backend::Sqlite, (dir_ / "raccord.db").string());
+    }
+    db_->execute("CREATE TABLE t (id BIGINT PRIMARY KEY, name TEXT, note TEXT)");
+  }
+  void TearDown() override {
+    db_.reset();
+    if (!schema_.empty()) testing::drop_test_schema(schema_);
+    if (!dir_.empty()) fs::remove_all(dir_);
+  }
+  /// Rows 1..n: name "n<i>" ("é" in row 2), note NULL on even ids.
+  void fill(std::int64_t n) {
+    Transaction tx(*db_);
+    for (std::int64_t i = 1; i <= n; ++i) {
+      db_->execute("INSERT INTO t (id, name, note) VALUES ($1, $2, $3)",
+                   {i, i == 2 ? std::string("é") : "n" + std::to_string(i),
+                    i % 2 == 0 ? SqlValue(nullptr) : SqlValue("x" + std::to_string(i))});
+    }
+    tx.commit();
+  }
+  /// "id|name|note" of each streamed row ("~" for NULL).
+  std::vector<std::string> stream(const std::string& sql, const std::vector<SqlValue>& params, std::size_t chunk) {
+    std::vector<std::string> out;
+    db_->for_each_row(
+        sql, params,
+        [&out](const SqlRow& r) {
+          out.push_back(r.text(0) + "|" + r.text(1) + "|" + (r.is_null(2) ? "~" : r.text(2)));
+        },
+        chunk);
+    return out;
+  }
+  std::vector<std::string> all(const std::string& sql, const std::vector<SqlValue>& params) {
+    std::vector<std::string> out;
+    for (const auto& r : db_->query(sql, params)) {
+      out.push_back(r.text(0) + "|" + r.text(1) + "|" + (r.is_null(2) ? "~" : r.text(2)));
+    }
+    return out;
+  }
+
+  static inline int counter_ = 0;
+  fs::path dir_;
+  std::string schema_;
+  std::unique_ptr<Database> db_;
+};
+
+TEST_P(StreamTest, EveryRowInOrderWithTheValuesOfQueryWhateverTheChunk) {
+  fill(10);
+  const std::string sql = "SELECT id, name, note FROM t WHERE id >= $1 ORDER BY id DESC";
+  const auto expected = all(sql, {std::int64_t{2}});
+  ASSERT_EQ(expected.size(), 9u);
+  EXPECT_EQ(expected.front(), "10|n10|~");
+  EXPECT_EQ(expected.back(), "2|é|~");
+  EXPECT_EQ(expected[1], "9|n9|x9");
+  // 9 rows: chunks of 1, 2 (last one short), 3 (exact multiple), 9 (one full chunk), default.
+  for (std::size_t chunk : {std::size_t{1}, std::size_t{2}, std::size_t{3}, std::size_t{9}, std::size_t{0},
+                            Database::kStreamChunkRows}) {
+    EXPECT_EQ(stream(sql, {std::int64_t{2}}, chunk), expected) << "chunk " << chunk;
+  }
+  EXPECT_FALSE(db_->in_transaction());
+}
+
+TEST_P(StreamTest, IntegersAndNullsKeepTheirType) {
+  fill(2);
+  std::vector<SqlRow> rows;
+  db_->for_each_row("SELECT id, note, name FROM t ORDER BY id", {}, [&rows](const SqlRow& r) { rows.push_back(r); });
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].integer(0), 1);
+  EXPECT_EQ(rows[0].optional_text(1), std::optional<std::string>("x1"));
+  EXPECT_TRUE(rows[1].is_null(1));
+  EXPECT_EQ(rows[1].text(2), "é");
+}
+
+TEST_P(StreamTest, EmptyResultCallsNothing) {
+  fill(3);
+  int calls = 0;
+  db_->for_each_row("SELECT id, name, note FROM t WHERE name = $1", {std::string("absent")},
+                    [&calls](const SqlRow&) { ++calls; }, 2);
+  EXPECT_EQ(calls, 0);
+}
+
+TEST_P(StreamTest, RowsAreHandedOverBeforeTheResultIsComplete) {
+  // Ten million generated rows: a read that gathered them first would take minutes and gigabytes; a
+  // streamed one stops after the third row, when the callback throws.
+  const std::string sql =
+      "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 10000000) "
+      "SELECT i, 'x', NULL FROM n";
+  int calls = 0;
+  try {
+    db_->for_each_row(sql, {}, [&calls](const SqlRow& r) {
+      ++calls;
+      if (r.integer(0) == 3) throw std::out_of_range("assez");
+    }, 2);
+    FAIL() << "the callback's exception was lost";
+  } catch (const std::out_of_range& e) {  // propagated unchanged, not turned into a StoreError
+    EXPECT_STREQ(e.what(), "assez");
+  }
+  EXPECT_EQ(calls, 3);
+  // The store is still usable, and no transaction was left open.
+  EXPECT_FALSE(db_->in_transaction());
+  fill(1);
+  EXPECT_EQ(db_->query_one("SELECT COUNT(*) FROM t")->integer(0), 1);
+}
+
+TEST_P(StreamTest, InsideATransactionSeesItsRowsAndLeavesItUsable) {
+  fill(4);
+  Transaction tx(*db_);
+  db_->execute("INSERT INTO t (id, name, note) VALUES (5, 'n5', NULL)");
+  // The callback may run other statements on the same store between rows.
+  std::vector<std::string> seen;
+  db_->for_each_row("SELECT id, name FROM t ORDER BY id", {}, [&](const SqlRow& r) {
+    const auto other = db_->query_one("SELECT COUNT(*) FROM t WHERE id <= $1", {r.integer(0)});
+    seen.push_back(r.text(1) + "/" + other->text(0));
+  }, 2);
+  EXPECT_EQ(seen, (std::vector<std::string>{"n1/1", "é/2", "n3/3", "n4/4", "n5/5"}));
+  EXPECT_TRUE(db_->in_transaction());
+  // A callback failure inside the caller's transaction leaves it open and usable.
+  EXPECT_THROW(db_->for_each_row("SELECT id FROM t", {}, [](const SqlRow&) { throw std::runtime_error("stop"); }),
+               std::runtime_error);
+  db_->execute("INSERT INTO t (id, name, note) VALUES (6, 'n6', NULL)");
+  tx.commit();
+  EXPECT_EQ(db_->query_one("SELECT COUNT(*) FROM t")->integer(0), 6);
+}
+
+TEST_P(StreamTest, NestedStreamsOnOneStore) {
+  fill(3);
+  std::vector<std::string> pairs;
+  db_->for_each_row("SELECT id FROM t ORDER BY id", {}, [&](const SqlRow& a) {
+    db_->for_each_row("SELECT id FROM t WHERE id > $1 ORDER BY id", {a.integer(0)},
+                      [&](const SqlRow& b) { pairs.push_back(a.text(0) + b.text(0)); }, 1);
+  }, 1);
+  EXPECT_EQ(pairs, (std::vector<std::string>{"12", "13", "23"}));
+}
+
+TEST_P(StreamTest, BadSqlIsAStoreErrorAndLeavesNoTransaction) {
+  int calls = 0;
+  EXPECT_THROW(db_->for_each_row("SELECT nothing FROM absent_table", {}, [&calls](const SqlRow&) { ++calls; }),
+               StoreError);
+  EXPECT_EQ(calls, 0);
+  EXPECT_FALSE(db_->in_transaction());
+  fill(1);  // usable afterwards (PostgreSQL: the transaction of its own was rolled back)
+  EXPECT_EQ(db_->query_one("SELECT COUNT(*) FROM t")->integer(0), 1);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, StreamTest, ::testing::Values(Backend::Sqlite, Backend::Postgresql),
+                         [](const ::testing::TestParamInfo<Backend>& param_info) {
+                           return param_info.param == Backend::Sqlite ? std::string("Sqlite") : std::string("Postgresql");
+                         });
 
 }  // namespace
 }  // namespace raccord
