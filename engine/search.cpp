@@ -45,7 +45,8 @@ void search_sheets(Database& db, const CivilZone& zone, const SearchCriteria& c,
     sql += " AND s.submitted_at < " + param(format_iso_instant(zone.instant_of(next, 0, 0)));
   }
   sql += edi ? " ORDER BY s.partner_siret, s.code_appli, i.code" : " ORDER BY s.partner_siret, s.code_appli";
-  for (const auto& r : db.query(sql, params)) {
+  // Streamed (issue 7, figure 4): an export of any size holds one chunk of rows, not the result.
+  db.for_each_row(sql, params, [&visit](const SqlRow& r) {
     SearchRow row;
     row.partner_siret = r.text(0);
     row.raison_sociale = r.text(1);
@@ -56,7 +57,7 @@ void search_sheets(Database& db, const CivilZone& zone, const SearchCriteria& c,
     if (!r.is_null(6) && !r.text(6).empty()) row.period_to = parse_iso_date(r.text(6));
     row.state = parse_sheet_state(r.text(7)).value_or(SheetState::Brouillon);
     visit(row);
-  }
+  });
 }
 
 std::string write_export(Database& db, const CivilZone& zone, const SearchCriteria& criteria,

@@ -16,7 +16,9 @@ namespace raccord {
 /// structures where they are gestionnaire of an active space or hold a validated subscription
 /// (Consultation, or Modification which implies it); an unknown user nothing. Deleted drafts never
 /// appear. The content shown is the sheet's latest version (the pending one when there is one).
-/// Submission dates are compared as civil dates in `zone`. Throws StoreError.
+/// Submission dates are compared as civil dates in `zone`. Rows are streamed (Database::for_each_row):
+/// `visit` is called as they are read, so memory does not grow with the result (issue 7); it must not
+/// begin or end a transaction on `db`. Throws StoreError; an exception from `visit` propagates.
 void search_sheets(Database& db, const CivilZone& zone, const SearchCriteria& criteria, const std::string& requester,
                    const std::function<void(const SearchRow&)>& visit);
 
