@@ -3,10 +3,11 @@
 #include <Poco/AutoPtr.h>
 #include <Poco/Exception.h>
 #include <Poco/Util/IniFileConfiguration.h>
+#include <fmt/format.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <cctype>
-#include <fmt/format.h>
 #include <set>
 
 namespace raccord {
@@ -15,14 +16,32 @@ namespace {
 namespace fs = std::filesystem;
 
 const std::set<std::string>& known_keys() {
-  static const std::set<std::string> keys{
-      "engine.environment",     "engine.code_prefix",      "engine.timezone",         "paths.root",
-      "paths.rules",            "inbox.settle_ms",         "inbox.rescan_s",          "inbox.max_bytes",
-      "store.backend",          "store.connection",        "certificates.trust_dir",  "certificates.min_rsa_bits",
-      "certificates.expiry_warning_days", "certificates.clock_skew_s", "nightly.time", "outbox.retention_days",
-      "archive.retention_days", "aife.sftp_address",       "aife.sftp_port",          "aife.as2_identifiant",
-      "aife.as2_address",       "aife.as2_port",           "aife.as2_path",           "aife.pesit_address",
-      "aife.pesit_port"};
+  static const std::set<std::string> keys{"engine.environment",
+                                          "engine.code_prefix",
+                                          "engine.timezone",
+                                          "paths.root",
+                                          "paths.rules",
+                                          "inbox.settle_ms",
+                                          "inbox.rescan_s",
+                                          "inbox.max_bytes",
+                                          "store.backend",
+                                          "store.connection",
+                                          "certificates.trust_dir",
+                                          "certificates.min_rsa_bits",
+                                          "certificates.expiry_warning_days",
+                                          "certificates.clock_skew_s",
+                                          "nightly.time",
+                                          "outbox.retention_days",
+                                          "archive.retention_days",
+                                          "aife.sftp_address",
+                                          "aife.sftp_port",
+                                          "aife.as2_identifiant",
+                                          "aife.as2_address",
+                                          "aife.as2_port",
+                                          "aife.as2_path",
+                                          "aife.pesit_address",
+                                          "aife.pesit_port",
+                                          "files.umask"};
   return keys;
 }
 
@@ -74,6 +93,36 @@ fs::path default_rules_dir() {
 
 }  // namespace
 
+unsigned parse_umask(const std::string& raw) {
+  const bool octal = !raw.empty() && raw.size() <= 4 &&
+                     std::all_of(raw.begin(), raw.end(), [](char c) { return c >= '0' && c <= '7'; });
+  if (!octal) {
+    throw ConfigError(fmt::format(
+        "Configuration : la clé files.umask vaut « {} » ; un masque octal de 1 à 4 chiffres (0 à 7) est attendu, "
+        "par exemple 0027.",
+        raw));
+  }
+  unsigned value = 0;
+  for (char c : raw) value = value * 8 + static_cast<unsigned>(c - '0');
+  if (value > 0777) {
+    throw ConfigError(fmt::format(
+        "Configuration : la clé files.umask vaut « {} » ; le masque ne peut dépasser 0777 (pas de bits spéciaux), "
+        "par exemple 0027.",
+        raw));
+  }
+  if ((value & 0002) == 0) {
+    throw ConfigError(fmt::format(
+        "Configuration : la clé files.umask vaut « {} » : les fichiers et dossiers créés seraient modifiables par "
+        "tous (le bit 0002 doit être dans le masque) ; utilisez par exemple 0027.",
+        raw));
+  }
+  return value;
+}
+
+void apply_umask(const Config& config) {
+  ::umask(static_cast<mode_t>(config.file_umask));
+}
+
 std::string Config::effective_connection() const {
   if (!store_connection.empty()) return store_connection;
   return (root / "raccord.db").string();
@@ -116,17 +165,21 @@ Config load_config(const std::optional<fs::path>& file, const fs::path& cwd) {
     return v.substr(start);
   };
   auto get_int = [&](const std::string& key, auto& target, long long min, long long max) {
-    if (auto v = get(key)) target = static_cast<std::remove_reference_t<decltype(target)>>(to_integer(key, *v, min, max));
+    if (auto v = get(key))
+      target = static_cast<std::remove_reference_t<decltype(target)>>(to_integer(key, *v, min, max));
   };
 
   if (auto v = get("engine.environment")) {
     auto env = parse_environment(*v);
-    if (!env) throw ConfigError(fmt::format("Configuration : engine.environment vaut « {} » ; attendu production ou qualification.", *v));
+    if (!env)
+      throw ConfigError(
+          fmt::format("Configuration : engine.environment vaut « {} » ; attendu production ou qualification.", *v));
     config.environment = *env;
   }
   if (auto v = get("engine.code_prefix")) {
     if (v->size() != 3 || !std::all_of(v->begin(), v->end(), [](char c) { return c >= 'A' && c <= 'Z'; })) {
-      throw ConfigError(fmt::format("Configuration : engine.code_prefix vaut « {} » ; attendu 3 lettres majuscules.", *v));
+      throw ConfigError(
+          fmt::format("Configuration : engine.code_prefix vaut « {} » ; attendu 3 lettres majuscules.", *v));
     }
     config.code_prefix = *v;
   }
@@ -151,7 +204,8 @@ Config load_config(const std::optional<fs::path>& file, const fs::path& cwd) {
   get_int("certificates.clock_skew_s", config.clock_skew_s, 0, 86'400);
   if (auto v = get("nightly.time")) {
     const bool ok = v->size() == 5 && (*v)[2] == ':' && std::isdigit(static_cast<unsigned char>((*v)[0])) &&
-                    std::isdigit(static_cast<unsigned char>((*v)[1])) && std::isdigit(static_cast<unsigned char>((*v)[3])) &&
+                    std::isdigit(static_cast<unsigned char>((*v)[1])) &&
+                    std::isdigit(static_cast<unsigned char>((*v)[3])) &&
                     std::isdigit(static_cast<unsigned char>((*v)[4])) && std::stoi(v->substr(0, 2)) < 24 &&
                     std::stoi(v->substr(3, 2)) < 60;
     if (!ok) throw ConfigError(fmt::format("Configuration : nightly.time vaut « {} » ; attendu HH:MM.", *v));
@@ -159,6 +213,7 @@ Config load_config(const std::optional<fs::path>& file, const fs::path& cwd) {
   }
   get_int("outbox.retention_days", config.outbox_retention_days, 1, 36500);
   get_int("archive.retention_days", config.archive_retention_days, 1, 36500);
+  if (auto v = get("files.umask")) config.file_umask = parse_umask(*v);
   if (auto v = get("aife.sftp_address")) config.aife.sftp_address = *v;
   get_int("aife.sftp_port", config.aife.sftp_port, 1, 65535);
   if (auto v = get("aife.as2_identifiant")) config.aife.as2_identifiant = *v;

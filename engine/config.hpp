@@ -23,25 +23,26 @@ struct AifeConfig {
 
 struct Config {
   Environment environment = Environment::Production;  // engine.environment
-  std::string code_prefix = "VFE";                     // engine.code_prefix (3 uppercase letters)
-  std::string timezone = "Europe/Paris";               // engine.timezone (IANA name)
-  std::filesystem::path root = "var";                  // paths.root (absolute after load)
-  std::filesystem::path rules_dir;                     // paths.rules (empty: default search)
-  long long settle_ms = 2000;                          // inbox.settle_ms (real time)
-  long long rescan_s = 30;                             // inbox.rescan_s
-  long long max_bytes = 67108864;                      // inbox.max_bytes
-  std::string store_backend = "sqlite";                // store.backend: sqlite | postgresql
-  std::string store_connection;                        // store.connection (empty: <root>/raccord.db)
-  std::filesystem::path trust_dir;                     // certificates.trust_dir (empty: <rules>/trust)
-  int min_rsa_bits = 2048;                             // certificates.min_rsa_bits
-  int expiry_warning_days = 30;                        // certificates.expiry_warning_days
-  int clock_skew_s = 300;                              // certificates.clock_skew_s
-  std::string nightly_time = "02:00";                  // nightly.time (HH:MM local)
-  int outbox_retention_days = 90;                      // outbox.retention_days
-  int archive_retention_days = 365;                    // archive.retention_days
+  std::string code_prefix = "VFE";                    // engine.code_prefix (3 uppercase letters)
+  std::string timezone = "Europe/Paris";              // engine.timezone (IANA name)
+  std::filesystem::path root = "var";                 // paths.root (absolute after load)
+  std::filesystem::path rules_dir;                    // paths.rules (empty: default search)
+  long long settle_ms = 2000;                         // inbox.settle_ms (real time)
+  long long rescan_s = 30;                            // inbox.rescan_s
+  long long max_bytes = 67108864;                     // inbox.max_bytes
+  std::string store_backend = "sqlite";               // store.backend: sqlite | postgresql
+  std::string store_connection;                       // store.connection (empty: <root>/raccord.db)
+  std::filesystem::path trust_dir;                    // certificates.trust_dir (empty: <rules>/trust)
+  int min_rsa_bits = 2048;                            // certificates.min_rsa_bits
+  int expiry_warning_days = 30;                       // certificates.expiry_warning_days
+  int clock_skew_s = 300;                             // certificates.clock_skew_s
+  std::string nightly_time = "02:00";                 // nightly.time (HH:MM local)
+  int outbox_retention_days = 90;                     // outbox.retention_days
+  int archive_retention_days = 365;                   // archive.retention_days
+  unsigned file_umask = 0027;                         // files.umask (octal; never lets "others" write)
   AifeConfig aife;
-  std::optional<std::filesystem::path> source;         // the INI file read, if any
-  std::vector<std::string> warnings;                   // unknown keys and similar, for the log
+  std::optional<std::filesystem::path> source;  // the INI file read, if any
+  std::vector<std::string> warnings;            // unknown keys and similar, for the log
 
   /// store.connection, or <root>/raccord.db for SQLite when unset.
   std::string effective_connection() const;
@@ -59,5 +60,16 @@ struct ConfigError : std::runtime_error {
 /// else empty = compiled-in seed) and certificates.trust_dir (<rules>/trust).
 /// Throws ConfigError on an unreadable file or an invalid value.
 Config load_config(const std::optional<std::filesystem::path>& file, const std::filesystem::path& cwd);
+
+/// Parses files.umask (issue 8): 1 to 4 octal digits (an optional leading 0 included), e.g. "0027"
+/// or "027"; the value must keep the "others may write" bit (0002) set so that no file or directory
+/// the engine creates is world-writable. Returns the mask (0 .. 0777); throws ConfigError (French,
+/// naming the key and the raw value) for anything else: empty, non-octal digits, signs, spaces
+/// inside, "0x…", more than 4 digits, above 0777, or a mask without 0002.
+unsigned parse_umask(const std::string& raw);
+
+/// The process umask for `config` (files.umask), applied with umask(2) by every command before any
+/// file, directory or store is opened (engine/app/commands.cpp).
+void apply_umask(const Config& config);
 
 }  // namespace raccord

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Longer crash run (issue 8): the crash harness (tests/engine/app/crash_test.cpp) over several seeds,
-# each killing `raccord process` and `raccord nightly` with SIGKILL at random instants, then checking
-# the exactly-once invariants. Prints the kills survived per seed and in total.
+# each killing `raccord process`, `raccord daemon` (dépôts dropped in batches while it runs, a last
+# daemon drains and stops on SIGTERM) and `raccord nightly` with SIGKILL at random instants, then
+# checking the exactly-once invariants. Prints the kills survived per seed and in total.
 #   scripts/crash.sh [BUILD_DIR]         (default build/; app_tests and raccord must be built)
 # Environment: CRASH_SEEDS (default "1 2 3 4 5 6 7 8 9 10"), RACCORD_CRASH_KILLS (default 100 per
 # test and seed), RACCORD_CRASH_DEPOSITS (default 300).
@@ -24,7 +25,7 @@ for seed in $SEEDS; do
     verdict=ÉCHEC
     failed+=("$seed")
   fi
-  grep -E '^raccord (process|nightly) :' "$log" || true
+  grep -E '^raccord (process|daemon|nightly) :' "$log" || true
   for k in $(grep -oE '^raccord [a-z]+ : [0-9]+ SIGKILL' "$log" | awk '{print $4}'); do total=$((total + k)); done
   echo "graine $seed : $verdict"
   if [ "$verdict" != ok ]; then grep -E 'Failure|Which is|répertoire conservé' -A3 "$log" | head -40; fi

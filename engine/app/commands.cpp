@@ -1,23 +1,23 @@
 #include "engine/app/commands.hpp"
 
-#include "engine/app/cert_command.hpp"
-#include "engine/app/daemon.hpp"
-#include "engine/app/search_command.hpp"
-#include "engine/app/show_command.hpp"
-#include "engine/nightly.hpp"
+#include <fmt/format.h>
+#include <sys/stat.h>
 
 #include <CLI/CLI.hpp>
-#include <fmt/format.h>
-
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
 
+#include "engine/app/cert_command.hpp"
+#include "engine/app/daemon.hpp"
+#include "engine/app/search_command.hpp"
+#include "engine/app/show_command.hpp"
 #include "engine/clock.hpp"
 #include "engine/config.hpp"
 #include "engine/database.hpp"
 #include "engine/engine.hpp"
 #include "engine/log.hpp"
+#include "engine/nightly.hpp"
 
 namespace raccord::app {
 namespace {
@@ -43,6 +43,9 @@ Config load(const GlobalOptions& g) {
     file = *e;
   }
   Config config = load_config(file, fs::current_path());
+  // files.umask (issue 8), before the command opens any file, directory or store: directories,
+  // the SQLite store and its -wal/-shm, and anything else created with the process umask.
+  apply_umask(config);
   for (const auto& w : config.warnings) log::warning("{}", w);
   return config;
 }
@@ -53,7 +56,8 @@ BusinessClock clock_of(const GlobalOptions& g) {
   if (text.empty()) return BusinessClock{};
   auto instant = parse_iso_instant(text);
   if (!instant) {
-    throw CLI::ValidationError("--now", fmt::format("instant ISO 8601 invalide : « {} » (ex. 2026-11-29T22:10:04Z)", text));
+    throw CLI::ValidationError("--now",
+                               fmt::format("instant ISO 8601 invalide : « {} » (ex. 2026-11-29T22:10:04Z)", text));
   }
   return BusinessClock{*instant};
 }
@@ -123,10 +127,11 @@ int run_nightly_command(const GlobalOptions& g, const std::string& date_text) {
   for (const auto& r : result.reports) {
     std::size_t activations = 0;
     for (const auto& t : r.transitions) activations += t.to == SheetState::Activee ? 1 : 0;
-    std::cout << fmt::format("Nuit du {} : {} activation(s), {} désactivation(s), {} activation(s) bloquée(s), {} "
-                             "fiche(s) en retard, {} certificat(s) expirant bientôt.\n",
-                             format_iso_date(r.date), activations, r.transitions.size() - activations,
-                             r.blocked.size(), r.late.size(), r.expiring.size());
+    std::cout << fmt::format(
+        "Nuit du {} : {} activation(s), {} désactivation(s), {} activation(s) bloquée(s), {} "
+        "fiche(s) en retard, {} certificat(s) expirant bientôt.\n",
+        format_iso_date(r.date), activations, r.transitions.size() - activations, r.blocked.size(), r.late.size(),
+        r.expiring.size());
   }
   std::cout << fmt::format("Rapports dans : {}\n", engine.inbox().outbox_dir().string());
   return 0;
@@ -135,6 +140,9 @@ int run_nightly_command(const GlobalOptions& g, const std::string& date_text) {
 }  // namespace
 
 int run(int argc, char** argv) {
+  // The default files.umask from the first instant (whatever the caller's umask), until the
+  // configuration, once loaded, sets its own (load()).
+  ::umask(static_cast<mode_t>(Config{}.file_umask));
   CLI::App app{
       "raccord — moteur de traitement des fiches de raccordement Chorus Pro (EDI et API).\n"
       "Les dépôts XML déposés dans inbox/ sont validés, enregistrés et reçoivent un accusé dans outbox/."};
@@ -149,13 +157,15 @@ int run(int argc, char** argv) {
   add_globals(*init, g);
 
   auto* process = app.add_subcommand(
-      "process", "Un passage sur inbox/ : chaque dépôt stable est traité, reçoit son accusé dans outbox/, puis est "
-                 "archivé (archive/AAAA/MM/JJ/) ou mis en quarantaine (error/)");
+      "process",
+      "Un passage sur inbox/ : chaque dépôt stable est traité, reçoit son accusé dans outbox/, puis est "
+      "archivé (archive/AAAA/MM/JJ/) ou mis en quarantaine (error/)");
   add_globals(*process, g);
 
   auto* check = app.add_subcommand(
-      "check", "Essai à blanc : affiche les accusés que recevraient ces dépôts avec le store actuel, sans rien "
-               "modifier ni créer (code 0 si tous seraient INTEGRE, 1 sinon)");
+      "check",
+      "Essai à blanc : affiche les accusés que recevraient ces dépôts avec le store actuel, sans rien "
+      "modifier ni créer (code 0 si tous seraient INTEGRE, 1 sinon)");
   std::vector<std::string> check_files;
   check->add_option("FILE", check_files, "Dépôts XML à vérifier")->required()->check(CLI::ExistingFile);
   add_globals(*check, g);
@@ -173,16 +183,18 @@ int run(int argc, char** argv) {
   add_globals(*show, g);
 
   auto* nightly = app.add_subcommand(
-      "nightly", "Exécution nocturne (activation des fiches envoyées, désactivation des fiches échues, rapport "
-                 "NIGHTLY_<date> dans outbox/) ; rattrape d'abord les dates manquées. Code 3 si une autre exécution "
-                 "tient le verrou");
+      "nightly",
+      "Exécution nocturne (activation des fiches envoyées, désactivation des fiches échues, rapport "
+      "NIGHTLY_<date> dans outbox/) ; rattrape d'abord les dates manquées. Code 3 si une autre exécution "
+      "tient le verrou");
   std::string nightly_date;
   nightly->add_option("--date", nightly_date, "Date métier AAAA-MM-JJ (défaut : aujourd'hui dans engine.timezone)");
   add_globals(*nightly, g);
 
   auto* daemon = app.add_subcommand(
-      "daemon", "Surveille inbox/ (inotify et balayage périodique), lance l'exécution nocturne à nightly.time ; "
-                "SIGHUP recharge la configuration, SIGTERM/SIGINT arrêtent après le dépôt en cours");
+      "daemon",
+      "Surveille inbox/ (inotify et balayage périodique), lance l'exécution nocturne à nightly.time ; "
+      "SIGHUP recharge la configuration, SIGTERM/SIGINT arrêtent après le dépôt en cours");
   add_globals(*daemon, g);
 
   try {

@@ -303,5 +303,55 @@ TEST_F(ConfigTest, InvalidBackend) {
   expect_error("[store]\nbackend = SQLite\n", "store.backend", "SQLite");
 }
 
+// files.umask (issue 8): strict octal, never a mask that lets others write.
+
+TEST_F(ConfigTest, UmaskDefaultsTo0027) {
+  EXPECT_EQ(load_config(std::nullopt, dir_).file_umask, 0027u);
+  EXPECT_EQ(load_config(write_ini(""), dir_).file_umask, 0027u);
+}
+
+TEST_F(ConfigTest, UmaskIsReadAsOctal) {
+  EXPECT_EQ(load_config(write_ini("[files]\numask = 0077\n"), dir_).file_umask, 0077u);
+  EXPECT_EQ(load_config(write_ini("[files]\numask = 027\n"), dir_).file_umask, 0027u);
+  EXPECT_EQ(load_config(write_ini("[files]\numask = 0022\n"), dir_).file_umask, 0022u);
+  EXPECT_EQ(load_config(write_ini("[files]\numask = 7\n"), dir_).file_umask, 07u);
+  EXPECT_EQ(load_config(write_ini("[FILES]\nUMASK =   0777  \n"), dir_).file_umask, 0777u);
+  EXPECT_TRUE(load_config(write_ini("[files]\numask = 0027\n"), dir_).warnings.empty());
+  EXPECT_EQ(parse_umask("0027"), 0027u);
+  EXPECT_EQ(parse_umask("0002"), 0002u);
+}
+
+TEST_F(ConfigTest, UmaskThatIsNotOctalIsAConfigError) {
+  expect_error("[files]\numask = 0028\n", "files.umask", "0028");
+  expect_error("[files]\numask = 27a\n", "files.umask", "27a");
+  expect_error("[files]\numask = 0x1f\n", "files.umask", "0x1f");
+  expect_error("[files]\numask = -027\n", "files.umask", "-027");
+  expect_error("[files]\numask = +027\n", "files.umask", "+027");
+  expect_error("[files]\numask = 0 27\n", "files.umask", "0 27");
+  expect_error("[files]\numask = 00027\n", "files.umask", "00027");  // more than 4 digits
+  expect_error("[files]\numask =\n", "files.umask", "");
+  expect_error("[files]\numask = 0027 ; groupe\n", "files.umask", "0027 ; groupe");
+  expect_error("[files]\numask = 1027\n", "files.umask", "1027");  // special bits: not a mode mask
+  try {
+    (void)parse_umask("0o27");
+    ADD_FAILURE() << "ConfigError expected";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("octal"), std::string::npos) << e.what();
+  }
+}
+
+TEST_F(ConfigTest, UmaskThatLetsOthersWriteIsRefused) {
+  for (const char* raw : {"0", "0000", "0020", "0025", "0075", "0771"}) {
+    SCOPED_TRACE(raw);
+    expect_error(std::string("[files]\numask = ") + raw + "\n", "files.umask", raw);
+    try {
+      (void)parse_umask(raw);
+      ADD_FAILURE() << "ConfigError expected";
+    } catch (const ConfigError& e) {
+      EXPECT_NE(std::string(e.what()).find("modifiables par tous"), std::string::npos) << e.what();
+    }
+  }
+}
+
 }  // namespace
 }  // namespace raccord

@@ -1,11 +1,13 @@
 // Command-line tests of the real `raccord` binary (SPEC.md §2, §5.1, §7; samples/README.md; FIELD-CASES F01, F04).
 // Each test runs the binary in its own temporary working directory and looks at what it leaves there.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -577,6 +579,95 @@ TEST_F(CommandsTest, EmptyInboxIsAQuietPass) {
   EXPECT_EQ(r.code, 0) << r.err;
   EXPECT_TRUE(contains(r.out, "0 dépôt(s)")) << r.out;
   EXPECT_TRUE(fs::is_empty(outbox()));
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// files.umask (issue 8): whatever the caller's umask, nothing the engine creates is open to "others".
+
+class UmaskTest : public CommandsTest {
+ protected:
+  // Runs `raccord ARGS` with the process umask `caller` (the shell and the binary inherit it).
+  Outcome raccord_with_umask(mode_t caller, const std::string& args) {
+    const mode_t previous = ::umask(caller);
+    Outcome r = raccord(args);
+    ::umask(previous);
+    return r;
+  }
+
+  // Every directory and file under var/ (var/ itself included) with a right beyond `allowed`, as
+  // "path mode" lines; empty when all are closed. The originals moved to archive/ and error/ were
+  // created by whoever dropped them: they are only held to 0640 (inbox/ takes away the rest).
+  std::vector<std::string> too_open(mode_t allowed) const {
+    std::vector<std::string> out;
+    auto check = [&](const fs::path& p) {
+      struct stat st {};
+      if (::lstat(p.c_str(), &st) != 0) return;
+      const mode_t mode = st.st_mode & 07777;
+      const std::string rel = fs::relative(p, var()).string();
+      const bool original = S_ISREG(st.st_mode) && p.extension() == ".xml" &&
+                            (rel.rfind("archive/", 0) == 0 || rel.rfind("error/", 0) == 0);
+      if ((mode & ~(original ? mode_t{0640} : allowed)) != 0) {
+        char octal[8];
+        std::snprintf(octal, sizeof octal, "%04o", static_cast<unsigned>(mode));
+        out.push_back(fs::relative(p, work()).string() + " " + octal);
+      }
+    };
+    check(var());
+    for (const auto& e : fs::recursive_directory_iterator(var())) check(e.path());
+    return out;
+  }
+};
+
+TEST_F(UmaskTest, DefaultUmaskClosesDirectoriesAndStoreToOthersEvenUnderUmask0022) {
+  const fs::path config = fast_config();
+  ASSERT_EQ(raccord_with_umask(0022, "init --support support.n1 --config " + quote(config.string())).code, 0);
+  copy_sample("01_referentiel.xml");
+  copy_sample("92_rejet_doctype.xml");
+  const Outcome r =
+      raccord_with_umask(0022, "process --config " + quote(config.string()) + " --now 2026-11-30T10:00:00Z");
+  ASSERT_EQ(r.code, 0) << r.out << r.err;
+  ASSERT_FALSE(names_in(outbox(), "ACK_01_referentiel_").empty());
+  ASSERT_TRUE(fs::exists(var() / "error" / "92_rejet_doctype.xml"));
+  ASSERT_TRUE(fs::exists(var() / "archive" / "2026" / "11" / "30" / "01_referentiel.xml"));
+  ASSERT_TRUE(fs::exists(var() / "raccord.db"));
+  // Directories 0750 at most (files.umask 0027), files 0640 at most; nothing for others.
+  EXPECT_EQ(too_open(0750), std::vector<std::string>{});
+  for (const char* d : {"", "inbox", "inbox/.work", "outbox", "archive", "archive/2026/11/30", "error"}) {
+    struct stat st {};
+    ASSERT_EQ(::stat((var() / d).c_str(), &st), 0) << d;
+    EXPECT_EQ(st.st_mode & 0777, 0750u) << d;
+  }
+  for (const auto& name : names_in(var(), "raccord.db")) {  // the store, its -wal and -shm
+    struct stat st {};
+    ASSERT_EQ(::stat((var() / name).c_str(), &st), 0) << name;
+    EXPECT_EQ(st.st_mode & 0007, 0u) << name;
+    EXPECT_EQ(st.st_mode & 0137, 0u) << name;  // 0640 at most
+  }
+}
+
+TEST_F(UmaskTest, ConfiguredUmaskIsAppliedBeforeAnythingIsCreated) {
+  const fs::path config = fast_config(100, "[files]\numask = 0077\n");
+  ASSERT_EQ(raccord_with_umask(0022, "init --config " + quote(config.string())).code, 0);
+  copy_sample("01_referentiel.xml");
+  ASSERT_EQ(raccord_with_umask(0022, "process --config " + quote(config.string())).code, 0);
+  EXPECT_EQ(too_open(0700), std::vector<std::string>{});
+  struct stat st {};
+  ASSERT_EQ(::stat(outbox().c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0700u);
+}
+
+TEST_F(UmaskTest, UmaskThatLetsOthersWriteIsRefusedWith1AndCreatesNothing) {
+  const fs::path config = fast_config(100, "[files]\numask = 0020\n");
+  const Outcome r = raccord("init --config " + quote(config.string()));
+  EXPECT_EQ(r.code, 1);
+  EXPECT_TRUE(contains(r.err, "files.umask")) << r.err;
+  EXPECT_TRUE(contains(r.err, "0020")) << r.err;
+  EXPECT_FALSE(fs::exists(var()));
+  const fs::path not_octal = fast_config(100, "[files]\numask = 0o27\n");
+  const Outcome r2 = raccord("init --config " + quote(not_octal.string()));
+  EXPECT_EQ(r2.code, 1);
+  EXPECT_TRUE(contains(r2.err, "octal")) << r2.err;
+  EXPECT_FALSE(fs::exists(var()));
 }
 
 }  // namespace

@@ -24,13 +24,14 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
-#include <functional>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <map>
 #include <random>
 #include <set>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -144,8 +145,21 @@ class CrashTest : public ::testing::Test {
     posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
     posix_spawn_file_actions_addopen(&actions, 2, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
     posix_spawn_file_actions_addchdir_np(&actions, dir_.c_str());
+    // The caller's environment, but info-level logs (the recovery counts and the daemon's start-up
+    // line are read from them) and no systemd notification or watchdog variables.
+    std::vector<std::string> env{"RACCORD_LOG_LEVEL=info"};
+    for (char** e = environ; *e != nullptr; ++e) {
+      const std::string_view v(*e);
+      if (v.rfind("RACCORD_LOG_LEVEL=", 0) == 0 || v.rfind("NOTIFY_SOCKET=", 0) == 0 || v.rfind("WATCHDOG_", 0) == 0) {
+        continue;
+      }
+      env.emplace_back(v);
+    }
+    std::vector<char*> envp;
+    for (auto& e : env) envp.push_back(e.data());
+    envp.push_back(nullptr);
     pid_t pid = 0;
-    EXPECT_EQ(posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ), 0);
+    EXPECT_EQ(posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), envp.data()), 0);
     posix_spawn_file_actions_destroy(&actions);
     return pid;
   }
@@ -217,9 +231,7 @@ class CrashTest : public ::testing::Test {
   }
 
   /// True when inbox/ holds nothing but .work/ and .work/ is empty (every dépôt answered).
-  bool drained() const {
-    return names_in(inbox()) == std::vector<std::string>{".work"} && fs::is_empty(work());
-  }
+  bool drained() const { return names_in(inbox()) == std::vector<std::string>{".work"} && fs::is_empty(work()); }
 
   /// The exactly-once invariants after the last run over `workload` (plus the referential
   /// a0000.xml): nothing left behind and no temporaries; one accusé per dépôt; every original once
@@ -383,8 +395,8 @@ TEST_F(CrashTest, ProcessKilledAtRandomInstantsAnswersEveryDepositExactlyOnce) {
   ASSERT_EQ(run({"process"}), 0);
   const std::string log = read_file(dir_ / "engine.log");
   std::cout << "raccord process : " << kills << " SIGKILL survécus en " << runs << " lancements (graine " << seed()
-            << ", fenêtre 0.." << startup_ms_ + 150 << " ms, " << workload.expected_status.size() << " dépôts, "
-            << left << " encore en attente avant le dernier passage ; " << occurrences(log, "reprise après interruption")
+            << ", fenêtre 0.." << startup_ms_ + 150 << " ms, " << workload.expected_status.size() << " dépôts, " << left
+            << " encore en attente avant le dernier passage ; " << occurrences(log, "reprise après interruption")
             << " reprises depuis .work/, " << occurrences(log, "déjà traité avant une interruption")
             << " accusés repris du store)\n";
   check_deposit_invariants(workload);
@@ -430,9 +442,15 @@ TEST_F(CrashTest, DaemonKilledAtRandomInstantsAnswersEveryDepositExactlyOnce) {
   const std::size_t left = names_in(inbox()).size() - 1 + names_in(work()).size();
 
   // The last daemon drains everything (a generous deadline, never a timing assertion), then stops.
+  // Ready = its start-up pass is over and its nightly timer armed (the log line below); a SIGTERM
+  // before the daemon has installed its handlers would kill it like any process.
+  constexpr const char* kReady = "prochaine exécution nocturne";
+  const int ready_before = occurrences(read_file(dir_ / "engine.log"), kReady);
   const pid_t last = spawn({"daemon"});
   ASSERT_GT(last, 0);
-  const bool done = eventually([&] { return drained(); }, std::chrono::seconds{240});
+  const bool done =
+      eventually([&] { return occurrences(read_file(dir_ / "engine.log"), kReady) > ready_before && drained(); },
+                 std::chrono::seconds{240});
   ::kill(last, SIGTERM);
   int status = 0;
   const bool exited = eventually([&] { return ::waitpid(last, &status, WNOHANG) == last; }, std::chrono::seconds{60});
@@ -440,7 +458,8 @@ TEST_F(CrashTest, DaemonKilledAtRandomInstantsAnswersEveryDepositExactlyOnce) {
     ::kill(last, SIGKILL);
     ::waitpid(last, &status, 0);
   }
-  ASSERT_TRUE(done) << "le dernier démon n'a pas vidé inbox/ : " << ::testing::PrintToString(names_in(inbox()))
+  ASSERT_TRUE(done) << "le dernier démon n'a pas démarré ou pas vidé inbox/ : "
+                    << ::testing::PrintToString(names_in(inbox()))
                     << " .work/ : " << ::testing::PrintToString(names_in(work()));
   ASSERT_TRUE(exited) << "le démon ne s'est pas arrêté sur SIGTERM";
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "statut " << status;
