@@ -43,11 +43,11 @@ enum Actor : std::size_t {
 };
 inline constexpr std::size_t kActorCount = 10;
 
-inline constexpr std::array<const char*, kActorCount> kLogins{
-    "g.martin", "a.leroy", "j.dupont", "c.lecture", "r.refuse", "p.attente", "x.durand", "b.gest", "inconnu.z",
-    "support.n1"};
+inline constexpr std::array<const char*, kActorCount> kLogins{"g.martin",  "a.leroy",   "j.dupont", "c.lecture",
+                                                              "r.refuse",  "p.attente", "x.durand", "b.gest",
+                                                              "inconnu.z", "support.n1"};
 
-inline constexpr const char* kBeta = "11111111800001";     // Béta Transports, manager b.gest, space active
+inline constexpr const char* kBeta = "11111111800001";      // Béta Transports, manager b.gest, space active
 inline constexpr const char* kRequester = "demandeur.abo";  // requests the subscriptions decided in the matrix
 
 // Expected answers of one cell: "ACCEPTEE", or the error codes of the REJETEE operation joined by '+'.
@@ -61,8 +61,10 @@ using Cells = std::array<const char*, kActorCount>;
 
 // Who may consult which structure (SPEC.md §3.4): "A" kAcme, "B" kBeta. The export of every
 // Recherche row below must hold exactly the rows of these structures, never another's.
+// clang-format off
 //                                   g.martin a.leroy j.dupont c.lecture r.refuse p.attente x.durand b.gest inconnu support
 inline constexpr std::array<const char*, kActorCount> kVisible{"A", "A", "A", "A", "", "", "", "B", "", "AB"};
+// clang-format on
 
 // ---------------------------------------------------------------------------------------------
 // The operations (rows of the matrix).
@@ -90,8 +92,8 @@ enum class Op {
   kEdiSoumettreNew,
   kEdiEnregistrerDraft,
   kEdiSoumettreDraft,
-  kEdiSoumettreActivee,    // ACTIVEE → ENVOYEE_MAJ
-  kEdiSoumettreDesactivee, // DESACTIVEE → ENVOYEE
+  kEdiSoumettreActivee,     // ACTIVEE → ENVOYEE_MAJ
+  kEdiSoumettreDesactivee,  // DESACTIVEE → ENVOYEE
   kEdiSupprimerDraft,
   kEdiDesactiverActivee,
   kApiEnregistrerNew,
@@ -232,8 +234,8 @@ std::string sorted_expected(const std::string& expected) {
 
 /// `<FicheEDI|FicheAPI demandeur action codeAppli><Partenaire/></...>` (supprimer, desactiver need
 /// nothing else, SPEC.md §3.3).
-std::string short_sheet_xml(bool api, const std::string& demandeur, const std::string& action,
-                            const std::string& code, const std::string& partner) {
+std::string short_sheet_xml(bool api, const std::string& demandeur, const std::string& action, const std::string& code,
+                            const std::string& partner) {
   const std::string element = api ? "FicheAPI" : "FicheEDI";
   return "  <" + element + " demandeur=\"" + demandeur + "\" action=\"" + action + "\" codeAppli=\"" + code +
          "\"><Partenaire>" + partner + "</Partenaire></" + element + ">\n";
@@ -261,8 +263,8 @@ class RightsMatrixTest : public EngineTest {
     beta.raison_sociale = "Béta Transports";
     beta.managers = {{"b.gest", "principal"}};
     beta.technical_users = {"TECH_BETA@example.com"};
-    ok(user_xml("a.leroy") + user_xml("c.lecture") + user_xml("r.refuse") + user_xml("p.attente") +
-       user_xml("b.gest") + user_xml(kRequester) + structure_xml(acme) + structure_xml(beta));
+    ok(user_xml("a.leroy") + user_xml("c.lecture") + user_xml("r.refuse") + user_xml("p.attente") + user_xml("b.gest") +
+       user_xml(kRequester) + structure_xml(acme) + structure_xml(beta));
     const ParsedAck requests =
         ok(activation_xml("b.gest", kBeta) + subscription_request_xml("c.lecture", kAcme, false) +
            subscription_request_xml("r.refuse", kAcme) + subscription_request_xml("p.attente", kAcme));
@@ -286,9 +288,9 @@ class RightsMatrixTest : public EngineTest {
     SheetSpec beta_api = api_sheet();
     beta_api.demandeur = "b.gest";
     beta_api.partner = kBeta;
-    const ParsedAck sheets = ok(sheet_xml(acme_edi) + sheet_xml(acme_draft) + sheet_xml(acme_draft) +
-                                sheet_xml(acme_api) + sheet_xml(beta_edi) + sheet_xml(beta_draft) +
-                                sheet_xml(beta_api));
+    const ParsedAck sheets =
+        ok(sheet_xml(acme_edi) + sheet_xml(acme_draft) + sheet_xml(acme_draft) + sheet_xml(acme_api) +
+           sheet_xml(beta_edi) + sheet_xml(beta_draft) + sheet_xml(beta_api));
     ASSERT_EQ(sheets.operations.size(), 7U);
     acme_edi_ = sheets.operations[0].code_appli;
     acme_draft_ = sheets.operations[1].code_appli;
@@ -734,16 +736,24 @@ class RightsMatrixTest : public EngineTest {
 };
 
 // Every Recherche row × every actor: never refused, the export holds only what the actor may consult.
-TEST_F(RightsMatrixTest, Searches) { run_group(Group::kSearch); }
+TEST_F(RightsMatrixTest, Searches) {
+  run_group(Group::kSearch);
+}
 
 // Directory upserts, space activation, subscription requests and decisions × every actor.
-TEST_F(RightsMatrixTest, DirectorySpaceAndSubscriptions) { run_group(Group::kDirectory); }
+TEST_F(RightsMatrixTest, DirectorySpaceAndSubscriptions) {
+  run_group(Group::kDirectory);
+}
 
 // Every FicheEDI action on kAcme × every actor.
-TEST_F(RightsMatrixTest, EdiSheets) { run_group(Group::kEdi); }
+TEST_F(RightsMatrixTest, EdiSheets) {
+  run_group(Group::kEdi);
+}
 
 // Every FicheAPI action on kAcme × every actor.
-TEST_F(RightsMatrixTest, ApiSheets) { run_group(Group::kApi); }
+TEST_F(RightsMatrixTest, ApiSheets) {
+  run_group(Group::kApi);
+}
 
 // Cells across structures, each alone in its dépôt (complete mode): a codeAppli is looked up under
 // the Partenaire sent (SPEC.md §3.3 "A codeAppli names a sheet of that partner"), so a gestionnaire
@@ -811,9 +821,9 @@ TEST_F(RightsMatrixTest, CrossStructureCells) {
   SheetSpec by_former = sftp_sheet();
   by_former.demandeur = "a.leroy";
   const std::string before = snapshot();
-  const ParsedAck rejected = send(sheet_xml(by_former) + activation_xml("a.leroy", kAcme) +
-                                      decision_xml("a.leroy", "ABO-000004"),
-                                  "mode=\"partielle\"");
+  const ParsedAck rejected =
+      send(sheet_xml(by_former) + activation_xml("a.leroy", kAcme) + decision_xml("a.leroy", "ABO-000004"),
+           "mode=\"partielle\"");
   EXPECT_EQ(rejected.statut, "REJETE") << rejected.xml;
   ASSERT_EQ(rejected.operations.size(), 3U);
   for (const auto& op : rejected.operations) EXPECT_EQ(split_codes_joined(op.error_codes()), kDroit) << op.type;
