@@ -34,7 +34,8 @@ class SqlRow {
 /// Thrown for the store's own failures (unreachable, locked, disk full, constraint violated).
 /// `transient` is true for failures worth retrying (busy, serialization failure, connection lost).
 struct StoreError : std::runtime_error {
-  StoreError(const std::string& what, bool transient_failure) : std::runtime_error(what), transient(transient_failure) {}
+  StoreError(const std::string& what, bool transient_failure)
+      : std::runtime_error(what), transient(transient_failure) {}
   bool transient;
 };
 
@@ -43,9 +44,9 @@ enum class Backend { Sqlite, Postgresql };
 class Database {
  public:
   /// Opens the store. SQLite: `connection` is a file path (parent directory must exist); sets WAL,
-  /// foreign_keys, synchronous=FULL and a busy timeout. PostgreSQL: a libpq "key=value ..." string,
-  /// plus an optional `search_path=SCHEMA` word (lowercase letters, digits, _) to keep the store in
-  /// that schema. Throws StoreError.
+  /// foreign_keys, synchronous=FULL, a busy timeout, temp_store=MEMORY and a 16 MiB page cache.
+  /// PostgreSQL: a libpq "key=value ..." string, plus an optional `search_path=SCHEMA` word (lowercase letters, digits,
+  /// _) to keep the store in that schema. Throws StoreError.
   Database(Backend backend, const std::string& connection);
   ~Database();
   Database(const Database&) = delete;

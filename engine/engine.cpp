@@ -4,6 +4,7 @@
 
 #include <fstream>
 #include <iterator>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -158,9 +159,15 @@ DepositAnswer Engine::answer(const std::string& file_name, const std::string& id
                     "donnez un nouvel identifiant à ce dépôt.",
                     *ack.identifier, same_id->ack_name)));
   } else {
-    ProcessingContext context{&config_,          &zone_, dry_run ? fs::path() : inbox_.outbox_dir(),
-                              &catalogue_,       certificates_.get(), now,
-                              zone_.date_of(now), ack.sha256};
+    ProcessingContext context{&config_,
+                              &zone_,
+                              dry_run ? fs::path() : inbox_.outbox_dir(),
+                              &catalogue_,
+                              certificates_.get(),
+                              now,
+                              zone_.date_of(now),
+                              ack.sha256};
+    context.validation_threads = std::max(2U, std::thread::hardware_concurrency()) - 1;
     auto outcome = apply_deposit(store, context, *read.deposit);
     ack.status = outcome.status;
     ack.operations = std::move(outcome.operations);
@@ -185,44 +192,90 @@ DepositAnswer Engine::answer(const std::string& file_name, const std::string& id
 }
 
 DepositAnswer Engine::process_claimed(const inbox::ClaimedFile& file) {
-  const Instant received = clock_.now();
-  const std::string identity = file_identity(file.path());
-  const std::uint64_t size = file.size();
-  // An oversized dépôt is hashed from the file and never loaded (FIELD-CASES F07).
-  const bool too_large = size > static_cast<std::uint64_t>(config_.max_bytes);
-  const std::string sha256 = file.sha256();
-  const std::string bytes = too_large ? std::string() : file.read_all();
+  return process_group({&file}).front();
+}
+
+std::vector<DepositAnswer> Engine::process_group(const std::vector<const inbox::ClaimedFile*>& files) {
+  struct Item {
+    const inbox::ClaimedFile* file;
+    Instant received;
+    std::string identity;
+    std::uint64_t size;
+    std::string sha256;
+    std::string bytes;
+    std::optional<DepositRecord> record;
+    DepositAnswer result;
+  };
+  std::vector<Item> items;
+  items.reserve(files.size());
+  for (const inbox::ClaimedFile* file : files) {
+    Item item{file, clock_.now(), file_identity(file->path()), file->size(), {}, {}, {}, {}};
+    // An oversized dépôt is hashed from the file and never loaded (FIELD-CASES F07).
+    const bool too_large = item.size > static_cast<std::uint64_t>(config_.max_bytes);
+    item.sha256 = file->sha256();
+    if (!too_large) item.bytes = file->read_all();
+    items.push_back(std::move(item));
+  }
 
   // Already committed before a crash: answer from the record, never twice (SPEC.md §2). Transient
   // store failures (busy, serialization, deadlock, lost connection, a unique key another engine took
   // first) roll the transaction back and run it again.
-  std::optional<DepositRecord> record;
-  DepositAnswer result;
-  with_retries([&] {
-    Store store(*db_);
-    Transaction tx(*db_);
-    record = store.find_processed_file(file.name(), sha256, identity);
-    if (!record) {
-      result = answer(file.name(), identity, bytes, sha256, size, received, false);
-      record = store.find_processed_file(file.name(), sha256, identity);
-    } else {
-      log::info("{} : déjà traité avant une interruption ; accusé {} repris", file.name(), record->ack_name);
-      result.ack_name = record->ack_name;
-      result.ack_content = record->ack_content;
-      result.status = parse_deposit_status(record->status).value_or(DepositStatus::Rejete);
-    }
-    tx.commit();
-  });
-  // After the commit: the accusé, then the original (DESIGN.md data flow step 3).
-  files::create_file_atomically(inbox_.outbox_dir(), result.ack_name, result.ack_content);
-  if (record && record->destination == "error") {
-    inbox_.quarantine(file, record->reason);
-  } else {
-    inbox_.archive(file, zone_.date_of(clock_.now()));
+  try {
+    with_retries([&] {
+      Store store(*db_);
+      Transaction tx(*db_);
+      for (auto& item : items) {
+        const std::string& name = item.file->name();
+        item.record = store.find_processed_file(name, item.sha256, item.identity);
+        if (!item.record) {
+          item.result = answer(name, item.identity, item.bytes, item.sha256, item.size, item.received, false);
+          item.record = store.find_processed_file(name, item.sha256, item.identity);
+        } else {
+          log::info("{} : déjà traité avant une interruption ; accusé {} repris", name, item.record->ack_name);
+          item.result.ack_name = item.record->ack_name;
+          item.result.ack_content = item.record->ack_content;
+          item.result.status = parse_deposit_status(item.record->status).value_or(DepositStatus::Rejete);
+        }
+      }
+      tx.commit();
+    });
+  } catch (const StoreError& e) {
+    if (files.size() < 2 || e.transient) throw;  // a store still failing after the retries: no use
+    log::warning("store : {} ; les {} dépôts du groupe sont repris un par un", e.what(), files.size());
+    std::vector<DepositAnswer> answers;
+    for (const inbox::ClaimedFile* file : files) answers.push_back(process_claimed(*file));
+    return answers;
   }
-  log::info("{} : {} → {}", file.name(), to_code(result.status), result.ack_name);
-  refresh_metrics(*db_, inbox_.outbox_dir());  // SPEC.md §5.4, after each dépôt; never throws
-  return result;
+  for (auto& item : items) item.bytes = std::string();  // the group's memory goes before the writes
+
+  // After the commit: the accusés, then the originals (DESIGN.md data flow step 3); one filesystem
+  // sync for the accusés' contents and each directory fsynced once for the group, before the step
+  // after it relies on it.
+  const fs::path outbox = inbox_.outbox_dir();
+  std::vector<std::pair<std::string, std::string>> accuses;
+  accuses.reserve(items.size());
+  for (const auto& item : items) accuses.emplace_back(item.result.ack_name, item.result.ack_content);
+  files::create_files_atomically(outbox, accuses);  // an accusé already there (before a crash) stays
+  std::set<fs::path> moved_to;
+  for (const auto& item : items) {
+    if (item.record && item.record->destination == "error") {
+      inbox_.quarantine(*item.file, item.record->reason);
+    } else {
+      moved_to.insert(
+          inbox_.archive(*item.file, zone_.date_of(clock_.now()), files::DirectorySync::Caller).parent_path());
+    }
+  }
+  for (const auto& dir : moved_to) files::sync_directory(dir);
+  if (!moved_to.empty()) files::sync_directory(inbox_.work_dir());
+
+  std::vector<DepositAnswer> answers;
+  answers.reserve(items.size());
+  for (auto& item : items) {
+    log::info("{} : {} → {}", item.file->name(), to_code(item.result.status), item.result.ack_name);
+    answers.push_back(std::move(item.result));
+  }
+  refresh_metrics(*db_, outbox);  // SPEC.md §5.4, after each group; never throws
+  return answers;
 }
 
 namespace {
@@ -231,10 +284,18 @@ void count(PassSummary& summary, const DepositAnswer& a) {
   ++summary.processed;
   summary.acknowledgements.push_back(a.ack_name);
   switch (a.status) {
-    case DepositStatus::Integre: ++summary.integre; break;
-    case DepositStatus::IntegrePartiel: ++summary.integre_partiel; break;
-    case DepositStatus::Rejete: ++summary.rejete; break;
-    case DepositStatus::Doublon: ++summary.doublon; break;
+    case DepositStatus::Integre:
+      ++summary.integre;
+      break;
+    case DepositStatus::IntegrePartiel:
+      ++summary.integre_partiel;
+      break;
+    case DepositStatus::Rejete:
+      ++summary.rejete;
+      break;
+    case DepositStatus::Doublon:
+      ++summary.doublon;
+      break;
   }
 }
 
@@ -265,26 +326,73 @@ void Engine::reconnect_store() {
   }
 }
 
-PassSummary Engine::process_names(const std::vector<std::string>& names) {
-  PassSummary summary;
+void Engine::process_in_groups(std::vector<inbox::ClaimedFile> files, PassSummary& summary) {
+  std::vector<inbox::ClaimedFile> group;
+  std::uint64_t bytes = 0;
+  auto flush = [&] {
+    if (group.empty()) return;
+    std::vector<const inbox::ClaimedFile*> members;
+    for (const auto& f : group) members.push_back(&f);
+    for (const auto& a : process_group(members)) count(summary, a);
+    group.clear();
+    bytes = 0;
+  };
+  for (auto& file : files) {
+    const std::uint64_t size = file.size();
+    if (!group.empty() && (group.size() >= kGroupDeposits || bytes + size > kGroupBytes)) flush();
+    bytes += size;
+    group.push_back(std::move(file));
+  }
+  flush();
+}
+
+void Engine::claim_and_process(const std::vector<std::string>& names, PassSummary& summary) {
+  std::vector<inbox::ClaimedFile> group;
+  std::uint64_t bytes = 0;
+  auto flush = [&] {
+    if (group.empty()) return;
+    // The claims' renames made durable once for the group (they are redone harmlessly after a
+    // crash: a dépôt found again in inbox/ is answered from its record).
+    files::sync_directory(inbox_.work_dir());
+    files::sync_directory(inbox_.inbox_dir());
+    std::vector<const inbox::ClaimedFile*> members;
+    for (const auto& f : group) members.push_back(&f);
+    for (const auto& a : process_group(members)) count(summary, a);
+    group.clear();
+    bytes = 0;
+  };
+  auto claim = [&](const std::string& name) -> std::optional<inbox::ClaimedFile> {
+    if (auto claimed = inbox_.claim(name, files::DirectorySync::Caller)) return claimed;
+    if (group.empty()) return std::nullopt;
+    // It may be locked by this very group (a hard link to a file of the group: one inode, one
+    // lock): the group goes first, then the claim is tried again.
+    flush();
+    return inbox_.claim(name, files::DirectorySync::Caller);
+  };
   for (const auto& name : names) {
     if (!inbox::InboxDirectory::is_deposit_name(name)) continue;
-    auto claimed = inbox_.claim(name);
-    if (claimed) count(summary, process_claimed(*claimed));
+    auto claimed = claim(name);
+    if (!claimed) continue;
+    const std::uint64_t size = claimed->size();
+    if (!group.empty() && (group.size() >= kGroupDeposits || bytes + size > kGroupBytes)) flush();
+    bytes += size;
+    group.push_back(std::move(*claimed));
   }
+  flush();
+}
+
+PassSummary Engine::process_names(const std::vector<std::string>& names) {
+  PassSummary summary;
+  claim_and_process(names, summary);
   return summary;
 }
 
 PassSummary Engine::process_pass() {
   PassSummary summary;
-  for (auto& leftover : inbox_.recover_leftovers()) {
-    log::info("reprise après interruption : {}", leftover.name());
-    count(summary, process_claimed(leftover));
-  }
-  const auto settled = inbox_.settled_candidates(std::chrono::milliseconds(config_.settle_ms));
-  for (const auto& name : settled) {
-    if (auto claimed = inbox_.claim(name)) count(summary, process_claimed(*claimed));
-  }
+  auto leftovers = inbox_.recover_leftovers();
+  for (const auto& leftover : leftovers) log::info("reprise après interruption : {}", leftover.name());
+  process_in_groups(std::move(leftovers), summary);
+  claim_and_process(inbox_.settled_candidates(std::chrono::milliseconds(config_.settle_ms)), summary);
   // Still changing, or waiting for the same name to leave .work/.
   summary.left_for_later = static_cast<int>(inbox_.list_candidates().size());
   return summary;
@@ -307,8 +415,8 @@ std::vector<DepositAnswer> Engine::check(const std::vector<fs::path>& files) {
     std::ostringstream buffer;
     buffer << in.rdbuf();
     const std::string bytes = buffer.str();
-    answers.push_back(answer(path.filename().string(), {}, bytes, inbox::sha256_hex(bytes), bytes.size(), clock_.now(),
-                             true));
+    answers.push_back(
+        answer(path.filename().string(), {}, bytes, inbox::sha256_hex(bytes), bytes.size(), clock_.now(), true));
   }
   return answers;
 }

@@ -26,7 +26,7 @@ struct PassSummary {
   int integre_partiel = 0;
   int rejete = 0;
   int doublon = 0;
-  int left_for_later = 0;  // still changing, or name already in .work/
+  int left_for_later = 0;                     // still changing, or name already in .work/
   std::vector<std::string> acknowledgements;  // accusé file names written
 };
 
@@ -65,6 +65,20 @@ class Engine {
   /// Processes one claimed file end to end (commit, accusé, archive/quarantine).
   DepositAnswer process_claimed(const inbox::ClaimedFile& file);
 
+  /// Processes claimed files together (group commit, issue 7): one store transaction for them
+  /// all (one fsync of the store), then every accusé (each file fsynced, the outbox directory once),
+  /// then the originals moved (their directories fsynced once). Every accusé still follows the
+  /// durable commit of its dépôt, and a crash at any instant leaves the files in .work/ where the
+  /// next pass answers them from the store, never twice. When the group's transaction fails for a
+  /// reason other than a transient one, the files are processed one by one, so that the failure
+  /// stays with its own dépôt. Answers in the order of `files`.
+  std::vector<DepositAnswer> process_group(const std::vector<const inbox::ClaimedFile*>& files);
+
+  /// Group limits (issue 7): at most kGroupDeposits dépôts and kGroupBytes bytes (sum of file sizes,
+  /// all loaded at once) per transaction; a larger dépôt forms a group of its own.
+  static constexpr std::size_t kGroupDeposits = 64;
+  static constexpr std::uint64_t kGroupBytes = 32ULL * 1024 * 1024;
+
   /// `raccord check`: the accusés the files would get against the current store, in a
   /// transaction that is always rolled back. Works with no store (an empty in-memory one).
   std::vector<DepositAnswer> check(const std::vector<std::filesystem::path>& files);
@@ -92,6 +106,11 @@ class Engine {
   /// unless `dry_run`. `bytes` is empty when `size` exceeds inbox.max_bytes.
   DepositAnswer answer(const std::string& file_name, const std::string& file_identity, std::string_view bytes,
                        const std::string& sha256, std::uint64_t size, Instant received, bool dry_run);
+
+  /// Claims `names` (in order) in groups within the limits above and processes each group.
+  void claim_and_process(const std::vector<std::string>& names, PassSummary& summary);
+  /// Processes `files` as groups within the limits (the files are already claimed).
+  void process_in_groups(std::vector<inbox::ClaimedFile> files, PassSummary& summary);
 
   Config config_;
   BusinessClock clock_;

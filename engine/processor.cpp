@@ -2,6 +2,13 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <exception>
+#include <mutex>
+#include <thread>
+
 #include "engine/lifecycle.hpp"
 #include "engine/search.hpp"
 #include "rules/sheet_rules.hpp"
@@ -10,11 +17,25 @@
 namespace raccord {
 namespace {
 
+/// The certificate rules of one sheet (SPEC.md §4 CERT_*), or nullopt when they do not apply: an EDI
+/// sheet whose protocol is unknown (PROTOCOLE is reported by the content rules). Needs no store.
+std::optional<rules::CertificateReport> check_certificates(const rules::CertificateChecker& checker,
+                                                           const SheetOperation& sheet, Instant now) {
+  std::optional<Protocol> protocol;
+  if (sheet.kind == SheetKind::Edi) {
+    protocol = parse_protocol(sheet.protocol.value);
+    if (!protocol) return std::nullopt;
+  }
+  return checker.check(sheet, protocol, now);
+}
+
 /// Everything one operation needs while it is applied.
 class OperationApplier {
  public:
-  OperationApplier(Store& store, const ProcessingContext& ctx, const Operation& op, OperationOutcome& out)
-      : store_(store), ctx_(ctx), op_(op), out_(out) {}
+  /// `certificates`: the certificate report of this sheet already computed (check_certificates), or null.
+  OperationApplier(Store& store, const ProcessingContext& ctx, const Operation& op, OperationOutcome& out,
+                   std::optional<rules::CertificateReport>* certificates)
+      : store_(store), ctx_(ctx), op_(op), out_(out), certificates_(certificates) {}
 
   void apply() {
     std::visit([this](const auto& body) { apply_body(body); }, op_.body);
@@ -164,9 +185,9 @@ class OperationApplier {
                         sub->siret, sub->id, user->login));
     }
     if (failed()) return;
-    store_.decide_subscription(sub->id,
-                               d.decision == Decision::Valider ? SubscriptionStatus::Validee : SubscriptionStatus::Refusee,
-                               user->login, ctx_.now);
+    store_.decide_subscription(
+        sub->id, d.decision == Decision::Valider ? SubscriptionStatus::Validee : SubscriptionStatus::Refusee,
+        user->login, ctx_.now);
   }
 
   /// Never refused for lack of rights (SPEC.md §3.4): the export holds what the requester may consult.
@@ -228,9 +249,10 @@ class OperationApplier {
     const auto transition = find_transition(from, to_event(sheet.action));
     if (!transition && !unknown_sheet) {
       error(ErrorCode::TransitionInterdite, "@action", op_.line,
-            from ? fmt::format("L'action « {} » est impossible sur la fiche {} à l'état {}.", to_code(sheet.action),
-                               existing->code_appli, to_label(*from))
-                 : fmt::format("L'action « {} » est impossible sur une fiche qui n'existe pas.", to_code(sheet.action)));
+            from
+                ? fmt::format("L'action « {} » est impossible sur la fiche {} à l'état {}.", to_code(sheet.action),
+                              existing->code_appli, to_label(*from))
+                : fmt::format("L'action « {} » est impossible sur une fiche qui n'existe pas.", to_code(sheet.action)));
     }
 
     std::vector<CertificateFacts> certificate_facts;
@@ -273,9 +295,10 @@ class OperationApplier {
     if (transition->marks_deleted) record.deleted = true;
     const bool submitted = transition->to == SheetState::Envoyee || transition->to == SheetState::EnvoyeeMaj;
     store_.update_sheet(record, submitted ? std::optional<Instant>(ctx_.now) : std::nullopt, ctx_.now);
-    store_.add_history(record.code_appli, ctx_.now, user->login, from, transition->to,
-                       transition->marks_deleted ? "supprimer : brouillon supprimé" : std::string(to_code(sheet.action)),
-                       ctx_.deposit_sha256);
+    store_.add_history(
+        record.code_appli, ctx_.now, user->login, from, transition->to,
+        transition->marks_deleted ? "supprimer : brouillon supprimé" : std::string(to_code(sheet.action)),
+        ctx_.deposit_sha256);
 
     out_.code_appli = record.code_appli;
     out_.state = record.state;
@@ -315,22 +338,21 @@ class OperationApplier {
       if (sheet.kind == SheetKind::Api && store_.technical_user_count(s->siret) == 0) {
         out.push_back(Diagnostic::error(
             ErrorCode::UtilisateurTechniqueAbsent, "Partenaire", sheet.partner.line,
-            fmt::format("{} - {} n'a pas d'utilisateur technique : créez-le avant de déposer une fiche API.",
-                        s->siret, s->raison_sociale)));
+            fmt::format("{} - {} n'a pas d'utilisateur technique : créez-le avant de déposer une fiche API.", s->siret,
+                        s->raison_sociale)));
       }
     }
     rules::SheetContentContext content{ctx_.config->environment, ctx_.today, ctx_.catalogue};
     for (auto& d : rules::check_sheet_content(sheet, content)) out.push_back(std::move(d));
-    std::optional<Protocol> protocol;
-    bool protocol_known = true;
-    if (sheet.kind == SheetKind::Edi) {
-      protocol = parse_protocol(sheet.protocol.value);
-      protocol_known = protocol.has_value();
+    std::optional<rules::CertificateReport> report;
+    if (certificates_ != nullptr && *certificates_) {
+      report = std::move(*certificates_);
+    } else {
+      report = check_certificates(*ctx_.certificates, sheet, ctx_.now);
     }
-    if (protocol_known) {
-      auto report = ctx_.certificates->check(sheet, protocol, ctx_.now);
-      for (auto& d : report.diagnostics) out.push_back(std::move(d));
-      facts = std::move(report.certificates);
+    if (report) {
+      for (auto& d : report->diagnostics) out.push_back(std::move(d));
+      facts = std::move(report->certificates);
     }
     return out;
   }
@@ -339,6 +361,109 @@ class OperationApplier {
   const ProcessingContext& ctx_;
   const Operation& op_;
   OperationOutcome& out_;
+  std::optional<rules::CertificateReport>* certificates_;
+};
+
+/// The certificate reports of the sheets of a dépôt that send content (the only ones whose content
+/// is checked), computed ahead by worker threads while the caller applies the operations in order
+/// (issue 7: the certificate check, decoding and signature verification, is most of a sheet's cost
+/// and needs no store, whereas the store is written by one thread). take(i) gives operation i's
+/// report: the caller computes it itself when no worker has started it yet, else waits for it.
+class CertificatesAhead {
+ public:
+  /// `threads`: worker threads besides the caller (0: none, the caller checks each sheet in turn).
+  CertificatesAhead(const rules::CertificateChecker& checker, const Deposit& deposit, Instant now, unsigned threads)
+      : checker_(checker),
+        now_(now),
+        sheets_(deposit.operations.size(), nullptr),
+        reports_(deposit.operations.size()),
+        states_(deposit.operations.size()) {
+    std::size_t count = 0;
+    for (std::size_t i = 0; i < deposit.operations.size(); ++i) {
+      const Operation& op = deposit.operations[i];
+      const auto* sheet = std::get_if<SheetOperation>(&op.body);
+      if (sheet == nullptr || has_error(op.schema_errors)) continue;
+      if (sheet->action != SheetAction::Enregistrer && sheet->action != SheetAction::Soumettre) continue;
+      sheets_[i] = sheet;
+      ++count;
+    }
+    const std::size_t workers = count < 2 ? 0 : std::min<std::size_t>(threads, count - 1);
+    for (std::size_t t = 0; t < workers; ++t) workers_.emplace_back([this] { work(); });
+  }
+  ~CertificatesAhead() {
+    {
+      std::lock_guard lock(mutex_);
+      stop_ = true;
+    }
+    room_.notify_all();
+    workers_.clear();  // joins
+  }
+  CertificatesAhead(const CertificatesAhead&) = delete;
+  CertificatesAhead& operator=(const CertificatesAhead&) = delete;
+
+  /// Operation i's report (nullopt where check_certificates gives none or the operation sends no
+  /// content). Rethrows a worker's exception.
+  std::optional<rules::CertificateReport> take(std::size_t i) {
+    {
+      std::lock_guard lock(mutex_);
+      taken_ = i;
+    }
+    room_.notify_all();
+    if (sheets_[i] == nullptr) return std::nullopt;
+    if (claim(i)) return check_certificates(checker_, *sheets_[i], now_);
+    std::unique_lock lock(mutex_);
+    done_.wait(lock, [&] { return states_[i] == kDone || failure_; });
+    if (failure_) std::rethrow_exception(failure_);
+    return std::move(reports_[i]);
+  }
+
+ private:
+  static constexpr int kFree = 0;
+  static constexpr int kClaimed = 1;
+  static constexpr int kDone = 2;
+  static constexpr std::size_t kWindow = 256;  // operations
+
+  bool claim(std::size_t i) {
+    int expected = kFree;
+    return states_[i].compare_exchange_strong(expected, kClaimed);
+  }
+
+  void work() {
+    try {
+      for (std::size_t i = next_++; i < sheets_.size() && !stop_; i = next_++) {
+        if (sheets_[i] == nullptr) continue;
+        {
+          // Never more than kWindow reports ahead of the caller: memory stays bounded.
+          std::unique_lock lock(mutex_);
+          room_.wait(lock, [&] { return i < taken_ + kWindow || stop_; });
+        }
+        if (stop_ || !claim(i)) continue;
+        auto report = check_certificates(checker_, *sheets_[i], now_);
+        std::lock_guard lock(mutex_);
+        reports_[i] = std::move(report);
+        states_[i] = kDone;
+        done_.notify_all();
+      }
+    } catch (...) {
+      std::lock_guard lock(mutex_);
+      if (!failure_) failure_ = std::current_exception();
+      done_.notify_all();
+    }
+  }
+
+  const rules::CertificateChecker& checker_;
+  const Instant now_;
+  std::vector<const SheetOperation*> sheets_;
+  std::vector<std::optional<rules::CertificateReport>> reports_;  // guarded by mutex_
+  std::vector<std::atomic<int>> states_;
+  std::atomic<std::size_t> next_{0};
+  std::atomic<bool> stop_{false};
+  std::mutex mutex_;
+  std::condition_variable done_;
+  std::condition_variable room_;
+  std::size_t taken_ = 0;              // the operation the caller is at; guarded by mutex_
+  std::exception_ptr failure_;         // guarded by mutex_
+  std::vector<std::jthread> workers_;  // last: joined first
 };
 
 }  // namespace
@@ -369,17 +494,22 @@ AifeParameters aife_parameters(const AifeConfig& aife, Protocol protocol) {
 DepositOutcome apply_deposit(Store& store, const ProcessingContext& context, const Deposit& deposit) {
   Database& db = store.database();
   DepositOutcome result;
+  CertificatesAhead certificates(*context.certificates, deposit, context.now, context.validation_threads);
   db.savepoint("depot");
   bool any_rejected = false;
   bool any_accepted = false;
-  for (const auto& op : deposit.operations) {
+  for (std::size_t i = 0; i < deposit.operations.size(); ++i) {
+    const Operation& op = deposit.operations[i];
     OperationOutcome out;
     out.rank = op.rank;
     out.type = op.element_name;
     if (op.reference.present) out.reference = op.reference.value;
     out.diagnostics = op.schema_errors;
     db.savepoint("operation");
-    if (!has_error(out.diagnostics)) OperationApplier(store, context, op, out).apply();
+    if (!has_error(out.diagnostics)) {
+      std::optional<rules::CertificateReport> report = certificates.take(i);
+      OperationApplier(store, context, op, out, report ? &report : nullptr).apply();
+    }
     for (auto& d : out.diagnostics) {
       if (d.line == 0) d.line = op.line;  // a missing element: point at its operation
     }

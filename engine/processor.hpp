@@ -15,13 +15,14 @@ namespace raccord {
 
 struct ProcessingContext {
   const Config* config = nullptr;
-  const CivilZone* zone = nullptr;          // engine.timezone
-  std::filesystem::path outbox_dir;         // where a Recherche writes its export; empty: dry run
+  const CivilZone* zone = nullptr;   // engine.timezone
+  std::filesystem::path outbox_dir;  // where a Recherche writes its export; empty: dry run
   const rules::Catalogue* catalogue = nullptr;
   const rules::CertificateChecker* certificates = nullptr;
-  Instant now{};           // business instant of processing (UTC)
-  CivilDate today{};       // its civil date in engine.timezone
+  Instant now{};      // business instant of processing (UTC)
+  CivilDate today{};  // its civil date in engine.timezone
   std::string deposit_sha256;
+  unsigned validation_threads = 0;  // worker threads checking the sheets' certificates ahead (issue 7)
 };
 
 struct DepositOutcome {

@@ -1,15 +1,15 @@
 // Durable file primitives (SPEC.md §2 "Atomic outputs"; TOOLCHAIN.md #16-17; FIELD-CASES F03).
 #include "files/atomic_file.hpp"
 
-#include <fstream>
-
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstdio>
+#include <fstream>
 #include <string>
 #include <system_error>
 
@@ -46,7 +46,6 @@ class Fd {
   int fd_;
 };
 
-
 /// ".<name>.<host>.<pid>.tmp" (SPEC.md §2: temporaries start with "." and carry host and pid).
 std::string temporary_name(std::string_view name) {
   static const std::string host = host_name();
@@ -67,14 +66,18 @@ void write_all(int fd, std::string_view content, const fs::path& path) {
   }
 }
 
-/// Writes `content` to a fresh temporary in `dir`, fsynced and closed. Returns its path.
-fs::path write_temporary(const fs::path& dir, std::string_view name, std::string_view content) {
+enum class FileSync { Now, Later };
+
+/// Writes `content` to a fresh temporary in `dir`, fsynced (unless FileSync::Later: the caller
+/// syncs the filesystem before renaming it) and closed. Returns its path.
+fs::path write_temporary(const fs::path& dir, std::string_view name, std::string_view content,
+                         FileSync file_sync = FileSync::Now) {
   const fs::path tmp = dir / temporary_name(name);
   Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, kFileMode));
   if (fd.get() < 0) throw_errno(errno, "création impossible du fichier temporaire " + tmp.string());
   try {
     write_all(fd.get(), content, tmp);
-    if (::fsync(fd.get()) != 0) throw_errno(errno, "fsync impossible de " + tmp.string());
+    if (file_sync == FileSync::Now && ::fsync(fd.get()) != 0) throw_errno(errno, "fsync impossible de " + tmp.string());
     if (fd.close_checked() != 0) throw_errno(errno, "fermeture impossible de " + tmp.string());
   } catch (...) {
     ::unlink(tmp.c_str());
@@ -201,7 +204,7 @@ void write_file_atomically(const fs::path& dir, std::string_view name, std::stri
   sync_directory(dir);
 }
 
-bool create_file_atomically(const fs::path& dir, std::string_view name, std::string_view content) {
+bool create_file_atomically(const fs::path& dir, std::string_view name, std::string_view content, DirectorySync sync) {
   const fs::path target = dir / std::string(name);
   struct stat st {};
   if (::lstat(target.c_str(), &st) == 0) return false;
@@ -215,7 +218,7 @@ bool create_file_atomically(const fs::path& dir, std::string_view name, std::str
   }
   switch (result) {
     case RenameResult::Done:
-      sync_directory(dir);
+      if (sync == DirectorySync::Now) sync_directory(dir);
       return true;
     case RenameResult::Exists:
       ::unlink(tmp.c_str());
@@ -227,9 +230,55 @@ bool create_file_atomically(const fs::path& dir, std::string_view name, std::str
   return false;
 }
 
-bool move_no_replace(const fs::path& from, const fs::path& to) {
+std::vector<bool> create_files_atomically(const fs::path& dir,
+                                          const std::vector<std::pair<std::string, std::string>>& files,
+                                          DirectorySync sync) {
+  std::vector<bool> created(files.size(), false);
+  std::vector<fs::path> temporaries(files.size());
+  auto remove_left = [&] {
+    for (const auto& tmp : temporaries) {
+      if (!tmp.empty()) ::unlink(tmp.c_str());
+    }
+  };
+  try {
+    for (std::size_t i = 0; i < files.size(); ++i) {
+      struct stat st {};
+      const fs::path target = dir / files[i].first;
+      if (::lstat(target.c_str(), &st) == 0) continue;
+      temporaries[i] = write_temporary(dir, files[i].first, files[i].second, FileSync::Later);
+    }
+    if (std::any_of(temporaries.begin(), temporaries.end(), [](const fs::path& p) { return !p.empty(); })) {
+      Fd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+      if (fd.get() < 0) throw_errno(errno, "ouverture impossible du répertoire " + dir.string());
+      if (::syncfs(fd.get()) != 0) throw_errno(errno, "syncfs impossible pour " + dir.string());
+    }
+    for (std::size_t i = 0; i < files.size(); ++i) {
+      if (temporaries[i].empty()) continue;
+      const fs::path target = dir / files[i].first;
+      switch (rename_no_replace_same_fs(temporaries[i], target)) {
+        case RenameResult::Done:
+          created[i] = true;
+          break;
+        case RenameResult::Exists:
+          ::unlink(temporaries[i].c_str());
+          break;
+        case RenameResult::CrossDevice:
+          throw_errno(EXDEV, "renommage impossible de " + temporaries[i].string() + " en " + target.string());
+      }
+      temporaries[i].clear();
+    }
+  } catch (...) {
+    remove_left();
+    throw;
+  }
+  if (sync == DirectorySync::Now) sync_directory(dir);
+  return created;
+}
+
+bool move_no_replace(const fs::path& from, const fs::path& to, DirectorySync sync) {
   switch (rename_no_replace_same_fs(from, to)) {
     case RenameResult::Done: {
+      if (sync == DirectorySync::Caller) return true;
       const fs::path to_dir = parent_or_dot(to);
       const fs::path from_dir = parent_or_dot(from);
       sync_directory(to_dir);
@@ -244,14 +293,14 @@ bool move_no_replace(const fs::path& from, const fs::path& to) {
   return false;
 }
 
-fs::path move_with_suffix(const fs::path& from, const fs::path& dir, std::string_view name) {
+fs::path move_with_suffix(const fs::path& from, const fs::path& dir, std::string_view name, DirectorySync sync) {
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) throw std::system_error(ec, "création impossible du répertoire " + dir.string());
   const std::string base(name);
   for (int i = 0; i <= kMaxSuffix; ++i) {
     const fs::path candidate = dir / (i == 0 ? base : base + "." + std::to_string(i));
-    if (move_no_replace(from, candidate)) return candidate;
+    if (move_no_replace(from, candidate, sync)) return candidate;
   }
   throw_errno(EEXIST, "aucun nom libre pour " + base + " dans " + dir.string());
 }
@@ -301,7 +350,9 @@ AtomicFileStream::~AtomicFileStream() {
   }
 }
 
-std::ostream& AtomicFileStream::stream() { return impl_->out; }
+std::ostream& AtomicFileStream::stream() {
+  return impl_->out;
+}
 
 bool AtomicFileStream::commit() {
   impl_->out.flush();

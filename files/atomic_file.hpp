@@ -7,8 +7,16 @@
 #include <ostream>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace raccord::files {
+
+/// Who fsyncs the directories a rename touched. `Now`: the function, before returning. `Caller`:
+/// the caller, with sync_directory() on each of them, before it relies on the rename lasting (group
+/// commit, issue 7: one fsync of a directory for many files). The file's own data is fsynced
+/// before its rename either way.
+enum class DirectorySync { Now, Caller };
 
 /// Writes `content` to `dir/name` so that it appears whole: a temporary ".<name>.<host>.<pid>.tmp"
 /// in `dir`, fsync, rename over any existing file, fsync of `dir`. File mode 0640 (before umask).
@@ -16,20 +24,35 @@ namespace raccord::files {
 void write_file_atomically(const std::filesystem::path& dir, std::string_view name, std::string_view content);
 
 /// Like write_file_atomically but never replaces: returns false (and writes nothing) when
-/// `dir/name` already exists.
-bool create_file_atomically(const std::filesystem::path& dir, std::string_view name, std::string_view content);
+/// `dir/name` already exists. With DirectorySync::Caller, `dir` is not fsynced.
+bool create_file_atomically(const std::filesystem::path& dir, std::string_view name, std::string_view content,
+                            DirectorySync sync = DirectorySync::Now);
+
+/// Creates several files in `dir` at once (group commit, issue 7), each appearing whole and none
+/// replacing an existing file: every content is written to its temporary, then one syncfs() of the
+/// filesystem of `dir` makes them all durable (one flush instead of one fsync per file), then each is
+/// renamed without replacing, then `dir` is fsynced (unless DirectorySync::Caller). `files` holds
+/// (name, content) pairs with distinct names. Returns, per file, false when its name was already
+/// taken (nothing written for it). Throws std::system_error (the temporaries not yet renamed are
+/// removed; the files already renamed stay, complete).
+std::vector<bool> create_files_atomically(const std::filesystem::path& dir,
+                                          const std::vector<std::pair<std::string, std::string>>& files,
+                                          DirectorySync sync = DirectorySync::Now);
 
 /// Renames `from` to `to` only if `to` does not exist (renameat2 RENAME_NOREPLACE; link+unlink
 /// where the filesystem refuses it). Returns false when `to` exists. On EXDEV (another
 /// filesystem) copies into a temporary in the destination directory, fsyncs, renames without
 /// replacing, then unlinks the source. fsyncs the destination directory. Throws std::system_error
-/// on other failures; ENOENT on `from` is reported as a system_error too.
-bool move_no_replace(const std::filesystem::path& from, const std::filesystem::path& to);
+/// on other failures; ENOENT on `from` is reported as a system_error too. With DirectorySync::Caller
+/// a same-filesystem rename fsyncs neither directory (the EXDEV copy still does: its source is
+/// removed only once the copy lasts).
+bool move_no_replace(const std::filesystem::path& from, const std::filesystem::path& to,
+                     DirectorySync sync = DirectorySync::Now);
 
 /// Moves `from` into directory `dir` under `name`, or `name.1`, `name.2`, ... when taken
 /// (SPEC.md §2 "Where originals go"). Creates `dir`. Returns the final path.
 std::filesystem::path move_with_suffix(const std::filesystem::path& from, const std::filesystem::path& dir,
-                                       std::string_view name);
+                                       std::string_view name, DirectorySync sync = DirectorySync::Now);
 
 /// fsync of a directory (after a rename that must last).
 void sync_directory(const std::filesystem::path& dir);

@@ -1,8 +1,6 @@
 // The directories under paths.root (SPEC.md §2; TOOLCHAIN.md #16-17; FIELD-CASES F01, F04, F06, F10).
 #include "inbox/inbox_directory.hpp"
 
-#include "inbox/sha256.hpp"
-
 #include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -20,6 +18,7 @@
 #include <utility>
 
 #include "files/atomic_file.hpp"
+#include "inbox/sha256.hpp"
 
 namespace raccord::inbox {
 namespace {
@@ -95,7 +94,6 @@ bool same_inode(int fd, const fs::path& path) {
   if (::fstat(fd, &a) != 0 || ::lstat(path.c_str(), &b) != 0) return false;
   return a.st_dev == b.st_dev && a.st_ino == b.st_ino;
 }
-
 
 /// For a temporary ".<name>.<host>.<pid>.tmp" written by this host (files/atomic_file.cpp),
 /// its pid; nullopt for other names or other hosts.
@@ -181,7 +179,9 @@ std::string ClaimedFile::read_all() const {
   return content;
 }
 
-std::string ClaimedFile::sha256() const { return sha256_hex_of_descriptor(fd_); }
+std::string ClaimedFile::sha256() const {
+  return sha256_hex_of_descriptor(fd_);
+}
 
 // ---------------------------------------------------------------------------------------------
 // InboxDirectory
@@ -279,7 +279,7 @@ std::vector<std::string> InboxDirectory::settled_candidates(std::chrono::millise
   }
 }
 
-std::optional<ClaimedFile> InboxDirectory::claim(const std::string& name) const {
+std::optional<ClaimedFile> InboxDirectory::claim(const std::string& name, files::DirectorySync sync) const {
   if (!is_deposit_name(name)) return std::nullopt;
   const fs::path source = inbox_dir() / name;
   const fs::path target = work_dir() / name;
@@ -290,7 +290,7 @@ std::optional<ClaimedFile> InboxDirectory::claim(const std::string& name) const 
   if (fd < 0) return std::nullopt;
   bool moved = false;
   try {
-    moved = files::move_no_replace(source, target);
+    moved = files::move_no_replace(source, target, sync);
   } catch (const std::system_error& e) {
     ::close(fd);
     if (e.code().value() == ENOENT) return std::nullopt;  // another engine took it
@@ -339,12 +339,13 @@ std::vector<ClaimedFile> InboxDirectory::recover_leftovers() const {
   return result;
 }
 
-std::filesystem::path InboxDirectory::archive(const ClaimedFile& file, CivilDate processing_date) const {
+std::filesystem::path InboxDirectory::archive(const ClaimedFile& file, CivilDate processing_date,
+                                              files::DirectorySync sync) const {
   const fs::path dir = archive_dir() / std::to_string(static_cast<int>(processing_date.year())) /
                        two_digits(static_cast<unsigned>(processing_date.month())) /
                        two_digits(static_cast<unsigned>(processing_date.day()));
   restrict_mode(file.path());
-  return files::move_with_suffix(file.path(), dir, file.name());
+  return files::move_with_suffix(file.path(), dir, file.name(), sync);
 }
 
 std::filesystem::path InboxDirectory::quarantine(const ClaimedFile& file, const std::string& reason) const {

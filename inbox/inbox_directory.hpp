@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "engine/domain/civil_date.hpp"
+#include "files/atomic_file.hpp"
 
 namespace raccord::inbox {
 
@@ -65,16 +66,20 @@ class InboxDirectory {
 
   /// Claims inbox/<name> by atomic rename into inbox/.work/<name> (never replacing). nullopt when
   /// the file vanished (another engine took it), is not a regular file, or the name is already in
-  /// .work/ (it waits in inbox/). Opens with O_NOFOLLOW|O_NONBLOCK and locks it.
-  std::optional<ClaimedFile> claim(const std::string& name) const;
+  /// .work/ (it waits in inbox/). Opens with O_NOFOLLOW|O_NONBLOCK and locks it. With
+  /// DirectorySync::Caller, inbox/ and .work/ are left for the caller to fsync (a batch of claims).
+  std::optional<ClaimedFile> claim(const std::string& name,
+                                   files::DirectorySync sync = files::DirectorySync::Now) const;
 
   /// Files left in inbox/.work/ (after a crash) that no live process holds locked, locked and
   /// returned in name order. Removes stale temporaries ".*.tmp" of dead processes there.
   std::vector<ClaimedFile> recover_leftovers() const;
 
   /// Moves the claimed file to archive/YYYY/MM/DD/<name> (suffix .1, .2 ... when taken), where the
-  /// date is `processing_date` (civil, engine.timezone). Returns the final path.
-  std::filesystem::path archive(const ClaimedFile& file, CivilDate processing_date) const;
+  /// date is `processing_date` (civil, engine.timezone). Returns the final path. With
+  /// DirectorySync::Caller, the caller fsyncs the returned path's directory and .work/.
+  std::filesystem::path archive(const ClaimedFile& file, CivilDate processing_date,
+                                files::DirectorySync sync = files::DirectorySync::Now) const;
 
   /// Moves the claimed file to error/<name> (suffix when taken) and writes <final name>.reason.txt
   /// (UTF-8 French text) beside it atomically. Returns the final path.

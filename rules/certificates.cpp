@@ -69,6 +69,11 @@ std::string der_of(X509* x) {
   return out;
 }
 
+X509Ptr up_ref(X509* x) {
+  X509_up_ref(x);
+  return X509Ptr(x);
+}
+
 X509Ptr parse_x509(std::string_view der) {
   const unsigned char* p = bytes_of(der);
   X509Ptr x(d2i_X509(nullptr, &p, static_cast<long>(der.size())));
@@ -118,8 +123,9 @@ std::string bare_certificates_message(std::size_t count) {
 
 enum class Pkcs7Result { Ok, NotPkcs7, Invalid };
 
-/// Reads DER `bytes` as a PKCS#7 SignedData and appends its certificates.
-Pkcs7Result read_pkcs7(std::string_view bytes, std::vector<std::string>& ders, std::string& why) {
+/// Reads DER `bytes` as a PKCS#7 SignedData and appends its certificates (the decoded objects
+/// themselves: never re-encoded and parsed again, issue 7).
+Pkcs7Result read_pkcs7(std::string_view bytes, std::vector<X509Ptr>& certs_out, std::string& why) {
   const unsigned char* p = bytes_of(bytes);
   Pkcs7Ptr p7(d2i_PKCS7(nullptr, &p, static_cast<long>(bytes.size())));
   ERR_clear_error();
@@ -139,12 +145,12 @@ Pkcs7Result read_pkcs7(std::string_view bytes, std::vector<std::string>& ders, s
     return Pkcs7Result::Invalid;
   }
   for (int i = 0; i < sk_X509_num(certs); ++i) {
-    std::string der = der_of(sk_X509_value(certs, i));
-    if (der.empty()) {
+    X509* x = sk_X509_value(certs, i);
+    if (x == nullptr) {
       why = "Un certificat du fichier PKCS#7 est illisible.";
       return Pkcs7Result::Invalid;
     }
-    ders.push_back(std::move(der));
+    certs_out.push_back(up_ref(x));
   }
   return Pkcs7Result::Ok;
 }
@@ -182,15 +188,15 @@ bool is_private_key_der(std::string_view bytes) {
   return found;
 }
 
-bool decode_pem_text(std::string_view text, std::vector<std::string>& ders, std::string& why,
+bool decode_pem_text(std::string_view text, std::vector<X509Ptr>& certs, std::string& why,
                      std::vector<std::string>* bare);
 
 /// DER bytes: PKCS#7, else a bare certificate, else a private key container, else unknown.
-bool decode_binary(std::string_view bytes, std::vector<std::string>& ders, std::string& why,
+bool decode_binary(std::string_view bytes, std::vector<X509Ptr>& certs, std::string& why,
                    std::vector<std::string>* bare) {
   std::string_view trimmed = trim(bytes);
-  if (trimmed.substr(0, 10) == "-----BEGIN") return decode_pem_text(trimmed, ders, why, bare);
-  switch (read_pkcs7(bytes, ders, why)) {
+  if (trimmed.substr(0, 10) == "-----BEGIN") return decode_pem_text(trimmed, certs, why, bare);
+  switch (read_pkcs7(bytes, certs, why)) {
     case Pkcs7Result::Ok:
       return true;
     case Pkcs7Result::Invalid:
@@ -213,7 +219,7 @@ bool decode_binary(std::string_view bytes, std::vector<std::string>& ders, std::
 }
 
 /// PEM text: every line trimmed, then every block read (PKCS7, CERTIFICATE, keys).
-bool decode_pem_text(std::string_view text, std::vector<std::string>& ders, std::string& why,
+bool decode_pem_text(std::string_view text, std::vector<X509Ptr>& certs, std::string& why,
                      std::vector<std::string>* bare) {
   std::string normalized;
   normalized.reserve(text.size());
@@ -229,8 +235,8 @@ bool decode_pem_text(std::string_view text, std::vector<std::string>& ders, std:
     start = end + 1;
   }
   BioPtr bio(BIO_new_mem_buf(normalized.data(), static_cast<int>(normalized.size())));
-  std::vector<std::string> pkcs7_certs;
-  std::vector<std::string> bare_certs;
+  std::vector<X509Ptr> pkcs7_certs;
+  std::vector<X509Ptr> bare_certs;
   int pkcs7_blocks = 0;
   bool key = false;
   bool malformed = false;
@@ -258,13 +264,13 @@ bool decode_pem_text(std::string_view text, std::vector<std::string>& ders, std:
     } else if (block == "CERTIFICATE" || block == "X509 CERTIFICATE" || block == "TRUSTED CERTIFICATE") {
       X509Ptr x = parse_x509(body);
       if (x) {
-        bare_certs.push_back(der_of(x.get()));
+        bare_certs.push_back(std::move(x));
       } else {
         const unsigned char* p = bytes_of(body);
         X509Ptr aux(d2i_X509_AUX(nullptr, &p, len));
         ERR_clear_error();
         if (aux) {
-          bare_certs.push_back(der_of(aux.get()));
+          bare_certs.push_back(std::move(aux));
         } else {
           malformed = true;
         }
@@ -290,15 +296,17 @@ bool decode_pem_text(std::string_view text, std::vector<std::string>& ders, std:
   if (pkcs7_blocks == 0) {
     if (!bare_certs.empty()) {
       why = bare_certificates_message(bare_certs.size());
-      if (bare != nullptr) *bare = bare_certs;
+      if (bare != nullptr) {
+        for (const auto& x : bare_certs) bare->push_back(der_of(x.get()));
+      }
     } else {
       why = "Le texte PEM ne contient aucun bloc « -----BEGIN PKCS7----- ». " + std::string(kBundleHowTo) + ".";
     }
     return false;
   }
   // Loose CERTIFICATE blocks next to a PKCS#7 are kept as further (untrusted) bundle members.
-  ders.insert(ders.end(), pkcs7_certs.begin(), pkcs7_certs.end());
-  ders.insert(ders.end(), bare_certs.begin(), bare_certs.end());
+  for (auto& x : pkcs7_certs) certs.push_back(std::move(x));
+  for (auto& x : bare_certs) certs.push_back(std::move(x));
   return true;
 }
 
@@ -569,13 +577,9 @@ struct TrustState {
   std::vector<StoreCert> certs;        // every certificate of the store
   std::set<std::string> fingerprints;  // of certs
   mutable std::shared_mutex cache_mutex;
+  mutable std::mutex proving_mutex;  // held over a full verification and the cache update after it
   mutable std::unordered_map<std::string, std::shared_ptr<const ProvedAuthority>> cache;
 };
-
-X509Ptr up_ref(X509* x) {
-  X509_up_ref(x);
-  return X509Ptr(x);
-}
 
 /// Fingerprints of the certificates whose subject is `name`, among `certs` (with `fps` alongside).
 template <typename Get>
@@ -770,9 +774,12 @@ bool decode_bundle(std::string_view content, std::vector<std::string>& der_certi
   return decode_bundle(content, der_certificates, why, nullptr);
 }
 
-bool decode_bundle(std::string_view content, std::vector<std::string>& der_certificates, std::string& why,
-                   std::vector<std::string>* bare_certificates) {
-  der_certificates.clear();
+namespace {
+
+/// decode_bundle, keeping the certificates OpenSSL decoded (one parse per certificate).
+bool decode_certificates(std::string_view content, std::vector<X509Ptr>& certificates, std::string& why,
+                         std::vector<std::string>* bare_certificates) {
+  certificates.clear();
   if (bare_certificates != nullptr) bare_certificates->clear();
   why.clear();
   std::string_view text = trim(content);
@@ -782,7 +789,7 @@ bool decode_bundle(std::string_view content, std::vector<std::string>& der_certi
   }
   bool ok = false;
   if (text.substr(0, 10) == "-----BEGIN") {
-    ok = decode_pem_text(text, der_certificates, why, bare_certificates);
+    ok = decode_pem_text(text, certificates, why, bare_certificates);
   } else {
     std::string compact;
     compact.reserve(text.size());
@@ -796,10 +803,29 @@ bool decode_bundle(std::string_view content, std::vector<std::string>& der_certi
           "le fichier PKCS#7 (.p7b) du certificat et de sa chaîne.";
       return false;
     }
-    ok = decode_binary(bytes, der_certificates, why, bare_certificates);
+    ok = decode_binary(bytes, certificates, why, bare_certificates);
   }
-  if (!ok) der_certificates.clear();
+  if (!ok) certificates.clear();
   return ok;
+}
+
+}  // namespace
+
+bool decode_bundle(std::string_view content, std::vector<std::string>& der_certificates, std::string& why,
+                   std::vector<std::string>* bare_certificates) {
+  der_certificates.clear();
+  std::vector<X509Ptr> certificates;
+  if (!decode_certificates(content, certificates, why, bare_certificates)) return false;
+  for (const auto& x : certificates) {
+    std::string der = der_of(x.get());
+    if (der.empty()) {
+      der_certificates.clear();
+      why = "Un certificat du fichier PKCS#7 est illisible.";
+      return false;
+    }
+    der_certificates.push_back(std::move(der));
+  }
+  return true;
 }
 
 bool read_certificate_facts(std::string_view der, CertificateFacts& facts) {
@@ -978,16 +1004,15 @@ CertificateReport CertificateChecker::check(const SheetOperation& sheet, std::op
       some_unusable = true;
       continue;
     }
-    std::vector<std::string> ders;
+    std::vector<X509Ptr> certs;
     std::string why;
-    if (!decode_bundle(element.content, ders, why)) {
+    if (!decode_certificates(element.content, certs, why, nullptr)) {
       diags.push_back(Diagnostic::error(ErrorCode::CertFormat, b.field, b.line, std::move(why)));
       some_unusable = true;
       continue;
     }
     bool unreadable = false;
-    for (const auto& der : ders) {
-      X509Ptr x = parse_x509(der);
+    for (auto& x : certs) {
       if (!x) {
         unreadable = true;
         break;
@@ -1049,9 +1074,19 @@ CertificateReport CertificateChecker::check(const SheetOperation& sheet, std::op
           r = std::move(*cached);
           ++impl_->cached_verifications;
         } else {
-          r = verify_chain(leaf, untrusted.get(), trust->store.get(), at);
-          ++impl_->full_verifications;
-          remember(r, leaf, view, *trust);
+          // Checks run on several threads (issue 7): the cold path is taken by one at a time, and
+          // the cache is asked again once inside, so a CA another thread just proved is not
+          // verified a second time.
+          std::lock_guard proving(trust->proving_mutex);
+          cached = verify_from_cache(leaf, view, *trust, at);
+          if (cached) {
+            r = std::move(*cached);
+            ++impl_->cached_verifications;
+          } else {
+            r = verify_chain(leaf, untrusted.get(), trust->store.get(), at);
+            ++impl_->full_verifications;
+            remember(r, leaf, view, *trust);
+          }
         }
         chain_owner = std::move(r.chain);
         anchored = r.anchored;

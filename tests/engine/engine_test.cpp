@@ -1,6 +1,7 @@
 // Dépôt-driven tests of engine/engine.cpp (Engine::process_pass, process_claimed): dépôt-level
 // codes and error/ quarantine, DOUBLON and DEPOT_IDENTIFIANT_REUTILISE, crash leftovers in
 // inbox/.work/, archive dates in engine.timezone and accusé names (SPEC.md §2, §3, §4, §5.1).
+#include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <sys/resource.h>
@@ -36,11 +37,13 @@ struct UnreadableCase {
   std::string name;
   std::string bytes;
   std::string code;
-  int line;          // expected ligne (0: not asserted)
-  bool column;       // colonne expected
+  int line;                 // expected ligne (0: not asserted)
+  bool column;              // colonne expected
   long long max_bytes = 0;  // inbox.max_bytes for this case (0: default)
 };
-void PrintTo(const UnreadableCase& c, std::ostream* os) { *os << c.name; }
+void PrintTo(const UnreadableCase& c, std::ostream* os) {
+  *os << c.name;
+}
 
 class UnreadableTest : public EngineTest, public ::testing::WithParamInterface<UnreadableCase> {};
 
@@ -95,8 +98,8 @@ INSTANTIATE_TEST_SUITE_P(
         UnreadableCase{"SchemaInvalideRacine", kHead + "<Lot xmlns=\"urn:raccord:depot:1\">\n</Lot>\n",
                        "SCHEMA_INVALIDE", 2, false},
         UnreadableCase{"SchemaInvalideMode",
-                       kHead + "\n<Depot xmlns=\"urn:raccord:depot:1\" mode=\"tout\">\n</Depot>\n",
-                       "SCHEMA_INVALIDE", 3, false}),
+                       kHead + "\n<Depot xmlns=\"urn:raccord:depot:1\" mode=\"tout\">\n</Depot>\n", "SCHEMA_INVALIDE",
+                       3, false}),
     [](const ::testing::TestParamInfo<UnreadableCase>& p) { return p.param.name; });
 
 TEST_F(EngineTest, MaxBytesBoundaryIsAccepted) {
@@ -127,8 +130,8 @@ TEST_F(EngineTest, TooLargeDepotIsRefusedWithoutBeingReadIntoMemory) {
   rlimit saved{};
   ASSERT_EQ(::getrlimit(RLIMIT_AS, &saved), 0);
   rlimit limited = saved;
-  limited.rlim_cur = static_cast<rlim_t>(pages * static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE)) +
-                                         128ull * 1024 * 1024);
+  limited.rlim_cur =
+      static_cast<rlim_t>(pages * static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE)) + 128ull * 1024 * 1024);
   ASSERT_EQ(::setrlimit(RLIMIT_AS, &limited), 0);
   PassSummary summary;
   bool threw = false;
@@ -152,7 +155,8 @@ TEST_F(EngineTest, TooLargeDepotIsRefusedWithoutBeingReadIntoMemory) {
 
 TEST_F(EngineTest, OperationLevelSchemaErrorIsArchivedNotQuarantined) {
   start();
-  const std::string xml = depot_xml("  <Utilisateur demandeur=\"support.n1\" login=\"a.b\" email=\"a@exemple.fr\" x=\"1\"/>\n");
+  const std::string xml =
+      depot_xml("  <Utilisateur demandeur=\"support.n1\" login=\"a.b\" email=\"a@exemple.fr\" x=\"1\"/>\n");
   const ParsedAck ack = process("schema.xml", xml);
   EXPECT_EQ(ack.statut, "REJETE");
   EXPECT_THAT(ack.errors, IsEmpty());
@@ -182,8 +186,8 @@ TEST_F(EngineTest, SameBytesAfterIntegreAreDoublon) {
   // Nothing applied twice; both originals archived (the second with a suffix).
   EXPECT_EQ(count("SELECT COUNT(*) FROM sheets"), 1);
   EXPECT_EQ(count("SELECT COUNT(*) FROM history"), 1);
-  EXPECT_THAT(files_in(archive_day()), ElementsAre("00_decision.xml", "00_espace.xml", "00_referentiel.xml",
-                                                   "lot.xml", "lot.xml.1"));
+  EXPECT_THAT(files_in(archive_day()),
+              ElementsAre("00_decision.xml", "00_espace.xml", "00_referentiel.xml", "lot.xml", "lot.xml.1"));
   EXPECT_EQ(read_file(archive_day() / "lot.xml.1"), xml);
   EXPECT_THAT(files_in(error_dir()), IsEmpty());
 
@@ -416,6 +420,63 @@ TEST_F(EngineTest, DepotsOfOnePassAreTakenInNameOrder) {
   EXPECT_EQ(read_ack(summary.acknowledgements[0]).fichier, "01_utilisateur.xml");
   EXPECT_EQ(read_ack(summary.acknowledgements[1]).fichier, "02_structure.xml");
   EXPECT_EQ(read_ack(summary.acknowledgements[2]).fichier, "10_espace.xml");
+}
+
+// Group commit (issue 7): more dépôts than one group holds, answered each once and in name order,
+// a byte-identical copy DOUBLON even inside the same transaction, a malformed one quarantined.
+TEST_F(EngineTest, ManyDepotsOfOnePassAreAnsweredAcrossGroups) {
+  start();
+  const std::size_t n = Engine::kGroupDeposits + 6;
+  for (std::size_t i = 0; i < n; ++i) {
+    drop_file(inbox(), fmt::format("u{:03}.xml", i), depot_xml(user_xml(fmt::format("user.{}", i))));
+  }
+  drop_file(inbox(), "u001_copie.xml", depot_xml(user_xml("user.1")));  // the bytes of u001.xml
+  drop_file(inbox(), "u002_casse.xml", "<Depot");
+  const PassSummary summary = engine().process_pass();
+  EXPECT_EQ(summary.processed, static_cast<int>(n + 2));
+  EXPECT_EQ(summary.integre, static_cast<int>(n));
+  EXPECT_EQ(summary.doublon, 1);
+  EXPECT_EQ(summary.rejete, 1);
+  ASSERT_EQ(summary.acknowledgements.size(), n + 2);
+  EXPECT_EQ(read_ack(summary.acknowledgements[0]).fichier, "u000.xml");
+  EXPECT_EQ(read_ack(summary.acknowledgements[2]).fichier, "u001_copie.xml");
+  EXPECT_EQ(read_ack(summary.acknowledgements[2]).statut, "DOUBLON");
+  EXPECT_EQ(read_ack(summary.acknowledgements[4]).fichier, "u002_casse.xml");
+  EXPECT_EQ(read_ack(summary.acknowledgements[4]).statut, "REJETE");
+  EXPECT_EQ(files_in(outbox()).size(), n + 2);
+  EXPECT_EQ(files_in(archive_day()).size(), n + 1);
+  EXPECT_THAT(files_in(error_dir()), ElementsAre("u002_casse.xml", "u002_casse.xml.reason.txt"));
+  EXPECT_THAT(files_in(inbox()), IsEmpty());
+  EXPECT_THAT(files_in(work()), IsEmpty());
+  EXPECT_EQ(count("SELECT COUNT(*) FROM deposits"), static_cast<std::int64_t>(n + 2));
+  EXPECT_EQ(count("SELECT COUNT(*) FROM users WHERE login LIKE 'user.%'"), static_cast<std::int64_t>(n));
+}
+
+// A group whose transaction fails in the store for one dépôt (here a trigger refusing its record) is
+// taken again one dépôt at a time: the dépôts before it are answered, it stays in .work/ with those
+// after it, and the next pass answers them once the store accepts them.
+TEST_F(EngineTest, GroupFailingInTheStoreIsTakenAgainOneByOne) {
+  if (postgres_requested()) GTEST_SKIP() << "trigger written for SQLite";
+  start();
+  db().execute(
+      "CREATE TRIGGER poison BEFORE INSERT ON deposits WHEN NEW.file_name = 'b_poison.xml' "
+      "BEGIN SELECT RAISE(ABORT, 'refus du test'); END");
+  drop_file(inbox(), "a.xml", depot_xml(user_xml("user.a")));
+  drop_file(inbox(), "b_poison.xml", depot_xml(user_xml("user.b")));
+  drop_file(inbox(), "c.xml", depot_xml(user_xml("user.c")));
+  EXPECT_THROW(engine().process_pass(), StoreError);
+  EXPECT_THAT(files_in(outbox()), ElementsAre("ACK_a_20261129T100000Z.xml"));
+  EXPECT_THAT(files_in(archive_day()), ElementsAre("a.xml"));
+  EXPECT_THAT(files_in(work()), ElementsAre("b_poison.xml", "c.xml"));
+  EXPECT_EQ(count("SELECT COUNT(*) FROM users WHERE login IN ('user.b', 'user.c')"), 0);
+
+  db().execute("DROP TRIGGER poison");
+  const PassSummary summary = engine().process_pass();
+  EXPECT_EQ(summary.processed, 2);
+  EXPECT_EQ(summary.integre, 2);
+  EXPECT_THAT(files_in(archive_day()), ElementsAre("a.xml", "b_poison.xml", "c.xml"));
+  EXPECT_THAT(files_in(work()), IsEmpty());
+  EXPECT_EQ(count("SELECT COUNT(*) FROM deposits"), 3);
 }
 
 TEST_F(EngineTest, OtherEntriesAreLeftAloneAndNeverAnswered) {

@@ -508,7 +508,10 @@ TEST_F(HostileDepositTest, TwoEnginesAtOnceAnswerEachFileOnce) {
   std::thread t([&] { b = other.process_pass(); });
   a = engine().process_pass();
   t.join();
-  EXPECT_EQ(a.processed + b.processed, kFiles + 1);
+  // lot_99.xml is lot_00.xml's inode: while one engine holds lot_00.xml (its group locked), the other
+  // cannot claim lot_99.xml and leaves it for its next pass.
+  const PassSummary c = engine().process_pass();
+  EXPECT_EQ(a.processed + b.processed + c.processed, kFiles + 1);
   std::multiset<std::string> answered;
   for (const auto& name : files_in(outbox())) answered.insert(read_ack(name).fichier);
   EXPECT_EQ(answered.size(), static_cast<std::size_t>(kFiles + 1));

@@ -19,7 +19,9 @@ std::string sheet_depot(const SheetSpec& spec, std::string_view attributes = "")
   return depot_xml(sheet_xml(spec), attributes);
 }
 
-std::string bundle(const std::vector<std::string>& der) { return TestPki::base64(TestPki::pkcs7_der(der)); }
+std::string bundle(const std::vector<std::string>& der) {
+  return TestPki::base64(TestPki::pkcs7_der(der));
+}
 
 SheetSpec sftp_with_leaf(const LeafOptions& leaf) {
   SheetSpec s = sftp_sheet();
@@ -40,9 +42,13 @@ struct CodeCase {
   bool warning = false;
 };
 
-void PrintTo(const CodeCase& c, std::ostream* os) { *os << c.name; }
+void PrintTo(const CodeCase& c, std::ostream* os) {
+  *os << c.name;
+}
 
-StructureSpec acme() { return StructureSpec{}; }
+StructureSpec acme() {
+  return StructureSpec{};
+}
 
 std::vector<CodeCase> code_cases() {
   std::vector<CodeCase> cases;
@@ -53,15 +59,16 @@ std::vector<CodeCase> code_cases() {
                              [spec] { return sheet_depot(spec()); }, std::move(setup), warning});
   };
   auto leaf_case = [&sheet_case](std::string name, std::string code, LeafOptions leaf, bool warning = false) {
-    sheet_case(std::move(name), std::move(code), "Certificats/Certificat[1]", "<Certificat ",
-               [leaf] { return sftp_with_leaf(leaf); }, {}, warning);
+    sheet_case(
+        std::move(name), std::move(code), "Certificats/Certificat[1]", "<Certificat ",
+        [leaf] { return sftp_with_leaf(leaf); }, {}, warning);
   };
 
-  cases.push_back(CodeCase{"SchemaInvalideOperation", "SCHEMA_INVALIDE", "@couleur", "couleur=", [] {
-                             return depot_xml(
-                                 R"(  <Utilisateur demandeur="support.n1" login="z.z" email="z@exemple.fr" couleur="bleu"/>)"
-                                 "\n");
-                           }});
+  cases.push_back(CodeCase{
+      "SchemaInvalideOperation", "SCHEMA_INVALIDE", "@couleur", "couleur=", [] {
+        return depot_xml(R"(  <Utilisateur demandeur="support.n1" login="z.z" email="z@exemple.fr" couleur="bleu"/>)"
+                         "\n");
+      }});
   sheet_case("SiretInvalide", "SIRET_INVALIDE", "Partenaire", "<Partenaire>", [] {
     SheetSpec s = sftp_sheet();
     s.partner = "12345678200011";
@@ -72,23 +79,22 @@ std::vector<CodeCase> code_cases() {
     s.partner = kUnknownSiret;
     return s;
   });
-  sheet_case(
-      "StructureInactive", "STRUCTURE_INACTIVE", "Partenaire", "<Partenaire>", sftp_sheet, [] {
-        StructureSpec s = acme();
-        s.statut = "INACTIF";
-        return structure_xml(s);
-      });
+  sheet_case("StructureInactive", "STRUCTURE_INACTIVE", "Partenaire", "<Partenaire>", sftp_sheet, [] {
+    StructureSpec s = acme();
+    s.statut = "INACTIF";
+    return structure_xml(s);
+  });
   sheet_case("UtilisateurInconnuDemandeur", "UTILISATEUR_INCONNU", "@demandeur", "demandeur=", [] {
     SheetSpec s = sftp_sheet();
     s.demandeur = "inconnu.z";
     return s;
   });
-  cases.push_back(CodeCase{"UtilisateurInconnuGestionnaire", "UTILISATEUR_INCONNU", "Gestionnaire[2]/@login",
-                           "fantome", [] {
-                             StructureSpec s = acme();
-                             s.managers.emplace_back("fantome", "secondaire");
-                             return depot_xml(structure_xml(s));
-                           }});
+  cases.push_back(
+      CodeCase{"UtilisateurInconnuGestionnaire", "UTILISATEUR_INCONNU", "Gestionnaire[2]/@login", "fantome", [] {
+                 StructureSpec s = acme();
+                 s.managers.emplace_back("fantome", "secondaire");
+                 return depot_xml(structure_xml(s));
+               }});
   sheet_case("EspaceNonActiveFiche", "ESPACE_NON_ACTIVE", "Partenaire", "<Partenaire>", [] {
     SheetSpec s = sftp_sheet();
     s.demandeur = kManager;
@@ -124,12 +130,11 @@ std::vector<CodeCase> code_cases() {
     s.tiers = true;
     return structure_xml(s);
   });
-  sheet_case("UtilisateurTechniqueAbsent", "UTILISATEUR_TECHNIQUE_ABSENT", "Partenaire", "<Partenaire>", api_sheet,
-             [] {
-               StructureSpec s = acme();
-               s.technical_users.clear();
-               return structure_xml(s);
-             });
+  sheet_case("UtilisateurTechniqueAbsent", "UTILISATEUR_TECHNIQUE_ABSENT", "Partenaire", "<Partenaire>", api_sheet, [] {
+    StructureSpec s = acme();
+    s.technical_users.clear();
+    return structure_xml(s);
+  });
   sheet_case("ProtocoleInvalide", "PROTOCOLE_INVALIDE", "Protocole", "<Protocole>", [] {
     SheetSpec s = sftp_sheet();
     s.protocol = "FTP";
@@ -215,7 +220,8 @@ std::vector<CodeCase> code_cases() {
   });
   sheet_case("CertFormatBarePem", "CERT_FORMAT", "Certificats/Certificat[1]", "<Certificat ", [] {
     SheetSpec s = sftp_sheet();
-    s.certificates = {TestPki::certificates_pem({TestPki::instance().leaf_der(), TestPki::instance().intermediate_der()})};
+    s.certificates = {
+        TestPki::certificates_pem({TestPki::instance().leaf_der(), TestPki::instance().intermediate_der()})};
     return s;
   });
   LeafOptions expired;
@@ -231,14 +237,13 @@ std::vector<CodeCase> code_cases() {
     s.certificates = {bundle({TestPki::instance().leaf_der(self)})};
     return s;
   });
-  sheet_case("CertAutoriteNonReconnue", "CERT_AUTORITE_NON_RECONNUE", "Certificats/Certificat[1]", "<Certificat ",
-             [] {
-               const auto& pki = TestPki::instance();
-               SheetSpec s = sftp_sheet();
-               s.certificates = {bundle({pki.other_intermediate().leaf_der(), pki.other_intermediate().der(),
-                                         pki.other_root().der()})};
-               return s;
-             });
+  sheet_case("CertAutoriteNonReconnue", "CERT_AUTORITE_NON_RECONNUE", "Certificats/Certificat[1]", "<Certificat ", [] {
+    const auto& pki = TestPki::instance();
+    SheetSpec s = sftp_sheet();
+    s.certificates = {
+        bundle({pki.other_intermediate().leaf_der(), pki.other_intermediate().der(), pki.other_root().der()})};
+    return s;
+  });
   sheet_case("CertChaineIncomplete", "CERT_CHAINE_INCOMPLETE", "Certificats/Certificat[1]", "<Certificat ", [] {
     SheetSpec s = sftp_sheet();
     s.certificates = {bundle({TestPki::instance().leaf_der()})};  // the intermediate is missing
@@ -313,7 +318,6 @@ TEST_P(CodeTest, DepositAnswersTheCodeWithFieldAndLine) {
 
 INSTANTIATE_TEST_SUITE_P(Spec4, CodeTest, ::testing::ValuesIn(code_cases()),
                          [](const ::testing::TestParamInfo<CodeCase>& p) { return p.param.name; });
-
 
 // ---------------------------------------------------------------------------------------------
 // The lifecycle of SPEC.md §3.3, driven by dépôts, with the store's versions and history.
@@ -455,8 +459,8 @@ TEST_F(LifecycleTest, DesactiverActiveeThenSoumettreDesactivee) {
   ASSERT_EQ(again.statut, "ACCEPTEE");
   EXPECT_EQ(again.etat, "ENVOYEE");
   EXPECT_EQ(state_of("VFE001"), "ENVOYEE");
-  EXPECT_THAT(history("VFE001"), ElementsAre("j.dupont:>ENVOYEE", "j.dupont:ACTIVEE>DESACTIVEE",
-                                             "j.dupont:DESACTIVEE>ENVOYEE"));
+  EXPECT_THAT(history("VFE001"),
+              ElementsAre("j.dupont:>ENVOYEE", "j.dupont:ACTIVEE>DESACTIVEE", "j.dupont:DESACTIVEE>ENVOYEE"));
 }
 
 TEST_F(LifecycleTest, DesactiverEnvoyeeMajDropsThePendingUpdate) {
@@ -469,8 +473,8 @@ TEST_F(LifecycleTest, DesactiverEnvoyeeMajDropsThePendingUpdate) {
   EXPECT_EQ(off.etat, "DESACTIVEE");
   EXPECT_EQ(version("VFE001", "active_version"), active);
   EXPECT_EQ(version("VFE001", "pending_version"), -1);
-  EXPECT_THAT(history("VFE001"), ElementsAre("j.dupont:>ENVOYEE", "j.dupont:ACTIVEE>ENVOYEE_MAJ",
-                                             "g.martin:ENVOYEE_MAJ>DESACTIVEE"));
+  EXPECT_THAT(history("VFE001"),
+              ElementsAre("j.dupont:>ENVOYEE", "j.dupont:ACTIVEE>ENVOYEE_MAJ", "g.martin:ENVOYEE_MAJ>DESACTIVEE"));
 }
 
 TEST_F(LifecycleTest, SupprimerBrouillonMarksItDeletedAndKeepsHistory) {
@@ -517,7 +521,9 @@ struct ForbiddenCase {
   std::string action;
   std::string state;  // the state the sheet keeps
 };
-void PrintTo(const ForbiddenCase& c, std::ostream* os) { *os << c.name; }
+void PrintTo(const ForbiddenCase& c, std::ostream* os) {
+  *os << c.name;
+}
 
 class ForbiddenTransitionTest : public LifecycleTest, public ::testing::WithParamInterface<ForbiddenCase> {};
 
@@ -550,19 +556,17 @@ TEST_P(ForbiddenTransitionTest, IsRefusedAndChangesNothing) {
 
 INSTANTIATE_TEST_SUITE_P(
     Spec33, ForbiddenTransitionTest,
-    ::testing::Values(ForbiddenCase{"SoumettreEnvoyee", {"soumettre"}, "soumettre", "ENVOYEE"},
-                      ForbiddenCase{"EnregistrerEnvoyee", {"soumettre"}, "enregistrer", "ENVOYEE"},
-                      ForbiddenCase{"SupprimerEnvoyee", {"soumettre"}, "supprimer", "ENVOYEE"},
-                      ForbiddenCase{"DesactiverEnvoyee", {"soumettre"}, "desactiver", "ENVOYEE"},
-                      ForbiddenCase{"DesactiverBrouillon", {"enregistrer"}, "desactiver", "BROUILLON"},
-                      ForbiddenCase{"EnregistrerActivee", {"soumettre", "activer"}, "enregistrer", "ACTIVEE"},
-                      ForbiddenCase{"SupprimerActivee", {"soumettre", "activer"}, "supprimer", "ACTIVEE"},
-                      ForbiddenCase{"SoumettreEnvoyeeMaj", {"soumettre", "activer", "soumettre"}, "soumettre",
-                                    "ENVOYEE_MAJ"},
-                      ForbiddenCase{"DesactiverDesactivee", {"soumettre", "activer", "desactiver"}, "desactiver",
-                                    "DESACTIVEE"},
-                      ForbiddenCase{"EnregistrerDesactivee", {"soumettre", "activer", "desactiver"}, "enregistrer",
-                                    "DESACTIVEE"}),
+    ::testing::Values(
+        ForbiddenCase{"SoumettreEnvoyee", {"soumettre"}, "soumettre", "ENVOYEE"},
+        ForbiddenCase{"EnregistrerEnvoyee", {"soumettre"}, "enregistrer", "ENVOYEE"},
+        ForbiddenCase{"SupprimerEnvoyee", {"soumettre"}, "supprimer", "ENVOYEE"},
+        ForbiddenCase{"DesactiverEnvoyee", {"soumettre"}, "desactiver", "ENVOYEE"},
+        ForbiddenCase{"DesactiverBrouillon", {"enregistrer"}, "desactiver", "BROUILLON"},
+        ForbiddenCase{"EnregistrerActivee", {"soumettre", "activer"}, "enregistrer", "ACTIVEE"},
+        ForbiddenCase{"SupprimerActivee", {"soumettre", "activer"}, "supprimer", "ACTIVEE"},
+        ForbiddenCase{"SoumettreEnvoyeeMaj", {"soumettre", "activer", "soumettre"}, "soumettre", "ENVOYEE_MAJ"},
+        ForbiddenCase{"DesactiverDesactivee", {"soumettre", "activer", "desactiver"}, "desactiver", "DESACTIVEE"},
+        ForbiddenCase{"EnregistrerDesactivee", {"soumettre", "activer", "desactiver"}, "enregistrer", "DESACTIVEE"}),
     [](const ::testing::TestParamInfo<ForbiddenCase>& p) { return p.param.name; });
 
 // ---------------------------------------------------------------------------------------------
@@ -586,16 +590,16 @@ TEST_F(LifecycleTest, EnregistrerTurnsRuleErrorsIntoWarnings) {
   EXPECT_EQ(op.etat, "BROUILLON");
   EXPECT_THAT(op.error_codes(), IsEmpty());
   EXPECT_THAT(op.warning_codes(),
-              ::testing::IsSupersetOf({"PREREQUIS_QUALIFICATION", "PERIODE_INVALIDE", "EMAIL_INVALIDE",
-                                       "PORT_INVALIDE", "CODE_INTERFACE_INCONNU", "CERT_EXPIRE"}));
+              ::testing::IsSupersetOf({"PREREQUIS_QUALIFICATION", "PERIODE_INVALIDE", "EMAIL_INVALIDE", "PORT_INVALIDE",
+                                       "CODE_INTERFACE_INCONNU", "CERT_EXPIRE"}));
   EXPECT_EQ(state_of(op.code_appli), "BROUILLON");
 
   // The same content submitted is refused with the same codes as errors.
   const AckOperation submitted = sheet(draft, "soumettre", op.code_appli);
   EXPECT_EQ(submitted.statut, "REJETEE");
   EXPECT_THAT(submitted.error_codes(),
-              ::testing::IsSupersetOf({"PREREQUIS_QUALIFICATION", "PERIODE_INVALIDE", "EMAIL_INVALIDE",
-                                       "PORT_INVALIDE", "CODE_INTERFACE_INCONNU", "CERT_EXPIRE"}));
+              ::testing::IsSupersetOf({"PREREQUIS_QUALIFICATION", "PERIODE_INVALIDE", "EMAIL_INVALIDE", "PORT_INVALIDE",
+                                       "CODE_INTERFACE_INCONNU", "CERT_EXPIRE"}));
   EXPECT_EQ(state_of(op.code_appli), "BROUILLON");
 }
 
@@ -698,6 +702,43 @@ TEST_F(LifecycleTest, PartialModeAppliesTheGoodOperations) {
   EXPECT_EQ(count("SELECT COUNT(*) FROM history"), 2);
 }
 
+// The certificates of a dépôt's sheets are checked ahead on worker threads (issue 7): the answers are
+// those of the sheets' own order, and the CA shared by every leaf is verified once.
+TEST_F(LifecycleTest, SheetsCheckedAheadAnswerInOrderAndVerifyTheirCaOnce) {
+  LeafOptions expired;
+  expired.common_name = "expire.exemple.fr";
+  expired.not_after = "2026-06-30T00:00:00Z";
+  std::string operations;
+  for (int i = 0; i < 12; ++i) {
+    LeafOptions good;
+    good.common_name = "client" + std::to_string(i) + ".exemple.fr";
+    SheetSpec spec = sftp_with_leaf(i % 3 == 1 ? expired : good);
+    spec.reference = "fiche-" + std::to_string(i);
+    operations += sheet_xml(spec);
+  }
+  const auto before = engine().certificates().cache_stats();
+  const ParsedAck ack = run(operations, "mode=\"partielle\"");
+  EXPECT_EQ(ack.statut, "INTEGRE_PARTIEL") << ack.xml;
+  ASSERT_EQ(ack.operations.size(), 12u);
+  for (int i = 0; i < 12; ++i) {
+    SCOPED_TRACE(i);
+    const auto& op = ack.operations[static_cast<std::size_t>(i)];
+    EXPECT_EQ(op.reference, "fiche-" + std::to_string(i));
+    if (i % 3 == 1) {
+      EXPECT_EQ(op.statut, "REJETEE");
+      EXPECT_THAT(op.error_codes(), ElementsAre("CERT_EXPIRE"));
+    } else {
+      EXPECT_EQ(op.statut, "ACCEPTEE");
+      EXPECT_THAT(op.error_codes(), IsEmpty());
+    }
+  }
+  EXPECT_EQ(count("SELECT COUNT(*) FROM sheets"), 8);
+  const auto after = engine().certificates().cache_stats();
+  const auto full = after.full_verifications - before.full_verifications;
+  EXPECT_LE(full, before.proved_authorities == 0 ? 1u : 0u);  // never twice, whatever the threads did
+  EXPECT_EQ(full + after.cached_verifications - before.cached_verifications, 12u);
+}
+
 TEST_F(LifecycleTest, PartialModeWithEveryOperationBadIsRejete) {
   SheetSpec bad = sftp_sheet();
   bad.contact_email = "pas-un-email";
@@ -721,14 +762,13 @@ TEST_F(LifecycleTest, OperationsSeeEarlierOperationsOfTheSameDepot) {
   SheetSpec spec = sftp_sheet();
   spec.partner = kUnknownSiret;
   spec.demandeur = "k.nguyen";
-  const std::string operations =
-      "  <Utilisateur login=\"k.nguyen\" email=\"k.nguyen@exemple.fr\"/>\n" +
-      [&] {
-        editor.demandeur.clear();  // the Depot's demandeur (support.n1) acts
-        return structure_xml(editor);
-      }() +
-      activation_xml("k.nguyen", kUnknownSiret) + sheet_xml(spec) +
-      subscription_request_xml(kSubscriber, kUnknownSiret);
+  const std::string operations = "  <Utilisateur login=\"k.nguyen\" email=\"k.nguyen@exemple.fr\"/>\n" +
+                                 [&] {
+                                   editor.demandeur.clear();  // the Depot's demandeur (support.n1) acts
+                                   return structure_xml(editor);
+                                 }() +
+                                 activation_xml("k.nguyen", kUnknownSiret) + sheet_xml(spec) +
+                                 subscription_request_xml(kSubscriber, kUnknownSiret);
   const ParsedAck ack = run(operations, "demandeur=\"support.n1\"");
   ASSERT_EQ(ack.statut, "INTEGRE") << ack.xml;
   ASSERT_EQ(ack.operations.size(), 5u);

@@ -133,6 +133,32 @@ TEST(CreateFileAtomically, NeverReplaces) {
   EXPECT_EQ(entries(dir.path()), std::vector<std::string>{"ACK_a.xml"});
 }
 
+TEST(CreateFilesAtomically, CreatesEveryFreeNameAndKeepsTakenOnes) {
+  TempDir dir;
+  write_plain(dir.path() / "ACK_b.xml", "before a crash");
+  const std::vector<bool> created = create_files_atomically(
+      dir.path(), {{"ACK_a.xml", "a"}, {"ACK_b.xml", "b"}, {"ACK_c.xml", std::string(100000, 'c')}});
+  EXPECT_EQ(created, (std::vector<bool>{true, false, true}));
+  EXPECT_EQ(read_file(dir.path() / "ACK_a.xml"), "a");
+  EXPECT_EQ(read_file(dir.path() / "ACK_b.xml"), "before a crash");
+  EXPECT_EQ(read_file(dir.path() / "ACK_c.xml"), std::string(100000, 'c'));
+  EXPECT_EQ(entries(dir.path()), (std::vector<std::string>{"ACK_a.xml", "ACK_b.xml", "ACK_c.xml"}));
+  struct stat st {};
+  ASSERT_EQ(::stat((dir.path() / "ACK_a.xml").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0007, 0u);  // never world-readable
+}
+
+TEST(CreateFilesAtomically, MissingDirectoryThrowsAndLeavesNothing) {
+  TempDir dir;
+  EXPECT_THROW(create_files_atomically(dir.path() / "absent", {{"ACK_a.xml", "a"}}), std::system_error);
+  EXPECT_TRUE(entries(dir.path()).empty());
+}
+
+TEST(CreateFilesAtomically, NothingToWriteIsNotAnError) {
+  TempDir dir;
+  EXPECT_TRUE(create_files_atomically(dir.path(), {}).empty());
+}
+
 TEST(MoveNoReplace, MovesWhenTargetIsFree) {
   TempDir dir;
   write_plain(dir.path() / "a.xml", "A");

@@ -33,13 +33,13 @@
 namespace raccord::testing {
 
 // The standard world built by EngineTest::setup_world() (SPEC.md §3.1, §3.2).
-inline constexpr const char* kSupport = "support.n1";      // support user (raccord init --support)
-inline constexpr const char* kManager = "g.martin";        // gestionnaire principal of kAcme and kNoSpace
-inline constexpr const char* kSubscriber = "j.dupont";     // validated subscription (Consultation+Modification) to kAcme
-inline constexpr const char* kOutsider = "x.durand";       // a known user without any right
-inline constexpr const char* kAcme = "12345678200010";     // ACME Logistique SAS: active, space active,
-                                                           // raccordée en qualification, one technical user
-inline constexpr const char* kNoSpace = "12345678200028";  // active, qualified, space NOT activated
+inline constexpr const char* kSupport = "support.n1";   // support user (raccord init --support)
+inline constexpr const char* kManager = "g.martin";     // gestionnaire principal of kAcme and kNoSpace
+inline constexpr const char* kSubscriber = "j.dupont";  // validated subscription (Consultation+Modification) to kAcme
+inline constexpr const char* kOutsider = "x.durand";    // a known user without any right
+inline constexpr const char* kAcme = "12345678200010";  // ACME Logistique SAS: active, space active,
+                                                        // raccordée en qualification, one technical user
+inline constexpr const char* kNoSpace = "12345678200028";       // active, qualified, space NOT activated
 inline constexpr const char* kUnknownSiret = "98765432400019";  // Luhn-valid, never in the directory
 
 // ---------------------------------------------------------------------------------------------
@@ -57,9 +57,9 @@ struct StructureSpec {
   std::string siret = kAcme;
   std::string raison_sociale = "ACME Logistique SAS";
   std::string statut = "ACTIF";
-  bool qualification = true;  // raccordeeQualification
-  std::string editor;         // editeur (empty: absent)
-  bool tiers = false;         // tiersTeletransmission
+  bool qualification = true;                                                           // raccordeeQualification
+  std::string editor;                                                                  // editeur (empty: absent)
+  bool tiers = false;                                                                  // tiersTeletransmission
   std::vector<std::pair<std::string, std::string>> managers{{kManager, "principal"}};  // (login, role)
   std::vector<std::string> technical_users{"TECH_ACME_0001@example.com"};
   std::string demandeur = kSupport;
@@ -72,7 +72,8 @@ std::string activation_xml(const std::string& demandeur, const std::string& sire
 /// `<DemandeAbonnement demandeur=".." structure=".." consultation="true" modification="..."/>`.
 std::string subscription_request_xml(const std::string& demandeur, const std::string& siret, bool modification = true);
 /// `<DecisionAbonnement demandeur=".." demande=".." decision=".."/>`.
-std::string decision_xml(const std::string& demandeur, const std::string& request, const std::string& decision = "valider");
+std::string decision_xml(const std::string& demandeur, const std::string& request,
+                         const std::string& decision = "valider");
 
 /// A FicheEDI / FicheAPI (SPEC.md §3.3). Optional parts are omitted when unset.
 struct SheetSpec {
@@ -83,10 +84,10 @@ struct SheetSpec {
   std::string reference;   // reference (empty: absent)
   std::string partner = kAcme;
   std::optional<std::string> protocol = std::string("SFTP");  // EDI only
-  bool period = true;                                          // EDI only
+  bool period = true;                                         // EDI only
   std::string period_from = "2026-12-01";
-  std::string period_to = "2099-06-30";  // empty: no "au"
-  bool certificates_element = true;      // <Certificats> present
+  std::string period_to = "2099-06-30";   // empty: no "au"
+  bool certificates_element = true;       // <Certificats> present
   std::vector<std::string> certificates;  // each <Certificat> text; see with_default_certificate()
   bool contact = true;
   std::string contact_name = "Julien Dupont";
@@ -246,12 +247,11 @@ class EngineTest : public ::testing::Test {
     StructureSpec no_space;
     no_space.siret = kNoSpace;
     no_space.raison_sociale = "Société Exemple Équipements";
-    const std::string referential =
-        depot_xml(user_xml(kManager) + user_xml(kSubscriber) + user_xml(kOutsider) + structure_xml(StructureSpec{}) +
-                      structure_xml(no_space),
-                  R"(identifiant="REF-0001")");
-    const std::string space =
-        depot_xml(activation_xml(kManager, kAcme) + subscription_request_xml(kSubscriber, kAcme), R"(identifiant="ESP-0001")");
+    const std::string referential = depot_xml(user_xml(kManager) + user_xml(kSubscriber) + user_xml(kOutsider) +
+                                                  structure_xml(StructureSpec{}) + structure_xml(no_space),
+                                              R"(identifiant="REF-0001")");
+    const std::string space = depot_xml(activation_xml(kManager, kAcme) + subscription_request_xml(kSubscriber, kAcme),
+                                        R"(identifiant="ESP-0001")");
     const std::string decision = depot_xml(decision_xml(kManager, "ABO-000001"), R"(identifiant="DEC-0001")");
     for (const auto& [name, xml] : std::vector<std::pair<std::string, std::string>>{
              {"00_referentiel.xml", referential}, {"00_espace.xml", space}, {"00_decision.xml", decision}}) {
@@ -275,8 +275,8 @@ class EngineTest : public ::testing::Test {
   /// History rows of a sheet as "actor:from>to" ("" for no from state), oldest first.
   std::vector<std::string> history(const std::string& code_appli) {
     std::vector<std::string> out;
-    for (const auto& r : sql("SELECT actor, from_state, to_state FROM history WHERE code_appli = $1 ORDER BY id",
-                             {code_appli})) {
+    for (const auto& r :
+         sql("SELECT actor, from_state, to_state FROM history WHERE code_appli = $1 ORDER BY id", {code_appli})) {
       out.push_back(r.text(0) + ":" + r.text(1) + ">" + r.text(2));
     }
     return out;
@@ -297,7 +297,7 @@ class EngineTest : public ::testing::Test {
     std::error_code ec;
     for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
       const std::string n = e.path().filename().string();
-      // metrics.prom is rewritten after every dépôt (SPEC.md §5.4): not an answer to any dépôt.
+      // metrics.prom is rewritten after every group of dépôts (SPEC.md §5.4): not an answer to any dépôt.
       if (!n.empty() && n[0] != '.' && n != "metrics.prom" && e.is_regular_file()) out.push_back(n);
     }
     std::sort(out.begin(), out.end());
