@@ -238,6 +238,19 @@ void write_report_files(Engine& engine, CivilDate date, const std::string& xml, 
   if (html) files::write_file_atomically(dir, outbox::nightly_report_name(date, "html"), *html);
 }
 
+/// Writes the report files of `date` from its ledger row, one report at a time (a big run's reports are
+/// never all in memory at once).
+void write_report_files_from_ledger(Engine& engine, CivilDate date) {
+  const auto dir = engine.inbox().outbox_dir();
+  const std::string d = format_iso_date(date);
+  for (const char* column : {"report_xml", "report_csv", "report_html"}) {
+    auto row = engine.database().query_one(fmt::format("SELECT {} FROM nightly_runs WHERE run_date = $1", column), {d});
+    if (!row || row->is_null(0)) continue;
+    const std::string_view extension = std::string_view(column).substr(7);
+    files::write_file_atomically(dir, outbox::nightly_report_name(date, extension), row->text(0));
+  }
+}
+
 /// The HTML page (issue 5): the report, and the transitions of the last 30 runs (ledger + this one).
 std::string render_report_html(Engine& engine, const NightlyReport& report, std::int64_t activations) {
   std::vector<outbox::NightlyRunPoint> points;
@@ -264,47 +277,64 @@ NightlyReport run_one(Engine& engine, CivilDate date) {
   report.run_instant = nightly_run_instant(engine, date, engine.clock().now());
 
   // Certificate re-checks are CPU work: done before the write transaction.
-  const auto candidates = activation_candidates(db, date, report.run_instant);
-  std::vector<std::pair<const Candidate*, Diagnostics>> verdicts;
-  verdicts.reserve(candidates.size());
-  for (const auto& c : candidates) verdicts.emplace_back(&c, recheck(engine, store, c, date, report.run_instant));
-
-  Transaction tx(db);
-  deactivate(db, report, date, report.run_instant);
-  const std::string r = format_iso_instant(report.run_instant);
-  for (auto& [c, reasons] : verdicts) {
-    if (!reasons.empty()) {
-      report.blocked.push_back(BlockedActivation{c->code_appli, c->partner, c->state, std::move(reasons)});
-      continue;
-    }
-    const auto row = find_transition(c->state, SheetEvent::Activer);
-    if (!row || row->effect != VersionEffect::PromotePending) continue;
-    // Guarded by state and version: a dépôt that changed the sheet since the check wins.
-    const auto changed = db.execute(
-        fmt::format("UPDATE sheets SET state = '{}', active_version = pending_version, pending_version = NULL, "
-                    "updated_at = $1 WHERE code_appli = $2 AND state = $3 AND pending_version = $4",
-                    to_code(row->to)),
-        {r, c->code_appli, std::string(to_code(c->state)), c->pending_version});
-    if (changed == 0) continue;
-    const std::string reason = c->state == SheetState::EnvoyeeMaj ? "activation de la mise à jour" : "activation";
-    store.add_history(c->code_appli, report.run_instant, std::string(kActor), c->state, row->to, reason, "");
-    report.transitions.push_back(NightlyTransition{c->code_appli, c->partner, c->state, row->to, reason});
-  }
-  fill_report_tail(db, engine.config(), report);
-  report.finished_at = real_now();
-  const std::string xml = outbox::render_nightly_report_xml(report);
-  const std::string csv = outbox::render_nightly_report_csv(report);
   std::int64_t activations = 0;
-  for (const auto& t : report.transitions) activations += t.to == SheetState::Activee ? 1 : 0;
-  const std::string html = render_report_html(engine, report, activations);
-  db.execute(
-      "INSERT INTO nightly_runs (run_date, run_instant, started_at, finished_at, activations, deactivations, blocked, "
-      "report_xml, report_csv, report_html) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-      {format_iso_date(date), r, format_iso_instant(report.started_at), format_iso_instant(report.finished_at),
-       activations, static_cast<std::int64_t>(report.transitions.size()) - activations,
-       static_cast<std::int64_t>(report.blocked.size()), xml, csv, html});
-  tx.commit();
-  write_report_files(engine, date, xml, csv, html);
+  {
+    // Scoped: the candidates and verdicts (a tenth of a big store) are freed before the report is
+    // rendered (issue 7, figure 3: peak RSS of a nightly run on 1,000,000 sheets).
+    std::vector<Candidate> candidates;
+    std::vector<Diagnostics> verdicts;
+    candidates = activation_candidates(db, date, report.run_instant);
+    verdicts.reserve(candidates.size());
+    for (const auto& c : candidates) verdicts.push_back(recheck(engine, store, c, date, report.run_instant));
+    Transaction write(db);
+    deactivate(db, report, date, report.run_instant);
+    const std::string r = format_iso_instant(report.run_instant);
+    for (std::size_t k = 0; k < candidates.size(); ++k) {
+      const Candidate* c = &candidates[k];
+      Diagnostics& reasons = verdicts[k];
+      if (!reasons.empty()) {
+        report.blocked.push_back(BlockedActivation{c->code_appli, c->partner, c->state, std::move(reasons)});
+        continue;
+      }
+      const auto row = find_transition(c->state, SheetEvent::Activer);
+      if (!row || row->effect != VersionEffect::PromotePending) continue;
+      // Guarded by state and version: a dépôt that changed the sheet since the check wins.
+      const auto changed = db.execute(
+          fmt::format("UPDATE sheets SET state = '{}', active_version = pending_version, pending_version = NULL, "
+                      "updated_at = $1 WHERE code_appli = $2 AND state = $3 AND pending_version = $4",
+                      to_code(row->to)),
+          {r, c->code_appli, std::string(to_code(c->state)), c->pending_version});
+      if (changed == 0) continue;
+      const std::string reason = c->state == SheetState::EnvoyeeMaj ? "activation de la mise à jour" : "activation";
+      store.add_history(c->code_appli, report.run_instant, std::string(kActor), c->state, row->to, reason, "");
+      report.transitions.push_back(NightlyTransition{c->code_appli, c->partner, c->state, row->to, reason});
+    }
+    candidates = {};
+    verdicts = {};
+    fill_report_tail(db, engine.config(), report);
+    report.finished_at = real_now();
+    for (const auto& t : report.transitions) activations += t.to == SheetState::Activee ? 1 : 0;
+    // The ledger row, then its three reports one at a time, each rendered, moved into its statement and
+    // dropped: a report of 150,000 transitions is tens of MiB per format, and Poco and SQLite each copy a
+    // bound value (issue 7, figure 3). The files are written after the commit from the ledger.
+    db.execute(
+        "INSERT INTO nightly_runs (run_date, run_instant, started_at, finished_at, activations, deactivations, "
+        "blocked, report_xml, report_csv, report_html) VALUES ($1, $2, $3, $4, $5, $6, $7, '', '', NULL)",
+        {format_iso_date(date), r, format_iso_instant(report.started_at), format_iso_instant(report.finished_at),
+         activations, static_cast<std::int64_t>(report.transitions.size()) - activations,
+         static_cast<std::int64_t>(report.blocked.size())});
+    auto store_report = [&db, &date](const char* column, std::string text) {
+      std::vector<SqlValue> params;
+      params.emplace_back(std::move(text));
+      params.emplace_back(format_iso_date(date));
+      db.execute(fmt::format("UPDATE nightly_runs SET {} = $1 WHERE run_date = $2", column), params);
+    };
+    store_report("report_xml", outbox::render_nightly_report_xml(report));
+    store_report("report_csv", outbox::render_nightly_report_csv(report));
+    store_report("report_html", render_report_html(engine, report, activations));
+    write.commit();
+  }
+  write_report_files_from_ledger(engine, date);
   run_housekeeping(engine, date);
   refresh_metrics(db, engine.inbox().outbox_dir());
   log::info("nuit du {} : {} activation(s), {} désactivation(s), {} bloquée(s)", format_iso_date(date), activations,
