@@ -326,27 +326,8 @@ void Engine::reconnect_store() {
   }
 }
 
-void Engine::process_in_groups(std::vector<inbox::ClaimedFile> files, PassSummary& summary) {
-  std::vector<inbox::ClaimedFile> group;
-  std::uint64_t bytes = 0;
-  auto flush = [&] {
-    if (group.empty()) return;
-    std::vector<const inbox::ClaimedFile*> members;
-    for (const auto& f : group) members.push_back(&f);
-    for (const auto& a : process_group(members)) count(summary, a);
-    group.clear();
-    bytes = 0;
-  };
-  for (auto& file : files) {
-    const std::uint64_t size = file.size();
-    if (!group.empty() && (group.size() >= kGroupDeposits || bytes + size > kGroupBytes)) flush();
-    bytes += size;
-    group.push_back(std::move(file));
-  }
-  flush();
-}
-
-void Engine::claim_and_process(const std::vector<std::string>& names, PassSummary& summary) {
+void Engine::process_in_groups(std::vector<inbox::ClaimedFile> claimed, const std::vector<std::string>& names,
+                               PassSummary& summary) {
   std::vector<inbox::ClaimedFile> group;
   std::uint64_t bytes = 0;
   auto flush = [&] {
@@ -361,29 +342,31 @@ void Engine::claim_and_process(const std::vector<std::string>& names, PassSummar
     group.clear();
     bytes = 0;
   };
+  auto add = [&](inbox::ClaimedFile file) {
+    const std::uint64_t size = file.size();
+    if (!group.empty() && (group.size() >= kGroupDeposits || bytes + size > kGroupBytes)) flush();
+    bytes += size;
+    group.push_back(std::move(file));
+  };
   auto claim = [&](const std::string& name) -> std::optional<inbox::ClaimedFile> {
-    if (auto claimed = inbox_.claim(name, files::DirectorySync::Caller)) return claimed;
+    if (auto file = inbox_.claim(name, files::DirectorySync::Caller)) return file;
     if (group.empty()) return std::nullopt;
     // It may be locked by this very group (a hard link to a file of the group: one inode, one
     // lock): the group goes first, then the claim is tried again.
     flush();
     return inbox_.claim(name, files::DirectorySync::Caller);
   };
+  for (auto& file : claimed) add(std::move(file));
   for (const auto& name : names) {
     if (!inbox::InboxDirectory::is_deposit_name(name)) continue;
-    auto claimed = claim(name);
-    if (!claimed) continue;
-    const std::uint64_t size = claimed->size();
-    if (!group.empty() && (group.size() >= kGroupDeposits || bytes + size > kGroupBytes)) flush();
-    bytes += size;
-    group.push_back(std::move(*claimed));
+    if (auto file = claim(name)) add(std::move(*file));
   }
   flush();
 }
 
 PassSummary Engine::process_names(const std::vector<std::string>& names) {
   PassSummary summary;
-  claim_and_process(names, summary);
+  process_in_groups({}, names, summary);
   return summary;
 }
 
@@ -391,8 +374,8 @@ PassSummary Engine::process_pass() {
   PassSummary summary;
   auto leftovers = inbox_.recover_leftovers();
   for (const auto& leftover : leftovers) log::info("reprise après interruption : {}", leftover.name());
-  process_in_groups(std::move(leftovers), summary);
-  claim_and_process(inbox_.settled_candidates(std::chrono::milliseconds(config_.settle_ms)), summary);
+  process_in_groups(std::move(leftovers), {}, summary);
+  process_in_groups({}, inbox_.settled_candidates(std::chrono::milliseconds(config_.settle_ms)), summary);
   // Still changing, or waiting for the same name to leave .work/.
   summary.left_for_later = static_cast<int>(inbox_.list_candidates().size());
   return summary;

@@ -107,10 +107,10 @@ class Engine {
   DepositAnswer answer(const std::string& file_name, const std::string& file_identity, std::string_view bytes,
                        const std::string& sha256, std::uint64_t size, Instant received, bool dry_run);
 
-  /// Claims `names` (in order) in groups within the limits above and processes each group.
-  void claim_and_process(const std::vector<std::string>& names, PassSummary& summary);
-  /// Processes `files` as groups within the limits (the files are already claimed).
-  void process_in_groups(std::vector<inbox::ClaimedFile> files, PassSummary& summary);
+  /// Processes `claimed` (already claimed), then claims `names` (in order, dépôt names only) and
+  /// processes them, in groups within the limits above; counts every answer in `summary`.
+  void process_in_groups(std::vector<inbox::ClaimedFile> claimed, const std::vector<std::string>& names,
+                         PassSummary& summary);
 
   Config config_;
   BusinessClock clock_;
