@@ -163,10 +163,9 @@ Database::Database(Backend backend, const std::string& connection)
     execute("PRAGMA synchronous=FULL");
     execute("PRAGMA busy_timeout=30000");
     // Savepoint and statement journals in memory, not in temporary files (issue 7: a per-operation
-    // savepoint wrote ~35 pages of a temporary file per dépôt), and a 16 MiB page cache so that a
-    // big dépôt's transaction does not spill to the WAL before its commit.
+    // savepoint wrote ~35 pages of a temporary file per dépôt). The page cache keeps SQLite's
+    // default (2 MiB): a larger one only made a long-running daemon's RSS grow until it was full.
     execute("PRAGMA temp_store=MEMORY");
-    execute("PRAGMA cache_size=-16384");
   }
 }
 
@@ -198,23 +197,8 @@ std::vector<SqlRow> Database::query(const std::string& sql, const std::vector<Sq
     st.execute();
     Poco::Data::RecordSet rs(st);
     std::vector<SqlRow> rows;
-    const std::size_t columns = rs.columnCount();
     rows.reserve(rs.rowCount());
-    for (std::size_t r = 0; r < rs.rowCount(); ++r) {
-      std::vector<SqlValue> values;
-      values.reserve(columns);
-      for (std::size_t c = 0; c < columns; ++c) {
-        const Poco::Dynamic::Var& v = rs.value(c, r);
-        if (v.isEmpty()) {
-          values.emplace_back(nullptr);
-        } else if (v.isInteger()) {
-          values.emplace_back(static_cast<std::int64_t>(v.convert<Poco::Int64>()));
-        } else {
-          values.emplace_back(v.convert<std::string>());
-        }
-      }
-      rows.emplace_back(std::move(values));
-    }
+    visit_record_set(rs, [&rows](SqlRow row) { rows.push_back(std::move(row)); });
     return rows;
   } catch (...) {
     rethrow_as_store_error(sql);

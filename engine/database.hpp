@@ -44,7 +44,7 @@ enum class Backend { Sqlite, Postgresql };
 class Database {
  public:
   /// Opens the store. SQLite: `connection` is a file path (parent directory must exist); sets WAL,
-  /// foreign_keys, synchronous=FULL, a busy timeout, temp_store=MEMORY and a 16 MiB page cache.
+  /// foreign_keys, synchronous=FULL, a busy timeout and temp_store=MEMORY.
   /// PostgreSQL: a libpq "key=value ..." string, plus an optional `search_path=SCHEMA` word (lowercase letters, digits,
   /// _) to keep the store in that schema. Throws StoreError.
   Database(Backend backend, const std::string& connection);
