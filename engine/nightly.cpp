@@ -1,17 +1,18 @@
 #include "engine/nightly.hpp"
 
+#include <fmt/format.h>
 #include <signal.h>
 #include <unistd.h>
 
 #include <array>
 #include <cerrno>
-#include <fmt/format.h>
 
 #include "engine/dialect.hpp"
 #include "engine/housekeeping.hpp"
 #include "engine/lifecycle.hpp"
 #include "engine/log.hpp"
 #include "engine/metrics.hpp"
+#include "engine/prerequisites.hpp"
 #include "engine/store.hpp"
 #include "files/atomic_file.hpp"
 #include "outbox/nightly_report_html.hpp"
@@ -23,10 +24,13 @@ namespace {
 constexpr std::string_view kActor = "nightly";
 constexpr std::chrono::hours kForeignLockTimeout{6};
 
+std::string lock_holder() {
+  return fmt::format("{}:{}", files::host_name(), ::getpid());
+}
 
-std::string lock_holder() { return fmt::format("{}:{}", files::host_name(), ::getpid()); }
-
-Instant real_now() { return std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now()); }
+Instant real_now() {
+  return std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
+}
 
 /// A holder "host:pid" that can no longer hold the lock.
 bool is_stale(const std::string& holder, const std::optional<std::string>& heartbeat) {
@@ -49,7 +53,8 @@ bool acquire_lock(Database& db, const std::string& me) {
   if (row && !row->is_null(0) && row->text(0) != me && !is_stale(row->text(0), row->optional_text(1))) {
     return false;
   }
-  if (row && !row->is_null(0) && row->text(0) != me) log::warning("verrou nocturne repris à {} (disparu)", row->text(0));
+  if (row && !row->is_null(0) && row->text(0) != me)
+    log::warning("verrou nocturne repris à {} (disparu)", row->text(0));
   const std::string now = format_iso_instant(real_now());
   db.execute("UPDATE locks SET holder = $1, acquired_at = $2, heartbeat = $3 WHERE name = 'nightly'", {me, now, now});
   tx.commit();
@@ -68,7 +73,9 @@ void release_lock(Database& db, const std::string& me) {
   }
 }
 
-CivilDate next_day(CivilDate d) { return CivilDate{std::chrono::sys_days{d} + std::chrono::days{1}}; }
+CivilDate next_day(CivilDate d) {
+  return CivilDate{std::chrono::sys_days{d} + std::chrono::days{1}};
+}
 
 /// A sheet to activate, with its pending content as stored.
 struct Candidate {
@@ -83,12 +90,12 @@ struct Candidate {
 
 std::vector<Candidate> activation_candidates(Database& db, CivilDate date, Instant run_instant) {
   std::vector<Candidate> out;
-  for (const auto& r : db.query(
-           "SELECT s.code_appli, s.kind, s.partner_siret, s.state, s.pending_version, v.protocol, v.period_to "
-           "FROM sheets s JOIN sheet_versions v ON v.id = s.pending_version "
-           "WHERE s.state IN ('ENVOYEE', 'ENVOYEE_MAJ') AND s.deleted = 0 AND s.submitted_at < $1 "
-           "AND (s.kind = 'API' OR v.period_from <= $2) ORDER BY s.code_appli",
-           {format_iso_instant(run_instant), format_iso_date(date)})) {
+  for (const auto& r :
+       db.query("SELECT s.code_appli, s.kind, s.partner_siret, s.state, s.pending_version, v.protocol, v.period_to "
+                "FROM sheets s JOIN sheet_versions v ON v.id = s.pending_version "
+                "WHERE s.state IN ('ENVOYEE', 'ENVOYEE_MAJ') AND s.deleted = 0 AND s.submitted_at < $1 "
+                "AND (s.kind = 'API' OR v.period_from <= $2) ORDER BY s.code_appli",
+                {format_iso_instant(run_instant), format_iso_date(date)})) {
     Candidate c;
     c.code_appli = r.text(0);
     c.kind = parse_sheet_kind(r.text(1)).value_or(SheetKind::Edi);
@@ -103,7 +110,7 @@ std::vector<Candidate> activation_candidates(Database& db, CivilDate date, Insta
 }
 
 /// Re-checks a candidate at the run instant (SPEC.md §6): certificates, structure active,
-/// prerequisites, period. Returns the blocking errors.
+/// prerequisites (the same as at submission, engine/prerequisites.hpp), period. Returns the blocking errors.
 Diagnostics recheck(Engine& engine, Store& store, const Candidate& c, CivilDate date, Instant run_instant) {
   Diagnostics reasons;
   const auto structure = store.find_structure(c.partner);
@@ -113,22 +120,12 @@ Diagnostics recheck(Engine& engine, Store& store, const Candidate& c, CivilDate 
     return reasons;
   }
   if (!structure->active) {
-    reasons.push_back(Diagnostic::error(ErrorCode::StructureInactive, "Partenaire", 0,
-                                        fmt::format("La structure {} - {} est inactive.", structure->siret,
-                                                    structure->raison_sociale)));
+    reasons.push_back(Diagnostic::error(
+        ErrorCode::StructureInactive, "Partenaire", 0,
+        fmt::format("La structure {} - {} est inactive.", structure->siret, structure->raison_sociale)));
   }
-  if (engine.config().environment == Environment::Production && !structure->connected_in_qualification) {
-    const auto editor = structure->editor_siret ? store.find_structure(*structure->editor_siret) : std::nullopt;
-    if (!editor || !editor->connected_in_qualification) {
-      reasons.push_back(Diagnostic::error(
-          ErrorCode::PrerequisQualification, "Partenaire", 0,
-          fmt::format("{} - {} n'est pas raccordée en qualification (ni l'éditeur de son logiciel).", structure->siret,
-                      structure->raison_sociale)));
-    }
-  }
-  if (c.kind == SheetKind::Api && store.technical_user_count(c.partner) == 0) {
-    reasons.push_back(Diagnostic::error(ErrorCode::UtilisateurTechniqueAbsent, "Partenaire", 0,
-                                        fmt::format("{} n'a plus d'utilisateur technique.", c.partner)));
+  for (auto& d : check_partner_prerequisites(store, engine.config().environment, *structure, c.kind, 0)) {
+    reasons.push_back(std::move(d));
   }
   if (c.period_to && *c.period_to < format_iso_date(date)) {
     reasons.push_back(Diagnostic::error(ErrorCode::PeriodeInvalide, "Periode/@au", 0,
@@ -166,9 +163,10 @@ std::string deactivation_from(int d, int r) {
 }
 
 std::string deactivation_reason(int d) {
-  return fmt::format("CASE WHEN v.period_to IS NOT NULL AND v.period_to < ${} THEN 'fin de période' "
-                     "ELSE 'certificat expiré' END",
-                     d);
+  return fmt::format(
+      "CASE WHEN v.period_to IS NOT NULL AND v.period_to < ${} THEN 'fin de période' "
+      "ELSE 'certificat expiré' END",
+      d);
 }
 
 void deactivate(Database& db, NightlyReport& report, CivilDate date, Instant run_instant) {
@@ -214,13 +212,13 @@ void fill_report_tail(Database& db, const Config& config, NightlyReport& report)
     report.late.push_back(LateSheet{x.text(0), x.text(1), parse_sheet_state(x.text(2)).value_or(SheetState::Envoyee),
                                     parse_iso_instant(x.text(3)).value_or(Instant{})});
   }
-  const std::string horizon =
-      format_iso_instant(report.run_instant + std::chrono::days{config.expiry_warning_days});
-  for (const auto& x : db.query("SELECT s.code_appli, s.partner_siret, c.subject, c.serial, c.not_after FROM sheets s "
-                                "JOIN sheet_certificates c ON c.version_id = s.active_version WHERE s.state = 'ACTIVEE' "
-                                "AND s.deleted = 0 AND c.is_leaf = 1 AND c.not_after >= $1 AND c.not_after < $2 "
-                                "ORDER BY c.not_after, s.code_appli",
-                                {r, horizon})) {
+  const std::string horizon = format_iso_instant(report.run_instant + std::chrono::days{config.expiry_warning_days});
+  for (const auto& x :
+       db.query("SELECT s.code_appli, s.partner_siret, c.subject, c.serial, c.not_after FROM sheets s "
+                "JOIN sheet_certificates c ON c.version_id = s.active_version WHERE s.state = 'ACTIVEE' "
+                "AND s.deleted = 0 AND c.is_leaf = 1 AND c.not_after >= $1 AND c.not_after < $2 "
+                "ORDER BY c.not_after, s.code_appli",
+                {r, horizon})) {
     report.expiring.push_back(ExpiringCertificate{x.text(0), x.text(1), x.text(2), x.text(3),
                                                   parse_iso_instant(x.text(4)).value_or(Instant{})});
   }
@@ -259,8 +257,8 @@ std::string render_report_html(Engine& engine, const NightlyReport& report, std:
                                                {format_iso_date(report.date)})) {
     if (auto d = parse_iso_date(x.text(0))) points.push_back(outbox::NightlyRunPoint{*d, x.integer(1), x.integer(2)});
   }
-  points.push_back(outbox::NightlyRunPoint{
-      report.date, activations, static_cast<std::int64_t>(report.transitions.size()) - activations});
+  points.push_back(outbox::NightlyRunPoint{report.date, activations,
+                                           static_cast<std::int64_t>(report.transitions.size()) - activations});
   outbox::NightlyHtmlOptions options;
   const CivilZone& zone = engine.zone();
   options.format_instant = [&zone](Instant i) { return zone.format_local(i); };

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "engine/lifecycle.hpp"
+#include "engine/prerequisites.hpp"
 #include "engine/search.hpp"
 #include "rules/sheet_rules.hpp"
 #include "rules/siret.hpp"
@@ -313,35 +314,7 @@ class OperationApplier {
   Diagnostics check_content(const SheetOperation& sheet, const std::optional<StructureRecord>& s,
                             std::vector<CertificateFacts>& facts) {
     Diagnostics out;
-    if (s) {
-      if (ctx_.config->environment == Environment::Production && !s->connected_in_qualification) {
-        bool editor_ok = false;
-        if (s->editor_siret) {
-          const auto editor = store_.find_structure(*s->editor_siret);
-          editor_ok = editor && editor->connected_in_qualification;
-        }
-        if (!editor_ok) {
-          out.push_back(Diagnostic::error(
-              ErrorCode::PrerequisQualification, "Partenaire", sheet.partner.line,
-              fmt::format("{} - {} n'est pas encore raccordée en qualification (ni l'éditeur de son logiciel) : "
-                          "le raccordement en production suppose un raccordement en qualification préalable.",
-                          s->siret, s->raison_sociale)));
-        }
-      }
-      if (s->uses_tiers) {
-        out.push_back(Diagnostic::error(
-            ErrorCode::TiersTeletransmission, "Partenaire", sheet.partner.line,
-            fmt::format("{} - {} passe par un tiers de télétransmission : elle n'a pas de fiche de raccordement à "
-                        "déposer.",
-                        s->siret, s->raison_sociale)));
-      }
-      if (sheet.kind == SheetKind::Api && store_.technical_user_count(s->siret) == 0) {
-        out.push_back(Diagnostic::error(
-            ErrorCode::UtilisateurTechniqueAbsent, "Partenaire", sheet.partner.line,
-            fmt::format("{} - {} n'a pas d'utilisateur technique : créez-le avant de déposer une fiche API.", s->siret,
-                        s->raison_sociale)));
-      }
-    }
+    if (s) out = check_partner_prerequisites(store_, ctx_.config->environment, *s, sheet.kind, sheet.partner.line);
     rules::SheetContentContext content{ctx_.config->environment, ctx_.today, ctx_.catalogue};
     for (auto& d : rules::check_sheet_content(sheet, content)) out.push_back(std::move(d));
     std::optional<rules::CertificateReport> report;
