@@ -6,13 +6,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <algorithm>
-#include <cstdlib>
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <system_error>
 #include <vector>
+
+#include "tests/support/files.hpp"
 
 namespace raccord::files::detail {
 // Test seam defined in files/atomic_file.cpp: the EXDEV fallback of move_no_replace.
@@ -23,51 +21,16 @@ namespace raccord::files {
 namespace {
 
 namespace fs = std::filesystem;
-
-class TempDir {
- public:
-  explicit TempDir(const char* base = "/tmp") {
-    std::string templ = std::string(base) + "/raccord_files_XXXXXX";
-    std::vector<char> buf(templ.begin(), templ.end());
-    buf.push_back('\0');
-    const char* made = ::mkdtemp(buf.data());
-    if (made == nullptr) throw std::system_error(errno, std::generic_category(), "mkdtemp");
-    path_ = made;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
-
-std::string read_file(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
-
-void write_plain(const fs::path& p, const std::string& content) {
-  std::ofstream out(p, std::ios::binary);
-  out << content;
-}
-
-std::vector<std::string> entries(const fs::path& dir) {
-  std::vector<std::string> names;
-  for (const auto& e : fs::directory_iterator(dir)) names.push_back(e.path().filename().string());
-  std::sort(names.begin(), names.end());
-  return names;
-}
+using raccord::testing::entry_names;
+using raccord::testing::read_file;
+using raccord::testing::TempDir;
+using raccord::testing::write_file;
 
 TEST(WriteFileAtomically, WritesWholeFileAndLeavesNoTemporary) {
   TempDir dir;
   write_file_atomically(dir.path(), "ACK_lot42.xml", "<Accuse/>\n");
   EXPECT_EQ(read_file(dir.path() / "ACK_lot42.xml"), "<Accuse/>\n");
-  EXPECT_EQ(entries(dir.path()), std::vector<std::string>{"ACK_lot42.xml"});
+  EXPECT_EQ(entry_names(dir.path()), std::vector<std::string>{"ACK_lot42.xml"});
 }
 
 TEST(WriteFileAtomically, ReplacesExistingFile) {
@@ -75,7 +38,7 @@ TEST(WriteFileAtomically, ReplacesExistingFile) {
   write_file_atomically(dir.path(), "metrics.prom", "a 1\n");
   write_file_atomically(dir.path(), "metrics.prom", "a 2\n");
   EXPECT_EQ(read_file(dir.path() / "metrics.prom"), "a 2\n");
-  EXPECT_EQ(entries(dir.path()).size(), 1U);
+  EXPECT_EQ(entry_names(dir.path()).size(), 1U);
 }
 
 TEST(WriteFileAtomically, CreatesFilesWithMode0640BeforeUmask) {
@@ -122,7 +85,7 @@ TEST(WriteFileAtomically, RemovesTemporaryWhenRenameFails) {
   fs::create_directory(dir.path() / "busy");
   fs::create_directory(dir.path() / "busy" / "child");
   EXPECT_THROW(write_file_atomically(dir.path(), "busy", "x"), std::system_error);
-  EXPECT_EQ(entries(dir.path()), std::vector<std::string>{"busy"});
+  EXPECT_EQ(entry_names(dir.path()), std::vector<std::string>{"busy"});
 }
 
 TEST(CreateFileAtomically, NeverReplaces) {
@@ -130,19 +93,19 @@ TEST(CreateFileAtomically, NeverReplaces) {
   EXPECT_TRUE(create_file_atomically(dir.path(), "ACK_a.xml", "first"));
   EXPECT_FALSE(create_file_atomically(dir.path(), "ACK_a.xml", "second"));
   EXPECT_EQ(read_file(dir.path() / "ACK_a.xml"), "first");
-  EXPECT_EQ(entries(dir.path()), std::vector<std::string>{"ACK_a.xml"});
+  EXPECT_EQ(entry_names(dir.path()), std::vector<std::string>{"ACK_a.xml"});
 }
 
 TEST(CreateFilesAtomically, CreatesEveryFreeNameAndKeepsTakenOnes) {
   TempDir dir;
-  write_plain(dir.path() / "ACK_b.xml", "before a crash");
+  write_file(dir.path() / "ACK_b.xml", "before a crash");
   const std::vector<bool> created = create_files_atomically(
       dir.path(), {{"ACK_a.xml", "a"}, {"ACK_b.xml", "b"}, {"ACK_c.xml", std::string(100000, 'c')}});
   EXPECT_EQ(created, (std::vector<bool>{true, false, true}));
   EXPECT_EQ(read_file(dir.path() / "ACK_a.xml"), "a");
   EXPECT_EQ(read_file(dir.path() / "ACK_b.xml"), "before a crash");
   EXPECT_EQ(read_file(dir.path() / "ACK_c.xml"), std::string(100000, 'c'));
-  EXPECT_EQ(entries(dir.path()), (std::vector<std::string>{"ACK_a.xml", "ACK_b.xml", "ACK_c.xml"}));
+  EXPECT_EQ(entry_names(dir.path()), (std::vector<std::string>{"ACK_a.xml", "ACK_b.xml", "ACK_c.xml"}));
   struct stat st {};
   ASSERT_EQ(::stat((dir.path() / "ACK_a.xml").c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0007, 0u);  // never world-readable
@@ -151,7 +114,7 @@ TEST(CreateFilesAtomically, CreatesEveryFreeNameAndKeepsTakenOnes) {
 TEST(CreateFilesAtomically, MissingDirectoryThrowsAndLeavesNothing) {
   TempDir dir;
   EXPECT_THROW(create_files_atomically(dir.path() / "absent", {{"ACK_a.xml", "a"}}), std::system_error);
-  EXPECT_TRUE(entries(dir.path()).empty());
+  EXPECT_TRUE(entry_names(dir.path()).empty());
 }
 
 TEST(CreateFilesAtomically, NothingToWriteIsNotAnError) {
@@ -161,7 +124,7 @@ TEST(CreateFilesAtomically, NothingToWriteIsNotAnError) {
 
 TEST(MoveNoReplace, MovesWhenTargetIsFree) {
   TempDir dir;
-  write_plain(dir.path() / "a.xml", "A");
+  write_file(dir.path() / "a.xml", "A");
   EXPECT_TRUE(move_no_replace(dir.path() / "a.xml", dir.path() / "b.xml"));
   EXPECT_FALSE(fs::exists(dir.path() / "a.xml"));
   EXPECT_EQ(read_file(dir.path() / "b.xml"), "A");
@@ -170,8 +133,8 @@ TEST(MoveNoReplace, MovesWhenTargetIsFree) {
 TEST(MoveNoReplace, RefusesToReplaceAndKeepsBothFiles) {
   // FIELD-CASES F04: a second file with the same name never overwrites the first.
   TempDir dir;
-  write_plain(dir.path() / "a.xml", "A");
-  write_plain(dir.path() / "b.xml", "B");
+  write_file(dir.path() / "a.xml", "A");
+  write_file(dir.path() / "b.xml", "B");
   EXPECT_FALSE(move_no_replace(dir.path() / "a.xml", dir.path() / "b.xml"));
   EXPECT_EQ(read_file(dir.path() / "a.xml"), "A");
   EXPECT_EQ(read_file(dir.path() / "b.xml"), "B");
@@ -191,28 +154,28 @@ TEST(MoveByCopySeam, CopiesThenRemovesSourceWithoutTemporaries) {
   TempDir src;
   TempDir dst;
   const std::string content(200000, 'z');
-  write_plain(src.path() / "lot.xml", content);
+  write_file(src.path() / "lot.xml", content);
   EXPECT_TRUE(detail::move_by_copy(src.path() / "lot.xml", dst.path() / "lot.xml"));
   EXPECT_FALSE(fs::exists(src.path() / "lot.xml"));
   EXPECT_EQ(read_file(dst.path() / "lot.xml"), content);
-  EXPECT_EQ(entries(dst.path()), std::vector<std::string>{"lot.xml"});
+  EXPECT_EQ(entry_names(dst.path()), std::vector<std::string>{"lot.xml"});
 }
 
 TEST(MoveByCopySeam, RefusesToReplaceAndKeepsSource) {
   TempDir src;
   TempDir dst;
-  write_plain(src.path() / "lot.xml", "new");
-  write_plain(dst.path() / "lot.xml", "old");
+  write_file(src.path() / "lot.xml", "new");
+  write_file(dst.path() / "lot.xml", "old");
   EXPECT_FALSE(detail::move_by_copy(src.path() / "lot.xml", dst.path() / "lot.xml"));
   EXPECT_EQ(read_file(src.path() / "lot.xml"), "new");
   EXPECT_EQ(read_file(dst.path() / "lot.xml"), "old");
-  EXPECT_EQ(entries(dst.path()), std::vector<std::string>{"lot.xml"});
+  EXPECT_EQ(entry_names(dst.path()), std::vector<std::string>{"lot.xml"});
 }
 
 /// A tmpfs mounted for the test (root only), or /dev/shm when it is another filesystem.
 class OtherFilesystem {
  public:
-  OtherFilesystem() : local_("/tmp") {
+  OtherFilesystem() : local_("raccord_files", "/tmp") {
     mount_point_ = local_.path() / "mnt";
     fs::create_directory(mount_point_);
     if (::mount("tmpfs", mount_point_.c_str(), "tmpfs", 0, "size=16m") == 0) {
@@ -244,7 +207,7 @@ TEST(MoveNoReplace, FallsBackToCopyOnExdevAcrossATmpfs) {
   ASSERT_EQ(::stat(other.path().c_str(), &b), 0);
   ASSERT_NE(a.st_dev, b.st_dev);
 
-  write_plain(other.local() / "lot.xml", "<Depot/>");
+  write_file(other.local() / "lot.xml", "<Depot/>");
   const fs::path final_path =
       move_with_suffix(other.local() / "lot.xml", other.path() / "2026" / "11" / "29", "lot.xml");
   EXPECT_EQ(final_path, other.path() / "2026" / "11" / "29" / "lot.xml");
@@ -252,12 +215,12 @@ TEST(MoveNoReplace, FallsBackToCopyOnExdevAcrossATmpfs) {
   EXPECT_FALSE(fs::exists(other.local() / "lot.xml"));
 
   // Same name again across filesystems: suffix, first one untouched, no temporaries left.
-  write_plain(other.local() / "lot.xml", "<Depot v='2'/>");
+  write_file(other.local() / "lot.xml", "<Depot v='2'/>");
   const fs::path second = move_with_suffix(other.local() / "lot.xml", other.path() / "2026" / "11" / "29", "lot.xml");
   EXPECT_EQ(second.filename(), "lot.xml.1");
   EXPECT_EQ(read_file(final_path), "<Depot/>");
   EXPECT_EQ(read_file(second), "<Depot v='2'/>");
-  EXPECT_EQ(entries(other.path() / "2026" / "11" / "29"), (std::vector<std::string>{"lot.xml", "lot.xml.1"}));
+  EXPECT_EQ(entry_names(other.path() / "2026" / "11" / "29"), (std::vector<std::string>{"lot.xml", "lot.xml.1"}));
 }
 
 TEST(MoveWithSuffix, AddsSuffixAfterTheWholeName) {
@@ -266,7 +229,7 @@ TEST(MoveWithSuffix, AddsSuffixAfterTheWholeName) {
   const fs::path target = dir.path() / "archive" / "2026" / "11" / "29";
   std::vector<std::string> finals;
   for (int i = 0; i < 3; ++i) {
-    write_plain(dir.path() / "lot.xml", "v" + std::to_string(i));
+    write_file(dir.path() / "lot.xml", "v" + std::to_string(i));
     finals.push_back(move_with_suffix(dir.path() / "lot.xml", target, "lot.xml").filename().string());
   }
   EXPECT_EQ(finals, (std::vector<std::string>{"lot.xml", "lot.xml.1", "lot.xml.2"}));
@@ -277,9 +240,9 @@ TEST(MoveWithSuffix, AddsSuffixAfterTheWholeName) {
 TEST(FreeName, NumbersFromTwoBeforeTheExtension) {
   TempDir dir;
   EXPECT_EQ(free_name(dir.path(), "ACK_lot_20261129T221004Z", ".xml"), "ACK_lot_20261129T221004Z.xml");
-  write_plain(dir.path() / "ACK_lot_20261129T221004Z.xml", "");
+  write_file(dir.path() / "ACK_lot_20261129T221004Z.xml", "");
   EXPECT_EQ(free_name(dir.path(), "ACK_lot_20261129T221004Z", ".xml"), "ACK_lot_20261129T221004Z_2.xml");
-  write_plain(dir.path() / "ACK_lot_20261129T221004Z_2.xml", "");
+  write_file(dir.path() / "ACK_lot_20261129T221004Z_2.xml", "");
   EXPECT_EQ(free_name(dir.path(), "ACK_lot_20261129T221004Z", "xml"), "ACK_lot_20261129T221004Z_3.xml");
 }
 

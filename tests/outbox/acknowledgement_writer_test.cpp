@@ -6,44 +6,26 @@
 // clang-format on
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 
-#include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <pugixml.hpp>
 #include <string>
+
+#include "tests/support/dates.hpp"
+#include "tests/support/xml_check.hpp"
 
 namespace raccord::outbox {
 namespace {
 
 namespace fs = std::filesystem;
 using namespace std::chrono;
+using raccord::testing::utc;
+using raccord::testing::xmllint_text;
 
-Instant at(int y, unsigned mo, unsigned d, int h, int mi, int s) {
-  return sys_days{year(y) / month(mo) / day(d)} + hours(h) + minutes(mi) + seconds(s);
-}
+/// samples/xsd/accuse.xsd, against which every output of the writer must validate.
+const fs::path kXsd = raccord::testing::xsd_path("accuse.xsd");
 
 const std::string kSha = "9f2c000000000000000000000000000000000000000000000000000000000abc";
-
-/// Result of xmllint on `xml` written to a temporary file: 0 when well-formed (and valid
-/// against samples/xsd/accuse.xsd when `with_schema`).
-int xmllint(const std::string& xml, bool with_schema) {
-  char templ[] = "/tmp/raccord_ack_XXXXXX.xml";
-  const int fd = ::mkstemps(templ, 4);
-  if (fd < 0) return -1;
-  ::close(fd);
-  {
-    std::ofstream out(templ, std::ios::binary);
-    out << xml;
-  }
-  std::string command = "xmllint --noout ";
-  if (with_schema) command += "--schema '" + std::string(RACCORD_SOURCE_DIR) + "/samples/xsd/accuse.xsd' ";
-  command += std::string("'") + templ + "' 2>/dev/null";
-  const int rc = std::system(command.c_str());
-  fs::remove(templ);
-  return rc;
-}
 
 Acknowledgement partial_example() {
   // The example of SPEC.md §5.1.
@@ -52,8 +34,8 @@ Acknowledgement partial_example() {
   ack.sha256 = kSha;
   ack.identifier = "LOT-2026-0042";
   ack.mode = DepositMode::Partielle;
-  ack.received = at(2026, 11, 29, 22, 10, 4);
-  ack.processed = at(2026, 11, 29, 22, 10, 4);
+  ack.received = utc(2026, 11, 29, 22, 10, 4);
+  ack.processed = utc(2026, 11, 29, 22, 10, 4);
   ack.status = DepositStatus::IntegrePartiel;
 
   OperationOutcome edi;
@@ -127,7 +109,7 @@ TEST(RenderAcknowledgement, MatchesSpecExampleStructure) {
   EXPECT_STREQ(op2.child("Erreur").attribute("code").value(), "CERT_EXPIRE");
   EXPECT_STREQ(op2.child("Erreur").text().get(), "Le certificat « CN=ACME » a expiré le 01/01/2024.");
 
-  EXPECT_EQ(xmllint(xml, true), 0) << xml;
+  EXPECT_EQ(xmllint_text(xml, kXsd).status, 0) << xml;
 }
 
 TEST(RenderAcknowledgement, RejectedFileWithDepositLevelErrorAndNoMode) {
@@ -135,8 +117,8 @@ TEST(RenderAcknowledgement, RejectedFileWithDepositLevelErrorAndNoMode) {
   Acknowledgement ack;
   ack.file_name = "vide.xml";
   ack.sha256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
-  ack.received = at(2026, 1, 2, 3, 4, 5);
-  ack.processed = at(2026, 1, 2, 3, 4, 6);
+  ack.received = utc(2026, 1, 2, 3, 4, 5);
+  ack.processed = utc(2026, 1, 2, 3, 4, 6);
   ack.status = DepositStatus::Rejete;
   ack.deposit_errors.push_back(Diagnostic::error(ErrorCode::FichierVide, "", 0, "Le fichier est vide (0 octet)."));
   Diagnostic malformed = Diagnostic::error(ErrorCode::XmlMalforme, "", 3, "Balise non fermée.");
@@ -160,7 +142,7 @@ TEST(RenderAcknowledgement, RejectedFileWithDepositLevelErrorAndNoMode) {
   EXPECT_STREQ(second.attribute("ligne").value(), "3");
   EXPECT_STREQ(second.attribute("colonne").value(), "17");
   EXPECT_FALSE(root.child("Operation"));
-  EXPECT_EQ(xmllint(xml, true), 0) << xml;
+  EXPECT_EQ(xmllint_text(xml, kXsd).status, 0) << xml;
 }
 
 TEST(RenderAcknowledgement, DuplicateNamesTheOriginal) {
@@ -169,15 +151,15 @@ TEST(RenderAcknowledgement, DuplicateNamesTheOriginal) {
   ack.file_name = "fiche_12345678200010.xml";
   ack.sha256 = kSha;
   ack.mode = DepositMode::Complete;
-  ack.received = at(2026, 11, 30, 8, 0, 0);
-  ack.processed = at(2026, 11, 30, 8, 0, 1);
+  ack.received = utc(2026, 11, 30, 8, 0, 0);
+  ack.processed = utc(2026, 11, 30, 8, 0, 1);
   ack.status = DepositStatus::Doublon;
   ack.original = "ACK_fiche_12345678200010_20261129T221004Z.xml";
   const std::string xml = render_acknowledgement(ack);
   EXPECT_NE(xml.find("statut=\"DOUBLON\" original=\"ACK_fiche_12345678200010_20261129T221004Z.xml\""),
             std::string::npos)
       << xml;
-  EXPECT_EQ(xmllint(xml, true), 0) << xml;
+  EXPECT_EQ(xmllint_text(xml, kXsd).status, 0) << xml;
 }
 
 TEST(RenderAcknowledgement, OptionalOperationAttributes) {
@@ -186,7 +168,7 @@ TEST(RenderAcknowledgement, OptionalOperationAttributes) {
   ack.sha256 = kSha;
   ack.mode = DepositMode::Complete;
   ack.status = DepositStatus::Integre;
-  ack.received = ack.processed = at(2026, 11, 29, 22, 10, 4);
+  ack.received = ack.processed = utc(2026, 11, 29, 22, 10, 4);
   OperationOutcome del;
   del.rank = 1;
   del.type = "FicheEDI";
@@ -218,7 +200,7 @@ TEST(RenderAcknowledgement, OptionalOperationAttributes) {
   EXPECT_STREQ(op2.attribute("demande").value(), "ABO-000017");
   const pugi::xml_node op3 = op2.next_sibling();
   EXPECT_STREQ(op3.attribute("export").value(), "EXPORT_EDI_r1_20261129T221004Z.csv");
-  EXPECT_EQ(xmllint(xml, true), 0) << xml;
+  EXPECT_EQ(xmllint_text(xml, kXsd).status, 0) << xml;
 }
 
 TEST(RenderAcknowledgement, EveryErrorCodeValidatesAgainstTheXsd) {
@@ -235,19 +217,19 @@ TEST(RenderAcknowledgement, EveryErrorCodeValidatesAgainstTheXsd) {
                                                    : Diagnostic::error(code, "x", 1, "m"));
   }
   ack.operations.push_back(op);
-  EXPECT_EQ(xmllint(render_acknowledgement(ack), true), 0);
+  EXPECT_EQ(xmllint_text(render_acknowledgement(ack), kXsd).status, 0);
 }
 
 TEST(RenderAcknowledgement, SchemaRejectsWhatTheContractForbids) {
   // The XSD must be able to fail: a wrong statut and a missing sha256.
   std::string xml = render_acknowledgement(partial_example());
-  EXPECT_EQ(xmllint(xml, true), 0);
+  EXPECT_EQ(xmllint_text(xml, kXsd).status, 0);
   std::string bad_status = xml;
   bad_status.replace(bad_status.find("ACCEPTEE"), 8, "ACCEPTED");
-  EXPECT_NE(xmllint(bad_status, true), 0);
+  EXPECT_NE(xmllint_text(bad_status, kXsd).status, 0);
   std::string no_sha = xml;
   no_sha.replace(no_sha.find("sha256=\""), 8, "sha999=\"");
-  EXPECT_NE(xmllint(no_sha, true), 0);
+  EXPECT_NE(xmllint_text(no_sha, kXsd).status, 0);
 }
 
 TEST(RenderAcknowledgement, ForbiddenCharactersAreWrittenVisiblyAndOutputIsWellFormed) {
@@ -266,8 +248,8 @@ TEST(RenderAcknowledgement, ForbiddenCharactersAreWrittenVisiblyAndOutputIsWellF
     const auto u = static_cast<unsigned char>(c);
     EXPECT_FALSE(u < 0x20 && u != '\n' && u != '\t' && u != '\r') << "raw control byte " << int(u);
   }
-  EXPECT_EQ(xmllint(xml, false), 0) << xml;
-  EXPECT_EQ(xmllint(xml, true), 0) << xml;
+  EXPECT_EQ(xmllint_text(xml).status, 0) << xml;
+  EXPECT_EQ(xmllint_text(xml, kXsd).status, 0) << xml;
 
   pugi::xml_document doc;
   ASSERT_TRUE(doc.load_string(xml.c_str()));
@@ -300,10 +282,10 @@ TEST(SanitizeXmlText, ReplacesForbiddenCodePointsAndBadBytes) {
 }
 
 TEST(AcknowledgementBaseName, StemWithoutLastExtensionAndCompactInstant) {
-  EXPECT_EQ(acknowledgement_base_name("lot42.xml", at(2026, 11, 29, 22, 10, 4)), "ACK_lot42_20261129T221004Z");
-  EXPECT_EQ(acknowledgement_base_name("a.b.xml", at(2026, 11, 29, 22, 10, 4)), "ACK_a.b_20261129T221004Z");
-  EXPECT_EQ(acknowledgement_base_name("LOT.XML", at(2026, 1, 2, 3, 4, 5)), "ACK_LOT_20260102T030405Z");
-  EXPECT_EQ(acknowledgement_base_name("sans_extension", at(2026, 1, 2, 3, 4, 5)),
+  EXPECT_EQ(acknowledgement_base_name("lot42.xml", utc(2026, 11, 29, 22, 10, 4)), "ACK_lot42_20261129T221004Z");
+  EXPECT_EQ(acknowledgement_base_name("a.b.xml", utc(2026, 11, 29, 22, 10, 4)), "ACK_a.b_20261129T221004Z");
+  EXPECT_EQ(acknowledgement_base_name("LOT.XML", utc(2026, 1, 2, 3, 4, 5)), "ACK_LOT_20260102T030405Z");
+  EXPECT_EQ(acknowledgement_base_name("sans_extension", utc(2026, 1, 2, 3, 4, 5)),
             "ACK_sans_extension_20260102T030405Z");
 }
 

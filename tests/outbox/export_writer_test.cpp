@@ -7,32 +7,36 @@
 
 #include <gtest/gtest.h>
 
-#include <cstdio>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <iterator>
 #include <sstream>
 #include <string>
 #include <vector>
+
+#include "tests/support/command.hpp"
+#include "tests/support/csv.hpp"
+#include "tests/support/dates.hpp"
+#include "tests/support/files.hpp"
+#include "tests/support/xml_check.hpp"
 
 namespace raccord::outbox {
 namespace {
 
 namespace fs = std::filesystem;
 
-const fs::path kXsd = fs::path(RACCORD_SOURCE_DIR) / "samples" / "xsd" / "export.xsd";
+using raccord::testing::civil_date;
+using raccord::testing::instant;
+using raccord::testing::parse_csv;
+using raccord::testing::read_file;
+using raccord::testing::shell_quote;
+using raccord::testing::TempDir;
+using raccord::testing::xmllint_available;
+using raccord::testing::xmllint_file;
+using raccord::testing::XmllintResult;
 
-Instant at(std::string_view iso) {
-  return parse_iso_instant(iso).value();
-}
-
-CivilDate day(std::string_view iso) {
-  return parse_iso_date(iso).value();
-}
+const fs::path kXsd = raccord::testing::xsd_path("export.xsd");
 
 SearchRow edi(std::string siret, std::string raison, std::string protocol, std::string code, std::string interface,
               std::string from, std::string to, SheetState state) {
@@ -42,8 +46,8 @@ SearchRow edi(std::string siret, std::string raison, std::string protocol, std::
   r.protocol = std::move(protocol);
   r.code_appli = std::move(code);
   r.interface_code = std::move(interface);
-  r.period_from = day(from);
-  if (!to.empty()) r.period_to = day(to);
+  r.period_from = civil_date(from);
+  if (!to.empty()) r.period_to = civil_date(to);
   r.state = state;
   return r;
 }
@@ -66,76 +70,11 @@ std::vector<SearchRow> sample_rows() {
 std::string export_of(const std::vector<SearchRow>& rows, SheetKind kind, ExportFormat format,
                       std::string_view reference = "req-7") {
   std::ostringstream out;
-  ExportWriter writer(out, kind, format, reference, at("2026-11-29T22:10:04Z"));
+  ExportWriter writer(out, kind, format, reference, instant("2026-11-29T22:10:04Z"));
   for (const auto& r : rows) writer.row(r);
   writer.finish();
   EXPECT_EQ(writer.rows(), rows.size());
   return out.str();
-}
-
-/// RFC 4180 reader for the tests (';', '"', CRLF records; a lone LF inside quotes is data).
-std::vector<std::vector<std::string>> parse_csv(std::string_view text) {
-  std::vector<std::vector<std::string>> rows;
-  std::vector<std::string> row;
-  std::string cell;
-  bool quoted = false;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (quoted) {
-      if (c == '"' && i + 1 < text.size() && text[i + 1] == '"') {
-        cell += '"';
-        ++i;
-      } else if (c == '"') {
-        quoted = false;
-      } else {
-        cell += c;
-      }
-    } else if (c == '"') {
-      quoted = true;
-    } else if (c == ';') {
-      row.push_back(std::move(cell));
-      cell.clear();
-    } else if (c == '\r' && i + 1 < text.size() && text[i + 1] == '\n') {
-      row.push_back(std::move(cell));
-      cell.clear();
-      rows.push_back(std::move(row));
-      row.clear();
-      ++i;
-    } else {
-      cell += c;
-    }
-  }
-  EXPECT_FALSE(quoted) << "unterminated quote";
-  EXPECT_TRUE(cell.empty() && row.empty()) << "last record without CRLF";
-  return rows;
-}
-
-std::string read_file(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
-
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "raccord-export-XXXXXX").string();
-    if (::mkdtemp(pattern.data()) == nullptr) ADD_FAILURE() << "mkdtemp";
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
-
-std::string quote(const std::string& s) {
-  std::string q = "'";
-  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
 }
 
 TEST(ExportWriterTest, CsvHeaderLinesAreExactlyTheGuides) {
@@ -207,7 +146,7 @@ TEST(ExportWriterTest, CsvApiRows) {
 }
 
 TEST(ExportWriterTest, XmlExportHoldsTheSameRowsAndValidatesAgainstTheSchema) {
-  if (std::system("command -v xmllint >/dev/null 2>&1") != 0) GTEST_SKIP() << "xmllint absent";
+  if (!xmllint_available()) GTEST_SKIP() << "xmllint absent";
   auto rows = sample_rows();
   rows[1].raison_sociale += " <&> \x01 fin";  // markup characters escaped, a control character made visible
   TempDir tmp;
@@ -217,9 +156,8 @@ TEST(ExportWriterTest, XmlExportHoldsTheSameRowsAndValidatesAgainstTheSchema) {
           export_of(empty ? std::vector<SearchRow>{} : rows, kind, ExportFormat::Xml, "req \"7\" & <b>");
       const fs::path file = tmp.path() / (std::string(to_code(kind)) + (empty ? "_vide" : "") + ".xml");
       std::ofstream(file, std::ios::binary) << xml;
-      const std::string cmd = "xmllint --noout --schema " + quote(kXsd.string()) + " " + quote(file.string()) + " >" +
-                              quote((tmp.path() / "log").string()) + " 2>&1";
-      EXPECT_EQ(std::system(cmd.c_str()), 0) << xml << read_file(tmp.path() / "log");
+      const XmllintResult lint = xmllint_file(file, kXsd);
+      EXPECT_EQ(lint.status, 0) << xml << lint.log;
     }
   }
   const std::string xml = export_of(rows, SheetKind::Edi, ExportFormat::Xml);
@@ -236,7 +174,7 @@ TEST(ExportWriterTest, XmlExportHoldsTheSameRowsAndValidatesAgainstTheSchema) {
 }
 
 TEST(ExportWriterTest, BaseNameFollowsSpec) {
-  const Instant t = at("2026-11-29T22:10:04Z");
+  const Instant t = instant("2026-11-29T22:10:04Z");
   EXPECT_EQ(export_base_name(SheetKind::Edi, "req-7", t), "EXPORT_EDI_req-7_20261129T221004Z");
   EXPECT_EQ(export_base_name(SheetKind::Api, "", t), "EXPORT_API_recherche_20261129T221004Z");
   EXPECT_EQ(export_base_name(SheetKind::Edi, "../a b", t), "EXPORT_EDI____a_b_20261129T221004Z");
@@ -265,11 +203,12 @@ TEST(ExportWriterTest, LibreOfficeReadsTheSameCells) {
   // Import as French Excel would see it (';', '"', UTF-8, fr-FR, standard type detection), export again
   // as UTF-8 CSV with ';' and '"'.
   // LC_ALL=C pins LibreOffice's own locale to en-US, so the dates it writes back are m/d/yy.
-  const std::string cmd = "cd " + quote(tmp.path().string()) + " && LC_ALL=C HOME=" + quote(tmp.path().string()) + " " +
-                          quote(soffice) + " --headless --norestore --infilter=" + quote("CSV:59,34,76,1,,1036") +
-                          " --convert-to " + quote("csv:Text - txt - csv (StarCalc):59,34,76,1") + " --outdir " +
-                          quote((tmp.path() / "out").string()) + " " + quote(input.string()) + " >" +
-                          quote((tmp.path() / "log").string()) + " 2>&1";
+  const std::string cmd = "cd " + shell_quote(tmp.path().string()) +
+                          " && LC_ALL=C HOME=" + shell_quote(tmp.path().string()) + " " + shell_quote(soffice) +
+                          " --headless --norestore --infilter=" + shell_quote("CSV:59,34,76,1,,1036") +
+                          " --convert-to " + shell_quote("csv:Text - txt - csv (StarCalc):59,34,76,1") + " --outdir " +
+                          shell_quote((tmp.path() / "out").string()) + " " + shell_quote(input.string()) + " >" +
+                          shell_quote((tmp.path() / "log").string()) + " 2>&1";
   ASSERT_EQ(std::system(cmd.c_str()), 0) << read_file(tmp.path() / "log");
   std::string back = read_file(tmp.path() / "out" / "export.csv");
   if (back.substr(0, 3) == "\xEF\xBB\xBF") back.erase(0, 3);

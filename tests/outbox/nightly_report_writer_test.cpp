@@ -2,49 +2,31 @@
 #include "outbox/nightly_report_writer.hpp"
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 
-#include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <pugixml.hpp>
 #include <string>
+
+#include "tests/support/dates.hpp"
+#include "tests/support/xml_check.hpp"
 
 namespace raccord::outbox {
 namespace {
 
 namespace fs = std::filesystem;
 using namespace std::chrono;
+using raccord::testing::utc;
+using raccord::testing::xmllint_text;
 
-Instant at(int y, unsigned mo, unsigned d, int h, int mi, int s) {
-  return sys_days{year(y) / month(mo) / day(d)} + hours(h) + minutes(mi) + seconds(s);
-}
-
-/// Result of xmllint on `xml` written to a temporary file: 0 when well-formed (and valid against
-/// samples/xsd/rapport.xsd when `with_schema`).
-int xmllint(const std::string& xml, bool with_schema) {
-  char templ[] = "/tmp/raccord_nightly_XXXXXX.xml";
-  const int fd = ::mkstemps(templ, 4);
-  if (fd < 0) return -1;
-  ::close(fd);
-  {
-    std::ofstream out(templ, std::ios::binary);
-    out << xml;
-  }
-  std::string command = "xmllint --noout ";
-  if (with_schema) command += "--schema '" + std::string(RACCORD_SOURCE_DIR) + "/samples/xsd/rapport.xsd' ";
-  command += std::string("'") + templ + "' 2>/dev/null";
-  const int rc = std::system(command.c_str());
-  fs::remove(templ);
-  return rc;
-}
+/// samples/xsd/rapport.xsd, against which every output of the writer must validate.
+const fs::path kXsd = raccord::testing::xsd_path("rapport.xsd");
 
 NightlyReport example() {
   NightlyReport r;
   r.date = year(2026) / month(11) / day(30);
-  r.run_instant = at(2026, 11, 30, 1, 0, 0);
-  r.started_at = at(2026, 11, 30, 1, 0, 2);
-  r.finished_at = at(2026, 11, 30, 1, 0, 7);
+  r.run_instant = utc(2026, 11, 30, 1, 0, 0);
+  r.started_at = utc(2026, 11, 30, 1, 0, 2);
+  r.finished_at = utc(2026, 11, 30, 1, 0, 7);
   r.transitions.push_back({"VFE039", "35600000000048", SheetState::Envoyee, SheetState::Activee, "activation"});
   r.transitions.push_back(
       {"VFE040", "35600000000048", SheetState::Activee, SheetState::Desactivee, "fin de période (au 29/11/2026)"});
@@ -61,9 +43,9 @@ NightlyReport example() {
                                               "La structure 73282932000074 est inactive : réactivez-la."));
   r.blocked.push_back(blocked);
 
-  r.late.push_back({"VFE056", "73282932000074", SheetState::EnvoyeeMaj, at(2026, 11, 27, 14, 3, 9)});
+  r.late.push_back({"VFE056", "73282932000074", SheetState::EnvoyeeMaj, utc(2026, 11, 27, 14, 3, 9)});
   r.expiring.push_back(
-      {"VFE039", "35600000000048", "CN=edi.acme.fr,O=ACME,C=FR", "4A:3F:00:12", at(2026, 12, 15, 23, 59, 59)});
+      {"VFE039", "35600000000048", "CN=edi.acme.fr,O=ACME,C=FR", "4A:3F:00:12", utc(2026, 12, 15, 23, 59, 59)});
 
   r.sheets_by_state = {
       {SheetState::Envoyee, 4}, {SheetState::EnvoyeeMaj, 1}, {SheetState::Activee, 12}, {SheetState::Desactivee, 3}};
@@ -78,7 +60,7 @@ pugi::xml_node root_of(pugi::xml_document& doc, const std::string& xml) {
 
 TEST(NightlyReportXml, ExampleIsValidAgainstTheSchema) {
   const std::string xml = render_nightly_report_xml(example());
-  EXPECT_EQ(xmllint(xml, true), 0) << xml;
+  EXPECT_EQ(xmllint_text(xml, kXsd).status, 0) << xml;
 }
 
 TEST(NightlyReportXml, RootCarriesNamespaceDateAndInstants) {
@@ -174,11 +156,11 @@ TEST(NightlyReportXml, Totals) {
 TEST(NightlyReportXml, EmptyRunIsValidWithZeroTotals) {
   NightlyReport r;
   r.date = year(2026) / month(3) / day(29);
-  r.run_instant = at(2026, 3, 29, 1, 0, 0);
+  r.run_instant = utc(2026, 3, 29, 1, 0, 0);
   r.started_at = r.run_instant;
   r.finished_at = r.run_instant;
   const std::string xml = render_nightly_report_xml(r);
-  EXPECT_EQ(xmllint(xml, true), 0) << xml;
+  EXPECT_EQ(xmllint_text(xml, kXsd).status, 0) << xml;
   pugi::xml_document doc;
   const pugi::xml_node root = root_of(doc, xml);
   EXPECT_STREQ(root.first_child().name(), "Totaux");
@@ -195,19 +177,19 @@ TEST(NightlyReportXml, EveryErrorCodeIsAllowedAsMotif) {
     b.reasons.push_back(Diagnostic::error(static_cast<ErrorCode>(c), "", 0, "motif"));
   }
   const std::string xml = render_nightly_report_xml(r);
-  EXPECT_EQ(xmllint(xml, true), 0);
+  EXPECT_EQ(xmllint_text(xml, kXsd).status, 0);
 }
 
 TEST(NightlyReportXml, SchemaRejectsWhatItMust) {
   // The schema can fail: a state that is not a code, a bad date.
   std::string xml = render_nightly_report_xml(example());
-  ASSERT_EQ(xmllint(xml, true), 0);
+  ASSERT_EQ(xmllint_text(xml, kXsd).status, 0);
   std::string wrong_state = xml;
   wrong_state.replace(wrong_state.find("vers=\"ACTIVEE\""), 14, "vers=\"Activée\"");
-  EXPECT_NE(xmllint(wrong_state, true), 0);
+  EXPECT_NE(xmllint_text(wrong_state, kXsd).status, 0);
   std::string wrong_date = xml;
   wrong_date.replace(wrong_date.find("date=\"2026-11-30\""), 17, "date=\"30/11/2026\"");
-  EXPECT_NE(xmllint(wrong_date, true), 0);
+  EXPECT_NE(xmllint_text(wrong_date, kXsd).status, 0);
 }
 
 TEST(NightlyReportXml, F16_EveryValueIsSanitised) {
@@ -218,7 +200,7 @@ TEST(NightlyReportXml, F16_EveryValueIsSanitised) {
   r.expiring[0].subject = "CN=\x7F\x0B\xFF";
   r.expiring[0].serial = "\x0C";
   const std::string xml = render_nightly_report_xml(r);
-  EXPECT_EQ(xmllint(xml, true), 0) << xml;
+  EXPECT_EQ(xmllint_text(xml, kXsd).status, 0) << xml;
   pugi::xml_document doc;
   const pugi::xml_node root = root_of(doc, xml);
   EXPECT_EQ(std::string(root.child("Transition").attribute("motif").value()), "motif\\u0001 <&> \"cité\"\\u0000fin");
@@ -230,7 +212,7 @@ TEST(NightlyReportXml, F16_EveryValueIsSanitised) {
   // Identifiers that broke the engine's own invariants still give well-formed XML.
   r.transitions[0].code_appli = "VFE\x01";
   r.late[0].partner_siret = "\xC3";
-  EXPECT_EQ(xmllint(render_nightly_report_xml(r), false), 0);
+  EXPECT_EQ(xmllint_text(render_nightly_report_xml(r)).status, 0);
 }
 
 const std::string kBom = "\xEF\xBB\xBF";

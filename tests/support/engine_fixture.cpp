@@ -237,14 +237,6 @@ int line_of(std::string_view text, std::string_view needle, int occurrence) {
   return line;
 }
 
-std::string read_file(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return {};
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
-}
-
 void drop_file(const std::filesystem::path& dir, const std::string& name, std::string_view bytes) {
   const std::filesystem::path part = dir / ("." + name + ".part");
   {
@@ -253,15 +245,6 @@ void drop_file(const std::filesystem::path& dir, const std::string& name, std::s
     ASSERT_TRUE(out.good()) << part;
   }
   std::filesystem::rename(part, dir / name);
-}
-
-Instant instant(std::string_view iso) {
-  auto parsed = parse_iso_instant(iso);
-  if (!parsed) {
-    ADD_FAILURE() << "bad instant " << iso;
-    return Instant{};
-  }
-  return *parsed;
 }
 
 }  // namespace raccord::testing

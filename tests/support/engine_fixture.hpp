@@ -27,6 +27,8 @@
 #include "engine/config.hpp"
 #include "engine/database.hpp"
 #include "engine/engine.hpp"
+#include "tests/support/dates.hpp"  // instant()
+#include "tests/support/files.hpp"  // read_file()
 #include "tests/support/postgres.hpp"
 #include "tests/support/test_pki.hpp"
 
@@ -160,14 +162,8 @@ ParsedAck parse_ack(const std::string& xml, const std::string& name = "");
 /// 1-based line of the `occurrence`-th occurrence of `needle` in `text`; 0 when absent.
 int line_of(std::string_view text, std::string_view needle, int occurrence = 1);
 
-/// Reads a whole file (binary); "" when missing.
-std::string read_file(const std::filesystem::path& path);
-
 /// Writes `bytes` to `dir/.name.part` then renames it to `dir/name` (a dépôt arriving by rename).
 void drop_file(const std::filesystem::path& dir, const std::string& name, std::string_view bytes);
-
-/// The UTC instant of an ISO 8601 text ("2026-11-29T10:00:00Z"); aborts the test on a bad text.
-Instant instant(std::string_view iso);
 
 // ---------------------------------------------------------------------------------------------
 // The fixture.
