@@ -16,6 +16,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <set>
 #include <string>
@@ -218,6 +219,25 @@ TEST_F(MultiEngineTest, OneDaemonKilledHalfwayAndRestartedLosesAndRepeatsNothing
   check_invariants(n);
 }
 
+/// Starts the test cluster again with `pg_ctl` (RACCORD_TEST_PG_CTL, which holds `-l LOG`), waiting up
+/// to 180 s; tries three times, since a loaded CI machine can be slow to bring it back, and prints
+/// the end of the server's log when it does not come back.
+bool start_postgresql(const std::string& pg_ctl) {
+  for (int attempt = 1; attempt <= 3; ++attempt) {
+    if (std::system((pg_ctl + " -t 180 -w start >/dev/null 2>&1").c_str()) == 0) return true;
+    std::this_thread::sleep_for(2s);
+  }
+  const auto at = pg_ctl.find(" -l ");
+  if (at != std::string::npos) {
+    const std::string log = pg_ctl.substr(at + 4, pg_ctl.find(' ', at + 4) - at - 4);
+    std::ifstream in(log);
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    ADD_FAILURE() << "PostgreSQL ne redémarre pas ; fin de " << log << " :\n"
+                  << text.substr(text.size() > 4000 ? text.size() - 4000 : 0);
+  }
+  return false;
+}
+
 TEST_F(MultiEngineTest, DatabaseStoppedWhileTheDaemonRunsLosesNothing) {
   const char* pg_ctl = std::getenv("RACCORD_TEST_PG_CTL");
   if (pg_ctl == nullptr) GTEST_SKIP() << "RACCORD_TEST_PG_CTL n'est pas défini";
@@ -228,7 +248,7 @@ TEST_F(MultiEngineTest, DatabaseStoppedWhileTheDaemonRunsLosesNothing) {
   drop_all(n);
   std::this_thread::sleep_for(4s);  // the daemon keeps running, retrying
   EXPECT_EQ(::kill(a, 0), 0) << "le démon s'est arrêté pendant la panne";
-  ASSERT_EQ(std::system((std::string(pg_ctl) + " -w start >/dev/null 2>&1").c_str()), 0);
+  ASSERT_TRUE(start_postgresql(pg_ctl));
   ASSERT_TRUE(wait_for_accuses(static_cast<std::size_t>(n) + 1, 120s));
   std::this_thread::sleep_for(1500ms);
   stop(a, SIGTERM);
