@@ -25,10 +25,6 @@ using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::UnorderedElementsAre;
 
-CivilDate date(std::string_view iso) {
-  return parse_iso_date(iso).value();
-}
-
 void touch(const fs::path& p, std::string_view mtime_iso = "2026-11-30T00:30:00Z") {
   fs::create_directories(p.parent_path());
   std::ofstream(p) << "x";
@@ -70,12 +66,12 @@ TEST_F(HousekeepingTest, KindsAndDatesOfOutboxNames) {
     EXPECT_FALSE(outbox_file_kind(other)) << other;
   }
   // ACK/EXPORT: the UTC instant in the name, as a date in the zone (23:30Z on 29/11 is the 30th in Paris).
-  EXPECT_EQ(outbox_file_date("ACK_lot_20261129T233000Z.xml", paris()), date("2026-11-30"));
-  EXPECT_EQ(outbox_file_date("ACK_lot_20261129T223000Z_2.xml", paris()), date("2026-11-29"));
+  EXPECT_EQ(outbox_file_date("ACK_lot_20261129T233000Z.xml", paris()), civil_date("2026-11-30"));
+  EXPECT_EQ(outbox_file_date("ACK_lot_20261129T223000Z_2.xml", paris()), civil_date("2026-11-29"));
   // A stem that itself looks like an instant: the last one (the processing instant) counts.
-  EXPECT_EQ(outbox_file_date("ACK_export_20200101T000000Z_20261129T100000Z.xml", paris()), date("2026-11-29"));
-  EXPECT_EQ(outbox_file_date("EXPORT_EDI_R1_20260101T000000Z.csv", paris()), date("2026-01-01"));
-  EXPECT_EQ(outbox_file_date("NIGHTLY_2026-02-28.csv", paris()), date("2026-02-28"));
+  EXPECT_EQ(outbox_file_date("ACK_export_20200101T000000Z_20261129T100000Z.xml", paris()), civil_date("2026-11-29"));
+  EXPECT_EQ(outbox_file_date("EXPORT_EDI_R1_20260101T000000Z.csv", paris()), civil_date("2026-01-01"));
+  EXPECT_EQ(outbox_file_date("NIGHTLY_2026-02-28.csv", paris()), civil_date("2026-02-28"));
   EXPECT_FALSE(outbox_file_date("NIGHTLY_2026-02-30.csv", paris()));
   EXPECT_FALSE(outbox_file_date("ACK_sans_date.xml", paris()));
   EXPECT_FALSE(outbox_file_date("ACK_lot_20261399T100000Z.xml", paris()));
@@ -112,7 +108,7 @@ TEST_F(HousekeepingTest, OutboxKeepsTheRetentionWindowTheCurrentDayAndEverything
   touch(dir_ / "elsewhere" / "cible.xml", "2020-01-01T00:00:00Z");
   fs::create_symlink(dir_ / "elsewhere" / "cible.xml", dir_ / "ACK_lien_20200101T000000Z.xml");
 
-  const HousekeepingResult r = clean_outbox(dir_, date("2026-11-30"), 90, paris());
+  const HousekeepingResult r = clean_outbox(dir_, civil_date("2026-11-30"), 90, paris());
   EXPECT_THAT(r.failures, IsEmpty());
   EXPECT_THAT(names(r.removed, dir_), UnorderedElementsAre(old_ones[0], old_ones[1], old_ones[2], old_ones[3],
                                                            old_ones[4], old_ones[5], old_ones[6], old_ones[7]));
@@ -127,11 +123,11 @@ TEST_F(HousekeepingTest, RetentionZeroStillKeepsTheCurrentDay) {
   touch(dir_ / "ACK_hier_20261129T120000Z.xml");
   touch(dir_ / "ACK_jour_20261130T120000Z.xml");
   touch(dir_ / "NIGHTLY_2026-11-30.html");
-  const HousekeepingResult r = clean_outbox(dir_, date("2026-11-30"), 0, paris());
+  const HousekeepingResult r = clean_outbox(dir_, civil_date("2026-11-30"), 0, paris());
   EXPECT_THAT(names(r.removed, dir_), ElementsAre("ACK_hier_20261129T120000Z.xml"));
   EXPECT_TRUE(fs::exists(dir_ / "ACK_jour_20261130T120000Z.xml"));
   EXPECT_TRUE(fs::exists(dir_ / "NIGHTLY_2026-11-30.html"));
-  EXPECT_THAT(clean_outbox(dir_, date("2026-11-30"), -5, paris()).removed, IsEmpty());
+  EXPECT_THAT(clean_outbox(dir_, civil_date("2026-11-30"), -5, paris()).removed, IsEmpty());
 }
 
 TEST_F(HousekeepingTest, ArchiveRemovesOldDayFoldersAndTheirEmptyParentsOnly) {
@@ -146,7 +142,7 @@ TEST_F(HousekeepingTest, ArchiveRemovesOldDayFoldersAndTheirEmptyParentsOnly) {
   fs::create_directories(a / "2023/02/30");  // not a date
   fs::create_directories(a / "divers/01/01");
   touch(dir_ / "error/2020/01/01/bad.xml");  // error/ is never touched
-  const HousekeepingResult r = clean_archive(a, date("2026-11-30"), 365);
+  const HousekeepingResult r = clean_archive(a, civil_date("2026-11-30"), 365);
   EXPECT_THAT(r.failures, IsEmpty());
   EXPECT_THAT(names(r.removed, a), ElementsAre("2024/05/10", "2025/11/29"));
   EXPECT_FALSE(fs::exists(a / "2024"));  // emptied month and year folders go too
@@ -156,7 +152,7 @@ TEST_F(HousekeepingTest, ArchiveRemovesOldDayFoldersAndTheirEmptyParentsOnly) {
   EXPECT_TRUE(fs::is_directory(a / "2023/02/30"));
   EXPECT_TRUE(fs::is_directory(a / "divers/01/01"));
   EXPECT_TRUE(fs::exists(dir_ / "error/2020/01/01/bad.xml"));
-  EXPECT_THAT(clean_archive(dir_ / "absent", date("2026-11-30"), 1).removed, IsEmpty());
+  EXPECT_THAT(clean_archive(dir_ / "absent", civil_date("2026-11-30"), 1).removed, IsEmpty());
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -168,7 +164,7 @@ class NightlyHousekeepingTest : public EngineTest {
     engine_.reset();
     engine_ = std::make_unique<Engine>(config_, BusinessClock(instant(now)));
     engine_->open();
-    return run_nightly(*engine_, date(d));
+    return run_nightly(*engine_, civil_date(d));
   }
 };
 

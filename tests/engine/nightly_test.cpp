@@ -20,8 +20,10 @@
 #include <chrono>
 #include <cstdlib>
 
+#include "tests/support/command.hpp"
 #include "tests/support/engine_fixture.hpp"
 #include "tests/support/test_pki.hpp"
+#include "tests/support/xml_check.hpp"
 
 namespace raccord::testing {
 namespace {
@@ -31,12 +33,6 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::Not;
-
-CivilDate date(std::string_view iso) {
-  auto d = parse_iso_date(iso);
-  if (!d) ADD_FAILURE() << "bad date " << iso;
-  return d.value_or(CivilDate{});
-}
 
 std::vector<std::string> iso_dates(const std::vector<CivilDate>& dates) {
   std::vector<std::string> out;
@@ -52,12 +48,6 @@ std::string host_name() {
 
 std::string real_now_iso() {
   return format_iso_instant(std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now()));
-}
-
-std::string quote(const std::string& s) {
-  std::string q = "'";
-  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
 }
 
 /// A child process that only sleeps: a live pid that is not ours. Killed and reaped by kill().
@@ -100,7 +90,7 @@ class NightlyTest : public EngineTest {
   }
 
   /// The nightly run for business date `d`, by an engine whose clock reads `now`.
-  NightlyResult nightly(std::string_view now, std::string_view d) { return run_nightly(at(now), date(d)); }
+  NightlyResult nightly(std::string_view now, std::string_view d) { return run_nightly(at(now), civil_date(d)); }
 
   /// Submits a sheet (one-operation dépôt) with the current engine; returns its codeAppli.
   std::string submit(SheetSpec spec, const std::string& code_appli = "") {
@@ -210,11 +200,11 @@ TEST_F(NightlyTest, ActivatesTheDayAfterSubmissionAtTheRunInstant) {
 
 TEST_F(NightlyTest, RunInstantIsTheCurrentInstantWhenEarlierThanNightlyTime) {
   Engine& e = at("2026-11-30T00:20:00Z");
-  EXPECT_EQ(format_iso_instant(nightly_run_instant(e, date("2026-11-30"), instant("2026-11-30T00:20:00Z"))),
+  EXPECT_EQ(format_iso_instant(nightly_run_instant(e, civil_date("2026-11-30"), instant("2026-11-30T00:20:00Z"))),
             "2026-11-30T00:20:00Z");
-  EXPECT_EQ(format_iso_instant(nightly_run_instant(e, date("2026-11-30"), instant("2026-11-30T09:00:00Z"))),
+  EXPECT_EQ(format_iso_instant(nightly_run_instant(e, civil_date("2026-11-30"), instant("2026-11-30T09:00:00Z"))),
             "2026-11-30T01:00:00Z");  // 02:00 CET
-  EXPECT_EQ(format_iso_instant(nightly_run_instant(e, date("2026-07-14"), instant("2026-07-14T09:00:00Z"))),
+  EXPECT_EQ(format_iso_instant(nightly_run_instant(e, civil_date("2026-07-14"), instant("2026-07-14T09:00:00Z"))),
             "2026-07-14T00:00:00Z");  // 02:00 CEST
 }
 
@@ -455,7 +445,7 @@ TEST_F(NightlyTest, LockHeldByALiveProcessOfThisHostMeansLockedThenAStolenLockFr
   at("2026-11-30T01:00:00Z");
   set_lock(holder, real_now_iso());
 
-  const NightlyResult locked = run_nightly(engine(), date("2026-11-30"));
+  const NightlyResult locked = run_nightly(engine(), civil_date("2026-11-30"));
   EXPECT_EQ(locked.status, NightlyStatus::Locked);
   EXPECT_THAT(locked.dates_run, IsEmpty());
   EXPECT_THAT(ledger(), IsEmpty());
@@ -464,7 +454,7 @@ TEST_F(NightlyTest, LockHeldByALiveProcessOfThisHostMeansLockedThenAStolenLockFr
   EXPECT_FALSE(fs::exists(report("2026-11-30", "xml")));
 
   other.kill();  // the holder died without releasing the lock
-  const NightlyResult stolen = run_nightly(engine(), date("2026-11-30"));
+  const NightlyResult stolen = run_nightly(engine(), civil_date("2026-11-30"));
   EXPECT_EQ(stolen.status, NightlyStatus::Ran);
   EXPECT_EQ(state_of(code), "ACTIVEE");
   EXPECT_EQ(lock_holder(), "<libre>");
@@ -478,21 +468,21 @@ TEST_F(NightlyTest, PostgresqlAdvisoryLockHeldByAnotherEngineMeansLocked) {
   start();
   Database other(Backend::Postgresql, config_.store_connection);
   other.query("SELECT pg_advisory_lock(7263723, hashtext(current_schema()))");
-  EXPECT_EQ(run_nightly(engine(), date("2026-11-30")).status, NightlyStatus::Locked);
+  EXPECT_EQ(run_nightly(engine(), civil_date("2026-11-30")).status, NightlyStatus::Locked);
   other.query("SELECT pg_advisory_unlock(7263723, hashtext(current_schema()))");
-  EXPECT_EQ(run_nightly(engine(), date("2026-11-30")).status, NightlyStatus::Ran);
+  EXPECT_EQ(run_nightly(engine(), civil_date("2026-11-30")).status, NightlyStatus::Ran);
 }
 
 TEST_F(NightlyTest, LockHeldByAnotherHostWithAFreshHeartbeatMeansLockedAndAnOldOneIsStolen) {
   if (postgres_requested()) GTEST_SKIP() << "SQLite: the lock row of table locks (PostgreSQL uses an advisory lock)";
   at("2026-11-30T01:00:00Z");
   set_lock("autre-serveur.exemple.fr:4242", real_now_iso());
-  EXPECT_EQ(run_nightly(engine(), date("2026-11-30")).status, NightlyStatus::Locked);
+  EXPECT_EQ(run_nightly(engine(), civil_date("2026-11-30")).status, NightlyStatus::Locked);
   EXPECT_THAT(ledger(), IsEmpty());
 
   const auto old = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now()) - std::chrono::hours{7};
   set_lock("autre-serveur.exemple.fr:4242", format_iso_instant(old));
-  EXPECT_EQ(run_nightly(engine(), date("2026-11-30")).status, NightlyStatus::Ran);
+  EXPECT_EQ(run_nightly(engine(), civil_date("2026-11-30")).status, NightlyStatus::Ran);
   EXPECT_THAT(ledger(), ElementsAre("2026-11-30@2026-11-30T01:00:00Z"));
 }
 
@@ -546,12 +536,10 @@ TEST_F(NightlyTest, ReportFilesHoldTransitionsBlockedLateExpiringAndTotalsAndVal
   EXPECT_THAT(csv, HasSubstr("VFE004;"));
   EXPECT_THAT(csv, HasSubstr("certificat expiré"));
 
-  const fs::path xsd = fs::path(RACCORD_SOURCE_DIR) / "samples" / "xsd" / "rapport.xsd";
-  if (std::system("command -v xmllint >/dev/null 2>&1") != 0) GTEST_SKIP() << "xmllint absent";
+  const fs::path xsd = xsd_path("rapport.xsd");
+  if (!xmllint_available()) GTEST_SKIP() << "xmllint absent";
   for (const char* d : {"2026-11-30", "2026-12-01"}) {
-    const std::string cmd =
-        "xmllint --noout --schema " + quote(xsd.string()) + " " + quote(report(d, "xml").string()) + " >/dev/null 2>&1";
-    EXPECT_EQ(std::system(cmd.c_str()), 0) << read_file(report(d, "xml"));
+    EXPECT_EQ(xmllint_file(report(d, "xml"), xsd).status, 0) << read_file(report(d, "xml"));
   }
 }
 
@@ -569,20 +557,19 @@ class NightlyCommandTest : public NightlyTest {
                         << "\n[certificates]\ntrust_dir = " << config_.trust_dir.string() << "\n";
   }
 
-  struct Outcome {
-    int code = -1;
-    std::string out;
-  };
-
-  std::string command(const std::string& now, const std::string& d, const std::string& tag) const {
-    return "env -u RACCORD_CONFIG -u RACCORD_NOW " + quote(RACCORD_BINARY) + " nightly --config " +
-           quote(ini_.string()) + " --now " + now + " --date " + d + " >" + quote((tmp_ / (tag + ".out")).string()) +
-           " 2>" + quote((tmp_ / (tag + ".err")).string()) + " </dev/null";
+  /// `raccord nightly --config INI --now NOW --date D`, without redirections.
+  std::string nightly_line(const std::string& now, const std::string& d) const {
+    return raccord_command_line("nightly --config " + shell_quote(ini_.string()) + " --now " + now + " --date " + d);
   }
 
-  Outcome raccord_nightly(const std::string& now, const std::string& d) {
-    const int status = std::system(command(now, d, "cli").c_str());
-    return Outcome{WIFEXITED(status) ? WEXITSTATUS(status) : -1, read_file(tmp_ / "cli.out")};
+  /// The same with stdout and stderr in tmp_/TAG.out and tmp_/TAG.err (for runs in parallel).
+  std::string command(const std::string& now, const std::string& d, const std::string& tag) const {
+    return nightly_line(now, d) + " >" + shell_quote((tmp_ / (tag + ".out")).string()) + " 2>" +
+           shell_quote((tmp_ / (tag + ".err")).string()) + " </dev/null";
+  }
+
+  CommandRun raccord_nightly(const std::string& now, const std::string& d) {
+    return run_command(nightly_line(now, d), tmp_);
   }
 
   fs::path ini_;
@@ -593,12 +580,12 @@ TEST_F(NightlyCommandTest, ExitCodesRanAlreadyRunAndLocked) {
   const std::string code = submit(sftp_from("2026-11-29"));
   engine_.reset();  // the binary opens the store itself
 
-  const Outcome ran = raccord_nightly("2026-11-30T01:00:00Z", "2026-11-30");
-  EXPECT_EQ(ran.code, 0) << ran.out << read_file(tmp_ / "cli.err");
+  const CommandRun ran = raccord_nightly("2026-11-30T01:00:00Z", "2026-11-30");
+  EXPECT_EQ(ran.code, 0) << ran.out << ran.err;
   EXPECT_THAT(ran.out, HasSubstr("Nuit du 2026-11-30 : 1 activation(s)"));
   EXPECT_TRUE(fs::exists(report("2026-11-30", "xml")));
 
-  const Outcome again = raccord_nightly("2026-11-30T06:00:00Z", "2026-11-30");
+  const CommandRun again = raccord_nightly("2026-11-30T06:00:00Z", "2026-11-30");
   EXPECT_EQ(again.code, 0);
   EXPECT_THAT(again.out, HasSubstr("déjà été exécutée"));
 
@@ -606,8 +593,8 @@ TEST_F(NightlyCommandTest, ExitCodesRanAlreadyRunAndLocked) {
   at("2026-12-01T01:00:00Z");
   set_lock(fmt::format("{}:{}", host_name(), ::getpid()), real_now_iso());
   engine_.reset();
-  const Outcome locked = raccord_nightly("2026-12-01T01:00:00Z", "2026-12-01");
-  EXPECT_EQ(locked.code, 3) << locked.out << read_file(tmp_ / "cli.err");
+  const CommandRun locked = raccord_nightly("2026-12-01T01:00:00Z", "2026-12-01");
+  EXPECT_EQ(locked.code, 3) << locked.out << locked.err;
   EXPECT_THAT(locked.out, HasSubstr("déjà en cours"));
   at("2026-12-01T01:00:00Z");
   EXPECT_THAT(ledger(), ElementsAre("2026-11-30@2026-11-30T01:00:00Z"));
@@ -619,10 +606,10 @@ TEST_F(NightlyCommandTest, TwoConcurrentRunsOnOneStoreExactlyOneProceeds) {
   for (int i = 0; i < 6; ++i) submit(sftp_from("2026-11-29"));
   engine_.reset();
   const std::string both = "{ " + command("2026-11-30T01:00:00Z", "2026-11-30", "a") + "; echo $? >" +
-                           quote((tmp_ / "a.code").string()) + "; } & { " +
+                           shell_quote((tmp_ / "a.code").string()) + "; } & { " +
                            command("2026-11-30T01:00:00Z", "2026-11-30", "b") + "; echo $? >" +
-                           quote((tmp_ / "b.code").string()) + "; } & wait";
-  ASSERT_EQ(std::system(("sh -c " + quote(both)).c_str()), 0);
+                           shell_quote((tmp_ / "b.code").string()) + "; } & wait";
+  ASSERT_EQ(std::system(("sh -c " + shell_quote(both)).c_str()), 0);
 
   int proceeded = 0;
   for (const char* tag : {"a", "b"}) {
