@@ -5,47 +5,28 @@
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <string>
 #include <vector>
 
+#include "tests/support/command.hpp"
+#include "tests/support/files.hpp"
 #include "tests/support/test_pki.hpp"
 
 namespace {
 
 namespace fs = std::filesystem;
+using raccord::testing::CommandRun;
 using raccord::testing::LeafOptions;
+using raccord::testing::raccord_command_line;
+using raccord::testing::run_command;
 using raccord::testing::TestPki;
+using raccord::testing::write_file;
 
 const TestPki& pki() {
   return TestPki::instance();
-}
-
-struct Outcome {
-  int code = -1;
-  std::string out;
-  std::string err;
-};
-
-std::string quote(const std::string& s) {
-  std::string q = "'";
-  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
-}
-
-std::string read_file(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
-
-void write_file(const fs::path& p, const std::string& bytes) {
-  fs::create_directories(p.parent_path());
-  std::ofstream(p, std::ios::binary) << bytes;
 }
 
 bool contains(const std::string& text, const std::string& part) {
@@ -65,6 +46,7 @@ class CertCommandTest : public ::testing::Test {
                                         ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::remove_all(dir_);
     fs::create_directories(dir_ / "work");
+    fs::create_directories(dir_ / "capture");
     pki().write_trust_dir(dir_ / "conf" / "confiance");
     write_file(dir_ / "conf" / "raccord.ini",
                "[engine]\ntimezone = Europe/Paris\n[certificates]\ntrust_dir = confiance\n");
@@ -82,36 +64,24 @@ class CertCommandTest : public ::testing::Test {
   }
 
   /// Runs `raccord cert ARGS --config <ini>` in the empty work directory.
-  Outcome cert(const std::vector<std::string>& args, bool with_config = true) {
-    std::string cmd = "cd " + quote((dir_ / "work").string()) + " && env -u RACCORD_CONFIG -u RACCORD_NOW " +
-                      quote(RACCORD_BINARY) + " cert";
-    for (const auto& a : args) cmd += " " + quote(a);
-    if (with_config) cmd += " --config " + quote((dir_ / "conf" / "raccord.ini").string());
-    const fs::path err = dir_ / "stderr.txt";
-    cmd += " 2>" + quote(err.string());
-    Outcome o;
-    FILE* pipe = ::popen(cmd.c_str(), "r");
-    if (pipe == nullptr) return o;
-    char buf[4096];
-    std::size_t n = 0;
-    while ((n = std::fread(buf, 1, sizeof buf, pipe)) > 0) o.out.append(buf, n);
-    const int status = ::pclose(pipe);
-    o.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    o.err = read_file(err);
-    fs::remove(err);
-    return o;
+  /// (stdout and stderr are captured in dir_/capture, outside the work directory).
+  CommandRun cert(const std::vector<std::string>& args, bool with_config = true) {
+    std::vector<std::string> words{"cert"};
+    words.insert(words.end(), args.begin(), args.end());
+    if (with_config) words.insert(words.end(), {"--config", (dir_ / "conf" / "raccord.ini").string()});
+    return run_command(raccord_command_line(words, dir_ / "work"), dir_ / "capture");
   }
 
   /// `raccord cert FILE --date 2026-06-10 [--protocole P]` on a PKCS#7 DER file of `ders`.
-  Outcome judge(const std::vector<std::string>& ders, const std::string& protocol = "SFTP",
-                const std::string& date = "2026-06-10") {
+  CommandRun judge(const std::vector<std::string>& ders, const std::string& protocol = "SFTP",
+                   const std::string& date = "2026-06-10") {
     return cert({file("bundle.p7b", TestPki::pkcs7_der(ders)).string(), "--date", date, "--protocole", protocol});
   }
 
   fs::path dir_;
 };
 
-std::string dump(const Outcome& o) {
+std::string dump(const CommandRun& o) {
   return "code " + std::to_string(o.code) + "\n--- stdout\n" + o.out + "--- stderr\n" + o.err;
 }
 

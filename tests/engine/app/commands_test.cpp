@@ -2,55 +2,37 @@
 // Each test runs the binary in its own temporary working directory and looks at what it leaves there.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <chrono>
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <iterator>
 #include <map>
 #include <set>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include "tests/support/command.hpp"
+#include "tests/support/files.hpp"
+#include "tests/support/xml_check.hpp"
 
 namespace {
 
 namespace fs = std::filesystem;
 
+using raccord::testing::CommandRun;
+using raccord::testing::entry_names;
+using raccord::testing::raccord_command_line;
+using raccord::testing::read_file;
+using raccord::testing::run_command;
+using raccord::testing::shell_quote;
+using raccord::testing::write_file;
+using raccord::testing::xmllint_file;
+using raccord::testing::XmllintResult;
+
 const fs::path kSamples = fs::path(RACCORD_SOURCE_DIR) / "samples";
-
-struct Outcome {
-  int code = -1;
-  std::string out;
-  std::string err;
-};
-
-std::string quote(const std::string& s) {
-  std::string q = "'";
-  for (char c : s) {
-    if (c == '\'') {
-      q += "'\\''";
-    } else {
-      q += c;
-    }
-  }
-  return q + "'";
-}
-
-std::string read_file(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
-
-void write_file(const fs::path& p, const std::string& text) {
-  fs::create_directories(p.parent_path());
-  std::ofstream(p, std::ios::binary) << text;
-}
 
 // The value of attribute `name` on the root <Accuse> element of an accusé.
 std::string root_attribute(const std::string& xml, const std::string& name) {
@@ -67,17 +49,6 @@ std::string root_attribute(const std::string& xml, const std::string& name) {
 
 bool contains(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;
-}
-
-std::vector<std::string> names_in(const fs::path& dir, const std::string& prefix = "") {
-  std::vector<std::string> names;
-  if (!fs::is_directory(dir)) return names;
-  for (const auto& e : fs::directory_iterator(dir)) {
-    const std::string n = e.path().filename().string();
-    if (n.rfind(prefix, 0) == 0) names.push_back(n);
-  }
-  std::sort(names.begin(), names.end());
-  return names;
 }
 
 // Every path under `dir` (recursive), relative, with regular files' sizes: a snapshot to compare.
@@ -110,18 +81,8 @@ class CommandsTest : public ::testing::Test {
   fs::path inbox() const { return var() / "inbox"; }
 
   // Runs `raccord ARGS` in `cwd` (default: work()) with RACCORD_CONFIG / RACCORD_NOW unset unless `env` sets them.
-  Outcome raccord(const std::string& args, const std::string& env = "", const fs::path& cwd = {}) {
-    const fs::path out = dir_ / "cap" / "stdout";
-    const fs::path err = dir_ / "cap" / "stderr";
-    const std::string cmd = "cd " + quote((cwd.empty() ? work() : cwd).string()) +
-                            " && env -u RACCORD_CONFIG -u RACCORD_NOW " + env + " " + quote(RACCORD_BINARY) + " " +
-                            args + " >" + quote(out.string()) + " 2>" + quote(err.string()) + " </dev/null";
-    const int status = std::system(cmd.c_str());
-    Outcome r;
-    r.code = (status != -1 && WIFEXITED(status)) ? WEXITSTATUS(status) : -1;
-    r.out = read_file(out);
-    r.err = read_file(err);
-    return r;
+  CommandRun raccord(const std::string& args, const std::string& env = "", const fs::path& cwd = {}) {
+    return run_command(raccord_command_line(args, cwd.empty() ? work() : cwd, env), dir_ / "cap");
   }
 
   // A small config next to the working directory: the samples' trust store, a short settle period.
@@ -133,7 +94,7 @@ class CommandsTest : public ::testing::Test {
   }
 
   void init_store(const fs::path& config) {
-    const Outcome r = raccord("init --support support.n1 --config " + quote(config.string()));
+    const CommandRun r = raccord("init --support support.n1 --config " + shell_quote(config.string()));
     ASSERT_EQ(r.code, 0) << r.out << r.err;
   }
 
@@ -143,14 +104,9 @@ class CommandsTest : public ::testing::Test {
 
   // Every accusé in outbox/ validates against samples/xsd/accuse.xsd (SPEC.md §5.1).
   void expect_accuses_valid() {
-    for (const auto& name : names_in(outbox(), "ACK_")) {
-      const std::string cmd = "xmllint --noout --schema " + quote((kSamples / "xsd" / "accuse.xsd").string()) + " " +
-                              quote((outbox() / name).string()) + " >" + quote((dir_ / "cap" / "xmllint").string()) +
-                              " 2>&1";
-      const int status = std::system(cmd.c_str());
-      EXPECT_TRUE(status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 0)
-          << name << " does not validate against accuse.xsd:\n"
-          << read_file(dir_ / "cap" / "xmllint");
+    for (const auto& name : entry_names(outbox(), "ACK_")) {
+      const XmllintResult lint = xmllint_file(outbox() / name, kSamples / "xsd" / "accuse.xsd");
+      EXPECT_TRUE(lint.ok()) << name << " does not validate against accuse.xsd:\n" << lint.log;
     }
   }
 
@@ -168,7 +124,7 @@ class CommandsTest : public ::testing::Test {
 // Usage and help (SPEC.md §7: every command has --help; --help creates nothing).
 
 TEST_F(CommandsTest, HelpDescribesTheCommands) {
-  const Outcome r = raccord("--help");
+  const CommandRun r = raccord("--help");
   EXPECT_EQ(r.code, 0) << r.err;
   for (const char* word : {"raccord", "init", "process", "check", "--config", "--now"}) {
     EXPECT_TRUE(contains(r.out, word)) << word << "\n" << r.out;
@@ -183,7 +139,7 @@ TEST_F(CommandsTest, EachCommandHasHelp) {
       {"check", {"FILE", "blanc", "--config", "--now"}},
   };
   for (const auto& [command, words] : expected) {
-    const Outcome r = raccord(command + " --help");
+    const CommandRun r = raccord(command + " --help");
     EXPECT_EQ(r.code, 0) << command << ": " << r.err;
     for (const auto& w : words) EXPECT_TRUE(contains(r.out, w)) << command << " --help lacks " << w << "\n" << r.out;
   }
@@ -195,8 +151,8 @@ TEST_F(CommandsTest, UsageErrorsExitWith2) {
   EXPECT_EQ(raccord("").code, 2);            // no command
   EXPECT_EQ(raccord("frobnicate").code, 2);  // unknown command
   EXPECT_EQ(raccord("process --no-such-option").code, 2);
-  EXPECT_EQ(raccord("check").code, 2);                  // FILE required
-  const Outcome missing = raccord("check absent.xml");  // FILE must exist
+  EXPECT_EQ(raccord("check").code, 2);                     // FILE required
+  const CommandRun missing = raccord("check absent.xml");  // FILE must exist
   EXPECT_EQ(missing.code, 2) << missing.out << missing.err;
   EXPECT_EQ(raccord("process --now hier").code, 2);  // not an ISO 8601 instant
   EXPECT_EQ(raccord("process", "RACCORD_NOW=hier").code, 2);
@@ -206,11 +162,11 @@ TEST_F(CommandsTest, UsageErrorsExitWith2) {
 TEST_F(CommandsTest, BadConfigExitsWith1AndNamesTheKey) {
   const fs::path bad = dir_ / "bad.ini";
   write_file(bad, "[nightly]\ntime = 25:00\n");
-  const Outcome r = raccord("process --config " + quote(bad.string()));
+  const CommandRun r = raccord("process --config " + shell_quote(bad.string()));
   EXPECT_EQ(r.code, 1);
   EXPECT_TRUE(contains(r.err, "nightly.time")) << r.err;
   EXPECT_FALSE(fs::exists(var()));
-  const Outcome missing = raccord("init --config absent.ini");
+  const CommandRun missing = raccord("init --config absent.ini");
   EXPECT_EQ(missing.code, 1);
   EXPECT_FALSE(fs::exists(var()));
 }
@@ -218,7 +174,7 @@ TEST_F(CommandsTest, BadConfigExitsWith1AndNamesTheKey) {
 TEST_F(CommandsTest, UnknownConfigKeyIsLoggedAndIgnored) {
   const fs::path cfg = dir_ / "typo.ini";
   write_file(cfg, "[inbox]\nsettle = 10\n");
-  const Outcome r = raccord("init --config " + quote(cfg.string()));
+  const CommandRun r = raccord("init --config " + shell_quote(cfg.string()));
   EXPECT_EQ(r.code, 0) << r.err;
   EXPECT_TRUE(contains(r.err, "inbox.settle")) << r.err;
   EXPECT_TRUE(fs::exists(var() / "raccord.db"));
@@ -228,7 +184,7 @@ TEST_F(CommandsTest, UnknownConfigKeyIsLoggedAndIgnored) {
 // init
 
 TEST_F(CommandsTest, InitCreatesTheLayoutAndTheStore) {
-  const Outcome r = raccord("init --support support.n1");
+  const CommandRun r = raccord("init --support support.n1");
   ASSERT_EQ(r.code, 0) << r.out << r.err;
   for (const char* d : {"inbox", "inbox/.work", "archive", "error", "outbox"}) {
     EXPECT_TRUE(fs::is_directory(var() / d)) << d;
@@ -236,7 +192,7 @@ TEST_F(CommandsTest, InitCreatesTheLayoutAndTheStore) {
   EXPECT_TRUE(fs::is_regular_file(var() / "raccord.db"));
   EXPECT_TRUE(contains(r.out, "support.n1")) << r.out;
   // Idempotent.
-  const Outcome again = raccord("init --support support.n1");
+  const CommandRun again = raccord("init --support support.n1");
   EXPECT_EQ(again.code, 0) << again.err;
   EXPECT_TRUE(fs::is_empty(var() / "inbox" / ".work"));
   EXPECT_TRUE(fs::is_empty(var() / "outbox"));
@@ -246,7 +202,7 @@ TEST_F(CommandsTest, InitFailsWith1WhenTheRootCannotBeCreated) {
   write_file(dir_ / "plainfile", "x");
   const fs::path cfg = dir_ / "root.ini";
   write_file(cfg, "[paths]\nroot = " + (dir_ / "plainfile" / "var").string() + "\n");
-  const Outcome r = raccord("init --config " + quote(cfg.string()));
+  const CommandRun r = raccord("init --config " + shell_quote(cfg.string()));
   EXPECT_EQ(r.code, 1) << r.out << r.err;
 }
 
@@ -255,15 +211,15 @@ TEST_F(CommandsTest, ConfigIsAcceptedBeforeOrAfterTheCommandAndFromTheEnvironmen
   const fs::path b = dir_ / "b.ini";
   write_file(a, "[paths]\nroot = root_a\n");
   write_file(b, "[paths]\nroot = root_b\n");
-  EXPECT_EQ(raccord("init --config " + quote(a.string())).code, 0);       // after the command
-  EXPECT_TRUE(fs::exists(dir_ / "root_a" / "raccord.db"));                // relative to the file's directory
-  EXPECT_EQ(raccord("--config " + quote(b.string()) + " init").code, 0);  // before it
+  EXPECT_EQ(raccord("init --config " + shell_quote(a.string())).code, 0);       // after the command
+  EXPECT_TRUE(fs::exists(dir_ / "root_a" / "raccord.db"));                      // relative to the file's directory
+  EXPECT_EQ(raccord("--config " + shell_quote(b.string()) + " init").code, 0);  // before it
   EXPECT_TRUE(fs::exists(dir_ / "root_b" / "raccord.db"));
   fs::remove_all(dir_ / "root_a");
   fs::remove_all(dir_ / "root_b");
-  EXPECT_EQ(raccord("init", "RACCORD_CONFIG=" + quote(a.string())).code, 0);  // environment
+  EXPECT_EQ(raccord("init", "RACCORD_CONFIG=" + shell_quote(a.string())).code, 0);  // environment
   EXPECT_TRUE(fs::exists(dir_ / "root_a" / "raccord.db"));
-  EXPECT_EQ(raccord("init --config " + quote(b.string()), "RACCORD_CONFIG=" + quote(a.string())).code, 0);
+  EXPECT_EQ(raccord("init --config " + shell_quote(b.string()), "RACCORD_CONFIG=" + shell_quote(a.string())).code, 0);
   EXPECT_TRUE(fs::exists(dir_ / "root_b" / "raccord.db"));  // the command line wins
   EXPECT_FALSE(fs::exists(var()));
 }
@@ -275,15 +231,15 @@ TEST_F(CommandsTest, ProcessTheSamplesGivesTheDocumentedAccuses) {
   const fs::path config = kSamples / "raccord.ini";
   const std::string now = "2026-11-30T10:00:00Z";
   const std::string compact = "20261130T100000Z";
-  ASSERT_EQ(raccord("init --support support.n1", "RACCORD_CONFIG=" + quote(config.string())).code, 0);
+  ASSERT_EQ(raccord("init --support support.n1", "RACCORD_CONFIG=" + shell_quote(config.string())).code, 0);
   std::vector<std::string> samples;
-  for (const auto& n : names_in(kSamples / "depots")) {
+  for (const auto& n : entry_names(kSamples / "depots")) {
     if (n.size() > 4 && n.substr(n.size() - 4) == ".xml") samples.push_back(n);
   }
   ASSERT_EQ(samples.size(), 16u);
   for (const auto& n : samples) copy_sample(n);
 
-  const Outcome r = raccord("process --config " + quote(config.string()) + " --now " + now);
+  const CommandRun r = raccord("process --config " + shell_quote(config.string()) + " --now " + now);
   ASSERT_EQ(r.code, 0) << r.out << r.err;
 
   const std::map<std::string, std::string> expected{
@@ -305,7 +261,7 @@ TEST_F(CommandsTest, ProcessTheSamplesGivesTheDocumentedAccuses) {
       {"95_rejet_autorite", "REJETE"},
   };
   // Exactly one accusé per dépôt, under its SPEC.md §5.1 name.
-  EXPECT_EQ(names_in(outbox(), "ACK_").size(), expected.size());
+  EXPECT_EQ(entry_names(outbox(), "ACK_").size(), expected.size());
   std::map<std::string, std::string> ack;
   for (const auto& [stem, status] : expected) {
     ack[stem] = accuse(stem, compact);
@@ -354,17 +310,17 @@ TEST_F(CommandsTest, ProcessTheSamplesGivesTheDocumentedAccuses) {
     EXPECT_EQ(fs::exists(archive / name), !quarantined) << name;
     EXPECT_EQ(read_file((quarantined ? var() / "error" : archive) / name), read_file(kSamples / "depots" / name));
   }
-  EXPECT_TRUE(names_in(inbox(), "0").empty());
-  EXPECT_TRUE(names_in(inbox(), "9").empty());
+  EXPECT_TRUE(entry_names(inbox(), "0").empty());
+  EXPECT_TRUE(entry_names(inbox(), "9").empty());
   EXPECT_TRUE(fs::is_empty(inbox() / ".work"));
   expect_accuses_valid();
 
   // A second run of the same dépôts (F04): applied bytes answer DOUBLON and name the original accusé; rejected
   // bytes are processed anew.
   for (const auto& n : samples) copy_sample(n);
-  const Outcome second = raccord("process --config " + quote(config.string()) + " --now 2026-11-30T11:00:00Z");
+  const CommandRun second = raccord("process --config " + shell_quote(config.string()) + " --now 2026-11-30T11:00:00Z");
   ASSERT_EQ(second.code, 0) << second.err;
-  EXPECT_EQ(names_in(outbox(), "ACK_").size(), 2 * expected.size());
+  EXPECT_EQ(entry_names(outbox(), "ACK_").size(), 2 * expected.size());
   for (const auto& [stem, status] : expected) {
     const std::string again = accuse(stem, "20261130T110000Z");
     if (status == "INTEGRE" || status == "INTEGRE_PARTIEL") {
@@ -389,7 +345,7 @@ TEST_F(CommandsTest, SamplesRechercheWritesItsExports) {
                         "07_fiche_api.xml", "10_recherche.xml"}) {
     copy_sample(n);
   }
-  const Outcome r = raccord("process --now 2026-11-30T10:00:00Z --config " + quote(config.string()));
+  const CommandRun r = raccord("process --now 2026-11-30T10:00:00Z --config " + shell_quote(config.string()));
   ASSERT_EQ(r.code, 0) << r.err;
   const std::string ack = accuse("10_recherche", "20261130T100000Z");
   EXPECT_EQ(root_attribute(ack, "statut"), "INTEGRE") << ack;
@@ -403,16 +359,16 @@ TEST_F(CommandsTest, SamplesRechercheWritesItsExports) {
 
 TEST_F(CommandsTest, CheckWithoutAStoreCreatesNothing) {
   const fs::path config = fast_config();
-  const Outcome r = raccord("check --config " + quote(config.string()) + " " +
-                            quote((kSamples / "depots" / "01_referentiel.xml").string()));
+  const CommandRun r = raccord("check --config " + shell_quote(config.string()) + " " +
+                               shell_quote((kSamples / "depots" / "01_referentiel.xml").string()));
   EXPECT_EQ(r.code, 1) << r.out << r.err;  // support.n1 unknown in an empty store
   EXPECT_TRUE(contains(r.out, "<Accuse")) << r.out;
   EXPECT_TRUE(contains(r.out, "REJETE")) << r.out;
   EXPECT_FALSE(fs::exists(var()));
   EXPECT_TRUE(fs::is_empty(work()));
   // Also with the default config and --now.
-  const Outcome d =
-      raccord("check --now 2026-11-30T10:00:00Z " + quote((kSamples / "depots" / "92_rejet_doctype.xml").string()));
+  const CommandRun d = raccord("check --now 2026-11-30T10:00:00Z " +
+                               shell_quote((kSamples / "depots" / "92_rejet_doctype.xml").string()));
   EXPECT_EQ(d.code, 1);
   EXPECT_TRUE(contains(d.out, "DTD_INTERDITE")) << d.out;
   EXPECT_FALSE(fs::exists(var()));
@@ -421,13 +377,13 @@ TEST_F(CommandsTest, CheckWithoutAStoreCreatesNothing) {
 TEST_F(CommandsTest, CheckAnswersWithoutChangingTheStore) {
   const fs::path config = fast_config();
   init_store(config);
-  const std::string cfg = " --config " + quote(config.string()) + " --now 2026-11-30T10:00:00Z ";
+  const std::string cfg = " --config " + shell_quote(config.string()) + " --now 2026-11-30T10:00:00Z ";
   const auto before = snapshot(work());
-  const Outcome ok = raccord("check" + cfg + quote((kSamples / "depots" / "01_referentiel.xml").string()));
+  const CommandRun ok = raccord("check" + cfg + shell_quote((kSamples / "depots" / "01_referentiel.xml").string()));
   EXPECT_EQ(ok.code, 0) << ok.out << ok.err;
   EXPECT_TRUE(contains(ok.out, "statut=\"INTEGRE\"")) << ok.out;
-  const Outcome ko = raccord("check" + cfg + quote((kSamples / "depots" / "01_referentiel.xml").string()) + " " +
-                             quote((kSamples / "depots" / "93_rejet_malforme.xml").string()));
+  const CommandRun ko = raccord("check" + cfg + shell_quote((kSamples / "depots" / "01_referentiel.xml").string()) +
+                                " " + shell_quote((kSamples / "depots" / "93_rejet_malforme.xml").string()));
   EXPECT_EQ(ko.code, 1) << ko.out;
   EXPECT_TRUE(contains(ko.out, "XML_MALFORME")) << ko.out;
   // Nothing written, nothing recorded: processing 01 afterwards integrates it (not DOUBLON).
@@ -446,11 +402,11 @@ TEST_F(CommandsTest, ProcessFailsWith1WhenTheStoreCannotBeOpened) {
   const fs::path config = fast_config(100, "[store]\nconnection = " + (dir_ / "absent" / "raccord.db").string() + "\n");
   fs::create_directories(inbox());
   copy_sample("94_rejet_droits.xml");
-  const Outcome r = raccord("process --now 2026-11-30T10:00:00Z --config " + quote(config.string()));
+  const CommandRun r = raccord("process --now 2026-11-30T10:00:00Z --config " + shell_quote(config.string()));
   EXPECT_EQ(r.code, 1) << r.out << r.err;
   EXPECT_TRUE(contains(r.err, "store")) << r.err;
   EXPECT_TRUE(fs::exists(inbox() / "94_rejet_droits.xml"));
-  EXPECT_TRUE(names_in(outbox(), "ACK_").empty());
+  EXPECT_TRUE(entry_names(outbox(), "ACK_").empty());
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -459,7 +415,7 @@ TEST_F(CommandsTest, ProcessFailsWith1WhenTheStoreCannotBeOpened) {
 TEST_F(CommandsTest, NowSetsTheAccuseInstantAndTheArchiveDate) {
   const fs::path config = fast_config();
   init_store(config);
-  const std::string cfg = " --config " + quote(config.string());
+  const std::string cfg = " --config " + shell_quote(config.string());
   copy_sample("94_rejet_droits.xml");
   ASSERT_EQ(raccord("process" + cfg, "RACCORD_NOW=2026-11-30T10:00:00Z").code, 0);
   EXPECT_EQ(root_attribute(accuse("94_rejet_droits", "20261130T100000Z"), "traite"), "2026-11-30T10:00:00Z");
@@ -480,14 +436,14 @@ TEST_F(CommandsTest, NowSetsTheAccuseInstantAndTheArchiveDate) {
   copy_sample("94_rejet_droits.xml");
   ASSERT_EQ(raccord("process --now 2026-12-03T11:00:00+01:00" + cfg).code, 0);
   EXPECT_EQ(root_attribute(accuse("94_rejet_droits", "20261203T100000Z"), "traite"), "2026-12-03T10:00:00Z");
-  EXPECT_EQ(names_in(outbox(), "ACK_").size(), 4u);
+  EXPECT_EQ(entry_names(outbox(), "ACK_").size(), 4u);
   expect_accuses_valid();
 }
 
 TEST_F(CommandsTest, SameInstantTwiceGetsASuffixedAccuseName) {
   const fs::path config = fast_config();
   init_store(config);
-  const std::string args = "process --now 2026-11-30T10:00:00Z --config " + quote(config.string());
+  const std::string args = "process --now 2026-11-30T10:00:00Z --config " + shell_quote(config.string());
   copy_sample("93_rejet_malforme.xml");
   ASSERT_EQ(raccord(args).code, 0);
   copy_sample("93_rejet_malforme.xml");
@@ -512,9 +468,9 @@ TEST_F(CommandsTest, OtherInboxEntriesAreLeftAlone) {
   fs::create_directories(inbox() / "dossier.xml");
   write_file(dir_ / "outside.xml", body);
   fs::create_symlink(dir_ / "outside.xml", inbox() / "lien.xml");
-  const Outcome r = raccord("process --now 2026-11-30T10:00:00Z --config " + quote(config.string()));
+  const CommandRun r = raccord("process --now 2026-11-30T10:00:00Z --config " + shell_quote(config.string()));
   ASSERT_EQ(r.code, 0) << r.err;
-  EXPECT_TRUE(fs::is_empty(outbox())) << names_in(outbox()).front();
+  EXPECT_TRUE(fs::is_empty(outbox())) << entry_names(outbox()).front();
   for (const char* name : {"lot.xml.part", "lot.xml.filepart", "lot.tmp", ".cache.xml", "~$lot.xml", "notes.txt",
                            "dossier.xml", "lien.xml"}) {
     EXPECT_TRUE(fs::exists(fs::symlink_status(inbox() / name))) << name;
@@ -528,7 +484,7 @@ TEST_F(CommandsTest, UppercaseExtensionIsADepot) {
   const fs::path config = fast_config();
   init_store(config);
   fs::copy_file(kSamples / "depots" / "93_rejet_malforme.xml", inbox() / "LOT.XML");
-  ASSERT_EQ(raccord("process --now 2026-11-30T10:00:00Z --config " + quote(config.string())).code, 0);
+  ASSERT_EQ(raccord("process --now 2026-11-30T10:00:00Z --config " + shell_quote(config.string())).code, 0);
   EXPECT_EQ(root_attribute(accuse("LOT", "20261130T100000Z"), "statut"), "REJETE");
 }
 
@@ -554,15 +510,15 @@ TEST_F(CommandsTest, GrowingFileIsNotTakenUntilItStops) {
     out << "  <Utilisateur login=\"l.lent\" email=\"l.lent@example.com\"/>\n</Depot>\n";
   });
   std::this_thread::sleep_for(std::chrono::milliseconds(250));
-  const Outcome during = raccord("process --now 2026-11-30T10:00:00Z --config " + quote(config.string()));
+  const CommandRun during = raccord("process --now 2026-11-30T10:00:00Z --config " + shell_quote(config.string()));
   stop = true;
   writer.join();
   ASSERT_EQ(during.code, 0) << during.err;
-  EXPECT_TRUE(names_in(outbox(), "ACK_growing").empty()) << "a growing file was taken";
+  EXPECT_TRUE(entry_names(outbox(), "ACK_growing").empty()) << "a growing file was taken";
   EXPECT_TRUE(fs::exists(growing));
   EXPECT_TRUE(fs::is_empty(inbox() / ".work"));
 
-  const Outcome after = raccord("process --now 2026-11-30T10:01:00Z --config " + quote(config.string()));
+  const CommandRun after = raccord("process --now 2026-11-30T10:01:00Z --config " + shell_quote(config.string()));
   ASSERT_EQ(after.code, 0) << after.err;
   const std::string ack = accuse("growing", "20261130T100100Z");
   EXPECT_EQ(root_attribute(ack, "statut"), "INTEGRE") << ack;
@@ -575,7 +531,7 @@ TEST_F(CommandsTest, GrowingFileIsNotTakenUntilItStops) {
 TEST_F(CommandsTest, EmptyInboxIsAQuietPass) {
   const fs::path config = fast_config();
   init_store(config);
-  const Outcome r = raccord("process --config " + quote(config.string()));
+  const CommandRun r = raccord("process --config " + shell_quote(config.string()));
   EXPECT_EQ(r.code, 0) << r.err;
   EXPECT_TRUE(contains(r.out, "0 dépôt(s)")) << r.out;
   EXPECT_TRUE(fs::is_empty(outbox()));
@@ -587,9 +543,9 @@ TEST_F(CommandsTest, EmptyInboxIsAQuietPass) {
 class UmaskTest : public CommandsTest {
  protected:
   // Runs `raccord ARGS` with the process umask `caller` (the shell and the binary inherit it).
-  Outcome raccord_with_umask(mode_t caller, const std::string& args) {
+  CommandRun raccord_with_umask(mode_t caller, const std::string& args) {
     const mode_t previous = ::umask(caller);
-    Outcome r = raccord(args);
+    CommandRun r = raccord(args);
     ::umask(previous);
     return r;
   }
@@ -620,13 +576,13 @@ class UmaskTest : public CommandsTest {
 
 TEST_F(UmaskTest, DefaultUmaskClosesDirectoriesAndStoreToOthersEvenUnderUmask0022) {
   const fs::path config = fast_config();
-  ASSERT_EQ(raccord_with_umask(0022, "init --support support.n1 --config " + quote(config.string())).code, 0);
+  ASSERT_EQ(raccord_with_umask(0022, "init --support support.n1 --config " + shell_quote(config.string())).code, 0);
   copy_sample("01_referentiel.xml");
   copy_sample("92_rejet_doctype.xml");
-  const Outcome r =
-      raccord_with_umask(0022, "process --config " + quote(config.string()) + " --now 2026-11-30T10:00:00Z");
+  const CommandRun r =
+      raccord_with_umask(0022, "process --config " + shell_quote(config.string()) + " --now 2026-11-30T10:00:00Z");
   ASSERT_EQ(r.code, 0) << r.out << r.err;
-  ASSERT_FALSE(names_in(outbox(), "ACK_01_referentiel_").empty());
+  ASSERT_FALSE(entry_names(outbox(), "ACK_01_referentiel_").empty());
   ASSERT_TRUE(fs::exists(var() / "error" / "92_rejet_doctype.xml"));
   ASSERT_TRUE(fs::exists(var() / "archive" / "2026" / "11" / "30" / "01_referentiel.xml"));
   ASSERT_TRUE(fs::exists(var() / "raccord.db"));
@@ -637,7 +593,7 @@ TEST_F(UmaskTest, DefaultUmaskClosesDirectoriesAndStoreToOthersEvenUnderUmask002
     ASSERT_EQ(::stat((var() / d).c_str(), &st), 0) << d;
     EXPECT_EQ(st.st_mode & 0777, 0750u) << d;
   }
-  for (const auto& name : names_in(var(), "raccord.db")) {  // the store, its -wal and -shm
+  for (const auto& name : entry_names(var(), "raccord.db")) {  // the store, its -wal and -shm
     struct stat st {};
     ASSERT_EQ(::stat((var() / name).c_str(), &st), 0) << name;
     EXPECT_EQ(st.st_mode & 0007, 0u) << name;
@@ -647,9 +603,9 @@ TEST_F(UmaskTest, DefaultUmaskClosesDirectoriesAndStoreToOthersEvenUnderUmask002
 
 TEST_F(UmaskTest, ConfiguredUmaskIsAppliedBeforeAnythingIsCreated) {
   const fs::path config = fast_config(100, "[files]\numask = 0077\n");
-  ASSERT_EQ(raccord_with_umask(0022, "init --config " + quote(config.string())).code, 0);
+  ASSERT_EQ(raccord_with_umask(0022, "init --config " + shell_quote(config.string())).code, 0);
   copy_sample("01_referentiel.xml");
-  ASSERT_EQ(raccord_with_umask(0022, "process --config " + quote(config.string())).code, 0);
+  ASSERT_EQ(raccord_with_umask(0022, "process --config " + shell_quote(config.string())).code, 0);
   EXPECT_EQ(too_open(0700), std::vector<std::string>{});
   struct stat st {};
   ASSERT_EQ(::stat(outbox().c_str(), &st), 0);
@@ -658,13 +614,13 @@ TEST_F(UmaskTest, ConfiguredUmaskIsAppliedBeforeAnythingIsCreated) {
 
 TEST_F(UmaskTest, UmaskThatLetsOthersWriteIsRefusedWith1AndCreatesNothing) {
   const fs::path config = fast_config(100, "[files]\numask = 0020\n");
-  const Outcome r = raccord("init --config " + quote(config.string()));
+  const CommandRun r = raccord("init --config " + shell_quote(config.string()));
   EXPECT_EQ(r.code, 1);
   EXPECT_TRUE(contains(r.err, "files.umask")) << r.err;
   EXPECT_TRUE(contains(r.err, "0020")) << r.err;
   EXPECT_FALSE(fs::exists(var()));
   const fs::path not_octal = fast_config(100, "[files]\numask = 0o27\n");
-  const Outcome r2 = raccord("init --config " + quote(not_octal.string()));
+  const CommandRun r2 = raccord("init --config " + shell_quote(not_octal.string()));
   EXPECT_EQ(r2.code, 1);
   EXPECT_TRUE(contains(r2.err, "octal")) << r2.err;
   EXPECT_FALSE(fs::exists(var()));

@@ -8,15 +8,17 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
 #include <CLI/CLI.hpp>
-#include <cstdlib>
 #include <sstream>
 
 #include "engine/search.hpp"
 #include "outbox/export_writer.hpp"
+#include "tests/support/cli_parse.hpp"
+#include "tests/support/command.hpp"
 #include "tests/support/engine_fixture.hpp"
+#include "tests/support/files.hpp"
+#include "tests/support/xml_check.hpp"
 
 namespace raccord::testing {
 namespace {
@@ -29,25 +31,6 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
 
-struct CommandRun {
-  int code = -1;
-  std::string out;
-  std::string err;
-};
-
-std::string quote(const std::string& s) {
-  std::string q = "'";
-  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
-}
-
-std::vector<std::string> lines_of(const std::string& text) {
-  std::vector<std::string> out;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) out.push_back(line);
-  return out;
-}
-
 /// Column (in code points) where `needle` starts in UTF-8 `line`; npos when absent.
 std::size_t column_of(const std::string& line, const std::string& needle) {
   const auto at = line.find(needle);
@@ -55,15 +38,6 @@ std::size_t column_of(const std::string& line, const std::string& needle) {
   std::size_t n = 0;
   for (std::size_t i = 0; i < at; ++i) n += (static_cast<unsigned char>(line[i]) & 0xC0) != 0x80 ? 1 : 0;
   return n;
-}
-
-bool xmllint_valid(const fs::path& file, const fs::path& xsd, std::string& log) {
-  const fs::path log_file = file.string() + ".log";
-  const std::string cmd = "xmllint --noout --schema " + quote(xsd.string()) + " " + quote(file.string()) + " >" +
-                          quote(log_file.string()) + " 2>&1";
-  const int rc = std::system(cmd.c_str());
-  log = read_file(log_file);
-  return rc == 0;
 }
 
 class SearchCommandTest : public EngineTest {
@@ -98,18 +72,8 @@ class SearchCommandTest : public EngineTest {
     CLI::App app{"raccord"};
     SearchCommandOptions options;
     add_search_command(app, options);
-    std::vector<std::string> all{"raccord", "search"};
-    all.insert(all.end(), args.begin(), args.end());
-    std::vector<const char*> argv;
-    for (const auto& a : all) argv.push_back(a.c_str());
+    if (auto usage = parse_command_line(app, "search", args)) return *usage;
     CommandRun r;
-    try {
-      app.parse(static_cast<int>(argv.size()), argv.data());
-    } catch (const CLI::ParseError& e) {
-      r.code = 2;
-      r.err = e.what();
-      return r;
-    }
     std::ostringstream out, err;
     r.code = run_search_command(options, config_, instant("2026-11-30T08:15:00Z"), out, err);
     r.out = out.str();
@@ -241,11 +205,11 @@ TEST_F(SearchCommandTest, CsvAndXmlOnStdoutAreTheExportBytes) {
   const CommandRun xml = search({"--demandeur", kSubscriber, "--format", "xml", "--reference", "req-9"});
   ASSERT_EQ(xml.code, 0) << xml.err;
   EXPECT_EQ(xml.out, expected_export(all, kSubscriber, ExportFormat::Xml, "req-9"));
-  if (std::system("command -v xmllint >/dev/null 2>&1") != 0) GTEST_SKIP() << "xmllint absent";
+  if (!xmllint_available()) GTEST_SKIP() << "xmllint absent";
   const fs::path file = tmp_ / "stdout.xml";
   std::ofstream(file, std::ios::binary) << xml.out;
-  std::string log;
-  EXPECT_TRUE(xmllint_valid(file, fs::path(RACCORD_SOURCE_DIR) / "samples" / "xsd" / "export.xsd", log)) << log;
+  const XmllintResult lint = xmllint_file(file, xsd_path("export.xsd"));
+  EXPECT_TRUE(lint.ok()) << lint.log;
 }
 
 TEST_F(SearchCommandTest, ExportWritesTheOutboxFileAndPrintsItsPath) {
@@ -264,9 +228,9 @@ TEST_F(SearchCommandTest, ExportWritesTheOutboxFileAndPrintsItsPath) {
   const CommandRun xml = search({"--demandeur", kSupport, "--export", "--format", "xml", "--type", "API"});
   const fs::path xml_file = outbox() / "EXPORT_API_recherche_20261130T081500Z.xml";
   EXPECT_EQ(xml.out, xml_file.string() + "\n");
-  if (std::system("command -v xmllint >/dev/null 2>&1") != 0) GTEST_SKIP() << "xmllint absent";
-  std::string log;
-  EXPECT_TRUE(xmllint_valid(xml_file, fs::path(RACCORD_SOURCE_DIR) / "samples" / "xsd" / "export.xsd", log)) << log;
+  if (!xmllint_available()) GTEST_SKIP() << "xmllint absent";
+  const XmllintResult lint = xmllint_file(xml_file, xsd_path("export.xsd"));
+  EXPECT_TRUE(lint.ok()) << lint.log;
 }
 
 TEST_F(SearchCommandTest, WithoutAStoreNothingIsFoundAndNothingIsCreated) {
@@ -283,26 +247,26 @@ TEST_F(SearchCommandTest, WithoutAStoreNothingIsFoundAndNothingIsCreated) {
 
 // Through the real binary, once `search` is wired into engine/app/commands.cpp.
 TEST_F(SearchCommandTest, Binary) {
-  const std::string probe = quote(RACCORD_BINARY) + " --help 2>/dev/null | grep -Eq '^  search '";
-  if (std::system(probe.c_str()) != 0) GTEST_SKIP() << "raccord search is not wired into commands.cpp yet";
+  if (!raccord_has_command("search")) GTEST_SKIP() << "raccord search is not wired into commands.cpp yet";
   const fs::path ini = tmp_ / "raccord.ini";
   std::ofstream(ini) << "[engine]\ntimezone = Europe/Paris\n[paths]\nroot = " << root().string() << "\n";
-  const fs::path out = tmp_ / "out.txt";
   auto run = [&](const std::string& args) {
-    const std::string cmd = "cd " + quote(tmp_.string()) + " && env -u RACCORD_CONFIG -u RACCORD_NOW " +
-                            quote(RACCORD_BINARY) + " search " + args + " --config " + quote(ini.string()) +
-                            " --now 2026-11-30T08:15:00Z >" + quote(out.string()) + " 2>/dev/null";
-    const int status = std::system(cmd.c_str());
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return run_command(
+        raccord_command_line(
+            "search " + args + " --config " + shell_quote(ini.string()) + " --now 2026-11-30T08:15:00Z", tmp_),
+        tmp_);
   };
-  EXPECT_EQ(run("--demandeur support.n1 --format csv"), 0);
+  const CommandRun csv = run("--demandeur support.n1 --format csv");
+  EXPECT_EQ(csv.code, 0);
   SearchCriteria all;
-  EXPECT_EQ(read_file(out), expected_export(all, kSupport, ExportFormat::Csv));
-  EXPECT_EQ(run("--demandeur inconnu"), 0);
-  EXPECT_EQ(lines_of(read_file(out)).size(), 1U);
-  EXPECT_EQ(run("--demandeur support.n1 --soumis-depuis 2026-02-30"), 2);
-  EXPECT_EQ(run("--demandeur support.n1 --export --reference bin"), 0);
-  EXPECT_EQ(read_file(out), (outbox() / "EXPORT_EDI_bin_20261130T081500Z.csv").string() + "\n");
+  EXPECT_EQ(csv.out, expected_export(all, kSupport, ExportFormat::Csv));
+  const CommandRun unknown = run("--demandeur inconnu");
+  EXPECT_EQ(unknown.code, 0);
+  EXPECT_EQ(lines_of(unknown.out).size(), 1U);
+  EXPECT_EQ(run("--demandeur support.n1 --soumis-depuis 2026-02-30").code, 2);
+  const CommandRun exported = run("--demandeur support.n1 --export --reference bin");
+  EXPECT_EQ(exported.code, 0);
+  EXPECT_EQ(exported.out, (outbox() / "EXPORT_EDI_bin_20261130T081500Z.csv").string() + "\n");
   EXPECT_TRUE(fs::exists(outbox() / "EXPORT_EDI_bin_20261130T081500Z.csv"));
 }
 

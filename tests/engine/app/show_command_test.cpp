@@ -8,15 +8,17 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
 #include <CLI/CLI.hpp>
-#include <cstdlib>
 #include <pugixml.hpp>
 #include <sstream>
 
 #include "engine/nightly.hpp"
+#include "tests/support/cli_parse.hpp"
+#include "tests/support/command.hpp"
 #include "tests/support/engine_fixture.hpp"
+#include "tests/support/files.hpp"
+#include "tests/support/xml_check.hpp"
 
 namespace raccord::testing {
 namespace {
@@ -28,19 +30,7 @@ using app::ShowCommandOptions;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-struct CommandRun {
-  int code = -1;
-  std::string out;
-  std::string err;
-};
-
-std::string quote(const std::string& s) {
-  std::string q = "'";
-  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
-}
-
-const fs::path kFicheXsd = fs::path(RACCORD_SOURCE_DIR) / "samples" / "xsd" / "fiche.xsd";
+const fs::path kFicheXsd = xsd_path("fiche.xsd");
 
 class ShowCommandTest : public EngineTest {
  protected:
@@ -77,18 +67,8 @@ class ShowCommandTest : public EngineTest {
     CLI::App app{"raccord"};
     ShowCommandOptions options;
     add_show_command(app, options);
-    std::vector<std::string> all{"raccord", "show"};
-    all.insert(all.end(), args.begin(), args.end());
-    std::vector<const char*> argv;
-    for (const auto& a : all) argv.push_back(a.c_str());
+    if (auto usage = parse_command_line(app, "show", args)) return *usage;
     CommandRun r;
-    try {
-      app.parse(static_cast<int>(argv.size()), argv.data());
-    } catch (const CLI::ParseError& e) {
-      r.code = 2;
-      r.err = e.what();
-      return r;
-    }
     std::ostringstream out, err;
     r.code = run_show_command(options, config != nullptr ? *config : config_, out, err);
     r.out = out.str();
@@ -99,11 +79,9 @@ class ShowCommandTest : public EngineTest {
   /// xmllint against fiche.xsd; "" when valid, else its log.
   std::string schema_errors(const std::string& xml) {
     const fs::path file = tmp_ / "fiche.xml";
-    std::ofstream(file, std::ios::binary) << xml;
-    const fs::path log = tmp_ / "xmllint.log";
-    const std::string cmd = "xmllint --noout --schema " + quote(kFicheXsd.string()) + " " + quote(file.string()) +
-                            " >" + quote(log.string()) + " 2>&1";
-    return std::system(cmd.c_str()) == 0 ? std::string() : read_file(log) + xml;
+    write_file(file, xml);
+    const XmllintResult lint = xmllint_file(file, kFicheXsd);
+    return lint.ok() ? std::string() : lint.log + xml;
   }
 
   int n_ = 0;
@@ -194,7 +172,7 @@ TEST_F(ShowCommandTest, XmlHasFicheVersionsAndHistoryAndIsValid) {
   EXPECT_EQ(events, (std::vector<std::string>{"2026-11-29T10:00:00Z j.dupont >ENVOYEE",
                                               "2026-12-01T01:00:00Z nightly ENVOYEE>ACTIVEE",
                                               "2026-12-02T09:30:00Z j.dupont ACTIVEE>ENVOYEE_MAJ"}));
-  if (std::system("command -v xmllint >/dev/null 2>&1") != 0) GTEST_SKIP() << "xmllint absent";
+  if (!xmllint_available()) GTEST_SKIP() << "xmllint absent";
   EXPECT_EQ(schema_errors(r.out), "");
 }
 
@@ -218,7 +196,7 @@ TEST_F(ShowCommandTest, DeletedDraftIsShownWithAMark) {
   EXPECT_THAT(xml.out, HasSubstr("type=\"API\""));
   EXPECT_THAT(xml.out, HasSubstr("<Version role=\"pending\""));
   EXPECT_THAT(xml.out, Not(HasSubstr("soumis=")));
-  if (std::system("command -v xmllint >/dev/null 2>&1") != 0) GTEST_SKIP() << "xmllint absent";
+  if (!xmllint_available()) GTEST_SKIP() << "xmllint absent";
   EXPECT_EQ(schema_errors(xml.out), "");
 }
 
@@ -240,7 +218,7 @@ TEST_F(ShowCommandTest, FreeTextIsEscapedInXmlAndKeptOnOneLineInText) {
   const pugi::xml_node v = doc.child("Fiche").child("Version");
   EXPECT_STREQ(v.child("Contact").attribute("nomPrenom").value(), "Jean & <Léa> \"Q\"");
   EXPECT_STREQ(v.child("Commentaires").text().get(), "ligne 1\nligne 2 ; \"fin\"");
-  if (std::system("command -v xmllint >/dev/null 2>&1") != 0) GTEST_SKIP() << "xmllint absent";
+  if (!xmllint_available()) GTEST_SKIP() << "xmllint absent";
   EXPECT_EQ(schema_errors(xml.out), "");
 }
 
@@ -276,27 +254,23 @@ TEST_F(ShowCommandTest, UsageErrorsExitTwo) {
 
 // Through the real binary, once `show` is wired into engine/app/commands.cpp.
 TEST_F(ShowCommandTest, Binary) {
-  const std::string probe = quote(RACCORD_BINARY) + " --help 2>/dev/null | grep -Eq '^  show '";
-  if (std::system(probe.c_str()) != 0) GTEST_SKIP() << "raccord show is not wired into commands.cpp yet";
+  if (!raccord_has_command("show")) GTEST_SKIP() << "raccord show is not wired into commands.cpp yet";
   ok(sheet_xml(sftp_sheet()));
   const fs::path ini = tmp_ / "raccord.ini";
   std::ofstream(ini) << "[engine]\ntimezone = Europe/Paris\n[paths]\nroot = " << root().string() << "\n";
-  const fs::path out = tmp_ / "out.txt";
   auto run = [&](const std::string& args) {
-    const std::string cmd = "cd " + quote(tmp_.string()) + " && env -u RACCORD_CONFIG -u RACCORD_NOW " +
-                            quote(RACCORD_BINARY) + " show " + args + " --config " + quote(ini.string()) + " >" +
-                            quote(out.string()) + " 2>/dev/null";
-    const int status = std::system(cmd.c_str());
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return run_command(raccord_command_line("show " + args + " --config " + shell_quote(ini.string()), tmp_), tmp_);
   };
-  EXPECT_EQ(run("VFE001"), 0);
-  EXPECT_THAT(read_file(out), HasSubstr("Etat courant : Envoyée (ENVOYEE)"));
-  EXPECT_EQ(run("VFE001 --format xml"), 0);
-  if (std::system("command -v xmllint >/dev/null 2>&1") == 0) {
-    EXPECT_EQ(schema_errors(read_file(out)), "");
+  const CommandRun text = run("VFE001");
+  EXPECT_EQ(text.code, 0);
+  EXPECT_THAT(text.out, HasSubstr("Etat courant : Envoyée (ENVOYEE)"));
+  const CommandRun xml = run("VFE001 --format xml");
+  EXPECT_EQ(xml.code, 0);
+  if (xmllint_available()) {
+    EXPECT_EQ(schema_errors(xml.out), "");
   }
-  EXPECT_EQ(run("VFE999"), 1);
-  EXPECT_EQ(run("VFE001 --format html"), 2);
+  EXPECT_EQ(run("VFE999").code, 1);
+  EXPECT_EQ(run("VFE001 --format html").code, 2);
 }
 
 }  // namespace
