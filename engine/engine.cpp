@@ -359,6 +359,7 @@ void Engine::process_in_groups(std::vector<inbox::ClaimedFile> claimed, const st
   for (auto& file : claimed) add(std::move(file));
   for (const auto& name : names) {
     if (!inbox::InboxDirectory::is_deposit_name(name)) continue;
+    if (group.empty() && should_stop_ && should_stop_()) break;  // between groups only
     if (auto file = claim(name)) add(std::move(*file));
   }
   flush();

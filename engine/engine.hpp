@@ -87,6 +87,11 @@ class Engine {
   /// backoff from 50 ms in real time; on PostgreSQL with a fresh connection). Rethrows the last error.
   void with_retries(const std::function<void()>& work);
 
+  /// A hook asked between groups of dépôts (before claiming more): returns true to end the pass
+  /// there (the groups already claimed are finished first; what is not claimed stays in inbox/ for
+  /// the next pass). The daemon uses it to notice SIGTERM and to ping the watchdog during a long pass.
+  void set_interruption(std::function<bool()> should_stop) { should_stop_ = std::move(should_stop); }
+
   /// Opens a new connection to the store (after the database came back). Logs, never throws.
   void reconnect_store();
 
@@ -119,6 +124,7 @@ class Engine {
   std::unique_ptr<Database> db_;
   rules::Catalogue catalogue_;
   std::unique_ptr<rules::CertificateChecker> certificates_;
+  std::function<bool()> should_stop_;
 };
 
 }  // namespace raccord
