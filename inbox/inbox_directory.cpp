@@ -12,7 +12,9 @@
 #include <array>
 #include <cerrno>
 #include <cstdio>
+#include <fstream>
 #include <map>
+#include <stdexcept>
 #include <system_error>
 #include <thread>
 #include <utility>
@@ -29,10 +31,40 @@ namespace fs = std::filesystem;
   throw std::system_error(error, std::generic_category(), what);
 }
 
-/// Names of the entries of `dir` (without "." and ".."), unsorted. Throws std::system_error.
+[[noreturn]] void throw_symlink(const fs::path& dir) {
+  throw std::runtime_error("Le répertoire " + dir.string() +
+                           " est un lien symbolique : refusé (SPEC.md §2, ce répertoire appartient au moteur). "
+                           "Remplacez-le par un vrai répertoire puis relancez.");
+}
+
+/// Refuses `dir` when it is a symbolic link (finding 8: a back-office that may write inbox/ must not
+/// redirect inbox/.work/ elsewhere). A missing entry passes (created or reported elsewhere).
+/// Throws std::runtime_error (French message naming the path) for a link, std::system_error when
+/// lstat fails otherwise.
+void refuse_symlink(const fs::path& dir) {
+  struct stat st {};
+  if (::lstat(dir.c_str(), &st) != 0) {
+    if (errno == ENOENT || errno == ENOTDIR) return;
+    throw_errno(errno, "lstat impossible de " + dir.string());
+  }
+  if (S_ISLNK(st.st_mode)) throw_symlink(dir);
+}
+
+/// Names of the entries of `dir` (without "." and ".."), unsorted. The directory is opened with
+/// O_NOFOLLOW: a symbolic link is refused (std::runtime_error, finding 8). Throws std::system_error.
 std::vector<std::string> read_names(const fs::path& dir) {
-  DIR* d = ::opendir(dir.c_str());
-  if (d == nullptr) throw_errno(errno, "lecture impossible du répertoire " + dir.string());
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) {
+    const int error = errno;
+    if (error == ELOOP || error == ENOTDIR) refuse_symlink(dir);
+    throw_errno(error, "lecture impossible du répertoire " + dir.string());
+  }
+  DIR* d = ::fdopendir(fd);
+  if (d == nullptr) {
+    const int error = errno;
+    ::close(fd);
+    throw_errno(error, "lecture impossible du répertoire " + dir.string());
+  }
   std::vector<std::string> names;
   errno = 0;
   while (const dirent* entry = ::readdir(d)) {
@@ -128,11 +160,28 @@ bool process_is_dead(pid_t pid) {
 /// 0644 or 0666). Never adds a right. Best effort: a file owned by another user (the back-office's
 /// account) cannot be changed by the engine (EPERM) and keeps its mode; the directories' rights
 /// protect it then.
-void restrict_mode(const fs::path& path) {
+/// The bits of `umask` (files.umask, finding 5) are taken away as well: with 0077 the original is 0600.
+void restrict_mode(const fs::path& path, unsigned file_umask) {
   struct stat st {};
   if (::lstat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return;
-  const mode_t wanted = st.st_mode & 0640;
+  const mode_t wanted = st.st_mode & 0640 & ~static_cast<mode_t>(file_umask & 0777);
   if ((st.st_mode & 07777) != wanted) (void)::chmod(path.c_str(), wanted);
+}
+
+/// The process umask from /proc/self/status ("Umask:\t0027"), read without changing it (umask(2)
+/// would race with other threads). 0 when unreadable: restrict_mode still caps at 0640.
+unsigned process_umask() {
+  std::ifstream in("/proc/self/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (!line.starts_with("Umask:")) continue;
+    unsigned value = 0;
+    for (char c : line.substr(6)) {
+      if (c >= '0' && c <= '7') value = value * 8 + static_cast<unsigned>(c - '0');
+    }
+    return value & 0777;
+  }
+  return 0;
 }
 
 std::string two_digits(unsigned value) {
@@ -186,10 +235,12 @@ std::string ClaimedFile::sha256() const {
 // ---------------------------------------------------------------------------------------------
 // InboxDirectory
 
-InboxDirectory::InboxDirectory(std::filesystem::path root) : root_(std::move(root)) {}
+InboxDirectory::InboxDirectory(std::filesystem::path root, std::optional<unsigned> file_umask)
+    : root_(std::move(root)), umask_(file_umask ? (*file_umask & 0777) : process_umask()) {}
 
 void InboxDirectory::ensure_layout() const {
   for (const fs::path& dir : {inbox_dir(), work_dir(), archive_dir(), error_dir(), outbox_dir()}) {
+    refuse_symlink(dir);  // create_directories would accept a link to a directory (finding 8)
     std::error_code ec;
     fs::create_directories(dir, ec);
     if (ec) throw std::system_error(ec, "création impossible du répertoire " + dir.string());
@@ -283,6 +334,7 @@ std::optional<ClaimedFile> InboxDirectory::claim(const std::string& name, files:
   if (!is_deposit_name(name)) return std::nullopt;
   const fs::path source = inbox_dir() / name;
   const fs::path target = work_dir() / name;
+  refuse_symlink(work_dir());  // never claim into a .work/ redirected elsewhere (finding 8)
 
   // Lock before the rename: the file is never visible in .work/ unlocked, so the start-up
   // recovery of another engine cannot take it in between (SPEC.md §2 "Atomic outputs").
@@ -344,12 +396,12 @@ std::filesystem::path InboxDirectory::archive(const ClaimedFile& file, CivilDate
   const fs::path dir = archive_dir() / std::to_string(static_cast<int>(processing_date.year())) /
                        two_digits(static_cast<unsigned>(processing_date.month())) /
                        two_digits(static_cast<unsigned>(processing_date.day()));
-  restrict_mode(file.path());
+  restrict_mode(file.path(), umask_);
   return files::move_with_suffix(file.path(), dir, file.name(), sync);
 }
 
 std::filesystem::path InboxDirectory::quarantine(const ClaimedFile& file, const std::string& reason) const {
-  restrict_mode(file.path());
+  restrict_mode(file.path(), umask_);
   const fs::path final_path = files::move_with_suffix(file.path(), error_dir(), file.name());
   std::string text = reason;
   if (text.empty() || text.back() != '\n') text.push_back('\n');

@@ -40,10 +40,14 @@ class ClaimedFile {
 
 class InboxDirectory {
  public:
-  /// `root` is paths.root.
-  explicit InboxDirectory(std::filesystem::path root);
+  /// `root` is paths.root (it may itself be a symbolic link). `file_umask` is files.umask (octal bits,
+  /// e.g. 0027; Config::file_umask): its bits are taken from archived and quarantined originals
+  /// (finding 5). nullopt reads the process umask once from /proc/self/status.
+  explicit InboxDirectory(std::filesystem::path root, std::optional<unsigned> file_umask = std::nullopt);
 
-  /// Creates inbox/, inbox/.work/, archive/, error/, outbox/ when missing. Throws std::system_error.
+  /// Creates inbox/, inbox/.work/, archive/, error/, outbox/ when missing. Throws std::system_error;
+  /// std::runtime_error ("… est un lien symbolique : refusé") when one of them is a symbolic link
+  /// (finding 8: inbox/.work/ belongs to the engine, SPEC.md §2).
   void ensure_layout() const;
 
   std::filesystem::path inbox_dir() const { return root_ / "inbox"; }
@@ -68,13 +72,16 @@ class InboxDirectory {
   /// the file vanished (another engine took it), is not a regular file, or the name is already in
   /// .work/ (it waits in inbox/). Opens with O_NOFOLLOW|O_NONBLOCK and locks it. With
   /// DirectorySync::Caller, inbox/ and .work/ are left for the caller to fsync (a batch of claims).
+  /// Throws std::runtime_error when .work/ is a symbolic link (finding 8).
   std::optional<ClaimedFile> claim(const std::string& name,
                                    files::DirectorySync sync = files::DirectorySync::Now) const;
 
   /// Files left in inbox/.work/ (after a crash) that no live process holds locked, locked and
   /// returned in name order. Removes stale temporaries ".*.tmp" of dead processes there.
+  /// Throws std::runtime_error when .work/ is a symbolic link (opened O_NOFOLLOW, finding 8).
   std::vector<ClaimedFile> recover_leftovers() const;
 
+  /// The original's mode is first reduced to at most rw-r----- minus the umask bits (finding 5).
   /// Moves the claimed file to archive/YYYY/MM/DD/<name> (suffix .1, .2 ... when taken), where the
   /// date is `processing_date` (civil, engine.timezone). Returns the final path. With
   /// DirectorySync::Caller, the caller fsyncs the returned path's directory and .work/.
@@ -87,6 +94,7 @@ class InboxDirectory {
 
  private:
   std::filesystem::path root_;
+  unsigned umask_ = 0;
 };
 
 }  // namespace raccord::inbox

@@ -14,6 +14,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <system_error>
 #include <thread>
@@ -236,6 +237,110 @@ TEST_F(InboxDirectoryTest, QuarantineMovesToErrorWithReasonBeside) {
   EXPECT_EQ(entries(dirs_->error_dir()),
             (std::vector<std::string>{"vide.xml", "vide.xml.1", "vide.xml.1.reason.txt", "vide.xml.reason.txt"}));
   EXPECT_EQ(read_file(dirs_->error_dir() / "vide.xml.reason.txt"), "FICHIER_VIDE : le fichier est vide.\n");
+}
+
+// Finding 5: the archived / quarantined original keeps at most rw-r----- minus files.umask.
+TEST_F(InboxDirectoryTest, ArchivedAndQuarantinedOriginalsLoseTheUmaskBits) {
+  const InboxDirectory strict(root_, 0077);
+  const CivilDate date{std::chrono::year(2026), std::chrono::month(11), std::chrono::day(30)};
+  drop("ok.xml");
+  ASSERT_EQ(::chmod((dirs_->inbox_dir() / "ok.xml").c_str(), 0666), 0);
+  drop("ko.xml");
+  ASSERT_EQ(::chmod((dirs_->inbox_dir() / "ko.xml").c_str(), 0666), 0);
+  auto ok = strict.claim("ok.xml");
+  auto ko = strict.claim("ko.xml");
+  ASSERT_TRUE(ok.has_value() && ko.has_value());
+  const fs::path archived = strict.archive(*ok, date);
+  const fs::path quarantined = strict.quarantine(*ko, "XML_MALFORME : test.");
+  struct stat st {};
+  ASSERT_EQ(::lstat(archived.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0600u);
+  ASSERT_EQ(::lstat(quarantined.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0600u);
+
+  // The default cap still holds with a loose umask, and no right is ever added.
+  const InboxDirectory loose(root_, 0002);
+  drop("a.xml");
+  ASSERT_EQ(::chmod((dirs_->inbox_dir() / "a.xml").c_str(), 0666), 0);
+  drop("b.xml");
+  ASSERT_EQ(::chmod((dirs_->inbox_dir() / "b.xml").c_str(), 0400), 0);
+  auto a = loose.claim("a.xml");
+  auto b = loose.claim("b.xml");
+  ASSERT_TRUE(a.has_value() && b.has_value());
+  ASSERT_EQ(::lstat(loose.archive(*a, date).c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0640u);
+  ASSERT_EQ(::lstat(loose.archive(*b, date).c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0400u);
+}
+
+TEST_F(InboxDirectoryTest, WithoutAnExplicitUmaskTheProcessUmaskIsUsed) {
+  const mode_t previous = ::umask(0077);
+  const InboxDirectory from_process(root_);
+  ::umask(previous);
+  drop("p.xml");
+  ASSERT_EQ(::chmod((dirs_->inbox_dir() / "p.xml").c_str(), 0666), 0);
+  auto p = from_process.claim("p.xml");
+  ASSERT_TRUE(p.has_value());
+  const fs::path archived =
+      from_process.archive(*p, CivilDate{std::chrono::year(2026), std::chrono::month(1), std::chrono::day(2)});
+  struct stat st {};
+  ASSERT_EQ(::lstat(archived.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0600u);
+}
+
+/// The message of the std::runtime_error `f` throws, "" when it throws nothing.
+template <typename F>
+std::string refusal_of(F&& f) {
+  try {
+    f();
+  } catch (const std::runtime_error& e) {
+    return e.what();
+  }
+  return {};
+}
+
+// Finding 8: the back-office (who may write inbox/) replaces inbox/.work by a symbolic link to the
+// archive: the engine refuses to run instead of taking every archived original as a leftover.
+TEST_F(InboxDirectoryTest, WorkDirectoryThatIsASymlinkIsRefused) {
+  const CivilDate date{std::chrono::year(2026), std::chrono::month(11), std::chrono::day(30)};
+  drop("00_referentiel.xml", "<a/>");
+  auto first = dirs_->claim("00_referentiel.xml");
+  ASSERT_TRUE(first.has_value());
+  const fs::path archived = dirs_->archive(*first, date);
+  first.reset();
+
+  fs::remove(dirs_->work_dir());
+  fs::create_directory_symlink("../archive/2026/11/30", dirs_->work_dir());
+  drop("01_espace.xml", "<b/>");
+
+  const std::string expected = dirs_->work_dir().string() + " est un lien symbolique : refusé";
+  EXPECT_NE(refusal_of([&] { dirs_->ensure_layout(); }).find(expected), std::string::npos);
+  EXPECT_NE(refusal_of([&] { (void)dirs_->recover_leftovers(); }).find(expected), std::string::npos);
+  EXPECT_NE(refusal_of([&] { (void)dirs_->claim("01_espace.xml"); }).find(expected), std::string::npos);
+  // Nothing moved: the archived original stays alone, the new dépôt waits in inbox/.
+  EXPECT_EQ(entries(archived.parent_path()), (std::vector<std::string>{"00_referentiel.xml"}));
+  EXPECT_EQ(entries(dirs_->inbox_dir()), (std::vector<std::string>{".work", "01_espace.xml"}));
+}
+
+TEST_F(InboxDirectoryTest, OtherEngineDirectoriesThatAreSymlinksAreRefused) {
+  for (const fs::path& dir : {dirs_->archive_dir(), dirs_->error_dir(), dirs_->outbox_dir()}) {
+    const fs::path elsewhere = root_ / "ailleurs";
+    fs::create_directory(elsewhere);
+    fs::remove(dir);
+    fs::create_directory_symlink(elsewhere, dir);
+    EXPECT_NE(refusal_of([&] { dirs_->ensure_layout(); }).find(dir.string() + " est un lien symbolique : refusé"),
+              std::string::npos)
+        << dir;
+    fs::remove(dir);
+    fs::create_directory(dir);
+    fs::remove(elsewhere);
+  }
+  // The root itself may be a link (e.g. /var/lib/raccord -> /data/raccord).
+  const fs::path link = root_.string() + "_lien";
+  fs::create_directory_symlink(root_, link);
+  const InboxDirectory through_link(link);
+  EXPECT_NO_THROW(through_link.ensure_layout());
+  fs::remove(link);
 }
 
 TEST_F(InboxDirectoryTest, RecoverLeftoversTakesUnlockedFilesAndSkipsLockedOnes) {
