@@ -77,7 +77,7 @@ Engine::Engine(Config config, BusinessClock clock)
     : config_(std::move(config)),
       clock_(clock),
       zone_(config_.timezone),
-      inbox_(config_.root),
+      inbox_(config_.root, config_.file_umask),
       catalogue_(rules::Catalogue::seed()) {}
 
 Engine::~Engine() = default;
