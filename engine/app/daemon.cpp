@@ -1,6 +1,9 @@
 #include "engine/app/daemon.hpp"
 
+#include <pthread.h>
+#include <signal.h>
 #include <sys/inotify.h>
+#include <sys/stat.h>
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
@@ -12,8 +15,11 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/system_timer.hpp>
 #include <fmt/format.h>
+#include <map>
 #include <memory>
+#include <optional>
 #include <set>
+#include <utility>
 
 #include "engine/database.hpp"
 #include "engine/engine.hpp"
@@ -36,9 +42,61 @@ namespace {
 
 namespace asio = boost::asio;
 
+using Steady = std::chrono::steady_clock;
+
 Instant real_now() { return std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now()); }
 
 void notify(const std::string& state) { sd_notify(0, state.c_str()); }
+
+/// The stop signals (SPEC.md §7: SIGTERM/SIGINT end the daemon after the current dépôt).
+sigset_t stop_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  return set;
+}
+
+/// Blocks SIGTERM/SIGINT for its lifetime (one engine pass), so that a stop signal stays pending
+/// where the engine's interruption hook sees it (sigpending) instead of going to Asio's handler,
+/// which would only run after the pass. Restores the previous mask on destruction: a signal still
+/// pending is then delivered to Asio's signal_set, which stops the daemon as usual (findings/2).
+class StopSignalsBlocked {
+ public:
+  StopSignalsBlocked() {
+    const sigset_t set = stop_signals();
+    ::pthread_sigmask(SIG_BLOCK, &set, &previous_);
+  }
+  ~StopSignalsBlocked() { ::pthread_sigmask(SIG_SETMASK, &previous_, nullptr); }
+  StopSignalsBlocked(const StopSignalsBlocked&) = delete;
+  StopSignalsBlocked& operator=(const StopSignalsBlocked&) = delete;
+
+ private:
+  sigset_t previous_{};
+};
+
+/// True when SIGTERM or SIGINT is pending (blocked and not yet delivered).
+bool stop_signal_pending() {
+  sigset_t pending;
+  sigemptyset(&pending);
+  if (::sigpending(&pending) != 0) return false;
+  return sigismember(&pending, SIGTERM) == 1 || sigismember(&pending, SIGINT) == 1;
+}
+
+/// What the settle check compares (SPEC.md §2: size and mtime unchanged for inbox.settle_ms).
+struct FileState {
+  std::int64_t size = -1;
+  std::int64_t mtime_ns = 0;
+  bool operator==(const FileState&) const = default;
+};
+
+/// The state of a regular file, nullopt when it is absent or not a regular file.
+std::optional<FileState> file_state(const std::filesystem::path& path) {
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return std::nullopt;
+  return FileState{static_cast<std::int64_t>(st.st_size),
+                   static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec};
+}
 
 class Daemon {
  public:
@@ -51,6 +109,7 @@ class Daemon {
         nightly_timer_(io_),
         watchdog_timer_(io_),
         retry_timer_(io_),
+        settle_timer_(io_),
         inotify_(io_) {}
 
   int run() {
@@ -83,6 +142,16 @@ class Daemon {
     for (const auto& w : config.warnings) log::warning("{}", w);
     auto engine = std::make_unique<Engine>(std::move(config), clock_);
     engine->open();
+    // Asked between groups of dépôts during a pass (findings/2): keeps the watchdog fed and ends
+    // the pass early when a stop signal is pending (blocked by StopSignalsBlocked meanwhile).
+    engine->set_interruption([this] {
+      ping_watchdog_if_due();
+      if (stop_signal_pending()) {
+        if (!stopping_) log::info("signal d'arrêt en attente : fin de la passe après le groupe en cours");
+        stopping_ = true;  // no further pass; Asio's handler stops the loop once the mask is restored
+      }
+      return stopping_;
+    });
     return engine;
   }
 
@@ -107,14 +176,24 @@ class Daemon {
         if (ec != asio::error::operation_aborted) log::warning("inotify : {}", ec.message());
         return;
       }
-      std::vector<std::string> names;
+      // SPEC.md §2: a dépôt renamed into inbox/ (IN_MOVED_TO) is complete and taken at once; a
+      // file closed after writing (IN_CLOSE_WRITE) may be written again (several open/append/close
+      // cycles, findings/4), so it is taken only once settled.
+      std::vector<std::string> moved;
+      std::vector<std::string> closed;
       bool overflow = false;
       for (std::size_t off = 0; off + sizeof(inotify_event) <= n;) {
         const auto* ev = reinterpret_cast<const inotify_event*>(event_buffer_.data() + off);
         if (ev->mask & (IN_Q_OVERFLOW | IN_DELETE_SELF | IN_MOVE_SELF | IN_IGNORED)) overflow = true;
         if (ev->len > 0) {
           std::string name(ev->name);
-          if (inbox::InboxDirectory::is_deposit_name(name)) names.push_back(std::move(name));
+          if (inbox::InboxDirectory::is_deposit_name(name)) {
+            if (ev->mask & IN_MOVED_TO) {
+              moved.push_back(std::move(name));
+            } else if (ev->mask & IN_CLOSE_WRITE) {
+              closed.push_back(std::move(name));
+            }
+          }
         }
         off += sizeof(inotify_event) + ev->len;
       }
@@ -122,8 +201,10 @@ class Daemon {
         if (overflow) {
           log::warning("file d'événements inotify débordée ou répertoire déplacé : balayage complet");
           full_pass();
-        } else if (!names.empty()) {
-          guarded([&] { engine_->process_names(names); });
+        } else {
+          for (const auto& name : moved) settling_.erase(name);
+          if (!moved.empty()) engine_pass([&] { engine_->process_names(moved); });
+          for (auto& name : closed) watch_settle(name);
         }
       }
       read_events();
@@ -154,13 +235,83 @@ class Daemon {
     });
   }
 
+  /// Runs one engine pass with the stop signals blocked (see StopSignalsBlocked); none once a
+  /// stop is under way.
+  template <typename F>
+  void engine_pass(F&& work) {
+    if (stopping_) return;
+    StopSignalsBlocked blocked;
+    guarded(std::forward<F>(work));
+  }
+
   void full_pass() {
+    if (stopping_) return;
     set_status("traitement de la boîte de dépôt");
-    guarded([&] {
+    engine_pass([&] {
       const auto s = engine_->process_pass();
       if (s.processed > 0) log::info("{} dépôt(s) traité(s)", s.processed);
     });
     set_status("en attente de dépôts");
+  }
+
+  std::chrono::milliseconds settle_period() const { return std::chrono::milliseconds{engine_->config().settle_ms}; }
+
+  /// `name` was closed after writing (IN_CLOSE_WRITE): it is watched until its size and mtime stay
+  /// unchanged for inbox.settle_ms of real time (SPEC.md §2, findings/4), then taken.
+  void watch_settle(const std::string& name) {
+    const auto state = file_state(engine_->inbox().inbox_dir() / name);
+    if (!state) {
+      settling_.erase(name);
+      return;
+    }
+    settling_[name] = Settling{*state, Steady::now()};  // just written: the quiet period starts now
+    if (settle_period() <= std::chrono::milliseconds::zero()) {
+      settle_check();
+    } else if (!settle_armed_) {
+      arm_settle(Steady::now() + settle_period());
+    }
+  }
+
+  void arm_settle(Steady::time_point at) {
+    settle_armed_ = true;
+    settle_timer_.expires_at(at);
+    settle_timer_.async_wait([this](const boost::system::error_code& ec) {
+      if (ec) return;
+      settle_armed_ = false;
+      if (!stopping_) settle_check();
+    });
+  }
+
+  /// Takes the watched files that stood still for inbox.settle_ms, forgets the vanished ones,
+  /// restarts the quiet period of the changed ones, and re-arms for the next one due.
+  void settle_check() {
+    const auto now = Steady::now();
+    const auto settle = settle_period();
+    std::vector<std::string> ready;
+    for (auto it = settling_.begin(); it != settling_.end();) {
+      const auto state = file_state(engine_->inbox().inbox_dir() / it->first);
+      if (!state) {
+        it = settling_.erase(it);  // taken by another engine, or removed by its sender
+        continue;
+      }
+      if (!(*state == it->second.state)) {
+        it->second = Settling{*state, now};
+      } else if (now - it->second.since >= settle) {
+        ready.push_back(it->first);  // std::map: name-byte order
+        it = settling_.erase(it);
+        continue;
+      }
+      ++it;
+    }
+    if (!ready.empty()) {
+      set_status("traitement de la boîte de dépôt");
+      engine_pass([&] { engine_->process_names(ready); });
+      set_status("en attente de dépôts");
+    }
+    if (settling_.empty() || stopping_ || settle_armed_) return;
+    auto due = Steady::time_point::max();
+    for (const auto& [name, s] : settling_) due = std::min(due, s.since + settle);
+    arm_settle(std::max(due, Steady::now() + std::chrono::milliseconds{10}));
   }
 
   void schedule_rescan() {
@@ -179,6 +330,7 @@ class Daemon {
 
   /// Dates after the ledger's last one whose run instant has passed (SPEC.md §6 "catching up").
   void catch_up_nightly() {
+    if (stopping_) return;
     guarded([&] {
       const auto last = last_nightly_date(engine_->database());
       if (!last) return;
@@ -217,8 +369,18 @@ class Daemon {
     beat();
   }
 
+  /// During a long pass (the engine's interruption hook): WATCHDOG=1 when the last ping is older
+  /// than the ping period (half of WATCHDOG_USEC), nothing when the watchdog is off.
+  void ping_watchdog_if_due() {
+    if (watchdog_period_ <= std::chrono::microseconds::zero()) return;
+    if (Steady::now() - last_ping_ < watchdog_period_) return;
+    notify("WATCHDOG=1");
+    last_ping_ = Steady::now();
+  }
+
   void beat() {
     notify("WATCHDOG=1");
+    last_ping_ = Steady::now();
     watchdog_timer_.expires_after(watchdog_period_);
     watchdog_timer_.async_wait([this](const boost::system::error_code& ec) {
       if (!ec) beat();
@@ -235,6 +397,7 @@ class Daemon {
         const bool same_inbox = fresh->inbox().inbox_dir() == engine_->inbox().inbox_dir();
         engine_ = std::move(fresh);
         if (!same_inbox) {
+          settling_.clear();
           inotify_.close();
           start_inotify();
         }
@@ -256,12 +419,21 @@ class Daemon {
   asio::system_timer nightly_timer_;
   asio::steady_timer watchdog_timer_;
   asio::steady_timer retry_timer_;
+  asio::steady_timer settle_timer_;
   asio::posix::stream_descriptor inotify_;
   std::array<char, 64 * 1024> event_buffer_{};
   int watch_ = -1;
   bool stopping_ = false;
   std::chrono::seconds backoff_{1};
   std::chrono::microseconds watchdog_period_{0};
+  Steady::time_point last_ping_{};
+  /// Files closed after writing, waiting for their quiet period (name → last state, since when).
+  struct Settling {
+    FileState state;
+    Steady::time_point since;
+  };
+  std::map<std::string, Settling> settling_;
+  bool settle_armed_ = false;
   std::unique_ptr<Engine> engine_;
 };
 
