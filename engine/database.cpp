@@ -315,8 +315,8 @@ std::int64_t Database::next_sequence_value(const std::string& name) {
     if (!row) throw StoreError("séquence inconnue : " + name, false);
     return row->integer(0);
   }
-  execute("UPDATE sequences SET value = value + 1 WHERE name = $1", {name});
-  auto row = query_one("SELECT value FROM sequences WHERE name = $1", {name});
+  // SQLite 3.35+: one statement draws the value and returns it (issue 7: three draws per sheet).
+  auto row = query_one("UPDATE sequences SET value = value + 1 WHERE name = $1 RETURNING value", {name});
   if (!row) throw StoreError("séquence inconnue : " + name, false);
   return row->integer(0);
 }

@@ -191,11 +191,12 @@ DepositAnswer Engine::answer(const std::string& file_name, const std::string& id
   return result;
 }
 
-DepositAnswer Engine::process_claimed(const inbox::ClaimedFile& file) {
-  return process_group({&file}).front();
+DepositAnswer Engine::process_claimed(const inbox::ClaimedFile& file, ClaimOrigin origin) {
+  return process_group({&file}, origin).front();
 }
 
-std::vector<DepositAnswer> Engine::process_group(const std::vector<const inbox::ClaimedFile*>& files) {
+std::vector<DepositAnswer> Engine::process_group(const std::vector<const inbox::ClaimedFile*>& files,
+                                                 ClaimOrigin origin) {
   struct Item {
     const inbox::ClaimedFile* file;
     Instant received;
@@ -226,7 +227,8 @@ std::vector<DepositAnswer> Engine::process_group(const std::vector<const inbox::
       Transaction tx(*db_);
       for (auto& item : items) {
         const std::string& name = item.file->name();
-        item.record = store.find_processed_file(name, item.sha256, item.identity);
+        item.record.reset();
+        if (origin == ClaimOrigin::Leftover) item.record = store.find_processed_file(name, item.sha256, item.identity);
         if (!item.record) {
           item.result = answer(name, item.identity, item.bytes, item.sha256, item.size, item.received, false);
           item.record = store.find_processed_file(name, item.sha256, item.identity);
@@ -243,7 +245,7 @@ std::vector<DepositAnswer> Engine::process_group(const std::vector<const inbox::
     if (files.size() < 2 || e.transient) throw;  // a store still failing after the retries: no use
     log::warning("store : {} ; les {} dépôts du groupe sont repris un par un", e.what(), files.size());
     std::vector<DepositAnswer> answers;
-    for (const inbox::ClaimedFile* file : files) answers.push_back(process_claimed(*file));
+    for (const inbox::ClaimedFile* file : files) answers.push_back(process_claimed(*file, origin));
     return answers;
   }
   for (auto& item : items) item.bytes = std::string();  // the group's memory goes before the writes
@@ -330,6 +332,7 @@ void Engine::process_in_groups(std::vector<inbox::ClaimedFile> claimed, const st
                                PassSummary& summary) {
   std::vector<inbox::ClaimedFile> group;
   std::uint64_t bytes = 0;
+  ClaimOrigin origin = ClaimOrigin::Leftover;
   auto flush = [&] {
     if (group.empty()) return;
     // The claims' renames made durable once for the group (they are redone harmlessly after a
@@ -338,7 +341,7 @@ void Engine::process_in_groups(std::vector<inbox::ClaimedFile> claimed, const st
     files::sync_directory(inbox_.inbox_dir());
     std::vector<const inbox::ClaimedFile*> members;
     for (const auto& f : group) members.push_back(&f);
-    for (const auto& a : process_group(members)) count(summary, a);
+    for (const auto& a : process_group(members, origin)) count(summary, a);
     group.clear();
     bytes = 0;
   };
@@ -357,6 +360,8 @@ void Engine::process_in_groups(std::vector<inbox::ClaimedFile> claimed, const st
     return inbox_.claim(name, files::DirectorySync::Caller);
   };
   for (auto& file : claimed) add(std::move(file));
+  flush();
+  origin = ClaimOrigin::Inbox;
   for (const auto& name : names) {
     if (!inbox::InboxDirectory::is_deposit_name(name)) continue;
     if (group.empty() && should_stop_ && should_stop_()) break;  // between groups only

@@ -62,8 +62,14 @@ class Engine {
   /// vanished or are already claimed are skipped.
   PassSummary process_names(const std::vector<std::string>& names);
 
+  /// Where a claimed file comes from. Only a leftover of .work/ (recover_leftovers) may have been
+  /// committed before a crash and be answered from its record; a file claimed from inbox/ is always
+  /// a new drop, even with the name, bytes and inode of one already answered (an inode number is
+  /// reused once the archived original is gone; a hard link of it shares it): it gets its own accusé.
+  enum class ClaimOrigin { Inbox, Leftover };
+
   /// Processes one claimed file end to end (commit, accusé, archive/quarantine).
-  DepositAnswer process_claimed(const inbox::ClaimedFile& file);
+  DepositAnswer process_claimed(const inbox::ClaimedFile& file, ClaimOrigin origin = ClaimOrigin::Inbox);
 
   /// Processes claimed files together (group commit, issue 7): one store transaction for them
   /// all (one fsync of the store), then every accusé (each file fsynced, the outbox directory once),
@@ -72,7 +78,8 @@ class Engine {
   /// next pass answers them from the store, never twice. When the group's transaction fails for a
   /// reason other than a transient one, the files are processed one by one, so that the failure
   /// stays with its own dépôt. Answers in the order of `files`.
-  std::vector<DepositAnswer> process_group(const std::vector<const inbox::ClaimedFile*>& files);
+  std::vector<DepositAnswer> process_group(const std::vector<const inbox::ClaimedFile*>& files,
+                                           ClaimOrigin origin = ClaimOrigin::Inbox);
 
   /// Group limits (issue 7): at most kGroupDeposits dépôts and kGroupBytes bytes (sum of file sizes,
   /// all loaded at once) per transaction; a larger dépôt forms a group of its own.

@@ -469,6 +469,27 @@ TEST_F(HostileDepositTest, HardLinksUnderTwoNamesAreOneIntegreAndOneDoublon) {
   EXPECT_EQ(engine().process_pass().processed, 0);
 }
 
+// Regression (hostile tester, finding 1): the archived original linked back into inbox/ under its
+// name has the name, the bytes and the inode of a dépôt already answered (as a re-sent file has once
+// ext4 reuses the inode of a removed original). It is a new drop: its own DOUBLON accusé, never the
+// old answer taken for a crash leftover.
+TEST_F(HostileDepositTest, ArchivedOriginalLinkedBackIsANewDropAndDoublon) {
+  start();
+  const ParsedAck first = process("revient.xml", depot_xml(user_xml("n.revient")));
+  ASSERT_EQ(first.statut, "INTEGRE");
+  ASSERT_EQ(::link((archive_day() / "revient.xml").c_str(), (inbox() / "revient.xml").c_str()), 0);
+  const PassSummary summary = engine().process_pass();
+  ASSERT_EQ(summary.processed, 1);
+  EXPECT_EQ(summary.doublon, 1);
+  const ParsedAck second = read_ack(summary.acknowledgements.front());
+  EXPECT_EQ(second.statut, "DOUBLON");
+  EXPECT_EQ(second.original, first.name);
+  EXPECT_NE(second.name, first.name);
+  EXPECT_THAT(files_in(archive_day()), ElementsAre("revient.xml", "revient.xml.1"));
+  EXPECT_EQ(count("SELECT COUNT(*) FROM deposits WHERE file_name = 'revient.xml'"), 2);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM users WHERE login = 'n.revient'"), 1);
+}
+
 TEST_F(HostileDepositTest, SameNameTwiceInARowIsAnsweredTwiceAndAppliedOnce) {
   start();
   const std::string xml = depot_xml(user_xml("n.deux"));
