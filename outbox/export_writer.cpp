@@ -14,6 +14,35 @@ std::string optional_date(const std::optional<CivilDate>& d, bool french) {
   return french ? format_french_date(*d) : format_iso_date(*d);
 }
 
+/// Length in bytes of the well-formed UTF-8 sequence (RFC 3629 §4) that starts `text` at `i`: 1 for
+/// ASCII and for a byte that starts no well-formed sequence (each such byte counts as one character).
+std::size_t utf8_sequence_length(std::string_view text, std::size_t i) {
+  const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(text[k]); };
+  const unsigned char lead = byte(i);
+  std::size_t length = 1;
+  unsigned char low = 0x80;   // bounds of the second byte (RFC 3629 §4: no overlong, no surrogate,
+  unsigned char high = 0xBF;  // nothing beyond U+10FFFF)
+  if (lead >= 0xC2 && lead <= 0xDF) {
+    length = 2;
+  } else if (lead >= 0xE0 && lead <= 0xEF) {
+    length = 3;
+    if (lead == 0xE0) low = 0xA0;
+    if (lead == 0xED) high = 0x9F;
+  } else if (lead >= 0xF0 && lead <= 0xF4) {
+    length = 4;
+    if (lead == 0xF0) low = 0x90;
+    if (lead == 0xF4) high = 0x8F;
+  } else {
+    return 1;
+  }
+  if (i + length > text.size()) return 1;
+  if (byte(i + 1) < low || byte(i + 1) > high) return 1;
+  for (std::size_t k = 2; k < length; ++k) {
+    if (byte(i + k) < 0x80 || byte(i + k) > 0xBF) return 1;
+  }
+  return length;
+}
+
 }  // namespace
 
 struct ExportWriter::Csv {
@@ -22,11 +51,14 @@ struct ExportWriter::Csv {
 };
 
 std::string export_base_name(SheetKind kind, std::string_view reference, Instant at) {
+  // SPEC.md §5.2, finding 6: per character, not per byte ("réf" gives "r_f", not "r__f").
   std::string ref;
-  for (char c : reference) {
-    if (ref.size() == 64) break;
-    const bool keep = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+  for (std::size_t i = 0; i < reference.size() && ref.size() < 64;) {
+    const char c = reference[i];
+    const bool keep =
+        (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
     ref += keep ? c : '_';
+    i += keep ? 1 : utf8_sequence_length(reference, i);
   }
   if (ref.empty()) ref = "recherche";
   return "EXPORT_" + std::string(to_code(kind)) + "_" + ref + "_" + format_compact_instant(at);

@@ -14,6 +14,8 @@ namespace raccord::outbox {
 
 /// "EXPORT_<EDI|API>_<reference>_<YYYYMMDDTHHMMSSZ>" without extension: the reference with every
 /// character outside A-Za-z0-9_- replaced by "_", at most 64 characters, "recherche" when empty.
+/// A character is a well-formed UTF-8 sequence (1 to 4 bytes, RFC 3629): "réf-été" gives "r_f-_t_"
+/// (finding 6); a byte that starts no well-formed sequence counts as one character.
 std::string export_base_name(SheetKind kind, std::string_view reference, Instant at);
 
 /// Streams rows to `out` as they come (a large export never sits in memory).

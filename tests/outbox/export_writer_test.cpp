@@ -182,6 +182,29 @@ TEST(ExportWriterTest, BaseNameFollowsSpec) {
             "EXPORT_EDI_" + std::string(64, 'x') + "_20261129T221004Z");
 }
 
+// Finding 6 (SPEC.md §5.2): a character outside A-Za-z0-9_- gives one "_", whatever its UTF-8 length;
+// the limit of 64 counts characters.
+TEST(ExportWriterTest, BaseNameReplacesEachCharacterNotEachByte) {
+  const Instant t = instant("2026-11-30T10:00:00Z");
+  EXPECT_EQ(export_base_name(SheetKind::Edi, "réf-été", t), "EXPORT_EDI_r_f-_t__20261130T100000Z");
+  EXPECT_EQ(export_base_name(SheetKind::Api, "réf15", t), "EXPORT_API_r_f15_20261130T100000Z");
+  // 2-, 3- and 4-byte sequences: é, €, 😀.
+  EXPECT_EQ(export_base_name(SheetKind::Edi, "a\u00e9b\u20acc\U0001F600d", t), "EXPORT_EDI_a_b_c_d_20261130T100000Z");
+  // 40 accented letters then "xyz": 40 "_" and the whole "xyz" fit within 64 characters.
+  std::string accents;
+  for (int i = 0; i < 40; ++i) accents += "é";
+  EXPECT_EQ(export_base_name(SheetKind::Edi, accents + "xyz", t),
+            "EXPORT_EDI_" + std::string(40, '_') + "xyz_20261130T100000Z");
+  std::string many;
+  for (int i = 0; i < 70; ++i) many += "€";
+  EXPECT_EQ(export_base_name(SheetKind::Edi, many, t), "EXPORT_EDI_" + std::string(64, '_') + "_20261130T100000Z");
+  // Bytes that start no well-formed sequence (Latin-1 é, truncated or overlong UTF-8): one "_" each.
+  EXPECT_EQ(export_base_name(SheetKind::Edi, std::string("r\xe9") + "f", t), "EXPORT_EDI_r_f_20261130T100000Z");
+  EXPECT_EQ(export_base_name(SheetKind::Edi, "r\xc3", t), "EXPORT_EDI_r__20261130T100000Z");
+  EXPECT_EQ(export_base_name(SheetKind::Edi, "\xc0\xafz", t), "EXPORT_EDI___z_20261130T100000Z");
+  EXPECT_EQ(export_base_name(SheetKind::Edi, "\xe2\x82z", t), "EXPORT_EDI___z_20261130T100000Z");
+}
+
 // Issue 5 "Done when": opening a sample export in LibreOffice gives the same cells, accents intact and
 // the SIRET never in scientific notation. Skipped when LibreOffice is not installed (it is not installed
 // for the tests; see docs).
