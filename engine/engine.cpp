@@ -168,6 +168,7 @@ DepositAnswer Engine::answer(const std::string& file_name, const std::string& id
                               zone_.date_of(now),
                               ack.sha256};
     context.validation_threads = std::max(2U, std::thread::hardware_concurrency()) - 1;
+    context.exports_written = &exports_written_;
     auto outcome = apply_deposit(store, context, *read.deposit);
     ack.status = outcome.status;
     ack.operations = std::move(outcome.operations);
@@ -223,6 +224,20 @@ std::vector<DepositAnswer> Engine::process_group(const std::vector<const inbox::
   // first) roll the transaction back and run it again.
   try {
     with_retries([&] {
+      // The exports of Recherche operations are written before the commit (they read the store as
+      // the operation sees it): an attempt that does not commit takes its exports away with it
+      // (hostile finding 3: a failed group left orphan and duplicate exports).
+      exports_written_.clear();
+      struct RemoveUncommitted {
+        std::vector<std::string>& names;
+        const fs::path dir;
+        bool committed = false;
+        ~RemoveUncommitted() {
+          if (committed) return;
+          std::error_code ignored;
+          for (const auto& n : names) fs::remove(dir / n, ignored);
+        }
+      } uncommitted{exports_written_, inbox_.outbox_dir()};
       Store store(*db_);
       Transaction tx(*db_);
       for (auto& item : items) {
@@ -240,6 +255,7 @@ std::vector<DepositAnswer> Engine::process_group(const std::vector<const inbox::
         }
       }
       tx.commit();
+      uncommitted.committed = true;
     });
   } catch (const StoreError& e) {
     if (files.size() < 2 || e.transient) throw;  // a store still failing after the retries: no use

@@ -132,6 +132,7 @@ class Engine {
   rules::Catalogue catalogue_;
   std::unique_ptr<rules::CertificateChecker> certificates_;
   std::function<bool()> should_stop_;
+  std::vector<std::string> exports_written_;  // by the current transaction attempt (process_group)
 };
 
 }  // namespace raccord

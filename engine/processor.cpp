@@ -209,6 +209,7 @@ class OperationApplier {
     }
     out_.export_file = write_export(store_.database(), *ctx_.zone, c, op_.requester.value, r.format,
                                     op_.reference.value, ctx_.now, ctx_.outbox_dir);
+    if (ctx_.exports_written != nullptr && out_.export_file) ctx_.exports_written->push_back(*out_.export_file);
   }
 
   void apply_body(const SheetOperation& sheet) {

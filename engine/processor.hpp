@@ -22,6 +22,7 @@ struct ProcessingContext {
   Instant now{};      // business instant of processing (UTC)
   CivilDate today{};  // its civil date in engine.timezone
   std::string deposit_sha256;
+  std::vector<std::string>* exports_written = nullptr;  // when set, each export written (name in outbox_dir)
   unsigned validation_threads = 0;  // worker threads checking the sheets' certificates ahead (issue 7)
 };
 

@@ -461,11 +461,16 @@ TEST_F(EngineTest, GroupFailingInTheStoreIsTakenAgainOneByOne) {
   db().execute(
       "CREATE TRIGGER poison BEFORE INSERT ON deposits WHEN NEW.file_name = 'b_poison.xml' "
       "BEGIN SELECT RAISE(ABORT, 'refus du test'); END");
-  drop_file(inbox(), "a.xml", depot_xml(user_xml("user.a")));
+  // a.xml also searches: its export is written inside the group's transaction, which fails (hostile
+  // finding 3: the failed attempt's export stayed, and the retry wrote a second one).
+  drop_file(
+      inbox(), "a.xml",
+      depot_xml(user_xml("user.a") + "  <Recherche demandeur=\"support.n1\" type=\"EDI\" reference=\"req-a\"/>\n"));
   drop_file(inbox(), "b_poison.xml", depot_xml(user_xml("user.b")));
   drop_file(inbox(), "c.xml", depot_xml(user_xml("user.c")));
   EXPECT_THROW(engine().process_pass(), StoreError);
-  EXPECT_THAT(files_in(outbox()), ElementsAre("ACK_a_20261129T100000Z.xml"));
+  EXPECT_THAT(files_in(outbox()), ElementsAre("ACK_a_20261129T100000Z.xml", "EXPORT_EDI_req-a_20261129T100000Z.csv"));
+  EXPECT_EQ(read_ack("ACK_a_20261129T100000Z.xml").statut, "INTEGRE");
   EXPECT_THAT(files_in(archive_day()), ElementsAre("a.xml"));
   EXPECT_THAT(files_in(work()), ElementsAre("b_poison.xml", "c.xml"));
   EXPECT_EQ(count("SELECT COUNT(*) FROM users WHERE login IN ('user.b', 'user.c')"), 0);
