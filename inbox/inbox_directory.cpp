@@ -50,10 +50,11 @@ void refuse_symlink(const fs::path& dir) {
   if (S_ISLNK(st.st_mode)) throw_symlink(dir);
 }
 
-/// Names of the entries of `dir` (without "." and ".."), unsorted. The directory is opened with
-/// O_NOFOLLOW: a symbolic link is refused (std::runtime_error, finding 8). Throws std::system_error.
-std::vector<std::string> read_names(const fs::path& dir) {
-  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+/// Names of the entries of `dir` (without "." and ".."), unsorted. Unless `follow_link` (the output
+/// directories, which may be links to other storage), the directory is opened with O_NOFOLLOW: a
+/// symbolic link is refused (std::runtime_error, finding 8). Throws std::system_error.
+std::vector<std::string> read_names(const fs::path& dir, bool follow_link = false) {
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | (follow_link ? 0 : O_NOFOLLOW) | O_CLOEXEC);
   if (fd < 0) {
     const int error = errno;
     if (error == ELOOP || error == ENOTDIR) refuse_symlink(dir);
@@ -240,7 +241,10 @@ InboxDirectory::InboxDirectory(std::filesystem::path root, std::optional<unsigne
 
 void InboxDirectory::ensure_layout() const {
   for (const fs::path& dir : {inbox_dir(), work_dir(), archive_dir(), error_dir(), outbox_dir()}) {
-    refuse_symlink(dir);  // create_directories would accept a link to a directory (finding 8)
+    // inbox/ and .work/ hold the claims: a link there would let whoever writes inbox/ redirect them
+    // (hostile finding 8). archive/, error/ and outbox/ may be links to other storage (a shared
+    // outbox, an archive volume): the engine only writes there.
+    if (dir == inbox_dir() || dir == work_dir()) refuse_symlink(dir);
     std::error_code ec;
     fs::create_directories(dir, ec);
     if (ec) throw std::system_error(ec, "création impossible du répertoire " + dir.string());
@@ -250,7 +254,7 @@ void InboxDirectory::ensure_layout() const {
   // best effort, a temporary that cannot be removed is harmless (hidden, never read).
   for (const fs::path& dir : {outbox_dir(), error_dir()}) {
     try {
-      for (const std::string& name : read_names(dir)) {
+      for (const std::string& name : read_names(dir, true)) {
         const auto pid = temporary_pid_of_this_host(name);
         if (!pid || !process_is_dead(*pid)) continue;
         const auto st = lstat_entry(dir / name);

@@ -322,18 +322,26 @@ TEST_F(InboxDirectoryTest, WorkDirectoryThatIsASymlinkIsRefused) {
   EXPECT_EQ(entries(dirs_->inbox_dir()), (std::vector<std::string>{".work", "01_espace.xml"}));
 }
 
-TEST_F(InboxDirectoryTest, OtherEngineDirectoriesThatAreSymlinksAreRefused) {
-  for (const fs::path& dir : {dirs_->archive_dir(), dirs_->error_dir(), dirs_->outbox_dir()}) {
+TEST_F(InboxDirectoryTest, InboxThatIsASymlinkIsRefusedOutputDirectoriesMayBeLinks) {
+  {
     const fs::path elsewhere = root_ / "ailleurs";
     fs::create_directory(elsewhere);
-    fs::remove(dir);
+    fs::rename(dirs_->inbox_dir(), root_ / "inbox.vrai");
+    fs::create_directory_symlink(elsewhere, dirs_->inbox_dir());
+    EXPECT_NE(refusal_of([&] {
+                dirs_->ensure_layout();
+              }).find(dirs_->inbox_dir().string() + " est un lien symbolique : refusé"),
+              std::string::npos);
+    fs::remove(dirs_->inbox_dir());
+    fs::rename(root_ / "inbox.vrai", dirs_->inbox_dir());
+  }
+  // archive/, error/ and outbox/ may live on other storage through a link: the engine only writes there.
+  for (const fs::path& dir : {dirs_->archive_dir(), dirs_->error_dir(), dirs_->outbox_dir()}) {
+    const fs::path elsewhere = root_ / ("ailleurs_" + dir.filename().string());
+    fs::create_directory(elsewhere);
+    fs::remove_all(dir);
     fs::create_directory_symlink(elsewhere, dir);
-    EXPECT_NE(refusal_of([&] { dirs_->ensure_layout(); }).find(dir.string() + " est un lien symbolique : refusé"),
-              std::string::npos)
-        << dir;
-    fs::remove(dir);
-    fs::create_directory(dir);
-    fs::remove(elsewhere);
+    EXPECT_NO_THROW(dirs_->ensure_layout()) << dir;
   }
   // The root itself may be a link (e.g. /var/lib/raccord -> /data/raccord).
   const fs::path link = root_.string() + "_lien";
