@@ -44,6 +44,9 @@ namespace asio = boost::asio;
 
 using Steady = std::chrono::steady_clock;
 
+/// The least delay between two settle checks (see Daemon::settle_check).
+constexpr std::chrono::milliseconds kSettleBatch{250};
+
 Instant real_now() { return std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now()); }
 
 void notify(const std::string& state) { sd_notify(0, state.c_str()); }
@@ -204,7 +207,8 @@ class Daemon {
         } else {
           for (const auto& name : moved) settling_.erase(name);
           if (!moved.empty()) engine_pass([&] { engine_->process_names(moved); });
-          for (auto& name : closed) watch_settle(name);
+          for (const auto& name : closed) watch_settle(name);
+          if (!closed.empty()) schedule_settle_check();
         }
       }
       read_events();
@@ -257,7 +261,8 @@ class Daemon {
   std::chrono::milliseconds settle_period() const { return std::chrono::milliseconds{engine_->config().settle_ms}; }
 
   /// `name` was closed after writing (IN_CLOSE_WRITE): it is watched until its size and mtime stay
-  /// unchanged for inbox.settle_ms of real time (SPEC.md §2, findings/4), then taken.
+  /// unchanged for inbox.settle_ms of real time (SPEC.md §2, findings/4), then taken (see
+  /// schedule_settle_check and settle_check).
   void watch_settle(const std::string& name) {
     const auto state = file_state(engine_->inbox().inbox_dir() / name);
     if (!state) {
@@ -265,6 +270,10 @@ class Daemon {
       return;
     }
     settling_[name] = Settling{*state, Steady::now()};  // just written: the quiet period starts now
+  }
+
+  /// After watch_settle(): a settle check now (inbox.settle_ms = 0) or when the period is over.
+  void schedule_settle_check() {
     if (settle_period() <= std::chrono::milliseconds::zero()) {
       settle_check();
     } else if (!settle_armed_) {
@@ -311,7 +320,9 @@ class Daemon {
     if (settling_.empty() || stopping_ || settle_armed_) return;
     auto due = Steady::time_point::max();
     for (const auto& [name, s] : settling_) due = std::min(due, s.since + settle);
-    arm_settle(std::max(due, Steady::now() + std::chrono::milliseconds{10}));
+    // Not before kSettleBatch: files closed around the same time (a copy of many dépôts) are then
+    // taken together, in groups (issue 7), rather than one pass each.
+    arm_settle(std::max(due, Steady::now() + kSettleBatch));
   }
 
   void schedule_rescan() {
