@@ -49,7 +49,7 @@ class Fd {
 /// ".<name>.<host>.<pid>.tmp" (SPEC.md §2: temporaries start with "." and carry host and pid).
 std::string temporary_name(std::string_view name) {
   static const std::string host = host_name();
-  return "." + std::string(name) + "." + host + "." + std::to_string(::getpid()) + ".tmp";
+  return "." + fit_name(name, "." + host + "." + std::to_string(::getpid()) + ".tmp", kMaxNameBytes - 1);
 }
 
 void write_all(int fd, std::string_view content, const fs::path& path) {
@@ -299,10 +299,18 @@ fs::path move_with_suffix(const fs::path& from, const fs::path& dir, std::string
   if (ec) throw std::system_error(ec, "création impossible du répertoire " + dir.string());
   const std::string base(name);
   for (int i = 0; i <= kMaxSuffix; ++i) {
-    const fs::path candidate = dir / (i == 0 ? base : base + "." + std::to_string(i));
+    const fs::path candidate = dir / (i == 0 ? base : fit_name(base, "." + std::to_string(i)));
     if (move_no_replace(from, candidate, sync)) return candidate;
   }
   throw_errno(EEXIST, "aucun nom libre pour " + base + " dans " + dir.string());
+}
+
+std::string fit_name(std::string_view base, std::string_view suffix, std::size_t max_bytes) {
+  if (suffix.size() >= max_bytes) return std::string(suffix.substr(0, max_bytes));
+  std::size_t keep = std::min(base.size(), max_bytes - suffix.size());
+  // Never cut inside a UTF-8 sequence: back up over continuation bytes (10xxxxxx).
+  while (keep > 0 && keep < base.size() && (static_cast<unsigned char>(base[keep]) & 0xC0) == 0x80) --keep;
+  return std::string(base.substr(0, keep)) + std::string(suffix);
 }
 
 std::string free_name(const fs::path& dir, std::string_view base, std::string_view extension) {

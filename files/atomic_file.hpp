@@ -61,6 +61,15 @@ void sync_directory(const std::filesystem::path& dir);
 /// `base_3.ext`, ... (SPEC.md §5.1). Only checks existence; the caller creates without replacing.
 std::string free_name(const std::filesystem::path& dir, std::string_view base, std::string_view extension);
 
+/// The longest name a directory entry may have on Linux filesystems (NAME_MAX), in bytes.
+inline constexpr std::size_t kMaxNameBytes = 255;
+
+/// `base` + `suffix`, `base` cut short (at a UTF-8 character boundary) so that the whole fits in
+/// `max_bytes` (hostile finding 7: a legal dépôt name of 222+ bytes made its accusé, temporary or
+/// reason file name too long, and the dépôt was retried forever). `suffix` is kept whole; a suffix
+/// longer than `max_bytes` is returned alone, cut.
+std::string fit_name(std::string_view base, std::string_view suffix, std::size_t max_bytes = kMaxNameBytes);
+
 /// This host's name as used in temporary names and lock holders ("/" replaced by "_"; "localhost"
 /// when unknown).
 std::string host_name();

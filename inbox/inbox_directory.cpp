@@ -409,7 +409,7 @@ std::filesystem::path InboxDirectory::quarantine(const ClaimedFile& file, const 
   const fs::path final_path = files::move_with_suffix(file.path(), error_dir(), file.name());
   std::string text = reason;
   if (text.empty() || text.back() != '\n') text.push_back('\n');
-  files::write_file_atomically(error_dir(), final_path.filename().string() + ".reason.txt", text);
+  files::write_file_atomically(error_dir(), files::fit_name(final_path.filename().string(), ".reason.txt"), text);
   return final_path;
 }
 

@@ -10,6 +10,8 @@
 #include <pugixml.hpp>
 #include <sstream>
 
+#include "files/atomic_file.hpp"
+
 namespace raccord::outbox {
 namespace {
 
@@ -167,21 +169,37 @@ std::string acknowledgement_base_name(std::string_view deposit_file_name, Instan
   std::string_view stem = deposit_file_name;
   const auto dot = stem.rfind('.');
   if (dot != std::string_view::npos && dot > 0) stem = stem.substr(0, dot);
-  return "ACK_" + std::string(stem) + "_" + format_compact_instant(processed);
+  // Room for the "_N" of a taken name and ".xml" (SPEC.md §5.1): the stem is cut, never the instant.
+  return "ACK_" + files::fit_name(stem, "_" + format_compact_instant(processed), files::kMaxNameBytes - 12);
 }
 
 std::string escape_xml(std::string_view text) {
   std::string out;
   for (char c : sanitize_xml_text(text)) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\t': out += "&#9;"; break;
-      case '\n': out += "&#10;"; break;
-      case '\r': out += "&#13;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\t':
+        out += "&#9;";
+        break;
+      case '\n':
+        out += "&#10;";
+        break;
+      case '\r':
+        out += "&#13;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;

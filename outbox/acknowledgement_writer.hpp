@@ -15,7 +15,8 @@ namespace raccord::outbox {
 /// Erreur/Avertissement carry code, champ, ligne (when > 0) and colonne (when > 0).
 std::string render_acknowledgement(const Acknowledgement& ack);
 
-/// "ACK_<stem>_<YYYYMMDDTHHMMSSZ>" (without ".xml"): stem = file name without its last extension.
+/// "ACK_<stem>_<YYYYMMDDTHHMMSSZ>" (without ".xml"): stem = file name without its last extension,
+/// cut (at a UTF-8 boundary) so that the name with a "_N" suffix and ".xml" fits in 255 bytes.
 std::string acknowledgement_base_name(std::string_view deposit_file_name, Instant processed);
 
 /// Replaces every character outside the XML 1.0 Char production in UTF-8 `text` (and every byte

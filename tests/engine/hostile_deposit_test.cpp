@@ -490,6 +490,42 @@ TEST_F(HostileDepositTest, ArchivedOriginalLinkedBackIsANewDropAndDoublon) {
   EXPECT_EQ(count("SELECT COUNT(*) FROM users WHERE login = 'n.revient'"), 1);
 }
 
+// Regression (hostile tester, finding 7): a legal name of 222 bytes or more made the accusé name, the
+// temporaries and the reason file too long (ENAMETOOLONG): the whole group stayed in .work/ and every
+// later pass failed on it. Each now gets its accusé (stem cut at a character boundary) and its place.
+TEST_F(HostileDepositTest, NamesOfTheMaximumLengthAreAnsweredAndDoNotBlockTheInbox) {
+  start();
+  // 249 bytes at most: drop_file writes ".<name>.part" first (6 bytes more) to rename it in.
+  std::string accented;
+  for (int i = 0; i < 122; ++i) accented += "é";               // 244 bytes
+  const std::string ok_name = std::string(245, 'a') + ".xml";  // 249 bytes
+  const std::string bad_name = accented + ".xml";              // 248 bytes, malformed: error/ + reason
+  drop_file(inbox(), ok_name, depot_xml(user_xml("n.long")));
+  drop_file(inbox(), bad_name, "<Depot");
+  drop_file(inbox(), "court.xml", depot_xml(user_xml("n.court")));
+  const PassSummary summary = engine().process_pass();
+  ASSERT_EQ(summary.processed, 3);
+  EXPECT_EQ(summary.integre, 2);
+  EXPECT_EQ(summary.rejete, 1);
+  for (const auto& name : summary.acknowledgements) {
+    EXPECT_LE(name.size(), 255u);
+    EXPECT_EQ(name.substr(name.size() - 4), ".xml");
+  }
+  EXPECT_THAT(files_in(archive_day()), ElementsAre(ok_name, "court.xml"));
+  const auto in_error = files_in(error_dir());
+  ASSERT_EQ(in_error.size(), 2u);
+  EXPECT_EQ(in_error[0].substr(in_error[0].size() - 11), ".reason.txt");
+  EXPECT_EQ(in_error[1], bad_name);
+  EXPECT_THAT(files_in(work()), IsEmpty());
+  EXPECT_EQ(count("SELECT COUNT(*) FROM users WHERE login IN ('n.long', 'n.court')"), 2);
+  // The same long name again: DOUBLON under an accusé name with its "_2", still within 255 bytes.
+  drop_file(inbox(), ok_name, depot_xml(user_xml("n.long")));
+  const PassSummary again = engine().process_pass();
+  ASSERT_EQ(again.processed, 1);
+  EXPECT_EQ(again.doublon, 1);
+  EXPECT_LE(again.acknowledgements.front().size(), 255u);
+}
+
 TEST_F(HostileDepositTest, SameNameTwiceInARowIsAnsweredTwiceAndAppliedOnce) {
   start();
   const std::string xml = depot_xml(user_xml("n.deux"));

@@ -122,6 +122,28 @@ TEST(CreateFilesAtomically, NothingToWriteIsNotAnError) {
   EXPECT_TRUE(create_files_atomically(dir.path(), {}).empty());
 }
 
+TEST(FitName, CutsTheBaseAtACharacterBoundaryAndKeepsTheSuffix) {
+  EXPECT_EQ(fit_name("lot.xml", ".reason.txt"), "lot.xml.reason.txt");
+  EXPECT_EQ(fit_name(std::string(300, 'a'), ".1").size(), 255u);
+  EXPECT_EQ(fit_name(std::string(300, 'a'), ".1").substr(253), ".1");
+  // "é" is two bytes: never cut in the middle.
+  std::string accents;
+  for (int i = 0; i < 150; ++i) accents += "é";
+  const std::string cut = fit_name(accents, ".reason.txt");
+  EXPECT_LE(cut.size(), 255u);
+  EXPECT_EQ(cut.substr(cut.size() - 11), ".reason.txt");
+  EXPECT_EQ((cut.size() - 11) % 2, 0u);
+  EXPECT_EQ(fit_name("abc", std::string(300, 's')).size(), 255u);
+}
+
+TEST(WriteFileAtomically, NameOfTheMaximumLengthGetsAShorterTemporary) {
+  TempDir dir;
+  const std::string name = std::string(250, 'n') + ".xml";  // 254 bytes: the temporary could not carry it whole
+  write_file_atomically(dir.path(), name, "x");
+  EXPECT_EQ(read_file(dir.path() / name), "x");
+  EXPECT_EQ(entry_names(dir.path()), std::vector<std::string>{name});
+}
+
 TEST(MoveNoReplace, MovesWhenTargetIsFree) {
   TempDir dir;
   write_file(dir.path() / "a.xml", "A");
