@@ -3,7 +3,11 @@
 // - the real binary as a child process on a temporary root: dépôts by rename, by slow write
 //   (FIELD-CASES F01) and by hard link (no inotify event: the periodic rescan is the safety net,
 //   F08), one accusé each; SIGHUP reloads and the daemon still works; SIGTERM exits 0 with nothing
-//   left in inbox/.work/; sd_notify READY=1, WATCHDOG=1, RELOADING=1, STOPPING=1 on NOTIFY_SOCKET.
+//   left in inbox/.work/; sd_notify READY=1, WATCHDOG=1, RELOADING=1, STOPPING=1 on NOTIFY_SOCKET;
+// - hostile findings/4: a file written in several open/append/close cycles (IN_CLOSE_WRITE each
+//   time) is taken only once settled (SPEC.md §2), one accusé INTEGRE;
+// - hostile findings/2: SIGTERM during a long backlog ends the pass after the current group: exit 0,
+//   fewer accusés than dépôts, every dépôt archived or still in inbox/, nothing left in .work/.
 #include "engine/app/daemon.hpp"
 
 #include <fcntl.h>
@@ -22,6 +26,7 @@
 #include <chrono>
 #include <cstring>
 #include <filesystem>
+#include <fmt/format.h>
 #include <fstream>
 #include <functional>
 #include <iostream>
@@ -451,6 +456,79 @@ TEST_F(DaemonTest, WithoutNotifySocketItStillRunsAndStopsOnSigint) {
   EXPECT_TRUE(WIFEXITED(status));
   EXPECT_EQ(WEXITSTATUS(status), 0);
   EXPECT_TRUE(fs::is_empty(inbox() / ".work"));
+}
+
+TEST_F(DaemonTest, FileWrittenInSeveralAppendsIsTakenOnlyOnceSettled) {
+  // Hostile findings/4: settle_ms = 2000 and three appends 1 s apart (each closes the file, so each
+  // raises IN_CLOSE_WRITE): the dépôt must be taken whole, once (SPEC.md §2), not in pieces.
+  std::ofstream(ini_) << "[paths]\nroot = " << root().string() << "\nrules = " << (tmp_ / "rules").string()
+                      << "\n[certificates]\ntrust_dir = " << (tmp_ / "trust").string()
+                      << "\n[inbox]\nsettle_ms = 2000\nrescan_s = 3600\n";
+  NotifySocket notify(tmp_ / "notify.sock");
+  ASSERT_TRUE(notify.ok());
+  spawn(tmp_ / "notify.sock");
+  ASSERT_TRUE(notify.await("READY=1", 1, std::chrono::seconds{20})) << notify.all();
+
+  const std::string xml = users_depot("DMN-F", "f.morceaux", 30);
+  const std::size_t third = xml.size() / 3;
+  const std::vector<std::string_view> pieces{std::string_view(xml).substr(0, third),
+                                             std::string_view(xml).substr(third, third),
+                                             std::string_view(xml).substr(2 * third)};
+  for (std::size_t i = 0; i < pieces.size(); ++i) {
+    if (i > 0) std::this_thread::sleep_for(std::chrono::seconds{1});
+    const int fd = ::open((inbox() / "f_appends.xml").c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+    ASSERT_GE(fd, 0) << std::strerror(errno);
+    ASSERT_EQ(::write(fd, pieces[i].data(), pieces[i].size()), static_cast<ssize_t>(pieces[i].size()));
+    ::close(fd);
+  }
+  expect_one_integre_ack("f_appends");
+  // Nothing quarantined, and no second accusé later (a truncated piece taken, then the rest).
+  std::this_thread::sleep_for(std::chrono::milliseconds{2500});
+  EXPECT_EQ(acks_of("f_appends").size(), 1u);
+  EXPECT_TRUE(!fs::exists(root() / "error") || fs::is_empty(root() / "error"));
+
+  ASSERT_EQ(::kill(pid_, SIGTERM), 0);
+  const int status = wait_exit();
+  ASSERT_NE(status, -1);
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+}
+
+TEST_F(DaemonTest, SigtermDuringALongBacklogStopsAfterTheCurrentGroupAndLosesNothing) {
+  // Hostile findings/2: the signal used to be seen only after the whole backlog. 320 dépôts are 5
+  // groups of 64 (Engine::kGroupDeposits); SIGTERM right after the first accusé appears.
+  constexpr int kDeposits = 320;
+  for (int i = 0; i < kDeposits; ++i) {
+    const std::string stem = fmt::format("g_{:04d}", i);
+    drop_file(inbox(), stem + ".xml", users_depot(fmt::format("DMN-G-{}", i), fmt::format("g{}.u", i), 1));
+  }
+  NotifySocket notify(tmp_ / "notify.sock");
+  ASSERT_TRUE(notify.ok());
+  spawn(tmp_ / "notify.sock");
+  auto ack_count = [&] {
+    std::size_t n = 0;
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(outbox(), ec)) n += e.path().filename().string().rfind("ACK_", 0) == 0;
+    return n;
+  };
+  ASSERT_TRUE(eventually([&] { return ack_count() > 0; }, std::chrono::seconds{60})) << "no accusé at all";
+  ASSERT_EQ(::kill(pid_, SIGTERM), 0);
+  const int status = wait_exit();
+  ASSERT_NE(status, -1) << "the daemon did not stop within 20 s";
+  EXPECT_TRUE(WIFEXITED(status)) << status;
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+
+  const std::size_t acks = ack_count();
+  EXPECT_LT(acks, static_cast<std::size_t>(kDeposits)) << "the whole backlog was drained before stopping";
+  EXPECT_TRUE(fs::is_empty(inbox() / ".work")) << "left in .work/";
+  // Every dépôt is answered (archived, with its accusé) or still waiting in inbox/: none lost.
+  std::size_t archived = 0;
+  std::error_code ec;
+  for (const auto& e : fs::recursive_directory_iterator(root() / "archive", ec)) archived += e.is_regular_file();
+  std::size_t waiting = 0;
+  for (const auto& e : fs::directory_iterator(inbox())) waiting += e.path().filename() != ".work";
+  EXPECT_EQ(archived, acks);
+  EXPECT_EQ(archived + waiting, static_cast<std::size_t>(kDeposits));
+  EXPECT_THAT(read_file(stderr_path()), HasSubstr("signal 15"));
 }
 
 }  // namespace
