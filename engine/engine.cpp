@@ -349,6 +349,7 @@ void Engine::process_in_groups(std::vector<inbox::ClaimedFile> claimed, const st
   std::vector<inbox::ClaimedFile> group;
   std::uint64_t bytes = 0;
   ClaimOrigin origin = ClaimOrigin::Leftover;
+  bool stopping = false;
   auto flush = [&] {
     if (group.empty()) return;
     // The claims' renames made durable once for the group (they are redone harmlessly after a
@@ -360,6 +361,7 @@ void Engine::process_in_groups(std::vector<inbox::ClaimedFile> claimed, const st
     for (const auto& a : process_group(members, origin)) count(summary, a);
     group.clear();
     bytes = 0;
+    if (should_stop_ && should_stop_()) stopping = true;  // asked after each group
   };
   auto add = [&](inbox::ClaimedFile file) {
     const std::uint64_t size = file.size();
@@ -380,7 +382,8 @@ void Engine::process_in_groups(std::vector<inbox::ClaimedFile> claimed, const st
   origin = ClaimOrigin::Inbox;
   for (const auto& name : names) {
     if (!inbox::InboxDirectory::is_deposit_name(name)) continue;
-    if (group.empty() && should_stop_ && should_stop_()) break;  // between groups only
+    if (!stopping && group.empty() && should_stop_ && should_stop_()) stopping = true;  // before the first
+    if (stopping) break;  // what is claimed is finished below; the rest waits in inbox/
     if (auto file = claim(name)) add(std::move(*file));
   }
   flush();
