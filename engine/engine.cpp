@@ -182,11 +182,13 @@ DepositAnswer Engine::answer(const std::string& file_name, const std::string& id
   }
   result.ack_name = name;
   result.ack_content = outbox::render_acknowledgement(ack);
+  result.quarantine = destination == "error";
+  if (result.quarantine) result.reason = reason_text(ack);
   if (!dry_run) {
-    store.insert_deposit(DepositRecord{0, ack.sha256, file_name, identity, ack.identifier,
-                                       std::string(to_code(ack.status)), result.ack_name, result.ack_content,
-                                       destination, destination == "error" ? reason_text(ack) : std::string()},
-                         received, now);
+    store.insert_deposit(
+        DepositRecord{0, ack.sha256, file_name, identity, ack.identifier, std::string(to_code(ack.status)),
+                      result.ack_name, result.ack_content, destination, result.reason},
+        received, now);
     record_deposit_metrics(*db_, ack);  // metrics.prom's running counters, in the same transaction
   }
   return result;
@@ -205,13 +207,12 @@ std::vector<DepositAnswer> Engine::process_group(const std::vector<const inbox::
     std::uint64_t size;
     std::string sha256;
     std::string bytes;
-    std::optional<DepositRecord> record;
     DepositAnswer result;
   };
   std::vector<Item> items;
   items.reserve(files.size());
   for (const inbox::ClaimedFile* file : files) {
-    Item item{file, clock_.now(), file_identity(file->path()), file->size(), {}, {}, {}, {}};
+    Item item{file, clock_.now(), file_identity(file->path()), file->size(), {}, {}, {}};
     // An oversized dépôt is hashed from the file and never loaded (FIELD-CASES F07).
     const bool too_large = item.size > static_cast<std::uint64_t>(config_.max_bytes);
     item.sha256 = file->sha256();
@@ -242,16 +243,18 @@ std::vector<DepositAnswer> Engine::process_group(const std::vector<const inbox::
       Transaction tx(*db_);
       for (auto& item : items) {
         const std::string& name = item.file->name();
-        item.record.reset();
-        if (origin == ClaimOrigin::Leftover) item.record = store.find_processed_file(name, item.sha256, item.identity);
-        if (!item.record) {
+        const auto record = origin == ClaimOrigin::Leftover
+                                ? store.find_processed_file(name, item.sha256, item.identity)
+                                : std::nullopt;
+        if (!record) {
           item.result = answer(name, item.identity, item.bytes, item.sha256, item.size, item.received, false);
-          item.record = store.find_processed_file(name, item.sha256, item.identity);
         } else {
-          log::info("{} : déjà traité avant une interruption ; accusé {} repris", name, item.record->ack_name);
-          item.result.ack_name = item.record->ack_name;
-          item.result.ack_content = item.record->ack_content;
-          item.result.status = parse_deposit_status(item.record->status).value_or(DepositStatus::Rejete);
+          log::info("{} : déjà traité avant une interruption ; accusé {} repris", name, record->ack_name);
+          item.result.ack_name = record->ack_name;
+          item.result.ack_content = record->ack_content;
+          item.result.status = parse_deposit_status(record->status).value_or(DepositStatus::Rejete);
+          item.result.quarantine = record->destination == "error";
+          item.result.reason = record->reason;
         }
       }
       tx.commit();
@@ -276,8 +279,8 @@ std::vector<DepositAnswer> Engine::process_group(const std::vector<const inbox::
   files::create_files_atomically(outbox, accuses);  // an accusé already there (before a crash) stays
   std::set<fs::path> moved_to;
   for (const auto& item : items) {
-    if (item.record && item.record->destination == "error") {
-      inbox_.quarantine(*item.file, item.record->reason);
+    if (item.result.quarantine) {
+      inbox_.quarantine(*item.file, item.result.reason);
     } else {
       moved_to.insert(
           inbox_.archive(*item.file, zone_.date_of(clock_.now()), files::DirectorySync::Caller).parent_path());
@@ -352,8 +355,8 @@ void Engine::process_in_groups(std::vector<inbox::ClaimedFile> claimed, const st
   bool stopping = false;
   auto flush = [&] {
     if (group.empty()) return;
-    // The claims' renames made durable once for the group (they are redone harmlessly after a
-    // crash: a dépôt found again in inbox/ is answered from its record).
+    // The claims' renames made durable once for the group, before its commit: a committed dépôt is
+    // never found back in inbox/ after a crash (only .work/ leftovers are answered from a record).
     files::sync_directory(inbox_.work_dir());
     files::sync_directory(inbox_.inbox_dir());
     std::vector<const inbox::ClaimedFile*> members;

@@ -35,6 +35,8 @@ struct DepositAnswer {
   DepositStatus status = DepositStatus::Rejete;
   std::string ack_name;     // file name in outbox/
   std::string ack_content;  // the accusé XML
+  bool quarantine = false;  // the original goes to error/ (with `reason`), else to archive/
+  std::string reason;       // the text of NAME.reason.txt when quarantined
 };
 
 class Engine {
