@@ -30,6 +30,12 @@ std::optional<rules::CertificateReport> check_certificates(const rules::Certific
   return checker.check(sheet, protocol, now);
 }
 
+/// True for the actions that send a sheet's content (enregistrer, soumettre): the only ones whose
+/// content, certificates included, is checked (SPEC.md §3.3).
+bool sends_content(const SheetOperation& sheet) {
+  return sheet.action == SheetAction::Enregistrer || sheet.action == SheetAction::Soumettre;
+}
+
 /// Everything one operation needs while it is applied.
 class OperationApplier {
  public:
@@ -214,7 +220,7 @@ class OperationApplier {
 
   void apply_body(const SheetOperation& sheet) {
     const bool is_draft = sheet.action == SheetAction::Enregistrer;
-    const bool sends_content = sheet.action == SheetAction::Enregistrer || sheet.action == SheetAction::Soumettre;
+    const bool content_sent = sends_content(sheet);
     const auto user = requester();
     const auto s = structure(sheet.partner, "Partenaire", true);
     if (s && !s->space_active) {
@@ -241,7 +247,7 @@ class OperationApplier {
         existing.reset();
         unknown_sheet = true;
       }
-    } else if (!sends_content) {
+    } else if (!content_sent) {
       error(ErrorCode::FicheInconnue, "@codeAppli", op_.line,
             fmt::format("L'action « {} » doit nommer la fiche par son attribut codeAppli.", to_code(sheet.action)));
       return;
@@ -258,7 +264,7 @@ class OperationApplier {
     }
 
     std::vector<CertificateFacts> certificate_facts;
-    if (sends_content) {
+    if (content_sent) {
       Diagnostics content = check_content(sheet, s, certificate_facts);
       for (auto& d : content) {
         if (is_draft && d.is_error()) d.severity = Severity::Warning;  // enregistrer: warnings only
@@ -305,7 +311,7 @@ class OperationApplier {
     out_.code_appli = record.code_appli;
     out_.state = record.state;
     out_.deleted = record.deleted;
-    if (sheet.kind == SheetKind::Edi && sends_content) {
+    if (sheet.kind == SheetKind::Edi && content_sent) {
       if (auto p = parse_protocol(sheet.protocol.value)) out_.aife = aife_parameters(ctx_.config->aife, *p);
     }
   }
@@ -357,7 +363,7 @@ class CertificatesAhead {
       const Operation& op = deposit.operations[i];
       const auto* sheet = std::get_if<SheetOperation>(&op.body);
       if (sheet == nullptr || has_error(op.schema_errors)) continue;
-      if (sheet->action != SheetAction::Enregistrer && sheet->action != SheetAction::Soumettre) continue;
+      if (!sends_content(*sheet)) continue;
       sheets_[i] = sheet;
       ++count;
     }
