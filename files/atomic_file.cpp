@@ -204,7 +204,7 @@ void write_file_atomically(const fs::path& dir, std::string_view name, std::stri
   sync_directory(dir);
 }
 
-bool create_file_atomically(const fs::path& dir, std::string_view name, std::string_view content, DirectorySync sync) {
+bool create_file_atomically(const fs::path& dir, std::string_view name, std::string_view content) {
   const fs::path target = dir / std::string(name);
   struct stat st {};
   if (::lstat(target.c_str(), &st) == 0) return false;
@@ -218,7 +218,7 @@ bool create_file_atomically(const fs::path& dir, std::string_view name, std::str
   }
   switch (result) {
     case RenameResult::Done:
-      if (sync == DirectorySync::Now) sync_directory(dir);
+      sync_directory(dir);
       return true;
     case RenameResult::Exists:
       ::unlink(tmp.c_str());
@@ -231,8 +231,7 @@ bool create_file_atomically(const fs::path& dir, std::string_view name, std::str
 }
 
 std::vector<bool> create_files_atomically(const fs::path& dir,
-                                          const std::vector<std::pair<std::string, std::string>>& files,
-                                          DirectorySync sync) {
+                                          const std::vector<std::pair<std::string, std::string>>& files) {
   std::vector<bool> created(files.size(), false);
   std::vector<fs::path> temporaries(files.size());
   auto remove_left = [&] {
@@ -271,7 +270,7 @@ std::vector<bool> create_files_atomically(const fs::path& dir,
     remove_left();
     throw;
   }
-  if (sync == DirectorySync::Now) sync_directory(dir);
+  sync_directory(dir);
   return created;
 }
 

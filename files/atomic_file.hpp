@@ -24,20 +24,18 @@ enum class DirectorySync { Now, Caller };
 void write_file_atomically(const std::filesystem::path& dir, std::string_view name, std::string_view content);
 
 /// Like write_file_atomically but never replaces: returns false (and writes nothing) when
-/// `dir/name` already exists. With DirectorySync::Caller, `dir` is not fsynced.
-bool create_file_atomically(const std::filesystem::path& dir, std::string_view name, std::string_view content,
-                            DirectorySync sync = DirectorySync::Now);
+/// `dir/name` already exists.
+bool create_file_atomically(const std::filesystem::path& dir, std::string_view name, std::string_view content);
 
 /// Creates several files in `dir` at once (group commit, issue 7), each appearing whole and none
 /// replacing an existing file: every content is written to its temporary, then one syncfs() of the
 /// filesystem of `dir` makes them all durable (one flush instead of one fsync per file), then each is
-/// renamed without replacing, then `dir` is fsynced (unless DirectorySync::Caller). `files` holds
+/// renamed without replacing, then `dir` is fsynced. `files` holds
 /// (name, content) pairs with distinct names. Returns, per file, false when its name was already
 /// taken (nothing written for it). Throws std::system_error (the temporaries not yet renamed are
 /// removed; the files already renamed stay, complete).
 std::vector<bool> create_files_atomically(const std::filesystem::path& dir,
-                                          const std::vector<std::pair<std::string, std::string>>& files,
-                                          DirectorySync sync = DirectorySync::Now);
+                                          const std::vector<std::pair<std::string, std::string>>& files);
 
 /// Renames `from` to `to` only if `to` does not exist (renameat2 RENAME_NOREPLACE; link+unlink
 /// where the filesystem refuses it). Returns false when `to` exists. On EXDEV (another
