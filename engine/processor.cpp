@@ -391,6 +391,14 @@ class CertificatesAhead {
     room_.notify_all();
     if (sheets_[i] == nullptr) return std::nullopt;
     if (claim(i)) return check_certificates(checker_, *sheets_[i], now_);
+    // A worker is checking operation i: rather than wait idle, the caller checks the next
+    // unstarted operations meanwhile (the two cores stay busy whichever side is slower).
+    while (states_[i] != kDone) {
+      std::size_t j = next_.load();
+      if (j >= sheets_.size() || j >= i + kWindow || failure_seen_) break;
+      if (!next_.compare_exchange_strong(j, j + 1)) continue;
+      if (sheets_[j] != nullptr && claim(j)) publish(j, check_certificates(checker_, *sheets_[j], now_));
+    }
     std::unique_lock lock(mutex_);
     done_.wait(lock, [&] { return states_[i] == kDone || failure_; });
     if (failure_) std::rethrow_exception(failure_);
@@ -418,17 +426,21 @@ class CertificatesAhead {
           room_.wait(lock, [&] { return i < taken_ + kWindow || stop_; });
         }
         if (stop_ || !claim(i)) continue;
-        auto report = check_certificates(checker_, *sheets_[i], now_);
-        std::lock_guard lock(mutex_);
-        reports_[i] = std::move(report);
-        states_[i] = kDone;
-        done_.notify_all();
+        publish(i, check_certificates(checker_, *sheets_[i], now_));
       }
     } catch (...) {
       std::lock_guard lock(mutex_);
       if (!failure_) failure_ = std::current_exception();
+      failure_seen_ = true;
       done_.notify_all();
     }
+  }
+
+  void publish(std::size_t i, std::optional<rules::CertificateReport> report) {
+    std::lock_guard lock(mutex_);
+    reports_[i] = std::move(report);
+    states_[i] = kDone;
+    done_.notify_all();
   }
 
   const rules::CertificateChecker& checker_;
@@ -438,6 +450,7 @@ class CertificatesAhead {
   std::vector<std::atomic<int>> states_;
   std::atomic<std::size_t> next_{0};
   std::atomic<bool> stop_{false};
+  std::atomic<bool> failure_seen_{false};  // failure_ is set
   std::mutex mutex_;
   std::condition_variable done_;
   std::condition_variable room_;
