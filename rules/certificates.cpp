@@ -2,6 +2,7 @@
 #include "rules/certificates.hpp"
 
 #include <openssl/asn1.h>
+#include <openssl/asn1t.h>
 #include <openssl/bio.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
@@ -9,6 +10,7 @@
 #include <openssl/pem.h>
 #include <openssl/pkcs12.h>
 #include <openssl/pkcs7.h>
+#include <openssl/provider.h>
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
 #include <openssl/x509v3.h>
@@ -55,6 +57,26 @@ using StoreCtxPtr = std::unique_ptr<X509_STORE_CTX, StoreCtxFree>;
 using StackPtr = std::unique_ptr<STACK_OF(X509), StackFree>;
 using ShallowStackPtr = std::unique_ptr<STACK_OF(X509), StackShallowFree>;
 using StorePtr = std::shared_ptr<X509_STORE>;
+struct LibCtxFree {
+  void operator()(OSSL_LIB_CTX* p) const { OSSL_LIB_CTX_free(p); }
+};
+using LibCtxPtr = std::unique_ptr<OSSL_LIB_CTX, LibCtxFree>;
+struct ProviderUnload {
+  void operator()(OSSL_PROVIDER* p) const { OSSL_PROVIDER_unload(p); }
+};
+using ProviderPtr = std::unique_ptr<OSSL_PROVIDER, ProviderUnload>;
+
+/// Where a check decodes certificates (issue 7). OpenSSL 3.0's decoders take their library
+/// context's locks thousands of times per certificate, so that two threads decoding in one context
+/// run no faster than one: each check decodes in a context it alone uses at the time, and keeps
+/// the authority certificates it decoded there (the same few CAs come in every bundle).
+struct DecodingContext {
+  LibCtxPtr libctx;       // null: OpenSSL's default context
+  ProviderPtr provider;   // the default provider, loaded in libctx; unloaded before libctx is freed
+  std::unordered_map<std::string, X509Ptr> authorities;  // DER -> decoded in libctx; after libctx: freed first
+  std::atomic<std::uint64_t> reused{0};                  // certificates taken from `authorities`
+  static constexpr std::size_t kMaxAuthorities = 64;
+};
 
 const unsigned char* bytes_of(std::string_view s) {
   return reinterpret_cast<const unsigned char*>(s.data());
@@ -123,11 +145,122 @@ std::string bare_certificates_message(std::size_t count) {
 
 enum class Pkcs7Result { Ok, NotPkcs7, Invalid };
 
-/// Reads DER `bytes` as a PKCS#7 SignedData and appends its certificates (the decoded objects
-/// themselves: never re-encoded and parsed again, issue 7).
-Pkcs7Result read_pkcs7(std::string_view bytes, std::vector<X509Ptr>& certs_out, std::string& why) {
+// A PKCS#7 SignedData whose certificates are kept as raw DER: OpenSSL's own templates of
+// PKCS7 and PKCS7_SIGNED (crypto/pkcs7/pk7_asn1.c, RFC 2315 §9.1) with ANY in place of
+// Certificate, so that an authority certificate met before is not decoded again (issue 7: decoding
+// a certificate's key is most of a sheet's cost with OpenSSL 3.0, and every bundle repeats its CAs).
+struct RawSignedData {
+  ASN1_INTEGER* version;
+  STACK_OF(X509_ALGOR) * md_algs;
+  PKCS7* contents;
+  STACK_OF(ASN1_TYPE) * cert;
+  STACK_OF(X509_CRL) * crl;
+  STACK_OF(PKCS7_SIGNER_INFO) * signer_info;
+};
+struct RawPkcs7 {
+  ASN1_OBJECT* type;
+  union {
+    RawSignedData* sign;
+    ASN1_TYPE* other;
+  } d;
+};
+
+}  // namespace
+}  // namespace raccord::rules
+
+// OpenSSL's template macros define their items at namespace scope, as C does.
+using raccord::rules::RawPkcs7;
+using raccord::rules::RawSignedData;
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+ASN1_NDEF_SEQUENCE(RawSignedData) = {
+    ASN1_SIMPLE(RawSignedData, version, ASN1_INTEGER),
+    ASN1_SET_OF(RawSignedData, md_algs, X509_ALGOR),
+    ASN1_SIMPLE(RawSignedData, contents, PKCS7),
+    ASN1_IMP_SEQUENCE_OF_OPT(RawSignedData, cert, ASN1_ANY, 0),
+    ASN1_IMP_SET_OF_OPT(RawSignedData, crl, X509_CRL, 1),
+    ASN1_SET_OF(RawSignedData, signer_info, PKCS7_SIGNER_INFO)
+} ASN1_NDEF_SEQUENCE_END(RawSignedData)
+
+ASN1_ADB_TEMPLATE(raw_pkcs7_other) = ASN1_EXP_OPT(RawPkcs7, d.other, ASN1_ANY, 0);
+ASN1_ADB(RawPkcs7) = {
+    ADB_ENTRY(NID_pkcs7_signed, ASN1_NDEF_EXP_OPT(RawPkcs7, d.sign, RawSignedData, 0)),
+} ASN1_ADB_END(RawPkcs7, 0, type, 0, &raw_pkcs7_other_tt, NULL);
+
+ASN1_NDEF_SEQUENCE(RawPkcs7) = {
+    ASN1_SIMPLE(RawPkcs7, type, ASN1_OBJECT),
+    ASN1_ADB_OBJECT(RawPkcs7)
+} ASN1_NDEF_SEQUENCE_END(RawPkcs7)
+#pragma GCC diagnostic pop
+
+namespace raccord::rules {
+namespace {
+
+struct RawPkcs7Free {
+  void operator()(RawPkcs7* p) const { ASN1_item_free(reinterpret_cast<ASN1_VALUE*>(p), ASN1_ITEM_rptr(RawPkcs7)); }
+};
+
+/// The fast path of read_pkcs7: true when `bytes` is a SignedData whose every certificate decodes,
+/// with the certificates appended to certs_out exactly as d2i_PKCS7 would give them (the same bytes
+/// decoded by the same X509 template, in decoding's context). False for anything else — the caller
+/// then reads `bytes` with d2i_PKCS7, whose verdict and message stand.
+bool read_signed_data_reusing_authorities(std::string_view bytes, std::vector<X509Ptr>& certs_out,
+                                          DecodingContext& decoding) {
   const unsigned char* p = bytes_of(bytes);
-  Pkcs7Ptr p7(d2i_PKCS7(nullptr, &p, static_cast<long>(bytes.size())));
+  std::unique_ptr<RawPkcs7, RawPkcs7Free> raw(reinterpret_cast<RawPkcs7*>(
+      ASN1_item_d2i(nullptr, &p, static_cast<long>(bytes.size()), ASN1_ITEM_rptr(RawPkcs7))));
+  ERR_clear_error();
+  if (!raw || OBJ_obj2nid(raw->type) != NID_pkcs7_signed || raw->d.sign == nullptr || raw->d.sign->cert == nullptr ||
+      !only_padding_after(bytes, static_cast<std::size_t>(p - bytes_of(bytes)))) {
+    return false;
+  }
+  std::vector<X509Ptr> certs;
+  for (int i = 0; i < sk_ASN1_TYPE_num(raw->d.sign->cert); ++i) {
+    const ASN1_TYPE* any = sk_ASN1_TYPE_value(raw->d.sign->cert, i);
+    if (any == nullptr || any->type != V_ASN1_SEQUENCE) return false;
+    const std::string der(reinterpret_cast<const char*>(any->value.sequence->data),
+                          static_cast<std::size_t>(any->value.sequence->length));
+    if (auto known = decoding.authorities.find(der); known != decoding.authorities.end()) {
+      certs.push_back(up_ref(known->second.get()));
+      ++decoding.reused;
+      continue;
+    }
+    X509* x = X509_new_ex(decoding.libctx.get(), nullptr);
+    const unsigned char* q = bytes_of(der);
+    if (x == nullptr || ASN1_item_d2i_ex(reinterpret_cast<ASN1_VALUE**>(&x), &q, static_cast<long>(der.size()),
+                                         ASN1_ITEM_rptr(X509), decoding.libctx.get(), nullptr) == nullptr) {
+      ERR_clear_error();
+      return false;  // x was freed by the failed d2i
+    }
+    X509Ptr cert(x);
+    if (q != bytes_of(der) + der.size()) return false;
+    if ((X509_get_extension_flags(x) & EXFLAG_CA) != 0) {
+      if (decoding.authorities.size() >= DecodingContext::kMaxAuthorities) decoding.authorities.clear();
+      decoding.authorities.emplace(der, up_ref(x));
+    }
+    ERR_clear_error();
+    certs.push_back(std::move(cert));
+  }
+  if (certs.empty()) return false;
+  for (auto& c : certs) certs_out.push_back(std::move(c));
+  return true;
+}
+
+/// Reads DER `bytes` as a PKCS#7 SignedData and appends its certificates (the decoded objects
+/// themselves: never re-encoded and parsed again, issue 7), decoded in `decoding`'s context (null:
+/// OpenSSL's default one), its authorities taken from and added to its cache.
+Pkcs7Result read_pkcs7(std::string_view bytes, std::vector<X509Ptr>& certs_out, std::string& why,
+                       DecodingContext* decoding) {
+  if (decoding != nullptr && read_signed_data_reusing_authorities(bytes, certs_out, *decoding)) {
+    return Pkcs7Result::Ok;
+  }
+  OSSL_LIB_CTX* libctx = decoding != nullptr ? decoding->libctx.get() : nullptr;
+  const unsigned char* p = bytes_of(bytes);
+  PKCS7* decoded = PKCS7_new_ex(libctx, nullptr);  // d2i_PKCS7 decodes in the context of *a
+  if (decoded != nullptr && d2i_PKCS7(&decoded, &p, static_cast<long>(bytes.size())) == nullptr) {
+    decoded = nullptr;  // freed by d2i on failure
+  }
+  Pkcs7Ptr p7(decoded);
   ERR_clear_error();
   if (!p7 || !only_padding_after(bytes, static_cast<std::size_t>(p - bytes_of(bytes)))) return Pkcs7Result::NotPkcs7;
   STACK_OF(X509)* certs = nullptr;
@@ -189,14 +322,14 @@ bool is_private_key_der(std::string_view bytes) {
 }
 
 bool decode_pem_text(std::string_view text, std::vector<X509Ptr>& certs, std::string& why,
-                     std::vector<std::string>* bare);
+                     std::vector<std::string>* bare, DecodingContext* decoding);
 
 /// DER bytes: PKCS#7, else a bare certificate, else a private key container, else unknown.
 bool decode_binary(std::string_view bytes, std::vector<X509Ptr>& certs, std::string& why,
-                   std::vector<std::string>* bare) {
+                   std::vector<std::string>* bare, DecodingContext* decoding) {
   std::string_view trimmed = trim(bytes);
-  if (trimmed.substr(0, 10) == "-----BEGIN") return decode_pem_text(trimmed, certs, why, bare);
-  switch (read_pkcs7(bytes, certs, why)) {
+  if (trimmed.substr(0, 10) == "-----BEGIN") return decode_pem_text(trimmed, certs, why, bare, decoding);
+  switch (read_pkcs7(bytes, certs, why, decoding)) {
     case Pkcs7Result::Ok:
       return true;
     case Pkcs7Result::Invalid:
@@ -220,7 +353,7 @@ bool decode_binary(std::string_view bytes, std::vector<X509Ptr>& certs, std::str
 
 /// PEM text: every line trimmed, then every block read (PKCS7, CERTIFICATE, keys).
 bool decode_pem_text(std::string_view text, std::vector<X509Ptr>& certs, std::string& why,
-                     std::vector<std::string>* bare) {
+                     std::vector<std::string>* bare, DecodingContext* decoding) {
   std::string normalized;
   normalized.reserve(text.size());
   std::size_t start = 0;
@@ -258,7 +391,7 @@ bool decode_pem_text(std::string_view text, std::vector<X509Ptr>& certs, std::st
       key = true;
     } else if (block == "PKCS7" || block == "PKCS #7 SIGNED DATA" || block == "CMS") {
       ++pkcs7_blocks;
-      if (read_pkcs7(body, pkcs7_certs, pkcs7_why) == Pkcs7Result::NotPkcs7) {
+      if (read_pkcs7(body, pkcs7_certs, pkcs7_why, decoding) == Pkcs7Result::NotPkcs7) {
         pkcs7_why = "Le bloc PEM « " + std::string(block) + " » n'est pas un PKCS#7 lisible.";
       }
     } else if (block == "CERTIFICATE" || block == "X509 CERTIFICATE" || block == "TRUSTED CERTIFICATE") {
@@ -411,6 +544,14 @@ bool is_self_signed(X509* x) {
   ERR_clear_error();
   return yes;
 }
+/// Subject and issuer names match (and the key identifiers, when both are present), signature not
+/// checked: enough to recognise a trust anchor at the top of a verified chain, whose self-signature
+/// OpenSSL does not check either (issue 7: checking it cost one signature verification per sheet).
+bool is_self_issued(X509* x) {
+  bool yes = X509_self_signed(x, 0) == 1;
+  ERR_clear_error();
+  return yes;
+}
 /// Purpose checks as TLS does them (EKU, keyUsage, Netscape type; no EKU means any purpose; F23).
 bool usable_for_client(X509* x) {
   return X509_check_purpose(x, X509_PURPOSE_SSL_CLIENT, 0) == 1;
@@ -524,10 +665,10 @@ struct ChainResult {
   std::vector<VerifyError> errors;
 };
 
-ChainResult verify_chain(X509* leaf, STACK_OF(X509) * untrusted, X509_STORE* store, Instant at,
+ChainResult verify_chain(X509* leaf, STACK_OF(X509) * untrusted, X509_STORE* store, Instant at, OSSL_LIB_CTX* libctx,
                          unsigned long extra_flags = 0) {
   ChainResult r;
-  StoreCtxPtr ctx(X509_STORE_CTX_new());
+  StoreCtxPtr ctx(X509_STORE_CTX_new_ex(libctx, nullptr));
   if (!ctx || X509_STORE_CTX_init(ctx.get(), store, leaf, untrusted) != 1) {
     ERR_clear_error();
     r.errors.push_back({X509_V_ERR_OUT_OF_MEM, 0, {}, describe(leaf)});
@@ -665,7 +806,7 @@ void remember(const ChainResult& r, X509* leaf, const BundleView& bundle, const 
 /// The warm path: the leaf verified alone against its proved CA, the proved chain appended. nullopt
 /// when the cache cannot give the verdict the full verification would give.
 std::optional<ChainResult> verify_from_cache(X509* leaf, const BundleView& bundle, const TrustState& trust,
-                                             Instant at) {
+                                             Instant at, OSSL_LIB_CTX* libctx) {
   const std::string issuer = unique_issuer(leaf, bundle, trust);
   if (issuer.empty()) return std::nullopt;
   std::shared_ptr<const ProvedAuthority> entry;
@@ -679,7 +820,8 @@ std::optional<ChainResult> verify_from_cache(X509* leaf, const BundleView& bundl
   for (const auto& x : entry->chain) above.push_back(x.get());
   if (!chain_is_forced(leaf, above, entry->fingerprints, bundle, trust)) return std::nullopt;
   ShallowStackPtr none(sk_X509_new_null());
-  ChainResult leaf_only = verify_chain(leaf, none.get(), entry->partial_store.get(), at, X509_V_FLAG_PARTIAL_CHAIN);
+  ChainResult leaf_only =
+      verify_chain(leaf, none.get(), entry->partial_store.get(), at, libctx, X509_V_FLAG_PARTIAL_CHAIN);
   if (!leaf_only.chain || sk_X509_num(leaf_only.chain.get()) != 2 ||
       X509_cmp(sk_X509_value(leaf_only.chain.get(), 1), above.front()) != 0) {
     return std::nullopt;
@@ -778,7 +920,7 @@ namespace {
 
 /// decode_bundle, keeping the certificates OpenSSL decoded (one parse per certificate).
 bool decode_certificates(std::string_view content, std::vector<X509Ptr>& certificates, std::string& why,
-                         std::vector<std::string>* bare_certificates) {
+                         std::vector<std::string>* bare_certificates, DecodingContext* decoding = nullptr) {
   certificates.clear();
   if (bare_certificates != nullptr) bare_certificates->clear();
   why.clear();
@@ -789,7 +931,7 @@ bool decode_certificates(std::string_view content, std::vector<X509Ptr>& certifi
   }
   bool ok = false;
   if (text.substr(0, 10) == "-----BEGIN") {
-    ok = decode_pem_text(text, certificates, why, bare_certificates);
+    ok = decode_pem_text(text, certificates, why, bare_certificates, decoding);
   } else {
     std::string compact;
     compact.reserve(text.size());
@@ -803,7 +945,7 @@ bool decode_certificates(std::string_view content, std::vector<X509Ptr>& certifi
           "le fichier PKCS#7 (.p7b) du certificat et de sa chaîne.";
       return false;
     }
-    ok = decode_binary(bytes, certificates, why, bare_certificates);
+    ok = decode_binary(bytes, certificates, why, bare_certificates, decoding);
   }
   if (!ok) certificates.clear();
   return ok;
@@ -836,6 +978,15 @@ bool read_certificate_facts(std::string_view der, CertificateFacts& facts) {
 }
 
 struct CertificateChecker::Impl {
+  // OpenSSL 3.0's decoders take their library context's locks thousands of times per certificate:
+  // two threads decoding in the default context run no faster than one (issue 7, measured). Each
+  // check therefore decodes and verifies in a context of its own, taken from this pool (one per
+  // thread checking at a time). Declared first: destroyed after the trust states, whose proved
+  // authorities may hold certificates decoded in these contexts.
+  mutable std::mutex contexts_mutex;
+  mutable std::vector<std::unique_ptr<DecodingContext>> contexts;  // every context made
+  mutable std::vector<DecodingContext*> idle;                      // those no check is using
+
   mutable std::mutex mutex;
   std::shared_ptr<const TrustState> trust;
   std::vector<std::string> log;
@@ -847,6 +998,42 @@ struct CertificateChecker::Impl {
     std::lock_guard lock(mutex);
     return trust;
   }
+
+  /// A decoding context of the pool for one check, given back on destruction. When OpenSSL cannot
+  /// make a new library context, a context of OpenSSL's default one (libctx() null).
+  class ContextLease {
+   public:
+    explicit ContextLease(const Impl& impl) : impl_(impl) {
+      {
+        std::lock_guard lock(impl_.contexts_mutex);
+        if (!impl_.idle.empty()) {
+          context_ = impl_.idle.back();
+          impl_.idle.pop_back();
+          return;
+        }
+      }
+      auto made = std::make_unique<DecodingContext>();
+      made->libctx.reset(OSSL_LIB_CTX_new());
+      if (made->libctx) made->provider.reset(OSSL_PROVIDER_load(made->libctx.get(), "default"));
+      if (!made->provider) made->libctx.reset();
+      ERR_clear_error();
+      context_ = made.get();
+      std::lock_guard lock(impl_.contexts_mutex);
+      impl_.contexts.push_back(std::move(made));
+    }
+    ~ContextLease() {
+      std::lock_guard lock(impl_.contexts_mutex);
+      impl_.idle.push_back(context_);
+    }
+    ContextLease(const ContextLease&) = delete;
+    ContextLease& operator=(const ContextLease&) = delete;
+    DecodingContext* get() const { return context_; }
+    OSSL_LIB_CTX* libctx() const { return context_->libctx.get(); }
+
+   private:
+    const Impl& impl_;
+    DecodingContext* context_ = nullptr;
+  };
 };
 
 CertificateChecker::CertificateChecker(CertificatePolicy policy)
@@ -936,6 +1123,8 @@ CertificateCacheStats CertificateChecker::cache_stats() const {
   auto trust = impl_->snapshot();
   std::shared_lock lock(trust->cache_mutex);
   stats.proved_authorities = trust->cache.size();
+  std::lock_guard contexts(impl_->contexts_mutex);
+  for (const auto& c : impl_->contexts) stats.reused_authority_decodings += c->reused.load();
   return stats;
 }
 
@@ -947,6 +1136,11 @@ void CertificateChecker::clear_cache() {
   }
   impl_->full_verifications = 0;
   impl_->cached_verifications = 0;
+  std::lock_guard contexts(impl_->contexts_mutex);
+  for (DecodingContext* idle : impl_->idle) {  // a context in use is its check's alone
+    idle->authorities.clear();
+    idle->reused = 0;
+  }
 }
 
 std::vector<std::string> CertificateChecker::trust_store_log() const {
@@ -964,6 +1158,8 @@ CertificateReport CertificateChecker::check(const SheetOperation& sheet, std::op
   CertificateReport report;
   auto& diags = report.diagnostics;
   const std::string_view label = protocol_label(protocol);
+  const Impl::ContextLease decoding(*impl_);
+  OSSL_LIB_CTX* const libctx = decoding.libctx();
 
   if (!sheet.has_certificates || sheet.certificates.empty()) {
     diags.push_back(Diagnostic::error(
@@ -1006,7 +1202,7 @@ CertificateReport CertificateChecker::check(const SheetOperation& sheet, std::op
     }
     std::vector<X509Ptr> certs;
     std::string why;
-    if (!decode_certificates(element.content, certs, why, nullptr)) {
+    if (!decode_certificates(element.content, certs, why, nullptr, decoding.get())) {
       diags.push_back(Diagnostic::error(ErrorCode::CertFormat, b.field, b.line, std::move(why)));
       some_unusable = true;
       continue;
@@ -1068,7 +1264,7 @@ CertificateReport CertificateChecker::check(const SheetOperation& sheet, std::op
         chain.push_back(leaf);
       } else {
         const BundleView view{&bundle.certs, &bundle.fingerprints};
-        std::optional<ChainResult> cached = verify_from_cache(leaf, view, *trust, at);
+        std::optional<ChainResult> cached = verify_from_cache(leaf, view, *trust, at, libctx);
         ChainResult r;
         if (cached) {
           r = std::move(*cached);
@@ -1078,12 +1274,12 @@ CertificateReport CertificateChecker::check(const SheetOperation& sheet, std::op
           // the cache is asked again once inside, so a CA another thread just proved is not
           // verified a second time.
           std::lock_guard proving(trust->proving_mutex);
-          cached = verify_from_cache(leaf, view, *trust, at);
+          cached = verify_from_cache(leaf, view, *trust, at, libctx);
           if (cached) {
             r = std::move(*cached);
             ++impl_->cached_verifications;
           } else {
-            r = verify_chain(leaf, untrusted.get(), trust->store.get(), at);
+            r = verify_chain(leaf, untrusted.get(), trust->store.get(), at, libctx);
             ++impl_->full_verifications;
             remember(r, leaf, view, *trust);
           }
@@ -1183,7 +1379,7 @@ CertificateReport CertificateChecker::check(const SheetOperation& sheet, std::op
               role + name + " a une clé trop faible : " + why +
                   ". Générez une nouvelle clé plus forte et faites émettre un nouveau certificat.");
         }
-        const bool anchor_self_signature = i + 1 == chain.size() && i > 0 && anchored && is_self_signed(c);
+        const bool anchor_self_signature = i + 1 == chain.size() && i > 0 && anchored && is_self_issued(c);
         if (!anchor_self_signature) {
           if (std::string md = weak_digest(c); !md.empty()) {
             add(ErrorCode::CertSignatureFaible, c,

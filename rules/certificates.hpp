@@ -62,6 +62,7 @@ struct CertificateCacheStats {
   std::uint64_t full_verifications = 0;    // X509_verify_cert over the whole chain (the CA chain included)
   std::uint64_t cached_verifications = 0;  // leaf-only verification against a proved authority
   std::size_t proved_authorities = 0;      // CA certificates in the cache now
+  std::uint64_t reused_authority_decodings = 0;  // CA certificates of a bundle taken already decoded
 };
 
 /// Decodes the text of a <Certificat> element into DER certificates: base64 of a PKCS#7 (DER or PEM
@@ -125,13 +126,18 @@ class CertificateChecker {
   /// Diagnostics are on field "Certificats/Certificat[N]" with the line of that element, or on
   /// "Certificats" (CERT_ABSENT without any element, CERT_NOMBRE, CERT_USAGE across several bundles).
   /// With `with_chains`, report.chains gets the chain built for each leaf (for `raccord cert`).
+  /// Safe from several threads at once (issue 7): each check decodes in an OpenSSL library context
+  /// of its own (OpenSSL 3.0's decoders contend on their context's locks), where the authority
+  /// certificates of earlier bundles are kept decoded (a bundle's CA is not decoded again; the
+  /// certificates are the ones d2i_PKCS7 gives, which reads every bundle the fast path declines).
   CertificateReport check(const SheetOperation& sheet, std::optional<Protocol> protocol, Instant at,
                           bool with_chains = false) const;
 
   /// Counters of the CA cache since construction (or the last clear_cache()).
   CertificateCacheStats cache_stats() const;
-  /// Forgets every proved authority and zeroes the counters (the trust store stays). For benchmarks
-  /// and tests; reload_trust_store() also empties the cache.
+  /// Forgets every proved authority and every authority certificate kept decoded, and zeroes the
+  /// counters (the trust store stays). For benchmarks and tests; reload_trust_store() also empties
+  /// the cache of proved authorities. Not to be called while a check runs on another thread.
   void clear_cache();
 
   const CertificatePolicy& policy() const { return policy_; }

@@ -902,6 +902,81 @@ TEST_F(CertificatesTest, OneChainVerificationForManyLeavesUnderOneCa) {
   EXPECT_EQ(checker.cache_stats().proved_authorities, 0u);
 }
 
+/// Fingerprints of the certificates decode_bundle (d2i_PKCS7, no cache) reads in `content`.
+std::vector<std::string> fingerprints_decoded(const std::string& content) {
+  std::vector<std::string> ders;
+  std::string why;
+  EXPECT_TRUE(decode_bundle(content, ders, why)) << why;
+  std::vector<std::string> out;
+  for (const auto& der : ders) {
+    CertificateFacts facts;
+    EXPECT_TRUE(read_certificate_facts(der, facts));
+    out.push_back(facts.fingerprint_sha256);
+  }
+  return out;
+}
+
+std::vector<std::string> fingerprints_reported(const CertificateReport& r) {
+  std::vector<std::string> out;
+  for (const auto& c : r.certificates) out.push_back(c.fingerprint_sha256);
+  return out;
+}
+
+// Issue 7: a bundle's CA is decoded once per decoding context, then reused; the certificates a
+// check reads are still exactly those d2i_PKCS7 reads, in the same order, with the same verdict.
+TEST_F(CertificatesTest, AuthorityDecodedOnceGivesTheCertificatesOfD2iPkcs7) {
+  CertificatePolicy policy;
+  policy.trust_dir = *trust_dir_;
+  CertificateChecker checker(policy);
+  for (int i = 0; i < 5; ++i) {
+    LeafOptions o;
+    o.common_name = "reuse" + std::to_string(i) + ".exemple.fr";
+    const std::string content = bundle({pki().leaf_der(o), pki().intermediate_der()});
+    auto r = checker.check(sheet_with({content}), Protocol::Sftp, kNow, true);
+    EXPECT_TRUE(r.diagnostics.empty()) << dump(r);
+    EXPECT_EQ(fingerprints_reported(r), fingerprints_decoded(content));
+    // CA first in the bundle: the order is the bundle's.
+    const std::string reversed = bundle({pki().intermediate_der(), pki().leaf_der(o)});
+    EXPECT_EQ(fingerprints_reported(checker.check(sheet_with({reversed}), Protocol::Sftp, kNow)),
+              fingerprints_decoded(reversed));
+  }
+  EXPECT_GE(checker.cache_stats().reused_authority_decodings, 9u);  // the fast path did run
+  checker.clear_cache();
+  EXPECT_EQ(checker.cache_stats().reused_authority_decodings, 0u);
+}
+
+// Issue 7 regression: a SignedData whose certificate slot holds a SEQUENCE that is no certificate
+// is refused as d2i_PKCS7 refuses it (CERT_FORMAT, the same message), with the CA cached or not.
+TEST_F(CertificatesTest, CertificateSlotThatIsNoCertificateIsCertFormatWarmOrCold) {
+  std::string leaf = pki().leaf_der();
+  ASSERT_EQ(static_cast<unsigned char>(leaf[0]), 0x30);
+  const std::size_t header = static_cast<unsigned char>(leaf[1]) < 0x80 ? 2 : 2 + (leaf[1] & 0x7f);
+  ASSERT_EQ(static_cast<unsigned char>(leaf[header]), 0x30);  // TBSCertificate
+  std::string broken = leaf;
+  broken[header] = 0x31;  // a SET where the TBSCertificate SEQUENCE goes: no longer a certificate
+  std::string der = TestPki::pkcs7_der({leaf, pki().intermediate_der()});
+  const std::size_t at = der.find(leaf);
+  ASSERT_NE(at, std::string::npos);
+  der.replace(at, leaf.size(), broken);
+  const std::string content = TestPki::base64(der);
+  std::vector<std::string> ders;
+  std::string why;
+  ASSERT_FALSE(decode_bundle(content, ders, why));
+
+  CertificatePolicy policy;
+  policy.trust_dir = *trust_dir_;
+  CertificateChecker checker(policy);
+  for (const char* when : {"à froid", "autorité déjà décodée"}) {
+    auto r = checker.check(sheet_with({content}), Protocol::Sftp, kNow);
+    EXPECT_EQ(error_codes(r), Codes{ErrorCode::CertFormat}) << when << "\n" << dump(r);
+    ASSERT_FALSE(r.diagnostics.empty());
+    EXPECT_EQ(r.diagnostics[0].message, why) << when;
+    EXPECT_TRUE(r.certificates.empty()) << when;
+    checker.check(sheet_with({pki().bundle_base64()}), Protocol::Sftp, kNow);  // the CA now kept decoded
+  }
+  EXPECT_GE(checker.cache_stats().reused_authority_decodings, 1u);
+}
+
 TEST_F(CertificatesTest, TrustStoreReloadEmptiesTheCache) {
   auto dir = temp_dir("reload_cache");
   pki().write_trust_dir(dir);
