@@ -115,9 +115,25 @@ void Engine::init(const std::optional<std::string>& support_login, const std::op
   tx.commit();
 }
 
-DepositAnswer Engine::answer(const std::string& file_name, const std::string& identity, std::string_view bytes,
-                             const std::string& sha256, std::uint64_t size, Instant received, bool dry_run) {
-  const Instant now = clock_.now();
+unsigned Engine::validation_threads() {
+  return std::max(2U, std::thread::hardware_concurrency()) - 1;
+}
+
+DepositReadResult Engine::read(std::string_view bytes, std::uint64_t size) const {
+  const auto max_bytes = static_cast<std::uint64_t>(config_.max_bytes);
+  if (size <= max_bytes) return inbox::read_deposit(bytes, max_bytes);
+  DepositReadResult read;
+  read.errors.push_back(Diagnostic::error(
+      ErrorCode::FichierTropVolumineux, "", 0,
+      fmt::format("Le dépôt fait {} octets, au-delà de la limite de {} octets (inbox.max_bytes) : découpez-le en "
+                  "plusieurs dépôts.",
+                  size, max_bytes)));
+  return read;
+}
+
+DepositAnswer Engine::answer(const std::string& file_name, const std::string& identity, const DepositReadResult& read,
+                             const std::string& sha256, Instant received, Instant now, bool dry_run,
+                             CertificatesAhead* certificates_ahead, std::size_t deposit_index) {
   Store store(*db_);
   Acknowledgement ack;
   ack.file_name = file_name;
@@ -125,17 +141,6 @@ DepositAnswer Engine::answer(const std::string& file_name, const std::string& id
   ack.received = received;
   ack.processed = now;
 
-  const auto max_bytes = static_cast<std::uint64_t>(config_.max_bytes);
-  DepositReadResult read;
-  if (size > max_bytes) {
-    read.errors.push_back(Diagnostic::error(
-        ErrorCode::FichierTropVolumineux, "", 0,
-        fmt::format("Le dépôt fait {} octets, au-delà de la limite de {} octets (inbox.max_bytes) : découpez-le en "
-                    "plusieurs dépôts.",
-                    size, max_bytes)));
-  } else {
-    read = inbox::read_deposit(bytes, max_bytes);
-  }
   if (read.deposit) {
     if (read.deposit->identifier.present) ack.identifier = read.deposit->identifier.value;
     ack.mode = read.deposit->mode;
@@ -167,8 +172,10 @@ DepositAnswer Engine::answer(const std::string& file_name, const std::string& id
                               now,
                               zone_.date_of(now),
                               ack.sha256};
-    context.validation_threads = std::max(2U, std::thread::hardware_concurrency()) - 1;
+    context.validation_threads = validation_threads();
     context.exports_written = &exports_written_;
+    context.certificates_ahead = certificates_ahead;
+    context.deposit_index = deposit_index;
     auto outcome = apply_deposit(store, context, *read.deposit);
     ack.status = outcome.status;
     ack.operations = std::move(outcome.operations);
@@ -206,7 +213,7 @@ std::vector<DepositAnswer> Engine::process_group(const std::vector<const inbox::
     std::string identity;
     std::uint64_t size;
     std::string sha256;
-    std::string bytes;
+    DepositReadResult read;
     DepositAnswer result;
   };
   std::vector<Item> items;
@@ -216,7 +223,9 @@ std::vector<DepositAnswer> Engine::process_group(const std::vector<const inbox::
     // An oversized dépôt is hashed from the file and never loaded (FIELD-CASES F07).
     const bool too_large = item.size > static_cast<std::uint64_t>(config_.max_bytes);
     item.sha256 = file->sha256();
-    if (!too_large) item.bytes = file->read_all();
+    // Read before the transaction: the group's certificates are then checked ahead on worker
+    // threads while its dépôts are applied one after the other (issue 7).
+    item.read = read(too_large ? std::string() : file->read_all(), item.size);
     items.push_back(std::move(item));
   }
 
@@ -241,13 +250,23 @@ std::vector<DepositAnswer> Engine::process_group(const std::vector<const inbox::
       } uncommitted{exports_written_, inbox_.outbox_dir()};
       Store store(*db_);
       Transaction tx(*db_);
+      // One instant for the group's dépôts, which one transaction commits together.
+      const Instant now = clock_.now();
+      std::vector<const Deposit*> deposits;
+      for (const auto& item : items) {
+        if (item.read.deposit) deposits.push_back(&*item.read.deposit);
+      }
+      CertificatesAhead certificates(*certificates_, deposits, now, validation_threads());
+      std::size_t deposit_index = 0;
       for (auto& item : items) {
         const std::string& name = item.file->name();
         const auto record = origin == ClaimOrigin::Leftover
                                 ? store.find_processed_file(name, item.sha256, item.identity)
                                 : std::nullopt;
+        const std::size_t index = item.read.deposit ? deposit_index++ : 0;
         if (!record) {
-          item.result = answer(name, item.identity, item.bytes, item.sha256, item.size, item.received, false);
+          item.result = answer(name, item.identity, item.read, item.sha256, item.received, now, false, &certificates,
+                               index);
         } else {
           log::info("{} : déjà traité avant une interruption ; accusé {} repris", name, record->ack_name);
           item.result.ack_name = record->ack_name;
@@ -267,7 +286,7 @@ std::vector<DepositAnswer> Engine::process_group(const std::vector<const inbox::
     for (const inbox::ClaimedFile* file : files) answers.push_back(process_claimed(*file, origin));
     return answers;
   }
-  for (auto& item : items) item.bytes = std::string();  // the group's memory goes before the writes
+  for (auto& item : items) item.read = DepositReadResult();  // the group's memory goes before the writes
 
   // After the commit: the accusés, then the originals (DESIGN.md data flow step 3); one filesystem
   // sync for the accusés' contents and each directory fsynced once for the group, before the step
@@ -426,8 +445,9 @@ std::vector<DepositAnswer> Engine::check(const std::vector<fs::path>& files) {
     std::ostringstream buffer;
     buffer << in.rdbuf();
     const std::string bytes = buffer.str();
-    answers.push_back(
-        answer(path.filename().string(), {}, bytes, inbox::sha256_hex(bytes), bytes.size(), clock_.now(), true));
+    const Instant now = clock_.now();
+    answers.push_back(answer(path.filename().string(), {}, read(bytes, bytes.size()), inbox::sha256_hex(bytes), now,
+                             now, true, nullptr, 0));
   }
   return answers;
 }

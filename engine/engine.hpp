@@ -13,11 +13,14 @@
 #include "engine/config.hpp"
 #include "engine/database.hpp"
 #include "engine/domain/acknowledgement.hpp"
+#include "engine/domain/deposit.hpp"
 #include "inbox/inbox_directory.hpp"
 #include "rules/catalogue.hpp"
 #include "rules/certificates.hpp"
 
 namespace raccord {
+
+class CertificatesAhead;  // engine/processor.hpp
 
 /// What one pass did, for the command's summary line.
 struct PassSummary {
@@ -116,10 +119,20 @@ class Engine {
   const rules::CertificateChecker& certificates() const { return *certificates_; }
 
  private:
-  /// Decides and renders the accusé of one dépôt inside the caller's transaction; records it
-  /// unless `dry_run`. `bytes` is empty when `size` exceeds inbox.max_bytes.
-  DepositAnswer answer(const std::string& file_name, const std::string& file_identity, std::string_view bytes,
-                       const std::string& sha256, std::uint64_t size, Instant received, bool dry_run);
+  /// Reads a dépôt of `size` bytes (SPEC.md §3): FICHIER_TROP_VOLUMINEUX beyond inbox.max_bytes
+  /// (`bytes` then empty, never loaded), else inbox::read_deposit. Needs no store.
+  DepositReadResult read(std::string_view bytes, std::uint64_t size) const;
+
+  /// Decides and renders the accusé of one dépôt `read` inside the caller's transaction, processed
+  /// at `now` (UTC); records it unless `dry_run`. Its certificate reports come from
+  /// `certificates_ahead` (deposit_index: its place there) when set, else are checked as it goes.
+  DepositAnswer answer(const std::string& file_name, const std::string& file_identity, const DepositReadResult& read,
+                       const std::string& sha256, Instant received, Instant now, bool dry_run,
+                       CertificatesAhead* certificates_ahead, std::size_t deposit_index);
+
+  /// Worker threads checking certificates ahead besides the thread applying the dépôts: one less
+  /// than the hardware threads, at least one (issue 7).
+  static unsigned validation_threads();
 
   /// Processes `claimed` (already claimed), then claims `names` (in order, dépôt names only) and
   /// processes them, in groups within the limits above; counts every answer in `summary`.

@@ -344,33 +344,37 @@ class OperationApplier {
   std::optional<rules::CertificateReport>* certificates_;
 };
 
-/// The certificate reports of the sheets of a dépôt that send content (the only ones whose content
-/// is checked), computed ahead by worker threads while the caller applies the operations in order
-/// (issue 7: the certificate check, decoding and signature verification, is most of a sheet's cost
-/// and needs no store, whereas the store is written by one thread). take(i) gives operation i's
-/// report: the caller computes it itself when no worker has started it yet, else waits for it.
-class CertificatesAhead {
+}  // namespace
+
+/// The look-ahead of CertificatesAhead: one slot per operation of all its dépôts, in order.
+class CertificatesAhead::Impl {
  public:
-  /// `threads`: worker threads besides the caller (0: none, the caller checks each sheet in turn).
-  CertificatesAhead(const rules::CertificateChecker& checker, const Deposit& deposit, Instant now, unsigned threads)
-      : checker_(checker),
-        now_(now),
-        sheets_(deposit.operations.size(), nullptr),
-        reports_(deposit.operations.size()),
-        states_(deposit.operations.size()) {
+  Impl(const rules::CertificateChecker& checker, const std::vector<const Deposit*>& deposits, Instant now,
+       unsigned threads)
+      : checker_(checker), now_(now) {
+    std::size_t total = 0;
+    for (const Deposit* d : deposits) {
+      offsets_.push_back(total);
+      total += d->operations.size();
+    }
+    sheets_.assign(total, nullptr);
+    reports_.resize(total);
+    states_ = std::vector<std::atomic<int>>(total);
     std::size_t count = 0;
-    for (std::size_t i = 0; i < deposit.operations.size(); ++i) {
-      const Operation& op = deposit.operations[i];
-      const auto* sheet = std::get_if<SheetOperation>(&op.body);
-      if (sheet == nullptr || has_error(op.schema_errors)) continue;
-      if (!sends_content(*sheet)) continue;
-      sheets_[i] = sheet;
-      ++count;
+    for (std::size_t d = 0; d < deposits.size(); ++d) {
+      for (std::size_t i = 0; i < deposits[d]->operations.size(); ++i) {
+        const Operation& op = deposits[d]->operations[i];
+        const auto* sheet = std::get_if<SheetOperation>(&op.body);
+        if (sheet == nullptr || has_error(op.schema_errors)) continue;
+        if (!sends_content(*sheet)) continue;
+        sheets_[offsets_[d] + i] = sheet;
+        ++count;
+      }
     }
     const std::size_t workers = count < 2 ? 0 : std::min<std::size_t>(threads, count - 1);
     for (std::size_t t = 0; t < workers; ++t) workers_.emplace_back([this] { work(); });
   }
-  ~CertificatesAhead() {
+  ~Impl() {
     {
       std::lock_guard lock(mutex_);
       stop_ = true;
@@ -378,12 +382,11 @@ class CertificatesAhead {
     room_.notify_all();
     workers_.clear();  // joins
   }
-  CertificatesAhead(const CertificatesAhead&) = delete;
-  CertificatesAhead& operator=(const CertificatesAhead&) = delete;
+  Impl(const Impl&) = delete;
+  Impl& operator=(const Impl&) = delete;
 
-  /// Operation i's report (nullopt where check_certificates gives none or the operation sends no
-  /// content). Rethrows a worker's exception.
-  std::optional<rules::CertificateReport> take(std::size_t i) {
+  std::optional<rules::CertificateReport> take(std::size_t deposit, std::size_t operation) {
+    const std::size_t i = offsets_.at(deposit) + operation;
     {
       std::lock_guard lock(mutex_);
       taken_ = i;
@@ -445,6 +448,7 @@ class CertificatesAhead {
 
   const rules::CertificateChecker& checker_;
   const Instant now_;
+  std::vector<std::size_t> offsets_;  // first slot of each dépôt
   std::vector<const SheetOperation*> sheets_;
   std::vector<std::optional<rules::CertificateReport>> reports_;  // guarded by mutex_
   std::vector<std::atomic<int>> states_;
@@ -454,12 +458,21 @@ class CertificatesAhead {
   std::mutex mutex_;
   std::condition_variable done_;
   std::condition_variable room_;
-  std::size_t taken_ = 0;              // the operation the caller is at; guarded by mutex_
+  std::size_t taken_ = 0;              // the slot the caller is at; guarded by mutex_
   std::exception_ptr failure_;         // guarded by mutex_
   std::vector<std::jthread> workers_;  // last: joined first
 };
 
-}  // namespace
+CertificatesAhead::CertificatesAhead(const rules::CertificateChecker& checker,
+                                     const std::vector<const Deposit*>& deposits, Instant now, unsigned threads)
+    : impl_(std::make_unique<Impl>(checker, deposits, now, threads)) {}
+
+CertificatesAhead::~CertificatesAhead() = default;
+
+std::optional<rules::CertificateReport> CertificatesAhead::take(std::size_t deposit, std::size_t operation) {
+  return impl_->take(deposit, operation);
+}
+
 
 AifeParameters aife_parameters(const AifeConfig& aife, Protocol protocol) {
   AifeParameters p;
@@ -487,7 +500,14 @@ AifeParameters aife_parameters(const AifeConfig& aife, Protocol protocol) {
 DepositOutcome apply_deposit(Store& store, const ProcessingContext& context, const Deposit& deposit) {
   Database& db = store.database();
   DepositOutcome result;
-  CertificatesAhead certificates(*context.certificates, deposit, context.now, context.validation_threads);
+  std::optional<CertificatesAhead> own;  // this dépôt's alone, when the caller checks none ahead
+  CertificatesAhead* certificates = context.certificates_ahead;
+  std::size_t deposit_index = context.deposit_index;
+  if (certificates == nullptr) {
+    certificates = &own.emplace(*context.certificates, std::vector<const Deposit*>{&deposit}, context.now,
+                                context.validation_threads);
+    deposit_index = 0;
+  }
   db.savepoint("depot");
   bool any_rejected = false;
   bool any_accepted = false;
@@ -500,7 +520,7 @@ DepositOutcome apply_deposit(Store& store, const ProcessingContext& context, con
     out.diagnostics = op.schema_errors;
     db.savepoint("operation");
     if (!has_error(out.diagnostics)) {
-      std::optional<rules::CertificateReport> report = certificates.take(i);
+      std::optional<rules::CertificateReport> report = certificates->take(deposit_index, i);
       OperationApplier(store, context, op, out, report ? &report : nullptr).apply();
     }
     for (auto& d : out.diagnostics) {

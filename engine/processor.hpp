@@ -1,6 +1,9 @@
 // Applies a readable dépôt's operations to the store (DESIGN.md data flow step 2; SPEC.md §3, §4).
 #pragma once
 
+#include <cstddef>
+#include <memory>
+#include <optional>
 #include <vector>
 
 #include "engine/clock.hpp"
@@ -13,6 +16,35 @@
 
 namespace raccord {
 
+/// The certificate reports of the sheets that send content (enregistrer, soumettre: the only ones
+/// whose content is checked, SPEC.md §3.3) of one or several dépôts, computed ahead by worker threads
+/// while the caller applies the operations in order (issue 7: the certificate check, decoding and
+/// signature verification, is most of a sheet's cost and needs no store, whereas the store is
+/// written by one thread). At most 256 operations ahead of the caller. A dépôt whose operations are
+/// never taken (a DOUBLON, say) only costs the checks already made.
+class CertificatesAhead {
+ public:
+  /// `deposits`: the dépôts in the order they are applied (kept by address: they must outlive this
+  /// object). `now`: the instant (UTC) of every check, the ProcessingContext::now of these dépôts.
+  /// `threads`: worker threads besides the caller (0: the caller checks each sheet when it takes it).
+  CertificatesAhead(const rules::CertificateChecker& checker, const std::vector<const Deposit*>& deposits,
+                    Instant now, unsigned threads);
+  /// Stops the workers (a check under way is finished first) and joins them.
+  ~CertificatesAhead();
+  CertificatesAhead(const CertificatesAhead&) = delete;
+  CertificatesAhead& operator=(const CertificatesAhead&) = delete;
+
+  /// The report of operation `operation` (index in Deposit::operations) of deposits[`deposit`]:
+  /// nullopt where the operation sends no content, has schema errors, or is an EDI sheet of unknown
+  /// protocol. Computed by the caller when no worker has started it; while a worker checks it, the
+  /// caller checks the next unstarted ones. Each report is taken once. Rethrows a worker's exception.
+  std::optional<rules::CertificateReport> take(std::size_t deposit, std::size_t operation);
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
 struct ProcessingContext {
   const Config* config = nullptr;
   const CivilZone* zone = nullptr;   // engine.timezone
@@ -24,6 +56,10 @@ struct ProcessingContext {
   std::string deposit_sha256;
   std::vector<std::string>* exports_written = nullptr;  // when set, each export written (name in outbox_dir)
   unsigned validation_threads = 0;  // worker threads checking the sheets' certificates ahead (issue 7)
+  /// When set, the certificate reports come from there (deposit_index: this dépôt's index in it),
+  /// checked ahead for a group of dépôts at `now`; else apply_deposit checks this dépôt's ahead.
+  CertificatesAhead* certificates_ahead = nullptr;
+  std::size_t deposit_index = 0;
 };
 
 struct DepositOutcome {
