@@ -119,9 +119,9 @@ unsigned Engine::validation_threads() {
   return std::max(2U, std::thread::hardware_concurrency()) - 1;
 }
 
-DepositReadResult Engine::read(std::string_view bytes, std::uint64_t size) const {
+DepositReadResult Engine::read(std::string bytes, std::uint64_t size) const {
   const auto max_bytes = static_cast<std::uint64_t>(config_.max_bytes);
-  if (size <= max_bytes) return inbox::read_deposit(bytes, max_bytes);
+  if (size <= max_bytes) return inbox::read_deposit(std::move(bytes), max_bytes);
   DepositReadResult read;
   read.errors.push_back(Diagnostic::error(
       ErrorCode::FichierTropVolumineux, "", 0,

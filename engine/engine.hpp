@@ -121,7 +121,7 @@ class Engine {
  private:
   /// Reads a dépôt of `size` bytes (SPEC.md §3): FICHIER_TROP_VOLUMINEUX beyond inbox.max_bytes
   /// (`bytes` then empty, never loaded), else inbox::read_deposit. Needs no store.
-  DepositReadResult read(std::string_view bytes, std::uint64_t size) const;
+  DepositReadResult read(std::string bytes, std::uint64_t size) const;
 
   /// Decides and renders the accusé of one dépôt `read` inside the caller's transaction, processed
   /// at `now` (UTC); records it unless `dry_run`. Its certificate reports come from

@@ -16,7 +16,7 @@ constexpr std::uint64_t kMaxBytes = 64ull * 1024 * 1024;
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view bytes(reinterpret_cast<const char*>(data), size);
-  const raccord::DepositReadResult result = raccord::inbox::read_deposit(bytes, kMaxBytes);
+  const raccord::DepositReadResult result = raccord::inbox::read_deposit(std::string(bytes), kMaxBytes);
   // The contract of read_deposit: exactly one of the two.
   if (result.deposit.has_value() == !result.errors.empty()) std::abort();
   if (!result.deposit) {

@@ -589,7 +589,7 @@ DepositReadResult failure(Diagnostic d) {
 
 }  // namespace
 
-DepositReadResult read_deposit(std::string_view bytes, std::uint64_t max_bytes) {
+DepositReadResult read_deposit(std::string bytes, std::uint64_t max_bytes) {
   if (bytes.empty()) {
     return failure(Diagnostic::error(ErrorCode::FichierVide, "", 0,
                                      "Le fichier est vide (0 octet) : il ne contient aucun dépôt à lire."));
@@ -600,7 +600,7 @@ DepositReadResult read_deposit(std::string_view bytes, std::uint64_t max_bytes) 
                                          " octets, au-delà de la limite de " + std::to_string(max_bytes) +
                                          " octets (inbox.max_bytes) : le répartir en plusieurs dépôts."));
   }
-  TranscodeResult text = transcode_to_utf8(bytes);
+  TranscodeResult text = transcode_to_utf8(std::move(bytes));
   if (text.error) return failure(std::move(*text.error));
   if (auto verdict = check_well_formed(text.utf8)) return failure(std::move(*verdict));
 
@@ -664,6 +664,9 @@ DepositReadResult read_deposit(std::string_view bytes, std::uint64_t max_bytes) 
     }
   }
 
+  std::size_t elements = 0;  // the operations' vector is sized once (issue 7: 5,000 sheets moved 13 times)
+  for (pugi::xml_node c = root.first_child(); c; c = c.next_sibling()) elements += c.type() == pugi::node_element;
+  deposit.operations.reserve(elements);
   int rank = 0;
   for (pugi::xml_node c = root.first_child(); c; c = c.next_sibling()) {
     if (is_text(c)) {

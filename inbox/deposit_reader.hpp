@@ -55,8 +55,10 @@ namespace raccord::inbox {
 /// Values are trimmed of XML whitespace; an element's text is its text and CDATA children joined
 /// (comments skipped). Field lines are the line of the attribute's element or of the text's element
 /// in the original file (CR LF, CR and LF each end a line). No recursion follows the input's depth.
-/// Memory: about 2.5 times the file size at peak for a 60 MiB file (one UTF-8 copy parsed in place
-/// by pugixml, plus the values).
-DepositReadResult read_deposit(std::string_view bytes, std::uint64_t max_bytes);
+/// Memory: about 2.5 times the file size at peak for a 60 MiB file (the bytes, parsed in place by
+/// pugixml when they are UTF-8, else their UTF-8 copy; plus the values).
+/// `bytes` is taken (moved in by a caller that no longer needs it): a UTF-8 dépôt is parsed in
+/// them, without a copy (issue 7).
+DepositReadResult read_deposit(std::string bytes, std::uint64_t max_bytes);
 
 }  // namespace raccord::inbox

@@ -212,20 +212,26 @@ std::uint64_t ClaimedFile::size() const {
 }
 
 std::string ClaimedFile::read_all() const {
+  auto read_at = [this](char* into, std::size_t count, std::size_t offset) {
+    for (;;) {
+      const ssize_t n = ::pread(fd_, into, count, static_cast<off_t>(offset));
+      if (n >= 0) return static_cast<std::size_t>(n);
+      if (errno != EINTR) throw_errno(errno, "lecture impossible de " + path_.string());
+    }
+  };
   std::string content;
   content.resize(static_cast<std::size_t>(size()));
   std::size_t done = 0;
-  for (;;) {
-    if (done == content.size()) content.resize(content.size() + 65536);  // the file may have grown
-    const ssize_t n = ::pread(fd_, content.data() + done, content.size() - done, static_cast<off_t>(done));
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      throw_errno(errno, "lecture impossible de " + path_.string());
-    }
+  while (done < content.size()) {
+    const std::size_t n = read_at(content.data() + done, content.size() - done, done);
     if (n == 0) break;
-    done += static_cast<std::size_t>(n);
+    done += n;
   }
   content.resize(done);
+  // The file may have grown since it was measured: read on through a small buffer (growing the
+  // whole string ahead would copy it, issue 7).
+  char more[65536];
+  for (std::size_t n; (n = read_at(more, sizeof more, done)) > 0; done += n) content.append(more, n);
   return content;
 }
 

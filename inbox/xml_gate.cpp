@@ -114,7 +114,9 @@ std::optional<Diagnostic> check_well_formed(std::string_view utf8, int max_depth
   XML_SetElementHandler(parser.get(), on_start_element, on_end_element);
   // No external entity handler: nothing outside the file can be read.
 
-  constexpr std::size_t kChunk = std::size_t{1} << 24;
+  // Expat copies what it is given into its own buffer: small chunks keep that buffer small (a whole
+  // 60 MiB dépôt at once doubled the memory, and the copy's first touch of each page is not free).
+  constexpr std::size_t kChunk = std::size_t{1} << 18;
   std::size_t done = 0;
   XML_Status status = XML_STATUS_OK;
   do {

@@ -17,7 +17,7 @@ constexpr std::uint64_t kMaxBytes = std::uint64_t{64} << 20;
 constexpr std::string_view kDecl = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
 
 DepositReadResult read(std::string_view bytes, std::uint64_t max = kMaxBytes) {
-  return read_deposit(bytes, max);
+  return read_deposit(std::string(bytes), max);
 }
 
 std::string describe(const Diagnostics& ds) {

@@ -157,6 +157,18 @@ TEST_F(InboxDirectoryTest, ZeroByteFileSettlesAndIsClaimed) {
   EXPECT_EQ(claimed->read_all(), "");
 }
 
+// read_all reads what the file holds when it is read, even bytes written after it was measured
+// (a writer that had not finished: issue 7 rewrote the loop that reads past the measured size).
+TEST_F(InboxDirectoryTest, ReadAllReadsBytesWrittenAfterTheClaim) {
+  drop("grandi.xml", "<Depot>");
+  auto claimed = dirs_->claim("grandi.xml");
+  ASSERT_TRUE(claimed.has_value());
+  ASSERT_EQ(claimed->size(), 7U);
+  const std::string tail = std::string(200000, 'x') + "</Depot>";  // more than one 64 KiB read
+  std::ofstream(claimed->path(), std::ios::binary | std::ios::app) << tail;
+  EXPECT_EQ(claimed->read_all(), "<Depot>" + tail);
+}
+
 TEST_F(InboxDirectoryTest, ClaimMovesIntoWorkAndLocks) {
   drop("lot42.xml", "<Depot>42</Depot>");
   auto claimed = dirs_->claim("lot42.xml");
