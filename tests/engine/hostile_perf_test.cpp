@@ -31,8 +31,9 @@ class HostileDatabaseTest : public ::testing::Test {
     fs::remove_all(dir_);
     fs::create_directories(dir_);
     db_ = std::make_unique<Database>(Backend::Sqlite, path());
-    db_->execute("CREATE TABLE t (id INTEGER PRIMARY KEY, u TEXT UNIQUE, nn TEXT NOT NULL DEFAULT 'x', "
-                 "p INTEGER REFERENCES t(id), c INTEGER CHECK (c IS NULL OR c >= 0), v)");
+    db_->execute(
+        "CREATE TABLE t (id INTEGER PRIMARY KEY, u TEXT UNIQUE, nn TEXT NOT NULL DEFAULT 'x', "
+        "p INTEGER REFERENCES t(id), c INTEGER CHECK (c IS NULL OR c >= 0), v)");
   }
   void TearDown() override {
     db_.reset();
@@ -102,12 +103,12 @@ TEST_F(HostileDatabaseTest, ValuesRoundTrip) {
 TEST_F(HostileDatabaseTest, ConstraintErrorsAndTheirTransientFlagAreThoseOfPoco) {
   db_->execute("INSERT INTO t (id, u) VALUES (1, 'a')");
   const std::vector<std::pair<std::string, std::vector<SqlValue>>> statements{
-      {"INSERT INTO t (id, u) VALUES (2, $1)", {std::string("a")}},                  // UNIQUE
-      {"INSERT INTO t (id, u) VALUES (1, $1)", {std::string("z")}},                  // PRIMARY KEY
-      {"INSERT INTO t (id, u, nn) VALUES (3, 'n', $1)", {nullptr}},                  // NOT NULL
-      {"INSERT INTO t (id, u, p) VALUES (4, 'f', $1)", {std::int64_t{99}}},          // FOREIGN KEY
-      {"INSERT INTO t (id, u, c) VALUES (5, 'k', $1)", {std::int64_t{-1}}},          // CHECK
-      {"SELECT * FROM absente WHERE x = $1", {std::int64_t{1}}},                     // prepare error
+      {"INSERT INTO t (id, u) VALUES (2, $1)", {std::string("a")}},          // UNIQUE
+      {"INSERT INTO t (id, u) VALUES (1, $1)", {std::string("z")}},          // PRIMARY KEY
+      {"INSERT INTO t (id, u, nn) VALUES (3, 'n', $1)", {nullptr}},          // NOT NULL
+      {"INSERT INTO t (id, u, p) VALUES (4, 'f', $1)", {std::int64_t{99}}},  // FOREIGN KEY
+      {"INSERT INTO t (id, u, c) VALUES (5, 'k', $1)", {std::int64_t{-1}}},  // CHECK
+      {"SELECT * FROM absente WHERE x = $1", {std::int64_t{1}}},             // prepare error
   };
   for (const auto& [sql, params] : statements) {
     const std::string cached = execute_outcome(sql, params);
@@ -180,7 +181,8 @@ TEST_F(HostileDatabaseTest, BusyWriteInsideADeferredTransactionIsTransient) {
 // More distinct SQL texts than the cache keeps (256) while a for_each_row statement streams: every
 // text still runs, and the streaming is not disturbed by the cache being emptied.
 TEST_F(HostileDatabaseTest, CacheOverflowDuringAStreamingQuery) {
-  for (int i = 1; i <= 5; ++i) db_->execute("INSERT INTO t (id, u) VALUES ($1, $2)", {std::int64_t{i}, std::to_string(i)});
+  for (int i = 1; i <= 5; ++i)
+    db_->execute("INSERT INTO t (id, u) VALUES ($1, $2)", {std::int64_t{i}, std::to_string(i)});
   int seen = 0;
   int next = 1000;
   db_->for_each_row(
@@ -189,7 +191,8 @@ TEST_F(HostileDatabaseTest, CacheOverflowDuringAStreamingQuery) {
         ++seen;
         EXPECT_EQ(row.integer(0), seen);
         for (int k = 0; k < 120; ++k, ++next) {
-          EXPECT_EQ(db_->query_one("SELECT " + std::to_string(next) + " + $1", {std::int64_t{1}})->integer(0), next + 1);
+          EXPECT_EQ(db_->query_one("SELECT " + std::to_string(next) + " + $1", {std::int64_t{1}})->integer(0),
+                    next + 1);
         }
       },
       2);
@@ -227,16 +230,16 @@ std::string sheet_with_leaf(const std::string& reference, bool expired) {
 TEST_F(HostileGroupTest, MixedGroupAnswersEachDepotOnceWithItsOwnCertificateVerdicts) {
   using ::testing::ElementsAre;
   using ::testing::IsEmpty;
-  const std::string partial = testing::depot_xml(
-      sheet_with_leaf("a-0", false) + sheet_with_leaf("a-1", true) + sheet_with_leaf("a-2", false),
-      R"(identifiant="G-A" mode="partielle")");
+  const std::string partial =
+      testing::depot_xml(sheet_with_leaf("a-0", false) + sheet_with_leaf("a-1", true) + sheet_with_leaf("a-2", false),
+                         R"(identifiant="G-A" mode="partielle")");
   testing::drop_file(inbox(), "g1_a.xml", partial);
   testing::drop_file(inbox(), "g2_a_copie.xml", partial);
   testing::drop_file(inbox(), "g3_casse.xml", "<Depot xmlns=\"urn:raccord:depot:1\">\n<FicheEDI");
-  testing::drop_file(inbox(), "g4_complete.xml",
-                     testing::depot_xml(sheet_with_leaf("d-0", false) + sheet_with_leaf("d-1", true) +
-                                            sheet_with_leaf("d-2", false),
-                                        R"(identifiant="G-D" mode="complete")"));
+  testing::drop_file(
+      inbox(), "g4_complete.xml",
+      testing::depot_xml(sheet_with_leaf("d-0", false) + sheet_with_leaf("d-1", true) + sheet_with_leaf("d-2", false),
+                         R"(identifiant="G-D" mode="complete")"));
   std::string many;
   for (int i = 0; i < 300; ++i) many += sheet_with_leaf("e-" + std::to_string(i), i == 280);
   testing::drop_file(inbox(), "g5_nombreuses.xml", testing::depot_xml(many, R"(identifiant="G-E" mode="partielle")"));

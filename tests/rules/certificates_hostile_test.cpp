@@ -59,14 +59,13 @@ const std::string kEmptySet = tlv(0x31, "");
 
 /// SignedData { 1, {}, {data}, [0] certs, [crls], {} } inside a ContentInfo, all definite.
 std::string signed_data(const std::string& certs_content, const std::string& extra_after_certs = "") {
-  const std::string sd = tlv(0x30, kVersion1 + kEmptySet + tlv(0x30, kOidData) + tlv(0xA0, certs_content) +
-                                       extra_after_certs + kEmptySet);
+  const std::string sd =
+      tlv(0x30, kVersion1 + kEmptySet + tlv(0x30, kOidData) + tlv(0xA0, certs_content) + extra_after_certs + kEmptySet);
   return tlv(0x30, kOidSignedData + tlv(0xA0, sd));
 }
 /// The same, every constructed level indefinite-length (BER).
 std::string signed_data_ber(const std::string& certs_content) {
-  const std::string sd =
-      ber(0x30, kVersion1 + kEmptySet + ber(0x30, kOidData) + ber(0xA0, certs_content) + kEmptySet);
+  const std::string sd = ber(0x30, kVersion1 + kEmptySet + ber(0x30, kOidData) + ber(0xA0, certs_content) + kEmptySet);
   return ber(0x30, kOidSignedData + ber(0xA0, sd));
 }
 
@@ -149,9 +148,7 @@ std::vector<Case> hostile_cases() {
   const std::string leaf_ber = ber(0x30, inner(leaf));
   const std::string inter_ber = ber(0x30, inner(inter));
   std::vector<Case> cases;
-  auto add = [&cases](std::string name, const std::string& der) {
-    cases.push_back({name, TestPki::base64(der)});
-  };
+  auto add = [&cases](std::string name, const std::string& der) { cases.push_back({name, TestPki::base64(der)}); };
   add("reference", TestPki::pkcs7_der({leaf, inter}));
   add("CA deux fois", signed_data(leaf + inter + inter));
   add("CA deux fois, racine aussi", signed_data(inter + leaf + root + inter + root));
@@ -169,17 +166,16 @@ std::vector<Case> hostile_cases() {
                                                          tlv(0xA0, leaf + inter) + kEmptySet + kEmptySet))));
   add("octets en trop dans un certificat", signed_data(leaf + tlv(0x30, inner(inter) + tlv(0x05, ""))));
   add("EOC dans un ensemble défini", signed_data(leaf + std::string(2, '\0') + inter));
-  add("ContentInfo imbriqué", tlv(0x30, kOidSignedData + tlv(0xA0, tlv(0x30, kVersion1 + kEmptySet +
-                                                                           TestPki::pkcs7_der({leaf, inter}) +
-                                                                           kEmptySet))));
-  add("ContentInfo imbriqué et certificats", tlv(0x30, kOidSignedData +
-                                                          tlv(0xA0, tlv(0x30, kVersion1 + kEmptySet +
-                                                                                  TestPki::pkcs7_der({leaf, inter}) +
-                                                                                  tlv(0xA0, inter + leaf) + kEmptySet))));
+  add("ContentInfo imbriqué",
+      tlv(0x30, kOidSignedData +
+                    tlv(0xA0, tlv(0x30, kVersion1 + kEmptySet + TestPki::pkcs7_der({leaf, inter}) + kEmptySet))));
+  add("ContentInfo imbriqué et certificats",
+      tlv(0x30, kOidSignedData + tlv(0xA0, tlv(0x30, kVersion1 + kEmptySet + TestPki::pkcs7_der({leaf, inter}) +
+                                                         tlv(0xA0, inter + leaf) + kEmptySet))));
   {
     // signedAndEnveloped { 1, recipientInfos {}, digestAlgs {}, EncryptedContentInfo, [0] certs, {} }
-    const std::string eci = tlv(0x30, kOidData + tlv(0x30, tlv(0x06, "\x2A\x86\x48\x86\xF7\x0D\x03\x07") +
-                                                              tlv(0x04, std::string(8, '\x01'))));
+    const std::string eci = tlv(
+        0x30, kOidData + tlv(0x30, tlv(0x06, "\x2A\x86\x48\x86\xF7\x0D\x03\x07") + tlv(0x04, std::string(8, '\x01'))));
     const std::string se = tlv(0x30, kVersion1 + kEmptySet + kEmptySet + eci + tlv(0xA0, leaf + inter) + kEmptySet);
     add("signedAndEnveloped", tlv(0x30, kOidSignedAndEnveloped + tlv(0xA0, se)));
   }
