@@ -1,5 +1,6 @@
 #include "engine/database.hpp"
 
+#include <Poco/Data/SQLite/SQLiteException.h>
 #include <Poco/Data/Limit.h>
 #include <Poco/Data/PostgreSQL/Connector.h>
 #include <Poco/Data/RecordSet.h>
@@ -104,8 +105,10 @@ class SqliteStatements {
   SqliteStatements& operator=(const SqliteStatements&) = delete;
 
   /// Runs `sql` with `params` bound to $1..$n in order; calls on_row(values) for each result row.
-  /// Returns sqlite3_changes() for a statement that returns no row. Returns nullopt when `sql`
-  /// holds more than one statement (the caller goes through Poco). Throws Poco::Exception.
+  /// Returns the rows the statement inserted, updated or deleted (0 for any other statement, and
+  /// for one that returns rows). Returns nullopt when `sql` holds more than one statement (the
+  /// caller goes through Poco). Throws Poco::Exception (ParameterCountMismatchException
+  /// when `params` are not exactly the statement's parameters: never a missing one bound as NULL).
   template <typename OnRow>
   std::optional<std::size_t> run(const std::string& sql, const std::vector<SqlValue>& params, const OnRow& on_row) {
     sqlite3_stmt* st = prepared(sql);
@@ -118,6 +121,9 @@ class SqliteStatements {
         sqlite3_clear_bindings(st);
       }
     } reset{st};
+    if (params.size() != static_cast<std::size_t>(sqlite3_bind_parameter_count(st))) {
+      throw Poco::Data::SQLite::ParameterCountMismatchException(sql.substr(0, 120));
+    }
     int index = 0;
     for (const auto& p : params) {
       ++index;
@@ -132,6 +138,7 @@ class SqliteStatements {
       if (rc != SQLITE_OK) Poco::Data::SQLite::Utility::throwException(db_, rc);
     }
     const int columns = sqlite3_column_count(st);
+    const long long changes_before = sqlite3_total_changes64(db_);
     for (;;) {
       const int rc = sqlite3_step(st);
       if (rc == SQLITE_DONE) break;
@@ -155,7 +162,9 @@ class SqliteStatements {
       }
       on_row(SqlRow(std::move(values)));
     }
-    return columns == 0 ? static_cast<std::size_t>(sqlite3_changes(db_)) : 0;
+    // sqlite3_changes() keeps the count of the last INSERT/UPDATE/DELETE through other statements.
+    const bool changed = sqlite3_total_changes64(db_) != changes_before;
+    return columns == 0 && changed ? static_cast<std::size_t>(sqlite3_changes64(db_)) : 0;
   }
 
  private:
