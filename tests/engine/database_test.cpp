@@ -1,5 +1,6 @@
 #include "engine/database.hpp"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -7,6 +8,8 @@
 #include <filesystem>
 #include <stdexcept>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "tests/support/postgres.hpp"
 
@@ -247,6 +250,205 @@ TEST_F(DatabaseTest, CommittedSequenceValuesAreNeverDrawnAgain) {
   }  // rolled back
   Transaction tx(*db_);
   EXPECT_GT(db_->next_sequence_value("code_appli"), committed);
+}
+
+// ---- The SQLite statement cache (issue 7, hostile tests) ---------------------------------------------
+// engine/database.cpp: SQLite statements prepared once and stepped through the raw handle. The
+// oracle is Poco's own path, still taken by an SQL text holding more than one statement: the same
+// statement followed by "; -- poco" must give the same rows, counts, errors and `transient` flag.
+// Each test has a bare table t on a fresh, unmigrated SQLite store.
+
+class StatementCacheTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (testing::postgres_requested()) GTEST_SKIP() << "SQLite statement cache only";
+    dir_ = fs::temp_directory_path() / ("raccord-stmt-cache-" + std::to_string(::getpid()) + "-" +
+                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    db_ = std::make_unique<Database>(Backend::Sqlite, path());
+    db_->execute(
+        "CREATE TABLE t (id INTEGER PRIMARY KEY, u TEXT UNIQUE, nn TEXT NOT NULL DEFAULT 'x', "
+        "p INTEGER REFERENCES t(id), c INTEGER CHECK (c IS NULL OR c >= 0), v)");
+  }
+  void TearDown() override {
+    db_.reset();
+    fs::remove_all(dir_);
+  }
+  std::string path() const { return (dir_ / "s.db").string(); }
+
+  static std::string rows_text(const std::vector<SqlRow>& rows) {
+    std::string out;
+    for (const auto& r : rows) {
+      for (std::size_t i = 0; i < r.size(); ++i) out += r.is_null(i) ? "NULL|" : "<" + r.text(i) + ">|";
+      out += "\n";
+    }
+    return out;
+  }
+  static std::string error_text(const StoreError& e) {
+    std::string what = e.what();
+    // The SQL echoed at the end ([...]) differs by the suffix only.
+    if (auto at = what.rfind(" ["); at != std::string::npos) what.resize(at);
+    return "StoreError(" + std::string(e.transient ? "transient" : "définitive") + ") " + what;
+  }
+  std::string query_outcome(const std::string& sql, const std::vector<SqlValue>& params = {}) {
+    try {
+      return rows_text(db_->query(sql, params));
+    } catch (const StoreError& e) {
+      return error_text(e);
+    }
+  }
+  std::string execute_outcome(const std::string& sql, const std::vector<SqlValue>& params = {}) {
+    try {
+      return "changes " + std::to_string(db_->execute(sql, params));
+    } catch (const StoreError& e) {
+      return error_text(e);
+    }
+  }
+
+  fs::path dir_;
+  std::unique_ptr<Database> db_;
+};
+
+/// `sql` as Poco's path takes it: followed by a second (empty) statement.
+std::string poco(const std::string& sql) {
+  std::string out = sql;
+  out.append("; -- poco");
+  return out;
+}
+
+// (Poco's path cannot serve as the oracle for rows: a query followed by a second statement trips an
+// assertion in Poco's SQLiteStatementImpl; the expected rows are written out.)
+TEST_F(StatementCacheTest, ValuesRoundTrip) {
+  db_->execute("INSERT INTO t (id, u, v) VALUES (1, 'a', NULL), (2, '', 'texte é'), (3, 'c', 42)");
+  EXPECT_EQ(query_outcome("SELECT id, u, nn, p, c, v FROM t ORDER BY id"),
+            "<1>|<a>|<x>|NULL|NULL|NULL|\n<2>|<>|<x>|NULL|NULL|<texte é>|\n<3>|<c>|<x>|NULL|NULL|<42>|\n");
+  EXPECT_EQ(query_outcome("SELECT 9223372036854775807, -9223372036854775808, 0, -1"),
+            "<9223372036854775807>|<-9223372036854775808>|<0>|<-1>|\n");
+  EXPECT_EQ(query_outcome("SELECT NULL, '', 'a''b', 'ligne\nsuivante'"), "NULL|<>|<a'b>|<ligne\nsuivante>|\n");
+  EXPECT_EQ(query_outcome("SELECT count(*), max(id), min(u) FROM t WHERE id > 99"), "<0>|NULL|NULL|\n");
+  const std::vector<SqlValue> params{std::int64_t{7}, std::string("sept"), nullptr};
+  EXPECT_EQ(query_outcome("SELECT $1, $2, $3", params), "<7>|<sept>|NULL|\n");
+  EXPECT_EQ(query_outcome("SELECT $1, $2, $3", {std::int64_t{8}, nullptr, std::string("huit")}), "<8>|NULL|<huit>|\n");
+  // A text holding NUL bytes and invalid UTF-8 comes back whole.
+  const std::string odd("a\0b\xff", 4);
+  db_->execute("INSERT INTO t (id, u) VALUES (4, $1)", {odd});
+  EXPECT_EQ(db_->query_one("SELECT u, length(u) FROM t WHERE id = 4")->text(0), odd);
+}
+
+TEST_F(StatementCacheTest, ConstraintErrorsAndTheirTransientFlagAreThoseOfPoco) {
+  db_->execute("INSERT INTO t (id, u) VALUES (1, 'a')");
+  const std::vector<std::pair<std::string, std::vector<SqlValue>>> statements{
+      {"INSERT INTO t (id, u) VALUES (2, $1)", {std::string("a")}},          // UNIQUE
+      {"INSERT INTO t (id, u) VALUES (1, $1)", {std::string("z")}},          // PRIMARY KEY
+      {"INSERT INTO t (id, u, nn) VALUES (3, 'n', $1)", {nullptr}},          // NOT NULL
+      {"INSERT INTO t (id, u, p) VALUES (4, 'f', $1)", {std::int64_t{99}}},  // FOREIGN KEY
+      {"INSERT INTO t (id, u, c) VALUES (5, 'k', $1)", {std::int64_t{-1}}},  // CHECK
+      {"SELECT * FROM absente WHERE x = $1", {std::int64_t{1}}},             // prepare error
+  };
+  for (const auto& [sql, params] : statements) {
+    const std::string cached = execute_outcome(sql, params);
+    const std::string via_poco = execute_outcome(poco(sql), params);
+    EXPECT_EQ(cached, via_poco) << sql;
+    // The statement kept after an error runs again cleanly.
+    EXPECT_EQ(execute_outcome(sql, params), cached) << sql;
+  }
+  // Nothing half-done is left behind by the failed statements.
+  EXPECT_EQ(db_->query_one("SELECT count(*) FROM t WHERE id <> 1")->integer(0), 0);
+}
+
+// Two connections on one store: a write transaction held by the first makes the second's BEGIN
+// IMMEDIATE fail busy (busy timeout 0 here), a transient StoreError as through Poco; the kept
+// statement works again once the first commits, and after a ROLLBACK.
+TEST_F(StatementCacheTest, BusyStoreIsTransientAndTheKeptStatementsRecover) {
+  Database other(Backend::Sqlite, path());
+  other.execute("PRAGMA busy_timeout=0");
+  db_->begin();
+  db_->execute("INSERT INTO t (id, u) VALUES (1, 'a')");
+  std::string cached;
+  std::string via_poco;
+  try {
+    other.begin();
+    cached = "no error";
+  } catch (const StoreError& e) {
+    cached = error_text(e);
+  }
+  try {
+    other.execute("BEGIN IMMEDIATE; -- poco");
+    via_poco = "no error";
+  } catch (const StoreError& e) {
+    via_poco = error_text(e);
+  }
+  EXPECT_EQ(cached, via_poco);
+  EXPECT_THAT(cached, ::testing::HasSubstr("StoreError(transient)"));
+  // A reader is not blocked (WAL) and does not see the uncommitted row.
+  EXPECT_EQ(other.query_one("SELECT count(*) FROM t")->integer(0), 0);
+  db_->commit();
+  other.begin();
+  other.execute("INSERT INTO t (id, u) VALUES (2, 'b')");
+  other.rollback();
+  other.begin();
+  other.execute("INSERT INTO t (id, u) VALUES (2, 'b')");
+  other.commit();
+  EXPECT_EQ(db_->query_one("SELECT count(*) FROM t")->integer(0), 2);
+}
+
+// A busy store met by a write inside the transaction (not at BEGIN): a deferred transaction
+// upgraded while another connection writes.
+TEST_F(StatementCacheTest, BusyWriteInsideADeferredTransactionIsTransient) {
+  Database other(Backend::Sqlite, path());
+  other.execute("PRAGMA busy_timeout=0");
+  db_->begin();
+  db_->execute("INSERT INTO t (id, u) VALUES (1, 'a')");
+  other.execute("BEGIN DEFERRED");
+  try {
+    other.execute("INSERT INTO t (id, u) VALUES (3, 'c')");
+    ADD_FAILURE() << "write accepted while another connection holds the write lock";
+  } catch (const StoreError& e) {
+    EXPECT_TRUE(e.transient) << e.what();
+  }
+  other.execute("ROLLBACK");
+  db_->commit();
+  // The statement that failed busy is kept, and runs now.
+  other.execute("INSERT INTO t (id, u) VALUES (3, 'c')");
+  EXPECT_EQ(db_->query_one("SELECT count(*) FROM t")->integer(0), 2);
+}
+
+// More distinct SQL texts than the cache keeps (256) while a for_each_row statement streams: every
+// text still runs, and the streaming is not disturbed by the cache being emptied.
+TEST_F(StatementCacheTest, CacheOverflowDuringAStreamingQuery) {
+  for (int i = 1; i <= 5; ++i)
+    db_->execute("INSERT INTO t (id, u) VALUES ($1, $2)", {std::int64_t{i}, std::to_string(i)});
+  int seen = 0;
+  int next = 1000;
+  db_->for_each_row(
+      "SELECT id FROM t ORDER BY id", {},
+      [&](const SqlRow& row) {
+        ++seen;
+        EXPECT_EQ(row.integer(0), seen);
+        for (int k = 0; k < 120; ++k, ++next) {
+          EXPECT_EQ(db_->query_one("SELECT " + std::to_string(next) + " + $1", {std::int64_t{1}})->integer(0),
+                    next + 1);
+        }
+      },
+      2);
+  EXPECT_EQ(seen, 5);
+}
+
+// Issue 7 regression (hostile finding): the SQLite statement cache bound only the parameters it was
+// given, so a forgotten $2 became NULL; it is a StoreError, as through Poco, and nothing is written.
+TEST_F(StatementCacheTest, MissingParameterIsAStoreErrorAndWritesNothing) {
+  EXPECT_THROW(db_->execute("INSERT INTO t (id, u) VALUES ($1, $2)", {std::int64_t{6}}), StoreError);
+  EXPECT_EQ(db_->query_one("SELECT count(*) FROM t")->integer(0), 0);
+}
+
+// The mirror case: a value given for a parameter the statement does not have is a StoreError too,
+// and nothing is written.
+TEST_F(StatementCacheTest, ExtraParameterIsAStoreErrorAndWritesNothing) {
+  EXPECT_THROW(
+      db_->execute("INSERT INTO t (id, u) VALUES ($1, $2)", {std::int64_t{6}, std::string("six"), std::int64_t{7}}),
+      StoreError);
+  EXPECT_EQ(db_->query_one("SELECT count(*) FROM t")->integer(0), 0);
 }
 
 // ---- for_each_row: the streaming read (issue 7, figure 4), on SQLite and on PostgreSQL ----------------

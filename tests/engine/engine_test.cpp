@@ -484,6 +484,134 @@ TEST_F(EngineTest, GroupFailingInTheStoreIsTakenAgainOneByOne) {
   EXPECT_EQ(count("SELECT COUNT(*) FROM deposits"), 3);
 }
 
+// ---------------------------------------------------------------------------------------------
+// One group of dépôts (issue 7, hostile tests): the dépôts of a group read first, the certificates of
+// all their sheets checked ahead over several dépôts (engine/engine.cpp, engine/processor.cpp), one
+// instant per group.
+
+/// A sheet `reference` whose leaf certificate is valid, or expired (CERT_EXPIRE) when `expired`.
+std::string sheet_with_leaf(const std::string& reference, bool expired) {
+  LeafOptions leaf;
+  leaf.common_name = reference + ".exemple.fr";
+  if (expired) leaf.not_after = "2026-06-30T00:00:00Z";
+  SheetSpec spec = sftp_sheet();
+  spec.reference = reference;
+  spec.certificates = {TestPki::instance().bundle_base64(leaf)};
+  return sheet_xml(spec);
+}
+
+// One pass, one group: a partial dépôt, its byte copy (DOUBLON), a broken one, a "complete" dépôt
+// rolled back by one bad certificate, a dépôt of 300 sheets (more than the look-ahead window of
+// 256) with a bad certificate at rank 281, and a too-large one. Every accusé is right, each dépôt
+// has exactly one, and the certificate verdicts land on their own sheets.
+TEST_F(EngineTest, MixedGroupAnswersEachDepotOnceWithItsOwnCertificateVerdicts) {
+  config_.max_bytes = 1 << 20;
+  start();
+  setup_world();
+  const std::string partial =
+      depot_xml(sheet_with_leaf("a-0", false) + sheet_with_leaf("a-1", true) + sheet_with_leaf("a-2", false),
+                R"(identifiant="G-A" mode="partielle")");
+  drop_file(inbox(), "g1_a.xml", partial);
+  drop_file(inbox(), "g2_a_copie.xml", partial);
+  drop_file(inbox(), "g3_casse.xml", "<Depot xmlns=\"urn:raccord:depot:1\">\n<FicheEDI");
+  drop_file(inbox(), "g4_complete.xml",
+            depot_xml(sheet_with_leaf("d-0", false) + sheet_with_leaf("d-1", true) + sheet_with_leaf("d-2", false),
+                      R"(identifiant="G-D" mode="complete")"));
+  std::string many;
+  for (int i = 0; i < 300; ++i) many += sheet_with_leaf("e-" + std::to_string(i), i == 280);
+  drop_file(inbox(), "g5_nombreuses.xml", depot_xml(many, R"(identifiant="G-E" mode="partielle")"));
+  drop_file(inbox(), "g5b_copie.xml", depot_xml(many, R"(identifiant="G-E" mode="partielle")"));
+  drop_file(inbox(), "g6_trop_gros.xml", depot_xml("<!--" + std::string(std::size_t{1} << 20, 'x') + "-->\n"));
+  drop_file(
+      inbox(), "g7_apres.xml",
+      depot_xml(sheet_with_leaf("f-0", true) + sheet_with_leaf("f-1", false), R"(identifiant="G-F" mode="partielle")"));
+
+  const PassSummary summary = engine().process_pass();
+  ASSERT_EQ(summary.processed, 8);
+  ASSERT_EQ(summary.acknowledgements.size(), 8u);
+  std::vector<ParsedAck> acks;
+  for (const auto& name : summary.acknowledgements) acks.push_back(read_ack(name));
+  EXPECT_EQ(acks[0].fichier, "g1_a.xml");
+  EXPECT_EQ(acks[0].statut, "INTEGRE_PARTIEL") << acks[0].xml;
+  ASSERT_EQ(acks[0].operations.size(), 3u);
+  EXPECT_THAT(acks[0].operations[0].error_codes(), IsEmpty());
+  EXPECT_THAT(acks[0].operations[1].error_codes(), ElementsAre("CERT_EXPIRE"));
+  EXPECT_THAT(acks[0].operations[2].error_codes(), IsEmpty());
+  EXPECT_EQ(acks[1].statut, "DOUBLON");
+  EXPECT_EQ(acks[1].original, acks[0].name);
+  EXPECT_EQ(acks[2].statut, "REJETE");
+  EXPECT_THAT(acks[2].error_codes(), ElementsAre("XML_MALFORME"));
+  EXPECT_EQ(acks[3].statut, "REJETE") << acks[3].xml;
+  ASSERT_EQ(acks[3].operations.size(), 3u);
+  EXPECT_THAT(acks[3].operations[1].error_codes(), ElementsAre("CERT_EXPIRE"));
+  EXPECT_THAT(acks[3].operations[0].error_codes(), IsEmpty());
+  EXPECT_THAT(acks[3].operations[2].error_codes(), IsEmpty());
+  EXPECT_EQ(acks[4].statut, "INTEGRE_PARTIEL");
+  ASSERT_EQ(acks[4].operations.size(), 300u);
+  for (std::size_t i = 0; i < 300; ++i) {
+    SCOPED_TRACE(i);
+    EXPECT_EQ(acks[4].operations[i].reference, "e-" + std::to_string(i));
+    if (i == 280) {
+      EXPECT_THAT(acks[4].operations[i].error_codes(), ElementsAre("CERT_EXPIRE"));
+    } else {
+      EXPECT_THAT(acks[4].operations[i].error_codes(), IsEmpty());
+    }
+  }
+  EXPECT_EQ(acks[5].statut, "DOUBLON");  // 300 sheets checked ahead, never taken
+  EXPECT_EQ(acks[6].statut, "REJETE");
+  EXPECT_THAT(acks[6].error_codes(), ElementsAre("FICHIER_TROP_VOLUMINEUX"));
+  EXPECT_EQ(acks[7].statut, "INTEGRE_PARTIEL");
+  ASSERT_EQ(acks[7].operations.size(), 2u);
+  EXPECT_THAT(acks[7].operations[0].error_codes(), ElementsAre("CERT_EXPIRE"));
+  EXPECT_THAT(acks[7].operations[1].error_codes(), IsEmpty());
+  // One instant for the group.
+  for (const auto& a : acks) EXPECT_EQ(a.traite, acks[0].traite) << a.name;
+  // Effects applied once: 2 (g1) + 0 (g4 rolled back) + 299 (g5) + 1 (g7) sheets, 7 dépôts recorded.
+  EXPECT_EQ(count("SELECT COUNT(*) FROM sheets"), 2 + 299 + 1);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM deposits WHERE file_name LIKE 'g%'"), 8);
+  EXPECT_THAT(files_in(work()), IsEmpty());
+  EXPECT_THAT(files_in(inbox()), IsEmpty());
+  EXPECT_EQ(files_in(outbox()).size(), 3u + 8u);  // setup_world's three accusés and the group's eight
+}
+
+// Leftovers in .work/ after a crash: one already committed (answered from its record, its sheets
+// checked ahead but never taken) between two never processed: each new one gets the verdicts of
+// its own sheets, the committed one its recorded accusé, and nothing is applied twice.
+TEST_F(EngineTest, LeftoverGroupMixingRecordedAndNewDepotsKeepsEachSheetsVerdict) {
+  config_.max_bytes = 1 << 20;
+  start();
+  setup_world();
+  const ParsedAck first =
+      process("l1_fait.xml",
+              depot_xml(sheet_with_leaf("l1-0", false) + sheet_with_leaf("l1-1", true) + sheet_with_leaf("l1-2", false),
+                        R"(identifiant="L-1" mode="partielle")"));
+  ASSERT_EQ(first.statut, "INTEGRE_PARTIEL");
+  fs::rename(archive_day() / "l1_fait.xml", work() / "l1_fait.xml");
+  fs::remove(outbox() / first.name);
+  drop_file(work(), "l0_neuf.xml",
+            depot_xml(sheet_with_leaf("l0-0", false) + sheet_with_leaf("l0-1", false),
+                      R"(identifiant="L-0" mode="partielle")"));
+  drop_file(work(), "l2_neuf.xml",
+            depot_xml(sheet_with_leaf("l2-0", true) + sheet_with_leaf("l2-1", false),
+                      R"(identifiant="L-2" mode="partielle")"));
+  const std::int64_t sheets = count("SELECT COUNT(*) FROM sheets");
+  const PassSummary summary = engine().process_pass();
+  ASSERT_EQ(summary.processed, 3);
+  std::vector<ParsedAck> acks;
+  for (const auto& name : summary.acknowledgements) acks.push_back(read_ack(name));
+  ASSERT_EQ(acks.size(), 3u);
+  EXPECT_EQ(acks[0].fichier, "l0_neuf.xml");
+  EXPECT_EQ(acks[0].statut, "INTEGRE") << acks[0].xml;
+  EXPECT_EQ(acks[1].xml, first.xml);
+  EXPECT_EQ(acks[2].fichier, "l2_neuf.xml");
+  EXPECT_EQ(acks[2].statut, "INTEGRE_PARTIEL") << acks[2].xml;
+  ASSERT_EQ(acks[2].operations.size(), 2u);
+  EXPECT_THAT(acks[2].operations[0].error_codes(), ElementsAre("CERT_EXPIRE"));
+  EXPECT_THAT(acks[2].operations[1].error_codes(), IsEmpty());
+  EXPECT_EQ(count("SELECT COUNT(*) FROM sheets"), sheets + 3);
+  EXPECT_THAT(files_in(work()), IsEmpty());
+}
+
 TEST_F(EngineTest, OtherEntriesAreLeftAloneAndNeverAnswered) {
   start();
   const std::string xml = depot_xml(user_xml("a.b"));

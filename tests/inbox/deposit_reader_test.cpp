@@ -29,6 +29,13 @@ std::string describe(const Diagnostics& ds) {
   return out;
 }
 
+/// `text` preceded by a UTF-8 BOM.
+std::string with_bom(const std::string& text) {
+  std::string out("\xEF\xBB\xBF");
+  out.append(text);
+  return out;
+}
+
 /// A dépôt with `body` as the Depot's content (Depot on line 2, body from line 3).
 std::string depot(std::string_view body, std::string_view attrs = "demandeur=\"j.dupont\"") {
   return std::string(kDecl) + "<Depot xmlns=\"urn:raccord:depot:1\" " + std::string(attrs) + ">\n" + std::string(body) +
@@ -169,6 +176,23 @@ TEST(ReadDeposit, BomBeforeTheDeclarationIsAcceptedAndNeverReachesAValue) {  // 
   EXPECT_EQ(with_bom.operations[0].requester.value, "s");
   // No U+FEFF anywhere in the first field.
   EXPECT_EQ(a.siret.value.find("\xEF\xBB\xBF"), std::string::npos);
+}
+
+// Issue 7 (hostile test): the bytes are taken by value; a BOM is still dropped and the line and
+// column of an XML error are those of the file.
+TEST(ReadDeposit, BomKeepsLinesAndColumnsOfXmlErrors) {
+  const std::string doc =
+      "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Depot xmlns=\"urn:raccord:depot:1\">\n  <a x=\"1\" "
+      "x=\"2\"/>\n</Depot>\n";
+  const DepositReadResult plain = read(doc, 1 << 20);
+  const DepositReadResult bom = read(with_bom(doc), 1 << 20);
+  ASSERT_EQ(plain.errors.size(), 1u);
+  ASSERT_EQ(bom.errors.size(), 1u);
+  EXPECT_EQ(bom.errors[0].code, ErrorCode::XmlMalforme);
+  EXPECT_EQ(bom.errors[0].line, 3);
+  EXPECT_EQ(bom.errors[0].line, plain.errors[0].line);
+  EXPECT_EQ(bom.errors[0].column, plain.errors[0].column);
+  EXPECT_EQ(bom.errors[0].message, plain.errors[0].message);
 }
 
 TEST(ReadDeposit, Latin1AndWindows1252AreTranscodedWithOriginalLines) {

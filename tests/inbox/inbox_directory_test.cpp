@@ -169,6 +169,19 @@ TEST_F(InboxDirectoryTest, ReadAllReadsBytesWrittenAfterTheClaim) {
   EXPECT_EQ(claimed->read_all(), "<Depot>" + tail);
 }
 
+// A file truncated after its claim (issue 7, hostile test; its growing part is the test above):
+// read_all reads what the file holds when it is read, here less than at the claim.
+TEST_F(InboxDirectoryTest, ReadAllReadsAFileShrunkAfterTheClaim) {
+  const std::string first(100000, 'a');  // more than one 64 KiB read
+  drop("retreci.xml", first);
+  auto claimed = dirs_->claim("retreci.xml");
+  ASSERT_TRUE(claimed.has_value());
+  ASSERT_EQ(claimed->size(), first.size());
+  EXPECT_EQ(claimed->read_all(), first);
+  fs::resize_file(claimed->path(), 10);
+  EXPECT_EQ(claimed->read_all(), std::string(10, 'a'));
+}
+
 TEST_F(InboxDirectoryTest, ClaimMovesIntoWorkAndLocks) {
   drop("lot42.xml", "<Depot>42</Depot>");
   auto claimed = dirs_->claim("lot42.xml");

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
 
 namespace raccord::inbox {
 namespace {
@@ -36,6 +37,31 @@ TEST(TranscodeToUtf8, Utf8PassesThroughAndTheBomIsDropped) {  // F11
   const auto bom = transcode_to_utf8("\xEF\xBB\xBF<a>Société</a>");
   ASSERT_FALSE(bom.error);
   EXPECT_EQ(bom.utf8, "<a>Société</a>");
+}
+
+/// `text` preceded by a UTF-8 BOM.
+std::string with_bom(const std::string& text) {
+  std::string out("\xEF\xBB\xBF");
+  out.append(text);
+  return out;
+}
+
+// Issue 7 (hostile test): the bytes are taken by value; a BOM is still dropped (short strings too, kept in place by the
+// small-string buffer) and line and column numbers are those of the file.
+TEST(TranscodeToUtf8, BomDroppedFromShortAndLongTexts) {
+  std::vector<std::string> bodies{"", "<a/>", "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<r/>"};
+  bodies.emplace_back(100, 'x');
+  for (const std::string& body : bodies) {
+    TranscodeResult r = transcode_to_utf8(with_bom(body));
+    ASSERT_FALSE(r.error.has_value()) << body;
+    EXPECT_EQ(r.utf8, body);
+    TranscodeResult plain = transcode_to_utf8(body);
+    EXPECT_EQ(plain.utf8, body);
+  }
+  // Invalid UTF-8 after a BOM: the position is counted without the BOM.
+  TranscodeResult bad = transcode_to_utf8(with_bom("<r>\nab\xFF</r>"));
+  ASSERT_TRUE(bad.error.has_value());
+  EXPECT_EQ(bad.error->line, 2);
 }
 
 TEST(TranscodeToUtf8, Latin1AndWindows1252AreConverted) {

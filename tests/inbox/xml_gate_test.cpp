@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstddef>
 #include <string>
 
 namespace raccord::inbox {
@@ -59,6 +60,95 @@ TEST(CheckWellFormed, NoRootUnboundPrefixNulAndControlCharacters) {
     EXPECT_EQ(d->code, ErrorCode::XmlMalforme) << doc;
     EXPECT_GE(d->line, 1);
     EXPECT_GE(d->column, 1);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Issue 7 (hostile tests): expat is fed 256 KiB at a time; an error, a DOCTYPE, a too deep element
+// and a multi-byte character right at a 262,144-byte boundary are found as anywhere else, with the
+// same line and column.
+
+constexpr std::size_t kChunk = std::size_t{1} << 18;  // expat's feed in check_well_formed
+/// "<?xml ...?>\n<r>\n" then a comment padding the text so that `tail` starts at byte `at`.
+/// The padding is made of lines of 63 'x' (+ '\n'), the last one shorter.
+std::string placed_at(std::size_t at, const std::string& tail,
+                      const std::string& head = "<?xml version=\"1.0\"?>\n<r>\n") {
+  std::string doc = head;
+  doc.append("<!--\n");
+  while (doc.size() + 64 + 4 <= at) doc.append(63, 'x').push_back('\n');
+  doc.append(at - 4 - doc.size(), 'y').append("-->\n");
+  EXPECT_EQ(doc.size(), at);
+  doc.append(tail);
+  return doc;
+}
+
+int line_at(const std::string& doc, std::size_t offset) {
+  int line = 1;
+  for (std::size_t i = 0; i < offset; ++i) line += doc[i] == '\n';
+  return line;
+}
+int column_at(const std::string& doc, std::size_t offset) {  // ASCII lines only
+  const std::size_t start = doc.rfind('\n', offset - 1);
+  return static_cast<int>(offset - (start == std::string::npos ? 0 : start + 1)) + 1;
+}
+
+// A forbidden control character at each byte around the boundary: the line and column of the byte.
+TEST(CheckWellFormed, ErrorAroundTheChunkBoundaryKeepsItsLineAndColumn) {
+  for (std::size_t at : {kChunk - 2, kChunk - 1, kChunk, kChunk + 1, 2 * kChunk - 1, 2 * kChunk}) {
+    SCOPED_TRACE(at);
+    // The error byte lands at offset `at`: "<a>" ends the padding line.
+    std::string doc = placed_at(at - 6, "<a>ok\x01</a>\n</r>\n");
+    const std::size_t bad = doc.find('\x01');
+    ASSERT_EQ(bad, at - 1);
+    const auto verdict = check_well_formed(doc);
+    ASSERT_TRUE(verdict.has_value());
+    EXPECT_EQ(verdict->code, ErrorCode::XmlMalforme);
+    EXPECT_EQ(verdict->line, line_at(doc, bad));
+    EXPECT_EQ(verdict->column, column_at(doc, bad));
+  }
+}
+
+// A two-byte character split by the boundary is one character; an unclosed tag at the very end of
+// a document exactly one chunk long is reported as such.
+TEST(CheckWellFormed, MultiByteCharacterAcrossTheBoundaryAndDocumentOfExactlyOneChunk) {
+  for (std::size_t at : {kChunk - 1, kChunk, kChunk - 2}) {
+    SCOPED_TRACE(at);
+    std::string doc = placed_at(at - 3, "<a>\xC3\xA9</a>\n</r>\n");
+    ASSERT_EQ(doc.substr(at, 2), "\xC3\xA9");
+    EXPECT_FALSE(check_well_formed(doc).has_value()) << check_well_formed(doc)->message;
+  }
+  std::string exact = placed_at(kChunk - 7, "</r>\n<b");
+  ASSERT_EQ(exact.size(), kChunk);
+  const auto verdict = check_well_formed(exact);
+  ASSERT_TRUE(verdict.has_value());
+  EXPECT_EQ(verdict->code, ErrorCode::XmlMalforme);
+  EXPECT_EQ(verdict->line, line_at(exact, exact.size() - 2));
+}
+
+// A DOCTYPE straddling the boundary is refused (DTD_INTERDITE, its line), as anywhere else.
+TEST(CheckWellFormed, DoctypeAcrossTheBoundaryIsRefused) {
+  for (std::size_t at : {kChunk - 5, kChunk - 1, kChunk, kChunk + 3}) {
+    SCOPED_TRACE(at);
+    std::string doc = placed_at(at, "<!DOCTYPE r [<!ENTITY e \"x\">]>\n<r>&e;</r>\n", "<?xml version=\"1.0\"?>\n");
+    const auto verdict = check_well_formed(doc);
+    ASSERT_TRUE(verdict.has_value());
+    EXPECT_EQ(verdict->code, ErrorCode::DtdInterdite) << verdict->message;
+    EXPECT_EQ(verdict->line, line_at(doc, at));
+  }
+}
+
+// The element one level too deep, its start tag across the boundary: SCHEMA_INVALIDE on its line.
+TEST(CheckWellFormed, TooDeepElementAcrossTheBoundary) {
+  std::string opens;
+  for (int i = 1; i < kMaxElementDepth; ++i) opens += "<e>";  // the root <r> is level 1
+  for (std::size_t at : {kChunk - 2, kChunk, kChunk + 1}) {
+    SCOPED_TRACE(at);
+    // "<r>\n" then the comment, then the opens on one line; the (max+1)th start tag at `at`.
+    std::string doc = placed_at(at - opens.size(), opens + "<z>t</z>\n");
+    const auto verdict = check_well_formed(doc);
+    ASSERT_TRUE(verdict.has_value());
+    EXPECT_EQ(verdict->code, ErrorCode::SchemaInvalide) << verdict->message;
+    EXPECT_EQ(verdict->line, line_at(doc, at));
   }
 }
 
