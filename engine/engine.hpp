@@ -117,6 +117,9 @@ class Engine {
   const CivilZone& zone() const { return zone_; }
   const rules::Catalogue& catalogue() const { return catalogue_; }
   const rules::CertificateChecker& certificates() const { return *certificates_; }
+  /// Worker threads checking certificates ahead besides the thread applying the dépôts or the
+  /// nightly activations: one less than the hardware threads, at least one (issue 7).
+  static unsigned validation_threads();
 
  private:
   /// Reads a dépôt of `size` bytes (SPEC.md §3): FICHIER_TROP_VOLUMINEUX beyond inbox.max_bytes
@@ -130,9 +133,6 @@ class Engine {
                        const std::string& sha256, Instant received, Instant now, bool dry_run,
                        CertificatesAhead* certificates_ahead, std::size_t deposit_index);
 
-  /// Worker threads checking certificates ahead besides the thread applying the dépôts: one less
-  /// than the hardware threads, at least one (issue 7).
-  static unsigned validation_threads();
 
   /// Processes `claimed` (already claimed), then claims `names` (in order, dépôt names only) and
   /// processes them, in groups within the limits above; counts every answer in `summary`.

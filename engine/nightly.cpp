@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <array>
+#include <map>
+#include <memory>
 #include <cerrno>
 
 #include "engine/dialect.hpp"
@@ -13,6 +15,7 @@
 #include "engine/log.hpp"
 #include "engine/metrics.hpp"
 #include "engine/prerequisites.hpp"
+#include "engine/processor.hpp"
 #include "engine/store.hpp"
 #include "files/atomic_file.hpp"
 #include "outbox/nightly_report_html.hpp"
@@ -109,9 +112,10 @@ std::vector<Candidate> activation_candidates(Database& db, CivilDate date, Insta
   return out;
 }
 
-/// Re-checks a candidate at the run instant (SPEC.md §6): certificates, structure active,
-/// prerequisites (the same as at submission, engine/prerequisites.hpp), period. Returns the blocking errors.
-Diagnostics recheck(Engine& engine, Store& store, const Candidate& c, CivilDate date, Instant run_instant) {
+/// Re-checks a candidate's partner at the run instant (SPEC.md §6): structure known and active,
+/// prerequisites (the same as at submission, engine/prerequisites.hpp). Returns the blocking errors,
+/// STRUCTURE_INCONNUE alone when the structure is not in the directory any more.
+Diagnostics recheck_partner(Engine& engine, Store& store, const Candidate& c) {
   Diagnostics reasons;
   const auto structure = store.find_structure(c.partner);
   if (!structure) {
@@ -127,11 +131,24 @@ Diagnostics recheck(Engine& engine, Store& store, const Candidate& c, CivilDate 
   for (auto& d : check_partner_prerequisites(store, engine.config().environment, *structure, c.kind, 0)) {
     reasons.push_back(std::move(d));
   }
+  return reasons;
+}
+
+/// The period of a candidate at date D (SPEC.md §6): blocking when it ended before D.
+Diagnostics recheck_period(const Candidate& c, CivilDate date) {
+  Diagnostics reasons;
   if (c.period_to && *c.period_to < format_iso_date(date)) {
     reasons.push_back(Diagnostic::error(ErrorCode::PeriodeInvalide, "Periode/@au", 0,
                                         fmt::format("La période de raccordement s'est terminée le {}.", *c.period_to)));
   }
+  return reasons;
+}
+
+/// The candidate's pending content as a sheet whose certificates are to be checked again: its
+/// bundles as stored, its kind and protocol (action soumettre: what CertificatesAhead checks).
+SheetOperation pending_sheet(Store& store, const Candidate& c) {
   SheetOperation sheet;
+  sheet.action = SheetAction::Soumettre;
   sheet.kind = c.kind;
   sheet.has_certificates = true;
   sheet.protocol = Field{c.protocol, 0, !c.protocol.empty()};
@@ -144,12 +161,68 @@ Diagnostics recheck(Engine& engine, Store& store, const Candidate& c, CivilDate 
     f.content = b.text(2);
     sheet.certificates.push_back(std::move(f));
   }
-  const std::optional<Protocol> protocol =
-      c.kind == SheetKind::Edi ? parse_protocol(c.protocol) : std::optional<Protocol>{};
-  for (auto& d : engine.certificates().check(sheet, protocol, run_instant).diagnostics) {
-    if (d.is_error()) reasons.push_back(std::move(d));
+  return sheet;
+}
+
+/// The blocking errors of every candidate at the run instant (SPEC.md §6), in order (issue 7: the
+/// certificate checks are most of a nightly run). A partner's verdict is read from the store once
+/// (nothing is written before the activations). The candidates go by chunks: while worker threads
+/// check the certificates of one chunk, this thread reads the bundles of the next one, so that
+/// only two chunks' bundles are in memory.
+std::vector<Diagnostics> recheck_all(Engine& engine, Store& store, const std::vector<Candidate>& candidates,
+                                     CivilDate date, Instant run_instant) {
+  constexpr std::size_t kChunk = 256;  // candidates: CertificatesAhead's window, so a chunk needs no take
+  std::map<std::pair<std::string, SheetKind>, Diagnostics> partners;
+  std::vector<Diagnostics> verdicts;
+  verdicts.reserve(candidates.size());
+  struct Chunk {
+    std::size_t start = 0;
+    Deposit sheets;                  // one operation per candidate of the chunk
+    std::vector<bool> partner_known;  // else the structure's absence is the only reason given
+    std::unique_ptr<CertificatesAhead> ahead;
+  };
+  auto open_chunk = [&](std::size_t start) {
+    auto chunk = std::make_unique<Chunk>();
+    chunk->start = start;
+    const std::size_t end = std::min(candidates.size(), start + kChunk);
+    chunk->sheets.operations.resize(end - start);
+    for (std::size_t k = start; k < end; ++k) {
+      const Candidate& c = candidates[k];
+      auto known = partners.find({c.partner, c.kind});
+      if (known == partners.end()) {
+        known = partners.emplace(std::pair{c.partner, c.kind}, recheck_partner(engine, store, c)).first;
+      }
+      Diagnostics reasons = known->second;
+      const bool partner_known = reasons.empty() || reasons.front().code != ErrorCode::StructureInconnue;
+      chunk->partner_known.push_back(partner_known);
+      if (partner_known) {
+        for (auto& d : recheck_period(c, date)) reasons.push_back(std::move(d));
+        chunk->sheets.operations[k - start].body = pending_sheet(store, c);
+      }
+      verdicts.push_back(std::move(reasons));
+    }
+    chunk->ahead = std::make_unique<CertificatesAhead>(engine.certificates(), std::vector<const Deposit*>{&chunk->sheets},
+                                                       run_instant, Engine::validation_threads());
+    return chunk;
+  };
+  std::unique_ptr<Chunk> current = candidates.empty() ? nullptr : open_chunk(0);
+  while (current) {
+    const std::size_t next_start = current->start + current->sheets.operations.size();
+    std::unique_ptr<Chunk> next = next_start < candidates.size() ? open_chunk(next_start) : nullptr;
+    for (std::size_t i = 0; i < current->sheets.operations.size(); ++i) {
+      std::optional<rules::CertificateReport> report = current->ahead->take(0, i);
+      if (!current->partner_known[i]) continue;
+      if (!report) {  // an EDI sheet whose protocol is not known any more: checked as the API one is
+        report = engine.certificates().check(std::get<SheetOperation>(current->sheets.operations[i].body),
+                                             std::nullopt, run_instant);
+      }
+      for (auto& d : report->diagnostics) {
+        if (d.is_error()) verdicts[current->start + i].push_back(std::move(d));
+      }
+    }
+    current = std::move(next);
   }
-  return reasons;
+  return verdicts;
 }
 
 /// The ACTIVEE sheets to deactivate at D (SPEC.md §6), with parameters $<d> (date D) and $<r> (run
@@ -282,8 +355,7 @@ NightlyReport run_one(Engine& engine, CivilDate date) {
     std::vector<Candidate> candidates;
     std::vector<Diagnostics> verdicts;
     candidates = activation_candidates(db, date, report.run_instant);
-    verdicts.reserve(candidates.size());
-    for (const auto& c : candidates) verdicts.push_back(recheck(engine, store, c, date, report.run_instant));
+    verdicts = recheck_all(engine, store, candidates, date, report.run_instant);
     Transaction write(db);
     deactivate(db, report, date, report.run_instant);
     const std::string r = format_iso_instant(report.run_instant);

@@ -19,6 +19,7 @@
 #include <array>
 #include <chrono>
 #include <cstdlib>
+#include <set>
 
 #include "tests/support/command.hpp"
 #include "tests/support/engine_fixture.hpp"
@@ -317,6 +318,41 @@ TEST_F(NightlyTest, InactiveStructureBlocksTheActivation) {
   EXPECT_THAT(blocked_codes(result.reports.at(0).blocked[0]), ElementsAre("STRUCTURE_INACTIVE"));
   EXPECT_THAT(result.reports.at(0).blocked[0].reasons.at(0).message, HasSubstr("12345678200010"));
   EXPECT_EQ(state_of(code), "ENVOYEE");
+}
+
+// Issue 7: the certificates of the candidates are checked on worker threads, 256 candidates at a
+// time, while the next chunk's bundles are read; each verdict must still land on its own sheet,
+// across chunk boundaries, and a partner's verdict read once must hold for all its sheets.
+TEST_F(NightlyTest, VerdictsOfManyCandidatesLandOnTheirOwnSheetsAcrossChunks) {
+  constexpr int kSheets = 600;
+  const std::set<int> expiring{1, 255, 256, 257, 511, 599};  // 0-based ranks in the dépôt
+  std::string operations;
+  for (int i = 0; i < kSheets; ++i) {
+    SheetSpec spec = expiring.count(i) != 0 ? sftp_with_leaf_until("2026-11-30T00:30:00Z") : sftp_from("2026-11-29");
+    spec.action = "soumettre";
+    spec.reference = "nuit-" + std::to_string(i);
+    operations += sheet_xml(spec);
+  }
+  const ParsedAck ack = process("lot_nuit.xml", depot_xml(operations, R"(identifiant="NUIT-LOT")"));
+  ASSERT_EQ(ack.statut, "INTEGRE") << ack.xml.substr(0, 2000);
+  ASSERT_EQ(ack.operations.size(), static_cast<std::size_t>(kSheets));
+
+  const NightlyResult result = nightly("2026-11-30T01:00:00Z", "2026-11-30");
+  ASSERT_EQ(result.status, NightlyStatus::Ran);
+  const NightlyReport& r = result.reports.at(0);
+  std::set<std::string> blocked;
+  for (const auto& b : r.blocked) {
+    EXPECT_THAT(blocked_codes(b), ElementsAre("CERT_EXPIRE")) << b.code_appli;
+    blocked.insert(b.code_appli);
+  }
+  std::set<std::string> expected_blocked;
+  for (int i : expiring) expected_blocked.insert(ack.operations[static_cast<std::size_t>(i)].code_appli);
+  EXPECT_EQ(blocked, expected_blocked);
+  EXPECT_EQ(r.transitions.size(), static_cast<std::size_t>(kSheets) - expiring.size());
+  for (int i = 0; i < kSheets; ++i) {
+    const std::string& code = ack.operations[static_cast<std::size_t>(i)].code_appli;
+    EXPECT_EQ(state_of(code), expiring.count(i) != 0 ? "ENVOYEE" : "ACTIVEE") << "rang " << i;
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
