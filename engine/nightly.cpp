@@ -5,9 +5,9 @@
 #include <unistd.h>
 
 #include <array>
+#include <cerrno>
 #include <map>
 #include <memory>
-#include <cerrno>
 
 #include "engine/dialect.hpp"
 #include "engine/housekeeping.hpp"
@@ -171,7 +171,9 @@ SheetOperation pending_sheet(Store& store, const Candidate& c) {
 /// only two chunks' bundles are in memory.
 std::vector<Diagnostics> recheck_all(Engine& engine, Store& store, const std::vector<Candidate>& candidates,
                                      CivilDate date, Instant run_instant) {
-  constexpr std::size_t kChunk = 256;  // candidates: CertificatesAhead's window, so a chunk needs no take
+  // Candidates: CertificatesAhead's look-ahead window, so that the workers may check a whole chunk
+  // before its first report is taken.
+  constexpr std::size_t kChunk = 256;
   std::map<std::pair<std::string, SheetKind>, Diagnostics> partners;
   std::vector<Diagnostics> verdicts;
   verdicts.reserve(candidates.size());
