@@ -1,10 +1,10 @@
 #include "engine/database.hpp"
 
-#include <Poco/Data/SQLite/SQLiteException.h>
 #include <Poco/Data/Limit.h>
 #include <Poco/Data/PostgreSQL/Connector.h>
 #include <Poco/Data/RecordSet.h>
 #include <Poco/Data/SQLite/Connector.h>
+#include <Poco/Data/SQLite/SQLiteException.h>
 #include <Poco/Data/SQLite/Utility.h>
 #include <Poco/Data/Session.h>
 #include <Poco/Data/Statement.h>

@@ -55,7 +55,9 @@ class Database {
   Backend backend() const { return backend_; }
 
   /// Executes one statement with `$1..$n` parameters (in ascending order, each once). Returns the
-  /// number of affected rows. Throws StoreError.
+  /// number of rows it inserted, updated or deleted. Throws StoreError, also when `params` are not
+  /// exactly the statement's parameters. SQLite: each statement text is prepared once and kept for
+  /// the session (issue 7; Poco Data prepares again at every execution).
   std::size_t execute(const std::string& sql, const std::vector<SqlValue>& params = {});
   /// Runs a query and returns all rows.
   std::vector<SqlRow> query(const std::string& sql, const std::vector<SqlValue>& params = {});
