@@ -168,11 +168,8 @@ std::optional<std::string> declared_encoding(std::string_view bytes) {
   return std::nullopt;
 }
 
-namespace {
-
-/// transcode_to_utf8; `owned` holds `bytes` and is moved into the result when it is already UTF-8
-/// (no copy of a big dépôt: issue 7).
-TranscodeResult transcode(std::string_view bytes, std::string* owned) {
+TranscodeResult transcode_to_utf8(std::string owned) {
+  const std::string_view bytes(owned);  // `owned` becomes the result when already UTF-8 (no copy: issue 7)
   const bool bom = starts_with_bom(bytes);
   SourceEncoding encoding = SourceEncoding::Utf8;
   if (const auto declared = declared_encoding(bytes)) {
@@ -208,7 +205,7 @@ TranscodeResult transcode(std::string_view bytes, std::string* owned) {
                                      "son encodage réel (ISO-8859-1 ou windows-1252) dans la déclaration XML.");
         return r;
       }
-      r.utf8 = std::move(*owned);
+      r.utf8 = std::move(owned);
       if (bom) r.utf8.erase(0, kBom.size());
       return r;
     }
@@ -217,13 +214,6 @@ TranscodeResult transcode(std::string_view bytes, std::string* owned) {
       return transcode_single_byte(bytes, encoding);
   }
   return {};
-}
-
-}  // namespace
-
-TranscodeResult transcode_to_utf8(std::string bytes) {
-  const std::string_view view(bytes);
-  return transcode(view, &bytes);
 }
 
 LineIndex::LineIndex(std::string_view text) {

@@ -43,9 +43,9 @@ struct TranscodeResult {
 /// The output keeps every line break byte (CR, LF) one for one and the BOM holds none, so line
 /// numbers computed on the output are those of the original file; columns too (one character
 /// in, one character out).
-/// `bytes` is taken (moved in by the caller that no longer needs it): a UTF-8 dépôt becomes the
-/// result without being copied (issue 7).
-TranscodeResult transcode_to_utf8(std::string bytes);
+/// `owned` (the raw bytes) is taken, moved in by a caller that no longer needs it: a UTF-8 dépôt
+/// becomes the result without being copied (issue 7).
+TranscodeResult transcode_to_utf8(std::string owned);
 
 /// Offset → line map of a text, counting line breaks as XML does (CR LF, CR, LF each end a line).
 class LineIndex {
