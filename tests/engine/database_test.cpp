@@ -298,12 +298,15 @@ class StatementCacheTest : public ::testing::Test {
       return error_text(e);
     }
   }
-  std::string execute_outcome(const std::string& sql, const std::vector<SqlValue>& params = {}) {
+  static std::string execute_outcome(Database& db, const std::string& sql, const std::vector<SqlValue>& params = {}) {
     try {
-      return "changes " + std::to_string(db_->execute(sql, params));
+      return "changes " + std::to_string(db.execute(sql, params));
     } catch (const StoreError& e) {
       return error_text(e);
     }
+  }
+  std::string execute_outcome(const std::string& sql, const std::vector<SqlValue>& params = {}) {
+    return execute_outcome(*db_, sql, params);
   }
 
   fs::path dir_;
@@ -365,20 +368,8 @@ TEST_F(StatementCacheTest, BusyStoreIsTransientAndTheKeptStatementsRecover) {
   other.execute("PRAGMA busy_timeout=0");
   db_->begin();
   db_->execute("INSERT INTO t (id, u) VALUES (1, 'a')");
-  std::string cached;
-  std::string via_poco;
-  try {
-    other.begin();
-    cached = "no error";
-  } catch (const StoreError& e) {
-    cached = error_text(e);
-  }
-  try {
-    other.execute("BEGIN IMMEDIATE; -- poco");
-    via_poco = "no error";
-  } catch (const StoreError& e) {
-    via_poco = error_text(e);
-  }
+  const std::string cached = execute_outcome(other, "BEGIN IMMEDIATE");  // what Database::begin() runs
+  const std::string via_poco = execute_outcome(other, poco("BEGIN IMMEDIATE"));
   EXPECT_EQ(cached, via_poco);
   EXPECT_THAT(cached, ::testing::HasSubstr("StoreError(transient)"));
   // A reader is not blocked (WAL) and does not see the uncommitted row.
