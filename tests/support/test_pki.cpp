@@ -127,6 +127,7 @@ struct CertSpec {
   bool eku = false;
   bool client_auth = false;
   bool server_auth = false;
+  bool authority_key_id = true;
 };
 
 /// Builds and signs one certificate. `issuer`/`issuer_key` null: self-signed with `key`.
@@ -141,8 +142,8 @@ X509Ptr make_cert(const CertSpec& s, EVP_PKEY* key, X509* issuer, EVP_PKEY* issu
   ASN1_INTEGER_free(serial);
 
   X509_NAME* name = X509_get_subject_name(x.get());
-  check(X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, reinterpret_cast<const unsigned char*>(s.common_name.c_str()),
-                                   -1, -1, 0),
+  check(X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8,
+                                   reinterpret_cast<const unsigned char*>(s.common_name.c_str()), -1, -1, 0),
         "subject CN");
   check(X509_set_issuer_name(x.get(), issuer != nullptr ? X509_get_subject_name(issuer) : name), "issuer name");
   set_time(x.get(), s.not_before, true);
@@ -165,7 +166,7 @@ X509Ptr make_cert(const CertSpec& s, EVP_PKEY* key, X509* issuer, EVP_PKEY* issu
     add_ext(x.get(), &ctx, NID_ext_key_usage, value.c_str());
   }
   add_ext(x.get(), &ctx, NID_subject_key_identifier, "hash");
-  add_ext(x.get(), &ctx, NID_authority_key_identifier, "keyid:always");
+  if (s.authority_key_id) add_ext(x.get(), &ctx, NID_authority_key_identifier, "keyid:always");
 
   EVP_PKEY* signer = issuer_key != nullptr ? issuer_key : key;
   const EVP_MD* md = nullptr;
@@ -204,7 +205,7 @@ std::shared_ptr<TestCa::State> make_state(PkeyPtr key, X509Ptr cert, const std::
 }
 
 CertSpec ca_spec(const CaOptions& o) {
-  return CertSpec{o.common_name, o.not_before, o.not_after, o.digest, true, false, false, false};
+  return CertSpec{o.common_name, o.not_before, o.not_after, o.digest, true, false, false, false, true};
 }
 
 }  // namespace
@@ -227,6 +228,44 @@ TestCa TestCa::issue_ca(const CaOptions& options) const {
 
 namespace {
 
+/// This CA's key, up-referenced (a second certificate of the same CA).
+PkeyPtr same_key(const TestCa::State& ca) {
+  if (EVP_PKEY_up_ref(ca.key.get()) != 1) fail("EVP_PKEY_up_ref");
+  return PkeyPtr(ca.key.get());
+}
+
+/// options with this CA's common name (the subject of a second certificate of the same CA).
+CaOptions same_name(const TestCa::State& ca, CaOptions options) {
+  options.common_name = ca.subject.substr(3);  // "CN=..."
+  return options;
+}
+
+}  // namespace
+
+TestCa TestCa::cross_signed_by(const TestCa& issuer, const CaOptions& options) const {
+  CaOptions o = same_name(*state_, options);
+  PkeyPtr key = same_key(*state_);
+  X509Ptr cert;
+  {
+    std::lock_guard lock(sign_mutex());
+    cert = make_cert(ca_spec(o), key.get(), issuer.state_->cert.get(), issuer.state_->key.get());
+  }
+  return TestCa(make_state(std::move(key), std::move(cert), o.common_name));
+}
+
+TestCa TestCa::self_signed_copy(const CaOptions& options) const {
+  CaOptions o = same_name(*state_, options);
+  PkeyPtr key = same_key(*state_);
+  X509Ptr cert;
+  {
+    std::lock_guard lock(sign_mutex());
+    cert = make_cert(ca_spec(o), key.get(), nullptr, nullptr);
+  }
+  return TestCa(make_state(std::move(key), std::move(cert), o.common_name));
+}
+
+namespace {
+
 struct Leaf {
   PkeyPtr key;
   X509Ptr cert;
@@ -234,7 +273,8 @@ struct Leaf {
 
 Leaf make_leaf(const TestCa::State& ca, const LeafOptions& o) {
   PkeyPtr key = new_key(o);
-  CertSpec spec{o.common_name, o.not_before, o.not_after, o.digest, o.ca, o.eku, o.client_auth, o.server_auth};
+  CertSpec spec{o.common_name, o.not_before,  o.not_after,   o.digest,          o.ca,
+                o.eku,         o.client_auth, o.server_auth, o.authority_key_id};
   X509Ptr cert;
   if (o.self_signed) {
     cert = make_cert(spec, key.get(), nullptr, nullptr);
@@ -251,11 +291,17 @@ std::string TestCa::leaf_der(const LeafOptions& options) const {
   return der_of(make_leaf(*state_, options).cert.get());
 }
 
-std::string TestCa::der() const { return state_->der; }
+std::string TestCa::der() const {
+  return state_->der;
+}
 
-std::string TestCa::pem() const { return TestPki::certificates_pem({state_->der}); }
+std::string TestCa::pem() const {
+  return TestPki::certificates_pem({state_->der});
+}
 
-const std::string& TestCa::subject() const { return state_->subject; }
+const std::string& TestCa::subject() const {
+  return state_->subject;
+}
 
 TestPki::TestPki()
     : root_(TestCa::self_signed({"Raccord Test Root CA"})),
@@ -267,10 +313,9 @@ TestPki::TestPki()
           root_.issue_ca({"Raccord Expired Intermediate CA", "2020-01-01T00:00:00Z", "2024-12-31T23:59:59Z"})),
       future_intermediate_(
           root_.issue_ca({"Raccord Future Intermediate CA", "2031-01-01T00:00:00Z", "2040-12-31T23:59:59Z"})),
-      sha1_intermediate_(root_.issue_ca({"Raccord SHA1 Intermediate CA", "2020-01-01T00:00:00Z",
-                                         "2040-12-31T23:59:59Z", "sha1"})),
-      sha1_root_(TestCa::self_signed(
-          {"Raccord SHA1 Root CA", "2020-01-01T00:00:00Z", "2040-12-31T23:59:59Z", "sha1"})),
+      sha1_intermediate_(
+          root_.issue_ca({"Raccord SHA1 Intermediate CA", "2020-01-01T00:00:00Z", "2040-12-31T23:59:59Z", "sha1"})),
+      sha1_root_(TestCa::self_signed({"Raccord SHA1 Root CA", "2020-01-01T00:00:00Z", "2040-12-31T23:59:59Z", "sha1"})),
       sha1_root_intermediate_(sha1_root_.issue_ca({"Raccord SHA1 Root Intermediate CA"})) {}
 
 const TestPki& TestPki::instance() {
@@ -278,11 +323,21 @@ const TestPki& TestPki::instance() {
   return pki;
 }
 
-std::string TestPki::root_der() const { return root_.der(); }
-std::string TestPki::root_pem() const { return root_.pem(); }
-std::string TestPki::intermediate_der() const { return intermediate_.der(); }
-std::string TestPki::intermediate_pem() const { return intermediate_.pem(); }
-std::string TestPki::leaf_der(const LeafOptions& options) const { return intermediate_.leaf_der(options); }
+std::string TestPki::root_der() const {
+  return root_.der();
+}
+std::string TestPki::root_pem() const {
+  return root_.pem();
+}
+std::string TestPki::intermediate_der() const {
+  return intermediate_.der();
+}
+std::string TestPki::intermediate_pem() const {
+  return intermediate_.pem();
+}
+std::string TestPki::leaf_der(const LeafOptions& options) const {
+  return intermediate_.leaf_der(options);
+}
 
 void TestPki::write_trust_dir(const std::filesystem::path& dir) const {
   std::filesystem::create_directories(dir);

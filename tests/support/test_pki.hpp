@@ -29,16 +29,18 @@ struct LeafOptions {
   std::string common_name = "client.exemple.fr";
   std::string not_before = "2025-01-01T00:00:00Z";  // ISO 8601 UTC
   std::string not_after = "2030-12-31T23:59:59Z";
-  bool eku = true;            // false: no extendedKeyUsage extension at all
-  bool client_auth = true;    // EKU clientAuth (when eku)
-  bool server_auth = false;   // EKU serverAuth (when eku); eku with neither gives EKU codeSigning only
-  int rsa_bits = 0;           // 0: EC P-256 key; else RSA of that size (e.g. 1024, 2048); RSA keys are generated
-                              // once per size and per process, then reused (RSA generation is slow)
+  bool eku = true;                // false: no extendedKeyUsage extension at all
+  bool client_auth = true;        // EKU clientAuth (when eku)
+  bool server_auth = false;       // EKU serverAuth (when eku); eku with neither gives EKU codeSigning only
+  int rsa_bits = 0;               // 0: EC P-256 key; else RSA of that size (e.g. 1024, 2048); RSA keys are generated
+                                  // once per size and per process, then reused (RSA generation is slow)
   std::string digest = "sha256";  // signature digest used by the issuer ("sha1" for weak, "md5")
-  bool self_signed = false;   // signed by its own key instead of the issuer (issuer name = subject)
-  bool ca = false;            // basicConstraints CA:TRUE and keyUsage keyCertSign+cRLSign (a CA-like leaf)
-  bool ed25519 = false;       // Ed25519 key (overrides rsa_bits)
-  int ec_bits = 256;          // EC curve when neither RSA nor Ed25519: 256 (P-256), 384 (P-384) or 224 (P-224, weak)
+  bool self_signed = false;       // signed by its own key instead of the issuer (issuer name = subject)
+  bool ca = false;                // basicConstraints CA:TRUE and keyUsage keyCertSign+cRLSign (a CA-like leaf)
+  bool ed25519 = false;           // Ed25519 key (overrides rsa_bits)
+  int ec_bits = 256;             // EC curve when neither RSA nor Ed25519: 256 (P-256), 384 (P-384) or 224 (P-224, weak)
+  bool authority_key_id = true;  // false: no authorityKeyIdentifier, so any CA bearing the issuer's name is a
+                                 // candidate issuer (only the signature tells them apart)
 };
 
 /// A certificate authority of the test PKI: its certificate and private key (shared, immutable).
@@ -55,12 +57,19 @@ class TestCa {
   static TestCa self_signed(const CaOptions& options);
   /// A new subordinate CA (new EC P-256 key) signed by this CA.
   TestCa issue_ca(const CaOptions& options) const;
+  /// A new certificate of this same CA (same subject name, same key: it issues the same leaves) signed by
+  /// `issuer`: the cross-signed form of this CA. options.common_name is ignored (the name stays this CA's);
+  /// the dates and digest are options'.
+  TestCa cross_signed_by(const TestCa& issuer, const CaOptions& options = {}) const;
+  /// The same CA (same subject name, same key) in a self-signed certificate: the form a cross-signed CA is
+  /// often shipped with beside its cross-signed one. options.common_name is ignored.
+  TestCa self_signed_copy(const CaOptions& options = {}) const;
   /// A new end-entity (or CA-like, see LeafOptions::ca) certificate signed by this CA; DER bytes.
   std::string leaf_der(const LeafOptions& options = {}) const;
 
-  std::string der() const;                  // the CA certificate, DER bytes
-  std::string pem() const;                  // "-----BEGIN CERTIFICATE-----..." with a final "\n"
-  const std::string& subject() const;       // RFC 2253, e.g. "CN=Raccord Test Root CA"
+  std::string der() const;             // the CA certificate, DER bytes
+  std::string pem() const;             // "-----BEGIN CERTIFICATE-----..." with a final "\n"
+  const std::string& subject() const;  // RFC 2253, e.g. "CN=Raccord Test Root CA"
 
   struct State;  // OpenSSL objects (private to test_pki.cpp)
 
