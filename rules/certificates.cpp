@@ -23,6 +23,7 @@
 #include <set>
 #include <shared_mutex>
 #include <system_error>
+#include <tuple>
 #include <unordered_map>
 #include <utility>
 
@@ -684,15 +685,6 @@ ChainResult verify_chain(X509* leaf, STACK_OF(X509) * untrusted, X509_STORE* sto
   if (rc < 0) r.errors.push_back({X509_STORE_CTX_get_error(ctx.get()), 0, {}, describe(leaf)});
   r.chain.reset(X509_STORE_CTX_get1_chain(ctx.get()));
   if (r.chain) r.anchored = sk_X509_num(r.chain.get()) > X509_STORE_CTX_get_num_untrusted(ctx.get());
-  if (r.chain && !r.anchored && sk_X509_num(r.chain.get()) > 0) {
-    X509* top = sk_X509_value(r.chain.get(), sk_X509_num(r.chain.get()) - 1);
-    X509_OBJECT* same_name = X509_STORE_CTX_get_obj_by_subject(ctx.get(), X509_LU_X509, X509_get_subject_name(top));
-    if (same_name != nullptr) {
-      X509* trusted = X509_OBJECT_get0_X509(same_name);
-      r.top_name_trusted = trusted != nullptr && X509_cmp(trusted, top) != 0;
-      X509_OBJECT_free(same_name);
-    }
-  }
   ERR_clear_error();
   return r;
 }
@@ -836,6 +828,243 @@ std::optional<ChainResult> verify_from_cache(X509* leaf, const BundleView& bundl
   r.anchored = true;
   for (auto& e : leaf_only.errors) {
     if (e.depth == 0) r.errors.push_back(std::move(e));
+  }
+  return r;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Path building (FIELD-CASES F20; RFC 4158 §2.4 and §3). OpenSSL takes, for each certificate, the
+// first issuer candidate it meets in the bundle's order (TOOLCHAIN.md #11): with two certificates of
+// one CA (cross-signed by the trusted root and self-signed, or an old and a renewed one), the verdict
+// then depended on the bundle's order. The path is therefore chosen here, among every candidate of
+// the trust store and of the bundle, in an order that does not depend on the bundle's, and OpenSSL
+// verifies that path alone (docs/design.md, "Chain building").
+
+/// A certificate that may issue another one in a chain: from the trust store or the bundle.
+struct PathCandidate {
+  X509* cert = nullptr;
+  const std::string* fingerprint = nullptr;
+  bool from_store = false;
+  bool in_validity = true;  // within its dates at the check instant (notBefore with the clock skew)
+};
+
+enum class PathEnd { Anchored = 0, UntrustedRoot = 1, MissingIssuer = 2 };
+
+/// How good a path is; lower is better, compared field by field in this order.
+struct PathScore {
+  int flawed_any = 0;  // 1 when an edge is known to be flawed: its issuer's signature does not verify
+                       // (checked only when a certificate has several candidates), the issuer is no CA
+                       // or its keyUsage forbids certificate signing
+  PathEnd end = PathEnd::MissingIssuer;
+  int out_of_validity = 0;  // certificates above the leaf outside their dates
+  int flawed = 0;
+  std::size_t length = 0;
+
+  auto key() const { return std::tuple(flawed_any, static_cast<int>(end), out_of_validity, flawed, length); }
+  bool operator<(const PathScore& other) const { return key() < other.key(); }
+  bool perfect() const { return flawed_any == 0 && end == PathEnd::Anchored && out_of_validity == 0; }
+};
+
+/// Depth-first search of the issuer paths of one leaf, best candidate first, without loops (a
+/// certificate appears once in a path), bounded in depth, in visited certificates and in signature
+/// checks (a hostile bundle of many namesakes costs a bounded time).
+class PathBuilder {
+ public:
+  static constexpr std::size_t kMaxDepth = 16;     // certificates above the leaf
+  static constexpr int kMaxVisits = 256;           // certificates entered by the search
+  static constexpr int kMaxSignatureChecks = 256;  // issuer signatures verified to rank candidates
+
+  PathBuilder(X509* leaf, const BundleView& bundle, const TrustState& trust, Instant at, std::chrono::seconds skew) {
+    const auto instant = std::chrono::sys_seconds(at.time_since_epoch());
+    std::set<std::string_view> seen;
+    auto add = [&](X509* x, const std::string* fp, bool from_store) {
+      if (!seen.insert(*fp).second) return;  // a copy of a trust store certificate (or a duplicate)
+      const bool valid = instant <= to_sys(X509_get0_notAfter(x)) && to_sys(X509_get0_notBefore(x)) <= instant + skew;
+      pool_.push_back({x, fp, from_store, valid});
+    };
+    for (const auto& c : trust.certs) add(c.cert.get(), &c.fingerprint, true);
+    for (std::size_t i = 0; i < bundle.certs->size(); ++i) {
+      X509* x = (*bundle.certs)[i].get();
+      if (x == leaf) {
+        leaf_fingerprint_ = &(*bundle.fingerprints)[i];
+        continue;
+      }
+      add(x, &(*bundle.fingerprints)[i], false);
+    }
+    // By subject name, so that the candidates of a certificate are found by a binary search.
+    std::sort(pool_.begin(), pool_.end(), [](const PathCandidate& a, const PathCandidate& b) {
+      return X509_NAME_cmp(X509_get_subject_name(a.cert), X509_get_subject_name(b.cert)) < 0;
+    });
+    leaf_ = leaf;
+  }
+
+  /// The chosen path above the leaf (empty when the leaf has no issuer candidate).
+  std::vector<PathCandidate> build() {
+    // First without signature checks: when no certificate has more than one candidate, the only
+    // path is the one (the usual bundle; OpenSSL checks its signatures anyway).
+    search(false);
+    if (!ambiguous_) return best_;
+    search(true);
+    return best_;
+  }
+
+ private:
+  void search(bool check_signatures) {
+    check_signatures_ = check_signatures;
+    visits_ = 0;
+    signature_checks_ = 0;
+    done_ = false;
+    has_best_ = false;
+    best_.clear();
+    path_.clear();
+    path_.reserve(kMaxDepth + 1);  // visit() keeps pointers to path_'s elements
+    flawed_ = 0;
+    visit(nullptr);
+  }
+
+  /// Extends path_ above `node` (the leaf when null).
+  void visit(const PathCandidate* node) {
+    if (done_) return;
+    X509* child = node != nullptr ? node->cert : leaf_;
+    if (node != nullptr && is_self_issued(child)) {
+      finish(node->from_store ? PathEnd::Anchored : PathEnd::UntrustedRoot);
+      return;
+    }
+    if (path_.size() >= kMaxDepth || ++visits_ > kMaxVisits) {
+      finish(PathEnd::MissingIssuer);
+      return;
+    }
+    struct Ranked {
+      const PathCandidate* candidate;
+      bool flawed;
+    };
+    std::vector<Ranked> candidates;
+    const X509_NAME* issuer_name = X509_get_issuer_name(child);
+    auto [first, last] = std::equal_range(pool_.begin(), pool_.end(), issuer_name, NameOrder{});
+    for (auto it = first; it != last; ++it) {
+      // Above a trust store certificate, OpenSSL looks in the trust store only.
+      if (node != nullptr && node->from_store && !it->from_store) continue;
+      if (in_path(*it->fingerprint)) continue;
+      const int issued = X509_check_issued(it->cert, child);
+      ERR_clear_error();
+      if (issued != X509_V_OK && issued != X509_V_ERR_KEYUSAGE_NO_CERTSIGN) continue;
+      candidates.push_back({&*it, issued != X509_V_OK || !is_ca(it->cert)});
+    }
+    if (candidates.empty()) {
+      finish(PathEnd::MissingIssuer);
+      return;
+    }
+    if (candidates.size() > 1) {
+      ambiguous_ = true;
+      if (!check_signatures_) {  // the first search stops here: the second one ranks by signature
+        done_ = true;
+        return;
+      }
+    }
+    // Preference (RFC 4158 §3.5): trust store first, then certificates within their dates, then by
+    // fingerprint (a fixed order, whatever the bundle's); with signatures checked, flawed last.
+    std::sort(candidates.begin(), candidates.end(), [](const Ranked& a, const Ranked& b) {
+      return std::tuple(!a.candidate->from_store, !a.candidate->in_validity, *a.candidate->fingerprint) <
+             std::tuple(!b.candidate->from_store, !b.candidate->in_validity, *b.candidate->fingerprint);
+    });
+    if (check_signatures_) {
+      for (auto& c : candidates) {
+        if (!c.flawed && signature_checks_ < kMaxSignatureChecks) {
+          ++signature_checks_;
+          EVP_PKEY* key = X509_get0_pubkey(c.candidate->cert);
+          c.flawed = key == nullptr || X509_verify(child, key) != 1;
+          ERR_clear_error();
+        }
+      }
+      std::stable_sort(candidates.begin(), candidates.end(),
+                       [](const Ranked& a, const Ranked& b) { return !a.flawed && b.flawed; });
+    }
+    for (const auto& c : candidates) {
+      const int flawed = check_signatures_ && c.flawed ? 1 : 0;
+      path_.push_back(*c.candidate);
+      flawed_ += flawed;
+      visit(&path_.back());
+      flawed_ -= flawed;
+      path_.pop_back();
+      if (done_) return;
+    }
+  }
+
+  void finish(PathEnd end) {
+    PathScore score;
+    score.flawed_any = flawed_ > 0 ? 1 : 0;
+    score.end = end;
+    for (const auto& c : path_) score.out_of_validity += c.in_validity ? 0 : 1;
+    score.flawed = flawed_;
+    score.length = path_.size();
+    if (!has_best_ || score < best_score_) {
+      has_best_ = true;
+      best_score_ = score;
+      best_ = path_;
+    }
+    if (score.perfect()) done_ = true;
+  }
+
+  bool in_path(const std::string& fp) const {
+    if (leaf_fingerprint_ != nullptr && *leaf_fingerprint_ == fp) return true;
+    return std::any_of(path_.begin(), path_.end(), [&](const PathCandidate& c) { return *c.fingerprint == fp; });
+  }
+
+  struct NameOrder {
+    bool operator()(const PathCandidate& c, const X509_NAME* name) const {
+      return X509_NAME_cmp(X509_get_subject_name(c.cert), name) < 0;
+    }
+    bool operator()(const X509_NAME* name, const PathCandidate& c) const {
+      return X509_NAME_cmp(name, X509_get_subject_name(c.cert)) < 0;
+    }
+  };
+
+  X509* leaf_ = nullptr;
+  const std::string* leaf_fingerprint_ = nullptr;
+  std::vector<PathCandidate> pool_;
+  std::vector<PathCandidate> path_;
+  std::vector<PathCandidate> best_;
+  PathScore best_score_;
+  bool has_best_ = false;
+  bool ambiguous_ = false;
+  bool check_signatures_ = false;
+  bool done_ = false;
+  int flawed_ = 0;
+  int visits_ = 0;
+  int signature_checks_ = 0;
+};
+
+/// The cold path: the issuer path of `leaf` chosen by PathBuilder, verified by OpenSSL with only
+/// that path's certificates (its bundle certificates as untrusted ones, its trust store
+/// certificates in a store of their own), so that OpenSSL cannot take another candidate.
+ChainResult verify_built_path(X509* leaf, const BundleView& bundle, const TrustState& trust, Instant at,
+                              std::chrono::seconds skew, OSSL_LIB_CTX* libctx) {
+  std::vector<PathCandidate> path = PathBuilder(leaf, bundle, trust, at, skew).build();
+  ShallowStackPtr untrusted(sk_X509_new_null());
+  StorePtr store(X509_STORE_new(), X509_STORE_free);
+  if (!untrusted || !store) {
+    ERR_clear_error();
+    ChainResult r;
+    r.errors.push_back({X509_V_ERR_OUT_OF_MEM, 0, {}, describe(leaf)});
+    return r;
+  }
+  for (const auto& c : path) {
+    if (c.from_store) {
+      X509_STORE_add_cert(store.get(), c.cert);
+    } else {
+      sk_X509_push(untrusted.get(), c.cert);
+    }
+  }
+  ERR_clear_error();
+  ChainResult r = verify_chain(leaf, untrusted.get(), store.get(), at, libctx);
+  if (r.chain && !r.anchored && sk_X509_num(r.chain.get()) > 0) {
+    X509* top = sk_X509_value(r.chain.get(), sk_X509_num(r.chain.get()) - 1);
+    for (const auto& c : trust.certs) {
+      if (X509_NAME_cmp(X509_get_subject_name(c.cert.get()), X509_get_subject_name(top)) == 0 &&
+          X509_cmp(c.cert.get(), top) != 0) {
+        r.top_name_trusted = true;
+      }
+    }
   }
   return r;
 }
@@ -1234,8 +1463,6 @@ CertificateReport CertificateChecker::check(const SheetOperation& sheet, std::op
   std::vector<LeafRef> leaves;
 
   for (const auto& bundle : bundles) {
-    ShallowStackPtr untrusted(sk_X509_new_null());
-    for (const auto& c : bundle.certs) sk_X509_push(untrusted.get(), c.get());
     std::set<std::pair<ErrorCode, std::string>> seen;  // one diagnostic per (code, certificate) in a bundle
     auto add = [&](ErrorCode code, X509* about, std::string message, bool warning = false) {
       if (!seen.emplace(code, fingerprint(about)).second) return;
@@ -1279,7 +1506,7 @@ CertificateReport CertificateChecker::check(const SheetOperation& sheet, std::op
             r = std::move(*cached);
             ++impl_->cached_verifications;
           } else {
-            r = verify_chain(leaf, untrusted.get(), trust->store.get(), at, libctx);
+            r = verify_built_path(leaf, view, *trust, at, skew, libctx);
             ++impl_->full_verifications;
             remember(r, leaf, view, *trust);
           }

@@ -410,6 +410,201 @@ TEST_F(CertificatesTest, F20TwoLeavesAreJudgedTogether) {
   EXPECT_NE(r.diagnostics[0].message.find("CN=ancien.exemple.fr"), std::string::npos);
 }
 
+// F20 with several issuer candidates: a CA shipped both cross-signed by the trusted root and
+// self-signed (same name, same key), renewed CA certificates, namesakes with other keys, loops.
+// Every order of the bundle gives the same verdict and the same chain (docs/design.md, "Chain
+// building").
+
+/// Every order of `certs` (n! bundles).
+std::vector<std::vector<std::string>> every_order(std::vector<std::string> certs) {
+  std::vector<std::size_t> index(certs.size());
+  for (std::size_t i = 0; i < index.size(); ++i) index[i] = i;
+  std::vector<std::vector<std::string>> out;
+  do {
+    std::vector<std::string> order;
+    for (std::size_t i : index) order.push_back(certs[i]);
+    out.push_back(std::move(order));
+  } while (std::next_permutation(index.begin(), index.end()));
+  return out;
+}
+
+std::string fingerprint_of(const std::string& der) {
+  CertificateFacts facts;
+  EXPECT_TRUE(read_certificate_facts(der, facts));
+  return facts.fingerprint_sha256;
+}
+
+/// The verdict of a report in a form that does not depend on the bundle's order: error and warning
+/// codes with their messages, and the chains (end, missing issuer, fingerprints, trust-store marks).
+std::string order_free_verdict(const CertificateReport& r) {
+  std::string out = dump(r);
+  for (const auto& c : r.chains) {
+    out += "chain end=" + std::to_string(static_cast<int>(c.end)) + " " + c.missing_issuer + ":";
+    for (const auto& l : c.links) out += " " + l.fingerprint_sha256 + (l.from_trust_store ? "*" : "");
+    out += "\n";
+  }
+  return out;
+}
+
+class ChainBuildingTest : public CertificatesTest {
+ protected:
+  /// Checks every order of `certs` on a fresh checker (cold) and on the shared one (warm after the
+  /// first orders), expects the same verdict for all, and returns it with the first order's report.
+  static CertificateReport same_for_every_order(const std::vector<std::string>& certs, Instant at = kNow) {
+    CertificatePolicy policy;
+    policy.trust_dir = *trust_dir_;
+    CertificateChecker cold(policy);
+    CertificateReport first;
+    std::string reference;
+    for (const auto& order : every_order(certs)) {
+      cold.clear_cache();
+      auto r = cold.check(sheet_with({bundle(order)}), Protocol::Sftp, at, true);
+      auto warm = checker_->check(sheet_with({bundle(order)}), Protocol::Sftp, at, true);
+      const std::string verdict = order_free_verdict(r);
+      EXPECT_EQ(order_free_verdict(warm), verdict) << "cache";
+      if (reference.empty()) {
+        reference = verdict;
+        first = std::move(r);
+      } else {
+        EXPECT_EQ(verdict, reference) << "l'ordre du lot change le verdict";
+      }
+    }
+    return first;
+  }
+
+  static std::vector<std::string> chain_fingerprints(const CertificateReport& r) {
+    std::vector<std::string> out;
+    if (r.chains.size() != 1) return out;
+    for (const auto& l : r.chains[0].links) out.push_back(l.fingerprint_sha256);
+    return out;
+  }
+
+  static const raccord::testing::TestCa& cross_ca() {
+    static const raccord::testing::TestCa ca = pki().root().issue_ca({"Raccord Cross CA"});
+    return ca;
+  }
+};
+
+TEST_F(ChainBuildingTest, F20CrossSignedCaShippedWithItsSelfSignedFormIsAnchoredInEveryOrder) {
+  const auto& ca = cross_ca();
+  const auto self = ca.self_signed_copy();
+  const std::string leaf = ca.leaf_der();
+  // The issue's two orders first: [leaf, CA by root, CA self-signed] and the order pyca/cryptography writes.
+  for (const auto& order :
+       {std::vector<std::string>{leaf, ca.der(), self.der()}, std::vector<std::string>{leaf, self.der(), ca.der()}}) {
+    auto r = check({bundle(order)});
+    EXPECT_TRUE(r.diagnostics.empty()) << dump(r);
+  }
+  // The shared checker has proved the CA on a plain bundle: the warm checks cannot take its cache.
+  ASSERT_TRUE(check({bundle({ca.leaf_der(), ca.der()})}).diagnostics.empty());
+  auto r = same_for_every_order({leaf, ca.der(), self.der()});
+  EXPECT_TRUE(r.diagnostics.empty()) << dump(r);
+  ASSERT_EQ(r.chains.size(), 1u);
+  EXPECT_EQ(r.chains[0].end, ChainEnd::Anchored);
+  EXPECT_EQ(chain_fingerprints(r), (std::vector<std::string>{fingerprint_of(leaf), fingerprint_of(ca.der()),
+                                                             fingerprint_of(pki().root_der())}));
+  EXPECT_TRUE(r.chains[0].links[2].from_trust_store);
+  // The same with a copy of the trusted root in the bundle: the trust store's root ends the chain.
+  r = same_for_every_order({leaf, ca.der(), self.der(), pki().root_der()});
+  EXPECT_TRUE(r.diagnostics.empty()) << dump(r);
+  EXPECT_EQ(chain_fingerprints(r), (std::vector<std::string>{fingerprint_of(leaf), fingerprint_of(ca.der()),
+                                                             fingerprint_of(pki().root_der())}));
+}
+
+TEST_F(ChainBuildingTest, F20WithoutAPathToAnAnchorTheCodeIsTheSameInEveryOrder) {
+  const auto& ca = cross_ca();
+  const auto self = ca.self_signed_copy();
+  const auto by_other = ca.cross_signed_by(pki().other_root());  // its issuer is in neither bundle nor store
+  const std::string leaf = ca.leaf_der();
+  // Only the self-signed form: the chain reaches an untrusted root.
+  auto r = same_for_every_order({leaf, self.der()});
+  EXPECT_EQ(error_codes(r), Codes{ErrorCode::CertAutoriteNonReconnue}) << dump(r);
+  // Self-signed form and a form whose issuer is missing: the path complete in the bundle is reported
+  // (CERT_AUTORITE_NON_RECONNUE before CERT_CHAINE_INCOMPLETE, as the precedence orders them).
+  r = same_for_every_order({leaf, by_other.der(), self.der()});
+  EXPECT_EQ(error_codes(r), Codes{ErrorCode::CertAutoriteNonReconnue}) << dump(r);
+  EXPECT_EQ(chain_fingerprints(r), (std::vector<std::string>{fingerprint_of(leaf), fingerprint_of(self.der())}));
+  // Only the form whose issuer is missing: CERT_CHAINE_INCOMPLETE naming that issuer.
+  r = same_for_every_order({leaf, by_other.der()});
+  EXPECT_EQ(error_codes(r), Codes{ErrorCode::CertChaineIncomplete}) << dump(r);
+  EXPECT_NE(r.diagnostics[0].message.find("« CN=Raccord Other Root CA »"), std::string::npos) << dump(r);
+  // The three forms: the anchored one wins.
+  r = same_for_every_order({leaf, by_other.der(), self.der(), ca.der()});
+  EXPECT_TRUE(r.diagnostics.empty()) << dump(r);
+  EXPECT_EQ(chain_fingerprints(r), (std::vector<std::string>{fingerprint_of(leaf), fingerprint_of(ca.der()),
+                                                             fingerprint_of(pki().root_der())}));
+}
+
+TEST_F(ChainBuildingTest, F20ValidCaCertificateIsPreferredToAnExpiredOne) {
+  const auto& ca = cross_ca();
+  const auto old = ca.cross_signed_by(pki().root(), {"", "2020-01-01T00:00:00Z", "2024-12-31T23:59:59Z"});
+  const auto self = ca.self_signed_copy();
+  const std::string leaf = ca.leaf_der();
+  auto r = same_for_every_order({leaf, old.der(), ca.der()});
+  EXPECT_TRUE(r.diagnostics.empty()) << dump(r);
+  EXPECT_EQ(chain_fingerprints(r), (std::vector<std::string>{fingerprint_of(leaf), fingerprint_of(ca.der()),
+                                                             fingerprint_of(pki().root_der())}));
+  r = same_for_every_order({leaf, old.der(), ca.der(), self.der()});
+  EXPECT_TRUE(r.diagnostics.empty()) << dump(r);
+  // Only an expired path reaches the anchor, beside an untrusted self-signed form: the anchored path is
+  // kept and its expired CA is reported (the sender is told to add the renewed CA certificate).
+  r = same_for_every_order({leaf, old.der(), self.der()});
+  EXPECT_EQ(error_codes(r), Codes{ErrorCode::CertExpire}) << dump(r);
+  EXPECT_NE(r.diagnostics[0].message.find("Le certificat d'autorité « CN=Raccord Cross CA »"), std::string::npos)
+      << dump(r);
+  EXPECT_EQ(chain_fingerprints(r), (std::vector<std::string>{fingerprint_of(leaf), fingerprint_of(old.der()),
+                                                             fingerprint_of(pki().root_der())}));
+}
+
+TEST_F(ChainBuildingTest, F20NamesakeWithAnotherKeyIsNotTakenForTheIssuer) {
+  // A leaf without authorityKeyIdentifier: every CA named like its issuer is a candidate.
+  const auto& ca = cross_ca();
+  LeafOptions o;
+  o.authority_key_id = false;
+  const std::string leaf = ca.leaf_der(o);
+  const auto namesake_by_root = pki().root().issue_ca({"Raccord Cross CA"});  // same name, other key, anchored
+  const auto namesake_self = raccord::testing::TestCa::self_signed({"Raccord Cross CA"});
+  for (const auto* namesake : {&namesake_by_root, &namesake_self}) {
+    auto r = same_for_every_order({leaf, namesake->der(), ca.der()});
+    EXPECT_TRUE(r.diagnostics.empty()) << dump(r);
+    EXPECT_EQ(chain_fingerprints(r), (std::vector<std::string>{fingerprint_of(leaf), fingerprint_of(ca.der()),
+                                                               fingerprint_of(pki().root_der())}));
+  }
+  // Only the namesake: its signature does not verify the leaf, whatever the order.
+  auto r = same_for_every_order({leaf, namesake_by_root.der()});
+  EXPECT_EQ(error_codes(r), Codes{ErrorCode::CertAutoriteNonReconnue}) << dump(r);
+}
+
+TEST_F(ChainBuildingTest, F20LoopsEndAndAPathOutOfThemIsFound) {
+  // A issues the leaf; A is issued by B and B by A (cross-certified), neither trusted.
+  const auto a = raccord::testing::TestCa::self_signed({"Raccord Loop A CA"});
+  const auto b = a.issue_ca({"Raccord Loop B CA"});
+  const auto a_by_b = a.cross_signed_by(b);
+  const std::string leaf = a.leaf_der();
+  auto r = same_for_every_order({leaf, a_by_b.der(), b.der()});
+  EXPECT_EQ(error_codes(r), Codes{ErrorCode::CertChaineIncomplete}) << dump(r);
+  // With A's self-signed certificate: an untrusted root.
+  r = same_for_every_order({leaf, a_by_b.der(), b.der(), a.der()});
+  EXPECT_EQ(error_codes(r), Codes{ErrorCode::CertAutoriteNonReconnue}) << dump(r);
+  // B also cross-signed by the trusted root: the way out of the loop reaches the anchor (5 certificates,
+  // 120 orders).
+  const auto b_by_root = b.cross_signed_by(pki().root());
+  r = same_for_every_order({leaf, a_by_b.der(), b.der(), a.der(), b_by_root.der()});
+  EXPECT_TRUE(r.diagnostics.empty()) << dump(r);
+  EXPECT_EQ(chain_fingerprints(r),
+            (std::vector<std::string>{fingerprint_of(leaf), fingerprint_of(a_by_b.der()),
+                                      fingerprint_of(b_by_root.der()), fingerprint_of(pki().root_der())}));
+}
+
+TEST_F(ChainBuildingTest, F20PrecedenceStaysWithSeveralCandidates) {
+  // A self-signed leaf is CERT_AUTOSIGNE alone, whatever else the bundle holds.
+  const auto& ca = cross_ca();
+  LeafOptions self_leaf;
+  self_leaf.self_signed = true;
+  auto r = same_for_every_order({ca.leaf_der(self_leaf), ca.der(), ca.self_signed_copy().der()});
+  EXPECT_EQ(error_codes(r), Codes{ErrorCode::CertAutosigne}) << dump(r);
+}
+
 // ---------------------------------------------------------------------------------------------
 // F21: chain building; CERT_CHAINE_INCOMPLETE, CERT_AUTORITE_NON_RECONNUE, CERT_AUTOSIGNE
 
