@@ -446,6 +446,12 @@ std::string order_free_verdict(const CertificateReport& r) {
   return out;
 }
 
+/// "CN=Raccord Cross CA", issued by the trusted root; its other forms are made from it by the tests.
+const raccord::testing::TestCa& cross_ca() {
+  static const raccord::testing::TestCa ca = pki().root().issue_ca({"Raccord Cross CA"});
+  return ca;
+}
+
 class ChainBuildingTest : public CertificatesTest {
  protected:
   /// Checks every order of `certs` on a fresh checker (cold) and on the shared one (warm after the
@@ -477,11 +483,6 @@ class ChainBuildingTest : public CertificatesTest {
     if (r.chains.size() != 1) return out;
     for (const auto& l : r.chains[0].links) out.push_back(l.fingerprint_sha256);
     return out;
-  }
-
-  static const raccord::testing::TestCa& cross_ca() {
-    static const raccord::testing::TestCa ca = pki().root().issue_ca({"Raccord Cross CA"});
-    return ca;
   }
 };
 
@@ -603,6 +604,26 @@ TEST_F(ChainBuildingTest, F20PrecedenceStaysWithSeveralCandidates) {
   self_leaf.self_signed = true;
   auto r = same_for_every_order({ca.leaf_der(self_leaf), ca.der(), ca.self_signed_copy().der()});
   EXPECT_EQ(error_codes(r), Codes{ErrorCode::CertAutosigne}) << dump(r);
+}
+
+TEST_F(ChainBuildingTest, F20ManyNamesakesAreSearchedInBoundedTime) {
+  // 60 self-signed namesakes of the leaf's CA (other keys) around the real one: the leaf has no
+  // authorityKeyIdentifier, so all 61 are candidates; the one whose signature verifies is found.
+  const auto& ca = cross_ca();
+  LeafOptions o;
+  o.authority_key_id = false;
+  const std::string leaf = ca.leaf_der(o);
+  std::vector<std::string> certs{leaf};
+  for (int i = 0; i < 60; ++i) certs.push_back(raccord::testing::TestCa::self_signed({"Raccord Cross CA"}).der());
+  certs.push_back(ca.der());
+  std::vector<std::string> reversed(certs.rbegin(), certs.rend());
+  for (const auto& order : {certs, reversed}) {
+    auto r = checker_->check(sheet_with({bundle(order)}), Protocol::Sftp, kNow, true);
+    EXPECT_TRUE(r.diagnostics.empty()) << dump(r);
+    ASSERT_EQ(r.chains.size(), 1u);
+    ASSERT_EQ(r.chains[0].links.size(), 3u);
+    EXPECT_EQ(r.chains[0].links[1].fingerprint_sha256, fingerprint_of(ca.der()));
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1006,6 +1027,10 @@ std::vector<CacheCase> cache_cases() {
   weak.rsa_bits = 1024;
   const Instant in_2024 = instant("2024-06-01T00:00:00Z");
   std::string leaf = inter.leaf_der();
+  const auto& cross = cross_ca();
+  const auto cross_self = cross.self_signed_copy();
+  const auto cross_old = cross.cross_signed_by(pki().root(), {"", "2020-01-01T00:00:00Z", "2024-12-31T23:59:59Z"});
+  const std::string cross_leaf = cross.leaf_der();
   std::vector<CacheCase> cases{
       {"valide", sheet_with({bundle({leaf, inter.der()})}), Protocol::Sftp, kNow},
       {"valide_ordre_inverse", sheet_with({bundle({pki().root_der(), inter.der(), leaf})}), Protocol::Sftp, kNow},
@@ -1031,6 +1056,17 @@ std::vector<CacheCase> cache_cases() {
            {pki().other_intermediate().leaf_der(), pki().other_intermediate().der(), pki().other_root().der()})}),
        Protocol::Sftp, kNow},
       {"deux_feuilles", sheet_with({bundle({leaf, inter.leaf_der(server), inter.der()})}), Protocol::Pesit, kNow},
+      // F20: several certificates of one CA (the cache must not serve a chain the bundle makes ambiguous).
+      {"ca_croisee_seule", sheet_with({bundle({cross_leaf, cross.der()})}), Protocol::Sftp, kNow},
+      {"ca_croisee_et_autosignee", sheet_with({bundle({cross_leaf, cross_self.der(), cross.der()})}), Protocol::Sftp,
+       kNow},
+      {"ca_autosignee_racine_et_croisee",
+       sheet_with({bundle({cross_self.der(), pki().root_der(), cross_leaf, cross.der()})}), Protocol::Sftp, kNow},
+      {"ca_autosignee_seule", sheet_with({bundle({cross_leaf, cross_self.der()})}), Protocol::Sftp, kNow},
+      {"ca_ancienne_et_renouvelee", sheet_with({bundle({cross_leaf, cross_old.der(), cross.der()})}), Protocol::Sftp,
+       kNow},
+      {"ca_ancienne_et_autosignee", sheet_with({bundle({cross_leaf, cross_old.der(), cross_self.der()})}),
+       Protocol::Sftp, kNow},
   };
   return cases;
 }
