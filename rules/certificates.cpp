@@ -833,8 +833,8 @@ std::optional<ChainResult> verify_from_cache(X509* leaf, const BundleView& bundl
 }
 
 // ---------------------------------------------------------------------------------------------
-// Path building (FIELD-CASES F20; RFC 4158 §2.4 and §3). OpenSSL takes, for each certificate, the
-// first issuer candidate it meets in the bundle's order (TOOLCHAIN.md #11): with two certificates of
+// Path building (RFC 4158). OpenSSL takes, for each certificate, the
+// first issuer candidate it meets in the bundle's order: with two certificates of
 // one CA (cross-signed by the trusted root and self-signed, or an old and a renewed one), the verdict
 // then depended on the bundle's order. The path is therefore chosen here, among every candidate of
 // the trust store and of the bundle, in an order that does not depend on the bundle's, and OpenSSL
@@ -961,7 +961,7 @@ class PathBuilder {
         return;
       }
     }
-    // Preference (RFC 4158 §3.5): trust store first, then certificates within their dates, then by
+    // Preference (RFC 4158, "sorting"): trust store first, then certificates within their dates, then by
     // fingerprint (a fixed order, whatever the bundle's); with signatures checked, flawed last.
     std::sort(candidates.begin(), candidates.end(), [](const Ranked& a, const Ranked& b) {
       return std::tuple(!a.candidate->from_store, !a.candidate->in_validity, *a.candidate->fingerprint) <

@@ -59,9 +59,9 @@ struct CertificateReport {
 /// Counters of the CA cache (issue 3): how many leaves needed a full chain verification by OpenSSL,
 /// and how many were verified against an authority already proved in this process.
 struct CertificateCacheStats {
-  std::uint64_t full_verifications = 0;    // X509_verify_cert over the whole chain (the CA chain included)
-  std::uint64_t cached_verifications = 0;  // leaf-only verification against a proved authority
-  std::size_t proved_authorities = 0;      // CA certificates in the cache now
+  std::uint64_t full_verifications = 0;          // X509_verify_cert over the whole chain (the CA chain included)
+  std::uint64_t cached_verifications = 0;        // leaf-only verification against a proved authority
+  std::size_t proved_authorities = 0;            // CA certificates in the cache now
   std::uint64_t reused_authority_decodings = 0;  // CA certificates of a bundle taken already decoded
 };
 
@@ -90,8 +90,8 @@ bool read_certificate_facts(std::string_view der, CertificateFacts& facts);
 /// leaf, the CA (keyed by its SHA-256 fingerprint) is "proved" for the life of the trust store: the next
 /// leaf whose issuer is that CA is verified alone against a store holding only the CA
 /// (X509_V_FLAG_PARTIAL_CHAIN), and the proved upper chain is appended. The cache is used only when the
-/// chain OpenSSL would build is unambiguous for the sheet's bundle (each issuer name matches exactly the
-/// cached certificate in the bundle and the trust store), when the chain carries no name or policy
+/// chain is unambiguous for the sheet's bundle (each issuer name matches exactly the cached certificate
+/// in the bundle and the trust store: no choice among candidates), when the chain carries no name or policy
 /// constraints, and when the leaf-only verification ends at that CA; otherwise the full verification
 /// runs. The verdict is thus identical to the uncached one (validity, key and signature rules are ours
 /// and run on every certificate of the chain at every check). reload_trust_store() empties the cache.
@@ -118,6 +118,11 @@ class CertificateChecker {
   /// exactly 1 Certificat; PESIT and AS2: 1 or 2; `protocol` nullopt for API), CERT_FORMAT,
   /// CERT_EXPIRE / CERT_PAS_ENCORE_VALIDE (every certificate of a leaf's chain, notBefore tolerated up
   /// to clock_skew_s ahead), and the chain family of SPEC.md §4. Fields "Certificats/Certificat[N]".
+  /// The chain of a leaf is chosen among every issuer candidate of the bundle and the trust store, the
+  /// same whatever the order of the bundle's certificates (RFC 4158): a path to a trust
+  /// anchor if one exists (signatures that verify first, then certificates within their dates), else one
+  /// ending at an untrusted self-signed certificate, else one missing an issuer (docs/design.md, "Chain
+  /// building").
   /// Precedence per leaf (leaves = the bundle's non-CA certificates): CERT_AUTOSIGNE, else
   /// CERT_AUTORITE_NON_RECONNUE, else CERT_CHAINE_INCOMPLETE (naming the missing issuer DN); plus
   /// CERT_USAGE (leaves of all bundles together), CERT_CLE_FAIBLE, CERT_SIGNATURE_FAIBLE (the
