@@ -1,7 +1,10 @@
 #include "engine/engine.hpp"
 
+#include <signal.h>
 #include <sys/stat.h>
 
+#include <cerrno>
+#include <cstdlib>
 #include <fstream>
 #include <iterator>
 #include <set>
@@ -11,6 +14,7 @@
 #include "engine/log.hpp"
 #include "engine/metrics.hpp"
 #include "engine/processor.hpp"
+#include "engine/search.hpp"
 #include "engine/store.hpp"
 #include "files/atomic_file.hpp"
 #include "inbox/deposit_reader.hpp"
@@ -71,6 +75,33 @@ void restrict_store_files(const std::string& database) {
   }
 }
 
+/// Test hook of the crash harness (tests/engine/app/crash_test.cpp): when RACCORD_TEST_KILL_AT names
+/// `point`, the process kills itself there with SIGKILL (an instant a random kill rarely hits).
+/// Points: "before-commit" (a group's exports staged, its transaction not committed),
+/// "after-commit" (committed, nothing published), "after-exports" (exports published, no accusé).
+void crash_point(std::string_view point) {
+  static const std::string wanted = [] {
+    const char* v = std::getenv("RACCORD_TEST_KILL_AT");
+    return std::string(v == nullptr ? "" : v);
+  }();
+  if (!wanted.empty() && wanted == point) ::raise(SIGKILL);
+}
+
+/// Publishes the exports of a committed dépôt (after its commit, before its accusé); an export
+/// whose temporary and final file are both gone is logged.
+void publish_exports(const fs::path& outbox, const std::vector<ExportRecord>& exports) {
+  for (const auto& e : exports) {
+    if (!publish_export(outbox, e.name, e.temporary)) {
+      log::warning("export {} (accusé {}) introuvable : ni lui ni son temporaire {} ne sont dans outbox/", e.name,
+                   e.ack_name, e.temporary);
+    }
+  }
+}
+
+bool process_is_dead(long pid) {
+  return ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH;
+}
+
 }  // namespace
 
 Engine::Engine(Config config, BusinessClock clock)
@@ -87,7 +118,36 @@ void Engine::open() {
   db_ = open_database(config_.store_backend, config_.effective_connection());
   db_->migrate();
   if (config_.store_backend == "sqlite") restrict_store_files(config_.effective_connection());
+  recover_outbox();
   reload_rules();
+}
+
+void Engine::recover_outbox() {
+  const fs::path outbox = inbox_.outbox_dir();
+  static const std::string host = files::host_name();
+  std::error_code ec;
+  std::vector<std::string> dead;
+  for (const auto& entry : fs::directory_iterator(outbox, ec)) {
+    const std::string name = entry.path().filename().string();
+    const auto pid = files::temporary_pid(name, host);
+    if (pid && process_is_dead(*pid) && entry.is_regular_file(ec)) dead.push_back(name);
+  }
+  if (ec) log::warning("outbox/ illisible pour la reprise des temporaires : {}", ec.message());
+  if (dead.empty()) return;
+  Store store(*db_);
+  for (const auto& name : dead) {
+    try {
+      if (auto e = store.export_by_temporary(name)) {
+        log::info("reprise : export {} (accusé {}) publié", e->name, e->ack_name);
+        publish_exports(outbox, {*e});
+      } else {
+        std::error_code ignored;
+        fs::remove(outbox / name, ignored);
+      }
+    } catch (const std::exception& e) {
+      log::warning("reprise du temporaire {} impossible : {}", name, e.what());
+    }
+  }
 }
 
 void Engine::reload_rules() {
@@ -133,7 +193,7 @@ DepositReadResult Engine::read(std::string bytes, std::uint64_t size) const {
 
 DepositAnswer Engine::answer(const std::string& file_name, const std::string& identity, const DepositReadResult& read,
                              const std::string& sha256, Instant received, Instant now, bool dry_run,
-                             CertificatesAhead* certificates_ahead, std::size_t deposit_index) {
+                             CertificatesAhead* certificates_ahead, std::size_t deposit_index, StagedExports* exports) {
   Store store(*db_);
   Acknowledgement ack;
   ack.file_name = file_name;
@@ -173,7 +233,7 @@ DepositAnswer Engine::answer(const std::string& file_name, const std::string& id
                               zone_.date_of(now),
                               ack.sha256};
     context.validation_threads = validation_threads();
-    context.exports_written = &exports_written_;
+    context.exports = dry_run ? nullptr : exports;
     context.certificates_ahead = certificates_ahead;
     context.deposit_index = deposit_index;
     auto outcome = apply_deposit(store, context, *read.deposit);
@@ -197,6 +257,11 @@ DepositAnswer Engine::answer(const std::string& file_name, const std::string& id
                       result.ack_name, result.ack_content, destination, result.reason},
         received, now);
     record_deposit_metrics(*db_, ack);  // metrics.prom's running counters, in the same transaction
+    for (const auto& op : ack.operations) {
+      if (!op.export_file || exports == nullptr) continue;
+      result.exports.push_back(ExportRecord{*op.export_file, exports->temporary_of(*op.export_file), result.ack_name});
+      store.insert_export(result.exports.back());
+    }
   }
   return result;
 }
@@ -232,22 +297,14 @@ std::vector<DepositAnswer> Engine::process_group(const std::vector<const inbox::
   // Already committed before a crash: answer from the record, never twice (SPEC.md §2). Transient
   // store failures (busy, serialization, deadlock, lost connection, a unique key another engine took
   // first) roll the transaction back and run it again.
+  // The exports of Recherche operations are written to temporaries before the commit (they read the
+  // store as the operation sees it) and renamed only after it, like the accusés: `staged` owns their
+  // temporaries and removes those of an attempt that does not commit and of operations rolled back
+  // (hostile findings 3 and 7: orphan and duplicate exports).
+  std::optional<StagedExports> staged;
   try {
     with_retries([&] {
-      // The exports of Recherche operations are written before the commit (they read the store as
-      // the operation sees it): an attempt that does not commit takes its exports away with it
-      // (hostile finding 3: a failed group left orphan and duplicate exports).
-      exports_written_.clear();
-      struct RemoveUncommitted {
-        std::vector<std::string>& names;
-        const fs::path dir;
-        bool committed = false;
-        ~RemoveUncommitted() {
-          if (committed) return;
-          std::error_code ignored;
-          for (const auto& n : names) fs::remove(dir / n, ignored);
-        }
-      } uncommitted{exports_written_, inbox_.outbox_dir()};
+      staged.emplace(inbox_.outbox_dir());
       Store store(*db_);
       Transaction tx(*db_);
       // One instant for the group's dépôts, which one transaction commits together.
@@ -266,7 +323,7 @@ std::vector<DepositAnswer> Engine::process_group(const std::vector<const inbox::
         const std::size_t index = item.read.deposit ? deposit_index++ : 0;
         if (!record) {
           item.result = answer(name, item.identity, item.read, item.sha256, item.received, now, false, &certificates,
-                               index);
+                               index, &*staged);
         } else {
           log::info("{} : déjà traité avant une interruption ; accusé {} repris", name, record->ack_name);
           item.result.ack_name = record->ack_name;
@@ -274,24 +331,35 @@ std::vector<DepositAnswer> Engine::process_group(const std::vector<const inbox::
           item.result.status = parse_deposit_status(record->status).value_or(DepositStatus::Rejete);
           item.result.quarantine = record->destination == "error";
           item.result.reason = record->reason;
+          item.result.exports = store.exports_of(record->ack_name);  // published below if still missing
         }
       }
+      crash_point("before-commit");
       tx.commit();
-      uncommitted.committed = true;
+      std::vector<std::string> committed;
+      for (const auto& item : items) {
+        for (const auto& e : item.result.exports) committed.push_back(e.name);
+      }
+      staged->keep_committed(committed);
     });
   } catch (const StoreError& e) {
+    staged.reset();
     if (files.size() < 2 || e.transient) throw;  // a store still failing after the retries: no use
     log::warning("store : {} ; les {} dépôts du groupe sont repris un par un", e.what(), files.size());
     std::vector<DepositAnswer> answers;
     for (const inbox::ClaimedFile* file : files) answers.push_back(process_claimed(*file, origin));
     return answers;
   }
+  staged.reset();  // the temporaries of operations rolled back go
+  crash_point("after-commit");
   for (auto& item : items) item.read = DepositReadResult();  // the group's memory goes before the writes
 
   // After the commit: the accusés, then the originals (DESIGN.md data flow step 3); one filesystem
   // sync for the accusés' contents and each directory fsynced once for the group, before the step
   // after it relies on it.
   const fs::path outbox = inbox_.outbox_dir();
+  for (const auto& item : items) publish_exports(outbox, item.result.exports);  // before the accusés naming them
+  crash_point("after-exports");
   std::vector<std::pair<std::string, std::string>> accuses;
   accuses.reserve(items.size());
   for (const auto& item : items) accuses.emplace_back(item.result.ack_name, item.result.ack_content);
@@ -447,7 +515,7 @@ std::vector<DepositAnswer> Engine::check(const std::vector<fs::path>& files) {
     const std::string bytes = buffer.str();
     const Instant now = clock_.now();
     answers.push_back(answer(path.filename().string(), {}, read(bytes, bytes.size()), inbox::sha256_hex(bytes), now,
-                             now, true, nullptr, 0));
+                             now, true, nullptr, 0, nullptr));
   }
   return answers;
 }

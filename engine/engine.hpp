@@ -14,6 +14,7 @@
 #include "engine/database.hpp"
 #include "engine/domain/acknowledgement.hpp"
 #include "engine/domain/deposit.hpp"
+#include "engine/store.hpp"
 #include "inbox/inbox_directory.hpp"
 #include "rules/catalogue.hpp"
 #include "rules/certificates.hpp"
@@ -21,6 +22,7 @@
 namespace raccord {
 
 class CertificatesAhead;  // engine/processor.hpp
+class StagedExports;      // engine/search.hpp
 
 /// What one pass did, for the command's summary line.
 struct PassSummary {
@@ -36,10 +38,11 @@ struct PassSummary {
 /// The result of one dépôt.
 struct DepositAnswer {
   DepositStatus status = DepositStatus::Rejete;
-  std::string ack_name;     // file name in outbox/
-  std::string ack_content;  // the accusé XML
-  bool quarantine = false;  // the original goes to error/ (with `reason`), else to archive/
-  std::string reason;       // the text of NAME.reason.txt when quarantined
+  std::string ack_name;               // file name in outbox/
+  std::string ack_content;            // the accusé XML
+  bool quarantine = false;            // the original goes to error/ (with `reason`), else to archive/
+  std::string reason;                 // the text of NAME.reason.txt when quarantined
+  std::vector<ExportRecord> exports;  // its Recherche exports, published after the commit
 };
 
 class Engine {
@@ -49,8 +52,9 @@ class Engine {
   Engine(Config config, BusinessClock clock);
   ~Engine();
 
-  /// Creates the directories, opens the store and applies migrations, loads the catalogue and the
-  /// trust store. Throws StoreError / std::system_error on the engine's own failures.
+  /// Creates the directories, opens the store and applies migrations, recovers outbox/ (the
+  /// temporaries of dead processes, recover_outbox), loads the catalogue and the trust store. Throws StoreError /
+  /// std::system_error on the engine's own failures.
   void open();
 
   /// `raccord init`: open() and, when `support_login` is set, creates that support user
@@ -129,10 +133,17 @@ class Engine {
   /// Decides and renders the accusé of one dépôt `read` inside the caller's transaction, processed
   /// at `now` (UTC); records it unless `dry_run`. Its certificate reports come from
   /// `certificates_ahead` (deposit_index: its place there) when set, else are checked as it goes.
+  /// Its Recherche exports are staged in `exports` (null: a dry run, none written) and recorded with
+  /// it (DepositAnswer::exports).
   DepositAnswer answer(const std::string& file_name, const std::string& file_identity, const DepositReadResult& read,
                        const std::string& sha256, Instant received, Instant now, bool dry_run,
-                       CertificatesAhead* certificates_ahead, std::size_t deposit_index);
+                       CertificatesAhead* certificates_ahead, std::size_t deposit_index, StagedExports* exports);
 
+  /// Start-up recovery of outbox/ (SPEC.md §2 "Atomic outputs"): each temporary left there by a dead
+  /// process of this host is removed, except the temporary of an export whose dépôt committed just
+  /// before a crash, which is published (renamed to its recorded name). Never touches the
+  /// temporaries of live processes nor of other hosts. Failures are logged, never thrown.
+  void recover_outbox();
 
   /// Processes `claimed` (already claimed), then claims `names` (in order, dépôt names only) and
   /// processes them, in groups within the limits above; counts every answer in `summary`.
@@ -147,7 +158,6 @@ class Engine {
   rules::Catalogue catalogue_;
   std::unique_ptr<rules::CertificateChecker> certificates_;
   std::function<bool()> should_stop_;
-  std::vector<std::string> exports_written_;  // by the current transaction attempt (process_group)
 };
 
 }  // namespace raccord

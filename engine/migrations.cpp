@@ -36,8 +36,10 @@ const std::vector<Migration>& migrations() {
            "created_at TEXT NOT NULL, updated_at TEXT NOT NULL)",
            "CREATE INDEX sheets_by_partner ON sheets (partner_siret, code_appli)",
            "CREATE INDEX sheets_by_state ON sheets (state)",
-           "CREATE TABLE sheet_versions (id BIGINT PRIMARY KEY, code_appli TEXT NOT NULL REFERENCES sheets(code_appli), "
-           "action TEXT NOT NULL, protocol TEXT, period_from TEXT, period_to TEXT, contact_name TEXT, contact_phone TEXT, "
+           "CREATE TABLE sheet_versions (id BIGINT PRIMARY KEY, code_appli TEXT NOT NULL REFERENCES "
+           "sheets(code_appli), "
+           "action TEXT NOT NULL, protocol TEXT, period_from TEXT, period_to TEXT, contact_name TEXT, contact_phone "
+           "TEXT, "
            "contact_email TEXT, contact_fax TEXT, network_identifier TEXT, network_address TEXT, network_port TEXT, "
            "network_path TEXT, comments TEXT, created_at TEXT NOT NULL, created_by TEXT NOT NULL, deposit_sha256 TEXT)",
            "CREATE INDEX sheet_versions_by_sheet ON sheet_versions (code_appli)",
@@ -97,6 +99,15 @@ const std::vector<Migration>& migrations() {
            // The nightly report's HTML page, kept like its XML and CSV so that a lost file can be
            // rewritten from the ledger (NULL for runs recorded before this migration).
            "ALTER TABLE nightly_runs ADD COLUMN report_html TEXT",
+       }},
+      {4,
+       {
+           // The exports of Recherche operations: written under a temporary name before their dépôt's
+           // commit and renamed after it, like accusés; the record lets start-up recovery publish an
+           // export whose dépôt committed just before a crash, and reserves its name for every engine.
+           "CREATE TABLE exports (name TEXT PRIMARY KEY, temporary TEXT NOT NULL, ack_name TEXT NOT NULL)",
+           "CREATE INDEX exports_by_ack ON exports (ack_name)",
+           "CREATE INDEX exports_by_temporary ON exports (temporary)",
        }},
   };
   return all;

@@ -209,13 +209,12 @@ class OperationApplier {
     c.interface_code = text(r.interface_code);
     if (r.submitted_from.filled()) c.submitted_from = parse_iso_date(r.submitted_from.value);
     if (r.submitted_to.filled()) c.submitted_to = parse_iso_date(r.submitted_to.value);
-    if (ctx_.outbox_dir.empty()) {  // dry run (raccord check): search, write nothing
+    if (ctx_.outbox_dir.empty() || ctx_.exports == nullptr) {  // dry run (raccord check): search, write nothing
       search_sheets(store_.database(), *ctx_.zone, c, op_.requester.value, [](const SearchRow&) {});
       return;
     }
-    out_.export_file = write_export(store_.database(), *ctx_.zone, c, op_.requester.value, r.format,
-                                    op_.reference.value, ctx_.now, ctx_.outbox_dir);
-    if (ctx_.exports_written != nullptr && out_.export_file) ctx_.exports_written->push_back(*out_.export_file);
+    out_.export_file = ctx_.exports->stage(store_.database(), *ctx_.zone, c, op_.requester.value, r.format,
+                                           op_.reference.value, ctx_.now);
   }
 
   void apply_body(const SheetOperation& sheet) {
@@ -473,7 +472,6 @@ std::optional<rules::CertificateReport> CertificatesAhead::take(std::size_t depo
   return impl_->take(deposit, operation);
 }
 
-
 AifeParameters aife_parameters(const AifeConfig& aife, Protocol protocol) {
   AifeParameters p;
   p.protocol = protocol;
@@ -546,11 +544,7 @@ DepositOutcome apply_deposit(Store& store, const ProcessingContext& context, con
   if (deposit.mode == DepositMode::Complete && any_rejected) {
     db.rollback_to("depot");
     for (auto& out : result.operations) {
-      if (out.export_file) {
-        std::error_code ignored;
-        std::filesystem::remove(context.outbox_dir / *out.export_file, ignored);
-        out.export_file.reset();
-      }
+      out.export_file.reset();  // its temporary stays with context.exports, which removes it
       out.accepted = false;
       out.code_appli.reset();
       out.state.reset();

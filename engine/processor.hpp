@@ -10,6 +10,7 @@
 #include "engine/config.hpp"
 #include "engine/domain/acknowledgement.hpp"
 #include "engine/domain/deposit.hpp"
+#include "engine/search.hpp"
 #include "engine/store.hpp"
 #include "rules/catalogue.hpp"
 #include "rules/certificates.hpp"
@@ -27,8 +28,8 @@ class CertificatesAhead {
   /// `deposits`: the dépôts in the order they are applied (kept by address: they must outlive this
   /// object). `now`: the instant (UTC) of every check, the ProcessingContext::now of these dépôts.
   /// `threads`: worker threads besides the caller (0: the caller checks each sheet when it takes it).
-  CertificatesAhead(const rules::CertificateChecker& checker, const std::vector<const Deposit*>& deposits,
-                    Instant now, unsigned threads);
+  CertificatesAhead(const rules::CertificateChecker& checker, const std::vector<const Deposit*>& deposits, Instant now,
+                    unsigned threads);
   /// Stops the workers (a check under way is finished first) and joins them.
   ~CertificatesAhead();
   CertificatesAhead(const CertificatesAhead&) = delete;
@@ -54,7 +55,9 @@ struct ProcessingContext {
   Instant now{};      // business instant of processing (UTC)
   CivilDate today{};  // its civil date in engine.timezone
   std::string deposit_sha256;
-  std::vector<std::string>* exports_written = nullptr;  // when set, each export written (name in outbox_dir)
+  /// Where a Recherche stages its export (engine/search.hpp; the owner of its temporary until it is
+  /// published); null in a dry run (outbox_dir empty).
+  StagedExports* exports = nullptr;
   unsigned validation_threads = 0;  // worker threads checking the sheets' certificates ahead (issue 7)
   /// When set, the certificate reports come from there (deposit_index: this dépôt's index in it),
   /// checked ahead for a group of dépôts at `now`; else apply_deposit checks this dépôt's ahead.
@@ -71,8 +74,9 @@ struct DepositOutcome {
 /// one savepoint per operation (rolled back alone when it is rejected) and, in `complete` mode, one
 /// around them all, rolled back when any operation is rejected (every operation then REJETEE, each
 /// still listing its own errors). Each operation sees the effects of the earlier accepted ones.
-/// A Recherche writes its export to the outbox at once (it reads what the earlier operations
-/// did); when the dépôt is then rolled back as a whole, the exports it wrote are removed.
+/// A Recherche stages its export at once in `context.exports` (it reads what the earlier operations
+/// did); an operation rolled back (alone, or with the whole dépôt) names no export, and its
+/// temporary is left to the StagedExports, which removes it (only committed exports are published).
 /// Throws StoreError on the store's own failures (the caller rolls the transaction back).
 DepositOutcome apply_deposit(Store& store, const ProcessingContext& context, const Deposit& deposit);
 

@@ -1,13 +1,15 @@
 #include "engine/store.hpp"
 
-#include "engine/dialect.hpp"
-
 #include <fmt/format.h>
+
+#include "engine/dialect.hpp"
 
 namespace raccord {
 namespace {
 
-std::int64_t b(bool v) { return v ? 1 : 0; }
+std::int64_t b(bool v) {
+  return v ? 1 : 0;
+}
 
 SqlValue opt(const std::optional<std::string>& v) {
   if (v) return *v;
@@ -27,7 +29,7 @@ SubscriptionStatus parse_subscription_status(const std::string& s) {
 
 DepositRecord to_deposit(const SqlRow& r) {
   return DepositRecord{r.integer(0), r.text(1), r.text(2), r.text(3), r.optional_text(4),
-                       r.text(5),    r.text(6),    r.text(7), r.text(8),          r.text(9)};
+                       r.text(5),    r.text(6), r.text(7), r.text(8), r.text(9)};
 }
 
 constexpr const char* kDepositColumns =
@@ -37,9 +39,12 @@ constexpr const char* kDepositColumns =
 
 std::string_view to_code(SubscriptionStatus s) {
   switch (s) {
-    case SubscriptionStatus::EnAttente: return "EN_ATTENTE";
-    case SubscriptionStatus::Validee: return "VALIDEE";
-    case SubscriptionStatus::Refusee: return "REFUSEE";
+    case SubscriptionStatus::EnAttente:
+      return "EN_ATTENTE";
+    case SubscriptionStatus::Validee:
+      return "VALIDEE";
+    case SubscriptionStatus::Refusee:
+      return "REFUSEE";
   }
   return "EN_ATTENTE";
 }
@@ -67,9 +72,8 @@ std::optional<StructureRecord> Store::find_structure(const std::string& siret) {
       "space_active FROM structures WHERE siret = $1",
       {siret});
   if (!r) return std::nullopt;
-  return StructureRecord{r->text(0),          r->text(1),          r->integer(2) != 0,
-                         r->integer(3) != 0,  r->integer(4) != 0,  r->optional_text(5),
-                         r->integer(6) != 0,  r->integer(7) != 0};
+  return StructureRecord{r->text(0),         r->text(1),          r->integer(2) != 0, r->integer(3) != 0,
+                         r->integer(4) != 0, r->optional_text(5), r->integer(6) != 0, r->integer(7) != 0};
 }
 
 void Store::upsert_structure(const StructureRecord& s, const std::vector<std::pair<std::string, ManagerRole>>& managers,
@@ -90,9 +94,10 @@ void Store::upsert_structure(const StructureRecord& s, const std::vector<std::pa
   }
   db_.execute("DELETE FROM managers WHERE siret = $1", {s.siret});
   for (const auto& [login, role] : managers) {
-    db_.execute("INSERT INTO managers (siret, login, role) VALUES ($1, $2, $3) ON CONFLICT (siret, login) DO UPDATE "
-                "SET role = excluded.role",
-                {s.siret, login, std::string(to_code(role))});
+    db_.execute(
+        "INSERT INTO managers (siret, login, role) VALUES ($1, $2, $3) ON CONFLICT (siret, login) DO UPDATE "
+        "SET role = excluded.role",
+        {s.siret, login, std::string(to_code(role))});
   }
   db_.execute("DELETE FROM technical_users WHERE siret = $1", {s.siret});
   for (const auto& login : technical_users) {
@@ -129,11 +134,11 @@ std::string Store::create_subscription(const std::string& siret, const std::stri
 }
 
 std::optional<SubscriptionRecord> Store::find_subscription(const std::string& id) {
-  auto r = db_.query_one(
-      "SELECT id, siret, login, consultation, modification, status FROM subscriptions WHERE id = $1", {id});
+  auto r = db_.query_one("SELECT id, siret, login, consultation, modification, status FROM subscriptions WHERE id = $1",
+                         {id});
   if (!r) return std::nullopt;
-  return SubscriptionRecord{r->text(0), r->text(1), r->text(2), r->integer(3) != 0, r->integer(4) != 0,
-                            parse_subscription_status(r->text(5))};
+  return SubscriptionRecord{r->text(0),         r->text(1),         r->text(2),
+                            r->integer(3) != 0, r->integer(4) != 0, parse_subscription_status(r->text(5))};
 }
 
 void Store::decide_subscription(const std::string& id, SubscriptionStatus status, const std::string& by, Instant at) {
@@ -211,10 +216,10 @@ std::int64_t Store::insert_version(const std::string& code_appli, const SheetOpe
       "comments, created_at, created_by, deposit_sha256) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, "
       "$13, $14, $15, $16, $17, $18)",
       {id, code_appli, std::string(to_code(c.action)), field_value(c.protocol), field_value(c.period_from),
-       field_value(c.period_to), field_value(c.contact_name), field_value(c.contact_phone), field_value(c.contact_email),
-       field_value(c.contact_fax), field_value(c.network_identifier), field_value(c.network_address),
-       field_value(c.network_port), field_value(c.network_path), field_value(c.comments), format_iso_instant(at),
-       created_by, deposit_sha256});
+       field_value(c.period_to), field_value(c.contact_name), field_value(c.contact_phone),
+       field_value(c.contact_email), field_value(c.contact_fax), field_value(c.network_identifier),
+       field_value(c.network_address), field_value(c.network_port), field_value(c.network_path),
+       field_value(c.comments), format_iso_instant(at), created_by, deposit_sha256});
   std::int64_t position = 0;
   for (const auto& i : c.interfaces) {
     db_.execute("INSERT INTO sheet_interfaces (version_id, position, code, mode) VALUES ($1, $2, $3, $4)",
@@ -247,8 +252,7 @@ void Store::add_history(const std::string& code_appli, Instant at, const std::st
       "INSERT INTO history (id, code_appli, instant, actor, from_state, to_state, reason, deposit_sha256) "
       "VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
       {id, code_appli, format_iso_instant(at), actor, from ? SqlValue{std::string(to_code(*from))} : SqlValue{nullptr},
-       std::string(to_code(to)), reason,
-       deposit_sha256.empty() ? SqlValue{nullptr} : SqlValue{deposit_sha256}});
+       std::string(to_code(to)), reason, deposit_sha256.empty() ? SqlValue{nullptr} : SqlValue{deposit_sha256}});
 }
 
 std::optional<DepositRecord> Store::find_applied_deposit(const std::string& sha256) {
@@ -291,6 +295,30 @@ void Store::insert_deposit(const DepositRecord& record, Instant received, Instan
       {id, record.sha256, record.file_name, record.file_identity, opt(record.identifier), record.status,
        format_iso_instant(received), format_iso_instant(processed), record.ack_name, record.ack_content,
        record.destination, record.reason});
+}
+
+bool Store::export_name_taken(const std::string& name) {
+  return db_.query_one("SELECT 1 FROM exports WHERE name = $1", {name}).has_value();
+}
+
+void Store::insert_export(const ExportRecord& record) {
+  db_.execute("INSERT INTO exports (name, temporary, ack_name) VALUES ($1, $2, $3)",
+              {record.name, record.temporary, record.ack_name});
+}
+
+std::vector<ExportRecord> Store::exports_of(const std::string& ack_name) {
+  std::vector<ExportRecord> out;
+  for (const auto& r :
+       db_.query("SELECT name, temporary, ack_name FROM exports WHERE ack_name = $1 ORDER BY name", {ack_name})) {
+    out.push_back(ExportRecord{r.text(0), r.text(1), r.text(2)});
+  }
+  return out;
+}
+
+std::optional<ExportRecord> Store::export_by_temporary(const std::string& temporary) {
+  auto r = db_.query_one("SELECT name, temporary, ack_name FROM exports WHERE temporary = $1", {temporary});
+  if (!r) return std::nullopt;
+  return ExportRecord{r->text(0), r->text(1), r->text(2)};
 }
 
 }  // namespace raccord

@@ -67,6 +67,15 @@ struct DepositRecord {
   std::string reason;       // error/: the text of NAME.reason.txt
 };
 
+/// An export of a Recherche (SPEC.md §5.2): written to `temporary` (a file name in outbox/) before
+/// its dépôt's commit, renamed to `name` after it; recorded with its dépôt so that a crash in
+/// between is repaired at start-up (docs/design.md "Exports").
+struct ExportRecord {
+  std::string name;
+  std::string temporary;
+  std::string ack_name;  // the accusé of the dépôt whose Recherche wrote it
+};
+
 /// One certificate bundle as sent, with the facts of its certificates.
 struct StoredBundle {
   int bundle_index = 0;
@@ -109,9 +118,8 @@ class Store {
   std::int64_t insert_version(const std::string& code_appli, const SheetOperation& content,
                               const std::vector<CertificateFacts>& certificates, const std::string& created_by,
                               const std::string& deposit_sha256, Instant at);
-  void add_history(const std::string& code_appli, Instant at, const std::string& actor,
-                   std::optional<SheetState> from, SheetState to, const std::string& reason,
-                   const std::string& deposit_sha256);
+  void add_history(const std::string& code_appli, Instant at, const std::string& actor, std::optional<SheetState> from,
+                   SheetState to, const std::string& reason, const std::string& deposit_sha256);
 
   // Dépôts (SPEC.md §2 "Exactly once").
   std::optional<DepositRecord> find_applied_deposit(const std::string& sha256);
@@ -121,6 +129,17 @@ class Store {
                                                    const std::string& file_identity);
   bool ack_name_taken(const std::string& ack_name);
   void insert_deposit(const DepositRecord& record, Instant received, Instant processed);
+
+  // Exports of Recherche operations (SPEC.md §5.2), published after their dépôt's commit.
+  /// True when an export of that name in outbox/ was recorded (published or still to publish).
+  bool export_name_taken(const std::string& name);
+  /// Records export `record` of the dépôt answered by accusé `record.ack_name`, in the caller's
+  /// transaction. Throws StoreError (a unique-key conflict when another engine recorded that name).
+  void insert_export(const ExportRecord& record);
+  /// The exports recorded for accusé `ack_name`, in the order recorded.
+  std::vector<ExportRecord> exports_of(const std::string& ack_name);
+  /// The export whose temporary (a file name in outbox/) is `temporary`, if any.
+  std::optional<ExportRecord> export_by_temporary(const std::string& temporary);
 
  private:
   Database& db_;

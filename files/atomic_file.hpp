@@ -2,8 +2,11 @@
 // FIELD-CASES F03). Errors are the engine's own failures: they throw std::system_error.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <ostream>
 #include <string>
 #include <string_view>
@@ -18,9 +21,10 @@ namespace raccord::files {
 /// before its rename either way.
 enum class DirectorySync { Now, Caller };
 
-/// Writes `content` to `dir/name` so that it appears whole: a temporary ".<name>.<host>.<pid>.tmp"
-/// in `dir`, fsync, rename over any existing file, fsync of `dir`. File mode 0640 (before umask).
-/// Throws std::system_error on any failure (the temporary is removed).
+/// Every temporary below is named by detail::temporary_name: ".<name>.<serial>.<host>.<pid>.tmp".
+
+/// Writes `content` to `dir/name` so that it appears whole: a temporary in `dir`, fsync, rename over any existing file,
+/// fsync of `dir`. File mode 0640 (before umask). Throws std::system_error on any failure (the temporary is removed).
 void write_file_atomically(const std::filesystem::path& dir, std::string_view name, std::string_view content);
 
 /// Like write_file_atomically but never replaces: returns false (and writes nothing) when
@@ -56,24 +60,35 @@ std::filesystem::path move_with_suffix(const std::filesystem::path& from, const 
 void sync_directory(const std::filesystem::path& dir);
 
 /// A name for `base` + `extension` in `dir` that does not exist yet: `base.ext`, then `base_2.ext`,
-/// `base_3.ext`, ... (SPEC.md §5.1). Only checks existence; the caller creates without replacing.
-std::string free_name(const std::filesystem::path& dir, std::string_view base, std::string_view extension);
+/// `base_3.ext`, ... (SPEC.md §5.1), skipping the names for which `also_taken` (when set) is true
+/// (names reserved elsewhere). Only checks; the caller creates without replacing.
+std::string free_name(const std::filesystem::path& dir, std::string_view base, std::string_view extension,
+                      const std::function<bool(const std::string&)>& also_taken = {});
 
 /// The longest name a directory entry may have on Linux filesystems (NAME_MAX), in bytes.
 inline constexpr std::size_t kMaxNameBytes = 255;
 
-/// `base` + `suffix`, `base` cut short (at a UTF-8 character boundary) so that the whole fits in
-/// `max_bytes` (hostile finding 7: a legal dépôt name of 222+ bytes made its accusé, temporary or
-/// reason file name too long, and the dépôt was retried forever). `suffix` is kept whole; a suffix
-/// longer than `max_bytes` is returned alone, cut.
+/// `base` + `suffix` when it fits in `max_bytes` (unchanged then, byte for byte). Else `base` is cut
+/// short, never inside a UTF-8 sequence, and followed by "~" and 16 hex digits of the 64-bit FNV-1a
+/// hash of the whole `base`, then `suffix`, so that the whole is at most `max_bytes` bytes
+/// (hostile finding 7: a legal dépôt name of 222+ bytes made its accusé, temporary or reason file
+/// name too long; findings 2 and 3: two long names sharing their first bytes were cut to one
+/// name). Two bases cut to one prefix thus stay apart (barring a 64-bit hash collision), and a cut
+/// name never equals an uncut one ending in the same suffix unless the base itself ends in such a
+/// mark. `suffix` is kept whole; a suffix of `max_bytes` or more is returned alone, cut. See
+/// docs/design.md "Names derived from a dépôt's name".
 std::string fit_name(std::string_view base, std::string_view suffix, std::size_t max_bytes = kMaxNameBytes);
+
+/// For a name made by detail::temporary_name on `host` (".<…>.<host>.<pid>.tmp"), its pid; nullopt
+/// for any other name and for temporaries of other hosts (whose processes cannot be checked).
+std::optional<long> temporary_pid(std::string_view name, std::string_view host);
 
 /// This host's name as used in temporary names and lock holders ("/" replaced by "_"; "localhost"
 /// when unknown).
 std::string host_name();
 
 /// A file written as a stream that appears whole (SPEC.md §2 "Atomic outputs"), for outputs too
-/// large to build in memory (exports): rows go to a temporary ".<name>.<host>.<pid>.tmp" in `dir`
+/// large to build in memory (exports): rows go to a temporary (detail::temporary_name) in `dir`
 /// (mode 0640); commit() flushes, fsyncs and renames it to `dir/name` without replacing. The
 /// temporary is removed if the object is destroyed uncommitted. Throws std::system_error.
 class AtomicFileStream {
@@ -86,10 +101,27 @@ class AtomicFileStream {
   std::ostream& stream();
   /// Returns false (and removes the temporary) when `dir/name` already exists.
   bool commit();
+  /// Instead of commit(): flushes, fsyncs and closes the temporary and leaves it in `dir` for the
+  /// caller, who then owns it (renames it with move_no_replace, or removes it). Returns its file
+  /// name (in `dir`). Throws std::system_error (the temporary is then removed).
+  std::string keep();
 
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
+
+namespace detail {
+
+/// The temporary name of `name` for process `pid` on `host`, the `serial`-th of that process
+/// (SPEC.md §2 "Atomic outputs": it starts with "." and carries host and pid, so that start-up
+/// clean-up removes only those of dead processes): "." + fit_name(name, ".<serial>.<host>.<pid>.tmp",
+/// 254). Distinct for distinct (host, pid, serial) whatever `name` and however it is cut: the name
+/// part is only for people reading the directory (hostile finding 2: two long dépôt names cut to one
+/// temporary overwrote each other). Linux host names have at most 64 bytes (HOST_NAME_MAX), so the
+/// distinct part always fits.
+std::string temporary_name(std::string_view name, std::string_view host, long pid, std::uint64_t serial);
+
+}  // namespace detail
 
 }  // namespace raccord::files

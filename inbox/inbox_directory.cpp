@@ -128,28 +128,13 @@ bool same_inode(int fd, const fs::path& path) {
   return a.st_dev == b.st_dev && a.st_ino == b.st_ino;
 }
 
-/// For a temporary ".<name>.<host>.<pid>.tmp" written by this host (files/atomic_file.cpp),
-/// its pid; nullopt for other names or other hosts.
+/// For a temporary written by this host (files::detail::temporary_name), its pid; nullopt for other
+/// names or other hosts.
 std::optional<pid_t> temporary_pid_of_this_host(std::string_view name) {
   static const std::string host = files::host_name();
-  constexpr std::string_view kSuffix = ".tmp";
-  if (name.size() < 2 || name.front() != '.' || !name.ends_with(kSuffix)) return std::nullopt;
-  const std::string_view stem = name.substr(0, name.size() - kSuffix.size());
-  const auto dot = stem.rfind('.');
-  if (dot == std::string_view::npos) return std::nullopt;
-  const std::string_view pid_text = stem.substr(dot + 1);
-  if (pid_text.empty() || pid_text.size() > 9) return std::nullopt;
-  pid_t pid = 0;
-  for (char c : pid_text) {
-    if (c < '0' || c > '9') return std::nullopt;
-    pid = pid * 10 + (c - '0');
-  }
-  const std::string_view before = stem.substr(0, dot);
-  if (before.size() < host.size() + 2 || !before.ends_with(host) || before[before.size() - host.size() - 1] != '.') {
-    return std::nullopt;
-  }
-  if (pid <= 0) return std::nullopt;
-  return pid;
+  const auto pid = files::temporary_pid(name, host);
+  if (!pid) return std::nullopt;
+  return static_cast<pid_t>(*pid);
 }
 
 bool process_is_dead(pid_t pid) {

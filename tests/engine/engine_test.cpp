@@ -6,9 +6,11 @@
 #include <gtest/gtest.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <fstream>
+#include <set>
 
 #include "files/atomic_file.hpp"
 #include "tests/support/engine_fixture.hpp"
@@ -482,6 +484,87 @@ TEST_F(EngineTest, GroupFailingInTheStoreIsTakenAgainOneByOne) {
   EXPECT_THAT(files_in(archive_day()), ElementsAre("a.xml", "b_poison.xml", "c.xml"));
   EXPECT_THAT(files_in(work()), IsEmpty());
   EXPECT_EQ(count("SELECT COUNT(*) FROM deposits"), 3);
+}
+
+/// Every entry of `dir`, hidden ones included.
+std::set<std::string> all_entries(const fs::path& dir) {
+  std::set<std::string> out;
+  for (const auto& e : fs::directory_iterator(dir)) out.insert(e.path().filename().string());
+  return out;
+}
+
+/// The value of attribute `name` of the first element carrying it in `xml` ("" when absent).
+std::string first_attribute(const std::string& xml, const std::string& name) {
+  const std::string key = " " + name + "=\"";
+  const auto at = xml.find(key);
+  if (at == std::string::npos) return {};
+  const auto begin = at + key.size();
+  return xml.substr(begin, xml.find('"', begin) - begin);
+}
+
+// Exports are written under a temporary and published only once their dépôt committed (hostile
+// finding 7, docs/design.md "Exports"): two Recherches of one dépôt and one of another dépôt of the
+// group with one reference get the name, "_2", "_3", each named by its accusé; the Recherche of a
+// "complete" dépôt rolled back leaves no export; no temporary is left.
+TEST_F(EngineTest, ExportsArePublishedOnlyForCommittedRecherches) {
+  start();
+  const std::string search = "  <Recherche demandeur=\"support.n1\" type=\"EDI\" reference=\"req\"/>\n";
+  drop_file(inbox(), "e1.xml", depot_xml(user_xml("user.e1") + search));
+  drop_file(inbox(), "e2.xml", depot_xml(search + user_xml("user.e2") + search));
+  drop_file(inbox(), "e3_complete.xml",
+            depot_xml(search + "  <Recherche demandeur=\"support.n1\" type=\"AUTRE\"/>\n", R"(mode="complete")"));
+  const PassSummary summary = engine().process_pass();
+  ASSERT_EQ(summary.processed, 3);
+  EXPECT_EQ(summary.integre, 2);
+  EXPECT_EQ(summary.rejete, 1);
+  const std::set<std::string> expected{"EXPORT_EDI_req_20261129T100000Z.csv", "EXPORT_EDI_req_20261129T100000Z_2.csv",
+                                       "EXPORT_EDI_req_20261129T100000Z_3.csv"};
+  std::set<std::string> exports;
+  for (const auto& n : files_in(outbox())) {
+    if (n.starts_with("EXPORT_")) exports.insert(n);
+  }
+  EXPECT_EQ(exports, expected);
+  std::set<std::string> named;
+  for (const auto& ack_name : summary.acknowledgements) {
+    const ParsedAck ack = read_ack(ack_name);
+    for (auto at = ack.xml.find(" export=\""); at != std::string::npos; at = ack.xml.find(" export=\"", at + 1)) {
+      named.insert(first_attribute(ack.xml.substr(at), "export"));
+    }
+    if (ack.fichier == "e3_complete.xml") {
+      EXPECT_EQ(ack.statut, "REJETE");
+    }
+  }
+  EXPECT_EQ(named, expected);
+  for (const auto& n : all_entries(outbox())) EXPECT_NE(n.front(), '.') << n;
+  EXPECT_EQ(count("SELECT COUNT(*) FROM exports"), 3);
+}
+
+// Start-up recovery of outbox/ (hostile finding 7): the temporaries of dead processes of this host go,
+// except the recorded temporary of an export whose dépôt committed before a crash, which is published
+// under its recorded name; those of live processes and of other hosts stay.
+TEST_F(EngineTest, StartUpRemovesTemporariesOfDeadProcessesAndPublishesCommittedExports) {
+  start();
+  const pid_t child = ::fork();
+  if (child == 0) ::_exit(0);
+  ASSERT_GT(child, 0);
+  ASSERT_EQ(::waitpid(child, nullptr, 0), child);  // `child` is now the pid of a dead process
+  const std::string host = files::host_name();
+  const std::string committed_name = "EXPORT_EDI_y_20261129T100000Z.csv";
+  const std::string orphan = files::detail::temporary_name("EXPORT_EDI_x_20261129T100000Z.csv", host, child, 1);
+  const std::string committed = files::detail::temporary_name(committed_name, host, child, 2);
+  const std::string live = files::detail::temporary_name("ACK_z_20261129T100000Z.xml", host, ::getpid(), 3);
+  const std::string other_host = files::detail::temporary_name("ACK_w_20261129T100000Z.xml", "autre-hote", child, 4);
+  for (const auto& n : {orphan, committed, live, other_host}) write_file(outbox() / n, "contenu de " + n);
+  db().execute("INSERT INTO exports (name, temporary, ack_name) VALUES ($1, $2, 'ACK_y_20261129T100000Z.xml')",
+               {committed_name, committed});
+  start();  // a new engine on the same root and store: its start-up
+  const auto entries = all_entries(outbox());
+  EXPECT_FALSE(entries.contains(orphan));
+  EXPECT_FALSE(entries.contains(committed));
+  EXPECT_TRUE(entries.contains(live));
+  EXPECT_TRUE(entries.contains(other_host));
+  ASSERT_TRUE(entries.contains(committed_name));
+  EXPECT_EQ(read_file(outbox() / committed_name), "contenu de " + committed);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -526,6 +526,92 @@ TEST_F(HostileDepositTest, NamesOfTheMaximumLengthAreAnsweredAndDoNotBlockTheInb
   EXPECT_LE(again.acknowledgements.front().size(), 255u);
 }
 
+// Regression (hostile finding 2): dépôts whose long names share their first bytes, answered in one
+// group (two and three of them) or in two passes: each accusé answers its own dépôt (the accusés'
+// temporaries were cut to one name, the second overwrote the first, the pass failed and both accusés
+// named the second file). 255-byte names are written in place (settle_ms is 0 here).
+TEST_F(HostileDepositTest, LongNamesSharingTheirFirstBytesEachGetTheirOwnAccuse) {
+  start();
+  std::string accented;
+  for (int i = 0; i < 117; ++i) accented += "é";  // 234 bytes: the cut falls among two-byte characters
+  const std::vector<std::string> used = {
+      std::string(246, 'l') + "a.xml",                  // 251 bytes
+      std::string(246, 'l') + "b.xml",                  //
+      std::string(246, 'l') + "c1234.xml",              // 255 bytes, the most a name may have
+      accented + "x" + std::string(15, 'z') + "1.xml",  // 255 bytes, 234 of them accented
+      accented + "x" + std::string(15, 'z') + "2.xml",
+  };
+  for (std::size_t i = 0; i < used.size(); ++i) {
+    ASSERT_LE(used[i].size(), 255u);
+    write_file(inbox() / used[i], depot_xml(user_xml("n.long" + std::to_string(i))));
+  }
+  const PassSummary summary = engine().process_pass();
+  ASSERT_EQ(summary.processed, 5);
+  EXPECT_EQ(summary.integre, 5);
+  std::set<std::string> fichiers;
+  for (const auto& ack_name : summary.acknowledgements) {
+    EXPECT_LE(ack_name.size(), 255u);
+    fichiers.insert(read_ack(ack_name).fichier);
+  }
+  EXPECT_EQ(fichiers, std::set<std::string>(used.begin(), used.end()));
+  EXPECT_EQ(files_in(outbox()).size(), 6u);  // five accusés and metrics.prom, no temporary left
+  EXPECT_THAT(files_in(work()), IsEmpty());
+  EXPECT_EQ(count("SELECT COUNT(*) FROM users WHERE login LIKE 'n.long%'"), 5);
+
+  // The same names again in a later pass (same instant): DOUBLON each, each naming its own original.
+  for (std::size_t i = 0; i < used.size(); ++i) {
+    write_file(inbox() / used[i], depot_xml(user_xml("n.long" + std::to_string(i))));
+  }
+  const PassSummary again = engine().process_pass();
+  ASSERT_EQ(again.processed, 5);
+  EXPECT_EQ(again.doublon, 5);
+  std::set<std::string> all_acks(summary.acknowledgements.begin(), summary.acknowledgements.end());
+  for (std::size_t i = 0; i < again.acknowledgements.size(); ++i) {
+    const ParsedAck ack = read_ack(again.acknowledgements[i]);
+    EXPECT_TRUE(all_acks.insert(ack.name).second) << ack.name;
+    EXPECT_EQ(read_ack(ack.original).fichier, ack.fichier);
+  }
+  EXPECT_EQ(files_in(archive_day()).size(), 10u);
+}
+
+// Regression (hostile finding 3): malformed dépôts whose 249-byte names share their first 244 bytes,
+// in one pass (two, then three) and in two passes: error/ holds every original and one reason file
+// for each, which names its own dépôt (the second's reason replaced the first's).
+TEST_F(HostileDepositTest, LongNamesSharingTheirFirstBytesEachKeepTheirOwnReasonFile) {
+  start();
+  const std::string prefix(244, 'q');
+  auto check = [&](const std::vector<std::string>& expected_originals) {
+    std::vector<std::string> originals;
+    std::vector<std::string> reasons;
+    for (const auto& f : files_in(error_dir())) (f.ends_with(".reason.txt") ? reasons : originals).push_back(f);
+    EXPECT_EQ(originals, expected_originals);
+    ASSERT_EQ(reasons.size(), originals.size());
+    std::multiset<std::string> named;  // the dépôt each reason file names
+    for (const auto& r : reasons) {
+      EXPECT_LE(r.size(), 255u);
+      const std::string text = read_file(error_dir() / r);
+      EXPECT_THAT(text, HasSubstr("XML_MALFORME"));
+      for (const char* end : {"a.xml", "b.xml", "c.xml"}) {
+        if (text.find("« " + prefix + end + " »") != std::string::npos) named.insert(end);
+      }
+    }
+    std::multiset<std::string> expected;  // the dépôt of each original ("NAME.1" is NAME's copy)
+    for (const auto& o : originals) expected.insert(o.substr(prefix.size(), 5));
+    EXPECT_EQ(named, expected);
+  };
+  drop_file(inbox(), prefix + "a.xml", "<Depot");
+  drop_file(inbox(), prefix + "b.xml", "<Depot");
+  ASSERT_EQ(engine().process_pass().rejete, 2);
+  check({prefix + "a.xml", prefix + "b.xml"});
+  drop_file(inbox(), prefix + "c.xml", "<Depot");
+  ASSERT_EQ(engine().process_pass().rejete, 1);
+  check({prefix + "a.xml", prefix + "b.xml", prefix + "c.xml"});
+  // The same name again: its copy "NAME.1" gets its own reason file, the first one's stays.
+  drop_file(inbox(), prefix + "a.xml", "<Depot ");
+  ASSERT_EQ(engine().process_pass().rejete, 1);
+  check({prefix + "a.xml", prefix + "a.xml.1", prefix + "b.xml", prefix + "c.xml"});
+}
+
 TEST_F(HostileDepositTest, SameNameTwiceInARowIsAnsweredTwiceAndAppliedOnce) {
   start();
   const std::string xml = depot_xml(user_xml("n.deux"));

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <set>
 #include <string>
 #include <system_error>
 #include <vector>
@@ -62,20 +63,53 @@ TEST(WriteFileAtomically, ThrowsSystemErrorWhenDirectoryIsMissing) {
   }
 }
 
-TEST(WriteFileAtomically, TemporaryNameStartsWithDotAndCarriesHostAndPid) {
-  // A directory squatting the expected temporary name makes the write fail and names it.
-  TempDir dir;
-  char host[256] = {};
-  ASSERT_EQ(::gethostname(host, sizeof host - 1), 0);
-  const std::string tmp = ".lot.xml." + std::string(host) + "." + std::to_string(::getpid()) + ".tmp";
-  fs::create_directory(dir.path() / tmp);
-  try {
-    write_file_atomically(dir.path(), "lot.xml", "x");
-    FAIL() << "expected std::system_error";
-  } catch (const std::system_error& e) {
-    EXPECT_NE(std::string(e.what()).find(tmp), std::string::npos) << e.what();
+TEST(TemporaryName, StartsWithDotAndCarriesSerialHostAndPid) {
+  EXPECT_EQ(detail::temporary_name("lot.xml", "hote", 12, 3), ".lot.xml.3.hote.12.tmp");
+  EXPECT_NE(detail::temporary_name("lot.xml", "hote", 12, 3), detail::temporary_name("lot.xml", "hote", 12, 4));
+  EXPECT_NE(detail::temporary_name("lot.xml", "hote", 12, 3), detail::temporary_name("lot.xml", "hote", 13, 3));
+  EXPECT_NE(detail::temporary_name("lot.xml", "hote", 12, 3), detail::temporary_name("lot.xml", "autre", 12, 3));
+}
+
+// Regression (hostile finding 2): two names sharing their first bytes were cut to one temporary, the
+// second overwrote the first. With the longest host name Linux allows (64 bytes) and 255-byte names,
+// temporaries of distinct names (and of one name twice) stay distinct, fit, and keep host and pid.
+TEST(TemporaryName, DistinctForLongNamesSharingTheirFirstBytesWhateverTheHostLength) {
+  for (const std::string& host : {std::string("h"), std::string(30, 'h'), std::string(64, 'h')}) {
+    const std::string a = std::string(250, 'x') + "a.xml";  // 255 bytes
+    const std::string b = std::string(250, 'x') + "b.xml";
+    std::set<std::string> seen;
+    std::uint64_t serial = 0;
+    for (const std::string& name : {a, b, a, std::string(210, 'x') + "c.xml"}) {
+      const std::string tmp = detail::temporary_name(name, host, 4194304, ++serial);
+      EXPECT_LE(tmp.size(), 255u) << host.size();
+      EXPECT_EQ(tmp.front(), '.');
+      EXPECT_TRUE(tmp.ends_with("." + host + ".4194304.tmp")) << tmp;
+      EXPECT_TRUE(seen.insert(tmp).second) << tmp;
+    }
   }
-  EXPECT_FALSE(fs::exists(dir.path() / "lot.xml"));
+  // A cut never falls inside a UTF-8 sequence ("é" is C3 A9).
+  std::string accents;
+  for (int i = 0; i < 127; ++i) accents += "é";
+  for (std::uint64_t serial : {1u, 12u, 123u}) {
+    const std::string tmp = detail::temporary_name(accents, std::string(64, 'h'), 1, serial);
+    const std::string head = tmp.substr(1, tmp.find('~') - 1);
+    EXPECT_EQ(head.size() % 2, 0u) << tmp;
+    EXPECT_EQ(head.find_first_not_of("\xC3\xA9"), std::string::npos);
+  }
+}
+
+// Regression (hostile finding 2): the accusés of two dépôts whose names share their first 235 bytes,
+// written together, each hold their own content (the second temporary replaced the first).
+TEST(CreateFilesAtomically, TwoAndThreeLongNamesSharingTheirFirstBytesKeepTheirContents) {
+  TempDir dir;
+  std::vector<std::pair<std::string, std::string>> files;
+  for (const char* end : {"a", "b", "c"}) {
+    files.emplace_back(std::string(247, 'p') + end + "_2.xml", end);  // 255 bytes
+  }
+  const std::vector<bool> created = create_files_atomically(dir.path(), files);
+  EXPECT_EQ(created, (std::vector<bool>{true, true, true}));
+  for (const auto& [name, content] : files) EXPECT_EQ(read_file(dir.path() / name), content) << name;
+  EXPECT_EQ(entry_names(dir.path()).size(), 3u);
 }
 
 TEST(WriteFileAtomically, RemovesTemporaryWhenRenameFails) {
@@ -132,8 +166,49 @@ TEST(FitName, CutsTheBaseAtACharacterBoundaryAndKeepsTheSuffix) {
   const std::string cut = fit_name(accents, ".reason.txt");
   EXPECT_LE(cut.size(), 255u);
   EXPECT_EQ(cut.substr(cut.size() - 11), ".reason.txt");
-  EXPECT_EQ((cut.size() - 11) % 2, 0u);
+  EXPECT_EQ((cut.size() - 11 - 17) % 2, 0u);  // 17: "~" and the hash of the whole name
   EXPECT_EQ(fit_name("abc", std::string(300, 's')).size(), 255u);
+}
+
+TEST(FitName, ANameThatFitsIsUnchanged) {
+  EXPECT_EQ(fit_name("ACK_lot42", "_20261129T221004Z"), "ACK_lot42_20261129T221004Z");
+  const std::string fits = std::string(244, 'a');
+  EXPECT_EQ(fit_name(fits, ".reason.txt"), fits + ".reason.txt");  // 255 bytes exactly
+}
+
+// Regression (hostile finding 3): two names sharing their first bytes were cut to one name (one
+// reason file for two originals). A cut name carries the hash of the whole base: distinct bases give
+// distinct names, the same base the same name, always within the limit and at a character boundary.
+TEST(FitName, CutNamesOfDistinctBasesStayDistinct) {
+  const std::string a = std::string(244, 'n') + "a.xml";  // 249 bytes
+  const std::string b = std::string(244, 'n') + "b.xml";
+  const std::string c = std::string(244, 'n') + "c.xml";
+  const std::set<std::string> reasons{fit_name(a, ".reason.txt"), fit_name(b, ".reason.txt"),
+                                      fit_name(c, ".reason.txt")};
+  EXPECT_EQ(reasons.size(), 3u);
+  for (const auto& r : reasons) {
+    EXPECT_EQ(r.size(), 255u);
+    EXPECT_TRUE(r.ends_with(".reason.txt")) << r;
+    EXPECT_TRUE(r.starts_with(std::string(200, 'n'))) << r;
+  }
+  EXPECT_EQ(fit_name(a, ".reason.txt"), fit_name(a, ".reason.txt"));
+  // 255-byte names: the archive suffix ".1".
+  const std::string long_a = std::string(250, 'n') + "a.xml";
+  const std::string long_b = std::string(250, 'n') + "b.xml";
+  EXPECT_NE(fit_name(long_a, ".1"), fit_name(long_b, ".1"));
+  EXPECT_NE(fit_name(long_a, ".1"), fit_name(long_a, ".2"));
+  // A cut within multi-byte characters (2, 3 and 4 bytes) keeps whole characters.
+  for (const std::string& ch : {std::string("é"), std::string("€"), std::string("😀")}) {
+    for (std::size_t pad = 0; pad < 4; ++pad) {
+      std::string base(pad, 'x');
+      while (base.size() < 300) base += ch;
+      const std::string cut = fit_name(base, ".reason.txt");
+      EXPECT_LE(cut.size(), 255u);
+      const std::string head = cut.substr(0, cut.find('~'));
+      EXPECT_EQ((head.size() - pad) % ch.size(), 0u) << ch << " " << pad;
+      EXPECT_EQ(cut.size() - head.size(), 1 + 16 + 11u);
+    }
+  }
 }
 
 TEST(WriteFileAtomically, NameOfTheMaximumLengthGetsAShorterTemporary) {
@@ -257,6 +332,27 @@ TEST(MoveWithSuffix, AddsSuffixAfterTheWholeName) {
   EXPECT_EQ(finals, (std::vector<std::string>{"lot.xml", "lot.xml.1", "lot.xml.2"}));
   EXPECT_EQ(read_file(target / "lot.xml"), "v0");
   EXPECT_EQ(read_file(target / "lot.xml.2"), "v2");
+}
+
+// Regression (hostile findings 2 and 3, the archive suffix): 255-byte names sharing their first 253
+// bytes, each kept twice in one folder: each copy's name derives from its own name (the ".1" of the
+// second was the first's, cut alike, so it got ".2"). (Dépôt names end in ".xml": theirs differ
+// before their last 4 bytes, so only suffixes of 5 bytes or more, ".1000" on, met this way.)
+TEST(MoveWithSuffix, SuffixesOfLongNamesSharingTheirFirstBytesStayTheirOwn) {
+  TempDir dir;
+  const fs::path target = dir.path() / "archive";
+  std::vector<std::string> finals;
+  for (const char* end : {"a", "b", "c"}) {
+    const std::string name = std::string(253, 'n') + end + "x";
+    for (int i = 0; i < 2; ++i) {
+      write_file(dir.path() / "w", std::string(end) + std::to_string(i));
+      finals.push_back(move_with_suffix(dir.path() / "w", target, name).filename().string());
+    }
+    EXPECT_EQ(finals[finals.size() - 2], name);
+    EXPECT_EQ(finals.back(), fit_name(name, ".1"));
+    EXPECT_EQ(read_file(target / finals.back()), std::string(end) + "1");
+  }
+  EXPECT_EQ(std::set<std::string>(finals.begin(), finals.end()).size(), 6u);
 }
 
 TEST(FreeName, NumbersFromTwoBeforeTheExtension) {

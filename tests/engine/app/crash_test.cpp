@@ -36,6 +36,7 @@
 #include <vector>
 
 #include "engine/database.hpp"
+#include "engine/search.hpp"
 #include "tests/support/engine_fixture.hpp"
 
 extern char** environ;
@@ -148,9 +149,11 @@ class CrashTest : public ::testing::Test {
     // The caller's environment, but info-level logs (the recovery counts and the daemon's start-up
     // line are read from them) and no systemd notification or watchdog variables.
     std::vector<std::string> env{"RACCORD_LOG_LEVEL=info"};
+    if (!kill_at_.empty()) env.push_back("RACCORD_TEST_KILL_AT=" + kill_at_);
     for (char** e = environ; *e != nullptr; ++e) {
       const std::string_view v(*e);
-      if (v.rfind("RACCORD_LOG_LEVEL=", 0) == 0 || v.rfind("NOTIFY_SOCKET=", 0) == 0 || v.rfind("WATCHDOG_", 0) == 0) {
+      if (v.rfind("RACCORD_LOG_LEVEL=", 0) == 0 || v.rfind("NOTIFY_SOCKET=", 0) == 0 || v.rfind("WATCHDOG_", 0) == 0 ||
+          v.rfind("RACCORD_TEST_KILL_AT=", 0) == 0) {
         continue;
       }
       env.emplace_back(v);
@@ -300,6 +303,7 @@ class CrashTest : public ::testing::Test {
   fs::path dir_;
   std::mt19937 rng_;
   int startup_ms_ = 0;
+  std::string kill_at_;  // RACCORD_TEST_KILL_AT of the processes spawned (engine/engine.cpp crash_point)
 };
 
 /// Occurrences of `needle` in `text` (log lines of the engine's recovery paths).
@@ -400,6 +404,81 @@ TEST_F(CrashTest, ProcessKilledAtRandomInstantsAnswersEveryDepositExactlyOnce) {
             << " reprises depuis .work/, " << occurrences(log, "déjà traité avant une interruption")
             << " accusés repris du store)\n";
   check_deposit_invariants(workload);
+}
+
+/// The value of attribute `name` of the first element carrying it in `xml` ("" when absent).
+std::string attribute(const std::string& xml, const std::string& name) {
+  const std::string key = " " + name + "=\"";
+  const auto at = xml.find(key);
+  if (at == std::string::npos) return {};
+  const auto begin = at + key.size();
+  return xml.substr(begin, xml.find('"', begin) - begin);
+}
+
+// Regression (hostile finding 7): a SIGKILL right after a Recherche's export is written and before its
+// dépôt commits left, after restart, the orphan export and a second one "_2" named by the accusé. Killed
+// at each instant around the commit (export staged, committed, export published; RACCORD_TEST_KILL_AT),
+// then run again: one export per request, the one its accusé names, with the rows of the search, and
+// no temporary left. Two requests with the same reference in one group, then a third in a later pass.
+TEST_F(CrashTest, RechercheKilledAroundItsCommitLeavesOneExportNamedByItsAccuse) {
+  SheetSpec sheet = sftp_sheet();
+  sheet.demandeur = kManager;
+  sheet.action = "enregistrer";
+  sheet.reference = "r1";
+  drop("a0000.xml", depot_xml(user_xml(kManager) + structure_xml(StructureSpec{}) + activation_xml(kManager, kAcme) +
+                              sheet_xml(sheet)));
+  ASSERT_EQ(run({"process"}), 0);
+  int n = 0;
+  for (const std::string point : {"before-commit", "after-commit", "after-exports"}) {
+    const std::string reference = "req-" + point;
+    const std::string search = "  <Recherche demandeur=\"support.n1\" type=\"EDI\" reference=\"" + reference + "\"/>\n";
+    std::vector<std::string> stems;
+    for (int i = 0; i < 2; ++i) {  // one group: two dépôts, the same reference
+      stems.push_back(numbered("s", ++n));
+      drop(stems.back() + ".xml", depot_xml(user_xml(numbered("u", n)) + search));
+    }
+    kill_at_ = point;
+    EXPECT_EQ(run({"process"}), -1) << point << " : le processus devait être tué à cet instant";
+    kill_at_.clear();
+    ASSERT_EQ(run({"process"}), 0) << point;
+    stems.push_back(numbered("s", ++n));  // the same request again, in a later pass
+    drop(stems.back() + ".xml", depot_xml(user_xml(numbered("u", n)) + search));
+    ASSERT_EQ(run({"process"}), 0) << point;
+
+    std::set<std::string> exports;
+    for (const auto& f : names_in(outbox())) {
+      if (f.starts_with("EXPORT_EDI_" + reference + "_")) exports.insert(f);
+    }
+    std::set<std::string> named;
+    for (const auto& stem : stems) {
+      std::vector<std::string> acks;
+      for (const auto& f : names_in(outbox())) {
+        if (f.starts_with("ACK_" + stem + "_")) acks.push_back(f);
+      }
+      ASSERT_EQ(acks.size(), 1u) << point << " " << stem;
+      const std::string xml = read_file(outbox() / acks.front());
+      EXPECT_EQ(attribute(xml, "statut"), "INTEGRE") << point << " " << stem;
+      const std::string export_name = attribute(xml, "export");
+      ASSERT_TRUE(exports.contains(export_name)) << point << " " << stem << " : " << export_name;
+      EXPECT_TRUE(named.insert(export_name).second) << export_name;
+      // The bytes of the same search written now (the store has not changed since).
+      Database db(Backend::Sqlite, store_path().string());
+      const fs::path scratch = dir_ / "attendu";
+      fs::create_directories(scratch);
+      SearchCriteria criteria;
+      criteria.kind = SheetKind::Edi;
+      const std::string expected = write_export(db, CivilZone("Europe/Paris"), criteria, kSupport, ExportFormat::Csv,
+                                                reference, instant(attribute(xml, "traite")), scratch);
+      const std::string bytes = read_file(outbox() / export_name);
+      EXPECT_EQ(bytes, read_file(scratch / expected)) << point << " " << export_name;
+      EXPECT_NE(bytes.find("ACME"), std::string::npos) << bytes;
+      fs::remove_all(scratch);
+    }
+    EXPECT_EQ(exports, named) << point << " : un export qu'aucun accusé ne nomme";
+    EXPECT_EQ(exports.size(), 3u) << point;
+  }
+  EXPECT_EQ(temporaries(), std::vector<std::string>{});
+  EXPECT_TRUE(drained());
 }
 
 TEST_F(CrashTest, DaemonKilledAtRandomInstantsAnswersEveryDepositExactlyOnce) {
