@@ -98,6 +98,12 @@ const std::vector<Migration>& migrations() {
            // rewritten from the ledger (NULL for runs recorded before this migration).
            "ALTER TABLE nightly_runs ADD COLUMN report_html TEXT",
        }},
+      {4,
+       {
+           // Facts about the store itself: 'created_at', the business instant of its creation, the
+           // first date a nightly run may be asked for (engine/nightly.hpp record_store_creation).
+           "CREATE TABLE store_info (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
+       }},
   };
   return all;
 }
