@@ -29,8 +29,8 @@ bool all_digits(std::string_view s) {
 /// The "_YYYYMMDDTHHMMSSZ" that ends `stem` (the name without its extension), before an optional
 /// "_N" (SPEC.md §5.1: a second accusé of the same instant), as a UTC instant of the business range.
 std::optional<Instant> trailing_compact_instant(std::string_view stem) {
-  if (const auto last = stem.rfind('_'); last != std::string_view::npos && stem.size() - last - 1 != 16 &&
-                                         all_digits(stem.substr(last + 1))) {
+  if (const auto last = stem.rfind('_');
+      last != std::string_view::npos && stem.size() - last - 1 != 16 && all_digits(stem.substr(last + 1))) {
     stem = stem.substr(0, last);
   }
   if (stem.size() < 17 || stem[stem.size() - 17] != '_') return std::nullopt;
@@ -168,7 +168,8 @@ HousekeepingResult clean_archive(const fs::path& archive_dir, int retention_days
 
 HousekeepingResult run_housekeeping(Engine& engine) {
   const CivilZone& zone = engine.zone();
-  const RetentionClock clock{engine.clock().now(), std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now()),
+  const RetentionClock clock{engine.clock().now(),
+                             std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now()),
                              [&zone](Instant i) { return zone.date_of(i); }};
   HousekeepingResult result = clean_outbox(engine.inbox().outbox_dir(), engine.config().outbox_retention_days, clock);
   HousekeepingResult archive =

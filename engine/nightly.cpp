@@ -436,9 +436,9 @@ Instant record_store_creation(Database& db, Instant now) {
   if (const auto at = recorded()) return *at;
   Transaction tx(db);
   Instant created = now;
-  const auto earliest =
-      db.query_one("SELECT MIN(t.i) FROM (SELECT MIN(instant) AS i FROM history UNION ALL SELECT MIN(received_at) "
-                   "FROM deposits UNION ALL SELECT MIN(run_instant) FROM nightly_runs) t");
+  const auto earliest = db.query_one(
+      "SELECT MIN(t.i) FROM (SELECT MIN(instant) AS i FROM history UNION ALL SELECT MIN(received_at) "
+      "FROM deposits UNION ALL SELECT MIN(run_instant) FROM nightly_runs) t");
   if (earliest && !earliest->is_null(0)) {
     if (const auto i = parse_iso_instant(earliest->text(0)); i && *i < created) created = *i;
   }

@@ -122,7 +122,9 @@ int run_nightly_command(const GlobalOptions& g, const std::string& date_text) {
   CivilDate date = engine.zone().date_of(engine.clock().now());
   if (!date_text.empty()) {
     auto parsed = parse_iso_date(date_text);
-    if (!parsed) throw CLI::ValidationError("--date", fmt::format("date invalide : « {} » (AAAA-MM-JJ entre 1970 et 9999)", date_text));
+    if (!parsed)
+      throw CLI::ValidationError("--date",
+                                 fmt::format("date invalide : « {} » (AAAA-MM-JJ entre 1970 et 9999)", date_text));
     date = *parsed;
   }
   // A date after the business today or before the store's creation changes nothing (exit 2).

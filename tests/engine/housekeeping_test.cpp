@@ -188,7 +188,8 @@ TEST_F(HousekeepingTest, NamesOutsideTheBusinessRangeHaveNoDateAndStay) {
     EXPECT_FALSE(outbox_file_date(name, paris())) << name;
     touch(dir_ / name, "2000-01-01T00:00:00Z");
   }
-  EXPECT_EQ(outbox_file_date("ACK_lot_19700101T000000Z_12.xml", [](Instant i) { return CivilDate{std::chrono::floor<std::chrono::days>(i)}; }),
+  EXPECT_EQ(outbox_file_date("ACK_lot_19700101T000000Z_12.xml",
+                             [](Instant i) { return CivilDate{std::chrono::floor<std::chrono::days>(i)}; }),
             civil_date("1970-01-01"));
   const HousekeepingResult r = clean_outbox(dir_, 36500, at("2090-01-01T00:00:00Z"));
   EXPECT_THAT(r.removed, IsEmpty());
@@ -224,8 +225,8 @@ TEST_F(HousekeepingTest, ConfiguredFoldersBehindLinksAreCleanedLinksInsideAreNot
   touch(storage / "ailleurs/01/02/garde.xml");
   touch(storage / "ailleurs/03/garde.xml");
   fs::create_directories(storage / "archive/2025/01");
-  fs::create_directory_symlink(storage / "ailleurs/2019", storage / "archive/2019");       // a year link
-  fs::create_directory_symlink(storage / "ailleurs/01", storage / "archive/2025/02");      // a month link
+  fs::create_directory_symlink(storage / "ailleurs/2019", storage / "archive/2019");      // a year link
+  fs::create_directory_symlink(storage / "ailleurs/01", storage / "archive/2025/02");     // a month link
   fs::create_directory_symlink(storage / "ailleurs/03", storage / "archive/2025/01/03");  // a day link
   age_folders(storage, "2020-01-01T00:00:00Z");
   fs::create_directory_symlink(storage / "archive", dir_ / "archive");
