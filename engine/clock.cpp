@@ -55,4 +55,10 @@ Instant CivilZone::instant_of(CivilDate date, int hh, int mm) const {
   return Instant{(local - info.first.offset).time_since_epoch()};
 }
 
+std::optional<Instant> parse_business_instant(std::string_view text, const CivilZone& zone) {
+  const auto instant = parse_iso_instant(text);
+  if (!instant || !is_business_date(zone.date_of(*instant))) return std::nullopt;
+  return instant;
+}
+
 }  // namespace raccord

@@ -3,6 +3,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "engine/domain/civil_date.hpp"
 
@@ -38,5 +39,13 @@ class CivilZone {
   std::string name_;
   const void* zone_ = nullptr;  // const date::time_zone*
 };
+
+/// Parses the business instant of --now / RACCORD_NOW (SPEC.md §7): parse_iso_instant (ISO 8601,
+/// in the business range once its offset is applied), and its civil date in `zone` a business
+/// date too (9999-12-31T23:30:00Z is already 10000-01-01 in Europe/Paris: the dépôts of that
+/// instant would be archived under archive/10000/). nullopt otherwise: the commands answer it as
+/// a usage error (exit 2). The one place where a business instant is accepted
+/// (docs/design.md "Business dates and instants").
+std::optional<Instant> parse_business_instant(std::string_view text, const CivilZone& zone);
 
 }  // namespace raccord

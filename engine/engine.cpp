@@ -13,6 +13,7 @@
 
 #include "engine/log.hpp"
 #include "engine/metrics.hpp"
+#include "engine/nightly.hpp"
 #include "engine/processor.hpp"
 #include "engine/search.hpp"
 #include "engine/store.hpp"
@@ -117,6 +118,7 @@ void Engine::open() {
   inbox_.ensure_layout();
   db_ = open_database(config_.store_backend, config_.effective_connection());
   db_->migrate();
+  record_store_creation(*db_, clock_.now());  // the first date a nightly run may be asked for
   if (config_.store_backend == "sqlite") restrict_store_files(config_.effective_connection());
   recover_outbox();
   reload_rules();

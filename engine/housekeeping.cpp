@@ -26,17 +26,18 @@ bool all_digits(std::string_view s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
-/// The last "YYYYMMDDTHHMMSSZ" in `s` as a UTC instant.
-std::optional<Instant> last_compact_instant(std::string_view s) {
-  if (s.size() < 16) return std::nullopt;
-  for (std::size_t i = s.size() - 16 + 1; i-- > 0;) {
-    const std::string_view t = s.substr(i, 16);
-    if (t[8] != 'T' || t[15] != 'Z' || !all_digits(t.substr(0, 8)) || !all_digits(t.substr(9, 6))) continue;
-    const std::string iso = fmt::format("{}-{}-{}T{}:{}:{}Z", t.substr(0, 4), t.substr(4, 2), t.substr(6, 2),
-                                        t.substr(9, 2), t.substr(11, 2), t.substr(13, 2));
-    if (auto instant = parse_iso_instant(iso)) return instant;
+/// The "_YYYYMMDDTHHMMSSZ" that ends `stem` (the name without its extension), before an optional
+/// "_N" (SPEC.md §5.1: a second accusé of the same instant), as a UTC instant of the business range.
+std::optional<Instant> trailing_compact_instant(std::string_view stem) {
+  if (const auto last = stem.rfind('_');
+      last != std::string_view::npos && stem.size() - last - 1 != 16 && all_digits(stem.substr(last + 1))) {
+    stem = stem.substr(0, last);
   }
-  return std::nullopt;
+  if (stem.size() < 17 || stem[stem.size() - 17] != '_') return std::nullopt;
+  const std::string_view t = stem.substr(stem.size() - 16);
+  if (t[8] != 'T' || t[15] != 'Z' || !all_digits(t.substr(0, 8)) || !all_digits(t.substr(9, 6))) return std::nullopt;
+  return parse_iso_instant(fmt::format("{}-{}-{}T{}:{}:{}Z", t.substr(0, 4), t.substr(4, 2), t.substr(6, 2),
+                                       t.substr(9, 2), t.substr(11, 2), t.substr(13, 2)));
 }
 
 std::optional<Instant> mtime_of(const fs::path& p) {
@@ -45,8 +46,8 @@ std::optional<Instant> mtime_of(const fs::path& p) {
   return Instant{std::chrono::seconds{st.st_mtim.tv_sec}};
 }
 
-CivilDate limit_of(CivilDate today, int retention_days) {
-  return CivilDate{std::chrono::sys_days{today} - std::chrono::days{std::max(retention_days, 0)}};
+CivilDate days_before(CivilDate today, int days) {
+  return CivilDate{std::chrono::sys_days{today} - std::chrono::days{std::max(days, 0)}};
 }
 
 }  // namespace
@@ -75,7 +76,7 @@ std::optional<CivilDate> outbox_file_date(std::string_view name, const std::func
     }
     case OutboxFileKind::Accuse:
     case OutboxFileKind::Export: {
-      const auto instant = last_compact_instant(name.substr(0, name.rfind('.')));
+      const auto instant = trailing_compact_instant(name.substr(0, name.rfind('.')));
       if (!instant) return std::nullopt;
       return date_of(*instant);
     }
@@ -83,10 +84,15 @@ std::optional<CivilDate> outbox_file_date(std::string_view name, const std::func
   return std::nullopt;
 }
 
-HousekeepingResult clean_outbox(const fs::path& outbox_dir, CivilDate today, int retention_days,
-                                const std::function<CivilDate(Instant)>& date_of) {
+bool is_expired(std::optional<CivilDate> named, std::optional<Instant> mtime, int retention_days,
+                const RetentionClock& clock) {
+  if (!named || !mtime) return false;
+  return *named < days_before(clock.date_of(clock.now), retention_days) &&
+         clock.date_of(*mtime) < days_before(clock.date_of(clock.real_now), retention_days);
+}
+
+HousekeepingResult clean_outbox(const fs::path& outbox_dir, int retention_days, const RetentionClock& clock) {
   HousekeepingResult result;
-  const CivilDate limit = limit_of(today, retention_days);
   std::error_code ec;
   std::vector<fs::path> doomed;
   for (fs::directory_iterator it(outbox_dir, ec), end; !ec && it != end; it.increment(ec)) {
@@ -95,13 +101,7 @@ HousekeepingResult clean_outbox(const fs::path& outbox_dir, CivilDate today, int
     if (!outbox_file_kind(name)) continue;
     std::error_code sec;
     if (!fs::is_regular_file(fs::symlink_status(p, sec))) continue;
-    std::optional<CivilDate> date = outbox_file_date(name, date_of);
-    if (!date) {
-      const auto mtime = mtime_of(p);
-      if (!mtime) continue;
-      date = date_of(*mtime);
-    }
-    if (*date < limit) doomed.push_back(p);
+    if (is_expired(outbox_file_date(name, clock.date_of), mtime_of(p), retention_days, clock)) doomed.push_back(p);
   }
   if (ec) result.failures.push_back(fmt::format("Lecture de {} impossible : {}", outbox_dir.string(), ec.message()));
   std::sort(doomed.begin(), doomed.end());
@@ -116,9 +116,9 @@ HousekeepingResult clean_outbox(const fs::path& outbox_dir, CivilDate today, int
   return result;
 }
 
-HousekeepingResult clean_archive(const fs::path& archive_dir, CivilDate today, int retention_days) {
+HousekeepingResult clean_archive(const fs::path& archive_dir, int retention_days, const RetentionClock& clock) {
   HousekeepingResult result;
-  const CivilDate limit = limit_of(today, retention_days);
+  const CivilDate limit = days_before(clock.date_of(clock.now), retention_days);
   const auto real_dir = [](const fs::path& p) {
     std::error_code ec;
     return fs::is_directory(fs::symlink_status(p, ec));
@@ -133,13 +133,14 @@ HousekeepingResult clean_archive(const fs::path& archive_dir, CivilDate today, i
     std::sort(out.begin(), out.end());
     return out;
   };
-  if (!real_dir(archive_dir)) return result;
+  // The configured folder is followed when it is a link (to other storage); links inside it never are.
+  if (std::error_code ec; !fs::is_directory(archive_dir, ec)) return result;
   for (const auto& year : sorted_children(archive_dir, 4)) {
     for (const auto& month : sorted_children(year, 2)) {
       for (const auto& day : sorted_children(month, 2)) {
         const auto date = parse_iso_date(
             fmt::format("{}-{}-{}", year.filename().string(), month.filename().string(), day.filename().string()));
-        if (!date || !(*date < limit)) continue;
+        if (!is_expired(date, mtime_of(day), retention_days, clock)) continue;
         std::error_code ec;
         fs::remove_all(day, ec);
         if (ec) {
@@ -165,19 +166,20 @@ HousekeepingResult clean_archive(const fs::path& archive_dir, CivilDate today, i
   return result;
 }
 
-HousekeepingResult run_housekeeping(Engine& engine, CivilDate date) {
+HousekeepingResult run_housekeeping(Engine& engine) {
   const CivilZone& zone = engine.zone();
-  const auto date_of = [&zone](Instant i) { return zone.date_of(i); };
-  HousekeepingResult result =
-      clean_outbox(engine.inbox().outbox_dir(), date, engine.config().outbox_retention_days, date_of);
+  const RetentionClock clock{engine.clock().now(),
+                             std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now()),
+                             [&zone](Instant i) { return zone.date_of(i); }};
+  HousekeepingResult result = clean_outbox(engine.inbox().outbox_dir(), engine.config().outbox_retention_days, clock);
   HousekeepingResult archive =
-      clean_archive(engine.inbox().archive_dir(), date, engine.config().archive_retention_days);
+      clean_archive(engine.inbox().archive_dir(), engine.config().archive_retention_days, clock);
   const std::size_t outbox_removed = result.removed.size();
   result.removed.insert(result.removed.end(), archive.removed.begin(), archive.removed.end());
   result.failures.insert(result.failures.end(), archive.failures.begin(), archive.failures.end());
   if (!result.removed.empty()) {
-    log::info("ménage du {} : {} fichier(s) de la boîte de sortie, {} dossier(s) d'archive supprimés",
-              format_iso_date(date), outbox_removed, archive.removed.size());
+    log::info("ménage au {} : {} fichier(s) de la boîte de sortie, {} dossier(s) d'archive supprimés",
+              format_iso_instant(clock.now), outbox_removed, archive.removed.size());
   }
   for (const auto& f : result.failures) log::warning("ménage : {}", f);
   return result;

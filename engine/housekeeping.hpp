@@ -1,5 +1,8 @@
 // Outbox and archive housekeeping at the nightly run (SPEC.md §7 outbox.retention_days,
-// archive.retention_days; issue 5). Dates are business dates: the run's date D, never the wall clock.
+// archive.retention_days; issue 5). Ages count from the run's business instant (--now, else the
+// clock), never from the date D given to the run, and a file must be old by the real clock too
+// (its mtime): no date given to a command can make a young file look old (docs/design.md
+// "Retention").
 #pragma once
 
 #include <filesystem>
@@ -23,13 +26,14 @@ enum class OutboxFileKind { Accuse, Export, Report };
 ///   ACK_<stem>_<YYYYMMDDTHHMMSSZ>[_N].xml                    Accuse  (SPEC.md §5.1)
 ///   EXPORT_<EDI|API>_<reference>_<YYYYMMDDTHHMMSSZ>[_N].csv|.xml   Export  (§5.2)
 ///   NIGHTLY_<YYYY-MM-DD>.xml|.csv|.html                       Report  (§5.3, issue 5)
-/// A name with the right prefix and extension but no readable date is still of its kind (its
-/// date then comes from the file's mtime).
+/// A name with the right prefix and extension but no readable date is still of its kind (and
+/// is kept by housekeeping).
 std::optional<OutboxFileKind> outbox_file_kind(std::string_view name);
 
 /// The date in an outbox file name: NIGHTLY_ → its YYYY-MM-DD; ACK_/EXPORT_ → the civil date, by
-/// `date_of`, of the UTC instant YYYYMMDDTHHMMSSZ (the last one in the name). nullopt when the
-/// name holds none (or is not an outbox file).
+/// `date_of`, of the UTC instant "_YYYYMMDDTHHMMSSZ" that ends the name (before the extension and
+/// an optional "_N"). nullopt when the name holds none in that place, or one outside the business
+/// range (a five-digit year, year 0000: civil_date.hpp), or is not an outbox file.
 std::optional<CivilDate> outbox_file_date(std::string_view name, const std::function<CivilDate(Instant)>& date_of);
 
 struct HousekeepingResult {
@@ -37,22 +41,39 @@ struct HousekeepingResult {
   std::vector<std::string> failures;           // French, one per entry that could not be removed
 };
 
-/// Removes from `outbox_dir` (not recursively) every regular file (symlinks never followed) of an
-/// outbox kind whose date (from its name, else its mtime by `date_of`) is more than
-/// `retention_days` days before `today`: date < today - retention_days. The current day's files
-/// and later ones are never removed (also with retention 0; a negative retention counts as 0).
-/// Failures are collected, never thrown.
-HousekeepingResult clean_outbox(const std::filesystem::path& outbox_dir, CivilDate today, int retention_days,
-                                const std::function<CivilDate(Instant)>& date_of);
+/// What ages are measured against.
+struct RetentionClock {
+  Instant now;       // the business instant of the run (BusinessClock: --now / RACCORD_NOW, else the clock)
+  Instant real_now;  // the real clock, for mtimes
+  std::function<CivilDate(Instant)> date_of;  // civil dates (engine.timezone)
+};
 
-/// Removes from `archive_dir` every day folder YYYY/MM/DD (digits, a valid date, real directories)
-/// whose date is more than `retention_days` before `today`, with its content, then the month and
-/// year folders left empty. Anything else under archive/ is left alone; error/ is never touched.
-HousekeepingResult clean_archive(const std::filesystem::path& archive_dir, CivilDate today, int retention_days);
+/// True when an entry may go: its business date `named` (from its name) is more than
+/// `retention_days` days before the business today (date_of(now)), AND the civil date of its
+/// `mtime` is more than `retention_days` before the real today (date_of(real_now)). A negative
+/// retention counts as 0; today's entries, later ones and those without a date never go.
+bool is_expired(std::optional<CivilDate> named, std::optional<Instant> mtime, int retention_days,
+                const RetentionClock& clock);
 
-/// The nightly run's housekeeping for business date `date`: clean_outbox (outbox.retention_days,
-/// dates in engine.timezone) then clean_archive (archive.retention_days) under paths.root. Logs
-/// what was removed and each failure (warnings); never throws for a file that cannot be removed.
-HousekeepingResult run_housekeeping(Engine& engine, CivilDate date);
+/// Removes from `outbox_dir` (not recursively; the folder itself may be a symbolic link) every
+/// regular file (a symbolic link inside is never followed nor removed) of an outbox kind that
+/// is_expired by the date in its name and its mtime. A name with no readable date in the business
+/// range (outbox_file_date) is kept. Failures are collected, never thrown.
+HousekeepingResult clean_outbox(const std::filesystem::path& outbox_dir, int retention_days,
+                                const RetentionClock& clock);
+
+/// Removes from `archive_dir` (itself possibly a symbolic link to other storage: followed) every
+/// day folder YYYY/MM/DD (digits, a valid business date, real directories: a link found inside
+/// archive/ is never followed nor removed) that is_expired by its date and its own mtime, with its
+/// content (links inside are removed, never followed), then the month and year folders left empty
+/// and wholly before the limit. Anything else under archive/ is left alone; error/ is never touched.
+HousekeepingResult clean_archive(const std::filesystem::path& archive_dir, int retention_days,
+                                 const RetentionClock& clock);
+
+/// The nightly run's housekeeping, at the engine's business instant and the real clock:
+/// clean_outbox (outbox.retention_days, dates in engine.timezone) then clean_archive
+/// (archive.retention_days) under paths.root. Logs what was removed and each failure (warnings);
+/// never throws for a file that cannot be removed.
+HousekeepingResult run_housekeeping(Engine& engine);
 
 }  // namespace raccord

@@ -109,6 +109,12 @@ const std::vector<Migration>& migrations() {
            "CREATE INDEX exports_by_ack ON exports (ack_name)",
            "CREATE INDEX exports_by_temporary ON exports (temporary)",
        }},
+      {5,
+       {
+           // Facts about the store itself: 'created_at', the business instant of its creation, the
+           // first date a nightly run may be asked for (engine/nightly.hpp record_store_creation).
+           "CREATE TABLE store_info (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
+       }},
   };
   return all;
 }

@@ -407,7 +407,7 @@ NightlyReport run_one(Engine& engine, CivilDate date) {
     write.commit();
   }
   write_report_files_from_ledger(engine, date);
-  run_housekeeping(engine, date);
+  run_housekeeping(engine);
   refresh_metrics(db, engine.inbox().outbox_dir());
   log::info("nuit du {} : {} activation(s), {} désactivation(s), {} bloquée(s)", format_iso_date(date), activations,
             report.transitions.size() - static_cast<std::size_t>(activations), report.blocked.size());
@@ -428,7 +428,52 @@ std::optional<CivilDate> last_nightly_date(Database& db) {
   return parse_iso_date(row->text(0));
 }
 
+Instant record_store_creation(Database& db, Instant now) {
+  const auto recorded = [&db]() -> std::optional<Instant> {
+    const auto row = db.query_one("SELECT value FROM store_info WHERE name = 'created_at'");
+    return row ? parse_iso_instant(row->text(0)) : std::nullopt;
+  };
+  if (const auto at = recorded()) return *at;
+  Transaction tx(db);
+  Instant created = now;
+  const auto earliest = db.query_one(
+      "SELECT MIN(t.i) FROM (SELECT MIN(instant) AS i FROM history UNION ALL SELECT MIN(received_at) "
+      "FROM deposits UNION ALL SELECT MIN(run_instant) FROM nightly_runs) t");
+  if (earliest && !earliest->is_null(0)) {
+    if (const auto i = parse_iso_instant(earliest->text(0)); i && *i < created) created = *i;
+  }
+  // Another engine on the same store may record it at the same time: the first one wins.
+  db.execute("INSERT INTO store_info (name, value) VALUES ('created_at', $1) ON CONFLICT (name) DO NOTHING",
+             {format_iso_instant(created)});
+  tx.commit();
+  return recorded().value_or(created);
+}
+
+CivilDate first_nightly_date(Engine& engine) {
+  return engine.zone().date_of(record_store_creation(engine.database(), engine.clock().now()));
+}
+
+std::optional<std::string> nightly_date_problem(Engine& engine, CivilDate date) {
+  const CivilDate today = engine.zone().date_of(engine.clock().now());
+  if (today < date) {
+    return fmt::format(
+        "La date {} est postérieure à la date du jour ({}, fuseau {}) : une nuit ne s'exécute qu'à sa date ou "
+        "après. Vérifiez --date (ou --now).",
+        format_iso_date(date), format_iso_date(today), engine.zone().name());
+  }
+  // --now may go back before the store's creation (SPEC.md §7): its today is still a date to run.
+  const CivilDate first = std::min(first_nightly_date(engine), today);
+  if (date < first) {
+    return fmt::format(
+        "La date {} est antérieure à la création du store ({}) : aucune nuit ne peut s'exécuter avant. Vérifiez "
+        "--date (ou --now).",
+        format_iso_date(date), format_iso_date(first));
+  }
+  return std::nullopt;
+}
+
 NightlyResult run_nightly(Engine& engine, CivilDate date) {
+  if (auto problem = nightly_date_problem(engine, date)) throw NightlyDateError(*problem);
   Database& db = engine.database();
   NightlyResult result;
   const std::string me = lock_holder();

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -17,13 +18,37 @@ enum class NightlyStatus {
   Locked,      // another run holds the lock (exit code 3)
 };
 
+/// A date the nightly run refuses (usage error, exit 2 for the command): nothing was done.
+class NightlyDateError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
 struct NightlyResult {
   NightlyStatus status = NightlyStatus::Ran;
   std::vector<CivilDate> dates_run;        // in order, catch-up dates first
   std::vector<NightlyReport> reports;      // one per date run
 };
 
-/// Runs the nightly job for business date `date` with `engine` (opened). Takes the store lock
+/// Records the store's creation instant ('created_at' in store_info) if it is not recorded yet:
+/// the business instant `now`, or the earliest instant the store already holds (history, dépôts,
+/// nightly runs) when earlier (a store created before this was recorded). Returns the recorded
+/// instant. Engine::open calls it. Throws StoreError.
+Instant record_store_creation(Database& db, Instant now);
+
+/// The first date a nightly run may be asked for: the civil date, in engine.timezone, of the
+/// store's creation (record_store_creation; recorded now if missing).
+CivilDate first_nightly_date(Engine& engine);
+
+/// Why `date` may not be run with `engine` (opened) now, in French (what to do), or nullopt when
+/// it may: a date after the business today (the civil date of the business instant in
+/// engine.timezone), or before first_nightly_date unless it is the business today (--now may go
+/// back before the store's creation) (docs/design.md "The nightly run's date").
+/// The nightly command and the daemon ask it before any run.
+std::optional<std::string> nightly_date_problem(Engine& engine, CivilDate date);
+
+/// Runs the nightly job for business date `date` with `engine` (opened). Throws NightlyDateError,
+/// before anything is done, for a date nightly_date_problem refuses. Takes the store lock
 /// "nightly" (held by host:pid, stolen only from a dead process on this host or after 6 h without
 /// heartbeat elsewhere); when the ledger's last date L is before date-1, first runs L+1 .. date-1
 /// in order, each at its own run instant (date at nightly.time in engine.timezone, or the business

@@ -35,14 +35,14 @@ std::optional<std::string> env(const char* name) {
   return std::string(v);
 }
 
+std::optional<fs::path> config_file(const GlobalOptions& g) {
+  if (!g.config.empty()) return fs::path(g.config);
+  if (auto e = env("RACCORD_CONFIG")) return fs::path(*e);
+  return std::nullopt;
+}
+
 Config load(const GlobalOptions& g) {
-  std::optional<fs::path> file;
-  if (!g.config.empty()) {
-    file = g.config;
-  } else if (auto e = env("RACCORD_CONFIG")) {
-    file = *e;
-  }
-  Config config = load_config(file, fs::current_path());
+  Config config = load_config(config_file(g), fs::current_path());
   // files.umask (issue 8), before the command opens any file, directory or store: directories,
   // the SQLite store and its -wal/-shm, and anything else created with the process umask.
   apply_umask(config);
@@ -50,14 +50,18 @@ Config load(const GlobalOptions& g) {
   return config;
 }
 
-BusinessClock clock_of(const GlobalOptions& g) {
+/// The business clock of --now / RACCORD_NOW, checked against `config`'s engine.timezone
+/// (parse_business_instant): a usage error (exit 2) when invalid or outside the years 1970-9999.
+BusinessClock clock_of(const GlobalOptions& g, const Config& config) {
   std::string text = g.now;
   if (text.empty()) text = env("RACCORD_NOW").value_or("");
   if (text.empty()) return BusinessClock{};
-  auto instant = parse_iso_instant(text);
+  const auto instant = parse_business_instant(text, CivilZone(config.timezone));
   if (!instant) {
-    throw CLI::ValidationError("--now",
-                               fmt::format("instant ISO 8601 invalide : « {} » (ex. 2026-11-29T22:10:04Z)", text));
+    throw CLI::ValidationError(
+        "--now", fmt::format("instant ISO 8601 invalide ou hors des années 1970 à 9999 (en UTC et dans le fuseau {}) : "
+                             "« {} » (ex. 2026-11-29T22:10:04Z)",
+                             config.timezone, text));
   }
   return BusinessClock{*instant};
 }
@@ -71,7 +75,9 @@ void add_globals(CLI::App& app, GlobalOptions& g) {
 }
 
 int run_init(const GlobalOptions& g, const std::string& support, const std::string& email) {
-  Engine engine(load(g), clock_of(g));
+  Config config = load(g);
+  const BusinessClock clock = clock_of(g, config);
+  Engine engine(std::move(config), clock);
   engine.init(support.empty() ? std::nullopt : std::optional<std::string>(support),
               email.empty() ? std::nullopt : std::optional<std::string>(email));
   std::cout << fmt::format("Store prêt : {}\nRépertoires sous : {}\n", engine.config().effective_connection(),
@@ -81,7 +87,9 @@ int run_init(const GlobalOptions& g, const std::string& support, const std::stri
 }
 
 int run_process(const GlobalOptions& g) {
-  Engine engine(load(g), clock_of(g));
+  Config config = load(g);
+  const BusinessClock clock = clock_of(g, config);
+  Engine engine(std::move(config), clock);
   engine.open();
   const PassSummary s = engine.process_pass();
   std::cout << fmt::format(
@@ -93,7 +101,9 @@ int run_process(const GlobalOptions& g) {
 }
 
 int run_check(const GlobalOptions& g, const std::vector<std::string>& files) {
-  Engine engine(load(g), clock_of(g));
+  Config config = load(g);
+  const BusinessClock clock = clock_of(g, config);
+  Engine engine(std::move(config), clock);
   std::vector<fs::path> paths(files.begin(), files.end());
   const auto answers = engine.check(paths);
   bool all_integre = true;
@@ -105,14 +115,20 @@ int run_check(const GlobalOptions& g, const std::vector<std::string>& files) {
 }
 
 int run_nightly_command(const GlobalOptions& g, const std::string& date_text) {
-  Engine engine(load(g), clock_of(g));
+  Config config = load(g);
+  const BusinessClock clock = clock_of(g, config);
+  Engine engine(std::move(config), clock);
   engine.open();
   CivilDate date = engine.zone().date_of(engine.clock().now());
   if (!date_text.empty()) {
     auto parsed = parse_iso_date(date_text);
-    if (!parsed) throw CLI::ValidationError("--date", fmt::format("date invalide : « {} » (AAAA-MM-JJ)", date_text));
+    if (!parsed)
+      throw CLI::ValidationError("--date",
+                                 fmt::format("date invalide : « {} » (AAAA-MM-JJ entre 1970 et 9999)", date_text));
     date = *parsed;
   }
+  // A date after the business today or before the store's creation changes nothing (exit 2).
+  if (auto problem = nightly_date_problem(engine, date)) throw CLI::ValidationError("--date", *problem);
   const NightlyResult result = run_nightly(engine, date);
   switch (result.status) {
     case NightlyStatus::Locked:
@@ -207,11 +223,21 @@ int run(int argc, char** argv) {
     if (*init) return run_init(g, support, support_email);
     if (*process) return run_process(g);
     if (*check) return run_check(g, check_files);
-    if (*cert) return run_cert_command(cert_options, load(g), clock_of(g).now());
-    if (*search) return run_search_command(search_options, load(g), clock_of(g).now());
+    if (*cert) {
+      const Config config = load(g);
+      return run_cert_command(cert_options, config, clock_of(g, config).now());
+    }
+    if (*search) {
+      const Config config = load(g);
+      return run_search_command(search_options, config, clock_of(g, config).now());
+    }
     if (*show) return run_show_command(show_options, load(g));
     if (*nightly) return run_nightly_command(g, nightly_date);
-    if (*daemon) return run_daemon([&g] { return load(g); }, clock_of(g));
+    if (*daemon) {
+      // The zone of the configuration as it is at start (a reload keeps the clock).
+      const BusinessClock clock = clock_of(g, load_config(config_file(g), fs::current_path()));
+      return run_daemon([&g] { return load(g); }, clock);
+    }
   } catch (const CLI::ValidationError& e) {
     std::cerr << e.what() << "\n";
     return 2;

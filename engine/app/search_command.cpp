@@ -26,7 +26,7 @@ std::string upper(std::string s) {
 
 std::string date_problem(const std::string& value) {
   if (parse_iso_date(value)) return {};
-  return "date invalide « " + value + " » : attendu AAAA-MM-JJ, ex. 2026-01-31";
+  return "date invalide « " + value + " » : attendu AAAA-MM-JJ entre 1970 et 9999, ex. 2026-01-31";
 }
 
 std::string state_problem(const std::string& value) {

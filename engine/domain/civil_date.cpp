@@ -19,6 +19,15 @@ bool read_digits(std::string_view text, std::size_t pos, std::size_t count, int&
 
 }  // namespace
 
+bool is_business_date(CivilDate date) {
+  return date.ok() && kFirstBusinessDate <= date && date <= kLastBusinessDate;
+}
+
+bool is_business_instant(Instant instant) {
+  return std::chrono::sys_days{kFirstBusinessDate} <= instant &&
+         instant < std::chrono::sys_days{kLastBusinessDate} + std::chrono::days{1};
+}
+
 std::optional<CivilDate> parse_iso_date(std::string_view text) {
   int y = 0, m = 0, d = 0;
   if (text.size() != 10 || text[4] != '-' || text[7] != '-') return std::nullopt;
@@ -27,7 +36,7 @@ std::optional<CivilDate> parse_iso_date(std::string_view text) {
   }
   const CivilDate date{std::chrono::year{y}, std::chrono::month{static_cast<unsigned>(m)},
                        std::chrono::day{static_cast<unsigned>(d)}};
-  if (!date.ok()) return std::nullopt;
+  if (!is_business_date(date)) return std::nullopt;
   return date;
 }
 
@@ -66,14 +75,15 @@ std::optional<Instant> parse_iso_instant(std::string_view text) {
     if (i == 1) return std::nullopt;
     rest = rest.substr(i);
   }
-  if (rest.empty() || rest == "Z") return result;
+  const auto in_range = [](Instant i) { return is_business_instant(i) ? std::optional<Instant>{i} : std::nullopt; };
+  if (rest.empty() || rest == "Z") return in_range(result);
   int oh = 0, om = 0;
   if (rest.size() != 6 || (rest[0] != '+' && rest[0] != '-') || rest[3] != ':' || !read_digits(rest, 1, 2, oh) ||
       !read_digits(rest, 4, 2, om) || oh > 23 || om > 59) {
     return std::nullopt;
   }
   const auto offset = std::chrono::hours{oh} + std::chrono::minutes{om};
-  return rest[0] == '+' ? result - offset : result + offset;
+  return in_range(rest[0] == '+' ? result - offset : result + offset);
 }
 
 std::string format_iso_instant(Instant instant) {

@@ -11,8 +11,22 @@ namespace raccord {
 using CivilDate = std::chrono::year_month_day;
 using Instant = std::chrono::sys_seconds;  // a UTC instant, second precision
 
-/// Parses exactly "YYYY-MM-DD" (SPEC.md §3) into a valid civil date; nullopt for anything else
-/// (wrong shape, 2026-02-30, signs, spaces).
+/// The business range (docs/design.md "Business dates and instants"): civil dates and UTC
+/// instants of the years 1970 to 9999. Every date or instant the engine reads (command options,
+/// RACCORD_NOW, dates inside dépôts) is in it, so that every name, folder and text it writes has
+/// a four-digit year that reads back as the same instant (YYYYMMDDTHHMMSSZ, archive/YYYY/MM/DD).
+inline constexpr CivilDate kFirstBusinessDate{std::chrono::year{1970}, std::chrono::January, std::chrono::day{1}};
+inline constexpr CivilDate kLastBusinessDate{std::chrono::year{9999}, std::chrono::December, std::chrono::day{31}};
+
+/// True when `date` is a valid date of the years 1970 to 9999.
+bool is_business_date(CivilDate date);
+
+/// True when `instant`, in UTC, is in the years 1970 to 9999 (1970-01-01T00:00:00Z to
+/// 9999-12-31T23:59:59Z).
+bool is_business_instant(Instant instant);
+
+/// Parses exactly "YYYY-MM-DD" (SPEC.md §3) into a valid civil date of the business range;
+/// nullopt for anything else (wrong shape, 2026-02-30, signs, spaces, a year before 1970).
 std::optional<CivilDate> parse_iso_date(std::string_view text);
 
 /// "YYYY-MM-DD".
@@ -22,7 +36,9 @@ std::string format_iso_date(CivilDate date);
 std::string format_french_date(CivilDate date);
 
 /// Parses an ISO 8601 UTC instant: "YYYY-MM-DDTHH:MM:SSZ", "YYYY-MM-DDTHH:MM:SS+HH:MM",
-/// "YYYY-MM-DDTHH:MM:SS" (taken as UTC) or "YYYY-MM-DD" (midnight UTC). nullopt when invalid.
+/// "YYYY-MM-DDTHH:MM:SS" (taken as UTC) or "YYYY-MM-DD" (midnight UTC). nullopt when invalid,
+/// and when the instant, once its offset is applied, is outside the business range (as
+/// 9999-12-31T23:59:59-01:00, which is 10000-01-01T00:59:59Z).
 std::optional<Instant> parse_iso_instant(std::string_view text);
 
 /// "YYYY-MM-DDTHH:MM:SSZ".

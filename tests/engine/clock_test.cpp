@@ -117,5 +117,27 @@ TEST(CivilZone, UnknownZoneThrowsWithItsName) {
   EXPECT_THROW(CivilZone(""), std::runtime_error);
 }
 
+// The business instant of --now / RACCORD_NOW: in the years 1970-9999 in UTC and as a civil date
+// of engine.timezone (the date that names archive/YYYY/MM/DD and the nightly run's today).
+TEST(BusinessInstant, IsInTheRangeInUtcAndInTheZone) {
+  const CivilZone paris("Europe/Paris");
+  const CivilZone new_york("America/New_York");
+  const CivilZone utc("UTC");
+  EXPECT_EQ(parse_business_instant("2026-11-29T23:10:04+01:00", paris), at("2026-11-29T22:10:04Z"));
+  EXPECT_EQ(parse_business_instant("9999-12-31T22:59:59Z", paris), at("9999-12-31T22:59:59Z"));
+  EXPECT_EQ(parse_business_instant("9999-12-31T23:59:59Z", utc), at("9999-12-31T23:59:59Z"));
+  EXPECT_EQ(parse_business_instant("1970-01-01T05:00:00Z", new_york), at("1970-01-01T05:00:00Z"));
+  // Year 10000 in UTC once the offset is applied, whatever the zone.
+  for (const CivilZone* zone : {&paris, &new_york, &utc}) {
+    EXPECT_FALSE(parse_business_instant("9999-12-31T23:59:59-01:00", *zone)) << zone->name();
+    EXPECT_FALSE(parse_business_instant("1969-12-31T23:59:59Z", *zone)) << zone->name();
+    EXPECT_FALSE(parse_business_instant("0026-11-30T10:00:00Z", *zone)) << zone->name();
+    EXPECT_FALSE(parse_business_instant("not an instant", *zone)) << zone->name();
+  }
+  // In range in UTC, but already 10000-01-01 in Paris, still 1969-12-31 in New York.
+  EXPECT_FALSE(parse_business_instant("9999-12-31T23:30:00Z", paris));
+  EXPECT_FALSE(parse_business_instant("1970-01-01T03:00:00Z", new_york));
+}
+
 }  // namespace
 }  // namespace raccord

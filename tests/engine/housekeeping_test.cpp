@@ -2,7 +2,8 @@
 // issue 5): which outbox names are of a kind and their dates, what goes and what never goes
 // (current day, metrics.prom, temporaries, other kinds, directories, symlinks, error/), and the
 // nightly run's integration (HTML page written with XML/CSV and rewritten from the ledger,
-// old files removed). Business dates only: fixed D, fixed mtimes.
+// old files removed). Injected clocks (business and real instants) and fixed mtimes: ages count
+// from the business instant, never from the run's date, and a file young by its mtime stays.
 #include "engine/housekeeping.hpp"
 
 #include <fcntl.h>
@@ -25,12 +26,25 @@ using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::UnorderedElementsAre;
 
-void touch(const fs::path& p, std::string_view mtime_iso = "2026-11-30T00:30:00Z") {
-  fs::create_directories(p.parent_path());
-  std::ofstream(p) << "x";
+void set_mtime(const fs::path& p, std::string_view mtime_iso) {
   const Instant t = instant(mtime_iso);
   const timespec ts[2] = {{t.time_since_epoch().count(), 0}, {t.time_since_epoch().count(), 0}};
   ASSERT_EQ(::utimensat(AT_FDCWD, p.c_str(), ts, AT_SYMLINK_NOFOLLOW), 0) << p;
+}
+
+void touch(const fs::path& p, std::string_view mtime_iso = "2026-11-30T00:30:00Z") {
+  fs::create_directories(p.parent_path());
+  std::ofstream(p) << "x";
+  set_mtime(p, mtime_iso);
+}
+
+/// Gives every directory under `dir` (and `dir`) the mtime `iso`, as if nothing had been added since.
+void age_folders(const fs::path& dir, std::string_view iso) {
+  std::vector<fs::path> dirs{dir};
+  for (fs::recursive_directory_iterator it(dir), end; it != end; ++it) {
+    if (it->is_directory() && !it->is_symlink()) dirs.push_back(it->path());
+  }
+  for (const auto& d : dirs) set_mtime(d, iso);
 }
 
 std::vector<std::string> names(const std::vector<fs::path>& paths, const fs::path& base) {
@@ -49,6 +63,10 @@ class HousekeepingTest : public ::testing::Test {
   void TearDown() override { fs::remove_all(dir_); }
   std::function<CivilDate(Instant)> paris() {
     return [this](Instant i) { return zone_.date_of(i); };
+  }
+  /// Ages measured at business instant `now`; the real clock reads `real` (default: the same).
+  RetentionClock at(std::string_view now, std::string_view real = "") {
+    return RetentionClock{instant(now), instant(real.empty() ? now : real), paris()};
   }
   fs::path dir_;
   CivilZone zone_{"Europe/Paris"};
@@ -87,7 +105,6 @@ TEST_F(HousekeepingTest, OutboxKeepsTheRetentionWindowTheCurrentDayAndEverything
       "NIGHTLY_2026-08-31.xml",
       "NIGHTLY_2026-08-31.csv",
       "NIGHTLY_2026-08-31.html",
-      "ACK_sans_date.xml",  // no date in the name: its old mtime
   };
   const std::vector<std::string> kept = {
       "ACK_lot_20260831T220000Z.xml",  // 01/09 00:00 in Paris: exactly 90 days
@@ -95,7 +112,8 @@ TEST_F(HousekeepingTest, OutboxKeepsTheRetentionWindowTheCurrentDayAndEverything
       "ACK_du_jour_20261130T000000Z.xml",
       "NIGHTLY_2026-11-30.xml",
       "ACK_futur_20261205T000000Z.xml",
-      "ACK_recent_sans_date.xml",  // recent mtime
+      "ACK_recent_sans_date.xml",  // no date in the name: kept, whatever its mtime
+      "ACK_sans_date.xml",
       "metrics.prom",
       "notes.txt",
       "NIGHTLY_2020-01-01.pdf",
@@ -104,14 +122,16 @@ TEST_F(HousekeepingTest, OutboxKeepsTheRetentionWindowTheCurrentDayAndEverything
   for (const auto& n : old_ones) touch(dir_ / n, "2026-01-01T00:00:00Z");
   for (const auto& n : kept)
     touch(dir_ / n, n == "ACK_recent_sans_date.xml" ? "2026-11-30T00:30:00Z" : "2020-01-01T00:00:00Z");
+  touch(dir_ / "ACK_recent_20200101T000000Z.xml", "2026-11-30T00:30:00Z");  // an old name, written today
   fs::create_directories(dir_ / "ACK_dossier_20200101T000000Z.xml");
   touch(dir_ / "elsewhere" / "cible.xml", "2020-01-01T00:00:00Z");
   fs::create_symlink(dir_ / "elsewhere" / "cible.xml", dir_ / "ACK_lien_20200101T000000Z.xml");
 
-  const HousekeepingResult r = clean_outbox(dir_, civil_date("2026-11-30"), 90, paris());
+  const HousekeepingResult r = clean_outbox(dir_, 90, at("2026-11-30T01:00:00Z"));
   EXPECT_THAT(r.failures, IsEmpty());
   EXPECT_THAT(names(r.removed, dir_), UnorderedElementsAre(old_ones[0], old_ones[1], old_ones[2], old_ones[3],
-                                                           old_ones[4], old_ones[5], old_ones[6], old_ones[7]));
+                                                           old_ones[4], old_ones[5], old_ones[6]));
+  EXPECT_TRUE(fs::exists(dir_ / "ACK_recent_20200101T000000Z.xml"));
   for (const auto& n : old_ones) EXPECT_FALSE(fs::exists(dir_ / n)) << n;
   for (const auto& n : kept) EXPECT_TRUE(fs::exists(dir_ / n)) << n;
   EXPECT_TRUE(fs::is_directory(dir_ / "ACK_dossier_20200101T000000Z.xml"));
@@ -123,11 +143,12 @@ TEST_F(HousekeepingTest, RetentionZeroStillKeepsTheCurrentDay) {
   touch(dir_ / "ACK_hier_20261129T120000Z.xml");
   touch(dir_ / "ACK_jour_20261130T120000Z.xml");
   touch(dir_ / "NIGHTLY_2026-11-30.html");
-  const HousekeepingResult r = clean_outbox(dir_, civil_date("2026-11-30"), 0, paris());
+  set_mtime(dir_ / "ACK_hier_20261129T120000Z.xml", "2026-11-29T12:00:00Z");
+  const HousekeepingResult r = clean_outbox(dir_, 0, at("2026-11-30T13:00:00Z"));
   EXPECT_THAT(names(r.removed, dir_), ElementsAre("ACK_hier_20261129T120000Z.xml"));
   EXPECT_TRUE(fs::exists(dir_ / "ACK_jour_20261130T120000Z.xml"));
   EXPECT_TRUE(fs::exists(dir_ / "NIGHTLY_2026-11-30.html"));
-  EXPECT_THAT(clean_outbox(dir_, civil_date("2026-11-30"), -5, paris()).removed, IsEmpty());
+  EXPECT_THAT(clean_outbox(dir_, -5, at("2026-11-30T13:00:00Z")).removed, IsEmpty());
 }
 
 TEST_F(HousekeepingTest, ArchiveRemovesOldDayFoldersAndTheirEmptyParentsOnly) {
@@ -142,7 +163,8 @@ TEST_F(HousekeepingTest, ArchiveRemovesOldDayFoldersAndTheirEmptyParentsOnly) {
   fs::create_directories(a / "2023/02/30");  // not a date
   fs::create_directories(a / "divers/01/01");
   touch(dir_ / "error/2020/01/01/bad.xml");  // error/ is never touched
-  const HousekeepingResult r = clean_archive(a, civil_date("2026-11-30"), 365);
+  age_folders(a, "2020-01-01T00:00:00Z");
+  const HousekeepingResult r = clean_archive(a, 365, at("2026-11-30T01:00:00Z"));
   EXPECT_THAT(r.failures, IsEmpty());
   EXPECT_THAT(names(r.removed, a), ElementsAre("2024/05/10", "2025/11/29"));
   EXPECT_FALSE(fs::exists(a / "2024"));  // emptied month and year folders go too
@@ -152,7 +174,94 @@ TEST_F(HousekeepingTest, ArchiveRemovesOldDayFoldersAndTheirEmptyParentsOnly) {
   EXPECT_TRUE(fs::is_directory(a / "2023/02/30"));
   EXPECT_TRUE(fs::is_directory(a / "divers/01/01"));
   EXPECT_TRUE(fs::exists(dir_ / "error/2020/01/01/bad.xml"));
-  EXPECT_THAT(clean_archive(dir_ / "absent", civil_date("2026-11-30"), 1).removed, IsEmpty());
+  EXPECT_THAT(clean_archive(dir_ / "absent", 1, at("2026-11-30T01:00:00Z")).removed, IsEmpty());
+}
+
+// Issue "defects found in operation" 10: an instant of year 10000 wrote
+// ACK_…_100000101T005959Z.xml, read back as year 0000 and removed at the next run. A name whose
+// instant is not a business instant has no date, and a file without a date is never removed.
+TEST_F(HousekeepingTest, NamesOutsideTheBusinessRangeHaveNoDateAndStay) {
+  for (const char* name :
+       {"ACK_lot_100000101T005959Z.xml", "ACK_lot_00000101T005959Z.xml", "ACK_lot_19691231T235959Z.xml",
+        "ACK_lot_20261129T100000Z_100000101T005959Z.xml", "EXPORT_EDI_R1_100000101T005959Z_2.csv",
+        "NIGHTLY_0026-11-30.xml", "NIGHTLY_10000-01-01.csv", "ACK_lot20261129T100000Z.xml"}) {
+    EXPECT_FALSE(outbox_file_date(name, paris())) << name;
+    touch(dir_ / name, "2000-01-01T00:00:00Z");
+  }
+  EXPECT_EQ(outbox_file_date("ACK_lot_19700101T000000Z_12.xml",
+                             [](Instant i) { return CivilDate{std::chrono::floor<std::chrono::days>(i)}; }),
+            civil_date("1970-01-01"));
+  const HousekeepingResult r = clean_outbox(dir_, 36500, at("2090-01-01T00:00:00Z"));
+  EXPECT_THAT(r.removed, IsEmpty());
+  EXPECT_THAT(clean_outbox(dir_, 0, at("9999-12-30T00:00:00Z")).removed, IsEmpty());
+}
+
+// Nothing is removed while it is young by the real clock, whatever the business instant says
+// (--now far ahead), nor while it is young by the business instant, whatever its mtime.
+TEST_F(HousekeepingTest, BothAgesMustExceedTheRetention) {
+  touch(dir_ / "ACK_ecrit_20261130T100000Z.xml", "2026-11-30T10:00:00Z");
+  touch(dir_ / "ACK_futur_20290101T100000Z.xml", "2000-01-01T00:00:00Z");
+  touch(dir_ / "archive/2026/11/30/lot.xml", "2026-11-30T10:00:00Z");
+  set_mtime(dir_ / "archive/2026/11/30", "2026-11-30T10:00:00Z");
+  // Business instant a year and a half later, real clock the same day.
+  const RetentionClock ahead = at("2028-06-01T00:00:00Z", "2026-11-30T11:00:00Z");
+  EXPECT_THAT(clean_outbox(dir_, 90, ahead).removed, IsEmpty());
+  EXPECT_THAT(clean_archive(dir_ / "archive", 365, ahead).removed, IsEmpty());
+  // Both clocks late enough: the accusé and the folder go; the name in the future stays.
+  const RetentionClock later = at("2028-06-01T00:00:00Z", "2028-06-01T00:00:00Z");
+  EXPECT_THAT(names(clean_outbox(dir_, 90, later).removed, dir_), ElementsAre("ACK_ecrit_20261130T100000Z.xml"));
+  EXPECT_THAT(names(clean_archive(dir_ / "archive", 365, later).removed, dir_), ElementsAre("archive/2026/11/30"));
+  EXPECT_TRUE(fs::exists(dir_ / "ACK_futur_20290101T100000Z.xml"));
+}
+
+// Issue "defects found in operation" 8: archive/ as a symbolic link to other storage was never
+// cleaned. The configured folders (outbox/, archive/) are followed; a link found inside them
+// (a year, month or day folder, a file) is never followed nor removed.
+TEST_F(HousekeepingTest, ConfiguredFoldersBehindLinksAreCleanedLinksInsideAreNot) {
+  const fs::path storage = dir_ / "stockage";
+  touch(storage / "archive/2024/05/10/lot.xml");
+  touch(storage / "archive/2026/11/30/lot.xml");
+  touch(storage / "ailleurs/2019/01/01/garde.xml");
+  touch(storage / "ailleurs/01/02/garde.xml");
+  touch(storage / "ailleurs/03/garde.xml");
+  fs::create_directories(storage / "archive/2025/01");
+  fs::create_directory_symlink(storage / "ailleurs/2019", storage / "archive/2019");      // a year link
+  fs::create_directory_symlink(storage / "ailleurs/01", storage / "archive/2025/02");     // a month link
+  fs::create_directory_symlink(storage / "ailleurs/03", storage / "archive/2025/01/03");  // a day link
+  age_folders(storage, "2020-01-01T00:00:00Z");
+  fs::create_directory_symlink(storage / "archive", dir_ / "archive");
+  touch(storage / "outbox/ACK_vieux_20260101T000000Z.xml", "2026-01-01T00:00:00Z");
+  touch(storage / "outbox/ACK_jour_20261130T000000Z.xml");
+  fs::create_directory_symlink(storage / "outbox", dir_ / "outbox");
+
+  const HousekeepingResult a = clean_archive(dir_ / "archive", 365, at("2026-11-30T01:00:00Z"));
+  EXPECT_THAT(a.failures, IsEmpty());
+  EXPECT_THAT(names(a.removed, dir_), ElementsAre("archive/2024/05/10"));
+  EXPECT_FALSE(fs::exists(storage / "archive/2024"));
+  EXPECT_TRUE(fs::exists(storage / "archive/2026/11/30/lot.xml"));
+  EXPECT_TRUE(fs::is_symlink(storage / "archive/2019"));
+  EXPECT_TRUE(fs::is_symlink(storage / "archive/2025/02"));
+  EXPECT_TRUE(fs::is_symlink(storage / "archive/2025/01/03"));
+  EXPECT_TRUE(fs::exists(storage / "ailleurs/2019/01/01/garde.xml"));
+  EXPECT_TRUE(fs::exists(storage / "ailleurs/01/02/garde.xml"));
+  EXPECT_TRUE(fs::exists(storage / "ailleurs/03/garde.xml"));
+  EXPECT_TRUE(fs::is_symlink(dir_ / "archive"));
+
+  const HousekeepingResult o = clean_outbox(dir_ / "outbox", 90, at("2026-11-30T01:00:00Z"));
+  EXPECT_THAT(names(o.removed, dir_), ElementsAre("outbox/ACK_vieux_20260101T000000Z.xml"));
+  EXPECT_TRUE(fs::exists(storage / "outbox/ACK_jour_20261130T000000Z.xml"));
+}
+
+// A day folder holding a link to files elsewhere: the folder goes, the link with it, never what
+// it points to.
+TEST_F(HousekeepingTest, RemovingADayFolderNeverFollowsTheLinksInIt) {
+  touch(dir_ / "precieux/garde.xml");
+  touch(dir_ / "archive/2024/05/10/lot.xml");
+  fs::create_directory_symlink(dir_ / "precieux", dir_ / "archive/2024/05/10/lien");
+  age_folders(dir_ / "archive", "2020-01-01T00:00:00Z");
+  EXPECT_THAT(names(clean_archive(dir_ / "archive", 365, at("2026-11-30T01:00:00Z")).removed, dir_),
+              ElementsAre("archive/2024/05/10"));
+  EXPECT_TRUE(fs::exists(dir_ / "precieux/garde.xml"));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -177,6 +286,7 @@ TEST_F(NightlyHousekeepingTest, RunWritesTheHtmlPageAndRemovesOldFiles) {
   touch(outbox() / "NIGHTLY_2026-10-30.html", "2026-10-30T01:00:00Z");
   touch(outbox() / "NIGHTLY_2026-10-31.html", "2026-10-31T01:00:00Z");
   touch(root() / "archive/2026/09/30/vieux.xml");
+  set_mtime(root() / "archive/2026/09/30", "2026-09-30T10:00:00Z");
   touch(error_dir() / "vieux.xml", "2020-01-01T00:00:00Z");
 
   ASSERT_EQ(nightly("2026-11-30T07:00:00Z", "2026-11-30").status, NightlyStatus::Ran);
@@ -205,6 +315,46 @@ TEST_F(NightlyHousekeepingTest, RunWritesTheHtmlPageAndRemovesOldFiles) {
   const std::string next = read_file(outbox() / "NIGHTLY_2026-12-01.html");
   EXPECT_THAT(next, HasSubstr("Transitions des 2 dernières nuits"));
   EXPECT_THAT(next, HasSubstr("<title>30/11/2026 : 0 activation(s)</title>"));
+}
+
+// Ages count from the business instant of the run, never from its date D: run at 30/11 for the
+// date 29/11, the limit of 30 days is 31/10, not 30/10.
+TEST_F(NightlyHousekeepingTest, RetentionCountsFromTheBusinessInstantNotFromTheDate) {
+  config_.outbox_retention_days = 30;
+  start();
+  touch(outbox() / "NIGHTLY_2026-10-30.html", "2026-10-30T01:00:00Z");
+  touch(outbox() / "NIGHTLY_2026-10-31.html", "2026-10-31T01:00:00Z");
+  ASSERT_EQ(nightly("2026-11-30T07:00:00Z", "2026-11-29").status, NightlyStatus::Ran);
+  EXPECT_FALSE(fs::exists(outbox() / "NIGHTLY_2026-10-30.html"));
+  EXPECT_TRUE(fs::exists(outbox() / "NIGHTLY_2026-10-31.html"));
+}
+
+// Issue "defects found in operation" 2: at 30/11/2026, --date 2027-12-31 (a typo) measured the
+// ages from 2027 and removed the accusés and originals of the day, then recorded every date up to
+// 2027. A date after the business today, or before the store's creation, changes nothing.
+TEST_F(NightlyHousekeepingTest, AFutureOrPrehistoricDateRemovesAndRecordsNothing) {
+  config_.outbox_retention_days = 30;
+  config_.archive_retention_days = 60;
+  start("2026-11-30T06:50:00Z");
+  setup_world();  // accusés and archived originals of minutes ago
+  touch(outbox() / "ACK_vieux_20261001T100000Z.xml", "2026-10-01T10:00:00Z");
+  const auto outbox_before = files_in(outbox());
+  const auto archive_before = files_in(archive_day("2026/11/30"));
+  ASSERT_FALSE(archive_before.empty());
+  for (const char* d : {"2026-12-01", "2027-12-31", "9999-12-31", "2026-11-29", "1970-01-01"}) {
+    engine_.reset();
+    engine_ = std::make_unique<Engine>(config_, BusinessClock(instant("2026-11-30T07:00:00Z")));
+    engine_->open();
+    EXPECT_TRUE(nightly_date_problem(*engine_, civil_date(d))) << d;
+    EXPECT_THROW(run_nightly(*engine_, civil_date(d)), NightlyDateError) << d;
+    EXPECT_EQ(files_in(outbox()), outbox_before) << d;
+    EXPECT_EQ(files_in(archive_day("2026/11/30")), archive_before) << d;
+    EXPECT_TRUE(sql("SELECT run_date FROM nightly_runs").empty()) << d;
+  }
+  // Just after midnight in Paris (23:10Z), the 1st of December is today.
+  EXPECT_EQ(nightly("2026-11-30T23:10:00Z", "2026-12-01").status, NightlyStatus::Ran);
+  EXPECT_EQ(nightly("2026-12-02T07:00:00Z", "2026-12-02").status, NightlyStatus::Ran);
+  EXPECT_FALSE(fs::exists(outbox() / "ACK_vieux_20261001T100000Z.xml"));  // a run of today still cleans
 }
 
 }  // namespace

@@ -580,6 +580,46 @@ TEST_F(NightlyTest, ReportFilesHoldTransitionsBlockedLateExpiringAndTotalsAndVal
 }
 
 // ---------------------------------------------------------------------------------------------
+// The dates a run may be asked for (issue "defects found in operation" 2): not after the business
+// today, not before the store's creation (recorded once, at the first open).
+
+TEST_F(NightlyTest, TheStoreCreationIsRecordedOnceAndBoundsTheDates) {
+  auto created = [this] {
+    const auto rows = sql("SELECT value FROM store_info WHERE name = 'created_at'");
+    return rows.empty() ? std::string() : rows[0].text(0);
+  };
+  EXPECT_EQ(created(), "2026-11-29T10:00:00Z");  // start(): the business instant of the first open
+  at("2026-12-05T10:00:00Z");
+  EXPECT_EQ(created(), "2026-11-29T10:00:00Z");
+  EXPECT_EQ(first_nightly_date(engine()), civil_date("2026-11-29"));
+  EXPECT_FALSE(nightly_date_problem(engine(), civil_date("2026-11-29")));
+  EXPECT_FALSE(nightly_date_problem(engine(), civil_date("2026-12-05")));
+  for (const char* d : {"2026-11-28", "1970-01-01", "2026-12-06", "9999-12-31"}) {
+    const auto problem = nightly_date_problem(engine(), civil_date(d));
+    ASSERT_TRUE(problem) << d;
+    EXPECT_THAT(*problem, HasSubstr(d));
+    EXPECT_THROW(run_nightly(engine(), civil_date(d)), NightlyDateError) << d;
+  }
+  EXPECT_THAT(ledger(), IsEmpty());
+
+  // A store created before the instant was recorded: the earliest instant it holds (the dépôts of
+  // setup_world at 10:00Z), not the instant it is first opened again.
+  db().execute("DELETE FROM store_info");
+  at("2026-12-05T10:00:00Z");
+  EXPECT_EQ(created(), "2026-11-29T10:00:00Z");
+  EXPECT_EQ(record_store_creation(db(), instant("2020-01-01T00:00:00Z")), instant("2026-11-29T10:00:00Z"));
+
+  // A --now back before the creation: its today may run (SPEC.md §7: --now moves freely), no earlier date.
+  at("2026-11-20T10:00:00Z");
+  EXPECT_TRUE(nightly_date_problem(engine(), civil_date("2026-11-19")));
+  EXPECT_EQ(run_nightly(engine(), civil_date("2026-11-20")).status, NightlyStatus::Ran);
+  // Then a run of today catches up from there as before.
+  const NightlyResult caught_up = nightly("2026-11-23T07:00:00Z", "2026-11-23");
+  EXPECT_THAT(caught_up.dates_run,
+              ElementsAre(civil_date("2026-11-21"), civil_date("2026-11-22"), civil_date("2026-11-23")));
+}
+
+// ---------------------------------------------------------------------------------------------
 // `raccord nightly` through the binary (SPEC.md §7): exit 0, 0 when already run (and says so),
 // 3 when another run holds the lock; two concurrent runs on one store, exactly one proceeds.
 

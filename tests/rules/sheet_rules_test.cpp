@@ -170,6 +170,27 @@ TEST(Period, DuInThePastAndNoAuIsFine) {
   EXPECT_TRUE(check_period(s, kToday).empty());
 }
 
+// A du or au outside the years 1970-9999 (engine/domain/civil_date.hpp) is not a date: PERIODE_INVALIDE,
+// as 2026-02-30 is (issue "defects found in operation" 10).
+TEST(Period, DatesOutsideTheBusinessRangeAreInvalid) {
+  for (const char* du : {"1969-12-31", "0026-11-30", "0000-01-01"}) {
+    SheetOperation s = valid_as2_sheet();
+    s.period_from = f(du, 5);
+    const auto ds = check_period(s, kToday);
+    ASSERT_EQ(ds.size(), 1u) << du;
+    EXPECT_EQ(ds[0].code, ErrorCode::PeriodeInvalide) << du;
+    EXPECT_EQ(ds[0].field, "Periode/@du") << du;
+  }
+  SheetOperation s = valid_as2_sheet();
+  s.period_from = f("1970-01-01", 5);
+  s.period_to = f("9999-12-31", 5);
+  EXPECT_TRUE(check_period(s, kToday).empty());
+  s.period_to = f("10000-01-01", 5);
+  const auto ds = check_period(s, kToday);
+  ASSERT_EQ(ds.size(), 1u);
+  EXPECT_EQ(ds[0].field, "Periode/@au");
+}
+
 TEST(Period, AuEqualToProcessingDateIsFine) {
   SheetOperation s = valid_as2_sheet();
   s.period_from = f("2026-11-01", 5);

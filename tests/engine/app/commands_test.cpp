@@ -456,6 +456,79 @@ TEST_F(CommandsTest, SameInstantTwiceGetsASuffixedAccuseName) {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
+// Business dates and instants (issue "defects found in operation" 2 and 10; docs/design.md "Business dates and
+// instants", "The nightly run's date", "Retention").
+
+// At 30/11/2026, `nightly --date 2027-12-31` (a typo for 2026) removed the accusés and originals of the day and
+// recorded every date up to 2027, so that the real 02/12 was "déjà exécutée". A date after the business today, or
+// before the store's creation, is a usage error that changes nothing.
+TEST_F(CommandsTest, NightlyDateAfterTodayOrBeforeTheStoreChangesNothing) {
+  const fs::path config = fast_config(100, "[outbox]\nretention_days = 30\n[archive]\nretention_days = 30\n");
+  const std::string cfg = " --config " + shell_quote(config.string());
+  ASSERT_EQ(raccord("init --now 2026-11-29T08:00:00Z" + cfg).code, 0);
+  copy_sample("94_rejet_droits.xml");
+  copy_sample("93_rejet_malforme.xml");
+  ASSERT_EQ(raccord("process --now 2026-11-30T10:00:00Z" + cfg).code, 0);
+  const auto outbox_before = snapshot(outbox());
+  const auto archive_before = snapshot(var() / "archive");
+  ASSERT_EQ(outbox_before.size(), 2u);
+  ASSERT_FALSE(archive_before.empty());
+  for (const char* date : {"2027-12-31", "2026-12-01", "9999-12-31", "2026-11-28", "1970-01-01", "0026-11-30",
+                           "10000-01-01", "1969-12-31"}) {
+    const CommandRun r = raccord("nightly --now 2026-11-30T10:05:00Z --date " + std::string(date) + cfg);
+    EXPECT_EQ(r.code, 2) << date << "\n" << r.out << r.err;
+    EXPECT_TRUE(contains(r.err, date)) << r.err;
+    EXPECT_EQ(snapshot(outbox()), outbox_before) << date;
+    EXPECT_EQ(snapshot(var() / "archive"), archive_before) << date;
+  }
+  // Nothing was recorded: the real 02/12 runs (no catch-up, no "déjà exécutée").
+  const CommandRun real = raccord("nightly --now 2026-12-02T01:00:00Z --date 2026-12-02" + cfg);
+  EXPECT_EQ(real.code, 0) << real.out << real.err;
+  EXPECT_TRUE(contains(real.out, "Nuit du 2026-12-02")) << real.out;
+  EXPECT_FALSE(contains(real.out, "Nuit du 2026-12-01")) << real.out;
+  EXPECT_TRUE(fs::exists(outbox() / "ACK_94_rejet_droits_20261130T100000Z.xml"));
+  EXPECT_TRUE(fs::exists(var() / "archive/2026/11/30"));
+  // --now back before the store's creation: its own date may still run, no earlier one.
+  EXPECT_EQ(raccord("nightly --now 2026-11-20T10:00:00Z --date 2026-11-19" + cfg).code, 2);
+  EXPECT_EQ(raccord("nightly --now 2026-11-20T10:00:00Z" + cfg).code, 0);
+}
+
+// An instant of year 10000 (here once its offset is applied) wrote ACK_…_100000101T005959Z.xml and archived under
+// archive/10000/. Every business instant and date read from the command line is in the years 1970-9999.
+TEST_F(CommandsTest, InstantsAndDatesOutsideTheYears1970To9999AreUsageErrors) {
+  const fs::path config = fast_config();
+  const std::string cfg = " --config " + shell_quote(config.string());
+  ASSERT_EQ(raccord("init --support support.n1 --now 2026-11-29T08:00:00Z" + cfg).code, 0);
+  copy_sample("94_rejet_droits.xml");
+  for (const char* now : {"9999-12-31T23:59:59-01:00", "9999-12-31T23:30:00Z", "1969-12-31T23:59:59Z",
+                          "1970-01-01T00:30:00+01:00", "0026-11-30T10:00:00Z", "9999-12-31T23:59:60Z"}) {
+    const CommandRun flag = raccord("process --now " + std::string(now) + cfg);
+    EXPECT_EQ(flag.code, 2) << now << "\n" << flag.out << flag.err;
+    EXPECT_TRUE(contains(flag.err, now)) << flag.err;
+    const CommandRun env = raccord("process" + cfg, "RACCORD_NOW=" + shell_quote(now));
+    EXPECT_EQ(env.code, 2) << now << "\n" << env.out << env.err;
+    EXPECT_EQ(raccord("nightly --now " + std::string(now) + cfg).code, 2) << now;
+  }
+  EXPECT_TRUE(fs::is_empty(outbox()));
+  EXPECT_TRUE(fs::exists(inbox() / "94_rejet_droits.xml"));
+  EXPECT_FALSE(fs::exists(var() / "archive/10000"));
+  // The last instants of the range are accepted (Paris: 22:59:59Z is still 31/12/9999).
+  const CommandRun last = raccord("process --now 9999-12-31T23:59:59+01:00" + cfg);
+  ASSERT_EQ(last.code, 0) << last.err;
+  accuse("94_rejet_droits", "99991231T225959Z");
+  EXPECT_TRUE(fs::exists(var() / "archive/9999/12/31/94_rejet_droits.xml"));
+  // Sibling parsers: search and cert dates.
+  for (const char* option : {"--soumis-depuis 1969-12-31", "--soumis-jusqua 0026-01-01"}) {
+    const CommandRun r = raccord("search --demandeur support.n1 " + std::string(option) + cfg);
+    EXPECT_EQ(r.code, 2) << option << "\n" << r.out << r.err;
+    EXPECT_TRUE(contains(r.err, std::string(option).substr(std::string(option).find(' ') + 1))) << r.err;
+  }
+  const CommandRun cert = raccord("cert " + shell_quote(config.string()) + " --date 1969-12-31" + cfg);
+  EXPECT_EQ(cert.code, 2) << cert.out << cert.err;
+  EXPECT_TRUE(contains(cert.err, "1969-12-31")) << cert.err;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
 // What is (not) a dépôt, and when it is taken (SPEC.md §2; FIELD-CASES F01).
 
 TEST_F(CommandsTest, OtherInboxEntriesAreLeftAlone) {
