@@ -2,6 +2,7 @@
 // the store lock, catch-up of missed dates, and the report (SPEC.md §5.3).
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -19,8 +20,8 @@ enum class NightlyStatus {
 
 struct NightlyResult {
   NightlyStatus status = NightlyStatus::Ran;
-  std::vector<CivilDate> dates_run;        // in order, catch-up dates first
-  std::vector<NightlyReport> reports;      // one per date run
+  std::vector<CivilDate> dates_run;    // in order, catch-up dates first
+  std::vector<NightlyReport> reports;  // one per date run
 };
 
 /// Runs the nightly job for business date `date` with `engine` (opened). Takes the store lock
@@ -29,7 +30,10 @@ struct NightlyResult {
 /// in order, each at its own run instant (date at nightly.time in engine.timezone, or the business
 /// now if earlier). Each date is one store transaction with its ledger row; the report files
 /// NIGHTLY_<date>.xml/.csv are written after the commit. Throws StoreError on store failures.
-NightlyResult run_nightly(Engine& engine, CivilDate date);
+/// `progress`, when set, is called on this thread before each date and after each chunk of
+/// re-checked or activated sheets (a few hundred), so that a caller may show it is alive during a
+/// long run (the daemon pings the systemd watchdog from it); it must not touch the store.
+NightlyResult run_nightly(Engine& engine, CivilDate date, const std::function<void()>& progress = {});
 
 /// The run instant of `date`: `date` at nightly.time in engine.timezone, or `now` if earlier.
 Instant nightly_run_instant(const Engine& engine, CivilDate date, Instant now);
