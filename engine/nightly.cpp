@@ -170,7 +170,7 @@ SheetOperation pending_sheet(Store& store, const Candidate& c) {
 /// check the certificates of one chunk, this thread reads the bundles of the next one, so that
 /// only two chunks' bundles are in memory.
 std::vector<Diagnostics> recheck_all(Engine& engine, Store& store, const std::vector<Candidate>& candidates,
-                                     CivilDate date, Instant run_instant) {
+                                     CivilDate date, Instant run_instant, const std::function<void()>& progress) {
   // Candidates: CertificatesAhead's look-ahead window, so that the workers may check a whole chunk
   // before its first report is taken.
   constexpr std::size_t kChunk = 256;
@@ -223,6 +223,7 @@ std::vector<Diagnostics> recheck_all(Engine& engine, Store& store, const std::ve
       }
     }
     current = std::move(next);
+    if (progress) progress();
   }
   return verdicts;
 }
@@ -341,7 +342,7 @@ std::string render_report_html(Engine& engine, const NightlyReport& report, std:
   return outbox::render_nightly_report_html(report, std::move(points), options);
 }
 
-NightlyReport run_one(Engine& engine, CivilDate date) {
+NightlyReport run_one(Engine& engine, CivilDate date, const std::function<void()>& progress) {
   Database& db = engine.database();
   Store store(db);
   NightlyReport report;
@@ -357,11 +358,12 @@ NightlyReport run_one(Engine& engine, CivilDate date) {
     std::vector<Candidate> candidates;
     std::vector<Diagnostics> verdicts;
     candidates = activation_candidates(db, date, report.run_instant);
-    verdicts = recheck_all(engine, store, candidates, date, report.run_instant);
+    verdicts = recheck_all(engine, store, candidates, date, report.run_instant, progress);
     Transaction write(db);
     deactivate(db, report, date, report.run_instant);
     const std::string r = format_iso_instant(report.run_instant);
     for (std::size_t k = 0; k < candidates.size(); ++k) {
+      if (progress && k % 256 == 255) progress();
       const Candidate* c = &candidates[k];
       Diagnostics& reasons = verdicts[k];
       if (!reasons.empty()) {
@@ -472,7 +474,7 @@ std::optional<std::string> nightly_date_problem(Engine& engine, CivilDate date) 
   return std::nullopt;
 }
 
-NightlyResult run_nightly(Engine& engine, CivilDate date) {
+NightlyResult run_nightly(Engine& engine, CivilDate date, const std::function<void()>& progress) {
   if (auto problem = nightly_date_problem(engine, date)) throw NightlyDateError(*problem);
   Database& db = engine.database();
   NightlyResult result;
@@ -490,6 +492,7 @@ NightlyResult run_nightly(Engine& engine, CivilDate date) {
     dates.push_back(date);
     bool ran = false;
     for (const auto& d : dates) {
+      if (progress) progress();
       auto done = db.query_one("SELECT report_xml, report_csv, report_html FROM nightly_runs WHERE run_date = $1",
                                {format_iso_date(d)});
       if (done) {
@@ -502,7 +505,7 @@ NightlyResult run_nightly(Engine& engine, CivilDate date) {
         }
         continue;
       }
-      result.reports.push_back(run_one(engine, d));
+      result.reports.push_back(run_one(engine, d, progress));
       result.dates_run.push_back(d);
       ran = true;
     }

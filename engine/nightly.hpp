@@ -2,6 +2,7 @@
 // the store lock, catch-up of missed dates, and the report (SPEC.md §5.3).
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -26,8 +27,8 @@ class NightlyDateError : public std::runtime_error {
 
 struct NightlyResult {
   NightlyStatus status = NightlyStatus::Ran;
-  std::vector<CivilDate> dates_run;        // in order, catch-up dates first
-  std::vector<NightlyReport> reports;      // one per date run
+  std::vector<CivilDate> dates_run;    // in order, catch-up dates first
+  std::vector<NightlyReport> reports;  // one per date run
 };
 
 /// Records the store's creation instant ('created_at' in store_info) if it is not recorded yet:
@@ -54,7 +55,10 @@ std::optional<std::string> nightly_date_problem(Engine& engine, CivilDate date);
 /// in order, each at its own run instant (date at nightly.time in engine.timezone, or the business
 /// now if earlier). Each date is one store transaction with its ledger row; the report files
 /// NIGHTLY_<date>.xml/.csv are written after the commit. Throws StoreError on store failures.
-NightlyResult run_nightly(Engine& engine, CivilDate date);
+/// `progress`, when set, is called on this thread before each date and after each chunk of
+/// re-checked or activated sheets (a few hundred), so that a caller may show it is alive during a
+/// long run (the daemon pings the systemd watchdog from it); it must not touch the store.
+NightlyResult run_nightly(Engine& engine, CivilDate date, const std::function<void()>& progress = {});
 
 /// The run instant of `date`: `date` at nightly.time in engine.timezone, or `now` if earlier.
 Instant nightly_run_instant(const Engine& engine, CivilDate date, Instant now);

@@ -230,8 +230,12 @@ std::string ClaimedFile::sha256() const {
 InboxDirectory::InboxDirectory(std::filesystem::path root, std::optional<unsigned> file_umask)
     : root_(std::move(root)), umask_(file_umask ? (*file_umask & 0777) : process_umask()) {}
 
+std::vector<std::filesystem::path> InboxDirectory::layout() const {
+  return {inbox_dir(), work_dir(), archive_dir(), error_dir(), outbox_dir()};
+}
+
 void InboxDirectory::ensure_layout() const {
-  for (const fs::path& dir : {inbox_dir(), work_dir(), archive_dir(), error_dir(), outbox_dir()}) {
+  for (const fs::path& dir : layout()) {
     // inbox/ and .work/ hold the claims: a link there would let whoever writes inbox/ redirect them
     // (hostile finding 8). archive/, error/ and outbox/ may be links to other storage (a shared
     // outbox, an archive volume): the engine only writes there.

@@ -50,6 +50,10 @@ class InboxDirectory {
   /// (finding 8: inbox/.work/ belongs to the engine, SPEC.md §2).
   void ensure_layout() const;
 
+  /// The directories ensure_layout() creates, parents first: inbox/, inbox/.work/, archive/, error/,
+  /// outbox/. The daemon checks them before each pass and recreates the missing ones (SPEC.md §7).
+  std::vector<std::filesystem::path> layout() const;
+
   std::filesystem::path inbox_dir() const { return root_ / "inbox"; }
   std::filesystem::path work_dir() const { return root_ / "inbox" / ".work"; }
   std::filesystem::path archive_dir() const { return root_ / "archive"; }
