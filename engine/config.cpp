@@ -10,6 +10,8 @@
 #include <cctype>
 #include <set>
 
+#include "engine/clock.hpp"
+
 namespace raccord {
 namespace {
 
@@ -183,7 +185,15 @@ Config load_config(const std::optional<fs::path>& file, const fs::path& cwd) {
     }
     config.code_prefix = *v;
   }
-  if (auto v = get("engine.timezone")) config.timezone = *v;
+  if (auto v = get("engine.timezone")) {
+    try {
+      (void)CivilZone(*v);  // checked here, not at the first date: a bad name is a configuration error
+    } catch (const std::exception&) {
+      throw ConfigError(fmt::format(
+          "Configuration : engine.timezone vaut « {} » ; attendu un fuseau IANA, par exemple Europe/Paris.", *v));
+    }
+    config.timezone = *v;
+  }
   if (auto v = get("paths.root")) config.root = resolve(base, *v);
   if (auto v = get("paths.rules")) config.rules_dir = resolve(base, *v);
   get_int("inbox.settle_ms", config.settle_ms, 0, 3'600'000);

@@ -163,18 +163,44 @@ void Engine::reload_rules() {
             certificates_->trust_anchor_count());
 }
 
-void Engine::init(const std::optional<std::string>& support_login, const std::optional<std::string>& support_email) {
+SupportUserOutcome Engine::init(const std::optional<std::string>& support_login,
+                                const std::optional<std::string>& support_email) {
   open();
-  if (!support_login) return;
+  if (!support_login) return SupportUserOutcome::None;
   Store store(*db_);
   Transaction tx(*db_);
-  if (!store.find_user(*support_login)) {
+  SupportUserOutcome outcome = SupportUserOutcome::AlreadySupport;
+  const auto existing = store.find_user(*support_login);
+  if (!existing) {
     std::string email = support_email.value_or("");
     if (email.empty()) email = *support_login + "@support.invalid";
     store.upsert_user(UserRecord{*support_login, email, true}, clock_.now());
-    log::info("utilisateur support créé : {}", *support_login);
+    outcome = SupportUserOutcome::Created;
+  } else if (!existing->support || (support_email && !support_email->empty() && *support_email != existing->email)) {
+    // An existing user is made support (SPEC §7): his email is kept unless --support-email is given.
+    UserRecord user = *existing;
+    user.support = true;
+    if (support_email && !support_email->empty()) user.email = *support_email;
+    store.upsert_user(user, clock_.now());
+    if (!existing->support) outcome = SupportUserOutcome::MadeSupport;
+  }
+  const auto stored = store.find_user(*support_login);
+  if (!stored || !stored->support) {
+    throw StoreError(fmt::format("l'utilisateur {} n'a pas pu être rendu support", *support_login), false);
   }
   tx.commit();
+  switch (outcome) {
+    case SupportUserOutcome::Created:
+      log::info("utilisateur support créé : {}", *support_login);
+      break;
+    case SupportUserOutcome::MadeSupport:
+      log::info("utilisateur existant rendu support : {}", *support_login);
+      break;
+    case SupportUserOutcome::None:
+    case SupportUserOutcome::AlreadySupport:
+      break;
+  }
+  return outcome;
 }
 
 unsigned Engine::validation_threads() {

@@ -45,6 +45,14 @@ struct DepositAnswer {
   std::vector<ExportRecord> exports;  // its Recherche exports, published after the commit
 };
 
+/// What `raccord init --support LOGIN` did to LOGIN (Engine::init).
+enum class SupportUserOutcome {
+  None,            // no --support
+  Created,         // a new support user
+  MadeSupport,     // an existing ordinary user, now support
+  AlreadySupport,  // already support: nothing changed (or only the email given)
+};
+
 class Engine {
  public:
   /// Builds the engine from a loaded config; `clock` gives the business instant.
@@ -57,9 +65,14 @@ class Engine {
   /// std::system_error on the engine's own failures.
   void open();
 
-  /// `raccord init`: open() and, when `support_login` is set, creates that support user
-  /// (email support@<login's domain or "localhost">) when unknown. Idempotent.
-  void init(const std::optional<std::string>& support_login, const std::optional<std::string>& support_email);
+  /// `raccord init`: open() and, when `support_login` is set, makes sure that user is a support
+  /// user (SPEC §7 "create the support user, or make an existing user support"), in one
+  /// transaction: an unknown login is created (email `support_email`, else
+  /// "<login>@support.invalid"); an existing user gets support=1, keeping his email unless
+  /// `support_email` is given. Idempotent. Returns what was done; throws StoreError when the store
+  /// refuses it or does not hold the user as support afterwards (nothing is then committed).
+  SupportUserOutcome init(const std::optional<std::string>& support_login,
+                          const std::optional<std::string>& support_email);
 
   /// `raccord process`: .work/ leftovers first, then every settled dépôt in name order
   /// (waiting at most inbox.settle_ms of real time). Throws on the engine's own failures (the

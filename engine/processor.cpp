@@ -86,9 +86,38 @@ class OperationApplier {
     return s;
   }
 
-  bool may_modify(const StructureRecord& s, const std::string& login) {
-    if (!s.space_active) return false;
-    return store_.manager_role(s.siret, login).has_value() || store_.has_validated_subscription(s.siret, login, true);
+  /// What `user` may do on structure `s`: the one place where the rights on a structure are decided
+  /// (docs/design.md "Rights"). Consultation: a support user (every structure), a gestionnaire of an
+  /// active space, a validated subscription (Consultation or Modification). Modification of sheets:
+  /// a gestionnaire of an active space or a validated subscription with Modification. Gestion (space
+  /// activation, subscription decisions): a gestionnaire. A support user consults every structure but
+  /// modifies no sheet, activates no space and decides no subscription, whatever roles or
+  /// subscriptions the directory gives him (guide: the sheets are the structures' own).
+  /// engine/search.cpp filters searches by the same Consultation rule, in SQL.
+  struct Rights {
+    bool consult = false;
+    bool modify = false;
+    bool manage = false;
+  };
+  Rights rights_on(const UserRecord& user, const StructureRecord& s) {
+    Rights r;
+    const bool manager = store_.manager_role(s.siret, user.login).has_value();
+    const bool modification = store_.has_validated_subscription(s.siret, user.login, true);
+    r.consult = user.support || (manager && s.space_active) || modification ||
+                store_.has_validated_subscription(s.siret, user.login, false);
+    if (user.support) return r;  // acts for no structure
+    r.modify = s.space_active && (manager || modification);
+    r.manage = manager;
+    return r;
+  }
+
+  /// DROIT_INSUFFISANT for a support user acting for structure `s` (`what`: the action, in French).
+  void refuse_support(const UserRecord& user, const StructureRecord& s, std::string_view what) {
+    error(ErrorCode::DroitInsuffisant, "@demandeur", op_.requester.line,
+          fmt::format("« {} » est un utilisateur support : le support consulte toutes les structures mais n'agit pour "
+                      "aucune, quels que soient ses rôles ou abonnements ; il ne peut pas {} de {} - {}. Faites "
+                      "envoyer cette opération par un utilisateur de la structure (gestionnaire ou abonné).",
+                      user.login, what, s.siret, s.raison_sociale));
   }
 
   void require_support(const std::optional<UserRecord>& user) {
@@ -151,7 +180,8 @@ class OperationApplier {
   void apply_body(const SpaceActivationOperation& a) {
     const auto user = requester();
     const auto s = structure(a.structure, "@structure", true);
-    if (user && s && !store_.manager_role(s->siret, user->login)) {
+    if (user && s && !rights_on(*user, *s).manage) {
+      if (user->support) return refuse_support(*user, *s, "activer l'espace raccordements");
       error(ErrorCode::DroitInsuffisant, "@demandeur", op_.requester.line,
             fmt::format("Seul un gestionnaire (principal ou secondaire) de {} - {} peut activer son espace "
                         "raccordements ; « {} » ne l'est pas.",
@@ -185,7 +215,11 @@ class OperationApplier {
                 : fmt::format("La demande d'abonnement « {} » est inconnue.", d.request_id.value));
       return;
     }
-    if (user && !store_.manager_role(sub->siret, user->login)) {
+    const auto s = store_.find_structure(sub->siret);
+    if (user && !(s && rights_on(*user, *s).manage)) {
+      if (user->support && s) {
+        return refuse_support(*user, *s, fmt::format("valider ou refuser la demande d'abonnement {}", sub->id));
+      }
       error(ErrorCode::DroitInsuffisant, "@demandeur", op_.requester.line,
             fmt::format("Seul un gestionnaire de la structure {} peut valider ou refuser la demande {} ; « {} » ne "
                         "l'est pas.",
@@ -222,21 +256,31 @@ class OperationApplier {
     const bool content_sent = sends_content(sheet);
     const auto user = requester();
     const auto s = structure(sheet.partner, "Partenaire", true);
+    const Rights rights = user && s ? rights_on(*user, *s) : Rights{};
     if (s && !s->space_active) {
       error(ErrorCode::EspaceNonActive, "Partenaire", sheet.partner.line,
             fmt::format("L'espace raccordements de {} - {} n'est pas activé : un gestionnaire doit d'abord l'activer.",
                         s->siret, s->raison_sociale));
-    } else if (s && user && !may_modify(*s, user->login)) {
+    }
+    if (s && user && !rights.modify && user->support) {  // whatever the space's state
+      refuse_support(*user, *s, "modifier les fiches de raccordement");
+    } else if (s && user && !rights.modify && s->space_active) {
       error(ErrorCode::DroitInsuffisant, "@demandeur", op_.requester.line,
             fmt::format("« {} » n'a pas le droit de Modification sur l'espace raccordements de {} - {} : demandez un "
                         "abonnement avec Modification à un gestionnaire.",
                         user->login, s->siret, s->raison_sociale));
     }
 
-    // The sheet named by codeAppli, when there is one.
+    // The sheet named by codeAppli, when there is one. A demandeur who may not consult the partner
+    // (unknown user or structure included) learns nothing of its sheets: the sheet is not read, and
+    // the answer is the same whether the code exists or not (docs/design.md "Rights"). Such a
+    // demandeur always has an error above (Modification implies Consultation).
+    const bool sheet_hidden = sheet.code_appli.filled() && !rights.consult;
     std::optional<SheetRecord> existing;
     bool unknown_sheet = false;
-    if (sheet.code_appli.filled()) {
+    if (sheet_hidden) {
+      unknown_sheet = true;  // nothing said about it
+    } else if (sheet.code_appli.filled()) {
       existing = store_.find_sheet(sheet.code_appli.value);
       if (!existing || existing->deleted || existing->kind != sheet.kind ||
           existing->partner_siret != sheet.partner.value) {
@@ -270,7 +314,7 @@ class OperationApplier {
         out_.diagnostics.push_back(std::move(d));
       }
     }
-    if (failed() || !transition || !user || !s) return;
+    if (failed() || sheet_hidden || !transition || !user || !s) return;
 
     // Apply the transition.
     SheetRecord record;

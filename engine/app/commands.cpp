@@ -5,6 +5,7 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdlib>
+#include <exception>
 #include <filesystem>
 #include <iostream>
 
@@ -74,15 +75,58 @@ void add_globals(CLI::App& app, GlobalOptions& g) {
                  "dates, accusés");
 }
 
+/// Exit codes shared by every command (SPEC §7 table; README "Commandes").
+constexpr int kExitFailure = 1;  // the command failed (store, files...); check: a dépôt would not be INTEGRE
+constexpr int kExitUsage = 2;    // usage error: bad arguments or a configuration that cannot be used
+
+/// The one place where a command's failure becomes its exit code. A usage error is 2 for every
+/// command, before anything is done: a bad argument value (CLI::ValidationError) or a configuration
+/// that cannot be used (ConfigError: --config or RACCORD_CONFIG file missing or unreadable, an invalid
+/// value such as an unknown engine.timezone). So 1 keeps its meaning for each command (cert: not
+/// acceptable; check: not all INTEGRE; show: unknown code; init, nightly: failure) and a broken
+/// configuration is never taken for one of those answers. Anything else (store, files) is 1.
+int exit_code_of_failure(const std::exception_ptr& failure) {
+  try {
+    std::rethrow_exception(failure);
+  } catch (const CLI::ValidationError& e) {
+    std::cerr << e.what() << "\n";
+    return kExitUsage;
+  } catch (const ConfigError& e) {
+    log::error("{} (code de sortie {} : corrigez la configuration)", e.what(), kExitUsage);
+    return kExitUsage;
+  } catch (const StoreError& e) {
+    log::error("store : {}", e.what());
+    return kExitFailure;
+  } catch (const std::exception& e) {
+    log::error("échec : {}", e.what());
+    return kExitFailure;
+  } catch (...) {
+    log::error("échec : erreur inconnue");
+    return kExitFailure;
+  }
+}
+
 int run_init(const GlobalOptions& g, const std::string& support, const std::string& email) {
   Config config = load(g);
   const BusinessClock clock = clock_of(g, config);
   Engine engine(std::move(config), clock);
-  engine.init(support.empty() ? std::nullopt : std::optional<std::string>(support),
-              email.empty() ? std::nullopt : std::optional<std::string>(email));
+  const SupportUserOutcome outcome = engine.init(support.empty() ? std::nullopt : std::optional<std::string>(support),
+                                                 email.empty() ? std::nullopt : std::optional<std::string>(email));
   std::cout << fmt::format("Store prêt : {}\nRépertoires sous : {}\n", engine.config().effective_connection(),
                            engine.config().root.string());
-  if (!support.empty()) std::cout << fmt::format("Utilisateur support : {}\n", support);
+  switch (outcome) {
+    case SupportUserOutcome::None:
+      break;
+    case SupportUserOutcome::Created:
+      std::cout << fmt::format("Utilisateur support : {} (créé)\n", support);
+      break;
+    case SupportUserOutcome::MadeSupport:
+      std::cout << fmt::format("Utilisateur support : {} (utilisateur existant, rendu support)\n", support);
+      break;
+    case SupportUserOutcome::AlreadySupport:
+      std::cout << fmt::format("Utilisateur support : {} (déjà support)\n", support);
+      break;
+  }
   return 0;
 }
 
@@ -216,7 +260,7 @@ int run(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e) == 0 ? 0 : 2;
+    return app.exit(e) == 0 ? 0 : kExitUsage;
   }
 
   try {
@@ -238,20 +282,10 @@ int run(int argc, char** argv) {
       const BusinessClock clock = clock_of(g, load_config(config_file(g), fs::current_path()));
       return run_daemon([&g] { return load(g); }, clock);
     }
-  } catch (const CLI::ValidationError& e) {
-    std::cerr << e.what() << "\n";
-    return 2;
-  } catch (const ConfigError& e) {
-    log::error("{}", e.what());
-    return 1;
-  } catch (const StoreError& e) {
-    log::error("store : {}", e.what());
-    return 1;
-  } catch (const std::exception& e) {
-    log::error("échec : {}", e.what());
-    return 1;
+  } catch (...) {
+    return exit_code_of_failure(std::current_exception());
   }
-  return 2;
+  return kExitUsage;
 }
 
 }  // namespace raccord::app

@@ -30,22 +30,31 @@ using ::testing::ElementsAreArray;
 // The actors (columns of the matrix).
 
 enum Actor : std::size_t {
-  kGp,         // g.martin: gestionnaire principal of kAcme (space active)
-  kGs,         // a.leroy: gestionnaire secondaire of kAcme
-  kMod,        // j.dupont: validated subscription to kAcme, Consultation + Modification (ABO-000001)
-  kCons,       // c.lecture: validated subscription to kAcme, Consultation only (ABO-000002)
-  kRef,        // r.refuse: refused request Consultation + Modification (ABO-000003)
-  kAtt,        // p.attente: pending request Consultation + Modification (ABO-000004)
-  kHors,       // x.durand: known user, no link to any structure
-  kAutre,      // b.gest: gestionnaire principal of ANOTHER structure (kBeta, space active)
-  kInconnu,    // inconnu.z: never in the directory
-  kSupportCol  // support.n1: support user
+  kGp,          // g.martin: gestionnaire principal of kAcme (space active)
+  kGs,          // a.leroy: gestionnaire secondaire of kAcme
+  kMod,         // j.dupont: validated subscription to kAcme, Consultation + Modification (ABO-000001)
+  kCons,        // c.lecture: validated subscription to kAcme, Consultation only (ABO-000002)
+  kRef,         // r.refuse: refused request Consultation + Modification (ABO-000003)
+  kAtt,         // p.attente: pending request Consultation + Modification (ABO-000004)
+  kHors,        // x.durand: known user, no link to any structure
+  kAutre,       // b.gest: gestionnaire principal of ANOTHER structure (kBeta, space active)
+  kInconnu,     // inconnu.z: never in the directory
+  kSupportCol,  // support.n1: support user
+  // Support users given roles on kAcme (SPEC.md §3.2: they still modify no sheet, activate no space
+  // and decide no subscription, whatever roles or subscriptions the directory gives them).
+  kSupGp,   // s.principal: support user listed as gestionnaire principal of kAcme
+  kSupGs,   // s.secondaire: support user listed as gestionnaire secondaire of kAcme
+  kSupMod,  // s.abonne: support user with a validated subscription to kAcme, Consultation + Modification
 };
-inline constexpr std::size_t kActorCount = 10;
+inline constexpr std::size_t kActorCount = 13;
 
-inline constexpr std::array<const char*, kActorCount> kLogins{"g.martin",  "a.leroy",   "j.dupont", "c.lecture",
-                                                              "r.refuse",  "p.attente", "x.durand", "b.gest",
-                                                              "inconnu.z", "support.n1"};
+inline constexpr std::array<const char*, kActorCount> kLogins{
+    "g.martin", "a.leroy",   "j.dupont",   "c.lecture",   "r.refuse",     "p.attente", "x.durand",
+    "b.gest",   "inconnu.z", "support.n1", "s.principal", "s.secondaire", "s.abonne"};
+
+bool is_support_actor(std::size_t actor) {
+  return actor >= kSupportCol;
+}
 
 inline constexpr const char* kBeta = "11111111800001";      // Béta Transports, manager b.gest, space active
 inline constexpr const char* kRequester = "demandeur.abo";  // requests the subscriptions decided in the matrix
@@ -63,7 +72,9 @@ using Cells = std::array<const char*, kActorCount>;
 // Recherche row below must hold exactly the rows of these structures, never another's.
 // clang-format off
 //                                   g.martin a.leroy j.dupont c.lecture r.refuse p.attente x.durand b.gest inconnu support
-inline constexpr std::array<const char*, kActorCount> kVisible{"A", "A", "A", "A", "", "", "", "B", "", "AB"};
+//                                   s.principal s.secondaire s.abonne
+inline constexpr std::array<const char*, kActorCount> kVisible{"A", "A", "A", "A",  "",   "",  "",
+                                                               "B", "",  "AB", "AB", "AB", "AB"};
 // clang-format on
 
 // ---------------------------------------------------------------------------------------------
@@ -113,42 +124,42 @@ struct Row {
 // The matrix. Columns: the actors above; each cell is the SPEC's answer (SPEC.md §3.1–§3.4, §4).
 const std::vector<Row>& matrix() {
   static const std::vector<Row> rows{
-  //                                                        g.martin a.leroy j.dupont c.lecture r.refuse p.attente x.durand b.gest  inconnu.z support.n1
-  {Op::kSearchEdi,              "Recherche EDI",              {kOk,    kOk,    kOk,    kOk,    kOk,    kOk,    kOk,    kOk,    kOk,    kOk}},
-  {Op::kSearchApi,              "Recherche API",              {kOk,    kOk,    kOk,    kOk,    kOk,    kOk,    kOk,    kOk,    kOk,    kOk}},
-  {Op::kSearchEdiPartner,       "Recherche Partenaire=ACME",  {kOk,    kOk,    kOk,    kOk,    kOk,    kOk,    kOk,    kOk,    kOk,    kOk}},
-  {Op::kSearchEdiCode,          "Recherche CodeAppli ACME",   {kOk,    kOk,    kOk,    kOk,    kOk,    kOk,    kOk,    kOk,    kOk,    kOk}},
+  //                                                        g.martin a.leroy j.dupont c.lecture r.refuse p.attente x.durand b.gest  inconnu.z support.n1 s.principal s.secondaire s.abonne
+  {Op::kSearchEdi,              "Recherche EDI",              {kOk,    kOk,    kOk,    kOk,    kOk,    kOk,    kOk,    kOk,    kOk,    kOk, kOk, kOk, kOk}},
+  {Op::kSearchApi,              "Recherche API",              {kOk,    kOk,    kOk,    kOk,    kOk,    kOk,    kOk,    kOk,    kOk,    kOk, kOk, kOk, kOk}},
+  {Op::kSearchEdiPartner,       "Recherche Partenaire=ACME",  {kOk,    kOk,    kOk,    kOk,    kOk,    kOk,    kOk,    kOk,    kOk,    kOk, kOk, kOk, kOk}},
+  {Op::kSearchEdiCode,          "Recherche CodeAppli ACME",   {kOk,    kOk,    kOk,    kOk,    kOk,    kOk,    kOk,    kOk,    kOk,    kOk, kOk, kOk, kOk}},
   // §3.1: "Structure and Utilisateur ... may only be sent by a support user".
-  {Op::kUserCreate,             "Utilisateur (création)",     {kDroit, kDroit, kDroit, kDroit, kDroit, kDroit, kDroit, kDroit, kUser,  kOk}},
-  {Op::kStructureCreate,        "Structure (création)",       {kDroit, kDroit, kDroit, kDroit, kDroit, kDroit, kDroit, kDroit, kUser,  kOk}},
-  {Op::kStructureUpdate,        "Structure (mise à jour)",    {kDroit, kDroit, kDroit, kDroit, kDroit, kDroit, kDroit, kDroit, kUser,  kOk}},
+  {Op::kUserCreate,             "Utilisateur (création)",     {kDroit, kDroit, kDroit, kDroit, kDroit, kDroit, kDroit, kDroit, kUser,  kOk, kOk, kOk, kOk}},
+  {Op::kStructureCreate,        "Structure (création)",       {kDroit, kDroit, kDroit, kDroit, kDroit, kDroit, kDroit, kDroit, kUser,  kOk, kOk, kOk, kOk}},
+  {Op::kStructureUpdate,        "Structure (mise à jour)",    {kDroit, kDroit, kDroit, kDroit, kDroit, kDroit, kDroit, kDroit, kUser,  kOk, kOk, kOk, kOk}},
   // §3.2: "Only a gestionnaire (principal or secondaire) of the structure may activate its space or
   // decide on a subscription"; support "modify none".
-  {Op::kActivateActive,         "ActivationEspace (active)",  {kOk,    kOk,    kDroit, kDroit, kDroit, kDroit, kDroit, kDroit, kUser,  kDroit}},
-  {Op::kActivateNew,            "ActivationEspace (nouvelle)",{kOk,    kOk,    kDroit, kDroit, kDroit, kDroit, kDroit, kDroit, kUser,  kDroit}},
+  {Op::kActivateActive,         "ActivationEspace (active)",  {kOk,    kOk,    kDroit, kDroit, kDroit, kDroit, kDroit, kDroit, kUser,  kDroit, kDroit, kDroit, kDroit}},
+  {Op::kActivateNew,            "ActivationEspace (nouvelle)",{kOk,    kOk,    kDroit, kDroit, kDroit, kDroit, kDroit, kDroit, kUser,  kDroit, kDroit, kDroit, kDroit}},
   // §3.2 sets no right on a request: any known user may ask (it grants nothing until validated).
-  {Op::kRequest,                "DemandeAbonnement",          {kOk,    kOk,    kOk,    kOk,    kOk,    kOk,    kOk,    kOk,    kUser,  kOk}},
-  {Op::kDecideValider,          "DecisionAbonnement valider", {kOk,    kOk,    kDroit, kDroit, kDroit, kDroit, kDroit, kDroit, kUser,  kDroit}},
-  {Op::kDecideRefuser,          "DecisionAbonnement refuser", {kOk,    kOk,    kDroit, kDroit, kDroit, kDroit, kDroit, kDroit, kUser,  kDroit}},
+  {Op::kRequest,                "DemandeAbonnement",          {kOk,    kOk,    kOk,    kOk,    kOk,    kOk,    kOk,    kOk,    kUser,  kOk, kOk, kOk, kOk}},
+  {Op::kDecideValider,          "DecisionAbonnement valider", {kOk,    kOk,    kDroit, kDroit, kDroit, kDroit, kDroit, kDroit, kUser,  kDroit, kDroit, kDroit, kDroit}},
+  {Op::kDecideRefuser,          "DecisionAbonnement refuser", {kOk,    kOk,    kDroit, kDroit, kDroit, kDroit, kDroit, kDroit, kUser,  kDroit, kDroit, kDroit, kDroit}},
   // §3.2: "A decision on an unknown or already decided request is ABONNEMENT_INCONNU" (§4: all
   // failures of an operation are reported: an unknown demandeur gets both codes).
-  {Op::kDecideDecided,          "Décision déjà décidée",      {kAbo,   kAbo,   kAbo,   kAbo,   kAbo,   kAbo,   kAbo,   kAbo,   kUserAbo, kAbo}},
-  {Op::kDecideUnknown,          "Décision demande inconnue",  {kAbo,   kAbo,   kAbo,   kAbo,   kAbo,   kAbo,   kAbo,   kAbo,   kUserAbo, kAbo}},
+  {Op::kDecideDecided,          "Décision déjà décidée",      {kAbo,   kAbo,   kAbo,   kAbo,   kAbo,   kAbo,   kAbo,   kAbo,   kUserAbo, kAbo, kAbo, kAbo, kAbo}},
+  {Op::kDecideUnknown,          "Décision demande inconnue",  {kAbo,   kAbo,   kAbo,   kAbo,   kAbo,   kAbo,   kAbo,   kAbo,   kUserAbo, kAbo, kAbo, kAbo, kAbo}},
   // §3.3 / §4: sheets need the Modification right (gestionnaires of an active space, validated
   // subscription with Modification); "Support users consult every structure but modify none".
-  {Op::kEdiEnregistrerNew,      "FicheEDI enregistrer",       {kOk,    kOk,    kOk,    kDroit, kDroit, kDroit, kDroit, kDroit, kUser,  kDroit}},
-  {Op::kEdiSoumettreNew,        "FicheEDI soumettre",         {kOk,    kOk,    kOk,    kDroit, kDroit, kDroit, kDroit, kDroit, kUser,  kDroit}},
-  {Op::kEdiEnregistrerDraft,    "FicheEDI enregistrer BROUILLON",{kOk, kOk,    kOk,    kDroit, kDroit, kDroit, kDroit, kDroit, kUser,  kDroit}},
-  {Op::kEdiSoumettreDraft,      "FicheEDI soumettre BROUILLON",{kOk,   kOk,    kOk,    kDroit, kDroit, kDroit, kDroit, kDroit, kUser,  kDroit}},
-  {Op::kEdiSoumettreActivee,    "FicheEDI soumettre ACTIVEE", {kOk,    kOk,    kOk,    kDroit, kDroit, kDroit, kDroit, kDroit, kUser,  kDroit}},
-  {Op::kEdiSoumettreDesactivee, "FicheEDI soumettre DESACTIVEE",{kOk,  kOk,    kOk,    kDroit, kDroit, kDroit, kDroit, kDroit, kUser,  kDroit}},
-  {Op::kEdiSupprimerDraft,      "FicheEDI supprimer BROUILLON",{kOk,   kOk,    kOk,    kDroit, kDroit, kDroit, kDroit, kDroit, kUser,  kDroit}},
-  {Op::kEdiDesactiverActivee,   "FicheEDI desactiver ACTIVEE",{kOk,    kOk,    kOk,    kDroit, kDroit, kDroit, kDroit, kDroit, kUser,  kDroit}},
-  {Op::kApiEnregistrerNew,      "FicheAPI enregistrer",       {kOk,    kOk,    kOk,    kDroit, kDroit, kDroit, kDroit, kDroit, kUser,  kDroit}},
-  {Op::kApiSoumettreNew,        "FicheAPI soumettre",         {kOk,    kOk,    kOk,    kDroit, kDroit, kDroit, kDroit, kDroit, kUser,  kDroit}},
-  {Op::kApiSoumettreDraft,      "FicheAPI soumettre BROUILLON",{kOk,   kOk,    kOk,    kDroit, kDroit, kDroit, kDroit, kDroit, kUser,  kDroit}},
-  {Op::kApiSupprimerDraft,      "FicheAPI supprimer BROUILLON",{kOk,   kOk,    kOk,    kDroit, kDroit, kDroit, kDroit, kDroit, kUser,  kDroit}},
-  {Op::kApiDesactiverActivee,   "FicheAPI desactiver ACTIVEE",{kOk,    kOk,    kOk,    kDroit, kDroit, kDroit, kDroit, kDroit, kUser,  kDroit}},
+  {Op::kEdiEnregistrerNew,      "FicheEDI enregistrer",       {kOk,    kOk,    kOk,    kDroit, kDroit, kDroit, kDroit, kDroit, kUser,  kDroit, kDroit, kDroit, kDroit}},
+  {Op::kEdiSoumettreNew,        "FicheEDI soumettre",         {kOk,    kOk,    kOk,    kDroit, kDroit, kDroit, kDroit, kDroit, kUser,  kDroit, kDroit, kDroit, kDroit}},
+  {Op::kEdiEnregistrerDraft,    "FicheEDI enregistrer BROUILLON",{kOk, kOk,    kOk,    kDroit, kDroit, kDroit, kDroit, kDroit, kUser,  kDroit, kDroit, kDroit, kDroit}},
+  {Op::kEdiSoumettreDraft,      "FicheEDI soumettre BROUILLON",{kOk,   kOk,    kOk,    kDroit, kDroit, kDroit, kDroit, kDroit, kUser,  kDroit, kDroit, kDroit, kDroit}},
+  {Op::kEdiSoumettreActivee,    "FicheEDI soumettre ACTIVEE", {kOk,    kOk,    kOk,    kDroit, kDroit, kDroit, kDroit, kDroit, kUser,  kDroit, kDroit, kDroit, kDroit}},
+  {Op::kEdiSoumettreDesactivee, "FicheEDI soumettre DESACTIVEE",{kOk,  kOk,    kOk,    kDroit, kDroit, kDroit, kDroit, kDroit, kUser,  kDroit, kDroit, kDroit, kDroit}},
+  {Op::kEdiSupprimerDraft,      "FicheEDI supprimer BROUILLON",{kOk,   kOk,    kOk,    kDroit, kDroit, kDroit, kDroit, kDroit, kUser,  kDroit, kDroit, kDroit, kDroit}},
+  {Op::kEdiDesactiverActivee,   "FicheEDI desactiver ACTIVEE",{kOk,    kOk,    kOk,    kDroit, kDroit, kDroit, kDroit, kDroit, kUser,  kDroit, kDroit, kDroit, kDroit}},
+  {Op::kApiEnregistrerNew,      "FicheAPI enregistrer",       {kOk,    kOk,    kOk,    kDroit, kDroit, kDroit, kDroit, kDroit, kUser,  kDroit, kDroit, kDroit, kDroit}},
+  {Op::kApiSoumettreNew,        "FicheAPI soumettre",         {kOk,    kOk,    kOk,    kDroit, kDroit, kDroit, kDroit, kDroit, kUser,  kDroit, kDroit, kDroit, kDroit}},
+  {Op::kApiSoumettreDraft,      "FicheAPI soumettre BROUILLON",{kOk,   kOk,    kOk,    kDroit, kDroit, kDroit, kDroit, kDroit, kUser,  kDroit, kDroit, kDroit, kDroit}},
+  {Op::kApiSupprimerDraft,      "FicheAPI supprimer BROUILLON",{kOk,   kOk,    kOk,    kDroit, kDroit, kDroit, kDroit, kDroit, kUser,  kDroit, kDroit, kDroit, kDroit}},
+  {Op::kApiDesactiverActivee,   "FicheAPI desactiver ACTIVEE",{kOk,    kOk,    kOk,    kDroit, kDroit, kDroit, kDroit, kDroit, kUser,  kDroit, kDroit, kDroit, kDroit}},
   };
   return rows;
 }
@@ -264,15 +275,19 @@ class RightsMatrixTest : public EngineTest {
     beta.managers = {{"b.gest", "principal"}};
     beta.technical_users = {"TECH_BETA@example.com"};
     ok(user_xml("a.leroy") + user_xml("c.lecture") + user_xml("r.refuse") + user_xml("p.attente") + user_xml("b.gest") +
-       user_xml(kRequester) + structure_xml(acme) + structure_xml(beta));
+       user_xml(kRequester) + user_xml("s.principal", true) + user_xml("s.secondaire", true) +
+       user_xml("s.abonne", true) + structure_xml(acme) + structure_xml(beta));
     const ParsedAck requests =
         ok(activation_xml("b.gest", kBeta) + subscription_request_xml("c.lecture", kAcme, false) +
-           subscription_request_xml("r.refuse", kAcme) + subscription_request_xml("p.attente", kAcme));
-    ASSERT_EQ(requests.operations.size(), 4U);
+           subscription_request_xml("r.refuse", kAcme) + subscription_request_xml("p.attente", kAcme) +
+           subscription_request_xml("s.abonne", kAcme));
+    ASSERT_EQ(requests.operations.size(), 5U);
     ASSERT_EQ(requests.operations[1].demande, "ABO-000002");
     ASSERT_EQ(requests.operations[2].demande, "ABO-000003");
     ASSERT_EQ(requests.operations[3].demande, "ABO-000004");
-    ok(decision_xml(kManager, "ABO-000002") + decision_xml(kManager, "ABO-000003", "refuser"));
+    ASSERT_EQ(requests.operations[4].demande, "ABO-000005");
+    ok(decision_xml(kManager, "ABO-000002") + decision_xml(kManager, "ABO-000003", "refuser") +
+       decision_xml(kManager, "ABO-000005"));
 
     // Sheets: kAcme by j.dupont (one submitted EDI, one EDI draft, one deleted EDI draft, one API);
     // kBeta by b.gest (one submitted EDI, one EDI draft, one API).
@@ -302,11 +317,15 @@ class RightsMatrixTest : public EngineTest {
     ok(short_sheet_xml(false, kSubscriber, "supprimer", acme_deleted_, kAcme));
   }
 
-  /// kAcme as the directory holds it in this world (g.martin principal, a.leroy secondaire).
+  /// kAcme as the directory holds it in this world (g.martin principal, a.leroy secondaire, and the
+  /// support users s.principal principal and s.secondaire secondaire).
   static StructureSpec acme_spec(const std::string& demandeur, const std::string& raison_sociale) {
     StructureSpec acme;
     acme.raison_sociale = raison_sociale;
-    acme.managers = {{kManager, "principal"}, {"a.leroy", "secondaire"}};
+    acme.managers = {{kManager, "principal"},
+                     {"a.leroy", "secondaire"},
+                     {"s.principal", "principal"},
+                     {"s.secondaire", "secondaire"}};
     acme.demandeur = demandeur;
     return acme;
   }
@@ -613,11 +632,12 @@ class RightsMatrixTest : public EngineTest {
         EXPECT_EQ(count("SELECT COUNT(*) FROM structures WHERE siret = $1", {target}), 1);
         break;
       case Op::kStructureUpdate:
+        // The support users' upserts are applied in order: the last one's name stands.
         EXPECT_EQ(count("SELECT COUNT(*) FROM structures WHERE siret = $1 AND raison_sociale = $2 AND "
                         "space_active = 1",
-                        {std::string(kAcme), "ACME Logistique SAS (" + login + ")"}),
+                        {std::string(kAcme), "ACME Logistique SAS (" + std::string(kLogins[kActorCount - 1]) + ")"}),
                   1);
-        EXPECT_EQ(count("SELECT COUNT(*) FROM managers WHERE siret = $1", {std::string(kAcme)}), 2);
+        EXPECT_EQ(count("SELECT COUNT(*) FROM managers WHERE siret = $1", {std::string(kAcme)}), 4);
         break;
       case Op::kActivateActive:
         EXPECT_EQ(count("SELECT space_active FROM structures WHERE siret = $1", {std::string(kAcme)}), 1);
@@ -714,6 +734,11 @@ class RightsMatrixTest : public EngineTest {
             for (const auto& d : op.diagnostics) {
               if (d.code == kDroit || d.code == kUser) {
                 EXPECT_EQ(d.champ, "@demandeur") << d.code;
+              }
+              if (d.code == kDroit && is_support_actor(a)) {
+                // Says what to do: a support user acts for no structure; a user of it must.
+                EXPECT_NE(d.message.find("est un utilisateur support"), std::string::npos) << d.message;
+                EXPECT_NE(d.message.find("par un utilisateur de la structure"), std::string::npos) << d.message;
               }
               if (d.error) {
                 EXPECT_FALSE(d.message.empty()) << d.code;
@@ -830,6 +855,102 @@ TEST_F(RightsMatrixTest, CrossStructureCells) {
   EXPECT_EQ(snapshot(), before);
   ok(search_xml("a.leroy", "EDI", "ancien", ""));
   EXPECT_TRUE(export_rows(false, "ancien").empty());
+}
+
+/// The accusé of one operation as text, with the codeAppli string `code` replaced by "<CODE>":
+/// everything a demandeur learns from it (statut, etat, codeAppli, supprimee, every diagnostic).
+std::string answer_without_code(const AckOperation& op, const std::string& code) {
+  auto hide = [&code](std::string text) {
+    for (std::size_t at; !code.empty() && (at = text.find(code)) != std::string::npos;)
+      text.replace(at, code.size(), "<CODE>");
+    return text;
+  };
+  std::string out = op.type + " " + op.statut + " etat=" + op.etat + " codeAppli=" + hide(op.code_appli) +
+                    " supprimee=" + op.supprimee + "\n";
+  for (const auto& d : op.diagnostics) {
+    out += (d.error ? "Erreur " : "Avertissement ") + d.code + " " + d.champ + " " + std::to_string(d.ligne) + " " +
+           hide(d.message) + "\n";
+  }
+  return out;
+}
+
+// SPEC.md §3.3: a demandeur who may not consult the partner learns nothing of its sheets. For every
+// action naming a sheet by codeAppli (enregistrer/soumettre of a draft, supprimer, desactiver; EDI
+// and API) and every such demandeur (known user without any right, gestionnaire of another structure,
+// refused or pending request, unknown user), the accusé is the same, codeAppli string aside, whether
+// the code names a draft, a submitted sheet, a deleted draft, another partner's sheet, a sheet of the
+// other kind, or nothing at all: DROIT_INSUFFISANT (or UTILISATEUR_INCONNU) and the checks that do
+// not read the sheet; never an état, FICHE_INCONNUE or TRANSITION_INTERDITE.
+TEST_F(RightsMatrixTest, OutsiderLearnsNothingOfSheets) {
+  const std::vector<std::string> outsiders{"x.durand", "b.gest", "r.refuse", "p.attente", "inconnu.z"};
+  const std::string missing = "VFE999";
+  ASSERT_TRUE(sql("SELECT 1 FROM sheets WHERE code_appli = $1", {missing}).empty());
+  // (label, codes to try: the first is compared with every other)
+  const std::vector<std::string> codes{missing,   acme_edi_, acme_draft_, acme_deleted_,
+                                       acme_api_, beta_edi_, beta_draft_, "ZZZ001"};
+  for (const std::string& login : outsiders) {
+    SCOPED_TRACE(login);
+    auto operations = [&](const std::string& code) {
+      std::string ops;
+      for (const bool api : {false, true}) {
+        for (const char* action : {"enregistrer", "soumettre"}) {
+          SheetSpec sheet = api ? api_sheet() : sftp_sheet();
+          sheet.demandeur = login;
+          sheet.action = action;
+          sheet.code_appli = code;
+          ops += sheet_xml(sheet);
+        }
+        ops += short_sheet_xml(api, login, "supprimer", code, kAcme);
+        ops += short_sheet_xml(api, login, "desactiver", code, kAcme);
+      }
+      return ops;
+    };
+    std::vector<std::string> reference;
+    for (const std::string& code : codes) {
+      SCOPED_TRACE(code);
+      const std::string before = snapshot();
+      const ParsedAck ack = send(operations(code), "mode=\"partielle\"");
+      EXPECT_EQ(ack.statut, "REJETE") << ack.xml;
+      EXPECT_EQ(snapshot(), before);
+      std::vector<std::string> answers;
+      for (const auto& op : ack.operations) {
+        EXPECT_EQ(op.statut, "REJETEE");
+        EXPECT_TRUE(op.etat.empty()) << ack.xml;
+        EXPECT_TRUE(op.code_appli.empty()) << ack.xml;
+        for (const auto& d : op.diagnostics) {
+          EXPECT_NE(d.code, "FICHE_INCONNUE") << ack.xml;
+          EXPECT_NE(d.code, "TRANSITION_INTERDITE") << ack.xml;
+        }
+        const std::string expected = login == "inconnu.z" ? kUser : kDroit;
+        EXPECT_EQ(split_codes_joined(op.error_codes()), expected) << ack.xml;
+        answers.push_back(answer_without_code(op, code));
+      }
+      ASSERT_EQ(answers.size(), 8U) << ack.xml;
+      if (reference.empty()) {
+        reference = answers;
+      } else {
+        EXPECT_THAT(answers, ElementsAreArray(reference));
+      }
+    }
+  }
+}
+
+// The other side of SPEC.md §3.3: a demandeur who may consult the partner but not modify it
+// (c.lecture, Consultation only) and a support user learn what the sheet is (FICHE_INCONNUE,
+// TRANSITION_INTERDITE with its state), next to DROIT_INSUFFISANT.
+TEST_F(RightsMatrixTest, ConsultingDemandeurLearnsSheetStates) {
+  for (const std::string login : {"c.lecture", "support.n1", "s.principal"}) {
+    SCOPED_TRACE(login);
+    const ParsedAck ack = send(short_sheet_xml(false, login, "supprimer", acme_edi_, kAcme) +
+                                   short_sheet_xml(false, login, "supprimer", "VFE999", kAcme),
+                               "mode=\"partielle\"");
+    ASSERT_EQ(ack.operations.size(), 2U) << ack.xml;
+    EXPECT_EQ(split_codes_joined(ack.operations[0].error_codes()), "DROIT_INSUFFISANT+TRANSITION_INTERDITE");
+    const AckDiagnostic* transition = ack.operations[0].find("TRANSITION_INTERDITE");
+    ASSERT_NE(transition, nullptr);
+    EXPECT_NE(transition->message.find(acme_edi_ + " à l'état Envoyée"), std::string::npos) << transition->message;
+    EXPECT_EQ(split_codes_joined(ack.operations[1].error_codes()), "DROIT_INSUFFISANT+FICHE_INCONNUE");
+  }
 }
 
 // The matrix is complete: every operation of SPEC.md §3 has a row, and no row is listed twice.

@@ -159,15 +159,16 @@ TEST_F(CommandsTest, UsageErrorsExitWith2) {
   EXPECT_FALSE(fs::exists(var()));
 }
 
-TEST_F(CommandsTest, BadConfigExitsWith1AndNamesTheKey) {
+// A configuration that cannot be used is a usage error: 2 (README "Commandes").
+TEST_F(CommandsTest, BadConfigExitsWith2AndNamesTheKey) {
   const fs::path bad = dir_ / "bad.ini";
   write_file(bad, "[nightly]\ntime = 25:00\n");
   const CommandRun r = raccord("process --config " + shell_quote(bad.string()));
-  EXPECT_EQ(r.code, 1);
+  EXPECT_EQ(r.code, 2);
   EXPECT_TRUE(contains(r.err, "nightly.time")) << r.err;
   EXPECT_FALSE(fs::exists(var()));
   const CommandRun missing = raccord("init --config absent.ini");
-  EXPECT_EQ(missing.code, 1);
+  EXPECT_EQ(missing.code, 2);
   EXPECT_FALSE(fs::exists(var()));
 }
 
@@ -222,6 +223,91 @@ TEST_F(CommandsTest, ConfigIsAcceptedBeforeOrAfterTheCommandAndFromTheEnvironmen
   EXPECT_EQ(raccord("init --config " + shell_quote(b.string()), "RACCORD_CONFIG=" + shell_quote(a.string())).code, 0);
   EXPECT_TRUE(fs::exists(dir_ / "root_b" / "raccord.db"));  // the command line wins
   EXPECT_FALSE(fs::exists(var()));
+}
+
+// SPEC.md §7 (README "Codes de sortie"): a configuration that cannot be used is a usage error, exit 2 for
+// every command, never the code of one of its answers (cert: 1 "not acceptable"; check: 1 "not INTEGRE";
+// show: 1 "unknown code") nor of a failure; nothing is created. Each command through the real binary,
+// with --config naming a missing file, RACCORD_CONFIG naming it, and a config file holding an unknown
+// engine.timezone or an invalid value.
+TEST_F(CommandsTest, ABrokenConfigurationIsAUsageErrorForEveryCommand) {
+  const fs::path deposit = kSamples / "depots" / "01_referentiel.xml";
+  const fs::path bundle = kSamples / "pki" / "certs" / "api-client.p7b";
+  const std::vector<std::string> commands{
+      "init",
+      "init --support support.n1",
+      "process",
+      "daemon",
+      "nightly",
+      "nightly --date 2026-12-01",
+      "check " + shell_quote(deposit.string()),
+      "search --demandeur support.n1",
+      "show VFE001",
+      "cert " + shell_quote(bundle.string()),
+      "cert " + shell_quote(bundle.string()) + " --protocole API --date 2026-06-10 --format xml",
+  };
+  const fs::path missing = dir_ / "absent.ini";
+  const fs::path bad_zone = dir_ / "zone.ini";
+  write_file(bad_zone, "[paths]\nroot = var\n[engine]\ntimezone = Europe/Pariss\n");
+  const fs::path bad_value = dir_ / "value.ini";
+  write_file(bad_value, "[paths]\nroot = var\n[store]\nbackend = oracle\n");
+  struct Broken {
+    std::string label, option, env, says;
+  };
+  const std::vector<Broken> broken{
+      {"--config absent", "--config " + shell_quote(missing.string()), "", "absent.ini"},
+      {"RACCORD_CONFIG absent", "", "RACCORD_CONFIG=" + shell_quote(missing.string()), "absent.ini"},
+      {"engine.timezone inconnu", "--config " + shell_quote(bad_zone.string()), "", "engine.timezone"},
+      {"store.backend invalide", "--config " + shell_quote(bad_value.string()), "", "store.backend"},
+  };
+  for (const auto& command : commands) {
+    for (const auto& b : broken) {
+      SCOPED_TRACE(command + " / " + b.label);
+      const CommandRun r = raccord(command + " " + b.option, b.env);
+      EXPECT_EQ(r.code, 2) << r.out << r.err;
+      EXPECT_TRUE(contains(r.err, b.says)) << r.err;
+      EXPECT_FALSE(fs::exists(var()));
+      EXPECT_FALSE(fs::exists(dir_ / "var"));
+    }
+  }
+}
+
+// SPEC.md §7: `init --support LOGIN` creates the support user, or makes an existing user support. An
+// ordinary user created by a dépôt, then named by init --support: afterwards the directory (support
+// only, SPEC.md §3.1) accepts his upserts, and init says what it did.
+TEST_F(CommandsTest, InitSupportMakesAnExistingUserSupport) {
+  const fs::path config = fast_config();
+  init_store(config);
+  const std::string head = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
+  write_file(inbox() / "a_user.xml",
+             head +
+                 "<Depot xmlns=\"urn:raccord:depot:1\" demandeur=\"support.n1\">\n"
+                 "  <Utilisateur login=\"j.dupont\" email=\"j.dupont@exemple.fr\"/>\n</Depot>\n");
+  const std::string by_dupont = head +
+                                "<Depot xmlns=\"urn:raccord:depot:1\" demandeur=\"j.dupont\">\n"
+                                "  <Utilisateur login=\"k.autre\" email=\"k.autre@exemple.fr\"/>\n</Depot>\n";
+  write_file(inbox() / "b_before.xml", by_dupont);
+  const std::string cfg = " --config " + shell_quote(config.string());
+  ASSERT_EQ(raccord("process --now 2026-11-30T10:00:00Z" + cfg).code, 0);
+  EXPECT_EQ(root_attribute(accuse("a_user", "20261130T100000Z"), "statut"), "INTEGRE");
+  const std::string before = accuse("b_before", "20261130T100000Z");
+  EXPECT_EQ(root_attribute(before, "statut"), "REJETE");
+  EXPECT_TRUE(contains(before, "DROIT_INSUFFISANT")) << before;
+
+  const CommandRun made = raccord("init --support j.dupont" + cfg);
+  EXPECT_EQ(made.code, 0) << made.out << made.err;
+  EXPECT_TRUE(contains(made.out, "Utilisateur support : j.dupont (utilisateur existant, rendu support)")) << made.out;
+  const CommandRun again = raccord("init --support j.dupont" + cfg);
+  EXPECT_EQ(again.code, 0) << again.out << again.err;
+  EXPECT_TRUE(contains(again.out, "Utilisateur support : j.dupont (déjà support)")) << again.out;
+
+  write_file(inbox() / "c_after.xml", by_dupont);
+  ASSERT_EQ(raccord("process --now 2026-11-30T11:00:00Z" + cfg).code, 0);
+  const std::string after = accuse("c_after", "20261130T110000Z");
+  EXPECT_EQ(root_attribute(after, "statut"), "INTEGRE") << after;
+  const CommandRun created = raccord("init --support nouveau.support" + cfg);
+  EXPECT_EQ(created.code, 0) << created.err;
+  EXPECT_TRUE(contains(created.out, "Utilisateur support : nouveau.support (créé)")) << created.out;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -685,16 +771,16 @@ TEST_F(UmaskTest, ConfiguredUmaskIsAppliedBeforeAnythingIsCreated) {
   EXPECT_EQ(st.st_mode & 0777, 0700u);
 }
 
-TEST_F(UmaskTest, UmaskThatLetsOthersWriteIsRefusedWith1AndCreatesNothing) {
+TEST_F(UmaskTest, UmaskThatLetsOthersWriteIsRefusedWith2AndCreatesNothing) {
   const fs::path config = fast_config(100, "[files]\numask = 0020\n");
   const CommandRun r = raccord("init --config " + shell_quote(config.string()));
-  EXPECT_EQ(r.code, 1);
+  EXPECT_EQ(r.code, 2);  // a configuration error is a usage error
   EXPECT_TRUE(contains(r.err, "files.umask")) << r.err;
   EXPECT_TRUE(contains(r.err, "0020")) << r.err;
   EXPECT_FALSE(fs::exists(var()));
   const fs::path not_octal = fast_config(100, "[files]\numask = 0o27\n");
   const CommandRun r2 = raccord("init --config " + shell_quote(not_octal.string()));
-  EXPECT_EQ(r2.code, 1);
+  EXPECT_EQ(r2.code, 2);
   EXPECT_TRUE(contains(r2.err, "octal")) << r2.err;
   EXPECT_FALSE(fs::exists(var()));
 }
