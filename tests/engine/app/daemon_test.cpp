@@ -664,8 +664,20 @@ TEST_F(DaemonTest, FoldersRemovedOrReplacedWhileRunningAreRecreatedAndInboxIsWat
   ASSERT_TRUE(notify.ok());
   spawn(tmp_ / "notify.sock");
   ASSERT_TRUE(notify.await("READY=1", 1, std::chrono::seconds{20})) << notify.all();
+  // Idle: `n` originals archived and every pass over (each says STATUS=traitement… then
+  // STATUS=en attente…), so that a folder is never removed under a pass.
+  auto idle = [&](std::size_t n) {
+    return eventually([&] {
+      std::size_t archived = 0;
+      std::error_code ec;
+      for (const auto& e : fs::recursive_directory_iterator(root() / "archive", ec)) archived += e.is_regular_file();
+      return archived == n &&
+             notify.count("STATUS=en attente de dépôts") >= notify.count("STATUS=traitement de la boîte de dépôt");
+    });
+  };
   drop_file(inbox(), "h_0.xml", users_depot("DMN-H0", "h.zero", 1));
   expect_one_integre_ack("h_0");
+  ASSERT_TRUE(idle(1));
 
   // 1. inbox/ removed (with .work/), then recreated by the operator.
   fs::remove_all(inbox());
@@ -674,6 +686,7 @@ TEST_F(DaemonTest, FoldersRemovedOrReplacedWhileRunningAreRecreatedAndInboxIsWat
   EXPECT_TRUE(fs::is_directory(inbox() / ".work"));
   drop_file(inbox(), "h_1.xml", users_depot("DMN-H1", "h.un", 1));
   expect_one_integre_ack("h_1");
+  ASSERT_TRUE(idle(2));
 
   // 2. inbox/ moved away and replaced by a new directory (the old watch follows the old one).
   fs::rename(inbox(), root() / "inbox.old");
@@ -681,25 +694,21 @@ TEST_F(DaemonTest, FoldersRemovedOrReplacedWhileRunningAreRecreatedAndInboxIsWat
   ASSERT_TRUE(eventually([&] { return log_count("réarmée") >= 2; })) << "inotify watch not re-armed";
   drop_file(inbox(), "h_2.xml", users_depot("DMN-H2", "h.deux", 1));
   expect_one_integre_ack("h_2");
+  ASSERT_TRUE(idle(3));
   drop_file(root() / "inbox.old", "h_old.xml", users_depot("DMN-HX", "h.ancien", 1));
 
   // 3. inbox/.work/ alone removed (no event on inbox/): recreated before the next pass.
   fs::remove_all(inbox() / ".work");
   drop_file(inbox(), "h_3.xml", users_depot("DMN-H3", "h.trois", 1));
   expect_one_integre_ack("h_3");
+  ASSERT_TRUE(idle(4));
 
   // 4. outbox/, archive/ and error/ removed: recreated, the accusé and the original land there.
   for (const char* dir : {"outbox", "archive", "error"}) fs::remove_all(root() / dir);
   drop_file(inbox(), "h_4.xml", users_depot("DMN-H4", "h.quatre", 1));
   expect_one_integre_ack("h_4");
   EXPECT_TRUE(fs::is_directory(root() / "error"));
-  // The original is archived after its accusé is written.
-  EXPECT_TRUE(eventually([&] {
-    std::size_t archived = 0;
-    std::error_code ec;
-    for (const auto& e : fs::recursive_directory_iterator(root() / "archive", ec)) archived += e.is_regular_file();
-    return archived == 1;
-  })) << "h_4 not archived in the recreated archive/";
+  EXPECT_TRUE(idle(1)) << "h_4 not archived in the recreated archive/";
 
   EXPECT_TRUE(acks_of("h_old").empty()) << "a file in the moved-away inbox was taken";
   EXPECT_TRUE(fs::exists(root() / "inbox.old" / "h_old.xml"));
