@@ -37,6 +37,7 @@
 #include <vector>
 
 #include "engine/database.hpp"
+#include "files/atomic_file.hpp"
 #include "tests/support/engine_fixture.hpp"
 
 extern char** environ;
@@ -651,6 +652,31 @@ TEST_F(DaemonTest, ScheduledRunThatFindsTheStoreLockedIsRetriedOnceTheStoreIsBac
   const int status = wait_exit();
   ASSERT_NE(status, -1);
   EXPECT_EQ(WEXITSTATUS(status), 0);
+}
+
+TEST_F(DaemonTest, ScheduledRunThatFindsTheLockHeldByAnotherRunIsRetriedOnceItIsFree) {
+  // The sibling of item 5: at nightly.time another run (a live process of this host) holds the
+  // store's nightly lock. The daemon must not give up until tomorrow: once the lock is free, its
+  // run happens (or finds the date run by the other one).
+  constexpr const char* kBusiness = "2026-01-15T10:00:00Z";
+  write_ini(3600, "[engine]\ntimezone = UTC\n[nightly]\ntime = " + nightly_time_soon() + "\n");
+  auto db = open_database("sqlite", (root() / "raccord.db").string());
+  const std::string holder = files::host_name() + ":" + std::to_string(::getpid());  // alive: never stale
+  db->execute("UPDATE locks SET holder = $1, acquired_at = $2, heartbeat = $2 WHERE name = 'nightly'",
+              {holder, std::string(kBusiness)});
+  NotifySocket notify(tmp_ / "notify.sock");
+  ASSERT_TRUE(notify.ok());
+  spawn(tmp_ / "notify.sock", kBusiness);
+  ASSERT_TRUE(notify.await("READY=1", 1, std::chrono::seconds{20})) << notify.all();
+  ASSERT_TRUE(eventually([&] { return log_count("en cours sur un autre moteur") >= 1; }, std::chrono::seconds{120}))
+      << "the scheduled run never met the held lock";
+  EXPECT_TRUE(nightly_reports().empty());
+  db->execute("UPDATE locks SET holder = NULL, heartbeat = NULL WHERE name = 'nightly'");
+  ASSERT_TRUE(eventually([&] { return !nightly_reports().empty(); }, std::chrono::seconds{60}))
+      << "the nightly run was not tried again once the lock was free";
+  EXPECT_EQ(nightly_reports(), std::vector<std::string>{"NIGHTLY_2026-01-15.xml"});
+  ASSERT_EQ(::kill(pid_, SIGTERM), 0);
+  ASSERT_NE(wait_exit(), -1);
 }
 
 // ---------------------------------------------------------------------------------------------
