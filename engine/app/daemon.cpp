@@ -1,20 +1,22 @@
 #include "engine/app/daemon.hpp"
 
+#include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
+#include <sys/types.h>
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
 #include <array>
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/post.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/system_timer.hpp>
-#include <fmt/format.h>
 #include <map>
 #include <memory>
 #include <optional>
@@ -47,9 +49,16 @@ using Steady = std::chrono::steady_clock;
 /// The least delay between two settle checks (see Daemon::settle_check).
 constexpr std::chrono::milliseconds kSettleBatch{250};
 
-Instant real_now() { return std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now()); }
+/// The longest wait (real time) between two attempts of a nightly run that failed (docs/design.md).
+constexpr std::chrono::seconds kNightlyRetryMax{300};
 
-void notify(const std::string& state) { sd_notify(0, state.c_str()); }
+Instant real_now() {
+  return std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
+}
+
+void notify(const std::string& state) {
+  sd_notify(0, state.c_str());
+}
 
 /// The stop signals (SPEC.md §7: SIGTERM/SIGINT end the daemon after the current dépôt).
 sigset_t stop_signals() {
@@ -112,12 +121,14 @@ class Daemon {
         nightly_timer_(io_),
         watchdog_timer_(io_),
         retry_timer_(io_),
+        nightly_retry_timer_(io_),
         settle_timer_(io_),
         inotify_(io_) {}
 
   int run() {
     engine_ = build_engine(loader_());
     start_inotify();
+    ensure_watch();
     signals_.async_wait([this](const boost::system::error_code& ec, int signo) {
       if (ec) return;
       log::info("signal {} reçu : arrêt après le dépôt en cours", signo);
@@ -127,13 +138,15 @@ class Daemon {
     });
     wait_hangup();
     start_watchdog();
-    // Start-up: leftovers and inbox, then missed nightly dates.
+    // Start-up: ready as soon as the engine is open, so that a long start-up pass or catch-up runs
+    // under the watchdog (fed from the engine's hooks) rather than under TimeoutStartSec; then
+    // leftovers and inbox, then missed nightly dates.
     asio::post(io_, [this] {
+      notify("READY=1");
       full_pass();
-      catch_up_nightly();
+      run_owed_nightly();
       schedule_nightly();
       schedule_rescan();
-      notify("READY=1");
       set_status("en attente de dépôts");
     });
     io_.run();
@@ -164,13 +177,47 @@ class Daemon {
     const int fd = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
     if (fd < 0) throw std::system_error(errno, std::generic_category(), "inotify_init1");
     inotify_.assign(fd);
-    watch_ = ::inotify_add_watch(fd, engine_->inbox().inbox_dir().c_str(),
-                                 IN_CLOSE_WRITE | IN_MOVED_TO | IN_Q_OVERFLOW | IN_DELETE_SELF | IN_MOVE_SELF);
-    if (watch_ < 0) {
-      log::warning("inotify sur {} impossible ({}) : balayage périodique seul", engine_->inbox().inbox_dir().string(),
-                   std::strerror(errno));
-    }
     read_events();
+  }
+
+  /// The folders the daemon owns (inbox/, inbox/.work/, archive/, error/, outbox/) may be removed or
+  /// replaced while it runs (`rm -rf inbox && mkdir inbox`): recreates the missing ones, then
+  /// re-arms the inotify watch (see ensure_watch). Before every pass and nightly run; each repair
+  /// is logged. Throws what InboxDirectory::ensure_layout throws (the caller retries).
+  void ensure_folders() {
+    const auto& box = engine_->inbox();
+    std::vector<std::string> missing;
+    for (const auto& dir : box.layout()) {
+      struct stat st {};
+      if (::lstat(dir.c_str(), &st) != 0 && errno == ENOENT) missing.push_back(dir.string());
+    }
+    if (!missing.empty()) {
+      box.ensure_layout();
+      log::warning("répertoire(s) disparu(s), recréé(s) : {}", fmt::join(missing, ", "));
+    }
+    ensure_watch();
+  }
+
+  /// Watches inbox/ as it is now: a watch follows a directory (inode), not its path, and is lost
+  /// with it (IN_IGNORED). Re-arms when there is no watch or inbox/ is no longer the directory
+  /// watched (removed and recreated, or moved away and replaced), and says so in the log.
+  void ensure_watch() {
+    const auto dir = engine_->inbox().inbox_dir();
+    struct stat st {};
+    if (::lstat(dir.c_str(), &st) != 0) return;  // recreated by the next ensure_folders()
+    if (watch_ >= 0 && st.st_dev == watched_dev_ && st.st_ino == watched_ino_) return;
+    const bool rearm = watch_ >= 0 || watched_ino_ != 0;
+    if (watch_ >= 0) (void)::inotify_rm_watch(inotify_.native_handle(), watch_);  // its IN_IGNORED is stale
+    watch_ = ::inotify_add_watch(
+        inotify_.native_handle(), dir.c_str(),
+        IN_CLOSE_WRITE | IN_MOVED_TO | IN_Q_OVERFLOW | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR | IN_DONT_FOLLOW);
+    watched_dev_ = st.st_dev;
+    watched_ino_ = st.st_ino;
+    if (watch_ < 0) {
+      log::warning("inotify sur {} impossible ({}) : balayage périodique seul", dir.string(), std::strerror(errno));
+    } else if (rearm) {
+      log::warning("surveillance inotify de {} réarmée (répertoire recréé ou remplacé)", dir.string());
+    }
   }
 
   void read_events() {
@@ -187,7 +234,13 @@ class Daemon {
       bool overflow = false;
       for (std::size_t off = 0; off + sizeof(inotify_event) <= n;) {
         const auto* ev = reinterpret_cast<const inotify_event*>(event_buffer_.data() + off);
-        if (ev->mask & (IN_Q_OVERFLOW | IN_DELETE_SELF | IN_MOVE_SELF | IN_IGNORED)) overflow = true;
+        if (ev->mask & IN_Q_OVERFLOW) overflow = true;
+        if (ev->wd != watch_ || watch_ < 0) {  // a watch removed by ensure_watch(): stale
+          off += sizeof(inotify_event) + ev->len;
+          continue;
+        }
+        if (ev->mask & IN_IGNORED) watch_ = -1;  // inbox/ is gone: ensure_folders() re-arms
+        if (ev->mask & (IN_DELETE_SELF | IN_MOVE_SELF | IN_IGNORED)) overflow = true;
         if (ev->len > 0) {
           std::string name(ev->name);
           if (inbox::InboxDirectory::is_deposit_name(name)) {
@@ -202,7 +255,7 @@ class Daemon {
       }
       if (!stopping_) {
         if (overflow) {
-          log::warning("file d'événements inotify débordée ou répertoire déplacé : balayage complet");
+          log::warning("file d'événements inotify débordée, ou répertoire supprimé ou déplacé : balayage complet");
           full_pass();
         } else {
           for (const auto& name : moved) settling_.erase(name);
@@ -245,7 +298,10 @@ class Daemon {
   void engine_pass(F&& work) {
     if (stopping_) return;
     StopSignalsBlocked blocked;
-    guarded(std::forward<F>(work));
+    guarded([&] {
+      ensure_folders();
+      work();
+    });
   }
 
   void full_pass() {
@@ -330,6 +386,7 @@ class Daemon {
     rescan_timer_.async_wait([this](const boost::system::error_code& ec) {
       if (ec || stopping_) return;
       full_pass();
+      if (!nightly_retry_armed_) run_owed_nightly();  // catching up at any time, not only at start
       schedule_rescan();
     });
   }
@@ -339,36 +396,99 @@ class Daemon {
     return {std::stoi(t.substr(0, 2)), std::stoi(t.substr(3, 2))};
   }
 
-  /// Dates after the ledger's last one whose run instant has passed (SPEC.md §6 "catching up").
-  void catch_up_nightly() {
-    if (stopping_) return;
-    guarded([&] {
-      const auto last = last_nightly_date(engine_->database());
-      if (!last) return;
-      const auto [hh, mm] = nightly_time();
-      // The business "today" (SPEC.md §7: --now sets the nightly run's today), not the wall clock.
-      const Instant now = engine_->clock().now();
-      CivilDate due = engine_->zone().date_of(now);
-      if (engine_->zone().instant_of(due, hh, mm) > now) due = CivilDate{std::chrono::sys_days{due} - std::chrono::days{1}};
-      if (*last < due) run_nightly_for(due);
-    });
+  /// The business today (SPEC.md §7: --now sets the nightly run's "today"; the real clock only
+  /// decides when the run starts): the date `raccord nightly` runs without --date.
+  CivilDate business_today() const { return engine_->zone().date_of(engine_->clock().now()); }
+
+  /// The last date whose run instant has passed on the business clock (SPEC.md §6 "catching up").
+  CivilDate last_due_date() const {
+    const auto [hh, mm] = nightly_time();
+    const Instant now = engine_->clock().now();
+    const CivilDate today = engine_->zone().date_of(now);
+    if (engine_->zone().instant_of(today, hh, mm) > now)
+      return CivilDate{std::chrono::sys_days{today} - std::chrono::days{1}};
+    return today;
   }
 
-  void run_nightly_for(CivilDate date) {
-    set_status(fmt::format("exécution nocturne du {}", format_iso_date(date)));
-    const auto result = run_nightly(*engine_, date);
-    if (result.status == NightlyStatus::Locked) log::info("exécution nocturne déjà en cours sur un autre moteur");
+  /// Runs what the nightly job owes: first the date of a scheduled run that has not succeeded
+  /// (owed_nightly_), then the dates after the ledger's last one whose run instant has passed
+  /// (SPEC.md §6 "catching up"; with no recorded run there is none). Called at start, at
+  /// nightly.time, at each rescan and by its own retries: a run that fails (store unavailable, lock
+  /// held by another run) is tried again with a backoff of real time until it is done.
+  void run_owed_nightly() {
+    if (stopping_) return;
+    try {
+      ensure_folders();
+      bool done = true;
+      if (owed_nightly_) {
+        done = run_nightly_for(*owed_nightly_);
+        if (done) owed_nightly_.reset();
+      }
+      if (const auto last = done ? last_nightly_date(engine_->database()) : std::nullopt) {
+        const CivilDate due = last_due_date();
+        if (*last < due) done = run_nightly_for(due);
+      }
+      if (done) {
+        nightly_backoff_ = std::chrono::seconds{1};
+      } else {
+        schedule_nightly_retry();
+      }
+    } catch (const StoreError& e) {
+      log::error("exécution nocturne impossible, store indisponible : {} ; nouvel essai dans {} s", e.what(),
+                 nightly_backoff_.count());
+      engine_->reconnect_store();  // a lost connection never comes back by itself
+      schedule_nightly_retry();
+    } catch (const std::exception& e) {
+      log::error("exécution nocturne en échec : {} ; nouvel essai dans {} s", e.what(), nightly_backoff_.count());
+      schedule_nightly_retry();
+    }
     set_status("en attente de dépôts");
   }
 
+  void schedule_nightly_retry() {
+    nightly_retry_armed_ = true;
+    nightly_retry_timer_.expires_after(nightly_backoff_);
+    nightly_backoff_ = std::min(nightly_backoff_ * 2, kNightlyRetryMax);
+    nightly_retry_timer_.async_wait([this](const boost::system::error_code& ec) {
+      if (ec) return;
+      nightly_retry_armed_ = false;
+      run_owed_nightly();
+    });
+  }
+
+  /// Runs `date` (and the dates it catches up). True when done (run now or before); false when
+  /// another run holds the lock (then it is tried again later). Throws what run_nightly throws.
+  bool run_nightly_for(CivilDate date) {
+    set_status(fmt::format("exécution nocturne du {}", format_iso_date(date)));
+    const auto result = run_nightly(*engine_, date, [this] { ping_watchdog_if_due(); });
+    switch (result.status) {
+      case NightlyStatus::Locked:
+        log::info("exécution nocturne du {} en cours sur un autre moteur : nouvel essai dans {} s",
+                  format_iso_date(date), nightly_backoff_.count());
+        return false;
+      case NightlyStatus::AlreadyRun:
+        log::info("nuit du {} déjà exécutée", format_iso_date(date));
+        return true;
+      case NightlyStatus::Ran:
+        return true;
+    }
+    return true;
+  }
+
+  /// Arms the next scheduled run: the real clock decides when (nightly.time in engine.timezone),
+  /// the business clock which date (business_today() at that moment).
   void schedule_nightly() {
     const auto [hh, mm] = nightly_time();
     const auto [date, at] = next_nightly(engine_->zone(), hh, mm, real_now());
-    log::info("prochaine exécution nocturne : {} ({})", format_iso_date(date), engine_->zone().format_local(at));
+    log::info("prochaine exécution nocturne : {}{}", engine_->zone().format_local(at),
+              engine_->clock().is_fixed() ? fmt::format(" (date métier {})", format_iso_date(business_today()))
+                                          : fmt::format(" (nuit du {})", format_iso_date(date)));
     nightly_timer_.expires_at(std::chrono::system_clock::time_point{at.time_since_epoch()});
-    nightly_timer_.async_wait([this, d = date](const boost::system::error_code& ec) {
+    nightly_timer_.async_wait([this](const boost::system::error_code& ec) {
       if (ec || stopping_) return;
-      guarded([&] { run_nightly_for(d); });
+      const CivilDate today = business_today();
+      owed_nightly_ = owed_nightly_ ? std::min(*owed_nightly_, today) : today;
+      if (!nightly_retry_armed_) run_owed_nightly();  // else the armed retry runs it
       schedule_nightly();
     });
   }
@@ -409,9 +529,11 @@ class Daemon {
         engine_ = std::move(fresh);
         if (!same_inbox) {
           settling_.clear();
-          inotify_.close();
-          start_inotify();
+          if (watch_ >= 0) (void)::inotify_rm_watch(inotify_.native_handle(), watch_);
+          watch_ = -1;
+          watched_ino_ = 0;
         }
+        ensure_watch();
         schedule_nightly();
       } catch (const std::exception& e) {
         log::error("rechargement impossible, configuration précédente conservée : {}", e.what());
@@ -430,12 +552,19 @@ class Daemon {
   asio::system_timer nightly_timer_;
   asio::steady_timer watchdog_timer_;
   asio::steady_timer retry_timer_;
+  asio::steady_timer nightly_retry_timer_;
   asio::steady_timer settle_timer_;
   asio::posix::stream_descriptor inotify_;
   std::array<char, 64 * 1024> event_buffer_{};
   int watch_ = -1;
+  dev_t watched_dev_ = 0;  // the directory watch_ was armed on (see ensure_watch)
+  ino_t watched_ino_ = 0;
   bool stopping_ = false;
   std::chrono::seconds backoff_{1};
+  /// A scheduled nightly date not yet run successfully (see run_owed_nightly), and its retries.
+  std::optional<CivilDate> owed_nightly_;
+  bool nightly_retry_armed_ = false;
+  std::chrono::seconds nightly_backoff_{1};
   std::chrono::microseconds watchdog_period_{0};
   Steady::time_point last_ping_{};
   /// Files closed after writing, waiting for their quiet period (name → last state, since when).

@@ -11,6 +11,7 @@
 #include "engine/app/daemon.hpp"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <poll.h>
@@ -26,15 +27,17 @@
 #include <chrono>
 #include <cstring>
 #include <filesystem>
-#include <fmt/format.h>
 #include <fstream>
 #include <functional>
 #include <iostream>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "engine/database.hpp"
+#include "files/atomic_file.hpp"
 #include "tests/support/engine_fixture.hpp"
 
 extern char** environ;
@@ -171,6 +174,26 @@ class NotifySocket {
     while (count(message) < times && Steady::now() < end) std::this_thread::sleep_for(std::chrono::milliseconds{20});
     return count(message) >= times;
   }
+  /// When `message` was first received, if it was.
+  std::optional<Steady::time_point> first(const std::string& message) const {
+    std::lock_guard lock(mutex_);
+    const auto it = std::find(messages_.begin(), messages_.end(), message);
+    if (it == messages_.end()) return std::nullopt;
+    return times_[static_cast<std::size_t>(it - messages_.begin())];
+  }
+  /// The longest time in [from, until] without `message` (from `from` to the first one, between
+  /// two, from the last one to `until`).
+  Steady::duration longest_gap(const std::string& message, Steady::time_point from, Steady::time_point until) const {
+    std::lock_guard lock(mutex_);
+    Steady::duration longest{0};
+    Steady::time_point previous = from;
+    for (std::size_t i = 0; i < messages_.size(); ++i) {
+      if (messages_[i] != message || times_[i] < from || times_[i] > until) continue;
+      longest = std::max(longest, times_[i] - previous);
+      previous = times_[i];
+    }
+    return std::max(longest, until - previous);
+  }
   std::string all() const {
     std::lock_guard lock(mutex_);
     std::string out;
@@ -190,11 +213,13 @@ class NotifySocket {
       const ssize_t n = ::recv(fd_, buffer.data(), buffer.size(), 0);
       if (n <= 0) continue;
       const std::string text(buffer.data(), static_cast<std::size_t>(n));
+      const auto received = Steady::now();
       std::lock_guard lock(mutex_);
       std::size_t start = 0;
       while (start < text.size()) {
         const auto end = text.find('\n', start);
         messages_.push_back(text.substr(start, end == std::string::npos ? std::string::npos : end - start));
+        times_.push_back(received);
         if (end == std::string::npos) break;
         start = end + 1;
       }
@@ -206,6 +231,7 @@ class NotifySocket {
   std::atomic<bool> stop_{false};
   mutable std::mutex mutex_;
   std::vector<std::string> messages_;
+  std::vector<Steady::time_point> times_;  // when each message was received
   std::thread reader_;
 };
 
@@ -264,9 +290,9 @@ class DaemonTest : public ::testing::Test {
   fs::path outbox() const { return root() / "outbox"; }
   fs::path stderr_path() const { return tmp_ / "daemon.err"; }
 
-  /// fork/exec `raccord daemon --config INI --now kNow`, stderr to a file, NOTIFY_SOCKET and a
-  /// 400 ms watchdog (WATCHDOG_PID = the child) in its environment.
-  void spawn(const fs::path& notify_socket) {
+  /// fork/exec `raccord daemon --config INI --now NOW`, stderr to a file, NOTIFY_SOCKET and a
+  /// watchdog of `watchdog_usec` (WATCHDOG_PID = the child) in its environment.
+  void spawn(const fs::path& notify_socket, const char* now = kNow, const char* watchdog_usec = "400000") {
     std::vector<std::string> env;
     for (char** e = environ; *e != nullptr; ++e) {
       const std::string_view v(*e);
@@ -274,13 +300,13 @@ class DaemonTest : public ::testing::Test {
       env.emplace_back(v);
     }
     env.push_back("NOTIFY_SOCKET=" + notify_socket.string());
-    env.push_back("WATCHDOG_USEC=400000");
+    env.push_back(std::string("WATCHDOG_USEC=") + watchdog_usec);
     env.push_back("RACCORD_LOG_LEVEL=info");
     std::string watchdog_pid(32, '\0');  // filled in the child with its own pid
     const std::string binary = RACCORD_BINARY;
     const std::string ini = ini_.string();
     const std::string err = stderr_path().string();
-    std::vector<const char*> argv{binary.c_str(), "daemon", "--config", ini.c_str(), "--now", kNow, nullptr};
+    std::vector<const char*> argv{binary.c_str(), "daemon", "--config", ini.c_str(), "--now", now, nullptr};
 
     pid_ = ::fork();
     ASSERT_GE(pid_, 0);
@@ -337,6 +363,52 @@ class DaemonTest : public ::testing::Test {
     if (!done) return -1;
     pid_ = -1;
     return status;
+  }
+
+  /// Rewrites the config: the fixture's paths, `[inbox] rescan_s`, and `extra` (sections of its own).
+  void write_ini(int rescan_s, const std::string& extra = "") {
+    std::ofstream(ini_) << "[paths]\nroot = " << root().string() << "\nrules = " << (tmp_ / "rules").string()
+                        << "\n[certificates]\ntrust_dir = " << (tmp_ / "trust").string()
+                        << "\n[inbox]\nsettle_ms = 1000\nrescan_s = " << rescan_s << "\n"
+                        << extra;
+  }
+
+  /// `raccord nightly --now NOW --date DATE` on the fixture's config; its exit status.
+  int nightly_command(const std::string& now, const std::string& date) const {
+    const std::string command = "env -u RACCORD_CONFIG -u RACCORD_NOW " + quote(RACCORD_BINARY) + " nightly --config " +
+                                quote(ini_.string()) + " --now " + now + " --date " + date + " >/dev/null 2>>" +
+                                quote((tmp_ / "nightly.err").string());
+    return std::system(command.c_str());
+  }
+
+  /// The NIGHTLY_*.xml reports in outbox/, sorted.
+  std::vector<std::string> nightly_reports() const {
+    std::vector<std::string> out;
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(outbox(), ec)) {
+      const std::string n = e.path().filename().string();
+      if (n.rfind("NIGHTLY_", 0) == 0 && n.size() > 4 && n.substr(n.size() - 4) == ".xml") out.push_back(n);
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+  }
+
+  /// How many times `text` occurs in the daemon's stderr.
+  int log_count(const std::string& text) const {
+    const std::string log = read_file(stderr_path());
+    int n = 0;
+    for (auto at = log.find(text); at != std::string::npos; at = log.find(text, at + text.size())) ++n;
+    return n;
+  }
+
+  /// A `nightly.time` (UTC, "HH:MM") due in 15 to 75 s of real time: the scheduler fires on the
+  /// minute, so a daemon started now arms it for today, well before it.
+  static std::string nightly_time_soon() {
+    const auto due =
+        std::chrono::ceil<std::chrono::minutes>(std::chrono::system_clock::now() + std::chrono::seconds{15});
+    const auto day = std::chrono::floor<std::chrono::days>(due);
+    const std::chrono::hh_mm_ss hms{due - day};
+    return fmt::format("{:02}:{:02}", hms.hours().count(), hms.minutes().count());
   }
 
   /// A dépôt creating `n` users, identified by `identifiant` (distinct bytes, no DOUBLON).
@@ -426,7 +498,7 @@ TEST_F(DaemonTest, ProcessesDepositsByRenameSlowWriteAndRescanReloadsOnSighupAnd
 
 TEST_F(DaemonTest, CatchesUpMissedNightlyDatesAtStartWithTheBusinessClock) {
   // Ledger: last run 2026-11-26. The daemon starts at 2026-11-29T10:00Z (business, --now): the
-  // dates 27, 28 and 29 (02:00 Paris has passed) are run before READY=1 (SPEC.md §6, §7).
+  // dates 27, 28 and 29 (02:00 Paris has passed) are run, right after READY=1 (SPEC.md §6, §7).
   const std::string seed = "env -u RACCORD_CONFIG -u RACCORD_NOW " + quote(RACCORD_BINARY) + " nightly --config " +
                            quote(ini_.string()) + " --now 2026-11-26T01:00:00Z --date 2026-11-26 >/dev/null 2>&1";
   ASSERT_EQ(std::system(seed.c_str()), 0);
@@ -434,6 +506,7 @@ TEST_F(DaemonTest, CatchesUpMissedNightlyDatesAtStartWithTheBusinessClock) {
   ASSERT_TRUE(notify.ok());
   spawn(tmp_ / "notify.sock");
   ASSERT_TRUE(notify.await("READY=1", 1, std::chrono::seconds{20})) << notify.all();
+  ASSERT_TRUE(eventually([&] { return fs::exists(outbox() / "NIGHTLY_2026-11-29.xml"); }));
   for (const char* d : {"2026-11-26", "2026-11-27", "2026-11-28", "2026-11-29"}) {
     EXPECT_TRUE(fs::exists(outbox() / ("NIGHTLY_" + std::string(d) + ".xml"))) << d;
   }
@@ -529,6 +602,181 @@ TEST_F(DaemonTest, SigtermDuringALongBacklogStopsAfterTheCurrentGroupAndLosesNot
   EXPECT_EQ(archived, acks);
   EXPECT_EQ(archived + waiting, static_cast<std::size_t>(kDeposits));
   EXPECT_THAT(read_file(stderr_path()), HasSubstr("signal 15"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// The scheduled nightly run (SPEC.md §6, §7): the real clock decides when, the business clock
+// (--now) which date; a run that fails is tried again until it is done.
+
+TEST_F(DaemonTest, ScheduledRunAsksForTheBusinessTodayNotTheWallClockDate) {
+  // Issue item 6: business today (--now) already run; at nightly.time the daemon ran the wall-clock
+  // date and caught up every date in between at the business instant. It must ask for the
+  // business today again: already run, nothing else happens.
+  constexpr const char* kBusiness = "2026-01-15T10:00:00Z";
+  write_ini(3600, "[engine]\ntimezone = UTC\n[nightly]\ntime = " + nightly_time_soon() + "\n");
+  ASSERT_EQ(nightly_command(kBusiness, "2026-01-15"), 0) << read_file(tmp_ / "nightly.err");
+  ASSERT_EQ(nightly_reports(), std::vector<std::string>{"NIGHTLY_2026-01-15.xml"});
+  NotifySocket notify(tmp_ / "notify.sock");
+  ASSERT_TRUE(notify.ok());
+  spawn(tmp_ / "notify.sock", kBusiness);
+  ASSERT_TRUE(notify.await("READY=1", 1, std::chrono::seconds{20})) << notify.all();
+  // The scheduled run fired and the next one was armed (within 75 s of real time, plus margin).
+  ASSERT_TRUE(eventually([&] { return log_count("prochaine exécution nocturne") >= 2; }, std::chrono::seconds{120}));
+  EXPECT_EQ(log_count("nuit du 2026-01-15 déjà exécutée"), 1);
+  EXPECT_EQ(nightly_reports(), std::vector<std::string>{"NIGHTLY_2026-01-15.xml"});
+  ASSERT_EQ(::kill(pid_, SIGTERM), 0);
+  ASSERT_NE(wait_exit(), -1);
+}
+
+TEST_F(DaemonTest, ScheduledRunThatFindsTheStoreLockedIsRetriedOnceTheStoreIsBack) {
+  // Issue item 5: the store is unavailable at nightly.time (here SQLite held locked by another
+  // connection, past the busy timeout). The run must be tried again and happen once the store is
+  // back, for the business today (no ledger yet: nothing to catch up).
+  constexpr const char* kBusiness = "2026-01-15T10:00:00Z";
+  write_ini(3600, "[engine]\ntimezone = UTC\n[nightly]\ntime = " + nightly_time_soon() + "\n");
+  NotifySocket notify(tmp_ / "notify.sock");
+  ASSERT_TRUE(notify.ok());
+  spawn(tmp_ / "notify.sock", kBusiness);
+  ASSERT_TRUE(notify.await("READY=1", 1, std::chrono::seconds{20})) << notify.all();
+  {
+    auto db = open_database("sqlite", (root() / "raccord.db").string());
+    Transaction held(*db);  // BEGIN IMMEDIATE: the store's write lock, until the end of this block
+    ASSERT_TRUE(eventually([&] { return log_count("store indisponible") >= 1; }, std::chrono::seconds{180}))
+        << "the scheduled run never met the locked store";
+    EXPECT_TRUE(nightly_reports().empty());
+  }
+  ASSERT_TRUE(eventually([&] { return !nightly_reports().empty(); }, std::chrono::seconds{60}))
+      << "the failed nightly run was not tried again once the store was back";
+  EXPECT_EQ(nightly_reports(), std::vector<std::string>{"NIGHTLY_2026-01-15.xml"});
+  ASSERT_EQ(::kill(pid_, SIGTERM), 0);
+  const int status = wait_exit();
+  ASSERT_NE(status, -1);
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+}
+
+TEST_F(DaemonTest, ScheduledRunThatFindsTheLockHeldByAnotherRunIsRetriedOnceItIsFree) {
+  // The sibling of item 5: at nightly.time another run (a live process of this host) holds the
+  // store's nightly lock. The daemon must not give up until tomorrow: once the lock is free, its
+  // run happens (or finds the date run by the other one).
+  constexpr const char* kBusiness = "2026-01-15T10:00:00Z";
+  write_ini(3600, "[engine]\ntimezone = UTC\n[nightly]\ntime = " + nightly_time_soon() + "\n");
+  auto db = open_database("sqlite", (root() / "raccord.db").string());
+  const std::string holder = files::host_name() + ":" + std::to_string(::getpid());  // alive: never stale
+  db->execute("UPDATE locks SET holder = $1, acquired_at = $2, heartbeat = $2 WHERE name = 'nightly'",
+              {holder, std::string(kBusiness)});
+  NotifySocket notify(tmp_ / "notify.sock");
+  ASSERT_TRUE(notify.ok());
+  spawn(tmp_ / "notify.sock", kBusiness);
+  ASSERT_TRUE(notify.await("READY=1", 1, std::chrono::seconds{20})) << notify.all();
+  ASSERT_TRUE(eventually([&] { return log_count("en cours sur un autre moteur") >= 1; }, std::chrono::seconds{120}))
+      << "the scheduled run never met the held lock";
+  EXPECT_TRUE(nightly_reports().empty());
+  db->execute("UPDATE locks SET holder = NULL, heartbeat = NULL WHERE name = 'nightly'");
+  ASSERT_TRUE(eventually([&] { return !nightly_reports().empty(); }, std::chrono::seconds{60}))
+      << "the nightly run was not tried again once the lock was free";
+  EXPECT_EQ(nightly_reports(), std::vector<std::string>{"NIGHTLY_2026-01-15.xml"});
+  ASSERT_EQ(::kill(pid_, SIGTERM), 0);
+  ASSERT_NE(wait_exit(), -1);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Issue item 7: the daemon's folders removed or replaced while it runs.
+
+TEST_F(DaemonTest, FoldersRemovedOrReplacedWhileRunningAreRecreatedAndInboxIsWatchedAgain) {
+  // rescan_s = 3600: after the first repair, a dépôt renamed into inbox/ is seen only through the
+  // re-armed inotify watch.
+  write_ini(3600);
+  NotifySocket notify(tmp_ / "notify.sock");
+  ASSERT_TRUE(notify.ok());
+  spawn(tmp_ / "notify.sock");
+  ASSERT_TRUE(notify.await("READY=1", 1, std::chrono::seconds{20})) << notify.all();
+  // Idle: `n` originals archived, so that no dépôt is lost with a folder removed under it.
+  auto idle = [&](std::size_t n) {
+    return eventually([&] {
+      std::size_t archived = 0;
+      std::error_code ec;
+      for (const auto& e : fs::recursive_directory_iterator(root() / "archive", ec)) archived += e.is_regular_file();
+      return archived == n;
+    });
+  };
+  // Removes `dir` like `rm -rf`, again if the daemon was still writing in it (metrics.prom).
+  auto remove = [&](const fs::path& dir) {
+    return eventually([&] {
+      std::error_code ec;
+      fs::remove_all(dir, ec);
+      return !ec && !fs::exists(dir);
+    });
+  };
+  drop_file(inbox(), "h_0.xml", users_depot("DMN-H0", "h.zero", 1));
+  expect_one_integre_ack("h_0");
+  ASSERT_TRUE(idle(1));
+
+  // 1. inbox/ removed (with .work/), then recreated by the operator.
+  ASSERT_TRUE(remove(inbox()));
+  ASSERT_TRUE(eventually([&] { return log_count("réarmée") >= 1; })) << "inotify watch not re-armed";
+  fs::create_directories(inbox());
+  EXPECT_TRUE(fs::is_directory(inbox() / ".work"));
+  drop_file(inbox(), "h_1.xml", users_depot("DMN-H1", "h.un", 1));
+  expect_one_integre_ack("h_1");
+  ASSERT_TRUE(idle(2));
+
+  // 2. inbox/ moved away and replaced by a new directory (the old watch follows the old one).
+  fs::rename(inbox(), root() / "inbox.old");
+  fs::create_directories(inbox());
+  ASSERT_TRUE(eventually([&] { return log_count("réarmée") >= 2; })) << "inotify watch not re-armed";
+  drop_file(inbox(), "h_2.xml", users_depot("DMN-H2", "h.deux", 1));
+  expect_one_integre_ack("h_2");
+  ASSERT_TRUE(idle(3));
+  drop_file(root() / "inbox.old", "h_old.xml", users_depot("DMN-HX", "h.ancien", 1));
+
+  // 3. inbox/.work/ alone removed (no event on inbox/): recreated before the next pass.
+  ASSERT_TRUE(remove(inbox() / ".work"));
+  drop_file(inbox(), "h_3.xml", users_depot("DMN-H3", "h.trois", 1));
+  expect_one_integre_ack("h_3");
+  ASSERT_TRUE(idle(4));
+
+  // 4. outbox/, archive/ and error/ removed: recreated, the accusé and the original land there.
+  for (const char* dir : {"outbox", "archive", "error"}) ASSERT_TRUE(remove(root() / dir)) << dir;
+  drop_file(inbox(), "h_4.xml", users_depot("DMN-H4", "h.quatre", 1));
+  expect_one_integre_ack("h_4");
+  EXPECT_TRUE(fs::is_directory(root() / "error"));
+  EXPECT_TRUE(idle(1)) << "h_4 not archived in the recreated archive/";
+
+  EXPECT_TRUE(acks_of("h_old").empty()) << "a file in the moved-away inbox was taken";
+  EXPECT_TRUE(fs::exists(root() / "inbox.old" / "h_old.xml"));
+  EXPECT_GE(log_count("disparu(s), recréé(s)"), 4);
+  ASSERT_EQ(::kill(pid_, SIGTERM), 0);
+  const int status = wait_exit();
+  ASSERT_NE(status, -1);
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Issue item 9: the watchdog fed during a long start-up catch-up.
+
+TEST_F(DaemonTest, WatchdogIsFedThroughoutALongStartUpCatchUp) {
+  // Ledger: last run 2025-06-29; business today 2026-01-15 at 10:00Z: the start-up catch-up runs
+  // 200 dates (each one store commit and its reports), several watchdog periods long (1 s here,
+  // WatchdogSec=120s in the unit). READY=1 comes before it, and from then on WATCHDOG=1 never
+  // stops for a whole period.
+  constexpr const char* kBusiness = "2026-01-15T10:00:00Z";
+  constexpr auto kWatchdog = std::chrono::seconds{1};
+  write_ini(3600, "[engine]\ntimezone = UTC\n[nightly]\ntime = 02:00\n");
+  ASSERT_EQ(nightly_command("2025-06-29T10:00:00Z", "2025-06-29"), 0) << read_file(tmp_ / "nightly.err");
+  NotifySocket notify(tmp_ / "notify.sock");
+  ASSERT_TRUE(notify.ok());
+  spawn(tmp_ / "notify.sock", kBusiness, "1000000");
+  ASSERT_TRUE(notify.await("READY=1", 1, std::chrono::seconds{30})) << notify.all();
+  const auto ready = *notify.first("READY=1");
+  EXPECT_FALSE(fs::exists(outbox() / "NIGHTLY_2026-01-15.xml")) << "READY=1 only after the catch-up";
+  ASSERT_TRUE(eventually([&] { return fs::exists(outbox() / "NIGHTLY_2026-01-15.xml"); }, std::chrono::seconds{280}));
+  const auto done = Steady::now();
+  ASSERT_GT(done - ready, 3 * kWatchdog) << "the catch-up is too short to test the watchdog";
+  const auto gap = notify.longest_gap("WATCHDOG=1", ready, done);
+  EXPECT_LT(gap, kWatchdog) << "no WATCHDOG=1 for "
+                            << std::chrono::duration_cast<std::chrono::milliseconds>(gap).count() << " ms";
+  ASSERT_EQ(::kill(pid_, SIGTERM), 0);
+  ASSERT_NE(wait_exit(), -1);
 }
 
 }  // namespace

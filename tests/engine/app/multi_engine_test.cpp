@@ -2,7 +2,8 @@
 // - two `raccord daemon` processes share a temporary inbox; 2,000 dépôts dropped while they run get
 //   exactly one accusé each, every effect is stored once, codes are unique, nothing stays in .work/;
 // - the same with one engine killed (SIGKILL) halfway and restarted;
-// - PostgreSQL stopped while a daemon runs and started again: no dépôt lost, all answered.
+// - PostgreSQL stopped while a daemon runs and started again: no dépôt lost, all answered;
+// - PostgreSQL stopped over the daemon's nightly.time and started again: the run happens once it is back.
 // They run only when RACCORD_TEST_BACKEND=postgresql and RACCORD_TEST_POSTGRES name a server
 // (scripts/test.sh starts one); the outage test also needs RACCORD_TEST_PG_CTL (a pg_ctl command).
 #include <gtest/gtest.h>
@@ -13,6 +14,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -253,6 +255,41 @@ TEST_F(MultiEngineTest, DatabaseStoppedWhileTheDaemonRunsLosesNothing) {
   std::this_thread::sleep_for(1500ms);
   stop(a, SIGTERM);
   check_invariants(n);
+}
+
+TEST_F(MultiEngineTest, NightlyRunDuringADatabaseOutageHappensOnceTheDatabaseIsBack) {
+  // Issue item 5: PostgreSQL restarting at nightly.time; the daemon logged it and waited for the
+  // next day. The run must be tried again (backoff of real time) until it is done.
+  const char* pg_ctl = std::getenv("RACCORD_TEST_PG_CTL");
+  if (pg_ctl == nullptr) GTEST_SKIP() << "RACCORD_TEST_PG_CTL n'est pas défini";
+  // nightly.time: the next minute at least 15 s ahead (UTC), so that it is armed for today.
+  const auto at = std::chrono::ceil<std::chrono::minutes>(std::chrono::system_clock::now() + 15s);
+  const auto day = std::chrono::floor<std::chrono::days>(at);
+  const std::chrono::hh_mm_ss hms{at - day};
+  const std::chrono::year_month_day today{day};
+  char date[16];
+  std::snprintf(date, sizeof date, "%04d-%02u-%02u", static_cast<int>(today.year()),
+                static_cast<unsigned>(today.month()), static_cast<unsigned>(today.day()));
+  char time[8];
+  std::snprintf(time, sizeof time, "%02d:%02d", static_cast<int>(hms.hours().count()),
+                static_cast<int>(hms.minutes().count()));
+  std::ofstream(dir_ / "raccord.ini", std::ios::app) << "timezone = UTC\n[nightly]\ntime = " << time << "\n";
+  const fs::path report = outbox() / ("NIGHTLY_" + std::string(date) + ".xml");
+
+  const pid_t a = start_daemon();
+  std::this_thread::sleep_for(3s);
+  ASSERT_EQ(std::system((std::string(pg_ctl) + " -m fast -w stop >/dev/null 2>&1").c_str()), 0);
+  // The run instant passes while the database is down, and a few attempts fail.
+  std::this_thread::sleep_until(at + 6s);
+  EXPECT_FALSE(fs::exists(report));
+  EXPECT_EQ(::kill(a, 0), 0) << "le démon s'est arrêté pendant la panne";
+  ASSERT_TRUE(start_postgresql(pg_ctl));
+  const auto end = std::chrono::steady_clock::now() + 120s;
+  while (!fs::exists(report) && std::chrono::steady_clock::now() < end) std::this_thread::sleep_for(200ms);
+  EXPECT_TRUE(fs::exists(report)) << "the nightly run was not tried again once PostgreSQL was back";
+  Database db(Backend::Postgresql, connection_);
+  EXPECT_EQ(db.query_one("SELECT COUNT(*) FROM nightly_runs")->integer(0), 1);
+  stop(a, SIGTERM);
 }
 
 }  // namespace

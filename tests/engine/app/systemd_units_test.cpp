@@ -131,8 +131,8 @@ TEST_F(SystemdUnitsTest, TimerCalendarIsParisAtTwo) {
 TEST(SystemdUnitsContentTest, DaemonUnitHasNotifyWatchdogRestartAndHardening) {
   const std::string text = read_file(kUnits / "raccord.service");
   for (const char* line :
-       {"Type=notify\n", "WatchdogSec=", "Restart=on-failure\n", "User=raccord\n", "ProtectSystem=strict\n",
-        "ReadWritePaths=/var/lib/raccord\n", "NoNewPrivileges=yes\n", "PrivateTmp=yes\n",
+       {"Type=notify\n", "WatchdogSec=", "TimeoutStartSec=", "Restart=on-failure\n", "User=raccord\n",
+        "ProtectSystem=strict\n", "ReadWritePaths=/var/lib/raccord\n", "NoNewPrivileges=yes\n", "PrivateTmp=yes\n",
         "ExecReload=/bin/kill -HUP $MAINPID\n", "ExecStart=/usr/bin/raccord daemon "}) {
     EXPECT_THAT(text, HasSubstr(line));
   }
