@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 #include <set>
 
@@ -693,6 +694,46 @@ TEST_F(EngineTest, LeftoverGroupMixingRecordedAndNewDepotsKeepsEachSheetsVerdict
   EXPECT_THAT(acks[2].operations[1].error_codes(), IsEmpty());
   EXPECT_EQ(count("SELECT COUNT(*) FROM sheets"), sheets + 3);
   EXPECT_THAT(files_in(work()), IsEmpty());
+}
+
+// F20 through a dépôt: a CA shipped both cross-signed by the trusted root and self-signed (same name,
+// same key), in every order of the bundle, one sheet per order: every sheet gets the same verdict
+// (pyca/cryptography writes the order that used to fail). Beside them, the same CA shipped
+// self-signed and cross-signed by an unknown root: CERT_AUTORITE_NON_RECONNUE in every order.
+TEST_F(EngineTest, CertificateOrderOfABundleNeverChangesASheetsVerdict) {
+  start();
+  setup_world();
+  const TestCa& root = TestPki::instance().root();
+  const TestCa ca = root.issue_ca({"Raccord Cross CA"});
+  const TestCa self = ca.self_signed_copy();
+  const TestCa by_other = ca.cross_signed_by(TestPki::instance().other_root());
+  LeafOptions leaf_options;
+  leaf_options.common_name = "croise.exemple.fr";
+  const std::string leaf = ca.leaf_der(leaf_options);
+  std::string sheets;
+  int made = 0;
+  for (const std::vector<std::string>& certs : {std::vector<std::string>{leaf, ca.der(), self.der()},
+                                                std::vector<std::string>{leaf, by_other.der(), self.der()}}) {
+    std::vector<std::size_t> index{0, 1, 2};
+    do {
+      SheetSpec spec = sftp_sheet();
+      spec.reference = "ordre-" + std::to_string(made++);
+      spec.certificates = {TestPki::base64(TestPki::pkcs7_der({certs[index[0]], certs[index[1]], certs[index[2]]}))};
+      sheets += sheet_xml(spec);
+    } while (std::next_permutation(index.begin(), index.end()));
+  }
+  const std::int64_t before = count("SELECT COUNT(*) FROM sheets");
+  const ParsedAck ack = process("ordre.xml", depot_xml(sheets, R"(identifiant="ORDRE" mode="partielle")"));
+  EXPECT_EQ(ack.statut, "INTEGRE_PARTIEL") << ack.xml;
+  ASSERT_EQ(ack.operations.size(), 12u) << ack.xml;
+  for (std::size_t i = 0; i < 6; ++i) {
+    EXPECT_THAT(ack.operations[i].error_codes(), IsEmpty()) << "ordre " << i << "\n" << ack.xml;
+  }
+  for (std::size_t i = 6; i < 12; ++i) {
+    EXPECT_THAT(ack.operations[i].error_codes(), ElementsAre("CERT_AUTORITE_NON_RECONNUE")) << "ordre " << i << "\n"
+                                                                                            << ack.xml;
+  }
+  EXPECT_EQ(count("SELECT COUNT(*) FROM sheets"), before + 6);
 }
 
 TEST_F(EngineTest, OtherEntriesAreLeftAloneAndNeverAnswered) {

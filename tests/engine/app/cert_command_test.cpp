@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -123,6 +124,43 @@ TEST_F(CertCommandTest, F19F20DerPemAndAnyOrderGiveTheSameVerdict) {
     auto r = cert({file(name, bytes).string(), "--date", "2026-06-10"});
     EXPECT_EQ(r.code, 0) << name << dump(r);
     EXPECT_EQ(verdict_of(r.out), verdict_of(reference.out)) << name;
+  }
+}
+
+/// The chains and the verdict of the text output (everything from the first "Chaîne de" line on).
+std::string chains_and_verdict_of(const std::string& out) {
+  const auto at = out.find("\nChaîne de ");
+  return at == std::string::npos ? std::string("<pas de chaîne>") : out.substr(at);
+}
+
+// F20: a CA shipped both cross-signed by the trusted root and self-signed (same name, same key), in
+// every order of the bundle: the same chain (to the trusted root) and the same verdict; the order
+// pyca/cryptography writes, [leaf, self-signed CA, cross-signed CA], used to be refused. Without a
+// path to a trusted root (the other form cross-signed by an unknown root), every order gives
+// CERT_AUTORITE_NON_RECONNUE and the same chain.
+TEST_F(CertCommandTest, F20CrossSignedCaGivesTheSameChainAndVerdictInEveryOrder) {
+  const auto ca = pki().root().issue_ca({"Raccord Cross CA"});
+  const auto self = ca.self_signed_copy();
+  const auto by_other = ca.cross_signed_by(pki().other_root());
+  const std::string leaf = ca.leaf_der();
+  struct Family {
+    std::vector<std::string> certs;
+    int exit_code;
+    std::string expected;
+  };
+  for (const Family& family : {Family{{leaf, ca.der(), self.der()}, 0, "→ CN=Raccord Test Root CA"},
+                               Family{{leaf, by_other.der(), self.der()}, 1, "ERREUR CERT_AUTORITE_NON_RECONNUE"}}) {
+    std::vector<std::size_t> index{0, 1, 2};
+    std::string reference;
+    do {
+      const std::vector<std::string> order{family.certs[index[0]], family.certs[index[1]], family.certs[index[2]]};
+      auto r = judge(order);
+      EXPECT_EQ(r.code, family.exit_code) << dump(r);
+      EXPECT_TRUE(contains(r.out, family.expected)) << dump(r);
+      const std::string seen = chains_and_verdict_of(r.out);
+      if (reference.empty()) reference = seen;
+      EXPECT_EQ(seen, reference) << "ordre " << index[0] << index[1] << index[2];
+    } while (std::next_permutation(index.begin(), index.end()));
   }
 }
 
