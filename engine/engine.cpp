@@ -215,11 +215,12 @@ std::vector<DepositAnswer> Engine::process_group(const std::vector<const inbox::
     std::string sha256;
     DepositReadResult read;
     DepositAnswer result;
+    std::string committing_ack;  // the accusé recorded by the attempt whose COMMIT's answer was lost
   };
   std::vector<Item> items;
   items.reserve(files.size());
   for (const inbox::ClaimedFile* file : files) {
-    Item item{file, clock_.now(), file_identity(file->path()), file->size(), {}, {}, {}};
+    Item item{file, clock_.now(), file_identity(file->path()), file->size(), {}, {}, {}, {}};
     // An oversized dépôt is hashed from the file and never loaded (FIELD-CASES F07).
     const bool too_large = item.size > static_cast<std::uint64_t>(config_.max_bytes);
     item.sha256 = file->sha256();
@@ -232,6 +233,12 @@ std::vector<DepositAnswer> Engine::process_group(const std::vector<const inbox::
   // Already committed before a crash: answer from the record, never twice (SPEC.md §2). Transient
   // store failures (busy, serialization, deadlock, lost connection, a unique key another engine took
   // first) roll the transaction back and run it again.
+  // A COMMIT whose answer was lost (connection cut, server restarted) may have committed: the next
+  // attempt looks for the record that COMMIT carried (this file, still claimed and locked by this
+  // engine, with the accusé name it recorded, unique in the store), so that a committed dépôt is
+  // answered from its own record, never as its own DOUBLON (docs/design.md "Unknown commit outcome").
+  bool commit_outcome_unknown = false;
+  std::vector<std::string> unsure_exports;  // written by that attempt: kept only if it committed
   try {
     with_retries([&] {
       // The exports of Recherche operations are written before the commit (they read the store as
@@ -241,13 +248,19 @@ std::vector<DepositAnswer> Engine::process_group(const std::vector<const inbox::
       struct RemoveUncommitted {
         std::vector<std::string>& names;
         const fs::path dir;
+        std::vector<std::string>& unsure;
         bool committed = false;
+        bool commit_sent = false;
         ~RemoveUncommitted() {
           if (committed) return;
+          if (commit_sent) {  // perhaps committed: the next attempt decides
+            unsure.insert(unsure.end(), names.begin(), names.end());
+            return;
+          }
           std::error_code ignored;
           for (const auto& n : names) fs::remove(dir / n, ignored);
         }
-      } uncommitted{exports_written_, inbox_.outbox_dir()};
+      } uncommitted{exports_written_, inbox_.outbox_dir(), unsure_exports};
       Store store(*db_);
       Transaction tx(*db_);
       // One instant for the group's dépôts, which one transaction commits together.
@@ -257,16 +270,35 @@ std::vector<DepositAnswer> Engine::process_group(const std::vector<const inbox::
         if (item.read.deposit) deposits.push_back(&*item.read.deposit);
       }
       CertificatesAhead certificates(*certificates_, deposits, now, validation_threads());
-      std::size_t deposit_index = 0;
+      std::vector<std::optional<DepositRecord>> records;
+      bool committed_before = false;  // the attempt whose COMMIT's answer was lost did commit
       for (auto& item : items) {
+        auto record = origin == ClaimOrigin::Leftover || !item.committing_ack.empty()
+                          ? store.find_processed_file(item.file->name(), item.sha256, item.identity)
+                          : std::nullopt;
+        if (record && origin != ClaimOrigin::Leftover) {
+          if (record->ack_name == item.committing_ack) {
+            committed_before = true;
+          } else {
+            record.reset();
+          }
+        }
+        records.push_back(std::move(record));
+      }
+      if (!committed_before) {  // its exports name no recorded accusé: they go
+        std::error_code ignored;
+        for (const auto& n : unsure_exports) fs::remove(inbox_.outbox_dir() / n, ignored);
+      }
+      unsure_exports.clear();
+      std::size_t deposit_index = 0;
+      for (std::size_t i = 0; i < items.size(); ++i) {
+        auto& item = items[i];
         const std::string& name = item.file->name();
-        const auto record = origin == ClaimOrigin::Leftover
-                                ? store.find_processed_file(name, item.sha256, item.identity)
-                                : std::nullopt;
+        const auto& record = records[i];
         const std::size_t index = item.read.deposit ? deposit_index++ : 0;
         if (!record) {
-          item.result = answer(name, item.identity, item.read, item.sha256, item.received, now, false, &certificates,
-                               index);
+          item.result =
+              answer(name, item.identity, item.read, item.sha256, item.received, now, false, &certificates, index);
         } else {
           log::info("{} : déjà traité avant une interruption ; accusé {} repris", name, record->ack_name);
           item.result.ack_name = record->ack_name;
@@ -276,6 +308,10 @@ std::vector<DepositAnswer> Engine::process_group(const std::vector<const inbox::
           item.result.reason = record->reason;
         }
       }
+      if (before_commit_) before_commit_();
+      commit_outcome_unknown = true;  // until the answer to COMMIT is read
+      uncommitted.commit_sent = true;
+      for (auto& item : items) item.committing_ack = item.result.ack_name;
       tx.commit();
       uncommitted.committed = true;
     });
@@ -283,7 +319,8 @@ std::vector<DepositAnswer> Engine::process_group(const std::vector<const inbox::
     if (files.size() < 2 || e.transient) throw;  // a store still failing after the retries: no use
     log::warning("store : {} ; les {} dépôts du groupe sont repris un par un", e.what(), files.size());
     std::vector<DepositAnswer> answers;
-    for (const inbox::ClaimedFile* file : files) answers.push_back(process_claimed(*file, origin));
+    const ClaimOrigin again = commit_outcome_unknown ? ClaimOrigin::Leftover : origin;
+    for (const inbox::ClaimedFile* file : files) answers.push_back(process_claimed(*file, again));
     return answers;
   }
   for (auto& item : items) item.read = DepositReadResult();  // the group's memory goes before the writes

@@ -104,6 +104,12 @@ class Engine {
   /// the next pass). The daemon uses it to notice SIGTERM and to ping the watchdog during a long pass.
   void set_interruption(std::function<bool()> should_stop) { should_stop_ = std::move(should_stop); }
 
+  /// A hook run inside each group's transaction, after its dépôts are applied and recorded, just
+  /// before its COMMIT (every attempt). Tests use it to hold one engine's transaction open while
+  /// another engine works on the same rows; production code sets none. It may throw (StoreError
+  /// behaves as if the store had failed there).
+  void set_before_commit(std::function<void()> hook) { before_commit_ = std::move(hook); }
+
   /// Opens a new connection to the store (after the database came back). Logs, never throws.
   void reconnect_store();
 
@@ -133,7 +139,6 @@ class Engine {
                        const std::string& sha256, Instant received, Instant now, bool dry_run,
                        CertificatesAhead* certificates_ahead, std::size_t deposit_index);
 
-
   /// Processes `claimed` (already claimed), then claims `names` (in order, dépôt names only) and
   /// processes them, in groups within the limits above; counts every answer in `summary`.
   void process_in_groups(std::vector<inbox::ClaimedFile> claimed, const std::vector<std::string>& names,
@@ -147,6 +152,7 @@ class Engine {
   rules::Catalogue catalogue_;
   std::unique_ptr<rules::CertificateChecker> certificates_;
   std::function<bool()> should_stop_;
+  std::function<void()> before_commit_;
   std::vector<std::string> exports_written_;  // by the current transaction attempt (process_group)
 };
 

@@ -36,8 +36,10 @@ const std::vector<Migration>& migrations() {
            "created_at TEXT NOT NULL, updated_at TEXT NOT NULL)",
            "CREATE INDEX sheets_by_partner ON sheets (partner_siret, code_appli)",
            "CREATE INDEX sheets_by_state ON sheets (state)",
-           "CREATE TABLE sheet_versions (id BIGINT PRIMARY KEY, code_appli TEXT NOT NULL REFERENCES sheets(code_appli), "
-           "action TEXT NOT NULL, protocol TEXT, period_from TEXT, period_to TEXT, contact_name TEXT, contact_phone TEXT, "
+           "CREATE TABLE sheet_versions (id BIGINT PRIMARY KEY, code_appli TEXT NOT NULL REFERENCES "
+           "sheets(code_appli), "
+           "action TEXT NOT NULL, protocol TEXT, period_from TEXT, period_to TEXT, contact_name TEXT, contact_phone "
+           "TEXT, "
            "contact_email TEXT, contact_fax TEXT, network_identifier TEXT, network_address TEXT, network_port TEXT, "
            "network_path TEXT, comments TEXT, created_at TEXT NOT NULL, created_by TEXT NOT NULL, deposit_sha256 TEXT)",
            "CREATE INDEX sheet_versions_by_sheet ON sheet_versions (code_appli)",
@@ -97,6 +99,23 @@ const std::vector<Migration>& migrations() {
            // The nightly report's HTML page, kept like its XML and CSV so that a lost file can be
            // rewritten from the ledger (NULL for runs recorded before this migration).
            "ALTER TABLE nightly_runs ADD COLUMN report_html TEXT",
+       }},
+      {4,
+       {
+           // A dépôt's identifiant is held by at most one INTEGRE / INTEGRE_PARTIEL dépôt of its
+           // channel (docs/design.md "Identifiant held once"): the store itself refuses a second
+           // holder, even when two engines check at the same instant under READ COMMITTED.
+           // `channel` is the sender's channel ('' for inbox/, the only one today);
+           // `held_identifier` is the identifiant while the dépôt holds it (NULL otherwise: no
+           // identifiant, or the dépôt was REJETE / DOUBLON, after which the identifiant may be reused).
+           "ALTER TABLE deposits ADD COLUMN channel TEXT NOT NULL DEFAULT ''",
+           "ALTER TABLE deposits ADD COLUMN held_identifier TEXT",
+           // A store written before this migration may already hold one identifiant twice (the
+           // defect this migration closes): the first applied dépôt keeps it.
+           "UPDATE deposits SET held_identifier = identifier WHERE identifier IS NOT NULL AND "
+           "status IN ('INTEGRE', 'INTEGRE_PARTIEL') AND id = (SELECT MIN(d.id) FROM deposits d WHERE "
+           "d.identifier = deposits.identifier AND d.status IN ('INTEGRE', 'INTEGRE_PARTIEL'))",
+           "CREATE UNIQUE INDEX deposits_identifier_held_once ON deposits (channel, held_identifier)",
        }},
   };
   return all;
