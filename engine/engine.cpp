@@ -276,12 +276,10 @@ std::vector<DepositAnswer> Engine::process_group(const std::vector<const inbox::
         auto record = origin == ClaimOrigin::Leftover || !item.committing_ack.empty()
                           ? store.find_processed_file(item.file->name(), item.sha256, item.identity)
                           : std::nullopt;
-        if (record && origin != ClaimOrigin::Leftover) {
-          if (record->ack_name == item.committing_ack) {
-            committed_before = true;
-          } else {
-            record.reset();
-          }
+        if (record && !item.committing_ack.empty() && record->ack_name == item.committing_ack) {
+          committed_before = true;
+        } else if (record && origin != ClaimOrigin::Leftover) {
+          record.reset();  // another drop's record (a reused inode): this file is answered anew
         }
         records.push_back(std::move(record));
       }

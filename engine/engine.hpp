@@ -82,7 +82,9 @@ class Engine {
   /// durable commit of its dépôt, and a crash at any instant leaves the files in .work/ where the
   /// next pass answers them from the store, never twice. When the group's transaction fails for a
   /// reason other than a transient one, the files are processed one by one, so that the failure
-  /// stays with its own dépôt. Answers in the order of `files`.
+  /// stays with its own dépôt. When the answer to the COMMIT is lost (connection cut), the retry
+  /// answers the dépôts that COMMIT did record from their records (their accusés, their exports
+  /// kept), never as their own DOUBLON. Answers in the order of `files`.
   std::vector<DepositAnswer> process_group(const std::vector<const inbox::ClaimedFile*>& files,
                                            ClaimOrigin origin = ClaimOrigin::Inbox);
 

@@ -885,8 +885,9 @@ TEST_F(EngineTest, CommitWhoseAnswerIsLostIsAnsweredFromItsOwnRecord) {
   config_.store_connection = proxy.through(config_.store_connection);
   start();
   setup_world();
-  const std::string xml =
-      depot_xml(subscription_request_xml(kOutsider, kAcme) + sheet_xml(sftp_sheet()), R"(identifiant="LOT-CUT")");
+  const std::string xml = depot_xml(subscription_request_xml(kOutsider, kAcme) + sheet_xml(sftp_sheet()) +
+                                        "  <Recherche demandeur=\"support.n1\" type=\"EDI\" reference=\"req-cut\"/>\n",
+                                    R"(identifiant="LOT-CUT")");
   proxy.arm_commit_cut();
   drop_file(inbox(), "02_espace.xml", xml);
   const PassSummary summary = engine().process_pass();
@@ -898,7 +899,7 @@ TEST_F(EngineTest, CommitWhoseAnswerIsLostIsAnsweredFromItsOwnRecord) {
   const ParsedAck ack = read_ack(summary.acknowledgements[0]);
   EXPECT_EQ(ack.statut, "INTEGRE") << ack.xml;
   EXPECT_EQ(ack.original, "");
-  ASSERT_EQ(ack.operations.size(), 2u);
+  ASSERT_EQ(ack.operations.size(), 3u);
   EXPECT_EQ(ack.operations[0].demande, "ABO-000002");
   EXPECT_EQ(ack.operations[1].code_appli, "VFE001");
   // One record, one accusé, the original archived once; the sheet and request applied once.
@@ -911,6 +912,9 @@ TEST_F(EngineTest, CommitWhoseAnswerIsLostIsAnsweredFromItsOwnRecord) {
     if (f.starts_with("ACK_02_espace")) accuses.push_back(f);
   }
   EXPECT_THAT(accuses, ElementsAre(ack.name));
+  // The search's export, written before the COMMIT and named by the recorded accusé, stays.
+  EXPECT_NE(ack.xml.find("EXPORT_EDI_req-cut_20261129T100000Z.csv"), std::string::npos) << ack.xml;
+  EXPECT_TRUE(fs::exists(outbox() / "EXPORT_EDI_req-cut_20261129T100000Z.csv"));
   EXPECT_EQ(read_file(archive_day() / "02_espace.xml"), xml);
   EXPECT_THAT(files_in(work()), IsEmpty());
 }
