@@ -308,11 +308,12 @@ std::vector<DepositAnswer> Engine::process_group(const std::vector<const inbox::
     std::string sha256;
     DepositReadResult read;
     DepositAnswer result;
+    std::string committing_ack;  // the accusé recorded by the attempt whose COMMIT's answer was lost
   };
   std::vector<Item> items;
   items.reserve(files.size());
   for (const inbox::ClaimedFile* file : files) {
-    Item item{file, clock_.now(), file_identity(file->path()), file->size(), {}, {}, {}};
+    Item item{file, clock_.now(), file_identity(file->path()), file->size(), {}, {}, {}, {}};
     // An oversized dépôt is hashed from the file and never loaded (FIELD-CASES F07).
     const bool too_large = item.size > static_cast<std::uint64_t>(config_.max_bytes);
     item.sha256 = file->sha256();
@@ -329,10 +330,23 @@ std::vector<DepositAnswer> Engine::process_group(const std::vector<const inbox::
   // store as the operation sees it) and renamed only after it, like the accusés: `staged` owns their
   // temporaries and removes those of an attempt that does not commit and of operations rolled back
   // (hostile findings 3 and 7: orphan and duplicate exports).
+  // A COMMIT whose answer was lost (connection cut, server restarted) may have committed: the next
+  // attempt looks for the record that COMMIT carried (this file, still claimed and locked by this
+  // engine, with the accusé name it recorded, unique in the store), so that a committed dépôt is
+  // answered from its own record, never as its own DOUBLON (docs/design.md "Unknown commit outcome");
+  // the export temporaries of that attempt are kept until the next attempt knows whether it committed.
   std::optional<StagedExports> staged;
+  bool commit_outcome_unknown = false;
+  std::vector<std::string> unsure_temporaries;  // of the attempt whose COMMIT's answer was lost
+  const fs::path outbox_dir = inbox_.outbox_dir();
+  const auto remove_unsure = [&] {
+    std::error_code ignored;
+    for (const auto& t : unsure_temporaries) fs::remove(outbox_dir / t, ignored);
+    unsure_temporaries.clear();
+  };
   try {
     with_retries([&] {
-      staged.emplace(inbox_.outbox_dir());
+      staged.emplace(outbox_dir);
       Store store(*db_);
       Transaction tx(*db_);
       // One instant for the group's dépôts, which one transaction commits together.
@@ -342,12 +356,29 @@ std::vector<DepositAnswer> Engine::process_group(const std::vector<const inbox::
         if (item.read.deposit) deposits.push_back(&*item.read.deposit);
       }
       CertificatesAhead certificates(*certificates_, deposits, now, validation_threads());
-      std::size_t deposit_index = 0;
+      std::vector<std::optional<DepositRecord>> records;
+      bool committed_before = false;  // the attempt whose COMMIT's answer was lost did commit
       for (auto& item : items) {
+        auto record = origin == ClaimOrigin::Leftover || !item.committing_ack.empty()
+                          ? store.find_processed_file(item.file->name(), item.sha256, item.identity)
+                          : std::nullopt;
+        if (record && !item.committing_ack.empty() && record->ack_name == item.committing_ack) {
+          committed_before = true;
+        } else if (record && origin != ClaimOrigin::Leftover) {
+          record.reset();  // another drop's record (a reused inode): this file is answered anew
+        }
+        records.push_back(std::move(record));
+      }
+      if (committed_before) {
+        unsure_temporaries.clear();  // the record names them: published below
+      } else {
+        remove_unsure();  // that COMMIT did not happen: its exports go
+      }
+      std::size_t deposit_index = 0;
+      for (std::size_t i = 0; i < items.size(); ++i) {
+        auto& item = items[i];
         const std::string& name = item.file->name();
-        const auto record = origin == ClaimOrigin::Leftover
-                                ? store.find_processed_file(name, item.sha256, item.identity)
-                                : std::nullopt;
+        const auto& record = records[i];
         const std::size_t index = item.read.deposit ? deposit_index++ : 0;
         if (!record) {
           item.result = answer(name, item.identity, item.read, item.sha256, item.received, now, false, &certificates,
@@ -363,19 +394,34 @@ std::vector<DepositAnswer> Engine::process_group(const std::vector<const inbox::
         }
       }
       crash_point("before-commit");
-      tx.commit();
+      if (before_commit_) before_commit_();
+      commit_outcome_unknown = true;  // until the answer to COMMIT is read
       std::vector<std::string> committed;
-      for (const auto& item : items) {
+      for (auto& item : items) {
+        item.committing_ack = item.result.ack_name;
         for (const auto& e : item.result.exports) committed.push_back(e.name);
       }
+      // Until COMMIT's answer is read these temporaries may belong to committed dépôts: not `staged`'s any more.
+      for (const auto& name : committed) {
+        if (const auto t = staged->find_temporary(name)) unsure_temporaries.push_back(*t);
+      }
       staged->keep_committed(committed);
+      tx.commit();
+      unsure_temporaries.clear();  // committed: published below
     });
   } catch (const StoreError& e) {
     staged.reset();
     if (files.size() < 2 || e.transient) throw;  // a store still failing after the retries: no use
     log::warning("store : {} ; les {} dépôts du groupe sont repris un par un", e.what(), files.size());
     std::vector<DepositAnswer> answers;
-    for (const inbox::ClaimedFile* file : files) answers.push_back(process_claimed(*file, origin));
+    const ClaimOrigin again = commit_outcome_unknown ? ClaimOrigin::Leftover : origin;
+    for (const inbox::ClaimedFile* file : files) answers.push_back(process_claimed(*file, again));
+    // The temporaries of a COMMIT whose answer was lost and that no record names did not commit.
+    if (!unsure_temporaries.empty()) {
+      Store store(*db_);
+      std::erase_if(unsure_temporaries, [&store](const std::string& t) { return store.export_by_temporary(t); });
+      remove_unsure();
+    }
     return answers;
   }
   staged.reset();  // the temporaries of operations rolled back go

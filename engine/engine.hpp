@@ -99,7 +99,9 @@ class Engine {
   /// durable commit of its dépôt, and a crash at any instant leaves the files in .work/ where the
   /// next pass answers them from the store, never twice. When the group's transaction fails for a
   /// reason other than a transient one, the files are processed one by one, so that the failure
-  /// stays with its own dépôt. Answers in the order of `files`.
+  /// stays with its own dépôt. When the answer to the COMMIT is lost (connection cut), the retry
+  /// answers the dépôts that COMMIT did record from their records (their accusés, their exports
+  /// kept), never as their own DOUBLON. Answers in the order of `files`.
   std::vector<DepositAnswer> process_group(const std::vector<const inbox::ClaimedFile*>& files,
                                            ClaimOrigin origin = ClaimOrigin::Inbox);
 
@@ -120,6 +122,12 @@ class Engine {
   /// there (the groups already claimed are finished first; what is not claimed stays in inbox/ for
   /// the next pass). The daemon uses it to notice SIGTERM and to ping the watchdog during a long pass.
   void set_interruption(std::function<bool()> should_stop) { should_stop_ = std::move(should_stop); }
+
+  /// A hook run inside each group's transaction, after its dépôts are applied and recorded, just
+  /// before its COMMIT (every attempt). Tests use it to hold one engine's transaction open while
+  /// another engine works on the same rows; production code sets none. It may throw (StoreError
+  /// behaves as if the store had failed there).
+  void set_before_commit(std::function<void()> hook) { before_commit_ = std::move(hook); }
 
   /// Opens a new connection to the store (after the database came back). Logs, never throws.
   void reconnect_store();
@@ -171,6 +179,7 @@ class Engine {
   rules::Catalogue catalogue_;
   std::unique_ptr<rules::CertificateChecker> certificates_;
   std::function<bool()> should_stop_;
+  std::function<void()> before_commit_;
 };
 
 }  // namespace raccord

@@ -115,6 +115,23 @@ const std::vector<Migration>& migrations() {
            // first date a nightly run may be asked for (engine/nightly.hpp record_store_creation).
            "CREATE TABLE store_info (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
        }},
+      {6,
+       {
+           // A dépôt's identifiant is held by at most one INTEGRE / INTEGRE_PARTIEL dépôt of its
+           // channel (docs/design.md "Identifiant held once"): the store itself refuses a second
+           // holder, even when two engines check at the same instant under READ COMMITTED.
+           // `channel` is the sender's channel ('' for inbox/, the only one today);
+           // `held_identifier` is the identifiant while the dépôt holds it (NULL otherwise: no
+           // identifiant, or the dépôt was REJETE / DOUBLON, after which the identifiant may be reused).
+           "ALTER TABLE deposits ADD COLUMN channel TEXT NOT NULL DEFAULT ''",
+           "ALTER TABLE deposits ADD COLUMN held_identifier TEXT",
+           // A store written before this migration may already hold one identifiant twice (the
+           // defect this migration closes): the first applied dépôt keeps it.
+           "UPDATE deposits SET held_identifier = identifier WHERE identifier IS NOT NULL AND "
+           "status IN ('INTEGRE', 'INTEGRE_PARTIEL') AND id = (SELECT MIN(d.id) FROM deposits d WHERE "
+           "d.identifier = deposits.identifier AND d.status IN ('INTEGRE', 'INTEGRE_PARTIEL'))",
+           "CREATE UNIQUE INDEX deposits_identifier_held_once ON deposits (channel, held_identifier)",
+       }},
   };
   return all;
 }

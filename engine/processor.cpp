@@ -208,11 +208,19 @@ class OperationApplier {
 
   void apply_body(const SubscriptionDecisionOperation& d) {
     const auto user = requester();
-    const auto sub = store_.find_subscription(d.request_id.value);
-    if (!sub || sub->status != SubscriptionStatus::EnAttente) {
+    // Locked: a decision of another engine on the same request is waited for, then seen here.
+    const auto sub = store_.lock_subscription(d.request_id.value);
+    const auto already_decided = [&] {
       error(ErrorCode::AbonnementInconnu, "@demande", d.request_id.line,
-            sub ? fmt::format("La demande d'abonnement {} a déjà été traitée.", d.request_id.value)
-                : fmt::format("La demande d'abonnement « {} » est inconnue.", d.request_id.value));
+            fmt::format("La demande d'abonnement {} a déjà été traitée.", d.request_id.value));
+    };
+    if (!sub) {
+      error(ErrorCode::AbonnementInconnu, "@demande", d.request_id.line,
+            fmt::format("La demande d'abonnement « {} » est inconnue.", d.request_id.value));
+      return;
+    }
+    if (sub->status != SubscriptionStatus::EnAttente) {
+      already_decided();
       return;
     }
     const auto s = store_.find_structure(sub->siret);
@@ -226,9 +234,11 @@ class OperationApplier {
                         sub->siret, sub->id, user->login));
     }
     if (failed()) return;
-    store_.decide_subscription(
-        sub->id, d.decision == Decision::Valider ? SubscriptionStatus::Validee : SubscriptionStatus::Refusee,
-        user->login, ctx_.now);
+    if (!store_.decide_subscription(
+            sub->id, d.decision == Decision::Valider ? SubscriptionStatus::Validee : SubscriptionStatus::Refusee,
+            user->login, ctx_.now)) {
+      already_decided();  // decided by another transaction since the read (never two decisions)
+    }
   }
 
   /// Never refused for lack of rights (SPEC.md §3.4): the export holds what the requester may consult.

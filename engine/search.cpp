@@ -139,6 +139,13 @@ const std::string& StagedExports::temporary_of(const std::string& name) const {
   throw std::out_of_range("export non préparé : " + name);
 }
 
+std::optional<std::string> StagedExports::find_temporary(const std::string& name) const {
+  for (const auto& [n, temporary] : staged_) {
+    if (n == name) return temporary;
+  }
+  return std::nullopt;
+}
+
 void StagedExports::keep_committed(const std::vector<std::string>& committed) {
   std::erase_if(staged_, [&committed](const auto& s) {
     return std::find(committed.begin(), committed.end(), s.first) != committed.end();

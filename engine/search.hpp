@@ -52,6 +52,8 @@ class StagedExports {
   /// The temporary (file name in outbox/) of staged export `name`; throws std::out_of_range when
   /// `name` was not staged here.
   const std::string& temporary_of(const std::string& name) const;
+  /// The temporary of staged export `name`, or nullopt when `name` was not staged here.
+  std::optional<std::string> find_temporary(const std::string& name) const;
   /// After the commit: the temporaries of `committed` are recorded and no longer removed here.
   void keep_committed(const std::vector<std::string>& committed);
 

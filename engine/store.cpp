@@ -133,17 +133,32 @@ std::string Store::create_subscription(const std::string& siret, const std::stri
   return id;
 }
 
-std::optional<SubscriptionRecord> Store::find_subscription(const std::string& id) {
-  auto r = db_.query_one("SELECT id, siret, login, consultation, modification, status FROM subscriptions WHERE id = $1",
-                         {id});
+namespace {
+
+std::optional<SubscriptionRecord> subscription_query(Database& db, const std::string& id, std::string_view suffix) {
+  auto r = db.query_one("SELECT id, siret, login, consultation, modification, status FROM subscriptions WHERE id = $1" +
+                            std::string(suffix),
+                        {id});
   if (!r) return std::nullopt;
   return SubscriptionRecord{r->text(0),         r->text(1),         r->text(2),
                             r->integer(3) != 0, r->integer(4) != 0, parse_subscription_status(r->text(5))};
 }
 
-void Store::decide_subscription(const std::string& id, SubscriptionStatus status, const std::string& by, Instant at) {
-  db_.execute("UPDATE subscriptions SET status = $1, decided_by = $2, decided_at = $3 WHERE id = $4",
-              {std::string(to_code(status)), by, format_iso_instant(at), id});
+}  // namespace
+
+std::optional<SubscriptionRecord> Store::find_subscription(const std::string& id) {
+  return subscription_query(db_, id, "");
+}
+
+std::optional<SubscriptionRecord> Store::lock_subscription(const std::string& id) {
+  return subscription_query(db_, id, dialect::for_update(db_.backend()));
+}
+
+bool Store::decide_subscription(const std::string& id, SubscriptionStatus status, const std::string& by, Instant at) {
+  return db_.execute(
+             "UPDATE subscriptions SET status = $1, decided_by = $2, decided_at = $3 WHERE id = $4 AND "
+             "status = 'EN_ATTENTE'",
+             {std::string(to_code(status)), by, format_iso_instant(at), id}) == 1;
 }
 
 bool Store::has_validated_subscription(const std::string& siret, const std::string& login, bool modification) {
@@ -265,10 +280,9 @@ std::optional<DepositRecord> Store::find_applied_deposit(const std::string& sha2
 }
 
 std::optional<DepositRecord> Store::find_applied_by_identifier(const std::string& identifier) {
-  auto r = db_.query_one(fmt::format("SELECT {} FROM deposits WHERE identifier = $1 AND status IN ('INTEGRE', "
-                                     "'INTEGRE_PARTIEL') ORDER BY id LIMIT 1",
-                                     kDepositColumns),
-                         {identifier});
+  auto r =
+      db_.query_one(fmt::format("SELECT {} FROM deposits WHERE channel = $1 AND held_identifier = $2", kDepositColumns),
+                    {std::string(kInboxChannel), identifier});
   if (!r) return std::nullopt;
   return to_deposit(*r);
 }
@@ -289,12 +303,16 @@ bool Store::ack_name_taken(const std::string& ack_name) {
 
 void Store::insert_deposit(const DepositRecord& record, Instant received, Instant processed) {
   const std::int64_t id = db_.next_sequence_value("deposit");
+  // Only an applied dépôt holds its identifiant (unique index deposits_identifier_held_once).
+  const bool applied = record.status == "INTEGRE" || record.status == "INTEGRE_PARTIEL";
   db_.execute(
       "INSERT INTO deposits (id, sha256, file_name, file_identity, identifier, status, received_at, processed_at, "
-      "ack_name, ack_content, destination, reason) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+      "ack_name, ack_content, destination, reason, channel, held_identifier) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, "
+      "$9, $10, $11, $12, $13, $14)",
       {id, record.sha256, record.file_name, record.file_identity, opt(record.identifier), record.status,
        format_iso_instant(received), format_iso_instant(processed), record.ack_name, record.ack_content,
-       record.destination, record.reason});
+       record.destination, record.reason, std::string(kInboxChannel),
+       applied ? opt(record.identifier) : SqlValue{nullptr}});
 }
 
 bool Store::export_name_taken(const std::string& name) {

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "engine/database.hpp"
@@ -14,6 +15,10 @@
 #include "engine/domain/sheet_state.hpp"
 
 namespace raccord {
+
+/// The channel of dépôts dropped into inbox/ (the only one until sender accounts add theirs): an
+/// identifiant is held once per channel.
+inline constexpr std::string_view kInboxChannel = "";
 
 struct UserRecord {
   std::string login;
@@ -104,7 +109,14 @@ class Store {
                                   bool modification, const std::optional<std::string>& requested_on,
                                   const std::optional<std::string>& comment, Instant at);
   std::optional<SubscriptionRecord> find_subscription(const std::string& id);
-  void decide_subscription(const std::string& id, SubscriptionStatus status, const std::string& by, Instant at);
+  /// find_subscription, the row locked until the end of the transaction (PostgreSQL: FOR UPDATE;
+  /// SQLite: the write transaction already excludes every other writer). A decision made by another
+  /// engine in the meantime is waited for, then seen.
+  std::optional<SubscriptionRecord> lock_subscription(const std::string& id);
+  /// Records the decision on request `id` only while it is EN_ATTENTE. Returns false when it was not
+  /// (unknown, or already decided by another transaction): nothing changed, the caller answers
+  /// ABONNEMENT_INCONNU (guide: one decision per request).
+  bool decide_subscription(const std::string& id, SubscriptionStatus status, const std::string& by, Instant at);
   /// True when `login` has a validated subscription to `siret` granting Modification (or
   /// Consultation when `modification` is false).
   bool has_validated_subscription(const std::string& siret, const std::string& login, bool modification);
@@ -123,6 +135,10 @@ class Store {
 
   // Dépôts (SPEC.md §2 "Exactly once").
   std::optional<DepositRecord> find_applied_deposit(const std::string& sha256);
+  /// The dépôt of the inbox channel that holds `identifier` (INTEGRE or INTEGRE_PARTIEL with it;
+  /// docs/design.md "Identifiant held once"), or nullopt. At most one exists: insert_deposit of a second holder
+  /// throws StoreError (unique index deposits_identifier_held_once, transient: the caller's retry
+  /// then finds this holder).
   std::optional<DepositRecord> find_applied_by_identifier(const std::string& identifier);
   /// The record of the processing of exactly this claimed file (name, bytes and file identity).
   std::optional<DepositRecord> find_processed_file(const std::string& file_name, const std::string& sha256,

@@ -10,11 +10,15 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <fstream>
+#include <future>
 #include <set>
+#include <thread>
 
 #include "files/atomic_file.hpp"
 #include "tests/support/engine_fixture.hpp"
+#include "tests/support/tcp_proxy.hpp"
 #include "tests/support/test_pki.hpp"
 
 namespace raccord::testing {
@@ -779,6 +783,264 @@ TEST_F(EngineTest, AccuseEchoesIdentifiantModeAndReferences) {
                   "identifier = 'LOT-2026-0042' AND sha256 = $1",
                   {ack.sha256}),
             1);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Two engines on one store (SPEC.md §2, §3, §3.2, §8): engine A holds its transaction open just
+// before its COMMIT (Engine::set_before_commit) while engine B works on the same rows; A commits once
+// B waits for A's locks (PostgreSQL, seen in pg_stat_activity) or has finished. SQLite serialises
+// writers (BEGIN IMMEDIATE): there B waits for A's commit in its busy timeout.
+
+/// `<FicheEDI demandeur action codeAppli><Partenaire/></FicheEDI>` (supprimer, desactiver).
+std::string sheet_action_xml(const std::string& action, const std::string& code_appli) {
+  return "  <FicheEDI demandeur=\"" + std::string(kSubscriber) + "\" action=\"" + action + "\" codeAppli=\"" +
+         code_appli + "\">\n    <Partenaire>" + kAcme + "</Partenaire>\n  </FicheEDI>\n";
+}
+
+class TwoEnginesTest : public EngineTest {
+ protected:
+  void SetUp() override {
+    EngineTest::SetUp();
+    if (IsSkipped()) return;
+    start();
+    setup_world();
+    other_ = std::make_unique<Engine>(config_, BusinessClock(instant(kNow)));
+    other_->open();
+  }
+  void TearDown() override {
+    other_.reset();
+    EngineTest::TearDown();
+  }
+
+  struct Race {
+    ParsedAck first;   // engine A's, committed first
+    ParsedAck second;  // engine B's
+  };
+
+  /// Engine A processes `a` (dropped as inbox/NAME_A) up to its COMMIT and holds it there; engine B
+  /// then processes `b`; A commits when B waits for a lock A holds or B has finished.
+  Race race(const std::string& name_a, const std::string& a, const std::string& name_b, const std::string& b) {
+    std::promise<void> reached;
+    std::promise<void> release;
+    std::shared_future<void> released = release.get_future().share();
+    bool first_attempt = true;
+    engine().set_before_commit([&] {
+      if (!first_attempt) return;
+      first_attempt = false;
+      reached.set_value();
+      released.wait();
+    });
+    PassSummary summary_a;
+    PassSummary summary_b;
+    std::atomic<bool> b_done{false};
+    drop_file(inbox(), name_a, a);
+    std::thread thread_a([&] { summary_a = engine().process_names({name_a}); });
+    reached.get_future().wait();
+    drop_file(inbox(), name_b, b);
+    std::thread thread_b([&] {
+      summary_b = other_->process_names({name_b});
+      b_done = true;
+    });
+    if (postgres_requested()) {
+      auto monitor = open_database(config_.store_backend, config_.store_connection);
+      const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+      while (!b_done && std::chrono::steady_clock::now() < deadline &&
+             monitor->query_one("SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() AND "
+                                "wait_event_type = 'Lock'")
+                     ->integer(0) == 0) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      }
+    }
+    release.set_value();
+    thread_a.join();
+    thread_b.join();
+    engine().set_before_commit(nullptr);
+    Race r;
+    EXPECT_EQ(summary_a.acknowledgements.size(), 1u);
+    EXPECT_EQ(summary_b.acknowledgements.size(), 1u);
+    if (summary_a.acknowledgements.size() == 1) r.first = read_ack(summary_a.acknowledgements[0]);
+    if (summary_b.acknowledgements.size() == 1) r.second = read_ack(summary_b.acknowledgements[0]);
+    return r;
+  }
+
+  /// The statut and error codes of a one-operation accusé, e.g. "REJETEE TRANSITION_INTERDITE".
+  static std::string verdict(const ParsedAck& ack) {
+    if (ack.operations.size() != 1) return ack.statut + " " + ::testing::PrintToString(ack.error_codes());
+    std::string out = ack.operations[0].statut;
+    for (const auto& c : ack.operations[0].error_codes()) out += " " + c;
+    return out;
+  }
+
+  std::unique_ptr<Engine> other_;
+};
+
+TEST_F(TwoEnginesTest, SameIdentifiantWithOtherBytesIsIntegratedOnce) {
+  const Race r = race("a.xml", one_sheet("LOT-1"), "b.xml", one_sheet("LOT-1", api_sheet()));
+  EXPECT_EQ(r.first.statut, "INTEGRE") << r.first.xml;
+  EXPECT_EQ(r.second.statut, "REJETE") << r.second.xml;
+  EXPECT_THAT(r.second.error_codes(), ElementsAre("DEPOT_IDENTIFIANT_REUTILISE"));
+  EXPECT_THAT(r.second.operations, IsEmpty());
+  EXPECT_EQ(count("SELECT COUNT(*) FROM sheets"), 1);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM deposits WHERE identifier = 'LOT-1' AND status = 'INTEGRE'"), 1);
+  // The loser is archived with its accusé, like any DEPOT_IDENTIFIANT_REUTILISE.
+  EXPECT_THAT(files_in(archive_day()), ::testing::IsSupersetOf({"a.xml", "b.xml"}));
+  EXPECT_THAT(files_in(work()), IsEmpty());
+  // After the REJETE the identifiant stays the first dépôt's; a REJETE never holds it.
+  SheetSpec bad = sftp_sheet();
+  bad.contact_email = "pas-un-email";
+  EXPECT_EQ(process("c.xml", one_sheet("LOT-2", bad)).statut, "REJETE");
+  EXPECT_EQ(process("d.xml", one_sheet("LOT-2", api_sheet())).statut, "INTEGRE");
+}
+
+TEST_F(TwoEnginesTest, ValiderAndRefuserOfOneRequestGiveOneDecision) {
+  ASSERT_EQ(
+      process("01_demande.xml", depot_xml(subscription_request_xml(kOutsider, kAcme), R"(identifiant="ESP-0002")"))
+          .operations.at(0)
+          .demande,
+      "ABO-000002");
+  const Race r = race("a.xml", depot_xml(decision_xml(kManager, "ABO-000002", "valider"), R"(identifiant="D-A")"),
+                      "b.xml", depot_xml(decision_xml(kManager, "ABO-000002", "refuser"), R"(identifiant="D-B")"));
+  EXPECT_EQ(verdict(r.first), "ACCEPTEE") << r.first.xml;
+  EXPECT_EQ(verdict(r.second), "REJETEE ABONNEMENT_INCONNU") << r.second.xml;
+  const auto row = sql("SELECT status FROM subscriptions WHERE id = 'ABO-000002'");
+  ASSERT_EQ(row.size(), 1u);
+  EXPECT_EQ(row[0].text(0), "VALIDEE");
+}
+
+TEST_F(TwoEnginesTest, TwoValiderOfOneRequestGiveOneDecision) {
+  ASSERT_EQ(
+      process("01_demande.xml", depot_xml(subscription_request_xml(kOutsider, kAcme), R"(identifiant="ESP-0002")"))
+          .operations.at(0)
+          .demande,
+      "ABO-000002");
+  const Race r = race("a.xml", depot_xml(decision_xml(kManager, "ABO-000002", "refuser"), R"(identifiant="D-A")"),
+                      "b.xml", depot_xml(decision_xml(kManager, "ABO-000002", "refuser"), R"(identifiant="D-B")"));
+  EXPECT_EQ(verdict(r.first), "ACCEPTEE") << r.first.xml;
+  EXPECT_EQ(verdict(r.second), "REJETEE ABONNEMENT_INCONNU") << r.second.xml;
+  EXPECT_EQ(sql("SELECT status FROM subscriptions WHERE id = 'ABO-000002'").at(0).text(0), "REFUSEE");
+}
+
+struct SheetRaceCase {
+  std::string name;
+  std::string setup_action;  // soumettre (ENVOYEE) or enregistrer (BROUILLON)
+  bool activate;             // then ACTIVEE (as the nightly run would)
+  std::string first;         // engine A's action
+  std::string second;        // engine B's action
+  std::string second_verdict;
+  std::string final_state;
+};
+void PrintTo(const SheetRaceCase& c, std::ostream* os) {
+  *os << c.name;
+}
+
+class SheetRaceTest : public TwoEnginesTest, public ::testing::WithParamInterface<SheetRaceCase> {};
+
+TEST_P(SheetRaceTest, SecondTransitionSeesTheFirst) {
+  const SheetRaceCase& c = GetParam();
+  SheetSpec spec = sftp_sheet();
+  spec.action = c.setup_action;
+  const ParsedAck created = process("00_fiche.xml", depot_xml(sheet_xml(spec), R"(identifiant="F-0")"));
+  ASSERT_EQ(created.statut, "INTEGRE") << created.xml;
+  const std::string code = created.operations.at(0).code_appli;
+  if (c.activate) activate_by_sql(code);
+  auto operation = [&](const std::string& action) {
+    if (action == "soumettre") {
+      SheetSpec s = sftp_sheet();
+      s.code_appli = code;
+      return sheet_xml(s);
+    }
+    return sheet_action_xml(action, code);
+  };
+  const Race r = race("a.xml", depot_xml(operation(c.first), R"(identifiant="F-A")"), "b.xml",
+                      depot_xml(operation(c.second), R"(identifiant="F-B")"));
+  EXPECT_EQ(verdict(r.first), "ACCEPTEE") << r.first.xml;
+  EXPECT_EQ(verdict(r.second), c.second_verdict) << r.second.xml;
+  EXPECT_EQ(state_of(code), c.final_state);
+  const auto rows = history(code);
+  ASSERT_EQ(rows.size(), c.second_verdict == "ACCEPTEE" ? 3u : 2u);
+  if (c.second_verdict == "ACCEPTEE") {  // B's transition starts from A's result, never from what A changed
+    ASSERT_EQ(r.first.operations.size(), 1u);
+    EXPECT_EQ(rows[2], std::string(kSubscriber) + ":" + r.first.operations[0].etat + ">" + c.final_state);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    TwoEngines, SheetRaceTest,
+    ::testing::Values(SheetRaceCase{"DesactiverTwice", "soumettre", true, "desactiver", "desactiver",
+                                    "REJETEE TRANSITION_INTERDITE", "DESACTIVEE"},
+                      SheetRaceCase{"SoumettreThenDesactiver", "soumettre", true, "soumettre", "desactiver", "ACCEPTEE",
+                                    "DESACTIVEE"},
+                      SheetRaceCase{"SoumettreTwiceOnDraft", "enregistrer", false, "soumettre", "soumettre",
+                                    "REJETEE TRANSITION_INTERDITE", "ENVOYEE"},
+                      SheetRaceCase{"SupprimerThenSoumettreDraft", "enregistrer", false, "supprimer", "soumettre",
+                                    "REJETEE FICHE_INCONNUE", "BROUILLON"},
+                      SheetRaceCase{"SupprimerDraftTwice", "enregistrer", false, "supprimer", "supprimer",
+                                    "REJETEE FICHE_INCONNUE", "BROUILLON"},
+                      SheetRaceCase{"SoumettreThenSupprimerDraft", "enregistrer", false, "soumettre", "supprimer",
+                                    "REJETEE TRANSITION_INTERDITE", "ENVOYEE"}),
+    [](const ::testing::TestParamInfo<SheetRaceCase>& p) { return p.param.name; });
+
+TEST_F(TwoEnginesTest, RequestsAndSheetsCreatedAtOnceGetDistinctIds) {
+  const Race requests = race("a.xml", depot_xml(subscription_request_xml(kOutsider, kAcme), R"(identifiant="R-A")"),
+                             "b.xml", depot_xml(subscription_request_xml(kOutsider, kAcme), R"(identifiant="R-B")"));
+  ASSERT_EQ(requests.first.operations.size(), 1u);
+  ASSERT_EQ(requests.second.operations.size(), 1u);
+  EXPECT_EQ(requests.first.operations[0].statut, "ACCEPTEE");
+  EXPECT_EQ(requests.second.operations[0].statut, "ACCEPTEE");
+  EXPECT_NE(requests.first.operations[0].demande, requests.second.operations[0].demande);
+  EXPECT_EQ(count("SELECT COUNT(DISTINCT id) FROM subscriptions"), 3);
+
+  const Race sheets = race("c.xml", one_sheet("S-A"), "d.xml", one_sheet("S-B", api_sheet()));
+  ASSERT_EQ(sheets.first.operations.size(), 1u);
+  ASSERT_EQ(sheets.second.operations.size(), 1u);
+  EXPECT_EQ(sheets.second.operations[0].statut, "ACCEPTEE") << sheets.second.xml;
+  EXPECT_NE(sheets.first.operations[0].code_appli, sheets.second.operations[0].code_appli);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM sheets"), 2);
+}
+
+// ---------------------------------------------------------------------------------------------
+// A COMMIT whose answer is lost (SPEC.md §2 "Exactly once"): the connection is cut by a proxy on
+// loopback after the server committed and before the engine read the answer. The engine's retry
+// finds its own record (the file it still holds in .work/) and writes the recorded accusé.
+
+TEST_F(EngineTest, CommitWhoseAnswerIsLostIsAnsweredFromItsOwnRecord) {
+  if (!postgres_requested()) GTEST_SKIP() << "a network cut between the engine and PostgreSQL";
+  PgCommitCutProxy proxy(port_of(config_.store_connection));
+  config_.store_connection = proxy.through(config_.store_connection);
+  start();
+  setup_world();
+  const std::string xml = depot_xml(subscription_request_xml(kOutsider, kAcme) + sheet_xml(sftp_sheet()) +
+                                        "  <Recherche demandeur=\"support.n1\" type=\"EDI\" reference=\"req-cut\"/>\n",
+                                    R"(identifiant="LOT-CUT")");
+  proxy.arm_commit_cut();
+  drop_file(inbox(), "02_espace.xml", xml);
+  const PassSummary summary = engine().process_pass();
+  EXPECT_EQ(proxy.cuts(), 1);
+  EXPECT_EQ(summary.processed, 1);
+  EXPECT_EQ(summary.integre, 1);
+  EXPECT_EQ(summary.doublon, 0);
+  ASSERT_EQ(summary.acknowledgements.size(), 1u);
+  const ParsedAck ack = read_ack(summary.acknowledgements[0]);
+  EXPECT_EQ(ack.statut, "INTEGRE") << ack.xml;
+  EXPECT_EQ(ack.original, "");
+  ASSERT_EQ(ack.operations.size(), 3u);
+  EXPECT_EQ(ack.operations[0].demande, "ABO-000002");
+  EXPECT_EQ(ack.operations[1].code_appli, "VFE001");
+  // One record, one accusé, the original archived once; the sheet and request applied once.
+  EXPECT_EQ(count("SELECT COUNT(*) FROM deposits WHERE file_name = '02_espace.xml'"), 1);
+  EXPECT_EQ(sql("SELECT ack_name FROM deposits WHERE file_name = '02_espace.xml'").at(0).text(0), ack.name);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM subscriptions"), 2);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM sheets"), 1);
+  std::vector<std::string> accuses;
+  for (const auto& f : files_in(outbox())) {
+    if (f.starts_with("ACK_02_espace")) accuses.push_back(f);
+  }
+  EXPECT_THAT(accuses, ElementsAre(ack.name));
+  // The search's export, written before the COMMIT and named by the recorded accusé, stays.
+  EXPECT_NE(ack.xml.find("EXPORT_EDI_req-cut_20261129T100000Z.csv"), std::string::npos) << ack.xml;
+  EXPECT_TRUE(fs::exists(outbox() / "EXPORT_EDI_req-cut_20261129T100000Z.csv"));
+  EXPECT_EQ(read_file(archive_day() / "02_espace.xml"), xml);
+  EXPECT_THAT(files_in(work()), IsEmpty());
 }
 
 }  // namespace

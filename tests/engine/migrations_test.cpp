@@ -1,7 +1,5 @@
 #include "engine/migrations.hpp"
 
-#include "engine/dialect.hpp"
-
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -9,6 +7,7 @@
 #include <string>
 
 #include "engine/database.hpp"
+#include "engine/dialect.hpp"
 
 namespace raccord {
 namespace {
@@ -125,6 +124,56 @@ TEST_F(MigrationsTest, AppliedOnceIndexRefusesASecondIntegreWithTheSameSha) {
   EXPECT_NO_THROW(insert_deposit(8, std::string(64, 'b'), "INTEGRE_PARTIEL"));
   EXPECT_THROW(insert_deposit(9, std::string(64, 'b'), "INTEGRE"), StoreError);
   EXPECT_EQ(db_->query_one("SELECT COUNT(*) FROM deposits")->integer(0), 6);
+}
+
+// An identifiant is held by one applied dépôt per channel (migration 4). A store written before it
+// may hold one identifiant twice (the defect it closes): the first applied dépôt keeps it.
+TEST_F(MigrationsTest, IdentifiantHeldOnceAndOlderDuplicatesKeepTheFirstHolder) {
+  db_->execute("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)");
+  for (const auto& m : migrations()) {
+    if (m.version > 3) break;
+    for (const auto& statement : m.statements) {
+      if (dialect::applies(Backend::Sqlite, statement)) db_->execute(dialect::strip_prefix(statement));
+    }
+    db_->execute("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, 'x')",
+                 {static_cast<std::int64_t>(m.version)});
+  }
+  auto insert_old = [&](std::int64_t id, const std::string& identifier, const std::string& status) {
+    db_->execute(
+        "INSERT INTO deposits (id, sha256, file_name, file_identity, identifier, status, received_at, processed_at, "
+        "ack_name, ack_content, destination, reason) VALUES ($1, $2, 'lot.xml', '1:2', $3, $4, 't', 't', $5, "
+        "'<Accuse/>', 'archive', '')",
+        {id, std::string(64, static_cast<char>('a' + id)), identifier, status,
+         "ACK_lot_" + std::to_string(id) + ".xml"});
+  };
+  insert_old(1, "LOT-1", "REJETE");
+  insert_old(2, "LOT-1", "INTEGRE");
+  insert_old(3, "LOT-1", "INTEGRE_PARTIEL");  // the historical duplicate
+  insert_old(4, "LOT-2", "INTEGRE");
+  db_->migrate();
+  auto held = [&](std::int64_t id) {
+    auto r = db_->query_one("SELECT held_identifier, channel FROM deposits WHERE id = $1", {id});
+    EXPECT_EQ(r->text(1), "");
+    return r->is_null(0) ? std::string("NULL") : r->text(0);
+  };
+  EXPECT_EQ(held(1), "NULL");
+  EXPECT_EQ(held(2), "LOT-1");
+  EXPECT_EQ(held(3), "NULL");
+  EXPECT_EQ(held(4), "LOT-2");
+  auto insert_new = [&](std::int64_t id, const std::string& channel, const std::string& identifier) {
+    db_->execute(
+        "INSERT INTO deposits (id, sha256, file_name, file_identity, identifier, status, received_at, processed_at, "
+        "ack_name, ack_content, destination, reason, channel, held_identifier) VALUES ($1, $2, 'lot.xml', '1:2', $3, "
+        "'INTEGRE', 't', 't', $4, '<Accuse/>', 'archive', '', $5, $6)",
+        {id, std::string(64, static_cast<char>('a' + id)), identifier, "ACK_lot_" + std::to_string(id) + ".xml",
+         channel, identifier});
+  };
+  EXPECT_THROW(insert_new(5, "", "LOT-1"), StoreError);
+  EXPECT_THROW(insert_new(6, "", "LOT-2"), StoreError);
+  EXPECT_NO_THROW(insert_new(7, "compte-a", "LOT-1"));  // another channel
+  EXPECT_THROW(insert_new(8, "compte-a", "LOT-1"), StoreError);
+  EXPECT_NO_THROW(insert_new(9, "", "LOT-3"));
+  EXPECT_TRUE(has_object("index", "deposits_identifier_held_once"));
 }
 
 TEST_F(MigrationsTest, RejectedBytesMayBeAppliedLater) {

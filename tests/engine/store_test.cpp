@@ -181,20 +181,26 @@ TEST_F(StoreTest, SubscriptionsRoundTrip) {
   // Not granted until validated.
   EXPECT_FALSE(store_->has_validated_subscription("12345678200010", "j.dupont", true));
   EXPECT_FALSE(store_->has_validated_subscription("12345678200010", "j.dupont", false));
-  store_->decide_subscription("ABO-000001", SubscriptionStatus::Validee, "g.martin", now_);
+  EXPECT_TRUE(store_->decide_subscription("ABO-000001", SubscriptionStatus::Validee, "g.martin", now_));
   EXPECT_EQ(store_->find_subscription("ABO-000001")->status, SubscriptionStatus::Validee);
+  // One decision per request: a later one changes nothing (ABONNEMENT_INCONNU for the caller).
+  EXPECT_FALSE(store_->decide_subscription("ABO-000001", SubscriptionStatus::Refusee, "a.leroy", now_));
+  EXPECT_EQ(store_->lock_subscription("ABO-000001")->status, SubscriptionStatus::Validee);
+  EXPECT_EQ(db_->query_one("SELECT decided_by FROM subscriptions WHERE id = 'ABO-000001'")->text(0), "g.martin");
+  EXPECT_FALSE(store_->decide_subscription("ABO-999999", SubscriptionStatus::Validee, "g.martin", now_));
+  EXPECT_FALSE(store_->lock_subscription("ABO-999999"));
   EXPECT_TRUE(store_->has_validated_subscription("12345678200010", "j.dupont", true));
   EXPECT_TRUE(store_->has_validated_subscription("12345678200010", "j.dupont", false));
   EXPECT_FALSE(store_->has_validated_subscription("12345678200028", "j.dupont", false));
   // Consultation only: no Modification.
-  store_->decide_subscription("ABO-000002", SubscriptionStatus::Validee, "g.martin", now_);
+  EXPECT_TRUE(store_->decide_subscription("ABO-000002", SubscriptionStatus::Validee, "g.martin", now_));
   EXPECT_TRUE(store_->has_validated_subscription("12345678200010", "a.leroy", false));
   EXPECT_FALSE(store_->has_validated_subscription("12345678200010", "a.leroy", true));
   // Refused grants nothing.
   const std::string third =
       store_->create_subscription("12345678200010", "g.martin", true, true, std::nullopt, std::nullopt, now_);
   EXPECT_EQ(third, "ABO-000003");
-  store_->decide_subscription(third, SubscriptionStatus::Refusee, "a.leroy", now_);
+  EXPECT_TRUE(store_->decide_subscription(third, SubscriptionStatus::Refusee, "a.leroy", now_));
   EXPECT_EQ(store_->find_subscription(third)->status, SubscriptionStatus::Refusee);
   EXPECT_FALSE(store_->has_validated_subscription("12345678200010", "g.martin", false));
   EXPECT_FALSE(store_->find_subscription("ABO-999999"));
@@ -474,11 +480,26 @@ TEST_F(StoreTest, DepositsAreFoundByIdentifierOnlyWhenApplied) {
   store_->insert_deposit(deposit(std::string(64, '1'), "REJETE", "ACK_a.xml", "LOT-2026-0042"), now_, now_);
   EXPECT_FALSE(store_->find_applied_by_identifier("LOT-2026-0042"));
   store_->insert_deposit(deposit(std::string(64, '2'), "INTEGRE_PARTIEL", "ACK_b.xml", "LOT-2026-0042"), now_, now_);
-  store_->insert_deposit(deposit(std::string(64, '3'), "INTEGRE", "ACK_c.xml", "LOT-2026-0042"), now_, now_);
+  // The store itself refuses a second holder (two engines checking at once: the loser's retry
+  // then finds the holder and answers DEPOT_IDENTIFIANT_REUTILISE).
+  EXPECT_THROW(
+      store_->insert_deposit(deposit(std::string(64, '3'), "INTEGRE", "ACK_c.xml", "LOT-2026-0042"), now_, now_),
+      StoreError);
+  EXPECT_THROW(store_->insert_deposit(deposit(std::string(64, '4'), "INTEGRE_PARTIEL", "ACK_d.xml", "LOT-2026-0042"),
+                                      now_, now_),
+               StoreError);
+  // Dépôts that do not hold it may share it: REJETE, DOUBLON.
+  store_->insert_deposit(deposit(std::string(64, '5'), "REJETE", "ACK_e.xml", "LOT-2026-0042"), now_, now_);
+  store_->insert_deposit(deposit(std::string(64, '2'), "DOUBLON", "ACK_f.xml", "LOT-2026-0042"), now_, now_);
   auto r = store_->find_applied_by_identifier("LOT-2026-0042");
   ASSERT_TRUE(r);
-  EXPECT_EQ(r->ack_name, "ACK_b.xml");  // the first applied one
+  EXPECT_EQ(r->ack_name, "ACK_b.xml");
   EXPECT_FALSE(store_->find_applied_by_identifier("LOT-2026-0043"));
+  // Other identifiants, and dépôts without one, are independent.
+  store_->insert_deposit(deposit(std::string(64, '6'), "INTEGRE", "ACK_g.xml", "LOT-2026-0043"), now_, now_);
+  store_->insert_deposit(deposit(std::string(64, '7'), "INTEGRE", "ACK_h.xml"), now_, now_);
+  store_->insert_deposit(deposit(std::string(64, '8'), "INTEGRE", "ACK_i.xml"), now_, now_);
+  EXPECT_EQ(store_->find_applied_by_identifier("LOT-2026-0043")->ack_name, "ACK_g.xml");
 }
 
 TEST_F(StoreTest, ProcessedFileIsFoundByNameBytesAndIdentity) {
