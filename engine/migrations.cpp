@@ -117,6 +117,26 @@ const std::vector<Migration>& migrations() {
        }},
       {6,
        {
+           // An empty optional value is absent (docs/design.md "Empty values"): earlier versions
+           // stored a value written empty (au="", fax="", <Commentaires/>, identifiant="") as '',
+           // which the nightly run read as a date ("terminée le ."). Every optional column holds
+           // NULL instead, so that the nightly run, searches and `show` agree on old rows too.
+           "UPDATE structures SET editor_siret = NULL WHERE editor_siret = ''",
+           "UPDATE subscriptions SET requested_on = NULL WHERE requested_on = ''",
+           "UPDATE subscriptions SET comment = NULL WHERE comment = ''",
+           "UPDATE sheet_versions SET protocol = NULLIF(protocol, ''), period_from = NULLIF(period_from, ''), "
+           "period_to = NULLIF(period_to, ''), contact_name = NULLIF(contact_name, ''), "
+           "contact_phone = NULLIF(contact_phone, ''), contact_email = NULLIF(contact_email, ''), "
+           "contact_fax = NULLIF(contact_fax, ''), network_identifier = NULLIF(network_identifier, ''), "
+           "network_address = NULLIF(network_address, ''), network_port = NULLIF(network_port, ''), "
+           "network_path = NULLIF(network_path, ''), comments = NULLIF(comments, '') "
+           "WHERE '' IN (protocol, period_from, period_to, contact_name, contact_phone, contact_email, contact_fax, "
+           "network_identifier, network_address, network_port, network_path, comments)",
+           "UPDATE sheet_bundles SET name = NULL WHERE name = ''",
+           "UPDATE deposits SET identifier = NULL WHERE identifier = ''",
+       }},
+      {7,
+       {
            // A dépôt's identifiant is held by at most one INTEGRE / INTEGRE_PARTIEL dépôt of its
            // channel (docs/design.md "Identifiant held once"): the store itself refuses a second
            // holder, even when two engines check at the same instant under READ COMMITTED.

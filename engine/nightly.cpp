@@ -87,8 +87,10 @@ struct Candidate {
   std::string partner;
   SheetState state = SheetState::Envoyee;
   std::int64_t pending_version = 0;
-  std::string protocol;
-  std::optional<std::string> period_to;
+  // Stored values read back as the dépôt's were (Field::of: blank is absent), so that the nightly
+  // re-check gives a value the meaning the submission check gave it.
+  Field protocol;
+  Field period_to;  // absent: open-ended
 };
 
 std::vector<Candidate> activation_candidates(Database& db, CivilDate date, Instant run_instant) {
@@ -105,8 +107,8 @@ std::vector<Candidate> activation_candidates(Database& db, CivilDate date, Insta
     c.partner = r.text(2);
     c.state = parse_sheet_state(r.text(3)).value_or(SheetState::Envoyee);
     c.pending_version = r.integer(4);
-    c.protocol = r.text(5);
-    c.period_to = r.optional_text(6);
+    c.protocol = Field::of(r.text(5), 0);
+    c.period_to = Field::of(r.text(6), 0);
     out.push_back(std::move(c));
   }
   return out;
@@ -137,9 +139,10 @@ Diagnostics recheck_partner(Engine& engine, Store& store, const Candidate& c) {
 /// The period of a candidate at date D (SPEC.md §6): blocking when it ended before D.
 Diagnostics recheck_period(const Candidate& c, CivilDate date) {
   Diagnostics reasons;
-  if (c.period_to && *c.period_to < format_iso_date(date)) {
-    reasons.push_back(Diagnostic::error(ErrorCode::PeriodeInvalide, "Periode/@au", 0,
-                                        fmt::format("La période de raccordement s'est terminée le {}.", *c.period_to)));
+  if (c.period_to.filled() && c.period_to.value < format_iso_date(date)) {
+    reasons.push_back(
+        Diagnostic::error(ErrorCode::PeriodeInvalide, "Periode/@au", 0,
+                          fmt::format("La période de raccordement s'est terminée le {}.", c.period_to.value)));
   }
   return reasons;
 }
@@ -151,13 +154,13 @@ SheetOperation pending_sheet(Store& store, const Candidate& c) {
   sheet.action = SheetAction::Soumettre;
   sheet.kind = c.kind;
   sheet.has_certificates = true;
-  sheet.protocol = Field{c.protocol, 0, !c.protocol.empty()};
+  sheet.protocol = c.protocol;
   for (const auto& b : store.database().query(
            "SELECT bundle_index, name, content FROM sheet_bundles WHERE version_id = $1 ORDER BY bundle_index",
            {c.pending_version})) {
     CertificateField f;
     f.index = static_cast<int>(b.integer(0));
-    f.name = Field{b.text(1), 0, !b.is_null(1)};
+    f.name = Field::of(b.text(1), 0);
     f.content = b.text(2);
     sheet.certificates.push_back(std::move(f));
   }

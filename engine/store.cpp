@@ -11,13 +11,15 @@ std::int64_t b(bool v) {
   return v ? 1 : 0;
 }
 
+/// An optional column's value: NULL when absent or empty, never '' (docs/design.md "Empty values":
+/// an empty optional value is absent, in the store as in the dépôt).
 SqlValue opt(const std::optional<std::string>& v) {
-  if (v) return *v;
+  if (v && !v->empty()) return *v;
   return nullptr;
 }
 
 SqlValue field_value(const Field& f) {
-  if (!f.present) return nullptr;
+  if (!f.filled()) return nullptr;
   return f.value;
 }
 

@@ -138,25 +138,29 @@ class OperationReader {
     }
   }
 
+  /// An attribute's value, read by Field::of (the one reading of a value: trimmed, and absent when
+  /// blank). Absent attribute: a Field with line 0.
   Field attribute(pugi::xml_node node, std::string_view name) {
-    Field f;
     const pugi::xml_attribute a = node.attribute(std::string(name).c_str());
-    if (!a) return f;
-    f.value = std::string(trim(a.value()));
-    f.line = line(node);
-    f.present = true;
-    return f;
+    if (!a) return Field{};
+    return Field::of(a.value(), line(node));
   }
 
-  /// A required attribute; `non_empty` also refuses an empty value (for values no rule checks).
-  Field required(pugi::xml_node node, const std::string& path, std::string_view name, bool non_empty) {
+  /// A required attribute: missing, empty or only blanks is a SCHEMA_INVALIDE on it (SPEC.md §3.1,
+  /// §4: a required value is present and not blank; values with a rule code of their own, such as
+  /// a SIRET, are judged by that rule only once they are given).
+  Field required(pugi::xml_node node, const std::string& path, std::string_view name) {
     Field f = attribute(node, name);
-    if (!f.present) {
+    if (f.present) return f;
+    const std::string element = quote(resolve(node).local);
+    if (!node.attribute(std::string(name).c_str())) {
       error(attr_path(path, name), line(node),
-            "L'attribut obligatoire " + quote(name) + " manque sur l'élément " + quote(resolve(node).local) + ".");
-    } else if (non_empty && f.value.empty()) {
+            "L'attribut obligatoire " + quote(name) + " manque sur l'élément " + element +
+                " : l'ajouter avec sa valeur.");
+    } else {
       error(attr_path(path, name), line(node),
-            "L'attribut obligatoire " + quote(name) + " de l'élément " + quote(resolve(node).local) + " est vide.");
+            "L'attribut obligatoire " + quote(name) + " de l'élément " + element +
+                " est vide (ou ne contient que des blancs) : y indiquer une valeur.");
     }
     return f;
   }
@@ -165,7 +169,7 @@ class OperationReader {
   template <class Parse>
   auto enumerated(pugi::xml_node node, const std::string& path, std::string_view name, Parse parse,
                   std::string_view allowed, bool is_required) -> decltype(parse(std::string_view{})) {
-    const Field f = is_required ? required(node, path, name, false) : attribute(node, name);
+    const Field f = is_required ? required(node, path, name) : attribute(node, name);
     if (!f.present) return std::nullopt;
     auto parsed = parse(f.value);
     if (!parsed) {
@@ -176,7 +180,8 @@ class OperationReader {
     return parsed;
   }
 
-  /// A boolean attribute (exactly "true" or "false"): `fallback` when absent, nullopt when invalid.
+  /// A boolean attribute (exactly "true" or "false"): `fallback` when absent (or blank: an empty
+  /// optional value is absent), nullopt when invalid.
   std::optional<bool> boolean(pugi::xml_node node, const std::string& path, std::string_view name, bool fallback) {
     const Field f = attribute(node, name);
     if (!f.present) return fallback;
@@ -196,17 +201,14 @@ class OperationReader {
               " est invalide : format attendu AAAA-MM-JJ, date du calendrier (par exemple 2026-04-30).");
   }
 
-  /// An element holding only text: no attribute, no child element.
+  /// An element holding only text: no attribute, no child element. Its value is read by Field::of
+  /// (absent when blank: `<Commentaires/>` is no comment).
   Field text_element(pugi::xml_node node, const std::string& path) {
     check_attributes(node, path, {});
     for (pugi::xml_node c = node.first_child(); c; c = c.next_sibling()) {
       if (c.type() == pugi::node_element) unknown_element(c, path, node);
     }
-    Field f;
-    f.value = text_content(node);
-    f.line = line(node);
-    f.present = true;
-    return f;
+    return Field::of(text_content(node), line(node));
   }
 
   /// Reports `child` (inside `parent`, at `parent_path`) as not allowed there.
@@ -260,8 +262,8 @@ class OperationReader {
     check_attributes(el, path,
                      {"demandeur", "reference", "siret", "raisonSociale", "statut", "type", "raccordeeQualification",
                       "editeur", "tiersTeletransmission"});
-    s.siret = required(el, path, "siret", false);
-    s.raison_sociale = required(el, path, "raisonSociale", true);
+    s.siret = required(el, path, "siret");
+    s.raison_sociale = required(el, path, "raisonSociale");
     const auto statut = enumerated(
         el, path, "statut",
         [](std::string_view v) -> std::optional<bool> {
@@ -290,7 +292,7 @@ class OperationReader {
         const std::string p = indexed(name, ++managers);
         check_attributes(c, p, {"login", "role"});
         StructureOperation::ManagerEntry m;
-        m.login = required(c, p, "login", true);
+        m.login = required(c, p, "login");
         m.role = enumerated(c, p, "role", parse_manager_role, "principal ou secondaire", true)
                      .value_or(ManagerRole::Principal);
         m.line = line(c);
@@ -299,7 +301,7 @@ class OperationReader {
       } else if (name == "UtilisateurTechnique") {
         const std::string p = indexed(name, ++technical);
         check_attributes(c, p, {"login"});
-        s.technical_users.push_back(required(c, p, "login", true));
+        s.technical_users.push_back(required(c, p, "login"));
         empty_element(c, p);
       } else {
         unknown_element(c, path, el);
@@ -312,8 +314,8 @@ class OperationReader {
     UserOperation u;
     const std::string path;
     check_attributes(el, path, {"demandeur", "reference", "login", "email", "support"});
-    u.login = required(el, path, "login", true);
-    u.email = required(el, path, "email", false);
+    u.login = required(el, path, "login");
+    u.email = required(el, path, "email");
     u.support = boolean(el, path, "support", false).value_or(false);
     empty_element(el, path);
     return u;
@@ -323,7 +325,7 @@ class OperationReader {
     SpaceActivationOperation a;
     const std::string path;
     check_attributes(el, path, {"demandeur", "reference", "structure"});
-    a.structure = required(el, path, "structure", false);
+    a.structure = required(el, path, "structure");
     empty_element(el, path);
     return a;
   }
@@ -332,7 +334,7 @@ class OperationReader {
     SubscriptionRequestOperation r;
     const std::string path;
     check_attributes(el, path, {"demandeur", "reference", "structure", "consultation", "modification", "date"});
-    r.structure = required(el, path, "structure", false);
+    r.structure = required(el, path, "structure");
     const auto consultation = boolean(el, path, "consultation", false);
     const auto modification = boolean(el, path, "modification", false);
     r.consultation = consultation.value_or(false);
@@ -359,7 +361,7 @@ class OperationReader {
     SubscriptionDecisionOperation d;
     const std::string path;
     check_attributes(el, path, {"demandeur", "reference", "demande", "decision"});
-    d.request_id = required(el, path, "demande", true);
+    d.request_id = required(el, path, "demande");
     d.decision =
         enumerated(el, path, "decision", parse_decision, "valider ou refuser", true).value_or(Decision::Valider);
     empty_element(el, path);
@@ -426,7 +428,11 @@ class OperationReader {
     if (!seen.contains("Partenaire")) {
       error("Partenaire", line(el),
             "L'élément obligatoire « Partenaire » (SIRET de la structure raccordée) manque dans " +
-                quote(resolve(el).local) + ".");
+                quote(resolve(el).local) + " : l'ajouter avec le SIRET.");
+    } else if (!s.partner.present) {
+      error("Partenaire", s.partner.line,
+            "L'élément obligatoire « Partenaire » de " + quote(resolve(el).local) +
+                " est vide (ou ne contient que des blancs) : y indiquer le SIRET de la structure raccordée.");
     }
     return s;
   }
@@ -485,8 +491,8 @@ class OperationReader {
       const std::string p = child_path(path, indexed(name, static_cast<int>(s.interfaces.size()) + 1));
       check_attributes(c, p, {"code", "mode"});
       InterfaceField i;
-      i.code = required(c, p, "code", false);
-      i.mode = required(c, p, "mode", false);
+      i.code = required(c, p, "code");
+      i.mode = required(c, p, "mode");
       if (i.mode.present && !parse_processing_mode(i.mode.value)) {
         error(attr_path(p, "mode"), i.mode.line,
               "La valeur " + quote(i.mode.value) +
@@ -563,10 +569,15 @@ class OperationReader {
                 "DecisionAbonnement, FicheEDI, FicheAPI, Recherche.");
       return;
     }
+    // A demandeur written on the operation names its actor: written blank, it is refused rather
+    // than replaced by the Depot's (docs/design.md "Empty values").
     const Field own = attribute(el, "demandeur");
     if (own.present) {
       op_.requester = own;
-      if (own.value.empty()) error("@demandeur", own.line, "L'attribut « demandeur » de l'opération est vide.");
+    } else if (el.attribute("demandeur")) {
+      error("@demandeur", op_.line,
+            "L'attribut « demandeur » de l'opération est vide (ou ne contient que des blancs) : y indiquer le login "
+            "de l'utilisateur, ou le retirer pour prendre celui de « Depot ».");
     } else if (depot_requester.filled()) {
       op_.requester = depot_requester;
     } else {
@@ -643,13 +654,15 @@ DepositReadResult read_deposit(std::string bytes, std::uint64_t max_bytes) {
   for (const pugi::xml_attribute a : root.attributes()) {
     const std::string_view name = a.name();
     if (is_namespace_declaration(name)) continue;
-    Field f{std::string(trim(a.value())), root_line, true};
+    Field f = Field::of(a.value(), root_line);  // blank: absent, as every optional value
     if (name == "identifiant") {
       deposit.identifier = std::move(f);
     } else if (name == "demandeur") {
       requester = std::move(f);
     } else if (name == "mode") {
-      if (const auto mode = parse_deposit_mode(f.value)) {
+      if (!f.present) {
+        // blank: the default mode
+      } else if (const auto mode = parse_deposit_mode(f.value)) {
         deposit.mode = *mode;
       } else {
         depot_error("Depot/@mode", root_line,

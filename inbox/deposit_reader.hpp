@@ -25,34 +25,41 @@ namespace raccord::inbox {
 /// - The expat gate (inbox/xml_gate.hpp): DTD_INTERDITE for any DOCTYPE (F13, F14; nothing expanded,
 ///   nothing external read); XML_MALFORME with line, column and expat's reason (F16 control
 ///   characters, `&#x1A;`, NUL bytes, unbound prefixes, no root element — also a BOM-only or
-///   blank file, F06); SCHEMA_INVALIDE when elements nest deeper than 64 levels (F15).
+///   blank file, F06); SCHEMA_INVALIDE when elements nest deeper than kMaxElementDepth (10 000)
+///   levels (F15): the hard limit that keeps the parser's memory bounded. Deep nesting under that
+///   limit is an operation's SCHEMA_INVALIDE (the first element not admitted where it stands).
 /// - SCHEMA_INVALIDE on the root: not `Depot` in urn:raccord:depot:1 (any prefix), an attribute
 ///   other than identifiant, mode (complete|partielle), demandeur (field "Depot/@name"), or
-///   non-blank text directly in Depot (field "Depot").
+///   non-blank text directly in Depot (field "Depot"). A blank `identifiant`, `mode` or
+///   `demandeur` is absent (the default mode; no identifiant).
 ///
 /// Operations: each element child of Depot, rank from 1, `element_name` its local name, `line` its
 /// line. Unknown names and elements of another namespace give an UnknownOperation body with one
-/// SCHEMA_INVALIDE. `requester` is the operation's @demandeur, else Depot's (absent or empty:
-/// SCHEMA_INVALIDE on "@demandeur"); `reference` is @reference. Every other finding is a
-/// SCHEMA_INVALIDE in `Operation::schema_errors`, field relative to the operation ("@action",
+/// SCHEMA_INVALIDE. `requester` is the operation's @demandeur, else Depot's (neither given, or the
+/// operation's written blank: SCHEMA_INVALIDE on "@demandeur"); `reference` is @reference. Every
+/// other finding is a SCHEMA_INVALIDE in `Operation::schema_errors`, field relative to the operation ("@action",
 /// "Periode/@au", "Gestionnaire[2]/@role", "CodesInterface/Interface[2]/@mode", "Reseau/Hote",
 /// "Certificats/Certificat[1]/@nom") and line of the element concerned:
 /// - unknown elements or attributes at any depth, prefixed attributes, non-blank text in an element
 ///   that holds none, an element repeated where one is expected (the first is kept), EDI-only
 ///   children (Protocole, Periode, Reseau, CodesInterface) in a FicheAPI;
-/// - missing required attributes/elements: Structure @siret @raisonSociale; Gestionnaire @login
-///   @role; UtilisateurTechnique @login; Utilisateur @login @email; ActivationEspace @structure;
-///   DemandeAbonnement @structure and consultation and/or modification "true" (field
-///   "@consultation"); DecisionAbonnement @demande @decision; FicheEDI/FicheAPI @action and
-///   Partenaire; Interface @code @mode. raisonSociale, logins, demande and demandeur must also be
-///   non-empty; other required values may be empty (their own rule reports it, e.g. SIRET_INVALIDE);
+/// - missing or blank (empty after trimming) required attributes/elements: Structure @siret
+///   @raisonSociale; Gestionnaire @login @role; UtilisateurTechnique @login; Utilisateur @login
+///   @email; ActivationEspace @structure; DemandeAbonnement @structure and consultation and/or
+///   modification "true" (field "@consultation"); DecisionAbonnement @demande @decision;
+///   FicheEDI/FicheAPI @action and Partenaire; Interface @code @mode. A value with a rule code of
+///   its own (a SIRET, an email) is judged by that rule once it is given;
 /// - bad values of action, statut, type, role, decision, format, Interface/@mode, booleans (exactly
 ///   true|false), dates (YYYY-MM-DD, a real calendar day) of DemandeAbonnement/@date,
 ///   SoumisDepuis, SoumisJusqua. On a bad value the body keeps the default.
 /// Values with their own rule code stay raw text, never schema errors: Periode @du/@au, Protocole,
 /// SIRETs, emails, phones, network values, interface codes, Recherche's Etat.
 ///
-/// Values are trimmed of XML whitespace; an element's text is its text and CDATA children joined
+/// Every value is read by Field::of (engine/domain/deposit.hpp): trimmed of XML whitespace, and
+/// ABSENT when nothing is left, so an optional value written empty or blank (`au=""`, `fax=" "`,
+/// `<Commentaires/>`, `identifiant=""`, `statut=""`, `support=""`) is exactly an omitted one (the
+/// default applies; the sheet rules report a missing contact, network value or certificate name
+/// under their own codes, SPEC.md §3.3). An element's text is its text and CDATA children joined
 /// (comments skipped). Field lines are the line of the attribute's element or of the text's element
 /// in the original file (CR LF, CR and LF each end a line). No recursion follows the input's depth.
 /// Memory: about 2.5 times the file size at peak for a 60 MiB file (the bytes, parsed in place by

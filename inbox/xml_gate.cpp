@@ -53,7 +53,9 @@ void XMLCALL on_start_element(void* user, const XML_Char*, const XML_Char**) {
   state->verdict = Diagnostic::error(ErrorCode::SchemaInvalide, "", line,
                                      "Les éléments sont imbriqués sur plus de " + std::to_string(state->max_depth) +
                                          " niveaux (ligne " + std::to_string(line) +
-                                         ") : aucun dépôt valide n'a cette profondeur (4 niveaux au plus).");
+                                         ") : au-delà de cette limite de sécurité le fichier n'est pas lu. Aucun "
+                                         "dépôt valide n'a cette profondeur (4 niveaux au plus) : retirer les "
+                                         "éléments imbriqués et déposer le fichier corrigé.");
   XML_StopParser(state->parser, XML_FALSE);
 }
 

@@ -17,9 +17,10 @@ bool is_alpha(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 }
 
-/// The line of `field` when it is present, else `fallback` (the enclosing element's line).
+/// The line where `field` was written (also when written blank, which reads as absent: Field::of),
+/// else `fallback` (the enclosing element's line).
 int line_or(const Field& field, int fallback) {
-  return field.present && field.line > 0 ? field.line : fallback;
+  return field.line > 0 ? field.line : fallback;
 }
 
 std::string guillemets(std::string_view value) {
@@ -268,7 +269,7 @@ Diagnostics check_period(const SheetOperation& sheet, CivilDate processing_date)
   }
   const Field& du = sheet.period_from;
   const Field& au = sheet.period_to;
-  const int element_line = du.present ? du.line : au.line;
+  const int element_line = du.line > 0 ? du.line : au.line;
   if (!sheet.has_period) {
     out.push_back(Diagnostic::error(ErrorCode::PeriodeInvalide, kPeriodField, 0,
                                     "La période de raccordement est absente : ajoutez <Periode du=\"AAAA-MM-JJ\"/> "

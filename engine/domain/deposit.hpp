@@ -4,6 +4,7 @@
 #include <chrono>
 #include <optional>
 #include <string>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -12,16 +13,40 @@
 
 namespace raccord {
 
-/// One value of the dépôt: an attribute or an element's text, trimmed of surrounding whitespace
-/// (SPEC.md §3). `present` is false when the attribute/element is absent; `line` is the 1-based
-/// line of the attribute's element (or of the element) in the original file, 0 when absent.
+/// One value of the dépôt: an attribute or an element's text (SPEC.md §3).
+///
+/// The one reading of a value, used by the dépôt reader and by every re-check of stored values
+/// (docs/design.md "Empty values"): `Field::of` trims surrounding XML whitespace (space, tab, CR,
+/// LF); a value that is empty after trimming is ABSENT (`present` false, `value` empty), exactly as
+/// if it had not been written. So an optional value written empty (`au=""`, `fax=" "`,
+/// `<Commentaires/>`) means "not given" everywhere: the rules, the store (NULL, never ''), the
+/// nightly run, searches and `show`. A required value written empty is the reader's
+/// SCHEMA_INVALIDE (inbox/deposit_reader.hpp).
+/// `line` is the 1-based line of the attribute's element (or of the element) in the original
+/// file, kept also when the value was written blank; 0 when nothing was written.
 struct Field {
   std::string value;
   int line = 0;
   bool present = false;
 
+  /// `raw` trimmed; present iff something is left. `line` as above.
+  static Field of(std::string raw, int line) {
+    const auto space = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
+    std::size_t e = raw.size();
+    while (e > 0 && space(raw[e - 1])) --e;
+    raw.resize(e);
+    std::size_t b = 0;
+    while (b < raw.size() && space(raw[b])) ++b;
+    raw.erase(0, b);
+    Field f;
+    f.present = !raw.empty();
+    f.value = std::move(raw);
+    f.line = line;
+    return f;
+  }
+
   bool empty() const { return value.empty(); }
-  /// Present and non-empty after trimming.
+  /// Present and non-empty after trimming (the same as `present` for a Field made by `of`).
   bool filled() const { return present && !value.empty(); }
 };
 

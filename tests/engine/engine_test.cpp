@@ -1043,5 +1043,114 @@ TEST_F(EngineTest, CommitWhoseAnswerIsLostIsAnsweredFromItsOwnRecord) {
   EXPECT_THAT(files_in(work()), IsEmpty());
 }
 
+// ---------------------------------------------------------------------------------------------
+// Empty and blank values (docs/design.md "Empty values"): an optional value written empty or blank
+// is absent everywhere; a required one is its operation's SCHEMA_INVALIDE.
+
+/// `text` with the first `from` replaced by `to` (ADD_FAILURE when absent).
+std::string replaced(std::string text, const std::string& from, const std::string& to) {
+  const std::size_t at = text.find(from);
+  if (at == std::string::npos) {
+    ADD_FAILURE() << "« " << from << " » absent de " << text;
+    return text;
+  }
+  return text.replace(at, from.size(), to);
+}
+
+// The input `<Utilisateur login="no.mail" email=""/>` and every other required value
+// written empty or blank: REJETEE with SCHEMA_INVALIDE on its field and line, nothing stored; the
+// good operation of the `partielle` dépôt is applied and the original archived.
+TEST_F(EngineTest, RequiredValuesWrittenEmptyOrBlankAreSchemaInvalideOnTheirOperation) {
+  start();
+  setup_world();
+  const std::string xml = depot_xml(
+      "  <Utilisateur login=\"bon.un\" email=\"b@exemple.fr\"/>\n"                                         // line 3
+      "  <Utilisateur login=\"no.mail\" email=\"\"/>\n"                                                    // 4
+      "  <Utilisateur login=\"no.mail2\" email=\"   \"/>\n"                                                // 5
+      "  <Utilisateur login=\" \" email=\"x@exemple.fr\"/>\n"                                              // 6
+      "  <Structure siret=\"\" raisonSociale=\"Sans SIRET\"/>\n"                                           // 7
+      "  <Structure siret=\"12345678200036\" raisonSociale=\"\t\"/>\n"                                     // 8
+      "  <ActivationEspace demandeur=\"g.martin\" structure=\"\"/>\n"                                      // 9
+      "  <DemandeAbonnement demandeur=\"x.durand\" structure=\" \" consultation=\"true\"/>\n"              // 10
+      "  <DecisionAbonnement demandeur=\"g.martin\" demande=\"\" decision=\"valider\"/>\n"                 // 11
+      "  <FicheEDI demandeur=\"j.dupont\" action=\"soumettre\"><Partenaire>  </Partenaire></FicheEDI>\n",  // 12
+      "demandeur=\"support.n1\" mode=\"partielle\" identifiant=\"VIDES-1\"");
+  const ParsedAck ack = process("vides.xml", xml);
+  EXPECT_EQ(ack.statut, "INTEGRE_PARTIEL") << ack.xml;
+  EXPECT_THAT(ack.errors, IsEmpty());
+  ASSERT_EQ(ack.operations.size(), 10u) << ack.xml;
+  EXPECT_EQ(ack.operations[0].statut, "ACCEPTEE");
+  const std::vector<std::pair<std::string, int>> expected{
+      {"@email", 4},     {"@email", 5},      {"@login", 6},    {"@siret", 7},     {"@raisonSociale", 8},
+      {"@structure", 9}, {"@structure", 10}, {"@demande", 11}, {"Partenaire", 12}};
+  for (std::size_t i = 0; i < expected.size(); ++i) {
+    const AckOperation& op = ack.operations[i + 1];
+    SCOPED_TRACE(expected[i].first);
+    EXPECT_EQ(op.statut, "REJETEE");
+    ASSERT_THAT(op.error_codes(), ElementsAre("SCHEMA_INVALIDE"));
+    EXPECT_EQ(op.diagnostics[0].champ, expected[i].first);
+    EXPECT_EQ(op.diagnostics[0].ligne, expected[i].second);
+    EXPECT_NE(op.diagnostics[0].message.find("vide"), std::string::npos) << op.diagnostics[0].message;
+  }
+  EXPECT_EQ(count("SELECT COUNT(*) FROM users WHERE login = 'bon.un'"), 1);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM users WHERE login LIKE 'no.mail%' OR TRIM(login) = '' OR email = ''"), 0);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM structures WHERE TRIM(siret) = '' OR siret = '12345678200036'"), 0);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM subscriptions WHERE login = 'x.durand'"), 0);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM sheets"), 0);
+  EXPECT_EQ(read_file(archive_day() / "vides.xml"), xml);
+  EXPECT_THAT(files_in(error_dir()), IsEmpty());
+}
+
+// Optional values written empty or blank are absent: the sheet is ENVOYEE without an end date, a
+// fax, a comment, a reference or a certificate name, and the store holds NULL for each, never ''
+// (which the nightly run read as an end date, tests/engine/nightly_test.cpp).
+TEST_F(EngineTest, OptionalValuesWrittenEmptyOrBlankAreStoredAsAbsent) {
+  start();
+  setup_world();
+  SheetSpec spec = sftp_sheet();
+  std::string sheet = sheet_xml(spec);
+  sheet = replaced(sheet, "<Commentaires>Fiche de test.</Commentaires>", "<Commentaires>  </Commentaires>");
+  sheet = replaced(sheet, "au=\"2099-06-30\"", "au=\"\"");
+  sheet = replaced(sheet, "action=\"soumettre\"", "action=\"soumettre\" reference=\" \" codeAppli=\"\"");
+  sheet = replaced(sheet, "email=\"j.dupont@exemple.fr\"/>", "email=\"j.dupont@exemple.fr\" fax=\"  \"/>");
+  sheet = replaced(sheet, "nom=\"certificat_1.p7b\"", "nom=\"\"");
+  const std::string request =
+      "  <DemandeAbonnement demandeur=\"x.durand\" structure=\"12345678200010\" consultation=\"true\" "
+      "modification=\"\" date=\" \"><Commentaire>\n</Commentaire></DemandeAbonnement>\n";
+  const ParsedAck ack = process("optionnels.xml", depot_xml(sheet + request, "identifiant=\"OPT-1\""));
+  ASSERT_EQ(ack.statut, "INTEGRE") << ack.xml;
+  ASSERT_EQ(ack.operations.size(), 2u);
+  EXPECT_EQ(ack.operations[0].etat, "ENVOYEE");
+  EXPECT_THAT(ack.operations[0].error_codes(), IsEmpty()) << ack.xml;
+  EXPECT_TRUE(ack.operations[0].reference.empty());
+  EXPECT_EQ(ack.xml.find("reference="), std::string::npos) << ack.xml;
+  EXPECT_EQ(count("SELECT COUNT(*) FROM sheet_versions WHERE period_from = '2026-12-01' AND period_to IS NULL AND "
+                  "contact_fax IS NULL AND comments IS NULL AND network_identifier IS NULL"),
+            1);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM sheet_bundles WHERE name IS NULL"), 1);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM subscriptions WHERE login = 'x.durand' AND modification = 0 AND "
+                  "requested_on IS NULL AND comment IS NULL"),
+            1);
+}
+
+// identifiant="" (or blank) is no identifiant: two different dépôts so written are both applied,
+// neither refused as DEPOT_IDENTIFIANT_REUTILISE, and the accusés carry none.
+TEST_F(EngineTest, IdentifiantWrittenEmptyOrBlankIsNoIdentifiant) {
+  start();
+  const std::vector<std::pair<std::string, std::string>> depots{
+      {"sans_id_1.xml", depot_xml(user_xml("v.un"), "identifiant=\"\"")},
+      {"sans_id_2.xml", depot_xml(user_xml("v.deux"), "identifiant=\"\"")},
+      {"sans_id_3.xml", depot_xml(user_xml("v.trois"), "identifiant=\"   \" mode=\"\"")},
+  };
+  for (const auto& [name, xml] : depots) {
+    const ParsedAck ack = process(name, xml);
+    EXPECT_EQ(ack.statut, "INTEGRE") << ack.xml;
+    EXPECT_EQ(ack.xml.find("identifiant="), std::string::npos) << ack.xml;
+    EXPECT_EQ(ack.mode, "complete");
+  }
+  EXPECT_EQ(count("SELECT COUNT(*) FROM users WHERE login IN ('v.un', 'v.deux', 'v.trois')"), 3);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM deposits WHERE identifier IS NULL AND status = 'INTEGRE'"), 3);
+}
+
 }  // namespace
 }  // namespace raccord::testing

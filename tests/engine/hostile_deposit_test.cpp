@@ -137,7 +137,105 @@ TEST_F(HostileDepositTest, HundredThousandDeepNestingIsSchemaInvalideWithoutCras
   xml += "</Utilisateur>\n</Depot>\n";
   const ParsedAck ack = expect_quarantined("profond.xml", xml, "SCHEMA_INVALIDE");
   EXPECT_EQ(ack.errors.at(0).ligne, 3);
-  EXPECT_THAT(ack.errors.at(0).message, HasSubstr("64"));
+  EXPECT_THAT(ack.errors.at(0).message, HasSubstr("10000 niveaux"));  // the hard safety limit
+}
+
+/// `levels` nested <a> elements.
+std::string nested(int levels) {
+  std::string out;
+  for (int i = 0; i < levels; ++i) out += "<a>";
+  for (int i = 0; i < levels; ++i) out += "</a>";
+  return out;
+}
+
+// Nesting inside one operation (under the hard limit) is that operation's SCHEMA_INVALIDE, with its
+// field and line; in `partielle` mode the other operations are applied and the original is
+// archived (SPEC.md §4 "Placement"). The issue's input: 70 levels (12 already worked); siblings:
+// other depths, other operations holding the nesting, the deep operation first or last.
+TEST_F(HostileDepositTest, DeepNestingInsideOneOperationRejectsOnlyThatOperation) {
+  start();
+  setup_world();
+  struct Host {
+    std::string name;
+    std::string before;  // the operation up to the nesting (which starts on line 4)
+    std::string after;
+    std::string field;
+  };
+  const std::vector<Host> hosts{
+      {"Utilisateur", "<Utilisateur login=\"p.profond\" email=\"p@exemple.fr\">\n", "</Utilisateur>", "a"},
+      {"Structure",
+       "<Structure siret=\"12345678200028\" raisonSociale=\"Société Exemple Équipements\">\n"
+       "<Gestionnaire login=\"g.martin\" role=\"principal\">",
+       "</Gestionnaire></Structure>", "Gestionnaire[1]/a"},
+      {"FicheEDI",
+       "<FicheEDI demandeur=\"j.dupont\" action=\"soumettre\"><Partenaire>12345678200010</Partenaire>\n<Commentaires>",
+       "</Commentaires></FicheEDI>", "Commentaires/a"},
+      {"FicheAPI",
+       "<FicheAPI demandeur=\"j.dupont\" action=\"soumettre\"><Partenaire>12345678200010</Partenaire>\n<Certificats>"
+       "<Certificat nom=\"x.p7b\">",
+       "</Certificat></Certificats></FicheAPI>", "Certificats/Certificat[1]/a"},
+      {"Recherche", "<Recherche>\n<Partenaire>", "</Partenaire></Recherche>", "Partenaire/a"},
+  };
+  int n = 0;
+  for (const int levels : {12, 70, 257, 5000}) {
+    for (const Host& host : hosts) {
+      for (const bool deep_first : {false, true}) {
+        ++n;
+        SCOPED_TRACE(host.name + " " + std::to_string(levels) + (deep_first ? " en premier" : " en second"));
+        const std::string login = "bon.n" + std::to_string(n);
+        const std::string good = "  <Utilisateur login=\"" + login + "\" email=\"b@exemple.fr\"/>\n";
+        const std::string deep = host.before + nested(levels) + host.after + "\n";
+        std::string xml = kHead +
+                          "<Depot xmlns=\"urn:raccord:depot:1\" demandeur=\"support.n1\" mode=\"partielle\" "
+                          "identifiant=\"PROFOND-" +
+                          std::to_string(n) + "\">\n";
+        // The deep operation starts on line 3 and its nesting on line 4 either way.
+        xml += deep_first ? deep + good : good.substr(0, good.size() - 1) + " " + deep;
+        xml += "</Depot>\n";
+        const std::string name = "profond_" + std::to_string(n) + ".xml";
+        const ParsedAck ack = process(name, xml);
+        EXPECT_EQ(ack.statut, "INTEGRE_PARTIEL") << ack.xml.substr(0, 3000);
+        EXPECT_THAT(ack.errors, IsEmpty());
+        ASSERT_EQ(ack.operations.size(), 2u) << ack.xml.substr(0, 3000);
+        const AckOperation& bad = ack.operations[deep_first ? 0 : 1];
+        const AckOperation& ok = ack.operations[deep_first ? 1 : 0];
+        EXPECT_EQ(ok.statut, "ACCEPTEE");
+        EXPECT_EQ(bad.statut, "REJETEE");
+        EXPECT_EQ(bad.type, host.name);
+        ASSERT_THAT(bad.error_codes(), ElementsAre("SCHEMA_INVALIDE"));
+        EXPECT_EQ(bad.diagnostics[0].champ, host.field);
+        EXPECT_EQ(bad.diagnostics[0].ligne, 4);
+        EXPECT_LT(ack.xml.size(), 10000u);  // the nesting is not echoed
+        EXPECT_EQ(count("SELECT COUNT(*) FROM users WHERE login = $1", {login}), 1);
+        EXPECT_EQ(read_file(archive_day() / name), xml);
+        EXPECT_THAT(files_in(error_dir()), IsEmpty());
+      }
+    }
+  }
+  EXPECT_EQ(count("SELECT COUNT(*) FROM users WHERE login = 'p.profond'"), 0);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM structures WHERE siret = '12345678200028' AND raison_sociale = "
+                  "'Société Exemple Équipements'"),
+            1);
+}
+
+// In `complete` mode the dépôt is REJETE as for any operation in error, but the error stays on its
+// operation (listed, with field and line) and the original is archived, not put in error/.
+TEST_F(HostileDepositTest, DeepNestingInACompleteDepotIsAnOperationErrorAndArchived) {
+  start();
+  const std::string xml = kHead + kOpen + "  <Utilisateur login=\"bon.un\" email=\"b@exemple.fr\"/>\n" +
+                          "  <Utilisateur login=\"p.profond\" email=\"p@exemple.fr\">" + nested(70) +
+                          "</Utilisateur>\n</Depot>\n";
+  const ParsedAck ack = process("profond_complet.xml", xml);
+  EXPECT_EQ(ack.statut, "REJETE");
+  EXPECT_THAT(ack.errors, IsEmpty());
+  ASSERT_EQ(ack.operations.size(), 2u);
+  EXPECT_THAT(ack.operations[0].error_codes(), IsEmpty());
+  ASSERT_THAT(ack.operations[1].error_codes(), ElementsAre("SCHEMA_INVALIDE"));
+  EXPECT_EQ(ack.operations[1].diagnostics[0].champ, "a");
+  EXPECT_EQ(ack.operations[1].diagnostics[0].ligne, 4);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM users WHERE login IN ('bon.un', 'p.profond')"), 0);
+  EXPECT_EQ(read_file(archive_day() / "profond_complet.xml"), xml);
+  EXPECT_THAT(files_in(error_dir()), IsEmpty());
 }
 
 // 64 MiB + 1 byte with the default inbox.max_bytes: refused, hashed from the file, never loaded

@@ -110,6 +110,67 @@ TEST_F(MigrationsTest, AnOlderStoreIsUpgradedInPlace) {
   EXPECT_EQ(db_->query_one("SELECT COUNT(*) FROM users")->integer(0), 1);
 }
 
+// Earlier versions stored an optional value written empty (au="", fax="", <Commentaires/>,
+// identifiant="") as ''. The migration turns every such '' into NULL, the only "absent" the engine
+// writes now (docs/design.md "Empty values"), and leaves the values that were given.
+TEST_F(MigrationsTest, EmptyOptionalValuesOfAnOlderStoreBecomeNull) {
+  db_->execute("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)");
+  for (const auto& m : migrations()) {
+    if (m.version > 3) break;
+    for (const auto& statement : m.statements) {
+      if (dialect::applies(Backend::Sqlite, statement)) db_->execute(dialect::strip_prefix(statement));
+    }
+    db_->execute("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, 'x')",
+                 {static_cast<std::int64_t>(m.version)});
+  }
+  db_->execute("INSERT INTO users (login, email, support, created_at, updated_at) VALUES ('u', 'u@x.fr', 0, 't', 't')");
+  for (const char* siret : {"12345678200010", "12345678200028"}) {
+    db_->execute(
+        "INSERT INTO structures (siret, raison_sociale, active, is_public, connected_in_qualification, editor_siret, "
+        "uses_tiers, created_at, updated_at) VALUES ($1, 'S', 1, 0, 1, $2, 0, 't', 't')",
+        {std::string(siret), std::string(siret) == "12345678200010" ? std::string() : std::string("38214190100159")});
+  }
+  db_->execute(
+      "INSERT INTO subscriptions (id, siret, login, consultation, modification, requested_on, comment, status, "
+      "requested_at) VALUES ('ABO-000001', '12345678200010', 'u', 1, 0, '', '', 'EN_ATTENTE', 't'), "
+      "('ABO-000002', '12345678200010', 'u', 1, 0, '2026-04-04', 'c', 'EN_ATTENTE', 't')");
+  db_->execute(
+      "INSERT INTO sheets (code_appli, kind, partner_siret, state, created_at, updated_at) VALUES "
+      "('VFE001', 'EDI', '12345678200010', 'ACTIVEE', 't', 't')");
+  const std::string columns =
+      "protocol, period_from, period_to, contact_name, contact_phone, contact_email, contact_fax, network_identifier, "
+      "network_address, network_port, network_path, comments";
+  db_->execute("INSERT INTO sheet_versions (id, code_appli, action, " + columns +
+               ", created_at, created_by) VALUES (1, 'VFE001', 'soumettre', '', '', '', '', '', '', '', '', '', '', "
+               "'', '', 't', 'u'), (2, 'VFE001', 'soumettre', 'AS2', '2026-12-01', '', 'N', '0123456789', 'a@b.fr', "
+               "'', 'P', '203.0.113.10', '4080', '/in', 'c', 't', 'u')");
+  db_->execute(
+      "INSERT INTO sheet_bundles (version_id, bundle_index, name, content) VALUES (1, 1, '', 'x'), (2, 1, 'n.p7b', "
+      "'y')");
+  db_->execute(
+      "INSERT INTO deposits (id, sha256, file_name, identifier, status, received_at, processed_at, ack_name, "
+      "ack_content, destination) VALUES (1, 'a', 'a.xml', '', 'INTEGRE', 't', 't', 'A1', '', 'archive'), "
+      "(2, 'b', 'b.xml', 'LOT-1', 'INTEGRE', 't', 't', 'A2', '', 'archive')");
+
+  db_->migrate();
+
+  auto count = [&](const std::string& sql) { return db_->query_one(sql)->integer(0); };
+  EXPECT_EQ(count("SELECT COUNT(*) FROM structures WHERE editor_siret = ''"), 0);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM structures WHERE editor_siret = '38214190100159'"), 1);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM subscriptions WHERE requested_on IS NULL AND comment IS NULL"), 1);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM subscriptions WHERE requested_on = '2026-04-04' AND comment = 'c'"), 1);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM sheet_versions WHERE id = 1 AND COALESCE(" + columns + ") IS NULL"), 1);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM sheet_versions WHERE id = 2 AND protocol = 'AS2' AND period_from = "
+                  "'2026-12-01' AND period_to IS NULL AND contact_fax IS NULL AND network_path = '/in' AND "
+                  "comments = 'c'"),
+            1);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM sheet_bundles WHERE name IS NULL"), 1);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM sheet_bundles WHERE name = 'n.p7b'"), 1);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM deposits WHERE identifier IS NULL"), 1);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM deposits WHERE identifier = 'LOT-1'"), 1);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM schema_migrations"), static_cast<std::int64_t>(migrations().size()));
+}
+
 // SPEC.md §2 "Exactly once": the same bytes are applied at most once; REJETE ones may come back.
 TEST_F(MigrationsTest, AppliedOnceIndexRefusesASecondIntegreWithTheSameSha) {
   db_->migrate();
@@ -126,7 +187,7 @@ TEST_F(MigrationsTest, AppliedOnceIndexRefusesASecondIntegreWithTheSameSha) {
   EXPECT_EQ(db_->query_one("SELECT COUNT(*) FROM deposits")->integer(0), 6);
 }
 
-// An identifiant is held by one applied dépôt per channel (migration 4). A store written before it
+// An identifiant is held by one applied dépôt per channel (migration 7). A store written before it
 // may hold one identifiant twice (the defect it closes): the first applied dépôt keeps it.
 TEST_F(MigrationsTest, IdentifiantHeldOnceAndOlderDuplicatesKeepTheFirstHolder) {
   db_->execute("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)");

@@ -21,6 +21,7 @@
 #include <cstdlib>
 #include <set>
 
+#include "engine/migrations.hpp"
 #include "tests/support/command.hpp"
 #include "tests/support/engine_fixture.hpp"
 #include "tests/support/test_pki.hpp"
@@ -393,6 +394,79 @@ TEST_F(NightlyTest, DeactivatesWhenTheLeafHasExpiredAtTheRunInstant) {
   EXPECT_THAT(history(ending),
               ElementsAre("j.dupont:>ENVOYEE", "nightly:ENVOYEE>ACTIVEE", "nightly:ACTIVEE>DESACTIVEE"));
   EXPECT_EQ(nightly_history(ending).back(), "ACTIVEE>DESACTIVEE|certificat expiré|2026-12-03T01:00:00Z");
+}
+
+// ---------------------------------------------------------------------------------------------
+// An end date written empty or blank is no end date (docs/design.md "Empty values").
+
+// The input `<Periode du=".." au=""/>` and its blank siblings: ENVOYEE at submission,
+// activated by the nightly run (not blocked with "terminée le ."), never deactivated for its period.
+TEST_F(NightlyTest, EndDateWrittenEmptyOrBlankIsOpenEndedActivatedAndNeverEnds) {
+  std::vector<std::string> codes;
+  for (const char* au : {"", " ", "  \t  "}) {
+    SheetSpec spec = sftp_from("2026-11-29");
+    spec.action = "soumettre";
+    std::string sheet = sheet_xml(spec);
+    const std::size_t at = sheet.find("au=\"2099-06-30\"");
+    ASSERT_NE(at, std::string::npos);
+    sheet.replace(at, std::string("au=\"2099-06-30\"").size(), std::string("au=\"") + au + "\"");
+    ++n_;
+    const ParsedAck ack = process("sans_fin_" + std::to_string(n_) + ".xml",
+                                  depot_xml(sheet, "identifiant=\"SANS-FIN-" + std::to_string(n_) + "\""));
+    ASSERT_EQ(ack.statut, "INTEGRE") << ack.xml;
+    EXPECT_EQ(ack.operations.at(0).etat, "ENVOYEE");
+    codes.push_back(ack.operations.at(0).code_appli);
+  }
+  const NightlyResult first = nightly("2026-11-30T01:00:00Z", "2026-11-30");
+  EXPECT_THAT(first.reports.at(0).blocked, IsEmpty());
+  EXPECT_THAT(transitions_of(first.reports.at(0)),
+              ElementsAre("VFE001:ENVOYEE>ACTIVEE|activation", "VFE002:ENVOYEE>ACTIVEE|activation",
+                          "VFE003:ENVOYEE>ACTIVEE|activation"));
+  // The next run: still in force (an end date of '' read as a date ended it "before" any D).
+  const NightlyResult next = nightly("2026-12-01T01:00:00Z", "2026-12-01");
+  EXPECT_THAT(transitions_of(next.reports.at(0)), IsEmpty());
+  for (const std::string& code : codes) {
+    EXPECT_EQ(state_of(code), "ACTIVEE") << code;
+    EXPECT_EQ(count("SELECT COUNT(*) FROM sheets s JOIN sheet_versions v ON v.id = s.active_version WHERE "
+                    "s.code_appli = $1 AND v.period_to IS NULL",
+                    {code}),
+              1)
+        << code;
+  }
+}
+
+/// The version of the migration holding `needle` (engine/migrations.cpp), -1 if none.
+int migration_holding(std::string_view needle) {
+  for (const auto& m : migrations()) {
+    for (const auto& statement : m.statements) {
+      if (statement.find(needle) != std::string::npos) return m.version;
+    }
+  }
+  return -1;
+}
+
+// A store written by an earlier version holds '' for an end date written empty. Once the engine
+// starts (and migrates it), the nightly run agrees with the submission check: the ENVOYEE sheet is
+// activated and the ACTIVEE one is not deactivated "for the end of its period".
+TEST_F(NightlyTest, EndDatesStoredEmptyByEarlierVersionsAreOpenEndedOnceMigrated) {
+  const std::string activee = submit(sftp_from("2026-11-20"));
+  const std::string envoyee = submit(sftp_from("2026-11-29"));
+  activate_by_sql(activee);
+  const int version = migration_holding("period_to = NULLIF(period_to, '')");
+  ASSERT_GT(version, 0);
+  {  // as an earlier version left the store: '' in period_to, the migration not yet applied
+    Transaction tx(db());
+    db().execute("UPDATE sheet_versions SET period_to = ''");
+    db().execute("DELETE FROM schema_migrations WHERE version = $1", {static_cast<std::int64_t>(version)});
+    tx.commit();
+  }
+  const NightlyResult result = nightly("2026-11-30T01:00:00Z", "2026-11-30");  // a new engine: migrates
+  EXPECT_THAT(result.reports.at(0).blocked, IsEmpty());
+  EXPECT_THAT(transitions_of(result.reports.at(0)), ElementsAre(envoyee + ":ENVOYEE>ACTIVEE|activation"));
+  EXPECT_EQ(state_of(activee), "ACTIVEE");
+  EXPECT_EQ(state_of(envoyee), "ACTIVEE");
+  EXPECT_EQ(count("SELECT COUNT(*) FROM sheet_versions WHERE period_to IS NULL"),
+            count("SELECT COUNT(*) FROM sheet_versions"));
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <vector>
 
 namespace raccord::inbox {
 namespace {
@@ -304,18 +305,41 @@ std::string nested_comment(int levels) {
                "</Commentaires></FicheEDI>");
 }
 
-TEST(ReadDeposit, VeryDeepNestingIsRefusedWithoutCrashing) {  // F15
-  for (const int levels : {100'000, 257, 255}) {
+// Beyond the hard limit (10 000 levels, Depot being level 1) the file is not read (F15): the
+// parser's memory grows with the depth.
+TEST(ReadDeposit, NestingBeyondTheSafetyLimitIsRefusedWithoutCrashing) {  // F15
+  // Depot, FicheEDI and Commentaires are levels 1 to 3: 9 998 <a> make 10 001 levels.
+  for (const int levels : {100'000, 9'998}) {
     const Diagnostic d = refused(nested_comment(levels));
     EXPECT_EQ(d.code, ErrorCode::SchemaInvalide) << levels;
     EXPECT_EQ(d.line, 4) << levels;
-    EXPECT_NE(d.message.find("64 niveaux"), std::string::npos) << d.message;
+    EXPECT_NE(d.message.find("10000 niveaux"), std::string::npos) << d.message;
   }
-  // Shallow nesting stays an operation's schema error.
-  const Operation op = only_operation(
-      "<FicheEDI action=\"enregistrer\"><Partenaire>81034732800017</Partenaire>\n"
-      "<Commentaires><a><a><a/></a></a></Commentaires></FicheEDI>");
-  expect_single_schema_error(op, "Commentaires/a", 4);
+}
+
+// Under that limit, nesting the schema does not allow is the operation's SCHEMA_INVALIDE, on the
+// first element not admitted, with its field and line (SPEC.md §4 "Placement"): F15's 255 and 257
+// levels included.
+TEST(ReadDeposit, DeepNestingInsideAnOperationIsThatOperationsSchemaError) {
+  for (const int levels : {1, 12, 61, 62, 70, 255, 257, 9'997}) {
+    SCOPED_TRACE(levels);
+    const Deposit d = readable(nested_comment(levels));
+    ASSERT_EQ(d.operations.size(), 1u);
+    expect_single_schema_error(d.operations[0], "Commentaires/a", 4);
+  }
+  // The other operations of the dépôt are read as usual, before and after it.
+  std::string deep;
+  for (int i = 0; i < 70; ++i) deep += "<a>";
+  for (int i = 0; i < 70; ++i) deep += "</a>";
+  const Deposit d =
+      readable(depot("<Utilisateur login=\"u.un\" email=\"u@exemple.fr\"/>\n"
+                     "<Utilisateur login=\"u.deux\" email=\"d@exemple.fr\">\n" +
+                     deep + "</Utilisateur>\n<Utilisateur login=\"u.trois\" email=\"t@exemple.fr\"/>"));
+  ASSERT_EQ(d.operations.size(), 3u);
+  EXPECT_TRUE(d.operations[0].schema_errors.empty()) << describe(d.operations[0].schema_errors);
+  expect_single_schema_error(d.operations[1], "a", 5);
+  EXPECT_TRUE(d.operations[2].schema_errors.empty()) << describe(d.operations[2].schema_errors);
+  EXPECT_EQ(std::get<UserOperation>(d.operations[2].body).login.value, "u.trois");
 }
 
 TEST(ReadDeposit, ForbiddenControlCharactersAreMalformedWithLineAndColumn) {  // F16
@@ -652,6 +676,156 @@ TEST(ReadDeposit, CrLfLineEndingsGiveTheSameLines) {
   EXPECT_EQ(s.network_line, 8);
 }
 
+// ---- Empty and blank values (docs/design.md "Empty values") ------------------------------------
+
+// A value written empty, or with only XML whitespace (also written as character references, which
+// attribute normalisation keeps), in an attribute.
+const std::vector<std::string> kBlankAttributes{"", " ", "   ", "\t\n ", "&#9;&#10;&#13; "};
+// The same in an element's text.
+const std::vector<std::string> kBlankTexts{"", " ", "\n   \n", "<![CDATA[  ]]>", "&#9; <!-- rien -->&#10;"};
+
+TEST(ReadDeposit, OptionalAttributesWrittenBlankAreAbsent) {
+  for (const std::string& b : kBlankAttributes) {
+    SCOPED_TRACE("blanc « " + b + " »");
+    const Deposit d =
+        readable(depot("<FicheEDI action=\"soumettre\" codeAppli=\"" + b + "\" reference=\"" + b +
+                           "\">\n<Partenaire>81034732800017</Partenaire>\n<Protocole>SFTP</Protocole>\n"
+                           "<Periode du=\"2026-12-01\" au=\"" +
+                           b +
+                           "\"/>\n"
+                           "<Certificats><Certificat nom=\"" +
+                           b +
+                           "\">MIIB</Certificat></Certificats>\n"
+                           "<ContactTechnique nomPrenom=\"" +
+                           b + "\" telephone=\"" + b + "\" email=\"" + b + "\" fax=\"" + b +
+                           "\"/>\n</FicheEDI>\n"
+                           "<Structure siret=\"81034732800017\" raisonSociale=\"R\" statut=\"" +
+                           b + "\" type=\"" + b + "\" raccordeeQualification=\"" + b + "\" editeur=\"" + b +
+                           "\" tiersTeletransmission=\"" + b +
+                           "\"/>\n"
+                           "<Utilisateur login=\"a.b\" email=\"a@b.fr\" support=\"" +
+                           b +
+                           "\"/>\n"
+                           "<DemandeAbonnement structure=\"81034732800017\" consultation=\"true\" modification=\"" +
+                           b + "\" date=\"" + b +
+                           "\"/>\n"
+                           "<Recherche type=\"" +
+                           b + "\" format=\"" + b + "\"/>",
+                       "demandeur=\"j.dupont\" identifiant=\"" + b + "\" mode=\"" + b + "\""));
+    EXPECT_FALSE(d.identifier.present);
+    EXPECT_EQ(d.mode, DepositMode::Complete);
+    ASSERT_EQ(d.operations.size(), 5u);
+    for (const auto& op : d.operations) EXPECT_TRUE(op.schema_errors.empty()) << describe(op.schema_errors);
+    EXPECT_FALSE(d.operations[0].reference.present);
+    const auto& s = std::get<SheetOperation>(d.operations[0].body);
+    for (const Field* f : {&s.code_appli, &s.period_to, &s.contact_name, &s.contact_phone, &s.contact_email,
+                           &s.contact_fax, &s.certificates.at(0).name}) {
+      EXPECT_FALSE(f->present);
+      EXPECT_TRUE(f->value.empty()) << f->value;
+      EXPECT_FALSE(f->filled());
+    }
+    if (b.find('\n') == std::string::npos) {  // (a blank holding a line end moves the lines)
+      EXPECT_EQ(s.period_to.line, 6);         // the line where it was written, for the rules' messages
+    }
+    EXPECT_EQ(s.period_from.value, "2026-12-01");
+    const auto& st = std::get<StructureOperation>(d.operations[1].body);
+    EXPECT_TRUE(st.active);  // the defaults
+    EXPECT_FALSE(st.is_public);
+    EXPECT_FALSE(st.connected_in_qualification);
+    EXPECT_FALSE(st.uses_tiers_teletransmission);
+    EXPECT_FALSE(st.editor_siret.present);
+    EXPECT_FALSE(std::get<UserOperation>(d.operations[2].body).support);
+    const auto& r = std::get<SubscriptionRequestOperation>(d.operations[3].body);
+    EXPECT_FALSE(r.date.present);
+    EXPECT_FALSE(r.modification);
+    const auto& search = std::get<SearchOperation>(d.operations[4].body);
+    EXPECT_EQ(search.kind, SheetKind::Edi);
+    EXPECT_EQ(search.format, ExportFormat::Csv);
+  }
+}
+
+TEST(ReadDeposit, OptionalTextElementsWrittenBlankAreAbsent) {
+  for (const std::string& b : kBlankTexts) {
+    SCOPED_TRACE("blanc « " + b + " »");
+    const Deposit d = readable(depot(
+        "<FicheEDI action=\"enregistrer\">\n<Partenaire>81034732800017</Partenaire>\n<Protocole>" + b +
+        "</Protocole>\n<Reseau><Identifiant>" + b + "</Identifiant><AdresseIP>" + b + "</AdresseIP><Port>" + b +
+        "</Port><CheminDepot>" + b + "</CheminDepot></Reseau>\n<Commentaires>" + b +
+        "</Commentaires>\n</FicheEDI>\n<DemandeAbonnement structure=\"81034732800017\" consultation=\"true\">"
+        "<Commentaire>" +
+        b + "</Commentaire></DemandeAbonnement>\n<Recherche><Partenaire>" + b + "</Partenaire><Etat>" + b +
+        "</Etat><CodeAppli>" + b + "</CodeAppli><Protocole>" + b + "</Protocole><CodeInterface>" + b +
+        "</CodeInterface><SoumisDepuis>" + b + "</SoumisDepuis><SoumisJusqua>" + b + "</SoumisJusqua></Recherche>"));
+    ASSERT_EQ(d.operations.size(), 3u);
+    for (const auto& op : d.operations) EXPECT_TRUE(op.schema_errors.empty()) << describe(op.schema_errors);
+    const auto& s = std::get<SheetOperation>(d.operations[0].body);
+    for (const Field* f :
+         {&s.protocol, &s.network_identifier, &s.network_address, &s.network_port, &s.network_path, &s.comments}) {
+      EXPECT_FALSE(f->present);
+      EXPECT_TRUE(f->value.empty()) << f->value;
+    }
+    EXPECT_EQ(s.protocol.line, 5);  // the line where it was written, for the rules' messages
+    EXPECT_FALSE(std::get<SubscriptionRequestOperation>(d.operations[1].body).comment.present);
+    const auto& r = std::get<SearchOperation>(d.operations[2].body);
+    for (const Field* f :
+         {&r.partner, &r.state, &r.code_appli, &r.protocol, &r.interface_code, &r.submitted_from, &r.submitted_to}) {
+      EXPECT_FALSE(f->present);
+    }
+  }
+}
+
+// Every required value: missing, or written empty or blank, is its operation's SCHEMA_INVALIDE
+// with its field and line (issue: `<Utilisateur login="no.mail" email=""/>` was accepted).
+TEST(ReadDeposit, RequiredValuesWrittenBlankAreSchemaInvalide) {
+  struct Case {
+    std::string body;  // with @ where the blank goes; the operation on line 3, its children on 4
+    std::string field;
+    int line;
+  };
+  const std::vector<Case> cases{
+      {"<Utilisateur login=\"no.mail\" email=\"@\"/>", "@email", 3},
+      {"<Utilisateur login=\"@\" email=\"a@exemple.fr\"/>", "@login", 3},
+      {"<Utilisateur demandeur=\"@\" login=\"a.b\" email=\"a@exemple.fr\"/>", "@demandeur", 3},
+      {"<Structure siret=\"@\" raisonSociale=\"R\"/>", "@siret", 3},
+      {"<Structure siret=\"81034732800017\" raisonSociale=\"@\"/>", "@raisonSociale", 3},
+      {"<Structure siret=\"81034732800017\" raisonSociale=\"R\">\n<Gestionnaire login=\"@\" role=\"principal\"/>"
+       "</Structure>",
+       "Gestionnaire[1]/@login", 4},
+      {"<Structure siret=\"81034732800017\" raisonSociale=\"R\">\n<Gestionnaire login=\"g\" role=\"@\"/>"
+       "</Structure>",
+       "Gestionnaire[1]/@role", 4},
+      {"<Structure siret=\"81034732800017\" raisonSociale=\"R\">\n<UtilisateurTechnique login=\"@\"/></Structure>",
+       "UtilisateurTechnique[1]/@login", 4},
+      {"<ActivationEspace structure=\"@\"/>", "@structure", 3},
+      {"<DemandeAbonnement structure=\"@\" consultation=\"true\"/>", "@structure", 3},
+      {"<DecisionAbonnement demande=\"@\" decision=\"valider\"/>", "@demande", 3},
+      {"<DecisionAbonnement demande=\"ABO-000001\" decision=\"@\"/>", "@decision", 3},
+      {"<FicheEDI action=\"@\"><Partenaire>81034732800017</Partenaire></FicheEDI>", "@action", 3},
+      {"<FicheAPI action=\"enregistrer\">\n<Partenaire>@</Partenaire></FicheAPI>", "Partenaire", 4},
+      {"<FicheEDI action=\"enregistrer\"><Partenaire>81034732800017</Partenaire>\n"
+       "<CodesInterface><Interface code=\"@\" mode=\"complete\"/></CodesInterface></FicheEDI>",
+       "CodesInterface/Interface[1]/@code", 4},
+      {"<FicheEDI action=\"enregistrer\"><Partenaire>81034732800017</Partenaire>\n"
+       "<CodesInterface><Interface code=\"FSO1100A\" mode=\"@\"/></CodesInterface></FicheEDI>",
+       "CodesInterface/Interface[1]/@mode", 4},
+  };
+  for (const Case& c : cases) {
+    const bool text = c.field == "Partenaire";
+    for (const std::string& b : text ? kBlankTexts : kBlankAttributes) {
+      std::string body = c.body;
+      const std::size_t at = body.find(text ? ">@<" : "\"@\"");
+      ASSERT_NE(at, std::string::npos) << body;
+      body.replace(at + 1, 1, b);
+      SCOPED_TRACE(body);
+      const Operation op = only_operation(body);
+      expect_single_schema_error(op, c.field, c.line);
+      if (!op.schema_errors.empty()) {
+        EXPECT_NE(op.schema_errors[0].message.find("vide"), std::string::npos) << op.schema_errors[0].message;
+      }
+    }
+  }
+}
+
 // ---- Round trip of the SPEC.md §3 examples ----------------------------------------------------
 
 constexpr std::string_view kSpecExamples = R"(<?xml version="1.0" encoding="UTF-8"?>
@@ -794,7 +968,7 @@ TEST(ReadDeposit, SpecExamplesRoundTrip) {
   EXPECT_EQ(edi.contact_name.value, "John Doe");
   EXPECT_EQ(edi.contact_phone.value, "01 23 45 67 89");
   EXPECT_EQ(edi.contact_email.value, "johndoe@exemple.com");
-  EXPECT_TRUE(edi.contact_fax.present);
+  EXPECT_FALSE(edi.contact_fax.present);  // fax="": an empty optional value is absent
   EXPECT_TRUE(edi.contact_fax.empty());
   EXPECT_EQ(edi.contact_email.line, 25);
   EXPECT_TRUE(edi.has_network);
@@ -830,7 +1004,7 @@ TEST(ReadDeposit, SpecExamplesRoundTrip) {
   EXPECT_EQ(api.certificates[0].line, 43);
   EXPECT_EQ(api.contact_phone.value, "+33 1 23 45 67 89");
   EXPECT_FALSE(api.contact_fax.present);
-  EXPECT_TRUE(api.comments.present);
+  EXPECT_FALSE(api.comments.present);  // <Commentaires/>: absent
   EXPECT_TRUE(api.comments.empty());
   EXPECT_EQ(api.comments.line, 45);
 

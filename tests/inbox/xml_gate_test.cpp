@@ -38,17 +38,25 @@ TEST(CheckWellFormed, DoctypeIsRefusedBeforeTheInternalSubset) {
   EXPECT_EQ(d->line, 2);
 }
 
+// The hard safety limit (10 000 levels): deeper is refused, up to it is read (an operation's
+// schema error then, inbox/deposit_reader.hpp).
 TEST(CheckWellFormed, DepthIsCapped) {
+  ASSERT_EQ(kMaxElementDepth, 10000);
   std::string deep;
-  for (int i = 0; i < 65; ++i) deep += "<a>";
-  for (int i = 0; i < 65; ++i) deep += "</a>";
+  for (int i = 0; i < kMaxElementDepth + 1; ++i) deep += "<a>";
+  for (int i = 0; i < kMaxElementDepth + 1; ++i) deep += "</a>";
   const auto d = check_well_formed(deep);
   ASSERT_TRUE(d);
   EXPECT_EQ(d->code, ErrorCode::SchemaInvalide);
+  EXPECT_NE(d->message.find("10000 niveaux"), std::string::npos) << d->message;
   std::string ok;
-  for (int i = 0; i < 64; ++i) ok += "<a>";
-  for (int i = 0; i < 64; ++i) ok += "</a>";
+  for (int i = 0; i < kMaxElementDepth; ++i) ok += "<a>";
+  for (int i = 0; i < kMaxElementDepth; ++i) ok += "</a>";
   EXPECT_FALSE(check_well_formed(ok));
+  std::string seventy = "<r>";  // the 70 levels inside an operation: read
+  for (int i = 0; i < 70; ++i) seventy += "<a>";
+  for (int i = 0; i < 70; ++i) seventy += "</a>";
+  EXPECT_FALSE(check_well_formed(seventy + "</r>"));
 }
 
 TEST(CheckWellFormed, NoRootUnboundPrefixNulAndControlCharacters) {
