@@ -45,8 +45,7 @@ class InboxDirectory {
   /// (finding 5). nullopt reads the process umask once from /proc/self/status.
   explicit InboxDirectory(std::filesystem::path root, std::optional<unsigned> file_umask = std::nullopt);
 
-  /// Creates inbox/, inbox/.work/, archive/, error/, outbox/ when missing, and removes the temporaries
-  /// of dead processes of this host from error/ (outbox/: Engine::recover_outbox). Throws std::system_error;
+  /// Creates inbox/, inbox/.work/, archive/, error/, outbox/ when missing. Throws std::system_error;
   /// std::runtime_error ("… est un lien symbolique : refusé") when one of them is a symbolic link
   /// (finding 8: inbox/.work/ belongs to the engine, SPEC.md §2).
   void ensure_layout() const;
