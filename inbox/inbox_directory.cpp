@@ -245,9 +245,10 @@ void InboxDirectory::ensure_layout() const {
     if (ec) throw std::system_error(ec, "création impossible du répertoire " + dir.string());
   }
   // Start-up clean-up (SPEC.md §2 "Atomic outputs"): temporaries a killed engine of this host left
-  // in outbox/ and error/ (accusés, reports, metrics, reason files). Only those of dead processes;
-  // best effort, a temporary that cannot be removed is harmless (hidden, never read).
-  for (const fs::path& dir : {outbox_dir(), error_dir()}) {
+  // in error/ (reason files). Only those of dead processes; best effort, a temporary that cannot be
+  // removed is harmless (hidden, never read). Those of outbox/ are the engine's (Engine::recover_outbox):
+  // one may be the export of a dépôt committed just before the crash, to be published, not removed.
+  for (const fs::path& dir : {error_dir()}) {
     try {
       for (const std::string& name : read_names(dir, true)) {
         const auto pid = temporary_pid_of_this_host(name);

@@ -562,6 +562,7 @@ TEST_F(EngineTest, StartUpRemovesTemporariesOfDeadProcessesAndPublishesCommitted
   for (const auto& n : {orphan, committed, live, other_host}) write_file(outbox() / n, "contenu de " + n);
   db().execute("INSERT INTO exports (name, temporary, ack_name) VALUES ($1, $2, 'ACK_y_20261129T100000Z.xml')",
                {committed_name, committed});
+  ASSERT_EQ(count("SELECT COUNT(*) FROM exports"), 1);
   start();  // a new engine on the same root and store: its start-up
   const auto entries = all_entries(outbox());
   EXPECT_FALSE(entries.contains(orphan));
