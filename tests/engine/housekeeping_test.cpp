@@ -49,7 +49,7 @@ void age_folders(const fs::path& dir, std::string_view iso) {
 
 std::vector<std::string> names(const std::vector<fs::path>& paths, const fs::path& base) {
   std::vector<std::string> out;
-  for (const auto& p : paths) out.push_back(fs::relative(p, base).string());
+  for (const auto& p : paths) out.push_back(p.lexically_relative(base).string());  // links as named
   return out;
 }
 
