@@ -40,12 +40,6 @@ std::optional<Instant> trailing_compact_instant(std::string_view stem) {
                                        t.substr(9, 2), t.substr(11, 2), t.substr(13, 2)));
 }
 
-std::optional<Instant> mtime_of(const fs::path& p) {
-  struct stat st {};
-  if (::lstat(p.c_str(), &st) != 0) return std::nullopt;
-  return Instant{std::chrono::seconds{st.st_mtim.tv_sec}};
-}
-
 CivilDate days_before(CivilDate today, int days) {
   return CivilDate{std::chrono::sys_days{today} - std::chrono::days{std::max(days, 0)}};
 }
@@ -84,11 +78,8 @@ std::optional<CivilDate> outbox_file_date(std::string_view name, const std::func
   return std::nullopt;
 }
 
-bool is_expired(std::optional<CivilDate> named, std::optional<Instant> mtime, int retention_days,
-                const RetentionClock& clock) {
-  if (!named || !mtime) return false;
-  return *named < days_before(clock.date_of(clock.now), retention_days) &&
-         clock.date_of(*mtime) < days_before(clock.date_of(clock.real_now), retention_days);
+bool is_expired(std::optional<CivilDate> named, int retention_days, const RetentionClock& clock) {
+  return named && *named < days_before(clock.date_of(clock.now), retention_days);
 }
 
 HousekeepingResult clean_outbox(const fs::path& outbox_dir, int retention_days, const RetentionClock& clock) {
@@ -101,7 +92,7 @@ HousekeepingResult clean_outbox(const fs::path& outbox_dir, int retention_days, 
     if (!outbox_file_kind(name)) continue;
     std::error_code sec;
     if (!fs::is_regular_file(fs::symlink_status(p, sec))) continue;
-    if (is_expired(outbox_file_date(name, clock.date_of), mtime_of(p), retention_days, clock)) doomed.push_back(p);
+    if (is_expired(outbox_file_date(name, clock.date_of), retention_days, clock)) doomed.push_back(p);
   }
   if (ec) result.failures.push_back(fmt::format("Lecture de {} impossible : {}", outbox_dir.string(), ec.message()));
   std::sort(doomed.begin(), doomed.end());
@@ -140,7 +131,7 @@ HousekeepingResult clean_archive(const fs::path& archive_dir, int retention_days
       for (const auto& day : sorted_children(month, 2)) {
         const auto date = parse_iso_date(
             fmt::format("{}-{}-{}", year.filename().string(), month.filename().string(), day.filename().string()));
-        if (!is_expired(date, mtime_of(day), retention_days, clock)) continue;
+        if (!is_expired(date, retention_days, clock)) continue;
         std::error_code ec;
         fs::remove_all(day, ec);
         if (ec) {
@@ -168,9 +159,7 @@ HousekeepingResult clean_archive(const fs::path& archive_dir, int retention_days
 
 HousekeepingResult run_housekeeping(Engine& engine) {
   const CivilZone& zone = engine.zone();
-  const RetentionClock clock{engine.clock().now(),
-                             std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now()),
-                             [&zone](Instant i) { return zone.date_of(i); }};
+  const RetentionClock clock{engine.clock().now(), [&zone](Instant i) { return zone.date_of(i); }};
   HousekeepingResult result = clean_outbox(engine.inbox().outbox_dir(), engine.config().outbox_retention_days, clock);
   HousekeepingResult archive =
       clean_archive(engine.inbox().archive_dir(), engine.config().archive_retention_days, clock);

@@ -2,8 +2,8 @@
 // issue 5): which outbox names are of a kind and their dates, what goes and what never goes
 // (current day, metrics.prom, temporaries, other kinds, directories, symlinks, error/), and the
 // nightly run's integration (HTML page written with XML/CSV and rewritten from the ledger,
-// old files removed). Injected clocks (business and real instants) and fixed mtimes: ages count
-// from the business instant, never from the run's date, and a file young by its mtime stays.
+// old files removed). Injected business clock: ages count from the business instant of the run by
+// the dates in the names, never from the run's date nor from mtimes.
 #include "engine/housekeeping.hpp"
 
 #include <fcntl.h>
@@ -65,9 +65,7 @@ class HousekeepingTest : public ::testing::Test {
     return [this](Instant i) { return zone_.date_of(i); };
   }
   /// Ages measured at business instant `now`; the real clock reads `real` (default: the same).
-  RetentionClock at(std::string_view now, std::string_view real = "") {
-    return RetentionClock{instant(now), instant(real.empty() ? now : real), paris()};
-  }
+  RetentionClock at(std::string_view now) { return RetentionClock{instant(now), paris()}; }
   fs::path dir_;
   CivilZone zone_{"Europe/Paris"};
 };
@@ -198,17 +196,16 @@ TEST_F(HousekeepingTest, NamesOutsideTheBusinessRangeHaveNoDateAndStay) {
 
 // Nothing is removed while it is young by the real clock, whatever the business instant says
 // (--now far ahead), nor while it is young by the business instant, whatever its mtime.
-TEST_F(HousekeepingTest, BothAgesMustExceedTheRetention) {
+TEST_F(HousekeepingTest, AgesAreCountedFromTheBusinessInstantOfTheRunAndFutureNamesStay) {
   touch(dir_ / "ACK_ecrit_20261130T100000Z.xml", "2026-11-30T10:00:00Z");
   touch(dir_ / "ACK_futur_20290101T100000Z.xml", "2000-01-01T00:00:00Z");
   touch(dir_ / "archive/2026/11/30/lot.xml", "2026-11-30T10:00:00Z");
-  set_mtime(dir_ / "archive/2026/11/30", "2026-11-30T10:00:00Z");
-  // Business instant a year and a half later, real clock the same day.
-  const RetentionClock ahead = at("2028-06-01T00:00:00Z", "2026-11-30T11:00:00Z");
-  EXPECT_THAT(clean_outbox(dir_, 90, ahead).removed, IsEmpty());
-  EXPECT_THAT(clean_archive(dir_ / "archive", 365, ahead).removed, IsEmpty());
-  // Both clocks late enough: the accusé and the folder go; the name in the future stays.
-  const RetentionClock later = at("2028-06-01T00:00:00Z", "2028-06-01T00:00:00Z");
+  // The business instant of the run is the same day: nothing is old, whatever the mtimes.
+  EXPECT_THAT(clean_outbox(dir_, 90, at("2026-11-30T23:00:00Z")).removed, IsEmpty());
+  EXPECT_THAT(clean_archive(dir_ / "archive", 365, at("2026-11-30T23:00:00Z")).removed, IsEmpty());
+  // A year and a half later (--now moved forward, as a test or a late catch-up does): the accusé
+  // and the day folder go by the dates in their names; the name in the future stays.
+  const RetentionClock later = at("2028-06-01T00:00:00Z");
   EXPECT_THAT(names(clean_outbox(dir_, 90, later).removed, dir_), ElementsAre("ACK_ecrit_20261130T100000Z.xml"));
   EXPECT_THAT(names(clean_archive(dir_ / "archive", 365, later).removed, dir_), ElementsAre("archive/2026/11/30"));
   EXPECT_TRUE(fs::exists(dir_ / "ACK_futur_20290101T100000Z.xml"));
