@@ -103,6 +103,7 @@ TEST_F(HousekeepingTest, OutboxKeepsTheRetentionWindowTheCurrentDayAndEverything
       "NIGHTLY_2026-08-31.xml",
       "NIGHTLY_2026-08-31.csv",
       "NIGHTLY_2026-08-31.html",
+      "ACK_recent_20200101T000000Z.xml",  // an old name written today: ages are business dates
   };
   const std::vector<std::string> kept = {
       "ACK_lot_20260831T220000Z.xml",  // 01/09 00:00 in Paris: exactly 90 days
@@ -117,10 +118,10 @@ TEST_F(HousekeepingTest, OutboxKeepsTheRetentionWindowTheCurrentDayAndEverything
       "NIGHTLY_2020-01-01.pdf",
       ".ACK_lot_20200101T000000Z.xml.h.1.tmp",
   };
-  for (const auto& n : old_ones) touch(dir_ / n, "2026-01-01T00:00:00Z");
+  for (const auto& n : old_ones)
+    touch(dir_ / n, n == old_ones.back() ? "2026-11-30T00:30:00Z" : "2026-01-01T00:00:00Z");
   for (const auto& n : kept)
     touch(dir_ / n, n == "ACK_recent_sans_date.xml" ? "2026-11-30T00:30:00Z" : "2020-01-01T00:00:00Z");
-  touch(dir_ / "ACK_recent_20200101T000000Z.xml", "2026-11-30T00:30:00Z");  // an old name, written today
   fs::create_directories(dir_ / "ACK_dossier_20200101T000000Z.xml");
   touch(dir_ / "elsewhere" / "cible.xml", "2020-01-01T00:00:00Z");
   fs::create_symlink(dir_ / "elsewhere" / "cible.xml", dir_ / "ACK_lien_20200101T000000Z.xml");
@@ -128,8 +129,7 @@ TEST_F(HousekeepingTest, OutboxKeepsTheRetentionWindowTheCurrentDayAndEverything
   const HousekeepingResult r = clean_outbox(dir_, 90, at("2026-11-30T01:00:00Z"));
   EXPECT_THAT(r.failures, IsEmpty());
   EXPECT_THAT(names(r.removed, dir_), UnorderedElementsAre(old_ones[0], old_ones[1], old_ones[2], old_ones[3],
-                                                           old_ones[4], old_ones[5], old_ones[6]));
-  EXPECT_TRUE(fs::exists(dir_ / "ACK_recent_20200101T000000Z.xml"));
+                                                           old_ones[4], old_ones[5], old_ones[6], old_ones[7]));
   for (const auto& n : old_ones) EXPECT_FALSE(fs::exists(dir_ / n)) << n;
   for (const auto& n : kept) EXPECT_TRUE(fs::exists(dir_ / n)) << n;
   EXPECT_TRUE(fs::is_directory(dir_ / "ACK_dossier_20200101T000000Z.xml"));
