@@ -755,14 +755,14 @@ TEST_F(DaemonTest, FoldersRemovedOrReplacedWhileRunningAreRecreatedAndInboxIsWat
 // Issue item 9: the watchdog fed during a long start-up catch-up.
 
 TEST_F(DaemonTest, WatchdogIsFedThroughoutALongStartUpCatchUp) {
-  // Ledger: last run 2025-06-29; business today 2026-01-15 at 10:00Z: the start-up catch-up runs
-  // 200 dates (each one store commit and its reports), several watchdog periods long (1 s here,
+  // Ledger: last run 2023-01-10; business today 2026-01-15 at 10:00Z: the start-up catch-up runs
+  // 1,101 dates (each one store commit and its reports), several watchdog periods long (1 s here,
   // WatchdogSec=120s in the unit). READY=1 comes before it, and from then on WATCHDOG=1 never
   // stops for a whole period.
   constexpr const char* kBusiness = "2026-01-15T10:00:00Z";
   constexpr auto kWatchdog = std::chrono::seconds{1};
   write_ini(3600, "[engine]\ntimezone = UTC\n[nightly]\ntime = 02:00\n");
-  ASSERT_EQ(nightly_command("2025-06-29T10:00:00Z", "2025-06-29"), 0) << read_file(tmp_ / "nightly.err");
+  ASSERT_EQ(nightly_command("2023-01-10T10:00:00Z", "2023-01-10"), 0) << read_file(tmp_ / "nightly.err");
   NotifySocket notify(tmp_ / "notify.sock");
   ASSERT_TRUE(notify.ok());
   spawn(tmp_ / "notify.sock", kBusiness, "1000000");
