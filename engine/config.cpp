@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <fstream>
 #include <set>
 
 #include "engine/clock.hpp"
@@ -61,6 +62,24 @@ void collect_keys(const Poco::Util::AbstractConfiguration& conf, const std::stri
     return;
   }
   for (const auto& k : keys) collect_keys(conf, prefix.empty() ? k : prefix + "." + k, out);
+}
+
+/// Refuses what Poco's INI reader would silently misread (it takes "[engine" for a section and a
+/// line without "=" for a key with no value): every line is blank, a comment (";" or "#"), a
+/// "[section]" header or a "key = value" line. Throws ConfigError naming the file and the line.
+void check_ini_syntax(const fs::path& path) {
+  std::ifstream in(path);
+  std::string line;
+  for (int number = 1; std::getline(in, line); ++number) {
+    const auto first = line.find_first_not_of(" \t\r");
+    if (first == std::string::npos || line[first] == ';' || line[first] == '#') continue;
+    const auto last = line.find_last_not_of(" \t\r");
+    const bool header = line[first] == '[';
+    if (header ? line[last] == ']' : line.find('=') != std::string::npos) continue;
+    throw ConfigError(fmt::format(
+        "Configuration : {} ligne {} illisible « {} » : attendu [section], clé = valeur ou un commentaire (;).",
+        path.string(), number, line.substr(first, last - first + 1)));
+  }
 }
 
 long long to_integer(const std::string& key, const std::string& raw, long long min, long long max) {
@@ -144,6 +163,7 @@ Config load_config(const std::optional<fs::path>& file, const fs::path& cwd) {
   }
   config.source = path;
   const fs::path base = path.parent_path();
+  check_ini_syntax(path);
   Poco::AutoPtr<Poco::Util::IniFileConfiguration> ini;
   try {
     ini = new Poco::Util::IniFileConfiguration(path.string());

@@ -182,7 +182,7 @@ std::vector<Diagnostics> recheck_all(Engine& engine, Store& store, const std::ve
   verdicts.reserve(candidates.size());
   struct Chunk {
     std::size_t start = 0;
-    Deposit sheets;                  // one operation per candidate of the chunk
+    Deposit sheets;                   // one operation per candidate of the chunk
     std::vector<bool> partner_known;  // else the structure's absence is the only reason given
     std::unique_ptr<CertificatesAhead> ahead;
   };
@@ -206,8 +206,8 @@ std::vector<Diagnostics> recheck_all(Engine& engine, Store& store, const std::ve
       }
       verdicts.push_back(std::move(reasons));
     }
-    chunk->ahead = std::make_unique<CertificatesAhead>(engine.certificates(), std::vector<const Deposit*>{&chunk->sheets},
-                                                       run_instant, Engine::validation_threads());
+    chunk->ahead = std::make_unique<CertificatesAhead>(
+        engine.certificates(), std::vector<const Deposit*>{&chunk->sheets}, run_instant, Engine::validation_threads());
     return chunk;
   };
   std::unique_ptr<Chunk> current = candidates.empty() ? nullptr : open_chunk(0);
@@ -218,8 +218,8 @@ std::vector<Diagnostics> recheck_all(Engine& engine, Store& store, const std::ve
       std::optional<rules::CertificateReport> report = current->ahead->take(0, i);
       if (!current->partner_known[i]) continue;
       if (!report) {  // an EDI sheet whose protocol is not known any more: checked as the API one is
-        report = engine.certificates().check(std::get<SheetOperation>(current->sheets.operations[i].body),
-                                             std::nullopt, run_instant);
+        report = engine.certificates().check(std::get<SheetOperation>(current->sheets.operations[i].body), std::nullopt,
+                                             run_instant);
       }
       for (auto& d : report->diagnostics) {
         if (d.is_error()) verdicts[current->start + i].push_back(std::move(d));
@@ -458,6 +458,14 @@ CivilDate first_nightly_date(Engine& engine) {
   return engine.zone().date_of(record_store_creation(engine.database(), engine.clock().now()));
 }
 
+namespace {
+/// How far before the store's creation the business today may still be run (--now moved back).
+constexpr int kTodayBeforeCreationDays = 366;
+std::chrono::sys_days sys_days(CivilDate d) {
+  return std::chrono::sys_days{d};
+}
+}  // namespace
+
 std::optional<std::string> nightly_date_problem(Engine& engine, CivilDate date) {
   const CivilDate today = engine.zone().date_of(engine.clock().now());
   if (today < date) {
@@ -466,13 +474,21 @@ std::optional<std::string> nightly_date_problem(Engine& engine, CivilDate date) 
         "après. Vérifiez --date (ou --now).",
         format_iso_date(date), format_iso_date(today), engine.zone().name());
   }
-  // --now may go back before the store's creation (SPEC.md §7): its today is still a date to run.
-  const CivilDate first = std::min(first_nightly_date(engine), today);
-  if (date < first) {
+  // --now may go back before the store's creation (a replayed day, a test): its today is still a
+  // date to run, within a year of the creation; never a date before (docs/design.md "The nightly
+  // run's date"): a first run decades back would make the next one catch up every date since.
+  const CivilDate created = first_nightly_date(engine);
+  const CivilDate floor =
+      today < created && sys_days(today) >= sys_days(created) - std::chrono::days{kTodayBeforeCreationDays} ? today
+                                                                                                            : created;
+  if (date < floor) {
     return fmt::format(
-        "La date {} est antérieure à la création du store ({}) : aucune nuit ne peut s'exécuter avant. Vérifiez "
+        "La date {} est antérieure à la création du store ({}) : aucune nuit ne peut s'exécuter avant{}. Vérifiez "
         "--date (ou --now).",
-        format_iso_date(date), format_iso_date(first));
+        format_iso_date(date), format_iso_date(created),
+        date == today
+            ? fmt::format(" (la date du jour n'y est admise que jusqu'à {} jours avant)", kTodayBeforeCreationDays)
+            : std::string());
   }
   return std::nullopt;
 }

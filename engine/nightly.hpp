@@ -43,8 +43,9 @@ CivilDate first_nightly_date(Engine& engine);
 
 /// Why `date` may not be run with `engine` (opened) now, in French (what to do), or nullopt when
 /// it may: a date after the business today (the civil date of the business instant in
-/// engine.timezone), or before first_nightly_date unless it is the business today (--now may go
-/// back before the store's creation) (docs/design.md "The nightly run's date").
+/// engine.timezone), or before first_nightly_date unless it is the business today and at most
+/// 366 days before it (--now may go back before the store's creation) (docs/design.md "The
+/// nightly run's date").
 /// The nightly command and the daemon ask it before any run.
 std::optional<std::string> nightly_date_problem(Engine& engine, CivilDate date);
 

@@ -569,15 +569,11 @@ class OperationReader {
                 "DecisionAbonnement, FicheEDI, FicheAPI, Recherche.");
       return;
     }
-    // A demandeur written on the operation names its actor: written blank, it is refused rather
-    // than replaced by the Depot's (docs/design.md "Empty values").
+    // A demandeur written blank on the operation is absent like every optional value: the Depot's
+    // applies (docs/design.md "Empty values").
     const Field own = attribute(el, "demandeur");
     if (own.present) {
       op_.requester = own;
-    } else if (el.attribute("demandeur")) {
-      error("@demandeur", op_.line,
-            "L'attribut « demandeur » de l'opération est vide (ou ne contient que des blancs) : y indiquer le login "
-            "de l'utilisateur, ou le retirer pour prendre celui de « Depot ».");
     } else if (depot_requester.filled()) {
       op_.requester = depot_requester;
     } else {

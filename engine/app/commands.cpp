@@ -212,7 +212,16 @@ int run(int argc, char** argv) {
 
   auto* init = app.add_subcommand("init", "Crée le store (migrations) et les répertoires ; crée l'utilisateur support");
   std::string support, support_email;
-  init->add_option("--support", support, "Identifiant (login) de l'utilisateur support à créer");
+  init->add_option("--support", support, "Identifiant (login) de l'utilisateur support à créer")
+      ->check(CLI::Validator(
+          [](std::string& login) {
+            // A login is trimmed like every dépôt value; nothing left is a usage error (exit 2).
+            const auto first = login.find_first_not_of(" \t\r\n");
+            if (first == std::string::npos) return std::string("le login de --support est vide");
+            login = login.substr(first, login.find_last_not_of(" \t\r\n") - first + 1);
+            return std::string();
+          },
+          "LOGIN"));
   init->add_option("--support-email", support_email, "Adresse électronique de cet utilisateur support");
   add_globals(*init, g);
 
@@ -275,7 +284,12 @@ int run(int argc, char** argv) {
       const Config config = load(g);
       return run_search_command(search_options, config, clock_of(g, config).now());
     }
-    if (*show) return run_show_command(show_options, load(g));
+    if (*show) {
+      // show displays no business instant, but a --now that every other command refuses is refused here too.
+      Config config = load(g);
+      (void)clock_of(g, config);
+      return run_show_command(show_options, config);
+    }
     if (*nightly) return run_nightly_command(g, nightly_date);
     if (*daemon) {
       // The zone of the configuration as it is at start (a reload keeps the clock).

@@ -692,6 +692,18 @@ TEST_F(NightlyTest, TheStoreCreationIsRecordedOnceAndBoundsTheDates) {
   const NightlyResult caught_up = nightly("2026-11-23T07:00:00Z", "2026-11-23");
   EXPECT_THAT(caught_up.dates_run,
               ElementsAre(civil_date("2026-11-21"), civil_date("2026-11-22"), civil_date("2026-11-23")));
+
+  // A --now decades back (hostile finding: 1970 on a store of 2026) is refused, even as its today:
+  // its run would make the next one catch up every date since. A year back is still a today.
+  for (const char* now : {"1970-01-01T00:30:00Z", "2025-11-27T10:00:00Z"}) {
+    at(now);
+    const CivilDate today = engine().zone().date_of(instant(now));
+    const auto problem = nightly_date_problem(engine(), today);
+    ASSERT_TRUE(problem) << now;
+    EXPECT_THAT(*problem, HasSubstr("366 jours"));
+  }
+  at("2025-11-29T10:00:00Z");
+  EXPECT_FALSE(nightly_date_problem(engine(), civil_date("2025-11-29")));
 }
 
 // ---------------------------------------------------------------------------------------------

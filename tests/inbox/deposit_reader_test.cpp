@@ -465,8 +465,15 @@ TEST(ReadDeposit, UnknownOrForeignOperationIsAnOperationWithSchemaInvalide) {
 TEST(ReadDeposit, NoRequesterAnywhereIsSchemaInvalideInTheOperation) {
   const Operation op = only_operation("<Utilisateur login=\"a\" email=\"a@b.fr\"/>", "identifiant=\"x\"");
   expect_single_schema_error(op, "@demandeur", 3);
-  const Operation empty = only_operation("<Utilisateur demandeur=\"\" login=\"a\" email=\"a@b.fr\"/>");
-  expect_single_schema_error(empty, "@demandeur", 3);
+  // Written empty or blank on the operation, it is absent (one meaning of an empty optional value):
+  // the Depot's applies, and with none on Depot either it is the operation's SCHEMA_INVALIDE.
+  for (const char* blank : {"", " ", "\t "}) {
+    const std::string body = std::string("<Utilisateur demandeur=\"") + blank + "\" login=\"a\" email=\"a@b.fr\"/>";
+    const Operation from_depot = only_operation(body);
+    EXPECT_TRUE(from_depot.schema_errors.empty()) << describe(from_depot.schema_errors);
+    EXPECT_EQ(from_depot.requester.value, "j.dupont");
+    expect_single_schema_error(only_operation(body, "identifiant=\"x\""), "@demandeur", 3);
+  }
 }
 
 TEST(ReadDeposit, StructureRequiredEnumsBooleansAndChildren) {

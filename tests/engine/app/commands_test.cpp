@@ -308,6 +308,17 @@ TEST_F(CommandsTest, InitSupportMakesAnExistingUserSupport) {
   const CommandRun created = raccord("init --support nouveau.support" + cfg);
   EXPECT_EQ(created.code, 0) << created.err;
   EXPECT_TRUE(contains(created.out, "Utilisateur support : nouveau.support (créé)")) << created.out;
+
+  // Siblings (hostile findings): a login is trimmed like every dépôt value, so " j.dupont " is the
+  // existing user, never a new unusable one; a login with nothing left is a usage error.
+  const CommandRun padded = raccord("init --support ' j.dupont '" + cfg);
+  EXPECT_EQ(padded.code, 0) << padded.err;
+  EXPECT_TRUE(contains(padded.out, "Utilisateur support : j.dupont (déjà support)")) << padded.out;
+  for (const char* blank : {"''", "'   '"}) {
+    const CommandRun refused = raccord(std::string("init --support ") + blank + cfg);
+    EXPECT_EQ(refused.code, 2) << blank << refused.out << refused.err;
+  }
+  EXPECT_EQ(raccord("show VFE001 --now garbage" + cfg).code, 2);  // every command refuses a bad --now
 }
 
 // ---------------------------------------------------------------------------------------------------------------
