@@ -110,19 +110,24 @@ TEST_F(MigrationsTest, AnOlderStoreIsUpgradedInPlace) {
   EXPECT_EQ(db_->query_one("SELECT COUNT(*) FROM users")->integer(0), 1);
 }
 
+/// Builds the store as a release that knew migrations 1 to `version - 1` left it (SQLite).
+void migrate_as_a_release_before(Database& db, int version) {
+  db.execute("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)");
+  for (const auto& m : migrations()) {
+    if (m.version >= version) break;
+    for (const auto& statement : m.statements) {
+      if (dialect::applies(Backend::Sqlite, statement)) db.execute(dialect::strip_prefix(statement));
+    }
+    db.execute("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, 'x')",
+               {static_cast<std::int64_t>(m.version)});
+  }
+}
+
 // Earlier versions stored an optional value written empty (au="", fax="", <Commentaires/>,
 // identifiant="") as ''. The migration turns every such '' into NULL, the only "absent" the engine
 // writes now (docs/design.md "Empty values"), and leaves the values that were given.
 TEST_F(MigrationsTest, EmptyOptionalValuesOfAnOlderStoreBecomeNull) {
-  db_->execute("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)");
-  for (const auto& m : migrations()) {
-    if (m.version > 3) break;
-    for (const auto& statement : m.statements) {
-      if (dialect::applies(Backend::Sqlite, statement)) db_->execute(dialect::strip_prefix(statement));
-    }
-    db_->execute("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, 'x')",
-                 {static_cast<std::int64_t>(m.version)});
-  }
+  migrate_as_a_release_before(*db_, 6);
   db_->execute("INSERT INTO users (login, email, support, created_at, updated_at) VALUES ('u', 'u@x.fr', 0, 't', 't')");
   for (const char* siret : {"12345678200010", "12345678200028"}) {
     db_->execute(
@@ -190,15 +195,7 @@ TEST_F(MigrationsTest, AppliedOnceIndexRefusesASecondIntegreWithTheSameSha) {
 // An identifiant is held by one applied dépôt per channel (migration 7). A store written before it
 // may hold one identifiant twice (the defect it closes): the first applied dépôt keeps it.
 TEST_F(MigrationsTest, IdentifiantHeldOnceAndOlderDuplicatesKeepTheFirstHolder) {
-  db_->execute("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)");
-  for (const auto& m : migrations()) {
-    if (m.version > 3) break;
-    for (const auto& statement : m.statements) {
-      if (dialect::applies(Backend::Sqlite, statement)) db_->execute(dialect::strip_prefix(statement));
-    }
-    db_->execute("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, 'x')",
-                 {static_cast<std::int64_t>(m.version)});
-  }
+  migrate_as_a_release_before(*db_, 7);
   auto insert_old = [&](std::int64_t id, const std::string& identifier, const std::string& status) {
     db_->execute(
         "INSERT INTO deposits (id, sha256, file_name, file_identity, identifier, status, received_at, processed_at, "
