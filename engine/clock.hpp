@@ -5,7 +5,7 @@
 #include <string>
 #include <string_view>
 
-#include "engine/domain/civil_date.hpp"
+#include "domain/civil_date.hpp"
 
 namespace raccord {
 

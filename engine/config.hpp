@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/domain/vocabulary.hpp"
+#include "domain/vocabulary.hpp"
 
 namespace raccord {
 

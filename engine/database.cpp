@@ -22,7 +22,7 @@
 #include <unordered_map>
 
 #include "engine/dialect.hpp"
-#include "engine/domain/civil_date.hpp"
+#include "domain/civil_date.hpp"
 #include "engine/migrations.hpp"
 
 namespace raccord {

@@ -11,7 +11,7 @@
 #include <string_view>
 #include <vector>
 
-#include "engine/domain/civil_date.hpp"
+#include "domain/civil_date.hpp"
 
 namespace raccord {
 

@@ -6,8 +6,8 @@
 #include <span>
 #include <string_view>
 
-#include "engine/domain/sheet_state.hpp"
-#include "engine/domain/vocabulary.hpp"
+#include "domain/sheet_state.hpp"
+#include "domain/vocabulary.hpp"
 
 namespace raccord {
 

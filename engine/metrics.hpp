@@ -5,7 +5,7 @@
 #include <filesystem>
 
 #include "engine/database.hpp"
-#include "engine/domain/acknowledgement.hpp"
+#include "domain/acknowledgement.hpp"
 #include "outbox/metrics_writer.hpp"
 
 namespace raccord {

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/domain/nightly_report.hpp"
+#include "domain/nightly_report.hpp"
 #include "engine/engine.hpp"
 
 namespace raccord {

@@ -4,8 +4,8 @@
 #pragma once
 
 #include "engine/config.hpp"
-#include "engine/domain/diagnostic.hpp"
-#include "engine/domain/vocabulary.hpp"
+#include "domain/diagnostic.hpp"
+#include "domain/vocabulary.hpp"
 #include "engine/store.hpp"
 
 namespace raccord {

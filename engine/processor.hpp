@@ -8,8 +8,8 @@
 
 #include "engine/clock.hpp"
 #include "engine/config.hpp"
-#include "engine/domain/acknowledgement.hpp"
-#include "engine/domain/deposit.hpp"
+#include "domain/acknowledgement.hpp"
+#include "domain/deposit.hpp"
 #include "engine/search.hpp"
 #include "engine/store.hpp"
 #include "rules/catalogue.hpp"

@@ -9,7 +9,7 @@
 
 #include "engine/clock.hpp"
 #include "engine/database.hpp"
-#include "engine/domain/search.hpp"
+#include "domain/search.hpp"
 
 namespace raccord {
 

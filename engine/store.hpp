@@ -9,10 +9,10 @@
 #include <vector>
 
 #include "engine/database.hpp"
-#include "engine/domain/certificate.hpp"
-#include "engine/domain/civil_date.hpp"
-#include "engine/domain/deposit.hpp"
-#include "engine/domain/sheet_state.hpp"
+#include "domain/certificate.hpp"
+#include "domain/civil_date.hpp"
+#include "domain/deposit.hpp"
+#include "domain/sheet_state.hpp"
 
 namespace raccord {
 

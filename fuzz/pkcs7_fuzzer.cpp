@@ -15,9 +15,9 @@
 #include <string_view>
 #include <vector>
 
-#include "engine/domain/certificate.hpp"
-#include "engine/domain/deposit.hpp"
-#include "engine/domain/error_code.hpp"
+#include "domain/certificate.hpp"
+#include "domain/deposit.hpp"
+#include "domain/error_code.hpp"
 #include "rules/certificates.hpp"
 
 namespace {

@@ -6,7 +6,7 @@
 #include <string>
 #include <utility>
 
-#include "engine/domain/civil_date.hpp"
+#include "domain/civil_date.hpp"
 #include "inbox/transcoder.hpp"
 #include "inbox/xml_gate.hpp"
 

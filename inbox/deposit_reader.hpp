@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <string_view>
 
-#include "engine/domain/deposit.hpp"
+#include "domain/deposit.hpp"
 
 namespace raccord::inbox {
 
@@ -55,7 +55,7 @@ namespace raccord::inbox {
 /// Values with their own rule code stay raw text, never schema errors: Periode @du/@au, Protocole,
 /// SIRETs, emails, phones, network values, interface codes, Recherche's Etat.
 ///
-/// Every value is read by Field::of (engine/domain/deposit.hpp): trimmed of XML whitespace, and
+/// Every value is read by Field::of (domain/deposit.hpp): trimmed of XML whitespace, and
 /// ABSENT when nothing is left, so an optional value written empty or blank (`au=""`, `fax=" "`,
 /// `<Commentaires/>`, `identifiant=""`, `statut=""`, `support=""`) is exactly an omitted one (the
 /// default applies; the sheet rules report a missing contact, network value or certificate name

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/domain/civil_date.hpp"
+#include "domain/civil_date.hpp"
 #include "files/atomic_file.hpp"
 
 namespace raccord::inbox {

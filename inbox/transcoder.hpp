@@ -8,7 +8,7 @@
 #include <string_view>
 #include <vector>
 
-#include "engine/domain/diagnostic.hpp"
+#include "domain/diagnostic.hpp"
 
 namespace raccord::inbox {
 

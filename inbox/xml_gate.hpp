@@ -4,7 +4,7 @@
 #include <optional>
 #include <string_view>
 
-#include "engine/domain/diagnostic.hpp"
+#include "domain/diagnostic.hpp"
 
 namespace raccord::inbox {
 

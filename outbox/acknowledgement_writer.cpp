@@ -1,7 +1,7 @@
 // Renders the accusé (SPEC.md §5.1; FIELD-CASES F16) with pugixml, and names it.
 // acknowledgement_writer.hpp uses Instant without including its header: include it first.
 // clang-format off
-#include "engine/domain/civil_date.hpp"
+#include "domain/civil_date.hpp"
 #include "outbox/acknowledgement_writer.hpp"
 // clang-format on
 

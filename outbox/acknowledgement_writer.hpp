@@ -4,8 +4,8 @@
 #include <string>
 #include <string_view>
 
-#include "engine/domain/acknowledgement.hpp"
-#include "engine/domain/civil_date.hpp"
+#include "domain/acknowledgement.hpp"
+#include "domain/civil_date.hpp"
 
 namespace raccord::outbox {
 

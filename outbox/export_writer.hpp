@@ -6,9 +6,9 @@
 #include <string>
 #include <string_view>
 
-#include "engine/domain/civil_date.hpp"
-#include "engine/domain/search.hpp"
-#include "engine/domain/vocabulary.hpp"
+#include "domain/civil_date.hpp"
+#include "domain/search.hpp"
+#include "domain/vocabulary.hpp"
 
 namespace raccord::outbox {
 

@@ -8,8 +8,8 @@
 #include <string>
 #include <string_view>
 
-#include "engine/domain/civil_date.hpp"
-#include "engine/domain/sheet_state.hpp"
+#include "domain/civil_date.hpp"
+#include "domain/sheet_state.hpp"
 
 namespace raccord::outbox {
 

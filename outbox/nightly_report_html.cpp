@@ -2,7 +2,7 @@
 // script, every value sanitized then escaped.
 // acknowledgement_writer.hpp uses Instant without including its header: include it first.
 // clang-format off
-#include "engine/domain/civil_date.hpp"
+#include "domain/civil_date.hpp"
 #include "outbox/acknowledgement_writer.hpp"
 // clang-format on
 #include "outbox/nightly_report_html.hpp"

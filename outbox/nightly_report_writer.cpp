@@ -1,7 +1,7 @@
 // Renders the nightly report (SPEC.md §5.3) with pugixml and CsvWriter, and names its files.
 // acknowledgement_writer.hpp uses Instant without including its header: include it first.
 // clang-format off
-#include "engine/domain/civil_date.hpp"
+#include "domain/civil_date.hpp"
 #include "outbox/acknowledgement_writer.hpp"
 // clang-format on
 #include "outbox/nightly_report_writer.hpp"

@@ -4,8 +4,8 @@
 #include <string>
 #include <string_view>
 
-#include "engine/domain/civil_date.hpp"
-#include "engine/domain/nightly_report.hpp"
+#include "domain/civil_date.hpp"
+#include "domain/nightly_report.hpp"
 
 namespace raccord::outbox {
 

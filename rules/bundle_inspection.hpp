@@ -7,10 +7,10 @@
 #include <string_view>
 #include <vector>
 
-#include "engine/domain/certificate.hpp"
-#include "engine/domain/civil_date.hpp"
-#include "engine/domain/diagnostic.hpp"
-#include "engine/domain/vocabulary.hpp"
+#include "domain/certificate.hpp"
+#include "domain/civil_date.hpp"
+#include "domain/diagnostic.hpp"
+#include "domain/vocabulary.hpp"
 #include "rules/certificates.hpp"
 
 namespace raccord::rules {

@@ -10,9 +10,9 @@
 #include <string_view>
 #include <vector>
 
-#include "engine/domain/certificate.hpp"
-#include "engine/domain/civil_date.hpp"
-#include "engine/domain/deposit.hpp"
+#include "domain/certificate.hpp"
+#include "domain/civil_date.hpp"
+#include "domain/deposit.hpp"
 
 namespace raccord::rules {
 

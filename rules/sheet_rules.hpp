@@ -5,8 +5,8 @@
 
 #include <string_view>
 
-#include "engine/domain/civil_date.hpp"
-#include "engine/domain/deposit.hpp"
+#include "domain/civil_date.hpp"
+#include "domain/deposit.hpp"
 #include "rules/catalogue.hpp"
 
 namespace raccord::rules {

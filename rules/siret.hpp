@@ -4,7 +4,7 @@
 #include <optional>
 #include <string_view>
 
-#include "engine/domain/deposit.hpp"
+#include "domain/deposit.hpp"
 
 namespace raccord::rules {
 

@@ -7,7 +7,7 @@
 #include <string>
 
 #include "engine/config.hpp"
-#include "engine/domain/civil_date.hpp"
+#include "domain/civil_date.hpp"
 
 namespace CLI {
 class App;

@@ -10,7 +10,7 @@
 
 #include "engine/config.hpp"
 #include "engine/database.hpp"
-#include "engine/domain/civil_date.hpp"
+#include "domain/civil_date.hpp"
 
 namespace CLI {
 class App;

@@ -1,7 +1,7 @@
 // Tests of outbox/acknowledgement_writer.cpp (SPEC.md §5.1; FIELD-CASES F04, F06, F16).
 // acknowledgement_writer.hpp uses Instant without including its header: include it first.
 // clang-format off
-#include "engine/domain/civil_date.hpp"
+#include "domain/civil_date.hpp"
 #include "outbox/acknowledgement_writer.hpp"
 // clang-format on
 

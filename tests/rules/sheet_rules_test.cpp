@@ -170,7 +170,7 @@ TEST(Period, DuInThePastAndNoAuIsFine) {
   EXPECT_TRUE(check_period(s, kToday).empty());
 }
 
-// A du or au outside the years 1970-9999 (engine/domain/civil_date.hpp) is not a date: PERIODE_INVALIDE,
+// A du or au outside the years 1970-9999 (domain/civil_date.hpp) is not a date: PERIODE_INVALIDE,
 // as 2026-02-30 is (issue "defects found in operation" 10).
 TEST(Period, DatesOutsideTheBusinessRangeAreInvalid) {
   for (const char* du : {"1969-12-31", "0026-11-30", "0000-01-01"}) {

@@ -4,7 +4,7 @@
 
 #include <string_view>
 
-#include "engine/domain/civil_date.hpp"
+#include "domain/civil_date.hpp"
 
 namespace raccord::testing {
 

@@ -17,7 +17,7 @@
 #include <mutex>
 #include <stdexcept>
 
-#include "engine/domain/civil_date.hpp"
+#include "domain/civil_date.hpp"
 
 namespace raccord::testing {
 namespace {

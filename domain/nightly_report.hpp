@@ -7,9 +7,9 @@
 #include <string>
 #include <vector>
 
-#include "engine/domain/civil_date.hpp"
-#include "engine/domain/diagnostic.hpp"
-#include "engine/domain/sheet_state.hpp"
+#include "domain/civil_date.hpp"
+#include "domain/diagnostic.hpp"
+#include "domain/sheet_state.hpp"
 
 namespace raccord {
 

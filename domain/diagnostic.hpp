@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/domain/error_code.hpp"
+#include "domain/error_code.hpp"
 
 namespace raccord {
 

@@ -4,9 +4,9 @@
 #include <optional>
 #include <string>
 
-#include "engine/domain/civil_date.hpp"
-#include "engine/domain/sheet_state.hpp"
-#include "engine/domain/vocabulary.hpp"
+#include "domain/civil_date.hpp"
+#include "domain/sheet_state.hpp"
+#include "domain/vocabulary.hpp"
 
 namespace raccord {
 

@@ -1,4 +1,4 @@
-#include "engine/domain/sheet_state.hpp"
+#include "domain/sheet_state.hpp"
 
 #include <gtest/gtest.h>
 

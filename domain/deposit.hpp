@@ -8,8 +8,8 @@
 #include <variant>
 #include <vector>
 
-#include "engine/domain/diagnostic.hpp"
-#include "engine/domain/vocabulary.hpp"
+#include "domain/diagnostic.hpp"
+#include "domain/vocabulary.hpp"
 
 namespace raccord {
 

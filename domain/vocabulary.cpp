@@ -1,4 +1,4 @@
-#include "engine/domain/vocabulary.hpp"
+#include "domain/vocabulary.hpp"
 namespace raccord {
 std::string_view to_code(Protocol v) {
   switch (v) {

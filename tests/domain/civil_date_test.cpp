@@ -1,4 +1,4 @@
-#include "engine/domain/civil_date.hpp"
+#include "domain/civil_date.hpp"
 
 #include <gtest/gtest.h>
 

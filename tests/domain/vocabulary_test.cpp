@@ -1,4 +1,4 @@
-#include "engine/domain/vocabulary.hpp"
+#include "domain/vocabulary.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "engine/domain/error_code.hpp"
+#include "domain/error_code.hpp"
 
 #include <gtest/gtest.h>
 

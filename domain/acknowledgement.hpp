@@ -7,9 +7,9 @@
 #include <utility>
 #include <vector>
 
-#include "engine/domain/diagnostic.hpp"
-#include "engine/domain/sheet_state.hpp"
-#include "engine/domain/vocabulary.hpp"
+#include "domain/diagnostic.hpp"
+#include "domain/sheet_state.hpp"
+#include "domain/vocabulary.hpp"
 
 namespace raccord {
 
