@@ -1,6 +1,8 @@
 // Tests of inbox/sha256.cpp against the FIPS 180-2 test vectors.
 #include "inbox/sha256.hpp"
+#include "tests/support/files.hpp"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -42,15 +44,15 @@ namespace raccord::inbox {
 namespace {
 
 TEST(Sha256OfDescriptor, MatchesInMemoryHashAcrossChunks) {
-  char path[] = "/tmp/raccord-sha-XXXXXX";
-  const int fd = ::mkstemp(path);
+  const testing::TempDir dir("raccord-sha");
+  const std::string path = (dir.path() / "bytes").string();
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL, 0600);
   ASSERT_GE(fd, 0);
   std::string bytes(200000, 'a');
   for (std::size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<char>('a' + i % 26);
   ASSERT_EQ(::write(fd, bytes.data(), bytes.size()), static_cast<ssize_t>(bytes.size()));
   EXPECT_EQ(sha256_hex_of_descriptor(fd), sha256_hex(bytes));
   ::close(fd);
-  ::unlink(path);
 }
 
 }  // namespace

@@ -49,10 +49,4 @@ CommandRun run_command(const std::string& command_line, const fs::path& capture_
   return r;
 }
 
-bool raccord_has_command(std::string_view command) {
-  const std::string probe =
-      shell_quote(RACCORD_BINARY) + " --help 2>/dev/null | grep -Eq " + shell_quote("^  " + std::string(command) + " ");
-  return std::system(probe.c_str()) == 0;
-}
-
 }  // namespace raccord::testing

@@ -35,8 +35,4 @@ std::string raccord_command_line(const std::vector<std::string>& args, const std
 /// (`capture_dir` must exist; both files are left there) and returns the exit code and both outputs.
 CommandRun run_command(const std::string& command_line, const std::filesystem::path& capture_dir);
 
-/// True when `raccord --help` lists `command` (e.g. "search") among its subcommands: the tests of a
-/// command through the binary skip until it is wired into engine/app/commands.cpp.
-bool raccord_has_command(std::string_view command);
-
 }  // namespace raccord::testing
