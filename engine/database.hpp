@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -38,6 +39,18 @@ struct StoreError : std::runtime_error {
       : std::runtime_error(what), transient(transient_failure) {}
   bool transient;
 };
+
+/// A value read from the store that must be one of an enum's codes (a state, a kind, a status):
+/// `parsed` is its parse (domain's parse_* functions); when that is nullopt the store holds a value
+/// no release writes (corruption, or a newer release's store) and a StoreError (not transient) names
+/// the table, the row and the value: nothing is ever defaulted silently (docs/design.md "Store").
+template <class T>
+T stored_enum(std::optional<T> parsed, std::string_view table, std::string_view row, std::string_view raw) {
+  if (parsed) return *parsed;
+  throw StoreError("valeur inconnue « " + std::string(raw) + " » dans " + std::string(table) + " (" +
+                       std::string(row) + ") : store corrompu ou écrit par une version plus récente",
+                   false);
+}
 
 enum class Backend { Sqlite, Postgresql };
 

@@ -387,7 +387,7 @@ std::vector<DepositAnswer> Engine::process_group(const std::vector<const inbox::
           log::info("{} : déjà traité avant une interruption ; accusé {} repris", name, record->ack_name);
           item.result.ack_name = record->ack_name;
           item.result.ack_content = record->ack_content;
-          item.result.status = parse_deposit_status(record->status).value_or(DepositStatus::Rejete);
+          item.result.status = stored_enum(parse_deposit_status(record->status), "deposits.status", record->ack_name, record->status);
           item.result.quarantine = record->destination == "error";
           item.result.reason = record->reason;
           item.result.exports = store.exports_of(record->ack_name);  // published below if still missing

@@ -103,9 +103,9 @@ std::vector<Candidate> activation_candidates(Database& db, CivilDate date, Insta
                 {format_iso_instant(run_instant), format_iso_date(date)})) {
     Candidate c;
     c.code_appli = r.text(0);
-    c.kind = parse_sheet_kind(r.text(1)).value_or(SheetKind::Edi);
+    c.kind = stored_enum(parse_sheet_kind(r.text(1)), "sheets.kind", c.code_appli, r.text(1));
     c.partner = r.text(2);
-    c.state = parse_sheet_state(r.text(3)).value_or(SheetState::Envoyee);
+    c.state = stored_enum(parse_sheet_state(r.text(3)), "sheets.state", c.code_appli, r.text(3));
     c.pending_version = r.integer(4);
     c.protocol = Field::of(r.text(5), 0);
     c.period_to = Field::of(r.text(6), 0);
@@ -288,7 +288,7 @@ void fill_report_tail(Database& db, const Config& config, NightlyReport& report)
   for (const auto& x : db.query("SELECT code_appli, partner_siret, state, submitted_at FROM sheets WHERE state IN "
                                 "('ENVOYEE', 'ENVOYEE_MAJ') AND deleted = 0 AND submitted_at < $1 ORDER BY code_appli",
                                 {late_limit})) {
-    report.late.push_back(LateSheet{x.text(0), x.text(1), parse_sheet_state(x.text(2)).value_or(SheetState::Envoyee),
+    report.late.push_back(LateSheet{x.text(0), x.text(1), stored_enum(parse_sheet_state(x.text(2)), "sheets.state", x.text(0), x.text(2)),
                                     parse_iso_instant(x.text(3)).value_or(Instant{})});
   }
   const std::string horizon = format_iso_instant(report.run_instant + std::chrono::days{config.expiry_warning_days});

@@ -72,10 +72,10 @@ std::optional<SheetView> load_sheet_view(Database& db, const std::string& code_a
   if (!r) return std::nullopt;
   SheetView s;
   s.code_appli = r->text(0);
-  s.kind = parse_sheet_kind(r->text(1)).value_or(SheetKind::Edi);
+  s.kind = stored_enum(parse_sheet_kind(r->text(1)), "sheets.kind", s.code_appli, r->text(1));
   s.partner_siret = r->text(2);
   s.raison_sociale = r->text(3);
-  s.state = parse_sheet_state(r->text(4)).value_or(SheetState::Brouillon);
+  s.state = stored_enum(parse_sheet_state(r->text(4)), "sheets.state", s.code_appli, r->text(4));
   s.deleted = r->integer(5) != 0;
   if (!r->is_null(6) && !r->text(6).empty()) s.submitted_at = instant_of(*r, 6);
   s.created_at = instant_of(*r, 7);
@@ -90,7 +90,7 @@ std::optional<SheetView> load_sheet_view(Database& db, const std::string& code_a
     e.instant = instant_of(h, 0);
     e.actor = h.text(1);
     if (!h.is_null(2) && !h.text(2).empty()) e.from = parse_sheet_state(h.text(2));
-    e.to = parse_sheet_state(h.text(3)).value_or(SheetState::Brouillon);
+    e.to = stored_enum(parse_sheet_state(h.text(3)), "history.to_state", code_appli, h.text(3));
     e.reason = h.text(4);
     s.history.push_back(std::move(e));
   }

@@ -23,10 +23,11 @@ SqlValue field_value(const Field& f) {
   return f.value;
 }
 
-SubscriptionStatus parse_subscription_status(const std::string& s) {
+SubscriptionStatus parse_subscription_status(const std::string& id, const std::string& s) {
   if (s == "VALIDEE") return SubscriptionStatus::Validee;
   if (s == "REFUSEE") return SubscriptionStatus::Refusee;
-  return SubscriptionStatus::EnAttente;
+  return stored_enum(s == "EN_ATTENTE" ? std::optional(SubscriptionStatus::EnAttente) : std::nullopt,
+                     "subscriptions.status", id, s);
 }
 
 DepositRecord to_deposit(const SqlRow& r) {
@@ -143,7 +144,7 @@ std::optional<SubscriptionRecord> subscription_query(Database& db, const std::st
                         {id});
   if (!r) return std::nullopt;
   return SubscriptionRecord{r->text(0),         r->text(1),         r->text(2),
-                            r->integer(3) != 0, r->integer(4) != 0, parse_subscription_status(r->text(5))};
+                            r->integer(3) != 0, r->integer(4) != 0, parse_subscription_status(r->text(0), r->text(5))};
 }
 
 }  // namespace
@@ -185,9 +186,9 @@ std::optional<SheetRecord> Store::find_sheet(const std::string& code_appli) {
   if (!r) return std::nullopt;
   SheetRecord s;
   s.code_appli = r->text(0);
-  s.kind = parse_sheet_kind(r->text(1)).value_or(SheetKind::Edi);
+  s.kind = stored_enum(parse_sheet_kind(r->text(1)), "sheets.kind", s.code_appli, r->text(1));
   s.partner_siret = r->text(2);
-  s.state = parse_sheet_state(r->text(3)).value_or(SheetState::Brouillon);
+  s.state = stored_enum(parse_sheet_state(r->text(3)), "sheets.state", s.code_appli, r->text(3));
   s.deleted = r->integer(4) != 0;
   if (!r->is_null(5)) s.active_version = r->integer(5);
   if (!r->is_null(6)) s.pending_version = r->integer(6);

@@ -269,6 +269,37 @@ TEST_F(StoreTest, SheetsRoundTrip) {
   EXPECT_EQ(r->text(2), "DESACTIVEE");
 }
 
+// A stored state, kind or status that no release writes is a StoreError naming the row, never a
+// default (a corrupt sheet read as BROUILLON could be submitted again; issue 15).
+TEST_F(StoreTest, AnUnknownStoredValueIsAStoreErrorNamingTheRow) {
+  seed_directory();
+  SheetRecord sheet;
+  sheet.code_appli = "VFE001";
+  sheet.kind = SheetKind::Edi;
+  sheet.partner_siret = "12345678200010";
+  sheet.state = SheetState::Envoyee;
+  store_->insert_sheet(sheet, now_);
+  const auto expect_naming = [this](const std::string& fragment) {
+    try {
+      (void)store_->find_sheet("VFE001");
+      ADD_FAILURE() << "no StoreError";
+    } catch (const StoreError& e) {
+      EXPECT_NE(std::string(e.what()).find(fragment), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find("VFE001"), std::string::npos) << e.what();
+      EXPECT_FALSE(e.transient);
+    }
+  };
+  db_->execute("UPDATE sheets SET state = 'ACTIVE'");
+  expect_naming("ACTIVE");
+  db_->execute("UPDATE sheets SET state = 'ENVOYEE', kind = 'SOAP'");
+  expect_naming("SOAP");
+
+  const std::string id = store_->create_subscription("12345678200010", "g.martin", true, false, std::nullopt,
+                                                     std::nullopt, now_);
+  db_->execute("UPDATE subscriptions SET status = 'PEUT-ETRE'");
+  EXPECT_THROW((void)store_->find_subscription(id), StoreError);
+}
+
 TEST_F(StoreTest, SheetOfAnUnknownPartnerIsRefused) {
   SheetRecord sheet;
   sheet.code_appli = "VFE001";
