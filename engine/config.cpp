@@ -223,10 +223,10 @@ Config load_config(const std::optional<fs::path>& file, const fs::path& cwd) {
     if (*v != "sqlite" && *v != "postgresql") {
       throw ConfigError(fmt::format("Configuration : store.backend vaut « {} » ; attendu sqlite ou postgresql.", *v));
     }
-    config.store_backend = *v;
+    config.store_backend = *v == "sqlite" ? Backend::Sqlite : Backend::Postgresql;
   }
   if (auto v = get("store.connection")) {
-    config.store_connection = (config.store_backend == "sqlite") ? resolve(base, *v).string() : *v;
+    config.store_connection = (config.store_backend == Backend::Sqlite) ? resolve(base, *v).string() : *v;
   }
   if (auto v = get("certificates.trust_dir")) config.trust_dir = resolve(base, *v);
   get_int("certificates.min_rsa_bits", config.min_rsa_bits, 512, 16384);
@@ -239,7 +239,7 @@ Config load_config(const std::optional<fs::path>& file, const fs::path& cwd) {
                     std::isdigit(static_cast<unsigned char>((*v)[4])) && std::stoi(v->substr(0, 2)) < 24 &&
                     std::stoi(v->substr(3, 2)) < 60;
     if (!ok) throw ConfigError(fmt::format("Configuration : nightly.time vaut « {} » ; attendu HH:MM.", *v));
-    config.nightly_time = *v;
+    config.nightly_time = NightlyTime{std::stoi(v->substr(0, 2)), std::stoi(v->substr(3, 2))};
   }
   get_int("outbox.retention_days", config.outbox_retention_days, 1, 36500);
   get_int("archive.retention_days", config.archive_retention_days, 1, 36500);

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "domain/vocabulary.hpp"
+#include "engine/database.hpp"
 
 namespace raccord {
 
@@ -21,6 +22,13 @@ struct AifeConfig {
   int pesit_port = 5100;
 };
 
+/// nightly.time, parsed once at load (hour 0-23, minute 0-59, local time in engine.timezone).
+struct NightlyTime {
+  int hour = 2;
+  int minute = 0;
+  friend bool operator==(const NightlyTime&, const NightlyTime&) = default;
+};
+
 struct Config {
   Environment environment = Environment::Production;  // engine.environment
   std::string code_prefix = "VFE";                    // engine.code_prefix (3 uppercase letters)
@@ -30,13 +38,13 @@ struct Config {
   long long settle_ms = 2000;                         // inbox.settle_ms (real time)
   long long rescan_s = 30;                            // inbox.rescan_s
   long long max_bytes = 67108864;                     // inbox.max_bytes
-  std::string store_backend = "sqlite";               // store.backend: sqlite | postgresql
+  Backend store_backend = Backend::Sqlite;            // store.backend: sqlite | postgresql
   std::string store_connection;                       // store.connection (empty: <root>/raccord.db)
   std::filesystem::path trust_dir;                    // certificates.trust_dir (empty: <rules>/trust)
   int min_rsa_bits = 2048;                            // certificates.min_rsa_bits
   int expiry_warning_days = 30;                       // certificates.expiry_warning_days
   int clock_skew_s = 300;                             // certificates.clock_skew_s
-  std::string nightly_time = "02:00";                 // nightly.time (HH:MM local)
+  NightlyTime nightly_time;                           // nightly.time (HH:MM local), parsed once
   int outbox_retention_days = 90;                     // outbox.retention_days
   int archive_retention_days = 365;                   // archive.retention_days
   unsigned file_umask = 0027;                         // files.umask (octal; never lets "others" write)

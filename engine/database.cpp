@@ -463,9 +463,8 @@ void Database::migrate() {
   tx.commit();
 }
 
-std::unique_ptr<Database> open_database(const std::string& backend, const std::string& connection) {
-  if (backend == "postgresql") return std::make_unique<Database>(Backend::Postgresql, connection);
-  return std::make_unique<Database>(Backend::Sqlite, connection);
+std::unique_ptr<Database> open_database(Backend backend, const std::string& connection) {
+  return std::make_unique<Database>(backend, connection);
 }
 
 }  // namespace raccord

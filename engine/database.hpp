@@ -119,8 +119,8 @@ class Database {
   std::int64_t cursor_count_ = 0;  // names of PostgreSQL cursors (nested for_each_row calls)
 };
 
-/// Opens a store from a backend name ("sqlite" | "postgresql") and connection. Throws StoreError.
-std::unique_ptr<Database> open_database(const std::string& backend, const std::string& connection);
+/// Opens a store of `backend` at `connection` (Database's constructor). Throws StoreError.
+std::unique_ptr<Database> open_database(Backend backend, const std::string& connection);
 
 /// RAII transaction: begins on construction, rolls back on destruction unless committed.
 class Transaction {

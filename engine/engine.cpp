@@ -119,7 +119,7 @@ void Engine::open() {
   db_ = open_database(config_.store_backend, config_.effective_connection());
   db_->migrate();
   record_store_creation(*db_, clock_.now());  // the first date a nightly run may be asked for
-  if (config_.store_backend == "sqlite") restrict_store_files(config_.effective_connection());
+  if (config_.store_backend == Backend::Sqlite) restrict_store_files(config_.effective_connection());
   recover_outbox();
   reload_rules();
 }
@@ -571,9 +571,9 @@ PassSummary Engine::process_pass() {
 }
 
 std::vector<DepositAnswer> Engine::check(const std::vector<fs::path>& files) {
-  const bool have_store = config_.store_backend == "postgresql" || fs::exists(config_.effective_connection());
+  const bool have_store = config_.store_backend == Backend::Postgresql || fs::exists(config_.effective_connection());
   db_ = have_store ? open_database(config_.store_backend, config_.effective_connection())
-                   : open_database("sqlite", ":memory:");
+                   : open_database(Backend::Sqlite, ":memory:");
   if (!have_store) db_->migrate();
   std::string source;
   catalogue_ = rules::Catalogue::load_or_seed(config_.rules_dir, source);

@@ -422,8 +422,8 @@ NightlyReport run_one(Engine& engine, CivilDate date, const std::function<void()
 }  // namespace
 
 Instant nightly_run_instant(const Engine& engine, CivilDate date, Instant now) {
-  const std::string& t = engine.config().nightly_time;
-  const Instant scheduled = engine.zone().instant_of(date, std::stoi(t.substr(0, 2)), std::stoi(t.substr(3, 2)));
+  const NightlyTime& t = engine.config().nightly_time;
+  const Instant scheduled = engine.zone().instant_of(date, t.hour, t.minute);
   return std::min(scheduled, now);
 }
 

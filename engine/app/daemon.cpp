@@ -392,8 +392,8 @@ class Daemon {
   }
 
   std::pair<int, int> nightly_time() const {
-    const auto& t = engine_->config().nightly_time;
-    return {std::stoi(t.substr(0, 2)), std::stoi(t.substr(3, 2))};
+    const NightlyTime& t = engine_->config().nightly_time;
+    return {t.hour, t.minute};
   }
 
   /// The business today (SPEC.md §7: --now sets the nightly run's "today"; the real clock only

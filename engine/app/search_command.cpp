@@ -127,7 +127,7 @@ void print_table(std::ostream& out, SheetKind kind, const std::vector<std::vecto
 
 std::unique_ptr<Database> open_store_for_reading(const Config& config) {
   const std::string connection = config.effective_connection();
-  if (config.store_backend != "postgresql" && !fs::exists(connection)) return nullptr;
+  if (config.store_backend != Backend::Postgresql && !fs::exists(connection)) return nullptr;
   return open_database(config.store_backend, connection);
 }
 
@@ -193,7 +193,7 @@ int run_search_command(const SearchCommandOptions& o, const Config& config, Inst
   const CivilZone zone(config.timezone);
   std::unique_ptr<Database> db = open_store_for_reading(config);
   if (!db) {  // no store yet: nothing to find (an in-memory empty store keeps one code path)
-    db = open_database("sqlite", ":memory:");
+    db = open_database(Backend::Sqlite, ":memory:");
     db->migrate();
   }
   const ExportFormat file_format = o.format == "xml" ? ExportFormat::Xml : ExportFormat::Csv;

@@ -54,13 +54,13 @@ TEST_F(ConfigTest, DefaultsWithNoFile) {
   EXPECT_EQ(c.settle_ms, 2000);
   EXPECT_EQ(c.rescan_s, 30);
   EXPECT_EQ(c.max_bytes, 67108864);
-  EXPECT_EQ(c.store_backend, "sqlite");
+  EXPECT_EQ(c.store_backend, Backend::Sqlite);
   EXPECT_EQ(c.store_connection, "");
   EXPECT_EQ(c.effective_connection(), (dir_ / "var" / "raccord.db").string());
   EXPECT_EQ(c.min_rsa_bits, 2048);
   EXPECT_EQ(c.expiry_warning_days, 30);
   EXPECT_EQ(c.clock_skew_s, 300);
-  EXPECT_EQ(c.nightly_time, "02:00");
+  EXPECT_EQ(c.nightly_time, (NightlyTime{2, 0}));
   EXPECT_EQ(c.outbox_retention_days, 90);
   EXPECT_EQ(c.archive_retention_days, 365);
   EXPECT_EQ(c.aife.sftp_address, "192.168.131.22");
@@ -137,14 +137,14 @@ TEST_F(ConfigTest, EveryKeyIsRead) {
   EXPECT_EQ(c.settle_ms, 0);
   EXPECT_EQ(c.rescan_s, 5);
   EXPECT_EQ(c.max_bytes, 1024);
-  EXPECT_EQ(c.store_backend, "postgresql");
+  EXPECT_EQ(c.store_backend, Backend::Postgresql);
   EXPECT_EQ(c.store_connection, "host=db.example.com port=5432 dbname=raccord user=raccord");
   EXPECT_EQ(c.effective_connection(), c.store_connection);
   EXPECT_EQ(c.trust_dir, fs::path("/etc/raccord/trust"));
   EXPECT_EQ(c.min_rsa_bits, 3072);
   EXPECT_EQ(c.expiry_warning_days, 45);
   EXPECT_EQ(c.clock_skew_s, 60);
-  EXPECT_EQ(c.nightly_time, "23:45");
+  EXPECT_EQ(c.nightly_time, (NightlyTime{23, 45}));
   EXPECT_EQ(c.outbox_retention_days, 30);
   EXPECT_EQ(c.archive_retention_days, 730);
   EXPECT_EQ(c.aife.sftp_address, "192.0.2.1");
@@ -278,8 +278,8 @@ TEST_F(ConfigTest, InvalidNightlyTime) {
 }
 
 TEST_F(ConfigTest, NightlyTimeBounds) {
-  EXPECT_EQ(load_config(write_ini("[nightly]\ntime = 00:00\n"), dir_).nightly_time, "00:00");
-  EXPECT_EQ(load_config(write_ini("[nightly]\ntime = 23:59\n"), dir_).nightly_time, "23:59");
+  EXPECT_EQ(load_config(write_ini("[nightly]\ntime = 00:00\n"), dir_).nightly_time, (NightlyTime{0, 0}));
+  EXPECT_EQ(load_config(write_ini("[nightly]\ntime = 23:59\n"), dir_).nightly_time, (NightlyTime{23, 59}));
 }
 
 TEST_F(ConfigTest, InvalidNumbers) {

@@ -22,7 +22,7 @@ std::vector<std::string> codes(const Diagnostics& ds) {
 class PrerequisitesTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    db_ = open_database("sqlite", ":memory:");
+    db_ = open_database(Backend::Sqlite, ":memory:");
     db_->migrate();
   }
   StructureRecord structure(const std::string& siret, bool qualified) {

@@ -184,7 +184,7 @@ class EngineTest : public ::testing::Test {
     if (postgres_requested()) {  // the same tests on PostgreSQL (tests/support/postgres.hpp)
       auto connection = create_test_schema(schema_);
       if (!connection) GTEST_SKIP() << "RACCORD_TEST_POSTGRES n'est pas défini";
-      config_.store_backend = "postgresql";
+      config_.store_backend = Backend::Postgresql;
       config_.store_connection = *connection;
     }
   }

@@ -639,7 +639,7 @@ TEST_F(DaemonTest, ScheduledRunThatFindsTheStoreLockedIsRetriedOnceTheStoreIsBac
   spawn(tmp_ / "notify.sock", kBusiness);
   ASSERT_TRUE(notify.await("READY=1", 1, std::chrono::seconds{20})) << notify.all();
   {
-    auto db = open_database("sqlite", (root() / "raccord.db").string());
+    auto db = open_database(Backend::Sqlite, (root() / "raccord.db").string());
     Transaction held(*db);  // BEGIN IMMEDIATE: the store's write lock, until the end of this block
     ASSERT_TRUE(eventually([&] { return log_count("store indisponible") >= 1; }, std::chrono::seconds{180}))
         << "the scheduled run never met the locked store";
@@ -660,7 +660,7 @@ TEST_F(DaemonTest, ScheduledRunThatFindsTheLockHeldByAnotherRunIsRetriedOnceItIs
   // run happens (or finds the date run by the other one).
   constexpr const char* kBusiness = "2026-01-15T10:00:00Z";
   write_ini(3600, "[engine]\ntimezone = UTC\n[nightly]\ntime = " + nightly_time_soon() + "\n");
-  auto db = open_database("sqlite", (root() / "raccord.db").string());
+  auto db = open_database(Backend::Sqlite, (root() / "raccord.db").string());
   const std::string holder = files::host_name() + ":" + std::to_string(::getpid());  // alive: never stale
   db->execute("UPDATE locks SET holder = $1, acquired_at = $2, heartbeat = $2 WHERE name = 'nightly'",
               {holder, std::string(kBusiness)});
