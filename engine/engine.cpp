@@ -3,6 +3,8 @@
 #include <signal.h>
 #include <sys/stat.h>
 
+#include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstdlib>
 #include <fstream>
@@ -29,17 +31,10 @@ namespace fs = std::filesystem;
 
 /// Dépôt-level codes whose original goes to error/ (SPEC.md §2 "Where originals go").
 bool is_quarantine_code(ErrorCode code) {
-  switch (code) {
-    case ErrorCode::XmlMalforme:
-    case ErrorCode::EncodageInvalide:
-    case ErrorCode::DtdInterdite:
-    case ErrorCode::FichierVide:
-    case ErrorCode::FichierTropVolumineux:
-    case ErrorCode::SchemaInvalide:
-      return true;
-    default:
-      return false;
-  }
+  static constexpr std::array kQuarantine{ErrorCode::XmlMalforme,  ErrorCode::EncodageInvalide,
+                                          ErrorCode::DtdInterdite, ErrorCode::FichierVide,
+                                          ErrorCode::FichierTropVolumineux, ErrorCode::SchemaInvalide};
+  return std::find(kQuarantine.begin(), kQuarantine.end(), code) != kQuarantine.end();
 }
 
 std::string file_identity(const fs::path& path) {
