@@ -205,13 +205,7 @@ unsigned Engine::validation_threads() {
 DepositReadResult Engine::read(std::string bytes, std::uint64_t size) const {
   const auto max_bytes = static_cast<std::uint64_t>(config_.max_bytes);
   if (size <= max_bytes) return inbox::read_deposit(std::move(bytes), max_bytes);
-  DepositReadResult read;
-  read.errors.push_back(Diagnostic::error(
-      ErrorCode::FichierTropVolumineux, "", 0,
-      fmt::format("Le dépôt fait {} octets, au-delà de la limite de {} octets (inbox.max_bytes) : découpez-le en "
-                  "plusieurs dépôts.",
-                  size, max_bytes)));
-  return read;
+  return inbox::refuse_too_large(size, max_bytes);
 }
 
 DepositAnswer Engine::answer(const std::string& file_name, const std::string& identity, const DepositReadResult& read,

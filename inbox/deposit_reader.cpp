@@ -596,17 +596,19 @@ DepositReadResult failure(Diagnostic d) {
 
 }  // namespace
 
+DepositReadResult refuse_too_large(std::uint64_t size_bytes, std::uint64_t max_bytes) {
+  return failure(Diagnostic::error(ErrorCode::FichierTropVolumineux, "", 0,
+                                   "Le fichier fait " + std::to_string(size_bytes) +
+                                       " octets, au-delà de la limite de " + std::to_string(max_bytes) +
+                                       " octets (inbox.max_bytes) : le répartir en plusieurs dépôts."));
+}
+
 DepositReadResult read_deposit(std::string bytes, std::uint64_t max_bytes) {
   if (bytes.empty()) {
     return failure(Diagnostic::error(ErrorCode::FichierVide, "", 0,
                                      "Le fichier est vide (0 octet) : il ne contient aucun dépôt à lire."));
   }
-  if (bytes.size() > max_bytes) {
-    return failure(Diagnostic::error(ErrorCode::FichierTropVolumineux, "", 0,
-                                     "Le fichier fait " + std::to_string(bytes.size()) +
-                                         " octets, au-delà de la limite de " + std::to_string(max_bytes) +
-                                         " octets (inbox.max_bytes) : le répartir en plusieurs dépôts."));
-  }
+  if (bytes.size() > max_bytes) return refuse_too_large(bytes.size(), max_bytes);
   TranscodeResult text = transcode_to_utf8(std::move(bytes));
   if (text.error) return failure(std::move(*text.error));
   if (auto verdict = check_well_formed(text.utf8)) return failure(std::move(*verdict));

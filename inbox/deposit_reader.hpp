@@ -68,4 +68,10 @@ namespace raccord::inbox {
 /// them, without a copy (issue 7).
 DepositReadResult read_deposit(std::string bytes, std::uint64_t max_bytes);
 
+/// The dépôt-level refusal of a file of `size_bytes` over `max_bytes` (inbox.max_bytes):
+/// FICHIER_TROP_VOLUMINEUX with the one message that says both sizes and what to do. Decided
+/// here only: read_deposit uses it, and so does a caller that refuses a file by its size
+/// without reading it.
+DepositReadResult refuse_too_large(std::uint64_t size_bytes, std::uint64_t max_bytes);
+
 }  // namespace raccord::inbox

@@ -121,6 +121,11 @@ TEST(ReadDeposit, OverTheLimitIsFichierTropVolumineuxWithTheLimitInTheMessage) {
   EXPECT_NE(d.message.find(std::to_string(doc.size() - 1) + " octets"), std::string::npos) << d.message;
   // The boundary file (exactly the limit) is accepted (F07 c).
   EXPECT_TRUE(read(doc, doc.size()).deposit.has_value());
+  // One rule, one wording: a file refused by its size before it is read says the same (issue 15).
+  const DepositReadResult by_size = refuse_too_large(doc.size(), doc.size() - 1);
+  ASSERT_EQ(by_size.errors.size(), 1u);
+  EXPECT_EQ(by_size.errors[0].code, ErrorCode::FichierTropVolumineux);
+  EXPECT_EQ(by_size.errors[0].message, d.message);
 }
 
 TEST(ReadDeposit, HugeCertificateIsKeptWholeWithBoundedMemory) {  // F07 a
