@@ -108,14 +108,15 @@ int main(int argc, char** argv) {
   const std::string ns = std::to_string(n);
   const std::string acts = std::to_string(act);
   const std::string last_dea = std::to_string(act + dea);
-  exec(h, "CREATE TEMP TABLE gen (i INTEGER PRIMARY KEY, k INTEGER NOT NULL, code TEXT NOT NULL, vid INTEGER NOT "
-          "NULL, state TEXT NOT NULL, pfrom TEXT NOT NULL, pto TEXT NOT NULL)");
+  exec(h,
+       "CREATE TEMP TABLE gen (i INTEGER PRIMARY KEY, k INTEGER NOT NULL, code TEXT NOT NULL, vid INTEGER NOT "
+       "NULL, state TEXT NOT NULL, pfrom TEXT NOT NULL, pto TEXT NOT NULL)");
   exec(h, "INSERT INTO gen WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < " + ns +
               ") SELECT i, i % " + std::to_string(k) + ", printf('%s%03d', " + quote(prefix) + ", " +
               std::to_string(c0) + " + i), " + std::to_string(v0) + " + i, CASE WHEN i <= " + acts +
-              " THEN 'ENVOYEE' ELSE 'ACTIVEE' END, CASE WHEN i <= " + acts + " THEN '2026-12-02' WHEN i <= " +
-              last_dea + " THEN '2026-11-01' ELSE '2026-01-05' END, CASE WHEN i > " + acts + " AND i <= " +
-              last_dea + " THEN '2026-12-01' ELSE '2099-06-30' END FROM n");
+              " THEN 'ENVOYEE' ELSE 'ACTIVEE' END, CASE WHEN i <= " + acts +
+              " THEN '2026-12-02' WHEN i <= " + last_dea + " THEN '2026-11-01' ELSE '2026-01-05' END, CASE WHEN i > " +
+              acts + " AND i <= " + last_dea + " THEN '2026-12-01' ELSE '2099-06-30' END FROM n");
   const std::string from = " FROM gen g JOIN tpl t ON t.k = g.k ";
   exec(h,
        "INSERT INTO sheets (code_appli, kind, partner_siret, state, deleted, active_version, pending_version, "
@@ -132,9 +133,10 @@ int main(int argc, char** argv) {
            from + "JOIN sheet_versions v ON v.id = t.vid ORDER BY g.i");
   exec(h, "INSERT INTO sheet_interfaces (version_id, position, code, mode) SELECT g.vid, x.position, x.code, x.mode" +
               from + "JOIN sheet_interfaces x ON x.version_id = t.vid ORDER BY g.i, x.position");
-  exec(h, "INSERT INTO sheet_bundles (version_id, bundle_index, name, content) SELECT g.vid, x.bundle_index, x.name, "
-          "x.content" +
-              from + "JOIN sheet_bundles x ON x.version_id = t.vid ORDER BY g.i, x.bundle_index");
+  exec(h,
+       "INSERT INTO sheet_bundles (version_id, bundle_index, name, content) SELECT g.vid, x.bundle_index, x.name, "
+       "x.content" +
+           from + "JOIN sheet_bundles x ON x.version_id = t.vid ORDER BY g.i, x.bundle_index");
   exec(h,
        "INSERT INTO sheet_certificates (version_id, position, bundle_index, subject, subject_cn, issuer, serial, "
        "not_before, not_after, fingerprint, is_ca, is_leaf, client_auth, server_auth, has_eku, key_type, key_bits, "
@@ -144,14 +146,14 @@ int main(int argc, char** argv) {
            from + "JOIN sheet_certificates x ON x.version_id = t.vid ORDER BY g.i, x.position");
   // History: the template's submission row, then the activation of the ACTIVEE copies.
   const std::string hs = std::to_string(h0);
-  exec(h,
-       "INSERT INTO history (id, code_appli, instant, actor, from_state, to_state, reason, deposit_sha256) SELECT " +
-           hs + " + 2 * g.i - 1, g.code, x.instant, x.actor, x.from_state, x.to_state, x.reason, x.deposit_sha256" +
-           from +
-           "JOIN history x ON x.id = (SELECT MIN(y.id) FROM history y WHERE y.code_appli = t.code) ORDER BY g.i");
   exec(h, "INSERT INTO history (id, code_appli, instant, actor, from_state, to_state, reason, deposit_sha256) SELECT " +
-              hs + " + 2 * g.i, g.code, '2026-12-01T01:00:00Z', 'nightly', 'ENVOYEE', 'ACTIVEE', 'activation', NULL "
-                   "FROM gen g WHERE g.state = 'ACTIVEE' ORDER BY g.i");
+              hs + " + 2 * g.i - 1, g.code, x.instant, x.actor, x.from_state, x.to_state, x.reason, x.deposit_sha256" +
+              from +
+              "JOIN history x ON x.id = (SELECT MIN(y.id) FROM history y WHERE y.code_appli = t.code) ORDER BY g.i");
+  exec(h, "INSERT INTO history (id, code_appli, instant, actor, from_state, to_state, reason, deposit_sha256) SELECT " +
+              hs +
+              " + 2 * g.i, g.code, '2026-12-01T01:00:00Z', 'nightly', 'ENVOYEE', 'ACTIVEE', 'activation', NULL "
+              "FROM gen g WHERE g.state = 'ACTIVEE' ORDER BY g.i");
   exec(h, "UPDATE sequences SET value = value + " + ns + " WHERE name IN ('code_appli', 'version')");
   exec(h, "UPDATE sequences SET value = value + 2 * " + ns + " WHERE name = 'history'");
   exec(h, "DROP TABLE gen");

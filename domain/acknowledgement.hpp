@@ -26,26 +26,26 @@ struct OperationOutcome {
   std::string type;  // the operation's element name
   std::optional<std::string> reference;
   bool accepted = false;
-  std::optional<std::string> code_appli;   // accepted sheet operations
-  std::optional<SheetState> state;         // accepted sheet operations
-  bool deleted = false;                    // supprimer: supprimee="true"
+  std::optional<std::string> code_appli;            // accepted sheet operations
+  std::optional<SheetState> state;                  // accepted sheet operations
+  bool deleted = false;                             // supprimer: supprimee="true"
   std::optional<std::string> subscription_request;  // accepted DemandeAbonnement: "ABO-NNNNNN"
-  std::optional<std::string> export_file;  // Recherche: the export written to the outbox
-  Diagnostics diagnostics;                 // errors and warnings, in the order found
-  std::optional<AifeParameters> aife;      // accepted EDI sheet operations
+  std::optional<std::string> export_file;           // Recherche: the export written to the outbox
+  Diagnostics diagnostics;                          // errors and warnings, in the order found
+  std::optional<AifeParameters> aife;               // accepted EDI sheet operations
 };
 
 /// The whole accusé.
 struct Acknowledgement {
-  std::string file_name;  // the dépôt's file name (attribute fichier)
-  std::string sha256;     // lowercase hex of the dépôt's bytes
+  std::string file_name;                  // the dépôt's file name (attribute fichier)
+  std::string sha256;                     // lowercase hex of the dépôt's bytes
   std::optional<std::string> identifier;  // Depot/@identifiant
   std::optional<DepositMode> mode;        // absent when the file could not be read
   std::chrono::sys_seconds received{};    // UTC instant the dépôt was claimed
   std::chrono::sys_seconds processed{};   // UTC business instant of processing
   DepositStatus status = DepositStatus::Rejete;
-  std::optional<std::string> original;    // DOUBLON: the original accusé's file name
-  Diagnostics deposit_errors;             // dépôt-level errors (direct children of Accuse)
+  std::optional<std::string> original;  // DOUBLON: the original accusé's file name
+  Diagnostics deposit_errors;           // dépôt-level errors (direct children of Accuse)
   std::vector<OperationOutcome> operations;
 };
 

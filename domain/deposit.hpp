@@ -60,10 +60,10 @@ struct StructureOperation {
   };
   Field siret;
   Field raison_sociale;
-  bool active = true;                 // statut ACTIF (default) / INACTIF
-  bool is_public = false;             // type publique / privee (default)
-  bool connected_in_qualification = false;  // raccordeeQualification
-  Field editor_siret;                 // editeur (optional)
+  bool active = true;                        // statut ACTIF (default) / INACTIF
+  bool is_public = false;                    // type publique / privee (default)
+  bool connected_in_qualification = false;   // raccordeeQualification
+  Field editor_siret;                        // editeur (optional)
   bool uses_tiers_teletransmission = false;  // tiersTeletransmission
   std::vector<ManagerEntry> managers;
   std::vector<Field> technical_users;  // UtilisateurTechnique/@login
@@ -116,12 +116,12 @@ struct InterfaceField {
 struct SheetOperation {
   SheetKind kind = SheetKind::Edi;
   SheetAction action = SheetAction::Enregistrer;
-  Field code_appli;   // attribute codeAppli
-  Field partner;      // <Partenaire> text (SIRET)
-  Field protocol;     // <Protocole> text, raw (PROTOCOLE_INVALIDE is a rule)
+  Field code_appli;  // attribute codeAppli
+  Field partner;     // <Partenaire> text (SIRET)
+  Field protocol;    // <Protocole> text, raw (PROTOCOLE_INVALIDE is a rule)
   bool has_period = false;
-  Field period_from;  // Periode/@du
-  Field period_to;    // Periode/@au
+  Field period_from;              // Periode/@du
+  Field period_to;                // Periode/@au
   bool has_certificates = false;  // <Certificats> present
   int certificates_line = 0;
   std::vector<CertificateField> certificates;
@@ -148,7 +148,7 @@ struct SearchOperation {
   SheetKind kind = SheetKind::Edi;
   ExportFormat format = ExportFormat::Csv;
   Field partner;
-  Field state;           // state code
+  Field state;  // state code
   Field code_appli;
   Field protocol;
   Field interface_code;
@@ -165,12 +165,12 @@ using OperationBody =
 
 /// One operation of a dépôt, in document order.
 struct Operation {
-  int rank = 0;                 // 1-based position among the Depot's element children
-  std::string element_name;     // local name, e.g. "FicheEDI"; echoed as the accusé's `type`
-  int line = 0;                 // line of the operation element
-  Field reference;              // @reference, echoed in the accusé
-  Field requester;              // @demandeur, or the Depot's @demandeur
-  Diagnostics schema_errors;    // SCHEMA_INVALIDE findings inside this operation
+  int rank = 0;               // 1-based position among the Depot's element children
+  std::string element_name;   // local name, e.g. "FicheEDI"; echoed as the accusé's `type`
+  int line = 0;               // line of the operation element
+  Field reference;            // @reference, echoed in the accusé
+  Field requester;            // @demandeur, or the Depot's @demandeur
+  Diagnostics schema_errors;  // SCHEMA_INVALIDE findings inside this operation
   OperationBody body;
 };
 

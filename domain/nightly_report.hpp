@@ -48,9 +48,9 @@ struct ExpiringCertificate {
 };
 
 struct NightlyReport {
-  CivilDate date{};          // the business date D
-  Instant run_instant{};     // D at nightly.time, or earlier "now"
-  Instant started_at{};      // real instants, for the ledger and metrics
+  CivilDate date{};       // the business date D
+  Instant run_instant{};  // D at nightly.time, or earlier "now"
+  Instant started_at{};   // real instants, for the ledger and metrics
   Instant finished_at{};
   std::vector<NightlyTransition> transitions;
   std::vector<BlockedActivation> blocked;

@@ -26,9 +26,9 @@ struct SearchCriteria {
 struct SearchRow {
   std::string partner_siret;
   std::string raison_sociale;
-  std::string protocol;        // EDI
+  std::string protocol;  // EDI
   std::string code_appli;
-  std::string interface_code;  // EDI
+  std::string interface_code;            // EDI
   std::optional<CivilDate> period_from;  // EDI
   std::optional<CivilDate> period_to;    // EDI; nullopt when open-ended
   SheetState state = SheetState::Brouillon;

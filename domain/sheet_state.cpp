@@ -4,22 +4,32 @@ namespace raccord {
 
 std::string_view to_code(SheetState state) {
   switch (state) {
-    case SheetState::Brouillon: return "BROUILLON";
-    case SheetState::Envoyee: return "ENVOYEE";
-    case SheetState::EnvoyeeMaj: return "ENVOYEE_MAJ";
-    case SheetState::Activee: return "ACTIVEE";
-    case SheetState::Desactivee: return "DESACTIVEE";
+    case SheetState::Brouillon:
+      return "BROUILLON";
+    case SheetState::Envoyee:
+      return "ENVOYEE";
+    case SheetState::EnvoyeeMaj:
+      return "ENVOYEE_MAJ";
+    case SheetState::Activee:
+      return "ACTIVEE";
+    case SheetState::Desactivee:
+      return "DESACTIVEE";
   }
   return "BROUILLON";
 }
 
 std::string_view to_label(SheetState state) {
   switch (state) {
-    case SheetState::Brouillon: return "Brouillon";
-    case SheetState::Envoyee: return "Envoyée";
-    case SheetState::EnvoyeeMaj: return "Envoyée MAJ";
-    case SheetState::Activee: return "Activée";
-    case SheetState::Desactivee: return "Désactivée";
+    case SheetState::Brouillon:
+      return "Brouillon";
+    case SheetState::Envoyee:
+      return "Envoyée";
+    case SheetState::EnvoyeeMaj:
+      return "Envoyée MAJ";
+    case SheetState::Activee:
+      return "Activée";
+    case SheetState::Desactivee:
+      return "Désactivée";
   }
   return "Brouillon";
 }

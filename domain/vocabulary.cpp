@@ -2,9 +2,12 @@
 namespace raccord {
 std::string_view to_code(Protocol v) {
   switch (v) {
-    case Protocol::Pesit: return "PESIT";
-    case Protocol::Sftp: return "SFTP";
-    case Protocol::As2: return "AS2";
+    case Protocol::Pesit:
+      return "PESIT";
+    case Protocol::Sftp:
+      return "SFTP";
+    case Protocol::As2:
+      return "AS2";
   }
   return "PESIT";
 }
@@ -18,9 +21,12 @@ std::optional<Protocol> parse_protocol(std::string_view code) {
 
 std::string_view to_code(ProcessingMode v) {
   switch (v) {
-    case ProcessingMode::Aucun: return "aucun";
-    case ProcessingMode::Complete: return "complete";
-    case ProcessingMode::Partielle: return "partielle";
+    case ProcessingMode::Aucun:
+      return "aucun";
+    case ProcessingMode::Complete:
+      return "complete";
+    case ProcessingMode::Partielle:
+      return "partielle";
   }
   return "aucun";
 }
@@ -34,8 +40,10 @@ std::optional<ProcessingMode> parse_processing_mode(std::string_view code) {
 
 std::string_view to_code(Environment v) {
   switch (v) {
-    case Environment::Production: return "production";
-    case Environment::Qualification: return "qualification";
+    case Environment::Production:
+      return "production";
+    case Environment::Qualification:
+      return "qualification";
   }
   return "production";
 }
@@ -48,8 +56,10 @@ std::optional<Environment> parse_environment(std::string_view code) {
 
 std::string_view to_code(SheetKind v) {
   switch (v) {
-    case SheetKind::Edi: return "EDI";
-    case SheetKind::Api: return "API";
+    case SheetKind::Edi:
+      return "EDI";
+    case SheetKind::Api:
+      return "API";
   }
   return "EDI";
 }
@@ -62,10 +72,14 @@ std::optional<SheetKind> parse_sheet_kind(std::string_view code) {
 
 std::string_view to_code(SheetAction v) {
   switch (v) {
-    case SheetAction::Enregistrer: return "enregistrer";
-    case SheetAction::Soumettre: return "soumettre";
-    case SheetAction::Supprimer: return "supprimer";
-    case SheetAction::Desactiver: return "desactiver";
+    case SheetAction::Enregistrer:
+      return "enregistrer";
+    case SheetAction::Soumettre:
+      return "soumettre";
+    case SheetAction::Supprimer:
+      return "supprimer";
+    case SheetAction::Desactiver:
+      return "desactiver";
   }
   return "enregistrer";
 }
@@ -80,8 +94,10 @@ std::optional<SheetAction> parse_sheet_action(std::string_view code) {
 
 std::string_view to_code(DepositMode v) {
   switch (v) {
-    case DepositMode::Complete: return "complete";
-    case DepositMode::Partielle: return "partielle";
+    case DepositMode::Complete:
+      return "complete";
+    case DepositMode::Partielle:
+      return "partielle";
   }
   return "complete";
 }
@@ -94,10 +110,14 @@ std::optional<DepositMode> parse_deposit_mode(std::string_view code) {
 
 std::string_view to_code(DepositStatus v) {
   switch (v) {
-    case DepositStatus::Integre: return "INTEGRE";
-    case DepositStatus::IntegrePartiel: return "INTEGRE_PARTIEL";
-    case DepositStatus::Rejete: return "REJETE";
-    case DepositStatus::Doublon: return "DOUBLON";
+    case DepositStatus::Integre:
+      return "INTEGRE";
+    case DepositStatus::IntegrePartiel:
+      return "INTEGRE_PARTIEL";
+    case DepositStatus::Rejete:
+      return "REJETE";
+    case DepositStatus::Doublon:
+      return "DOUBLON";
   }
   return "INTEGRE";
 }
@@ -112,8 +132,10 @@ std::optional<DepositStatus> parse_deposit_status(std::string_view code) {
 
 std::string_view to_code(ManagerRole v) {
   switch (v) {
-    case ManagerRole::Principal: return "principal";
-    case ManagerRole::Secondaire: return "secondaire";
+    case ManagerRole::Principal:
+      return "principal";
+    case ManagerRole::Secondaire:
+      return "secondaire";
   }
   return "principal";
 }
@@ -126,8 +148,10 @@ std::optional<ManagerRole> parse_manager_role(std::string_view code) {
 
 std::string_view to_code(Decision v) {
   switch (v) {
-    case Decision::Valider: return "valider";
-    case Decision::Refuser: return "refuser";
+    case Decision::Valider:
+      return "valider";
+    case Decision::Refuser:
+      return "refuser";
   }
   return "valider";
 }
@@ -140,8 +164,10 @@ std::optional<Decision> parse_decision(std::string_view code) {
 
 std::string_view to_code(ExportFormat v) {
   switch (v) {
-    case ExportFormat::Csv: return "csv";
-    case ExportFormat::Xml: return "xml";
+    case ExportFormat::Csv:
+      return "csv";
+    case ExportFormat::Xml:
+      return "xml";
   }
   return "csv";
 }

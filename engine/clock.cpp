@@ -7,7 +7,9 @@
 
 namespace raccord {
 namespace {
-const date::time_zone* as_zone(const void* p) { return static_cast<const date::time_zone*>(p); }
+const date::time_zone* as_zone(const void* p) {
+  return static_cast<const date::time_zone*>(p);
+}
 }  // namespace
 
 Instant BusinessClock::now() const {
@@ -39,10 +41,10 @@ std::string CivilZone::format_local(Instant instant) const {
 }
 
 Instant CivilZone::instant_of(CivilDate date, int hh, int mm) const {
-  const auto local = date::local_days{date::year{static_cast<int>(date.year())} /
-                                      date::month{static_cast<unsigned>(date.month())} /
-                                      date::day{static_cast<unsigned>(date.day())}} +
-                     std::chrono::hours{hh} + std::chrono::minutes{mm};
+  const auto local =
+      date::local_days{date::year{static_cast<int>(date.year())} / date::month{static_cast<unsigned>(date.month())} /
+                       date::day{static_cast<unsigned>(date.day())}} +
+      std::chrono::hours{hh} + std::chrono::minutes{mm};
   const auto info = as_zone(zone_)->get_info(date::local_seconds{local});
   switch (info.result) {
     case date::local_info::unique:

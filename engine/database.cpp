@@ -21,8 +21,8 @@
 #include <sstream>
 #include <unordered_map>
 
-#include "engine/dialect.hpp"
 #include "domain/civil_date.hpp"
+#include "engine/dialect.hpp"
 #include "engine/migrations.hpp"
 
 namespace raccord {
@@ -155,8 +155,8 @@ class SqliteStatements {
             break;
           default: {  // text, blob, real: as text
             const auto* bytes = static_cast<const char*>(sqlite3_column_blob(st, c));
-            values.emplace_back(std::string(bytes == nullptr ? "" : bytes,
-                                            static_cast<std::size_t>(sqlite3_column_bytes(st, c))));
+            values.emplace_back(
+                std::string(bytes == nullptr ? "" : bytes, static_cast<std::size_t>(sqlite3_column_bytes(st, c))));
           }
         }
       }
@@ -174,8 +174,8 @@ class SqliteStatements {
     if (auto it = cache_.find(sql); it != cache_.end()) return it->second;
     sqlite3_stmt* st = nullptr;
     const char* tail = nullptr;
-    const int rc = sqlite3_prepare_v3(db_, sql.c_str(), static_cast<int>(sql.size() + 1), SQLITE_PREPARE_PERSISTENT,
-                                      &st, &tail);
+    const int rc =
+        sqlite3_prepare_v3(db_, sql.c_str(), static_cast<int>(sql.size() + 1), SQLITE_PREPARE_PERSISTENT, &st, &tail);
     if (rc != SQLITE_OK) {
       sqlite3_finalize(st);
       Poco::Data::SQLite::Utility::throwException(db_, rc);

@@ -47,8 +47,8 @@ struct StoreError : std::runtime_error {
 template <class T>
 T stored_enum(std::optional<T> parsed, std::string_view table, std::string_view row, std::string_view raw) {
   if (parsed) return *parsed;
-  throw StoreError("valeur inconnue « " + std::string(raw) + " » dans " + std::string(table) + " (" +
-                       std::string(row) + ") : store corrompu ou écrit par une version plus récente",
+  throw StoreError("valeur inconnue « " + std::string(raw) + " » dans " + std::string(table) + " (" + std::string(row) +
+                       ") : store corrompu ou écrit par une version plus récente",
                    false);
 }
 

@@ -1,40 +1,48 @@
 #include "engine/dialect.hpp"
 
-#include "engine/database.hpp"
-
 #include <cctype>
 #include <string>
+
+#include "engine/database.hpp"
 
 namespace raccord::dialect {
 
 std::string_view begin(Backend backend) {
   switch (backend) {
-    case Backend::Sqlite: return "BEGIN IMMEDIATE";
-    case Backend::Postgresql: return "BEGIN";
+    case Backend::Sqlite:
+      return "BEGIN IMMEDIATE";
+    case Backend::Postgresql:
+      return "BEGIN";
   }
   return "BEGIN";
 }
 
 std::string next_sequence_query(Backend backend, const std::string& name) {
   switch (backend) {
-    case Backend::Sqlite: return {};
-    case Backend::Postgresql: return "SELECT nextval('raccord_seq_" + name + "')";
+    case Backend::Sqlite:
+      return {};
+    case Backend::Postgresql:
+      return "SELECT nextval('raccord_seq_" + name + "')";
   }
   return {};
 }
 
 std::string_view for_update(Backend backend) {
   switch (backend) {
-    case Backend::Sqlite: return "";
-    case Backend::Postgresql: return " FOR UPDATE";
+    case Backend::Sqlite:
+      return "";
+    case Backend::Postgresql:
+      return " FOR UPDATE";
   }
   return "";
 }
 
 std::string_view migration_lock(Backend backend) {
   switch (backend) {
-    case Backend::Sqlite: return "";
-    case Backend::Postgresql: return "SELECT pg_advisory_xact_lock(7263722, hashtext(current_schema()))";
+    case Backend::Sqlite:
+      return "";
+    case Backend::Postgresql:
+      return "SELECT pg_advisory_xact_lock(7263722, hashtext(current_schema()))";
   }
   return "";
 }
@@ -49,7 +57,9 @@ std::string set_based_id(Backend backend, const std::string& name, int base_para
   return {};
 }
 
-bool sequences_in_table(Backend backend) { return backend == Backend::Sqlite; }
+bool sequences_in_table(Backend backend) {
+  return backend == Backend::Sqlite;
+}
 
 std::string_view try_nightly_lock(Backend backend) {
   return backend == Backend::Postgresql ? "SELECT pg_try_advisory_lock(7263723, hashtext(current_schema()))" : "";

@@ -31,8 +31,8 @@ namespace fs = std::filesystem;
 
 /// Dépôt-level codes whose original goes to error/ (SPEC.md §2 "Where originals go").
 bool is_quarantine_code(ErrorCode code) {
-  static constexpr std::array kQuarantine{ErrorCode::XmlMalforme,  ErrorCode::EncodageInvalide,
-                                          ErrorCode::DtdInterdite, ErrorCode::FichierVide,
+  static constexpr std::array kQuarantine{ErrorCode::XmlMalforme,           ErrorCode::EncodageInvalide,
+                                          ErrorCode::DtdInterdite,          ErrorCode::FichierVide,
                                           ErrorCode::FichierTropVolumineux, ErrorCode::SchemaInvalide};
   return std::find(kQuarantine.begin(), kQuarantine.end(), code) != kQuarantine.end();
 }
@@ -376,7 +376,8 @@ std::vector<DepositAnswer> Engine::process_group(const std::vector<const inbox::
           log::info("{} : déjà traité avant une interruption ; accusé {} repris", name, record->ack_name);
           item.result.ack_name = record->ack_name;
           item.result.ack_content = record->ack_content;
-          item.result.status = stored_enum(parse_deposit_status(record->status), "deposits.status", record->ack_name, record->status);
+          item.result.status =
+              stored_enum(parse_deposit_status(record->status), "deposits.status", record->ack_name, record->status);
           item.result.quarantine = record->destination == "error";
           item.result.reason = record->reason;
           item.result.exports = store.exports_of(record->ack_name);  // published below if still missing

@@ -9,11 +9,11 @@
 #include <string>
 #include <vector>
 
+#include "domain/acknowledgement.hpp"
+#include "domain/deposit.hpp"
 #include "engine/clock.hpp"
 #include "engine/config.hpp"
 #include "engine/database.hpp"
-#include "domain/acknowledgement.hpp"
-#include "domain/deposit.hpp"
 #include "engine/store.hpp"
 #include "inbox/inbox_directory.hpp"
 #include "rules/catalogue.hpp"

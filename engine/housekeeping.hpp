@@ -42,7 +42,7 @@ struct HousekeepingResult {
 
 /// What ages are measured against.
 struct RetentionClock {
-  Instant now;       // the business instant of the run (BusinessClock: --now / RACCORD_NOW, else the clock)
+  Instant now;  // the business instant of the run (BusinessClock: --now / RACCORD_NOW, else the clock)
   std::function<CivilDate(Instant)> date_of;  // civil dates (engine.timezone)
 };
 

@@ -30,27 +30,39 @@ constexpr std::array<TransitionRow, 12> kTable{{
 
 std::string_view to_code(SheetEvent event) {
   switch (event) {
-    case E::Enregistrer: return "enregistrer";
-    case E::Soumettre: return "soumettre";
-    case E::Supprimer: return "supprimer";
-    case E::Desactiver: return "desactiver";
-    case E::Activer: return "activer";
-    case E::Expirer: return "expirer";
+    case E::Enregistrer:
+      return "enregistrer";
+    case E::Soumettre:
+      return "soumettre";
+    case E::Supprimer:
+      return "supprimer";
+    case E::Desactiver:
+      return "desactiver";
+    case E::Activer:
+      return "activer";
+    case E::Expirer:
+      return "expirer";
   }
   return "enregistrer";
 }
 
 SheetEvent to_event(SheetAction action) {
   switch (action) {
-    case SheetAction::Enregistrer: return E::Enregistrer;
-    case SheetAction::Soumettre: return E::Soumettre;
-    case SheetAction::Supprimer: return E::Supprimer;
-    case SheetAction::Desactiver: return E::Desactiver;
+    case SheetAction::Enregistrer:
+      return E::Enregistrer;
+    case SheetAction::Soumettre:
+      return E::Soumettre;
+    case SheetAction::Supprimer:
+      return E::Supprimer;
+    case SheetAction::Desactiver:
+      return E::Desactiver;
   }
   return E::Enregistrer;
 }
 
-std::span<const TransitionRow> transition_table() { return kTable; }
+std::span<const TransitionRow> transition_table() {
+  return kTable;
+}
 
 std::optional<TransitionRow> find_transition(std::optional<SheetState> from, SheetEvent event) {
   for (const auto& row : kTable) {

@@ -19,10 +19,10 @@ SheetEvent to_event(SheetAction action);
 
 /// What a transition does to the sheet's versions.
 enum class VersionEffect {
-  NewPending,        // the content sent becomes the pending version (active one untouched)
-  None,              // content untouched
-  PromotePending,    // the pending version becomes the active one (nightly activation)
-  DropPending,       // the pending version is discarded (deactivation of an ENVOYEE_MAJ)
+  NewPending,      // the content sent becomes the pending version (active one untouched)
+  None,            // content untouched
+  PromotePending,  // the pending version becomes the active one (nightly activation)
+  DropPending,     // the pending version is discarded (deactivation of an ENVOYEE_MAJ)
 };
 
 struct TransitionRow {

@@ -26,7 +26,9 @@ std::atomic<int>& threshold() {
 
 }  // namespace
 
-void set_threshold(Level level) { threshold() = static_cast<int>(level); }
+void set_threshold(Level level) {
+  threshold() = static_cast<int>(level);
+}
 
 void write(Level level, std::string_view message) {
   if (static_cast<int>(level) > threshold()) return;

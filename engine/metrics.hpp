@@ -4,8 +4,8 @@
 
 #include <filesystem>
 
-#include "engine/database.hpp"
 #include "domain/acknowledgement.hpp"
+#include "engine/database.hpp"
 #include "outbox/metrics_writer.hpp"
 
 namespace raccord {

@@ -288,7 +288,8 @@ void fill_report_tail(Database& db, const Config& config, NightlyReport& report)
   for (const auto& x : db.query("SELECT code_appli, partner_siret, state, submitted_at FROM sheets WHERE state IN "
                                 "('ENVOYEE', 'ENVOYEE_MAJ') AND deleted = 0 AND submitted_at < $1 ORDER BY code_appli",
                                 {late_limit})) {
-    report.late.push_back(LateSheet{x.text(0), x.text(1), stored_enum(parse_sheet_state(x.text(2)), "sheets.state", x.text(0), x.text(2)),
+    report.late.push_back(LateSheet{x.text(0), x.text(1),
+                                    stored_enum(parse_sheet_state(x.text(2)), "sheets.state", x.text(0), x.text(2)),
                                     parse_iso_instant(x.text(3)).value_or(Instant{})});
   }
   const std::string horizon = format_iso_instant(report.run_instant + std::chrono::days{config.expiry_warning_days});

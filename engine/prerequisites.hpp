@@ -3,9 +3,9 @@
 // (engine/nightly.cpp, SPEC.md §6), with the same codes and messages.
 #pragma once
 
-#include "engine/config.hpp"
 #include "domain/diagnostic.hpp"
 #include "domain/vocabulary.hpp"
+#include "engine/config.hpp"
 #include "engine/store.hpp"
 
 namespace raccord {

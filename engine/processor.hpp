@@ -6,10 +6,10 @@
 #include <optional>
 #include <vector>
 
-#include "engine/clock.hpp"
-#include "engine/config.hpp"
 #include "domain/acknowledgement.hpp"
 #include "domain/deposit.hpp"
+#include "engine/clock.hpp"
+#include "engine/config.hpp"
 #include "engine/search.hpp"
 #include "engine/store.hpp"
 #include "rules/catalogue.hpp"

@@ -7,9 +7,9 @@
 #include <utility>
 #include <vector>
 
+#include "domain/search.hpp"
 #include "engine/clock.hpp"
 #include "engine/database.hpp"
-#include "domain/search.hpp"
 
 namespace raccord {
 

@@ -7,10 +7,10 @@
 #include <string>
 #include <vector>
 
-#include "engine/database.hpp"
 #include "domain/civil_date.hpp"
 #include "domain/sheet_state.hpp"
 #include "domain/vocabulary.hpp"
+#include "engine/database.hpp"
 
 namespace raccord {
 

@@ -8,11 +8,11 @@
 #include <string_view>
 #include <vector>
 
-#include "engine/database.hpp"
 #include "domain/certificate.hpp"
 #include "domain/civil_date.hpp"
 #include "domain/deposit.hpp"
 #include "domain/sheet_state.hpp"
+#include "engine/database.hpp"
 
 namespace raccord {
 

@@ -2,7 +2,6 @@
 #include "inbox/sha256.hpp"
 
 #include <openssl/evp.h>
-
 #include <unistd.h>
 
 #include <array>

@@ -7,7 +7,9 @@ namespace raccord::outbox {
 namespace {
 
 /// Escapes XML attribute text after sanitize_xml_text (F16).
-std::string attribute(std::string_view text) { return escape_xml(text); }
+std::string attribute(std::string_view text) {
+  return escape_xml(text);
+}
 
 std::string optional_date(const std::optional<CivilDate>& d, bool french) {
   if (!d) return {};

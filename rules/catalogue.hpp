@@ -10,10 +10,10 @@
 namespace raccord::rules {
 
 struct FlowEntry {
-  std::string code;         // e.g. "FSO1100A"
-  std::string description;  // French, UTF-8
-  std::string family;       // "E1", "E2", "E3", "R", "S"
-  std::string format;       // e.g. "UBL"
+  std::string code;           // e.g. "FSO1100A"
+  std::string description;    // French, UTF-8
+  std::string family;         // "E1", "E2", "E3", "R", "S"
+  std::string format;         // e.g. "UBL"
   bool in_production = true;  // false: offered in qualification only
 };
 

@@ -1,8 +1,6 @@
 // `raccord cert` (SPEC.md §7): see cert_command.hpp.
 #include "engine/app/cert_command.hpp"
 
-#include "outbox/acknowledgement_writer.hpp"
-
 #include <fmt/format.h>
 
 #include <CLI/CLI.hpp>
@@ -14,6 +12,7 @@
 #include <sstream>
 
 #include "engine/clock.hpp"
+#include "outbox/acknowledgement_writer.hpp"
 #include "rules/bundle_inspection.hpp"
 
 namespace raccord::app {
@@ -115,7 +114,9 @@ std::string end_text(const rules::LeafChain& c) {
 }
 
 /// XML 1.0 text/attribute escaping; characters outside the Char production become "\uXXXX" (F16).
-std::string xml(std::string_view s) { return outbox::escape_xml(s); }
+std::string xml(std::string_view s) {
+  return outbox::escape_xml(s);
+}
 
 const char* yes_no(bool b) {
   return b ? "oui" : "non";

@@ -6,8 +6,8 @@
 #include <iosfwd>
 #include <string>
 
-#include "engine/config.hpp"
 #include "domain/civil_date.hpp"
+#include "engine/config.hpp"
 
 namespace CLI {
 class App;

@@ -1,4 +1,6 @@
 // raccord: a thin main over engine/app/commands (DESIGN.md "engine/app").
 #include "engine/app/commands.hpp"
 
-int main(int argc, char** argv) { return raccord::app::run(argc, argv); }
+int main(int argc, char** argv) {
+  return raccord::app::run(argc, argv);
+}

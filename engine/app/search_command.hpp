@@ -8,9 +8,9 @@
 #include <memory>
 #include <string>
 
+#include "domain/civil_date.hpp"
 #include "engine/config.hpp"
 #include "engine/database.hpp"
-#include "domain/civil_date.hpp"
 
 namespace CLI {
 class App;

@@ -13,7 +13,9 @@ namespace raccord::app {
 namespace {
 
 /// XML attribute or text content: invalid characters made visible (F16), then escaped.
-std::string xml(std::string_view text) { return outbox::escape_xml(text); }
+std::string xml(std::string_view text) {
+  return outbox::escape_xml(text);
+}
 
 /// One line of terminal text: control characters (a newline in a comment) shown as a space.
 std::string line(std::string_view text) {

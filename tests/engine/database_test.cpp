@@ -453,8 +453,8 @@ class StreamTest : public ::testing::TestWithParam<Backend> {
       if (!connection) GTEST_SKIP() << "RACCORD_TEST_POSTGRES unset: PostgreSQL not tested";
       db_ = std::make_unique<Database>(Backend::Postgresql, *connection);
     } else {
-      dir_ = fs::temp_directory_path() / ("raccord-stream-" + std::to_string(::getpid()) + "-" +
-                                          std::to_string(counter_++));
+      dir_ = fs::temp_directory_path() /
+             ("raccord-stream-" + std::to_string(::getpid()) + "-" + std::to_string(counter_++));
       fs::remove_all(dir_);
       fs::create_directories(dir_);
       db_ = std::make_unique<Database>(Backend::Sqlite, (dir_ / "raccord.db").string());
@@ -510,8 +510,8 @@ TEST_P(StreamTest, EveryRowInOrderWithTheValuesOfQueryWhateverTheChunk) {
   EXPECT_EQ(expected.back(), "2|é|~");
   EXPECT_EQ(expected[1], "9|n9|x9");
   // 9 rows: chunks of 1, 2 (last one short), 3 (exact multiple), 9 (one full chunk), default.
-  for (std::size_t chunk : {std::size_t{1}, std::size_t{2}, std::size_t{3}, std::size_t{9}, std::size_t{0},
-                            Database::kStreamChunkRows}) {
+  for (std::size_t chunk :
+       {std::size_t{1}, std::size_t{2}, std::size_t{3}, std::size_t{9}, std::size_t{0}, Database::kStreamChunkRows}) {
     EXPECT_EQ(stream(sql, {std::int64_t{2}}, chunk), expected) << "chunk " << chunk;
   }
   EXPECT_FALSE(db_->in_transaction());
@@ -531,8 +531,8 @@ TEST_P(StreamTest, IntegersAndNullsKeepTheirType) {
 TEST_P(StreamTest, EmptyResultCallsNothing) {
   fill(3);
   int calls = 0;
-  db_->for_each_row("SELECT id, name, note FROM t WHERE name = $1", {std::string("absent")},
-                    [&calls](const SqlRow&) { ++calls; }, 2);
+  db_->for_each_row(
+      "SELECT id, name, note FROM t WHERE name = $1", {std::string("absent")}, [&calls](const SqlRow&) { ++calls; }, 2);
   EXPECT_EQ(calls, 0);
 }
 
@@ -544,10 +544,13 @@ TEST_P(StreamTest, RowsAreHandedOverBeforeTheResultIsComplete) {
       "SELECT i, 'x', NULL FROM n";
   int calls = 0;
   try {
-    db_->for_each_row(sql, {}, [&calls](const SqlRow& r) {
-      ++calls;
-      if (r.integer(0) == 3) throw std::out_of_range("assez");
-    }, 2);
+    db_->for_each_row(
+        sql, {},
+        [&calls](const SqlRow& r) {
+          ++calls;
+          if (r.integer(0) == 3) throw std::out_of_range("assez");
+        },
+        2);
     FAIL() << "the callback's exception was lost";
   } catch (const std::out_of_range& e) {  // propagated unchanged, not turned into a StoreError
     EXPECT_STREQ(e.what(), "assez");
@@ -565,10 +568,13 @@ TEST_P(StreamTest, InsideATransactionSeesItsRowsAndLeavesItUsable) {
   db_->execute("INSERT INTO t (id, name, note) VALUES (5, 'n5', NULL)");
   // The callback may run other statements on the same store between rows.
   std::vector<std::string> seen;
-  db_->for_each_row("SELECT id, name FROM t ORDER BY id", {}, [&](const SqlRow& r) {
-    const auto other = db_->query_one("SELECT COUNT(*) FROM t WHERE id <= $1", {r.integer(0)});
-    seen.push_back(r.text(1) + "/" + other->text(0));
-  }, 2);
+  db_->for_each_row(
+      "SELECT id, name FROM t ORDER BY id", {},
+      [&](const SqlRow& r) {
+        const auto other = db_->query_one("SELECT COUNT(*) FROM t WHERE id <= $1", {r.integer(0)});
+        seen.push_back(r.text(1) + "/" + other->text(0));
+      },
+      2);
   EXPECT_EQ(seen, (std::vector<std::string>{"n1/1", "é/2", "n3/3", "n4/4", "n5/5"}));
   EXPECT_TRUE(db_->in_transaction());
   // A callback failure inside the caller's transaction leaves it open and usable.
@@ -582,10 +588,14 @@ TEST_P(StreamTest, InsideATransactionSeesItsRowsAndLeavesItUsable) {
 TEST_P(StreamTest, NestedStreamsOnOneStore) {
   fill(3);
   std::vector<std::string> pairs;
-  db_->for_each_row("SELECT id FROM t ORDER BY id", {}, [&](const SqlRow& a) {
-    db_->for_each_row("SELECT id FROM t WHERE id > $1 ORDER BY id", {a.integer(0)},
-                      [&](const SqlRow& b) { pairs.push_back(a.text(0) + b.text(0)); }, 1);
-  }, 1);
+  db_->for_each_row(
+      "SELECT id FROM t ORDER BY id", {},
+      [&](const SqlRow& a) {
+        db_->for_each_row(
+            "SELECT id FROM t WHERE id > $1 ORDER BY id", {a.integer(0)},
+            [&](const SqlRow& b) { pairs.push_back(a.text(0) + b.text(0)); }, 1);
+      },
+      1);
   EXPECT_EQ(pairs, (std::vector<std::string>{"12", "13", "23"}));
 }
 
@@ -601,7 +611,8 @@ TEST_P(StreamTest, BadSqlIsAStoreErrorAndLeavesNoTransaction) {
 
 INSTANTIATE_TEST_SUITE_P(Backends, StreamTest, ::testing::Values(Backend::Sqlite, Backend::Postgresql),
                          [](const ::testing::TestParamInfo<Backend>& param_info) {
-                           return param_info.param == Backend::Sqlite ? std::string("Sqlite") : std::string("Postgresql");
+                           return param_info.param == Backend::Sqlite ? std::string("Sqlite")
+                                                                      : std::string("Postgresql");
                          });
 
 }  // namespace

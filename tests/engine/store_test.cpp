@@ -294,8 +294,8 @@ TEST_F(StoreTest, AnUnknownStoredValueIsAStoreErrorNamingTheRow) {
   db_->execute("UPDATE sheets SET state = 'ENVOYEE', kind = 'SOAP'");
   expect_naming("SOAP");
 
-  const std::string id = store_->create_subscription("12345678200010", "g.martin", true, false, std::nullopt,
-                                                     std::nullopt, now_);
+  const std::string id =
+      store_->create_subscription("12345678200010", "g.martin", true, false, std::nullopt, std::nullopt, now_);
   db_->execute("UPDATE subscriptions SET status = 'PEUT-ETRE'");
   EXPECT_THROW((void)store_->find_subscription(id), StoreError);
 }

@@ -1,6 +1,5 @@
 // Tests of inbox/inbox_directory.cpp (SPEC.md §2; FIELD-CASES F01, F04, F06, F10).
 #include "inbox/inbox_directory.hpp"
-#include "tests/support/files.hpp"
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -20,6 +19,8 @@
 #include <system_error>
 #include <thread>
 #include <vector>
+
+#include "tests/support/files.hpp"
 
 namespace raccord::inbox {
 namespace {

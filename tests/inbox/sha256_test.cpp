@@ -1,14 +1,14 @@
 // Tests of inbox/sha256.cpp against the FIPS 180-2 test vectors.
 #include "inbox/sha256.hpp"
-#include "tests/support/files.hpp"
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <cstdlib>
-
 #include <string>
+
+#include "tests/support/files.hpp"
 
 namespace raccord::inbox {
 namespace {

@@ -1,8 +1,7 @@
 #include "tests/support/engine_fixture.hpp"
 
-#include <pugixml.hpp>
-
 #include <cstdio>
+#include <pugixml.hpp>
 
 namespace raccord::testing {
 namespace {
@@ -15,7 +14,9 @@ std::string optional_attribute(std::string_view name, std::string_view value) {
   return value.empty() ? std::string() : attribute(name, value);
 }
 
-const char* boolean(bool b) { return b ? "true" : "false"; }
+const char* boolean(bool b) {
+  return b ? "true" : "false";
+}
 
 AckDiagnostic read_diagnostic(const pugi::xml_node& node) {
   AckDiagnostic d;
@@ -170,9 +171,15 @@ const AckDiagnostic* AckOperation::find(std::string_view code) const {
   return nullptr;
 }
 
-std::vector<std::string> AckOperation::error_codes() const { return codes_of(diagnostics, true); }
-std::vector<std::string> AckOperation::warning_codes() const { return codes_of(diagnostics, false); }
-std::vector<std::string> ParsedAck::error_codes() const { return codes_of(errors, true); }
+std::vector<std::string> AckOperation::error_codes() const {
+  return codes_of(diagnostics, true);
+}
+std::vector<std::string> AckOperation::warning_codes() const {
+  return codes_of(diagnostics, false);
+}
+std::vector<std::string> ParsedAck::error_codes() const {
+  return codes_of(errors, true);
+}
 
 ParsedAck parse_ack(const std::string& xml, const std::string& name) {
   ParsedAck ack;

@@ -6,8 +6,8 @@
 // - PostgreSQL stopped over the daemon's nightly.time and started again: the run happens once it is back.
 // They run only when RACCORD_TEST_BACKEND=postgresql and RACCORD_TEST_POSTGRES name a server
 // (scripts/test.sh starts one); the outage test also needs RACCORD_TEST_PG_CTL (a pg_ctl command).
-#include <gtest/gtest.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
