@@ -213,7 +213,7 @@ int run(int argc, char** argv) {
   auto* init = app.add_subcommand("init", "Crée le store (migrations) et les répertoires ; crée l'utilisateur support");
   std::string support, support_email;
   init->add_option("--support", support, "Identifiant (login) de l'utilisateur support à créer")
-      ->check(CLI::Validator(
+      ->transform(CLI::Validator(
           [](std::string& login) {
             // A login is trimmed like every dépôt value; nothing left is a usage error (exit 2).
             const auto first = login.find_first_not_of(" \t\r\n");

@@ -797,7 +797,6 @@ TEST(ReadDeposit, RequiredValuesWrittenBlankAreSchemaInvalide) {
   const std::vector<Case> cases{
       {"<Utilisateur login=\"no.mail\" email=\"@\"/>", "@email", 3},
       {"<Utilisateur login=\"@\" email=\"a@exemple.fr\"/>", "@login", 3},
-      {"<Utilisateur demandeur=\"@\" login=\"a.b\" email=\"a@exemple.fr\"/>", "@demandeur", 3},
       {"<Structure siret=\"@\" raisonSociale=\"R\"/>", "@siret", 3},
       {"<Structure siret=\"81034732800017\" raisonSociale=\"@\"/>", "@raisonSociale", 3},
       {"<Structure siret=\"81034732800017\" raisonSociale=\"R\">\n<Gestionnaire login=\"@\" role=\"principal\"/>"

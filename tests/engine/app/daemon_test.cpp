@@ -612,7 +612,7 @@ TEST_F(DaemonTest, ScheduledRunAsksForTheBusinessTodayNotTheWallClockDate) {
   // Issue item 6: business today (--now) already run; at nightly.time the daemon ran the wall-clock
   // date and caught up every date in between at the business instant. It must ask for the
   // business today again: already run, nothing else happens.
-  constexpr const char* kBusiness = "2026-01-15T10:00:00Z";
+  constexpr const char* kBusiness = "2027-12-01T10:00:00Z";
   write_ini(3600, "[engine]\ntimezone = UTC\n[nightly]\ntime = " + nightly_time_soon() + "\n");
   ASSERT_EQ(nightly_command(kBusiness, "2026-01-15"), 0) << read_file(tmp_ / "nightly.err");
   ASSERT_EQ(nightly_reports(), std::vector<std::string>{"NIGHTLY_2026-01-15.xml"});
@@ -632,7 +632,7 @@ TEST_F(DaemonTest, ScheduledRunThatFindsTheStoreLockedIsRetriedOnceTheStoreIsBac
   // Issue item 5: the store is unavailable at nightly.time (here SQLite held locked by another
   // connection, past the busy timeout). The run must be tried again and happen once the store is
   // back, for the business today (no ledger yet: nothing to catch up).
-  constexpr const char* kBusiness = "2026-01-15T10:00:00Z";
+  constexpr const char* kBusiness = "2027-12-01T10:00:00Z";
   write_ini(3600, "[engine]\ntimezone = UTC\n[nightly]\ntime = " + nightly_time_soon() + "\n");
   NotifySocket notify(tmp_ / "notify.sock");
   ASSERT_TRUE(notify.ok());
@@ -658,7 +658,7 @@ TEST_F(DaemonTest, ScheduledRunThatFindsTheLockHeldByAnotherRunIsRetriedOnceItIs
   // The sibling of item 5: at nightly.time another run (a live process of this host) holds the
   // store's nightly lock. The daemon must not give up until tomorrow: once the lock is free, its
   // run happens (or finds the date run by the other one).
-  constexpr const char* kBusiness = "2026-01-15T10:00:00Z";
+  constexpr const char* kBusiness = "2027-12-01T10:00:00Z";
   write_ini(3600, "[engine]\ntimezone = UTC\n[nightly]\ntime = " + nightly_time_soon() + "\n");
   auto db = open_database(Backend::Sqlite, (root() / "raccord.db").string());
   const std::string holder = files::host_name() + ":" + std::to_string(::getpid());  // alive: never stale
@@ -755,21 +755,21 @@ TEST_F(DaemonTest, FoldersRemovedOrReplacedWhileRunningAreRecreatedAndInboxIsWat
 // Issue item 9: the watchdog fed during a long start-up catch-up.
 
 TEST_F(DaemonTest, WatchdogIsFedThroughoutALongStartUpCatchUp) {
-  // Ledger: last run 2023-01-10; business today 2026-01-15 at 10:00Z: the start-up catch-up runs
-  // 1,101 dates (each one store commit and its reports), several watchdog periods long (1 s here,
+  // Ledger: last run 2025-11-30 (a year before the store's creation, the earliest a today may be);
+  // business today 2027-12-01 at 10:00Z: the start-up catch-up runs 731 dates (each one store commit and its reports), several watchdog periods long (1 s here,
   // WatchdogSec=120s in the unit). READY=1 comes before it, and from then on WATCHDOG=1 never
   // stops for a whole period.
-  constexpr const char* kBusiness = "2026-01-15T10:00:00Z";
+  constexpr const char* kBusiness = "2027-12-01T10:00:00Z";
   constexpr auto kWatchdog = std::chrono::seconds{1};
   write_ini(3600, "[engine]\ntimezone = UTC\n[nightly]\ntime = 02:00\n");
-  ASSERT_EQ(nightly_command("2023-01-10T10:00:00Z", "2023-01-10"), 0) << read_file(tmp_ / "nightly.err");
+  ASSERT_EQ(nightly_command("2025-11-30T10:00:00Z", "2025-11-30"), 0) << read_file(tmp_ / "nightly.err");
   NotifySocket notify(tmp_ / "notify.sock");
   ASSERT_TRUE(notify.ok());
   spawn(tmp_ / "notify.sock", kBusiness, "1000000");
   ASSERT_TRUE(notify.await("READY=1", 1, std::chrono::seconds{30})) << notify.all();
   const auto ready = *notify.first("READY=1");
-  EXPECT_FALSE(fs::exists(outbox() / "NIGHTLY_2026-01-15.xml")) << "READY=1 only after the catch-up";
-  ASSERT_TRUE(eventually([&] { return fs::exists(outbox() / "NIGHTLY_2026-01-15.xml"); }, std::chrono::seconds{280}));
+  EXPECT_FALSE(fs::exists(outbox() / "NIGHTLY_2027-12-01.xml")) << "READY=1 only after the catch-up";
+  ASSERT_TRUE(eventually([&] { return fs::exists(outbox() / "NIGHTLY_2027-12-01.xml"); }, std::chrono::seconds{280}));
   const auto done = Steady::now();
   ASSERT_GT(done - ready, 3 * kWatchdog) << "the catch-up is too short to test the watchdog";
   const auto gap = notify.longest_gap("WATCHDOG=1", ready, done);
