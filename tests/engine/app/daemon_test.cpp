@@ -756,9 +756,9 @@ TEST_F(DaemonTest, FoldersRemovedOrReplacedWhileRunningAreRecreatedAndInboxIsWat
 
 TEST_F(DaemonTest, WatchdogIsFedThroughoutALongStartUpCatchUp) {
   // Ledger: last run 2025-11-30 (a year before the store's creation, the earliest a today may be);
-  // business today 2027-12-01 at 10:00Z: the start-up catch-up runs 731 dates (each one store commit and its reports), several watchdog periods long (1 s here,
-  // WatchdogSec=120s in the unit). READY=1 comes before it, and from then on WATCHDOG=1 never
-  // stops for a whole period.
+  // business today 2027-12-01 at 10:00Z: the start-up catch-up runs 731 dates (each one store commit and its reports),
+  // several watchdog periods long (1 s here, WatchdogSec=120s in the unit). READY=1 comes before it, and from then on
+  // WATCHDOG=1 never stops for a whole period.
   constexpr const char* kBusiness = "2027-12-01T10:00:00Z";
   constexpr auto kWatchdog = std::chrono::seconds{1};
   write_ini(3600, "[engine]\ntimezone = UTC\n[nightly]\ntime = 02:00\n");
