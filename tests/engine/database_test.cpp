@@ -58,13 +58,13 @@ TEST_F(DatabaseTest, MissingDirectoryIsAStoreError) {
   // At once, not after Poco's 30-second login timeout.
   const auto start = std::chrono::steady_clock::now();
   EXPECT_THROW(Database(Backend::Sqlite, (dir_ / "absent" / "sub" / "raccord.db").string()), StoreError);
-  EXPECT_THROW((void)open_database("sqlite", (dir_ / "absent" / "raccord.db").string()), StoreError);
+  EXPECT_THROW((void)open_database(Backend::Sqlite, (dir_ / "absent" / "raccord.db").string()), StoreError);
   EXPECT_FALSE(fs::exists(dir_ / "absent"));
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(10));
 }
 
 TEST_F(DatabaseTest, OpenDatabaseSelectsTheBackend) {
-  auto db = open_database("sqlite", (dir_ / "other.db").string());
+  auto db = open_database(Backend::Sqlite, (dir_ / "other.db").string());
   EXPECT_EQ(db->backend(), Backend::Sqlite);
   EXPECT_TRUE(fs::exists(dir_ / "other.db"));
 }
