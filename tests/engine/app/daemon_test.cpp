@@ -612,7 +612,7 @@ TEST_F(DaemonTest, ScheduledRunAsksForTheBusinessTodayNotTheWallClockDate) {
   // Issue item 6: business today (--now) already run; at nightly.time the daemon ran the wall-clock
   // date and caught up every date in between at the business instant. It must ask for the
   // business today again: already run, nothing else happens.
-  constexpr const char* kBusiness = "2027-12-01T10:00:00Z";
+  constexpr const char* kBusiness = "2026-01-15T10:00:00Z";
   write_ini(3600, "[engine]\ntimezone = UTC\n[nightly]\ntime = " + nightly_time_soon() + "\n");
   ASSERT_EQ(nightly_command(kBusiness, "2026-01-15"), 0) << read_file(tmp_ / "nightly.err");
   ASSERT_EQ(nightly_reports(), std::vector<std::string>{"NIGHTLY_2026-01-15.xml"});
@@ -632,7 +632,7 @@ TEST_F(DaemonTest, ScheduledRunThatFindsTheStoreLockedIsRetriedOnceTheStoreIsBac
   // Issue item 5: the store is unavailable at nightly.time (here SQLite held locked by another
   // connection, past the busy timeout). The run must be tried again and happen once the store is
   // back, for the business today (no ledger yet: nothing to catch up).
-  constexpr const char* kBusiness = "2027-12-01T10:00:00Z";
+  constexpr const char* kBusiness = "2026-01-15T10:00:00Z";
   write_ini(3600, "[engine]\ntimezone = UTC\n[nightly]\ntime = " + nightly_time_soon() + "\n");
   NotifySocket notify(tmp_ / "notify.sock");
   ASSERT_TRUE(notify.ok());
@@ -658,7 +658,7 @@ TEST_F(DaemonTest, ScheduledRunThatFindsTheLockHeldByAnotherRunIsRetriedOnceItIs
   // The sibling of item 5: at nightly.time another run (a live process of this host) holds the
   // store's nightly lock. The daemon must not give up until tomorrow: once the lock is free, its
   // run happens (or finds the date run by the other one).
-  constexpr const char* kBusiness = "2027-12-01T10:00:00Z";
+  constexpr const char* kBusiness = "2026-01-15T10:00:00Z";
   write_ini(3600, "[engine]\ntimezone = UTC\n[nightly]\ntime = " + nightly_time_soon() + "\n");
   auto db = open_database(Backend::Sqlite, (root() / "raccord.db").string());
   const std::string holder = files::host_name() + ":" + std::to_string(::getpid());  // alive: never stale
