@@ -13,6 +13,7 @@
 #include <sstream>
 #include <thread>
 
+#include "engine/certificates_ahead.hpp"
 #include "engine/log.hpp"
 #include "engine/metrics.hpp"
 #include "engine/nightly.hpp"

@@ -21,7 +21,7 @@
 
 namespace raccord {
 
-class CertificatesAhead;  // engine/processor.hpp
+class CertificatesAhead;  // engine/certificates_ahead.hpp
 class StagedExports;      // engine/search.hpp
 
 /// What one pass did, for the command's summary line.

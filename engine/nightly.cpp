@@ -9,13 +9,13 @@
 #include <map>
 #include <memory>
 
+#include "engine/certificates_ahead.hpp"
 #include "engine/dialect.hpp"
 #include "engine/housekeeping.hpp"
 #include "engine/lifecycle.hpp"
 #include "engine/log.hpp"
 #include "engine/metrics.hpp"
 #include "engine/prerequisites.hpp"
-#include "engine/processor.hpp"
 #include "engine/store.hpp"
 #include "files/atomic_file.hpp"
 #include "outbox/nightly_report_html.hpp"
