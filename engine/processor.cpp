@@ -233,8 +233,8 @@ class OperationApplier {
       search_sheets(store_.database(), *ctx_.zone, c, op_.requester.value, [](const SearchRow&) {});
       return;
     }
-    out_.export_file = ctx_.exports->stage(store_.database(), *ctx_.zone, c, op_.requester.value, r.format,
-                                           op_.reference.value, ctx_.now);
+    out_.export_file = stage_export(*ctx_.exports, store_.database(), *ctx_.zone, c, op_.requester.value, r.format,
+                                    op_.reference.value, ctx_.now);
   }
 
   void apply_body(const SheetOperation& sheet) {

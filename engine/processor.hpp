@@ -27,9 +27,9 @@ struct ProcessingContext {
   Instant now{};      // business instant of processing (UTC)
   CivilDate today{};  // its civil date in engine.timezone
   std::string deposit_sha256;
-  /// Where a Recherche stages its export (engine/search.hpp; the owner of its temporary until it is
-  /// published); null in a dry run (outbox_dir empty).
-  StagedExports* exports = nullptr;
+  /// Where a Recherche stages its export (outbox/export_files.hpp; the owner of its temporary until it
+  /// is published); null in a dry run (outbox_dir empty).
+  outbox::StagedExports* exports = nullptr;
   unsigned validation_threads = 0;  // worker threads checking the sheets' certificates ahead (issue 7)
   /// When set, the certificate reports come from there (deposit_index: this dépôt's index in it),
   /// checked ahead for a group of dépôts at `now`; else apply_deposit checks this dépôt's ahead.

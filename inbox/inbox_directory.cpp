@@ -400,13 +400,9 @@ std::filesystem::path InboxDirectory::archive(const ClaimedFile& file, CivilDate
   return files::move_with_suffix(file.path(), dir, file.name(), sync);
 }
 
-std::filesystem::path InboxDirectory::quarantine(const ClaimedFile& file, const std::string& reason) const {
+std::filesystem::path InboxDirectory::quarantine(const ClaimedFile& file) const {
   restrict_mode(file.path(), umask_);
-  const fs::path final_path = files::move_with_suffix(file.path(), error_dir(), file.name());
-  std::string text = reason;
-  if (text.empty() || text.back() != '\n') text.push_back('\n');
-  files::write_file_atomically(error_dir(), files::fit_name(final_path.filename().string(), ".reason.txt"), text);
-  return final_path;
+  return files::move_with_suffix(file.path(), error_dir(), file.name());
 }
 
 }  // namespace raccord::inbox

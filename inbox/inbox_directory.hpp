@@ -92,9 +92,9 @@ class InboxDirectory {
   std::filesystem::path archive(const ClaimedFile& file, CivilDate processing_date,
                                 files::DirectorySync sync = files::DirectorySync::Now) const;
 
-  /// Moves the claimed file to error/<name> (suffix when taken) and writes <final name>.reason.txt
-  /// (UTF-8 French text) beside it atomically. Returns the final path.
-  std::filesystem::path quarantine(const ClaimedFile& file, const std::string& reason) const;
+  /// Moves the claimed file to error/<name> (suffix when taken). Returns the final path (its reason
+  /// file is written beside it by outbox::write_quarantine_reason).
+  std::filesystem::path quarantine(const ClaimedFile& file) const;
 
  private:
   std::filesystem::path root_;

@@ -246,17 +246,17 @@ TEST_F(InboxDirectoryTest, ArchiveUsesProcessingDateAndSuffixesAfterTheWholeName
   EXPECT_TRUE(entries(dirs_->work_dir()).empty());
 }
 
-TEST_F(InboxDirectoryTest, QuarantineMovesToErrorWithReasonBeside) {
+// The reason file beside it is outbox/'s (tests/outbox/quarantine_reason_test.cpp).
+TEST_F(InboxDirectoryTest, QuarantineMovesToErrorWithASuffixWhenTaken) {
   for (int i = 0; i < 2; ++i) {
     drop("vide.xml", "");
     auto claimed = dirs_->claim("vide.xml");
     ASSERT_TRUE(claimed.has_value());
-    const fs::path final_path = dirs_->quarantine(*claimed, "FICHIER_VIDE : le fichier est vide.");
+    const fs::path final_path = dirs_->quarantine(*claimed);
     EXPECT_EQ(final_path, dirs_->error_dir() / (i == 0 ? "vide.xml" : "vide.xml.1"));
   }
-  EXPECT_EQ(entries(dirs_->error_dir()),
-            (std::vector<std::string>{"vide.xml", "vide.xml.1", "vide.xml.1.reason.txt", "vide.xml.reason.txt"}));
-  EXPECT_EQ(read_file(dirs_->error_dir() / "vide.xml.reason.txt"), "FICHIER_VIDE : le fichier est vide.\n");
+  EXPECT_EQ(entries(dirs_->error_dir()), (std::vector<std::string>{"vide.xml", "vide.xml.1"}));
+  EXPECT_TRUE(entries(dirs_->work_dir()).empty());
 }
 
 // Finding 5: the archived / quarantined original keeps at most rw-r----- minus files.umask.
@@ -271,7 +271,7 @@ TEST_F(InboxDirectoryTest, ArchivedAndQuarantinedOriginalsLoseTheUmaskBits) {
   auto ko = strict.claim("ko.xml");
   ASSERT_TRUE(ok.has_value() && ko.has_value());
   const fs::path archived = strict.archive(*ok, date);
-  const fs::path quarantined = strict.quarantine(*ko, "XML_MALFORME : test.");
+  const fs::path quarantined = strict.quarantine(*ko);
   struct stat st {};
   ASSERT_EQ(::lstat(archived.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 07777, 0600u);
