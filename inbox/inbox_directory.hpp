@@ -10,6 +10,7 @@
 
 #include "domain/civil_date.hpp"
 #include "files/atomic_file.hpp"
+#include "inbox/settle_tracker.hpp"
 
 namespace raccord::inbox {
 
@@ -67,10 +68,12 @@ class InboxDirectory {
   /// dépôt name, sorted by name bytes.
   std::vector<std::string> list_candidates() const;
 
-  /// The candidates that are settled: their size and mtime did not change for `settle` of real
-  /// time. Waits at most `settle` (sampling every ~100 ms) so a pass right after copying takes
-  /// them; files still changing are left out. Sorted by name bytes.
-  std::vector<std::string> settled_candidates(std::chrono::milliseconds settle) const;
+  /// The candidates that are settled (SettleTracker): their size and mtime did not change for
+  /// `settle` of `clock`'s time (real time in production). Waits `settle` (sampling every ~100 ms),
+  /// so a pass right after copying takes them; files still changing are left out; returns at once
+  /// when there is no candidate. Sorted by name bytes.
+  std::vector<std::string> settled_candidates(std::chrono::milliseconds settle,
+                                              SteadyClock& clock = SteadyClock::real()) const;
 
   /// Claims inbox/<name> by atomic rename into inbox/.work/<name> (never replacing). nullopt when
   /// the file vanished (another engine took it), is not a regular file, or the name is already in
