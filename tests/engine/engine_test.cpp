@@ -611,7 +611,7 @@ TEST_F(EngineTest, StartUpRemovesTemporariesOfDeadProcessesAndPublishesCommitted
 
 // ---------------------------------------------------------------------------------------------
 // One group of dépôts (issue 7, hostile tests): the dépôts of a group read first, the certificates of
-// all their sheets checked ahead over several dépôts (engine/engine.cpp, engine/processor.cpp), one
+// all their sheets checked ahead over several dépôts (engine/engine.cpp, engine/certificates_ahead.cpp), one
 // instant per group.
 
 /// A sheet `reference` whose leaf certificate is valid, or expired (CERT_EXPIRE) when `expired`.
