@@ -126,7 +126,10 @@ class Daemon {
         inotify_(io_) {}
 
   int run() {
-    engine_ = build_engine(loader_());
+    Config config = loader_();
+    // SPEC §7: the AIFE sides still at their example values, said once at start (not at each reload).
+    for (const auto& w : aife_example_warnings(config)) log::warning("{}", w);
+    engine_ = build_engine(std::move(config));
     start_inotify();
     ensure_watch();
     signals_.async_wait([this](const boost::system::error_code& ec, int signo) {
