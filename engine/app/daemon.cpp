@@ -555,7 +555,7 @@ class Daemon {
   asio::steady_timer nightly_retry_timer_;
   asio::steady_timer settle_timer_;
   asio::posix::stream_descriptor inotify_;
-  std::array<char, 64 * 1024> event_buffer_{};
+  std::array<char, std::size_t{64} * 1024> event_buffer_{};
   int watch_ = -1;
   dev_t watched_dev_ = 0;  // the directory watch_ was armed on (see ensure_watch)
   ino_t watched_ino_ = 0;
