@@ -61,7 +61,12 @@ void collect_keys(const Poco::Util::AbstractConfiguration& conf, const std::stri
     out.push_back(prefix);
     return;
   }
-  for (const auto& k : keys) collect_keys(conf, prefix.empty() ? k : prefix + "." + k, out);
+  for (const auto& k : keys) {
+    std::string key = prefix;
+    if (!key.empty()) key += '.';
+    key += k;
+    collect_keys(conf, key, out);
+  }
 }
 
 /// Refuses what Poco's INI reader would silently misread (it takes "[engine" for a section and a
