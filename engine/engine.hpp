@@ -147,10 +147,6 @@ class Engine {
   static unsigned validation_threads();
 
  private:
-  /// Reads a dépôt of `size` bytes (SPEC.md §3): FICHIER_TROP_VOLUMINEUX beyond inbox.max_bytes
-  /// (`bytes` then empty, never loaded), else inbox::read_deposit. Needs no store.
-  DepositReadResult read(std::string bytes, std::uint64_t size) const;
-
   /// Decides and renders the accusé of one dépôt `read` inside the caller's transaction, processed
   /// at `now` (UTC); records it unless `dry_run`. Its certificate reports come from
   /// `certificates_ahead` (deposit_index: its place there) when set, else are checked as it goes.

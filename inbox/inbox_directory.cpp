@@ -190,6 +190,13 @@ std::uint64_t ClaimedFile::size() const {
   return static_cast<std::uint64_t>(st.st_size);
 }
 
+std::string ClaimedFile::identity() const {
+  struct stat st {};
+  if (::fstat(fd_, &st) != 0) throw_errno(errno, "fstat impossible de " + path_.string());
+  return std::to_string(static_cast<unsigned long long>(st.st_dev)) + ":" +
+         std::to_string(static_cast<unsigned long long>(st.st_ino));
+}
+
 std::string ClaimedFile::read_all() const {
   auto read_at = [this](char* into, std::size_t count, std::size_t offset) {
     for (;;) {
