@@ -51,7 +51,7 @@ std::string reason_text(const Acknowledgement& ack) {
   std::string text = fmt::format("Dépôt « {} » refusé le {} (SHA-256 {}).\n", ack.file_name,
                                  format_iso_instant(ack.processed), ack.sha256);
   for (const auto& d : ack.deposit_errors) {
-    text += fmt::format("{} ligne {}{} : {}\n", to_string(d.code), d.line,
+    text += fmt::format("{} ligne {}{} : {}\n", to_code(d.code), d.line,
                         d.column > 0 ? fmt::format(" colonne {}", d.column) : std::string(), d.message);
   }
   return text;
@@ -269,10 +269,9 @@ DepositAnswer Engine::answer(const std::string& file_name, const std::string& id
   result.quarantine = destination == "error";
   if (result.quarantine) result.reason = reason_text(ack);
   if (!dry_run) {
-    store.insert_deposit(
-        DepositRecord{0, ack.sha256, file_name, identity, ack.identifier, std::string(to_code(ack.status)),
-                      result.ack_name, result.ack_content, destination, result.reason},
-        received, now);
+    store.insert_deposit(DepositRecord{0, ack.sha256, file_name, identity, ack.identifier, ack.status, result.ack_name,
+                                       result.ack_content, destination, result.reason},
+                         received, now);
     record_deposit_metrics(*db_, ack);  // metrics.prom's running counters, in the same transaction
     for (const auto& op : ack.operations) {
       if (!op.export_file || exports == nullptr) continue;
@@ -376,8 +375,7 @@ std::vector<DepositAnswer> Engine::process_group(const std::vector<const inbox::
           log::info("{} : déjà traité avant une interruption ; accusé {} repris", name, record->ack_name);
           item.result.ack_name = record->ack_name;
           item.result.ack_content = record->ack_content;
-          item.result.status =
-              stored_enum(parse_deposit_status(record->status), "deposits.status", record->ack_name, record->status);
+          item.result.status = record->status;
           item.result.quarantine = record->destination == "error";
           item.result.reason = record->reason;
           item.result.exports = store.exports_of(record->ack_name);  // published below if still missing

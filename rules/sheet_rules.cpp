@@ -193,7 +193,7 @@ std::string interface_field(std::size_t index) {
 
 std::optional<Protocol> valid_protocol(const SheetOperation& sheet) {
   if (!sheet.protocol.filled()) return std::nullopt;
-  return parse_protocol(sheet.protocol.value);
+  return parse<Protocol>(sheet.protocol.value);
 }
 
 }  // namespace
@@ -251,7 +251,7 @@ Diagnostics check_protocol(const SheetOperation& sheet) {
     out.push_back(Diagnostic::error(ErrorCode::ProtocoleInvalide, kProtocolField, sheet.protocol.line,
                                     "Le protocole de raccordement est absent ou vide : indiquez PESIT, SFTP ou AS2 "
                                     "dans <Protocole>."));
-  } else if (!parse_protocol(sheet.protocol.value)) {
+  } else if (!parse<Protocol>(sheet.protocol.value)) {
     out.push_back(Diagnostic::error(ErrorCode::ProtocoleInvalide, kProtocolField, sheet.protocol.line,
                                     "Le protocole de raccordement " + guillemets(sheet.protocol.value) +
                                         " est invalide : indiquez PESIT, SFTP ou AS2 (en majuscules)."));

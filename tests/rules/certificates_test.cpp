@@ -84,7 +84,7 @@ std::vector<ErrorCode> warning_codes(const CertificateReport& r) {
 std::string dump(const CertificateReport& r) {
   std::string out;
   for (const auto& d : r.diagnostics) {
-    out += std::string(to_string(d.code)) + " [" + d.field + ":" + std::to_string(d.line) + "] " + d.message + "\n";
+    out += std::string(to_code(d.code)) + " [" + d.field + ":" + std::to_string(d.line) + "] " + d.message + "\n";
   }
   return out;
 }
@@ -1262,7 +1262,7 @@ std::string verdict(const CertificateReport& r) {
   std::string out;
   for (const auto& c : r.certificates) out += "cert " + c.fingerprint_sha256 + "\n";
   for (const auto& d : r.diagnostics) {
-    out += std::string(to_string(d.code)) + (d.is_error() ? " E " : " W ") + d.field + ":" + std::to_string(d.line) +
+    out += std::string(to_code(d.code)) + (d.is_error() ? " E " : " W ") + d.field + ":" + std::to_string(d.line) +
            " " + d.message + "\n";
   }
   return out;
