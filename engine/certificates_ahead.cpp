@@ -16,7 +16,7 @@ std::optional<rules::CertificateReport> check_certificates(const rules::Certific
                                                            const SheetOperation& sheet, Instant now) {
   std::optional<Protocol> protocol;
   if (sheet.kind == SheetKind::Edi) {
-    protocol = parse_protocol(sheet.protocol.value);
+    protocol = parse<Protocol>(sheet.protocol.value);
     if (!protocol) {
       // AS2 takes the most Certificat elements (2): every bundle is read, and CERT_NOMBRE comes only
       // beyond 2. The protocol changes nothing else in the checker (CERT_NOMBRE and CERT_USAGE only).

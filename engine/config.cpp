@@ -199,7 +199,7 @@ Config load_config(const std::optional<fs::path>& file, const fs::path& cwd) {
   };
 
   if (auto v = get("engine.environment")) {
-    auto env = parse_environment(*v);
+    auto env = parse<Environment>(*v);
     if (!env)
       throw ConfigError(
           fmt::format("Configuration : engine.environment vaut « {} » ; attendu production ou qualification.", *v));
@@ -227,10 +227,11 @@ Config load_config(const std::optional<fs::path>& file, const fs::path& cwd) {
   get_int("inbox.rescan_s", config.rescan_s, 1, 86'400);
   get_int("inbox.max_bytes", config.max_bytes, 1, (1LL << 40));
   if (auto v = get("store.backend")) {
-    if (*v != "sqlite" && *v != "postgresql") {
+    const auto backend = parse<Backend>(*v);
+    if (!backend) {
       throw ConfigError(fmt::format("Configuration : store.backend vaut « {} » ; attendu sqlite ou postgresql.", *v));
     }
-    config.store_backend = *v == "sqlite" ? Backend::Sqlite : Backend::Postgresql;
+    config.store_backend = *backend;
   }
   if (auto v = get("store.connection")) {
     config.store_connection = (config.store_backend == Backend::Sqlite) ? resolve(base, *v).string() : *v;

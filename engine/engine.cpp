@@ -237,7 +237,7 @@ DepositAnswer Engine::answer(const Item& item, const Attempt& attempt) {
   if (result.quarantine) result.reason = outbox::quarantine_reason(ack);
   if (!dry_run) {
     store.insert_deposit(
-        DepositRecord{0, ack.sha256, item.name, item.identity, ack.identifier, std::string(to_code(ack.status)),
+        DepositRecord{0, ack.sha256, item.name, item.identity, ack.identifier, ack.status,
                       result.ack_name, result.ack_content, destination, result.reason},
         item.received, attempt.now);
     record_deposit_metrics(*db_, ack);  // metrics.prom's running counters, in the same transaction
@@ -328,8 +328,7 @@ std::vector<DepositAnswer> Engine::process_group(const std::vector<const inbox::
           log::info("{} : déjà traité avant une interruption ; accusé {} repris", item.name, record->ack_name);
           item.result.ack_name = record->ack_name;
           item.result.ack_content = record->ack_content;
-          item.result.status =
-              stored_enum(parse_deposit_status(record->status), "deposits.status", record->ack_name, record->status);
+          item.result.status = record->status;
           item.result.quarantine = record->destination == "error";
           item.result.reason = record->reason;
           item.result.exports = store.exports_of(record->ack_name);  // published below if still missing
@@ -364,7 +363,7 @@ std::vector<DepositAnswer> Engine::process_group(const std::vector<const inbox::
   crash_point("after-commit");
   for (auto& item : items) item.read = DepositReadResult();  // the group's memory goes before the writes
 
-  // After the commit: the accusés, then the originals (DESIGN.md data flow step 3); one filesystem
+  // After the commit: the accusés, then the originals (docs/design.md "One dépôt, one transaction", step 4); one filesystem
   // sync for the accusés' contents and each directory fsynced once for the group, before the step
   // after it relies on it.
   for (const auto& item : items) publish_exports(outbox_, item.result.exports);  // before the accusés naming them

@@ -4,6 +4,8 @@
 
 #include "engine/log.hpp"
 #include "outbox/outbox.hpp"
+#include "engine/store.hpp"
+#include "files/atomic_file.hpp"
 
 namespace raccord {
 
@@ -31,9 +33,7 @@ outbox::MetricsSnapshot collect_metrics(Database& db) {
       m.operations_rejected = r.integer(1);
     }
   }
-  for (const auto& r : db.query("SELECT state, COUNT(*) FROM sheets WHERE deleted = 0 GROUP BY state")) {
-    if (auto s = parse_sheet_state(r.text(0))) m.sheets_by_state[*s] = r.integer(1);
-  }
+  m.sheets_by_state = Store(db).count_sheets_by_state();
   if (auto r = db.query_one("SELECT started_at, finished_at FROM nightly_runs ORDER BY run_date DESC LIMIT 1")) {
     const auto started = parse_iso_instant(r->text(0));
     const auto finished = parse_iso_instant(r->text(1));

@@ -16,9 +16,10 @@ namespace raccord {
 /// Throws StoreError.
 void record_deposit_metrics(Database& db, const Acknowledgement& ack);
 
-/// Reads the figures: counters (one small table), sheets by state (one GROUP BY, deleted drafts
-/// excluded) and the ledger's latest run (finished_at, finished_at - started_at in seconds).
-/// Cheap enough to run after every dépôt. Throws StoreError.
+/// Reads the figures: counters (one small table), sheets by state (Store::count_sheets_by_state:
+/// one GROUP BY, deleted drafts excluded) and the ledger's latest run (finished_at, finished_at -
+/// started_at in seconds). Cheap enough to run after every dépôt. Throws StoreError (also naming
+/// a sheet whose stored state is not a known code).
 outbox::MetricsSnapshot collect_metrics(Database& db);
 
 /// Collects and writes `outbox_dir`/metrics.prom atomically (outbox::Outbox::write_metrics). Never

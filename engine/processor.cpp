@@ -318,35 +318,27 @@ class OperationApplier {
       record.state = transition->to;
       store_.insert_sheet(record, ctx_.now);
     }
-    switch (transition->effect) {
-      case VersionEffect::NewPending:
-        record.pending_version = store_.insert_version(record.code_appli, sheet, certificate_facts, user->login,
-                                                       ctx_.deposit_sha256, ctx_.now);
-        break;
-      case VersionEffect::None:
-        break;
-      case VersionEffect::PromotePending:
-        record.active_version = record.pending_version;
-        record.pending_version.reset();
-        break;
-      case VersionEffect::DropPending:
-        record.pending_version.reset();
-        break;
+    std::optional<std::int64_t> created;
+    if (creates_version(transition->effect)) {
+      created = store_.insert_version(record.code_appli, sheet, certificate_facts, user->login, ctx_.deposit_sha256,
+                                      ctx_.now);
     }
+    const SheetVersions versions =
+        apply_version_effect(transition->effect, {record.active_version, record.pending_version}, created);
+    record.active_version = versions.active;
+    record.pending_version = versions.pending;
     record.state = transition->to;
     if (transition->marks_deleted) record.deleted = true;
-    const bool submitted = transition->to == SheetState::Envoyee || transition->to == SheetState::EnvoyeeMaj;
-    store_.update_sheet(record, submitted ? std::optional<Instant>(ctx_.now) : std::nullopt, ctx_.now);
-    store_.add_history(
-        record.code_appli, ctx_.now, user->login, from, transition->to,
-        transition->marks_deleted ? "supprimer : brouillon supprimé" : std::string(to_code(sheet.action)),
-        ctx_.deposit_sha256);
+    store_.update_sheet(record, awaits_activation(transition->to) ? std::optional<Instant>(ctx_.now) : std::nullopt,
+                        ctx_.now);
+    store_.add_history(record.code_appli, ctx_.now, user->login, from, transition->to, std::string(transition->reason),
+                       ctx_.deposit_sha256);
 
     out_.code_appli = record.code_appli;
     out_.state = record.state;
     out_.deleted = record.deleted;
     if (sheet.kind == SheetKind::Edi && content_sent) {
-      if (auto p = parse_protocol(sheet.protocol.value)) out_.aife = aife_parameters(ctx_.config->aife, *p);
+      if (auto p = parse<Protocol>(sheet.protocol.value)) out_.aife = aife_parameters(ctx_.config->aife, *p);
     }
   }
 

@@ -54,7 +54,7 @@ void search_sheets(Database& db, const CivilZone& zone, const SearchCriteria& c,
     row.interface_code = r.text(4);
     if (!r.is_null(5)) row.period_from = parse_iso_date(r.text(5));
     if (!r.is_null(6) && !r.text(6).empty()) row.period_to = parse_iso_date(r.text(6));
-    row.state = stored_enum(parse_sheet_state(r.text(7)), "sheets.state", row.code_appli, r.text(7));
+    row.state = stored_enum(parse<SheetState>(r.text(7)), "sheets.state", row.code_appli, r.text(7));
     visit(row);
   });
 }

@@ -12,7 +12,7 @@ std::string quarantine_reason(const Acknowledgement& ack) {
   std::string text = fmt::format("Dépôt « {} » refusé le {} (SHA-256 {}).\n", ack.file_name,
                                  format_iso_instant(ack.processed), ack.sha256);
   for (const auto& d : ack.deposit_errors) {
-    text += fmt::format("{} ligne {}{} : {}\n", to_string(d.code), d.line,
+    text += fmt::format("{} ligne {}{} : {}\n", to_code(d.code), d.line,
                         d.column > 0 ? fmt::format(" colonne {}", d.column) : std::string(), d.message);
   }
   return text;

@@ -201,7 +201,7 @@ constexpr std::string_view kChecksWaitingForProtocol =
 
 std::optional<Protocol> valid_protocol(const SheetOperation& sheet) {
   if (!sheet.protocol.filled()) return std::nullopt;
-  return parse_protocol(sheet.protocol.value);
+  return parse<Protocol>(sheet.protocol.value);
 }
 
 }  // namespace
@@ -260,11 +260,11 @@ Diagnostics check_protocol(const SheetOperation& sheet) {
                                     "Le protocole de raccordement est absent ou vide : indiquez PESIT, SFTP ou AS2 "
                                     "dans <Protocole>. " +
                                         std::string{kChecksWaitingForProtocol}));
-  } else if (!parse_protocol(sheet.protocol.value)) {
+  } else if (!parse<Protocol>(sheet.protocol.value)) {
     // A known protocol in the wrong case ("sftp"): name the spelling to write.
     std::string upper = sheet.protocol.value;
     for (char& c : upper) c = (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c;
-    const std::string what = parse_protocol(upper)
+    const std::string what = parse<Protocol>(upper)
                                  ? "écrivez " + guillemets(upper) + " (en majuscules : PESIT, SFTP ou AS2)"
                                  : "indiquez PESIT, SFTP ou AS2 (en majuscules)";
     out.push_back(Diagnostic::error(ErrorCode::ProtocoleInvalide, kProtocolField, sheet.protocol.line,

@@ -30,17 +30,17 @@ std::string date_problem(const std::string& value) {
 }
 
 std::string state_problem(const std::string& value) {
-  if (parse_sheet_state(upper(value))) return {};
+  if (parse<SheetState>(upper(value))) return {};
   return "état inconnu « " + value + " » : BROUILLON, ENVOYEE, ENVOYEE_MAJ, ACTIVEE ou DESACTIVEE";
 }
 
 std::string protocol_problem(const std::string& value) {
-  if (parse_protocol(upper(value))) return {};
+  if (parse<Protocol>(upper(value))) return {};
   return "protocole inconnu « " + value + " » : PESIT, SFTP ou AS2";
 }
 
 std::string type_problem(const std::string& value) {
-  if (parse_sheet_kind(upper(value))) return {};
+  if (parse<SheetKind>(upper(value))) return {};
   return "type inconnu « " + value + " » : EDI ou API";
 }
 
@@ -179,7 +179,7 @@ int run_search_command(const SearchCommandOptions& o, const Config& config, Inst
     return 2;
   }
   SearchCriteria c;
-  c.kind = *parse_sheet_kind(upper(o.type));
+  c.kind = *parse<SheetKind>(upper(o.type));
   auto given = [](const std::string& v) { return v.empty() ? std::nullopt : std::optional<std::string>(v); };
   c.partner = given(o.partner);
   c.state = given(upper(o.state));

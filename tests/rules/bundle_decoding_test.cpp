@@ -254,7 +254,7 @@ std::string verdict(const CertificateReport& r) {
   std::string out;
   for (const auto& c : r.certificates) out += "cert " + c.fingerprint_sha256 + "\n";
   for (const auto& d : r.diagnostics) {
-    out += std::string(to_string(d.code)) + (d.is_error() ? " E " : " W ") + d.field + ":" + std::to_string(d.line) +
+    out += std::string(to_code(d.code)) + (d.is_error() ? " E " : " W ") + d.field + ":" + std::to_string(d.line) +
            " " + d.message + "\n";
   }
   return out;

@@ -87,7 +87,7 @@ inline std::vector<ErrorCode> warning_codes(const CertificateReport& r) {
 inline std::string dump(const CertificateReport& r) {
   std::string out;
   for (const auto& d : r.diagnostics) {
-    out += std::string(to_string(d.code)) + " [" + d.field + ":" + std::to_string(d.line) + "] " + d.message + "\n";
+    out += std::string(to_code(d.code)) + " [" + d.field + ":" + std::to_string(d.line) + "] " + d.message + "\n";
   }
   return out;
 }
