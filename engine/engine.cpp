@@ -236,10 +236,9 @@ DepositAnswer Engine::answer(const Item& item, const Attempt& attempt) {
   result.quarantine = destination == "error";
   if (result.quarantine) result.reason = outbox::quarantine_reason(ack);
   if (!dry_run) {
-    store.insert_deposit(
-        DepositRecord{0, ack.sha256, item.name, item.identity, ack.identifier, ack.status,
-                      result.ack_name, result.ack_content, destination, result.reason},
-        item.received, attempt.now);
+    store.insert_deposit(DepositRecord{0, ack.sha256, item.name, item.identity, ack.identifier, ack.status,
+                                       result.ack_name, result.ack_content, destination, result.reason},
+                         item.received, attempt.now);
     record_deposit_metrics(*db_, ack);  // metrics.prom's running counters, in the same transaction
     for (const auto& op : ack.operations) {
       if (!op.export_file) continue;
@@ -363,9 +362,9 @@ std::vector<DepositAnswer> Engine::process_group(const std::vector<const inbox::
   crash_point("after-commit");
   for (auto& item : items) item.read = DepositReadResult();  // the group's memory goes before the writes
 
-  // After the commit: the accusés, then the originals (docs/design.md "One dépôt, one transaction", step 4); one filesystem
-  // sync for the accusés' contents and each directory fsynced once for the group, before the step
-  // after it relies on it.
+  // After the commit: the accusés, then the originals (docs/design.md "One dépôt, one transaction", step 4); one
+  // filesystem sync for the accusés' contents and each directory fsynced once for the group, before the step after it
+  // relies on it.
   for (const auto& item : items) publish_exports(outbox_, item.result.exports);  // before the accusés naming them
   crash_point("after-exports");
   std::vector<std::pair<std::string, std::string>> accuses;

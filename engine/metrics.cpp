@@ -3,9 +3,9 @@
 #include <exception>
 
 #include "engine/log.hpp"
-#include "outbox/outbox.hpp"
 #include "engine/store.hpp"
 #include "files/atomic_file.hpp"
+#include "outbox/outbox.hpp"
 
 namespace raccord {
 
