@@ -36,23 +36,27 @@ CXX=clang++ cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInf
 
 all_sources() { git ls-files '*.cpp'; }
 list=0
-if [ "${1:-}" = --list ]; then
-  list=1
-  shift
-fi
 mode=changed
-case "${1:-}" in
-  --all) mode=all ;;
-  --record)
-    mode=record
-    git diff --quiet HEAD || { echo "--record : l'arbre a des modifications non commitées" >&2; exit 2; }
-    ;;
-  "") ;;
-  *) mode=files ;;
-esac
+args=()
+for a in "$@"; do
+  case "$a" in
+    --list) list=1 ;;
+    --all) mode=all ;;
+    --record) mode=record ;;
+    -*) echo "option inconnue : $a" >&2; exit 2 ;;
+    *) args+=("$a") ;;
+  esac
+done
+if ((${#args[@]})); then
+  mode=files
+fi
+if [ "$mode" = record ] && ! git diff --quiet HEAD; then
+  echo "--record : l'arbre a des modifications non commitées" >&2
+  exit 2
+fi
 
 if [ "$mode" = files ]; then
-  files=("$@")
+  files=("${args[@]}")
 elif [ "$mode" != changed ]; then
   mapfile -t files < <(all_sources)
 else
