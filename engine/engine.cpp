@@ -351,6 +351,7 @@ std::vector<DepositAnswer> Engine::process_group(const std::vector<const inbox::
     if (files.size() < 2 || e.transient) throw;  // a store still failing after the retries: no use
     log::warning("store : {} ; les {} dépôts du groupe sont repris un par un", e.what(), files.size());
     std::vector<DepositAnswer> answers;
+    answers.reserve(files.size());
     const ClaimOrigin again = commit_outcome_unknown ? ClaimOrigin::Leftover : origin;
     for (const inbox::ClaimedFile* file : files) answers.push_back(process_claimed(*file, again));
     // The temporaries of a COMMIT whose answer was lost and that no record names did not commit.
@@ -455,6 +456,7 @@ void Engine::process_in_groups(std::vector<inbox::ClaimedFile> claimed, const st
     files::sync_directory(inbox_.work_dir());
     files::sync_directory(inbox_.inbox_dir());
     std::vector<const inbox::ClaimedFile*> members;
+    members.reserve(group.size());
     for (const auto& f : group) members.push_back(&f);
     for (const auto& a : process_group(members, origin)) count(summary, a);
     group.clear();

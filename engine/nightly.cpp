@@ -6,6 +6,7 @@
 
 #include <array>
 #include <cerrno>
+#include <charconv>
 #include <map>
 #include <memory>
 
@@ -39,7 +40,10 @@ Instant real_now() {
 bool is_stale(const std::string& holder, const std::optional<std::string>& heartbeat) {
   const auto colon = holder.rfind(':');
   if (colon != std::string::npos && holder.substr(0, colon) == files::host_name()) {
-    const int pid = std::atoi(holder.c_str() + colon + 1);
+    const char* const last = holder.data() + holder.size();
+    int pid = 0;
+    const auto [end, error] = std::from_chars(holder.data() + colon + 1, last, pid);
+    if (error != std::errc{} || end != last) pid = 0;  // not a process id: no process of ours holds it
     return pid <= 0 || (::kill(pid, 0) != 0 && errno == ESRCH);
   }
   const auto beat = heartbeat ? parse_iso_instant(*heartbeat) : std::nullopt;

@@ -95,7 +95,7 @@ TranscodeResult transcode_single_byte(std::string_view bytes, SourceEncoding enc
   TranscodeResult result;
   const char* from = encoding == SourceEncoding::Latin1 ? "ISO-8859-1" : "WINDOWS-1252";
   iconv_t cd = iconv_open("UTF-8", from);
-  if (cd == reinterpret_cast<iconv_t>(-1)) {
+  if (cd == reinterpret_cast<iconv_t>(-1)) {  // NOLINT(performance-no-int-to-ptr): iconv_open's error value
     // The platform lacks the converter: an engine failure, not bad input.
     throw std::runtime_error(std::string("iconv_open UTF-8 <- ") + from + " impossible");
   }

@@ -19,7 +19,7 @@ namespace {
 std::string hex_upper(const unsigned char* data, unsigned int len) {
   static constexpr char kHex[] = "0123456789ABCDEF";
   std::string out;
-  out.reserve(len * 2);
+  out.reserve(std::size_t{len} * 2);
   for (unsigned int i = 0; i < len; ++i) {
     out.push_back(kHex[data[i] >> 4]);
     out.push_back(kHex[data[i] & 0x0F]);

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # clang-tidy (the Debian clang-tidy of the installed clang, 14 on Debian 12; .clang-tidy: every finding
-# is an error) on the C++ sources changed since the last tidy-clean commit; run by .ci/run.
+# is an error) on the C++ sources changed since the baseline commit; run by .ci/run.
 #
 # What "changed" means, on a clean clone of main as in CI: the sources that differ between the commit
-# recorded in scripts/tidy-clean-commit (the last commit at which every source passed) and the working
-# tree, i.e. every commit since then, whatever number of merges and commits they came in, plus any
+# recorded in scripts/tidy-clean-commit (a commit of main: the one `--record` wrote after every source
+# passed, or, before any such run, the main commit that the tidy-checked work started from) and the
+# working tree, i.e. every commit since then, whatever number of merges and commits they came in, plus any
 # uncommitted edit. clang-tidy costs 5 to 25 s of CPU per file here (the clang static analyzer is
 # most of it), too slow for the whole tree in every run (docs/design.md "CI budget"). A changed .cpp
 # is checked itself; a changed .hpp through the .cpp beside it, or, when it has none, through the
@@ -36,23 +37,27 @@ CXX=clang++ cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInf
 
 all_sources() { git ls-files '*.cpp'; }
 list=0
-if [ "${1:-}" = --list ]; then
-  list=1
-  shift
-fi
 mode=changed
-case "${1:-}" in
-  --all) mode=all ;;
-  --record)
-    mode=record
-    git diff --quiet HEAD || { echo "--record : l'arbre a des modifications non commitées" >&2; exit 2; }
-    ;;
-  "") ;;
-  *) mode=files ;;
-esac
+args=()
+for a in "$@"; do
+  case "$a" in
+    --list) list=1 ;;
+    --all) mode=all ;;
+    --record) mode=record ;;
+    -*) echo "option inconnue : $a" >&2; exit 2 ;;
+    *) args+=("$a") ;;
+  esac
+done
+if ((${#args[@]})); then
+  mode=files
+fi
+if [ "$mode" = record ] && ! git diff --quiet HEAD; then
+  echo "--record : l'arbre a des modifications non commitées" >&2
+  exit 2
+fi
 
 if [ "$mode" = files ]; then
-  files=("$@")
+  files=("${args[@]}")
 elif [ "$mode" != changed ]; then
   mapfile -t files < <(all_sources)
 else
@@ -110,6 +115,6 @@ if [ -s "$LOG_DIR/failed" ]; then
 fi
 echo "== clang-tidy : aucune remarque"
 if [ "$mode" = record ]; then
-  git rev-parse HEAD >"$MARK"
-  echo "== $MARK : $(cat "$MARK") (à committer)"
+  { echo "# scripts/check-tidy.sh --record : every source passed clang-tidy at this commit"; git rev-parse HEAD; } >"$MARK"
+  echo "== $MARK : $(git rev-parse HEAD) (à committer)"
 fi

@@ -20,6 +20,9 @@
 #include <chrono>
 #include <cstdlib>
 #include <set>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "engine/migrations.hpp"
 #include "tests/support/command.hpp"
@@ -38,6 +41,7 @@ using ::testing::Not;
 
 std::vector<std::string> iso_dates(const std::vector<CivilDate>& dates) {
   std::vector<std::string> out;
+  out.reserve(dates.size());
   for (const auto& d : dates) out.push_back(format_iso_date(d));
   return out;
 }
@@ -570,6 +574,24 @@ TEST_F(NightlyTest, LockHeldByALiveProcessOfThisHostMeansLockedThenAStolenLockFr
   EXPECT_EQ(lock_holder(), "<libre>");
 }
 
+// A holder of this host whose process id is not a whole number (a corrupt or hand-edited row) holds
+// nothing: the lock is taken over. "host:<live pid>x" and "host: <live pid>" used to be read as the
+// live pid (atoi stops at the first non-digit and skips leading blanks), so the lock stayed held for
+// good.
+TEST_F(NightlyTest, LockHolderOfThisHostWithoutAWholeProcessIdIsTakenOver) {
+  if (postgres_requested()) GTEST_SKIP() << "SQLite: the lock row of table locks (PostgreSQL uses an advisory lock)";
+  const std::string live = std::to_string(::getpid());  // alive, and not the engine's own holder text
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {live + "x", "2026-11-30"}, {" " + live, "2026-12-01"}, {live + " ", "2026-12-02"},
+      {"", "2026-12-03"},         {"abc", "2026-12-04"},      {"-1", "2026-12-05"}};
+  for (const auto& [pid, date] : cases) {
+    at(date + "T01:00:00Z");
+    set_lock(host_name() + ":" + pid, real_now_iso());
+    EXPECT_EQ(run_nightly(engine(), civil_date(date)).status, NightlyStatus::Ran) << "pid « " << pid << " »";
+    EXPECT_EQ(lock_holder(), "<libre>") << "pid « " << pid << " »";
+  }
+}
+
 // PostgreSQL (issue 6): the nightly lock is a session advisory lock of the store's schema, so a run
 // held by another engine (another connection) means Locked, and a dead engine's lock goes with its
 // connection.
@@ -823,7 +845,7 @@ TEST_F(NightlyCommandTest, TwoConcurrentRunsOnOneStoreExactlyOneProceeds) {
 
   int proceeded = 0;
   for (const char* tag : {"a", "b"}) {
-    const int code = std::atoi(read_file(tmp_ / (std::string(tag) + ".code")).c_str());
+    const int code = std::stoi(read_file(tmp_ / (std::string(tag) + ".code")));  // throws on an empty file
     const std::string out = read_file(tmp_ / (std::string(tag) + ".out"));
     if (out.find("Nuit du 2026-11-30") != std::string::npos) {
       ++proceeded;

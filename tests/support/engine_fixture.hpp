@@ -77,8 +77,8 @@ std::string subscription_request_xml(const std::string& demandeur, const std::st
 std::string decision_xml(const std::string& demandeur, const std::string& request,
                          const std::string& decision = "valider");
 
-/// A FicheEDI / FicheAPI (SPEC.md §3.3). Optional parts are omitted when unset.
-struct SheetSpec {
+/// A FicheEDI / FicheAPI (SPEC.md §3.3). Optional parts are omitted when unset. Fields in the sheet's order.
+struct SheetSpec {   // NOLINT(clang-analyzer-optin.performance.Padding): designated initializers follow this order
   bool api = false;  // FicheAPI instead of FicheEDI
   std::string demandeur = kSubscriber;
   std::string action = "soumettre";
