@@ -318,13 +318,21 @@ bool move_no_replace(const fs::path& from, const fs::path& to, DirectorySync syn
   return false;
 }
 
-fs::path move_with_suffix(const fs::path& from, const fs::path& dir, std::string_view name, DirectorySync sync) {
+fs::path move_with_suffix(const fs::path& from, const fs::path& dir, std::string_view name, DirectorySync sync,
+                          const std::function<bool(const std::string&)>& reserve) {
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) throw std::system_error(ec, "création impossible du répertoire " + dir.string());
   const std::string base(name);
   for (int i = 0; i <= kMaxSuffix; ++i) {
-    const fs::path candidate = dir / (i == 0 ? base : fit_name(base, "." + std::to_string(i)));
+    const std::string candidate_name = i == 0 ? base : fit_name(base, "." + std::to_string(i));
+    const fs::path candidate = dir / candidate_name;
+    if (reserve) {
+      struct stat st {};
+      if (::lstat(candidate.c_str(), &st) == 0) continue;
+      if (errno != ENOENT) throw_errno(errno, "lstat impossible de " + candidate.string());
+      if (!reserve(candidate_name)) continue;
+    }
     if (move_no_replace(from, candidate, sync)) return candidate;
   }
   throw_errno(EEXIST, "aucun nom libre pour " + base + " dans " + dir.string());
