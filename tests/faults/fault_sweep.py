@@ -125,19 +125,50 @@ def command(binary, directory, args):
     return [binary] + args + ["--now", NOW, "--config", os.path.join(directory, "raccord.ini")]
 
 
-def run_engine(binary, directory, args, log, prefix=(), timeout=120):
+CPU_LIMIT_S = 60.0  # a pass uses about 1 s of CPU: more is a loop
+WALL_LIMIT_S = 1800.0  # a pass that waits this long without using CPU is stuck (a shared, loaded
+# machine may leave a process without CPU for minutes: wall time alone says nothing)
+
+
+def session_cpu(sid):
+    """CPU seconds (user + system) used so far by the processes of session `sid`."""
+    ticks = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[3]) == sid:  # field 6 of stat(5): session
+            ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def wait_bounded(p):
+    """Waits for `p` (a session leader); kills its session when it loops (CPU_LIMIT_S) or is stuck
+    (WALL_LIMIT_S). Its exit code, -999 when killed so."""
+    end = time.monotonic() + WALL_LIMIT_S
+    while True:
+        try:
+            return p.wait(timeout=1)
+        except subprocess.TimeoutExpired:
+            pass
+        if time.monotonic() > end or session_cpu(p.pid) > CPU_LIMIT_S:
+            os.killpg(p.pid, signal.SIGKILL)
+            p.wait()
+            return -999
+
+
+def run_engine(binary, directory, args, log, prefix=()):
     """Runs one command to its end; its exit code (-999 when it hung: then it is killed with its
-    whole process group, strace and the traced engine alike)."""
+    whole session, strace and the traced engine alike)."""
     with open(log, "ab") as err:
         p = subprocess.Popen(list(prefix) + command(binary, directory, args), cwd=directory,
                              stdout=subprocess.DEVNULL, stderr=err, env=engine_env(bool(prefix)),
                              start_new_session=True)
-        try:
-            return subprocess.CompletedProcess(args, p.wait(timeout=timeout))
-        except subprocess.TimeoutExpired:
-            os.killpg(p.pid, signal.SIGKILL)
-            p.wait()
-            return subprocess.CompletedProcess(args, -999)
+        return subprocess.CompletedProcess(args, wait_bounded(p))
 
 
 def strace_prefix(trace, syscalls, inject=None):
@@ -172,7 +203,7 @@ def run_daemon(binary, directory, log, prefix, deadline_s):
         time.sleep(0.2)  # let the daemon finish the group's last writes (metrics) before the stop
         os.kill(p.pid, signal.SIGTERM)
         try:
-            p.wait(timeout=60)
+            p.wait(timeout=600)
         except subprocess.TimeoutExpired:
             os.killpg(p.pid, signal.SIGKILL)
             p.wait()
@@ -514,7 +545,7 @@ class Sweep:
         self.fresh()
         log = os.path.join(self.logs, "reference.log")
         if self.args.daemon:
-            code, done = run_daemon(self.binary, self.run_dir, log, (), 120)
+            code, done = run_daemon(self.binary, self.run_dir, log, (), 600)
             ok = code == 0 and done
         else:
             ok = run_engine(self.binary, self.run_dir, ["process"], log).returncode == 0
@@ -528,7 +559,7 @@ class Sweep:
         trace = os.path.join(self.logs, "count.trace")
         log = os.path.join(self.logs, "count.log")
         if self.args.daemon:
-            code, done = run_daemon(self.binary, self.run_dir, log, strace_prefix(trace, SYSCALLS), 120)
+            code, done = run_daemon(self.binary, self.run_dir, log, strace_prefix(trace, SYSCALLS), 600)
         else:
             code = run_engine(self.binary, self.run_dir, ["process"], log, strace_prefix(trace, SYSCALLS)).returncode
             done = True
@@ -549,8 +580,7 @@ class Sweep:
             for e in errnos_of(s):
                 by_kind[s].append((s, e, rank))
         if self.args.only:
-            s, e, n = self.args.only.split(":")
-            return [(s, e, int(n))]
+            return [self.resolve(o) for o in self.args.only.split(",")]
         if not self.args.sample:
             return [i for k in by_kind.values() for i in k]
         rng = random.Random(self.args.seed)
@@ -561,6 +591,19 @@ class Sweep:
                 if p and len(chosen) < self.args.sample:
                     chosen.append(p.pop())
         return sorted(chosen, key=lambda i: (SYSCALLS.index(i[0]), i[2], i[1]))
+
+    def resolve(self, only):
+        """SYSCALL:ERRNO:RANK, or SYSCALL:ERRNO:@TEXT[#K]: the K-th (default 1st) call of SYSCALL on
+        a file whose name contains TEXT (stable when other calls come and go)."""
+        s, e, what = only.split(":", 2)
+        if not what.startswith("@"):
+            return (s, e, int(what))
+        text, _, k = what[1:].partition("#")
+        ranks = [r for (sc, r), (_, f) in sorted(self.by_rank.items(), key=lambda kv: kv[0][1])
+                 if sc == s and text in f]
+        if len(ranks) < int(k or 1):
+            sys.exit(f"{only} : pas d'appel {s} sur un fichier contenant « {text} » (--list les montre)")
+        return (s, e, ranks[int(k or 1) - 1])
 
     def inject(self, syscall, error, ordinal):
         """Runs one injection: the `ordinal`-th call of `syscall` on the engine's files fails with
@@ -675,7 +718,8 @@ def main():
     ap.add_argument("--seed", type=int, default=20)
     ap.add_argument("--only", help="SYSCALL:ERRNO:N, one injection (the reproducer of a failure)")
     ap.add_argument("--daemon", action="store_true", help="raccord daemon instead of raccord process")
-    ap.add_argument("--daemon-deadline", type=float, default=30.0)
+    ap.add_argument("--daemon-deadline", type=float, default=120.0,
+                    help="seconds (real time) the daemon has to drain the inbox by itself")
     ap.add_argument("--work", help="work directory (kept); default: a temporary one, removed when all pass")
     ap.add_argument("--tmp", default="/dev/shm" if os.path.isdir("/dev/shm") else None)
     ap.add_argument("--list", action="store_true", help="print the occurrences and the injections, run none")
