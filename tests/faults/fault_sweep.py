@@ -726,7 +726,8 @@ def main():
     ap.add_argument("--keep-going", action="store_true", default=True)
     args = ap.parse_args()
     if shutil.which("strace") is None:
-        sys.exit("strace introuvable (paquet Debian strace : scripts/setup.sh l'installe pour les tests)")
+        print("strace introuvable (paquet Debian strace : scripts/setup.sh l'installe pour les tests) : test sauté", file=sys.stderr)
+        return 77
 
     sweep = Sweep(args)
     started = time.monotonic()
