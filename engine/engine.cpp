@@ -21,6 +21,7 @@
 #include "engine/search.hpp"
 #include "engine/store.hpp"
 #include "files/atomic_file.hpp"
+#include "inbox/claimed_deposit.hpp"
 #include "inbox/deposit_reader.hpp"
 #include "inbox/sha256.hpp"
 #include "outbox/acknowledgement_writer.hpp"
@@ -38,12 +39,6 @@ bool is_quarantine_code(ErrorCode code) {
                                           ErrorCode::DtdInterdite,          ErrorCode::FichierVide,
                                           ErrorCode::FichierTropVolumineux, ErrorCode::SchemaInvalide};
   return std::find(kQuarantine.begin(), kQuarantine.end(), code) != kQuarantine.end();
-}
-
-std::string file_identity(const fs::path& path) {
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) return {};
-  return fmt::format("{}:{}", static_cast<unsigned long long>(st.st_dev), static_cast<unsigned long long>(st.st_ino));
 }
 
 rules::CertificatePolicy policy_of(const Config& c) {
@@ -184,12 +179,6 @@ unsigned Engine::validation_threads() {
   return std::max(2U, std::thread::hardware_concurrency()) - 1;
 }
 
-DepositReadResult Engine::read(std::string bytes, std::uint64_t size) const {
-  const auto max_bytes = static_cast<std::uint64_t>(config_.max_bytes);
-  if (size <= max_bytes) return inbox::read_deposit(std::move(bytes), max_bytes);
-  return inbox::refuse_too_large(size, max_bytes);
-}
-
 DepositAnswer Engine::answer(const Item& item, const Attempt& attempt) {
   const bool dry_run = attempt.exports == nullptr;
   const DepositReadResult& read = item.read;
@@ -271,14 +260,20 @@ std::vector<DepositAnswer> Engine::process_group(const std::vector<const inbox::
   std::vector<Item> items;
   items.reserve(files.size());
   for (const inbox::ClaimedFile* file : files) {
-    Item item{file, file->name(), clock_.now(), file_identity(file->path()), file->size(), {}, {}, {}, {}};
-    // An oversized dépôt is hashed from the file and never loaded (FIELD-CASES F07).
-    const bool too_large = item.size > static_cast<std::uint64_t>(config_.max_bytes);
-    item.sha256 = file->sha256();
-    // Read before the transaction: the group's certificates are then checked ahead on worker
-    // threads while its dépôts are applied one after the other (issue 7).
-    item.read = read(too_large ? std::string() : file->read_all(), item.size);
-    items.push_back(std::move(item));
+    const Instant received = clock_.now();
+    // Read before the transaction, in one call (an oversized dépôt is refused and never loaded,
+    // FIELD-CASES F07): the group's certificates are then checked ahead on worker threads while
+    // its dépôts are applied one after the other (issue 7).
+    inbox::ClaimedDeposit taken = inbox::read_claimed(*file, static_cast<std::uint64_t>(config_.max_bytes));
+    items.push_back(Item{file,
+                         std::move(taken.name),
+                         received,
+                         std::move(taken.identity),
+                         taken.size,
+                         std::move(taken.sha256),
+                         std::move(taken.read),
+                         {},
+                         {}});
   }
 
   // Already committed before a crash: answer from the record, never twice (SPEC.md §2). Transient
@@ -537,7 +532,7 @@ std::vector<DepositAnswer> Engine::check(const std::vector<fs::path>& files) {
                     {},
                     bytes.size(),
                     inbox::sha256_hex(bytes),
-                    read(bytes, bytes.size()),
+                    inbox::read_deposit(bytes, static_cast<std::uint64_t>(config_.max_bytes)),
                     {},
                     {}};
     answers.push_back(answer(item, Attempt{now, nullptr, nullptr, 0}));
