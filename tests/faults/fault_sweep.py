@@ -23,7 +23,9 @@ Prints `N injected, N recovered, N failed` and, per failure, its reproducer.
 Usage: see scripts/fault-sweep.sh.
 """
 import argparse
+import concurrent.futures
 import os
+import queue
 import random
 import re
 import shutil
@@ -47,10 +49,15 @@ SYSCALLS = ["openat", "read", "pread64", "write", "pwrite64", "fsync", "fdatasyn
             "renameat2", "link", "linkat", "unlink", "unlinkat", "mkdir", "mkdirat", "flock", "fcntl",
             "ftruncate"]
 STRERROR = {e: os.strerror(getattr(__import__("errno"), e)) for e in ("EIO", "ENOSPC", "EDQUOT", "EROFS")}
-# SQLite's words for the same errors (sqlite3_errstr), in a store message.
-SQLITE_WORDS = {"EIO": ["disk I/O error"], "ENOSPC": ["database or disk is full", "disk I/O error"],
+# SQLite's words for the same errors (sqlite3_errstr), in a store message: it says "database disk
+# image is malformed" for an EIO on reading (SQLITE_IOERR_CORRUPTFS), and, when opening the store for
+# writing fails, it opens it read-only without keeping the errno (the engine then refuses it, "en
+# écriture").
+STORE_OPEN = "ouverture impossible en écriture du store"
+SQLITE_WORDS = {"EIO": ["disk I/O error", "database disk image is malformed", STORE_OPEN],
+                "ENOSPC": ["database or disk is full", "disk I/O error"],
                 "EDQUOT": ["database or disk is full", "disk I/O error"],
-                "EROFS": ["readonly database", "unable to open database file", "disk I/O error"]}
+                "EROFS": ["readonly database", "unable to open database file", "disk I/O error", STORE_OPEN]}
 
 
 def errnos_of(syscall):
@@ -516,6 +523,110 @@ def names_the_failure(log_text, files, error):
     return False
 
 
+def pass_problems(code, done, daemon, by_itself, log_text, files, error):
+    """Problems of the pass that met the failure: its exit status (1 whenever work was left undone,
+    never 0 then; never another code), or the daemon's recovery by itself; a log line naming the
+    file and the error when it failed."""
+    problems = []
+    if code == -999:
+        problems.append("passage bloqué (délai dépassé)")
+    if daemon:
+        if code != 0:
+            problems.append(f"le démon s'est arrêté avec le code {code} sur SIGTERM")
+        if not by_itself:
+            problems.append("le démon n'a pas repris seul le travail interrompu")
+    elif code not in (0, 1):
+        problems.append(f"code de sortie {code}")
+    elif code == 0 and not done:
+        problems.append("code de sortie 0 avec du travail laissé en plan")
+    failed_visibly = code == 1 or (daemon and "<3>" in log_text)
+    if failed_visibly and not names_the_failure(log_text, files, error):
+        problems.append(f"aucune ligne du journal ne nomme l'erreur ({STRERROR[error]}) et le fichier "
+                        f"{[os.path.basename(f) for f in files]}")
+    return problems
+
+
+# ---------------------------------------------------------------------------------------------
+# The checks checked: each one catches a fault planted in a good state (a check that cannot fail
+# would let every injection pass)
+
+def plant_faults(root, names, reference):
+    """Plants each fault the checks must catch into a copy of the good state `root` (a finished run
+    without failure), one at a time; returns the faults that check_final or pass_problems did NOT
+    report."""
+    snap = reference["snap"]
+    archived = next(n for n in names if snap["deposits"][n][1] != "error")
+    quarantined = next(n for n in names if snap["deposits"][n][1] == "error")
+    ack = snap["deposits"][archived][2]
+    var0 = os.path.join(root, "var")
+    archived_rel = next(p for p in tree(var0) if p.startswith("archive/") and os.path.basename(p) == archived)
+
+    def truncate(path):
+        with open(path, "rb+") as f:
+            f.truncate(os.path.getsize(path) // 2)
+
+    def write(path, text=b"x"):
+        with open(path, "wb") as f:
+            f.write(text)
+
+    def sql(var, statement):
+        con = sqlite3.connect(os.path.join(var, "raccord.db"))
+        con.execute(statement)
+        con.commit()
+        con.close()
+
+    def copy_row(var, table):
+        con = sqlite3.connect(os.path.join(var, "raccord.db"))
+        cols = [r[1] for r in con.execute(f'PRAGMA table_info("{table}")') if r[5] == 0]  # not the key
+        con.close()
+        sql(var, f'INSERT INTO "{table}" ({",".join(cols)}) SELECT {",".join(cols)} FROM "{table}" LIMIT 1')
+
+    faults = OrderedDict([
+        ("accusé absent", lambda v: os.remove(os.path.join(v, "outbox", ack))),
+        ("deux accusés", lambda v: shutil.copyfile(os.path.join(v, "outbox", ack),
+                                                   os.path.join(v, "outbox", ack.replace(".xml", "_2.xml")))),
+        ("accusé tronqué (mal formé)", lambda v: truncate(os.path.join(v, "outbox", ack))),
+        ("accusé différent de l'enregistré", lambda v: sql(
+            v, f"UPDATE deposits SET ack_content = ack_content || ' ' WHERE file_name = '{archived}'")),
+        ("dépôt absent du store", lambda v: sql(v, f"DELETE FROM deposits WHERE file_name = '{archived}'")),
+        ("effet appliqué deux fois (une ligne de plus)", lambda v: copy_row(v, "users")),
+        ("original resté dans .work/", lambda v: shutil.move(os.path.join(v, archived_rel),
+                                                             os.path.join(v, "inbox", ".work", archived))),
+        ("original absent", lambda v: os.remove(os.path.join(v, archived_rel))),
+        ("original dans archive/ et error/", lambda v: shutil.copyfile(os.path.join(v, archived_rel),
+                                                                       os.path.join(v, "error", archived))),
+        ("fichier de raison absent", lambda v: os.remove(os.path.join(v, "error", quarantined + ".reason.txt"))),
+        ("temporaire restant", lambda v: write(os.path.join(v, "outbox", "." + ack + ".1.host.42.tmp"))),
+        ("dépôt resté dans inbox/", lambda v: write(os.path.join(v, "inbox", "zz_nouveau.xml"))),
+        ("export en trop", lambda v: write(os.path.join(v, "outbox", "EXPORT_en_trop.csv"))),
+    ])
+    missed = []
+    copy = root + ".planted"
+    for label, plant in faults.items():
+        shutil.copytree(root, copy, symlinks=True)
+        try:
+            plant(os.path.join(copy, "var"))
+            if not check_final(copy, names, reference):
+                missed.append(label)
+        finally:
+            shutil.rmtree(copy)
+    if check_final(root, names, reference):
+        missed.append("(l'état sans panne est lui-même refusé)")
+    # The pass's own checks: exit status and log line.
+    error_line = "<3>raccord: fsync impossible de /r/var/outbox/ACK_x.xml: Input/output error"
+    for label, args, want in [
+        ("code 0 avec du travail laissé", (0, False, False, None, "", [], "EIO"), True),
+        ("code de sortie autre que 0/1", (134, True, False, None, "", [], "EIO"), True),
+        ("passage bloqué", (-999, False, False, None, "", [], "EIO"), True),
+        ("échec sans ligne de journal", (1, False, False, None, "<6>raccord: fin", ["/r/var/outbox/ACK_x.xml"], "EIO"), True),
+        ("échec nommé au journal (bon)", (1, False, False, None, error_line, ["/r/var/outbox/ACK_x.xml"], "EIO"), False),
+        ("démon qui ne reprend pas seul", (0, None, True, False, "", [], "EIO"), True),
+    ]:
+        if bool(pass_problems(*args)) != want:
+            missed.append(label)
+    return missed
+
+
 # ---------------------------------------------------------------------------------------------
 # The sweep
 
@@ -532,10 +643,11 @@ class Sweep:
         self.logs = os.path.join(base, "logs")
         os.makedirs(self.logs, exist_ok=True)
 
-    def fresh(self):
-        if os.path.exists(self.run_dir):
-            shutil.rmtree(self.run_dir)
-        subprocess.run(["cp", "-a", self.template, self.run_dir], check=True)
+    def fresh(self, run_dir=None):
+        run_dir = run_dir or self.run_dir
+        if os.path.exists(run_dir):
+            shutil.rmtree(run_dir)
+        subprocess.run(["cp", "-a", self.template, run_dir], check=True)
 
     def prepare(self):
         if os.path.exists(self.template):
@@ -605,12 +717,13 @@ class Sweep:
             sys.exit(f"{only} : pas d'appel {s} sur un fichier contenant « {text} » (--list les montre)")
         return (s, e, ranks[int(k or 1) - 1])
 
-    def inject(self, syscall, error, ordinal):
+    def inject(self, syscall, error, ordinal, run_dir=None):
         """Runs one injection: the `ordinal`-th call of `syscall` on the engine's files fails with
         `error`. Returns (verdict, problems, detail)."""
         if (syscall, ordinal) not in self.by_rank:
             return "skipped", ["pas d'occurrence de ce rang"], "-"
         n, expected = self.by_rank[(syscall, ordinal)]
+        run_dir = run_dir or run_dir
         tag = f"{syscall}-{error}-{ordinal}"
         trace = os.path.join(self.logs, tag + ".trace")
         log = os.path.join(self.logs, tag + ".log")
@@ -619,19 +732,19 @@ class Sweep:
         # the occurrence is found again by its rank among the calls on the engine's files.
         when = n
         for attempt in range(4):
-            self.fresh()
+            self.fresh(run_dir)
             for p in (trace, log):
                 if os.path.exists(p):
                     os.remove(p)
             prefix = strace_prefix(trace, [syscall], (syscall, error, when))
             if self.args.daemon:
-                code, by_itself = run_daemon(self.binary, self.run_dir, log, prefix, self.args.daemon_deadline)
+                code, by_itself = run_daemon(self.binary, run_dir, log, prefix, self.args.daemon_deadline)
             else:
-                code = run_engine(self.binary, self.run_dir, ["process"], log, prefix).returncode
+                code = run_engine(self.binary, run_dir, ["process"], log, prefix).returncode
                 by_itself = None
             calls = parse_trace(trace) if os.path.exists(trace) else []
             main_pid = calls[0]["pid"] if calls else None
-            prefix_dir = os.path.normpath(self.run_dir) + "/"
+            prefix_dir = os.path.normpath(run_dir) + "/"
             rank, hit_rank, rank_at_hit, main_hits = 0, None, None, []
             for c in calls:
                 if c["pid"] != main_pid:
@@ -657,7 +770,7 @@ class Sweep:
                 break
         hits = [c for c in calls if c["injected"]]
         files = sorted({p for c in hits for p in c["paths"]})
-        hit_files = [normal_label(os.path.relpath(p, self.run_dir)) for c in main_hits for p in c["paths"]]
+        hit_files = [normal_label(os.path.relpath(p, run_dir)) for c in main_hits for p in c["paths"]]
         problems = []
         if hit_rank != ordinal:
             return "skipped", [f"occurrence non atteinte (touché : {hit_files})"], expected
@@ -670,31 +783,16 @@ class Sweep:
         report = sanitizer_report(log)
         if report:
             problems.append("rapport de sanitizer : " + report)
-        if code == -999:
-            problems.append("passage bloqué (délai dépassé)")
-        if self.args.daemon:
-            if code != 0:
-                problems.append(f"le démon s'est arrêté avec le code {code} sur SIGTERM")
-            if not by_itself:
-                problems.append("le démon n'a pas repris seul le travail interrompu")
-        else:
-            done = work_done(self.run_dir, self.names)
-            if code not in (0, 1):
-                problems.append(f"code de sortie {code}")
-            elif code == 0 and not done:
-                problems.append("code de sortie 0 avec du travail laissé en plan")
-        failed_visibly = code == 1 or (self.args.daemon and "<3>" in log_text)
-        if failed_visibly and not names_the_failure(log_text, files, error):
-            problems.append(f"aucune ligne du journal ne nomme l'erreur ({STRERROR[error]}) et le fichier "
-                            f"{[os.path.basename(f) for f in files]}")
+        done = None if self.args.daemon else work_done(run_dir, self.names)
+        problems += pass_problems(code, done, self.args.daemon, by_itself, log_text, files, error)
         # Recovery: clean passes until the inbox is empty.
         passes = 0
-        while not drained(self.run_dir) and passes < 3:
+        while not drained(run_dir) and passes < 3:
             passes += 1
             clog = os.path.join(self.logs, f"{tag}.clean{passes}.log")
             if os.path.exists(clog):
                 os.remove(clog)
-            c = run_engine(self.binary, self.run_dir, ["process"], clog).returncode
+            c = run_engine(self.binary, run_dir, ["process"], clog).returncode
             report = sanitizer_report(clog)
             if report:
                 problems.append(f"passage propre {passes} : rapport de sanitizer : {report}")
@@ -704,25 +802,46 @@ class Sweep:
             # One more clean pass when the inbox was already empty: a leftover recorded but not yet
             # answered would show here.
             pass
-        problems += check_final(self.run_dir, self.names, self.reference)
+        problems += check_final(run_dir, self.names, self.reference)
         real = [p for p in problems if not p.startswith("note :")]
         detail = f"{expected} (touché : {', '.join(hit_files) or '-'} ; code {code})"
         return ("failed" if real else "recovered"), problems, detail
+
+
+def report_one(args, results, failures, i, total, started, s, e, n, verdict, problems, detail):
+    """Counts and prints the outcome of the i-th injection."""
+    results[s][verdict] += 1
+    if verdict == "failed":
+        failures.append((s, e, n, detail, problems))
+        print(f"ÉCHEC {s}:{e}:{n} {detail}", flush=True)
+        for p in problems:
+            print("    " + p.replace("\n", "\n    "), flush=True)
+    elif args.only or os.environ.get("RACCORD_SWEEP_VERBOSE"):
+        print(f"{verdict} {s}:{e}:{n} {detail}", flush=True)
+        for p in problems:
+            print("    " + p, flush=True)
+    if i % 50 == 0:
+        print(f"... {i}/{total} ({time.monotonic() - started:.0f} s)", flush=True)
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--binary", required=True)
     ap.add_argument("--source", required=True, help="the source tree (samples/)")
-    ap.add_argument("--sample", type=int, default=0, help="K injections sampled across all syscall kinds")
+    mode = ap.add_mutually_exclusive_group(required=True)
+    mode.add_argument("--full", action="store_true", help="every occurrence of every syscall, every errno")
+    mode.add_argument("--sample", type=int, default=0, help="K injections sampled across all syscall kinds")
     ap.add_argument("--seed", type=int, default=20)
-    ap.add_argument("--only", help="SYSCALL:ERRNO:N, one injection (the reproducer of a failure)")
+    ap.add_argument("--jobs", type=int, default=1, help="injections run at the same time (one copy each)")
+    mode.add_argument("--only", help="SYSCALL:ERRNO:N, one injection (the reproducer of a failure)")
     ap.add_argument("--daemon", action="store_true", help="raccord daemon instead of raccord process")
     ap.add_argument("--daemon-deadline", type=float, default=120.0,
                     help="seconds (real time) the daemon has to drain the inbox by itself")
     ap.add_argument("--work", help="work directory (kept); default: a temporary one, removed when all pass")
     ap.add_argument("--tmp", default="/dev/shm" if os.path.isdir("/dev/shm") else None)
-    ap.add_argument("--list", action="store_true", help="print the occurrences and the injections, run none")
+    mode.add_argument("--list", action="store_true", help="print the occurrences and the injections, run none")
+    ap.add_argument("--check-the-checks", action="store_true",
+                    help="first plant each fault the checks must catch in a good state (fails when one is missed)")
     ap.add_argument("--keep-going", action="store_true", default=True)
     args = ap.parse_args()
     if shutil.which("strace") is None:
@@ -739,6 +858,13 @@ def main():
     mode = "daemon" if args.daemon else "process"
     print(f"raccord {mode} : {len(sweep.names)} dépôts ; occurrences sur les fichiers du moteur : "
           + ", ".join(f"{k} {v}" for k, v in kinds.items() if v), flush=True)
+    if args.check_the_checks:
+        missed = plant_faults(sweep.run_dir, sweep.names, sweep.reference)
+        for m in missed:
+            print(f"défaut planté non détecté : {m}")
+        print(f"vérifications : {'toutes détectent leur défaut planté' if not missed else f'{len(missed)} aveugle(s)'}")
+        if missed:
+            return 1
     if args.list:
         for (s, rank), (n, f) in sweep.by_rank.items():
             print(f"{s}:{rank}\t(strace when={n})\t{f}")
@@ -746,20 +872,22 @@ def main():
         return 0
     results = defaultdict(lambda: defaultdict(int))
     failures = []
-    for i, (s, e, n) in enumerate(todo, 1):
-        verdict, problems, detail = sweep.inject(s, e, n)
-        results[s][verdict] += 1
-        if verdict == "failed":
-            failures.append((s, e, n, detail, problems))
-            print(f"ÉCHEC {s}:{e}:{n} {detail}", flush=True)
-            for p in problems:
-                print("    " + p.replace("\n", "\n    "), flush=True)
-        elif args.only or os.environ.get("RACCORD_SWEEP_VERBOSE"):
-            print(f"{verdict} {s}:{e}:{n} {detail}", flush=True)
-            for p in problems:
-                print("    " + p, flush=True)
-        if i % 50 == 0:
-            print(f"... {i}/{len(todo)} ({time.monotonic() - started:.0f} s)", flush=True)
+    # Injections run `--jobs` at a time, each in its own copy of the template.
+    free_dirs = queue.Queue()
+    for j in range(max(1, args.jobs)):
+        free_dirs.put(os.path.join(sweep.base, f"run{j}"))
+
+    def one(injection):
+        run_dir = free_dirs.get()
+        try:
+            return injection, sweep.inject(*injection, run_dir=run_dir)
+        finally:
+            free_dirs.put(run_dir)
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+        outcomes = pool.map(one, todo)
+        for i, ((s, e, n), (verdict, problems, detail)) in enumerate(outcomes, 1):
+            report_one(args, results, failures, i, len(todo), started, s, e, n, verdict, problems, detail)
     injected = sum(v["recovered"] + v["failed"] for v in results.values())
     recovered = sum(v["recovered"] for v in results.values())
     skipped = sum(v["skipped"] for v in results.values())

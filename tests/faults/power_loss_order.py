@@ -14,6 +14,8 @@ fdatasync, syncfs) and may lose anything else; so for every dépôt X, with its 
  6. reason before original: a quarantined X's reason file is durable (bytes and name) before X
     reaches error/;
  7. the original's move is durable (fsync of its new directory, then of .work/) before the pass ends.
+Each rule is first broken on purpose in the recorded trace (a sync removed, an accusé moved after
+its original) and must be caught: a check that cannot fail proves nothing.
 Exit 1 naming each broken rule and file. Usage: power_loss_order.py --binary B --source S
 """
 import argparse
@@ -142,6 +144,46 @@ def check(root, calls, db):
     return problems, len(deposits)
 
 
+def planted_faults(root, calls):
+    """Each rule broken on purpose in the good trace `calls` (a call removed or moved): the rules
+    that check() did NOT catch (a check that cannot fail proves nothing)."""
+    var = os.path.join(root, "var")
+    work, outbox = os.path.join(var, "inbox", ".work"), os.path.join(var, "outbox")
+    store = os.path.join(var, "raccord.db")
+
+    def without(pred):
+        return [c for c in calls if not pred(c)]
+
+    def is_sync_of(c, pred):
+        return c["syscall"] in SYNCS and c["paths"] and pred(c["paths"][0])
+
+    def ack_after_original(cs):
+        """The first accusé made visible after its original left .work/."""
+        cs = list(cs)
+        i = next(i for i, c in enumerate(cs) if c["syscall"] in RENAMES and len(c["paths"]) == 2
+                 and os.path.basename(c["paths"][1]).startswith("ACK_"))
+        j = next(j for j, c in enumerate(cs) if j > i and c["syscall"] in RENAMES and len(c["paths"]) == 2
+                 and c["paths"][0].startswith(work + "/"))
+        cs.insert(j, cs.pop(i))
+        return cs
+
+    faults = {
+        "1 claim non durable (fsync de .work/ retiré)": without(lambda c: is_sync_of(c, lambda p: p == work)),
+        "2 commit non durable (synchronisations du store retirées)": without(
+            lambda c: is_sync_of(c, lambda p: p.startswith(store))),
+        "3 accusé non durable (syncfs et fsync des temporaires retirés)": without(
+            lambda c: c["syscall"] == "syncfs" or is_sync_of(c, lambda p: os.path.basename(p).startswith("."))),
+        "5 accusé après le départ de l'original": ack_after_original(calls),
+        "4/5 nom de l'accusé non durable (fsync de outbox/ retiré)": without(
+            lambda c: is_sync_of(c, lambda p: p == outbox)),
+        "6 original avant son fichier de raison": without(
+            lambda c: c["syscall"] in RENAMES and len(c["paths"]) == 2 and c["paths"][1].endswith(".reason.txt")),
+        "7 déplacement non durable (fsync de archive/ retiré)": without(
+            lambda c: is_sync_of(c, lambda p: p.startswith(os.path.join(var, "archive")))),
+    }
+    return [label for label, cs in faults.items() if not check(root, cs, store)[0]]
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--binary", required=True)
@@ -164,7 +206,14 @@ def main():
     if len(devices) != 1:
         print("racine sur plusieurs systèmes de fichiers : ce test suppose un seul (syncfs)")
         return 1
-    problems, count = check(root, fsw.parse_trace(trace), os.path.join(root, "var", "raccord.db"))
+    calls = fsw.parse_trace(trace)
+    missed = planted_faults(root, calls)
+    for m in missed:
+        print(f"règle enfreinte exprès non détectée : {m}")
+    if missed:
+        print(f"trace conservée : {trace}")
+        return 1
+    problems, count = check(root, calls, os.path.join(root, "var", "raccord.db"))
     for p in problems:
         print("ordre de durabilité : " + p)
     print(f"{count} dépôts ({len(names)} déposés), {len(problems)} règle(s) enfreinte(s)")
