@@ -74,7 +74,10 @@ LoadedTrustStore load_trust_store(const std::filesystem::path& dir) {
   std::error_code ec;
   std::vector<std::filesystem::path> files;
   const bool is_dir = !dir.empty() && std::filesystem::is_directory(dir, ec);
-  if (ec) throw std::system_error(ec, "lecture impossible du répertoire de confiance " + dir.string());
+  // Absent (ENOENT, ENOTDIR) is no error; a directory that is there and cannot be read is.
+  if (ec && ec != std::errc::no_such_file_or_directory && ec != std::errc::not_a_directory) {
+    throw std::system_error(ec, "lecture impossible du répertoire de confiance " + dir.string());
+  }
   if (!is_dir) {
     lines.push_back("certificats : répertoire de confiance absent (" + dir.string() +
                     ") ; aucune autorité reconnue, toute chaîne finira en CERT_AUTORITE_NON_RECONNUE");
