@@ -4,10 +4,11 @@
 # Debian's strace (`-e inject=SYSCALL:error=ERRNO:when=N`: EIO everywhere, ENOSPC and EDQUOT on
 # writes and syncs, EROFS on opens, renames, links, unlinks, mkdirs), then clean passes run until the
 # inbox is empty and the exactly-once invariants are checked (tests/faults/fault_sweep.py says which).
-#   scripts/fault-sweep.sh [options]          full sweep of `raccord process` (every occurrence)
+#   scripts/fault-sweep.sh --full [options]   full sweep of `raccord process` (every occurrence; outside CI)
 #     --sample K [--seed S]                   K injections sampled across all syscall kinds (seeded)
 #     --daemon                                `raccord daemon` instead of `raccord process`
 #     --only SYSCALL:ERRNO:RANK               one injection (the reproducer printed for a failure)
+#     --check-the-checks                      first prove each check catches a fault planted in a good state
 #     --list                                  the occurrences swept, nothing injected
 #     --work DIR                              keep the runs there (default: a temporary directory,
 #                                             removed when nothing failed)

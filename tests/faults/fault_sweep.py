@@ -50,11 +50,12 @@ SYSCALLS = ["openat", "read", "pread64", "write", "pwrite64", "fsync", "fdatasyn
             "ftruncate"]
 STRERROR = {e: os.strerror(getattr(__import__("errno"), e)) for e in ("EIO", "ENOSPC", "EDQUOT", "EROFS")}
 # SQLite's words for the same errors (sqlite3_errstr), in a store message: it says "database disk
-# image is malformed" for an EIO on reading (SQLITE_IOERR_CORRUPTFS), and, when opening the store for
+# image is malformed" for an EIO on reading (SQLITE_IOERR_CORRUPTFS), "unable to open database file"
+# for an EIO on opening its -wal or -shm file (it retries read-only and keeps that errno), and, when opening the store for
 # writing fails, it opens it read-only without keeping the errno (the engine then refuses it, "en
 # écriture").
 STORE_OPEN = "ouverture impossible en écriture du store"
-SQLITE_WORDS = {"EIO": ["disk I/O error", "database disk image is malformed", STORE_OPEN],
+SQLITE_WORDS = {"EIO": ["disk I/O error", "database disk image is malformed", "unable to open database file", STORE_OPEN],
                 "ENOSPC": ["database or disk is full", "disk I/O error"],
                 "EDQUOT": ["database or disk is full", "disk I/O error"],
                 "EROFS": ["readonly database", "unable to open database file", "disk I/O error", STORE_OPEN]}
