@@ -8,10 +8,14 @@
 
 #include <algorithm>
 #include <cctype>
-#include <fstream>
+#include <cerrno>
+#include <optional>
 #include <set>
+#include <sstream>
+#include <system_error>
 
 #include "engine/clock.hpp"
+#include "rules/input_file.hpp"
 
 namespace raccord {
 namespace {
@@ -72,8 +76,8 @@ void collect_keys(const Poco::Util::AbstractConfiguration& conf, const std::stri
 /// Refuses what Poco's INI reader would silently misread (it takes "[engine" for a section and a
 /// line without "=" for a key with no value): every line is blank, a comment (";" or "#"), a
 /// "[section]" header or a "key = value" line. Throws ConfigError naming the file and the line.
-void check_ini_syntax(const fs::path& path) {
-  std::ifstream in(path);
+void check_ini_syntax(const fs::path& path, const std::string& text) {
+  std::istringstream in(text);
   std::string line;
   for (int number = 1; std::getline(in, line); ++number) {
     const auto first = line.find_first_not_of(" \t\r");
@@ -168,10 +172,24 @@ Config load_config(const std::optional<fs::path>& file, const fs::path& cwd) {
   }
   config.source = path;
   const fs::path base = path.parent_path();
-  check_ini_syntax(path);
+  // Read once, here: a file that cannot be read is the operator's to fix (exit 2), a read that fails
+  // (EIO...) is the machine's failure (std::system_error, exit 1); neither is ever taken for a shorter
+  // file (issue 20: Poco's reader looped forever on a stream in error).
+  std::optional<std::string> text;
+  try {
+    text = rules::read_input_file(path);
+  } catch (const std::system_error& e) {
+    const int error = e.code().value();
+    if (error != EACCES && error != EPERM && error != ELOOP && error != EISDIR) throw;
+  }
+  if (!text) {
+    throw ConfigError(fmt::format("Configuration : le fichier {} est introuvable ou illisible.", path.string()));
+  }
+  check_ini_syntax(path, *text);
   Poco::AutoPtr<Poco::Util::IniFileConfiguration> ini;
   try {
-    ini = new Poco::Util::IniFileConfiguration(path.string());
+    std::istringstream in(*text);
+    ini = new Poco::Util::IniFileConfiguration(in);
   } catch (const Poco::Exception& e) {
     throw ConfigError(fmt::format("Configuration : lecture de {} impossible : {}", path.string(), e.displayText()));
   }

@@ -71,7 +71,9 @@ struct ConfigError : std::runtime_error {
 /// are relative to the file's directory; the default root "./var" is relative to `cwd`.
 /// Resolves paths.rules (the installed <prefix>/share/raccord/rules, else the source tree's rules/,
 /// else empty = compiled-in seed) and certificates.trust_dir (<rules>/trust).
-/// Throws ConfigError on an unreadable file or an invalid value.
+/// Throws ConfigError on a file that is missing or that the engine may not open (permissions) and on
+/// an invalid value; std::system_error naming the file when opening or reading it fails otherwise
+/// (EIO...: a failure of the machine, exit 1, docs/design.md "Failures of the machine under the engine").
 Config load_config(const std::optional<std::filesystem::path>& file, const std::filesystem::path& cwd);
 
 /// The warnings of SPEC §7 "Configuration keys" on the AIFE side (docs/design.md "AIFE example

@@ -15,10 +15,13 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <exception>
 #include <filesystem>
 #include <mutex>
 #include <sstream>
+#include <string_view>
+#include <system_error>
 #include <unordered_map>
 
 #include "domain/civil_date.hpp"
@@ -30,22 +33,57 @@ namespace {
 
 using Poco::Data::Keywords::bind;
 
+/// The last message of SQLite's unix VFS on this thread ("os_unix.c:N: (errno) open(<file>) -
+/// <strerror>"): the one place SQLite says which file and which system error a failure of the disk
+/// was. sqlite3_system_errno() is not it: it reads errno after SQLite's later calls (an EIO on
+/// opening the -wal file came out as ENOENT).
+thread_local std::string last_os_error;
+
+void on_sqlite_log(void* /*unused*/, int /*code*/, const char* message) {
+  if (message == nullptr || !std::string_view(message).starts_with("os_unix.c:")) return;
+  last_os_error = message;
+  // "os_unix.c:N: (errno) open(<file>) - " ends with an empty text in Debian's build: the errno's.
+  const auto open_paren = last_os_error.find(": (");
+  if (last_os_error.ends_with("- ") && open_paren != std::string::npos) {
+    const int error = std::atoi(last_os_error.c_str() + open_paren + 3);
+    if (error > 0) last_os_error += std::system_category().message(error);
+  }
+}
+
 void register_connectors() {
   static std::once_flag once;
   std::call_once(once, [] {
+    // Before SQLite is initialised (Poco's connector does it); on a failure the messages are lost.
+    (void)sqlite3_config(SQLITE_CONFIG_LOG, &on_sqlite_log, nullptr);
     Poco::Data::SQLite::Connector::registerConnector();
     Poco::Data::PostgreSQL::Connector::registerConnector();
   });
 }
 
-[[noreturn]] void rethrow_as_store_error(const std::string& sql) {
+/// The store's file and what the system said, when SQLite's last error on `db` is a failure of the
+/// disk under it (SQLITE_IOERR, SQLITE_CANTOPEN, SQLITE_FULL, SQLITE_CORRUPT: SQLite reports an EIO
+/// on reading as a malformed image): " (store <file> ; <os_unix message>)", else "". SQLite's own
+/// words ("disk I/O error", "unable to open database file") name neither the file nor the system's
+/// error (issue 20, fault sweep: EIO on opening the store's -wal or -shm file, on reading it).
+std::string disk_failure_of(sqlite3* db) {
+  std::string os_error;
+  std::swap(os_error, last_os_error);
+  if (db == nullptr) return {};
+  const int code = sqlite3_errcode(db) & 0xff;
+  if (code != SQLITE_IOERR && code != SQLITE_CANTOPEN && code != SQLITE_FULL && code != SQLITE_CORRUPT) return {};
+  const char* file = sqlite3_db_filename(db, "main");
+  return fmt::format(" (store {}{}{})", file == nullptr ? "" : file, os_error.empty() ? "" : " ; ", os_error);
+}
+
+[[noreturn]] void rethrow_as_store_error(const std::string& sql, sqlite3* db = nullptr) {
   try {
     throw;
   } catch (const StoreError&) {
     throw;
   } catch (const Poco::Exception& e) {
     const std::string text = e.displayText();
-    throw StoreError(fmt::format("erreur de la base : {} [{}]", text, sql.substr(0, 120)), dialect::is_transient(text));
+    throw StoreError(fmt::format("erreur de la base : {}{} [{}]", text, disk_failure_of(db), sql.substr(0, 120)),
+                     dialect::is_transient(text));
   } catch (const std::exception& e) {
     throw StoreError(fmt::format("erreur de la base : {} [{}]", e.what(), sql.substr(0, 120)), false);
   }
@@ -225,6 +263,7 @@ std::optional<std::string> SqlRow::optional_text(std::size_t i) const {
 struct Database::Impl {
   std::unique_ptr<Poco::Data::Session> session;
   std::unique_ptr<SqliteStatements> statements;  // SQLite only; finalized before the session closes
+  sqlite3* sqlite = nullptr;                     // SQLite only: the session's connection
 };
 
 Database::Database(Backend backend, const std::string& connection)
@@ -275,7 +314,21 @@ Database::Database(Backend backend, const std::string& connection)
     rethrow_as_store_error("open " + (backend == Backend::Sqlite ? connection : std::string("postgresql")));
   }
   if (backend == Backend::Sqlite) {
-    impl_->statements = std::make_unique<SqliteStatements>(Poco::Data::SQLite::Utility::dbHandle(*impl_->session));
+    sqlite3* db = Poco::Data::SQLite::Utility::dbHandle(*impl_->session);
+    // SQLite opens the file read-only, without a word, when opening it for writing fails for any
+    // reason (unixOpen: EIO, EROFS, EACCES...); every write then failed with "attempt to write a
+    // readonly database", naming neither the store nor the cause, dépôt after dépôt (issue 20, fault
+    // sweep: EIO on the store's openat). The engine only writes: such a store is a failure to open it.
+    if (sqlite3_db_readonly(db, "main") == 1) {
+      const char* file = sqlite3_db_filename(db, "main");
+      throw StoreError(fmt::format("erreur de la base : ouverture impossible en écriture du store {} (le système "
+                                   "l'a refusée : disque en lecture seule, droits ou erreur d'entrée-sortie) ; "
+                                   "corrigez le disque ou les droits puis relancez",
+                                   file == nullptr || *file == '\0' ? connection : std::string(file)),
+                       false);
+    }
+    impl_->statements = std::make_unique<SqliteStatements>(db);
+    impl_->sqlite = db;
     query("PRAGMA journal_mode=WAL");
     execute("PRAGMA foreign_keys=ON");
     execute("PRAGMA synchronous=FULL");
@@ -297,6 +350,7 @@ Database::~Database() {
 }
 
 std::size_t Database::execute(const std::string& sql, const std::vector<SqlValue>& params) {
+  last_os_error.clear();
   try {
     if (impl_->statements) {
       if (auto changed = impl_->statements->run(sql, params, [](const SqlRow&) {})) return *changed;
@@ -306,11 +360,12 @@ std::size_t Database::execute(const std::string& sql, const std::vector<SqlValue
     bind_params(st, params);
     return st.execute();
   } catch (...) {
-    rethrow_as_store_error(sql);
+    rethrow_as_store_error(sql, impl_->sqlite);
   }
 }
 
 std::vector<SqlRow> Database::query(const std::string& sql, const std::vector<SqlValue>& params) {
+  last_os_error.clear();
   try {
     if (impl_->statements) {
       std::vector<SqlRow> rows;
@@ -326,12 +381,13 @@ std::vector<SqlRow> Database::query(const std::string& sql, const std::vector<Sq
     visit_record_set(rs, [&rows](SqlRow row) { rows.push_back(std::move(row)); });
     return rows;
   } catch (...) {
-    rethrow_as_store_error(sql);
+    rethrow_as_store_error(sql, impl_->sqlite);
   }
 }
 
 void Database::for_each_row(const std::string& sql, const std::vector<SqlValue>& params,
                             const std::function<void(const SqlRow&)>& on_row, std::size_t chunk_rows) {
+  last_os_error.clear();
   chunk_rows = std::max<std::size_t>(chunk_rows, 1);
   auto call = [&on_row](const SqlRow& row) {
     try {
@@ -392,7 +448,7 @@ void Database::for_each_row(const std::string& sql, const std::vector<SqlValue>&
   } catch (const CallbackFailure& failure) {
     std::rethrow_exception(failure.error);
   } catch (...) {
-    rethrow_as_store_error(sql);
+    rethrow_as_store_error(sql, impl_->sqlite);
   }
 }
 

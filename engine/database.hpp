@@ -88,7 +88,10 @@ class Database {
   /// Opens the store. SQLite: `connection` is a file path (parent directory must exist); sets WAL,
   /// foreign_keys, synchronous=FULL, a busy timeout and temp_store=MEMORY.
   /// PostgreSQL: a libpq "key=value ..." string, plus an optional `search_path=SCHEMA` word (lowercase letters, digits,
-  /// _) to keep the store in that schema. Throws StoreError.
+  /// _) to keep the store in that schema. Throws StoreError, also when SQLite could open the file
+  /// read-only only (it falls back so, silently, when opening it for writing fails: EIO, EROFS,
+  /// EACCES; issue 20). A StoreError for a failure of the disk under SQLite (I/O error, cannot open,
+  /// full) names the store's file and the system's error.
   Database(Backend backend, const std::string& connection);
   ~Database();
   Database(const Database&) = delete;

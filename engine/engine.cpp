@@ -375,8 +375,10 @@ std::vector<DepositAnswer> Engine::process_group(const std::vector<const inbox::
   std::set<fs::path> moved_to;
   for (const auto& item : items) {
     if (item.result.quarantine) {
-      const fs::path quarantined = inbox_.quarantine(*item.file);
-      outbox::write_quarantine_reason(inbox_.error_dir(), quarantined.filename().string(), item.result.reason);
+      // The reason file first, then the original (outbox::reserve_quarantine_name).
+      inbox_.quarantine(*item.file, [&](const std::string& candidate) {
+        return outbox::reserve_quarantine_name(inbox_.error_dir(), candidate, item.result.reason);
+      });
     } else {
       moved_to.insert(
           inbox_.archive(*item.file, zone_.date_of(clock_.now()), files::DirectorySync::Caller).parent_path());

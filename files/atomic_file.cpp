@@ -12,6 +12,9 @@
 #include <cstdint>
 #include <cstdio>
 #include <fstream>
+#include <memory>
+#include <ostream>
+#include <streambuf>
 #include <string>
 #include <system_error>
 
@@ -318,13 +321,21 @@ bool move_no_replace(const fs::path& from, const fs::path& to, DirectorySync syn
   return false;
 }
 
-fs::path move_with_suffix(const fs::path& from, const fs::path& dir, std::string_view name, DirectorySync sync) {
+fs::path move_with_suffix(const fs::path& from, const fs::path& dir, std::string_view name, DirectorySync sync,
+                          const std::function<bool(const std::string&)>& reserve) {
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) throw std::system_error(ec, "création impossible du répertoire " + dir.string());
   const std::string base(name);
   for (int i = 0; i <= kMaxSuffix; ++i) {
-    const fs::path candidate = dir / (i == 0 ? base : fit_name(base, "." + std::to_string(i)));
+    const std::string candidate_name = i == 0 ? base : fit_name(base, "." + std::to_string(i));
+    const fs::path candidate = dir / candidate_name;
+    if (reserve) {
+      struct stat st {};
+      if (::lstat(candidate.c_str(), &st) == 0) continue;
+      if (errno != ENOENT) throw_errno(errno, "lstat impossible de " + candidate.string());
+      if (!reserve(candidate_name)) continue;
+    }
     if (move_no_replace(from, candidate, sync)) return candidate;
   }
   throw_errno(EEXIST, "aucun nom libre pour " + base + " dans " + dir.string());
@@ -362,13 +373,62 @@ std::string free_name(const fs::path& dir, std::string_view base, std::string_vi
   throw_errno(EEXIST, "aucun nom libre pour " + std::string(base) + ext + " dans " + dir.string());
 }
 
+namespace {
+
+/// A std::streambuf writing to a descriptor through write(2) (EINTR retried, short writes
+/// continued) that keeps the errno of the first failure: std::ofstream said only "failed", and the
+/// engine reported every failure as EIO (issue 20, fault sweep: EROFS on opening an export's
+/// temporary, ENOSPC on writing it, were logged "Input/output error").
+class FdOutBuf : public std::streambuf {
+ public:
+  explicit FdOutBuf(int fd) : fd_(fd) { setp(buffer_.data(), buffer_.data() + buffer_.size()); }
+  /// The errno of the first failed write, 0 when none failed.
+  int error() const { return error_; }
+
+ protected:
+  int_type overflow(int_type c) override {
+    if (!drain()) return traits_type::eof();
+    if (!traits_type::eq_int_type(c, traits_type::eof())) {
+      *pptr() = traits_type::to_char_type(c);
+      pbump(1);
+    }
+    return traits_type::not_eof(c);
+  }
+  int sync() override { return drain() ? 0 : -1; }
+
+ private:
+  bool drain() {
+    if (error_ != 0) return false;
+    const char* p = pbase();
+    while (p < pptr()) {
+      const ssize_t n = ::write(fd_, p, static_cast<std::size_t>(pptr() - p));
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        error_ = errno;
+        return false;
+      }
+      p += n;
+    }
+    setp(buffer_.data(), buffer_.data() + buffer_.size());
+    return true;
+  }
+
+  int fd_;
+  int error_ = 0;
+  std::array<char, 65536> buffer_{};
+};
+
+}  // namespace
+
 struct AtomicFileStream::Impl {
   fs::path dir;
   std::string name;
   fs::path tmp;
-  std::ofstream out;
+  std::unique_ptr<Fd> fd;
+  std::unique_ptr<FdOutBuf> buffer;
+  std::unique_ptr<std::ostream> out;
   bool done = false;
-  /// Flushes, closes and fsyncs the temporary; throws std::system_error.
+  /// Flushes, fsyncs and closes the temporary; throws std::system_error with the system's errno.
   void flush_and_sync();
 };
 
@@ -376,33 +436,30 @@ AtomicFileStream::AtomicFileStream(fs::path dir, std::string name) : impl_(std::
   impl_->dir = std::move(dir);
   impl_->name = std::move(name);
   impl_->tmp = impl_->dir / temporary_name(impl_->name);
-  Fd fd(::open(impl_->tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, kFileMode));
-  if (fd.get() < 0) throw_errno(errno, "création impossible du fichier temporaire " + impl_->tmp.string());
-  impl_->out.open(impl_->tmp, std::ios::binary | std::ios::trunc);
-  if (!impl_->out) {
-    ::unlink(impl_->tmp.c_str());
-    throw_errno(EIO, "ouverture impossible de " + impl_->tmp.string());
-  }
+  impl_->fd = std::make_unique<Fd>(
+      ::open(impl_->tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, kFileMode));
+  if (impl_->fd->get() < 0) throw_errno(errno, "création impossible du fichier temporaire " + impl_->tmp.string());
+  impl_->buffer = std::make_unique<FdOutBuf>(impl_->fd->get());
+  impl_->out = std::make_unique<std::ostream>(impl_->buffer.get());
 }
 
 AtomicFileStream::~AtomicFileStream() {
   if (!impl_->done) {
-    impl_->out.close();
+    impl_->fd.reset();
     ::unlink(impl_->tmp.c_str());
   }
 }
 
 std::ostream& AtomicFileStream::stream() {
-  return impl_->out;
+  return *impl_->out;
 }
 
 void AtomicFileStream::Impl::flush_and_sync() {
-  out.flush();
-  const bool ok = static_cast<bool>(out);
-  out.close();
-  if (!ok) throw_errno(EIO, "écriture impossible dans " + tmp.string());
-  Fd fd(::open(tmp.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
-  if (fd.get() < 0 || ::fsync(fd.get()) != 0) throw_errno(errno, "fsync impossible de " + tmp.string());
+  out->flush();
+  if (buffer->error() != 0) throw_errno(buffer->error(), "écriture impossible dans " + tmp.string());
+  if (!*out) throw_errno(EIO, "écriture impossible dans " + tmp.string());
+  if (::fsync(fd->get()) != 0) throw_errno(errno, "fsync impossible de " + tmp.string());
+  if (fd->close_checked() != 0) throw_errno(errno, "fermeture impossible de " + tmp.string());
 }
 
 std::string AtomicFileStream::keep() {

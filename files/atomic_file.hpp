@@ -52,9 +52,12 @@ bool move_no_replace(const std::filesystem::path& from, const std::filesystem::p
                      DirectorySync sync = DirectorySync::Now);
 
 /// Moves `from` into directory `dir` under `name`, or `name.1`, `name.2`, ... when taken
-/// (SPEC.md §2 "Where originals go"). Creates `dir`. Returns the final path.
+/// (SPEC.md §2 "Where originals go"). Creates `dir`. Returns the final path. When `reserve` is set,
+/// it is called with each candidate file name that does not exist, before the rename; a candidate
+/// it refuses (false) is skipped (the quarantine writes the reason file there first, issue 20).
 std::filesystem::path move_with_suffix(const std::filesystem::path& from, const std::filesystem::path& dir,
-                                       std::string_view name, DirectorySync sync = DirectorySync::Now);
+                                       std::string_view name, DirectorySync sync = DirectorySync::Now,
+                                       const std::function<bool(const std::string&)>& reserve = {});
 
 /// fsync of a directory (after a rename that must last).
 void sync_directory(const std::filesystem::path& dir);

@@ -222,7 +222,11 @@ std::string ClaimedFile::read_all() const {
 }
 
 std::string ClaimedFile::sha256() const {
-  return sha256_hex_of_descriptor(fd_);
+  try {
+    return sha256_hex_of_descriptor(fd_);
+  } catch (const std::system_error& e) {  // the log names the file (issue 20)
+    throw std::system_error(e.code(), "lecture impossible de " + path_.string() + " (SHA-256)");
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -375,9 +379,10 @@ std::filesystem::path InboxDirectory::archive(const ClaimedFile& file, CivilDate
   return files::move_with_suffix(file.path(), dir, file.name(), sync);
 }
 
-std::filesystem::path InboxDirectory::quarantine(const ClaimedFile& file) const {
+std::filesystem::path InboxDirectory::quarantine(const ClaimedFile& file,
+                                                 const std::function<bool(const std::string&)>& reserve) const {
   restrict_mode(file.path(), umask_);
-  return files::move_with_suffix(file.path(), error_dir(), file.name());
+  return files::move_with_suffix(file.path(), error_dir(), file.name(), files::DirectorySync::Now, reserve);
 }
 
 }  // namespace raccord::inbox

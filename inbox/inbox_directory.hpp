@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -33,7 +34,8 @@ class ClaimedFile {
   std::string identity() const;
   /// Reads the whole file (call only when size() is within inbox.max_bytes). Throws std::system_error.
   std::string read_all() const;
-  /// Lowercase hex SHA-256 of the file's bytes, streamed (never holds the file in memory).
+  /// Lowercase hex SHA-256 of the file's bytes, streamed (never holds the file in memory). Throws
+  /// std::system_error naming the file when a read fails.
   std::string sha256() const;
 
  private:
@@ -98,9 +100,12 @@ class InboxDirectory {
   std::filesystem::path archive(const ClaimedFile& file, CivilDate processing_date,
                                 files::DirectorySync sync = files::DirectorySync::Now) const;
 
-  /// Moves the claimed file to error/<name> (suffix when taken). Returns the final path (its reason
-  /// file is written beside it by outbox::write_quarantine_reason).
-  std::filesystem::path quarantine(const ClaimedFile& file) const;
+  /// Moves the claimed file to error/<name> (suffix when taken). Returns the final path. `reserve`
+  /// (files::move_with_suffix) is called with each free candidate name before the move: the engine
+  /// writes the reason file there first (outbox::reserve_quarantine_name), so that an original never
+  /// reaches error/ without it, whatever stops the pass (issue 20).
+  std::filesystem::path quarantine(const ClaimedFile& file,
+                                   const std::function<bool(const std::string&)>& reserve = {}) const;
 
  private:
   std::filesystem::path root_;

@@ -2,6 +2,11 @@
 
 #include <fmt/format.h>
 
+#include <cerrno>
+#include <fstream>
+#include <iterator>
+#include <system_error>
+
 #include "domain/civil_date.hpp"
 #include "domain/error_code.hpp"
 #include "files/atomic_file.hpp"
@@ -25,6 +30,25 @@ std::filesystem::path write_quarantine_reason(const std::filesystem::path& error
   const std::string name = files::fit_name(quarantined_name, ".reason.txt");
   files::write_file_atomically(error_dir, name, text);
   return error_dir / name;
+}
+
+bool reserve_quarantine_name(const std::filesystem::path& error_dir, std::string_view candidate,
+                             std::string_view reason) {
+  std::string text(reason);
+  if (text.empty() || text.back() != '\n') text.push_back('\n');
+  const std::string name = files::fit_name(candidate, ".reason.txt");
+  if (files::create_file_atomically(error_dir, name, text)) return true;
+  const std::filesystem::path existing = error_dir / name;
+  std::string there;
+  try {
+    std::ifstream in(existing, std::ios::binary);
+    in.exceptions(std::ios::badbit);
+    there.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  } catch (const std::exception& e) {
+    throw std::system_error(EIO, std::generic_category(),
+                            "lecture impossible de " + existing.string() + " (" + e.what() + ")");
+  }
+  return there == text;
 }
 
 }  // namespace raccord::outbox

@@ -24,4 +24,14 @@ std::string quarantine_reason(const Acknowledgement& ack);
 std::filesystem::path write_quarantine_reason(const std::filesystem::path& error_dir, std::string_view quarantined_name,
                                               std::string_view reason);
 
+/// Reserves error/<candidate> for a quarantined original by writing its reason file there first,
+/// before the original leaves .work/ (issue 20: a pass stopped between the move and the reason file
+/// left the original in error/ without its reason, for ever). Creates `error_dir`/<candidate>.reason.txt
+/// (name as write_quarantine_reason, a '\n' added when `reason` does not end with one) without
+/// replacing. Returns true when it created it, or when the file there already holds exactly this text
+/// (the same dépôt: an attempt stopped before its move; the text carries its instant and SHA-256);
+/// false when it holds another text (the name is another original's). Throws std::system_error.
+bool reserve_quarantine_name(const std::filesystem::path& error_dir, std::string_view candidate,
+                             std::string_view reason);
+
 }  // namespace raccord::outbox

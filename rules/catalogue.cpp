@@ -4,11 +4,12 @@
 
 #include <algorithm>
 #include <cstddef>
-#include <fstream>
 #include <iterator>
 #include <pugixml.hpp>
 #include <set>
 #include <system_error>
+
+#include "rules/input_file.hpp"
 
 namespace raccord::rules {
 namespace {
@@ -68,16 +69,14 @@ Catalogue Catalogue::seed() {
 }
 
 std::optional<Catalogue> Catalogue::load_file(const std::filesystem::path& file, std::string& error) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) {
-    error = "catalogue " + file.string() + " illisible (fichier absent ou droits insuffisants)";
+  // A read error throws (read_input_file): a catalogue that is there is never replaced by the seed
+  // because the disk failed (issue 20).
+  const std::optional<std::string> bytes = read_input_file(file);
+  if (!bytes) {
+    error = "catalogue " + file.string() + " absent";
     return std::nullopt;
   }
-  const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-  if (in.bad()) {
-    error = "catalogue " + file.string() + " : erreur de lecture";
-    return std::nullopt;
-  }
+  const std::string& text = *bytes;
 
   pugi::xml_document doc;
   const pugi::xml_parse_result parsed =

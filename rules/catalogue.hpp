@@ -23,11 +23,12 @@ class Catalogue {
   static Catalogue seed();
 
   /// Loads a catalogue XML file (format of rules/catalogue.xml). Returns nullopt and fills `error`
-  /// (French/English text for the log) when the file is unreadable or invalid.
+  /// (French/English text for the log) when the file is absent or invalid. Throws
+  /// std::system_error naming the file when it is there but cannot be read (read_input_file).
   static std::optional<Catalogue> load_file(const std::filesystem::path& file, std::string& error);
 
   /// Loads `<rules_dir>/catalogue.xml` when it exists and is valid, else the seed. `source` receives
-  /// the path used or "seed".
+  /// the path used or "seed". Throws std::system_error when the file is there but cannot be read.
   static Catalogue load_or_seed(const std::filesystem::path& rules_dir, std::string& source);
 
   /// The entry for `code`, or nullptr when the code is not in the catalogue.

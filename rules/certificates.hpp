@@ -110,7 +110,9 @@ class CertificateChecker {
   /// (Re)loads the trust store from policy.trust_dir. A missing or empty directory is not an
   /// error (returns the number of anchors loaded; `log` receives lines worth logging).
   /// Every regular, non-hidden file of the directory is read as PEM holding one or several
-  /// certificates (TOOLCHAIN.md #12); a file without certificates is logged and skipped.
+  /// certificates (TOOLCHAIN.md #12); a file without certificates is logged and skipped. Throws
+  /// std::system_error when the directory or one of its files is there but cannot be read (the
+  /// store before the call is kept); the constructor throws it too (load_trust_store).
   int reload_trust_store(std::vector<std::string>& log);
 
   /// Log lines of the last (re)load of the trust store, and its number of certificates.

@@ -2,12 +2,17 @@
 #include "rules/trust_store.hpp"
 
 #include <openssl/err.h>
+#include <openssl/pem.h>
 
 #include <algorithm>
+#include <memory>
+#include <optional>
+#include <string>
 #include <system_error>
 #include <utility>
 
 #include "rules/certificate_facts.hpp"
+#include "rules/input_file.hpp"
 
 namespace raccord::rules {
 namespace {
@@ -19,6 +24,25 @@ int count_certificates(X509_STORE* store) {
     if (X509_OBJECT_get_type(sk_X509_OBJECT_value(objects, i)) == X509_LU_X509) ++n;
   }
   return n;
+}
+
+/// Adds the certificates (and CRLs) of the PEM text `pem` to `store`, as X509_STORE_load_file does
+/// with a file (X509_load_cert_crl_file), but from bytes read by read_input_file: a read error is
+/// then the machine's failure, never "no certificate in this file" (issue 20). Returns 1 when
+/// something was added, else 0 (OpenSSL's error queue says why).
+int load_pem(X509_STORE* store, const std::string& pem) {
+  std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())), BIO_free);
+  if (!bio) return 0;
+  STACK_OF(X509_INFO)* infos = PEM_X509_INFO_read_bio(bio.get(), nullptr, nullptr, nullptr);
+  if (infos == nullptr) return 0;
+  int count = 0;
+  for (int i = 0; i < sk_X509_INFO_num(infos); ++i) {
+    X509_INFO* info = sk_X509_INFO_value(infos, i);
+    if (info->x509 != nullptr && X509_STORE_add_cert(store, info->x509) == 1) ++count;
+    if (info->crl != nullptr && X509_STORE_add_crl(store, info->crl) == 1) ++count;
+  }
+  sk_X509_INFO_pop_free(infos, X509_INFO_free);
+  return count > 0 ? 1 : 0;
 }
 
 }  // namespace
@@ -49,7 +73,12 @@ LoadedTrustStore load_trust_store(const std::filesystem::path& dir) {
   std::vector<std::string> lines;
   std::error_code ec;
   std::vector<std::filesystem::path> files;
-  if (dir.empty() || !std::filesystem::is_directory(dir, ec)) {
+  const bool is_dir = !dir.empty() && std::filesystem::is_directory(dir, ec);
+  // Absent (ENOENT, ENOTDIR) is no error; a directory that is there and cannot be read is.
+  if (ec && ec != std::errc::no_such_file_or_directory && ec != std::errc::not_a_directory) {
+    throw std::system_error(ec, "lecture impossible du répertoire de confiance " + dir.string());
+  }
+  if (!is_dir) {
     lines.push_back("certificats : répertoire de confiance absent (" + dir.string() +
                     ") ; aucune autorité reconnue, toute chaîne finira en CERT_AUTORITE_NON_RECONNUE");
   } else {
@@ -61,12 +90,17 @@ LoadedTrustStore load_trust_store(const std::filesystem::path& dir) {
       if (!std::filesystem::is_regular_file(it->status(sec))) continue;
       files.push_back(path);
     }
-    if (ec) lines.push_back("certificats : lecture du répertoire de confiance " + dir.string() + " : " + ec.message());
+    if (ec) throw std::system_error(ec, "lecture impossible du répertoire de confiance " + dir.string());
     std::sort(files.begin(), files.end());
   }
   for (const auto& file : files) {
+    const std::optional<std::string> pem = read_input_file(file);  // throws on a read error
+    if (!pem) {
+      lines.push_back("certificats : " + file.string() + " disparu pendant la lecture du répertoire, ignoré");
+      continue;
+    }
     int before = count_certificates(store.get());
-    int ok = X509_STORE_load_file(store.get(), file.string().c_str());
+    int ok = load_pem(store.get(), *pem);
     unsigned long err = ERR_peek_last_error();
     char buf[256] = {};
     if (err != 0) ERR_error_string_n(err, buf, sizeof buf);

@@ -64,7 +64,10 @@ struct LoadedTrustStore {
 
 /// Reads every regular, non-hidden file of `dir` (in name order) as PEM holding one or several
 /// certificates (TOOLCHAIN.md #12); a file without certificates is logged and skipped. A missing or
-/// empty directory is not an error: the store is empty and the log says so. Raises nothing.
+/// empty directory is not an error: the store is empty and the log says so. A directory or file that
+/// is there but cannot be read (EIO, EACCES...) throws std::system_error naming it: the store would
+/// be short of anchors and valid sheets rejected (docs/design.md "Failures of the machine under the
+/// engine").
 LoadedTrustStore load_trust_store(const std::filesystem::path& dir);
 
 }  // namespace raccord::rules

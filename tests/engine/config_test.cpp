@@ -3,9 +3,11 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <system_error>
 #include <vector>
 
 namespace raccord {
@@ -262,6 +264,24 @@ TEST_F(ConfigTest, ConfigFileNameIsRelativeToCwd) {
   const Config c = load_config(fs::path("etc/raccord.ini"), dir_);
   EXPECT_EQ(c.settle_ms, 123);
   EXPECT_EQ(c.source, dir_ / "etc" / "raccord.ini");
+}
+
+// Issue 20 (fault sweep: EIO on reading raccord.ini): Poco's INI reader looped for ever on a stream
+// in error (the pass never ended). A read that fails is the machine's failure: std::system_error
+// naming the file (exit 1), never a ConfigError (exit 2), never a shorter file. Real EIO:
+// /proc/self/mem (offset 0 is not mapped) linked as the configuration.
+TEST_F(ConfigTest, AConfigurationThatCannotBeReadThrowsNamingIt) {
+  const fs::path link = dir_ / "etc" / "raccord.ini";
+  fs::create_symlink("/proc/self/mem", link);
+  try {
+    (void)load_config(link, dir_);
+    ADD_FAILURE() << "std::system_error attendu";
+  } catch (const ConfigError& e) {
+    ADD_FAILURE() << "erreur de la machine prise pour une erreur de configuration : " << e.what();
+  } catch (const std::system_error& e) {
+    EXPECT_EQ(e.code().value(), EIO) << e.what();
+    EXPECT_NE(std::string(e.what()).find(link.string()), std::string::npos) << e.what();
+  }
 }
 
 TEST_F(ConfigTest, MissingFileIsAConfigError) {

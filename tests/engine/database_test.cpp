@@ -2,12 +2,16 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <filesystem>
 #include <stdexcept>
 #include <string>
+#include <system_error>
 #include <utility>
 #include <vector>
 
@@ -76,6 +80,56 @@ TEST_F(DatabaseTest, MissingDirectoryIsAStoreError) {
   EXPECT_THROW((void)open_database(Backend::Sqlite, (dir_ / "absent" / "raccord.db").string()), StoreError);
   EXPECT_FALSE(fs::exists(dir_ / "absent"));
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(10));
+}
+
+// Issue 20 (fault sweep: EIO on the openat of raccord.db): SQLite opened the store read-only, without
+// a word, and every write of the pass failed with "attempt to write a readonly database", naming
+// neither the store nor the cause. A store the system lets the engine open read-only only is a failure
+// to open it, naming the file. The real input: the store file not writable by the opening user (root
+// is made `nobody` in a child process; the directory stays writable, so -wal and -shm open).
+TEST_F(DatabaseTest, AStoreThatOpensReadOnlyOnlyIsAStoreErrorNamingIt) {
+  db_.reset();
+  const fs::path file = dir_ / "raccord.db";
+  fs::permissions(dir_, fs::perms::all);
+  fs::permissions(file, fs::perms::owner_read | fs::perms::group_read | fs::perms::others_read);
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    if (::geteuid() == 0 && (::setgid(65534) != 0 || ::setuid(65534) != 0)) ::_exit(4);
+    try {
+      Database db(Backend::Sqlite, file.string());
+      ::_exit(2);  // opened: every write would fail later
+    } catch (const StoreError& e) {
+      const std::string what = e.what();
+      ::_exit(what.find(file.string()) != std::string::npos && what.find("en écriture") != std::string::npos ? 0 : 3);
+    } catch (...) {
+      ::_exit(5);
+    }
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "2: ouvert en lecture seule sans erreur ; 3: message sans le fichier";
+  fs::permissions(file, fs::perms::owner_read | fs::perms::owner_write);
+}
+
+// Issue 20 (fault sweep: EIO on the openat of raccord.db-wal or -shm): the error said "unable to open
+// database file", naming neither the file nor the system's error. The real input: a directory where
+// the store's -wal file goes (open(2) fails with EISDIR).
+TEST_F(DatabaseTest, AStoreFileThatCannotBeOpenedIsNamedWithTheSystemsError) {
+  db_.reset();
+  fs::create_directory(dir_ / "raccord.db-wal");
+  try {
+    Database db(Backend::Sqlite, (dir_ / "raccord.db").string());
+    (void)db.query("SELECT COUNT(*) FROM users");
+    ADD_FAILURE() << "StoreError attendue";
+  } catch (const StoreError& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find((dir_ / "raccord.db").string()), std::string::npos) << what;
+    EXPECT_NE(what.find("open(" + (dir_ / "raccord.db-wal").string() + ") - " + std::system_category().message(EISDIR)),
+              std::string::npos)
+        << what;
+  }
 }
 
 TEST_F(DatabaseTest, OpenDatabaseSelectsTheBackend) {

@@ -2,10 +2,13 @@
 #include "files/atomic_file.hpp"
 
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <sys/mount.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <set>
 #include <string>
 #include <system_error>
@@ -50,6 +53,53 @@ TEST(WriteFileAtomically, CreatesFilesWithMode0640BeforeUmask) {
   struct stat st {};
   ASSERT_EQ(::stat((dir.path() / "x.txt").c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0640U);
+}
+
+// Issue 20 (fault sweep: EROFS on opening an export's temporary, ENOSPC on writing it): the stream
+// went through std::ofstream and every failure was reported as EIO ("Input/output error"), whatever
+// the system said. The real input: a file size limit (RLIMIT_FSIZE), on which write(2) fails with
+// EFBIG; the error thrown carries EFBIG and names the temporary, which is removed.
+TEST(AtomicFileStreamTest, AWriteThatFailsThrowsTheSystemsErrorNamingTheTemporary) {
+  TempDir dir;
+  struct rlimit old_limit {};
+  ASSERT_EQ(::getrlimit(RLIMIT_FSIZE, &old_limit), 0);
+  struct sigaction ignore {
+  }, old_action{};
+  ignore.sa_handler = SIG_IGN;
+  ASSERT_EQ(::sigaction(SIGXFSZ, &ignore, &old_action), 0);
+  struct rlimit small = old_limit;
+  small.rlim_cur = 1000;
+  ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &small), 0);
+  int error = 0;
+  std::string what;
+  try {
+    AtomicFileStream file(dir.path(), "EXPORT_EDI_req.csv");
+    for (int i = 0; i < 20000; ++i) file.stream() << "ligne " << i << ";valeur\n";
+    (void)file.commit();
+  } catch (const std::system_error& e) {
+    error = e.code().value();
+    what = e.what();
+  }
+  ::setrlimit(RLIMIT_FSIZE, &old_limit);
+  ::sigaction(SIGXFSZ, &old_action, nullptr);
+  EXPECT_EQ(error, EFBIG) << what;
+  EXPECT_NE(what.find(".EXPORT_EDI_req.csv."), std::string::npos) << what;
+  EXPECT_TRUE(entry_names(dir.path()).empty());
+}
+
+TEST(AtomicFileStreamTest, CommitWritesTheWholeStream) {
+  TempDir dir;
+  std::string expected;
+  {
+    AtomicFileStream file(dir.path(), "EXPORT_API_req.xml");
+    for (int i = 0; i < 20000; ++i) {  // more than one buffer
+      file.stream() << "<l n=\"" << i << "\"/>\n";
+      expected += "<l n=\"" + std::to_string(i) + "\"/>\n";
+    }
+    EXPECT_TRUE(file.commit());
+  }
+  EXPECT_EQ(read_file(dir.path() / "EXPORT_API_req.xml"), expected);
+  EXPECT_EQ(entry_names(dir.path()), std::vector<std::string>{"EXPORT_API_req.xml"});
 }
 
 TEST(WriteFileAtomically, ThrowsSystemErrorWhenDirectoryIsMissing) {

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
@@ -268,6 +269,42 @@ TEST_F(InboxDirectoryTest, QuarantineMovesToErrorWithASuffixWhenTaken) {
   }
   EXPECT_EQ(entries(dirs_->error_dir()), (std::vector<std::string>{"vide.xml", "vide.xml.1"}));
   EXPECT_TRUE(entries(dirs_->work_dir()).empty());
+}
+
+// Issue 20: the engine reserves a name in error/ (its reason file) before the original moves there;
+// a name it refuses is skipped, a name already taken is never offered.
+TEST_F(InboxDirectoryTest, QuarantineOffersEachFreeNameToReserveBeforeMoving) {
+  drop("lot.xml", "un");
+  auto first = dirs_->claim("lot.xml");
+  ASSERT_TRUE(first.has_value());
+  ASSERT_EQ(dirs_->quarantine(*first), dirs_->error_dir() / "lot.xml");
+  drop("lot.xml", "deux");
+  auto second = dirs_->claim("lot.xml");
+  ASSERT_TRUE(second.has_value());
+  std::vector<std::string> offered;
+  const fs::path final_path = dirs_->quarantine(*second, [&](const std::string& candidate) {
+    offered.push_back(candidate);
+    EXPECT_TRUE(fs::exists(dirs_->work_dir() / "lot.xml")) << "réservé après le déplacement";
+    return candidate != "lot.xml.1";  // lot.xml.1 is someone else's
+  });
+  EXPECT_EQ(offered, (std::vector<std::string>{"lot.xml.1", "lot.xml.2"}));
+  EXPECT_EQ(final_path, dirs_->error_dir() / "lot.xml.2");
+  EXPECT_EQ(read_file(final_path), "deux");
+}
+
+// Issue 20 (fault sweep: EIO on a pread64 of a claimed dépôt): the log said "SHA-256 : lecture
+// impossible: Input/output error" without naming the file. Real EIO: /proc/self/mem.
+TEST(ClaimedFileTest, AReadErrorWhileHashingNamesTheFile) {
+  const int fd = ::open("/proc/self/mem", O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  const ClaimedFile file("lot.xml", "/proc/self/mem", fd);
+  try {
+    (void)file.sha256();
+    ADD_FAILURE() << "std::system_error attendu";
+  } catch (const std::system_error& e) {
+    EXPECT_EQ(e.code().value(), EIO) << e.what();
+    EXPECT_NE(std::string(e.what()).find("/proc/self/mem"), std::string::npos) << e.what();
+  }
 }
 
 // Finding 5: the archived / quarantined original keeps at most rw-r----- minus files.umask.

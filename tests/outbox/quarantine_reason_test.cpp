@@ -56,5 +56,21 @@ TEST(QuarantineReasonTest, IsWrittenBesideTheQuarantinedOriginal) {
   EXPECT_EQ(entry_names(error_dir.path(), ".").size(), 0u);  // no temporary left
 }
 
+// Issue 20: the reason file is written first and reserves the name; a reason file left by an attempt
+// of the same dépôt that stopped before its move (same text: instant and SHA-256) is taken again;
+// another dépôt's reason file is never replaced.
+TEST(QuarantineReasonTest, ReservingANameWritesTheReasonFirstAndNeverReplacesAnother) {
+  TempDir error_dir("raccord-error");
+  const std::string mine = "Dépôt « lot.xml » refusé le 2026-11-29T10:00:00Z (SHA-256 aa).";
+  EXPECT_TRUE(reserve_quarantine_name(error_dir.path(), "lot.xml", mine));
+  EXPECT_EQ(read_file(error_dir.path() / "lot.xml.reason.txt"), mine + "\n");
+  EXPECT_TRUE(reserve_quarantine_name(error_dir.path(), "lot.xml", mine + "\n"));  // the same dépôt again
+  const std::string other = "Dépôt « lot.xml » refusé le 2026-11-29T10:00:00Z (SHA-256 bb).\n";
+  EXPECT_FALSE(reserve_quarantine_name(error_dir.path(), "lot.xml", other));
+  EXPECT_EQ(read_file(error_dir.path() / "lot.xml.reason.txt"), mine + "\n");
+  EXPECT_TRUE(reserve_quarantine_name(error_dir.path(), "lot.xml.1", other));
+  EXPECT_EQ(entry_names(error_dir.path(), ".").size(), 0u);  // no temporary left
+}
+
 }  // namespace
 }  // namespace raccord::outbox

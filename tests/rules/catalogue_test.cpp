@@ -4,9 +4,11 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <filesystem>
 #include <fstream>
 #include <set>
+#include <system_error>
 
 namespace raccord::rules {
 namespace {
@@ -199,6 +201,21 @@ TEST_F(CatalogueFiles, LoadOrSeedFallsBackToTheSeedWhenInvalidAndSaysWhy) {
   EXPECT_EQ(source.rfind("seed", 0), 0u) << source;
   EXPECT_NE(source.find("version"), std::string::npos) << source;
   EXPECT_EQ(c.entries().size(), 15u);
+}
+
+// Issue 20 (fault sweep: EIO on reading rules/catalogue.xml): the read error escaped as libstdc++'s
+// "basic_filebuf::underflow error reading the file", naming no file. It is thrown naming the file,
+// never taken for an absent catalogue (the seed). Real EIO: /proc/self/mem linked as the catalogue.
+TEST_F(CatalogueFiles, ACatalogueThatCannotBeReadThrowsNamingItNeverTheSeed) {
+  fs::create_symlink("/proc/self/mem", dir_ / "catalogue.xml");
+  std::string source;
+  try {
+    (void)Catalogue::load_or_seed(dir_, source);
+    ADD_FAILURE() << "std::system_error attendu, source " << source;
+  } catch (const std::system_error& e) {
+    EXPECT_EQ(e.code().value(), EIO) << e.what();
+    EXPECT_NE(std::string(e.what()).find((dir_ / "catalogue.xml").string()), std::string::npos) << e.what();
+  }
 }
 
 TEST(CatalogueShippedDir, LoadOrSeedOnTheSourceRulesDirReadsTheFile) {

@@ -6,8 +6,10 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <filesystem>
 #include <string>
+#include <system_error>
 #include <vector>
 
 #include "rules/certificate_facts.hpp"
@@ -109,6 +111,32 @@ TEST_F(CertificatesTest, LoadTrustStoreKeepsEveryCertificateWithItsFingerprint) 
   EXPECT_TRUE(none.state->certs.empty());
   ASSERT_EQ(none.log.size(), 1u);
   EXPECT_NE(none.log[0].find("répertoire de confiance absent"), std::string::npos) << none.log[0];
+  std::filesystem::remove_all(dir);
+}
+
+// Issue 20 (fault sweep: EIO on reading trust/root.pem): a trust file that cannot be read made an
+// empty store, and every sheet was rejected CERT_AUTORITE_NON_RECONNUE, committed, exit 0. Now the
+// load throws, naming the file, and a reload keeps the store it had. The read error is real: EIO from
+// /proc/self/mem (offset 0 is not mapped), linked into the trust directory.
+TEST_F(CertificatesTest, ATrustFileThatCannotBeReadStopsTheLoadNamingIt) {
+  auto dir = temp_dir("unreadable");
+  pki().write_trust_dir(dir);
+  CertificatePolicy policy;
+  policy.trust_dir = dir;
+  CertificateChecker checker(policy);
+  ASSERT_EQ(checker.trust_anchor_count(), 1);
+  std::filesystem::create_symlink("/proc/self/mem", dir / "z_illisible.pem");
+  try {
+    (void)load_trust_store(dir);
+    ADD_FAILURE() << "std::system_error attendu";
+  } catch (const std::system_error& e) {
+    EXPECT_EQ(e.code().value(), EIO) << e.what();
+    EXPECT_NE(std::string(e.what()).find("z_illisible.pem"), std::string::npos) << e.what();
+  }
+  std::vector<std::string> log;
+  EXPECT_THROW(checker.reload_trust_store(log), std::system_error);
+  EXPECT_EQ(checker.trust_anchor_count(), 1);  // the store loaded before is kept
+  EXPECT_THROW(CertificateChecker{policy}, std::system_error);
   std::filesystem::remove_all(dir);
 }
 
