@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "domain/allocation_fault.hpp"
 #include "engine/certificates_ahead.hpp"
 #include "engine/lifecycle.hpp"
 #include "engine/prerequisites.hpp"
@@ -16,22 +17,31 @@ namespace {
 class OperationApplier {
  public:
   /// `certificates`: the certificate report of this sheet already computed (check_certificates), or null.
+  /// `budget`: the dépôt's findings so far (details kept for the first kMaxListedDiagnostics only).
   OperationApplier(Store& store, const ProcessingContext& ctx, const Operation& op, OperationOutcome& out,
-                   std::optional<rules::CertificateReport>* certificates)
-      : store_(store), ctx_(ctx), op_(op), out_(out), certificates_(certificates) {}
+                   std::optional<rules::CertificateReport>* certificates, DiagnosticBudget& budget)
+      : store_(store), ctx_(ctx), op_(op), out_(out), certificates_(certificates), budget_(budget) {}
 
   void apply() {
-    std::visit([this](const auto& body) { apply_body(body); }, op_.body);
+    std::visit([this](const auto& body) { apply_body(unboxed(body)); }, op_.body);
   }
 
  private:
+  template <class T>
+  static const T& unboxed(const Boxed<T>& body) {
+    return *body;
+  }
+  static const UnknownOperation& unboxed(const UnknownOperation& body) { return body; }
+
+  /// Every finding of the operation goes through here: kept, or only counted past the cap.
+  void add(Diagnostic d) { budget_.add(out_.diagnostics, out_.omitted, std::move(d)); }
   void error(ErrorCode code, std::string field, int line, std::string message) {
-    out_.diagnostics.push_back(Diagnostic::error(code, std::move(field), line ? line : op_.line, std::move(message)));
+    add(Diagnostic::error(code, std::move(field), line ? line : op_.line, std::move(message)));
   }
   void warning(ErrorCode code, std::string field, int line, std::string message) {
-    out_.diagnostics.push_back(Diagnostic::warning(code, std::move(field), line ? line : op_.line, std::move(message)));
+    add(Diagnostic::warning(code, std::move(field), line ? line : op_.line, std::move(message)));
   }
-  bool failed() const { return has_error(out_.diagnostics); }
+  bool failed() const { return has_error(out_.diagnostics, out_.omitted); }
 
   /// The requester, or nullopt after reporting UTILISATEUR_INCONNU.
   std::optional<UserRecord> requester() {
@@ -46,7 +56,7 @@ class OperationApplier {
   /// A known, active structure named by `siret` (SIRET rule first), or nullopt after reporting.
   std::optional<StructureRecord> structure(const Field& siret, const std::string& field, bool require_active) {
     if (auto d = rules::validate_siret(siret, field, ctx_.config->environment)) {
-      out_.diagnostics.push_back(*d);
+      add(std::move(*d));
       return std::nullopt;
     }
     auto s = store_.find_structure(siret.value);
@@ -122,11 +132,9 @@ class OperationApplier {
   void apply_body(const StructureOperation& s) {
     const auto user = requester();
     require_support(user);
-    if (auto d = rules::validate_siret(s.siret, "@siret", ctx_.config->environment)) out_.diagnostics.push_back(*d);
+    if (auto d = rules::validate_siret(s.siret, "@siret", ctx_.config->environment)) add(std::move(*d));
     if (s.editor_siret.filled()) {
-      if (auto d = rules::validate_siret(s.editor_siret, "@editeur", ctx_.config->environment)) {
-        out_.diagnostics.push_back(*d);
-      }
+      if (auto d = rules::validate_siret(s.editor_siret, "@editeur", ctx_.config->environment)) add(std::move(*d));
     }
     std::vector<std::pair<std::string, ManagerRole>> managers;
     int index = 0;
@@ -297,7 +305,7 @@ class OperationApplier {
       Diagnostics content = check_content(sheet, s, certificate_facts);
       for (auto& d : content) {
         if (is_draft && d.is_error()) d.severity = Severity::Warning;  // enregistrer: warnings only
-        out_.diagnostics.push_back(std::move(d));
+        add(std::move(d));
       }
     }
     if (failed() || sheet_hidden || !transition || !user || !s) return;
@@ -371,6 +379,7 @@ class OperationApplier {
   const Operation& op_;
   OperationOutcome& out_;
   std::optional<rules::CertificateReport>* certificates_;
+  DiagnosticBudget& budget_;
 };
 
 }  // namespace
@@ -398,7 +407,8 @@ AifeParameters aife_parameters(const AifeConfig& aife, Protocol protocol) {
   return p;
 }
 
-DepositOutcome apply_deposit(Store& store, const ProcessingContext& context, const Deposit& deposit) {
+DepositOutcome apply_deposit(Store& store, const ProcessingContext& context, const Deposit& deposit,
+                             const std::function<void(const OperationOutcome&)>& each) {
   Database& db = store.database();
   DepositOutcome result;
   std::optional<CertificatesAhead> own;  // this dépôt's alone, when the caller checks none ahead
@@ -410,27 +420,30 @@ DepositOutcome apply_deposit(Store& store, const ProcessingContext& context, con
     deposit_index = 0;
   }
   db.savepoint("depot");
-  bool any_rejected = false;
-  bool any_accepted = false;
+  DiagnosticBudget budget;  // the dépôt's findings, in document order
   for (std::size_t i = 0; i < deposit.operations.size(); ++i) {
     const Operation& op = deposit.operations[i];
     OperationOutcome out;
     out.rank = op.rank;
     out.type = op.element_name;
     if (op.reference.present) out.reference = op.reference.value;
-    out.diagnostics = op.schema_errors;
     db.savepoint("operation");
-    if (!has_error(out.diagnostics)) {
+    if (op.schema_invalid()) {
+      out.diagnostics = op.schema_errors;
+      out.omitted = op.omitted_schema_errors;
+      budget.skip(op.schema_errors.size() + op.omitted_schema_errors.total());
+    } else {
+      allocation_step(AllocationStep::Rules);
       std::optional<rules::CertificateReport> report = certificates->take(deposit_index, i);
-      OperationApplier(store, context, op, out, report ? &report : nullptr).apply();
+      OperationApplier(store, context, op, out, report ? &report : nullptr, budget).apply();
     }
     for (auto& d : out.diagnostics) {
       if (d.line == 0) d.line = op.line;  // a missing element: point at its operation
     }
-    out.accepted = !has_error(out.diagnostics);
+    out.accepted = !has_error(out.diagnostics, out.omitted);
     if (out.accepted) {
       db.release("operation");
-      any_accepted = true;
+      ++result.accepted;
     } else {
       db.rollback_to("operation");
       db.release("operation");
@@ -440,26 +453,20 @@ DepositOutcome apply_deposit(Store& store, const ProcessingContext& context, con
       out.subscription_request.reset();
       out.aife.reset();
       out.export_file.reset();
-      any_rejected = true;
+      ++result.rejected;
     }
-    result.operations.push_back(std::move(out));
+    each(out);
   }
-  if (deposit.mode == DepositMode::Complete && any_rejected) {
+  if (deposit.mode == DepositMode::Complete && result.rejected > 0) {
     db.rollback_to("depot");
-    for (auto& out : result.operations) {
-      out.export_file.reset();  // its temporary stays with context.exports, which removes it
-      out.accepted = false;
-      out.code_appli.reset();
-      out.state.reset();
-      out.deleted = false;
-      out.subscription_request.reset();
-      out.aife.reset();
-    }
+    result.rolled_back = result.accepted > 0;
+    result.rejected += result.accepted;
+    result.accepted = 0;
     result.status = DepositStatus::Rejete;
-  } else if (!any_rejected) {
+  } else if (result.rejected == 0) {
     result.status = DepositStatus::Integre;
   } else {
-    result.status = any_accepted ? DepositStatus::IntegrePartiel : DepositStatus::Rejete;
+    result.status = result.accepted > 0 ? DepositStatus::IntegrePartiel : DepositStatus::Rejete;
   }
   db.release("depot");
   return result;
