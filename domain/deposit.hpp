@@ -2,6 +2,7 @@
 #pragma once
 
 #include <chrono>
+#include <deque>
 #include <memory>
 #include <optional>
 #include <type_traits>
@@ -194,20 +195,39 @@ using OperationBody =
                  Boxed<SubscriptionRequestOperation>, Boxed<SubscriptionDecisionOperation>, Boxed<SheetOperation>,
                  Boxed<SearchOperation>>;
 
-/// One operation of a dépôt, in document order.
+/// The value of an attribute not written: absent, line 0.
+inline const Field kNoField{};
+
+/// One operation of a dépôt, in document order. 120 bytes whatever its kind, and nothing more for an
+/// operation without body, reference nor demandeur of its own (docs/design.md "Memory bound").
 struct Operation {
-  int rank = 0;               // 1-based position among the Depot's element children
-  int line = 0;               // line of the operation element
-  std::string element_name;   // local name, e.g. "FicheEDI"; echoed as the accusé's `type`
-  Field reference;            // @reference, echoed in the accusé
-  Field requester;            // @demandeur, or the Depot's @demandeur
+  int rank = 0;                              // 1-based position among the Depot's element children
+  int line = 0;                              // line of the operation element
+  OmittedDiagnostics omitted_schema_errors;  // schema findings past the cap: counted, not kept
+  std::string element_name;                  // local name, e.g. "FicheEDI"; echoed as the accusé's `type`
   Diagnostics schema_errors;  // SCHEMA_INVALIDE findings inside this operation (details of the
                               // dépôt's first kMaxListedDiagnostics findings only)
-  OmittedDiagnostics omitted_schema_errors;  // the others: counted, not kept
   OperationBody body;
+
+  /// @reference, echoed in the accusé (kNoField when not written).
+  const Field& reference() const { return reference_ ? *reference_ : kNoField; }
+  /// @demandeur, or the Depot's @demandeur (kNoField when neither applies).
+  const Field& requester() const { return requester_ ? *requester_ : kNoField; }
+  void set_reference(Field f) { reference_ = shared(std::move(f)); }
+  void set_requester(Field f) { requester_ = shared(std::move(f)); }
+  /// The Depot's @demandeur, one copy shared by the operations that inherit it.
+  void set_requester(std::shared_ptr<const Field> f) { requester_ = std::move(f); }
 
   /// True when the reader found a schema error in it (kept or only counted): it is not applied.
   bool schema_invalid() const { return has_error(schema_errors, omitted_schema_errors); }
+
+ private:
+  static std::shared_ptr<const Field> shared(Field f) {
+    if (!f.present && f.line == 0 && f.value.empty()) return nullptr;
+    return std::make_shared<const Field>(std::move(f));
+  }
+  std::shared_ptr<const Field> reference_;
+  std::shared_ptr<const Field> requester_;
 };
 
 /// The body of `op` when it is a T (boxed or not), else null.
@@ -235,7 +255,10 @@ const T& body_as(const Operation& op) {
 struct Deposit {
   Field identifier;  // Depot/@identifiant (optional)
   DepositMode mode = DepositMode::Complete;
-  std::vector<Operation> operations;
+  /// In blocks of a few operations, not one array: while the reader frees its tree, the blocks
+  /// reuse that memory (one array of 250,000 operations would be 30 MB next to the whole tree;
+  /// docs/design.md "Memory bound").
+  std::deque<Operation> operations;
 };
 
 /// Result of reading a dépôt file: either a Deposit or dépôt-level errors (XML_MALFORME,

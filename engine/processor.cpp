@@ -45,10 +45,10 @@ class OperationApplier {
 
   /// The requester, or nullopt after reporting UTILISATEUR_INCONNU.
   std::optional<UserRecord> requester() {
-    auto user = store_.find_user(op_.requester.value);
+    auto user = store_.find_user(op_.requester().value);
     if (!user) {
-      error(ErrorCode::UtilisateurInconnu, "@demandeur", op_.requester.line,
-            fmt::format("L'utilisateur « {} » (demandeur) est inconnu de l'annuaire.", op_.requester.value));
+      error(ErrorCode::UtilisateurInconnu, "@demandeur", op_.requester().line,
+            fmt::format("L'utilisateur « {} » (demandeur) est inconnu de l'annuaire.", op_.requester().value));
     }
     return user;
   }
@@ -99,7 +99,7 @@ class OperationApplier {
 
   /// DROIT_INSUFFISANT for a support user acting for structure `s` (`what`: the action, in French).
   void refuse_support(const UserRecord& user, const StructureRecord& s, std::string_view what) {
-    error(ErrorCode::DroitInsuffisant, "@demandeur", op_.requester.line,
+    error(ErrorCode::DroitInsuffisant, "@demandeur", op_.requester().line,
           fmt::format("« {} » est un utilisateur support : le support consulte toutes les structures mais n'agit pour "
                       "aucune, quels que soient ses rôles ou abonnements ; il ne peut pas {} de {} - {}. Faites "
                       "envoyer cette opération par un utilisateur de la structure (gestionnaire ou abonné).",
@@ -108,7 +108,7 @@ class OperationApplier {
 
   void require_support(const std::optional<UserRecord>& user) {
     if (user && !user->support) {
-      error(ErrorCode::DroitInsuffisant, "@demandeur", op_.requester.line,
+      error(ErrorCode::DroitInsuffisant, "@demandeur", op_.requester().line,
             fmt::format("L'annuaire (structures et utilisateurs) n'est modifiable que par le support ; « {} » n'est "
                         "pas un utilisateur support.",
                         user->login));
@@ -166,7 +166,7 @@ class OperationApplier {
     const auto s = structure(a.structure, "@structure", true);
     if (user && s && !rights_on(*user, *s).manage) {
       if (user->support) return refuse_support(*user, *s, "activer l'espace raccordements");
-      error(ErrorCode::DroitInsuffisant, "@demandeur", op_.requester.line,
+      error(ErrorCode::DroitInsuffisant, "@demandeur", op_.requester().line,
             fmt::format("Seul un gestionnaire (principal ou secondaire) de {} - {} peut activer son espace "
                         "raccordements ; « {} » ne l'est pas.",
                         s->siret, s->raison_sociale, user->login));
@@ -212,7 +212,7 @@ class OperationApplier {
       if (user->support && s) {
         return refuse_support(*user, *s, fmt::format("valider ou refuser la demande d'abonnement {}", sub->id));
       }
-      error(ErrorCode::DroitInsuffisant, "@demandeur", op_.requester.line,
+      error(ErrorCode::DroitInsuffisant, "@demandeur", op_.requester().line,
             fmt::format("Seul un gestionnaire de la structure {} peut valider ou refuser la demande {} ; « {} » ne "
                         "l'est pas.",
                         sub->siret, sub->id, user->login));
@@ -238,11 +238,11 @@ class OperationApplier {
     if (r.submitted_from.filled()) c.submitted_from = parse_iso_date(r.submitted_from.value);
     if (r.submitted_to.filled()) c.submitted_to = parse_iso_date(r.submitted_to.value);
     if (ctx_.outbox_dir.empty() || ctx_.exports == nullptr) {  // dry run (raccord check): search, write nothing
-      search_sheets(store_.database(), *ctx_.zone, c, op_.requester.value, [](const SearchRow&) {});
+      search_sheets(store_.database(), *ctx_.zone, c, op_.requester().value, [](const SearchRow&) {});
       return;
     }
-    out_.export_file = stage_export(*ctx_.exports, store_.database(), *ctx_.zone, c, op_.requester.value, r.format,
-                                    op_.reference.value, ctx_.now);
+    out_.export_file = stage_export(*ctx_.exports, store_.database(), *ctx_.zone, c, op_.requester().value, r.format,
+                                    op_.reference().value, ctx_.now);
   }
 
   void apply_body(const SheetOperation& sheet) {
@@ -259,7 +259,7 @@ class OperationApplier {
     if (s && user && !rights.modify && user->support) {  // whatever the space's state
       refuse_support(*user, *s, "modifier les fiches de raccordement");
     } else if (s && user && !rights.modify && s->space_active) {
-      error(ErrorCode::DroitInsuffisant, "@demandeur", op_.requester.line,
+      error(ErrorCode::DroitInsuffisant, "@demandeur", op_.requester().line,
             fmt::format("« {} » n'a pas le droit de Modification sur l'espace raccordements de {} - {} : demandez un "
                         "abonnement avec Modification à un gestionnaire.",
                         user->login, s->siret, s->raison_sociale));
@@ -426,7 +426,7 @@ DepositOutcome apply_deposit(Store& store, const ProcessingContext& context, con
     OperationOutcome out;
     out.rank = op.rank;
     out.type = op.element_name;
-    if (op.reference.present) out.reference = op.reference.value;
+    if (op.reference().present) out.reference = op.reference().value;
     db.savepoint("operation");
     if (op.schema_invalid()) {
       out.diagnostics = op.schema_errors;

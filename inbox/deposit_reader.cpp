@@ -2,6 +2,7 @@
 
 #include <initializer_list>
 #include <map>
+#include <memory>
 #include <new>
 #include <pugixml.hpp>
 #include <string>
@@ -537,11 +538,11 @@ class OperationReader {
   }
 
   /// Reads the whole operation: body, reference, requester.
-  void read(pugi::xml_node el, const Field& depot_requester) {
+  void read(pugi::xml_node el, const std::shared_ptr<const Field>& depot_requester) {
     const ElementName n = resolve(el);
     op_.element_name = std::string(n.local);
     op_.line = line(el);
-    op_.reference = attribute(el, "reference");
+    op_.set_reference(attribute(el, "reference"));
     if (n.uri != kNamespace) {
       op_.body = UnknownOperation{};
       error("", op_.line,
@@ -576,11 +577,11 @@ class OperationReader {
     }
     // A demandeur written blank on the operation is absent like every optional value: the Depot's
     // applies (docs/design.md "Empty values").
-    const Field own = attribute(el, "demandeur");
+    Field own = attribute(el, "demandeur");
     if (own.present) {
-      op_.requester = own;
-    } else if (depot_requester.filled()) {
-      op_.requester = depot_requester;
+      op_.set_requester(std::move(own));
+    } else if (depot_requester->filled()) {
+      op_.set_requester(depot_requester);
     } else {
       error("@demandeur", op_.line,
             "Aucun demandeur : indiquer l'attribut « demandeur » (login de l'utilisateur) sur l'opération " +
@@ -639,7 +640,7 @@ DepositReadResult read_deposit(std::string bytes, std::uint64_t max_bytes) {
                           std::string("Le fichier n'est pas un XML lisible : ") + parsed.description() + "."));
   }
 
-  const pugi::xml_node root = doc.document_element();
+  pugi::xml_node root = doc.document_element();
   const ElementName root_name = resolve(root);
   const int root_line = line_of(root);
   DepositReadResult result;
@@ -659,7 +660,7 @@ DepositReadResult read_deposit(std::string bytes, std::uint64_t max_bytes) {
   }
 
   Deposit deposit;
-  Field requester;
+  Field requester;  // shared by the operations that inherit it, once read
   for (const pugi::xml_attribute a : root.attributes()) {
     const std::string_view name = a.name();
     if (is_namespace_declaration(name)) continue;
@@ -686,10 +687,8 @@ DepositReadResult read_deposit(std::string bytes, std::uint64_t max_bytes) {
     }
   }
 
-  std::size_t elements = 0;  // the operations' vector is sized once (issue 7: 5,000 sheets moved 13 times)
-  for (pugi::xml_node c = root.first_child(); c; c = c.next_sibling()) elements += c.type() == pugi::node_element;
-  deposit.operations.reserve(elements);
   DiagnosticBudget budget;  // the operations' findings, in document order
+  const auto depot_requester = std::make_shared<const Field>(std::move(requester));
   int rank = 0;
   for (pugi::xml_node c = root.first_child(), next; c; c = next) {
     next = c.next_sibling();
@@ -702,10 +701,9 @@ DepositReadResult read_deposit(std::string bytes, std::uint64_t max_bytes) {
       }
     } else if (c.type() == pugi::node_element) {
       allocation_step(AllocationStep::Reader);
-      Operation op;
+      Operation& op = deposit.operations.emplace_back();
       op.rank = ++rank;
-      OperationReader(lines, op, budget).read(c, requester);
-      deposit.operations.push_back(std::move(op));
+      OperationReader(lines, op, budget).read(c, depot_requester);
     }
     // Each operation's nodes are freed once read: the tree's pages go back to the allocator as the
     // operations are built, so the two are never whole at once (docs/design.md "Memory bound").

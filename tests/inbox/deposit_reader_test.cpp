@@ -87,7 +87,7 @@ std::string everything(const DepositReadResult& r) {
   std::string all = describe(r.errors);
   if (!r.deposit) return all;
   for (const auto& op : r.deposit->operations) {
-    all += describe(op.schema_errors) + op.element_name + op.reference.value + op.requester.value;
+    all += describe(op.schema_errors) + op.element_name + op.reference().value + op.requester().value;
     if (const auto* s = body_if<SheetOperation>(op)) {
       all += s->partner.value + s->contact_name.value + s->comments.value;
       for (const auto& c : s->certificates) all += c.content + c.name.value;
@@ -179,7 +179,7 @@ TEST(ReadDeposit, BomBeforeTheDeclarationIsAcceptedAndNeverReachesAValue) {  // 
   EXPECT_EQ(a.raison_sociale.value, "Société Exemple Équipements");
   EXPECT_EQ(a.raison_sociale.value, b.raison_sociale.value);
   EXPECT_EQ(a.raison_sociale.line, b.raison_sociale.line);
-  EXPECT_EQ(with_bom.operations[0].requester.value, "s");
+  EXPECT_EQ(with_bom.operations[0].requester().value, "s");
   // No U+FEFF anywhere in the first field.
   EXPECT_EQ(a.siret.value.find("\xEF\xBB\xBF"), std::string::npos);
 }
@@ -442,13 +442,13 @@ TEST(ReadDeposit, OperationsHaveRankNameLineAndIgnoreCommentsAndPis) {
   EXPECT_EQ(d.operations[0].rank, 1);
   EXPECT_EQ(d.operations[0].element_name, "Utilisateur");
   EXPECT_EQ(d.operations[0].line, 5);
-  EXPECT_EQ(d.operations[0].reference.value, "r1");
-  EXPECT_EQ(d.operations[0].requester.value, "j.dupont");  // from Depot
+  EXPECT_EQ(d.operations[0].reference().value, "r1");
+  EXPECT_EQ(d.operations[0].requester().value, "j.dupont");  // from Depot
   EXPECT_EQ(d.operations[1].rank, 2);
   EXPECT_EQ(d.operations[1].line, 7);
-  EXPECT_EQ(d.operations[1].requester.value, "g.martin");
-  EXPECT_EQ(d.operations[1].requester.line, 7);
-  EXPECT_FALSE(d.operations[1].reference.present);
+  EXPECT_EQ(d.operations[1].requester().value, "g.martin");
+  EXPECT_EQ(d.operations[1].requester().line, 7);
+  EXPECT_FALSE(d.operations[1].reference().present);
 }
 
 TEST(ReadDeposit, UnknownOrForeignOperationIsAnOperationWithSchemaInvalide) {
@@ -463,7 +463,7 @@ TEST(ReadDeposit, UnknownOrForeignOperationIsAnOperationWithSchemaInvalide) {
     expect_single_schema_error(op, "", 3 + i);
   }
   EXPECT_EQ(d.operations[0].element_name, "Suppression");
-  EXPECT_EQ(d.operations[0].reference.value, "r");
+  EXPECT_EQ(d.operations[0].reference().value, "r");
   EXPECT_EQ(d.operations[1].element_name, "Utilisateur");
 }
 
@@ -476,7 +476,7 @@ TEST(ReadDeposit, NoRequesterAnywhereIsSchemaInvalideInTheOperation) {
     const std::string body = std::string("<Utilisateur demandeur=\"") + blank + "\" login=\"a\" email=\"a@b.fr\"/>";
     const Operation from_depot = only_operation(body);
     EXPECT_TRUE(from_depot.schema_errors.empty()) << describe(from_depot.schema_errors);
-    EXPECT_EQ(from_depot.requester.value, "j.dupont");
+    EXPECT_EQ(from_depot.requester().value, "j.dupont");
     expect_single_schema_error(only_operation(body, "identifiant=\"x\""), "@demandeur", 3);
   }
 }
@@ -728,7 +728,7 @@ TEST(ReadDeposit, OptionalAttributesWrittenBlankAreAbsent) {
     EXPECT_EQ(d.mode, DepositMode::Complete);
     ASSERT_EQ(d.operations.size(), 5u);
     for (const auto& op : d.operations) EXPECT_TRUE(op.schema_errors.empty()) << describe(op.schema_errors);
-    EXPECT_FALSE(d.operations[0].reference.present);
+    EXPECT_FALSE(d.operations[0].reference().present);
     const auto& s = body_as<SheetOperation>(d.operations[0]);
     for (const Field* f : {&s.code_appli, &s.period_to, &s.contact_name, &s.contact_phone, &s.contact_email,
                            &s.contact_fax, &s.certificates.at(0).name}) {
@@ -907,7 +907,7 @@ TEST(ReadDeposit, SpecExamplesRoundTrip) {
   const Operation& o1 = d.operations[0];
   EXPECT_EQ(o1.element_name, "Structure");
   EXPECT_EQ(o1.line, 4);
-  EXPECT_EQ(o1.requester.value, "support.n1");
+  EXPECT_EQ(o1.requester().value, "support.n1");
   const auto& st = body_as<StructureOperation>(o1);
   EXPECT_EQ(st.siret.value, "81034732800017");
   EXPECT_EQ(st.siret.line, 4);
@@ -934,7 +934,7 @@ TEST(ReadDeposit, SpecExamplesRoundTrip) {
   EXPECT_EQ(user.email.value, "j.dupont@example.fr");
   EXPECT_FALSE(user.support);
 
-  EXPECT_EQ(d.operations[2].requester.value, "g.martin");
+  EXPECT_EQ(d.operations[2].requester().value, "g.martin");
   EXPECT_EQ(body_as<SpaceActivationOperation>(d.operations[2]).structure.value, "81034732800017");
   EXPECT_EQ(d.operations[2].line, 12);
 
@@ -953,8 +953,8 @@ TEST(ReadDeposit, SpecExamplesRoundTrip) {
 
   const Operation& o6 = d.operations[5];
   EXPECT_EQ(o6.line, 18);
-  EXPECT_EQ(o6.reference.value, "as2-prod");
-  EXPECT_EQ(o6.requester.value, "j.dupont");
+  EXPECT_EQ(o6.reference().value, "as2-prod");
+  EXPECT_EQ(o6.requester().value, "j.dupont");
   const auto& edi = body_as<SheetOperation>(o6);
   EXPECT_EQ(edi.kind, SheetKind::Edi);
   EXPECT_EQ(edi.action, SheetAction::Soumettre);
@@ -1021,7 +1021,7 @@ TEST(ReadDeposit, SpecExamplesRoundTrip) {
 
   const Operation& o8 = d.operations[7];
   EXPECT_EQ(o8.line, 47);
-  EXPECT_EQ(o8.reference.value, "req-7");
+  EXPECT_EQ(o8.reference().value, "req-7");
   const auto& search = body_as<SearchOperation>(o8);
   EXPECT_EQ(search.kind, SheetKind::Edi);
   EXPECT_EQ(search.format, ExportFormat::Csv);
