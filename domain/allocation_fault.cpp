@@ -10,7 +10,7 @@ namespace raccord {
 namespace {
 
 constexpr std::array kSteps{AllocationStep::Reader, AllocationStep::Rules, AllocationStep::Acknowledgement,
-                            AllocationStep::Export};
+                            AllocationStep::Export, AllocationStep::Record};
 
 std::optional<AllocationFault> wanted_fault() {
   const char* value = std::getenv("RACCORD_TEST_FAIL_ALLOC_AT");
@@ -29,6 +29,8 @@ std::string_view to_code(AllocationStep step) {
       return "accuse";
     case AllocationStep::Export:
       return "export";
+    case AllocationStep::Record:
+      return "record";
   }
   return "?";
 }

@@ -14,9 +14,10 @@ enum class AllocationStep {
   Rules,            // engine/processor: each operation checked against the rules and applied
   Acknowledgement,  // outbox/acknowledgement_writer: each Operation written, and the accusé assembled
   Export,           // outbox/export_writer: each row of a Recherche's export, and its end
+  Record,           // engine/engine: the answer recorded (the dépôt's row, its metrics, each export's)
 };
 
-/// The hook's name of `step` ("reader", "rules", "accuse", "export").
+/// The hook's name of `step` ("reader", "rules", "accuse", "export", "record").
 std::string_view to_code(AllocationStep step);
 
 /// A parsed RACCORD_TEST_FAIL_ALLOC_AT value.

@@ -1,5 +1,7 @@
 #include "engine/certificates_ahead.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
@@ -15,7 +17,20 @@ std::optional<rules::CertificateReport> check_certificates(const rules::Certific
   std::optional<Protocol> protocol;
   if (sheet.kind == SheetKind::Edi) {
     protocol = parse_protocol(sheet.protocol.value);
-    if (!protocol) return std::nullopt;
+    if (!protocol) {
+      // AS2 takes the most Certificat elements (2): every bundle is read, and CERT_NOMBRE comes only
+      // beyond 2. The protocol changes nothing else in the checker (CERT_NOMBRE and CERT_USAGE only).
+      rules::CertificateReport report = checker.check(sheet, Protocol::As2, now);
+      std::erase_if(report.diagnostics, [](const Diagnostic& d) { return d.code == ErrorCode::CertUsage; });
+      for (Diagnostic& d : report.diagnostics) {
+        if (d.code != ErrorCode::CertNombre) continue;
+        d.message = fmt::format(
+            "Une fiche EDI accepte au plus deux certificats (un seul en SFTP, un ou deux en PESIT et AS2 : client "
+            "et serveur), or {} éléments <Certificat> sont fournis : retirez-en.",
+            sheet.certificates.size());
+      }
+      return report;
+    }
   }
   return checker.check(sheet, protocol, now);
 }

@@ -19,9 +19,11 @@ namespace raccord {
 bool sends_content(const SheetOperation& sheet);
 
 /// The certificate rules of one sheet at `now` (SPEC.md §4 CERT_*; rules::CertificateChecker::check
-/// with the sheet's protocol, none for an API sheet), or nullopt when they do not apply: an EDI sheet
-/// whose protocol is unknown (PROTOCOLE is reported by the content rules). Needs no store; raises
-/// what the checker raises (std::bad_alloc).
+/// with the sheet's protocol, none for an API sheet). An EDI sheet whose protocol is invalid
+/// (PROTOCOLE_INVALIDE, reported by the content rules, whose message names the checks that wait)
+/// still gets every rule that does not depend on the protocol: only CERT_USAGE and CERT_NOMBRE for
+/// 2 certificates wait; more than 2 is wrong for every protocol and is reported at once, with a
+/// message naming no protocol. Needs no store; raises what the checker raises (std::bad_alloc).
 std::optional<rules::CertificateReport> check_certificates(const rules::CertificateChecker& checker,
                                                            const SheetOperation& sheet, Instant now);
 

@@ -13,6 +13,7 @@
 #include <set>
 #include <thread>
 
+#include "domain/allocation_fault.hpp"
 #include "engine/certificates_ahead.hpp"
 #include "engine/log.hpp"
 #include "engine/metrics.hpp"
@@ -21,6 +22,7 @@
 #include "engine/search.hpp"
 #include "engine/store.hpp"
 #include "files/atomic_file.hpp"
+#include "inbox/claimed_deposit.hpp"
 #include "inbox/deposit_reader.hpp"
 #include "inbox/sha256.hpp"
 #include "outbox/acknowledgement_writer.hpp"
@@ -38,12 +40,6 @@ bool is_quarantine_code(ErrorCode code) {
                                           ErrorCode::DtdInterdite,          ErrorCode::FichierVide,
                                           ErrorCode::FichierTropVolumineux, ErrorCode::SchemaInvalide};
   return std::find(kQuarantine.begin(), kQuarantine.end(), code) != kQuarantine.end();
-}
-
-std::string file_identity(const fs::path& path) {
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) return {};
-  return fmt::format("{}:{}", static_cast<unsigned long long>(st.st_dev), static_cast<unsigned long long>(st.st_ino));
 }
 
 rules::CertificatePolicy policy_of(const Config& c) {
@@ -184,19 +180,15 @@ unsigned Engine::validation_threads() {
   return std::max(2U, std::thread::hardware_concurrency()) - 1;
 }
 
-DepositReadResult Engine::read(std::string bytes, std::uint64_t size) const {
-  const auto max_bytes = static_cast<std::uint64_t>(config_.max_bytes);
-  if (size > max_bytes) return inbox::refuse_too_large(size, max_bytes);
-  DepositReadResult result = inbox::read_deposit(std::move(bytes), max_bytes);
-  // The reader's tree is freed by now, its small blocks scattered in the heap where the allocator
-  // keeps them: after a large dépôt they go back to the system before its operations are applied
-  // and its accusé written (docs/design.md "Memory bound").
+namespace {
+
+/// The reader's tree is freed by now, its small blocks scattered in the heap where the allocator
+/// keeps them: after a large dépôt they go back to the system before its operations are applied
+/// and its accusé written (docs/design.md "Memory bound").
+void trim_after_reading(std::uint64_t size) {
   constexpr std::uint64_t kTrimAfterBytes = 64 << 10;
   if (size >= kTrimAfterBytes) ::malloc_trim(0);
-  return result;
 }
-
-namespace {
 
 /// A generous estimate of the accusé of `deposit` in bytes (each Operation line, its reference, the
 /// findings the cap lets through): reserved at once, so that the accusé is never copied while it
@@ -233,9 +225,8 @@ DepositAnswer Engine::answer(Item& item, const Attempt& attempt) {
   // The accusé is written as the operations are applied: no outcome is kept per operation. Any
   // failure while writing it (std::bad_alloc included) propagates and the transaction does not
   // commit: an accusé is always whole and always the recorded one (docs/design.md "Memory bound").
-  outbox::AcknowledgementWriter writer(
-      read.deposit ? expected_acknowledgement_bytes(*read.deposit) : 0,
-      read.deposit && read.deposit->mode == DepositMode::Complete);
+  outbox::AcknowledgementWriter writer(read.deposit ? expected_acknowledgement_bytes(*read.deposit) : 0,
+                                       read.deposit && read.deposit->mode == DepositMode::Complete);
   if (auto applied = store.find_applied_deposit(ack.sha256)) {
     ack.status = DepositStatus::Doublon;
     ack.original = applied->ack_name;
@@ -307,10 +298,13 @@ DepositAnswer Engine::answer(Item& item, const Attempt& attempt) {
       std::string& content;
       ~GiveBack() { content = std::move(record.ack_content); }
     } give_back{record, result.ack_content};
+    allocation_step(AllocationStep::Record);
     store.insert_deposit(record, item.received, attempt.now);
+    allocation_step(AllocationStep::Record);
     // metrics.prom's running counters, in the same transaction
     record_deposit_metrics(*db_, ack.status, static_cast<std::int64_t>(accepted), static_cast<std::int64_t>(rejected));
     for (const auto& name : export_names) {
+      allocation_step(AllocationStep::Record);
       result.exports.push_back(ExportRecord{name, attempt.exports->temporary_of(name), result.ack_name});
       store.insert_export(result.exports.back());
     }
@@ -326,19 +320,23 @@ std::vector<DepositAnswer> Engine::process_group(const std::vector<const inbox::
                                                  ClaimOrigin origin) {
   std::vector<Item> items;
   items.reserve(files.size());
-  // An oversized dépôt is hashed from the file and never loaded (FIELD-CASES F07).
-  const auto load = [this](Item& item) {
-    const bool too_large = item.size > static_cast<std::uint64_t>(config_.max_bytes);
-    item.read = read(too_large ? std::string() : item.file->read_all(), item.size);
-    item.spent = false;
-  };
   for (const inbox::ClaimedFile* file : files) {
-    Item item{file, file->name(), clock_.now(), file_identity(file->path()), file->size(), {}, {}, {}, {}, false};
-    item.sha256 = file->sha256();
-    // Read before the transaction: the group's certificates are then checked ahead on worker
-    // threads while its dépôts are applied one after the other (issue 7).
-    load(item);
-    items.push_back(std::move(item));
+    const Instant received = clock_.now();
+    // Read before the transaction, in one call (an oversized dépôt is refused and never loaded,
+    // FIELD-CASES F07): the group's certificates are then checked ahead on worker threads while
+    // its dépôts are applied one after the other (issue 7).
+    inbox::ClaimedDeposit taken = inbox::read_claimed(*file, static_cast<std::uint64_t>(config_.max_bytes));
+    trim_after_reading(taken.size);
+    items.push_back(Item{file,
+                         std::move(taken.name),
+                         received,
+                         std::move(taken.identity),
+                         taken.size,
+                         std::move(taken.sha256),
+                         std::move(taken.read),
+                         {},
+                         {},
+                         false});
   }
 
   // Already committed before a crash: answer from the record, never twice (SPEC.md §2). Transient
@@ -359,7 +357,10 @@ std::vector<DepositAnswer> Engine::process_group(const std::vector<const inbox::
     with_retries([&] {
       staged.discard_staged();  // those of the attempt before, rolled back
       for (auto& item : items) {
-        if (item.spent) load(item);  // answered by the attempt before, which did not commit
+        if (!item.spent) continue;  // else answered by the attempt before, which did not commit: read again
+        item.read = inbox::read_claimed(*item.file, static_cast<std::uint64_t>(config_.max_bytes)).read;
+        trim_after_reading(item.size);
+        item.spent = false;
       }
       Store store(*db_);
       Transaction tx(*db_);
@@ -605,7 +606,7 @@ std::vector<DepositAnswer> Engine::check(const std::vector<fs::path>& files) {
               {},
               bytes.size(),
               inbox::sha256_hex(bytes),
-              read(bytes, bytes.size()),
+              inbox::read_deposit(bytes, static_cast<std::uint64_t>(config_.max_bytes)),
               {},
               {},
               false};

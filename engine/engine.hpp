@@ -152,10 +152,6 @@ class Engine {
   static unsigned validation_threads();
 
  private:
-  /// Reads a dépôt of `size` bytes (SPEC.md §3): FICHIER_TROP_VOLUMINEUX beyond inbox.max_bytes
-  /// (`bytes` then empty, never loaded), else inbox::read_deposit. Needs no store.
-  DepositReadResult read(std::string bytes, std::uint64_t size) const;
-
   /// One dépôt as read before its group's transaction (a claimed file, or a file given to
   /// `raccord check`), and what it is answered.
   struct Item {

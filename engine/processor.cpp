@@ -84,6 +84,7 @@ class OperationApplier {
     bool consult = false;
     bool modify = false;
     bool manage = false;
+    bool modify_once_active = false;  // modify, were the space active (what activation alone would give)
   };
   Rights rights_on(const UserRecord& user, const StructureRecord& s) {
     Rights r;
@@ -92,7 +93,8 @@ class OperationApplier {
     r.consult = user.support || (manager && s.space_active) || modification ||
                 store_.has_validated_subscription(s.siret, user.login, false);
     if (user.support) return r;  // acts for no structure
-    r.modify = s.space_active && (manager || modification);
+    r.modify_once_active = manager || modification;
+    r.modify = s.space_active && r.modify_once_active;
     r.manage = manager;
     return r;
   }
@@ -263,6 +265,13 @@ class OperationApplier {
             fmt::format("« {} » n'a pas le droit de Modification sur l'espace raccordements de {} - {} : demandez un "
                         "abonnement avec Modification à un gestionnaire.",
                         user->login, s->siret, s->raison_sociale));
+    } else if (s && user && !rights.modify_once_active) {
+      // Space not active (ESPACE_NON_ACTIVE above), and activating it would not give this demandeur
+      // Modification: said now, not after the activation (issue 18: no error hidden behind another).
+      error(ErrorCode::DroitInsuffisant, "@demandeur", op_.requester().line,
+            fmt::format("« {} » n'est pas gestionnaire de {} - {} : même une fois son espace raccordements activé, il "
+                        "lui faudra un abonnement avec Modification, à demander à un gestionnaire après l'activation.",
+                        user->login, s->siret, s->raison_sociale));
     }
 
     // The sheet named by codeAppli, when there is one. A demandeur who may not consult the partner
@@ -279,8 +288,7 @@ class OperationApplier {
       if (!existing || existing->deleted || existing->kind != sheet.kind ||
           existing->partner_siret != sheet.partner.value) {
         error(ErrorCode::FicheInconnue, "@codeAppli", sheet.code_appli.line,
-              fmt::format("Aucune fiche {} « {} » n'existe pour le partenaire {}.", to_code(sheet.kind),
-                          sheet.code_appli.value, sheet.partner.value));
+              unknown_sheet_message(sheet, existing, content_sent));
         existing.reset();
         unknown_sheet = true;
       }
@@ -294,10 +302,7 @@ class OperationApplier {
     const auto transition = find_transition(from, to_event(sheet.action));
     if (!transition && !unknown_sheet) {
       error(ErrorCode::TransitionInterdite, "@action", op_.line,
-            from
-                ? fmt::format("L'action « {} » est impossible sur la fiche {} à l'état {}.", to_code(sheet.action),
-                              existing->code_appli, to_label(*from))
-                : fmt::format("L'action « {} » est impossible sur une fiche qui n'existe pas.", to_code(sheet.action)));
+            forbidden_transition_message(sheet.action, from, existing ? existing->code_appli : std::string()));
     }
 
     std::vector<CertificateFacts> certificate_facts;
@@ -351,6 +356,37 @@ class OperationApplier {
     if (sheet.kind == SheetKind::Edi && content_sent) {
       if (auto p = parse_protocol(sheet.protocol.value)) out_.aife = aife_parameters(ctx_.config->aife, *p);
     }
+  }
+
+  /// The FICHE_INCONNUE message for `sheet`'s codeAppli, read as `existing` (the demandeur may consult
+  /// the partner named by the operation): says what to do. A sheet of that partner sent in the
+  /// other element (an API code in a FicheEDI, or the reverse) is named as such, with the element to
+  /// use; a deleted draft, as deleted. A code of another partner is not described (the demandeur may
+  /// not consult that partner): as an unknown code.
+  static std::string unknown_sheet_message(const SheetOperation& sheet, const std::optional<SheetRecord>& existing,
+                                           bool content_sent) {
+    const auto element = [](SheetKind kind) { return kind == SheetKind::Edi ? "FicheEDI" : "FicheAPI"; };
+    const std::string& code = sheet.code_appli.value;
+    const bool same_partner = existing && existing->partner_siret == sheet.partner.value;
+    if (same_partner && !existing->deleted && existing->kind != sheet.kind) {
+      return fmt::format(
+          "« {} » est une fiche {} du partenaire {}, pas une fiche {} : envoyez cette opération dans un élément "
+          "<{}> (et non <{}>).",
+          code, to_code(existing->kind), sheet.partner.value, to_code(sheet.kind), element(existing->kind),
+          element(sheet.kind));
+    }
+    if (same_partner && existing->deleted) {
+      return fmt::format(
+          "La fiche {} « {} » du partenaire {} est un brouillon supprimé : elle ne peut plus être modifiée. {}",
+          to_code(existing->kind), code, sheet.partner.value,
+          content_sent ? "Pour une nouvelle fiche, retirez l'attribut codeAppli : un nouveau code sera attribué."
+                       : "Vérifiez le codeAppli.");
+    }
+    return fmt::format(
+        "Aucune fiche {} « {} » n'existe pour le partenaire {} : vérifiez le codeAppli (celui de l'accusé qui a "
+        "créé la fiche) et le partenaire.{}",
+        to_code(sheet.kind), code, sheet.partner.value,
+        content_sent ? " Pour créer une nouvelle fiche, retirez l'attribut codeAppli." : "");
   }
 
   /// Every rule on the content sent (SPEC.md §4), errors as found; the caller downgrades them
@@ -429,9 +465,11 @@ DepositOutcome apply_deposit(Store& store, const ProcessingContext& context, con
     if (op.reference().present) out.reference = op.reference().value;
     db.savepoint("operation");
     if (op.schema_invalid()) {
-      out.diagnostics = op.schema_errors;
-      out.omitted = op.omitted_schema_errors;
-      budget.skip(op.schema_errors.size() + op.omitted_schema_errors.total());
+      // The reader kept the details of the first findings of its own budget; the rules' findings
+      // before them may have used some of the room: the dépôt's budget decides again, in order.
+      for (const Diagnostic& d : op.schema_errors) budget.add(out.diagnostics, out.omitted, d);
+      out.omitted += op.omitted_schema_errors;
+      budget.skip(op.omitted_schema_errors.total());
     } else {
       allocation_step(AllocationStep::Rules);
       std::optional<rules::CertificateReport> report = certificates->take(deposit_index, i);

@@ -190,6 +190,13 @@ std::uint64_t ClaimedFile::size() const {
   return static_cast<std::uint64_t>(st.st_size);
 }
 
+std::string ClaimedFile::identity() const {
+  struct stat st {};
+  if (::fstat(fd_, &st) != 0) throw_errno(errno, "fstat impossible de " + path_.string());
+  return std::to_string(static_cast<unsigned long long>(st.st_dev)) + ":" +
+         std::to_string(static_cast<unsigned long long>(st.st_ino));
+}
+
 std::string ClaimedFile::read_all() const {
   auto read_at = [this](char* into, std::size_t count, std::size_t offset) {
     for (;;) {
@@ -282,17 +289,19 @@ std::vector<std::string> InboxDirectory::settled_candidates(std::chrono::millise
   if (settle <= std::chrono::milliseconds::zero()) return list_candidates();
   const std::chrono::milliseconds step =
       std::clamp(settle / 5, std::chrono::milliseconds(10), std::chrono::milliseconds(100));
-  // Every candidate's quiet period starts at its first sample, so none settles before `deadline`:
+  // Every candidate's quiet period starts at the first sample, so none settles before `deadline`:
   // the candidates are sampled until then, and those that stood still since are taken.
   SettleTracker tracker(inbox_dir(), settle, clock);
-  const SteadyClock::time_point deadline = clock.now() + settle;
+  tracker.observe(list_candidates());
+  const auto deadline = tracker.next_due();
+  if (!deadline) return {};  // nothing to wait for
   for (;;) {
     const SteadyClock::time_point now = clock.now();
-    if (now >= deadline) return tracker.take_settled();
-    tracker.observe(list_candidates());
-    if (tracker.empty()) return {};  // nothing to wait for
-    const auto remaining = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now);
+    if (now >= *deadline) return tracker.take_settled();
+    const auto remaining = std::chrono::duration_cast<std::chrono::milliseconds>(*deadline - now);
     clock.wait(std::min(step, remaining + std::chrono::milliseconds(1)));
+    tracker.observe(list_candidates());
+    if (tracker.empty()) return {};  // every candidate vanished
   }
 }
 

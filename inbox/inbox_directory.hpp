@@ -28,6 +28,9 @@ class ClaimedFile {
   const std::filesystem::path& path() const { return path_; }
   /// Size in bytes (fstat of the open descriptor).
   std::uint64_t size() const;
+  /// "device:inode" of the open descriptor (fstat): tells this very file from another drop with
+  /// the same name and bytes. Throws std::system_error.
+  std::string identity() const;
   /// Reads the whole file (call only when size() is within inbox.max_bytes). Throws std::system_error.
   std::string read_all() const;
   /// Lowercase hex SHA-256 of the file's bytes, streamed (never holds the file in memory).

@@ -66,7 +66,7 @@ class InboxWatcher {
   int watch_ = -1;
   dev_t watched_dev_ = 0;  // the directory watch_ was armed on (see watch())
   ino_t watched_ino_ = 0;
-  alignas(8) std::array<char, 64 * 1024> buffer_{};  // inotify_event is 4-byte aligned
+  alignas(8) std::array<char, std::size_t{64} * 1024> buffer_{};  // inotify_event is 4-byte aligned
 };
 
 }  // namespace raccord::inbox

@@ -49,13 +49,14 @@ void SettleTracker::written(const std::string& name) {
 }
 
 void SettleTracker::observe(const std::vector<std::string>& names) {
+  const time_point now = clock_.now();  // one instant for the whole sample
   std::map<std::string, Quiet> sampled;
   for (const std::string& name : names) {
     const auto state = state_of(name);
     if (!state) continue;
     const auto it = files_.find(name);
     const bool unchanged = it != files_.end() && it->second.state == *state;
-    sampled.insert_or_assign(name, unchanged ? it->second : Quiet{*state, clock_.now()});
+    sampled.insert_or_assign(name, unchanged ? it->second : Quiet{*state, now});
   }
   files_ = std::move(sampled);
 }

@@ -46,8 +46,9 @@ class SettleTracker {
   /// its size or mtime changed. Forgets it when it is absent or not a regular file.
   void written(const std::string& name);
 
-  /// Samples the candidates `names` a pass listed (they are all that is tracked afterwards): one
-  /// not tracked yet is from now, one whose size or mtime changed restarts its quiet period; a
+  /// Samples the candidates `names` a pass listed (they are all that is tracked afterwards), at one
+  /// instant: one not tracked yet is from now, one whose size or mtime changed restarts its quiet
+  /// period; a
   /// tracked file no longer listed, absent or not a regular file is forgotten.
   void observe(const std::vector<std::string>& names);
 

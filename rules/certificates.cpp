@@ -372,7 +372,20 @@ void check_usage(const SheetOperation& sheet, std::optional<Protocol> protocol, 
     diags.push_back(Diagnostic::error(ErrorCode::CertUsage, field, line, std::move(msg)));
   };
   if (!client) missing("l'authentification client", "clientAuth");
-  if (need_server && !server) missing("l'authentification serveur", "serverAuth");
+  if (need_server && !server) {
+    if (client && !leaves.empty()) {
+      // A client certificate alone: what is missing is a second certificate, not another usage.
+      diags.push_back(
+          Diagnostic::error(ErrorCode::CertUsage, "Certificats", sheet.certificates_line,
+                            "Une fiche " + std::string(label) +
+                                " exige aussi un certificat pour l'authentification serveur (serverAuth) : ajoutez un "
+                                "certificat serveur, dans un second "
+                                "élément <Certificat> ou dans le même fichier PKCS#7, en plus du certificat client " +
+                                names + "."));
+    } else {
+      missing("l'authentification serveur", "serverAuth");
+    }
+  }
 }
 
 }  // namespace

@@ -1,18 +1,19 @@
 #!/usr/bin/env bash
 # ThreadSanitizer job of CI (issue 15; budget in docs/design.md "CI budget").
 # Builds BUILD_DIR (default build-tsan) with -DRACCORD_SANITIZE=thread (GCC, -O1 -g1; ASan and TSan
-# cannot share a build), only the targets the threaded tests need (rules_tests, engine_tests, and the
-# raccord binary that NightlyCommandTest starts), then runs the tests whose code runs on several
-# threads, on SQLite:
+# cannot share a build), only the two test executables the threaded tests are in (rules_tests,
+# engine_tests; not the raccord binary: its commands run the same engine code single-process), then
+# runs the tests whose code runs on several threads, on SQLite:
 #   - rules_tests: CertificatesTest, ChainBuildingTest (CertificateChecker::check from two threads at
 #     once, the shared CA cache and decoding contexts);
 #   - engine_tests: the processor (LifecycleTest, Spec4/CodeTest, Spec33/ForbiddenTransitionTest:
 #     a dépôt's sheets are checked ahead on worker threads, CertificatesAhead), the engine groups
 #     (EngineTest, Spec4/UnreadableTest, TwoEngines/SheetRaceTest, TwoEnginesTest: groups of dépôts,
-#     two engines on two threads), the nightly job (NightlyTest, NightlyCommandTest: two chunks
-#     checked ahead at once, the real binary run twice at once), and the two HostileDepositTest
-#     tests that start threads. The other engine tests (store, config, search, rights...) run on one
-#     thread and are left to the ASan + UBSan run of scripts/test.sh.
+#     two engines on two threads), the nightly job (NightlyTest: two chunks checked ahead at once),
+#     and the two HostileDepositTest tests that start threads. The other engine tests (store,
+#     config, search, rights..., and NightlyCommandTest, which needs the raccord binary: two
+#     processes, not two threads) run on one thread and are left to the ASan + UBSan run of
+#     scripts/test.sh.
 # halt_on_error=1: the first report aborts the executable (exit 66) and fails CI; the raccord
 # processes the tests start inherit TSAN_OPTIONS. scripts/tsan.supp holds the suppressions (only
 # documented third-party false positives). Logs: BUILD_DIR/tsan-<executable>.log.
@@ -24,12 +25,12 @@ BUILD_DIR=${BUILD_DIR:-build-tsan}
 JOBS=${JOBS:-$(nproc)}
 
 cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRACCORD_SANITIZE=thread >/dev/null
-cmake --build "$BUILD_DIR" -j"$JOBS" --target rules_tests engine_tests raccord
+cmake --build "$BUILD_DIR" -j"$JOBS" --target rules_tests engine_tests
 
 RULES_FILTER='CertificatesTest.*:ChainBuildingTest.*'
 ENGINE_FILTER='LifecycleTest.*:*/CodeTest.*:*/ForbiddenTransitionTest.*'
 ENGINE_FILTER+=':EngineTest.*:*/UnreadableTest.*:*/SheetRaceTest.*:TwoEnginesTest.*'
-ENGINE_FILTER+=':NightlyTest.*:NightlyCommandTest.*'
+ENGINE_FILTER+=':NightlyTest.*'
 ENGINE_FILTER+=':HostileDepositTest.GrowingFileIsLeftForLaterThenTakenOnce:HostileDepositTest.TwoEnginesAtOnceAnswerEachFileOnce'
 
 export TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$ROOT/scripts/tsan.supp ${TSAN_OPTIONS:-}"

@@ -83,7 +83,10 @@ class Daemon {
                                    [this] { watchdog_.ping_if_due(); }}) {}
 
   int run() {
-    engine_ = build_engine(loader_());
+    Config config = loader_();
+    // The AIFE sides still at their example values, said once at start (not at each reload).
+    for (const auto& w : aife_example_warnings(config)) log::warning("{}", w);
+    engine_ = build_engine(std::move(config));
     feed_.configure(engine_->inbox().inbox_dir(), settle_period());
     signals_.async_wait([this](const boost::system::error_code& ec, int signo) {
       if (ec) return;

@@ -94,7 +94,11 @@ TEST_F(CertificatesAheadTest, CheckCertificatesTakesTheSheetsProtocol) {
             verdict(checker_->check(sheet_of(d, 1), Protocol::Pesit, kNow)));
   EXPECT_EQ(verdict(check_certificates(*checker_, sheet_of(d, 2), kNow)),
             verdict(checker_->check(sheet_of(d, 2), std::nullopt, kNow)));
-  EXPECT_EQ(check_certificates(*checker_, sheet_of(d, 3), kNow), std::nullopt);  // PROTOCOLE's business
+  // An invalid protocol hides only the rules that depend on it (issue 18): the chain of an SFTP
+  // bundle is checked, and no CERT_USAGE is reported.
+  const auto invalid = check_certificates(*checker_, sheet_of(d, 3), kNow);
+  ASSERT_TRUE(invalid.has_value());
+  EXPECT_EQ(verdict(invalid), verdict(checker_->check(sheet_of(d, 3), Protocol::Sftp, kNow)));
   // The SFTP bundle checked as PESIT lacks serverAuth: the protocol did make the difference.
   EXPECT_NE(verdict(checker_->check(sheet_of(d, 0), Protocol::Pesit, kNow)),
             verdict(checker_->check(sheet_of(d, 0), Protocol::Sftp, kNow)));
@@ -125,9 +129,9 @@ TEST_F(CertificatesAheadTest, EachOperationGetsItsOwnSheetsReportWhateverTheThre
   const std::vector<std::string> expected{
       verdict(checker_->check(sheet_of(d, 0), Protocol::Sftp, kNow)),
       verdict(checker_->check(sheet_of(d, 1), Protocol::Sftp, kNow)),
-      "aucun",  // supprimer sends no content
-      "aucun",  // not a sheet
-      "aucun",  // unknown protocol
+      "aucun",                                                       // supprimer sends no content
+      "aucun",                                                       // not a sheet
+      verdict(check_certificates(*checker_, sheet_of(d, 4), kNow)),  // unknown protocol: its own rules
       verdict(checker_->check(sheet_of(d, 5), std::nullopt, kNow)),
       "aucun",  // schema error
       verdict(checker_->check(sheet_of(d, 7), Protocol::As2, kNow)),

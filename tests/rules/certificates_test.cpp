@@ -309,6 +309,11 @@ TEST_F(CertificatesTest, F23PesitNeedsClientAndServer) {
   auto r = check_leaf(client, Protocol::Pesit);
   EXPECT_EQ(error_codes(r), Codes{ErrorCode::CertUsage}) << dump(r);
   EXPECT_NE(r.diagnostics[0].message.find("l'authentification serveur"), std::string::npos);
+  // A client certificate alone: the message asks for a server certificate, on the sheet's
+  // certificates, not for another usage of Certificat[1] (issue 18: "ajoutez un certificat serveur").
+  EXPECT_NE(r.diagnostics[0].message.find("ajoutez un certificat serveur"), std::string::npos) << dump(r);
+  EXPECT_EQ(r.diagnostics[0].message.find("n'autorise pas"), std::string::npos) << dump(r);
+  EXPECT_EQ(r.diagnostics[0].field, "Certificats");
   LeafOptions server;
   server.client_auth = false;
   server.server_auth = true;

@@ -388,6 +388,24 @@ TEST_F(DaemonTest, ProcessesDepositsByRenameSlowWriteAndRescanReloadsOnSighupAnd
   EXPECT_THAT(log, Not(HasSubstr("BEGIN CERTIFICATE")));
 }
 
+// SPEC §7 (issue 18, item 7): the daemon says once at start, as a warning, which AIFE sides still
+// carry example values; a SIGHUP reload does not repeat it.
+TEST_F(DaemonTest, SaysOnceAtStartWhichAifeSidesAreExampleValues) {
+  write_ini(2, "[aife]\nsftp_address = 198.51.100.7\nsftp_port = 22\n");
+  NotifySocket notify(tmp_ / "notify.sock");
+  ASSERT_TRUE(notify.ok()) << std::strerror(errno);
+  spawn(tmp_ / "notify.sock");
+  ASSERT_TRUE(notify.await("READY=1", 1, std::chrono::seconds{20})) << notify.all();
+  ASSERT_EQ(::kill(pid_, SIGHUP), 0);
+  ASSERT_TRUE(notify.await("READY=1", 2, std::chrono::seconds{20})) << notify.all();
+  ASSERT_EQ(::kill(pid_, SIGTERM), 0);
+  ASSERT_NE(wait_exit(), -1);
+  EXPECT_EQ(log_count("<4>côté AIFE PESIT non configuré"), 1);
+  EXPECT_EQ(log_count("<4>côté AIFE AS2 non configuré"), 1);
+  EXPECT_EQ(log_count("côté AIFE SFTP"), 0);
+  EXPECT_EQ(log_count("côté AIFE"), 2);
+}
+
 TEST_F(DaemonTest, CatchesUpMissedNightlyDatesAtStartWithTheBusinessClock) {
   // Ledger: last run 2026-11-26. The daemon starts at 2026-11-29T10:00Z (business, --now): the
   // dates 27, 28 and 29 (02:00 Paris has passed) are run, right after READY=1 (SPEC.md §6, §7).
