@@ -203,13 +203,16 @@ AcknowledgementWriter::AcknowledgementWriter(std::size_t expected_bytes, bool ma
   if (expected_bytes > 0) body_.reserve(expected_bytes);
 }
 
-void AcknowledgementWriter::deposit_error(const Diagnostic& d) {
-  if (listed_ < kMaxListedDiagnostics) {
-    append_diagnostic(body_, "  ", d);
-    ++listed_;
-  } else {
-    ++omitted_;
+void AcknowledgementWriter::list(std::size_t findings) {
+  if (findings > kMaxListedDiagnostics - listed_) {
+    throw std::logic_error("AcknowledgementWriter: more findings given than an accusé lists (DiagnosticBudget)");
   }
+  listed_ += findings;
+}
+
+void AcknowledgementWriter::deposit_error(const Diagnostic& d) {
+  list(1);
+  append_diagnostic(body_, "  ", d);
 }
 
 void AcknowledgementWriter::omit(const OmittedDiagnostics& omitted) {
@@ -219,7 +222,8 @@ void AcknowledgementWriter::omit(const OmittedDiagnostics& omitted) {
 void AcknowledgementWriter::operation(const OperationOutcome& op) {
   if (rejected_all_) throw std::logic_error("AcknowledgementWriter::operation after reject_all");
   allocation_step(AllocationStep::Acknowledgement);
-  const std::size_t listed = std::min(op.diagnostics.size(), kMaxListedDiagnostics - listed_);
+  list(op.diagnostics.size());
+  const std::size_t listed = op.diagnostics.size();
   const bool aife = op.accepted && op.aife.has_value();
   const std::size_t start = body_.size();
   AcceptedPlace place;
@@ -248,8 +252,7 @@ void AcknowledgementWriter::operation(const OperationOutcome& op) {
     body_ += "  </Operation>\n";
   }
   place.end = offset(start, body_.size());
-  listed_ += listed;
-  omitted_ += (op.diagnostics.size() - listed) + op.omitted.total();
+  omitted_ += op.omitted.total();
   if (may_reject_all_ && op.accepted) {
     place.start = start;
     accepted_.push_back(place);
@@ -323,10 +326,22 @@ std::string AcknowledgementWriter::finish(const Acknowledgement& root) {
 }
 
 std::string render_acknowledgement(const Acknowledgement& ack) {
+  // The lists of `ack` as given: the cap is decided by the same DiagnosticBudget as the engine's.
   AcknowledgementWriter writer;
-  for (const Diagnostic& d : ack.deposit_errors) writer.deposit_error(d);
-  writer.omit(ack.deposit_omitted);
-  for (const OperationOutcome& op : ack.operations) writer.operation(op);
+  DiagnosticBudget budget;
+  Diagnostics listed;
+  OmittedDiagnostics omitted = ack.deposit_omitted;
+  for (const Diagnostic& d : ack.deposit_errors) budget.add(listed, omitted, d);
+  budget.skip(ack.deposit_omitted.total());
+  for (const Diagnostic& d : listed) writer.deposit_error(d);
+  writer.omit(omitted);
+  for (const OperationOutcome& op : ack.operations) {
+    OperationOutcome capped = op;
+    capped.diagnostics.clear();
+    for (const Diagnostic& d : op.diagnostics) budget.add(capped.diagnostics, capped.omitted, d);
+    budget.skip(op.omitted.total());
+    writer.operation(capped);
+  }
   return writer.finish(ack);
 }
 

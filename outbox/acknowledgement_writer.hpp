@@ -24,13 +24,15 @@ namespace raccord::outbox {
 /// "YYYY-MM-DDTHH:MM:SSZ". Erreur/Avertissement carry code, champ (when not empty), ligne (when > 0)
 /// and colonne (when > 0). Two-space indentation, one element per line.
 ///
-/// The cap: at most kMaxListedDiagnostics Erreur and Avertissement elements are listed, the first
-/// in document order (dépôt-level errors, then each operation's in order); every other one given,
-/// and every one counted as omitted (OmittedDiagnostics), is counted in `Accuse/@erreursOmises`,
-/// written only when not 0.
+/// The cap (at most kMaxListedDiagnostics Erreur and Avertissement, the first in document order) is
+/// decided before, where the findings are collected (DiagnosticBudget, domain/diagnostic.hpp): the
+/// writer lists every finding it is given and counts every one given as omitted
+/// (OmittedDiagnostics) in `Accuse/@erreursOmises`, written only when not 0.
 ///
 /// Errors: every allocation failure throws std::bad_alloc out of the call that met it; nothing is
 /// caught, so no accusé is ever returned cut short (the caller's transaction then does not commit).
+/// Given more than kMaxListedDiagnostics findings to list in all: std::logic_error (a caller that
+/// did not collect them through a DiagnosticBudget), and no accusé.
 class AcknowledgementWriter {
  public:
   /// `expected_bytes`: the size the accusé should reach, reserved at once (a string grown by
@@ -43,8 +45,8 @@ class AcknowledgementWriter {
   void deposit_error(const Diagnostic& d);
   /// Findings not kept by whoever collected them, counted in erreursOmises.
   void omit(const OmittedDiagnostics& omitted);
-  /// The next Operation, in document order: its attributes, its diagnostics (as many as the cap
-  /// leaves room for; op.omitted counted) and, when accepted and given, its ParametresAIFE.
+  /// The next Operation, in document order: its attributes, all its diagnostics (op.omitted
+  /// counted) and, when accepted and given, its ParametresAIFE.
   void operation(const OperationOutcome& op);
   /// Turns every operation written so far into a rejected one (complete mode rolled back: statut
   /// REJETEE, no codeAppli, etat, supprimee, demande, export nor ParametresAIFE; each keeps its own
@@ -70,6 +72,9 @@ class AcknowledgementWriter {
     std::uint32_t end = 0;  // after the fragment's last line
   };
 
+  /// Counts `findings` more listed; std::logic_error past kMaxListedDiagnostics.
+  void list(std::size_t findings);
+
   std::string body_;
   std::size_t listed_ = 0;
   std::uint64_t omitted_ = 0;
@@ -78,7 +83,8 @@ class AcknowledgementWriter {
   std::vector<AcceptedPlace> accepted_;
 };
 
-/// The whole accusé of `ack` (AcknowledgementWriter: the same text, the same cap).
+/// The whole accusé of `ack`, its lists of findings as they are, capped on the way by a
+/// DiagnosticBudget in document order (the same text and the same cap as the engine's accusés).
 std::string render_acknowledgement(const Acknowledgement& ack);
 
 /// "ACK_<stem>_<YYYYMMDDTHHMMSSZ>" (without ".xml"): stem = file name without its last extension,

@@ -1216,6 +1216,30 @@ TEST_F(EngineTest, CapTakesTheFirstThousandFindingsOfReaderAndRulesInDocumentOrd
   EXPECT_EQ(ack.erreurs_omises, "200");
 }
 
+// The rules' findings first, then the reader's: the reader kept the details of its own first 1,000
+// (all 800 here), the dépôt's budget lists 400 + 600 and counts 200; one decision, in
+// apply_deposit's DiagnosticBudget (the accusé writer lists what it is given, no more than 1,000).
+TEST_F(EngineTest, CapCountsTheRulesFindingsBeforeTheReadersInDocumentOrder) {
+  start();
+  std::string ops;
+  for (int i = 0; i < 400; ++i) ops += user_xml("r" + std::to_string(i), false, "personne");
+  for (int i = 0; i < 800; ++i) ops += "<Inconnue/>\n";
+  const ParsedAck ack = process("regles_puis_schema.xml", depot_xml(ops, R"(mode="partielle")"));
+  EXPECT_EQ(ack.statut, "REJETE");
+  ASSERT_EQ(ack.operations.size(), 1200u);
+  std::vector<std::string> listed;
+  for (const AckOperation& op : ack.operations) {
+    EXPECT_EQ(op.statut, "REJETEE");
+    for (const auto& code : op.error_codes()) listed.push_back(code);
+  }
+  ASSERT_EQ(listed.size(), 1000u);
+  EXPECT_EQ(std::count(listed.begin(), listed.begin() + 400, "UTILISATEUR_INCONNU"), 400);
+  EXPECT_EQ(std::count(listed.begin() + 400, listed.end(), "SCHEMA_INVALIDE"), 600);
+  EXPECT_THAT(ack.operations[999].error_codes(), ElementsAre("SCHEMA_INVALIDE"));
+  EXPECT_THAT(ack.operations[1000].diagnostics, IsEmpty());
+  EXPECT_EQ(ack.erreurs_omises, "200");
+}
+
 // An error past the cap is only counted, and still rejects its operation: neither the reader's
 // (an unknown attribute) nor the rules' (an unknown demandeur) lets it through; the accepted
 // operation after them is applied.

@@ -285,7 +285,8 @@ TEST(RenderAcknowledgement, IsTheTextPugixmlWouldWriteByteForByte) {
   for (const Acknowledgement& a : {ack, Acknowledgement{}, partial_example()}) {
     const std::string xml = render_acknowledgement(a);
     pugi::xml_document doc;
-    const unsigned flags = (pugi::parse_default | pugi::parse_declaration) & ~pugi::parse_eol & ~pugi::parse_wconv_attribute;
+    const unsigned flags =
+        (pugi::parse_default | pugi::parse_declaration) & ~pugi::parse_eol & ~pugi::parse_wconv_attribute;
     ASSERT_TRUE(doc.load_string(xml.c_str(), flags)) << xml;
     std::ostringstream again;
     doc.save(again, "  ", pugi::format_default, pugi::encoding_utf8);
@@ -305,8 +306,8 @@ Acknowledgement many_findings(int operations, int per_operation) {
     op.rank = i;
     op.type = "X";
     for (int k = 1; k <= per_operation; ++k) {
-      op.diagnostics.push_back(Diagnostic::error(ErrorCode::SchemaInvalide, "", i,
-                                                 "Finding " + std::to_string(k) + " of operation " + std::to_string(i)));
+      op.diagnostics.push_back(Diagnostic::error(
+          ErrorCode::SchemaInvalide, "", i, "Finding " + std::to_string(k) + " of operation " + std::to_string(i)));
     }
     ack.operations.push_back(std::move(op));
   }
@@ -377,6 +378,24 @@ TEST(RenderAcknowledgement, QuarterMillionFaultyOperationsGiveABoundedAccuse) {
   EXPECT_NE(xml.find(" erreursOmises=\"249000\">"), std::string::npos);
   EXPECT_TRUE(xml.ends_with("  <Operation rang=\"250000\" type=\"X\" statut=\"REJETEE\" />\n</Accuse>\n"));
   EXPECT_EQ(xmllint_text(xml).status, 0);
+}
+
+// The cap is decided where the findings are collected (DiagnosticBudget): the writer lists what it
+// is given, and more than 1,000 in all is a caller's mistake, never an accusé listing them.
+TEST(AcknowledgementWriter, RefusesMoreFindingsThanAnAccuseLists) {
+  OperationOutcome op;
+  op.rank = 1;
+  op.type = "Utilisateur";
+  for (int i = 0; i < 600; ++i) {
+    op.diagnostics.push_back(Diagnostic::error(ErrorCode::SchemaInvalide, "login", i + 1, "manque"));
+  }
+  AcknowledgementWriter writer;
+  writer.operation(op);
+  op.rank = 2;
+  EXPECT_THROW(writer.operation(op), std::logic_error);
+  AcknowledgementWriter deposit_level;
+  for (int i = 0; i < 1000; ++i) deposit_level.deposit_error(op.diagnostics[0]);
+  EXPECT_THROW(deposit_level.deposit_error(op.diagnostics[0]), std::logic_error);
 }
 
 // complete mode rolled back (AcknowledgementWriter::reject_all): exactly the accusé of the same
