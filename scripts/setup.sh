@@ -15,7 +15,8 @@ PACKAGES=(build-essential cmake ninja-build pkg-config
 # Installed only for the tests (scripts/test.sh sets WITH_TEST_PACKAGES=1), never needed to run raccord:
 # chromium renders the nightly HTML report headless (tests/engine/app/report_browser_test.cpp);
 # systemd brings systemd-analyze, which verifies the units and their drop-ins (systemd_units_test.cpp).
-TEST_PACKAGES=(chromium libreoffice-calc-nogui systemd)
+# time (GNU time) measures the peak memory of raccord alone (memory_bound_test.cpp).
+TEST_PACKAGES=(chromium libreoffice-calc-nogui systemd time)
 if [ "${WITH_TEST_PACKAGES:-0}" = 1 ]; then PACKAGES+=("${TEST_PACKAGES[@]}"); fi
 
 missing=()

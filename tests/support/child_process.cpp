@@ -4,7 +4,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <fstream>
 #include <string_view>
+#include <utility>
 
 extern char** environ;
 
@@ -12,19 +14,27 @@ namespace raccord::testing {
 
 namespace fs = std::filesystem;
 
-ChildRun run_raccord(const std::vector<std::string>& args, const fs::path& cwd, const fs::path& log,
-                     const std::vector<std::string>& env, std::optional<rlim_t> address_space_bytes) {
+namespace {
+
+/// Runs `argv_text` (its first element the program's path) as run_raccord says.
+ChildRun run_child(std::vector<std::string> argv_text, const fs::path& cwd, const fs::path& log,
+                   const std::vector<std::string>& env, std::optional<rlim_t> address_space_bytes) {
   // Everything the child needs is built before fork(): after it, only async-signal-safe calls.
-  std::vector<std::string> argv_text{RACCORD_BINARY};
-  argv_text.insert(argv_text.end(), args.begin(), args.end());
   std::vector<char*> argv;
   for (auto& a : argv_text) argv.push_back(a.data());
   argv.push_back(nullptr);
   std::vector<std::string> env_text;
+  const auto given = [&env](std::string_view v) {  // a variable `env` sets replaces the inherited one
+    const std::string_view name = v.substr(0, v.find('=') + 1);
+    for (const auto& e : env) {
+      if (e.starts_with(name)) return true;
+    }
+    return false;
+  };
   for (char** e = environ; *e != nullptr; ++e) {
     const std::string_view v(*e);
     if (v.starts_with("RACCORD_CONFIG=") || v.starts_with("RACCORD_NOW=") || v.starts_with("RACCORD_TEST_") ||
-        v.starts_with("NOTIFY_SOCKET=") || v.starts_with("WATCHDOG_")) {
+        v.starts_with("NOTIFY_SOCKET=") || v.starts_with("WATCHDOG_") || given(v)) {
       continue;
     }
     env_text.emplace_back(v);
@@ -58,6 +68,30 @@ ChildRun run_raccord(const std::vector<std::string>& args, const fs::path& cwd, 
   if (WIFEXITED(status)) run.exit_code = WEXITSTATUS(status);
   if (WIFSIGNALED(status)) run.signal = WTERMSIG(status);
   return run;
+}
+
+}  // namespace
+
+ChildRun run_raccord(const std::vector<std::string>& args, const fs::path& cwd, const fs::path& log,
+                     const std::vector<std::string>& env, std::optional<rlim_t> address_space_bytes) {
+  std::vector<std::string> argv_text{RACCORD_BINARY};
+  argv_text.insert(argv_text.end(), args.begin(), args.end());
+  return run_child(std::move(argv_text), cwd, log, env, address_space_bytes);
+}
+
+ChildRun run_raccord_measured(const std::vector<std::string>& args, const fs::path& cwd, const fs::path& log,
+                              const std::vector<std::string>& env) {
+  const fs::path report = cwd / ".peak_rss_kib";
+  std::vector<std::string> argv_text{"/usr/bin/time", "-q", "-f", "%x %M", "-o", report.string(), RACCORD_BINARY};
+  argv_text.insert(argv_text.end(), args.begin(), args.end());
+  ChildRun run = run_child(std::move(argv_text), cwd, log, env, std::nullopt);
+  std::ifstream in(report);
+  int exit_code = -1;
+  long peak = 0;
+  if (!(in >> exit_code >> peak)) return ChildRun{-1, run.signal, 0};
+  std::error_code ec;
+  fs::remove(report, ec);
+  return ChildRun{exit_code, run.signal, peak};
 }
 
 }  // namespace raccord::testing

@@ -21,11 +21,19 @@ struct ChildRun {
 
 /// Runs RACCORD_BINARY with `args` in `cwd`, stdout to /dev/null and stderr appended to `log`,
 /// with the test's environment minus RACCORD_CONFIG, RACCORD_NOW, RACCORD_TEST_* and the systemd
-/// variables, plus `env` ("NAME=value" each). `address_space_bytes`: RLIMIT_AS of the child (as
-/// `ulimit -v`), none when nullopt. Waits for it.
+/// variables, plus `env` ("NAME=value" each, replacing an inherited NAME). `address_space_bytes`: RLIMIT_AS of the
+/// child (as `ulimit -v`), none when nullopt. Waits for it.
 ChildRun run_raccord(const std::vector<std::string>& args, const std::filesystem::path& cwd,
                      const std::filesystem::path& log, const std::vector<std::string>& env = {},
                      std::optional<rlim_t> address_space_bytes = std::nullopt);
+
+/// run_raccord through GNU time (/usr/bin/time, Debian package `time`), whose report gives
+/// peak_rss_kib: the peak of raccord alone. A direct child's ru_maxrss starts from the test
+/// process's resident set (fork copies it, and exec keeps the larger of the two peaks: Linux
+/// exec_mmap), so it measures the test, not raccord; time's own resident set is a few hundred KiB.
+/// exit_code is raccord's; -1 and no measure when time is missing or raccord did not exit normally.
+ChildRun run_raccord_measured(const std::vector<std::string>& args, const std::filesystem::path& cwd,
+                              const std::filesystem::path& log, const std::vector<std::string>& env = {});
 
 /// True when this test executable (hence the raccord binary built with it) is built with
 /// AddressSanitizer, which reserves terabytes of address space and inflates the resident set.
