@@ -142,6 +142,10 @@ void append_diagnostic(std::string& out, std::string_view indent, const Diagnost
   if (!d.field.empty()) append_attribute(out, "champ", d.field);
   if (d.line > 0) append_attribute(out, "ligne", std::to_string(d.line));
   if (d.column > 0) append_attribute(out, "colonne", std::to_string(d.column));
+  if (d.message.empty()) {  // as pugixml writes an empty element
+    out += " />\n";
+    return;
+  }
   out += '>';
   append_xml(out, d.message, false);
   out += "</";
@@ -161,6 +165,10 @@ void append_aife(std::string& out, const AifeParameters& aife) {
     const std::string name = element_name(raw_name);
     out += "      <";
     out += name;
+    if (value.empty()) {
+      out += " />\n";
+      continue;
+    }
     out += '>';
     append_xml(out, value, false);
     out += "</";
