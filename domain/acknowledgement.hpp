@@ -32,6 +32,7 @@ struct OperationOutcome {
   std::optional<std::string> subscription_request;  // accepted DemandeAbonnement: "ABO-NNNNNN"
   std::optional<std::string> export_file;           // Recherche: the export written to the outbox
   Diagnostics diagnostics;                          // errors and warnings, in the order found
+  OmittedDiagnostics omitted;                       // found after them, not kept (kMaxListedDiagnostics)
   std::optional<AifeParameters> aife;               // accepted EDI sheet operations
 };
 
@@ -46,6 +47,7 @@ struct Acknowledgement {
   DepositStatus status = DepositStatus::Rejete;
   std::optional<std::string> original;  // DOUBLON: the original accusé's file name
   Diagnostics deposit_errors;           // dépôt-level errors (direct children of Accuse)
+  OmittedDiagnostics deposit_omitted;   // dépôt-level errors found after them, not kept
   std::vector<OperationOutcome> operations;
 };
 

@@ -2,7 +2,10 @@
 #pragma once
 
 #include <chrono>
+#include <deque>
+#include <memory>
 #include <optional>
+#include <type_traits>
 #include <string>
 #include <utility>
 #include <variant>
@@ -159,26 +162,103 @@ struct SearchOperation {
 /// An operation element the reader did not recognise (its schema error says so).
 struct UnknownOperation {};
 
-using OperationBody =
-    std::variant<UnknownOperation, StructureOperation, UserOperation, SpaceActivationOperation,
-                 SubscriptionRequestOperation, SubscriptionDecisionOperation, SheetOperation, SearchOperation>;
+/// A value kept on the heap with value semantics (a copy copies the value). It keeps an operation's
+/// body as small as a pointer whatever its kind: a SheetOperation is 656 bytes, and a dépôt of
+/// 250,000 empty elements is 250,000 operations (docs/design.md "Memory bound"). Converts implicitly
+/// from T, so `body = SheetOperation{...}` stores a Boxed<SheetOperation>. A moved-from Boxed holds
+/// nothing and may only be assigned or destroyed.
+template <class T>
+class Boxed {
+ public:
+  Boxed() : value_(std::make_unique<T>()) {}
+  Boxed(T value) : value_(std::make_unique<T>(std::move(value))) {}  // NOLINT(google-explicit-constructor)
+  Boxed(const Boxed& other) : value_(std::make_unique<T>(*other.value_)) {}
+  Boxed(Boxed&&) noexcept = default;
+  Boxed& operator=(const Boxed& other) {
+    if (this != &other) value_ = std::make_unique<T>(*other.value_);
+    return *this;
+  }
+  Boxed& operator=(Boxed&&) noexcept = default;
+  ~Boxed() = default;
 
-/// One operation of a dépôt, in document order.
-struct Operation {
-  int rank = 0;               // 1-based position among the Depot's element children
-  std::string element_name;   // local name, e.g. "FicheEDI"; echoed as the accusé's `type`
-  int line = 0;               // line of the operation element
-  Field reference;            // @reference, echoed in the accusé
-  Field requester;            // @demandeur, or the Depot's @demandeur
-  Diagnostics schema_errors;  // SCHEMA_INVALIDE findings inside this operation
-  OperationBody body;
+  const T& operator*() const { return *value_; }
+  T& operator*() { return *value_; }
+  const T* operator->() const { return value_.get(); }
+  T* operator->() { return value_.get(); }
+
+ private:
+  std::unique_ptr<T> value_;
 };
+
+using OperationBody =
+    std::variant<UnknownOperation, Boxed<StructureOperation>, Boxed<UserOperation>, Boxed<SpaceActivationOperation>,
+                 Boxed<SubscriptionRequestOperation>, Boxed<SubscriptionDecisionOperation>, Boxed<SheetOperation>,
+                 Boxed<SearchOperation>>;
+
+/// The value of an attribute not written: absent, line 0.
+inline const Field kNoField{};
+
+/// One operation of a dépôt, in document order. 120 bytes whatever its kind, and nothing more for an
+/// operation without body, reference nor demandeur of its own (docs/design.md "Memory bound").
+struct Operation {
+  int rank = 0;                              // 1-based position among the Depot's element children
+  int line = 0;                              // line of the operation element
+  OmittedDiagnostics omitted_schema_errors;  // schema findings past the cap: counted, not kept
+  std::string element_name;                  // local name, e.g. "FicheEDI"; echoed as the accusé's `type`
+  Diagnostics schema_errors;  // SCHEMA_INVALIDE findings inside this operation (details of the
+                              // dépôt's first kMaxListedDiagnostics findings only)
+  OperationBody body;
+
+  /// @reference, echoed in the accusé (kNoField when not written).
+  const Field& reference() const { return reference_ ? *reference_ : kNoField; }
+  /// @demandeur, or the Depot's @demandeur (kNoField when neither applies).
+  const Field& requester() const { return requester_ ? *requester_ : kNoField; }
+  void set_reference(Field f) { reference_ = shared(std::move(f)); }
+  void set_requester(Field f) { requester_ = shared(std::move(f)); }
+  /// The Depot's @demandeur, one copy shared by the operations that inherit it.
+  void set_requester(std::shared_ptr<const Field> f) { requester_ = std::move(f); }
+
+  /// True when the reader found a schema error in it (kept or only counted): it is not applied.
+  bool schema_invalid() const { return has_error(schema_errors, omitted_schema_errors); }
+
+ private:
+  static std::shared_ptr<const Field> shared(Field f) {
+    if (!f.present && f.line == 0 && f.value.empty()) return nullptr;
+    return std::make_shared<const Field>(std::move(f));
+  }
+  std::shared_ptr<const Field> reference_;
+  std::shared_ptr<const Field> requester_;
+};
+
+/// The body of `op` when it is a T (boxed or not), else null.
+template <class T>
+const T* body_if(const Operation& op) {
+  if constexpr (std::is_same_v<T, UnknownOperation>) {
+    return std::get_if<UnknownOperation>(&op.body);
+  } else {
+    const auto* boxed = std::get_if<Boxed<T>>(&op.body);
+    return boxed == nullptr ? nullptr : &**boxed;
+  }
+}
+
+/// The body of `op`, which must be a T (std::bad_variant_access otherwise).
+template <class T>
+const T& body_as(const Operation& op) {
+  if constexpr (std::is_same_v<T, UnknownOperation>) {
+    return std::get<UnknownOperation>(op.body);
+  } else {
+    return *std::get<Boxed<T>>(op.body);
+  }
+}
 
 /// A readable dépôt.
 struct Deposit {
   Field identifier;  // Depot/@identifiant (optional)
   DepositMode mode = DepositMode::Complete;
-  std::vector<Operation> operations;
+  /// In blocks of a few operations, not one array: while the reader frees its tree, the blocks
+  /// reuse that memory (one array of 250,000 operations would be 30 MB next to the whole tree;
+  /// docs/design.md "Memory bound").
+  std::deque<Operation> operations;
 };
 
 /// Result of reading a dépôt file: either a Deposit or dépôt-level errors (XML_MALFORME,
@@ -186,7 +266,8 @@ struct Deposit {
 /// root). Exactly one of the two is meaningful: `deposit` is set iff `errors` is empty.
 struct DepositReadResult {
   std::optional<Deposit> deposit;
-  Diagnostics errors;
+  Diagnostics errors;  // the first kMaxListedDiagnostics
+  OmittedDiagnostics omitted_errors;  // the others (a Depot holding 250,000 stray texts), counted
 };
 
 }  // namespace raccord

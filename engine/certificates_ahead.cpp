@@ -45,25 +45,23 @@ class CertificatesAhead::Impl {
   Impl(const rules::CertificateChecker& checker, const std::vector<const Deposit*>& deposits, Instant now,
        unsigned threads)
       : checker_(checker), now_(now) {
+    // One slot per sheet to check, not per operation: a dépôt of 250,000 other operations costs
+    // nothing here (docs/design.md "Memory bound").
     std::size_t total = 0;
     for (const Deposit* d : deposits) {
       offsets_.push_back(total);
-      total += d->operations.size();
-    }
-    sheets_.assign(total, nullptr);
-    reports_.resize(total);
-    states_ = std::vector<std::atomic<int>>(total);
-    std::size_t count = 0;
-    for (std::size_t d = 0; d < deposits.size(); ++d) {
-      for (std::size_t i = 0; i < deposits[d]->operations.size(); ++i) {
-        const Operation& op = deposits[d]->operations[i];
-        const auto* sheet = std::get_if<SheetOperation>(&op.body);
-        if (sheet == nullptr || has_error(op.schema_errors)) continue;
-        if (!sends_content(*sheet)) continue;
-        sheets_[offsets_[d] + i] = sheet;
-        ++count;
+      for (const Operation& op : d->operations) {
+        const auto* sheet = body_if<SheetOperation>(op);
+        if (sheet != nullptr && !op.schema_invalid() && sends_content(*sheet)) {
+          operations_.push_back(total);
+          sheets_.push_back(sheet);
+        }
+        ++total;
       }
     }
+    const std::size_t count = sheets_.size();
+    reports_.resize(count);
+    states_ = std::vector<std::atomic<int>>(count);
     const std::size_t workers = count < 2 ? 0 : std::min<std::size_t>(threads, count - 1);
     for (std::size_t t = 0; t < workers; ++t) workers_.emplace_back([this] { work(); });
   }
@@ -79,13 +77,15 @@ class CertificatesAhead::Impl {
   Impl& operator=(const Impl&) = delete;
 
   std::optional<rules::CertificateReport> take(std::size_t deposit, std::size_t operation) {
-    const std::size_t i = offsets_.at(deposit) + operation;
+    const std::size_t global = offsets_.at(deposit) + operation;
+    const auto slot = std::lower_bound(operations_.begin(), operations_.end(), global);
+    const auto i = static_cast<std::size_t>(slot - operations_.begin());  // the first sheet at or after it
     {
       std::lock_guard lock(mutex_);
       taken_ = i;
     }
     room_.notify_all();
-    if (sheets_[i] == nullptr) return std::nullopt;
+    if (slot == operations_.end() || *slot != global) return std::nullopt;
     if (claim(i)) return check_certificates(checker_, *sheets_[i], now_);
     // A worker is checking operation i: rather than wait idle, the caller checks the next
     // unstarted operations meanwhile (the two cores stay busy whichever side is slower).
@@ -93,7 +93,7 @@ class CertificatesAhead::Impl {
       std::size_t j = next_.load();
       if (j >= sheets_.size() || j >= i + kWindow || failure_seen_) break;
       if (!next_.compare_exchange_strong(j, j + 1)) continue;
-      if (sheets_[j] != nullptr && claim(j)) publish(j, check_certificates(checker_, *sheets_[j], now_));
+      if (claim(j)) publish(j, check_certificates(checker_, *sheets_[j], now_));
     }
     std::unique_lock lock(mutex_);
     done_.wait(lock, [&] { return states_[i] == kDone || failure_; });
@@ -105,7 +105,7 @@ class CertificatesAhead::Impl {
   static constexpr int kFree = 0;
   static constexpr int kClaimed = 1;
   static constexpr int kDone = 2;
-  static constexpr std::size_t kWindow = 256;  // operations
+  static constexpr std::size_t kWindow = 256;  // sheets
 
   bool claim(std::size_t i) {
     int expected = kFree;
@@ -115,7 +115,6 @@ class CertificatesAhead::Impl {
   void work() {
     try {
       for (std::size_t i = next_++; i < sheets_.size() && !stop_; i = next_++) {
-        if (sheets_[i] == nullptr) continue;
         {
           // Never more than kWindow reports ahead of the caller: memory stays bounded.
           std::unique_lock lock(mutex_);
@@ -141,7 +140,8 @@ class CertificatesAhead::Impl {
 
   const rules::CertificateChecker& checker_;
   const Instant now_;
-  std::vector<std::size_t> offsets_;  // first slot of each dépôt
+  std::vector<std::size_t> offsets_;     // index of each dépôt's first operation among all of them
+  std::vector<std::size_t> operations_;  // index of each sheet's operation among all of them, ascending
   std::vector<const SheetOperation*> sheets_;
   std::vector<std::optional<rules::CertificateReport>> reports_;  // guarded by mutex_
   std::vector<std::atomic<int>> states_;

@@ -31,7 +31,7 @@ std::optional<rules::CertificateReport> check_certificates(const rules::Certific
 /// whose content is checked, SPEC.md §3.3) of one or several dépôts, computed ahead by worker threads
 /// while the caller applies the operations in order (issue 7: the certificate check, decoding and
 /// signature verification, is most of a sheet's cost and needs no store, whereas the store is
-/// written by one thread). At most 256 operations ahead of the caller. A dépôt whose operations are
+/// written by one thread). At most 256 sheets ahead of the caller. A dépôt whose operations are
 /// never taken (a DOUBLON, say) only costs the checks already made.
 class CertificatesAhead {
  public:

@@ -1,5 +1,6 @@
 #include "engine/engine.hpp"
 
+#include <malloc.h>
 #include <signal.h>
 #include <sys/stat.h>
 
@@ -10,9 +11,9 @@
 #include <fstream>
 #include <iterator>
 #include <set>
-#include <sstream>
 #include <thread>
 
+#include "domain/allocation_fault.hpp"
 #include "engine/certificates_ahead.hpp"
 #include "engine/log.hpp"
 #include "engine/metrics.hpp"
@@ -179,11 +180,34 @@ unsigned Engine::validation_threads() {
   return std::max(2U, std::thread::hardware_concurrency()) - 1;
 }
 
-DepositAnswer Engine::answer(const Item& item, const Attempt& attempt) {
+namespace {
+
+/// The reader's tree is freed by now, its small blocks scattered in the heap where the allocator
+/// keeps them: after a large dépôt they go back to the system before its operations are applied
+/// and its accusé written (docs/design.md "Memory bound").
+void trim_after_reading(std::uint64_t size) {
+  constexpr std::uint64_t kTrimAfterBytes = 64 << 10;
+  if (size >= kTrimAfterBytes) ::malloc_trim(0);
+}
+
+/// A generous estimate of the accusé of `deposit` in bytes (each Operation line, its reference, the
+/// findings the cap lets through): reserved at once, so that the accusé is never copied while it
+/// grows (docs/design.md "Memory bound"). Room reserved and not written is never touched.
+std::size_t expected_acknowledgement_bytes(const Deposit& deposit) {
+  std::size_t bytes = 4096 + kMaxListedDiagnostics * 512;
+  for (const Operation& op : deposit.operations) {
+    bytes += 96 + op.element_name.size() + (op.reference().present ? op.reference().value.size() + 16 : 0);
+  }
+  return bytes;
+}
+
+}  // namespace
+
+DepositAnswer Engine::answer(Item& item, const Attempt& attempt) {
   const bool dry_run = attempt.exports == nullptr;
   const DepositReadResult& read = item.read;
   Store store(*db_);
-  Acknowledgement ack;
+  Acknowledgement ack;  // the root's attributes and the dépôt-level errors; operations go to `writer`
   ack.file_name = item.name;
   ack.sha256 = item.sha256;
   ack.received = item.received;
@@ -195,12 +219,21 @@ DepositAnswer Engine::answer(const Item& item, const Attempt& attempt) {
   }
 
   std::string destination = "archive";
+  std::size_t accepted = 0;
+  std::size_t rejected = 0;
+  std::vector<std::string> export_names;  // of the accepted Recherches, in order
+  // The accusé is written as the operations are applied: no outcome is kept per operation. Any
+  // failure while writing it (std::bad_alloc included) propagates and the transaction does not
+  // commit: an accusé is always whole and always the recorded one (docs/design.md "Memory bound").
+  outbox::AcknowledgementWriter writer(read.deposit ? expected_acknowledgement_bytes(*read.deposit) : 0,
+                                       read.deposit && read.deposit->mode == DepositMode::Complete);
   if (auto applied = store.find_applied_deposit(ack.sha256)) {
     ack.status = DepositStatus::Doublon;
     ack.original = applied->ack_name;
   } else if (!read.deposit) {
     ack.status = DepositStatus::Rejete;
     ack.deposit_errors = read.errors;
+    ack.deposit_omitted = read.omitted_errors;
     for (const auto& d : read.errors) {
       if (is_quarantine_code(d.code)) destination = "error";
     }
@@ -224,26 +257,55 @@ DepositAnswer Engine::answer(const Item& item, const Attempt& attempt) {
     context.exports = attempt.exports;
     context.certificates_ahead = attempt.certificates_ahead;
     context.deposit_index = attempt.deposit_index;
-    auto outcome = apply_deposit(store, context, *read.deposit);
+    const DepositOutcome outcome = apply_deposit(store, context, *read.deposit, [&](const OperationOutcome& op) {
+      writer.operation(op);
+      if (op.export_file) export_names.push_back(*op.export_file);
+    });
+    if (outcome.rolled_back) {
+      writer.reject_all();
+      export_names.clear();  // their temporaries stay with attempt.exports, which removes them
+    }
     ack.status = outcome.status;
-    ack.operations = std::move(outcome.operations);
+    accepted = outcome.accepted;
+    rejected = outcome.rejected;
+    // Every sheet of this dépôt was taken from the look-ahead: its operations can go now, before the
+    // accusé is recorded (the store copies it). Another attempt reads the file again.
+    item.read = DepositReadResult();
+    item.spent = true;
   }
+  for (const Diagnostic& d : ack.deposit_errors) writer.deposit_error(d);
+  writer.omit(ack.deposit_omitted);
   DepositAnswer result;
   result.status = ack.status;
   result.ack_name = outbox_.acknowledgement_name(item.name, attempt.now,
                                                  [&store](const std::string& n) { return store.ack_name_taken(n); });
-  result.ack_content = outbox::render_acknowledgement(ack);
+  result.ack_content = writer.finish(ack);
   result.quarantine = destination == "error";
   if (result.quarantine) result.reason = outbox::quarantine_reason(ack);
   if (!dry_run) {
-    store.insert_deposit(DepositRecord{0, ack.sha256, item.name, item.identity, ack.identifier, ack.status,
-                                       result.ack_name, result.ack_content, destination, result.reason},
-                         item.received, attempt.now);
-    record_deposit_metrics(*db_, ack);  // metrics.prom's running counters, in the same transaction
-    for (const auto& op : ack.operations) {
-      if (!op.export_file) continue;
-      result.exports.push_back(
-          ExportRecord{*op.export_file, attempt.exports->temporary_of(*op.export_file), result.ack_name});
+    DepositRecord record{0,
+                         ack.sha256,
+                         item.name,
+                         item.identity,
+                         ack.identifier,
+                         ack.status,
+                         result.ack_name,
+                         std::move(result.ack_content),
+                         destination,
+                         result.reason};
+    struct GiveBack {  // the accusé goes back to the answer whatever happens
+      DepositRecord& record;
+      std::string& content;
+      ~GiveBack() { content = std::move(record.ack_content); }
+    } give_back{record, result.ack_content};
+    allocation_step(AllocationStep::Record);
+    store.insert_deposit(record, item.received, attempt.now);
+    allocation_step(AllocationStep::Record);
+    // metrics.prom's running counters, in the same transaction
+    record_deposit_metrics(*db_, ack.status, static_cast<std::int64_t>(accepted), static_cast<std::int64_t>(rejected));
+    for (const auto& name : export_names) {
+      allocation_step(AllocationStep::Record);
+      result.exports.push_back(ExportRecord{name, attempt.exports->temporary_of(name), result.ack_name});
       store.insert_export(result.exports.back());
     }
   }
@@ -264,6 +326,7 @@ std::vector<DepositAnswer> Engine::process_group(const std::vector<const inbox::
     // FIELD-CASES F07): the group's certificates are then checked ahead on worker threads while
     // its dépôts are applied one after the other (issue 7).
     inbox::ClaimedDeposit taken = inbox::read_claimed(*file, static_cast<std::uint64_t>(config_.max_bytes));
+    trim_after_reading(taken.size);
     items.push_back(Item{file,
                          std::move(taken.name),
                          received,
@@ -272,7 +335,8 @@ std::vector<DepositAnswer> Engine::process_group(const std::vector<const inbox::
                          std::move(taken.sha256),
                          std::move(taken.read),
                          {},
-                         {}});
+                         {},
+                         false});
   }
 
   // Already committed before a crash: answer from the record, never twice (SPEC.md §2). Transient
@@ -292,6 +356,12 @@ std::vector<DepositAnswer> Engine::process_group(const std::vector<const inbox::
   try {
     with_retries([&] {
       staged.discard_staged();  // those of the attempt before, rolled back
+      for (auto& item : items) {
+        if (!item.spent) continue;  // else answered by the attempt before, which did not commit: read again
+        item.read = inbox::read_claimed(*item.file, static_cast<std::uint64_t>(config_.max_bytes)).read;
+        trim_after_reading(item.size);
+        item.spent = false;
+      }
       Store store(*db_);
       Transaction tx(*db_);
       // One instant for the group's dépôts, which one transaction commits together.
@@ -319,14 +389,14 @@ std::vector<DepositAnswer> Engine::process_group(const std::vector<const inbox::
       std::size_t deposit_index = 0;
       for (std::size_t i = 0; i < items.size(); ++i) {
         auto& item = items[i];
-        const auto& record = records[i];
+        auto& record = records[i];
         const std::size_t index = item.read.deposit ? deposit_index++ : 0;
         if (!record) {
           item.result = answer(item, Attempt{now, &staged, &certificates, index});
         } else {
           log::info("{} : déjà traité avant une interruption ; accusé {} repris", item.name, record->ack_name);
           item.result.ack_name = record->ack_name;
-          item.result.ack_content = record->ack_content;
+          item.result.ack_content = std::move(record->ack_content);
           item.result.status = record->status;
           item.result.quarantine = record->destination == "error";
           item.result.reason = record->reason;
@@ -368,10 +438,12 @@ std::vector<DepositAnswer> Engine::process_group(const std::vector<const inbox::
   // relies on it.
   for (const auto& item : items) publish_exports(outbox_, item.result.exports);  // before the accusés naming them
   crash_point("after-exports");
+  // The accusés are moved to be written, then back (never copied: one may be megabytes).
   std::vector<std::pair<std::string, std::string>> accuses;
   accuses.reserve(items.size());
-  for (const auto& item : items) accuses.emplace_back(item.result.ack_name, item.result.ack_content);
+  for (auto& item : items) accuses.emplace_back(item.result.ack_name, std::move(item.result.ack_content));
   outbox_.write_acknowledgements(accuses);  // an accusé already there (before a crash) stays
+  for (std::size_t i = 0; i < items.size(); ++i) items[i].result.ack_content = std::move(accuses[i].second);
   std::set<fs::path> moved_to;
   for (const auto& item : items) {
     if (item.result.quarantine) {
@@ -522,19 +594,25 @@ std::vector<DepositAnswer> Engine::check(const std::vector<fs::path>& files) {
   for (const auto& path : files) {
     std::ifstream in(path, std::ios::binary);
     if (!in) throw std::system_error(errno, std::generic_category(), "lecture de " + path.string());
-    std::ostringstream buffer;
-    buffer << in.rdbuf();
-    const std::string bytes = buffer.str();
+    // Read through std::string, which throws when memory runs out: a stream's `<<` would swallow it
+    // (badbit) and check a file cut short.
+    std::string bytes;
+    std::array<char, 1 << 16> chunk{};
+    while (in.read(chunk.data(), chunk.size()) || in.gcount() > 0) {
+      bytes.append(chunk.data(), static_cast<std::size_t>(in.gcount()));
+    }
+    if (in.bad()) throw std::system_error(errno, std::generic_category(), "lecture de " + path.string());
     const Instant now = clock_.now();
-    const Item item{nullptr,
-                    path.filename().string(),
-                    now,
-                    {},
-                    bytes.size(),
-                    inbox::sha256_hex(bytes),
-                    inbox::read_deposit(bytes, static_cast<std::uint64_t>(config_.max_bytes)),
-                    {},
-                    {}};
+    Item item{nullptr,
+              path.filename().string(),
+              now,
+              {},
+              bytes.size(),
+              inbox::sha256_hex(bytes),
+              inbox::read_deposit(bytes, static_cast<std::uint64_t>(config_.max_bytes)),
+              {},
+              {},
+              false};
     answers.push_back(answer(item, Attempt{now, nullptr, nullptr, 0}));
   }
   return answers;

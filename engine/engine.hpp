@@ -164,6 +164,7 @@ class Engine {
     DepositReadResult read;
     DepositAnswer result;
     std::string committing_ack;  // the accusé recorded by the attempt whose COMMIT's answer was lost
+    bool spent = false;          // `read` was freed once answered: another attempt reads the file again
   };
 
   /// The transaction attempt a dépôt is answered in.
@@ -180,8 +181,11 @@ class Engine {
 
   /// Decides and renders the accusé of dépôt `item` (its name, identity, SHA-256, reception instant
   /// and what was read) inside the caller's transaction, processed at attempt.now, and names it free
-  /// (Outbox::acknowledgement_name); records it unless a dry run. Throws StoreError.
-  DepositAnswer answer(const Item& item, const Attempt& attempt);
+  /// (Outbox::acknowledgement_name); records it unless a dry run. Once its operations are applied,
+  /// what was read is freed (`item.spent`: the memory of a dépôt is not held twice, its operations
+  /// and its accusé). Throws StoreError, std::bad_alloc: any failure to produce the answer, which
+  /// then is not recorded.
+  DepositAnswer answer(Item& item, const Attempt& attempt);
 
   /// Start-up recovery of outbox/ (SPEC.md §2 "Atomic outputs"): each temporary left there by a dead
   /// process of this host (Outbox::dead_temporaries) is removed, except the temporary of an export

@@ -9,12 +9,9 @@
 
 namespace raccord {
 
-void record_deposit_metrics(Database& db, const Acknowledgement& ack) {
-  std::int64_t accepted = 0;
-  std::int64_t rejected = 0;
-  for (const auto& op : ack.operations) (op.accepted ? accepted : rejected) += 1;
+void record_deposit_metrics(Database& db, DepositStatus status, std::int64_t accepted, std::int64_t rejected) {
   db.execute("UPDATE metric_counters SET value = value + 1 WHERE name = $1",
-             {"depots_" + std::string(to_code(ack.status))});
+             {"depots_" + std::string(to_code(status))});
   if (accepted > 0)
     db.execute("UPDATE metric_counters SET value = value + $1 WHERE name = 'operations_ACCEPTEE'", {accepted});
   if (rejected > 0)

@@ -2,6 +2,7 @@
 // the dépôt's transaction, and the atomic rewrite of outbox/metrics.prom.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 
 #include "domain/acknowledgement.hpp"
@@ -11,10 +12,10 @@
 namespace raccord {
 
 /// Adds one dépôt to the running counters (table metric_counters, migration 3): depots_<STATUS>
-/// +1, operations_ACCEPTEE / operations_REJETEE + the accusé's accepted / rejected operations.
+/// +1, operations_ACCEPTEE / operations_REJETEE + the accusé's `accepted` / `rejected` operations.
 /// Call inside the dépôt's transaction, once per recorded accusé (never for `check`).
 /// Throws StoreError.
-void record_deposit_metrics(Database& db, const Acknowledgement& ack);
+void record_deposit_metrics(Database& db, DepositStatus status, std::int64_t accepted, std::int64_t rejected);
 
 /// Reads the figures: counters (one small table), sheets by state (Store::count_sheets_by_state:
 /// one GROUP BY, deleted drafts excluded) and the ledger's latest run (finished_at, finished_at -

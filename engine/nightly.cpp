@@ -272,7 +272,7 @@ std::vector<Diagnostics> recheck_all(Engine& engine, Store& store, const std::ve
       std::optional<rules::CertificateReport> report = current->ahead->take(0, i);
       if (!current->partner_known[i]) continue;
       if (!report) {  // an EDI sheet whose protocol is not known any more: checked as the API one is
-        report = engine.certificates().check(std::get<SheetOperation>(current->sheets.operations[i].body), std::nullopt,
+        report = engine.certificates().check(body_as<SheetOperation>(current->sheets.operations[i]), std::nullopt,
                                              run_instant);
       }
       for (auto& d : report->diagnostics) {

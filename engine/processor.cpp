@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "domain/allocation_fault.hpp"
 #include "engine/certificates_ahead.hpp"
 #include "engine/lifecycle.hpp"
 #include "engine/prerequisites.hpp"
@@ -16,29 +17,38 @@ namespace {
 class OperationApplier {
  public:
   /// `certificates`: the certificate report of this sheet already computed (check_certificates), or null.
+  /// `budget`: the dépôt's findings so far (details kept for the first kMaxListedDiagnostics only).
   OperationApplier(Store& store, const ProcessingContext& ctx, const Operation& op, OperationOutcome& out,
-                   std::optional<rules::CertificateReport>* certificates)
-      : store_(store), ctx_(ctx), op_(op), out_(out), certificates_(certificates) {}
+                   std::optional<rules::CertificateReport>* certificates, DiagnosticBudget& budget)
+      : store_(store), ctx_(ctx), op_(op), out_(out), certificates_(certificates), budget_(budget) {}
 
   void apply() {
-    std::visit([this](const auto& body) { apply_body(body); }, op_.body);
+    std::visit([this](const auto& body) { apply_body(unboxed(body)); }, op_.body);
   }
 
  private:
+  template <class T>
+  static const T& unboxed(const Boxed<T>& body) {
+    return *body;
+  }
+  static const UnknownOperation& unboxed(const UnknownOperation& body) { return body; }
+
+  /// Every finding of the operation goes through here: kept, or only counted past the cap.
+  void add(Diagnostic d) { budget_.add(out_.diagnostics, out_.omitted, std::move(d)); }
   void error(ErrorCode code, std::string field, int line, std::string message) {
-    out_.diagnostics.push_back(Diagnostic::error(code, std::move(field), line ? line : op_.line, std::move(message)));
+    add(Diagnostic::error(code, std::move(field), line ? line : op_.line, std::move(message)));
   }
   void warning(ErrorCode code, std::string field, int line, std::string message) {
-    out_.diagnostics.push_back(Diagnostic::warning(code, std::move(field), line ? line : op_.line, std::move(message)));
+    add(Diagnostic::warning(code, std::move(field), line ? line : op_.line, std::move(message)));
   }
-  bool failed() const { return has_error(out_.diagnostics); }
+  bool failed() const { return has_error(out_.diagnostics, out_.omitted); }
 
   /// The requester, or nullopt after reporting UTILISATEUR_INCONNU.
   std::optional<UserRecord> requester() {
-    auto user = store_.find_user(op_.requester.value);
+    auto user = store_.find_user(op_.requester().value);
     if (!user) {
-      error(ErrorCode::UtilisateurInconnu, "@demandeur", op_.requester.line,
-            fmt::format("L'utilisateur « {} » (demandeur) est inconnu de l'annuaire.", op_.requester.value));
+      error(ErrorCode::UtilisateurInconnu, "@demandeur", op_.requester().line,
+            fmt::format("L'utilisateur « {} » (demandeur) est inconnu de l'annuaire.", op_.requester().value));
     }
     return user;
   }
@@ -46,7 +56,7 @@ class OperationApplier {
   /// A known, active structure named by `siret` (SIRET rule first), or nullopt after reporting.
   std::optional<StructureRecord> structure(const Field& siret, const std::string& field, bool require_active) {
     if (auto d = rules::validate_siret(siret, field, ctx_.config->environment)) {
-      out_.diagnostics.push_back(*d);
+      add(std::move(*d));
       return std::nullopt;
     }
     auto s = store_.find_structure(siret.value);
@@ -91,7 +101,7 @@ class OperationApplier {
 
   /// DROIT_INSUFFISANT for a support user acting for structure `s` (`what`: the action, in French).
   void refuse_support(const UserRecord& user, const StructureRecord& s, std::string_view what) {
-    error(ErrorCode::DroitInsuffisant, "@demandeur", op_.requester.line,
+    error(ErrorCode::DroitInsuffisant, "@demandeur", op_.requester().line,
           fmt::format("« {} » est un utilisateur support : le support consulte toutes les structures mais n'agit pour "
                       "aucune, quels que soient ses rôles ou abonnements ; il ne peut pas {} de {} - {}. Faites "
                       "envoyer cette opération par un utilisateur de la structure (gestionnaire ou abonné).",
@@ -100,7 +110,7 @@ class OperationApplier {
 
   void require_support(const std::optional<UserRecord>& user) {
     if (user && !user->support) {
-      error(ErrorCode::DroitInsuffisant, "@demandeur", op_.requester.line,
+      error(ErrorCode::DroitInsuffisant, "@demandeur", op_.requester().line,
             fmt::format("L'annuaire (structures et utilisateurs) n'est modifiable que par le support ; « {} » n'est "
                         "pas un utilisateur support.",
                         user->login));
@@ -124,11 +134,9 @@ class OperationApplier {
   void apply_body(const StructureOperation& s) {
     const auto user = requester();
     require_support(user);
-    if (auto d = rules::validate_siret(s.siret, "@siret", ctx_.config->environment)) out_.diagnostics.push_back(*d);
+    if (auto d = rules::validate_siret(s.siret, "@siret", ctx_.config->environment)) add(std::move(*d));
     if (s.editor_siret.filled()) {
-      if (auto d = rules::validate_siret(s.editor_siret, "@editeur", ctx_.config->environment)) {
-        out_.diagnostics.push_back(*d);
-      }
+      if (auto d = rules::validate_siret(s.editor_siret, "@editeur", ctx_.config->environment)) add(std::move(*d));
     }
     std::vector<std::pair<std::string, ManagerRole>> managers;
     int index = 0;
@@ -160,7 +168,7 @@ class OperationApplier {
     const auto s = structure(a.structure, "@structure", true);
     if (user && s && !rights_on(*user, *s).manage) {
       if (user->support) return refuse_support(*user, *s, "activer l'espace raccordements");
-      error(ErrorCode::DroitInsuffisant, "@demandeur", op_.requester.line,
+      error(ErrorCode::DroitInsuffisant, "@demandeur", op_.requester().line,
             fmt::format("Seul un gestionnaire (principal ou secondaire) de {} - {} peut activer son espace "
                         "raccordements ; « {} » ne l'est pas.",
                         s->siret, s->raison_sociale, user->login));
@@ -206,7 +214,7 @@ class OperationApplier {
       if (user->support && s) {
         return refuse_support(*user, *s, fmt::format("valider ou refuser la demande d'abonnement {}", sub->id));
       }
-      error(ErrorCode::DroitInsuffisant, "@demandeur", op_.requester.line,
+      error(ErrorCode::DroitInsuffisant, "@demandeur", op_.requester().line,
             fmt::format("Seul un gestionnaire de la structure {} peut valider ou refuser la demande {} ; « {} » ne "
                         "l'est pas.",
                         sub->siret, sub->id, user->login));
@@ -232,11 +240,11 @@ class OperationApplier {
     if (r.submitted_from.filled()) c.submitted_from = parse_iso_date(r.submitted_from.value);
     if (r.submitted_to.filled()) c.submitted_to = parse_iso_date(r.submitted_to.value);
     if (ctx_.outbox_dir.empty() || ctx_.exports == nullptr) {  // dry run (raccord check): search, write nothing
-      search_sheets(store_.database(), *ctx_.zone, c, op_.requester.value, [](const SearchRow&) {});
+      search_sheets(store_.database(), *ctx_.zone, c, op_.requester().value, [](const SearchRow&) {});
       return;
     }
-    out_.export_file = stage_export(*ctx_.exports, store_.database(), *ctx_.zone, c, op_.requester.value, r.format,
-                                    op_.reference.value, ctx_.now);
+    out_.export_file = stage_export(*ctx_.exports, store_.database(), *ctx_.zone, c, op_.requester().value, r.format,
+                                    op_.reference().value, ctx_.now);
   }
 
   void apply_body(const SheetOperation& sheet) {
@@ -253,14 +261,14 @@ class OperationApplier {
     if (s && user && !rights.modify && user->support) {  // whatever the space's state
       refuse_support(*user, *s, "modifier les fiches de raccordement");
     } else if (s && user && !rights.modify && s->space_active) {
-      error(ErrorCode::DroitInsuffisant, "@demandeur", op_.requester.line,
+      error(ErrorCode::DroitInsuffisant, "@demandeur", op_.requester().line,
             fmt::format("« {} » n'a pas le droit de Modification sur l'espace raccordements de {} - {} : demandez un "
                         "abonnement avec Modification à un gestionnaire.",
                         user->login, s->siret, s->raison_sociale));
     } else if (s && user && !rights.modify_once_active) {
       // Space not active (ESPACE_NON_ACTIVE above), and activating it would not give this demandeur
       // Modification: said now, not after the activation (issue 18: no error hidden behind another).
-      error(ErrorCode::DroitInsuffisant, "@demandeur", op_.requester.line,
+      error(ErrorCode::DroitInsuffisant, "@demandeur", op_.requester().line,
             fmt::format("« {} » n'est pas gestionnaire de {} - {} : même une fois son espace raccordements activé, il "
                         "lui faudra un abonnement avec Modification, à demander à un gestionnaire après l'activation.",
                         user->login, s->siret, s->raison_sociale));
@@ -302,7 +310,7 @@ class OperationApplier {
       Diagnostics content = check_content(sheet, s, certificate_facts);
       for (auto& d : content) {
         if (is_draft && d.is_error()) d.severity = Severity::Warning;  // enregistrer: warnings only
-        out_.diagnostics.push_back(std::move(d));
+        add(std::move(d));
       }
     }
     if (failed() || sheet_hidden || !transition || !user || !s) return;
@@ -399,6 +407,7 @@ class OperationApplier {
   const Operation& op_;
   OperationOutcome& out_;
   std::optional<rules::CertificateReport>* certificates_;
+  DiagnosticBudget& budget_;
 };
 
 }  // namespace
@@ -426,7 +435,8 @@ AifeParameters aife_parameters(const AifeConfig& aife, Protocol protocol) {
   return p;
 }
 
-DepositOutcome apply_deposit(Store& store, const ProcessingContext& context, const Deposit& deposit) {
+DepositOutcome apply_deposit(Store& store, const ProcessingContext& context, const Deposit& deposit,
+                             const std::function<void(const OperationOutcome&)>& each) {
   Database& db = store.database();
   DepositOutcome result;
   std::optional<CertificatesAhead> own;  // this dépôt's alone, when the caller checks none ahead
@@ -438,27 +448,32 @@ DepositOutcome apply_deposit(Store& store, const ProcessingContext& context, con
     deposit_index = 0;
   }
   db.savepoint("depot");
-  bool any_rejected = false;
-  bool any_accepted = false;
+  DiagnosticBudget budget;  // the dépôt's findings, in document order
   for (std::size_t i = 0; i < deposit.operations.size(); ++i) {
     const Operation& op = deposit.operations[i];
     OperationOutcome out;
     out.rank = op.rank;
     out.type = op.element_name;
-    if (op.reference.present) out.reference = op.reference.value;
-    out.diagnostics = op.schema_errors;
+    if (op.reference().present) out.reference = op.reference().value;
     db.savepoint("operation");
-    if (!has_error(out.diagnostics)) {
+    if (op.schema_invalid()) {
+      // The reader kept the details of the first findings of its own budget; the rules' findings
+      // before them may have used some of the room: the dépôt's budget decides again, in order.
+      for (const Diagnostic& d : op.schema_errors) budget.add(out.diagnostics, out.omitted, d);
+      out.omitted += op.omitted_schema_errors;
+      budget.skip(op.omitted_schema_errors.total());
+    } else {
+      allocation_step(AllocationStep::Rules);
       std::optional<rules::CertificateReport> report = certificates->take(deposit_index, i);
-      OperationApplier(store, context, op, out, report ? &report : nullptr).apply();
+      OperationApplier(store, context, op, out, report ? &report : nullptr, budget).apply();
     }
     for (auto& d : out.diagnostics) {
       if (d.line == 0) d.line = op.line;  // a missing element: point at its operation
     }
-    out.accepted = !has_error(out.diagnostics);
+    out.accepted = !has_error(out.diagnostics, out.omitted);
     if (out.accepted) {
       db.release("operation");
-      any_accepted = true;
+      ++result.accepted;
     } else {
       db.rollback_to("operation");
       db.release("operation");
@@ -468,26 +483,20 @@ DepositOutcome apply_deposit(Store& store, const ProcessingContext& context, con
       out.subscription_request.reset();
       out.aife.reset();
       out.export_file.reset();
-      any_rejected = true;
+      ++result.rejected;
     }
-    result.operations.push_back(std::move(out));
+    each(out);
   }
-  if (deposit.mode == DepositMode::Complete && any_rejected) {
+  if (deposit.mode == DepositMode::Complete && result.rejected > 0) {
     db.rollback_to("depot");
-    for (auto& out : result.operations) {
-      out.export_file.reset();  // its temporary stays with context.exports, which removes it
-      out.accepted = false;
-      out.code_appli.reset();
-      out.state.reset();
-      out.deleted = false;
-      out.subscription_request.reset();
-      out.aife.reset();
-    }
+    result.rolled_back = result.accepted > 0;
+    result.rejected += result.accepted;
+    result.accepted = 0;
     result.status = DepositStatus::Rejete;
-  } else if (!any_rejected) {
+  } else if (result.rejected == 0) {
     result.status = DepositStatus::Integre;
   } else {
-    result.status = any_accepted ? DepositStatus::IntegrePartiel : DepositStatus::Rejete;
+    result.status = result.accepted > 0 ? DepositStatus::IntegrePartiel : DepositStatus::Rejete;
   }
   db.release("depot");
   return result;

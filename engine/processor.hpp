@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -38,20 +39,33 @@ struct ProcessingContext {
   std::size_t deposit_index = 0;
 };
 
+/// What a dépôt's operations came to, once all are applied.
 struct DepositOutcome {
-  std::vector<OperationOutcome> operations;
   DepositStatus status = DepositStatus::Rejete;
+  std::size_t accepted = 0;  // ACCEPTEE in the end (0 when rolled back)
+  std::size_t rejected = 0;  // REJETEE in the end
+  /// `complete` mode with a rejected operation: the operations given ACCEPTEE to `each` were rolled
+  /// back with the dépôt, and are REJETEE (no codeAppli, etat, supprimee, demande, export nor
+  /// ParametresAIFE; each keeps its own diagnostics).
+  bool rolled_back = false;
 };
 
 /// Applies every operation of `deposit` in document order inside the caller's open transaction:
 /// one savepoint per operation (rolled back alone when it is rejected) and, in `complete` mode, one
 /// around them all, rolled back when any operation is rejected (every operation then REJETEE, each
-/// still listing its own errors). Each operation sees the effects of the earlier accepted ones.
+/// still listing its own errors: DepositOutcome::rolled_back). Each operation sees the effects of
+/// the earlier accepted ones. `each` receives every operation's outcome as soon as it is applied, in
+/// document order, and keeps what it needs (nothing is kept here: an outcome per operation of a
+/// dépôt of 250,000 operations would be most of its memory). The findings of the dépôt's first
+/// kMaxListedDiagnostics are given with their details, the others only counted
+/// (OperationOutcome::omitted; an omitted error still rejects its operation).
 /// A Recherche stages its export at once in `context.exports` (it reads what the earlier operations
 /// did); an operation rolled back (alone, or with the whole dépôt) names no export, and its
 /// temporary is left to the StagedExports, which removes it (only committed exports are published).
-/// Throws StoreError on the store's own failures (the caller rolls the transaction back).
-DepositOutcome apply_deposit(Store& store, const ProcessingContext& context, const Deposit& deposit);
+/// Throws StoreError on the store's own failures, std::bad_alloc when memory runs out, and what
+/// `each` throws (the caller rolls the transaction back).
+DepositOutcome apply_deposit(Store& store, const ProcessingContext& context, const Deposit& deposit,
+                             const std::function<void(const OperationOutcome&)>& each);
 
 /// The AIFE-side network parameters of `protocol` from the config (SPEC.md §5.1).
 AifeParameters aife_parameters(const AifeConfig& aife, Protocol protocol);

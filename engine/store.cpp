@@ -309,18 +309,34 @@ bool Store::ack_name_taken(const std::string& ack_name) {
   return db_.query_one("SELECT 1 FROM deposits WHERE ack_name = $1", {ack_name}).has_value();
 }
 
-void Store::insert_deposit(const DepositRecord& record, Instant received, Instant processed) {
+void Store::insert_deposit(DepositRecord& record, Instant received, Instant processed) {
   const std::int64_t id = db_.next_sequence_value("deposit");
   // Only an applied dépôt holds its identifiant (unique index deposits_identifier_held_once).
   const bool applied = is_applied(record.status);
+  // Built value by value: an initializer list would copy the accusé.
+  std::vector<SqlValue> params;
+  params.reserve(14);
+  for (SqlValue v : {SqlValue{id}, SqlValue{record.sha256}, SqlValue{record.file_name}, SqlValue{record.file_identity},
+                     opt(record.identifier), SqlValue{std::string(to_code(record.status))}, SqlValue{format_iso_instant(received)},
+                     SqlValue{format_iso_instant(processed)}, SqlValue{record.ack_name}}) {
+    params.push_back(std::move(v));
+  }
+  constexpr std::size_t kAckContent = 9;
+  params.emplace_back(std::move(record.ack_content));
+  struct GiveBack {
+    std::vector<SqlValue>& params;
+    std::string& content;
+    ~GiveBack() { content = std::move(std::get<std::string>(params[kAckContent])); }
+  } give_back{params, record.ack_content};
+  params.emplace_back(record.destination);
+  params.emplace_back(record.reason);
+  params.emplace_back(std::string(kInboxChannel));
+  params.push_back(applied ? opt(record.identifier) : SqlValue{nullptr});
   db_.execute(
       "INSERT INTO deposits (id, sha256, file_name, file_identity, identifier, status, received_at, processed_at, "
       "ack_name, ack_content, destination, reason, channel, held_identifier) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, "
       "$9, $10, $11, $12, $13, $14)",
-      {id, record.sha256, record.file_name, record.file_identity, opt(record.identifier),
-       std::string(to_code(record.status)), format_iso_instant(received), format_iso_instant(processed),
-       record.ack_name, record.ack_content, record.destination, record.reason, std::string(kInboxChannel),
-       applied ? opt(record.identifier) : SqlValue{nullptr}});
+      params);
 }
 
 bool Store::export_name_taken(const std::string& name) {

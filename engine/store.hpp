@@ -152,7 +152,13 @@ class Store {
   std::optional<DepositRecord> find_processed_file(const std::string& file_name, const std::string& sha256,
                                                    const std::string& file_identity);
   bool ack_name_taken(const std::string& ack_name);
-  void insert_deposit(const DepositRecord& record, Instant received, Instant processed);
+  /// Records a processed dépôt. `record.ack_content` is moved into the statement and given back
+  /// afterwards (also when it throws): an accusé may be megabytes, and the store makes its own copy
+  /// already (docs/design.md "Memory bound"). Throws StoreError.
+  void insert_deposit(DepositRecord& record, Instant received, Instant processed);
+  void insert_deposit(DepositRecord&& record, Instant received, Instant processed) {
+    insert_deposit(record, received, processed);
+  }
 
   // Exports of Recherche operations (SPEC.md §5.2), published after their dépôt's commit.
   /// True when an export of that name in outbox/ was recorded (published or still to publish).

@@ -2,10 +2,13 @@
 
 #include <initializer_list>
 #include <map>
+#include <memory>
+#include <new>
 #include <pugixml.hpp>
 #include <string>
 #include <utility>
 
+#include "domain/allocation_fault.hpp"
 #include "domain/civil_date.hpp"
 #include "inbox/transcoder.hpp"
 #include "inbox/xml_gate.hpp"
@@ -97,7 +100,10 @@ std::string text_content(pugi::xml_node node) {
 /// Reads one operation element into an Operation, collecting its SCHEMA_INVALIDE findings.
 class OperationReader {
  public:
-  OperationReader(const LineIndex& lines, Operation& op) : lines_(lines), op_(op) {}
+  /// `budget`: the dépôt's findings so far (only the details of the first kMaxListedDiagnostics
+  /// are kept).
+  OperationReader(const LineIndex& lines, Operation& op, DiagnosticBudget& budget)
+      : lines_(lines), op_(op), budget_(budget) {}
 
   int line(pugi::xml_node n) const {
     const std::ptrdiff_t offset = n.offset_debug();
@@ -105,8 +111,8 @@ class OperationReader {
   }
 
   void error(std::string field, int line_number, std::string message) {
-    op_.schema_errors.push_back(
-        Diagnostic::error(ErrorCode::SchemaInvalide, std::move(field), line_number, std::move(message)));
+    budget_.add(op_.schema_errors, op_.omitted_schema_errors,
+                Diagnostic::error(ErrorCode::SchemaInvalide, std::move(field), line_number, std::move(message)));
   }
 
   /// Reports every attribute of `node` not in `allowed` (namespace declarations aside; a prefixed
@@ -532,11 +538,11 @@ class OperationReader {
   }
 
   /// Reads the whole operation: body, reference, requester.
-  void read(pugi::xml_node el, const Field& depot_requester) {
+  void read(pugi::xml_node el, const std::shared_ptr<const Field>& depot_requester) {
     const ElementName n = resolve(el);
     op_.element_name = std::string(n.local);
     op_.line = line(el);
-    op_.reference = attribute(el, "reference");
+    op_.set_reference(attribute(el, "reference"));
     if (n.uri != kNamespace) {
       op_.body = UnknownOperation{};
       error("", op_.line,
@@ -571,11 +577,11 @@ class OperationReader {
     }
     // A demandeur written blank on the operation is absent like every optional value: the Depot's
     // applies (docs/design.md "Empty values").
-    const Field own = attribute(el, "demandeur");
+    Field own = attribute(el, "demandeur");
     if (own.present) {
-      op_.requester = own;
-    } else if (depot_requester.filled()) {
-      op_.requester = depot_requester;
+      op_.set_requester(std::move(own));
+    } else if (depot_requester->filled()) {
+      op_.set_requester(depot_requester);
     } else {
       error("@demandeur", op_.line,
             "Aucun demandeur : indiquer l'attribut « demandeur » (login de l'utilisateur) sur l'opération " +
@@ -586,6 +592,7 @@ class OperationReader {
  private:
   const LineIndex& lines_;
   Operation& op_;
+  DiagnosticBudget& budget_;
 };
 
 DepositReadResult failure(Diagnostic d) {
@@ -622,6 +629,9 @@ DepositReadResult read_deposit(std::string bytes, std::uint64_t max_bytes) {
     const std::ptrdiff_t offset = n.offset_debug();
     return offset < 0 ? 0 : lines.line_of(static_cast<std::size_t>(offset));
   };
+  // Memory running out is the engine's failure, never the sender's (XML_MALFORME would send the
+  // file to error/ for good): it is thrown, and the dépôt stays claimed for the next pass.
+  if (parsed.status == pugi::status_out_of_memory) throw std::bad_alloc();
   if (!parsed) {
     // Unreachable after the expat gate; kept so that a disagreement is an answer, not a crash.
     const int line = lines.line_of(static_cast<std::size_t>(parsed.offset));
@@ -630,12 +640,14 @@ DepositReadResult read_deposit(std::string bytes, std::uint64_t max_bytes) {
                           std::string("Le fichier n'est pas un XML lisible : ") + parsed.description() + "."));
   }
 
-  const pugi::xml_node root = doc.document_element();
+  pugi::xml_node root = doc.document_element();
   const ElementName root_name = resolve(root);
   const int root_line = line_of(root);
   DepositReadResult result;
+  DiagnosticBudget depot_budget;  // the dépôt-level errors are listed alone (no operation is then)
   auto depot_error = [&](std::string field, int line, std::string message) {
-    result.errors.push_back(Diagnostic::error(ErrorCode::SchemaInvalide, std::move(field), line, std::move(message)));
+    depot_budget.add(result.errors, result.omitted_errors,
+                     Diagnostic::error(ErrorCode::SchemaInvalide, std::move(field), line, std::move(message)));
   };
   if (root_name.local != "Depot" || root_name.uri != kNamespace) {
     depot_error(
@@ -648,7 +660,7 @@ DepositReadResult read_deposit(std::string bytes, std::uint64_t max_bytes) {
   }
 
   Deposit deposit;
-  Field requester;
+  Field requester;  // shared by the operations that inherit it, once read
   for (const pugi::xml_attribute a : root.attributes()) {
     const std::string_view name = a.name();
     if (is_namespace_declaration(name)) continue;
@@ -675,11 +687,11 @@ DepositReadResult read_deposit(std::string bytes, std::uint64_t max_bytes) {
     }
   }
 
-  std::size_t elements = 0;  // the operations' vector is sized once (issue 7: 5,000 sheets moved 13 times)
-  for (pugi::xml_node c = root.first_child(); c; c = c.next_sibling()) elements += c.type() == pugi::node_element;
-  deposit.operations.reserve(elements);
+  DiagnosticBudget budget;  // the operations' findings, in document order
+  const auto depot_requester = std::make_shared<const Field>(std::move(requester));
   int rank = 0;
-  for (pugi::xml_node c = root.first_child(); c; c = c.next_sibling()) {
+  for (pugi::xml_node c = root.first_child(), next; c; c = next) {
+    next = c.next_sibling();
     if (is_text(c)) {
       const std::string_view t = trim(c.value());
       if (!t.empty()) {
@@ -687,13 +699,15 @@ DepositReadResult read_deposit(std::string bytes, std::uint64_t max_bytes) {
                     "Texte inattendu " + quote(std::string(t.substr(0, 40)) + (t.size() > 40 ? "…" : "")) +
                         " directement dans « Depot » : seules des opérations (éléments) y sont admises.");
       }
-      continue;
+    } else if (c.type() == pugi::node_element) {
+      allocation_step(AllocationStep::Reader);
+      Operation& op = deposit.operations.emplace_back();
+      op.rank = ++rank;
+      OperationReader(lines, op, budget).read(c, depot_requester);
     }
-    if (c.type() != pugi::node_element) continue;
-    Operation op;
-    op.rank = ++rank;
-    OperationReader(lines, op).read(c, requester);
-    deposit.operations.push_back(std::move(op));
+    // Each operation's nodes are freed once read: the tree's pages go back to the allocator as the
+    // operations are built, so the two are never whole at once (docs/design.md "Memory bound").
+    root.remove_child(c);
   }
   if (!result.errors.empty()) return result;
   result.deposit = std::move(deposit);

@@ -12,7 +12,13 @@ namespace raccord::inbox {
 ///
 /// Input: the whole file (`bytes`) and the limit `max_bytes` (config inbox.max_bytes, in bytes).
 /// Output: either `deposit` (errors empty) or dépôt-level `errors` (deposit empty). Never throws for
-/// bad input (only std::bad_alloc, or std::runtime_error when iconv lacks a converter).
+/// bad input (only std::bad_alloc, or std::runtime_error when iconv lacks a converter). Memory
+/// running out anywhere, in expat or pugixml too (which report it as a status), is std::bad_alloc,
+/// never an answer such as XML_MALFORME: the file is not the sender's fault.
+/// Findings: the details of the first kMaxListedDiagnostics of the dépôt's operations (document
+/// order) and of its dépôt-level errors are kept; the others are counted in
+/// Operation::omitted_schema_errors and DepositReadResult::omitted_errors (an accusé lists no more:
+/// docs/design.md "Accusé: at most 1,000 findings listed").
 ///
 /// Dépôt-level errors, in the order they are checked (only the first one found is returned, except
 /// for the root checks, which are all reported):
@@ -63,7 +69,8 @@ namespace raccord::inbox {
 /// (comments skipped). Field lines are the line of the attribute's element or of the text's element
 /// in the original file (CR LF, CR and LF each end a line). No recursion follows the input's depth.
 /// Memory: about 2.5 times the file size at peak for a 60 MiB file (the bytes, parsed in place by
-/// pugixml when they are UTF-8, else their UTF-8 copy; plus the values).
+/// pugixml when they are UTF-8, else their UTF-8 copy; plus the values); each operation's part of
+/// the tree is freed once it is read (docs/design.md "Memory bound").
 /// `bytes` is taken (moved in by a caller that no longer needs it): a UTF-8 dépôt is parsed in
 /// them, without a copy (issue 7).
 DepositReadResult read_deposit(std::string bytes, std::uint64_t max_bytes);

@@ -132,6 +132,9 @@ std::optional<Diagnostic> check_well_formed(std::string_view utf8, int max_depth
   if (state.verdict) return state.verdict;
   if (status == XML_STATUS_OK) return std::nullopt;
   const XML_Error code = XML_GetErrorCode(parser.get());
+  // Memory running out is the engine's failure, never an XML_MALFORME of the sender's file (which
+  // would send it to error/ for good): thrown, the dépôt stays claimed for the next pass.
+  if (code == XML_ERROR_NO_MEMORY) throw std::bad_alloc();
   const int line = current_line(parser.get());
   const int column = current_column(parser.get());
   const XML_LChar* english = XML_ErrorString(code);

@@ -28,6 +28,8 @@ inline constexpr int kMaxElementDepth = 10000;
 /// - XML_MALFORME with expat's line and 1-based column and a French message quoting expat's
 ///   reason (control characters, `&#x1A;`, NUL bytes, unbound prefixes, no root element, … F16).
 /// Memory is bounded by expat's own state (no tree is built); input of any size is fed in chunks.
+/// Throws std::bad_alloc when memory runs out (expat's XML_ERROR_NO_MEMORY included): never an
+/// answer about the file.
 std::optional<Diagnostic> check_well_formed(std::string_view utf8, int max_depth = kMaxElementDepth);
 
 }  // namespace raccord::inbox

@@ -1,5 +1,6 @@
 #include "outbox/export_writer.hpp"
 
+#include "domain/allocation_fault.hpp"
 #include "outbox/acknowledgement_writer.hpp"
 #include "outbox/csv.hpp"
 
@@ -101,6 +102,7 @@ ExportWriter::ExportWriter(std::ostream& out, SheetKind kind, ExportFormat forma
 ExportWriter::~ExportWriter() = default;
 
 void ExportWriter::row(const SearchRow& r) {
+  allocation_step(AllocationStep::Export);
   ++rows_;
   const std::string partner = r.partner_siret + " - " + r.raison_sociale;
   switch (format_) {
@@ -130,6 +132,7 @@ void ExportWriter::row(const SearchRow& r) {
 }
 
 void ExportWriter::finish() {
+  allocation_step(AllocationStep::Export);
   if (format_ == ExportFormat::Xml) out_ << "</Export>\n";
   out_.flush();
 }

@@ -16,7 +16,8 @@ PACKAGES=(build-essential cmake ninja-build pkg-config
 # chromium renders the nightly HTML report headless (tests/engine/app/report_browser_test.cpp);
 # systemd brings systemd-analyze, which verifies the units and their drop-ins (systemd_units_test.cpp).
 # strace and python3 drive the syscall fault sweep and the power-loss order test (tests/faults/).
-TEST_PACKAGES=(chromium libreoffice-calc-nogui systemd strace python3)
+# time (GNU time) measures the peak memory of raccord alone (memory_bound_test.cpp).
+TEST_PACKAGES=(chromium libreoffice-calc-nogui systemd strace python3 time)
 if [ "${WITH_TEST_PACKAGES:-0}" = 1 ]; then PACKAGES+=("${TEST_PACKAGES[@]}"); fi
 
 missing=()

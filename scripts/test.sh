@@ -6,7 +6,14 @@
 # docs/design.md "CI budget"): a sanitizer report fails the test that raised it.
 # env: BUILD_DIR (default build), RACCORD_SANITIZE=OFF for a plain RelWithDebInfo build,
 #      RACCORD_TEST_PG_PORT (default 54330). Extra arguments go to ctest (e.g. -R SiretTest).
+# --full-alloc-sweep (first argument): the allocation-failure sweep of the app tests
+#      (AllocationSweepTest) injects a failure at every occurrence of every step, not CI's sample
+#      (sets RACCORD_TEST_ALLOC_SWEEP=full; e.g. scripts/test.sh --full-alloc-sweep -R app_tests).
 set -euo pipefail
+if [ "${1:-}" = "--full-alloc-sweep" ]; then
+  export RACCORD_TEST_ALLOC_SWEEP=full
+  shift
+fi
 cd "$(dirname "$0")/.."
 export BUILD_DIR=${BUILD_DIR:-build}
 export RACCORD_SANITIZE=${RACCORD_SANITIZE:-ON}

@@ -31,7 +31,7 @@ Deposit read(const std::string& xml) {
 }
 
 const SheetOperation& sheet_of(const Deposit& d, std::size_t i) {
-  return std::get<SheetOperation>(d.operations.at(i).body);
+  return body_as<SheetOperation>(d.operations.at(i));
 }
 
 /// Everything a report says: its certificates and its diagnostics; "aucun" for no report.

@@ -1189,5 +1189,97 @@ TEST_F(EngineTest, IdentifiantWrittenEmptyOrBlankIsNoIdentifiant) {
   EXPECT_EQ(count("SELECT COUNT(*) FROM deposits WHERE identifier IS NULL AND status = 'INTEGRE'"), 3);
 }
 
+// ---------------------------------------------------------------------------------------------
+// The accusé's cap (SPEC.md §5.1): at most 1,000 Erreur and Avertissement, the first in document
+// order, whoever found them (the reader or the rules); the others counted in erreursOmises.
+
+// 600 operations refused by the reader, then 600 refused by the rules (an unknown demandeur): the
+// accusé lists the reader's 600 then the rules' first 400, in document order; 200 are counted.
+TEST_F(EngineTest, CapTakesTheFirstThousandFindingsOfReaderAndRulesInDocumentOrder) {
+  start();
+  std::string ops;
+  for (int i = 0; i < 600; ++i) ops += "<Inconnue/>\n";
+  for (int i = 0; i < 600; ++i) ops += user_xml("u" + std::to_string(i), false, "personne");
+  const ParsedAck ack = process("mixte.xml", depot_xml(ops, R"(mode="partielle")"));
+  EXPECT_EQ(ack.statut, "REJETE");
+  ASSERT_EQ(ack.operations.size(), 1200u);
+  std::vector<std::string> listed;
+  for (const AckOperation& op : ack.operations) {
+    EXPECT_EQ(op.statut, "REJETEE");
+    for (const auto& code : op.error_codes()) listed.push_back(code);
+  }
+  ASSERT_EQ(listed.size(), 1000u);
+  EXPECT_EQ(std::count(listed.begin(), listed.begin() + 600, "SCHEMA_INVALIDE"), 600);
+  EXPECT_EQ(std::count(listed.begin() + 600, listed.end(), "UTILISATEUR_INCONNU"), 400);
+  EXPECT_THAT(ack.operations[999].error_codes(), ElementsAre("UTILISATEUR_INCONNU"));
+  EXPECT_THAT(ack.operations[1000].diagnostics, IsEmpty());
+  EXPECT_EQ(ack.erreurs_omises, "200");
+}
+
+// The rules' findings first, then the reader's: the reader kept the details of its own first 1,000
+// (all 800 here), the dépôt's budget lists 400 + 600 and counts 200; one decision, in
+// apply_deposit's DiagnosticBudget (the accusé writer lists what it is given, no more than 1,000).
+TEST_F(EngineTest, CapCountsTheRulesFindingsBeforeTheReadersInDocumentOrder) {
+  start();
+  std::string ops;
+  for (int i = 0; i < 400; ++i) ops += user_xml("r" + std::to_string(i), false, "personne");
+  for (int i = 0; i < 800; ++i) ops += "<Inconnue/>\n";
+  const ParsedAck ack = process("regles_puis_schema.xml", depot_xml(ops, R"(mode="partielle")"));
+  EXPECT_EQ(ack.statut, "REJETE");
+  ASSERT_EQ(ack.operations.size(), 1200u);
+  std::vector<std::string> listed;
+  for (const AckOperation& op : ack.operations) {
+    EXPECT_EQ(op.statut, "REJETEE");
+    for (const auto& code : op.error_codes()) listed.push_back(code);
+  }
+  ASSERT_EQ(listed.size(), 1000u);
+  EXPECT_EQ(std::count(listed.begin(), listed.begin() + 400, "UTILISATEUR_INCONNU"), 400);
+  EXPECT_EQ(std::count(listed.begin() + 400, listed.end(), "SCHEMA_INVALIDE"), 600);
+  EXPECT_THAT(ack.operations[999].error_codes(), ElementsAre("SCHEMA_INVALIDE"));
+  EXPECT_THAT(ack.operations[1000].diagnostics, IsEmpty());
+  EXPECT_EQ(ack.erreurs_omises, "200");
+}
+
+// An error past the cap is only counted, and still rejects its operation: neither the reader's
+// (an unknown attribute) nor the rules' (an unknown demandeur) lets it through; the accepted
+// operation after them is applied.
+TEST_F(EngineTest, AnErrorPastTheCapStillRejectsItsOperation) {
+  start();
+  std::string ops;
+  for (int i = 0; i < 1000; ++i) ops += "<Inconnue/>\n";
+  ops += R"(<Utilisateur demandeur="support.n1" login="schema" email="s@exemple.fr" bizarre="1"/>)";
+  ops += "\n" + user_xml("regle", false, "personne") + user_xml("bonne");
+  const ParsedAck ack = process("au_dela.xml", depot_xml(ops, R"(mode="partielle")"));
+  EXPECT_EQ(ack.statut, "INTEGRE_PARTIEL");
+  ASSERT_EQ(ack.operations.size(), 1003u);
+  EXPECT_EQ(ack.operations[1000].statut, "REJETEE");
+  EXPECT_THAT(ack.operations[1000].diagnostics, IsEmpty());
+  EXPECT_EQ(ack.operations[1001].statut, "REJETEE");
+  EXPECT_THAT(ack.operations[1001].diagnostics, IsEmpty());
+  EXPECT_EQ(ack.operations[1002].statut, "ACCEPTEE");
+  EXPECT_EQ(ack.erreurs_omises, "2");
+  EXPECT_EQ(count("SELECT COUNT(*) FROM users WHERE login IN ('schema', 'regle')"), 0);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM users WHERE login = 'bonne'"), 1);
+}
+
+// complete mode: 1,500 users then one unknown operation; every operation becomes REJETEE, none is
+// applied, and the accusé is the one recorded.
+TEST_F(EngineTest, CompleteDepotRolledBackAfterManyAcceptedOperationsListsThemAllRejected) {
+  start();
+  std::string ops;
+  for (int i = 0; i < 1500; ++i) ops += user_xml("c" + std::to_string(i));
+  ops += "<Inconnue/>\n";
+  const ParsedAck ack = process("complet.xml", depot_xml(ops, R"(mode="complete")"));
+  EXPECT_EQ(ack.statut, "REJETE");
+  ASSERT_EQ(ack.operations.size(), 1501u);
+  for (const AckOperation& op : ack.operations) EXPECT_EQ(op.statut, "REJETEE");
+  EXPECT_THAT(ack.operations.back().error_codes(), ElementsAre("SCHEMA_INVALIDE"));
+  EXPECT_EQ(ack.erreurs_omises, "");
+  EXPECT_EQ(count("SELECT COUNT(*) FROM users WHERE login LIKE 'c%'"), 0);
+  const auto stored = sql("SELECT ack_content FROM deposits WHERE ack_name = $1", {ack.name});
+  ASSERT_EQ(stored.size(), 1u);
+  EXPECT_TRUE(stored[0].text(0) == ack.xml);
+}
+
 }  // namespace
 }  // namespace raccord::testing

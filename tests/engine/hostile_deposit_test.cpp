@@ -20,6 +20,7 @@
 
 #include "tests/support/engine_fixture.hpp"
 #include "tests/support/test_pki.hpp"
+#include "tests/support/xml_check.hpp"
 
 namespace raccord::testing {
 namespace {
@@ -138,6 +139,52 @@ TEST_F(HostileDepositTest, HundredThousandDeepNestingIsSchemaInvalideWithoutCras
   const ParsedAck ack = expect_quarantined("profond.xml", xml, "SCHEMA_INVALIDE");
   EXPECT_EQ(ack.errors.at(0).ligne, 3);
   EXPECT_THAT(ack.errors.at(0).message, HasSubstr("10000 niveaux"));  // the hard safety limit
+}
+
+// Issue 20: a 1 MB dépôt of 250,000 empty unknown elements gave a 72 MB accusé (and ~780 MB of
+// memory). Each element is an operation rejected with SCHEMA_INVALIDE: the accusé lists every
+// Operation, the first 1,000 Erreur and counts the 249,000 others in erreursOmises (SPEC §5.1);
+// it is well-formed, valid, of bounded size, and the file is the recorded one.
+TEST_F(HostileDepositTest, QuarterMillionEmptyUnknownElementsGetACappedAccuse) {
+  start();
+  std::string xml = kHead + kOpen;
+  for (int i = 0; i < 250000; ++i) xml += "<X/>";
+  xml += "\n</Depot>\n";
+  ASSERT_GT(xml.size(), 1000000u);
+  const ParsedAck ack = process("vides.xml", xml);
+  EXPECT_EQ(ack.statut, "REJETE");
+  ASSERT_EQ(ack.operations.size(), 250000u);
+  std::size_t listed = 0;
+  for (const AckOperation& op : ack.operations) {
+    EXPECT_EQ(op.statut, "REJETEE");
+    listed += op.diagnostics.size();
+  }
+  EXPECT_EQ(listed, 1000u);
+  EXPECT_THAT(ack.operations[999].error_codes(), ElementsAre("SCHEMA_INVALIDE"));
+  EXPECT_THAT(ack.operations[1000].diagnostics, IsEmpty());
+  EXPECT_EQ(ack.erreurs_omises, "249000");
+  EXPECT_LT(ack.xml.size(), 16u * 1000 * 1000) << "one line per Operation, 1,000 findings";
+  EXPECT_EQ(xmllint_text(ack.xml, xsd_path("accuse.xsd")).status, 0);
+  const auto stored = sql("SELECT ack_content FROM deposits WHERE ack_name = $1", {ack.name});
+  ASSERT_EQ(stored.size(), 1u);
+  EXPECT_TRUE(stored[0].text(0) == ack.xml) << "the accusé written is the one recorded";
+  EXPECT_THAT(files_in(archive_day()), ElementsAre("vides.xml"));
+}
+
+// A Depot holding 1,500 stray texts: 1,500 dépôt-level errors, the first 1,000 listed.
+TEST_F(HostileDepositTest, FifteenHundredStrayTextsInDepotAreCappedAtDepositLevel) {
+  start();
+  std::string xml = kHead + kOpen;
+  for (int i = 0; i < 1500; ++i) xml += "t<X/>\n";
+  xml += "</Depot>\n";
+  const ParsedAck ack = process("textes.xml", xml);
+  EXPECT_EQ(ack.statut, "REJETE");
+  EXPECT_THAT(ack.operations, IsEmpty());
+  ASSERT_EQ(ack.errors.size(), 1000u);
+  EXPECT_GE(ack.errors.back().ligne, 1000) << "the first 1,000, in document order";
+  EXPECT_LE(ack.errors.back().ligne, 1003);
+  EXPECT_EQ(ack.erreurs_omises, "500");
+  EXPECT_EQ(xmllint_text(ack.xml, xsd_path("accuse.xsd")).status, 0);
 }
 
 /// `levels` nested <a> elements.

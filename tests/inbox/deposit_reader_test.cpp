@@ -87,8 +87,8 @@ std::string everything(const DepositReadResult& r) {
   std::string all = describe(r.errors);
   if (!r.deposit) return all;
   for (const auto& op : r.deposit->operations) {
-    all += describe(op.schema_errors) + op.element_name + op.reference.value + op.requester.value;
-    if (const auto* s = std::get_if<SheetOperation>(&op.body)) {
+    all += describe(op.schema_errors) + op.element_name + op.reference().value + op.requester().value;
+    if (const auto* s = body_if<SheetOperation>(op)) {
       all += s->partner.value + s->contact_name.value + s->comments.value;
       for (const auto& c : s->certificates) all += c.content + c.name.value;
     }
@@ -143,7 +143,7 @@ TEST(ReadDeposit, HugeCertificateIsKeptWholeWithBoundedMemory) {  // F07 a
   rusage after{};
   getrusage(RUSAGE_SELF, &after);
   ASSERT_TRUE(r.deposit) << describe(r.errors);
-  const auto& sheet = std::get<SheetOperation>(r.deposit->operations.at(0).body);
+  const auto& sheet = body_as<SheetOperation>(r.deposit->operations.at(0));
   ASSERT_EQ(sheet.certificates.size(), 1u);
   std::string expected = base64;
   while (!expected.empty() && expected.back() == '\n') expected.pop_back();
@@ -164,7 +164,7 @@ TEST(ReadDeposit, FiveThousandOperationsAreReadInOrder) {
   ASSERT_EQ(d.operations.size(), 5000u);
   EXPECT_EQ(d.operations[4999].rank, 5000);
   EXPECT_EQ(d.operations[4999].line, 3 + 4999);
-  EXPECT_EQ(std::get<UserOperation>(d.operations[4999].body).login.value, "u4999");
+  EXPECT_EQ(body_as<UserOperation>(d.operations[4999]).login.value, "u4999");
 }
 
 // ---- Encodings (F11) ----------------------------------------------------------------------
@@ -174,12 +174,12 @@ TEST(ReadDeposit, BomBeforeTheDeclarationIsAcceptedAndNeverReachesAValue) {  // 
       depot("<Structure siret=\"81034732800017\" raisonSociale=\"Société Exemple Équipements\"/>", "demandeur=\"s\"");
   const Deposit with_bom = readable("\xEF\xBB\xBF" + plain);
   const Deposit without = readable(plain);
-  const auto& a = std::get<StructureOperation>(with_bom.operations.at(0).body);
-  const auto& b = std::get<StructureOperation>(without.operations.at(0).body);
+  const auto& a = body_as<StructureOperation>(with_bom.operations.at(0));
+  const auto& b = body_as<StructureOperation>(without.operations.at(0));
   EXPECT_EQ(a.raison_sociale.value, "Société Exemple Équipements");
   EXPECT_EQ(a.raison_sociale.value, b.raison_sociale.value);
   EXPECT_EQ(a.raison_sociale.line, b.raison_sociale.line);
-  EXPECT_EQ(with_bom.operations[0].requester.value, "s");
+  EXPECT_EQ(with_bom.operations[0].requester().value, "s");
   // No U+FEFF anywhere in the first field.
   EXPECT_EQ(a.siret.value.find("\xEF\xBB\xBF"), std::string::npos);
 }
@@ -207,13 +207,13 @@ TEST(ReadDeposit, Latin1AndWindows1252AreTranscodedWithOriginalLines) {
       "<!-- \xE9t\xE9\n\xE9t\xE9 -->\n"
       "<Structure siret=\"81034732800017\" raisonSociale=\"Soci\xE9t\xE9 \xC9quipements\"/>\n</Depot>\n";
   const Deposit a = readable(latin1);
-  const auto& s = std::get<StructureOperation>(a.operations.at(0).body);
+  const auto& s = body_as<StructureOperation>(a.operations.at(0));
   EXPECT_EQ(s.raison_sociale.value, "Société Équipements");
   EXPECT_EQ(s.raison_sociale.line, 5);
   const std::string cp1252 =
       "<?xml version='1.0' encoding='Windows-1252'?>\n<Depot xmlns=\"urn:raccord:depot:1\" demandeur=\"s\">\n"
       "<Structure siret=\"81034732800017\" raisonSociale=\"\x80 \x9C\x85\"/>\n</Depot>\n";
-  EXPECT_EQ(std::get<StructureOperation>(readable(cp1252).operations.at(0).body).raison_sociale.value, "€ œ…");
+  EXPECT_EQ(body_as<StructureOperation>(readable(cp1252).operations.at(0)).raison_sociale.value, "€ œ…");
   const std::string alias = "<?xml version='1.0' encoding='latin1'?><Depot xmlns='urn:raccord:depot:1'/>";
   EXPECT_TRUE(read(alias).deposit.has_value());
 }
@@ -344,7 +344,7 @@ TEST(ReadDeposit, DeepNestingInsideAnOperationIsThatOperationsSchemaError) {
   EXPECT_TRUE(d.operations[0].schema_errors.empty()) << describe(d.operations[0].schema_errors);
   expect_single_schema_error(d.operations[1], "a", 5);
   EXPECT_TRUE(d.operations[2].schema_errors.empty()) << describe(d.operations[2].schema_errors);
-  EXPECT_EQ(std::get<UserOperation>(d.operations[2].body).login.value, "u.trois");
+  EXPECT_EQ(body_as<UserOperation>(d.operations[2]).login.value, "u.trois");
 }
 
 TEST(ReadDeposit, ForbiddenControlCharactersAreMalformedWithLineAndColumn) {  // F16
@@ -442,13 +442,13 @@ TEST(ReadDeposit, OperationsHaveRankNameLineAndIgnoreCommentsAndPis) {
   EXPECT_EQ(d.operations[0].rank, 1);
   EXPECT_EQ(d.operations[0].element_name, "Utilisateur");
   EXPECT_EQ(d.operations[0].line, 5);
-  EXPECT_EQ(d.operations[0].reference.value, "r1");
-  EXPECT_EQ(d.operations[0].requester.value, "j.dupont");  // from Depot
+  EXPECT_EQ(d.operations[0].reference().value, "r1");
+  EXPECT_EQ(d.operations[0].requester().value, "j.dupont");  // from Depot
   EXPECT_EQ(d.operations[1].rank, 2);
   EXPECT_EQ(d.operations[1].line, 7);
-  EXPECT_EQ(d.operations[1].requester.value, "g.martin");
-  EXPECT_EQ(d.operations[1].requester.line, 7);
-  EXPECT_FALSE(d.operations[1].reference.present);
+  EXPECT_EQ(d.operations[1].requester().value, "g.martin");
+  EXPECT_EQ(d.operations[1].requester().line, 7);
+  EXPECT_FALSE(d.operations[1].reference().present);
 }
 
 TEST(ReadDeposit, UnknownOrForeignOperationIsAnOperationWithSchemaInvalide) {
@@ -459,11 +459,11 @@ TEST(ReadDeposit, UnknownOrForeignOperationIsAnOperationWithSchemaInvalide) {
   for (int i = 0; i < 3; ++i) {
     const Operation& op = d.operations[static_cast<std::size_t>(i)];
     EXPECT_EQ(op.rank, i + 1);
-    EXPECT_TRUE(std::holds_alternative<UnknownOperation>(op.body));
+    EXPECT_TRUE((body_if<UnknownOperation>(op) != nullptr));
     expect_single_schema_error(op, "", 3 + i);
   }
   EXPECT_EQ(d.operations[0].element_name, "Suppression");
-  EXPECT_EQ(d.operations[0].reference.value, "r");
+  EXPECT_EQ(d.operations[0].reference().value, "r");
   EXPECT_EQ(d.operations[1].element_name, "Utilisateur");
 }
 
@@ -476,7 +476,7 @@ TEST(ReadDeposit, NoRequesterAnywhereIsSchemaInvalideInTheOperation) {
     const std::string body = std::string("<Utilisateur demandeur=\"") + blank + "\" login=\"a\" email=\"a@b.fr\"/>";
     const Operation from_depot = only_operation(body);
     EXPECT_TRUE(from_depot.schema_errors.empty()) << describe(from_depot.schema_errors);
-    EXPECT_EQ(from_depot.requester.value, "j.dupont");
+    EXPECT_EQ(from_depot.requester().value, "j.dupont");
     expect_single_schema_error(only_operation(body, "identifiant=\"x\""), "@demandeur", 3);
   }
 }
@@ -510,7 +510,7 @@ TEST(ReadDeposit, StructureRequiredEnumsBooleansAndChildren) {
   ASSERT_TRUE(find_field(e, "UtilisateurTechnique[1]/@login"));
   ASSERT_TRUE(find_field(e, "Adresse"));
   EXPECT_EQ(find_field(e, "Adresse")->line, 9);
-  const auto& s = std::get<StructureOperation>(bad.body);
+  const auto& s = body_as<StructureOperation>(bad);
   EXPECT_TRUE(s.active);  // defaults kept on bad values
   EXPECT_FALSE(s.is_public);
   EXPECT_EQ(s.managers.size(), 3u);
@@ -554,7 +554,7 @@ TEST(ReadDeposit, DecisionAbonnementRequiresDemandeAndAValidDecision) {
   EXPECT_TRUE(find_field(op.schema_errors, "@decision"));
   const Operation refuse = only_operation("<DecisionAbonnement demande=\"ABO-000001\" decision=\"refuser\"/>");
   EXPECT_TRUE(refuse.schema_errors.empty());
-  EXPECT_EQ(std::get<SubscriptionDecisionOperation>(refuse.body).decision, Decision::Refuser);
+  EXPECT_EQ(body_as<SubscriptionDecisionOperation>(refuse).decision, Decision::Refuser);
 }
 
 TEST(ReadDeposit, SheetRequiresActionAndPartenaire) {
@@ -573,7 +573,7 @@ TEST(ReadDeposit, SheetValuesWithTheirOwnRuleAreNotSchemaErrors) {
       "<Reseau><AdresseIP>999.1.1.1</AdresseIP><Port>70000</Port></Reseau>\n"
       "<CodesInterface><Interface code=\"XXX\" mode=\"aucun\"/></CodesInterface></FicheEDI>");
   EXPECT_TRUE(op.schema_errors.empty()) << describe(op.schema_errors);
-  const auto& s = std::get<SheetOperation>(op.body);
+  const auto& s = body_as<SheetOperation>(op);
   EXPECT_EQ(s.protocol.value, "FTP");
   EXPECT_EQ(s.period_from.value, "demain");
   EXPECT_EQ(s.period_to.line, 6);
@@ -618,7 +618,7 @@ TEST(ReadDeposit, SheetStructuralErrorsCarryFieldAndLine) {
     EXPECT_EQ(d->code, ErrorCode::SchemaInvalide);
     EXPECT_EQ(d->line, line) << field;
   }
-  const auto& s = std::get<SheetOperation>(op.body);
+  const auto& s = body_as<SheetOperation>(op);
   EXPECT_EQ(s.protocol.value, "AS2");  // first kept
   EXPECT_EQ(s.interfaces.size(), 3u);
   EXPECT_EQ(s.interfaces[1].mode.value, "totale");
@@ -633,7 +633,7 @@ TEST(ReadDeposit, FicheApiRefusesEdiOnlyChildren) {
   EXPECT_EQ(find_field(op.schema_errors, "Periode")->line, 5);
   EXPECT_EQ(find_field(op.schema_errors, "Reseau")->line, 6);
   EXPECT_EQ(find_field(op.schema_errors, "CodesInterface")->line, 7);
-  const auto& s = std::get<SheetOperation>(op.body);
+  const auto& s = body_as<SheetOperation>(op);
   EXPECT_EQ(s.kind, SheetKind::Api);
   EXPECT_FALSE(s.protocol.present);
 }
@@ -650,7 +650,7 @@ TEST(ReadDeposit, TextIsTrimmedAndMixedWithCommentsOrCdata) {
       "<FicheEDI action=\"enregistrer\"><Partenaire>\n  810347<!-- c -->32800017  \n</Partenaire>"
       "<Commentaires><![CDATA[ <b>&amp;</b> ]]></Commentaires></FicheEDI>");
   EXPECT_TRUE(op.schema_errors.empty()) << describe(op.schema_errors);
-  const auto& s = std::get<SheetOperation>(op.body);
+  const auto& s = body_as<SheetOperation>(op);
   EXPECT_EQ(s.partner.value, "81034732800017");
   EXPECT_EQ(s.comments.value, "<b>&amp;</b>");
 }
@@ -664,14 +664,14 @@ TEST(ReadDeposit, RechercheEnumsAndDates) {
   EXPECT_TRUE(find_field(op.schema_errors, "@format"));
   EXPECT_EQ(find_field(op.schema_errors, "SoumisDepuis")->line, 4);
   EXPECT_EQ(find_field(op.schema_errors, "Tri")->line, 6);
-  const auto& r = std::get<SearchOperation>(op.body);
+  const auto& r = body_as<SearchOperation>(op);
   EXPECT_EQ(r.kind, SheetKind::Edi);
   EXPECT_EQ(r.format, ExportFormat::Csv);
   EXPECT_EQ(r.submitted_to.value, "2026-12-31");
   const Operation api = only_operation("<Recherche type=\"API\" format=\"xml\"/>");
   EXPECT_TRUE(api.schema_errors.empty());
-  EXPECT_EQ(std::get<SearchOperation>(api.body).kind, SheetKind::Api);
-  EXPECT_EQ(std::get<SearchOperation>(api.body).format, ExportFormat::Xml);
+  EXPECT_EQ(body_as<SearchOperation>(api).kind, SheetKind::Api);
+  EXPECT_EQ(body_as<SearchOperation>(api).format, ExportFormat::Xml);
 }
 
 TEST(ReadDeposit, CrLfLineEndingsGiveTheSameLines) {
@@ -680,7 +680,7 @@ TEST(ReadDeposit, CrLfLineEndingsGiveTheSameLines) {
       "<FicheEDI action=\"enregistrer\">\r\n<Partenaire>81034732800017</Partenaire>\r\n<Commentaires>l1\r\nl2"
       "</Commentaires>\r\n<Reseau/>\r\n</FicheEDI></Depot>";
   const Deposit d = readable(doc);
-  const auto& s = std::get<SheetOperation>(d.operations.at(0).body);
+  const auto& s = body_as<SheetOperation>(d.operations.at(0));
   EXPECT_EQ(d.operations[0].line, 4);
   EXPECT_EQ(s.partner.line, 5);
   EXPECT_EQ(s.comments.line, 6);
@@ -728,8 +728,8 @@ TEST(ReadDeposit, OptionalAttributesWrittenBlankAreAbsent) {
     EXPECT_EQ(d.mode, DepositMode::Complete);
     ASSERT_EQ(d.operations.size(), 5u);
     for (const auto& op : d.operations) EXPECT_TRUE(op.schema_errors.empty()) << describe(op.schema_errors);
-    EXPECT_FALSE(d.operations[0].reference.present);
-    const auto& s = std::get<SheetOperation>(d.operations[0].body);
+    EXPECT_FALSE(d.operations[0].reference().present);
+    const auto& s = body_as<SheetOperation>(d.operations[0]);
     for (const Field* f : {&s.code_appli, &s.period_to, &s.contact_name, &s.contact_phone, &s.contact_email,
                            &s.contact_fax, &s.certificates.at(0).name}) {
       EXPECT_FALSE(f->present);
@@ -740,17 +740,17 @@ TEST(ReadDeposit, OptionalAttributesWrittenBlankAreAbsent) {
       EXPECT_EQ(s.period_to.line, 6);         // the line where it was written, for the rules' messages
     }
     EXPECT_EQ(s.period_from.value, "2026-12-01");
-    const auto& st = std::get<StructureOperation>(d.operations[1].body);
+    const auto& st = body_as<StructureOperation>(d.operations[1]);
     EXPECT_TRUE(st.active);  // the defaults
     EXPECT_FALSE(st.is_public);
     EXPECT_FALSE(st.connected_in_qualification);
     EXPECT_FALSE(st.uses_tiers_teletransmission);
     EXPECT_FALSE(st.editor_siret.present);
-    EXPECT_FALSE(std::get<UserOperation>(d.operations[2].body).support);
-    const auto& r = std::get<SubscriptionRequestOperation>(d.operations[3].body);
+    EXPECT_FALSE(body_as<UserOperation>(d.operations[2]).support);
+    const auto& r = body_as<SubscriptionRequestOperation>(d.operations[3]);
     EXPECT_FALSE(r.date.present);
     EXPECT_FALSE(r.modification);
-    const auto& search = std::get<SearchOperation>(d.operations[4].body);
+    const auto& search = body_as<SearchOperation>(d.operations[4]);
     EXPECT_EQ(search.kind, SheetKind::Edi);
     EXPECT_EQ(search.format, ExportFormat::Csv);
   }
@@ -770,15 +770,15 @@ TEST(ReadDeposit, OptionalTextElementsWrittenBlankAreAbsent) {
         "</CodeInterface><SoumisDepuis>" + b + "</SoumisDepuis><SoumisJusqua>" + b + "</SoumisJusqua></Recherche>"));
     ASSERT_EQ(d.operations.size(), 3u);
     for (const auto& op : d.operations) EXPECT_TRUE(op.schema_errors.empty()) << describe(op.schema_errors);
-    const auto& s = std::get<SheetOperation>(d.operations[0].body);
+    const auto& s = body_as<SheetOperation>(d.operations[0]);
     for (const Field* f :
          {&s.protocol, &s.network_identifier, &s.network_address, &s.network_port, &s.network_path, &s.comments}) {
       EXPECT_FALSE(f->present);
       EXPECT_TRUE(f->value.empty()) << f->value;
     }
     EXPECT_EQ(s.protocol.line, 5);  // the line where it was written, for the rules' messages
-    EXPECT_FALSE(std::get<SubscriptionRequestOperation>(d.operations[1].body).comment.present);
-    const auto& r = std::get<SearchOperation>(d.operations[2].body);
+    EXPECT_FALSE(body_as<SubscriptionRequestOperation>(d.operations[1]).comment.present);
+    const auto& r = body_as<SearchOperation>(d.operations[2]);
     for (const Field* f :
          {&r.partner, &r.state, &r.code_appli, &r.protocol, &r.interface_code, &r.submitted_from, &r.submitted_to}) {
       EXPECT_FALSE(f->present);
@@ -907,8 +907,8 @@ TEST(ReadDeposit, SpecExamplesRoundTrip) {
   const Operation& o1 = d.operations[0];
   EXPECT_EQ(o1.element_name, "Structure");
   EXPECT_EQ(o1.line, 4);
-  EXPECT_EQ(o1.requester.value, "support.n1");
-  const auto& st = std::get<StructureOperation>(o1.body);
+  EXPECT_EQ(o1.requester().value, "support.n1");
+  const auto& st = body_as<StructureOperation>(o1);
   EXPECT_EQ(st.siret.value, "81034732800017");
   EXPECT_EQ(st.siret.line, 4);
   EXPECT_EQ(st.raison_sociale.value, "PRO SHOP EXEMPLE");
@@ -928,17 +928,17 @@ TEST(ReadDeposit, SpecExamplesRoundTrip) {
   EXPECT_EQ(st.technical_users[0].value, "TECH_1_0001@example.fr");
   EXPECT_EQ(st.technical_users[0].line, 9);
 
-  const auto& user = std::get<UserOperation>(d.operations[1].body);
+  const auto& user = body_as<UserOperation>(d.operations[1]);
   EXPECT_EQ(d.operations[1].line, 11);
   EXPECT_EQ(user.login.value, "j.dupont");
   EXPECT_EQ(user.email.value, "j.dupont@example.fr");
   EXPECT_FALSE(user.support);
 
-  EXPECT_EQ(d.operations[2].requester.value, "g.martin");
-  EXPECT_EQ(std::get<SpaceActivationOperation>(d.operations[2].body).structure.value, "81034732800017");
+  EXPECT_EQ(d.operations[2].requester().value, "g.martin");
+  EXPECT_EQ(body_as<SpaceActivationOperation>(d.operations[2]).structure.value, "81034732800017");
   EXPECT_EQ(d.operations[2].line, 12);
 
-  const auto& req = std::get<SubscriptionRequestOperation>(d.operations[3].body);
+  const auto& req = body_as<SubscriptionRequestOperation>(d.operations[3]);
   EXPECT_EQ(d.operations[3].line, 13);
   EXPECT_TRUE(req.consultation);
   EXPECT_TRUE(req.modification);
@@ -946,16 +946,16 @@ TEST(ReadDeposit, SpecExamplesRoundTrip) {
   EXPECT_EQ(req.comment.value, "Équipe intégration");
   EXPECT_EQ(req.comment.line, 15);
 
-  const auto& dec = std::get<SubscriptionDecisionOperation>(d.operations[4].body);
+  const auto& dec = body_as<SubscriptionDecisionOperation>(d.operations[4]);
   EXPECT_EQ(dec.request_id.value, "ABO-000017");
   EXPECT_EQ(dec.decision, Decision::Valider);
   EXPECT_EQ(d.operations[4].line, 17);
 
   const Operation& o6 = d.operations[5];
   EXPECT_EQ(o6.line, 18);
-  EXPECT_EQ(o6.reference.value, "as2-prod");
-  EXPECT_EQ(o6.requester.value, "j.dupont");
-  const auto& edi = std::get<SheetOperation>(o6.body);
+  EXPECT_EQ(o6.reference().value, "as2-prod");
+  EXPECT_EQ(o6.requester().value, "j.dupont");
+  const auto& edi = body_as<SheetOperation>(o6);
   EXPECT_EQ(edi.kind, SheetKind::Edi);
   EXPECT_EQ(edi.action, SheetAction::Soumettre);
   EXPECT_FALSE(edi.code_appli.present);
@@ -1003,7 +1003,7 @@ TEST(ReadDeposit, SpecExamplesRoundTrip) {
 
   const Operation& o7 = d.operations[6];
   EXPECT_EQ(o7.line, 41);
-  const auto& api = std::get<SheetOperation>(o7.body);
+  const auto& api = body_as<SheetOperation>(o7);
   EXPECT_EQ(api.kind, SheetKind::Api);
   EXPECT_EQ(api.action, SheetAction::Enregistrer);
   EXPECT_EQ(api.code_appli.value, "SEI009");
@@ -1021,8 +1021,8 @@ TEST(ReadDeposit, SpecExamplesRoundTrip) {
 
   const Operation& o8 = d.operations[7];
   EXPECT_EQ(o8.line, 47);
-  EXPECT_EQ(o8.reference.value, "req-7");
-  const auto& search = std::get<SearchOperation>(o8.body);
+  EXPECT_EQ(o8.reference().value, "req-7");
+  const auto& search = body_as<SearchOperation>(o8);
   EXPECT_EQ(search.kind, SheetKind::Edi);
   EXPECT_EQ(search.format, ExportFormat::Csv);
   EXPECT_EQ(search.partner.value, "81034732800017");

@@ -8,8 +8,12 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <iterator>
 #include <pugixml.hpp>
+#include <sstream>
+#include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "tests/support/dates.hpp"
 #include "tests/support/xml_check.hpp"
@@ -259,6 +263,193 @@ TEST(RenderAcknowledgement, ForbiddenCharactersAreWrittenVisiblyAndOutputIsWellF
   EXPECT_STREQ(op2.child("Erreur").text().get(), "ACME\\u000BLogistique <SAS> & \"Jeanne\\u001AExemple\"");
   EXPECT_STREQ(op2.child("Erreur").attribute("champ").value(), "raisonSociale\\xFF");
   EXPECT_STREQ(root.child("Operation").attribute("reference").value(), "ref\\u0001");
+}
+
+// The text is exactly what pugixml's writer makes of the same tree (the accusé was rendered by
+// pugixml before issue 20): parsed and saved again by pugixml, it comes back byte for byte.
+TEST(RenderAcknowledgement, IsTheTextPugixmlWouldWriteByteForByte) {
+  Acknowledgement ack = partial_example();
+  ack.identifier = std::string("LOT\x0C<42> & \"q\"\t\n\r'");
+  ack.operations[0].reference = std::string("ref\x01 é");
+  ack.operations[1].diagnostics[0].message = std::string("ACME\x0BLogistique <SAS> & \"Jeanne\"\n\tx\ry '");
+  ack.operations[1].diagnostics[0].field = "raisonSociale\xFF";
+  ack.operations[1].diagnostics.push_back(Diagnostic::warning(ErrorCode::ReseauIgnore, "", 0, ""));
+  ack.operations[0].aife->values.emplace_back("Chemin", std::string("/as2\x1F"));
+  ack.operations[0].aife->values.emplace_back("9 vide", "");
+  OperationOutcome bare;
+  bare.rank = 3;
+  bare.type = "X";
+  bare.accepted = true;
+  bare.aife = AifeParameters{Protocol::Sftp, {}};
+  ack.operations.push_back(bare);
+  for (const Acknowledgement& a : {ack, Acknowledgement{}, partial_example()}) {
+    const std::string xml = render_acknowledgement(a);
+    pugi::xml_document doc;
+    const unsigned flags =
+        (pugi::parse_default | pugi::parse_declaration) & ~pugi::parse_eol & ~pugi::parse_wconv_attribute;
+    ASSERT_TRUE(doc.load_string(xml.c_str(), flags)) << xml;
+    std::ostringstream again;
+    doc.save(again, "  ", pugi::format_default, pugi::encoding_utf8);
+    EXPECT_EQ(again.str(), xml);
+  }
+}
+
+/// An accusé of `operations` rejected operations named "X", each with `per_operation` errors.
+Acknowledgement many_findings(int operations, int per_operation) {
+  Acknowledgement ack;
+  ack.file_name = "beaucoup.xml";
+  ack.sha256 = kSha;
+  ack.mode = DepositMode::Partielle;
+  ack.status = DepositStatus::Rejete;
+  for (int i = 1; i <= operations; ++i) {
+    OperationOutcome op;
+    op.rank = i;
+    op.type = "X";
+    for (int k = 1; k <= per_operation; ++k) {
+      op.diagnostics.push_back(Diagnostic::error(
+          ErrorCode::SchemaInvalide, "", i, "Finding " + std::to_string(k) + " of operation " + std::to_string(i)));
+    }
+    ack.operations.push_back(std::move(op));
+  }
+  return ack;
+}
+
+// SPEC §5.1: at most 1,000 Erreur and Avertissement, the first in document order; erreursOmises
+// says how many were left out: those given and those only counted (OperationOutcome::omitted).
+TEST(RenderAcknowledgement, ListsTheFirstThousandFindingsInDocumentOrderAndCountsTheOthers) {
+  Acknowledgement ack = many_findings(3, 600);
+  ack.operations[1].diagnostics[599] = Diagnostic::warning(ErrorCode::ReseauIgnore, "", 2, "w");
+  ack.operations[2].omitted = OmittedDiagnostics{7, 3};
+  const std::string xml = render_acknowledgement(ack);
+  EXPECT_EQ(xmllint_text(xml, kXsd).status, 0) << xml.substr(0, 2000);
+  pugi::xml_document doc;
+  ASSERT_TRUE(doc.load_string(xml.c_str()));
+  const pugi::xml_node root = doc.document_element();
+  EXPECT_STREQ(root.attribute("erreursOmises").value(), std::to_string(200 + 600 + 10).c_str());
+  std::vector<int> listed;
+  for (const pugi::xml_node op : root.children("Operation")) {
+    int n = 0;
+    for (const pugi::xml_node d : op.children()) {
+      EXPECT_STREQ(d.name(), "Erreur");
+      EXPECT_EQ(std::string(d.text().get()),
+                "Finding " + std::to_string(++n) + " of operation " + op.attribute("rang").value());
+    }
+    listed.push_back(n);
+  }
+  EXPECT_EQ(listed, (std::vector<int>{600, 400, 0}));
+  EXPECT_NE(xml.find("<Operation rang=\"3\" type=\"X\" statut=\"REJETEE\" />"), std::string::npos)
+      << "an operation whose findings are all left out is still listed, REJETEE";
+}
+
+TEST(RenderAcknowledgement, NoErreursOmisesWhenExactlyTheCapIsFound) {
+  const std::string xml = render_acknowledgement(many_findings(10, 100));
+  EXPECT_EQ(xml.find("erreursOmises"), std::string::npos);
+  EXPECT_EQ(xmllint_text(xml, kXsd).status, 0);
+  Acknowledgement one_more = many_findings(10, 100);
+  one_more.operations.back().omitted.warnings = 1;
+  EXPECT_NE(render_acknowledgement(one_more).find(" erreursOmises=\"1\">"), std::string::npos);
+}
+
+TEST(RenderAcknowledgement, DepositLevelErrorsAreCappedToo) {
+  Acknowledgement ack;
+  ack.file_name = "textes.xml";
+  ack.sha256 = kSha;
+  ack.status = DepositStatus::Rejete;
+  for (int i = 1; i <= 1500; ++i) {
+    ack.deposit_errors.push_back(Diagnostic::error(ErrorCode::SchemaInvalide, "Depot", i, "Texte inattendu"));
+  }
+  ack.deposit_omitted.errors = 42;
+  const std::string xml = render_acknowledgement(ack);
+  pugi::xml_document doc;
+  ASSERT_TRUE(doc.load_string(xml.c_str()));
+  const pugi::xml_node root = doc.document_element();
+  EXPECT_EQ(std::distance(root.children("Erreur").begin(), root.children("Erreur").end()), 1000);
+  EXPECT_STREQ(root.attribute("erreursOmises").value(), "542");
+  EXPECT_STREQ(root.last_child().attribute("ligne").value(), "1000") << "the first ones, in order";
+  EXPECT_EQ(xmllint_text(xml, kXsd).status, 0);
+}
+
+// The accusé of a dépôt of 250,000 faulty operations (issue 20: a 1 MB dépôt of empty unknown
+// elements gave a 72 MB accusé): one line per Operation, 1,000 findings, the rest counted.
+TEST(RenderAcknowledgement, QuarterMillionFaultyOperationsGiveABoundedAccuse) {
+  const Acknowledgement ack = many_findings(250000, 1);
+  const std::string xml = render_acknowledgement(ack);
+  EXPECT_LT(xml.size(), 250000u * 60 + 1000u * 200) << "bytes";
+  EXPECT_NE(xml.find(" erreursOmises=\"249000\">"), std::string::npos);
+  EXPECT_TRUE(xml.ends_with("  <Operation rang=\"250000\" type=\"X\" statut=\"REJETEE\" />\n</Accuse>\n"));
+  EXPECT_EQ(xmllint_text(xml).status, 0);
+}
+
+// The cap is decided where the findings are collected (DiagnosticBudget): the writer lists what it
+// is given, and more than 1,000 in all is a caller's mistake, never an accusé listing them.
+TEST(AcknowledgementWriter, RefusesMoreFindingsThanAnAccuseLists) {
+  OperationOutcome op;
+  op.rank = 1;
+  op.type = "Utilisateur";
+  for (int i = 0; i < 600; ++i) {
+    op.diagnostics.push_back(Diagnostic::error(ErrorCode::SchemaInvalide, "login", i + 1, "manque"));
+  }
+  AcknowledgementWriter writer;
+  writer.operation(op);
+  op.rank = 2;
+  EXPECT_THROW(writer.operation(op), std::logic_error);
+  AcknowledgementWriter deposit_level;
+  for (int i = 0; i < 1000; ++i) deposit_level.deposit_error(op.diagnostics[0]);
+  EXPECT_THROW(deposit_level.deposit_error(op.diagnostics[0]), std::logic_error);
+}
+
+// complete mode rolled back (AcknowledgementWriter::reject_all): exactly the accusé of the same
+// operations given REJETEE, without their codes and ParametresAIFE, each keeping its findings.
+TEST(AcknowledgementWriter, RejectAllGivesTheAccuseOfEveryOperationRejected) {
+  Acknowledgement ack = partial_example();
+  ack.mode = DepositMode::Complete;
+  ack.status = DepositStatus::Rejete;
+  OperationOutcome plain;
+  plain.rank = 3;
+  plain.type = "Utilisateur";
+  plain.reference = "u\"1";
+  plain.accepted = true;
+  OperationOutcome search;
+  search.rank = 4;
+  search.type = "Recherche";
+  search.accepted = true;
+  search.export_file = "EXPORT_EDI_r_20261129T221004Z.csv";
+  search.aife = AifeParameters{Protocol::Sftp, {{"Port", "22"}}};
+  OperationOutcome deleted;
+  deleted.rank = 5;
+  deleted.type = "FicheEDI";
+  deleted.accepted = true;
+  deleted.code_appli = "VFE001";
+  deleted.state = SheetState::Brouillon;
+  deleted.deleted = true;
+  deleted.subscription_request = "ABO-000001";
+  deleted.diagnostics.push_back(Diagnostic::warning(ErrorCode::ReseauIgnore, "Reseau", 3, "ignoré"));
+  ack.operations.push_back(plain);
+  ack.operations.push_back(search);
+  ack.operations.push_back(deleted);
+  ack.operations.push_back(ack.operations[1]);  // a rejected one last
+  ack.operations.back().rank = 6;
+
+  AcknowledgementWriter writer(0, true);
+  for (const OperationOutcome& op : ack.operations) writer.operation(op);
+  writer.reject_all();
+  const std::string patched = writer.finish(ack);
+
+  Acknowledgement rejected = ack;
+  for (OperationOutcome& op : rejected.operations) {
+    op.accepted = false;
+    op.code_appli.reset();
+    op.state.reset();
+    op.deleted = false;
+    op.subscription_request.reset();
+    op.export_file.reset();
+    op.aife.reset();
+  }
+  EXPECT_EQ(patched, render_acknowledgement(rejected));
+  EXPECT_EQ(xmllint_text(patched, kXsd).status, 0) << patched;
+  EXPECT_THROW(writer.operation(plain), std::logic_error);
+  AcknowledgementWriter partial;
+  EXPECT_THROW(partial.reject_all(), std::logic_error);
 }
 
 TEST(SanitizeXmlText, KeepsValidTextAndAccents) {
