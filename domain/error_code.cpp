@@ -7,7 +7,7 @@
 namespace raccord {
 namespace {
 
-constexpr std::array<std::pair<ErrorCode, std::string_view>, 44> kNames{{
+constexpr std::array<std::pair<ErrorCode, std::string_view>, 46> kNames{{
     {ErrorCode::XmlMalforme, "XML_MALFORME"},
     {ErrorCode::EncodageInvalide, "ENCODAGE_INVALIDE"},
     {ErrorCode::DtdInterdite, "DTD_INTERDITE"},
@@ -49,6 +49,8 @@ constexpr std::array<std::pair<ErrorCode, std::string_view>, 44> kNames{{
     {ErrorCode::CertUsage, "CERT_USAGE"},
     {ErrorCode::CertCleFaible, "CERT_CLE_FAIBLE"},
     {ErrorCode::CertSignatureFaible, "CERT_SIGNATURE_FAIBLE"},
+    {ErrorCode::CertRevoque, "CERT_REVOQUE"},
+    {ErrorCode::CertRevocationInconnue, "CERT_REVOCATION_INCONNUE"},
     {ErrorCode::CertExpireBientot, "CERT_EXPIRE_BIENTOT"},
     {ErrorCode::CertSansEku, "CERT_SANS_EKU"},
     {ErrorCode::ReseauIgnore, "RESEAU_IGNORE"},

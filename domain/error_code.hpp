@@ -50,6 +50,8 @@ enum class ErrorCode {
   CertUsage,
   CertCleFaible,
   CertSignatureFaible,
+  CertRevoque,             // a certificate of the chain is revoked (docs/revocation.md)
+  CertRevocationInconnue,  // its status is unknown: blocking under certificates.revocation = stricte only
   // Warning-only codes (never blocking).
   CertExpireBientot,
   CertSansEku,

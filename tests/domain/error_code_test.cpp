@@ -54,6 +54,8 @@ const std::vector<std::pair<ErrorCode, std::string>>& all_codes() {
       {ErrorCode::CertUsage, "CERT_USAGE"},
       {ErrorCode::CertCleFaible, "CERT_CLE_FAIBLE"},
       {ErrorCode::CertSignatureFaible, "CERT_SIGNATURE_FAIBLE"},
+      {ErrorCode::CertRevoque, "CERT_REVOQUE"},
+      {ErrorCode::CertRevocationInconnue, "CERT_REVOCATION_INCONNUE"},
       {ErrorCode::CertExpireBientot, "CERT_EXPIRE_BIENTOT"},
       {ErrorCode::CertSansEku, "CERT_SANS_EKU"},
       {ErrorCode::ReseauIgnore, "RESEAU_IGNORE"},
