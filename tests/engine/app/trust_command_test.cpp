@@ -53,8 +53,8 @@ const TestPki& pki() {
 
 struct Reply {
   int status = 200;
-  std::string body;
-  std::string location;             // a redirect (status 3xx)
+  std::string body = {};
+  std::string location = {};        // a redirect (status 3xx)
   std::uintmax_t filler_bytes = 0;  // that many zero bytes instead of `body`
   bool chunked = false;             // no Content-Length (chunked transfer)
 };
