@@ -3,7 +3,7 @@
 #include <exception>
 
 #include "engine/log.hpp"
-#include "files/atomic_file.hpp"
+#include "outbox/outbox.hpp"
 
 namespace raccord {
 
@@ -48,7 +48,7 @@ outbox::MetricsSnapshot collect_metrics(Database& db) {
 bool refresh_metrics(Database& db, const std::filesystem::path& outbox_dir) noexcept {
   try {
     const std::string text = outbox::render_metrics(collect_metrics(db));
-    files::write_file_atomically(outbox_dir, outbox::kMetricsFileName, text);
+    outbox::Outbox(outbox_dir).write_metrics(text);
     return true;
   } catch (const std::exception& e) {
     try {

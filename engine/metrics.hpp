@@ -21,7 +21,7 @@ void record_deposit_metrics(Database& db, const Acknowledgement& ack);
 /// Cheap enough to run after every dépôt. Throws StoreError.
 outbox::MetricsSnapshot collect_metrics(Database& db);
 
-/// Collects and writes `outbox_dir`/metrics.prom atomically (files::write_file_atomically). Never
+/// Collects and writes `outbox_dir`/metrics.prom atomically (outbox::Outbox::write_metrics). Never
 /// throws: a failure is logged as a warning (the dépôt or the run it follows is already committed
 /// and answered). Returns false on failure.
 bool refresh_metrics(Database& db, const std::filesystem::path& outbox_dir) noexcept;

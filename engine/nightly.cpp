@@ -9,13 +9,13 @@
 #include <map>
 #include <memory>
 
+#include "engine/certificates_ahead.hpp"
 #include "engine/dialect.hpp"
 #include "engine/housekeeping.hpp"
 #include "engine/lifecycle.hpp"
 #include "engine/log.hpp"
 #include "engine/metrics.hpp"
 #include "engine/prerequisites.hpp"
-#include "engine/processor.hpp"
 #include "engine/store.hpp"
 #include "files/atomic_file.hpp"
 #include "outbox/nightly_report_html.hpp"
@@ -310,22 +310,20 @@ void fill_report_tail(Database& db, const Config& config, NightlyReport& report)
 /// `html` is absent for runs recorded before the HTML page existed (migration 3).
 void write_report_files(Engine& engine, CivilDate date, const std::string& xml, const std::string& csv,
                         const std::optional<std::string>& html) {
-  const auto dir = engine.inbox().outbox_dir();
-  files::write_file_atomically(dir, outbox::nightly_report_name(date, "xml"), xml);
-  files::write_file_atomically(dir, outbox::nightly_report_name(date, "csv"), csv);
-  if (html) files::write_file_atomically(dir, outbox::nightly_report_name(date, "html"), *html);
+  engine.outbox().write_report(date, "xml", xml);
+  engine.outbox().write_report(date, "csv", csv);
+  if (html) engine.outbox().write_report(date, "html", *html);
 }
 
 /// Writes the report files of `date` from its ledger row, one report at a time (a big run's reports are
 /// never all in memory at once).
 void write_report_files_from_ledger(Engine& engine, CivilDate date) {
-  const auto dir = engine.inbox().outbox_dir();
   const std::string d = format_iso_date(date);
   for (const char* column : {"report_xml", "report_csv", "report_html"}) {
     auto row = engine.database().query_one(fmt::format("SELECT {} FROM nightly_runs WHERE run_date = $1", column), {d});
     if (!row || row->is_null(0)) continue;
     const std::string_view extension = std::string_view(column).substr(7);
-    files::write_file_atomically(dir, outbox::nightly_report_name(date, extension), row->text(0));
+    engine.outbox().write_report(date, extension, row->text(0));
   }
 }
 
@@ -414,7 +412,7 @@ NightlyReport run_one(Engine& engine, CivilDate date, const std::function<void()
   }
   write_report_files_from_ledger(engine, date);
   run_housekeeping(engine);
-  refresh_metrics(db, engine.inbox().outbox_dir());
+  refresh_metrics(db, engine.outbox().dir());
   log::info("nuit du {} : {} activation(s), {} désactivation(s), {} bloquée(s)", format_iso_date(date), activations,
             report.transitions.size() - static_cast<std::size_t>(activations), report.blocked.size());
   return report;
@@ -516,11 +514,10 @@ NightlyResult run_nightly(Engine& engine, CivilDate date, const std::function<vo
       auto done = db.query_one("SELECT report_xml, report_csv, report_html FROM nightly_runs WHERE run_date = $1",
                                {format_iso_date(d)});
       if (done) {
-        const auto dir = engine.inbox().outbox_dir();
+        const outbox::Outbox& box = engine.outbox();
         // Any file may be missing (a crash between the writes, an operator's cleanup).
-        if (!std::filesystem::exists(dir / outbox::nightly_report_name(d, "xml")) ||
-            !std::filesystem::exists(dir / outbox::nightly_report_name(d, "csv")) ||
-            (!done->is_null(2) && !std::filesystem::exists(dir / outbox::nightly_report_name(d, "html")))) {
+        if (!box.has_report(d, "xml") || !box.has_report(d, "csv") ||
+            (!done->is_null(2) && !box.has_report(d, "html"))) {
           write_report_files(engine, d, done->text(0), done->text(1), done->optional_text(2));
         }
         continue;

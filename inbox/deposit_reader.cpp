@@ -608,7 +608,7 @@ DepositReadResult read_deposit(std::string bytes, std::uint64_t max_bytes) {
     return failure(Diagnostic::error(ErrorCode::FichierVide, "", 0,
                                      "Le fichier est vide (0 octet) : il ne contient aucun dépôt à lire."));
   }
-  if (bytes.size() > max_bytes) return refuse_too_large(bytes.size(), max_bytes);
+  if (is_too_large(bytes.size(), max_bytes)) return refuse_too_large(bytes.size(), max_bytes);
   TranscodeResult text = transcode_to_utf8(std::move(bytes));
   if (text.error) return failure(std::move(*text.error));
   if (auto verdict = check_well_formed(text.utf8)) return failure(std::move(*verdict));

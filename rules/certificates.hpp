@@ -1,5 +1,8 @@
 // Certificate rules (SPEC.md §3.3 "Certificates", §4 CERT_*): PKCS#7 decoding and chain checks
-// with OpenSSL (kept private to rules/). Times are UTC instants.
+// with OpenSSL (kept private to rules/). Times are UTC instants. The only public header of these
+// rules; the code is split by concern (docs/design.md "The certificate rules"): decode_bundle is
+// defined in bundle_decoding.cpp, read_certificate_facts in certificate_facts.cpp, the checker in
+// certificates.cpp over chain_building.cpp and trust_store.cpp.
 #pragma once
 
 #include <cstdint>

@@ -45,8 +45,7 @@ std::string type_problem(const std::string& value) {
 }
 
 std::string format_problem(const std::string& value) {
-  const std::string f = value;
-  if (f == "table" || f == "csv" || f == "xml") return {};
+  if (value == "table" || value == "csv" || value == "xml") return {};
   return "format inconnu « " + value + " » : table, csv ou xml";
 }
 

@@ -128,6 +128,89 @@ TEST(Lifecycle, NamedForbiddenPairs) {
   }
 }
 
+bool is_user(E e) {
+  return e == E::Enregistrer || e == E::Soumettre || e == E::Supprimer || e == E::Desactiver;
+}
+
+SheetAction action_of(E e) {
+  switch (e) {
+    case E::Soumettre:
+      return SheetAction::Soumettre;
+    case E::Supprimer:
+      return SheetAction::Supprimer;
+    case E::Desactiver:
+      return SheetAction::Desactiver;
+    default:
+      return SheetAction::Enregistrer;
+  }
+}
+
+TEST(Lifecycle, UserTransitionsAreTheUserRowsOfEachState) {
+  for (const auto& from : all_froms()) {
+    std::vector<E> expected;
+    for (const auto& row : allowed()) {
+      if (row.from == from && is_user(row.event)) expected.push_back(row.event);
+    }
+    std::vector<E> got;
+    for (const auto& row : user_transitions(from)) got.push_back(row.event);
+    EXPECT_EQ(got, expected) << (from ? to_code(*from) : "(nouvelle)");
+  }
+  for (const auto e : all_events()) EXPECT_EQ(is_user_event(e), is_user(e)) << to_code(e);
+}
+
+// Issue 18, item 6: `desactiver` on an ENVOYEE sheet said the action is impossible without saying what
+// is possible. Every refusal, from every state, now lists the user actions allowed there (and, where
+// none is, what the nightly run will do and what is possible after).
+TEST(Lifecycle, ForbiddenTransitionMessageListsWhatIsPossibleFromEveryState) {
+  for (const auto& from : all_froms()) {
+    for (const auto event : all_events()) {
+      if (!is_user(event) || expected_for(from, event) != nullptr) continue;
+      SCOPED_TRACE(name(from, event));
+      const std::string message = forbidden_transition_message(action_of(event), from, "VFE042");
+      const std::string refused = "L'action « " + std::string(to_code(event)) + " » est impossible";
+      ASSERT_EQ(message.rfind(refused, 0), 0u) << message;
+      if (from) {
+        EXPECT_NE(message.find("VFE042"), std::string::npos) << message;
+        EXPECT_NE(message.find(std::string(to_label(*from))), std::string::npos) << message;
+      }
+      const std::string rest = message.substr(message.find(". ") + 2);
+      // The state whose actions are listed: this one, or where the nightly run takes it.
+      std::optional<S> listed = from;
+      bool any_now = false;
+      for (const auto& row : allowed()) any_now = any_now || (row.from == from && is_user(row.event));
+      if (!any_now) {
+        EXPECT_NE(rest.find("traitement de nuit"), std::string::npos) << message;
+        for (const auto& row : allowed()) {
+          if (row.from == from && !is_user(row.event)) listed = row.to;
+        }
+        ASSERT_NE(listed, from) << "a state without user action must lead somewhere";
+        EXPECT_NE(rest.find(std::string(to_label(*listed))), std::string::npos) << message;
+      }
+      for (const auto e : all_events()) {
+        if (!is_user(e)) continue;
+        const Expected* row = expected_for(listed, e);
+        const bool said = rest.find("« " + std::string(to_code(e)) + " »") != std::string::npos;
+        EXPECT_EQ(said, row != nullptr) << to_code(e) << " in: " << message;
+        if (row != nullptr && !row->deleted && row->to != listed) {
+          // Each possible action with the state it leads to.
+          EXPECT_NE(rest.find("« " + std::string(to_code(e)) + " » (la fiche passe à l'état " +
+                              std::string(to_label(row->to)) + ")"),
+                    std::string::npos)
+              << message;
+        }
+      }
+    }
+  }
+  // The person's case, word for word at its start.
+  const std::string envoyee = forbidden_transition_message(SheetAction::Desactiver, S::Envoyee, "VFE2008");
+  EXPECT_EQ(envoyee.rfind("L'action « desactiver » est impossible sur la fiche VFE2008 à l'état Envoyée. Aucune "
+                          "action n'est possible à l'état Envoyée : la fiche attend le traitement de nuit, qui la fera "
+                          "passer à l'état Activée ; à l'état Activée, « soumettre »",
+                          0),
+            0u)
+      << envoyee;
+}
+
 TEST(Lifecycle, EventCodesAndUserActions) {
   EXPECT_EQ(to_code(E::Enregistrer), "enregistrer");
   EXPECT_EQ(to_code(E::Soumettre), "soumettre");
