@@ -7,7 +7,7 @@
 namespace raccord {
 namespace {
 
-constexpr std::array<std::pair<ErrorCode, std::string_view>, 46> kNames{{
+constexpr std::array<std::pair<ErrorCode, std::string_view>, 47> kNames{{
     {ErrorCode::XmlMalforme, "XML_MALFORME"},
     {ErrorCode::EncodageInvalide, "ENCODAGE_INVALIDE"},
     {ErrorCode::DtdInterdite, "DTD_INTERDITE"},
@@ -51,6 +51,7 @@ constexpr std::array<std::pair<ErrorCode, std::string_view>, 46> kNames{{
     {ErrorCode::CertSignatureFaible, "CERT_SIGNATURE_FAIBLE"},
     {ErrorCode::CertRevoque, "CERT_REVOQUE"},
     {ErrorCode::CertRevocationInconnue, "CERT_REVOCATION_INCONNUE"},
+    {ErrorCode::CertExpireAvantPeriode, "CERT_EXPIRE_AVANT_PERIODE"},
     {ErrorCode::CertExpireBientot, "CERT_EXPIRE_BIENTOT"},
     {ErrorCode::CertSansEku, "CERT_SANS_EKU"},
     {ErrorCode::ReseauIgnore, "RESEAU_IGNORE"},

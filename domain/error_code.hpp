@@ -52,6 +52,7 @@ enum class ErrorCode {
   CertSignatureFaible,
   CertRevoque,             // a certificate of the chain is revoked (docs/revocation.md)
   CertRevocationInconnue,  // its status is unknown: blocking under certificates.revocation = stricte only
+  CertExpireAvantPeriode,  // an EDI sheet's leaf ends before the period's du: it could never be activated
   // Warning-only codes (never blocking).
   CertExpireBientot,
   CertSansEku,
