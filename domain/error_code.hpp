@@ -50,6 +50,9 @@ enum class ErrorCode {
   CertUsage,
   CertCleFaible,
   CertSignatureFaible,
+  CertRevoque,             // a certificate of the chain is revoked (docs/revocation.md)
+  CertRevocationInconnue,  // its status is unknown: blocking under certificates.revocation = stricte only
+  CertExpireAvantPeriode,  // an EDI sheet's leaf ends before the period's du: it could never be activated
   // Warning-only codes (never blocking).
   CertExpireBientot,
   CertSansEku,
@@ -58,7 +61,7 @@ enum class ErrorCode {
 
 template <>
 struct EnumTable<ErrorCode> {
-  static constexpr std::array<EnumRow<ErrorCode>, 44> rows{{
+  static constexpr std::array<EnumRow<ErrorCode>, 47> rows{{
       {ErrorCode::XmlMalforme, "XML_MALFORME"},
       {ErrorCode::EncodageInvalide, "ENCODAGE_INVALIDE"},
       {ErrorCode::DtdInterdite, "DTD_INTERDITE"},
@@ -100,6 +103,9 @@ struct EnumTable<ErrorCode> {
       {ErrorCode::CertUsage, "CERT_USAGE"},
       {ErrorCode::CertCleFaible, "CERT_CLE_FAIBLE"},
       {ErrorCode::CertSignatureFaible, "CERT_SIGNATURE_FAIBLE"},
+      {ErrorCode::CertRevoque, "CERT_REVOQUE"},
+      {ErrorCode::CertRevocationInconnue, "CERT_REVOCATION_INCONNUE"},
+      {ErrorCode::CertExpireAvantPeriode, "CERT_EXPIRE_AVANT_PERIODE"},
       {ErrorCode::CertExpireBientot, "CERT_EXPIRE_BIENTOT"},
       {ErrorCode::CertSansEku, "CERT_SANS_EKU"},
       {ErrorCode::ReseauIgnore, "RESEAU_IGNORE"},

@@ -38,13 +38,22 @@ struct LateSheet {
   Instant submitted_at{};
 };
 
-/// A leaf certificate of an activated sheet ending within the warning window.
+/// A leaf certificate of an ACTIVEE, ENVOYEE or ENVOYEE_MAJ sheet ending within the warning window.
 struct ExpiringCertificate {
   std::string code_appli;
   std::string partner_siret;
   std::string subject;
   std::string serial;
   Instant not_after{};
+};
+
+/// A sheet deactivated, or whose activation is blocked, because a certificate of its chain is revoked
+/// (SPEC.md §5.3 `Revocation`; docs/revocation.md).
+struct RevokedSheet {
+  std::string code_appli;
+  std::string partner_siret;
+  bool deactivated = false;  // true: ACTIVEE → DESACTIVEE by this run; false: its activation is blocked
+  std::string message;       // the CERT_REVOQUE message(s): the certificate, the CRL, what to do
 };
 
 struct NightlyReport {
@@ -56,6 +65,7 @@ struct NightlyReport {
   std::vector<BlockedActivation> blocked;
   std::vector<LateSheet> late;
   std::vector<ExpiringCertificate> expiring;
+  std::vector<RevokedSheet> revocations;
   std::map<SheetState, std::int64_t> sheets_by_state;  // after the run, deleted drafts excluded
 };
 

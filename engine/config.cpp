@@ -37,6 +37,11 @@ const std::set<std::string>& known_keys() {
                                           "certificates.min_rsa_bits",
                                           "certificates.expiry_warning_days",
                                           "certificates.clock_skew_s",
+                                          "certificates.crl_dir",
+                                          "certificates.crl_allow_private",
+                                          "certificates.revocation",
+                                          "certificates.crl_max_age_days",
+                                          "certificates.crl_grace_h",
                                           "nightly.time",
                                           "outbox.retention_days",
                                           "archive.retention_days",
@@ -158,6 +163,14 @@ std::string Config::effective_connection() const {
   return (root / "raccord.db").string();
 }
 
+std::filesystem::path Config::effective_crl_dir() const {
+  return crl_dir.empty() ? root / "crl" : crl_dir;
+}
+
+rules::CrlSettings Config::crl_settings() const {
+  return rules::CrlSettings{clock_skew_s, crl_max_age_days, crl_grace_h};
+}
+
 Config load_config(const std::optional<fs::path>& file, const fs::path& cwd) {
   Config config;
   config.root = (cwd / "var").lexically_normal();
@@ -258,6 +271,24 @@ Config load_config(const std::optional<fs::path>& file, const fs::path& cwd) {
   get_int("certificates.min_rsa_bits", config.min_rsa_bits, 512, 16384);
   get_int("certificates.expiry_warning_days", config.expiry_warning_days, 0, 3650);
   get_int("certificates.clock_skew_s", config.clock_skew_s, 0, 86'400);
+  if (auto v = get("certificates.crl_dir")) config.crl_dir = resolve(base, *v);
+  if (auto v = get("certificates.crl_allow_private")) {
+    if (*v != "true" && *v != "false") {
+      throw ConfigError(fmt::format(
+          "Configuration : la clé certificates.crl_allow_private vaut « {} » ; attendu true ou false.", *v));
+    }
+    config.crl_allow_private = *v == "true";
+  }
+  if (auto v = get("certificates.revocation")) {
+    const auto mode = rules::parse_revocation_mode(*v);
+    if (!mode) {
+      throw ConfigError(fmt::format(
+          "Configuration : la clé certificates.revocation vaut « {} » ; attendu aucune, souple ou stricte.", *v));
+    }
+    config.revocation = *mode;
+  }
+  get_int("certificates.crl_max_age_days", config.crl_max_age_days, 1, 3650);
+  get_int("certificates.crl_grace_h", config.crl_grace_h, 0, 8760);
   if (auto v = get("nightly.time")) {
     const bool ok = v->size() == 5 && (*v)[2] == ':' && std::isdigit(static_cast<unsigned char>((*v)[0])) &&
                     std::isdigit(static_cast<unsigned char>((*v)[1])) &&

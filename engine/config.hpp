@@ -9,6 +9,7 @@
 
 #include "domain/vocabulary.hpp"
 #include "engine/database.hpp"
+#include "rules/crl_store.hpp"
 
 namespace raccord {
 
@@ -48,10 +49,15 @@ struct Config {
   int min_rsa_bits = 2048;                            // certificates.min_rsa_bits
   int expiry_warning_days = 30;                       // certificates.expiry_warning_days
   int clock_skew_s = 300;                             // certificates.clock_skew_s
-  NightlyTime nightly_time;                           // nightly.time (HH:MM local), parsed once
-  int outbox_retention_days = 90;                     // outbox.retention_days
-  int archive_retention_days = 365;                   // archive.retention_days
-  unsigned file_umask = 0027;                         // files.umask (octal; never lets "others" write)
+  std::filesystem::path crl_dir;                      // certificates.crl_dir (empty: <root>/crl, effective_crl_dir)
+  bool crl_allow_private = false;                     // certificates.crl_allow_private (trust refresh only)
+  rules::RevocationMode revocation = rules::RevocationMode::Souple;  // certificates.revocation
+  int crl_max_age_days = 10;                                         // certificates.crl_max_age_days
+  int crl_grace_h = 24;                                              // certificates.crl_grace_h
+  NightlyTime nightly_time;                                          // nightly.time (HH:MM local), parsed once
+  int outbox_retention_days = 90;                                    // outbox.retention_days
+  int archive_retention_days = 365;                                  // archive.retention_days
+  unsigned file_umask = 0027;                                        // files.umask (octal; never lets "others" write)
   AifeConfig aife;
   std::optional<std::filesystem::path> source;  // the INI file read, if any
   std::vector<std::string> warnings;            // unknown keys and similar, for the log
@@ -59,6 +65,11 @@ struct Config {
 
   /// store.connection, or <root>/raccord.db for SQLite when unset.
   std::string effective_connection() const;
+  /// certificates.crl_dir, or <root>/crl when unset (docs/revocation.md): the CRL files, the one directory
+  /// `raccord trust refresh` writes to.
+  std::filesystem::path effective_crl_dir() const;
+  /// The CRL freshness settings (certificates.clock_skew_s, crl_max_age_days, crl_grace_h).
+  rules::CrlSettings crl_settings() const;
 };
 
 /// Thrown for a config file that cannot be read or holds an invalid value (message in French,

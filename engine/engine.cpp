@@ -43,7 +43,16 @@ bool is_quarantine_code(ErrorCode code) {
 }
 
 rules::CertificatePolicy policy_of(const Config& c) {
-  return rules::CertificatePolicy{c.trust_dir, c.min_rsa_bits, c.expiry_warning_days, c.clock_skew_s};
+  rules::CertificatePolicy policy;
+  policy.trust_dir = c.trust_dir;
+  policy.min_rsa_bits = c.min_rsa_bits;
+  policy.expiry_warning_days = c.expiry_warning_days;
+  policy.clock_skew_s = c.clock_skew_s;
+  policy.crl_dir = c.effective_crl_dir();
+  policy.revocation = c.revocation;
+  policy.crl_max_age_days = c.crl_max_age_days;
+  policy.crl_grace_h = c.crl_grace_h;
+  return policy;
 }
 
 /// SQLite creates its file (and its -wal and -shm, which copy the file's rights) rw-r--r-- before

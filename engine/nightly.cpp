@@ -201,17 +201,17 @@ Diagnostics recheck_period(const Candidate& c, CivilDate date) {
   return reasons;
 }
 
-/// The candidate's pending content as a sheet whose certificates are to be checked again: its
-/// bundles as stored, its kind and protocol (action soumettre: what CertificatesAhead checks).
-SheetOperation pending_sheet(Store& store, const Candidate& c) {
+/// Version `version_id` of a sheet of kind `kind` as a sheet whose certificates are to be checked again:
+/// its bundles as stored, its kind and protocol (action soumettre: what CertificatesAhead checks).
+SheetOperation stored_sheet(Store& store, SheetKind kind, const Field& protocol, std::int64_t version_id) {
   SheetOperation sheet;
   sheet.action = SheetAction::Soumettre;
-  sheet.kind = c.kind;
+  sheet.kind = kind;
   sheet.has_certificates = true;
-  sheet.protocol = c.protocol;
+  sheet.protocol = protocol;
   for (const auto& b : store.database().query(
            "SELECT bundle_index, name, content FROM sheet_bundles WHERE version_id = $1 ORDER BY bundle_index",
-           {c.pending_version})) {
+           {version_id})) {
     CertificateField f;
     f.index = static_cast<int>(b.integer(0));
     f.name = Field::of(b.text(1), 0);
@@ -219,6 +219,88 @@ SheetOperation pending_sheet(Store& store, const Candidate& c) {
     sheet.certificates.push_back(std::move(f));
   }
   return sheet;
+}
+
+/// The candidate's pending content (stored_sheet of its pending version).
+SheetOperation pending_sheet(Store& store, const Candidate& c) {
+  return stored_sheet(store, c.kind, c.protocol, c.pending_version);
+}
+
+/// The CERT_REVOQUE messages of `diagnostics`, one per line; empty when there is none.
+std::string revocation_messages(const Diagnostics& diagnostics) {
+  std::string out;
+  for (const Diagnostic& d : diagnostics) {
+    if (d.code == ErrorCode::CertRevoque && d.is_error()) out += (out.empty() ? "" : " ; ") + d.message;
+  }
+  return out;
+}
+
+/// An ACTIVEE sheet whose activated version holds a revoked certificate at the run instant (SPEC.md §6).
+struct RevokedActive {
+  std::string code_appli;
+  std::string partner;
+  std::int64_t active_version = 0;
+  std::string message;  // revocation_messages
+};
+
+/// The ACTIVEE sheets revoked at `run_instant` (docs/revocation.md "Le passage de nuit"). Set-based first:
+/// the stored facts (issuer, serial) of the activated versions' certificates are matched against the
+/// entries of the CRLs in use (CrlStore::listed, a hash lookup; no bundle is read when no CRL lists
+/// anything); only the sheets matched are checked again whole (CertificateChecker::check at the run instant),
+/// which proves the CRL's signature with the issuer of the chain, and are kept when CERT_REVOQUE comes out.
+/// Nothing when certificates.revocation is aucune.
+std::vector<RevokedActive> revoked_active_sheets(Engine& engine, Store& store, Instant run_instant) {
+  std::vector<RevokedActive> out;
+  const rules::CertificateChecker& checker = engine.certificates();
+  if (checker.policy().revocation == rules::RevocationMode::Aucune) return out;
+  const std::shared_ptr<const rules::CrlStore> crls = checker.crls();
+  bool any_entry = false;
+  crls->for_each_entry([&any_entry](std::string_view, std::string_view) { any_entry = true; });
+  if (!any_entry) return out;
+  struct Listed {
+    std::string partner;
+    SheetKind kind = SheetKind::Edi;
+    Field protocol;
+    std::int64_t version = 0;
+  };
+  std::map<std::string, Listed> listed;
+  for (const auto& x : store.database().query(
+           "SELECT s.code_appli, s.partner_siret, s.kind, v.protocol, s.active_version, c.issuer, c.serial FROM sheets s "
+           "JOIN sheet_versions v ON v.id = s.active_version JOIN sheet_certificates c ON c.version_id = "
+           "s.active_version WHERE s.state = $1 AND s.deleted = 0",
+           {code(SheetState::Activee)})) {
+    if (!crls->listed(x.text(5), x.text(6))) continue;
+    const std::string code_appli = x.text(0);
+    listed[code_appli] = Listed{x.text(1), stored_enum(parse<SheetKind>(x.text(2)), "sheets.kind", code_appli, x.text(2)),
+                                Field::of(x.text(3), 0), x.integer(4)};
+  }
+  for (const auto& [code, l] : listed) {
+    const SheetOperation sheet = stored_sheet(store, l.kind, l.protocol, l.version);
+    const std::optional<rules::CertificateReport> report = check_certificates(checker, sheet, run_instant);
+    if (!report) continue;
+    std::string message = revocation_messages(report->diagnostics);
+    if (!message.empty()) out.push_back(RevokedActive{code, l.partner, l.version, std::move(message)});
+  }
+  return out;
+}
+
+/// Deactivates the sheets of `revoked` still ACTIVEE with the same activated version (an activation of
+/// this run, or a dépôt, that replaced it wins), with the reason, history and report rows (SPEC.md §6, §5.3).
+void deactivate_revoked(Store& store, NightlyReport& report, const std::vector<RevokedActive>& revoked) {
+  const auto row = find_transition(SheetState::Activee, SheetEvent::Expirer);
+  if (!row) return;
+  const std::string r = format_iso_instant(report.run_instant);
+  for (const RevokedActive& s : revoked) {
+    const auto changed = store.database().execute(
+        "UPDATE sheets SET state = $1, updated_at = $2 WHERE code_appli = $3 AND state = $4 AND active_version = $5 "
+        "AND deleted = 0",
+        {code(row->to), r, s.code_appli, code(SheetState::Activee), s.active_version});
+    if (changed == 0) continue;
+    const std::string reason = "certificat révoqué : " + s.message;
+    store.add_history(s.code_appli, report.run_instant, std::string(kActor), SheetState::Activee, row->to, reason, "");
+    report.transitions.push_back(NightlyTransition{s.code_appli, s.partner, SheetState::Activee, row->to, reason});
+    report.revocations.push_back(RevokedSheet{s.code_appli, s.partner, true, s.message});
+  }
 }
 
 /// The blocking errors of every candidate at the run instant (SPEC.md §6), in order (issue 7: the
@@ -360,8 +442,11 @@ void fill_report_tail(Store& store, const Config& config, NightlyReport& report)
        db.query(fmt::format("SELECT s.code_appli, s.partner_siret, c.subject, c.serial, c.not_after FROM sheets s "
                             "JOIN sheet_certificates c ON c.version_id = s.active_version WHERE s.state IN {} "
                             "AND s.deleted = 0 AND c.is_leaf = 1 AND c.not_after >= $1 AND c.not_after < $2 "
-                            "ORDER BY c.not_after, s.code_appli",
-                            source_states(expiry())),
+                            "UNION ALL SELECT s.code_appli, s.partner_siret, c.subject, c.serial, c.not_after "
+                            "FROM sheets s JOIN sheet_certificates c ON c.version_id = s.pending_version "
+                            "WHERE s.state IN {} AND s.deleted = 0 AND c.is_leaf = 1 AND c.not_after >= $1 "
+                            "AND c.not_after < $2 ORDER BY 5, 1",
+                            source_states(expiry()), source_states(activation())),
                 {r, horizon})) {
     report.expiring.push_back(ExpiringCertificate{x.text(0), x.text(1), x.text(2), x.text(3),
                                                   parse_iso_instant(x.text(4)).value_or(Instant{})});
@@ -423,6 +508,7 @@ NightlyReport run_one(Engine& engine, CivilDate date, const std::function<void()
     std::vector<Diagnostics> verdicts;
     candidates = activation_candidates(db, date, report.run_instant);
     verdicts = recheck_all(engine, store, candidates, date, report.run_instant, progress);
+    const std::vector<RevokedActive> revoked = revoked_active_sheets(engine, store, report.run_instant);
     Transaction write(db);
     deactivate(db, report, date, report.run_instant);
     const std::string r = format_iso_instant(report.run_instant);
@@ -431,6 +517,9 @@ NightlyReport run_one(Engine& engine, CivilDate date, const std::function<void()
       const Candidate* c = &candidates[k];
       Diagnostics& reasons = verdicts[k];
       if (!reasons.empty()) {
+        if (std::string message = revocation_messages(reasons); !message.empty()) {
+          report.revocations.push_back(RevokedSheet{c->code_appli, c->partner, false, std::move(message)});
+        }
         report.blocked.push_back(BlockedActivation{c->code_appli, c->partner, c->state, std::move(reasons)});
         continue;
       }
@@ -448,6 +537,7 @@ NightlyReport run_one(Engine& engine, CivilDate date, const std::function<void()
       report.transitions.push_back(NightlyTransition{c->code_appli, c->partner, c->state, row->to, reason});
       ++activations;
     }
+    deactivate_revoked(store, report, revoked);  // after the activations (SPEC.md §6)
     candidates = {};
     verdicts = {};
     fill_report_tail(store, engine.config(), report);

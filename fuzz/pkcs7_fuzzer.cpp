@@ -30,9 +30,14 @@ std::string base64(std::string_view bytes) {
   return out;
 }
 
+raccord::rules::CertificatePolicy fuzz_policy() {
+  raccord::rules::CertificatePolicy policy;
+  policy.trust_dir = RACCORD_FUZZ_TRUST_DIR;
+  return policy;
+}
+
 const raccord::rules::CertificateChecker& checker() {
-  static const raccord::rules::CertificateChecker instance(
-      raccord::rules::CertificatePolicy{RACCORD_FUZZ_TRUST_DIR, 2048, 30, 300});
+  static const raccord::rules::CertificateChecker instance(fuzz_policy());
   return instance;
 }
 

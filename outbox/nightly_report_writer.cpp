@@ -113,6 +113,12 @@ std::string render_nightly_report_xml(const NightlyReport& report) {
     set_attribute(node, "serie", e.serial);
     set_attribute(node, "finValidite", format_iso_date(CivilDate{std::chrono::floor<std::chrono::days>(e.not_after)}));
   }
+  for (const RevokedSheet& r : report.revocations) {
+    pugi::xml_node node = root.append_child("Revocation");
+    set_sheet(node, r.code_appli, r.partner_siret);
+    set_attribute(node, "issue", r.deactivated ? "DESACTIVEE" : "BLOQUEE");
+    set_attribute(node, "motif", r.message);
+  }
   append_totals(root, report);
 
   std::ostringstream out;

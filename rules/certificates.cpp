@@ -321,13 +321,83 @@ void check_chain_certificates(const BuiltChain& chain, Instant at, const Certifi
   }
 }
 
-/// Warning CERT_EXPIRE_BIENTOT: the leaf expires within policy.expiry_warning_days.
-void warn_leaf_expiring_soon(X509* leaf, Instant at, const CertificatePolicy& policy, BundleFindings& findings) {
+/// The start of an EDI sheet's period (Periode/@du at 00:00 UTC), when it is readable; nullopt for an API
+/// sheet or an absent or bad du (PERIODE_INVALIDE is the content rules' business).
+std::optional<Instant> period_start(const SheetOperation& sheet) {
+  if (sheet.kind != SheetKind::Edi || !sheet.has_period || !sheet.period_from.filled()) return std::nullopt;
+  const std::optional<CivilDate> du = parse_iso_date(sheet.period_from.value);
+  if (!du) return std::nullopt;
+  return Instant{std::chrono::sys_days{*du}};
+}
+
+/// CERT_EXPIRE_AVANT_PERIODE: the leaf ends before the period starts, so the sheet could never be
+/// activated (SPEC §4); else the warning CERT_EXPIRE_BIENTOT: it ends within policy.expiry_warning_days
+/// of the later of `at` and the period's start (a sheet activated at du must not expire soon after).
+/// An already expired leaf is CERT_EXPIRE's business only.
+void check_leaf_end(X509* leaf, Instant at, std::optional<Instant> du, const CertificatePolicy& policy,
+                    BundleFindings& findings) {
   const auto leaf_end = not_after(leaf);
-  if (at <= leaf_end && leaf_end - at <= std::chrono::days(policy.expiry_warning_days)) {
-    findings.warning(
-        ErrorCode::CertExpireBientot, leaf,
-        named(leaf, true) + " expire bientôt, le " + french_date(leaf_end) + " : préparez son renouvellement.");
+  if (at > leaf_end) return;
+  if (du && leaf_end < *du) {
+    findings.error(ErrorCode::CertExpireAvantPeriode, leaf,
+                   named(leaf, true) + " expire le " + french_date(leaf_end) +
+                       ", avant le début de la période de raccordement (" + french_date(*du) +
+                       ") : la fiche ne pourrait jamais être activée. Faites émettre un certificat valide pendant la "
+                       "période et envoyez-le, ou avancez la date de début.");
+    return;
+  }
+  const Instant from = du ? std::max(at, *du) : at;
+  if (leaf_end - from <= std::chrono::days(policy.expiry_warning_days)) {
+    findings.warning(ErrorCode::CertExpireBientot, leaf,
+                     named(leaf, true) + " expire bientôt, le " + french_date(leaf_end) +
+                         (from > at ? ", peu après le début de la période de raccordement (" + french_date(from) + ")"
+                                    : std::string()) +
+                         " : préparez son renouvellement.");
+  }
+}
+
+/// CERT_REVOQUE and CERT_REVOCATION_INCONNUE (docs/revocation.md): the status of every certificate of
+/// an anchored chain but the anchor, from the CRLs of the certificate that issued it. A chain that does
+/// not reach an anchor is refused already, and its keys prove nothing about a CRL: not checked.
+void check_revocation(const BuiltChain& chain, Instant at, const CertificatePolicy& policy, const CrlStore& crls,
+                      BundleFindings& findings) {
+  if (policy.revocation == RevocationMode::Aucune || !chain.anchored) return;
+  const CrlSettings settings = policy.crl_settings();
+  for (std::size_t i = 0; i + 1 < chain.path.size(); ++i) {
+    X509* c = chain.path[i];
+    const X509* issuer = chain.issuer_of(i);
+    const bool is_leaf = i == 0;
+    const RevocationAnswer answer = crls.status(c, issuer, at, settings);
+    const std::string issuer_name = name_text(X509_get_issuer_name(c));
+    switch (answer.status) {
+      case RevocationStatus::Good:
+        break;
+      case RevocationStatus::Revoked:
+        findings.error(ErrorCode::CertRevoque, c,
+                       named(c, is_leaf) + " est " + describe(answer, issuer_name, at, settings) +
+                           (is_leaf ? " : faites émettre un nouveau certificat et envoyez-le avec sa chaîne."
+                                    : " : ce certificat d'autorité ne peut plus être utilisé ; faites émettre votre "
+                                      "certificat par une autorité valide et envoyez-le avec sa nouvelle chaîne."));
+        break;
+      case RevocationStatus::Unknown: {
+        std::string message = named(c, is_leaf) + " : son état de révocation est inconnu (" +
+                              describe(answer, issuer_name, at, settings) + ").";
+        if (policy.revocation == RevocationMode::Stricte) {
+          findings.error(
+              ErrorCode::CertRevocationInconnue, c,
+              message +
+                  " La fiche ne peut être acceptée qu'une fois cet état connu : l'exploitant de raccord doit "
+                  "mettre à jour les listes de révocation (raccord trust refresh) ; soumettez-la de nouveau "
+                  "ensuite.");
+        } else {
+          findings.warning(ErrorCode::CertRevocationInconnue, c,
+                           message +
+                               " La fiche est acceptée ; l'exploitant de raccord devrait mettre à jour les listes de "
+                               "révocation (raccord trust refresh).");
+        }
+        break;
+      }
+    }
   }
 }
 
@@ -404,6 +474,7 @@ struct CertificateChecker::Impl {
   std::shared_ptr<const TrustState> trust;
   std::vector<std::string> log;
   int anchors = 0;
+  std::shared_ptr<const CrlStore> crls = std::make_shared<const CrlStore>();
   ChainCounters counters;
 
   std::shared_ptr<const TrustState> snapshot() const {
@@ -423,11 +494,30 @@ CertificateChecker::~CertificateChecker() = default;
 int CertificateChecker::reload_trust_store(std::vector<std::string>& log) {
   LoadedTrustStore loaded = load_trust_store(policy_.trust_dir);
   log.insert(log.end(), loaded.log.begin(), loaded.log.end());
+  std::vector<std::string> crl_log;
+  reload_crls(crl_log);
+  log.insert(log.end(), crl_log.begin(), crl_log.end());
+  loaded.log.insert(loaded.log.end(), crl_log.begin(), crl_log.end());
   std::lock_guard lock(impl_->mutex);
   impl_->trust = std::move(loaded.state);
   impl_->log = std::move(loaded.log);
   impl_->anchors = loaded.anchors;
   return loaded.anchors;
+}
+
+std::size_t CertificateChecker::reload_crls(std::vector<std::string>& log) {
+  std::shared_ptr<const CrlStore> loaded = policy_.revocation == RevocationMode::Aucune || policy_.crl_dir.empty()
+                                               ? std::make_shared<const CrlStore>()
+                                               : CrlStore::load(policy_.crl_dir, log);
+  const std::size_t count = loaded->size();
+  std::lock_guard lock(impl_->mutex);
+  impl_->crls = std::move(loaded);
+  return count;
+}
+
+std::shared_ptr<const CrlStore> CertificateChecker::crls() const {
+  std::lock_guard lock(impl_->mutex);
+  return impl_->crls;
 }
 
 CertificateCacheStats CertificateChecker::cache_stats() const {
@@ -465,6 +555,8 @@ CertificateReport CertificateChecker::check(const SheetOperation& sheet, std::op
   const DecodedBundles decoded = decode_bundles(sheet, decoding.context(), report);
 
   const std::shared_ptr<const TrustState> trust = impl_->snapshot();
+  const std::shared_ptr<const CrlStore> crls = this->crls();
+  const std::optional<Instant> du = period_start(sheet);
   const auto skew = std::chrono::seconds(policy_.clock_skew_s);
   std::vector<X509*> leaves;
   for (const Bundle& bundle : decoded.bundles) {
@@ -477,7 +569,8 @@ CertificateReport CertificateChecker::check(const SheetOperation& sheet, std::op
       check_chain_end(leaf, chain, findings);
       if (with_chains) report.chains.push_back(describe_chain(chain, bundle.index, *trust));
       check_chain_certificates(chain, at, policy_, findings);
-      warn_leaf_expiring_soon(leaf, at, policy_, findings);
+      check_leaf_end(leaf, at, du, policy_, findings);
+      check_revocation(chain, at, policy_, *crls, findings);
       warn_leaf_without_eku(leaf, findings);
     }
   }

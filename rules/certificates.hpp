@@ -16,6 +16,7 @@
 #include "domain/certificate.hpp"
 #include "domain/civil_date.hpp"
 #include "domain/deposit.hpp"
+#include "rules/crl_store.hpp"
 
 namespace raccord::rules {
 
@@ -24,6 +25,16 @@ struct CertificatePolicy {
   int min_rsa_bits = 2048;
   int expiry_warning_days = 30;
   int clock_skew_s = 300;
+  /// Revocation (docs/revocation.md; RFC 5280 §6.3): the CRL files of certificates.crl_dir, read with the
+  /// trust store, and the mode. `Aucune` here (nothing is read): the engine passes
+  /// certificates.revocation, whose default is `souple`.
+  std::filesystem::path crl_dir;
+  RevocationMode revocation = RevocationMode::Aucune;
+  int crl_max_age_days = 10;  // certificates.crl_max_age_days
+  int crl_grace_h = 24;       // certificates.crl_grace_h
+
+  /// The freshness settings of CRLs (clock_skew_s, crl_max_age_days, crl_grace_h).
+  CrlSettings crl_settings() const { return CrlSettings{clock_skew_s, crl_max_age_days, crl_grace_h}; }
 };
 
 /// One certificate of a built chain, as shown by `raccord cert` (SPEC.md §7).
@@ -107,13 +118,21 @@ class CertificateChecker {
   CertificateChecker(const CertificateChecker&) = delete;
   CertificateChecker& operator=(const CertificateChecker&) = delete;
 
-  /// (Re)loads the trust store from policy.trust_dir. A missing or empty directory is not an
-  /// error (returns the number of anchors loaded; `log` receives lines worth logging).
+  /// (Re)loads the trust store from policy.trust_dir, and the CRLs (reload_crls). A missing or empty
+  /// directory is not an error (returns the number of anchors loaded; `log` receives lines worth logging).
   /// Every regular, non-hidden file of the directory is read as PEM holding one or several
   /// certificates (TOOLCHAIN.md #12); a file without certificates is logged and skipped. Throws
   /// std::system_error when the directory or one of its files is there but cannot be read (the
   /// store before the call is kept); the constructor throws it too (load_trust_store).
   int reload_trust_store(std::vector<std::string>& log);
+
+  /// (Re)loads the CRLs of policy.crl_dir (CrlStore::load; nothing when the mode is `Aucune` or the
+  /// directory is unset) and swaps them in: checks already running keep the CRLs they started with.
+  /// Returns the number of CRLs loaded; `log` receives one line per file loaded or skipped.
+  std::size_t reload_crls(std::vector<std::string>& log);
+
+  /// The CRLs in use (never null; empty when none were loaded).
+  std::shared_ptr<const CrlStore> crls() const;
 
   /// Log lines of the last (re)load of the trust store, and its number of certificates.
   std::vector<std::string> trust_store_log() const;
@@ -132,6 +151,14 @@ class CertificateChecker {
   /// CERT_AUTORITE_NON_RECONNUE, else CERT_CHAINE_INCOMPLETE (naming the missing issuer DN); plus
   /// CERT_USAGE (leaves of all bundles together), CERT_CLE_FAIBLE, CERT_SIGNATURE_FAIBLE (the
   /// anchor's self-signature excepted), warnings CERT_EXPIRE_BIENTOT and CERT_SANS_EKU (leaves).
+  /// EDI sheet with a readable Periode/@du: CERT_EXPIRE_AVANT_PERIODE when a leaf ends before du
+  /// (00:00 UTC), and CERT_EXPIRE_BIENTOT is counted from the later of `at` and du (SPEC §4; the engine
+  /// makes it a warning for `enregistrer`, like every rule).
+  /// Revocation (policy.revocation not `Aucune`; chains ending at a trust anchor): every certificate of
+  /// the leaf's chain but the anchor gets its status from the CRLs (CrlStore::status with the certificate
+  /// that issued it): revoked → CERT_REVOQUE; unknown → CERT_REVOCATION_INCONNUE, an error under
+  /// `Stricte`, a warning under `Souple`. The messages name the certificate (subject, serial), the CRL
+  /// (issuer, thisUpdate, nextUpdate) and what to do.
   /// The verdict does not depend on the system OpenSSL security level (FIELD-CASES F25).
   /// Diagnostics are on field "Certificats/Certificat[N]" with the line of that element, or on
   /// "Certificats" (CERT_ABSENT without any element, CERT_NOMBRE, CERT_USAGE across several bundles).

@@ -260,8 +260,12 @@ int run_cert_command(const CertCommandOptions& options, const Config& config, In
     err << fmt::format("Impossible de lire le fichier « {} ».\n", options.file);
     return 2;
   }
-  rules::CertificatePolicy policy{config.trust_dir, config.min_rsa_bits, config.expiry_warning_days,
-                                  config.clock_skew_s};
+  // `raccord cert` checks no revocation (it reads no CRL): policy.revocation stays aucune.
+  rules::CertificatePolicy policy;
+  policy.trust_dir = config.trust_dir;
+  policy.min_rsa_bits = config.min_rsa_bits;
+  policy.expiry_warning_days = config.expiry_warning_days;
+  policy.clock_skew_s = config.clock_skew_s;
   const rules::CertificateChecker checker(policy);
   for (const auto& line : checker.trust_store_log()) {
     if (checker.trust_anchor_count() == 0) err << line << "\n";  // only when it explains the verdict

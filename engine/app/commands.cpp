@@ -13,6 +13,7 @@
 #include "engine/app/daemon.hpp"
 #include "engine/app/search_command.hpp"
 #include "engine/app/show_command.hpp"
+#include "engine/app/trust_command.hpp"
 #include "engine/clock.hpp"
 #include "engine/config.hpp"
 #include "engine/database.hpp"
@@ -259,6 +260,10 @@ int run(int argc, char** argv) {
   auto* show = add_show_command(app, show_options);
   add_globals(*show, g);
 
+  TrustCommandOptions trust_options;
+  const TrustCommands trust = add_trust_command(app, trust_options);
+  for (CLI::App* sub : {trust.trust, trust.audit, trust.refresh}) add_globals(*sub, g);
+
   auto* nightly = app.add_subcommand(
       "nightly",
       "Exécution nocturne (activation des fiches envoyées, désactivation des fiches échues, rapport "
@@ -297,6 +302,14 @@ int run(int argc, char** argv) {
       Config config = load(g);
       (void)clock_of(g, config);
       return run_show_command(show_options, config);
+    }
+    if (*trust.audit) {
+      const Config config = load(g);
+      return run_trust_audit(trust_options, config, clock_of(g, config).now(), std::cout, std::cerr);
+    }
+    if (*trust.refresh) {
+      const Config config = load(g);
+      return run_trust_refresh(config, clock_of(g, config).now(), std::cout, std::cerr);
     }
     if (*nightly) return run_nightly_command(g, nightly_date);
     if (*daemon) {

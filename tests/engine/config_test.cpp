@@ -457,5 +457,56 @@ TEST_F(ConfigTest, UmaskThatLetsOthersWriteIsRefused) {
   }
 }
 
+// Revocation keys (issue 17; docs/revocation.md).
+TEST_F(ConfigTest, RevocationKeysDefaults) {
+  const Config c = load_config(std::nullopt, dir_);
+  EXPECT_TRUE(c.crl_dir.empty());
+  EXPECT_EQ(c.effective_crl_dir(), dir_ / "var" / "crl");
+  EXPECT_FALSE(c.crl_allow_private);
+  EXPECT_EQ(c.revocation, rules::RevocationMode::Souple);
+  EXPECT_EQ(c.crl_max_age_days, 10);
+  EXPECT_EQ(c.crl_grace_h, 24);
+  const rules::CrlSettings s = c.crl_settings();
+  EXPECT_EQ(s.clock_skew_s, 300);
+  EXPECT_EQ(s.max_age_days, 10);
+  EXPECT_EQ(s.grace_h, 24);
+  // The default follows paths.root.
+  const Config rooted = load_config(write_ini("[paths]\nroot = /srv/raccord\n"), dir_);
+  EXPECT_EQ(rooted.effective_crl_dir(), fs::path("/srv/raccord/crl"));
+}
+
+TEST_F(ConfigTest, RevocationKeysAreRead) {
+  const fs::path p = write_ini(
+      "[certificates]\n"
+      "crl_dir = ../crl\n"
+      "crl_allow_private = true\n"
+      "revocation = stricte\n"
+      "crl_max_age_days = 3\n"
+      "crl_grace_h = 0\n"
+      "clock_skew_s = 60\n");
+  const Config c = load_config(p, dir_);
+  EXPECT_TRUE(c.warnings.empty()) << c.warnings.front();
+  EXPECT_EQ(c.effective_crl_dir(), dir_ / "crl");  // relative to the file's directory (etc/)
+  EXPECT_TRUE(c.crl_allow_private);
+  EXPECT_EQ(c.revocation, rules::RevocationMode::Stricte);
+  EXPECT_EQ(c.crl_max_age_days, 3);
+  EXPECT_EQ(c.crl_grace_h, 0);
+  EXPECT_EQ(c.crl_settings().clock_skew_s, 60);
+  EXPECT_EQ(load_config(write_ini("[certificates]\nrevocation = aucune\ncrl_allow_private = false\n"), dir_).revocation,
+            rules::RevocationMode::Aucune);
+}
+
+TEST_F(ConfigTest, InvalidRevocationKeysNameTheKey) {
+  expect_error("[certificates]\nrevocation = strict\n", "certificates.revocation", "strict");
+  expect_error("[certificates]\nrevocation = Souple\n", "certificates.revocation", "Souple");
+  expect_error("[certificates]\nrevocation =\n", "certificates.revocation", "«  »");
+  expect_error("[certificates]\ncrl_allow_private = oui\n", "certificates.crl_allow_private", "oui");
+  expect_error("[certificates]\ncrl_allow_private = 1\n", "certificates.crl_allow_private", "1");
+  expect_error("[certificates]\ncrl_max_age_days = 0\n", "certificates.crl_max_age_days", "0");
+  expect_error("[certificates]\ncrl_max_age_days = dix\n", "certificates.crl_max_age_days", "dix");
+  expect_error("[certificates]\ncrl_grace_h = -1\n", "certificates.crl_grace_h", "-1");
+  expect_error("[certificates]\ncrl_grace_h = 8761\n", "certificates.crl_grace_h", "8761");
+}
+
 }  // namespace
 }  // namespace raccord

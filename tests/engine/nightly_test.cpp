@@ -19,6 +19,7 @@
 #include <array>
 #include <chrono>
 #include <cstdlib>
+#include <fstream>
 #include <set>
 #include <string>
 #include <utility>
@@ -398,6 +399,97 @@ TEST_F(NightlyTest, DeactivatesWhenTheLeafHasExpiredAtTheRunInstant) {
   EXPECT_THAT(history(ending),
               ElementsAre("j.dupont:>ENVOYEE", "nightly:ENVOYEE>ACTIVEE", "nightly:ACTIVEE>DESACTIVEE"));
   EXPECT_EQ(nightly_history(ending).back(), "ACTIVEE>DESACTIVEE|certificat expiré|2026-12-03T01:00:00Z");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Revocation (SPEC.md §6, §5.3; docs/revocation.md): an ACTIVEE sheet whose leaf a CRL lists becomes
+// DESACTIVEE with the reason; a pending one listed is blocked; both are Revocation rows of the report.
+
+class NightlyRevocationTest : public NightlyTest {
+ protected:
+  /// A sheet from 2026-11-29 whose bundle is {leaf, intermediate}.
+  static SheetSpec sftp_with_leaf_der(const std::string& leaf_der) {
+    SheetSpec s = sftp_from("2026-11-29");
+    s.certificates = {TestPki::base64(TestPki::pkcs7_der({leaf_der, TestPki::instance().intermediate_der()}))};
+    return s;
+  }
+  /// CRLs of the root and of the intermediate, current from 2026-11-30T12:00Z to 2026-12-07, the intermediate's
+  /// listing `revoked` (keyCompromise), written into the default crl_dir (<root>/crl).
+  void write_crls(const std::vector<std::string>& revoked) {
+    const auto& pki = TestPki::instance();
+    CrlOptions o;
+    o.this_update = "2026-11-30T12:00:00Z";
+    o.next_update = "2026-12-07T00:00:00Z";
+    fs::create_directories(root() / "crl");
+    std::ofstream(root() / "crl" / "root.crl", std::ios::binary) << TestPki::crl_pem({pki.root().crl_der(o)});
+    for (const std::string& der : revoked)
+      o.entries.push_back(CrlEntry{TestPki::serial_hex(der), "2026-11-30T11:00:00Z", 1});
+    std::ofstream(root() / "crl" / "intermediate.crl", std::ios::binary)
+        << TestPki::crl_pem({pki.intermediate().crl_der(o)});
+  }
+};
+
+TEST_F(NightlyRevocationTest, RevokedActiveSheetIsDeactivatedAndARevokedPendingOneIsBlocked) {
+  LeafOptions named;
+  named.common_name = "revoque.exemple.fr";
+  const std::string active_leaf = TestPki::instance().leaf_der(named);
+  const std::string pending_leaf = TestPki::instance().leaf_der();
+  const std::string active = submit(sftp_with_leaf_der(active_leaf));  // VFE001
+  const std::string lasting = submit(sftp_from("2026-11-29"));         // VFE002
+  ASSERT_EQ(nightly("2026-11-30T01:00:00Z", "2026-11-30").status, NightlyStatus::Ran);
+  ASSERT_EQ(state_of(active), "ACTIVEE");  // no CRL yet: unknown is a warning under souple (the default)
+  const std::string pending = submit(sftp_with_leaf_der(pending_leaf));  // VFE003, at 2026-11-30T01:00Z
+  write_crls({active_leaf, pending_leaf});
+
+  const NightlyResult result = nightly("2026-12-01T01:00:00Z", "2026-12-01");
+  ASSERT_EQ(result.status, NightlyStatus::Ran);
+  const NightlyReport& r = result.reports.at(0);
+  ASSERT_EQ(r.transitions.size(), 1u);
+  EXPECT_EQ(r.transitions[0].code_appli, active);
+  EXPECT_EQ(r.transitions[0].to, SheetState::Desactivee);
+  EXPECT_THAT(r.transitions[0].reason, HasSubstr("certificat révoqué : "));
+  EXPECT_THAT(r.transitions[0].reason, HasSubstr("CN=revoque.exemple.fr"));
+  EXPECT_THAT(r.transitions[0].reason, HasSubstr(TestPki::serial_hex(active_leaf)));
+  EXPECT_THAT(r.transitions[0].reason, HasSubstr("CN=Raccord Test Intermediate CA"));
+  EXPECT_EQ(state_of(active), "DESACTIVEE");
+  EXPECT_EQ(state_of(lasting), "ACTIVEE");
+  EXPECT_EQ(state_of(pending), "ENVOYEE");
+  EXPECT_THAT(nightly_history(active).back(), HasSubstr("ACTIVEE>DESACTIVEE|certificat révoqué : "));
+  ASSERT_EQ(r.blocked.size(), 1u);
+  EXPECT_EQ(r.blocked[0].code_appli, pending);
+  EXPECT_THAT(blocked_codes(r.blocked[0]), ElementsAre("CERT_REVOQUE"));
+  ASSERT_EQ(r.revocations.size(), 2u);
+  std::set<std::string> rows;
+  for (const auto& x : r.revocations) rows.insert(x.code_appli + (x.deactivated ? ":desactivee" : ":bloquee"));
+  EXPECT_THAT(rows, ElementsAre(active + ":desactivee", pending + ":bloquee"));
+
+  const std::string xml = read_file(report("2026-12-01", "xml"));
+  EXPECT_THAT(xml,
+              HasSubstr("<Revocation codeAppli=\"" + active + "\" partenaire=\"12345678200010\" issue=\"DESACTIVEE\""));
+  EXPECT_THAT(xml,
+              HasSubstr("<Revocation codeAppli=\"" + pending + "\" partenaire=\"12345678200010\" issue=\"BLOQUEE\""));
+  if (!xmllint_available()) GTEST_SKIP() << "xmllint absent";
+  EXPECT_EQ(xmllint_file(report("2026-12-01", "xml"), xsd_path("rapport.xsd")).status, 0) << xml;
+}
+
+TEST_F(NightlyRevocationTest, RevocationAucuneKeepsTheListedSheetActive) {
+  const std::string leaf = TestPki::instance().leaf_der();
+  const std::string active = submit(sftp_with_leaf_der(leaf));
+  ASSERT_EQ(nightly("2026-11-30T01:00:00Z", "2026-11-30").status, NightlyStatus::Ran);
+  write_crls({leaf});
+  config_.revocation = rules::RevocationMode::Aucune;
+  const NightlyResult result = nightly("2026-12-01T01:00:00Z", "2026-12-01");
+  EXPECT_THAT(result.reports.at(0).transitions, IsEmpty());
+  EXPECT_THAT(result.reports.at(0).revocations, IsEmpty());
+  EXPECT_EQ(state_of(active), "ACTIVEE");
+}
+
+TEST_F(NightlyRevocationTest, ExpirationProcheListsTheLeavesOfPendingSheetsToo) {
+  const std::string pending = submit(sftp_with_leaf_until("2026-12-20T00:00:00Z", "2026-12-10"));  // du later
+  const NightlyResult result = nightly("2026-11-30T01:00:00Z", "2026-11-30");
+  EXPECT_EQ(state_of(pending), "ENVOYEE");
+  ASSERT_EQ(result.reports.at(0).expiring.size(), 1u);
+  EXPECT_EQ(result.reports.at(0).expiring[0].code_appli, pending);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -5,8 +5,11 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
 #include <functional>
 #include <map>
+#include <vector>
 
 #include "tests/support/engine_fixture.hpp"
 #include "tests/support/test_pki.hpp"
@@ -43,10 +46,30 @@ struct CodeCase {
   std::function<std::string()> depot;
   std::function<std::string()> setup = {};  // operations of a preliminary dépôt (must be INTEGRE)
   bool warning = false;
+  std::function<void(Config&)> configure = {};  // before the engine starts (its root is set)
 };
 
 void PrintTo(const CodeCase& c, std::ostream* os) {
   *os << c.name;
+}
+
+// Revocation (docs/revocation.md): CRLs of the test PKI current at the engine's instant (2026-11-29), written
+// into the default crl_dir (<root>/crl); the intermediate's lists revoked_leaf().
+const std::string& revoked_leaf() {
+  static const std::string der = TestPki::instance().leaf_der();
+  return der;
+}
+
+void write_current_crls(const Config& config, const std::vector<CrlEntry>& intermediate_entries) {
+  const auto& pki = TestPki::instance();
+  CrlOptions o;
+  o.this_update = "2026-11-28T00:00:00Z";
+  o.next_update = "2026-12-05T00:00:00Z";
+  const std::filesystem::path dir = config.root / "crl";
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "root.crl", std::ios::binary) << TestPki::crl_pem({pki.root().crl_der(o)});
+  o.entries = intermediate_entries;
+  std::ofstream(dir / "intermediate.crl", std::ios::binary) << TestPki::crl_pem({pki.intermediate().crl_der(o)});
 }
 
 StructureSpec acme() {
@@ -268,6 +291,32 @@ std::vector<CodeCase> code_cases() {
   LeafOptions no_eku;
   no_eku.eku = false;
   leaf_case("CertSansEku", "CERT_SANS_EKU", no_eku, true);
+  LeafOptions before_period;
+  before_period.not_after = "2026-11-30T23:59:59Z";  // valid today (2026-11-29), ends before du (2026-12-01)
+  leaf_case("CertExpireAvantPeriode", "CERT_EXPIRE_AVANT_PERIODE", before_period);
+  cases.push_back(
+      CodeCase{"CertRevoque",
+               "CERT_REVOQUE",
+               "Certificats/Certificat[1]",
+               "<Certificat ",
+               [] {
+                 SheetSpec s = sftp_sheet();
+                 s.certificates = {bundle({revoked_leaf(), TestPki::instance().intermediate_der()})};
+                 return sheet_depot(s);
+               },
+               {},
+               false,
+               [](Config& config) { write_current_crls(config, {CrlEntry{TestPki::serial_hex(revoked_leaf())}}); }});
+  // No CRL at all: unknown, a warning under souple (the default), an error under stricte.
+  leaf_case("CertRevocationInconnueSouple", "CERT_REVOCATION_INCONNUE", LeafOptions{}, true);
+  cases.push_back(CodeCase{"CertRevocationInconnueStricte",
+                           "CERT_REVOCATION_INCONNUE",
+                           "Certificats/Certificat[1]",
+                           "<Certificat ",
+                           [] { return sheet_depot(sftp_with_leaf(LeafOptions{})); },
+                           {},
+                           false,
+                           [](Config& config) { config.revocation = rules::RevocationMode::Stricte; }});
   sheet_case(
       "ReseauIgnore", "RESEAU_IGNORE", "Reseau", "<Reseau>",
       [] {
@@ -283,6 +332,7 @@ class CodeTest : public EngineTest, public ::testing::WithParamInterface<CodeCas
 
 TEST_P(CodeTest, DepositAnswersTheCodeWithFieldAndLine) {
   const CodeCase& c = GetParam();
+  if (c.configure) c.configure(config_);
   start();
   setup_world();
   if (c.setup) {
@@ -414,6 +464,8 @@ std::vector<IndependentCase> independent_cases() {
 class InvalidProtocolTest : public EngineTest, public ::testing::WithParamInterface<std::optional<std::string>> {};
 
 TEST_P(InvalidProtocolTest, HidesOnlyTheRulesThatDependOnTheProtocol) {
+  // Every diagnostic is compared; no CRL here, so souple would add CERT_REVOCATION_INCONNUE warnings.
+  config_.revocation = rules::RevocationMode::Aucune;
   start();
   setup_world();
   const auto cases = independent_cases();
@@ -479,6 +531,10 @@ class LifecycleTest : public EngineTest {
  protected:
   void SetUp() override {
     EngineTest::SetUp();
+    // These tests compare every diagnostic; they have no CRL, so the default revocation mode (souple) would
+    // add CERT_REVOCATION_INCONNUE warnings to every valid chain. Revocation is tested on its own (CodeTest,
+    // NightlyRevocationTest).
+    config_.revocation = rules::RevocationMode::Aucune;
     start();
     setup_world();
   }

@@ -134,6 +134,29 @@ TEST(NightlyReportXml, LateAndExpiring) {
   EXPECT_STREQ(e.attribute("finValidite").value(), "2026-12-15");  // UTC date of notAfter
 }
 
+TEST(NightlyReportXml, RevocationRowsAfterExpiringWithTheirIssueAndMotif) {
+  NightlyReport r = example();
+  r.revocations.push_back({"VFE040", "35600000000048", true,
+                           "Le certificat « CN=edi.acme.fr » (n° de série 4A3F) est révoqué le 01/11/2026"});
+  r.revocations.push_back({"VFE056", "73282932000074", false, "Le certificat « CN=api.acme.fr » est révoqué"});
+  const std::string xml = render_nightly_report_xml(r);
+  pugi::xml_document doc;
+  const pugi::xml_node root = root_of(doc, xml);
+  std::vector<std::string> names;
+  for (pugi::xml_node child : root.children()) names.emplace_back(child.name());
+  EXPECT_EQ(names, (std::vector<std::string>{"Transition", "Transition", "Transition", "ActivationBloquee", "Retard",
+                                             "ExpirationProche", "Revocation", "Revocation", "Totaux"}));
+  pugi::xml_node v = root.child("Revocation");
+  EXPECT_STREQ(v.attribute("codeAppli").value(), "VFE040");
+  EXPECT_STREQ(v.attribute("partenaire").value(), "35600000000048");
+  EXPECT_STREQ(v.attribute("issue").value(), "DESACTIVEE");
+  EXPECT_STREQ(v.attribute("motif").value(),
+               "Le certificat « CN=edi.acme.fr » (n° de série 4A3F) est révoqué le 01/11/2026");
+  v = v.next_sibling("Revocation");
+  EXPECT_STREQ(v.attribute("issue").value(), "BLOQUEE");
+  EXPECT_EQ(xmllint_text(xml, kXsd).status, 0) << xml;
+}
+
 TEST(NightlyReportXml, Totals) {
   pugi::xml_document doc;
   const pugi::xml_node root = root_of(doc, render_nightly_report_xml(example()));

@@ -479,5 +479,220 @@ TEST_F(CertificatesTest, ChainsAreReportedOnRequest) {
   EXPECT_EQ(r.chains[0].missing_issuer, "CN=Raccord Test Intermediate CA");
 }
 
+// ---------------------------------------------------------------------------------------------
+// CERT_EXPIRE_AVANT_PERIODE and the warning window counted from du (SPEC §4).
+
+LeafOptions ending(const std::string& not_after) {
+  LeafOptions o;
+  o.not_after = not_after;
+  return o;
+}
+
+SheetOperation edi_sheet_from(const std::string& content, const std::string& du) {
+  SheetOperation sheet = sheet_with({content});
+  sheet.kind = SheetKind::Edi;
+  sheet.has_period = true;
+  sheet.period_from = Field{du, 7, true};
+  return sheet;
+}
+
+TEST_F(CertificatesTest, LeafEndingBeforeDuIsExpireAvantPeriode) {
+  LeafOptions o;
+  o.not_after = "2026-07-31T23:59:59Z";  // valid now (2026-06-10), ends the day before du
+  auto r = checker_->check(edi_sheet_from(pki().bundle_base64(o), "2026-08-01"), Protocol::Sftp, kNow);
+  EXPECT_EQ(error_codes(r), Codes{ErrorCode::CertExpireAvantPeriode}) << dump(r);
+  EXPECT_TRUE(warning_codes(r).empty()) << dump(r);  // not CERT_EXPIRE_BIENTOT as well
+  const std::string& m = r.diagnostics.at(0).message;
+  EXPECT_NE(m.find("CN=client.exemple.fr"), std::string::npos) << m;
+  EXPECT_NE(m.find("31/07/2026"), std::string::npos) << m;
+  EXPECT_NE(m.find("01/08/2026"), std::string::npos) << m;
+  EXPECT_EQ(r.diagnostics[0].field, "Certificats/Certificat[1]");
+  // Ending on du itself (00:00 UTC) or after it: no such error; an API sheet has no period.
+  o.not_after = "2026-08-01T00:00:00Z";
+  r = checker_->check(edi_sheet_from(pki().bundle_base64(o), "2026-08-01"), Protocol::Sftp, kNow);
+  EXPECT_TRUE(error_codes(r).empty()) << dump(r);
+  SheetOperation api = edi_sheet_from(pki().bundle_base64(ending("2026-07-31T23:59:59Z")), "2026-08-01");
+  api.kind = SheetKind::Api;
+  EXPECT_TRUE(error_codes(checker_->check(api, std::nullopt, kNow)).empty());
+  // A bad or absent du is the content rules' business.
+  EXPECT_TRUE(
+      error_codes(checker_->check(edi_sheet_from(pki().bundle_base64(ending("2026-07-31T23:59:59Z")), "2026-13-01"),
+                                  Protocol::Sftp, kNow))
+          .empty());
+}
+
+TEST_F(CertificatesTest, ExpiryWarningCountsFromDuWhenLater) {
+  LeafOptions o;
+  o.not_after = "2026-09-15T00:00:00Z";  // 97 days after now, 15 days after du
+  auto r = checker_->check(edi_sheet_from(pki().bundle_base64(o), "2026-09-01"), Protocol::Sftp, kNow);
+  EXPECT_TRUE(error_codes(r).empty()) << dump(r);
+  EXPECT_EQ(warning_codes(r), Codes{ErrorCode::CertExpireBientot}) << dump(r);
+  EXPECT_NE(r.diagnostics.at(0).message.find("01/09/2026"), std::string::npos) << r.diagnostics[0].message;
+  // du in the past: counted from now (no warning, 97 days away).
+  EXPECT_TRUE(
+      checker_->check(edi_sheet_from(pki().bundle_base64(o), "2026-01-01"), Protocol::Sftp, kNow).diagnostics.empty());
+  // du 31 days before the end: no warning; 30 days: the warning.
+  EXPECT_TRUE(
+      checker_->check(edi_sheet_from(pki().bundle_base64(o), "2026-08-15"), Protocol::Sftp, kNow).diagnostics.empty());
+  EXPECT_EQ(warning_codes(checker_->check(edi_sheet_from(pki().bundle_base64(o), "2026-08-16"), Protocol::Sftp, kNow)),
+            Codes{ErrorCode::CertExpireBientot});
+}
+
+// ---------------------------------------------------------------------------------------------
+// Revocation (docs/revocation.md): CERT_REVOQUE and CERT_REVOCATION_INCONNUE from CRL files.
+
+const Instant kCrlNow = instant("2026-01-03T10:00:00Z");  // the test PKI's default CRLs are current then
+
+using raccord::testing::CrlEntry;
+using raccord::testing::CrlOptions;
+
+CrlOptions listing(std::vector<CrlEntry> entries) {
+  CrlOptions o;
+  o.entries = std::move(entries);
+  return o;
+}
+
+class RevocationCheckTest : public CertificatesTest {
+ protected:
+  void SetUp() override {
+    crl_dir_ = temp_dir("crl");
+    std::filesystem::create_directories(crl_dir_);
+    leaf_ = pki().leaf_der();
+    leaf_serial_ = TestPki::serial_hex(leaf_);
+    intermediate_serial_ = TestPki::serial_hex(pki().intermediate_der());
+  }
+  void TearDown() override { std::filesystem::remove_all(crl_dir_); }
+
+  void write_crl(const std::string& name, const std::string& der) {
+    write_file(crl_dir_ / name, TestPki::crl_pem({der}));
+  }
+  CertificateReport check_with(RevocationMode mode, const std::string& leaf_der, Instant at = kCrlNow) {
+    CertificatePolicy policy;
+    policy.trust_dir = *trust_dir_;
+    policy.crl_dir = crl_dir_;
+    policy.revocation = mode;
+    const CertificateChecker checker(policy);
+    return checker.check(sheet_with({bundle({leaf_der, pki().intermediate_der()})}), Protocol::Sftp, at);
+  }
+
+  std::filesystem::path crl_dir_;
+  std::string leaf_;
+  std::string leaf_serial_;
+  std::string intermediate_serial_;
+};
+
+TEST_F(RevocationCheckTest, RevokedLeafIsCertRevoqueNamingCertificateAndCrl) {
+  write_crl("root.crl", pki().root().crl_der());
+  write_crl("inter.crl", pki().intermediate().crl_der(listing({CrlEntry{leaf_serial_, "2025-06-01T00:00:00Z", 1}})));
+  for (RevocationMode mode : {RevocationMode::Souple, RevocationMode::Stricte}) {
+    auto r = check_with(mode, leaf_);
+    EXPECT_EQ(error_codes(r), Codes{ErrorCode::CertRevoque}) << dump(r);
+    EXPECT_TRUE(warning_codes(r).empty()) << dump(r);
+    const std::string& m = r.diagnostics.at(0).message;
+    for (const std::string& part :
+         {std::string("CN=client.exemple.fr"), leaf_serial_, std::string("CN=Raccord Test Intermediate CA"),
+          std::string("01/01/2026"), std::string("08/01/2026"), std::string("compromission de la clé"),
+          std::string("nouveau certificat")}) {
+      EXPECT_NE(m.find(part), std::string::npos) << part << " in " << m;
+    }
+  }
+  // Another leaf of the same CA is good; with revocation = aucune the revoked one passes (main's behaviour).
+  EXPECT_TRUE(check_with(RevocationMode::Souple, pki().leaf_der()).diagnostics.empty());
+  EXPECT_TRUE(check_with(RevocationMode::Aucune, leaf_).diagnostics.empty());
+}
+
+TEST_F(RevocationCheckTest, RevokedIntermediateIsCertRevoque) {
+  write_crl("root.crl", pki().root().crl_der(listing({CrlEntry{intermediate_serial_, "2025-12-01T00:00:00Z", 5}})));
+  write_crl("inter.crl", pki().intermediate().crl_der());
+  auto r = check_with(RevocationMode::Souple, leaf_);
+  EXPECT_EQ(error_codes(r), Codes{ErrorCode::CertRevoque}) << dump(r);
+  const std::string& m = r.diagnostics.at(0).message;
+  EXPECT_NE(m.find("certificat d'autorité"), std::string::npos) << m;
+  EXPECT_NE(m.find("CN=Raccord Test Intermediate CA"), std::string::npos) << m;
+  EXPECT_NE(m.find(intermediate_serial_), std::string::npos) << m;
+  EXPECT_NE(m.find("CN=Raccord Test Root CA"), std::string::npos) << m;
+}
+
+TEST_F(RevocationCheckTest, ListedInAStaleCrlIsStillRevoked) {
+  write_crl("root.crl", pki().root().crl_der());
+  CrlOptions stale_listing = listing({CrlEntry{leaf_serial_}});
+  stale_listing.this_update = "2025-07-01T00:00:00Z";
+  stale_listing.next_update = "2025-07-08T00:00:00Z";
+  write_crl("inter.crl", pki().intermediate().crl_der(stale_listing));
+  EXPECT_EQ(error_codes(check_with(RevocationMode::Souple, leaf_)), Codes{ErrorCode::CertRevoque});
+  // Not listed in that stale CRL: unknown, never good, never revoked.
+  auto r = check_with(RevocationMode::Souple, pki().leaf_der());
+  EXPECT_TRUE(error_codes(r).empty()) << dump(r);
+  EXPECT_EQ(warning_codes(r), Codes{ErrorCode::CertRevocationInconnue}) << dump(r);
+}
+
+TEST_F(RevocationCheckTest, UnknownIsAWarningWhenSoupleAndAnErrorWhenStricte) {
+  write_crl("root.crl", pki().root().crl_der());  // no CRL of the intermediate: its leaves are unknown
+  auto r = check_with(RevocationMode::Souple, leaf_);
+  EXPECT_TRUE(error_codes(r).empty()) << dump(r);
+  EXPECT_EQ(warning_codes(r), Codes{ErrorCode::CertRevocationInconnue}) << dump(r);
+  EXPECT_NE(r.diagnostics.at(0).message.find("CN=client.exemple.fr"), std::string::npos);
+  EXPECT_NE(r.diagnostics.at(0).message.find("raccord trust refresh"), std::string::npos);
+  r = check_with(RevocationMode::Stricte, leaf_);
+  EXPECT_EQ(error_codes(r), Codes{ErrorCode::CertRevocationInconnue}) << dump(r);
+  EXPECT_NE(r.diagnostics.at(0).message.find("aucune CRL de l'autorité « CN=Raccord Test Intermediate CA »"),
+            std::string::npos)
+      << r.diagnostics.at(0).message;
+  EXPECT_TRUE(check_with(RevocationMode::Aucune, leaf_).diagnostics.empty());
+}
+
+TEST_F(RevocationCheckTest, ABadlySignedCrlNeverRevokesNorProvesGood) {
+  write_crl("root.crl", pki().root().crl_der());
+  CrlOptions forged = listing({CrlEntry{leaf_serial_}});
+  forged.stranger_key = true;
+  write_crl("forged.crl", pki().intermediate().crl_der(forged));
+  auto r = check_with(RevocationMode::Stricte, leaf_);
+  EXPECT_EQ(error_codes(r), Codes{ErrorCode::CertRevocationInconnue}) << dump(r);
+}
+
+TEST_F(RevocationCheckTest, ADeltaCrlRevokesButNeverProvesGood) {
+  write_crl("root.crl", pki().root().crl_der());
+  CrlOptions delta = listing({CrlEntry{leaf_serial_}});
+  delta.crl_number = 2;
+  delta.delta_base = 1;
+  write_crl("delta.crl", pki().intermediate().crl_der(delta));
+  EXPECT_EQ(error_codes(check_with(RevocationMode::Souple, leaf_)), Codes{ErrorCode::CertRevoque});
+  EXPECT_EQ(error_codes(check_with(RevocationMode::Stricte, pki().leaf_der())),
+            Codes{ErrorCode::CertRevocationInconnue});
+}
+
+TEST_F(RevocationCheckTest, AChainNotReachingAnAnchorGetsNoRevocationCode) {
+  const auto& other = pki().other_intermediate();
+  const std::string leaf = other.leaf_der();
+  write_crl("other.crl", other.crl_der(listing({CrlEntry{TestPki::serial_hex(leaf)}})));
+  CertificatePolicy policy;
+  policy.trust_dir = *trust_dir_;
+  policy.crl_dir = crl_dir_;
+  policy.revocation = RevocationMode::Stricte;
+  const CertificateChecker checker(policy);
+  auto r = checker.check(sheet_with({bundle({leaf, other.der(), pki().other_root().der()})}), Protocol::Sftp, kCrlNow);
+  EXPECT_EQ(error_codes(r), Codes{ErrorCode::CertAutoriteNonReconnue}) << dump(r);
+}
+
+TEST_F(RevocationCheckTest, CrlsAreReadAgainOnReload) {
+  write_crl("root.crl", pki().root().crl_der());
+  write_crl("inter.crl", pki().intermediate().crl_der());
+  CertificatePolicy policy;
+  policy.trust_dir = *trust_dir_;
+  policy.crl_dir = crl_dir_;
+  policy.revocation = RevocationMode::Souple;
+  CertificateChecker checker(policy);
+  const auto sheet = sheet_with({bundle({leaf_, pki().intermediate_der()})});
+  EXPECT_TRUE(checker.check(sheet, Protocol::Sftp, kCrlNow).diagnostics.empty());
+  CrlOptions newer = listing({CrlEntry{leaf_serial_}});
+  newer.this_update = "2026-01-02T00:00:00Z";
+  newer.crl_number = 2;
+  write_crl("inter.crl", pki().intermediate().crl_der(newer));
+  EXPECT_TRUE(checker.check(sheet, Protocol::Sftp, kCrlNow).diagnostics.empty());  // not read yet
+  std::vector<std::string> log;
+  EXPECT_EQ(checker.reload_crls(log), 2u);
+  EXPECT_EQ(error_codes(checker.check(sheet, Protocol::Sftp, kCrlNow)), Codes{ErrorCode::CertRevoque});
+}
+
 }  // namespace
 }  // namespace raccord::rules

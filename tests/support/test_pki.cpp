@@ -128,6 +128,7 @@ struct CertSpec {
   bool client_auth = false;
   bool server_auth = false;
   bool authority_key_id = true;
+  std::vector<std::string> crl_urls;
 };
 
 /// Builds and signs one certificate. `issuer`/`issuer_key` null: self-signed with `key`.
@@ -167,6 +168,11 @@ X509Ptr make_cert(const CertSpec& s, EVP_PKEY* key, X509* issuer, EVP_PKEY* issu
   }
   add_ext(x.get(), &ctx, NID_subject_key_identifier, "hash");
   if (s.authority_key_id) add_ext(x.get(), &ctx, NID_authority_key_identifier, "keyid:always");
+  if (!s.crl_urls.empty()) {
+    std::string value;
+    for (const auto& url : s.crl_urls) value += (value.empty() ? "URI:" : ",URI:") + url;
+    add_ext(x.get(), &ctx, NID_crl_distribution_points, value.c_str());
+  }
 
   EVP_PKEY* signer = issuer_key != nullptr ? issuer_key : key;
   const EVP_MD* md = nullptr;
@@ -205,7 +211,7 @@ std::shared_ptr<TestCa::State> make_state(PkeyPtr key, X509Ptr cert, const std::
 }
 
 CertSpec ca_spec(const CaOptions& o) {
-  return CertSpec{o.common_name, o.not_before, o.not_after, o.digest, true, false, false, false, true};
+  return CertSpec{o.common_name, o.not_before, o.not_after, o.digest, true, false, false, false, true, o.crl_urls};
 }
 
 }  // namespace
@@ -273,8 +279,8 @@ struct Leaf {
 
 Leaf make_leaf(const TestCa::State& ca, const LeafOptions& o) {
   PkeyPtr key = new_key(o);
-  CertSpec spec{o.common_name, o.not_before,  o.not_after,   o.digest,          o.ca,
-                o.eku,         o.client_auth, o.server_auth, o.authority_key_id};
+  CertSpec spec{o.common_name, o.not_before,  o.not_after,   o.digest,           o.ca,
+                o.eku,         o.client_auth, o.server_auth, o.authority_key_id, o.crl_urls};
   X509Ptr cert;
   if (o.self_signed) {
     cert = make_cert(spec, key.get(), nullptr, nullptr);
@@ -437,6 +443,164 @@ std::string TestPki::pkcs12_der(const LeafOptions& options) const {
   std::string out(reinterpret_cast<char*>(buf), static_cast<std::size_t>(len));
   OPENSSL_free(buf);
   return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// CRLs (issue 17).
+
+namespace {
+
+struct CrlFree {
+  void operator()(X509_CRL* p) const { X509_CRL_free(p); }
+};
+using CrlPtr = std::unique_ptr<X509_CRL, CrlFree>;
+
+struct Asn1TimeFree {
+  void operator()(ASN1_TIME* p) const { ASN1_TIME_free(p); }
+};
+using Asn1TimePtr = std::unique_ptr<ASN1_TIME, Asn1TimeFree>;
+
+struct Asn1IntegerFree {
+  void operator()(ASN1_INTEGER* p) const { ASN1_INTEGER_free(p); }
+};
+using Asn1IntegerPtr = std::unique_ptr<ASN1_INTEGER, Asn1IntegerFree>;
+
+Asn1TimePtr asn1_time(const std::string& iso) {
+  auto instant = parse_iso_instant(iso);
+  if (!instant) throw std::runtime_error("test PKI: bad instant " + iso);
+  Asn1TimePtr t(ASN1_TIME_set(nullptr, static_cast<time_t>(instant->time_since_epoch().count())));
+  if (!t) fail("ASN1_TIME_set");
+  return t;
+}
+
+Asn1IntegerPtr asn1_integer_of_hex(const std::string& hex) {
+  BIGNUM* bn = nullptr;
+  if (BN_hex2bn(&bn, hex.c_str()) == 0) throw std::runtime_error("test PKI: bad serial " + hex);
+  Asn1IntegerPtr n(BN_to_ASN1_INTEGER(bn, nullptr));
+  BN_free(bn);
+  if (!n) fail("BN_to_ASN1_INTEGER");
+  return n;
+}
+
+Asn1IntegerPtr asn1_integer(long value) {
+  Asn1IntegerPtr n(ASN1_INTEGER_new());
+  if (!n) fail("ASN1_INTEGER_new");
+  check(ASN1_INTEGER_set(n.get(), value), "ASN1_INTEGER_set");
+  return n;
+}
+
+void add_revoked(X509_CRL* crl, ASN1_INTEGER* serial, const ASN1_TIME* when, int reason) {
+  X509_REVOKED* r = X509_REVOKED_new();
+  if (r == nullptr) fail("X509_REVOKED_new");
+  check(X509_REVOKED_set_serialNumber(r, serial), "X509_REVOKED_set_serialNumber");
+  check(X509_REVOKED_set_revocationDate(r, const_cast<ASN1_TIME*>(when)), "X509_REVOKED_set_revocationDate");
+  if (reason >= 0) {
+    ASN1_ENUMERATED* e = ASN1_ENUMERATED_new();
+    check(ASN1_ENUMERATED_set(e, reason), "ASN1_ENUMERATED_set");
+    const int ok = X509_REVOKED_add1_ext_i2d(r, NID_crl_reason, e, 0, 0);
+    ASN1_ENUMERATED_free(e);
+    check(ok, "CRL reason");
+  }
+  check(X509_CRL_add0_revoked(crl, r), "X509_CRL_add0_revoked");
+}
+
+/// A key that no CA of the test PKI has (badly signed CRLs), made once per process.
+EVP_PKEY* stranger_key() {
+  static PkeyPtr key = new_ec_key();
+  return key.get();
+}
+
+}  // namespace
+
+std::string TestCa::crl_der(const CrlOptions& o) const {
+  CrlPtr crl(X509_CRL_new());
+  if (!crl) fail("X509_CRL_new");
+  check(X509_CRL_set_version(crl.get(), 1), "X509_CRL_set_version");  // v2
+  check(X509_CRL_set_issuer_name(crl.get(), X509_get_subject_name(state_->cert.get())), "CRL issuer");
+  check(X509_CRL_set1_lastUpdate(crl.get(), asn1_time(o.this_update).get()), "thisUpdate");
+  if (!o.next_update.empty()) check(X509_CRL_set1_nextUpdate(crl.get(), asn1_time(o.next_update).get()), "nextUpdate");
+  for (const auto& e : o.entries) {
+    add_revoked(crl.get(), asn1_integer_of_hex(e.serial_hex).get(), asn1_time(e.revoked_at).get(), e.reason);
+  }
+  if (o.filler_entries > 0) {
+    Asn1TimePtr when = asn1_time("2025-03-01T00:00:00Z");
+    for (std::size_t i = 0; i < o.filler_entries; ++i) {
+      add_revoked(crl.get(), asn1_integer(0x7F000000L + static_cast<long>(i)).get(), when.get(), 4);
+    }
+  }
+  check(X509_CRL_sort(crl.get()), "X509_CRL_sort");
+
+  X509V3_CTX ctx;
+  X509V3_set_ctx_nodb(&ctx);
+  X509V3_set_ctx(&ctx, state_->cert.get(), nullptr, nullptr, crl.get(), 0);
+  auto add_crl_ext = [&](X509_EXTENSION* ext, const char* what) {
+    if (ext == nullptr) fail(what);
+    const int ok = X509_CRL_add_ext(crl.get(), ext, -1);
+    X509_EXTENSION_free(ext);
+    check(ok, what);
+  };
+  add_crl_ext(X509V3_EXT_conf_nid(nullptr, &ctx, NID_authority_key_identifier, "keyid:always"), "CRL AKID");
+  if (o.crl_number >= 0)
+    check(X509_CRL_add1_ext_i2d(crl.get(), NID_crl_number, asn1_integer(o.crl_number).get(), 0, 0), "cRLNumber");
+  if (o.delta_base >= 0) {
+    check(X509_CRL_add1_ext_i2d(crl.get(), NID_delta_crl, asn1_integer(o.delta_base).get(), 1, 0), "deltaCRLIndicator");
+  }
+  if (!o.idp_uri.empty()) {
+    ISSUING_DIST_POINT* idp = ISSUING_DIST_POINT_new();
+    idp->distpoint = DIST_POINT_NAME_new();
+    idp->distpoint->type = 0;  // fullName
+    idp->distpoint->name.fullname = GENERAL_NAMES_new();
+    GENERAL_NAME* uri = a2i_GENERAL_NAME(nullptr, nullptr, nullptr, GEN_URI, o.idp_uri.c_str(), 0);
+    if (uri == nullptr) fail("IDP URI");
+    sk_GENERAL_NAME_push(idp->distpoint->name.fullname, uri);
+    const int ok = X509_CRL_add1_ext_i2d(crl.get(), NID_issuing_distribution_point, idp, 1, 0);
+    ISSUING_DIST_POINT_free(idp);
+    check(ok, "CRL IDP");
+  }
+  if (o.unknown_critical_extension) {
+    ASN1_OBJECT* oid = OBJ_txt2obj("1.3.6.1.4.1.55555.1", 1);
+    ASN1_OCTET_STRING* data = ASN1_OCTET_STRING_new();
+    static const unsigned char kNull[] = {0x05, 0x00};
+    check(ASN1_OCTET_STRING_set(data, kNull, sizeof kNull), "ASN1_OCTET_STRING_set");
+    X509_EXTENSION* ext = X509_EXTENSION_create_by_OBJ(nullptr, oid, 1, data);
+    ASN1_OBJECT_free(oid);
+    ASN1_OCTET_STRING_free(data);
+    add_crl_ext(ext, "unknown critical CRL extension");
+  }
+  const EVP_MD* md = EVP_get_digestbyname(o.digest.c_str());
+  if (md == nullptr) throw std::runtime_error("test PKI: unknown digest " + o.digest);
+  {
+    std::lock_guard lock(sign_mutex());
+    if (X509_CRL_sign(crl.get(), o.stranger_key ? stranger_key() : state_->key.get(), md) <= 0) fail("X509_CRL_sign");
+  }
+  unsigned char* buf = nullptr;
+  const int len = i2d_X509_CRL(crl.get(), &buf);
+  if (len <= 0) fail("i2d_X509_CRL");
+  std::string out(reinterpret_cast<char*>(buf), static_cast<std::size_t>(len));
+  OPENSSL_free(buf);
+  return out;
+}
+
+std::string TestPki::serial_hex(const std::string& der_certificate) {
+  X509Ptr x = x509_of(der_certificate);
+  BIGNUM* bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(x.get()), nullptr);
+  if (bn == nullptr) fail("ASN1_INTEGER_to_BN");
+  char* hex = BN_bn2hex(bn);
+  std::string out = hex != nullptr ? hex : "";
+  OPENSSL_free(hex);
+  BN_free(bn);
+  return out;
+}
+
+std::string TestPki::crl_pem(const std::vector<std::string>& der_crls) {
+  BioPtr bio(BIO_new(BIO_s_mem()));
+  for (const auto& der : der_crls) {
+    const auto* p = reinterpret_cast<const unsigned char*>(der.data());
+    CrlPtr crl(d2i_X509_CRL(nullptr, &p, static_cast<long>(der.size())));
+    if (!crl) fail("d2i_X509_CRL");
+    check(PEM_write_bio_X509_CRL(bio.get(), crl.get()), "PEM_write_bio_X509_CRL");
+  }
+  return bio_text(bio.get());
 }
 
 }  // namespace raccord::testing

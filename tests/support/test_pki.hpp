@@ -14,6 +14,10 @@
 // signatures, basicConstraints CA:TRUE (critical), keyUsage keyCertSign+cRLSign, SKID and AKID (key id).
 // Leaves: basicConstraints CA:FALSE, keyUsage digitalSignature (+keyEncipherment for RSA), SKID/AKID, EKU per
 // LeafOptions. All DER values are returned as byte strings (std::string). Thread-safe.
+// CRLs (issue 17): TestCa::crl_der(CrlOptions) issues a CRL of any CA with fixed dates: current, stale,
+// future, badly signed (a stranger's key), delta, with an issuing distribution point or an unknown critical
+// extension, with removeFromCRL entries, large (filler_entries); certificates may carry crlDistributionPoints
+// (LeafOptions::crl_urls, CaOptions::crl_urls).
 #pragma once
 
 #include <filesystem>
@@ -41,6 +45,7 @@ struct LeafOptions {
   int ec_bits = 256;             // EC curve when neither RSA nor Ed25519: 256 (P-256), 384 (P-384) or 224 (P-224, weak)
   bool authority_key_id = true;  // false: no authorityKeyIdentifier, so any CA bearing the issuer's name is a
                                  // candidate issuer (only the signature tells them apart)
+  std::vector<std::string> crl_urls = {};  // crlDistributionPoints, one fullName URI each (none when empty)
 };
 
 /// A certificate authority of the test PKI: its certificate and private key (shared, immutable).
@@ -48,7 +53,31 @@ struct CaOptions {
   std::string common_name;
   std::string not_before = "2020-01-01T00:00:00Z";
   std::string not_after = "2040-12-31T23:59:59Z";
-  std::string digest = "sha256";  // digest of the signature by the issuer (or its own, when self-signed)
+  std::string digest = "sha256";           // digest of the signature by the issuer (or its own, when self-signed)
+  std::vector<std::string> crl_urls = {};  // crlDistributionPoints, one fullName URI each (none when empty)
+};
+
+/// One entry of a test CRL (RFC 5280 §5.1.2.6).
+struct CrlEntry {
+  std::string serial_hex;                           // uppercase hex, as CertificateFacts::serial
+  std::string revoked_at = "2025-06-01T00:00:00Z";  // revocationDate, ISO 8601 UTC
+  int reason = -1;  // CRLReason (RFC 5280 §5.3.1): -1 none, 0 unspecified, 1 keyCompromise, 4 superseded,
+                    // 5 cessationOfOperation, 6 certificateHold, 8 removeFromCRL...
+};
+
+/// What a new CRL looks like. Dates are ISO 8601 UTC, fixed (never the day the tests run).
+/// Default: a current CRL for checks at 2026-01-01..2026-01-08 (kCrlNow in the tests is 2026-01-03).
+struct CrlOptions {
+  std::string this_update = "2026-01-01T00:00:00Z";
+  std::string next_update = "2026-01-08T00:00:00Z";  // empty: no nextUpdate
+  std::vector<CrlEntry> entries = {};
+  long crl_number = 1;                      // cRLNumber extension; negative: none
+  long delta_base = -1;                     // >= 0: a delta CRL (deltaCRLIndicator, critical) on that base number
+  std::string idp_uri;                      // non-empty: an issuingDistributionPoint (critical) with that fullName URI
+  bool unknown_critical_extension = false;  // a critical private extension (1.3.6.1.4.1.55555.1) no reader knows
+  std::size_t filler_entries = 0;           // that many more entries, serials 0x7F000000 + i (large CRLs)
+  bool stranger_key = false;  // signed by a fresh key instead of the CA's (issuer name unchanged): badly signed
+  std::string digest = "sha256";
 };
 
 class TestCa {
@@ -66,6 +95,9 @@ class TestCa {
   TestCa self_signed_copy(const CaOptions& options = {}) const;
   /// A new end-entity (or CA-like, see LeafOptions::ca) certificate signed by this CA; DER bytes.
   std::string leaf_der(const LeafOptions& options = {}) const;
+  /// A CRL issued by this CA (issuer name = this CA's subject, authorityKeyIdentifier = its key), signed with
+  /// its key (or a stranger's, options.stranger_key); DER bytes.
+  std::string crl_der(const CrlOptions& options = {}) const;
 
   std::string der() const;             // the CA certificate, DER bytes
   std::string pem() const;             // "-----BEGIN CERTIFICATE-----..." with a final "\n"
@@ -110,6 +142,11 @@ class TestPki {
   static std::string private_key_der();
   /// A PKCS#12 (password "test") holding a new leaf (signed by the intermediate), its key and the intermediate.
   std::string pkcs12_der(const LeafOptions& options = {}) const;
+
+  /// The serial number of a DER certificate, uppercase hex (the form of CertificateFacts::serial).
+  static std::string serial_hex(const std::string& der_certificate);
+  /// "-----BEGIN X509 CRL-----" PEM blocks of the given DER CRLs, concatenated.
+  static std::string crl_pem(const std::vector<std::string>& der_crls);
 
   const TestCa& root() const { return root_; }
   const TestCa& intermediate() const { return intermediate_; }

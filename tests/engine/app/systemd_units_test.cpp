@@ -28,7 +28,8 @@ using ::testing::Not;
 
 const fs::path kUnits = fs::path(RACCORD_SOURCE_DIR) / "systemd";
 const fs::path kExamples = kUnits / "examples";
-const char* const kUnitFiles[] = {"raccord.service", "raccord-nightly.service", "raccord-nightly.timer"};
+const char* const kUnitFiles[] = {"raccord.service", "raccord-nightly.service", "raccord-nightly.timer",
+                                   "raccord-trust-refresh.service", "raccord-trust-refresh.timer"};
 const char* const kServices[] = {"raccord.service", "raccord-nightly.service"};
 const char* const kDropIns[] = {"remote-postgresql.conf", "shared-storage.conf"};
 
@@ -187,7 +188,7 @@ TEST_F(SystemdUnitsTest, SecurityExposureOfTheDaemonIsBelowThree) {
   if (run("systemd-analyze --help").output.find("--offline") == std::string::npos) {
     GTEST_SKIP() << "systemd-analyze security sans --offline";
   }
-  for (const char* name : {"raccord.service", "raccord-nightly.service"}) {
+  for (const char* name : {"raccord.service", "raccord-nightly.service", "raccord-trust-refresh.service"}) {
     SCOPED_TRACE(name);
     const Outcome r = run("systemd-analyze security --offline=true " + quote(unit(name)));
     ASSERT_EQ(r.code, 0) << r.output;
@@ -267,6 +268,39 @@ TEST(SystemdUnitsContentTest, NightlyTimerIsPersistentInParisAndLockedRunIsNotAF
   EXPECT_THAT(service, HasSubstr("SuccessExitStatus=3\n"));  // SPEC.md §7: 3 = another run holds the lock
   EXPECT_THAT(read_file(kUnits / "raccord.sysusers"), HasSubstr("u raccord "));
   EXPECT_THAT(read_file(kUnits / "raccord.tmpfiles"), HasSubstr("d /var/lib/raccord/inbox "));
+}
+
+// Issue 17: `raccord trust refresh` every 6 hours, the only unit allowed to reach the outside network.
+TEST_F(SystemdUnitsTest, TrustRefreshCalendarIsEverySixHours) {
+  const Outcome r = run("systemd-analyze calendar --iterations=5 '*-*-* 00/6:00:00 UTC'");
+  EXPECT_EQ(r.code, 0) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("Normalized form: *-*-* 00/6:00:00 UTC"));
+  std::smatch m;
+  std::vector<int> hours;
+  std::string rest = r.output;
+  while (std::regex_search(rest, m, std::regex(" ([0-9]{2}):00:00 UTC"))) {
+    hours.push_back(std::stoi(m[1].str()));
+    rest = m.suffix();
+  }
+  ASSERT_GE(hours.size(), 4u) << r.output;
+  for (std::size_t i = 1; i < hours.size(); ++i) EXPECT_EQ((hours[i] - hours[i - 1] + 24) % 24, 6) << r.output;
+}
+
+TEST(SystemdUnitsContentTest, TrustRefreshTimerIsPersistentEverySixHoursAndOnlyItReachesTheNetwork) {
+  const std::string timer = read_file(kUnits / "raccord-trust-refresh.timer");
+  EXPECT_THAT(timer, HasSubstr("OnCalendar=*-*-* 00/6:00:00 UTC\n"));
+  EXPECT_THAT(timer, HasSubstr("Persistent=true\n"));
+  const std::string service = read_file(kUnits / "raccord-trust-refresh.service");
+  for (const char* line : {"Type=oneshot\n", "ExecStart=/usr/bin/raccord trust refresh ", "User=raccord\n",
+                           "ProtectSystem=strict\n", "ReadWritePaths=/var/lib/raccord\n", "NoNewPrivileges=yes\n",
+                           "PrivateTmp=yes\n", "IPAddressAllow=any\n"}) {
+    EXPECT_THAT(service, HasSubstr(line));
+  }
+  EXPECT_THAT(service, Not(HasSubstr("IPAddressDeny=")));
+  for (const char* other : {"raccord.service", "raccord-nightly.service"}) {
+    EXPECT_THAT(read_file(kUnits / other), HasSubstr("IPAddressDeny=any\n")) << other;
+  }
+  EXPECT_THAT(read_file(kUnits / "raccord.tmpfiles"), HasSubstr("d /var/lib/raccord/crl "));
 }
 
 }  // namespace

@@ -1,0 +1,564 @@
+// Tests of rules/crl_store.cpp (issue 17; docs/revocation.md): loading certificates.crl_dir (PEM, DER,
+// several CRLs per file, hidden, unreadable and oversized files), the three answers — good, revoked,
+// unknown — for CRLs of the test PKI that are current, stale, future, badly signed, delta, with an issuing
+// distribution point, an unknown critical extension or removeFromCRL entries, the freshness settings, a
+// 100,000-entry CRL, concurrent checks, and the judgement of a CRL fetched by `trust refresh`.
+#include "rules/crl_store.hpp"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <openssl/x509.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <regex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "tests/support/dates.hpp"
+#include "tests/support/test_pki.hpp"
+
+namespace raccord::rules {
+namespace {
+
+namespace fs = std::filesystem;
+using raccord::testing::CaOptions;
+using raccord::testing::CrlEntry;
+using raccord::testing::CrlOptions;
+using raccord::testing::instant;
+using raccord::testing::LeafOptions;
+using raccord::testing::TestCa;
+using raccord::testing::TestPki;
+using ::testing::HasSubstr;
+
+constexpr const char* kNow = "2026-01-03T00:00:00Z";  // the default CrlOptions are current then
+
+struct X509Free {
+  void operator()(X509* p) const { X509_free(p); }
+};
+using X509Ptr = std::unique_ptr<X509, X509Free>;
+
+X509Ptr x509(const std::string& der) {
+  const auto* p = reinterpret_cast<const unsigned char*>(der.data());
+  X509Ptr x(d2i_X509(nullptr, &p, static_cast<long>(der.size())));
+  EXPECT_TRUE(x != nullptr);
+  return x;
+}
+
+const TestPki& pki() {
+  return TestPki::instance();
+}
+
+class CrlStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string pattern = (fs::temp_directory_path() / "raccord-crl-XXXXXX").string();
+    ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
+    dir_ = pattern;
+    leaf_der_ = pki().leaf_der();
+    leaf_ = x509(leaf_der_);
+    leaf_serial_ = TestPki::serial_hex(leaf_der_);
+    root_ = x509(pki().root_der());
+    intermediate_ = x509(pki().intermediate_der());
+  }
+  void TearDown() override {
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+  }
+
+  void write(const std::string& name, const std::string& bytes) {
+    std::ofstream(dir_ / name, std::ios::binary | std::ios::trunc) << bytes;
+  }
+  std::shared_ptr<const CrlStore> load() {
+    log_.clear();
+    return CrlStore::load(dir_, log_);
+  }
+  /// A store holding the given DER CRLs (one file each).
+  std::shared_ptr<const CrlStore> store_of(const std::vector<std::string>& crls) {
+    for (std::size_t i = 0; i < crls.size(); ++i) write("crl" + std::to_string(i) + ".der", crls[i]);
+    return load();
+  }
+  RevocationAnswer leaf_status(const CrlStore& store, const std::string& at = kNow, const CrlSettings& s = {}) {
+    return store.status(leaf_.get(), intermediate_.get(), instant(at), s);
+  }
+  std::string log_text() const {
+    std::string t;
+    for (const auto& l : log_) t += l + "\n";
+    return t;
+  }
+  /// A CRL of the intermediate listing the leaf (keyCompromise) with `o`'s other options.
+  CrlOptions listing_leaf(CrlOptions o = {}) const {
+    o.entries.push_back(CrlEntry{leaf_serial_, "2025-06-01T00:00:00Z", 1});
+    return o;
+  }
+  static CrlOptions stale() {
+    CrlOptions o;
+    o.this_update = "2025-11-01T00:00:00Z";
+    o.next_update = "2025-11-08T00:00:00Z";
+    return o;
+  }
+
+  fs::path dir_;
+  std::vector<std::string> log_;
+  std::string leaf_der_;
+  std::string leaf_serial_;
+  X509Ptr leaf_, root_, intermediate_;
+};
+
+TEST_F(CrlStoreTest, WithoutAnyCrlTheStatusIsUnknown) {
+  const auto store = load();
+  const auto a = leaf_status(*store);
+  EXPECT_EQ(a.status, RevocationStatus::Unknown);
+  EXPECT_EQ(a.cause, UnknownCause::NoCrl);
+  EXPECT_FALSE(a.crl.has_value());
+  EXPECT_THAT(describe(a, "CN=Raccord Test Intermediate CA", instant(kNow), {}),
+              HasSubstr("aucune CRL de l'autorité « CN=Raccord Test Intermediate CA »"));
+  EXPECT_THAT(log_text(), HasSubstr("aucune CRL"));
+}
+
+TEST_F(CrlStoreTest, MissingDirectoryIsLoggedNotFatal) {
+  std::vector<std::string> log;
+  const auto store = CrlStore::load(dir_ / "absent", log);
+  EXPECT_EQ(store->size(), 0u);
+  ASSERT_FALSE(log.empty());
+  EXPECT_THAT(log.front(), HasSubstr("répertoire des CRL absent"));
+}
+
+TEST_F(CrlStoreTest, CurrentCrlNotListingTheLeafProvesItGood) {
+  const auto store = store_of({pki().intermediate().crl_der()});
+  const auto a = leaf_status(*store);
+  EXPECT_EQ(a.status, RevocationStatus::Good);
+  EXPECT_EQ(a.cause, UnknownCause::None);
+  ASSERT_TRUE(a.crl.has_value());
+  EXPECT_EQ(a.crl->issuer, "CN=Raccord Test Intermediate CA");
+  EXPECT_EQ(a.crl->this_update, instant("2026-01-01T00:00:00Z"));
+  EXPECT_EQ(a.crl->next_update, instant("2026-01-08T00:00:00Z"));
+  EXPECT_EQ(a.crl->crl_number, "1");
+  EXPECT_EQ(a.crl->file, dir_ / "crl0.der");
+}
+
+TEST_F(CrlStoreTest, CurrentCrlListingTheLeafRevokesItWithDateAndReason) {
+  const auto store = store_of({pki().intermediate().crl_der(listing_leaf())});
+  const auto a = leaf_status(*store);
+  EXPECT_EQ(a.status, RevocationStatus::Revoked);
+  EXPECT_EQ(a.revocation_date, instant("2025-06-01T00:00:00Z"));
+  EXPECT_EQ(a.reason_code, 1);
+  const std::string text = describe(a, "", instant(kNow), {});
+  EXPECT_THAT(text, HasSubstr("révoqué le 01/06/2025 00:00 UTC (compromission de la clé)"));
+  EXPECT_THAT(text, HasSubstr("la CRL de « CN=Raccord Test Intermediate CA » émise le 01/01/2026 00:00 UTC"));
+  EXPECT_THAT(text, HasSubstr("prochaine mise à jour le 08/01/2026 00:00 UTC"));
+  // Another leaf of the same CA stays good.
+  const X509Ptr other = x509(pki().leaf_der());
+  EXPECT_EQ(store->status(other.get(), intermediate_.get(), instant(kNow), {}).status, RevocationStatus::Good);
+}
+
+TEST_F(CrlStoreTest, EveryReasonButRemoveFromCrlRevokesAndAnEntryWithoutReasonToo) {
+  for (int reason : {-1, 0, 1, 2, 3, 4, 5, 6, 9, 10}) {
+    SCOPED_TRACE(reason);
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    CrlOptions o;
+    o.entries.push_back(CrlEntry{leaf_serial_, "2025-06-01T00:00:00Z", reason});
+    const auto store = store_of({pki().intermediate().crl_der(o)});
+    const auto a = leaf_status(*store);
+    EXPECT_EQ(a.status, RevocationStatus::Revoked);
+    if (reason >= 0) {
+      EXPECT_EQ(a.reason_code, reason);
+    } else {
+      EXPECT_FALSE(a.reason_code.has_value());
+    }
+  }
+}
+
+TEST_F(CrlStoreTest, StaleCrlStillRevokesButNeverProvesGood) {
+  {
+    const auto store = store_of({pki().intermediate().crl_der(listing_leaf(stale()))});
+    EXPECT_EQ(leaf_status(*store).status, RevocationStatus::Revoked);
+  }
+  fs::remove_all(dir_);
+  fs::create_directories(dir_);
+  const auto store = store_of({pki().intermediate().crl_der(stale())});
+  const auto a = leaf_status(*store);
+  EXPECT_EQ(a.status, RevocationStatus::Unknown);
+  EXPECT_EQ(a.cause, UnknownCause::Stale);
+  ASSERT_TRUE(a.crl.has_value());
+  EXPECT_THAT(describe(a, "", instant(kNow), {}), HasSubstr("est périmée"));
+}
+
+TEST_F(CrlStoreTest, FutureCrlIsNotYetInForceBeyondTheClockSkew) {
+  CrlOptions future;
+  future.this_update = "2026-02-01T00:00:00Z";
+  future.next_update = "2026-02-08T00:00:00Z";
+  {
+    const auto store = store_of({pki().intermediate().crl_der(future)});
+    const auto a = leaf_status(*store);
+    EXPECT_EQ(a.status, RevocationStatus::Unknown);
+    EXPECT_EQ(a.cause, UnknownCause::Stale);
+    EXPECT_THAT(describe(a, "", instant(kNow), {}), HasSubstr("n'est pas encore en vigueur"));
+  }
+  // Listed in a future CRL: revoked whatever its dates.
+  fs::remove_all(dir_);
+  fs::create_directories(dir_);
+  {
+    const auto store = store_of({pki().intermediate().crl_der(listing_leaf(future))});
+    EXPECT_EQ(leaf_status(*store).status, RevocationStatus::Revoked);
+  }
+  // thisUpdate 200 s ahead of the instant: within clock_skew_s (300), good; with a skew of 100, not yet.
+  fs::remove_all(dir_);
+  fs::create_directories(dir_);
+  CrlOptions ahead;
+  ahead.this_update = "2026-01-03T00:03:20Z";
+  ahead.next_update = "2026-01-10T00:00:00Z";
+  const auto store = store_of({pki().intermediate().crl_der(ahead)});
+  EXPECT_EQ(leaf_status(*store).status, RevocationStatus::Good);
+  CrlSettings tight;
+  tight.clock_skew_s = 100;
+  EXPECT_EQ(leaf_status(*store, kNow, tight).cause, UnknownCause::Stale);
+}
+
+TEST_F(CrlStoreTest, MaximumAgeCountsFromThisUpdate) {
+  CrlOptions old;  // nextUpdate far ahead, but issued 14 days before the instant
+  old.this_update = "2025-12-20T00:00:00Z";
+  old.next_update = "2026-03-01T00:00:00Z";
+  const auto store = store_of({pki().intermediate().crl_der(old)});
+  const auto a = leaf_status(*store);
+  EXPECT_EQ(a.cause, UnknownCause::Stale);
+  EXPECT_THAT(describe(a, "", instant(kNow), {}), HasSubstr("trop ancienne (plus de 10 jours)"));
+  CrlSettings lenient;
+  lenient.max_age_days = 14;
+  EXPECT_EQ(leaf_status(*store, kNow, lenient).status, RevocationStatus::Good);
+  lenient.max_age_days = 13;
+  EXPECT_EQ(leaf_status(*store, kNow, lenient).status, RevocationStatus::Unknown);
+}
+
+TEST_F(CrlStoreTest, GraceAfterNextUpdate) {
+  CrlOptions late;
+  late.this_update = "2025-12-26T00:00:00Z";
+  late.next_update = "2026-01-02T12:00:00Z";  // 12 h before the instant
+  const auto store = store_of({pki().intermediate().crl_der(late)});
+  EXPECT_EQ(leaf_status(*store).status, RevocationStatus::Good);  // crl_grace_h 24
+  CrlSettings s;
+  s.grace_h = 12;
+  EXPECT_EQ(leaf_status(*store, kNow, s).status, RevocationStatus::Good);  // exactly at the limit
+  s.grace_h = 11;
+  EXPECT_EQ(leaf_status(*store, kNow, s).cause, UnknownCause::Stale);
+}
+
+TEST_F(CrlStoreTest, CrlWithoutNextUpdateIsBoundedByItsAgeOnly) {
+  CrlOptions o;
+  o.next_update.clear();
+  const auto store = store_of({pki().intermediate().crl_der(o)});
+  const auto a = leaf_status(*store);
+  EXPECT_EQ(a.status, RevocationStatus::Good);
+  EXPECT_FALSE(a.crl->next_update.has_value());
+  EXPECT_EQ(leaf_status(*store, "2026-01-12T00:00:00Z").cause, UnknownCause::Stale);
+}
+
+TEST_F(CrlStoreTest, BadlySignedCrlIsNeverUsedNeitherForRevokedNorForGood) {
+  CrlOptions o = listing_leaf();
+  o.stranger_key = true;
+  {
+    const auto store = store_of({pki().intermediate().crl_der(o)});
+    const auto a = leaf_status(*store);
+    EXPECT_EQ(a.status, RevocationStatus::Unknown);
+    EXPECT_EQ(a.cause, UnknownCause::BadSignature);
+    EXPECT_THAT(describe(a, "CN=Raccord Test Intermediate CA", instant(kNow), {}),
+                HasSubstr("ne sont pas signées par sa clé"));
+    const auto lines = store->take_log();
+    ASSERT_EQ(lines.size(), 1u);
+    EXPECT_THAT(lines.front(), HasSubstr("ne se vérifie pas avec la clé"));
+    EXPECT_TRUE(store->take_log().empty());
+    (void)leaf_status(*store);  // cached: not logged again
+    EXPECT_TRUE(store->take_log().empty());
+  }
+  // A badly signed CRL beside a good current one: the good one answers.
+  fs::remove_all(dir_);
+  fs::create_directories(dir_);
+  const auto store = store_of({pki().intermediate().crl_der(o), pki().intermediate().crl_der()});
+  EXPECT_EQ(leaf_status(*store).status, RevocationStatus::Good);
+}
+
+TEST_F(CrlStoreTest, CrlOfAnImpostorBearingTheIssuerNameIsBadlySigned) {
+  // attacker_root has the test root's name and its own key: its CRL listing the intermediate is ignored.
+  CrlOptions o;
+  o.entries.push_back(CrlEntry{TestPki::serial_hex(pki().intermediate_der()), "2025-06-01T00:00:00Z", 2});
+  const auto store = store_of({pki().attacker_root().crl_der(o)});
+  const auto a = store->status(intermediate_.get(), root_.get(), instant(kNow), {});
+  EXPECT_EQ(a.status, RevocationStatus::Unknown);
+  EXPECT_EQ(a.cause, UnknownCause::BadSignature);
+}
+
+TEST_F(CrlStoreTest, IntermediateListedInTheRootCrlIsRevoked) {
+  CrlOptions o;
+  o.entries.push_back(CrlEntry{TestPki::serial_hex(pki().intermediate_der()), "2025-09-01T00:00:00Z", 2});
+  const auto store = store_of({pki().root().crl_der(o), pki().intermediate().crl_der()});
+  const auto a = store->status(intermediate_.get(), root_.get(), instant(kNow), {});
+  EXPECT_EQ(a.status, RevocationStatus::Revoked);
+  EXPECT_EQ(a.reason_code, 2);
+  EXPECT_EQ(a.crl->issuer, "CN=Raccord Test Root CA");
+  // The leaf itself is good in its issuer's CRL; the chain's verdict is the caller's (each link checked).
+  EXPECT_EQ(leaf_status(*store).status, RevocationStatus::Good);
+  // The root's CRL says nothing about the leaf: given the wrong issuer, nothing verifies.
+  EXPECT_EQ(store->status(leaf_.get(), root_.get(), instant(kNow), {}).status, RevocationStatus::Unknown);
+}
+
+TEST_F(CrlStoreTest, DeltaCrlRevokesButNeverProvesGood) {
+  CrlOptions delta;
+  delta.crl_number = 2;
+  delta.delta_base = 1;
+  {
+    const auto store = store_of({pki().intermediate().crl_der(listing_leaf(delta))});
+    EXPECT_EQ(leaf_status(*store).status, RevocationStatus::Revoked);
+  }
+  fs::remove_all(dir_);
+  fs::create_directories(dir_);
+  {
+    const auto store = store_of({pki().intermediate().crl_der(delta)});
+    const auto a = leaf_status(*store);
+    EXPECT_EQ(a.status, RevocationStatus::Unknown);
+    EXPECT_EQ(a.cause, UnknownCause::CannotProveGood);
+    EXPECT_TRUE(a.crl->delta);
+  }
+  // A delta beside a stale complete CRL: the complete one is what is missing (stale).
+  fs::remove_all(dir_);
+  fs::create_directories(dir_);
+  {
+    const auto store = store_of({pki().intermediate().crl_der(delta), pki().intermediate().crl_der(stale())});
+    EXPECT_EQ(leaf_status(*store).cause, UnknownCause::Stale);
+  }
+  // A delta beside a current complete CRL: good.
+  fs::remove_all(dir_);
+  fs::create_directories(dir_);
+  const auto store = store_of({pki().intermediate().crl_der(delta), pki().intermediate().crl_der()});
+  EXPECT_EQ(leaf_status(*store).status, RevocationStatus::Good);
+}
+
+TEST_F(CrlStoreTest, RemoveFromCrlEntryIsIgnored) {
+  CrlOptions delta;
+  delta.crl_number = 2;
+  delta.delta_base = 1;
+  delta.entries.push_back(CrlEntry{leaf_serial_, "2025-06-01T00:00:00Z", 8});
+  const auto store = store_of({pki().intermediate().crl_der(delta), pki().intermediate().crl_der()});
+  EXPECT_EQ(leaf_status(*store).status, RevocationStatus::Good);
+  EXPECT_FALSE(store->listed("CN=Raccord Test Intermediate CA", leaf_serial_));
+}
+
+TEST_F(CrlStoreTest, CrlWithAnIssuingDistributionPointRevokesButNeverProvesGood) {
+  CrlOptions idp;
+  idp.idp_uri = "http://crl.exemple.fr/partielle.crl";
+  {
+    const auto store = store_of({pki().intermediate().crl_der(listing_leaf(idp))});
+    EXPECT_EQ(leaf_status(*store).status, RevocationStatus::Revoked);
+  }
+  fs::remove_all(dir_);
+  fs::create_directories(dir_);
+  const auto store = store_of({pki().intermediate().crl_der(idp)});
+  const auto a = leaf_status(*store);
+  EXPECT_EQ(a.cause, UnknownCause::CannotProveGood);
+  EXPECT_TRUE(a.crl->issuing_distribution_point);
+  EXPECT_THAT(describe(a, "", instant(kNow), {}), HasSubstr("ne peut pas établir qu'il n'est pas révoqué"));
+}
+
+TEST_F(CrlStoreTest, CrlWithAnUnknownCriticalExtensionRevokesButNeverProvesGood) {
+  CrlOptions odd;
+  odd.unknown_critical_extension = true;
+  {
+    const auto store = store_of({pki().intermediate().crl_der(listing_leaf(odd))});
+    EXPECT_EQ(leaf_status(*store).status, RevocationStatus::Revoked);
+  }
+  fs::remove_all(dir_);
+  fs::create_directories(dir_);
+  const auto store = store_of({pki().intermediate().crl_der(odd)});
+  const auto a = leaf_status(*store);
+  EXPECT_EQ(a.cause, UnknownCause::CannotProveGood);
+  EXPECT_TRUE(a.crl->unknown_critical_extension);
+}
+
+TEST_F(CrlStoreTest, LoadsPemAndDerFilesWithSeveralCrlsEachAndSkipsTheRest) {
+  const std::string root_crl = pki().root().crl_der();
+  const std::string inter_crl = pki().intermediate().crl_der(listing_leaf());
+  write("both.pem", "texte avant\n" + TestPki::crl_pem({root_crl, inter_crl}) + pki().root_pem());
+  write("both.der", root_crl + inter_crl);
+  write(".cache.crl", "pas une CRL");                        // hidden: never read
+  write("notes.txt", "pas une CRL");                         // not a CRL: logged and skipped
+  write("tronque.der", root_crl + inter_crl.substr(0, 40));  // a CRL then garbage: skipped whole
+  fs::create_directories(dir_ / "sous-dossier");             // not a regular file
+  fs::create_symlink(dir_ / "both.der", dir_ / "lien.der");  // followed
+  const auto store = load();
+  EXPECT_EQ(store->size(), 6u) << log_text();
+  const std::string log = log_text();
+  EXPECT_THAT(log, HasSubstr("both.pem : 2 CRL (blocs PEM ignorés : « CERTIFICATE »)"));
+  EXPECT_THAT(log, HasSubstr("both.der : 2 CRL"));
+  EXPECT_THAT(log, HasSubstr("lien.der : 2 CRL"));
+  EXPECT_THAT(log, HasSubstr("notes.txt ignoré, illisible"));
+  EXPECT_THAT(log, HasSubstr("tronque.der ignoré, illisible"));
+  EXPECT_THAT(log, ::testing::Not(HasSubstr(".cache.crl")));
+  EXPECT_EQ(leaf_status(*store).status, RevocationStatus::Revoked);
+  EXPECT_EQ(store->status(intermediate_.get(), root_.get(), instant(kNow), {}).status, RevocationStatus::Good);
+}
+
+TEST_F(CrlStoreTest, FilesOverFiftyMebibytesAreSkippedAndLogged) {
+  write("big.crl", pki().intermediate().crl_der(listing_leaf()));
+  fs::resize_file(dir_ / "big.crl", kMaxCrlBytes + 1);  // sparse: nothing written
+  write("limite.crl", pki().intermediate().crl_der());
+  const auto store = load();
+  EXPECT_EQ(store->size(), 1u);
+  EXPECT_THAT(log_text(), HasSubstr("big.crl ignoré, 52428801 octets dépassent la limite de 52428800 octets"));
+  EXPECT_EQ(leaf_status(*store).status, RevocationStatus::Good);
+}
+
+TEST_F(CrlStoreTest, LargeCrlOfOneHundredThousandEntries) {
+  CrlOptions big = listing_leaf();
+  big.filler_entries = 100'000;
+  const std::string der = pki().intermediate().crl_der(big);
+  write("grande.crl", der);
+  const auto store = load();
+  ASSERT_EQ(store->size(), 1u);
+  EXPECT_EQ(store->info(0).entries, 100'001u);
+  EXPECT_EQ(leaf_status(*store).status, RevocationStatus::Revoked);
+  const X509Ptr other = x509(pki().leaf_der());
+  for (int i = 0; i < 1000; ++i) {
+    ASSERT_EQ(store->status(other.get(), intermediate_.get(), instant(kNow), {}).status, RevocationStatus::Good);
+  }
+  EXPECT_TRUE(store->listed("CN=Raccord Test Intermediate CA", "7F000000"));
+  EXPECT_TRUE(store->listed("CN=Raccord Test Intermediate CA", "7F01869F"));  // 0x7F000000 + 99,999
+  EXPECT_FALSE(store->listed("CN=Raccord Test Intermediate CA", "7F0186A0"));
+  EXPECT_FALSE(store->listed("CN=Raccord Test Root CA", "7F000000"));
+  std::size_t n = 0;
+  store->for_each_entry([&](std::string_view issuer, std::string_view) {
+    EXPECT_EQ(issuer, "CN=Raccord Test Intermediate CA");
+    ++n;
+  });
+  EXPECT_EQ(n, 100'001u);
+}
+
+TEST_F(CrlStoreTest, ConcurrentChecksAgree) {
+  CrlOptions big = listing_leaf();
+  big.filler_entries = 20'000;
+  const auto store = store_of({pki().intermediate().crl_der(big), pki().root().crl_der()});
+  std::vector<X509Ptr> leaves;
+  for (int i = 0; i < 4; ++i) leaves.push_back(x509(pki().leaf_der()));
+  std::atomic<int> wrong{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 200; ++i) {
+        const X509* cert = leaves[static_cast<std::size_t>((t + i) % 4)].get();
+        if (store->status(cert, intermediate_.get(), instant(kNow), {}).status != RevocationStatus::Good) ++wrong;
+        if (store->status(leaf_.get(), intermediate_.get(), instant(kNow), {}).status != RevocationStatus::Revoked)
+          ++wrong;
+        if (!store->has_current_crl(root_.get(), instant(kNow), {})) ++wrong;
+        if (!store->listed("CN=Raccord Test Intermediate CA", leaf_serial_)) ++wrong;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(wrong.load(), 0);
+}
+
+TEST_F(CrlStoreTest, HasCurrentCrlAndNewestCompleteCrl) {
+  CrlOptions newer;
+  newer.this_update = "2026-01-02T00:00:00Z";
+  newer.next_update = "2026-01-09T00:00:00Z";
+  newer.crl_number = 7;
+  CrlOptions delta;
+  delta.this_update = "2026-01-02T12:00:00Z";
+  delta.crl_number = 8;
+  delta.delta_base = 7;
+  CrlOptions forged = newer;
+  forged.this_update = "2026-01-02T18:00:00Z";
+  forged.stranger_key = true;
+  const auto store = store_of({pki().intermediate().crl_der(), pki().intermediate().crl_der(newer),
+                               pki().intermediate().crl_der(delta), pki().intermediate().crl_der(forged),
+                               pki().root().crl_der(stale())});
+  EXPECT_TRUE(store->has_current_crl(intermediate_.get(), instant(kNow), {}));
+  EXPECT_FALSE(store->has_current_crl(root_.get(), instant(kNow), {}));
+  const auto newest = store->newest_complete_crl(intermediate_.get());
+  ASSERT_TRUE(newest.has_value());
+  EXPECT_EQ(newest->crl_number, "7");
+  EXPECT_FALSE(store->newest_complete_crl(x509(pki().other_intermediate().der()).get()).has_value());
+  EXPECT_TRUE(store->verifies(0, intermediate_.get()));
+  EXPECT_FALSE(store->verifies(0, root_.get()));
+  EXPECT_FALSE(store->verifies(3, intermediate_.get()));
+}
+
+TEST(CrlRulesTest, IsNewerComparesThisUpdateThenCrlNumber) {
+  CrlInfo a, b;
+  a.this_update = b.this_update = instant("2026-01-01T00:00:00Z");
+  a.crl_number = "10";
+  b.crl_number = "9";
+  EXPECT_TRUE(is_newer(a, b));
+  EXPECT_FALSE(is_newer(b, a));
+  b.crl_number = "10";
+  EXPECT_FALSE(is_newer(a, b));
+  b.crl_number.clear();
+  EXPECT_TRUE(is_newer(a, b));
+  EXPECT_FALSE(is_newer(b, a));
+  b.this_update = instant("2026-01-01T00:00:01Z");
+  EXPECT_TRUE(is_newer(b, a));
+  a.crl_number = "123456789012345678901234567890";
+  b.crl_number = "99";
+  b.this_update = a.this_update;
+  EXPECT_TRUE(is_newer(a, b));
+}
+
+TEST(CrlRulesTest, CurrentAndProvingCrls) {
+  CrlInfo c;
+  c.this_update = instant("2026-01-01T00:00:00Z");
+  c.next_update = instant("2026-01-08T00:00:00Z");
+  EXPECT_TRUE(is_current(c, instant("2026-01-01T00:00:00Z"), {}));
+  EXPECT_TRUE(is_current(c, instant("2025-12-31T23:55:00Z"), {}));  // skew 300 s
+  EXPECT_FALSE(is_current(c, instant("2025-12-31T23:54:59Z"), {}));
+  EXPECT_TRUE(is_current(c, instant("2026-01-09T00:00:00Z"), {}));  // grace 24 h
+  EXPECT_FALSE(is_current(c, instant("2026-01-09T00:00:01Z"), {}));
+  EXPECT_TRUE(can_prove_good(c));
+  c.delta = true;
+  EXPECT_FALSE(can_prove_good(c));
+  EXPECT_EQ(parse_revocation_mode("aucune"), RevocationMode::Aucune);
+  EXPECT_EQ(parse_revocation_mode("souple"), RevocationMode::Souple);
+  EXPECT_EQ(parse_revocation_mode("stricte"), RevocationMode::Stricte);
+  EXPECT_FALSE(parse_revocation_mode("Stricte").has_value());
+  EXPECT_FALSE(parse_revocation_mode("").has_value());
+  for (auto m : {RevocationMode::Aucune, RevocationMode::Souple, RevocationMode::Stricte}) {
+    EXPECT_EQ(parse_revocation_mode(to_string(m)), m);
+  }
+  EXPECT_EQ(reason_label(1), "compromission de la clé");
+  EXPECT_EQ(reason_label(7), "motif inconnu (7)");
+}
+
+TEST_F(CrlStoreTest, FetchedCrlIsAcceptedOnlyFromItsIssuerAndComplete) {
+  const std::string good = pki().intermediate().crl_der();
+  const FetchedCrl ok = judge_fetched_crl(good, intermediate_.get());
+  EXPECT_TRUE(ok.accepted) << ok.why;
+  EXPECT_THAT(ok.pem, HasSubstr("-----BEGIN X509 CRL-----"));
+  EXPECT_EQ(ok.info.issuer, "CN=Raccord Test Intermediate CA");
+  EXPECT_TRUE(judge_fetched_crl(TestPki::crl_pem({good}), intermediate_.get()).accepted);
+
+  CrlOptions forged;
+  forged.stranger_key = true;
+  const FetchedCrl bad = judge_fetched_crl(pki().intermediate().crl_der(forged), intermediate_.get());
+  EXPECT_FALSE(bad.accepted);
+  EXPECT_THAT(bad.why, HasSubstr("signature"));
+  const FetchedCrl other = judge_fetched_crl(pki().root().crl_der(), intermediate_.get());
+  EXPECT_FALSE(other.accepted);
+  EXPECT_THAT(other.why, HasSubstr("émise par « CN=Raccord Test Root CA »"));
+  CrlOptions delta;
+  delta.delta_base = 1;
+  EXPECT_THAT(judge_fetched_crl(pki().intermediate().crl_der(delta), intermediate_.get()).why, HasSubstr("delta"));
+  EXPECT_THAT(judge_fetched_crl("<html>404</html>", intermediate_.get()).why, HasSubstr("n'est pas une CRL"));
+  EXPECT_THAT(judge_fetched_crl(good + good, intermediate_.get()).why, HasSubstr("2 CRL au lieu d'une"));
+
+  const std::string name = crl_file_name(intermediate_.get());
+  EXPECT_TRUE(std::regex_match(name, std::regex("[0-9a-f]{8}\\.crl"))) << name;
+  char expected[16];
+  std::snprintf(expected, sizeof expected, "%08lx", X509_subject_name_hash(intermediate_.get()));
+  EXPECT_EQ(name, std::string(expected) + ".crl");
+  EXPECT_NE(name, crl_file_name(root_.get()));
+}
+
+}  // namespace
+}  // namespace raccord::rules
