@@ -149,6 +149,11 @@ std::string Config::effective_connection() const {
   return (root / "raccord.db").string();
 }
 
+bool Config::store_exists() const {
+  std::error_code ec;
+  return store_backend == Backend::Postgresql || fs::exists(effective_connection(), ec);
+}
+
 Config load_config(const std::optional<fs::path>& file, const fs::path& cwd) {
   Config config;
   config.root = (cwd / "var").lexically_normal();

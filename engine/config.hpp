@@ -54,6 +54,11 @@ struct Config {
 
   /// store.connection, or <root>/raccord.db for SQLite when unset.
   std::string effective_connection() const;
+
+  /// Whether the configured store exists, without opening or creating it: always for PostgreSQL (the
+  /// server says otherwise when connected to), else whether the SQLite file effective_connection()
+  /// exists. The commands that read the store without creating it (`check`, `search`, `show`) ask it.
+  bool store_exists() const;
 };
 
 /// Thrown for a config file that cannot be read or holds an invalid value (message in French,

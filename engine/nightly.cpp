@@ -8,7 +8,9 @@
 #include <cerrno>
 #include <map>
 #include <memory>
+#include <set>
 
+#include "engine/blocks.hpp"
 #include "engine/dialect.hpp"
 #include "engine/housekeeping.hpp"
 #include "engine/lifecycle.hpp"
@@ -282,29 +284,81 @@ void deactivate(Database& db, NightlyReport& report, CivilDate date, Instant run
              {r, d, r});
 }
 
-void fill_report_tail(Database& db, const Config& config, NightlyReport& report) {
+/// The leaves of ACTIVEE, ENVOYEE and ENVOYEE_MAJ sheets (the activated version of ACTIVEE and
+/// ENVOYEE_MAJ, the pending one of ENVOYEE and ENVOYEE_MAJ) still valid at $1 and ending before $2
+/// (SPEC.md §5.3): code, partner, subject, serial, notAfter; a leaf in both versions once.
+constexpr std::string_view kExpiringLeaves =
+    "SELECT s.code_appli, s.partner_siret, c.subject, c.serial, c.not_after FROM sheets s JOIN sheet_certificates c "
+    "ON c.version_id = s.active_version WHERE s.state IN ('ACTIVEE', 'ENVOYEE_MAJ') AND s.deleted = 0 AND "
+    "c.is_leaf = 1 AND c.not_after >= $1 AND c.not_after < $2 UNION SELECT s.code_appli, s.partner_siret, "
+    "c.subject, c.serial, c.not_after FROM sheets s JOIN sheet_certificates c ON c.version_id = s.pending_version "
+    "WHERE s.state IN ('ENVOYEE', 'ENVOYEE_MAJ') AND s.deleted = 0 AND c.is_leaf = 1 AND c.not_after >= $1 AND "
+    "c.not_after < $2";
+
+/// The raison sociale of every partner of the report's rows (report.partner_names).
+void fill_partner_names(Database& db, NightlyReport& report) {
+  std::set<std::string> sirets;
+  for (const auto& t : report.transitions) sirets.insert(t.partner_siret);
+  for (const auto& b : report.blocked) sirets.insert(b.partner_siret);
+  for (const auto& l : report.late) sirets.insert(l.partner_siret);
+  for (const auto& e : report.expiring) sirets.insert(e.partner_siret);
+  for (const auto& v : report.revocations) sirets.insert(v.partner_siret);
+  std::vector<SqlValue> chunk;
+  std::string list;
+  auto flush = [&] {
+    if (chunk.empty()) return;
+    for (const auto& x :
+         db.query("SELECT siret, raison_sociale FROM structures WHERE siret IN (" + list + ")", chunk)) {
+      report.partner_names[x.text(0)] = x.text(1);
+    }
+    chunk.clear();
+    list.clear();
+  };
+  for (const auto& siret : sirets) {
+    chunk.emplace_back(siret);
+    list += fmt::format("{}${}", list.empty() ? "" : ", ", chunk.size());
+    if (chunk.size() == 500) flush();
+  }
+  flush();
+}
+
+void fill_report_tail(Database& db, const Config& config, const CivilZone& zone, NightlyReport& report) {
   const std::string r = format_iso_instant(report.run_instant);
-  const std::string late_limit = format_iso_instant(report.run_instant - std::chrono::hours{24});
-  for (const auto& x : db.query("SELECT code_appli, partner_siret, state, submitted_at FROM sheets WHERE state IN "
-                                "('ENVOYEE', 'ENVOYEE_MAJ') AND deleted = 0 AND submitted_at < $1 ORDER BY code_appli",
-                                {late_limit})) {
-    report.late.push_back(LateSheet{x.text(0), x.text(1),
-                                    stored_enum(parse_sheet_state(x.text(2)), "sheets.state", x.text(0), x.text(2)),
-                                    parse_iso_instant(x.text(3)).value_or(Instant{})});
+  // Late: not activated more than one day after it became due, its submission or the start of its du
+  // when later (SPEC.md §5.3). A du starts before the limit L when it is on or before the civil date
+  // of L - 1 s (instants are whole seconds).
+  const Instant limit = report.run_instant - std::chrono::hours{24};
+  const CivilDate last_due_date = zone.date_of(limit - std::chrono::seconds{1});
+  for (const auto& x : db.query(
+           "SELECT s.code_appli, s.partner_siret, s.state, s.submitted_at, s.kind, v.period_from FROM sheets s "
+           "LEFT JOIN sheet_versions v ON v.id = s.pending_version WHERE s.state IN ('ENVOYEE', 'ENVOYEE_MAJ') AND "
+           "s.deleted = 0 AND s.submitted_at < $1 AND (s.kind = 'API' OR v.period_from IS NULL OR v.period_from <= $2) "
+           "ORDER BY s.code_appli",
+           {format_iso_instant(limit), format_iso_date(last_due_date)})) {
+    LateSheet late{x.text(0),
+                   x.text(1),
+                   stored_enum(parse_sheet_state(x.text(2)), "sheets.state", x.text(0), x.text(2)),
+                   parse_iso_instant(x.text(3)).value_or(Instant{}),
+                   {}};
+    late.due = zone.date_of(late.submitted_at);
+    const Field du = Field::of(x.is_null(5) ? std::string() : x.text(5), 0);
+    if (x.text(4) != "API" && du.filled()) {
+      if (const auto d = parse_iso_date(du.value); d && late.due < *d) late.due = *d;
+    }
+    report.late.push_back(std::move(late));
   }
   const std::string horizon = format_iso_instant(report.run_instant + std::chrono::days{config.expiry_warning_days});
-  for (const auto& x :
-       db.query("SELECT s.code_appli, s.partner_siret, c.subject, c.serial, c.not_after FROM sheets s "
-                "JOIN sheet_certificates c ON c.version_id = s.active_version WHERE s.state = 'ACTIVEE' "
-                "AND s.deleted = 0 AND c.is_leaf = 1 AND c.not_after >= $1 AND c.not_after < $2 "
-                "ORDER BY c.not_after, s.code_appli",
-                {r, horizon})) {
+  for (const auto& x : db.query(std::string(kExpiringLeaves) + " ORDER BY 5, 1", {r, horizon})) {
     report.expiring.push_back(ExpiringCertificate{x.text(0), x.text(1), x.text(2), x.text(3),
                                                   parse_iso_instant(x.text(4)).value_or(Instant{})});
   }
+  const std::string within_30_days = format_iso_instant(report.run_instant + std::chrono::days{30});
+  report.expiring_within_30_days =
+      db.query_one("SELECT COUNT(*) FROM (" + std::string(kExpiringLeaves) + ") t", {r, within_30_days})->integer(0);
   for (const auto& x : db.query("SELECT state, COUNT(*) FROM sheets WHERE deleted = 0 GROUP BY state")) {
     if (auto s = parse_sheet_state(x.text(0))) report.sheets_by_state[*s] = x.integer(1);
   }
+  fill_partner_names(db, report);
 }
 
 /// `html` is absent for runs recorded before the HTML page existed (migration 3).
@@ -389,7 +443,8 @@ NightlyReport run_one(Engine& engine, CivilDate date, const std::function<void()
     }
     candidates = {};
     verdicts = {};
-    fill_report_tail(db, engine.config(), report);
+    record_blocks(db, report.blocked, report.run_instant);  // SPEC.md §6: `show` says why
+    fill_report_tail(db, engine.config(), engine.zone(), report);
     report.finished_at = real_now();
     for (const auto& t : report.transitions) activations += t.to == SheetState::Activee ? 1 : 0;
     // The ledger row, then its three reports one at a time, each rendered, moved into its statement and
@@ -397,10 +452,12 @@ NightlyReport run_one(Engine& engine, CivilDate date, const std::function<void()
     // bound value (issue 7, figure 3). The files are written after the commit from the ledger.
     db.execute(
         "INSERT INTO nightly_runs (run_date, run_instant, started_at, finished_at, activations, deactivations, "
-        "blocked, report_xml, report_csv, report_html) VALUES ($1, $2, $3, $4, $5, $6, $7, '', '', NULL)",
+        "blocked, late, expiring_30d, report_xml, report_csv, report_html) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, "
+        "$9, '', '', NULL)",
         {format_iso_date(date), r, format_iso_instant(report.started_at), format_iso_instant(report.finished_at),
          activations, static_cast<std::int64_t>(report.transitions.size()) - activations,
-         static_cast<std::int64_t>(report.blocked.size())});
+         static_cast<std::int64_t>(report.blocked.size()), static_cast<std::int64_t>(report.late.size()),
+         report.expiring_within_30_days});
     auto store_report = [&db, &date](const char* column, std::string text) {
       std::vector<SqlValue> params;
       params.emplace_back(std::move(text));
@@ -414,7 +471,7 @@ NightlyReport run_one(Engine& engine, CivilDate date, const std::function<void()
   }
   write_report_files_from_ledger(engine, date);
   run_housekeeping(engine);
-  refresh_metrics(db, engine.inbox().outbox_dir());
+  refresh_metrics(db, engine.inbox());
   log::info("nuit du {} : {} activation(s), {} désactivation(s), {} bloquée(s)", format_iso_date(date), activations,
             report.transitions.size() - static_cast<std::size_t>(activations), report.blocked.size());
   return report;

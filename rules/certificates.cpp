@@ -1218,7 +1218,7 @@ struct CertificateChecker::Impl {
 
   mutable std::mutex mutex;
   std::shared_ptr<const TrustState> trust;
-  std::vector<std::string> log;
+  std::vector<TrustStoreNote> log;
   int anchors = 0;
   mutable std::atomic<std::uint64_t> full_verifications{0};
   mutable std::atomic<std::uint64_t> cached_verifications{0};
@@ -1267,7 +1267,7 @@ struct CertificateChecker::Impl {
 
 CertificateChecker::CertificateChecker(CertificatePolicy policy)
     : policy_(std::move(policy)), impl_(std::make_unique<Impl>()) {
-  std::vector<std::string> log;
+  std::vector<TrustStoreNote> log;
   reload_trust_store(log);
 }
 
@@ -1286,15 +1286,16 @@ int count_certificates(X509_STORE* store) {
 
 }  // namespace
 
-int CertificateChecker::reload_trust_store(std::vector<std::string>& log) {
+int CertificateChecker::reload_trust_store(std::vector<TrustStoreNote>& log) {
   StorePtr store(X509_STORE_new(), X509_STORE_free);
-  std::vector<std::string> lines;
+  std::vector<TrustStoreNote> lines;
+  const auto problem = [&lines](std::string text) { lines.push_back(TrustStoreNote{true, std::move(text)}); };
   const auto& dir = policy_.trust_dir;
   std::error_code ec;
   std::vector<std::filesystem::path> files;
   if (dir.empty() || !std::filesystem::is_directory(dir, ec)) {
-    lines.push_back("certificats : répertoire de confiance absent (" + dir.string() +
-                    ") ; aucune autorité reconnue, toute chaîne finira en CERT_AUTORITE_NON_RECONNUE");
+    problem("certificats : répertoire de confiance absent (" + dir.string() +
+            ") ; aucune autorité reconnue, toute chaîne finira en CERT_AUTORITE_NON_RECONNUE");
   } else {
     for (std::filesystem::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
       const auto& path = it->path();
@@ -1304,7 +1305,7 @@ int CertificateChecker::reload_trust_store(std::vector<std::string>& log) {
       if (!std::filesystem::is_regular_file(it->status(sec))) continue;
       files.push_back(path);
     }
-    if (ec) lines.push_back("certificats : lecture du répertoire de confiance " + dir.string() + " : " + ec.message());
+    if (ec) problem("certificats : lecture du répertoire de confiance " + dir.string() + " : " + ec.message());
     std::sort(files.begin(), files.end());
   }
   for (const auto& file : files) {
@@ -1316,16 +1317,17 @@ int CertificateChecker::reload_trust_store(std::vector<std::string>& log) {
     ERR_clear_error();
     int added = count_certificates(store.get()) - before;
     if (ok != 1 && added == 0) {
-      lines.push_back("certificats : " + file.string() + " ignoré, aucun certificat PEM lisible (" + buf + ")");
+      problem("certificats : " + file.string() + " ignoré, aucun certificat PEM lisible (" + buf + ")");
     } else {
-      lines.push_back("certificats : " + file.string() + " : " + std::to_string(added) + " certificat(s) de confiance");
+      lines.push_back(TrustStoreNote{
+          false, "certificats : " + file.string() + " : " + std::to_string(added) + " certificat(s) de confiance"});
     }
   }
   int anchors = count_certificates(store.get());
   if (anchors == 0 && !files.empty()) {
-    lines.push_back("certificats : le répertoire de confiance " + dir.string() + " ne contient aucun certificat");
+    problem("certificats : le répertoire de confiance " + dir.string() + " ne contient aucun certificat");
   } else if (files.empty() && std::filesystem::is_directory(dir, ec)) {
-    lines.push_back("certificats : le répertoire de confiance " + dir.string() + " est vide");
+    problem("certificats : le répertoire de confiance " + dir.string() + " est vide");
   }
   log.insert(log.end(), lines.begin(), lines.end());
   auto trust = std::make_shared<TrustState>();
@@ -1372,7 +1374,7 @@ void CertificateChecker::clear_cache() {
   }
 }
 
-std::vector<std::string> CertificateChecker::trust_store_log() const {
+std::vector<TrustStoreNote> CertificateChecker::trust_store_log() const {
   std::lock_guard lock(impl_->mutex);
   return impl_->log;
 }

@@ -708,6 +708,7 @@ TEST_F(CertificatesTest, MissingTrustDirectoryIsLoggedAndNothingIsRecognised) {
   CertificateChecker checker(policy);
   EXPECT_EQ(checker.trust_anchor_count(), 0);
   ASSERT_FALSE(checker.trust_store_log().empty());
+  EXPECT_TRUE(checker.trust_store_log().front().problem);
   auto r = checker.check(sheet_with({bundle({pki().leaf_der(), pki().intermediate_der(), pki().root_der()})}),
                          Protocol::Sftp, kNow);
   EXPECT_EQ(error_codes(r), Codes{ErrorCode::CertAutoriteNonReconnue}) << dump(r);
@@ -723,14 +724,22 @@ TEST_F(CertificatesTest, TrustDirectoryReadsEveryPemFileAndSkipsOthers) {
   CertificateChecker checker(policy);
   EXPECT_EQ(checker.trust_anchor_count(), 2);
   auto log = checker.trust_store_log();
-  EXPECT_TRUE(std::any_of(log.begin(), log.end(), [](auto& l) { return l.find("LISEZMOI.txt") != std::string::npos; }));
+  // A file without certificates is a problem (warning); a file read is information (issue 18: a
+  // normal start logged "<4>... 1 certificat(s) de confiance").
+  EXPECT_TRUE(std::any_of(log.begin(), log.end(),
+                          [](auto& l) { return l.problem && l.text.find("LISEZMOI.txt") != std::string::npos; }));
+  EXPECT_TRUE(std::any_of(log.begin(), log.end(), [](auto& l) {
+    return !l.problem && l.text.find("autorites.crt : 2 certificat(s) de confiance") != std::string::npos;
+  }));
+  EXPECT_FALSE(std::any_of(log.begin(), log.end(),
+                           [](auto& l) { return l.problem && l.text.find("autorites.crt") != std::string::npos; }));
   auto r =
       checker.check(sheet_with({bundle({pki().other_intermediate().leaf_der(), pki().other_intermediate().der()})}),
                     Protocol::Sftp, kNow);
   EXPECT_TRUE(r.diagnostics.empty()) << dump(r);
   // Reload after the files change.
   std::filesystem::remove(dir / "autorites.crt");
-  std::vector<std::string> lines;
+  std::vector<TrustStoreNote> lines;
   EXPECT_EQ(checker.reload_trust_store(lines), 0);
   EXPECT_FALSE(lines.empty());
   std::filesystem::remove_all(dir);
@@ -1419,7 +1428,7 @@ TEST_F(CertificatesTest, TrustStoreReloadEmptiesTheCache) {
   EXPECT_EQ(checker.cache_stats().proved_authorities, 1u);
   // The root leaves the trust directory: after the reload, the proved chain must not survive.
   std::filesystem::remove(dir / "root.pem");
-  std::vector<std::string> log;
+  std::vector<TrustStoreNote> log;
   EXPECT_EQ(checker.reload_trust_store(log), 0);
   EXPECT_EQ(checker.cache_stats().proved_authorities, 0u);
   auto r = checker.check(sheet, Protocol::Sftp, kNow);
