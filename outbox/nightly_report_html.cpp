@@ -88,7 +88,7 @@ double state_bar_height(std::int64_t n, std::int64_t max, double plot) {
 
 /// Bars of sheets by state, on a logarithmic scale.
 void states_chart(std::string& out, const NightlyReport& report) {
-  constexpr double kWidth = 640, kHeight = 280, kLeft = 50, kTop = 30, kPlot = 190;
+  constexpr double kWidth = 640, kHeight = 280, kLeft = 50, kTop = 40, kPlot = 190;  // kTop: room for the caption
   std::int64_t max = 1;
   for (SheetState s : kAllStates) max = std::max(max, value_of(report.sheets_by_state, s));
   out += fmt::format(R"(<svg class="chart" width="{0}" height="{1}" viewBox="0 0 {0} {1}" )"
