@@ -58,7 +58,7 @@ void check_or_fail(benchmark::State& state, const CertificateChecker& checker, c
 void BM_CheckBundleCold(benchmark::State& state) {
   CertificateChecker checker(policy());
   const SheetOperation s = sheet();
-  for (auto _ : state) {
+  for ([[maybe_unused]] auto _ : state) {
     state.PauseTiming();
     checker.clear_cache();
     state.ResumeTiming();
@@ -72,7 +72,7 @@ void BM_CheckBundleWarm(benchmark::State& state) {
   CertificateChecker checker(policy());
   const SheetOperation s = sheet();
   check_or_fail(state, checker, s);  // proves the intermediate
-  for (auto _ : state) check_or_fail(state, checker, s);
+  for ([[maybe_unused]] auto _ : state) check_or_fail(state, checker, s);
   const auto stats = checker.cache_stats();
   state.counters["full"] = static_cast<double>(stats.full_verifications);
   state.counters["cached"] = static_cast<double>(stats.cached_verifications);
@@ -86,7 +86,7 @@ void BM_CheckBundleWarmThreads(benchmark::State& state) {
   static const CertificateChecker checker(policy());
   static const SheetOperation s = sheet();  // made once: the test PKI is not for several threads
   check_or_fail(state, checker, s);
-  for (auto _ : state) check_or_fail(state, checker, s);
+  for ([[maybe_unused]] auto _ : state) check_or_fail(state, checker, s);
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_CheckBundleWarmThreads)->Threads(1)->Threads(2)->UseRealTime();
@@ -94,7 +94,7 @@ BENCHMARK(BM_CheckBundleWarmThreads)->Threads(1)->Threads(2)->UseRealTime();
 // For scale: a new checker per bundle (trust store loaded from disk each time).
 void BM_CheckBundleFreshChecker(benchmark::State& state) {
   const SheetOperation s = sheet();
-  for (auto _ : state) {
+  for ([[maybe_unused]] auto _ : state) {
     CertificateChecker checker(policy());
     check_or_fail(state, checker, s);
   }

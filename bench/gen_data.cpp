@@ -13,6 +13,7 @@
 //   (figure 5: reading a big file).
 // Output: the files; "N sheets in K dépôts" on stdout. Exit 0, or 2 on a usage error.
 #include <algorithm>
+#include <charconv>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -68,6 +69,13 @@ std::string sheet(const TestCa& ca, long index, const std::string& du, const std
   return out;
 }
 
+/// A whole decimal number (std::atol would read "12x" as 12 and "x" as 0); -1 when it is not one.
+long number(const std::string& text) {
+  long value = -1;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  return error == std::errc{} && end == text.data() + text.size() ? value : -1;
+}
+
 int usage() {
   std::cerr << "usage: raccord_bench_gen TRUST_DIR WORLD_DIR [DIR:STEM:N:PER:DU:AU:PAD_MIB ...]\n";
   return 2;
@@ -121,10 +129,10 @@ int main(int argc, char** argv) {
     if (f.size() != 7) return usage();
     const std::filesystem::path dir = f[0];
     const std::string& stem = f[1];
-    const long n = std::atol(f[2].c_str());
-    const long per = std::atol(f[3].c_str());
-    const long pad_mib = std::atol(f[6].c_str());
-    if (n <= 0 || per <= 0) return usage();
+    const long n = number(f[2]);
+    const long per = number(f[3]);
+    const long pad_mib = number(f[6]);
+    if (n <= 0 || per <= 0 || pad_mib < 0) return usage();
     std::filesystem::create_directories(dir);
     long written = 0;
     long files = 0;

@@ -20,12 +20,21 @@
 // Output: "N sheets added (K templates)" on stdout. Exit 0; 1 on a SQLite error; 2 on a usage error.
 #include <sqlite3.h>
 
+#include <charconv>
 #include <cstdint>
 #include <cstdlib>
 #include <iostream>
 #include <string>
+#include <string_view>
 
 namespace {
+
+/// A whole decimal number (std::atoll would read "12x" as 12 and "x" as 0); -1 when it is not one.
+std::int64_t number(std::string_view text) {
+  std::int64_t value = -1;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  return error == std::errc{} && end == text.data() + text.size() ? value : -1;
+}
 
 struct Db {
   sqlite3* handle = nullptr;
@@ -79,9 +88,9 @@ int main(int argc, char** argv) {
     std::cerr << "usage: raccord_bench_store DB N ACT DEA\n";
     return 2;
   }
-  const std::int64_t n = std::atoll(argv[2]);
-  const std::int64_t act = std::atoll(argv[3]);
-  const std::int64_t dea = std::atoll(argv[4]);
+  const std::int64_t n = number(argv[2]);
+  const std::int64_t act = number(argv[3]);
+  const std::int64_t dea = number(argv[4]);
   if (n <= 0 || act < 0 || dea < 0 || act + dea > n) {
     std::cerr << "raccord_bench_store: N > 0 and ACT + DEA <= N expected\n";
     return 2;

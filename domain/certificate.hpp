@@ -1,4 +1,4 @@
-// Facts of one X.509 certificate, as stored with a sheet (DESIGN.md "Store") and used by the nightly run.
+// Facts of one X.509 certificate, as stored with a sheet (docs/design.md "The store") and used by the nightly run.
 #pragma once
 
 #include <chrono>

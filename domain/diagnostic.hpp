@@ -4,11 +4,21 @@
 #include <string>
 #include <vector>
 
+#include "domain/enum_table.hpp"
 #include "domain/error_code.hpp"
 
 namespace raccord {
 
+/// Code: the element of an accusé (SPEC.md §5.1) and of `raccord cert --format xml`; label: as the
+/// text reports head a finding.
 enum class Severity { Error, Warning };
+template <>
+struct EnumTable<Severity> {
+  static constexpr std::array<EnumRow<Severity>, 2> rows{{
+      {Severity::Error, "Erreur", "ERREUR"},
+      {Severity::Warning, "Avertissement", "AVERTISSEMENT"},
+  }};
+};
 
 /// One `Erreur` or `Avertissement` of an accusé.
 /// - `field`: XPath-like path relative to the operation (e.g. "Certificats/Certificat[1]",

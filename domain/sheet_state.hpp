@@ -1,18 +1,22 @@
-// Etat courant of a fiche de raccordement (SPEC.md §1) and its two spellings.
+// Etat courant of a fiche de raccordement (SPEC.md §1): its code (XML, CLI, database) and its label
+// (CSV and human output, UTF-8), in one table (domain/enum_table.hpp).
 #pragma once
 
-#include <optional>
-#include <string_view>
+#include "domain/enum_table.hpp"
 
 namespace raccord {
 
 enum class SheetState { Brouillon, Envoyee, EnvoyeeMaj, Activee, Desactivee };
 
-/// State code for XML, CLI and database: "BROUILLON", "ENVOYEE", "ENVOYEE_MAJ", "ACTIVEE", "DESACTIVEE".
-std::string_view to_code(SheetState state);
-/// Label for CSV and human output (UTF-8): "Brouillon", "Envoyée", "Envoyée MAJ", "Activée", "Désactivée".
-std::string_view to_label(SheetState state);
-/// Parses a state code (not a label); nullopt when unknown.
-std::optional<SheetState> parse_sheet_state(std::string_view code);
+template <>
+struct EnumTable<SheetState> {
+  static constexpr std::array<EnumRow<SheetState>, 5> rows{{
+      {SheetState::Brouillon, "BROUILLON", "Brouillon"},
+      {SheetState::Envoyee, "ENVOYEE", "Envoyée"},
+      {SheetState::EnvoyeeMaj, "ENVOYEE_MAJ", "Envoyée MAJ"},
+      {SheetState::Activee, "ACTIVEE", "Activée"},
+      {SheetState::Desactivee, "DESACTIVEE", "Désactivée"},
+  }};
+};
 
 }  // namespace raccord

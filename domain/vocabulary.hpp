@@ -1,60 +1,139 @@
-// Small closed vocabularies of SPEC.md §1 and §3, each with one string conversion pair.
+// Small closed vocabularies of SPEC.md §1, §3 and §5, each with its one table of codes
+// (domain/enum_table.hpp: to_code, to_label, parse<E>).
 #pragma once
 
+#include <algorithm>
 #include <optional>
 #include <string_view>
 
+#include "domain/enum_table.hpp"
+
 namespace raccord {
 
-/// Protocole de raccordement (EDI only). Codes: "PESIT", "SFTP", "AS2".
+/// Protocole de raccordement (EDI only).
 enum class Protocol { Pesit, Sftp, As2 };
-std::string_view to_code(Protocol p);
-std::optional<Protocol> parse_protocol(std::string_view code);
+template <>
+struct EnumTable<Protocol> {
+  static constexpr std::array<EnumRow<Protocol>, 3> rows{{
+      {Protocol::Pesit, "PESIT"},
+      {Protocol::Sftp, "SFTP"},
+      {Protocol::As2, "AS2"},
+  }};
+};
 
-/// Mode de traitement of one interface code: "aucun", "complete", "partielle".
+/// Mode de traitement of one interface code.
 enum class ProcessingMode { Aucun, Complete, Partielle };
-std::string_view to_code(ProcessingMode m);
-std::optional<ProcessingMode> parse_processing_mode(std::string_view code);
+template <>
+struct EnumTable<ProcessingMode> {
+  static constexpr std::array<EnumRow<ProcessingMode>, 3> rows{{
+      {ProcessingMode::Aucun, "aucun"},
+      {ProcessingMode::Complete, "complete"},
+      {ProcessingMode::Partielle, "partielle"},
+  }};
+};
 
-/// The engine's environment (config engine.environment): "production", "qualification".
+/// The engine's environment (config engine.environment).
 enum class Environment { Production, Qualification };
-std::string_view to_code(Environment e);
-std::optional<Environment> parse_environment(std::string_view code);
+template <>
+struct EnumTable<Environment> {
+  static constexpr std::array<EnumRow<Environment>, 2> rows{{
+      {Environment::Production, "production"},
+      {Environment::Qualification, "qualification"},
+  }};
+};
 
 /// Kind of sheet: "EDI" (FicheEDI) or "API" (FicheAPI).
 enum class SheetKind { Edi, Api };
-std::string_view to_code(SheetKind k);
-std::optional<SheetKind> parse_sheet_kind(std::string_view code);
+template <>
+struct EnumTable<SheetKind> {
+  static constexpr std::array<EnumRow<SheetKind>, 2> rows{{
+      {SheetKind::Edi, "EDI"},
+      {SheetKind::Api, "API"},
+  }};
+};
 
-/// `action` of a FicheEDI/FicheAPI (SPEC.md §3.3): "enregistrer", "soumettre", "supprimer", "desactiver".
+/// `action` of a FicheEDI/FicheAPI (SPEC.md §3.3).
 enum class SheetAction { Enregistrer, Soumettre, Supprimer, Desactiver };
-std::string_view to_code(SheetAction a);
-std::optional<SheetAction> parse_sheet_action(std::string_view code);
+template <>
+struct EnumTable<SheetAction> {
+  static constexpr std::array<EnumRow<SheetAction>, 4> rows{{
+      {SheetAction::Enregistrer, "enregistrer"},
+      {SheetAction::Soumettre, "soumettre"},
+      {SheetAction::Supprimer, "supprimer"},
+      {SheetAction::Desactiver, "desactiver"},
+  }};
+};
 
 /// `mode` of a Depot (SPEC.md §3): "complete" (default) or "partielle".
 enum class DepositMode { Complete, Partielle };
-std::string_view to_code(DepositMode m);
-std::optional<DepositMode> parse_deposit_mode(std::string_view code);
+template <>
+struct EnumTable<DepositMode> {
+  static constexpr std::array<EnumRow<DepositMode>, 2> rows{{
+      {DepositMode::Complete, "complete"},
+      {DepositMode::Partielle, "partielle"},
+  }};
+};
 
-/// Accusé `statut` of a dépôt (SPEC.md §5.1).
+/// Accusé `statut` of a dépôt (SPEC.md §5.1), also stored in deposits.status.
 enum class DepositStatus { Integre, IntegrePartiel, Rejete, Doublon };
-std::string_view to_code(DepositStatus s);
-std::optional<DepositStatus> parse_deposit_status(std::string_view code);
+template <>
+struct EnumTable<DepositStatus> {
+  static constexpr std::array<EnumRow<DepositStatus>, 4> rows{{
+      {DepositStatus::Integre, "INTEGRE"},
+      {DepositStatus::IntegrePartiel, "INTEGRE_PARTIEL"},
+      {DepositStatus::Rejete, "REJETE"},
+      {DepositStatus::Doublon, "DOUBLON"},
+  }};
+};
 
-/// `role` of a Gestionnaire: "principal", "secondaire".
+/// The statuses of an applied dépôt (its operations were applied; its bytes and its identifiant
+/// are then taken: DOUBLON, DEPOT_IDENTIFIANT_REUTILISE).
+inline constexpr std::array kAppliedDepositStatuses{DepositStatus::Integre, DepositStatus::IntegrePartiel};
+constexpr bool is_applied(DepositStatus status) {
+  return std::find(kAppliedDepositStatuses.begin(), kAppliedDepositStatuses.end(), status) !=
+         kAppliedDepositStatuses.end();
+}
+
+/// `role` of a Gestionnaire.
 enum class ManagerRole { Principal, Secondaire };
-std::string_view to_code(ManagerRole r);
-std::optional<ManagerRole> parse_manager_role(std::string_view code);
+template <>
+struct EnumTable<ManagerRole> {
+  static constexpr std::array<EnumRow<ManagerRole>, 2> rows{{
+      {ManagerRole::Principal, "principal"},
+      {ManagerRole::Secondaire, "secondaire"},
+  }};
+};
 
-/// `decision` of a DecisionAbonnement: "valider", "refuser".
+/// `decision` of a DecisionAbonnement.
 enum class Decision { Valider, Refuser };
-std::string_view to_code(Decision d);
-std::optional<Decision> parse_decision(std::string_view code);
+template <>
+struct EnumTable<Decision> {
+  static constexpr std::array<EnumRow<Decision>, 2> rows{{
+      {Decision::Valider, "valider"},
+      {Decision::Refuser, "refuser"},
+  }};
+};
+
+/// Status of a subscription request (SPEC.md §3.2), stored in subscriptions.status.
+enum class SubscriptionStatus { EnAttente, Validee, Refusee };
+template <>
+struct EnumTable<SubscriptionStatus> {
+  static constexpr std::array<EnumRow<SubscriptionStatus>, 3> rows{{
+      {SubscriptionStatus::EnAttente, "EN_ATTENTE"},
+      {SubscriptionStatus::Validee, "VALIDEE"},
+      {SubscriptionStatus::Refusee, "REFUSEE"},
+  }};
+};
 
 /// Export format of a Recherche: "csv" (default), "xml".
 enum class ExportFormat { Csv, Xml };
-std::string_view to_code(ExportFormat f);
-std::optional<ExportFormat> parse_export_format(std::string_view code);
+template <>
+struct EnumTable<ExportFormat> {
+  static constexpr std::array<EnumRow<ExportFormat>, 2> rows{{
+      {ExportFormat::Csv, "csv"},
+      {ExportFormat::Xml, "xml"},
+  }};
+};
 
 /// Booleans of the dépôt: exactly "true" or "false".
 std::optional<bool> parse_boolean(std::string_view text);

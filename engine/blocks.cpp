@@ -21,7 +21,7 @@ using BlockKey = std::set<std::pair<std::string, std::string>>;  // (code, champ
 
 BlockKey key_of(const Diagnostics& reasons) {
   BlockKey key;
-  for (const auto& d : reasons) key.emplace(std::string(to_string(d.code)), d.field);
+  for (const auto& d : reasons) key.emplace(std::string(to_code(d.code)), d.field);
   return key;
 }
 
@@ -38,7 +38,7 @@ std::string block_history_reason(const Diagnostics& reasons) {
   for (std::size_t i = 0; i < reasons.size(); ++i) {
     const Diagnostic& d = reasons[i];
     if (i > 0) text += " ; ";
-    text += to_string(d.code);
+    text += to_code(d.code);
     if (!d.field.empty()) text += " (" + d.field + ")";
     text += " : " + d.message;
   }
@@ -80,7 +80,7 @@ std::size_t record_blocks(Database& db, const std::vector<BlockedActivation>& bl
         const Diagnostic& d = b.reasons[i];
         db.execute(
             "INSERT INTO history_reasons (history_id, position, code, field, message) VALUES ($1, $2, $3, $4, $5)",
-            {id, static_cast<std::int64_t>(i + 1), std::string(to_string(d.code)),
+            {id, static_cast<std::int64_t>(i + 1), std::string(to_code(d.code)),
              d.field.empty() ? SqlValue{nullptr} : SqlValue{d.field}, d.message});
       }
       ++recorded;

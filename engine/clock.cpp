@@ -48,8 +48,7 @@ Instant CivilZone::instant_of(CivilDate date, int hh, int mm) const {
   const auto info = as_zone(zone_)->get_info(date::local_seconds{local});
   switch (info.result) {
     case date::local_info::unique:
-      return Instant{(local - info.first.offset).time_since_epoch()};
-    case date::local_info::ambiguous:
+    case date::local_info::ambiguous:  // the earlier of the two instants (info.first)
       return Instant{(local - info.first.offset).time_since_epoch()};
     case date::local_info::nonexistent:
       return Instant{info.second.begin.time_since_epoch()};

@@ -61,7 +61,12 @@ void collect_keys(const Poco::Util::AbstractConfiguration& conf, const std::stri
     out.push_back(prefix);
     return;
   }
-  for (const auto& k : keys) collect_keys(conf, prefix.empty() ? k : prefix + "." + k, out);
+  for (const auto& k : keys) {
+    std::string key = prefix;
+    if (!key.empty()) key += '.';
+    key += k;
+    collect_keys(conf, key, out);
+  }
 }
 
 /// Refuses what Poco's INI reader would silently misread (it takes "[engine" for a section and a
@@ -180,6 +185,8 @@ Config load_config(const std::optional<fs::path>& file, const fs::path& cwd) {
   for (const auto& k : present) {
     if (!known_keys().contains(lower(k))) {
       config.warnings.push_back(fmt::format("clé de configuration inconnue ignorée : {}", k));
+    } else {
+      config.written_keys.insert(lower(k));
     }
   }
   auto get = [&](const std::string& key) -> std::optional<std::string> {
@@ -197,7 +204,7 @@ Config load_config(const std::optional<fs::path>& file, const fs::path& cwd) {
   };
 
   if (auto v = get("engine.environment")) {
-    auto env = parse_environment(*v);
+    auto env = parse<Environment>(*v);
     if (!env)
       throw ConfigError(
           fmt::format("Configuration : engine.environment vaut « {} » ; attendu production ou qualification.", *v));
@@ -225,10 +232,11 @@ Config load_config(const std::optional<fs::path>& file, const fs::path& cwd) {
   get_int("inbox.rescan_s", config.rescan_s, 1, 86'400);
   get_int("inbox.max_bytes", config.max_bytes, 1, (1LL << 40));
   if (auto v = get("store.backend")) {
-    if (*v != "sqlite" && *v != "postgresql") {
+    const auto backend = parse<Backend>(*v);
+    if (!backend) {
       throw ConfigError(fmt::format("Configuration : store.backend vaut « {} » ; attendu sqlite ou postgresql.", *v));
     }
-    config.store_backend = *v == "sqlite" ? Backend::Sqlite : Backend::Postgresql;
+    config.store_backend = *backend;
   }
   if (auto v = get("store.connection")) {
     config.store_connection = (config.store_backend == Backend::Sqlite) ? resolve(base, *v).string() : *v;
@@ -261,6 +269,55 @@ Config load_config(const std::optional<fs::path>& file, const fs::path& cwd) {
   if (config.rules_dir.empty()) config.rules_dir = default_rules_dir();
   if (config.trust_dir.empty() && !config.rules_dir.empty()) config.trust_dir = config.rules_dir / "trust";
   return config;
+}
+
+std::vector<std::string> aife_example_warnings(const Config& config) {
+  const AifeConfig example;
+  struct Side {
+    Protocol protocol;
+    const char* origin_one;   // after "est"
+    const char* origin_many;  // after "sont"
+    std::vector<std::pair<const char*, std::string>> keys;
+  };
+  const Side sides[] = {
+      {Protocol::Pesit,
+       "inventée par le projet (le guide Chorus Pro n'en donne pas)",
+       "inventées par le projet (le guide Chorus Pro n'en donne pas)",
+       {{"aife.pesit_address", example.pesit_address}, {"aife.pesit_port", std::to_string(example.pesit_port)}}},
+      {Protocol::Sftp,
+       "la valeur d'exemple du guide Chorus Pro",
+       "les valeurs d'exemple du guide Chorus Pro",
+       {{"aife.sftp_address", example.sftp_address}, {"aife.sftp_port", std::to_string(example.sftp_port)}}},
+      {Protocol::As2,
+       "la valeur d'exemple du guide Chorus Pro",
+       "les valeurs d'exemple du guide Chorus Pro",
+       {{"aife.as2_identifiant", example.as2_identifiant},
+        {"aife.as2_address", example.as2_address},
+        {"aife.as2_port", std::to_string(example.as2_port)},
+        {"aife.as2_path", example.as2_path}}},
+  };
+  const std::string where = config.source ? "la section [aife] de " + config.source->string()
+                                          : "la section [aife] d'un fichier de configuration (--config ou "
+                                            "RACCORD_CONFIG)";
+  std::vector<std::string> out;
+  for (const Side& side : sides) {
+    std::vector<std::string> left;
+    for (const auto& [key, value] : side.keys) {
+      if (!config.written_keys.contains(key)) left.push_back(fmt::format("{} = {}", key, value));
+    }
+    if (left.empty()) continue;
+    std::string listed;
+    for (std::size_t i = 0; i < left.size(); ++i) {
+      if (i > 0) listed += (i + 1 == left.size()) ? " et " : ", ";
+      listed += left[i];
+    }
+    out.push_back(fmt::format(
+        "côté AIFE {0} non configuré : {1} (valeur{2} par défaut) {3} {4}, recopiée{2} telle{2} quelle{2} dans les "
+        "accusés des fiches {0} acceptées (ParametresAIFE). Écrivez dans {5} les valeurs transmises par l'AIFE.",
+        to_code(side.protocol), listed, left.size() > 1 ? "s" : "", left.size() > 1 ? "sont" : "est",
+        left.size() > 1 ? side.origin_many : side.origin_one, where));
+  }
+  return out;
 }
 
 }  // namespace raccord

@@ -3,6 +3,7 @@
 
 #include <filesystem>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -11,15 +12,18 @@
 
 namespace raccord {
 
+/// The AIFE side of each protocol, copied into the accusé of every accepted EDI sheet (ParametresAIFE).
+/// The defaults are example values (docs/design.md "AIFE example values"): SFTP and AS2 are the guide's
+/// example, PeSIT is made up by the project (the guide gives none).
 struct AifeConfig {
   std::string sftp_address = "192.168.131.22";  // guide's example
-  int sftp_port = 6321;
-  std::string as2_identifiant = "CTAIFEP";
-  std::string as2_address = "93.92.105.71";
-  int as2_port = 24000;
-  std::string as2_path = "/";
-  std::string pesit_address = "93.92.105.72";  // project default (docs/configuration.md)
-  int pesit_port = 5100;
+  int sftp_port = 6321;                         // guide's example
+  std::string as2_identifiant = "CTAIFEP";      // guide's example
+  std::string as2_address = "93.92.105.71";     // guide's example
+  int as2_port = 24000;                         // guide's example
+  std::string as2_path = "/";                   // guide's example
+  std::string pesit_address = "93.92.105.72";   // made up by the project
+  int pesit_port = 5100;                        // made up by the project
 };
 
 /// nightly.time, parsed once at load (hour 0-23, minute 0-59, local time in engine.timezone).
@@ -51,6 +55,7 @@ struct Config {
   AifeConfig aife;
   std::optional<std::filesystem::path> source;  // the INI file read, if any
   std::vector<std::string> warnings;            // unknown keys and similar, for the log
+  std::set<std::string> written_keys;           // known keys written in the file ("section.key", lower case)
 
   /// store.connection, or <root>/raccord.db for SQLite when unset.
   std::string effective_connection() const;
@@ -73,6 +78,16 @@ struct ConfigError : std::runtime_error {
 /// else empty = compiled-in seed) and certificates.trust_dir (<rules>/trust).
 /// Throws ConfigError on an unreadable file or an invalid value.
 Config load_config(const std::optional<std::filesystem::path>& file, const std::filesystem::path& cwd);
+
+/// The warnings of SPEC §7 "Configuration keys" on the AIFE side (docs/design.md "AIFE example
+/// values"): an `aife.*` key not written in the configuration keeps its default, an example value that
+/// every accusé of an accepted EDI sheet would carry as if it were real. One French line per protocol
+/// (PESIT, SFTP, AS2, in that order) with at least one such key: it names those keys with their example
+/// values, says where the values come from (the guide's example, or made up by the project for PeSIT)
+/// and what to do (write the values the AIFE gave in [aife] of the configuration file). A key written
+/// with the same value as its default counts as configured (the operator confirmed it). Empty when
+/// every side is configured. `init`, `process` and `daemon` log these once at start (engine/app).
+std::vector<std::string> aife_example_warnings(const Config& config);
 
 /// Parses files.umask (issue 8): 1 to 4 octal digits (an optional leading 0 included), e.g. "0027"
 /// or "027"; the value must keep the "others may write" bit (0002) set so that no file or directory

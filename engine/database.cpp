@@ -29,7 +29,6 @@ namespace raccord {
 namespace {
 
 using Poco::Data::Keywords::bind;
-using Poco::Data::Keywords::now;
 
 void register_connectors() {
   static std::once_flag once;

@@ -6,10 +6,13 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <variant>
 #include <vector>
+
+#include "domain/enum_table.hpp"
 
 namespace raccord {
 
@@ -41,7 +44,7 @@ struct StoreError : std::runtime_error {
 };
 
 /// A value read from the store that must be one of an enum's codes (a state, a kind, a status):
-/// `parsed` is its parse (domain's parse_* functions); when that is nullopt the store holds a value
+/// `parsed` is its parse (parse<E>, domain/enum_table.hpp); when that is nullopt the store holds a value
 /// no release writes (corruption, or a newer release's store) and a StoreError (not transient) names
 /// the table, the row and the value: nothing is ever defaulted silently (docs/design.md "Store").
 template <class T>
@@ -52,7 +55,33 @@ T stored_enum(std::optional<T> parsed, std::string_view table, std::string_view 
                    false);
 }
 
+/// The codes of `values` as an SQL list for `IN`, e.g. "('ENVOYEE', 'ENVOYEE_MAJ')" ("(NULL)", which
+/// nothing is IN, for none): the one way a code of ours is written into a statement's text rather
+/// than bound (a set of states the nightly run starts from, the applied dépôt statuses). The codes
+/// are words of [A-Za-z0-9_] (their table is checked at compile time), so nothing needs quoting.
+template <TabledEnum E>
+std::string sql_list(std::span<const E> values) {
+  if (values.empty()) return "(NULL)";
+  std::string out = "(";
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    if (i > 0) out += ", ";
+    out += '\'';
+    out += to_code(values[i]);
+    out += '\'';
+  }
+  return out + ")";
+}
+
+/// The store's engine (config store.backend).
 enum class Backend { Sqlite, Postgresql };
+
+template <>
+struct EnumTable<Backend> {
+  static constexpr std::array<EnumRow<Backend>, 2> rows{{
+      {Backend::Sqlite, "sqlite"},
+      {Backend::Postgresql, "postgresql"},
+  }};
+};
 
 class Database {
  public:

@@ -1,4 +1,4 @@
-// Where SQLite and PostgreSQL differ (DESIGN.md "Store": the differences sit in one dialect file).
+// Where SQLite and PostgreSQL differ (docs/design.md "The store": the differences sit in this one file).
 // Everything else is the same `$N` SQL text for both backends.
 #pragma once
 

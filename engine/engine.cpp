@@ -13,6 +13,7 @@
 #include <sstream>
 #include <thread>
 
+#include "engine/certificates_ahead.hpp"
 #include "engine/log.hpp"
 #include "engine/metrics.hpp"
 #include "engine/nightly.hpp"
@@ -20,9 +21,12 @@
 #include "engine/search.hpp"
 #include "engine/store.hpp"
 #include "files/atomic_file.hpp"
+#include "inbox/claimed_deposit.hpp"
 #include "inbox/deposit_reader.hpp"
 #include "inbox/sha256.hpp"
 #include "outbox/acknowledgement_writer.hpp"
+#include "outbox/export_files.hpp"
+#include "outbox/quarantine_reason.hpp"
 
 namespace raccord {
 namespace {
@@ -37,24 +41,8 @@ bool is_quarantine_code(ErrorCode code) {
   return std::find(kQuarantine.begin(), kQuarantine.end(), code) != kQuarantine.end();
 }
 
-std::string file_identity(const fs::path& path) {
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) return {};
-  return fmt::format("{}:{}", static_cast<unsigned long long>(st.st_dev), static_cast<unsigned long long>(st.st_ino));
-}
-
 rules::CertificatePolicy policy_of(const Config& c) {
   return rules::CertificatePolicy{c.trust_dir, c.min_rsa_bits, c.expiry_warning_days, c.clock_skew_s};
-}
-
-std::string reason_text(const Acknowledgement& ack) {
-  std::string text = fmt::format("Dépôt « {} » refusé le {} (SHA-256 {}).\n", ack.file_name,
-                                 format_iso_instant(ack.processed), ack.sha256);
-  for (const auto& d : ack.deposit_errors) {
-    text += fmt::format("{} ligne {}{} : {}\n", to_string(d.code), d.line,
-                        d.column > 0 ? fmt::format(" colonne {}", d.column) : std::string(), d.message);
-  }
-  return text;
 }
 
 /// SQLite creates its file (and its -wal and -shm, which copy the file's rights) rw-r--r-- before
@@ -85,17 +73,13 @@ void crash_point(std::string_view point) {
 
 /// Publishes the exports of a committed dépôt (after its commit, before its accusé); an export
 /// whose temporary and final file are both gone is logged.
-void publish_exports(const fs::path& outbox, const std::vector<ExportRecord>& exports) {
+void publish_exports(const outbox::Outbox& outbox, const std::vector<ExportRecord>& exports) {
   for (const auto& e : exports) {
-    if (!publish_export(outbox, e.name, e.temporary)) {
+    if (!outbox.publish_export(e.name, e.temporary)) {
       log::warning("export {} (accusé {}) introuvable : ni lui ni son temporaire {} ne sont dans outbox/", e.name,
                    e.ack_name, e.temporary);
     }
   }
-}
-
-bool process_is_dead(long pid) {
-  return ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH;
 }
 
 }  // namespace
@@ -105,6 +89,7 @@ Engine::Engine(Config config, BusinessClock clock)
       clock_(clock),
       zone_(config_.timezone),
       inbox_(config_.root, config_.file_umask),
+      outbox_(inbox_.outbox_dir()),
       catalogue_(rules::Catalogue::seed()) {}
 
 Engine::~Engine() = default;
@@ -120,15 +105,8 @@ void Engine::open() {
 }
 
 void Engine::recover_outbox() {
-  const fs::path outbox = inbox_.outbox_dir();
-  static const std::string host = files::host_name();
   std::error_code ec;
-  std::vector<std::string> dead;
-  for (const auto& entry : fs::directory_iterator(outbox, ec)) {
-    const std::string name = entry.path().filename().string();
-    const auto pid = files::temporary_pid(name, host);
-    if (pid && process_is_dead(*pid) && entry.is_regular_file(ec)) dead.push_back(name);
-  }
+  const std::vector<std::string> dead = outbox_.dead_temporaries(ec);
   if (ec) log::warning("outbox/ illisible pour la reprise des temporaires : {}", ec.message());
   if (dead.empty()) return;
   Store store(*db_);
@@ -136,10 +114,9 @@ void Engine::recover_outbox() {
     try {
       if (auto e = store.export_by_temporary(name)) {
         log::info("reprise : export {} (accusé {}) publié", e->name, e->ack_name);
-        publish_exports(outbox, {*e});
+        publish_exports(outbox_, {*e});
       } else {
-        std::error_code ignored;
-        fs::remove(outbox / name, ignored);
+        outbox_.remove_temporary(name);
       }
     } catch (const std::exception& e) {
       log::warning("reprise du temporaire {} impossible : {}", name, e.what());
@@ -209,21 +186,15 @@ unsigned Engine::validation_threads() {
   return std::max(2U, std::thread::hardware_concurrency()) - 1;
 }
 
-DepositReadResult Engine::read(std::string bytes, std::uint64_t size) const {
-  const auto max_bytes = static_cast<std::uint64_t>(config_.max_bytes);
-  if (size <= max_bytes) return inbox::read_deposit(std::move(bytes), max_bytes);
-  return inbox::refuse_too_large(size, max_bytes);
-}
-
-DepositAnswer Engine::answer(const std::string& file_name, const std::string& identity, const DepositReadResult& read,
-                             const std::string& sha256, Instant received, Instant now, bool dry_run,
-                             CertificatesAhead* certificates_ahead, std::size_t deposit_index, StagedExports* exports) {
+DepositAnswer Engine::answer(const Item& item, const Attempt& attempt) {
+  const bool dry_run = attempt.exports == nullptr;
+  const DepositReadResult& read = item.read;
   Store store(*db_);
   Acknowledgement ack;
-  ack.file_name = file_name;
-  ack.sha256 = sha256;
-  ack.received = received;
-  ack.processed = now;
+  ack.file_name = item.name;
+  ack.sha256 = item.sha256;
+  ack.received = item.received;
+  ack.processed = attempt.now;
 
   if (read.deposit) {
     if (read.deposit->identifier.present) ack.identifier = read.deposit->identifier.value;
@@ -250,40 +221,36 @@ DepositAnswer Engine::answer(const std::string& file_name, const std::string& id
   } else {
     ProcessingContext context{&config_,
                               &zone_,
-                              dry_run ? fs::path() : inbox_.outbox_dir(),
+                              dry_run ? fs::path() : outbox_.dir(),
                               &catalogue_,
                               certificates_.get(),
-                              now,
-                              zone_.date_of(now),
+                              attempt.now,
+                              zone_.date_of(attempt.now),
                               ack.sha256};
     context.validation_threads = validation_threads();
-    context.exports = dry_run ? nullptr : exports;
-    context.certificates_ahead = certificates_ahead;
-    context.deposit_index = deposit_index;
+    context.exports = attempt.exports;
+    context.certificates_ahead = attempt.certificates_ahead;
+    context.deposit_index = attempt.deposit_index;
     auto outcome = apply_deposit(store, context, *read.deposit);
     ack.status = outcome.status;
     ack.operations = std::move(outcome.operations);
   }
   DepositAnswer result;
   result.status = ack.status;
-  const std::string base = outbox::acknowledgement_base_name(file_name, now);
-  std::string name = base + ".xml";
-  for (int n = 2; fs::exists(inbox_.outbox_dir() / name) || store.ack_name_taken(name); ++n) {
-    name = fmt::format("{}_{}.xml", base, n);
-  }
-  result.ack_name = name;
+  result.ack_name = outbox_.acknowledgement_name(item.name, attempt.now,
+                                                 [&store](const std::string& n) { return store.ack_name_taken(n); });
   result.ack_content = outbox::render_acknowledgement(ack);
   result.quarantine = destination == "error";
-  if (result.quarantine) result.reason = reason_text(ack);
+  if (result.quarantine) result.reason = outbox::quarantine_reason(ack);
   if (!dry_run) {
-    store.insert_deposit(
-        DepositRecord{0, ack.sha256, file_name, identity, ack.identifier, std::string(to_code(ack.status)),
-                      result.ack_name, result.ack_content, destination, result.reason},
-        received, now);
+    store.insert_deposit(DepositRecord{0, ack.sha256, item.name, item.identity, ack.identifier, ack.status,
+                                       result.ack_name, result.ack_content, destination, result.reason},
+                         item.received, attempt.now);
     record_deposit_metrics(*db_, ack);  // metrics.prom's running counters, in the same transaction
     for (const auto& op : ack.operations) {
-      if (!op.export_file || exports == nullptr) continue;
-      result.exports.push_back(ExportRecord{*op.export_file, exports->temporary_of(*op.export_file), result.ack_name});
+      if (!op.export_file) continue;
+      result.exports.push_back(
+          ExportRecord{*op.export_file, attempt.exports->temporary_of(*op.export_file), result.ack_name});
       store.insert_export(result.exports.back());
     }
   }
@@ -296,27 +263,23 @@ DepositAnswer Engine::process_claimed(const inbox::ClaimedFile& file, ClaimOrigi
 
 std::vector<DepositAnswer> Engine::process_group(const std::vector<const inbox::ClaimedFile*>& files,
                                                  ClaimOrigin origin) {
-  struct Item {
-    const inbox::ClaimedFile* file;
-    Instant received;
-    std::string identity;
-    std::uint64_t size;
-    std::string sha256;
-    DepositReadResult read;
-    DepositAnswer result;
-    std::string committing_ack;  // the accusé recorded by the attempt whose COMMIT's answer was lost
-  };
   std::vector<Item> items;
   items.reserve(files.size());
   for (const inbox::ClaimedFile* file : files) {
-    Item item{file, clock_.now(), file_identity(file->path()), file->size(), {}, {}, {}, {}};
-    // An oversized dépôt is hashed from the file and never loaded (FIELD-CASES F07).
-    const bool too_large = item.size > static_cast<std::uint64_t>(config_.max_bytes);
-    item.sha256 = file->sha256();
-    // Read before the transaction: the group's certificates are then checked ahead on worker
-    // threads while its dépôts are applied one after the other (issue 7).
-    item.read = read(too_large ? std::string() : file->read_all(), item.size);
-    items.push_back(std::move(item));
+    const Instant received = clock_.now();
+    // Read before the transaction, in one call (an oversized dépôt is refused and never loaded,
+    // FIELD-CASES F07): the group's certificates are then checked ahead on worker threads while
+    // its dépôts are applied one after the other (issue 7).
+    inbox::ClaimedDeposit taken = inbox::read_claimed(*file, static_cast<std::uint64_t>(config_.max_bytes));
+    items.push_back(Item{file,
+                         std::move(taken.name),
+                         received,
+                         std::move(taken.identity),
+                         taken.size,
+                         std::move(taken.sha256),
+                         std::move(taken.read),
+                         {},
+                         {}});
   }
 
   // Already committed before a crash: answer from the record, never twice (SPEC.md §2). Transient
@@ -325,24 +288,17 @@ std::vector<DepositAnswer> Engine::process_group(const std::vector<const inbox::
   // The exports of Recherche operations are written to temporaries before the commit (they read the
   // store as the operation sees it) and renamed only after it, like the accusés: `staged` owns their
   // temporaries and removes those of an attempt that does not commit and of operations rolled back
-  // (hostile findings 3 and 7: orphan and duplicate exports).
+  // (hostile findings 3 and 7: orphan and duplicate exports); this function tells it which.
   // A COMMIT whose answer was lost (connection cut, server restarted) may have committed: the next
   // attempt looks for the record that COMMIT carried (this file, still claimed and locked by this
   // engine, with the accusé name it recorded, unique in the store), so that a committed dépôt is
   // answered from its own record, never as its own DOUBLON (docs/design.md "Unknown commit outcome");
   // the export temporaries of that attempt are kept until the next attempt knows whether it committed.
-  std::optional<StagedExports> staged;
+  outbox::StagedExports staged(outbox_.dir());
   bool commit_outcome_unknown = false;
-  std::vector<std::string> unsure_temporaries;  // of the attempt whose COMMIT's answer was lost
-  const fs::path outbox_dir = inbox_.outbox_dir();
-  const auto remove_unsure = [&] {
-    std::error_code ignored;
-    for (const auto& t : unsure_temporaries) fs::remove(outbox_dir / t, ignored);
-    unsure_temporaries.clear();
-  };
   try {
     with_retries([&] {
-      staged.emplace(outbox_dir);
+      staged.discard_staged();  // those of the attempt before, rolled back
       Store store(*db_);
       Transaction tx(*db_);
       // One instant for the group's dépôts, which one transaction commits together.
@@ -356,7 +312,7 @@ std::vector<DepositAnswer> Engine::process_group(const std::vector<const inbox::
       bool committed_before = false;  // the attempt whose COMMIT's answer was lost did commit
       for (auto& item : items) {
         auto record = origin == ClaimOrigin::Leftover || !item.committing_ack.empty()
-                          ? store.find_processed_file(item.file->name(), item.sha256, item.identity)
+                          ? store.find_processed_file(item.name, item.sha256, item.identity)
                           : std::nullopt;
         if (record && !item.committing_ack.empty() && record->ack_name == item.committing_ack) {
           committed_before = true;
@@ -365,26 +321,20 @@ std::vector<DepositAnswer> Engine::process_group(const std::vector<const inbox::
         }
         records.push_back(std::move(record));
       }
-      if (committed_before) {
-        unsure_temporaries.clear();  // the record names them: published below
-      } else {
-        remove_unsure();  // that COMMIT did not happen: its exports go
-      }
+      // That COMMIT's exports: named by the records, published below; else they go.
+      staged.settle(committed_before);
       std::size_t deposit_index = 0;
       for (std::size_t i = 0; i < items.size(); ++i) {
         auto& item = items[i];
-        const std::string& name = item.file->name();
         const auto& record = records[i];
         const std::size_t index = item.read.deposit ? deposit_index++ : 0;
         if (!record) {
-          item.result = answer(name, item.identity, item.read, item.sha256, item.received, now, false, &certificates,
-                               index, &*staged);
+          item.result = answer(item, Attempt{now, &staged, &certificates, index});
         } else {
-          log::info("{} : déjà traité avant une interruption ; accusé {} repris", name, record->ack_name);
+          log::info("{} : déjà traité avant une interruption ; accusé {} repris", item.name, record->ack_name);
           item.result.ack_name = record->ack_name;
           item.result.ack_content = record->ack_content;
-          item.result.status =
-              stored_enum(parse_deposit_status(record->status), "deposits.status", record->ack_name, record->status);
+          item.result.status = record->status;
           item.result.quarantine = record->destination == "error";
           item.result.reason = record->reason;
           item.result.exports = store.exports_of(record->ack_name);  // published below if still missing
@@ -398,47 +348,41 @@ std::vector<DepositAnswer> Engine::process_group(const std::vector<const inbox::
         item.committing_ack = item.result.ack_name;
         for (const auto& e : item.result.exports) committed.push_back(e.name);
       }
-      // Until COMMIT's answer is read these temporaries may belong to committed dépôts: not `staged`'s any more.
-      for (const auto& name : committed) {
-        if (const auto t = staged->find_temporary(name)) unsure_temporaries.push_back(*t);
-      }
-      staged->keep_committed(committed);
+      // Until COMMIT's answer is read these temporaries may belong to committed dépôts.
+      staged.committing(committed);
       tx.commit();
-      unsure_temporaries.clear();  // committed: published below
+      staged.settle(true);  // committed: published below
     });
   } catch (const StoreError& e) {
-    staged.reset();
+    staged.discard_staged();
     if (files.size() < 2 || e.transient) throw;  // a store still failing after the retries: no use
     log::warning("store : {} ; les {} dépôts du groupe sont repris un par un", e.what(), files.size());
     std::vector<DepositAnswer> answers;
     const ClaimOrigin again = commit_outcome_unknown ? ClaimOrigin::Leftover : origin;
     for (const inbox::ClaimedFile* file : files) answers.push_back(process_claimed(*file, again));
     // The temporaries of a COMMIT whose answer was lost and that no record names did not commit.
-    if (!unsure_temporaries.empty()) {
-      Store store(*db_);
-      std::erase_if(unsure_temporaries, [&store](const std::string& t) { return store.export_by_temporary(t); });
-      remove_unsure();
-    }
+    Store store(*db_);
+    staged.settle([&store](const std::string& t) { return store.export_by_temporary(t).has_value(); });
     return answers;
   }
-  staged.reset();  // the temporaries of operations rolled back go
+  staged.discard_staged();  // the temporaries of operations rolled back go
   crash_point("after-commit");
   for (auto& item : items) item.read = DepositReadResult();  // the group's memory goes before the writes
 
-  // After the commit: the accusés, then the originals (DESIGN.md data flow step 3); one filesystem
-  // sync for the accusés' contents and each directory fsynced once for the group, before the step
-  // after it relies on it.
-  const fs::path outbox = inbox_.outbox_dir();
-  for (const auto& item : items) publish_exports(outbox, item.result.exports);  // before the accusés naming them
+  // After the commit: the accusés, then the originals (docs/design.md "One dépôt, one transaction", step 4); one
+  // filesystem sync for the accusés' contents and each directory fsynced once for the group, before the step after it
+  // relies on it.
+  for (const auto& item : items) publish_exports(outbox_, item.result.exports);  // before the accusés naming them
   crash_point("after-exports");
   std::vector<std::pair<std::string, std::string>> accuses;
   accuses.reserve(items.size());
   for (const auto& item : items) accuses.emplace_back(item.result.ack_name, item.result.ack_content);
-  files::create_files_atomically(outbox, accuses);  // an accusé already there (before a crash) stays
+  outbox_.write_acknowledgements(accuses);  // an accusé already there (before a crash) stays
   std::set<fs::path> moved_to;
   for (const auto& item : items) {
     if (item.result.quarantine) {
-      inbox_.quarantine(*item.file, item.result.reason);
+      const fs::path quarantined = inbox_.quarantine(*item.file);
+      outbox::write_quarantine_reason(inbox_.error_dir(), quarantined.filename().string(), item.result.reason);
     } else {
       moved_to.insert(
           inbox_.archive(*item.file, zone_.date_of(clock_.now()), files::DirectorySync::Caller).parent_path());
@@ -450,7 +394,7 @@ std::vector<DepositAnswer> Engine::process_group(const std::vector<const inbox::
   std::vector<DepositAnswer> answers;
   answers.reserve(items.size());
   for (auto& item : items) {
-    log::info("{} : {} → {}", item.file->name(), to_code(item.result.status), item.result.ack_name);
+    log::info("{} : {} → {}", item.name, to_code(item.result.status), item.result.ack_name);
     answers.push_back(std::move(item.result));
   }
   refresh_metrics(*db_, inbox_);  // SPEC.md §5.4, after each group; never throws
@@ -585,8 +529,16 @@ std::vector<DepositAnswer> Engine::check(const std::vector<fs::path>& files) {
     buffer << in.rdbuf();
     const std::string bytes = buffer.str();
     const Instant now = clock_.now();
-    answers.push_back(answer(path.filename().string(), {}, read(bytes, bytes.size()), inbox::sha256_hex(bytes), now,
-                             now, true, nullptr, 0, nullptr));
+    const Item item{nullptr,
+                    path.filename().string(),
+                    now,
+                    {},
+                    bytes.size(),
+                    inbox::sha256_hex(bytes),
+                    inbox::read_deposit(bytes, static_cast<std::uint64_t>(config_.max_bytes)),
+                    {},
+                    {}};
+    answers.push_back(answer(item, Attempt{now, nullptr, nullptr, 0}));
   }
   return answers;
 }

@@ -16,13 +16,16 @@
 #include "engine/database.hpp"
 #include "engine/store.hpp"
 #include "inbox/inbox_directory.hpp"
+#include "outbox/outbox.hpp"
 #include "rules/catalogue.hpp"
 #include "rules/certificates.hpp"
 
 namespace raccord {
 
-class CertificatesAhead;  // engine/processor.hpp
-class StagedExports;      // engine/search.hpp
+class CertificatesAhead;  // engine/certificates_ahead.hpp
+namespace outbox {
+class StagedExports;  // outbox/export_files.hpp
+}
 
 /// What one pass did, for the command's summary line.
 struct PassSummary {
@@ -137,6 +140,8 @@ class Engine {
 
   const Config& config() const { return config_; }
   inbox::InboxDirectory& inbox() { return inbox_; }
+  /// The one writer of outbox/ (accusés, exports, reports, metrics.prom).
+  const outbox::Outbox& outbox() const { return outbox_; }
   Database& database() { return *db_; }
   const BusinessClock& clock() const { return clock_; }
   const CivilZone& zone() const { return zone_; }
@@ -147,23 +152,42 @@ class Engine {
   static unsigned validation_threads();
 
  private:
-  /// Reads a dépôt of `size` bytes (SPEC.md §3): FICHIER_TROP_VOLUMINEUX beyond inbox.max_bytes
-  /// (`bytes` then empty, never loaded), else inbox::read_deposit. Needs no store.
-  DepositReadResult read(std::string bytes, std::uint64_t size) const;
+  /// One dépôt as read before its group's transaction (a claimed file, or a file given to
+  /// `raccord check`), and what it is answered.
+  struct Item {
+    const inbox::ClaimedFile* file = nullptr;  // null for `raccord check`
+    std::string name;                          // the dépôt's file name (the accusé's fichier)
+    Instant received{};                        // when it was claimed (UTC)
+    std::string identity;                      // device:inode of the claimed file ("" for check)
+    std::uint64_t size = 0;
+    std::string sha256;
+    DepositReadResult read;
+    DepositAnswer result;
+    std::string committing_ack;  // the accusé recorded by the attempt whose COMMIT's answer was lost
+  };
 
-  /// Decides and renders the accusé of one dépôt `read` inside the caller's transaction, processed
-  /// at `now` (UTC); records it unless `dry_run`. Its certificate reports come from
-  /// `certificates_ahead` (deposit_index: its place there) when set, else are checked as it goes.
-  /// Its Recherche exports are staged in `exports` (null: a dry run, none written) and recorded with
-  /// it (DepositAnswer::exports).
-  DepositAnswer answer(const std::string& file_name, const std::string& file_identity, const DepositReadResult& read,
-                       const std::string& sha256, Instant received, Instant now, bool dry_run,
-                       CertificatesAhead* certificates_ahead, std::size_t deposit_index, StagedExports* exports);
+  /// The transaction attempt a dépôt is answered in.
+  struct Attempt {
+    Instant now{};  // the group's processing instant (UTC)
+    /// Where its Recherches stage their exports (recorded with it: DepositAnswer::exports); null: a
+    /// dry run (`raccord check`), nothing written nor recorded.
+    outbox::StagedExports* exports = nullptr;
+    /// The group's certificate reports checked ahead (deposit_index: this dépôt's place there); null:
+    /// checked as it goes.
+    CertificatesAhead* certificates_ahead = nullptr;
+    std::size_t deposit_index = 0;
+  };
+
+  /// Decides and renders the accusé of dépôt `item` (its name, identity, SHA-256, reception instant
+  /// and what was read) inside the caller's transaction, processed at attempt.now, and names it free
+  /// (Outbox::acknowledgement_name); records it unless a dry run. Throws StoreError.
+  DepositAnswer answer(const Item& item, const Attempt& attempt);
 
   /// Start-up recovery of outbox/ (SPEC.md §2 "Atomic outputs"): each temporary left there by a dead
-  /// process of this host is removed, except the temporary of an export whose dépôt committed just
-  /// before a crash, which is published (renamed to its recorded name). Never touches the
-  /// temporaries of live processes nor of other hosts. Failures are logged, never thrown.
+  /// process of this host (Outbox::dead_temporaries) is removed, except the temporary of an export
+  /// whose dépôt committed just before a crash (the store records it), which is published (renamed to
+  /// its recorded name). Never touches the temporaries of live processes nor of other hosts. Failures
+  /// are logged, never thrown.
   void recover_outbox();
 
   /// Processes `claimed` (already claimed), then claims `names` (in order, dépôt names only) and
@@ -175,6 +199,7 @@ class Engine {
   BusinessClock clock_;
   CivilZone zone_;
   inbox::InboxDirectory inbox_;
+  outbox::Outbox outbox_;
   std::unique_ptr<Database> db_;
   rules::Catalogue catalogue_;
   std::unique_ptr<rules::CertificateChecker> certificates_;

@@ -4,40 +4,19 @@
 #include <sys/stat.h>
 
 #include <algorithm>
-#include <cctype>
 #include <system_error>
 
 #include "engine/engine.hpp"
 #include "engine/log.hpp"
+#include "outbox/file_names.hpp"
 
 namespace raccord {
 namespace {
 
 namespace fs = std::filesystem;
 
-bool ends_with(std::string_view s, std::string_view suffix) {
-  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
-}
-bool starts_with(std::string_view s, std::string_view prefix) {
-  return s.substr(0, prefix.size()) == prefix;
-}
-
 bool all_digits(std::string_view s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
-}
-
-/// The "_YYYYMMDDTHHMMSSZ" that ends `stem` (the name without its extension), before an optional
-/// "_N" (SPEC.md §5.1: a second accusé of the same instant), as a UTC instant of the business range.
-std::optional<Instant> trailing_compact_instant(std::string_view stem) {
-  if (const auto last = stem.rfind('_');
-      last != std::string_view::npos && stem.size() - last - 1 != 16 && all_digits(stem.substr(last + 1))) {
-    stem = stem.substr(0, last);
-  }
-  if (stem.size() < 17 || stem[stem.size() - 17] != '_') return std::nullopt;
-  const std::string_view t = stem.substr(stem.size() - 16);
-  if (t[8] != 'T' || t[15] != 'Z' || !all_digits(t.substr(0, 8)) || !all_digits(t.substr(9, 6))) return std::nullopt;
-  return parse_iso_instant(fmt::format("{}-{}-{}T{}:{}:{}Z", t.substr(0, 4), t.substr(4, 2), t.substr(6, 2),
-                                       t.substr(9, 2), t.substr(11, 2), t.substr(13, 2)));
 }
 
 CivilDate days_before(CivilDate today, int days) {
@@ -45,38 +24,6 @@ CivilDate days_before(CivilDate today, int days) {
 }
 
 }  // namespace
-
-std::optional<OutboxFileKind> outbox_file_kind(std::string_view name) {
-  if (starts_with(name, "ACK_") && ends_with(name, ".xml")) return OutboxFileKind::Accuse;
-  if ((starts_with(name, "EXPORT_EDI_") || starts_with(name, "EXPORT_API_")) &&
-      (ends_with(name, ".csv") || ends_with(name, ".xml"))) {
-    return OutboxFileKind::Export;
-  }
-  if (starts_with(name, "NIGHTLY_") &&
-      (ends_with(name, ".xml") || ends_with(name, ".csv") || ends_with(name, ".html"))) {
-    return OutboxFileKind::Report;
-  }
-  return std::nullopt;
-}
-
-std::optional<CivilDate> outbox_file_date(std::string_view name, const std::function<CivilDate(Instant)>& date_of) {
-  const auto kind = outbox_file_kind(name);
-  if (!kind) return std::nullopt;
-  switch (*kind) {
-    case OutboxFileKind::Report: {
-      const std::string_view rest = name.substr(8);
-      const auto dot = rest.find('.');
-      return dot == 10 ? parse_iso_date(rest.substr(0, 10)) : std::nullopt;
-    }
-    case OutboxFileKind::Accuse:
-    case OutboxFileKind::Export: {
-      const auto instant = trailing_compact_instant(name.substr(0, name.rfind('.')));
-      if (!instant) return std::nullopt;
-      return date_of(*instant);
-    }
-  }
-  return std::nullopt;
-}
 
 bool is_expired(std::optional<CivilDate> named, int retention_days, const RetentionClock& clock) {
   return named && *named < days_before(clock.date_of(clock.now), retention_days);
@@ -89,10 +36,10 @@ HousekeepingResult clean_outbox(const fs::path& outbox_dir, int retention_days, 
   for (fs::directory_iterator it(outbox_dir, ec), end; !ec && it != end; it.increment(ec)) {
     const fs::path& p = it->path();
     const std::string name = p.filename().string();
-    if (!outbox_file_kind(name)) continue;
+    if (!outbox::file_kind(name)) continue;
     std::error_code sec;
     if (!fs::is_regular_file(fs::symlink_status(p, sec))) continue;
-    if (is_expired(outbox_file_date(name, clock.date_of), retention_days, clock)) doomed.push_back(p);
+    if (is_expired(outbox::file_date(name, clock.date_of), retention_days, clock)) doomed.push_back(p);
   }
   if (ec) result.failures.push_back(fmt::format("Lecture de {} impossible : {}", outbox_dir.string(), ec.message()));
   std::sort(doomed.begin(), doomed.end());
@@ -160,7 +107,7 @@ HousekeepingResult clean_archive(const fs::path& archive_dir, int retention_days
 HousekeepingResult run_housekeeping(Engine& engine) {
   const CivilZone& zone = engine.zone();
   const RetentionClock clock{engine.clock().now(), [&zone](Instant i) { return zone.date_of(i); }};
-  HousekeepingResult result = clean_outbox(engine.inbox().outbox_dir(), engine.config().outbox_retention_days, clock);
+  HousekeepingResult result = clean_outbox(engine.outbox().dir(), engine.config().outbox_retention_days, clock);
   HousekeepingResult archive =
       clean_archive(engine.inbox().archive_dir(), engine.config().archive_retention_days, clock);
   const std::size_t outbox_removed = result.removed.size();

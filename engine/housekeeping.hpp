@@ -8,7 +8,6 @@
 #include <functional>
 #include <optional>
 #include <string>
-#include <string_view>
 #include <vector>
 
 #include "domain/civil_date.hpp"
@@ -16,24 +15,6 @@
 namespace raccord {
 
 class Engine;
-
-/// The kinds of outbox files housekeeping may remove.
-enum class OutboxFileKind { Accuse, Export, Report };
-
-/// The kind of an outbox file name, or nullopt for any other name (metrics.prom, temporaries
-/// ".…", files of another kind, which are never removed):
-///   ACK_<stem>_<YYYYMMDDTHHMMSSZ>[_N].xml                    Accuse  (SPEC.md §5.1)
-///   EXPORT_<EDI|API>_<reference>_<YYYYMMDDTHHMMSSZ>[_N].csv|.xml   Export  (§5.2)
-///   NIGHTLY_<YYYY-MM-DD>.xml|.csv|.html                       Report  (§5.3, issue 5)
-/// A name with the right prefix and extension but no readable date is still of its kind (and
-/// is kept by housekeeping).
-std::optional<OutboxFileKind> outbox_file_kind(std::string_view name);
-
-/// The date in an outbox file name: NIGHTLY_ → its YYYY-MM-DD; ACK_/EXPORT_ → the civil date, by
-/// `date_of`, of the UTC instant "_YYYYMMDDTHHMMSSZ" that ends the name (before the extension and
-/// an optional "_N"). nullopt when the name holds none in that place, or one outside the business
-/// range (a five-digit year, year 0000: civil_date.hpp), or is not an outbox file.
-std::optional<CivilDate> outbox_file_date(std::string_view name, const std::function<CivilDate(Instant)>& date_of);
 
 struct HousekeepingResult {
   std::vector<std::filesystem::path> removed;  // files or archive day folders, in the order removed
@@ -53,9 +34,9 @@ struct RetentionClock {
 bool is_expired(std::optional<CivilDate> named, int retention_days, const RetentionClock& clock);
 
 /// Removes from `outbox_dir` (not recursively; the folder itself may be a symbolic link) every
-/// regular file (a symbolic link inside is never followed nor removed) of an outbox kind that
-/// is_expired by the date in its name. A name with no readable date in the business
-/// range (outbox_file_date) is kept. Failures are collected, never thrown.
+/// regular file (a symbolic link inside is never followed nor removed) of an outbox kind
+/// (outbox::file_kind) that is_expired by the date in its name. A name with no readable date in the
+/// business range (outbox::file_date) is kept. Failures are collected, never thrown.
 HousekeepingResult clean_outbox(const std::filesystem::path& outbox_dir, int retention_days,
                                 const RetentionClock& clock);
 

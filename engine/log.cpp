@@ -11,12 +11,7 @@ namespace {
 
 Level initial_threshold() {
   const char* env = std::getenv("RACCORD_LOG_LEVEL");
-  const std::string v = env ? env : "";
-  if (v == "debug") return Level::Debug;
-  if (v == "notice") return Level::Notice;
-  if (v == "warning") return Level::Warning;
-  if (v == "error") return Level::Error;
-  return Level::Info;
+  return parse<Level>(env ? env : "").value_or(Level::Info);  // unset or unknown: info
 }
 
 std::atomic<int>& threshold() {

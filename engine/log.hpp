@@ -6,9 +6,31 @@
 
 #include <string_view>
 
+#include "domain/enum_table.hpp"
+
 namespace raccord::log {
 
 enum class Level { Error = 3, Warning = 4, Notice = 5, Info = 6, Debug = 7 };
+
+}  // namespace raccord::log
+
+namespace raccord {
+
+/// The levels' names in RACCORD_LOG_LEVEL.
+template <>
+struct EnumTable<log::Level> {
+  static constexpr std::array<EnumRow<log::Level>, 5> rows{{
+      {log::Level::Error, "error"},
+      {log::Level::Warning, "warning"},
+      {log::Level::Notice, "notice"},
+      {log::Level::Info, "info"},
+      {log::Level::Debug, "debug"},
+  }};
+};
+
+}  // namespace raccord
+
+namespace raccord::log {
 
 /// Writes "<N>message\n" to stderr in one write (atomic for lines under PIPE_BUF bytes).
 void write(Level level, std::string_view message);

@@ -3,7 +3,9 @@
 #include <exception>
 
 #include "engine/log.hpp"
+#include "engine/store.hpp"
 #include "files/atomic_file.hpp"
+#include "outbox/outbox.hpp"
 
 namespace raccord {
 
@@ -91,9 +93,7 @@ outbox::MetricsSnapshot collect_metrics(Database& db, const inbox::InboxDirector
       m.unopenable_files = r.integer(1);
     }
   }
-  for (const auto& r : db.query("SELECT state, COUNT(*) FROM sheets WHERE deleted = 0 GROUP BY state")) {
-    if (auto s = parse_sheet_state(r.text(0))) m.sheets_by_state[*s] = r.integer(1);
-  }
+  m.sheets_by_state = Store(db).count_sheets_by_state();
   if (auto r = db.query_one("SELECT started_at, finished_at, blocked, late, expiring_30d FROM nightly_runs ORDER BY "
                             "run_date DESC LIMIT 1")) {
     const auto started = parse_iso_instant(r->text(0));
@@ -114,7 +114,7 @@ outbox::MetricsSnapshot collect_metrics(Database& db, const inbox::InboxDirector
 bool refresh_metrics(Database& db, const inbox::InboxDirectory& dirs) noexcept {
   try {
     const std::string text = outbox::render_metrics(collect_metrics(db, dirs));
-    files::write_file_atomically(dirs.outbox_dir(), outbox::kMetricsFileName, text);
+    outbox::Outbox(dirs.outbox_dir()).write_metrics(text);
     return true;
   } catch (const std::exception& e) {
     try {

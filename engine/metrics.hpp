@@ -23,15 +23,15 @@ void record_deposit_metrics(Database& db, const Acknowledgement& ack);
 /// 'files_unopenable' (absent until a pass records it: 0). Throws StoreError.
 void record_unopenable_files(Database& db, std::int64_t count);
 
-/// Reads the figures: counters (one small table), sheets by state (one GROUP BY, deleted drafts
-/// excluded), the ledger's latest run (finished_at, finished_at - started_at in seconds, and its
+/// Reads the figures: counters (one small table), sheets by state (Store::count_sheets_by_state:
+/// one GROUP BY, deleted drafts excluded), the ledger's latest run (finished_at, finished_at - started_at in seconds, and its
 /// gauges: blocked, late, leaves expiring within 30 days), and counts the files of `dirs`: dépôts
 /// (InboxDirectory::is_deposit_name, regular files) directly in inbox/ and in its non-hidden folders
 /// (the accounts' folders; never .work/), and the originals in error/ (regular, non-hidden, not a
 /// .reason.txt). Cheap enough to run after every group of dépôts. Throws StoreError.
 outbox::MetricsSnapshot collect_metrics(Database& db, const inbox::InboxDirectory& dirs);
 
-/// Collects and writes dirs.outbox_dir()/metrics.prom atomically (files::write_file_atomically).
+/// Collects and writes dirs.outbox_dir()/metrics.prom atomically (outbox::Outbox::write_metrics).
 /// Never throws: a failure is logged as a warning (the dépôt or the run it follows is already
 /// committed and answered). Returns false on failure.
 bool refresh_metrics(Database& db, const inbox::InboxDirectory& dirs) noexcept;

@@ -11,13 +11,13 @@
 #include <set>
 
 #include "engine/blocks.hpp"
+#include "engine/certificates_ahead.hpp"
 #include "engine/dialect.hpp"
 #include "engine/housekeeping.hpp"
 #include "engine/lifecycle.hpp"
 #include "engine/log.hpp"
 #include "engine/metrics.hpp"
 #include "engine/prerequisites.hpp"
-#include "engine/processor.hpp"
 #include "engine/store.hpp"
 #include "files/atomic_file.hpp"
 #include "outbox/nightly_report_html.hpp"
@@ -82,13 +82,61 @@ CivilDate next_day(CivilDate d) {
   return CivilDate{std::chrono::sys_days{d} + std::chrono::days{1}};
 }
 
+/// The nightly events as the lifecycle table gives them (engine/lifecycle.hpp): the states each
+/// starts from, the state it leads to and its version effect. The run writes no state of its own.
+const EventStep& activation() {
+  static const EventStep step = event_step(SheetEvent::Activer);
+  return step;
+}
+const EventStep& expiry() {
+  static const EventStep step = event_step(SheetEvent::Expirer);
+  return step;
+}
+
+/// The states `step` starts from, as the SQL list of a `state IN` (sql_list): the only states
+/// written into the run's SQL text; every other state is bound.
+std::string source_states(const EventStep& step) {
+  return sql_list<SheetState>(step.from);
+}
+
+/// A code as a bound value.
+template <TabledEnum E>
+SqlValue code(E value) {
+  return std::string(to_code(value));
+}
+
+/// The assignments that apply `effect` to the version columns of a `sheets` row, each
+/// ", column = source" (version_move; an UPDATE reads every source before it writes), "" when
+/// the effect leaves both. Throws std::logic_error for an effect that stores a new version: the
+/// run's statements store none.
+std::string version_assignments(VersionEffect effect) {
+  const VersionMove move = version_move(effect);
+  const auto source = [](VersionSource from) -> std::string_view {
+    switch (from) {
+      case VersionSource::Active:
+        return "active_version";
+      case VersionSource::Pending:
+        return "pending_version";
+      case VersionSource::Nothing:
+        return "NULL";
+      case VersionSource::Created:
+        break;
+    }
+    throw std::logic_error("the nightly run stores no new version");
+  };
+  std::string out;
+  if (move.active != VersionSource::Active) out += fmt::format(", active_version = {}", source(move.active));
+  if (move.pending != VersionSource::Pending) out += fmt::format(", pending_version = {}", source(move.pending));
+  return out;
+}
+
 /// A sheet to activate, with its pending content as stored.
 struct Candidate {
   std::string code_appli;
-  SheetKind kind = SheetKind::Edi;
+  SheetKind kind;
   std::string partner;
-  SheetState state = SheetState::Envoyee;
-  std::int64_t pending_version = 0;
+  SheetState state;
+  std::int64_t pending_version;
   // Stored values read back as the dépôt's were (Field::of: blank is absent), so that the nightly
   // re-check gives a value the meaning the submission check gave it.
   Field protocol;
@@ -98,20 +146,22 @@ struct Candidate {
 std::vector<Candidate> activation_candidates(Database& db, CivilDate date, Instant run_instant) {
   std::vector<Candidate> out;
   for (const auto& r :
-       db.query("SELECT s.code_appli, s.kind, s.partner_siret, s.state, s.pending_version, v.protocol, v.period_to "
-                "FROM sheets s JOIN sheet_versions v ON v.id = s.pending_version "
-                "WHERE s.state IN ('ENVOYEE', 'ENVOYEE_MAJ') AND s.deleted = 0 AND s.submitted_at < $1 "
-                "AND (s.kind = 'API' OR v.period_from <= $2) ORDER BY s.code_appli",
-                {format_iso_instant(run_instant), format_iso_date(date)})) {
-    Candidate c;
-    c.code_appli = r.text(0);
-    c.kind = stored_enum(parse_sheet_kind(r.text(1)), "sheets.kind", c.code_appli, r.text(1));
-    c.partner = r.text(2);
-    c.state = stored_enum(parse_sheet_state(r.text(3)), "sheets.state", c.code_appli, r.text(3));
-    c.pending_version = r.integer(4);
-    c.protocol = Field::of(r.text(5), 0);
-    c.period_to = Field::of(r.text(6), 0);
-    out.push_back(std::move(c));
+       db.query(fmt::format("SELECT s.code_appli, s.kind, s.partner_siret, s.state, s.pending_version, v.protocol, "
+                            "v.period_to FROM sheets s JOIN sheet_versions v ON v.id = s.pending_version "
+                            "WHERE s.state IN {} AND s.deleted = 0 AND s.submitted_at < $1 "
+                            "AND (s.kind = $2 OR v.period_from <= $3) ORDER BY s.code_appli",
+                            source_states(activation())),
+                {format_iso_instant(run_instant), code(SheetKind::Api), format_iso_date(date)})) {
+    const std::string code_appli = r.text(0);
+    out.push_back(Candidate{
+        .code_appli = code_appli,
+        .kind = stored_enum(parse<SheetKind>(r.text(1)), "sheets.kind", code_appli, r.text(1)),
+        .partner = r.text(2),
+        .state = stored_enum(parse<SheetState>(r.text(3)), "sheets.state", code_appli, r.text(3)),
+        .pending_version = r.integer(4),
+        .protocol = Field::of(r.text(5), 0),
+        .period_to = Field::of(r.text(6), 0),
+    });
   }
   return out;
 }
@@ -233,14 +283,15 @@ std::vector<Diagnostics> recheck_all(Engine& engine, Store& store, const std::ve
   return verdicts;
 }
 
-/// The ACTIVEE sheets to deactivate at D (SPEC.md §6), with parameters $<d> (date D) and $<r> (run
-/// instant). SQLite numbers `$N` parameters by first appearance: callers keep them ascending.
+/// The sheets to deactivate at D (SPEC.md §6: activated, past their end date or with an expired
+/// leaf), with parameters $<d> (date D) and $<r> (run instant). SQLite numbers `$N` parameters by
+/// first appearance: callers keep them ascending.
 std::string deactivation_from(int d, int r) {
   return fmt::format(
-      "FROM sheets s JOIN sheet_versions v ON v.id = s.active_version WHERE s.state = 'ACTIVEE' AND s.deleted = 0 "
-      "AND ((v.period_to IS NOT NULL AND v.period_to < ${0}) OR EXISTS (SELECT 1 FROM sheet_certificates c WHERE "
-      "c.version_id = s.active_version AND c.is_leaf = 1 AND c.not_after < ${1}))",
-      d, r);
+      "FROM sheets s JOIN sheet_versions v ON v.id = s.active_version WHERE s.state IN {0} AND s.deleted = 0 "
+      "AND ((v.period_to IS NOT NULL AND v.period_to < ${1}) OR EXISTS (SELECT 1 FROM sheet_certificates c WHERE "
+      "c.version_id = s.active_version AND c.is_leaf = 1 AND c.not_after < ${2}))",
+      source_states(expiry()), d, r);
 }
 
 std::string deactivation_reason(int d) {
@@ -250,17 +301,20 @@ std::string deactivation_reason(int d) {
       d);
 }
 
+/// The expirer step (lifecycle table), set-based: one INSERT for the history, one UPDATE for the
+/// states and versions, whatever the number of sheets.
 void deactivate(Database& db, NightlyReport& report, CivilDate date, Instant run_instant) {
-  const auto row = find_transition(SheetState::Activee, SheetEvent::Expirer);
-  if (!row) return;
+  const EventStep& step = expiry();
   const std::string d = format_iso_date(date);
   const std::string r = format_iso_instant(run_instant);
-  const auto rows = db.query(fmt::format("SELECT s.code_appli, s.partner_siret, {} {} ORDER BY s.code_appli",
+  const auto rows = db.query(fmt::format("SELECT s.code_appli, s.partner_siret, s.state, {} {} ORDER BY s.code_appli",
                                          deactivation_reason(1), deactivation_from(1, 2)),
                              {d, r});
   if (rows.empty()) return;
   for (const auto& x : rows) {
-    report.transitions.push_back(NightlyTransition{x.text(0), x.text(1), SheetState::Activee, row->to, x.text(2)});
+    report.transitions.push_back(NightlyTransition{
+        x.text(0), x.text(1), stored_enum(parse<SheetState>(x.text(2)), "sheets.state", x.text(0), x.text(2)), step.to,
+        x.text(3)});
   }
   // Set-based: one INSERT for the history, one UPDATE for the states (no per-sheet round trip).
   const bool table_ids = dialect::sequences_in_table(db.backend());
@@ -269,19 +323,19 @@ void deactivate(Database& db, NightlyReport& report, CivilDate date, Instant run
   const int first = table_ids ? 2 : 1;  // keeps $N ascending in the text (SQLite numbers them by appearance)
   const std::string sql = fmt::format(
       "INSERT INTO history (id, code_appli, instant, actor, from_state, to_state, reason) SELECT {}, s.code_appli, "
-      "${}, '{}', 'ACTIVEE', '{}', {} {}",
-      dialect::set_based_id(db.backend(), "history", 1, "s.code_appli"), first, kActor, to_code(row->to),
-      deactivation_reason(first + 1), deactivation_from(first + 1, first + 2));
+      "${}, '{}', s.state, ${}, {} {}",
+      dialect::set_based_id(db.backend(), "history", 1, "s.code_appli"), first, kActor, first + 1,
+      deactivation_reason(first + 2), deactivation_from(first + 2, first + 3));
   if (table_ids) {
-    db.execute(sql, {base, r, d, r});
+    db.execute(sql, {base, r, code(step.to), d, r});
     db.execute("UPDATE sequences SET value = value + $1 WHERE name = 'history'",
                {static_cast<std::int64_t>(rows.size())});
   } else {
-    db.execute(sql, {r, d, r});
+    db.execute(sql, {r, code(step.to), d, r});
   }
-  db.execute(fmt::format("UPDATE sheets SET state = '{}', updated_at = $1 WHERE code_appli IN (SELECT s.code_appli {})",
-                         to_code(row->to), deactivation_from(2, 3)),
-             {r, d, r});
+  db.execute(fmt::format("UPDATE sheets SET state = $1{}, updated_at = $2 WHERE code_appli IN (SELECT s.code_appli {})",
+                         version_assignments(step.effect), deactivation_from(3, 4)),
+             {code(step.to), r, d, r});
 }
 
 /// The leaves of ACTIVEE, ENVOYEE and ENVOYEE_MAJ sheets (the activated version of ACTIVEE and
@@ -322,7 +376,8 @@ void fill_partner_names(Database& db, NightlyReport& report) {
   flush();
 }
 
-void fill_report_tail(Database& db, const Config& config, const CivilZone& zone, NightlyReport& report) {
+void fill_report_tail(Store& store, const Config& config, const CivilZone& zone, NightlyReport& report) {
+  Database& db = store.database();
   const std::string r = format_iso_instant(report.run_instant);
   // Late: not activated more than one day after it became due, its submission or the start of its du
   // when later (SPEC.md §5.3). A du starts before the limit L when it is on or before the civil date
@@ -330,14 +385,15 @@ void fill_report_tail(Database& db, const Config& config, const CivilZone& zone,
   const Instant limit = report.run_instant - std::chrono::hours{24};
   const CivilDate last_due_date = zone.date_of(limit - std::chrono::seconds{1});
   for (const auto& x : db.query(
-           "SELECT s.code_appli, s.partner_siret, s.state, s.submitted_at, s.kind, v.period_from FROM sheets s "
-           "LEFT JOIN sheet_versions v ON v.id = s.pending_version WHERE s.state IN ('ENVOYEE', 'ENVOYEE_MAJ') AND "
-           "s.deleted = 0 AND s.submitted_at < $1 AND (s.kind = 'API' OR v.period_from IS NULL OR v.period_from <= $2) "
-           "ORDER BY s.code_appli",
+           fmt::format("SELECT s.code_appli, s.partner_siret, s.state, s.submitted_at, s.kind, v.period_from FROM "
+                       "sheets s LEFT JOIN sheet_versions v ON v.id = s.pending_version WHERE s.state IN {} AND "
+                       "s.deleted = 0 AND s.submitted_at < $1 AND (s.kind = 'API' OR v.period_from IS NULL OR "
+                       "v.period_from <= $2) ORDER BY s.code_appli",
+                       source_states(activation())),
            {format_iso_instant(limit), format_iso_date(last_due_date)})) {
     LateSheet late{x.text(0),
                    x.text(1),
-                   stored_enum(parse_sheet_state(x.text(2)), "sheets.state", x.text(0), x.text(2)),
+                   stored_enum(parse<SheetState>(x.text(2)), "sheets.state", x.text(0), x.text(2)),
                    parse_iso_instant(x.text(3)).value_or(Instant{}),
                    {}};
     late.due = zone.date_of(late.submitted_at);
@@ -355,31 +411,27 @@ void fill_report_tail(Database& db, const Config& config, const CivilZone& zone,
   const std::string within_30_days = format_iso_instant(report.run_instant + std::chrono::days{30});
   report.expiring_within_30_days =
       db.query_one("SELECT COUNT(*) FROM (" + std::string(kExpiringLeaves) + ") t", {r, within_30_days})->integer(0);
-  for (const auto& x : db.query("SELECT state, COUNT(*) FROM sheets WHERE deleted = 0 GROUP BY state")) {
-    if (auto s = parse_sheet_state(x.text(0))) report.sheets_by_state[*s] = x.integer(1);
-  }
+  report.sheets_by_state = store.count_sheets_by_state();
   fill_partner_names(db, report);
 }
 
 /// `html` is absent for runs recorded before the HTML page existed (migration 3).
 void write_report_files(Engine& engine, CivilDate date, const std::string& xml, const std::string& csv,
                         const std::optional<std::string>& html) {
-  const auto dir = engine.inbox().outbox_dir();
-  files::write_file_atomically(dir, outbox::nightly_report_name(date, "xml"), xml);
-  files::write_file_atomically(dir, outbox::nightly_report_name(date, "csv"), csv);
-  if (html) files::write_file_atomically(dir, outbox::nightly_report_name(date, "html"), *html);
+  engine.outbox().write_report(date, "xml", xml);
+  engine.outbox().write_report(date, "csv", csv);
+  if (html) engine.outbox().write_report(date, "html", *html);
 }
 
 /// Writes the report files of `date` from its ledger row, one report at a time (a big run's reports are
 /// never all in memory at once).
 void write_report_files_from_ledger(Engine& engine, CivilDate date) {
-  const auto dir = engine.inbox().outbox_dir();
   const std::string d = format_iso_date(date);
   for (const char* column : {"report_xml", "report_csv", "report_html"}) {
     auto row = engine.database().query_one(fmt::format("SELECT {} FROM nightly_runs WHERE run_date = $1", column), {d});
     if (!row || row->is_null(0)) continue;
     const std::string_view extension = std::string_view(column).substr(7);
-    files::write_file_atomically(dir, outbox::nightly_report_name(date, extension), row->text(0));
+    engine.outbox().write_report(date, extension, row->text(0));
   }
 }
 
@@ -429,24 +481,24 @@ NightlyReport run_one(Engine& engine, CivilDate date, const std::function<void()
         continue;
       }
       const auto row = find_transition(c->state, SheetEvent::Activer);
-      if (!row || row->effect != VersionEffect::PromotePending) continue;
+      if (!row) continue;
       // Guarded by state and version: a dépôt that changed the sheet since the check wins.
-      const auto changed = db.execute(
-          fmt::format("UPDATE sheets SET state = '{}', active_version = pending_version, pending_version = NULL, "
-                      "updated_at = $1 WHERE code_appli = $2 AND state = $3 AND pending_version = $4",
-                      to_code(row->to)),
-          {r, c->code_appli, std::string(to_code(c->state)), c->pending_version});
+      const auto changed =
+          db.execute(fmt::format("UPDATE sheets SET state = $1{}, updated_at = $2 WHERE code_appli = $3 AND state = $4 "
+                                 "AND pending_version = $5",
+                                 version_assignments(row->effect)),
+                     {code(row->to), r, c->code_appli, code(c->state), c->pending_version});
       if (changed == 0) continue;
-      const std::string reason = c->state == SheetState::EnvoyeeMaj ? "activation de la mise à jour" : "activation";
+      const std::string reason(row->reason);
       store.add_history(c->code_appli, report.run_instant, std::string(kActor), c->state, row->to, reason, "");
       report.transitions.push_back(NightlyTransition{c->code_appli, c->partner, c->state, row->to, reason});
+      ++activations;
     }
     candidates = {};
     verdicts = {};
     record_blocks(db, report.blocked, report.run_instant);  // SPEC.md §6: `show` says why
-    fill_report_tail(db, engine.config(), engine.zone(), report);
+    fill_report_tail(store, engine.config(), engine.zone(), report);
     report.finished_at = real_now();
-    for (const auto& t : report.transitions) activations += t.to == SheetState::Activee ? 1 : 0;
     // The ledger row, then its three reports one at a time, each rendered, moved into its statement and
     // dropped: a report of 150,000 transitions is tens of MiB per format, and Poco and SQLite each copy a
     // bound value (issue 7, figure 3). The files are written after the commit from the ledger.
@@ -573,11 +625,10 @@ NightlyResult run_nightly(Engine& engine, CivilDate date, const std::function<vo
       auto done = db.query_one("SELECT report_xml, report_csv, report_html FROM nightly_runs WHERE run_date = $1",
                                {format_iso_date(d)});
       if (done) {
-        const auto dir = engine.inbox().outbox_dir();
+        const outbox::Outbox& box = engine.outbox();
         // Any file may be missing (a crash between the writes, an operator's cleanup).
-        if (!std::filesystem::exists(dir / outbox::nightly_report_name(d, "xml")) ||
-            !std::filesystem::exists(dir / outbox::nightly_report_name(d, "csv")) ||
-            (!done->is_null(2) && !std::filesystem::exists(dir / outbox::nightly_report_name(d, "html")))) {
+        if (!box.has_report(d, "xml") || !box.has_report(d, "csv") ||
+            (!done->is_null(2) && !box.has_report(d, "html"))) {
           write_report_files(engine, d, done->text(0), done->text(1), done->optional_text(2));
         }
         continue;

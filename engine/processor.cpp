@@ -2,13 +2,7 @@
 
 #include <fmt/format.h>
 
-#include <algorithm>
-#include <atomic>
-#include <condition_variable>
-#include <exception>
-#include <mutex>
-#include <thread>
-
+#include "engine/certificates_ahead.hpp"
 #include "engine/lifecycle.hpp"
 #include "engine/prerequisites.hpp"
 #include "engine/search.hpp"
@@ -17,24 +11,6 @@
 
 namespace raccord {
 namespace {
-
-/// The certificate rules of one sheet (SPEC.md §4 CERT_*), or nullopt when they do not apply: an EDI
-/// sheet whose protocol is unknown (PROTOCOLE is reported by the content rules). Needs no store.
-std::optional<rules::CertificateReport> check_certificates(const rules::CertificateChecker& checker,
-                                                           const SheetOperation& sheet, Instant now) {
-  std::optional<Protocol> protocol;
-  if (sheet.kind == SheetKind::Edi) {
-    protocol = parse_protocol(sheet.protocol.value);
-    if (!protocol) return std::nullopt;
-  }
-  return checker.check(sheet, protocol, now);
-}
-
-/// True for the actions that send a sheet's content (enregistrer, soumettre): the only ones whose
-/// content, certificates included, is checked (SPEC.md §3.3).
-bool sends_content(const SheetOperation& sheet) {
-  return sheet.action == SheetAction::Enregistrer || sheet.action == SheetAction::Soumettre;
-}
 
 /// Everything one operation needs while it is applied.
 class OperationApplier {
@@ -98,6 +74,7 @@ class OperationApplier {
     bool consult = false;
     bool modify = false;
     bool manage = false;
+    bool modify_once_active = false;  // modify, were the space active (what activation alone would give)
   };
   Rights rights_on(const UserRecord& user, const StructureRecord& s) {
     Rights r;
@@ -106,7 +83,8 @@ class OperationApplier {
     r.consult = user.support || (manager && s.space_active) || modification ||
                 store_.has_validated_subscription(s.siret, user.login, false);
     if (user.support) return r;  // acts for no structure
-    r.modify = s.space_active && (manager || modification);
+    r.modify_once_active = manager || modification;
+    r.modify = s.space_active && r.modify_once_active;
     r.manage = manager;
     return r;
   }
@@ -258,8 +236,8 @@ class OperationApplier {
       search_sheets(store_.database(), *ctx_.zone, c, op_.requester.value, [](const SearchRow&) {});
       return;
     }
-    out_.export_file = ctx_.exports->stage(store_.database(), *ctx_.zone, c, op_.requester.value, r.format,
-                                           op_.reference.value, ctx_.now);
+    out_.export_file = stage_export(*ctx_.exports, store_.database(), *ctx_.zone, c, op_.requester.value, r.format,
+                                    op_.reference.value, ctx_.now);
   }
 
   void apply_body(const SheetOperation& sheet) {
@@ -280,6 +258,13 @@ class OperationApplier {
             fmt::format("« {} » n'a pas le droit de Modification sur l'espace raccordements de {} - {} : demandez un "
                         "abonnement avec Modification à un gestionnaire.",
                         user->login, s->siret, s->raison_sociale));
+    } else if (s && user && !rights.modify_once_active) {
+      // Space not active (ESPACE_NON_ACTIVE above), and activating it would not give this demandeur
+      // Modification: said now, not after the activation (issue 18: no error hidden behind another).
+      error(ErrorCode::DroitInsuffisant, "@demandeur", op_.requester.line,
+            fmt::format("« {} » n'est pas gestionnaire de {} - {} : même une fois son espace raccordements activé, il "
+                        "lui faudra un abonnement avec Modification, à demander à un gestionnaire après l'activation.",
+                        user->login, s->siret, s->raison_sociale));
     }
 
     // The sheet named by codeAppli, when there is one. A demandeur who may not consult the partner
@@ -296,8 +281,7 @@ class OperationApplier {
       if (!existing || existing->deleted || existing->kind != sheet.kind ||
           existing->partner_siret != sheet.partner.value) {
         error(ErrorCode::FicheInconnue, "@codeAppli", sheet.code_appli.line,
-              fmt::format("Aucune fiche {} « {} » n'existe pour le partenaire {}.", to_code(sheet.kind),
-                          sheet.code_appli.value, sheet.partner.value));
+              unknown_sheet_message(sheet, existing, content_sent));
         existing.reset();
         unknown_sheet = true;
       }
@@ -311,10 +295,7 @@ class OperationApplier {
     const auto transition = find_transition(from, to_event(sheet.action));
     if (!transition && !unknown_sheet) {
       error(ErrorCode::TransitionInterdite, "@action", op_.line,
-            from
-                ? fmt::format("L'action « {} » est impossible sur la fiche {} à l'état {}.", to_code(sheet.action),
-                              existing->code_appli, to_label(*from))
-                : fmt::format("L'action « {} » est impossible sur une fiche qui n'existe pas.", to_code(sheet.action)));
+            forbidden_transition_message(sheet.action, from, existing ? existing->code_appli : std::string()));
     }
 
     std::vector<CertificateFacts> certificate_facts;
@@ -338,36 +319,59 @@ class OperationApplier {
       record.state = transition->to;
       store_.insert_sheet(record, ctx_.now);
     }
-    switch (transition->effect) {
-      case VersionEffect::NewPending:
-        record.pending_version = store_.insert_version(record.code_appli, sheet, certificate_facts, user->login,
-                                                       ctx_.deposit_sha256, ctx_.now);
-        break;
-      case VersionEffect::None:
-        break;
-      case VersionEffect::PromotePending:
-        record.active_version = record.pending_version;
-        record.pending_version.reset();
-        break;
-      case VersionEffect::DropPending:
-        record.pending_version.reset();
-        break;
+    std::optional<std::int64_t> created;
+    if (creates_version(transition->effect)) {
+      created = store_.insert_version(record.code_appli, sheet, certificate_facts, user->login, ctx_.deposit_sha256,
+                                      ctx_.now);
     }
+    const SheetVersions versions =
+        apply_version_effect(transition->effect, {record.active_version, record.pending_version}, created);
+    record.active_version = versions.active;
+    record.pending_version = versions.pending;
     record.state = transition->to;
     if (transition->marks_deleted) record.deleted = true;
-    const bool submitted = transition->to == SheetState::Envoyee || transition->to == SheetState::EnvoyeeMaj;
-    store_.update_sheet(record, submitted ? std::optional<Instant>(ctx_.now) : std::nullopt, ctx_.now);
-    store_.add_history(
-        record.code_appli, ctx_.now, user->login, from, transition->to,
-        transition->marks_deleted ? "supprimer : brouillon supprimé" : std::string(to_code(sheet.action)),
-        ctx_.deposit_sha256);
+    store_.update_sheet(record, awaits_activation(transition->to) ? std::optional<Instant>(ctx_.now) : std::nullopt,
+                        ctx_.now);
+    store_.add_history(record.code_appli, ctx_.now, user->login, from, transition->to, std::string(transition->reason),
+                       ctx_.deposit_sha256);
 
     out_.code_appli = record.code_appli;
     out_.state = record.state;
     out_.deleted = record.deleted;
     if (sheet.kind == SheetKind::Edi && content_sent) {
-      if (auto p = parse_protocol(sheet.protocol.value)) out_.aife = aife_parameters(ctx_.config->aife, *p);
+      if (auto p = parse<Protocol>(sheet.protocol.value)) out_.aife = aife_parameters(ctx_.config->aife, *p);
     }
+  }
+
+  /// The FICHE_INCONNUE message for `sheet`'s codeAppli, read as `existing` (the demandeur may consult
+  /// the partner named by the operation): says what to do. A sheet of that partner sent in the
+  /// other element (an API code in a FicheEDI, or the reverse) is named as such, with the element to
+  /// use; a deleted draft, as deleted. A code of another partner is not described (the demandeur may
+  /// not consult that partner): as an unknown code.
+  static std::string unknown_sheet_message(const SheetOperation& sheet, const std::optional<SheetRecord>& existing,
+                                           bool content_sent) {
+    const auto element = [](SheetKind kind) { return kind == SheetKind::Edi ? "FicheEDI" : "FicheAPI"; };
+    const std::string& code = sheet.code_appli.value;
+    const bool same_partner = existing && existing->partner_siret == sheet.partner.value;
+    if (same_partner && !existing->deleted && existing->kind != sheet.kind) {
+      return fmt::format(
+          "« {} » est une fiche {} du partenaire {}, pas une fiche {} : envoyez cette opération dans un élément "
+          "<{}> (et non <{}>).",
+          code, to_code(existing->kind), sheet.partner.value, to_code(sheet.kind), element(existing->kind),
+          element(sheet.kind));
+    }
+    if (same_partner && existing->deleted) {
+      return fmt::format(
+          "La fiche {} « {} » du partenaire {} est un brouillon supprimé : elle ne peut plus être modifiée. {}",
+          to_code(existing->kind), code, sheet.partner.value,
+          content_sent ? "Pour une nouvelle fiche, retirez l'attribut codeAppli : un nouveau code sera attribué."
+                       : "Vérifiez le codeAppli.");
+    }
+    return fmt::format(
+        "Aucune fiche {} « {} » n'existe pour le partenaire {} : vérifiez le codeAppli (celui de l'accusé qui a "
+        "créé la fiche) et le partenaire.{}",
+        to_code(sheet.kind), code, sheet.partner.value,
+        content_sent ? " Pour créer une nouvelle fiche, retirez l'attribut codeAppli." : "");
   }
 
   /// Every rule on the content sent (SPEC.md §4), errors as found; the caller downgrades them
@@ -399,133 +403,6 @@ class OperationApplier {
 };
 
 }  // namespace
-
-/// The look-ahead of CertificatesAhead: one slot per operation of all its dépôts, in order.
-class CertificatesAhead::Impl {
- public:
-  Impl(const rules::CertificateChecker& checker, const std::vector<const Deposit*>& deposits, Instant now,
-       unsigned threads)
-      : checker_(checker), now_(now) {
-    std::size_t total = 0;
-    for (const Deposit* d : deposits) {
-      offsets_.push_back(total);
-      total += d->operations.size();
-    }
-    sheets_.assign(total, nullptr);
-    reports_.resize(total);
-    states_ = std::vector<std::atomic<int>>(total);
-    std::size_t count = 0;
-    for (std::size_t d = 0; d < deposits.size(); ++d) {
-      for (std::size_t i = 0; i < deposits[d]->operations.size(); ++i) {
-        const Operation& op = deposits[d]->operations[i];
-        const auto* sheet = std::get_if<SheetOperation>(&op.body);
-        if (sheet == nullptr || has_error(op.schema_errors)) continue;
-        if (!sends_content(*sheet)) continue;
-        sheets_[offsets_[d] + i] = sheet;
-        ++count;
-      }
-    }
-    const std::size_t workers = count < 2 ? 0 : std::min<std::size_t>(threads, count - 1);
-    for (std::size_t t = 0; t < workers; ++t) workers_.emplace_back([this] { work(); });
-  }
-  ~Impl() {
-    {
-      std::lock_guard lock(mutex_);
-      stop_ = true;
-    }
-    room_.notify_all();
-    workers_.clear();  // joins
-  }
-  Impl(const Impl&) = delete;
-  Impl& operator=(const Impl&) = delete;
-
-  std::optional<rules::CertificateReport> take(std::size_t deposit, std::size_t operation) {
-    const std::size_t i = offsets_.at(deposit) + operation;
-    {
-      std::lock_guard lock(mutex_);
-      taken_ = i;
-    }
-    room_.notify_all();
-    if (sheets_[i] == nullptr) return std::nullopt;
-    if (claim(i)) return check_certificates(checker_, *sheets_[i], now_);
-    // A worker is checking operation i: rather than wait idle, the caller checks the next
-    // unstarted operations meanwhile (the two cores stay busy whichever side is slower).
-    while (states_[i] != kDone) {
-      std::size_t j = next_.load();
-      if (j >= sheets_.size() || j >= i + kWindow || failure_seen_) break;
-      if (!next_.compare_exchange_strong(j, j + 1)) continue;
-      if (sheets_[j] != nullptr && claim(j)) publish(j, check_certificates(checker_, *sheets_[j], now_));
-    }
-    std::unique_lock lock(mutex_);
-    done_.wait(lock, [&] { return states_[i] == kDone || failure_; });
-    if (failure_) std::rethrow_exception(failure_);
-    return std::move(reports_[i]);
-  }
-
- private:
-  static constexpr int kFree = 0;
-  static constexpr int kClaimed = 1;
-  static constexpr int kDone = 2;
-  static constexpr std::size_t kWindow = 256;  // operations
-
-  bool claim(std::size_t i) {
-    int expected = kFree;
-    return states_[i].compare_exchange_strong(expected, kClaimed);
-  }
-
-  void work() {
-    try {
-      for (std::size_t i = next_++; i < sheets_.size() && !stop_; i = next_++) {
-        if (sheets_[i] == nullptr) continue;
-        {
-          // Never more than kWindow reports ahead of the caller: memory stays bounded.
-          std::unique_lock lock(mutex_);
-          room_.wait(lock, [&] { return i < taken_ + kWindow || stop_; });
-        }
-        if (stop_ || !claim(i)) continue;
-        publish(i, check_certificates(checker_, *sheets_[i], now_));
-      }
-    } catch (...) {
-      std::lock_guard lock(mutex_);
-      if (!failure_) failure_ = std::current_exception();
-      failure_seen_ = true;
-      done_.notify_all();
-    }
-  }
-
-  void publish(std::size_t i, std::optional<rules::CertificateReport> report) {
-    std::lock_guard lock(mutex_);
-    reports_[i] = std::move(report);
-    states_[i] = kDone;
-    done_.notify_all();
-  }
-
-  const rules::CertificateChecker& checker_;
-  const Instant now_;
-  std::vector<std::size_t> offsets_;  // first slot of each dépôt
-  std::vector<const SheetOperation*> sheets_;
-  std::vector<std::optional<rules::CertificateReport>> reports_;  // guarded by mutex_
-  std::vector<std::atomic<int>> states_;
-  std::atomic<std::size_t> next_{0};
-  std::atomic<bool> stop_{false};
-  std::atomic<bool> failure_seen_{false};  // failure_ is set
-  std::mutex mutex_;
-  std::condition_variable done_;
-  std::condition_variable room_;
-  std::size_t taken_ = 0;              // the slot the caller is at; guarded by mutex_
-  std::exception_ptr failure_;         // guarded by mutex_
-  std::vector<std::jthread> workers_;  // last: joined first
-};
-
-CertificatesAhead::CertificatesAhead(const rules::CertificateChecker& checker,
-                                     const std::vector<const Deposit*>& deposits, Instant now, unsigned threads)
-    : impl_(std::make_unique<Impl>(checker, deposits, now, threads)) {}
-
-CertificatesAhead::~CertificatesAhead() = default;
-
-std::optional<rules::CertificateReport> CertificatesAhead::take(std::size_t deposit, std::size_t operation) {
-  return impl_->take(deposit, operation);
-}
 
 AifeParameters aife_parameters(const AifeConfig& aife, Protocol protocol) {
   AifeParameters p;

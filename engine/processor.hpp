@@ -1,4 +1,5 @@
-// Applies a readable dépôt's operations to the store (DESIGN.md data flow step 2; SPEC.md §3, §4).
+// Applies a readable dépôt's operations to the store (docs/design.md "One dépôt, one transaction", step 3; SPEC.md §3,
+// §4).
 #pragma once
 
 #include <cstddef>
@@ -8,6 +9,7 @@
 
 #include "domain/acknowledgement.hpp"
 #include "domain/deposit.hpp"
+#include "engine/certificates_ahead.hpp"
 #include "engine/clock.hpp"
 #include "engine/config.hpp"
 #include "engine/search.hpp"
@@ -16,35 +18,6 @@
 #include "rules/certificates.hpp"
 
 namespace raccord {
-
-/// The certificate reports of the sheets that send content (enregistrer, soumettre: the only ones
-/// whose content is checked, SPEC.md §3.3) of one or several dépôts, computed ahead by worker threads
-/// while the caller applies the operations in order (issue 7: the certificate check, decoding and
-/// signature verification, is most of a sheet's cost and needs no store, whereas the store is
-/// written by one thread). At most 256 operations ahead of the caller. A dépôt whose operations are
-/// never taken (a DOUBLON, say) only costs the checks already made.
-class CertificatesAhead {
- public:
-  /// `deposits`: the dépôts in the order they are applied (kept by address: they must outlive this
-  /// object). `now`: the instant (UTC) of every check, the ProcessingContext::now of these dépôts.
-  /// `threads`: worker threads besides the caller (0: the caller checks each sheet when it takes it).
-  CertificatesAhead(const rules::CertificateChecker& checker, const std::vector<const Deposit*>& deposits, Instant now,
-                    unsigned threads);
-  /// Stops the workers (a check under way is finished first) and joins them.
-  ~CertificatesAhead();
-  CertificatesAhead(const CertificatesAhead&) = delete;
-  CertificatesAhead& operator=(const CertificatesAhead&) = delete;
-
-  /// The report of operation `operation` (index in Deposit::operations) of deposits[`deposit`]:
-  /// nullopt where the operation sends no content, has schema errors, or is an EDI sheet of unknown
-  /// protocol. Computed by the caller when no worker has started it; while a worker checks it, the
-  /// caller checks the next unstarted ones. Each report is taken once. Rethrows a worker's exception.
-  std::optional<rules::CertificateReport> take(std::size_t deposit, std::size_t operation);
-
- private:
-  class Impl;
-  std::unique_ptr<Impl> impl_;
-};
 
 struct ProcessingContext {
   const Config* config = nullptr;
@@ -55,9 +28,9 @@ struct ProcessingContext {
   Instant now{};      // business instant of processing (UTC)
   CivilDate today{};  // its civil date in engine.timezone
   std::string deposit_sha256;
-  /// Where a Recherche stages its export (engine/search.hpp; the owner of its temporary until it is
-  /// published); null in a dry run (outbox_dir empty).
-  StagedExports* exports = nullptr;
+  /// Where a Recherche stages its export (outbox/export_files.hpp; the owner of its temporary until it
+  /// is published); null in a dry run (outbox_dir empty).
+  outbox::StagedExports* exports = nullptr;
   unsigned validation_threads = 0;  // worker threads checking the sheets' certificates ahead (issue 7)
   /// When set, the certificate reports come from there (deposit_index: this dépôt's index in it),
   /// checked ahead for a group of dépôts at `now`; else apply_deposit checks this dépôt's ahead.

@@ -7,8 +7,6 @@
 
 #include "domain/text_fold.hpp"
 #include "engine/store.hpp"
-#include "files/atomic_file.hpp"
-#include "outbox/export_writer.hpp"
 
 namespace raccord {
 
@@ -50,9 +48,8 @@ std::string state_key(std::string_view text) {
 std::optional<SheetState> parse_state_criterion(std::string_view text) {
   const std::string key = state_key(text);
   if (key.empty()) return std::nullopt;
-  for (SheetState s : {SheetState::Brouillon, SheetState::Envoyee, SheetState::EnvoyeeMaj, SheetState::Activee,
-                       SheetState::Desactivee}) {
-    if (key == state_key(to_code(s)) || key == state_key(to_label(s))) return s;
+  for (const auto& row : enum_rows<SheetState>()) {  // the one table of states (domain/sheet_state.hpp)
+    if (key == state_key(row.code) || key == state_key(to_label(row.value))) return row.value;
   }
   return std::nullopt;
 }
@@ -70,7 +67,7 @@ SheetKind search_kind_of_code(Database& db, const SearchCriteria& c, const std::
   sql += *filter;
   const auto row = db.query_one(sql, params);
   if (!row) return SheetKind::Edi;
-  return stored_enum(parse_sheet_kind(row->text(0)), "sheets.kind", *c.code_appli, row->text(0));
+  return stored_enum(parse<SheetKind>(row->text(0)), "sheets.kind", *c.code_appli, row->text(0));
 }
 
 void search_sheets(Database& db, const CivilZone& zone, const SearchCriteria& c, const std::string& requester,
@@ -118,36 +115,18 @@ void search_sheets(Database& db, const CivilZone& zone, const SearchCriteria& c,
     row.interface_code = r.text(4);
     if (!r.is_null(5)) row.period_from = parse_iso_date(r.text(5));
     if (!r.is_null(6) && !r.text(6).empty()) row.period_to = parse_iso_date(r.text(6));
-    row.state = stored_enum(parse_sheet_state(r.text(7)), "sheets.state", row.code_appli, r.text(7));
+    row.state = stored_enum(parse<SheetState>(r.text(7)), "sheets.state", row.code_appli, r.text(7));
     visit(row);
   });
 }
 
 namespace {
 
-/// The first of "base.ext", "base_2.ext", ... not in `outbox_dir`, not recorded in the store and not
-/// `also_taken`. `store_may_lack_exports`: a store opened for reading only (`raccord search --export`)
-/// may predate the exports table (migration 4), which no engine then uses: nothing is recorded there.
-std::string free_export_name(Database& db, const std::filesystem::path& outbox_dir, const std::string& base,
-                             const std::string& extension, const std::function<bool(const std::string&)>& also_taken,
-                             bool store_may_lack_exports) {
-  Store store(db);
-  return files::free_name(outbox_dir, base, extension, [&](const std::string& name) {
-    if (also_taken && also_taken(name)) return true;
-    if (!store_may_lack_exports) return store.export_name_taken(name);
-    try {
-      return store.export_name_taken(name);
-    } catch (const StoreError&) {
-      return false;
-    }
-  });
-}
-
-void write_rows(Database& db, const CivilZone& zone, const SearchCriteria& criteria, const std::string& requester,
-                ExportFormat format, const std::string& reference, Instant at, std::ostream& out) {
-  outbox::ExportWriter writer(out, criteria.kind, format, reference, at);
-  search_sheets(db, zone, criteria, requester, [&writer](const SearchRow& row) { writer.row(row); });
-  writer.finish();
+outbox::RowSource rows_of(Database& db, const CivilZone& zone, const SearchCriteria& criteria,
+                          const std::string& requester) {
+  return [&db, &zone, &criteria, &requester](const std::function<void(const SearchRow&)>& row) {
+    search_sheets(db, zone, criteria, requester, row);
+  };
 }
 
 }  // namespace
@@ -155,72 +134,28 @@ void write_rows(Database& db, const CivilZone& zone, const SearchCriteria& crite
 std::string write_export(Database& db, const CivilZone& zone, const SearchCriteria& criteria,
                          const std::string& requester, ExportFormat format, const std::string& reference, Instant at,
                          const std::filesystem::path& outbox_dir) {
-  const std::string base = outbox::export_base_name(criteria.kind, reference, at);
-  const std::string extension = format == ExportFormat::Csv ? "csv" : "xml";
-  for (;;) {
-    const std::string name = free_export_name(db, outbox_dir, base, extension, {}, true);
-    files::AtomicFileStream file(outbox_dir, name);
-    write_rows(db, zone, criteria, requester, format, reference, at, file.stream());
-    if (file.commit()) return name;  // else another writer took the name meanwhile: next one
-  }
+  Store store(db);
+  // A store opened for reading only may predate the exports table (migration 4), which no engine
+  // then uses: nothing is recorded there.
+  const auto recorded = [&store](const std::string& name) {
+    try {
+      return store.export_name_taken(name);
+    } catch (const StoreError&) {
+      return false;
+    }
+  };
+  return outbox::write_export(outbox_dir, outbox::ExportRequest{criteria.kind, format, reference, at}, recorded,
+                              rows_of(db, zone, criteria, requester));
 }
 
-StagedExports::StagedExports(std::filesystem::path outbox_dir) : outbox_dir_(std::move(outbox_dir)) {}
-
-StagedExports::~StagedExports() {
-  for (const auto& [name, temporary] : staged_) {
-    std::error_code ignored;
-    std::filesystem::remove(outbox_dir_ / temporary, ignored);
-  }
-}
-
-std::string StagedExports::stage(Database& db, const CivilZone& zone, const SearchCriteria& criteria,
-                                 const std::string& requester, ExportFormat format, const std::string& reference,
-                                 Instant at) {
-  const std::string base = outbox::export_base_name(criteria.kind, reference, at);
-  const std::string extension = format == ExportFormat::Csv ? "csv" : "xml";
-  const std::string name = free_export_name(
-      db, outbox_dir_, base, extension,
-      [this](const std::string& n) {
-        return std::any_of(staged_.begin(), staged_.end(), [&n](const auto& s) { return s.first == n; });
-      },
-      false);
-  files::AtomicFileStream file(outbox_dir_, name);
-  write_rows(db, zone, criteria, requester, format, reference, at, file.stream());
-  staged_.emplace_back(name, file.keep());
-  return name;
-}
-
-const std::string& StagedExports::temporary_of(const std::string& name) const {
-  for (const auto& [n, temporary] : staged_) {
-    if (n == name) return temporary;
-  }
-  throw std::out_of_range("export non préparé : " + name);
-}
-
-std::optional<std::string> StagedExports::find_temporary(const std::string& name) const {
-  for (const auto& [n, temporary] : staged_) {
-    if (n == name) return temporary;
-  }
-  return std::nullopt;
-}
-
-void StagedExports::keep_committed(const std::vector<std::string>& committed) {
-  std::erase_if(staged_, [&committed](const auto& s) {
-    return std::find(committed.begin(), committed.end(), s.first) != committed.end();
-  });
-}
-
-bool publish_export(const std::filesystem::path& outbox_dir, const std::string& name, const std::string& temporary) {
-  const std::filesystem::path target = outbox_dir / name;
-  const std::filesystem::path source = outbox_dir / temporary;
-  std::error_code ec;
-  if (std::filesystem::exists(source, ec)) {
-    if (files::move_no_replace(source, target)) return true;
-    std::filesystem::remove(source, ec);  // published before a crash: the name is there
-    return true;
-  }
-  return std::filesystem::is_regular_file(target, ec);
+std::string stage_export(outbox::StagedExports& staged, Database& db, const CivilZone& zone,
+                         const SearchCriteria& criteria, const std::string& requester, ExportFormat format,
+                         const std::string& reference, Instant at) {
+  Store store(db);
+  return staged.stage(
+      outbox::ExportRequest{criteria.kind, format, reference, at},
+      [&store](const std::string& name) { return store.export_name_taken(name); },
+      rows_of(db, zone, criteria, requester));
 }
 
 }  // namespace raccord

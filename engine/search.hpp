@@ -4,12 +4,11 @@
 #include <filesystem>
 #include <functional>
 #include <string>
-#include <utility>
-#include <vector>
 
 #include "domain/search.hpp"
 #include "engine/clock.hpp"
 #include "engine/database.hpp"
+#include "outbox/export_files.hpp"
 
 namespace raccord {
 
@@ -36,48 +35,20 @@ SheetKind search_kind_of_code(Database& db, const SearchCriteria& criteria, cons
 void search_sheets(Database& db, const CivilZone& zone, const SearchCriteria& criteria, const std::string& requester,
                    const std::function<void(const SearchRow&)>& visit);
 
-/// Writes the export of a search to `outbox_dir` (name per SPEC.md §5.2, "_2", "_3"... when taken
-/// in outbox/ or recorded in the store's exports), atomically, at once (`raccord search --export`).
-/// Returns the file name. Throws StoreError / std::system_error.
+/// Writes the export of a search to `outbox_dir` at once (`raccord search --export`;
+/// outbox::write_export: name per SPEC.md §5.2, "_2", "_3"... when taken in outbox/ or recorded in the
+/// store's exports; a store that predates the exports table records none). Returns the file name.
+/// Throws StoreError / std::system_error.
 std::string write_export(Database& db, const CivilZone& zone, const SearchCriteria& criteria,
                          const std::string& requester, ExportFormat format, const std::string& reference, Instant at,
                          const std::filesystem::path& outbox_dir);
 
-/// The exports of the Recherche operations of one transaction attempt, and the one owner of their
-/// temporaries (docs/design.md "Exports"): each is written to a temporary in outbox/ (fsynced) while
-/// the transaction reads the store, recorded with its dépôt (Store::insert_export), and renamed to its
-/// name only after the commit (publish_export). The temporaries not kept by keep_committed() are
-/// removed when this object is destroyed: those of operations rolled back and of attempts that did
-/// not commit.
-class StagedExports {
- public:
-  explicit StagedExports(std::filesystem::path outbox_dir);
-  ~StagedExports();
-  StagedExports(const StagedExports&) = delete;
-  StagedExports& operator=(const StagedExports&) = delete;
-
-  /// Writes the export of a search (as write_export) to a temporary and returns its final name,
-  /// chosen free: not in outbox/, not recorded in the store, not staged here already. Throws
-  /// StoreError / std::system_error (nothing left behind for this export).
-  std::string stage(Database& db, const CivilZone& zone, const SearchCriteria& criteria, const std::string& requester,
-                    ExportFormat format, const std::string& reference, Instant at);
-  /// The temporary (file name in outbox/) of staged export `name`; throws std::out_of_range when
-  /// `name` was not staged here.
-  const std::string& temporary_of(const std::string& name) const;
-  /// The temporary of staged export `name`, or nullopt when `name` was not staged here.
-  std::optional<std::string> find_temporary(const std::string& name) const;
-  /// After the commit: the temporaries of `committed` are recorded and no longer removed here.
-  void keep_committed(const std::vector<std::string>& committed);
-
- private:
-  std::filesystem::path outbox_dir_;
-  std::vector<std::pair<std::string, std::string>> staged_;  // (name, temporary)
-};
-
-/// Publishes a recorded export after its dépôt's commit: renames its temporary to its name in
-/// `outbox_dir` without replacing. Nothing to do when the name is already there (published before a
-/// crash; a temporary left is then removed). Returns false when neither the export nor its temporary
-/// is there (lost: the caller logs it). Throws std::system_error.
-bool publish_export(const std::filesystem::path& outbox_dir, const std::string& name, const std::string& temporary);
+/// Stages the export of a Recherche in `staged` (outbox::StagedExports::stage, docs/design.md
+/// "Exports") inside the caller's transaction: its rows are those `requester` may consult as the
+/// transaction sees them, its name is free of the exports recorded in the store. Returns its name.
+/// Throws StoreError / std::system_error (nothing left behind for this export).
+std::string stage_export(outbox::StagedExports& staged, Database& db, const CivilZone& zone,
+                         const SearchCriteria& criteria, const std::string& requester, ExportFormat format,
+                         const std::string& reference, Instant at);
 
 }  // namespace raccord

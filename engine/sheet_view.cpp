@@ -1,6 +1,8 @@
 // Loading one sheet for `raccord show` (SPEC.md §7): see sheet_view.hpp.
 #include "engine/sheet_view.hpp"
 
+#include <string>
+
 namespace raccord {
 namespace {
 
@@ -22,7 +24,7 @@ std::optional<VersionView> load_version(Database& db, std::int64_t id) {
   if (!r) return std::nullopt;
   VersionView v;
   v.id = r->integer(0);
-  v.action = r->text(1);
+  v.action = stored_enum(parse<SheetAction>(r->text(1)), "sheet_versions.action", std::to_string(v.id), r->text(1));
   v.protocol = r->text(2);
   v.period_from = date_of(*r, 3);
   v.period_to = date_of(*r, 4);
@@ -78,10 +80,10 @@ std::optional<SheetView> load_sheet_view(Database& db, const std::string& code_a
   if (!r) return std::nullopt;
   SheetView s;
   s.code_appli = r->text(0);
-  s.kind = stored_enum(parse_sheet_kind(r->text(1)), "sheets.kind", s.code_appli, r->text(1));
+  s.kind = stored_enum(parse<SheetKind>(r->text(1)), "sheets.kind", s.code_appli, r->text(1));
   s.partner_siret = r->text(2);
   s.raison_sociale = r->text(3);
-  s.state = stored_enum(parse_sheet_state(r->text(4)), "sheets.state", s.code_appli, r->text(4));
+  s.state = stored_enum(parse<SheetState>(r->text(4)), "sheets.state", s.code_appli, r->text(4));
   s.deleted = r->integer(5) != 0;
   if (!r->is_null(6) && !r->text(6).empty()) s.submitted_at = instant_of(*r, 6);
   s.created_at = instant_of(*r, 7);
@@ -95,8 +97,10 @@ std::optional<SheetView> load_sheet_view(Database& db, const std::string& code_a
     HistoryEntryView e;
     e.instant = instant_of(h, 0);
     e.actor = h.text(1);
-    if (!h.is_null(2) && !h.text(2).empty()) e.from = parse_sheet_state(h.text(2));
-    e.to = stored_enum(parse_sheet_state(h.text(3)), "history.to_state", code_appli, h.text(3));
+    if (!h.is_null(2) && !h.text(2).empty()) {
+      e.from = stored_enum(parse<SheetState>(h.text(2)), "history.from_state", code_appli, h.text(2));
+    }
+    e.to = stored_enum(parse<SheetState>(h.text(3)), "history.to_state", code_appli, h.text(3));
     e.reason = h.text(4);
     s.history.push_back(std::move(e));
   }

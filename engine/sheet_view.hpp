@@ -39,8 +39,8 @@ struct CertificateView {
 struct VersionView {
   std::int64_t id = 0;      // the store's own id (global sequence): never shown as the version's number
   std::int64_t number = 0;  // the version's number within its sheet: 1, 2, … in the order they were stored
-  std::string action;       // the action that stored it: "enregistrer" or "soumettre"
-  std::string protocol;     // EDI: "PESIT", "SFTP", "AS2" ("" when absent); API: ""
+  SheetAction action = SheetAction::Soumettre;  // the action that stored it: enregistrer or soumettre
+  std::string protocol;                         // EDI: "PESIT", "SFTP", "AS2" ("" when absent); API: ""
   std::optional<CivilDate> period_from;
   std::optional<CivilDate> period_to;  // nullopt: open-ended (or absent)
   std::string contact_name, contact_phone, contact_email, contact_fax;
@@ -88,7 +88,8 @@ struct SheetView {
 
 /// Loads the sheet `code_appli` (exact, case-sensitive) with its versions and whole history, deleted
 /// drafts included. Returns nullopt for an unknown code. Read-only; needs no transaction.
-/// Throws StoreError on the store's own failures.
+/// Throws StoreError on the store's own failures, and naming the row for a stored state, kind or
+/// action that is not a known code (docs/design.md "Stored values are never defaulted").
 std::optional<SheetView> load_sheet_view(Database& db, const std::string& code_appli);
 
 }  // namespace raccord

@@ -23,34 +23,25 @@ SqlValue field_value(const Field& f) {
   return f.value;
 }
 
-SubscriptionStatus parse_subscription_status(const std::string& id, const std::string& s) {
-  if (s == "VALIDEE") return SubscriptionStatus::Validee;
-  if (s == "REFUSEE") return SubscriptionStatus::Refusee;
-  return stored_enum(s == "EN_ATTENTE" ? std::optional(SubscriptionStatus::EnAttente) : std::nullopt,
-                     "subscriptions.status", id, s);
+/// A dépôt's record; its status read as stored_enum, the row named by its accusé.
+DepositRecord to_deposit(const SqlRow& r) {
+  return DepositRecord{
+      r.integer(0),       r.text(1),
+      r.text(2),          r.text(3),
+      r.optional_text(4), stored_enum(parse<DepositStatus>(r.text(5)), "deposits.status", r.text(6), r.text(5)),
+      r.text(6),          r.text(7),
+      r.text(8),          r.text(9)};
 }
 
-DepositRecord to_deposit(const SqlRow& r) {
-  return DepositRecord{r.integer(0), r.text(1), r.text(2), r.text(3), r.optional_text(4),
-                       r.text(5),    r.text(6), r.text(7), r.text(8), r.text(9)};
+/// A status as a bound value.
+SqlValue code(SubscriptionStatus status) {
+  return std::string(to_code(status));
 }
 
 constexpr const char* kDepositColumns =
     "id, sha256, file_name, file_identity, identifier, status, ack_name, ack_content, destination, reason";
 
 }  // namespace
-
-std::string_view to_code(SubscriptionStatus s) {
-  switch (s) {
-    case SubscriptionStatus::EnAttente:
-      return "EN_ATTENTE";
-    case SubscriptionStatus::Validee:
-      return "VALIDEE";
-    case SubscriptionStatus::Refusee:
-      return "REFUSEE";
-  }
-  return "EN_ATTENTE";
-}
 
 std::optional<UserRecord> Store::find_user(const std::string& login) {
   auto r = db_.query_one("SELECT login, email, support FROM users WHERE login = $1", {login});
@@ -111,7 +102,7 @@ void Store::upsert_structure(const StructureRecord& s, const std::vector<std::pa
 std::optional<ManagerRole> Store::manager_role(const std::string& siret, const std::string& login) {
   auto r = db_.query_one("SELECT role FROM managers WHERE siret = $1 AND login = $2", {siret, login});
   if (!r) return std::nullopt;
-  return parse_manager_role(r->text(0));
+  return stored_enum(parse<ManagerRole>(r->text(0)), "managers.role", siret + " " + login, r->text(0));
 }
 
 std::int64_t Store::technical_user_count(const std::string& siret) {
@@ -131,8 +122,9 @@ std::string Store::create_subscription(const std::string& siret, const std::stri
   const std::string id = fmt::format("ABO-{:06}", db_.next_sequence_value("abonnement"));
   db_.execute(
       "INSERT INTO subscriptions (id, siret, login, consultation, modification, requested_on, comment, status, "
-      "requested_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 'EN_ATTENTE', $8)",
-      {id, siret, login, b(consultation), b(modification), opt(requested_on), opt(comment), format_iso_instant(at)});
+      "requested_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+      {id, siret, login, b(consultation), b(modification), opt(requested_on), opt(comment),
+       code(SubscriptionStatus::EnAttente), format_iso_instant(at)});
   return id;
 }
 
@@ -143,8 +135,13 @@ std::optional<SubscriptionRecord> subscription_query(Database& db, const std::st
                             std::string(suffix),
                         {id});
   if (!r) return std::nullopt;
-  return SubscriptionRecord{r->text(0),         r->text(1),         r->text(2),
-                            r->integer(3) != 0, r->integer(4) != 0, parse_subscription_status(r->text(0), r->text(5))};
+  return SubscriptionRecord{
+      r->text(0),
+      r->text(1),
+      r->text(2),
+      r->integer(3) != 0,
+      r->integer(4) != 0,
+      stored_enum(parse<SubscriptionStatus>(r->text(5)), "subscriptions.status", r->text(0), r->text(5))};
 }
 
 }  // namespace
@@ -159,17 +156,16 @@ std::optional<SubscriptionRecord> Store::lock_subscription(const std::string& id
 
 bool Store::decide_subscription(const std::string& id, SubscriptionStatus status, const std::string& by, Instant at) {
   return db_.execute(
-             "UPDATE subscriptions SET status = $1, decided_by = $2, decided_at = $3 WHERE id = $4 AND "
-             "status = 'EN_ATTENTE'",
-             {std::string(to_code(status)), by, format_iso_instant(at), id}) == 1;
+             "UPDATE subscriptions SET status = $1, decided_by = $2, decided_at = $3 WHERE id = $4 AND status = $5",
+             {code(status), by, format_iso_instant(at), id, code(SubscriptionStatus::EnAttente)}) == 1;
 }
 
 bool Store::has_validated_subscription(const std::string& siret, const std::string& login, bool modification) {
   auto r = db_.query_one(modification ? "SELECT 1 FROM subscriptions WHERE siret = $1 AND login = $2 AND "
-                                        "status = 'VALIDEE' AND modification = 1"
+                                        "status = $3 AND modification = 1"
                                       : "SELECT 1 FROM subscriptions WHERE siret = $1 AND login = $2 AND "
-                                        "status = 'VALIDEE' AND consultation = 1",
-                         {siret, login});
+                                        "status = $3 AND consultation = 1",
+                         {siret, login, code(SubscriptionStatus::Validee)});
   return r.has_value();
 }
 
@@ -186,9 +182,9 @@ std::optional<SheetRecord> Store::find_sheet(const std::string& code_appli) {
   if (!r) return std::nullopt;
   SheetRecord s;
   s.code_appli = r->text(0);
-  s.kind = stored_enum(parse_sheet_kind(r->text(1)), "sheets.kind", s.code_appli, r->text(1));
+  s.kind = stored_enum(parse<SheetKind>(r->text(1)), "sheets.kind", s.code_appli, r->text(1));
   s.partner_siret = r->text(2);
-  s.state = stored_enum(parse_sheet_state(r->text(3)), "sheets.state", s.code_appli, r->text(3));
+  s.state = stored_enum(parse<SheetState>(r->text(3)), "sheets.state", s.code_appli, r->text(3));
   s.deleted = r->integer(4) != 0;
   if (!r->is_null(5)) s.active_version = r->integer(5);
   if (!r->is_null(6)) s.pending_version = r->integer(6);
@@ -274,10 +270,19 @@ std::int64_t Store::add_history(const std::string& code_appli, Instant at, const
   return id;
 }
 
+std::map<SheetState, std::int64_t> Store::count_sheets_by_state() {
+  std::map<SheetState, std::int64_t> out;
+  // MIN(code_appli): a row to name when the state is not a known code.
+  for (const auto& r :
+       db_.query("SELECT state, COUNT(*), MIN(code_appli) FROM sheets WHERE deleted = 0 GROUP BY state")) {
+    out[stored_enum(parse<SheetState>(r.text(0)), "sheets.state", r.text(2), r.text(0))] = r.integer(1);
+  }
+  return out;
+}
+
 std::optional<DepositRecord> Store::find_applied_deposit(const std::string& sha256) {
-  auto r = db_.query_one(fmt::format("SELECT {} FROM deposits WHERE sha256 = $1 AND status IN ('INTEGRE', "
-                                     "'INTEGRE_PARTIEL')",
-                                     kDepositColumns),
+  auto r = db_.query_one(fmt::format("SELECT {} FROM deposits WHERE sha256 = $1 AND status IN {}", kDepositColumns,
+                                     sql_list<DepositStatus>(kAppliedDepositStatuses)),
                          {sha256});
   if (!r) return std::nullopt;
   return to_deposit(*r);
@@ -308,14 +313,14 @@ bool Store::ack_name_taken(const std::string& ack_name) {
 void Store::insert_deposit(const DepositRecord& record, Instant received, Instant processed) {
   const std::int64_t id = db_.next_sequence_value("deposit");
   // Only an applied dépôt holds its identifiant (unique index deposits_identifier_held_once).
-  const bool applied = record.status == "INTEGRE" || record.status == "INTEGRE_PARTIEL";
+  const bool applied = is_applied(record.status);
   db_.execute(
       "INSERT INTO deposits (id, sha256, file_name, file_identity, identifier, status, received_at, processed_at, "
       "ack_name, ack_content, destination, reason, channel, held_identifier) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, "
       "$9, $10, $11, $12, $13, $14)",
-      {id, record.sha256, record.file_name, record.file_identity, opt(record.identifier), record.status,
-       format_iso_instant(received), format_iso_instant(processed), record.ack_name, record.ack_content,
-       record.destination, record.reason, std::string(kInboxChannel),
+      {id, record.sha256, record.file_name, record.file_identity, opt(record.identifier),
+       std::string(to_code(record.status)), format_iso_instant(received), format_iso_instant(processed),
+       record.ack_name, record.ack_content, record.destination, record.reason, std::string(kInboxChannel),
        applied ? opt(record.identifier) : SqlValue{nullptr}});
 }
 

@@ -1,8 +1,9 @@
-// Typed access to the store's tables (DESIGN.md "Store"). All methods run inside the caller's
+// Typed access to the store's tables (docs/design.md "The store"). All methods run inside the caller's
 // transaction and throw StoreError on the store's own failures.
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -12,6 +13,7 @@
 #include "domain/civil_date.hpp"
 #include "domain/deposit.hpp"
 #include "domain/sheet_state.hpp"
+#include "domain/vocabulary.hpp"
 #include "engine/database.hpp"
 
 namespace raccord {
@@ -36,8 +38,6 @@ struct StructureRecord {
   bool uses_tiers = false;
   bool space_active = false;
 };
-
-enum class SubscriptionStatus { EnAttente, Validee, Refusee };
 
 struct SubscriptionRecord {
   std::string id;  // "ABO-NNNNNN"
@@ -65,7 +65,7 @@ struct DepositRecord {
   std::string file_name;
   std::string file_identity;
   std::optional<std::string> identifier;
-  std::string status;  // DepositStatus code
+  DepositStatus status = DepositStatus::Rejete;
   std::string ack_name;
   std::string ack_content;
   std::string destination;  // where the original goes: "archive" or "error"
@@ -100,6 +100,8 @@ class Store {
   /// Replaces the structure's attributes, gestionnaires and technical users (space state kept).
   void upsert_structure(const StructureRecord& s, const std::vector<std::pair<std::string, ManagerRole>>& managers,
                         const std::vector<std::string>& technical_users, Instant at);
+  /// The role of `login` among the gestionnaires of `siret`, or nullopt when not one of them.
+  /// Throws StoreError naming the row for a stored role that is not a known code.
   std::optional<ManagerRole> manager_role(const std::string& siret, const std::string& login);
   std::int64_t technical_user_count(const std::string& siret);
   void activate_space(const std::string& siret, const std::string& by, Instant at);
@@ -123,6 +125,8 @@ class Store {
 
   // Sheets (SPEC.md §3.3).
   std::string allocate_code_appli(const std::string& prefix);
+  /// The sheet, locked for the rest of the transaction (dialect::for_update). Throws StoreError
+  /// naming the row for a stored state or kind that is not a known code.
   std::optional<SheetRecord> find_sheet(const std::string& code_appli);
   void insert_sheet(const SheetRecord& sheet, Instant at);
   void update_sheet(const SheetRecord& sheet, std::optional<Instant> submitted_at, Instant at);
@@ -134,8 +138,12 @@ class Store {
   std::int64_t add_history(const std::string& code_appli, Instant at, const std::string& actor,
                            std::optional<SheetState> from, SheetState to, const std::string& reason,
                            const std::string& deposit_sha256);
+  /// The number of sheets in each state, deleted drafts excluded (states without a sheet absent).
+  /// Throws StoreError naming a row whose state is not a known code.
+  std::map<SheetState, std::int64_t> count_sheets_by_state();
 
-  // Dépôts (SPEC.md §2 "Exactly once").
+  // Dépôts (SPEC.md §2 "Exactly once"). A record read back whose status is not a known code is a
+  // StoreError naming the row.
   std::optional<DepositRecord> find_applied_deposit(const std::string& sha256);
   /// The dépôt of the inbox channel that holds `identifier` (INTEGRE or INTEGRE_PARTIEL with it;
   /// docs/design.md "Identifiant held once"), or nullopt. At most one exists: insert_deposit of a second holder
@@ -162,7 +170,5 @@ class Store {
  private:
   Database& db_;
 };
-
-std::string_view to_code(SubscriptionStatus s);
 
 }  // namespace raccord

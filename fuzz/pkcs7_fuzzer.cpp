@@ -60,7 +60,7 @@ std::vector<std::string> decode(std::string_view content) {
 std::string verdict(const raccord::rules::CertificateReport& report) {
   std::string out;
   for (const auto& c : report.certificates) out += c.fingerprint_sha256 + "\n";
-  for (const auto& d : report.diagnostics) out += std::string(raccord::to_string(d.code)) + " " + d.message + "\n";
+  for (const auto& d : report.diagnostics) out += std::string(raccord::to_code(d.code)) + " " + d.message + "\n";
   return out;
 }
 

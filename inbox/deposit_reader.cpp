@@ -293,7 +293,7 @@ class OperationReader {
         check_attributes(c, p, {"login", "role"});
         StructureOperation::ManagerEntry m;
         m.login = required(c, p, "login");
-        m.role = enumerated(c, p, "role", parse_manager_role, "principal ou secondaire", true)
+        m.role = enumerated(c, p, "role", parse<ManagerRole>, "principal ou secondaire", true)
                      .value_or(ManagerRole::Principal);
         m.line = line(c);
         empty_element(c, p);
@@ -363,7 +363,7 @@ class OperationReader {
     check_attributes(el, path, {"demandeur", "reference", "demande", "decision"});
     d.request_id = required(el, path, "demande");
     d.decision =
-        enumerated(el, path, "decision", parse_decision, "valider ou refuser", true).value_or(Decision::Valider);
+        enumerated(el, path, "decision", parse<Decision>, "valider ou refuser", true).value_or(Decision::Valider);
     empty_element(el, path);
     return d;
   }
@@ -374,7 +374,7 @@ class OperationReader {
     const std::string path;
     check_attributes(el, path, {"demandeur", "reference", "action", "codeAppli"});
     s.action =
-        enumerated(el, path, "action", parse_sheet_action, "enregistrer, soumettre, supprimer ou desactiver", true)
+        enumerated(el, path, "action", parse<SheetAction>, "enregistrer, soumettre, supprimer ou desactiver", true)
             .value_or(SheetAction::Enregistrer);
     s.code_appli = attribute(el, "codeAppli");
     std::map<std::string, int, std::less<>> seen;
@@ -493,7 +493,7 @@ class OperationReader {
       InterfaceField i;
       i.code = required(c, p, "code");
       i.mode = required(c, p, "mode");
-      if (i.mode.present && !parse_processing_mode(i.mode.value)) {
+      if (i.mode.present && !parse<ProcessingMode>(i.mode.value)) {
         error(attr_path(p, "mode"), i.mode.line,
               "La valeur " + quote(i.mode.value) +
                   " de l'attribut « mode » est invalide : valeurs admises aucun, complete ou partielle.");
@@ -508,8 +508,8 @@ class OperationReader {
     SearchOperation r;
     const std::string path;
     check_attributes(el, path, {"demandeur", "reference", "type", "format"});
-    r.kind = enumerated(el, path, "type", parse_sheet_kind, "EDI ou API", false);
-    r.format = enumerated(el, path, "format", parse_export_format, "csv ou xml", false).value_or(ExportFormat::Csv);
+    r.kind = enumerated(el, path, "type", parse<SheetKind>, "EDI ou API", false);
+    r.format = enumerated(el, path, "format", parse<ExportFormat>, "csv ou xml", false).value_or(ExportFormat::Csv);
     std::map<std::string, int, std::less<>> seen;
     for_each_child(el, path, [&](pugi::xml_node c, std::string_view name) {
       Field* target = nullptr;
@@ -609,7 +609,7 @@ DepositReadResult read_deposit(std::string bytes, std::uint64_t max_bytes) {
     return failure(Diagnostic::error(ErrorCode::FichierVide, "", 0,
                                      "Le fichier est vide (0 octet) : il ne contient aucun dépôt à lire."));
   }
-  if (bytes.size() > max_bytes) return refuse_too_large(bytes.size(), max_bytes);
+  if (is_too_large(bytes.size(), max_bytes)) return refuse_too_large(bytes.size(), max_bytes);
   TranscodeResult text = transcode_to_utf8(std::move(bytes));
   if (text.error) return failure(std::move(*text.error));
   if (auto verdict = check_well_formed(text.utf8)) return failure(std::move(*verdict));
@@ -661,7 +661,7 @@ DepositReadResult read_deposit(std::string bytes, std::uint64_t max_bytes) {
     } else if (name == "mode") {
       if (!f.present) {
         // blank: the default mode
-      } else if (const auto mode = parse_deposit_mode(f.value)) {
+      } else if (const auto mode = parse<DepositMode>(f.value)) {
         deposit.mode = *mode;
       } else {
         depot_error("Depot/@mode", root_line,

@@ -68,6 +68,13 @@ namespace raccord::inbox {
 /// them, without a copy (issue 7).
 DepositReadResult read_deposit(std::string bytes, std::uint64_t max_bytes);
 
+/// The size rule (F07): a file of `size_bytes` is refused when it is over `max_bytes`
+/// (inbox.max_bytes); exactly `max_bytes` is accepted. Decided here only: read_deposit on the
+/// bytes, read_claimed (inbox/claimed_deposit.hpp) on the size of a file it then never loads.
+constexpr bool is_too_large(std::uint64_t size_bytes, std::uint64_t max_bytes) {
+  return size_bytes > max_bytes;
+}
+
 /// The dépôt-level refusal of a file of `size_bytes` over `max_bytes` (inbox.max_bytes):
 /// FICHIER_TROP_VOLUMINEUX with the one message that says both sizes and what to do. Decided
 /// here only: read_deposit uses it, and so does a caller that refuses a file by its size

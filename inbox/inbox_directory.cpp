@@ -13,10 +13,8 @@
 #include <cerrno>
 #include <cstdio>
 #include <fstream>
-#include <map>
 #include <stdexcept>
 #include <system_error>
-#include <thread>
 #include <utility>
 
 #include "files/atomic_file.hpp"
@@ -87,10 +85,6 @@ std::optional<struct stat> lstat_entry(const fs::path& path) {
     throw_errno(errno, "lstat impossible de " + path.string());
   }
   return st;
-}
-
-std::int64_t mtime_ns(const struct stat& st) {
-  return static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000LL + st.st_mtim.tv_nsec;
 }
 
 /// Opens `path` without following links or blocking on a FIFO, checks it is a regular file and
@@ -196,6 +190,13 @@ std::uint64_t ClaimedFile::size() const {
   return static_cast<std::uint64_t>(st.st_size);
 }
 
+std::string ClaimedFile::identity() const {
+  struct stat st {};
+  if (::fstat(fd_, &st) != 0) throw_errno(errno, "fstat impossible de " + path_.string());
+  return std::to_string(static_cast<unsigned long long>(st.st_dev)) + ":" +
+         std::to_string(static_cast<unsigned long long>(st.st_ino));
+}
+
 std::string ClaimedFile::read_all() const {
   auto read_at = [this](char* into, std::size_t count, std::size_t offset) {
     for (;;) {
@@ -283,50 +284,24 @@ std::vector<std::string> InboxDirectory::list_candidates() const {
   return result;
 }
 
-std::vector<std::string> InboxDirectory::settled_candidates(std::chrono::milliseconds settle) const {
-  using Clock = std::chrono::steady_clock;
+std::vector<std::string> InboxDirectory::settled_candidates(std::chrono::milliseconds settle,
+                                                            SteadyClock& clock) const {
   if (settle <= std::chrono::milliseconds::zero()) return list_candidates();
   const std::chrono::milliseconds step =
       std::clamp(settle / 5, std::chrono::milliseconds(10), std::chrono::milliseconds(100));
-
-  struct Observation {
-    std::int64_t size = -1;
-    std::int64_t mtime = 0;
-    Clock::time_point stable_since;
-  };
-  std::map<std::string, Observation> seen;
-  const Clock::time_point start = Clock::now();
-  const fs::path dir = inbox_dir();
-
+  // Every candidate's quiet period starts at the first sample, so none settles before `deadline`:
+  // the candidates are sampled until then, and those that stood still since are taken.
+  SettleTracker tracker(inbox_dir(), settle, clock);
+  tracker.observe(list_candidates());
+  const auto deadline = tracker.next_due();
+  if (!deadline) return {};  // nothing to wait for
   for (;;) {
-    const Clock::time_point now = Clock::now();
-    std::map<std::string, Observation> next;
-    for (const std::string& name : list_candidates()) {
-      const auto st = lstat_entry(dir / name);
-      if (!st || !S_ISREG(st->st_mode)) continue;
-      Observation current{static_cast<std::int64_t>(st->st_size), mtime_ns(*st), now};
-      const auto it = seen.find(name);
-      if (it != seen.end() && it->second.size == current.size && it->second.mtime == current.mtime) {
-        current.stable_since = it->second.stable_since;
-      }
-      next.emplace(name, current);
-    }
-    seen = std::move(next);
-
-    bool all_settled = true;
-    for (const auto& [name, obs] : seen) {
-      if (now - obs.stable_since < settle) all_settled = false;
-    }
-    const Clock::time_point deadline = start + settle;
-    if (all_settled || now >= deadline) {
-      std::vector<std::string> result;
-      for (const auto& [name, obs] : seen) {
-        if (now - obs.stable_since >= settle) result.push_back(name);
-      }
-      return result;  // std::map iterates in name-byte order
-    }
-    const auto remaining = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now);
-    std::this_thread::sleep_for(std::min(step, remaining + std::chrono::milliseconds(1)));
+    const SteadyClock::time_point now = clock.now();
+    if (now >= *deadline) return tracker.take_settled();
+    const auto remaining = std::chrono::duration_cast<std::chrono::milliseconds>(*deadline - now);
+    clock.wait(std::min(step, remaining + std::chrono::milliseconds(1)));
+    tracker.observe(list_candidates());
+    if (tracker.empty()) return {};  // every candidate vanished
   }
 }
 
@@ -400,13 +375,9 @@ std::filesystem::path InboxDirectory::archive(const ClaimedFile& file, CivilDate
   return files::move_with_suffix(file.path(), dir, file.name(), sync);
 }
 
-std::filesystem::path InboxDirectory::quarantine(const ClaimedFile& file, const std::string& reason) const {
+std::filesystem::path InboxDirectory::quarantine(const ClaimedFile& file) const {
   restrict_mode(file.path(), umask_);
-  const fs::path final_path = files::move_with_suffix(file.path(), error_dir(), file.name());
-  std::string text = reason;
-  if (text.empty() || text.back() != '\n') text.push_back('\n');
-  files::write_file_atomically(error_dir(), files::fit_name(final_path.filename().string(), ".reason.txt"), text);
-  return final_path;
+  return files::move_with_suffix(file.path(), error_dir(), file.name());
 }
 
 }  // namespace raccord::inbox

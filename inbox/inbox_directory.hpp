@@ -10,6 +10,7 @@
 
 #include "domain/civil_date.hpp"
 #include "files/atomic_file.hpp"
+#include "inbox/settle_tracker.hpp"
 
 namespace raccord::inbox {
 
@@ -27,6 +28,9 @@ class ClaimedFile {
   const std::filesystem::path& path() const { return path_; }
   /// Size in bytes (fstat of the open descriptor).
   std::uint64_t size() const;
+  /// "device:inode" of the open descriptor (fstat): tells this very file from another drop with
+  /// the same name and bytes. Throws std::system_error.
+  std::string identity() const;
   /// Reads the whole file (call only when size() is within inbox.max_bytes). Throws std::system_error.
   std::string read_all() const;
   /// Lowercase hex SHA-256 of the file's bytes, streamed (never holds the file in memory).
@@ -67,10 +71,12 @@ class InboxDirectory {
   /// dépôt name, sorted by name bytes.
   std::vector<std::string> list_candidates() const;
 
-  /// The candidates that are settled: their size and mtime did not change for `settle` of real
-  /// time. Waits at most `settle` (sampling every ~100 ms) so a pass right after copying takes
-  /// them; files still changing are left out. Sorted by name bytes.
-  std::vector<std::string> settled_candidates(std::chrono::milliseconds settle) const;
+  /// The candidates that are settled (SettleTracker): their size and mtime did not change for
+  /// `settle` of `clock`'s time (real time in production). Waits `settle` (sampling every ~100 ms),
+  /// so a pass right after copying takes them; files still changing are left out; returns at once
+  /// when there is no candidate. Sorted by name bytes.
+  std::vector<std::string> settled_candidates(std::chrono::milliseconds settle,
+                                              SteadyClock& clock = SteadyClock::real()) const;
 
   /// Claims inbox/<name> by atomic rename into inbox/.work/<name> (never replacing). nullopt when
   /// the file vanished (another engine took it), is not a regular file, or the name is already in
@@ -92,9 +98,9 @@ class InboxDirectory {
   std::filesystem::path archive(const ClaimedFile& file, CivilDate processing_date,
                                 files::DirectorySync sync = files::DirectorySync::Now) const;
 
-  /// Moves the claimed file to error/<name> (suffix when taken) and writes <final name>.reason.txt
-  /// (UTF-8 French text) beside it atomically. Returns the final path.
-  std::filesystem::path quarantine(const ClaimedFile& file, const std::string& reason) const;
+  /// Moves the claimed file to error/<name> (suffix when taken). Returns the final path (its reason
+  /// file is written beside it by outbox::write_quarantine_reason).
+  std::filesystem::path quarantine(const ClaimedFile& file) const;
 
  private:
   std::filesystem::path root_;

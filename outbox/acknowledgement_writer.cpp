@@ -78,17 +78,8 @@ void set_attribute(pugi::xml_node node, const char* name, std::string_view value
 }
 
 void append_diagnostic(pugi::xml_node parent, const Diagnostic& d) {
-  const char* element = nullptr;
-  switch (d.severity) {
-    case Severity::Error:
-      element = "Erreur";
-      break;
-    case Severity::Warning:
-      element = "Avertissement";
-      break;
-  }
-  pugi::xml_node node = parent.append_child(element);
-  set_attribute(node, "code", to_string(d.code));
+  pugi::xml_node node = parent.append_child(std::string(to_code(d.severity)).c_str());
+  set_attribute(node, "code", to_code(d.code));
   if (!d.field.empty()) set_attribute(node, "champ", d.field);
   if (d.line > 0) set_attribute(node, "ligne", std::to_string(d.line));
   if (d.column > 0) set_attribute(node, "colonne", std::to_string(d.column));

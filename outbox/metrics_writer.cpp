@@ -4,12 +4,12 @@
 
 #include <array>
 
+#include "domain/vocabulary.hpp"
+
 namespace raccord::outbox {
 namespace {
 
-constexpr std::array<std::string_view, 4> kDepositStatuses = {"INTEGRE", "INTEGRE_PARTIEL", "REJETE", "DOUBLON"};
-constexpr std::array<SheetState, 5> kAllStates = {SheetState::Brouillon, SheetState::Envoyee, SheetState::EnvoyeeMaj,
-                                                  SheetState::Activee, SheetState::Desactivee};
+constexpr auto kAllStates = enum_values<SheetState>();  // the table's order
 
 /// Escapes a label value (exposition format: backslash, double quote and line feed).
 std::string escape_label(std::string_view value) {
@@ -46,7 +46,8 @@ void sample(std::string& out, std::string_view name, std::string_view label, std
 std::string render_metrics(const MetricsSnapshot& m) {
   std::string out;
   header(out, "raccord_depots_total", "counter", "Dépôts traités (un accusé chacun), par statut de l'accusé.");
-  for (std::string_view status : kDepositStatuses) {
+  for (const DepositStatus s : enum_values<DepositStatus>()) {
+    const std::string_view status = to_code(s);
     const auto found = m.deposits_by_status.find(std::string(status));
     sample(out, "raccord_depots_total", "statut", status, found == m.deposits_by_status.end() ? 0 : found->second);
   }

@@ -20,8 +20,7 @@ namespace raccord::outbox {
 namespace {
 
 constexpr std::size_t kHistoryPoints = 30;
-constexpr std::array<SheetState, 5> kAllStates = {SheetState::Brouillon, SheetState::Envoyee, SheetState::EnvoyeeMaj,
-                                                  SheetState::Activee, SheetState::Desactivee};
+constexpr auto kAllStates = enum_values<SheetState>();  // the table's order
 
 constexpr std::string_view kStyle = R"(
 body{font-family:"DejaVu Sans",Arial,Helvetica,sans-serif;margin:24px;color:#1b1b1b;background:#fff;font-size:14px}
@@ -184,7 +183,7 @@ void cell(std::string& out, std::string_view text) {
 void reasons_cell(std::string& out, const Diagnostics& reasons) {
   out += "<td><ul class=\"motifs\">";
   for (const auto& d : reasons) {
-    out += "<li><strong>" + html_text(to_string(d.code)) + "</strong>";
+    out += "<li><strong>" + html_text(to_code(d.code)) + "</strong>";
     if (!d.field.empty()) out += " (" + html_text(d.field) + ")";
     out += " : " + html_text(d.message) + "</li>";
   }

@@ -23,8 +23,7 @@ namespace {
 constexpr const char* kNamespace = "urn:raccord:rapport:1";
 
 /// Every state, in enum order, for the Totaux/Etat children.
-constexpr std::array<SheetState, 5> kAllStates = {SheetState::Brouillon, SheetState::Envoyee, SheetState::EnvoyeeMaj,
-                                                  SheetState::Activee, SheetState::Desactivee};
+constexpr auto kAllStates = enum_values<SheetState>();  // the table's order
 
 void set_attribute(pugi::xml_node node, const char* name, std::string_view value) {
   node.append_attribute(name).set_value(sanitize_xml_text(value).c_str());
@@ -76,7 +75,7 @@ void append_totals(pugi::xml_node root, const NightlyReport& report) {
 void append_reasons(pugi::xml_node node, const Diagnostics& reasons) {
   for (const Diagnostic& d : reasons) {
     pugi::xml_node reason = node.append_child("Motif");
-    set_attribute(reason, "code", to_string(d.code));
+    set_attribute(reason, "code", to_code(d.code));
     if (!d.field.empty()) set_attribute(reason, "champ", d.field);
     reason.text().set(sanitize_xml_text(d.message).c_str());
   }
@@ -87,7 +86,7 @@ std::string reasons_text(const Diagnostics& reasons) {
   std::string text;
   for (const Diagnostic& d : reasons) {
     if (!text.empty()) text += " ; ";
-    text += to_string(d.code);
+    text += to_code(d.code);
     if (!d.field.empty()) text += " (" + d.field + ")";
     text += " : " + d.message;
   }

@@ -1,5 +1,8 @@
 // Certificate rules (SPEC.md §3.3 "Certificates", §4 CERT_*): PKCS#7 decoding and chain checks
-// with OpenSSL (kept private to rules/). Times are UTC instants.
+// with OpenSSL (kept private to rules/). Times are UTC instants. The only public header of these
+// rules; the code is split by concern (docs/design.md "The certificate rules"): decode_bundle is
+// defined in bundle_decoding.cpp, read_certificate_facts in certificate_facts.cpp, the checker in
+// certificates.cpp over chain_building.cpp and trust_store.cpp.
 #pragma once
 
 #include <cstdint>
@@ -115,9 +118,9 @@ class CertificateChecker {
 
   /// (Re)loads the trust store from policy.trust_dir. A missing or empty directory is not an
   /// error (returns the number of anchors loaded; `log` receives lines worth logging, each with
-  /// its level: TrustStoreNote). Every regular, non-hidden file of the directory is read as PEM
-  /// holding one or several certificates (TOOLCHAIN.md #12); a file without certificates is logged
-  /// and skipped.
+  /// its level: TrustStoreNote).
+  /// Every regular, non-hidden file of the directory is read as PEM holding one or several
+  /// certificates (TOOLCHAIN.md #12); a file without certificates is logged and skipped.
   int reload_trust_store(std::vector<TrustStoreNote>& log);
 
   /// Log lines of the last (re)load of the trust store, and its number of certificates.

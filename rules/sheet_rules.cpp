@@ -191,9 +191,17 @@ std::string interface_field(std::size_t index) {
   return "CodesInterface/Interface[" + std::to_string(index) + "]/@code";
 }
 
+/// The end of every PROTOCOLE_INVALIDE message: the checks that depend on the protocol and wait for a
+/// valid one (check_network here; CERT_NOMBRE for two certificates and CERT_USAGE in the engine's
+/// certificate check). Every other rule of the sheet is checked and reported all the same.
+constexpr std::string_view kChecksWaitingForProtocol =
+    "Les contrôles qui dépendent du protocole seront faits une fois celui-ci corrigé : le nombre de certificats "
+    "(un en SFTP, un ou deux en PESIT et AS2), leurs usages (clientAuth, et serverAuth en PESIT et AS2) et le "
+    "bloc <Reseau> (AS2 seulement) ; tous les autres contrôles de la fiche ont été faits.";
+
 std::optional<Protocol> valid_protocol(const SheetOperation& sheet) {
   if (!sheet.protocol.filled()) return std::nullopt;
-  return parse_protocol(sheet.protocol.value);
+  return parse<Protocol>(sheet.protocol.value);
 }
 
 }  // namespace
@@ -250,11 +258,18 @@ Diagnostics check_protocol(const SheetOperation& sheet) {
   if (!sheet.protocol.filled()) {
     out.push_back(Diagnostic::error(ErrorCode::ProtocoleInvalide, kProtocolField, sheet.protocol.line,
                                     "Le protocole de raccordement est absent ou vide : indiquez PESIT, SFTP ou AS2 "
-                                    "dans <Protocole>."));
-  } else if (!parse_protocol(sheet.protocol.value)) {
+                                    "dans <Protocole>. " +
+                                        std::string{kChecksWaitingForProtocol}));
+  } else if (!parse<Protocol>(sheet.protocol.value)) {
+    // A known protocol in the wrong case ("sftp"): name the spelling to write.
+    std::string upper = sheet.protocol.value;
+    for (char& c : upper) c = (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c;
+    const std::string what = parse<Protocol>(upper)
+                                 ? "écrivez " + guillemets(upper) + " (en majuscules : PESIT, SFTP ou AS2)"
+                                 : "indiquez PESIT, SFTP ou AS2 (en majuscules)";
     out.push_back(Diagnostic::error(ErrorCode::ProtocoleInvalide, kProtocolField, sheet.protocol.line,
                                     "Le protocole de raccordement " + guillemets(sheet.protocol.value) +
-                                        " est invalide : indiquez PESIT, SFTP ou AS2 (en majuscules)."));
+                                        " est invalide : " + what + ". " + std::string{kChecksWaitingForProtocol}));
   }
   return out;
 }

@@ -18,7 +18,11 @@ struct SheetContentContext {
 };
 
 /// PROTOCOLE_INVALIDE for an EDI sheet whose Protocole is missing, empty or not PESIT/SFTP/AS2.
-/// Field "Protocole".
+/// Field "Protocole". The message says what to write (the upper-case spelling of a known protocol
+/// written in another case, "sftp" → « SFTP ») and which checks wait for a valid protocol: the
+/// network block (check_network), the number of certificates when it is 2 and their purposes
+/// (CERT_NOMBRE, CERT_USAGE: engine/processor.cpp, check_certificates); every other rule is
+/// independent of the protocol and still reported (issue 18).
 Diagnostics check_protocol(const SheetOperation& sheet);
 
 /// PERIODE_INVALIDE (EDI only; API sheets have no Periode): Periode or @du missing/empty or not a

@@ -38,7 +38,7 @@ struct ProtocolChoice {
 ProtocolChoice protocol_of(const std::string& text) {
   const std::string p = upper(text);
   if (p == "API") return {true, std::nullopt};
-  const auto parsed = parse_protocol(p);
+  const auto parsed = parse<Protocol>(p);
   return {parsed.has_value(), parsed};
 }
 
@@ -152,7 +152,7 @@ void print_text(std::ostream& out, const CertCommandOptions& o, const rules::Bun
   out << fmt::format("\nVerdict {} au {} ({}) : {}\n", protocol, zone.format_local(at), zone.name(),
                      in.acceptable() ? "ACCEPTABLE" : "NON ACCEPTABLE");
   for (const auto& d : in.diagnostics) {
-    out << fmt::format("  {} {} : {}\n", d.is_error() ? "ERREUR" : "AVERTISSEMENT", to_string(d.code), d.message);
+    out << fmt::format("  {} {} : {}\n", to_label(d.severity), to_code(d.code), d.message);
   }
   if (in.diagnostics.empty()) out << "  Aucune erreur ni aucun avertissement.\n";
 }
@@ -187,8 +187,8 @@ void print_xml(std::ostream& out, const CertCommandOptions& o, const rules::Bund
   out << fmt::format("  <Verdict protocole=\"{}\" instant=\"{}\" acceptable=\"{}\">\n", protocol,
                      format_iso_instant(at), boolean(in.acceptable()));
   for (const auto& d : in.diagnostics) {
-    const char* tag = d.is_error() ? "Erreur" : "Avertissement";
-    out << fmt::format("    <{} code=\"{}\">{}</{}>\n", tag, to_string(d.code), xml(d.message), tag);
+    const std::string_view tag = to_code(d.severity);
+    out << fmt::format("    <{} code=\"{}\">{}</{}>\n", tag, to_code(d.code), xml(d.message), tag);
   }
   out << "  </Verdict>\n</Certificats>\n";
 }

@@ -51,6 +51,12 @@ Config load(const GlobalOptions& g) {
   return config;
 }
 
+/// SPEC §7: `init`, `process` and `daemon` (engine/app/daemon.cpp) say once, as warnings, which AIFE
+/// sides still carry example values (aife_example_warnings).
+void warn_aife_examples(const Config& config) {
+  for (const auto& w : aife_example_warnings(config)) log::warning("{}", w);
+}
+
 /// The business clock of --now / RACCORD_NOW, checked against `config`'s engine.timezone
 /// (parse_business_instant): a usage error (exit 2) when invalid or outside the years 1970-9999.
 BusinessClock clock_of(const GlobalOptions& g, const Config& config) {
@@ -108,6 +114,7 @@ int exit_code_of_failure(const std::exception_ptr& failure) {
 
 int run_init(const GlobalOptions& g, const std::string& support, const std::string& email) {
   Config config = load(g);
+  warn_aife_examples(config);
   const BusinessClock clock = clock_of(g, config);
   Engine engine(std::move(config), clock);
   const SupportUserOutcome outcome = engine.init(support.empty() ? std::nullopt : std::optional<std::string>(support),
@@ -132,6 +139,7 @@ int run_init(const GlobalOptions& g, const std::string& support, const std::stri
 
 int run_process(const GlobalOptions& g) {
   Config config = load(g);
+  warn_aife_examples(config);
   const BusinessClock clock = clock_of(g, config);
   Engine engine(std::move(config), clock);
   engine.open();

@@ -3,7 +3,6 @@
 #pragma once
 
 #include <functional>
-#include <optional>
 #include <string>
 
 #include "engine/clock.hpp"
@@ -27,10 +26,5 @@ using ConfigLoader = std::function<Config()>;
 /// Errors of the store are logged and retried at the next event or rescan (with backoff); the
 /// dépôt stays in inbox/.work/.
 int run_daemon(const ConfigLoader& load_config, BusinessClock clock);
-
-/// The first scheduled nightly instant strictly after `after`, and its business date: the civil
-/// date D whose run instant (D at `hh:mm` in `zone`; for a time in a DST gap the first instant after
-/// it; for a repeated time the first of the two) is the earliest one after `after`.
-std::pair<CivilDate, Instant> next_nightly(const CivilZone& zone, int hh, int mm, Instant after);
 
 }  // namespace raccord::app

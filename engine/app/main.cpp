@@ -1,4 +1,4 @@
-// raccord: a thin main over engine/app/commands (DESIGN.md "engine/app").
+// raccord: a thin main over engine/app/commands (docs/design.md "Targets and data flow").
 #include "engine/app/commands.hpp"
 
 int main(int argc, char** argv) {

@@ -31,9 +31,13 @@ std::string date_problem(const std::string& value) {
 
 std::string state_problem(const std::string& value) {
   if (parse_state_criterion(value)) return {};
-  return "état inconnu « " + value +
-         " » : un code (BROUILLON, ENVOYEE, ENVOYEE_MAJ, ACTIVEE, DESACTIVEE) ou un libellé (Brouillon, Envoyée, "
-         "Envoyée MAJ, Activée, Désactivée), accents et casse indifférents";
+  std::string codes, labels;
+  for (const auto& row : enum_rows<SheetState>()) {
+    codes += (codes.empty() ? "" : ", ") + std::string(row.code);
+    labels += (labels.empty() ? "" : ", ") + std::string(to_label(row.value));
+  }
+  return "état inconnu « " + value + " » : un code (" + codes + ") ou un libellé (" + labels +
+         "), accents et casse indifférents";
 }
 
 std::string siret_problem(const std::string& value) {
@@ -43,18 +47,17 @@ std::string siret_problem(const std::string& value) {
 }
 
 std::string protocol_problem(const std::string& value) {
-  if (parse_protocol(upper(value))) return {};
+  if (parse<Protocol>(upper(value))) return {};
   return "protocole inconnu « " + value + " » : PESIT, SFTP ou AS2";
 }
 
 std::string type_problem(const std::string& value) {
-  if (parse_sheet_kind(upper(value))) return {};
+  if (parse<SheetKind>(upper(value))) return {};
   return "type inconnu « " + value + " » : EDI ou API";
 }
 
 std::string format_problem(const std::string& value) {
-  const std::string f = value;
-  if (f == "table" || f == "csv" || f == "xml") return {};
+  if (value == "table" || value == "csv" || value == "xml") return {};
   return "format inconnu « " + value + " » : table, csv ou xml";
 }
 
@@ -224,7 +227,7 @@ int run_search_command(const SearchCommandOptions& o, const Config& config, Inst
         o.requester, config.effective_connection());
     return 2;
   }
-  c.kind = o.type.empty() ? search_kind_of_code(*db, c, o.requester) : *parse_sheet_kind(upper(o.type));
+  c.kind = o.type.empty() ? search_kind_of_code(*db, c, o.requester) : *parse<SheetKind>(upper(o.type));
   const ExportFormat file_format = o.format == "xml" ? ExportFormat::Xml : ExportFormat::Csv;
   if (o.write_export) {
     const fs::path outbox_dir = config.root / "outbox";

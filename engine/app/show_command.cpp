@@ -40,7 +40,7 @@ std::string state_text(const std::optional<SheetState>& s) {
 
 void print_version_text(std::ostream& out, const std::string& title, const VersionView& v, SheetKind kind,
                         const CivilZone& zone) {
-  out << fmt::format("\n{} (version n° {}, « {} » par {} le {})\n", title, v.number, v.action, line(v.created_by),
+  out << fmt::format("\n{} (version n° {}, « {} » par {} le {})\n", title, v.number, to_code(v.action), line(v.created_by),
                      zone.format_local(v.created_at));
   if (kind == SheetKind::Edi) {
     out << fmt::format("  Protocole : {}\n", or_dash(v.protocol));
@@ -75,7 +75,7 @@ void print_version_text(std::ostream& out, const std::string& title, const Versi
 
 void print_version_xml(std::ostream& out, const char* role, const VersionView& v) {
   out << fmt::format("  <Version role=\"{}\" numero=\"{}\" id=\"{}\" action=\"{}\"", role, v.number, v.id,
-                     xml(v.action));
+                     xml(to_code(v.action)));
   if (!v.protocol.empty()) out << fmt::format(" protocole=\"{}\"", xml(v.protocol));
   if (v.period_from) out << fmt::format(" debut=\"{}\"", format_iso_date(*v.period_from));
   if (v.period_to) out << fmt::format(" fin=\"{}\"", format_iso_date(*v.period_to));

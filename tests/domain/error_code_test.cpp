@@ -63,16 +63,16 @@ const std::vector<std::pair<ErrorCode, std::string>>& all_codes() {
 
 TEST(ErrorCode, EveryCodeHasItsSpecSpelling) {
   for (const auto& [code, text] : all_codes()) {
-    EXPECT_EQ(to_string(code), text);
+    EXPECT_EQ(to_code(code), text);
   }
 }
 
 TEST(ErrorCode, EveryCodeRoundTrips) {
   for (const auto& [code, text] : all_codes()) {
-    const auto parsed = parse_error_code(text);
+    const auto parsed = parse<ErrorCode>(text);
     ASSERT_TRUE(parsed.has_value()) << text;
     EXPECT_EQ(*parsed, code) << text;
-    EXPECT_EQ(to_string(*parsed), text);
+    EXPECT_EQ(to_code(*parsed), text);
   }
 }
 
@@ -84,11 +84,11 @@ TEST(ErrorCode, SpellingsAreDistinctAndListIsComplete) {
 }
 
 TEST(ErrorCode, UnknownTextsAreRefused) {
-  EXPECT_FALSE(parse_error_code(""));
-  EXPECT_FALSE(parse_error_code("cert_expire"));  // case-sensitive
-  EXPECT_FALSE(parse_error_code("CERT_EXPIRE "));
-  EXPECT_FALSE(parse_error_code("INCONNU"));
-  EXPECT_FALSE(parse_error_code("EMPTY_FILE"));
+  EXPECT_FALSE(parse<ErrorCode>(""));
+  EXPECT_FALSE(parse<ErrorCode>("cert_expire"));  // case-sensitive
+  EXPECT_FALSE(parse<ErrorCode>("CERT_EXPIRE "));
+  EXPECT_FALSE(parse<ErrorCode>("INCONNU"));
+  EXPECT_FALSE(parse<ErrorCode>("EMPTY_FILE"));
 }
 
 TEST(ErrorCode, OnlyTheThreeWarningCodesAreWarningOnly) {

@@ -42,7 +42,7 @@ TEST(SheetState, CodesAndLabelsAreTheSpecOnes) {
 
 TEST(SheetState, CodesRoundTrip) {
   for (const auto& [state, code, label] : all_states()) {
-    const auto parsed = parse_sheet_state(code);
+    const auto parsed = parse<SheetState>(code);
     ASSERT_TRUE(parsed.has_value()) << code;
     EXPECT_EQ(*parsed, state);
   }
@@ -51,13 +51,13 @@ TEST(SheetState, CodesRoundTrip) {
 TEST(SheetState, LabelsAndOtherTextsAreNotCodes) {
   for (const auto& [state, code, label] : all_states()) {
     if (label != code) {
-      EXPECT_FALSE(parse_sheet_state(label)) << label;
+      EXPECT_FALSE(parse<SheetState>(label)) << label;
     }
   }
-  EXPECT_FALSE(parse_sheet_state(""));
-  EXPECT_FALSE(parse_sheet_state("brouillon"));
-  EXPECT_FALSE(parse_sheet_state("ENVOYEE MAJ"));
-  EXPECT_FALSE(parse_sheet_state("SUPPRIMEE"));
+  EXPECT_FALSE(parse<SheetState>(""));
+  EXPECT_FALSE(parse<SheetState>("brouillon"));
+  EXPECT_FALSE(parse<SheetState>("ENVOYEE MAJ"));
+  EXPECT_FALSE(parse<SheetState>("SUPPRIMEE"));
 }
 
 }  // namespace

@@ -25,24 +25,24 @@ void expect_round_trips(const std::vector<std::pair<E, std::string>>& values, Pa
 
 TEST(Vocabulary, Protocol) {
   expect_round_trips<Protocol>({{Protocol::Pesit, "PESIT"}, {Protocol::Sftp, "SFTP"}, {Protocol::As2, "AS2"}},
-                               parse_protocol, {"sftp", "PeSIT", "FTP", " AS2", "AS2 "});
+                               parse<Protocol>, {"sftp", "PeSIT", "FTP", " AS2", "AS2 "});
 }
 
 TEST(Vocabulary, ProcessingMode) {
   expect_round_trips<ProcessingMode>({{ProcessingMode::Aucun, "aucun"},
                                       {ProcessingMode::Complete, "complete"},
                                       {ProcessingMode::Partielle, "partielle"}},
-                                     parse_processing_mode, {"AUCUN", "complète", "partiel"});
+                                     parse<ProcessingMode>, {"AUCUN", "complète", "partiel"});
 }
 
 TEST(Vocabulary, Environment) {
   expect_round_trips<Environment>(
-      {{Environment::Production, "production"}, {Environment::Qualification, "qualification"}}, parse_environment,
+      {{Environment::Production, "production"}, {Environment::Qualification, "qualification"}}, parse<Environment>,
       {"Production", "prod", "recette"});
 }
 
 TEST(Vocabulary, SheetKind) {
-  expect_round_trips<SheetKind>({{SheetKind::Edi, "EDI"}, {SheetKind::Api, "API"}}, parse_sheet_kind,
+  expect_round_trips<SheetKind>({{SheetKind::Edi, "EDI"}, {SheetKind::Api, "API"}}, parse<SheetKind>,
                                 {"edi", "Api", "FicheEDI"});
 }
 
@@ -51,12 +51,12 @@ TEST(Vocabulary, SheetAction) {
                                    {SheetAction::Soumettre, "soumettre"},
                                    {SheetAction::Supprimer, "supprimer"},
                                    {SheetAction::Desactiver, "desactiver"}},
-                                  parse_sheet_action, {"Soumettre", "désactiver", "activer", "expirer"});
+                                  parse<SheetAction>, {"Soumettre", "désactiver", "activer", "expirer"});
 }
 
 TEST(Vocabulary, DepositMode) {
   expect_round_trips<DepositMode>({{DepositMode::Complete, "complete"}, {DepositMode::Partielle, "partielle"}},
-                                  parse_deposit_mode, {"Complete", "aucun", "partial"});
+                                  parse<DepositMode>, {"Complete", "aucun", "partial"});
 }
 
 TEST(Vocabulary, DepositStatus) {
@@ -64,22 +64,37 @@ TEST(Vocabulary, DepositStatus) {
                                      {DepositStatus::IntegrePartiel, "INTEGRE_PARTIEL"},
                                      {DepositStatus::Rejete, "REJETE"},
                                      {DepositStatus::Doublon, "DOUBLON"}},
-                                    parse_deposit_status, {"integre", "INTÉGRÉ", "ACCEPTEE", "REJETEE"});
+                                    parse<DepositStatus>, {"integre", "INTÉGRÉ", "ACCEPTEE", "REJETEE"});
 }
 
 TEST(Vocabulary, ManagerRole) {
   expect_round_trips<ManagerRole>({{ManagerRole::Principal, "principal"}, {ManagerRole::Secondaire, "secondaire"}},
-                                  parse_manager_role, {"Principal", "gestionnaire"});
+                                  parse<ManagerRole>, {"Principal", "gestionnaire"});
 }
 
 TEST(Vocabulary, Decision) {
-  expect_round_trips<Decision>({{Decision::Valider, "valider"}, {Decision::Refuser, "refuser"}}, parse_decision,
+  expect_round_trips<Decision>({{Decision::Valider, "valider"}, {Decision::Refuser, "refuser"}}, parse<Decision>,
                                {"VALIDER", "valide", "accepter"});
 }
 
 TEST(Vocabulary, ExportFormat) {
-  expect_round_trips<ExportFormat>({{ExportFormat::Csv, "csv"}, {ExportFormat::Xml, "xml"}}, parse_export_format,
+  expect_round_trips<ExportFormat>({{ExportFormat::Csv, "csv"}, {ExportFormat::Xml, "xml"}}, parse<ExportFormat>,
                                    {"CSV", "table", "json"});
+}
+
+TEST(Vocabulary, SubscriptionStatus) {
+  expect_round_trips<SubscriptionStatus>({{SubscriptionStatus::EnAttente, "EN_ATTENTE"},
+                                          {SubscriptionStatus::Validee, "VALIDEE"},
+                                          {SubscriptionStatus::Refusee, "REFUSEE"}},
+                                         parse<SubscriptionStatus>, {"en_attente", "VALIDÉE", "valider", "ACCEPTEE"});
+}
+
+// Only an applied dépôt holds its bytes and its identifiant (SPEC.md §2 "Exactly once").
+TEST(Vocabulary, AppliedDepositStatusesAreIntegreAndIntegrePartiel) {
+  EXPECT_TRUE(is_applied(DepositStatus::Integre));
+  EXPECT_TRUE(is_applied(DepositStatus::IntegrePartiel));
+  EXPECT_FALSE(is_applied(DepositStatus::Rejete));
+  EXPECT_FALSE(is_applied(DepositStatus::Doublon));
 }
 
 TEST(Vocabulary, BooleansAreExactlyTrueOrFalse) {

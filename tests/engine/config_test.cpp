@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <vector>
 
 namespace raccord {
 namespace {
@@ -155,6 +156,78 @@ TEST_F(ConfigTest, EveryKeyIsRead) {
   EXPECT_EQ(c.aife.as2_path, "/as2/in");
   EXPECT_EQ(c.aife.pesit_address, "192.0.2.3");
   EXPECT_EQ(c.aife.pesit_port, 6000);
+}
+
+// SPEC §7 (issue 18, item 7): an AIFE key left at its default is an example value; one warning per
+// protocol whose side has such a key, naming them, their example values and where they come from.
+bool has(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+TEST_F(ConfigTest, AifeSidesLeftAtTheirDefaultsAreWarnedOncePerProtocol) {
+  const Config none = load_config(std::nullopt, dir_);
+  const std::vector<std::string> w = aife_example_warnings(none);
+  ASSERT_EQ(w.size(), 3u);
+  EXPECT_TRUE(has(w[0], "PESIT") && has(w[0], "aife.pesit_address = 93.92.105.72") &&
+              has(w[0], "aife.pesit_port = 5100") && has(w[0], "inventées par le projet"))
+      << w[0];
+  EXPECT_TRUE(has(w[1], "SFTP") && has(w[1], "aife.sftp_address = 192.168.131.22") &&
+              has(w[1], "aife.sftp_port = 6321") && has(w[1], "les valeurs d'exemple du guide"))
+      << w[1];
+  EXPECT_TRUE(has(w[2], "AS2") && has(w[2], "aife.as2_identifiant = CTAIFEP") &&
+              has(w[2], "aife.as2_address = 93.92.105.71") && has(w[2], "aife.as2_port = 24000") &&
+              has(w[2], "aife.as2_path = /") && has(w[2], "les valeurs d'exemple du guide"))
+      << w[2];
+  for (const auto& line : w) {
+    EXPECT_TRUE(has(line, "ParametresAIFE")) << line;
+    EXPECT_TRUE(has(line, "--config")) << line;                     // no file: says where the values go
+    EXPECT_FALSE(has(line, "PESIT") && has(line, "SFTP")) << line;  // one protocol per line
+  }
+}
+
+TEST_F(ConfigTest, AifeSideIsConfiguredOnlyWhenEveryKeyIsWritten) {
+  // A file without [aife]: the three sides, and the file named as the place to write them.
+  const fs::path bare = write_ini("[inbox]\nsettle_ms = 100\n");
+  const auto all = aife_example_warnings(load_config(bare, dir_));
+  ASSERT_EQ(all.size(), 3u);
+  EXPECT_TRUE(has(all[0], "[aife] de " + bare.string())) << all[0];
+
+  // SFTP written whole (the port with its default value: written is configured); AS2 half written;
+  // PeSIT with only its port: both still warned, naming only the keys left out.
+  const fs::path p = write_ini(
+      "[aife]\n"
+      "sftp_address = 198.51.100.7\n"
+      "sftp_port = 6321\n"
+      "as2_identifiant = CTAIFEP\n"
+      "as2_address = 198.51.100.8\n"
+      "pesit_port = 5100\n");
+  const Config c = load_config(p, dir_);
+  EXPECT_TRUE(c.warnings.empty());
+  const auto w = aife_example_warnings(c);
+  ASSERT_EQ(w.size(), 2u);
+  EXPECT_TRUE(has(w[0], "PESIT") && has(w[0], "aife.pesit_address = 93.92.105.72")) << w[0];
+  EXPECT_FALSE(has(w[0], "pesit_port")) << w[0];
+  EXPECT_TRUE(has(w[0], "inventée par le projet") && has(w[0], " est ")) << w[0];  // one key: singular
+  EXPECT_TRUE(has(w[1], "AS2") && has(w[1], "aife.as2_port = 24000") && has(w[1], "aife.as2_path = /")) << w[1];
+  EXPECT_FALSE(has(w[1], "as2_identifiant") || has(w[1], "as2_address")) << w[1];
+
+  // Every key written, in any case (INI keys are case-insensitive): nothing to say.
+  const fs::path full = write_ini(
+      "[AIFE]\n"
+      "SFTP_ADDRESS = 198.51.100.7\nsftp_port = 22\n"
+      "as2_identifiant = CTAIFEP\nas2_address = 198.51.100.8\nas2_port = 24000\nas2_path = /\n"
+      "pesit_address = 198.51.100.9\npesit_port = 5100\n");
+  EXPECT_TRUE(aife_example_warnings(load_config(full, dir_)).empty());
+}
+
+// The shipped configurations leave the [aife] keys out, so that an installation warns until the
+// operator writes the AIFE's values.
+TEST_F(ConfigTest, ShippedConfigurationsLeaveTheAifeExamplesOut) {
+  for (const char* shipped : {"systemd/raccord.ini", "samples/raccord.ini"}) {
+    SCOPED_TRACE(shipped);
+    const Config c = load_config(fs::path(RACCORD_SOURCE_DIR) / shipped, dir_);
+    EXPECT_EQ(aife_example_warnings(c).size(), 3u);
+  }
 }
 
 TEST_F(ConfigTest, RelativePathsAreRelativeToTheFilesDirectory) {

@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "tests/support/enum_table_check.hpp"
 #include "tests/support/postgres.hpp"
 
 namespace raccord {
@@ -45,6 +46,20 @@ class DatabaseTest : public ::testing::Test {
   fs::path dir_;
   std::unique_ptr<Database> db_;
 };
+
+TEST(Backend, TableRoundTripsWithTheConfigurationCodes) {
+  testing::expect_table_round_trips<Backend>();
+  EXPECT_EQ(to_code(Backend::Sqlite), "sqlite");
+  EXPECT_EQ(to_code(Backend::Postgresql), "postgresql");
+}
+
+// The one way a code of ours enters an SQL text (the nightly run's source states, the applied
+// dépôt statuses): quoted words, and a list nothing is IN when empty.
+TEST(SqlList, CodesQuotedInOrder) {
+  EXPECT_EQ(sql_list<Backend>(std::vector{Backend::Postgresql, Backend::Sqlite}), "('postgresql', 'sqlite')");
+  EXPECT_EQ(sql_list<Backend>(std::vector{Backend::Sqlite}), "('sqlite')");
+  EXPECT_EQ(sql_list<Backend>(std::vector<Backend>{}), "(NULL)");
+}
 
 TEST_F(DatabaseTest, OpensInWalModeWithForeignKeys) {
   EXPECT_EQ(db_->backend(), Backend::Sqlite);

@@ -544,6 +544,42 @@ TEST_F(EngineTest, ExportsArePublishedOnlyForCommittedRecherches) {
   EXPECT_EQ(count("SELECT COUNT(*) FROM exports"), 3);
 }
 
+// No export outlives a transaction attempt that does not commit (docs/design.md "Exports"): the
+// group's COMMIT fails twice for a transient reason (the Recherche staged its export each time), then
+// commits: one export, under the first name, the one its accusé names, and no temporary left. When
+// every attempt fails, the pass stops with nothing in outbox/, hidden or not.
+TEST_F(EngineTest, ExportsOfAttemptsRolledBackForATransientFailureAreNeverLeftBehind) {
+  start();
+  const std::string search = "  <Recherche demandeur=\"support.n1\" type=\"EDI\" reference=\"req\"/>\n";
+  drop_file(inbox(), "r1.xml", depot_xml(search));
+  int failures_left = 2;
+  engine().set_before_commit([&failures_left] {
+    if (failures_left > 0) {
+      --failures_left;
+      throw StoreError("base occupée (test)", true);
+    }
+  });
+  const PassSummary summary = engine().process_pass();
+  ASSERT_EQ(summary.processed, 1);
+  EXPECT_EQ(failures_left, 0);
+  EXPECT_THAT(all_entries(outbox()),
+              ::testing::UnorderedElementsAre("ACK_r1_20261129T100000Z.xml", "EXPORT_EDI_req_20261129T100000Z.csv",
+                                              "metrics.prom"));
+  EXPECT_EQ(first_attribute(read_ack(summary.acknowledgements[0]).xml, "export"),
+            "EXPORT_EDI_req_20261129T100000Z.csv");
+  EXPECT_EQ(count("SELECT COUNT(*) FROM exports"), 1);
+
+  drop_file(inbox(), "r2.xml", depot_xml(search));
+  engine().set_before_commit([] { throw StoreError("base occupée (test)", true); });
+  EXPECT_THROW(engine().process_pass(), StoreError);
+  engine().set_before_commit(nullptr);
+  EXPECT_THAT(all_entries(outbox()),
+              ::testing::UnorderedElementsAre("ACK_r1_20261129T100000Z.xml", "EXPORT_EDI_req_20261129T100000Z.csv",
+                                              "metrics.prom"));
+  EXPECT_THAT(files_in(work()), ElementsAre("r2.xml"));  // answered at the next pass
+  EXPECT_EQ(count("SELECT COUNT(*) FROM exports"), 1);
+}
+
 // Start-up recovery of outbox/ (hostile finding 7): the temporaries of dead processes of this host go,
 // except the recorded temporary of an export whose dépôt committed before a crash, which is published
 // under its recorded name; those of live processes and of other hosts stay.
@@ -575,7 +611,7 @@ TEST_F(EngineTest, StartUpRemovesTemporariesOfDeadProcessesAndPublishesCommitted
 
 // ---------------------------------------------------------------------------------------------
 // One group of dépôts (issue 7, hostile tests): the dépôts of a group read first, the certificates of
-// all their sheets checked ahead over several dépôts (engine/engine.cpp, engine/processor.cpp), one
+// all their sheets checked ahead over several dépôts (engine/engine.cpp, engine/certificates_ahead.cpp), one
 // instant per group.
 
 /// A sheet `reference` whose leaf certificate is valid, or expired (CERT_EXPIRE) when `expired`.

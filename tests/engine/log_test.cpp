@@ -4,6 +4,8 @@
 
 #include <string>
 
+#include "tests/support/enum_table_check.hpp"
+
 namespace raccord {
 namespace {
 
@@ -15,6 +17,12 @@ class LogTest : public ::testing::Test {
   void SetUp() override { log::set_threshold(log::Level::Debug); }
   void TearDown() override { log::set_threshold(log::Level::Info); }
 };
+
+TEST(LogLevel, TableRoundTripsWithTheNamesOfRaccordLogLevel) {
+  testing::expect_table_round_trips<log::Level>();
+  EXPECT_EQ(to_code(log::Level::Notice), "notice");
+  EXPECT_EQ(parse<log::Level>("debug"), log::Level::Debug);
+}
 
 TEST_F(LogTest, LinesCarryTheSdDaemonPriority) {
   CaptureStderr();

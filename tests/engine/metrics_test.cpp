@@ -103,6 +103,29 @@ TEST_F(MetricsTest, RewrittenAfterEachDepositWithDepositsOperationsAndSheets) {
   }
 }
 
+// A sheet whose stored state no release writes is never left out of the gauges: collecting the
+// figures is a StoreError naming it (issue 15), and metrics.prom keeps its last good figures.
+TEST_F(MetricsTest, AnUnknownStoredStateIsAStoreErrorNamingTheSheet) {
+  start();
+  setup_world();
+  ASSERT_EQ(process("fiche.xml", sheet_depot("FICHE-1")).statut, "INTEGRE");
+  {
+    Transaction tx(db());
+    db().execute("UPDATE sheets SET state = 'ENVOYE'");
+    tx.commit();
+  }
+  try {
+    (void)collect_metrics(db());
+    ADD_FAILURE() << "no StoreError";
+  } catch (const StoreError& e) {
+    EXPECT_THAT(std::string(e.what()), ::testing::HasSubstr("sheets.state"));
+    EXPECT_THAT(std::string(e.what()), ::testing::HasSubstr("VFE001"));
+    EXPECT_THAT(std::string(e.what()), ::testing::HasSubstr("« ENVOYE »"));
+  }
+  EXPECT_FALSE(refresh_metrics(db(), outbox()));
+  EXPECT_EQ(metrics()[R"(raccord_sheets{etat="ENVOYEE"})"], 1);
+}
+
 TEST_F(MetricsTest, CheckCountsNothing) {
   start();
   setup_world();

@@ -170,7 +170,7 @@ std::vector<std::string> transitions_of(const NightlyReport& r) {
 
 std::vector<std::string> blocked_codes(const BlockedActivation& b) {
   std::vector<std::string> out;
-  for (const auto& d : b.reasons) out.push_back(std::string(to_string(d.code)));
+  for (const auto& d : b.reasons) out.push_back(std::string(to_code(d.code)));
   return out;
 }
 
@@ -735,6 +735,53 @@ TEST_F(NightlyTest, ExpiringLeavesOfSentAndUpdatedSheetsAreReportedToo) {
   EXPECT_EQ(state_of(far), "ENVOYEE");
   const std::string xml = read_file(report("2026-12-01", "xml"));
   EXPECT_THAT(xml, HasSubstr("<ExpirationProche codeAppli=\"" + sent + "\""));
+}
+
+// ---------------------------------------------------------------------------------------------
+// A stored value no release writes (issue 15): the run stops with a StoreError naming the table,
+// the row and the value, records nothing and writes no report, rather than leaving the sheet out
+// of its totals or re-checking it as another kind.
+
+TEST_F(NightlyTest, AnUnknownStoredStateOrKindStopsTheRunWithAStoreErrorNamingTheRow) {
+  const std::string activable = submit(sftp_from("2026-11-29"));  // VFE001, a candidate
+  const std::string other = submit(sftp_from("2026-11-29"));      // VFE002
+  struct Case {
+    std::string corrupt;  // of VFE002
+    std::string table;
+    std::string value;
+  };
+  for (const Case& c : {Case{"state = 'ACTIVE'", "sheets.state", "ACTIVE"},  // read by the totals by state
+                        Case{"state = 'envoyee'", "sheets.state", "envoyee"},
+                        Case{"kind = 'SOAP'", "sheets.kind", "SOAP"}}) {  // read as a candidate
+    SCOPED_TRACE(c.corrupt);
+    {
+      Transaction tx(db());
+      db().execute("UPDATE sheets SET " + c.corrupt + " WHERE code_appli = $1", {other});
+      tx.commit();
+    }
+    try {
+      (void)nightly("2026-11-30T07:30:00Z", "2026-11-30");
+      ADD_FAILURE() << "no StoreError";
+    } catch (const StoreError& e) {
+      const std::string what = e.what();
+      EXPECT_THAT(what, HasSubstr(c.table));
+      EXPECT_THAT(what, HasSubstr(other));
+      EXPECT_THAT(what, HasSubstr("« " + c.value + " »"));
+      EXPECT_FALSE(e.transient);
+    }
+    EXPECT_THAT(ledger(), IsEmpty());
+    EXPECT_FALSE(fs::exists(report("2026-11-30", "xml")));
+    EXPECT_EQ(state_of(activable), "ENVOYEE");  // rolled back with the run
+    EXPECT_EQ(lock_holder(), "<libre>");
+    Transaction tx(db());
+    db().execute("UPDATE sheets SET state = 'ENVOYEE', kind = 'EDI' WHERE code_appli = $1", {other});
+    tx.commit();
+  }
+  // Repaired, the run goes.
+  const NightlyResult result = nightly("2026-11-30T07:30:00Z", "2026-11-30");
+  ASSERT_EQ(result.status, NightlyStatus::Ran);
+  EXPECT_THAT(transitions_of(result.reports.at(0)),
+              ElementsAre("VFE001:ENVOYEE>ACTIVEE|activation", "VFE002:ENVOYEE>ACTIVEE|activation"));
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ using ::testing::IsEmpty;
 
 std::vector<std::string> codes(const Diagnostics& ds) {
   std::vector<std::string> out;
-  for (const auto& d : ds) out.emplace_back(to_string(d.code));
+  for (const auto& d : ds) out.emplace_back(to_code(d.code));
   return out;
 }
 

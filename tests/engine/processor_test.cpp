@@ -4,7 +4,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <functional>
+#include <map>
 
 #include "tests/support/engine_fixture.hpp"
 #include "tests/support/test_pki.hpp"
@@ -14,6 +16,7 @@ namespace {
 
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
+using ::testing::Not;
 
 std::string sheet_depot(const SheetSpec& spec, std::string_view attributes = "") {
   return depot_xml(sheet_xml(spec), attributes);
@@ -320,6 +323,147 @@ INSTANTIATE_TEST_SUITE_P(Spec4, CodeTest, ::testing::ValuesIn(code_cases()),
                          [](const ::testing::TestParamInfo<CodeCase>& p) { return p.param.name; });
 
 // ---------------------------------------------------------------------------------------------
+// Errors hiding errors (issue 18, item 6): `<Protocole>sftp</Protocole>` gave PROTOCOLE_INVALIDE and
+// hid CERT_ABSENT until it was fixed. An invalid protocol (any spelling) now hides only the rules
+// that depend on it, and its message names them.
+
+struct IndependentCase {
+  std::string name;  // also the operation's reference
+  std::function<void(SheetSpec&)> change;
+  std::string code;  // reported next to PROTOCOLE_INVALIDE; empty: a check that waits for the protocol
+  bool warning = false;
+};
+
+std::vector<IndependentCase> independent_cases() {
+  const auto& pki = TestPki::instance();
+  const auto leaf = [](LeafOptions o) {
+    return [o](SheetSpec& s) { s.certificates = {TestPki::instance().bundle_base64(o)}; };
+  };
+  LeafOptions expired;
+  expired.not_after = "2025-12-31T23:59:59Z";
+  LeafOptions future;
+  future.not_before = "2027-01-01T00:00:00Z";
+  LeafOptions weak_key;
+  weak_key.rsa_bits = 1024;
+  LeafOptions sha1;
+  sha1.digest = "sha1";
+  LeafOptions soon;
+  soon.not_after = "2026-12-10T00:00:00Z";
+  LeafOptions no_eku;
+  no_eku.eku = false;
+  LeafOptions server_only;
+  server_only.client_auth = false;
+  server_only.server_auth = true;
+  LeafOptions self;
+  self.self_signed = true;
+  return {
+      {"cert-absent", [](SheetSpec& s) { s.certificates_element = false; }, "CERT_ABSENT"},
+      {"cert-vide", [](SheetSpec& s) { s.certificates = {""}; }, "CERT_ABSENT"},
+      {"cert-format",
+       [&pki](SheetSpec& s) {
+         s.certificates = {TestPki::certificates_pem({pki.leaf_der(), pki.intermediate_der()})};
+       },
+       "CERT_FORMAT"},
+      {"cert-expire", leaf(expired), "CERT_EXPIRE"},
+      {"cert-pas-encore", leaf(future), "CERT_PAS_ENCORE_VALIDE"},
+      {"cert-autosigne", [&pki, self](SheetSpec& s) { s.certificates = {bundle({pki.leaf_der(self)})}; },
+       "CERT_AUTOSIGNE"},
+      {"cert-chaine", [&pki](SheetSpec& s) { s.certificates = {bundle({pki.leaf_der()})}; }, "CERT_CHAINE_INCOMPLETE"},
+      {"cert-cle", leaf(weak_key), "CERT_CLE_FAIBLE"},
+      {"cert-signature", leaf(sha1), "CERT_SIGNATURE_FAIBLE"},
+      // More than two Certificat elements: wrong for every protocol.
+      {"cert-trois",
+       [](SheetSpec& s) {
+         s.certificates = {valid_bundle("AS2"), valid_bundle("AS2"), valid_bundle("AS2")};
+       },
+       "CERT_NOMBRE"},
+      {"periode", [](SheetSpec& s) { s.period_to = "2026-11-30"; }, "PERIODE_INVALIDE"},
+      {"contact", [](SheetSpec& s) { s.contact_phone.clear(); }, "CONTACT_INCOMPLET"},
+      {"email", [](SheetSpec& s) { s.contact_email = "pas-un-email"; }, "EMAIL_INVALIDE"},
+      {"telephone", [](SheetSpec& s) { s.contact_phone = "12"; }, "TELEPHONE_INVALIDE"},
+      {"interface", [](SheetSpec& s) { s.interfaces.emplace_back("FSO9999Z", "complete"); }, "CODE_INTERFACE_INCONNU"},
+      {"aucun-flux",
+       [](SheetSpec& s) {
+         s.interfaces = {{"FSO1100A", "aucun"}};
+       },
+       "AUCUN_FLUX_RACCORDE"},
+      {"expire-bientot", leaf(soon), "CERT_EXPIRE_BIENTOT", true},
+      {"sans-eku", leaf(no_eku), "CERT_SANS_EKU", true},
+      // What waits for a valid protocol: purposes, 1 or 2 certificates, the network block.
+      {"usage", leaf(server_only), ""},
+      {"deux-certificats",
+       [](SheetSpec& s) {
+         s.certificates = {valid_bundle("AS2"), valid_bundle("AS2")};
+       },
+       ""},
+      {"reseau-port",
+       [](SheetSpec& s) {
+         s.network = true;
+         s.network_port = "70000";
+       },
+       ""},
+      {"reseau-incomplet",
+       [](SheetSpec& s) {
+         s.network = true;
+         s.network_address.clear();
+       },
+       ""},
+  };
+}
+
+class InvalidProtocolTest : public EngineTest, public ::testing::WithParamInterface<std::optional<std::string>> {};
+
+TEST_P(InvalidProtocolTest, HidesOnlyTheRulesThatDependOnTheProtocol) {
+  start();
+  setup_world();
+  const auto cases = independent_cases();
+  std::string operations;
+  for (const auto& c : cases) {
+    SheetSpec spec = sftp_sheet();
+    spec.protocol = GetParam();
+    spec.reference = c.name;
+    c.change(spec);
+    operations += sheet_xml(spec);
+  }
+  const ParsedAck ack = process("protocole.xml", depot_xml(operations, "mode=\"partielle\""));
+  ASSERT_EQ(ack.operations.size(), cases.size()) << ack.xml;
+  for (std::size_t i = 0; i < cases.size(); ++i) {
+    const IndependentCase& c = cases[i];
+    const AckOperation& op = ack.operations[i];
+    SCOPED_TRACE(c.name);
+    ASSERT_EQ(op.reference, c.name);
+    EXPECT_EQ(op.statut, "REJETEE");
+    if (c.code.empty() || c.warning) {
+      EXPECT_THAT(op.error_codes(), ElementsAre("PROTOCOLE_INVALIDE")) << ack.xml;
+    } else {
+      EXPECT_THAT(op.error_codes(), ::testing::UnorderedElementsAre("PROTOCOLE_INVALIDE", c.code)) << ack.xml;
+    }
+    if (c.warning) {
+      EXPECT_THAT(op.warning_codes(), ElementsAre(c.code)) << ack.xml;
+    } else {
+      EXPECT_THAT(op.warning_codes(), IsEmpty()) << ack.xml;
+    }
+    const AckDiagnostic* protocol = op.find("PROTOCOLE_INVALIDE");
+    ASSERT_NE(protocol, nullptr);
+    EXPECT_EQ(protocol->champ, "Protocole");
+    // The message says which checks waited for a valid protocol.
+    for (const char* waiting : {"nombre de certificats", "usages", "<Reseau>", "tous les autres contrôles"}) {
+      EXPECT_THAT(protocol->message, ::testing::HasSubstr(waiting));
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Issue18, InvalidProtocolTest,
+                         ::testing::Values(std::optional<std::string>("sftp"), std::optional<std::string>("As2"),
+                                           std::optional<std::string>("pesit"), std::optional<std::string>("FTP"),
+                                           std::optional<std::string>(""), std::optional<std::string>()),
+                         [](const ::testing::TestParamInfo<std::optional<std::string>>& p) {
+                           if (!p.param) return std::string("Absent");
+                           if (p.param->empty()) return std::string("Vide");
+                           return std::string("Valeur_") + *p.param;
+                         });
+
+// ---------------------------------------------------------------------------------------------
 // The lifecycle of SPEC.md §3.3, driven by dépôts, with the store's versions and history.
 
 /// `<FicheEDI|FicheAPI demandeur action codeAppli><Partenaire/></...>`: supprimer and desactiver
@@ -515,6 +659,98 @@ TEST_F(LifecycleTest, CodeAppliOfAnotherPartnerOrKindIsUnknown) {
   EXPECT_THAT(no_code.error_codes(), ElementsAre("FICHE_INCONNUE"));
 }
 
+// Issue 18, item 6: the person's dépôt, as an integrator wrote it: lower-case protocol and no
+// certificate. Both are said at once, and the protocol message names the spelling to write;
+// enregistrer keeps them as warnings.
+TEST_F(LifecycleTest, LowerCaseProtocolAndNoCertificateAreBothReported) {
+  SheetSpec spec = sftp_sheet();
+  spec.protocol = "sftp";
+  spec.certificates_element = false;
+  const AckOperation op = sheet(spec, "soumettre");
+  EXPECT_EQ(op.statut, "REJETEE");
+  EXPECT_THAT(op.error_codes(), ElementsAre("PROTOCOLE_INVALIDE", "CERT_ABSENT"));
+  ASSERT_NE(op.find("PROTOCOLE_INVALIDE"), nullptr);
+  EXPECT_THAT(op.find("PROTOCOLE_INVALIDE")->message, ::testing::HasSubstr("écrivez « SFTP »"));
+
+  const AckOperation draft = sheet(spec, "enregistrer");
+  EXPECT_EQ(draft.etat, "BROUILLON");
+  EXPECT_THAT(draft.error_codes(), IsEmpty());
+  EXPECT_THAT(draft.warning_codes(), ElementsAre("PROTOCOLE_INVALIDE", "CERT_ABSENT"));
+}
+
+// Issue 18, item 6: an API code sent in a FicheEDI (and the reverse) is named as such, with the element
+// to use; a deleted draft is said deleted; a code of another partner stays merely unknown.
+TEST_F(LifecycleTest, FicheInconnueSaysWhatTheCodeIsAndWhatToDo) {
+  ASSERT_EQ(sheet(api_sheet(), "soumettre").code_appli, "VFE001");
+  ASSERT_EQ(sheet(sftp_sheet(), "soumettre").code_appli, "VFE002");
+  ASSERT_EQ(sheet(sftp_sheet(), "enregistrer").code_appli, "VFE003");
+  ASSERT_EQ(run_one(action_xml("supprimer", "VFE003")).statut, "ACCEPTEE");
+
+  struct Case {
+    std::string name;
+    AckOperation op;
+    std::vector<std::string> says;
+  };
+  SheetSpec edi_for_api = sftp_sheet();
+  const std::vector<Case> cases{
+      {"code API dans FicheEDI (desactiver)",
+       run_one(action_xml("desactiver", "VFE001")),
+       {"« VFE001 » est une fiche API", "<FicheAPI>"}},
+      {"code API dans FicheEDI (soumettre)",
+       sheet(edi_for_api, "soumettre", "VFE001"),
+       {"« VFE001 » est une fiche API", "<FicheAPI>"}},
+      {"code EDI dans FicheAPI",
+       run_one(action_xml("desactiver", "VFE002", true)),
+       {"« VFE002 » est une fiche EDI", "<FicheEDI>"}},
+      {"brouillon supprimé",
+       sheet(sftp_sheet(), "soumettre", "VFE003"),
+       {"brouillon supprimé", "retirez l'attribut codeAppli"}},
+      {"code inconnu", sheet(sftp_sheet(), "soumettre", "VFE999"), {"Aucune fiche EDI « VFE999 »", "vérifiez"}},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.name);
+    EXPECT_THAT(c.op.error_codes(), ::testing::Contains("FICHE_INCONNUE"));
+    const AckDiagnostic* d = c.op.find("FICHE_INCONNUE");
+    ASSERT_NE(d, nullptr);
+    EXPECT_EQ(d->champ, "@codeAppli");
+    for (const auto& part : c.says) EXPECT_THAT(d->message, ::testing::HasSubstr(part));
+  }
+  // A code of another partner: nothing said of that sheet (its kind included).
+  ASSERT_EQ(run(activation_xml(kManager, kNoSpace)).statut, "INTEGRE");
+  SheetSpec api_elsewhere = api_sheet();
+  api_elsewhere.partner = kNoSpace;
+  api_elsewhere.demandeur = kManager;
+  const AckOperation elsewhere = sheet(api_elsewhere, "soumettre", "VFE002");  // VFE002: EDI, of kAcme
+  const AckDiagnostic* d = elsewhere.find("FICHE_INCONNUE");
+  ASSERT_NE(d, nullptr) << elsewhere.error_codes().size();
+  EXPECT_THAT(d->message, ::testing::HasSubstr("Aucune fiche API « VFE002 »"));
+  EXPECT_THAT(d->message, Not(::testing::HasSubstr("fiche EDI")));
+}
+
+// Issue 18, item 6 (a sibling): ESPACE_NON_ACTIVE hid DROIT_INSUFFISANT. A demandeur to whom the
+// space's activation would not give Modification is told both at once; a gestionnaire only the
+// first (activating the space is all he needs).
+TEST_F(LifecycleTest, InactiveSpaceDoesNotHideAMissingRight) {
+  const auto on_no_space = [this](const char* demandeur) {
+    SheetSpec spec = sftp_sheet();
+    spec.partner = kNoSpace;
+    spec.demandeur = demandeur;
+    return sheet(spec, "soumettre");
+  };
+  for (const char* demandeur : {kOutsider, kSubscriber}) {  // j.dupont: subscribed to kAcme only
+    SCOPED_TRACE(demandeur);
+    const AckOperation op = on_no_space(demandeur);
+    EXPECT_THAT(op.error_codes(), ElementsAre("ESPACE_NON_ACTIVE", "DROIT_INSUFFISANT"));
+    ASSERT_NE(op.find("DROIT_INSUFFISANT"), nullptr);
+    EXPECT_THAT(op.find("DROIT_INSUFFISANT")->message, ::testing::HasSubstr("abonnement avec Modification"));
+  }
+  EXPECT_THAT(on_no_space(kManager).error_codes(), ElementsAre("ESPACE_NON_ACTIVE"));
+  // Once the space is active: the same verdicts without ESPACE_NON_ACTIVE.
+  ASSERT_EQ(run(activation_xml(kManager, kNoSpace)).statut, "INTEGRE");
+  EXPECT_THAT(on_no_space(kOutsider).error_codes(), ElementsAre("DROIT_INSUFFISANT"));
+  EXPECT_EQ(on_no_space(kManager).statut, "ACCEPTEE");
+}
+
 struct ForbiddenCase {
   std::string name;
   std::vector<std::string> path;  // actions that bring VFE001 to the state ("activer" = SQL activation)
@@ -548,7 +784,41 @@ TEST_P(ForbiddenTransitionTest, IsRefusedAndChangesNothing) {
   EXPECT_EQ(op.statut, "REJETEE");
   EXPECT_THAT(op.error_codes(), ElementsAre("TRANSITION_INTERDITE"));
   EXPECT_EQ(op.diagnostics.at(0).champ, "@action");
-  EXPECT_NE(op.diagnostics.at(0).message.find("VFE001"), std::string::npos) << op.diagnostics.at(0).message;
+  const std::string& message = op.diagnostics.at(0).message;
+  EXPECT_NE(message.find("VFE001"), std::string::npos) << message;
+  // Issue 18, item 6: the message says what is possible from that state (SPEC.md §3.3, §6).
+  const std::map<std::string, std::vector<std::string>> possible{
+      {"BROUILLON", {"enregistrer", "soumettre", "supprimer"}},
+      {"ENVOYEE", {}},
+      {"ACTIVEE", {"soumettre", "desactiver"}},
+      {"ENVOYEE_MAJ", {"desactiver"}},
+      {"DESACTIVEE", {"soumettre"}},
+  };
+  const auto said = [&message](const std::string& action) {
+    return message.find("« " + action + " »") != std::string::npos;
+  };
+  for (const char* action : {"enregistrer", "soumettre", "supprimer", "desactiver"}) {
+    const auto& allowed = possible.at(c.state);
+    const bool is_possible = std::find(allowed.begin(), allowed.end(), action) != allowed.end();
+    if (is_possible) {
+      EXPECT_TRUE(said(action)) << action << ": " << message;
+    }
+    if (!is_possible && action != c.action && c.state != "ENVOYEE") {
+      EXPECT_FALSE(said(action)) << action << ": " << message;
+    }
+  }
+  if (c.state == "ENVOYEE") {
+    // Nothing now: it waits for the nightly run, then soumettre or desactiver once Activée.
+    EXPECT_NE(message.find("Aucune action n'est possible à l'état Envoyée"), std::string::npos) << message;
+    EXPECT_NE(message.find("traitement de nuit"), std::string::npos) << message;
+    const auto then = message.find("à l'état Activée,");
+    ASSERT_NE(then, std::string::npos) << message;
+    EXPECT_NE(message.find("« soumettre »", then), std::string::npos) << message;
+    EXPECT_NE(message.find("« desactiver »", then), std::string::npos) << message;
+    EXPECT_EQ(message.find("« enregistrer »", then), std::string::npos) << message;
+  } else {
+    EXPECT_NE(message.find("possible"), std::string::npos) << message;
+  }
   EXPECT_EQ(state_of("VFE001"), c.state);
   EXPECT_EQ(version("VFE001", "pending_version"), pending);
   EXPECT_EQ(history("VFE001"), history_before);

@@ -87,7 +87,7 @@ TEST_F(SheetViewTest, ActivatedAndPendingVersionsWithTheWholeHistory) {
 
   ASSERT_TRUE(s.active.has_value());
   const VersionView& a = *s.active;
-  EXPECT_EQ(a.action, "soumettre");
+  EXPECT_EQ(to_code(a.action), "soumettre");
   EXPECT_EQ(a.protocol, "AS2");
   ASSERT_TRUE(a.period_from && a.period_to);
   EXPECT_EQ(format_iso_date(*a.period_from), "2026-12-01");
@@ -143,7 +143,7 @@ TEST_F(SheetViewTest, DeletedDraftIsStillLoadedWithItsHistory) {
   EXPECT_FALSE(view->submitted_at.has_value());
   EXPECT_FALSE(view->active.has_value());
   ASSERT_TRUE(view->pending.has_value());
-  EXPECT_EQ(view->pending->action, "enregistrer");
+  EXPECT_EQ(to_code(view->pending->action), "enregistrer");
   EXPECT_EQ(view->pending->protocol, "");
   EXPECT_THAT(view->pending->interfaces, IsEmpty());
   EXPECT_EQ(view->pending->certificates.size(), 2U);
@@ -165,6 +165,51 @@ TEST_F(SheetViewTest, DeactivatedSheetKeepsItsActivatedVersionAndNoPending) {
   EXPECT_FALSE(view->pending.has_value());
   EXPECT_THAT(history_of(*view), ElementsAre("2026-11-29T10:00:00Z j.dupont:>ENVOYEE",
                                              "2026-11-28T08:00:00Z g.martin:ACTIVEE>DESACTIVEE"));
+}
+
+// A state, kind or action that no release writes, read for `raccord show`, is a StoreError naming
+// the table, the row and the value: never a sheet shown in a default state, nor a history line
+// left without its origin (issue 15).
+TEST_F(SheetViewTest, AnUnknownStoredValueIsAStoreErrorNamingTheRow) {
+  ok(sheet_xml(sftp_sheet()));
+  activate_by_sql("VFE001");
+  const auto corrupt = [this](const std::string& statement) {
+    Transaction tx(db());
+    db().execute(statement);
+    tx.commit();
+  };
+  const auto expect_error = [this](const std::string& table, const std::string& row, const std::string& value) {
+    try {
+      (void)load_sheet_view(db(), "VFE001");
+      ADD_FAILURE() << "no StoreError for " << table << " = " << value;
+    } catch (const StoreError& e) {
+      const std::string what = e.what();
+      EXPECT_THAT(what, ::testing::HasSubstr(table));
+      EXPECT_THAT(what, ::testing::HasSubstr(row));
+      EXPECT_THAT(what, ::testing::HasSubstr("« " + value + " »"));
+      EXPECT_FALSE(e.transient);
+    }
+  };
+  ASSERT_TRUE(load_sheet_view(db(), "VFE001").has_value());
+  const std::string version = std::to_string(sql("SELECT active_version FROM sheets")[0].integer(0));
+
+  corrupt("UPDATE sheets SET state = 'ACTIVE'");
+  expect_error("sheets.state", "VFE001", "ACTIVE");
+  corrupt("UPDATE sheets SET state = 'ACTIVEE', kind = 'SOAP'");
+  expect_error("sheets.kind", "VFE001", "SOAP");
+  corrupt("UPDATE sheets SET kind = 'EDI'");
+  corrupt("UPDATE history SET to_state = 'PERDUE' WHERE from_state IS NULL");
+  expect_error("history.to_state", "VFE001", "PERDUE");
+  corrupt("UPDATE history SET to_state = 'ENVOYEE' WHERE from_state IS NULL");
+  corrupt(
+      "INSERT INTO history (id, code_appli, instant, actor, from_state, to_state, reason) VALUES "
+      "(1000, 'VFE001', '2026-11-30T01:00:00Z', 'nightly', 'envoyee', 'ACTIVEE', 'activation')");
+  expect_error("history.from_state", "VFE001", "envoyee");
+  corrupt("UPDATE history SET from_state = 'ENVOYEE' WHERE id = 1000");
+  corrupt("UPDATE sheet_versions SET action = 'publier'");
+  expect_error("sheet_versions.action", version, "publier");
+  corrupt("UPDATE sheet_versions SET action = 'soumettre'");
+  EXPECT_TRUE(load_sheet_view(db(), "VFE001").has_value());
 }
 
 }  // namespace

@@ -4,7 +4,10 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <functional>
+#include <map>
 #include <string>
+#include <vector>
 
 namespace raccord {
 namespace {
@@ -474,11 +477,77 @@ DepositRecord deposit(const std::string& sha, const std::string& status, const s
   r.file_name = name;
   r.file_identity = identity;
   r.identifier = std::move(identifier);
-  r.status = status;
+  r.status = parse<DepositStatus>(status).value();
   r.ack_name = ack;
   r.ack_content = "<Accuse statut=\"" + status + "\"/>";
   r.destination = "archive";
   return r;
+}
+
+/// The StoreError of `read`, which must throw one (empty when it does not).
+template <class Read>
+std::string store_error_of(Read read) {
+  try {
+    read();
+  } catch (const StoreError& e) {
+    EXPECT_FALSE(e.transient) << e.what();
+    return e.what();
+  }
+  ADD_FAILURE() << "no StoreError";
+  return {};
+}
+
+// The siblings of the row above: every read of a stored state, status or role names the table, the
+// row and the value (issue 15), as find_sheet does.
+TEST_F(StoreTest, EveryStoredStateStatusAndRoleReadNamesTheRowWhenUnknown) {
+  seed_directory();
+  for (const char* code : {"VFE001", "VFE002"}) {
+    SheetRecord sheet;
+    sheet.code_appli = code;
+    sheet.partner_siret = "12345678200010";
+    sheet.state = SheetState::Envoyee;
+    store_->insert_sheet(sheet, now_);
+  }
+  // Totals by state (the nightly report and metrics.prom).
+  EXPECT_EQ(store_->count_sheets_by_state(), (std::map<SheetState, std::int64_t>{{SheetState::Envoyee, 2}}));
+  db_->execute("UPDATE sheets SET state = 'ACTIVE' WHERE code_appli = 'VFE002'");
+  std::string what = store_error_of([this] { (void)store_->count_sheets_by_state(); });
+  EXPECT_NE(what.find("sheets.state"), std::string::npos) << what;
+  EXPECT_NE(what.find("VFE002"), std::string::npos) << what;
+  EXPECT_NE(what.find("« ACTIVE »"), std::string::npos) << what;
+  db_->execute("UPDATE sheets SET state = 'ACTIVEE' WHERE code_appli = 'VFE002'");
+  EXPECT_EQ(store_->count_sheets_by_state(),
+            (std::map<SheetState, std::int64_t>{{SheetState::Envoyee, 1}, {SheetState::Activee, 1}}));
+
+  // A subscription's status names its request.
+  const std::string id =
+      store_->create_subscription("12345678200010", "j.dupont", true, false, std::nullopt, std::nullopt, now_);
+  db_->execute("UPDATE subscriptions SET status = 'valide' WHERE id = $1", {id});
+  what = store_error_of([&] { (void)store_->lock_subscription(id); });
+  EXPECT_NE(what.find("subscriptions.status"), std::string::npos) << what;
+  EXPECT_NE(what.find(id), std::string::npos) << what;
+
+  // A gestionnaire's role names the structure and the login.
+  EXPECT_EQ(store_->manager_role("12345678200010", "a.leroy"), ManagerRole::Secondaire);
+  db_->execute("UPDATE managers SET role = 'adjoint' WHERE login = 'a.leroy'");
+  what = store_error_of([this] { (void)store_->manager_role("12345678200010", "a.leroy"); });
+  EXPECT_NE(what.find("managers.role"), std::string::npos) << what;
+  EXPECT_NE(what.find("12345678200010 a.leroy"), std::string::npos) << what;
+  EXPECT_NE(what.find("« adjoint »"), std::string::npos) << what;
+  EXPECT_FALSE(store_->manager_role("12345678200010", "j.dupont"));  // not a gestionnaire: no role
+
+  // A dépôt's status names its accusé, by every way a dépôt is found.
+  const std::string sha(64, '9');
+  store_->insert_deposit(deposit(sha, "INTEGRE", "ACK_lot_1.xml", "LOT-9"), now_, now_);
+  db_->execute("UPDATE deposits SET status = 'INTEGRE_OK' WHERE ack_name = 'ACK_lot_1.xml'");
+  for (const auto& read :
+       std::vector<std::function<void()>>{[&] { (void)store_->find_applied_by_identifier("LOT-9"); },
+                                          [&] { (void)store_->find_processed_file("lot.xml", sha, "2049:1234"); }}) {
+    what = store_error_of(read);
+    EXPECT_NE(what.find("deposits.status"), std::string::npos) << what;
+    EXPECT_NE(what.find("ACK_lot_1.xml"), std::string::npos) << what;
+    EXPECT_NE(what.find("« INTEGRE_OK »"), std::string::npos) << what;
+  }
 }
 
 TEST_F(StoreTest, DepositsAreFoundBySha) {
@@ -494,15 +563,15 @@ TEST_F(StoreTest, DepositsAreFoundBySha) {
   EXPECT_EQ(r->file_name, "lot.xml");
   EXPECT_EQ(r->file_identity, "2049:1234");
   EXPECT_EQ(r->identifier, std::optional<std::string>("LOT-1"));
-  EXPECT_EQ(r->status, "INTEGRE");
+  EXPECT_EQ(to_code(r->status), "INTEGRE");
   EXPECT_EQ(r->ack_name, "ACK_lot_20261129T221005Z.xml");
   EXPECT_EQ(r->ack_content, "<Accuse statut=\"INTEGRE\"/>");
   EXPECT_EQ(r->destination, "archive");
   store_->insert_deposit(deposit(sha, "DOUBLON", "ACK_lot_20261129T221006Z.xml"), now_, now_);
-  EXPECT_EQ(store_->find_applied_deposit(sha)->status, "INTEGRE");
+  EXPECT_EQ(to_code(store_->find_applied_deposit(sha)->status), "INTEGRE");
   const std::string partial(64, '2');
   store_->insert_deposit(deposit(partial, "INTEGRE_PARTIEL", "ACK_p.xml"), now_, now_);
-  EXPECT_EQ(store_->find_applied_deposit(partial)->status, "INTEGRE_PARTIEL");
+  EXPECT_EQ(to_code(store_->find_applied_deposit(partial)->status), "INTEGRE_PARTIEL");
   // The partial unique index refuses a second application of the same bytes.
   EXPECT_THROW(store_->insert_deposit(deposit(sha, "INTEGRE", "ACK_other.xml"), now_, now_), StoreError);
 }

@@ -24,8 +24,8 @@ DepositReadResult read(std::string_view bytes, std::uint64_t max = kMaxBytes) {
 std::string describe(const Diagnostics& ds) {
   std::string out;
   for (const auto& d : ds) {
-    out += std::string(to_string(d.code)) + " champ=" + d.field + " ligne=" + std::to_string(d.line) + " : " +
-           d.message + "\n";
+    out += std::string(to_code(d.code)) + " champ=" + d.field + " ligne=" + std::to_string(d.line) + " : " + d.message +
+           "\n";
   }
   return out;
 }

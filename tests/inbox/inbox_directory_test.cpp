@@ -9,7 +9,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
@@ -17,9 +16,9 @@
 #include <stdexcept>
 #include <string>
 #include <system_error>
-#include <thread>
 #include <vector>
 
+#include "tests/support/fake_steady_clock.hpp"
 #include "tests/support/files.hpp"
 
 namespace raccord::inbox {
@@ -97,55 +96,67 @@ TEST_F(InboxDirectoryTest, ListsOnlyRegularDepositFilesInNameByteOrder) {
   EXPECT_EQ(dirs_->list_candidates(), (std::vector<std::string>{"X.XML", "a.xml", "b.xml", "vide.xml"}));
 }
 
-TEST_F(InboxDirectoryTest, SettledCandidatesWaitsAboutTheSettleTimeForStableFiles) {
+// The settle rule runs on a clock of the test's own (tests/support/fake_steady_clock.hpp): the
+// waits of settled_candidates move it on, nothing sleeps.
+TEST_F(InboxDirectoryTest, SettledCandidatesWaitsTheSettleTimeForStableFiles) {
   drop("a.xml");
   drop("b.xml");
-  const auto start = std::chrono::steady_clock::now();
-  const auto settled = dirs_->settled_candidates(milliseconds(300));
-  const auto elapsed = std::chrono::steady_clock::now() - start;
+  testing::FakeSteadyClock clock;
+  const auto settled = dirs_->settled_candidates(milliseconds(300), clock);
   EXPECT_EQ(settled, (std::vector<std::string>{"a.xml", "b.xml"}));
-  EXPECT_GE(elapsed, milliseconds(300));  // a lower bound only: a loaded machine may take longer
+  EXPECT_GE(clock.waited(), milliseconds(300));
+  EXPECT_LE(clock.waited(), milliseconds(301));  // not longer than the quiet period
+  EXPECT_GE(clock.waits(), 3) << "sampled several times while waiting";
 }
 
 TEST_F(InboxDirectoryTest, SettledCandidatesReturnsAtOnceWhenInboxIsEmpty) {
   drop("x.xml.part");
-  const auto start = std::chrono::steady_clock::now();
-  EXPECT_TRUE(dirs_->settled_candidates(milliseconds(2000)).empty());
-  EXPECT_LT(std::chrono::steady_clock::now() - start, milliseconds(500));
+  testing::FakeSteadyClock clock;
+  EXPECT_TRUE(dirs_->settled_candidates(milliseconds(2000), clock).empty());
+  EXPECT_EQ(clock.waits(), 0);
 }
 
 TEST_F(InboxDirectoryTest, GrowingFileIsNotTakenUntilItStops) {
   // FIELD-CASES F01: a file still being written is left alone, then taken once stable.
   drop("stable.xml");
   const fs::path growing = dirs_->inbox_dir() / "fiche_ACME.xml";
-  std::atomic<bool> stop{false};
-  std::thread writer([&] {
-    std::ofstream out(growing, std::ios::binary);
-    out << "<Depot xmlns=\"urn:raccord:depot:1\">";
+  std::ofstream out(growing, std::ios::binary);
+  out << "<Depot xmlns=\"urn:raccord:depot:1\">";
+  out.flush();
+  testing::FakeSteadyClock clock;
+  clock.on_wait([&](milliseconds) {  // the writer appends between every two samples
+    out << "<contactTechnique/>";
     out.flush();
-    while (!stop.load()) {
-      out << "<contactTechnique/>";
-      out.flush();
-      std::this_thread::sleep_for(milliseconds(50));
-    }
-    out << "</Depot>";
   });
-  const auto during = dirs_->settled_candidates(milliseconds(400));
-  stop = true;
-  writer.join();
+  const auto during = dirs_->settled_candidates(milliseconds(400), clock);
+  clock.on_wait(nullptr);
+  out << "</Depot>";
+  out.close();
   EXPECT_EQ(during, std::vector<std::string>{"stable.xml"});
   EXPECT_TRUE(fs::exists(growing));
 
-  const auto after = dirs_->settled_candidates(milliseconds(400));
+  const auto after = dirs_->settled_candidates(milliseconds(400), clock);
   EXPECT_EQ(after, (std::vector<std::string>{"fiche_ACME.xml", "stable.xml"}));
   auto claimed = dirs_->claim("fiche_ACME.xml");
   ASSERT_TRUE(claimed.has_value());
   EXPECT_TRUE(claimed->read_all().ends_with("</Depot>"));
 }
 
+TEST_F(InboxDirectoryTest, FileThatVanishesWhileSettlingIsLeftOutAndOneThatAppearsWaitsForTheNextPass) {
+  drop("part.xml");
+  drop("reste.xml");
+  testing::FakeSteadyClock clock;
+  clock.on_wait([&](milliseconds elapsed) {
+    if (elapsed >= milliseconds(100)) fs::remove(dirs_->inbox_dir() / "part.xml");  // taken by another engine
+    if (elapsed >= milliseconds(200)) drop("tard.xml");  // its quiet period has not lasted at the end
+  });
+  EXPECT_EQ(dirs_->settled_candidates(milliseconds(300), clock), std::vector<std::string>{"reste.xml"});
+}
+
 TEST_F(InboxDirectoryTest, ZeroByteFileSettlesAndIsClaimed) {
   drop("vide.xml", "");
-  EXPECT_EQ(dirs_->settled_candidates(milliseconds(200)), std::vector<std::string>{"vide.xml"});
+  testing::FakeSteadyClock clock;
+  EXPECT_EQ(dirs_->settled_candidates(milliseconds(200), clock), std::vector<std::string>{"vide.xml"});
   auto claimed = dirs_->claim("vide.xml");
   ASSERT_TRUE(claimed.has_value());
   EXPECT_EQ(claimed->size(), 0U);
@@ -246,17 +257,17 @@ TEST_F(InboxDirectoryTest, ArchiveUsesProcessingDateAndSuffixesAfterTheWholeName
   EXPECT_TRUE(entries(dirs_->work_dir()).empty());
 }
 
-TEST_F(InboxDirectoryTest, QuarantineMovesToErrorWithReasonBeside) {
+// The reason file beside it is outbox/'s (tests/outbox/quarantine_reason_test.cpp).
+TEST_F(InboxDirectoryTest, QuarantineMovesToErrorWithASuffixWhenTaken) {
   for (int i = 0; i < 2; ++i) {
     drop("vide.xml", "");
     auto claimed = dirs_->claim("vide.xml");
     ASSERT_TRUE(claimed.has_value());
-    const fs::path final_path = dirs_->quarantine(*claimed, "FICHIER_VIDE : le fichier est vide.");
+    const fs::path final_path = dirs_->quarantine(*claimed);
     EXPECT_EQ(final_path, dirs_->error_dir() / (i == 0 ? "vide.xml" : "vide.xml.1"));
   }
-  EXPECT_EQ(entries(dirs_->error_dir()),
-            (std::vector<std::string>{"vide.xml", "vide.xml.1", "vide.xml.1.reason.txt", "vide.xml.reason.txt"}));
-  EXPECT_EQ(read_file(dirs_->error_dir() / "vide.xml.reason.txt"), "FICHIER_VIDE : le fichier est vide.\n");
+  EXPECT_EQ(entries(dirs_->error_dir()), (std::vector<std::string>{"vide.xml", "vide.xml.1"}));
+  EXPECT_TRUE(entries(dirs_->work_dir()).empty());
 }
 
 // Finding 5: the archived / quarantined original keeps at most rw-r----- minus files.umask.
@@ -271,7 +282,7 @@ TEST_F(InboxDirectoryTest, ArchivedAndQuarantinedOriginalsLoseTheUmaskBits) {
   auto ko = strict.claim("ko.xml");
   ASSERT_TRUE(ok.has_value() && ko.has_value());
   const fs::path archived = strict.archive(*ok, date);
-  const fs::path quarantined = strict.quarantine(*ko, "XML_MALFORME : test.");
+  const fs::path quarantined = strict.quarantine(*ko);
   struct stat st {};
   ASSERT_EQ(::lstat(archived.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 07777, 0600u);

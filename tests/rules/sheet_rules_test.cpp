@@ -8,6 +8,8 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace raccord::rules {
 namespace {
@@ -153,6 +155,29 @@ TEST(Protocol, MissingEmptyOrUnknownIsInvalid) {
     }
     EXPECT_NE(ds[0].message.find("PESIT, SFTP ou AS2"), std::string::npos);
   }
+}
+
+// Issue 18, item 6: a known protocol in another case names the spelling to write, and every
+// PROTOCOLE_INVALIDE says which checks wait for a valid protocol (the others are still made).
+TEST(Protocol, MessageNamesTheSpellingAndTheChecksThatWait) {
+  SheetOperation s = valid_as2_sheet();
+  for (const auto& [bad, spelling] : std::vector<std::pair<std::string, std::string>>{
+           {"sftp", "« SFTP »"}, {"As2", "« AS2 »"}, {"pesit", "« PESIT »"}, {"PeSiT", "« PESIT »"}}) {
+    s.protocol = f(bad, 4);
+    const auto ds = check_protocol(s);
+    ASSERT_EQ(ds.size(), 1u) << bad;
+    EXPECT_NE(ds[0].message.find("écrivez " + spelling), std::string::npos) << ds[0].message;
+  }
+  for (const Field& field : {Field{}, f("", 4), f("FTP", 4), f("sftp", 4)}) {
+    s.protocol = field;
+    const auto ds = check_protocol(s);
+    ASSERT_EQ(ds.size(), 1u) << field.value;
+    for (const char* waiting : {"nombre de certificats", "usages", "<Reseau>", "tous les autres contrôles"}) {
+      EXPECT_NE(ds[0].message.find(waiting), std::string::npos) << ds[0].message;
+    }
+  }
+  s.protocol = f("FTP", 4);
+  EXPECT_EQ(check_protocol(s)[0].message.find("écrivez"), std::string::npos);  // no spelling to suggest
 }
 
 TEST(Protocol, ApiSheetHasNoProtocol) {

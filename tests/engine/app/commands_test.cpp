@@ -759,6 +759,44 @@ TEST_F(CommandsTest, EmptyInboxIsAQuietPass) {
   EXPECT_TRUE(fs::is_empty(outbox()));
 }
 
+// SPEC §7 (issue 18, item 7): the accusés carried the AIFE example values (PeSIT 93.92.105.72:5100 made
+// up by the project, the guide's example SFTP address) and nothing said so. init and process now say
+// it once on stderr, as a warning, for each protocol whose AIFE side is not written in the configuration.
+int occurrences(const std::string& text, const std::string& part) {
+  int n = 0;
+  for (auto at = text.find(part); at != std::string::npos; at = text.find(part, at + part.size())) ++n;
+  return n;
+}
+
+TEST_F(CommandsTest, InitAndProcessSayOnceWhichAifeSidesAreExampleValues) {
+  const fs::path config = fast_config();
+  for (const char* command : {"init --support support.n1", "process"}) {
+    SCOPED_TRACE(command);
+    const CommandRun r = raccord(std::string(command) + " --config " + shell_quote(config.string()));
+    ASSERT_EQ(r.code, 0) << r.out << r.err;
+    EXPECT_EQ(occurrences(r.err, "<4>côté AIFE PESIT non configuré"), 1) << r.err;
+    EXPECT_EQ(occurrences(r.err, "<4>côté AIFE SFTP non configuré"), 1) << r.err;
+    EXPECT_EQ(occurrences(r.err, "<4>côté AIFE AS2 non configuré"), 1) << r.err;
+    EXPECT_EQ(occurrences(r.err, "côté AIFE"), 3) << r.err;
+    EXPECT_TRUE(contains(r.err, "93.92.105.72") && contains(r.err, "192.168.131.22")) << r.err;
+    EXPECT_TRUE(contains(r.err, config.string())) << r.err;  // where to write the real values
+  }
+  // The SFTP side written (its port with the default value): only PeSIT and AS2 are still examples.
+  const fs::path sftp = fast_config(100, "[aife]\nsftp_address = 198.51.100.7\nsftp_port = 6321\n");
+  const CommandRun some = raccord("process --config " + shell_quote(sftp.string()));
+  ASSERT_EQ(some.code, 0) << some.err;
+  EXPECT_EQ(occurrences(some.err, "côté AIFE"), 2) << some.err;
+  EXPECT_FALSE(contains(some.err, "côté AIFE SFTP")) << some.err;
+  // Every side written: not a word.
+  const fs::path all = fast_config(100,
+                                   "[aife]\nsftp_address = 198.51.100.7\nsftp_port = 22\nas2_identifiant = CTAIFEP\n"
+                                   "as2_address = 198.51.100.8\nas2_port = 24000\nas2_path = /\n"
+                                   "pesit_address = 198.51.100.9\npesit_port = 5100\n");
+  const CommandRun none = raccord("process --config " + shell_quote(all.string()));
+  ASSERT_EQ(none.code, 0) << none.err;
+  EXPECT_FALSE(contains(none.err, "AIFE")) << none.err;
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // files.umask (issue 8): whatever the caller's umask, nothing the engine creates is open to "others".
 

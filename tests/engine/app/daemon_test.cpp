@@ -1,11 +1,10 @@
-// Tests of engine/app/daemon.cpp (SPEC.md §6 schedule, §7 `raccord daemon`):
-// - next_nightly: Europe/Paris DST change days run exactly once (FIELD-CASES F34), ordinary days;
+// Tests of engine/app/daemon.cpp (SPEC.md §6 catching up, §7 `raccord daemon`), end to end: its
+// parts are tested in this process by nightly_schedule_test.cpp (the scheduled run and its
+// retries), inbox_feed_test.cpp (inotify and settle) and watchdog_test.cpp.
 // - the real binary as a child process on a temporary root: dépôts by rename, by slow write
 //   (FIELD-CASES F01) and by hard link (no inotify event: the periodic rescan is the safety net,
 //   F08), one accusé each; SIGHUP reloads and the daemon still works; SIGTERM exits 0 with nothing
 //   left in inbox/.work/; sd_notify READY=1, WATCHDOG=1, RELOADING=1, STOPPING=1 on NOTIFY_SOCKET;
-// - hostile findings/4: a file written in several open/append/close cycles (IN_CLOSE_WRITE each
-//   time) is taken only once settled (SPEC.md §2), one accusé INTEGRE;
 // - hostile findings/2: SIGTERM during a long backlog ends the pass after the current group: exit 0,
 //   fewer accusés than dépôts, every dépôt archived or still in inbox/, nothing left in .work/.
 #include "engine/app/daemon.hpp"
@@ -36,8 +35,6 @@
 #include <thread>
 #include <vector>
 
-#include "engine/database.hpp"
-#include "files/atomic_file.hpp"
 #include "tests/support/engine_fixture.hpp"
 
 extern char** environ;
@@ -49,89 +46,6 @@ namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 using ::testing::Not;
 using Steady = std::chrono::steady_clock;
-
-// ---------------------------------------------------------------------------------------------
-// The scheduler (SPEC.md §6: a nightly.time in a DST gap runs at the first instant after it, a
-// repeated one at the first of the two; FIELD-CASES F34).
-
-std::string next_of(const CivilZone& zone, int hh, int mm, std::string_view after) {
-  const auto [d, at] = app::next_nightly(zone, hh, mm, instant(after));
-  return format_iso_date(d) + "@" + format_iso_instant(at);
-}
-
-TEST(NextNightlyTest, OrdinaryWinterAndSummerDays) {
-  const CivilZone paris("Europe/Paris");
-  EXPECT_EQ(next_of(paris, 2, 0, "2026-01-14T12:00:00Z"), "2026-01-15@2026-01-15T01:00:00Z");  // CET
-  EXPECT_EQ(next_of(paris, 2, 0, "2026-06-14T12:00:00Z"), "2026-06-15@2026-06-15T00:00:00Z");  // CEST
-  // Strictly after: one second before gives that run, the run instant itself gives the next day's.
-  EXPECT_EQ(next_of(paris, 2, 0, "2026-06-15T23:59:59Z"), "2026-06-16@2026-06-16T00:00:00Z");
-  EXPECT_EQ(next_of(paris, 2, 0, "2026-06-16T00:00:00Z"), "2026-06-17@2026-06-17T00:00:00Z");
-  // Just after local midnight (the previous UTC day): the same civil date's run.
-  EXPECT_EQ(next_of(paris, 2, 0, "2026-06-15T22:30:00Z"), "2026-06-16@2026-06-16T00:00:00Z");
-  EXPECT_EQ(next_of(paris, 23, 30, "2026-06-15T21:00:00Z"), "2026-06-15@2026-06-15T21:30:00Z");
-}
-
-TEST(NextNightlyTest, SpringForwardRunsOnceAtTheFirstInstantAfterTheGap) {
-  const CivilZone paris("Europe/Paris");
-  // 2026-03-29: 02:00 CET becomes 03:00 CEST; 02:00 does not exist → 03:00 CEST = 01:00Z.
-  EXPECT_EQ(next_of(paris, 2, 0, "2026-03-28T01:00:00Z"), "2026-03-29@2026-03-29T01:00:00Z");
-  EXPECT_EQ(next_of(paris, 2, 0, "2026-03-28T23:00:00Z"), "2026-03-29@2026-03-29T01:00:00Z");
-  EXPECT_EQ(next_of(paris, 2, 0, "2026-03-29T01:00:00Z"), "2026-03-30@2026-03-30T00:00:00Z");
-  // F34: 02:30 on 2025-03-30 does not exist either → 03:00 CEST = 01:00Z, once.
-  EXPECT_EQ(next_of(paris, 2, 30, "2025-03-29T01:30:00Z"), "2025-03-30@2025-03-30T01:00:00Z");
-  EXPECT_EQ(next_of(paris, 2, 30, "2025-03-30T01:00:00Z"), "2025-03-31@2025-03-31T00:30:00Z");
-}
-
-TEST(NextNightlyTest, FallBackRunsOnceAtTheFirstOfTheTwoRepeatedTimes) {
-  const CivilZone paris("Europe/Paris");
-  // 2026-10-25: 03:00 CEST becomes 02:00 CET; 02:30 happens at 00:30Z (CEST) and 01:30Z (CET).
-  EXPECT_EQ(next_of(paris, 2, 30, "2026-10-24T00:30:00Z"), "2026-10-25@2026-10-25T00:30:00Z");
-  EXPECT_EQ(next_of(paris, 2, 30, "2026-10-25T00:30:00Z"), "2026-10-26@2026-10-26T01:30:00Z");
-  // A run that lasted until just before the second 02:30 does not fire again that night.
-  EXPECT_EQ(next_of(paris, 2, 30, "2026-10-25T01:29:59Z"), "2026-10-26@2026-10-26T01:30:00Z");
-  EXPECT_EQ(next_of(paris, 2, 30, "2026-10-25T01:30:00Z"), "2026-10-26@2026-10-26T01:30:00Z");
-  // 02:00 that day: the first 02:00 is 00:00Z (CEST).
-  EXPECT_EQ(next_of(paris, 2, 0, "2026-10-24T12:00:00Z"), "2026-10-25@2026-10-25T00:00:00Z");
-  // F34 (2025-10-26).
-  EXPECT_EQ(next_of(paris, 2, 30, "2025-10-25T12:00:00Z"), "2025-10-26@2025-10-26T00:30:00Z");
-  EXPECT_EQ(next_of(paris, 2, 30, "2025-10-26T00:30:00Z"), "2025-10-27@2025-10-27T01:30:00Z");
-}
-
-/// A scheduler loop over [from, until): re-arms right after each run (after = run instant) or
-/// after a run lasting `run_length`. Every civil date must get exactly one run, in order.
-void expect_one_run_per_date(const CivilZone& zone, int hh, int mm, std::string_view from, std::string_view until,
-                             std::chrono::seconds run_length) {
-  Instant after = instant(from);
-  const Instant end = instant(until);
-  std::optional<CivilDate> previous;
-  int runs = 0;
-  while (after < end) {
-    const auto [d, at] = app::next_nightly(zone, hh, mm, after);
-    ASSERT_GT(at, after);
-    EXPECT_EQ(zone.date_of(at), d) << format_iso_instant(at);
-    if (previous) {
-      EXPECT_EQ(d, CivilDate{std::chrono::sys_days{*previous} + std::chrono::days{1}})
-          << "after " << format_iso_date(*previous) << " came " << format_iso_date(d) << " at "
-          << format_iso_instant(at);
-    }
-    previous = d;
-    after = at + run_length;
-    ++runs;
-  }
-  const auto days = (std::chrono::sys_days{zone.date_of(end)} - std::chrono::sys_days{zone.date_of(instant(from))});
-  EXPECT_NEAR(static_cast<double>(runs), static_cast<double>(days.count()), 1.0);
-}
-
-TEST(NextNightlyTest, SequenceAcrossBothChangeWeekendsGivesOneRunPerCivilDate) {
-  const CivilZone paris("Europe/Paris");
-  for (const auto run_length : {std::chrono::seconds{0}, std::chrono::seconds{59 * 60 + 59}}) {
-    SCOPED_TRACE(run_length.count());
-    expect_one_run_per_date(paris, 2, 0, "2026-03-20T00:00:00Z", "2026-11-05T00:00:00Z", run_length);
-    expect_one_run_per_date(paris, 2, 30, "2025-03-27T00:00:00Z", "2025-04-02T00:00:00Z", run_length);  // F34
-    expect_one_run_per_date(paris, 2, 30, "2025-10-23T00:00:00Z", "2025-10-29T00:00:00Z", run_length);  // F34
-    expect_one_run_per_date(paris, 3, 0, "2026-10-20T00:00:00Z", "2026-10-30T00:00:00Z", run_length);
-  }
-}
 
 // ---------------------------------------------------------------------------------------------
 // The daemon as a child process (SPEC.md §7).
@@ -381,34 +295,12 @@ class DaemonTest : public ::testing::Test {
     return std::system(command.c_str());
   }
 
-  /// The NIGHTLY_*.xml reports in outbox/, sorted.
-  std::vector<std::string> nightly_reports() const {
-    std::vector<std::string> out;
-    std::error_code ec;
-    for (const auto& e : fs::directory_iterator(outbox(), ec)) {
-      const std::string n = e.path().filename().string();
-      if (n.rfind("NIGHTLY_", 0) == 0 && n.size() > 4 && n.substr(n.size() - 4) == ".xml") out.push_back(n);
-    }
-    std::sort(out.begin(), out.end());
-    return out;
-  }
-
   /// How many times `text` occurs in the daemon's stderr.
   int log_count(const std::string& text) const {
     const std::string log = read_file(stderr_path());
     int n = 0;
     for (auto at = log.find(text); at != std::string::npos; at = log.find(text, at + text.size())) ++n;
     return n;
-  }
-
-  /// A `nightly.time` (UTC, "HH:MM") due in 15 to 75 s of real time: the scheduler fires on the
-  /// minute, so a daemon started now arms it for today, well before it.
-  static std::string nightly_time_soon() {
-    const auto due =
-        std::chrono::ceil<std::chrono::minutes>(std::chrono::system_clock::now() + std::chrono::seconds{15});
-    const auto day = std::chrono::floor<std::chrono::days>(due);
-    const std::chrono::hh_mm_ss hms{due - day};
-    return fmt::format("{:02}:{:02}", hms.hours().count(), hms.minutes().count());
   }
 
   /// A dépôt creating `n` users, identified by `identifiant` (distinct bytes, no DOUBLON).
@@ -496,6 +388,24 @@ TEST_F(DaemonTest, ProcessesDepositsByRenameSlowWriteAndRescanReloadsOnSighupAnd
   EXPECT_THAT(log, Not(HasSubstr("BEGIN CERTIFICATE")));
 }
 
+// SPEC §7 (issue 18, item 7): the daemon says once at start, as a warning, which AIFE sides still
+// carry example values; a SIGHUP reload does not repeat it.
+TEST_F(DaemonTest, SaysOnceAtStartWhichAifeSidesAreExampleValues) {
+  write_ini(2, "[aife]\nsftp_address = 198.51.100.7\nsftp_port = 22\n");
+  NotifySocket notify(tmp_ / "notify.sock");
+  ASSERT_TRUE(notify.ok()) << std::strerror(errno);
+  spawn(tmp_ / "notify.sock");
+  ASSERT_TRUE(notify.await("READY=1", 1, std::chrono::seconds{20})) << notify.all();
+  ASSERT_EQ(::kill(pid_, SIGHUP), 0);
+  ASSERT_TRUE(notify.await("READY=1", 2, std::chrono::seconds{20})) << notify.all();
+  ASSERT_EQ(::kill(pid_, SIGTERM), 0);
+  ASSERT_NE(wait_exit(), -1);
+  EXPECT_EQ(log_count("<4>côté AIFE PESIT non configuré"), 1);
+  EXPECT_EQ(log_count("<4>côté AIFE AS2 non configuré"), 1);
+  EXPECT_EQ(log_count("côté AIFE SFTP"), 0);
+  EXPECT_EQ(log_count("côté AIFE"), 2);
+}
+
 TEST_F(DaemonTest, CatchesUpMissedNightlyDatesAtStartWithTheBusinessClock) {
   // Ledger: last run 2026-11-26. The daemon starts at 2026-11-29T10:00Z (business, --now): the
   // dates 27, 28 and 29 (02:00 Paris has passed) are run, right after READY=1 (SPEC.md §6, §7).
@@ -529,41 +439,6 @@ TEST_F(DaemonTest, WithoutNotifySocketItStillRunsAndStopsOnSigint) {
   EXPECT_TRUE(WIFEXITED(status));
   EXPECT_EQ(WEXITSTATUS(status), 0);
   EXPECT_TRUE(fs::is_empty(inbox() / ".work"));
-}
-
-TEST_F(DaemonTest, FileWrittenInSeveralAppendsIsTakenOnlyOnceSettled) {
-  // Hostile findings/4: settle_ms = 2000 and three appends 1 s apart (each closes the file, so each
-  // raises IN_CLOSE_WRITE): the dépôt must be taken whole, once (SPEC.md §2), not in pieces.
-  std::ofstream(ini_) << "[paths]\nroot = " << root().string() << "\nrules = " << (tmp_ / "rules").string()
-                      << "\n[certificates]\ntrust_dir = " << (tmp_ / "trust").string()
-                      << "\n[inbox]\nsettle_ms = 2000\nrescan_s = 3600\n";
-  NotifySocket notify(tmp_ / "notify.sock");
-  ASSERT_TRUE(notify.ok());
-  spawn(tmp_ / "notify.sock");
-  ASSERT_TRUE(notify.await("READY=1", 1, std::chrono::seconds{20})) << notify.all();
-
-  const std::string xml = users_depot("DMN-F", "f.morceaux", 30);
-  const std::size_t third = xml.size() / 3;
-  const std::vector<std::string_view> pieces{std::string_view(xml).substr(0, third),
-                                             std::string_view(xml).substr(third, third),
-                                             std::string_view(xml).substr(2 * third)};
-  for (std::size_t i = 0; i < pieces.size(); ++i) {
-    if (i > 0) std::this_thread::sleep_for(std::chrono::seconds{1});
-    const int fd = ::open((inbox() / "f_appends.xml").c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
-    ASSERT_GE(fd, 0) << std::strerror(errno);
-    ASSERT_EQ(::write(fd, pieces[i].data(), pieces[i].size()), static_cast<ssize_t>(pieces[i].size()));
-    ::close(fd);
-  }
-  expect_one_integre_ack("f_appends");
-  // Nothing quarantined, and no second accusé later (a truncated piece taken, then the rest).
-  std::this_thread::sleep_for(std::chrono::milliseconds{2500});
-  EXPECT_EQ(acks_of("f_appends").size(), 1u);
-  EXPECT_TRUE(!fs::exists(root() / "error") || fs::is_empty(root() / "error"));
-
-  ASSERT_EQ(::kill(pid_, SIGTERM), 0);
-  const int status = wait_exit();
-  ASSERT_NE(status, -1);
-  EXPECT_EQ(WEXITSTATUS(status), 0);
 }
 
 TEST_F(DaemonTest, SigtermDuringALongBacklogStopsAfterTheCurrentGroupAndLosesNothing) {
@@ -602,81 +477,6 @@ TEST_F(DaemonTest, SigtermDuringALongBacklogStopsAfterTheCurrentGroupAndLosesNot
   EXPECT_EQ(archived, acks);
   EXPECT_EQ(archived + waiting, static_cast<std::size_t>(kDeposits));
   EXPECT_THAT(read_file(stderr_path()), HasSubstr("signal 15"));
-}
-
-// ---------------------------------------------------------------------------------------------
-// The scheduled nightly run (SPEC.md §6, §7): the real clock decides when, the business clock
-// (--now) which date; a run that fails is tried again until it is done.
-
-TEST_F(DaemonTest, ScheduledRunAsksForTheBusinessTodayNotTheWallClockDate) {
-  // Issue item 6: business today (--now) already run; at nightly.time the daemon ran the wall-clock
-  // date and caught up every date in between at the business instant. It must ask for the
-  // business today again: already run, nothing else happens.
-  constexpr const char* kBusiness = "2026-01-15T10:00:00Z";
-  write_ini(3600, "[engine]\ntimezone = UTC\n[nightly]\ntime = " + nightly_time_soon() + "\n");
-  ASSERT_EQ(nightly_command(kBusiness, "2026-01-15"), 0) << read_file(tmp_ / "nightly.err");
-  ASSERT_EQ(nightly_reports(), std::vector<std::string>{"NIGHTLY_2026-01-15.xml"});
-  NotifySocket notify(tmp_ / "notify.sock");
-  ASSERT_TRUE(notify.ok());
-  spawn(tmp_ / "notify.sock", kBusiness);
-  ASSERT_TRUE(notify.await("READY=1", 1, std::chrono::seconds{20})) << notify.all();
-  // The scheduled run fired and the next one was armed (within 75 s of real time, plus margin).
-  ASSERT_TRUE(eventually([&] { return log_count("prochaine exécution nocturne") >= 2; }, std::chrono::seconds{120}));
-  EXPECT_EQ(log_count("nuit du 2026-01-15 déjà exécutée"), 1);
-  EXPECT_EQ(nightly_reports(), std::vector<std::string>{"NIGHTLY_2026-01-15.xml"});
-  ASSERT_EQ(::kill(pid_, SIGTERM), 0);
-  ASSERT_NE(wait_exit(), -1);
-}
-
-TEST_F(DaemonTest, ScheduledRunThatFindsTheStoreLockedIsRetriedOnceTheStoreIsBack) {
-  // Issue item 5: the store is unavailable at nightly.time (here SQLite held locked by another
-  // connection, past the busy timeout). The run must be tried again and happen once the store is
-  // back, for the business today (no ledger yet: nothing to catch up).
-  constexpr const char* kBusiness = "2026-01-15T10:00:00Z";
-  write_ini(3600, "[engine]\ntimezone = UTC\n[nightly]\ntime = " + nightly_time_soon() + "\n");
-  NotifySocket notify(tmp_ / "notify.sock");
-  ASSERT_TRUE(notify.ok());
-  spawn(tmp_ / "notify.sock", kBusiness);
-  ASSERT_TRUE(notify.await("READY=1", 1, std::chrono::seconds{20})) << notify.all();
-  {
-    auto db = open_database(Backend::Sqlite, (root() / "raccord.db").string());
-    Transaction held(*db);  // BEGIN IMMEDIATE: the store's write lock, until the end of this block
-    ASSERT_TRUE(eventually([&] { return log_count("store indisponible") >= 1; }, std::chrono::seconds{180}))
-        << "the scheduled run never met the locked store";
-    EXPECT_TRUE(nightly_reports().empty());
-  }
-  ASSERT_TRUE(eventually([&] { return !nightly_reports().empty(); }, std::chrono::seconds{60}))
-      << "the failed nightly run was not tried again once the store was back";
-  EXPECT_EQ(nightly_reports(), std::vector<std::string>{"NIGHTLY_2026-01-15.xml"});
-  ASSERT_EQ(::kill(pid_, SIGTERM), 0);
-  const int status = wait_exit();
-  ASSERT_NE(status, -1);
-  EXPECT_EQ(WEXITSTATUS(status), 0);
-}
-
-TEST_F(DaemonTest, ScheduledRunThatFindsTheLockHeldByAnotherRunIsRetriedOnceItIsFree) {
-  // The sibling of item 5: at nightly.time another run (a live process of this host) holds the
-  // store's nightly lock. The daemon must not give up until tomorrow: once the lock is free, its
-  // run happens (or finds the date run by the other one).
-  constexpr const char* kBusiness = "2026-01-15T10:00:00Z";
-  write_ini(3600, "[engine]\ntimezone = UTC\n[nightly]\ntime = " + nightly_time_soon() + "\n");
-  auto db = open_database(Backend::Sqlite, (root() / "raccord.db").string());
-  const std::string holder = files::host_name() + ":" + std::to_string(::getpid());  // alive: never stale
-  db->execute("UPDATE locks SET holder = $1, acquired_at = $2, heartbeat = $2 WHERE name = 'nightly'",
-              {holder, std::string(kBusiness)});
-  NotifySocket notify(tmp_ / "notify.sock");
-  ASSERT_TRUE(notify.ok());
-  spawn(tmp_ / "notify.sock", kBusiness);
-  ASSERT_TRUE(notify.await("READY=1", 1, std::chrono::seconds{20})) << notify.all();
-  ASSERT_TRUE(eventually([&] { return log_count("en cours sur un autre moteur") >= 1; }, std::chrono::seconds{120}))
-      << "the scheduled run never met the held lock";
-  EXPECT_TRUE(nightly_reports().empty());
-  db->execute("UPDATE locks SET holder = NULL, heartbeat = NULL WHERE name = 'nightly'");
-  ASSERT_TRUE(eventually([&] { return !nightly_reports().empty(); }, std::chrono::seconds{60}))
-      << "the nightly run was not tried again once the lock was free";
-  EXPECT_EQ(nightly_reports(), std::vector<std::string>{"NIGHTLY_2026-01-15.xml"});
-  ASSERT_EQ(::kill(pid_, SIGTERM), 0);
-  ASSERT_NE(wait_exit(), -1);
 }
 
 // ---------------------------------------------------------------------------------------------

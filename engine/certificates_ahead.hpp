@@ -1,0 +1,59 @@
+// The certificate checks of the sheets of one or several dépôts, computed ahead on worker threads
+// (issue 7; docs/design.md "Certificates checked ahead"): for apply_deposit (engine/processor.cpp) and
+// the nightly run's re-checks (engine/nightly.cpp).
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "domain/civil_date.hpp"
+#include "domain/deposit.hpp"
+#include "rules/certificates.hpp"
+
+namespace raccord {
+
+/// True for the actions that send a sheet's content (enregistrer, soumettre): the only ones whose
+/// content, certificates included, is checked (SPEC.md §3.3).
+bool sends_content(const SheetOperation& sheet);
+
+/// The certificate rules of one sheet at `now` (SPEC.md §4 CERT_*; rules::CertificateChecker::check
+/// with the sheet's protocol, none for an API sheet). An EDI sheet whose protocol is invalid
+/// (PROTOCOLE_INVALIDE, reported by the content rules, whose message names the checks that wait)
+/// still gets every rule that does not depend on the protocol: only CERT_USAGE and CERT_NOMBRE for
+/// 2 certificates wait; more than 2 is wrong for every protocol and is reported at once, with a
+/// message naming no protocol. Needs no store; raises what the checker raises (std::bad_alloc).
+std::optional<rules::CertificateReport> check_certificates(const rules::CertificateChecker& checker,
+                                                           const SheetOperation& sheet, Instant now);
+
+/// The certificate reports of the sheets that send content (enregistrer, soumettre: the only ones
+/// whose content is checked, SPEC.md §3.3) of one or several dépôts, computed ahead by worker threads
+/// while the caller applies the operations in order (issue 7: the certificate check, decoding and
+/// signature verification, is most of a sheet's cost and needs no store, whereas the store is
+/// written by one thread). At most 256 operations ahead of the caller. A dépôt whose operations are
+/// never taken (a DOUBLON, say) only costs the checks already made.
+class CertificatesAhead {
+ public:
+  /// `deposits`: the dépôts in the order they are applied (kept by address: they must outlive this
+  /// object). `now`: the instant (UTC) of every check, the ProcessingContext::now of these dépôts.
+  /// `threads`: worker threads besides the caller (0: the caller checks each sheet when it takes it).
+  CertificatesAhead(const rules::CertificateChecker& checker, const std::vector<const Deposit*>& deposits, Instant now,
+                    unsigned threads);
+  /// Stops the workers (a check under way is finished first) and joins them.
+  ~CertificatesAhead();
+  CertificatesAhead(const CertificatesAhead&) = delete;
+  CertificatesAhead& operator=(const CertificatesAhead&) = delete;
+
+  /// The report of operation `operation` (index in Deposit::operations) of deposits[`deposit`]:
+  /// nullopt where the operation sends no content, has schema errors, or is an EDI sheet of unknown
+  /// protocol. Computed by the caller when no worker has started it; while a worker checks it, the
+  /// caller checks the next unstarted ones. Each report is taken once. Rethrows a worker's exception.
+  std::optional<rules::CertificateReport> take(std::size_t deposit, std::size_t operation);
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace raccord

@@ -1,0 +1,23 @@
+#include "inbox/claimed_deposit.hpp"
+
+#include <utility>
+
+#include "inbox/deposit_reader.hpp"
+#include "inbox/sha256.hpp"
+
+namespace raccord::inbox {
+
+ClaimedDeposit read_claimed(const ClaimedFile& file, std::uint64_t max_bytes) {
+  ClaimedDeposit deposit{file.name(), file.path(), file.identity(), file.size(), {}, {}};
+  if (is_too_large(deposit.size, max_bytes)) {
+    deposit.sha256 = file.sha256();  // streamed: never held in memory
+    deposit.read = refuse_too_large(deposit.size, max_bytes);
+    return deposit;
+  }
+  std::string bytes = file.read_all();
+  deposit.sha256 = sha256_hex(bytes);  // of the very bytes judged
+  deposit.read = read_deposit(std::move(bytes), max_bytes);
+  return deposit;
+}
+
+}  // namespace raccord::inbox

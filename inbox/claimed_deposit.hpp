@@ -1,0 +1,32 @@
+// One claimed dépôt as the engine takes it (docs/design.md "One dépôt, one transaction"): the
+// inbox hands over, in one call, everything the engine needs from the file.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+
+#include "domain/deposit.hpp"
+#include "inbox/inbox_directory.hpp"
+
+namespace raccord::inbox {
+
+/// What the engine needs from one claimed file, read once.
+struct ClaimedDeposit {
+  std::string name;            // its file name (the accusé's, and the record's)
+  std::filesystem::path path;  // where it is claimed: inbox/.work/<name>
+  std::string identity;        // "device:inode" of the open descriptor: a record of this very file
+  std::uint64_t size = 0;      // bytes, measured on the descriptor before reading
+  std::string sha256;          // lowercase hex SHA-256 of the bytes read (of the file when too large)
+  DepositReadResult read;      // the dépôt, or its dépôt-level refusal (read_deposit, refuse_too_large)
+};
+
+/// Reads `file` once, through the descriptor its claim holds open and locked (the ClaimedFile
+/// keeps both: archive and quarantine take it afterwards): its size and identity (fstat), then,
+/// when it is too large for `max_bytes` (inbox.max_bytes, is_too_large), FICHIER_TROP_VOLUMINEUX
+/// without loading it and its SHA-256 streamed from the file (FIELD-CASES F07); otherwise its
+/// bytes, their SHA-256 and read_deposit of them (which refuses them the same way when the file
+/// grew past the limit meanwhile). Throws std::system_error when the file cannot be read.
+ClaimedDeposit read_claimed(const ClaimedFile& file, std::uint64_t max_bytes);
+
+}  // namespace raccord::inbox

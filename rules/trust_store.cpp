@@ -1,0 +1,105 @@
+// The trust store and its cache of proved authorities (SPEC.md §3.3; TOOLCHAIN.md #12; issue 3).
+#include "rules/trust_store.hpp"
+
+#include <openssl/err.h>
+
+#include <algorithm>
+#include <system_error>
+#include <utility>
+
+#include "rules/certificate_facts.hpp"
+
+namespace raccord::rules {
+namespace {
+
+int count_certificates(X509_STORE* store) {
+  int n = 0;
+  STACK_OF(X509_OBJECT)* objects = X509_STORE_get0_objects(store);
+  for (int i = 0; i < sk_X509_OBJECT_num(objects); ++i) {
+    if (X509_OBJECT_get_type(sk_X509_OBJECT_value(objects, i)) == X509_LU_X509) ++n;
+  }
+  return n;
+}
+
+}  // namespace
+
+std::shared_ptr<const ProvedAuthority> AuthorityCache::find(const std::string& ca) const {
+  std::shared_lock lock(mutex_);
+  auto it = proved_.find(ca);
+  return it == proved_.end() ? nullptr : it->second;
+}
+
+void AuthorityCache::add(std::shared_ptr<const ProvedAuthority> proved) {
+  std::unique_lock lock(mutex_);
+  proved_.emplace(proved->fingerprints.front(), std::move(proved));
+}
+
+std::size_t AuthorityCache::size() const {
+  std::shared_lock lock(mutex_);
+  return proved_.size();
+}
+
+void AuthorityCache::clear() {
+  std::unique_lock lock(mutex_);
+  proved_.clear();
+}
+
+LoadedTrustStore load_trust_store(const std::filesystem::path& dir) {
+  StorePtr store(X509_STORE_new(), X509_STORE_free);
+  std::vector<TrustStoreNote> lines;
+  const auto problem = [&lines](std::string text) { lines.push_back(TrustStoreNote{true, std::move(text)}); };
+  std::error_code ec;
+  std::vector<std::filesystem::path> files;
+  if (dir.empty() || !std::filesystem::is_directory(dir, ec)) {
+    problem("certificats : répertoire de confiance absent (" + dir.string() +
+                    ") ; aucune autorité reconnue, toute chaîne finira en CERT_AUTORITE_NON_RECONNUE");
+  } else {
+    for (std::filesystem::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+      const auto& path = it->path();
+      std::string name = path.filename().string();
+      if (name.empty() || name.front() == '.') continue;
+      std::error_code sec;
+      if (!std::filesystem::is_regular_file(it->status(sec))) continue;
+      files.push_back(path);
+    }
+    if (ec) problem("certificats : lecture du répertoire de confiance " + dir.string() + " : " + ec.message());
+    std::sort(files.begin(), files.end());
+  }
+  for (const auto& file : files) {
+    int before = count_certificates(store.get());
+    int ok = X509_STORE_load_file(store.get(), file.string().c_str());
+    unsigned long err = ERR_peek_last_error();
+    char buf[256] = {};
+    if (err != 0) ERR_error_string_n(err, buf, sizeof buf);
+    ERR_clear_error();
+    int added = count_certificates(store.get()) - before;
+    if (ok != 1 && added == 0) {
+      problem("certificats : " + file.string() + " ignoré, aucun certificat PEM lisible (" + buf + ")");
+    } else {
+      lines.push_back(
+          TrustStoreNote{false, "certificats : " + file.string() + " : " + std::to_string(added) + " certificat(s) de confiance"});
+    }
+  }
+  LoadedTrustStore loaded;
+  loaded.anchors = count_certificates(store.get());
+  if (loaded.anchors == 0 && !files.empty()) {
+    problem("certificats : le répertoire de confiance " + dir.string() + " ne contient aucun certificat");
+  } else if (files.empty() && std::filesystem::is_directory(dir, ec)) {
+    problem("certificats : le répertoire de confiance " + dir.string() + " est vide");
+  }
+  auto trust = std::make_shared<TrustState>();
+  STACK_OF(X509_OBJECT)* objects = X509_STORE_get0_objects(store.get());
+  for (int i = 0; i < sk_X509_OBJECT_num(objects); ++i) {
+    X509* x = X509_OBJECT_get0_X509(sk_X509_OBJECT_value(objects, i));
+    if (x == nullptr) continue;
+    StoreCert c{up_ref(x), fingerprint(x)};
+    trust->fingerprints.insert(c.fingerprint);
+    trust->certs.push_back(std::move(c));
+  }
+  trust->store = std::move(store);
+  loaded.state = std::move(trust);
+  loaded.log = std::move(lines);
+  return loaded;
+}
+
+}  // namespace raccord::rules
