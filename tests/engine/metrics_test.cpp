@@ -115,14 +115,14 @@ TEST_F(MetricsTest, AnUnknownStoredStateIsAStoreErrorNamingTheSheet) {
     tx.commit();
   }
   try {
-    (void)collect_metrics(db());
+    (void)collect_metrics(db(), engine().inbox());
     ADD_FAILURE() << "no StoreError";
   } catch (const StoreError& e) {
     EXPECT_THAT(std::string(e.what()), ::testing::HasSubstr("sheets.state"));
     EXPECT_THAT(std::string(e.what()), ::testing::HasSubstr("VFE001"));
     EXPECT_THAT(std::string(e.what()), ::testing::HasSubstr("« ENVOYE »"));
   }
-  EXPECT_FALSE(refresh_metrics(db(), outbox()));
+  EXPECT_FALSE(refresh_metrics(db(), engine().inbox()));
   EXPECT_EQ(metrics()[R"(raccord_sheets{etat="ENVOYEE"})"], 1);
 }
 
