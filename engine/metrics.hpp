@@ -24,8 +24,8 @@ void record_deposit_metrics(Database& db, const Acknowledgement& ack);
 void record_unopenable_files(Database& db, std::int64_t count);
 
 /// Reads the figures: counters (one small table), sheets by state (Store::count_sheets_by_state:
-/// one GROUP BY, deleted drafts excluded), the ledger's latest run (finished_at, finished_at - started_at in seconds, and its
-/// gauges: blocked, late, leaves expiring within 30 days), and counts the files of `dirs`: dépôts
+/// one GROUP BY, deleted drafts excluded), the ledger's latest run (finished_at, finished_at - started_at in seconds,
+/// and its gauges: blocked, late, leaves expiring within 30 days), and counts the files of `dirs`: dépôts
 /// (InboxDirectory::is_deposit_name, regular files) directly in inbox/ and in its non-hidden folders
 /// (the accounts' folders; never .work/), and the originals in error/ (regular, non-hidden, not a
 /// .reason.txt). Cheap enough to run after every group of dépôts. Throws StoreError.

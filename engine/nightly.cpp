@@ -384,13 +384,13 @@ void fill_report_tail(Store& store, const Config& config, const CivilZone& zone,
   // of L - 1 s (instants are whole seconds).
   const Instant limit = report.run_instant - std::chrono::hours{24};
   const CivilDate last_due_date = zone.date_of(limit - std::chrono::seconds{1});
-  for (const auto& x : db.query(
-           fmt::format("SELECT s.code_appli, s.partner_siret, s.state, s.submitted_at, s.kind, v.period_from FROM "
-                       "sheets s LEFT JOIN sheet_versions v ON v.id = s.pending_version WHERE s.state IN {} AND "
-                       "s.deleted = 0 AND s.submitted_at < $1 AND (s.kind = 'API' OR v.period_from IS NULL OR "
-                       "v.period_from <= $2) ORDER BY s.code_appli",
-                       source_states(activation())),
-           {format_iso_instant(limit), format_iso_date(last_due_date)})) {
+  for (const auto& x :
+       db.query(fmt::format("SELECT s.code_appli, s.partner_siret, s.state, s.submitted_at, s.kind, v.period_from FROM "
+                            "sheets s LEFT JOIN sheet_versions v ON v.id = s.pending_version WHERE s.state IN {} AND "
+                            "s.deleted = 0 AND s.submitted_at < $1 AND (s.kind = 'API' OR v.period_from IS NULL OR "
+                            "v.period_from <= $2) ORDER BY s.code_appli",
+                            source_states(activation())),
+                {format_iso_instant(limit), format_iso_date(last_due_date)})) {
     LateSheet late{x.text(0),
                    x.text(1),
                    stored_enum(parse<SheetState>(x.text(2)), "sheets.state", x.text(0), x.text(2)),

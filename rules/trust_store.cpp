@@ -52,7 +52,7 @@ LoadedTrustStore load_trust_store(const std::filesystem::path& dir) {
   std::vector<std::filesystem::path> files;
   if (dir.empty() || !std::filesystem::is_directory(dir, ec)) {
     problem("certificats : répertoire de confiance absent (" + dir.string() +
-                    ") ; aucune autorité reconnue, toute chaîne finira en CERT_AUTORITE_NON_RECONNUE");
+            ") ; aucune autorité reconnue, toute chaîne finira en CERT_AUTORITE_NON_RECONNUE");
   } else {
     for (std::filesystem::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
       const auto& path = it->path();
@@ -76,8 +76,8 @@ LoadedTrustStore load_trust_store(const std::filesystem::path& dir) {
     if (ok != 1 && added == 0) {
       problem("certificats : " + file.string() + " ignoré, aucun certificat PEM lisible (" + buf + ")");
     } else {
-      lines.push_back(
-          TrustStoreNote{false, "certificats : " + file.string() + " : " + std::to_string(added) + " certificat(s) de confiance"});
+      lines.push_back(TrustStoreNote{
+          false, "certificats : " + file.string() + " : " + std::to_string(added) + " certificat(s) de confiance"});
     }
   }
   LoadedTrustStore loaded;

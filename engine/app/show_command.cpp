@@ -40,8 +40,8 @@ std::string state_text(const std::optional<SheetState>& s) {
 
 void print_version_text(std::ostream& out, const std::string& title, const VersionView& v, SheetKind kind,
                         const CivilZone& zone) {
-  out << fmt::format("\n{} (version n° {}, « {} » par {} le {})\n", title, v.number, to_code(v.action), line(v.created_by),
-                     zone.format_local(v.created_at));
+  out << fmt::format("\n{} (version n° {}, « {} » par {} le {})\n", title, v.number, to_code(v.action),
+                     line(v.created_by), zone.format_local(v.created_at));
   if (kind == SheetKind::Edi) {
     out << fmt::format("  Protocole : {}\n", or_dash(v.protocol));
     if (v.period_from) {

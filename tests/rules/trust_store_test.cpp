@@ -109,8 +109,10 @@ TEST_F(CertificatesTest, LoadTrustStoreKeepsEveryCertificateWithItsFingerprint) 
   EXPECT_EQ(loaded.state->cache.size(), 0u);
   // One line per file, in name order; the file without certificates is skipped.
   ASSERT_EQ(loaded.log.size(), 3u);
-  EXPECT_NE(loaded.log[0].text.find("a_autorites.pem : 2 certificat(s) de confiance"), std::string::npos) << loaded.log[0].text;
-  EXPECT_NE(loaded.log[1].text.find("b_racine.pem : 1 certificat(s) de confiance"), std::string::npos) << loaded.log[1].text;
+  EXPECT_NE(loaded.log[0].text.find("a_autorites.pem : 2 certificat(s) de confiance"), std::string::npos)
+      << loaded.log[0].text;
+  EXPECT_NE(loaded.log[1].text.find("b_racine.pem : 1 certificat(s) de confiance"), std::string::npos)
+      << loaded.log[1].text;
   EXPECT_NE(loaded.log[2].text.find("vide.pem ignoré"), std::string::npos) << loaded.log[2].text;
   EXPECT_FALSE(loaded.log[0].problem);  // information, logged at info level (issue 18)
   EXPECT_FALSE(loaded.log[1].problem);
