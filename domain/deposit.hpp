@@ -148,7 +148,7 @@ struct SheetOperation {
 
 /// `<Recherche>` (SPEC.md §3.4). Every criterion optional.
 struct SearchOperation {
-  SheetKind kind = SheetKind::Edi;
+  std::optional<SheetKind> kind;  // @type; absent: the CodeAppli's sheet's type, else EDI (SPEC.md §3.4)
   ExportFormat format = ExportFormat::Csv;
   Field partner;
   Field state;  // state code
@@ -157,6 +157,7 @@ struct SearchOperation {
   Field interface_code;
   Field submitted_from;  // SoumisDepuis YYYY-MM-DD
   Field submitted_to;    // SoumisJusqua YYYY-MM-DD
+  Field raison_sociale;  // RaisonSociale: part of the partner's name, accents and case ignored
 };
 
 /// An operation element the reader did not recognise (its schema error says so).

@@ -70,6 +70,11 @@ struct Config {
   std::filesystem::path effective_crl_dir() const;
   /// The CRL freshness settings (certificates.clock_skew_s, crl_max_age_days, crl_grace_h).
   rules::CrlSettings crl_settings() const;
+
+  /// Whether the configured store exists, without opening or creating it: always for PostgreSQL (the
+  /// server says otherwise when connected to), else whether the SQLite file effective_connection()
+  /// exists. The commands that read the store without creating it (`check`, `search`, `show`) ask it.
+  bool store_exists() const;
 };
 
 /// Thrown for a config file that cannot be read or holds an invalid value (message in French,

@@ -140,7 +140,14 @@ void Engine::reload_rules() {
   log::info("catalogue des flux : {} ({} codes)", source, catalogue_.entries().size());
   // The checker builds its trust store once, in its constructor (slow on OpenSSL 3.0).
   certificates_ = std::make_unique<rules::CertificateChecker>(policy_of(config_));
-  for (const auto& l : certificates_->trust_store_log()) log::warning("{}", l);
+  // A normal start is information; only what the operator has to fix is a warning (issue 18).
+  for (const auto& l : certificates_->trust_store_log()) {
+    if (l.problem) {
+      log::warning("{}", l.text);
+    } else {
+      log::info("{}", l.text);
+    }
+  }
   log::info("magasin de confiance : {} ({} autorité(s))", config_.trust_dir.string(),
             certificates_->trust_anchor_count());
 }
@@ -474,7 +481,7 @@ std::vector<DepositAnswer> Engine::process_group(const std::vector<const inbox::
     log::info("{} : {} → {}", item.name, to_code(item.result.status), item.result.ack_name);
     answers.push_back(std::move(item.result));
   }
-  refresh_metrics(*db_, outbox_.dir());  // SPEC.md §5.4, after each group; never throws
+  refresh_metrics(*db_, inbox_);  // SPEC.md §5.4, after each group; never throws
   return answers;
 }
 
@@ -590,7 +597,7 @@ PassSummary Engine::process_pass() {
 }
 
 std::vector<DepositAnswer> Engine::check(const std::vector<fs::path>& files) {
-  const bool have_store = config_.store_backend == Backend::Postgresql || fs::exists(config_.effective_connection());
+  const bool have_store = config_.store_exists();
   db_ = have_store ? open_database(config_.store_backend, config_.effective_connection())
                    : open_database(Backend::Sqlite, ":memory:");
   if (!have_store) db_->migrate();

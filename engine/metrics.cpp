@@ -18,7 +18,65 @@ void record_deposit_metrics(Database& db, DepositStatus status, std::int64_t acc
     db.execute("UPDATE metric_counters SET value = value + $1 WHERE name = 'operations_REJETEE'", {rejected});
 }
 
-outbox::MetricsSnapshot collect_metrics(Database& db) {
+namespace {
+
+namespace fs = std::filesystem;
+
+bool is_hidden(const fs::path& p) {
+  const std::string name = p.filename().string();
+  return name.empty() || name.front() == '.';
+}
+
+/// Dépôts waiting in `dir` (regular files by lstat with a dépôt name).
+std::int64_t count_deposits(const fs::path& dir) {
+  std::int64_t n = 0;
+  std::error_code ec;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    std::error_code sec;
+    if (it->is_regular_file(sec) && !it->is_symlink(sec) &&
+        inbox::InboxDirectory::is_deposit_name(it->path().filename().string()))
+      ++n;
+  }
+  return n;
+}
+
+/// inbox/ and its non-hidden folders (accounts' drop folders; .work/ is hidden).
+std::int64_t count_waiting(const fs::path& inbox_dir) {
+  std::int64_t n = count_deposits(inbox_dir);
+  std::error_code ec;
+  for (fs::directory_iterator it(inbox_dir, ec), end; !ec && it != end; it.increment(ec)) {
+    std::error_code sec;
+    if (!is_hidden(it->path()) && it->is_directory(sec) && !it->is_symlink(sec)) n += count_deposits(it->path());
+  }
+  return n;
+}
+
+/// Originals in error/: regular, non-hidden files other than their NAME.reason.txt.
+std::int64_t count_quarantined(const fs::path& error_dir) {
+  constexpr std::string_view kReason = ".reason.txt";
+  std::int64_t n = 0;
+  std::error_code ec;
+  for (fs::directory_iterator it(error_dir, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    std::error_code sec;
+    if (is_hidden(it->path()) || !it->is_regular_file(sec)) continue;
+    if (name.size() > kReason.size() && name.compare(name.size() - kReason.size(), kReason.size(), kReason) == 0)
+      continue;
+    ++n;
+  }
+  return n;
+}
+
+}  // namespace
+
+void record_unopenable_files(Database& db, std::int64_t count) {
+  db.execute(
+      "INSERT INTO metric_counters (name, value) VALUES ('files_unopenable', $1) ON CONFLICT (name) DO UPDATE SET "
+      "value = excluded.value",
+      {count});
+}
+
+outbox::MetricsSnapshot collect_metrics(Database& db, const inbox::InboxDirectory& dirs) {
   outbox::MetricsSnapshot m;
   for (const auto& r : db.query("SELECT name, value FROM metric_counters")) {
     const std::string name = r.text(0);
@@ -28,24 +86,32 @@ outbox::MetricsSnapshot collect_metrics(Database& db) {
       m.operations_accepted = r.integer(1);
     } else if (name == "operations_REJETEE") {
       m.operations_rejected = r.integer(1);
+    } else if (name == "files_unopenable") {
+      m.unopenable_files = r.integer(1);
     }
   }
   m.sheets_by_state = Store(db).count_sheets_by_state();
-  if (auto r = db.query_one("SELECT started_at, finished_at FROM nightly_runs ORDER BY run_date DESC LIMIT 1")) {
+  if (auto r = db.query_one("SELECT started_at, finished_at, blocked, late, expiring_30d FROM nightly_runs ORDER BY "
+                            "run_date DESC LIMIT 1")) {
     const auto started = parse_iso_instant(r->text(0));
     const auto finished = parse_iso_instant(r->text(1));
     if (finished) {
       m.last_run_finished = *finished;
       if (started) m.last_run_duration_seconds = std::max<std::int64_t>(0, (*finished - *started).count());
     }
+    m.blocked_activations = r->integer(2);
+    if (!r->is_null(3)) m.late_sheets = r->integer(3);  // NULL: a run recorded before migration 8
+    if (!r->is_null(4)) m.leaves_expiring_30d = r->integer(4);
   }
+  m.inbox_waiting_files = count_waiting(dirs.inbox_dir());
+  m.error_files = count_quarantined(dirs.error_dir());
   return m;
 }
 
-bool refresh_metrics(Database& db, const std::filesystem::path& outbox_dir) noexcept {
+bool refresh_metrics(Database& db, const inbox::InboxDirectory& dirs) noexcept {
   try {
-    const std::string text = outbox::render_metrics(collect_metrics(db));
-    outbox::Outbox(outbox_dir).write_metrics(text);
+    const std::string text = outbox::render_metrics(collect_metrics(db, dirs));
+    outbox::Outbox(dirs.outbox_dir()).write_metrics(text);
     return true;
   } catch (const std::exception& e) {
     try {

@@ -7,6 +7,7 @@
 
 #include "domain/acknowledgement.hpp"
 #include "engine/database.hpp"
+#include "inbox/inbox_directory.hpp"
 #include "outbox/metrics_writer.hpp"
 
 namespace raccord {
@@ -17,15 +18,23 @@ namespace raccord {
 /// Throws StoreError.
 void record_deposit_metrics(Database& db, DepositStatus status, std::int64_t accepted, std::int64_t rejected);
 
-/// Reads the figures: counters (one small table), sheets by state (Store::count_sheets_by_state:
-/// one GROUP BY, deleted drafts excluded) and the ledger's latest run (finished_at, finished_at -
-/// started_at in seconds). Cheap enough to run after every dépôt. Throws StoreError (also naming
-/// a sheet whose stored state is not a known code).
-outbox::MetricsSnapshot collect_metrics(Database& db);
+/// Records the number of files the current pass could not open (SPEC.md §2 "A file the engine
+/// cannot open"), the gauge raccord_unopenable_files of the next metrics.prom: call once per pass
+/// (0 when it opened them all), in a transaction or not. Kept in metric_counters as the row
+/// 'files_unopenable' (absent until a pass records it: 0). Throws StoreError.
+void record_unopenable_files(Database& db, std::int64_t count);
 
-/// Collects and writes `outbox_dir`/metrics.prom atomically (outbox::Outbox::write_metrics). Never
-/// throws: a failure is logged as a warning (the dépôt or the run it follows is already committed
-/// and answered). Returns false on failure.
-bool refresh_metrics(Database& db, const std::filesystem::path& outbox_dir) noexcept;
+/// Reads the figures: counters (one small table), sheets by state (Store::count_sheets_by_state:
+/// one GROUP BY, deleted drafts excluded), the ledger's latest run (finished_at, finished_at - started_at in seconds,
+/// and its gauges: blocked, late, leaves expiring within 30 days), and counts the files of `dirs`: dépôts
+/// (InboxDirectory::is_deposit_name, regular files) directly in inbox/ and in its non-hidden folders
+/// (the accounts' folders; never .work/), and the originals in error/ (regular, non-hidden, not a
+/// .reason.txt). Cheap enough to run after every group of dépôts. Throws StoreError.
+outbox::MetricsSnapshot collect_metrics(Database& db, const inbox::InboxDirectory& dirs);
+
+/// Collects and writes dirs.outbox_dir()/metrics.prom atomically (outbox::Outbox::write_metrics).
+/// Never throws: a failure is logged as a warning (the dépôt or the run it follows is already
+/// committed and answered). Returns false on failure.
+bool refresh_metrics(Database& db, const inbox::InboxDirectory& dirs) noexcept;
 
 }  // namespace raccord

@@ -152,6 +152,19 @@ const std::vector<Migration>& migrations() {
            "d.identifier = deposits.identifier AND d.status IN ('INTEGRE', 'INTEGRE_PARTIEL'))",
            "CREATE UNIQUE INDEX deposits_identifier_held_once ON deposits (channel, held_identifier)",
        }},
+      {8,
+       {
+           // The codes, fields and messages of a blocked activation written in a sheet's history by the
+           // nightly run (SPEC.md §6, engine/blocks.hpp): `show` gives them back, and the next run
+           // writes the block again only when its set of (code, champ) changes.
+           "CREATE TABLE history_reasons (history_id BIGINT NOT NULL REFERENCES history(id), "
+           "position INTEGER NOT NULL, code TEXT NOT NULL, field TEXT, message TEXT NOT NULL, "
+           "PRIMARY KEY (history_id, position))",
+           // Gauges of metrics.prom decided by the run (SPEC.md §5.4): late sheets and leaves expiring
+           // within 30 days at its run instant (NULL for runs recorded before).
+           "ALTER TABLE nightly_runs ADD COLUMN late BIGINT",
+           "ALTER TABLE nightly_runs ADD COLUMN expiring_30d BIGINT",
+       }},
   };
   return all;
 }

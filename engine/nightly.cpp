@@ -9,7 +9,9 @@
 #include <charconv>
 #include <map>
 #include <memory>
+#include <set>
 
+#include "engine/blocks.hpp"
 #include "engine/certificates_ahead.hpp"
 #include "engine/dialect.hpp"
 #include "engine/housekeeping.hpp"
@@ -227,11 +229,18 @@ SheetOperation pending_sheet(Store& store, const Candidate& c) {
 }
 
 /// The CERT_REVOQUE messages of `diagnostics`, one per line; empty when there is none.
-std::string revocation_messages(const Diagnostics& diagnostics) {
-  std::string out;
+Diagnostics revocation_findings(const Diagnostics& diagnostics) {
+  Diagnostics out;
   for (const Diagnostic& d : diagnostics) {
-    if (d.code == ErrorCode::CertRevoque && d.is_error()) out += (out.empty() ? "" : " ; ") + d.message;
+    if (d.code == ErrorCode::CertRevoque && d.is_error()) out.push_back(d);
   }
+  return out;
+}
+
+/// The messages of `findings`, joined for a history reason.
+std::string joined_messages(const Diagnostics& findings) {
+  std::string out;
+  for (const Diagnostic& d : findings) out += (out.empty() ? "" : " ; ") + d.message;
   return out;
 }
 
@@ -240,7 +249,7 @@ struct RevokedActive {
   std::string code_appli;
   std::string partner;
   std::int64_t active_version = 0;
-  std::string message;  // revocation_messages
+  Diagnostics findings;  // revocation_findings
 };
 
 /// The ACTIVEE sheets revoked at `run_instant` (docs/revocation.md "Le passage de nuit"). Set-based first:
@@ -278,8 +287,8 @@ std::vector<RevokedActive> revoked_active_sheets(Engine& engine, Store& store, I
     const SheetOperation sheet = stored_sheet(store, l.kind, l.protocol, l.version);
     const std::optional<rules::CertificateReport> report = check_certificates(checker, sheet, run_instant);
     if (!report) continue;
-    std::string message = revocation_messages(report->diagnostics);
-    if (!message.empty()) out.push_back(RevokedActive{code, l.partner, l.version, std::move(message)});
+    Diagnostics findings = revocation_findings(report->diagnostics);
+    if (!findings.empty()) out.push_back(RevokedActive{code, l.partner, l.version, std::move(findings)});
   }
   return out;
 }
@@ -296,10 +305,10 @@ void deactivate_revoked(Store& store, NightlyReport& report, const std::vector<R
         "AND deleted = 0",
         {code(row->to), r, s.code_appli, code(SheetState::Activee), s.active_version});
     if (changed == 0) continue;
-    const std::string reason = "certificat révoqué : " + s.message;
+    const std::string reason = "certificat révoqué : " + joined_messages(s.findings);
     store.add_history(s.code_appli, report.run_instant, std::string(kActor), SheetState::Activee, row->to, reason, "");
     report.transitions.push_back(NightlyTransition{s.code_appli, s.partner, SheetState::Activee, row->to, reason});
-    report.revocations.push_back(RevokedSheet{s.code_appli, s.partner, true, s.message});
+    report.revocations.push_back(RevokedSheet{s.code_appli, s.partner, row->to, s.findings});
   }
 }
 
@@ -422,36 +431,86 @@ void deactivate(Database& db, NightlyReport& report, CivilDate date, Instant run
              {code(step.to), r, d, r});
 }
 
-/// The report's late sheets (awaiting activation, submitted more than a day before the run), the
-/// expiring leaves of the sheets expirer applies to, and the totals by state.
-void fill_report_tail(Store& store, const Config& config, NightlyReport& report) {
+/// The leaves of ACTIVEE, ENVOYEE and ENVOYEE_MAJ sheets (the activated version of ACTIVEE and
+/// ENVOYEE_MAJ, the pending one of ENVOYEE and ENVOYEE_MAJ) still valid at $1 and ending before $2
+/// (SPEC.md §5.3): code, partner, subject, serial, notAfter; a leaf in both versions once.
+std::string expiring_leaves_sql() {
+  // The states that have an activated version: those expirer starts from, and ENVOYEE_MAJ.
+  std::vector<SheetState> activated = expiry().from;
+  activated.push_back(SheetState::EnvoyeeMaj);
+  return fmt::format(
+      "SELECT s.code_appli, s.partner_siret, c.subject, c.serial, c.not_after FROM sheets s JOIN sheet_certificates c "
+      "ON c.version_id = s.active_version WHERE s.state IN {} AND s.deleted = 0 AND c.is_leaf = 1 AND "
+      "c.not_after >= $1 AND c.not_after < $2 UNION SELECT s.code_appli, s.partner_siret, c.subject, c.serial, "
+      "c.not_after FROM sheets s JOIN sheet_certificates c ON c.version_id = s.pending_version WHERE s.state IN {} "
+      "AND s.deleted = 0 AND c.is_leaf = 1 AND c.not_after >= $1 AND c.not_after < $2",
+      sql_list<SheetState>(activated), source_states(activation()));
+}
+
+/// The raison sociale of every partner of the report's rows (report.partner_names).
+void fill_partner_names(Database& db, NightlyReport& report) {
+  std::set<std::string> sirets;
+  for (const auto& t : report.transitions) sirets.insert(t.partner_siret);
+  for (const auto& b : report.blocked) sirets.insert(b.partner_siret);
+  for (const auto& l : report.late) sirets.insert(l.partner_siret);
+  for (const auto& e : report.expiring) sirets.insert(e.partner_siret);
+  for (const auto& v : report.revocations) sirets.insert(v.partner_siret);
+  std::vector<SqlValue> chunk;
+  std::string list;
+  auto flush = [&] {
+    if (chunk.empty()) return;
+    for (const auto& x :
+         db.query("SELECT siret, raison_sociale FROM structures WHERE siret IN (" + list + ")", chunk)) {
+      report.partner_names[x.text(0)] = x.text(1);
+    }
+    chunk.clear();
+    list.clear();
+  };
+  for (const auto& siret : sirets) {
+    chunk.emplace_back(siret);
+    list += fmt::format("{}${}", list.empty() ? "" : ", ", chunk.size());
+    if (chunk.size() == 500) flush();
+  }
+  flush();
+}
+
+void fill_report_tail(Store& store, const Config& config, const CivilZone& zone, NightlyReport& report) {
   Database& db = store.database();
   const std::string r = format_iso_instant(report.run_instant);
-  const std::string late_limit = format_iso_instant(report.run_instant - std::chrono::hours{24});
+  // Late: not activated more than one day after it became due, its submission or the start of its du
+  // when later (SPEC.md §5.3). A du starts before the limit L when it is on or before the civil date
+  // of L - 1 s (instants are whole seconds).
+  const Instant limit = report.run_instant - std::chrono::hours{24};
+  const CivilDate last_due_date = zone.date_of(limit - std::chrono::seconds{1});
   for (const auto& x :
-       db.query(fmt::format("SELECT code_appli, partner_siret, state, submitted_at FROM sheets WHERE state IN {} "
-                            "AND deleted = 0 AND submitted_at < $1 ORDER BY code_appli",
+       db.query(fmt::format("SELECT s.code_appli, s.partner_siret, s.state, s.submitted_at, s.kind, v.period_from FROM "
+                            "sheets s LEFT JOIN sheet_versions v ON v.id = s.pending_version WHERE s.state IN {} AND "
+                            "s.deleted = 0 AND s.submitted_at < $1 AND (s.kind = 'API' OR v.period_from IS NULL OR "
+                            "v.period_from <= $2) ORDER BY s.code_appli",
                             source_states(activation())),
-                {late_limit})) {
-    report.late.push_back(LateSheet{x.text(0), x.text(1),
-                                    stored_enum(parse<SheetState>(x.text(2)), "sheets.state", x.text(0), x.text(2)),
-                                    parse_iso_instant(x.text(3)).value_or(Instant{})});
+                {format_iso_instant(limit), format_iso_date(last_due_date)})) {
+    LateSheet late{x.text(0),
+                   x.text(1),
+                   stored_enum(parse<SheetState>(x.text(2)), "sheets.state", x.text(0), x.text(2)),
+                   parse_iso_instant(x.text(3)).value_or(Instant{}),
+                   {}};
+    late.due = zone.date_of(late.submitted_at);
+    const Field du = Field::of(x.is_null(5) ? std::string() : x.text(5), 0);
+    if (x.text(4) != "API" && du.filled()) {
+      if (const auto d = parse_iso_date(du.value); d && late.due < *d) late.due = *d;
+    }
+    report.late.push_back(std::move(late));
   }
   const std::string horizon = format_iso_instant(report.run_instant + std::chrono::days{config.expiry_warning_days});
-  for (const auto& x :
-       db.query(fmt::format("SELECT s.code_appli, s.partner_siret, c.subject, c.serial, c.not_after FROM sheets s "
-                            "JOIN sheet_certificates c ON c.version_id = s.active_version WHERE s.state IN {} "
-                            "AND s.deleted = 0 AND c.is_leaf = 1 AND c.not_after >= $1 AND c.not_after < $2 "
-                            "UNION ALL SELECT s.code_appli, s.partner_siret, c.subject, c.serial, c.not_after "
-                            "FROM sheets s JOIN sheet_certificates c ON c.version_id = s.pending_version "
-                            "WHERE s.state IN {} AND s.deleted = 0 AND c.is_leaf = 1 AND c.not_after >= $1 "
-                            "AND c.not_after < $2 ORDER BY 5, 1",
-                            source_states(expiry()), source_states(activation())),
-                {r, horizon})) {
+  for (const auto& x : db.query(expiring_leaves_sql() + " ORDER BY 5, 1", {r, horizon})) {
     report.expiring.push_back(ExpiringCertificate{x.text(0), x.text(1), x.text(2), x.text(3),
                                                   parse_iso_instant(x.text(4)).value_or(Instant{})});
   }
+  const std::string within_30_days = format_iso_instant(report.run_instant + std::chrono::days{30});
+  report.expiring_within_30_days =
+      db.query_one("SELECT COUNT(*) FROM (" + expiring_leaves_sql() + ") t", {r, within_30_days})->integer(0);
   report.sheets_by_state = store.count_sheets_by_state();
+  fill_partner_names(db, report);
 }
 
 /// `html` is absent for runs recorded before the HTML page existed (migration 3).
@@ -517,8 +576,8 @@ NightlyReport run_one(Engine& engine, CivilDate date, const std::function<void()
       const Candidate* c = &candidates[k];
       Diagnostics& reasons = verdicts[k];
       if (!reasons.empty()) {
-        if (std::string message = revocation_messages(reasons); !message.empty()) {
-          report.revocations.push_back(RevokedSheet{c->code_appli, c->partner, false, std::move(message)});
+        if (Diagnostics findings = revocation_findings(reasons); !findings.empty()) {
+          report.revocations.push_back(RevokedSheet{c->code_appli, c->partner, c->state, std::move(findings)});
         }
         report.blocked.push_back(BlockedActivation{c->code_appli, c->partner, c->state, std::move(reasons)});
         continue;
@@ -540,17 +599,20 @@ NightlyReport run_one(Engine& engine, CivilDate date, const std::function<void()
     deactivate_revoked(store, report, revoked);  // after the activations (SPEC.md §6)
     candidates = {};
     verdicts = {};
-    fill_report_tail(store, engine.config(), report);
+    record_blocks(db, report.blocked, report.run_instant);  // SPEC.md §6: `show` says why
+    fill_report_tail(store, engine.config(), engine.zone(), report);
     report.finished_at = real_now();
     // The ledger row, then its three reports one at a time, each rendered, moved into its statement and
     // dropped: a report of 150,000 transitions is tens of MiB per format, and Poco and SQLite each copy a
     // bound value (issue 7, figure 3). The files are written after the commit from the ledger.
     db.execute(
         "INSERT INTO nightly_runs (run_date, run_instant, started_at, finished_at, activations, deactivations, "
-        "blocked, report_xml, report_csv, report_html) VALUES ($1, $2, $3, $4, $5, $6, $7, '', '', NULL)",
+        "blocked, late, expiring_30d, report_xml, report_csv, report_html) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, "
+        "$9, '', '', NULL)",
         {format_iso_date(date), r, format_iso_instant(report.started_at), format_iso_instant(report.finished_at),
          activations, static_cast<std::int64_t>(report.transitions.size()) - activations,
-         static_cast<std::int64_t>(report.blocked.size())});
+         static_cast<std::int64_t>(report.blocked.size()), static_cast<std::int64_t>(report.late.size()),
+         report.expiring_within_30_days});
     auto store_report = [&db, &date](const char* column, std::string text) {
       std::vector<SqlValue> params;
       params.emplace_back(std::move(text));
@@ -564,7 +626,7 @@ NightlyReport run_one(Engine& engine, CivilDate date, const std::function<void()
   }
   write_report_files_from_ledger(engine, date);
   run_housekeeping(engine);
-  refresh_metrics(db, engine.outbox().dir());
+  refresh_metrics(db, engine.inbox());
   log::info("nuit du {} : {} activation(s), {} désactivation(s), {} bloquée(s)", format_iso_date(date), activations,
             report.transitions.size() - static_cast<std::size_t>(activations), report.blocked.size());
   return report;

@@ -230,15 +230,16 @@ class OperationApplier {
   /// Never refused for lack of rights (SPEC.md §3.4): the export holds what the requester may consult.
   void apply_body(const SearchOperation& r) {
     SearchCriteria c;
-    c.kind = r.kind;
     auto text = [](const Field& f) { return f.filled() ? std::optional<std::string>(f.value) : std::nullopt; };
     c.partner = text(r.partner);
     c.state = text(r.state);
     c.code_appli = text(r.code_appli);
     c.protocol = text(r.protocol);
     c.interface_code = text(r.interface_code);
+    c.raison_sociale = text(r.raison_sociale);
     if (r.submitted_from.filled()) c.submitted_from = parse_iso_date(r.submitted_from.value);
     if (r.submitted_to.filled()) c.submitted_to = parse_iso_date(r.submitted_to.value);
+    c.kind = r.kind ? *r.kind : search_kind_of_code(store_.database(), c, op_.requester.value);
     if (ctx_.outbox_dir.empty() || ctx_.exports == nullptr) {  // dry run (raccord check): search, write nothing
       search_sheets(store_.database(), *ctx_.zone, c, op_.requester().value, [](const SearchRow&) {});
       return;

@@ -12,11 +12,23 @@
 
 namespace raccord {
 
+/// The state a search criterion names (SPEC.md §7 `--etat`): a state code ("ACTIVEE",
+/// "ENVOYEE_MAJ") or label ("Activée", "Envoyée MAJ"), accents and case ignored, '_' and ' ' alike
+/// ("activee", "ACTIVÉE", "envoyee maj", "Envoyée_MAJ"). nullopt when it names no state.
+std::optional<SheetState> parse_state_criterion(std::string_view text);
+
+/// The type of a search whose request gave none (SPEC.md §3.4): when `criteria.code_appli` names a
+/// sheet `requester` may consult (the rule of search_sheets; deleted drafts never), that sheet's type
+/// (an API code finds its API sheet without `type="API"`); else EDI. Throws StoreError.
+SheetKind search_kind_of_code(Database& db, const SearchCriteria& criteria, const std::string& requester);
+
 /// Calls `visit` for every row matching `criteria` that `requester` may consult, in the order
 /// partner, codeAppli, interface code. A support user consults everything; another user the
 /// structures where they are gestionnaire of an active space or hold a validated subscription
 /// (Consultation, or Modification which implies it); an unknown user nothing. Deleted drafts never
 /// appear. The content shown is the sheet's latest version (the pending one when there is one).
+/// `raison_sociale` keeps the rows whose partner's name contains it, accents and case ignored
+/// (domain/text_fold.hpp contains_folded).
 /// Submission dates are compared as civil dates in `zone`. Rows are streamed (Database::for_each_row):
 /// `visit` is called as they are read, so memory does not grow with the result (issue 7); it must not
 /// begin or end a transaction on `db`. Throws StoreError; an exception from `visit` propagates.

@@ -39,6 +39,12 @@ std::optional<VersionView> load_version(Database& db, std::int64_t id) {
   v.comments = r->text(13);
   v.created_at = instant_of(*r, 14);
   v.created_by = r->text(15);
+  // Numbered per sheet (issue 18: "version n° 2008" was the global sequence for a sheet's second).
+  v.number = db.query_one(
+                   "SELECT COUNT(*) FROM sheet_versions WHERE code_appli = (SELECT code_appli FROM "
+                   "sheet_versions WHERE id = $1) AND id <= $1",
+                   {id})
+                 ->integer(0);
   for (const auto& i :
        db.query("SELECT code, mode FROM sheet_interfaces WHERE version_id = $1 ORDER BY position", {id})) {
     v.interfaces.push_back({i.text(0), i.text(1)});
@@ -97,6 +103,12 @@ std::optional<SheetView> load_sheet_view(Database& db, const std::string& code_a
     e.to = stored_enum(parse<SheetState>(h.text(3)), "history.to_state", code_appli, h.text(3));
     e.reason = h.text(4);
     s.history.push_back(std::move(e));
+  }
+  if (!s.deleted && (s.state == SheetState::Envoyee || s.state == SheetState::EnvoyeeMaj)) {
+    WaitingView w;
+    w.block = current_block(db, code_appli);
+    if (!w.block && s.kind == SheetKind::Edi && s.pending) w.du = s.pending->period_from;
+    s.waiting = std::move(w);
   }
   return s;
 }

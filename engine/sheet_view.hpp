@@ -10,6 +10,7 @@
 #include "domain/civil_date.hpp"
 #include "domain/sheet_state.hpp"
 #include "domain/vocabulary.hpp"
+#include "engine/blocks.hpp"
 #include "engine/database.hpp"
 
 namespace raccord {
@@ -36,7 +37,8 @@ struct CertificateView {
 
 /// One stored version of the sheet's content (SPEC.md §3.3).
 struct VersionView {
-  std::int64_t id = 0;
+  std::int64_t id = 0;      // the store's own id (global sequence): never shown as the version's number
+  std::int64_t number = 0;  // the version's number within its sheet: 1, 2, … in the order they were stored
   SheetAction action = SheetAction::Soumettre;  // the action that stored it: enregistrer or soumettre
   std::string protocol;                         // EDI: "PESIT", "SFTP", "AS2" ("" when absent); API: ""
   std::optional<CivilDate> period_from;
@@ -59,6 +61,14 @@ struct HistoryEntryView {
   std::string reason;
 };
 
+/// What a sheet waiting for activation (ENVOYEE, ENVOYEE_MAJ; not deleted) waits for (SPEC.md §7
+/// `show`; issue 18: "why is VFE2008 not activated?"): either the nightly run of its `du` (or the next
+/// one: API sheets, a du already reached), or the end of its current block (engine/blocks.hpp).
+struct WaitingView {
+  std::optional<CivilDate> du;        // not blocked: the pending version's du (EDI); nullopt for API
+  std::optional<CurrentBlock> block;  // blocked: since when, and its codes, fields and messages
+};
+
 /// A sheet with everything `raccord show` prints.
 struct SheetView {
   std::string code_appli;
@@ -73,6 +83,7 @@ struct SheetView {
   std::optional<VersionView> active;      // the version in force (ACTIVEE, ENVOYEE_MAJ, DESACTIVEE)
   std::optional<VersionView> pending;     // the draft or the submitted content awaiting activation
   std::vector<HistoryEntryView> history;  // in recording order (oldest first)
+  std::optional<WaitingView> waiting;     // ENVOYEE / ENVOYEE_MAJ sheets, not deleted
 };
 
 /// Loads the sheet `code_appli` (exact, case-sensitive) with its versions and whole history, deleted

@@ -258,15 +258,16 @@ std::int64_t Store::insert_version(const std::string& code_appli, const SheetOpe
   return id;
 }
 
-void Store::add_history(const std::string& code_appli, Instant at, const std::string& actor,
-                        std::optional<SheetState> from, SheetState to, const std::string& reason,
-                        const std::string& deposit_sha256) {
+std::int64_t Store::add_history(const std::string& code_appli, Instant at, const std::string& actor,
+                                std::optional<SheetState> from, SheetState to, const std::string& reason,
+                                const std::string& deposit_sha256) {
   const std::int64_t id = db_.next_sequence_value("history");
   db_.execute(
       "INSERT INTO history (id, code_appli, instant, actor, from_state, to_state, reason, deposit_sha256) "
       "VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
       {id, code_appli, format_iso_instant(at), actor, from ? SqlValue{std::string(to_code(*from))} : SqlValue{nullptr},
        std::string(to_code(to)), reason, deposit_sha256.empty() ? SqlValue{nullptr} : SqlValue{deposit_sha256}});
+  return id;
 }
 
 std::map<SheetState, std::int64_t> Store::count_sheets_by_state() {

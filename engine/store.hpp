@@ -134,8 +134,10 @@ class Store {
   std::int64_t insert_version(const std::string& code_appli, const SheetOperation& content,
                               const std::vector<CertificateFacts>& certificates, const std::string& created_by,
                               const std::string& deposit_sha256, Instant at);
-  void add_history(const std::string& code_appli, Instant at, const std::string& actor, std::optional<SheetState> from,
-                   SheetState to, const std::string& reason, const std::string& deposit_sha256);
+  /// Adds one event to the sheet's history (SPEC.md §6) and returns its id.
+  std::int64_t add_history(const std::string& code_appli, Instant at, const std::string& actor,
+                           std::optional<SheetState> from, SheetState to, const std::string& reason,
+                           const std::string& deposit_sha256);
   /// The number of sheets in each state, deleted drafts excluded (states without a sheet absent).
   /// Throws StoreError naming a row whose state is not a known code.
   std::map<SheetState, std::int64_t> count_sheets_by_state();

@@ -514,7 +514,7 @@ class OperationReader {
     SearchOperation r;
     const std::string path;
     check_attributes(el, path, {"demandeur", "reference", "type", "format"});
-    r.kind = enumerated(el, path, "type", parse<SheetKind>, "EDI ou API", false).value_or(SheetKind::Edi);
+    r.kind = enumerated(el, path, "type", parse<SheetKind>, "EDI ou API", false);
     r.format = enumerated(el, path, "format", parse<ExportFormat>, "csv ou xml", false).value_or(ExportFormat::Csv);
     std::map<std::string, int, std::less<>> seen;
     for_each_child(el, path, [&](pugi::xml_node c, std::string_view name) {
@@ -526,6 +526,7 @@ class OperationReader {
       if (name == "CodeInterface") target = &r.interface_code;
       if (name == "SoumisDepuis") target = &r.submitted_from;
       if (name == "SoumisJusqua") target = &r.submitted_to;
+      if (name == "RaisonSociale") target = &r.raison_sociale;
       if (target == nullptr) {
         unknown_element(c, path, el);
         return;

@@ -59,6 +59,24 @@ std::string render_metrics(const MetricsSnapshot& m) {
     const auto found = m.sheets_by_state.find(state);
     sample(out, "raccord_sheets", "etat", to_code(state), found == m.sheets_by_state.end() ? 0 : found->second);
   }
+  const auto gauge = [&out](std::string_view name, std::string_view help, std::int64_t value) {
+    header(out, name, "gauge", help);
+    out += fmt::format("{} {}\n", name, value);
+  };
+  gauge("raccord_blocked_activations", "Activations laissées bloquées par le dernier traitement nocturne.",
+        m.blocked_activations);
+  gauge("raccord_late_sheets",
+        "Fiches non activées plus d'un jour après leur échéance (soumission ou début de période), au dernier "
+        "traitement nocturne.",
+        m.late_sheets);
+  gauge("raccord_leaves_expiring_30d",
+        "Certificats finaux de fiches activées ou en attente d'activation qui expirent dans les 30 jours, au dernier "
+        "traitement nocturne.",
+        m.leaves_expiring_30d);
+  gauge("raccord_inbox_waiting_files", "Dépôts en attente dans inbox/ et ses dossiers (hors .work/).",
+        m.inbox_waiting_files);
+  gauge("raccord_error_files", "Originaux mis en quarantaine dans error/.", m.error_files);
+  gauge("raccord_unopenable_files", "Fichiers que le dernier passage n'a pas pu ouvrir (droits).", m.unopenable_files);
   if (m.last_run_finished) {
     header(out, "raccord_nightly_last_run_timestamp_seconds", "gauge",
            "Fin du dernier traitement nocturne (secondes Unix, UTC).");

@@ -27,6 +27,17 @@ struct MetricsSnapshot {
   /// and how long it took (seconds). Absent before the first run: the two metrics are then omitted.
   std::optional<Instant> last_run_finished;
   std::optional<std::int64_t> last_run_duration_seconds;
+  /// Gauges of SPEC.md §5.4 (0 when unknown, e.g. before the first nightly run). Decided by the last
+  /// nightly run (its ledger row): activations it left blocked, sheets it found late, leaves of
+  /// ACTIVEE/ENVOYEE/ENVOYEE_MAJ sheets expiring within 30 days of its run instant.
+  std::int64_t blocked_activations = 0;
+  std::int64_t late_sheets = 0;
+  std::int64_t leaves_expiring_30d = 0;
+  /// Counted when written: dépôts waiting in inbox/ and its folders (not .work/), originals in error/,
+  /// and the files the last pass could not open (SPEC.md §2).
+  std::int64_t inbox_waiting_files = 0;
+  std::int64_t error_files = 0;
+  std::int64_t unopenable_files = 0;
 };
 
 /// metrics.prom's text (UTF-8, '\n' line ends, ending with '\n'). Every metric has its "# HELP"
@@ -34,6 +45,12 @@ struct MetricsSnapshot {
 ///   raccord_depots_total{statut="..."}        counter, the 4 statuses in a fixed order
 ///   raccord_operations_total{statut="ACCEPTEE"|"REJETEE"}   counter
 ///   raccord_sheets{etat="BROUILLON"|...}      gauge, the 5 state codes in enum order
+///   raccord_blocked_activations               gauge, at the last nightly run
+///   raccord_late_sheets                       gauge, at the last nightly run
+///   raccord_leaves_expiring_30d               gauge, at the last nightly run
+///   raccord_inbox_waiting_files               gauge
+///   raccord_error_files                       gauge
+///   raccord_unopenable_files                  gauge
 ///   raccord_nightly_last_run_timestamp_seconds   gauge, Unix seconds (only after a first run)
 ///   raccord_nightly_last_run_duration_seconds    gauge, seconds (only after a first run)
 /// Label values are escaped per the format (backslash, double quote, newline).

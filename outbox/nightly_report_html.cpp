@@ -11,7 +11,10 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <initializer_list>
+
+#include "outbox/nightly_report_writer.hpp"
 
 namespace raccord::outbox {
 namespace {
@@ -71,21 +74,35 @@ void card(std::string& out, std::int64_t n, std::string_view label, bool alert) 
                      alert && n > 0 ? " alerte" : "", n, html_text(label));
 }
 
-/// Bars of sheets by state.
+/// Height of the bar of `n` sheets in a plot `plot` high whose tallest bar holds `max`: a
+/// logarithmic scale (issue 18: 2,000 Brouillons flattened 6 Activées on a linear one), log(1 + n) /
+/// log(1 + max), and never under kMinBar for a state that has sheets, so every state stays visible
+/// next to a dominant one (its exact count is written on the bar).
+double state_bar_height(std::int64_t n, std::int64_t max, double plot) {
+  constexpr double kMinBar = 6;
+  if (n <= 0) return 0;
+  const double h = plot * std::log1p(static_cast<double>(n)) / std::log1p(static_cast<double>(std::max(max, n)));
+  return std::max(h, kMinBar);
+}
+
+/// Bars of sheets by state, on a logarithmic scale.
 void states_chart(std::string& out, const NightlyReport& report) {
-  constexpr double kWidth = 640, kHeight = 280, kLeft = 50, kTop = 30, kPlot = 190;
+  constexpr double kWidth = 640, kHeight = 280, kLeft = 50, kTop = 40, kPlot = 190;  // kTop: room for the caption
   std::int64_t max = 1;
   for (SheetState s : kAllStates) max = std::max(max, value_of(report.sheets_by_state, s));
   out += fmt::format(R"(<svg class="chart" width="{0}" height="{1}" viewBox="0 0 {0} {1}" )"
-                     R"(role="img" aria-labelledby="etats-titre"><title id="etats-titre">Fiches par état</title>)",
+                     R"(role="img" aria-labelledby="etats-titre"><title id="etats-titre">Fiches par état )"
+                     R"((échelle logarithmique)</title>)",
                      kWidth, kHeight);
+  out += fmt::format(
+      R"(<text class="petit" x="{}" y="16">échelle logarithmique : chaque barre porte son nombre</text>)", kLeft);
   out +=
       fmt::format(R"(<line class="axe" x1="{0}" y1="{1}" x2="{2}" y2="{1}"/>)", kLeft, num(kTop + kPlot), kWidth - 10);
   const double slot = (kWidth - kLeft - 10) / static_cast<double>(kAllStates.size());
   for (std::size_t i = 0; i < kAllStates.size(); ++i) {
     const SheetState s = kAllStates[i];
     const std::int64_t n = value_of(report.sheets_by_state, s);
-    const double h = kPlot * static_cast<double>(n) / static_cast<double>(max);
+    const double h = state_bar_height(n, max, kPlot);
     const double x = kLeft + slot * static_cast<double>(i) + slot * 0.2;
     const double w = slot * 0.6;
     out +=
@@ -162,6 +179,17 @@ void cell(std::string& out, std::string_view text) {
   out += "<td>" + html_text(text) + "</td>";
 }
 
+/// One <li> "CODE (champ) : message" per reason.
+void reasons_cell(std::string& out, const Diagnostics& reasons) {
+  out += "<td><ul class=\"motifs\">";
+  for (const auto& d : reasons) {
+    out += "<li><strong>" + html_text(to_code(d.code)) + "</strong>";
+    if (!d.field.empty()) out += " (" + html_text(d.field) + ")";
+    out += " : " + html_text(d.message) + "</li>";
+  }
+  out += "</ul></td>";
+}
+
 }  // namespace
 
 std::string html_text(std::string_view text) {
@@ -211,6 +239,8 @@ std::string render_nightly_report_html(const NightlyReport& report, std::vector<
   card(out, static_cast<std::int64_t>(report.blocked.size()), "Activations bloquées", true);
   card(out, static_cast<std::int64_t>(report.late.size()), "Fiches en retard", true);
   card(out, static_cast<std::int64_t>(report.expiring.size()), "Certificats bientôt expirés", true);
+  card(out, static_cast<std::int64_t>(report.revocations.size()), "Révocations", true);
+  card(out, static_cast<std::int64_t>(report.ignored_files.size()), "Fichiers ignorés", true);
   out += "</div></section>\n";
 
   out += "<section id=\"etats\"><h2>Fiches par état après le traitement</h2>\n";
@@ -232,7 +262,7 @@ std::string render_nightly_report_html(const NightlyReport& report, std::vector<
   for (const auto& t : report.transitions) {
     out += "<tr>";
     cell(out, t.code_appli);
-    cell(out, t.partner_siret);
+    cell(out, partner_cell(report, t.partner_siret));
     cell(out, to_label(t.from));
     cell(out, to_label(t.to));
     cell(out, t.reason);
@@ -246,27 +276,25 @@ std::string render_nightly_report_html(const NightlyReport& report, std::vector<
   for (const auto& b : report.blocked) {
     out += "<tr>";
     cell(out, b.code_appli);
-    cell(out, b.partner_siret);
+    cell(out, partner_cell(report, b.partner_siret));
     cell(out, to_label(b.state));
-    out += "<td><ul class=\"motifs\">";
-    for (const auto& d : b.reasons) {
-      out += "<li><strong>" + html_text(to_code(d.code)) + "</strong>";
-      if (!d.field.empty()) out += " (" + html_text(d.field) + ")";
-      out += " : " + html_text(d.message) + "</li>";
-    }
-    out += "</ul></td></tr>\n";
+    reasons_cell(out, b.reasons);
+    out += "</tr>\n";
   }
   out += "</tbody></table></section>\n";
 
-  out += "<section id=\"retards\"><h2>Fiches en retard (non activées plus d'un jour après l'envoi)</h2>\n";
-  table_start(out, "retards", {"Code Appli", "Partenaire", "État", "Soumise le"});
-  if (report.late.empty()) empty_row(out, 4, "Aucune fiche en retard.");
+  out +=
+      "<section id=\"retards\"><h2>Fiches en retard (non activées plus d'un jour après leur échéance : l'envoi, "
+      "ou le début de période quand il est plus tard)</h2>\n";
+  table_start(out, "retards", {"Code Appli", "Partenaire", "État", "Soumise le", "Échéance"});
+  if (report.late.empty()) empty_row(out, 5, "Aucune fiche en retard.");
   for (const auto& l : report.late) {
     out += "<tr>";
     cell(out, l.code_appli);
-    cell(out, l.partner_siret);
+    cell(out, partner_cell(report, l.partner_siret));
     cell(out, to_label(l.state));
     cell(out, when(l.submitted_at));
+    cell(out, format_french_date(l.due));
     out += "</tr>\n";
   }
   out += "</tbody></table></section>\n";
@@ -277,10 +305,35 @@ std::string render_nightly_report_html(const NightlyReport& report, std::vector<
   for (const auto& e : report.expiring) {
     out += "<tr>";
     cell(out, e.code_appli);
-    cell(out, e.partner_siret);
+    cell(out, partner_cell(report, e.partner_siret));
     cell(out, e.subject);
     cell(out, e.serial);
     cell(out, when(e.not_after));
+    out += "</tr>\n";
+  }
+  out += "</tbody></table></section>\n";
+  out += "<section id=\"revocations\"><h2>Révocations</h2>\n";
+  table_start(out, "revocations", {"Code Appli", "Partenaire", "État", "Motifs"});
+  if (report.revocations.empty()) empty_row(out, 4, "Aucune révocation.");
+  for (const auto& v : report.revocations) {
+    out += "<tr>";
+    cell(out, v.code_appli);
+    cell(out, partner_cell(report, v.partner_siret));
+    cell(out, to_label(v.state));
+    reasons_cell(out, v.reasons);
+    out += "</tr>\n";
+  }
+  out += "</tbody></table></section>\n";
+
+  out += "<section id=\"fichiers-ignores\"><h2>Fichiers ignorés dans inbox/</h2>\n";
+  table_start(out, "fichiers-ignores", {"Chemin", "Taille (octets)", "Modifié le", "Motif"});
+  if (report.ignored_files.empty()) empty_row(out, 4, "Aucun fichier ignoré.");
+  for (const auto& f : report.ignored_files) {
+    out += "<tr>";
+    cell(out, f.path);
+    cell(out, std::to_string(f.size));
+    cell(out, when(f.modified));
+    cell(out, f.why);
     out += "</tr>\n";
   }
   out += "</tbody></table></section>\n";

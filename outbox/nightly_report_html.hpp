@@ -31,15 +31,21 @@ struct NightlyHtmlOptions {
 /// The report as one HTML5 page (UTF-8, lang="fr"), self-contained: inline CSS, inline SVG charts,
 /// no script, no external URL (no http:, https:, // or url() reference anywhere). Sections, each
 /// with its id:
-///   #totaux       counts: transitions, activations, désactivations, bloquées, retards, expirations
+///   #totaux       counts: transitions, activations, désactivations, bloquées, retards, expirations,
+///                 révocations, fichiers ignorés
 ///   #etats        <svg class="chart"> one <rect class="bar etat-CODE"> per SheetState (enum order),
-///                 height proportional to report.sheets_by_state (0 when absent), count written
+///                 height on a logarithmic scale, log(1 + n) / log(1 + max), at least 6 px when n > 0
+///                 (0 when absent), count written on each bar: every state stays readable when one
+///                 dominates (issue 18)
 ///   #historique   <svg class="chart"> two bars per point (class "bar activations" / "bar
 ///                 desactivations"), `history` sorted by date and limited to its last 30 points
 ///   #transitions  <table> Code Appli, Partenaire, De, Vers, Motif (state LABELS)
 ///   #bloquees     <table> Code Appli, Partenaire, État, Motifs (one <li> "CODE (champ) : message")
-///   #retards      <table> Code Appli, Partenaire, État, Soumise le (format_instant)
+///   #retards      <table> Code Appli, Partenaire, État, Soumise le (format_instant), Échéance (dd/mm/yyyy)
 ///   #expirations  <table> Code Appli, Partenaire, Sujet, Série, Fin de validité (format_instant)
+///   #revocations  <table> Code Appli, Partenaire, État, Motifs
+///   #fichiers-ignores <table> Chemin, Taille (octets), Modifié le (format_instant), Motif
+/// Partenaire is "SIRET - RAISON SOCIALE" (partner_cell, report.partner_names).
 /// An empty table holds one row "Aucune …". Every value is passed through sanitize_xml_text (control
 /// characters and invalid UTF-8 become visible "\uXXXX" / "\xNN", FIELD-CASES F16) and then
 /// HTML-escaped (& < > " '), so no input can inject markup.

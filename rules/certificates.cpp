@@ -472,7 +472,7 @@ struct CertificateChecker::Impl {
 
   mutable std::mutex mutex;
   std::shared_ptr<const TrustState> trust;
-  std::vector<std::string> log;
+  std::vector<TrustStoreNote> log;
   int anchors = 0;
   std::shared_ptr<const CrlStore> crls = std::make_shared<const CrlStore>();
   ChainCounters counters;
@@ -485,13 +485,13 @@ struct CertificateChecker::Impl {
 
 CertificateChecker::CertificateChecker(CertificatePolicy policy)
     : policy_(std::move(policy)), impl_(std::make_unique<Impl>()) {
-  std::vector<std::string> log;
+  std::vector<TrustStoreNote> log;
   reload_trust_store(log);
 }
 
 CertificateChecker::~CertificateChecker() = default;
 
-int CertificateChecker::reload_trust_store(std::vector<std::string>& log) {
+int CertificateChecker::reload_trust_store(std::vector<TrustStoreNote>& log) {
   LoadedTrustStore loaded = load_trust_store(policy_.trust_dir);
   log.insert(log.end(), loaded.log.begin(), loaded.log.end());
   std::vector<std::string> crl_log;
@@ -536,7 +536,7 @@ void CertificateChecker::clear_cache() {
   impl_->contexts.clear_idle();
 }
 
-std::vector<std::string> CertificateChecker::trust_store_log() const {
+std::vector<TrustStoreNote> CertificateChecker::trust_store_log() const {
   std::lock_guard lock(impl_->mutex);
   return impl_->log;
 }

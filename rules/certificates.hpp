@@ -20,6 +20,15 @@
 
 namespace raccord::rules {
 
+/// One line of a trust store (re)load, for the log (issue 18: a normal start is not a warning).
+/// `problem`: the operator has something to fix (directory absent, unreadable or empty, a file
+/// without any certificate), logged as a warning; otherwise information (each file's count of
+/// certificates), logged at info level.
+struct TrustStoreNote {
+  bool problem = false;
+  std::string text;
+};
+
 struct CertificatePolicy {
   std::filesystem::path trust_dir;  // PEM files, several certificates each; the only anchors
   int min_rsa_bits = 2048;
@@ -119,12 +128,12 @@ class CertificateChecker {
   CertificateChecker& operator=(const CertificateChecker&) = delete;
 
   /// (Re)loads the trust store from policy.trust_dir, and the CRLs (reload_crls). A missing or empty
-  /// directory is not an error (returns the number of anchors loaded; `log` receives lines worth logging).
-  /// Every regular, non-hidden file of the directory is read as PEM holding one or several
-  /// certificates (TOOLCHAIN.md #12); a file without certificates is logged and skipped. Throws
-  /// std::system_error when the directory or one of its files is there but cannot be read (the
-  /// store before the call is kept); the constructor throws it too (load_trust_store).
-  int reload_trust_store(std::vector<std::string>& log);
+  /// directory is not an error (returns the number of anchors loaded; `log` receives lines worth logging,
+  /// each with its level: TrustStoreNote). Every regular, non-hidden file of the directory is read as PEM
+  /// holding one or several certificates (TOOLCHAIN.md #12); a file without certificates is logged and
+  /// skipped. Throws std::system_error when the directory or one of its files is there but cannot be read
+  /// (the store before the call is kept); the constructor throws it too (load_trust_store).
+  int reload_trust_store(std::vector<TrustStoreNote>& log);
 
   /// (Re)loads the CRLs of policy.crl_dir (CrlStore::load; nothing when the mode is `Aucune` or the
   /// directory is unset) and swaps them in: checks already running keep the CRLs they started with.
@@ -135,7 +144,7 @@ class CertificateChecker {
   std::shared_ptr<const CrlStore> crls() const;
 
   /// Log lines of the last (re)load of the trust store, and its number of certificates.
-  std::vector<std::string> trust_store_log() const;
+  std::vector<TrustStoreNote> trust_store_log() const;
   int trust_anchor_count() const;
 
   /// All certificate rules of one sheet at instant `at`: CERT_ABSENT, CERT_NOMBRE (SFTP and API:

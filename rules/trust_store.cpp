@@ -70,7 +70,8 @@ void AuthorityCache::clear() {
 
 LoadedTrustStore load_trust_store(const std::filesystem::path& dir) {
   StorePtr store(X509_STORE_new(), X509_STORE_free);
-  std::vector<std::string> lines;
+  std::vector<TrustStoreNote> lines;
+  const auto problem = [&lines](std::string text) { lines.push_back(TrustStoreNote{true, std::move(text)}); };
   std::error_code ec;
   std::vector<std::filesystem::path> files;
   const bool is_dir = !dir.empty() && std::filesystem::is_directory(dir, ec);
@@ -79,8 +80,8 @@ LoadedTrustStore load_trust_store(const std::filesystem::path& dir) {
     throw std::system_error(ec, "lecture impossible du répertoire de confiance " + dir.string());
   }
   if (!is_dir) {
-    lines.push_back("certificats : répertoire de confiance absent (" + dir.string() +
-                    ") ; aucune autorité reconnue, toute chaîne finira en CERT_AUTORITE_NON_RECONNUE");
+    problem("certificats : répertoire de confiance absent (" + dir.string() +
+            ") ; aucune autorité reconnue, toute chaîne finira en CERT_AUTORITE_NON_RECONNUE");
   } else {
     for (std::filesystem::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
       const auto& path = it->path();
@@ -107,17 +108,18 @@ LoadedTrustStore load_trust_store(const std::filesystem::path& dir) {
     ERR_clear_error();
     int added = count_certificates(store.get()) - before;
     if (ok != 1 && added == 0) {
-      lines.push_back("certificats : " + file.string() + " ignoré, aucun certificat PEM lisible (" + buf + ")");
+      problem("certificats : " + file.string() + " ignoré, aucun certificat PEM lisible (" + buf + ")");
     } else {
-      lines.push_back("certificats : " + file.string() + " : " + std::to_string(added) + " certificat(s) de confiance");
+      lines.push_back(TrustStoreNote{
+          false, "certificats : " + file.string() + " : " + std::to_string(added) + " certificat(s) de confiance"});
     }
   }
   LoadedTrustStore loaded;
   loaded.anchors = count_certificates(store.get());
   if (loaded.anchors == 0 && !files.empty()) {
-    lines.push_back("certificats : le répertoire de confiance " + dir.string() + " ne contient aucun certificat");
+    problem("certificats : le répertoire de confiance " + dir.string() + " ne contient aucun certificat");
   } else if (files.empty() && std::filesystem::is_directory(dir, ec)) {
-    lines.push_back("certificats : le répertoire de confiance " + dir.string() + " est vide");
+    problem("certificats : le répertoire de confiance " + dir.string() + " est vide");
   }
   auto trust = std::make_shared<TrustState>();
   STACK_OF(X509_OBJECT)* objects = X509_STORE_get0_objects(store.get());

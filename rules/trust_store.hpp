@@ -14,6 +14,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "rules/certificates.hpp"
 #include "rules/openssl_ptr.hpp"
 
 namespace raccord::rules {
@@ -58,7 +59,7 @@ struct TrustState {
 /// What loading the trust directory gave.
 struct LoadedTrustStore {
   std::shared_ptr<TrustState> state;  // never null
-  std::vector<std::string> log;       // French lines worth logging (each file read or skipped, why)
+  std::vector<TrustStoreNote> log;    // French lines worth logging (each file read or skipped, why)
   int anchors = 0;                    // certificates loaded
 };
 

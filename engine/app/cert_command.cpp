@@ -268,7 +268,7 @@ int run_cert_command(const CertCommandOptions& options, const Config& config, In
   policy.clock_skew_s = config.clock_skew_s;
   const rules::CertificateChecker checker(policy);
   for (const auto& line : checker.trust_store_log()) {
-    if (checker.trust_anchor_count() == 0) err << line << "\n";  // only when it explains the verdict
+    if (checker.trust_anchor_count() == 0) err << line.text << "\n";  // only when it explains the verdict
   }
   const std::string label = upper(options.protocol);
   const rules::BundleInspection inspection = rules::inspect_bundle(bytes, checker, protocol.protocol, at);

@@ -156,6 +156,16 @@ int run_process(const GlobalOptions& g) {
 int run_check(const GlobalOptions& g, const std::vector<std::string>& files) {
   Config config = load(g);
   const BusinessClock clock = clock_of(g, config);
+  if (!config.store_exists()) {
+    // Issue 18 item 5: on a workstation without the store every dépôt read UTILISATEUR_INCONNU and
+    // nothing said why (docs/design.md "check without a store").
+    std::cerr << fmt::format(
+        "raccord check : aucun store à {} ; les dépôts sont vérifiés contre un store VIDE (utilisateurs, "
+        "structures et fiches y sont tous inconnus : UTILISATEUR_INCONNU, STRUCTURE_INCONNUE…). Pour vérifier "
+        "contre le store réel, donnez sa configuration : --config FICHIER (ou RACCORD_CONFIG) dont store.connection "
+        "(ou paths.root) désigne ce store.\n",
+        config.effective_connection());
+  }
   Engine engine(std::move(config), clock);
   std::vector<fs::path> paths(files.begin(), files.end());
   const auto answers = engine.check(paths);
@@ -243,7 +253,8 @@ int run(int argc, char** argv) {
   auto* check = app.add_subcommand(
       "check",
       "Essai à blanc : affiche les accusés que recevraient ces dépôts avec le store actuel, sans rien "
-      "modifier ni créer (code 0 si tous seraient INTEGRE, 1 sinon)");
+      "modifier ni créer (code 0 si tous seraient INTEGRE, 1 sinon). Sans store (store.connection absent), "
+      "le dit sur la sortie d'erreur et vérifie contre un store vide : donnez --config pour le store réel");
   std::vector<std::string> check_files;
   check->add_option("FILE", check_files, "Dépôts XML à vérifier")->required()->check(CLI::ExistingFile);
   add_globals(*check, g);

@@ -30,8 +30,20 @@ std::string date_problem(const std::string& value) {
 }
 
 std::string state_problem(const std::string& value) {
-  if (parse<SheetState>(upper(value))) return {};
-  return "état inconnu « " + value + " » : BROUILLON, ENVOYEE, ENVOYEE_MAJ, ACTIVEE ou DESACTIVEE";
+  if (parse_state_criterion(value)) return {};
+  std::string codes, labels;
+  for (const auto& row : enum_rows<SheetState>()) {
+    codes += (codes.empty() ? "" : ", ") + std::string(row.code);
+    labels += (labels.empty() ? "" : ", ") + std::string(to_label(row.value));
+  }
+  return "état inconnu « " + value + " » : un code (" + codes + ") ou un libellé (" + labels +
+         "), accents et casse indifférents";
+}
+
+std::string siret_problem(const std::string& value) {
+  if (value.size() == 14 && std::all_of(value.begin(), value.end(), [](char ch) { return ch >= '0' && ch <= '9'; }))
+    return {};
+  return "SIRET malformé « " + value + " » pour --partenaire : 14 chiffres attendus, ex. 12345678200010";
 }
 
 std::string protocol_problem(const std::string& value) {
@@ -125,24 +137,29 @@ void print_table(std::ostream& out, SheetKind kind, const std::vector<std::vecto
 }  // namespace
 
 std::unique_ptr<Database> open_store_for_reading(const Config& config) {
-  const std::string connection = config.effective_connection();
-  if (config.store_backend != Backend::Postgresql && !fs::exists(connection)) return nullptr;
-  return open_database(config.store_backend, connection);
+  if (!config.store_exists()) return nullptr;
+  return open_database(config.store_backend, config.effective_connection());
 }
 
 CLI::App* add_search_command(CLI::App& app, SearchCommandOptions& o) {
   auto* search = app.add_subcommand(
       "search",
       "Recherche de fiches (comme une opération Recherche) limitée aux structures que le demandeur peut consulter "
-      "(abonnement validé ou gestionnaire d'un espace actif ; tout pour un utilisateur support ; rien pour un "
-      "utilisateur inconnu). Les brouillons supprimés n'apparaissent jamais. Lignes triées par partenaire, Code "
-      "Appli, code interface.\n"
+      "(abonnement validé ou gestionnaire d'un espace actif ; tout pour un utilisateur support). Les brouillons "
+      "supprimés n'apparaissent jamais. Lignes triées par partenaire, Code Appli, code interface. Code 2, avec la "
+      "raison, pour un demandeur inconnu, un SIRET malformé, une date malformée ou un état inconnu.\n"
       "Sortie : table (défaut, colonnes de l'export), csv ou xml (les octets mêmes du fichier d'export) ; avec "
       "--export, le fichier EXPORT_<EDI|API>_<référence>_<instant> est écrit dans outbox/ (csv pour table) et son "
       "chemin est affiché.");
-  search->add_option("--partenaire", o.partner, "SIRET du partenaire");
-  search->add_option("--etat", o.state, "Etat courant : BROUILLON, ENVOYEE, ENVOYEE_MAJ, ACTIVEE ou DESACTIVEE")
+  search->add_option("--partenaire", o.partner, "SIRET du partenaire (14 chiffres)")
+      ->check(validator(siret_problem, "SIRET", "siret"));
+  search
+      ->add_option("--etat", o.state,
+                   "Etat courant, code ou libellé, accents et casse indifférents : BROUILLON, ENVOYEE, ENVOYEE_MAJ, "
+                   "ACTIVEE, DESACTIVEE ou Brouillon, Envoyée, Envoyée MAJ, Activée, Désactivée")
       ->check(validator(state_problem, "ETAT", "etat"));
+  search->add_option("--raison-sociale", o.raison_sociale,
+                     "Partie de la raison sociale du partenaire, accents et casse indifférents, ex. « pro shop »");
   search->add_option("--code-appli", o.code_appli, "Code Appli partenaire, ex. VFE042");
   search->add_option("--protocole", o.protocol, "Protocole de raccordement : PESIT, SFTP ou AS2 (EDI)")
       ->check(validator(protocol_problem, "PESIT|SFTP|AS2", "protocole"));
@@ -153,7 +170,11 @@ CLI::App* add_search_command(CLI::App& app, SearchCommandOptions& o) {
       ->check(validator(date_problem, "AAAA-MM-JJ", "date"));
   search->add_option("--soumis-jusqua", o.submitted_to, "Soumises ce jour ou avant, AAAA-MM-JJ (incluse)")
       ->check(validator(date_problem, "AAAA-MM-JJ", "date"));
-  search->add_option("--type", o.type, "EDI (défaut) ou API")->check(validator(type_problem, "EDI|API", "type"));
+  search
+      ->add_option("--type", o.type,
+                   "EDI ou API (défaut : le type de la fiche --code-appli quand le demandeur peut la consulter, "
+                   "sinon EDI)")
+      ->check(validator(type_problem, "EDI|API", "type"));
   search->add_option("--format", o.format, "table (défaut), csv ou xml")
       ->check(validator(format_problem, "table|csv|xml", "format"));
   search->add_flag("--export", o.write_export, "Écrit le fichier d'export dans outbox/ et affiche son chemin");
@@ -166,9 +187,10 @@ int run_search_command(const SearchCommandOptions& o, const Config& config, Inst
                        std::ostream& err) {
   for (const std::string& problem : {date_problem(o.submitted_from.empty() ? "2000-01-01" : o.submitted_from),
                                      date_problem(o.submitted_to.empty() ? "2000-01-01" : o.submitted_to),
+                                     o.partner.empty() ? std::string() : siret_problem(o.partner),
                                      o.state.empty() ? std::string() : state_problem(o.state),
                                      o.protocol.empty() ? std::string() : protocol_problem(o.protocol),
-                                     type_problem(o.type), format_problem(o.format)}) {
+                                     o.type.empty() ? std::string() : type_problem(o.type), format_problem(o.format)}) {
     if (!problem.empty()) {
       err << "Recherche impossible : " << problem << ".\n";
       return 2;
@@ -179,22 +201,33 @@ int run_search_command(const SearchCommandOptions& o, const Config& config, Inst
     return 2;
   }
   SearchCriteria c;
-  c.kind = *parse<SheetKind>(upper(o.type));
   auto given = [](const std::string& v) { return v.empty() ? std::nullopt : std::optional<std::string>(v); };
   c.partner = given(o.partner);
-  c.state = given(upper(o.state));
+  if (!o.state.empty()) c.state = std::string(to_code(*parse_state_criterion(o.state)));
   c.code_appli = given(o.code_appli);
   c.protocol = given(upper(o.protocol));
   c.interface_code = given(o.interface_code);
+  c.raison_sociale = given(o.raison_sociale);
   if (!o.submitted_from.empty()) c.submitted_from = parse_iso_date(o.submitted_from);
   if (!o.submitted_to.empty()) c.submitted_to = parse_iso_date(o.submitted_to);
 
   const CivilZone zone(config.timezone);
-  std::unique_ptr<Database> db = open_store_for_reading(config);
-  if (!db) {  // no store yet: nothing to find (an in-memory empty store keeps one code path)
-    db = open_database(Backend::Sqlite, ":memory:");
-    db->migrate();
+  const std::unique_ptr<Database> db = open_store_for_reading(config);
+  if (!db) {
+    err << fmt::format(
+        "Recherche impossible : demandeur inconnu « {} » : aucun store n'existe encore ({}). Lancez d'abord « raccord "
+        "init », ou donnez la configuration du store réel avec --config.\n",
+        o.requester, config.effective_connection());
+    return 2;
   }
+  if (!db->query_one("SELECT 1 FROM users WHERE login = $1", {o.requester})) {
+    err << fmt::format(
+        "Recherche impossible : demandeur inconnu « {} » : aucun utilisateur de ce login dans le store ({}). "
+        "Vérifiez --demandeur (le login, ex. support.n1).\n",
+        o.requester, config.effective_connection());
+    return 2;
+  }
+  c.kind = o.type.empty() ? search_kind_of_code(*db, c, o.requester) : *parse<SheetKind>(upper(o.type));
   const ExportFormat file_format = o.format == "xml" ? ExportFormat::Xml : ExportFormat::Csv;
   if (o.write_export) {
     const fs::path outbox_dir = config.root / "outbox";

@@ -21,13 +21,14 @@ namespace raccord::app {
 struct SearchCommandOptions {
   // Criteria of SPEC.md §3.4, each optional ("" = not given).
   std::string partner;           // --partenaire SIRET
-  std::string state;             // --etat state code (BROUILLON, ENVOYEE, ENVOYEE_MAJ, ACTIVEE, DESACTIVEE)
+  std::string state;             // --etat state code or label (ACTIVEE, Activée...), accents and case ignored
   std::string code_appli;        // --code-appli
   std::string protocol;          // --protocole PESIT|SFTP|AS2
   std::string interface_code;    // --code-interface
   std::string submitted_from;    // --soumis-depuis YYYY-MM-DD (inclusive, civil date in engine.timezone)
   std::string submitted_to;      // --soumis-jusqua YYYY-MM-DD (inclusive)
-  std::string type = "EDI";      // --type EDI|API
+  std::string raison_sociale;    // --raison-sociale part of the partner's name, accents and case ignored
+  std::string type;              // --type EDI|API ("": the --code-appli's sheet's type, else EDI)
   std::string format = "table";  // --format table|csv|xml
   bool write_export = false;     // --export: write the outbox file (csv for table) and print its path
   std::string reference;         // --reference: in the export's name and XML `reference`
@@ -35,19 +36,24 @@ struct SearchCommandOptions {
 };
 
 /// Adds the `search` subcommand to `app`, bound to `options`, and returns it (the caller adds the global
-/// options --config/--now to it). Usage errors (missing --demandeur, bad date, unknown type, format,
-/// state or protocol) are CLI11 parse errors, hence exit 2.
+/// options --config/--now to it). Usage errors (missing --demandeur, bad date, malformed SIRET, unknown
+/// type, format, state or protocol) are CLI11 parse errors, hence exit 2.
 CLI::App* add_search_command(CLI::App& app, SearchCommandOptions& options);
 
-/// Runs the search against the store of `config` (opened as is; with no SQLite file yet, an empty
-/// in-memory store, so the result is empty). `now` is the business instant: the XML `genere` and the
-/// export's name. Output on `out`:
+/// Runs the search against the store of `config` (opened as is, never created). `now` is the business
+/// instant: the XML `genere` and the export's name. Exit 2 with the reason on `err` (SPEC.md §7): a
+/// malformed date, a --partenaire that is not 14 digits, a --etat that names no state (codes and labels
+/// are accepted, accents and case ignored: engine/search.hpp parse_state_criterion), an unknown type,
+/// format or protocol, and a demandeur unknown to the store (or no store at all). Without --type, the
+/// type is that of the --code-appli's sheet when the demandeur may consult it (search_kind_of_code),
+/// else EDI. Output on `out`:
 /// - table: one line of the CSV header's column names, then one aligned line per row (dates dd/mm/yyyy,
-///   state labels, control characters shown as spaces); an unknown demandeur gets the header only;
+///   state labels, control characters shown as spaces); a known demandeur without rights gets the
+///   header only;
 /// - csv / xml: exactly the bytes of the export file (BOM, ';', CRLF... / urn:raccord:export:1);
 /// - with write_export: the file is written atomically to <root>/outbox (SPEC.md §5.2 name, "_2"... when
 ///   taken; csv for the table format) and its full path is printed, alone on its line.
-/// Returns 0; 2 for invalid options (message on `err`). Throws StoreError on the store's own failures.
+/// Returns 0, or 2 as above. Throws StoreError on the store's own failures.
 int run_search_command(const SearchCommandOptions& options, const Config& config, Instant now, std::ostream& out,
                        std::ostream& err);
 

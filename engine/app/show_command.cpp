@@ -40,8 +40,8 @@ std::string state_text(const std::optional<SheetState>& s) {
 
 void print_version_text(std::ostream& out, const std::string& title, const VersionView& v, SheetKind kind,
                         const CivilZone& zone) {
-  out << fmt::format("\n{} (version n° {}, « {} » par {} le {})\n", title, v.id, to_code(v.action), line(v.created_by),
-                     zone.format_local(v.created_at));
+  out << fmt::format("\n{} (version n° {}, « {} » par {} le {})\n", title, v.number, to_code(v.action),
+                     line(v.created_by), zone.format_local(v.created_at));
   if (kind == SheetKind::Edi) {
     out << fmt::format("  Protocole : {}\n", or_dash(v.protocol));
     if (v.period_from) {
@@ -74,7 +74,8 @@ void print_version_text(std::ostream& out, const std::string& title, const Versi
 }
 
 void print_version_xml(std::ostream& out, const char* role, const VersionView& v) {
-  out << fmt::format("  <Version role=\"{}\" id=\"{}\" action=\"{}\"", role, v.id, xml(to_code(v.action)));
+  out << fmt::format("  <Version role=\"{}\" numero=\"{}\" id=\"{}\" action=\"{}\"", role, v.number, v.id,
+                     xml(to_code(v.action)));
   if (!v.protocol.empty()) out << fmt::format(" protocole=\"{}\"", xml(v.protocol));
   if (v.period_from) out << fmt::format(" debut=\"{}\"", format_iso_date(*v.period_from));
   if (v.period_to) out << fmt::format(" fin=\"{}\"", format_iso_date(*v.period_to));
@@ -99,6 +100,45 @@ void print_version_xml(std::ostream& out, const char* role, const VersionView& v
   out << "  </Version>\n";
 }
 
+/// The line `En attente : …` (SPEC.md §7): the current block's codes and messages and since when,
+/// or the du, or the next nightly run.
+void print_waiting_text(std::ostream& out, const WaitingView& w, const CivilZone& zone) {
+  if (w.block) {
+    out << fmt::format("En attente : activation bloquée depuis le {} (exécution nocturne), motif(s) :\n",
+                       zone.format_local(w.block->since));
+    for (const auto& r : w.block->reasons) {
+      out << fmt::format("  {}{} : {}\n", line(r.code), r.field.empty() ? std::string() : " (" + line(r.field) + ")",
+                         line(r.message));
+    }
+    if (w.block->reasons.empty()) out << fmt::format("  {}\n", line(w.block->reason));
+  } else if (w.du) {
+    out << fmt::format(
+        "En attente : du {} — activée par la première exécution nocturne de cette date ou après, si ses "
+        "contrôles sont bons\n",
+        format_french_date(*w.du));
+  } else {
+    out << "En attente : la prochaine exécution nocturne, qui l'active si ses contrôles sont bons\n";
+  }
+}
+
+/// `<Attente du="…"/>`, or `<Attente depuis="…"><Motif code champ>message</Motif>…</Attente>`, or
+/// `<Attente/>` (the next run).
+void print_waiting_xml(std::ostream& out, const WaitingView& w) {
+  if (w.block) {
+    out << fmt::format("  <Attente depuis=\"{}\">\n", format_iso_instant(w.block->since));
+    for (const auto& r : w.block->reasons) {
+      out << fmt::format("    <Motif code=\"{}\"", xml(r.code));
+      if (!r.field.empty()) out << fmt::format(" champ=\"{}\"", xml(r.field));
+      out << fmt::format(">{}</Motif>\n", xml(r.message));
+    }
+    out << "  </Attente>\n";
+  } else if (w.du) {
+    out << fmt::format("  <Attente du=\"{}\"/>\n", format_iso_date(*w.du));
+  } else {
+    out << "  <Attente/>\n";
+  }
+}
+
 }  // namespace
 
 void print_sheet_text(std::ostream& out, const SheetView& s, const CivilZone& zone) {
@@ -109,6 +149,7 @@ void print_sheet_text(std::ostream& out, const SheetView& s, const CivilZone& zo
   out << fmt::format("Créée le : {}   Modifiée le : {}\n", zone.format_local(s.created_at),
                      zone.format_local(s.updated_at));
   out << fmt::format("Soumise le : {}\n", s.submitted_at ? zone.format_local(*s.submitted_at) : std::string("—"));
+  if (s.waiting) print_waiting_text(out, *s.waiting, zone);
   if (s.active) {
     print_version_text(out, "Version activée", *s.active, s.kind, zone);
   } else {
@@ -138,6 +179,7 @@ void print_sheet_xml(std::ostream& out, const SheetView& s) {
   out << ">\n";
   if (s.active) print_version_xml(out, "active", *s.active);
   if (s.pending) print_version_xml(out, "pending", *s.pending);
+  if (s.waiting) print_waiting_xml(out, *s.waiting);
   out << "  <Historique>\n";
   for (const auto& h : s.history) {
     out << fmt::format("    <Evenement instant=\"{}\" acteur=\"{}\" de=\"{}\" vers=\"{}\" motif=\"{}\"/>\n",
@@ -152,11 +194,13 @@ CLI::App* add_show_command(CLI::App& app, ShowCommandOptions& options) {
       "show",
       "Affiche une fiche pour le support : identité, état courant, versions activée et en attente (protocole, "
       "période, codes interface et modes, certificats et leur fin de validité, contact), puis tout l'historique "
-      "(instant en heure locale de engine.timezone, acteur, de, vers, motif). Les brouillons supprimés sont "
-      "affichés aussi. Code 1 si la fiche est inconnue.\n"
+      "(instant en heure locale de engine.timezone, acteur, de, vers, motif). Pour une fiche en attente "
+      "d'activation, une ligne « En attente : » dit ce qu'elle attend : son du (jj/mm/aaaa), ou les codes et "
+      "messages du blocage en cours et depuis quand. Versions numérotées par fiche (1, 2, …). Les brouillons "
+      "supprimés sont affichés aussi. Code 1 si la fiche est inconnue.\n"
       "Format xml : racine <Fiche codeAppli type partenaire etat raisonSociale libelleEtat supprimee [soumis]>, "
-      "des <Version role=\"active|pending\"> puis <Historique> de <Evenement instant acteur de vers motif/> "
-      "(samples/xsd/fiche.xsd).");
+      "des <Version role=\"active|pending\" numero>, un <Attente du> ou <Attente depuis> de <Motif code champ>, "
+      "puis <Historique> de <Evenement instant acteur de vers motif/> (samples/xsd/fiche.xsd).");
   show->add_option("CODE", options.code, "Code Appli partenaire de la fiche, ex. VFE042")->required();
   show->add_option("--format", options.format, "Sortie : text (défaut) ou xml")->check(CLI::IsMember({"text", "xml"}));
   return show;

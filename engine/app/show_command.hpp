@@ -36,15 +36,22 @@ int run_show_command(const ShowCommandOptions& options, const Config& config);
 
 /// Text for a support engineer. Instants (history, versions, submission) in local time of `zone`
 /// ("dd/mm/yyyy HH:MM:SS", CivilZone::format_local); periods dd/mm/yyyy; certificate end dates
-/// dd/mm/yyyy of the UTC instant (as in the accusés and `raccord cert`); state labels (SPEC.md §1).
+/// dd/mm/yyyy of the UTC instant (as in the accusés and `raccord cert`); state labels (SPEC.md §1);
+/// versions numbered per sheet ("version n° 2": VersionView::number). A sheet waiting for activation
+/// gets, after "Soumise le", a line "En attente : activation bloquée depuis le <local instant>
+/// (exécution nocturne), motif(s) :" followed by one line "  CODE (champ) : message" per reason, or
+/// "En attente : du dd/mm/yyyy — …", or "En attente : la prochaine exécution nocturne…" (API).
 void print_sheet_text(std::ostream& out, const SheetView& sheet, const CivilZone& zone);
 
 /// XML (samples/xsd/fiche.xsd, no namespace): root `Fiche` with attributes codeAppli, type,
 /// partenaire, etat (state code), raisonSociale, libelleEtat, supprimee, soumis (xs:dateTime, when
-/// submitted); then `Version role="active|pending"` children (attributes id, action, protocole, debut,
-/// fin, creeLe, creePar; children Contact, Reseau, Interface code/mode, Certificat sujet emetteur
-/// numeroSerie debut fin finale, Commentaires) and `Historique` with `Evenement instant acteur de vers
-/// motif` children (instant as xs:dateTime UTC; `de` is "" for the creation).
+/// submitted); then `Version role="active|pending"` children (attributes numero (per sheet), id (the
+/// store's), action, protocole, debut, fin, creeLe, creePar; children Contact, Reseau, Interface
+/// code/mode, Certificat sujet emetteur numeroSerie debut fin finale, Commentaires); for a sheet waiting
+/// for activation an `Attente` with attribute `du` (xs:date), or `depuis` (xs:dateTime UTC) and `Motif
+/// code champ?` children holding the messages, or neither (the next nightly run); and `Historique` with
+/// `Evenement instant acteur de vers motif` children (instant as xs:dateTime UTC; `de` is "" for the
+/// creation).
 void print_sheet_xml(std::ostream& out, const SheetView& sheet);
 
 }  // namespace raccord::app

@@ -12,6 +12,8 @@
 #include "engine/migrations.hpp"
 #include "engine/nightly.hpp"
 #include "tests/support/engine_fixture.hpp"
+#include "tests/support/files.hpp"
+#include "tests/support/test_pki.hpp"
 
 namespace raccord::testing {
 namespace {
@@ -39,7 +41,9 @@ class MetricsTest : public EngineTest {
 
   std::map<std::string, std::int64_t> counters() {
     std::map<std::string, std::int64_t> out;
-    for (const auto& r : sql("SELECT name, value FROM metric_counters")) out[r.text(0)] = r.integer(1);
+    for (const auto& r : sql("SELECT name, value FROM metric_counters WHERE name <> 'files_unopenable'")) {
+      out[r.text(0)] = r.integer(1);
+    }
     return out;
   }
 
@@ -111,14 +115,14 @@ TEST_F(MetricsTest, AnUnknownStoredStateIsAStoreErrorNamingTheSheet) {
     tx.commit();
   }
   try {
-    (void)collect_metrics(db());
+    (void)collect_metrics(db(), engine().inbox());
     ADD_FAILURE() << "no StoreError";
   } catch (const StoreError& e) {
     EXPECT_THAT(std::string(e.what()), ::testing::HasSubstr("sheets.state"));
     EXPECT_THAT(std::string(e.what()), ::testing::HasSubstr("VFE001"));
     EXPECT_THAT(std::string(e.what()), ::testing::HasSubstr("« ENVOYE »"));
   }
-  EXPECT_FALSE(refresh_metrics(db(), outbox()));
+  EXPECT_FALSE(refresh_metrics(db(), engine().inbox()));
   EXPECT_EQ(metrics()[R"(raccord_sheets{etat="ENVOYEE"})"], 1);
 }
 
@@ -170,6 +174,64 @@ TEST_F(MetricsTest, NightlyRunRefreshesSheetsAndLastRunFigures) {
   EXPECT_EQ(m["raccord_nightly_last_run_duration_seconds"], (finished - instant(row->text(0))).count());
   const std::string text = read_file(outbox() / "metrics.prom");
   EXPECT_THAT(text, HasSubstr("# TYPE raccord_nightly_last_run_timestamp_seconds gauge\n"));
+}
+
+// Issue 18 item 8 (SPEC §5.4): metrics.prom lacked the gauges an operator alerts on. After a nightly
+// run that leaves an activation blocked (late too) and a leaf expiring within 30 days, with a dépôt
+// waiting in inbox/ and in an account's folder, a quarantined original in error/ and files a pass
+// could not open: every gauge, and the existing metrics kept.
+TEST_F(MetricsTest, GaugesOfBlockedLateExpiringWaitingQuarantinedAndUnopenableFiles) {
+  start();
+  setup_world();
+  auto m = metrics();
+  for (const char* gauge : {"raccord_blocked_activations", "raccord_late_sheets", "raccord_leaves_expiring_30d",
+                            "raccord_inbox_waiting_files", "raccord_error_files", "raccord_unopenable_files"}) {
+    ASSERT_EQ(m.count(gauge), 1u) << gauge;
+    EXPECT_EQ(m[gauge], 0) << gauge;
+  }
+  // A sheet whose leaf expires before the run of 30/11 (blocked, late on 01/12) and one whose leaf
+  // ends on 20/12 (activated on 30/11, expiring within 30 days).
+  SheetSpec blocked = sftp_sheet();
+  blocked.period_from = "2026-11-29";
+  LeafOptions leaf;
+  leaf.common_name = "bloquee.exemple.fr";
+  leaf.not_after = "2026-11-30T00:30:00Z";
+  blocked.certificates = {TestPki::instance().bundle_base64(leaf)};
+  ASSERT_EQ(process("bloquee.xml", depot_xml(sheet_xml(blocked), "identifiant=\"G-1\"")).statut, "INTEGRE");
+  SheetSpec soon = blocked;
+  leaf.common_name = "bientot.exemple.fr";
+  leaf.not_after = "2026-12-20T00:00:00Z";
+  soon.certificates = {TestPki::instance().bundle_base64(leaf)};
+  ASSERT_EQ(process("bientot.xml", depot_xml(sheet_xml(soon), "identifiant=\"G-2\"")).statut, "INTEGRE");
+  ASSERT_EQ(process("casse.xml", "<Depot").statut, "REJETE");  // XML_MALFORME: original to error/
+  ASSERT_EQ(run_nightly(start("2026-11-30T07:00:00Z"), *parse_iso_date("2026-11-30")).status, NightlyStatus::Ran);
+  ASSERT_EQ(run_nightly(start("2026-12-01T07:00:00Z"), *parse_iso_date("2026-12-01")).status, NightlyStatus::Ran);
+  m = metrics();
+  EXPECT_EQ(m["raccord_blocked_activations"], 1);
+  EXPECT_EQ(m["raccord_late_sheets"], 1);
+  EXPECT_EQ(m["raccord_leaves_expiring_30d"], 1);
+  EXPECT_EQ(m["raccord_error_files"], 1);  // casse.xml; its .reason.txt is not counted
+  EXPECT_EQ(m["raccord_inbox_waiting_files"], 0);
+  EXPECT_EQ(m[R"(raccord_sheets{etat="ACTIVEE"})"], 1);  // the existing metrics are kept
+  EXPECT_EQ(m[R"(raccord_depots_total{statut="REJETE"})"], 1);
+  EXPECT_EQ(m.count("raccord_nightly_last_run_timestamp_seconds"), 1u);
+
+  // Dépôts waiting in inbox/ and in a folder of it (an account's), not in .work/ nor other names.
+  write_file(inbox() / "attente.xml", "<Depot/>");
+  fs::create_directories(inbox() / "compta");
+  write_file(inbox() / "compta" / "lot.XML", "<Depot/>");
+  write_file(inbox() / "notes.txt", "pas un dépôt");
+  write_file(inbox() / ".cache.xml", "caché");
+  write_file(work() / "en-cours.xml", "<Depot/>");
+  record_unopenable_files(db(), 2);
+  ASSERT_TRUE(refresh_metrics(db(), engine().inbox()));
+  m = metrics();
+  EXPECT_EQ(m["raccord_inbox_waiting_files"], 2);
+  EXPECT_EQ(m["raccord_unopenable_files"], 2);
+  EXPECT_EQ(m["raccord_blocked_activations"], 1);  // from the last run, whatever happens since
+  record_unopenable_files(db(), 0);
+  ASSERT_TRUE(refresh_metrics(db(), engine().inbox()));
+  EXPECT_EQ(metrics()["raccord_unopenable_files"], 0);
 }
 
 }  // namespace

@@ -27,6 +27,7 @@
 
 #include "engine/migrations.hpp"
 #include "tests/support/command.hpp"
+#include "tests/support/csv.hpp"
 #include "tests/support/engine_fixture.hpp"
 #include "tests/support/test_pki.hpp"
 #include "tests/support/xml_check.hpp"
@@ -244,10 +245,9 @@ TEST_F(NightlyTest, FutureDuWaitsForItsDateAndApiSheetsActivateRegardlessOfDu) {
   EXPECT_THAT(second.reports.at(0).transitions, IsEmpty());
   EXPECT_THAT(second.reports.at(0).blocked, IsEmpty());
   EXPECT_EQ(state_of(edi), "ENVOYEE");
-  // Sent more than one day before the run instant and still not activated: late.
-  ASSERT_EQ(second.reports.at(0).late.size(), 1u);
-  EXPECT_EQ(second.reports.at(0).late[0].code_appli, edi);
-  EXPECT_EQ(format_iso_instant(second.reports.at(0).late[0].submitted_at), "2026-11-29T10:00:00Z");
+  // Sent more than one day before the run instant, but its period has not started: never late (SPEC
+  // §5.3, issue 18).
+  EXPECT_THAT(second.reports.at(0).late, IsEmpty());
 
   const NightlyResult third = nightly("2026-12-02T01:00:00Z", "2026-12-02");
   EXPECT_THAT(transitions_of(third.reports.at(0)), ElementsAre("VFE001:ENVOYEE>ACTIVEE|activation"));
@@ -303,7 +303,12 @@ TEST_F(NightlyTest, FailedUpdateKeepsTheOldVersionInForceAndIsReportedWithItsRea
   EXPECT_EQ(state_of(code), "ENVOYEE_MAJ");
   EXPECT_EQ(version(code, "active_version"), v1);  // still in force
   EXPECT_EQ(version(code, "pending_version"), v2);
-  EXPECT_THAT(nightly_history(code), ElementsAre("ENVOYEE>ACTIVEE|activation|2026-11-30T01:00:00Z"));
+  // The block is written in the history (SPEC §6), from = to = ENVOYEE_MAJ.
+  EXPECT_THAT(nightly_history(code),
+              ElementsAre("ENVOYEE>ACTIVEE|activation|2026-11-30T01:00:00Z",
+                          ::testing::AllOf(::testing::StartsWith("ENVOYEE_MAJ>ENVOYEE_MAJ|activation bloquée : "
+                                                                 "CERT_EXPIRE (Certificats/Certificat[1]) : "),
+                                           ::testing::EndsWith("|2026-12-01T01:00:00Z"))));
 
   const std::string xml = read_file(report("2026-12-01", "xml"));
   EXPECT_THAT(xml, HasSubstr("<ActivationBloquee codeAppli=\"VFE001\" partenaire=\"12345678200010\" "
@@ -460,14 +465,14 @@ TEST_F(NightlyRevocationTest, RevokedActiveSheetIsDeactivatedAndARevokedPendingO
   EXPECT_THAT(blocked_codes(r.blocked[0]), ElementsAre("CERT_REVOQUE"));
   ASSERT_EQ(r.revocations.size(), 2u);
   std::set<std::string> rows;
-  for (const auto& x : r.revocations) rows.insert(x.code_appli + (x.deactivated ? ":desactivee" : ":bloquee"));
+  for (const auto& x : r.revocations) rows.insert(x.code_appli + (x.state == SheetState::Desactivee ? ":desactivee" : ":bloquee"));
   EXPECT_THAT(rows, ElementsAre(active + ":desactivee", pending + ":bloquee"));
 
   const std::string xml = read_file(report("2026-12-01", "xml"));
   EXPECT_THAT(xml,
-              HasSubstr("<Revocation codeAppli=\"" + active + "\" partenaire=\"12345678200010\" issue=\"DESACTIVEE\""));
+              HasSubstr("<Revocation codeAppli=\"" + active + "\" partenaire=\"12345678200010\" etat=\"DESACTIVEE\""));
   EXPECT_THAT(xml,
-              HasSubstr("<Revocation codeAppli=\"" + pending + "\" partenaire=\"12345678200010\" issue=\"BLOQUEE\""));
+              HasSubstr("<Revocation codeAppli=\"" + pending + "\" partenaire=\"12345678200010\" etat=\"ENVOYEE\""));
   if (!xmllint_available()) GTEST_SKIP() << "xmllint absent";
   EXPECT_EQ(xmllint_file(report("2026-12-01", "xml"), xsd_path("rapport.xsd")).status, 0) << xml;
 }
@@ -721,17 +726,25 @@ TEST_F(NightlyTest, ReportFilesHoldTransitionsBlockedLateExpiringAndTotalsAndVal
   const std::string failing = submit(sftp_with_leaf_until("2026-11-30T12:00:00Z"));   // VFE004
   ASSERT_EQ(nightly("2026-11-30T01:00:00Z", "2026-11-30").status, NightlyStatus::Ran);
   ASSERT_EQ(state_of(failing), "ACTIVEE");  // valid at 2026-11-30T01:00Z, expired at the next run
+  at("2026-11-29T10:00:00Z");
+
+  const std::string blocked = submit(sftp_with_leaf_until("2026-11-30T12:00:00Z"));  // VFE005, at 10:00Z
+  ASSERT_EQ(state_of(failing), "ACTIVEE");
 
   const NightlyResult result = nightly("2026-12-01T01:00:00Z", "2026-12-01");
   ASSERT_EQ(result.status, NightlyStatus::Ran);
   const NightlyReport& r = result.reports.at(0);
   EXPECT_THAT(transitions_of(r), ElementsAre("VFE004:ACTIVEE>DESACTIVEE|certificat expiré"));
+  ASSERT_EQ(r.blocked.size(), 1u);
+  EXPECT_EQ(r.blocked[0].code_appli, blocked);
+  // VFE003 waits for its du (10/12): not late; VFE005 was submitted on 29/11: late from 29/11.
   ASSERT_EQ(r.late.size(), 1u);
-  EXPECT_EQ(r.late[0].code_appli, waiting);
+  EXPECT_EQ(r.late[0].code_appli, blocked);
+  EXPECT_EQ(format_iso_date(r.late[0].due), "2026-11-29");
   ASSERT_EQ(r.expiring.size(), 1u);
   EXPECT_EQ(r.expiring[0].code_appli, expiring);
   EXPECT_EQ(r.sheets_by_state.at(SheetState::Activee), 2);
-  EXPECT_EQ(r.sheets_by_state.at(SheetState::Envoyee), 1);
+  EXPECT_EQ(r.sheets_by_state.at(SheetState::Envoyee), 2);
   EXPECT_EQ(r.sheets_by_state.at(SheetState::Desactivee), 1);
 
   const fs::path xml_path = report("2026-12-01", "xml");
@@ -743,8 +756,9 @@ TEST_F(NightlyTest, ReportFilesHoldTransitionsBlockedLateExpiringAndTotalsAndVal
   EXPECT_THAT(xml, HasSubstr("instant=\"2026-12-01T01:00:00Z\""));
   EXPECT_THAT(xml, HasSubstr("<Transition codeAppli=\"VFE004\" partenaire=\"12345678200010\" de=\"ACTIVEE\" "
                              "vers=\"DESACTIVEE\" motif=\"certificat expiré\" />"));
-  EXPECT_THAT(xml, HasSubstr("<Retard codeAppli=\"VFE003\" partenaire=\"12345678200010\" etat=\"ENVOYEE\" "
-                             "soumis=\"2026-11-29T10:00:00Z\" />"));
+  EXPECT_THAT(xml, HasSubstr("<Retard codeAppli=\"VFE005\" partenaire=\"12345678200010\" etat=\"ENVOYEE\" "
+                             "soumis=\"2026-11-29T10:00:00Z\" echeance=\"2026-11-29\" />"));
+  EXPECT_THAT(xml, Not(HasSubstr("<Retard codeAppli=\"VFE003\"")));
   EXPECT_THAT(xml, HasSubstr("<ExpirationProche codeAppli=\"VFE002\""));
   EXPECT_THAT(xml, HasSubstr("finValidite=\"2026-12-20\""));
   EXPECT_THAT(xml, HasSubstr("<Totaux"));
@@ -752,20 +766,89 @@ TEST_F(NightlyTest, ReportFilesHoldTransitionsBlockedLateExpiringAndTotalsAndVal
   EXPECT_THAT(xml, HasSubstr("<Etat code=\"DESACTIVEE\" nombre=\"1\" />"));
   EXPECT_THAT(xml, Not(HasSubstr("BEGIN CERTIFICATE")));
 
+  // Issue 18 item 3: the CSV support opens in Excel had only a header; it holds every row type now.
   const std::string csv = read_file(csv_path);
-  EXPECT_EQ(csv.rfind("\xEF\xBB\xBF"
-                      "Code Appli partenaire;Partenaire;De;Vers;Motif\r\n",
-                      0),
-            0u)
-      << csv;
-  EXPECT_THAT(csv, HasSubstr("VFE004;"));
-  EXPECT_THAT(csv, HasSubstr("certificat expiré"));
+  ASSERT_EQ(csv.rfind("\xEF\xBB\xBF", 0), 0u);
+  const std::vector<std::vector<std::string>> rows = parse_csv(std::string_view(csv).substr(3));
+  ASSERT_EQ(rows.size(), 5u) << csv;
+  EXPECT_EQ(rows[0],
+            (std::vector<std::string>{"Type", "Code Appli partenaire", "Partenaire", "De", "Vers", "Motif", "Date"}));
+  const std::string acme = "12345678200010 - ACME Logistique SAS";
+  EXPECT_EQ(rows[1], (std::vector<std::string>{"Transition", "VFE004", acme, "Activée", "Désactivée",
+                                               "certificat expiré", "01/12/2026"}));
+  ASSERT_EQ(rows[2].size(), 7u);
+  EXPECT_EQ(rows[2][0], "Blocage");
+  EXPECT_EQ(rows[2][1], "VFE005");
+  EXPECT_EQ(rows[2][2], acme);
+  EXPECT_EQ(rows[2][3], "");
+  EXPECT_EQ(rows[2][4], "");
+  EXPECT_THAT(rows[2][5], HasSubstr("CERT_EXPIRE (Certificats/Certificat[1]) : "));
+  EXPECT_EQ(rows[2][6], "01/12/2026");
+  EXPECT_EQ(rows[3][0], "Retard");
+  EXPECT_EQ(rows[3][1], "VFE005");
+  EXPECT_THAT(rows[3][5], HasSubstr("29/11/2026"));
+  EXPECT_EQ(rows[3][6], "29/11/2026");  // the date it became due
+  EXPECT_EQ(rows[4][0], "Expiration");
+  EXPECT_EQ(rows[4][1], "VFE002");
+  EXPECT_EQ(rows[4][2], acme);
+  EXPECT_THAT(rows[4][5], HasSubstr("bientot.exemple.fr"));
+  EXPECT_EQ(rows[4][6], "20/12/2026");  // the leaf's end
 
   const fs::path xsd = xsd_path("rapport.xsd");
   if (!xmllint_available()) GTEST_SKIP() << "xmllint absent";
   for (const char* d : {"2026-11-30", "2026-12-01"}) {
     EXPECT_EQ(xmllint_file(report(d, "xml"), xsd).status, 0) << read_file(report(d, "xml"));
   }
+}
+
+// Issue 18 item 3 (SPEC §5.3): "en retard" counts from the later of the submission and the start of
+// `du` (00:00 Paris): a sheet whose period has not started is never late, and one whose period starts
+// after its submission is late one day after that start.
+TEST_F(NightlyTest, LatenessCountsFromTheLaterOfSubmissionAndDu) {
+  // Both submitted 2026-11-29T10:00:00Z and blocked by their leaf once they are candidates.
+  const std::string from_submission = submit(sftp_with_leaf_until("2026-11-30T00:30:00Z", "2026-11-29"));
+  const std::string from_du = submit(sftp_with_leaf_until("2026-12-01T12:00:00Z", "2026-12-02"));
+  auto late_of = [](const NightlyReport& r) {
+    std::vector<std::string> out;
+    for (const auto& l : r.late) out.push_back(l.code_appli + "@" + format_iso_date(l.due));
+    return out;
+  };
+  EXPECT_THAT(late_of(nightly("2026-11-30T07:00:00Z", "2026-11-30").reports.at(0)), IsEmpty());  // 15 h after
+  EXPECT_THAT(late_of(nightly("2026-12-01T07:00:00Z", "2026-12-01").reports.at(0)),
+              ElementsAre(from_submission + "@2026-11-29"));
+  // The run of 02/12 (01:00Z): du 02/12 started at 00:00 Paris (01/12 23:00Z), two hours before.
+  const NightlyReport second = nightly("2026-12-02T07:00:00Z", "2026-12-02").reports.at(0);
+  EXPECT_THAT(late_of(second), ElementsAre(from_submission + "@2026-11-29"));
+  ASSERT_EQ(second.blocked.size(), 2u);  // both candidates now, both blocked
+  EXPECT_THAT(late_of(nightly("2026-12-03T07:00:00Z", "2026-12-03").reports.at(0)),
+              ElementsAre(from_submission + "@2026-11-29", from_du + "@2026-12-02"));
+  EXPECT_EQ(state_of(from_du), "ENVOYEE");
+  EXPECT_EQ(count("SELECT late FROM nightly_runs WHERE run_date = '2026-12-03'"), 2);
+}
+
+// Issue 18 item 3 (SPEC §5.3): ExpirationProche for the leaves of ACTIVEE, ENVOYEE and ENVOYEE_MAJ
+// sheets (the version in force and the pending one), not of ACTIVEE sheets only.
+TEST_F(NightlyTest, ExpiringLeavesOfSentAndUpdatedSheetsAreReportedToo) {
+  const std::string sent = submit(sftp_with_leaf_until("2026-12-15T00:00:00Z", "2026-12-10"));  // waits for du
+  const std::string updated = submit(sftp_with_leaf_until("2026-12-18T00:00:00Z", "2026-11-29"));
+  ASSERT_EQ(nightly("2026-11-30T07:00:00Z", "2026-11-30").status, NightlyStatus::Ran);
+  ASSERT_EQ(state_of(updated), "ACTIVEE");
+  at("2026-11-30T10:00:00Z");
+  SheetSpec update = sftp_with_leaf_until("2026-12-20T00:00:00Z", "2026-12-10");
+  ASSERT_EQ(submit(update, updated), updated);
+  ASSERT_EQ(state_of(updated), "ENVOYEE_MAJ");
+  const std::string far = submit(sftp_with_leaf_until("2027-06-30T00:00:00Z", "2026-12-10"));  // beyond 30 days
+
+  const NightlyReport r = nightly("2026-12-01T07:00:00Z", "2026-12-01").reports.at(0);
+  std::vector<std::string> expiring;
+  for (const auto& e : r.expiring) expiring.push_back(e.code_appli + "@" + format_iso_instant(e.not_after));
+  EXPECT_THAT(expiring, ElementsAre(sent + "@2026-12-15T00:00:00Z", updated + "@2026-12-18T00:00:00Z",
+                                    updated + "@2026-12-20T00:00:00Z"));
+  EXPECT_EQ(r.expiring_within_30_days, 3);
+  EXPECT_EQ(count("SELECT expiring_30d FROM nightly_runs WHERE run_date = '2026-12-01'"), 3);
+  EXPECT_EQ(state_of(far), "ENVOYEE");
+  const std::string xml = read_file(report("2026-12-01", "xml"));
+  EXPECT_THAT(xml, HasSubstr("<ExpirationProche codeAppli=\"" + sent + "\""));
 }
 
 // ---------------------------------------------------------------------------------------------

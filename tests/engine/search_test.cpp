@@ -345,6 +345,99 @@ TEST_F(SearchTest, PendingUpdateIsShownRatherThanTheActivatedVersion) {
   EXPECT_THAT(rows(c), ElementsAre("12345678200010|PESIT|VFE003|FSO1100A|2026-12-01||ENVOYEE_MAJ"));
 }
 
+// Issue 18 item 4: `--etat Activée` said "état inconnu". A state criterion is a code or a label,
+// accents and case ignored (SPEC §7).
+TEST_F(SearchTest, StateCriterionTextNamesAStateByCodeOrLabelAccentsAndCaseIgnored) {
+  for (const char* text : {"ACTIVEE", "activee", "Activée", "ACTIVÉE", " activée "}) {
+    EXPECT_EQ(parse_state_criterion(text), SheetState::Activee) << text;
+  }
+  for (const char* text : {"ENVOYEE_MAJ", "Envoyée MAJ", "envoyee maj", "Envoyée_MAJ", "ENVOYÉE-MAJ"}) {
+    EXPECT_EQ(parse_state_criterion(text), SheetState::EnvoyeeMaj) << text;
+  }
+  EXPECT_EQ(parse_state_criterion("Désactivée"), SheetState::Desactivee);
+  EXPECT_EQ(parse_state_criterion("brouillon"), SheetState::Brouillon);
+  EXPECT_EQ(parse_state_criterion("envoyée"), SheetState::Envoyee);
+  for (const char* text : {"ACTIVE", "", "  ", "envoyee majeure", "ACTIVEE2"}) {
+    EXPECT_EQ(parse_state_criterion(text), std::nullopt) << text;
+  }
+  SearchCriteria c;
+  c.state = std::string(to_code(*parse_state_criterion("Activée")));
+  EXPECT_THAT(codes(c), ElementsAre("VFE003/FSO1101A"));
+}
+
+// Issue 18 item 4: there was no search by company name. `raison_sociale` matches part of the
+// partner's name, accents and case ignored (SPEC §3.4, §7).
+TEST_F(SearchTest, RaisonSocialeMatchesPartOfTheNameAccentsAndCaseIgnored) {
+  SearchCriteria c;
+  c.raison_sociale = "beta";  // Béta Transports
+  EXPECT_THAT(codes(c), ElementsAre("VFE007/FSO1100A"));
+  c.raison_sociale = "ZÉRO ind";
+  EXPECT_THAT(codes(c), ElementsAre("VFE008/FSO1100A"));
+  c.raison_sociale = "logistique";  // ACME Logistique SAS
+  EXPECT_THAT(codes(c), ElementsAre("VFE001/FSO1100A", "VFE001/FSO1101A", "VFE002/FSO1100A", "VFE003/FSO1101A",
+                                    "VFE004/FSO1105A"));
+  c.raison_sociale = "transports zero";
+  EXPECT_THAT(codes(c), IsEmpty());
+  c.raison_sociale = "béta";  // combined with the rights: b.gest sees kBeta, c.gest does not
+  EXPECT_THAT(codes(c, "b.gest"), ElementsAre("VFE007/FSO1100A"));
+  EXPECT_THAT(codes(c, "c.gest"), IsEmpty());
+  SearchCriteria api;
+  api.kind = SheetKind::Api;
+  api.raison_sociale = "acme";
+  EXPECT_THAT(rows(api), ElementsAre("12345678200010|VFE006|ENVOYEE"));
+}
+
+// Issue 18 item 4: `--code-appli` of an API sheet found nothing without `--type API`. With no type
+// given, the type is that of the sheet the code names, when the demandeur may consult it (SPEC §3.4).
+TEST_F(SearchTest, TypeOfARequestWithoutOneIsTheTypeOfTheSheetItsCodeNames) {
+  SearchCriteria c;
+  c.code_appli = "VFE006";  // API, kAcme
+  EXPECT_EQ(search_kind_of_code(db(), c, kSupport), SheetKind::Api);
+  EXPECT_EQ(search_kind_of_code(db(), c, kSubscriber), SheetKind::Api);
+  EXPECT_EQ(search_kind_of_code(db(), c, "c.lecture"), SheetKind::Api);  // Consultation only
+  EXPECT_EQ(search_kind_of_code(db(), c, "b.gest"), SheetKind::Edi);     // may not consult kAcme: nothing learnt
+  EXPECT_EQ(search_kind_of_code(db(), c, "inconnu"), SheetKind::Edi);
+  c.code_appli = "VFE001";
+  EXPECT_EQ(search_kind_of_code(db(), c, kSupport), SheetKind::Edi);
+  c.code_appli = "VFE999";
+  EXPECT_EQ(search_kind_of_code(db(), c, kSupport), SheetKind::Edi);
+  c.code_appli.reset();
+  EXPECT_EQ(search_kind_of_code(db(), c, kSupport), SheetKind::Edi);
+
+  // A deleted API draft is never found, its type neither.
+  SheetSpec draft = api_sheet();
+  draft.action = "enregistrer";
+  sheet(draft, "VFE009");
+  ok("  <FicheAPI demandeur=\"j.dupont\" action=\"supprimer\" codeAppli=\"VFE009\"><Partenaire>" + std::string(kAcme) +
+     "</Partenaire></FicheAPI>\n");
+  c.code_appli = "VFE009";
+  EXPECT_EQ(search_kind_of_code(db(), c, kSupport), SheetKind::Edi);
+}
+
+// The same in a Recherche dépôt (SPEC §3.4): no `type` and the CodeAppli of an API sheet writes the
+// API export with that sheet; `RaisonSociale` filters by name. Read from the export files written.
+TEST_F(SearchTest, RechercheDepotTakesItsTypeFromTheCodeAndFiltersByRaisonSociale) {
+  ok("  <Recherche demandeur=\"support.n1\" reference=\"par-code\"><CodeAppli>VFE006</CodeAppli></Recherche>\n"
+     "  <Recherche demandeur=\"support.n1\" reference=\"par-nom\"><RaisonSociale>BETA trans</RaisonSociale>"
+     "</Recherche>\n"
+     "  <Recherche demandeur=\"b.gest\" reference=\"sans-droit\"><CodeAppli>VFE006</CodeAppli></Recherche>\n"
+     "  <Recherche demandeur=\"support.n1\" type=\"EDI\" reference=\"type-donne\"><CodeAppli>VFE006</CodeAppli>"
+     "</Recherche>\n");
+  const std::string at = "20261129T230000Z";
+  EXPECT_EQ(read_file(outbox() / ("EXPORT_API_par-code_" + at + ".csv")),
+            "\xEF\xBB\xBF" + std::string(outbox::export_csv_header(SheetKind::Api)) +
+                "\r\n12345678200010 - ACME Logistique SAS;VFE006;Envoyée\r\n");
+  EXPECT_EQ(read_file(outbox() / ("EXPORT_EDI_par-nom_" + at + ".csv")),
+            "\xEF\xBB\xBF" + std::string(outbox::export_csv_header(SheetKind::Edi)) +
+                "\r\n11111111800001 - Béta Transports;SFTP;VFE007;FSO1100A;01/12/2026;30/06/2099;Envoyée\r\n");
+  // A demandeur who may not consult the sheet learns nothing of its type: an empty EDI export.
+  EXPECT_EQ(read_file(outbox() / ("EXPORT_EDI_sans-droit_" + at + ".csv")),
+            "\xEF\xBB\xBF" + std::string(outbox::export_csv_header(SheetKind::Edi)) + "\r\n");
+  // A type given wins.
+  EXPECT_EQ(read_file(outbox() / ("EXPORT_EDI_type-donne_" + at + ".csv")),
+            "\xEF\xBB\xBF" + std::string(outbox::export_csv_header(SheetKind::Edi)) + "\r\n");
+}
+
 TEST_F(SearchTest, WriteExportNamesTheFileAndNeverOverwrites) {
   SearchCriteria c;
   c.partner = kBeta;

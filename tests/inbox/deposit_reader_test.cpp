@@ -665,13 +665,30 @@ TEST(ReadDeposit, RechercheEnumsAndDates) {
   EXPECT_EQ(find_field(op.schema_errors, "SoumisDepuis")->line, 4);
   EXPECT_EQ(find_field(op.schema_errors, "Tri")->line, 6);
   const auto& r = body_as<SearchOperation>(op);
-  EXPECT_EQ(r.kind, SheetKind::Edi);
+  EXPECT_EQ(r.kind, std::nullopt);  // a bad type is no type (the operation is rejected anyway)
   EXPECT_EQ(r.format, ExportFormat::Csv);
   EXPECT_EQ(r.submitted_to.value, "2026-12-31");
   const Operation api = only_operation("<Recherche type=\"API\" format=\"xml\"/>");
   EXPECT_TRUE(api.schema_errors.empty());
   EXPECT_EQ(body_as<SearchOperation>(api).kind, SheetKind::Api);
   EXPECT_EQ(body_as<SearchOperation>(api).format, ExportFormat::Xml);
+}
+
+// Issue 18 item 4 (SPEC §3.4): a Recherche without `type` has none (the engine takes the CodeAppli's
+// sheet's), and RaisonSociale is a criterion.
+TEST(ReadDeposit, RechercheWithoutTypeAndWithRaisonSociale) {
+  const Operation op = only_operation(
+      "<Recherche>\n<CodeAppli>VFE042</CodeAppli>\n<RaisonSociale>  pro shop </RaisonSociale>\n</Recherche>");
+  EXPECT_TRUE(op.schema_errors.empty()) << describe(op.schema_errors);
+  const auto& r = body_as<SearchOperation>(op);
+  EXPECT_EQ(r.kind, std::nullopt);
+  EXPECT_EQ(r.code_appli.value, "VFE042");
+  EXPECT_EQ(r.raison_sociale.value, "pro shop");
+  EXPECT_EQ(r.raison_sociale.line, 5);
+  const Operation twice = only_operation(
+      "<Recherche><RaisonSociale>a</RaisonSociale><RaisonSociale>b</RaisonSociale>"
+      "</Recherche>");
+  EXPECT_EQ(twice.schema_errors.size(), 1u) << describe(twice.schema_errors);
 }
 
 TEST(ReadDeposit, CrLfLineEndingsGiveTheSameLines) {
@@ -751,7 +768,7 @@ TEST(ReadDeposit, OptionalAttributesWrittenBlankAreAbsent) {
     EXPECT_FALSE(r.date.present);
     EXPECT_FALSE(r.modification);
     const auto& search = body_as<SearchOperation>(d.operations[4]);
-    EXPECT_EQ(search.kind, SheetKind::Edi);
+    EXPECT_EQ(search.kind, std::nullopt);  // a blank type is no type: the CodeAppli's sheet's, else EDI
     EXPECT_EQ(search.format, ExportFormat::Csv);
   }
 }
@@ -759,15 +776,16 @@ TEST(ReadDeposit, OptionalAttributesWrittenBlankAreAbsent) {
 TEST(ReadDeposit, OptionalTextElementsWrittenBlankAreAbsent) {
   for (const std::string& b : kBlankTexts) {
     SCOPED_TRACE("blanc « " + b + " »");
-    const Deposit d = readable(depot(
-        "<FicheEDI action=\"enregistrer\">\n<Partenaire>81034732800017</Partenaire>\n<Protocole>" + b +
-        "</Protocole>\n<Reseau><Identifiant>" + b + "</Identifiant><AdresseIP>" + b + "</AdresseIP><Port>" + b +
-        "</Port><CheminDepot>" + b + "</CheminDepot></Reseau>\n<Commentaires>" + b +
-        "</Commentaires>\n</FicheEDI>\n<DemandeAbonnement structure=\"81034732800017\" consultation=\"true\">"
-        "<Commentaire>" +
-        b + "</Commentaire></DemandeAbonnement>\n<Recherche><Partenaire>" + b + "</Partenaire><Etat>" + b +
-        "</Etat><CodeAppli>" + b + "</CodeAppli><Protocole>" + b + "</Protocole><CodeInterface>" + b +
-        "</CodeInterface><SoumisDepuis>" + b + "</SoumisDepuis><SoumisJusqua>" + b + "</SoumisJusqua></Recherche>"));
+    const Deposit d = readable(
+        depot("<FicheEDI action=\"enregistrer\">\n<Partenaire>81034732800017</Partenaire>\n<Protocole>" + b +
+              "</Protocole>\n<Reseau><Identifiant>" + b + "</Identifiant><AdresseIP>" + b + "</AdresseIP><Port>" + b +
+              "</Port><CheminDepot>" + b + "</CheminDepot></Reseau>\n<Commentaires>" + b +
+              "</Commentaires>\n</FicheEDI>\n<DemandeAbonnement structure=\"81034732800017\" consultation=\"true\">"
+              "<Commentaire>" +
+              b + "</Commentaire></DemandeAbonnement>\n<Recherche><Partenaire>" + b + "</Partenaire><Etat>" + b +
+              "</Etat><CodeAppli>" + b + "</CodeAppli><Protocole>" + b + "</Protocole><CodeInterface>" + b +
+              "</CodeInterface><SoumisDepuis>" + b + "</SoumisDepuis><SoumisJusqua>" + b +
+              "</SoumisJusqua><RaisonSociale>" + b + "</RaisonSociale></Recherche>"));
     ASSERT_EQ(d.operations.size(), 3u);
     for (const auto& op : d.operations) EXPECT_TRUE(op.schema_errors.empty()) << describe(op.schema_errors);
     const auto& s = body_as<SheetOperation>(d.operations[0]);
@@ -779,8 +797,8 @@ TEST(ReadDeposit, OptionalTextElementsWrittenBlankAreAbsent) {
     EXPECT_EQ(s.protocol.line, 5);  // the line where it was written, for the rules' messages
     EXPECT_FALSE(body_as<SubscriptionRequestOperation>(d.operations[1]).comment.present);
     const auto& r = body_as<SearchOperation>(d.operations[2]);
-    for (const Field* f :
-         {&r.partner, &r.state, &r.code_appli, &r.protocol, &r.interface_code, &r.submitted_from, &r.submitted_to}) {
+    for (const Field* f : {&r.partner, &r.state, &r.code_appli, &r.protocol, &r.interface_code, &r.submitted_from,
+                           &r.submitted_to, &r.raison_sociale}) {
       EXPECT_FALSE(f->present);
     }
   }

@@ -104,6 +104,12 @@ MetricsSnapshot sample_snapshot() {
   m.sheets_by_state = {{SheetState::Envoyee, 4}, {SheetState::Activee, 9}};
   m.last_run_finished = Instant{std::chrono::seconds{1796439600}};  // 2026-12-04T01:00:00Z
   m.last_run_duration_seconds = 42;
+  m.blocked_activations = 2;
+  m.late_sheets = 3;
+  m.leaves_expiring_30d = 5;
+  m.inbox_waiting_files = 7;
+  m.error_files = 11;
+  m.unopenable_files = 13;
   return m;
 }
 
@@ -112,7 +118,13 @@ TEST(MetricsWriterTest, EveryFigureWithHelpAndTypeBeforeItsSamples) {
   const Exposition e = parse_exposition(text);
   EXPECT_THAT(e.order,
               ElementsAre("raccord_depots_total", "raccord_operations_total", "raccord_sheets",
+                          "raccord_blocked_activations", "raccord_late_sheets", "raccord_leaves_expiring_30d",
+                          "raccord_inbox_waiting_files", "raccord_error_files", "raccord_unopenable_files",
                           "raccord_nightly_last_run_timestamp_seconds", "raccord_nightly_last_run_duration_seconds"));
+  for (const char* gauge : {"raccord_blocked_activations", "raccord_late_sheets", "raccord_leaves_expiring_30d",
+                            "raccord_inbox_waiting_files", "raccord_error_files", "raccord_unopenable_files"}) {
+    EXPECT_EQ(e.types.at(gauge), "gauge") << gauge;
+  }
   EXPECT_EQ(e.types.at("raccord_depots_total"), "counter");
   EXPECT_EQ(e.types.at("raccord_operations_total"), "counter");
   EXPECT_EQ(e.types.at("raccord_sheets"), "gauge");
@@ -130,6 +142,12 @@ TEST(MetricsWriterTest, EveryFigureWithHelpAndTypeBeforeItsSamples) {
       {R"(raccord_sheets{etat="ENVOYEE_MAJ"})", 0},
       {R"(raccord_sheets{etat="ACTIVEE"})", 9},
       {R"(raccord_sheets{etat="DESACTIVEE"})", 0},
+      {"raccord_blocked_activations", 2},
+      {"raccord_late_sheets", 3},
+      {"raccord_leaves_expiring_30d", 5},
+      {"raccord_inbox_waiting_files", 7},
+      {"raccord_error_files", 11},
+      {"raccord_unopenable_files", 13},
       {"raccord_nightly_last_run_timestamp_seconds", 1796439600},
       {"raccord_nightly_last_run_duration_seconds", 42},
   };
@@ -142,8 +160,10 @@ TEST(MetricsWriterTest, EveryFigureWithHelpAndTypeBeforeItsSamples) {
 TEST(MetricsWriterTest, BeforeTheFirstNightlyRunTheRunMetricsAreAbsentAndZerosAreWritten) {
   const std::string text = render_metrics(MetricsSnapshot{});
   const Exposition e = parse_exposition(text);
-  EXPECT_THAT(e.order, ElementsAre("raccord_depots_total", "raccord_operations_total", "raccord_sheets"));
-  EXPECT_EQ(e.samples.size(), 4u + 2u + 5u);
+  EXPECT_THAT(e.order, ElementsAre("raccord_depots_total", "raccord_operations_total", "raccord_sheets",
+                                   "raccord_blocked_activations", "raccord_late_sheets", "raccord_leaves_expiring_30d",
+                                   "raccord_inbox_waiting_files", "raccord_error_files", "raccord_unopenable_files"));
+  EXPECT_EQ(e.samples.size(), 4u + 2u + 5u + 6u);
   for (const auto& [key, value] : e.samples) EXPECT_EQ(value, 0) << key;
 }
 

@@ -5,6 +5,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <map>
 #include <regex>
 #include <string>
@@ -46,10 +47,11 @@ NightlyReport sample_report() {
                                         "La structure 12345678200028 - Société <b>Exemple</b> & fils est inactive."));
   b.reasons.push_back(Diagnostic::error(ErrorCode::PeriodeInvalide, "", 0, "Période\x01 terminée \"hier\""));
   r.blocked = {b};
-  r.late = {{"VFE000004", "12345678200010", SheetState::Envoyee, at(2026, 11, 27, 9, 30)}};
+  r.late = {{"VFE000004", "12345678200010", SheetState::Envoyee, at(2026, 11, 27, 9, 30), year(2026) / 11 / 28}};
   r.expiring = {{"VFE000005", "12345678200010", "CN=<script>alert(1)</script>", "0A1B", at(2026, 12, 15, 12, 0)}};
   r.sheets_by_state = {
       {SheetState::Envoyee, 2}, {SheetState::EnvoyeeMaj, 1}, {SheetState::Activee, 7}, {SheetState::Desactivee, 1}};
+  r.partner_names = {{"12345678200010", "ACME Logistique SAS"}};  // 12345678200028's name unknown
   return r;
 }
 
@@ -64,10 +66,11 @@ TEST(NightlyReportHtmlTest, SelfContainedFrenchPageWithEverySection) {
     // "//" appears nowhere either (not even in CSS comments).
     EXPECT_THAT(html, Not(HasSubstr(forbidden))) << forbidden;
   }
-  for (const char* id : {"totaux", "etats", "historique", "transitions", "bloquees", "retards", "expirations"}) {
+  for (const char* id : {"totaux", "etats", "historique", "transitions", "bloquees", "retards", "expirations",
+                         "revocations", "fichiers-ignores"}) {
     EXPECT_FALSE(section(html, id).empty()) << id;
   }
-  for (const char* id : {"transitions", "bloquees", "retards", "expirations"}) {
+  for (const char* id : {"transitions", "bloquees", "retards", "expirations", "revocations", "fichiers-ignores"}) {
     EXPECT_THAT(section(html, id), HasSubstr(std::string("<table id=\"table-") + id + "\">")) << id;
   }
   EXPECT_EQ(occurrences(html, "</html>"), 1u);
@@ -89,14 +92,16 @@ TEST(NightlyReportHtmlTest, TotalsTablesAndLabelsCarryTheReport) {
   EXPECT_THAT(totals,
               HasSubstr(R"(<div class="card alerte"><div class="n">1</div><div class="l">Activations bloquées)"));
   const std::string transitions = section(html, "transitions");
-  EXPECT_THAT(transitions, HasSubstr("<tr><td>VFE000001</td><td>12345678200010</td><td>Envoyée</td><td>Activée</td>"
-                                     "<td>activation</td></tr>"));
+  // Partners are named by their raison sociale besides the SIRET (issue 18 item 8).
+  EXPECT_THAT(transitions, HasSubstr("<tr><td>VFE000001</td><td>12345678200010 - ACME Logistique SAS</td>"
+                                     "<td>Envoyée</td><td>Activée</td><td>activation</td></tr>"));
   EXPECT_THAT(transitions, HasSubstr("<td>Activée</td><td>Désactivée</td><td>fin de période</td>"));
   const std::string blocked = section(html, "bloquees");
   EXPECT_THAT(blocked, HasSubstr("<td>VFE000003</td><td>12345678200028</td><td>Envoyée MAJ</td>"));
   EXPECT_THAT(blocked, HasSubstr("<li><strong>STRUCTURE_INACTIVE</strong> (Partenaire) : La structure"));
   EXPECT_THAT(blocked, HasSubstr("<li><strong>PERIODE_INVALIDE</strong> : Période"));
-  EXPECT_THAT(section(html, "retards"), HasSubstr("<td>local:2026-11-27T09:30:00Z</td>"));
+  EXPECT_THAT(section(html, "retards"), HasSubstr("<td>12345678200010 - ACME Logistique SAS</td><td>Envoyée</td>"
+                                                  "<td>local:2026-11-27T09:30:00Z</td><td>28/11/2026</td>"));
   EXPECT_THAT(section(html, "expirations"), HasSubstr("<td>0A1B</td><td>local:2026-12-15T12:00:00Z</td>"));
   EXPECT_THAT(html, HasSubstr("local:2026-11-30T01:00:00Z (Europe/Paris)"));
 }
@@ -111,22 +116,67 @@ TEST(NightlyReportHtmlTest, EveryValueIsEscapedAndControlCharactersAreMadeVisibl
   EXPECT_EQ(html_text("a'b\xff<"), "a&#39;b\\xFF&lt;");
 }
 
-TEST(NightlyReportHtmlTest, StatesChartHasOneBarPerStateProportionalToItsCount) {
-  const std::string html = render_nightly_report_html(sample_report(), {});
-  const std::string chart = section(html, "etats");
+std::map<std::string, double> state_bar_heights(const std::string& chart) {
   const std::regex bar(
       R"re(<rect class="bar etat-([A-Z_]+)" x="[0-9.]+" y="([0-9.]+)" width="[0-9.]+" height="([0-9.]+)">)re");
   std::map<std::string, double> heights;
   for (std::sregex_iterator it(chart.begin(), chart.end(), bar), end; it != end; ++it) {
     heights[(*it)[1]] = std::stod((*it)[3]);
   }
+  return heights;
+}
+
+TEST(NightlyReportHtmlTest, StatesChartHasOneBarPerStateOnALogarithmicScale) {
+  const std::string html = render_nightly_report_html(sample_report(), {});
+  const std::string chart = section(html, "etats");
+  auto heights = state_bar_heights(chart);
   ASSERT_EQ(heights.size(), 5u) << chart;
   EXPECT_EQ(heights["BROUILLON"], 0);
   EXPECT_DOUBLE_EQ(heights["ACTIVEE"], 190);  // the largest count fills the plot
-  EXPECT_NEAR(heights["ENVOYEE"], 190.0 * 2 / 7, 0.06);
-  EXPECT_NEAR(heights["DESACTIVEE"], 190.0 / 7, 0.06);
+  EXPECT_NEAR(heights["ENVOYEE"], 190.0 * std::log(3.0) / std::log(8.0), 0.06);
+  EXPECT_NEAR(heights["DESACTIVEE"], 190.0 * std::log(2.0) / std::log(8.0), 0.06);
   EXPECT_THAT(chart, HasSubstr("<title>Activée : 7</title>"));
   EXPECT_THAT(chart, HasSubstr("Envoyée MAJ : 1"));
+  EXPECT_THAT(chart, HasSubstr("échelle logarithmique"));
+}
+
+// Issue 18 item 8: 2,000 Brouillons flattened 6 Activées (0.6 px on a linear scale). Every state with
+// sheets keeps a bar tall enough to see and its count written on it.
+TEST(NightlyReportHtmlTest, EveryStateStaysReadableWhenOneDominates) {
+  NightlyReport r = sample_report();
+  r.sheets_by_state = {{SheetState::Brouillon, 2000},
+                       {SheetState::Envoyee, 1},
+                       {SheetState::Activee, 6},
+                       {SheetState::Desactivee, 150000}};
+  const std::string chart = section(render_nightly_report_html(r, {}), "etats");
+  auto heights = state_bar_heights(chart);
+  EXPECT_DOUBLE_EQ(heights["DESACTIVEE"], 190);
+  EXPECT_EQ(heights["ENVOYEE_MAJ"], 0);
+  for (const char* state : {"BROUILLON", "ENVOYEE", "ACTIVEE"}) {
+    EXPECT_GE(heights[state], 6) << state;
+    EXPECT_GE(heights[state], 190.0 / 20) << state << ": at least a twentieth of the plot";
+  }
+  EXPECT_GT(heights["ACTIVEE"], heights["ENVOYEE"]);
+  EXPECT_GT(heights["BROUILLON"], heights["ACTIVEE"]);
+  for (const char* count : {">2000</text>", ">6</text>", ">1</text>", ">150000</text>"}) {
+    EXPECT_THAT(chart, HasSubstr(count)) << count;
+  }
+}
+
+TEST(NightlyReportHtmlTest, RevocationsAndIgnoredFilesHaveTheirTables) {
+  NightlyReport r = sample_report();
+  r.revocations.push_back(
+      {"VFE000009",
+       "12345678200010",
+       SheetState::Desactivee,
+       {Diagnostic::error(ErrorCode::CertExpire, "Certificats/Certificat[1]", 0, "révoqué le 01/11/2026")}});
+  r.ignored_files.push_back(
+      {"inbox/notes.txt", 12, hours{50}, at(2026, 11, 28, 8, 0), year(2026) / 11 / 28, "pas un dépôt"});
+  const std::string html = render_nightly_report_html(r, {});
+  EXPECT_THAT(section(html, "revocations"),
+              HasSubstr("<td>VFE000009</td><td>12345678200010 - ACME Logistique SAS</td><td>Désactivée</td>"));
+  EXPECT_THAT(section(html, "fichiers-ignores"), HasSubstr("<td>inbox/notes.txt</td><td>12</td>"));
+  EXPECT_THAT(section(html, "totaux"), HasSubstr(R"(<div class="n">1</div><div class="l">Fichiers ignorés</div>)"));
 }
 
 TEST(NightlyReportHtmlTest, HistoryChartShowsTheLast30RunsInDateOrder) {

@@ -43,9 +43,25 @@ NightlyReport example() {
                                               "La structure 73282932000074 est inactive : réactivez-la."));
   r.blocked.push_back(blocked);
 
-  r.late.push_back({"VFE056", "73282932000074", SheetState::EnvoyeeMaj, utc(2026, 11, 27, 14, 3, 9)});
+  r.late.push_back({"VFE056", "73282932000074", SheetState::EnvoyeeMaj, utc(2026, 11, 27, 14, 3, 9),
+                    year(2026) / month(11) / day(28)});
   r.expiring.push_back(
       {"VFE039", "35600000000048", "CN=edi.acme.fr,O=ACME,C=FR", "4A:3F:00:12", utc(2026, 12, 15, 23, 59, 59)});
+  RevokedSheet revoked;
+  revoked.code_appli = "VFE077";
+  revoked.partner_siret = "35600000000048";
+  revoked.state = SheetState::Desactivee;
+  revoked.reasons.push_back(Diagnostic::error(ErrorCode::CertExpire, "Certificats/Certificat[1]", 0, "révoqué"));
+  r.revocations.push_back(revoked);
+  IgnoredFile ignored;
+  ignored.path = "inbox/notes.txt";
+  ignored.size = 1234;
+  ignored.age = hours{75};
+  ignored.modified = utc(2026, 11, 26, 22, 0, 0);
+  ignored.modified_on = year(2026) / month(11) / day(26);
+  ignored.why = "pas un dépôt (nom sans .xml)";
+  r.ignored_files.push_back(ignored);
+  r.partner_names = {{"35600000000048", "La Poste"}, {"73282932000074", "ACME; \"Logistique\""}};
 
   r.sheets_by_state = {
       {SheetState::Envoyee, 4}, {SheetState::EnvoyeeMaj, 1}, {SheetState::Activee, 12}, {SheetState::Desactivee, 3}};
@@ -80,7 +96,7 @@ TEST(NightlyReportXml, ChildrenInOrder) {
   std::vector<std::string> names;
   for (pugi::xml_node child : root.children()) names.emplace_back(child.name());
   EXPECT_EQ(names, (std::vector<std::string>{"Transition", "Transition", "Transition", "ActivationBloquee", "Retard",
-                                             "ExpirationProche", "Totaux"}));
+                                             "ExpirationProche", "Revocation", "FichierIgnore", "Totaux"}));
 }
 
 TEST(NightlyReportXml, TransitionsUseStateCodes) {
@@ -126,6 +142,7 @@ TEST(NightlyReportXml, LateAndExpiring) {
   EXPECT_STREQ(late.attribute("partenaire").value(), "73282932000074");
   EXPECT_STREQ(late.attribute("etat").value(), "ENVOYEE_MAJ");
   EXPECT_STREQ(late.attribute("soumis").value(), "2026-11-27T14:03:09Z");
+  EXPECT_STREQ(late.attribute("echeance").value(), "2026-11-28");
   const pugi::xml_node e = root.child("ExpirationProche");
   EXPECT_STREQ(e.attribute("codeAppli").value(), "VFE039");
   EXPECT_STREQ(e.attribute("partenaire").value(), "35600000000048");
@@ -134,27 +151,20 @@ TEST(NightlyReportXml, LateAndExpiring) {
   EXPECT_STREQ(e.attribute("finValidite").value(), "2026-12-15");  // UTC date of notAfter
 }
 
-TEST(NightlyReportXml, RevocationRowsAfterExpiringWithTheirIssueAndMotif) {
-  NightlyReport r = example();
-  r.revocations.push_back({"VFE040", "35600000000048", true,
-                           "Le certificat « CN=edi.acme.fr » (n° de série 4A3F) est révoqué le 01/11/2026"});
-  r.revocations.push_back({"VFE056", "73282932000074", false, "Le certificat « CN=api.acme.fr » est révoqué"});
-  const std::string xml = render_nightly_report_xml(r);
+TEST(NightlyReportXml, RevocationsAndIgnoredFiles) {
   pugi::xml_document doc;
-  const pugi::xml_node root = root_of(doc, xml);
-  std::vector<std::string> names;
-  for (pugi::xml_node child : root.children()) names.emplace_back(child.name());
-  EXPECT_EQ(names, (std::vector<std::string>{"Transition", "Transition", "Transition", "ActivationBloquee", "Retard",
-                                             "ExpirationProche", "Revocation", "Revocation", "Totaux"}));
-  pugi::xml_node v = root.child("Revocation");
-  EXPECT_STREQ(v.attribute("codeAppli").value(), "VFE040");
-  EXPECT_STREQ(v.attribute("partenaire").value(), "35600000000048");
-  EXPECT_STREQ(v.attribute("issue").value(), "DESACTIVEE");
-  EXPECT_STREQ(v.attribute("motif").value(),
-               "Le certificat « CN=edi.acme.fr » (n° de série 4A3F) est révoqué le 01/11/2026");
-  v = v.next_sibling("Revocation");
-  EXPECT_STREQ(v.attribute("issue").value(), "BLOQUEE");
-  EXPECT_EQ(xmllint_text(xml, kXsd).status, 0) << xml;
+  const pugi::xml_node root = root_of(doc, render_nightly_report_xml(example()));
+  const pugi::xml_node v = root.child("Revocation");
+  EXPECT_STREQ(v.attribute("codeAppli").value(), "VFE077");
+  EXPECT_STREQ(v.attribute("etat").value(), "DESACTIVEE");
+  EXPECT_STREQ(v.child("Motif").attribute("code").value(), "CERT_EXPIRE");
+  EXPECT_STREQ(v.child("Motif").text().get(), "révoqué");
+  const pugi::xml_node f = root.child("FichierIgnore");
+  EXPECT_STREQ(f.attribute("chemin").value(), "inbox/notes.txt");
+  EXPECT_STREQ(f.attribute("taille").value(), "1234");
+  EXPECT_STREQ(f.attribute("age").value(), "270000");
+  EXPECT_STREQ(f.attribute("modifie").value(), "2026-11-26T22:00:00Z");
+  EXPECT_STREQ(f.attribute("motif").value(), "pas un dépôt (nom sans .xml)");
 }
 
 TEST(NightlyReportXml, Totals) {
@@ -167,6 +177,8 @@ TEST(NightlyReportXml, Totals) {
   EXPECT_STREQ(totals.attribute("bloquees").value(), "1");
   EXPECT_STREQ(totals.attribute("retards").value(), "1");
   EXPECT_STREQ(totals.attribute("expirationsProches").value(), "1");
+  EXPECT_STREQ(totals.attribute("revocations").value(), "1");
+  EXPECT_STREQ(totals.attribute("fichiersIgnores").value(), "1");
   std::vector<std::pair<std::string, std::string>> states;
   for (pugi::xml_node s : totals.children("Etat")) {
     states.emplace_back(s.attribute("code").value(), s.attribute("nombre").value());
@@ -240,17 +252,41 @@ TEST(NightlyReportXml, F16_EveryValueIsSanitised) {
 
 const std::string kBom = "\xEF\xBB\xBF";
 
-TEST(NightlyReportCsv, HeaderAndTransitionsWithLabels) {
-  EXPECT_EQ(render_nightly_report_csv(example()),
-            kBom +
-                "Code Appli partenaire;Partenaire;De;Vers;Motif\r\n"
-                "VFE039;35600000000048;Envoyée;Activée;activation\r\n"
-                "VFE040;35600000000048;Activée;Désactivée;fin de période (au 29/11/2026)\r\n"
-                "API123;73282932000074;Envoyée MAJ;Activée;activation de la mise à jour\r\n");
+const std::string kHeader = "Type;Code Appli partenaire;Partenaire;De;Vers;Motif;Date\r\n";
+
+// Issue 18 item 3: the CSV support opens in Excel had only the transitions (a header only on a night
+// without any). Every row type of SPEC §5.3, with the partner's raison sociale and the Date rules.
+TEST(NightlyReportCsv, EveryRowTypeWithLabelsPartnerNamesAndDates) {
+  EXPECT_EQ(
+      render_nightly_report_csv(example()),
+      kBom + kHeader +
+          "Transition;VFE039;35600000000048 - La Poste;Envoyée;Activée;activation;30/11/2026\r\n"
+          "Transition;VFE040;35600000000048 - La Poste;Activée;Désactivée;fin de période (au 29/11/2026);"
+          "30/11/2026\r\n"
+          "Transition;API123;\"73282932000074 - ACME; \"\"Logistique\"\"\";Envoyée MAJ;Activée;activation de la mise "
+          "à jour;30/11/2026\r\n"
+          "Blocage;VFE056;\"73282932000074 - ACME; \"\"Logistique\"\"\";;;\"CERT_EXPIRE (Certificats/Certificat[1]) : "
+          "Le certificat « CN=ACME » a expiré le 01/11/2026. ; STRUCTURE_INACTIVE : La structure 73282932000074 "
+          "est inactive : réactivez-la.\";30/11/2026\r\n"
+          "Retard;VFE056;\"73282932000074 - ACME; \"\"Logistique\"\"\";;;Envoyée MAJ, non activée plus d'un jour "
+          "après son échéance du 28/11/2026 (soumission, ou début de période);28/11/2026\r\n"
+          "Expiration;VFE039;35600000000048 - La Poste;;;certificat CN=edi.acme.fr,O=ACME,C=FR (n° de série "
+          "4A:3F:00:12) valable jusqu'au 15/12/2026;15/12/2026\r\n"
+          "Revocation;VFE077;35600000000048 - La Poste;;;CERT_EXPIRE (Certificats/Certificat[1]) : révoqué;"
+          "30/11/2026\r\n"
+          "FichierIgnore;;;;;inbox/notes.txt, 1234 octet(s), 3 jour(s), pas un dépôt (nom sans .xml);"
+          "26/11/2026\r\n");
 }
 
 TEST(NightlyReportCsv, EmptyRunHasTheHeaderOnly) {
-  EXPECT_EQ(render_nightly_report_csv(NightlyReport{}), kBom + "Code Appli partenaire;Partenaire;De;Vers;Motif\r\n");
+  EXPECT_EQ(render_nightly_report_csv(NightlyReport{}), kBom + kHeader);
+}
+
+TEST(NightlyReportCsv, PartnerWithoutAKnownNameIsItsSiret) {
+  NightlyReport r = example();
+  r.partner_names.clear();
+  EXPECT_EQ(partner_cell(r, "35600000000048"), "35600000000048");
+  EXPECT_EQ(partner_cell(example(), "35600000000048"), "35600000000048 - La Poste");
 }
 
 TEST(NightlyReportCsv, F31_HostileReasonIsNeutralisedAndQuoted) {
@@ -259,11 +295,13 @@ TEST(NightlyReportCsv, F31_HostileReasonIsNeutralisedAndQuoted) {
                            "=HYPERLINK(\"http://exemple.invalid\";\"x\")"});
   r.transitions.push_back(
       {"VFE040", "35600000000048", SheetState::Activee, SheetState::Desactivee, std::string("ligne 1\r\nligne 2\x01")});
+  r.date = year(2026) / month(11) / day(30);
   EXPECT_EQ(render_nightly_report_csv(r),
-            kBom +
-                "Code Appli partenaire;Partenaire;De;Vers;Motif\r\n"
-                "VFE039;00000000000048;Activée;Désactivée;\"'=HYPERLINK(\"\"http://exemple.invalid\"\";\"\"x\"\")\"\r\n"
-                "VFE040;35600000000048;Activée;Désactivée;\"ligne 1\r\nligne 2\\u0001\"\r\n");
+            kBom + kHeader +
+                "Transition;VFE039;00000000000048;Activée;Désactivée;\"'=HYPERLINK(\"\"http://"
+                "exemple.invalid\"\";\"\"x\"\")\";"
+                "30/11/2026\r\n"
+                "Transition;VFE040;35600000000048;Activée;Désactivée;\"ligne 1\r\nligne 2\\u0001\";30/11/2026\r\n");
 }
 
 TEST(NightlyReportName, DateAndExtension) {

@@ -37,6 +37,7 @@ TEST_F(CertificatesTest, MissingTrustDirectoryIsLoggedAndNothingIsRecognised) {
   CertificateChecker checker(policy);
   EXPECT_EQ(checker.trust_anchor_count(), 0);
   ASSERT_FALSE(checker.trust_store_log().empty());
+  EXPECT_TRUE(checker.trust_store_log().front().problem);
   auto r = checker.check(sheet_with({bundle({pki().leaf_der(), pki().intermediate_der(), pki().root_der()})}),
                          Protocol::Sftp, kNow);
   EXPECT_EQ(error_codes(r), Codes{ErrorCode::CertAutoriteNonReconnue}) << dump(r);
@@ -52,16 +53,25 @@ TEST_F(CertificatesTest, TrustDirectoryReadsEveryPemFileAndSkipsOthers) {
   CertificateChecker checker(policy);
   EXPECT_EQ(checker.trust_anchor_count(), 2);
   auto log = checker.trust_store_log();
-  EXPECT_TRUE(std::any_of(log.begin(), log.end(), [](auto& l) { return l.find("LISEZMOI.txt") != std::string::npos; }));
+  // A file without certificates is a problem (warning); a file read is information (issue 18: a
+  // normal start logged "<4>... 1 certificat(s) de confiance").
+  EXPECT_TRUE(std::any_of(log.begin(), log.end(),
+                          [](auto& l) { return l.problem && l.text.find("LISEZMOI.txt") != std::string::npos; }));
+  EXPECT_TRUE(std::any_of(log.begin(), log.end(), [](auto& l) {
+    return !l.problem && l.text.find("autorites.crt : 2 certificat(s) de confiance") != std::string::npos;
+  }));
+  EXPECT_FALSE(std::any_of(log.begin(), log.end(),
+                           [](auto& l) { return l.problem && l.text.find("autorites.crt") != std::string::npos; }));
   auto r =
       checker.check(sheet_with({bundle({pki().other_intermediate().leaf_der(), pki().other_intermediate().der()})}),
                     Protocol::Sftp, kNow);
   EXPECT_TRUE(r.diagnostics.empty()) << dump(r);
   // Reload after the files change.
   std::filesystem::remove(dir / "autorites.crt");
-  std::vector<std::string> lines;
+  std::vector<TrustStoreNote> lines;
   EXPECT_EQ(checker.reload_trust_store(lines), 0);
-  EXPECT_FALSE(lines.empty());
+  ASSERT_FALSE(lines.empty());
+  EXPECT_TRUE(lines.back().problem);  // the directory is now empty
   std::filesystem::remove_all(dir);
 }
 
@@ -76,7 +86,7 @@ TEST_F(CertificatesTest, TrustStoreReloadEmptiesTheCache) {
   EXPECT_EQ(checker.cache_stats().proved_authorities, 1u);
   // The root leaves the trust directory: after the reload, the proved chain must not survive.
   std::filesystem::remove(dir / "root.pem");
-  std::vector<std::string> log;
+  std::vector<TrustStoreNote> log;
   EXPECT_EQ(checker.reload_trust_store(log), 0);
   EXPECT_EQ(checker.cache_stats().proved_authorities, 0u);
   auto r = checker.check(sheet, Protocol::Sftp, kNow);
@@ -101,16 +111,22 @@ TEST_F(CertificatesTest, LoadTrustStoreKeepsEveryCertificateWithItsFingerprint) 
   EXPECT_EQ(loaded.state->cache.size(), 0u);
   // One line per file, in name order; the file without certificates is skipped.
   ASSERT_EQ(loaded.log.size(), 3u);
-  EXPECT_NE(loaded.log[0].find("a_autorites.pem : 2 certificat(s) de confiance"), std::string::npos) << loaded.log[0];
-  EXPECT_NE(loaded.log[1].find("b_racine.pem : 1 certificat(s) de confiance"), std::string::npos) << loaded.log[1];
-  EXPECT_NE(loaded.log[2].find("vide.pem ignoré"), std::string::npos) << loaded.log[2];
+  EXPECT_NE(loaded.log[0].text.find("a_autorites.pem : 2 certificat(s) de confiance"), std::string::npos)
+      << loaded.log[0].text;
+  EXPECT_NE(loaded.log[1].text.find("b_racine.pem : 1 certificat(s) de confiance"), std::string::npos)
+      << loaded.log[1].text;
+  EXPECT_NE(loaded.log[2].text.find("vide.pem ignoré"), std::string::npos) << loaded.log[2].text;
+  EXPECT_FALSE(loaded.log[0].problem);  // information, logged at info level (issue 18)
+  EXPECT_FALSE(loaded.log[1].problem);
+  EXPECT_TRUE(loaded.log[2].problem);  // the operator has something to fix: a warning
   // A missing directory: an empty store, and the log says so.
   const LoadedTrustStore none = load_trust_store(dir / "absente");
   EXPECT_EQ(none.anchors, 0);
   ASSERT_NE(none.state, nullptr);
   EXPECT_TRUE(none.state->certs.empty());
   ASSERT_EQ(none.log.size(), 1u);
-  EXPECT_NE(none.log[0].find("répertoire de confiance absent"), std::string::npos) << none.log[0];
+  EXPECT_NE(none.log[0].text.find("répertoire de confiance absent"), std::string::npos) << none.log[0].text;
+  EXPECT_TRUE(none.log[0].problem);
   std::filesystem::remove_all(dir);
 }
 

@@ -181,6 +181,34 @@ TEST_F(CommandsTest, UnknownConfigKeyIsLoggedAndIgnored) {
   EXPECT_TRUE(fs::exists(var() / "raccord.db"));
 }
 
+// Issue 18 item 8: an operator read "<4>certificats : …/root.pem : 1 certificat(s) de confiance" in
+// the journal at every start. A normal start is logged at info level ("<6>"); a trust directory
+// holding a file without certificates is still a warning.
+TEST_F(CommandsTest, NormalStartUpLinesAreInformationAndProblemsWarnings) {
+  const fs::path config = fast_config();
+  init_store(config);
+  const CommandRun r = raccord("process --config " + shell_quote(config.string()));
+  ASSERT_EQ(r.code, 0) << r.out << r.err;
+  const std::string trusted = (kSamples / "trust" / "root.pem").string() + " : 1 certificat(s) de confiance";
+  EXPECT_TRUE(contains(r.err, "<6>certificats : " + trusted)) << r.err;
+  EXPECT_FALSE(contains(r.err, "<4>certificats : " + trusted)) << r.err;
+  EXPECT_TRUE(contains(r.err, "<6>catalogue des flux")) << r.err;
+  EXPECT_TRUE(contains(r.err, "<6>magasin de confiance")) << r.err;
+
+  const fs::path trust = dir_ / "trust";
+  fs::create_directories(trust);
+  fs::copy_file(kSamples / "trust" / "root.pem", trust / "root.pem");
+  write_file(trust / "LISEZMOI.txt", "pas un certificat\n");
+  const fs::path mixed = dir_ / "mixed.ini";
+  write_file(mixed, "[certificates]\ntrust_dir = " + trust.string() + "\n");
+  const CommandRun problem = raccord("process --config " + shell_quote(mixed.string()));
+  ASSERT_EQ(problem.code, 0) << problem.out << problem.err;
+  EXPECT_TRUE(contains(problem.err, "<4>certificats : " + (trust / "LISEZMOI.txt").string() + " ignoré"))
+      << problem.err;
+  EXPECT_TRUE(contains(problem.err, "<6>certificats : " + (trust / "root.pem").string() + " : 1 certificat(s)"))
+      << problem.err;
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // init
 
@@ -469,6 +497,30 @@ TEST_F(CommandsTest, CheckWithoutAStoreCreatesNothing) {
   EXPECT_EQ(d.code, 1);
   EXPECT_TRUE(contains(d.out, "DTD_INTERDITE")) << d.out;
   EXPECT_FALSE(fs::exists(var()));
+}
+
+// Issue 18 item 5: on a workstation without the store, `check` answered UTILISATEUR_INCONNU for
+// everything and said nothing. It now says on stderr that it checks against an empty store and how to
+// point it at the real one; with the store given by --config it says nothing of the kind. Exit codes of
+// SPEC §7: 0 when every dépôt would be INTEGRE, 1 otherwise, 2 for usage.
+TEST_F(CommandsTest, CheckWithoutAStoreSaysItChecksAgainstAnEmptyOne) {
+  const std::string depot = shell_quote((kSamples / "depots" / "01_referentiel.xml").string());
+  const CommandRun bare = raccord("check " + depot);
+  EXPECT_EQ(bare.code, 1) << bare.out << bare.err;
+  EXPECT_TRUE(contains(bare.out, "UTILISATEUR_INCONNU")) << bare.out;
+  EXPECT_TRUE(contains(bare.err, "aucun store à " + (var() / "raccord.db").string())) << bare.err;
+  EXPECT_TRUE(contains(bare.err, "store VIDE")) << bare.err;
+  EXPECT_TRUE(contains(bare.err, "--config")) << bare.err;
+  EXPECT_TRUE(contains(bare.err, "store.connection")) << bare.err;
+  EXPECT_FALSE(fs::exists(var()));
+
+  const fs::path config = fast_config();
+  init_store(config);
+  const CommandRun real = raccord("check --config " + shell_quote(config.string()) + " " + depot);
+  EXPECT_EQ(real.code, 0) << real.out << real.err;  // support.n1 exists in the real store: INTEGRE
+  EXPECT_FALSE(contains(real.err, "aucun store")) << real.err;
+  EXPECT_FALSE(contains(real.err, "store VIDE")) << real.err;
+  EXPECT_EQ(raccord("check --config " + shell_quote(config.string()) + " absent.xml").code, 2);
 }
 
 TEST_F(CommandsTest, CheckAnswersWithoutChangingTheStore) {

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <cstdlib>
+#include <map>
 #include <regex>
 
 #include "engine/nightly.hpp"
@@ -80,9 +81,21 @@ TEST_F(ReportBrowserTest, ChromiumRendersTheTablesAndTheCharts) {
   if (!fs::exists(kChromium)) GTEST_SKIP() << kChromium << " absent (installed by scripts/test.sh)";
   start();  // 2026-11-29T10:00:00Z
   setup_world();
+  // Issue 18 item 8: a store where one state dominates, 2,000 drafts (one dépôt) beside a few sheets.
+  std::string drafts;
+  for (int i = 0; i < 2000; ++i) {
+    SheetSpec draft = sftp_sheet();
+    draft.action = "enregistrer";
+    draft.certificates_element = false;  // a draft may lack them (warnings only)
+    draft.reference = "brouillon-" + std::to_string(i);
+    drafts += sheet_xml(draft);
+  }
+  const ParsedAck many = process("brouillons.xml", depot_xml(drafts, "identifiant=\"WEB-BROUILLONS\""));
+  ASSERT_EQ(many.statut, "INTEGRE");
+  ASSERT_EQ(many.operations.size(), 2000u);
   submit(sheet("2026-11-29", "2026-12-20T12:00:00Z"));  // activated on the 30th, then expiring soon
-  submit(sheet("2026-12-15"));                          // waits for its date: late on the 1st
-  submit(sheet("2026-11-29", "2026-11-30T00:30:00Z"));  // leaf expired at the run: blocked
+  submit(sheet("2026-12-15"));                          // waits for its date: never late before it
+  submit(sheet("2026-11-29", "2026-11-30T00:30:00Z"));  // leaf expired at the run: blocked, late on the 1st
   ASSERT_EQ(run_nightly(at("2026-11-30T07:00:00Z"), *parse_iso_date("2026-11-30")).status, NightlyStatus::Ran);
   submit(sheet("2026-11-30"));  // activated on the 1st
   const NightlyResult run = run_nightly(at("2026-12-01T07:00:00Z"), *parse_iso_date("2026-12-01"));
@@ -90,7 +103,9 @@ TEST_F(ReportBrowserTest, ChromiumRendersTheTablesAndTheCharts) {
   ASSERT_EQ(run.reports.size(), 1u);
   EXPECT_EQ(run.reports[0].transitions.size(), 1u);
   EXPECT_EQ(run.reports[0].blocked.size(), 1u);
-  EXPECT_EQ(run.reports[0].late.size(), 2u);
+  EXPECT_EQ(run.reports[0].late.size(), 1u);
+  EXPECT_EQ(run.reports[0].sheets_by_state.at(SheetState::Brouillon), 2000);
+  EXPECT_EQ(run.reports[0].sheets_by_state.at(SheetState::Activee), 2);
   EXPECT_EQ(run.reports[0].expiring.size(), 1u);
 
   const fs::path page = outbox() / "NIGHTLY_2026-12-01.html";
@@ -112,6 +127,24 @@ TEST_F(ReportBrowserTest, ChromiumRendersTheTablesAndTheCharts) {
       "<rect class=\"bar [^\"]+\" x=\"[0-9.]+\" y=\"[0-9.]+\" width=\"[0-9.]+\" height=\"[1-9][0-9.]*\"");
   EXPECT_GE(std::distance(std::sregex_iterator(dom.begin(), dom.end(), bar), std::sregex_iterator()), 4)
       << "bars with a height: sheets by state and activations per night";
+  // Every state with sheets keeps a readable bar beside the 2,000 drafts, its count written on it.
+  const std::regex state_bar(R"re(<rect class="bar etat-([A-Z_]+)" x="[0-9.]+" y="[0-9.]+" width="[0-9.]+" )re"
+                             R"re(height="([0-9.]+)"><title>[^<]+ : ([0-9]+)</title>)re");
+  std::map<std::string, std::pair<double, int>> states;
+  for (std::sregex_iterator it(dom.begin(), dom.end(), state_bar), end; it != end; ++it) {
+    states[(*it)[1]] = {std::stod((*it)[2]), std::stoi((*it)[3])};
+  }
+  ASSERT_EQ(states.size(), 5u) << dom;
+  EXPECT_EQ(states["BROUILLON"].second, 2000);
+  EXPECT_EQ(states["ACTIVEE"].second, 2);
+  for (const auto& [state, bar_and_count] : states) {
+    if (bar_and_count.second == 0) continue;
+    EXPECT_GE(bar_and_count.first, states["BROUILLON"].first / 10) << state << " flattened by the 2,000 drafts";
+    EXPECT_THAT(dom, HasSubstr(">" + std::to_string(bar_and_count.second) + "</text>")) << state;
+  }
+  EXPECT_THAT(dom, HasSubstr("échelle logarithmique"));
+  // Partners are named by their raison sociale besides the SIRET.
+  EXPECT_THAT(dom, HasSubstr("<td>12345678200010 - ACME Logistique SAS</td>"));
   EXPECT_THAT(dom, Not(HasSubstr("<script")));
 
   const fs::path shot = tmp_ / "shot.png";

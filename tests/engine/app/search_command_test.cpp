@@ -1,7 +1,8 @@
 // Tests of `raccord search` (engine/app/search_command.cpp; SPEC.md §3.4, §5.2, §7): option parsing
 // (bad date, type, state, protocol, missing --demandeur: exit 2), the aligned table with the CSV
 // header's column names, csv/xml on stdout byte for byte the export, --export writing the outbox file
-// and printing its path, rights (an unknown demandeur sees the header only), no store at all.
+// and printing its path, rights (a demandeur without rights sees the header only), an unknown demandeur
+// or no store at all (exit 2), the type from --code-appli, --etat labels, --raison-sociale (issue 18).
 // In process through add_search_command + run_search_command; then through the real binary once the
 // command is wired into commands.cpp (skipped before).
 #include "engine/app/search_command.hpp"
@@ -134,16 +135,69 @@ TEST_F(SearchCommandTest, ApiTable) {
   EXPECT_EQ(column_of(lines[0], "Etat courant"), column_of(lines[1], "Envoyée"));
 }
 
-TEST_F(SearchCommandTest, UnknownOrForeignDemandeurSeesTheHeaderOnly) {
-  for (const char* who : {"inconnu", kOutsider}) {
-    const CommandRun r = search({"--demandeur", who});
-    EXPECT_EQ(r.code, 0) << who;
-    ASSERT_EQ(lines_of(r.out).size(), 1U) << r.out;
-    EXPECT_THAT(r.out, StartsWith("Partenaire  Protocole de raccordement  Code Appli partenaire  Code interface  "
-                                  "Date de début  Date de fin  Etat courant"));
-    const CommandRun csv = search({"--demandeur", who, "--format", "csv"});
-    EXPECT_EQ(csv.out, "\xEF\xBB\xBF" + std::string(outbox::export_csv_header(SheetKind::Edi)) + "\r\n");
+TEST_F(SearchCommandTest, ForeignDemandeurSeesTheHeaderOnly) {
+  const CommandRun r = search({"--demandeur", kOutsider});
+  EXPECT_EQ(r.code, 0) << r.err;
+  ASSERT_EQ(lines_of(r.out).size(), 1U) << r.out;
+  EXPECT_THAT(r.out, StartsWith("Partenaire  Protocole de raccordement  Code Appli partenaire  Code interface  "
+                                "Date de début  Date de fin  Etat courant"));
+  const CommandRun csv = search({"--demandeur", kOutsider, "--format", "csv"});
+  EXPECT_EQ(csv.out, "\xEF\xBB\xBF" + std::string(outbox::export_csv_header(SheetKind::Edi)) + "\r\n");
+}
+
+// Issue 18 item 4, what support did: `--demandeur x.nobody` and a 13-digit `--partenaire` gave an
+// empty table with exit 0; `--code-appli` of an API sheet found nothing without `--type API`;
+// `--etat Activée` said "état inconnu"; there was no search by company name. SPEC §7: exit 2 with the
+// reason; the type from the code; codes or labels for --etat; --raison-sociale.
+TEST_F(SearchCommandTest, SilentSearchesNowAnswerOrSayWhy) {
+  const CommandRun nobody = search({"--demandeur", "x.nobody"});
+  EXPECT_EQ(nobody.code, 2);
+  EXPECT_EQ(nobody.out, "");
+  EXPECT_THAT(nobody.err, HasSubstr("demandeur inconnu « x.nobody »"));
+  for (const char* format : {"csv", "xml"}) {
+    EXPECT_EQ(search({"--demandeur", "x.nobody", "--format", format}).code, 2) << format;
   }
+  EXPECT_EQ(search({"--demandeur", "x.nobody", "--export"}).code, 2);
+  EXPECT_FALSE(fs::exists(outbox() / "EXPORT_EDI_recherche_20261130T081500Z.csv"));
+
+  for (const char* siret : {"1234567820001", "123456782000100", "1234567820001A", "12345678 200010"}) {
+    const CommandRun r = search({"--demandeur", kSupport, "--partenaire", siret});
+    EXPECT_EQ(r.code, 2) << siret;
+    EXPECT_EQ(r.out, "") << siret;
+    EXPECT_THAT(r.err, HasSubstr("SIRET malformé")) << siret;
+    EXPECT_THAT(r.err, HasSubstr("14 chiffres")) << siret;
+  }
+
+  const CommandRun api = search({"--demandeur", kSupport, "--code-appli", "VFE003"});
+  ASSERT_EQ(api.code, 0) << api.err;
+  const auto api_lines = lines_of(api.out);
+  ASSERT_EQ(api_lines.size(), 2U) << api.out;
+  EXPECT_THAT(api_lines[0], StartsWith("Partenaire  "));
+  EXPECT_NE(column_of(api_lines[0], "Code Appli partenaire"), std::string::npos);
+  EXPECT_EQ(column_of(api_lines[0], "Protocole de raccordement"), std::string::npos) << "the API columns";
+  EXPECT_EQ(column_of(api_lines[1], "VFE003"), column_of(api_lines[0], "Code Appli partenaire"));
+  // --type given wins.
+  EXPECT_EQ(lines_of(search({"--demandeur", kSupport, "--code-appli", "VFE003", "--type", "EDI"}).out).size(), 1U);
+
+  for (const char* state : {"Envoyée", "envoyee", "ENVOYÉE", "ENVOYEE"}) {
+    const CommandRun r = search({"--demandeur", kSupport, "--etat", state});
+    EXPECT_EQ(r.code, 0) << state << r.err;
+    EXPECT_EQ(lines_of(r.out).size(), 4U) << state << r.out;
+  }
+  const CommandRun activated = search({"--demandeur", kSupport, "--etat", "Activée"});
+  EXPECT_EQ(activated.code, 0) << activated.err;
+  EXPECT_EQ(lines_of(activated.out).size(), 1U);
+  const CommandRun bad_state = search({"--demandeur", kSupport, "--etat", "Active"});
+  EXPECT_EQ(bad_state.code, 2);
+  EXPECT_THAT(bad_state.err, HasSubstr("état inconnu « Active »"));
+
+  // The raison sociale is "ACME; \"Logistique\"\nÉté" (SetUp).
+  for (const char* part : {"logistique", "ÉTÉ", "ete", "acme; \"log"}) {
+    const CommandRun r = search({"--demandeur", kSupport, "--raison-sociale", part});
+    EXPECT_EQ(r.code, 0) << part << r.err;
+    EXPECT_EQ(lines_of(r.out).size(), 4U) << part << r.out;
+  }
+  EXPECT_EQ(lines_of(search({"--demandeur", kSupport, "--raison-sociale", "exemple"}).out).size(), 1U);
 }
 
 TEST_F(SearchCommandTest, CriteriaReachTheSearch) {
@@ -179,6 +233,7 @@ TEST_F(SearchCommandTest, UsageErrorsExitTwo) {
                                              {"--demandeur", kSupport, "--format", "xlsx"},
                                              {"--demandeur", kSupport, "--etat", "ACTIVE"},
                                              {"--demandeur", kSupport, "--protocole", "FTP"},
+                                             {"--demandeur", kSupport, "--partenaire", "1234567820001"},
                                              {"--partenaire", kAcme}}) {
     const CommandRun r = search(args);
     EXPECT_EQ(r.code, 2) << args.back();
@@ -233,15 +288,16 @@ TEST_F(SearchCommandTest, ExportWritesTheOutboxFileAndPrintsItsPath) {
   EXPECT_TRUE(lint.ok()) << lint.log;
 }
 
-TEST_F(SearchCommandTest, WithoutAStoreNothingIsFoundAndNothingIsCreated) {
+TEST_F(SearchCommandTest, WithoutAStoreTheDemandeurIsUnknownAndNothingIsCreated) {
   Config empty = config_;
   empty.root = tmp_ / "nowhere";
   fs::create_directories(empty.root);
   SearchCommandOptions o;
   o.requester = kSupport;
   std::ostringstream out, err;
-  EXPECT_EQ(run_search_command(o, empty, instant(kNow), out, err), 0) << err.str();
-  EXPECT_EQ(lines_of(out.str()).size(), 1U);
+  EXPECT_EQ(run_search_command(o, empty, instant(kNow), out, err), 2) << err.str();
+  EXPECT_EQ(out.str(), "");
+  EXPECT_THAT(err.str(), HasSubstr("demandeur inconnu « support.n1 » : aucun store"));
   EXPECT_TRUE(fs::is_empty(empty.root));
 }
 
@@ -260,8 +316,11 @@ TEST_F(SearchCommandTest, Binary) {
   SearchCriteria all;
   EXPECT_EQ(csv.out, expected_export(all, kSupport, ExportFormat::Csv));
   const CommandRun unknown = run("--demandeur inconnu");
-  EXPECT_EQ(unknown.code, 0);
-  EXPECT_EQ(lines_of(unknown.out).size(), 1U);
+  EXPECT_EQ(unknown.code, 2);
+  EXPECT_THAT(unknown.err, HasSubstr("demandeur inconnu « inconnu »"));
+  EXPECT_EQ(run("--demandeur support.n1 --partenaire 1234567820001").code, 2);
+  EXPECT_EQ(run("--demandeur support.n1 --etat Activée").code, 0);
+  EXPECT_EQ(lines_of(run("--demandeur support.n1 --code-appli VFE003").out).size(), 2U);
   EXPECT_EQ(run("--demandeur support.n1 --soumis-depuis 2026-02-30").code, 2);
   const CommandRun exported = run("--demandeur support.n1 --export --reference bin");
   EXPECT_EQ(exported.code, 0);

@@ -18,6 +18,7 @@
 #include "tests/support/command.hpp"
 #include "tests/support/engine_fixture.hpp"
 #include "tests/support/files.hpp"
+#include "tests/support/test_pki.hpp"
 #include "tests/support/xml_check.hpp"
 
 namespace raccord::testing {
@@ -47,7 +48,7 @@ class ShowCommandTest : public EngineTest {
   }
   /// VFE001 (AS2): submitted on 29/11, activated by the nightly run of 01/12, then an update submitted
   /// at 2026-12-02T09:30:00Z with an open-ended period and another interface (ENVOYEE_MAJ).
-  void build_activated_with_update() {
+  void build_activated_with_update(const std::string& code = "VFE001") {
     SheetSpec first = as2_sheet();
     first.interfaces = {{"FSO1100A", "complete"}, {"FSO1101A", "partielle"}};
     ok(sheet_xml(first));
@@ -55,7 +56,7 @@ class ShowCommandTest : public EngineTest {
     ASSERT_EQ(run_nightly(engine(), *parse_iso_date("2026-12-01")).status, NightlyStatus::Ran);
     start("2026-12-02T09:30:00Z");
     SheetSpec update = as2_sheet();
-    update.code_appli = "VFE001";
+    update.code_appli = code;
     update.period_from = "2026-12-05";
     update.period_to = "";
     update.contact_email = "renouvellement@exemple.fr";
@@ -174,6 +175,86 @@ TEST_F(ShowCommandTest, XmlHasFicheVersionsAndHistoryAndIsValid) {
                                               "2026-12-02T09:30:00Z j.dupont ACTIVEE>ENVOYEE_MAJ"}));
   if (!xmllint_available()) GTEST_SKIP() << "xmllint absent";
   EXPECT_EQ(schema_errors(r.out), "");
+}
+
+// Issue 18 item 3, what support did: "why is VFE001 not activated?" — `show` said "Envoyée" and a
+// creation event, the reason (CERT_EXPIRE) was only in the nightly reports. `show` now states what a
+// waiting sheet waits for: the current block's codes and messages and since when (text `En attente :`,
+// xml `Attente depuis` with `Motif code champ`), or its du, or the next run (API).
+TEST_F(ShowCommandTest, AWaitingSheetSaysWhatItWaitsFor) {
+  SheetSpec expired = sftp_sheet();
+  expired.period_from = "2026-11-29";
+  LeafOptions leaf;
+  leaf.common_name = "vfe.exemple.fr";
+  leaf.not_after = "2026-11-30T00:30:00Z";  // valid when sent, expired at the run of 30/11
+  expired.certificates = {TestPki::instance().bundle_base64(leaf)};
+  ok(sheet_xml(expired));       // VFE001
+  ok(sheet_xml(sftp_sheet()));  // VFE002, du 01/12/2026
+  ok(sheet_xml(api_sheet()));   // VFE003
+  const CommandRun before = show({"VFE001"});
+  EXPECT_THAT(before.out, HasSubstr("En attente : du 29/11/2026 — activée par la première exécution nocturne"));
+
+  start("2026-11-30T07:00:00Z");
+  ASSERT_EQ(run_nightly(engine(), *parse_iso_date("2026-11-30")).status, NightlyStatus::Ran);
+  ASSERT_EQ(state_of("VFE001"), "ENVOYEE");
+  ASSERT_EQ(state_of("VFE003"), "ACTIVEE");
+  const CommandRun text = show({"VFE001"});
+  ASSERT_EQ(text.code, 0) << text.err;
+  EXPECT_THAT(text.out, HasSubstr("Etat courant : Envoyée (ENVOYEE)\n"));
+  EXPECT_THAT(text.out, HasSubstr("En attente : activation bloquée depuis le 30/11/2026 02:00:00 (exécution "
+                                  "nocturne), motif(s) :\n  CERT_EXPIRE (Certificats/Certificat[1]) : "));
+  EXPECT_THAT(text.out, HasSubstr("nightly      Envoyée → Envoyée : activation bloquée : CERT_EXPIRE"));
+  const CommandRun du = show({"VFE002"});
+  EXPECT_THAT(du.out, HasSubstr("En attente : du 01/12/2026 — activée par la première exécution nocturne de cette "
+                                "date ou après, si ses contrôles sont bons\n"));
+  EXPECT_THAT(show({"VFE003"}).out, Not(HasSubstr("En attente")));  // activated: waits for nothing
+
+  const CommandRun xml = show({"VFE001", "--format", "xml"});
+  ASSERT_EQ(xml.code, 0) << xml.err;
+  pugi::xml_document doc;
+  ASSERT_TRUE(doc.load_string(xml.out.c_str())) << xml.out;
+  const pugi::xml_node waiting = doc.child("Fiche").child("Attente");
+  ASSERT_TRUE(waiting) << xml.out;
+  EXPECT_STREQ(waiting.attribute("depuis").value(), "2026-11-30T01:00:00Z");
+  EXPECT_FALSE(waiting.attribute("du"));
+  EXPECT_STREQ(waiting.child("Motif").attribute("code").value(), "CERT_EXPIRE");
+  EXPECT_STREQ(waiting.child("Motif").attribute("champ").value(), "Certificats/Certificat[1]");
+  EXPECT_THAT(std::string(waiting.child("Motif").text().get()), HasSubstr("vfe.exemple.fr"));
+  const CommandRun du_xml = show({"VFE002", "--format", "xml"});
+  EXPECT_THAT(du_xml.out, HasSubstr("<Attente du=\"2026-12-01\"/>"));
+  if (!xmllint_available()) GTEST_SKIP() << "xmllint absent";
+  EXPECT_EQ(schema_errors(xml.out), "");
+  EXPECT_EQ(schema_errors(du_xml.out), "");
+}
+
+// Issue 18 item 8: support read "version n° 2008" for a sheet's second version (the store's global
+// sequence). Versions are numbered per sheet, 1, 2, … whatever the other sheets stored before.
+TEST_F(ShowCommandTest, VersionsAreNumberedPerSheetNotFromTheGlobalSequence) {
+  SheetSpec other = api_sheet();
+  other.action = "enregistrer";
+  ok(sheet_xml(other));  // VFE001: the store's versions 1, 2, 3
+  other.code_appli = "VFE001";
+  ok(sheet_xml(other));
+  ok(sheet_xml(other));
+  build_activated_with_update("VFE002");  // its versions 1 (activated) and 2 (pending)
+  const CommandRun text = show({"VFE002"});
+  ASSERT_EQ(text.code, 0) << text.err;
+  EXPECT_THAT(text.out, HasSubstr("Version activée (version n° 1, « soumettre »"));
+  EXPECT_THAT(text.out, HasSubstr("Version en attente d'activation (version n° 2, « soumettre »"));
+  EXPECT_THAT(text.out, Not(HasSubstr("version n° 4"))) << text.out;
+  EXPECT_THAT(text.out, Not(HasSubstr("version n° 5"))) << text.out;
+  const CommandRun draft = show({"VFE001"});
+  EXPECT_THAT(draft.out, HasSubstr("Version en attente (brouillon) (version n° 3, « enregistrer »"));
+
+  const CommandRun xml = show({"VFE002", "--format", "xml"});
+  ASSERT_EQ(xml.code, 0) << xml.err;
+  pugi::xml_document doc;
+  ASSERT_TRUE(doc.load_string(xml.out.c_str())) << xml.out;
+  const pugi::xml_node fiche = doc.child("Fiche");
+  EXPECT_STREQ(fiche.find_child_by_attribute("Version", "role", "active").attribute("numero").value(), "1");
+  EXPECT_STREQ(fiche.find_child_by_attribute("Version", "role", "pending").attribute("numero").value(), "2");
+  if (!xmllint_available()) GTEST_SKIP() << "xmllint absent";
+  EXPECT_EQ(schema_errors(xml.out), "");
 }
 
 TEST_F(ShowCommandTest, DeletedDraftIsShownWithAMark) {
