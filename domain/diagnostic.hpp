@@ -16,7 +16,7 @@ namespace raccord {
 enum class Severity { Error, Warning };
 template <>
 struct EnumTable<Severity> {
-  static constexpr std::array<EnumRow<Severity>, 2> rows{{
+  static constexpr std::array<EnumRow<Severity>, 2> kRows{{
       {Severity::Error, "Erreur", "ERREUR"},
       {Severity::Warning, "Avertissement", "AVERTISSEMENT"},
   }};

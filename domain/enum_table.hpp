@@ -5,7 +5,7 @@
 //           empty when the enum has no wording of its own (to_label then gives the code).
 // The table is declared by specialising EnumTable next to the enum:
 //   template <> struct EnumTable<SheetKind> {
-//     static constexpr std::array<EnumRow<SheetKind>, 2> rows{{{SheetKind::Edi, "EDI"}, {SheetKind::Api, "API"}}};
+//     static constexpr std::array<EnumRow<SheetKind>, 2> kRows{{{SheetKind::Edi, "EDI"}, {SheetKind::Api, "API"}}};
 //   };
 // Its rows follow the enumerators' declaration order with consecutive values, and its codes are
 // distinct words of [A-Za-z0-9_] (checked at compile time wherever the table is used), so a code
@@ -31,14 +31,14 @@ struct EnumRow {
   std::string_view label = {};  // empty: no wording of its own (to_label gives the code)
 };
 
-/// Specialised beside each enum: `static constexpr std::array<EnumRow<E>, N> rows{{...}};`.
+/// Specialised beside each enum: `static constexpr std::array<EnumRow<E>, N> kRows{{...}};`.
 template <class E>
 struct EnumTable;
 
 /// An enum with a table.
 template <class E>
 concept TabledEnum = std::is_enum_v<E> && requires {
-  EnumTable<E>::rows;
+  EnumTable<E>::kRows;
 };
 
 namespace enum_table_detail {
@@ -71,9 +71,9 @@ constexpr bool well_formed(const std::array<EnumRow<E>, N>& rows) {
 
 template <TabledEnum E>
 constexpr const auto& checked_rows() {
-  static_assert(well_formed(EnumTable<E>::rows),
+  static_assert(well_formed(EnumTable<E>::kRows),
                 "enum table: rows in declaration order, consecutive values, distinct codes of [A-Za-z0-9_]");
-  return EnumTable<E>::rows;
+  return EnumTable<E>::kRows;
 }
 
 }  // namespace enum_table_detail
@@ -88,7 +88,7 @@ constexpr std::span<const EnumRow<E>> enum_rows() {
 template <TabledEnum E>
 constexpr auto enum_values() {
   const auto& rows = enum_table_detail::checked_rows<E>();
-  std::array<E, EnumTable<E>::rows.size()> values{};
+  std::array<E, EnumTable<E>::kRows.size()> values{};
   for (std::size_t i = 0; i < values.size(); ++i) values[i] = rows[i].value;
   return values;
 }

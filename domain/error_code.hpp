@@ -61,7 +61,7 @@ enum class ErrorCode {
 
 template <>
 struct EnumTable<ErrorCode> {
-  static constexpr std::array<EnumRow<ErrorCode>, 47> rows{{
+  static constexpr std::array<EnumRow<ErrorCode>, 47> kRows{{
       {ErrorCode::XmlMalforme, "XML_MALFORME"},
       {ErrorCode::EncodageInvalide, "ENCODAGE_INVALIDE"},
       {ErrorCode::DtdInterdite, "DTD_INTERDITE"},

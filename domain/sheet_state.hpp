@@ -10,7 +10,7 @@ enum class SheetState { Brouillon, Envoyee, EnvoyeeMaj, Activee, Desactivee };
 
 template <>
 struct EnumTable<SheetState> {
-  static constexpr std::array<EnumRow<SheetState>, 5> rows{{
+  static constexpr std::array<EnumRow<SheetState>, 5> kRows{{
       {SheetState::Brouillon, "BROUILLON", "Brouillon"},
       {SheetState::Envoyee, "ENVOYEE", "Envoyée"},
       {SheetState::EnvoyeeMaj, "ENVOYEE_MAJ", "Envoyée MAJ"},

@@ -14,7 +14,7 @@ namespace raccord {
 enum class Protocol { Pesit, Sftp, As2 };
 template <>
 struct EnumTable<Protocol> {
-  static constexpr std::array<EnumRow<Protocol>, 3> rows{{
+  static constexpr std::array<EnumRow<Protocol>, 3> kRows{{
       {Protocol::Pesit, "PESIT"},
       {Protocol::Sftp, "SFTP"},
       {Protocol::As2, "AS2"},
@@ -25,7 +25,7 @@ struct EnumTable<Protocol> {
 enum class ProcessingMode { Aucun, Complete, Partielle };
 template <>
 struct EnumTable<ProcessingMode> {
-  static constexpr std::array<EnumRow<ProcessingMode>, 3> rows{{
+  static constexpr std::array<EnumRow<ProcessingMode>, 3> kRows{{
       {ProcessingMode::Aucun, "aucun"},
       {ProcessingMode::Complete, "complete"},
       {ProcessingMode::Partielle, "partielle"},
@@ -36,7 +36,7 @@ struct EnumTable<ProcessingMode> {
 enum class Environment { Production, Qualification };
 template <>
 struct EnumTable<Environment> {
-  static constexpr std::array<EnumRow<Environment>, 2> rows{{
+  static constexpr std::array<EnumRow<Environment>, 2> kRows{{
       {Environment::Production, "production"},
       {Environment::Qualification, "qualification"},
   }};
@@ -46,7 +46,7 @@ struct EnumTable<Environment> {
 enum class SheetKind { Edi, Api };
 template <>
 struct EnumTable<SheetKind> {
-  static constexpr std::array<EnumRow<SheetKind>, 2> rows{{
+  static constexpr std::array<EnumRow<SheetKind>, 2> kRows{{
       {SheetKind::Edi, "EDI"},
       {SheetKind::Api, "API"},
   }};
@@ -56,7 +56,7 @@ struct EnumTable<SheetKind> {
 enum class SheetAction { Enregistrer, Soumettre, Supprimer, Desactiver };
 template <>
 struct EnumTable<SheetAction> {
-  static constexpr std::array<EnumRow<SheetAction>, 4> rows{{
+  static constexpr std::array<EnumRow<SheetAction>, 4> kRows{{
       {SheetAction::Enregistrer, "enregistrer"},
       {SheetAction::Soumettre, "soumettre"},
       {SheetAction::Supprimer, "supprimer"},
@@ -68,7 +68,7 @@ struct EnumTable<SheetAction> {
 enum class DepositMode { Complete, Partielle };
 template <>
 struct EnumTable<DepositMode> {
-  static constexpr std::array<EnumRow<DepositMode>, 2> rows{{
+  static constexpr std::array<EnumRow<DepositMode>, 2> kRows{{
       {DepositMode::Complete, "complete"},
       {DepositMode::Partielle, "partielle"},
   }};
@@ -78,7 +78,7 @@ struct EnumTable<DepositMode> {
 enum class DepositStatus { Integre, IntegrePartiel, Rejete, Doublon };
 template <>
 struct EnumTable<DepositStatus> {
-  static constexpr std::array<EnumRow<DepositStatus>, 4> rows{{
+  static constexpr std::array<EnumRow<DepositStatus>, 4> kRows{{
       {DepositStatus::Integre, "INTEGRE"},
       {DepositStatus::IntegrePartiel, "INTEGRE_PARTIEL"},
       {DepositStatus::Rejete, "REJETE"},
@@ -98,7 +98,7 @@ constexpr bool is_applied(DepositStatus status) {
 enum class ManagerRole { Principal, Secondaire };
 template <>
 struct EnumTable<ManagerRole> {
-  static constexpr std::array<EnumRow<ManagerRole>, 2> rows{{
+  static constexpr std::array<EnumRow<ManagerRole>, 2> kRows{{
       {ManagerRole::Principal, "principal"},
       {ManagerRole::Secondaire, "secondaire"},
   }};
@@ -108,7 +108,7 @@ struct EnumTable<ManagerRole> {
 enum class Decision { Valider, Refuser };
 template <>
 struct EnumTable<Decision> {
-  static constexpr std::array<EnumRow<Decision>, 2> rows{{
+  static constexpr std::array<EnumRow<Decision>, 2> kRows{{
       {Decision::Valider, "valider"},
       {Decision::Refuser, "refuser"},
   }};
@@ -118,7 +118,7 @@ struct EnumTable<Decision> {
 enum class SubscriptionStatus { EnAttente, Validee, Refusee };
 template <>
 struct EnumTable<SubscriptionStatus> {
-  static constexpr std::array<EnumRow<SubscriptionStatus>, 3> rows{{
+  static constexpr std::array<EnumRow<SubscriptionStatus>, 3> kRows{{
       {SubscriptionStatus::EnAttente, "EN_ATTENTE"},
       {SubscriptionStatus::Validee, "VALIDEE"},
       {SubscriptionStatus::Refusee, "REFUSEE"},
@@ -129,7 +129,7 @@ struct EnumTable<SubscriptionStatus> {
 enum class ExportFormat { Csv, Xml };
 template <>
 struct EnumTable<ExportFormat> {
-  static constexpr std::array<EnumRow<ExportFormat>, 2> rows{{
+  static constexpr std::array<EnumRow<ExportFormat>, 2> kRows{{
       {ExportFormat::Csv, "csv"},
       {ExportFormat::Xml, "xml"},
   }};

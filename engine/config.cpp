@@ -169,6 +169,8 @@ std::filesystem::path Config::effective_crl_dir() const {
 
 rules::CrlSettings Config::crl_settings() const {
   return rules::CrlSettings{clock_skew_s, crl_max_age_days, crl_grace_h};
+}
+
 bool Config::store_exists() const {
   std::error_code ec;
   return store_backend == Backend::Postgresql || fs::exists(effective_connection(), ec);

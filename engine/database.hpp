@@ -77,7 +77,7 @@ enum class Backend { Sqlite, Postgresql };
 
 template <>
 struct EnumTable<Backend> {
-  static constexpr std::array<EnumRow<Backend>, 2> rows{{
+  static constexpr std::array<EnumRow<Backend>, 2> kRows{{
       {Backend::Sqlite, "sqlite"},
       {Backend::Postgresql, "postgresql"},
   }};

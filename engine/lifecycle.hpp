@@ -22,7 +22,7 @@ enum class SheetEvent { Enregistrer, Soumettre, Supprimer, Desactiver, Activer, 
 
 template <>
 struct EnumTable<SheetEvent> {
-  static constexpr std::array<EnumRow<SheetEvent>, 6> rows{{
+  static constexpr std::array<EnumRow<SheetEvent>, 6> kRows{{
       {SheetEvent::Enregistrer, "enregistrer"},
       {SheetEvent::Soumettre, "soumettre"},
       {SheetEvent::Supprimer, "supprimer"},

@@ -19,7 +19,7 @@ namespace raccord {
 /// The levels' names in RACCORD_LOG_LEVEL.
 template <>
 struct EnumTable<log::Level> {
-  static constexpr std::array<EnumRow<log::Level>, 5> rows{{
+  static constexpr std::array<EnumRow<log::Level>, 5> kRows{{
       {log::Level::Error, "error"},
       {log::Level::Warning, "warning"},
       {log::Level::Notice, "notice"},

@@ -239,7 +239,7 @@ class OperationApplier {
     c.raison_sociale = text(r.raison_sociale);
     if (r.submitted_from.filled()) c.submitted_from = parse_iso_date(r.submitted_from.value);
     if (r.submitted_to.filled()) c.submitted_to = parse_iso_date(r.submitted_to.value);
-    c.kind = r.kind ? *r.kind : search_kind_of_code(store_.database(), c, op_.requester.value);
+    c.kind = r.kind ? *r.kind : search_kind_of_code(store_.database(), c, op_.requester().value);
     if (ctx_.outbox_dir.empty() || ctx_.exports == nullptr) {  // dry run (raccord check): search, write nothing
       search_sheets(store_.database(), *ctx_.zone, c, op_.requester().value, [](const SearchRow&) {});
       return;

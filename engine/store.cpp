@@ -119,7 +119,7 @@ void Store::activate_space(const std::string& siret, const std::string& by, Inst
 std::string Store::create_subscription(const std::string& siret, const std::string& login, bool consultation,
                                        bool modification, const std::optional<std::string>& requested_on,
                                        const std::optional<std::string>& comment, Instant at) {
-  const std::string id = fmt::format("ABO-{:06}", db_.next_sequence_value("abonnement"));
+  std::string id = fmt::format("ABO-{:06}", db_.next_sequence_value("abonnement"));
   db_.execute(
       "INSERT INTO subscriptions (id, siret, login, consultation, modification, requested_on, comment, status, "
       "requested_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",

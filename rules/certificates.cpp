@@ -496,8 +496,16 @@ int CertificateChecker::reload_trust_store(std::vector<TrustStoreNote>& log) {
   log.insert(log.end(), loaded.log.begin(), loaded.log.end());
   std::vector<std::string> crl_log;
   reload_crls(crl_log);
-  log.insert(log.end(), crl_log.begin(), crl_log.end());
-  loaded.log.insert(loaded.log.end(), crl_log.begin(), crl_log.end());
+  for (std::string& line : crl_log) {
+    // CrlStore::load's lines: a file's count of CRLs is information; a file skipped, a CRL that does not
+    // verify, a directory absent, unreadable or without CRLs is a problem worth a warning.
+    const bool problem = line.find("ignoré") != std::string::npos || line.find("absent") != std::string::npos ||
+                         line.find("aucune CRL") != std::string::npos ||
+                         line.find("lecture du répertoire") != std::string::npos;
+    TrustStoreNote note{problem, std::move(line)};
+    log.push_back(note);
+    loaded.log.push_back(std::move(note));
+  }
   std::lock_guard lock(impl_->mutex);
   impl_->trust = std::move(loaded.state);
   impl_->log = std::move(loaded.log);

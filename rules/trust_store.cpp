@@ -97,7 +97,7 @@ LoadedTrustStore load_trust_store(const std::filesystem::path& dir) {
   for (const auto& file : files) {
     const std::optional<std::string> pem = read_input_file(file);  // throws on a read error
     if (!pem) {
-      lines.push_back("certificats : " + file.string() + " disparu pendant la lecture du répertoire, ignoré");
+      problem("certificats : " + file.string() + " disparu pendant la lecture du répertoire, ignoré");
       continue;
     }
     int before = count_certificates(store.get());

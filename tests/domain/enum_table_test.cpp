@@ -22,7 +22,7 @@ enum class Colour { Rouge, Vert, BleuMarine };
 
 template <>
 struct EnumTable<Colour> {
-  static constexpr std::array<EnumRow<Colour>, 3> rows{{
+  static constexpr std::array<EnumRow<Colour>, 3> kRows{{
       {Colour::Rouge, "ROUGE", "Rouge"},
       {Colour::Vert, "VERT"},  // no label of its own
       {Colour::BleuMarine, "BLEU_MARINE", "Bleu marine"},
@@ -51,7 +51,7 @@ TEST(EnumTable, AValueOutsideItsTableIsALogicErrorNeverADefault) {
 
 TEST(EnumTable, ATableOutOfOrderWithATwiceCodeOrACodeNotAWordIsRefused) {
   using enum_table_detail::well_formed;
-  static_assert(well_formed(EnumTable<Colour>::rows));
+  static_assert(well_formed(EnumTable<Colour>::kRows));
   static_assert(!well_formed(std::array<EnumRow<Colour>, 2>{{{Colour::Vert, "VERT"}, {Colour::Rouge, "ROUGE"}}}));
   static_assert(!well_formed(std::array<EnumRow<Colour>, 2>{{{Colour::Rouge, "ROUGE"}, {Colour::BleuMarine, "B"}}}));
   static_assert(!well_formed(std::array<EnumRow<Colour>, 2>{{{Colour::Rouge, "R"}, {Colour::Vert, "R"}}}));

@@ -149,7 +149,7 @@ TEST_F(CertificatesTest, ATrustFileThatCannotBeReadStopsTheLoadNamingIt) {
     EXPECT_EQ(e.code().value(), EIO) << e.what();
     EXPECT_NE(std::string(e.what()).find("z_illisible.pem"), std::string::npos) << e.what();
   }
-  std::vector<std::string> log;
+  std::vector<TrustStoreNote> log;
   EXPECT_THROW(checker.reload_trust_store(log), std::system_error);
   EXPECT_EQ(checker.trust_anchor_count(), 1);  // the store loaded before is kept
   EXPECT_THROW(CertificateChecker{policy}, std::system_error);
