@@ -5,8 +5,8 @@
 #include <deque>
 #include <memory>
 #include <optional>
-#include <type_traits>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -191,10 +191,9 @@ class Boxed {
   std::unique_ptr<T> value_;
 };
 
-using OperationBody =
-    std::variant<UnknownOperation, Boxed<StructureOperation>, Boxed<UserOperation>, Boxed<SpaceActivationOperation>,
-                 Boxed<SubscriptionRequestOperation>, Boxed<SubscriptionDecisionOperation>, Boxed<SheetOperation>,
-                 Boxed<SearchOperation>>;
+using OperationBody = std::variant<UnknownOperation, Boxed<StructureOperation>, Boxed<UserOperation>,
+                                   Boxed<SpaceActivationOperation>, Boxed<SubscriptionRequestOperation>,
+                                   Boxed<SubscriptionDecisionOperation>, Boxed<SheetOperation>, Boxed<SearchOperation>>;
 
 /// The value of an attribute not written: absent, line 0.
 inline const Field kNoField{};
@@ -206,8 +205,8 @@ struct Operation {
   int line = 0;                              // line of the operation element
   OmittedDiagnostics omitted_schema_errors;  // schema findings past the cap: counted, not kept
   std::string element_name;                  // local name, e.g. "FicheEDI"; echoed as the accusé's `type`
-  Diagnostics schema_errors;  // SCHEMA_INVALIDE findings inside this operation (details of the
-                              // dépôt's first kMaxListedDiagnostics findings only)
+  Diagnostics schema_errors;                 // SCHEMA_INVALIDE findings inside this operation (details of the
+                                             // dépôt's first kMaxListedDiagnostics findings only)
   OperationBody body;
 
   /// @reference, echoed in the accusé (kNoField when not written).
@@ -267,7 +266,7 @@ struct Deposit {
 /// root). Exactly one of the two is meaningful: `deposit` is set iff `errors` is empty.
 struct DepositReadResult {
   std::optional<Deposit> deposit;
-  Diagnostics errors;  // the first kMaxListedDiagnostics
+  Diagnostics errors;                 // the first kMaxListedDiagnostics
   OmittedDiagnostics omitted_errors;  // the others (a Depot holding 250,000 stray texts), counted
 };
 

@@ -274,14 +274,16 @@ std::vector<RevokedActive> revoked_active_sheets(Engine& engine, Store& store, I
   };
   std::map<std::string, Listed> listed;
   for (const auto& x : store.database().query(
-           "SELECT s.code_appli, s.partner_siret, s.kind, v.protocol, s.active_version, c.issuer, c.serial FROM sheets s "
+           "SELECT s.code_appli, s.partner_siret, s.kind, v.protocol, s.active_version, c.issuer, c.serial FROM sheets "
+           "s "
            "JOIN sheet_versions v ON v.id = s.active_version JOIN sheet_certificates c ON c.version_id = "
            "s.active_version WHERE s.state = $1 AND s.deleted = 0",
            {code(SheetState::Activee)})) {
     if (!crls->listed(x.text(5), x.text(6))) continue;
     const std::string code_appli = x.text(0);
-    listed[code_appli] = Listed{x.text(1), stored_enum(parse<SheetKind>(x.text(2)), "sheets.kind", code_appli, x.text(2)),
-                                Field::of(x.text(3), 0), x.integer(4)};
+    listed[code_appli] =
+        Listed{x.text(1), stored_enum(parse<SheetKind>(x.text(2)), "sheets.kind", code_appli, x.text(2)),
+               Field::of(x.text(3), 0), x.integer(4)};
   }
   for (const auto& [code, l] : listed) {
     const SheetOperation sheet = stored_sheet(store, l.kind, l.protocol, l.version);

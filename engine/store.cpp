@@ -317,9 +317,10 @@ void Store::insert_deposit(DepositRecord& record, Instant received, Instant proc
   // Built value by value: an initializer list would copy the accusé.
   std::vector<SqlValue> params;
   params.reserve(14);
-  for (SqlValue v : {SqlValue{id}, SqlValue{record.sha256}, SqlValue{record.file_name}, SqlValue{record.file_identity},
-                     opt(record.identifier), SqlValue{std::string(to_code(record.status))}, SqlValue{format_iso_instant(received)},
-                     SqlValue{format_iso_instant(processed)}, SqlValue{record.ack_name}}) {
+  for (SqlValue v :
+       {SqlValue{id}, SqlValue{record.sha256}, SqlValue{record.file_name}, SqlValue{record.file_identity},
+        opt(record.identifier), SqlValue{std::string(to_code(record.status))}, SqlValue{format_iso_instant(received)},
+        SqlValue{format_iso_instant(processed)}, SqlValue{record.ack_name}}) {
     params.push_back(std::move(v));
   }
   constexpr std::size_t kAckContent = 9;

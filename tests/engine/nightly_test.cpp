@@ -465,7 +465,8 @@ TEST_F(NightlyRevocationTest, RevokedActiveSheetIsDeactivatedAndARevokedPendingO
   EXPECT_THAT(blocked_codes(r.blocked[0]), ElementsAre("CERT_REVOQUE"));
   ASSERT_EQ(r.revocations.size(), 2u);
   std::set<std::string> rows;
-  for (const auto& x : r.revocations) rows.insert(x.code_appli + (x.state == SheetState::Desactivee ? ":desactivee" : ":bloquee"));
+  for (const auto& x : r.revocations)
+    rows.insert(x.code_appli + (x.state == SheetState::Desactivee ? ":desactivee" : ":bloquee"));
   EXPECT_THAT(rows, ElementsAre(active + ":desactivee", pending + ":bloquee"));
 
   const std::string xml = read_file(report("2026-12-01", "xml"));
@@ -805,9 +806,10 @@ TEST_F(NightlyTest, ReportFilesHoldTransitionsBlockedLateExpiringAndTotalsAndVal
 // `du` (00:00 Paris): a sheet whose period has not started is never late, and one whose period starts
 // after its submission is late one day after that start.
 TEST_F(NightlyTest, LatenessCountsFromTheLaterOfSubmissionAndDu) {
-  // Both submitted 2026-11-29T10:00:00Z and blocked by their leaf once they are candidates.
+  // Both submitted 2026-11-29T10:00:00Z and blocked by their expired leaf once they are candidates
+  // (the second leaf ends after its du starts at 00:00 UTC, else CERT_EXPIRE_AVANT_PERIODE refuses it).
   const std::string from_submission = submit(sftp_with_leaf_until("2026-11-30T00:30:00Z", "2026-11-29"));
-  const std::string from_du = submit(sftp_with_leaf_until("2026-12-01T12:00:00Z", "2026-12-02"));
+  const std::string from_du = submit(sftp_with_leaf_until("2026-12-02T00:30:00Z", "2026-12-02"));
   auto late_of = [](const NightlyReport& r) {
     std::vector<std::string> out;
     for (const auto& l : r.late) out.push_back(l.code_appli + "@" + format_iso_date(l.due));

@@ -29,7 +29,7 @@ using ::testing::Not;
 const fs::path kUnits = fs::path(RACCORD_SOURCE_DIR) / "systemd";
 const fs::path kExamples = kUnits / "examples";
 const char* const kUnitFiles[] = {"raccord.service", "raccord-nightly.service", "raccord-nightly.timer",
-                                   "raccord-trust-refresh.service", "raccord-trust-refresh.timer"};
+                                  "raccord-trust-refresh.service", "raccord-trust-refresh.timer"};
 const char* const kServices[] = {"raccord.service", "raccord-nightly.service"};
 const char* const kDropIns[] = {"remote-postgresql.conf", "shared-storage.conf"};
 
@@ -291,9 +291,9 @@ TEST(SystemdUnitsContentTest, TrustRefreshTimerIsPersistentEverySixHoursAndOnlyI
   EXPECT_THAT(timer, HasSubstr("OnCalendar=*-*-* 00/6:00:00 UTC\n"));
   EXPECT_THAT(timer, HasSubstr("Persistent=true\n"));
   const std::string service = read_file(kUnits / "raccord-trust-refresh.service");
-  for (const char* line : {"Type=oneshot\n", "ExecStart=/usr/bin/raccord trust refresh ", "User=raccord\n",
-                           "ProtectSystem=strict\n", "ReadWritePaths=/var/lib/raccord\n", "NoNewPrivileges=yes\n",
-                           "PrivateTmp=yes\n", "IPAddressAllow=any\n"}) {
+  for (const char* line :
+       {"Type=oneshot\n", "ExecStart=/usr/bin/raccord trust refresh ", "User=raccord\n", "ProtectSystem=strict\n",
+        "ReadWritePaths=/var/lib/raccord\n", "NoNewPrivileges=yes\n", "PrivateTmp=yes\n", "IPAddressAllow=any\n"}) {
     EXPECT_THAT(service, HasSubstr(line));
   }
   EXPECT_THAT(service, Not(HasSubstr("IPAddressDeny=")));
