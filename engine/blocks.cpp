@@ -8,6 +8,8 @@
 #include <set>
 #include <utility>
 
+#include "engine/database.hpp"
+#include "engine/lifecycle.hpp"
 #include "engine/store.hpp"
 
 namespace raccord {
@@ -27,9 +29,12 @@ BlockKey key_of(const Diagnostics& reasons) {
 
 /// The sheet's last history event is a block of the nightly run in the sheet's current state.
 /// `s` is the sheet, `h` its last event (SQL text shared by both queries below).
-constexpr std::string_view kLastEventIsABlock =
-    "h.id = (SELECT MAX(x.id) FROM history x WHERE x.code_appli = s.code_appli) AND h.actor = 'nightly' AND "
-    "h.from_state = h.to_state AND h.to_state = s.state AND s.state IN ('ENVOYEE', 'ENVOYEE_MAJ')";
+/// The states a block is recorded in are those the nightly activation starts from (the lifecycle table).
+std::string last_event_is_a_block() {
+  return "h.id = (SELECT MAX(x.id) FROM history x WHERE x.code_appli = s.code_appli) AND h.actor = 'nightly' AND "
+         "h.from_state = h.to_state AND h.to_state = s.state AND s.state IN " +
+         sql_list<SheetState>(event_step(SheetEvent::Activer).from);
+}
 
 }  // namespace
 
@@ -62,7 +67,7 @@ std::size_t record_blocks(Database& db, const std::vector<BlockedActivation>& bl
     for (const auto& r : db.query(fmt::format("SELECT s.code_appli, s.state, r.code, r.field FROM sheets s LEFT JOIN "
                                               "history h ON {} LEFT JOIN history_reasons r ON r.history_id = h.id "
                                               "WHERE s.code_appli IN ({})",
-                                              kLastEventIsABlock, list),
+                                              last_event_is_a_block(), list),
                                   codes)) {
       states[r.text(0)] = r.text(1);
       if (r.is_null(2)) continue;
@@ -92,7 +97,7 @@ std::size_t record_blocks(Database& db, const std::vector<BlockedActivation>& bl
 std::optional<CurrentBlock> current_block(Database& db, const std::string& code_appli) {
   const auto event = db.query_one(
       fmt::format("SELECT h.id, h.instant, h.reason FROM sheets s JOIN history h ON {} WHERE s.code_appli = $1",
-                  kLastEventIsABlock),
+                  last_event_is_a_block()),
       {code_appli});
   if (!event) return std::nullopt;
   CurrentBlock block;

@@ -24,8 +24,8 @@ std::optional<std::string> consultation_filter(Database& db, const std::string& 
   return fmt::format(
       " AND s.partner_siret IN (SELECT m.siret FROM managers m JOIN structures ms ON ms.siret = m.siret WHERE "
       "m.login = {0} AND ms.space_active = 1 UNION SELECT a.siret FROM subscriptions a WHERE a.login = {0} AND "
-      "a.status = 'VALIDEE' AND (a.consultation = 1 OR a.modification = 1))",
-      login);
+      "a.status = '{1}' AND (a.consultation = 1 OR a.modification = 1))",
+      login, to_code(SubscriptionStatus::Validee));
 }
 
 /// "ENVOYEE_MAJ", "Envoyée MAJ", "envoyee maj" → "envoyee maj".

@@ -188,8 +188,10 @@ AuditReport build_audit(const Config& config, Instant now, std::ostream& err) {
     db->for_each_row(
         "SELECT s.code_appli, b.content FROM sheets s JOIN sheet_bundles b "
         "ON (b.version_id = s.active_version OR b.version_id = s.pending_version) "
-        "WHERE s.deleted = 0 AND s.state IN ('ACTIVEE', 'ENVOYEE', 'ENVOYEE_MAJ') "
-        "ORDER BY s.code_appli, b.version_id, b.bundle_index",
+        "WHERE s.deleted = 0 AND s.state IN " +
+            sql_list<SheetState>(std::vector{SheetState::Activee, SheetState::Envoyee, SheetState::EnvoyeeMaj}) +
+            " "
+            "ORDER BY s.code_appli, b.version_id, b.bundle_index",
         {}, [&](const SqlRow& row) {
           const std::string code = row.text(0);
           live_codes.insert(code);

@@ -270,7 +270,7 @@ TEST_F(MultiEngineTest, NightlyRunDuringADatabaseOutageHappensOnceTheDatabaseIsB
   char date[16];
   std::snprintf(date, sizeof date, "%04d-%02u-%02u", static_cast<int>(today.year()),
                 static_cast<unsigned>(today.month()), static_cast<unsigned>(today.day()));
-  char time[8];
+  char time[16];
   std::snprintf(time, sizeof time, "%02d:%02d", static_cast<int>(hms.hours().count()),
                 static_cast<int>(hms.minutes().count()));
   std::ofstream(dir_ / "raccord.ini", std::ios::app) << "timezone = UTC\n[nightly]\ntime = " << time << "\n";
