@@ -497,7 +497,7 @@ Download download(const std::string& url, bool allow_private, const TrustRefresh
                             limits.max_bytes);
         return d;
       }
-      std::vector<char> chunk(64 * 1024);
+      std::vector<char> chunk(std::size_t{64} * 1024);
       while (body) {
         body.read(chunk.data(), static_cast<std::streamsize>(chunk.size()));
         d.bytes.append(chunk.data(), static_cast<std::size_t>(body.gcount()));

@@ -13,9 +13,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -38,7 +40,9 @@ using namespace std::chrono_literals;
 
 int deposit_count() {
   const char* v = std::getenv("RACCORD_MULTI_DEPOSITS");
-  return v != nullptr ? std::atoi(v) : 2000;
+  int n = 2000;
+  if (v != nullptr) std::from_chars(v, v + std::strlen(v), n);  // a value that is no number keeps 2000
+  return n;
 }
 
 class MultiEngineTest : public ::testing::Test {
@@ -84,6 +88,7 @@ class MultiEngineTest : public ::testing::Test {
     all.push_back("--config");
     all.push_back((dir_ / "raccord.ini").string());
     std::vector<char*> argv;
+    argv.reserve(all.size() + 1);
     for (auto& a : all) argv.push_back(a.data());
     argv.push_back(nullptr);
     posix_spawn_file_actions_t actions;
