@@ -69,7 +69,7 @@ std::string common_name(const X509_NAME* name) {
   return out;
 }
 
-std::string serial_hex(X509* x) {
+std::string serial_hex(const X509* x) {
   BIGNUM* bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(x), nullptr);
   if (bn == nullptr) return {};
   char* hex = BN_bn2hex(bn);
@@ -79,7 +79,7 @@ std::string serial_hex(X509* x) {
   return out;
 }
 
-std::string fingerprint(X509* x) {
+std::string fingerprint(const X509* x) {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   if (X509_digest(x, EVP_sha256(), md, &len) != 1) return {};

@@ -29,10 +29,10 @@ std::string name_text(const X509_NAME* name);
 std::string common_name(const X509_NAME* name);
 
 /// The serial number in uppercase hex, or empty when unreadable.
-std::string serial_hex(X509* x);
+std::string serial_hex(const X509* x);
 
 /// The SHA-256 fingerprint of `x`'s DER in uppercase hex (64 characters), or empty.
-std::string fingerprint(X509* x);
+std::string fingerprint(const X509* x);
 
 /// An ASN.1 time as a UTC instant; the epoch when `t` is null or unreadable.
 std::chrono::sys_seconds to_sys(const ASN1_TIME* t);

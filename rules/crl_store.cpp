@@ -23,6 +23,8 @@
 #include <unordered_set>
 #include <utility>
 
+#include "rules/certificate_facts.hpp"  // name_text
+
 namespace raccord::rules {
 namespace {
 
@@ -31,23 +33,11 @@ namespace fs = std::filesystem;
 struct CrlFree {
   void operator()(X509_CRL* p) const { X509_CRL_free(p); }
 };
-struct BioFree {
-  void operator()(BIO* p) const { BIO_free(p); }
-};
 struct BnFree {
   void operator()(BIGNUM* p) const { BN_free(p); }
 };
 using CrlPtr = std::unique_ptr<X509_CRL, CrlFree>;
-using BioPtr = std::unique_ptr<BIO, BioFree>;
 using BnPtr = std::unique_ptr<BIGNUM, BnFree>;
-
-std::string name_text(const X509_NAME* name) {
-  BioPtr bio(BIO_new(BIO_s_mem()));
-  X509_NAME_print_ex(bio.get(), name, 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB);
-  char* data = nullptr;
-  const long len = BIO_get_mem_data(bio.get(), &data);
-  return std::string(data, static_cast<std::size_t>(len));
-}
 
 std::optional<Instant> to_instant(const ASN1_TIME* t) {
   std::tm tm{};

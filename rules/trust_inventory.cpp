@@ -17,86 +17,18 @@
 #include <unordered_map>
 #include <unordered_set>
 
-#include "rules/certificates.hpp"  // decode_bundle
+#include "rules/certificate_facts.hpp"  // name_text, serial_hex, fingerprint, to_sys
+#include "rules/certificates.hpp"       // decode_bundle
 
 namespace raccord::rules {
 namespace {
 
 namespace fs = std::filesystem;
 
-struct X509Free {
-  void operator()(X509* p) const { X509_free(p); }
-};
-struct BioFree {
-  void operator()(BIO* p) const { BIO_free(p); }
-};
 struct StoreFree {
   void operator()(X509_STORE* p) const { X509_STORE_free(p); }
 };
-struct StoreCtxFree {
-  void operator()(X509_STORE_CTX* p) const { X509_STORE_CTX_free(p); }
-};
-struct StackFree {
-  void operator()(STACK_OF(X509) * p) const { sk_X509_free(p); }
-};
-using X509Ptr = std::unique_ptr<X509, X509Free>;
-using BioPtr = std::unique_ptr<BIO, BioFree>;
-using StorePtr = std::unique_ptr<X509_STORE, StoreFree>;
-using StoreCtxPtr = std::unique_ptr<X509_STORE_CTX, StoreCtxFree>;
-using StackPtr = std::unique_ptr<STACK_OF(X509), StackFree>;
-
-X509Ptr up_ref(X509* x) {
-  X509_up_ref(x);
-  return X509Ptr(x);
-}
-
-std::string name_text(const X509_NAME* name) {
-  BioPtr bio(BIO_new(BIO_s_mem()));
-  X509_NAME_print_ex(bio.get(), name, 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB);
-  char* data = nullptr;
-  const long len = BIO_get_mem_data(bio.get(), &data);
-  return std::string(data, static_cast<std::size_t>(len));
-}
-
-Instant to_instant(const ASN1_TIME* t) {
-  std::tm tm{};
-  if (t == nullptr || ASN1_TIME_to_tm(t, &tm) != 1) return {};
-  using namespace std::chrono;
-  const sys_days day{year{tm.tm_year + 1900} / month{static_cast<unsigned>(tm.tm_mon + 1)} /
-                     std::chrono::day{static_cast<unsigned>(tm.tm_mday)}};
-  return Instant{day} + hours{tm.tm_hour} + minutes{tm.tm_min} + seconds{tm.tm_sec};
-}
-
-std::string hex_upper(const unsigned char* data, unsigned int len) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(len * 2);
-  for (unsigned int i = 0; i < len; ++i) {
-    out.push_back(kHex[data[i] >> 4]);
-    out.push_back(kHex[data[i] & 0x0F]);
-  }
-  return out;
-}
-
-std::string fingerprint(const X509* x) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  if (X509_digest(x, EVP_sha256(), md, &len) != 1) {
-    ERR_clear_error();
-    return {};
-  }
-  return hex_upper(md, len);
-}
-
-std::string serial_hex(const X509* x) {
-  BIGNUM* bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(x), nullptr);
-  if (bn == nullptr) return {};
-  char* hex = BN_bn2hex(bn);
-  std::string out = hex != nullptr ? hex : "";
-  OPENSSL_free(hex);
-  BN_free(bn);
-  return out;
-}
+using OwnedStorePtr = std::unique_ptr<X509_STORE, StoreFree>;  // (rules/openssl_ptr.hpp's StorePtr is shared)
 
 bool is_self_signed(X509* x) {
   const bool ok = X509_check_issued(x, x) == X509_V_OK && X509_verify(x, X509_get0_pubkey(x)) == 1;
@@ -110,8 +42,8 @@ CertificateSummary summary_of(X509* x) {
   s.issuer = name_text(X509_get_issuer_name(x));
   s.serial = serial_hex(x);
   s.fingerprint_sha256 = fingerprint(x);
-  s.not_before = to_instant(X509_get0_notBefore(x));
-  s.not_after = to_instant(X509_get0_notAfter(x));
+  s.not_before = to_sys(X509_get0_notBefore(x));
+  s.not_after = to_sys(X509_get0_notAfter(x));
   s.self_signed = is_self_signed(x);
   s.ca = X509_check_ca(x) != 0;
   return s;
@@ -150,7 +82,7 @@ X509Ptr decode_der(const std::string& der) {
 }  // namespace
 
 struct TrustInventory::Impl {
-  StorePtr store{X509_STORE_new()};
+  OwnedStorePtr store{X509_STORE_new()};
   std::vector<X509Ptr> trust_certs;
   std::vector<CertificateSummary> trust_summaries;
   std::vector<X509Ptr> authority_certs;
@@ -288,7 +220,7 @@ std::vector<LeafFinding> TrustInventory::add_bundle(std::string_view content, bo
     return out;
   }
   std::vector<X509Ptr> certs;
-  StackPtr untrusted(sk_X509_new_null());
+  ShallowStackPtr untrusted(sk_X509_new_null());
   for (const auto& der : ders) {
     X509Ptr x = decode_der(der);
     if (!x) continue;
