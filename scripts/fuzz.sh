@@ -20,7 +20,12 @@ JOBS=${JOBS:-$(nproc)}
 export CC=${CC:-clang} CXX=${CXX:-clang++}
 
 SAN="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
+LAUNCHERS=()  # ccache when installed (scripts/setup.sh installs it), as in scripts/tsan.sh
+if command -v ccache >/dev/null; then
+  LAUNCHERS=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
+fi
 cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRACCORD_FUZZ=ON -DBUILD_TESTING=OFF \
+  ${LAUNCHERS[@]+"${LAUNCHERS[@]}"} \
   -DRACCORD_WERROR=OFF -DCMAKE_CXX_FLAGS="$SAN" -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=address,undefined" >/dev/null
 cmake --build "$BUILD_DIR" -j"$JOBS" --target "${TARGETS[@]}"
 

@@ -9,9 +9,11 @@ PACKAGES=(build-essential cmake ninja-build pkg-config
   libpugixml-dev libexpat1-dev libpoco-dev libssl-dev openssl libsqlite3-dev libpq-dev
   googletest libgtest-dev libgmock-dev libbenchmark-dev libhowardhinnant-date-dev libfmt-dev
   libsystemd-dev libcli11-dev libxml2-utils postgresql tzdata time
-  clang libclang-rt-14-dev clang-format clang-tidy)
+  clang libclang-rt-14-dev clang-format clang-tidy ccache)
 # clang + libFuzzer/sanitizer runtimes: scripts/fuzz.sh; clang-format: scripts/check-format.sh;
 # clang-tidy: scripts/check-tidy.sh (Debian's clang, clang-format and clang-tidy are all version 14).
+# ccache: a rebuild of unchanged sources (a second clone, a CI runner that keeps its ~/.ccache) is a
+# cache hit; paths are hashed relative to the clone (CCACHE_BASEDIR), so clones elsewhere share it.
 # Installed only for the tests (scripts/test.sh sets WITH_TEST_PACKAGES=1), never needed to run raccord:
 # chromium renders the nightly HTML report headless (tests/engine/app/report_browser_test.cpp);
 # systemd brings systemd-analyze, which verifies the units and their drop-ins (systemd_units_test.cpp).
@@ -35,7 +37,9 @@ fi
 BUILD_DIR=${BUILD_DIR:-build}
 # RACCORD_SANITIZE=ON (scripts/test.sh) builds with ASan + UBSan at -O1; always passed, so this
 # command gives the build it is asked for whatever BUILD_DIR held before (a switch rebuilds it).
+export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$PWD} CCACHE_NOHASHDIR=${CCACHE_NOHASHDIR:-1}
 cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=${BUILD_TYPE:-RelWithDebInfo} \
+  -DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache \
   -DRACCORD_SANITIZE=${RACCORD_SANITIZE:-OFF} "$@" >/dev/null
 # BUILD_TARGET=raccord builds the binary only (the demo); the default builds everything (tests).
 cmake --build "$BUILD_DIR" -j"$(nproc)" ${BUILD_TARGET:+--target "$BUILD_TARGET"}
