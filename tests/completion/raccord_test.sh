@@ -54,7 +54,7 @@ expect() {  # expect MODE LINE EXPECTED-WORDS...
   got=$(offers "$line")
   want=$(printf '%s\n' "$@" | sed '/^$/d' | sort -u)
   if [[ $got != "$want" ]]; then
-    echo "ÉCHEC ($mode bash-completion) « $line<TAB> » : attendu [$(echo $want)], obtenu [$(echo $got)]"
+    echo "ÉCHEC ($mode bash-completion) « $line<TAB> » : attendu [${want//$'\n'/ }], obtenu [${got//$'\n'/ }]"
     failures=$((failures + 1))
   fi
 }
@@ -76,6 +76,7 @@ states=$(sed -n 's/.*{SheetState::[A-Za-z]*, "\([A-Z_]*\)".*/\1/p' "$source_dir/
 expect "raccord pro" process
 # shellcheck disable=SC2086
 expect "raccord search --etat " $states
+# shellcheck disable=SC2046
 expect "raccord search --etat ENV" $(grep '^ENV' <<<"$states")
 expect "raccord search --demandeur support.n1 --etat ACT" ACTIVEE
 # Commands: every one of --help, and trust's two.
