@@ -8,7 +8,7 @@ PACKAGES=(build-essential cmake ninja-build pkg-config
   libboost-dev libboost-filesystem-dev libboost-system-dev libboost-program-options-dev
   libpugixml-dev libexpat1-dev libpoco-dev libssl-dev openssl libsqlite3-dev libpq-dev
   googletest libgtest-dev libgmock-dev libbenchmark-dev libhowardhinnant-date-dev libfmt-dev
-  libsystemd-dev libcli11-dev libxml2-utils postgresql tzdata time
+  libsystemd-dev libcli11-dev libxml2-utils postgresql tzdata time bash-completion
   clang libclang-rt-14-dev clang-format clang-tidy ccache)
 # clang + libFuzzer/sanitizer runtimes: scripts/fuzz.sh; clang-format: scripts/check-format.sh;
 # clang-tidy: scripts/check-tidy.sh (Debian's clang, clang-format and clang-tidy are all version 14).
@@ -21,6 +21,12 @@ PACKAGES=(build-essential cmake ninja-build pkg-config
 # time (GNU time) measures the peak memory of raccord alone (memory_bound_test.cpp).
 TEST_PACKAGES=(chromium libreoffice-calc-nogui systemd strace python3 time)
 if [ "${WITH_TEST_PACKAGES:-0}" = 1 ]; then PACKAGES+=("${TEST_PACKAGES[@]}"); fi
+# bash-completion (above): its completionsdir (pkg-config) and the completion test's real <TAB>.
+# The Debian package (scripts/package.sh sets WITH_PACKAGING_TOOLS=1): dpkg-buildpackage, debhelper
+# (compat 13 and its sysusers add-on), lintian, systemd for its
+# pkg-config directories; man-db and systemd-analyze for scripts/check-package.sh.
+PACKAGING_PACKAGES=(dpkg-dev debhelper lintian systemd man-db)
+if [ "${WITH_PACKAGING_TOOLS:-0}" = 1 ]; then PACKAGES+=("${PACKAGING_PACKAGES[@]}"); fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do
@@ -33,6 +39,9 @@ if ((${#missing[@]})); then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}"
 fi
+
+# RACCORD_SETUP_NO_BUILD=1 (scripts/package.sh): the packages only, no build tree.
+if [ "${RACCORD_SETUP_NO_BUILD:-0}" = 1 ]; then exit 0; fi
 
 BUILD_DIR=${BUILD_DIR:-build}
 # RACCORD_SANITIZE=ON (scripts/test.sh) builds with ASan + UBSan at -O1; always passed, so this

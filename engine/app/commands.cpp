@@ -14,6 +14,7 @@
 #include "engine/app/search_command.hpp"
 #include "engine/app/show_command.hpp"
 #include "engine/app/trust_command.hpp"
+#include "engine/app/version.hpp"
 #include "engine/clock.hpp"
 #include "engine/config.hpp"
 #include "engine/database.hpp"
@@ -226,6 +227,10 @@ int run(int argc, char** argv) {
       "raccord — moteur de traitement des fiches de raccordement Chorus Pro (EDI et API).\n"
       "Les dépôts XML déposés dans inbox/ sont validés, enregistrés et reçoivent un accusé dans outbox/."};
   app.require_subcommand(1);
+  // --version needs no command (CLI11 answers it before checking that one was given): exit 0.
+  app.set_version_flag(
+      "--version", [] { return version_text(); },
+      "Affiche la version de raccord et celles d'OpenSSL, SQLite et Poco chargées, puis s'arrête");
   GlobalOptions g;
   add_globals(app, g);
 
