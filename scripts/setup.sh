@@ -8,10 +8,11 @@ PACKAGES=(build-essential cmake ninja-build pkg-config
   libboost-dev libboost-filesystem-dev libboost-system-dev libboost-program-options-dev
   libpugixml-dev libexpat1-dev libpoco-dev libssl-dev openssl libsqlite3-dev libpq-dev
   googletest libgtest-dev libgmock-dev libbenchmark-dev libhowardhinnant-date-dev libfmt-dev
-  libsystemd-dev libcli11-dev libxml2-utils postgresql tzdata time
+  libsystemd-dev libcli11-dev libxml2-utils postgresql tzdata time scdoc
   clang libclang-rt-14-dev clang-format clang-tidy)
 # clang + libFuzzer/sanitizer runtimes: scripts/fuzz.sh; clang-format: scripts/check-format.sh;
 # clang-tidy: scripts/check-tidy.sh (Debian's clang, clang-format and clang-tidy are all version 14).
+# scdoc builds the man pages of docs/man/ (target man, docs/CMakeLists.txt).
 # Installed only for the tests (scripts/test.sh sets WITH_TEST_PACKAGES=1), never needed to run raccord:
 # chromium renders the nightly HTML report headless (tests/engine/app/report_browser_test.cpp);
 # systemd brings systemd-analyze, which verifies the units and their drop-ins (systemd_units_test.cpp).
