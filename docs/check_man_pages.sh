@@ -10,8 +10,9 @@ command -v man >/dev/null || { echo "man is not installed: skipped"; exit 77; }
 status=0
 fail() { echo "FAIL: $*"; status=1; }
 
-render() {  # the page as plain text, lines wide enough that no word is hyphenated
-  MANWIDTH=1000 man -l "$1" 2>/dev/null | col -bx
+render() {  # the page as plain text (man strips the formatting in a pipe), lines wide enough that no
+  # word is hyphenated
+  MANWIDTH=1000 man -l "$1" 2>/dev/null
 }
 
 for page in raccord.1 raccord.ini.5 raccord-depot.5; do
