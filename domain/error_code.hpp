@@ -2,6 +2,9 @@
 // e.g. "CERT_EXPIRE" (domain/enum_table.hpp: to_code, parse<ErrorCode>).
 #pragma once
 
+#include <span>
+#include <string_view>
+
 #include "domain/enum_table.hpp"
 
 namespace raccord {
@@ -114,5 +117,22 @@ struct EnumTable<ErrorCode> {
 
 /// True for the codes of SPEC.md §4 that are only ever warnings.
 bool is_warning_only(ErrorCode code);
+
+/// What the reference tells people about one code (docs/reference.md §4, whose table is generated
+/// from these rows by docs/reference_tables.cpp). One line each, in English like the reference.
+struct ErrorCodeHelp {
+  ErrorCode code;
+  std::string_view field;       // the accusé's `champ` where it is reported
+  std::string_view when;        // when the engine raises it (and where: dépôt level or operation)
+  std::string_view what_to_do;  // what the sender, support or the operator does about it
+};
+
+/// Every help row, in the codes' table order (tests/domain/error_code_test.cpp checks that each
+/// code has exactly one, with its texts non-empty).
+std::span<const ErrorCodeHelp> error_code_helps();
+
+/// The help row of `code`, or nullptr when it has none (a code added without its description: the
+/// domain test and the reference generator fail).
+const ErrorCodeHelp* error_code_help(ErrorCode code);
 
 }  // namespace raccord

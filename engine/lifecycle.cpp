@@ -14,19 +14,31 @@ using V = VersionEffect;
 
 constexpr std::array<TransitionRow, 12> kTable{{
     // User actions (SPEC.md §3.3); the history's reason is the action's code.
-    {std::nullopt, E::Enregistrer, S::Brouillon, V::NewPending, false, "enregistrer"},
-    {S::Brouillon, E::Enregistrer, S::Brouillon, V::NewPending, false, "enregistrer"},
-    {std::nullopt, E::Soumettre, S::Envoyee, V::NewPending, false, "soumettre"},
-    {S::Brouillon, E::Soumettre, S::Envoyee, V::NewPending, false, "soumettre"},
-    {S::Desactivee, E::Soumettre, S::Envoyee, V::NewPending, false, "soumettre"},
-    {S::Activee, E::Soumettre, S::EnvoyeeMaj, V::NewPending, false, "soumettre"},
-    {S::Brouillon, E::Supprimer, S::Brouillon, V::None, true, "supprimer : brouillon supprimé"},
-    {S::Activee, E::Desactiver, S::Desactivee, V::None, false, "desactiver"},
-    {S::EnvoyeeMaj, E::Desactiver, S::Desactivee, V::DropPending, false, "desactiver"},
+    {std::nullopt, E::Enregistrer, S::Brouillon, V::NewPending, false, "enregistrer",
+     "A new sheet is saved as a draft; a codeAppli is allocated. Rules other than access are warnings."},
+    {S::Brouillon, E::Enregistrer, S::Brouillon, V::NewPending, false, "enregistrer",
+     "The draft's content is replaced by the content sent."},
+    {std::nullopt, E::Soumettre, S::Envoyee, V::NewPending, false, "soumettre",
+     "A new sheet is submitted: every rule must pass; it waits for the nightly activation."},
+    {S::Brouillon, E::Soumettre, S::Envoyee, V::NewPending, false, "soumettre",
+     "The draft is submitted with the content sent: every rule must pass."},
+    {S::Desactivee, E::Soumettre, S::Envoyee, V::NewPending, false, "soumettre",
+     "A deactivated sheet is submitted again (e.g. with a new certificate)."},
+    {S::Activee, E::Soumettre, S::EnvoyeeMaj, V::NewPending, false, "soumettre",
+     "An update of an activated sheet; the activated version stays in force until the update is activated."},
+    {S::Brouillon, E::Supprimer, S::Brouillon, V::None, true, "supprimer : brouillon supprimé",
+     "The draft is deleted: gone from searches (accusé supprimee=\"true\"), its history kept."},
+    {S::Activee, E::Desactiver, S::Desactivee, V::None, false, "desactiver",
+     "The sender deactivates the sheet at once."},
+    {S::EnvoyeeMaj, E::Desactiver, S::Desactivee, V::DropPending, false, "desactiver",
+     "The sender deactivates the sheet at once; the pending update is dropped."},
     // Nightly run (SPEC.md §6); expirer's reason is its cause, found by the run.
-    {S::Envoyee, E::Activer, S::Activee, V::PromotePending, false, "activation"},
-    {S::EnvoyeeMaj, E::Activer, S::Activee, V::PromotePending, false, "activation de la mise à jour"},
-    {S::Activee, E::Expirer, S::Desactivee, V::None, false, ""},
+    {S::Envoyee, E::Activer, S::Activee, V::PromotePending, false, "activation",
+     "Nightly run: the sheet is due and passes every check again at the run instant."},
+    {S::EnvoyeeMaj, E::Activer, S::Activee, V::PromotePending, false, "activation de la mise à jour",
+     "Nightly run: the update passes every check again and replaces the activated version."},
+    {S::Activee, E::Expirer, S::Desactivee, V::None, false, "",
+     "Nightly run: the period's au is past, or a certificate has expired or is revoked (the reason says which)."},
 }};
 
 using VS = VersionSource;

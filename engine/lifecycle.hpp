@@ -79,8 +79,9 @@ struct TransitionRow {
   SheetEvent event;
   SheetState to;
   VersionEffect effect;
-  bool marks_deleted;       // supprimer: removed from searches, history kept
-  std::string_view reason;  // the history's reason; empty: the caller names the cause (expirer)
+  bool marks_deleted;            // supprimer: removed from searches, history kept
+  std::string_view reason;       // the history's reason; empty: the caller names the cause (expirer)
+  std::string_view description;  // for people (docs/reference.md §3.3, generated): when it happens, in English
 };
 
 /// The whole table, row by row.

@@ -8,10 +8,11 @@ PACKAGES=(build-essential cmake ninja-build pkg-config
   libboost-dev libboost-filesystem-dev libboost-system-dev libboost-program-options-dev
   libpugixml-dev libexpat1-dev libpoco-dev libssl-dev openssl libsqlite3-dev libpq-dev
   googletest libgtest-dev libgmock-dev libbenchmark-dev libhowardhinnant-date-dev libfmt-dev
-  libsystemd-dev libcli11-dev libxml2-utils postgresql tzdata time bash-completion
+  libsystemd-dev libcli11-dev libxml2-utils postgresql tzdata time bash-completion scdoc
   clang libclang-rt-14-dev clang-format clang-tidy ccache)
 # clang + libFuzzer/sanitizer runtimes: scripts/fuzz.sh; clang-format: scripts/check-format.sh;
 # clang-tidy: scripts/check-tidy.sh (Debian's clang, clang-format and clang-tidy are all version 14).
+# scdoc builds the man pages of docs/man/ (target man, docs/CMakeLists.txt).
 # ccache: a rebuild of unchanged sources (a second clone, a CI runner that keeps its ~/.ccache) is a
 # cache hit; paths are hashed relative to the clone (CCACHE_BASEDIR), so clones elsewhere share it.
 # Installed only for the tests (scripts/test.sh sets WITH_TEST_PACKAGES=1), never needed to run raccord:

@@ -4,6 +4,7 @@
 
 #include <set>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -99,6 +100,29 @@ TEST(ErrorCode, OnlyTheThreeWarningCodesAreWarningOnly) {
     const bool expected =
         code == ErrorCode::CertExpireBientot || code == ErrorCode::CertSansEku || code == ErrorCode::ReseauIgnore;
     EXPECT_EQ(is_warning_only(code), expected) << text;
+  }
+}
+
+// The reference's table of codes (docs/reference.md §4) is generated from error_code_helps(): every
+// code has exactly one row there, in the codes' order, with its one-line texts (issue 19).
+TEST(ErrorCode, EveryCodeHasOneDescriptionInTableOrder) {
+  const auto codes = enum_values<ErrorCode>();
+  const auto helps = error_code_helps();
+  ASSERT_EQ(helps.size(), codes.size()) << "a code without its row in error_code.cpp's kHelp, or a row too many";
+  for (std::size_t i = 0; i < codes.size(); ++i) {
+    const std::string text(to_code(codes[i]));
+    EXPECT_EQ(helps[i].code, codes[i]) << "row " << i << " should describe " << text;
+    const ErrorCodeHelp* help = error_code_help(codes[i]);
+    ASSERT_NE(help, nullptr) << text;
+    EXPECT_EQ(help, &helps[i]) << text;
+    EXPECT_FALSE(help->field.empty()) << text << ": the field it is reported on";
+    EXPECT_FALSE(help->when.empty()) << text << ": when it is raised";
+    EXPECT_FALSE(help->what_to_do.empty()) << text << ": what to do";
+    // One line each, and a Markdown table cell: no line break, no cell separator.
+    for (const std::string_view part : {help->field, help->when, help->what_to_do}) {
+      EXPECT_EQ(part.find('\n'), std::string_view::npos) << text;
+      EXPECT_EQ(part.find('|'), std::string_view::npos) << text;
+    }
   }
 }
 

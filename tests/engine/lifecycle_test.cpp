@@ -5,6 +5,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "tests/support/enum_table_check.hpp"
@@ -81,6 +82,16 @@ TEST(Lifecycle, TableHoldsExactlyTheSpecRows) {
     EXPECT_EQ(row.effect, e->effect) << name(row.from, row.event);
     EXPECT_EQ(row.marks_deleted, e->deleted) << name(row.from, row.event);
     EXPECT_EQ(row.reason, e->reason) << name(row.from, row.event);
+  }
+}
+
+// The reference's transition table (docs/reference.md §3.3) is generated from the rows: each says when
+// it happens, on one line that fits a Markdown table cell (issue 19).
+TEST(Lifecycle, EveryRowHasADescription) {
+  for (const auto& row : transition_table()) {
+    EXPECT_FALSE(row.description.empty()) << name(row.from, row.event);
+    EXPECT_EQ(row.description.find('\n'), std::string_view::npos) << name(row.from, row.event);
+    EXPECT_EQ(row.description.find('|'), std::string_view::npos) << name(row.from, row.event);
   }
 }
 
