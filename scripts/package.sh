@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the Debian package raccord_<version>_<arch>.deb (debian/: native, debhelper compat 13) and
-# checks it with lintian (no error, no warning; overrides in debian/raccord.lintian-overrides, each
-# justified there). Usage: scripts/package.sh [OUT_DIR]   (default build-deb; as root or with sudo
+# checks it with lintian (no error, no warning; an override would go in debian/raccord.lintian-overrides,
+# each justified there: none is needed today). Usage: scripts/package.sh [OUT_DIR]   (default build-deb; as root or with sudo
 # for the Debian packages it installs first).
 #
 # The build happens in a copy of the working tree (tracked and untracked, ignored files left out) under
