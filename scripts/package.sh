@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Builds the Debian package raccord_<version>_<arch>.deb (debian/: native, debhelper compat 13) and
-# checks it with lintian (no error, no warning; an override would go in debian/raccord.lintian-overrides,
-# each justified there: none is needed today). Usage: scripts/package.sh [OUT_DIR]   (default build-deb; as root or with sudo
-# for the Debian packages it installs first).
+# checks it with lintian (no error, no warning; an override would go in
+# debian/raccord.lintian-overrides, each justified there: none is needed today).
+# Usage: scripts/package.sh [OUT_DIR]   (default build-deb; as root or with sudo for the Debian
+# packages it installs first).
 #
 # The build happens in a copy of the working tree (tracked and untracked, ignored files left out) under
 # OUT_DIR, so that dpkg-buildpackage writes its .deb, .buildinfo and .changes there and nothing next to
