@@ -1,4 +1,4 @@
-// The accusé of one dépôt (SPEC.md §5.1) as a plain value, rendered to XML by outbox/.
+// The accusé of one dépôt (docs/reference.md §5.1) as a plain value, rendered to XML by outbox/.
 #pragma once
 
 #include <chrono>
@@ -13,7 +13,7 @@
 
 namespace raccord {
 
-/// AIFE-side network parameters of an accepted EDI sheet (SPEC.md §5.1), as ordered
+/// AIFE-side network parameters of an accepted EDI sheet (docs/reference.md §5.1), as ordered
 /// (element name, text) pairs, e.g. {"Identifiant","CTAIFEP"}, {"AdresseIP","93.92.105.71"}.
 struct AifeParameters {
   Protocol protocol = Protocol::Sftp;

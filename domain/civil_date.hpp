@@ -25,14 +25,14 @@ bool is_business_date(CivilDate date);
 /// 9999-12-31T23:59:59Z).
 bool is_business_instant(Instant instant);
 
-/// Parses exactly "YYYY-MM-DD" (SPEC.md §3) into a valid civil date of the business range;
+/// Parses exactly "YYYY-MM-DD" (docs/reference.md §3) into a valid civil date of the business range;
 /// nullopt for anything else (wrong shape, 2026-02-30, signs, spaces, a year before 1970).
 std::optional<CivilDate> parse_iso_date(std::string_view text);
 
 /// "YYYY-MM-DD".
 std::string format_iso_date(CivilDate date);
 
-/// "dd/mm/yyyy" (SPEC.md §5.2, French display).
+/// "dd/mm/yyyy" (docs/reference.md §5.2, French display).
 std::string format_french_date(CivilDate date);
 
 /// Parses an ISO 8601 UTC instant: "YYYY-MM-DDTHH:MM:SSZ", "YYYY-MM-DDTHH:MM:SS+HH:MM",
@@ -44,7 +44,7 @@ std::optional<Instant> parse_iso_instant(std::string_view text);
 /// "YYYY-MM-DDTHH:MM:SSZ".
 std::string format_iso_instant(Instant instant);
 
-/// "YYYYMMDDTHHMMSSZ", as in accusé and export file names (SPEC.md §5.1).
+/// "YYYYMMDDTHHMMSSZ", as in accusé and export file names (docs/reference.md §5.1).
 std::string format_compact_instant(Instant instant);
 
 }  // namespace raccord

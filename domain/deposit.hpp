@@ -1,4 +1,4 @@
-// A dépôt as read from the inbox (SPEC.md §3): ordered operations, every value with its source line.
+// A dépôt as read from the inbox (docs/reference.md §3): ordered operations, every value with its source line.
 #pragma once
 
 #include <chrono>
@@ -16,7 +16,7 @@
 
 namespace raccord {
 
-/// One value of the dépôt: an attribute or an element's text (SPEC.md §3).
+/// One value of the dépôt: an attribute or an element's text (docs/reference.md §3).
 ///
 /// The one reading of a value, used by the dépôt reader and by every re-check of stored values
 /// (docs/design.md "Empty values"): `Field::of` trims surrounding XML whitespace (space, tab, CR,
@@ -53,7 +53,7 @@ struct Field {
   bool filled() const { return present && !value.empty(); }
 };
 
-/// `<Structure>` upsert (SPEC.md §3.1). Booleans and enums are already checked by the reader;
+/// `<Structure>` upsert (docs/reference.md §3.1). Booleans and enums are already checked by the reader;
 /// a bad value is a SCHEMA_INVALIDE in Operation::schema_errors and the default is kept here.
 struct StructureOperation {
   struct ManagerEntry {
@@ -72,19 +72,19 @@ struct StructureOperation {
   std::vector<Field> technical_users;  // UtilisateurTechnique/@login
 };
 
-/// `<Utilisateur>` upsert (SPEC.md §3.1).
+/// `<Utilisateur>` upsert (docs/reference.md §3.1).
 struct UserOperation {
   Field login;
   Field email;
   bool support = false;
 };
 
-/// `<ActivationEspace>` (SPEC.md §3.2).
+/// `<ActivationEspace>` (docs/reference.md §3.2).
 struct SpaceActivationOperation {
   Field structure;
 };
 
-/// `<DemandeAbonnement>` (SPEC.md §3.2).
+/// `<DemandeAbonnement>` (docs/reference.md §3.2).
 struct SubscriptionRequestOperation {
   Field structure;
   bool consultation = false;
@@ -93,7 +93,7 @@ struct SubscriptionRequestOperation {
   Field comment;
 };
 
-/// `<DecisionAbonnement>` (SPEC.md §3.2).
+/// `<DecisionAbonnement>` (docs/reference.md §3.2).
 struct SubscriptionDecisionOperation {
   Field request_id;  // demande="ABO-NNNNNN"
   Decision decision = Decision::Valider;
@@ -114,7 +114,7 @@ struct InterfaceField {
   int line = 0;
 };
 
-/// `<FicheEDI>` / `<FicheAPI>` (SPEC.md §3.3). Only `action` and `Partenaire` are required by the
+/// `<FicheEDI>` / `<FicheAPI>` (docs/reference.md §3.3). Only `action` and `Partenaire` are required by the
 /// schema; everything else may be absent (the rules report it).
 struct SheetOperation {
   SheetKind kind = SheetKind::Edi;
@@ -146,9 +146,9 @@ struct SheetOperation {
   Field comments;  // <Commentaires>
 };
 
-/// `<Recherche>` (SPEC.md §3.4). Every criterion optional.
+/// `<Recherche>` (docs/reference.md §3.4). Every criterion optional.
 struct SearchOperation {
-  std::optional<SheetKind> kind;  // @type; absent: the CodeAppli's sheet's type, else EDI (SPEC.md §3.4)
+  std::optional<SheetKind> kind;  // @type; absent: the CodeAppli's sheet's type, else EDI (docs/reference.md §3.4)
   ExportFormat format = ExportFormat::Csv;
   Field partner;
   Field state;  // state code

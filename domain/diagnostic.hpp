@@ -1,4 +1,4 @@
-// A finding about a dépôt: an error or a warning with its code, field and line (SPEC.md §4, §5.1).
+// A finding about a dépôt: an error or a warning with its code, field and line (docs/reference.md §4, §5.1).
 #pragma once
 
 #include <cstddef>
@@ -11,7 +11,7 @@
 
 namespace raccord {
 
-/// Code: the element of an accusé (SPEC.md §5.1) and of `raccord cert --format xml`; label: as the
+/// Code: the element of an accusé (docs/reference.md §5.1) and of `raccord cert --format xml`; label: as the
 /// text reports head a finding.
 enum class Severity { Error, Warning };
 template <>

@@ -1,4 +1,4 @@
-// Stable error and warning codes of SPEC.md §4, with their one table of codes as written in accusés,
+// Stable error and warning codes of docs/reference.md §4, with their one table of codes as written in accusés,
 // e.g. "CERT_EXPIRE" (domain/enum_table.hpp: to_code, parse<ErrorCode>).
 #pragma once
 
@@ -9,7 +9,7 @@
 
 namespace raccord {
 
-/// Every code an accusé may carry (SPEC.md §4). The enumerator order is the
+/// Every code an accusé may carry (docs/reference.md §4). The enumerator order is the
 /// table's order; blocking codes first, then the codes that are only warnings.
 enum class ErrorCode {
   XmlMalforme,
@@ -115,7 +115,7 @@ struct EnumTable<ErrorCode> {
   }};
 };
 
-/// True for the codes of SPEC.md §4 that are only ever warnings.
+/// True for the codes of docs/reference.md §4 that are only ever warnings.
 bool is_warning_only(ErrorCode code);
 
 /// What the reference tells people about one code (docs/reference.md §4, whose table is generated

@@ -1,4 +1,4 @@
-// The nightly run's report (SPEC.md §5.3) as a plain value, rendered by outbox/nightly_report.
+// The nightly run's report (docs/reference.md §5.3) as a plain value, rendered by outbox/nightly_report.
 #pragma once
 
 #include <chrono>
@@ -32,7 +32,7 @@ struct BlockedActivation {
 };
 
 /// A sheet still not activated more than one day after it became due: its submission, or the start
-/// of its `du` (00:00 in engine.timezone) when later (SPEC.md §5.3: a sheet whose period has not
+/// of its `du` (00:00 in engine.timezone) when later (docs/reference.md §5.3: a sheet whose period has not
 /// started is never late).
 struct LateSheet {
   std::string code_appli;
@@ -53,7 +53,7 @@ struct ExpiringCertificate {
 };
 
 /// A sheet deactivated, or whose activation is blocked, because a certificate of its chain is revoked
-/// (SPEC.md §4.1, §5.3 `Revocation`; docs/revocation.md).
+/// (docs/reference.md §4.1, §5.3 `Revocation`; docs/revocation.md).
 struct RevokedSheet {
   std::string code_appli;
   std::string partner_siret;
@@ -62,7 +62,7 @@ struct RevokedSheet {
 };
 
 /// An entry of inbox/ (or of an account's folder) that is not a dépôt and is more than a day old, or
-/// a file the engine could not open (SPEC.md §2, §5.3). Whoever lists them fills these rows; the
+/// a file the engine could not open (docs/reference.md §2, §5.3). Whoever lists them fills these rows; the
 /// report only renders them.
 struct IgnoredFile {
   std::string path;            // as shown to the operator, e.g. "inbox/notes.txt"
@@ -88,7 +88,7 @@ struct NightlyReport {
   /// The raison sociale of every partner SIRET of the rows above that is in the directory (the CSV's
   /// "SIRET - RAISON SOCIALE", the HTML page).
   std::map<std::string, std::string> partner_names;
-  /// Gauges of metrics.prom decided at the run instant (SPEC.md §5.4): leaves of ACTIVEE, ENVOYEE
+  /// Gauges of metrics.prom decided at the run instant (docs/reference.md §5.4): leaves of ACTIVEE, ENVOYEE
   /// and ENVOYEE_MAJ sheets expiring within 30 days (whatever the report's warning window).
   std::int64_t expiring_within_30_days = 0;
 };

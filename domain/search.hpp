@@ -1,4 +1,4 @@
-// Search of connection sheets (SPEC.md §3.4, §5.2): criteria and result rows.
+// Search of connection sheets (docs/reference.md §3.4, §5.2): criteria and result rows.
 #pragma once
 
 #include <optional>

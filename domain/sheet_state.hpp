@@ -1,4 +1,4 @@
-// Etat courant of a fiche de raccordement (SPEC.md §1): its code (XML, CLI, database) and its label
+// Etat courant of a fiche de raccordement (docs/reference.md §1): its code (XML, CLI, database) and its label
 // (CSV and human output, UTF-8), in one table (domain/enum_table.hpp).
 #pragma once
 

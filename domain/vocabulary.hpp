@@ -1,4 +1,4 @@
-// Small closed vocabularies of SPEC.md §1, §3 and §5, each with its one table of codes
+// Small closed vocabularies of docs/reference.md §1, §3 and §5, each with its one table of codes
 // (domain/enum_table.hpp: to_code, to_label, parse<E>).
 #pragma once
 
@@ -52,7 +52,7 @@ struct EnumTable<SheetKind> {
   }};
 };
 
-/// `action` of a FicheEDI/FicheAPI (SPEC.md §3.3).
+/// `action` of a FicheEDI/FicheAPI (docs/reference.md §3.3).
 enum class SheetAction { Enregistrer, Soumettre, Supprimer, Desactiver };
 template <>
 struct EnumTable<SheetAction> {
@@ -64,7 +64,7 @@ struct EnumTable<SheetAction> {
   }};
 };
 
-/// `mode` of a Depot (SPEC.md §3): "complete" (default) or "partielle".
+/// `mode` of a Depot (docs/reference.md §3): "complete" (default) or "partielle".
 enum class DepositMode { Complete, Partielle };
 template <>
 struct EnumTable<DepositMode> {
@@ -74,7 +74,7 @@ struct EnumTable<DepositMode> {
   }};
 };
 
-/// Accusé `statut` of a dépôt (SPEC.md §5.1), also stored in deposits.status.
+/// Accusé `statut` of a dépôt (docs/reference.md §5.1), also stored in deposits.status.
 enum class DepositStatus { Integre, IntegrePartiel, Rejete, Doublon };
 template <>
 struct EnumTable<DepositStatus> {
@@ -114,7 +114,7 @@ struct EnumTable<Decision> {
   }};
 };
 
-/// Status of a subscription request (SPEC.md §3.2), stored in subscriptions.status.
+/// Status of a subscription request (docs/reference.md §3.2), stored in subscriptions.status.
 enum class SubscriptionStatus { EnAttente, Validee, Refusee };
 template <>
 struct EnumTable<SubscriptionStatus> {

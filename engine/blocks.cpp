@@ -1,4 +1,4 @@
-// Blocked activations in the sheets' history (SPEC.md §6): see blocks.hpp.
+// Blocked activations in the sheets' history (docs/reference.md §6): see blocks.hpp.
 #include "engine/blocks.hpp"
 
 #include <fmt/format.h>

@@ -1,4 +1,4 @@
-// Blocked activations kept in the sheets' history (SPEC.md §6; issue 18 item 3: "why is VFE2008 not
+// Blocked activations kept in the sheets' history (docs/reference.md §6; issue 18 item 3: "why is VFE2008 not
 // activated?" had no answer in `raccord show`). The nightly run writes a blocked activation in the
 // sheet's history — actor `nightly`, from = to = its state, the codes and messages as reason — when
 // it first happens and whenever its set of (code, champ) changes; each code, champ and message is

@@ -15,10 +15,10 @@
 namespace raccord {
 
 /// True for the actions that send a sheet's content (enregistrer, soumettre): the only ones whose
-/// content, certificates included, is checked (SPEC.md §3.3).
+/// content, certificates included, is checked (docs/reference.md §3.3).
 bool sends_content(const SheetOperation& sheet);
 
-/// The certificate rules of one sheet at `now` (SPEC.md §4 CERT_*; rules::CertificateChecker::check
+/// The certificate rules of one sheet at `now` (docs/reference.md §4 CERT_*; rules::CertificateChecker::check
 /// with the sheet's protocol, none for an API sheet). An EDI sheet whose protocol is invalid
 /// (PROTOCOLE_INVALIDE, reported by the content rules, whose message names the checks that wait)
 /// still gets every rule that does not depend on the protocol: only CERT_USAGE and CERT_NOMBRE for
@@ -28,7 +28,7 @@ std::optional<rules::CertificateReport> check_certificates(const rules::Certific
                                                            const SheetOperation& sheet, Instant now);
 
 /// The certificate reports of the sheets that send content (enregistrer, soumettre: the only ones
-/// whose content is checked, SPEC.md §3.3) of one or several dépôts, computed ahead by worker threads
+/// whose content is checked, docs/reference.md §3.3) of one or several dépôts, computed ahead by worker threads
 /// while the caller applies the operations in order (issue 7: the certificate check, decoding and
 /// signature verification, is most of a sheet's cost and needs no store, whereas the store is
 /// written by one thread). At most 256 sheets ahead of the caller. A dépôt whose operations are

@@ -1,4 +1,4 @@
-// The business clock (SPEC.md §7 --now) and civil time in engine.timezone.
+// The business clock (docs/reference.md §7 --now) and civil time in engine.timezone.
 #pragma once
 
 #include <optional>
@@ -32,7 +32,7 @@ class CivilZone {
   /// "dd/mm/yyyy HH:MM:SS" local time, for human output.
   std::string format_local(Instant instant) const;
   /// The first instant at which local wall time is `date` `hh:mm`; for a wall time in a DST gap,
-  /// the first instant after the gap; for an ambiguous time, the earlier (SPEC.md §6).
+  /// the first instant after the gap; for an ambiguous time, the earlier (docs/reference.md §6).
   Instant instant_of(CivilDate date, int hh, int mm) const;
 
  private:
@@ -40,7 +40,7 @@ class CivilZone {
   const void* zone_ = nullptr;  // const date::time_zone*
 };
 
-/// Parses the business instant of --now / RACCORD_NOW (SPEC.md §7): parse_iso_instant (ISO 8601,
+/// Parses the business instant of --now / RACCORD_NOW (docs/reference.md §7): parse_iso_instant (ISO 8601,
 /// in the business range once its offset is applied), and its civil date in `zone` a business
 /// date too (9999-12-31T23:30:00Z is already 10000-01-01 in Europe/Paris: the dépôts of that
 /// instant would be archived under archive/10000/). nullopt otherwise: the commands answer it as

@@ -1,4 +1,4 @@
-// Engine configuration (SPEC.md §7 "Configuration keys"): an INI file, every key optional.
+// Engine configuration (docs/reference.md §7 "Configuration keys"): an INI file, every key optional.
 #pragma once
 
 #include <filesystem>
@@ -92,7 +92,7 @@ struct ConfigError : std::runtime_error {
 /// (EIO...: a failure of the machine, exit 1, docs/design.md "Failures of the machine under the engine").
 Config load_config(const std::optional<std::filesystem::path>& file, const std::filesystem::path& cwd);
 
-/// The warnings of SPEC §7 "Configuration keys" on the AIFE side (docs/design.md "AIFE example
+/// The warnings of docs/reference.md §7 "Configuration keys" on the AIFE side (docs/design.md "AIFE example
 /// values"): an `aife.*` key not written in the configuration keeps its default, an example value that
 /// every accusé of an accepted EDI sheet would carry as if it were real. One French line per protocol
 /// (PESIT, SFTP, AS2, in that order) with at least one such key: it names those keys with their example

@@ -1,4 +1,4 @@
-// Thin SQL access over Poco Data (SPEC.md §8): one session, `$N` placeholders (TOOLCHAIN.md #9),
+// Thin SQL access over Poco Data (docs/reference.md §8): one session, `$N` placeholders (TOOLCHAIN.md #9),
 // explicit transactions and savepoints. SQLite (WAL) now; the dialect differences sit in dialect.cpp.
 #pragma once
 

@@ -34,7 +34,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-/// Dépôt-level codes whose original goes to error/ (SPEC.md §2 "Where originals go").
+/// Dépôt-level codes whose original goes to error/ (docs/reference.md §2 "Where originals go").
 bool is_quarantine_code(ErrorCode code) {
   static constexpr std::array kQuarantine{ErrorCode::XmlMalforme,           ErrorCode::EncodageInvalide,
                                           ErrorCode::DtdInterdite,          ErrorCode::FichierVide,
@@ -166,7 +166,7 @@ SupportUserOutcome Engine::init(const std::optional<std::string>& support_login,
     store.upsert_user(UserRecord{*support_login, email, true}, clock_.now());
     outcome = SupportUserOutcome::Created;
   } else if (!existing->support || (support_email && !support_email->empty() && *support_email != existing->email)) {
-    // An existing user is made support (SPEC §7): his email is kept unless --support-email is given.
+    // An existing user is made support (docs/reference.md §7): his email is kept unless --support-email is given.
     UserRecord user = *existing;
     user.support = true;
     if (support_email && !support_email->empty()) user.email = *support_email;
@@ -355,7 +355,7 @@ std::vector<DepositAnswer> Engine::process_group(const std::vector<const inbox::
                          false});
   }
 
-  // Already committed before a crash: answer from the record, never twice (SPEC.md §2). Transient
+  // Already committed before a crash: answer from the record, never twice (docs/reference.md §2). Transient
   // store failures (busy, serialization, deadlock, lost connection, a unique key another engine took
   // first) roll the transaction back and run it again.
   // The exports of Recherche operations are written to temporaries before the commit (they read the
@@ -481,7 +481,7 @@ std::vector<DepositAnswer> Engine::process_group(const std::vector<const inbox::
     log::info("{} : {} → {}", item.name, to_code(item.result.status), item.result.ack_name);
     answers.push_back(std::move(item.result));
   }
-  refresh_metrics(*db_, inbox_);  // SPEC.md §5.4, after each group; never throws
+  refresh_metrics(*db_, inbox_);  // docs/reference.md §5.4, after each group; never throws
   return answers;
 }
 

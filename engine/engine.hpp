@@ -1,4 +1,4 @@
-// The main job (SPEC.md §2, §7): claims dépôts from the inbox, applies each in one store
+// The main job (docs/reference.md §2, §7): claims dépôts from the inbox, applies each in one store
 // transaction, writes its accusé after the commit, then archives or quarantines the original.
 #pragma once
 
@@ -69,7 +69,7 @@ class Engine {
   void open();
 
   /// `raccord init`: open() and, when `support_login` is set, makes sure that user is a support
-  /// user (SPEC §7 "create the support user, or make an existing user support"), in one
+  /// user (docs/reference.md §7 "create the support user, or make an existing user support"), in one
   /// transaction: an unknown login is created (email `support_email`, else
   /// "<login>@support.invalid"); an existing user gets support=1, keeping his email unless
   /// `support_email` is given. Idempotent. Returns what was done; throws StoreError when the store
@@ -187,7 +187,7 @@ class Engine {
   /// then is not recorded.
   DepositAnswer answer(Item& item, const Attempt& attempt);
 
-  /// Start-up recovery of outbox/ (SPEC.md §2 "Atomic outputs"): each temporary left there by a dead
+  /// Start-up recovery of outbox/ (docs/reference.md §2 "Atomic outputs"): each temporary left there by a dead
   /// process of this host (Outbox::dead_temporaries) is removed, except the temporary of an export
   /// whose dépôt committed just before a crash (the store records it), which is published (renamed to
   /// its recorded name). Never touches the temporaries of live processes nor of other hosts. Failures

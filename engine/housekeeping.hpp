@@ -1,4 +1,4 @@
-// Outbox and archive housekeeping at the nightly run (SPEC.md §7 outbox.retention_days,
+// Outbox and archive housekeeping at the nightly run (docs/reference.md §7 outbox.retention_days,
 // archive.retention_days; issue 5). Ages count from the run's business instant (--now, else the
 // clock), never from the date D given to the run, by the date each name carries (docs/design.md
 // "Retention").

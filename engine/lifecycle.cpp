@@ -13,7 +13,7 @@ using E = SheetEvent;
 using V = VersionEffect;
 
 constexpr std::array<TransitionRow, 12> kTable{{
-    // User actions (SPEC.md §3.3); the history's reason is the action's code.
+    // User actions (docs/reference.md §3.3); the history's reason is the action's code.
     {std::nullopt, E::Enregistrer, S::Brouillon, V::NewPending, false, "enregistrer",
      "A new sheet is saved as a draft; a codeAppli is allocated. Rules other than access are warnings."},
     {S::Brouillon, E::Enregistrer, S::Brouillon, V::NewPending, false, "enregistrer",
@@ -32,7 +32,7 @@ constexpr std::array<TransitionRow, 12> kTable{{
      "The sender deactivates the sheet at once."},
     {S::EnvoyeeMaj, E::Desactiver, S::Desactivee, V::DropPending, false, "desactiver",
      "The sender deactivates the sheet at once; the pending update is dropped."},
-    // Nightly run (SPEC.md §6); expirer's reason is its cause, found by the run.
+    // Nightly run (docs/reference.md §6); expirer's reason is its cause, found by the run.
     {S::Envoyee, E::Activer, S::Activee, V::PromotePending, false, "activation",
      "Nightly run: the sheet is due and passes every check again at the run instant."},
     {S::EnvoyeeMaj, E::Activer, S::Activee, V::PromotePending, false, "activation de la mise à jour",

@@ -1,4 +1,4 @@
-// The one transition table of a sheet's life (docs/design.md "Lifecycle as one table"; SPEC.md §3.3,
+// The one transition table of a sheet's life (docs/design.md "Lifecycle as one table"; docs/reference.md §3.3,
 // §6). Every state change, by a user or by the nightly run, goes through it: the processor asks
 // find_transition, the nightly run asks event_step for the states its set-based statements start
 // from and for what they write, and both apply a version effect as version_move defines it.
@@ -17,7 +17,7 @@
 
 namespace raccord {
 
-/// What happens to a sheet: the four user actions of SPEC.md §3.3 and the two nightly events of §6.
+/// What happens to a sheet: the four user actions of docs/reference.md §3.3 and the two nightly events of §6.
 enum class SheetEvent { Enregistrer, Soumettre, Supprimer, Desactiver, Activer, Expirer };
 
 template <>
@@ -97,7 +97,7 @@ bool is_user_event(SheetEvent event);
 /// The rows a user action may take from `from` (nullopt: no sheet yet), in table order.
 std::vector<TransitionRow> user_transitions(std::optional<SheetState> from);
 
-/// The French message of TRANSITION_INTERDITE (SPEC.md §3.3) for `action` refused on sheet
+/// The French message of TRANSITION_INTERDITE (docs/reference.md §3.3) for `action` refused on sheet
 /// `code_appli` in state `from`: what was refused, then what is possible from that state, derived
 /// from the table — each allowed user action with the state it leads to ("Actions possibles à l'état
 /// Brouillon : « enregistrer » (...), « soumettre » (...) ou « supprimer » (...)."); for a state that

@@ -1,4 +1,4 @@
-// metrics.prom (SPEC.md §5.4): the figures collected from the store, the running counters kept in
+// metrics.prom (docs/reference.md §5.4): the figures collected from the store, the running counters kept in
 // the dépôt's transaction, and the atomic rewrite of outbox/metrics.prom.
 #pragma once
 
@@ -18,7 +18,7 @@ namespace raccord {
 /// Throws StoreError.
 void record_deposit_metrics(Database& db, DepositStatus status, std::int64_t accepted, std::int64_t rejected);
 
-/// Records the number of files the current pass could not open (SPEC.md §2 "A file the engine
+/// Records the number of files the current pass could not open (docs/reference.md §2 "A file the engine
 /// cannot open"), the gauge raccord_unopenable_files of the next metrics.prom: call once per pass
 /// (0 when it opened them all), in a transaction or not. Kept in metric_counters as the row
 /// 'files_unopenable' (absent until a pass records it: 0). Throws StoreError.

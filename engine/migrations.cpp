@@ -62,7 +62,7 @@ const std::vector<Migration>& migrations() {
            "file_identity TEXT, identifier TEXT, status TEXT NOT NULL, received_at TEXT NOT NULL, "
            "processed_at TEXT NOT NULL, ack_name TEXT NOT NULL, ack_content TEXT NOT NULL, "
            "destination TEXT NOT NULL, reason TEXT)",
-           // The same bytes are applied at most once (SPEC.md §2 "Exactly once").
+           // The same bytes are applied at most once (docs/reference.md §2 "Exactly once").
            "CREATE UNIQUE INDEX deposits_applied_once ON deposits (sha256) "
            "WHERE status IN ('INTEGRE', 'INTEGRE_PARTIEL')",
            "CREATE INDEX deposits_by_sha ON deposits (sha256)",
@@ -71,7 +71,7 @@ const std::vector<Migration>& migrations() {
        }},
       {2,
        {
-           // The nightly run's ledger (SPEC.md §6): one row per business date run, with its report so
+           // The nightly run's ledger (docs/reference.md §6): one row per business date run, with its report so
            // that a crash after the commit can still write the files.
            "CREATE TABLE nightly_runs (run_date TEXT PRIMARY KEY, run_instant TEXT NOT NULL, "
            "started_at TEXT NOT NULL, finished_at TEXT NOT NULL, activations BIGINT NOT NULL, "
@@ -83,7 +83,7 @@ const std::vector<Migration>& migrations() {
        }},
       {3,
        {
-           // Running counters of metrics.prom (SPEC.md §5.4), updated in each dépôt's transaction so
+           // Running counters of metrics.prom (docs/reference.md §5.4), updated in each dépôt's transaction so
            // that the figures never need the accusés parsed. Seeded from the dépôts already recorded
            // (operations counted by their statut attribute in the stored accusé).
            "CREATE TABLE metric_counters (name TEXT PRIMARY KEY, value BIGINT NOT NULL)",
@@ -155,12 +155,12 @@ const std::vector<Migration>& migrations() {
       {8,
        {
            // The codes, fields and messages of a blocked activation written in a sheet's history by the
-           // nightly run (SPEC.md §6, engine/blocks.hpp): `show` gives them back, and the next run
+           // nightly run (docs/reference.md §6, engine/blocks.hpp): `show` gives them back, and the next run
            // writes the block again only when its set of (code, champ) changes.
            "CREATE TABLE history_reasons (history_id BIGINT NOT NULL REFERENCES history(id), "
            "position INTEGER NOT NULL, code TEXT NOT NULL, field TEXT, message TEXT NOT NULL, "
            "PRIMARY KEY (history_id, position))",
-           // Gauges of metrics.prom decided by the run (SPEC.md §5.4): late sheets and leaves expiring
+           // Gauges of metrics.prom decided by the run (docs/reference.md §5.4): late sheets and leaves expiring
            // within 30 days at its run instant (NULL for runs recorded before).
            "ALTER TABLE nightly_runs ADD COLUMN late BIGINT",
            "ALTER TABLE nightly_runs ADD COLUMN expiring_30d BIGINT",

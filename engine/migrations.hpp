@@ -1,4 +1,4 @@
-// Numbered schema migrations of the store (SPEC.md §8), shared by SQLite and PostgreSQL.
+// Numbered schema migrations of the store (docs/reference.md §8), shared by SQLite and PostgreSQL.
 #pragma once
 
 #include <string>

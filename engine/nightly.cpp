@@ -170,7 +170,7 @@ std::vector<Candidate> activation_candidates(Database& db, CivilDate date, Insta
   return out;
 }
 
-/// Re-checks a candidate's partner at the run instant (SPEC.md §6): structure known and active,
+/// Re-checks a candidate's partner at the run instant (docs/reference.md §6): structure known and active,
 /// prerequisites (the same as at submission, engine/prerequisites.hpp). Returns the blocking errors,
 /// STRUCTURE_INCONNUE alone when the structure is not in the directory any more.
 Diagnostics recheck_partner(Engine& engine, Store& store, const Candidate& c) {
@@ -192,7 +192,7 @@ Diagnostics recheck_partner(Engine& engine, Store& store, const Candidate& c) {
   return reasons;
 }
 
-/// The period of a candidate at date D (SPEC.md §6): blocking when it ended before D.
+/// The period of a candidate at date D (docs/reference.md §6): blocking when it ended before D.
 Diagnostics recheck_period(const Candidate& c, CivilDate date) {
   Diagnostics reasons;
   if (c.period_to.filled() && c.period_to.value < format_iso_date(date)) {
@@ -244,7 +244,7 @@ std::string joined_messages(const Diagnostics& findings) {
   return out;
 }
 
-/// An ACTIVEE sheet whose activated version holds a revoked certificate at the run instant (SPEC.md §6).
+/// An ACTIVEE sheet whose activated version holds a revoked certificate at the run instant (docs/reference.md §6).
 struct RevokedActive {
   std::string code_appli;
   std::string partner;
@@ -296,7 +296,7 @@ std::vector<RevokedActive> revoked_active_sheets(Engine& engine, Store& store, I
 }
 
 /// Deactivates the sheets of `revoked` still ACTIVEE with the same activated version (an activation of
-/// this run, or a dépôt, that replaced it wins), with the reason, history and report rows (SPEC.md §6, §5.3).
+/// this run, or a dépôt, that replaced it wins), with the reason, history and report rows (docs/reference.md §6, §5.3).
 void deactivate_revoked(Store& store, NightlyReport& report, const std::vector<RevokedActive>& revoked) {
   const auto row = find_transition(SheetState::Activee, SheetEvent::Expirer);
   if (!row) return;
@@ -314,7 +314,7 @@ void deactivate_revoked(Store& store, NightlyReport& report, const std::vector<R
   }
 }
 
-/// The blocking errors of every candidate at the run instant (SPEC.md §6), in order (issue 7: the
+/// The blocking errors of every candidate at the run instant (docs/reference.md §6), in order (issue 7: the
 /// certificate checks are most of a nightly run). A partner's verdict is read from the store once
 /// (nothing is written before the activations). The candidates go by chunks: while worker threads
 /// check the certificates of one chunk, this thread reads the bundles of the next one, so that
@@ -378,7 +378,7 @@ std::vector<Diagnostics> recheck_all(Engine& engine, Store& store, const std::ve
   return verdicts;
 }
 
-/// The sheets to deactivate at D (SPEC.md §6: activated, past their end date or with an expired
+/// The sheets to deactivate at D (docs/reference.md §6: activated, past their end date or with an expired
 /// leaf), with parameters $<d> (date D) and $<r> (run instant). SQLite numbers `$N` parameters by
 /// first appearance: callers keep them ascending.
 std::string deactivation_from(int d, int r) {
@@ -435,7 +435,7 @@ void deactivate(Database& db, NightlyReport& report, CivilDate date, Instant run
 
 /// The leaves of ACTIVEE, ENVOYEE and ENVOYEE_MAJ sheets (the activated version of ACTIVEE and
 /// ENVOYEE_MAJ, the pending one of ENVOYEE and ENVOYEE_MAJ) still valid at $1 and ending before $2
-/// (SPEC.md §5.3): code, partner, subject, serial, notAfter; a leaf in both versions once.
+/// (docs/reference.md §5.3): code, partner, subject, serial, notAfter; a leaf in both versions once.
 std::string expiring_leaves_sql() {
   // The states that have an activated version: those expirer starts from, and ENVOYEE_MAJ.
   std::vector<SheetState> activated = expiry().from;
@@ -480,7 +480,7 @@ void fill_report_tail(Store& store, const Config& config, const CivilZone& zone,
   Database& db = store.database();
   const std::string r = format_iso_instant(report.run_instant);
   // Late: not activated more than one day after it became due, its submission or the start of its du
-  // when later (SPEC.md §5.3). A du starts before the limit L when it is on or before the civil date
+  // when later (docs/reference.md §5.3). A du starts before the limit L when it is on or before the civil date
   // of L - 1 s (instants are whole seconds).
   const Instant limit = report.run_instant - std::chrono::hours{24};
   const CivilDate last_due_date = zone.date_of(limit - std::chrono::seconds{1});
@@ -598,10 +598,10 @@ NightlyReport run_one(Engine& engine, CivilDate date, const std::function<void()
       report.transitions.push_back(NightlyTransition{c->code_appli, c->partner, c->state, row->to, reason});
       ++activations;
     }
-    deactivate_revoked(store, report, revoked);  // after the activations (SPEC.md §6)
+    deactivate_revoked(store, report, revoked);  // after the activations (docs/reference.md §6)
     candidates = {};
     verdicts = {};
-    record_blocks(db, report.blocked, report.run_instant);  // SPEC.md §6: `show` says why
+    record_blocks(db, report.blocked, report.run_instant);  // docs/reference.md §6: `show` says why
     fill_report_tail(store, engine.config(), engine.zone(), report);
     report.finished_at = real_now();
     // The ledger row, then its three reports one at a time, each rendered, moved into its statement and

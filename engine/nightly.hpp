@@ -1,5 +1,5 @@
-// The nightly run (SPEC.md §6): activation of sent sheets, deactivation of ended ones, the ledger,
-// the store lock, catch-up of missed dates, and the report (SPEC.md §5.3).
+// The nightly run (docs/reference.md §6): activation of sent sheets, deactivation of ended ones, the ledger,
+// the store lock, catch-up of missed dates, and the report (docs/reference.md §5.3).
 #pragma once
 
 #include <functional>

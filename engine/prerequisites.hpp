@@ -1,6 +1,6 @@
-// The prerequisites a partner structure must meet for a sheet (SPEC.md §4), checked when a sheet's
+// The prerequisites a partner structure must meet for a sheet (docs/reference.md §4), checked when a sheet's
 // content is submitted (engine/processor.cpp) and again by the nightly run before an activation
-// (engine/nightly.cpp, SPEC.md §6), with the same codes and messages.
+// (engine/nightly.cpp, docs/reference.md §6), with the same codes and messages.
 #pragma once
 
 #include "domain/diagnostic.hpp"

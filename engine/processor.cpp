@@ -227,7 +227,7 @@ class OperationApplier {
     }
   }
 
-  /// Never refused for lack of rights (SPEC.md §3.4): the export holds what the requester may consult.
+  /// Never refused for lack of rights (docs/reference.md §3.4): the export holds what the requester may consult.
   void apply_body(const SearchOperation& r) {
     SearchCriteria c;
     auto text = [](const Field& f) { return f.filled() ? std::optional<std::string>(f.value) : std::nullopt; };
@@ -382,7 +382,7 @@ class OperationApplier {
         content_sent ? " Pour créer une nouvelle fiche, retirez l'attribut codeAppli." : "");
   }
 
-  /// Every rule on the content sent (SPEC.md §4), errors as found; the caller downgrades them
+  /// Every rule on the content sent (docs/reference.md §4), errors as found; the caller downgrades them
   /// for enregistrer.
   Diagnostics check_content(const SheetOperation& sheet, const std::optional<StructureRecord>& s,
                             std::vector<CertificateFacts>& facts) {

@@ -1,4 +1,4 @@
-// Applies a readable dépôt's operations to the store (docs/design.md "One dépôt, one transaction", step 3; SPEC.md §3,
+// Applies a readable dépôt's operations to the store (docs/design.md "One dépôt, one transaction", step 3; docs/reference.md §3,
 // §4).
 #pragma once
 
@@ -67,7 +67,7 @@ struct DepositOutcome {
 DepositOutcome apply_deposit(Store& store, const ProcessingContext& context, const Deposit& deposit,
                              const std::function<void(const OperationOutcome&)>& each);
 
-/// The AIFE-side network parameters of `protocol` from the config (SPEC.md §5.1).
+/// The AIFE-side network parameters of `protocol` from the config (docs/reference.md §5.1).
 AifeParameters aife_parameters(const AifeConfig& aife, Protocol protocol);
 
 }  // namespace raccord

@@ -1,4 +1,4 @@
-// The search of SPEC.md §3.4 / §5.2, limited to what the requester may consult.
+// The search of docs/reference.md §3.4 / §5.2, limited to what the requester may consult.
 #pragma once
 
 #include <filesystem>
@@ -12,12 +12,12 @@
 
 namespace raccord {
 
-/// The state a search criterion names (SPEC.md §7 `--etat`): a state code ("ACTIVEE",
+/// The state a search criterion names (docs/reference.md §7 `--etat`): a state code ("ACTIVEE",
 /// "ENVOYEE_MAJ") or label ("Activée", "Envoyée MAJ"), accents and case ignored, '_' and ' ' alike
 /// ("activee", "ACTIVÉE", "envoyee maj", "Envoyée_MAJ"). nullopt when it names no state.
 std::optional<SheetState> parse_state_criterion(std::string_view text);
 
-/// The type of a search whose request gave none (SPEC.md §3.4): when `criteria.code_appli` names a
+/// The type of a search whose request gave none (docs/reference.md §3.4): when `criteria.code_appli` names a
 /// sheet `requester` may consult (the rule of search_sheets; deleted drafts never), that sheet's type
 /// (an API code finds its API sheet without `type="API"`); else EDI. Throws StoreError.
 SheetKind search_kind_of_code(Database& db, const SearchCriteria& criteria, const std::string& requester);
@@ -36,7 +36,7 @@ void search_sheets(Database& db, const CivilZone& zone, const SearchCriteria& cr
                    const std::function<void(const SearchRow&)>& visit);
 
 /// Writes the export of a search to `outbox_dir` at once (`raccord search --export`;
-/// outbox::write_export: name per SPEC.md §5.2, "_2", "_3"... when taken in outbox/ or recorded in the
+/// outbox::write_export: name per docs/reference.md §5.2, "_2", "_3"... when taken in outbox/ or recorded in the
 /// store's exports; a store that predates the exports table records none). Returns the file name.
 /// Throws StoreError / std::system_error.
 std::string write_export(Database& db, const CivilZone& zone, const SearchCriteria& criteria,

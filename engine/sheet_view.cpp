@@ -1,4 +1,4 @@
-// Loading one sheet for `raccord show` (SPEC.md §7): see sheet_view.hpp.
+// Loading one sheet for `raccord show` (docs/reference.md §7): see sheet_view.hpp.
 #include "engine/sheet_view.hpp"
 
 #include <string>

@@ -1,4 +1,4 @@
-// One connection sheet as the support team sees it (SPEC.md §7 `raccord show`): identity, current
+// One connection sheet as the support team sees it (docs/reference.md §7 `raccord show`): identity, current
 // state, the activated and the pending versions with their content, and the whole history.
 #pragma once
 
@@ -35,7 +35,7 @@ struct CertificateView {
   bool is_ca = false;
 };
 
-/// One stored version of the sheet's content (SPEC.md §3.3).
+/// One stored version of the sheet's content (docs/reference.md §3.3).
 struct VersionView {
   std::int64_t id = 0;      // the store's own id (global sequence): never shown as the version's number
   std::int64_t number = 0;  // the version's number within its sheet: 1, 2, … in the order they were stored
@@ -52,7 +52,7 @@ struct VersionView {
   std::vector<CertificateView> certificates;  // bundle order, then order in the bundle
 };
 
-/// One transition of the sheet's history (SPEC.md §6 last paragraph).
+/// One transition of the sheet's history (docs/reference.md §6 last paragraph).
 struct HistoryEntryView {
   Instant instant{};
   std::string actor;               // login, or "nightly"
@@ -61,7 +61,7 @@ struct HistoryEntryView {
   std::string reason;
 };
 
-/// What a sheet waiting for activation (ENVOYEE, ENVOYEE_MAJ; not deleted) waits for (SPEC.md §7
+/// What a sheet waiting for activation (ENVOYEE, ENVOYEE_MAJ; not deleted) waits for (docs/reference.md §7
 /// `show`; issue 18: "why is VFE2008 not activated?"): either the nightly run of its `du` (or the next
 /// one: API sheets, a du already reached), or the end of its current block (engine/blocks.hpp).
 struct WaitingView {
@@ -76,7 +76,7 @@ struct SheetView {
   std::string partner_siret;
   std::string raison_sociale;  // of the partner structure
   SheetState state = SheetState::Brouillon;
-  bool deleted = false;  // a deleted draft (SPEC.md §3.3 `supprimer`): still shown to support
+  bool deleted = false;  // a deleted draft (docs/reference.md §3.3 `supprimer`): still shown to support
   std::optional<Instant> submitted_at;
   Instant created_at{};
   Instant updated_at{};

@@ -243,7 +243,7 @@ std::int64_t Store::insert_version(const std::string& code_appli, const SheetOpe
     db_.execute("INSERT INTO sheet_bundles (version_id, bundle_index, name, content) VALUES ($1, $2, $3, $4)",
                 {id, static_cast<std::int64_t>(bundle.index), field_value(bundle.name), bundle.content});
   }
-  // A leaf is a non-CA certificate (SPEC.md §4).
+  // A leaf is a non-CA certificate (docs/reference.md §4).
   position = 0;
   for (const auto& f : certificates) {
     db_.execute(

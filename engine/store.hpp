@@ -72,7 +72,7 @@ struct DepositRecord {
   std::string reason;       // error/: the text of NAME.reason.txt
 };
 
-/// An export of a Recherche (SPEC.md §5.2): written to `temporary` (a file name in outbox/) before
+/// An export of a Recherche (docs/reference.md §5.2): written to `temporary` (a file name in outbox/) before
 /// its dépôt's commit, renamed to `name` after it; recorded with its dépôt so that a crash in
 /// between is repaired at start-up (docs/design.md "Exports").
 struct ExportRecord {
@@ -93,7 +93,7 @@ class Store {
   explicit Store(Database& db) : db_(db) {}
   Database& database() { return db_; }
 
-  // Directory (SPEC.md §3.1).
+  // Directory (docs/reference.md §3.1).
   std::optional<UserRecord> find_user(const std::string& login);
   void upsert_user(const UserRecord& user, Instant at);
   std::optional<StructureRecord> find_structure(const std::string& siret);
@@ -106,7 +106,7 @@ class Store {
   std::int64_t technical_user_count(const std::string& siret);
   void activate_space(const std::string& siret, const std::string& by, Instant at);
 
-  // Subscriptions (SPEC.md §3.2).
+  // Subscriptions (docs/reference.md §3.2).
   std::string create_subscription(const std::string& siret, const std::string& login, bool consultation,
                                   bool modification, const std::optional<std::string>& requested_on,
                                   const std::optional<std::string>& comment, Instant at);
@@ -123,7 +123,7 @@ class Store {
   /// Consultation when `modification` is false).
   bool has_validated_subscription(const std::string& siret, const std::string& login, bool modification);
 
-  // Sheets (SPEC.md §3.3).
+  // Sheets (docs/reference.md §3.3).
   std::string allocate_code_appli(const std::string& prefix);
   /// The sheet, locked for the rest of the transaction (dialect::for_update). Throws StoreError
   /// naming the row for a stored state or kind that is not a known code.
@@ -134,7 +134,7 @@ class Store {
   std::int64_t insert_version(const std::string& code_appli, const SheetOperation& content,
                               const std::vector<CertificateFacts>& certificates, const std::string& created_by,
                               const std::string& deposit_sha256, Instant at);
-  /// Adds one event to the sheet's history (SPEC.md §6) and returns its id.
+  /// Adds one event to the sheet's history (docs/reference.md §6) and returns its id.
   std::int64_t add_history(const std::string& code_appli, Instant at, const std::string& actor,
                            std::optional<SheetState> from, SheetState to, const std::string& reason,
                            const std::string& deposit_sha256);
@@ -142,7 +142,7 @@ class Store {
   /// Throws StoreError naming a row whose state is not a known code.
   std::map<SheetState, std::int64_t> count_sheets_by_state();
 
-  // Dépôts (SPEC.md §2 "Exactly once"). A record read back whose status is not a known code is a
+  // Dépôts (docs/reference.md §2 "Exactly once"). A record read back whose status is not a known code is a
   // StoreError naming the row.
   std::optional<DepositRecord> find_applied_deposit(const std::string& sha256);
   /// The dépôt of the inbox channel that holds `identifier` (INTEGRE or INTEGRE_PARTIEL with it;
@@ -162,7 +162,7 @@ class Store {
     insert_deposit(record, received, processed);
   }
 
-  // Exports of Recherche operations (SPEC.md §5.2), published after their dépôt's commit.
+  // Exports of Recherche operations (docs/reference.md §5.2), published after their dépôt's commit.
   /// True when an export of that name in outbox/ was recorded (published or still to publish).
   bool export_name_taken(const std::string& name);
   /// Records export `record` of the dépôt answered by accusé `record.ack_name`, in the caller's

@@ -1,4 +1,4 @@
-// Durable file primitives (SPEC.md §2 "Atomic outputs"; TOOLCHAIN.md #16-17; FIELD-CASES F03).
+// Durable file primitives (docs/reference.md §2 "Atomic outputs"; TOOLCHAIN.md #16-17; FIELD-CASES F03).
 #include "files/atomic_file.hpp"
 
 #include <fcntl.h>

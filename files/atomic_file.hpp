@@ -1,4 +1,4 @@
-// Durable file primitives shared by inbox/ and outbox/ (SPEC.md §2 "Atomic outputs"; TOOLCHAIN.md #16-17;
+// Durable file primitives shared by inbox/ and outbox/ (docs/reference.md §2 "Atomic outputs"; TOOLCHAIN.md #16-17;
 // FIELD-CASES F03). Errors are the engine's own failures: they throw std::system_error.
 #pragma once
 
@@ -52,7 +52,7 @@ bool move_no_replace(const std::filesystem::path& from, const std::filesystem::p
                      DirectorySync sync = DirectorySync::Now);
 
 /// Moves `from` into directory `dir` under `name`, or `name.1`, `name.2`, ... when taken
-/// (SPEC.md §2 "Where originals go"). Creates `dir`. Returns the final path. When `reserve` is set,
+/// (docs/reference.md §2 "Where originals go"). Creates `dir`. Returns the final path. When `reserve` is set,
 /// it is called with each candidate file name that does not exist, before the rename; a candidate
 /// it refuses (false) is skipped (the quarantine writes the reason file there first, issue 20).
 std::filesystem::path move_with_suffix(const std::filesystem::path& from, const std::filesystem::path& dir,
@@ -63,7 +63,7 @@ std::filesystem::path move_with_suffix(const std::filesystem::path& from, const 
 void sync_directory(const std::filesystem::path& dir);
 
 /// A name for `base` + `extension` in `dir` that does not exist yet: `base.ext`, then `base_2.ext`,
-/// `base_3.ext`, ... (SPEC.md §5.1), skipping the names for which `also_taken` (when set) is true
+/// `base_3.ext`, ... (docs/reference.md §5.1), skipping the names for which `also_taken` (when set) is true
 /// (names reserved elsewhere). Only checks; the caller creates without replacing.
 std::string free_name(const std::filesystem::path& dir, std::string_view base, std::string_view extension,
                       const std::function<bool(const std::string&)>& also_taken = {});
@@ -90,7 +90,7 @@ std::optional<long> temporary_pid(std::string_view name, std::string_view host);
 /// when unknown).
 std::string host_name();
 
-/// A file written as a stream that appears whole (SPEC.md §2 "Atomic outputs"), for outputs too
+/// A file written as a stream that appears whole (docs/reference.md §2 "Atomic outputs"), for outputs too
 /// large to build in memory (exports): rows go to a temporary (detail::temporary_name) in `dir`
 /// (mode 0640); commit() flushes, fsyncs and renames it to `dir/name` without replacing. The
 /// temporary is removed if the object is destroyed uncommitted. Throws std::system_error.
@@ -117,7 +117,7 @@ class AtomicFileStream {
 namespace detail {
 
 /// The temporary name of `name` for process `pid` on `host`, the `serial`-th of that process
-/// (SPEC.md §2 "Atomic outputs": it starts with "." and carries host and pid, so that start-up
+/// (docs/reference.md §2 "Atomic outputs": it starts with "." and carries host and pid, so that start-up
 /// clean-up removes only those of dead processes): "." + fit_name(name, ".<serial>.<host>.<pid>.tmp",
 /// 254). Distinct for distinct (host, pid, serial) whatever `name` and however it is cut: the name
 /// part is only for people reading the directory (hostile finding 2: two long dépôt names cut to one

@@ -1,4 +1,4 @@
-// libFuzzer target for inbox::read_deposit (SPEC.md §3, §4; issue 8): any bytes must give either a
+// libFuzzer target for inbox::read_deposit (docs/reference.md §3, §4; issue 8): any bytes must give either a
 // Deposit or dépôt-level errors, never a crash, a hang, a leak or undefined behaviour.
 #include <cstddef>
 #include <cstdint>
@@ -9,7 +9,7 @@
 
 namespace {
 
-/// Default inbox.max_bytes (SPEC.md §4); libFuzzer's -max_len keeps inputs far below it.
+/// Default inbox.max_bytes (docs/reference.md §4); libFuzzer's -max_len keeps inputs far below it.
 constexpr std::uint64_t kMaxBytes = 64ull * 1024 * 1024;
 
 }  // namespace

@@ -1,4 +1,4 @@
-// libFuzzer target for the certificate reader (SPEC.md §3.3 "Certificates", §4 CERT_*; issue 8):
+// libFuzzer target for the certificate reader (docs/reference.md §3.3 "Certificates", §4 CERT_*; issue 8):
 // rules::decode_bundle on the input taken as the <Certificat> text (PEM or base64) and on the
 // base64 of the input (so raw DER/PKCS#7 seeds such as samples/pki/certs/*.p7b reach the PKCS#7
 // parser), read_certificate_facts on every certificate decoded, and CertificateChecker::check on

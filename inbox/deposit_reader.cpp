@@ -116,7 +116,7 @@ class OperationReader {
   }
 
   /// Reports every attribute of `node` not in `allowed` (namespace declarations aside; a prefixed
-  /// attribute is never allowed: SPEC.md §3, attributes carry no prefix).
+  /// attribute is never allowed: docs/reference.md §3, attributes carry no prefix).
   void check_attributes(pugi::xml_node node, const std::string& path, std::initializer_list<std::string_view> allowed) {
     for (const pugi::xml_attribute a : node.attributes()) {
       const std::string_view name = a.name();
@@ -152,7 +152,7 @@ class OperationReader {
     return Field::of(a.value(), line(node));
   }
 
-  /// A required attribute: missing, empty or only blanks is a SCHEMA_INVALIDE on it (SPEC.md §3.1,
+  /// A required attribute: missing, empty or only blanks is a SCHEMA_INVALIDE on it (docs/reference.md §3.1,
   /// §4: a required value is present and not blank; values with a rule code of their own, such as
   /// a SIRET, are judged by that rule only once they are given).
   Field required(pugi::xml_node node, const std::string& path, std::string_view name) {

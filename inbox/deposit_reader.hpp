@@ -1,4 +1,4 @@
-// Reads one dépôt (SPEC.md §3) into a Deposit, or into dépôt-level errors.
+// Reads one dépôt (docs/reference.md §3) into a Deposit, or into dépôt-level errors.
 #pragma once
 
 #include <cstdint>
@@ -8,7 +8,7 @@
 
 namespace raccord::inbox {
 
-/// Reads the bytes of a dépôt (SPEC.md §3; placement of errors: SPEC.md §4).
+/// Reads the bytes of a dépôt (docs/reference.md §3; placement of errors: docs/reference.md §4).
 ///
 /// Input: the whole file (`bytes`) and the limit `max_bytes` (config inbox.max_bytes, in bytes).
 /// Output: either `deposit` (errors empty) or dépôt-level `errors` (deposit empty). Never throws for
@@ -65,7 +65,7 @@ namespace raccord::inbox {
 /// ABSENT when nothing is left, so an optional value written empty or blank (`au=""`, `fax=" "`,
 /// `<Commentaires/>`, `identifiant=""`, `statut=""`, `support=""`) is exactly an omitted one (the
 /// default applies; the sheet rules report a missing contact, network value or certificate name
-/// under their own codes, SPEC.md §3.3). An element's text is its text and CDATA children joined
+/// under their own codes, docs/reference.md §3.3). An element's text is its text and CDATA children joined
 /// (comments skipped). Field lines are the line of the attribute's element or of the text's element
 /// in the original file (CR LF, CR and LF each end a line). No recursion follows the input's depth.
 /// Memory: about 2.5 times the file size at peak for a 60 MiB file (the bytes, parsed in place by

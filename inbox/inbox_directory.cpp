@@ -1,4 +1,4 @@
-// The directories under paths.root (SPEC.md §2; TOOLCHAIN.md #16-17; FIELD-CASES F01, F04, F06, F10).
+// The directories under paths.root (docs/reference.md §2; TOOLCHAIN.md #16-17; FIELD-CASES F01, F04, F06, F10).
 #include "inbox/inbox_directory.hpp"
 
 #include <dirent.h>
@@ -31,7 +31,7 @@ namespace fs = std::filesystem;
 
 [[noreturn]] void throw_symlink(const fs::path& dir) {
   throw std::runtime_error("Le répertoire " + dir.string() +
-                           " est un lien symbolique : refusé (SPEC.md §2, ce répertoire appartient au moteur). "
+                           " est un lien symbolique : refusé (docs/reference.md §2, ce répertoire appartient au moteur). "
                            "Remplacez-le par un vrai répertoire puis relancez.");
 }
 
@@ -249,7 +249,7 @@ void InboxDirectory::ensure_layout() const {
     fs::create_directories(dir, ec);
     if (ec) throw std::system_error(ec, "création impossible du répertoire " + dir.string());
   }
-  // Start-up clean-up (SPEC.md §2 "Atomic outputs"): temporaries a killed engine of this host left
+  // Start-up clean-up (docs/reference.md §2 "Atomic outputs"): temporaries a killed engine of this host left
   // in error/ (reason files). Only those of dead processes; best effort, a temporary that cannot be
   // removed is harmless (hidden, never read). Those of outbox/ are the engine's (Engine::recover_outbox):
   // one may be the export of a dépôt committed just before the crash, to be published, not removed.
@@ -316,7 +316,7 @@ std::optional<ClaimedFile> InboxDirectory::claim(const std::string& name, files:
   refuse_symlink(work_dir());  // never claim into a .work/ redirected elsewhere (finding 8)
 
   // Lock before the rename: the file is never visible in .work/ unlocked, so the start-up
-  // recovery of another engine cannot take it in between (SPEC.md §2 "Atomic outputs").
+  // recovery of another engine cannot take it in between (docs/reference.md §2 "Atomic outputs").
   int fd = open_and_lock(source);
   if (fd < 0) return std::nullopt;
   bool moved = false;
@@ -327,7 +327,7 @@ std::optional<ClaimedFile> InboxDirectory::claim(const std::string& name, files:
     if (e.code().value() == ENOENT) return std::nullopt;  // another engine took it
     throw;
   }
-  if (!moved) {  // the name is already in .work/: it waits in inbox/ (SPEC.md §2 "Claim")
+  if (!moved) {  // the name is already in .work/: it waits in inbox/ (docs/reference.md §2 "Claim")
     ::close(fd);
     return std::nullopt;
   }

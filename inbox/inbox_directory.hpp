@@ -1,4 +1,4 @@
-// The directories under paths.root (SPEC.md §2): inbox/, inbox/.work/, archive/YYYY/MM/DD/, error/, outbox/.
+// The directories under paths.root (docs/reference.md §2): inbox/, inbox/.work/, archive/YYYY/MM/DD/, error/, outbox/.
 #pragma once
 
 #include <chrono>
@@ -53,11 +53,11 @@ class InboxDirectory {
 
   /// Creates inbox/, inbox/.work/, archive/, error/, outbox/ when missing. Throws std::system_error;
   /// std::runtime_error ("… est un lien symbolique : refusé") when one of them is a symbolic link
-  /// (finding 8: inbox/.work/ belongs to the engine, SPEC.md §2).
+  /// (finding 8: inbox/.work/ belongs to the engine, docs/reference.md §2).
   void ensure_layout() const;
 
   /// The directories ensure_layout() creates, parents first: inbox/, inbox/.work/, archive/, error/,
-  /// outbox/. The daemon checks them before each pass and recreates the missing ones (SPEC.md §7).
+  /// outbox/. The daemon checks them before each pass and recreates the missing ones (docs/reference.md §7).
   std::vector<std::filesystem::path> layout() const;
 
   std::filesystem::path inbox_dir() const { return root_ / "inbox"; }
@@ -66,7 +66,7 @@ class InboxDirectory {
   std::filesystem::path error_dir() const { return root_ / "error"; }
   std::filesystem::path outbox_dir() const { return root_ / "outbox"; }
 
-  /// SPEC.md §2 "What is a dépôt": name ends in ".xml" (any case), does not start with "." or "~$".
+  /// docs/reference.md §2 "What is a dépôt": name ends in ".xml" (any case), does not start with "." or "~$".
   static bool is_deposit_name(std::string_view name);
 
   /// Dépôt candidates in inbox/: regular files by lstat (never symlinks, FIFOs, folders) with a

@@ -1,4 +1,4 @@
-// SHA-256 of a dépôt's bytes (SPEC.md §2 "Exactly once").
+// SHA-256 of a dépôt's bytes (docs/reference.md §2 "Exactly once").
 #pragma once
 
 #include <string>

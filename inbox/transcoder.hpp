@@ -1,4 +1,4 @@
-// Encoding of a dépôt (SPEC.md §3, TOOLCHAIN.md #7): detect the declared encoding, transcode to
+// Encoding of a dépôt (docs/reference.md §3, TOOLCHAIN.md #7): detect the declared encoding, transcode to
 // UTF-8 with glibc iconv, and map buffer offsets to the lines of the original file.
 #pragma once
 
@@ -12,7 +12,7 @@
 
 namespace raccord::inbox {
 
-/// The encodings a dépôt may use (SPEC.md §3).
+/// The encodings a dépôt may use (docs/reference.md §3).
 enum class SourceEncoding { Utf8, Latin1, Windows1252 };
 
 /// Maps the encoding name of an XML declaration to a SourceEncoding, case-insensitively:

@@ -1,4 +1,4 @@
-// Well-formedness gate of a dépôt with expat (SPEC.md §3, §4; TOOLCHAIN.md #6; FIELD-CASES F13–F16).
+// Well-formedness gate of a dépôt with expat (docs/reference.md §3, §4; TOOLCHAIN.md #6; FIELD-CASES F13–F16).
 #pragma once
 
 #include <optional>
@@ -10,7 +10,7 @@ namespace raccord::inbox {
 
 /// Hard safety limit on element nesting (Depot is depth 1; the schema needs 4). Deeper than the
 /// schema but within this limit, the dépôt is read and the first element not admitted where it
-/// stands is its operation's SCHEMA_INVALIDE (SPEC.md §4 "Placement"; the other operations are
+/// stands is its operation's SCHEMA_INVALIDE (docs/reference.md §4 "Placement"; the other operations are
 /// applied in `partielle` mode). Beyond it the file is not read at all: expat keeps every open
 /// element (about 150 bytes each), so a 64 MiB file of `<a>` would need gigabytes
 /// (docs/design.md "Nesting depth"). Nothing in the engine recurses on the input's depth.

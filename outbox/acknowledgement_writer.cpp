@@ -1,4 +1,4 @@
-// Renders the accusé (SPEC.md §5.1; FIELD-CASES F16) as text, without a document tree, and names it.
+// Renders the accusé (docs/reference.md §5.1; FIELD-CASES F16) as text, without a document tree, and names it.
 // acknowledgement_writer.hpp uses Instant without including its header: include it first.
 // clang-format off
 #include "domain/civil_date.hpp"
@@ -357,7 +357,7 @@ std::string acknowledgement_base_name(std::string_view deposit_file_name, Instan
   std::string_view stem = deposit_file_name;
   const auto dot = stem.rfind('.');
   if (dot != std::string_view::npos && dot > 0) stem = stem.substr(0, dot);
-  // Room for the "_N" of a taken name and ".xml" (SPEC.md §5.1): the stem is cut, never the instant.
+  // Room for the "_N" of a taken name and ".xml" (docs/reference.md §5.1): the stem is cut, never the instant.
   return "ACK_" + files::fit_name(stem, "_" + format_compact_instant(processed), files::kMaxNameBytes - 12);
 }
 

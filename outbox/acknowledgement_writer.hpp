@@ -1,4 +1,4 @@
-// Renders the accusé (SPEC.md §5.1) as XML, and names it.
+// Renders the accusé (docs/reference.md §5.1) as XML, and names it.
 #pragma once
 
 #include <cstddef>

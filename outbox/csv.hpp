@@ -1,4 +1,4 @@
-// CSV for French Excel (SPEC.md §5.2, §5.3; FIELD-CASES F29, F30, F31, F32), written row by row.
+// CSV for French Excel (docs/reference.md §5.2, §5.3; FIELD-CASES F29, F30, F31, F32), written row by row.
 #pragma once
 
 #include <ostream>
@@ -10,7 +10,7 @@ namespace raccord::outbox {
 
 /// Streams CSV rows to an std::ostream, so that a large export (200 000 rows) never sits in memory.
 ///
-/// The format, for French Excel (SPEC.md §5.2):
+/// The format, for French Excel (docs/reference.md §5.2):
 /// - the UTF-8 byte order mark EF BB BF first (written by the constructor, so even an empty export
 ///   opens as UTF-8), and never a "sep=" line, which would make Excel ignore the BOM (F29);
 /// - ';' between cells, CRLF after every row, including the last (F30);
@@ -18,9 +18,9 @@ namespace raccord::outbox {
 ///   doubled;
 /// - formula-injection neutralisation (F31): a cell whose first character is '=', '+', '-', '@',
 ///   TAB, CR or LF, or one of the full-width forms U+FF1D '＝', U+FF0B '＋', U+FF0D '－', U+FF20 '＠'
-///   (which Excel may fold to their ASCII forms), gets a "'" before it. LF goes beyond SPEC §5.2's
+///   (which Excel may fold to their ASCII forms), gets a "'" before it. LF goes beyond docs/reference.md §5.2's
 ///   list because F31 asks for it; it changes nothing for a cell that does not start with LF.
-/// - otherwise every cell is exactly its text: no "=\"…\"" wrapping of digit strings (SPEC §5.2
+/// - otherwise every cell is exactly its text: no "=\"…\"" wrapping of digit strings (docs/reference.md §5.2
 ///   overrides F32's suggestion), so a SIRET stays its 14 digits and "00048" keeps its zeros.
 ///
 /// Cells are UTF-8 text; the writer does not transcode or validate them. Write errors are left in

@@ -1,4 +1,4 @@
-// The export files of searches in outbox/ (SPEC.md §5.2, docs/design.md "Exports"): their names,
+// The export files of searches in outbox/ (docs/reference.md §5.2, docs/design.md "Exports"): their names,
 // written at once (`raccord search --export`) or staged under a temporary name inside a dépôt's
 // transaction and published after its commit (Outbox::publish_export). The rows come from the
 // caller (engine/search.hpp reads the store); outbox/ names, writes and removes the files.

@@ -54,7 +54,7 @@ struct ExportWriter::Csv {
 };
 
 std::string export_base_name(SheetKind kind, std::string_view reference, Instant at) {
-  // SPEC.md §5.2, finding 6: per character, not per byte ("réf" gives "r_f", not "r__f").
+  // docs/reference.md §5.2, finding 6: per character, not per byte ("réf" gives "r_f", not "r__f").
   std::string ref;
   for (std::size_t i = 0; i < reference.size() && ref.size() < 64;) {
     const char c = reference[i];

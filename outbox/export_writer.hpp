@@ -1,4 +1,4 @@
-// The export of a search (SPEC.md §5.2): CSV for French Excel, or XML with the same rows.
+// The export of a search (docs/reference.md §5.2): CSV for French Excel, or XML with the same rows.
 #pragma once
 
 #include <memory>
@@ -19,7 +19,7 @@ namespace raccord::outbox {
 std::string export_base_name(SheetKind kind, std::string_view reference, Instant at);
 
 /// Streams rows to `out` as they come (a large export never sits in memory).
-/// CSV (SPEC.md §5.2): UTF-8 BOM, ";", CRLF, RFC 4180 quoting, dd/mm/yyyy, state labels, the exact
+/// CSV (docs/reference.md §5.2): UTF-8 BOM, ";", CRLF, RFC 4180 quoting, dd/mm/yyyy, state labels, the exact
 /// header of the guide; Partenaire as "SIRET - RAISON SOCIALE"; formula triggers neutralised by "'".
 /// XML: namespace urn:raccord:export:1, root Export (type, reference, genere), one Ligne per row with
 /// attributes partenaire, raisonSociale, protocole, codeAppli, codeInterface, debut, fin (YYYY-MM-DD),
@@ -42,7 +42,7 @@ class ExportWriter {
   std::unique_ptr<Csv> csv_;
 };
 
-/// The CSV header line of `kind` (without BOM and CRLF), exactly as SPEC.md §5.2 gives it.
+/// The CSV header line of `kind` (without BOM and CRLF), exactly as docs/reference.md §5.2 gives it.
 std::string_view export_csv_header(SheetKind kind);
 
 }  // namespace raccord::outbox

@@ -12,7 +12,7 @@ bool all_digits(std::string_view s) {
 }
 
 /// The "_YYYYMMDDTHHMMSSZ" that ends `stem` (the name without its extension), before an optional
-/// "_N" (SPEC.md §5.1: a second accusé of the same instant), as a UTC instant of the business range.
+/// "_N" (docs/reference.md §5.1: a second accusé of the same instant), as a UTC instant of the business range.
 std::optional<Instant> trailing_compact_instant(std::string_view stem) {
   if (const auto last = stem.rfind('_');
       last != std::string_view::npos && stem.size() - last - 1 != 16 && all_digits(stem.substr(last + 1))) {

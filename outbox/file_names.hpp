@@ -1,4 +1,4 @@
-// What the names of outbox files say (SPEC.md §5.1-§5.3): their kind and the date they carry, read
+// What the names of outbox files say (docs/reference.md §5.1-§5.3): their kind and the date they carry, read
 // back by the retention (engine/housekeeping.cpp, docs/design.md "Retention"). The names are made by
 // acknowledgement_base_name, export_base_name and nightly_report_name.
 #pragma once
@@ -16,7 +16,7 @@ enum class FileKind { Accuse, Export, Report };
 
 /// The kind of an outbox file name, or nullopt for any other name (metrics.prom, temporaries
 /// ".…", files of another kind, which are never removed):
-///   ACK_<stem>_<YYYYMMDDTHHMMSSZ>[_N].xml                    Accuse  (SPEC.md §5.1)
+///   ACK_<stem>_<YYYYMMDDTHHMMSSZ>[_N].xml                    Accuse  (docs/reference.md §5.1)
 ///   EXPORT_<EDI|API>_<reference>_<YYYYMMDDTHHMMSSZ>[_N].csv|.xml   Export  (§5.2)
 ///   NIGHTLY_<YYYY-MM-DD>.xml|.csv|.html                       Report  (§5.3, issue 5)
 /// A name with the right prefix and extension but no readable date is still of its kind (and

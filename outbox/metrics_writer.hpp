@@ -1,4 +1,4 @@
-// Renders metrics.prom (SPEC.md §5.4): the Prometheus text exposition format 0.0.4 read by
+// Renders metrics.prom (docs/reference.md §5.4): the Prometheus text exposition format 0.0.4 read by
 // node_exporter's textfile collector (https://prometheus.io/docs/instrumenting/exposition_formats/).
 #pragma once
 
@@ -27,14 +27,14 @@ struct MetricsSnapshot {
   /// and how long it took (seconds). Absent before the first run: the two metrics are then omitted.
   std::optional<Instant> last_run_finished;
   std::optional<std::int64_t> last_run_duration_seconds;
-  /// Gauges of SPEC.md §5.4 (0 when unknown, e.g. before the first nightly run). Decided by the last
+  /// Gauges of docs/reference.md §5.4 (0 when unknown, e.g. before the first nightly run). Decided by the last
   /// nightly run (its ledger row): activations it left blocked, sheets it found late, leaves of
   /// ACTIVEE/ENVOYEE/ENVOYEE_MAJ sheets expiring within 30 days of its run instant.
   std::int64_t blocked_activations = 0;
   std::int64_t late_sheets = 0;
   std::int64_t leaves_expiring_30d = 0;
   /// Counted when written: dépôts waiting in inbox/ and its folders (not .work/), originals in error/,
-  /// and the files the last pass could not open (SPEC.md §2).
+  /// and the files the last pass could not open (docs/reference.md §2).
   std::int64_t inbox_waiting_files = 0;
   std::int64_t error_files = 0;
   std::int64_t unopenable_files = 0;
@@ -56,7 +56,7 @@ struct MetricsSnapshot {
 /// Label values are escaped per the format (backslash, double quote, newline).
 std::string render_metrics(const MetricsSnapshot& metrics);
 
-/// "metrics.prom" (SPEC.md §2 outbox/, §5.4).
+/// "metrics.prom" (docs/reference.md §2 outbox/, §5.4).
 inline constexpr std::string_view kMetricsFileName = "metrics.prom";
 
 }  // namespace raccord::outbox

@@ -1,4 +1,4 @@
-// The nightly report as a self-contained HTML page (SPEC.md §5.3, issue 5): inline CSS and SVG, no
+// The nightly report as a self-contained HTML page (docs/reference.md §5.3, issue 5): inline CSS and SVG, no
 // script, every value sanitized then escaped.
 // acknowledgement_writer.hpp uses Instant without including its header: include it first.
 // clang-format off

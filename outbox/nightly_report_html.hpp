@@ -1,4 +1,4 @@
-// Renders the nightly run's report (SPEC.md §5.3) as a self-contained HTML page for support teams:
+// Renders the nightly run's report (docs/reference.md §5.3) as a self-contained HTML page for support teams:
 // NIGHTLY_<YYYY-MM-DD>.html next to the XML and CSV (issue 5).
 #pragma once
 

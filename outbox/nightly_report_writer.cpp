@@ -1,4 +1,4 @@
-// Renders the nightly report (SPEC.md §5.3) with pugixml and CsvWriter, and names its files.
+// Renders the nightly report (docs/reference.md §5.3) with pugixml and CsvWriter, and names its files.
 // acknowledgement_writer.hpp uses Instant without including its header: include it first.
 // clang-format off
 #include "domain/civil_date.hpp"

@@ -1,4 +1,4 @@
-// Renders the nightly run's report (SPEC.md §5.3) as XML and CSV, and names its files.
+// Renders the nightly run's report (docs/reference.md §5.3) as XML and CSV, and names its files.
 #pragma once
 
 #include <string>
@@ -34,7 +34,7 @@ namespace raccord::outbox {
 ///   state has an Etat, with 0 when absent from sheets_by_state.
 std::string render_nightly_report_xml(const NightlyReport& report);
 
-/// Every row of the report as CSV for French Excel, the file support opens (SPEC.md §5.3, §5.2;
+/// Every row of the report as CSV for French Excel, the file support opens (docs/reference.md §5.3, §5.2;
 /// written by CsvWriter: BOM, ';', CRLF, RFC 4180, F31 prefix). Header exactly
 /// "Type;Code Appli partenaire;Partenaire;De;Vers;Motif;Date", then, in this order, one row per:
 ///   Transition     De/Vers the state LABELS ("Envoyée", "Activée"…), Motif its reason, Date the run date;
@@ -50,7 +50,7 @@ std::string render_nightly_report_csv(const NightlyReport& report);
 /// "SIRET - RAISON SOCIALE" from report.partner_names, or the SIRET alone when its name is unknown.
 std::string partner_cell(const NightlyReport& report, const std::string& siret);
 
-/// "NIGHTLY_<YYYY-MM-DD>.<extension>" (SPEC.md §5.3), e.g. (2026-11-30, "xml") →
+/// "NIGHTLY_<YYYY-MM-DD>.<extension>" (docs/reference.md §5.3), e.g. (2026-11-30, "xml") →
 /// "NIGHTLY_2026-11-30.xml". `extension` may be given with or without its leading '.'.
 std::string nightly_report_name(CivilDate date, std::string_view extension);
 

@@ -1,4 +1,4 @@
-// The outbox folder (SPEC.md §2 outbox/, "Atomic outputs"): the one writer of what appears there —
+// The outbox folder (docs/reference.md §2 outbox/, "Atomic outputs"): the one writer of what appears there —
 // accusés (named free, written after their commit), exports published after it, nightly reports,
 // metrics.prom — and the start-up recovery of its temporaries. Rendering is done beside it
 // (acknowledgement_writer, export_writer, nightly_report_*, metrics_writer); the store's decisions
@@ -28,7 +28,7 @@ class Outbox {
 
   const std::filesystem::path& dir() const { return dir_; }
 
-  /// The accusé name of dépôt file `deposit_file_name` processed at `processed` (SPEC.md §5.1):
+  /// The accusé name of dépôt file `deposit_file_name` processed at `processed` (docs/reference.md §5.1):
   /// acknowledgement_base_name + ".xml", else "_2.xml", "_3.xml"... (files::free_name): the first
   /// that is neither in the folder nor `recorded` (the names of the accusés the store holds, some not
   /// written yet). Only chooses; write_acknowledgements creates without replacing. Throws
@@ -50,7 +50,7 @@ class Outbox {
   bool publish_export(const std::string& name, const std::string& temporary) const;
 
   /// The temporaries (files::detail::temporary_name) of dead processes of this host in the folder,
-  /// regular files only, for the start-up recovery (SPEC.md §2 "Atomic outputs"). Never those of live
+  /// regular files only, for the start-up recovery (docs/reference.md §2 "Atomic outputs"). Never those of live
   /// processes nor of other hosts (whose processes cannot be checked). `error` is set when the folder
   /// could not be read (the names read before are returned).
   std::vector<std::string> dead_temporaries(std::error_code& error) const;
@@ -60,14 +60,14 @@ class Outbox {
   void remove_temporary(const std::string& temporary) const;
 
   /// Writes the nightly report file of `date` with `extension` ("xml", "csv", "html";
-  /// nightly_report_name) atomically, replacing the one there (SPEC.md §5.3: a rerun rewrites it).
+  /// nightly_report_name) atomically, replacing the one there (docs/reference.md §5.3: a rerun rewrites it).
   /// Throws std::system_error.
   void write_report(CivilDate date, std::string_view extension, std::string_view content) const;
 
   /// True when the nightly report file of `date` with `extension` is in the folder.
   bool has_report(CivilDate date, std::string_view extension) const;
 
-  /// Writes metrics.prom (kMetricsFileName, SPEC.md §5.4) atomically, replacing the one there.
+  /// Writes metrics.prom (kMetricsFileName, docs/reference.md §5.4) atomically, replacing the one there.
   /// Throws std::system_error.
   void write_metrics(std::string_view text) const;
 

@@ -1,4 +1,4 @@
-// The reason file of a quarantined original (SPEC.md §2 "Where originals go"): error/NAME.reason.txt
+// The reason file of a quarantined original (docs/reference.md §2 "Where originals go"): error/NAME.reason.txt
 // beside the original moved to error/NAME, saying why its dépôt was refused.
 #pragma once
 

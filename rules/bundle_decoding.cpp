@@ -1,4 +1,4 @@
-// Bundle decoding (SPEC.md §3.3, §4 CERT_FORMAT; TOOLCHAIN.md #12, #14; FIELD-CASES F19) with OpenSSL 3.
+// Bundle decoding (docs/reference.md §3.3, §4 CERT_FORMAT; TOOLCHAIN.md #12, #14; FIELD-CASES F19) with OpenSSL 3.
 #include "rules/bundle_decoding.hpp"
 
 #include <openssl/asn1.h>
@@ -53,7 +53,7 @@ std::string bare_certificates_message(std::size_t count) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Bundle decoding (SPEC.md §3.3, FIELD-CASES F19).
+// Bundle decoding (docs/reference.md §3.3, FIELD-CASES F19).
 
 enum class Pkcs7Result { Ok, NotPkcs7, Invalid };
 

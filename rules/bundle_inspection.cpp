@@ -1,4 +1,4 @@
-// `raccord cert` inspection (SPEC.md §7, §3.3, §4) over the sheet rules of rules/certificates.cpp.
+// `raccord cert` inspection (docs/reference.md §7, §3.3, §4) over the sheet rules of rules/certificates.cpp.
 #include "rules/bundle_inspection.hpp"
 
 #include <openssl/err.h>

@@ -1,4 +1,4 @@
-// Inspection of one certificate file for `raccord cert` (SPEC.md §7; §3.3 "Certificates"; §4 CERT_*):
+// Inspection of one certificate file for `raccord cert` (docs/reference.md §7; §3.3 "Certificates"; §4 CERT_*):
 // what the file holds, the chain built for each leaf, and the verdict of the sheet rules for a protocol.
 #pragma once
 
@@ -35,7 +35,7 @@ struct BundleInspection {
 /// <Certificat> of a sheet of `protocol` (nullopt: API) at instant `at`. The format comes from the bytes,
 /// never from a file name (FIELD-CASES F19): binary bytes (DER PKCS#7 or DER certificate) are handed
 /// over as base64, text (PEM, or base64) as is.
-/// Bare certificates: the verdict holds the CERT_FORMAT of SPEC.md §3.3 first, then the codes those
+/// Bare certificates: the verdict holds the CERT_FORMAT of docs/reference.md §3.3 first, then the codes those
 /// certificates would get once bundled as PKCS#7 in the same file (so one run says everything).
 /// CERT_NOMBRE cannot occur (one file); CERT_USAGE for PESIT/AS2 asks both purposes of this file.
 /// Never throws for bad content (it is a verdict); does not touch any store.

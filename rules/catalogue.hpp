@@ -1,4 +1,4 @@
-// The flow catalogue (SPEC.md §4 end, DOMAIN.md table): data in rules/catalogue.xml, seed compiled in.
+// The flow catalogue (docs/reference.md §4 end, DOMAIN.md table): data in rules/catalogue.xml, seed compiled in.
 #pragma once
 
 #include <filesystem>
@@ -19,7 +19,7 @@ struct FlowEntry {
 
 class Catalogue {
  public:
-  /// The seed catalogue compiled into the engine (the 15 codes of SPEC.md §4).
+  /// The seed catalogue compiled into the engine (the 15 codes of docs/reference.md §4).
   static Catalogue seed();
 
   /// Loads a catalogue XML file (format of rules/catalogue.xml). Returns nullopt and fills `error`

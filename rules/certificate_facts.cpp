@@ -1,4 +1,4 @@
-// The facts of one certificate (SPEC.md §3.3; TOOLCHAIN.md #11-15; FIELD-CASES F23) with OpenSSL 3.
+// The facts of one certificate (docs/reference.md §3.3; TOOLCHAIN.md #11-15; FIELD-CASES F23) with OpenSSL 3.
 #include "rules/certificate_facts.hpp"
 
 #include <openssl/asn1.h>

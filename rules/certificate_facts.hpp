@@ -1,6 +1,6 @@
 // What one X.509 certificate says, read with OpenSSL 3 (subject, issuer, serial, dates, key, purposes,
 // extensions): the facts stored for each certificate of a sheet (domain/certificate.hpp) and the
-// questions the certificate rules ask (RFC 5280; SPEC.md §3.3 "Certificates"). Private to rules/;
+// questions the certificate rules ask (RFC 5280; docs/reference.md §3.3 "Certificates"). Private to rules/;
 // read_certificate_facts, the public entry, is declared in rules/certificates.hpp.
 // None of these functions throws; OpenSSL's error queue is left empty.
 #pragma once

@@ -1,4 +1,4 @@
-// Certificate rules of one sheet (SPEC.md §3.3, §4 CERT_*; TOOLCHAIN.md #11-15; FIELD-CASES F19-F27)
+// Certificate rules of one sheet (docs/reference.md §3.3, §4 CERT_*; TOOLCHAIN.md #11-15; FIELD-CASES F19-F27)
 // with OpenSSL 3. CertificateChecker::check is a list of steps, one per rule; the work is in the files
 // beside this one: bundle_decoding (the <Certificat> text into certificates), certificate_facts (what
 // one certificate says), chain_building (the chain of a leaf, the CA cache), trust_store (the anchors).
@@ -86,7 +86,7 @@ class BundleFindings {
 // ---------------------------------------------------------------------------------------------
 // The steps of check(), in the order it takes them.
 
-/// CERT_ABSENT (SPEC.md §4): no <Certificats>, or no <Certificat> in it. True when there is one.
+/// CERT_ABSENT (docs/reference.md §4): no <Certificats>, or no <Certificat> in it. True when there is one.
 bool has_certificates(const SheetOperation& sheet, Diagnostics& diags) {
   if (sheet.has_certificates && !sheet.certificates.empty()) return true;
   diags.push_back(Diagnostic::error(
@@ -96,7 +96,7 @@ bool has_certificates(const SheetOperation& sheet, Diagnostics& diags) {
   return false;
 }
 
-/// CERT_NOMBRE (SPEC.md §4): SFTP and API exactly 1 <Certificat>, PESIT and AS2 1 or 2.
+/// CERT_NOMBRE (docs/reference.md §4): SFTP and API exactly 1 <Certificat>, PESIT and AS2 1 or 2.
 void check_certificate_count(const SheetOperation& sheet, std::optional<Protocol> protocol, Diagnostics& diags) {
   const bool pair_allowed = takes_a_pair(protocol);
   const std::size_t max_count = pair_allowed ? 2 : 1;
@@ -161,7 +161,7 @@ DecodedBundles decode_bundles(const SheetOperation& sheet, DecodingContext& deco
   return decoded;
 }
 
-/// How the chain of `leaf` ends (SPEC.md §4 precedence, F21): CERT_AUTOSIGNE, else
+/// How the chain of `leaf` ends (docs/reference.md §4 precedence, F21): CERT_AUTOSIGNE, else
 /// CERT_AUTORITE_NON_RECONNUE, else CERT_CHAINE_INCOMPLETE naming the missing issuer.
 void check_chain_end(X509* leaf, const BuiltChain& chain, BundleFindings& findings) {
   switch (chain.end) {
@@ -203,7 +203,7 @@ void check_chain_end(X509* leaf, const BuiltChain& chain, BundleFindings& findin
   }
 }
 
-/// The chain as `raccord cert` shows it (SPEC.md §7).
+/// The chain as `raccord cert` shows it (docs/reference.md §7).
 LeafChain describe_chain(const BuiltChain& chain, int bundle_index, const TrustState& trust) {
   LeafChain described;
   described.bundle_index = bundle_index;
@@ -331,7 +331,7 @@ std::optional<Instant> period_start(const SheetOperation& sheet) {
 }
 
 /// CERT_EXPIRE_AVANT_PERIODE: the leaf ends before the period starts, so the sheet could never be
-/// activated (SPEC §4); else the warning CERT_EXPIRE_BIENTOT: it ends within policy.expiry_warning_days
+/// activated (docs/reference.md §4); else the warning CERT_EXPIRE_BIENTOT: it ends within policy.expiry_warning_days
 /// of the later of `at` and the period's start (a sheet activated at du must not expire soon after).
 /// An already expired leaf is CERT_EXPIRE's business only.
 void check_leaf_end(X509* leaf, Instant at, std::optional<Instant> du, const CertificatePolicy& policy,
@@ -571,7 +571,7 @@ CertificateReport CertificateChecker::check(const SheetOperation& sheet, std::op
     BundleFindings findings(bundle, report.diagnostics);
     for (const X509Ptr& owned : bundle.certs) {
       X509* leaf = owned.get();
-      if (is_ca(leaf)) continue;  // leaves are the bundle's non-CA certificates (SPEC.md §4)
+      if (is_ca(leaf)) continue;  // leaves are the bundle's non-CA certificates (docs/reference.md §4)
       leaves.push_back(leaf);
       const BuiltChain chain = build_chain(leaf, bundle.view(), *trust, at, skew, decoding.libctx(), impl_->counters);
       check_chain_end(leaf, chain, findings);

@@ -1,4 +1,4 @@
-// Certificate rules (SPEC.md §3.3 "Certificates", §4 CERT_*): PKCS#7 decoding and chain checks
+// Certificate rules (docs/reference.md §3.3 "Certificates", §4 CERT_*): PKCS#7 decoding and chain checks
 // with OpenSSL (kept private to rules/). Times are UTC instants. The only public header of these
 // rules; the code is split by concern (docs/design.md "The certificate rules"): decode_bundle is
 // defined in bundle_decoding.cpp, read_certificate_facts in certificate_facts.cpp, the checker in
@@ -46,7 +46,7 @@ struct CertificatePolicy {
   CrlSettings crl_settings() const { return CrlSettings{clock_skew_s, crl_max_age_days, crl_grace_h}; }
 };
 
-/// One certificate of a built chain, as shown by `raccord cert` (SPEC.md §7).
+/// One certificate of a built chain, as shown by `raccord cert` (docs/reference.md §7).
 struct ChainLink {
   std::string subject;             // RFC 2253
   std::string serial;              // uppercase hex
@@ -54,7 +54,7 @@ struct ChainLink {
   bool from_trust_store = false;   // found in certificates.trust_dir (an anchor or a configured intermediate)
 };
 
-/// How the chain of a leaf ends (SPEC.md §4 precedence).
+/// How the chain of a leaf ends (docs/reference.md §4 precedence).
 enum class ChainEnd {
   Anchored,        // reaches a trust anchor of certificates.trust_dir
   SelfSignedLeaf,  // CERT_AUTOSIGNE
@@ -150,7 +150,7 @@ class CertificateChecker {
   /// All certificate rules of one sheet at instant `at`: CERT_ABSENT, CERT_NOMBRE (SFTP and API:
   /// exactly 1 Certificat; PESIT and AS2: 1 or 2; `protocol` nullopt for API), CERT_FORMAT,
   /// CERT_EXPIRE / CERT_PAS_ENCORE_VALIDE (every certificate of a leaf's chain, notBefore tolerated up
-  /// to clock_skew_s ahead), and the chain family of SPEC.md §4. Fields "Certificats/Certificat[N]".
+  /// to clock_skew_s ahead), and the chain family of docs/reference.md §4. Fields "Certificats/Certificat[N]".
   /// The chain of a leaf is chosen among every issuer candidate of the bundle and the trust store, the
   /// same whatever the order of the bundle's certificates (RFC 4158): a path to a trust
   /// anchor if one exists (signatures that verify first, then certificates within their dates), else one
@@ -161,7 +161,7 @@ class CertificateChecker {
   /// CERT_USAGE (leaves of all bundles together), CERT_CLE_FAIBLE, CERT_SIGNATURE_FAIBLE (the
   /// anchor's self-signature excepted), warnings CERT_EXPIRE_BIENTOT and CERT_SANS_EKU (leaves).
   /// EDI sheet with a readable Periode/@du: CERT_EXPIRE_AVANT_PERIODE when a leaf ends before du
-  /// (00:00 UTC), and CERT_EXPIRE_BIENTOT is counted from the later of `at` and du (SPEC §4; the engine
+  /// (00:00 UTC), and CERT_EXPIRE_BIENTOT is counted from the later of `at` and du (docs/reference.md §4; the engine
   /// makes it a warning for `enregistrer`, like every rule).
   /// Revocation (policy.revocation not `Aucune`; chains ending at a trust anchor): every certificate of
   /// the leaf's chain but the anchor gets its status from the CRLs (CrlStore::status with the certificate

@@ -1,4 +1,4 @@
-// Chain building and verification (SPEC.md §4 chain family; RFC 4158; TOOLCHAIN.md #11, #13;
+// Chain building and verification (docs/reference.md §4 chain family; RFC 4158; TOOLCHAIN.md #11, #13;
 // FIELD-CASES F20, F21) with OpenSSL 3, and the CA cache (issue 3).
 #include "rules/chain_building.hpp"
 
@@ -484,7 +484,7 @@ BuiltChain build_chain(X509* leaf, const BundleView& bundle, const TrustState& t
   } else {
     built.path.push_back(leaf);
   }
-  // Precedence (SPEC.md §4): an untrusted root, else a missing issuer, else another error.
+  // Precedence (docs/reference.md §4): an untrusted root, else a missing issuer, else another error.
   built.end = built.first_error(ErrorClass::Untrusted) != nullptr    ? ChainEnd::UntrustedRoot
               : built.first_error(ErrorClass::Incomplete) != nullptr ? ChainEnd::MissingIssuer
               : built.first_error(ErrorClass::Other) != nullptr      ? ChainEnd::Invalid

@@ -1,4 +1,4 @@
-// Content rules of a fiche de raccordement that need no store (SPEC.md §4).
+// Content rules of a fiche de raccordement that need no store (docs/reference.md §4).
 #include "rules/sheet_rules.hpp"
 
 #include <arpa/inet.h>
@@ -114,7 +114,7 @@ bool is_domain(std::string_view domain) {
 
 // --- Phone -------------------------------------------------------------------------------------
 
-/// Removes the separators SPEC.md §4 ignores: ASCII spaces and tabs, dots, dashes, and the
+/// Removes the separators docs/reference.md §4 ignores: ASCII spaces and tabs, dots, dashes, and the
 /// no-break spaces a word processor puts in formatted numbers (U+00A0, U+202F).
 std::string strip_phone_separators(std::string_view phone) {
   std::string out;
@@ -305,7 +305,7 @@ Diagnostics check_period(const SheetOperation& sheet, CivilDate processing_date)
                                           "(par exemple 2026-12-01)."));
     }
   }
-  // "au" is optional: absent or empty means an open-ended period (SPEC.md §3.3).
+  // "au" is optional: absent or empty means an open-ended period (docs/reference.md §3.3).
   if (au.filled()) {
     const std::optional<CivilDate> to = parse_iso_date(au.value);
     if (!to) {
@@ -353,7 +353,7 @@ Diagnostics check_contact(const SheetOperation& sheet) {
   require(sheet.contact_phone, kContactPhoneField, "le téléphone (telephone)");
   require(sheet.contact_email, kContactEmailField, "l'email (email)");
   if (first_missing != nullptr) {
-    // Only this code then (SPEC.md §4): the other values are not judged.
+    // Only this code then (docs/reference.md §4): the other values are not judged.
     out.push_back(Diagnostic::error(ErrorCode::ContactIncomplet, first_missing, sheet.contact_line,
                                     "Le contact technique est incomplet : " + join_fr(missing) +
                                         (missing.size() > 1 ? " sont absents ou vides" : " est absent ou vide") +

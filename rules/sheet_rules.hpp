@@ -1,4 +1,4 @@
-// Content rules of a fiche de raccordement that need no store (SPEC.md §4): protocol, period,
+// Content rules of a fiche de raccordement that need no store (docs/reference.md §4): protocol, period,
 // contact, network, interface codes. Certificates are in certificates.hpp; store-dependent rules
 // (structure, user, rights, state) are applied by engine/processor.
 #pragma once
@@ -58,7 +58,7 @@ bool is_valid_ip_address(std::string_view address);
 /// or every interface is mode "aucun". Field "CodesInterface/Interface[N]/@code".
 Diagnostics check_interfaces(const SheetOperation& sheet, const Catalogue& catalogue, Environment environment);
 
-/// All of the above in SPEC order for a sheet being registered or submitted (EDI: protocol, period,
+/// All of the above in the reference's order for a sheet being registered or submitted (EDI: protocol, period,
 /// contact, network, interfaces; API: contact only). Every finding is an error here; the caller
 /// turns errors into warnings for `enregistrer`.
 Diagnostics check_sheet_content(const SheetOperation& sheet, const SheetContentContext& context);

@@ -1,4 +1,4 @@
-// The trust store of the certificate rules (certificates.trust_dir: the only anchors, SPEC.md §3.3,
+// The trust store of the certificate rules (certificates.trust_dir: the only anchors, docs/reference.md §3.3,
 // §4; TOOLCHAIN.md #12) and its cache of proved authorities (issue 3). One TrustState per (re)load:
 // a reload builds a new one, so the cache never outlives the store that proved its authorities.
 // Private to rules/.

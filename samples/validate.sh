@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Validates the sample dépôts against samples/xsd/depot.xsd (SPEC.md §5.1: the project tests its
+# Validates the sample dépôts against samples/xsd/depot.xsd (docs/reference.md §5.1: the project tests its
 # samples against its XSDs). 92 (DOCTYPE) and 93 (malformed) are deliberately not valid XML
 # dépôts: 92 must hold a DOCTYPE, 93 must not be well-formed. Exit 0 when everything is as expected. Requires xmllint
 # (Debian package libxml2-utils), perl and openssl.

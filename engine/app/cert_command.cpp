@@ -1,4 +1,4 @@
-// `raccord cert` (SPEC.md §7): see cert_command.hpp.
+// `raccord cert` (docs/reference.md §7): see cert_command.hpp.
 #include "engine/app/cert_command.hpp"
 
 #include <fmt/format.h>

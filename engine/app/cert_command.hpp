@@ -1,6 +1,6 @@
-// `raccord cert FILE [--protocole P] [--date D] [--format text|xml]` (SPEC.md §7): inspects a PKCS#7
+// `raccord cert FILE [--protocole P] [--date D] [--format text|xml]` (docs/reference.md §7): inspects a PKCS#7
 // bundle (or a bare certificate) and prints each certificate, the chain built for each leaf and the
-// verdict of the sheet rules (SPEC.md §3.3, §4). Opens no store and creates nothing.
+// verdict of the sheet rules (docs/reference.md §3.3, §4). Opens no store and creates nothing.
 #pragma once
 
 #include <iosfwd>
@@ -32,7 +32,7 @@ CLI::App* add_cert_command(CLI::App& app, CertCommandOptions& options);
 /// RACCORD_NOW, else the system clock). Trust anchors: config.trust_dir only; key, warning and skew
 /// settings from config. Prints the report on `out` (text, or XML with root Certificats) and problems on
 /// `err`. Returns 0 when the verdict has no error (warnings allowed), 1 when it has one, 2 when the file
-/// cannot be read or an option is invalid (SPEC.md §7).
+/// cannot be read or an option is invalid (docs/reference.md §7).
 int run_cert_command(const CertCommandOptions& options, const Config& config, Instant now, std::ostream& out,
                      std::ostream& err);
 

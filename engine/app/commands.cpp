@@ -53,7 +53,7 @@ Config load(const GlobalOptions& g) {
   return config;
 }
 
-/// SPEC §7: `init`, `process` and `daemon` (engine/app/daemon.cpp) say once, as warnings, which AIFE
+/// docs/reference.md §7: `init`, `process` and `daemon` (engine/app/daemon.cpp) say once, as warnings, which AIFE
 /// sides still carry example values (aife_example_warnings).
 void warn_aife_examples(const Config& config) {
   for (const auto& w : aife_example_warnings(config)) log::warning("{}", w);
@@ -83,7 +83,7 @@ void add_globals(CLI::App& app, GlobalOptions& g) {
                  "dates, accusés");
 }
 
-/// Exit codes shared by every command (SPEC §7 table; README "Commandes").
+/// Exit codes shared by every command (docs/reference.md §7 table; README "Commandes").
 constexpr int kExitFailure = 1;  // the command failed (store, files...); check: a dépôt would not be INTEGRE
 constexpr int kExitUsage = 2;    // usage error: bad arguments or a configuration that cannot be used
 

@@ -1,9 +1,9 @@
-// The `raccord` command line (SPEC.md §7): parses arguments, builds the engine, runs one command.
+// The `raccord` command line (docs/reference.md §7): parses arguments, builds the engine, runs one command.
 #pragma once
 
 namespace raccord::app {
 
-/// Runs the command line and returns the process exit code (SPEC.md §7 table):
+/// Runs the command line and returns the process exit code (docs/reference.md §7 table):
 /// 0 success; 1 failure (or `check`: some dépôt would not be INTEGRE; `cert`: not acceptable; `show`:
 /// unknown code); 2 usage error, for every command: bad arguments, or a configuration that cannot be
 /// used (config file missing or unreadable, invalid value); `nightly`: 3 when another run holds the lock.

@@ -27,7 +27,7 @@ namespace {
 
 namespace asio = boost::asio;
 
-/// The stop signals (SPEC.md §7: SIGTERM/SIGINT end the daemon after the current dépôt).
+/// The stop signals (docs/reference.md §7: SIGTERM/SIGINT end the daemon after the current dépôt).
 sigset_t stop_signals() {
   sigset_t set;
   sigemptyset(&set);

@@ -1,4 +1,4 @@
-// `raccord daemon` (SPEC.md §7): one Boost.Asio io_context with inotify on inbox/, a periodic full
+// `raccord daemon` (docs/reference.md §7): one Boost.Asio io_context with inotify on inbox/, a periodic full
 // rescan, the nightly run at nightly.time in engine.timezone, signals and sd_notify.
 #pragma once
 
@@ -16,7 +16,7 @@ using ConfigLoader = std::function<Config()>;
 /// Runs until SIGTERM or SIGINT (the dépôt being processed is finished first), then returns 0.
 /// At start (after READY=1): processes .work/ leftovers and the inbox, and catches up missed nightly
 /// dates (dates after the ledger's last one whose run instant has passed; checked again at each
-/// rescan). At nightly.time (real clock) runs the business today (the date of `clock`, SPEC.md §7);
+/// rescan). At nightly.time (real clock) runs the business today (the date of `clock`, docs/reference.md §7);
 /// a nightly run that fails or finds the lock held is tried again with backoff until it is done.
 /// Before each pass and nightly run, recreates its missing folders (inbox/, inbox/.work/, archive/,
 /// error/, outbox/) and re-arms the inotify watch on a recreated or replaced inbox/ (logged).

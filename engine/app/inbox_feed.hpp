@@ -1,4 +1,4 @@
-// What the daemon hears from inbox/ (SPEC.md §2 "When it is taken"): a dépôt renamed in is taken
+// What the daemon hears from inbox/ (docs/reference.md §2 "When it is taken"): a dépôt renamed in is taken
 // at once, one closed after writing once settled (inbox/settle_tracker.hpp), and a full pass when
 // events were lost or inbox/ was deleted or moved. The inotify watch is inbox/inbox_watcher.hpp;
 // this class waits on it and on the settle timer on the daemon's io_context.

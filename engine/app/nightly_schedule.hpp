@@ -1,4 +1,4 @@
-// The daemon's nightly run (SPEC.md §6, §7): the real clock decides when (nightly.time in
+// The daemon's nightly run (docs/reference.md §6, §7): the real clock decides when (nightly.time in
 // engine.timezone), the business clock which date; a run that fails or finds the lock held is
 // owed and tried again with backoff; the dates missed meanwhile are caught up.
 #pragma once
@@ -49,7 +49,7 @@ class NightlySchedule {
 
   /// Runs what the nightly job owes: first the date of a scheduled run that has not succeeded,
   /// then the dates after the ledger's last one whose run instant has passed on the business clock
-  /// (SPEC.md §6 "catching up"; with no recorded run there is none). Called at start and by its
+  /// (docs/reference.md §6 "catching up"; with no recorded run there is none). Called at start and by its
   /// own retries: a run that fails (store unavailable: logged, the store reconnected; any other
   /// error: logged) or finds the lock held by another run is tried again after a backoff of real
   /// time (1 s, doubling, at most kRetryMax) until it is done. Nothing once a stop is under way.
@@ -60,7 +60,7 @@ class NightlySchedule {
   void catch_up();
 
   /// Arms the next scheduled run (replacing an armed one): at nightly.time on the wall clock,
-  /// for the business today of that moment (SPEC.md §7: --now sets the nightly run's "today"),
+  /// for the business today of that moment (docs/reference.md §7: --now sets the nightly run's "today"),
   /// logged with its instant; the run re-arms the next one. At start and after a reload.
   void arm();
 

@@ -1,4 +1,4 @@
-// `raccord search` (SPEC.md §3.4, §5.2, §7): see search_command.hpp.
+// `raccord search` (docs/reference.md §3.4, §5.2, §7): see search_command.hpp.
 #include "engine/app/search_command.hpp"
 
 #include <fmt/format.h>

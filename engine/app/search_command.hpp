@@ -1,4 +1,4 @@
-// `raccord search` (SPEC.md §3.4, §5.2, §7): the search of a Recherche from the command line, limited
+// `raccord search` (docs/reference.md §3.4, §5.2, §7): the search of a Recherche from the command line, limited
 // to what --demandeur may consult (engine/search.hpp), printed as a table for a terminal, or as the
 // export's CSV/XML bytes, or written to the outbox with --export. Reads the store; never processes the
 // inbox nor runs nightly jobs.
@@ -19,7 +19,7 @@ class App;
 namespace raccord::app {
 
 struct SearchCommandOptions {
-  // Criteria of SPEC.md §3.4, each optional ("" = not given).
+  // Criteria of docs/reference.md §3.4, each optional ("" = not given).
   std::string partner;           // --partenaire SIRET
   std::string state;             // --etat state code or label (ACTIVEE, Activée...), accents and case ignored
   std::string code_appli;        // --code-appli
@@ -41,7 +41,7 @@ struct SearchCommandOptions {
 CLI::App* add_search_command(CLI::App& app, SearchCommandOptions& options);
 
 /// Runs the search against the store of `config` (opened as is, never created). `now` is the business
-/// instant: the XML `genere` and the export's name. Exit 2 with the reason on `err` (SPEC.md §7): a
+/// instant: the XML `genere` and the export's name. Exit 2 with the reason on `err` (docs/reference.md §7): a
 /// malformed date, a --partenaire that is not 14 digits, a --etat that names no state (codes and labels
 /// are accepted, accents and case ignored: engine/search.hpp parse_state_criterion), an unknown type,
 /// format or protocol, and a demandeur unknown to the store (or no store at all). Without --type, the
@@ -51,7 +51,7 @@ CLI::App* add_search_command(CLI::App& app, SearchCommandOptions& options);
 ///   state labels, control characters shown as spaces); a known demandeur without rights gets the
 ///   header only;
 /// - csv / xml: exactly the bytes of the export file (BOM, ';', CRLF... / urn:raccord:export:1);
-/// - with write_export: the file is written atomically to <root>/outbox (SPEC.md §5.2 name, "_2"... when
+/// - with write_export: the file is written atomically to <root>/outbox (docs/reference.md §5.2 name, "_2"... when
 ///   taken; csv for the table format) and its full path is printed, alone on its line.
 /// Returns 0, or 2 as above. Throws StoreError on the store's own failures.
 int run_search_command(const SearchCommandOptions& options, const Config& config, Instant now, std::ostream& out,

@@ -1,4 +1,4 @@
-// `raccord show` (SPEC.md §7): see show_command.hpp.
+// `raccord show` (docs/reference.md §7): see show_command.hpp.
 #include "engine/app/show_command.hpp"
 
 #include <fmt/format.h>
@@ -100,7 +100,7 @@ void print_version_xml(std::ostream& out, const char* role, const VersionView& v
   out << "  </Version>\n";
 }
 
-/// The line `En attente : …` (SPEC.md §7): the current block's codes and messages and since when,
+/// The line `En attente : …` (docs/reference.md §7): the current block's codes and messages and since when,
 /// or the du, or the next nightly run.
 void print_waiting_text(std::ostream& out, const WaitingView& w, const CivilZone& zone) {
   if (w.block) {

@@ -1,4 +1,4 @@
-// `raccord show CODE [--format text|xml]` (SPEC.md §7): one sheet for the support team — identity,
+// `raccord show CODE [--format text|xml]` (docs/reference.md §7): one sheet for the support team — identity,
 // current state, the activated and the pending versions (protocol, period, interfaces with their
 // modes, certificates with their end dates, contact), and the whole history. Deleted drafts are
 // shown too, marked "supprimée". Reads the store; processes nothing, writes nothing.
@@ -28,7 +28,7 @@ CLI::App* add_show_command(CLI::App& app, ShowCommandOptions& options);
 
 /// Runs the command against the store of `config` (opened as is, never created nor migrated).
 /// Prints the sheet on `out` and problems on `err` (French). Returns 0 when shown, 1 for an unknown code
-/// (or no store at all), 2 for an unknown format (SPEC.md §7).
+/// (or no store at all), 2 for an unknown format (docs/reference.md §7).
 int run_show_command(const ShowCommandOptions& options, const Config& config, std::ostream& out, std::ostream& err);
 
 /// The same on std::cout and std::cerr.
@@ -36,7 +36,7 @@ int run_show_command(const ShowCommandOptions& options, const Config& config);
 
 /// Text for a support engineer. Instants (history, versions, submission) in local time of `zone`
 /// ("dd/mm/yyyy HH:MM:SS", CivilZone::format_local); periods dd/mm/yyyy; certificate end dates
-/// dd/mm/yyyy of the UTC instant (as in the accusés and `raccord cert`); state labels (SPEC.md §1);
+/// dd/mm/yyyy of the UTC instant (as in the accusés and `raccord cert`); state labels (docs/reference.md §1);
 /// versions numbered per sheet ("version n° 2": VersionView::number). A sheet waiting for activation
 /// gets, after "Soumise le", a line "En attente : activation bloquée depuis le <local instant>
 /// (exécution nocturne), motif(s) :" followed by one line "  CODE (champ) : message" per reason, or

@@ -1,4 +1,4 @@
-// Tests of domain/diagnostic.hpp: the severities' spellings (the elements of an accusé, SPEC.md
+// Tests of domain/diagnostic.hpp: the severities' spellings (the elements of an accusé, docs/reference.md
 // §5.1; the heads of the text reports) and the error/warning helpers.
 #include "domain/diagnostic.hpp"
 

@@ -11,7 +11,7 @@
 namespace raccord {
 namespace {
 
-// The codes of SPEC.md §4, in the table's order, with their stable spelling.
+// The codes of docs/reference.md §4, in the table's order, with their stable spelling.
 const std::vector<std::pair<ErrorCode, std::string>>& all_codes() {
   static const std::vector<std::pair<ErrorCode, std::string>> codes{
       {ErrorCode::XmlMalforme, "XML_MALFORME"},

@@ -9,7 +9,7 @@
 namespace raccord {
 namespace {
 
-// SPEC.md §1: state codes (XML, CLI, database) and labels (CSV, human output), UTF-8.
+// docs/reference.md §1: state codes (XML, CLI, database) and labels (CSV, human output), UTF-8.
 const std::vector<std::tuple<SheetState, std::string, std::string>>& all_states() {
   static const std::vector<std::tuple<SheetState, std::string, std::string>> states{
       {SheetState::Brouillon, "BROUILLON", "Brouillon"},

@@ -89,7 +89,7 @@ TEST(Vocabulary, SubscriptionStatus) {
                                          parse<SubscriptionStatus>, {"en_attente", "VALIDÉE", "valider", "ACCEPTEE"});
 }
 
-// Only an applied dépôt holds its bytes and its identifiant (SPEC.md §2 "Exactly once").
+// Only an applied dépôt holds its bytes and its identifiant (docs/reference.md §2 "Exactly once").
 TEST(Vocabulary, AppliedDepositStatusesAreIntegreAndIntegrePartiel) {
   EXPECT_TRUE(is_applied(DepositStatus::Integre));
   EXPECT_TRUE(is_applied(DepositStatus::IntegrePartiel));

@@ -1,4 +1,4 @@
-// Tests of engine/blocks.cpp (SPEC.md §6: a blocked activation is written in the sheet's history —
+// Tests of engine/blocks.cpp (docs/reference.md §6: a blocked activation is written in the sheet's history —
 // actor nightly, from = to = its state, the codes and messages as reason — when it first happens and
 // whenever its set of (code, champ) changes). Issue 18 item 3: support asked "why is VFE001 not
 // activated?" and `show` had only "Envoyée" and a creation event; the reason (CERT_EXPIRE) was only in

@@ -1,7 +1,7 @@
 // Tests of engine/certificates_ahead.cpp: the certificate reports of real dépôts (built as XML and read
 // by the dépôt reader, certificates from the test PKI), computed ahead on worker threads, are each
 // sheet's own report from the checker, whatever the number of threads, over several dépôts and past
-// the look-ahead window (issue 7; SPEC.md §3.3: only enregistrer and soumettre send content).
+// the look-ahead window (issue 7; docs/reference.md §3.3: only enregistrer and soumettre send content).
 #include "engine/certificates_ahead.hpp"
 
 #include <gtest/gtest.h>

@@ -160,7 +160,7 @@ TEST_F(ConfigTest, EveryKeyIsRead) {
   EXPECT_EQ(c.aife.pesit_port, 6000);
 }
 
-// SPEC §7 (issue 18, item 7): an AIFE key left at its default is an example value; one warning per
+// docs/reference.md §7 (issue 18, item 7): an AIFE key left at its default is an example value; one warning per
 // protocol whose side has such a key, naming them, their example values and where they come from.
 bool has(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;

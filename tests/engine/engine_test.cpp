@@ -1,6 +1,6 @@
 // Dépôt-driven tests of engine/engine.cpp (Engine::process_pass, process_claimed): dépôt-level
 // codes and error/ quarantine, DOUBLON and DEPOT_IDENTIFIANT_REUTILISE, crash leftovers in
-// inbox/.work/, archive dates in engine.timezone and accusé names (SPEC.md §2, §3, §4, §5.1).
+// inbox/.work/, archive dates in engine.timezone and accusé names (docs/reference.md §2, §3, §4, §5.1).
 #include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -174,7 +174,7 @@ TEST_F(EngineTest, OperationLevelSchemaErrorIsArchivedNotQuarantined) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Exactly once (SPEC.md §2, §3): DOUBLON, REJETE bytes processed anew, identifiant reuse.
+// Exactly once (docs/reference.md §2, §3): DOUBLON, REJETE bytes processed anew, identifiant reuse.
 
 TEST_F(EngineTest, SameBytesAfterIntegreAreDoublon) {
   start();
@@ -280,7 +280,7 @@ TEST_F(EngineTest, IdentifiantOfARejectedDepotMayBeResentCorrected) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Crash leftovers in inbox/.work/ (SPEC.md §2 "Exactly once"): one dépôt file, one accusé.
+// Crash leftovers in inbox/.work/ (docs/reference.md §2 "Exactly once"): one dépôt file, one accusé.
 
 TEST_F(EngineTest, LeftoverInWorkIsProcessedAtTheNextPass) {
   start();
@@ -387,7 +387,7 @@ TEST_F(EngineTest, LeftoverOfAQuarantinedDepotGoesBackToError) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Archive dates, accusé names, order, what is a dépôt (SPEC.md §2, §5.1).
+// Archive dates, accusé names, order, what is a dépôt (docs/reference.md §2, §5.1).
 
 TEST_F(EngineTest, ArchiveDateIsTheProcessingDateInEuropeParis) {
   start("2026-11-29T23:30:00Z");  // 00:30 on 30 November in Paris
@@ -823,7 +823,7 @@ TEST_F(EngineTest, AccuseEchoesIdentifiantModeAndReferences) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Two engines on one store (SPEC.md §2, §3, §3.2, §8): engine A holds its transaction open just
+// Two engines on one store (docs/reference.md §2, §3, §3.2, §8): engine A holds its transaction open just
 // before its COMMIT (Engine::set_before_commit) while engine B works on the same rows; A commits once
 // B waits for A's locks (PostgreSQL, seen in pg_stat_activity) or has finished. SQLite serialises
 // writers (BEGIN IMMEDIATE): there B waits for A's commit in its busy timeout.
@@ -1036,7 +1036,7 @@ TEST_F(TwoEnginesTest, RequestsAndSheetsCreatedAtOnceGetDistinctIds) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// A COMMIT whose answer is lost (SPEC.md §2 "Exactly once"): the connection is cut by a proxy on
+// A COMMIT whose answer is lost (docs/reference.md §2 "Exactly once"): the connection is cut by a proxy on
 // loopback after the server committed and before the engine read the answer. The engine's retry
 // finds its own record (the file it still holds in .work/) and writes the recorded accusé.
 
@@ -1190,7 +1190,7 @@ TEST_F(EngineTest, IdentifiantWrittenEmptyOrBlankIsNoIdentifiant) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The accusé's cap (SPEC.md §5.1): at most 1,000 Erreur and Avertissement, the first in document
+// The accusé's cap (docs/reference.md §5.1): at most 1,000 Erreur and Avertissement, the first in document
 // order, whoever found them (the reader or the rules); the others counted in erreursOmises.
 
 // 600 operations refused by the reader, then 600 refused by the rules (an unknown demandeur): the

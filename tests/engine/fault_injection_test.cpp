@@ -1,4 +1,4 @@
-// Faults of the filesystem under the engine (issue 8; SPEC.md §2 "Exactly once", "Atomic outputs"):
+// Faults of the filesystem under the engine (issue 8; docs/reference.md §2 "Exactly once", "Atomic outputs"):
 // a full outbox, a full archive on another filesystem, a read-only outbox, a vanished inbox. Each
 // time the pass reports the fault (it throws: `raccord process` exits 1 with the message, the daemon
 // logs it and tries again at its next rescan), the dépôt is kept in inbox/.work/ with its effects

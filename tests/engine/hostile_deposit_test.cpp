@@ -1,5 +1,5 @@
-// Hostile and broken dépôts through the engine (issue 8; SPEC.md §2, §3, §4, §5.1; FIELD-CASES F06,
-// F07, F13, F14, F15, F16): each gets its accusé, the original lands where SPEC.md §2 says, nothing
+// Hostile and broken dépôts through the engine (issue 8; docs/reference.md §2, §3, §4, §5.1; FIELD-CASES F06,
+// F07, F13, F14, F15, F16): each gets its accusé, the original lands where docs/reference.md §2 says, nothing
 // outside the file is read, nothing outside the root is written, the inbox never blocks, files the
 // engine writes are never world-readable, and no private key material is ever echoed.
 // (tests/engine/engine_test.cpp holds the ordinary dépôt-level cases; not repeated here.)
@@ -143,7 +143,7 @@ TEST_F(HostileDepositTest, HundredThousandDeepNestingIsSchemaInvalideWithoutCras
 
 // Issue 20: a 1 MB dépôt of 250,000 empty unknown elements gave a 72 MB accusé (and ~780 MB of
 // memory). Each element is an operation rejected with SCHEMA_INVALIDE: the accusé lists every
-// Operation, the first 1,000 Erreur and counts the 249,000 others in erreursOmises (SPEC §5.1);
+// Operation, the first 1,000 Erreur and counts the 249,000 others in erreursOmises (docs/reference.md §5.1);
 // it is well-formed, valid, of bounded size, and the file is the recorded one.
 TEST_F(HostileDepositTest, QuarterMillionEmptyUnknownElementsGetACappedAccuse) {
   start();
@@ -197,7 +197,7 @@ std::string nested(int levels) {
 
 // Nesting inside one operation (under the hard limit) is that operation's SCHEMA_INVALIDE, with its
 // field and line; in `partielle` mode the other operations are applied and the original is
-// archived (SPEC.md §4 "Placement"). The issue's input: 70 levels (12 already worked); siblings:
+// archived (docs/reference.md §4 "Placement"). The issue's input: 70 levels (12 already worked); siblings:
 // other depths, other operations holding the nesting, the deep operation first or last.
 TEST_F(HostileDepositTest, DeepNestingInsideOneOperationRejectsOnlyThatOperation) {
   start();
@@ -378,7 +378,7 @@ TEST_F(HostileDepositTest, HundredThousandOperationsAreAllApplied) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Encodings and forbidden bytes (SPEC.md §3, F16).
+// Encodings and forbidden bytes (docs/reference.md §3, F16).
 
 TEST_F(HostileDepositTest, InvalidUtf8FormsAreEncodageInvalideWithTheirPosition) {
   start();
@@ -499,7 +499,7 @@ TEST_F(HostileDepositTest, FileNamesWithSpacesAccentsAndNewlinesKeepTheirName) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Entries that are not dépôts: never followed, never blocking, left where they are (SPEC.md §2).
+// Entries that are not dépôts: never followed, never blocking, left where they are (docs/reference.md §2).
 
 TEST_F(HostileDepositTest, SymlinkFifoAndDirectoryAreLeftAloneWithoutBlocking) {
   start();
@@ -783,7 +783,7 @@ TEST_F(HostileDepositTest, SameNameTwiceInARowIsAnsweredTwiceAndAppliedOnce) {
 }
 
 // Two engines sharing one root and one store, each with its own pass, on the same files at once:
-// every dépôt file is answered exactly once, its effects applied once (SPEC.md §2 "Claim").
+// every dépôt file is answered exactly once, its effects applied once (docs/reference.md §2 "Claim").
 TEST_F(HostileDepositTest, TwoEnginesAtOnceAnswerEachFileOnce) {
   start();
   constexpr int kFiles = 12;

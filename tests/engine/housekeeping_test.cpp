@@ -1,4 +1,4 @@
-// Tests of engine/housekeeping.cpp (SPEC.md §7 outbox.retention_days, archive.retention_days;
+// Tests of engine/housekeeping.cpp (docs/reference.md §7 outbox.retention_days, archive.retention_days;
 // issue 5; the kinds and dates of outbox names: tests/outbox/file_names_test.cpp): what goes and what never goes
 // (current day, metrics.prom, temporaries, other kinds, directories, symlinks, error/), and the
 // nightly run's integration (HTML page written with XML/CSV and rewritten from the ledger,

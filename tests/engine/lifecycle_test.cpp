@@ -26,7 +26,7 @@ struct Expected {
   std::string reason;  // the history's reason ("": the nightly run names the cause)
 };
 
-// The allowed transitions of SPEC.md §3.3 (user actions) and §6 (nightly run), written independently of
+// The allowed transitions of docs/reference.md §3.3 (user actions) and §6 (nightly run), written independently of
 // engine/lifecycle.cpp. Everything else is TRANSITION_INTERDITE.
 const std::vector<Expected>& allowed() {
   static const std::vector<Expected> rows{
@@ -77,7 +77,7 @@ TEST(Lifecycle, TableHoldsExactlyTheSpecRows) {
   ASSERT_EQ(table.size(), allowed().size());
   for (const auto& row : table) {
     const Expected* e = expected_for(row.from, row.event);
-    ASSERT_NE(e, nullptr) << "row not allowed by SPEC: " << name(row.from, row.event);
+    ASSERT_NE(e, nullptr) << "row not allowed by the reference: " << name(row.from, row.event);
     EXPECT_EQ(row.to, e->to) << name(row.from, row.event);
     EXPECT_EQ(row.effect, e->effect) << name(row.from, row.event);
     EXPECT_EQ(row.marks_deleted, e->deleted) << name(row.from, row.event);
@@ -121,7 +121,7 @@ TEST(Lifecycle, EveryOtherPairIsRefused) {
 }
 
 TEST(Lifecycle, NamedForbiddenPairs) {
-  // Anything a user does on ENVOYEE (SPEC.md §3.3 "e.g. anything on ENVOYEE").
+  // Anything a user does on ENVOYEE (docs/reference.md §3.3 "e.g. anything on ENVOYEE").
   for (const auto event : {E::Enregistrer, E::Soumettre, E::Supprimer, E::Desactiver}) {
     EXPECT_FALSE(find_transition(S::Envoyee, event)) << to_code(event);
   }
@@ -250,7 +250,7 @@ TEST(Lifecycle, EventTableRoundTrips) {
 }
 
 // The nightly run's two steps, as it asks for them: the states it starts from (its SQL lists), the
-// state it writes and the version effect it applies (SPEC.md §6).
+// state it writes and the version effect it applies (docs/reference.md §6).
 TEST(Lifecycle, NightlyStepsAreTheTablesRows) {
   const EventStep activation = event_step(E::Activer);
   EXPECT_EQ(activation.from, (std::vector<S>{S::Envoyee, S::EnvoyeeMaj}));
@@ -281,7 +281,7 @@ TEST(Lifecycle, OnlyTheStatesActivationStartsFromAwaitIt) {
   EXPECT_FALSE(awaits_activation(S::Desactivee));
 }
 
-// Each version effect, once (SPEC.md §3.3 and §6): the pending version becomes the active one on
+// Each version effect, once (docs/reference.md §3.3 and §6): the pending version becomes the active one on
 // activation, is dropped by desactiver on ENVOYEE_MAJ, and is the content sent by enregistrer/soumettre.
 TEST(Lifecycle, VersionEffects) {
   const SheetVersions both{5, 9};

@@ -1,4 +1,4 @@
-// Tests of engine/metrics.cpp (SPEC.md §5.4): metrics.prom rewritten after each dépôt and each
+// Tests of engine/metrics.cpp (docs/reference.md §5.4): metrics.prom rewritten after each dépôt and each
 // nightly run, its running counters (migration 3) kept in the dépôt's transaction and equal to a
 // recount from the recorded accusés, the seeding of those counters for an older store.
 #include "engine/metrics.hpp"
@@ -176,7 +176,7 @@ TEST_F(MetricsTest, NightlyRunRefreshesSheetsAndLastRunFigures) {
   EXPECT_THAT(text, HasSubstr("# TYPE raccord_nightly_last_run_timestamp_seconds gauge\n"));
 }
 
-// Issue 18 item 8 (SPEC §5.4): metrics.prom lacked the gauges an operator alerts on. After a nightly
+// Issue 18 item 8 (docs/reference.md §5.4): metrics.prom lacked the gauges an operator alerts on. After a nightly
 // run that leaves an activation blocked (late too) and a leaf expiring within 30 days, with a dépôt
 // waiting in inbox/ and in an account's folder, a quarantined original in error/ and files a pass
 // could not open: every gauge, and the existing metrics kept.

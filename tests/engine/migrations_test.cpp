@@ -95,7 +95,7 @@ TEST_F(MigrationsTest, MigratingTwiceIsANoOp) {
   EXPECT_FALSE(db_->in_transaction());
 }
 
-// SPEC.md §8: migrations are numbered and the missing ones are applied at start, on an existing store too.
+// docs/reference.md §8: migrations are numbered and the missing ones are applied at start, on an existing store too.
 TEST_F(MigrationsTest, AnOlderStoreIsUpgradedInPlace) {
   db_->execute("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)");
   for (const auto& statement : migrations().front().statements) {
@@ -176,7 +176,7 @@ TEST_F(MigrationsTest, EmptyOptionalValuesOfAnOlderStoreBecomeNull) {
   EXPECT_EQ(count("SELECT COUNT(*) FROM schema_migrations"), static_cast<std::int64_t>(migrations().size()));
 }
 
-// SPEC.md §2 "Exactly once": the same bytes are applied at most once; REJETE ones may come back.
+// docs/reference.md §2 "Exactly once": the same bytes are applied at most once; REJETE ones may come back.
 TEST_F(MigrationsTest, AppliedOnceIndexRefusesASecondIntegreWithTheSameSha) {
   db_->migrate();
   const std::string sha(64, 'a');

@@ -1,4 +1,4 @@
-// Tests of engine/nightly.cpp (SPEC.md §6 the nightly run, §5.3 its report, §7 `raccord nightly`):
+// Tests of engine/nightly.cpp (docs/reference.md §6 the nightly run, §5.3 its report, §7 `raccord nightly`):
 // activation the day after submission, `du` in the future, API sheets, ENVOYEE_MAJ replacing the
 // activated version (and a failed update keeping it), deactivation by end date and by certificate
 // expiry, the ledger (a date runs once, missing report files rewritten), catch-up of missed dates
@@ -180,7 +180,7 @@ std::vector<std::string> blocked_codes(const BlockedActivation& b) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Activation (SPEC.md §6).
+// Activation (docs/reference.md §6).
 
 TEST_F(NightlyTest, ActivatesTheDayAfterSubmissionAtTheRunInstant) {
   const std::string code = submit(sftp_from("2026-11-29"));  // 2026-11-29T10:00:00Z
@@ -245,7 +245,7 @@ TEST_F(NightlyTest, FutureDuWaitsForItsDateAndApiSheetsActivateRegardlessOfDu) {
   EXPECT_THAT(second.reports.at(0).transitions, IsEmpty());
   EXPECT_THAT(second.reports.at(0).blocked, IsEmpty());
   EXPECT_EQ(state_of(edi), "ENVOYEE");
-  // Sent more than one day before the run instant, but its period has not started: never late (SPEC
+  // Sent more than one day before the run instant, but its period has not started: never late (docs/reference.md
   // §5.3, issue 18).
   EXPECT_THAT(second.reports.at(0).late, IsEmpty());
 
@@ -303,7 +303,7 @@ TEST_F(NightlyTest, FailedUpdateKeepsTheOldVersionInForceAndIsReportedWithItsRea
   EXPECT_EQ(state_of(code), "ENVOYEE_MAJ");
   EXPECT_EQ(version(code, "active_version"), v1);  // still in force
   EXPECT_EQ(version(code, "pending_version"), v2);
-  // The block is written in the history (SPEC §6), from = to = ENVOYEE_MAJ.
+  // The block is written in the history (docs/reference.md §6), from = to = ENVOYEE_MAJ.
   EXPECT_THAT(nightly_history(code),
               ElementsAre("ENVOYEE>ACTIVEE|activation|2026-11-30T01:00:00Z",
                           ::testing::AllOf(::testing::StartsWith("ENVOYEE_MAJ>ENVOYEE_MAJ|activation bloquée : "
@@ -367,7 +367,7 @@ TEST_F(NightlyTest, VerdictsOfManyCandidatesLandOnTheirOwnSheetsAcrossChunks) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Deactivation (SPEC.md §6).
+// Deactivation (docs/reference.md §6).
 
 TEST_F(NightlyTest, DeactivatesWhenTheEndDateIsBeforeTheRunDate) {
   const std::string code = submit(sftp_from("2026-11-29", "2026-11-30"));
@@ -407,7 +407,7 @@ TEST_F(NightlyTest, DeactivatesWhenTheLeafHasExpiredAtTheRunInstant) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Revocation (SPEC.md §6, §5.3; docs/revocation.md): an ACTIVEE sheet whose leaf a CRL lists becomes
+// Revocation (docs/reference.md §6, §5.3; docs/revocation.md): an ACTIVEE sheet whose leaf a CRL lists becomes
 // DESACTIVEE with the reason; a pending one listed is blocked; both are Revocation rows of the report.
 
 class NightlyRevocationTest : public NightlyTest {
@@ -572,7 +572,7 @@ TEST_F(NightlyTest, EndDatesStoredEmptyByEarlierVersionsAreOpenEndedOnceMigrated
 }
 
 // ---------------------------------------------------------------------------------------------
-// The ledger and catch-up (SPEC.md §6; FIELD-CASES F35).
+// The ledger and catch-up (docs/reference.md §6; FIELD-CASES F35).
 
 TEST_F(NightlyTest, SecondRunForTheSameDateIsANoOpAndRewritesMissingReportFiles) {
   const std::string code = submit(sftp_from("2026-11-29"));
@@ -646,7 +646,7 @@ TEST_F(NightlyTest, NoRecordedRunMeansNothingToCatchUp) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The store lock: runs never overlap, also across engines (SPEC.md §6).
+// The store lock: runs never overlap, also across engines (docs/reference.md §6).
 
 TEST_F(NightlyTest, LockHeldByALiveProcessOfThisHostMeansLockedThenAStolenLockFromADeadOne) {
   if (postgres_requested()) GTEST_SKIP() << "SQLite: the lock row of table locks (PostgreSQL uses an advisory lock)";
@@ -718,7 +718,7 @@ TEST_F(NightlyTest, LockHeldByAnotherHostWithAFreshHeartbeatMeansLockedAndAnOldO
 }
 
 // ---------------------------------------------------------------------------------------------
-// The report (SPEC.md §5.3).
+// The report (docs/reference.md §5.3).
 
 TEST_F(NightlyTest, ReportFilesHoldTransitionsBlockedLateExpiringAndTotalsAndValidate) {
   const std::string activated = submit(sftp_from("2026-11-29"));                      // VFE001
@@ -802,7 +802,7 @@ TEST_F(NightlyTest, ReportFilesHoldTransitionsBlockedLateExpiringAndTotalsAndVal
   }
 }
 
-// Issue 18 item 3 (SPEC §5.3): "en retard" counts from the later of the submission and the start of
+// Issue 18 item 3 (docs/reference.md §5.3): "en retard" counts from the later of the submission and the start of
 // `du` (00:00 Paris): a sheet whose period has not started is never late, and one whose period starts
 // after its submission is late one day after that start.
 TEST_F(NightlyTest, LatenessCountsFromTheLaterOfSubmissionAndDu) {
@@ -828,7 +828,7 @@ TEST_F(NightlyTest, LatenessCountsFromTheLaterOfSubmissionAndDu) {
   EXPECT_EQ(count("SELECT late FROM nightly_runs WHERE run_date = '2026-12-03'"), 2);
 }
 
-// Issue 18 item 3 (SPEC §5.3): ExpirationProche for the leaves of ACTIVEE, ENVOYEE and ENVOYEE_MAJ
+// Issue 18 item 3 (docs/reference.md §5.3): ExpirationProche for the leaves of ACTIVEE, ENVOYEE and ENVOYEE_MAJ
 // sheets (the version in force and the pending one), not of ACTIVEE sheets only.
 TEST_F(NightlyTest, ExpiringLeavesOfSentAndUpdatedSheetsAreReportedToo) {
   const std::string sent = submit(sftp_with_leaf_until("2026-12-15T00:00:00Z", "2026-12-10"));  // waits for du
@@ -930,7 +930,7 @@ TEST_F(NightlyTest, TheStoreCreationIsRecordedOnceAndBoundsTheDates) {
   EXPECT_EQ(created(), "2026-11-29T10:00:00Z");
   EXPECT_EQ(record_store_creation(db(), instant("2020-01-01T00:00:00Z")), instant("2026-11-29T10:00:00Z"));
 
-  // A --now back before the creation: its today may run (SPEC.md §7: --now moves freely), no earlier date.
+  // A --now back before the creation: its today may run (docs/reference.md §7: --now moves freely), no earlier date.
   at("2026-11-20T10:00:00Z");
   EXPECT_TRUE(nightly_date_problem(engine(), civil_date("2026-11-19")));
   EXPECT_EQ(run_nightly(engine(), civil_date("2026-11-20")).status, NightlyStatus::Ran);
@@ -953,7 +953,7 @@ TEST_F(NightlyTest, TheStoreCreationIsRecordedOnceAndBoundsTheDates) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// `raccord nightly` through the binary (SPEC.md §7): exit 0, 0 when already run (and says so),
+// `raccord nightly` through the binary (docs/reference.md §7): exit 0, 0 when already run (and says so),
 // 3 when another run holds the lock; two concurrent runs on one store, exactly one proceeds.
 
 class NightlyCommandTest : public NightlyTest {

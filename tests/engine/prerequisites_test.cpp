@@ -1,4 +1,4 @@
-// Tests of engine/prerequisites.cpp (SPEC.md §4 PREREQUIS_QUALIFICATION, TIERS_TELETRANSMISSION,
+// Tests of engine/prerequisites.cpp (docs/reference.md §4 PREREQUIS_QUALIFICATION, TIERS_TELETRANSMISSION,
 // UTILISATEUR_TECHNIQUE_ABSENT): one function for the submission and the nightly re-check.
 #include "engine/prerequisites.hpp"
 

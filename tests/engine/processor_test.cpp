@@ -1,6 +1,6 @@
-// Dépôt-driven tests of engine/processor.cpp (apply_deposit): every operation-level code of SPEC.md
-// §4 from a realistic dépôt (code, champ, ligne), the lifecycle of SPEC.md §3.3 with its history,
-// enregistrer's warnings, the complete and partielle modes (SPEC.md §3) and the store's effects.
+// Dépôt-driven tests of engine/processor.cpp (apply_deposit): every operation-level code of docs/reference.md
+// §4 from a realistic dépôt (code, champ, ligne), the lifecycle of docs/reference.md §3.3 with its history,
+// enregistrer's warnings, the complete and partielle modes (docs/reference.md §3) and the store's effects.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -36,7 +36,7 @@ SheetSpec sftp_with_leaf(const LeafOptions& leaf) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Every operation-level code of SPEC.md §4, one dépôt each.
+// Every operation-level code of docs/reference.md §4, one dépôt each.
 
 struct CodeCase {
   std::string name;
@@ -136,7 +136,7 @@ std::vector<CodeCase> code_cases() {
   });
   sheet_case("DroitInsuffisantFicheSupport", "DROIT_INSUFFISANT", "@demandeur", "demandeur=", [] {
     SheetSpec s = sftp_sheet();
-    s.demandeur = kSupport;  // support users consult every structure but modify none (SPEC.md §3.2)
+    s.demandeur = kSupport;  // support users consult every structure but modify none (docs/reference.md §3.2)
     return s;
   });
   cases.push_back(CodeCase{"DroitInsuffisantEspace", "DROIT_INSUFFISANT", "@demandeur", "<ActivationEspace",
@@ -516,10 +516,10 @@ INSTANTIATE_TEST_SUITE_P(Issue18, InvalidProtocolTest,
                          });
 
 // ---------------------------------------------------------------------------------------------
-// The lifecycle of SPEC.md §3.3, driven by dépôts, with the store's versions and history.
+// The lifecycle of docs/reference.md §3.3, driven by dépôts, with the store's versions and history.
 
 /// `<FicheEDI|FicheAPI demandeur action codeAppli><Partenaire/></...>`: supprimer and desactiver
-/// need nothing else (SPEC.md §3.3).
+/// need nothing else (docs/reference.md §3.3).
 std::string action_xml(const std::string& action, const std::string& code_appli, bool api = false,
                        const std::string& demandeur = kSubscriber) {
   const std::string element = api ? "FicheAPI" : "FicheEDI";
@@ -842,7 +842,7 @@ TEST_P(ForbiddenTransitionTest, IsRefusedAndChangesNothing) {
   EXPECT_EQ(op.diagnostics.at(0).champ, "@action");
   const std::string& message = op.diagnostics.at(0).message;
   EXPECT_NE(message.find("VFE001"), std::string::npos) << message;
-  // Issue 18, item 6: the message says what is possible from that state (SPEC.md §3.3, §6).
+  // Issue 18, item 6: the message says what is possible from that state (docs/reference.md §3.3, §6).
   const std::map<std::string, std::vector<std::string>> possible{
       {"BROUILLON", {"enregistrer", "soumettre", "supprimer"}},
       {"ENVOYEE", {}},
@@ -896,7 +896,7 @@ INSTANTIATE_TEST_SUITE_P(
     [](const ::testing::TestParamInfo<ForbiddenCase>& p) { return p.param.name; });
 
 // ---------------------------------------------------------------------------------------------
-// enregistrer: rule errors become warnings, the gate failures still refuse (SPEC.md §3.3).
+// enregistrer: rule errors become warnings, the gate failures still refuse (docs/reference.md §3.3).
 
 TEST_F(LifecycleTest, EnregistrerTurnsRuleErrorsIntoWarnings) {
   StructureSpec unqualified;
@@ -967,7 +967,7 @@ TEST_F(LifecycleTest, EnregistrerStillRefusesGateFailures) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Modes (SPEC.md §3) and sequencing.
+// Modes (docs/reference.md §3) and sequencing.
 
 std::string three_sheets() {
   SheetSpec bad = sftp_sheet();

@@ -1,8 +1,8 @@
-// The rights matrix of issue 8: every operation a dépôt can hold (SPEC.md §3.1 directory upserts,
+// The rights matrix of issue 8: every operation a dépôt can hold (docs/reference.md §3.1 directory upserts,
 // §3.2 space and subscriptions, §3.3 sheet actions, §3.4 Recherche) × every kind of actor, each cell
-// asserting the SPEC's answer: ACCEPTEE with its effect in the store, or REJETEE with the exact error
-// codes of SPEC.md §4 (DROIT_INSUFFISANT, UTILISATEUR_INCONNU, ABONNEMENT_INCONNU) and nothing
-// changed in the store. Searches and exports never show another structure's sheets (SPEC.md §3.4).
+// asserting the reference's answer: ACCEPTEE with its effect in the store, or REJETEE with the exact error
+// codes of docs/reference.md §4 (DROIT_INSUFFISANT, UTILISATEUR_INCONNU, ABONNEMENT_INCONNU) and nothing
+// changed in the store. Searches and exports never show another structure's sheets (docs/reference.md §3.4).
 //
 // How a row runs (fast: the world is built once per TEST, a row costs at most three dépôts):
 // 1. its targets are prepared (one draft, one activated sheet, one pending request... per actor);
@@ -40,7 +40,7 @@ enum Actor : std::size_t {
   kAutre,       // b.gest: gestionnaire principal of ANOTHER structure (kBeta, space active)
   kInconnu,     // inconnu.z: never in the directory
   kSupportCol,  // support.n1: support user
-  // Support users given roles on kAcme (SPEC.md §3.2: they still modify no sheet, activate no space
+  // Support users given roles on kAcme (docs/reference.md §3.2: they still modify no sheet, activate no space
   // and decide no subscription, whatever roles or subscriptions the directory gives them).
   kSupGp,   // s.principal: support user listed as gestionnaire principal of kAcme
   kSupGs,   // s.secondaire: support user listed as gestionnaire secondaire of kAcme
@@ -68,7 +68,7 @@ inline constexpr const char* kUserAbo = "UTILISATEUR_INCONNU+ABONNEMENT_INCONNU"
 
 using Cells = std::array<const char*, kActorCount>;
 
-// Who may consult which structure (SPEC.md §3.4): "A" kAcme, "B" kBeta. The export of every
+// Who may consult which structure (docs/reference.md §3.4): "A" kAcme, "B" kBeta. The export of every
 // Recherche row below must hold exactly the rows of these structures, never another's.
 // clang-format off
 //                                   g.martin a.leroy j.dupont c.lecture r.refuse p.attente x.durand b.gest inconnu support
@@ -121,7 +121,7 @@ struct Row {
 };
 
 // clang-format off
-// The matrix. Columns: the actors above; each cell is the SPEC's answer (SPEC.md §3.1–§3.4, §4).
+// The matrix. Columns: the actors above; each cell is the reference's answer (docs/reference.md §3.1–§3.4, §4).
 const std::vector<Row>& matrix() {
   static const std::vector<Row> rows{
   //                                                        g.martin a.leroy j.dupont c.lecture r.refuse p.attente x.durand b.gest  inconnu.z support.n1 s.principal s.secondaire s.abonne
@@ -244,7 +244,7 @@ std::string sorted_expected(const std::string& expected) {
 }
 
 /// `<FicheEDI|FicheAPI demandeur action codeAppli><Partenaire/></...>` (supprimer, desactiver need
-/// nothing else, SPEC.md §3.3).
+/// nothing else, docs/reference.md §3.3).
 std::string short_sheet_xml(bool api, const std::string& demandeur, const std::string& action, const std::string& code,
                             const std::string& partner) {
   const std::string element = api ? "FicheAPI" : "FicheEDI";
@@ -541,7 +541,7 @@ class RightsMatrixTest : public EngineTest {
     return {};
   }
 
-  /// Rows "SIRET;CODE" of the export of the Recherche `reference` (SPEC.md §5.2), after checking
+  /// Rows "SIRET;CODE" of the export of the Recherche `reference` (docs/reference.md §5.2), after checking
   /// its header line.
   std::vector<std::string> export_rows(bool api, const std::string& reference) {
     const std::string prefix = std::string("EXPORT_") + (api ? "API" : "EDI") + "_" + reference + "_";
@@ -785,7 +785,7 @@ TEST_F(RightsMatrixTest, ApiSheets) {
 }
 
 // Cells across structures, each alone in its dépôt (complete mode): a codeAppli is looked up under
-// the Partenaire sent (SPEC.md §3.3 "A codeAppli names a sheet of that partner"), so a gestionnaire
+// the Partenaire sent (docs/reference.md §3.3 "A codeAppli names a sheet of that partner"), so a gestionnaire
 // of kBeta naming kAcme's sheet under kBeta gets FICHE_INCONNUE and kAcme's sheet is untouched; rights
 // on one structure give none on another; nobody validates their own request; a gestionnaire removed
 // from the directory loses his rights at once.
@@ -878,7 +878,7 @@ std::string answer_without_code(const AckOperation& op, const std::string& code)
   return out;
 }
 
-// SPEC.md §3.3: a demandeur who may not consult the partner learns nothing of its sheets. For every
+// docs/reference.md §3.3: a demandeur who may not consult the partner learns nothing of its sheets. For every
 // action naming a sheet by codeAppli (enregistrer/soumettre of a draft, supprimer, desactiver; EDI
 // and API) and every such demandeur (known user without any right, gestionnaire of another structure,
 // refused or pending request, unknown user), the accusé is the same, codeAppli string aside, whether
@@ -939,7 +939,7 @@ TEST_F(RightsMatrixTest, OutsiderLearnsNothingOfSheets) {
   }
 }
 
-// The other side of SPEC.md §3.3: a demandeur who may consult the partner but not modify it
+// The other side of docs/reference.md §3.3: a demandeur who may consult the partner but not modify it
 // (c.lecture, Consultation only) and a support user learn what the sheet is (FICHE_INCONNUE,
 // TRANSITION_INTERDITE with its state), next to DROIT_INSUFFISANT.
 TEST_F(RightsMatrixTest, ConsultingDemandeurLearnsSheetStates) {
@@ -957,7 +957,7 @@ TEST_F(RightsMatrixTest, ConsultingDemandeurLearnsSheetStates) {
   }
 }
 
-// The matrix is complete: every operation of SPEC.md §3 has a row, and no row is listed twice.
+// The matrix is complete: every operation of docs/reference.md §3 has a row, and no row is listed twice.
 TEST(RightsMatrixTable, EveryOperationHasOneRow) {
   std::set<int> seen;
   for (const auto& row : matrix()) EXPECT_TRUE(seen.insert(static_cast<int>(row.op)).second) << row.label;

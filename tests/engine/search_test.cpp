@@ -1,4 +1,4 @@
-// Tests of engine/search.cpp (SPEC.md §3.4 search request, §5.2 export; issue 5): each criterion, the
+// Tests of engine/search.cpp (docs/reference.md §3.4 search request, §5.2 export; issue 5): each criterion, the
 // submission date range inclusive at both ends in Europe/Paris civil dates, the rights filter (another
 // structure's sheets never leak; consultation-only subscriber sees; refused and pending requests see
 // nothing; support sees all; unknown user nothing), deleted drafts never appear, the stable order
@@ -346,7 +346,7 @@ TEST_F(SearchTest, PendingUpdateIsShownRatherThanTheActivatedVersion) {
 }
 
 // Issue 18 item 4: `--etat Activée` said "état inconnu". A state criterion is a code or a label,
-// accents and case ignored (SPEC §7).
+// accents and case ignored (docs/reference.md §7).
 TEST_F(SearchTest, StateCriterionTextNamesAStateByCodeOrLabelAccentsAndCaseIgnored) {
   for (const char* text : {"ACTIVEE", "activee", "Activée", "ACTIVÉE", " activée "}) {
     EXPECT_EQ(parse_state_criterion(text), SheetState::Activee) << text;
@@ -366,7 +366,7 @@ TEST_F(SearchTest, StateCriterionTextNamesAStateByCodeOrLabelAccentsAndCaseIgnor
 }
 
 // Issue 18 item 4: there was no search by company name. `raison_sociale` matches part of the
-// partner's name, accents and case ignored (SPEC §3.4, §7).
+// partner's name, accents and case ignored (docs/reference.md §3.4, §7).
 TEST_F(SearchTest, RaisonSocialeMatchesPartOfTheNameAccentsAndCaseIgnored) {
   SearchCriteria c;
   c.raison_sociale = "beta";  // Béta Transports
@@ -388,7 +388,7 @@ TEST_F(SearchTest, RaisonSocialeMatchesPartOfTheNameAccentsAndCaseIgnored) {
 }
 
 // Issue 18 item 4: `--code-appli` of an API sheet found nothing without `--type API`. With no type
-// given, the type is that of the sheet the code names, when the demandeur may consult it (SPEC §3.4).
+// given, the type is that of the sheet the code names, when the demandeur may consult it (docs/reference.md §3.4).
 TEST_F(SearchTest, TypeOfARequestWithoutOneIsTheTypeOfTheSheetItsCodeNames) {
   SearchCriteria c;
   c.code_appli = "VFE006";  // API, kAcme
@@ -414,7 +414,7 @@ TEST_F(SearchTest, TypeOfARequestWithoutOneIsTheTypeOfTheSheetItsCodeNames) {
   EXPECT_EQ(search_kind_of_code(db(), c, kSupport), SheetKind::Edi);
 }
 
-// The same in a Recherche dépôt (SPEC §3.4): no `type` and the CodeAppli of an API sheet writes the
+// The same in a Recherche dépôt (docs/reference.md §3.4): no `type` and the CodeAppli of an API sheet writes the
 // API export with that sheet; `RaisonSociale` filters by name. Read from the export files written.
 TEST_F(SearchTest, RechercheDepotTakesItsTypeFromTheCodeAndFiltersByRaisonSociale) {
   ok("  <Recherche demandeur=\"support.n1\" reference=\"par-code\"><CodeAppli>VFE006</CodeAppli></Recherche>\n"
@@ -444,7 +444,7 @@ TEST_F(SearchTest, WriteExportNamesTheFileAndNeverOverwrites) {
   const Instant at = instant("2026-11-30T08:15:00Z");
   const std::string first =
       write_export(db(), engine().zone(), c, kSupport, ExportFormat::Csv, "req 7/é", at, outbox());
-  // One "_" per character outside A-Za-z0-9_- (SPEC.md §5.2): " ", "/" and "é" (two bytes) give three.
+  // One "_" per character outside A-Za-z0-9_- (docs/reference.md §5.2): " ", "/" and "é" (two bytes) give three.
   EXPECT_EQ(first, "EXPORT_EDI_req_7___20261130T081500Z.csv");
   const std::string second =
       write_export(db(), engine().zone(), c, kSupport, ExportFormat::Csv, "req 7/é", at, outbox());

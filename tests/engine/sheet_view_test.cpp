@@ -1,4 +1,4 @@
-// Tests of engine/sheet_view.cpp (SPEC.md §7 `raccord show`): a sheet's identity, state, activated and
+// Tests of engine/sheet_view.cpp (docs/reference.md §7 `raccord show`): a sheet's identity, state, activated and
 // pending versions (protocol, period, interfaces with modes, certificates with end dates, contact,
 // network), the whole history in recording order, deleted drafts still loaded, unknown codes.
 #include "engine/sheet_view.hpp"

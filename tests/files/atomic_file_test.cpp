@@ -1,4 +1,4 @@
-// Tests of files/atomic_file.cpp (SPEC.md §2 "Atomic outputs", FIELD-CASES F03, F04).
+// Tests of files/atomic_file.cpp (docs/reference.md §2 "Atomic outputs", FIELD-CASES F03, F04).
 #include "files/atomic_file.hpp"
 
 #include <gtest/gtest.h>
@@ -371,7 +371,7 @@ TEST(MoveNoReplace, FallsBackToCopyOnExdevAcrossATmpfs) {
 }
 
 TEST(MoveWithSuffix, AddsSuffixAfterTheWholeName) {
-  // SPEC.md §2: lot.xml, lot.xml.1, lot.xml.2 ... ; FIELD-CASES F04: nothing overwritten.
+  // docs/reference.md §2: lot.xml, lot.xml.1, lot.xml.2 ... ; FIELD-CASES F04: nothing overwritten.
   TempDir dir;
   const fs::path target = dir.path() / "archive" / "2026" / "11" / "29";
   std::vector<std::string> finals;

@@ -1,4 +1,4 @@
-// Tests of inbox/deposit_reader.cpp (SPEC.md §3, §4 placement; FIELD-CASES F06, F07, F11, F13,
+// Tests of inbox/deposit_reader.cpp (docs/reference.md §3, §4 placement; FIELD-CASES F06, F07, F11, F13,
 // F14, F15, F16).
 #include "inbox/deposit_reader.hpp"
 
@@ -323,7 +323,7 @@ TEST(ReadDeposit, NestingBeyondTheSafetyLimitIsRefusedWithoutCrashing) {  // F15
 }
 
 // Under that limit, nesting the schema does not allow is the operation's SCHEMA_INVALIDE, on the
-// first element not admitted, with its field and line (SPEC.md §4 "Placement"): F15's 255 and 257
+// first element not admitted, with its field and line (docs/reference.md §4 "Placement"): F15's 255 and 257
 // levels included.
 TEST(ReadDeposit, DeepNestingInsideAnOperationIsThatOperationsSchemaError) {
   for (const int levels : {1, 12, 61, 62, 70, 255, 257, 9'997}) {
@@ -674,7 +674,7 @@ TEST(ReadDeposit, RechercheEnumsAndDates) {
   EXPECT_EQ(body_as<SearchOperation>(api).format, ExportFormat::Xml);
 }
 
-// Issue 18 item 4 (SPEC §3.4): a Recherche without `type` has none (the engine takes the CodeAppli's
+// Issue 18 item 4 (docs/reference.md §3.4): a Recherche without `type` has none (the engine takes the CodeAppli's
 // sheet's), and RaisonSociale is a criterion.
 TEST(ReadDeposit, RechercheWithoutTypeAndWithRaisonSociale) {
   const Operation op = only_operation(
@@ -855,7 +855,7 @@ TEST(ReadDeposit, RequiredValuesWrittenBlankAreSchemaInvalide) {
   }
 }
 
-// ---- Round trip of the SPEC.md §3 examples ----------------------------------------------------
+// ---- Round trip of the docs/reference.md §3 examples ----------------------------------------------------
 
 constexpr std::string_view kSpecExamples = R"(<?xml version="1.0" encoding="UTF-8"?>
 <Depot xmlns="urn:raccord:depot:1" identifiant="LOT-2026-0042" mode="complete" demandeur="support.n1">

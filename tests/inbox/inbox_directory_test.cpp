@@ -1,4 +1,4 @@
-// Tests of inbox/inbox_directory.cpp (SPEC.md §2; FIELD-CASES F01, F04, F06, F10).
+// Tests of inbox/inbox_directory.cpp (docs/reference.md §2; FIELD-CASES F01, F04, F06, F10).
 #include "inbox/inbox_directory.hpp"
 
 #include <fcntl.h>
@@ -217,7 +217,7 @@ TEST_F(InboxDirectoryTest, ClaimReturnsNulloptForVanishedSymlinkFifoDirectory) {
   EXPECT_FALSE(dirs_->claim("fifo.xml").has_value());
   EXPECT_FALSE(dirs_->claim("dossier.xml").has_value());
   EXPECT_FALSE(dirs_->claim("x.xml.part").has_value());
-  // Left exactly where they were (SPEC.md §2 "What is a dépôt").
+  // Left exactly where they were (docs/reference.md §2 "What is a dépôt").
   EXPECT_TRUE(fs::is_symlink(dirs_->inbox_dir() / "lien.xml"));
   EXPECT_TRUE(fs::is_fifo(dirs_->inbox_dir() / "fifo.xml"));
   EXPECT_TRUE(fs::is_directory(dirs_->inbox_dir() / "dossier.xml"));
@@ -225,7 +225,7 @@ TEST_F(InboxDirectoryTest, ClaimReturnsNulloptForVanishedSymlinkFifoDirectory) {
 }
 
 TEST_F(InboxDirectoryTest, SameNameAlreadyInWorkWaitsInInbox) {
-  // SPEC.md §2 "Claim"; FIELD-CASES F04.
+  // docs/reference.md §2 "Claim"; FIELD-CASES F04.
   drop("fiche.xml", "first");
   auto first = dirs_->claim("fiche.xml");
   ASSERT_TRUE(first.has_value());

@@ -1,4 +1,4 @@
-// Tests of inbox/transcoder.cpp: encoding detection, iconv transcoding, line index (SPEC.md §3,
+// Tests of inbox/transcoder.cpp: encoding detection, iconv transcoding, line index (docs/reference.md §3,
 // TOOLCHAIN.md #7, FIELD-CASES F11).
 #include "inbox/transcoder.hpp"
 

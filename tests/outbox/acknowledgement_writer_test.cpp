@@ -1,4 +1,4 @@
-// Tests of outbox/acknowledgement_writer.cpp (SPEC.md §5.1; FIELD-CASES F04, F06, F16).
+// Tests of outbox/acknowledgement_writer.cpp (docs/reference.md §5.1; FIELD-CASES F04, F06, F16).
 // acknowledgement_writer.hpp uses Instant without including its header: include it first.
 // clang-format off
 #include "domain/civil_date.hpp"
@@ -32,7 +32,7 @@ const fs::path kXsd = raccord::testing::xsd_path("accuse.xsd");
 const std::string kSha = "9f2c000000000000000000000000000000000000000000000000000000000abc";
 
 Acknowledgement partial_example() {
-  // The example of SPEC.md §5.1.
+  // The example of docs/reference.md §5.1.
   Acknowledgement ack;
   ack.file_name = "lot42.xml";
   ack.sha256 = kSha;
@@ -314,7 +314,7 @@ Acknowledgement many_findings(int operations, int per_operation) {
   return ack;
 }
 
-// SPEC §5.1: at most 1,000 Erreur and Avertissement, the first in document order; erreursOmises
+// docs/reference.md §5.1: at most 1,000 Erreur and Avertissement, the first in document order; erreursOmises
 // says how many were left out: those given and those only counted (OperationOutcome::omitted).
 TEST(RenderAcknowledgement, ListsTheFirstThousandFindingsInDocumentOrderAndCountsTheOthers) {
   Acknowledgement ack = many_findings(3, 600);

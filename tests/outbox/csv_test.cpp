@@ -1,4 +1,4 @@
-// Tests of outbox/csv.cpp (SPEC.md §5.2; FIELD-CASES F29, F30, F31, F32).
+// Tests of outbox/csv.cpp (docs/reference.md §5.2; FIELD-CASES F29, F30, F31, F32).
 #include "outbox/csv.hpp"
 
 #include <gtest/gtest.h>
@@ -172,7 +172,7 @@ TEST(CsvWriter, F31_NoCellOfTheFileStartsWithATrigger) {
 }
 
 TEST(CsvWriter, F32_IdentifiersAreExactlyTheirDigits) {
-  // SPEC §5.2: every cell exactly the text, no ="…" tricks; leading zeros stay on disk.
+  // docs/reference.md §5.2: every cell exactly the text, no ="…" tricks; leading zeros stay on disk.
   const std::string csv = write({{"35600000000048", "00048", "00420", "01000", "0022"}});
   EXPECT_EQ(csv, kBom + "35600000000048;00048;00420;01000;0022\r\n");
   EXPECT_EQ(csv.find("=\""), std::string::npos);

@@ -1,4 +1,4 @@
-// Tests of outbox/export_files.cpp (SPEC.md §5.2, docs/design.md "Exports"): an export written at
+// Tests of outbox/export_files.cpp (docs/reference.md §5.2, docs/design.md "Exports"): an export written at
 // once is named free of the folder and of the names recorded elsewhere and never replaces one; a
 // staged export lives under a hidden temporary until its dépôt commits, and no temporary outlives an
 // attempt that does not commit (rolled back, COMMIT refused, COMMIT's answer lost and not recorded),

@@ -1,4 +1,4 @@
-// Tests of outbox/export_writer.cpp (SPEC.md §5.2; FIELD-CASES F29 BOM, F30 separator, F31 formula
+// Tests of outbox/export_writer.cpp (docs/reference.md §5.2; FIELD-CASES F29 BOM, F30 separator, F31 formula
 // injection, F32 SIRET and leading zeros): the exact bytes of the CSV export (BOM, header line, CRLF,
 // RFC 4180 quoting of a raison sociale holding ';', '"' and a newline), the XML export validated against
 // samples/xsd/export.xsd with xmllint, the file name, and — when LibreOffice is installed — the cells
@@ -104,7 +104,7 @@ TEST(ExportWriterTest, CsvBytesOfTheSampleRows) {
             "FSO1102A;28/02/2026;31/12/2026;Désactivée\r\n"
             "81034732800017 - @SUM(1+1) Équipe réseau;SFTP;VFE004;FSO1105A;01/03/2027;;Brouillon\r\n");
   EXPECT_EQ(csv.find("sep="), std::string::npos);
-  EXPECT_EQ(csv.find("=\"0"), std::string::npos);  // no ="…" wrapping of digits (SPEC §5.2 wins over F32)
+  EXPECT_EQ(csv.find("=\"0"), std::string::npos);  // no ="…" wrapping of digits (docs/reference.md §5.2 wins over F32)
 }
 
 TEST(ExportWriterTest, CsvCellsReadBackExactlyWithLeadingZerosAndNoFormulaTrigger) {
@@ -182,7 +182,7 @@ TEST(ExportWriterTest, BaseNameFollowsSpec) {
             "EXPORT_EDI_" + std::string(64, 'x') + "_20261129T221004Z");
 }
 
-// Finding 6 (SPEC.md §5.2): a character outside A-Za-z0-9_- gives one "_", whatever its UTF-8 length;
+// Finding 6 (docs/reference.md §5.2): a character outside A-Za-z0-9_- gives one "_", whatever its UTF-8 length;
 // the limit of 64 counts characters.
 TEST(ExportWriterTest, BaseNameReplacesEachCharacterNotEachByte) {
   const Instant t = instant("2026-11-30T10:00:00Z");

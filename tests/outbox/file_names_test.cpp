@@ -1,4 +1,4 @@
-// Tests of outbox/file_names.cpp (SPEC.md §5.1-§5.3; issue 5, docs/design.md "Retention"): which
+// Tests of outbox/file_names.cpp (docs/reference.md §5.1-§5.3; issue 5, docs/design.md "Retention"): which
 // outbox names are of a kind and the dates they carry, including names whose instant is outside the
 // business range (issue "defects found in operation" 10), which carry none.
 #include "outbox/file_names.hpp"

@@ -1,4 +1,4 @@
-// Tests of outbox/metrics_writer.cpp (SPEC.md §5.4): metrics.prom in the Prometheus text exposition
+// Tests of outbox/metrics_writer.cpp (docs/reference.md §5.4): metrics.prom in the Prometheus text exposition
 // format, read back by a small strict parser.
 #include "outbox/metrics_writer.hpp"
 

@@ -1,4 +1,4 @@
-// Tests of outbox/nightly_report_writer.cpp (SPEC.md §5.3; FIELD-CASES F16, F29, F31).
+// Tests of outbox/nightly_report_writer.cpp (docs/reference.md §5.3; FIELD-CASES F16, F29, F31).
 #include "outbox/nightly_report_writer.hpp"
 
 #include <gtest/gtest.h>
@@ -255,7 +255,7 @@ const std::string kBom = "\xEF\xBB\xBF";
 const std::string kHeader = "Type;Code Appli partenaire;Partenaire;De;Vers;Motif;Date\r\n";
 
 // Issue 18 item 3: the CSV support opens in Excel had only the transitions (a header only on a night
-// without any). Every row type of SPEC §5.3, with the partner's raison sociale and the Date rules.
+// without any). Every row type of docs/reference.md §5.3, with the partner's raison sociale and the Date rules.
 TEST(NightlyReportCsv, EveryRowTypeWithLabelsPartnerNamesAndDates) {
   EXPECT_EQ(
       render_nightly_report_csv(example()),

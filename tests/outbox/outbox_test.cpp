@@ -1,4 +1,4 @@
-// Tests of outbox/outbox.cpp (SPEC.md §2 outbox/ and "Atomic outputs", §5.1 "_2" names): the accusé
+// Tests of outbox/outbox.cpp (docs/reference.md §2 outbox/ and "Atomic outputs", §5.1 "_2" names): the accusé
 // name chosen free of the folder and of the names recorded elsewhere, accusés never replacing one
 // already there, an export published once from its temporary (or reported lost), the temporaries of
 // dead processes of this host found for the start-up recovery and no others, and the reports and

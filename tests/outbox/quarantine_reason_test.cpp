@@ -1,4 +1,4 @@
-// Tests of outbox/quarantine_reason.cpp (SPEC.md §2 "Where originals go"): the reason text of a
+// Tests of outbox/quarantine_reason.cpp (docs/reference.md §2 "Where originals go"): the reason text of a
 // dépôt refused at dépôt level, and NAME.reason.txt written beside the quarantined original (a final
 // newline added once, the name cut to fit NAME_MAX, an earlier reason replaced, no temporary left).
 #include "outbox/quarantine_reason.hpp"

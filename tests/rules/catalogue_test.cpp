@@ -1,4 +1,4 @@
-// Tests of rules/catalogue.cpp: the seed (SPEC.md §4 end), the shipped rules/catalogue.xml and the loader.
+// Tests of rules/catalogue.cpp: the seed (docs/reference.md §4 end), the shipped rules/catalogue.xml and the loader.
 #include "rules/catalogue.hpp"
 
 #include <gtest/gtest.h>

@@ -1,5 +1,5 @@
 // Tests of rules/certificates.cpp: every CERT_* code from sheets whose certificates come from the test
-// PKI, at fixed instants (SPEC.md §3.3, §4; FIELD-CASES F19, F20, F21, F23, F24, F25, F27). The tests of
+// PKI, at fixed instants (docs/reference.md §3.3, §4; FIELD-CASES F19, F20, F21, F23, F24, F25, F27). The tests of
 // the decoding, the facts, the chain building and the trust store follow their code (bundle_decoding_test,
 // certificate_facts_test, chain_building_test, trust_store_test).
 #include "rules/certificates.hpp"
@@ -480,7 +480,7 @@ TEST_F(CertificatesTest, ChainsAreReportedOnRequest) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// CERT_EXPIRE_AVANT_PERIODE and the warning window counted from du (SPEC §4).
+// CERT_EXPIRE_AVANT_PERIODE and the warning window counted from du (docs/reference.md §4).
 
 LeafOptions ending(const std::string& not_after) {
   LeafOptions o;

@@ -1,4 +1,4 @@
-// Tests of rules/sheet_rules.cpp: the store-independent content rules of SPEC.md §4 (protocol,
+// Tests of rules/sheet_rules.cpp: the store-independent content rules of docs/reference.md §4 (protocol,
 // period, contact, network, interface codes), each code from a SheetOperation built here.
 #include "rules/sheet_rules.hpp"
 
@@ -24,7 +24,7 @@ Field f(std::string value, int line) {
   return Field{std::move(value), line, true};
 }
 
-/// A complete, valid AS2 sheet (SPEC.md §3.3 example), lines as in a real dépôt.
+/// A complete, valid AS2 sheet (docs/reference.md §3.3 example), lines as in a real dépôt.
 SheetOperation valid_as2_sheet() {
   SheetOperation s;
   s.kind = SheetKind::Edi;

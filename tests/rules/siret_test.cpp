@@ -1,4 +1,4 @@
-// Tests of rules/siret.cpp: SPEC.md §4 SIRET_INVALIDE and FIELD-CASES F38 (every row of its table).
+// Tests of rules/siret.cpp: docs/reference.md §4 SIRET_INVALIDE and FIELD-CASES F38 (every row of its table).
 #include "rules/siret.hpp"
 
 #include <gtest/gtest.h>
@@ -33,7 +33,7 @@ TEST(SiretF38, InventedLuhnValidSiretsAreAccepted) {
   EXPECT_EQ(check_siret("12345678200010", kProd), SiretCheck::Ok);
   EXPECT_EQ(check_siret("12345678200028", kProd), SiretCheck::Ok);
   EXPECT_EQ(check_siret("98765432400019", kProd), SiretCheck::Ok);
-  EXPECT_EQ(check_siret("81034732800017", kProd), SiretCheck::Ok);  // SPEC.md §3.1 example
+  EXPECT_EQ(check_siret("81034732800017", kProd), SiretCheck::Ok);  // docs/reference.md §3.1 example
 }
 
 TEST(SiretF38, LuhnValidOver14ButSirenFailsIsSirenChecksum) {
@@ -42,7 +42,7 @@ TEST(SiretF38, LuhnValidOver14ButSirenFailsIsSirenChecksum) {
 
 TEST(SiretF38, SpacesAreRefusedBecauseSpecWins) {
   // F38 proposes to accept "356 000 000 09075" after stripping spaces (product decision), but
-  // SPEC.md §4 says SIRET_INVALIDE when the value is "not exactly 14 ASCII digits", and SPEC wins
+  // docs/reference.md §4 says SIRET_INVALIDE when the value is "not exactly 14 ASCII digits", and the reference wins
   // over FIELD-CASES: spaces are refused with the format check, in both environments.
   EXPECT_EQ(check_siret("356 000 000 09075", kProd), SiretCheck::Format);
   EXPECT_EQ(check_siret("356 000 000 09075", kQualif), SiretCheck::Format);

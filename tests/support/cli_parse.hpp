@@ -1,5 +1,5 @@
 // In-process runs of one `raccord` subcommand (engine/app/*_command.cpp) from the tests: the command
-// line parsed by CLI11 as main() would (SPEC.md §7: a usage error exits 2). Header-only, so that
+// line parsed by CLI11 as main() would (docs/reference.md §7: a usage error exits 2). Header-only, so that
 // raccord_test_support does not depend on CLI11; include it only from tests that link raccord_app.
 #pragma once
 

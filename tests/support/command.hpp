@@ -1,6 +1,6 @@
 // Running commands from the tests: quoting for /bin/sh, running a command line with its stdout and
 // stderr captured, and the real `raccord` binary (RACCORD_BINARY, built by the raccord target) with
-// RACCORD_CONFIG and RACCORD_NOW removed from its environment (SPEC.md §7: the tests choose both).
+// RACCORD_CONFIG and RACCORD_NOW removed from its environment (docs/reference.md §7: the tests choose both).
 #pragma once
 
 #include <filesystem>

@@ -1,4 +1,4 @@
-// Reading back the CSV files the engine writes (exports SPEC.md §5.2, nightly report §5.3): UTF-8 with
+// Reading back the CSV files the engine writes (exports docs/reference.md §5.2, nightly report §5.3): UTF-8 with
 // a BOM, ';' between cells, CRLF after every record, RFC 4180 quotes ('"' doubled inside; a lone LF
 // inside quotes is data). Test-only reader: strict on the record ends, reports what it cannot read.
 #pragma once

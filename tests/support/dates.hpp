@@ -1,4 +1,4 @@
-// Business dates and instants written in the tests (SPEC.md §2: instants are UTC, second precision;
+// Business dates and instants written in the tests (docs/reference.md §2: instants are UTC, second precision;
 // civil dates are ISO 8601 "YYYY-MM-DD"). A bad text is a mistake in the test: a GoogleTest failure.
 #pragma once
 

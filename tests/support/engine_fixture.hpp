@@ -1,7 +1,7 @@
 // Dépôt-driven engine tests (tests/engine/processor_test.cpp, engine_test.cpp): a throw-away root
-// under /tmp, an Engine with a fixed business clock, builders for realistic dépôt XML (SPEC.md §3)
+// under /tmp, an Engine with a fixed business clock, builders for realistic dépôt XML (docs/reference.md §3)
 // with certificates from the test PKI (tests/support/test_pki.hpp), and a reader for accusés
-// (SPEC.md §5.1).
+// (docs/reference.md §5.1).
 //
 // The builders and the accusé reader live in engine_fixture.cpp (no engine dependency, so the
 // shared raccord_test_support library stays independent of raccord_engine); the fixture class
@@ -34,7 +34,7 @@
 
 namespace raccord::testing {
 
-// The standard world built by EngineTest::setup_world() (SPEC.md §3.1, §3.2).
+// The standard world built by EngineTest::setup_world() (docs/reference.md §3.1, §3.2).
 inline constexpr const char* kSupport = "support.n1";   // support user (raccord init --support)
 inline constexpr const char* kManager = "g.martin";     // gestionnaire principal of kAcme and kNoSpace
 inline constexpr const char* kSubscriber = "j.dupont";  // validated subscription (Consultation+Modification) to kAcme
@@ -45,7 +45,7 @@ inline constexpr const char* kNoSpace = "12345678200028";       // active, quali
 inline constexpr const char* kUnknownSiret = "98765432400019";  // Luhn-valid, never in the directory
 
 // ---------------------------------------------------------------------------------------------
-// Dépôt builders (SPEC.md §3). Every function returns XML text; attributes are written as given.
+// Dépôt builders (docs/reference.md §3). Every function returns XML text; attributes are written as given.
 
 /// A whole dépôt: XML declaration, `<Depot xmlns="urn:raccord:depot:1" ATTRIBUTES>`, one operation
 /// per line of `operations`, `</Depot>`. `attributes` e.g. `identifiant="LOT-1" mode="partielle"`.
@@ -77,7 +77,7 @@ std::string subscription_request_xml(const std::string& demandeur, const std::st
 std::string decision_xml(const std::string& demandeur, const std::string& request,
                          const std::string& decision = "valider");
 
-/// A FicheEDI / FicheAPI (SPEC.md §3.3). Optional parts are omitted when unset. Fields in the sheet's order.
+/// A FicheEDI / FicheAPI (docs/reference.md §3.3). Optional parts are omitted when unset. Fields in the sheet's order.
 struct SheetSpec {   // NOLINT(clang-analyzer-optin.performance.Padding): designated initializers follow this order
   bool api = false;  // FicheAPI instead of FicheEDI
   std::string demandeur = kSubscriber;
@@ -117,7 +117,7 @@ SheetSpec api_sheet();
 std::string sheet_xml(const SheetSpec& spec);
 
 // ---------------------------------------------------------------------------------------------
-// Accusé reader (SPEC.md §5.1).
+// Accusé reader (docs/reference.md §5.1).
 
 struct AckDiagnostic {
   bool error = true;  // Erreur (true) or Avertissement (false)
@@ -278,7 +278,7 @@ class EngineTest : public ::testing::Test {
     }
     return out;
   }
-  /// Puts a sheet in ACTIVEE as the nightly run would (SPEC.md §6), by SQL: the nightly job is
+  /// Puts a sheet in ACTIVEE as the nightly run would (docs/reference.md §6), by SQL: the nightly job is
   /// tested elsewhere; this only reaches the state for the user actions on ACTIVEE sheets.
   void activate_by_sql(const std::string& code_appli) {
     Transaction tx(db());
@@ -294,7 +294,7 @@ class EngineTest : public ::testing::Test {
     std::error_code ec;
     for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
       const std::string n = e.path().filename().string();
-      // metrics.prom is rewritten after every group of dépôts (SPEC.md §5.4): not an answer to any dépôt.
+      // metrics.prom is rewritten after every group of dépôts (docs/reference.md §5.4): not an answer to any dépôt.
       if (!n.empty() && n[0] != '.' && n != "metrics.prom" && e.is_regular_file()) out.push_back(n);
     }
     std::sort(out.begin(), out.end());

@@ -1,5 +1,5 @@
 // xmllint for the tests: is a document well-formed, and valid against one of the XSDs of samples/xsd/
-// (accuse.xsd SPEC.md §5.1, export.xsd §5.2, rapport.xsd §5.3, fiche.xsd §7 `raccord show`)?
+// (accuse.xsd docs/reference.md §5.1, export.xsd §5.2, rapport.xsd §5.3, fiche.xsd §7 `raccord show`)?
 // Runs the real tool (libxml2-utils): `xmllint --noout [--schema XSD] FILE`, output captured.
 #pragma once
 

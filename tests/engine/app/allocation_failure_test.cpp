@@ -1,4 +1,4 @@
-// Memory running out while a dépôt is answered, through the real binary (issue 20; SPEC.md §2
+// Memory running out while a dépôt is answered, through the real binary (issue 20; docs/reference.md §2
 // "Exactly once", §5.1 "an accusé is always well-formed and always the one recorded"):
 // - an allocation failure injected at the Nth allocation-heavy step (RACCORD_TEST_FAIL_ALLOC_AT,
 //   domain/allocation_fault.hpp: reader, rules, accusé, export, record), N swept over every step

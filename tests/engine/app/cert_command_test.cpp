@@ -1,4 +1,4 @@
-// Tests of `raccord cert` (engine/app/cert_command.cpp; SPEC.md §7, §3.3, §4; FIELD-CASES F19-F27) through the
+// Tests of `raccord cert` (engine/app/cert_command.cpp; docs/reference.md §7, §3.3, §4; FIELD-CASES F19-F27) through the
 // real binary, on files written from the test PKI, with a --config whose certificates.trust_dir holds the
 // test root. Every check runs at a fixed --date or --now.
 #include "engine/app/cert_command.hpp"

@@ -1,4 +1,4 @@
-// Command-line tests of the real `raccord` binary (SPEC.md §2, §5.1, §7; samples/README.md; FIELD-CASES F01, F04).
+// Command-line tests of the real `raccord` binary (docs/reference.md §2, §5.1, §7; samples/README.md; FIELD-CASES F01, F04).
 // Each test runs the binary in its own temporary working directory and looks at what it leaves there.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -102,7 +102,7 @@ class CommandsTest : public ::testing::Test {
     fs::copy_file(kSamples / "depots" / name, inbox() / name, fs::copy_options::overwrite_existing);
   }
 
-  // Every accusé in outbox/ validates against samples/xsd/accuse.xsd (SPEC.md §5.1).
+  // Every accusé in outbox/ validates against samples/xsd/accuse.xsd (docs/reference.md §5.1).
   void expect_accuses_valid() {
     for (const auto& name : entry_names(outbox(), "ACK_")) {
       const XmllintResult lint = xmllint_file(outbox() / name, kSamples / "xsd" / "accuse.xsd");
@@ -110,7 +110,7 @@ class CommandsTest : public ::testing::Test {
     }
   }
 
-  // The accusé of dépôt `stem` at `compact` instant (its exact SPEC.md §5.1 name).
+  // The accusé of dépôt `stem` at `compact` instant (its exact docs/reference.md §5.1 name).
   std::string accuse(const std::string& stem, const std::string& compact, const std::string& suffix = "") {
     const fs::path p = outbox() / ("ACK_" + stem + "_" + compact + suffix + ".xml");
     EXPECT_TRUE(fs::exists(p)) << p;
@@ -121,7 +121,7 @@ class CommandsTest : public ::testing::Test {
 };
 
 // ---------------------------------------------------------------------------------------------------------------
-// Usage and help (SPEC.md §7: every command has --help; --help creates nothing).
+// Usage and help (docs/reference.md §7: every command has --help; --help creates nothing).
 
 TEST_F(CommandsTest, HelpDescribesTheCommands) {
   const CommandRun r = raccord("--help");
@@ -253,7 +253,7 @@ TEST_F(CommandsTest, ConfigIsAcceptedBeforeOrAfterTheCommandAndFromTheEnvironmen
   EXPECT_FALSE(fs::exists(var()));
 }
 
-// SPEC.md §7 (README "Codes de sortie"): a configuration that cannot be used is a usage error, exit 2 for
+// docs/reference.md §7 (README "Codes de sortie"): a configuration that cannot be used is a usage error, exit 2 for
 // every command, never the code of one of its answers (cert: 1 "not acceptable"; check: 1 "not INTEGRE";
 // show: 1 "unknown code") nor of a failure; nothing is created. Each command through the real binary,
 // with --config naming a missing file, RACCORD_CONFIG naming it, and a config file holding an unknown
@@ -300,9 +300,9 @@ TEST_F(CommandsTest, ABrokenConfigurationIsAUsageErrorForEveryCommand) {
   }
 }
 
-// SPEC.md §7: `init --support LOGIN` creates the support user, or makes an existing user support. An
+// docs/reference.md §7: `init --support LOGIN` creates the support user, or makes an existing user support. An
 // ordinary user created by a dépôt, then named by init --support: afterwards the directory (support
-// only, SPEC.md §3.1) accepts his upserts, and init says what it did.
+// only, docs/reference.md §3.1) accepts his upserts, and init says what it did.
 TEST_F(CommandsTest, InitSupportMakesAnExistingUserSupport) {
   const fs::path config = fast_config();
   init_store(config);
@@ -385,7 +385,7 @@ TEST_F(CommandsTest, ProcessTheSamplesGivesTheDocumentedAccuses) {
       {"94_rejet_droits", "REJETE"},
       {"95_rejet_autorite", "REJETE"},
   };
-  // Exactly one accusé per dépôt, under its SPEC.md §5.1 name.
+  // Exactly one accusé per dépôt, under its docs/reference.md §5.1 name.
   EXPECT_EQ(entry_names(outbox(), "ACK_").size(), expected.size());
   std::map<std::string, std::string> ack;
   for (const auto& [stem, status] : expected) {
@@ -462,7 +462,7 @@ TEST_F(CommandsTest, ProcessTheSamplesGivesTheDocumentedAccuses) {
 }
 
 // samples/README.md: 10_recherche (two Recherche by support.n1 and g.martin) is INTEGRE and writes
-// outbox/EXPORT_EDI_req-edi-acme_<instant>.csv and outbox/EXPORT_API_req-api_<instant>.xml (SPEC.md §3.4, §5.2).
+// outbox/EXPORT_EDI_req-edi-acme_<instant>.csv and outbox/EXPORT_API_req-api_<instant>.xml (docs/reference.md §3.4, §5.2).
 TEST_F(CommandsTest, SamplesRechercheWritesItsExports) {
   const fs::path config = fast_config();
   init_store(config);
@@ -480,7 +480,7 @@ TEST_F(CommandsTest, SamplesRechercheWritesItsExports) {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// check (SPEC.md §7: dry run; 0 when all would be INTEGRE, 1 otherwise; changes and creates nothing).
+// check (docs/reference.md §7: dry run; 0 when all would be INTEGRE, 1 otherwise; changes and creates nothing).
 
 TEST_F(CommandsTest, CheckWithoutAStoreCreatesNothing) {
   const fs::path config = fast_config();
@@ -502,7 +502,7 @@ TEST_F(CommandsTest, CheckWithoutAStoreCreatesNothing) {
 // Issue 18 item 5: on a workstation without the store, `check` answered UTILISATEUR_INCONNU for
 // everything and said nothing. It now says on stderr that it checks against an empty store and how to
 // point it at the real one; with the store given by --config it says nothing of the kind. Exit codes of
-// SPEC §7: 0 when every dépôt would be INTEGRE, 1 otherwise, 2 for usage.
+// docs/reference.md §7: 0 when every dépôt would be INTEGRE, 1 otherwise, 2 for usage.
 TEST_F(CommandsTest, CheckWithoutAStoreSaysItChecksAgainstAnEmptyOne) {
   const std::string depot = shell_quote((kSamples / "depots" / "01_referentiel.xml").string());
   const CommandRun bare = raccord("check " + depot);
@@ -546,7 +546,7 @@ TEST_F(CommandsTest, CheckAnswersWithoutChangingTheStore) {
   expect_accuses_valid();
 }
 
-// SPEC.md §7: `process` exits non-zero only when the engine itself fails; the dépôt then waits in inbox/.
+// docs/reference.md §7: `process` exits non-zero only when the engine itself fails; the dépôt then waits in inbox/.
 TEST_F(CommandsTest, ProcessFailsWith1WhenTheStoreCannotBeOpened) {
   const fs::path config = fast_config(100, "[store]\nconnection = " + (dir_ / "absent" / "raccord.db").string() + "\n");
   fs::create_directories(inbox());
@@ -559,7 +559,7 @@ TEST_F(CommandsTest, ProcessFailsWith1WhenTheStoreCannotBeOpened) {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// --now and RACCORD_NOW (SPEC.md §7: the command line wins over the environment).
+// --now and RACCORD_NOW (docs/reference.md §7: the command line wins over the environment).
 
 TEST_F(CommandsTest, NowSetsTheAccuseInstantAndTheArchiveDate) {
   const fs::path config = fast_config();
@@ -678,7 +678,7 @@ TEST_F(CommandsTest, InstantsAndDatesOutsideTheYears1970To9999AreUsageErrors) {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// What is (not) a dépôt, and when it is taken (SPEC.md §2; FIELD-CASES F01).
+// What is (not) a dépôt, and when it is taken (docs/reference.md §2; FIELD-CASES F01).
 
 TEST_F(CommandsTest, OtherInboxEntriesAreLeftAlone) {
   const fs::path config = fast_config();
@@ -759,7 +759,7 @@ TEST_F(CommandsTest, EmptyInboxIsAQuietPass) {
   EXPECT_TRUE(fs::is_empty(outbox()));
 }
 
-// SPEC §7 (issue 18, item 7): the accusés carried the AIFE example values (PeSIT 93.92.105.72:5100 made
+// docs/reference.md §7 (issue 18, item 7): the accusés carried the AIFE example values (PeSIT 93.92.105.72:5100 made
 // up by the project, the guide's example SFTP address) and nothing said so. init and process now say
 // it once on stderr, as a warning, for each protocol whose AIFE side is not written in the configuration.
 int occurrences(const std::string& text, const std::string& part) {

@@ -1,4 +1,4 @@
-// Crash harness (issue 8, SPEC.md §2 "Exactly once", "Atomic outputs"): the real binary is killed
+// Crash harness (issue 8, docs/reference.md §2 "Exactly once", "Atomic outputs"): the real binary is killed
 // with SIGKILL at random instants, then run to completion, and the invariants are checked:
 // - `raccord process` on a few hundred dépôts (user upserts, drafts that get codes, byte-identical
 //   duplicates that must be DOUBLON, malformed ones that go to error/): every dépôt has exactly one
@@ -239,7 +239,7 @@ class CrashTest : public ::testing::Test {
   /// The exactly-once invariants after the last run over `workload` (plus the referential
   /// a0000.xml): nothing left behind and no temporaries; one accusé per dépôt; every original once
   /// in archive/ or error/; the store sound with each effect once; every accusé whole and saying
-  /// what the store says (SPEC.md §2, §5.1).
+  /// what the store says (docs/reference.md §2, §5.1).
   void check_deposit_invariants(const Workload& workload) {
     // Nothing left behind, no temporaries anywhere.
     EXPECT_EQ(names_in(inbox()), std::vector<std::string>{".work"});

@@ -1,4 +1,4 @@
-// Tests of engine/app/daemon.cpp (SPEC.md §6 catching up, §7 `raccord daemon`), end to end: its
+// Tests of engine/app/daemon.cpp (docs/reference.md §6 catching up, §7 `raccord daemon`), end to end: its
 // parts are tested in this process by nightly_schedule_test.cpp (the scheduled run and its
 // retries), inbox_feed_test.cpp (inotify and settle) and watchdog_test.cpp.
 // - the real binary as a child process on a temporary root: dépôts by rename, by slow write
@@ -48,7 +48,7 @@ using ::testing::Not;
 using Steady = std::chrono::steady_clock;
 
 // ---------------------------------------------------------------------------------------------
-// The daemon as a child process (SPEC.md §7).
+// The daemon as a child process (docs/reference.md §7).
 
 /// An AF_UNIX datagram socket playing systemd's notification socket. A thread reads it all the
 /// time, as systemd does: sd_notify blocks once the socket's queue (net.unix.max_dgram_qlen,
@@ -388,7 +388,7 @@ TEST_F(DaemonTest, ProcessesDepositsByRenameSlowWriteAndRescanReloadsOnSighupAnd
   EXPECT_THAT(log, Not(HasSubstr("BEGIN CERTIFICATE")));
 }
 
-// SPEC §7 (issue 18, item 7): the daemon says once at start, as a warning, which AIFE sides still
+// docs/reference.md §7 (issue 18, item 7): the daemon says once at start, as a warning, which AIFE sides still
 // carry example values; a SIGHUP reload does not repeat it.
 TEST_F(DaemonTest, SaysOnceAtStartWhichAifeSidesAreExampleValues) {
   write_ini(2, "[aife]\nsftp_address = 198.51.100.7\nsftp_port = 22\n");
@@ -408,7 +408,7 @@ TEST_F(DaemonTest, SaysOnceAtStartWhichAifeSidesAreExampleValues) {
 
 TEST_F(DaemonTest, CatchesUpMissedNightlyDatesAtStartWithTheBusinessClock) {
   // Ledger: last run 2026-11-26. The daemon starts at 2026-11-29T10:00Z (business, --now): the
-  // dates 27, 28 and 29 (02:00 Paris has passed) are run, right after READY=1 (SPEC.md §6, §7).
+  // dates 27, 28 and 29 (02:00 Paris has passed) are run, right after READY=1 (docs/reference.md §6, §7).
   const std::string seed = "env -u RACCORD_CONFIG -u RACCORD_NOW " + quote(RACCORD_BINARY) + " nightly --config " +
                            quote(ini_.string()) + " --now 2026-11-26T01:00:00Z --date 2026-11-26 >/dev/null 2>&1";
   ASSERT_EQ(std::system(seed.c_str()), 0);

@@ -1,4 +1,4 @@
-// Several engines on one inbox and one PostgreSQL store (issue 6, SPEC.md §2 "Claim", "Exactly once"):
+// Several engines on one inbox and one PostgreSQL store (issue 6, docs/reference.md §2 "Claim", "Exactly once"):
 // - two `raccord daemon` processes share a temporary inbox; 2,000 dépôts dropped while they run get
 //   exactly one accusé each, every effect is stored once, codes are unique, nothing stays in .work/;
 // - the same with one engine killed (SIGKILL) halfway and restarted;

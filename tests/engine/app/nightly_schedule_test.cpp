@@ -1,4 +1,4 @@
-// Tests of engine/app/nightly_schedule.cpp (SPEC.md §6 schedule, §7 the daemon's nightly run):
+// Tests of engine/app/nightly_schedule.cpp (docs/reference.md §6 schedule, §7 the daemon's nightly run):
 // - next_nightly: Europe/Paris DST change days run exactly once (FIELD-CASES F34), ordinary days;
 // - NightlySchedule in this process on a real engine and store, on the daemon's kind of io_context:
 //   the scheduled run asks for the business today, not the wall-clock date; a run that meets the
@@ -30,7 +30,7 @@ using ::testing::HasSubstr;
 using ::testing::Not;
 
 // ---------------------------------------------------------------------------------------------
-// The scheduler (SPEC.md §6: a nightly.time in a DST gap runs at the first instant after it, a
+// The scheduler (docs/reference.md §6: a nightly.time in a DST gap runs at the first instant after it, a
 // repeated one at the first of the two; FIELD-CASES F34).
 
 std::string next_of(const CivilZone& zone, int hh, int mm, std::string_view after) {
@@ -113,7 +113,7 @@ TEST(NextNightlyTest, SequenceAcrossBothChangeWeekendsGivesOneRunPerCivilDate) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The schedule on a real engine (SPEC.md §6, §7): the real clock decides when, the business clock
+// The schedule on a real engine (docs/reference.md §6, §7): the real clock decides when, the business clock
 // (--now) which date; a run that fails is tried again until it is done.
 
 class NightlyScheduleTest : public EngineTest {
@@ -238,7 +238,7 @@ TEST_F(NightlyScheduleTest, ScheduledRunThatFindsTheLockHeldByAnotherRunIsRetrie
 
 TEST_F(NightlyScheduleTest, OwedDatesAreCaughtUpOnceAndARescanFindsNothingMoreToRun) {
   // Ledger: last run 2026-01-12; business today 2026-01-15 at 10:00Z (02:00 UTC has passed): the
-  // dates 13, 14 and 15 are owed (SPEC.md §6 "catching up"). A rescan's catch_up() then finds
+  // dates 13, 14 and 15 are owed (docs/reference.md §6 "catching up"). A rescan's catch_up() then finds
   // nothing owed.
   start("2026-01-12T10:00:00Z");  // the store's creation
   ASSERT_EQ(run_nightly(engine(), civil_date("2026-01-12")).status, NightlyStatus::Ran);

@@ -1,4 +1,4 @@
-// Tests of `raccord search` (engine/app/search_command.cpp; SPEC.md §3.4, §5.2, §7): option parsing
+// Tests of `raccord search` (engine/app/search_command.cpp; docs/reference.md §3.4, §5.2, §7): option parsing
 // (bad date, type, state, protocol, missing --demandeur: exit 2), the aligned table with the CSV
 // header's column names, csv/xml on stdout byte for byte the export, --export writing the outbox file
 // and printing its path, rights (a demandeur without rights sees the header only), an unknown demandeur
@@ -147,7 +147,7 @@ TEST_F(SearchCommandTest, ForeignDemandeurSeesTheHeaderOnly) {
 
 // Issue 18 item 4, what support did: `--demandeur x.nobody` and a 13-digit `--partenaire` gave an
 // empty table with exit 0; `--code-appli` of an API sheet found nothing without `--type API`;
-// `--etat Activée` said "état inconnu"; there was no search by company name. SPEC §7: exit 2 with the
+// `--etat Activée` said "état inconnu"; there was no search by company name. docs/reference.md §7: exit 2 with the
 // reason; the type from the code; codes or labels for --etat; --raison-sociale.
 TEST_F(SearchCommandTest, SilentSearchesNowAnswerOrSayWhy) {
   const CommandRun nobody = search({"--demandeur", "x.nobody"});

@@ -1,4 +1,4 @@
-// Tests of `raccord show` (engine/app/show_command.cpp; SPEC.md §7): the text for support (identity,
+// Tests of `raccord show` (engine/app/show_command.cpp; docs/reference.md §7): the text for support (identity,
 // state label, activated and pending versions with protocol, period dd/mm/yyyy, interfaces with modes,
 // certificates with end dates, contact; history in Europe/Paris local time), the XML (root Fiche,
 // Version role=active|pending, Historique/Evenement) valid against samples/xsd/fiche.xsd, deleted

@@ -1,4 +1,4 @@
-// Tests of systemd/ (issue 4; SPEC.md §7 `raccord daemon` under systemd, §6 the timer): the units
+// Tests of systemd/ (issue 4; docs/reference.md §7 `raccord daemon` under systemd, §6 the timer): the units
 // pass `systemd-analyze verify` (with ExecStart pointing at the built binary), raccord.service's
 // `systemd-analyze security --offline=true` exposure is below 3.0 ("OK"), and the directives the
 // issue asks for are present. PID 1 is not systemd here (TOOLCHAIN.md #19): only offline checks.
@@ -265,7 +265,7 @@ TEST(SystemdUnitsContentTest, NightlyTimerIsPersistentInParisAndLockedRunIsNotAF
   const std::string service = read_file(kUnits / "raccord-nightly.service");
   EXPECT_THAT(service, HasSubstr("Type=oneshot\n"));
   EXPECT_THAT(service, HasSubstr("ExecStart=/usr/bin/raccord nightly "));
-  EXPECT_THAT(service, HasSubstr("SuccessExitStatus=3\n"));  // SPEC.md §7: 3 = another run holds the lock
+  EXPECT_THAT(service, HasSubstr("SuccessExitStatus=3\n"));  // docs/reference.md §7: 3 = another run holds the lock
   EXPECT_THAT(read_file(kUnits / "raccord.sysusers"), HasSubstr("u raccord "));
   EXPECT_THAT(read_file(kUnits / "raccord.tmpfiles"), HasSubstr("d /var/lib/raccord/inbox "));
 }
