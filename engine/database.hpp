@@ -1,4 +1,4 @@
-// Thin SQL access over Poco Data (docs/reference.md §8): one session, `$N` placeholders (TOOLCHAIN.md #9),
+// Thin SQL access over Poco Data (docs/reference.md §8): one session, `$N` placeholders (docs/toolchain.md #9),
 // explicit transactions and savepoints. SQLite (WAL) now; the dialect differences sit in dialect.cpp.
 #pragma once
 
@@ -125,7 +125,7 @@ class Database {
   void for_each_row(const std::string& sql, const std::vector<SqlValue>& params,
                     const std::function<void(const SqlRow&)>& on_row, std::size_t chunk_rows = kStreamChunkRows);
 
-  /// Starts a write transaction (SQLite: BEGIN IMMEDIATE, so the busy timeout applies; TOOLCHAIN.md #8).
+  /// Starts a write transaction (SQLite: BEGIN IMMEDIATE, so the busy timeout applies; docs/toolchain.md #8).
   void begin();
   void commit();
   void rollback();

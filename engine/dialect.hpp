@@ -12,7 +12,7 @@ enum class Backend;
 namespace dialect {
 
 /// Starts a write transaction. SQLite: BEGIN IMMEDIATE (the writer lock is taken at once, so the busy
-/// timeout applies; TOOLCHAIN.md #8). PostgreSQL: BEGIN (READ COMMITTED; rows are locked explicitly).
+/// timeout applies; docs/toolchain.md #8). PostgreSQL: BEGIN (READ COMMITTED; rows are locked explicitly).
 std::string_view begin(Backend backend);
 
 /// A query returning the next value of sequence `name` as its single column, or "" when the backend

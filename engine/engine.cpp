@@ -339,7 +339,7 @@ std::vector<DepositAnswer> Engine::process_group(const std::vector<const inbox::
   for (const inbox::ClaimedFile* file : files) {
     const Instant received = clock_.now();
     // Read before the transaction, in one call (an oversized dépôt is refused and never loaded,
-    // FIELD-CASES F07): the group's certificates are then checked ahead on worker threads while
+    // docs/field-cases.md F07): the group's certificates are then checked ahead on worker threads while
     // its dépôts are applied one after the other (issue 7).
     inbox::ClaimedDeposit taken = inbox::read_claimed(*file, static_cast<std::uint64_t>(config_.max_bytes));
     trim_after_reading(taken.size);

@@ -1,4 +1,4 @@
-// Durable file primitives (docs/reference.md §2 "Atomic outputs"; TOOLCHAIN.md #16-17; FIELD-CASES F03).
+// Durable file primitives (docs/reference.md §2 "Atomic outputs"; docs/toolchain.md #16-17; docs/field-cases.md F03).
 #include "files/atomic_file.hpp"
 
 #include <fcntl.h>
@@ -114,7 +114,7 @@ fs::path write_temporary(const fs::path& dir, std::string_view name, std::string
 enum class RenameResult { Done, Exists, CrossDevice };
 
 /// rename without replacing, within one filesystem: renameat2(RENAME_NOREPLACE), or link()+unlink()
-/// where the filesystem refuses it (EINVAL on NFS, ENOSYS) (TOOLCHAIN.md #17).
+/// where the filesystem refuses it (EINVAL on NFS, ENOSYS) (docs/toolchain.md #17).
 RenameResult rename_no_replace_same_fs(const fs::path& from, const fs::path& to) {
   if (::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE) == 0) {
     return RenameResult::Done;
@@ -206,7 +206,7 @@ bool move_by_copy(const fs::path& from, const fs::path& to) {
     throw;
   }
   sync_directory(dir);
-  // The copy is durable under its final name: only now is the source removed (FIELD-CASES F03).
+  // The copy is durable under its final name: only now is the source removed (docs/field-cases.md F03).
   if (::unlink(from.c_str()) != 0) throw_errno(errno, "suppression impossible de " + from.string());
   sync_directory(parent_or_dot(from));
   return true;

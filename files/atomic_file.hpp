@@ -1,5 +1,6 @@
-// Durable file primitives shared by inbox/ and outbox/ (docs/reference.md §2 "Atomic outputs"; TOOLCHAIN.md #16-17;
-// FIELD-CASES F03). Errors are the engine's own failures: they throw std::system_error.
+// Durable file primitives shared by inbox/ and outbox/ (docs/reference.md §2 "Atomic outputs";
+// docs/toolchain.md #16-17; docs/field-cases.md F03). Errors are the engine's own failures: they throw
+// std::system_error.
 #pragma once
 
 #include <cstdint>

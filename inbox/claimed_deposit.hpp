@@ -24,7 +24,7 @@ struct ClaimedDeposit {
 /// Reads `file` once, through the descriptor its claim holds open and locked (the ClaimedFile
 /// keeps both: archive and quarantine take it afterwards): its size and identity (fstat), then,
 /// when it is too large for `max_bytes` (inbox.max_bytes, is_too_large), FICHIER_TROP_VOLUMINEUX
-/// without loading it and its SHA-256 streamed from the file (FIELD-CASES F07); otherwise its
+/// without loading it and its SHA-256 streamed from the file (docs/field-cases.md F07); otherwise its
 /// bytes, their SHA-256 and read_deposit of them (which refuses them the same way when the file
 /// grew past the limit meanwhile). Throws std::system_error when the file cannot be read.
 ClaimedDeposit read_claimed(const ClaimedFile& file, std::uint64_t max_bytes);

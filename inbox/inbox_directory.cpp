@@ -1,4 +1,5 @@
-// The directories under paths.root (docs/reference.md §2; TOOLCHAIN.md #16-17; FIELD-CASES F01, F04, F06, F10).
+// The directories under paths.root (docs/reference.md §2; docs/toolchain.md #16-17; docs/field-cases.md F01, F04, F06,
+// F10).
 #include "inbox/inbox_directory.hpp"
 
 #include <dirent.h>
@@ -89,7 +90,7 @@ std::optional<struct stat> lstat_entry(const fs::path& path) {
 
 /// Opens `path` without following links or blocking on a FIFO, checks it is a regular file and
 /// locks it (flock LOCK_EX|LOCK_NB). Returns -1 when it vanished, is not a regular file or is
-/// locked by someone else (TOOLCHAIN.md #16).
+/// locked by someone else (docs/toolchain.md #16).
 int open_and_lock(const fs::path& path) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0) {

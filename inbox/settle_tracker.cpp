@@ -1,4 +1,4 @@
-// The settle rule (docs/design.md "Settle"; FIELD-CASES F01; hostile findings/4).
+// The settle rule (docs/design.md "Settle"; docs/field-cases.md F01; hostile findings/4).
 #include "inbox/settle_tracker.hpp"
 
 #include <sys/stat.h>

@@ -1,4 +1,4 @@
-// Encoding of a dépôt (docs/reference.md §3, TOOLCHAIN.md #7): detect the declared encoding, transcode to
+// Encoding of a dépôt (docs/reference.md §3, docs/toolchain.md #7): detect the declared encoding, transcode to
 // UTF-8 with glibc iconv, and map buffer offsets to the lines of the original file.
 #pragma once
 

@@ -1,4 +1,5 @@
-// Well-formedness gate of a dépôt with expat (docs/reference.md §3, §4; TOOLCHAIN.md #6; FIELD-CASES F13–F16).
+// Well-formedness gate of a dépôt with expat (docs/reference.md §3, §4; docs/toolchain.md #6;
+// docs/field-cases.md F13–F16).
 #pragma once
 
 #include <optional>

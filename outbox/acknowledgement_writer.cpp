@@ -1,4 +1,4 @@
-// Renders the accusé (docs/reference.md §5.1; FIELD-CASES F16) as text, without a document tree, and names it.
+// Renders the accusé (docs/reference.md §5.1; docs/field-cases.md F16) as text, without a document tree, and names it.
 // acknowledgement_writer.hpp uses Instant without including its header: include it first.
 // clang-format off
 #include "domain/civil_date.hpp"

@@ -20,7 +20,7 @@ namespace raccord::outbox {
 ///
 /// Output: UTF-8, namespace urn:raccord:accuse:1, root Accuse; well-formed XML 1.0 for any input:
 /// text and attribute values are escaped and characters outside the XML Char production are written
-/// as a visible "\uXXXX" (a byte that is not UTF-8: "\xNN"; FIELD-CASES F16). Instants as
+/// as a visible "\uXXXX" (a byte that is not UTF-8: "\xNN"; docs/field-cases.md F16). Instants as
 /// "YYYY-MM-DDTHH:MM:SSZ". Erreur/Avertissement carry code, champ (when not empty), ligne (when > 0)
 /// and colonne (when > 0). Two-space indentation, one element per line.
 ///

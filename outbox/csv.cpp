@@ -1,4 +1,4 @@
-// CSV for French Excel (docs/reference.md §5.2; FIELD-CASES F29, F30, F31).
+// CSV for French Excel (docs/reference.md §5.2; docs/field-cases.md F29, F30, F31).
 #include "outbox/csv.hpp"
 
 #include <array>

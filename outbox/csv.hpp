@@ -1,4 +1,4 @@
-// CSV for French Excel (docs/reference.md §5.2, §5.3; FIELD-CASES F29, F30, F31, F32), written row by row.
+// CSV for French Excel (docs/reference.md §5.2, §5.3; docs/field-cases.md F29, F30, F31, F32), written row by row.
 #pragma once
 
 #include <ostream>

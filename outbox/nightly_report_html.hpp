@@ -47,7 +47,7 @@ struct NightlyHtmlOptions {
 ///   #fichiers-ignores <table> Chemin, Taille (octets), Modifié le (format_instant), Motif
 /// Partenaire is "SIRET - RAISON SOCIALE" (partner_cell, report.partner_names).
 /// An empty table holds one row "Aucune …". Every value is passed through sanitize_xml_text (control
-/// characters and invalid UTF-8 become visible "\uXXXX" / "\xNN", FIELD-CASES F16) and then
+/// characters and invalid UTF-8 become visible "\uXXXX" / "\xNN", docs/field-cases.md F16) and then
 /// HTML-escaped (& < > " '), so no input can inject markup.
 std::string render_nightly_report_html(const NightlyReport& report, std::vector<NightlyRunPoint> history,
                                        const NightlyHtmlOptions& options = {});

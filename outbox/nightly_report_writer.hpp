@@ -10,7 +10,7 @@
 namespace raccord::outbox {
 
 /// The report's XML (UTF-8, namespace urn:raccord:rapport:1, valid against samples/xsd/rapport.xsd),
-/// well-formed for any input: every value goes through sanitize_xml_text (FIELD-CASES F16).
+/// well-formed for any input: every value goes through sanitize_xml_text (docs/field-cases.md F16).
 /// No time zone is involved: dates are the values' civil dates, instants are UTC.
 ///
 ///   <RapportNocturne date="D" instant="run ISO" debut="started ISO" fin="finished ISO">

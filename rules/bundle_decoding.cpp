@@ -1,4 +1,5 @@
-// Bundle decoding (docs/reference.md §3.3, §4 CERT_FORMAT; TOOLCHAIN.md #12, #14; FIELD-CASES F19) with OpenSSL 3.
+// Bundle decoding (docs/reference.md §3.3, §4 CERT_FORMAT; docs/toolchain.md #12, #14; docs/field-cases.md F19) with
+// OpenSSL 3.
 #include "rules/bundle_decoding.hpp"
 
 #include <openssl/asn1.h>
@@ -53,7 +54,7 @@ std::string bare_certificates_message(std::size_t count) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Bundle decoding (docs/reference.md §3.3, FIELD-CASES F19).
+// Bundle decoding (docs/reference.md §3.3, docs/field-cases.md F19).
 
 enum class Pkcs7Result { Ok, NotPkcs7, Invalid };
 

@@ -1,6 +1,6 @@
 // Bundle decoding: the text of a <Certificat> element (base64 of a PKCS#7 in DER or PEM, or PEM text)
 // into the certificates OpenSSL decoded, refusing bare certificates and private keys with a French
-// message that says what to send (docs/reference.md §3.3 "Certificates", FIELD-CASES F19). Private to rules/;
+// message that says what to send (docs/reference.md §3.3 "Certificates", docs/field-cases.md F19). Private to rules/;
 // decode_bundle, the public entry, is declared in rules/certificates.hpp.
 #pragma once
 

@@ -33,7 +33,7 @@ struct BundleInspection {
 
 /// Inspects the raw bytes of a certificate file as the sheet rules would judge it as the only
 /// <Certificat> of a sheet of `protocol` (nullopt: API) at instant `at`. The format comes from the bytes,
-/// never from a file name (FIELD-CASES F19): binary bytes (DER PKCS#7 or DER certificate) are handed
+/// never from a file name (docs/field-cases.md F19): binary bytes (DER PKCS#7 or DER certificate) are handed
 /// over as base64, text (PEM, or base64) as is.
 /// Bare certificates: the verdict holds the CERT_FORMAT of docs/reference.md §3.3 first, then the codes those
 /// certificates would get once bundled as PKCS#7 in the same file (so one run says everything).

@@ -1,4 +1,4 @@
-// The flow catalogue (docs/reference.md §4 end, DOMAIN.md): compiled-in seed and loader of rules/catalogue.xml
+// The flow catalogue (docs/reference.md §4 end, §1): compiled-in seed and loader of rules/catalogue.xml
 // (format documented at the top of that file). pugixml stays private to this file.
 #include "rules/catalogue.hpp"
 

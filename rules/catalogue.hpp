@@ -1,4 +1,4 @@
-// The flow catalogue (docs/reference.md §4 end, DOMAIN.md table): data in rules/catalogue.xml, seed compiled in.
+// The flow catalogue (docs/reference.md §4 end, §1): data in rules/catalogue.xml, seed compiled in.
 #pragma once
 
 #include <filesystem>

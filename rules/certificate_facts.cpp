@@ -1,4 +1,5 @@
-// The facts of one certificate (docs/reference.md §3.3; TOOLCHAIN.md #11-15; FIELD-CASES F23) with OpenSSL 3.
+// The facts of one certificate (docs/reference.md §3.3; docs/toolchain.md #11-15; docs/field-cases.md F23) with OpenSSL
+// 3.
 #include "rules/certificate_facts.hpp"
 
 #include <openssl/asn1.h>

@@ -54,7 +54,7 @@ bool is_self_signed(X509* x);
 /// OpenSSL does not check either (issue 7: checking it cost one signature verification per sheet).
 bool is_self_issued(X509* x);
 /// Purpose checks as TLS does them (EKU, keyUsage, Netscape type; no EKU means any purpose;
-/// FIELD-CASES F23).
+/// docs/field-cases.md F23).
 bool usable_for_client(X509* x);
 bool usable_for_server(X509* x);
 /// Carries a name or policy constraint extension (nameConstraints, policyConstraints,

@@ -1,7 +1,7 @@
-// Certificate rules of one sheet (docs/reference.md §3.3, §4 CERT_*; TOOLCHAIN.md #11-15; FIELD-CASES F19-F27)
-// with OpenSSL 3. CertificateChecker::check is a list of steps, one per rule; the work is in the files
-// beside this one: bundle_decoding (the <Certificat> text into certificates), certificate_facts (what
-// one certificate says), chain_building (the chain of a leaf, the CA cache), trust_store (the anchors).
+// Certificate rules of one sheet (docs/reference.md §3.3, §4 CERT_*; docs/toolchain.md #11-15;
+// docs/field-cases.md F19-F27) with OpenSSL 3. CertificateChecker::check is a list of steps, one per rule; the work is
+// in the files beside this one: bundle_decoding (the <Certificat> text into certificates), certificate_facts (what one
+// certificate says), chain_building (the chain of a leaf, the CA cache), trust_store (the anchors).
 #include "rules/certificates.hpp"
 
 #include <openssl/err.h>

@@ -92,7 +92,7 @@ struct CertificateCacheStats {
 /// bytes) with spaces/tabs/CR/LF ignored, or PEM text starting with "-----BEGIN". Returns false and
 /// sets `why` (French) when it is not a PKCS#7 bundle with at least one certificate, is bare
 /// certificates, or holds a private key.
-/// Format detected from the bytes, never from a file name (FIELD-CASES F19). The message never
+/// Format detected from the bytes, never from a file name (docs/field-cases.md F19). The message never
 /// quotes the content (a private key sent by mistake is never echoed).
 bool decode_bundle(std::string_view content, std::vector<std::string>& der_certificates, std::string& why);
 
@@ -130,7 +130,7 @@ class CertificateChecker {
   /// (Re)loads the trust store from policy.trust_dir, and the CRLs (reload_crls). A missing or empty
   /// directory is not an error (returns the number of anchors loaded; `log` receives lines worth logging,
   /// each with its level: TrustStoreNote). Every regular, non-hidden file of the directory is read as PEM
-  /// holding one or several certificates (TOOLCHAIN.md #12); a file without certificates is logged and
+  /// holding one or several certificates (docs/toolchain.md #12); a file without certificates is logged and
   /// skipped. Throws std::system_error when the directory or one of its files is there but cannot be read
   /// (the store before the call is kept); the constructor throws it too (load_trust_store).
   int reload_trust_store(std::vector<TrustStoreNote>& log);
@@ -168,7 +168,7 @@ class CertificateChecker {
   /// that issued it): revoked → CERT_REVOQUE; unknown → CERT_REVOCATION_INCONNUE, an error under
   /// `Stricte`, a warning under `Souple`. The messages name the certificate (subject, serial), the CRL
   /// (issuer, thisUpdate, nextUpdate) and what to do.
-  /// The verdict does not depend on the system OpenSSL security level (FIELD-CASES F25).
+  /// The verdict does not depend on the system OpenSSL security level (docs/field-cases.md F25).
   /// Diagnostics are on field "Certificats/Certificat[N]" with the line of that element, or on
   /// "Certificats" (CERT_ABSENT without any element, CERT_NOMBRE, CERT_USAGE across several bundles).
   /// With `with_chains`, report.chains gets the chain built for each leaf (for `raccord cert`).

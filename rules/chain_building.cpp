@@ -1,5 +1,5 @@
-// Chain building and verification (docs/reference.md §4 chain family; RFC 4158; TOOLCHAIN.md #11, #13;
-// FIELD-CASES F20, F21) with OpenSSL 3, and the CA cache (issue 3).
+// Chain building and verification (docs/reference.md §4 chain family; RFC 4158; docs/toolchain.md #11, #13;
+// docs/field-cases.md F20, F21) with OpenSSL 3, and the CA cache (issue 3).
 #include "rules/chain_building.hpp"
 
 #include <openssl/err.h>
@@ -22,7 +22,7 @@ namespace raccord::rules {
 namespace {
 
 // ---------------------------------------------------------------------------------------------
-// Chain verification (TOOLCHAIN.md #11, #13).
+// Chain verification (docs/toolchain.md #11, #13).
 
 int collect_errors(int ok, X509_STORE_CTX* ctx) {
   if (ok == 1) return 1;
@@ -84,7 +84,7 @@ std::set<std::string> subjects_named(const X509_NAME* name, std::size_t count, G
 }
 
 /// The only certificate OpenSSL can choose as the issuer of `child` (by name, the trust store first,
-/// TOOLCHAIN.md #11), or empty when there is none or the choice is ambiguous.
+/// docs/toolchain.md #11), or empty when there is none or the choice is ambiguous.
 std::string unique_issuer(X509* child, const BundleView& bundle, const TrustState& trust) {
   const X509_NAME* name = X509_get_issuer_name(child);
   auto in_store = subjects_named(name, trust.certs.size(), [&](std::size_t i) {

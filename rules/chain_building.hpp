@@ -1,5 +1,5 @@
 // Chain building: the issuer path of one leaf, chosen among every candidate of its bundle and of the
-// trust store (RFC 4158; docs/design.md "Chain building"), verified by OpenSSL (TOOLCHAIN.md #11,
+// trust store (RFC 4158; docs/design.md "Chain building"), verified by OpenSSL (docs/toolchain.md #11,
 // #13), through the cache of proved authorities when it gives the same verdict (issue 3). Private
 // to rules/.
 #pragma once

@@ -1,4 +1,4 @@
-// SIRET rule (docs/reference.md §4 SIRET_INVALIDE; FIELD-CASES F38).
+// SIRET rule (docs/reference.md §4 SIRET_INVALIDE; docs/field-cases.md F38).
 #pragma once
 
 #include <optional>

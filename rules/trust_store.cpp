@@ -1,4 +1,4 @@
-// The trust store and its cache of proved authorities (docs/reference.md §3.3; TOOLCHAIN.md #12; issue 3).
+// The trust store and its cache of proved authorities (docs/reference.md §3.3; docs/toolchain.md #12; issue 3).
 #include "rules/trust_store.hpp"
 
 #include <openssl/err.h>

@@ -1,5 +1,5 @@
 // The trust store of the certificate rules (certificates.trust_dir: the only anchors, docs/reference.md §3.3,
-// §4; TOOLCHAIN.md #12) and its cache of proved authorities (issue 3). One TrustState per (re)load:
+// §4; docs/toolchain.md #12) and its cache of proved authorities (issue 3). One TrustState per (re)load:
 // a reload builds a new one, so the cache never outlives the store that proved its authorities.
 // Private to rules/.
 #pragma once
@@ -64,7 +64,7 @@ struct LoadedTrustStore {
 };
 
 /// Reads every regular, non-hidden file of `dir` (in name order) as PEM holding one or several
-/// certificates (TOOLCHAIN.md #12); a file without certificates is logged and skipped. A missing or
+/// certificates (docs/toolchain.md #12); a file without certificates is logged and skipped. A missing or
 /// empty directory is not an error: the store is empty and the log says so. A directory or file that
 /// is there but cannot be read (EIO, EACCES...) throws std::system_error naming it: the store would
 /// be short of anchors and valid sheets rejected (docs/design.md "Failures of the machine under the

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # README command 2: install, build, and run every test (ctest), on SQLite and on a real PostgreSQL 15
-# started here on loopback for the run (TOOLCHAIN.md #10) and stopped at the end.
+# started here on loopback for the run (docs/toolchain.md #10) and stopped at the end.
 # The suite is built and run under AddressSanitizer + UndefinedBehaviorSanitizer (+ LeakSanitizer)
 # by default (issue 8; one build serves the tests, the sanitizers and the CI benchmark smoke run,
 # docs/design.md "CI budget"): a sanitizer report fails the test that raised it.

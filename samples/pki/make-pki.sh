@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Regenerates the sample PKI of raccord with FIXED validity dates (TOOLCHAIN.md #21), so that the
+# Regenerates the sample PKI of raccord with FIXED validity dates (docs/toolchain.md #21), so that the
 # samples never depend on the day they are generated.
 #
 #   samples/pki/make-pki.sh            # regenerate samples/pki/certs/ and samples/trust/root.pem,

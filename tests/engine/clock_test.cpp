@@ -81,7 +81,7 @@ TEST(CivilZone, OrdinaryDays) {
   EXPECT_EQ(format_iso_instant(paris.instant_of(day(2026, 12, 1), 23, 59)), "2026-12-01T22:59:00Z");
 }
 
-// FIELD-CASES F34, docs/reference.md §6: a wall time in the spring gap runs at the first instant after the gap.
+// docs/field-cases.md F34, docs/reference.md §6: a wall time in the spring gap runs at the first instant after the gap.
 TEST(CivilZone, SpringForwardGapGivesTheFirstInstantAfterIt) {
   const CivilZone paris("Europe/Paris");
   // 2025-03-30: 02:00 CET → 03:00 CEST (01:00Z).
@@ -96,7 +96,7 @@ TEST(CivilZone, SpringForwardGapGivesTheFirstInstantAfterIt) {
   EXPECT_EQ(format_iso_instant(paris.instant_of(day(2025, 3, 31), 2, 30)), "2025-03-31T00:30:00Z");
 }
 
-// FIELD-CASES F34, docs/reference.md §6: a wall time that happens twice runs at the first of the two.
+// docs/field-cases.md F34, docs/reference.md §6: a wall time that happens twice runs at the first of the two.
 TEST(CivilZone, AutumnBackAmbiguityGivesTheFirstOfTheTwo) {
   const CivilZone paris("Europe/Paris");
   // 2025-10-26: 03:00 CEST → 02:00 CET; 02:30 happens at 00:30Z (CEST) and 01:30Z (CET).

@@ -338,7 +338,7 @@ TEST_F(ConfigTest, MaxBytesAbove2Pow31) {
 }
 
 TEST_F(ConfigTest, ValuesAreTrimmedAndNotExpanded) {
-  // A libpq string or a path holding "${...}" is kept as written (TOOLCHAIN.md #20).
+  // A libpq string or a path holding "${...}" is kept as written (docs/toolchain.md #20).
   const fs::path p = write_ini(
       "[store]\nbackend = postgresql\nconnection = password=a${HOME}b dbname=x\n"
       "[aife]\nas2_path =   /${x}/in   \n");
@@ -395,7 +395,7 @@ TEST_F(ConfigTest, InvalidNumbers) {
 }
 
 TEST_F(ConfigTest, InlineCommentAfterAValueIsAnError) {
-  // Poco keeps "; comment" in the value (TOOLCHAIN.md #20): the value is then invalid, never half-read.
+  // Poco keeps "; comment" in the value (docs/toolchain.md #20): the value is then invalid, never half-read.
   expect_error("[inbox]\nsettle_ms = 2000 ; deux secondes\n", "inbox.settle_ms", "2000 ; deux secondes");
   expect_error("[engine]\nenvironment = production ; prod\n", "engine.environment", "production ; prod");
   expect_error("[engine]\ncode_prefix = VFE ; préfixe\n", "engine.code_prefix", "VFE ; préfixe");

@@ -116,7 +116,7 @@ TEST_F(EngineTest, MaxBytesBoundaryIsAccepted) {
   EXPECT_EQ(process("limite.xml", xml).statut, "INTEGRE");
 }
 
-// FIELD-CASES F07: the size is checked before reading; memory stays bounded. The address space is
+// docs/field-cases.md F07: the size is checked before reading; memory stays bounded. The address space is
 // limited to what the test process uses plus 128 MiB while a 300 MiB (sparse) dépôt is processed:
 // reading it whole would throw std::bad_alloc.
 TEST_F(EngineTest, TooLargeDepotIsRefusedWithoutBeingReadIntoMemory) {

@@ -1,4 +1,4 @@
-// Hostile and broken dépôts through the engine (issue 8; docs/reference.md §2, §3, §4, §5.1; FIELD-CASES F06,
+// Hostile and broken dépôts through the engine (issue 8; docs/reference.md §2, §3, §4, §5.1; docs/field-cases.md F06,
 // F07, F13, F14, F15, F16): each gets its accusé, the original lands where docs/reference.md §2 says, nothing
 // outside the file is read, nothing outside the root is written, the inbox never blocks, files the
 // engine writes are never world-readable, and no private key material is ever echoed.

@@ -2,7 +2,7 @@
 // activation the day after submission, `du` in the future, API sheets, ENVOYEE_MAJ replacing the
 // activated version (and a failed update keeping it), deactivation by end date and by certificate
 // expiry, the ledger (a date runs once, missing report files rewritten), catch-up of missed dates
-// (FIELD-CASES F35), the store lock (runs never overlap) and the report files.
+// (docs/field-cases.md F35), the store lock (runs never overlap) and the report files.
 //
 // The business clock is injected: each step builds a new Engine on the same Config and store with
 // the instant of that step (the clock "moves" between engines). Only the lock's heartbeat is real
@@ -572,7 +572,7 @@ TEST_F(NightlyTest, EndDatesStoredEmptyByEarlierVersionsAreOpenEndedOnceMigrated
 }
 
 // ---------------------------------------------------------------------------------------------
-// The ledger and catch-up (docs/reference.md §6; FIELD-CASES F35).
+// The ledger and catch-up (docs/reference.md §6; docs/field-cases.md F35).
 
 TEST_F(NightlyTest, SecondRunForTheSameDateIsANoOpAndRewritesMissingReportFiles) {
   const std::string code = submit(sftp_from("2026-11-29"));

@@ -1,4 +1,4 @@
-// Tests of files/atomic_file.cpp (docs/reference.md §2 "Atomic outputs", FIELD-CASES F03, F04).
+// Tests of files/atomic_file.cpp (docs/reference.md §2 "Atomic outputs", docs/field-cases.md F03, F04).
 #include "files/atomic_file.hpp"
 
 #include <gtest/gtest.h>
@@ -278,7 +278,7 @@ TEST(MoveNoReplace, MovesWhenTargetIsFree) {
 }
 
 TEST(MoveNoReplace, RefusesToReplaceAndKeepsBothFiles) {
-  // FIELD-CASES F04: a second file with the same name never overwrites the first.
+  // docs/field-cases.md F04: a second file with the same name never overwrites the first.
   TempDir dir;
   write_file(dir.path() / "a.xml", "A");
   write_file(dir.path() / "b.xml", "B");
@@ -345,7 +345,7 @@ class OtherFilesystem {
 };
 
 TEST(MoveNoReplace, FallsBackToCopyOnExdevAcrossATmpfs) {
-  // FIELD-CASES F03: archive/ on another filesystem.
+  // docs/field-cases.md F03: archive/ on another filesystem.
   OtherFilesystem other;
   if (!other.ok()) GTEST_SKIP() << "cannot mount a tmpfs here (needs root)";
   struct stat a {};
@@ -371,7 +371,7 @@ TEST(MoveNoReplace, FallsBackToCopyOnExdevAcrossATmpfs) {
 }
 
 TEST(MoveWithSuffix, AddsSuffixAfterTheWholeName) {
-  // docs/reference.md §2: lot.xml, lot.xml.1, lot.xml.2 ... ; FIELD-CASES F04: nothing overwritten.
+  // docs/reference.md §2: lot.xml, lot.xml.1, lot.xml.2 ... ; docs/field-cases.md F04: nothing overwritten.
   TempDir dir;
   const fs::path target = dir.path() / "archive" / "2026" / "11" / "29";
   std::vector<std::string> finals;

@@ -1,4 +1,4 @@
-// Tests of inbox/deposit_reader.cpp (docs/reference.md §3, §4 placement; FIELD-CASES F06, F07, F11, F13,
+// Tests of inbox/deposit_reader.cpp (docs/reference.md §3, §4 placement; docs/field-cases.md F06, F07, F11, F13,
 // F14, F15, F16).
 #include "inbox/deposit_reader.hpp"
 

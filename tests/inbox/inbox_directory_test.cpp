@@ -1,4 +1,4 @@
-// Tests of inbox/inbox_directory.cpp (docs/reference.md §2; FIELD-CASES F01, F04, F06, F10).
+// Tests of inbox/inbox_directory.cpp (docs/reference.md §2; docs/field-cases.md F01, F04, F06, F10).
 #include "inbox/inbox_directory.hpp"
 
 #include <fcntl.h>
@@ -84,7 +84,7 @@ TEST_F(InboxDirectoryTest, ListsOnlyRegularDepositFilesInNameByteOrder) {
   drop("b.xml");
   drop("X.XML");
   drop("a.xml");
-  drop("vide.xml", "");  // FIELD-CASES F06: a zero-byte file is a candidate (the engine answers FICHIER_VIDE)
+  drop("vide.xml", "");  // docs/field-cases.md F06: a zero-byte file is a candidate (the engine answers FICHIER_VIDE)
   drop("x.xml.part");
   drop(".x.xml");
   drop("~$x.xml");
@@ -118,7 +118,7 @@ TEST_F(InboxDirectoryTest, SettledCandidatesReturnsAtOnceWhenInboxIsEmpty) {
 }
 
 TEST_F(InboxDirectoryTest, GrowingFileIsNotTakenUntilItStops) {
-  // FIELD-CASES F01: a file still being written is left alone, then taken once stable.
+  // docs/field-cases.md F01: a file still being written is left alone, then taken once stable.
   drop("stable.xml");
   const fs::path growing = dirs_->inbox_dir() / "fiche_ACME.xml";
   std::ofstream out(growing, std::ios::binary);
@@ -225,7 +225,7 @@ TEST_F(InboxDirectoryTest, ClaimReturnsNulloptForVanishedSymlinkFifoDirectory) {
 }
 
 TEST_F(InboxDirectoryTest, SameNameAlreadyInWorkWaitsInInbox) {
-  // docs/reference.md §2 "Claim"; FIELD-CASES F04.
+  // docs/reference.md §2 "Claim"; docs/field-cases.md F04.
   drop("fiche.xml", "first");
   auto first = dirs_->claim("fiche.xml");
   ASSERT_TRUE(first.has_value());
@@ -420,7 +420,7 @@ TEST_F(InboxDirectoryTest, InboxThatIsASymlinkIsRefusedOutputDirectoriesMayBeLin
 }
 
 TEST_F(InboxDirectoryTest, RecoverLeftoversTakesUnlockedFilesAndSkipsLockedOnes) {
-  // FIELD-CASES F10: files stranded in .work/ by a crash are processed again at start-up,
+  // docs/field-cases.md F10: files stranded in .work/ by a crash are processed again at start-up,
   // but never one another live engine is working on.
   drop("en_cours.xml", "live");
   auto live = dirs_->claim("en_cours.xml");

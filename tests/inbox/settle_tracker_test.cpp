@@ -1,5 +1,5 @@
 // Tests of inbox/settle_tracker.cpp (the settle rule: size and mtime unchanged for inbox.settle_ms;
-// FIELD-CASES F01; hostile findings/4), on a clock of the test's own: no test sleeps.
+// docs/field-cases.md F01; hostile findings/4), on a clock of the test's own: no test sleeps.
 #include "inbox/settle_tracker.hpp"
 
 #include <fcntl.h>

@@ -1,5 +1,5 @@
 // Tests of inbox/transcoder.cpp: encoding detection, iconv transcoding, line index (docs/reference.md §3,
-// TOOLCHAIN.md #7, FIELD-CASES F11).
+// docs/toolchain.md #7, docs/field-cases.md F11).
 #include "inbox/transcoder.hpp"
 
 #include <gtest/gtest.h>

@@ -1,4 +1,4 @@
-// Tests of inbox/xml_gate.cpp: expat well-formedness gate (docs/reference.md §3, §4; FIELD-CASES F13–F16).
+// Tests of inbox/xml_gate.cpp: expat well-formedness gate (docs/reference.md §3, §4; docs/field-cases.md F13–F16).
 #include "inbox/xml_gate.hpp"
 
 #include <gtest/gtest.h>

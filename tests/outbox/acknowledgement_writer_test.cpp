@@ -1,4 +1,4 @@
-// Tests of outbox/acknowledgement_writer.cpp (docs/reference.md §5.1; FIELD-CASES F04, F06, F16).
+// Tests of outbox/acknowledgement_writer.cpp (docs/reference.md §5.1; docs/field-cases.md F04, F06, F16).
 // acknowledgement_writer.hpp uses Instant without including its header: include it first.
 // clang-format off
 #include "domain/civil_date.hpp"
@@ -117,7 +117,7 @@ TEST(RenderAcknowledgement, MatchesSpecExampleStructure) {
 }
 
 TEST(RenderAcknowledgement, RejectedFileWithDepositLevelErrorAndNoMode) {
-  // FIELD-CASES F06: a zero-byte file is answered REJETE with FICHIER_VIDE at dépôt level.
+  // docs/field-cases.md F06: a zero-byte file is answered REJETE with FICHIER_VIDE at dépôt level.
   Acknowledgement ack;
   ack.file_name = "vide.xml";
   ack.sha256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
@@ -150,7 +150,7 @@ TEST(RenderAcknowledgement, RejectedFileWithDepositLevelErrorAndNoMode) {
 }
 
 TEST(RenderAcknowledgement, DuplicateNamesTheOriginal) {
-  // FIELD-CASES F04: the byte-identical copy gets an explicit DOUBLON naming the original.
+  // docs/field-cases.md F04: the byte-identical copy gets an explicit DOUBLON naming the original.
   Acknowledgement ack;
   ack.file_name = "fiche_12345678200010.xml";
   ack.sha256 = kSha;
@@ -237,7 +237,7 @@ TEST(RenderAcknowledgement, SchemaRejectsWhatTheContractForbids) {
 }
 
 TEST(RenderAcknowledgement, ForbiddenCharactersAreWrittenVisiblyAndOutputIsWellFormed) {
-  // FIELD-CASES F16 (a), (b), (c): 0x0B in text, 0x0C in an attribute, U+001A; plus bad UTF-8.
+  // docs/field-cases.md F16 (a), (b), (c): 0x0B in text, 0x0C in an attribute, U+001A; plus bad UTF-8.
   Acknowledgement ack = partial_example();
   ack.identifier = std::string("LOT\x0C") + "42";
   ack.operations[0].reference = std::string("ref\x01");

@@ -1,4 +1,4 @@
-// Tests of outbox/csv.cpp (docs/reference.md §5.2; FIELD-CASES F29, F30, F31, F32).
+// Tests of outbox/csv.cpp (docs/reference.md §5.2; docs/field-cases.md F29, F30, F31, F32).
 #include "outbox/csv.hpp"
 
 #include <gtest/gtest.h>

@@ -1,4 +1,4 @@
-// Tests of outbox/export_writer.cpp (docs/reference.md §5.2; FIELD-CASES F29 BOM, F30 separator, F31 formula
+// Tests of outbox/export_writer.cpp (docs/reference.md §5.2; docs/field-cases.md F29 BOM, F30 separator, F31 formula
 // injection, F32 SIRET and leading zeros): the exact bytes of the CSV export (BOM, header line, CRLF,
 // RFC 4180 quoting of a raison sociale holding ';', '"' and a newline), the XML export validated against
 // samples/xsd/export.xsd with xmllint, the file name, and — when LibreOffice is installed — the cells

@@ -1,4 +1,4 @@
-// Tests of outbox/nightly_report_html.cpp (docs/reference.md §5.3, issue 5; FIELD-CASES F16): the nightly
+// Tests of outbox/nightly_report_html.cpp (docs/reference.md §5.3, issue 5; docs/field-cases.md F16): the nightly
 // report as a self-contained HTML page — sections, tables, inline SVG bars, escaping.
 #include "outbox/nightly_report_html.hpp"
 

@@ -1,4 +1,4 @@
-// Tests of outbox/nightly_report_writer.cpp (docs/reference.md §5.3; FIELD-CASES F16, F29, F31).
+// Tests of outbox/nightly_report_writer.cpp (docs/reference.md §5.3; docs/field-cases.md F16, F29, F31).
 #include "outbox/nightly_report_writer.hpp"
 
 #include <gtest/gtest.h>

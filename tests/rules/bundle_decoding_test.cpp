@@ -1,4 +1,4 @@
-// Tests of rules/bundle_decoding.cpp: decode_bundle (docs/reference.md §3.3, FIELD-CASES F19), and the issue 7
+// Tests of rules/bundle_decoding.cpp: decode_bundle (docs/reference.md §3.3, docs/field-cases.md F19), and the issue 7
 // fast path that keeps a bundle's authorities decoded per OpenSSL library context, seen through
 // CertificateChecker::check.
 #include "rules/bundle_decoding.hpp"
@@ -18,7 +18,7 @@ namespace raccord::rules {
 namespace {
 
 // ---------------------------------------------------------------------------------------------
-// decode_bundle (docs/reference.md §3.3, FIELD-CASES F19)
+// decode_bundle (docs/reference.md §3.3, docs/field-cases.md F19)
 
 TEST(DecodeBundle, ReadsBase64OfDerPkcs7) {
   std::string leaf = pki().leaf_der();

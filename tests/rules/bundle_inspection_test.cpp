@@ -1,4 +1,5 @@
-// Tests of rules/bundle_inspection.cpp (`raccord cert` inspection; docs/reference.md §3.3, §7; FIELD-CASES F19, F20).
+// Tests of rules/bundle_inspection.cpp (`raccord cert` inspection; docs/reference.md §3.3, §7; docs/field-cases.md F19,
+// F20).
 #include "rules/bundle_inspection.hpp"
 
 #include <gtest/gtest.h>

@@ -1,6 +1,6 @@
-// Tests of rules/certificates.cpp: every CERT_* code from sheets whose certificates come from the test
-// PKI, at fixed instants (docs/reference.md §3.3, §4; FIELD-CASES F19, F20, F21, F23, F24, F25, F27). The tests of
-// the decoding, the facts, the chain building and the trust store follow their code (bundle_decoding_test,
+// Tests of rules/certificates.cpp: every CERT_* code from sheets whose certificates come from the test PKI, at fixed
+// instants (docs/reference.md §3.3, §4; docs/field-cases.md F19, F20, F21, F23, F24, F25, F27). The tests of the
+// decoding, the facts, the chain building and the trust store follow their code (bundle_decoding_test,
 // certificate_facts_test, chain_building_test, trust_store_test).
 #include "rules/certificates.hpp"
 

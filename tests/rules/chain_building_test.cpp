@@ -1,5 +1,5 @@
 // Tests of rules/chain_building.cpp: the chain of a leaf whatever the order of its bundle and the
-// candidates it holds (FIELD-CASES F20, RFC 4158), and the CA cache (issue 3), through
+// candidates it holds (docs/field-cases.md F20, RFC 4158), and the CA cache (issue 3), through
 // CertificateChecker::check.
 #include "rules/chain_building.hpp"
 

@@ -1,4 +1,4 @@
-// Tests of rules/siret.cpp: docs/reference.md §4 SIRET_INVALIDE and FIELD-CASES F38 (every row of its table).
+// Tests of rules/siret.cpp: docs/reference.md §4 SIRET_INVALIDE and docs/field-cases.md F38 (every row of its table).
 #include "rules/siret.hpp"
 
 #include <gtest/gtest.h>
@@ -41,9 +41,9 @@ TEST(SiretF38, LuhnValidOver14ButSirenFailsIsSirenChecksum) {
 }
 
 TEST(SiretF38, SpacesAreRefusedBecauseSpecWins) {
-  // F38 proposes to accept "356 000 000 09075" after stripping spaces (product decision), but
-  // docs/reference.md §4 says SIRET_INVALIDE when the value is "not exactly 14 ASCII digits", and the reference wins
-  // over FIELD-CASES: spaces are refused with the format check, in both environments.
+  // The field report behind docs/field-cases.md F38 proposed to accept "356 000 000 09075" after stripping spaces,
+  // but docs/reference.md §4 says SIRET_INVALIDE when the value is "not exactly 14 ASCII digits", and the reference
+  // wins: spaces are refused with the format check, in both environments.
   EXPECT_EQ(check_siret("356 000 000 09075", kProd), SiretCheck::Format);
   EXPECT_EQ(check_siret("356 000 000 09075", kQualif), SiretCheck::Format);
 }

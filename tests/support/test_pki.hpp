@@ -1,10 +1,10 @@
-// The project's test PKI (TOOLCHAIN.md #21): certificates built in memory with the OpenSSL 3 C API, with
+// The project's test PKI (docs/toolchain.md #21): certificates built in memory with the OpenSSL 3 C API, with
 // fixed dates (never the day the tests run), for every test executable (target raccord_test_support).
 //
 //   TestPki::instance().root()          "CN=Raccord Test Root CA"          self-signed, trusted (write_trust_dir)
 //   TestPki::instance().intermediate()  "CN=Raccord Test Intermediate CA"  signed by root; issues leaf_der()
 //   other_root / other_intermediate     "CN=Raccord Other Root CA" / "CN=Raccord Other Intermediate CA", untrusted
-//   attacker_root                       self-signed, same name as the root, its own key, untrusted (FIELD-CASES F21 d)
+//   attacker_root                       self-signed, same name as the root, its own key, untrusted (field case F21 d)
 //   expired_intermediate                "CN=Raccord Expired Intermediate CA", root-signed, 2020-01-01..2024-12-31
 //   future_intermediate                 "CN=Raccord Future Intermediate CA", root-signed, 2031-01-01..2040-12-31
 //   sha1_intermediate                   "CN=Raccord SHA1 Intermediate CA", signed by the root with SHA-1 (F24 b)
@@ -126,7 +126,7 @@ class TestPki {
   void write_trust_dir(const std::filesystem::path& dir) const;
 
   /// DER of a degenerate PKCS#7 SignedData (certificates only, no signer) holding `der_certificates`
-  /// in the given order; an empty vector gives an empty certificate set (FIELD-CASES F19 f).
+  /// in the given order; an empty vector gives an empty certificate set (docs/field-cases.md F19 f).
   static std::string pkcs7_der(const std::vector<std::string>& der_certificates);
   /// The same as "-----BEGIN PKCS7-----" PEM text.
   static std::string pkcs7_pem(const std::vector<std::string>& der_certificates);

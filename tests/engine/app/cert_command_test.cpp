@@ -1,5 +1,5 @@
-// Tests of `raccord cert` (engine/app/cert_command.cpp; docs/reference.md §7, §3.3, §4; FIELD-CASES F19-F27) through the
-// real binary, on files written from the test PKI, with a --config whose certificates.trust_dir holds the
+// Tests of `raccord cert` (engine/app/cert_command.cpp; docs/reference.md §7, §3.3, §4; docs/field-cases.md F19-F27)
+// through the real binary, on files written from the test PKI, with a --config whose certificates.trust_dir holds the
 // test root. Every check runs at a fixed --date or --now.
 #include "engine/app/cert_command.hpp"
 

@@ -1,5 +1,6 @@
-// Command-line tests of the real `raccord` binary (docs/reference.md §2, §5.1, §7; samples/README.md; FIELD-CASES F01, F04).
-// Each test runs the binary in its own temporary working directory and looks at what it leaves there.
+// Command-line tests of the real `raccord` binary (docs/reference.md §2, §5.1, §7; samples/README.md;
+// docs/field-cases.md F01, F04). Each test runs the binary in its own temporary working directory and looks at what it
+// leaves there.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -678,7 +679,7 @@ TEST_F(CommandsTest, InstantsAndDatesOutsideTheYears1970To9999AreUsageErrors) {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// What is (not) a dépôt, and when it is taken (docs/reference.md §2; FIELD-CASES F01).
+// What is (not) a dépôt, and when it is taken (docs/reference.md §2; docs/field-cases.md F01).
 
 TEST_F(CommandsTest, OtherInboxEntriesAreLeftAlone) {
   const fs::path config = fast_config();

@@ -2,7 +2,7 @@
 // parts are tested in this process by nightly_schedule_test.cpp (the scheduled run and its
 // retries), inbox_feed_test.cpp (inotify and settle) and watchdog_test.cpp.
 // - the real binary as a child process on a temporary root: dépôts by rename, by slow write
-//   (FIELD-CASES F01) and by hard link (no inotify event: the periodic rescan is the safety net,
+//   (docs/field-cases.md F01) and by hard link (no inotify event: the periodic rescan is the safety net,
 //   F08), one accusé each; SIGHUP reloads and the daemon still works; SIGTERM exits 0 with nothing
 //   left in inbox/.work/; sd_notify READY=1, WATCHDOG=1, RELOADING=1, STOPPING=1 on NOTIFY_SOCKET;
 // - hostile findings/2: SIGTERM during a long backlog ends the pass after the current group: exit 0,
@@ -176,7 +176,7 @@ class DaemonTest : public ::testing::Test {
     TestPki::instance().write_trust_dir(tmp_ / "trust");
     ini_ = tmp_ / "raccord.ini";
     // settle_ms (1 s) is longer than the slow writer's pause (500 ms): the polling path may only
-    // take a file whose size and mtime stood still for the quiet period (FIELD-CASES F01).
+    // take a file whose size and mtime stood still for the quiet period (docs/field-cases.md F01).
     std::ofstream(ini_) << "[paths]\nroot = " << root().string() << "\nrules = " << (tmp_ / "rules").string()
                         << "\n[certificates]\ntrust_dir = " << (tmp_ / "trust").string()
                         << "\n[inbox]\nsettle_ms = 1000\nrescan_s = 2\n";
@@ -339,7 +339,7 @@ TEST_F(DaemonTest, ProcessesDepositsByRenameSlowWriteAndRescanReloadsOnSighupAnd
   }
 
   // 3. A hard link into inbox/: IN_CREATE only, no IN_CLOSE_WRITE nor IN_MOVED_TO; only the
-  //    periodic rescan (rescan_s = 2) finds it (FIELD-CASES F08 safety net).
+  //    periodic rescan (rescan_s = 2) finds it (docs/field-cases.md F08 safety net).
   const fs::path outside = tmp_ / "d_link.xml";
   std::ofstream(outside) << users_depot("DMN-D", "d.lien", 1);
   ASSERT_EQ(::link(outside.c_str(), (inbox() / "d_link.xml").c_str()), 0) << std::strerror(errno);

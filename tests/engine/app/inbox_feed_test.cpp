@@ -18,7 +18,7 @@
 #include <fstream>
 #include <functional>
 #include <string>
-#include <utility>  // before Boost.Asio (TOOLCHAIN.md #2)
+#include <utility>  // before Boost.Asio (docs/toolchain.md #2)
 #include <vector>
 
 #include "tests/support/files.hpp"

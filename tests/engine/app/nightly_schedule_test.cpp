@@ -1,5 +1,5 @@
 // Tests of engine/app/nightly_schedule.cpp (docs/reference.md §6 schedule, §7 the daemon's nightly run):
-// - next_nightly: Europe/Paris DST change days run exactly once (FIELD-CASES F34), ordinary days;
+// - next_nightly: Europe/Paris DST change days run exactly once (docs/field-cases.md F34), ordinary days;
 // - NightlySchedule in this process on a real engine and store, on the daemon's kind of io_context:
 //   the scheduled run asks for the business today, not the wall-clock date; a run that meets the
 //   store locked, or the nightly lock held by another run, is tried again until it is done. The
@@ -15,7 +15,7 @@
 #include <chrono>
 #include <optional>
 #include <string>
-#include <utility>  // before Boost.Asio (TOOLCHAIN.md #2)
+#include <utility>  // before Boost.Asio (docs/toolchain.md #2)
 #include <vector>
 
 #include "engine/nightly.hpp"
@@ -31,7 +31,7 @@ using ::testing::Not;
 
 // ---------------------------------------------------------------------------------------------
 // The scheduler (docs/reference.md §6: a nightly.time in a DST gap runs at the first instant after it, a
-// repeated one at the first of the two; FIELD-CASES F34).
+// repeated one at the first of the two; docs/field-cases.md F34).
 
 std::string next_of(const CivilZone& zone, int hh, int mm, std::string_view after) {
   const auto [d, at] = app::next_nightly(zone, hh, mm, instant(after));

@@ -1,7 +1,7 @@
 // Tests of systemd/ (issue 4; docs/reference.md §7 `raccord daemon` under systemd, §6 the timer): the units
 // pass `systemd-analyze verify` (with ExecStart pointing at the built binary), raccord.service's
 // `systemd-analyze security --offline=true` exposure is below 3.0 ("OK"), and the directives the
-// issue asks for are present. PID 1 is not systemd here (TOOLCHAIN.md #19): only offline checks.
+// issue asks for are present. PID 1 is not systemd here (docs/toolchain.md #19): only offline checks.
 // Issue 18: the documented drop-ins of systemd/examples/ (remote PostgreSQL, shared storage) verify
 // with both services, and the units point at them where they restrict the network and the writable
 // paths. Skipped when systemd-analyze is missing (scripts/setup.sh installs it with the test packages).

@@ -16,7 +16,7 @@
 #include <optional>
 #include <string>
 #include <thread>
-#include <utility>  // before Boost.Asio (TOOLCHAIN.md #2)
+#include <utility>  // before Boost.Asio (docs/toolchain.md #2)
 #include <vector>
 
 #include "tests/support/files.hpp"
