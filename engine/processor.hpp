@@ -1,5 +1,5 @@
-// Applies a readable dépôt's operations to the store (docs/design.md "One dépôt, one transaction", step 3; docs/reference.md §3,
-// §4).
+// Applies a readable dépôt's operations to the store (docs/design.md "One dépôt, one transaction", step 3;
+// docs/reference.md §3, §4).
 #pragma once
 
 #include <cstddef>

@@ -31,9 +31,10 @@ namespace fs = std::filesystem;
 }
 
 [[noreturn]] void throw_symlink(const fs::path& dir) {
-  throw std::runtime_error("Le répertoire " + dir.string() +
-                           " est un lien symbolique : refusé (docs/reference.md §2, ce répertoire appartient au moteur). "
-                           "Remplacez-le par un vrai répertoire puis relancez.");
+  throw std::runtime_error(
+      "Le répertoire " + dir.string() +
+      " est un lien symbolique : refusé (docs/reference.md §2, ce répertoire appartient au moteur). "
+      "Remplacez-le par un vrai répertoire puis relancez.");
 }
 
 /// Refuses `dir` when it is a symbolic link (finding 8: a back-office that may write inbox/ must not

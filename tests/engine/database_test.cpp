@@ -297,8 +297,8 @@ TEST_F(DatabaseTest, SequenceValuesSurviveReopening) {
   EXPECT_EQ(db_->next_sequence_value("version"), 6);
 }
 
-// A committed value is never drawn again, whatever is rolled back later (docs/reference.md §3.3: codeAppli never reused).
-// Note: database.hpp also promises that a value drawn inside a savepoint that is then rolled back is not drawn
+// A committed value is never drawn again, whatever is rolled back later (docs/reference.md §3.3: codeAppli never
+// reused). Note: database.hpp also promises that a value drawn inside a savepoint that is then rolled back is not drawn
 // again; the sequence row is updated inside the caller's transaction, so the rollback restores it and the same
 // value comes back. Nothing observable depends on it (a rolled-back operation's codeAppli is never published);
 // reported to the integrator rather than asserted here.

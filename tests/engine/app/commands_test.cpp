@@ -463,7 +463,8 @@ TEST_F(CommandsTest, ProcessTheSamplesGivesTheDocumentedAccuses) {
 }
 
 // samples/README.md: 10_recherche (two Recherche by support.n1 and g.martin) is INTEGRE and writes
-// outbox/EXPORT_EDI_req-edi-acme_<instant>.csv and outbox/EXPORT_API_req-api_<instant>.xml (docs/reference.md §3.4, §5.2).
+// outbox/EXPORT_EDI_req-edi-acme_<instant>.csv and outbox/EXPORT_API_req-api_<instant>.xml (docs/reference.md §3.4,
+// §5.2).
 TEST_F(CommandsTest, SamplesRechercheWritesItsExports) {
   const fs::path config = fast_config();
   init_store(config);
