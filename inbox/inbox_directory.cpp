@@ -439,6 +439,50 @@ std::optional<ClaimedFile> InboxDirectory::claim(const std::string& name, files:
   return ClaimedFile(name, target, held.release());
 }
 
+std::vector<IgnoredEntry> InboxDirectory::ignored_entries(std::chrono::system_clock::time_point now) const {
+  const fs::path dir = inbox_dir();
+  std::vector<std::string> names = read_names(dir);
+  std::sort(names.begin(), names.end());
+  std::vector<IgnoredEntry> result;
+  for (const std::string& name : names) {
+    if (name == ".work") continue;
+    const auto st = lstat_entry(dir / name);
+    if (!st) continue;
+    IgnoredEntry entry{
+        name,
+        static_cast<std::uintmax_t>(st->st_size),
+        std::chrono::system_clock::time_point{std::chrono::duration_cast<std::chrono::system_clock::duration>(
+            std::chrono::seconds{st->st_mtim.tv_sec} + std::chrono::nanoseconds{st->st_mtim.tv_nsec})},
+        {}};
+    if (S_ISREG(st->st_mode) && is_deposit_name(name)) {
+      const int fd = ::open((dir / name).c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+      if (fd >= 0) {
+        ::close(fd);
+        continue;
+      }
+      if (errno != EACCES && errno != EPERM) continue;
+      entry.why = std::string("illisible par le moteur (") + std::strerror(errno) +
+                  ") : donnez au compte du moteur le droit de le lire";
+      result.push_back(std::move(entry));
+      continue;
+    }
+    if (now - entry.modified <= std::chrono::hours{24}) continue;
+    if (S_ISDIR(st->st_mode)) {
+      entry.why = "dossier : jamais lu (seuls les fichiers *.xml de inbox/ sont des dépôts)";
+    } else if (S_ISLNK(st->st_mode)) {
+      entry.why = "lien symbolique : jamais suivi ; déposez le fichier lui-même";
+    } else if (!S_ISREG(st->st_mode)) {
+      entry.why = "ni fichier ni dossier : jamais lu";
+    } else {
+      entry.why =
+          "pas un dépôt (seuls les noms en .xml ne commençant ni par « . » ni par « ~$ » sont pris) : "
+          "renommez-le s'il doit être traité, sinon retirez-le";
+    }
+    result.push_back(std::move(entry));
+  }
+  return result;
+}
+
 std::vector<ClaimedFile> InboxDirectory::recover_leftovers() const {
   const fs::path dir = work_dir();
   std::vector<std::string> names = read_names(dir);

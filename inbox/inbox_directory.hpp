@@ -63,6 +63,15 @@ struct ClaimNotes {
   std::optional<std::string> no_lease;
 };
 
+/// An entry of inbox/ the engine never takes and the nightly report lists (SPEC.md §2, §5.3
+/// `FichierIgnore`; docs/design.md "Taking a dépôt").
+struct IgnoredEntry {
+  std::string name;  // its name in inbox/
+  std::uintmax_t size = 0;
+  std::chrono::system_clock::time_point modified{};  // mtime (lstat)
+  std::string why;                                   // French: what it is, what to do
+};
+
 class InboxDirectory {
  public:
   /// `root` is paths.root (it may itself be a symbolic link). `file_umask` is files.umask (octal bits,
@@ -116,6 +125,12 @@ class InboxDirectory {
   /// failures of open, rename or lock.
   std::optional<ClaimedFile> claim(const std::string& name, files::DirectorySync sync = files::DirectorySync::Now,
                                    ClaimNotes* notes = nullptr) const;
+
+  /// The entries of inbox/ (not .work/) that are not dépôts and were last modified more than a day
+  /// before `now` (real time: files' times are), and the dépôts the engine cannot open (EACCES,
+  /// EPERM), whatever their age; in name order. Never opens anything but for that check. Throws
+  /// std::system_error when inbox/ cannot be read.
+  std::vector<IgnoredEntry> ignored_entries(std::chrono::system_clock::time_point now) const;
 
   /// For tests only: called by claim() with the source path after the file was opened and leased and
   /// before the rename, to make a replacement in between deterministic. Empty by default.

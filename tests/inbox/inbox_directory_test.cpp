@@ -604,6 +604,9 @@ TEST_F(InboxDirectoryTest, FileTheEngineCannotOpenIsSkippedAndNeverBlocksTheOthe
       }
       for (const auto& [name, why] : notes.unopenable) said += "illisible:" + name + ";";
       if (notes.no_lease) said += "sans-bail;";
+      for (const auto& e : dirs_->ignored_entries(std::chrono::system_clock::now())) {
+        said += "ignore:" + e.name + (e.why.starts_with("illisible") ? "(illisible);" : ";");
+      }
     } catch (const std::exception& e) {
       said = std::string("exception:") + e.what();
     }
@@ -618,9 +621,39 @@ TEST_F(InboxDirectoryTest, FileTheEngineCannotOpenIsSkippedAndNeverBlocksTheOthe
   int status = 0;
   ASSERT_EQ(::waitpid(child, &status, 0), child);
   ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
-  EXPECT_EQ(said, "a_premier.xml=pris;b_prive.xml=laisse;c_suivant.xml=pris;illisible:b_prive.xml;");
+  EXPECT_EQ(said,
+            "a_premier.xml=pris;b_prive.xml=laisse;c_suivant.xml=pris;illisible:b_prive.xml;"
+            "ignore:b_prive.xml(illisible);");
   EXPECT_TRUE(fs::exists(dirs_->inbox_dir() / "b_prive.xml"));
   EXPECT_EQ(entries(dirs_->work_dir()), (std::vector<std::string>{"a_premier.xml", "c_suivant.xml"}));
+}
+
+// Issue 18: what is not a dépôt and sits in inbox/ for more than a day is listed (the nightly
+// report's FichierIgnore rows); younger entries, dépôts and .work/ are not.
+TEST_F(InboxDirectoryTest, IgnoredEntriesAreTheNonDepositsOlderThanADay) {
+  const auto now = std::chrono::system_clock::now();
+  drop("notes.txt", "a lire");
+  drop("x.xml.part", "<Dep");
+  drop(".cache.xml", "<Depot/>");
+  drop("recent.tmp", "x");
+  drop("vieux.xml", "<Depot/>");
+  fs::create_directory(dirs_->inbox_dir() / "archives");
+  const auto age = [&](const std::string& name, std::chrono::hours by) {
+    const auto t = std::chrono::duration_cast<std::chrono::seconds>((now - by).time_since_epoch()).count();
+    const struct timespec times[2] = {{t, 0}, {t, 0}};
+    ASSERT_EQ(::utimensat(AT_FDCWD, (dirs_->inbox_dir() / name).c_str(), times, AT_SYMLINK_NOFOLLOW), 0);
+  };
+  for (const char* name : {"notes.txt", "x.xml.part", ".cache.xml", "vieux.xml", "archives"})
+    age(name, std::chrono::hours{72});
+  age("recent.tmp", std::chrono::hours{23});
+  std::vector<std::string> names;
+  for (const auto& e : dirs_->ignored_entries(now)) {
+    names.push_back(e.name);
+    EXPECT_FALSE(e.why.empty());
+    EXPECT_GT(now - e.modified, std::chrono::hours{71});
+  }
+  EXPECT_EQ(names, (std::vector<std::string>{".cache.xml", "archives", "notes.txt", "x.xml.part"}));
+  EXPECT_EQ(dirs_->ignored_entries(now)[2].size, 6U);
 }
 
 }  // namespace
