@@ -487,6 +487,35 @@ std::vector<DepositAnswer> Engine::process_group(const std::vector<const inbox::
 
 namespace {
 
+void merge_notes(inbox::ClaimNotes& into, inbox::ClaimNotes from) {
+  for (auto& n : from.held_open) into.held_open.push_back(std::move(n));
+  for (auto& n : from.unopenable) into.unopenable.push_back(std::move(n));
+  for (auto& n : from.put_back) into.put_back.push_back(std::move(n));
+  if (!into.no_lease) into.no_lease = std::move(from.no_lease);
+}
+
+/// What a pass did not take and why, once for the pass (docs/design.md "Taking a dépôt").
+void log_claim_notes(const inbox::ClaimNotes& notes) {
+  for (const auto& name : notes.held_open) {
+    log::info("{} : encore ouvert en écriture par un autre processus, laissé pour un prochain passage", name);
+  }
+  for (const auto& [name, why] : notes.unopenable) {
+    log::warning(
+        "{} : ouverture impossible ({}), laissé dans la boîte de dépôt ; donnez au compte du moteur le "
+        "droit de lire ce fichier (ou déposez-le avec le mode 0640 et le groupe du moteur)",
+        name, why);
+  }
+  for (const auto& name : notes.put_back) {
+    log::warning("{} : remplacé ou rouvert en écriture pendant sa prise, remis dans la boîte de dépôt", name);
+  }
+  if (notes.no_lease) {
+    log::warning(
+        "bail de lecture impossible ({}) : un fichier encore ouvert en écriture n'est reconnu que par le "
+        "délai de stabilité ; déposez sous un nom qui n'est pas un dépôt puis renommez",
+        *notes.no_lease);
+  }
+}
+
 void count(PassSummary& summary, const DepositAnswer& a) {
   ++summary.processed;
   summary.acknowledgements.push_back(a.ack_name);
@@ -559,13 +588,18 @@ void Engine::process_in_groups(std::vector<inbox::ClaimedFile> claimed, const st
     bytes += size;
     group.push_back(std::move(file));
   };
+  inbox::ClaimNotes notes;
   auto claim = [&](const std::string& name) -> std::optional<inbox::ClaimedFile> {
-    if (auto file = inbox_.claim(name, files::DirectorySync::Caller)) return file;
-    if (group.empty()) return std::nullopt;
+    inbox::ClaimNotes first;
+    if (auto file = inbox_.claim(name, files::DirectorySync::Caller, &first)) return file;
+    if (group.empty() || !first.held_open.empty() || !first.unopenable.empty()) {
+      merge_notes(notes, std::move(first));
+      return std::nullopt;
+    }
     // It may be locked by this very group (a hard link to a file of the group: one inode, one
     // lock): the group goes first, then the claim is tried again.
     flush();
-    return inbox_.claim(name, files::DirectorySync::Caller);
+    return inbox_.claim(name, files::DirectorySync::Caller, &notes);
   };
   for (auto& file : claimed) add(std::move(file));
   flush();
@@ -577,6 +611,9 @@ void Engine::process_in_groups(std::vector<inbox::ClaimedFile> claimed, const st
     if (auto file = claim(name)) add(std::move(*file));
   }
   flush();
+  summary.held_open += static_cast<int>(notes.held_open.size());
+  summary.unopenable += static_cast<int>(notes.unopenable.size());
+  log_claim_notes(notes);
 }
 
 PassSummary Engine::process_names(const std::vector<std::string>& names) {
@@ -591,8 +628,14 @@ PassSummary Engine::process_pass() {
   for (const auto& leftover : leftovers) log::info("reprise après interruption : {}", leftover.name());
   process_in_groups(std::move(leftovers), {}, summary);
   process_in_groups({}, inbox_.settled_candidates(std::chrono::milliseconds(config_.settle_ms)), summary);
-  // Still changing, or waiting for the same name to leave .work/.
+  // Still changing, held open, unopenable, or waiting for the same name to leave .work/.
   summary.left_for_later = static_cast<int>(inbox_.list_candidates().size());
+  try {  // docs/reference.md §5.4: the gauge of the files this full pass could not open
+    record_unopenable_files(*db_, summary.unopenable);
+    refresh_metrics(*db_, inbox_);
+  } catch (const StoreError& e) {
+    log::warning("métriques : {}", e.what());
+  }
   return summary;
 }
 

@@ -34,7 +34,9 @@ struct PassSummary {
   int integre_partiel = 0;
   int rejete = 0;
   int doublon = 0;
-  int left_for_later = 0;                     // still changing, or name already in .work/
+  int left_for_later = 0;                     // still changing, held open, unopenable, or name already in .work/
+  int held_open = 0;                          // dépôts a writer still holds open (never taken then)
+  int unopenable = 0;                         // dépôts the engine cannot open (rights): left in inbox/
   std::vector<std::string> acknowledgements;  // accusé file names written
 };
 
@@ -195,7 +197,9 @@ class Engine {
   void recover_outbox();
 
   /// Processes `claimed` (already claimed), then claims `names` (in order, dépôt names only) and
-  /// processes them, in groups within the limits above; counts every answer in `summary`.
+  /// processes them, in groups within the limits above; counts every answer in `summary`, and the
+  /// dépôts not taken (held open, unopenable), which are logged once for the call (docs/design.md
+  /// "Taking a dépôt").
   void process_in_groups(std::vector<inbox::ClaimedFile> claimed, const std::vector<std::string>& names,
                          PassSummary& summary);
 

@@ -7,9 +7,11 @@
 #include <array>
 #include <cerrno>
 #include <charconv>
+#include <chrono>
 #include <map>
 #include <memory>
 #include <set>
+#include <system_error>
 
 #include "engine/blocks.hpp"
 #include "engine/certificates_ahead.hpp"
@@ -552,6 +554,32 @@ std::string render_report_html(Engine& engine, const NightlyReport& report, std:
   return outbox::render_nightly_report_html(report, std::move(points), options);
 }
 
+/// docs/reference.md §5.3 `FichierIgnore` (docs/design.md "Taking a dépôt"): what sits in inbox/ and is never
+/// taken — not a dépôt and more than a day old, or a dépôt the engine cannot open —, listed and
+/// logged once per run. Ages are real time (files' times are). A folder that cannot be read is
+/// logged and leaves the list empty: never a failure of the run.
+void fill_ignored_files(Engine& engine, NightlyReport& report) {
+  const auto now = std::chrono::system_clock::now();
+  std::vector<inbox::IgnoredEntry> entries;
+  try {
+    entries = engine.inbox().ignored_entries(now);
+  } catch (const std::system_error& e) {
+    log::warning("liste des fichiers ignorés de la boîte de dépôt impossible : {}", e.what());
+    return;
+  }
+  for (auto& e : entries) {
+    IgnoredFile f;
+    f.path = "inbox/" + e.name;
+    f.size = e.size;
+    f.age = std::chrono::duration_cast<std::chrono::seconds>(now - e.modified);
+    f.modified = std::chrono::time_point_cast<Instant::duration>(e.modified);
+    f.modified_on = engine.zone().date_of(f.modified);
+    f.why = std::move(e.why);
+    log::warning("fichier ignoré : {} ({} octet(s)) : {}", f.path, f.size, f.why);
+    report.ignored_files.push_back(std::move(f));
+  }
+}
+
 NightlyReport run_one(Engine& engine, CivilDate date, const std::function<void()>& progress) {
   Database& db = engine.database();
   Store store(db);
@@ -603,6 +631,7 @@ NightlyReport run_one(Engine& engine, CivilDate date, const std::function<void()
     verdicts = {};
     record_blocks(db, report.blocked, report.run_instant);  // docs/reference.md §6: `show` says why
     fill_report_tail(store, engine.config(), engine.zone(), report);
+    fill_ignored_files(engine, report);
     report.finished_at = real_now();
     // The ledger row, then its three reports one at a time, each rendered, moved into its statement and
     // dropped: a report of 150,000 transitions is tens of MiB per format, and Poco and SQLite each copy a

@@ -13,6 +13,7 @@
 #include <array>
 #include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <stdexcept>
 #include <system_error>
@@ -115,6 +116,70 @@ int open_and_lock(const fs::path& path) {
     throw_errno(error, "verrouillage impossible de " + path.string());
   }
   return fd;
+}
+
+/// Owns a descriptor until released (closes it otherwise).
+class Descriptor {
+ public:
+  explicit Descriptor(int fd) : fd_(fd) {}
+  ~Descriptor() { reset(); }
+  Descriptor(const Descriptor&) = delete;
+  Descriptor& operator=(const Descriptor&) = delete;
+  int release() { return std::exchange(fd_, -1); }
+  void reset() {
+    if (fd_ >= 0) ::close(std::exchange(fd_, -1));
+  }
+
+ private:
+  int fd_ = -1;
+};
+
+/// The outcome of asking a read lease on a claim's descriptor.
+struct LeaseResult {
+  bool taken = false;           // held until release_lease
+  bool held_by_writer = false;  // EAGAIN: a process has the file open for writing
+  int error = 0;                // when neither: why no lease could be had (EINVAL, EACCES, ...)
+};
+
+/// A lease break is announced with SIGIO, whose default action ends the process: it is ignored
+/// (the claim reads the lease's state with F_GETLEASE instead), unless a handler was installed.
+void ignore_lease_break_signal() {
+  static const bool done = [] {
+    struct sigaction current {};
+    if (::sigaction(SIGIO, nullptr, &current) == 0 && current.sa_handler == SIG_DFL) {
+      struct sigaction ignore {};
+      ignore.sa_handler = SIG_IGN;
+      ::sigemptyset(&ignore.sa_mask);
+      (void)::sigaction(SIGIO, &ignore, nullptr);
+    }
+    return true;
+  }();
+  (void)done;
+}
+
+/// fcntl(F_SETLEASE, F_RDLCK) on `fd` (opened O_RDONLY): refused with EAGAIN while a writer has
+/// the file open; EINVAL on file systems without leases (NFS, SMB, FUSE), EACCES for a file of
+/// another owner without CAP_LEASE.
+LeaseResult take_read_lease(int fd) {
+  ignore_lease_break_signal();
+  if (::fcntl(fd, F_SETLEASE, F_RDLCK) == 0) return {true, false, 0};
+  const int error = errno;
+  if (error == EAGAIN) return {false, true, error};
+  return {false, false, error};
+}
+
+void release_lease(int fd, const LeaseResult& lease) {
+  if (lease.taken) (void)::fcntl(fd, F_SETLEASE, F_UNLCK);
+}
+
+/// Renames a claimed file that must not be processed back into inbox/ (never replacing); when its
+/// name was taken there meanwhile it stays in .work/ and the next start-up recovers it.
+void put_back(const fs::path& claimed, const fs::path& source) {
+  try {
+    (void)files::move_no_replace(claimed, source, files::DirectorySync::Now);
+  } catch (const std::system_error&) {
+    // Left in .work/: recover_leftovers takes it at the next start.
+  }
 }
 
 bool same_inode(int fd, const fs::path& path) {
@@ -311,35 +376,113 @@ std::vector<std::string> InboxDirectory::settled_candidates(std::chrono::millise
   }
 }
 
-std::optional<ClaimedFile> InboxDirectory::claim(const std::string& name, files::DirectorySync sync) const {
+std::optional<ClaimedFile> InboxDirectory::claim(const std::string& name, files::DirectorySync sync,
+                                                 ClaimNotes* notes) const {
   if (!is_deposit_name(name)) return std::nullopt;
   const fs::path source = inbox_dir() / name;
   const fs::path target = work_dir() / name;
   refuse_symlink(work_dir());  // never claim into a .work/ redirected elsewhere (finding 8)
+  ClaimNotes ignored;
+  ClaimNotes& seen = notes != nullptr ? *notes : ignored;
 
-  // Lock before the rename: the file is never visible in .work/ unlocked, so the start-up
+  // Open before the claim (docs/design.md "Taking a dépôt"): every check below is made on this
+  // descriptor, never on the path, which a writer may replace meanwhile.
+  const int fd = ::open(source.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) {
+    const int error = errno;
+    if (error == ENOENT || error == ELOOP || error == ENXIO || error == EISDIR) return std::nullopt;
+    if (error == EACCES || error == EPERM) {  // another account's 0600 file: never blocks the pass
+      seen.unopenable.emplace_back(name, std::strerror(error));
+      return std::nullopt;
+    }
+    throw_errno(error, "ouverture impossible de " + source.string());
+  }
+  Descriptor held(fd);
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) throw_errno(errno, "fstat impossible de " + source.string());
+  if (!S_ISREG(st.st_mode)) return std::nullopt;
+
+  // A read lease is refused (EAGAIN) while any process has the file open for writing: a stalled
+  // upload is never taken, however long it stood still.
+  const LeaseResult lease = take_read_lease(fd);
+  if (lease.held_by_writer) {
+    seen.held_open.push_back(name);
+    return std::nullopt;
+  }
+  if (!lease.taken && !seen.no_lease) seen.no_lease = std::strerror(lease.error);
+
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    const int error = errno;
+    if (error == EWOULDBLOCK || error == EINTR) return std::nullopt;  // a live engine holds it
+    throw_errno(error, "verrouillage impossible de " + source.string());
+  }
+  // Locked before the rename: the file is never visible in .work/ unlocked, so the start-up
   // recovery of another engine cannot take it in between (docs/reference.md §2 "Atomic outputs").
-  int fd = open_and_lock(source);
-  if (fd < 0) return std::nullopt;
-  bool moved = false;
+  if (before_claim_rename_) before_claim_rename_(source);
   try {
-    moved = files::move_no_replace(source, target, sync);
+    if (!files::move_no_replace(source, target, sync)) {
+      return std::nullopt;  // the name is already in .work/: it waits in inbox/ (docs/reference.md §2 "Claim")
+    }
   } catch (const std::system_error& e) {
-    ::close(fd);
     if (e.code().value() == ENOENT) return std::nullopt;  // another engine took it
     throw;
   }
-  if (!moved) {  // the name is already in .work/: it waits in inbox/ (docs/reference.md §2 "Claim")
-    ::close(fd);
+  // What was renamed must be what was opened and checked, and no writer may have opened it during
+  // the claim (the lease was broken): else it goes back where it was and waits for a later pass.
+  const bool broken = lease.taken && ::fcntl(fd, F_GETLEASE) != F_RDLCK;
+  if (broken || !same_inode(fd, target)) {
+    release_lease(fd, lease);
+    held.reset();
+    put_back(target, source);
+    seen.put_back.push_back(name);
     return std::nullopt;
   }
-  if (!same_inode(fd, target)) {
-    // inbox/<name> was replaced between our open and the rename: lock what we really moved.
-    ::close(fd);
-    fd = open_and_lock(target);
-    if (fd < 0) return std::nullopt;  // left in .work/ for recovery
+  release_lease(fd, lease);
+  return ClaimedFile(name, target, held.release());
+}
+
+std::vector<IgnoredEntry> InboxDirectory::ignored_entries(std::chrono::system_clock::time_point now) const {
+  const fs::path dir = inbox_dir();
+  std::vector<std::string> names = read_names(dir);
+  std::sort(names.begin(), names.end());
+  std::vector<IgnoredEntry> result;
+  for (const std::string& name : names) {
+    if (name == ".work") continue;
+    const auto st = lstat_entry(dir / name);
+    if (!st) continue;
+    IgnoredEntry entry{
+        name,
+        static_cast<std::uintmax_t>(st->st_size),
+        std::chrono::system_clock::time_point{std::chrono::duration_cast<std::chrono::system_clock::duration>(
+            std::chrono::seconds{st->st_mtim.tv_sec} + std::chrono::nanoseconds{st->st_mtim.tv_nsec})},
+        {}};
+    if (S_ISREG(st->st_mode) && is_deposit_name(name)) {
+      const int fd = ::open((dir / name).c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+      if (fd >= 0) {
+        ::close(fd);
+        continue;
+      }
+      if (errno != EACCES && errno != EPERM) continue;
+      entry.why = std::string("illisible par le moteur (") + std::strerror(errno) +
+                  ") : donnez au compte du moteur le droit de le lire";
+      result.push_back(std::move(entry));
+      continue;
+    }
+    if (now - entry.modified <= std::chrono::hours{24}) continue;
+    if (S_ISDIR(st->st_mode)) {
+      entry.why = "dossier : jamais lu (seuls les fichiers *.xml de inbox/ sont des dépôts)";
+    } else if (S_ISLNK(st->st_mode)) {
+      entry.why = "lien symbolique : jamais suivi ; déposez le fichier lui-même";
+    } else if (!S_ISREG(st->st_mode)) {
+      entry.why = "ni fichier ni dossier : jamais lu";
+    } else {
+      entry.why =
+          "pas un dépôt (seuls les noms en .xml ne commençant ni par « . » ni par « ~$ » sont pris) : "
+          "renommez-le s'il doit être traité, sinon retirez-le";
+    }
+    result.push_back(std::move(entry));
   }
-  return ClaimedFile(name, target, fd);
+  return result;
 }
 
 std::vector<ClaimedFile> InboxDirectory::recover_leftovers() const {

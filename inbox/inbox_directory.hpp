@@ -7,6 +7,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "domain/civil_date.hpp"
@@ -42,6 +43,33 @@ class ClaimedFile {
   std::string name_;
   std::filesystem::path path_;
   int fd_ = -1;
+};
+
+/// What claim() saw of the dépôts it did not take this time (docs/reference.md §2 "When it is taken", "A file
+/// the engine cannot open"), for the pass's log (once per pass) and metrics. The engine keeps one
+/// per pass and passes it to each claim.
+struct ClaimNotes {
+  /// Dépôts another process holds open for writing (read lease refused, EAGAIN): left in inbox/
+  /// for a later pass.
+  std::vector<std::string> held_open;
+  /// Dépôts the engine cannot open (EACCES, EPERM), with the reason (strerror, French when the
+  /// locale is): left in inbox/, never blocking the others.
+  std::vector<std::pair<std::string, std::string>> unopenable;
+  /// Dépôts claimed and then put back into inbox/ because the claimed path was not the opened file
+  /// (replaced between the open and the rename) or a writer opened it during the claim.
+  std::vector<std::string> put_back;
+  /// Set when no lease could be asked (EINVAL, EACCES: NFS, SMB, FUSE, no CAP_LEASE): the reason
+  /// (strerror) of the first refusal; the settle rule alone applied.
+  std::optional<std::string> no_lease;
+};
+
+/// An entry of inbox/ the engine never takes and the nightly report lists (docs/reference.md §2, §5.3
+/// `FichierIgnore`; docs/design.md "Taking a dépôt").
+struct IgnoredEntry {
+  std::string name;  // its name in inbox/
+  std::uintmax_t size = 0;
+  std::chrono::system_clock::time_point modified{};  // mtime (lstat)
+  std::string why;                                   // French: what it is, what to do
 };
 
 class InboxDirectory {
@@ -80,13 +108,35 @@ class InboxDirectory {
   std::vector<std::string> settled_candidates(std::chrono::milliseconds settle,
                                               SteadyClock& clock = SteadyClock::real()) const;
 
-  /// Claims inbox/<name> by atomic rename into inbox/.work/<name> (never replacing). nullopt when
-  /// the file vanished (another engine took it), is not a regular file, or the name is already in
-  /// .work/ (it waits in inbox/). Opens with O_NOFOLLOW|O_NONBLOCK and locks it. With
-  /// DirectorySync::Caller, inbox/ and .work/ are left for the caller to fsync (a batch of claims).
-  /// Throws std::runtime_error when .work/ is a symbolic link (finding 8).
-  std::optional<ClaimedFile> claim(const std::string& name,
-                                   files::DirectorySync sync = files::DirectorySync::Now) const;
+  /// Claims inbox/<name> by atomic rename into inbox/.work/<name> (never replacing), following the
+  /// drop contract of docs/design.md "Taking a dépôt": the file is first opened
+  /// (O_RDONLY|O_NOFOLLOW|O_NONBLOCK), a read lease is asked on that descriptor (fcntl F_SETLEASE
+  /// F_RDLCK, refused while any process has the file open for writing), it is locked (flock), renamed,
+  /// and the claimed path must then be the opened file (st_dev, st_ino) with the lease unbroken, else
+  /// it is renamed back into inbox/ (never replacing) and not taken; the lease is released before
+  /// returning. nullopt, and `notes` (when given) says why, when: a writer holds the file open
+  /// (held_open), it cannot be opened for lack of rights (unopenable), it was put back (put_back);
+  /// also nullopt when it vanished (another engine took it), is not a regular file, or the name is
+  /// already in .work/ (it waits in inbox/). Where no lease can be had (EINVAL, EACCES) the file is
+  /// taken on the settle rule alone and notes->no_lease is set. With DirectorySync::Caller, inbox/ and
+  /// .work/ are left for the caller to fsync (a batch of claims). SIGIO (the lease-break signal) is
+  /// ignored by the process from the first lease on unless a handler is installed. Throws
+  /// std::runtime_error when .work/ is a symbolic link (finding 8), std::system_error for other
+  /// failures of open, rename or lock.
+  std::optional<ClaimedFile> claim(const std::string& name, files::DirectorySync sync = files::DirectorySync::Now,
+                                   ClaimNotes* notes = nullptr) const;
+
+  /// The entries of inbox/ (not .work/) that are not dépôts and were last modified more than a day
+  /// before `now` (real time: files' times are), and the dépôts the engine cannot open (EACCES,
+  /// EPERM), whatever their age; in name order. Never opens anything but for that check. Throws
+  /// std::system_error when inbox/ cannot be read.
+  std::vector<IgnoredEntry> ignored_entries(std::chrono::system_clock::time_point now) const;
+
+  /// For tests only: called by claim() with the source path after the file was opened and leased and
+  /// before the rename, to make a replacement in between deterministic. Empty by default.
+  void set_before_claim_rename(std::function<void(const std::filesystem::path&)> hook) {
+    before_claim_rename_ = std::move(hook);
+  }
 
   /// Files left in inbox/.work/ (after a crash) that no live process holds locked, locked and
   /// returned in name order. Removes stale temporaries ".*.tmp" of dead processes there.
@@ -110,6 +160,7 @@ class InboxDirectory {
  private:
   std::filesystem::path root_;
   unsigned umask_ = 0;
+  std::function<void(const std::filesystem::path&)> before_claim_rename_;
 };
 
 }  // namespace raccord::inbox

@@ -6,6 +6,7 @@
 #include <memory>
 #include <new>
 #include <string>
+#include <utility>
 
 namespace raccord::inbox {
 namespace {
@@ -61,6 +62,34 @@ void XMLCALL on_start_element(void* user, const XML_Char*, const XML_Char**) {
 
 void XMLCALL on_end_element(void* user, const XML_Char*) {
   --static_cast<GateState*>(user)->depth;
+}
+
+/// True when expat's error says the input ended before the document did: inside a token (tag,
+/// attribute, comment, processing instruction, end tag), inside a character, inside a CDATA
+/// section, or with the root element still open ("no element found" once an element started; the
+/// same error with no element at all is an empty document, not a cut one).
+bool ends_inside_the_document(XML_Error code, const GateState& state) {
+  switch (code) {
+    case XML_ERROR_UNCLOSED_TOKEN:
+    case XML_ERROR_PARTIAL_CHAR:
+    case XML_ERROR_UNCLOSED_CDATA_SECTION:
+      return true;
+    case XML_ERROR_NO_ELEMENTS:
+      return state.depth > 0;
+    default:
+      return false;
+  }
+}
+
+/// Line and column (1-based, characters as expat counts them) just after the last byte of `utf8`.
+std::pair<int, int> end_position(std::string_view utf8) {
+  const auto lines = std::count(utf8.begin(), utf8.end(), '\n');
+  const std::size_t last = utf8.rfind('\n');
+  const std::string_view tail = last == std::string_view::npos ? utf8 : utf8.substr(last + 1);
+  // UTF-8 continuation bytes (10xxxxxx) do not start a character.
+  const auto characters =
+      std::count_if(tail.begin(), tail.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0U) != 0x80U; });
+  return {static_cast<int>(lines) + 1, static_cast<int>(characters) + 1};
 }
 
 /// French reading of expat's most frequent errors; expat's own text follows in the message.
@@ -135,9 +164,23 @@ std::optional<Diagnostic> check_well_formed(std::string_view utf8, int max_depth
   // Memory running out is the engine's failure, never an XML_MALFORME of the sender's file (which
   // would send it to error/ for good): thrown, the dépôt stays claimed for the next pass.
   if (code == XML_ERROR_NO_MEMORY) throw std::bad_alloc();
+  const XML_LChar* english = XML_ErrorString(code);
+  if (ends_inside_the_document(code, state)) {
+    // Issue 18: an upload cut short (or taken while still written) ends inside a tag, an attribute,
+    // a comment, a CDATA section, or after the root's start tag: said as such, at the file's end.
+    const auto [end_line, end_column] = end_position(utf8);
+    Diagnostic d =
+        Diagnostic::error(ErrorCode::XmlMalforme, "", end_line,
+                          "Le fichier n'est pas un XML bien formé : le fichier semble tronqué : fin inattendue ligne " +
+                              std::to_string(end_line) + ", colonne " + std::to_string(end_column) +
+                              ". Vérifiez que l'envoi est allé jusqu'au bout, puis déposez le fichier entier à nouveau "
+                              "(écrit sous un nom qui n'est pas un dépôt, puis renommé) [expat : " +
+                              (english ? english : "?") + "].");
+    d.column = end_column;
+    return d;
+  }
   const int line = current_line(parser.get());
   const int column = current_column(parser.get());
-  const XML_LChar* english = XML_ErrorString(code);
   Diagnostic d = Diagnostic::error(ErrorCode::XmlMalforme, "", line,
                                    "Le fichier n'est pas un XML bien formé (ligne " + std::to_string(line) +
                                        ", colonne " + std::to_string(column) + ") : " + french_reason(code) +

@@ -151,6 +151,11 @@ int run_process(const GlobalOptions& g) {
       "le prochain passage.\nAccusés dans : {}\n",
       s.processed, s.integre, s.integre_partiel, s.rejete, s.doublon, s.left_for_later,
       engine.inbox().outbox_dir().string());
+  if (s.unopenable > 0) {  // docs/reference.md §2: never a failure of the pass (exit 0), said and logged
+    std::cout << fmt::format(
+        "{} dépôt(s) illisible(s) (droits) laissé(s) dans la boîte de dépôt : voir le journal pour leurs noms.\n",
+        s.unopenable);
+  }
   return 0;
 }
 

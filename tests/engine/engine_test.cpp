@@ -1,6 +1,7 @@
 // Dépôt-driven tests of engine/engine.cpp (Engine::process_pass, process_claimed): dépôt-level
 // codes and error/ quarantine, DOUBLON and DEPOT_IDENTIFIANT_REUTILISE, crash leftovers in
 // inbox/.work/, archive dates in engine.timezone and accusé names (docs/reference.md §2, §3, §4, §5.1).
+#include <fcntl.h>
 #include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -203,6 +204,29 @@ TEST_F(EngineTest, SameBytesAfterIntegreAreDoublon) {
   const PassSummary summary = engine().process_pass();
   EXPECT_EQ(summary.doublon, 1);
   EXPECT_EQ(read_ack(summary.acknowledgements.at(0)).original, first.name);
+}
+
+// Issue 18 item 1: a stalled upload (the writer keeps the dépôt open, nothing changes for longer than
+// the quiet period) is left in inbox/ by the pass, answered by nothing, and taken once closed.
+TEST_F(EngineTest, PassLeavesADepotHeldOpenForWritingAndTakesItOnceClosed) {
+  start();
+  setup_world();
+  const std::string xml = depot_xml(sheet_xml(sftp_sheet()), "identifiant=\"LOT-LENT\"");
+  drop_file(inbox(), "a_lent.xml", xml.substr(0, xml.size() / 2));
+  const int writer = ::open((inbox() / "a_lent.xml").c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
+  ASSERT_GE(writer, 0);
+  const PassSummary during = engine().process_pass();
+  EXPECT_EQ(during.processed, 0);
+  EXPECT_EQ(during.held_open, 1);
+  EXPECT_TRUE(std::filesystem::exists(inbox() / "a_lent.xml"));
+  EXPECT_THAT(files_in(error_dir()), IsEmpty());
+  const std::string rest = xml.substr(xml.size() / 2);
+  ASSERT_EQ(::write(writer, rest.data(), rest.size()), static_cast<ssize_t>(rest.size()));
+  ::close(writer);
+  const PassSummary after = engine().process_pass();
+  EXPECT_EQ(after.processed, 1);
+  EXPECT_EQ(after.held_open, 0);
+  EXPECT_EQ(read_ack(after.acknowledgements.at(0)).statut, "INTEGRE");
 }
 
 TEST_F(EngineTest, SameBytesAfterPartialIntegreAreDoublon) {

@@ -9,17 +9,21 @@
 // time, as in the engine (a lock is about live processes, not business dates).
 #include "engine/nightly.hpp"
 
+#include <fcntl.h>
 #include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <array>
 #include <chrono>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <set>
 #include <string>
 #include <utility>
@@ -204,6 +208,32 @@ TEST_F(NightlyTest, ActivatesTheDayAfterSubmissionAtTheRunInstant) {
   EXPECT_THAT(nightly_history(code), ElementsAre("ENVOYEE>ACTIVEE|activation|2026-11-30T01:00:00Z"));
   EXPECT_THAT(ledger(), ElementsAre("2026-11-30@2026-11-30T01:00:00Z"));
   EXPECT_EQ(lock_holder(), "<libre>");  // released after the run
+}
+
+// Issue 18: a notes.txt left in inbox/ for days was never noticed. The run lists what is not a
+// dépôt and older than a day (FichierIgnore, XML and CSV), and nothing younger.
+TEST_F(NightlyTest, ListsFilesOfTheInboxThatAreNotDepositsAndOlderThanADay) {
+  const std::filesystem::path inbox = engine().inbox().inbox_dir();
+  std::ofstream(inbox / "notes.txt") << "a lire";
+  std::ofstream(inbox / "recent.xml.part") << "<Dep";
+  const auto old = std::chrono::duration_cast<std::chrono::seconds>(
+                       (std::chrono::system_clock::now() - std::chrono::hours{72}).time_since_epoch())
+                       .count();
+  const struct timespec times[2] = {{old, 0}, {old, 0}};
+  ASSERT_EQ(::utimensat(AT_FDCWD, (inbox / "notes.txt").c_str(), times, 0), 0);
+
+  const NightlyResult result = nightly("2026-11-30T07:30:00Z", "2026-11-30");
+  ASSERT_EQ(result.reports.size(), 1u);
+  const auto& ignored = result.reports[0].ignored_files;
+  ASSERT_EQ(ignored.size(), 1u);
+  EXPECT_EQ(ignored[0].path, "inbox/notes.txt");
+  EXPECT_EQ(ignored[0].size, 6u);
+  EXPECT_GE(ignored[0].age, std::chrono::hours{71});
+  EXPECT_NE(ignored[0].why.find("pas un dépôt"), std::string::npos);
+  std::ifstream csv(engine().inbox().outbox_dir() / "NIGHTLY_2026-11-30.csv", std::ios::binary);
+  const std::string text((std::istreambuf_iterator<char>(csv)), std::istreambuf_iterator<char>());
+  EXPECT_NE(text.find("FichierIgnore;;;;;inbox/notes.txt, 6 octet(s)"), std::string::npos) << text;
+  EXPECT_TRUE(std::filesystem::exists(inbox / "notes.txt"));  // listed, never touched
 }
 
 TEST_F(NightlyTest, RunInstantIsTheCurrentInstantWhenEarlierThanNightlyTime) {

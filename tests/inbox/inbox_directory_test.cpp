@@ -2,6 +2,7 @@
 #include "inbox/inbox_directory.hpp"
 
 #include <fcntl.h>
+#include <grp.h>
 #include <gtest/gtest.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -499,6 +500,160 @@ TEST_F(InboxDirectoryTest, ClaimedFileIsMovable) {
   ASSERT_TRUE(claimed.has_value());
   ClaimedFile moved(std::move(*claimed));
   EXPECT_EQ(moved.read_all(), "A");
+}
+
+// Issue 18 item 1: a stalled upload (a writer keeps the file open, nothing changes) is never taken;
+// it is taken once the writer closed it.
+TEST_F(InboxDirectoryTest, FileHeldOpenForWritingIsNeverTakenUntilClosed) {
+  drop("lent.xml", "<Depot");
+  const int writer = ::open((dirs_->inbox_dir() / "lent.xml").c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
+  ASSERT_GE(writer, 0);
+  ClaimNotes notes;
+  EXPECT_FALSE(dirs_->claim("lent.xml", files::DirectorySync::Now, &notes).has_value());
+  EXPECT_EQ(notes.held_open, std::vector<std::string>{"lent.xml"});
+  EXPECT_TRUE(fs::exists(dirs_->inbox_dir() / "lent.xml"));
+  EXPECT_TRUE(entries(dirs_->work_dir()).empty());
+  ASSERT_EQ(::write(writer, "/>", 2), 2);
+  ::close(writer);
+  ClaimNotes after;
+  auto claimed = dirs_->claim("lent.xml", files::DirectorySync::Now, &after);
+  ASSERT_TRUE(claimed.has_value());
+  EXPECT_TRUE(after.held_open.empty());
+  EXPECT_EQ(read_file(claimed->path()), "<Depot/>");
+}
+
+// The writer is another process (the SFTP server's): the lease is refused the same way.
+TEST_F(InboxDirectoryTest, FileHeldOpenByAnotherProcessIsNotTaken) {
+  drop("sftp.xml", "<Depot");
+  int ready[2];
+  int release[2];
+  ASSERT_EQ(::pipe(ready), 0);
+  ASSERT_EQ(::pipe(release), 0);
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    const int fd = ::open((dirs_->inbox_dir() / "sftp.xml").c_str(), O_WRONLY | O_APPEND);
+    char c = fd >= 0 ? 'o' : 'x';
+    (void)::write(ready[1], &c, 1);
+    (void)::read(release[0], &c, 1);
+    (void)::write(fd, "/>", 2);
+    _exit(0);
+  }
+  char c = 0;
+  ASSERT_EQ(::read(ready[0], &c, 1), 1);
+  ASSERT_EQ(c, 'o');
+  ClaimNotes notes;
+  EXPECT_FALSE(dirs_->claim("sftp.xml", files::DirectorySync::Now, &notes).has_value());
+  EXPECT_EQ(notes.held_open, std::vector<std::string>{"sftp.xml"});
+  (void)::write(release[1], "g", 1);
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  for (int fd : {ready[0], ready[1], release[0], release[1]}) ::close(fd);
+  auto claimed = dirs_->claim("sftp.xml");
+  ASSERT_TRUE(claimed.has_value());
+  EXPECT_EQ(read_file(claimed->path()), "<Depot/>");
+}
+
+// The file opened and checked is replaced under its name before the rename: what was renamed is
+// not what was checked, so it goes back to inbox/ untouched and is not taken this time.
+TEST_F(InboxDirectoryTest, FileReplacedBetweenOpenAndRenameIsPutBack) {
+  drop("lot.xml", "<Depot>premier</Depot>");
+  drop(".lot.xml.tmp", "<Depot>second</Depot>");
+  dirs_->set_before_claim_rename(
+      [&](const fs::path& source) { fs::rename(dirs_->inbox_dir() / ".lot.xml.tmp", source); });
+  ClaimNotes notes;
+  EXPECT_FALSE(dirs_->claim("lot.xml", files::DirectorySync::Now, &notes).has_value());
+  EXPECT_EQ(notes.put_back, std::vector<std::string>{"lot.xml"});
+  EXPECT_EQ(read_file(dirs_->inbox_dir() / "lot.xml"), "<Depot>second</Depot>");
+  EXPECT_TRUE(entries(dirs_->work_dir()).empty());
+  dirs_->set_before_claim_rename({});
+  auto claimed = dirs_->claim("lot.xml");
+  ASSERT_TRUE(claimed.has_value());
+  EXPECT_EQ(read_file(claimed->path()), "<Depot>second</Depot>");
+}
+
+// Issue 18 item 2: a 0600 file of another account cannot be opened by the engine's account: it is
+// not claimed, stays where it is, is noted with its reason, and the dépôts after it are taken.
+// The tests run as root, which opens everything: the claims run in a child as `nobody` over a root
+// that nobody owns.
+TEST_F(InboxDirectoryTest, FileTheEngineCannotOpenIsSkippedAndNeverBlocksTheOthers) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root to act as another account";
+  constexpr uid_t kNobody = 65534;
+  drop("a_premier.xml");
+  drop("b_prive.xml");
+  drop("c_suivant.xml");
+  for (const fs::path& p : {root_, dirs_->inbox_dir(), dirs_->work_dir(), dirs_->inbox_dir() / "a_premier.xml",
+                            dirs_->inbox_dir() / "c_suivant.xml"}) {
+    ASSERT_EQ(::chown(p.c_str(), kNobody, kNobody), 0);
+  }
+  ASSERT_EQ(::chown((dirs_->inbox_dir() / "b_prive.xml").c_str(), 4242, 4242), 0);  // another account
+  ASSERT_EQ(::chmod((dirs_->inbox_dir() / "b_prive.xml").c_str(), 0600), 0);
+  int out[2];
+  ASSERT_EQ(::pipe(out), 0);
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    ::close(out[0]);
+    if (::setgroups(0, nullptr) != 0 || ::setgid(kNobody) != 0 || ::setuid(kNobody) != 0) _exit(2);
+    std::string said;
+    try {
+      ClaimNotes notes;
+      for (const char* name : {"a_premier.xml", "b_prive.xml", "c_suivant.xml"}) {
+        auto claimed = dirs_->claim(name, files::DirectorySync::Now, &notes);
+        said += std::string(name) + (claimed ? "=pris;" : "=laisse;");
+      }
+      for (const auto& [name, why] : notes.unopenable) said += "illisible:" + name + ";";
+      if (notes.no_lease) said += "sans-bail;";
+      for (const auto& e : dirs_->ignored_entries(std::chrono::system_clock::now())) {
+        said += "ignore:" + e.name + (e.why.starts_with("illisible") ? "(illisible);" : ";");
+      }
+    } catch (const std::exception& e) {
+      said = std::string("exception:") + e.what();
+    }
+    (void)::write(out[1], said.data(), said.size());
+    _exit(0);
+  }
+  ::close(out[1]);
+  std::string said;
+  char buffer[512];
+  for (ssize_t n; (n = ::read(out[0], buffer, sizeof buffer)) > 0;) said.append(buffer, static_cast<std::size_t>(n));
+  ::close(out[0]);
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  EXPECT_EQ(said,
+            "a_premier.xml=pris;b_prive.xml=laisse;c_suivant.xml=pris;illisible:b_prive.xml;"
+            "ignore:b_prive.xml(illisible);");
+  EXPECT_TRUE(fs::exists(dirs_->inbox_dir() / "b_prive.xml"));
+  EXPECT_EQ(entries(dirs_->work_dir()), (std::vector<std::string>{"a_premier.xml", "c_suivant.xml"}));
+}
+
+// Issue 18: what is not a dépôt and sits in inbox/ for more than a day is listed (the nightly
+// report's FichierIgnore rows); younger entries, dépôts and .work/ are not.
+TEST_F(InboxDirectoryTest, IgnoredEntriesAreTheNonDepositsOlderThanADay) {
+  const auto now = std::chrono::system_clock::now();
+  drop("notes.txt", "a lire");
+  drop("x.xml.part", "<Dep");
+  drop(".cache.xml", "<Depot/>");
+  drop("recent.tmp", "x");
+  drop("vieux.xml", "<Depot/>");
+  fs::create_directory(dirs_->inbox_dir() / "archives");
+  const auto age = [&](const std::string& name, std::chrono::hours by) {
+    const auto t = std::chrono::duration_cast<std::chrono::seconds>((now - by).time_since_epoch()).count();
+    const struct timespec times[2] = {{t, 0}, {t, 0}};
+    ASSERT_EQ(::utimensat(AT_FDCWD, (dirs_->inbox_dir() / name).c_str(), times, AT_SYMLINK_NOFOLLOW), 0);
+  };
+  for (const char* name : {"notes.txt", "x.xml.part", ".cache.xml", "vieux.xml", "archives"})
+    age(name, std::chrono::hours{72});
+  age("recent.tmp", std::chrono::hours{23});
+  std::vector<std::string> names;
+  for (const auto& e : dirs_->ignored_entries(now)) {
+    names.push_back(e.name);
+    EXPECT_FALSE(e.why.empty());
+    EXPECT_GT(now - e.modified, std::chrono::hours{71});
+  }
+  EXPECT_EQ(names, (std::vector<std::string>{".cache.xml", "archives", "notes.txt", "x.xml.part"}));
+  EXPECT_EQ(dirs_->ignored_entries(now)[2].size, 6U);
 }
 
 }  // namespace

@@ -160,5 +160,40 @@ TEST(CheckWellFormed, TooDeepElementAcrossTheBoundary) {
   }
 }
 
+// Issue 18: a file that ends inside the XML (an upload cut short) is said to be truncated, with the
+// line and column of its end, for every place a file can be cut.
+TEST(CheckWellFormed, FileEndingInsideTheDocumentIsSaidTruncatedAtItsEnd) {
+  const std::string head = "<?xml version=\"1.0\"?>\n<Depot xmlns=\"urn:x\">\n  ";
+  struct Cut {
+    std::string tail;  // what follows `head` up to the cut
+    int column;        // of the end, on line 3
+  };
+  for (const Cut& cut :
+       {Cut{"<Op", 6}, Cut{"<Op code=\"A", 14}, Cut{"<Op>texte é", 14}, Cut{"<!-- note", 12}, Cut{"<Op><![CDATA[x", 17},
+        Cut{"<Op/>", 8}, Cut{"<Op/></Dep", 13}, Cut{"", 3}, Cut{"<Op>\xC3", 8}}) {
+    const auto d = check_well_formed(head + cut.tail);
+    ASSERT_TRUE(d) << cut.tail;
+    EXPECT_EQ(d->code, ErrorCode::XmlMalforme) << cut.tail;
+    const std::string expected =
+        "le fichier semble tronqué : fin inattendue ligne 3, colonne " + std::to_string(cut.column);
+    EXPECT_NE(d->message.find(expected), std::string::npos) << cut.tail << " : " << d->message;
+    EXPECT_EQ(d->line, 3) << cut.tail;
+    EXPECT_EQ(d->column, cut.column) << cut.tail;
+  }
+  // Cut inside the root's start tag, on its first line.
+  const auto root = check_well_formed("<Depot xmlns=\"urn");
+  ASSERT_TRUE(root);
+  EXPECT_NE(root->message.find("fin inattendue ligne 1, colonne 18"), std::string::npos) << root->message;
+}
+
+TEST(CheckWellFormed, EmptyOrBadlyClosedDocumentsAreNotSaidTruncated) {
+  for (const std::string& doc :
+       {std::string("  \n"), std::string("<!-- seul -->"), std::string("<a></b>"), std::string("<a/><b/>")}) {
+    const auto d = check_well_formed(doc);
+    ASSERT_TRUE(d) << doc;
+    EXPECT_EQ(d->message.find("tronqué"), std::string::npos) << doc << " : " << d->message;
+  }
+}
+
 }  // namespace
 }  // namespace raccord::inbox
