@@ -136,6 +136,12 @@ constexpr auto kHelp = std::to_array<ErrorCodeHelp>({
     {C::CertExpireAvantPeriode, "`Certificats/Certificat[n]`",
      "EDI sheet: a leaf ends before the period's `du` (it could never be activated).",
      "Send a certificate valid at `du`, or move `du` earlier."},
+    {C::CertNonConforme, "`Certificats/Certificat[n]`",
+     "A certificate of the chain, the anchor included, breaks an RFC 5280 profile rule of the kind OpenSSL's "
+     "strict mode checks: a CA without critical basicConstraints, a missing authority or subject key "
+     "identifier, keyCertSign on a non-CA, a serial number zero or longer than 20 octets (the message names "
+     "the certificate and the rule).",
+     "Have the certificate reissued by a conforming authority (for an anchor: the operator replaces it)."},
     {C::CertExpireBientot, "`Certificats/Certificat[n]`",
      "Warning: a leaf ends within `certificates.expiry_warning_days` (30) of the check instant, or of `du` "
      "when later.",

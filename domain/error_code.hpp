@@ -56,6 +56,7 @@ enum class ErrorCode {
   CertRevoque,             // a certificate of the chain is revoked (docs/revocation.md)
   CertRevocationInconnue,  // its status is unknown: blocking under certificates.revocation = stricte only
   CertExpireAvantPeriode,  // an EDI sheet's leaf ends before the period's du: it could never be activated
+  CertNonConforme,         // a certificate of the chain breaks an RFC 5280 profile rule (docs/reference.md §4)
   // Warning-only codes (never blocking).
   CertExpireBientot,
   CertSansEku,
@@ -64,7 +65,7 @@ enum class ErrorCode {
 
 template <>
 struct EnumTable<ErrorCode> {
-  static constexpr std::array<EnumRow<ErrorCode>, 47> kRows{{
+  static constexpr std::array<EnumRow<ErrorCode>, 48> kRows{{
       {ErrorCode::XmlMalforme, "XML_MALFORME"},
       {ErrorCode::EncodageInvalide, "ENCODAGE_INVALIDE"},
       {ErrorCode::DtdInterdite, "DTD_INTERDITE"},
@@ -109,6 +110,7 @@ struct EnumTable<ErrorCode> {
       {ErrorCode::CertRevoque, "CERT_REVOQUE"},
       {ErrorCode::CertRevocationInconnue, "CERT_REVOCATION_INCONNUE"},
       {ErrorCode::CertExpireAvantPeriode, "CERT_EXPIRE_AVANT_PERIODE"},
+      {ErrorCode::CertNonConforme, "CERT_NON_CONFORME"},
       {ErrorCode::CertExpireBientot, "CERT_EXPIRE_BIENTOT"},
       {ErrorCode::CertSansEku, "CERT_SANS_EKU"},
       {ErrorCode::ReseauIgnore, "RESEAU_IGNORE"},

@@ -8,9 +8,12 @@
 #include <openssl/evp.h>
 #include <openssl/objects.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <mutex>
 #include <set>
 #include <utility>
@@ -163,7 +166,7 @@ DecodedBundles decode_bundles(const SheetOperation& sheet, DecodingContext& deco
 
 /// How the chain of `leaf` ends (docs/reference.md §4 precedence, F21): CERT_AUTOSIGNE, else
 /// CERT_AUTORITE_NON_RECONNUE, else CERT_CHAINE_INCOMPLETE naming the missing issuer.
-void check_chain_end(X509* leaf, const BuiltChain& chain, BundleFindings& findings) {
+void check_chain_end(X509* leaf, const BuiltChain& chain, const TrustState& trust, BundleFindings& findings) {
   switch (chain.end) {
     case ChainEnd::Anchored:
       return;
@@ -184,7 +187,20 @@ void check_chain_end(X509* leaf, const BuiltChain& chain, BundleFindings& findin
                          " Faites émettre le certificat par une autorité reconnue et envoyez-le avec sa chaîne.");
       return;
     case ChainEnd::MissingIssuer: {
-      const std::string& missing = chain.first_error(ErrorClass::Incomplete)->missing_issuer;
+      const VerifyError* incomplete = chain.first_error(ErrorClass::Incomplete);
+      const std::string& missing = incomplete->missing_issuer;
+      X509* child = static_cast<std::size_t>(incomplete->depth) < chain.path.size()
+                        ? chain.path[static_cast<std::size_t>(incomplete->depth)]
+                        : leaf;
+      if (std::string why = why_anchor_refused(child, trust); !why.empty()) {
+        // The trust store holds the authority of that name: never ask the partner to add it (issue 17).
+        findings.error(ErrorCode::CertAutoriteNonReconnue, leaf,
+                       "La chaîne du certificat " + describe(leaf) + " ne peut pas être validée : l'autorité « " +
+                           missing + " » du magasin de confiance de raccord a été trouvée, mais elle ne peut pas " +
+                           "avoir émis le certificat " + describe(child) + " : " + why +
+                           ". Faites émettre le certificat par l'autorité reconnue et envoyez-le avec sa chaîne.");
+        return;
+      }
       findings.error(ErrorCode::CertChaineIncomplete, leaf,
                      "La chaîne du certificat " + describe(leaf) +
                          " est incomplète : le certificat de l'autorité émettrice « " + missing +
@@ -248,13 +264,16 @@ std::string weak_key(X509* x, int min_rsa_bits) {
   switch (EVP_PKEY_get_base_id(key)) {
     case EVP_PKEY_RSA:
     case EVP_PKEY_RSA_PSS:
-    case EVP_PKEY_DSA:
       if (bits < min_rsa_bits) {
-        return "sa clé " + std::string(EVP_PKEY_get_base_id(key) == EVP_PKEY_DSA ? "DSA" : "RSA") + " fait " +
-               std::to_string(bits) + " bits, moins que le minimum de " + std::to_string(min_rsa_bits) + " bits (" +
-               std::to_string(bits) + " < " + std::to_string(min_rsa_bits) + ")";
+        return "sa clé RSA fait " + std::to_string(bits) + " bits, moins que le minimum de " +
+               std::to_string(min_rsa_bits) + " bits (" + std::to_string(bits) + " < " + std::to_string(min_rsa_bits) +
+               ")";
       }
       return {};
+    case EVP_PKEY_DSA:
+      return "c'est une clé DSA (" + std::to_string(bits) +
+             " bits), un algorithme qui n'est plus admis quelle que soit sa taille (utilisez RSA d'au moins " +
+             std::to_string(min_rsa_bits) + " bits, EC d'au moins 256 bits ou Ed25519)";
     case EVP_PKEY_EC:
       if (bits < 256) return "sa clé EC fait " + std::to_string(bits) + " bits, moins que le minimum de 256 bits";
       return {};
@@ -263,8 +282,8 @@ std::string weak_key(X509* x, int min_rsa_bits) {
   }
 }
 
-/// The weak digest name ("SHA1", "MD5") of x's signature, or empty.
-std::string weak_digest(X509* x) {
+/// What is weak in x's signature: the digest name ("SHA1", "MD5") or "DSA" (any digest), or empty.
+std::string weak_signature(X509* x) {
   int md = NID_undef;
   int pk = NID_undef;
   int secbits = 0;
@@ -273,6 +292,7 @@ std::string weak_digest(X509* x) {
     OBJ_find_sigid_algs(X509_get_signature_nid(x), &md, &pk);
   }
   ERR_clear_error();
+  if (pk == NID_dsa || pk == NID_dsaWithSHA1) return "DSA";
   switch (md) {
     case NID_md2:
     case NID_md4:
@@ -296,13 +316,15 @@ void check_key_strength(X509* c, bool is_leaf, int min_rsa_bits, BundleFindings&
   }
 }
 
-/// CERT_SIGNATURE_FAIBLE (F24): signed with MD2, MD4, MD5 or SHA-1.
+/// CERT_SIGNATURE_FAIBLE (F24): signed with MD2, MD4, MD5 or SHA-1, or with DSA (docs/reference.md §4).
 void check_signature_digest(X509* c, bool is_leaf, BundleFindings& findings) {
-  if (std::string md = weak_digest(c); !md.empty()) {
+  if (std::string md = weak_signature(c); !md.empty()) {
     findings.error(ErrorCode::CertSignatureFaible, c,
                    named(c, is_leaf) + " est signé avec l'algorithme faible " + md + " (" +
                        OBJ_nid2ln(X509_get_signature_nid(c)) +
-                       ") : faites-le émettre de nouveau avec une signature SHA-256 ou plus forte.");
+                       (md == "DSA" ? ") : faites-le émettre de nouveau par une autorité qui signe en RSA, ECDSA ou "
+                                      "Ed25519, avec SHA-256 ou plus fort."
+                                    : ") : faites-le émettre de nouveau avec une signature SHA-256 ou plus forte."));
   }
 }
 
@@ -318,6 +340,52 @@ void check_chain_certificates(const BuiltChain& chain, Instant at, const Certifi
     check_key_strength(c, is_leaf, policy.min_rsa_bits, findings);
     const bool anchor_self_signature = i + 1 == chain.path.size() && i > 0 && chain.anchored && is_self_issued(c);
     if (!anchor_self_signature) check_signature_digest(c, is_leaf, findings);
+  }
+}
+
+/// The RFC 5280 serial number rule (§4.1.2.2): positive, at most 20 octets; the rule broken, or empty.
+std::string serial_rule(X509* c) {
+  const ASN1_INTEGER* serial = X509_get0_serialNumber(c);
+  if (serial == nullptr) return {};
+  const int length = ASN1_STRING_length(serial);
+  const unsigned char* data = ASN1_STRING_get0_data(serial);
+  bool zero = true;
+  for (int i = 0; i < length; ++i) zero = zero && data[i] == 0;
+  if (zero) return "son numéro de série est zéro, or il doit être un entier positif (RFC 5280 §4.1.2.2)";
+  // The DER content octets: the magnitude, plus a leading zero octet when its first bit is set.
+  const int octets = length + ((data[0] & 0x80) != 0 ? 1 : 0);
+  if (octets > 20) {
+    return "son numéro de série fait " + std::to_string(octets) + " octets, plus que les 20 permis (RFC 5280 §4.1.2.2)";
+  }
+  return {};
+}
+
+/// CERT_NON_CONFORME (docs/reference.md §4): the RFC 5280 profile rules every certificate of the chain,
+/// the anchor included, breaks: those OpenSSL's strict mode reported (ErrorClass::Profile) and the serial
+/// number rule. One message per certificate, naming every rule it breaks.
+void check_profile(const BuiltChain& chain, const TrustState& trust, BundleFindings& findings) {
+  for (std::size_t i = 0; i < chain.path.size(); ++i) {
+    X509* c = chain.path[i];
+    std::vector<std::string> rules;
+    for (const VerifyError& e : chain.errors) {
+      if (static_cast<std::size_t>(e.depth) != i || classify(e.code) != ErrorClass::Profile) continue;
+      std::string rule = profile_rule(e.code);
+      if (std::find(rules.begin(), rules.end(), rule) == rules.end()) rules.push_back(std::move(rule));
+    }
+    if (std::string rule = serial_rule(c); !rule.empty()) rules.push_back(std::move(rule));
+    if (rules.empty()) continue;
+    std::string text;
+    for (const std::string& rule : rules) text += (text.empty() ? "" : " ; ") + rule;
+    const bool is_leaf = i == 0;
+    const bool in_trust_store = trust.fingerprints.count(fingerprint(c)) > 0;
+    findings.error(
+        ErrorCode::CertNonConforme, c,
+        named(c, is_leaf) + " n'est pas conforme au profil des certificats de la RFC 5280 : " + text +
+            (is_leaf          ? ". Faites émettre un nouveau certificat conforme et envoyez-le avec sa chaîne."
+             : in_trust_store ? ". Ce certificat d'autorité vient du magasin de confiance de raccord : signalez-le à "
+                                "l'exploitant de raccord, et faites émettre votre certificat par une autorité conforme."
+                              : ". Faites émettre votre certificat par une autorité dont le certificat est conforme et "
+                                "envoyez-le avec sa chaîne."));
   }
 }
 
@@ -409,22 +477,72 @@ void warn_leaf_without_eku(X509* leaf, BundleFindings& findings) {
                        " n'a pas d'extension d'usage étendu (extendedKeyUsage) : il est accepté pour tous les usages.");
 }
 
+/// A leaf and the CAs of its chain that restrict its purposes: the first certificate above it whose
+/// extendedKeyUsage has neither the purpose nor anyExtendedKeyUsage (RFC 5280 §4.2.1.12; OpenSSL's
+/// purpose check of CAs, `openssl verify -purpose sslclient`), null when none does.
+struct LeafUse {
+  X509* leaf = nullptr;
+  X509* client_blocker = nullptr;
+  X509* server_blocker = nullptr;
+
+  bool client() const { return usable_for_client(leaf) && client_blocker == nullptr; }
+  bool server() const { return usable_for_server(leaf) && server_blocker == nullptr; }
+};
+
+/// The CA of `chain` (above its leaf, the anchor included) whose EKU excludes `purpose` (XKU_SSL_CLIENT,
+/// XKU_SSL_SERVER), or null.
+X509* eku_blocker(const BuiltChain& chain, uint32_t purpose) {
+  for (std::size_t i = 1; i < chain.path.size(); ++i) {
+    X509* ca = chain.path[i];
+    if (!has_eku(ca)) continue;
+    const uint32_t eku = X509_get_extended_key_usage(ca);
+    if ((eku & (purpose | XKU_ANYEKU)) == 0) return ca;
+  }
+  return nullptr;
+}
+
+LeafUse leaf_use(X509* leaf, const BuiltChain& chain) {
+  return LeafUse{leaf, eku_blocker(chain, XKU_SSL_CLIENT), eku_blocker(chain, XKU_SSL_SERVER)};
+}
+
 /// CERT_USAGE (F23): the leaves of all bundles together allow client authentication and, for PESIT
-/// and AS2, server authentication. On the bundle's field when there is one, else on "Certificats".
+/// and AS2, server authentication, their chains' CAs included (docs/reference.md §4). On the bundle's field when
+/// there is one, else on "Certificats".
 void check_usage(const SheetOperation& sheet, std::optional<Protocol> protocol, const std::vector<Bundle>& bundles,
-                 const std::vector<X509*>& leaves, Diagnostics& diags) {
+                 const std::vector<LeafUse>& leaves, Diagnostics& diags) {
   const std::string_view label = protocol_label(protocol);
   const bool need_server = takes_a_pair(protocol);
   bool client = false;
   bool server = false;
-  for (X509* leaf : leaves) {
-    client = client || usable_for_client(leaf);
-    server = server || usable_for_server(leaf);
+  for (const LeafUse& use : leaves) {
+    client = client || use.client();
+    server = server || use.server();
   }
   const std::string field = bundles.size() == 1 ? bundles.front().field : "Certificats";
   const int line = bundles.size() == 1 ? bundles.front().line : sheet.certificates_line;
   std::string names;
-  for (X509* leaf : leaves) names += (names.empty() ? "" : ", ") + describe(leaf);
+  for (const LeafUse& use : leaves) {
+    names += names.empty() ? "" : ", ";
+    names += describe(use.leaf);
+  }
+  // A leaf that allows the purpose itself, but under a CA whose extendedKeyUsage excludes it: the message
+  // names that CA. True when it was reported.
+  auto blocked = [&](const std::string& purpose, const char* eku, bool for_client) {
+    for (const LeafUse& use : leaves) {
+      X509* blocker = for_client ? use.client_blocker : use.server_blocker;
+      const bool allowed = for_client ? usable_for_client(use.leaf) : usable_for_server(use.leaf);
+      if (!allowed || blocker == nullptr) continue;
+      diags.push_back(Diagnostic::error(
+          ErrorCode::CertUsage, field, line,
+          "Le certificat " + describe(use.leaf) + " autorise " + purpose + " (" + eku +
+              "), mais le certificat d'autorité " + describe(blocker) +
+              " de sa chaîne limite son usage étendu (extendedKeyUsage) à d'autres usages, sans " + eku +
+              " : ce certificat ne peut pas servir à " + purpose + ", exigée pour une fiche " + std::string(label) +
+              ". Faites émettre le certificat par une autorité dont l'usage étendu permet " + eku + "."));
+      return true;
+    }
+    return false;
+  };
   auto missing = [&](const std::string& purpose, const char* eku) {
     std::string msg;
     if (leaves.empty()) {
@@ -441,8 +559,10 @@ void check_usage(const SheetOperation& sheet, std::optional<Protocol> protocol, 
     }
     diags.push_back(Diagnostic::error(ErrorCode::CertUsage, field, line, std::move(msg)));
   };
-  if (!client) missing("l'authentification client", "clientAuth");
-  if (need_server && !server) {
+  if (!client && !blocked("l'authentification client", "clientAuth", true)) {
+    missing("l'authentification client", "clientAuth");
+  }
+  if (need_server && !server && !blocked("l'authentification serveur", "serverAuth", false)) {
     if (client && !leaves.empty()) {
       // A client certificate alone: what is missing is a second certificate, not another usage.
       diags.push_back(
@@ -566,17 +686,18 @@ CertificateReport CertificateChecker::check(const SheetOperation& sheet, std::op
   const std::shared_ptr<const CrlStore> crls = this->crls();
   const std::optional<Instant> du = period_start(sheet);
   const auto skew = std::chrono::seconds(policy_.clock_skew_s);
-  std::vector<X509*> leaves;
+  std::vector<LeafUse> leaves;
   for (const Bundle& bundle : decoded.bundles) {
     BundleFindings findings(bundle, report.diagnostics);
     for (const X509Ptr& owned : bundle.certs) {
       X509* leaf = owned.get();
       if (is_ca(leaf)) continue;  // leaves are the bundle's non-CA certificates (docs/reference.md §4)
-      leaves.push_back(leaf);
       const BuiltChain chain = build_chain(leaf, bundle.view(), *trust, at, skew, decoding.libctx(), impl_->counters);
-      check_chain_end(leaf, chain, findings);
+      leaves.push_back(leaf_use(leaf, chain));
+      check_chain_end(leaf, chain, *trust, findings);
       if (with_chains) report.chains.push_back(describe_chain(chain, bundle.index, *trust));
       check_chain_certificates(chain, at, policy_, findings);
+      check_profile(chain, *trust, findings);
       check_leaf_end(leaf, at, du, policy_, findings);
       check_revocation(chain, at, policy_, *crls, findings);
       warn_leaf_without_eku(leaf, findings);

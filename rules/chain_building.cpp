@@ -58,7 +58,8 @@ ChainResult verify_chain(X509* leaf, STACK_OF(X509) * untrusted, X509_STORE* sto
   X509_VERIFY_PARAM* param = X509_STORE_CTX_get0_param(ctx.get());
   X509_VERIFY_PARAM_set_time(param, static_cast<time_t>(at.time_since_epoch().count()));
   X509_VERIFY_PARAM_set_auth_level(param, 0);  // no security-level verdicts (F25)
-  if (extra_flags != 0) X509_VERIFY_PARAM_set_flags(param, extra_flags);
+  // The RFC 5280 profile rules of strict mode are reported (class Profile, CERT_NON_CONFORME), not fatal.
+  X509_VERIFY_PARAM_set_flags(param, X509_V_FLAG_X509_STRICT | extra_flags);
   X509_STORE_CTX_set_app_data(ctx.get(), &r.errors);
   X509_STORE_CTX_set_verify_cb(ctx.get(), collect_errors);
   int rc = X509_verify_cert(ctx.get());
@@ -453,8 +454,79 @@ ErrorClass classify(int code) {
     case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
       return ErrorClass::Incomplete;
     default:
-      return ErrorClass::Other;
+      return profile_rule(code).empty() ? ErrorClass::Other : ErrorClass::Profile;
   }
+}
+
+std::string profile_rule(int code) {
+  // OpenSSL 3.0's x509_vfy.c, check_chain(), the checks under X509_V_FLAG_X509_STRICT.
+  switch (code) {
+    case X509_V_ERR_CA_BCONS_NOT_CRITICAL:
+      return "un certificat d'autorité doit marquer l'extension basicConstraints comme critique (RFC 5280 §4.2.1.9)";
+    case X509_V_ERR_CA_CERT_MISSING_KEY_USAGE:
+      return "un certificat d'autorité doit porter l'extension keyUsage (RFC 5280 §4.2.1.3)";
+    case X509_V_ERR_KU_KEY_CERT_SIGN_INVALID_FOR_NON_CA:
+      return "l'usage keyCertSign est réservé aux certificats d'autorité (basicConstraints CA:TRUE) (RFC 5280 "
+             "§4.2.1.3)";
+    case X509_V_ERR_PATHLEN_INVALID_FOR_NON_CA:
+      return "une longueur de chemin (pathLenConstraint) n'est permise que dans un certificat d'autorité (RFC 5280 "
+             "§4.2.1.9)";
+    case X509_V_ERR_PATHLEN_WITHOUT_KU_KEY_CERT_SIGN:
+      return "une longueur de chemin (pathLenConstraint) exige l'usage keyCertSign (RFC 5280 §4.2.1.9)";
+    case X509_V_ERR_MISSING_AUTHORITY_KEY_IDENTIFIER:
+      return "un certificat émis par une autorité doit porter l'identifiant de la clé de cette autorité "
+             "(authorityKeyIdentifier avec keyIdentifier) (RFC 5280 §4.2.1.1)";
+    case X509_V_ERR_MISSING_SUBJECT_KEY_IDENTIFIER:
+      return "un certificat d'autorité doit porter l'identifiant de sa clé (subjectKeyIdentifier) (RFC 5280 "
+             "§4.2.1.2)";
+    case X509_V_ERR_AUTHORITY_KEY_IDENTIFIER_CRITICAL:
+      return "l'extension authorityKeyIdentifier ne doit pas être critique (RFC 5280 §4.2.1.1)";
+    case X509_V_ERR_SUBJECT_KEY_IDENTIFIER_CRITICAL:
+      return "l'extension subjectKeyIdentifier ne doit pas être critique (RFC 5280 §4.2.1.2)";
+    case X509_V_ERR_ISSUER_NAME_EMPTY:
+      return "le nom de l'émetteur ne doit pas être vide (RFC 5280 §4.1.2.4)";
+    case X509_V_ERR_SUBJECT_NAME_EMPTY:
+      return "le nom du sujet ne doit pas être vide (RFC 5280 §4.1.2.6)";
+    case X509_V_ERR_EMPTY_SUBJECT_ALT_NAME:
+      return "l'extension subjectAltName ne doit pas être vide (RFC 5280 §4.2.1.6)";
+    case X509_V_ERR_EMPTY_SUBJECT_SAN_NOT_CRITICAL:
+      return "un certificat au sujet vide doit marquer l'extension subjectAltName comme critique (RFC 5280 §4.2.1.6)";
+    case X509_V_ERR_SIGNATURE_ALGORITHM_INCONSISTENCY:
+      return "l'algorithme de signature annoncé dans le certificat doit être celui de sa signature (RFC 5280 "
+             "§4.1.1.2)";
+    case X509_V_ERR_EXTENSIONS_REQUIRE_VERSION_3:
+      return "un certificat qui porte des extensions doit être en version 3 (RFC 5280 §4.1.2.1)";
+    default:
+      return {};
+  }
+}
+
+std::string why_anchor_refused(X509* child, const TrustState& trust) {
+  const X509_NAME* name = X509_get_issuer_name(child);
+  std::string why;
+  for (const auto& anchor : trust.certs) {
+    X509* candidate = anchor.cert.get();
+    if (X509_NAME_cmp(X509_get_subject_name(candidate), name) != 0) continue;
+    std::string reason;
+    const int issued = X509_check_issued(candidate, child);
+    EVP_PKEY* key = X509_get0_pubkey(candidate);
+    if (issued == X509_V_ERR_KEYUSAGE_NO_CERTSIGN) {
+      reason = "son usage de clé (keyUsage) n'autorise pas la signature de certificats (keyCertSign)";
+    } else if (issued == X509_V_ERR_AKID_SKID_MISMATCH || issued == X509_V_ERR_AKID_ISSUER_SERIAL_MISMATCH) {
+      reason = "l'identifiant d'autorité (authorityKeyIdentifier) du certificat désigne une autre clé que la sienne";
+    } else if (issued != X509_V_OK) {
+      reason = X509_verify_cert_error_string(issued);
+    } else if (key == nullptr || X509_verify(child, key) != 1) {
+      reason =
+          "la signature du certificat ne se vérifie pas avec sa clé (il a été émis par une autre clé portant ce "
+          "nom)";
+    } else {
+      reason = "elle ne peut pas valider ce certificat";
+    }
+    ERR_clear_error();
+    if (why.find(reason) == std::string::npos) why += (why.empty() ? "" : " ; ") + reason;
+  }
+  return why;
 }
 
 const VerifyError* BuiltChain::first_error(ErrorClass c) const {

@@ -31,9 +31,22 @@ enum class ErrorClass {
   Ignored,     // validity, key size, digest strength, purpose: judged by our own rules (F25, F27)
   Untrusted,   // the chain ends at a root that is no anchor (CERT_AUTORITE_NON_RECONNUE)
   Incomplete,  // an issuer is missing (CERT_CHAINE_INCOMPLETE)
+  Profile,     // an RFC 5280 profile rule of OpenSSL's strict mode (CERT_NON_CONFORME; the chain's end unchanged)
   Other,       // anything else (bad signature, issuer not a CA...)
 };
 ErrorClass classify(int code);
+
+/// The RFC 5280 profile rule, in French, that OpenSSL's strict-mode error `code`
+/// (X509_V_FLAG_X509_STRICT, class Profile) stands for, e.g. "un certificat d'autorité doit marquer
+/// basicConstraints comme critique (RFC 5280 §4.2.1.9)"; empty for any other code.
+std::string profile_rule(int code);
+
+/// Why the trust store's certificates named like the issuer of `child` cannot have issued it, in French
+/// (e.g. "sa signature ne se vérifie pas avec la clé de cette autorité"), or empty when the trust store
+/// holds no certificate of that name. For the message of a chain whose issuer OpenSSL did not find
+/// although the trust store holds an anchor of that name: the partner is never asked to add a
+/// certificate the trust store already holds (issue 17).
+std::string why_anchor_refused(X509* child, const TrustState& trust);
 
 /// The certificates of one bundle, as decoded, with their fingerprints (same order).
 struct BundleView {

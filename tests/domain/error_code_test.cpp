@@ -58,6 +58,7 @@ const std::vector<std::pair<ErrorCode, std::string>>& all_codes() {
       {ErrorCode::CertRevoque, "CERT_REVOQUE"},
       {ErrorCode::CertRevocationInconnue, "CERT_REVOCATION_INCONNUE"},
       {ErrorCode::CertExpireAvantPeriode, "CERT_EXPIRE_AVANT_PERIODE"},
+      {ErrorCode::CertNonConforme, "CERT_NON_CONFORME"},
       {ErrorCode::CertExpireBientot, "CERT_EXPIRE_BIENTOT"},
       {ErrorCode::CertSansEku, "CERT_SANS_EKU"},
       {ErrorCode::ReseauIgnore, "RESEAU_IGNORE"},

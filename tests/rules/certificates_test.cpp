@@ -696,3 +696,94 @@ TEST_F(RevocationCheckTest, CrlsAreReadAgainOnReload) {
 
 }  // namespace
 }  // namespace raccord::rules
+
+namespace raccord::rules {
+
+// Issue 17: RFC 5280 strictness, each kind from a certificate of the test PKI.
+
+namespace {
+
+bool mentions(const CertificateReport& r, ErrorCode code, const std::string& text) {
+  for (const auto& d : r.diagnostics) {
+    if (d.code == code && d.message.find(text) != std::string::npos) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+TEST_F(CertificatesTest, DsaLeafKeyIsWeak) {
+  LeafOptions o;
+  o.dsa = true;
+  auto r = check_leaf(o);
+  EXPECT_EQ(error_codes(r), Codes{ErrorCode::CertCleFaible}) << dump(r);
+  EXPECT_TRUE(mentions(r, ErrorCode::CertCleFaible, "DSA")) << dump(r);
+}
+
+TEST_F(CertificatesTest, DsaSignatureOfTheChainIsWeak) {
+  CaOptions dsa_ca{"Raccord DSA Intermediate CA"};
+  dsa_ca.dsa = true;
+  const auto ca = pki().root().issue_ca(dsa_ca);
+  auto r = check({bundle({ca.leaf_der(), ca.der()})});
+  // The leaf is DSA-signed; the CA holds a DSA key.
+  EXPECT_EQ(error_codes(r), (Codes{ErrorCode::CertSignatureFaible, ErrorCode::CertCleFaible})) << dump(r);
+  EXPECT_TRUE(mentions(r, ErrorCode::CertSignatureFaible, "DSA")) << dump(r);
+}
+
+TEST_F(CertificatesTest, CaWithoutCriticalBasicConstraintsIsNotConformant) {
+  CaOptions o{"Raccord Lax Intermediate CA"};
+  o.basic_constraints_critical = false;
+  const auto ca = pki().root().issue_ca(o);
+  auto r = check({bundle({ca.leaf_der(), ca.der()})});
+  EXPECT_EQ(error_codes(r), Codes{ErrorCode::CertNonConforme}) << dump(r);
+  EXPECT_TRUE(mentions(r, ErrorCode::CertNonConforme, "Raccord Lax Intermediate CA")) << dump(r);
+  EXPECT_TRUE(mentions(r, ErrorCode::CertNonConforme, "basicConstraints")) << dump(r);
+}
+
+TEST_F(CertificatesTest, CaWithoutSubjectKeyIdentifierIsNotConformant) {
+  CaOptions o{"Raccord NoSkid Intermediate CA"};
+  o.subject_key_id = false;
+  const auto ca = pki().root().issue_ca(o);
+  LeafOptions leaf;
+  leaf.authority_key_id = false;  // nothing to name: the CA has no key identifier
+  auto r = check({bundle({ca.leaf_der(leaf), ca.der()})});
+  EXPECT_TRUE(mentions(r, ErrorCode::CertNonConforme, "subjectKeyIdentifier")) << dump(r);
+  EXPECT_TRUE(mentions(r, ErrorCode::CertNonConforme, "authorityKeyIdentifier")) << dump(r);
+}
+
+TEST_F(CertificatesTest, KeyCertSignOnALeafIsNotConformant) {
+  LeafOptions o;
+  o.key_cert_sign = true;
+  auto r = check_leaf(o);
+  EXPECT_EQ(error_codes(r), Codes{ErrorCode::CertNonConforme}) << dump(r);
+  EXPECT_TRUE(mentions(r, ErrorCode::CertNonConforme, "keyCertSign")) << dump(r);
+}
+
+TEST_F(CertificatesTest, SerialZeroOrOverTwentyOctetsIsNotConformant) {
+  for (const std::string& serial : std::vector<std::string>{"0", "01" + std::string(40, '2')}) {  // zero; 21 octets
+    LeafOptions o;
+    o.serial_hex = serial;
+    auto r = check_leaf(o);
+    EXPECT_EQ(error_codes(r), Codes{ErrorCode::CertNonConforme}) << serial << "\n" << dump(r);
+    EXPECT_TRUE(mentions(r, ErrorCode::CertNonConforme, "numéro de série")) << dump(r);
+  }
+  LeafOptions twenty;
+  twenty.serial_hex = "01" + std::string(38, '2');  // 20 octets: allowed
+  EXPECT_TRUE(error_codes(check_leaf(twenty)).empty());
+}
+
+TEST_F(CertificatesTest, CaWhoseEkuExcludesClientAuthMakesTheLeafUnusableForIt) {
+  CaOptions o{"Raccord Server Only Intermediate CA"};
+  o.eku = "serverAuth";
+  const auto ca = pki().root().issue_ca(o);
+  auto r = check({bundle({ca.leaf_der(), ca.der()})}, Protocol::Sftp);
+  EXPECT_EQ(error_codes(r), Codes{ErrorCode::CertUsage}) << dump(r);
+  EXPECT_TRUE(mentions(r, ErrorCode::CertUsage, "Raccord Server Only Intermediate CA")) << dump(r);
+  // The same CA with clientAuth in its EKU: accepted.
+  CaOptions both{"Raccord Client Intermediate CA"};
+  both.eku = "serverAuth,clientAuth";
+  const auto ok = pki().root().issue_ca(both);
+  EXPECT_TRUE(error_codes(check({bundle({ok.leaf_der(), ok.der()})}, Protocol::Sftp)).empty());
+}
+
+}  // namespace raccord::rules

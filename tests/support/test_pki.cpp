@@ -68,7 +68,34 @@ PkeyPtr rsa_key(int bits) {
   return PkeyPtr(slot.get());
 }
 
+/// DSA keys (2048 bits) are slower still: one per process, shared (up-ref'd).
+PkeyPtr dsa_key() {
+  static std::mutex mutex;
+  static PkeyPtr key;
+  std::lock_guard lock(mutex);
+  if (!key) {
+    EVP_PKEY_CTX* pctx = EVP_PKEY_CTX_new_from_name(nullptr, "DSA", nullptr);
+    EVP_PKEY* params = nullptr;
+    if (pctx == nullptr || EVP_PKEY_paramgen_init(pctx) <= 0 || EVP_PKEY_CTX_set_dsa_paramgen_bits(pctx, 2048) <= 0 ||
+        EVP_PKEY_paramgen(pctx, &params) <= 0) {
+      EVP_PKEY_CTX_free(pctx);
+      fail("DSA parameter generation");
+    }
+    EVP_PKEY_CTX_free(pctx);
+    EVP_PKEY_CTX* kctx = EVP_PKEY_CTX_new_from_pkey(nullptr, params, nullptr);
+    EVP_PKEY* generated = nullptr;
+    const bool ok = kctx != nullptr && EVP_PKEY_keygen_init(kctx) > 0 && EVP_PKEY_keygen(kctx, &generated) > 0;
+    EVP_PKEY_CTX_free(kctx);
+    EVP_PKEY_free(params);
+    if (!ok) fail("DSA key generation");
+    key.reset(generated);
+  }
+  EVP_PKEY_up_ref(key.get());
+  return PkeyPtr(key.get());
+}
+
 PkeyPtr new_key(const LeafOptions& o) {
+  if (o.dsa) return dsa_key();
   if (o.ed25519) {
     PkeyPtr key(EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519"));
     if (!key) fail("Ed25519 key generation");
@@ -129,6 +156,11 @@ struct CertSpec {
   bool server_auth = false;
   bool authority_key_id = true;
   std::vector<std::string> crl_urls;
+  bool basic_constraints_critical = true;
+  bool subject_key_id = true;
+  bool key_cert_sign = false;  // on a non-CA
+  std::string ca_eku;          // extendedKeyUsage of a CA
+  std::string serial_hex;      // empty: random
 };
 
 /// Builds and signs one certificate. `issuer`/`issuer_key` null: self-signed with `key`.
@@ -136,7 +168,11 @@ X509Ptr make_cert(const CertSpec& s, EVP_PKEY* key, X509* issuer, EVP_PKEY* issu
   X509Ptr x(X509_new());
   check(X509_set_version(x.get(), 2), "X509_set_version");
   BIGNUM* bn = BN_new();
-  check(BN_rand(bn, 63, BN_RAND_TOP_ANY, BN_RAND_BOTTOM_ODD), "BN_rand");
+  if (s.serial_hex.empty()) {
+    check(BN_rand(bn, 63, BN_RAND_TOP_ANY, BN_RAND_BOTTOM_ODD), "BN_rand");
+  } else {
+    check(BN_hex2bn(&bn, s.serial_hex.c_str()), "BN_hex2bn");
+  }
   ASN1_INTEGER* serial = BN_to_ASN1_INTEGER(bn, nullptr);
   BN_free(bn);
   check(X509_set_serialNumber(x.get(), serial), "serial");
@@ -154,11 +190,14 @@ X509Ptr make_cert(const CertSpec& s, EVP_PKEY* key, X509* issuer, EVP_PKEY* issu
   X509V3_CTX ctx;
   X509V3_set_ctx_nodb(&ctx);
   X509V3_set_ctx(&ctx, issuer != nullptr ? issuer : x.get(), x.get(), nullptr, nullptr, 0);
-  add_ext(x.get(), &ctx, NID_basic_constraints, s.ca ? "critical,CA:TRUE" : "critical,CA:FALSE");
+  add_ext(x.get(), &ctx, NID_basic_constraints,
+          s.ca ? (s.basic_constraints_critical ? "critical,CA:TRUE" : "CA:TRUE") : "critical,CA:FALSE");
   bool rsa = EVP_PKEY_get_base_id(key) == EVP_PKEY_RSA;
-  add_ext(x.get(), &ctx, NID_key_usage,
-          s.ca ? "critical,keyCertSign,cRLSign"
-               : (rsa ? "critical,digitalSignature,keyEncipherment" : "critical,digitalSignature"));
+  std::string key_usage = s.ca ? "critical,keyCertSign,cRLSign"
+                               : (rsa ? "critical,digitalSignature,keyEncipherment" : "critical,digitalSignature");
+  if (!s.ca && s.key_cert_sign) key_usage += ",keyCertSign";
+  add_ext(x.get(), &ctx, NID_key_usage, key_usage.c_str());
+  if (s.ca && !s.ca_eku.empty()) add_ext(x.get(), &ctx, NID_ext_key_usage, s.ca_eku.c_str());
   if (s.eku) {
     std::string value;
     if (s.client_auth) value = "clientAuth";
@@ -166,7 +205,7 @@ X509Ptr make_cert(const CertSpec& s, EVP_PKEY* key, X509* issuer, EVP_PKEY* issu
     if (value.empty()) value = "codeSigning";
     add_ext(x.get(), &ctx, NID_ext_key_usage, value.c_str());
   }
-  add_ext(x.get(), &ctx, NID_subject_key_identifier, "hash");
+  if (s.subject_key_id) add_ext(x.get(), &ctx, NID_subject_key_identifier, "hash");
   if (s.authority_key_id) add_ext(x.get(), &ctx, NID_authority_key_identifier, "keyid:always");
   if (!s.crl_urls.empty()) {
     std::string value;
@@ -211,19 +250,36 @@ std::shared_ptr<TestCa::State> make_state(PkeyPtr key, X509Ptr cert, const std::
 }
 
 CertSpec ca_spec(const CaOptions& o) {
-  return CertSpec{o.common_name, o.not_before, o.not_after, o.digest, true, false, false, false, true, o.crl_urls};
+  CertSpec spec;
+  spec.common_name = o.common_name;
+  spec.not_before = o.not_before;
+  spec.not_after = o.not_after;
+  spec.digest = o.digest;
+  spec.ca = true;
+  spec.authority_key_id = o.authority_key_id;
+  spec.crl_urls = o.crl_urls;
+  spec.basic_constraints_critical = o.basic_constraints_critical;
+  spec.subject_key_id = o.subject_key_id;
+  spec.ca_eku = o.eku;
+  return spec;
+}
+
+/// A CA's new key: DSA when options.dsa, else EC P-256.
+PkeyPtr new_ca_key(const CaOptions& o) {
+  if (o.dsa) return dsa_key();
+  return new_ec_key();
 }
 
 }  // namespace
 
 TestCa TestCa::self_signed(const CaOptions& options) {
-  PkeyPtr key = new_ec_key();
+  PkeyPtr key = new_ca_key(options);
   X509Ptr cert = make_cert(ca_spec(options), key.get(), nullptr, nullptr);
   return TestCa(make_state(std::move(key), std::move(cert), options.common_name));
 }
 
 TestCa TestCa::issue_ca(const CaOptions& options) const {
-  PkeyPtr key = new_ec_key();
+  PkeyPtr key = new_ca_key(options);
   X509Ptr cert;
   {
     std::lock_guard lock(sign_mutex());
@@ -279,8 +335,20 @@ struct Leaf {
 
 Leaf make_leaf(const TestCa::State& ca, const LeafOptions& o) {
   PkeyPtr key = new_key(o);
-  CertSpec spec{o.common_name, o.not_before,  o.not_after,   o.digest,           o.ca,
-                o.eku,         o.client_auth, o.server_auth, o.authority_key_id, o.crl_urls};
+  CertSpec spec;
+  spec.common_name = o.common_name;
+  spec.not_before = o.not_before;
+  spec.not_after = o.not_after;
+  spec.digest = o.digest;
+  spec.ca = o.ca;
+  spec.eku = o.eku;
+  spec.client_auth = o.client_auth;
+  spec.server_auth = o.server_auth;
+  spec.authority_key_id = o.authority_key_id;
+  spec.crl_urls = o.crl_urls;
+  spec.subject_key_id = o.subject_key_id;
+  spec.key_cert_sign = o.key_cert_sign;
+  spec.serial_hex = o.serial_hex;
   X509Ptr cert;
   if (o.self_signed) {
     cert = make_cert(spec, key.get(), nullptr, nullptr);

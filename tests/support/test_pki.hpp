@@ -46,6 +46,11 @@ struct LeafOptions {
   bool authority_key_id = true;  // false: no authorityKeyIdentifier, so any CA bearing the issuer's name is a
                                  // candidate issuer (only the signature tells them apart)
   std::vector<std::string> crl_urls = {};  // crlDistributionPoints, one fullName URI each (none when empty)
+  // RFC 5280 profile defects (issue 17, CERT_NON_CONFORME) and DSA (CERT_CLE_FAIBLE):
+  bool dsa = false;             // DSA 2048-bit key (generated once per process; overrides the others)
+  bool key_cert_sign = false;   // keyUsage keyCertSign on this non-CA certificate
+  bool subject_key_id = true;   // false: no subjectKeyIdentifier
+  std::string serial_hex = {};  // fixed serial number in hex ("0": zero); empty: 63 random bits
 };
 
 /// A certificate authority of the test PKI: its certificate and private key (shared, immutable).
@@ -55,6 +60,12 @@ struct CaOptions {
   std::string not_after = "2040-12-31T23:59:59Z";
   std::string digest = "sha256";           // digest of the signature by the issuer (or its own, when self-signed)
   std::vector<std::string> crl_urls = {};  // crlDistributionPoints, one fullName URI each (none when empty)
+  // RFC 5280 profile defects (issue 17, CERT_NON_CONFORME), DSA (CERT_SIGNATURE_FAIBLE), a CA's EKU (CERT_USAGE):
+  bool dsa = false;                        // DSA 2048-bit key (once per process): what it signs is DSA-signed
+  bool basic_constraints_critical = true;  // false: basicConstraints CA:TRUE not marked critical
+  bool subject_key_id = true;              // false: no subjectKeyIdentifier
+  bool authority_key_id = true;            // false: no authorityKeyIdentifier
+  std::string eku = {};                    // extendedKeyUsage of the CA ("serverAuth", ...); empty: none
 };
 
 /// One entry of a test CRL (RFC 5280 §5.1.2.6).
