@@ -7,7 +7,8 @@
 #          a configured and built tree (the raccord target): everything is installed, for its prefix.
 #        scripts/check-install.sh --prefix-usr WORK_DIR
 #          configures (never builds) a tree in WORK_DIR with CMAKE_INSTALL_PREFIX=/usr, the Debian
-#          package's prefix, and installs everything but the binary (component "binary"): the /etc,
+#          package's prefix, and installs everything but the binary and the man pages (components
+#          "binary" and "man"): the /etc,
 #          unit, sysusers, tmpfiles, data and completion paths of the package, checked without a build.
 set -euo pipefail
 source_dir=$(cd "$(dirname "$0")/.." && pwd)
@@ -56,6 +57,7 @@ expected=(
   "$completions/raccord"
   "$prefix/share/raccord/rules/catalogue.xml" "$prefix/share/raccord/rules/trust/"
   "$prefix/share/doc/raccord/README.md"
+  "$prefix/share/doc/raccord/reference.md" "$prefix/share/doc/raccord/revocation.md"
   "$prefix/share/doc/raccord/systemd-examples/remote-postgresql.conf"
   "$prefix/share/doc/raccord/systemd-examples/shared-storage.conf"
 )
