@@ -4,6 +4,7 @@
 // certificate says), chain_building (the chain of a leaf, the CA cache), trust_store (the anchors).
 #include "rules/certificates.hpp"
 
+#include <fmt/format.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/objects.h>
@@ -534,11 +535,11 @@ void check_usage(const SheetOperation& sheet, std::optional<Protocol> protocol, 
       if (!allowed || blocker == nullptr) continue;
       diags.push_back(Diagnostic::error(
           ErrorCode::CertUsage, field, line,
-          "Le certificat " + describe(use.leaf) + " autorise " + purpose + " (" + eku +
-              "), mais le certificat d'autorité " + describe(blocker) +
-              " de sa chaîne limite son usage étendu (extendedKeyUsage) à d'autres usages, sans " + eku +
-              " : ce certificat ne peut pas servir à " + purpose + ", exigée pour une fiche " + std::string(label) +
-              ". Faites émettre le certificat par une autorité dont l'usage étendu permet " + eku + "."));
+          fmt::format("Le certificat {} autorise {} ({}), mais le certificat d'autorité {} de sa chaîne limite "
+                      "son usage étendu (extendedKeyUsage) à d'autres usages, sans {} : ce certificat ne peut pas "
+                      "servir à {}, exigée pour une fiche {}. Faites émettre le certificat par une autorité dont "
+                      "l'usage étendu permet {}.",
+                      describe(use.leaf), purpose, eku, describe(blocker), eku, purpose, label, eku)));
       return true;
     }
     return false;

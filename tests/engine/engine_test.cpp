@@ -49,7 +49,7 @@ struct UnreadableCase {
   bool column;              // colonne expected
   long long max_bytes = 0;  // inbox.max_bytes for this case (0: default)
 };
-void PrintTo(const UnreadableCase& c, std::ostream* os) {
+void PrintTo(const UnreadableCase& c, std::ostream* os) {  // NOLINT(readability-identifier-naming): GoogleTest's name
   *os << c.name;
 }
 
@@ -121,7 +121,7 @@ TEST_F(EngineTest, MaxBytesBoundaryIsAccepted) {
 // limited to what the test process uses plus 128 MiB while a 300 MiB (sparse) dépôt is processed:
 // reading it whole would throw std::bad_alloc.
 TEST_F(EngineTest, TooLargeDepotIsRefusedWithoutBeingReadIntoMemory) {
-  config_.max_bytes = 1024 * 1024;
+  config_.max_bytes = 1024LL * 1024;
   start();
   const std::uintmax_t size = 300ull * 1024 * 1024;
   {
@@ -990,7 +990,7 @@ struct SheetRaceCase {
   std::string second_verdict;
   std::string final_state;
 };
-void PrintTo(const SheetRaceCase& c, std::ostream* os) {
+void PrintTo(const SheetRaceCase& c, std::ostream* os) {  // NOLINT(readability-identifier-naming): GoogleTest's name
   *os << c.name;
 }
 

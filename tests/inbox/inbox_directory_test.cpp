@@ -435,6 +435,7 @@ TEST_F(InboxDirectoryTest, RecoverLeftoversTakesUnlockedFilesAndSkipsLockedOnes)
 
   auto recovered = dirs_->recover_leftovers();
   std::vector<std::string> names;
+  names.reserve(recovered.size());
   for (const auto& f : recovered) names.push_back(f.name());
   EXPECT_EQ(names, (std::vector<std::string>{"a_stranded.xml", "b_stranded.xml"}));
   EXPECT_EQ(recovered[0].read_all(), "a");

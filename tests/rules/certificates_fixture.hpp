@@ -118,7 +118,9 @@ class CertificatesTest : public ::testing::Test {
     return check({pki().bundle_base64(o)}, protocol, at);
   }
 
+  // NOLINTNEXTLINE(readability-identifier-naming): a member of the suite, named like the others
   inline static std::filesystem::path* trust_dir_ = nullptr;
+  // NOLINTNEXTLINE(readability-identifier-naming): as above
   inline static CertificateChecker* checker_ = nullptr;
 };
 

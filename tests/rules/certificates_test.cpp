@@ -443,9 +443,11 @@ TEST_F(CertificatesTest, CheckIsSafeFromSeveralThreads) {
       sheet_with({bundle({pki().attacker_root().leaf_der(), pki().attacker_root().der()})}),
   };
   std::vector<Codes> expected;
+  expected.reserve(sheets.size());
   for (const auto& s : sheets) expected.push_back(error_codes(checker_->check(s, Protocol::Sftp, kNow)));
   std::atomic<int> mismatches{0};
   std::vector<std::thread> threads;
+  threads.reserve(4);
   for (int t = 0; t < 4; ++t) {
     threads.emplace_back([&] {
       for (int i = 0; i < 15; ++i) {
