@@ -4,7 +4,6 @@
 // certificate says), chain_building (the chain of a leaf, the CA cache), trust_store (the anchors).
 #include "rules/certificates.hpp"
 
-#include <fmt/format.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/objects.h>
@@ -506,6 +505,30 @@ LeafUse leaf_use(X509* leaf, const BuiltChain& chain) {
   return LeafUse{leaf, eku_blocker(chain, XKU_SSL_CLIENT), eku_blocker(chain, XKU_SSL_SERVER)};
 }
 
+/// The CERT_USAGE message for a leaf allowing `purpose` (`eku`) under a CA (`blocker`) whose
+/// extendedKeyUsage excludes it, on a sheet of protocol `label`.
+std::string blocked_usage_message(const std::string& leaf, const std::string& purpose, const char* eku,
+                                  const std::string& blocker, std::string_view label) {
+  std::string m = "Le certificat ";
+  m += leaf;
+  m += " autorise ";
+  m += purpose;
+  m += " (";
+  m += eku;
+  m += "), mais le certificat d'autorité ";
+  m += blocker;
+  m += " de sa chaîne limite son usage étendu (extendedKeyUsage) à d'autres usages, sans ";
+  m += eku;
+  m += " : ce certificat ne peut pas servir à ";
+  m += purpose;
+  m += ", exigée pour une fiche ";
+  m += label;
+  m += ". Faites émettre le certificat par une autorité dont l'usage étendu permet ";
+  m += eku;
+  m += ".";
+  return m;
+}
+
 /// CERT_USAGE (F23): the leaves of all bundles together allow client authentication and, for PESIT
 /// and AS2, server authentication, their chains' CAs included (docs/reference.md §4). On the bundle's field when
 /// there is one, else on "Certificats".
@@ -533,13 +556,9 @@ void check_usage(const SheetOperation& sheet, std::optional<Protocol> protocol, 
       X509* blocker = for_client ? use.client_blocker : use.server_blocker;
       const bool allowed = for_client ? usable_for_client(use.leaf) : usable_for_server(use.leaf);
       if (!allowed || blocker == nullptr) continue;
-      diags.push_back(Diagnostic::error(
-          ErrorCode::CertUsage, field, line,
-          fmt::format("Le certificat {} autorise {} ({}), mais le certificat d'autorité {} de sa chaîne limite "
-                      "son usage étendu (extendedKeyUsage) à d'autres usages, sans {} : ce certificat ne peut pas "
-                      "servir à {}, exigée pour une fiche {}. Faites émettre le certificat par une autorité dont "
-                      "l'usage étendu permet {}.",
-                      describe(use.leaf), purpose, eku, describe(blocker), eku, purpose, label, eku)));
+      diags.push_back(
+          Diagnostic::error(ErrorCode::CertUsage, field, line,
+                            blocked_usage_message(describe(use.leaf), purpose, eku, describe(blocker), label)));
       return true;
     }
     return false;
