@@ -631,8 +631,7 @@ PassSummary Engine::process_pass() {
   // Still changing, held open, unopenable, or waiting for the same name to leave .work/.
   summary.left_for_later = static_cast<int>(inbox_.list_candidates().size());
   try {  // docs/reference.md §5.4: the gauge of the files this full pass could not open
-    record_unopenable_files(*db_, summary.unopenable);
-    refresh_metrics(*db_, inbox_);
+    if (record_unopenable_files(*db_, summary.unopenable)) refresh_metrics(*db_, inbox_);
   } catch (const StoreError& e) {
     log::warning("métriques : {}", e.what());
   }

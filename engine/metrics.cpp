@@ -69,11 +69,14 @@ std::int64_t count_quarantined(const fs::path& error_dir) {
 
 }  // namespace
 
-void record_unopenable_files(Database& db, std::int64_t count) {
+bool record_unopenable_files(Database& db, std::int64_t count) {
+  const auto row = db.query_one("SELECT value FROM metric_counters WHERE name = 'files_unopenable'");
+  if ((row ? row->integer(0) : 0) == count) return false;
   db.execute(
       "INSERT INTO metric_counters (name, value) VALUES ('files_unopenable', $1) ON CONFLICT (name) DO UPDATE SET "
       "value = excluded.value",
       {count});
+  return true;
 }
 
 outbox::MetricsSnapshot collect_metrics(Database& db, const inbox::InboxDirectory& dirs) {

@@ -21,8 +21,9 @@ void record_deposit_metrics(Database& db, DepositStatus status, std::int64_t acc
 /// Records the number of files the current pass could not open (docs/reference.md §2 "A file the engine
 /// cannot open"), the gauge raccord_unopenable_files of the next metrics.prom: call once per pass
 /// (0 when it opened them all), in a transaction or not. Kept in metric_counters as the row
-/// 'files_unopenable' (absent until a pass records it: 0). Throws StoreError.
-void record_unopenable_files(Database& db, std::int64_t count);
+/// 'files_unopenable' (absent until a pass records it: 0). Returns whether the value changed (a pass
+/// that changes nothing writes no metrics.prom: an empty inbox stays a quiet pass). Throws StoreError.
+bool record_unopenable_files(Database& db, std::int64_t count);
 
 /// Reads the figures: counters (one small table), sheets by state (Store::count_sheets_by_state:
 /// one GROUP BY, deleted drafts excluded), the ledger's latest run (finished_at, finished_at - started_at in seconds,
