@@ -232,6 +232,7 @@ class DaemonTest : public ::testing::Test {
       std::memcpy(watchdog_pid.data(), "WATCHDOG_PID=", 13);
       for (int i = 0; i < n; ++i) watchdog_pid[13 + static_cast<std::size_t>(i)] = digits[n - 1 - i];
       std::vector<const char*> envp;
+      envp.reserve(env.size() + 2);
       for (const auto& e : env) envp.push_back(e.c_str());
       envp.push_back(watchdog_pid.c_str());
       envp.push_back(nullptr);
