@@ -19,6 +19,8 @@ enum class ErrorCode {
   FichierVide,
   FichierTropVolumineux,
   DepotIdentifiantReutilise,
+  DemandeurNonAutorise,  // the operation's actor is not one of its sender account's logins (docs/accounts.md)
+  CompteNonAutorise,     // dépôt-level: the file's owner or link count does not fit its account
   SiretInvalide,
   StructureInconnue,
   StructureInactive,
@@ -65,7 +67,7 @@ enum class ErrorCode {
 
 template <>
 struct EnumTable<ErrorCode> {
-  static constexpr std::array<EnumRow<ErrorCode>, 48> kRows{{
+  static constexpr std::array<EnumRow<ErrorCode>, 49> kRows{{
       {ErrorCode::XmlMalforme, "XML_MALFORME"},
       {ErrorCode::EncodageInvalide, "ENCODAGE_INVALIDE"},
       {ErrorCode::DtdInterdite, "DTD_INTERDITE"},
@@ -73,6 +75,8 @@ struct EnumTable<ErrorCode> {
       {ErrorCode::FichierVide, "FICHIER_VIDE"},
       {ErrorCode::FichierTropVolumineux, "FICHIER_TROP_VOLUMINEUX"},
       {ErrorCode::DepotIdentifiantReutilise, "DEPOT_IDENTIFIANT_REUTILISE"},
+      {ErrorCode::DemandeurNonAutorise, "DEMANDEUR_NON_AUTORISE"},
+      {ErrorCode::CompteNonAutorise, "COMPTE_NON_AUTORISE"},
       {ErrorCode::SiretInvalide, "SIRET_INVALIDE"},
       {ErrorCode::StructureInconnue, "STRUCTURE_INCONNUE"},
       {ErrorCode::StructureInactive, "STRUCTURE_INACTIVE"},

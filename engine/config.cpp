@@ -4,6 +4,7 @@
 #include <Poco/Exception.h>
 #include <Poco/Util/IniFileConfiguration.h>
 #include <fmt/format.h>
+#include <pwd.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -116,6 +117,127 @@ fs::path resolve(const fs::path& base, const std::string& value) {
   return p.is_absolute() ? p : (base / p).lexically_normal();
 }
 
+/// The names of the [compte.X] section headers of `text` (X as written, possibly invalid), in file
+/// order: read from the text itself, since Poco's reader does not show a section without keys.
+std::vector<std::string> account_section_names(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    const auto first = line.find_first_not_of(" \t\r");
+    if (first == std::string::npos || line[first] != '[') continue;
+    const auto last = line.find_last_not_of(" \t\r");
+    std::string section = line.substr(first + 1, last - first - 1);
+    section.erase(0, section.find_first_not_of(" \t"));
+    section.erase(section.find_last_not_of(" \t") + 1);
+    if (lower(section).starts_with("compte.")) out.push_back(section.substr(7));
+  }
+  return out;
+}
+
+/// `proprietaire`: a numeric uid or a user name of this host (getpwnam_r), never 0 (root) nor 65534
+/// (nobody: what an NFS or idmap owner that cannot be resolved reads as). Throws ConfigError naming `key`.
+std::uint32_t parse_owner(const std::string& key, const std::string& raw) {
+  std::optional<std::uint32_t> uid;
+  if (!raw.empty() && std::all_of(raw.begin(), raw.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    uid = static_cast<std::uint32_t>(to_integer(key, raw, 0, 4'294'967'294LL));
+  } else if (!raw.empty()) {
+    struct passwd pw {};
+    struct passwd* found = nullptr;
+    std::vector<char> buffer(16384);
+    if (::getpwnam_r(raw.c_str(), &pw, buffer.data(), buffer.size(), &found) == 0 && found != nullptr) {
+      uid = static_cast<std::uint32_t>(found->pw_uid);
+    }
+  }
+  if (!uid) {
+    throw ConfigError(fmt::format(
+        "Configuration : la clé {} vaut « {} » ; attendu un nom d'utilisateur de cette machine ou un uid numérique.",
+        key, raw));
+  }
+  if (*uid == 0 || *uid == 65534) {
+    throw ConfigError(fmt::format(
+        "Configuration : la clé {} vaut « {} » (uid {}) : refusé ; ni root (0) ni nobody (65534, le propriétaire "
+        "d'un fichier NFS non résolu) ne peuvent être le propriétaire d'un compte. Donnez l'utilisateur SFTP du "
+        "compte.",
+        key, raw, *uid));
+  }
+  return *uid;
+}
+
+/// One [compte.NAME] section: its keys are `compte.NAME.*` of `ini`. Throws ConfigError naming the
+/// key (docs/accounts.md).
+SenderAccount parse_account_section(const Poco::Util::AbstractConfiguration& ini, const std::string& name,
+                                    const fs::path& base) {
+  const std::string section = "compte." + name;
+  if (!is_account_name(name)) {
+    throw ConfigError(fmt::format(
+        "Configuration : la section [{}] a un nom de compte invalide ; attendu 1 à 32 caractères parmi a-z, 0-9, _ "
+        "et -, commençant par une lettre ou un chiffre.",
+        section));
+  }
+  static const std::set<std::string> kKeys{"logins", "proprietaire", "signature", "signataires"};
+  Poco::Util::AbstractConfiguration::Keys keys;
+  ini.keys(section, keys);
+  for (const auto& k : keys) {
+    if (!kKeys.contains(lower(k))) {
+      throw ConfigError(fmt::format(
+          "Configuration : la clé {}.{} est inconnue ; un compte accepte logins, proprietaire, signature et "
+          "signataires.",
+          section, k));
+    }
+  }
+  auto get = [&](const std::string& key) -> std::optional<std::string> {
+    const std::string full = section + "." + key;
+    if (!ini.hasProperty(full)) return std::nullopt;
+    std::string v = ini.getRawString(full);
+    v.erase(0, v.find_first_not_of(" \t\r"));
+    v.erase(v.find_last_not_of(" \t\r") + 1);
+    return v;
+  };
+  SenderAccount account;
+  account.name = name;
+  if (auto v = get("logins")) {
+    std::istringstream in(*v);
+    for (std::string login; std::getline(in, login, ',');) {
+      login.erase(0, login.find_first_not_of(" \t"));
+      login.erase(login.find_last_not_of(" \t") + 1);
+      if (!login.empty()) account.logins.push_back(login);
+    }
+  }
+  if (account.logins.empty()) {
+    throw ConfigError(fmt::format(
+        "Configuration : la clé {}.logins est obligatoire : donnez les logins (séparés par des virgules) qui "
+        "peuvent être demandeur dans les dépôts de ce compte.",
+        section));
+  }
+  if (auto v = get("proprietaire")) account.owner_uid = parse_owner(section + ".proprietaire", *v);
+  if (auto v = get("signature")) {
+    const auto requirement = parse<SignatureRequirement>(*v);
+    if (!requirement) {
+      throw ConfigError(
+          fmt::format("Configuration : la clé {}.signature vaut « {} » ; attendu aucune ou obligatoire.", section, *v));
+    }
+    account.signature = *requirement;
+  }
+  if (auto v = get("signataires")) {
+    account.signers_file = resolve(base, *v);
+    std::error_code ec;
+    if (!fs::is_regular_file(account.signers_file, ec)) {
+      throw ConfigError(fmt::format(
+          "Configuration : la clé {}.signataires désigne {}, qui n'est pas un fichier lisible ; donnez le fichier "
+          "PEM des certificats des signataires du compte.",
+          section, account.signers_file.string()));
+    }
+  }
+  if (account.signature == SignatureRequirement::Required && account.signers_file.empty()) {
+    throw ConfigError(fmt::format(
+        "Configuration : la clé {}.signataires est obligatoire avec signature = obligatoire : donnez le fichier PEM "
+        "des certificats dont ce compte accepte les signatures.",
+        section));
+  }
+  return account;
+}
+
 fs::path default_rules_dir() {
 #ifdef RACCORD_INSTALL_RULES_DIR
   if (fs::is_directory(RACCORD_INSTALL_RULES_DIR)) return RACCORD_INSTALL_RULES_DIR;
@@ -214,6 +336,7 @@ Config load_config(const std::optional<fs::path>& file, const fs::path& cwd) {
   std::vector<std::string> present;
   collect_keys(*ini, "", present);
   for (const auto& k : present) {
+    if (lower(k).starts_with("compte.")) continue;  // checked with their section below
     if (!known_keys().contains(lower(k))) {
       config.warnings.push_back(fmt::format("clé de configuration inconnue ignorée : {}", k));
     } else {
@@ -315,9 +438,27 @@ Config load_config(const std::optional<fs::path>& file, const fs::path& cwd) {
   if (auto v = get("aife.pesit_address")) config.aife.pesit_address = *v;
   get_int("aife.pesit_port", config.aife.pesit_port, 1, 65535);
 
+  // Sender accounts: every [compte.X] header of the file, a section without keys included.
+  std::set<std::string> sections;
+  for (const std::string& name : account_section_names(*text)) sections.insert(name);
+  for (const auto& k : present) {  // a key written as compte.X.key outside a [compte.X] header
+    if (!lower(k).starts_with("compte.")) continue;
+    const std::string rest = k.substr(7);
+    const auto dot = rest.rfind('.');
+    sections.insert(dot == std::string::npos ? rest : rest.substr(0, dot));
+  }
+  for (const std::string& name : sections) config.accounts.push_back(parse_account_section(*ini, name, base));
+
   if (config.rules_dir.empty()) config.rules_dir = default_rules_dir();
   if (config.trust_dir.empty() && !config.rules_dir.empty()) config.trust_dir = config.rules_dir / "trust";
   return config;
+}
+
+const SenderAccount* Config::account(std::string_view name) const {
+  for (const auto& a : accounts) {
+    if (a.name == name) return &a;
+  }
+  return nullptr;
 }
 
 std::vector<std::string> aife_example_warnings(const Config& config) {

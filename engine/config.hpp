@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "domain/sender_account.hpp"
 #include "domain/vocabulary.hpp"
 #include "engine/database.hpp"
 #include "rules/crl_store.hpp"
@@ -59,6 +60,9 @@ struct Config {
   int archive_retention_days = 365;                                  // archive.retention_days
   unsigned file_umask = 0027;                                        // files.umask (octal; never lets "others" write)
   AifeConfig aife;
+  /// [compte.NAME] sections (docs/accounts.md), validated, sorted by name. Empty: inbox/ is the only
+  /// channel.
+  std::vector<SenderAccount> accounts;
   std::optional<std::filesystem::path> source;  // the INI file read, if any
   std::vector<std::string> warnings;            // unknown keys and similar, for the log
   std::set<std::string> written_keys;           // known keys written in the file ("section.key", lower case)
@@ -75,6 +79,9 @@ struct Config {
   /// server says otherwise when connected to), else whether the SQLite file effective_connection()
   /// exists. The commands that read the store without creating it (`check`, `search`, `show`) ask it.
   bool store_exists() const;
+
+  /// The account named `name`, or nullptr.
+  const SenderAccount* account(std::string_view name) const;
 };
 
 /// Thrown for a config file that cannot be read or holds an invalid value (message in French,
@@ -88,7 +95,10 @@ struct ConfigError : std::runtime_error {
 /// Resolves paths.rules (the installed <prefix>/share/raccord/rules, else the source tree's rules/,
 /// else empty = compiled-in seed) and certificates.trust_dir (<rules>/trust).
 /// Throws ConfigError on a file that is missing or that the engine may not open (permissions) and on
-/// an invalid value; std::system_error naming the file when opening or reading it fails otherwise
+/// an invalid value (an account section with an invalid NAME, a missing `logins`, an unknown key, a
+/// `proprietaire` that is no user or is 0 or 65534, a bad `signature`, a missing `signataires` with
+/// `obligatoire` or a `signataires` that is no regular file: the message names the key,
+/// docs/accounts.md); std::system_error naming the file when opening or reading it fails otherwise
 /// (EIO...: a failure of the machine, exit 1, docs/design.md "Failures of the machine under the engine").
 Config load_config(const std::optional<std::filesystem::path>& file, const std::filesystem::path& cwd);
 

@@ -21,6 +21,8 @@ const std::vector<std::pair<ErrorCode, std::string>>& all_codes() {
       {ErrorCode::FichierVide, "FICHIER_VIDE"},
       {ErrorCode::FichierTropVolumineux, "FICHIER_TROP_VOLUMINEUX"},
       {ErrorCode::DepotIdentifiantReutilise, "DEPOT_IDENTIFIANT_REUTILISE"},
+      {ErrorCode::DemandeurNonAutorise, "DEMANDEUR_NON_AUTORISE"},
+      {ErrorCode::CompteNonAutorise, "COMPTE_NON_AUTORISE"},
       {ErrorCode::SiretInvalide, "SIRET_INVALIDE"},
       {ErrorCode::StructureInconnue, "STRUCTURE_INCONNUE"},
       {ErrorCode::StructureInactive, "STRUCTURE_INACTIVE"},

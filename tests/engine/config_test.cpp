@@ -508,5 +508,59 @@ TEST_F(ConfigTest, InvalidRevocationKeysNameTheKey) {
   expect_error("[certificates]\ncrl_grace_h = 8761\n", "certificates.crl_grace_h", "8761");
 }
 
+// Sender accounts (docs/accounts.md): each [compte.NAME] section is read whole, sorted by name.
+TEST_F(ConfigTest, AccountSectionsAreRead) {
+  std::ofstream(dir_ / "etc" / "signataires.pem") << "-----BEGIN CERTIFICATE-----\n";
+  const Config c = load_config(write_ini("[compte.zeta-2]\nlogins = z1\n"
+                                         "[compte.acme_1]\nlogins = alice , bob,,\nproprietaire = 4242\n"
+                                         "signature = obligatoire\nsignataires = signataires.pem\n"
+                                         "[compte.b]\nlogins=x\nsignature = aucune\n"),
+                               dir_);
+  ASSERT_EQ(c.accounts.size(), 3U);
+  EXPECT_EQ(c.accounts[0].name, "acme_1");
+  EXPECT_EQ(c.accounts[0].logins, (std::vector<std::string>{"alice", "bob"}));
+  EXPECT_EQ(c.accounts[0].owner_uid, 4242U);
+  EXPECT_EQ(c.accounts[0].signature, SignatureRequirement::Required);
+  EXPECT_EQ(c.accounts[0].signers_file, dir_ / "etc" / "signataires.pem");
+  EXPECT_EQ(c.accounts[1].name, "b");
+  EXPECT_EQ(c.accounts[1].signature, SignatureRequirement::None);
+  EXPECT_FALSE(c.accounts[1].owner_uid.has_value());
+  EXPECT_EQ(c.accounts[2].name, "zeta-2");
+  ASSERT_NE(c.account("b"), nullptr);
+  EXPECT_TRUE(c.account("acme_1")->allows("bob"));
+  EXPECT_FALSE(c.account("acme_1")->allows("Bob"));
+  EXPECT_EQ(c.account("inconnu"), nullptr);
+  EXPECT_TRUE(c.warnings.empty());
+  EXPECT_TRUE(load_config(write_ini("[engine]\n"), dir_).accounts.empty());
+}
+
+TEST_F(ConfigTest, AccountOwnerByUserName) {
+  const Config c = load_config(write_ini("[compte.a]\nlogins = x\nproprietaire = daemon\n"), dir_);
+  ASSERT_EQ(c.accounts.size(), 1U);
+  ASSERT_TRUE(c.accounts[0].owner_uid.has_value());
+  EXPECT_NE(*c.accounts[0].owner_uid, 0U);
+}
+
+// Each bad key of an account section stops the load, the key named.
+TEST_F(ConfigTest, InvalidAccountSectionsNameTheKey) {
+  expect_error("[compte.Acme]\nlogins = x\n", "[compte.Acme]", "nom de compte invalide");
+  expect_error("[compte._a]\nlogins = x\n", "[compte._a]", "nom de compte invalide");
+  expect_error("[compte.a.b]\nlogins = x\n", "[compte.a.b]", "nom de compte invalide");
+  expect_error("[compte.]\nlogins = x\n", "[compte.]", "nom de compte invalide");
+  expect_error("[compte." + std::string(33, 'a') + "]\nlogins = x\n", "[compte.a", "nom de compte invalide");
+  expect_error("[compte.a]\n", "compte.a.logins", "obligatoire");
+  expect_error("[compte.a]\nlogins = , ,\n", "compte.a.logins", "obligatoire");
+  expect_error("[compte.a]\nlogins = x\nproprio = 12\n", "compte.a.proprio", "inconnue");
+  expect_error("[compte.a]\nlogins = x\nproprietaire = 0\n", "compte.a.proprietaire", "« 0 »");
+  expect_error("[compte.a]\nlogins = x\nproprietaire = root\n", "compte.a.proprietaire", "« root »");
+  expect_error("[compte.a]\nlogins = x\nproprietaire = 65534\n", "compte.a.proprietaire", "65534");
+  expect_error("[compte.a]\nlogins = x\nproprietaire = personne-ici-xyz\n", "compte.a.proprietaire",
+               "personne-ici-xyz");
+  expect_error("[compte.a]\nlogins = x\nproprietaire = -5\n", "compte.a.proprietaire", "-5");
+  expect_error("[compte.a]\nlogins = x\nsignature = oui\n", "compte.a.signature", "oui");
+  expect_error("[compte.a]\nlogins = x\nsignature = obligatoire\n", "compte.a.signataires", "obligatoire");
+  expect_error("[compte.a]\nlogins = x\nsignataires = absent.pem\n", "compte.a.signataires", "absent.pem");
+}
+
 }  // namespace
 }  // namespace raccord
