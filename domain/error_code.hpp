@@ -15,6 +15,8 @@ enum class ErrorCode {
   SchemaInvalide,
   FichierVide,
   FichierTropVolumineux,
+  SignatureAbsente,   // dépôt-level: signature = obligatoire and no F.xml.p7s (docs/accounts.md)
+  SignatureInvalide,  // dépôt-level: the detached signature does not verify, or its signer is not pinned/valid
   DepotIdentifiantReutilise,
   SiretInvalide,
   StructureInconnue,
@@ -61,13 +63,15 @@ enum class ErrorCode {
 
 template <>
 struct EnumTable<ErrorCode> {
-  static constexpr std::array<EnumRow<ErrorCode>, 47> kRows{{
+  static constexpr std::array<EnumRow<ErrorCode>, 49> kRows{{
       {ErrorCode::XmlMalforme, "XML_MALFORME"},
       {ErrorCode::EncodageInvalide, "ENCODAGE_INVALIDE"},
       {ErrorCode::DtdInterdite, "DTD_INTERDITE"},
       {ErrorCode::SchemaInvalide, "SCHEMA_INVALIDE"},
       {ErrorCode::FichierVide, "FICHIER_VIDE"},
       {ErrorCode::FichierTropVolumineux, "FICHIER_TROP_VOLUMINEUX"},
+      {ErrorCode::SignatureAbsente, "SIGNATURE_ABSENTE"},
+      {ErrorCode::SignatureInvalide, "SIGNATURE_INVALIDE"},
       {ErrorCode::DepotIdentifiantReutilise, "DEPOT_IDENTIFIANT_REUTILISE"},
       {ErrorCode::SiretInvalide, "SIRET_INVALIDE"},
       {ErrorCode::StructureInconnue, "STRUCTURE_INCONNUE"},
