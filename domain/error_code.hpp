@@ -18,6 +18,8 @@ enum class ErrorCode {
   SchemaInvalide,
   FichierVide,
   FichierTropVolumineux,
+  SignatureAbsente,   // dépôt-level: signature = obligatoire and no F.xml.p7s (docs/accounts.md)
+  SignatureInvalide,  // dépôt-level: the detached signature does not verify, or its signer is not pinned/valid
   DepotIdentifiantReutilise,
   DemandeurNonAutorise,  // the operation's actor is not one of its sender account's logins (docs/accounts.md)
   CompteNonAutorise,     // dépôt-level: the file's owner or link count does not fit its account
@@ -74,6 +76,8 @@ struct EnumTable<ErrorCode> {
       {ErrorCode::SchemaInvalide, "SCHEMA_INVALIDE"},
       {ErrorCode::FichierVide, "FICHIER_VIDE"},
       {ErrorCode::FichierTropVolumineux, "FICHIER_TROP_VOLUMINEUX"},
+      {ErrorCode::SignatureAbsente, "SIGNATURE_ABSENTE"},
+      {ErrorCode::SignatureInvalide, "SIGNATURE_INVALIDE"},
       {ErrorCode::DepotIdentifiantReutilise, "DEPOT_IDENTIFIANT_REUTILISE"},
       {ErrorCode::DemandeurNonAutorise, "DEMANDEUR_NON_AUTORISE"},
       {ErrorCode::CompteNonAutorise, "COMPTE_NON_AUTORISE"},

@@ -38,7 +38,8 @@ namespace fs = std::filesystem;
 bool is_quarantine_code(ErrorCode code) {
   static constexpr std::array kQuarantine{ErrorCode::XmlMalforme,           ErrorCode::EncodageInvalide,
                                           ErrorCode::DtdInterdite,          ErrorCode::FichierVide,
-                                          ErrorCode::FichierTropVolumineux, ErrorCode::SchemaInvalide};
+                                          ErrorCode::FichierTropVolumineux, ErrorCode::SchemaInvalide,
+                                          ErrorCode::SignatureAbsente,      ErrorCode::SignatureInvalide};
   return std::find(kQuarantine.begin(), kQuarantine.end(), code) != kQuarantine.end();
 }
 

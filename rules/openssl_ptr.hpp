@@ -1,10 +1,14 @@
 // Ownership of OpenSSL objects for the certificate rules (rules/certificates.cpp and the files it is
-// split into): a unique_ptr per OpenSSL type, freed by its own OpenSSL function. Private to rules/
-// (raccord_rules links OpenSSL privately): no public header includes it.
+// split into) and the dépôt signatures (rules/deposit_signature.cpp): a unique_ptr per OpenSSL type, freed
+// by its own OpenSSL function. Private to rules/ (raccord_rules links OpenSSL privately): no public header
+// includes it.
 #pragma once
 
 #include <openssl/bio.h>
+#include <openssl/bn.h>
+#include <openssl/cms.h>
 #include <openssl/crypto.h>
+#include <openssl/ec.h>
 #include <openssl/pkcs7.h>
 #include <openssl/provider.h>
 #include <openssl/x509.h>
@@ -23,6 +27,18 @@ struct BioFree {
 };
 struct Pkcs7Free {
   void operator()(PKCS7* p) const { PKCS7_free(p); }
+};
+struct CmsFree {
+  void operator()(CMS_ContentInfo* p) const { CMS_ContentInfo_free(p); }
+};
+struct BnFree {
+  void operator()(BIGNUM* p) const { BN_free(p); }
+};
+struct EcGroupFree {
+  void operator()(EC_GROUP* p) const { EC_GROUP_free(p); }
+};
+struct EcdsaSigFree {
+  void operator()(ECDSA_SIG* p) const { ECDSA_SIG_free(p); }
 };
 struct StoreCtxFree {
   void operator()(X509_STORE_CTX* p) const { X509_STORE_CTX_free(p); }
@@ -45,6 +61,10 @@ struct ProviderUnload {
 using X509Ptr = std::unique_ptr<X509, X509Free>;
 using BioPtr = std::unique_ptr<BIO, BioFree>;
 using Pkcs7Ptr = std::unique_ptr<PKCS7, Pkcs7Free>;
+using CmsPtr = std::unique_ptr<CMS_ContentInfo, CmsFree>;
+using BnPtr = std::unique_ptr<BIGNUM, BnFree>;
+using EcGroupPtr = std::unique_ptr<EC_GROUP, EcGroupFree>;
+using EcdsaSigPtr = std::unique_ptr<ECDSA_SIG, EcdsaSigFree>;
 using StoreCtxPtr = std::unique_ptr<X509_STORE_CTX, StoreCtxFree>;
 using StackPtr = std::unique_ptr<STACK_OF(X509), StackFree>;
 using ShallowStackPtr = std::unique_ptr<STACK_OF(X509), StackShallowFree>;

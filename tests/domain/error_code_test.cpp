@@ -20,6 +20,8 @@ const std::vector<std::pair<ErrorCode, std::string>>& all_codes() {
       {ErrorCode::SchemaInvalide, "SCHEMA_INVALIDE"},
       {ErrorCode::FichierVide, "FICHIER_VIDE"},
       {ErrorCode::FichierTropVolumineux, "FICHIER_TROP_VOLUMINEUX"},
+      {ErrorCode::SignatureAbsente, "SIGNATURE_ABSENTE"},
+      {ErrorCode::SignatureInvalide, "SIGNATURE_INVALIDE"},
       {ErrorCode::DepotIdentifiantReutilise, "DEPOT_IDENTIFIANT_REUTILISE"},
       {ErrorCode::DemandeurNonAutorise, "DEMANDEUR_NON_AUTORISE"},
       {ErrorCode::CompteNonAutorise, "COMPTE_NON_AUTORISE"},

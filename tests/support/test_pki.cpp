@@ -3,6 +3,9 @@
 
 #include <openssl/bio.h>
 #include <openssl/bn.h>
+#include <openssl/cms.h>
+#include <openssl/core_names.h>
+#include <openssl/ec.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -365,6 +368,21 @@ std::string TestCa::leaf_der(const LeafOptions& options) const {
   return der_of(make_leaf(*state_, options).cert.get());
 }
 
+struct TestSigner::State {
+  PkeyPtr key;
+  X509Ptr cert;
+  std::string der;
+};
+
+TestSigner TestCa::signer(const LeafOptions& options) const {
+  Leaf leaf = make_leaf(*state_, options);
+  auto st = std::make_shared<TestSigner::State>();
+  st->der = der_of(leaf.cert.get());
+  st->key = std::move(leaf.key);
+  st->cert = std::move(leaf.cert);
+  return TestSigner(std::move(st));
+}
+
 std::string TestCa::der() const {
   return state_->der;
 }
@@ -411,6 +429,10 @@ std::string TestPki::intermediate_pem() const {
 }
 std::string TestPki::leaf_der(const LeafOptions& options) const {
   return intermediate_.leaf_der(options);
+}
+
+TestSigner TestPki::signer(const LeafOptions& options) const {
+  return intermediate_.signer(options);
 }
 
 void TestPki::write_trust_dir(const std::filesystem::path& dir) const {
@@ -669,6 +691,107 @@ std::string TestPki::crl_pem(const std::vector<std::string>& der_crls) {
     check(PEM_write_bio_X509_CRL(bio.get(), crl.get()), "PEM_write_bio_X509_CRL");
   }
   return bio_text(bio.get());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Detached CMS signatures (issue 16).
+
+namespace {
+
+struct CmsFree {
+  void operator()(CMS_ContentInfo* p) const { CMS_ContentInfo_free(p); }
+};
+using CmsPtr = std::unique_ptr<CMS_ContentInfo, CmsFree>;
+
+/// Adds the signer of `st` to `cms`, with `options.signing_time` as signingTime.
+void add_signer(CMS_ContentInfo* cms, const TestSigner::State& st, const CmsOptions& o) {
+  unsigned int flags = CMS_PARTIAL | CMS_BINARY;
+  if (!o.embed_certificate) flags |= CMS_NOCERTS;
+  if (!o.signed_attributes) flags |= CMS_NOATTR;
+  CMS_SignerInfo* si = CMS_add1_signer(cms, st.cert.get(), st.key.get(), EVP_sha256(), flags);
+  if (si == nullptr) fail("CMS_add1_signer");
+  if (o.signed_attributes) {
+    auto instant = parse_iso_instant(o.signing_time);
+    if (!instant) throw std::runtime_error("test PKI: bad instant " + o.signing_time);
+    ASN1_TIME* t = ASN1_TIME_set(nullptr, static_cast<time_t>(instant->time_since_epoch().count()));
+    if (t == nullptr) fail("ASN1_TIME_set");
+    const int ok = CMS_signed_add1_attr_by_NID(si, NID_pkcs9_signingTime, t->type, t, -1);
+    ASN1_TIME_free(t);
+    check(ok, "signingTime");
+  }
+}
+
+/// Replaces the ECDSA value (r, s) of the first SignerInfo of `cms` by (r, n - s), n the order of the key
+/// of `st`: the other value that verifies (ECDSA's malleability).
+void use_other_ecdsa_form(CMS_ContentInfo* cms, const TestSigner::State& st) {
+  CMS_SignerInfo* si = sk_CMS_SignerInfo_value(CMS_get0_SignerInfos(cms), 0);
+  ASN1_OCTET_STRING* value = CMS_SignerInfo_get0_signature(si);
+  const unsigned char* p = ASN1_STRING_get0_data(value);
+  ECDSA_SIG* sig = d2i_ECDSA_SIG(nullptr, &p, ASN1_STRING_length(value));
+  if (sig == nullptr) fail("d2i_ECDSA_SIG (not an EC signer?)");
+  char group[80] = {};
+  std::size_t len = 0;
+  check(EVP_PKEY_get_utf8_string_param(st.key.get(), OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof group, &len),
+        "EC group name");
+  EC_GROUP* g = EC_GROUP_new_by_curve_name(OBJ_sn2nid(group));
+  if (g == nullptr) fail("EC_GROUP_new_by_curve_name");
+  BIGNUM* r = BN_dup(ECDSA_SIG_get0_r(sig));
+  BIGNUM* s = BN_new();
+  check(BN_sub(s, EC_GROUP_get0_order(g), ECDSA_SIG_get0_s(sig)), "BN_sub");
+  EC_GROUP_free(g);
+  check(ECDSA_SIG_set0(sig, r, s), "ECDSA_SIG_set0");
+  unsigned char* der = nullptr;
+  const int der_len = i2d_ECDSA_SIG(sig, &der);
+  ECDSA_SIG_free(sig);
+  if (der_len <= 0) fail("i2d_ECDSA_SIG");
+  const int ok = ASN1_OCTET_STRING_set(value, der, der_len);
+  OPENSSL_free(der);
+  check(ok, "ASN1_OCTET_STRING_set");
+}
+
+}  // namespace
+
+std::string TestSigner::der() const {
+  return state_->der;
+}
+
+std::string TestSigner::pem() const {
+  return TestPki::certificates_pem({state_->der});
+}
+
+std::string TestSigner::key_pem() const {
+  BioPtr bio(BIO_new(BIO_s_mem()));
+  check(PEM_write_bio_PrivateKey(bio.get(), state_->key.get(), nullptr, nullptr, 0, nullptr, nullptr),
+        "PEM private key");
+  return bio_text(bio.get());
+}
+
+std::string TestSigner::other_ecdsa_form(std::string_view der_signature) const {
+  const auto* p = reinterpret_cast<const unsigned char*>(der_signature.data());
+  CmsPtr cms(d2i_CMS_ContentInfo(nullptr, &p, static_cast<long>(der_signature.size())));
+  if (!cms) fail("d2i_CMS_ContentInfo");
+  use_other_ecdsa_form(cms.get(), *state_);
+  BioPtr out(BIO_new(BIO_s_mem()));
+  check(i2d_CMS_bio(out.get(), cms.get()), "i2d_CMS_bio");
+  return bio_text(out.get());
+}
+
+std::string TestSigner::sign(std::string_view bytes, const CmsOptions& o) const {
+  unsigned int flags = CMS_PARTIAL | CMS_BINARY;
+  if (!o.attached) flags |= CMS_DETACHED;
+  CmsPtr cms(CMS_sign(nullptr, nullptr, nullptr, nullptr, flags));
+  if (!cms) fail("CMS_sign");
+  add_signer(cms.get(), *state_, o);
+  if (o.second_signer != nullptr) add_signer(cms.get(), *o.second_signer->state_, o);
+  BioPtr data(BIO_new_mem_buf(bytes.data(), static_cast<int>(bytes.size())));
+  check(CMS_final(cms.get(), data.get(), nullptr, CMS_BINARY), "CMS_final");
+  BioPtr out(BIO_new(BIO_s_mem()));
+  if (o.pem) {
+    check(PEM_write_bio_CMS_stream(out.get(), cms.get(), nullptr, 0), "PEM_write_bio_CMS_stream");
+  } else {
+    check(i2d_CMS_bio(out.get(), cms.get()), "i2d_CMS_bio");
+  }
+  return bio_text(out.get());
 }
 
 }  // namespace raccord::testing

@@ -18,6 +18,10 @@
 // future, badly signed (a stranger's key), delta, with an issuing distribution point or an unknown critical
 // extension, with removeFromCRL entries, large (filler_entries); certificates may carry crlDistributionPoints
 // (LeafOptions::crl_urls, CaOptions::crl_urls).
+// Detached signatures (issue 16): TestPki::signer / TestCa::signer make a leaf with its private key
+// (TestSigner), whose sign() makes CMS signatures as `openssl cms -sign -binary` does (detached or attached,
+// DER or PEM, with or without certificates and signed attributes, one or two SignerInfos), with a fixed
+// signingTime.
 #pragma once
 
 #include <filesystem>
@@ -91,6 +95,19 @@ struct CrlOptions {
   std::string digest = "sha256";
 };
 
+class TestSigner;
+
+/// What a CMS signature made by TestSigner::sign looks like (issue 16). Default: what
+/// `openssl cms -sign -binary -outform DER -in F -signer cert.pem -inkey key.pem -out F.p7s` writes.
+struct CmsOptions {
+  bool pem = false;                                   // "-----BEGIN CMS-----" PEM instead of DER (-outform PEM)
+  bool attached = false;                              // the signed bytes encapsulated in the signature (-nodetach)
+  bool embed_certificate = true;                      // false: no certificate in the signature (-nocerts)
+  bool signed_attributes = true;                      // false: no signed attributes (-noattr)
+  std::string signing_time = "2026-01-03T10:00:00Z";  // signingTime attribute (ISO 8601 UTC; with attributes)
+  const TestSigner* second_signer = nullptr;          // a second SignerInfo, by that signer
+};
+
 class TestCa {
  public:
   /// A new self-signed CA (new EC P-256 key).
@@ -106,6 +123,8 @@ class TestCa {
   TestCa self_signed_copy(const CaOptions& options = {}) const;
   /// A new end-entity (or CA-like, see LeafOptions::ca) certificate signed by this CA; DER bytes.
   std::string leaf_der(const LeafOptions& options = {}) const;
+  /// A new end-entity certificate signed by this CA with its private key, to sign with.
+  TestSigner signer(const LeafOptions& options = {}) const;
   /// A CRL issued by this CA (issuer name = this CA's subject, authorityKeyIdentifier = its key), signed with
   /// its key (or a stranger's, options.stranger_key); DER bytes.
   std::string crl_der(const CrlOptions& options = {}) const;
@@ -122,6 +141,27 @@ class TestCa {
   std::shared_ptr<const State> state_;
 };
 
+/// A leaf certificate and its private key (shared, immutable): the identity a back-office signs dépôts with.
+class TestSigner {
+ public:
+  std::string der() const;      // the certificate, DER bytes
+  std::string pem() const;      // the certificate, "-----BEGIN CERTIFICATE-----" PEM
+  std::string key_pem() const;  // its private key, PKCS#8 PEM ("-----BEGIN PRIVATE KEY-----")
+  /// A CMS SignedData over `bytes` (RFC 5652), detached unless options.attached; CMS_BINARY (no MIME
+  /// canonicalisation), SHA-256 digest. Throws std::runtime_error when OpenSSL fails.
+  std::string sign(std::string_view bytes, const CmsOptions& options = {}) const;
+  /// The same DER signature (made by this signer, EC key) with its ECDSA value (r, s) replaced by (r, n - s),
+  /// n the order of the curve: the other value that verifies (ECDSA's malleability); DER.
+  std::string other_ecdsa_form(std::string_view der_signature) const;
+
+  struct State;  // OpenSSL objects (private to test_pki.cpp)
+
+ private:
+  friend class TestCa;
+  explicit TestSigner(std::shared_ptr<const State> state) : state_(std::move(state)) {}
+  std::shared_ptr<const State> state_;
+};
+
 class TestPki {
  public:
   /// Lazily built once per process (thread-safe): every CA listed at the top of this header.
@@ -133,6 +173,8 @@ class TestPki {
   std::string intermediate_pem() const;
   /// A new leaf (new key) signed by the intermediate (or by itself, options.self_signed); DER bytes.
   std::string leaf_der(const LeafOptions& options = {}) const;
+  /// A new leaf signed by the intermediate (or by itself), with its key: intermediate().signer(options).
+  TestSigner signer(const LeafOptions& options = {}) const;
   /// Creates `dir` (and parents) and writes `root.pem` (the test root only) in it.
   void write_trust_dir(const std::filesystem::path& dir) const;
 

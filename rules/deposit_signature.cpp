@@ -1,0 +1,315 @@
+// Detached CMS signatures of dépôts with OpenSSL 3 (see deposit_signature.hpp; RFC 5652).
+#include "rules/deposit_signature.hpp"
+
+#include <openssl/core_names.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/objects.h>
+#include <openssl/pem.h>
+
+#include <algorithm>
+#include <climits>
+#include <fstream>
+#include <iterator>
+#include <sstream>
+#include <stdexcept>
+
+#include "rules/certificate_facts.hpp"
+#include "rules/openssl_ptr.hpp"
+
+namespace raccord::rules {
+namespace {
+
+/// A `.p7s` larger than this is refused before any parsing: a detached signature with its certificate is a
+/// few kilobytes; a sender's mistake (the dépôt itself renamed .p7s) must not be parsed as ASN.1.
+constexpr std::size_t kMaxSignatureBytes = 1024 * 1024;
+
+std::string hex_upper(const unsigned char* data, std::size_t len) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(len * 2);
+  for (std::size_t i = 0; i < len; ++i) {
+    out.push_back(kHex[data[i] >> 4]);
+    out.push_back(kHex[data[i] & 0x0F]);
+  }
+  return out;
+}
+
+std::string french_date(Instant t) {
+  return format_french_date(CivilDate{std::chrono::floor<std::chrono::days>(t)});
+}
+
+bool only_whitespace(std::string_view s) {
+  return std::all_of(s.begin(), s.end(), [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; });
+}
+
+bool looks_like_pem(std::string_view bytes) {
+  const auto first = bytes.find_first_not_of(" \t\r\n");
+  return first != std::string_view::npos && bytes.substr(first).starts_with("-----BEGIN ");
+}
+
+/// The remaining bytes of a memory BIO.
+std::string_view remaining(BIO* bio) {
+  char* data = nullptr;
+  const long len = BIO_get_mem_data(bio, &data);
+  return len > 0 ? std::string_view(data, static_cast<std::size_t>(len)) : std::string_view();
+}
+
+/// One CMS ContentInfo, DER or PEM ("CMS" or "PKCS7" block, whitespace only after it); null otherwise.
+CmsPtr parse_cms(std::string_view bytes) {
+  CmsPtr cms;
+  if (looks_like_pem(bytes)) {
+    BioPtr bio(BIO_new_mem_buf(bytes.data(), static_cast<int>(bytes.size())));
+    if (bio) {
+      cms.reset(PEM_read_bio_CMS(bio.get(), nullptr, nullptr, nullptr));
+      if (cms && !only_whitespace(remaining(bio.get()))) cms.reset();
+    }
+  } else {
+    const unsigned char* p = bytes_of(bytes);
+    cms.reset(d2i_CMS_ContentInfo(nullptr, &p, static_cast<long>(bytes.size())));
+    if (cms && p != bytes_of(bytes) + bytes.size()) cms.reset();  // bytes after the signature
+  }
+  ERR_clear_error();
+  return cms;
+}
+
+/// The order of `pkey`'s curve when it is an EC key of a named curve, else null.
+BnPtr ec_order(EVP_PKEY* pkey) {
+  if (pkey == nullptr || EVP_PKEY_get_base_id(pkey) != EVP_PKEY_EC) return nullptr;
+  char group[80] = {};
+  std::size_t len = 0;
+  if (EVP_PKEY_get_utf8_string_param(pkey, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof group, &len) != 1) {
+    return nullptr;
+  }
+  int nid = OBJ_sn2nid(group);
+  if (nid == NID_undef) nid = EC_curve_nist2nid(group);
+  if (nid == NID_undef) return nullptr;
+  EcGroupPtr g(EC_GROUP_new_by_curve_name(nid));
+  if (!g) return nullptr;
+  return BnPtr(BN_dup(EC_GROUP_get0_order(g.get())));
+}
+
+std::string bn_hex(const BIGNUM* n) {
+  char* hex = BN_bn2hex(n);
+  std::string out = hex != nullptr ? hex : "";
+  OPENSSL_free(hex);
+  return out;
+}
+
+/// The replay key of the signature of `si` (deposit_signature.hpp, SignatureCheck::replay_key). `pkey`: the
+/// signer's public key when known (an ECDSA value is then taken in its low-S form).
+std::string replay_key_of(CMS_SignerInfo* si, EVP_PKEY* pkey) {
+  const ASN1_OCTET_STRING* sig = CMS_SignerInfo_get0_signature(si);
+  if (sig == nullptr) return {};
+  const unsigned char* data = ASN1_STRING_get0_data(sig);
+  const int len = ASN1_STRING_length(sig);
+  std::string value(reinterpret_cast<const char*>(data), static_cast<std::size_t>(std::max(len, 0)));
+  if (BnPtr order = ec_order(pkey)) {
+    const unsigned char* p = data;
+    EcdsaSigPtr es(d2i_ECDSA_SIG(nullptr, &p, len));
+    if (es && p == data + len) {
+      const BIGNUM* r = nullptr;
+      const BIGNUM* s = nullptr;
+      ECDSA_SIG_get0(es.get(), &r, &s);
+      BnPtr other(BN_new());
+      if (other && BN_sub(other.get(), order.get(), s) == 1) {
+        const BIGNUM* low = BN_cmp(other.get(), s) < 0 ? other.get() : s;
+        value = "ecdsa:" + bn_hex(r) + ":" + bn_hex(low);
+      }
+    }
+  }
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int md_len = 0;
+  if (EVP_Digest(value.data(), value.size(), md, &md_len, EVP_sha256(), nullptr) != 1) return {};
+  return "sha256:" + hex_upper(md, md_len);
+}
+
+std::string sign_command(std::string_view deposit_name) {
+  const std::string name(deposit_name.empty() ? std::string_view("F.xml") : deposit_name);
+  return "openssl cms -sign -binary -outform DER -in " + name + " -signer certificat.pem -inkey cle.pem -out " + name +
+         ".p7s";
+}
+
+SignatureCheck refused(SignatureCheck check, const std::string& message) {
+  check.refusal = Diagnostic::error(ErrorCode::SignatureInvalide, "", 0, message);
+  return check;
+}
+
+std::string named(X509* x) {
+  return describe(x) + " (empreinte SHA-256 " + fingerprint(x) + ")";
+}
+
+}  // namespace
+
+const PinnedSigner* PinnedSigners::find(std::string_view fingerprint_sha256) const {
+  for (const auto& s : signers) {
+    if (s.fingerprint_sha256 == fingerprint_sha256) return &s;
+  }
+  return nullptr;
+}
+
+PinnedSigners parse_pinned_signers(std::string_view pem, const std::filesystem::path& file) {
+  PinnedSigners pinned;
+  pinned.file = file;
+  const std::string where = "Le fichier de signataires " + file.string();
+  if (pem.size() > INT_MAX) throw std::runtime_error(where + " est trop volumineux.");
+  BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  if (!bio) throw std::runtime_error(where + " n'a pas pu être lu (mémoire).");
+  for (int block = 1;; ++block) {
+    char* name = nullptr;
+    char* header = nullptr;
+    unsigned char* data = nullptr;
+    long len = 0;
+    if (PEM_read_bio(bio.get(), &name, &header, &data, &len) != 1) {
+      const unsigned long e = ERR_peek_last_error();
+      ERR_clear_error();
+      if (ERR_GET_REASON(e) == PEM_R_NO_START_LINE) break;  // no more blocks
+      throw std::runtime_error(where + " : le bloc PEM n° " + std::to_string(block) +
+                               " est mal formé (base64 ou ligne de fin). Remplacez-le par le certificat PEM "
+                               "du signataire.");
+    }
+    const std::string kind = name;
+    const std::string der(reinterpret_cast<const char*>(data), static_cast<std::size_t>(len));
+    OPENSSL_free(name);
+    OPENSSL_free(header);
+    OPENSSL_free(data);
+    if (kind != PEM_STRING_X509) {
+      throw std::runtime_error(where + " : le bloc PEM n° " + std::to_string(block) + " est un « " + kind +
+                               " », pas un certificat. Ce fichier ne doit contenir que des blocs « BEGIN "
+                               "CERTIFICATE » (jamais une clé privée).");
+    }
+    X509Ptr x = parse_x509(der);
+    if (!x) {
+      throw std::runtime_error(where + " : le certificat n° " + std::to_string(block) +
+                               " est illisible. Remplacez-le par le certificat PEM du signataire.");
+    }
+    PinnedSigner signer{der, fingerprint(x.get()), name_text(X509_get_subject_name(x.get())),
+                        rules::not_before(x.get()), rules::not_after(x.get())};
+    if (pinned.find(signer.fingerprint_sha256) == nullptr) pinned.signers.push_back(std::move(signer));
+  }
+  ERR_clear_error();
+  if (pinned.signers.empty()) {
+    throw std::runtime_error(where +
+                             " ne contient aucun certificat. Mettez-y le certificat PEM (« BEGIN CERTIFICATE ») "
+                             "de chaque signataire du compte.");
+  }
+  return pinned;
+}
+
+PinnedSigners load_pinned_signers(const std::filesystem::path& file) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(file, ec)) {
+    throw std::runtime_error("Le fichier de signataires " + file.string() +
+                             " est introuvable ou n'est pas un fichier ordinaire.");
+  }
+  std::ifstream in(file, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (!in) throw std::runtime_error("Le fichier de signataires " + file.string() + " n'a pas pu être lu.");
+  return parse_pinned_signers(text.str(), file);
+}
+
+SignatureCheck verify_deposit_signature(std::string_view deposit, std::string_view signature,
+                                        const PinnedSigners& pinned, Instant now, std::string_view deposit_name,
+                                        const RejectedSignatureLookup& rejected_before) {
+  SignatureCheck check;
+  const std::string p7s = std::string(deposit_name) + ".p7s";
+  const std::string again = " Signez à nouveau le dépôt avec : " + sign_command(deposit_name) + ".";
+  if (signature.empty()) return refused(check, "Le fichier de signature " + p7s + " est vide." + again);
+  if (signature.size() > kMaxSignatureBytes) {
+    return refused(check, "Le fichier de signature " + p7s + " fait " + std::to_string(signature.size()) +
+                              " octets, plus que le maximum de " + std::to_string(kMaxSignatureBytes) +
+                              " octets d'une signature détachée." + again);
+  }
+  if (deposit.size() > INT_MAX) {
+    return refused(check, "Le dépôt est trop volumineux pour que sa signature soit vérifiée.");
+  }
+  CmsPtr cms = parse_cms(signature);
+  if (!cms) {
+    return refused(check, "Le fichier de signature " + p7s +
+                              " n'est pas une signature CMS (PKCS#7) lisible, ni en DER ni en PEM (fichier tronqué "
+                              "ou d'un autre format)." +
+                              again);
+  }
+  if (OBJ_obj2nid(CMS_get0_type(cms.get())) != NID_pkcs7_signed) {
+    return refused(check, "Le fichier " + p7s + " est une structure CMS mais pas une signature (SignedData)." + again);
+  }
+  if (CMS_is_detached(cms.get()) != 1) {
+    return refused(check, "La signature " + p7s +
+                              " contient elle-même les données signées (signature attachée) : une signature "
+                              "détachée est attendue, sans l'option -nodetach." +
+                              again);
+  }
+  STACK_OF(CMS_SignerInfo)* infos = CMS_get0_SignerInfos(cms.get());
+  const int count = infos != nullptr ? sk_CMS_SignerInfo_num(infos) : 0;
+  if (count != 1) {
+    return refused(check, "La signature " + p7s + " compte " + std::to_string(count) +
+                              " signataires ; elle doit en compter exactement un, le certificat déclaré pour le "
+                              "compte." +
+                              again);
+  }
+  CMS_SignerInfo* si = sk_CMS_SignerInfo_value(infos, 0);
+
+  // The signer: the pinned certificates are searched first, then those embedded in the signature.
+  std::vector<X509Ptr> owned;
+  ShallowStackPtr certs(sk_X509_new_null());
+  if (!certs) return refused(check, "La signature n'a pas pu être vérifiée (mémoire).");
+  for (const auto& s : pinned.signers) {
+    if (X509Ptr x = parse_x509(s.der)) {
+      if (sk_X509_push(certs.get(), x.get()) > 0) owned.push_back(std::move(x));
+    }
+  }
+  CMS_set1_signers_certs(cms.get(), certs.get(), 0);
+  ERR_clear_error();
+  EVP_PKEY* pkey = nullptr;
+  X509* signer = nullptr;
+  CMS_SignerInfo_get0_algs(si, &pkey, &signer, nullptr, nullptr);
+  check.replay_key = replay_key_of(si, signer != nullptr ? X509_get0_pubkey(signer) : nullptr);
+  ERR_clear_error();
+  if (signer == nullptr) {
+    return refused(check, "Le certificat du signataire n'est pas joint à la signature " + p7s +
+                              " et n'est aucun des signataires déclarés pour le compte : signez avec le "
+                              "certificat déclaré auprès de l'exploitant." +
+                              again);
+  }
+  check.signer_fingerprint = fingerprint(signer);
+  if (pinned.find(check.signer_fingerprint) == nullptr) {
+    return refused(check, "Le signataire " + named(signer) +
+                              " n'est pas un signataire déclaré pour ce compte : signez avec le certificat déclaré "
+                              "auprès de l'exploitant, ou faites-lui déclarer ce nouveau certificat (fichier "
+                              "signataires du compte)." +
+                              again);
+  }
+  if (now < rules::not_before(signer)) {
+    return refused(check, "Le certificat du signataire " + named(signer) + " n'est valide qu'à partir du " +
+                              french_date(rules::not_before(signer)) +
+                              " : signez avec un certificat déclaré et valide aujourd'hui.");
+  }
+  if (now > rules::not_after(signer)) {
+    return refused(check, "Le certificat du signataire " + named(signer) + " a expiré le " +
+                              french_date(rules::not_after(signer)) +
+                              " : renouvelez-le, faites déclarer le nouveau auprès de l'exploitant (fichier "
+                              "signataires du compte), puis signez à nouveau le dépôt.");
+  }
+  BioPtr content(BIO_new_mem_buf(deposit.data(), static_cast<int>(deposit.size())));
+  const unsigned int flags = CMS_BINARY | CMS_DETACHED | CMS_NO_SIGNER_CERT_VERIFY;
+  const int verified = content ? CMS_verify(cms.get(), certs.get(), nullptr, content.get(), nullptr, flags) : 0;
+  ERR_clear_error();
+  if (verified != 1) {
+    return refused(check, "La signature " + p7s + " ne correspond pas aux octets du dépôt " +
+                              std::string(deposit_name) +
+                              " (fichier modifié après la signature, signature d'un autre fichier, ou signé sans "
+                              "l'option -binary qui garde les octets tels quels)." +
+                              again);
+  }
+  if (rejected_before && !check.replay_key.empty() && rejected_before(check.replay_key)) {
+    return refused(check, "La signature " + p7s +
+                              " a déjà accompagné un dépôt rejeté : elle n'est plus acceptée (un dépôt rejeté ne "
+                              "peut pas être rejoué plus tard). Corrigez le dépôt si besoin, puis signez-le de "
+                              "nouveau avec : " +
+                              sign_command(deposit_name) + ".");
+  }
+  return check;
+}
+
+}  // namespace raccord::rules

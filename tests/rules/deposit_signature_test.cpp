@@ -1,0 +1,316 @@
+// Detached CMS signatures of dépôts (rules/deposit_signature.cpp), from signatures made by the test PKI the
+// way `openssl cms -sign -binary` makes them, at a fixed processing instant.
+#include "rules/deposit_signature.hpp"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <stdexcept>
+#include <string>
+
+#include "tests/support/files.hpp"
+#include "tests/support/test_pki.hpp"
+
+namespace raccord::rules {
+namespace {
+
+using testing::CmsOptions;
+using testing::LeafOptions;
+using testing::TestPki;
+using testing::TestSigner;
+
+const Instant kNow = *parse_iso_instant("2026-01-03T12:00:00Z");
+
+const std::string kDeposit =
+    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Depot demandeur=\"alice\" mode=\"partiel\">\n</Depot>\n";
+
+const TestSigner& signer() {
+  static const TestSigner s = TestPki::instance().signer({.common_name = "signature.exemple.fr"});
+  return s;
+}
+
+PinnedSigners pinned(const std::vector<const TestSigner*>& signers) {
+  std::vector<std::string> ders;
+  for (const auto* s : signers) ders.push_back(s->der());
+  return parse_pinned_signers(TestPki::certificates_pem(ders), "/etc/raccord/comptes/acme.pem");
+}
+
+SignatureCheck verify(std::string_view deposit, std::string_view signature, const PinnedSigners& p, Instant now = kNow,
+                      const RejectedSignatureLookup& rejected = {}) {
+  return verify_deposit_signature(deposit, signature, p, now, "lot.xml", rejected);
+}
+
+void expect_refused(const SignatureCheck& c, std::string_view fragment) {
+  ASSERT_FALSE(c.accepted());
+  EXPECT_EQ(c.refusal->code, ErrorCode::SignatureInvalide);
+  EXPECT_TRUE(c.refusal->is_error());
+  EXPECT_EQ(c.refusal->field, "");
+  EXPECT_EQ(c.refusal->line, 0);
+  EXPECT_NE(c.refusal->message.find(fragment), std::string::npos) << c.refusal->message;
+}
+
+// ---- accepted ---------------------------------------------------------------------------------
+
+TEST(DepositSignature, GoodDerSignatureOverTheExactBytesIsAccepted) {
+  const auto c = verify(kDeposit, signer().sign(kDeposit), pinned({&signer()}));
+  EXPECT_TRUE(c.accepted()) << c.refusal->message;
+  EXPECT_EQ(c.signer_fingerprint, pinned({&signer()}).signers.at(0).fingerprint_sha256);
+  EXPECT_EQ(c.replay_key.size(), 7U + 64U);
+  EXPECT_EQ(c.replay_key.substr(0, 7), "sha256:");
+}
+
+TEST(DepositSignature, GoodPemSignatureIsAcceptedUnderBothPemNames) {
+  const std::string pem = signer().sign(kDeposit, {.pem = true});
+  ASSERT_EQ(pem.rfind("-----BEGIN CMS-----", 0), 0U);
+  EXPECT_TRUE(verify(kDeposit, pem, pinned({&signer()})).accepted());
+  std::string pkcs7 = pem;
+  pkcs7.replace(0, 19, "-----BEGIN PKCS7-----");
+  pkcs7.replace(pkcs7.find("-----END CMS-----"), 17, "-----END PKCS7-----");
+  EXPECT_TRUE(verify(kDeposit, "\n" + pkcs7 + "\r\n", pinned({&signer()})).accepted());
+}
+
+TEST(DepositSignature, BinaryBytesCrlfAndBomAreSignedAsTheyAre) {
+  for (const std::string& bytes :
+       {std::string("\xEF\xBB\xBF<Depot/>\r\n"), std::string("<a>\r\n\r\n</a>"), std::string("\0\x01\xFF", 3)}) {
+    EXPECT_TRUE(verify(bytes, signer().sign(bytes), pinned({&signer()})).accepted());
+  }
+}
+
+TEST(DepositSignature, SignatureWithoutItsCertificateVerifiesWithThePinnedOne) {
+  EXPECT_TRUE(verify(kDeposit, signer().sign(kDeposit, {.embed_certificate = false}), pinned({&signer()})).accepted());
+}
+
+TEST(DepositSignature, SignatureWithoutSignedAttributesIsAccepted) {
+  EXPECT_TRUE(verify(kDeposit, signer().sign(kDeposit, {.signed_attributes = false}), pinned({&signer()})).accepted());
+}
+
+TEST(DepositSignature, SigningTimeIsNotChecked) {
+  for (const char* when : {"2035-01-01T00:00:00Z", "2001-01-01T00:00:00Z"}) {
+    EXPECT_TRUE(verify(kDeposit, signer().sign(kDeposit, {.signing_time = when}), pinned({&signer()})).accepted())
+        << when;
+  }
+}
+
+TEST(DepositSignature, AnyOfSeveralPinnedSignersIsAccepted) {  // a rollover
+  const TestSigner next = TestPki::instance().signer({.common_name = "signature-2026.exemple.fr"});
+  const auto both = pinned({&signer(), &next});
+  EXPECT_TRUE(verify(kDeposit, signer().sign(kDeposit), both).accepted());
+  EXPECT_TRUE(verify(kDeposit, next.sign(kDeposit), both).accepted());
+}
+
+TEST(DepositSignature, RsaAndSelfSignedSignersAreAcceptedWhenPinned) {  // no purpose nor issuer checked
+  const TestSigner rsa = TestPki::instance().signer({.rsa_bits = 2048});
+  const TestSigner self = TestPki::instance().signer({.eku = false, .self_signed = true});
+  EXPECT_TRUE(verify(kDeposit, rsa.sign(kDeposit), pinned({&rsa})).accepted());
+  EXPECT_TRUE(verify(kDeposit, self.sign(kDeposit), pinned({&self})).accepted());
+}
+
+// ---- refused: the bytes -----------------------------------------------------------------------
+
+TEST(DepositSignature, SignatureOfOtherBytesIsRefused) {
+  std::string changed = kDeposit;
+  changed[changed.find("alice")] = 'A';
+  std::string crlf = kDeposit;
+  crlf.insert(crlf.find('\n'), "\r");
+  for (const std::string& other : {changed, crlf, kDeposit + "\n", kDeposit.substr(1), std::string()}) {
+    expect_refused(verify(other, signer().sign(kDeposit), pinned({&signer()})), "ne correspond pas aux octets");
+    expect_refused(verify(other, signer().sign(kDeposit, {.pem = true}), pinned({&signer()})),
+                   "ne correspond pas aux octets");
+  }
+}
+
+TEST(DepositSignature, TruncatedSignatureIsRefused) {
+  const std::string der = signer().sign(kDeposit);
+  for (std::size_t keep : {der.size() - 1, der.size() / 2, std::size_t{1}}) {
+    expect_refused(verify(kDeposit, der.substr(0, keep), pinned({&signer()})), "n'est pas une signature CMS");
+  }
+  const std::string pem = signer().sign(kDeposit, {.pem = true});
+  expect_refused(verify(kDeposit, pem.substr(0, pem.size() / 2), pinned({&signer()})), "n'est pas une signature CMS");
+  expect_refused(verify(kDeposit, pem.substr(0, pem.find("-----END")), pinned({&signer()})),
+                 "n'est pas une signature CMS");
+}
+
+TEST(DepositSignature, BytesAfterTheSignatureAreRefused) {
+  expect_refused(verify(kDeposit, signer().sign(kDeposit) + "x", pinned({&signer()})), "n'est pas une signature CMS");
+  expect_refused(verify(kDeposit, signer().sign(kDeposit, {.pem = true}) + "x", pinned({&signer()})),
+                 "n'est pas une signature CMS");
+}
+
+TEST(DepositSignature, GarbageIsRefused) {
+  const auto p = pinned({&signer()});
+  expect_refused(verify(kDeposit, "pas une signature", p), "n'est pas une signature CMS");
+  expect_refused(verify(kDeposit, kDeposit, p), "n'est pas une signature CMS");        // the dépôt renamed .p7s
+  expect_refused(verify(kDeposit, signer().der(), p), "n'est pas une signature CMS");  // a certificate
+  expect_refused(verify(kDeposit, "-----BEGIN CMS-----\nAAAA\n-----END CMS-----\n", p), "n'est pas une signature");
+  expect_refused(verify(kDeposit, signer().pem(), p), "n'est pas une signature CMS");  // a PEM certificate
+  // A certificates-only PKCS#7 (the <Certificat> bundle form): SignedData, detached, no SignerInfo.
+  expect_refused(verify(kDeposit, TestPki::pkcs7_der({signer().der()}), p), "compte 0 signataires");
+}
+
+TEST(DepositSignature, EmptyFileIsRefused) {
+  expect_refused(verify(kDeposit, "", pinned({&signer()})), "lot.xml.p7s est vide");
+}
+
+TEST(DepositSignature, OversizedSignatureIsRefusedUnparsed) {
+  expect_refused(verify(kDeposit, std::string(1024 * 1024 + 1, '\x30'), pinned({&signer()})), "plus que le maximum");
+}
+
+TEST(DepositSignature, AttachedSignatureIsRefusedEvenOverTheSameBytes) {
+  expect_refused(verify(kDeposit, signer().sign(kDeposit, {.attached = true}), pinned({&signer()})),
+                 "signature attachée");
+  expect_refused(verify(kDeposit, signer().sign(kDeposit, {.pem = true, .attached = true}), pinned({&signer()})),
+                 "signature attachée");
+}
+
+TEST(DepositSignature, TwoSignerInfosAreRefusedEvenWhenBothArePinned) {
+  const TestSigner second = TestPki::instance().signer({.common_name = "second.exemple.fr"});
+  const auto c = verify(kDeposit, signer().sign(kDeposit, {.second_signer = &second}), pinned({&signer(), &second}));
+  expect_refused(c, "compte 2 signataires");
+  EXPECT_TRUE(c.replay_key.empty());
+}
+
+// ---- refused: the signer ----------------------------------------------------------------------
+
+TEST(DepositSignature, UnpinnedSignerIsRefusedWithItsFingerprint) {
+  const TestSigner stranger = TestPki::instance().signer({.common_name = "intrus.exemple.fr"});
+  const auto c = verify(kDeposit, stranger.sign(kDeposit), pinned({&signer()}));
+  expect_refused(c, "n'est pas un signataire déclaré");
+  EXPECT_NE(c.refusal->message.find("CN=intrus.exemple.fr"), std::string::npos);
+  EXPECT_NE(c.refusal->message.find(c.signer_fingerprint), std::string::npos);
+  EXPECT_FALSE(c.replay_key.empty());
+}
+
+TEST(DepositSignature, UnpinnedSignerWithoutEmbeddedCertificateIsRefused) {
+  const TestSigner stranger = TestPki::instance().signer({.common_name = "intrus.exemple.fr"});
+  expect_refused(verify(kDeposit, stranger.sign(kDeposit, {.embed_certificate = false}), pinned({&signer()})),
+                 "n'est pas joint à la signature");
+}
+
+TEST(DepositSignature, SameNameAndIssuerButAnotherKeyIsRefused) {
+  // A certificate an attacker had issued with the pinned one's subject: only the fingerprint counts.
+  const TestSigner twin = TestPki::instance().signer({.common_name = "signature.exemple.fr"});
+  expect_refused(verify(kDeposit, twin.sign(kDeposit), pinned({&signer()})), "n'est pas un signataire déclaré");
+}
+
+TEST(DepositSignature, ExpiredPinnedSignerIsRefusedFromTheSecondAfterItsEnd) {
+  const TestSigner old =
+      TestPki::instance().signer({.not_before = "2024-01-01T00:00:00Z", .not_after = "2026-01-03T12:00:00Z"});
+  const std::string sig = old.sign(kDeposit);
+  EXPECT_TRUE(verify(kDeposit, sig, pinned({&old}), kNow).accepted());
+  const auto c = verify(kDeposit, sig, pinned({&old}), kNow + std::chrono::seconds(1));
+  expect_refused(c, "a expiré le 03/01/2026");
+  EXPECT_NE(c.refusal->message.find("renouvelez-le"), std::string::npos);
+}
+
+TEST(DepositSignature, NotYetValidSignerIsRefusedUntilItsStart) {
+  const TestSigner next = TestPki::instance().signer({.not_before = "2026-01-03T12:00:01Z"});
+  const std::string sig = next.sign(kDeposit);
+  expect_refused(verify(kDeposit, sig, pinned({&next}), kNow), "n'est valide qu'à partir du 03/01/2026");
+  EXPECT_TRUE(verify(kDeposit, sig, pinned({&next}), kNow + std::chrono::seconds(1)).accepted());
+}
+
+// ---- replay -----------------------------------------------------------------------------------
+
+TEST(DepositSignature, ReplayKeyIgnoresTheEncoding) {
+  const std::string der = signer().sign(kDeposit);
+  const auto from_der = verify(kDeposit, der, pinned({&signer()}));
+  // The same signature as PEM: re-encode by hand (same SignerInfo).
+  const std::string pem = "-----BEGIN CMS-----\n" + TestPki::base64(der) + "-----END CMS-----\n";
+  const auto from_pem = verify(kDeposit, pem, pinned({&signer()}));
+  ASSERT_TRUE(from_pem.accepted());
+  EXPECT_EQ(from_der.replay_key, from_pem.replay_key);
+}
+
+TEST(DepositSignature, ReplayKeyIsTheSameForTheOtherEcdsaForm) {
+  // (r, n - s) verifies as (r, s) does: a replay in that form must be the same signature for the record.
+  for (const bool embedded : {true, false}) {
+    const std::string sig = signer().sign(kDeposit, {.embed_certificate = embedded});
+    const std::string mirrored = signer().other_ecdsa_form(sig);
+    ASSERT_NE(sig, mirrored);
+    const auto a = verify(kDeposit, sig, pinned({&signer()}));
+    const auto b = verify(kDeposit, mirrored, pinned({&signer()}));
+    ASSERT_TRUE(a.accepted());
+    ASSERT_TRUE(b.accepted()) << b.refusal->message;
+    EXPECT_EQ(a.replay_key, b.replay_key);
+  }
+  // Two signings of the same bytes are two signatures (ECDSA draws a new k each time).
+  EXPECT_NE(verify(kDeposit, signer().sign(kDeposit), pinned({&signer()})).replay_key,
+            verify(kDeposit, signer().sign(kDeposit), pinned({&signer()})).replay_key);
+}
+
+TEST(DepositSignature, RejectedSignatureIsRefusedAsAReplayAndANewSignatureIsNot) {
+  const std::string sig = signer().sign(kDeposit);
+  const auto first = verify(kDeposit, sig, pinned({&signer()}));
+  ASSERT_TRUE(first.accepted());
+  std::set<std::string> rejected{first.replay_key};
+  const RejectedSignatureLookup lookup = [&](const std::string& key) { return rejected.count(key) > 0; };
+  expect_refused(verify(kDeposit, sig, pinned({&signer()}), kNow + std::chrono::hours(24), lookup),
+                 "a déjà accompagné un dépôt rejeté");
+  expect_refused(verify(kDeposit, "\n-----BEGIN CMS-----\n" + TestPki::base64(sig) + "-----END CMS-----\n",
+                        pinned({&signer()}), kNow, lookup),
+                 "a déjà accompagné un dépôt rejeté");
+  EXPECT_TRUE(verify(kDeposit, signer().sign(kDeposit), pinned({&signer()}), kNow, lookup).accepted());
+}
+
+// ---- pinned signers ---------------------------------------------------------------------------
+
+TEST(PinnedSigners, ReadsEveryCertificateOnceWithItsFingerprintAndValidity) {
+  const TestSigner next = TestPki::instance().signer(
+      {.common_name = "suivant.exemple.fr", .not_before = "2026-06-01T00:00:00Z", .not_after = "2028-06-01T00:00:00Z"});
+  const std::string text = "# signataires d'acme\n" + signer().pem() + "commentaire\n" + next.pem() + signer().pem();
+  const PinnedSigners p = parse_pinned_signers(text, "acme.pem");
+  ASSERT_EQ(p.signers.size(), 2U);
+  EXPECT_EQ(p.signers[0].subject, "CN=signature.exemple.fr");
+  EXPECT_EQ(p.signers[1].subject, "CN=suivant.exemple.fr");
+  EXPECT_EQ(p.signers[1].not_before, *parse_iso_instant("2026-06-01T00:00:00Z"));
+  EXPECT_EQ(p.signers[1].not_after, *parse_iso_instant("2028-06-01T00:00:00Z"));
+  EXPECT_EQ(p.signers[0].fingerprint_sha256.size(), 64U);
+  EXPECT_NE(p.signers[0].fingerprint_sha256, p.signers[1].fingerprint_sha256);
+  EXPECT_EQ(p.find(p.signers[1].fingerprint_sha256), &p.signers[1]);
+  EXPECT_EQ(p.find("00"), nullptr);
+}
+
+void expect_load_error(std::string_view text, std::string_view fragment) {
+  try {
+    parse_pinned_signers(text, "/etc/raccord/comptes/acme.pem");
+    ADD_FAILURE() << "no error for: " << text;
+  } catch (const std::runtime_error& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("/etc/raccord/comptes/acme.pem"), std::string::npos) << what;
+    EXPECT_NE(what.find(fragment), std::string::npos) << what;
+  }
+}
+
+TEST(PinnedSigners, NoCertificateAPrivateKeyOrABrokenBlockIsAnErrorNamingTheFile) {
+  expect_load_error("", "ne contient aucun certificat");
+  expect_load_error("# rien\n", "ne contient aucun certificat");
+  expect_load_error(signer().pem() + signer().key_pem(), "PRIVATE KEY");
+  expect_load_error(TestPki::crl_pem({TestPki::instance().intermediate().crl_der()}), "X509 CRL");
+  expect_load_error("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n", "illisible");
+  std::string cut = signer().pem();
+  cut.resize(cut.find("-----END"));
+  expect_load_error(cut, "mal formé");
+}
+
+TEST(PinnedSigners, LoadReadsTheFileAndNamesItWhenMissing) {
+  const testing::TempDir dir;
+  const auto file = dir.path() / "acme.pem";
+  EXPECT_THROW(
+      {
+        try {
+          load_pinned_signers(file);
+        } catch (const std::runtime_error& e) {
+          EXPECT_NE(std::string(e.what()).find(file.string()), std::string::npos);
+          throw;
+        }
+      },
+      std::runtime_error);
+  std::ofstream(file, std::ios::binary) << signer().pem();
+  EXPECT_EQ(load_pinned_signers(file).signers.size(), 1U);
+  EXPECT_EQ(load_pinned_signers(file).file, file);
+}
+
+}  // namespace
+}  // namespace raccord::rules
