@@ -29,10 +29,27 @@ constexpr auto kHelp = std::to_array<ErrorCodeHelp>({
      "Drop the complete file; write it under a name that is not a dépôt, then rename it (reference §2)."},
     {C::FichierTropVolumineux, "(none)", "Dépôt level: the file is larger than `inbox.max_bytes` (default 64 MiB).",
      "Split the operations over several dépôts, or ask the operator to raise `inbox.max_bytes`."},
+    {C::SignatureAbsente, "(none)",
+     "Dépôt level: the account has `signature = obligatoire` and the `.xml` settled without its `.p7s` beside it.",
+     "Drop `F.xml.p7s` first, then `F.xml` (reference §2.1); a `.p7s` dropped after its `.xml` settled is too late."},
+    {C::SignatureInvalide, "(none)",
+     "Dépôt level: the detached signature does not verify over the file's exact bytes, its signer is not one of the "
+     "account's `signataires` or is outside its validity, or it came with a dépôt already `REJETE`.",
+     "Sign the exact bytes again (`openssl cms -sign -binary -outform DER`) with a current certificate of the "
+     "account's `signataires`, then drop the pair again (reference §2.1)."},
     {C::DepotIdentifiantReutilise, "`@identifiant`",
      "Dépôt level: another dépôt of the same channel with this `identifiant` was already integrated, with "
      "different bytes.",
      "Give the new dépôt its own `identifiant`; reuse one only after a `REJETE`."},
+    {C::DemandeurNonAutorise, "`@demandeur`",
+     "The operation's actor (its `demandeur`, or the `Depot`'s) is not one of its sender account's `logins`; no other "
+     "rule is evaluated for that operation.",
+     "Send the operation through the account of the company whose user acts, or ask the operator to add the login to "
+     "the account's `logins` (reference §2.1)."},
+    {C::CompteNonAutorise, "(none)",
+     "Dépôt level: a file of a sender account is not owned by the account's `proprietaire`, or has more than one hard "
+     "link.",
+     "Drop the file as the account's own user (e.g. through its SFTP account), without keeping a hard link to it."},
     {C::SiretInvalide, "`Partenaire`, `@siret`, `@structure` or `@editeur`",
      "A SIRET is not 14 digits or fails the Luhn check (production); not 14 digits (qualification).",
      "Send the structure's exact 14-digit SIRET as registered in the directory."},

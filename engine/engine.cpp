@@ -36,10 +36,10 @@ namespace fs = std::filesystem;
 
 /// Dépôt-level codes whose original goes to error/ (docs/reference.md §2 "Where originals go").
 bool is_quarantine_code(ErrorCode code) {
-  static constexpr std::array kQuarantine{ErrorCode::XmlMalforme,           ErrorCode::EncodageInvalide,
-                                          ErrorCode::DtdInterdite,          ErrorCode::FichierVide,
-                                          ErrorCode::FichierTropVolumineux, ErrorCode::SchemaInvalide,
-                                          ErrorCode::SignatureAbsente,      ErrorCode::SignatureInvalide};
+  static constexpr std::array kQuarantine{
+      ErrorCode::XmlMalforme,      ErrorCode::EncodageInvalide,      ErrorCode::DtdInterdite,
+      ErrorCode::FichierVide,      ErrorCode::FichierTropVolumineux, ErrorCode::SchemaInvalide,
+      ErrorCode::SignatureAbsente, ErrorCode::SignatureInvalide,     ErrorCode::CompteNonAutorise};
   return std::find(kQuarantine.begin(), kQuarantine.end(), code) != kQuarantine.end();
 }
 
