@@ -40,6 +40,7 @@ struct OperationOutcome {
 struct Acknowledgement {
   std::string file_name;                  // the dépôt's file name (attribute fichier)
   std::string sha256;                     // lowercase hex of the dépôt's bytes
+  std::optional<std::string> account;     // compte: the sender account it came through (absent: inbox/)
   std::optional<std::string> identifier;  // Depot/@identifiant
   std::optional<DepositMode> mode;        // absent when the file could not be read
   std::chrono::sys_seconds received{};    // UTC instant the dépôt was claimed

@@ -150,12 +150,12 @@ std::uint32_t parse_owner(const std::string& key, const std::string& raw) {
     }
   }
   if (!uid) {
-    throw ConfigError(fmt::format(
+    throw AccountConfigError(fmt::format(
         "Configuration : la clé {} vaut « {} » ; attendu un nom d'utilisateur de cette machine ou un uid numérique.",
         key, raw));
   }
   if (*uid == 0 || *uid == 65534) {
-    throw ConfigError(fmt::format(
+    throw AccountConfigError(fmt::format(
         "Configuration : la clé {} vaut « {} » (uid {}) : refusé ; ni root (0) ni nobody (65534, le propriétaire "
         "d'un fichier NFS non résolu) ne peuvent être le propriétaire d'un compte. Donnez l'utilisateur SFTP du "
         "compte.",
@@ -164,13 +164,13 @@ std::uint32_t parse_owner(const std::string& key, const std::string& raw) {
   return *uid;
 }
 
-/// One [compte.NAME] section: its keys are `compte.NAME.*` of `ini`. Throws ConfigError naming the
-/// key (docs/accounts.md).
+/// One [compte.NAME] section: its keys are `compte.NAME.*` of `ini`. Throws AccountConfigError naming
+/// the key (docs/accounts.md).
 SenderAccount parse_account_section(const Poco::Util::AbstractConfiguration& ini, const std::string& name,
                                     const fs::path& base) {
   const std::string section = "compte." + name;
   if (!is_account_name(name)) {
-    throw ConfigError(fmt::format(
+    throw AccountConfigError(fmt::format(
         "Configuration : la section [{}] a un nom de compte invalide ; attendu 1 à 32 caractères parmi a-z, 0-9, _ "
         "et -, commençant par une lettre ou un chiffre.",
         section));
@@ -180,7 +180,7 @@ SenderAccount parse_account_section(const Poco::Util::AbstractConfiguration& ini
   ini.keys(section, keys);
   for (const auto& k : keys) {
     if (!kKeys.contains(lower(k))) {
-      throw ConfigError(fmt::format(
+      throw AccountConfigError(fmt::format(
           "Configuration : la clé {}.{} est inconnue ; un compte accepte logins, proprietaire, signature et "
           "signataires.",
           section, k));
@@ -205,7 +205,7 @@ SenderAccount parse_account_section(const Poco::Util::AbstractConfiguration& ini
     }
   }
   if (account.logins.empty()) {
-    throw ConfigError(fmt::format(
+    throw AccountConfigError(fmt::format(
         "Configuration : la clé {}.logins est obligatoire : donnez les logins (séparés par des virgules) qui "
         "peuvent être demandeur dans les dépôts de ce compte.",
         section));
@@ -214,7 +214,7 @@ SenderAccount parse_account_section(const Poco::Util::AbstractConfiguration& ini
   if (auto v = get("signature")) {
     const auto requirement = parse<SignatureRequirement>(*v);
     if (!requirement) {
-      throw ConfigError(
+      throw AccountConfigError(
           fmt::format("Configuration : la clé {}.signature vaut « {} » ; attendu aucune ou obligatoire.", section, *v));
     }
     account.signature = *requirement;
@@ -223,14 +223,14 @@ SenderAccount parse_account_section(const Poco::Util::AbstractConfiguration& ini
     account.signers_file = resolve(base, *v);
     std::error_code ec;
     if (!fs::is_regular_file(account.signers_file, ec)) {
-      throw ConfigError(fmt::format(
+      throw AccountConfigError(fmt::format(
           "Configuration : la clé {}.signataires désigne {}, qui n'est pas un fichier lisible ; donnez le fichier "
           "PEM des certificats des signataires du compte.",
           section, account.signers_file.string()));
     }
   }
   if (account.signature == SignatureRequirement::Required && account.signers_file.empty()) {
-    throw ConfigError(fmt::format(
+    throw AccountConfigError(fmt::format(
         "Configuration : la clé {}.signataires est obligatoire avec signature = obligatoire : donnez le fichier PEM "
         "des certificats dont ce compte accepte les signatures.",
         section));

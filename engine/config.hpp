@@ -90,6 +90,13 @@ struct ConfigError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+/// An invalid [compte.NAME] section (its name or a key's value; the key named): unlike the other
+/// configuration errors (exit 2), it stops init, process and daemon with exit 1 (docs/accounts.md).
+/// A SIGHUP reload that meets one keeps the previous configuration.
+struct AccountConfigError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
 /// Loads `file` (INI) over the defaults; with no file, the defaults. Relative paths in the file
 /// are relative to the file's directory; the default root "./var" is relative to `cwd`.
 /// Resolves paths.rules (the installed <prefix>/share/raccord/rules, else the source tree's rules/,

@@ -34,6 +34,20 @@ namespace {
 
 namespace fs = std::filesystem;
 
+/// Dépôt-level codes that come before DOUBLON in the order of the outcomes (docs/accounts.md): a file refused
+/// for who dropped it or for its size is never answered as the DOUBLON of an applied dépôt.
+bool precedes_doublon(ErrorCode code) {
+  return code == ErrorCode::CompteNonAutorise || code == ErrorCode::FichierVide ||
+         code == ErrorCode::FichierTropVolumineux || code == ErrorCode::SignatureAbsente ||
+         code == ErrorCode::SignatureInvalide;
+}
+
+/// The audit line of an identity refusal (docs/accounts.md "Audit"): account, file, owner uid, code.
+void log_identity_refusal(const Channel& channel, const inbox::ClaimedFile& file, const Diagnostic& refusal) {
+  log::warning("refus d'identité : compte {}, fichier {}, propriétaire uid {}, {} : {}", channel.name(), file.name(),
+               file.owner_uid(), to_code(refusal.code), refusal.message);
+}
+
 /// Dépôt-level codes whose original goes to error/ (docs/reference.md §2 "Where originals go").
 bool is_quarantine_code(ErrorCode code) {
   static constexpr std::array kQuarantine{
@@ -96,38 +110,69 @@ void publish_exports(const outbox::Outbox& outbox, const std::vector<ExportRecor
 }  // namespace
 
 Engine::Engine(Config config, BusinessClock clock)
-    : config_(std::move(config)),
-      clock_(clock),
-      zone_(config_.timezone),
-      inbox_(config_.root, config_.file_umask),
-      outbox_(inbox_.outbox_dir()),
-      catalogue_(rules::Catalogue::seed()) {}
+    : config_(std::move(config)), clock_(clock), zone_(config_.timezone), catalogue_(rules::Catalogue::seed()) {
+  channels_.reserve(config_.accounts.size() + 1);
+  inbox::InboxDirectory root(config_.root, config_.file_umask);
+  channels_.push_back(Channel{nullptr, root, outbox::Outbox(root.outbox_dir())});
+  for (const SenderAccount& account : config_.accounts) {
+    if (account.signature == SignatureRequirement::Required) {
+      // Never accept unsigned dépôts from an account that asks for signatures: refused until built.
+      throw AccountConfigError(fmt::format(
+          "Configuration : compte.{}.signature = obligatoire n'est pas encore pris en charge par cette version "
+          "(les signatures détachées ne seraient pas vérifiées) : retirez la clé ou laissez signature = aucune.",
+          account.name));
+    }
+    inbox::InboxDirectory box(config_.root, config_.file_umask, account.name);
+    channels_.push_back(Channel{&account, box, outbox::Outbox(box.outbox_dir())});
+  }
+}
 
 Engine::~Engine() = default;
 
 void Engine::open() {
-  inbox_.ensure_layout();
+  for (const Channel& channel : channels_) channel.inbox.ensure_layout();
   db_ = open_database(config_.store_backend, config_.effective_connection());
   db_->migrate();
   record_store_creation(*db_, clock_.now());  // the first date a nightly run may be asked for
   if (config_.store_backend == Backend::Sqlite) restrict_store_files(config_.effective_connection());
-  recover_outbox();
+  for (const Channel& channel : channels_) recover_outbox(channel.outbox);
+  log_unconfigured_folders();
   reload_rules();
 }
 
-void Engine::recover_outbox() {
+void Engine::log_unconfigured_folders() const {
+  const auto is_account = [this](const std::string& name) {
+    return std::any_of(config_.accounts.begin(), config_.accounts.end(),
+                       [&name](const SenderAccount& a) { return a.name == name; });
+  };
+  for (const fs::path& dir : {channels_.front().inbox.inbox_dir(), channels_.front().inbox.work_dir()}) {
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator(dir, ec)) {
+      const std::string name = entry.path().filename().string();
+      std::error_code type_ec;
+      if (name.front() == '.' || !entry.is_directory(type_ec) || entry.is_symlink(type_ec) || is_account(name))
+        continue;
+      log::warning(
+          "{} : dossier d'aucun compte configuré, jamais lu ni modifié (un compte retiré laisse ses "
+          "dossiers tels quels ; retirez-le ou ajoutez la section [compte.{}])",
+          entry.path().string(), name);
+    }
+  }
+}
+
+void Engine::recover_outbox(const outbox::Outbox& outbox) {
   std::error_code ec;
-  const std::vector<std::string> dead = outbox_.dead_temporaries(ec);
-  if (ec) log::warning("outbox/ illisible pour la reprise des temporaires : {}", ec.message());
+  const std::vector<std::string> dead = outbox.dead_temporaries(ec);
+  if (ec) log::warning("{} illisible pour la reprise des temporaires : {}", outbox.dir().string(), ec.message());
   if (dead.empty()) return;
   Store store(*db_);
   for (const auto& name : dead) {
     try {
       if (auto e = store.export_by_temporary(name)) {
         log::info("reprise : export {} (accusé {}) publié", e->name, e->ack_name);
-        publish_exports(outbox_, {*e});
+        publish_exports(outbox, {*e});
       } else {
-        outbox_.remove_temporary(name);
+        outbox.remove_temporary(name);
       }
     } catch (const std::exception& e) {
       log::warning("reprise du temporaire {} impossible : {}", name, e.what());
@@ -223,9 +268,11 @@ std::size_t expected_acknowledgement_bytes(const Deposit& deposit) {
 DepositAnswer Engine::answer(Item& item, const Attempt& attempt) {
   const bool dry_run = attempt.exports == nullptr;
   const DepositReadResult& read = item.read;
+  const Channel& channel = channels_[item.channel];
   Store store(*db_);
   Acknowledgement ack;  // the root's attributes and the dépôt-level errors; operations go to `writer`
   ack.file_name = item.name;
+  if (channel.account) ack.account = channel.account->name;
   ack.sha256 = item.sha256;
   ack.received = item.received;
   ack.processed = attempt.now;
@@ -244,9 +291,14 @@ DepositAnswer Engine::answer(Item& item, const Attempt& attempt) {
   // commit: an accusé is always whole and always the recorded one (docs/design.md "Memory bound").
   outbox::AcknowledgementWriter writer(read.deposit ? expected_acknowledgement_bytes(*read.deposit) : 0,
                                        read.deposit && read.deposit->mode == DepositMode::Complete);
-  if (auto applied = store.find_applied_deposit(ack.sha256)) {
+  // The dépôt-level outcomes in their order (docs/accounts.md): the identity and file codes come before
+  // DOUBLON, the reading errors after it.
+  const bool refused_before_doublon =
+      !read.deposit && !read.errors.empty() && precedes_doublon(read.errors.front().code);
+  if (auto applied = refused_before_doublon ? std::nullopt : store.find_applied_deposit(ack.sha256)) {
     ack.status = DepositStatus::Doublon;
-    ack.original = applied->ack_name;
+    // Named only to the channel it came through: another channel learns nothing of it.
+    if (applied->channel == channel.name()) ack.original = applied->ack_name;
   } else if (!read.deposit) {
     ack.status = DepositStatus::Rejete;
     ack.deposit_errors = read.errors;
@@ -254,7 +306,8 @@ DepositAnswer Engine::answer(Item& item, const Attempt& attempt) {
     for (const auto& d : read.errors) {
       if (is_quarantine_code(d.code)) destination = "error";
     }
-  } else if (auto same_id = ack.identifier ? store.find_applied_by_identifier(*ack.identifier) : std::nullopt) {
+  } else if (auto same_id =
+                 ack.identifier ? store.find_applied_by_identifier(channel.name(), *ack.identifier) : std::nullopt) {
     ack.status = DepositStatus::Rejete;
     ack.deposit_errors.push_back(Diagnostic::error(
         ErrorCode::DepotIdentifiantReutilise, "@identifiant", read.deposit->identifier.line,
@@ -264,12 +317,13 @@ DepositAnswer Engine::answer(Item& item, const Attempt& attempt) {
   } else {
     ProcessingContext context{&config_,
                               &zone_,
-                              dry_run ? fs::path() : outbox_.dir(),
+                              dry_run ? fs::path() : channel.outbox.dir(),
                               &catalogue_,
                               certificates_.get(),
                               attempt.now,
                               zone_.date_of(attempt.now),
                               ack.sha256};
+    context.account = channel.account;
     context.validation_threads = validation_threads();
     context.exports = attempt.exports;
     context.certificates_ahead = attempt.certificates_ahead;
@@ -294,8 +348,8 @@ DepositAnswer Engine::answer(Item& item, const Attempt& attempt) {
   writer.omit(ack.deposit_omitted);
   DepositAnswer result;
   result.status = ack.status;
-  result.ack_name = outbox_.acknowledgement_name(item.name, attempt.now,
-                                                 [&store](const std::string& n) { return store.ack_name_taken(n); });
+  result.ack_name = channel.outbox.acknowledgement_name(
+      item.name, attempt.now, [&store](const std::string& n) { return store.ack_name_taken(n); });
   result.ack_content = writer.finish(ack);
   result.quarantine = destination == "error";
   if (result.quarantine) result.reason = outbox::quarantine_reason(ack);
@@ -309,7 +363,8 @@ DepositAnswer Engine::answer(Item& item, const Attempt& attempt) {
                          result.ack_name,
                          std::move(result.ack_content),
                          destination,
-                         result.reason};
+                         result.reason,
+                         std::string(channel.name())};
     struct GiveBack {  // the accusé goes back to the answer whatever happens
       DepositRecord& record;
       std::string& content;
@@ -329,12 +384,35 @@ DepositAnswer Engine::answer(Item& item, const Attempt& attempt) {
   return result;
 }
 
-DepositAnswer Engine::process_claimed(const inbox::ClaimedFile& file, ClaimOrigin origin) {
-  return process_group({&file}, origin).front();
+DepositAnswer Engine::process_claimed(const inbox::ClaimedFile& file, ClaimOrigin origin, std::size_t channel) {
+  return process_group({&file}, origin, channel).front();
+}
+
+std::optional<Diagnostic> Engine::identity_refusal(const Channel& channel, const inbox::ClaimedFile& file) {
+  if (!channel.account) return std::nullopt;
+  const SenderAccount& account = *channel.account;
+  const std::uint32_t owner = file.owner_uid();
+  if (account.owner_uid && owner != *account.owner_uid) {
+    return Diagnostic::error(
+        ErrorCode::CompteNonAutorise, "", 0,
+        fmt::format("Le fichier appartient à l'uid {} et non au propriétaire {} du compte « {} » : "
+                    "déposez-le avec l'utilisateur du compte (son accès SFTP), puis déposez-le à "
+                    "nouveau.",
+                    owner, *account.owner_uid, account.name));
+  }
+  if (const std::uint64_t links = file.link_count(); links != 1) {
+    return Diagnostic::error(ErrorCode::CompteNonAutorise, "", 0,
+                             fmt::format("Le fichier a {} liens physiques : un lien gardé par l'expéditeur pourrait "
+                                         "réécrire l'original archivé. Déposez le fichier sans garder de lien dur "
+                                         "(copie ou renommage, jamais « ln »), puis déposez-le à nouveau.",
+                                         links));
+  }
+  return std::nullopt;
 }
 
 std::vector<DepositAnswer> Engine::process_group(const std::vector<const inbox::ClaimedFile*>& files,
-                                                 ClaimOrigin origin) {
+                                                 ClaimOrigin origin, std::size_t channel_index) {
+  const Channel& channel = channels_.at(channel_index);
   std::vector<Item> items;
   items.reserve(files.size());
   for (const inbox::ClaimedFile* file : files) {
@@ -342,7 +420,16 @@ std::vector<DepositAnswer> Engine::process_group(const std::vector<const inbox::
     // Read before the transaction, in one call (an oversized dépôt is refused and never loaded,
     // docs/field-cases.md F07): the group's certificates are then checked ahead on worker threads while
     // its dépôts are applied one after the other (issue 7).
-    inbox::ClaimedDeposit taken = inbox::read_claimed(*file, static_cast<std::uint64_t>(config_.max_bytes));
+    // A sender account's file is checked on its descriptor before any byte is read (docs/accounts.md):
+    // refused, it is hashed for its accusé and never parsed.
+    inbox::ClaimedDeposit taken;
+    if (auto refusal = identity_refusal(channel, *file)) {
+      log_identity_refusal(channel, *file, *refusal);
+      taken = inbox::ClaimedDeposit{file->name(), file->path(), file->identity(), file->size(), file->sha256(), {}};
+      taken.read.errors.push_back(std::move(*refusal));
+    } else {
+      taken = inbox::read_claimed(*file, static_cast<std::uint64_t>(config_.max_bytes));
+    }
     trim_after_reading(taken.size);
     items.push_back(Item{file,
                          std::move(taken.name),
@@ -353,7 +440,8 @@ std::vector<DepositAnswer> Engine::process_group(const std::vector<const inbox::
                          std::move(taken.read),
                          {},
                          {},
-                         false});
+                         false,
+                         channel_index});
   }
 
   // Already committed before a crash: answer from the record, never twice (docs/reference.md §2). Transient
@@ -368,7 +456,7 @@ std::vector<DepositAnswer> Engine::process_group(const std::vector<const inbox::
   // engine, with the accusé name it recorded, unique in the store), so that a committed dépôt is
   // answered from its own record, never as its own DOUBLON (docs/design.md "Unknown commit outcome");
   // the export temporaries of that attempt are kept until the next attempt knows whether it committed.
-  outbox::StagedExports staged(outbox_.dir());
+  outbox::StagedExports staged(channel.outbox.dir());
   bool commit_outcome_unknown = false;
   try {
     with_retries([&] {
@@ -440,7 +528,7 @@ std::vector<DepositAnswer> Engine::process_group(const std::vector<const inbox::
     std::vector<DepositAnswer> answers;
     answers.reserve(files.size());
     const ClaimOrigin again = commit_outcome_unknown ? ClaimOrigin::Leftover : origin;
-    for (const inbox::ClaimedFile* file : files) answers.push_back(process_claimed(*file, again));
+    for (const inbox::ClaimedFile* file : files) answers.push_back(process_claimed(*file, again, channel_index));
     // The temporaries of a COMMIT whose answer was lost and that no record names did not commit.
     Store store(*db_);
     staged.settle([&store](const std::string& t) { return store.export_by_temporary(t).has_value(); });
@@ -453,28 +541,29 @@ std::vector<DepositAnswer> Engine::process_group(const std::vector<const inbox::
   // After the commit: the accusés, then the originals (docs/design.md "One dépôt, one transaction", step 4); one
   // filesystem sync for the accusés' contents and each directory fsynced once for the group, before the step after it
   // relies on it.
-  for (const auto& item : items) publish_exports(outbox_, item.result.exports);  // before the accusés naming them
+  for (const auto& item : items)
+    publish_exports(channel.outbox, item.result.exports);  // before the accusés naming them
   crash_point("after-exports");
   // The accusés are moved to be written, then back (never copied: one may be megabytes).
   std::vector<std::pair<std::string, std::string>> accuses;
   accuses.reserve(items.size());
   for (auto& item : items) accuses.emplace_back(item.result.ack_name, std::move(item.result.ack_content));
-  outbox_.write_acknowledgements(accuses);  // an accusé already there (before a crash) stays
+  channel.outbox.write_acknowledgements(accuses);  // an accusé already there (before a crash) stays
   for (std::size_t i = 0; i < items.size(); ++i) items[i].result.ack_content = std::move(accuses[i].second);
   std::set<fs::path> moved_to;
   for (const auto& item : items) {
     if (item.result.quarantine) {
       // The reason file first, then the original (outbox::reserve_quarantine_name).
-      inbox_.quarantine(*item.file, [&](const std::string& candidate) {
-        return outbox::reserve_quarantine_name(inbox_.error_dir(), candidate, item.result.reason);
+      channel.inbox.quarantine(*item.file, [&](const std::string& candidate) {
+        return outbox::reserve_quarantine_name(channel.inbox.error_dir(), candidate, item.result.reason);
       });
     } else {
       moved_to.insert(
-          inbox_.archive(*item.file, zone_.date_of(clock_.now()), files::DirectorySync::Caller).parent_path());
+          channel.inbox.archive(*item.file, zone_.date_of(clock_.now()), files::DirectorySync::Caller).parent_path());
     }
   }
   for (const auto& dir : moved_to) files::sync_directory(dir);
-  if (!moved_to.empty()) files::sync_directory(inbox_.work_dir());
+  if (!moved_to.empty()) files::sync_directory(channel.inbox.work_dir());
 
   std::vector<DepositAnswer> answers;
   answers.reserve(items.size());
@@ -482,7 +571,7 @@ std::vector<DepositAnswer> Engine::process_group(const std::vector<const inbox::
     log::info("{} : {} → {}", item.name, to_code(item.result.status), item.result.ack_name);
     answers.push_back(std::move(item.result));
   }
-  refresh_metrics(*db_, inbox_);  // docs/reference.md §5.4, after each group; never throws
+  refresh_metrics(*db_, inbox());  // docs/reference.md §5.4, after each group; never throws
   return answers;
 }
 
@@ -563,8 +652,9 @@ void Engine::reconnect_store() {
   }
 }
 
-void Engine::process_in_groups(std::vector<inbox::ClaimedFile> claimed, const std::vector<std::string>& names,
-                               PassSummary& summary) {
+bool Engine::process_in_groups(std::vector<inbox::ClaimedFile> claimed, std::size_t channel_index,
+                               const std::vector<std::string>& names, PassSummary& summary) {
+  const inbox::InboxDirectory& box = channels_.at(channel_index).inbox;
   std::vector<inbox::ClaimedFile> group;
   std::uint64_t bytes = 0;
   ClaimOrigin origin = ClaimOrigin::Leftover;
@@ -573,12 +663,12 @@ void Engine::process_in_groups(std::vector<inbox::ClaimedFile> claimed, const st
     if (group.empty()) return;
     // The claims' renames made durable once for the group, before its commit: a committed dépôt is
     // never found back in inbox/ after a crash (only .work/ leftovers are answered from a record).
-    files::sync_directory(inbox_.work_dir());
-    files::sync_directory(inbox_.inbox_dir());
+    files::sync_directory(box.work_dir());
+    files::sync_directory(box.inbox_dir());
     std::vector<const inbox::ClaimedFile*> members;
     members.reserve(group.size());
     for (const auto& f : group) members.push_back(&f);
-    for (const auto& a : process_group(members, origin)) count(summary, a);
+    for (const auto& a : process_group(members, origin, channel_index)) count(summary, a);
     group.clear();
     bytes = 0;
     if (should_stop_ && should_stop_()) stopping = true;  // asked after each group
@@ -592,7 +682,7 @@ void Engine::process_in_groups(std::vector<inbox::ClaimedFile> claimed, const st
   inbox::ClaimNotes notes;
   auto claim = [&](const std::string& name) -> std::optional<inbox::ClaimedFile> {
     inbox::ClaimNotes first;
-    if (auto file = inbox_.claim(name, files::DirectorySync::Caller, &first)) return file;
+    if (auto file = box.claim(name, files::DirectorySync::Caller, &first)) return file;
     if (group.empty() || !first.held_open.empty() || !first.unopenable.empty()) {
       merge_notes(notes, std::move(first));
       return std::nullopt;
@@ -600,7 +690,7 @@ void Engine::process_in_groups(std::vector<inbox::ClaimedFile> claimed, const st
     // It may be locked by this very group (a hard link to a file of the group: one inode, one
     // lock): the group goes first, then the claim is tried again.
     flush();
-    return inbox_.claim(name, files::DirectorySync::Caller, &notes);
+    return box.claim(name, files::DirectorySync::Caller, &notes);
   };
   for (auto& file : claimed) add(std::move(file));
   flush();
@@ -615,24 +705,52 @@ void Engine::process_in_groups(std::vector<inbox::ClaimedFile> claimed, const st
   summary.held_open += static_cast<int>(notes.held_open.size());
   summary.unopenable += static_cast<int>(notes.unopenable.size());
   log_claim_notes(notes);
+  return stopping;
+}
+
+void Engine::process_channels(const std::vector<std::vector<std::string>>& names, PassSummary& summary) {
+  std::vector<std::size_t> next(names.size(), 0);  // per channel: its first name not yet given
+  for (bool more = true; more;) {
+    more = false;
+    for (std::size_t c = 0; c < names.size(); ++c) {
+      if (next[c] >= names[c].size()) continue;
+      const std::size_t end = std::min(names[c].size(), next[c] + kGroupDeposits);
+      const std::vector<std::string> chunk(names[c].begin() + static_cast<std::ptrdiff_t>(next[c]),
+                                           names[c].begin() + static_cast<std::ptrdiff_t>(end));
+      next[c] = end;
+      if (process_in_groups({}, c, chunk, summary)) return;  // the rest waits for the next pass
+      more = more || end < names[c].size();
+    }
+  }
 }
 
 PassSummary Engine::process_names(const std::vector<std::string>& names) {
+  return process_names(0, names);
+}
+
+PassSummary Engine::process_names(std::size_t channel, const std::vector<std::string>& names) {
   PassSummary summary;
-  process_in_groups({}, names, summary);
+  process_in_groups({}, channel, names, summary);
   return summary;
 }
 
 PassSummary Engine::process_pass() {
   PassSummary summary;
-  auto leftovers = inbox_.recover_leftovers();
-  for (const auto& leftover : leftovers) log::info("reprise après interruption : {}", leftover.name());
-  process_in_groups(std::move(leftovers), {}, summary);
-  process_in_groups({}, inbox_.settled_candidates(std::chrono::milliseconds(config_.settle_ms)), summary);
+  for (std::size_t c = 0; c < channels_.size(); ++c) {
+    auto leftovers = channels_[c].inbox.recover_leftovers();
+    for (const auto& leftover : leftovers) log::info("reprise après interruption : {}", leftover.name());
+    if (process_in_groups(std::move(leftovers), c, {}, summary)) return summary;
+  }
+  std::vector<const inbox::InboxDirectory*> boxes;
+  for (const Channel& channel : channels_) boxes.push_back(&channel.inbox);
+  process_channels(inbox::InboxDirectory::settled_candidates(boxes, std::chrono::milliseconds(config_.settle_ms)),
+                   summary);
   // Still changing, held open, unopenable, or waiting for the same name to leave .work/.
-  summary.left_for_later = static_cast<int>(inbox_.list_candidates().size());
+  for (const Channel& channel : channels_) {
+    summary.left_for_later += static_cast<int>(channel.inbox.list_candidates().size());
+  }
   try {  // docs/reference.md §5.4: the gauge of the files this full pass could not open
-    if (record_unopenable_files(*db_, summary.unopenable)) refresh_metrics(*db_, inbox_);
+    if (record_unopenable_files(*db_, summary.unopenable)) refresh_metrics(*db_, inbox());
   } catch (const StoreError& e) {
     log::warning("métriques : {}", e.what());
   }

@@ -11,6 +11,7 @@
 
 #include "domain/acknowledgement.hpp"
 #include "domain/deposit.hpp"
+#include "domain/sender_account.hpp"
 #include "engine/clock.hpp"
 #include "engine/config.hpp"
 #include "engine/database.hpp"
@@ -58,6 +59,17 @@ enum class SupportUserOutcome {
   AlreadySupport,  // already support: nothing changed (or only the email given)
 };
 
+/// A way dépôts arrive (docs/accounts.md): inbox/ itself (no account: the operator's channel, no
+/// identity restriction) or a sender account's inbox/NAME/, with the folder of its answers.
+struct Channel {
+  const SenderAccount* account = nullptr;  // null: inbox/ itself
+  inbox::InboxDirectory inbox;             // its inbox/NAME/ and inbox/.work/NAME/ (archive/, error/ shared)
+  outbox::Outbox outbox;                   // outbox/, or outbox/NAME/: its accusés and Recherche exports
+
+  /// The store's name of the channel: the account's NAME, kInboxChannel ("") for inbox/ itself.
+  std::string_view name() const { return account ? std::string_view(account->name) : std::string_view(); }
+};
+
 class Engine {
  public:
   /// Builds the engine from a loaded config; `clock` gives the business instant.
@@ -88,6 +100,8 @@ class Engine {
   /// names reported complete by inotify (IN_CLOSE_WRITE, IN_MOVED_TO). Names that are not dépôts,
   /// vanished or are already claimed are skipped.
   PassSummary process_names(const std::vector<std::string>& names);
+  /// The same for the names of channels()[channel]'s inbox folder.
+  PassSummary process_names(std::size_t channel, const std::vector<std::string>& names);
 
   /// Where a claimed file comes from. Only a leftover of .work/ (recover_leftovers) may have been
   /// committed before a crash and be answered from its record; a file claimed from inbox/ is always
@@ -96,7 +110,9 @@ class Engine {
   enum class ClaimOrigin { Inbox, Leftover };
 
   /// Processes one claimed file end to end (commit, accusé, archive/quarantine).
-  DepositAnswer process_claimed(const inbox::ClaimedFile& file, ClaimOrigin origin = ClaimOrigin::Inbox);
+  /// `channel`: the index in channels() of the channel it was claimed from.
+  DepositAnswer process_claimed(const inbox::ClaimedFile& file, ClaimOrigin origin = ClaimOrigin::Inbox,
+                                std::size_t channel = 0);
 
   /// Processes claimed files together (group commit, issue 7): one store transaction for them
   /// all (one fsync of the store), then every accusé (each file fsynced, the outbox directory once),
@@ -107,8 +123,9 @@ class Engine {
   /// stays with its own dépôt. When the answer to the COMMIT is lost (connection cut), the retry
   /// answers the dépôts that COMMIT did record from their records (their accusés, their exports
   /// kept), never as their own DOUBLON. Answers in the order of `files`.
+  /// Every file of a group comes from one channel (`channel`: its index in channels()).
   std::vector<DepositAnswer> process_group(const std::vector<const inbox::ClaimedFile*>& files,
-                                           ClaimOrigin origin = ClaimOrigin::Inbox);
+                                           ClaimOrigin origin = ClaimOrigin::Inbox, std::size_t channel = 0);
 
   /// Group limits (issue 7): at most kGroupDeposits dépôts and kGroupBytes bytes (sum of file sizes,
   /// all loaded at once) per transaction; a larger dépôt forms a group of its own.
@@ -141,9 +158,11 @@ class Engine {
   void reload_rules();
 
   const Config& config() const { return config_; }
-  inbox::InboxDirectory& inbox() { return inbox_; }
+  inbox::InboxDirectory& inbox() { return channels_.front().inbox; }
+  /// inbox/ itself first, then one per configured sender account, in the order of Config::accounts.
+  const std::vector<Channel>& channels() const { return channels_; }
   /// The one writer of outbox/ (accusés, exports, reports, metrics.prom).
-  const outbox::Outbox& outbox() const { return outbox_; }
+  const outbox::Outbox& outbox() const { return channels_.front().outbox; }
   Database& database() { return *db_; }
   const BusinessClock& clock() const { return clock_; }
   const CivilZone& zone() const { return zone_; }
@@ -167,6 +186,7 @@ class Engine {
     DepositAnswer result;
     std::string committing_ack;  // the accusé recorded by the attempt whose COMMIT's answer was lost
     bool spent = false;          // `read` was freed once answered: another attempt reads the file again
+    std::size_t channel = 0;     // its index in channels_
   };
 
   /// The transaction attempt a dépôt is answered in.
@@ -194,20 +214,34 @@ class Engine {
   /// whose dépôt committed just before a crash (the store records it), which is published (renamed to
   /// its recorded name). Never touches the temporaries of live processes nor of other hosts. Failures
   /// are logged, never thrown.
-  void recover_outbox();
+  void recover_outbox(const outbox::Outbox& outbox);
+
+  /// Logs (warning) each folder of inbox/ and inbox/.work/ that is no configured account: never read
+  /// nor changed (a removed account's folders stay as they are; docs/accounts.md).
+  void log_unconfigured_folders() const;
 
   /// Processes `claimed` (already claimed), then claims `names` (in order, dépôt names only) and
   /// processes them, in groups within the limits above; counts every answer in `summary`, and the
   /// dépôts not taken (held open, unopenable), which are logged once for the call (docs/design.md
   /// "Taking a dépôt").
-  void process_in_groups(std::vector<inbox::ClaimedFile> claimed, const std::vector<std::string>& names,
-                         PassSummary& summary);
+  /// All from channels_[channel]. Returns true when the pass is to end there (should_stop_).
+  bool process_in_groups(std::vector<inbox::ClaimedFile> claimed, std::size_t channel,
+                         const std::vector<std::string>& names, PassSummary& summary);
+
+  /// The settled candidates of every channel (`names[i]`: channels_[i]'s), claimed and processed
+  /// round-robin by group (docs/accounts.md "Fairness"): kGroupDeposits names of one channel, then of
+  /// the next, so that one channel's backlog never starves another's single dépôt.
+  void process_channels(const std::vector<std::vector<std::string>>& names, PassSummary& summary);
+
+  /// A dépôt-level COMPTE_NON_AUTORISE when `file` of a sender account's channel is not owned by its
+  /// `proprietaire` or has more than one hard link (fstat of the claimed descriptor, before any byte
+  /// is read; docs/accounts.md); nullopt otherwise and for inbox/ itself.
+  static std::optional<Diagnostic> identity_refusal(const Channel& channel, const inbox::ClaimedFile& file);
 
   Config config_;
   BusinessClock clock_;
   CivilZone zone_;
-  inbox::InboxDirectory inbox_;
-  outbox::Outbox outbox_;
+  std::vector<Channel> channels_;  // [0]: inbox/ itself
   std::unique_ptr<Database> db_;
   rules::Catalogue catalogue_;
   std::unique_ptr<rules::CertificateChecker> certificates_;

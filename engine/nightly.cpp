@@ -562,7 +562,9 @@ void fill_ignored_files(Engine& engine, NightlyReport& report) {
   const auto now = std::chrono::system_clock::now();
   std::vector<inbox::IgnoredEntry> entries;
   try {
-    entries = engine.inbox().ignored_entries(now);
+    std::vector<std::string> accounts;
+    for (const auto& account : engine.config().accounts) accounts.push_back(account.name);
+    entries = engine.inbox().ignored_entries(now, accounts);
   } catch (const std::system_error& e) {
     log::warning("liste des fichiers ignorés de la boîte de dépôt impossible : {}", e.what());
     return;

@@ -10,6 +10,7 @@
 
 #include "domain/acknowledgement.hpp"
 #include "domain/deposit.hpp"
+#include "domain/sender_account.hpp"
 #include "engine/certificates_ahead.hpp"
 #include "engine/clock.hpp"
 #include "engine/config.hpp"
@@ -37,6 +38,9 @@ struct ProcessingContext {
   /// checked ahead for a group of dépôts at `now`; else apply_deposit checks this dépôt's ahead.
   CertificatesAhead* certificates_ahead = nullptr;
   std::size_t deposit_index = 0;
+  /// The sender account of the channel the dépôt came through (docs/accounts.md); null for inbox/
+  /// itself (no identity restriction).
+  const SenderAccount* account = nullptr;
 };
 
 /// What a dépôt's operations came to, once all are applied.

@@ -30,7 +30,8 @@ DepositRecord to_deposit(const SqlRow& r) {
       r.text(2),          r.text(3),
       r.optional_text(4), stored_enum(parse<DepositStatus>(r.text(5)), "deposits.status", r.text(6), r.text(5)),
       r.text(6),          r.text(7),
-      r.text(8),          r.text(9)};
+      r.text(8),          r.text(9),
+      r.text(10)};
 }
 
 /// A status as a bound value.
@@ -39,7 +40,7 @@ SqlValue code(SubscriptionStatus status) {
 }
 
 constexpr const char* kDepositColumns =
-    "id, sha256, file_name, file_identity, identifier, status, ack_name, ack_content, destination, reason";
+    "id, sha256, file_name, file_identity, identifier, status, ack_name, ack_content, destination, reason, channel";
 
 }  // namespace
 
@@ -288,10 +289,11 @@ std::optional<DepositRecord> Store::find_applied_deposit(const std::string& sha2
   return to_deposit(*r);
 }
 
-std::optional<DepositRecord> Store::find_applied_by_identifier(const std::string& identifier) {
+std::optional<DepositRecord> Store::find_applied_by_identifier(std::string_view channel,
+                                                               const std::string& identifier) {
   auto r =
       db_.query_one(fmt::format("SELECT {} FROM deposits WHERE channel = $1 AND held_identifier = $2", kDepositColumns),
-                    {std::string(kInboxChannel), identifier});
+                    {std::string(channel), identifier});
   if (!r) return std::nullopt;
   return to_deposit(*r);
 }
@@ -332,7 +334,7 @@ void Store::insert_deposit(DepositRecord& record, Instant received, Instant proc
   } give_back{params, record.ack_content};
   params.emplace_back(record.destination);
   params.emplace_back(record.reason);
-  params.emplace_back(std::string(kInboxChannel));
+  params.emplace_back(record.channel);
   params.push_back(applied ? opt(record.identifier) : SqlValue{nullptr});
   db_.execute(
       "INSERT INTO deposits (id, sha256, file_name, file_identity, identifier, status, received_at, processed_at, "

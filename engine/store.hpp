@@ -70,6 +70,7 @@ struct DepositRecord {
   std::string ack_content;
   std::string destination;  // where the original goes: "archive" or "error"
   std::string reason;       // error/: the text of NAME.reason.txt
+  std::string channel;      // the channel it came through: an account's NAME, kInboxChannel for inbox/
 };
 
 /// An export of a Recherche (docs/reference.md §5.2): written to `temporary` (a file name in outbox/) before
@@ -145,11 +146,11 @@ class Store {
   // Dépôts (docs/reference.md §2 "Exactly once"). A record read back whose status is not a known code is a
   // StoreError naming the row.
   std::optional<DepositRecord> find_applied_deposit(const std::string& sha256);
-  /// The dépôt of the inbox channel that holds `identifier` (INTEGRE or INTEGRE_PARTIEL with it;
-  /// docs/design.md "Identifiant held once"), or nullopt. At most one exists: insert_deposit of a second holder
-  /// throws StoreError (unique index deposits_identifier_held_once, transient: the caller's retry
-  /// then finds this holder).
-  std::optional<DepositRecord> find_applied_by_identifier(const std::string& identifier);
+  /// The dépôt of `channel` (an account's NAME, or kInboxChannel) that holds `identifier` (INTEGRE or INTEGRE_PARTIEL
+  /// with it; docs/design.md "Identifiant held once"), or nullopt. At most one exists: insert_deposit of a second
+  /// holder throws StoreError (unique index deposits_identifier_held_once, transient: the caller's retry then finds
+  /// this holder).
+  std::optional<DepositRecord> find_applied_by_identifier(std::string_view channel, const std::string& identifier);
   /// The record of the processing of exactly this claimed file (name, bytes and file identity).
   std::optional<DepositRecord> find_processed_file(const std::string& file_name, const std::string& sha256,
                                                    const std::string& file_identity);

@@ -264,6 +264,18 @@ std::string ClaimedFile::identity() const {
          std::to_string(static_cast<unsigned long long>(st.st_ino));
 }
 
+std::uint32_t ClaimedFile::owner_uid() const {
+  struct stat st {};
+  if (::fstat(fd_, &st) != 0) throw_errno(errno, "fstat impossible de " + path_.string());
+  return static_cast<std::uint32_t>(st.st_uid);
+}
+
+std::uint64_t ClaimedFile::link_count() const {
+  struct stat st {};
+  if (::fstat(fd_, &st) != 0) throw_errno(errno, "fstat impossible de " + path_.string());
+  return static_cast<std::uint64_t>(st.st_nlink);
+}
+
 std::string ClaimedFile::read_all() const {
   auto read_at = [this](char* into, std::size_t count, std::size_t offset) {
     for (;;) {
@@ -299,22 +311,63 @@ std::string ClaimedFile::sha256() const {
 // ---------------------------------------------------------------------------------------------
 // InboxDirectory
 
-InboxDirectory::InboxDirectory(std::filesystem::path root, std::optional<unsigned> file_umask)
-    : root_(std::move(root)), umask_(file_umask ? (*file_umask & 0777) : process_umask()) {}
+InboxDirectory::InboxDirectory(std::filesystem::path root, std::optional<unsigned> file_umask, std::string channel)
+    : root_(std::move(root)),
+      umask_(file_umask ? (*file_umask & 0777) : process_umask()),
+      channel_(std::move(channel)) {}
 
 std::vector<std::filesystem::path> InboxDirectory::layout() const {
-  return {inbox_dir(), work_dir(), archive_dir(), error_dir(), outbox_dir()};
+  std::vector<fs::path> dirs{root_ / "inbox", root_ / "inbox" / ".work", archive_dir(), error_dir(), root_ / "outbox"};
+  if (!channel_.empty()) {
+    dirs.push_back(inbox_dir());
+    dirs.push_back(work_dir());
+    dirs.push_back(outbox_dir());
+  }
+  return dirs;
 }
+
+namespace {
+
+/// An account's folder (docs/accounts.md): created 0750 when missing (never chmod'ed nor chown'ed
+/// when it exists: it is the operator's), and refused (std::runtime_error naming it) when it is a
+/// symbolic link, not a directory, or not on the mount of inbox/.work/ (`work_device`).
+void ensure_account_folder(const fs::path& dir, dev_t work_device) {
+  refuse_symlink(dir);
+  if (::mkdir(dir.c_str(), 0750) != 0 && errno != EEXIST)
+    throw_errno(errno, "création impossible du répertoire " + dir.string());
+  struct stat st {};
+  if (::lstat(dir.c_str(), &st) != 0) throw_errno(errno, "lstat impossible de " + dir.string());
+  if (S_ISLNK(st.st_mode)) throw_symlink(dir);
+  if (!S_ISDIR(st.st_mode)) {
+    throw std::runtime_error("Le dossier de compte " + dir.string() +
+                             " n'est pas un répertoire : refusé (docs/accounts.md). Remplacez-le par un répertoire "
+                             "puis relancez.");
+  }
+  if (st.st_dev != work_device) {
+    throw std::runtime_error("Le dossier de compte " + dir.string() +
+                             " n'est pas sur le même système de fichiers que inbox/.work/ : refusé (docs/accounts.md, "
+                             "la prise d'un dépôt est un renommage). Montez-le sur le volume de inbox/ puis relancez.");
+  }
+}
+
+}  // namespace
 
 void InboxDirectory::ensure_layout() const {
   for (const fs::path& dir : layout()) {
     // inbox/ and .work/ hold the claims: a link there would let whoever writes inbox/ redirect them
     // (hostile finding 8). archive/, error/ and outbox/ may be links to other storage (a shared
     // outbox, an archive volume): the engine only writes there.
-    if (dir == inbox_dir() || dir == work_dir()) refuse_symlink(dir);
+    if (!channel_.empty() && (dir == inbox_dir() || dir == work_dir() || dir == outbox_dir())) continue;
+    if (dir == root_ / "inbox" || dir == root_ / "inbox" / ".work") refuse_symlink(dir);
     std::error_code ec;
     fs::create_directories(dir, ec);
     if (ec) throw std::system_error(ec, "création impossible du répertoire " + dir.string());
+  }
+  if (!channel_.empty()) {
+    struct stat work {};
+    const fs::path root_work = root_ / "inbox" / ".work";
+    if (::stat(root_work.c_str(), &work) != 0) throw_errno(errno, "stat impossible de " + root_work.string());
+    for (const fs::path& dir : {inbox_dir(), work_dir(), outbox_dir()}) ensure_account_folder(dir, work.st_dev);
   }
   // Start-up clean-up (docs/reference.md §2 "Atomic outputs"): temporaries a killed engine of this host left
   // in error/ (reason files). Only those of dead processes; best effort, a temporary that cannot be
@@ -357,23 +410,44 @@ std::vector<std::string> InboxDirectory::list_candidates() const {
 
 std::vector<std::string> InboxDirectory::settled_candidates(std::chrono::milliseconds settle,
                                                             SteadyClock& clock) const {
-  if (settle <= std::chrono::milliseconds::zero()) return list_candidates();
+  return settled_candidates(std::vector<const InboxDirectory*>{this}, settle, clock).front();
+}
+
+std::vector<std::vector<std::string>> InboxDirectory::settled_candidates(const std::vector<const InboxDirectory*>& dirs,
+                                                                         std::chrono::milliseconds settle,
+                                                                         SteadyClock& clock) {
+  std::vector<std::vector<std::string>> result(dirs.size());
+  if (settle <= std::chrono::milliseconds::zero()) {
+    for (std::size_t i = 0; i < dirs.size(); ++i) result[i] = dirs[i]->list_candidates();
+    return result;
+  }
   const std::chrono::milliseconds step =
       std::clamp(settle / 5, std::chrono::milliseconds(10), std::chrono::milliseconds(100));
   // Every candidate's quiet period starts at the first sample, so none settles before `deadline`:
   // the candidates are sampled until then, and those that stood still since are taken.
-  SettleTracker tracker(inbox_dir(), settle, clock);
-  tracker.observe(list_candidates());
-  const auto deadline = tracker.next_due();
-  if (!deadline) return {};  // nothing to wait for
+  std::vector<SettleTracker> trackers;
+  trackers.reserve(dirs.size());
+  std::optional<SteadyClock::time_point> deadline;
+  for (const InboxDirectory* dir : dirs) {
+    trackers.emplace_back(dir->inbox_dir(), settle, clock);
+    trackers.back().observe(dir->list_candidates());
+    if (const auto due = trackers.back().next_due(); due && (!deadline || *due > *deadline)) deadline = due;
+  }
+  if (!deadline) return result;  // nothing to wait for
   for (;;) {
     const SteadyClock::time_point now = clock.now();
-    if (now >= *deadline) return tracker.take_settled();
+    if (now >= *deadline) break;
     const auto remaining = std::chrono::duration_cast<std::chrono::milliseconds>(*deadline - now);
     clock.wait(std::min(step, remaining + std::chrono::milliseconds(1)));
-    tracker.observe(list_candidates());
-    if (tracker.empty()) return {};  // every candidate vanished
+    bool any = false;
+    for (std::size_t i = 0; i < dirs.size(); ++i) {
+      trackers[i].observe(dirs[i]->list_candidates());
+      any = any || !trackers[i].empty();
+    }
+    if (!any) return result;  // every candidate vanished
   }
+  for (std::size_t i = 0; i < dirs.size(); ++i) result[i] = trackers[i].take_settled();
+  return result;
 }
 
 std::optional<ClaimedFile> InboxDirectory::claim(const std::string& name, files::DirectorySync sync,
@@ -441,7 +515,8 @@ std::optional<ClaimedFile> InboxDirectory::claim(const std::string& name, files:
   return ClaimedFile(name, target, held.release());
 }
 
-std::vector<IgnoredEntry> InboxDirectory::ignored_entries(std::chrono::system_clock::time_point now) const {
+std::vector<IgnoredEntry> InboxDirectory::ignored_entries(std::chrono::system_clock::time_point now,
+                                                          const std::vector<std::string>& accounts) const {
   const fs::path dir = inbox_dir();
   std::vector<std::string> names = read_names(dir);
   std::sort(names.begin(), names.end());
@@ -450,6 +525,7 @@ std::vector<IgnoredEntry> InboxDirectory::ignored_entries(std::chrono::system_cl
     if (name == ".work") continue;
     const auto st = lstat_entry(dir / name);
     if (!st) continue;
+    if (S_ISDIR(st->st_mode) && std::find(accounts.begin(), accounts.end(), name) != accounts.end()) continue;
     IgnoredEntry entry{
         name,
         static_cast<std::uintmax_t>(st->st_size),
@@ -470,7 +546,9 @@ std::vector<IgnoredEntry> InboxDirectory::ignored_entries(std::chrono::system_cl
     }
     if (now - entry.modified <= std::chrono::hours{24}) continue;
     if (S_ISDIR(st->st_mode)) {
-      entry.why = "dossier : jamais lu (seuls les fichiers *.xml de inbox/ sont des dépôts)";
+      entry.why =
+          "dossier qui n'est aucun compte configuré : jamais lu (seuls les fichiers *.xml de inbox/ et des dossiers "
+          "de comptes [compte.NOM] sont des dépôts)";
     } else if (S_ISLNK(st->st_mode)) {
       entry.why = "lien symbolique : jamais suivi ; déposez le fichier lui-même";
     } else if (!S_ISREG(st->st_mode)) {

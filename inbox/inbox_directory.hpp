@@ -33,6 +33,11 @@ class ClaimedFile {
   /// "device:inode" of the open descriptor (fstat): tells this very file from another drop with
   /// the same name and bytes. Throws std::system_error.
   std::string identity() const;
+  /// The owner's uid and the hard-link count of the open descriptor (fstat), read before any byte of
+  /// the file is: a sender account's file must be owned by its `proprietaire` and have one link
+  /// (docs/accounts.md). Throws std::system_error.
+  std::uint32_t owner_uid() const;
+  std::uint64_t link_count() const;
   /// Reads the whole file (call only when size() is within inbox.max_bytes). Throws std::system_error.
   std::string read_all() const;
   /// Lowercase hex SHA-256 of the file's bytes, streamed (never holds the file in memory). Throws
@@ -72,27 +77,41 @@ struct IgnoredEntry {
   std::string why;                                   // French: what it is, what to do
 };
 
+/// The folders of one channel dépôts arrive through (docs/accounts.md): inbox/ itself (the operator's
+/// channel, `channel` empty) or a sender account's inbox/NAME/, with its claims in inbox/.work/NAME/
+/// and its answers in outbox/NAME/; archive/ and error/ are shared by all channels.
 class InboxDirectory {
  public:
   /// `root` is paths.root (it may itself be a symbolic link). `file_umask` is files.umask (octal bits,
   /// e.g. 0027; Config::file_umask): its bits are taken from archived and quarantined originals
-  /// (finding 5). nullopt reads the process umask once from /proc/self/status.
-  explicit InboxDirectory(std::filesystem::path root, std::optional<unsigned> file_umask = std::nullopt);
+  /// (finding 5). nullopt reads the process umask once from /proc/self/status. `channel`: empty for
+  /// inbox/ itself, else a sender account's NAME (is_account_name, domain/sender_account.hpp).
+  explicit InboxDirectory(std::filesystem::path root, std::optional<unsigned> file_umask = std::nullopt,
+                          std::string channel = {});
 
-  /// Creates inbox/, inbox/.work/, archive/, error/, outbox/ when missing. Throws std::system_error;
-  /// std::runtime_error ("… est un lien symbolique : refusé") when one of them is a symbolic link
-  /// (finding 8: inbox/.work/ belongs to the engine, docs/reference.md §2).
+  /// Creates inbox/, inbox/.work/, archive/, error/, outbox/ when missing, and for an account's channel
+  /// inbox/NAME/, inbox/.work/NAME/ and outbox/NAME/ (mode 0750; an existing folder's owner and mode
+  /// are never changed: they are the operator's). Throws std::system_error; std::runtime_error (French,
+  /// the folder named) when inbox/, .work/ or one of the account's folders is a symbolic link
+  /// (finding 8: inbox/.work/ belongs to the engine, docs/reference.md §2), or when an account's folder
+  /// is not a directory or not on the mount of inbox/.work/ (docs/accounts.md).
   void ensure_layout() const;
 
   /// The directories ensure_layout() creates, parents first: inbox/, inbox/.work/, archive/, error/,
-  /// outbox/. The daemon checks them before each pass and recreates the missing ones (docs/reference.md §7).
+  /// outbox/, then the account's three. The daemon checks them before each pass and recreates the
+  /// missing ones (docs/reference.md §7).
   std::vector<std::filesystem::path> layout() const;
 
-  std::filesystem::path inbox_dir() const { return root_ / "inbox"; }
-  std::filesystem::path work_dir() const { return root_ / "inbox" / ".work"; }
+  /// The channel's name: "" for inbox/ itself, else the account's NAME.
+  const std::string& channel() const { return channel_; }
+  std::filesystem::path inbox_dir() const { return channel_.empty() ? root_ / "inbox" : root_ / "inbox" / channel_; }
+  std::filesystem::path work_dir() const {
+    return channel_.empty() ? root_ / "inbox" / ".work" : root_ / "inbox" / ".work" / channel_;
+  }
   std::filesystem::path archive_dir() const { return root_ / "archive"; }
   std::filesystem::path error_dir() const { return root_ / "error"; }
-  std::filesystem::path outbox_dir() const { return root_ / "outbox"; }
+  /// Where the channel's answers go: outbox/, or outbox/NAME/ for an account.
+  std::filesystem::path outbox_dir() const { return channel_.empty() ? root_ / "outbox" : root_ / "outbox" / channel_; }
 
   /// docs/reference.md §2 "What is a dépôt": name ends in ".xml" (any case), does not start with "." or "~$".
   static bool is_deposit_name(std::string_view name);
@@ -107,6 +126,12 @@ class InboxDirectory {
   /// when there is no candidate. Sorted by name bytes.
   std::vector<std::string> settled_candidates(std::chrono::milliseconds settle,
                                               SteadyClock& clock = SteadyClock::real()) const;
+
+  /// settled_candidates() of several channels sampled together: one quiet period for all of them
+  /// (not one per channel). Result i is the settled candidates of `dirs[i]`.
+  static std::vector<std::vector<std::string>> settled_candidates(const std::vector<const InboxDirectory*>& dirs,
+                                                                  std::chrono::milliseconds settle,
+                                                                  SteadyClock& clock = SteadyClock::real());
 
   /// Claims inbox/<name> by atomic rename into inbox/.work/<name> (never replacing), following the
   /// drop contract of docs/design.md "Taking a dépôt": the file is first opened
@@ -126,11 +151,13 @@ class InboxDirectory {
   std::optional<ClaimedFile> claim(const std::string& name, files::DirectorySync sync = files::DirectorySync::Now,
                                    ClaimNotes* notes = nullptr) const;
 
-  /// The entries of inbox/ (not .work/) that are not dépôts and were last modified more than a day
-  /// before `now` (real time: files' times are), and the dépôts the engine cannot open (EACCES,
-  /// EPERM), whatever their age; in name order. Never opens anything but for that check. Throws
-  /// std::system_error when inbox/ cannot be read.
-  std::vector<IgnoredEntry> ignored_entries(std::chrono::system_clock::time_point now) const;
+  /// The entries of inbox/ (not .work/ nor the folders of `accounts`, the configured accounts' NAMEs)
+  /// that are not dépôts and were last modified more than a day before `now` (real time: files' times
+  /// are), and the dépôts the engine cannot open (EACCES, EPERM), whatever their age; in name order.
+  /// A folder that is no configured account is listed (never read). Never opens anything but for that
+  /// check. Throws std::system_error when inbox/ cannot be read.
+  std::vector<IgnoredEntry> ignored_entries(std::chrono::system_clock::time_point now,
+                                            const std::vector<std::string>& accounts = {}) const;
 
   /// For tests only: called by claim() with the source path after the file was opened and leased and
   /// before the rename, to make a replacement in between deterministic. Empty by default.
@@ -160,6 +187,7 @@ class InboxDirectory {
  private:
   std::filesystem::path root_;
   unsigned umask_ = 0;
+  std::string channel_;
   std::function<void(const std::filesystem::path&)> before_claim_rename_;
 };
 

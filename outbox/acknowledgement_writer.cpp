@@ -309,6 +309,7 @@ std::string AcknowledgementWriter::finish(const Acknowledgement& root) {
   append_attribute(head, "xmlns", kNamespace);
   append_attribute(head, "fichier", root.file_name);
   append_attribute(head, "sha256", root.sha256);
+  if (root.account) append_attribute(head, "compte", *root.account);
   if (root.identifier) append_attribute(head, "identifiant", *root.identifier);
   if (root.mode) append_attribute(head, "mode", to_code(*root.mode));
   append_attribute(head, "recu", format_iso_instant(root.received));

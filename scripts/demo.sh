@@ -8,8 +8,13 @@ RACCORD=build/engine/app/raccord
 CONFIG=samples/raccord.ini
 "$RACCORD" init --config "$CONFIG" --support support.n1
 cp samples/depots/*.xml var/inbox/
+# The sample sender account [compte.acme]: its dépôts go to inbox/acme/, its answers to outbox/acme/.
+cp samples/comptes/acme/*.xml var/inbox/acme/
 "$RACCORD" process --config "$CONFIG"
 echo
 echo "== Accusés (un par dépôt) dans $(pwd)/var/outbox :"
 ls -1 var/outbox
+echo
+echo "== Accusés et exports du compte expéditeur acme dans $(pwd)/var/outbox/acme :"
+ls -1 var/outbox/acme
 echo "== Originaux archivés sous var/archive/, refusés illisibles sous var/error/ (avec NAME.reason.txt)."

@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -75,9 +76,6 @@ class Daemon {
         rescan_timer_(io_),
         retry_timer_(io_),
         watchdog_(io_),
-        feed_(io_, InboxFeedHooks{[this](const auto& names) { engine_pass([&] { engine_->process_names(names); }); },
-                                  [this](const auto& names) { settled_pass(names); }, [this] { full_pass(); },
-                                  [this] { return stopping_; }}),
         nightly_(io_, NightlyHooks{[this]() -> Engine& { return *engine_; }, [this] { return stopping_; },
                                    [this] { ensure_folders(); }, [](const std::string& s) { set_status(s); },
                                    [this] { watchdog_.ping_if_due(); }}) {}
@@ -87,7 +85,7 @@ class Daemon {
     // The AIFE sides still at their example values, said once at start (not at each reload).
     for (const auto& w : aife_example_warnings(config)) log::warning("{}", w);
     engine_ = build_engine(std::move(config));
-    feed_.configure(engine_->inbox().inbox_dir(), settle_period());
+    configure_feeds();
     signals_.async_wait([this](const boost::system::error_code& ec, int signo) {
       if (ec) return;
       log::info("signal {} reçu : arrêt après le dépôt en cours", signo);
@@ -139,17 +137,42 @@ class Daemon {
   /// re-arms the inotify watch (InboxFeed::ensure_watch). Before every pass and nightly run; each
   /// repair is logged. Throws what InboxDirectory::ensure_layout throws (the caller retries).
   void ensure_folders() {
-    const auto& box = engine_->inbox();
     std::vector<std::string> missing;
-    for (const auto& dir : box.layout()) {
-      struct stat st {};
-      if (::lstat(dir.c_str(), &st) != 0 && errno == ENOENT) missing.push_back(dir.string());
+    for (const Channel& channel : engine_->channels()) {
+      const std::size_t before = missing.size();
+      for (const auto& dir : channel.inbox.layout()) {
+        struct stat st {};
+        if (::lstat(dir.c_str(), &st) != 0 && errno == ENOENT &&
+            std::find(missing.begin(), missing.end(), dir.string()) == missing.end()) {
+          missing.push_back(dir.string());
+        }
+      }
+      if (missing.size() > before) channel.inbox.ensure_layout();
     }
-    if (!missing.empty()) {
-      box.ensure_layout();
-      log::warning("répertoire(s) disparu(s), recréé(s) : {}", fmt::join(missing, ", "));
+    if (!missing.empty()) log::warning("répertoire(s) disparu(s), recréé(s) : {}", fmt::join(missing, ", "));
+    for (auto& feed : feeds_) feed->ensure_watch();
+  }
+
+  /// One InboxFeed per channel (inbox/ itself, then each sender account's inbox/NAME/), configured
+  /// on the engine's channels at start and after each reload. A feed is never destroyed while the
+  /// loop runs (its waits hold it): one left over by an account removed at a reload hears nothing
+  /// the engine takes (its channel index is out of range) until an account takes its place.
+  void configure_feeds() {
+    const auto& channels = engine_->channels();
+    while (feeds_.size() < channels.size()) {
+      const std::size_t c = feeds_.size();
+      feeds_.push_back(
+          std::make_unique<InboxFeed>(io_, InboxFeedHooks{[this, c](const auto& names) {
+                                                            engine_pass([&] {
+                                                              if (c < engine_->channels().size())
+                                                                engine_->process_names(c, names);
+                                                            });
+                                                          },
+                                                          [this, c](const auto& names) { settled_pass(c, names); },
+                                                          [this] { full_pass(); }, [this] { return stopping_; }}));
     }
-    feed_.ensure_watch();
+    for (std::size_t c = 0; c < channels.size(); ++c)
+      feeds_[c]->configure(channels[c].inbox.inbox_dir(), settle_period());
   }
 
   /// Runs `work`, turning the engine's failures into a log line and a retry with backoff.
@@ -198,9 +221,11 @@ class Daemon {
     set_status("en attente de dépôts");
   }
 
-  void settled_pass(const std::vector<std::string>& names) {
+  void settled_pass(std::size_t channel, const std::vector<std::string>& names) {
     set_status("traitement de la boîte de dépôt");
-    engine_pass([&] { engine_->process_names(names); });
+    engine_pass([&] {
+      if (channel < engine_->channels().size()) engine_->process_names(channel, names);
+    });
     set_status("en attente de dépôts");
   }
 
@@ -221,7 +246,7 @@ class Daemon {
       notify("RELOADING=1");
       try {
         engine_ = build_engine(loader_());
-        feed_.configure(engine_->inbox().inbox_dir(), settle_period());
+        configure_feeds();
         nightly_.arm();
       } catch (const std::exception& e) {
         log::error("rechargement impossible, configuration précédente conservée : {}", e.what());
@@ -239,7 +264,7 @@ class Daemon {
   asio::steady_timer rescan_timer_;
   asio::steady_timer retry_timer_;
   Watchdog watchdog_;
-  InboxFeed feed_;
+  std::vector<std::unique_ptr<InboxFeed>> feeds_;  // [c]: engine_->channels()[c]
   NightlySchedule nightly_;
   bool stopping_ = false;
   std::chrono::seconds backoff_{1};

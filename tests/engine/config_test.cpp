@@ -38,7 +38,7 @@ class ConfigTest : public ::testing::Test {
     try {
       (void)load_config(p, dir_);
       ADD_FAILURE() << "ConfigError expected for:\n" << text;
-    } catch (const ConfigError& e) {
+    } catch (const std::runtime_error& e) {  // ConfigError, or AccountConfigError for a [compte.NAME] section
       const std::string what = e.what();
       EXPECT_NE(what.find(key), std::string::npos) << what;
       EXPECT_NE(what.find(value), std::string::npos) << what;
@@ -542,6 +542,14 @@ TEST_F(ConfigTest, AccountOwnerByUserName) {
 }
 
 // Each bad key of an account section stops the load, the key named.
+// docs/accounts.md: an invalid account section stops the start with exit 1, not the usage code 2 of the
+// other configuration errors: its own error type.
+TEST_F(ConfigTest, InvalidAccountSectionIsAnAccountConfigErrorNotAUsageError) {
+  EXPECT_THROW((void)load_config(write_ini("[compte.Acme]\nlogins = x\n"), dir_), AccountConfigError);
+  EXPECT_THROW((void)load_config(write_ini("[compte.a]\nlogins = x\nproprietaire = 0\n"), dir_), AccountConfigError);
+  EXPECT_THROW((void)load_config(write_ini("[engine]\ntimezone = Nulle/Part\n"), dir_), ConfigError);
+}
+
 TEST_F(ConfigTest, InvalidAccountSectionsNameTheKey) {
   expect_error("[compte.Acme]\nlogins = x\n", "[compte.Acme]", "nom de compte invalide");
   expect_error("[compte._a]\nlogins = x\n", "[compte._a]", "nom de compte invalide");

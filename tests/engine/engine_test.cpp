@@ -822,6 +822,193 @@ TEST_F(EngineTest, OtherEntriesAreLeftAloneAndNeverAnswered) {
   EXPECT_EQ(files_in(outbox()).size(), 1u);
 }
 
+// Sender accounts (docs/accounts.md): inbox/NAME/ is a channel of its own.
+class AccountTest : public EngineTest {
+ protected:
+  void SetUp() override {
+    EngineTest::SetUp();
+    if (IsSkipped()) return;
+    config_.accounts = {SenderAccount{"acme", {kSubscriber, kManager}, std::nullopt, SignatureRequirement::None, {}},
+                        SenderAccount{"beta", {kSubscriber}, std::nullopt, SignatureRequirement::None, {}}};
+  }
+  fs::path account_inbox(const std::string& name) const { return inbox() / name; }
+  fs::path account_outbox(const std::string& name) const { return outbox() / name; }
+  /// One pass that must answer exactly one dépôt, dropped as inbox/ACCOUNT/NAME; its accusé.
+  ParsedAck process_in(const std::string& account, const std::string& name, std::string_view xml) {
+    drop_file(account_inbox(account), name, xml);
+    const PassSummary summary = engine().process_pass();
+    EXPECT_EQ(summary.processed, 1) << name;
+    if (summary.acknowledgements.size() != 1) return {};
+    const std::string text = read_file(account_outbox(account) / summary.acknowledgements.front());
+    EXPECT_FALSE(text.empty()) << "no accusé in outbox/" << account << "/";
+    return parse_ack(text, summary.acknowledgements.front());
+  }
+};
+
+TEST_F(AccountTest, FoldersAreCreatedAndADepotIsAnsweredInTheAccountsOwnOutbox) {
+  start();
+  for (const auto& dir : {account_inbox("acme"), work() / "acme", account_outbox("acme"), account_inbox("beta")}) {
+    struct stat st {};
+    ASSERT_EQ(::lstat(dir.c_str(), &st), 0) << dir;
+    EXPECT_TRUE(S_ISDIR(st.st_mode)) << dir;
+    EXPECT_EQ(st.st_mode & 07777, 0750u) << dir;
+  }
+  setup_world();
+  const std::string xml = one_sheet("LOT-A");
+  const ParsedAck ack = process_in("acme", "lot.xml", xml);
+  EXPECT_EQ(ack.statut, "INTEGRE") << ack.xml;
+  EXPECT_EQ(ack.compte, "acme");
+  EXPECT_EQ(read_file(archive_day() / "lot.xml"), xml);
+  // Never in outbox/ itself nor in another account's folder.
+  for (const auto& n : files_in(outbox())) EXPECT_EQ(n.find("ACK_lot"), std::string::npos) << n;
+  EXPECT_THAT(files_in(account_outbox("beta")), IsEmpty());
+  // A dépôt of inbox/ itself carries no compte.
+  EXPECT_EQ(process("root.xml", one_sheet("LOT-R", api_sheet())).compte, "");
+}
+
+TEST_F(AccountTest, ExistingFoldersKeepTheirModeAndAnAccountFolderThatIsALinkStopsTheStart) {
+  fs::create_directories(account_inbox("acme"));
+  fs::permissions(account_inbox("acme"), fs::perms(0770));
+  start();
+  EXPECT_EQ(static_cast<unsigned>(fs::status(account_inbox("acme")).permissions()) & 0777u, 0770u);
+  engine_.reset();
+  fs::create_directories(tmp_ / "ailleurs");
+  fs::create_directory_symlink(tmp_ / "ailleurs", account_inbox("beta"));
+  try {
+    start();
+    ADD_FAILURE() << "start accepted inbox/beta/ as a symbolic link";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("beta"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("lien symbolique"), std::string::npos) << e.what();
+  }
+}
+
+TEST_F(AccountTest, SameIdentifiantInTwoChannelsIsIntegratedInEach) {
+  start();
+  setup_world();
+  SheetSpec a = sftp_sheet();
+  a.reference = "ref-acme";
+  SheetSpec b = sftp_sheet();
+  b.reference = "ref-beta";
+  SheetSpec r = sftp_sheet();
+  r.reference = "ref-root";
+  EXPECT_EQ(process_in("acme", "a.xml", one_sheet("LOT-X", a)).statut, "INTEGRE");
+  EXPECT_EQ(process_in("beta", "b.xml", one_sheet("LOT-X", b)).statut, "INTEGRE");
+  EXPECT_EQ(process("r.xml", one_sheet("LOT-X", r)).statut, "INTEGRE");
+  // Within one channel it is still held once.
+  SheetSpec again = sftp_sheet();
+  again.reference = "ref-acme-2";
+  const ParsedAck reused = process_in("acme", "a2.xml", one_sheet("LOT-X", again));
+  EXPECT_EQ(reused.statut, "REJETE");
+  EXPECT_THAT(reused.error_codes(), ElementsAre("DEPOT_IDENTIFIANT_REUTILISE"));
+}
+
+TEST_F(AccountTest, SameBytesThroughTwoChannelsAreAppliedOnceAndOnlyTheSameChannelLearnsTheOriginal) {
+  start();
+  setup_world();
+  const std::string xml = one_sheet("LOT-D");
+  const ParsedAck first = process_in("acme", "d.xml", xml);
+  ASSERT_EQ(first.statut, "INTEGRE");
+  const ParsedAck other = process_in("beta", "d.xml", xml);
+  EXPECT_EQ(other.statut, "DOUBLON");
+  EXPECT_EQ(other.original, "");
+  EXPECT_EQ(other.xml.find(first.name), std::string::npos) << other.xml;
+  const ParsedAck root_copy = process("d.xml", xml);
+  EXPECT_EQ(root_copy.statut, "DOUBLON");
+  EXPECT_EQ(root_copy.original, "");
+  const ParsedAck same = process_in("acme", "d-copie.xml", xml);
+  EXPECT_EQ(same.statut, "DOUBLON");
+  EXPECT_EQ(same.original, first.name);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM sheets"), 1);
+}
+
+TEST_F(AccountTest, FileNotOwnedByTheAccountsOwnerIsRefusedBeforeBeingReadAndQuarantined) {
+  if (::geteuid() != 0) GTEST_SKIP() << "chown needs root";
+  config_.accounts[0].owner_uid = 4242;
+  start();
+  setup_world();
+  const std::string xml = one_sheet("LOT-O");
+  drop_file(account_inbox("acme"), "o.xml", xml);
+  ASSERT_EQ(::chown((account_inbox("acme") / "o.xml").c_str(), 4343, 4343), 0);
+  PassSummary summary = engine().process_pass();
+  ASSERT_EQ(summary.processed, 1);
+  const ParsedAck refused = parse_ack(read_file(account_outbox("acme") / summary.acknowledgements.at(0)));
+  EXPECT_EQ(refused.statut, "REJETE");
+  EXPECT_EQ(refused.compte, "acme");
+  EXPECT_EQ(refused.identifiant, "");  // never parsed
+  ASSERT_THAT(refused.error_codes(), ElementsAre("COMPTE_NON_AUTORISE"));
+  EXPECT_NE(refused.errors[0].message.find("4343"), std::string::npos) << refused.errors[0].message;
+  EXPECT_EQ(read_file(error_dir() / "o.xml"), xml);
+  EXPECT_TRUE(fs::exists(error_dir() / "o.xml.reason.txt"));
+  EXPECT_EQ(count("SELECT COUNT(*) FROM sheets"), 0);
+  // The same bytes owned by the account's owner: integrated (never the DOUBLON of a refusal).
+  drop_file(account_inbox("acme"), "o2.xml", xml);
+  ASSERT_EQ(::chown((account_inbox("acme") / "o2.xml").c_str(), 4242, 4242), 0);
+  summary = engine().process_pass();
+  ASSERT_EQ(summary.processed, 1);
+  EXPECT_EQ(parse_ack(read_file(account_outbox("acme") / summary.acknowledgements.at(0))).statut, "INTEGRE");
+}
+
+TEST_F(AccountTest, FileWithAHardLinkKeptBySenderIsRefused) {
+  start();
+  setup_world();
+  const std::string xml = one_sheet("LOT-L");
+  drop_file(account_inbox("acme"), "l.xml", xml);
+  fs::create_hard_link(account_inbox("acme") / "l.xml", tmp_ / "gardé.xml");
+  const PassSummary summary = engine().process_pass();
+  ASSERT_EQ(summary.processed, 1);
+  const ParsedAck refused = parse_ack(read_file(account_outbox("acme") / summary.acknowledgements.at(0)));
+  EXPECT_EQ(refused.statut, "REJETE");
+  EXPECT_THAT(refused.error_codes(), ElementsAre("COMPTE_NON_AUTORISE"));
+  EXPECT_TRUE(fs::exists(error_dir() / "l.xml"));
+  EXPECT_EQ(count("SELECT COUNT(*) FROM sheets"), 0);
+  // inbox/ itself has no such rule: a hard link there is taken as before.
+  drop_file(inbox(), "l.xml", xml);
+  fs::create_hard_link(inbox() / "l.xml", tmp_ / "gardé2.xml");
+  EXPECT_EQ(engine().process_pass().integre, 1);
+}
+
+TEST_F(AccountTest, LinksAndFoldersOfNoAccountAreLeftAlone) {
+  start();
+  const std::string xml = depot_xml(user_xml("a.b"));
+  drop_file(tmp_, "ailleurs.xml", xml);
+  fs::create_symlink(tmp_ / "ailleurs.xml", account_inbox("acme") / "lien.xml");
+  fs::create_directories(inbox() / "ghost");
+  drop_file(inbox() / "ghost", "g.xml", xml);
+  const PassSummary summary = engine().process_pass();
+  EXPECT_EQ(summary.processed, 0);
+  EXPECT_TRUE(fs::is_symlink(account_inbox("acme") / "lien.xml"));
+  EXPECT_TRUE(fs::exists(inbox() / "ghost" / "g.xml"));
+  EXPECT_FALSE(fs::exists(work() / "ghost"));
+}
+
+TEST_F(AccountTest, LeftoverInTheAccountsWorkFolderIsAnsweredInItsOutbox) {
+  start();
+  setup_world();
+  drop_file(work() / "acme", "reste.xml", one_sheet("LOT-W"));
+  const PassSummary summary = engine().process_pass();
+  ASSERT_EQ(summary.processed, 1);
+  const ParsedAck ack = parse_ack(read_file(account_outbox("acme") / summary.acknowledgements.at(0)));
+  EXPECT_EQ(ack.statut, "INTEGRE");
+  EXPECT_EQ(ack.compte, "acme");
+  EXPECT_FALSE(fs::exists(work() / "acme" / "reste.xml"));
+}
+
+TEST_F(AccountTest, OneChannelsBacklogNeverStarvesAnotherChannelsSingleDepot) {
+  start();
+  constexpr std::size_t kBacklog = 3 * Engine::kGroupDeposits + 5;
+  for (std::size_t i = 0; i < kBacklog; ++i) {
+    drop_file(inbox(), fmt::format("a{:04}.xml", i), depot_xml(user_xml(fmt::format("u.{}", i))));
+  }
+  drop_file(account_inbox("beta"), "seul.xml", depot_xml(user_xml("seul")));
+  const PassSummary summary = engine().process_pass();
+  ASSERT_EQ(summary.processed, static_cast<int>(kBacklog + 1));
+  const auto it = std::find_if(summary.acknowledgements.begin(), summary.acknowledgements.end(),
+                               [](const std::string& n) { return n.starts_with("ACK_seul"); });
+  // Round-robin by group: inbox/'s first group, then beta's dépôt — never after the whole backlog.
+  EXPECT_EQ(static_cast<std::size_t>(it - summary.acknowledgements.begin()), Engine::kGroupDeposits);
+}
+
 TEST_F(EngineTest, AccuseEchoesIdentifiantModeAndReferences) {
   start();
   setup_world();

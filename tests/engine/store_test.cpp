@@ -541,7 +541,7 @@ TEST_F(StoreTest, EveryStoredStateStatusAndRoleReadNamesTheRowWhenUnknown) {
   store_->insert_deposit(deposit(sha, "INTEGRE", "ACK_lot_1.xml", "LOT-9"), now_, now_);
   db_->execute("UPDATE deposits SET status = 'INTEGRE_OK' WHERE ack_name = 'ACK_lot_1.xml'");
   for (const auto& read :
-       std::vector<std::function<void()>>{[&] { (void)store_->find_applied_by_identifier("LOT-9"); },
+       std::vector<std::function<void()>>{[&] { (void)store_->find_applied_by_identifier(kInboxChannel, "LOT-9"); },
                                           [&] { (void)store_->find_processed_file("lot.xml", sha, "2049:1234"); }}) {
     what = store_error_of(read);
     EXPECT_NE(what.find("deposits.status"), std::string::npos) << what;
@@ -578,7 +578,7 @@ TEST_F(StoreTest, DepositsAreFoundBySha) {
 
 TEST_F(StoreTest, DepositsAreFoundByIdentifierOnlyWhenApplied) {
   store_->insert_deposit(deposit(std::string(64, '1'), "REJETE", "ACK_a.xml", "LOT-2026-0042"), now_, now_);
-  EXPECT_FALSE(store_->find_applied_by_identifier("LOT-2026-0042"));
+  EXPECT_FALSE(store_->find_applied_by_identifier(kInboxChannel, "LOT-2026-0042"));
   store_->insert_deposit(deposit(std::string(64, '2'), "INTEGRE_PARTIEL", "ACK_b.xml", "LOT-2026-0042"), now_, now_);
   // The store itself refuses a second holder (two engines checking at once: the loser's retry
   // then finds the holder and answers DEPOT_IDENTIFIANT_REUTILISE).
@@ -591,15 +591,15 @@ TEST_F(StoreTest, DepositsAreFoundByIdentifierOnlyWhenApplied) {
   // Dépôts that do not hold it may share it: REJETE, DOUBLON.
   store_->insert_deposit(deposit(std::string(64, '5'), "REJETE", "ACK_e.xml", "LOT-2026-0042"), now_, now_);
   store_->insert_deposit(deposit(std::string(64, '2'), "DOUBLON", "ACK_f.xml", "LOT-2026-0042"), now_, now_);
-  auto r = store_->find_applied_by_identifier("LOT-2026-0042");
+  auto r = store_->find_applied_by_identifier(kInboxChannel, "LOT-2026-0042");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->ack_name, "ACK_b.xml");
-  EXPECT_FALSE(store_->find_applied_by_identifier("LOT-2026-0043"));
+  EXPECT_FALSE(store_->find_applied_by_identifier(kInboxChannel, "LOT-2026-0043"));
   // Other identifiants, and dépôts without one, are independent.
   store_->insert_deposit(deposit(std::string(64, '6'), "INTEGRE", "ACK_g.xml", "LOT-2026-0043"), now_, now_);
   store_->insert_deposit(deposit(std::string(64, '7'), "INTEGRE", "ACK_h.xml"), now_, now_);
   store_->insert_deposit(deposit(std::string(64, '8'), "INTEGRE", "ACK_i.xml"), now_, now_);
-  EXPECT_EQ(store_->find_applied_by_identifier("LOT-2026-0043")->ack_name, "ACK_g.xml");
+  EXPECT_EQ(store_->find_applied_by_identifier(kInboxChannel, "LOT-2026-0043")->ack_name, "ACK_g.xml");
 }
 
 TEST_F(StoreTest, ProcessedFileIsFoundByNameBytesAndIdentity) {

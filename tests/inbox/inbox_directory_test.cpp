@@ -655,6 +655,87 @@ TEST_F(InboxDirectoryTest, IgnoredEntriesAreTheNonDepositsOlderThanADay) {
   }
   EXPECT_EQ(names, (std::vector<std::string>{".cache.xml", "archives", "notes.txt", "x.xml.part"}));
   EXPECT_EQ(dirs_->ignored_entries(now)[2].size, 6U);
+  // A configured account's folder is a channel, never listed; a folder of no account is.
+  names.clear();
+  for (const auto& e : dirs_->ignored_entries(now, {"archives"})) names.push_back(e.name);
+  EXPECT_EQ(names, (std::vector<std::string>{".cache.xml", "notes.txt", "x.xml.part"}));
+}
+
+// Sender accounts (docs/accounts.md): an account's channel has its own inbox/NAME/,
+// inbox/.work/NAME/ and outbox/NAME/; archive/ and error/ are shared.
+TEST_F(InboxDirectoryTest, AccountChannelHasItsOwnFoldersCreated0750) {
+  InboxDirectory acme(root_, std::nullopt, "acme");
+  EXPECT_EQ(acme.inbox_dir(), root_ / "inbox" / "acme");
+  EXPECT_EQ(acme.work_dir(), root_ / "inbox" / ".work" / "acme");
+  EXPECT_EQ(acme.outbox_dir(), root_ / "outbox" / "acme");
+  EXPECT_EQ(acme.archive_dir(), dirs_->archive_dir());
+  EXPECT_EQ(acme.error_dir(), dirs_->error_dir());
+  acme.ensure_layout();
+  for (const auto& dir : {acme.inbox_dir(), acme.work_dir(), acme.outbox_dir()}) {
+    EXPECT_TRUE(fs::is_directory(fs::symlink_status(dir))) << dir;
+    EXPECT_EQ(static_cast<unsigned>(fs::status(dir).permissions()), 0750u) << dir;
+  }
+  // An existing folder keeps its mode (it is the operator's).
+  fs::permissions(acme.inbox_dir(), fs::perms(0770));
+  acme.ensure_layout();
+  EXPECT_EQ(static_cast<unsigned>(fs::status(acme.inbox_dir()).permissions()), 0770u);
+  // The root channel's candidates and leftovers never include an account's folders.
+  drop("a.xml");
+  EXPECT_EQ(dirs_->list_candidates(), (std::vector<std::string>{"a.xml"}));
+  EXPECT_TRUE(dirs_->recover_leftovers().empty());
+}
+
+TEST_F(InboxDirectoryTest, AccountFolderThatIsALinkOrAFileIsRefusedNamingIt) {
+  fs::create_directories(root_ / "ailleurs");
+  for (const char* which : {"inbox", "outbox", "work"}) {
+    testing::TempDir tmp{"raccord-inbox-account"};
+    InboxDirectory base(tmp.path());
+    base.ensure_layout();
+    InboxDirectory acme(tmp.path(), std::nullopt, "acme");
+    const fs::path dir = std::string(which) == "inbox"    ? acme.inbox_dir()
+                         : std::string(which) == "outbox" ? acme.outbox_dir()
+                                                          : acme.work_dir();
+    fs::create_directory_symlink(root_ / "ailleurs", dir);
+    try {
+      acme.ensure_layout();
+      ADD_FAILURE() << which << ": a symbolic link accepted";
+    } catch (const std::runtime_error& e) {
+      EXPECT_NE(std::string(e.what()).find(dir.string()), std::string::npos) << e.what();
+    }
+    fs::remove(dir);
+    std::ofstream(dir) << "x";
+    EXPECT_THROW(acme.ensure_layout(), std::runtime_error) << which << ": a file accepted";
+  }
+}
+
+TEST_F(InboxDirectoryTest, AccountChannelClaimsIntoItsWorkFolderAndRecoversItsLeftovers) {
+  InboxDirectory acme(root_, std::nullopt, "acme");
+  acme.ensure_layout();
+  { std::ofstream(acme.inbox_dir() / "lot.xml") << "<Depot/>"; }
+  {
+    auto claimed = acme.claim("lot.xml");
+    ASSERT_TRUE(claimed);
+    EXPECT_EQ(claimed->path(), acme.work_dir() / "lot.xml");
+    EXPECT_EQ(claimed->link_count(), 1U);
+    EXPECT_EQ(claimed->owner_uid(), static_cast<std::uint32_t>(::geteuid()));
+  }
+  const auto leftovers = acme.recover_leftovers();
+  ASSERT_EQ(leftovers.size(), 1U);
+  EXPECT_EQ(leftovers[0].name(), "lot.xml");
+  EXPECT_TRUE(dirs_->recover_leftovers().empty());  // not inbox/'s own
+}
+
+TEST_F(InboxDirectoryTest, SettledCandidatesOfSeveralChannelsShareOneQuietPeriod) {
+  InboxDirectory acme(root_, std::nullopt, "acme");
+  acme.ensure_layout();
+  drop("a.xml");
+  { std::ofstream(acme.inbox_dir() / "b.xml") << "<Depot/>"; }
+  testing::FakeSteadyClock clock;
+  const auto settled = InboxDirectory::settled_candidates({dirs_.get(), &acme}, milliseconds(300), clock);
+  ASSERT_EQ(settled.size(), 2U);
+  EXPECT_EQ(settled[0], (std::vector<std::string>{"a.xml"}));
+  EXPECT_EQ(settled[1], (std::vector<std::string>{"b.xml"}));
+  EXPECT_LE(clock.waited(), milliseconds(301));  // once, not once per channel
 }
 
 }  // namespace

@@ -202,6 +202,7 @@ ParsedAck parse_ack(const std::string& xml, const std::string& name) {
   ack.mode = root.attribute("mode").value();
   ack.statut = root.attribute("statut").value();
   ack.original = root.attribute("original").value();
+  ack.compte = root.attribute("compte").value();
   ack.erreurs_omises = root.attribute("erreursOmises").value();
   ack.recu = root.attribute("recu").value();
   ack.traite = root.attribute("traite").value();

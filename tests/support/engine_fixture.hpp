@@ -150,6 +150,7 @@ struct ParsedAck {
   std::string name;  // file name in outbox/
   std::string xml;   // raw text
   std::string fichier, sha256, identifiant, mode, statut, original, recu, traite;
+  std::string compte;                 // "" when absent (inbox/ itself)
   std::string erreurs_omises;         // "" when absent
   std::vector<AckDiagnostic> errors;  // dépôt-level Erreur
   std::vector<AckOperation> operations;

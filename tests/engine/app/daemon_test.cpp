@@ -389,6 +389,50 @@ TEST_F(DaemonTest, ProcessesDepositsByRenameSlowWriteAndRescanReloadsOnSighupAnd
   EXPECT_THAT(log, Not(HasSubstr("BEGIN CERTIFICATE")));
 }
 
+// Sender accounts (docs/accounts.md): each account's inbox/NAME/ is watched like inbox/ (a dépôt renamed in
+// is answered in outbox/NAME/ long before any rescan), accounts added by a SIGHUP are watched from then on,
+// and an invalid account section at a reload changes nothing.
+TEST_F(DaemonTest, WatchesEachAccountsFolderAndTakesAccountsAddedAtAReload) {
+  const auto account_acks = [&](const std::string& account, const std::string& stem) {
+    std::vector<std::string> out;
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(outbox() / account, ec)) {
+      const std::string n = e.path().filename().string();
+      if (n.rfind("ACK_" + stem + "_2", 0) == 0) out.push_back(n);
+    }
+    return out;
+  };
+  write_ini(600, "[compte.acme]\nlogins = support.n1\n");
+  NotifySocket notify(tmp_ / "notify.sock");
+  ASSERT_TRUE(notify.ok()) << std::strerror(errno);
+  spawn(tmp_ / "notify.sock");
+  ASSERT_TRUE(notify.await("READY=1", 1, std::chrono::seconds{20})) << notify.all();
+  drop_file(inbox() / "acme", "a_compte.xml", users_depot("ACC-A", "a.compte", 1));
+  ASSERT_TRUE(eventually([&] { return !account_acks("acme", "a_compte").empty(); })) << "no accusé in outbox/acme/";
+  const auto acks = account_acks("acme", "a_compte");
+  ASSERT_EQ(acks.size(), 1u);
+  const ParsedAck ack = parse_ack(read_file(outbox() / "acme" / acks[0]), acks[0]);
+  EXPECT_EQ(ack.statut, "INTEGRE") << ack.xml;
+  EXPECT_EQ(ack.compte, "acme");
+
+  // An invalid account section: the reload is refused, the accounts stay as they were.
+  write_ini(600, "[compte.acme]\nlogins = support.n1\n[compte.Beta!]\nlogins = x\n");
+  ASSERT_EQ(::kill(pid_, SIGHUP), 0);
+  ASSERT_TRUE(notify.await("READY=1", 2, std::chrono::seconds{20})) << notify.all();
+  drop_file(inbox() / "acme", "b_compte.xml", users_depot("ACC-B", "b.compte", 1));
+  EXPECT_TRUE(eventually([&] { return !account_acks("acme", "b_compte").empty(); }));
+
+  // A new account: its folders are created and watched.
+  write_ini(600, "[compte.acme]\nlogins = support.n1\n[compte.beta]\nlogins = support.n1\n");
+  ASSERT_EQ(::kill(pid_, SIGHUP), 0);
+  ASSERT_TRUE(notify.await("READY=1", 3, std::chrono::seconds{20})) << notify.all();
+  ASSERT_TRUE(eventually([&] { return fs::is_directory(inbox() / "beta"); }));
+  drop_file(inbox() / "beta", "c_compte.xml", users_depot("ACC-C", "c.compte", 1));
+  EXPECT_TRUE(eventually([&] { return !account_acks("beta", "c_compte").empty(); })) << "no accusé in outbox/beta/";
+  EXPECT_TRUE(account_acks("acme", "c_compte").empty());
+  EXPECT_THAT(read_file(stderr_path()), HasSubstr("rechargement impossible"));
+}
+
 // docs/reference.md §7 (issue 18, item 7): the daemon says once at start, as a warning, which AIFE sides still
 // carry example values; a SIGHUP reload does not repeat it.
 TEST_F(DaemonTest, SaysOnceAtStartWhichAifeSidesAreExampleValues) {
