@@ -873,6 +873,7 @@ TEST_F(AccountTest, ExistingFoldersKeepTheirModeAndAnAccountFolderThatIsALinkSto
   EXPECT_EQ(static_cast<unsigned>(fs::status(account_inbox("acme")).permissions()) & 0777u, 0770u);
   engine_.reset();
   fs::create_directories(tmp_ / "ailleurs");
+  fs::remove(account_inbox("beta"));  // created empty by the first start
   fs::create_directory_symlink(tmp_ / "ailleurs", account_inbox("beta"));
   try {
     start();

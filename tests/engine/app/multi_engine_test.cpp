@@ -57,7 +57,10 @@ class MultiEngineTest : public ::testing::Test {
     dir_ = pattern;
     std::ofstream ini(dir_ / "raccord.ini");
     ini << "[paths]\nroot = var\n[inbox]\nsettle_ms = 300\nrescan_s = 1\n[store]\nbackend = postgresql\n"
-        << "connection = " << connection_ << "\n[engine]\nenvironment = qualification\n";
+        << "connection = " << connection_
+        << "\n[engine]\nenvironment = qualification\n"
+        // A sender account (docs/accounts.md): its dépôts are taken by every engine like inbox/'s.
+        << "[compte.acme]\nlogins = g.martin\n";
     ini.close();
     ASSERT_EQ(run({"init", "--support", "support.n1"}), 0);
     // A structure with an active space, so that drafts get codes.
@@ -125,12 +128,14 @@ class MultiEngineTest : public ::testing::Test {
     }
   }
 
-  /// Writes under a temporary name, then renames into the inbox (a complete dépôt).
-  void drop(const std::string& name, const std::string& content) {
-    const fs::path tmp = inbox() / ("." + name + ".part");
-    fs::create_directories(inbox());
+  /// Writes under a temporary name, then renames into the inbox, or the account's folder inbox/ACCOUNT/
+  /// (a complete dépôt).
+  void drop(const std::string& name, const std::string& content, const std::string& account = "") {
+    const fs::path dir = account.empty() ? inbox() : inbox() / account;
+    const fs::path tmp = dir / ("." + name + ".part");
+    fs::create_directories(dir);
     std::ofstream(tmp) << content;
-    fs::rename(tmp, inbox() / name);
+    fs::rename(tmp, dir / name);
   }
 
   static std::string user_depot(int i) {
@@ -145,10 +150,15 @@ class MultiEngineTest : public ::testing::Test {
            "\"><Partenaire>12345678200010</Partenaire><Protocole>SFTP</Protocole></FicheEDI></Depot>";
   }
 
-  /// Accusés by dépôt stem.
+  /// Accusés by dépôt stem, in outbox/ and the account's outbox/acme/.
   std::map<std::string, int> accuses() const {
     std::map<std::string, int> by_stem;
-    for (const auto& e : fs::directory_iterator(outbox())) {
+    std::vector<fs::directory_entry> entries;
+    for (const auto& dir : {outbox(), outbox() / "acme"}) {
+      std::error_code ec;
+      for (const auto& e : fs::directory_iterator(dir, ec)) entries.push_back(e);
+    }
+    for (const auto& e : entries) {
       const std::string n = e.path().filename().string();
       if (n.rfind("ACK_", 0) != 0) continue;
       const auto cut = n.rfind('_', n.size() - 6);  // ACK_<stem>_<instant>[_N].xml
@@ -171,7 +181,12 @@ class MultiEngineTest : public ::testing::Test {
   void drop_all(int n) {
     for (int i = 1; i <= n; ++i) {
       const std::string name = "d" + std::to_string(100000 + i) + ".xml";
-      drop(name, i % 10 == 0 ? draft_depot(i) : user_depot(i));
+      // The drafts (by g.martin) come through the sender account acme.
+      if (i % 10 == 0) {
+        drop(name, draft_depot(i), "acme");
+      } else {
+        drop(name, user_depot(i));
+      }
     }
   }
 
@@ -179,9 +194,14 @@ class MultiEngineTest : public ::testing::Test {
     const auto by_stem = accuses();
     EXPECT_EQ(by_stem.size(), static_cast<std::size_t>(n) + 1);  // + 00_setup
     for (const auto& [stem, count] : by_stem) EXPECT_EQ(count, 1) << stem;
-    EXPECT_TRUE(fs::is_empty(dir_ / "var" / "inbox" / ".work"));
+    EXPECT_TRUE(fs::is_empty(dir_ / "var" / "inbox" / ".work" / "acme"));
     std::size_t left = 0;
-    for (const auto& e : fs::directory_iterator(inbox())) left += e.path().filename().string()[0] != '.';
+    for (const auto& e : fs::directory_iterator(dir_ / "var" / "inbox" / ".work"))
+      left += e.path().filename() != "acme";
+    for (const auto& e : fs::directory_iterator(inbox())) {
+      left += e.path().filename().string()[0] != '.' && e.path().filename() != "acme";
+    }
+    for (const auto& e : fs::directory_iterator(inbox() / "acme")) left += e.path().filename().string()[0] != '.';
     EXPECT_EQ(left, 0u);
     Database db(Backend::Postgresql, connection_);
     const int drafts = n / 10;
@@ -191,6 +211,7 @@ class MultiEngineTest : public ::testing::Test {
     EXPECT_EQ(db.query_one("SELECT COUNT(*) FROM deposits")->integer(0), n + 1);
     EXPECT_EQ(db.query_one("SELECT COUNT(*) FROM deposits WHERE status = 'INTEGRE'")->integer(0), n + 1);
     EXPECT_EQ(db.query_one("SELECT COUNT(*) FROM history")->integer(0), drafts);
+    EXPECT_EQ(db.query_one("SELECT COUNT(*) FROM deposits WHERE channel = 'acme'")->integer(0), drafts);
   }
 
   fs::path dir_;
