@@ -21,6 +21,7 @@ namespace {
 struct Connection {
   PGconn* conn = nullptr;
   pid_t owner = 0;
+  PGconn* inherited = nullptr;  // a forked child's copy of its parent's: kept reachable, never used
   ~Connection() {
     if (conn != nullptr && owner == ::getpid()) PQfinish(conn);
   }
@@ -44,7 +45,11 @@ std::string run_sql(const std::string& base, const std::string& sql) {
   std::string error;
   for (int attempt = 0; attempt < 2; ++attempt) {
     if (c.conn != nullptr && (c.owner != ::getpid() || PQstatus(c.conn) != CONNECTION_OK)) {
-      if (c.owner == ::getpid()) PQfinish(c.conn);  // a forked child leaves its parent's alone
+      if (c.owner == ::getpid()) {
+        PQfinish(c.conn);
+      } else {
+        c.inherited = c.conn;  // a forked child leaves its parent's alone
+      }
       c.conn = nullptr;
     }
     if (c.conn == nullptr) {
