@@ -192,9 +192,34 @@ def drained(root):
     return sorted(os.listdir(inbox)) == [".work"] and not os.listdir(os.path.join(inbox, ".work"))
 
 
+def children_of(pid):
+    """Pids of the direct children of `pid` (its threads' children too)."""
+    out = []
+    try:
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/children", encoding="ascii") as f:
+                out += [int(c) for c in f.read().split()]
+    except OSError:
+        pass
+    return out
+
+
+def stop_daemon(p, traced):
+    """SIGTERM to the daemon itself: under strace, `p` is strace, whose child the daemon is (a SIGTERM
+    to strace makes it detach and wait, the daemon never hears it: the run hung until its deadline)."""
+    targets = children_of(p.pid) if traced else [p.pid]
+    for pid in targets or [p.pid]:
+        try:
+            os.kill(pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+
+
 def run_daemon(binary, directory, log, prefix, deadline_s):
     """Starts the daemon (under `prefix`), waits until it has drained the inbox and finished its
-    start-up, or `deadline_s`; then SIGTERM. Returns (exit code, drained by itself)."""
+    start-up, or `deadline_s`; then SIGTERM to the daemon. Returns (exit code, drained by itself,
+    stopped by the SIGTERM: False when it ended before, on its own): the exit code is the daemon's
+    (strace exits with its tracee's status)."""
     ready_marker = "prochaine exécution nocturne"
     with open(log, "ab") as err:
         p = subprocess.Popen(list(prefix) + command(binary, directory, ["daemon"]), cwd=directory,
@@ -209,14 +234,15 @@ def run_daemon(binary, directory, log, prefix, deadline_s):
             break
     if p.poll() is None:
         time.sleep(0.2)  # let the daemon finish the group's last writes (metrics) before the stop
-        os.kill(p.pid, signal.SIGTERM)
+        stop_daemon(p, bool(prefix))
         try:
-            p.wait(timeout=600)
+            p.wait(timeout=300)  # it finishes the dépôt in hand first
         except subprocess.TimeoutExpired:
             os.killpg(p.pid, signal.SIGKILL)
             p.wait()
-            return -998, done
-    return p.returncode, done
+            return -998, done, True
+        return p.returncode, done, True
+    return p.returncode, done, False
 
 
 def read_text(path):
@@ -524,14 +550,20 @@ def names_the_failure(log_text, files, error):
     return False
 
 
-def pass_problems(code, done, daemon, by_itself, log_text, files, error):
+def pass_problems(code, done, daemon, by_itself, log_text, files, error, exited=False):
     """Problems of the pass that met the failure: its exit status (1 whenever work was left undone,
     never 0 then; never another code), or the daemon's recovery by itself; a log line naming the
-    file and the error when it failed."""
+    file and the error when it failed. A daemon that `exited` on its own (before the SIGTERM: a
+    failure of its start, the configuration, the catalogue, the trust store, the store) must exit 1,
+    for systemd to start it again (Restart=on-failure); one that ran must have drained the inbox by its
+    own retries and exit 0 on SIGTERM."""
     problems = []
     if code == -999:
         problems.append("passage bloqué (délai dépassé)")
-    if daemon:
+    if daemon and exited:
+        if code != 1:
+            problems.append(f"le démon s'est arrêté seul avec le code {code} (1 attendu)")
+    elif daemon:
         if code != 0:
             problems.append(f"le démon s'est arrêté avec le code {code} sur SIGTERM")
         if not by_itself:
@@ -622,6 +654,10 @@ def plant_faults(root, names, reference):
         ("échec sans ligne de journal", (1, False, False, None, "<6>raccord: fin", ["/r/var/outbox/ACK_x.xml"], "EIO"), True),
         ("échec nommé au journal (bon)", (1, False, False, None, error_line, ["/r/var/outbox/ACK_x.xml"], "EIO"), False),
         ("démon qui ne reprend pas seul", (0, None, True, False, "", [], "EIO"), True),
+        ("démon arrêté sur SIGTERM avec le code 1", (1, None, True, True, error_line, ["/r/var/outbox/ACK_x.xml"], "EIO"), True),
+        ("démon arrêté seul avec le code 0", (0, None, True, False, "", [], "EIO", True), True),
+        ("démon arrêté seul, code 1 sans ligne de journal", (1, None, True, False, "", ["/r/var/outbox/ACK_x.xml"], "EIO", True), True),
+        ("démon arrêté seul, code 1, échec nommé (bon)", (1, None, True, False, error_line, ["/r/var/outbox/ACK_x.xml"], "EIO", True), False),
     ]:
         if bool(pass_problems(*args)) != want:
             missed.append(label)
@@ -658,7 +694,7 @@ class Sweep:
         self.fresh()
         log = os.path.join(self.logs, "reference.log")
         if self.args.daemon:
-            code, done = run_daemon(self.binary, self.run_dir, log, (), 600)
+            code, done, _ = run_daemon(self.binary, self.run_dir, log, (), 600)
             ok = code == 0 and done
         else:
             ok = run_engine(self.binary, self.run_dir, ["process"], log).returncode == 0
@@ -672,7 +708,7 @@ class Sweep:
         trace = os.path.join(self.logs, "count.trace")
         log = os.path.join(self.logs, "count.log")
         if self.args.daemon:
-            code, done = run_daemon(self.binary, self.run_dir, log, strace_prefix(trace, SYSCALLS), 600)
+            code, done, _ = run_daemon(self.binary, self.run_dir, log, strace_prefix(trace, SYSCALLS), 600)
         else:
             code = run_engine(self.binary, self.run_dir, ["process"], log, strace_prefix(trace, SYSCALLS)).returncode
             done = True
@@ -732,14 +768,16 @@ class Sweep:
         # pipe writes on a type check, made by whichever thread misses its cache first) shift it: then
         # the occurrence is found again by its rank among the calls on the engine's files.
         when = n
-        for attempt in range(4):
+        for attempt in range(8 if self.args.daemon else 4):  # the daemon's threads shift counts more
             self.fresh(run_dir)
             for p in (trace, log):
                 if os.path.exists(p):
                     os.remove(p)
             prefix = strace_prefix(trace, [syscall], (syscall, error, when))
+            exited = False
             if self.args.daemon:
-                code, by_itself = run_daemon(self.binary, run_dir, log, prefix, self.args.daemon_deadline)
+                code, by_itself, stopped = run_daemon(self.binary, run_dir, log, prefix, self.args.daemon_deadline)
+                exited = not stopped
             else:
                 code = run_engine(self.binary, run_dir, ["process"], log, prefix).returncode
                 by_itself = None
@@ -785,7 +823,20 @@ class Sweep:
         if report:
             problems.append("rapport de sanitizer : " + report)
         done = None if self.args.daemon else work_done(run_dir, self.names)
-        problems += pass_problems(code, done, self.args.daemon, by_itself, log_text, files, error)
+        problems += pass_problems(code, done, self.args.daemon, by_itself, log_text, files, error, exited)
+        if exited:
+            # The daemon stopped on its own (exit 1): systemd starts it again (Restart=on-failure); so
+            # does the sweep, without the failure, and that daemon must drain the inbox by itself.
+            problems.append(f"note : le démon s'est arrêté seul (code {code}) ; relancé")
+            rlog = os.path.join(self.logs, f"{tag}.restart.log")
+            if os.path.exists(rlog):
+                os.remove(rlog)
+            rcode, rdone, _ = run_daemon(self.binary, run_dir, rlog, (), self.args.daemon_deadline)
+            report = sanitizer_report(rlog)
+            if report:
+                problems.append(f"démon relancé : rapport de sanitizer : {report}")
+            if rcode != 0 or not rdone:
+                problems.append(f"démon relancé : code {rcode}, boîte {'vidée' if rdone else 'pas vidée'} ({rlog})")
         # Recovery: clean passes until the inbox is empty.
         passes = 0
         while not drained(run_dir) and passes < 3:

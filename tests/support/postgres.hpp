@@ -1,5 +1,6 @@
 // PostgreSQL for tests: when RACCORD_TEST_BACKEND=postgresql, the engine fixtures run on the server
-// named by RACCORD_TEST_POSTGRES (a libpq connection string), each test in a schema of its own.
+// named by RACCORD_TEST_POSTGRES (a libpq connection string), each test in a schema of its own, made
+// and dropped through one libpq connection per test process (no psql process per test).
 #pragma once
 
 #include <optional>
@@ -11,7 +12,8 @@ namespace raccord::testing {
 bool postgres_requested();
 
 /// A fresh schema on the test server: its connection string (search_path set to it), or nullopt
-/// when RACCORD_TEST_POSTGRES is unset. `schema` receives its name.
+/// when RACCORD_TEST_POSTGRES is unset. `schema` receives its name. Throws std::runtime_error (the
+/// server's message) when the server cannot be reached or the schema cannot be made.
 std::optional<std::string> create_test_schema(std::string& schema);
 
 /// Drops a schema made by create_test_schema (errors ignored).
