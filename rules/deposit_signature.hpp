@@ -69,13 +69,13 @@ struct SignatureCheck {
   /// exactly one SignerInfo: "sha256:" then the uppercase hex SHA-256 of its signature value, an ECDSA value
   /// first normalised to its low-S form when the signer's key is known (so that (r, n-s), which verifies
   /// too, is the same signature). Empty when the bytes hold no single signature. What the store keeps of
-  /// the signature of a rejected dépôt (engine/store.hpp, rejected signatures).
+  /// the signature of a rejected dépôt (engine/store.hpp: Store::record_refused_signature).
   std::string replay_key;
 
   bool accepted() const { return !refusal.has_value(); }
 };
 
-/// Answers whether a replay key was recorded with a rejected dépôt (engine: Store::is_signature_rejected).
+/// Answers whether a replay key was recorded with a rejected dépôt (engine: Store::signature_refused).
 using RejectedSignatureLookup = std::function<bool(const std::string& replay_key)>;
 
 /// Verifies `signature` (the bytes of `<deposit_name>.p7s`) over `deposit` (the exact bytes of the dépôt)
