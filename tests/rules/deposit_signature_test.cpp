@@ -3,13 +3,17 @@
 #include "rules/deposit_signature.hpp"
 
 #include <gtest/gtest.h>
+#include <openssl/cms.h>
+#include <openssl/pem.h>
 
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <set>
 #include <stdexcept>
 #include <string>
 
+#include "rules/openssl_ptr.hpp"
 #include "tests/support/files.hpp"
 #include "tests/support/test_pki.hpp"
 
@@ -104,6 +108,42 @@ TEST(DepositSignature, RsaAndSelfSignedSignersAreAcceptedWhenPinned) {  // no pu
   const TestSigner self = TestPki::instance().signer({.eku = false, .self_signed = true});
   EXPECT_TRUE(verify(kDeposit, rsa.sign(kDeposit), pinned({&rsa})).accepted());
   EXPECT_TRUE(verify(kDeposit, self.sign(kDeposit), pinned({&self})).accepted());
+}
+
+// The sample account's signer (samples/pki/make-pki.sh): its `signataires` file pins it, and a dépôt signed with its
+// published key the way docs/accounts.md says (openssl cms -sign -binary, DER, with or without -nocerts) is accepted
+// until the certificate's end in 2035.
+struct PkeyFree {
+  void operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); }
+};
+using EvpPkeyPtr = std::unique_ptr<EVP_PKEY, PkeyFree>;
+
+TEST(DepositSignature, SampleAccountSignerIsPinnedByTheSampleSignersFile) {
+  const std::filesystem::path samples = std::filesystem::path(RACCORD_SOURCE_DIR) / "samples";
+  const PinnedSigners p = load_pinned_signers(samples / "signataires" / "acme.pem");
+  ASSERT_EQ(p.signers.size(), 1U);
+  EXPECT_EQ(p.signers[0].not_after, *parse_iso_instant("2035-12-31T23:59:59Z"));
+  const std::string cert_pem = testing::read_file(samples / "pki" / "certs" / "signature-acme.pem");
+  const std::string key_pem = testing::read_file(samples / "pki" / "certs" / "signature-acme.key");
+  BioPtr cert_bio(BIO_new_mem_buf(cert_pem.data(), static_cast<int>(cert_pem.size())));
+  BioPtr key_bio(BIO_new_mem_buf(key_pem.data(), static_cast<int>(key_pem.size())));
+  X509Ptr cert(PEM_read_bio_X509(cert_bio.get(), nullptr, nullptr, nullptr));
+  EvpPkeyPtr key(PEM_read_bio_PrivateKey(key_bio.get(), nullptr, nullptr, nullptr));
+  ASSERT_TRUE(cert && key);
+  for (const unsigned int nocerts : {0U, static_cast<unsigned int>(CMS_NOCERTS)}) {
+    BioPtr data(BIO_new_mem_buf(kDeposit.data(), static_cast<int>(kDeposit.size())));
+    CmsPtr cms(CMS_sign(cert.get(), key.get(), nullptr, data.get(), CMS_BINARY | CMS_DETACHED | nocerts));
+    ASSERT_TRUE(cms);
+    unsigned char* der = nullptr;
+    const int len = i2d_CMS_ContentInfo(cms.get(), &der);
+    ASSERT_GT(len, 0);
+    const std::string p7s(reinterpret_cast<const char*>(der), static_cast<std::size_t>(len));
+    OPENSSL_free(der);
+    const auto c = verify(kDeposit, p7s, p);
+    EXPECT_TRUE(c.accepted()) << c.refusal->message;
+    EXPECT_EQ(c.signer_fingerprint, p.signers[0].fingerprint_sha256);
+    expect_refused(verify(kDeposit, p7s, p, *parse_iso_instant("2036-01-01T00:00:00Z")), "a expiré le");
+  }
 }
 
 // ---- refused: the bytes -----------------------------------------------------------------------
