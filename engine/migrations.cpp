@@ -165,6 +165,15 @@ const std::vector<Migration>& migrations() {
            "ALTER TABLE nightly_runs ADD COLUMN late BIGINT",
            "ALTER TABLE nightly_runs ADD COLUMN expiring_30d BIGINT",
        }},
+      {9,
+       {
+           // Signatures that came with a REJETE dépôt of a sender account (docs/accounts.md "Replay"): never
+           // accepted again, whichever account or engine presents them, so that a rejected dépôt cannot be
+           // replayed at a later, more favourable moment. `replay_key` identifies the signature whatever its
+           // encoding (rules/deposit_signature.hpp); the channel and the accusé say where it was first refused.
+           "CREATE TABLE refused_signatures (replay_key TEXT PRIMARY KEY, channel TEXT NOT NULL, "
+           "ack_name TEXT NOT NULL, refused_at TEXT NOT NULL)",
+       }},
   };
   return all;
 }

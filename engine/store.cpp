@@ -343,6 +343,20 @@ void Store::insert_deposit(DepositRecord& record, Instant received, Instant proc
       params);
 }
 
+void Store::record_refused_signature(const std::string& replay_key, std::string_view channel,
+                                     const std::string& ack_name, Instant at) {
+  if (replay_key.empty()) return;
+  db_.execute(
+      "INSERT INTO refused_signatures (replay_key, channel, ack_name, refused_at) VALUES ($1, $2, $3, $4) "
+      "ON CONFLICT (replay_key) DO NOTHING",
+      {replay_key, std::string(channel), ack_name, format_iso_instant(at)});
+}
+
+bool Store::signature_refused(const std::string& replay_key) {
+  if (replay_key.empty()) return false;
+  return db_.query_one("SELECT 1 FROM refused_signatures WHERE replay_key = $1", {replay_key}).has_value();
+}
+
 bool Store::export_name_taken(const std::string& name) {
   return db_.query_one("SELECT 1 FROM exports WHERE name = $1", {name}).has_value();
 }

@@ -163,6 +163,20 @@ class Store {
     insert_deposit(record, received, processed);
   }
 
+  // Signatures of sender accounts' dépôts (docs/accounts.md "Replay"): a signature that came with a REJETE dépôt
+  // is never accepted again.
+  /// Records that the signature of replay key `replay_key` (rules::SignatureCheck::replay_key: "sha256:" and 64
+  /// hex digits) came with the REJETE dépôt of `channel` answered by accusé `ack_name`, refused at `at`. Call
+  /// it in the transaction that records that dépôt (insert_deposit), so that both are kept or neither. A key
+  /// already recorded keeps its first record (no error: a replay refused again, or two engines refusing the
+  /// same signature at the same instant). An empty key (the bytes held no single signature: nothing to
+  /// replay) records nothing. Throws StoreError.
+  void record_refused_signature(const std::string& replay_key, std::string_view channel, const std::string& ack_name,
+                                Instant at);
+  /// True when `replay_key` was recorded by record_refused_signature in a committed transaction (of any
+  /// engine sharing the store) or earlier in the caller's. False for an empty key. Throws StoreError.
+  bool signature_refused(const std::string& replay_key);
+
   // Exports of Recherche operations (docs/reference.md §5.2), published after their dépôt's commit.
   /// True when an export of that name in outbox/ was recorded (published or still to publish).
   bool export_name_taken(const std::string& name);

@@ -234,18 +234,24 @@ SignatureCheck verify_deposit_signature(std::string_view deposit, std::string_vi
   if (OBJ_obj2nid(CMS_get0_type(cms.get())) != NID_pkcs7_signed) {
     return refused(check, "Le fichier " + p7s + " est une structure CMS mais pas une signature (SignedData)." + again);
   }
-  if (CMS_is_detached(cms.get()) != 1) {
-    return refused(check, "La signature " + p7s +
-                              " contient elle-même les données signées (signature attachée) : une signature "
-                              "détachée est attendue, sans l'option -nodetach." +
-                              again);
-  }
   STACK_OF(CMS_SignerInfo)* infos = CMS_get0_SignerInfos(cms.get());
   const int count = infos != nullptr ? sk_CMS_SignerInfo_num(infos) : 0;
+  if (count == 0) {  // a certificates-only SignedData (a <Certificat> bundle, `openssl crl2pkcs7`)
+    return refused(check, "Le fichier " + p7s +
+                              " compte 0 signataires : c'est un paquet de certificats, pas une signature. Joignez "
+                              "au dépôt la signature produite par openssl cms -sign." +
+                              again);
+  }
   if (count != 1) {
     return refused(check, "La signature " + p7s + " compte " + std::to_string(count) +
                               " signataires ; elle doit en compter exactement un, le certificat déclaré pour le "
                               "compte." +
+                              again);
+  }
+  if (CMS_is_detached(cms.get()) != 1) {
+    return refused(check, "La signature " + p7s +
+                              " contient elle-même les données signées (signature attachée) : une signature "
+                              "détachée est attendue, sans l'option -nodetach." +
                               again);
   }
   CMS_SignerInfo* si = sk_CMS_SignerInfo_value(infos, 0);

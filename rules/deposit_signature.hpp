@@ -1,12 +1,12 @@
-// Detached signatures of a sender account's dépôts (issue 16; docs/accounts.md "Signer un dépôt"): an account
+// Detached signatures of a sender account's dépôts (issue 16; docs/accounts.md "Signing a dépôt"): an account
 // with `signature = obligatoire` takes `F.xml` with `F.xml.p7s`, a detached CMS SignedData (RFC 5652), DER or
 // PEM, over the exact bytes of `F.xml`, by one of the certificates the operator pinned in the account's
 // `signataires` file (compared by SHA-256 fingerprint). OpenSSL stays inside rules/: callers get the verdict.
 //
 // What is checked, in this order (the first failure is the verdict, SIGNATURE_INVALIDE):
 //   1. the bytes are one CMS ContentInfo, DER or PEM ("CMS" or "PKCS7" block), of type SignedData;
-//   2. no encapsulated content (an attached signature carries its own copy of the data: refused);
-//   3. exactly one SignerInfo;
+//   2. exactly one SignerInfo (none: a certificates-only bundle, not a signature);
+//   3. no encapsulated content, not even an empty one (an attached signature carries its own copy of the data);
 //   4. its signer certificate (embedded in the signature, or one of the pinned ones) is found and its
 //      SHA-256 fingerprint is one of the pinned;
 //   5. the processing instant is within that certificate's validity (notBefore..notAfter, inclusive);
@@ -69,13 +69,13 @@ struct SignatureCheck {
   /// exactly one SignerInfo: "sha256:" then the uppercase hex SHA-256 of its signature value, an ECDSA value
   /// first normalised to its low-S form when the signer's key is known (so that (r, n-s), which verifies
   /// too, is the same signature). Empty when the bytes hold no single signature. What the store keeps of
-  /// the signature of a rejected dépôt (engine/store.hpp, rejected signatures).
+  /// the signature of a rejected dépôt (engine/store.hpp: Store::record_refused_signature).
   std::string replay_key;
 
   bool accepted() const { return !refusal.has_value(); }
 };
 
-/// Answers whether a replay key was recorded with a rejected dépôt (engine: Store::is_signature_rejected).
+/// Answers whether a replay key was recorded with a rejected dépôt (engine: Store::signature_refused).
 using RejectedSignatureLookup = std::function<bool(const std::string& replay_key)>;
 
 /// Verifies `signature` (the bytes of `<deposit_name>.p7s`) over `deposit` (the exact bytes of the dépôt)

@@ -58,6 +58,7 @@ expected=(
   "$prefix/share/raccord/rules/catalogue.xml" "$prefix/share/raccord/rules/trust/"
   "$prefix/share/doc/raccord/README.md"
   "$prefix/share/doc/raccord/reference.md" "$prefix/share/doc/raccord/revocation.md"
+  "$prefix/share/doc/raccord/accounts.md"
   "$prefix/share/doc/raccord/systemd-examples/remote-postgresql.conf"
   "$prefix/share/doc/raccord/systemd-examples/shared-storage.conf"
 )

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <cstdlib>
@@ -21,6 +22,7 @@
 #include "engine/engine.hpp"
 #include "engine/log.hpp"
 #include "engine/nightly.hpp"
+#include "engine/trust_permissions.hpp"
 
 namespace raccord::app {
 namespace {
@@ -50,6 +52,14 @@ Config load(const GlobalOptions& g) {
   // the SQLite store and its -wal/-shm, and anything else created with the process umask.
   apply_umask(config);
   for (const auto& w : config.warnings) log::warning("{}", w);
+  return config;
+}
+
+/// load, for the commands that start the engine (`init`, `process`, `nightly`, `daemon` at start and at each
+/// SIGHUP): also checks who may write what decides trust (engine/trust_permissions.hpp; TrustPermissionError: exit 1).
+Config load_to_start(const GlobalOptions& g) {
+  Config config = load(g);
+  check_trust_permissions(config, ::geteuid());
   return config;
 }
 
@@ -115,7 +125,7 @@ int exit_code_of_failure(const std::exception_ptr& failure) {
 }
 
 int run_init(const GlobalOptions& g, const std::string& support, const std::string& email) {
-  Config config = load(g);
+  Config config = load_to_start(g);
   warn_aife_examples(config);
   const BusinessClock clock = clock_of(g, config);
   Engine engine(std::move(config), clock);
@@ -140,7 +150,7 @@ int run_init(const GlobalOptions& g, const std::string& support, const std::stri
 }
 
 int run_process(const GlobalOptions& g) {
-  Config config = load(g);
+  Config config = load_to_start(g);
   warn_aife_examples(config);
   const BusinessClock clock = clock_of(g, config);
   Engine engine(std::move(config), clock);
@@ -184,7 +194,7 @@ int run_check(const GlobalOptions& g, const std::vector<std::string>& files) {
 }
 
 int run_nightly_command(const GlobalOptions& g, const std::string& date_text) {
-  Config config = load(g);
+  Config config = load_to_start(g);
   const BusinessClock clock = clock_of(g, config);
   Engine engine(std::move(config), clock);
   engine.open();
@@ -336,7 +346,7 @@ int run(int argc, char** argv) {
     if (*daemon) {
       // The zone of the configuration as it is at start (a reload keeps the clock).
       const BusinessClock clock = clock_of(g, load_config(config_file(g), fs::current_path()));
-      return run_daemon([&g] { return load(g); }, clock);
+      return run_daemon([&g] { return load_to_start(g); }, clock);
     }
   } catch (...) {
     return exit_code_of_failure(std::current_exception());

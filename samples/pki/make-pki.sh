@@ -20,8 +20,16 @@
 #   api-client    EC P-256   EKU clientAuth
 #   expire        EC P-256   EKU clientAuth, 20200101000000Z - 20240101000000Z (CERT_EXPIRE)
 #   autre-autorite EC P-256  EKU clientAuth, issued by "Autre Racine" (CERT_AUTORITE_NON_RECONNUE)
+#   signature-acme EC P-256  keyUsage digitalSignature: the signer of the sample account "acme"
+#                            (docs/accounts.md "Signing a dépôt"); its key IS kept, see below
 #
-# No private key is kept: keys live in a temporary directory deleted at exit. Each run therefore
+# Also written: samples/signataires/acme.pem, the `signataires` file of the sample account (the
+# certificate signature-acme.pem, which the engine pins by its SHA-256 fingerprint).
+#
+# No private key is kept, except certs/signature-acme.key: the sample signer's key, published on
+# purpose so that anyone can sign sample dépôts (openssl cms -sign -binary -outform DER -in F.xml
+# -signer certs/signature-acme.pem -inkey certs/signature-acme.key -out F.xml.p7s). Never pin it
+# outside a demonstration. Other keys live in a temporary directory deleted at exit. Each run therefore
 # makes new keys and new certificates; the dépôts are refreshed to embed the new bundles (every
 # <Certificat nom="X"> whose X is a file of certs/ gets that file's content: base64 of the DER
 # bundle wrapped at 76 columns for *.p7b, the PEM text for *.p7b.pem).
@@ -32,6 +40,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 samples="$(cd "${here}/.." && pwd)"
 out="${here}/certs"
 trust="${samples}/trust"
+signers="${samples}/signataires"
 depots="${samples}/depots"
 
 work="$(mktemp -d)"
@@ -121,6 +130,13 @@ extendedKeyUsage       = clientAuth, serverAuth
 subjectKeyIdentifier   = hash
 authorityKeyIdentifier = keyid
 subjectAltName         = \${ENV::LEAF_SAN}
+
+[ v3_signing ]
+basicConstraints       = critical, CA:FALSE
+keyUsage               = critical, digitalSignature, nonRepudiation
+subjectKeyIdentifier   = hash
+authorityKeyIdentifier = keyid
+subjectAltName         = \${ENV::LEAF_SAN}
 CNF
 }
 
@@ -189,12 +205,26 @@ leaf expire         ec  v3_client        "ancien.acme-logistique.example.com" "D
 leaf autre-autorite ec  v3_client        "inconnu.acme-logistique.example.com" "DNS:inconnu.acme-logistique.example.com" \
   "${leaf_start}" "${leaf_end}" autre
 
+# The signer of the sample account "acme" (last, so that the serials of the leaves above never change).
+leaf signature-acme ec  v3_signing       "signature.acme-logistique.example.com" "DNS:signature.acme-logistique.example.com"
+rm -f "${out}/signature-acme.p7b" "${out}/signature-acme.p7b.pem"  # a signer is pinned alone, never a bundle
+cp "${work}/signature-acme.key" "${out}/signature-acme.key"
+mkdir -p "${signers}"
+{
+  echo "Signataires du compte d'exemple acme (samples/pki/make-pki.sh) : les certificats dont le moteur"
+  echo "accepte les signatures, comparés par empreinte SHA-256 :"
+  openssl x509 -in "${out}/signature-acme.pem" -noout -fingerprint -sha256
+  cat "${out}/signature-acme.pem"
+} > "${signers}/acme.pem"
+
 # The sample trust store: the sample root only ("Autre Racine" is deliberately NOT trusted).
 cp "${out}/root.pem" "${trust}/root.pem"
+# What decides trust must not be writable by group or others (docs/accounts.md), whatever the umask.
+chmod go-w "${trust}" "${trust}/root.pem" "${signers}" "${signers}/acme.pem"
 
 # Sanity: the good leaves verify against root + intermediate at a fixed instant (2026-06-01).
 at=$(date -u -d 2026-06-01T00:00:00Z +%s)
-for name in sftp-client as2-client as2-server pesit api-client; do
+for name in sftp-client as2-client as2-server pesit api-client signature-acme; do
   openssl verify -attime "${at}" -x509_strict -CAfile "${out}/root.pem" \
     -untrusted "${out}/intermediate.pem" "${out}/${name}.pem" >/dev/null
 done

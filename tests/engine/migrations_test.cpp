@@ -54,9 +54,9 @@ TEST(Migrations, VersionsAscendFromOneWithoutGaps) {
 
 TEST_F(MigrationsTest, CreatesEveryTableAndIndex) {
   db_->migrate();
-  for (const char* table :
-       {"schema_migrations", "sequences", "users", "structures", "managers", "technical_users", "subscriptions",
-        "sheets", "sheet_versions", "sheet_interfaces", "sheet_bundles", "sheet_certificates", "history", "deposits"}) {
+  for (const char* table : {"schema_migrations", "sequences", "users", "structures", "managers", "technical_users",
+                            "subscriptions", "sheets", "sheet_versions", "sheet_interfaces", "sheet_bundles",
+                            "sheet_certificates", "history", "deposits", "refused_signatures"}) {
     EXPECT_TRUE(has_object("table", table)) << table;
   }
   for (const char* index : {"deposits_applied_once", "deposits_by_sha", "deposits_by_identifier", "deposits_ack_name",
@@ -232,6 +232,23 @@ TEST_F(MigrationsTest, IdentifiantHeldOnceAndOlderDuplicatesKeepTheFirstHolder) 
   EXPECT_THROW(insert_new(8, "compte-a", "LOT-1"), StoreError);
   EXPECT_NO_THROW(insert_new(9, "", "LOT-3"));
   EXPECT_TRUE(has_object("index", "deposits_identifier_held_once"));
+}
+
+// Migration 9: a store of an earlier release gains the refused signatures (docs/accounts.md "Replay"), empty; its
+// dépôts are kept. A signature is recorded once.
+TEST_F(MigrationsTest, RefusedSignaturesAreAddedToAnOlderStore) {
+  migrate_as_a_release_before(*db_, 9);
+  EXPECT_FALSE(has_object("table", "refused_signatures"));
+  insert_deposit(1, std::string(64, 'a'), "REJETE");
+  db_->migrate();
+  EXPECT_TRUE(has_object("table", "refused_signatures"));
+  EXPECT_EQ(db_->query_one("SELECT COUNT(*) FROM refused_signatures")->integer(0), 0);
+  EXPECT_EQ(db_->query_one("SELECT COUNT(*) FROM deposits")->integer(0), 1);
+  const std::string insert =
+      "INSERT INTO refused_signatures (replay_key, channel, ack_name, refused_at) VALUES ('sha256:AB', 'acme', "
+      "'ACK_lot_1.xml', 't')";
+  db_->execute(insert);
+  EXPECT_THROW(db_->execute(insert), StoreError);
 }
 
 TEST_F(MigrationsTest, RejectedBytesMayBeAppliedLater) {

@@ -3,11 +3,14 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <functional>
 #include <map>
 #include <string>
 #include <vector>
+
+#include "tests/support/postgres.hpp"
 
 namespace raccord {
 namespace {
@@ -640,6 +643,104 @@ TEST_F(StoreTest, RolledBackWorkLeavesNothing) {
   EXPECT_FALSE(store_->find_user("x"));
   tx_ = std::make_unique<Transaction>(*db_);
 }
+
+// The refused signatures on both backends: SQLite, and PostgreSQL when RACCORD_TEST_POSTGRES names a server
+// (scripts/test.sh), in a schema of its own. Each test opens its own transactions.
+class RefusedSignatureTest : public ::testing::TestWithParam<Backend> {
+ protected:
+  void SetUp() override {
+    if (GetParam() == Backend::Postgresql) {
+      const auto connection = testing::create_test_schema(schema_);
+      if (!connection) GTEST_SKIP() << "RACCORD_TEST_POSTGRES unset: PostgreSQL not tested";
+      connection_ = *connection;
+    } else {
+      std::string name = ::testing::UnitTest::GetInstance()->current_test_info()->name();
+      std::replace(name.begin(), name.end(), '/', '-');  // "Test/Sqlite"
+      dir_ = fs::temp_directory_path() / ("raccord-refused-" + std::to_string(::getpid()) + "-" + name);
+      fs::remove_all(dir_);
+      fs::create_directories(dir_);
+      connection_ = (dir_ / "raccord.db").string();
+    }
+    db_ = std::make_unique<Database>(GetParam(), connection_);
+    db_->migrate();
+    store_ = std::make_unique<Store>(*db_);
+  }
+  void TearDown() override {
+    store_.reset();
+    db_.reset();
+    if (!schema_.empty()) testing::drop_test_schema(schema_);
+    if (!dir_.empty()) fs::remove_all(dir_);
+  }
+  std::int64_t count(const std::string& sql) { return db_->query_one(sql)->integer(0); }
+
+  fs::path dir_;
+  std::string schema_;
+  std::string connection_;  // the SQLite file, or the PostgreSQL connection string of the test's schema
+  std::unique_ptr<Database> db_;
+  std::unique_ptr<Store> store_;
+  Instant now_ = at("2026-11-29T22:10:04Z");
+};
+
+// A signature that came with a REJETE dépôt is never accepted again (docs/accounts.md "Replay").
+const std::string kReplayKey = "sha256:" + std::string(64, 'A');
+
+TEST_P(RefusedSignatureTest, RefusedSignatureIsFoundOnceRecordedAndKeepsItsFirstRecord) {
+  Transaction tx(*db_);
+  EXPECT_FALSE(store_->signature_refused(kReplayKey));
+  store_->record_refused_signature(kReplayKey, "acme", "ACK_lot_1.xml", now_);
+  EXPECT_TRUE(store_->signature_refused(kReplayKey));
+  EXPECT_FALSE(store_->signature_refused("sha256:" + std::string(64, 'B')));
+  EXPECT_FALSE(store_->signature_refused("sha256:" + std::string(64, 'a')));  // the key is compared exactly
+  // Refused again (a replay, or another account): no error, the first record stays.
+  EXPECT_NO_THROW(store_->record_refused_signature(kReplayKey, "globex", "ACK_lot_2.xml", at("2026-12-01T00:00:00Z")));
+  auto r = db_->query_one("SELECT channel, ack_name, refused_at FROM refused_signatures WHERE replay_key = $1",
+                          {kReplayKey});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->text(0), "acme");
+  EXPECT_EQ(r->text(1), "ACK_lot_1.xml");
+  EXPECT_EQ(r->text(2), "2026-11-29T22:10:04Z");
+  EXPECT_EQ(count("SELECT COUNT(*) FROM refused_signatures"), 1);
+}
+
+TEST_P(RefusedSignatureTest, EmptyReplayKeyIsNeverRecordedNorRefused) {
+  Transaction tx(*db_);
+  store_->record_refused_signature("", "acme", "ACK_lot_1.xml", now_);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM refused_signatures"), 0);
+  EXPECT_FALSE(store_->signature_refused(""));
+}
+
+TEST_P(RefusedSignatureTest, RefusedSignatureIsKeptOrLostWithItsDeposit) {
+  {
+    Transaction tx(*db_);  // a crash before the commit: neither the dépôt nor its signature
+    store_->insert_deposit(deposit(std::string(64, '1'), "REJETE", "ACK_lot_1.xml"), now_, now_);
+    store_->record_refused_signature(kReplayKey, "acme", "ACK_lot_1.xml", now_);
+    EXPECT_TRUE(store_->signature_refused(kReplayKey));  // seen in its own transaction
+  }
+  EXPECT_FALSE(store_->signature_refused(kReplayKey));
+  EXPECT_FALSE(store_->ack_name_taken("ACK_lot_1.xml"));
+  {
+    Transaction tx(*db_);
+    store_->insert_deposit(deposit(std::string(64, '1'), "REJETE", "ACK_lot_1.xml"), now_, now_);
+    store_->record_refused_signature(kReplayKey, "acme", "ACK_lot_1.xml", now_);
+    tx.commit();
+  }
+  // Another engine sharing the store sees it, and its own record of the same key is no conflict.
+  Database other(GetParam(), connection_);
+  Store other_store(other);
+  {
+    Transaction tx(other);
+    EXPECT_TRUE(other_store.signature_refused(kReplayKey));
+    EXPECT_NO_THROW(other_store.record_refused_signature(kReplayKey, "acme", "ACK_lot_2.xml", now_));
+    tx.commit();
+  }
+  EXPECT_TRUE(store_->signature_refused(kReplayKey));
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, RefusedSignatureTest, ::testing::Values(Backend::Sqlite, Backend::Postgresql),
+                         [](const ::testing::TestParamInfo<Backend>& param_info) {
+                           return param_info.param == Backend::Sqlite ? std::string("Sqlite")
+                                                                      : std::string("Postgresql");
+                         });
 
 }  // namespace
 }  // namespace raccord

@@ -3,21 +3,23 @@
 #include "rules/deposit_signature.hpp"
 
 #include <gtest/gtest.h>
+#include <openssl/cms.h>
+#include <openssl/pem.h>
 
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <set>
 #include <stdexcept>
 #include <string>
 
+#include "rules/openssl_ptr.hpp"
 #include "tests/support/files.hpp"
 #include "tests/support/test_pki.hpp"
 
 namespace raccord::rules {
 namespace {
 
-using testing::CmsOptions;
-using testing::LeafOptions;
 using testing::TestPki;
 using testing::TestSigner;
 
@@ -33,6 +35,7 @@ const TestSigner& signer() {
 
 PinnedSigners pinned(const std::vector<const TestSigner*>& signers) {
   std::vector<std::string> ders;
+  ders.reserve(signers.size());
   for (const auto* s : signers) ders.push_back(s->der());
   return parse_pinned_signers(TestPki::certificates_pem(ders), "/etc/raccord/comptes/acme.pem");
 }
@@ -107,6 +110,42 @@ TEST(DepositSignature, RsaAndSelfSignedSignersAreAcceptedWhenPinned) {  // no pu
   EXPECT_TRUE(verify(kDeposit, self.sign(kDeposit), pinned({&self})).accepted());
 }
 
+// The sample account's signer (samples/pki/make-pki.sh): its `signataires` file pins it, and a dépôt signed with its
+// published key the way docs/accounts.md says (openssl cms -sign -binary, DER, with or without -nocerts) is accepted
+// until the certificate's end in 2035.
+struct PkeyFree {
+  void operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); }
+};
+using EvpPkeyPtr = std::unique_ptr<EVP_PKEY, PkeyFree>;
+
+TEST(DepositSignature, SampleAccountSignerIsPinnedByTheSampleSignersFile) {
+  const std::filesystem::path samples = std::filesystem::path(RACCORD_SOURCE_DIR) / "samples";
+  const PinnedSigners p = load_pinned_signers(samples / "signataires" / "acme.pem");
+  ASSERT_EQ(p.signers.size(), 1U);
+  EXPECT_EQ(p.signers[0].not_after, *parse_iso_instant("2035-12-31T23:59:59Z"));
+  const std::string cert_pem = testing::read_file(samples / "pki" / "certs" / "signature-acme.pem");
+  const std::string key_pem = testing::read_file(samples / "pki" / "certs" / "signature-acme.key");
+  BioPtr cert_bio(BIO_new_mem_buf(cert_pem.data(), static_cast<int>(cert_pem.size())));
+  BioPtr key_bio(BIO_new_mem_buf(key_pem.data(), static_cast<int>(key_pem.size())));
+  X509Ptr cert(PEM_read_bio_X509(cert_bio.get(), nullptr, nullptr, nullptr));
+  EvpPkeyPtr key(PEM_read_bio_PrivateKey(key_bio.get(), nullptr, nullptr, nullptr));
+  ASSERT_TRUE(cert && key);
+  for (const unsigned int nocerts : {0U, static_cast<unsigned int>(CMS_NOCERTS)}) {
+    BioPtr data(BIO_new_mem_buf(kDeposit.data(), static_cast<int>(kDeposit.size())));
+    CmsPtr cms(CMS_sign(cert.get(), key.get(), nullptr, data.get(), CMS_BINARY | CMS_DETACHED | nocerts));
+    ASSERT_TRUE(cms);
+    unsigned char* der = nullptr;
+    const int len = i2d_CMS_ContentInfo(cms.get(), &der);
+    ASSERT_GT(len, 0);
+    const std::string p7s(reinterpret_cast<const char*>(der), static_cast<std::size_t>(len));
+    OPENSSL_free(der);
+    const auto c = verify(kDeposit, p7s, p);
+    EXPECT_TRUE(c.accepted()) << c.refusal->message;
+    EXPECT_EQ(c.signer_fingerprint, p.signers[0].fingerprint_sha256);
+    expect_refused(verify(kDeposit, p7s, p, *parse_iso_instant("2036-01-01T00:00:00Z")), "a expiré le");
+  }
+}
+
 // ---- refused: the bytes -----------------------------------------------------------------------
 
 TEST(DepositSignature, SignatureOfOtherBytesIsRefused) {
@@ -147,6 +186,69 @@ TEST(DepositSignature, GarbageIsRefused) {
   expect_refused(verify(kDeposit, signer().pem(), p), "n'est pas une signature CMS");  // a PEM certificate
   // A certificates-only PKCS#7 (the <Certificat> bundle form): SignedData, detached, no SignerInfo.
   expect_refused(verify(kDeposit, TestPki::pkcs7_der({signer().der()}), p), "compte 0 signataires");
+}
+
+TEST(DepositSignature, CertificatesOnlyBundleIsRefusedAsNoSignerWhateverItsForm) {
+  // The bundle's SignedData encapsulates an empty content: it is said to hold no signer, not to be attached.
+  const auto p = pinned({&signer()});
+  for (const std::string& bundle :
+       {TestPki::pkcs7_der({signer().der()}), TestPki::pkcs7_pem({signer().der()}), TestPki::pkcs7_der({})}) {
+    const auto c = verify(kDeposit, bundle, p);
+    expect_refused(c, "compte 0 signataires : c'est un paquet de certificats");
+    EXPECT_TRUE(c.replay_key.empty());
+  }
+}
+
+TEST(DepositSignature, OtherCmsContentTypesAreRefusedAsNotASignature) {
+  // ContentInfo { id-data, [0] OCTET STRING "hi" }: readable CMS, but not SignedData.
+  const std::string data("\x30\x11\x06\x09\x2A\x86\x48\x86\xF7\x0D\x01\x07\x01\xA0\x04\x04\x02hi", 19);
+  expect_refused(verify(kDeposit, data, pinned({&signer()})), "pas une signature (SignedData)");
+}
+
+TEST(DepositSignature, EveryPrefixOfASignatureIsRefusedAsUnreadable) {
+  const auto p = pinned({&signer()});
+  for (const bool pem : {false, true}) {
+    const std::string whole = signer().sign(kDeposit, {.pem = pem});
+    // A PEM prefix that holds the whole END line is the signature itself, its last line break dropped.
+    const std::size_t complete = pem ? whole.find("-----END CMS-----") + 17 : whole.size();
+    for (std::size_t keep = 1; keep < complete; ++keep) {
+      const auto c = verify(kDeposit, whole.substr(0, keep), p);
+      ASSERT_FALSE(c.accepted()) << "pem=" << pem << " keep=" << keep;
+      expect_refused(c, "n'est pas une signature CMS");
+    }
+  }
+}
+
+TEST(DepositSignature, ArbitraryBytesAreRefusedWithoutCrashing) {
+  const auto p = pinned({&signer()});
+  const std::string der = signer().sign(kDeposit);
+  std::vector<std::string> inputs;
+  inputs.reserve(256 + 32);
+  for (int b = 0; b < 256; ++b) inputs.emplace_back(1, static_cast<char>(b));  // every single byte
+  // ASN.1 headers announcing more than there is, indefinite lengths, nested garbage.
+  for (const std::string& h :
+       {std::string("\x30\x80", 2), std::string("\x30\x84\xFF\xFF\xFF\xFF", 6), std::string("\x30\x82\x01\x00", 4),
+        std::string("\x30\x00", 2), std::string("\x30\x80\x00\x00", 4), std::string("\x06\x09\x2A\x86\x48", 5)}) {
+    inputs.push_back(h);
+    inputs.push_back(h + std::string(300, '\0'));
+  }
+  // The signature with its outer tag or its content-type OID changed.
+  for (const std::size_t at : {std::size_t{0}, std::size_t{6}, std::size_t{14}}) {
+    std::string changed = der;
+    changed[at] = static_cast<char>(changed[at] ^ 0x01);
+    inputs.push_back(changed);
+  }
+  inputs.emplace_back("-----BEGIN CMS-----\n-----END CMS-----\n");
+  inputs.emplace_back("-----BEGIN CMS-----\n");
+  inputs.emplace_back("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n");
+  inputs.emplace_back(kDeposit + signer().sign(kDeposit));  // the dépôt and its signature in one file
+  inputs.emplace_back("\xEF\xBB\xBF" + signer().sign(kDeposit, {.pem = true}));  // a BOM before the PEM
+  for (const auto& in : inputs) {
+    const auto c = verify(kDeposit, in, p);
+    ASSERT_FALSE(c.accepted()) << ::testing::PrintToString(in);
+    EXPECT_EQ(c.refusal->code, ErrorCode::SignatureInvalide);
+    EXPECT_NE(c.refusal->message.find("openssl cms -sign"), std::string::npos) << c.refusal->message;
+  }
 }
 
 TEST(DepositSignature, EmptyFileIsRefused) {

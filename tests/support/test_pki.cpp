@@ -440,6 +440,11 @@ void TestPki::write_trust_dir(const std::filesystem::path& dir) const {
   std::ofstream out(dir / "root.pem", std::ios::binary | std::ios::trunc);
   out << root_pem();
   if (!out) throw std::runtime_error("test PKI: cannot write " + (dir / "root.pem").string());
+  out.close();
+  // What decides trust is writable by its owner alone (docs/accounts.md), whatever the umask of the test run.
+  namespace fs = std::filesystem;
+  fs::permissions(dir, fs::perms::group_write | fs::perms::others_write, fs::perm_options::remove);
+  fs::permissions(dir / "root.pem", fs::perms::group_write | fs::perms::others_write, fs::perm_options::remove);
 }
 
 namespace {

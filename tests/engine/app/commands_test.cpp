@@ -210,6 +210,44 @@ TEST_F(CommandsTest, NormalStartUpLinesAreInformationAndProblemsWarnings) {
       << problem.err;
 }
 
+// docs/accounts.md "Who may change what is trusted": init, process and nightly stop at start with exit 1, the path
+// named with the command that fixes it, before anything is created; once fixed they start.
+TEST_F(CommandsTest, TrustWritableByOthersStopsTheStartWith1NamingThePath) {
+  const fs::path trust = dir_ / "trust";
+  fs::create_directories(trust);
+  fs::copy_file(kSamples / "trust" / "root.pem", trust / "root.pem");
+  const fs::path signers = dir_ / "acme.pem";
+  fs::copy_file(kSamples / "signataires" / "acme.pem", signers);
+  for (const fs::path& p : {trust, trust / "root.pem", signers}) {
+    fs::permissions(p, fs::perms::group_write | fs::perms::others_write, fs::perm_options::remove);
+  }
+  const fs::path cfg = dir_ / "trust.ini";
+  write_file(cfg, "[certificates]\ntrust_dir = " + trust.string() +
+                      "\n[compte.acme]\nlogins = j.dupont\nsignature = obligatoire\nsignataires = " + signers.string() +
+                      "\n");
+  const std::string config = " --config " + shell_quote(cfg.string());
+  for (const fs::path& p : {trust, trust / "root.pem", signers}) {
+    const auto before = fs::status(p).permissions();
+    fs::permissions(p, fs::perms::group_write, fs::perm_options::add);
+    for (const char* command : {"init --support support.n1", "process", "nightly"}) {
+      const CommandRun r = raccord(command + config);
+      EXPECT_EQ(r.code, 1) << command << ": " << r.out << r.err;
+      EXPECT_TRUE(contains(r.err, p.string() + " est modifiable par son groupe")) << command << ": " << r.err;
+      EXPECT_TRUE(contains(r.err, "chmod go-w " + p.string())) << r.err;
+      EXPECT_FALSE(fs::exists(var())) << command;
+    }
+    fs::permissions(p, before);
+  }
+  const CommandRun r = raccord("init --support support.n1" + config);
+  EXPECT_EQ(r.code, 0) << r.out << r.err;
+  // Commands that only read (check, cert, trust audit) are not stopped by it.
+  fs::permissions(trust, fs::perms::group_write, fs::perm_options::add);
+  copy_sample("01_referentiel.xml");
+  const CommandRun check = raccord("check" + config + " " + shell_quote((inbox() / "01_referentiel.xml").string()));
+  EXPECT_FALSE(contains(check.err, "est modifiable par")) << check.err;
+  EXPECT_TRUE(contains(check.out, "01_referentiel.xml")) << check.out << check.err;
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // init
 

@@ -451,6 +451,30 @@ TEST_F(DaemonTest, SaysOnceAtStartWhichAifeSidesAreExampleValues) {
   EXPECT_EQ(log_count("côté AIFE"), 2);
 }
 
+// docs/accounts.md "Who may change what is trusted": a trust directory made group-writable while the daemon runs
+// is refused at the SIGHUP (the previous configuration kept, the path named, the daemon still up); at start, the
+// daemon does not start (exit 1).
+TEST_F(DaemonTest, TrustMadeWritableByOthersIsRefusedAtReloadAndAtStart) {
+  NotifySocket notify(tmp_ / "notify.sock");
+  ASSERT_TRUE(notify.ok()) << std::strerror(errno);
+  spawn(tmp_ / "notify.sock");
+  ASSERT_TRUE(notify.await("READY=1", 1, std::chrono::seconds{20})) << notify.all();
+  const fs::path trust = tmp_ / "trust";
+  fs::permissions(trust, fs::perms::group_write, fs::perm_options::add);
+  ASSERT_EQ(::kill(pid_, SIGHUP), 0);
+  ASSERT_TRUE(notify.await("READY=1", 2, std::chrono::seconds{20})) << notify.all();
+  EXPECT_EQ(log_count("rechargement impossible, configuration précédente conservée"), 1);
+  EXPECT_EQ(log_count(trust.string() + " est modifiable par son groupe"), 1);
+  EXPECT_EQ(::kill(pid_, 0), 0) << "the daemon still runs";
+  ASSERT_EQ(::kill(pid_, SIGTERM), 0);
+  const int stopped = wait_exit();
+  EXPECT_TRUE(WIFEXITED(stopped) && WEXITSTATUS(stopped) == 0) << stopped;
+  spawn(tmp_ / "notify.sock");  // its stderr starts anew
+  const int refused = wait_exit();
+  EXPECT_TRUE(WIFEXITED(refused) && WEXITSTATUS(refused) == 1) << refused;
+  EXPECT_EQ(log_count(trust.string() + " est modifiable par son groupe"), 1);
+}
+
 TEST_F(DaemonTest, CatchesUpMissedNightlyDatesAtStartWithTheBusinessClock) {
   // Ledger: last run 2026-11-26. The daemon starts at 2026-11-29T10:00Z (business, --now): the
   // dates 27, 28 and 29 (02:00 Paris has passed) are run, right after READY=1 (docs/reference.md §6, §7).
