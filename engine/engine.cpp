@@ -274,6 +274,8 @@ DepositAnswer Engine::answer(Item& item, const Attempt& attempt) {
     context.exports = attempt.exports;
     context.certificates_ahead = attempt.certificates_ahead;
     context.deposit_index = attempt.deposit_index;
+    context.account = item.account;
+    context.deposit_name = item.name;
     const DepositOutcome outcome = apply_deposit(store, context, *read.deposit, [&](const OperationOutcome& op) {
       writer.operation(op);
       if (op.export_file) export_names.push_back(*op.export_file);
@@ -353,7 +355,8 @@ std::vector<DepositAnswer> Engine::process_group(const std::vector<const inbox::
                          std::move(taken.read),
                          {},
                          {},
-                         false});
+                         false,
+                         nullptr});  // the channel's sender account: none for inbox/ itself
   }
 
   // Already committed before a crash: answer from the record, never twice (docs/reference.md §2). Transient
@@ -639,7 +642,7 @@ PassSummary Engine::process_pass() {
   return summary;
 }
 
-std::vector<DepositAnswer> Engine::check(const std::vector<fs::path>& files) {
+std::vector<DepositAnswer> Engine::check(const std::vector<fs::path>& files, const SenderAccount* account) {
   const bool have_store = config_.store_exists();
   db_ = have_store ? open_database(config_.store_backend, config_.effective_connection())
                    : open_database(Backend::Sqlite, ":memory:");
@@ -671,7 +674,8 @@ std::vector<DepositAnswer> Engine::check(const std::vector<fs::path>& files) {
               inbox::read_deposit(bytes, static_cast<std::uint64_t>(config_.max_bytes)),
               {},
               {},
-              false};
+              false,
+              account};
     answers.push_back(answer(item, Attempt{now, nullptr, nullptr, 0}));
   }
   return answers;

@@ -117,7 +117,10 @@ class Engine {
 
   /// `raccord check`: the accusés the files would get against the current store, in a
   /// transaction that is always rolled back. Works with no store (an empty in-memory one).
-  std::vector<DepositAnswer> check(const std::vector<std::filesystem::path>& files);
+  /// `account`: check them as dropped through that sender account (`check --compte NAME`: its
+  /// logins' DEMANDEUR_NON_AUTORISE, docs/reference.md §2.1, §7); null: as dropped in inbox/ itself.
+  std::vector<DepositAnswer> check(const std::vector<std::filesystem::path>& files,
+                                   const SenderAccount* account = nullptr);
 
   /// Runs `work` (one store transaction), again after a transient StoreError (up to 6 attempts,
   /// backoff from 50 ms in real time; on PostgreSQL with a fresh connection). Rethrows the last error.
@@ -165,8 +168,9 @@ class Engine {
     std::string sha256;
     DepositReadResult read;
     DepositAnswer result;
-    std::string committing_ack;  // the accusé recorded by the attempt whose COMMIT's answer was lost
-    bool spent = false;          // `read` was freed once answered: another attempt reads the file again
+    std::string committing_ack;              // the accusé recorded by the attempt whose COMMIT's answer was lost
+    bool spent = false;                      // `read` was freed once answered: another attempt reads the file again
+    const SenderAccount* account = nullptr;  // the channel's sender account; null: inbox/ itself
   };
 
   /// The transaction attempt a dépôt is answered in.
