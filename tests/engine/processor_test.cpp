@@ -1249,7 +1249,8 @@ TEST_F(AccountTest, SpoofedLoginsApplyNothing) {
   expect_refused_alone(a.operations[2], xml, "<FicheEDI");
   EXPECT_EQ(a.outcome.status, DepositStatus::Rejete);
   EXPECT_EQ(count("SELECT COUNT(*) FROM users WHERE login = 'nouveau.z'"), 0);
-  EXPECT_EQ(count("SELECT COUNT(*) FROM structures WHERE siret = $1 AND space_active <> 0", {std::string(kNoSpace)}), 0);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM structures WHERE siret = $1 AND space_active <> 0", {std::string(kNoSpace)}),
+            0);
   EXPECT_EQ(count("SELECT COUNT(*) FROM sheets"), 0);
 }
 

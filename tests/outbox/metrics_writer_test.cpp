@@ -110,7 +110,8 @@ MetricsSnapshot sample_snapshot() {
   m.inbox_waiting_files = 7;
   m.error_files = 11;
   m.unopenable_files = 13;
-  m.identity_refusals = {{{"acme", "DEMANDEUR_NON_AUTORISE"}, 6}, {{"acme", "COMPTE_NON_AUTORISE"}, 1},
+  m.identity_refusals = {{{"acme", "DEMANDEUR_NON_AUTORISE"}, 6},
+                         {{"acme", "COMPTE_NON_AUTORISE"}, 1},
                          {{"b-2", "SIGNATURE_INVALIDE"}, 2}};
   return m;
 }
@@ -118,12 +119,11 @@ MetricsSnapshot sample_snapshot() {
 TEST(MetricsWriterTest, EveryFigureWithHelpAndTypeBeforeItsSamples) {
   const std::string text = render_metrics(sample_snapshot());
   const Exposition e = parse_exposition(text);
-  EXPECT_THAT(e.order,
-              ElementsAre("raccord_depots_total", "raccord_operations_total", "raccord_sheets",
-                          "raccord_blocked_activations", "raccord_late_sheets", "raccord_leaves_expiring_30d",
-                          "raccord_inbox_waiting_files", "raccord_error_files", "raccord_unopenable_files",
-                          "raccord_refus_identite_total", "raccord_nightly_last_run_timestamp_seconds",
-                          "raccord_nightly_last_run_duration_seconds"));
+  EXPECT_THAT(e.order, ElementsAre("raccord_depots_total", "raccord_operations_total", "raccord_sheets",
+                                   "raccord_blocked_activations", "raccord_late_sheets", "raccord_leaves_expiring_30d",
+                                   "raccord_inbox_waiting_files", "raccord_error_files", "raccord_unopenable_files",
+                                   "raccord_refus_identite_total", "raccord_nightly_last_run_timestamp_seconds",
+                                   "raccord_nightly_last_run_duration_seconds"));
   for (const char* gauge : {"raccord_blocked_activations", "raccord_late_sheets", "raccord_leaves_expiring_30d",
                             "raccord_inbox_waiting_files", "raccord_error_files", "raccord_unopenable_files"}) {
     EXPECT_EQ(e.types.at(gauge), "gauge") << gauge;
