@@ -1182,7 +1182,7 @@ struct KindCase {
   std::function<std::string()> setup = {};  // operations of a preliminary dépôt through inbox/ (INTEGRE)
 };
 
-void PrintTo(const KindCase& c, std::ostream* os) {
+void PrintTo(const KindCase& c, std::ostream* os) {  // NOLINT(readability-identifier-naming): GoogleTest's name
   *os << c.name;
 }
 
