@@ -67,7 +67,7 @@ _raccord() {
       return
       ;;
     --now | --support | --support-email | --date | --partenaire | --raison-sociale | --code-appli | \
-      --code-interface | --soumis-depuis | --soumis-jusqua | --reference | --demandeur)
+      --code-interface | --soumis-depuis | --soumis-jusqua | --reference | --demandeur | --compte)
       COMPREPLY=()  # free text: nothing to offer
       return
       ;;
@@ -93,6 +93,7 @@ _raccord() {
       ;;
     check | cert)
       [[ $command == cert ]] && options="--protocole --date --format"
+      [[ $command == check ]] && options="--compte"
       if [[ $cur != -* ]]; then
         # Dépôts (check) or a certificate bundle (cert): file names.
         if declare -F _filedir >/dev/null; then _filedir; else mapfile -t COMPREPLY < <(compgen -f -- "$cur"); fi

@@ -61,6 +61,7 @@ class CertificatesAhead::Impl {
     }
     const std::size_t count = sheets_.size();
     reports_.resize(count);
+    discarded_.resize(count);
     states_ = std::vector<std::atomic<int>>(count);
     const std::size_t workers = count < 2 ? 0 : std::min<std::size_t>(threads, count - 1);
     for (std::size_t t = 0; t < workers; ++t) workers_.emplace_back([this] { work(); });
@@ -75,6 +76,25 @@ class CertificatesAhead::Impl {
   }
   Impl(const Impl&) = delete;
   Impl& operator=(const Impl&) = delete;
+
+  void discard(std::size_t deposit, std::size_t operation) {
+    const std::size_t global = offsets_.at(deposit) + operation;
+    const auto slot = std::lower_bound(operations_.begin(), operations_.end(), global);
+    const auto i = static_cast<std::size_t>(slot - operations_.begin());
+    {
+      std::lock_guard lock(mutex_);
+      taken_ = i;
+    }
+    room_.notify_all();
+    if (slot == operations_.end() || *slot != global) return;
+    if (claim(i)) {  // no worker started it: never computed
+      publish(i, std::nullopt);
+      return;
+    }
+    std::lock_guard lock(mutex_);
+    discarded_[i] = true;  // a worker still checking it drops its report when done
+    reports_[i].reset();   // or it is done: dropped now
+  }
 
   std::optional<rules::CertificateReport> take(std::size_t deposit, std::size_t operation) {
     const std::size_t global = offsets_.at(deposit) + operation;
@@ -133,7 +153,7 @@ class CertificatesAhead::Impl {
 
   void publish(std::size_t i, std::optional<rules::CertificateReport> report) {
     std::lock_guard lock(mutex_);
-    reports_[i] = std::move(report);
+    if (!discarded_[i]) reports_[i] = std::move(report);
     states_[i] = kDone;
     done_.notify_all();
   }
@@ -144,6 +164,7 @@ class CertificatesAhead::Impl {
   std::vector<std::size_t> operations_;  // index of each sheet's operation among all of them, ascending
   std::vector<const SheetOperation*> sheets_;
   std::vector<std::optional<rules::CertificateReport>> reports_;  // guarded by mutex_
+  std::vector<bool> discarded_;                                   // discard() while a worker checked it; mutex_
   std::vector<std::atomic<int>> states_;
   std::atomic<std::size_t> next_{0};
   std::atomic<bool> stop_{false};
@@ -161,6 +182,10 @@ CertificatesAhead::CertificatesAhead(const rules::CertificateChecker& checker,
     : impl_(std::make_unique<Impl>(checker, deposits, now, threads)) {}
 
 CertificatesAhead::~CertificatesAhead() = default;
+
+void CertificatesAhead::discard(std::size_t deposit, std::size_t operation) {
+  impl_->discard(deposit, operation);
+}
 
 std::optional<rules::CertificateReport> CertificatesAhead::take(std::size_t deposit, std::size_t operation) {
   return impl_->take(deposit, operation);

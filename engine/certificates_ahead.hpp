@@ -51,6 +51,12 @@ class CertificatesAhead {
   /// caller checks the next unstarted ones. Each report is taken once. Rethrows a worker's exception.
   std::optional<rules::CertificateReport> take(std::size_t deposit, std::size_t operation);
 
+  /// Operation `operation` of deposits[`deposit`] is not checked after all (refused before its rules:
+  /// DEMANDEUR_NON_AUTORISE, docs/reference.md §2.1): moves the caller past it like take(), without
+  /// computing its report when no worker has started it, and frees it when one has finished it. A
+  /// later take() of it gives nullopt. Throws only what a mutex throws (std::system_error).
+  void discard(std::size_t deposit, std::size_t operation);
+
  private:
   class Impl;
   std::unique_ptr<Impl> impl_;

@@ -15,6 +15,7 @@
 
 #include "domain/allocation_fault.hpp"
 #include "engine/certificates_ahead.hpp"
+#include "engine/identity_audit.hpp"
 #include "engine/log.hpp"
 #include "engine/metrics.hpp"
 #include "engine/nightly.hpp"
@@ -40,12 +41,6 @@ bool precedes_doublon(ErrorCode code) {
   return code == ErrorCode::CompteNonAutorise || code == ErrorCode::FichierVide ||
          code == ErrorCode::FichierTropVolumineux || code == ErrorCode::SignatureAbsente ||
          code == ErrorCode::SignatureInvalide;
-}
-
-/// The audit line of an identity refusal (docs/accounts.md "Audit"): account, file, owner uid, code.
-void log_identity_refusal(const Channel& channel, const inbox::ClaimedFile& file, const Diagnostic& refusal) {
-  log::warning("refus d'identité : compte {}, fichier {}, propriétaire uid {}, {} : {}", channel.name(), file.name(),
-               file.owner_uid(), to_code(refusal.code), refusal.message);
 }
 
 /// Dépôt-level codes whose original goes to error/ (docs/reference.md §2 "Where originals go").
@@ -303,6 +298,12 @@ DepositAnswer Engine::answer(Item& item, const Attempt& attempt) {
     ack.status = DepositStatus::Rejete;
     ack.deposit_errors = read.errors;
     ack.deposit_omitted = read.omitted_errors;
+    if (!dry_run && item.file != nullptr && !read.errors.empty() &&
+        read.errors.front().code == ErrorCode::CompteNonAutorise) {
+      // The audit line and raccord_refus_identite_total, in the dépôt's transaction (docs/accounts.md).
+      audit_identity_refusal(*db_, IdentityRefusal{channel.name(), item.name, item.file->owner_uid(), std::nullopt,
+                                                   ErrorCode::CompteNonAutorise, 1});
+    }
     for (const auto& d : read.errors) {
       if (is_quarantine_code(d.code)) destination = "error";
     }
@@ -328,6 +329,7 @@ DepositAnswer Engine::answer(Item& item, const Attempt& attempt) {
     context.exports = attempt.exports;
     context.certificates_ahead = attempt.certificates_ahead;
     context.deposit_index = attempt.deposit_index;
+    context.deposit_name = item.name;
     const DepositOutcome outcome = apply_deposit(store, context, *read.deposit, [&](const OperationOutcome& op) {
       writer.operation(op);
       if (op.export_file) export_names.push_back(*op.export_file);
@@ -424,7 +426,6 @@ std::vector<DepositAnswer> Engine::process_group(const std::vector<const inbox::
     // refused, it is hashed for its accusé and never parsed.
     inbox::ClaimedDeposit taken;
     if (auto refusal = identity_refusal(channel, *file)) {
-      log_identity_refusal(channel, *file, *refusal);
       taken = inbox::ClaimedDeposit{file->name(), file->path(), file->identity(), file->size(), file->sha256(), {}};
       taken.read.errors.push_back(std::move(*refusal));
     } else {
@@ -757,7 +758,7 @@ PassSummary Engine::process_pass() {
   return summary;
 }
 
-std::vector<DepositAnswer> Engine::check(const std::vector<fs::path>& files) {
+std::vector<DepositAnswer> Engine::check(const std::vector<fs::path>& files, const SenderAccount* account) {
   const bool have_store = config_.store_exists();
   db_ = have_store ? open_database(config_.store_backend, config_.effective_connection())
                    : open_database(Backend::Sqlite, ":memory:");
@@ -766,6 +767,11 @@ std::vector<DepositAnswer> Engine::check(const std::vector<fs::path>& files) {
   catalogue_ = rules::Catalogue::load_or_seed(config_.rules_dir, source);
   certificates_ = std::make_unique<rules::CertificateChecker>(policy_of(config_));
 
+  // The channel of --compte (answered as if dropped in its inbox/NAME/), else inbox/ itself.
+  std::size_t channel = 0;
+  for (std::size_t c = 1; c < channels_.size(); ++c) {
+    if (channels_[c].account == account) channel = c;
+  }
   std::vector<DepositAnswer> answers;
   Transaction tx(*db_);  // never committed: check changes nothing
   for (const auto& path : files) {
@@ -789,7 +795,8 @@ std::vector<DepositAnswer> Engine::check(const std::vector<fs::path>& files) {
               inbox::read_deposit(bytes, static_cast<std::uint64_t>(config_.max_bytes)),
               {},
               {},
-              false};
+              false,
+              channel};
     answers.push_back(answer(item, Attempt{now, nullptr, nullptr, 0}));
   }
   return answers;

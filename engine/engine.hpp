@@ -134,7 +134,10 @@ class Engine {
 
   /// `raccord check`: the accusés the files would get against the current store, in a
   /// transaction that is always rolled back. Works with no store (an empty in-memory one).
-  std::vector<DepositAnswer> check(const std::vector<std::filesystem::path>& files);
+  /// `account`: check them as dropped through that sender account (`check --compte NAME`: its
+  /// logins' DEMANDEUR_NON_AUTORISE, docs/reference.md §2.1, §7); null: as dropped in inbox/ itself.
+  std::vector<DepositAnswer> check(const std::vector<std::filesystem::path>& files,
+                                   const SenderAccount* account = nullptr);
 
   /// Runs `work` (one store transaction), again after a transient StoreError (up to 6 attempts,
   /// backoff from 50 ms in real time; on PostgreSQL with a fresh connection). Rethrows the last error.

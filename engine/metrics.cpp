@@ -1,5 +1,7 @@
 #include "engine/metrics.hpp"
 
+#include <fmt/format.h>
+
 #include <exception>
 
 #include "engine/log.hpp"
@@ -16,6 +18,20 @@ void record_deposit_metrics(Database& db, DepositStatus status, std::int64_t acc
     db.execute("UPDATE metric_counters SET value = value + $1 WHERE name = 'operations_ACCEPTEE'", {accepted});
   if (rejected > 0)
     db.execute("UPDATE metric_counters SET value = value + $1 WHERE name = 'operations_REJETEE'", {rejected});
+}
+
+namespace {
+
+constexpr std::string_view kIdentityPrefix = "refus_identite:";
+
+}  // namespace
+
+void record_identity_refusals(Database& db, std::string_view account, ErrorCode code, std::int64_t count) {
+  if (count <= 0) return;
+  db.execute(
+      "INSERT INTO metric_counters (name, value) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET value = "
+      "metric_counters.value + excluded.value",
+      {fmt::format("{}{}:{}", kIdentityPrefix, account, to_code(code)), count});
 }
 
 namespace {
@@ -91,6 +107,11 @@ outbox::MetricsSnapshot collect_metrics(Database& db, const inbox::InboxDirector
       m.operations_rejected = r.integer(1);
     } else if (name == "files_unopenable") {
       m.unopenable_files = r.integer(1);
+    } else if (name.rfind(kIdentityPrefix, 0) == 0) {  // refus_identite:ACCOUNT:CODE
+      const std::string rest = name.substr(kIdentityPrefix.size());
+      const auto colon = rest.find(':');
+      if (colon != std::string::npos)
+        m.identity_refusals[{rest.substr(0, colon), rest.substr(colon + 1)}] = r.integer(1);
     }
   }
   m.sheets_by_state = Store(db).count_sheets_by_state();

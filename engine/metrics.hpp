@@ -4,8 +4,10 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <string_view>
 
 #include "domain/acknowledgement.hpp"
+#include "domain/error_code.hpp"
 #include "engine/database.hpp"
 #include "inbox/inbox_directory.hpp"
 #include "outbox/metrics_writer.hpp"
@@ -18,6 +20,13 @@ namespace raccord {
 /// Throws StoreError.
 void record_deposit_metrics(Database& db, DepositStatus status, std::int64_t accepted, std::int64_t rejected);
 
+/// Adds `count` identity refusals of code `code` by account `account` to the running counter
+/// raccord_refus_identite_total{compte,code} (docs/reference.md §2.1, §5.4): the row
+/// 'refus_identite:ACCOUNT:CODE' of metric_counters (an account NAME holds no ':'), created at its
+/// first refusal; no migration. Call inside the dépôt's transaction (engine/identity_audit.hpp
+/// audit_identity_refusal), never for `check`. Throws StoreError.
+void record_identity_refusals(Database& db, std::string_view account, ErrorCode code, std::int64_t count);
+
 /// Records the number of files the current pass could not open (docs/reference.md §2 "A file the engine
 /// cannot open"), the gauge raccord_unopenable_files of the next metrics.prom: call once per pass
 /// (0 when it opened them all), in a transaction or not. Kept in metric_counters as the row
@@ -25,12 +34,12 @@ void record_deposit_metrics(Database& db, DepositStatus status, std::int64_t acc
 /// that changes nothing writes no metrics.prom: an empty inbox stays a quiet pass). Throws StoreError.
 bool record_unopenable_files(Database& db, std::int64_t count);
 
-/// Reads the figures: counters (one small table), sheets by state (Store::count_sheets_by_state:
-/// one GROUP BY, deleted drafts excluded), the ledger's latest run (finished_at, finished_at - started_at in seconds,
-/// and its gauges: blocked, late, leaves expiring within 30 days), and counts the files of `dirs`: dépôts
-/// (InboxDirectory::is_deposit_name, regular files) directly in inbox/ and in its non-hidden folders
-/// (the accounts' folders; never .work/), and the originals in error/ (regular, non-hidden, not a
-/// .reason.txt). Cheap enough to run after every group of dépôts. Throws StoreError.
+/// Reads the figures: counters (one small table; identity refusals by account and code included), sheets by state
+/// (Store::count_sheets_by_state: one GROUP BY, deleted drafts excluded), the ledger's latest run (finished_at,
+/// finished_at - started_at in seconds, and its gauges: blocked, late, leaves expiring within 30 days), and counts the
+/// files of `dirs`: dépôts (InboxDirectory::is_deposit_name, regular files) directly in inbox/ and in its non-hidden
+/// folders (the accounts' folders; never .work/), and the originals in error/ (regular, non-hidden, not a .reason.txt).
+/// Cheap enough to run after every group of dépôts. Throws StoreError.
 outbox::MetricsSnapshot collect_metrics(Database& db, const inbox::InboxDirectory& dirs);
 
 /// Collects and writes dirs.outbox_dir()/metrics.prom atomically (outbox::Outbox::write_metrics).

@@ -2,8 +2,12 @@
 
 #include <fmt/format.h>
 
+#include <map>
+#include <string>
+
 #include "domain/allocation_fault.hpp"
 #include "engine/certificates_ahead.hpp"
+#include "engine/identity_audit.hpp"
 #include "engine/lifecycle.hpp"
 #include "engine/prerequisites.hpp"
 #include "engine/search.hpp"
@@ -411,6 +415,26 @@ class OperationApplier {
   DiagnosticBudget& budget_;
 };
 
+/// The only finding of an operation whose actor `login` may not act through `account`
+/// (docs/reference.md §2.1): says what to do, and nothing about the login itself.
+Diagnostic unauthorised_requester(const SenderAccount& account, const Operation& op) {
+  const std::string& login = op.requester().value;
+  if (login.empty()) {
+    return Diagnostic::error(
+        ErrorCode::DemandeurNonAutorise, "@demandeur", op.line,
+        fmt::format("Cette opération ne nomme aucun demandeur (ni le sien, ni celui du Depot) : par le compte d'envoi "
+                    "« {} », chaque opération doit nommer en demandeur un des utilisateurs du compte. Elle n'a pas "
+                    "été examinée.",
+                    account.name));
+  }
+  return Diagnostic::error(
+      ErrorCode::DemandeurNonAutorise, "@demandeur", op.line,
+      fmt::format("« {} » n'est pas un des utilisateurs du compte d'envoi « {} » : cette opération n'a pas été "
+                  "examinée. Envoyez-la par le compte de la société dont l'utilisateur agit, ou demandez à "
+                  "l'exploitant d'ajouter ce login aux logins du compte « {} ».",
+                  login, account.name, account.name));
+}
+
 }  // namespace
 
 AifeParameters aife_parameters(const AifeConfig& aife, Protocol protocol) {
@@ -450,6 +474,11 @@ DepositOutcome apply_deposit(Store& store, const ProcessingContext& context, con
   }
   db.savepoint("depot");
   DiagnosticBudget budget;  // the dépôt's findings, in document order
+  // DEMANDEUR_NON_AUTORISE operations by demandeur, for the audit: at most kAuditedLogins of them
+  // named, the others counted together (a dépôt naming a new login per operation stays small).
+  constexpr std::size_t kAuditedLogins = 64;
+  std::map<std::string, std::int64_t> unauthorised;
+  std::int64_t unauthorised_others = 0;
   for (std::size_t i = 0; i < deposit.operations.size(); ++i) {
     const Operation& op = deposit.operations[i];
     OperationOutcome out;
@@ -457,7 +486,20 @@ DepositOutcome apply_deposit(Store& store, const ProcessingContext& context, con
     out.type = op.element_name;
     if (op.reference().present) out.reference = op.reference().value;
     db.savepoint("operation");
-    if (op.schema_invalid()) {
+    if (context.account != nullptr && !context.account->allows(op.requester().value)) {
+      // Before any other rule, schema errors included: its only error (docs/reference.md §2.1). Its
+      // certificate report is not computed (or, if a worker computed it from the dépôt's own bytes,
+      // which reveals nothing of the store, it is dropped unread).
+      certificates->discard(deposit_index, i);
+      budget.add(out.diagnostics, out.omitted, unauthorised_requester(*context.account, op));
+      if (auto it = unauthorised.find(op.requester().value); it != unauthorised.end()) {
+        ++it->second;
+      } else if (unauthorised.size() < kAuditedLogins) {
+        unauthorised.emplace(op.requester().value, 1);
+      } else {
+        ++unauthorised_others;
+      }
+    } else if (op.schema_invalid()) {
       // The reader kept the details of the first findings of its own budget; the rules' findings
       // before them may have used some of the room: the dépôt's budget decides again, in order.
       for (const Diagnostic& d : op.schema_errors) budget.add(out.diagnostics, out.omitted, d);
@@ -500,6 +542,16 @@ DepositOutcome apply_deposit(Store& store, const ProcessingContext& context, con
     result.status = result.accepted > 0 ? DepositStatus::IntegrePartiel : DepositStatus::Rejete;
   }
   db.release("depot");
+  if (context.account != nullptr && !context.outbox_dir.empty()) {  // never for a dry run (check)
+    for (const auto& [login, count] : unauthorised) {
+      audit_identity_refusal(db, IdentityRefusal{context.account->name, context.deposit_name, std::nullopt, login,
+                                                 ErrorCode::DemandeurNonAutorise, count});
+    }
+    if (unauthorised_others > 0) {  // further demandeurs, not named
+      audit_identity_refusal(db, IdentityRefusal{context.account->name, context.deposit_name, std::nullopt,
+                                                 std::nullopt, ErrorCode::DemandeurNonAutorise, unauthorised_others});
+    }
+  }
   return result;
 }
 

@@ -38,9 +38,12 @@ struct ProcessingContext {
   /// checked ahead for a group of dépôts at `now`; else apply_deposit checks this dépôt's ahead.
   CertificatesAhead* certificates_ahead = nullptr;
   std::size_t deposit_index = 0;
-  /// The sender account of the channel the dépôt came through (docs/accounts.md); null for inbox/
-  /// itself (no identity restriction).
+  /// The sender account of the channel the dépôt came through (docs/reference.md §2.1); null for
+  /// inbox/ itself (no identity restriction). When set, an operation whose actor is not one of its
+  /// `logins` is refused DEMANDEUR_NON_AUTORISE before any other rule.
   const SenderAccount* account = nullptr;
+  /// The dépôt's file name, for the audit line of an identity refusal (engine/identity_audit.hpp).
+  std::string deposit_name{};
 };
 
 /// What a dépôt's operations came to, once all are applied.
@@ -66,6 +69,14 @@ struct DepositOutcome {
 /// A Recherche stages its export at once in `context.exports` (it reads what the earlier operations
 /// did); an operation rolled back (alone, or with the whole dépôt) names no export, and its
 /// temporary is left to the StagedExports, which removes it (only committed exports are published).
+/// With `context.account` set, each operation whose actor (its demandeur, else the Depot's) is not
+/// one of the account's logins is REJETEE with DEMANDEUR_NON_AUTORISE (@demandeur, the operation's
+/// line) as its only error, before any other rule (schema errors included) and without reading
+/// the store nor taking its certificate report: nothing about that login's sheets is revealed, and
+/// a Recherche so refused stages no export (docs/reference.md §2.1, §3.4). Unless a dry run, each
+/// refused demandeur is audited once per dépôt (engine/identity_audit.hpp: a warning line and
+/// raccord_refus_identite_total, counted per operation, outside the dépôt's savepoint so that a
+/// `complete` dépôt rolled back still counts).
 /// Throws StoreError on the store's own failures, std::bad_alloc when memory runs out, and what
 /// `each` throws (the caller rolls the transaction back).
 DepositOutcome apply_deposit(Store& store, const ProcessingContext& context, const Deposit& deposit,

@@ -77,6 +77,12 @@ std::string render_metrics(const MetricsSnapshot& m) {
         m.inbox_waiting_files);
   gauge("raccord_error_files", "Originaux mis en quarantaine dans error/.", m.error_files);
   gauge("raccord_unopenable_files", "Fichiers que le dernier passage n'a pas pu ouvrir (droits).", m.unopenable_files);
+  header(out, "raccord_refus_identite_total", "counter",
+         "Refus d'identité des comptes d'envoi (propriétaire, signature, demandeur), par compte et par code.");
+  for (const auto& [key, n] : m.identity_refusals) {
+    out += fmt::format("raccord_refus_identite_total{{compte=\"{}\",code=\"{}\"}} {}\n", escape_label(key.first),
+                       escape_label(key.second), n);
+  }
   if (m.last_run_finished) {
     header(out, "raccord_nightly_last_run_timestamp_seconds", "gauge",
            "Fin du dernier traitement nocturne (secondes Unix, UTC).");

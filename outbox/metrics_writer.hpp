@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "domain/civil_date.hpp"
 #include "domain/sheet_state.hpp"
@@ -38,6 +39,9 @@ struct MetricsSnapshot {
   std::int64_t inbox_waiting_files = 0;
   std::int64_t error_files = 0;
   std::int64_t unopenable_files = 0;
+  /// Identity refusals of the sender accounts (docs/reference.md §2.1) since the store was created,
+  /// by (account NAME, error code); only the pairs that happened.
+  std::map<std::pair<std::string, std::string>, std::int64_t> identity_refusals;
 };
 
 /// metrics.prom's text (UTF-8, '\n' line ends, ending with '\n'). Every metric has its "# HELP"
@@ -51,6 +55,8 @@ struct MetricsSnapshot {
 ///   raccord_inbox_waiting_files               gauge
 ///   raccord_error_files                       gauge
 ///   raccord_unopenable_files                  gauge
+///   raccord_refus_identite_total{compte="...",code="..."}   counter, one sample per pair that happened
+///                                             (by account, then code); HELP and TYPE always written
 ///   raccord_nightly_last_run_timestamp_seconds   gauge, Unix seconds (only after a first run)
 ///   raccord_nightly_last_run_duration_seconds    gauge, seconds (only after a first run)
 /// Label values are escaped per the format (backslash, double quote, newline).

@@ -169,9 +169,20 @@ int run_process(const GlobalOptions& g) {
   return 0;
 }
 
-int run_check(const GlobalOptions& g, const std::vector<std::string>& files) {
+/// `account`: --compte NAME (empty: none). An account the configuration does not define is a usage
+/// error (exit 2, before anything is checked: docs/design.md "check --compte").
+int run_check(const GlobalOptions& g, const std::vector<std::string>& files, const std::string& account) {
   Config config = load(g);
   const BusinessClock clock = clock_of(g, config);
+  if (!account.empty() && config.account(account) == nullptr) {
+    std::string known;
+    for (const auto& a : config.accounts) known += (known.empty() ? "" : ", ") + a.name;
+    throw CLI::ValidationError(
+        "--compte",
+        fmt::format("compte d'envoi inconnu : « {} » ; la configuration {}. Donnez le NAME d'une section "
+                    "[compte.NAME] de la configuration (--config)",
+                    account, known.empty() ? std::string("n'en définit aucun") : fmt::format("définit : {}", known)));
+  }
   if (!config.store_exists()) {
     // Issue 18 item 5: on a workstation without the store every dépôt read UTILISATEUR_INCONNU and
     // nothing said why (docs/design.md "check without a store").
@@ -184,7 +195,7 @@ int run_check(const GlobalOptions& g, const std::vector<std::string>& files) {
   }
   Engine engine(std::move(config), clock);
   std::vector<fs::path> paths(files.begin(), files.end());
-  const auto answers = engine.check(paths);
+  const auto answers = engine.check(paths, account.empty() ? nullptr : engine.config().account(account));
   bool all_integre = true;
   for (std::size_t i = 0; i < answers.size(); ++i) {
     std::cout << fmt::format("==> {} : {}\n", files[i], to_code(answers[i].status)) << answers[i].ack_content;
@@ -276,6 +287,10 @@ int run(int argc, char** argv) {
       "modifier ni créer (code 0 si tous seraient INTEGRE, 1 sinon). Sans store (store.connection absent), "
       "le dit sur la sortie d'erreur et vérifie contre un store vide : donnez --config pour le store réel");
   std::vector<std::string> check_files;
+  std::string check_account;
+  check->add_option("--compte", check_account,
+                    "Vérifie les dépôts comme déposés par ce compte d'envoi (section [compte.NAME]) : une opération "
+                    "dont le demandeur n'est pas un de ses logins est refusée DEMANDEUR_NON_AUTORISE");
   check->add_option("FILE", check_files, "Dépôts XML à vérifier")->required()->check(CLI::ExistingFile);
   add_globals(*check, g);
 
@@ -319,7 +334,7 @@ int run(int argc, char** argv) {
   try {
     if (*init) return run_init(g, support, support_email);
     if (*process) return run_process(g);
-    if (*check) return run_check(g, check_files);
+    if (*check) return run_check(g, check_files, check_account);
     if (*cert) {
       const Config config = load(g);
       return run_cert_command(cert_options, config, clock_of(g, config).now());

@@ -111,6 +111,8 @@ expect "raccord --config racc" raccord.ini
 expect "raccord --now 2026-" ""
 expect "raccord nightly --date " ""
 expect "raccord search --demandeur " ""
+expect "raccord check --compte " ""
+expect "raccord check --compte acme depot_" depot_a.xml depot_b.xml
 
 if ((failures)); then
   echo "$failures cas en échec"

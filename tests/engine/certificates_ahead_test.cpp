@@ -195,5 +195,27 @@ TEST_F(CertificatesAheadTest, PastTheLookAheadWindowEachReportIsItsOwn) {
   }
 }
 
+// An operation refused before its rules (a sender account's DEMANDEUR_NON_AUTORISE) is discarded: the
+// caller moves past it, its report is not given (computed or not), and the others keep their own,
+// whatever the threads.
+TEST_F(CertificatesAheadTest, DiscardedOperationsGiveNoReportAndTheOthersTheirOwn) {
+  std::string operations;
+  for (int i = 0; i < 6; ++i) operations += sheet_xml(sftp_named("d" + std::to_string(i)));
+  const Deposit d = read(depot_xml(operations));
+  for (unsigned threads : {0U, 1U, 2U}) {
+    CertificatesAhead ahead(*checker_, {&d}, kNow, threads);
+    for (std::size_t i = 0; i < 6; ++i) {
+      if (i % 2 == 0) {
+        ahead.discard(0, i);
+        EXPECT_EQ(ahead.take(0, i), std::nullopt) << threads << " " << i;
+        continue;
+      }
+      const auto report = ahead.take(0, i);
+      ASSERT_TRUE(report) << threads << " " << i;
+      EXPECT_EQ(report->certificates.front().subject_cn, "d" + std::to_string(i) + ".exemple.fr");
+    }
+  }
+}
+
 }  // namespace
 }  // namespace raccord::testing

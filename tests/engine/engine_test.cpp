@@ -963,6 +963,8 @@ TEST_F(AccountTest, FileWithAHardLinkKeptBySenderIsRefused) {
   EXPECT_THAT(refused.error_codes(), ElementsAre("COMPTE_NON_AUTORISE"));
   EXPECT_TRUE(fs::exists(error_dir() / "l.xml"));
   EXPECT_EQ(count("SELECT COUNT(*) FROM sheets"), 0);
+  // Audited: raccord_refus_identite_total{compte="acme",code="COMPTE_NON_AUTORISE"} (docs/accounts.md).
+  EXPECT_EQ(count("SELECT value FROM metric_counters WHERE name = 'refus_identite:acme:COMPTE_NON_AUTORISE'"), 1);
   // inbox/ itself has no such rule: a hard link there is taken as before.
   drop_file(inbox(), "l.xml", xml);
   fs::create_hard_link(inbox() / "l.xml", tmp_ / "gardé2.xml");

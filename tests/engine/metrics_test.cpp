@@ -9,6 +9,7 @@
 #include <map>
 #include <sstream>
 
+#include "engine/identity_audit.hpp"
 #include "engine/migrations.hpp"
 #include "engine/nightly.hpp"
 #include "tests/support/engine_fixture.hpp"
@@ -232,6 +233,53 @@ TEST_F(MetricsTest, GaugesOfBlockedLateExpiringWaitingQuarantinedAndUnopenableFi
   record_unopenable_files(db(), 0);
   ASSERT_TRUE(refresh_metrics(db(), engine().inbox()));
   EXPECT_EQ(metrics()["raccord_unopenable_files"], 0);
+}
+
+// raccord_refus_identite_total{compte,code} (docs/reference.md §2.1, §5.4): counted from the store in the
+// dépôt's transaction, per refused operation, by account and code; a `complete` dépôt rolled back still
+// counts; a restarted engine (another engine of the store alike) reads the same count; nothing is
+// written for an account that refused nothing.
+TEST_F(MetricsTest, IdentityRefusalsByAccountAndCode) {
+  config_.revocation = rules::RevocationMode::Aucune;
+  start();
+  setup_world();
+  ASSERT_TRUE(refresh_metrics(db(), engine().inbox()));
+  const std::string text = read_file(outbox() / "metrics.prom");
+  EXPECT_THAT(text, HasSubstr("# TYPE raccord_refus_identite_total counter"));
+  EXPECT_EQ(text.find("raccord_refus_identite_total{"), std::string::npos);
+
+  const SenderAccount acme{"acme", {kSubscriber}, std::nullopt, SignatureRequirement::None, {}};
+  const SenderAccount other{"autre", {kOutsider}, std::nullopt, SignatureRequirement::None, {}};
+  // Two spoofed operations in a complete dépôt (rolled back whole), one in a partial one, one
+  // allowed operation; another account refuses one.
+  EXPECT_EQ(
+      apply_through(&acme, depot_xml(user_xml("a.z") + sheet_xml(sftp_sheet()) + activation_xml(kManager, kNoSpace),
+                                     R"(mode="complete")"))
+          .outcome.rejected,
+      3u);
+  EXPECT_EQ(apply_through(&acme, depot_xml(user_xml("b.z"), R"(mode="partielle")")).outcome.rejected, 1u);
+  EXPECT_EQ(apply_through(&other, depot_xml(sheet_xml(sftp_sheet()))).outcome.rejected, 1u);
+  EXPECT_EQ(apply_through(nullptr, depot_xml(user_xml("c.z"))).outcome.accepted, 1u);  // inbox/: no account
+  EXPECT_EQ(count("SELECT value FROM metric_counters WHERE name = 'refus_identite:acme:DEMANDEUR_NON_AUTORISE'"), 3);
+
+  start();  // a restart (or another engine of the store): the count comes from the store
+  ASSERT_TRUE(refresh_metrics(db(), engine().inbox()));
+  auto m = metrics();
+  EXPECT_EQ(m[R"(raccord_refus_identite_total{compte="acme",code="DEMANDEUR_NON_AUTORISE"})"], 3);
+  EXPECT_EQ(m[R"(raccord_refus_identite_total{compte="autre",code="DEMANDEUR_NON_AUTORISE"})"], 1);
+  std::size_t samples_of_metric = 0;
+  for (const auto& [name, value] : m) samples_of_metric += name.rfind("raccord_refus_identite_total", 0) == 0 ? 1 : 0;
+  EXPECT_EQ(samples_of_metric, 2u);
+
+  // The dépôt-level identity codes go through the same audit and counter.
+  {
+    Transaction tx(db());
+    audit_identity_refusal(db(),
+                           IdentityRefusal{"autre", "lot.xml", 1234U, std::nullopt, ErrorCode::CompteNonAutorise, 1});
+    tx.commit();
+  }
+  ASSERT_TRUE(refresh_metrics(db(), engine().inbox()));
+  EXPECT_EQ(metrics()[R"(raccord_refus_identite_total{compte="autre",code="COMPTE_NON_AUTORISE"})"], 1);
 }
 
 }  // namespace

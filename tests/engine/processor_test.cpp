@@ -1135,5 +1135,253 @@ TEST_F(LifecycleTest, RefusedOrConsultationOnlySubscriptionGivesNoModification) 
   EXPECT_EQ(count("SELECT COUNT(*) FROM subscriptions WHERE id = 'ABO-000003' AND status = 'REFUSEE'"), 1);
 }
 
+// ---------------------------------------------------------------------------------------------
+// Sender accounts (docs/reference.md §2.1): an operation whose actor is not one of the account's logins
+// is REJETEE with DEMANDEUR_NON_AUTORISE as its only error, before any other rule.
+
+/// The back-office of the subscriber's company: j.dupont only.
+SenderAccount acme_account() {
+  return SenderAccount{"acme", {kSubscriber}, std::nullopt, SignatureRequirement::None, {}};
+}
+/// Another company's back-office: x.durand only.
+SenderAccount other_account() {
+  return SenderAccount{"autre", {kOutsider}, std::nullopt, SignatureRequirement::None, {}};
+}
+
+class AccountTest : public EngineTest {
+ protected:
+  void SetUp() override {
+    EngineTest::SetUp();
+    config_.revocation = rules::RevocationMode::Aucune;  // no CRL here: no CERT_REVOCATION_INCONNUE warning
+    start();
+    setup_world();
+  }
+
+  /// The only finding of `op` must be DEMANDEUR_NON_AUTORISE on @demandeur at the line of `element`.
+  static void expect_refused_alone(const OperationOutcome& op, const std::string& xml, std::string_view element) {
+    EXPECT_FALSE(op.accepted);
+    ASSERT_EQ(op.diagnostics.size(), 1u) << xml;
+    EXPECT_EQ(op.omitted.total(), 0u);
+    const Diagnostic& d = op.diagnostics[0];
+    EXPECT_EQ(d.code, ErrorCode::DemandeurNonAutorise);
+    EXPECT_TRUE(d.is_error());
+    EXPECT_EQ(d.field, "@demandeur");
+    EXPECT_EQ(d.line, line_of(xml, element));
+    EXPECT_THAT(d.message, ::testing::HasSubstr("« autre »"));  // names the account, says what to do
+    EXPECT_THAT(d.message, ::testing::HasSubstr("Envoyez-la par le compte"));
+    EXPECT_FALSE(op.export_file);
+    EXPECT_FALSE(op.code_appli);
+    EXPECT_FALSE(op.subscription_request);
+  }
+};
+
+struct KindCase {
+  std::string name;
+  std::string element;                      // the operation's element, as written
+  std::function<std::string()> op;          // one operation, acting as a login that account "autre" lacks
+  std::function<std::string()> setup = {};  // operations of a preliminary dépôt through inbox/ (INTEGRE)
+};
+
+void PrintTo(const KindCase& c, std::ostream* os) {  // NOLINT(readability-identifier-naming): GoogleTest's name
+  *os << c.name;
+}
+
+std::vector<KindCase> kind_cases() {
+  std::vector<KindCase> cases;
+  cases.push_back({"UtilisateurParLeSupportUsurpe", "<Utilisateur", [] { return user_xml("nouveau.z"); }, {}});
+  cases.push_back({"StructureParLeSupportUsurpe", "<Structure", [] {
+                     StructureSpec s;
+                     s.siret = "12345678200036";
+                     s.raison_sociale = "Nouvelle Structure";
+                     return structure_xml(s);
+                   }});
+  cases.push_back({"ActivationParLeGestionnaireDUneAutreSociete", "<ActivationEspace",
+                   [] { return activation_xml(kManager, kNoSpace); }});
+  cases.push_back(
+      {"DemandeAbonnement", "<DemandeAbonnement", [] { return subscription_request_xml(kSubscriber, kAcme); }});
+  cases.push_back({"DecisionAbonnement", "<DecisionAbonnement", [] { return decision_xml(kManager, "ABO-000002"); },
+                   [] { return subscription_request_xml(kOutsider, kAcme); }});
+  cases.push_back({"FicheEDI", "<FicheEDI", [] { return sheet_xml(sftp_sheet()); }});
+  cases.push_back({"FicheAPI", "<FicheAPI", [] { return sheet_xml(api_sheet()); }});
+  cases.push_back({"Recherche", "<Recherche", [] {
+                     return std::string(R"(  <Recherche demandeur="support.n1" type="EDI" reference="req-1"/>)") + "\n";
+                   }});
+  return cases;
+}
+
+class AccountKindTest : public AccountTest, public ::testing::WithParamInterface<KindCase> {};
+
+// Every kind of operation, acting as a login of another company (the support user, a gestionnaire,
+// a subscriber): refused through account "autre", and the very same dépôt accepted through inbox/
+// itself (no account) and through the account of the company whose user acts.
+TEST_P(AccountKindTest, RefusedWhenTheActorIsNotALoginOfTheAccount) {
+  const KindCase& c = GetParam();
+  if (c.setup) {
+    ASSERT_EQ(process("00_setup.xml", depot_xml(c.setup(), R"(identifiant="SETUP")")).statut, "INTEGRE");
+  }
+  const std::string xml = depot_xml(c.op());
+  const SenderAccount other = other_account();
+  const AppliedDeposit refused = apply_through(&other, xml);
+  ASSERT_EQ(refused.operations.size(), 1u);
+  expect_refused_alone(refused.operations[0], xml, c.element);
+  EXPECT_EQ(refused.outcome.status, DepositStatus::Rejete);
+  EXPECT_EQ(refused.outcome.accepted, 0u);
+
+  const AppliedDeposit unrestricted = apply_through(nullptr, xml);
+  ASSERT_EQ(unrestricted.operations.size(), 1u);
+  EXPECT_TRUE(unrestricted.operations[0].accepted) << xml;
+  EXPECT_EQ(unrestricted.outcome.status, DepositStatus::Integre);
+}
+
+INSTANTIATE_TEST_SUITE_P(EveryKind, AccountKindTest, ::testing::ValuesIn(kind_cases()),
+                         [](const ::testing::TestParamInfo<KindCase>& p) { return p.param.name; });
+
+// A spoofed support login creates no user; another company's gestionnaire activates no space; a
+// subscriber of another company submits no sheet: nothing is applied.
+TEST_F(AccountTest, SpoofedLoginsApplyNothing) {
+  const SenderAccount other = other_account();
+  const std::string xml = depot_xml(
+      user_xml("nouveau.z") + activation_xml(kManager, kNoSpace) + sheet_xml(sftp_sheet()), R"(mode="partielle")");
+  const AppliedDeposit a = apply_through(&other, xml);
+  ASSERT_EQ(a.operations.size(), 3u);
+  expect_refused_alone(a.operations[0], xml, "<Utilisateur");
+  expect_refused_alone(a.operations[1], xml, "<ActivationEspace");
+  expect_refused_alone(a.operations[2], xml, "<FicheEDI");
+  EXPECT_EQ(a.outcome.status, DepositStatus::Rejete);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM users WHERE login = 'nouveau.z'"), 0);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM structures WHERE siret = $1 AND space_active <> 0", {std::string(kNoSpace)}),
+            0);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM sheets"), 0);
+}
+
+// No other rule runs for a refused operation: not the schema, the demandeur's existence, the SIRET,
+// the sheet's existence (nothing said about another company's codeAppli), nor its certificates.
+TEST_F(AccountTest, NoOtherRuleIsEvaluatedForARefusedOperation) {
+  const SenderAccount other = other_account();
+  // A real sheet of ACME, whose code another company must not learn anything about.
+  const ParsedAck created = process("01_fiche.xml", depot_xml(sheet_xml(sftp_sheet()), R"(identifiant="F-1")"));
+  ASSERT_EQ(created.statut, "INTEGRE");
+  const std::string code = created.operations.at(0).code_appli;
+  ASSERT_FALSE(code.empty());
+
+  SheetSpec unknown_user = sftp_sheet();
+  unknown_user.demandeur = "inconnu.z";
+  unknown_user.partner = "12345678200011";  // SIRET_INVALIDE
+  SheetSpec existing = sftp_sheet();
+  existing.code_appli = code;
+  existing.action = "retirer";
+  SheetSpec wrong_code = sftp_sheet();
+  wrong_code.code_appli = "EDI-ZZZZZZ";
+  wrong_code.action = "retirer";
+  LeafOptions expired;
+  expired.not_after = "2026-01-01T00:00:00Z";
+  SheetSpec bad_certificate = sftp_sheet();
+  bad_certificate.certificates = {TestPki::instance().bundle_base64(expired)};
+  const std::string xml =
+      depot_xml(sheet_xml(unknown_user) + sheet_xml(existing) + sheet_xml(wrong_code) + sheet_xml(bad_certificate) +
+                    R"(  <Utilisateur demandeur="support.n1" login="z.z" email="z@exemple.fr" couleur="bleu"/>)" + "\n",
+                R"(mode="partielle")");
+  const AppliedDeposit a = apply_through(&other, xml);
+  ASSERT_EQ(a.operations.size(), 5u);
+  expect_refused_alone(a.operations[0], xml, "<FicheEDI");
+  for (std::size_t i = 1; i < 4; ++i) {
+    ASSERT_EQ(a.operations[i].diagnostics.size(), 1u);
+    EXPECT_EQ(a.operations[i].diagnostics[0].code, ErrorCode::DemandeurNonAutorise);
+    EXPECT_EQ(a.operations[i].diagnostics[0].line, line_of(xml, "<FicheEDI", static_cast<int>(i) + 1));
+  }
+  expect_refused_alone(a.operations[4], xml, "<Utilisateur");
+  // The two sheets naming a code get the same answer, whether the code exists or not.
+  EXPECT_EQ(a.operations[1].diagnostics[0].message, a.operations[2].diagnostics[0].message);
+  EXPECT_EQ(state_of(code), "ENVOYEE");  // not withdrawn
+}
+
+// A Recherche of a login the account lacks writes no export (none staged, none named), whereas the
+// same Recherche of one of its logins does.
+TEST_F(AccountTest, RefusedRechercheStagesNoExport) {
+  const SenderAccount acme = acme_account();
+  const SenderAccount other = other_account();
+  const std::string xml = depot_xml(R"(  <Recherche demandeur="j.dupont" type="EDI" reference="req-1"/>)"
+                                    "\n");
+  const AppliedDeposit refused = apply_through(&other, xml);
+  ASSERT_EQ(refused.operations.size(), 1u);
+  EXPECT_FALSE(refused.operations[0].export_file);
+  for (const auto& name : refused.staged) EXPECT_EQ(name.find("EXPORT"), std::string::npos) << name;
+  const std::vector<std::string> before = refused.staged;
+
+  const AppliedDeposit allowed = apply_through(&acme, xml);
+  ASSERT_EQ(allowed.operations.size(), 1u);
+  ASSERT_TRUE(allowed.operations[0].export_file);
+  EXPECT_GT(allowed.staged.size(), before.size());  // its temporary, staged
+}
+
+// The Depot's demandeur is the actor of the operations that name none.
+TEST_F(AccountTest, DepotDemandeurIsInherited) {
+  const SenderAccount acme = acme_account();
+  SheetSpec inherited = sftp_sheet();
+  inherited.demandeur.clear();
+  const std::string spoofed = depot_xml(user_xml("nouveau.z", false, ""), R"(demandeur="support.n1")");
+  const AppliedDeposit refused = apply_through(&acme, spoofed);
+  ASSERT_EQ(refused.operations.size(), 1u);
+  ASSERT_EQ(refused.operations[0].diagnostics.size(), 1u);
+  EXPECT_EQ(refused.operations[0].diagnostics[0].code, ErrorCode::DemandeurNonAutorise);
+  EXPECT_EQ(refused.operations[0].diagnostics[0].line, line_of(spoofed, "<Utilisateur"));
+  EXPECT_THAT(refused.operations[0].diagnostics[0].message, ::testing::HasSubstr("« support.n1 »"));
+  EXPECT_EQ(count("SELECT COUNT(*) FROM users WHERE login = 'nouveau.z'"), 0);
+
+  const std::string own = depot_xml(sheet_xml(inherited), R"(demandeur="j.dupont")");
+  const AppliedDeposit accepted = apply_through(&acme, own);
+  ASSERT_EQ(accepted.operations.size(), 1u);
+  EXPECT_TRUE(accepted.operations[0].accepted);
+  // An operation naming its own demandeur is judged by it, not by the Depot's.
+  const std::string mixed = depot_xml(user_xml("nouveau.z"), R"(demandeur="j.dupont")");
+  const AppliedDeposit own_wins = apply_through(&acme, mixed);
+  ASSERT_EQ(own_wins.operations.size(), 1u);
+  EXPECT_EQ(own_wins.operations.at(0).diagnostics.at(0).code, ErrorCode::DemandeurNonAutorise);
+}
+
+// An operation with no demandeur at all (neither its own nor the Depot's) cannot act through an account.
+TEST_F(AccountTest, NoDemandeurAtAllIsRefused) {
+  const SenderAccount acme = acme_account();
+  const std::string xml = depot_xml(user_xml("nouveau.z", false, ""));
+  const AppliedDeposit a = apply_through(&acme, xml);
+  ASSERT_EQ(a.operations.size(), 1u);
+  ASSERT_EQ(a.operations[0].diagnostics.size(), 1u);
+  EXPECT_EQ(a.operations[0].diagnostics[0].code, ErrorCode::DemandeurNonAutorise);
+  EXPECT_THAT(a.operations[0].diagnostics[0].message, ::testing::HasSubstr("ne nomme aucun demandeur"));
+}
+
+// complete: one unauthorised operation among good ones rejects the whole dépôt (nothing applied);
+// partielle: the good ones are applied.
+TEST_F(AccountTest, CompleteDepositWithOneUnauthorisedOperationIsRejectedWhole) {
+  const SenderAccount acme = acme_account();
+  SheetSpec second = sftp_sheet();
+  second.reference = "deux";
+  const std::string operations = sheet_xml(sftp_sheet()) + user_xml("nouveau.z") + sheet_xml(second);
+  const AppliedDeposit complete = apply_through(&acme, depot_xml(operations, R"(mode="complete")"));
+  EXPECT_EQ(complete.outcome.status, DepositStatus::Rejete);
+  EXPECT_TRUE(complete.outcome.rolled_back);
+  EXPECT_EQ(complete.outcome.accepted, 0u);
+  EXPECT_EQ(complete.outcome.rejected, 3u);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM sheets"), 0);
+
+  const AppliedDeposit partial = apply_through(&acme, depot_xml(operations, R"(mode="partielle")"));
+  EXPECT_EQ(partial.outcome.status, DepositStatus::IntegrePartiel);
+  EXPECT_EQ(partial.outcome.accepted, 2u);
+  EXPECT_EQ(partial.outcome.rejected, 1u);
+  ASSERT_EQ(partial.operations.size(), 3u);
+  EXPECT_EQ(partial.operations[1].diagnostics.at(0).code, ErrorCode::DemandeurNonAutorise);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM sheets"), 2);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM users WHERE login = 'nouveau.z'"), 0);
+}
+
+// Without an account (inbox/ itself) the same dépôt is applied as before: no identity restriction.
+TEST_F(AccountTest, NoAccountKeepsTheBehaviourOfInbox) {
+  const std::string operations = sheet_xml(sftp_sheet()) + user_xml("nouveau.z");
+  const AppliedDeposit a = apply_through(nullptr, depot_xml(operations, R"(mode="complete")"));
+  EXPECT_EQ(a.outcome.status, DepositStatus::Integre);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM sheets"), 1);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM users WHERE login = 'nouveau.z'"), 1);
+}
+
 }  // namespace
 }  // namespace raccord::testing

@@ -27,6 +27,11 @@
 #include "engine/config.hpp"
 #include "engine/database.hpp"
 #include "engine/engine.hpp"
+#include "engine/processor.hpp"
+#include "engine/store.hpp"
+#include "inbox/deposit_reader.hpp"
+#include "inbox/sha256.hpp"
+#include "outbox/export_files.hpp"
 #include "tests/support/dates.hpp"  // instant()
 #include "tests/support/files.hpp"  // read_file()
 #include "tests/support/postgres.hpp"
@@ -289,6 +294,44 @@ class EngineTest : public ::testing::Test {
         {code_appli});
     tx.commit();
   }
+  /// What apply_through gives back.
+  struct AppliedDeposit {
+    DepositOutcome outcome;
+    std::vector<OperationOutcome> operations;  // in document order
+    std::vector<std::string> staged;           // every name in outbox/ (hidden ones too) before the commit
+  };
+
+  /// Applies dépôt `xml` (which must be readable) with apply_deposit as the engine does, as dropped
+  /// through sender account `account` (null: inbox/ itself), file name `name`, at kNow, in one
+  /// transaction committed afterwards (its Recherches' exports staged, then left to be removed).
+  AppliedDeposit apply_through(const SenderAccount* account, const std::string& xml,
+                               const std::string& name = "lot.xml") {
+    AppliedDeposit result;
+    DepositReadResult read = inbox::read_deposit(xml, 1U << 24);
+    if (!read.deposit) {
+      ADD_FAILURE() << "dépôt illisible : " << xml;
+      return result;
+    }
+    Store store(db());
+    outbox::StagedExports staged(outbox());
+    Transaction tx(db());
+    const Instant now = instant(kNow);
+    ProcessingContext context{&engine_->config(),           &engine_->zone(),         outbox(),
+                              &engine_->catalogue(),        &engine_->certificates(), now,
+                              engine_->zone().date_of(now), inbox::sha256_hex(xml)};
+    context.exports = &staged;
+    context.account = account;
+    context.deposit_name = name;
+    result.outcome = apply_deposit(store, context, *read.deposit,
+                                   [&result](const OperationOutcome& op) { result.operations.push_back(op); });
+    for (const auto& e : std::filesystem::directory_iterator(outbox())) {
+      result.staged.push_back(e.path().filename().string());
+    }
+    std::sort(result.staged.begin(), result.staged.end());
+    tx.commit();
+    return result;
+  }
+
   /// Files (regular, non-hidden) directly in `dir`, sorted.
   static std::vector<std::string> files_in(const std::filesystem::path& dir) {
     std::vector<std::string> out;

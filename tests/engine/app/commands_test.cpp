@@ -586,6 +586,49 @@ TEST_F(CommandsTest, CheckAnswersWithoutChangingTheStore) {
   expect_accuses_valid();
 }
 
+// check --compte NAME (docs/reference.md §2.1, §7): the dépôts checked as dropped through sender account NAME,
+// whose logins alone may act (DEMANDEUR_NON_AUTORISE otherwise, exit 1); an account the configuration
+// does not define is a usage error (exit 2, naming it and the accounts defined); without --compte,
+// unchanged. Nothing is written, nothing recorded, no audit line (a dry run).
+TEST_F(CommandsTest, CheckAsASenderAccountRefusesTheDemandeursItLacks) {
+  const fs::path config = fast_config(100,
+                                      "[compte.acme]\nlogins = g.martin, j.dupont\n[compte.exploitation]\nlogins = "
+                                      "support.n1\n");
+  init_store(config);
+  const std::string cfg = " --config " + shell_quote(config.string()) + " --now 2026-11-30T10:00:00Z ";
+  const std::string referential = shell_quote((kSamples / "depots" / "01_referentiel.xml").string());
+  const auto before = snapshot(work());
+
+  const CommandRun spoofed = raccord("check --compte acme" + cfg + referential);  // support.n1 acts
+  EXPECT_EQ(spoofed.code, 1) << spoofed.out << spoofed.err;
+  EXPECT_TRUE(contains(spoofed.out, "statut=\"REJETE\"")) << spoofed.out;
+  EXPECT_TRUE(contains(spoofed.out, "DEMANDEUR_NON_AUTORISE")) << spoofed.out;
+  EXPECT_TRUE(contains(spoofed.out, "« support.n1 » n'est pas un des utilisateurs du compte d'envoi « acme »"))
+      << spoofed.out;
+  EXPECT_FALSE(contains(spoofed.out, "UTILISATEUR_INCONNU")) << spoofed.out;  // no other rule ran
+  EXPECT_FALSE(contains(spoofed.err, "refus d'identité")) << spoofed.err;     // a dry run audits nothing
+
+  const CommandRun own = raccord("check" + cfg + "--compte exploitation " + referential);
+  EXPECT_EQ(own.code, 0) << own.out << own.err;
+  EXPECT_TRUE(contains(own.out, "statut=\"INTEGRE\"")) << own.out;
+  const CommandRun inbox_itself = raccord("check" + cfg + referential);
+  EXPECT_EQ(inbox_itself.code, 0) << inbox_itself.out << inbox_itself.err;
+
+  const CommandRun unknown = raccord("check --compte inconnu" + cfg + referential);
+  EXPECT_EQ(unknown.code, 2) << unknown.out << unknown.err;
+  EXPECT_TRUE(contains(unknown.err, "« inconnu »")) << unknown.err;
+  EXPECT_TRUE(contains(unknown.err, "acme, exploitation")) << unknown.err;
+  EXPECT_FALSE(contains(unknown.out, "<Accuse")) << unknown.out;
+  const CommandRun none = raccord("check --compte acme --now 2026-11-30T10:00:00Z " + referential);  // no account
+  EXPECT_EQ(none.code, 2) << none.out << none.err;
+  EXPECT_TRUE(contains(none.err, "n'en définit aucun")) << none.err;
+
+  EXPECT_EQ(snapshot(work()), before);
+  EXPECT_TRUE(fs::is_empty(outbox()));
+  const CommandRun help = raccord("check --help");
+  EXPECT_TRUE(contains(help.out, "--compte")) << help.out;
+}
+
 // docs/reference.md §7: `process` exits non-zero only when the engine itself fails; the dépôt then waits in inbox/.
 TEST_F(CommandsTest, ProcessFailsWith1WhenTheStoreCannotBeOpened) {
   const fs::path config = fast_config(100, "[store]\nconnection = " + (dir_ / "absent" / "raccord.db").string() + "\n");
