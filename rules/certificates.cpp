@@ -360,9 +360,39 @@ std::string serial_rule(X509* c) {
   return {};
 }
 
+/// The RFC 5280 extension encoding rule (§4.1.2.9, §4.2: extnValue is the DER encoding of the extension's
+/// ASN.1 value): each extension whose syntax OpenSSL knows (authorityInfoAccess, crlDistributionPoints,
+/// certificatePolicies...) but whose value does not decode with it; the rule broken, or empty. OpenSSL's
+/// verification decodes only the extensions it needs for the path (basicConstraints, keyUsage, key
+/// identifiers, name constraints...), so it lets the others through undecoded. Unknown extensions are not
+/// looked at: a critical one is refused by the verification already, a non-critical one may be ignored.
+std::string extension_rule(X509* c) {
+  std::string broken;
+  for (int i = 0; i < X509_get_ext_count(c); ++i) {
+    X509_EXTENSION* ext = X509_get_ext(c, i);
+    const X509V3_EXT_METHOD* method = X509V3_EXT_get(ext);
+    if (method == nullptr) continue;
+    void* value = X509V3_EXT_d2i(ext);
+    if (value != nullptr) {
+      if (method->it != nullptr) {
+        ASN1_item_free(static_cast<ASN1_VALUE*>(value), ASN1_ITEM_ptr(method->it));
+      } else {
+        method->ext_free(value);
+      }
+      continue;
+    }
+    ERR_clear_error();
+    const char* name = OBJ_nid2sn(OBJ_obj2nid(X509_EXTENSION_get_object(ext)));
+    broken += std::string(broken.empty() ? "" : ", ") + "« " + (name != nullptr ? name : "?") + " »";
+  }
+  if (broken.empty()) return {};
+  return "le contenu de son extension " + broken +
+         " n'est pas l'encodage DER de la valeur que la RFC 5280 définit pour elle (RFC 5280 §4.1.2.9 et §4.2)";
+}
+
 /// CERT_NON_CONFORME (docs/reference.md §4): the RFC 5280 profile rules every certificate of the chain,
-/// the anchor included, breaks: those OpenSSL's strict mode reported (ErrorClass::Profile) and the serial
-/// number rule. One message per certificate, naming every rule it breaks.
+/// the anchor included, breaks: those OpenSSL's strict mode reported (ErrorClass::Profile), the serial
+/// number rule and the extension encoding rule. One message per certificate, naming every rule it breaks.
 void check_profile(const BuiltChain& chain, const TrustState& trust, BundleFindings& findings) {
   for (std::size_t i = 0; i < chain.path.size(); ++i) {
     X509* c = chain.path[i];
@@ -373,6 +403,7 @@ void check_profile(const BuiltChain& chain, const TrustState& trust, BundleFindi
       if (std::find(rules.begin(), rules.end(), rule) == rules.end()) rules.push_back(std::move(rule));
     }
     if (std::string rule = serial_rule(c); !rule.empty()) rules.push_back(std::move(rule));
+    if (std::string rule = extension_rule(c); !rule.empty()) rules.push_back(std::move(rule));
     if (rules.empty()) continue;
     std::string text;
     for (const std::string& rule : rules) text += (text.empty() ? "" : " ; ") + rule;

@@ -161,9 +161,10 @@ struct CertSpec {
   std::vector<std::string> crl_urls;
   bool basic_constraints_critical = true;
   bool subject_key_id = true;
-  bool key_cert_sign = false;  // on a non-CA
-  std::string ca_eku;          // extendedKeyUsage of a CA
-  std::string serial_hex;      // empty: random
+  bool key_cert_sign = false;             // on a non-CA
+  std::string ca_eku;                     // extendedKeyUsage of a CA
+  std::string serial_hex;                 // empty: random
+  std::vector<int> malformed_extensions;  // NIDs whose extnValue is "malformed" (not DER)
 };
 
 /// Builds and signs one certificate. `issuer`/`issuer_key` null: self-signed with `key`.
@@ -214,6 +215,19 @@ X509Ptr make_cert(const CertSpec& s, EVP_PKEY* key, X509* issuer, EVP_PKEY* issu
     std::string value;
     for (const auto& url : s.crl_urls) value += (value.empty() ? "URI:" : ",URI:") + url;
     add_ext(x.get(), &ctx, NID_crl_distribution_points, value.c_str());
+  }
+  for (const int nid : s.malformed_extensions) {
+    static constexpr std::string_view kMalformed = "malformed";
+    ASN1_OCTET_STRING* bytes = ASN1_OCTET_STRING_new();
+    check(ASN1_OCTET_STRING_set(bytes, reinterpret_cast<const unsigned char*>(kMalformed.data()),
+                                static_cast<int>(kMalformed.size())),
+          "ASN1_OCTET_STRING_set");
+    X509_EXTENSION* ext = X509_EXTENSION_create_by_NID(nullptr, nid, 0, bytes);
+    ASN1_OCTET_STRING_free(bytes);
+    check(ext != nullptr ? 1 : 0, "X509_EXTENSION_create_by_NID");
+    const int added = X509_add_ext(x.get(), ext, -1);
+    X509_EXTENSION_free(ext);
+    check(added, "X509_add_ext");
   }
 
   EVP_PKEY* signer = issuer_key != nullptr ? issuer_key : key;
@@ -352,6 +366,7 @@ Leaf make_leaf(const TestCa::State& ca, const LeafOptions& o) {
   spec.subject_key_id = o.subject_key_id;
   spec.key_cert_sign = o.key_cert_sign;
   spec.serial_hex = o.serial_hex;
+  spec.malformed_extensions = o.malformed_extensions;
   X509Ptr cert;
   if (o.self_signed) {
     cert = make_cert(spec, key.get(), nullptr, nullptr);
