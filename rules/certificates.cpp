@@ -210,6 +210,23 @@ void check_chain_end(X509* leaf, const BuiltChain& chain, const TrustState& trus
     }
     case ChainEnd::Invalid:
       if (const VerifyError* other = chain.first_error(ErrorClass::Other)) {
+        // OpenSSL took an authority of the trust store for the issuer and refused it (its keyUsage, its
+        // signature): say why in French, naming it, never as if the authority were missing (issue 17).
+        const auto depth = static_cast<std::size_t>(other->depth);
+        X509* child = nullptr;
+        if (depth < chain.path.size()) {
+          const bool anchor = trust.fingerprints.count(fingerprint(chain.path[depth])) > 0;
+          child = anchor ? (depth > 0 ? chain.path[depth - 1] : nullptr) : chain.path[depth];
+        }
+        if (std::string why = child != nullptr ? why_anchor_refused(child, trust) : std::string(); !why.empty()) {
+          findings.error(ErrorCode::CertAutoriteNonReconnue, leaf,
+                         "La chaîne du certificat " + describe(leaf) + " ne peut pas être validée : l'autorité « " +
+                             name_text(X509_get_issuer_name(child)) + " » du magasin de confiance de raccord a été " +
+                             "trouvée, mais elle ne peut pas avoir émis le certificat " + describe(child) + " : " +
+                             why + ". Faites émettre le certificat par l'autorité reconnue et envoyez-le avec sa " +
+                             "chaîne.");
+          return;
+        }
         findings.error(ErrorCode::CertAutoriteNonReconnue, leaf,
                        "La chaîne du certificat " + describe(leaf) + " n'est pas valide (" + other->about + " : " +
                            X509_verify_cert_error_string(other->code) +
@@ -652,18 +669,10 @@ CertificateChecker::~CertificateChecker() = default;
 int CertificateChecker::reload_trust_store(std::vector<TrustStoreNote>& log) {
   LoadedTrustStore loaded = load_trust_store(policy_.trust_dir);
   log.insert(log.end(), loaded.log.begin(), loaded.log.end());
-  std::vector<std::string> crl_log;
+  std::vector<TrustStoreNote> crl_log;
   reload_crls(crl_log);
-  for (std::string& line : crl_log) {
-    // CrlStore::load's lines: a file's count of CRLs is information; a file skipped, a CRL that does not
-    // verify, a directory absent, unreadable or without CRLs is a problem worth a warning.
-    const bool problem = line.find("ignoré") != std::string::npos || line.find("absent") != std::string::npos ||
-                         line.find("aucune CRL") != std::string::npos ||
-                         line.find("lecture du répertoire") != std::string::npos;
-    TrustStoreNote note{problem, std::move(line)};
-    log.push_back(note);
-    loaded.log.push_back(std::move(note));
-  }
+  log.insert(log.end(), crl_log.begin(), crl_log.end());
+  loaded.log.insert(loaded.log.end(), crl_log.begin(), crl_log.end());
   std::lock_guard lock(impl_->mutex);
   impl_->trust = std::move(loaded.state);
   impl_->log = std::move(loaded.log);
@@ -671,10 +680,20 @@ int CertificateChecker::reload_trust_store(std::vector<TrustStoreNote>& log) {
   return loaded.anchors;
 }
 
-std::size_t CertificateChecker::reload_crls(std::vector<std::string>& log) {
+std::size_t CertificateChecker::reload_crls(std::vector<TrustStoreNote>& log) {
+  std::vector<std::string> lines;
   std::shared_ptr<const CrlStore> loaded = policy_.revocation == RevocationMode::Aucune || policy_.crl_dir.empty()
                                                ? std::make_shared<const CrlStore>()
-                                               : CrlStore::load(policy_.crl_dir, log);
+                                               : CrlStore::load(policy_.crl_dir, lines);
+  log.reserve(log.size() + lines.size());
+  for (std::string& line : lines) {
+    // CrlStore::load's lines: a file's count of CRLs is information; a file skipped, a CRL that does not
+    // verify, a directory absent, unreadable or without CRLs is a problem worth a warning.
+    const bool problem = line.find("ignoré") != std::string::npos || line.find("absent") != std::string::npos ||
+                         line.find("aucune CRL") != std::string::npos ||
+                         line.find("lecture du répertoire") != std::string::npos;
+    log.push_back(TrustStoreNote{problem, std::move(line)});
+  }
   const std::size_t count = loaded->size();
   std::lock_guard lock(impl_->mutex);
   impl_->crls = std::move(loaded);

@@ -692,7 +692,7 @@ TEST_F(RevocationCheckTest, CrlsAreReadAgainOnReload) {
   newer.crl_number = 2;
   write_crl("inter.crl", pki().intermediate().crl_der(newer));
   EXPECT_TRUE(checker.check(sheet, Protocol::Sftp, kCrlNow).diagnostics.empty());  // not read yet
-  std::vector<std::string> log;
+  std::vector<TrustStoreNote> log;
   EXPECT_EQ(checker.reload_crls(log), 2u);
   EXPECT_EQ(error_codes(checker.check(sheet, Protocol::Sftp, kCrlNow)), Codes{ErrorCode::CertRevoque});
 }

@@ -163,6 +163,7 @@ struct CertSpec {
   bool subject_key_id = true;
   bool key_cert_sign = false;             // on a non-CA
   std::string ca_eku;                     // extendedKeyUsage of a CA
+  bool ca_key_cert_sign = true;           // false: a CA whose keyUsage lacks keyCertSign
   std::string serial_hex;                 // empty: random
   std::vector<int> malformed_extensions;  // NIDs whose extnValue is "malformed" (not DER)
 };
@@ -197,8 +198,9 @@ X509Ptr make_cert(const CertSpec& s, EVP_PKEY* key, X509* issuer, EVP_PKEY* issu
   add_ext(x.get(), &ctx, NID_basic_constraints,
           s.ca ? (s.basic_constraints_critical ? "critical,CA:TRUE" : "CA:TRUE") : "critical,CA:FALSE");
   bool rsa = EVP_PKEY_get_base_id(key) == EVP_PKEY_RSA;
-  std::string key_usage = s.ca ? "critical,keyCertSign,cRLSign"
-                               : (rsa ? "critical,digitalSignature,keyEncipherment" : "critical,digitalSignature");
+  std::string key_usage =
+      s.ca ? (s.ca_key_cert_sign ? "critical,keyCertSign,cRLSign" : "critical,digitalSignature,cRLSign")
+           : (rsa ? "critical,digitalSignature,keyEncipherment" : "critical,digitalSignature");
   if (!s.ca && s.key_cert_sign) key_usage += ",keyCertSign";
   add_ext(x.get(), &ctx, NID_key_usage, key_usage.c_str());
   if (s.ca && !s.ca_eku.empty()) add_ext(x.get(), &ctx, NID_ext_key_usage, s.ca_eku.c_str());
@@ -278,6 +280,7 @@ CertSpec ca_spec(const CaOptions& o) {
   spec.basic_constraints_critical = o.basic_constraints_critical;
   spec.subject_key_id = o.subject_key_id;
   spec.ca_eku = o.eku;
+  spec.ca_key_cert_sign = o.key_cert_sign;
   return spec;
 }
 

@@ -71,6 +71,7 @@ struct CaOptions {
   bool subject_key_id = true;              // false: no subjectKeyIdentifier
   bool authority_key_id = true;            // false: no authorityKeyIdentifier
   std::string eku = {};                    // extendedKeyUsage of the CA ("serverAuth", ...); empty: none
+  bool key_cert_sign = true;               // false: keyUsage digitalSignature, cRLSign (no keyCertSign)
 };
 
 /// One entry of a test CRL (RFC 5280 §5.1.2.6).
