@@ -11,6 +11,9 @@
 //   each spec writes ceil(N / PER) dépôts DIR/STEM_<k>.xml (mode partielle) holding N FicheEDI in all, PER per
 //   dépôt, period DU..AU (AAAA-MM-JJ); PAD_MIB > 0 appends that many MiB of XML comments to each dépôt
 //   (figure 5: reading a big file).
+//   A spec "crl=DIR:N" writes instead the CRLs of figure 8 into DIR: root.crl (the test root's, empty) and
+//   intermediate-<i>.crl, one per issuing CA, each listing N serials that are no sheet's (filler entries),
+//   current at bench/run's instant (thisUpdate 2026-11-28, nextUpdate 2026-12-05).
 // Output: the files; "N sheets in K dépôts" on stdout. Exit 0, or 2 on a usage error.
 #include <algorithm>
 #include <charconv>
@@ -77,7 +80,7 @@ long number(const std::string& text) {
 }
 
 int usage() {
-  std::cerr << "usage: raccord_bench_gen TRUST_DIR WORLD_DIR [DIR:STEM:N:PER:DU:AU:PAD_MIB ...]\n";
+  std::cerr << "usage: raccord_bench_gen TRUST_DIR WORLD_DIR [DIR:STEM:N:PER:DU:AU:PAD_MIB | crl=DIR:N ...]\n";
   return 2;
 }
 
@@ -125,6 +128,22 @@ int main(int argc, char** argv) {
 
   long index = 0;  // over all specs: every sheet has its own reference and leaf
   for (int a = 3; a < argc; ++a) {
+    if (const std::string arg = argv[a]; arg.rfind("crl=", 0) == 0) {
+      const std::vector<std::string> c = split(arg.substr(4), ':');
+      if (c.size() != 2 || number(c[1]) < 0) return usage();
+      const std::filesystem::path dir = c[0];
+      std::filesystem::create_directories(dir);
+      raccord::testing::CrlOptions options;
+      options.this_update = "2026-11-28T00:00:00Z";
+      options.next_update = "2026-12-05T00:00:00Z";
+      write_file(dir / "root.crl", TestPki::crl_pem({pki.root().crl_der(options)}));
+      options.filler_entries = static_cast<std::size_t>(number(c[1]));
+      for (std::size_t i = 0; i < cas.size(); ++i) {
+        write_file(dir / ("intermediate-" + std::to_string(i) + ".crl"), TestPki::crl_pem({cas[i].crl_der(options)}));
+      }
+      std::cout << "CRL: " << cas.size() << " issuing CAs, " << options.filler_entries << " entries each\n";
+      continue;
+    }
     const std::vector<std::string> f = split(argv[a], ':');
     if (f.size() != 7) return usage();
     const std::filesystem::path dir = f[0];

@@ -156,8 +156,8 @@ constexpr auto kHelp = std::to_array<ErrorCodeHelp>({
     {C::CertNonConforme, "`Certificats/Certificat[n]`",
      "A certificate of the chain, the anchor included, breaks an RFC 5280 profile rule of the kind OpenSSL's "
      "strict mode checks: a CA without critical basicConstraints, a missing authority or subject key "
-     "identifier, keyCertSign on a non-CA, a serial number zero or longer than 20 octets (the message names "
-     "the certificate and the rule).",
+     "identifier, keyCertSign on a non-CA, a serial number zero or longer than 20 octets, an extension whose "
+     "value is not the DER encoding of its RFC 5280 syntax (the message names the certificate and the rule).",
      "Have the certificate reissued by a conforming authority (for an anchor: the operator replaces it)."},
     {C::CertExpireBientot, "`Certificats/Certificat[n]`",
      "Warning: a leaf ends within `certificates.expiry_warning_days` (30) of the check instant, or of `du` "

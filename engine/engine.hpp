@@ -171,6 +171,8 @@ class Engine {
   const CivilZone& zone() const { return zone_; }
   const rules::Catalogue& catalogue() const { return catalogue_; }
   const rules::CertificateChecker& certificates() const { return *certificates_; }
+  /// The same, to reload its CRLs (the daemon's watch on certificates.crl_dir, docs/revocation.md).
+  rules::CertificateChecker& certificates() { return *certificates_; }
   /// Worker threads checking certificates ahead besides the thread applying the dépôts or the
   /// nightly activations: one less than the hardware threads, at least one (issue 7).
   static unsigned validation_threads();

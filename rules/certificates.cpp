@@ -210,6 +210,23 @@ void check_chain_end(X509* leaf, const BuiltChain& chain, const TrustState& trus
     }
     case ChainEnd::Invalid:
       if (const VerifyError* other = chain.first_error(ErrorClass::Other)) {
+        // OpenSSL took an authority of the trust store for the issuer and refused it (its keyUsage, its
+        // signature): say why in French, naming it, never as if the authority were missing (issue 17).
+        const auto depth = static_cast<std::size_t>(other->depth);
+        X509* child = nullptr;
+        if (depth < chain.path.size()) {
+          const bool anchor = trust.fingerprints.count(fingerprint(chain.path[depth])) > 0;
+          child = anchor ? (depth > 0 ? chain.path[depth - 1] : nullptr) : chain.path[depth];
+        }
+        if (std::string why = child != nullptr ? why_anchor_refused(child, trust) : std::string(); !why.empty()) {
+          findings.error(ErrorCode::CertAutoriteNonReconnue, leaf,
+                         "La chaîne du certificat " + describe(leaf) + " ne peut pas être validée : l'autorité « " +
+                             name_text(X509_get_issuer_name(child)) + " » du magasin de confiance de raccord a été " +
+                             "trouvée, mais elle ne peut pas avoir émis le certificat " + describe(child) + " : " +
+                             why + ". Faites émettre le certificat par l'autorité reconnue et envoyez-le avec sa " +
+                             "chaîne.");
+          return;
+        }
         findings.error(ErrorCode::CertAutoriteNonReconnue, leaf,
                        "La chaîne du certificat " + describe(leaf) + " n'est pas valide (" + other->about + " : " +
                            X509_verify_cert_error_string(other->code) +
@@ -360,9 +377,39 @@ std::string serial_rule(X509* c) {
   return {};
 }
 
+/// The RFC 5280 extension encoding rule (§4.1.2.9, §4.2: extnValue is the DER encoding of the extension's
+/// ASN.1 value): each extension whose syntax OpenSSL knows (authorityInfoAccess, crlDistributionPoints,
+/// certificatePolicies...) but whose value does not decode with it; the rule broken, or empty. OpenSSL's
+/// verification decodes only the extensions it needs for the path (basicConstraints, keyUsage, key
+/// identifiers, name constraints...), so it lets the others through undecoded. Unknown extensions are not
+/// looked at: a critical one is refused by the verification already, a non-critical one may be ignored.
+std::string extension_rule(X509* c) {
+  std::string broken;
+  for (int i = 0; i < X509_get_ext_count(c); ++i) {
+    X509_EXTENSION* ext = X509_get_ext(c, i);
+    const X509V3_EXT_METHOD* method = X509V3_EXT_get(ext);
+    if (method == nullptr) continue;
+    void* value = X509V3_EXT_d2i(ext);
+    if (value != nullptr) {
+      if (method->it != nullptr) {
+        ASN1_item_free(static_cast<ASN1_VALUE*>(value), ASN1_ITEM_ptr(method->it));
+      } else {
+        method->ext_free(value);
+      }
+      continue;
+    }
+    ERR_clear_error();
+    const char* name = OBJ_nid2sn(OBJ_obj2nid(X509_EXTENSION_get_object(ext)));
+    broken += std::string(broken.empty() ? "" : ", ") + "« " + (name != nullptr ? name : "?") + " »";
+  }
+  if (broken.empty()) return {};
+  return "le contenu de son extension " + broken +
+         " n'est pas l'encodage DER de la valeur que la RFC 5280 définit pour elle (RFC 5280 §4.1.2.9 et §4.2)";
+}
+
 /// CERT_NON_CONFORME (docs/reference.md §4): the RFC 5280 profile rules every certificate of the chain,
-/// the anchor included, breaks: those OpenSSL's strict mode reported (ErrorClass::Profile) and the serial
-/// number rule. One message per certificate, naming every rule it breaks.
+/// the anchor included, breaks: those OpenSSL's strict mode reported (ErrorClass::Profile), the serial
+/// number rule and the extension encoding rule. One message per certificate, naming every rule it breaks.
 void check_profile(const BuiltChain& chain, const TrustState& trust, BundleFindings& findings) {
   for (std::size_t i = 0; i < chain.path.size(); ++i) {
     X509* c = chain.path[i];
@@ -373,6 +420,7 @@ void check_profile(const BuiltChain& chain, const TrustState& trust, BundleFindi
       if (std::find(rules.begin(), rules.end(), rule) == rules.end()) rules.push_back(std::move(rule));
     }
     if (std::string rule = serial_rule(c); !rule.empty()) rules.push_back(std::move(rule));
+    if (std::string rule = extension_rule(c); !rule.empty()) rules.push_back(std::move(rule));
     if (rules.empty()) continue;
     std::string text;
     for (const std::string& rule : rules) text += (text.empty() ? "" : " ; ") + rule;
@@ -621,18 +669,10 @@ CertificateChecker::~CertificateChecker() = default;
 int CertificateChecker::reload_trust_store(std::vector<TrustStoreNote>& log) {
   LoadedTrustStore loaded = load_trust_store(policy_.trust_dir);
   log.insert(log.end(), loaded.log.begin(), loaded.log.end());
-  std::vector<std::string> crl_log;
+  std::vector<TrustStoreNote> crl_log;
   reload_crls(crl_log);
-  for (std::string& line : crl_log) {
-    // CrlStore::load's lines: a file's count of CRLs is information; a file skipped, a CRL that does not
-    // verify, a directory absent, unreadable or without CRLs is a problem worth a warning.
-    const bool problem = line.find("ignoré") != std::string::npos || line.find("absent") != std::string::npos ||
-                         line.find("aucune CRL") != std::string::npos ||
-                         line.find("lecture du répertoire") != std::string::npos;
-    TrustStoreNote note{problem, std::move(line)};
-    log.push_back(note);
-    loaded.log.push_back(std::move(note));
-  }
+  log.insert(log.end(), crl_log.begin(), crl_log.end());
+  loaded.log.insert(loaded.log.end(), crl_log.begin(), crl_log.end());
   std::lock_guard lock(impl_->mutex);
   impl_->trust = std::move(loaded.state);
   impl_->log = std::move(loaded.log);
@@ -640,10 +680,20 @@ int CertificateChecker::reload_trust_store(std::vector<TrustStoreNote>& log) {
   return loaded.anchors;
 }
 
-std::size_t CertificateChecker::reload_crls(std::vector<std::string>& log) {
+std::size_t CertificateChecker::reload_crls(std::vector<TrustStoreNote>& log) {
+  std::vector<std::string> lines;
   std::shared_ptr<const CrlStore> loaded = policy_.revocation == RevocationMode::Aucune || policy_.crl_dir.empty()
                                                ? std::make_shared<const CrlStore>()
-                                               : CrlStore::load(policy_.crl_dir, log);
+                                               : CrlStore::load(policy_.crl_dir, lines);
+  log.reserve(log.size() + lines.size());
+  for (std::string& line : lines) {
+    // CrlStore::load's lines: a file's count of CRLs is information; a file skipped, a CRL that does not
+    // verify, a directory absent, unreadable or without CRLs is a problem worth a warning.
+    const bool problem = line.find("ignoré") != std::string::npos || line.find("absent") != std::string::npos ||
+                         line.find("aucune CRL") != std::string::npos ||
+                         line.find("lecture du répertoire") != std::string::npos;
+    log.push_back(TrustStoreNote{problem, std::move(line)});
+  }
   const std::size_t count = loaded->size();
   std::lock_guard lock(impl_->mutex);
   impl_->crls = std::move(loaded);

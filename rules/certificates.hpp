@@ -137,8 +137,11 @@ class CertificateChecker {
 
   /// (Re)loads the CRLs of policy.crl_dir (CrlStore::load; nothing when the mode is `Aucune` or the
   /// directory is unset) and swaps them in: checks already running keep the CRLs they started with.
-  /// Returns the number of CRLs loaded; `log` receives one line per file loaded or skipped.
-  std::size_t reload_crls(std::vector<std::string>& log);
+  /// Returns the number of CRLs loaded; `log` receives one line per file loaded or skipped (a problem:
+  /// a file skipped, a CRL that does not verify, the directory absent, unreadable or without CRLs).
+  /// The trust store's reload (SIGHUP) and the daemon's watch on crl_dir (docs/revocation.md) call it;
+  /// throws only what allocation throws (the CRLs in use are then kept).
+  std::size_t reload_crls(std::vector<TrustStoreNote>& log);
 
   /// The CRLs in use (never null; empty when none were loaded).
   std::shared_ptr<const CrlStore> crls() const;

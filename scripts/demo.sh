@@ -8,7 +8,7 @@ RACCORD=build/engine/app/raccord
 CONFIG=samples/raccord.ini
 # What decides trust must not be writable by group or others, else the engine does not start
 # (docs/accounts.md): a checkout made under umask 002 gives the sample trust store 0775/0664.
-chmod go-w samples/trust samples/trust/*.pem samples/signataires samples/signataires/*.pem
+chmod go-w samples/trust samples/trust/*.pem samples/signataires samples/signataires/*.pem samples/crl samples/crl/*.crl
 "$RACCORD" init --config "$CONFIG" --support support.n1
 cp samples/depots/*.xml var/inbox/
 # The sample sender account [compte.acme]: its dépôts go to inbox/acme/, its answers to outbox/acme/.

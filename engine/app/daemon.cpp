@@ -12,15 +12,19 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <cerrno>
+#include <filesystem>
 #include <memory>
 #include <utility>
+#include <vector>
 
+#include "engine/app/crl_watch.hpp"
 #include "engine/app/inbox_feed.hpp"
 #include "engine/app/nightly_schedule.hpp"
 #include "engine/app/watchdog.hpp"
 #include "engine/database.hpp"
 #include "engine/engine.hpp"
 #include "engine/log.hpp"
+#include "rules/certificates.hpp"
 
 namespace raccord::app {
 
@@ -65,7 +69,8 @@ bool stop_signal_pending() {
 
 /// The composition of the daemon: the engine (rebuilt on SIGHUP), its passes with retry and
 /// backoff, the folders it owns, and what calls for a pass: InboxFeed (inotify and settle), the
-/// periodic rescan, NightlySchedule, the signals; Watchdog and notify() for systemd.
+/// periodic rescan, NightlySchedule, the signals, CrlWatch (certificates.crl_dir changed: the CRLs
+/// reloaded); Watchdog and notify() for systemd.
 class Daemon {
  public:
   Daemon(ConfigLoader loader, BusinessClock clock)
@@ -78,7 +83,8 @@ class Daemon {
         watchdog_(io_),
         nightly_(io_, NightlyHooks{[this]() -> Engine& { return *engine_; }, [this] { return stopping_; },
                                    [this] { ensure_folders(); }, [](const std::string& s) { set_status(s); },
-                                   [this] { watchdog_.ping_if_due(); }}) {}
+                                   [this] { watchdog_.ping_if_due(); }}),
+        crl_watch_(io_, [this] { reload_crls(); }) {}
 
   int run() {
     Config config = loader_();
@@ -86,6 +92,7 @@ class Daemon {
     for (const auto& w : aife_example_warnings(config)) log::warning("{}", w);
     engine_ = build_engine(std::move(config));
     configure_feeds();
+    crl_watch_.configure(crl_dir());
     signals_.async_wait([this](const boost::system::error_code& ec, int signo) {
       if (ec) return;
       log::info("signal {} reçu : arrêt après le dépôt en cours", signo);
@@ -151,6 +158,7 @@ class Daemon {
     }
     if (!missing.empty()) log::warning("répertoire(s) disparu(s), recréé(s) : {}", fmt::join(missing, ", "));
     for (auto& feed : feeds_) feed->ensure_watch();
+    crl_watch_.ensure_watch();
   }
 
   /// One InboxFeed per channel (inbox/ itself, then each sender account's inbox/NAME/), configured
@@ -173,6 +181,34 @@ class Daemon {
     }
     for (std::size_t c = 0; c < channels.size(); ++c)
       feeds_[c]->configure(channels[c].inbox.inbox_dir(), settle_period());
+  }
+
+  /// The directory CrlWatch watches: certificates.crl_dir, none when revocation is not checked.
+  std::filesystem::path crl_dir() const {
+    const Config& config = engine_->config();
+    return config.revocation == rules::RevocationMode::Aucune ? std::filesystem::path{} : config.effective_crl_dir();
+  }
+
+  /// certificates.crl_dir changed (CrlWatch): the CRLs alone are reloaded, as the SIGHUP reload loads them
+  /// (CertificateChecker::reload_crls: a file that cannot be read or parsed, or a CRL that does not verify,
+  /// is skipped and logged; the others are used). When the reload fails, the CRLs in use are kept.
+  void reload_crls() {
+    if (stopping_) return;
+    std::vector<rules::TrustStoreNote> notes;
+    try {
+      const std::size_t count = engine_->certificates().reload_crls(notes);
+      for (const auto& n : notes) {
+        if (n.problem) {
+          log::warning("{}", n.text);
+        } else {
+          log::info("{}", n.text);
+        }
+      }
+      log::info("CRL rechargées ({} CRL) : le répertoire {} a changé", count, crl_dir().string());
+    } catch (const std::exception& e) {
+      log::error("rechargement des CRL de {} impossible, CRL précédentes conservées : {}", crl_dir().string(),
+                 e.what());
+    }
   }
 
   /// Runs `work`, turning the engine's failures into a log line and a retry with backoff.
@@ -247,6 +283,7 @@ class Daemon {
       try {
         engine_ = build_engine(loader_());
         configure_feeds();
+        crl_watch_.configure(crl_dir());
         nightly_.arm();
       } catch (const std::exception& e) {
         log::error("rechargement impossible, configuration précédente conservée : {}", e.what());
@@ -266,6 +303,7 @@ class Daemon {
   Watchdog watchdog_;
   std::vector<std::unique_ptr<InboxFeed>> feeds_;  // [c]: engine_->channels()[c]
   NightlySchedule nightly_;
+  CrlWatch crl_watch_;
   bool stopping_ = false;
   std::chrono::seconds backoff_{1};
   std::unique_ptr<Engine> engine_;

@@ -22,6 +22,12 @@
 #   autre-autorite EC P-256  EKU clientAuth, issued by "Autre Racine" (CERT_AUTORITE_NON_RECONNUE)
 #   signature-acme EC P-256  keyUsage digitalSignature: the signer of the sample account "acme"
 #                            (docs/accounts.md "Signing a dépôt"); its key IS kept, see below
+#   revoque       EC P-256   EKU clientAuth, revoked (keyCompromise, 01/09/2025) in the intermediate's CRL
+#
+# CRLs (samples/crl/, the samples' certificates.crl_dir; docs/revocation.md "The samples' CRLs"):
+#   racine.crl        of "Raccord Exemple Racine", no entry
+#   intermediaire.crl of "Raccord Exemple Intermediaire", listing revoque
+# both thisUpdate 20250601000000Z, nextUpdate 20351231235959Z (the end of the sample leaves).
 #
 # Also written: samples/signataires/acme.pem, the `signataires` file of the sample account (the
 # certificate signature-acme.pem, which the engine pins by its SHA-256 fingerprint).
@@ -42,12 +48,13 @@ out="${here}/certs"
 trust="${samples}/trust"
 signers="${samples}/signataires"
 depots="${samples}/depots"
+crl="${samples}/crl"
 
 work="$(mktemp -d)"
 trap 'rm -rf "${work}"' EXIT
 
-rm -rf "${out}"
-mkdir -p "${out}" "${trust}"
+rm -rf "${out}" "${crl}"
+mkdir -p "${out}" "${trust}" "${crl}"
 
 ca_start=20250101000000Z
 ca_end=20451231235959Z
@@ -61,6 +68,7 @@ make_ca_dir() {  # $1 = ca name, $2 = first serial (hex)
   : > "${d}/index.txt"
   echo "unique_subject = no" > "${d}/index.txt.attr"
   echo "$2" > "${d}/serial"
+  echo "$2" > "${d}/crlnumber"
   cat > "${d}/ca.cnf" <<CNF
 [ ca ]
 default_ca = this_ca
@@ -70,6 +78,7 @@ dir              = ${d}
 database         = \$dir/index.txt
 new_certs_dir    = \$dir/newcerts
 serial           = \$dir/serial
+crlnumber        = \$dir/crlnumber
 certificate      = \$dir/ca.pem
 private_key      = \$dir/ca.key
 default_md       = sha256
@@ -94,6 +103,9 @@ string_mask        = utf8only
 
 [ req_dn ]
 CN = placeholder
+
+[ crl_ext ]
+authorityKeyIdentifier = keyid:always
 
 [ v3_root ]
 basicConstraints       = critical, CA:TRUE
@@ -205,6 +217,21 @@ leaf expire         ec  v3_client        "ancien.acme-logistique.example.com" "D
 leaf autre-autorite ec  v3_client        "inconnu.acme-logistique.example.com" "DNS:inconnu.acme-logistique.example.com" \
   "${leaf_start}" "${leaf_end}" autre
 
+leaf revoque        ec  v3_client        "revoque.acme-logistique.example.com" "DNS:revoque.acme-logistique.example.com"
+
+# --- the CRLs, with fixed dates ---------------------------------------------------------------
+# revoque is revoked by the intermediate; its revocation date is set to a fixed instant in the
+# CA database (`openssl ca -revoke` writes the current time).
+openssl ca -batch -config "${work}/intermediaire/ca.cnf" -revoke "${out}/revoque.pem" \
+  -crl_reason keyCompromise 2>/dev/null
+perl -i -pe 's/^R\t(\S+)\t\d{12}Z,/R\t$1\t250901000000Z,/' "${work}/intermediaire/index.txt"
+gencrl() {  # $1 = ca name, $2 = out file
+  openssl ca -batch -gencrl -config "${work}/$1/ca.cnf" -crlexts crl_ext \
+    -crl_lastupdate 20250601000000Z -crl_nextupdate 20351231235959Z -out "$2" 2>/dev/null
+}
+gencrl racine "${crl}/racine.crl"
+gencrl intermediaire "${crl}/intermediaire.crl"
+
 # The signer of the sample account "acme" (last, so that the serials of the leaves above never change).
 leaf signature-acme ec  v3_signing       "signature.acme-logistique.example.com" "DNS:signature.acme-logistique.example.com"
 rm -f "${out}/signature-acme.p7b" "${out}/signature-acme.p7b.pem"  # a signer is pinned alone, never a bundle
@@ -220,14 +247,21 @@ mkdir -p "${signers}"
 # The sample trust store: the sample root only ("Autre Racine" is deliberately NOT trusted).
 cp "${out}/root.pem" "${trust}/root.pem"
 # What decides trust must not be writable by group or others (docs/accounts.md), whatever the umask.
-chmod go-w "${trust}" "${trust}/root.pem" "${signers}" "${signers}/acme.pem"
+chmod go-w "${trust}" "${trust}/root.pem" "${signers}" "${signers}/acme.pem" "${crl}" "${crl}"/*.crl
 
 # Sanity: the good leaves verify against root + intermediate at a fixed instant (2026-06-01).
 at=$(date -u -d 2026-06-01T00:00:00Z +%s)
 for name in sftp-client as2-client as2-server pesit api-client signature-acme; do
   openssl verify -attime "${at}" -x509_strict -CAfile "${out}/root.pem" \
     -untrusted "${out}/intermediate.pem" "${out}/${name}.pem" >/dev/null
+  openssl verify -attime "${at}" -crl_check_all -CAfile "${out}/root.pem" -CRLfile "${crl}/racine.crl" \
+    -CRLfile "${crl}/intermediaire.crl" -untrusted "${out}/intermediate.pem" "${out}/${name}.pem" >/dev/null
 done
+if openssl verify -attime "${at}" -crl_check_all -CAfile "${out}/root.pem" -CRLfile "${crl}/racine.crl" \
+  -CRLfile "${crl}/intermediaire.crl" -untrusted "${out}/intermediate.pem" "${out}/revoque.pem" >/dev/null 2>&1; then
+  echo "revoque.pem is not revoked by ${crl}/intermediaire.crl" >&2
+  exit 1
+fi
 
 # --- refresh the certificates embedded in the sample dépôts -----------------------------------
 if compgen -G "${depots}/*.xml" >/dev/null; then
@@ -253,4 +287,4 @@ if compgen -G "${depots}/*.xml" >/dev/null; then
   ' "${depots}"/*.xml
 fi
 
-echo "PKI regenerated in ${out}; trust store ${trust}/root.pem"
+echo "PKI regenerated in ${out}; trust store ${trust}/root.pem; CRLs in ${crl}"

@@ -5,6 +5,7 @@
 #include "rules/certificates.hpp"
 
 #include <gtest/gtest.h>
+#include <openssl/objects.h>
 
 #include <algorithm>
 #include <atomic>
@@ -691,7 +692,7 @@ TEST_F(RevocationCheckTest, CrlsAreReadAgainOnReload) {
   newer.crl_number = 2;
   write_crl("inter.crl", pki().intermediate().crl_der(newer));
   EXPECT_TRUE(checker.check(sheet, Protocol::Sftp, kCrlNow).diagnostics.empty());  // not read yet
-  std::vector<std::string> log;
+  std::vector<TrustStoreNote> log;
   EXPECT_EQ(checker.reload_crls(log), 2u);
   EXPECT_EQ(error_codes(checker.check(sheet, Protocol::Sftp, kCrlNow)), Codes{ErrorCode::CertRevoque});
 }
@@ -772,6 +773,27 @@ TEST_F(CertificatesTest, SerialZeroOrOverTwentyOctetsIsNotConformant) {
   LeafOptions twenty;
   twenty.serial_hex = "01" + std::string(38, '2');  // 20 octets: allowed
   EXPECT_TRUE(error_codes(check_leaf(twenty)).empty());
+}
+
+TEST_F(CertificatesTest, ExtensionThatDoesNotDecodeIsNotConformant) {
+  // x509-limbo's webpki::malformed-aia, and its siblings: extensions whose syntax RFC 5280 gives and
+  // OpenSSL knows, but that OpenSSL's verification does not decode itself (one it decodes, such as
+  // crlDistributionPoints, makes the certificate invalid for the verification already).
+  const std::vector<std::pair<int, std::string>> extensions{{NID_info_access, "authorityInfoAccess"},
+                                                            {NID_certificate_policies, "certificatePolicies"},
+                                                            {NID_sinfo_access, "subjectInfoAccess"}};
+  for (const auto& [nid, name] : extensions) {
+    LeafOptions o;
+    o.malformed_extensions = {nid};
+    auto r = check_leaf(o);
+    EXPECT_EQ(error_codes(r), Codes{ErrorCode::CertNonConforme}) << name << "\n" << dump(r);
+    EXPECT_TRUE(mentions(r, ErrorCode::CertNonConforme, "« " + name + " »")) << dump(r);
+  }
+  // Two at once: one message naming both.
+  LeafOptions both;
+  both.malformed_extensions = {NID_info_access, NID_certificate_policies};
+  auto r = check_leaf(both);
+  EXPECT_TRUE(mentions(r, ErrorCode::CertNonConforme, "« authorityInfoAccess », « certificatePolicies »")) << dump(r);
 }
 
 TEST_F(CertificatesTest, CaWhoseEkuExcludesClientAuthMakesTheLeafUnusableForIt) {

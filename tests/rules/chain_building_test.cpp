@@ -57,6 +57,7 @@ std::vector<std::vector<std::string>> every_order(std::vector<std::string> certs
   std::vector<std::vector<std::string>> out;
   do {
     std::vector<std::string> order;
+    order.reserve(index.size());
     for (std::size_t i : index) order.push_back(certs[i]);
     out.push_back(std::move(order));
   } while (std::next_permutation(index.begin(), index.end()));
@@ -210,6 +211,64 @@ TEST_F(ChainBuildingTest, F20NamesakeWithAnotherKeyIsNotTakenForTheIssuer) {
   // Only the namesake: its signature does not verify the leaf, whatever the order.
   auto r = same_for_every_order({leaf, namesake_by_root.der()});
   EXPECT_EQ(error_codes(r), (Codes{ErrorCode::CertAutoriteNonReconnue, ErrorCode::CertNonConforme})) << dump(r);
+}
+
+// why_anchor_refused: the trust store holds an authority named like the leaf's issuer, but it cannot have
+// issued the leaf. Each reason gives its own message, naming the trust store's authority, and the partner
+// is never asked to add a certificate the trust store holds (docs/reference.md §4, issue 17).
+TEST_F(ChainBuildingTest, AnAnchorRefusedIsExplainedAndNeverAskedFor) {
+  using raccord::testing::TestCa;
+  const std::string name = "Raccord Refused Anchor CA";
+  const TestCa issuer = TestCa::self_signed({name});
+  LeafOptions without_aki;
+  without_aki.authority_key_id = false;
+  CaOptions no_cert_sign{name};
+  no_cert_sign.key_cert_sign = false;
+  const TestCa signing_only = TestCa::self_signed(no_cert_sign);
+  struct Case {
+    std::string what;
+    std::string anchor_pem;  // the trust store's authority of that name
+    std::string leaf_der;
+    std::string reason;  // in the message
+  };
+  const std::vector<Case> cases{
+      {"another key, named by the leaf's authorityKeyIdentifier", TestCa::self_signed({name}).pem(), issuer.leaf_der(),
+       "l'identifiant d'autorité (authorityKeyIdentifier) du certificat désigne une autre clé"},
+      {"another key, the leaf without authorityKeyIdentifier", TestCa::self_signed({name}).pem(),
+       issuer.leaf_der(without_aki), "la signature du certificat ne se vérifie pas avec sa clé"},
+      {"the right key, but keyUsage without keyCertSign", signing_only.pem(), signing_only.leaf_der(),
+       "son usage de clé (keyUsage) n'autorise pas la signature de certificats (keyCertSign)"},
+  };
+  std::vector<std::string> reasons;
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.what);
+    const auto dir = temp_dir("refused");
+    write_file(dir / "anchor.pem", c.anchor_pem);
+    CertificatePolicy policy;
+    policy.trust_dir = dir;
+    const CertificateChecker checker(policy);
+    const auto r = checker.check(sheet_with({bundle({c.leaf_der})}), Protocol::Sftp, kNow);
+    const Diagnostic* refused = nullptr;
+    for (const auto& d : r.diagnostics) {
+      if (d.code == ErrorCode::CertAutoriteNonReconnue && refused == nullptr) refused = &d;
+      EXPECT_NE(d.code, ErrorCode::CertChaineIncomplete) << dump(r);
+      EXPECT_EQ(d.message.find("Ajoutez"), std::string::npos) << d.message;
+    }
+    ASSERT_NE(refused, nullptr) << dump(r);
+    EXPECT_NE(refused->message.find(c.reason), std::string::npos) << refused->message;
+    EXPECT_NE(refused->message.find("« CN=" + name + " » du magasin de confiance de raccord a été trouvée"),
+              std::string::npos)
+        << refused->message;
+    const auto at = refused->message.find(" : ", refused->message.find("a été trouvée"));
+    reasons.push_back(at == std::string::npos ? std::string() : refused->message.substr(at));
+    std::filesystem::remove_all(dir);
+  }
+  // Each reason its own message.
+  std::sort(reasons.begin(), reasons.end());
+  EXPECT_EQ(std::unique(reasons.begin(), reasons.end()), reasons.end());
+  // A leaf whose issuer is absent from the trust store: then, and only then, the issuer is asked for.
+  const auto r = check({bundle({issuer.leaf_der()})});
+  EXPECT_EQ(error_codes(r), Codes{ErrorCode::CertChaineIncomplete}) << dump(r);
 }
 
 TEST_F(ChainBuildingTest, F20LoopsEndAndAPathOutOfThemIsFound) {

@@ -161,9 +161,11 @@ struct CertSpec {
   std::vector<std::string> crl_urls;
   bool basic_constraints_critical = true;
   bool subject_key_id = true;
-  bool key_cert_sign = false;  // on a non-CA
-  std::string ca_eku;          // extendedKeyUsage of a CA
-  std::string serial_hex;      // empty: random
+  bool key_cert_sign = false;             // on a non-CA
+  std::string ca_eku;                     // extendedKeyUsage of a CA
+  bool ca_key_cert_sign = true;           // false: a CA whose keyUsage lacks keyCertSign
+  std::string serial_hex;                 // empty: random
+  std::vector<int> malformed_extensions;  // NIDs whose extnValue is "malformed" (not DER)
 };
 
 /// Builds and signs one certificate. `issuer`/`issuer_key` null: self-signed with `key`.
@@ -196,8 +198,9 @@ X509Ptr make_cert(const CertSpec& s, EVP_PKEY* key, X509* issuer, EVP_PKEY* issu
   add_ext(x.get(), &ctx, NID_basic_constraints,
           s.ca ? (s.basic_constraints_critical ? "critical,CA:TRUE" : "CA:TRUE") : "critical,CA:FALSE");
   bool rsa = EVP_PKEY_get_base_id(key) == EVP_PKEY_RSA;
-  std::string key_usage = s.ca ? "critical,keyCertSign,cRLSign"
-                               : (rsa ? "critical,digitalSignature,keyEncipherment" : "critical,digitalSignature");
+  std::string key_usage =
+      s.ca ? (s.ca_key_cert_sign ? "critical,keyCertSign,cRLSign" : "critical,digitalSignature,cRLSign")
+           : (rsa ? "critical,digitalSignature,keyEncipherment" : "critical,digitalSignature");
   if (!s.ca && s.key_cert_sign) key_usage += ",keyCertSign";
   add_ext(x.get(), &ctx, NID_key_usage, key_usage.c_str());
   if (s.ca && !s.ca_eku.empty()) add_ext(x.get(), &ctx, NID_ext_key_usage, s.ca_eku.c_str());
@@ -214,6 +217,19 @@ X509Ptr make_cert(const CertSpec& s, EVP_PKEY* key, X509* issuer, EVP_PKEY* issu
     std::string value;
     for (const auto& url : s.crl_urls) value += (value.empty() ? "URI:" : ",URI:") + url;
     add_ext(x.get(), &ctx, NID_crl_distribution_points, value.c_str());
+  }
+  for (const int nid : s.malformed_extensions) {
+    static constexpr std::string_view kMalformed = "malformed";
+    ASN1_OCTET_STRING* bytes = ASN1_OCTET_STRING_new();
+    check(ASN1_OCTET_STRING_set(bytes, reinterpret_cast<const unsigned char*>(kMalformed.data()),
+                                static_cast<int>(kMalformed.size())),
+          "ASN1_OCTET_STRING_set");
+    X509_EXTENSION* ext = X509_EXTENSION_create_by_NID(nullptr, nid, 0, bytes);
+    ASN1_OCTET_STRING_free(bytes);
+    check(ext != nullptr ? 1 : 0, "X509_EXTENSION_create_by_NID");
+    const int added = X509_add_ext(x.get(), ext, -1);
+    X509_EXTENSION_free(ext);
+    check(added, "X509_add_ext");
   }
 
   EVP_PKEY* signer = issuer_key != nullptr ? issuer_key : key;
@@ -264,6 +280,7 @@ CertSpec ca_spec(const CaOptions& o) {
   spec.basic_constraints_critical = o.basic_constraints_critical;
   spec.subject_key_id = o.subject_key_id;
   spec.ca_eku = o.eku;
+  spec.ca_key_cert_sign = o.key_cert_sign;
   return spec;
 }
 
@@ -352,6 +369,7 @@ Leaf make_leaf(const TestCa::State& ca, const LeafOptions& o) {
   spec.subject_key_id = o.subject_key_id;
   spec.key_cert_sign = o.key_cert_sign;
   spec.serial_hex = o.serial_hex;
+  spec.malformed_extensions = o.malformed_extensions;
   X509Ptr cert;
   if (o.self_signed) {
     cert = make_cert(spec, key.get(), nullptr, nullptr);

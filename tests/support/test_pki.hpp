@@ -51,10 +51,11 @@ struct LeafOptions {
                                  // candidate issuer (only the signature tells them apart)
   std::vector<std::string> crl_urls = {};  // crlDistributionPoints, one fullName URI each (none when empty)
   // RFC 5280 profile defects (issue 17, CERT_NON_CONFORME) and DSA (CERT_CLE_FAIBLE):
-  bool dsa = false;             // DSA 2048-bit key (generated once per process; overrides the others)
-  bool key_cert_sign = false;   // keyUsage keyCertSign on this non-CA certificate
-  bool subject_key_id = true;   // false: no subjectKeyIdentifier
-  std::string serial_hex = {};  // fixed serial number in hex ("0": zero); empty: 63 random bits
+  bool dsa = false;                            // DSA 2048-bit key (generated once per process; overrides the others)
+  bool key_cert_sign = false;                  // keyUsage keyCertSign on this non-CA certificate
+  bool subject_key_id = true;                  // false: no subjectKeyIdentifier
+  std::string serial_hex = {};                 // fixed serial number in hex ("0": zero); empty: 63 random bits
+  std::vector<int> malformed_extensions = {};  // extensions (NIDs) whose value is the bytes "malformed", not DER
 };
 
 /// A certificate authority of the test PKI: its certificate and private key (shared, immutable).
@@ -70,6 +71,7 @@ struct CaOptions {
   bool subject_key_id = true;              // false: no subjectKeyIdentifier
   bool authority_key_id = true;            // false: no authorityKeyIdentifier
   std::string eku = {};                    // extendedKeyUsage of the CA ("serverAuth", ...); empty: none
+  bool key_cert_sign = true;               // false: keyUsage digitalSignature, cRLSign (no keyCertSign)
 };
 
 /// One entry of a test CRL (RFC 5280 §5.1.2.6).

@@ -88,7 +88,7 @@ class CommandsTest : public ::testing::Test {
 
   // A small config next to the working directory: the samples' trust store, a short settle period.
   fs::path fast_config(int settle_ms = 100, const std::string& extra = "") {
-    const fs::path p = dir_ / "fast.ini";
+    fs::path p = dir_ / "fast.ini";
     write_file(p, "[inbox]\nsettle_ms = " + std::to_string(settle_ms) +
                       "\n[certificates]\ntrust_dir = " + (kSamples / "trust").string() + "\n" + extra);
     return p;
@@ -400,7 +400,7 @@ TEST_F(CommandsTest, ProcessTheSamplesGivesTheDocumentedAccuses) {
   for (const auto& n : entry_names(kSamples / "depots")) {
     if (n.size() > 4 && n.substr(n.size() - 4) == ".xml") samples.push_back(n);
   }
-  ASSERT_EQ(samples.size(), 16u);
+  ASSERT_EQ(samples.size(), 17u);
   for (const auto& n : samples) copy_sample(n);
 
   const CommandRun r = raccord("process --config " + shell_quote(config.string()) + " --now " + now);
@@ -423,6 +423,7 @@ TEST_F(CommandsTest, ProcessTheSamplesGivesTheDocumentedAccuses) {
       {"93_rejet_malforme", "REJETE"},
       {"94_rejet_droits", "REJETE"},
       {"95_rejet_autorite", "REJETE"},
+      {"96_rejet_revoque", "REJETE"},
   };
   // Exactly one accusé per dépôt, under its docs/reference.md §5.1 name.
   EXPECT_EQ(entry_names(outbox(), "ACK_").size(), expected.size());
@@ -461,6 +462,12 @@ TEST_F(CommandsTest, ProcessTheSamplesGivesTheDocumentedAccuses) {
   EXPECT_TRUE(contains(ack["93_rejet_malforme"], "code=\"XML_MALFORME\""));
   EXPECT_TRUE(contains(ack["94_rejet_droits"], "code=\"DROIT_INSUFFISANT\""));
   EXPECT_TRUE(contains(ack["95_rejet_autorite"], "code=\"CERT_AUTORITE_NON_RECONNUE\""));
+  // The samples' CRLs (samples/crl): the revoked leaf refused, every other status known.
+  EXPECT_TRUE(contains(ack["96_rejet_revoque"], "code=\"CERT_REVOQUE\"")) << ack["96_rejet_revoque"];
+  EXPECT_TRUE(contains(ack["96_rejet_revoque"], "Certificats/Certificat[1]"));
+  for (const auto& [stem, status] : expected) {
+    EXPECT_FALSE(contains(ack[stem], "CERT_REVOCATION_INCONNUE")) << stem << ":\n" << ack[stem];
+  }
   EXPECT_TRUE(fs::exists(outbox() / ("EXPORT_EDI_req-edi-acme_" + compact + ".csv"))) << "10_recherche";
   EXPECT_TRUE(fs::exists(outbox() / ("EXPORT_API_req-api_" + compact + ".xml"))) << "10_recherche";
 
@@ -479,6 +486,12 @@ TEST_F(CommandsTest, ProcessTheSamplesGivesTheDocumentedAccuses) {
   EXPECT_TRUE(fs::is_empty(inbox() / ".work"));
   expect_accuses_valid();
 
+  // The samples' trust store after the story: anchors, CRLs and the stored sheets' authorities all current
+  // (docs/revocation.md "The samples' CRLs"): exit 0.
+  const CommandRun audit = raccord("trust audit --config " + shell_quote(config.string()) + " --now " + now);
+  EXPECT_EQ(audit.code, 0) << audit.out << audit.err;
+  EXPECT_TRUE(contains(audit.out, "Bilan : tout est à jour.")) << audit.out;
+
   // A second run of the same dépôts (F04): applied bytes answer DOUBLON and name the original accusé; rejected
   // bytes are processed anew.
   for (const auto& n : samples) copy_sample(n);
@@ -489,7 +502,9 @@ TEST_F(CommandsTest, ProcessTheSamplesGivesTheDocumentedAccuses) {
     const std::string again = accuse(stem, "20261130T110000Z");
     if (status == "INTEGRE" || status == "INTEGRE_PARTIEL") {
       EXPECT_EQ(root_attribute(again, "statut"), "DOUBLON") << stem << "\n" << again;
-      EXPECT_EQ(root_attribute(again, "original"), "ACK_" + stem + "_" + compact + ".xml") << stem;
+      std::string original = "ACK_";
+      original.append(stem).append("_").append(compact).append(".xml");
+      EXPECT_EQ(root_attribute(again, "original"), original) << stem;
     } else {
       EXPECT_EQ(root_attribute(again, "statut"), "REJETE") << stem;
     }

@@ -433,6 +433,90 @@ TEST_F(DaemonTest, WatchesEachAccountsFolderAndTakesAccountsAddedAtAReload) {
   EXPECT_THAT(read_file(stderr_path()), HasSubstr("rechargement impossible"));
 }
 
+// docs/revocation.md "The CRL directory": a running daemon reloads its CRLs when certificates.crl_dir
+// changes (inotify, debounced), without a SIGHUP. A CRL of the intermediate listing a leaf, renamed into
+// crl_dir (IN_MOVED_TO, as `trust refresh` writes), makes the next sheet with that leaf CERT_REVOQUE; the
+// CRL deleted again (IN_DELETE), the same sheet is accepted; a file that is no CRL, written in place
+// (IN_CLOSE_WRITE), is skipped and logged while the other CRLs stay in use.
+TEST_F(DaemonTest, ReloadsTheCrlsWhenCrlDirChangesWithoutSighup) {
+  const fs::path crl_dir = tmp_ / "crl";
+  fs::create_directories(crl_dir);
+  const auto& pki = TestPki::instance();
+  CrlOptions current;  // current at kNow (2026-11-29)
+  current.this_update = "2026-11-28T00:00:00Z";
+  current.next_update = "2026-12-05T00:00:00Z";
+  std::ofstream(crl_dir / "root.crl", std::ios::binary) << TestPki::crl_pem({pki.root().crl_der(current)});
+  std::ofstream(crl_dir / "intermediate.crl", std::ios::binary)
+      << TestPki::crl_pem({pki.intermediate().crl_der(current)});
+  std::ofstream(ini_) << "[paths]\nroot = " << root().string() << "\nrules = " << (tmp_ / "rules").string()
+                      << "\n[certificates]\ntrust_dir = " << (tmp_ / "trust").string()
+                      << "\ncrl_dir = " << crl_dir.string() << "\n[inbox]\nsettle_ms = 1000\nrescan_s = 30\n";
+  NotifySocket notify(tmp_ / "notify.sock");
+  ASSERT_TRUE(notify.ok()) << std::strerror(errno);
+  spawn(tmp_ / "notify.sock");
+  ASSERT_TRUE(notify.await("READY=1", 1, std::chrono::seconds{20})) << notify.all();
+
+  // The world the sheet needs (as EngineFixture::setup_world), one dépôt at a time.
+  StructureSpec no_space;
+  no_space.siret = kNoSpace;
+  no_space.raison_sociale = "Société Exemple Équipements";
+  const std::vector<std::pair<std::string, std::string>> world{
+      {"w1_referentiel", depot_xml(user_xml(kManager) + user_xml(kSubscriber) + user_xml(kOutsider) +
+                                       structure_xml(StructureSpec{}) + structure_xml(no_space),
+                                   R"(identifiant="REF-0001")")},
+      {"w2_espace", depot_xml(activation_xml(kManager, kAcme) + subscription_request_xml(kSubscriber, kAcme),
+                              R"(identifiant="ESP-0001")")},
+      {"w3_decision", depot_xml(decision_xml(kManager, "ABO-000001"), R"(identifiant="DEC-0001")")}};
+  for (const auto& [stem, xml] : world) {
+    drop_file(inbox(), stem + ".xml", xml);
+    expect_one_integre_ack(stem);
+  }
+
+  const std::string leaf = pki.leaf_der();
+  SheetSpec sheet = sftp_sheet();
+  sheet.certificates = {TestPki::base64(TestPki::pkcs7_der({leaf, pki.intermediate_der()}))};
+  int sheets = 0;
+  const auto sheet_ack = [&](const std::string& stem) -> AckOperation {
+    const std::string identifiant = "FIC-" + std::to_string(++sheets);
+    drop_file(inbox(), stem + ".xml", depot_xml(sheet_xml(sheet), "identifiant=\"" + identifiant + "\""));
+    EXPECT_TRUE(eventually([&] { return !acks_of(stem).empty(); })) << "no accusé for " << stem;
+    const auto acks = acks_of(stem);
+    if (acks.size() != 1) return {};
+    const ParsedAck ack = parse_ack(read_file(outbox() / acks[0]), acks[0]);
+    return ack.operations.empty() ? AckOperation{} : ack.operations[0];
+  };
+  const auto reloads = [&] { return log_count("CRL rechargées"); };
+  ASSERT_EQ(reloads(), 0);
+
+  // 1. A CRL listing the leaf written elsewhere, then renamed in: revoked, without any SIGHUP.
+  CrlOptions listing = current;
+  listing.crl_number = 2;
+  listing.entries = {CrlEntry{TestPki::serial_hex(leaf)}};
+  std::ofstream(crl_dir / ".revoked.crl.tmp", std::ios::binary)
+      << TestPki::crl_pem({pki.intermediate().crl_der(listing)});
+  fs::rename(crl_dir / ".revoked.crl.tmp", crl_dir / "revoked.crl");
+  ASSERT_TRUE(eventually([&] { return reloads() >= 1; })) << "crl_dir changed, CRLs not reloaded";
+  const AckOperation revoked = sheet_ack("fiche_revoquee");
+  EXPECT_THAT(revoked.error_codes(), ::testing::ElementsAre("CERT_REVOQUE")) << revoked.statut;
+
+  // 2. A file that is no CRL, written in place: skipped and logged; the listing CRL still revokes.
+  const int before_garbage = reloads();
+  std::ofstream(crl_dir / "garbage.crl", std::ios::binary) << "ceci n'est pas une CRL\n";
+  ASSERT_TRUE(eventually([&] { return reloads() > before_garbage; }));
+  EXPECT_GE(log_count("garbage.crl ignoré"), 1);
+  const AckOperation still = sheet_ack("fiche_toujours_revoquee");
+  EXPECT_THAT(still.error_codes(), ::testing::ElementsAre("CERT_REVOQUE")) << still.statut;
+
+  // 3. The listing CRL deleted: the same sheet is accepted (the intermediate's CRL proves it good).
+  const int before_delete = reloads();
+  fs::remove(crl_dir / "revoked.crl");
+  ASSERT_TRUE(eventually([&] { return reloads() > before_delete; }));
+  const AckOperation good = sheet_ack("fiche_bonne");
+  EXPECT_TRUE(good.error_codes().empty()) << good.statut;
+  EXPECT_EQ(good.find("CERT_REVOCATION_INCONNUE"), nullptr);
+  EXPECT_EQ(good.find("CERT_REVOQUE"), nullptr);
+}
+
 // docs/reference.md §7 (issue 18, item 7): the daemon says once at start, as a warning, which AIFE sides still
 // carry example values; a SIGHUP reload does not repeat it.
 TEST_F(DaemonTest, SaysOnceAtStartWhichAifeSidesAreExampleValues) {
