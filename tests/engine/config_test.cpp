@@ -27,7 +27,7 @@ class ConfigTest : public ::testing::Test {
   void TearDown() override { fs::remove_all(dir_); }
 
   fs::path write_ini(const std::string& text, const std::string& name = "etc/raccord.ini") {
-    const fs::path p = dir_ / name;
+    fs::path p = dir_ / name;
     std::ofstream(p, std::ios::binary) << text;
     return p;
   }
