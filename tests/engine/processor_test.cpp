@@ -49,7 +49,7 @@ struct CodeCase {
   std::function<void(Config&)> configure = {};  // before the engine starts (its root is set)
 };
 
-void PrintTo(const CodeCase& c, std::ostream* os) {
+void PrintTo(const CodeCase& c, std::ostream* os) {  // NOLINT(readability-identifier-naming): GoogleTest's name
   *os << c.name;
 }
 
@@ -79,12 +79,12 @@ StructureSpec acme() {
 std::vector<CodeCase> code_cases() {
   std::vector<CodeCase> cases;
   auto sheet_case = [&cases](std::string name, std::string code, std::string champ, std::string needle,
-                             std::function<SheetSpec()> spec, std::function<std::string()> setup = {},
+                             const std::function<SheetSpec()>& spec, std::function<std::string()> setup = {},
                              bool warning = false) {
     cases.push_back(CodeCase{std::move(name), std::move(code), std::move(champ), std::move(needle),
                              [spec] { return sheet_depot(spec()); }, std::move(setup), warning});
   };
-  auto leaf_case = [&sheet_case](std::string name, std::string code, LeafOptions leaf, bool warning = false) {
+  auto leaf_case = [&sheet_case](std::string name, std::string code, const LeafOptions& leaf, bool warning = false) {
     sheet_case(
         std::move(name), std::move(code), "Certificats/Certificat[1]", "<Certificat ",
         [leaf] { return sftp_with_leaf(leaf); }, {}, warning);
@@ -386,7 +386,7 @@ struct IndependentCase {
 
 std::vector<IndependentCase> independent_cases() {
   const auto& pki = TestPki::instance();
-  const auto leaf = [](LeafOptions o) {
+  const auto leaf = [](const LeafOptions& o) {
     return [o](SheetSpec& s) { s.certificates = {TestPki::instance().bundle_base64(o)}; };
   };
   LeafOptions expired;
@@ -813,7 +813,7 @@ struct ForbiddenCase {
   std::string action;
   std::string state;  // the state the sheet keeps
 };
-void PrintTo(const ForbiddenCase& c, std::ostream* os) {
+void PrintTo(const ForbiddenCase& c, std::ostream* os) {  // NOLINT(readability-identifier-naming): GoogleTest's name
   *os << c.name;
 }
 
