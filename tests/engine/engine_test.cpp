@@ -823,7 +823,7 @@ TEST_F(EngineTest, OtherEntriesAreLeftAloneAndNeverAnswered) {
 }
 
 // Sender accounts (docs/accounts.md): inbox/NAME/ is a channel of its own.
-class AccountTest : public EngineTest {
+class SenderChannelTest : public EngineTest {
  protected:
   void SetUp() override {
     EngineTest::SetUp();
@@ -845,7 +845,7 @@ class AccountTest : public EngineTest {
   }
 };
 
-TEST_F(AccountTest, FoldersAreCreatedAndADepotIsAnsweredInTheAccountsOwnOutbox) {
+TEST_F(SenderChannelTest, FoldersAreCreatedAndADepotIsAnsweredInTheAccountsOwnOutbox) {
   start();
   for (const auto& dir : {account_inbox("acme"), work() / "acme", account_outbox("acme"), account_inbox("beta")}) {
     struct stat st {};
@@ -866,7 +866,7 @@ TEST_F(AccountTest, FoldersAreCreatedAndADepotIsAnsweredInTheAccountsOwnOutbox) 
   EXPECT_EQ(process("root.xml", one_sheet("LOT-R", api_sheet())).compte, "");
 }
 
-TEST_F(AccountTest, ExistingFoldersKeepTheirModeAndAnAccountFolderThatIsALinkStopsTheStart) {
+TEST_F(SenderChannelTest, ExistingFoldersKeepTheirModeAndAnAccountFolderThatIsALinkStopsTheStart) {
   fs::create_directories(account_inbox("acme"));
   fs::permissions(account_inbox("acme"), fs::perms(0770));
   start();
@@ -884,7 +884,7 @@ TEST_F(AccountTest, ExistingFoldersKeepTheirModeAndAnAccountFolderThatIsALinkSto
   }
 }
 
-TEST_F(AccountTest, SameIdentifiantInTwoChannelsIsIntegratedInEach) {
+TEST_F(SenderChannelTest, SameIdentifiantInTwoChannelsIsIntegratedInEach) {
   start();
   setup_world();
   SheetSpec a = sftp_sheet();
@@ -904,7 +904,7 @@ TEST_F(AccountTest, SameIdentifiantInTwoChannelsIsIntegratedInEach) {
   EXPECT_THAT(reused.error_codes(), ElementsAre("DEPOT_IDENTIFIANT_REUTILISE"));
 }
 
-TEST_F(AccountTest, SameBytesThroughTwoChannelsAreAppliedOnceAndOnlyTheSameChannelLearnsTheOriginal) {
+TEST_F(SenderChannelTest, SameBytesThroughTwoChannelsAreAppliedOnceAndOnlyTheSameChannelLearnsTheOriginal) {
   start();
   setup_world();
   const std::string xml = one_sheet("LOT-D");
@@ -923,7 +923,7 @@ TEST_F(AccountTest, SameBytesThroughTwoChannelsAreAppliedOnceAndOnlyTheSameChann
   EXPECT_EQ(count("SELECT COUNT(*) FROM sheets"), 1);
 }
 
-TEST_F(AccountTest, FileNotOwnedByTheAccountsOwnerIsRefusedBeforeBeingReadAndQuarantined) {
+TEST_F(SenderChannelTest, FileNotOwnedByTheAccountsOwnerIsRefusedBeforeBeingReadAndQuarantined) {
   if (::geteuid() != 0) GTEST_SKIP() << "chown needs root";
   config_.accounts[0].owner_uid = 4242;
   start();
@@ -950,7 +950,7 @@ TEST_F(AccountTest, FileNotOwnedByTheAccountsOwnerIsRefusedBeforeBeingReadAndQua
   EXPECT_EQ(parse_ack(read_file(account_outbox("acme") / summary.acknowledgements.at(0))).statut, "INTEGRE");
 }
 
-TEST_F(AccountTest, FileWithAHardLinkKeptBySenderIsRefused) {
+TEST_F(SenderChannelTest, FileWithAHardLinkKeptBySenderIsRefused) {
   start();
   setup_world();
   const std::string xml = one_sheet("LOT-L");
@@ -971,7 +971,7 @@ TEST_F(AccountTest, FileWithAHardLinkKeptBySenderIsRefused) {
   EXPECT_EQ(engine().process_pass().integre, 1);
 }
 
-TEST_F(AccountTest, LinksAndFoldersOfNoAccountAreLeftAlone) {
+TEST_F(SenderChannelTest, LinksAndFoldersOfNoAccountAreLeftAlone) {
   start();
   const std::string xml = depot_xml(user_xml("a.b"));
   drop_file(tmp_, "ailleurs.xml", xml);
@@ -985,7 +985,7 @@ TEST_F(AccountTest, LinksAndFoldersOfNoAccountAreLeftAlone) {
   EXPECT_FALSE(fs::exists(work() / "ghost"));
 }
 
-TEST_F(AccountTest, LeftoverInTheAccountsWorkFolderIsAnsweredInItsOutbox) {
+TEST_F(SenderChannelTest, LeftoverInTheAccountsWorkFolderIsAnsweredInItsOutbox) {
   start();
   setup_world();
   drop_file(work() / "acme", "reste.xml", one_sheet("LOT-W"));
@@ -997,7 +997,7 @@ TEST_F(AccountTest, LeftoverInTheAccountsWorkFolderIsAnsweredInItsOutbox) {
   EXPECT_FALSE(fs::exists(work() / "acme" / "reste.xml"));
 }
 
-TEST_F(AccountTest, OneChannelsBacklogNeverStarvesAnotherChannelsSingleDepot) {
+TEST_F(SenderChannelTest, OneChannelsBacklogNeverStarvesAnotherChannelsSingleDepot) {
   start();
   constexpr std::size_t kBacklog = 3 * Engine::kGroupDeposits + 5;
   for (std::size_t i = 0; i < kBacklog; ++i) {
