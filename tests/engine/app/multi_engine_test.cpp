@@ -58,9 +58,11 @@ class MultiEngineTest : public ::testing::Test {
     std::ofstream ini(dir_ / "raccord.ini");
     ini << "[paths]\nroot = var\n[inbox]\nsettle_ms = 300\nrescan_s = 1\n[store]\nbackend = postgresql\n"
         << "connection = " << connection_
-        << "\n[engine]\nenvironment = qualification\n"
+        << "\n"
         // A sender account (docs/accounts.md): its dépôts are taken by every engine like inbox/'s.
-        << "[compte.acme]\nlogins = g.martin\n";
+        << "[compte.acme]\nlogins = g.martin\n"
+        // [engine] last: a test appends its own keys to it.
+        << "[engine]\nenvironment = qualification\n";
     ini.close();
     ASSERT_EQ(run({"init", "--support", "support.n1"}), 0);
     // A structure with an active space, so that drafts get codes.
