@@ -12,14 +12,15 @@
 namespace raccord::testing {
 namespace {
 
-// One libpq connection per test process to the server of RACCORD_TEST_POSTGRES, opened on first use and
-// kept: each test's CREATE/DROP SCHEMA is one round trip, not a `psql` process (about 90 ms each, two per
+// One libpq connection per test process to the server of RACCORD_TEST_POSTGRES (or of the server a test
+// names), opened on first use and kept (opened again for another server): each test's CREATE/DROP SCHEMA is one round trip, not a `psql` process (about 90 ms each, two per
 // test) nor a new server backend. It belongs to the process that opened it: a forked child that reaches
 // exit() must not end the parent's session (PQfinish sends a Terminate message on the shared socket), so
 // a child opens its own and never closes the parent's. A connection the server dropped (a test that
 // stops and restarts the server, MultiEngineTest) is opened again once.
 struct Connection {
   PGconn* conn = nullptr;
+  std::string base;  // the connection string conn was opened with
   pid_t owner = 0;
   PGconn* inherited = nullptr;  // a forked child's copy of its parent's: kept reachable, never used
   ~Connection() {
@@ -44,7 +45,7 @@ std::string run_sql(const std::string& base, const std::string& sql) {
   Connection& c = connection();
   std::string error;
   for (int attempt = 0; attempt < 2; ++attempt) {
-    if (c.conn != nullptr && (c.owner != ::getpid() || PQstatus(c.conn) != CONNECTION_OK)) {
+    if (c.conn != nullptr && (c.owner != ::getpid() || PQstatus(c.conn) != CONNECTION_OK || c.base != base)) {
       if (c.owner == ::getpid()) {
         PQfinish(c.conn);
       } else {
@@ -54,6 +55,7 @@ std::string run_sql(const std::string& base, const std::string& sql) {
     }
     if (c.conn == nullptr) {
       c.conn = PQconnectdb(base.c_str());
+      c.base = base;
       c.owner = ::getpid();
       if (PQstatus(c.conn) != CONNECTION_OK) {
         error = PQerrorMessage(c.conn);
@@ -83,18 +85,23 @@ bool postgres_requested() {
 std::optional<std::string> create_test_schema(std::string& schema) {
   const char* base = std::getenv("RACCORD_TEST_POSTGRES");
   if (base == nullptr || *base == '\0') return std::nullopt;
+  return create_test_schema(schema, base);
+}
+
+std::string create_test_schema(std::string& schema, const std::string& base) {
   static std::atomic<int> counter{0};
   schema = "t_" + std::to_string(::getpid()) + "_" + std::to_string(counter++);
   const std::string sql = "DROP SCHEMA IF EXISTS " + schema + " CASCADE; CREATE SCHEMA " + schema;
   if (auto err = run_sql(base, sql); !err.empty()) {
-    throw std::runtime_error("PostgreSQL de test (" + std::string(base) + ") : " + sql + " : " + err);
+    throw std::runtime_error("PostgreSQL de test (" + base + ") : " + sql + " : " + err);
   }
-  return std::string(base) + " search_path=" + schema;
+  return base + " search_path=" + schema;
 }
 
-void drop_test_schema(const std::string& schema) {
-  const char* base = std::getenv("RACCORD_TEST_POSTGRES");
-  if (base == nullptr || schema.empty()) return;
+void drop_test_schema(const std::string& schema, const std::string& server) {
+  const char* env = std::getenv("RACCORD_TEST_POSTGRES");
+  const std::string base = !server.empty() ? server : env != nullptr ? env : "";
+  if (base.empty() || schema.empty()) return;
   run_sql(base, "DROP SCHEMA IF EXISTS " + schema + " CASCADE");
 }
 

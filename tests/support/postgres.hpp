@@ -16,7 +16,12 @@ bool postgres_requested();
 /// server's message) when the server cannot be reached or the schema cannot be made.
 std::optional<std::string> create_test_schema(std::string& schema);
 
-/// Drops a schema made by create_test_schema (errors ignored).
-void drop_test_schema(const std::string& schema);
+/// The same on the server of the libpq connection string `server` (a test that needs a server of its
+/// own, e.g. one it stops: RACCORD_TEST_OUTAGE_POSTGRES); never nullopt.
+std::string create_test_schema(std::string& schema, const std::string& server);
+
+/// Drops a schema made by create_test_schema (errors ignored), on RACCORD_TEST_POSTGRES's server or
+/// on `server` when given.
+void drop_test_schema(const std::string& schema, const std::string& server = "");
 
 }  // namespace raccord::testing

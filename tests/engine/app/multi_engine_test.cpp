@@ -5,7 +5,10 @@
 // - PostgreSQL stopped while a daemon runs and started again: no dépôt lost, all answered;
 // - PostgreSQL stopped over the daemon's nightly.time and started again: the run happens once it is back.
 // They run only when RACCORD_TEST_BACKEND=postgresql and RACCORD_TEST_POSTGRES name a server
-// (scripts/test.sh starts one); the outage test also needs RACCORD_TEST_PG_CTL (a pg_ctl command).
+// (scripts/test.sh starts one). The outage tests (MultiEngineOutageTest) stop and start their server: they
+// run on a server of their own, RACCORD_TEST_OUTAGE_POSTGRES with its pg_ctl command in
+// RACCORD_TEST_OUTAGE_PG_CTL (scripts/test.sh starts a second one), so that the other tests, running
+// beside them, never see an outage.
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -49,9 +52,13 @@ class MultiEngineTest : public ::testing::Test {
  protected:
   void SetUp() override {
     if (!postgres_requested()) GTEST_SKIP() << "PostgreSQL only (RACCORD_TEST_BACKEND=postgresql)";
-    auto connection = create_test_schema(schema_);
-    if (!connection) GTEST_SKIP() << "RACCORD_TEST_POSTGRES n'est pas défini";
-    connection_ = *connection;
+    if (server_.empty()) {
+      auto connection = create_test_schema(schema_);
+      if (!connection) GTEST_SKIP() << "RACCORD_TEST_POSTGRES n'est pas défini";
+      connection_ = *connection;
+    } else {
+      connection_ = create_test_schema(schema_, server_);
+    }
     std::string pattern = (fs::temp_directory_path() / "raccord-multi-XXXXXX").string();
     ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
     dir_ = pattern;
@@ -80,7 +87,7 @@ class MultiEngineTest : public ::testing::Test {
       ::kill(pid, SIGKILL);
       ::waitpid(pid, nullptr, 0);
     }
-    drop_test_schema(schema_);
+    drop_test_schema(schema_, server_);
     if (!HasFailure() && !dir_.empty()) fs::remove_all(dir_);
   }
 
@@ -218,6 +225,7 @@ class MultiEngineTest : public ::testing::Test {
 
   fs::path dir_;
   std::string schema_;
+  std::string server_;  // empty: RACCORD_TEST_POSTGRES's server
   std::string connection_;
   std::vector<pid_t> children_;
 };
@@ -249,7 +257,7 @@ TEST_F(MultiEngineTest, OneDaemonKilledHalfwayAndRestartedLosesAndRepeatsNothing
   check_invariants(n);
 }
 
-/// Starts the test cluster again with `pg_ctl` (RACCORD_TEST_PG_CTL, which holds `-l LOG`), waiting up
+/// Starts the test cluster again with `pg_ctl` (RACCORD_TEST_OUTAGE_PG_CTL, which holds `-l LOG`), waiting up
 /// to 180 s; tries three times, since a loaded CI machine can be slow to bring it back, and prints
 /// the end of the server's log when it does not come back.
 bool start_postgresql(const std::string& pg_ctl) {
@@ -268,9 +276,27 @@ bool start_postgresql(const std::string& pg_ctl) {
   return false;
 }
 
-TEST_F(MultiEngineTest, DatabaseStoppedWhileTheDaemonRunsLosesNothing) {
-  const char* pg_ctl = std::getenv("RACCORD_TEST_PG_CTL");
-  if (pg_ctl == nullptr) GTEST_SKIP() << "RACCORD_TEST_PG_CTL n'est pas défini";
+/// The outage tests: on a server of their own (RACCORD_TEST_OUTAGE_POSTGRES), which they stop and
+/// start with RACCORD_TEST_OUTAGE_PG_CTL; skipped when either is unset.
+class MultiEngineOutageTest : public MultiEngineTest {
+ protected:
+  void SetUp() override {
+    const char* server = std::getenv("RACCORD_TEST_OUTAGE_POSTGRES");
+    const char* pg_ctl = std::getenv("RACCORD_TEST_OUTAGE_PG_CTL");
+    if (!postgres_requested() || server == nullptr || *server == '\0' || pg_ctl == nullptr || *pg_ctl == '\0') {
+      GTEST_SKIP() << "RACCORD_TEST_OUTAGE_POSTGRES et RACCORD_TEST_OUTAGE_PG_CTL : un serveur PostgreSQL "
+                      "propre à ces tests, qu'ils arrêtent (scripts/test.sh en démarre un)";
+    }
+    server_ = server;
+    pg_ctl_ = pg_ctl;
+    MultiEngineTest::SetUp();
+  }
+
+  std::string pg_ctl_;
+};
+
+TEST_F(MultiEngineOutageTest, DatabaseStoppedWhileTheDaemonRunsLosesNothing) {
+  const char* pg_ctl = pg_ctl_.c_str();
   const pid_t a = start_daemon();
   std::this_thread::sleep_for(1s);
   ASSERT_EQ(std::system((std::string(pg_ctl) + " -m fast -w stop >/dev/null 2>&1").c_str()), 0);
@@ -285,11 +311,10 @@ TEST_F(MultiEngineTest, DatabaseStoppedWhileTheDaemonRunsLosesNothing) {
   check_invariants(n);
 }
 
-TEST_F(MultiEngineTest, NightlyRunDuringADatabaseOutageHappensOnceTheDatabaseIsBack) {
+TEST_F(MultiEngineOutageTest, NightlyRunDuringADatabaseOutageHappensOnceTheDatabaseIsBack) {
   // Issue item 5: PostgreSQL restarting at nightly.time; the daemon logged it and waited for the
   // next day. The run must be tried again (backoff of real time) until it is done.
-  const char* pg_ctl = std::getenv("RACCORD_TEST_PG_CTL");
-  if (pg_ctl == nullptr) GTEST_SKIP() << "RACCORD_TEST_PG_CTL n'est pas défini";
+  const char* pg_ctl = pg_ctl_.c_str();
   // nightly.time: the next minute at least 15 s ahead (UTC), so that it is armed for today.
   const auto at = std::chrono::ceil<std::chrono::minutes>(std::chrono::system_clock::now() + 15s);
   const auto day = std::chrono::floor<std::chrono::days>(at);
