@@ -13,11 +13,11 @@ namespace raccord::testing {
 namespace {
 
 // One libpq connection per test process to the server of RACCORD_TEST_POSTGRES (or of the server a test
-// names), opened on first use and kept (opened again for another server): each test's CREATE/DROP SCHEMA is one round trip, not a `psql` process (about 90 ms each, two per
-// test) nor a new server backend. It belongs to the process that opened it: a forked child that reaches
-// exit() must not end the parent's session (PQfinish sends a Terminate message on the shared socket), so
-// a child opens its own and never closes the parent's. A connection the server dropped (a test that
-// stops and restarts the server, MultiEngineTest) is opened again once.
+// names), opened on first use and kept (opened again for another server): each test's CREATE/DROP SCHEMA is one round
+// trip, not a `psql` process (about 90 ms each, two per test) nor a new server backend. It belongs to the process that
+// opened it: a forked child that reaches exit() must not end the parent's session (PQfinish sends a Terminate message
+// on the shared socket), so a child opens its own and never closes the parent's. A connection the server dropped (a
+// test that stops and restarts the server, MultiEngineTest) is opened again once.
 struct Connection {
   PGconn* conn = nullptr;
   std::string base;  // the connection string conn was opened with
