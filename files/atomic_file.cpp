@@ -97,7 +97,7 @@ enum class FileSync { Now, Later };
 /// syncs the filesystem before renaming it) and closed. Returns its path.
 fs::path write_temporary(const fs::path& dir, std::string_view name, std::string_view content,
                          FileSync file_sync = FileSync::Now) {
-  const fs::path tmp = dir / temporary_name(name);
+  fs::path tmp = dir / temporary_name(name);
   Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, kFileMode));
   if (fd.get() < 0) throw_errno(errno, "création impossible du fichier temporaire " + tmp.string());
   try {
@@ -233,6 +233,16 @@ void write_file_atomically(const fs::path& dir, std::string_view name, std::stri
   sync_directory(dir);
 }
 
+void replace_file(const fs::path& dir, std::string_view name, std::string_view content) {
+  const fs::path tmp = write_temporary(dir, name, content, FileSync::Later);
+  const fs::path target = dir / std::string(name);
+  if (::rename(tmp.c_str(), target.c_str()) != 0) {
+    const int error = errno;
+    ::unlink(tmp.c_str());
+    throw_errno(error, "renommage impossible de " + tmp.string() + " en " + target.string());
+  }
+}
+
 bool create_file_atomically(const fs::path& dir, std::string_view name, std::string_view content) {
   const fs::path target = dir / std::string(name);
   struct stat st {};
@@ -329,7 +339,7 @@ fs::path move_with_suffix(const fs::path& from, const fs::path& dir, std::string
   const std::string base(name);
   for (int i = 0; i <= kMaxSuffix; ++i) {
     const std::string candidate_name = i == 0 ? base : fit_name(base, "." + std::to_string(i));
-    const fs::path candidate = dir / candidate_name;
+    fs::path candidate = dir / candidate_name;
     if (reserve) {
       struct stat st {};
       if (::lstat(candidate.c_str(), &st) == 0) continue;

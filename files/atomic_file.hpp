@@ -28,6 +28,13 @@ enum class DirectorySync { Now, Caller };
 /// fsync of `dir`. File mode 0640 (before umask). Throws std::system_error on any failure (the temporary is removed).
 void write_file_atomically(const std::filesystem::path& dir, std::string_view name, std::string_view content);
 
+/// Writes `content` to `dir/name` so that readers see the old file or the new one whole (a temporary in
+/// `dir`, renamed over any existing file), without making either durable: no fsync of the file nor of
+/// `dir`. For a file rewritten again and again whose loss at a power cut costs nothing, because the
+/// next write remakes it (metrics.prom, rewritten after each group: docs/design.md "Group commit").
+/// File mode 0640 (before umask). Throws std::system_error on any failure (the temporary is removed).
+void replace_file(const std::filesystem::path& dir, std::string_view name, std::string_view content);
+
 /// Like write_file_atomically but never replaces: returns false (and writes nothing) when
 /// `dir/name` already exists.
 bool create_file_atomically(const std::filesystem::path& dir, std::string_view name, std::string_view content);

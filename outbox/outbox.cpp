@@ -70,7 +70,7 @@ bool Outbox::has_report(CivilDate date, std::string_view extension) const {
 }
 
 void Outbox::write_metrics(std::string_view text) const {
-  files::write_file_atomically(dir_, kMetricsFileName, text);
+  files::replace_file(dir_, kMetricsFileName, text);
 }
 
 }  // namespace raccord::outbox

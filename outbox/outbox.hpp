@@ -67,7 +67,8 @@ class Outbox {
   /// True when the nightly report file of `date` with `extension` is in the folder.
   bool has_report(CivilDate date, std::string_view extension) const;
 
-  /// Writes metrics.prom (kMetricsFileName, docs/reference.md §5.4) atomically, replacing the one there.
+  /// Writes metrics.prom (kMetricsFileName, docs/reference.md §5.4) atomically, replacing the one there,
+  /// not durably (files::replace_file: the next group rewrites it; docs/design.md "Group commit").
   /// Throws std::system_error.
   void write_metrics(std::string_view text) const;
 

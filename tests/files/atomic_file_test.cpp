@@ -172,6 +172,36 @@ TEST(WriteFileAtomically, RemovesTemporaryWhenRenameFails) {
   EXPECT_EQ(entry_names(dir.path()), std::vector<std::string>{"busy"});
 }
 
+// Issue 21: metrics.prom, rewritten after each group, is replaced whole but not made durable (two
+// fsyncs fewer per group); what readers see must stay the old file or the new one, never a part.
+TEST(ReplaceFile, ReplacesTheFileWholeWithMode0640AndLeavesNoTemporary) {
+  TempDir dir;
+  const mode_t old = ::umask(0);
+  replace_file(dir.path(), "metrics.prom", "a 1\n");
+  replace_file(dir.path(), "metrics.prom", std::string(300000, 'b'));
+  ::umask(old);
+  EXPECT_EQ(read_file(dir.path() / "metrics.prom"), std::string(300000, 'b'));
+  EXPECT_EQ(entry_names(dir.path()), std::vector<std::string>{"metrics.prom"});
+  struct stat st {};
+  ASSERT_EQ(::stat((dir.path() / "metrics.prom").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0640U);
+}
+
+TEST(ReplaceFile, AFailedRenameThrowsAndLeavesNoTemporary) {
+  TempDir dir;
+  fs::create_directory(dir.path() / "busy");
+  fs::create_directory(dir.path() / "busy" / "child");
+  EXPECT_THROW(replace_file(dir.path(), "busy", "x"), std::system_error);
+  EXPECT_EQ(entry_names(dir.path()), std::vector<std::string>{"busy"});
+  try {
+    replace_file(dir.path() / "absent", "metrics.prom", "x");
+    FAIL() << "expected std::system_error";
+  } catch (const std::system_error& e) {
+    EXPECT_EQ(e.code().value(), ENOENT);
+    EXPECT_NE(std::string(e.what()).find("absent"), std::string::npos);
+  }
+}
+
 TEST(CreateFileAtomically, NeverReplaces) {
   TempDir dir;
   EXPECT_TRUE(create_file_atomically(dir.path(), "ACK_a.xml", "first"));
