@@ -127,6 +127,9 @@ class CrlStore {
   /// other). A file over kMaxCrlBytes is skipped; a file that cannot be read or holds anything that is not
   /// a CRL is skipped whole. `log` receives one French line per skipped file and one per file loaded; a
   /// missing directory is a line too, never an error. The signatures are verified later, per issuer.
+  /// A CRL is held in about its own size: its entries stay in its DER, indexed by serial (not decoded one
+  /// by one into OpenSSL objects, ten allocations each), except the rare CRLs described in docs/design.md
+  /// ("Reading a CRL") which OpenSSL reads whole.
   static std::shared_ptr<const CrlStore> load(const std::filesystem::path& dir, std::vector<std::string>& log);
 
   /// Adds the CRLs of `bytes` (PEM or DER, as in a file) read from `file`. Returns false and sets `why`

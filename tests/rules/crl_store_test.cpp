@@ -7,6 +7,7 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <malloc.h>
 #include <openssl/x509.h>
 #include <unistd.h>
 
@@ -15,6 +16,7 @@
 #include <fstream>
 #include <memory>
 #include <regex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -26,12 +28,10 @@ namespace raccord::rules {
 namespace {
 
 namespace fs = std::filesystem;
-using raccord::testing::CaOptions;
 using raccord::testing::CrlEntry;
 using raccord::testing::CrlOptions;
 using raccord::testing::instant;
 using raccord::testing::LeafOptions;
-using raccord::testing::TestCa;
 using raccord::testing::TestPki;
 using ::testing::HasSubstr;
 
@@ -436,14 +436,121 @@ TEST_F(CrlStoreTest, LargeCrlOfOneHundredThousandEntries) {
   EXPECT_EQ(n, 100'001u);
 }
 
+#if defined(__SANITIZE_ADDRESS__)
+// ASan's allocator (sanitizer/allocator_interface.h, a header GCC does not install).
+extern "C" std::size_t __sanitizer_get_current_allocated_bytes();  // NOLINT(bugprone-reserved-identifier)
+#endif
+
+/// Bytes currently allocated on the heap by the whole process.
+std::size_t heap_in_use() {
+#if defined(__SANITIZE_ADDRESS__)
+  return __sanitizer_get_current_allocated_bytes();
+#else
+  return mallinfo2().uordblks;
+#endif
+}
+
+// The kind of figure 8's cost (issue 17): OpenSSL's d2i_X509_CRL allocates about ten objects per entry
+// (~400 bytes each, 0.5 s for 100,000); the store keeps a CRL in about its own size, its entries as offsets.
+TEST_F(CrlStoreTest, LargeCrlIsHeldInAboutItsOwnSize) {
+  CrlOptions big = listing_leaf();
+  big.filler_entries = 100'000;
+  const std::string der = pki().intermediate().crl_der(big);
+  write("grande.crl", der);
+  write("grande.pem", TestPki::crl_pem({der}));
+  std::vector<std::string> log;
+  const std::size_t before = heap_in_use();
+  const auto store = CrlStore::load(dir_, log);
+  const std::size_t held = heap_in_use() - before;
+  ASSERT_EQ(store->size(), 2u);
+  EXPECT_LT(held, std::size_t{6} * der.size())
+      << "held " << held << " bytes for two CRLs of " << der.size() << " bytes";
+  EXPECT_EQ(leaf_status(*store).status, RevocationStatus::Revoked);
+  EXPECT_EQ(store->info(1).entries, 100'001u);
+}
+
+// The serials are compared as integers whatever their length and first bit (DER adds a 0x00 before a first
+// byte >= 0x80; zero is one 0x00 byte).
+TEST_F(CrlStoreTest, SerialsOfEveryLengthAreFoundAndNoOthers) {
+  const std::vector<std::string> listed = {"0", "7F", "80", "FF", "0100", "8000", "7F100001", "80000000000000000001"};
+  const std::vector<std::string> unlisted = {"1", "7E", "81", "FE", "0101", "80000000000000000000", "7FFF"};
+  CrlOptions o;
+  o.filler_entries = 1000;
+  for (const auto& serial : listed) o.entries.push_back(CrlEntry{serial, "2025-06-01T00:00:00Z", 1});
+  const auto store = store_of({pki().intermediate().crl_der(o)});
+  ASSERT_EQ(store->size(), 1u);
+  for (const auto& serial : listed) {
+    LeafOptions leaf;
+    leaf.serial_hex = serial;
+    const X509Ptr cert = x509(pki().leaf_der(leaf));
+    const auto a = store->status(cert.get(), intermediate_.get(), instant(kNow), {});
+    EXPECT_EQ(a.status, RevocationStatus::Revoked) << serial;
+    EXPECT_EQ(a.reason_code, 1) << serial;
+    EXPECT_EQ(a.revocation_date, instant("2025-06-01T00:00:00Z")) << serial;
+    EXPECT_TRUE(store->listed("CN=Raccord Test Intermediate CA", TestPki::serial_hex(pki().leaf_der(leaf)))) << serial;
+  }
+  for (const auto& serial : unlisted) {
+    LeafOptions leaf;
+    leaf.serial_hex = serial;
+    const X509Ptr cert = x509(pki().leaf_der(leaf));
+    EXPECT_EQ(store->status(cert.get(), intermediate_.get(), instant(kNow), {}).status, RevocationStatus::Good)
+        << serial;
+  }
+  std::set<std::string> entries;
+  store->for_each_entry([&](std::string_view, std::string_view serial) { entries.emplace(serial); });
+  EXPECT_EQ(entries.size(), 1008u);
+  for (const auto& serial : {"0", "7F", "80", "FF", "0100", "8000", "7F100001", "80000000000000000001"}) {
+    EXPECT_TRUE(entries.contains(serial)) << serial;
+  }
+}
+
+// The signature covers the entries: a CRL whose entry was changed after signing is never used, neither for
+// revoked nor for good.
+TEST_F(CrlStoreTest, EntryChangedAfterSigningMakesTheCrlBadlySigned) {
+  CrlOptions o = listing_leaf();
+  o.filler_entries = 10;
+  std::string der = pki().intermediate().crl_der(o);
+  const std::string filler("\x02\x04\x7F\x00\x00\x05", 6);  // serial 0x7F000005
+  const auto at = der.find(filler);
+  ASSERT_NE(at, std::string::npos);
+  der[at + 5] = '\x06';  // now 0x7F000006 twice
+  const auto store = store_of({der});
+  ASSERT_EQ(store->size(), 1u);
+  EXPECT_EQ(leaf_status(*store).cause, UnknownCause::BadSignature);
+  EXPECT_FALSE(store->has_current_crl(intermediate_.get(), instant(kNow), {}));
+}
+
+// CRLs signed with other digests verify too, and an entry with a negative serial (which the store leaves to
+// OpenSSL's whole reading) gives the same answers.
+TEST_F(CrlStoreTest, OtherDigestsAndNegativeSerialsGiveTheSameAnswers) {
+  for (const char* digest : {"sha1", "sha384", "sha512"}) {
+    CrlOptions o = listing_leaf();
+    o.digest = digest;
+    const auto store = store_of({pki().intermediate().crl_der(o)});
+    EXPECT_EQ(leaf_status(*store).status, RevocationStatus::Revoked) << digest;
+  }
+  CrlOptions o = listing_leaf();
+  o.entries.push_back(CrlEntry{"-05", "2025-06-01T00:00:00Z", 4});
+  o.filler_entries = 10;
+  const auto store = store_of({pki().intermediate().crl_der(o)});
+  EXPECT_EQ(store->info(0).entries, 12u);
+  EXPECT_EQ(leaf_status(*store).status, RevocationStatus::Revoked);
+  EXPECT_TRUE(store->listed("CN=Raccord Test Intermediate CA", "-05"));
+  EXPECT_TRUE(store->listed("CN=Raccord Test Intermediate CA", "7F000009"));
+  const X509Ptr other = x509(pki().leaf_der());
+  EXPECT_EQ(store->status(other.get(), intermediate_.get(), instant(kNow), {}).status, RevocationStatus::Good);
+}
+
 TEST_F(CrlStoreTest, ConcurrentChecksAgree) {
   CrlOptions big = listing_leaf();
   big.filler_entries = 20'000;
   const auto store = store_of({pki().intermediate().crl_der(big), pki().root().crl_der()});
   std::vector<X509Ptr> leaves;
+  leaves.reserve(4);
   for (int i = 0; i < 4; ++i) leaves.push_back(x509(pki().leaf_der()));
   std::atomic<int> wrong{0};
   std::vector<std::thread> threads;
+  threads.reserve(8);
   for (int t = 0; t < 8; ++t) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < 200; ++i) {
