@@ -11,18 +11,13 @@
 #include <optional>
 #include <sstream>
 
+#include "engine/app/terminal_text.hpp"
 #include "engine/clock.hpp"
 #include "outbox/acknowledgement_writer.hpp"
 #include "rules/bundle_inspection.hpp"
 
 namespace raccord::app {
 namespace {
-
-std::string upper(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return static_cast<char>(c >= 'a' && c <= 'z' ? c - 32 : c); });
-  return s;
-}
 
 std::string lower(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(),
@@ -36,7 +31,7 @@ struct ProtocolChoice {
 };
 
 ProtocolChoice protocol_of(const std::string& text) {
-  const std::string p = upper(text);
+  const std::string p = upper_ascii(text);
   if (p == "API") return {true, std::nullopt};
   const auto parsed = parse<Protocol>(p);
   return {parsed.has_value(), parsed};
@@ -113,11 +108,6 @@ std::string end_text(const rules::LeafChain& c) {
   return "";
 }
 
-/// XML 1.0 text/attribute escaping; characters outside the Char production become "\uXXXX" (F16).
-std::string xml(std::string_view s) {
-  return outbox::escape_xml(s);
-}
-
 const char* yes_no(bool b) {
   return b ? "oui" : "non";
 }
@@ -160,27 +150,27 @@ void print_text(std::ostream& out, const CertCommandOptions& o, const rules::Bun
 void print_xml(std::ostream& out, const CertCommandOptions& o, const rules::BundleInspection& in,
                std::string_view protocol, Instant at) {
   out << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
-  out << fmt::format("<Certificats fichier=\"{}\" contenu=\"{}\">\n", xml(o.file), kind_code(in.kind));
+  out << fmt::format("<Certificats fichier=\"{}\" contenu=\"{}\">\n", outbox::escape_xml(o.file), kind_code(in.kind));
   int rank = 0;
   for (const auto& f : in.certificates) {
     out << fmt::format(
         "  <Certificat rang=\"{}\" sujet=\"{}\" emetteur=\"{}\" numeroSerie=\"{}\" debut=\"{}\" fin=\"{}\" "
         "cle=\"{}\" bits=\"{}\" signature=\"{}\" autorite=\"{}\" autoSigne=\"{}\" eku=\"{}\" clientAuth=\"{}\" "
         "serverAuth=\"{}\" empreinteSha256=\"{}\"/>\n",
-        ++rank, xml(f.subject), xml(f.issuer), f.serial,
+        ++rank, outbox::escape_xml(f.subject), outbox::escape_xml(f.issuer), f.serial,
         format_iso_date(CivilDate{std::chrono::floor<std::chrono::days>(f.not_before)}),
-        format_iso_date(CivilDate{std::chrono::floor<std::chrono::days>(f.not_after)}), xml(f.key_type), f.key_bits,
-        xml(f.signature_algorithm), boolean(f.is_ca), boolean(f.self_signed), boolean(f.has_eku),
-        boolean(f.client_auth), boolean(f.server_auth), f.fingerprint_sha256);
+        format_iso_date(CivilDate{std::chrono::floor<std::chrono::days>(f.not_after)}), outbox::escape_xml(f.key_type),
+        f.key_bits, outbox::escape_xml(f.signature_algorithm), boolean(f.is_ca), boolean(f.self_signed),
+        boolean(f.has_eku), boolean(f.client_auth), boolean(f.server_auth), f.fingerprint_sha256);
   }
   for (const auto& c : in.chains) {
     out << fmt::format("  <Chaine fin=\"{}\"{}>\n", end_code(c.end),
                        c.end == rules::ChainEnd::MissingIssuer
-                           ? fmt::format(" emetteurManquant=\"{}\"", xml(c.missing_issuer))
+                           ? fmt::format(" emetteurManquant=\"{}\"", outbox::escape_xml(c.missing_issuer))
                            : std::string());
     for (const auto& l : c.links) {
       out << fmt::format("    <Maillon sujet=\"{}\" numeroSerie=\"{}\" empreinteSha256=\"{}\" confiance=\"{}\"/>\n",
-                         xml(l.subject), l.serial, l.fingerprint_sha256, boolean(l.from_trust_store));
+                         outbox::escape_xml(l.subject), l.serial, l.fingerprint_sha256, boolean(l.from_trust_store));
     }
     out << "  </Chaine>\n";
   }
@@ -188,7 +178,7 @@ void print_xml(std::ostream& out, const CertCommandOptions& o, const rules::Bund
                      format_iso_instant(at), boolean(in.acceptable()));
   for (const auto& d : in.diagnostics) {
     const std::string_view tag = to_code(d.severity);
-    out << fmt::format("    <{} code=\"{}\">{}</{}>\n", tag, to_code(d.code), xml(d.message), tag);
+    out << fmt::format("    <{} code=\"{}\">{}</{}>\n", tag, to_code(d.code), outbox::escape_xml(d.message), tag);
   }
   out << "  </Verdict>\n</Certificats>\n";
 }
@@ -270,7 +260,7 @@ int run_cert_command(const CertCommandOptions& options, const Config& config, In
   for (const auto& line : checker.trust_store_log()) {
     if (checker.trust_anchor_count() == 0) err << line.text << "\n";  // only when it explains the verdict
   }
-  const std::string label = upper(options.protocol);
+  const std::string label = upper_ascii(options.protocol);
   const rules::BundleInspection inspection = rules::inspect_bundle(bytes, checker, protocol.protocol, at);
   if (format == "xml") {
     print_xml(out, options, inspection, label, at);

@@ -9,6 +9,7 @@
 #include <iostream>
 #include <vector>
 
+#include "engine/app/terminal_text.hpp"
 #include "engine/clock.hpp"
 #include "engine/search.hpp"
 #include "outbox/export_writer.hpp"
@@ -17,12 +18,6 @@ namespace raccord::app {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string upper(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return static_cast<char>(c >= 'a' && c <= 'z' ? c - 32 : c); });
-  return s;
-}
 
 std::string date_problem(const std::string& value) {
   if (parse_iso_date(value)) return {};
@@ -47,12 +42,12 @@ std::string siret_problem(const std::string& value) {
 }
 
 std::string protocol_problem(const std::string& value) {
-  if (parse<Protocol>(upper(value))) return {};
+  if (parse<Protocol>(upper_ascii(value))) return {};
   return "protocole inconnu « " + value + " » : PESIT, SFTP ou AS2";
 }
 
 std::string type_problem(const std::string& value) {
-  if (parse<SheetKind>(upper(value))) return {};
+  if (parse<SheetKind>(upper_ascii(value))) return {};
   return "type inconnu « " + value + " » : EDI ou API";
 }
 
@@ -205,7 +200,7 @@ int run_search_command(const SearchCommandOptions& o, const Config& config, Inst
   c.partner = given(o.partner);
   if (!o.state.empty()) c.state = std::string(to_code(*parse_state_criterion(o.state)));
   c.code_appli = given(o.code_appli);
-  c.protocol = given(upper(o.protocol));
+  c.protocol = given(upper_ascii(o.protocol));
   c.interface_code = given(o.interface_code);
   c.raison_sociale = given(o.raison_sociale);
   if (!o.submitted_from.empty()) c.submitted_from = parse_iso_date(o.submitted_from);
@@ -227,7 +222,7 @@ int run_search_command(const SearchCommandOptions& o, const Config& config, Inst
         o.requester, config.effective_connection());
     return 2;
   }
-  c.kind = o.type.empty() ? search_kind_of_code(*db, c, o.requester) : *parse<SheetKind>(upper(o.type));
+  c.kind = o.type.empty() ? search_kind_of_code(*db, c, o.requester) : *parse<SheetKind>(upper_ascii(o.type));
   const ExportFormat file_format = o.format == "xml" ? ExportFormat::Xml : ExportFormat::Csv;
   if (o.write_export) {
     const fs::path outbox_dir = config.root / "outbox";

@@ -7,27 +7,14 @@
 #include <iostream>
 
 #include "engine/app/search_command.hpp"
+#include "engine/app/terminal_text.hpp"
 #include "outbox/acknowledgement_writer.hpp"
 
 namespace raccord::app {
 namespace {
 
-/// XML attribute or text content: invalid characters made visible (F16), then escaped.
-std::string xml(std::string_view text) {
-  return outbox::escape_xml(text);
-}
-
-/// One line of terminal text: control characters (a newline in a comment) shown as a space.
-std::string line(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) {
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = ' ';
-  }
-  return out;
-}
-
 std::string or_dash(std::string_view text) {
-  return text.empty() ? std::string("—") : line(text);
+  return text.empty() ? std::string("—") : terminal_line(text);
 }
 
 std::string utc_french_date(Instant t) {
@@ -41,7 +28,7 @@ std::string state_text(const std::optional<SheetState>& s) {
 void print_version_text(std::ostream& out, const std::string& title, const VersionView& v, SheetKind kind,
                         const CivilZone& zone) {
   out << fmt::format("\n{} (version n° {}, « {} » par {} le {})\n", title, v.number, to_code(v.action),
-                     line(v.created_by), zone.format_local(v.created_at));
+                     terminal_line(v.created_by), zone.format_local(v.created_at));
   if (kind == SheetKind::Edi) {
     out << fmt::format("  Protocole : {}\n", or_dash(v.protocol));
     if (v.period_from) {
@@ -53,14 +40,16 @@ void print_version_text(std::ostream& out, const std::string& title, const Versi
     out << "  Codes interface :";
     if (v.interfaces.empty()) out << " —";
     out << "\n";
-    for (const auto& i : v.interfaces) out << fmt::format("    {:<10} {}\n", line(i.code), line(i.mode));
+    for (const auto& i : v.interfaces)
+      out << fmt::format("    {:<10} {}\n", terminal_line(i.code), terminal_line(i.mode));
   }
   out << "  Certificats :";
   if (v.certificates.empty()) out << " —";
   out << "\n";
   for (const auto& c : v.certificates) {
-    out << fmt::format("    {} — n° de série {} — fin de validité {}{}\n", line(c.subject), line(c.serial),
-                       utc_french_date(c.not_after), c.is_leaf ? " (certificat final)" : " (autorité)");
+    out << fmt::format("    {} — n° de série {} — fin de validité {}{}\n", terminal_line(c.subject),
+                       terminal_line(c.serial), utc_french_date(c.not_after),
+                       c.is_leaf ? " (certificat final)" : " (autorité)");
   }
   out << fmt::format("  Contact technique : {} — tél. {} — {} — fax {}\n", or_dash(v.contact_name),
                      or_dash(v.contact_phone), or_dash(v.contact_email), or_dash(v.contact_fax));
@@ -70,33 +59,37 @@ void print_version_text(std::ostream& out, const std::string& title, const Versi
                        or_dash(v.network_identifier), or_dash(v.network_address), or_dash(v.network_port),
                        or_dash(v.network_path));
   }
-  if (!v.comments.empty()) out << fmt::format("  Commentaires : {}\n", line(v.comments));
+  if (!v.comments.empty()) out << fmt::format("  Commentaires : {}\n", terminal_line(v.comments));
 }
 
 void print_version_xml(std::ostream& out, const char* role, const VersionView& v) {
   out << fmt::format("  <Version role=\"{}\" numero=\"{}\" id=\"{}\" action=\"{}\"", role, v.number, v.id,
-                     xml(to_code(v.action)));
-  if (!v.protocol.empty()) out << fmt::format(" protocole=\"{}\"", xml(v.protocol));
+                     outbox::escape_xml(to_code(v.action)));
+  if (!v.protocol.empty()) out << fmt::format(" protocole=\"{}\"", outbox::escape_xml(v.protocol));
   if (v.period_from) out << fmt::format(" debut=\"{}\"", format_iso_date(*v.period_from));
   if (v.period_to) out << fmt::format(" fin=\"{}\"", format_iso_date(*v.period_to));
-  out << fmt::format(" creeLe=\"{}\" creePar=\"{}\">\n", format_iso_instant(v.created_at), xml(v.created_by));
-  out << fmt::format("    <Contact nomPrenom=\"{}\" telephone=\"{}\" email=\"{}\" fax=\"{}\"/>\n", xml(v.contact_name),
-                     xml(v.contact_phone), xml(v.contact_email), xml(v.contact_fax));
+  out << fmt::format(" creeLe=\"{}\" creePar=\"{}\">\n", format_iso_instant(v.created_at),
+                     outbox::escape_xml(v.created_by));
+  out << fmt::format("    <Contact nomPrenom=\"{}\" telephone=\"{}\" email=\"{}\" fax=\"{}\"/>\n",
+                     outbox::escape_xml(v.contact_name), outbox::escape_xml(v.contact_phone),
+                     outbox::escape_xml(v.contact_email), outbox::escape_xml(v.contact_fax));
   if (!v.network_identifier.empty() || !v.network_address.empty() || !v.network_port.empty() ||
       !v.network_path.empty()) {
     out << fmt::format("    <Reseau identifiant=\"{}\" adresseIP=\"{}\" port=\"{}\" cheminDepot=\"{}\"/>\n",
-                       xml(v.network_identifier), xml(v.network_address), xml(v.network_port), xml(v.network_path));
+                       outbox::escape_xml(v.network_identifier), outbox::escape_xml(v.network_address),
+                       outbox::escape_xml(v.network_port), outbox::escape_xml(v.network_path));
   }
   for (const auto& i : v.interfaces) {
-    out << fmt::format("    <Interface code=\"{}\" mode=\"{}\"/>\n", xml(i.code), xml(i.mode));
+    out << fmt::format("    <Interface code=\"{}\" mode=\"{}\"/>\n", outbox::escape_xml(i.code),
+                       outbox::escape_xml(i.mode));
   }
   for (const auto& c : v.certificates) {
     out << fmt::format(
         "    <Certificat sujet=\"{}\" emetteur=\"{}\" numeroSerie=\"{}\" debut=\"{}\" fin=\"{}\" finale=\"{}\"/>\n",
-        xml(c.subject), xml(c.issuer), xml(c.serial), format_iso_instant(c.not_before), format_iso_instant(c.not_after),
-        c.is_leaf ? "true" : "false");
+        outbox::escape_xml(c.subject), outbox::escape_xml(c.issuer), outbox::escape_xml(c.serial),
+        format_iso_instant(c.not_before), format_iso_instant(c.not_after), c.is_leaf ? "true" : "false");
   }
-  if (!v.comments.empty()) out << fmt::format("    <Commentaires>{}</Commentaires>\n", xml(v.comments));
+  if (!v.comments.empty()) out << fmt::format("    <Commentaires>{}</Commentaires>\n", outbox::escape_xml(v.comments));
   out << "  </Version>\n";
 }
 
@@ -107,10 +100,11 @@ void print_waiting_text(std::ostream& out, const WaitingView& w, const CivilZone
     out << fmt::format("En attente : activation bloquée depuis le {} (exécution nocturne), motif(s) :\n",
                        zone.format_local(w.block->since));
     for (const auto& r : w.block->reasons) {
-      out << fmt::format("  {}{} : {}\n", line(r.code), r.field.empty() ? std::string() : " (" + line(r.field) + ")",
-                         line(r.message));
+      out << fmt::format("  {}{} : {}\n", terminal_line(r.code),
+                         r.field.empty() ? std::string() : " (" + terminal_line(r.field) + ")",
+                         terminal_line(r.message));
     }
-    if (w.block->reasons.empty()) out << fmt::format("  {}\n", line(w.block->reason));
+    if (w.block->reasons.empty()) out << fmt::format("  {}\n", terminal_line(w.block->reason));
   } else if (w.du) {
     out << fmt::format(
         "En attente : du {} — activée par la première exécution nocturne de cette date ou après, si ses "
@@ -127,9 +121,9 @@ void print_waiting_xml(std::ostream& out, const WaitingView& w) {
   if (w.block) {
     out << fmt::format("  <Attente depuis=\"{}\">\n", format_iso_instant(w.block->since));
     for (const auto& r : w.block->reasons) {
-      out << fmt::format("    <Motif code=\"{}\"", xml(r.code));
-      if (!r.field.empty()) out << fmt::format(" champ=\"{}\"", xml(r.field));
-      out << fmt::format(">{}</Motif>\n", xml(r.message));
+      out << fmt::format("    <Motif code=\"{}\"", outbox::escape_xml(r.code));
+      if (!r.field.empty()) out << fmt::format(" champ=\"{}\"", outbox::escape_xml(r.field));
+      out << fmt::format(">{}</Motif>\n", outbox::escape_xml(r.message));
     }
     out << "  </Attente>\n";
   } else if (w.du) {
@@ -164,8 +158,9 @@ void print_sheet_text(std::ostream& out, const SheetView& s, const CivilZone& zo
   }
   out << fmt::format("\nHistorique ({} événement(s), heure locale {}) :\n", s.history.size(), zone.name());
   for (const auto& h : s.history) {
-    out << fmt::format("  {}  {:<12} {} → {}{}\n", zone.format_local(h.instant), line(h.actor), state_text(h.from),
-                       to_label(h.to), h.reason.empty() ? std::string() : " : " + line(h.reason));
+    out << fmt::format("  {}  {:<12} {} → {}{}\n", zone.format_local(h.instant), terminal_line(h.actor),
+                       state_text(h.from), to_label(h.to),
+                       h.reason.empty() ? std::string() : " : " + terminal_line(h.reason));
   }
 }
 
@@ -173,8 +168,8 @@ void print_sheet_xml(std::ostream& out, const SheetView& s) {
   out << fmt::format(
       "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Fiche codeAppli=\"{}\" type=\"{}\" partenaire=\"{}\" etat=\"{}\" "
       "raisonSociale=\"{}\" libelleEtat=\"{}\" supprimee=\"{}\"",
-      xml(s.code_appli), to_code(s.kind), xml(s.partner_siret), to_code(s.state), xml(s.raison_sociale),
-      xml(to_label(s.state)), s.deleted ? "true" : "false");
+      outbox::escape_xml(s.code_appli), to_code(s.kind), outbox::escape_xml(s.partner_siret), to_code(s.state),
+      outbox::escape_xml(s.raison_sociale), outbox::escape_xml(to_label(s.state)), s.deleted ? "true" : "false");
   if (s.submitted_at) out << fmt::format(" soumis=\"{}\"", format_iso_instant(*s.submitted_at));
   out << ">\n";
   if (s.active) print_version_xml(out, "active", *s.active);
@@ -183,8 +178,8 @@ void print_sheet_xml(std::ostream& out, const SheetView& s) {
   out << "  <Historique>\n";
   for (const auto& h : s.history) {
     out << fmt::format("    <Evenement instant=\"{}\" acteur=\"{}\" de=\"{}\" vers=\"{}\" motif=\"{}\"/>\n",
-                       format_iso_instant(h.instant), xml(h.actor), h.from ? to_code(*h.from) : std::string_view(),
-                       to_code(h.to), xml(h.reason));
+                       format_iso_instant(h.instant), outbox::escape_xml(h.actor),
+                       h.from ? to_code(*h.from) : std::string_view(), to_code(h.to), outbox::escape_xml(h.reason));
   }
   out << "  </Historique>\n</Fiche>\n";
 }

@@ -31,6 +31,7 @@
 #include <vector>
 
 #include "engine/app/search_command.hpp"  // open_store_for_reading
+#include "engine/app/terminal_text.hpp"
 #include "engine/database.hpp"
 #include "files/atomic_file.hpp"
 #include "outbox/acknowledgement_writer.hpp"  // escape_xml
@@ -46,19 +47,6 @@ using rules::CrlInfo;
 using rules::CrlStore;
 using rules::CrlVerdict;
 using rules::TrustInventory;
-
-std::string xml(std::string_view text) {
-  return outbox::escape_xml(text);
-}
-
-/// One line of terminal text: control characters shown as a space.
-std::string line(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) {
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = ' ';
-  }
-  return out;
-}
 
 long days_between(Instant from, Instant to) {
   return static_cast<long>(std::chrono::floor<std::chrono::days>(to - from).count());
@@ -233,7 +221,7 @@ void print_audit_text(std::ostream& out, const AuditReport& r) {
   out << fmt::format("\nAutorités de confiance ({}) :\n", r.anchors.size());
   if (r.anchors.empty()) out << "  aucune (certificates.trust_dir vide ou absent)\n";
   for (const auto& a : r.anchors) {
-    out << fmt::format("  {}\n    validité : du {} au {}{}\n    empreinte SHA-256 : {}\n", line(a.subject),
+    out << fmt::format("  {}\n    validité : du {} au {}{}\n    empreinte SHA-256 : {}\n", terminal_line(a.subject),
                        rules::format_crl_instant(a.not_before), rules::format_crl_instant(a.not_after),
                        r.anchor_ends_soon(a) ? (a.not_after <= r.at ? " — EXPIRÉE" : " — EXPIRE DANS MOINS DE 30 JOURS")
                                              : std::string(),
@@ -247,7 +235,7 @@ void print_audit_text(std::ostream& out, const AuditReport& r) {
     out << fmt::format(
         "  {}\n    émise le {}, prochaine mise à jour {}, âge {} jour(s), {} entrée(s){}\n    {}, {}\n    fichier : "
         "{}\n",
-        line(c.issuer), rules::format_crl_instant(c.this_update),
+        terminal_line(c.issuer), rules::format_crl_instant(c.this_update),
         c.next_update ? "le " + rules::format_crl_instant(*c.next_update) : std::string("non indiquée"),
         days_between(c.this_update, r.at), c.entries, kind.empty() ? std::string() : ", " + kind,
         verdict_text(r.verdicts[i]), r.current[i] ? "à jour" : "pas à jour", c.file.string());
@@ -259,13 +247,14 @@ void print_audit_text(std::ostream& out, const AuditReport& r) {
                        r.live_sheets, r.gaps.size());
     if (r.gaps.empty()) out << "  aucune\n";
     for (const auto& g : r.gaps) {
-      out << fmt::format("  {} ({} chaîne(s)) : {}\n", line(g.certificate.subject), g.chains, line(g.why));
+      out << fmt::format("  {} ({} chaîne(s)) : {}\n", terminal_line(g.certificate.subject), g.chains,
+                         terminal_line(g.why));
     }
     out << fmt::format("\nCertificats finaux de ces fiches expirant sous 30, 60 et 90 jours ({}) :\n",
                        r.expiring.size());
     if (r.expiring.empty()) out << "  aucun\n";
     for (const auto& e : r.expiring) {
-      out << fmt::format("  {:<10} {} — n° de série {} — fin {} — {}\n", e.code_appli, line(e.leaf.subject),
+      out << fmt::format("  {:<10} {} — n° de série {} — fin {} — {}\n", e.code_appli, terminal_line(e.leaf.subject),
                          e.leaf.serial, rules::format_crl_instant(e.leaf.not_after),
                          e.window == "expire" ? std::string("déjà expiré")
                                               : fmt::format("dans {} jour(s) (≤ {} jours)", e.days, e.window));
@@ -273,14 +262,15 @@ void print_audit_text(std::ostream& out, const AuditReport& r) {
     out << fmt::format("\nCertificats révoqués de ces fiches ({}) :\n", r.revoked.size());
     if (r.revoked.empty()) out << "  aucun\n";
     for (const auto& v : r.revoked) {
-      out << fmt::format("  {:<10} {} — n° de série {} : {}\n", v.code_appli, line(v.link.certificate.subject),
-                         v.link.certificate.serial, line(rules::describe(v.link.answer, v.link.issuer, r.at, {})));
+      out << fmt::format("  {:<10} {} — n° de série {} : {}\n", v.code_appli, terminal_line(v.link.certificate.subject),
+                         v.link.certificate.serial,
+                         terminal_line(rules::describe(v.link.answer, v.link.issuer, r.at, {})));
     }
     if (!r.unverified.empty()) {
       out << fmt::format("\nChaînes qui ne se vérifient pas jusqu'à une autorité de confiance ({}) :\n",
                          r.unverified.size());
       for (const auto& u : r.unverified) {
-        out << fmt::format("  {:<10} {} : {}\n", u.code_appli, line(u.subject), line(u.why));
+        out << fmt::format("  {:<10} {} : {}\n", u.code_appli, terminal_line(u.subject), terminal_line(u.why));
       }
     }
   }
@@ -289,7 +279,7 @@ void print_audit_text(std::ostream& out, const AuditReport& r) {
     out << "\nBilan : tout est à jour.\n";
   } else {
     out << fmt::format("\nBilan : {} point(s) à corriger :\n", problems.size());
-    for (const auto& p : problems) out << "  - " << line(p) << "\n";
+    for (const auto& p : problems) out << "  - " << terminal_line(p) << "\n";
     out << "  (rafraîchissez les CRL avec « raccord trust refresh » ou déposez-les dans " << r.crl_dir.string()
         << " ; renouvelez les autorités qui expirent)\n";
   }
@@ -300,16 +290,17 @@ void print_audit_xml(std::ostream& out, const AuditReport& r) {
   out << fmt::format(
       "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<AuditConfiance instant=\"{}\" revocation=\"{}\" "
       "repertoireCrl=\"{}\" statut=\"{}\">\n",
-      format_iso_instant(r.at), rules::to_string(r.mode), xml(r.crl_dir.string()), ok ? "A_JOUR" : "A_CORRIGER");
+      format_iso_instant(r.at), rules::to_string(r.mode), outbox::escape_xml(r.crl_dir.string()),
+      ok ? "A_JOUR" : "A_CORRIGER");
   for (const auto& a : r.anchors) {
     out << fmt::format("  <Ancre sujet=\"{}\" debut=\"{}\" fin=\"{}\" empreinte=\"{}\" expireSous30Jours=\"{}\"/>\n",
-                       xml(a.subject), format_iso_instant(a.not_before), format_iso_instant(a.not_after),
+                       outbox::escape_xml(a.subject), format_iso_instant(a.not_before), format_iso_instant(a.not_after),
                        a.fingerprint_sha256, r.anchor_ends_soon(a) ? "true" : "false");
   }
   for (std::size_t i = 0; i < r.crls.size(); ++i) {
     const CrlInfo& c = r.crls[i];
-    out << fmt::format("  <Crl emetteur=\"{}\" fichier=\"{}\" emission=\"{}\"", xml(c.issuer), xml(c.file.string()),
-                       format_iso_instant(c.this_update));
+    out << fmt::format("  <Crl emetteur=\"{}\" fichier=\"{}\" emission=\"{}\"", outbox::escape_xml(c.issuer),
+                       outbox::escape_xml(c.file.string()), format_iso_instant(c.this_update));
     if (c.next_update) out << fmt::format(" prochaineMiseAJour=\"{}\"", format_iso_instant(*c.next_update));
     if (!c.crl_number.empty()) out << fmt::format(" numero=\"{}\"", c.crl_number);
     out << fmt::format(
@@ -321,29 +312,31 @@ void print_audit_xml(std::ostream& out, const AuditReport& r) {
   }
   for (const auto& g : r.gaps) {
     out << fmt::format("  <AutoriteSansCrlAJour sujet=\"{}\" empreinte=\"{}\" chaines=\"{}\" motif=\"{}\"/>\n",
-                       xml(g.certificate.subject), g.certificate.fingerprint_sha256, g.chains, xml(g.why));
+                       outbox::escape_xml(g.certificate.subject), g.certificate.fingerprint_sha256, g.chains,
+                       outbox::escape_xml(g.why));
   }
   for (const auto& e : r.expiring) {
     out << fmt::format(
         "  <CertificatExpirant fiche=\"{}\" sujet=\"{}\" numeroSerie=\"{}\" fin=\"{}\" jours=\"{}\" "
         "echeance=\"{}\"/>\n",
-        xml(e.code_appli), xml(e.leaf.subject), e.leaf.serial, format_iso_instant(e.leaf.not_after), e.days, e.window);
+        outbox::escape_xml(e.code_appli), outbox::escape_xml(e.leaf.subject), e.leaf.serial,
+        format_iso_instant(e.leaf.not_after), e.days, e.window);
   }
   for (const auto& v : r.revoked) {
     out << fmt::format("  <CertificatRevoque fiche=\"{}\" sujet=\"{}\" numeroSerie=\"{}\" emetteur=\"{}\"",
-                       xml(v.code_appli), xml(v.link.certificate.subject), v.link.certificate.serial,
-                       xml(v.link.issuer));
+                       outbox::escape_xml(v.code_appli), outbox::escape_xml(v.link.certificate.subject),
+                       v.link.certificate.serial, outbox::escape_xml(v.link.issuer));
     if (v.link.answer.revocation_date)
       out << fmt::format(" revocation=\"{}\"", format_iso_instant(*v.link.answer.revocation_date));
     if (v.link.answer.reason_code)
-      out << fmt::format(" motif=\"{}\"", xml(rules::reason_label(*v.link.answer.reason_code)));
+      out << fmt::format(" motif=\"{}\"", outbox::escape_xml(rules::reason_label(*v.link.answer.reason_code)));
     if (v.link.answer.crl)
       out << fmt::format(" crlEmission=\"{}\"", format_iso_instant(v.link.answer.crl->this_update));
     out << "/>\n";
   }
   for (const auto& u : r.unverified) {
-    out << fmt::format("  <ChaineNonVerifiee fiche=\"{}\" sujet=\"{}\" motif=\"{}\"/>\n", xml(u.code_appli),
-                       xml(u.subject), xml(u.why));
+    out << fmt::format("  <ChaineNonVerifiee fiche=\"{}\" sujet=\"{}\" motif=\"{}\"/>\n",
+                       outbox::escape_xml(u.code_appli), outbox::escape_xml(u.subject), outbox::escape_xml(u.why));
   }
   out << "</AuditConfiance>\n";
 }
@@ -610,34 +603,34 @@ int run_trust_refresh(const Config& config, Instant now, std::ostream& out, std:
     std::size_t tried = 0;
     for (const auto& url : authority.crl_urls) {
       ++urls;
-      const std::string shown = line(url);
+      const std::string shown = terminal_line(url);
       const std::string scheme = scheme_of(url);
       if (scheme != "http" && scheme != "https") {
         out << fmt::format("IGNORÉE     {} : schéma « {} » (http ou https seulement) — autorité « {} »\n", shown,
-                           line(scheme), line(authority.certificate.subject));
+                           terminal_line(scheme), terminal_line(authority.certificate.subject));
         continue;
       }
       if (tried == limits.max_urls_per_issuer) {
         out << fmt::format("IGNORÉE     {} : au plus {} adresses par autorité — autorité « {} »\n", shown,
-                           limits.max_urls_per_issuer, line(authority.certificate.subject));
+                           limits.max_urls_per_issuer, terminal_line(authority.certificate.subject));
         continue;
       }
       ++tried;
       const Download d = download(url, config.crl_allow_private, limits);
       if (!d.ok) {
         failed = true;
-        out << fmt::format("ÉCHEC       {} : {} — la CRL en usage reste\n", shown, line(d.why));
+        out << fmt::format("ÉCHEC       {} : {} — la CRL en usage reste\n", shown, terminal_line(d.why));
         continue;
       }
       const rules::FetchedCrl crl = inventory.judge_fetched_crl(i, d.bytes);
       if (!crl.accepted) {
         failed = true;
-        out << fmt::format("ÉCHEC       {} : {} — la CRL en usage reste\n", shown, line(crl.why));
+        out << fmt::format("ÉCHEC       {} : {} — la CRL en usage reste\n", shown, terminal_line(crl.why));
         continue;
       }
       if (newest && !rules::is_newer(crl.info, *newest)) {
         out << fmt::format("INCHANGÉE   {} : CRL de « {} » émise le {}, pas plus récente que celle en usage\n", shown,
-                           line(crl.info.issuer), rules::format_crl_instant(crl.info.this_update));
+                           terminal_line(crl.info.issuer), rules::format_crl_instant(crl.info.this_update));
         continue;
       }
       const std::string name = inventory.crl_file_name(i);
@@ -653,7 +646,7 @@ int run_trust_refresh(const Config& config, Instant now, std::ostream& out, std:
       newest = crl.info;
       out << fmt::format(
           "MISE À JOUR {} → {} : CRL de « {} » émise le {}{}, {} entrée(s)\n", shown, (crl_dir / name).string(),
-          line(crl.info.issuer), rules::format_crl_instant(crl.info.this_update),
+          terminal_line(crl.info.issuer), rules::format_crl_instant(crl.info.this_update),
           crl.info.next_update ? ", prochaine mise à jour le " + rules::format_crl_instant(*crl.info.next_update)
                                : std::string(),
           crl.info.entries);
