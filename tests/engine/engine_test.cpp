@@ -1183,18 +1183,23 @@ TEST_F(SignedChannelTest, SignatureStillChangingKeepsItsDepotWaitingUntilItSettl
   const std::string xml = one_sheet("LOT-C1");
   const std::string p7s = signer().sign(xml);
   drop_file(signed_inbox(), "change.xml", xml);
-  // Written in place, still growing while the pass samples it: the dépôt waits.
-  std::ofstream growing(signed_inbox() / "change.xml.p7s", std::ios::binary);
-  growing << p7s.substr(0, 10) << std::flush;
+  // Written in place by appends, each closed (no writer holds it between two): still growing while the pass
+  // samples it, so the settle rule alone keeps the dépôt waiting.
+  const fs::path path = signed_inbox() / "change.xml.p7s";
+  std::ofstream(path, std::ios::binary) << p7s.substr(0, 16);
+  std::atomic<bool> done{false};
   std::thread writer([&] {
-    for (std::size_t i = 10; i < p7s.size(); ++i) {
-      growing << p7s[i] << std::flush;
-      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    for (std::size_t i = 16; i < p7s.size(); i += 8) {
+      std::ofstream(path, std::ios::binary | std::ios::app) << p7s.substr(i, 8);
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
+    done = true;
   });
   const PassSummary summary = engine().process_pass();
+  const bool finished_before = done;
   writer.join();
-  growing.close();
+  ASSERT_FALSE(finished_before) << "the writer ended before the pass: make it slower";
+  EXPECT_EQ(summary.held_open, 0);
   EXPECT_EQ(summary.processed, 0);
   EXPECT_TRUE(fs::exists(signed_inbox() / "change.xml"));
   EXPECT_EQ(pass_one().statut, "INTEGRE");
