@@ -82,7 +82,9 @@ void restrict_store_files(const std::string& database) {
 /// Test hook of the crash harness (tests/engine/app/crash_test.cpp): when RACCORD_TEST_KILL_AT names
 /// `point`, the process kills itself there with SIGKILL (an instant a random kill rarely hits).
 /// Points: "before-commit" (a group's exports staged, its transaction not committed),
-/// "after-commit" (committed, nothing published), "after-exports" (exports published, no accusé).
+/// "after-commit" (committed, nothing published), "after-exports" (exports published, no accusé),
+/// "between-claim-renames" (a signed dépôt claimed into .work/, its .p7s still in inbox/),
+/// "between-signature-moves" (a signed dépôt moved to archive/ or error/, its .p7s not yet).
 void crash_point(std::string_view point) {
   static const std::string wanted = [] {
     const char* v = std::getenv("RACCORD_TEST_KILL_AT");
@@ -102,23 +104,48 @@ void publish_exports(const outbox::Outbox& outbox, const std::vector<ExportRecor
   }
 }
 
+/// The verdict on signed dépôt `name` of `channel` (its `signers` set): SIGNATURE_ABSENTE when `signature`
+/// (the bytes of its .p7s) is unset, else rules::verify_deposit_signature of `bytes` at `now`; the replay
+/// key of a signature that verified goes to `signature_key` (docs/accounts.md "Signed dépôts").
+std::optional<Diagnostic> verify_signature(const Channel& channel, const std::string& name, std::string_view bytes,
+                                           const std::optional<std::string>& signature, Instant now,
+                                           std::string& signature_key) {
+  const std::string signature_name = inbox::InboxDirectory::signature_name(name);
+  if (!signature) {
+    return Diagnostic::error(
+        ErrorCode::SignatureAbsente, "", 0,
+        fmt::format("Le dépôt est arrivé sans sa signature {} (le compte « {} » exige signature = obligatoire) : "
+                    "déposez d'abord la signature détachée {}, puis le dépôt, sous un nouveau nom.",
+                    signature_name, channel.account->name, signature_name));
+  }
+  const rules::SignatureCheck check = rules::verify_deposit_signature(bytes, *signature, *channel.signers, now, name);
+  if (check.accepted()) signature_key = check.replay_key;
+  return check.refusal;
+}
+
 }  // namespace
 
 Engine::Engine(Config config, BusinessClock clock)
     : config_(std::move(config)), clock_(clock), zone_(config_.timezone), catalogue_(rules::Catalogue::seed()) {
   channels_.reserve(config_.accounts.size() + 1);
   inbox::InboxDirectory root(config_.root, config_.file_umask);
-  channels_.push_back(Channel{nullptr, root, outbox::Outbox(root.outbox_dir())});
+  channels_.push_back(Channel{nullptr, root, outbox::Outbox(root.outbox_dir()), nullptr});
   for (const SenderAccount& account : config_.accounts) {
-    if (account.signature == SignatureRequirement::Required) {
-      // Never accept unsigned dépôts from an account that asks for signatures: refused until built.
-      throw AccountConfigError(fmt::format(
-          "Configuration : compte.{}.signature = obligatoire n'est pas encore pris en charge par cette version "
-          "(les signatures détachées ne seraient pas vérifiées) : retirez la clé ou laissez signature = aucune.",
-          account.name));
-    }
     inbox::InboxDirectory box(config_.root, config_.file_umask, account.name);
-    channels_.push_back(Channel{&account, box, outbox::Outbox(box.outbox_dir())});
+    std::shared_ptr<const rules::PinnedSigners> signers;
+    if (account.signature == SignatureRequirement::Required) {
+      // The pinned signers, read once here (a reload builds a new engine): an unreadable file stops the
+      // start, and a reload keeps the previous configuration (docs/accounts.md).
+      try {
+        signers = std::make_shared<const rules::PinnedSigners>(rules::load_pinned_signers(account.signers_file));
+      } catch (const std::runtime_error& e) {
+        throw AccountConfigError(fmt::format("Configuration : compte.{}.signataires : {}", account.name, e.what()));
+      }
+      box.set_signature_required(true);
+      box.set_between_claim_renames([](const fs::path&) { crash_point("between-claim-renames"); });
+      box.set_between_signature_moves([](const fs::path&) { crash_point("between-signature-moves"); });
+    }
+    channels_.push_back(Channel{&account, box, outbox::Outbox(box.outbox_dir()), std::move(signers)});
   }
 }
 
@@ -265,6 +292,16 @@ DepositAnswer Engine::answer(Item& item, const Attempt& attempt) {
   const DepositReadResult& read = item.read;
   const Channel& channel = channels_[item.channel];
   Store store(*db_);
+  // A signature that came with a REJETE dépôt before is never accepted again (docs/accounts.md "Replay").
+  if (!item.signature_key.empty() && store.signature_refused(item.signature_key)) {
+    item.read = DepositReadResult();
+    item.read.errors.push_back(Diagnostic::error(
+        ErrorCode::SignatureInvalide, "", 0,
+        fmt::format("La signature {} a déjà accompagné un dépôt rejeté : elle n'est plus acceptée. Signez à "
+                    "nouveau le dépôt corrigé, puis déposez la nouvelle signature et le dépôt.",
+                    inbox::InboxDirectory::signature_name(item.name))));
+    item.signature_key.clear();  // refused: nothing more to keep of it
+  }
   Acknowledgement ack;  // the root's attributes and the dépôt-level errors; operations go to `writer`
   ack.file_name = item.name;
   if (channel.account) ack.account = channel.account->name;
@@ -298,11 +335,13 @@ DepositAnswer Engine::answer(Item& item, const Attempt& attempt) {
     ack.status = DepositStatus::Rejete;
     ack.deposit_errors = read.errors;
     ack.deposit_omitted = read.omitted_errors;
-    if (!dry_run && item.file != nullptr && !read.errors.empty() &&
-        read.errors.front().code == ErrorCode::CompteNonAutorise) {
+    const ErrorCode first = read.errors.empty() ? ErrorCode::XmlMalforme : read.errors.front().code;
+    if (!dry_run && item.file != nullptr &&
+        (first == ErrorCode::CompteNonAutorise || first == ErrorCode::SignatureAbsente ||
+         first == ErrorCode::SignatureInvalide)) {
       // The audit line and raccord_refus_identite_total, in the dépôt's transaction (docs/accounts.md).
-      audit_identity_refusal(*db_, IdentityRefusal{channel.name(), item.name, item.file->owner_uid(), std::nullopt,
-                                                   ErrorCode::CompteNonAutorise, 1});
+      audit_identity_refusal(
+          *db_, IdentityRefusal{channel.name(), item.name, item.file->owner_uid(), std::nullopt, first, 1});
     }
     for (const auto& d : read.errors) {
       if (is_quarantine_code(d.code)) destination = "error";
@@ -375,6 +414,10 @@ DepositAnswer Engine::answer(Item& item, const Attempt& attempt) {
     allocation_step(AllocationStep::Record);
     store.insert_deposit(record, item.received, attempt.now);
     allocation_step(AllocationStep::Record);
+    // A verified signature of a REJETE dépôt, kept with it: never accepted again (docs/accounts.md "Replay").
+    if (ack.status == DepositStatus::Rejete && !item.signature_key.empty()) {
+      store.record_refused_signature(item.signature_key, channel.name(), result.ack_name, attempt.now);
+    }
     // metrics.prom's running counters, in the same transaction
     record_deposit_metrics(*db_, ack.status, static_cast<std::int64_t>(accepted), static_cast<std::int64_t>(rejected));
     for (const auto& name : export_names) {
@@ -393,23 +436,50 @@ DepositAnswer Engine::process_claimed(const inbox::ClaimedFile& file, ClaimOrigi
 std::optional<Diagnostic> Engine::identity_refusal(const Channel& channel, const inbox::ClaimedFile& file) {
   if (!channel.account) return std::nullopt;
   const SenderAccount& account = *channel.account;
-  const std::uint32_t owner = file.owner_uid();
-  if (account.owner_uid && owner != *account.owner_uid) {
-    return Diagnostic::error(
-        ErrorCode::CompteNonAutorise, "", 0,
-        fmt::format("Le fichier appartient à l'uid {} et non au propriétaire {} du compte « {} » : "
-                    "déposez-le avec l'utilisateur du compte (son accès SFTP), puis déposez-le à "
-                    "nouveau.",
-                    owner, *account.owner_uid, account.name));
-  }
-  if (const std::uint64_t links = file.link_count(); links != 1) {
-    return Diagnostic::error(ErrorCode::CompteNonAutorise, "", 0,
-                             fmt::format("Le fichier a {} liens physiques : un lien gardé par l'expéditeur pourrait "
-                                         "réécrire l'original archivé. Déposez le fichier sans garder de lien dur "
-                                         "(copie ou renommage, jamais « ln »), puis déposez-le à nouveau.",
-                                         links));
+  // The dépôt, then its signature: the same owner and link rules on each claimed descriptor.
+  for (const inbox::ClaimedFile* claimed : {&file, file.signature()}) {
+    if (claimed == nullptr) continue;
+    const std::string what =
+        claimed == &file ? std::string("Le fichier") : fmt::format("Sa signature {}", claimed->name());
+    const std::uint32_t owner = claimed->owner_uid();
+    if (account.owner_uid && owner != *account.owner_uid) {
+      return Diagnostic::error(
+          ErrorCode::CompteNonAutorise, "", 0,
+          fmt::format("{} appartient à l'uid {} et non au propriétaire {} du compte « {} » : "
+                      "déposez-le avec l'utilisateur du compte (son accès SFTP), puis déposez-le à "
+                      "nouveau.",
+                      what, owner, *account.owner_uid, account.name));
+    }
+    if (const std::uint64_t links = claimed->link_count(); links != 1) {
+      return Diagnostic::error(ErrorCode::CompteNonAutorise, "", 0,
+                               fmt::format("{} a {} liens physiques : un lien gardé par l'expéditeur pourrait "
+                                           "réécrire l'original archivé. Déposez le fichier sans garder de lien dur "
+                                           "(copie ou renommage, jamais « ln »), puis déposez-le à nouveau.",
+                                           what, links));
+    }
   }
   return std::nullopt;
+}
+
+inbox::ClaimedDeposit Engine::read_file(const Channel& channel, const inbox::ClaimedFile& file, Instant now,
+                                        std::string& signature_key) const {
+  // A sender account's file is checked on its descriptor before any byte is read (docs/accounts.md):
+  // refused, it is hashed for its accusé and never parsed.
+  if (auto refusal = identity_refusal(channel, file)) {
+    inbox::ClaimedDeposit taken{file.name(), file.path(), file.identity(), file.size(), file.sha256(), {}};
+    taken.read.errors.push_back(std::move(*refusal));
+    return taken;
+  }
+  const auto max_bytes = static_cast<std::uint64_t>(config_.max_bytes);
+  if (!channel.signers) return inbox::read_claimed(file, max_bytes);
+  // Signed dépôts (docs/accounts.md "Signed dépôts"): verified over the very bytes read once.
+  return inbox::read_claimed(file, max_bytes, [&](std::string_view bytes) -> std::optional<Diagnostic> {
+    const inbox::ClaimedFile* signature = file.signature();
+    std::optional<std::string> signature_bytes;
+    // An oversized one is never loaded: it never verifies.
+    if (signature != nullptr) signature_bytes = signature->size() > max_bytes ? std::string() : signature->read_all();
+    return verify_signature(channel, file.name(), bytes, signature_bytes, now, signature_key);
+  });
 }
 
 std::vector<DepositAnswer> Engine::process_group(const std::vector<const inbox::ClaimedFile*>& files,
@@ -422,15 +492,8 @@ std::vector<DepositAnswer> Engine::process_group(const std::vector<const inbox::
     // Read before the transaction, in one call (an oversized dépôt is refused and never loaded,
     // docs/field-cases.md F07): the group's certificates are then checked ahead on worker threads while
     // its dépôts are applied one after the other (issue 7).
-    // A sender account's file is checked on its descriptor before any byte is read (docs/accounts.md):
-    // refused, it is hashed for its accusé and never parsed.
-    inbox::ClaimedDeposit taken;
-    if (auto refusal = identity_refusal(channel, *file)) {
-      taken = inbox::ClaimedDeposit{file->name(), file->path(), file->identity(), file->size(), file->sha256(), {}};
-      taken.read.errors.push_back(std::move(*refusal));
-    } else {
-      taken = inbox::read_claimed(*file, static_cast<std::uint64_t>(config_.max_bytes));
-    }
+    std::string signature_key;
+    inbox::ClaimedDeposit taken = read_file(channel, *file, received, signature_key);
     trim_after_reading(taken.size);
     items.push_back(Item{file,
                          std::move(taken.name),
@@ -442,7 +505,8 @@ std::vector<DepositAnswer> Engine::process_group(const std::vector<const inbox::
                          {},
                          {},
                          false,
-                         channel_index});
+                         channel_index,
+                         std::move(signature_key)});
   }
 
   // Already committed before a crash: answer from the record, never twice (docs/reference.md §2). Transient
@@ -464,7 +528,8 @@ std::vector<DepositAnswer> Engine::process_group(const std::vector<const inbox::
       staged.discard_staged();  // those of the attempt before, rolled back
       for (auto& item : items) {
         if (!item.spent) continue;  // else answered by the attempt before, which did not commit: read again
-        item.read = inbox::read_claimed(*item.file, static_cast<std::uint64_t>(config_.max_bytes)).read;
+        std::string signature_key;  // the same bytes, verified again
+        item.read = read_file(channel, *item.file, item.received, signature_key).read;
         trim_after_reading(item.size);
         item.spent = false;
       }
@@ -786,17 +851,38 @@ std::vector<DepositAnswer> Engine::check(const std::vector<fs::path>& files, con
     }
     if (in.bad()) throw std::system_error(errno, std::generic_category(), "lecture de " + path.string());
     const Instant now = clock_.now();
+    const auto max_bytes = static_cast<std::uint64_t>(config_.max_bytes);
+    // A signed account's dépôt is checked with FILE.p7s when present (docs/reference.md §7).
+    std::string signature_key;
+    std::optional<Diagnostic> signature_refusal;
+    if (channels_[channel].signers && !bytes.empty() && !inbox::is_too_large(bytes.size(), max_bytes)) {
+      std::optional<std::string> signature;
+      fs::path signature_path = path;
+      signature_path += ".p7s";
+      if (std::ifstream p7s(signature_path, std::ios::binary); p7s) {
+        signature.emplace(std::istreambuf_iterator<char>(p7s), std::istreambuf_iterator<char>());
+      }
+      signature_refusal =
+          verify_signature(channels_[channel], path.filename().string(), bytes, signature, now, signature_key);
+    }
+    DepositReadResult read;
+    if (signature_refusal) {
+      read.errors.push_back(std::move(*signature_refusal));
+    } else {
+      read = inbox::read_deposit(bytes, max_bytes);
+    }
     Item item{nullptr,
               path.filename().string(),
               now,
               {},
               bytes.size(),
               inbox::sha256_hex(bytes),
-              inbox::read_deposit(bytes, static_cast<std::uint64_t>(config_.max_bytes)),
+              std::move(read),
               {},
               {},
               false,
-              channel};
+              channel,
+              std::move(signature_key)};
     answers.push_back(answer(item, Attempt{now, nullptr, nullptr, 0}));
   }
   return answers;

@@ -16,10 +16,12 @@
 #include "engine/config.hpp"
 #include "engine/database.hpp"
 #include "engine/store.hpp"
+#include "inbox/claimed_deposit.hpp"
 #include "inbox/inbox_directory.hpp"
 #include "outbox/outbox.hpp"
 #include "rules/catalogue.hpp"
 #include "rules/certificates.hpp"
+#include "rules/deposit_signature.hpp"
 
 namespace raccord {
 
@@ -65,6 +67,9 @@ struct Channel {
   const SenderAccount* account = nullptr;  // null: inbox/ itself
   inbox::InboxDirectory inbox;             // its inbox/NAME/ and inbox/.work/NAME/ (archive/, error/ shared)
   outbox::Outbox outbox;                   // outbox/, or outbox/NAME/: its accusés and Recherche exports
+  /// With `signature = obligatoire`: the account's `signataires`, loaded once at start (and at each
+  /// reload, which builds a new engine), never per dépôt; null otherwise.
+  std::shared_ptr<const rules::PinnedSigners> signers;
 
   /// The store's name of the channel: the account's NAME, kInboxChannel ("") for inbox/ itself.
   std::string_view name() const { return account ? std::string_view(account->name) : std::string_view(); }
@@ -192,6 +197,9 @@ class Engine {
     std::string committing_ack;  // the accusé recorded by the attempt whose COMMIT's answer was lost
     bool spent = false;          // `read` was freed once answered: another attempt reads the file again
     std::size_t channel = 0;     // its index in channels_
+    /// A signed dépôt whose signature verified (rules::SignatureCheck::replay_key): kept by the store
+    /// when the dépôt ends REJETE, refused as a replay when the store already keeps it.
+    std::string signature_key;
   };
 
   /// The transaction attempt a dépôt is answered in.
@@ -241,7 +249,16 @@ class Engine {
   /// A dépôt-level COMPTE_NON_AUTORISE when `file` of a sender account's channel is not owned by its
   /// `proprietaire` or has more than one hard link (fstat of the claimed descriptor, before any byte
   /// is read; docs/accounts.md); nullopt otherwise and for inbox/ itself.
+  /// The same checks on the dépôt's claimed `.p7s` (ClaimedFile::signature) when it has one.
   static std::optional<Diagnostic> identity_refusal(const Channel& channel, const inbox::ClaimedFile& file);
+
+  /// Reads claimed `file` of `channel` once (inbox::read_claimed): its identity refusal, else its
+  /// bytes, which in a channel with signatures are verified against its `.p7s` at `now` (the injected
+  /// clock) before they are parsed: SIGNATURE_ABSENTE, SIGNATURE_INVALIDE (docs/accounts.md "Signed
+  /// dépôts"); `signature_key` receives the replay key of a signature that verified. Throws
+  /// std::system_error when a file cannot be read.
+  inbox::ClaimedDeposit read_file(const Channel& channel, const inbox::ClaimedFile& file, Instant now,
+                                  std::string& signature_key) const;
 
   Config config_;
   BusinessClock clock_;

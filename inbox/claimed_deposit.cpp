@@ -7,7 +7,7 @@
 
 namespace raccord::inbox {
 
-ClaimedDeposit read_claimed(const ClaimedFile& file, std::uint64_t max_bytes) {
+ClaimedDeposit read_claimed(const ClaimedFile& file, std::uint64_t max_bytes, const BytesCheck& check_bytes) {
   ClaimedDeposit deposit{file.name(), file.path(), file.identity(), file.size(), {}, {}};
   if (is_too_large(deposit.size, max_bytes)) {
     deposit.sha256 = file.sha256();  // streamed: never held in memory
@@ -16,6 +16,12 @@ ClaimedDeposit read_claimed(const ClaimedFile& file, std::uint64_t max_bytes) {
   }
   std::string bytes = file.read_all();
   deposit.sha256 = sha256_hex(bytes);  // of the very bytes judged
+  if (check_bytes && !bytes.empty() && !is_too_large(bytes.size(), max_bytes)) {
+    if (auto refusal = check_bytes(bytes)) {
+      deposit.read.errors.push_back(std::move(*refusal));
+      return deposit;
+    }
+  }
   deposit.read = read_deposit(std::move(bytes), max_bytes);
   return deposit;
 }

@@ -4,7 +4,10 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "domain/deposit.hpp"
 #include "inbox/inbox_directory.hpp"
@@ -27,6 +30,11 @@ struct ClaimedDeposit {
 /// without loading it and its SHA-256 streamed from the file (docs/field-cases.md F07); otherwise its
 /// bytes, their SHA-256 and read_deposit of them (which refuses them the same way when the file
 /// grew past the limit meanwhile). Throws std::system_error when the file cannot be read.
-ClaimedDeposit read_claimed(const ClaimedFile& file, std::uint64_t max_bytes);
+/// `check_bytes`, when set, is given the very bytes read (once loaded, neither empty nor too large) before
+/// they are read as a dépôt: a diagnostic it returns is the dépôt-level refusal instead (a signed
+/// dépôt's SIGNATURE_ABSENTE / SIGNATURE_INVALIDE, which come after FICHIER_VIDE and
+/// FICHIER_TROP_VOLUMINEUX and before the reading errors, docs/accounts.md), and the bytes are not parsed.
+using BytesCheck = std::function<std::optional<Diagnostic>(std::string_view bytes)>;
+ClaimedDeposit read_claimed(const ClaimedFile& file, std::uint64_t max_bytes, const BytesCheck& check_bytes = {});
 
 }  // namespace raccord::inbox

@@ -249,7 +249,10 @@ ClaimedFile::~ClaimedFile() {
 }
 
 ClaimedFile::ClaimedFile(ClaimedFile&& other) noexcept
-    : name_(std::move(other.name_)), path_(std::move(other.path_)), fd_(std::exchange(other.fd_, -1)) {}
+    : name_(std::move(other.name_)),
+      path_(std::move(other.path_)),
+      fd_(std::exchange(other.fd_, -1)),
+      signature_(std::move(other.signature_)) {}
 
 std::uint64_t ClaimedFile::size() const {
   struct stat st {};
@@ -396,6 +399,18 @@ bool InboxDirectory::is_deposit_name(std::string_view name) {
   return ext == ".xml";
 }
 
+std::string InboxDirectory::signature_name_for(std::string_view final_name) {
+  return files::fit_name(final_name, ".p7s");
+}
+
+bool InboxDirectory::is_signature_name(std::string_view name) {
+  return name.size() > 4 && name.ends_with(".p7s") && is_deposit_name(name.substr(0, name.size() - 4));
+}
+
+std::string InboxDirectory::destination_note_name(std::string_view deposit_name) {
+  return files::fit_name("." + std::string(deposit_name), ".destination");
+}
+
 std::vector<std::string> InboxDirectory::list_candidates() const {
   const fs::path dir = inbox_dir();
   std::vector<std::string> result;
@@ -428,9 +443,22 @@ std::vector<std::vector<std::string>> InboxDirectory::settled_candidates(const s
   std::vector<SettleTracker> trackers;
   trackers.reserve(dirs.size());
   std::optional<SteadyClock::time_point> deadline;
+  // In a channel with signatures each candidate's present `.p7s` is sampled with it: a dépôt waits
+  // while its signature is still changing (docs/accounts.md "Signed dépôts").
+  const auto sampled = [](const InboxDirectory& dir) {
+    std::vector<std::string> names = dir.list_candidates();
+    if (!dir.signature_required_) return names;
+    const std::size_t deposits = names.size();
+    for (std::size_t i = 0; i < deposits; ++i) {
+      const std::string signature = signature_name(names[i]);
+      const auto st = lstat_entry(dir.inbox_dir() / signature);
+      if (st && S_ISREG(st->st_mode)) names.push_back(signature);
+    }
+    return names;
+  };
   for (const InboxDirectory* dir : dirs) {
     trackers.emplace_back(dir->inbox_dir(), settle, clock);
-    trackers.back().observe(dir->list_candidates());
+    trackers.back().observe(sampled(*dir));
     if (const auto due = trackers.back().next_due(); due && (!deadline || *due > *deadline)) deadline = due;
   }
   if (!deadline) return result;  // nothing to wait for
@@ -441,12 +469,24 @@ std::vector<std::vector<std::string>> InboxDirectory::settled_candidates(const s
     clock.wait(std::min(step, remaining + std::chrono::milliseconds(1)));
     bool any = false;
     for (std::size_t i = 0; i < dirs.size(); ++i) {
-      trackers[i].observe(dirs[i]->list_candidates());
+      trackers[i].observe(sampled(*dirs[i]));
       any = any || !trackers[i].empty();
     }
     if (!any) return result;  // every candidate vanished
   }
-  for (std::size_t i = 0; i < dirs.size(); ++i) result[i] = trackers[i].take_settled();
+  for (std::size_t i = 0; i < dirs.size(); ++i) {
+    std::vector<std::string> settled = trackers[i].take_settled();
+    for (const std::string& name : settled) {
+      if (!is_deposit_name(name)) continue;  // a .p7s is never a dépôt
+      if (dirs[i]->signature_required_) {
+        const std::string signature = signature_name(name);
+        const auto st = lstat_entry(dirs[i]->inbox_dir() / signature);
+        const bool present = st && S_ISREG(st->st_mode);
+        if (present && !std::binary_search(settled.begin(), settled.end(), signature)) continue;  // it waits
+      }
+      result[i].push_back(name);
+    }
+  }
   return result;
 }
 
@@ -458,6 +498,41 @@ std::optional<ClaimedFile> InboxDirectory::claim(const std::string& name, files:
   refuse_symlink(work_dir());  // never claim into a .work/ redirected elsewhere (finding 8)
   ClaimNotes ignored;
   ClaimNotes& seen = notes != nullptr ? *notes : ignored;
+
+  // A signed dépôt (docs/accounts.md "Signed dépôts"): its .p7s is opened, leased and locked first; a
+  // writer on it, or no right to read it, keeps the dépôt waiting; absent, the dépôt is taken alone.
+  const fs::path signature_source = inbox_dir() / signature_name(name);
+  const fs::path signature_target = work_dir() / signature_name(name);
+  LeaseResult signature_lease;
+  const int signature_fd = [&]() -> int {
+    if (!signature_required_) return -1;
+    const int sfd = ::open(signature_source.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (sfd < 0) {
+      const int error = errno;
+      if (error == ENOENT || error == ELOOP || error == ENXIO || error == EISDIR) return -1;  // none
+      if (error == EACCES || error == EPERM) return -2;
+      throw_errno(error, "ouverture impossible de " + signature_source.string());
+    }
+    struct stat sst {};
+    if (::fstat(sfd, &sst) != 0 || !S_ISREG(sst.st_mode)) {
+      ::close(sfd);
+      return -1;
+    }
+    return sfd;
+  }();
+  if (signature_fd == -2) {
+    seen.unopenable.emplace_back(signature_name(name), std::strerror(EACCES));
+    return std::nullopt;
+  }
+  Descriptor signature_held(signature_fd);
+  if (signature_fd >= 0) {
+    signature_lease = take_read_lease(signature_fd);
+    if (signature_lease.held_by_writer) {
+      seen.held_open.push_back(name);
+      return std::nullopt;
+    }
+    if (::flock(signature_fd, LOCK_EX | LOCK_NB) != 0) return std::nullopt;  // a live engine holds it
+  }
 
   // Open before the claim (docs/design.md "Taking a dépôt"): every check below is made on this
   // descriptor, never on the path, which a writer may replace meanwhile.
@@ -512,7 +587,30 @@ std::optional<ClaimedFile> InboxDirectory::claim(const std::string& name, files:
     return std::nullopt;
   }
   release_lease(fd, lease);
-  return ClaimedFile(name, target, held.release());
+  if (signature_fd < 0) return ClaimedFile(name, target, held.release());
+
+  // Then its .p7s, checked the same way; when it cannot follow, the dépôt goes back with it.
+  if (between_claim_renames_) between_claim_renames_(target);
+  bool moved = false;
+  try {
+    moved = files::move_no_replace(signature_source, signature_target, sync);
+  } catch (const std::system_error& e) {
+    if (e.code().value() != ENOENT) throw;  // vanished: the dépôt goes back and waits
+  }
+  const bool signature_broken = moved && ((signature_lease.taken && ::fcntl(signature_fd, F_GETLEASE) != F_RDLCK) ||
+                                          !same_inode(signature_fd, signature_target));
+  release_lease(signature_fd, signature_lease);
+  if (!moved || signature_broken) {
+    signature_held.reset();
+    if (moved) put_back(signature_target, signature_source);
+    held.reset();
+    put_back(target, source);
+    seen.put_back.push_back(name);
+    return std::nullopt;
+  }
+  ClaimedFile deposit(name, target, held.release());
+  deposit.attach_signature(ClaimedFile(signature_name(name), signature_target, signature_held.release()));
+  return deposit;
 }
 
 std::vector<IgnoredEntry> InboxDirectory::ignored_entries(std::chrono::system_clock::time_point now,
@@ -580,6 +678,12 @@ std::vector<ClaimedFile> InboxDirectory::recover_leftovers() const {
       }
       continue;
     }
+    if (is_signature_name(name)) {  // never a dépôt: taken with its own, or finished when alone
+      if (!std::binary_search(names.begin(), names.end(), name.substr(0, name.size() - 4))) {
+        finish_signature_move(name);
+      }
+      continue;
+    }
     const auto st = lstat_entry(path);
     if (!st || !S_ISREG(st->st_mode)) continue;
     const int fd = open_and_lock(path);
@@ -588,9 +692,53 @@ std::vector<ClaimedFile> InboxDirectory::recover_leftovers() const {
       ::close(fd);
       continue;
     }
-    result.emplace_back(name, path, fd);
+    ClaimedFile file(name, path, fd);
+    if (signature_required_ && is_deposit_name(name)) {
+      // Its .p7s: in .work/, else still in inbox/ (a crash between the claim's two renames).
+      const fs::path claimed = dir / signature_name(name);
+      const fs::path dropped = inbox_dir() / signature_name(name);
+      if (!lstat_entry(claimed) && lstat_entry(dropped)) {
+        const int sfd = ::open(dropped.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+        if (sfd >= 0) {
+          Descriptor held(sfd);
+          const LeaseResult lease = take_read_lease(sfd);
+          if (lease.held_by_writer) continue;  // not complete yet: the dépôt waits in .work/
+          release_lease(sfd, lease);
+          held.reset();
+          try {
+            (void)files::move_no_replace(dropped, claimed, files::DirectorySync::Now);
+          } catch (const std::system_error& e) {
+            if (e.code().value() != ENOENT) throw;  // vanished: the dépôt has no signature
+          }
+        }
+      }
+      if (const auto sst = lstat_entry(claimed); sst && S_ISREG(sst->st_mode)) {
+        const int sfd = open_and_lock(claimed);
+        if (sfd < 0) continue;  // another engine is finishing it
+        file.attach_signature(ClaimedFile(signature_name(name), claimed, sfd));
+      }
+    }
+    result.push_back(std::move(file));
   }
   return result;
+}
+
+void InboxDirectory::finish_signature_move(const std::string& signature) const {
+  const fs::path path = work_dir() / signature;
+  const fs::path note = work_dir() / destination_note_name(signature.substr(0, signature.size() - 4));
+  std::ifstream in(note);
+  std::string destination;
+  if (!in || !std::getline(in, destination) || destination.empty()) return;  // no note: left alone
+  const int fd = open_and_lock(path);
+  if (fd < 0) return;  // another engine is moving it, or it is gone
+  Descriptor held(fd);
+  const fs::path target_deposit = root_ / destination;
+  const fs::path target = target_deposit.parent_path() / signature_name_for(target_deposit.filename().string());
+  try {
+    if (files::move_no_replace(path, target, files::DirectorySync::Now)) (void)::unlink(note.c_str());
+  } catch (const std::system_error& e) {
+    if (e.code().value() != ENOENT) throw;
+  }
 }
 
 std::filesystem::path InboxDirectory::archive(const ClaimedFile& file, CivilDate processing_date,
@@ -598,14 +746,40 @@ std::filesystem::path InboxDirectory::archive(const ClaimedFile& file, CivilDate
   const fs::path dir = archive_dir() / std::to_string(static_cast<int>(processing_date.year())) /
                        two_digits(static_cast<unsigned>(processing_date.month())) /
                        two_digits(static_cast<unsigned>(processing_date.day()));
-  restrict_mode(file.path(), umask_);
-  return files::move_with_suffix(file.path(), dir, file.name(), sync);
+  return move_out(file, dir, sync, {});
 }
 
 std::filesystem::path InboxDirectory::quarantine(const ClaimedFile& file,
                                                  const std::function<bool(const std::string&)>& reserve) const {
+  return move_out(file, error_dir(), files::DirectorySync::Now, reserve);
+}
+
+std::filesystem::path InboxDirectory::move_out(const ClaimedFile& file, const fs::path& dir, files::DirectorySync sync,
+                                               const std::function<bool(const std::string&)>& reserve) const {
   restrict_mode(file.path(), umask_);
-  return files::move_with_suffix(file.path(), error_dir(), file.name(), files::DirectorySync::Now, reserve);
+  const ClaimedFile* signature = file.signature();
+  if (signature == nullptr) return files::move_with_suffix(file.path(), dir, file.name(), sync, reserve);
+  // The pair (docs/accounts.md "Signed dépôts"): a name whose .p7s is free too, noted in .work/ before
+  // the dépôt moves, so that a .p7s left alone by a crash knows where it goes.
+  const std::string note = destination_note_name(file.name());
+  const auto pair_reserve = [&](const std::string& candidate) {
+    if (lstat_entry(dir / signature_name_for(candidate))) return false;
+    if (reserve && !reserve(candidate)) return false;
+    files::write_file_atomically(work_dir(), note, (dir / candidate).lexically_relative(root_).string() + "\n");
+    return true;
+  };
+  fs::path final_path = files::move_with_suffix(file.path(), dir, file.name(), sync, pair_reserve);
+  if (between_signature_moves_) between_signature_moves_(final_path);
+  restrict_mode(signature->path(), umask_);
+  if (!files::move_no_replace(signature->path(), dir / signature_name_for(final_path.filename().string()), sync)) {
+    throw std::system_error(EEXIST, std::generic_category(),
+                            "signature " + signature->path().string() + " : nom déjà pris à côté de " +
+                                final_path.string() + " (reprise au prochain passage)");
+  }
+  if (::unlink((work_dir() / note).c_str()) != 0 && errno != ENOENT) {
+    throw_errno(errno, "suppression impossible de " + (work_dir() / note).string());
+  }
+  return final_path;
 }
 
 }  // namespace raccord::inbox

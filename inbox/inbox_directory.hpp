@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -44,10 +45,18 @@ class ClaimedFile {
   /// std::system_error naming the file when a read fails.
   std::string sha256() const;
 
+  /// The dépôt's detached signature `<name>.p7s`, claimed with it into the same .work/ folder, open and
+  /// locked as long as this object lives (a channel with signatures, InboxDirectory::set_signature_required;
+  /// docs/accounts.md "Signed dépôts"); null when none came with it.
+  const ClaimedFile* signature() const { return signature_.get(); }
+  /// Keeps `signature` (claimed into the same .work/ folder) with this dépôt.
+  void attach_signature(ClaimedFile signature) { signature_ = std::make_shared<ClaimedFile>(std::move(signature)); }
+
  private:
   std::string name_;
   std::filesystem::path path_;
   int fd_ = -1;
+  std::shared_ptr<ClaimedFile> signature_;
 };
 
 /// What claim() saw of the dépôts it did not take this time (docs/reference.md §2 "When it is taken", "A file
@@ -116,6 +125,22 @@ class InboxDirectory {
   /// docs/reference.md §2 "What is a dépôt": name ends in ".xml" (any case), does not start with "." or "~$".
   static bool is_deposit_name(std::string_view name);
 
+  /// The name of dépôt `deposit_name`'s detached signature: `<deposit_name>.p7s` (docs/accounts.md).
+  static std::string signature_name(std::string_view deposit_name) { return std::string(deposit_name) + ".p7s"; }
+  /// The name of the signature kept beside a dépôt's final name in archive/ or error/ (`lot.xml.1` →
+  /// `lot.xml.1.p7s`; cut like files::fit_name when too long).
+  static std::string signature_name_for(std::string_view final_name);
+  /// Whether `name` is `<a dépôt name>.p7s` (a signature: never a dépôt itself).
+  static bool is_signature_name(std::string_view name);
+
+  /// A channel whose dépôts come signed (`signature = obligatoire`, docs/accounts.md "Signed dépôts"):
+  /// claim() takes `F.xml` with its `F.xml.p7s`, recover_leftovers() finds a claimed `F.xml`'s `.p7s`,
+  /// settled_candidates() lets `F.xml` wait while its `.p7s` is still changing, archive() and
+  /// quarantine() move the `.p7s` beside the dépôt under its final name. Off (the default): a `.p7s`
+  /// is never opened nor moved.
+  void set_signature_required(bool required) { signature_required_ = required; }
+  bool signature_required() const { return signature_required_; }
+
   /// Dépôt candidates in inbox/: regular files by lstat (never symlinks, FIFOs, folders) with a
   /// dépôt name, sorted by name bytes.
   std::vector<std::string> list_candidates() const;
@@ -123,7 +148,8 @@ class InboxDirectory {
   /// The candidates that are settled (SettleTracker): their size and mtime did not change for
   /// `settle` of `clock`'s time (real time in production). Waits `settle` (sampling every ~100 ms),
   /// so a pass right after copying takes them; files still changing are left out; returns at once
-  /// when there is no candidate. Sorted by name bytes.
+  /// when there is no candidate. Sorted by name bytes. In a channel with signatures, a candidate whose
+  /// `.p7s` is present but did not stand still for `settle` is left out (it waits with its signature).
   std::vector<std::string> settled_candidates(std::chrono::milliseconds settle,
                                               SteadyClock& clock = SteadyClock::real()) const;
 
@@ -148,6 +174,12 @@ class InboxDirectory {
   /// ignored by the process from the first lease on unless a handler is installed. Throws
   /// std::runtime_error when .work/ is a symbolic link (finding 8), std::system_error for other
   /// failures of open, rename or lock.
+  /// In a channel with signatures (set_signature_required), `<name>.p7s` is opened and leased first:
+  /// held open by a writer (held_open) or unopenable, the dépôt waits in inbox/; absent, the dépôt is
+  /// claimed alone (the engine refuses it SIGNATURE_ABSENTE). Else the dépôt is renamed into .work/,
+  /// then its `.p7s` (the same identity and lease checks; on failure both are put back), which the
+  /// returned file holds (ClaimedFile::signature). A crash between the two renames leaves the `.p7s`
+  /// in inbox/, where recover_leftovers() takes it.
   std::optional<ClaimedFile> claim(const std::string& name, files::DirectorySync sync = files::DirectorySync::Now,
                                    ClaimNotes* notes = nullptr) const;
 
@@ -165,8 +197,26 @@ class InboxDirectory {
     before_claim_rename_ = std::move(hook);
   }
 
+  /// For tests only (and the crash harness): called by claim() with the claimed dépôt's path after a
+  /// signed dépôt was renamed into .work/ and before its `.p7s` is. Empty by default.
+  void set_between_claim_renames(std::function<void(const std::filesystem::path&)> hook) {
+    between_claim_renames_ = std::move(hook);
+  }
+
+  /// For tests only (and the crash harness): called by archive() and quarantine() with the dépôt's final
+  /// path after a signed dépôt moved and before its `.p7s` does. Empty by default.
+  void set_between_signature_moves(std::function<void(const std::filesystem::path&)> hook) {
+    between_signature_moves_ = std::move(hook);
+  }
+
   /// Files left in inbox/.work/ (after a crash) that no live process holds locked, locked and
   /// returned in name order. Removes stale temporaries ".*.tmp" of dead processes there.
+  /// A `.p7s` is never returned itself: in a channel with signatures a dépôt takes its `.p7s` from
+  /// .work/, else from inbox/ (the crash between the claim's two renames; a `.p7s` there still held by
+  /// a writer keeps the dépôt in .work/ for a later pass). A `.p7s` alone in .work/ whose dépôt was
+  /// already archived or quarantined (the crash between archive()'s two moves) is moved where the
+  /// destination note of that move says (see archive()), in any channel; one without a note is left
+  /// alone.
   /// Throws std::runtime_error when .work/ is a symbolic link (opened O_NOFOLLOW, finding 8).
   std::vector<ClaimedFile> recover_leftovers() const;
 
@@ -174,6 +224,10 @@ class InboxDirectory {
   /// Moves the claimed file to archive/YYYY/MM/DD/<name> (suffix .1, .2 ... when taken), where the
   /// date is `processing_date` (civil, engine.timezone). Returns the final path. With
   /// DirectorySync::Caller, the caller fsyncs the returned path's directory and .work/.
+  /// A dépôt with its signature: a name is chosen whose `.p7s` is free as well, the destination is
+  /// first noted in .work/ (`.<name>.destination`, written whole), then the dépôt is moved, then its
+  /// `.p7s` beside it (`lot.xml.1` and `lot.xml.1.p7s`), then the note removed: after a crash between
+  /// the two moves the `.p7s` left alone in .work/ and the note say where it goes (recover_leftovers).
   std::filesystem::path archive(const ClaimedFile& file, CivilDate processing_date,
                                 files::DirectorySync sync = files::DirectorySync::Now) const;
 
@@ -188,7 +242,19 @@ class InboxDirectory {
   std::filesystem::path root_;
   unsigned umask_ = 0;
   std::string channel_;
+  bool signature_required_ = false;
   std::function<void(const std::filesystem::path&)> before_claim_rename_;
+  std::function<void(const std::filesystem::path&)> between_signature_moves_;
+  std::function<void(const std::filesystem::path&)> between_claim_renames_;
+
+  /// Moves `file` into `dir` (move_with_suffix with `reserve`), with its signature when it has one
+  /// (see archive()).
+  std::filesystem::path move_out(const ClaimedFile& file, const std::filesystem::path& dir, files::DirectorySync sync,
+                                 const std::function<bool(const std::string&)>& reserve) const;
+  /// A `.p7s` alone in .work/: moved where its note says, then the note removed (see archive()).
+  void finish_signature_move(const std::string& signature) const;
+  /// `.work/` entry name of the destination note of dépôt `deposit_name`.
+  static std::string destination_note_name(std::string_view deposit_name);
 };
 
 }  // namespace raccord::inbox

@@ -1012,6 +1012,321 @@ TEST_F(SenderChannelTest, OneChannelsBacklogNeverStarvesAnotherChannelsSingleDep
   EXPECT_EQ(static_cast<std::size_t>(it - summary.acknowledgements.begin()), Engine::kGroupDeposits);
 }
 
+// Signed dépôts (docs/accounts.md "Signed dépôts"): account "signe" takes F.xml with F.xml.p7s, a detached
+// CMS signature by the pinned signer; account "acme" (signature = aucune) never reads a .p7s.
+class SignedChannelTest : public SenderChannelTest {
+ protected:
+  void SetUp() override {
+    SenderChannelTest::SetUp();
+    if (IsSkipped()) return;
+    signers_file_ = tmp_ / "signataires.pem";
+    std::ofstream(signers_file_) << signer().pem();
+    fs::permissions(signers_file_, fs::perms(0640));
+    config_.accounts.push_back(
+        SenderAccount{"signe", {kSubscriber, kManager}, std::nullopt, SignatureRequirement::Required, signers_file_});
+  }
+  static const TestSigner& signer() {
+    static const TestSigner s = TestPki::instance().signer({.common_name = "signature.exemple.fr"});
+    return s;
+  }
+  fs::path signed_inbox() const { return account_inbox("signe"); }
+  /// Drops `signature` as inbox/signe/NAME.p7s, then `xml` as inbox/signe/NAME (the order the sender follows).
+  void drop_signed(const std::string& name, std::string_view xml, std::string_view signature) {
+    drop_file(signed_inbox(), name + ".p7s", signature);
+    drop_file(signed_inbox(), name, xml);
+  }
+  /// One pass that answers exactly one dépôt of "signe"; its accusé.
+  ParsedAck pass_one() {
+    const PassSummary summary = engine().process_pass();
+    EXPECT_EQ(summary.processed, 1);
+    if (summary.acknowledgements.size() != 1) return {};
+    return parse_ack(read_file(account_outbox("signe") / summary.acknowledgements.front()),
+                     summary.acknowledgements.front());
+  }
+  std::int64_t refusals(const std::string& code) {
+    return count("SELECT COALESCE(SUM(value), 0) FROM metric_counters WHERE name = $1",
+                 {std::string("refus_identite:signe:") + code});
+  }
+  fs::path signers_file_;
+};
+
+TEST_F(SignedChannelTest, SignedDepotIsIntegratedAndItsSignatureGoesBesideItUnderItsFinalName) {
+  start();
+  setup_world();
+  const std::string xml = one_sheet("LOT-S1");
+  const std::string p7s = signer().sign(xml);
+  drop_signed("lot.xml", xml, p7s);
+  const ParsedAck ack = pass_one();
+  EXPECT_EQ(ack.statut, "INTEGRE") << ack.xml;
+  EXPECT_EQ(ack.compte, "signe");
+  EXPECT_EQ(read_file(archive_day() / "lot.xml"), xml);
+  EXPECT_EQ(read_file(archive_day() / "lot.xml.p7s"), p7s);
+  EXPECT_THAT(files_in(work() / "signe"), IsEmpty());
+  EXPECT_THAT(files_in(signed_inbox()), IsEmpty());
+  // The name taken in archive/: lot.xml.1 and lot.xml.1.p7s, a PEM signature this time.
+  SheetSpec other = sftp_sheet();
+  other.reference = "ref-s2";
+  const std::string xml2 = one_sheet("LOT-S2", other);
+  const std::string pem = signer().sign(xml2, {.pem = true});
+  drop_signed("lot.xml", xml2, pem);
+  EXPECT_EQ(pass_one().statut, "INTEGRE");
+  EXPECT_EQ(read_file(archive_day() / "lot.xml.1"), xml2);
+  EXPECT_EQ(read_file(archive_day() / "lot.xml.1.p7s"), pem);
+  EXPECT_EQ(read_file(archive_day() / "lot.xml.p7s"), p7s);
+  EXPECT_THAT(files_in(work() / "signe"), IsEmpty());
+}
+
+TEST_F(SignedChannelTest, DepotWithoutItsSignatureIsRefusedAbsentAndALateSignatureIsLeftAlone) {
+  start();
+  setup_world();
+  const std::string xml = one_sheet("LOT-A1");
+  drop_file(signed_inbox(), "seul.xml", xml);
+  const ParsedAck ack = pass_one();
+  EXPECT_EQ(ack.statut, "REJETE");
+  EXPECT_EQ(ack.identifiant, "");  // never parsed
+  EXPECT_THAT(ack.error_codes(), ElementsAre("SIGNATURE_ABSENTE"));
+  EXPECT_EQ(read_file(error_dir() / "seul.xml"), xml);
+  EXPECT_TRUE(fs::exists(error_dir() / "seul.xml.reason.txt"));
+  EXPECT_EQ(refusals("SIGNATURE_ABSENTE"), 1);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM sheets"), 0);
+  // The signature dropped after its dépôt was taken: too late, left alone, never answered.
+  drop_file(signed_inbox(), "seul.xml.p7s", signer().sign(xml));
+  EXPECT_EQ(engine().process_pass().processed, 0);
+  EXPECT_TRUE(fs::exists(signed_inbox() / "seul.xml.p7s"));
+  EXPECT_FALSE(fs::exists(error_dir() / "seul.xml.p7s"));
+}
+
+TEST_F(SignedChannelTest, SignatureThatDoesNotHoldIsRefusedInvalidAndGoesToErrorWithItsDepot) {
+  start();
+  setup_world();
+  const TestSigner unpinned = TestPki::instance().signer({.common_name = "inconnu.exemple.fr"});
+  const TestSigner expired = TestPki::instance().signer(
+      {.common_name = "perime.exemple.fr", .not_before = "2024-01-01T00:00:00Z", .not_after = "2026-06-30T23:59:59Z"});
+  // The expired one is pinned too: only its validity at the processing instant refuses it.
+  std::ofstream(signers_file_) << signer().pem() << expired.pem();
+  start();
+  struct Case {
+    std::string name;
+    std::string xml;
+    std::string p7s;
+  };
+  const std::string xml = one_sheet("LOT-I1");
+  std::string tampered = xml;
+  tampered.replace(tampered.find("LOT-I1"), 6, "LOT-I9");
+  const std::vector<Case> cases{
+      {"altere.xml", tampered, signer().sign(xml)},            // other bytes than signed
+      {"inconnu.xml", xml, unpinned.sign(xml)},                // a signer nobody pinned
+      {"perime.xml", xml, expired.sign(xml)},                  // pinned, expired at the instant
+      {"tronque.xml", xml, signer().sign(xml).substr(0, 40)},  // truncated
+      {"attache.xml", xml, signer().sign(xml, {.attached = true})},
+  };
+  for (const Case& c : cases) {
+    drop_signed(c.name, c.xml, c.p7s);
+    const ParsedAck ack = pass_one();
+    EXPECT_EQ(ack.statut, "REJETE") << c.name;
+    EXPECT_THAT(ack.error_codes(), ElementsAre("SIGNATURE_INVALIDE")) << c.name;
+    EXPECT_EQ(read_file(error_dir() / c.name), c.xml) << c.name;
+    EXPECT_EQ(read_file(error_dir() / (c.name + ".p7s")), c.p7s) << c.name;
+  }
+  EXPECT_EQ(refusals("SIGNATURE_INVALIDE"), static_cast<std::int64_t>(cases.size()));
+  EXPECT_EQ(count("SELECT COUNT(*) FROM sheets"), 0);
+  EXPECT_THAT(files_in(work() / "signe"), IsEmpty());
+}
+
+TEST_F(SignedChannelTest, SignatureOfARejectedDepotIsNeverAcceptedAgain) {
+  start();
+  // No world yet: the sheet names a structure that does not exist, the dépôt is REJETE.
+  const std::string xml = one_sheet("LOT-R1");
+  const std::string p7s = signer().sign(xml);
+  drop_signed("rejoue.xml", xml, p7s);
+  const ParsedAck first = pass_one();
+  ASSERT_EQ(first.statut, "REJETE") << first.xml;
+  EXPECT_EQ(count("SELECT COUNT(*) FROM refused_signatures"), 1);
+  // The world is there now; the same bytes and the same signature dropped again: refused as a replay.
+  setup_world();
+  drop_signed("rejoue.xml", xml, p7s);
+  const ParsedAck replay = pass_one();
+  EXPECT_EQ(replay.statut, "REJETE") << replay.xml;
+  EXPECT_THAT(replay.error_codes(), ElementsAre("SIGNATURE_INVALIDE"));
+  EXPECT_EQ(read_file(error_dir() / "rejoue.xml"), xml);
+  EXPECT_EQ(read_file(error_dir() / "rejoue.xml.p7s"), p7s);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM sheets"), 0);
+  // Signed again by the sender: a new signature, integrated.
+  drop_signed("rejoue.xml", xml, signer().sign(xml, {.signing_time = "2026-11-29T09:00:00Z"}));
+  EXPECT_EQ(pass_one().statut, "INTEGRE");
+}
+
+TEST_F(SignedChannelTest, SignatureHeldOpenByAWriterKeepsItsDepotWaiting) {
+  start();
+  setup_world();
+  const std::string xml = one_sheet("LOT-W1");
+  const std::string p7s = signer().sign(xml);
+  drop_file(signed_inbox(), "attend.xml.p7s", p7s);
+  const int writer = ::open((signed_inbox() / "attend.xml.p7s").c_str(), O_WRONLY | O_APPEND);
+  ASSERT_GE(writer, 0);
+  drop_file(signed_inbox(), "attend.xml", xml);
+  PassSummary summary = engine().process_pass();
+  EXPECT_EQ(summary.processed, 0);
+  EXPECT_EQ(summary.held_open, 1);
+  EXPECT_EQ(summary.left_for_later, 1);
+  EXPECT_TRUE(fs::exists(signed_inbox() / "attend.xml"));
+  EXPECT_TRUE(fs::exists(signed_inbox() / "attend.xml.p7s"));
+  ::close(writer);
+  EXPECT_EQ(pass_one().statut, "INTEGRE");
+  EXPECT_EQ(read_file(archive_day() / "attend.xml.p7s"), p7s);
+}
+
+TEST_F(SignedChannelTest, SignatureStillChangingKeepsItsDepotWaitingUntilItSettles) {
+  config_.settle_ms = 200;
+  start();
+  setup_world();
+  const std::string xml = one_sheet("LOT-C1");
+  const std::string p7s = signer().sign(xml);
+  drop_file(signed_inbox(), "change.xml", xml);
+  // Written in place by appends, each closed (no writer holds it between two): still growing while the pass
+  // samples it, so the settle rule alone keeps the dépôt waiting.
+  const fs::path path = signed_inbox() / "change.xml.p7s";
+  std::ofstream(path, std::ios::binary) << p7s.substr(0, 16);
+  std::atomic<bool> done{false};
+  std::thread writer([&] {
+    for (std::size_t i = 16; i < p7s.size(); i += 8) {
+      std::ofstream(path, std::ios::binary | std::ios::app) << p7s.substr(i, 8);
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    done = true;
+  });
+  const PassSummary summary = engine().process_pass();
+  const bool finished_before = done;
+  writer.join();
+  ASSERT_FALSE(finished_before) << "the writer ended before the pass: make it slower";
+  EXPECT_EQ(summary.held_open, 0);
+  EXPECT_EQ(summary.processed, 0);
+  EXPECT_TRUE(fs::exists(signed_inbox() / "change.xml"));
+  EXPECT_EQ(pass_one().statut, "INTEGRE");
+}
+
+TEST_F(SignedChannelTest, StraySignatureAndSignaturesOfAnUnsignedAccountAreLeftAlone) {
+  start();
+  setup_world();
+  drop_file(signed_inbox(), "orphelin.xml.p7s", signer().sign("rien"));
+  drop_file(account_inbox("acme"), "libre.xml.p7s", "pas une signature");
+  fs::permissions(account_inbox("acme") / "libre.xml.p7s", fs::perms::none);  // never opened
+  drop_file(account_inbox("acme"), "libre.xml", one_sheet("LOT-U1"));
+  const PassSummary summary = engine().process_pass();
+  EXPECT_EQ(summary.processed, 1);
+  EXPECT_EQ(summary.unopenable, 0);
+  EXPECT_EQ(summary.integre, 1);
+  EXPECT_TRUE(fs::exists(signed_inbox() / "orphelin.xml.p7s"));
+  EXPECT_TRUE(fs::exists(account_inbox("acme") / "libre.xml.p7s"));
+  EXPECT_FALSE(fs::exists(archive_day() / "libre.xml.p7s"));
+  EXPECT_EQ(engine().process_pass().processed, 0);
+}
+
+TEST_F(SignedChannelTest, CrashBetweenTheClaimRenamesTakesTheSignatureFromTheInbox) {
+  start();
+  setup_world();
+  const std::string xml = one_sheet("LOT-K1");
+  const std::string p7s = signer().sign(xml);
+  // The state a crash after the dépôt's rename leaves: the dépôt in .work/signe/, its .p7s in inbox/signe/.
+  drop_file(work() / "signe", "coupe.xml", xml);
+  drop_file(signed_inbox(), "coupe.xml.p7s", p7s);
+  const ParsedAck ack = pass_one();
+  EXPECT_EQ(ack.statut, "INTEGRE") << ack.xml;
+  EXPECT_EQ(read_file(archive_day() / "coupe.xml"), xml);
+  EXPECT_EQ(read_file(archive_day() / "coupe.xml.p7s"), p7s);
+  EXPECT_THAT(files_in(work() / "signe"), IsEmpty());
+  EXPECT_THAT(files_in(signed_inbox()), IsEmpty());
+  // Both renames done: the .p7s from .work/signe/.
+  SheetSpec other = sftp_sheet();
+  other.reference = "ref-k2";
+  const std::string xml2 = one_sheet("LOT-K2", other);
+  const std::string p7s2 = signer().sign(xml2);
+  drop_file(work() / "signe", "fini.xml.p7s", p7s2);
+  drop_file(work() / "signe", "fini.xml", xml2);
+  EXPECT_EQ(pass_one().statut, "INTEGRE");
+  EXPECT_EQ(read_file(archive_day() / "fini.xml.p7s"), p7s2);
+  EXPECT_THAT(files_in(work() / "signe"), IsEmpty());
+}
+
+TEST_F(SignedChannelTest, CrashBetweenTheTwoMovesFinishesTheSignaturesMoveOnce) {
+  start();
+  setup_world();
+  const std::string xml = one_sheet("LOT-M1");
+  const std::string p7s = signer().sign(xml);
+  // A first lot.xml is archived already: the signed one is lot.xml.1.
+  drop_file(archive_day(), "lot.xml", "autre");
+  drop_signed("lot.xml", xml, p7s);
+  // The engine stops right after the dépôt's move (the hook throws, as a crash would stop it there).
+  struct Stop {};
+  inbox::InboxDirectory box(root(), std::nullopt, "signe");
+  box.set_signature_required(true);
+  auto claimed = box.claim("lot.xml");
+  ASSERT_TRUE(claimed.has_value());
+  ASSERT_NE(claimed->signature(), nullptr);
+  box.set_between_signature_moves([](const fs::path&) { throw Stop{}; });
+  EXPECT_THROW(box.archive(*claimed, CivilDate{std::chrono::year(2026), std::chrono::month(11), std::chrono::day(29)}),
+               Stop);
+  claimed.reset();
+  EXPECT_EQ(read_file(archive_day() / "lot.xml.1"), xml);
+  EXPECT_TRUE(fs::exists(work() / "signe" / "lot.xml.p7s"));
+  // The next pass finishes the move from the files alone: lot.xml.1.p7s, nothing answered again.
+  EXPECT_EQ(engine().process_pass().processed, 0);
+  EXPECT_EQ(read_file(archive_day() / "lot.xml.1.p7s"), p7s);
+  EXPECT_FALSE(fs::exists(archive_day() / "lot.xml.p7s"));
+  EXPECT_THAT(files_in(work() / "signe"), IsEmpty());
+  EXPECT_EQ(engine().process_pass().processed, 0);
+  EXPECT_EQ(read_file(archive_day() / "lot.xml.1.p7s"), p7s);
+}
+
+TEST_F(SignedChannelTest, SameSignedBytesAgainAreADoublonWithTheirSignatureArchived) {
+  start();
+  setup_world();
+  const std::string xml = one_sheet("LOT-D1");
+  const std::string p7s = signer().sign(xml);
+  drop_signed("d.xml", xml, p7s);
+  const ParsedAck first = pass_one();
+  ASSERT_EQ(first.statut, "INTEGRE");
+  drop_signed("d2.xml", xml, p7s);
+  const ParsedAck again = pass_one();
+  EXPECT_EQ(again.statut, "DOUBLON");
+  EXPECT_EQ(again.original, first.name);
+  EXPECT_EQ(read_file(archive_day() / "d2.xml.p7s"), p7s);
+  // Unsigned, the same bytes are refused before DOUBLON is looked at (the order of the outcomes).
+  drop_file(signed_inbox(), "d3.xml", xml);
+  const ParsedAck unsigned_copy = pass_one();
+  EXPECT_EQ(unsigned_copy.statut, "REJETE");
+  EXPECT_THAT(unsigned_copy.error_codes(), ElementsAre("SIGNATURE_ABSENTE"));
+  EXPECT_EQ(count("SELECT COUNT(*) FROM sheets"), 1);
+}
+
+TEST_F(SignedChannelTest, SignatureWithAHardLinkKeptBySenderRefusesItsDepot) {
+  start();
+  setup_world();
+  const std::string xml = one_sheet("LOT-H1");
+  drop_signed("h.xml", xml, signer().sign(xml));
+  fs::create_hard_link(signed_inbox() / "h.xml.p7s", tmp_ / "garde.p7s");
+  const ParsedAck ack = pass_one();
+  EXPECT_EQ(ack.statut, "REJETE");
+  EXPECT_THAT(ack.error_codes(), ElementsAre("COMPTE_NON_AUTORISE"));
+  EXPECT_NE(ack.errors.at(0).message.find("h.xml.p7s"), std::string::npos) << ack.errors.at(0).message;
+  EXPECT_TRUE(fs::exists(error_dir() / "h.xml.p7s"));
+}
+
+TEST_F(SignedChannelTest, CheckUsesTheSignatureBesideTheFile) {
+  start();
+  setup_world();
+  const std::string xml = one_sheet("LOT-V1");
+  drop_file(tmp_, "verif.xml", xml);
+  const SenderAccount* account = &engine().config().accounts.back();
+  ASSERT_EQ(account->name, "signe");
+  auto answers = engine().check({tmp_ / "verif.xml"}, account);
+  ASSERT_EQ(answers.size(), 1u);
+  EXPECT_THAT(parse_ack(answers[0].ack_content).error_codes(), ElementsAre("SIGNATURE_ABSENTE"));
+  drop_file(tmp_, "verif.xml.p7s", signer().sign(xml));
+  answers = engine().check({tmp_ / "verif.xml"}, account);
+  EXPECT_EQ(answers.at(0).status, DepositStatus::Integre) << answers[0].ack_content;
+}
+
 TEST_F(EngineTest, AccuseEchoesIdentifiantModeAndReferences) {
   start();
   setup_world();

@@ -738,5 +738,112 @@ TEST_F(InboxDirectoryTest, SettledCandidatesOfSeveralChannelsShareOneQuietPeriod
   EXPECT_LE(clock.waited(), milliseconds(301));  // once, not once per channel
 }
 
+// Signed dépôts (docs/accounts.md "Signed dépôts"): the pair F.xml + F.xml.p7s.
+TEST(IsSignatureName, IsADepotNameFollowedByP7s) {
+  EXPECT_TRUE(InboxDirectory::is_signature_name("lot.xml.p7s"));
+  EXPECT_TRUE(InboxDirectory::is_signature_name("LOT.XML.p7s"));
+  EXPECT_FALSE(InboxDirectory::is_signature_name("lot.p7s"));
+  EXPECT_FALSE(InboxDirectory::is_signature_name(".lot.xml.p7s"));
+  EXPECT_FALSE(InboxDirectory::is_signature_name("lot.xml"));
+  EXPECT_FALSE(InboxDirectory::is_deposit_name("lot.xml.p7s"));
+  EXPECT_EQ(InboxDirectory::signature_name_for("lot.xml.1"), "lot.xml.1.p7s");
+}
+
+class SignedInboxTest : public InboxDirectoryTest {
+ protected:
+  void SetUp() override {
+    InboxDirectoryTest::SetUp();
+    dirs_ = std::make_unique<InboxDirectory>(root_, std::nullopt, "signe");
+    dirs_->set_signature_required(true);
+    dirs_->ensure_layout();
+  }
+  const CivilDate date_{std::chrono::year(2026), std::chrono::month(11), std::chrono::day(29)};
+};
+
+TEST_F(SignedInboxTest, SignatureIsNeverACandidateAndIsClaimedAfterItsDepot) {
+  drop("lot.xml.p7s", "signature");
+  drop("seul.xml.p7s", "orpheline");
+  drop("lot.xml");
+  EXPECT_EQ(dirs_->list_candidates(), std::vector<std::string>{"lot.xml"});
+  std::vector<std::string> order;
+  dirs_->set_before_claim_rename([&](const fs::path& p) { order.push_back(p.filename().string()); });
+  dirs_->set_between_claim_renames([&](const fs::path& p) {
+    order.push_back("entre");
+    EXPECT_TRUE(fs::exists(p));                                   // the dépôt is claimed
+    EXPECT_TRUE(fs::exists(dirs_->inbox_dir() / "lot.xml.p7s"));  // its .p7s not yet
+  });
+  auto claimed = dirs_->claim("lot.xml");
+  ASSERT_TRUE(claimed.has_value());
+  EXPECT_EQ(order, (std::vector<std::string>{"lot.xml", "entre"}));
+  ASSERT_NE(claimed->signature(), nullptr);
+  EXPECT_EQ(claimed->signature()->read_all(), "signature");
+  EXPECT_EQ(claimed->signature()->path(), dirs_->work_dir() / "lot.xml.p7s");
+  EXPECT_EQ(entries(dirs_->inbox_dir()), std::vector<std::string>{"seul.xml.p7s"});
+  const fs::path archived = dirs_->archive(*claimed, date_);
+  EXPECT_EQ(read_file(archived.string() + ".p7s"), "signature");
+  EXPECT_TRUE(entries(dirs_->work_dir()).empty());
+}
+
+TEST_F(SignedInboxTest, SignatureHeldOpenByAWriterKeepsItsDepotInTheInbox) {
+  drop("lot.xml.p7s", "signature");
+  drop("lot.xml");
+  const int writer = ::open((dirs_->inbox_dir() / "lot.xml.p7s").c_str(), O_WRONLY | O_APPEND);
+  ASSERT_GE(writer, 0);
+  ClaimNotes notes;
+  EXPECT_FALSE(dirs_->claim("lot.xml", files::DirectorySync::Now, &notes).has_value());
+  EXPECT_EQ(notes.held_open, std::vector<std::string>{"lot.xml"});
+  EXPECT_TRUE(fs::exists(dirs_->inbox_dir() / "lot.xml"));
+  ::close(writer);
+  auto claimed = dirs_->claim("lot.xml");
+  ASSERT_TRUE(claimed.has_value());
+  EXPECT_NE(claimed->signature(), nullptr);
+}
+
+TEST_F(SignedInboxTest, WithoutSignatureRequiredASignatureIsNeverTouched) {
+  dirs_->set_signature_required(false);
+  drop("lot.xml.p7s", "signature");
+  drop("lot.xml");
+  auto claimed = dirs_->claim("lot.xml");
+  ASSERT_TRUE(claimed.has_value());
+  EXPECT_EQ(claimed->signature(), nullptr);
+  EXPECT_TRUE(fs::exists(dirs_->inbox_dir() / "lot.xml.p7s"));
+}
+
+TEST_F(SignedInboxTest, RecoveryTakesTheSignatureFromTheInboxAndFinishesAMoveFromItsNote) {
+  // A crash between the claim's renames: the dépôt in .work/, its .p7s in inbox/.
+  std::ofstream(dirs_->work_dir() / "a.xml") << "<Depot/>";
+  drop("a.xml.p7s", "sig-a");
+  // A crash between the two moves out: b.xml.1 archived, its .p7s and the note in .work/.
+  std::ofstream(dirs_->work_dir() / "b.xml") << "<Depot b/>";
+  std::ofstream(dirs_->work_dir() / "b.xml.p7s") << "sig-b";
+  {
+    auto leftovers = dirs_->recover_leftovers();
+    ASSERT_EQ(leftovers.size(), 2u);
+    EXPECT_EQ(leftovers[0].name(), "a.xml");
+    ASSERT_NE(leftovers[0].signature(), nullptr);
+    EXPECT_EQ(leftovers[0].signature()->read_all(), "sig-a");
+    fs::create_directories(dirs_->archive_dir() / "2026" / "11" / "29");
+    std::ofstream(dirs_->archive_dir() / "2026" / "11" / "29" / "b.xml") << "autre";  // taken: b.xml.1
+    struct Stop {};
+    dirs_->set_between_signature_moves([](const fs::path&) { throw Stop{}; });
+    EXPECT_THROW(dirs_->archive(leftovers[1], date_), Stop);
+    dirs_->set_between_signature_moves({});
+    dirs_->archive(leftovers[0], date_);
+  }
+  const fs::path day = dirs_->archive_dir() / "2026" / "11" / "29";
+  EXPECT_EQ(read_file(day / "b.xml.1"), "<Depot b/>");
+  EXPECT_FALSE(fs::exists(day / "b.xml.1.p7s"));
+  EXPECT_TRUE(dirs_->recover_leftovers().empty());  // the .p7s alone is never a leftover itself
+  EXPECT_EQ(read_file(day / "b.xml.1.p7s"), "sig-b");
+  EXPECT_FALSE(fs::exists(day / "b.xml.p7s"));
+  EXPECT_EQ(read_file(day / "a.xml.p7s"), "sig-a");
+  EXPECT_TRUE(entries(dirs_->work_dir()).empty());
+  EXPECT_TRUE(entries(dirs_->inbox_dir()).empty());
+  // A .p7s alone in .work/ without a note is left alone.
+  std::ofstream(dirs_->work_dir() / "c.xml.p7s") << "sig-c";
+  EXPECT_TRUE(dirs_->recover_leftovers().empty());
+  EXPECT_EQ(entries(dirs_->work_dir()), std::vector<std::string>{"c.xml.p7s"});
+}
+
 }  // namespace
 }  // namespace raccord::inbox

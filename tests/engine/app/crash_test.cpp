@@ -481,6 +481,61 @@ TEST_F(CrashTest, RechercheKilledAroundItsCommitLeavesOneExportNamedByItsAccuse)
   EXPECT_TRUE(drained());
 }
 
+// Signed dépôts (docs/accounts.md "After a crash"): killed between the claim's two renames (the .p7s still
+// in inbox/signe/), after the commit (both in .work/signe/) and between the two moves out of .work/ (the
+// dépôt in archive/ or error/, its .p7s not yet), then run again: one accusé per dépôt, the dépôt and its
+// .p7s once each under the same final name, nothing left in inbox/signe/ nor .work/signe/.
+TEST_F(CrashTest, SignedDepotKilledBetweenItsTwoRenamesOrItsTwoMovesEndsOnceWithItsSignatureBeside) {
+  const TestSigner signer = TestPki::instance().signer({.common_name = "signature.exemple.fr"});
+  std::ofstream(dir_ / "signataires.pem") << signer.pem();
+  fs::permissions(dir_ / "signataires.pem", fs::perms(0640));
+  std::ofstream(dir_ / "raccord.ini", std::ios::app)
+      << "[compte.signe]\nlogins = " << kSupport << "\nsignature = obligatoire\nsignataires = signataires.pem\n";
+  ASSERT_EQ(run({"init"}), 0);
+  const fs::path signed_inbox = inbox() / "signe";
+  struct Case {
+    std::string point;
+    bool valid;  // else its signature is over other bytes: SIGNATURE_INVALIDE, to error/
+  };
+  int n = 0;
+  for (const Case& c : {Case{"between-claim-renames", true}, Case{"after-commit", true},
+                        Case{"between-signature-moves", true}, Case{"between-signature-moves", false}}) {
+    const std::string stem = numbered("sig", ++n);
+    const std::string xml = depot_xml(user_xml(numbered("u", n)), "identifiant=\"" + stem + "\"");
+    const std::string p7s = signer.sign(c.valid ? xml : xml + " ");
+    drop_file(signed_inbox, stem + ".xml.p7s", p7s);
+    drop_file(signed_inbox, stem + ".xml", xml);
+    kill_at_ = c.point;
+    EXPECT_EQ(run({"process"}), -1) << c.point << " : le processus devait être tué à cet instant";
+    kill_at_.clear();
+    ASSERT_EQ(run({"process"}), 0) << c.point;
+    std::vector<std::string> acks;
+    for (const auto& f : names_in(outbox() / "signe")) {
+      if (f.starts_with("ACK_" + stem + "_")) acks.push_back(f);
+    }
+    ASSERT_EQ(acks.size(), 1u) << c.point << " " << stem;
+    const std::string ack = read_file(outbox() / "signe" / acks.front());
+    EXPECT_EQ(attribute(ack, "statut"), c.valid ? "INTEGRE" : "REJETE") << c.point << "\n" << ack;
+    std::vector<fs::path> kept;
+    for (const auto& e : fs::recursive_directory_iterator(root())) {
+      const std::string name = e.path().filename().string();
+      if (e.is_regular_file() && name.starts_with(stem + ".xml") && !name.ends_with(".reason.txt"))
+        kept.push_back(e.path());
+    }
+    std::sort(kept.begin(), kept.end());
+    ASSERT_EQ(kept.size(), 2u) << c.point << " " << stem;
+    const fs::path where =
+        c.valid ? kept[0].parent_path().parent_path().parent_path().parent_path() : kept[0].parent_path();
+    EXPECT_EQ(where.filename(), c.valid ? "archive" : "error") << kept[0];
+    EXPECT_EQ(kept[0].filename(), stem + ".xml") << c.point;
+    EXPECT_EQ(kept[1], kept[0].string() + ".p7s") << c.point;
+    EXPECT_EQ(read_file(kept[0]), xml);
+    EXPECT_EQ(read_file(kept[1]), p7s);
+    EXPECT_EQ(names_in(signed_inbox), std::vector<std::string>{}) << c.point;
+    EXPECT_EQ(names_in(work() / "signe"), std::vector<std::string>{}) << c.point;
+  }
+}
+
 TEST_F(CrashTest, DaemonKilledAtRandomInstantsAnswersEveryDepositExactlyOnce) {
   // The daemon (inotify + start-up pass + periodic rescan) is started on the store, the dépôts are
   // dropped into inbox/ in batches of random size while it runs, and it is SIGKILLed at a random
