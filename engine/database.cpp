@@ -45,8 +45,8 @@ void on_sqlite_log(void* /*unused*/, int /*code*/, const char* message) {
   // "os_unix.c:N: (errno) open(<file>) - " ends with an empty text in Debian's build: the errno's.
   const auto open_paren = last_os_error.find(": (");
   if (last_os_error.ends_with("- ") && open_paren != std::string::npos) {
-    const int error = std::atoi(last_os_error.c_str() + open_paren + 3);
-    if (error > 0) last_os_error += std::system_category().message(error);
+    const long error = std::strtol(last_os_error.c_str() + open_paren + 3, nullptr, 10);
+    if (error > 0) last_os_error += std::system_category().message(static_cast<int>(error));
   }
 }
 
