@@ -523,7 +523,7 @@ class StreamTest : public ::testing::TestWithParam<Backend> {
       db_ = std::make_unique<Database>(Backend::Postgresql, *connection);
     } else {
       dir_ = fs::temp_directory_path() /
-             ("raccord-stream-" + std::to_string(::getpid()) + "-" + std::to_string(counter_++));
+             ("raccord-stream-" + std::to_string(::getpid()) + "-" + std::to_string(stream_dirs++));
       fs::remove_all(dir_);
       fs::create_directories(dir_);
       db_ = std::make_unique<Database>(Backend::Sqlite, (dir_ / "raccord.db").string());
@@ -564,7 +564,7 @@ class StreamTest : public ::testing::TestWithParam<Backend> {
     return out;
   }
 
-  static inline int counter_ = 0;
+  static inline int stream_dirs = 0;
   fs::path dir_;
   std::string schema_;
   std::unique_ptr<Database> db_;
