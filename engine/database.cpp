@@ -45,8 +45,8 @@ void on_sqlite_log(void* /*unused*/, int /*code*/, const char* message) {
   // "os_unix.c:N: (errno) open(<file>) - " ends with an empty text in Debian's build: the errno's.
   const auto open_paren = last_os_error.find(": (");
   if (last_os_error.ends_with("- ") && open_paren != std::string::npos) {
-    const int error = std::atoi(last_os_error.c_str() + open_paren + 3);
-    if (error > 0) last_os_error += std::system_category().message(error);
+    const long error = std::strtol(last_os_error.c_str() + open_paren + 3, nullptr, 10);
+    if (error > 0) last_os_error += std::system_category().message(static_cast<int>(error));
   }
 }
 
@@ -233,6 +233,134 @@ class SqliteStatements {
   std::unordered_map<std::string, sqlite3_stmt*> cache_;
 };
 
+/// PostgreSQL through libpq on a connection of our own (issue 21). Poco Data's PostgreSQL connector
+/// prepares every statement again at each execution and describes and deallocates it: four round
+/// trips per statement where one suffices. Here each SQL text with parameters is prepared once per
+/// connection (PQprepare, named raccord_<n>, 256 texts at most) and run with PQexecPrepared (one round
+/// trip); a text without parameters goes through the simple protocol (PQexec: one round trip, and
+/// several statements allowed, as the migrations have). Parameters are sent as text with their types
+/// left to the server, as Poco did; integer columns (int2, int4, int8, oid) come back as integers,
+/// the rest as text. A failure is a StoreError with PostgreSQL's message; it is transient under
+/// dialect::is_transient, or when the connection is lost.
+class PgStatements {
+ public:
+  /// Connects with the libpq string `conninfo`. Throws StoreError.
+  explicit PgStatements(const std::string& conninfo) : conn_(PQconnectdb(conninfo.c_str())) {
+    if (conn_ == nullptr) throw StoreError("erreur de la base : connexion PostgreSQL impossible (mémoire)", true);
+    if (PQstatus(conn_) != CONNECTION_OK) {
+      std::string message = trimmed(PQerrorMessage(conn_));
+      PQfinish(conn_);
+      conn_ = nullptr;
+      throw StoreError("erreur de la base : connexion PostgreSQL impossible : " + message,
+                       dialect::is_transient("connection " + message));
+    }
+  }
+  ~PgStatements() { PQfinish(conn_); }
+  PgStatements(const PgStatements&) = delete;
+  PgStatements& operator=(const PgStatements&) = delete;
+
+  /// Runs `sql` with `params` bound to $1..$n; calls on_row(row) for each result row. `keep`: a text
+  /// with parameters is prepared once and kept (false for texts that change at each call). Returns
+  /// the rows an INSERT, UPDATE or DELETE without RETURNING changed, else 0. Throws StoreError (also
+  /// when `params` are not exactly the statement's parameters: the server refuses the Bind).
+  template <typename OnRow>
+  std::size_t run(const std::string& sql, const std::vector<SqlValue>& params, const OnRow& on_row, bool keep = true) {
+    std::vector<std::string> texts;
+    std::vector<const char*> values;
+    texts.reserve(params.size());
+    values.reserve(params.size());
+    for (const auto& p : params) {
+      if (const auto* i = std::get_if<std::int64_t>(&p)) {
+        texts.push_back(std::to_string(*i));
+      } else if (const auto* text = std::get_if<std::string>(&p)) {
+        texts.push_back(*text);
+      } else {
+        texts.emplace_back();
+      }
+    }
+    for (std::size_t i = 0; i < params.size(); ++i) {
+      values.push_back(std::holds_alternative<std::nullptr_t>(params[i]) ? nullptr : texts[i].c_str());
+    }
+    const int count = static_cast<int>(params.size());
+    Result result;
+    if (params.empty()) {
+      result.reset(PQexec(conn_, sql.c_str()));
+    } else if (!keep) {
+      result.reset(PQexecParams(conn_, sql.c_str(), count, nullptr, values.data(), nullptr, nullptr, 0));
+    } else {
+      const std::string& name = prepared(sql);
+      result.reset(PQexecPrepared(conn_, name.c_str(), count, values.data(), nullptr, nullptr, 0));
+    }
+    const ExecStatusType status = result ? PQresultStatus(result.get()) : PGRES_FATAL_ERROR;
+    if (status == PGRES_COMMAND_OK || status == PGRES_EMPTY_QUERY) {
+      const char* changed = PQcmdTuples(result.get());
+      return changed == nullptr || *changed == '\0' ? 0 : static_cast<std::size_t>(std::strtoull(changed, nullptr, 10));
+    }
+    if (status != PGRES_TUPLES_OK) fail(result.get(), sql);
+    const int rows = PQntuples(result.get());
+    const int columns = PQnfields(result.get());
+    std::vector<bool> integer(static_cast<std::size_t>(columns));
+    for (int c = 0; c < columns; ++c) {
+      const Oid type = PQftype(result.get(), c);
+      integer[static_cast<std::size_t>(c)] = type == 20 || type == 21 || type == 23 || type == 26;  // int8/2/4, oid
+    }
+    for (int r = 0; r < rows; ++r) {
+      std::vector<SqlValue> row;
+      row.reserve(static_cast<std::size_t>(columns));
+      for (int c = 0; c < columns; ++c) {
+        if (PQgetisnull(result.get(), r, c) != 0) {
+          row.emplace_back(nullptr);
+        } else if (integer[static_cast<std::size_t>(c)]) {
+          row.emplace_back(static_cast<std::int64_t>(std::strtoll(PQgetvalue(result.get(), r, c), nullptr, 10)));
+        } else {
+          row.emplace_back(
+              std::string(PQgetvalue(result.get(), r, c), static_cast<std::size_t>(PQgetlength(result.get(), r, c))));
+        }
+      }
+      on_row(SqlRow(std::move(row)));
+    }
+    return 0;
+  }
+
+ private:
+  struct ClearResult {
+    void operator()(PGresult* r) const { PQclear(r); }
+  };
+  using Result = std::unique_ptr<PGresult, ClearResult>;
+  static constexpr std::size_t kMaxStatements = 256;  // SQL texts are the code's, a few built per search
+
+  static std::string trimmed(const char* text) {
+    std::string out = text == nullptr ? "" : text;
+    while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
+    return out;
+  }
+
+  [[noreturn]] void fail(const PGresult* result, const std::string& sql) const {
+    std::string message = trimmed(result != nullptr ? PQresultErrorMessage(result) : nullptr);
+    if (message.empty()) message = trimmed(PQerrorMessage(conn_));
+    const bool lost = PQstatus(conn_) != CONNECTION_OK;
+    throw StoreError(fmt::format("erreur de la base : PostgreSQL : {} [{}]", message, sql.substr(0, 120)),
+                     lost || dialect::is_transient(message));
+  }
+
+  const std::string& prepared(const std::string& sql) {
+    if (auto it = cache_.find(sql); it != cache_.end()) return it->second;
+    if (cache_.size() >= kMaxStatements) {
+      Result result(PQexec(conn_, "DEALLOCATE ALL"));
+      if (!result || PQresultStatus(result.get()) != PGRES_COMMAND_OK) fail(result.get(), "DEALLOCATE ALL");
+      cache_.clear();
+    }
+    std::string name = fmt::format("raccord_{}", ++prepared_count_);
+    Result result(PQprepare(conn_, name.c_str(), sql.c_str(), 0, nullptr));
+    if (!result || PQresultStatus(result.get()) != PGRES_COMMAND_OK) fail(result.get(), sql);
+    return cache_.emplace(sql, std::move(name)).first->second;
+  }
+
+  PGconn* conn_;
+  std::unordered_map<std::string, std::string> cache_;  // SQL text -> prepared statement's name
+  std::uint64_t prepared_count_ = 0;
+};
+
 }  // namespace
 
 std::string SqlRow::text(std::size_t i) const {
@@ -264,6 +392,7 @@ struct Database::Impl {
   std::unique_ptr<Poco::Data::Session> session;
   std::unique_ptr<SqliteStatements> statements;  // SQLite only; finalized before the session closes
   sqlite3* sqlite = nullptr;                     // SQLite only: the session's connection
+  std::unique_ptr<PgStatements> pg;              // PostgreSQL only (no Poco session then)
 };
 
 Database::Database(Backend backend, const std::string& connection)
@@ -302,13 +431,14 @@ Database::Database(Backend backend, const std::string& connection)
       if (PQping(libpq.c_str()) == PQPING_NO_RESPONSE) {
         throw StoreError("erreur de la base : le serveur PostgreSQL ne répond pas (connexion impossible)", true);
       }
-      impl_->session = std::make_unique<Poco::Data::Session>("PostgreSQL", libpq, 30);
-      if (!search_path.empty()) {
-        if (search_path.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_") != std::string::npos) {
-          throw StoreError("store.connection : search_path invalide « " + search_path + " »", false);
-        }
-        *impl_->session << "SET search_path TO " + search_path, Poco::Data::Keywords::now;
+      if (!search_path.empty() &&
+          search_path.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_") != std::string::npos) {
+        throw StoreError("store.connection : search_path invalide « " + search_path + " »", false);
       }
+      if (libpq.find("connect_timeout=") == std::string::npos)
+        libpq += " connect_timeout=30";  // as Poco's login timeout
+      impl_->pg = std::make_unique<PgStatements>(libpq);
+      if (!search_path.empty()) impl_->pg->run("SET search_path TO " + search_path, {}, [](const SqlRow&) {});
     }
   } catch (...) {
     rethrow_as_store_error("open " + (backend == Backend::Sqlite ? connection : std::string("postgresql")));
@@ -352,6 +482,7 @@ Database::~Database() {
 std::size_t Database::execute(const std::string& sql, const std::vector<SqlValue>& params) {
   last_os_error.clear();
   try {
+    if (impl_->pg) return impl_->pg->run(sql, params, [](const SqlRow&) {});
     if (impl_->statements) {
       if (auto changed = impl_->statements->run(sql, params, [](const SqlRow&) {})) return *changed;
     }
@@ -367,6 +498,11 @@ std::size_t Database::execute(const std::string& sql, const std::vector<SqlValue
 std::vector<SqlRow> Database::query(const std::string& sql, const std::vector<SqlValue>& params) {
   last_os_error.clear();
   try {
+    if (impl_->pg) {
+      std::vector<SqlRow> rows;
+      impl_->pg->run(sql, params, [&rows](SqlRow row) { rows.push_back(std::move(row)); });
+      return rows;
+    }
     if (impl_->statements) {
       std::vector<SqlRow> rows;
       if (impl_->statements->run(sql, params, [&rows](SqlRow row) { rows.push_back(std::move(row)); })) return rows;
@@ -418,15 +554,16 @@ void Database::for_each_row(const std::string& sql, const std::vector<SqlValue>&
           in_transaction_ = true;  // a nested for_each_row from on_row joins it
         }
         try {
-          execute(fmt::format("DECLARE {} NO SCROLL CURSOR FOR {}", cursor, sql), params);
+          // The cursor's name changes at each call: its DECLARE is not kept prepared.
+          impl_->pg->run(
+              fmt::format("DECLARE {} NO SCROLL CURSOR FOR {}", cursor, sql), params, [](const SqlRow&) {}, false);
           const std::string fetch = fmt::format("FETCH FORWARD {} FROM {}", chunk_rows, cursor);
           for (;;) {
-            Poco::Data::Statement st(*impl_->session);
-            st << fetch;
-            st.execute();
-            Poco::Data::RecordSet rs(st);
-            const std::size_t fetched = rs.rowCount();
-            visit_record_set(rs, call);
+            std::size_t fetched = 0;
+            impl_->pg->run(fetch, {}, [&](const SqlRow& row) {
+              ++fetched;
+              call(row);
+            });
             if (fetched < chunk_rows) break;
           }
           execute("CLOSE " + cursor);

@@ -418,8 +418,8 @@ DepositAnswer Engine::answer(Item& item, const Attempt& attempt) {
     if (ack.status == DepositStatus::Rejete && !item.signature_key.empty()) {
       store.record_refused_signature(item.signature_key, channel.name(), result.ack_name, attempt.now);
     }
-    // metrics.prom's running counters, in the same transaction
-    record_deposit_metrics(*db_, ack.status, static_cast<std::int64_t>(accepted), static_cast<std::int64_t>(rejected));
+    // metrics.prom's running counters, written with the group's just before its COMMIT
+    attempt.counters->add(ack.status, static_cast<std::int64_t>(accepted), static_cast<std::int64_t>(rejected));
     for (const auto& name : export_names) {
       allocation_step(AllocationStep::Record);
       result.exports.push_back(ExportRecord{name, attempt.exports->temporary_of(name), result.ack_name});
@@ -558,12 +558,13 @@ std::vector<DepositAnswer> Engine::process_group(const std::vector<const inbox::
       // That COMMIT's exports: named by the records, published below; else they go.
       staged.settle(committed_before);
       std::size_t deposit_index = 0;
+      DepositCounters counters;
       for (std::size_t i = 0; i < items.size(); ++i) {
         auto& item = items[i];
         auto& record = records[i];
         const std::size_t index = item.read.deposit ? deposit_index++ : 0;
         if (!record) {
-          item.result = answer(item, Attempt{now, &staged, &certificates, index});
+          item.result = answer(item, Attempt{now, &staged, &certificates, index, &counters});
         } else {
           log::info("{} : déjà traité avant une interruption ; accusé {} repris", item.name, record->ack_name);
           item.result.ack_name = record->ack_name;
@@ -576,6 +577,8 @@ std::vector<DepositAnswer> Engine::process_group(const std::vector<const inbox::
       }
       crash_point("before-commit");
       if (before_commit_) before_commit_();
+      // Last: the counters' rows stay locked from here to the COMMIT only (DepositCounters).
+      counters.write(*db_);
       commit_outcome_unknown = true;  // until the answer to COMMIT is read
       std::vector<std::string> committed;
       for (auto& item : items) {

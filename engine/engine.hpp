@@ -25,6 +25,8 @@
 
 namespace raccord {
 
+class DepositCounters;  // engine/metrics.hpp
+
 class CertificatesAhead;  // engine/certificates_ahead.hpp
 namespace outbox {
 class StagedExports;  // outbox/export_files.hpp
@@ -212,6 +214,8 @@ class Engine {
     /// checked as it goes.
     CertificatesAhead* certificates_ahead = nullptr;
     std::size_t deposit_index = 0;
+    /// The group's running counters, written just before its COMMIT; null: a dry run.
+    DepositCounters* counters = nullptr;
   };
 
   /// Decides and renders the accusé of dépôt `item` (its name, identity, SHA-256, reception instant

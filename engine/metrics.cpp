@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <exception>
+#include <vector>
 
 #include "engine/log.hpp"
 #include "engine/store.hpp"
@@ -11,13 +12,26 @@
 
 namespace raccord {
 
-void record_deposit_metrics(Database& db, DepositStatus status, std::int64_t accepted, std::int64_t rejected) {
-  db.execute("UPDATE metric_counters SET value = value + 1 WHERE name = $1",
-             {"depots_" + std::string(to_code(status))});
-  if (accepted > 0)
-    db.execute("UPDATE metric_counters SET value = value + $1 WHERE name = 'operations_ACCEPTEE'", {accepted});
-  if (rejected > 0)
-    db.execute("UPDATE metric_counters SET value = value + $1 WHERE name = 'operations_REJETEE'", {rejected});
+void DepositCounters::add(DepositStatus status, std::int64_t accepted, std::int64_t rejected) {
+  ++increments_["depots_" + std::string(to_code(status))];
+  if (accepted > 0) increments_["operations_ACCEPTEE"] += accepted;
+  if (rejected > 0) increments_["operations_REJETEE"] += rejected;
+}
+
+void DepositCounters::write(Database& db) {
+  if (increments_.empty()) return;
+  std::string sql = "INSERT INTO metric_counters (name, value) VALUES ";
+  std::vector<SqlValue> params;
+  params.reserve(increments_.size() * 2);
+  for (const auto& [name, increment] : increments_) {
+    if (!params.empty()) sql += ", ";
+    sql += fmt::format("(${}, ${})", params.size() + 1, params.size() + 2);
+    params.emplace_back(name);
+    params.emplace_back(increment);
+  }
+  sql += " ON CONFLICT (name) DO UPDATE SET value = metric_counters.value + excluded.value";
+  db.execute(sql, params);
+  increments_.clear();
 }
 
 namespace {

@@ -4,6 +4,8 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
+#include <string>
 #include <string_view>
 
 #include "domain/acknowledgement.hpp"
@@ -14,11 +16,25 @@
 
 namespace raccord {
 
-/// Adds one dépôt to the running counters (table metric_counters, migration 3): depots_<STATUS>
-/// +1, operations_ACCEPTEE / operations_REJETEE + the accusé's `accepted` / `rejected` operations.
-/// Call inside the dépôt's transaction, once per recorded accusé (never for `check`).
-/// Throws StoreError.
-void record_deposit_metrics(Database& db, DepositStatus status, std::int64_t accepted, std::int64_t rejected);
+/// The running counters' increments of a group of dépôts (table metric_counters, migration 3):
+/// depots_<STATUS> +1 per dépôt, operations_ACCEPTEE / operations_REJETEE + its accusé's accepted /
+/// rejected operations. Collected in memory while the group's dépôts are answered and written by
+/// one statement just before the group's COMMIT (issue 21): an UPDATE of these few shared rows per
+/// dépôt held their row locks across the whole group's work, so a second engine on the same
+/// PostgreSQL store waited for the first one's COMMIT at its first dépôt (two engines ran one after
+/// the other). Now a row lock is held only from that statement to the COMMIT.
+class DepositCounters {
+ public:
+  /// Adds one recorded accusé (never for `check`).
+  void add(DepositStatus status, std::int64_t accepted, std::int64_t rejected);
+  /// Writes the increments (one INSERT ... ON CONFLICT DO UPDATE of the rows in name order, so two
+  /// engines lock them in the same order) in the caller's transaction, and forgets them. Nothing to
+  /// write: no statement. Throws StoreError.
+  void write(Database& db);
+
+ private:
+  std::map<std::string, std::int64_t> increments_;
+};
 
 /// Adds `count` identity refusals of code `code` by account `account` to the running counter
 /// raccord_refus_identite_total{compte,code} (docs/reference.md §2.1, §5.4): the row

@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <iterator>
+
 #include "engine/dialect.hpp"
 
 namespace raccord {
@@ -41,6 +44,58 @@ SqlValue code(SubscriptionStatus status) {
 
 constexpr const char* kDepositColumns =
     "id, sha256, file_name, file_identity, identifier, status, ack_name, ack_content, destination, reason, channel";
+
+/// Inserts into `table` one row whose column `id` is the next value of sequence `name`
+/// (Database::next_sequence_value) and whose `columns` (", "-separated) take `params` in order;
+/// returns the id. PostgreSQL: one statement, one round trip (`nextval` in its VALUES, `RETURNING id`;
+/// issue 21); SQLite: the draw, then the INSERT. `params` is given back unchanged (the id is appended
+/// for the statement and taken off again: an accusé in it is not copied). Throws StoreError.
+std::int64_t insert_with_next_id(Database& db, const std::string& name, const std::string& table,
+                                 const std::string& columns, std::vector<SqlValue>& params) {
+  std::string values;
+  for (std::size_t i = 1; i <= params.size(); ++i) values += fmt::format("${}, ", i);
+  if (const std::string draw = dialect::next_sequence_query(db.backend(), name); !draw.empty()) {
+    // "SELECT nextval('...')" as an expression of the INSERT itself.
+    const std::string sql =
+        fmt::format("INSERT INTO {} ({}, id) VALUES ({}{}) RETURNING id", table, columns, values, draw.substr(7));
+    auto row = db.query_one(sql, params);
+    if (!row) throw StoreError("aucun identifiant rendu par " + table, false);
+    return row->integer(0);
+  }
+  const std::int64_t id = db.next_sequence_value(name);
+  params.emplace_back(id);
+  struct TakeBack {
+    std::vector<SqlValue>& params;
+    ~TakeBack() { params.pop_back(); }
+  } take_back{params};
+  db.execute(fmt::format("INSERT INTO {} ({}, id) VALUES ({}${})", table, columns, values, params.size()), params);
+  return id;
+}
+
+/// Inserts `values` (the values of `columns`, `width` of them per row, row after row) into `table` by
+/// one statement per kInsertRows rows: one round trip on PostgreSQL instead of one per row (issue 21).
+/// A statement's text depends on its number of rows only (each prepared once). Nothing to insert: no
+/// statement. Throws StoreError.
+void insert_rows(Database& db, std::string_view table, std::string_view columns, std::vector<SqlValue> values,
+                 std::size_t width) {
+  constexpr std::size_t kInsertRows = 100;  // bounds the texts kept prepared and the parameters per statement
+  for (std::size_t start = 0; start < values.size(); start += kInsertRows * width) {
+    const std::size_t end = std::min(values.size(), start + kInsertRows * width);
+    std::string sql = fmt::format("INSERT INTO {} ({}) VALUES ", table, columns);
+    for (std::size_t i = 0; i < end - start; ++i) {
+      if (i % width == 0) sql += i == 0 ? "(" : "), (";
+      sql += (i % width == 0 ? "$" : ", $") + std::to_string(i + 1);
+    }
+    sql += ")";
+    if (start == 0 && end == values.size()) {
+      db.execute(sql, values);
+    } else {
+      db.execute(sql,
+                 std::vector<SqlValue>(std::make_move_iterator(values.begin() + static_cast<std::ptrdiff_t>(start)),
+                                       std::make_move_iterator(values.begin() + static_cast<std::ptrdiff_t>(end))));
+    }
+  }
+}
 
 }  // namespace
 
@@ -224,51 +279,82 @@ void Store::update_sheet(const SheetRecord& sheet, std::optional<Instant> submit
 std::int64_t Store::insert_version(const std::string& code_appli, const SheetOperation& c,
                                    const std::vector<CertificateFacts>& certificates, const std::string& created_by,
                                    const std::string& deposit_sha256, Instant at) {
-  const std::int64_t id = db_.next_sequence_value("version");
-  db_.execute(
-      "INSERT INTO sheet_versions (id, code_appli, action, protocol, period_from, period_to, contact_name, "
-      "contact_phone, contact_email, contact_fax, network_identifier, network_address, network_port, network_path, "
-      "comments, created_at, created_by, deposit_sha256) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, "
-      "$13, $14, $15, $16, $17, $18)",
-      {id, code_appli, std::string(to_code(c.action)), field_value(c.protocol), field_value(c.period_from),
-       field_value(c.period_to), field_value(c.contact_name), field_value(c.contact_phone),
-       field_value(c.contact_email), field_value(c.contact_fax), field_value(c.network_identifier),
-       field_value(c.network_address), field_value(c.network_port), field_value(c.network_path),
-       field_value(c.comments), format_iso_instant(at), created_by, deposit_sha256});
+  std::vector<SqlValue> version_row{code_appli,
+                                    std::string(to_code(c.action)),
+                                    field_value(c.protocol),
+                                    field_value(c.period_from),
+                                    field_value(c.period_to),
+                                    field_value(c.contact_name),
+                                    field_value(c.contact_phone),
+                                    field_value(c.contact_email),
+                                    field_value(c.contact_fax),
+                                    field_value(c.network_identifier),
+                                    field_value(c.network_address),
+                                    field_value(c.network_port),
+                                    field_value(c.network_path),
+                                    field_value(c.comments),
+                                    format_iso_instant(at),
+                                    created_by,
+                                    deposit_sha256};
+  const std::int64_t id = insert_with_next_id(
+      db_, "version", "sheet_versions",
+      "code_appli, action, protocol, period_from, period_to, contact_name, contact_phone, contact_email, contact_fax, "
+      "network_identifier, network_address, network_port, network_path, comments, created_at, created_by, "
+      "deposit_sha256",
+      version_row);
+  // One statement per table for the whole version (issue 21).
+  std::vector<SqlValue> interfaces;
+  interfaces.reserve(c.interfaces.size() * 4);
   std::int64_t position = 0;
   for (const auto& i : c.interfaces) {
-    db_.execute("INSERT INTO sheet_interfaces (version_id, position, code, mode) VALUES ($1, $2, $3, $4)",
-                {id, ++position, i.code.value, i.mode.value});
+    for (SqlValue v : {SqlValue{id}, SqlValue{++position}, SqlValue{i.code.value}, SqlValue{i.mode.value}}) {
+      interfaces.push_back(std::move(v));
+    }
   }
+  insert_rows(db_, "sheet_interfaces", "version_id, position, code, mode", std::move(interfaces), 4);
+  std::vector<SqlValue> bundles;
+  bundles.reserve(c.certificates.size() * 4);
   for (const auto& bundle : c.certificates) {
-    db_.execute("INSERT INTO sheet_bundles (version_id, bundle_index, name, content) VALUES ($1, $2, $3, $4)",
-                {id, static_cast<std::int64_t>(bundle.index), field_value(bundle.name), bundle.content});
+    for (SqlValue v : {SqlValue{id}, SqlValue{static_cast<std::int64_t>(bundle.index)}, field_value(bundle.name),
+                       SqlValue{bundle.content}}) {
+      bundles.push_back(std::move(v));
+    }
   }
+  insert_rows(db_, "sheet_bundles", "version_id, bundle_index, name, content", std::move(bundles), 4);
   // A leaf is a non-CA certificate (docs/reference.md §4).
+  std::vector<SqlValue> rows;
+  rows.reserve(certificates.size() * 18);
   position = 0;
   for (const auto& f : certificates) {
-    db_.execute(
-        "INSERT INTO sheet_certificates (version_id, position, bundle_index, subject, subject_cn, issuer, serial, "
-        "not_before, not_after, fingerprint, is_ca, is_leaf, client_auth, server_auth, has_eku, key_type, key_bits, "
-        "signature_algorithm) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
-        {id, ++position, static_cast<std::int64_t>(f.bundle_index), f.subject, f.subject_cn, f.issuer, f.serial,
-         format_iso_instant(f.not_before), format_iso_instant(f.not_after), f.fingerprint_sha256, b(f.is_ca),
-         b(!f.is_ca), b(f.client_auth), b(f.server_auth), b(f.has_eku), f.key_type,
-         static_cast<std::int64_t>(f.key_bits), f.signature_algorithm});
+    for (SqlValue v :
+         {SqlValue{id}, SqlValue{++position}, SqlValue{static_cast<std::int64_t>(f.bundle_index)}, SqlValue{f.subject},
+          SqlValue{f.subject_cn}, SqlValue{f.issuer}, SqlValue{f.serial}, SqlValue{format_iso_instant(f.not_before)},
+          SqlValue{format_iso_instant(f.not_after)}, SqlValue{f.fingerprint_sha256}, SqlValue{b(f.is_ca)},
+          SqlValue{b(!f.is_ca)}, SqlValue{b(f.client_auth)}, SqlValue{b(f.server_auth)}, SqlValue{b(f.has_eku)},
+          SqlValue{f.key_type}, SqlValue{static_cast<std::int64_t>(f.key_bits)}, SqlValue{f.signature_algorithm}}) {
+      rows.push_back(std::move(v));
+    }
   }
+  insert_rows(db_, "sheet_certificates",
+              "version_id, position, bundle_index, subject, subject_cn, issuer, serial, not_before, not_after, "
+              "fingerprint, is_ca, is_leaf, client_auth, server_auth, has_eku, key_type, key_bits, "
+              "signature_algorithm",
+              std::move(rows), 18);
   return id;
 }
 
 std::int64_t Store::add_history(const std::string& code_appli, Instant at, const std::string& actor,
                                 std::optional<SheetState> from, SheetState to, const std::string& reason,
                                 const std::string& deposit_sha256) {
-  const std::int64_t id = db_.next_sequence_value("history");
-  db_.execute(
-      "INSERT INTO history (id, code_appli, instant, actor, from_state, to_state, reason, deposit_sha256) "
-      "VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-      {id, code_appli, format_iso_instant(at), actor, from ? SqlValue{std::string(to_code(*from))} : SqlValue{nullptr},
-       std::string(to_code(to)), reason, deposit_sha256.empty() ? SqlValue{nullptr} : SqlValue{deposit_sha256}});
-  return id;
+  std::vector<SqlValue> row{code_appli,
+                            format_iso_instant(at),
+                            actor,
+                            from ? SqlValue{std::string(to_code(*from))} : SqlValue{nullptr},
+                            std::string(to_code(to)),
+                            reason,
+                            deposit_sha256.empty() ? SqlValue{nullptr} : SqlValue{deposit_sha256}};
+  return insert_with_next_id(db_, "history", "history",
+                             "code_appli, instant, actor, from_state, to_state, reason, deposit_sha256", row);
 }
 
 std::map<SheetState, std::int64_t> Store::count_sheets_by_state() {
@@ -313,19 +399,18 @@ bool Store::ack_name_taken(const std::string& ack_name) {
 }
 
 void Store::insert_deposit(DepositRecord& record, Instant received, Instant processed) {
-  const std::int64_t id = db_.next_sequence_value("deposit");
   // Only an applied dépôt holds its identifiant (unique index deposits_identifier_held_once).
   const bool applied = is_applied(record.status);
   // Built value by value: an initializer list would copy the accusé.
   std::vector<SqlValue> params;
   params.reserve(14);
   for (SqlValue v :
-       {SqlValue{id}, SqlValue{record.sha256}, SqlValue{record.file_name}, SqlValue{record.file_identity},
-        opt(record.identifier), SqlValue{std::string(to_code(record.status))}, SqlValue{format_iso_instant(received)},
+       {SqlValue{record.sha256}, SqlValue{record.file_name}, SqlValue{record.file_identity}, opt(record.identifier),
+        SqlValue{std::string(to_code(record.status))}, SqlValue{format_iso_instant(received)},
         SqlValue{format_iso_instant(processed)}, SqlValue{record.ack_name}}) {
     params.push_back(std::move(v));
   }
-  constexpr std::size_t kAckContent = 9;
+  constexpr std::size_t kAckContent = 8;
   params.emplace_back(std::move(record.ack_content));
   struct GiveBack {
     std::vector<SqlValue>& params;
@@ -336,11 +421,10 @@ void Store::insert_deposit(DepositRecord& record, Instant received, Instant proc
   params.emplace_back(record.reason);
   params.emplace_back(record.channel);
   params.push_back(applied ? opt(record.identifier) : SqlValue{nullptr});
-  db_.execute(
-      "INSERT INTO deposits (id, sha256, file_name, file_identity, identifier, status, received_at, processed_at, "
-      "ack_name, ack_content, destination, reason, channel, held_identifier) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, "
-      "$9, $10, $11, $12, $13, $14)",
-      params);
+  insert_with_next_id(db_, "deposit", "deposits",
+                      "sha256, file_name, file_identity, identifier, status, received_at, processed_at, ack_name, "
+                      "ack_content, destination, reason, channel, held_identifier",
+                      params);
 }
 
 void Store::record_refused_signature(const std::string& replay_key, std::string_view channel,

@@ -523,7 +523,7 @@ class StreamTest : public ::testing::TestWithParam<Backend> {
       db_ = std::make_unique<Database>(Backend::Postgresql, *connection);
     } else {
       dir_ = fs::temp_directory_path() /
-             ("raccord-stream-" + std::to_string(::getpid()) + "-" + std::to_string(counter_++));
+             ("raccord-stream-" + std::to_string(::getpid()) + "-" + std::to_string(stream_dirs++));
       fs::remove_all(dir_);
       fs::create_directories(dir_);
       db_ = std::make_unique<Database>(Backend::Sqlite, (dir_ / "raccord.db").string());
@@ -564,7 +564,7 @@ class StreamTest : public ::testing::TestWithParam<Backend> {
     return out;
   }
 
-  static inline int counter_ = 0;
+  static inline int stream_dirs = 0;
   fs::path dir_;
   std::string schema_;
   std::unique_ptr<Database> db_;
@@ -676,6 +676,55 @@ TEST_P(StreamTest, BadSqlIsAStoreErrorAndLeavesNoTransaction) {
   EXPECT_FALSE(db_->in_transaction());
   fill(1);  // usable afterwards (PostgreSQL: the transaction of its own was rolled back)
   EXPECT_EQ(db_->query_one("SELECT COUNT(*) FROM t")->integer(0), 1);
+}
+
+// PostgreSQL keeps each statement text with parameters prepared once per connection (issue 21: Poco
+// prepared, described and deallocated it at every execution, four round trips instead of one):
+// executions of one text with other values, through execute, query, query_one and a stream's
+// statements, add one prepared statement each; the values and counts are right every time; the
+// cursors of for_each_row (a name per call) and texts without parameters are not kept. A failed
+// execution leaves the kept statement usable; a wrong number of parameters is a StoreError.
+TEST_P(StreamTest, PostgresqlPreparesEachStatementOncePerConnection) {
+  if (GetParam() != Backend::Postgresql) GTEST_SKIP() << "PostgreSQL's prepared statements";
+  auto prepared = [this](const std::string& text) {
+    return db_->query_one("SELECT COUNT(*) FROM pg_prepared_statements WHERE statement = $1", {text})->integer(0);
+  };
+  const std::string insert = "INSERT INTO t (id, name, note) VALUES ($1, $2, $3)";
+  const std::string select = "SELECT id, name, note FROM t WHERE id = $1";
+  const std::string update = "UPDATE t SET note = $1 WHERE id <= $2";
+  for (std::int64_t i = 1; i <= 20; ++i) {
+    EXPECT_EQ(db_->execute(insert, {i, "n" + std::to_string(i), nullptr}), 1u);
+    const auto row = db_->query_one(select, {i});
+    ASSERT_TRUE(row.has_value());
+    EXPECT_EQ(row->integer(0), i);
+    EXPECT_EQ(row->text(1), "n" + std::to_string(i));
+    EXPECT_TRUE(row->is_null(2));
+    EXPECT_EQ(db_->query(select, {i + 100}).size(), 0u);
+    EXPECT_EQ(db_->execute(update, {std::string("x"), i}), static_cast<std::size_t>(i));
+  }
+  EXPECT_EQ(prepared(insert), 1);
+  EXPECT_EQ(prepared(select), 1);
+  EXPECT_EQ(prepared(update), 1);
+  for (int pass = 0; pass < 3; ++pass)
+    EXPECT_EQ(stream(select, {std::int64_t{2}}, 1), std::vector<std::string>{"2|n2|x"});
+  EXPECT_EQ(db_->query_one("SELECT COUNT(*) FROM pg_prepared_statements WHERE statement LIKE 'DECLARE%'")->integer(0),
+            0);
+  EXPECT_EQ(db_->query_one("SELECT COUNT(*) FROM pg_prepared_statements WHERE statement = 'SELECT COUNT(*) FROM t'")
+                ->integer(0),
+            0);
+  // A duplicate key fails (transient, as before), and the kept INSERT works again afterwards.
+  try {
+    db_->execute(insert, {std::int64_t{1}, std::string("again"), nullptr});
+    ADD_FAILURE() << "duplicate key accepted";
+  } catch (const StoreError& e) {
+    EXPECT_TRUE(e.transient) << e.what();
+    EXPECT_NE(std::string(e.what()).find("duplicate key"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(db_->execute(insert, {std::int64_t{21}, std::string("n21"), nullptr}), 1u);
+  EXPECT_EQ(prepared(insert), 1);
+  EXPECT_THROW(db_->execute(insert, {std::int64_t{22}, std::string("n22")}), StoreError);
+  EXPECT_THROW(db_->execute(insert, {std::int64_t{22}, std::string("n22"), nullptr, nullptr}), StoreError);
+  EXPECT_EQ(db_->query_one("SELECT COUNT(*) FROM t")->integer(0), 21);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, StreamTest, ::testing::Values(Backend::Sqlite, Backend::Postgresql),

@@ -1379,8 +1379,9 @@ class TwoEnginesTest : public EngineTest {
   }
 
   struct Race {
-    ParsedAck first;   // engine A's, committed first
-    ParsedAck second;  // engine B's
+    ParsedAck first;                     // engine A's, committed first
+    ParsedAck second;                    // engine B's
+    bool second_finished_first = false;  // B finished while A was held before its COMMIT
   };
 
   /// Engine A processes `a` (dropped as inbox/NAME_A) up to its COMMIT and holds it there; engine B
@@ -1417,11 +1418,13 @@ class TwoEnginesTest : public EngineTest {
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
       }
     }
+    const bool second_finished_first = b_done;
     release.set_value();
     thread_a.join();
     thread_b.join();
     engine().set_before_commit(nullptr);
     Race r;
+    r.second_finished_first = second_finished_first;
     EXPECT_EQ(summary_a.acknowledgements.size(), 1u);
     EXPECT_EQ(summary_b.acknowledgements.size(), 1u);
     if (summary_a.acknowledgements.size() == 1) r.first = read_ack(summary_a.acknowledgements[0]);
@@ -1456,6 +1459,33 @@ TEST_F(TwoEnginesTest, SameIdentifiantWithOtherBytesIsIntegratedOnce) {
   bad.contact_email = "pas-un-email";
   EXPECT_EQ(process("c.xml", one_sheet("LOT-2", bad)).statut, "REJETE");
   EXPECT_EQ(process("d.xml", one_sheet("LOT-2", api_sheet())).statut, "INTEGRE");
+}
+
+// Two engines on unrelated dépôts (new sheets, one-sheet dépôts as back-offices send them) never wait
+// for each other (issue 21): B answers and commits its dépôt while A is held just before its COMMIT.
+// The metrics.prom counters were updated in each dépôt's transaction, so B waited at its first dépôt
+// for A's COMMIT on their rows, and two engines ran one after the other (engine/metrics.hpp
+// DepositCounters). A status of each kind: INTEGRE, REJETE (DOUBLON of nothing shared), INTEGRE_PARTIEL.
+TEST_F(TwoEnginesTest, UnrelatedDepotsDoNotWaitForEachOther) {
+  if (!postgres_requested()) GTEST_SKIP() << "SQLite serialises writers (BEGIN IMMEDIATE)";
+  SheetSpec bad = sftp_sheet();
+  bad.contact_email = "pas-un-email";
+  const std::vector<std::pair<std::string, std::string>> cases{
+      {one_sheet("LOT-1"), one_sheet("LOT-2", api_sheet())},
+      {one_sheet("LOT-3", api_sheet()), one_sheet("LOT-4", bad)},
+      {one_sheet("LOT-5", bad), one_sheet("LOT-6")},
+  };
+  int n = 0;
+  for (const auto& [a, b] : cases) {
+    ++n;
+    const Race r = race("a" + std::to_string(n) + ".xml", a, "b" + std::to_string(n) + ".xml", b);
+    EXPECT_TRUE(r.second_finished_first) << "case " << n << ": engine B waited for engine A";
+    EXPECT_EQ(r.first.statut.empty(), false);
+    EXPECT_EQ(r.second.statut.empty(), false);
+  }
+  // The counters hold every dépôt of both engines.
+  EXPECT_EQ(count("SELECT SUM(value) FROM metric_counters WHERE name LIKE 'depots_%'"),
+            count("SELECT COUNT(*) FROM deposits"));
 }
 
 TEST_F(TwoEnginesTest, ValiderAndRefuserOfOneRequestGiveOneDecision) {
