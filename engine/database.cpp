@@ -1,7 +1,6 @@
 #include "engine/database.hpp"
 
 #include <Poco/Data/Limit.h>
-#include <Poco/Data/PostgreSQL/Connector.h>
 #include <Poco/Data/RecordSet.h>
 #include <Poco/Data/SQLite/Connector.h>
 #include <Poco/Data/SQLite/SQLiteException.h>
@@ -56,7 +55,6 @@ void register_connectors() {
     // Before SQLite is initialised (Poco's connector does it); on a failure the messages are lost.
     (void)sqlite3_config(SQLITE_CONFIG_LOG, &on_sqlite_log, nullptr);
     Poco::Data::SQLite::Connector::registerConnector();
-    Poco::Data::PostgreSQL::Connector::registerConnector();
   });
 }
 

@@ -48,17 +48,9 @@ export RACCORD_TEST_OUTAGE_POSTGRES="host=127.0.0.1 port=$((PG_PORT + 1)) dbname
 export RACCORD_TEST_OUTAGE_PG_CTL="$PG_CTL"
 start_cluster "$PG_PORT"
 export RACCORD_TEST_POSTGRES="host=127.0.0.1 port=$PG_PORT dbname=raccord_test user=postgres"
-PG_DIR=${PG_DIRS[1]}
 
 # halt_on_error: a sanitizer report fails the test that raised it (UBSan is built without recovery).
 # The raccord processes the tests start inherit these.
-# LSan suppression of one third-party leak: Poco 1.11 PostgreSQL SessionHandle::connect() throws on a
-# failed PQconnectdb without PQfinish (one PGconn, ~17 KB, per failed connection attempt, e.g. each
-# retry of a daemon while PostgreSQL is down: MultiEngineTest.DatabaseStoppedWhileTheDaemonRunsLosesNothing).
-LSAN_SUPP="$PG_DIR/lsan.supp"
-printf 'leak:Poco::Data::PostgreSQL::SessionHandle::connect\n' > "$LSAN_SUPP"
-chmod a+r "$LSAN_SUPP"
-export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$LSAN_SUPP:print_suppressions=0}
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:halt_on_error=1:abort_on_error=0:detect_stack_use_after_return=1:strict_string_checks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
