@@ -14,6 +14,10 @@
 //   A spec "crl=DIR:N" writes instead the CRLs of figure 8 into DIR: root.crl (the test root's, empty) and
 //   intermediate-<i>.crl, one per issuing CA, each listing N serials that are no sheet's (filler entries),
 //   current at bench/run's instant (thisUpdate 2026-11-28, nextUpdate 2026-12-05).
+//   A spec "sign=DIR:SIGNERS" signs every DIR/*.xml written so far (an earlier spec's) with one signer of the
+//   test root (a detached CMS signature, as `openssl cms -sign -binary -outform DER` makes it) into
+//   DIR/<name>.xml.p7s, and writes its certificate into the PEM file SIGNERS (a sender account's
+//   `signataires`, figure 11 signed: docs/accounts.md).
 // Output: the files; "N sheets in K dépôts" on stdout. Exit 0, or 2 on a usage error.
 #include <algorithm>
 #include <charconv>
@@ -22,6 +26,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -80,7 +85,8 @@ long number(const std::string& text) {
 }
 
 int usage() {
-  std::cerr << "usage: raccord_bench_gen TRUST_DIR WORLD_DIR [DIR:STEM:N:PER:DU:AU:PAD_MIB | crl=DIR:N ...]\n";
+  std::cerr << "usage: raccord_bench_gen TRUST_DIR WORLD_DIR [DIR:STEM:N:PER:DU:AU:PAD_MIB | crl=DIR:N | "
+               "sign=DIR:SIGNERS ...]\n";
   return 2;
 }
 
@@ -128,6 +134,24 @@ int main(int argc, char** argv) {
 
   long index = 0;  // over all specs: every sheet has its own reference and leaf
   for (int a = 3; a < argc; ++a) {
+    if (const std::string arg = argv[a]; arg.rfind("sign=", 0) == 0) {
+      const std::vector<std::string> c = split(arg.substr(5), ':');
+      if (c.size() != 2) return usage();
+      raccord::testing::LeafOptions options;
+      options.common_name = "Banc de signature ACME";
+      const raccord::testing::TestSigner signer = pki.root().signer(options);
+      long signed_files = 0;
+      for (const auto& entry : std::filesystem::directory_iterator(c[0])) {
+        if (entry.path().extension() != ".xml") continue;
+        std::ifstream in(entry.path(), std::ios::binary);
+        const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        write_file(entry.path().string() + ".p7s", signer.sign(bytes));
+        ++signed_files;
+      }
+      write_file(c[1], signer.pem());
+      std::cout << "signed: " << signed_files << " dépôts of " << c[0] << "\n";
+      continue;
+    }
     if (const std::string arg = argv[a]; arg.rfind("crl=", 0) == 0) {
       const std::vector<std::string> c = split(arg.substr(4), ':');
       if (c.size() != 2 || number(c[1]) < 0) return usage();

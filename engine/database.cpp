@@ -68,8 +68,16 @@ std::string disk_failure_of(sqlite3* db) {
   std::swap(os_error, last_os_error);
   if (db == nullptr) return {};
   const int code = sqlite3_errcode(db) & 0xff;
-  if (code != SQLITE_IOERR && code != SQLITE_CANTOPEN && code != SQLITE_FULL && code != SQLITE_CORRUPT) return {};
   const char* file = sqlite3_db_filename(db, "main");
+  if (code == SQLITE_PROTOCOL) {
+    // A lock of the WAL index (the -shm file) refused by the system: SQLite logs no os_unix message for
+    // it, and keeps the errno of that fcntl as its last system error.
+    const int error = sqlite3_system_errno(db);
+    return fmt::format(" (store {} : verrou du fichier {}-shm (fcntl) refusé{}{})", file == nullptr ? "" : file,
+                       file == nullptr ? "" : file, error > 0 ? " : " : "",
+                       error > 0 ? std::system_category().message(error) : std::string());
+  }
+  if (code != SQLITE_IOERR && code != SQLITE_CANTOPEN && code != SQLITE_FULL && code != SQLITE_CORRUPT) return {};
   return fmt::format(" (store {}{}{})", file == nullptr ? "" : file, os_error.empty() ? "" : " ; ", os_error);
 }
 

@@ -55,7 +55,11 @@ STRERROR = {e: os.strerror(getattr(__import__("errno"), e)) for e in ("EIO", "EN
 # writing fails, it opens it read-only without keeping the errno (the engine then refuses it, "en
 # écriture").
 STORE_OPEN = "ouverture impossible en écriture du store"
-SQLITE_WORDS = {"EIO": ["disk I/O error", "database disk image is malformed", "unable to open database file", STORE_OPEN],
+# SQLite's own words for a failure of the disk. A lock of its WAL index (fcntl on the -shm file) that
+# the system refuses comes back as SQLITE_PROTOCOL, "locking protocol", without the errno (SQLite keeps
+# none for it): the engine's line names the -shm file and the fcntl instead (engine/database.cpp).
+SQLITE_WORDS = {"EIO": ["disk I/O error", "database disk image is malformed", "unable to open database file", STORE_OPEN,
+                        "locking protocol"],
                 "ENOSPC": ["database or disk is full", "disk I/O error"],
                 "EDQUOT": ["database or disk is full", "disk I/O error"],
                 "EROFS": ["readonly database", "unable to open database file", "disk I/O error", STORE_OPEN]}
