@@ -772,7 +772,7 @@ class Sweep:
         # pipe writes on a type check, made by whichever thread misses its cache first) shift it: then
         # the occurrence is found again by its rank among the calls on the engine's files.
         when = n
-        for attempt in range(8 if self.args.daemon else 4):  # the daemon's threads shift counts more
+        for attempt in range(8):  # threads (the daemon's, the sanitizers' reads of /proc) shift counts
             self.fresh(run_dir)
             for p in (trace, log):
                 if os.path.exists(p):
@@ -805,6 +805,8 @@ class Sweep:
                 break
             if hit_rank is not None:
                 when += ordinal - hit_rank
+            elif rank_at_hit is not None and rank_at_hit >= ordinal:  # another file's call, past the wanted one
+                when -= rank_at_hit - ordinal + 1
             elif rank_at_hit is not None:  # a call on another file (a log line, a sanitizer's pipe)
                 when += max(1, ordinal - rank_at_hit)
             else:  # not reached
