@@ -24,6 +24,7 @@
 #include <utility>
 
 #include "rules/certificate_facts.hpp"  // name_text
+#include "rules/crl_store_internal.hpp"
 
 namespace raccord::rules {
 namespace {
@@ -593,6 +594,55 @@ std::optional<Listing> find_listing(const LoadedCrl& c, const ASN1_INTEGER* seri
   return listing_of(entry.get());
 }
 
+/// The fast path of CrlStore::add: every CRL of `bytes` read by decode_fast and info_of. False (nothing in
+/// `out`) when the file is left to load_whole.
+bool load_fast(std::string_view bytes, const fs::path& file, std::vector<LoadedCrl>& out) {
+  out.clear();
+  std::vector<FastDecoded> fast;
+  if (!decode_fast(bytes, fast)) return false;
+  for (auto& d : fast) {
+    auto info = info_of(d.meta.get(), file);
+    if (!info) {  // OpenSSL's reading says why
+      out.clear();
+      return false;
+    }
+    info->entries = d.fast->entries.size();
+    info->unknown_critical_extension = info->unknown_critical_extension || d.fast->unknown_critical_entry_extension;
+    out.push_back(LoadedCrl{std::move(d.meta), std::move(*info), std::move(d.fast)});
+  }
+  return true;
+}
+
+/// OpenSSL's reading of a whole file (decode_crls): false with `why` as CrlStore::add; on success `why` names
+/// the PEM blocks ignored, if any.
+bool load_whole(std::string_view bytes, const fs::path& file, std::vector<LoadedCrl>& out, std::string& why) {
+  out.clear();
+  std::vector<CrlPtr> decoded;
+  std::vector<std::string> ignored;
+  if (!decode_crls(bytes, decoded, ignored, why)) return false;
+  for (auto& crl : decoded) {
+    auto info = info_of(crl.get(), file);
+    if (!info) {
+      why = "date thisUpdate ou nextUpdate illisible";
+      out.clear();
+      return false;
+    }
+    // Sorted once here, before any concurrent lookup (X509_CRL_get0_by_serial sorts lazily otherwise).
+    if (STACK_OF(X509_REVOKED)* revoked = X509_CRL_get_REVOKED(crl.get())) sk_X509_REVOKED_sort(revoked);
+    out.push_back(LoadedCrl{std::move(crl), std::move(*info), nullptr});
+  }
+  if (!ignored.empty()) {
+    why = "blocs PEM ignorés :";
+    for (const auto& name : ignored) why += " « " + name + " »";
+  }
+  return true;
+}
+
+/// The signature of `c` verifies with `pkey` (X509_CRL_verify, over the original bytes on the fast path).
+bool verify_crl(const LoadedCrl& c, EVP_PKEY* pkey) {
+  return pkey != nullptr && (c.fast ? verify_fast(*c.fast, pkey) : X509_CRL_verify(c.crl.get(), pkey) == 1);
+}
+
 std::string two_digits(long v) {
   return (v < 10 ? "0" : "") + std::to_string(v);
 }
@@ -778,7 +828,7 @@ struct CrlStore::Impl {
         if (auto it = verified.find(key); it != verified.end()) return it->second;
       }
       EVP_PKEY* pkey = X509_get0_pubkey(issuer);
-      ok = pkey != nullptr && (c.fast ? verify_fast(*c.fast, pkey) : X509_CRL_verify(c.crl.get(), pkey) == 1);
+      ok = verify_crl(c, pkey);
       ERR_clear_error();
       std::unique_lock write(cache_mutex);
       verified.emplace(key, ok);
@@ -804,42 +854,8 @@ CrlStore::CrlStore() : impl_(std::make_unique<Impl>()) {}
 CrlStore::~CrlStore() = default;
 
 bool CrlStore::add(std::string_view bytes, const fs::path& file, std::string& why) {
-  std::vector<FastDecoded> fast;
-  if (decode_fast(bytes, fast)) {
-    std::vector<LoadedCrl> loaded;
-    for (auto& d : fast) {
-      auto info = info_of(d.meta.get(), file);
-      if (!info) break;  // OpenSSL's reading below says why
-      info->entries = d.fast->entries.size();
-      info->unknown_critical_extension = info->unknown_critical_extension || d.fast->unknown_critical_entry_extension;
-      loaded.push_back(LoadedCrl{std::move(d.meta), std::move(*info), std::move(d.fast)});
-    }
-    if (loaded.size() == fast.size()) {
-      for (auto& c : loaded) {
-        impl_->by_issuer_hash.emplace(Impl::name_hash(X509_CRL_get_issuer(c.crl.get())), impl_->crls.size());
-        impl_->crls.push_back(std::move(c));
-      }
-      return true;
-    }
-  }
-  std::vector<CrlPtr> decoded;
-  std::vector<std::string> ignored;
-  if (!decode_crls(bytes, decoded, ignored, why)) return false;
   std::vector<LoadedCrl> loaded;
-  for (auto& crl : decoded) {
-    auto info = info_of(crl.get(), file);
-    if (!info) {
-      why = "date thisUpdate ou nextUpdate illisible";
-      return false;
-    }
-    // Sorted once here, before any concurrent lookup (X509_CRL_get0_by_serial sorts lazily otherwise).
-    if (STACK_OF(X509_REVOKED)* revoked = X509_CRL_get_REVOKED(crl.get())) sk_X509_REVOKED_sort(revoked);
-    loaded.push_back(LoadedCrl{std::move(crl), std::move(*info), nullptr});
-  }
-  if (!ignored.empty()) {
-    why = "blocs PEM ignorés :";
-    for (const auto& name : ignored) why += " « " + name + " »";
-  }
+  if (!load_fast(bytes, file, loaded) && !load_whole(bytes, file, loaded, why)) return false;
   for (auto& c : loaded) {
     impl_->by_issuer_hash.emplace(Impl::name_hash(X509_CRL_get_issuer(c.crl.get())), impl_->crls.size());
     impl_->crls.push_back(std::move(c));
@@ -1072,5 +1088,138 @@ std::string crl_file_name(const X509* issuer) {
   std::snprintf(buf, sizeof buf, "%08lx.crl", h);
   return buf;
 }
+
+// ---------------------------------------------------------------------------------------------
+// The differential check of the fast reading (fuzz/crl_fuzzer.cpp, tests).
+
+namespace internal {
+namespace {
+
+struct IntegerFree {
+  void operator()(ASN1_INTEGER* p) const { ASN1_INTEGER_free(p); }
+};
+using IntegerPtr = std::unique_ptr<ASN1_INTEGER, IntegerFree>;
+
+/// `hex` (uppercase magnitude) as an ASN1_INTEGER, negative when `negative`; null for "0" negated.
+IntegerPtr integer_of(const std::string& hex, bool negative) {
+  BIGNUM* raw = nullptr;
+  if (BN_hex2bn(&raw, hex.c_str()) == 0) return nullptr;
+  const std::unique_ptr<BIGNUM, decltype(&BN_free)> bn(raw, &BN_free);
+  BN_set_negative(bn.get(), negative ? 1 : 0);
+  return IntegerPtr(BN_to_ASN1_INTEGER(bn.get(), nullptr));
+}
+
+/// `hex` plus `delta` (-1 or 1), as uppercase hex; "" when negative.
+std::string shifted(const std::string& hex, int delta) {
+  BIGNUM* raw = nullptr;
+  if (BN_hex2bn(&raw, hex.c_str()) == 0) return {};
+  const std::unique_ptr<BIGNUM, decltype(&BN_free)> bn(raw, &BN_free);
+  if ((delta > 0 ? BN_add_word(bn.get(), 1) : BN_sub_word(bn.get(), 1)) != 1 || BN_is_negative(bn.get())) return {};
+  char* text = BN_bn2hex(bn.get());
+  std::string out = text != nullptr ? text : "";
+  OPENSSL_free(text);
+  return out;
+}
+
+std::string listing_text(const std::optional<Listing>& l) {
+  if (!l) return "absent";
+  std::string s = "listé";
+  s += l->revocation_date ? " le " + format_crl_instant(*l->revocation_date) : std::string(" sans date");
+  s += l->reason_code ? " motif " + std::to_string(*l->reason_code) : std::string(" sans motif");
+  return s;
+}
+
+std::string info_text(const CrlInfo& i) {
+  return i.issuer + " | " + format_crl_instant(i.this_update) + " | " +
+         (i.next_update ? format_crl_instant(*i.next_update) : std::string("-")) + " | n°" + i.crl_number +
+         " | delta " + std::to_string(i.delta) + " idp " + std::to_string(i.issuing_distribution_point) + " critique " +
+         std::to_string(i.unknown_critical_extension) + " | " + std::to_string(i.entries) + " entrées";
+}
+
+std::vector<std::string> counting_serials(const LoadedCrl& c) {
+  std::vector<std::string> out;
+  for_each_counting_entry(c, [&out](std::string_view serial) { out.emplace_back(serial); });
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+}  // namespace
+
+bool fast_and_openssl_agree(std::string_view bytes, const std::vector<const X509*>& issuers, std::string& why,
+                            bool* fast_taken) {
+  why.clear();
+  if (fast_taken != nullptr) *fast_taken = false;
+  std::vector<LoadedCrl> fast;
+  if (!load_fast(bytes, {}, fast)) return true;  // OpenSSL reads it whole: one path
+  if (fast_taken != nullptr) *fast_taken = true;
+  std::vector<LoadedCrl> whole;
+  std::string refusal;
+  if (!load_whole(bytes, {}, whole, refusal)) {
+    why = "lecture rapide acceptée, lecture OpenSSL refusée : " + refusal;
+    return false;
+  }
+  if (!refusal.empty()) {
+    why = "lecture OpenSSL : " + refusal;
+    return false;
+  }
+  if (fast.size() != whole.size()) {
+    why = std::to_string(fast.size()) + " CRL en lecture rapide, " + std::to_string(whole.size()) + " pour OpenSSL";
+    return false;
+  }
+  for (std::size_t i = 0; i < fast.size(); ++i) {
+    const LoadedCrl& f = fast[i];
+    const LoadedCrl& w = whole[i];
+    const std::string at = "CRL n° " + std::to_string(i + 1) + " : ";
+    if (info_text(f.info) != info_text(w.info)) {
+      why = at + "rapide « " + info_text(f.info) + " », OpenSSL « " + info_text(w.info) + " »";
+      return false;
+    }
+    if (counting_serials(f) != counting_serials(w)) {
+      why = at + "numéros listés différents";
+      return false;
+    }
+    std::vector<std::string> serials = {
+        "0", "1", "7F", "80", "FF", "100", "FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF"};
+    STACK_OF(X509_REVOKED)* revoked = X509_CRL_get_REVOKED(w.crl.get());
+    for (int k = 0; k < sk_X509_REVOKED_num(revoked); ++k) {
+      const std::string hex = integer_hex(X509_REVOKED_get0_serialNumber(sk_X509_REVOKED_value(revoked, k)));
+      if (hex.empty()) continue;
+      if (hex.front() == '-') {
+        serials.push_back(hex.substr(1));
+        continue;
+      }
+      serials.push_back(hex);
+      serials.push_back(shifted(hex, 1));
+      serials.push_back(shifted(hex, -1));
+    }
+    for (const std::string& hex : serials) {
+      if (hex.empty()) continue;
+      for (const bool negative : {false, true}) {
+        const IntegerPtr serial = integer_of(hex, negative);
+        if (!serial) continue;
+        const std::string a = listing_text(find_listing(f, serial.get()));
+        const std::string b = listing_text(find_listing(w, serial.get()));
+        if (a != b) {
+          why = at + "numéro " + std::string(negative ? "-" : "") + hex + " : rapide " + a + ", OpenSSL " + b;
+          return false;
+        }
+      }
+    }
+    for (std::size_t k = 0; k < issuers.size(); ++k) {
+      EVP_PKEY* pkey = X509_get0_pubkey(issuers[k]);
+      const bool a = verify_crl(f, pkey);
+      const bool b = verify_crl(w, pkey);
+      ERR_clear_error();
+      if (a != b) {
+        why = at + "signature avec la clé n° " + std::to_string(k + 1) + " : rapide " + std::to_string(a) +
+              ", OpenSSL " + std::to_string(b);
+        return false;
+      }
+    }
+  }
+  return true;
+}
+
+}  // namespace internal
 
 }  // namespace raccord::rules
