@@ -131,6 +131,42 @@ std::optional<CrlInfo> info_of(X509_CRL* crl, const fs::path& file) {
   return info;
 }
 
+/// True when `bytes` are read as PEM text (decode_crls and decode_fast decide it the same way).
+bool is_pem(std::string_view bytes) {
+  return bytes.find("-----BEGIN ") != std::string_view::npos;
+}
+
+/// The blocks of PEM text `bytes`, read by PEM_read_bio (the one reader of PEM framing here, for both readings
+/// of a file): the bytes of every "X509 CRL" block in `crls`, the names of the other blocks in `ignored`.
+/// False (with `why`, French) when a block cannot be read.
+bool read_pem_blocks(std::string_view bytes, std::vector<std::string>& crls, std::vector<std::string>& ignored,
+                     std::string& why) {
+  BioPtr bio(BIO_new_mem_buf(bytes.data(), static_cast<int>(bytes.size())));
+  for (;;) {
+    char* name = nullptr;
+    char* header = nullptr;
+    unsigned char* data = nullptr;
+    long len = 0;
+    if (PEM_read_bio(bio.get(), &name, &header, &data, &len) != 1) {
+      const unsigned long e = ERR_peek_last_error();
+      const bool end = ERR_GET_LIB(e) == ERR_LIB_PEM && ERR_GET_REASON(e) == PEM_R_NO_START_LINE;
+      const std::string detail = openssl_error();
+      if (end) return true;
+      why = "bloc PEM illisible (" + detail + ")";
+      return false;
+    }
+    const std::string block = name;
+    if (block == "X509 CRL") {
+      crls.emplace_back(reinterpret_cast<const char*>(data), static_cast<std::size_t>(len));
+    } else {
+      ignored.push_back(block);
+    }
+    OPENSSL_free(name);
+    OPENSSL_free(header);
+    OPENSSL_free(data);
+  }
+}
+
 /// Decodes every CRL of `bytes` (PEM: every "X509 CRL" block, other blocks named in `ignored`; DER: CRLs one
 /// after the other). False (with `why`, French) when any part is not a CRL, or there is none.
 bool decode_crls(std::string_view bytes, std::vector<CrlPtr>& out, std::vector<std::string>& ignored,
@@ -140,39 +176,19 @@ bool decode_crls(std::string_view bytes, std::vector<CrlPtr>& out, std::vector<s
     why = "fichier vide";
     return false;
   }
-  if (bytes.find("-----BEGIN ") != std::string_view::npos) {
-    BioPtr bio(BIO_new_mem_buf(bytes.data(), static_cast<int>(bytes.size())));
-    for (;;) {
-      char* name = nullptr;
-      char* header = nullptr;
-      unsigned char* data = nullptr;
-      long len = 0;
-      if (PEM_read_bio(bio.get(), &name, &header, &data, &len) != 1) {
-        const unsigned long e = ERR_peek_last_error();
-        const bool end = ERR_GET_LIB(e) == ERR_LIB_PEM && ERR_GET_REASON(e) == PEM_R_NO_START_LINE;
-        const std::string detail = openssl_error();
-        if (end) break;
-        why = "bloc PEM illisible (" + detail + ")";
+  if (is_pem(bytes)) {
+    std::vector<std::string> blocks;
+    if (!read_pem_blocks(bytes, blocks, ignored, why)) return false;
+    for (const std::string& der : blocks) {
+      const auto* data = reinterpret_cast<const unsigned char*>(der.data());
+      const unsigned char* p = data;
+      CrlPtr crl(d2i_X509_CRL(nullptr, &p, static_cast<long>(der.size())));
+      if (!crl || p != data + der.size()) {
+        why = "bloc « X509 CRL » qui n'est pas une CRL (" + openssl_error() + ")";
+        out.clear();
         return false;
       }
-      const std::string block = name;
-      bool ok = true;
-      if (block == "X509 CRL") {
-        const unsigned char* p = data;
-        CrlPtr crl(d2i_X509_CRL(nullptr, &p, len));
-        if (!crl || p != data + len) {
-          why = "bloc « X509 CRL » qui n'est pas une CRL (" + openssl_error() + ")";
-          ok = false;
-        } else {
-          out.push_back(std::move(crl));
-        }
-      } else {
-        ignored.push_back(block);
-      }
-      OPENSSL_free(name);
-      OPENSSL_free(header);
-      OPENSSL_free(data);
-      if (!ok) return false;
+      out.push_back(std::move(crl));
     }
     if (out.empty()) {
       why = "aucun bloc PEM « X509 CRL »";
@@ -276,15 +292,31 @@ constexpr std::string_view kInvalidityOid{"\x55\x1D\x18", 3};
 constexpr std::string_view kHoldOid{"\x55\x1D\x17", 3};
 constexpr std::string_view kCertificateIssuerOid{"\x55\x1D\x1D", 3};
 
+/// True when `content` is an OBJECT IDENTIFIER's content as OpenSSL's decoder takes it (c2i_ASN1_OBJECT):
+/// not empty, its last byte ends a subidentifier, no subidentifier starts with a 0x80 padding byte. The
+/// entries are decoded by OpenSSL only when a serial is looked up: what its whole reading of the CRL refuses
+/// must be refused here (issue 17's fuzzer: an extension OID ending in a continuation byte).
+bool valid_oid(std::string_view content) {
+  if (content.empty() || (static_cast<unsigned char>(content.back()) & 0x80) != 0) return false;
+  for (std::size_t i = 0; i < content.size(); ++i) {
+    const bool starts = i == 0 || (static_cast<unsigned char>(content[i - 1]) & 0x80) == 0;
+    if (starts && static_cast<unsigned char>(content[i]) == 0x80) return false;
+  }
+  return true;
+}
+
 /// Walks the extensions of an entry (content [from, to) of its Extensions SEQUENCE). False when the reader
 /// leaves the CRL to OpenSSL.
 bool walk_entry_extensions(std::string_view der, std::size_t from, std::size_t to, FastEntry& entry,
                            bool& unknown_critical) {
+  std::vector<std::string_view> seen;  // an extension twice: OpenSSL reads neither (X509V3_get_d2i), and an
+                                       // entry whose crlReason it cannot read stops its reading of every later
+                                       // entry's reason (crl_set_issuers); issue 17's fuzzer
   for (std::size_t pos = from; pos < to;) {
     const auto ext = read_tlv(der, pos, to);
     if (!ext || ext->tag != 0x30) return false;
     const auto oid = read_tlv(der, ext->content(), ext->end());
-    if (!oid || oid->tag != 0x06) return false;
+    if (!oid || oid->tag != 0x06 || !valid_oid(der.substr(oid->content(), oid->length))) return false;
     std::size_t next = oid->end();
     bool critical = false;
     auto value = read_tlv(der, next, ext->end());
@@ -295,7 +327,8 @@ bool walk_entry_extensions(std::string_view der, std::size_t from, std::size_t t
     }
     if (!value || value->tag != 0x04 || value->end() != ext->end()) return false;
     const std::string_view id = der.substr(oid->content(), oid->length);
-    if (id == kCertificateIssuerOid) return false;
+    if (id == kCertificateIssuerOid || std::find(seen.begin(), seen.end(), id) != seen.end()) return false;
+    seen.push_back(id);
     if (id == kReasonOid) {
       const auto reason = read_tlv(der, value->content(), value->end());
       if (!reason || reason->tag != 0x0A || reason->length != 1 || reason->end() != value->end()) return false;
@@ -343,7 +376,6 @@ bool walk_entries(std::string_view der, std::size_t from, std::size_t to, std::v
 struct FastCrl {
   std::string der;
   Tlv tbs, outer_algorithm, signature;
-  bool same_algorithms = false;  // the tbsCertList's signature field equals signatureAlgorithm (as X509_CRL_verify)
   std::vector<FastEntry> entries;
   bool unknown_critical_entry_extension = false;
 
@@ -399,6 +431,13 @@ bool read_fast(std::string der, CrlPtr& meta, std::unique_ptr<FastCrl>& fast) {
   } else if (pos > tbs->end() || (field && field->tag != 0xA0)) {
     return false;
   }
+  // The tbsCertList's signature field and signatureAlgorithm in other bytes (another encoding of the same
+  // algorithm, NULL parameters added, another algorithm): OpenSSL decides whether the CRL verifies (its
+  // X509_CRL_verify compares neither; issue 17's fuzzer probe). Verified here, the same bytes only.
+  if (d.substr(inner_algorithm.start, inner_algorithm.end() - inner_algorithm.start) !=
+      d.substr(algorithm->start, algorithm->end() - algorithm->start)) {
+    return false;
+  }
   const std::string_view to_decode = stripped.empty() ? d : std::string_view(stripped);
   const auto* p = reinterpret_cast<const unsigned char*>(to_decode.data());
   CrlPtr decoded(d2i_X509_CRL(nullptr, &p, static_cast<long>(to_decode.size())));
@@ -413,17 +452,16 @@ bool read_fast(std::string der, CrlPtr& meta, std::unique_ptr<FastCrl>& fast) {
   f->tbs = *tbs;
   f->outer_algorithm = *algorithm;
   f->signature = *signature;
-  f->same_algorithms = d.substr(inner_algorithm.start, inner_algorithm.end() - inner_algorithm.start) ==
-                       d.substr(algorithm->start, algorithm->end() - algorithm->start);
   meta = std::move(decoded);
   fast = std::move(f);
   return true;
 }
 
 /// X509_CRL_verify over the original bytes: the signature of tbsCertList with `pkey` (ASN1_ANY of a
-/// SEQUENCE re-encodes its bytes as they are).
+/// SEQUENCE re-encodes its bytes as they are), by signatureAlgorithm (read_fast took only CRLs whose
+/// tbsCertList names the same algorithm in the same bytes).
 bool verify_fast(const FastCrl& f, EVP_PKEY* pkey) {
-  if (!f.same_algorithms || pkey == nullptr) return false;
+  if (pkey == nullptr) return false;
   const std::string_view d = f.der;
   const auto* p = reinterpret_cast<const unsigned char*>(d.data() + f.outer_algorithm.start);
   std::unique_ptr<X509_ALGOR, decltype(&X509_ALGOR_free)> algorithm(
@@ -449,40 +487,17 @@ struct FastDecoded {
   std::unique_ptr<FastCrl> fast;
 };
 
-/// The fast reading of a whole file: PEM made only of "X509 CRL" blocks without headers, or DER CRLs one
-/// after the other, every CRL taken by read_fast. False when the file is left to decode_crls.
+/// The fast reading of a whole file: PEM made only of "X509 CRL" blocks, or DER CRLs one after the other, every CRL
+/// taken by read_fast. False when the file is left to decode_crls.
 bool decode_fast(std::string_view bytes, std::vector<FastDecoded>& out) {
   out.clear();
   std::vector<std::string> ders;
-  if (bytes.find("-----BEGIN ") != std::string_view::npos) {
-    constexpr std::string_view kBegin = "-----BEGIN X509 CRL-----";
-    constexpr std::string_view kEnd = "-----END X509 CRL-----";
-    std::size_t pos = 0;
-    while ((pos = bytes.find("-----BEGIN ", pos)) != std::string_view::npos) {
-      if (pos != 0 && bytes[pos - 1] != '\n') return false;
-      if (bytes.substr(pos, kBegin.size()) != kBegin) return false;
-      const std::size_t body = bytes.find('\n', pos);
-      const std::size_t end = bytes.find(kEnd, pos);
-      if (body == std::string_view::npos || end == std::string_view::npos || end < body) return false;
-      const std::string_view text = bytes.substr(body + 1, end - body - 1);
-      if (text.find(':') != std::string_view::npos || text.find('-') != std::string_view::npos) return false;
-      std::string der(text.size() / 4 * 3 + 3, '\0');
-      std::unique_ptr<EVP_ENCODE_CTX, decltype(&EVP_ENCODE_CTX_free)> ctx(EVP_ENCODE_CTX_new(), &EVP_ENCODE_CTX_free);
-      if (!ctx) return false;
-      EVP_DecodeInit(ctx.get());
-      int n = 0;
-      int last = 0;
-      auto* o = reinterpret_cast<unsigned char*>(der.data());
-      if (EVP_DecodeUpdate(ctx.get(), o, &n, reinterpret_cast<const unsigned char*>(text.data()),
-                           static_cast<int>(text.size())) < 0 ||
-          EVP_DecodeFinal(ctx.get(), o + n, &last) != 1) {
-        ERR_clear_error();
-        return false;
-      }
-      der.resize(static_cast<std::size_t>(n) + static_cast<std::size_t>(last));
-      ders.push_back(std::move(der));
-      pos = end + kEnd.size();
-    }
+  if (is_pem(bytes)) {
+    // The framing is PEM_read_bio's, as in decode_crls: a hand-written one disagreed with it (a file this
+    // reading took that OpenSSL refuses, issue 17's fuzzer). Only files of "X509 CRL" blocks come here.
+    std::vector<std::string> ignored;
+    std::string why;
+    if (!read_pem_blocks(bytes, ders, ignored, why) || !ignored.empty()) return false;
     if (ders.empty()) return false;
   } else {
     for (std::size_t pos = 0; pos < bytes.size();) {
