@@ -1215,7 +1215,9 @@ bool fast_and_openssl_agree(std::string_view bytes, const std::vector<const X509
         const std::string a = listing_text(find_listing(f, serial.get()));
         const std::string b = listing_text(find_listing(w, serial.get()));
         if (a != b) {
-          why = at + "numéro " + std::string(negative ? "-" : "") + hex + " : rapide " + a + ", OpenSSL " + b;
+          why = at;
+          why.append("numéro ").append(negative ? "-" : "").append(hex);
+          why.append(" : rapide ").append(a).append(", OpenSSL ").append(b);
           return false;
         }
       }
