@@ -24,6 +24,7 @@
 #include <utility>
 
 #include "rules/certificate_facts.hpp"  // name_text
+#include "rules/crl_store_internal.hpp"
 
 namespace raccord::rules {
 namespace {
@@ -130,6 +131,42 @@ std::optional<CrlInfo> info_of(X509_CRL* crl, const fs::path& file) {
   return info;
 }
 
+/// True when `bytes` are read as PEM text (decode_crls and decode_fast decide it the same way).
+bool is_pem(std::string_view bytes) {
+  return bytes.find("-----BEGIN ") != std::string_view::npos;
+}
+
+/// The blocks of PEM text `bytes`, read by PEM_read_bio (the one reader of PEM framing here, for both readings
+/// of a file): the bytes of every "X509 CRL" block in `crls`, the names of the other blocks in `ignored`.
+/// False (with `why`, French) when a block cannot be read.
+bool read_pem_blocks(std::string_view bytes, std::vector<std::string>& crls, std::vector<std::string>& ignored,
+                     std::string& why) {
+  BioPtr bio(BIO_new_mem_buf(bytes.data(), static_cast<int>(bytes.size())));
+  for (;;) {
+    char* name = nullptr;
+    char* header = nullptr;
+    unsigned char* data = nullptr;
+    long len = 0;
+    if (PEM_read_bio(bio.get(), &name, &header, &data, &len) != 1) {
+      const unsigned long e = ERR_peek_last_error();
+      const bool end = ERR_GET_LIB(e) == ERR_LIB_PEM && ERR_GET_REASON(e) == PEM_R_NO_START_LINE;
+      const std::string detail = openssl_error();
+      if (end) return true;
+      why = "bloc PEM illisible (" + detail + ")";
+      return false;
+    }
+    const std::string block = name;
+    if (block == "X509 CRL") {
+      crls.emplace_back(reinterpret_cast<const char*>(data), static_cast<std::size_t>(len));
+    } else {
+      ignored.push_back(block);
+    }
+    OPENSSL_free(name);
+    OPENSSL_free(header);
+    OPENSSL_free(data);
+  }
+}
+
 /// Decodes every CRL of `bytes` (PEM: every "X509 CRL" block, other blocks named in `ignored`; DER: CRLs one
 /// after the other). False (with `why`, French) when any part is not a CRL, or there is none.
 bool decode_crls(std::string_view bytes, std::vector<CrlPtr>& out, std::vector<std::string>& ignored,
@@ -139,39 +176,19 @@ bool decode_crls(std::string_view bytes, std::vector<CrlPtr>& out, std::vector<s
     why = "fichier vide";
     return false;
   }
-  if (bytes.find("-----BEGIN ") != std::string_view::npos) {
-    BioPtr bio(BIO_new_mem_buf(bytes.data(), static_cast<int>(bytes.size())));
-    for (;;) {
-      char* name = nullptr;
-      char* header = nullptr;
-      unsigned char* data = nullptr;
-      long len = 0;
-      if (PEM_read_bio(bio.get(), &name, &header, &data, &len) != 1) {
-        const unsigned long e = ERR_peek_last_error();
-        const bool end = ERR_GET_LIB(e) == ERR_LIB_PEM && ERR_GET_REASON(e) == PEM_R_NO_START_LINE;
-        const std::string detail = openssl_error();
-        if (end) break;
-        why = "bloc PEM illisible (" + detail + ")";
+  if (is_pem(bytes)) {
+    std::vector<std::string> blocks;
+    if (!read_pem_blocks(bytes, blocks, ignored, why)) return false;
+    for (const std::string& der : blocks) {
+      const auto* data = reinterpret_cast<const unsigned char*>(der.data());
+      const unsigned char* p = data;
+      CrlPtr crl(d2i_X509_CRL(nullptr, &p, static_cast<long>(der.size())));
+      if (!crl || p != data + der.size()) {
+        why = "bloc « X509 CRL » qui n'est pas une CRL (" + openssl_error() + ")";
+        out.clear();
         return false;
       }
-      const std::string block = name;
-      bool ok = true;
-      if (block == "X509 CRL") {
-        const unsigned char* p = data;
-        CrlPtr crl(d2i_X509_CRL(nullptr, &p, len));
-        if (!crl || p != data + len) {
-          why = "bloc « X509 CRL » qui n'est pas une CRL (" + openssl_error() + ")";
-          ok = false;
-        } else {
-          out.push_back(std::move(crl));
-        }
-      } else {
-        ignored.push_back(block);
-      }
-      OPENSSL_free(name);
-      OPENSSL_free(header);
-      OPENSSL_free(data);
-      if (!ok) return false;
+      out.push_back(std::move(crl));
     }
     if (out.empty()) {
       why = "aucun bloc PEM « X509 CRL »";
@@ -275,15 +292,31 @@ constexpr std::string_view kInvalidityOid{"\x55\x1D\x18", 3};
 constexpr std::string_view kHoldOid{"\x55\x1D\x17", 3};
 constexpr std::string_view kCertificateIssuerOid{"\x55\x1D\x1D", 3};
 
+/// True when `content` is an OBJECT IDENTIFIER's content as OpenSSL's decoder takes it (c2i_ASN1_OBJECT):
+/// not empty, its last byte ends a subidentifier, no subidentifier starts with a 0x80 padding byte. The
+/// entries are decoded by OpenSSL only when a serial is looked up: what its whole reading of the CRL refuses
+/// must be refused here (issue 17's fuzzer: an extension OID ending in a continuation byte).
+bool valid_oid(std::string_view content) {
+  if (content.empty() || (static_cast<unsigned char>(content.back()) & 0x80) != 0) return false;
+  for (std::size_t i = 0; i < content.size(); ++i) {
+    const bool starts = i == 0 || (static_cast<unsigned char>(content[i - 1]) & 0x80) == 0;
+    if (starts && static_cast<unsigned char>(content[i]) == 0x80) return false;
+  }
+  return true;
+}
+
 /// Walks the extensions of an entry (content [from, to) of its Extensions SEQUENCE). False when the reader
 /// leaves the CRL to OpenSSL.
 bool walk_entry_extensions(std::string_view der, std::size_t from, std::size_t to, FastEntry& entry,
                            bool& unknown_critical) {
+  std::vector<std::string_view> seen;  // an extension twice: OpenSSL reads neither (X509V3_get_d2i), and an
+                                       // entry whose crlReason it cannot read stops its reading of every later
+                                       // entry's reason (crl_set_issuers); issue 17's fuzzer
   for (std::size_t pos = from; pos < to;) {
     const auto ext = read_tlv(der, pos, to);
     if (!ext || ext->tag != 0x30) return false;
     const auto oid = read_tlv(der, ext->content(), ext->end());
-    if (!oid || oid->tag != 0x06) return false;
+    if (!oid || oid->tag != 0x06 || !valid_oid(der.substr(oid->content(), oid->length))) return false;
     std::size_t next = oid->end();
     bool critical = false;
     auto value = read_tlv(der, next, ext->end());
@@ -294,7 +327,8 @@ bool walk_entry_extensions(std::string_view der, std::size_t from, std::size_t t
     }
     if (!value || value->tag != 0x04 || value->end() != ext->end()) return false;
     const std::string_view id = der.substr(oid->content(), oid->length);
-    if (id == kCertificateIssuerOid) return false;
+    if (id == kCertificateIssuerOid || std::find(seen.begin(), seen.end(), id) != seen.end()) return false;
+    seen.push_back(id);
     if (id == kReasonOid) {
       const auto reason = read_tlv(der, value->content(), value->end());
       if (!reason || reason->tag != 0x0A || reason->length != 1 || reason->end() != value->end()) return false;
@@ -342,7 +376,6 @@ bool walk_entries(std::string_view der, std::size_t from, std::size_t to, std::v
 struct FastCrl {
   std::string der;
   Tlv tbs, outer_algorithm, signature;
-  bool same_algorithms = false;  // the tbsCertList's signature field equals signatureAlgorithm (as X509_CRL_verify)
   std::vector<FastEntry> entries;
   bool unknown_critical_entry_extension = false;
 
@@ -398,6 +431,13 @@ bool read_fast(std::string der, CrlPtr& meta, std::unique_ptr<FastCrl>& fast) {
   } else if (pos > tbs->end() || (field && field->tag != 0xA0)) {
     return false;
   }
+  // The tbsCertList's signature field and signatureAlgorithm in other bytes (another encoding of the same
+  // algorithm, NULL parameters added, another algorithm): OpenSSL decides whether the CRL verifies (its
+  // X509_CRL_verify compares neither; issue 17's fuzzer probe). Verified here, the same bytes only.
+  if (d.substr(inner_algorithm.start, inner_algorithm.end() - inner_algorithm.start) !=
+      d.substr(algorithm->start, algorithm->end() - algorithm->start)) {
+    return false;
+  }
   const std::string_view to_decode = stripped.empty() ? d : std::string_view(stripped);
   const auto* p = reinterpret_cast<const unsigned char*>(to_decode.data());
   CrlPtr decoded(d2i_X509_CRL(nullptr, &p, static_cast<long>(to_decode.size())));
@@ -412,17 +452,16 @@ bool read_fast(std::string der, CrlPtr& meta, std::unique_ptr<FastCrl>& fast) {
   f->tbs = *tbs;
   f->outer_algorithm = *algorithm;
   f->signature = *signature;
-  f->same_algorithms = d.substr(inner_algorithm.start, inner_algorithm.end() - inner_algorithm.start) ==
-                       d.substr(algorithm->start, algorithm->end() - algorithm->start);
   meta = std::move(decoded);
   fast = std::move(f);
   return true;
 }
 
 /// X509_CRL_verify over the original bytes: the signature of tbsCertList with `pkey` (ASN1_ANY of a
-/// SEQUENCE re-encodes its bytes as they are).
+/// SEQUENCE re-encodes its bytes as they are), by signatureAlgorithm (read_fast took only CRLs whose
+/// tbsCertList names the same algorithm in the same bytes).
 bool verify_fast(const FastCrl& f, EVP_PKEY* pkey) {
-  if (!f.same_algorithms || pkey == nullptr) return false;
+  if (pkey == nullptr) return false;
   const std::string_view d = f.der;
   const auto* p = reinterpret_cast<const unsigned char*>(d.data() + f.outer_algorithm.start);
   std::unique_ptr<X509_ALGOR, decltype(&X509_ALGOR_free)> algorithm(
@@ -448,40 +487,17 @@ struct FastDecoded {
   std::unique_ptr<FastCrl> fast;
 };
 
-/// The fast reading of a whole file: PEM made only of "X509 CRL" blocks without headers, or DER CRLs one
-/// after the other, every CRL taken by read_fast. False when the file is left to decode_crls.
+/// The fast reading of a whole file: PEM made only of "X509 CRL" blocks, or DER CRLs one after the other, every CRL
+/// taken by read_fast. False when the file is left to decode_crls.
 bool decode_fast(std::string_view bytes, std::vector<FastDecoded>& out) {
   out.clear();
   std::vector<std::string> ders;
-  if (bytes.find("-----BEGIN ") != std::string_view::npos) {
-    constexpr std::string_view kBegin = "-----BEGIN X509 CRL-----";
-    constexpr std::string_view kEnd = "-----END X509 CRL-----";
-    std::size_t pos = 0;
-    while ((pos = bytes.find("-----BEGIN ", pos)) != std::string_view::npos) {
-      if (pos != 0 && bytes[pos - 1] != '\n') return false;
-      if (bytes.substr(pos, kBegin.size()) != kBegin) return false;
-      const std::size_t body = bytes.find('\n', pos);
-      const std::size_t end = bytes.find(kEnd, pos);
-      if (body == std::string_view::npos || end == std::string_view::npos || end < body) return false;
-      const std::string_view text = bytes.substr(body + 1, end - body - 1);
-      if (text.find(':') != std::string_view::npos || text.find('-') != std::string_view::npos) return false;
-      std::string der(text.size() / 4 * 3 + 3, '\0');
-      std::unique_ptr<EVP_ENCODE_CTX, decltype(&EVP_ENCODE_CTX_free)> ctx(EVP_ENCODE_CTX_new(), &EVP_ENCODE_CTX_free);
-      if (!ctx) return false;
-      EVP_DecodeInit(ctx.get());
-      int n = 0;
-      int last = 0;
-      auto* o = reinterpret_cast<unsigned char*>(der.data());
-      if (EVP_DecodeUpdate(ctx.get(), o, &n, reinterpret_cast<const unsigned char*>(text.data()),
-                           static_cast<int>(text.size())) < 0 ||
-          EVP_DecodeFinal(ctx.get(), o + n, &last) != 1) {
-        ERR_clear_error();
-        return false;
-      }
-      der.resize(static_cast<std::size_t>(n) + static_cast<std::size_t>(last));
-      ders.push_back(std::move(der));
-      pos = end + kEnd.size();
-    }
+  if (is_pem(bytes)) {
+    // The framing is PEM_read_bio's, as in decode_crls: a hand-written one disagreed with it (a file this
+    // reading took that OpenSSL refuses, issue 17's fuzzer). Only files of "X509 CRL" blocks come here.
+    std::vector<std::string> ignored;
+    std::string why;
+    if (!read_pem_blocks(bytes, ders, ignored, why) || !ignored.empty()) return false;
     if (ders.empty()) return false;
   } else {
     for (std::size_t pos = 0; pos < bytes.size();) {
@@ -591,6 +607,55 @@ std::optional<Listing> find_listing(const LoadedCrl& c, const ASN1_INTEGER* seri
     return Listing{};
   }
   return listing_of(entry.get());
+}
+
+/// The fast path of CrlStore::add: every CRL of `bytes` read by decode_fast and info_of. False (nothing in
+/// `out`) when the file is left to load_whole.
+bool load_fast(std::string_view bytes, const fs::path& file, std::vector<LoadedCrl>& out) {
+  out.clear();
+  std::vector<FastDecoded> fast;
+  if (!decode_fast(bytes, fast)) return false;
+  for (auto& d : fast) {
+    auto info = info_of(d.meta.get(), file);
+    if (!info) {  // OpenSSL's reading says why
+      out.clear();
+      return false;
+    }
+    info->entries = d.fast->entries.size();
+    info->unknown_critical_extension = info->unknown_critical_extension || d.fast->unknown_critical_entry_extension;
+    out.push_back(LoadedCrl{std::move(d.meta), std::move(*info), std::move(d.fast)});
+  }
+  return true;
+}
+
+/// OpenSSL's reading of a whole file (decode_crls): false with `why` as CrlStore::add; on success `why` names
+/// the PEM blocks ignored, if any.
+bool load_whole(std::string_view bytes, const fs::path& file, std::vector<LoadedCrl>& out, std::string& why) {
+  out.clear();
+  std::vector<CrlPtr> decoded;
+  std::vector<std::string> ignored;
+  if (!decode_crls(bytes, decoded, ignored, why)) return false;
+  for (auto& crl : decoded) {
+    auto info = info_of(crl.get(), file);
+    if (!info) {
+      why = "date thisUpdate ou nextUpdate illisible";
+      out.clear();
+      return false;
+    }
+    // Sorted once here, before any concurrent lookup (X509_CRL_get0_by_serial sorts lazily otherwise).
+    if (STACK_OF(X509_REVOKED)* revoked = X509_CRL_get_REVOKED(crl.get())) sk_X509_REVOKED_sort(revoked);
+    out.push_back(LoadedCrl{std::move(crl), std::move(*info), nullptr});
+  }
+  if (!ignored.empty()) {
+    why = "blocs PEM ignorés :";
+    for (const auto& name : ignored) why += " « " + name + " »";
+  }
+  return true;
+}
+
+/// The signature of `c` verifies with `pkey` (X509_CRL_verify, over the original bytes on the fast path).
+bool verify_crl(const LoadedCrl& c, EVP_PKEY* pkey) {
+  return pkey != nullptr && (c.fast ? verify_fast(*c.fast, pkey) : X509_CRL_verify(c.crl.get(), pkey) == 1);
 }
 
 std::string two_digits(long v) {
@@ -778,7 +843,7 @@ struct CrlStore::Impl {
         if (auto it = verified.find(key); it != verified.end()) return it->second;
       }
       EVP_PKEY* pkey = X509_get0_pubkey(issuer);
-      ok = pkey != nullptr && (c.fast ? verify_fast(*c.fast, pkey) : X509_CRL_verify(c.crl.get(), pkey) == 1);
+      ok = verify_crl(c, pkey);
       ERR_clear_error();
       std::unique_lock write(cache_mutex);
       verified.emplace(key, ok);
@@ -804,42 +869,8 @@ CrlStore::CrlStore() : impl_(std::make_unique<Impl>()) {}
 CrlStore::~CrlStore() = default;
 
 bool CrlStore::add(std::string_view bytes, const fs::path& file, std::string& why) {
-  std::vector<FastDecoded> fast;
-  if (decode_fast(bytes, fast)) {
-    std::vector<LoadedCrl> loaded;
-    for (auto& d : fast) {
-      auto info = info_of(d.meta.get(), file);
-      if (!info) break;  // OpenSSL's reading below says why
-      info->entries = d.fast->entries.size();
-      info->unknown_critical_extension = info->unknown_critical_extension || d.fast->unknown_critical_entry_extension;
-      loaded.push_back(LoadedCrl{std::move(d.meta), std::move(*info), std::move(d.fast)});
-    }
-    if (loaded.size() == fast.size()) {
-      for (auto& c : loaded) {
-        impl_->by_issuer_hash.emplace(Impl::name_hash(X509_CRL_get_issuer(c.crl.get())), impl_->crls.size());
-        impl_->crls.push_back(std::move(c));
-      }
-      return true;
-    }
-  }
-  std::vector<CrlPtr> decoded;
-  std::vector<std::string> ignored;
-  if (!decode_crls(bytes, decoded, ignored, why)) return false;
   std::vector<LoadedCrl> loaded;
-  for (auto& crl : decoded) {
-    auto info = info_of(crl.get(), file);
-    if (!info) {
-      why = "date thisUpdate ou nextUpdate illisible";
-      return false;
-    }
-    // Sorted once here, before any concurrent lookup (X509_CRL_get0_by_serial sorts lazily otherwise).
-    if (STACK_OF(X509_REVOKED)* revoked = X509_CRL_get_REVOKED(crl.get())) sk_X509_REVOKED_sort(revoked);
-    loaded.push_back(LoadedCrl{std::move(crl), std::move(*info), nullptr});
-  }
-  if (!ignored.empty()) {
-    why = "blocs PEM ignorés :";
-    for (const auto& name : ignored) why += " « " + name + " »";
-  }
+  if (!load_fast(bytes, file, loaded) && !load_whole(bytes, file, loaded, why)) return false;
   for (auto& c : loaded) {
     impl_->by_issuer_hash.emplace(Impl::name_hash(X509_CRL_get_issuer(c.crl.get())), impl_->crls.size());
     impl_->crls.push_back(std::move(c));
@@ -1072,5 +1103,140 @@ std::string crl_file_name(const X509* issuer) {
   std::snprintf(buf, sizeof buf, "%08lx.crl", h);
   return buf;
 }
+
+// ---------------------------------------------------------------------------------------------
+// The differential check of the fast reading (fuzz/crl_fuzzer.cpp, tests).
+
+namespace internal {
+namespace {
+
+struct IntegerFree {
+  void operator()(ASN1_INTEGER* p) const { ASN1_INTEGER_free(p); }
+};
+using IntegerPtr = std::unique_ptr<ASN1_INTEGER, IntegerFree>;
+
+/// `hex` (uppercase magnitude) as an ASN1_INTEGER, negative when `negative`; null for "0" negated.
+IntegerPtr integer_of(const std::string& hex, bool negative) {
+  BIGNUM* raw = nullptr;
+  if (BN_hex2bn(&raw, hex.c_str()) == 0) return nullptr;
+  const std::unique_ptr<BIGNUM, decltype(&BN_free)> bn(raw, &BN_free);
+  BN_set_negative(bn.get(), negative ? 1 : 0);
+  return IntegerPtr(BN_to_ASN1_INTEGER(bn.get(), nullptr));
+}
+
+/// `hex` plus `delta` (-1 or 1), as uppercase hex; "" when negative.
+std::string shifted(const std::string& hex, int delta) {
+  BIGNUM* raw = nullptr;
+  if (BN_hex2bn(&raw, hex.c_str()) == 0) return {};
+  const std::unique_ptr<BIGNUM, decltype(&BN_free)> bn(raw, &BN_free);
+  if ((delta > 0 ? BN_add_word(bn.get(), 1) : BN_sub_word(bn.get(), 1)) != 1 || BN_is_negative(bn.get())) return {};
+  char* text = BN_bn2hex(bn.get());
+  std::string out = text != nullptr ? text : "";
+  OPENSSL_free(text);
+  return out;
+}
+
+std::string listing_text(const std::optional<Listing>& l) {
+  if (!l) return "absent";
+  std::string s = "listé";
+  s += l->revocation_date ? " le " + format_crl_instant(*l->revocation_date) : std::string(" sans date");
+  s += l->reason_code ? " motif " + std::to_string(*l->reason_code) : std::string(" sans motif");
+  return s;
+}
+
+std::string info_text(const CrlInfo& i) {
+  return i.issuer + " | " + format_crl_instant(i.this_update) + " | " +
+         (i.next_update ? format_crl_instant(*i.next_update) : std::string("-")) + " | n°" + i.crl_number +
+         " | delta " + std::to_string(i.delta) + " idp " + std::to_string(i.issuing_distribution_point) + " critique " +
+         std::to_string(i.unknown_critical_extension) + " | " + std::to_string(i.entries) + " entrées";
+}
+
+std::vector<std::string> counting_serials(const LoadedCrl& c) {
+  std::vector<std::string> out;
+  for_each_counting_entry(c, [&out](std::string_view serial) { out.emplace_back(serial); });
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+}  // namespace
+
+bool fast_and_openssl_agree(std::string_view bytes, const std::vector<const X509*>& issuers, std::string& why,
+                            bool* fast_taken) {
+  why.clear();
+  if (fast_taken != nullptr) *fast_taken = false;
+  std::vector<LoadedCrl> fast;
+  if (!load_fast(bytes, {}, fast)) return true;  // OpenSSL reads it whole: one path
+  if (fast_taken != nullptr) *fast_taken = true;
+  std::vector<LoadedCrl> whole;
+  std::string refusal;
+  if (!load_whole(bytes, {}, whole, refusal)) {
+    why = "lecture rapide acceptée, lecture OpenSSL refusée : " + refusal;
+    return false;
+  }
+  if (!refusal.empty()) {
+    why = "lecture OpenSSL : " + refusal;
+    return false;
+  }
+  if (fast.size() != whole.size()) {
+    why = std::to_string(fast.size()) + " CRL en lecture rapide, " + std::to_string(whole.size()) + " pour OpenSSL";
+    return false;
+  }
+  for (std::size_t i = 0; i < fast.size(); ++i) {
+    const LoadedCrl& f = fast[i];
+    const LoadedCrl& w = whole[i];
+    const std::string at = "CRL n° " + std::to_string(i + 1) + " : ";
+    if (info_text(f.info) != info_text(w.info)) {
+      why = at + "rapide « " + info_text(f.info) + " », OpenSSL « " + info_text(w.info) + " »";
+      return false;
+    }
+    if (counting_serials(f) != counting_serials(w)) {
+      why = at + "numéros listés différents";
+      return false;
+    }
+    std::vector<std::string> serials = {
+        "0", "1", "7F", "80", "FF", "100", "FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF"};
+    STACK_OF(X509_REVOKED)* revoked = X509_CRL_get_REVOKED(w.crl.get());
+    for (int k = 0; k < sk_X509_REVOKED_num(revoked); ++k) {
+      const std::string hex = integer_hex(X509_REVOKED_get0_serialNumber(sk_X509_REVOKED_value(revoked, k)));
+      if (hex.empty()) continue;
+      if (hex.front() == '-') {
+        serials.push_back(hex.substr(1));
+        continue;
+      }
+      serials.push_back(hex);
+      serials.push_back(shifted(hex, 1));
+      serials.push_back(shifted(hex, -1));
+    }
+    for (const std::string& hex : serials) {
+      if (hex.empty()) continue;
+      for (const bool negative : {false, true}) {
+        const IntegerPtr serial = integer_of(hex, negative);
+        if (!serial) continue;
+        const std::string a = listing_text(find_listing(f, serial.get()));
+        const std::string b = listing_text(find_listing(w, serial.get()));
+        if (a != b) {
+          why = at;
+          why.append("numéro ").append(negative ? "-" : "").append(hex);
+          why.append(" : rapide ").append(a).append(", OpenSSL ").append(b);
+          return false;
+        }
+      }
+    }
+    for (std::size_t k = 0; k < issuers.size(); ++k) {
+      EVP_PKEY* pkey = X509_get0_pubkey(issuers[k]);
+      const bool a = verify_crl(f, pkey);
+      const bool b = verify_crl(w, pkey);
+      ERR_clear_error();
+      if (a != b) {
+        why = at + "signature avec la clé n° " + std::to_string(k + 1) + " : rapide " + std::to_string(a) +
+              ", OpenSSL " + std::to_string(b);
+        return false;
+      }
+    }
+  }
+  return true;
+}
+
+}  // namespace internal
 
 }  // namespace raccord::rules

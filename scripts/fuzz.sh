@@ -14,7 +14,7 @@ ROOT=$PWD
 SECONDS_PER_TARGET=${1:-60}
 shift || true
 TARGETS=("$@")
-((${#TARGETS[@]})) || TARGETS=(deposit_reader_fuzzer pkcs7_fuzzer)
+((${#TARGETS[@]})) || TARGETS=(deposit_reader_fuzzer pkcs7_fuzzer crl_fuzzer)
 BUILD_DIR=${BUILD_DIR:-build-fuzz}
 JOBS=${JOBS:-$(nproc)}
 export CC=${CC:-clang} CXX=${CXX:-clang++}

@@ -21,6 +21,7 @@
 #include <thread>
 #include <vector>
 
+#include "rules/crl_store_internal.hpp"
 #include "tests/support/dates.hpp"
 #include "tests/support/test_pki.hpp"
 
@@ -539,6 +540,125 @@ TEST_F(CrlStoreTest, OtherDigestsAndNegativeSerialsGiveTheSameAnswers) {
   EXPECT_TRUE(store->listed("CN=Raccord Test Intermediate CA", "7F000009"));
   const X509Ptr other = x509(pki().leaf_der());
   EXPECT_EQ(store->status(other.get(), intermediate_.get(), instant(kNow), {}).status, RevocationStatus::Good);
+}
+
+// Both readings of a CRL file (the fast one, entries walked in the DER, and OpenSSL's whole reading) must
+// give the same outcome (fuzz/crl_fuzzer.cpp). `bytes` read through CrlStore::add and compared both ways.
+::testing::AssertionResult readings_agree(const std::string& bytes, const X509* issuer) {
+  std::string why;
+  if (!internal::fast_and_openssl_agree(bytes, {issuer}, why)) return ::testing::AssertionFailure() << why;
+  return ::testing::AssertionSuccess();
+}
+
+// PEM framing is decided by OpenSSL's PEM reader for both readings (crl_fuzzer reproducer: a sample CRL
+// whose END line ended in "/" instead of a newline was taken by the fast reading, refused by OpenSSL).
+TEST_F(CrlStoreTest, PemFramingOpenSslRefusesIsRefusedWhateverTheReading) {
+  const std::string pem = TestPki::crl_pem({pki().intermediate().crl_der(listing_leaf())});
+  ASSERT_EQ(pem.back(), '\n');
+  const std::string end = "-----END X509 CRL-----";
+  const std::string begin = "-----BEGIN X509 CRL-----";
+  std::string slash = pem;
+  slash.back() = '/';  // the reproducer's shape
+  std::string trailing_dash = pem;
+  trailing_dash.insert(pem.rfind(end) + end.size(), "-");
+  std::string other_end = pem;
+  other_end.replace(pem.rfind(end), end.size(), "-----END X509 CRLS-----");
+  std::string begin_junk = pem;
+  begin_junk.insert(begin.size(), "x");
+  std::string no_end = pem.substr(0, pem.rfind(end));
+  for (const std::string& bytes : {slash, trailing_dash, other_end, begin_junk, no_end, slash + pem}) {
+    CrlStore store;
+    std::string why;
+    EXPECT_FALSE(store.add(bytes, "x.crl", why)) << bytes;
+    EXPECT_THAT(why, HasSubstr("PEM")) << bytes;
+    EXPECT_TRUE(readings_agree(bytes, intermediate_.get())) << bytes;
+  }
+  // What OpenSSL takes, both readings take alike: CRLF line ends, text around the blocks, two blocks.
+  std::string crlf;
+  for (const char c : pem) crlf += c == '\n' ? std::string("\r\n") : std::string(1, c);
+  for (const std::string& bytes : {pem, crlf, "texte avant\n" + pem + "texte après\n", pem + pem}) {
+    CrlStore store;
+    std::string why;
+    EXPECT_TRUE(store.add(bytes, "x.crl", why)) << why;
+    EXPECT_TRUE(readings_agree(bytes, intermediate_.get())) << bytes;
+  }
+}
+
+// An entry's extension OID that OpenSSL's decoder refuses (crl_fuzzer reproducer: the last byte of the
+// crlReason OID with its continuation bit set; and a subidentifier padded with 0x80) makes the file refused
+// whatever the reading, as OpenSSL refuses the whole CRL.
+TEST_F(CrlStoreTest, EntryExtensionOidOpenSslRefusesIsRefusedWhateverTheReading) {
+  const std::string der = pki().intermediate().crl_der(listing_leaf());
+  const std::string reason_oid("\x06\x03\x55\x1D\x15", 5);
+  const auto at = der.find(reason_oid);
+  ASSERT_NE(at, std::string::npos);
+  for (const std::string& oid :
+       {std::string("\x55\x1D\x95", 3), std::string("\x55\x80\x15", 3), std::string("\x80\x1D\x15", 3)}) {
+    std::string bytes = der;
+    bytes.replace(at + 2, 3, oid);
+    CrlStore store;
+    std::string why;
+    EXPECT_FALSE(store.add(bytes, "x.crl", why));
+    EXPECT_THAT(why, HasSubstr("ni PEM ni CRL DER"));
+    EXPECT_TRUE(readings_agree(bytes, intermediate_.get()));
+    EXPECT_TRUE(readings_agree("-----BEGIN X509 CRL-----\n" + TestPki::base64(bytes) + "-----END X509 CRL-----\n",
+                               intermediate_.get()));
+  }
+  // A valid OID of another extension (unknown, not critical) is taken alike.
+  std::string other = der;
+  other.replace(at + 2, 3, std::string("\x55\x1D\x7F", 3));
+  EXPECT_TRUE(readings_agree(other, intermediate_.get()));
+}
+
+// An entry carrying crlReason twice (found by probing crl_fuzzer's differential): OpenSSL reads neither,
+// and stops reading the reasons of the entries after it (a removeFromCRL there no longer counts); the fast
+// reading took the last one. The file is now left to OpenSSL whole: the same answers whatever the reading.
+TEST_F(CrlStoreTest, EntryWithAnExtensionTwiceGivesOpenSslsAnswers) {
+  for (const auto& [first, second] : {std::pair{8, 8}, std::pair{1, 8}, std::pair{8, 1}, std::pair{4, 4}}) {
+    CrlOptions o;
+    o.entries.push_back(CrlEntry{"10", "2025-06-01T00:00:00Z", first, second});
+    o.entries.push_back(CrlEntry{"11", "2025-06-01T00:00:00Z", 8});
+    o.entries.push_back(CrlEntry{"12", "2025-06-01T00:00:00Z", 1});
+    const std::string der = pki().intermediate().crl_der(o);
+    EXPECT_TRUE(readings_agree(der, intermediate_.get())) << first << " " << second;
+    EXPECT_TRUE(readings_agree(TestPki::crl_pem({der}), intermediate_.get())) << first << " " << second;
+    CrlStore store;
+    std::string why;
+    ASSERT_TRUE(store.add(der, "x.crl", why)) << why;
+    EXPECT_TRUE(store.listed("CN=Raccord Test Intermediate CA", "10")) << first << " " << second;
+    EXPECT_TRUE(store.verifies(0, intermediate_.get()));
+  }
+}
+
+/// `der` (one CRL) with its signatureAlgorithm (the last `from` in it) replaced by `to`, the outer length
+/// re-encoded.
+std::string with_outer_algorithm(const std::string& der, const std::string& from, const std::string& to) {
+  const std::size_t header = 2 + ((static_cast<unsigned char>(der[1]) & 0x80) != 0 ? (der[1] & 0x7F) : 0);
+  std::string body = der.substr(header);
+  const auto at = body.rfind(from);
+  if (at == std::string::npos) return {};
+  body.replace(at, from.size(), to);
+  std::string length;
+  for (std::size_t n = body.size(); n != 0; n >>= 8) length.insert(length.begin(), static_cast<char>(n & 0xFF));
+  return std::string("\x30", 1) + static_cast<char>(0x80 | length.size()) + length + body;
+}
+
+// signatureAlgorithm in other bytes than the tbsCertList's signature field (NULL parameters added, a long
+// length form; found by probing crl_fuzzer's differential): OpenSSL's X509_CRL_verify compares neither and
+// verifies the CRL, the fast reading said "badly signed". Such a CRL is now left to OpenSSL whole.
+TEST_F(CrlStoreTest, SignatureAlgorithmInOtherBytesVerifiesAsOpenSslSays) {
+  const std::string der = pki().intermediate().crl_der(listing_leaf());
+  const std::string ecdsa_sha256("\x30\x0A\x06\x08\x2A\x86\x48\xCE\x3D\x04\x03\x02", 12);
+  for (const std::string& other : {std::string("\x30\x0C", 2) + ecdsa_sha256.substr(2) + std::string("\x05\x00", 2),
+                                   std::string("\x30\x81\x0A", 3) + ecdsa_sha256.substr(2)}) {
+    const std::string bytes = with_outer_algorithm(der, ecdsa_sha256, other);
+    ASSERT_FALSE(bytes.empty());
+    EXPECT_TRUE(readings_agree(bytes, intermediate_.get()));
+    const auto store = store_of({bytes});
+    ASSERT_EQ(store->size(), 1u);
+    EXPECT_TRUE(store->verifies(0, intermediate_.get()));
+    EXPECT_EQ(leaf_status(*store).status, RevocationStatus::Revoked);
+  }
 }
 
 TEST_F(CrlStoreTest, ConcurrentChecksAgree) {

@@ -602,7 +602,7 @@ Asn1IntegerPtr asn1_integer(long value) {
   return n;
 }
 
-void add_revoked(X509_CRL* crl, ASN1_INTEGER* serial, const ASN1_TIME* when, int reason) {
+void add_revoked(X509_CRL* crl, ASN1_INTEGER* serial, const ASN1_TIME* when, int reason, int second_reason = -1) {
   X509_REVOKED* r = X509_REVOKED_new();
   if (r == nullptr) fail("X509_REVOKED_new");
   check(X509_REVOKED_set_serialNumber(r, serial), "X509_REVOKED_set_serialNumber");
@@ -613,6 +613,13 @@ void add_revoked(X509_CRL* crl, ASN1_INTEGER* serial, const ASN1_TIME* when, int
     const int ok = X509_REVOKED_add1_ext_i2d(r, NID_crl_reason, e, 0, 0);
     ASN1_ENUMERATED_free(e);
     check(ok, "CRL reason");
+  }
+  if (second_reason >= 0) {
+    ASN1_ENUMERATED* e = ASN1_ENUMERATED_new();
+    check(ASN1_ENUMERATED_set(e, second_reason), "ASN1_ENUMERATED_set");
+    const int ok = X509_REVOKED_add1_ext_i2d(r, NID_crl_reason, e, 0, X509V3_ADD_APPEND);
+    ASN1_ENUMERATED_free(e);
+    check(ok, "second CRL reason");
   }
   check(X509_CRL_add0_revoked(crl, r), "X509_CRL_add0_revoked");
 }
@@ -633,7 +640,8 @@ std::string TestCa::crl_der(const CrlOptions& o) const {
   check(X509_CRL_set1_lastUpdate(crl.get(), asn1_time(o.this_update).get()), "thisUpdate");
   if (!o.next_update.empty()) check(X509_CRL_set1_nextUpdate(crl.get(), asn1_time(o.next_update).get()), "nextUpdate");
   for (const auto& e : o.entries) {
-    add_revoked(crl.get(), asn1_integer_of_hex(e.serial_hex).get(), asn1_time(e.revoked_at).get(), e.reason);
+    add_revoked(crl.get(), asn1_integer_of_hex(e.serial_hex).get(), asn1_time(e.revoked_at).get(), e.reason,
+                e.second_reason);
   }
   if (o.filler_entries > 0) {
     Asn1TimePtr when = asn1_time("2025-03-01T00:00:00Z");

@@ -78,8 +78,10 @@ struct CaOptions {
 struct CrlEntry {
   std::string serial_hex;                           // uppercase hex, as CertificateFacts::serial
   std::string revoked_at = "2025-06-01T00:00:00Z";  // revocationDate, ISO 8601 UTC
-  int reason = -1;  // CRLReason (RFC 5280 §5.3.1): -1 none, 0 unspecified, 1 keyCompromise, 4 superseded,
-                    // 5 cessationOfOperation, 6 certificateHold, 8 removeFromCRL...
+  int reason = -1;         // CRLReason (RFC 5280 §5.3.1): -1 none, 0 unspecified, 1 keyCompromise, 4 superseded,
+                           // 5 cessationOfOperation, 6 certificateHold, 8 removeFromCRL...
+  int second_reason = -1;  // >= 0: a second crlReason extension in the entry (malformed: RFC 5280 §4.2
+                           // forbids an extension twice; OpenSSL then reads none of them)
 };
 
 /// What a new CRL looks like. Dates are ISO 8601 UTC, fixed (never the day the tests run).
