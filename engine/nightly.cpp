@@ -275,18 +275,19 @@ std::vector<RevokedActive> revoked_active_sheets(Engine& engine, Store& store, I
     std::int64_t version = 0;
   };
   std::map<std::string, Listed> listed;
-  for (const auto& x : store.database().query(
-           "SELECT s.code_appli, s.partner_siret, s.kind, v.protocol, s.active_version, c.issuer, c.serial FROM sheets "
-           "s "
-           "JOIN sheet_versions v ON v.id = s.active_version JOIN sheet_certificates c ON c.version_id = "
-           "s.active_version WHERE s.state = $1 AND s.deleted = 0",
-           {code(SheetState::Activee)})) {
-    if (!crls->listed(x.text(5), x.text(6))) continue;
-    const std::string code_appli = x.text(0);
-    listed[code_appli] =
-        Listed{x.text(1), stored_enum(parse<SheetKind>(x.text(2)), "sheets.kind", code_appli, x.text(2)),
-               Field::of(x.text(3), 0), x.integer(4)};
-  }
+  // Streamed (Database::for_each_row): every certificate of every active sheet passes by, only the listed
+  // ones are kept (peak memory independent of the store's size: bench figure 3, 1,000,000 sheets).
+  store.database().for_each_row(
+      "SELECT s.code_appli, s.partner_siret, s.kind, v.protocol, s.active_version, c.issuer, c.serial FROM sheets s "
+      "JOIN sheet_versions v ON v.id = s.active_version JOIN sheet_certificates c ON c.version_id = "
+      "s.active_version WHERE s.state = $1 AND s.deleted = 0",
+      {code(SheetState::Activee)}, [&crls, &listed](const SqlRow& x) {
+        if (!crls->listed(x.text(5), x.text(6))) return;
+        const std::string code_appli = x.text(0);
+        listed[code_appli] =
+            Listed{x.text(1), stored_enum(parse<SheetKind>(x.text(2)), "sheets.kind", code_appli, x.text(2)),
+                   Field::of(x.text(3), 0), x.integer(4)};
+      });
   for (const auto& [code, l] : listed) {
     const SheetOperation sheet = stored_sheet(store, l.kind, l.protocol, l.version);
     const std::optional<rules::CertificateReport> report = check_certificates(checker, sheet, run_instant);

@@ -449,6 +449,13 @@ bool read_fast(std::string der, CrlPtr& meta, std::unique_ptr<FastCrl>& fast) {
   std::stable_sort(f->entries.begin(), f->entries.end(), [&f](const FastEntry& a, const FastEntry& b) {
     return serial_less(f->magnitude(a), f->magnitude(b));
   });
+  // A serial listed twice: which entry answers (its date, its reason) would depend on the stability of
+  // OpenSSL's sort (glibc's qsort is stable up to 2.36 only); such a CRL is read by OpenSSL whole, so
+  // that both readings give the same answer whatever the C library.
+  const auto twice =
+      std::adjacent_find(f->entries.begin(), f->entries.end(),
+                         [&f](const FastEntry& a, const FastEntry& b) { return f->magnitude(a) == f->magnitude(b); });
+  if (twice != f->entries.end()) return false;
   f->tbs = *tbs;
   f->outer_algorithm = *algorithm;
   f->signature = *signature;

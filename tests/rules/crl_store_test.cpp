@@ -630,6 +630,24 @@ TEST_F(CrlStoreTest, EntryWithAnExtensionTwiceGivesOpenSslsAnswers) {
   }
 }
 
+// A serial listed twice, with other dates and reasons: which entry answers depended on the stability of
+// OpenSSL's sort (glibc's qsort, stable up to 2.36 only), the fast reading's on std::stable_sort. Such a
+// CRL is now read by OpenSSL whole: one answer, whatever the C library.
+TEST_F(CrlStoreTest, SerialListedTwiceIsReadByOpenSslWhole) {
+  for (const auto& [first, second] : {std::pair{1, 8}, std::pair{8, 1}, std::pair{-1, 4}}) {
+    CrlOptions o;
+    o.entries.push_back(CrlEntry{"10", "2025-06-01T00:00:00Z", first});
+    o.entries.push_back(CrlEntry{"11", "2025-06-02T00:00:00Z", 1});
+    o.entries.push_back(CrlEntry{"10", "2025-07-01T00:00:00Z", second});
+    const std::string der = pki().intermediate().crl_der(o);
+    std::string why;
+    bool fast_taken = true;
+    EXPECT_TRUE(internal::fast_and_openssl_agree(der, {intermediate_.get()}, why, &fast_taken)) << why;
+    EXPECT_FALSE(fast_taken) << first << " " << second;
+    EXPECT_TRUE(readings_agree(TestPki::crl_pem({der}), intermediate_.get())) << first << " " << second;
+  }
+}
+
 /// `der` (one CRL) with its signatureAlgorithm (the last `from` in it) replaced by `to`, the outer length
 /// re-encoded.
 std::string with_outer_algorithm(const std::string& der, const std::string& from, const std::string& to) {
