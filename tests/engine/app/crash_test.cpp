@@ -50,7 +50,7 @@ constexpr const char* kProcessNow = "2026-11-29T10:00:00Z";
 
 int env_int(const char* name, int fallback) {
   const char* v = std::getenv(name);
-  return v != nullptr && *v != '\0' ? std::atoi(v) : fallback;
+  return v != nullptr && *v != '\0' ? static_cast<int>(std::strtol(v, nullptr, 10)) : fallback;
 }
 
 std::uint32_t seed() {
@@ -138,6 +138,7 @@ class CrashTest : public ::testing::Test {
     all.insert(all.end(), args.begin(), args.end());
     all.insert(all.end(), {"--now", now, "--config", (dir_ / "raccord.ini").string()});
     std::vector<char*> argv;
+    argv.reserve(all.size() + 1);
     for (auto& a : all) argv.push_back(a.data());
     argv.push_back(nullptr);
     posix_spawn_file_actions_t actions;
@@ -159,6 +160,7 @@ class CrashTest : public ::testing::Test {
       env.emplace_back(v);
     }
     std::vector<char*> envp;
+    envp.reserve(env.size() + 1);
     for (auto& e : env) envp.push_back(e.data());
     envp.push_back(nullptr);
     pid_t pid = 0;
