@@ -60,15 +60,6 @@ CLI::Validator validator(std::string (*problem)(const std::string&), const char*
   return CLI::Validator([problem](std::string& value) { return problem(value); }, description, name);
 }
 
-/// Terminal text of a cell: control characters (a newline in a raison sociale) shown as spaces.
-std::string cell_text(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) {
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = ' ';
-  }
-  return out;
-}
-
 /// Display width of UTF-8 text in a terminal: one column per code point (no wide characters expected).
 std::size_t width(std::string_view text) {
   std::size_t n = 0;
@@ -92,18 +83,18 @@ std::string french(const std::optional<CivilDate>& d) {
 }
 
 std::vector<std::string> table_cells(const SearchRow& r, SheetKind kind) {
-  const std::string partner = cell_text(r.partner_siret + " - " + r.raison_sociale);
+  const std::string partner = terminal_line(r.partner_siret + " - " + r.raison_sociale);
   switch (kind) {
     case SheetKind::Edi:
       return {partner,
-              cell_text(r.protocol),
-              cell_text(r.code_appli),
-              cell_text(r.interface_code),
+              terminal_line(r.protocol),
+              terminal_line(r.code_appli),
+              terminal_line(r.interface_code),
               french(r.period_from),
               french(r.period_to),
               std::string(to_label(r.state))};
     case SheetKind::Api:
-      return {partner, cell_text(r.code_appli), std::string(to_label(r.state))};
+      return {partner, terminal_line(r.code_appli), std::string(to_label(r.state))};
   }
   return {};
 }
