@@ -60,7 +60,8 @@ void register_connectors() {
 
 /// The store's file and what the system said, when SQLite's last error on `db` is a failure of the
 /// disk under it (SQLITE_IOERR, SQLITE_CANTOPEN, SQLITE_FULL, SQLITE_CORRUPT: SQLite reports an EIO
-/// on reading as a malformed image): " (store <file> ; <os_unix message>)", else "". SQLite's own
+/// on reading as a malformed image): " (store <file> ; <os_unix message>)"; a refused lock of its -shm
+/// file (SQLITE_PROTOCOL): " (store <file> : verrou du fichier <file>-shm (fcntl) refusé)"; else "". SQLite's own
 /// words ("disk I/O error", "unable to open database file") name neither the file nor the system's
 /// error (issue 20, fault sweep: EIO on opening the store's -wal or -shm file, on reading it).
 std::string disk_failure_of(sqlite3* db) {
@@ -71,11 +72,10 @@ std::string disk_failure_of(sqlite3* db) {
   const char* file = sqlite3_db_filename(db, "main");
   if (code == SQLITE_PROTOCOL) {
     // A lock of the WAL index (the -shm file) refused by the system: SQLite logs no os_unix message for
-    // it, and keeps the errno of that fcntl as its last system error.
-    const int error = sqlite3_system_errno(db);
-    return fmt::format(" (store {} : verrou du fichier {}-shm (fcntl) refusé{}{})", file == nullptr ? "" : file,
-                       file == nullptr ? "" : file, error > 0 ? " : " : "",
-                       error > 0 ? std::system_category().message(error) : std::string());
+    // it and keeps no errno (sqlite3_system_errno is 0 there, measured with the fault sweep): the store and
+    // its -shm file are what can be named.
+    const std::string store = file == nullptr ? "" : file;
+    return fmt::format(" (store {} : verrou du fichier {}-shm (fcntl) refusé)", store, store);
   }
   if (code != SQLITE_IOERR && code != SQLITE_CANTOPEN && code != SQLITE_FULL && code != SQLITE_CORRUPT) return {};
   return fmt::format(" (store {}{}{})", file == nullptr ? "" : file, os_error.empty() ? "" : " ; ", os_error);
