@@ -261,7 +261,10 @@ SupportUserOutcome Engine::init(const std::optional<std::string>& support_login,
 }
 
 unsigned Engine::validation_threads() {
-  return std::max(2U, std::thread::hardware_concurrency()) - 1;
+  // Counted once per process: glibc answers hardware_concurrency() by opening and reading
+  // /sys/devices/system/cpu/online, three system calls that every dépôt paid (issue 21, figure 2).
+  static const unsigned threads = std::max(2U, std::thread::hardware_concurrency()) - 1;
+  return threads;
 }
 
 namespace {

@@ -181,7 +181,8 @@ class Engine {
   /// The same, to reload its CRLs (the daemon's watch on certificates.crl_dir, docs/revocation.md).
   rules::CertificateChecker& certificates() { return *certificates_; }
   /// Worker threads checking certificates ahead besides the thread applying the dépôts or the
-  /// nightly activations: one less than the hardware threads, at least one (issue 7).
+  /// nightly activations: one less than the hardware threads, at least one (issue 7). The hardware
+  /// threads are counted at the first call and kept for the process.
   static unsigned validation_threads();
 
  private:
