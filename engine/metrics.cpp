@@ -57,28 +57,27 @@ bool is_hidden(const fs::path& p) {
   return name.empty() || name.front() == '.';
 }
 
-/// Dépôts waiting in `dir` (regular files by lstat with a dépôt name).
-std::int64_t count_deposits(const fs::path& dir) {
+/// Dépôts waiting in `dir` (regular files by lstat with a dépôt name); with `folders`, those of its
+/// non-hidden folders too (accounts' drop folders; .work/ is hidden), found in the same listing: one
+/// listing of inbox/ per refresh, not two (it holds every dépôt not yet claimed; issue 21, figure 2).
+std::int64_t count_deposits(const fs::path& dir, bool folders) {
   std::int64_t n = 0;
   std::error_code ec;
   for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
     std::error_code sec;
-    if (it->is_regular_file(sec) && !it->is_symlink(sec) &&
-        inbox::InboxDirectory::is_deposit_name(it->path().filename().string()))
-      ++n;
+    if (it->is_symlink(sec)) continue;
+    if (it->is_regular_file(sec)) {
+      if (inbox::InboxDirectory::is_deposit_name(it->path().filename().string())) ++n;
+    } else if (folders && !is_hidden(it->path()) && it->is_directory(sec)) {
+      n += count_deposits(it->path(), false);
+    }
   }
   return n;
 }
 
-/// inbox/ and its non-hidden folders (accounts' drop folders; .work/ is hidden).
+/// inbox/ and its non-hidden folders.
 std::int64_t count_waiting(const fs::path& inbox_dir) {
-  std::int64_t n = count_deposits(inbox_dir);
-  std::error_code ec;
-  for (fs::directory_iterator it(inbox_dir, ec), end; !ec && it != end; it.increment(ec)) {
-    std::error_code sec;
-    if (!is_hidden(it->path()) && it->is_directory(sec) && !it->is_symlink(sec)) n += count_deposits(it->path());
-  }
-  return n;
+  return count_deposits(inbox_dir, true);
 }
 
 /// Originals in error/: regular, non-hidden files other than their NAME.reason.txt.
