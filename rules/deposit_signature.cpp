@@ -8,21 +8,43 @@
 #include <openssl/pem.h>
 
 #include <algorithm>
+#include <array>
 #include <climits>
 #include <fstream>
 #include <iterator>
+#include <memory>
+#include <optional>
 #include <sstream>
 #include <stdexcept>
+#include <vector>
 
 #include "rules/certificate_facts.hpp"
 #include "rules/openssl_ptr.hpp"
 
 namespace raccord::rules {
+
+struct MdFree {
+  void operator()(EVP_MD* p) const { EVP_MD_free(p); }
+};
+using MdPtr = std::unique_ptr<EVP_MD, MdFree>;
+
+/// The pinned certificates as verify_deposit_signature uses them, made once per configuration: OpenSSL 3
+/// decodes a certificate's public key through its decoder framework and fetches each algorithm under the
+/// library context's locks, which cost more per dépôt than the ECDSA verification itself when done at each
+/// call (bench/README.md "Figure 11"). Read-only once made (OpenSSL's certificates and keys may be shared by
+/// threads), so a PinnedSigners and its copies share it.
+struct PreparedSigners {
+  std::vector<X509Ptr> certificates;  // parallel to PinnedSigners::signers
+  std::vector<BnPtr> ec_orders;       // the curve order of each certificate's EC key (replay keys), else null
+  ShallowStackPtr stack;              // `certificates`, searched first for the signer
+  MdPtr sha256;                       // fetched once (replay keys)
+};
+
 namespace {
 
 /// A `.p7s` larger than this is refused before any parsing: a detached signature with its certificate is a
 /// few kilobytes; a sender's mistake (the dépôt itself renamed .p7s) must not be parsed as ASN.1.
-constexpr std::size_t kMaxSignatureBytes = 1024 * 1024;
+constexpr std::size_t kMaxSignatureBytes = std::size_t{1024} * 1024;
 
 std::string hex_upper(const unsigned char* data, std::size_t len) {
   static constexpr char kHex[] = "0123456789ABCDEF";
@@ -55,9 +77,112 @@ std::string_view remaining(BIO* bio) {
   return len > 0 ? std::string_view(data, static_cast<std::size_t>(len)) : std::string_view();
 }
 
-/// One CMS ContentInfo, DER or PEM ("CMS" or "PKCS7" block, whitespace only after it); null otherwise.
-CmsPtr parse_cms(std::string_view bytes) {
+/// One DER element (tag, length, content) of `der` at `at`, definite length and a one-byte tag only.
+struct Element {
+  unsigned char tag = 0;
+  std::size_t begin = 0;    // of the tag
+  std::size_t content = 0;  // of the content
+  std::size_t end = 0;      // after the content
+};
+
+std::optional<Element> element_at(std::string_view der, std::size_t at, std::size_t limit) {
+  if (at + 2 > limit) return std::nullopt;
+  Element e;
+  e.begin = at;
+  e.tag = static_cast<unsigned char>(der[at]);
+  if ((e.tag & 0x1F) == 0x1F) return std::nullopt;  // a multi-byte tag
+  const auto first = static_cast<unsigned char>(der[at + 1]);
+  std::size_t len = first;
+  std::size_t pos = at + 2;
+  if (first == 0x80) return std::nullopt;  // indefinite length (BER)
+  if (first > 0x80) {
+    const std::size_t n = first & 0x7FU;
+    if (n > 4 || pos + n > limit) return std::nullopt;
+    len = 0;
+    for (std::size_t i = 0; i < n; ++i) len = (len << 8) | static_cast<unsigned char>(der[pos + i]);
+    pos += n;
+  }
+  if (len > limit - pos) return std::nullopt;
+  e.content = pos;
+  e.end = pos + len;
+  return e;
+}
+
+/// A DER header: `tag` and the definite length `len`.
+std::string der_header(unsigned char tag, std::size_t len) {
+  std::string out(1, static_cast<char>(tag));
+  if (len < 0x80) {
+    out.push_back(static_cast<char>(len));
+    return out;
+  }
+  std::string digits;
+  for (std::size_t n = len; n != 0; n >>= 8) digits.insert(digits.begin(), static_cast<char>(n & 0xFFU));
+  out.push_back(static_cast<char>(0x80U | digits.size()));
+  return out + digits;
+}
+
+/// `der` (a DER ContentInfo of SignedData, definite lengths) without its `certificates` field, when every
+/// certificate in it is, byte for byte, one of `pinned` (already parsed when the configuration was read);
+/// else nullopt (absent field, another certificate or choice, or a structure this reader does not follow).
+/// Those certificates are never used (the pinned ones are searched first for the signer, and no chain is
+/// built), and decoding one again costs OpenSSL 3 more than the verification itself (bench/README.md
+/// "Figure 11"): a signature carrying its pinned signer's certificate, the usual case, is then decoded
+/// without it, with the same verdict.
+std::optional<std::string> without_pinned_certificates(std::string_view der, const std::vector<PinnedSigner>& pinned) {
+  const auto info = element_at(der, 0, der.size());
+  if (!info || info->tag != 0x30 || info->end != der.size()) return std::nullopt;  // ContentInfo
+  const auto type = element_at(der, info->content, info->end);
+  if (!type || type->tag != 0x06) return std::nullopt;  // contentType
+  const auto explicit0 = element_at(der, type->end, info->end);
+  if (!explicit0 || explicit0->tag != 0xA0 || explicit0->end != info->end) return std::nullopt;
+  const auto signed_data = element_at(der, explicit0->content, explicit0->end);
+  if (!signed_data || signed_data->tag != 0x30 || signed_data->end != explicit0->end) return std::nullopt;
+  std::size_t at = signed_data->content;
+  for (const unsigned char tag :
+       std::array<unsigned char, 3>{0x02, 0x31, 0x30}) {  // version, digestAlgorithms, encapContentInfo
+    const auto e = element_at(der, at, signed_data->end);
+    if (!e || e->tag != tag) return std::nullopt;
+    at = e->end;
+  }
+  const auto certificates = element_at(der, at, signed_data->end);
+  if (!certificates || certificates->tag != 0xA0) return std::nullopt;
+  for (std::size_t c = certificates->content; c < certificates->end;) {
+    const auto cert = element_at(der, c, certificates->end);
+    if (!cert) return std::nullopt;
+    const std::string_view bytes = der.substr(cert->begin, cert->end - cert->begin);
+    if (std::none_of(pinned.begin(), pinned.end(), [&](const PinnedSigner& s) { return s.der == bytes; })) {
+      return std::nullopt;
+    }
+    c = cert->end;
+  }
+  const std::string_view before = der.substr(signed_data->content, certificates->begin - signed_data->content);
+  const std::string_view after = der.substr(certificates->end, signed_data->end - certificates->end);
+  const std::size_t signed_len = before.size() + after.size();
+  const std::string signed_header = der_header(0x30, signed_len);
+  const std::string explicit_header = der_header(0xA0, signed_header.size() + signed_len);
+  const std::string_view type_bytes = der.substr(type->begin, type->end - type->begin);
+  const std::size_t info_len = type_bytes.size() + explicit_header.size() + signed_header.size() + signed_len;
+  std::string out = der_header(0x30, info_len);
+  out.reserve(out.size() + info_len);
+  out.append(type_bytes).append(explicit_header).append(signed_header).append(before).append(after);
+  return out;
+}
+
+/// One CMS ContentInfo, DER or PEM ("CMS" or "PKCS7" block, whitespace only after it); null otherwise. A DER
+/// one that carries only certificates of `pinned` is decoded without them (without_pinned_certificates).
+CmsPtr parse_cms(std::string_view bytes, const std::vector<PinnedSigner>& pinned) {
   CmsPtr cms;
+  if (!looks_like_pem(bytes)) {
+    if (const auto lighter = without_pinned_certificates(bytes, pinned)) {
+      const unsigned char* p = bytes_of(*lighter);
+      cms.reset(d2i_CMS_ContentInfo(nullptr, &p, static_cast<long>(lighter->size())));
+      if (cms && p == bytes_of(*lighter) + lighter->size()) {
+        ERR_clear_error();
+        return cms;
+      }
+      cms.reset();  // decoded whole below, as any other
+    }
+  }
   if (looks_like_pem(bytes)) {
     BioPtr bio(BIO_new_mem_buf(bytes.data(), static_cast<int>(bytes.size())));
     if (bio) {
@@ -97,14 +222,15 @@ std::string bn_hex(const BIGNUM* n) {
 }
 
 /// The replay key of the signature of `si` (deposit_signature.hpp, SignatureCheck::replay_key). `pkey`: the
-/// signer's public key when known (an ECDSA value is then taken in its low-S form).
-std::string replay_key_of(CMS_SignerInfo* si, EVP_PKEY* pkey) {
+/// order of the signer's curve when its key is a known EC key (an ECDSA value is then taken in its low-S form);
+/// `sha256`: the fetched digest.
+std::string replay_key_of(CMS_SignerInfo* si, const BIGNUM* order, const EVP_MD* sha256) {
   const ASN1_OCTET_STRING* sig = CMS_SignerInfo_get0_signature(si);
   if (sig == nullptr) return {};
   const unsigned char* data = ASN1_STRING_get0_data(sig);
   const int len = ASN1_STRING_length(sig);
   std::string value(reinterpret_cast<const char*>(data), static_cast<std::size_t>(std::max(len, 0)));
-  if (BnPtr order = ec_order(pkey)) {
+  if (order != nullptr) {
     const unsigned char* p = data;
     EcdsaSigPtr es(d2i_ECDSA_SIG(nullptr, &p, len));
     if (es && p == data + len) {
@@ -112,7 +238,7 @@ std::string replay_key_of(CMS_SignerInfo* si, EVP_PKEY* pkey) {
       const BIGNUM* s = nullptr;
       ECDSA_SIG_get0(es.get(), &r, &s);
       BnPtr other(BN_new());
-      if (other && BN_sub(other.get(), order.get(), s) == 1) {
+      if (other && BN_sub(other.get(), order, s) == 1) {
         const BIGNUM* low = BN_cmp(other.get(), s) < 0 ? other.get() : s;
         value = "ecdsa:" + bn_hex(r) + ":" + bn_hex(low);
       }
@@ -120,7 +246,7 @@ std::string replay_key_of(CMS_SignerInfo* si, EVP_PKEY* pkey) {
   }
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int md_len = 0;
-  if (EVP_Digest(value.data(), value.size(), md, &md_len, EVP_sha256(), nullptr) != 1) return {};
+  if (EVP_Digest(value.data(), value.size(), md, &md_len, sha256, nullptr) != 1) return {};
   return "sha256:" + hex_upper(md, md_len);
 }
 
@@ -137,6 +263,22 @@ SignatureCheck refused(SignatureCheck check, const std::string& message) {
 
 std::string named(X509* x) {
   return describe(x) + " (empreinte SHA-256 " + fingerprint(x) + ")";
+}
+
+/// `signers` prepared (PreparedSigners); null when OpenSSL cannot (memory, an unreadable certificate).
+std::shared_ptr<const PreparedSigners> prepare(const std::vector<PinnedSigner>& signers) {
+  auto made = std::make_shared<PreparedSigners>();
+  made->stack.reset(sk_X509_new_null());
+  made->sha256.reset(EVP_MD_fetch(nullptr, "SHA256", nullptr));
+  if (!made->stack || !made->sha256) return nullptr;
+  for (const auto& s : signers) {
+    X509Ptr x = parse_x509(s.der);
+    if (!x || sk_X509_push(made->stack.get(), x.get()) <= 0) return nullptr;
+    made->ec_orders.push_back(ec_order(X509_get0_pubkey(x.get())));
+    made->certificates.push_back(std::move(x));
+  }
+  ERR_clear_error();
+  return made;
 }
 
 }  // namespace
@@ -174,9 +316,13 @@ PinnedSigners parse_pinned_signers(std::string_view pem, const std::filesystem::
     OPENSSL_free(header);
     OPENSSL_free(data);
     if (kind != PEM_STRING_X509) {
-      throw std::runtime_error(where + " : le bloc PEM n° " + std::to_string(block) + " est un « " + kind +
-                               " », pas un certificat. Ce fichier ne doit contenir que des blocs « BEGIN "
-                               "CERTIFICATE » (jamais une clé privée).");
+      std::string message = where + " : le bloc PEM n° " + std::to_string(block);
+      message += " est un « ";
+      message += kind;
+      message +=
+          " », pas un certificat. Ce fichier ne doit contenir que des blocs « BEGIN CERTIFICATE » (jamais une "
+          "clé privée).";
+      throw std::runtime_error(message);
     }
     X509Ptr x = parse_x509(der);
     if (!x) {
@@ -193,6 +339,8 @@ PinnedSigners parse_pinned_signers(std::string_view pem, const std::filesystem::
                              " ne contient aucun certificat. Mettez-y le certificat PEM (« BEGIN CERTIFICATE ») "
                              "de chaque signataire du compte.");
   }
+  pinned.prepared = prepare(pinned.signers);
+  if (!pinned.prepared) throw std::runtime_error(where + " n'a pas pu être préparé (mémoire).");
   return pinned;
 }
 
@@ -224,7 +372,10 @@ SignatureCheck verify_deposit_signature(std::string_view deposit, std::string_vi
   if (deposit.size() > INT_MAX) {
     return refused(check, "Le dépôt est trop volumineux pour que sa signature soit vérifiée.");
   }
-  CmsPtr cms = parse_cms(signature);
+  std::shared_ptr<const PreparedSigners> prepared = pinned.prepared;
+  if (!prepared || prepared->certificates.size() != pinned.signers.size()) prepared = prepare(pinned.signers);
+  if (!prepared) return refused(check, "La signature n'a pas pu être vérifiée (mémoire).");
+  CmsPtr cms = parse_cms(signature, pinned.signers);
   if (!cms) {
     return refused(check, "Le fichier de signature " + p7s +
                               " n'est pas une signature CMS (PKCS#7) lisible, ni en DER ni en PEM (fichier tronqué "
@@ -257,20 +408,27 @@ SignatureCheck verify_deposit_signature(std::string_view deposit, std::string_vi
   CMS_SignerInfo* si = sk_CMS_SignerInfo_value(infos, 0);
 
   // The signer: the pinned certificates are searched first, then those embedded in the signature.
-  std::vector<X509Ptr> owned;
-  ShallowStackPtr certs(sk_X509_new_null());
-  if (!certs) return refused(check, "La signature n'a pas pu être vérifiée (mémoire).");
-  for (const auto& s : pinned.signers) {
-    if (X509Ptr x = parse_x509(s.der)) {
-      if (sk_X509_push(certs.get(), x.get()) > 0) owned.push_back(std::move(x));
-    }
-  }
-  CMS_set1_signers_certs(cms.get(), certs.get(), 0);
+  STACK_OF(X509)* certs = prepared->stack.get();
+  CMS_set1_signers_certs(cms.get(), certs, 0);
   ERR_clear_error();
   EVP_PKEY* pkey = nullptr;
   X509* signer = nullptr;
   CMS_SignerInfo_get0_algs(si, &pkey, &signer, nullptr, nullptr);
-  check.replay_key = replay_key_of(si, signer != nullptr ? X509_get0_pubkey(signer) : nullptr);
+  // A pinned certificate found: what is known of it already (fingerprint, validity, curve order) is used.
+  const PinnedSigner* known = nullptr;
+  BnPtr embedded_order;
+  const BIGNUM* order = nullptr;
+  for (std::size_t i = 0; signer != nullptr && i < prepared->certificates.size(); ++i) {
+    if (prepared->certificates[i].get() == signer) {
+      known = &pinned.signers[i];
+      order = prepared->ec_orders[i].get();
+    }
+  }
+  if (signer != nullptr && known == nullptr) {
+    embedded_order = ec_order(X509_get0_pubkey(signer));
+    order = embedded_order.get();
+  }
+  check.replay_key = replay_key_of(si, order, prepared->sha256.get());
   ERR_clear_error();
   if (signer == nullptr) {
     return refused(check, "Le certificat du signataire n'est pas joint à la signature " + p7s +
@@ -278,28 +436,29 @@ SignatureCheck verify_deposit_signature(std::string_view deposit, std::string_vi
                               "certificat déclaré auprès de l'exploitant." +
                               again);
   }
-  check.signer_fingerprint = fingerprint(signer);
-  if (pinned.find(check.signer_fingerprint) == nullptr) {
+  check.signer_fingerprint = known != nullptr ? known->fingerprint_sha256 : fingerprint(signer);
+  if (known == nullptr) known = pinned.find(check.signer_fingerprint);  // an embedded copy of a pinned one
+  if (known == nullptr) {
     return refused(check, "Le signataire " + named(signer) +
                               " n'est pas un signataire déclaré pour ce compte : signez avec le certificat déclaré "
                               "auprès de l'exploitant, ou faites-lui déclarer ce nouveau certificat (fichier "
                               "signataires du compte)." +
                               again);
   }
-  if (now < rules::not_before(signer)) {
+  if (now < known->not_before) {
     return refused(check, "Le certificat du signataire " + named(signer) + " n'est valide qu'à partir du " +
-                              french_date(rules::not_before(signer)) +
+                              french_date(known->not_before) +
                               " : signez avec un certificat déclaré et valide aujourd'hui.");
   }
-  if (now > rules::not_after(signer)) {
+  if (now > known->not_after) {
     return refused(check, "Le certificat du signataire " + named(signer) + " a expiré le " +
-                              french_date(rules::not_after(signer)) +
+                              french_date(known->not_after) +
                               " : renouvelez-le, faites déclarer le nouveau auprès de l'exploitant (fichier "
                               "signataires du compte), puis signez à nouveau le dépôt.");
   }
   BioPtr content(BIO_new_mem_buf(deposit.data(), static_cast<int>(deposit.size())));
   const unsigned int flags = CMS_BINARY | CMS_DETACHED | CMS_NO_SIGNER_CERT_VERIFY;
-  const int verified = content ? CMS_verify(cms.get(), certs.get(), nullptr, content.get(), nullptr, flags) : 0;
+  const int verified = content ? CMS_verify(cms.get(), certs, nullptr, content.get(), nullptr, flags) : 0;
   ERR_clear_error();
   if (verified != 1) {
     return refused(check, "La signature " + p7s + " ne correspond pas aux octets du dépôt " +

@@ -19,6 +19,7 @@
 
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -38,10 +39,18 @@ struct PinnedSigner {
   Instant not_after{};
 };
 
+/// What verify_deposit_signature needs of the pinned certificates that does not depend on the dépôt, made once
+/// per configuration by parse_pinned_signers (rules/deposit_signature.cpp; private to rules/).
+struct PreparedSigners;
+
 /// The certificates an account accepts signatures from (several during a rollover).
 struct PinnedSigners {
   std::filesystem::path file;  // where they were read (for messages)
   std::vector<PinnedSigner> signers;
+  /// `signers` parsed once (their OpenSSL certificates, public keys and curve orders, the SHA-256 digest
+  /// fetched): set by parse_pinned_signers, shared by the copies; null in a PinnedSigners built by hand, which
+  /// verify_deposit_signature then prepares at each call (the same verdicts, slower).
+  std::shared_ptr<const PreparedSigners> prepared;
 
   /// The pinned signer of that SHA-256 fingerprint (uppercase hex), or null.
   const PinnedSigner* find(std::string_view fingerprint_sha256) const;

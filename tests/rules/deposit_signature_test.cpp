@@ -296,6 +296,46 @@ TEST(DepositSignature, SameNameAndIssuerButAnotherKeyIsRefused) {
   expect_refused(verify(kDeposit, twin.sign(kDeposit), pinned({&signer()})), "n'est pas un signataire déclaré");
 }
 
+// A signature carries its signer's certificate (openssl cms -sign without -nocerts): when those bytes are the pinned
+// certificate's, it is not decoded again (rules/deposit_signature.cpp, without_pinned_certificates); any other
+// embedded certificate is decoded as before, so a broken one still makes the signature unreadable.
+TEST(DepositSignature, EmbeddedCertificateOtherThanThePinnedBytesIsStillDecoded) {
+  const auto p = pinned({&signer()});
+  const std::string der = signer().sign(kDeposit);
+  const std::size_t at = der.find(signer().der());
+  ASSERT_NE(at, std::string::npos);
+  ASSERT_EQ(static_cast<unsigned char>(der[at + 4]), 0x30U);  // its TBSCertificate (after a 4-byte header)
+  std::string broken = der;
+  broken[at + 4] = '\x31';  // a SET where the TBSCertificate SEQUENCE is: the same lengths, no certificate
+  expect_refused(verify(kDeposit, broken, p), "n'est pas une signature CMS");
+  // Another readable certificate there (one byte of its signature value changed): the pinned one is still the
+  // signer found first, as when every embedded certificate was decoded.
+  std::string other = der;
+  other[at + signer().der().size() - 1] = static_cast<char>(other[at + signer().der().size() - 1] ^ 0x01);
+  const auto c = verify(kDeposit, other, p);
+  EXPECT_TRUE(c.accepted()) << c.refusal->message;
+  EXPECT_EQ(c.signer_fingerprint, p.signers.at(0).fingerprint_sha256);
+}
+
+TEST(DepositSignature, PinnedSignersBuiltByHandGiveTheSameVerdicts) {
+  const PinnedSigners prepared = pinned({&signer()});
+  PinnedSigners by_hand = prepared;
+  by_hand.prepared.reset();
+  const TestSigner stranger = TestPki::instance().signer({.common_name = "intrus.exemple.fr"});
+  for (const std::string& signature :
+       {signer().sign(kDeposit), signer().sign(kDeposit, {.embed_certificate = false}),
+        signer().sign(kDeposit, {.pem = true}), signer().sign("<autre/>"), stranger.sign(kDeposit)}) {
+    for (const Instant at : {kNow, *parse_iso_instant("2099-01-01T00:00:00Z")}) {
+      const auto a = verify(kDeposit, signature, prepared, at);
+      const auto b = verify(kDeposit, signature, by_hand, at);
+      EXPECT_EQ(a.accepted(), b.accepted());
+      EXPECT_EQ(a.refusal ? a.refusal->message : "", b.refusal ? b.refusal->message : "");
+      EXPECT_EQ(a.signer_fingerprint, b.signer_fingerprint);
+      EXPECT_EQ(a.replay_key, b.replay_key);
+    }
+  }
+}
+
 TEST(DepositSignature, ExpiredPinnedSignerIsRefusedFromTheSecondAfterItsEnd) {
   const TestSigner old =
       TestPki::instance().signer({.not_before = "2024-01-01T00:00:00Z", .not_after = "2026-01-03T12:00:00Z"});
@@ -372,6 +412,14 @@ TEST(PinnedSigners, ReadsEveryCertificateOnceWithItsFingerprintAndValidity) {
   EXPECT_NE(p.signers[0].fingerprint_sha256, p.signers[1].fingerprint_sha256);
   EXPECT_EQ(p.find(p.signers[1].fingerprint_sha256), &p.signers[1]);
   EXPECT_EQ(p.find("00"), nullptr);
+}
+
+TEST(PinnedSigners, ArePreparedOnceAndSharedByTheirCopies) {
+  const PinnedSigners p = pinned({&signer()});
+  ASSERT_NE(p.prepared, nullptr);
+  const PinnedSigners copy = p;  // the engine's channels share one
+  EXPECT_EQ(copy.prepared, p.prepared);
+  EXPECT_TRUE(verify(kDeposit, signer().sign(kDeposit), copy).accepted());
 }
 
 void expect_load_error(std::string_view text, std::string_view fragment) {
