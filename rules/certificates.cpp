@@ -14,8 +14,10 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <future>
 #include <mutex>
 #include <set>
+#include <system_error>
 #include <utility>
 
 #include "rules/bundle_decoding.hpp"
@@ -650,6 +652,9 @@ struct CertificateChecker::Impl {
   std::vector<TrustStoreNote> log;
   int anchors = 0;
   std::shared_ptr<const CrlStore> crls = std::make_shared<const CrlStore>();
+  // A background load of the CRLs (CrlLoading::Background) not yet taken into `crls` (crls()). Its thread
+  // uses nothing of this object; the future's destructor joins it.
+  std::shared_future<std::shared_ptr<const CrlStore>> pending_crls;
   ChainCounters counters;
 
   std::shared_ptr<const TrustState> snapshot() const {
@@ -658,10 +663,51 @@ struct CertificateChecker::Impl {
   }
 };
 
-CertificateChecker::CertificateChecker(CertificatePolicy policy)
+namespace {
+
+/// The CRLs of policy.crl_dir (CrlStore::load; none when the mode is `Aucune` or the directory is unset), and
+/// their lines in `log` (see CertificateChecker::reload_crls).
+std::shared_ptr<const CrlStore> load_crls(const CertificatePolicy& policy, std::vector<TrustStoreNote>& log) {
+  std::vector<std::string> lines;
+  std::shared_ptr<const CrlStore> loaded = policy.revocation == RevocationMode::Aucune || policy.crl_dir.empty()
+                                               ? std::make_shared<const CrlStore>()
+                                               : CrlStore::load(policy.crl_dir, lines);
+  log.reserve(log.size() + lines.size());
+  for (std::string& line : lines) {
+    // CrlStore::load's lines: a file's count of CRLs is information; a file skipped, a CRL that does not
+    // verify, a directory absent, unreadable or without CRLs is a problem worth a warning.
+    const bool problem = line.find("ignoré") != std::string::npos || line.find("absent") != std::string::npos ||
+                         line.find("aucune CRL") != std::string::npos ||
+                         line.find("lecture du répertoire") != std::string::npos;
+    log.push_back(TrustStoreNote{problem, std::move(line)});
+  }
+  return loaded;
+}
+
+}  // namespace
+
+CertificateChecker::CertificateChecker(CertificatePolicy policy, CrlLoading loading, CrlNotesSink on_crl_notes)
     : policy_(std::move(policy)), impl_(std::make_unique<Impl>()) {
   std::vector<TrustStoreNote> log;
-  reload_trust_store(log);
+  if (loading == CrlLoading::Now) {
+    reload_trust_store(log);
+    return;
+  }
+  LoadedTrustStore loaded = load_trust_store(policy_.trust_dir);
+  impl_->trust = std::move(loaded.state);
+  impl_->log = std::move(loaded.log);
+  impl_->anchors = loaded.anchors;
+  auto load = [policy = policy_, sink = std::move(on_crl_notes)] {
+    std::vector<TrustStoreNote> notes;
+    std::shared_ptr<const CrlStore> store = load_crls(policy, notes);
+    if (sink) sink(std::move(notes));
+    return store;
+  };
+  try {
+    impl_->pending_crls = std::async(std::launch::async, load).share();
+  } catch (const std::system_error&) {  // no thread to be had: loaded here, as CrlLoading::Now would
+    impl_->crls = load();
+  }
 }
 
 CertificateChecker::~CertificateChecker() = default;
@@ -681,19 +727,8 @@ int CertificateChecker::reload_trust_store(std::vector<TrustStoreNote>& log) {
 }
 
 std::size_t CertificateChecker::reload_crls(std::vector<TrustStoreNote>& log) {
-  std::vector<std::string> lines;
-  std::shared_ptr<const CrlStore> loaded = policy_.revocation == RevocationMode::Aucune || policy_.crl_dir.empty()
-                                               ? std::make_shared<const CrlStore>()
-                                               : CrlStore::load(policy_.crl_dir, lines);
-  log.reserve(log.size() + lines.size());
-  for (std::string& line : lines) {
-    // CrlStore::load's lines: a file's count of CRLs is information; a file skipped, a CRL that does not
-    // verify, a directory absent, unreadable or without CRLs is a problem worth a warning.
-    const bool problem = line.find("ignoré") != std::string::npos || line.find("absent") != std::string::npos ||
-                         line.find("aucune CRL") != std::string::npos ||
-                         line.find("lecture du répertoire") != std::string::npos;
-    log.push_back(TrustStoreNote{problem, std::move(line)});
-  }
+  (void)crls();  // a background load still running is taken first, never swapped in over this one
+  std::shared_ptr<const CrlStore> loaded = load_crls(policy_, log);
   const std::size_t count = loaded->size();
   std::lock_guard lock(impl_->mutex);
   impl_->crls = std::move(loaded);
@@ -701,7 +736,18 @@ std::size_t CertificateChecker::reload_crls(std::vector<TrustStoreNote>& log) {
 }
 
 std::shared_ptr<const CrlStore> CertificateChecker::crls() const {
+  std::shared_future<std::shared_ptr<const CrlStore>> pending;
+  {
+    std::lock_guard lock(impl_->mutex);
+    if (!impl_->pending_crls.valid()) return impl_->crls;
+    pending = impl_->pending_crls;
+  }
+  const std::shared_ptr<const CrlStore>& loaded = pending.get();  // waits for the whole store
   std::lock_guard lock(impl_->mutex);
+  if (impl_->pending_crls.valid()) {  // the first to get here swaps it in (a reload may have done it since)
+    impl_->crls = loaded;
+    impl_->pending_crls = {};
+  }
   return impl_->crls;
 }
 

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -120,9 +121,22 @@ bool read_certificate_facts(std::string_view der, CertificateFacts& facts);
 /// and run on every certificate of the chain at every check). reload_trust_store() empties the cache.
 class CertificateChecker {
  public:
+  /// How the constructor reads the CRLs of policy.crl_dir.
+  enum class CrlLoading {
+    Now,         // before it returns, with the trust store (reload_trust_store); their lines in trust_store_log()
+    Background,  // on a thread of their own, started by the constructor (issue 17, figure 8: the engine's
+                 // start and the reading of the first dépôts overlap them); every check, crls() and
+                 // reload_crls() waits for them whole, so that no check ever sees a store half loaded
+  };
+  /// Receives the lines of a background CRL load (as reload_crls' `log`), on the loading thread, once, before
+  /// any check can use the CRLs.
+  using CrlNotesSink = std::function<void(std::vector<TrustStoreNote>)>;
+
   /// Loads the trust store from policy.trust_dir at once (see reload_trust_store; the log lines are
-  /// kept, see trust_store_log()).
-  explicit CertificateChecker(CertificatePolicy policy);
+  /// kept, see trust_store_log()), and the CRLs as `loading` says: with CrlLoading::Background their lines go
+  /// to `on_crl_notes` (when set), not to trust_store_log(). Throws what reload_trust_store throws.
+  explicit CertificateChecker(CertificatePolicy policy, CrlLoading loading = CrlLoading::Now,
+                              CrlNotesSink on_crl_notes = {});
   ~CertificateChecker();
   CertificateChecker(const CertificateChecker&) = delete;
   CertificateChecker& operator=(const CertificateChecker&) = delete;
@@ -143,7 +157,8 @@ class CertificateChecker {
   /// throws only what allocation throws (the CRLs in use are then kept).
   std::size_t reload_crls(std::vector<TrustStoreNote>& log);
 
-  /// The CRLs in use (never null; empty when none were loaded).
+  /// The CRLs in use (never null; empty when none were loaded). Waits for a background load still running
+  /// (CrlLoading::Background) and rethrows what it threw (allocation only).
   std::shared_ptr<const CrlStore> crls() const;
 
   /// Log lines of the last (re)load of the trust store, and its number of certificates.

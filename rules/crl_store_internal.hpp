@@ -5,6 +5,7 @@
 
 #include <openssl/types.h>  // X509 (declaration only)
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -19,5 +20,9 @@ namespace raccord::rules::internal {
 /// false with `why` (French) naming the first difference.
 bool fast_and_openssl_agree(std::string_view bytes, const std::vector<const X509*>& issuers, std::string& why,
                             bool* fast_taken = nullptr);
+
+/// The DER of each "X509 CRL" block of `bytes` when the fast reading decodes the PEM itself (the exact
+/// shape PEM_write_bio_X509_CRL writes: read_canonical_pem); nullopt when the file is left to PEM_read_bio.
+std::optional<std::vector<std::string>> canonical_pem_blocks(std::string_view bytes);
 
 }  // namespace raccord::rules::internal

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -695,6 +696,70 @@ TEST_F(RevocationCheckTest, CrlsAreReadAgainOnReload) {
   std::vector<TrustStoreNote> log;
   EXPECT_EQ(checker.reload_crls(log), 2u);
   EXPECT_EQ(error_codes(checker.check(sheet, Protocol::Sftp, kCrlNow)), Codes{ErrorCode::CertRevoque});
+}
+
+// Issue 17, figure 8: the engine reads the CRLs on a thread of their own (CrlLoading::Background). Every
+// answer is the one of CRLs read at once: the first check waits for the whole store (20,000 entries here:
+// a check taking a store half read would find the leaf good), the lines go to the sink once, and a reload
+// or a checker never asked anything wait for the load too.
+TEST_F(RevocationCheckTest, CrlsReadInTheBackgroundAnswerAsCrlsReadAtOnce) {
+  write_crl("root.crl", pki().root().crl_der());
+  CrlOptions big = listing({});
+  big.filler_entries = 20'000;
+  big.entries.push_back(CrlEntry{leaf_serial_, "2025-06-01T00:00:00Z", 1});  // listed last
+  write_crl("inter.crl", pki().intermediate().crl_der(big));
+  write_file(crl_dir_ / "notes.txt", "pas une CRL");
+  CertificatePolicy policy;
+  policy.trust_dir = *trust_dir_;
+  policy.crl_dir = crl_dir_;
+  policy.revocation = RevocationMode::Stricte;
+  const auto sheet = sheet_with({bundle({leaf_, pki().intermediate_der()})});
+  const auto other = sheet_with({bundle({pki().leaf_der(), pki().intermediate_der()})});
+  std::mutex mutex;
+  std::vector<std::vector<TrustStoreNote>> sinks;
+  const auto sink = [&](std::vector<TrustStoreNote> notes) {
+    const std::lock_guard lock(mutex);
+    sinks.push_back(std::move(notes));
+  };
+  {
+    CertificateChecker checker(policy, CertificateChecker::CrlLoading::Background, sink);
+    for (const auto& note : checker.trust_store_log()) EXPECT_EQ(note.text.find("CRL"), std::string::npos) << note.text;
+    std::vector<CertificateReport> reports(4);
+    std::vector<std::thread> threads;
+    for (std::size_t i = 0; i < reports.size(); ++i) {
+      threads.emplace_back([&, i] { reports[i] = checker.check(i % 2 == 0 ? sheet : other, Protocol::Sftp, kCrlNow); });
+    }
+    for (auto& t : threads) t.join();
+    for (std::size_t i = 0; i < reports.size(); ++i) {
+      if (i % 2 == 0) {
+        EXPECT_EQ(error_codes(reports[i]), Codes{ErrorCode::CertRevoque}) << dump(reports[i]);
+      } else {
+        EXPECT_TRUE(reports[i].diagnostics.empty()) << dump(reports[i]);
+      }
+    }
+    EXPECT_EQ(checker.crls()->size(), 2u);
+    {
+      const std::lock_guard lock(mutex);
+      ASSERT_EQ(sinks.size(), 1u);
+      std::string text;
+      for (const auto& note : sinks[0]) text += (note.problem ? "! " : "  ") + note.text + "\n";
+      EXPECT_NE(text.find("  CRL : " + (crl_dir_ / "inter.crl").string() + " : 1 CRL"), std::string::npos) << text;
+      EXPECT_NE(text.find("! CRL : " + (crl_dir_ / "notes.txt").string() + " ignoré"), std::string::npos) << text;
+    }
+    std::vector<TrustStoreNote> log;
+    EXPECT_EQ(checker.reload_crls(log), 2u);
+    EXPECT_EQ(error_codes(checker.check(sheet, Protocol::Sftp, kCrlNow)), Codes{ErrorCode::CertRevoque});
+  }
+  {
+    // A reload while the load runs waits for it, then reads the directory again; its lines are its own.
+    CertificateChecker checker(policy, CertificateChecker::CrlLoading::Background, sink);
+    std::vector<TrustStoreNote> log;
+    EXPECT_EQ(checker.reload_crls(log), 2u);
+    EXPECT_EQ(error_codes(checker.check(sheet, Protocol::Sftp, kCrlNow)), Codes{ErrorCode::CertRevoque});
+  }
+  { const CertificateChecker never_asked(policy, CertificateChecker::CrlLoading::Background, sink); }
+  const std::lock_guard lock(mutex);
+  EXPECT_EQ(sinks.size(), 3u);
 }
 
 }  // namespace
