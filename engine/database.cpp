@@ -244,10 +244,12 @@ class SqliteStatements {
 /// trips per statement where one suffices. Here each SQL text with parameters is prepared once per
 /// connection (PQprepare, named raccord_<n>, 256 texts at most) and run with PQexecPrepared (one round
 /// trip); a text without parameters goes through the simple protocol (PQexec: one round trip, and
-/// several statements allowed, as the migrations have). Parameters are sent as text with their types
-/// left to the server, as Poco did; integer columns (int2, int4, int8, oid) come back as integers,
-/// the rest as text. A failure is a StoreError with PostgreSQL's message; it is transient under
-/// dialect::is_transient, or when the connection is lost.
+/// several statements allowed, as the migrations have). Statements whose answer nothing waits for
+/// (savepoints, writes whose count is not read) are deferred: queued, then sent with the next
+/// statement in libpq's pipeline mode, one sync for all, one round trip. Parameters are sent as text
+/// with their types left to the server, as Poco did; integer columns (int2, int4, int8, oid) come back
+/// as integers, the rest as text. A failure is a StoreError with PostgreSQL's message; it is transient
+/// under dialect::is_transient, or when the connection is lost.
 class PgStatements {
  public:
   /// Connects with the libpq string `conninfo`. Throws StoreError.
@@ -265,37 +267,40 @@ class PgStatements {
   PgStatements(const PgStatements&) = delete;
   PgStatements& operator=(const PgStatements&) = delete;
 
-  /// Runs `sql` with `params` bound to $1..$n; calls on_row(row) for each result row. `keep`: a text
-  /// with parameters is prepared once and kept (false for texts that change at each call). Returns
-  /// the rows an INSERT, UPDATE or DELETE without RETURNING changed, else 0. Throws StoreError (also
-  /// when `params` are not exactly the statement's parameters: the server refuses the Bind).
+  /// Queues `sql` with `params`, one statement whose answer nothing waits for (SAVEPOINT, RELEASE,
+  /// ROLLBACK TO, a write whose count is not read), to go to the server in the round trip of the next
+  /// statement run (issue 21). Its failure is raised by that next statement, which then is not run.
+  void defer(std::string sql, std::vector<SqlValue> params) {
+    pending_.push_back(Deferred{std::move(sql), std::move(params)});
+  }
+
+  /// Round trips to the server so far: statements (the deferred ones riding on the next), preparations.
+  std::uint64_t round_trips() const { return round_trips_; }
+
+  /// Runs `sql` with `params` bound to $1..$n, after the deferred statements, in one round trip;
+  /// calls on_row(row) for each result row. `keep`: a text with parameters is prepared once and kept
+  /// (false for texts that change at each call). Returns the rows an INSERT, UPDATE or DELETE without
+  /// RETURNING changed, else 0. Throws StoreError (also when `params` are not exactly the statement's
+  /// parameters: the server refuses the Bind; also for the first deferred statement that failed). After
+  /// deferred statements `sql` must be one statement (the extended protocol's rule); a `ROLLBACK`
+  /// drops them instead (it undoes them, and one failing would stop it).
   template <typename OnRow>
   std::size_t run(const std::string& sql, const std::vector<SqlValue>& params, const OnRow& on_row, bool keep = true) {
-    std::vector<std::string> texts;
-    std::vector<const char*> values;
-    texts.reserve(params.size());
-    values.reserve(params.size());
-    for (const auto& p : params) {
-      if (const auto* i = std::get_if<std::int64_t>(&p)) {
-        texts.push_back(std::to_string(*i));
-      } else if (const auto* text = std::get_if<std::string>(&p)) {
-        texts.push_back(*text);
-      } else {
-        texts.emplace_back();
-      }
-    }
-    for (std::size_t i = 0; i < params.size(); ++i) {
-      values.push_back(std::holds_alternative<std::nullptr_t>(params[i]) ? nullptr : texts[i].c_str());
-    }
-    const int count = static_cast<int>(params.size());
+    const Bound bound(params);
     Result result;
-    if (params.empty()) {
+    if (sql == "ROLLBACK") pending_.clear();  // undone by it, and one failing would stop it
+    if (!pending_.empty()) {
+      result = pipelined(sql, bound, keep);
+    } else if (params.empty()) {
+      ++round_trips_;
       result.reset(PQexec(conn_, sql.c_str()));
     } else if (!keep) {
-      result.reset(PQexecParams(conn_, sql.c_str(), count, nullptr, values.data(), nullptr, nullptr, 0));
+      ++round_trips_;
+      result.reset(PQexecParams(conn_, sql.c_str(), bound.count(), nullptr, bound.values(), nullptr, nullptr, 0));
     } else {
       const std::string& name = prepared(sql);
-      result.reset(PQexecPrepared(conn_, name.c_str(), count, values.data(), nullptr, nullptr, 0));
+      ++round_trips_;
+      result.reset(PQexecPrepared(conn_, name.c_str(), bound.count(), bound.values(), nullptr, nullptr, 0));
     }
     const ExecStatusType status = result ? PQresultStatus(result.get()) : PGRES_FATAL_ERROR;
     if (status == PGRES_COMMAND_OK || status == PGRES_EMPTY_QUERY) {
@@ -335,6 +340,40 @@ class PgStatements {
   using Result = std::unique_ptr<PGresult, ClearResult>;
   static constexpr std::size_t kMaxStatements = 256;  // SQL texts are the code's, a few built per search
 
+  struct Deferred {
+    std::string sql;
+    std::vector<SqlValue> params;
+  };
+
+  /// Parameters as libpq wants them: texts, null pointers for NULL.
+  class Bound {
+   public:
+    explicit Bound(const std::vector<SqlValue>& params) {
+      texts_.reserve(params.size());
+      for (const auto& p : params) {
+        if (const auto* i = std::get_if<std::int64_t>(&p)) {
+          texts_.push_back(std::to_string(*i));
+        } else if (const auto* text = std::get_if<std::string>(&p)) {
+          texts_.push_back(*text);
+        } else {
+          texts_.emplace_back();
+        }
+      }
+      values_.reserve(params.size());
+      for (std::size_t i = 0; i < params.size(); ++i) {
+        values_.push_back(std::holds_alternative<std::nullptr_t>(params[i]) ? nullptr : texts_[i].c_str());
+      }
+    }
+    Bound(const Bound&) = delete;
+    Bound& operator=(const Bound&) = delete;
+    int count() const { return static_cast<int>(values_.size()); }
+    const char* const* values() const { return values_.data(); }
+
+   private:
+    std::vector<std::string> texts_;
+    std::vector<const char*> values_;
+  };
+
   static std::string trimmed(const char* text) {
     std::string out = text == nullptr ? "" : text;
     while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
@@ -349,14 +388,76 @@ class PgStatements {
                      lost || dialect::is_transient(message));
   }
 
+  /// Sends one statement of a pipeline: prepared (`name`) or by its text (`name` null).
+  bool send(const std::string& sql, const std::string* name, const Bound& bound) {
+    if (name != nullptr) {
+      return PQsendQueryPrepared(conn_, name->c_str(), bound.count(), bound.values(), nullptr, nullptr, 0) == 1;
+    }
+    return PQsendQueryParams(conn_, sql.c_str(), bound.count(), nullptr, bound.values(), nullptr, nullptr, 0) == 1;
+  }
+
+  /// The deferred statements then `sql` in pipeline mode with one sync: one round trip (the texts with
+  /// parameters first prepared, once per connection, as run does). The result of `sql`; throws
+  /// StoreError for the first deferred statement that failed (the server skips the rest up to the sync).
+  Result pipelined(const std::string& sql, const Bound& bound, bool keep) {
+    std::vector<Deferred> pending;
+    std::swap(pending, pending_);
+    // Every name is known before the pipeline starts; preparing a text may empty the cache (DEALLOCATE
+    // ALL), and then the names are taken again.
+    std::vector<const std::string*> names(pending.size() + 1, nullptr);
+    for (std::uint64_t generation = deallocations_ + 1; generation != deallocations_;) {
+      generation = deallocations_;
+      for (std::size_t i = 0; i < pending.size(); ++i) {
+        if (!pending[i].params.empty()) names[i] = &prepared(pending[i].sql);
+      }
+      if (keep && bound.count() > 0) names.back() = &prepared(sql);
+      if (pending.size() + 1 > kMaxStatements) break;  // could never all be kept at once: those last named
+    }
+    if (pending.size() + 1 > kMaxStatements) std::fill(names.begin(), names.end(), nullptr);
+    ++round_trips_;
+    if (PQenterPipelineMode(conn_) != 1) fail(nullptr, sql);
+    bool sent = true;
+    for (std::size_t i = 0; sent && i < pending.size(); ++i) {
+      const Bound deferred(pending[i].params);
+      sent = send(pending[i].sql, names[i], deferred);
+    }
+    sent = sent && send(sql, names.back(), bound) && PQpipelineSync(conn_) == 1;
+    // Every answer is read (each statement's result then a null, the sync's last) so that the
+    // connection leaves pipeline mode after a failure too.
+    Result failed;
+    std::string failed_sql;
+    Result last;
+    for (std::size_t i = 0; sent && i <= pending.size(); ++i) {
+      Result answer(PQgetResult(conn_));
+      if (!answer) break;  // the connection is gone
+      while (PGresult* more = PQgetResult(conn_)) PQclear(more);
+      if (i == pending.size()) {
+        last = std::move(answer);
+      } else if (!failed && PQresultStatus(answer.get()) == PGRES_FATAL_ERROR) {
+        failed = std::move(answer);
+        failed_sql = pending[i].sql;
+      }
+    }
+    if (sent) {
+      const Result sync(PQgetResult(conn_));  // PGRES_PIPELINE_SYNC
+    }
+    const bool left = PQexitPipelineMode(conn_) == 1;
+    if (failed) fail(failed.get(), failed_sql);
+    if (!sent || !left) fail(nullptr, sql);
+    return last;
+  }
+
   const std::string& prepared(const std::string& sql) {
     if (auto it = cache_.find(sql); it != cache_.end()) return it->second;
     if (cache_.size() >= kMaxStatements) {
+      ++round_trips_;
       Result result(PQexec(conn_, "DEALLOCATE ALL"));
       if (!result || PQresultStatus(result.get()) != PGRES_COMMAND_OK) fail(result.get(), "DEALLOCATE ALL");
       cache_.clear();
+      ++deallocations_;
     }
     std::string name = fmt::format("raccord_{}", ++prepared_count_);
+    ++round_trips_;
     Result result(PQprepare(conn_, name.c_str(), sql.c_str(), 0, nullptr));
     if (!result || PQresultStatus(result.get()) != PGRES_COMMAND_OK) fail(result.get(), sql);
     return cache_.emplace(sql, std::move(name)).first->second;
@@ -365,6 +466,9 @@ class PgStatements {
   PGconn* conn_;
   std::unordered_map<std::string, std::string> cache_;  // SQL text -> prepared statement's name
   std::uint64_t prepared_count_ = 0;
+  std::uint64_t deallocations_ = 0;  // of the whole cache (names taken before are void)
+  std::vector<Deferred> pending_;    // deferred statements, in order
+  std::uint64_t round_trips_ = 0;
 };
 
 }  // namespace
@@ -613,17 +717,33 @@ void Database::commit() {
 
 void Database::rollback() {
   in_transaction_ = false;
-  execute("ROLLBACK");
+  execute("ROLLBACK");  // on PostgreSQL the deferred statements are dropped, not sent
 }
 
 void Database::savepoint(const std::string& name) {
-  execute("SAVEPOINT " + name);
+  savepoint_statement("SAVEPOINT " + name);
 }
 void Database::release(const std::string& name) {
-  execute("RELEASE SAVEPOINT " + name);
+  savepoint_statement("RELEASE SAVEPOINT " + name);
 }
 void Database::rollback_to(const std::string& name) {
-  execute("ROLLBACK TO SAVEPOINT " + name);
+  savepoint_statement("ROLLBACK TO SAVEPOINT " + name);
+}
+
+void Database::savepoint_statement(std::string sql) {
+  execute_deferred(std::move(sql), {});
+}
+
+void Database::execute_deferred(std::string sql, std::vector<SqlValue> params) {
+  if (!impl_->pg || !in_transaction_) {  // outside a transaction a statement may be the last one
+    execute(sql, params);
+    return;
+  }
+  impl_->pg->defer(std::move(sql), std::move(params));
+}
+
+std::uint64_t Database::round_trips() const {
+  return impl_->pg ? impl_->pg->round_trips() : 0;
 }
 
 std::int64_t Database::next_sequence_value(const std::string& name) {

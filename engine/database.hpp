@@ -104,6 +104,13 @@ class Database {
   /// exactly the statement's parameters. SQLite: each statement text is prepared once and kept for
   /// the session (issue 7; Poco Data prepares again at every execution).
   std::size_t execute(const std::string& sql, const std::vector<SqlValue>& params = {});
+  /// Executes one statement whose answer nothing reads (a write whose row count is not wanted).
+  /// SQLite, or outside a transaction: at once, as execute. PostgreSQL, inside a transaction (begin,
+  /// or a stream's own): queued and sent with the next statement, in its round
+  /// trip (libpq pipeline mode, one sync; issue 21); a failure of it is the StoreError of that next
+  /// statement (or of commit), which then is not run; rollback() forgets the queue. The statement after
+  /// a deferred one must be a single statement. Throws StoreError (SQLite).
+  void execute_deferred(std::string sql, std::vector<SqlValue> params);
   /// Runs a query and returns all rows.
   std::vector<SqlRow> query(const std::string& sql, const std::vector<SqlValue>& params = {});
   /// The first row, or nullopt.
@@ -130,9 +137,17 @@ class Database {
   void commit();
   void rollback();
   bool in_transaction() const { return in_transaction_; }
+  /// SAVEPOINT, RELEASE SAVEPOINT and ROLLBACK TO SAVEPOINT `name`, inside a transaction, through
+  /// execute_deferred: on PostgreSQL in the round trip of the next statement (an unknown savepoint is
+  /// that statement's StoreError). Throws StoreError (SQLite).
   void savepoint(const std::string& name);
   void release(const std::string& name);
   void rollback_to(const std::string& name);
+
+  /// Round trips to the PostgreSQL server so far on this connection (statements, preparations; the
+  /// savepoint statements riding on the next one count with it); 0 on SQLite. For the tests and the
+  /// profile of bench/README.md "Figure 9".
+  std::uint64_t round_trips() const;
 
   /// Next value of a named sequence (codeAppli, ABO-, row ids), inside the current transaction.
   /// A committed value is never drawn again; a value drawn in a transaction or savepoint that is
@@ -144,6 +159,8 @@ class Database {
   void migrate();
 
  private:
+  void savepoint_statement(std::string sql);
+
   struct Impl;
   std::unique_ptr<Impl> impl_;
   Backend backend_;

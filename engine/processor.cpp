@@ -344,8 +344,8 @@ class OperationApplier {
     if (transition->marks_deleted) record.deleted = true;
     store_.update_sheet(record, awaits_activation(transition->to) ? std::optional<Instant>(ctx_.now) : std::nullopt,
                         ctx_.now);
-    store_.add_history(record.code_appli, ctx_.now, user->login, from, transition->to, std::string(transition->reason),
-                       ctx_.deposit_sha256);
+    store_.add_history_unread(record.code_appli, ctx_.now, user->login, from, transition->to,
+                              std::string(transition->reason), ctx_.deposit_sha256);
 
     out_.code_appli = record.code_appli;
     out_.state = record.state;

@@ -50,11 +50,18 @@ constexpr const char* kDepositColumns =
 /// returns the id. PostgreSQL: one statement, one round trip (`nextval` in its VALUES, `RETURNING id`;
 /// issue 21); SQLite: the draw, then the INSERT. `params` is given back unchanged (the id is appended
 /// for the statement and taken off again: an accusé in it is not copied). Throws StoreError.
+/// `id_read` false: the id is not wanted (0 is returned on PostgreSQL) and the INSERT, without
+/// `RETURNING`, goes with the next statement (Database::execute_deferred; issue 21).
 std::int64_t insert_with_next_id(Database& db, const std::string& name, const std::string& table,
-                                 const std::string& columns, std::vector<SqlValue>& params) {
+                                 const std::string& columns, std::vector<SqlValue>& params, bool id_read = true) {
   std::string values;
   for (std::size_t i = 1; i <= params.size(); ++i) values += fmt::format("${}, ", i);
   if (const std::string draw = dialect::next_sequence_query(db.backend(), name); !draw.empty()) {
+    if (!id_read) {
+      db.execute_deferred(fmt::format("INSERT INTO {} ({}, id) VALUES ({}{})", table, columns, values, draw.substr(7)),
+                          params);
+      return 0;
+    }
     // "SELECT nextval('...')" as an expression of the INSERT itself.
     const std::string sql =
         fmt::format("INSERT INTO {} ({}, id) VALUES ({}{}) RETURNING id", table, columns, values, draw.substr(7));
@@ -75,7 +82,8 @@ std::int64_t insert_with_next_id(Database& db, const std::string& name, const st
 /// Inserts `values` (the values of `columns`, `width` of them per row, row after row) into `table` by
 /// one statement per kInsertRows rows: one round trip on PostgreSQL instead of one per row (issue 21).
 /// A statement's text depends on its number of rows only (each prepared once). Nothing to insert: no
-/// statement. Throws StoreError.
+/// statement. The statements go with the next one on PostgreSQL (Database::execute_deferred). Throws
+/// StoreError.
 void insert_rows(Database& db, std::string_view table, std::string_view columns, std::vector<SqlValue> values,
                  std::size_t width) {
   constexpr std::size_t kInsertRows = 100;  // bounds the texts kept prepared and the parameters per statement
@@ -88,11 +96,12 @@ void insert_rows(Database& db, std::string_view table, std::string_view columns,
     }
     sql += ")";
     if (start == 0 && end == values.size()) {
-      db.execute(sql, values);
+      db.execute_deferred(std::move(sql), std::move(values));
     } else {
-      db.execute(sql,
-                 std::vector<SqlValue>(std::make_move_iterator(values.begin() + static_cast<std::ptrdiff_t>(start)),
-                                       std::make_move_iterator(values.begin() + static_cast<std::ptrdiff_t>(end))));
+      db.execute_deferred(
+          std::move(sql),
+          std::vector<SqlValue>(std::make_move_iterator(values.begin() + static_cast<std::ptrdiff_t>(start)),
+                                std::make_move_iterator(values.begin() + static_cast<std::ptrdiff_t>(end))));
     }
   }
 }
@@ -249,7 +258,7 @@ std::optional<SheetRecord> Store::find_sheet(const std::string& code_appli) {
 
 void Store::insert_sheet(const SheetRecord& sheet, Instant at) {
   const std::string now = format_iso_instant(at);
-  db_.execute(
+  db_.execute_deferred(
       "INSERT INTO sheets (code_appli, kind, partner_siret, state, deleted, created_at, updated_at) "
       "VALUES ($1, $2, $3, $4, $5, $6, $7)",
       {sheet.code_appli, std::string(to_code(sheet.kind)), sheet.partner_siret, std::string(to_code(sheet.state)),
@@ -262,13 +271,13 @@ void Store::update_sheet(const SheetRecord& sheet, std::optional<Instant> submit
     return nullptr;
   };
   if (submitted_at) {
-    db_.execute(
+    db_.execute_deferred(
         "UPDATE sheets SET state = $1, deleted = $2, active_version = $3, pending_version = $4, submitted_at = $5, "
         "updated_at = $6 WHERE code_appli = $7",
         {std::string(to_code(sheet.state)), b(sheet.deleted), version(sheet.active_version),
          version(sheet.pending_version), format_iso_instant(*submitted_at), format_iso_instant(at), sheet.code_appli});
   } else {
-    db_.execute(
+    db_.execute_deferred(
         "UPDATE sheets SET state = $1, deleted = $2, active_version = $3, pending_version = $4, updated_at = $5 "
         "WHERE code_appli = $6",
         {std::string(to_code(sheet.state)), b(sheet.deleted), version(sheet.active_version),
@@ -346,6 +355,18 @@ std::int64_t Store::insert_version(const std::string& code_appli, const SheetOpe
 std::int64_t Store::add_history(const std::string& code_appli, Instant at, const std::string& actor,
                                 std::optional<SheetState> from, SheetState to, const std::string& reason,
                                 const std::string& deposit_sha256) {
+  return add_history(code_appli, at, actor, from, to, reason, deposit_sha256, true);
+}
+
+void Store::add_history_unread(const std::string& code_appli, Instant at, const std::string& actor,
+                               std::optional<SheetState> from, SheetState to, const std::string& reason,
+                               const std::string& deposit_sha256) {
+  add_history(code_appli, at, actor, from, to, reason, deposit_sha256, false);
+}
+
+std::int64_t Store::add_history(const std::string& code_appli, Instant at, const std::string& actor,
+                                std::optional<SheetState> from, SheetState to, const std::string& reason,
+                                const std::string& deposit_sha256, bool id_read) {
   std::vector<SqlValue> row{code_appli,
                             format_iso_instant(at),
                             actor,
@@ -354,7 +375,7 @@ std::int64_t Store::add_history(const std::string& code_appli, Instant at, const
                             reason,
                             deposit_sha256.empty() ? SqlValue{nullptr} : SqlValue{deposit_sha256}};
   return insert_with_next_id(db_, "history", "history",
-                             "code_appli, instant, actor, from_state, to_state, reason, deposit_sha256", row);
+                             "code_appli, instant, actor, from_state, to_state, reason, deposit_sha256", row, id_read);
 }
 
 std::map<SheetState, std::int64_t> Store::count_sheets_by_state() {

@@ -129,9 +129,12 @@ class Store {
   /// The sheet, locked for the rest of the transaction (dialect::for_update). Throws StoreError
   /// naming the row for a stored state or kind that is not a known code.
   std::optional<SheetRecord> find_sheet(const std::string& code_appli);
+  /// Inserts the sheet / updates its row. On PostgreSQL the statement goes with the next one
+  /// (Database::execute_deferred: a failure is that statement's StoreError); throws StoreError.
   void insert_sheet(const SheetRecord& sheet, Instant at);
   void update_sheet(const SheetRecord& sheet, std::optional<Instant> submitted_at, Instant at);
   /// Stores a version of the sheet's content with its bundles and certificate facts; returns its id.
+  /// The rows of the interfaces, bundles and facts go with the next statement on PostgreSQL.
   std::int64_t insert_version(const std::string& code_appli, const SheetOperation& content,
                               const std::vector<CertificateFacts>& certificates, const std::string& created_by,
                               const std::string& deposit_sha256, Instant at);
@@ -139,6 +142,11 @@ class Store {
   std::int64_t add_history(const std::string& code_appli, Instant at, const std::string& actor,
                            std::optional<SheetState> from, SheetState to, const std::string& reason,
                            const std::string& deposit_sha256);
+  /// As add_history, for a caller that does not read the id: on PostgreSQL the row goes with the next
+  /// statement (Database::execute_deferred; issue 21). Throws StoreError.
+  void add_history_unread(const std::string& code_appli, Instant at, const std::string& actor,
+                          std::optional<SheetState> from, SheetState to, const std::string& reason,
+                          const std::string& deposit_sha256);
   /// The number of sheets in each state, deleted drafts excluded (states without a sheet absent).
   /// Throws StoreError naming a row whose state is not a known code.
   std::map<SheetState, std::int64_t> count_sheets_by_state();
@@ -189,6 +197,10 @@ class Store {
   std::optional<ExportRecord> export_by_temporary(const std::string& temporary);
 
  private:
+  std::int64_t add_history(const std::string& code_appli, Instant at, const std::string& actor,
+                           std::optional<SheetState> from, SheetState to, const std::string& reason,
+                           const std::string& deposit_sha256, bool id_read);
+
   Database& db_;
 };
 

@@ -727,6 +727,136 @@ TEST_P(StreamTest, PostgresqlPreparesEachStatementOncePerConnection) {
   EXPECT_EQ(db_->query_one("SELECT COUNT(*) FROM t")->integer(0), 21);
 }
 
+// Savepoints keep their meaning on both backends; on PostgreSQL SAVEPOINT, RELEASE and ROLLBACK TO go in
+// the round trip of the statement after them (issue 21: four of a dépôt's ~20 round trips were its
+// savepoints'), a prepared one or one without parameters, also when that statement fails.
+TEST_P(StreamTest, SavepointsKeepTheirMeaningAndRideOnTheNextStatement) {
+  const std::string insert = "INSERT INTO t (id, name, note) VALUES ($1, $2, $3)";
+  const std::string ids = "SELECT id FROM t ORDER BY id";
+  auto listed = [&] {
+    std::string out;
+    for (const auto& r : db_->query(ids)) out += r.text(0) + " ";
+    return out;
+  };
+  Transaction tx(*db_);
+  db_->execute(insert, {std::int64_t{1}, std::string("n1"), nullptr});  // prepared once, before the count
+  const std::uint64_t before = db_->round_trips();
+  db_->savepoint("depot");  // a dépôt of two operations, the second rolled back alone
+  db_->savepoint("operation");
+  db_->execute(insert, {std::int64_t{2}, std::string("n2"), nullptr});
+  db_->release("operation");
+  db_->savepoint("operation");
+  db_->execute(insert, {std::int64_t{3}, std::string("n3"), nullptr});
+  db_->rollback_to("operation");
+  db_->release("operation");
+  db_->release("depot");
+  EXPECT_EQ(listed(), "1 2 ");
+  if (GetParam() == Backend::Postgresql) {
+    EXPECT_EQ(db_->round_trips() - before, 3u);
+  }                         // 10 one by one
+  db_->savepoint("depot");  // a dépôt rolled back whole
+  db_->execute(insert, {std::int64_t{4}, std::string("n4"), nullptr});
+  db_->rollback_to("depot");
+  db_->release("depot");
+  db_->savepoint("depot");  // a statement that fails after a queued savepoint: rolled back to it, then on
+  EXPECT_THROW(db_->execute(insert, {std::int64_t{1}, std::string("again"), nullptr}), StoreError);
+  db_->rollback_to("depot");
+  db_->execute(insert, {std::int64_t{5}, std::string("n5"), nullptr});
+  db_->release("depot");
+  tx.commit();
+  EXPECT_EQ(listed(), "1 2 5 ");
+}
+
+// A savepoint statement that fails (an unknown savepoint) is a StoreError: on PostgreSQL the next
+// statement's, which is then not run; the transaction rolls back whole. One queued by a transaction
+// that rolls back is not sent afterwards.
+TEST_P(StreamTest, AFailingSavepointStatementIsAStoreErrorAndNothingOfItsTransactionStays) {
+  const std::string insert = "INSERT INTO t (id, name, note) VALUES ($1, $2, $3)";
+  fill(1);
+  for (const bool with_parameters : {true, false}) {
+    Transaction tx(*db_);
+    db_->execute(insert, {std::int64_t{2}, std::string("n2"), nullptr});
+    try {
+      db_->rollback_to("nope");
+      if (with_parameters) {
+        db_->execute(insert, {std::int64_t{3}, std::string("n3"), nullptr});
+      } else {
+        db_->execute("INSERT INTO t (id, name, note) VALUES (3, 'n3', NULL)");
+      }
+      ADD_FAILURE() << "ROLLBACK TO an unknown savepoint accepted";
+    } catch (const StoreError& e) {
+      EXPECT_NE(std::string(e.what()).find("nope"), std::string::npos) << e.what();
+    }
+  }
+  EXPECT_FALSE(db_->in_transaction());
+  EXPECT_EQ(db_->query_one("SELECT COUNT(*) FROM t")->integer(0), 1);
+  {
+    Transaction tx(*db_);
+    db_->savepoint("left");
+    db_->release("left");
+  }  // rolled back with the two statements queued
+  db_->execute(insert, {std::int64_t{4}, std::string("n4"), nullptr});
+  EXPECT_EQ(db_->query_one("SELECT COUNT(*) FROM t")->integer(0), 2);
+}
+
+// execute_deferred: inside a transaction, on PostgreSQL, the writes go with the next statement, in its
+// round trip (issue 21); a failing one is that statement's StoreError, which then is not run, and the
+// transaction rolls back whole; outside a transaction, and on SQLite, a write runs at once.
+TEST_P(StreamTest, DeferredWritesGoWithTheNextStatementAndFailThere) {
+  const std::string insert = "INSERT INTO t (id, name, note) VALUES ($1, $2, $3)";
+  const std::string note = "UPDATE t SET note = $1 WHERE id = $2";
+  const std::string count = "SELECT COUNT(*) FROM t";
+  const bool pg = GetParam() == Backend::Postgresql;
+  db_->execute(insert, {std::int64_t{1}, std::string("n1"), nullptr});  // prepared once
+  db_->execute(note, {std::string("x"), std::int64_t{1}});
+  EXPECT_EQ(all("SELECT id, name, note FROM t WHERE id = $1", {std::int64_t{1}}), std::vector<std::string>{"1|n1|x"});
+  std::uint64_t before = db_->round_trips();
+  db_->execute_deferred(insert, {std::int64_t{2}, std::string("n2"), nullptr});  // no transaction: at once
+  if (pg) {
+    EXPECT_EQ(db_->round_trips() - before, 1u);
+  }
+  {
+    Transaction tx(*db_);
+    before = db_->round_trips();
+    db_->execute_deferred(insert, {std::int64_t{3}, std::string("n3"), nullptr});
+    db_->execute_deferred(note, {std::string("trois"), std::int64_t{3}});
+    if (pg) {
+      EXPECT_EQ(db_->round_trips(), before);
+    }
+    EXPECT_EQ(all("SELECT id, name, note FROM t WHERE id = $1", {std::int64_t{3}}),
+              std::vector<std::string>{"3|n3|trois"});
+    if (pg) {
+      EXPECT_EQ(db_->round_trips() - before, 1u);
+    }  // 3 one by one
+    tx.commit();
+  }
+  EXPECT_EQ(db_->query_one(count)->integer(0), 3);
+  for (const bool then_commit : {false, true}) {
+    Transaction tx(*db_);
+    db_->execute(insert, {std::int64_t{4}, std::string("n4"), nullptr});
+    try {
+      db_->execute_deferred(insert, {std::int64_t{1}, std::string("again"), nullptr});  // a duplicate key
+      db_->execute_deferred(note, {std::string("lost"), std::int64_t{2}});
+      if (then_commit) {
+        tx.commit();
+      } else {
+        db_->query_one(count);
+      }
+      ADD_FAILURE() << "a duplicate key accepted";
+    } catch (const StoreError& e) {
+      EXPECT_NE(std::string(e.what()).find(pg ? "duplicate key" : "UNIQUE"), std::string::npos) << e.what();
+    }
+  }  // rolled back whole
+  EXPECT_EQ(all("SELECT id, name, note FROM t ORDER BY id", {}),
+            (std::vector<std::string>{"1|n1|x", "2|n2|~", "3|n3|trois"}));
+  {
+    Transaction tx(*db_);
+    db_->execute_deferred(note, {std::string("y"), std::int64_t{1}});
+    if (pg) db_->execute_deferred(insert, {std::int64_t{1}, std::string("again"), nullptr});
+  }  // a ROLLBACK drops what is queued, the failing write with the rest
+  EXPECT_EQ(all("SELECT id, name, note FROM t WHERE id = $1", {std::int64_t{1}}), std::vector<std::string>{"1|n1|x"});
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, StreamTest, ::testing::Values(Backend::Sqlite, Backend::Postgresql),
                          [](const ::testing::TestParamInfo<Backend>& param_info) {
                            return param_info.param == Backend::Sqlite ? std::string("Sqlite")
