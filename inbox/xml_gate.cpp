@@ -147,15 +147,22 @@ std::optional<Diagnostic> check_well_formed(std::string_view utf8, int max_depth
 
   // Expat copies what it is given into its own buffer: small chunks keep that buffer small (a whole
   // 60 MiB dépôt at once doubled the memory, and the copy's first touch of each page is not free).
+  // But expat 2.5 scans a token that spans chunks again from its start at every chunk: one attribute
+  // of 50 MiB in 256 KiB chunks was 200 scans of up to 50 MiB (18 s) while its buffer grew step by
+  // step. So while a token is pending (more than half a chunk not yet parsed), the next chunk doubles:
+  // a long token is scanned a logarithmic number of times (docs/design.md "Memory bound").
   constexpr std::size_t kChunk = std::size_t{1} << 18;
+  std::size_t chunk = kChunk;
   std::size_t done = 0;
   XML_Status status = XML_STATUS_OK;
   do {
-    const std::size_t len = std::min(kChunk, utf8.size() - done);
+    const std::size_t len = std::min(chunk, utf8.size() - done);
     const bool last = done + len == utf8.size();
     status = XML_Parse(parser.get(), utf8.data() + done, static_cast<int>(len), last ? XML_TRUE : XML_FALSE);
     done += len;
     if (status != XML_STATUS_OK || last) break;
+    const auto parsed = static_cast<std::size_t>(std::max<XML_Index>(XML_GetCurrentByteIndex(parser.get()), 0));
+    chunk = done - std::min(parsed, done) > chunk / 2 ? chunk * 2 : kChunk;
   } while (true);
 
   if (state.verdict) return state.verdict;

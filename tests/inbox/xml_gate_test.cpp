@@ -160,6 +160,29 @@ TEST(CheckWellFormed, TooDeepElementAcrossTheBoundary) {
   }
 }
 
+// A token longer than a chunk (an attribute of several chunks) makes the next chunks grow (expat scans
+// a pending token again at every chunk); whatever the token's length and where it ends against the
+// growing chunks, the verdict is the same, and an error just after it keeps its line and column, as
+// does an error after the chunks shrank back behind it.
+TEST(CheckWellFormed, LongTokenAcrossGrowingChunksKeepsVerdictsAndPositions) {
+  for (std::size_t length : {kChunk - 40, kChunk + 1, 3 * kChunk, 3 * kChunk + 7, 7 * kChunk - 3, 15 * kChunk}) {
+    SCOPED_TRACE(length);
+    const std::string head = "<r>\n<u login=\"";
+    const std::string good = head + std::string(length, 'a') + "\" email=\"u@a.fr\"/>\n</r>\n";
+    EXPECT_FALSE(check_well_formed(good).has_value());
+    for (const std::string& tail : {std::string("\" e=\"x\x01\"/>\n</r>\n"),
+                                    "\"/>\n" + std::string(3 * kChunk, ' ') + "<b>\x01</b>\n</r>\n"}) {
+      const std::string bad = head + std::string(length, 'a') + tail;
+      const std::size_t at = bad.find('\x01');
+      const auto verdict = check_well_formed(bad);
+      ASSERT_TRUE(verdict.has_value());
+      EXPECT_EQ(verdict->code, ErrorCode::XmlMalforme);
+      EXPECT_EQ(verdict->line, line_at(bad, at));
+      EXPECT_EQ(verdict->column, column_at(bad, at));
+    }
+  }
+}
+
 // Issue 18: a file that ends inside the XML (an upload cut short) is said to be truncated, with the
 // line and column of its end, for every place a file can be cut.
 TEST(CheckWellFormed, FileEndingInsideTheDocumentIsSaidTruncatedAtItsEnd) {
