@@ -283,26 +283,13 @@ bool decode_pem_text(std::string_view text, std::vector<X509Ptr>& certs, std::st
     }
     start = end + 1;
   }
-  BioPtr bio(BIO_new_mem_buf(normalized.data(), static_cast<int>(normalized.size())));
   std::vector<X509Ptr> pkcs7_certs;
   std::vector<X509Ptr> bare_certs;
   int pkcs7_blocks = 0;
   bool key = false;
-  bool malformed = false;
   std::string pkcs7_why;
-  for (;;) {
-    char* name = nullptr;
-    char* header = nullptr;
-    unsigned char* data = nullptr;
-    long len = 0;
-    if (PEM_read_bio(bio.get(), &name, &header, &data, &len) != 1) {
-      unsigned long err = ERR_peek_last_error();
-      if (err != 0 && ERR_GET_REASON(err) != PEM_R_NO_START_LINE) malformed = true;
-      ERR_clear_error();
-      break;
-    }
-    std::string_view block(name);
-    std::string_view body(reinterpret_cast<const char*>(data), static_cast<std::size_t>(len));
+  bool malformed = false;
+  const auto unreadable = for_each_pem_block(normalized, [&](std::string_view block, std::string_view body) {
     if (block.find("PRIVATE KEY") != std::string_view::npos || block == "PKCS12") {
       key = true;
     } else if (block == "PKCS7" || block == "PKCS #7 SIGNED DATA" || block == "CMS") {
@@ -316,7 +303,7 @@ bool decode_pem_text(std::string_view text, std::vector<X509Ptr>& certs, std::st
         bare_certs.push_back(std::move(x));
       } else {
         const unsigned char* p = bytes_of(body);
-        X509Ptr aux(d2i_X509_AUX(nullptr, &p, len));
+        X509Ptr aux(d2i_X509_AUX(nullptr, &p, static_cast<long>(body.size())));
         ERR_clear_error();
         if (aux) {
           bare_certs.push_back(std::move(aux));
@@ -325,10 +312,8 @@ bool decode_pem_text(std::string_view text, std::vector<X509Ptr>& certs, std::st
         }
       }
     }
-    OPENSSL_free(name);
-    OPENSSL_free(header);
-    OPENSSL_free(data);
-  }
+  });
+  if (unreadable) malformed = true;
   if (key) {
     why = kPrivateKey;
     return false;

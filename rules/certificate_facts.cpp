@@ -7,9 +7,11 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/objects.h>
+#include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
 #include <algorithm>
+#include <climits>
 #include <ctime>
 
 #include "rules/certificates.hpp"
@@ -40,6 +42,38 @@ X509Ptr parse_x509(std::string_view der) {
   if (x && p != bytes_of(der) + der.size()) x.reset();
   ERR_clear_error();
   return x;
+}
+
+std::optional<std::string> for_each_pem_block(std::string_view pem,
+                                              const std::function<void(std::string_view, std::string_view)>& block) {
+  if (pem.size() > INT_MAX) return std::string("texte PEM trop volumineux");
+  BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  if (!bio) return std::string("mémoire épuisée");
+  struct Freed {
+    void operator()(void* p) const { OPENSSL_free(p); }
+  };
+  for (;;) {
+    char* name = nullptr;
+    char* header = nullptr;
+    unsigned char* data = nullptr;
+    long len = 0;
+    const int read = PEM_read_bio(bio.get(), &name, &header, &data, &len);
+    const std::unique_ptr<char, Freed> owned_name(name);
+    const std::unique_ptr<char, Freed> owned_header(header);
+    const std::unique_ptr<unsigned char, Freed> owned_data(data);
+    if (read != 1) {
+      const unsigned long e = ERR_peek_last_error();
+      if (e == 0 || (ERR_GET_LIB(e) == ERR_LIB_PEM && ERR_GET_REASON(e) == PEM_R_NO_START_LINE)) {
+        ERR_clear_error();
+        return std::nullopt;  // no block further
+      }
+      char reason[256] = {};
+      ERR_error_string_n(e, reason, sizeof reason);
+      ERR_clear_error();
+      return std::string(reason);
+    }
+    block(name, std::string_view(reinterpret_cast<const char*>(data), static_cast<std::size_t>(len)));
+  }
 }
 
 std::string der_of(X509* x) {

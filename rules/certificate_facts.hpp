@@ -7,6 +7,8 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -18,6 +20,14 @@ namespace raccord::rules {
 /// The certificate DER `der` holds, or null when it is not exactly one certificate (bytes after it
 /// included).
 X509Ptr parse_x509(std::string_view der);
+
+/// Calls `block(name, der)` for each PEM block of `pem` in order (`name`: the word after "BEGIN", e.g.
+/// "CERTIFICATE", "X509 CRL"; `der`: its decoded bytes, valid during the call), read by OpenSSL's
+/// PEM_read_bio (RFC 7468 framing; text around the blocks ignored). Returns nullopt when the text ends
+/// after the last block (no BEGIN line further), else OpenSSL's reason for the block that cannot be read
+/// (bad base64, no END line), after the blocks before it were given. An exception of `block` propagates.
+std::optional<std::string> for_each_pem_block(std::string_view pem,
+                                              const std::function<void(std::string_view, std::string_view)>& block);
 
 /// The DER encoding of `x`, or empty when OpenSSL cannot encode it.
 std::string der_of(X509* x);

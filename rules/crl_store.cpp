@@ -141,30 +141,15 @@ bool is_pem(std::string_view bytes) {
 /// False (with `why`, French) when a block cannot be read.
 bool read_pem_blocks(std::string_view bytes, std::vector<std::string>& crls, std::vector<std::string>& ignored,
                      std::string& why) {
-  BioPtr bio(BIO_new_mem_buf(bytes.data(), static_cast<int>(bytes.size())));
-  for (;;) {
-    char* name = nullptr;
-    char* header = nullptr;
-    unsigned char* data = nullptr;
-    long len = 0;
-    if (PEM_read_bio(bio.get(), &name, &header, &data, &len) != 1) {
-      const unsigned long e = ERR_peek_last_error();
-      const bool end = ERR_GET_LIB(e) == ERR_LIB_PEM && ERR_GET_REASON(e) == PEM_R_NO_START_LINE;
-      const std::string detail = openssl_error();
-      if (end) return true;
-      why = "bloc PEM illisible (" + detail + ")";
-      return false;
-    }
-    const std::string block = name;
-    if (block == "X509 CRL") {
-      crls.emplace_back(reinterpret_cast<const char*>(data), static_cast<std::size_t>(len));
+  const auto failed = for_each_pem_block(bytes, [&](std::string_view name, std::string_view der) {
+    if (name == "X509 CRL") {
+      crls.emplace_back(der);
     } else {
-      ignored.push_back(block);
+      ignored.emplace_back(name);
     }
-    OPENSSL_free(name);
-    OPENSSL_free(header);
-    OPENSSL_free(data);
-  }
+  });
+  if (failed) why = "bloc PEM illisible (" + *failed + ")";
+  return !failed;
 }
 
 /// Value of each byte as a base64 digit; -1 for any other byte.

@@ -294,27 +294,9 @@ PinnedSigners parse_pinned_signers(std::string_view pem, const std::filesystem::
   PinnedSigners pinned;
   pinned.file = file;
   const std::string where = "Le fichier de signataires " + file.string();
-  if (pem.size() > INT_MAX) throw std::runtime_error(where + " est trop volumineux.");
-  BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
-  if (!bio) throw std::runtime_error(where + " n'a pas pu être lu (mémoire).");
-  for (int block = 1;; ++block) {
-    char* name = nullptr;
-    char* header = nullptr;
-    unsigned char* data = nullptr;
-    long len = 0;
-    if (PEM_read_bio(bio.get(), &name, &header, &data, &len) != 1) {
-      const unsigned long e = ERR_peek_last_error();
-      ERR_clear_error();
-      if (ERR_GET_REASON(e) == PEM_R_NO_START_LINE) break;  // no more blocks
-      throw std::runtime_error(where + " : le bloc PEM n° " + std::to_string(block) +
-                               " est mal formé (base64 ou ligne de fin). Remplacez-le par le certificat PEM "
-                               "du signataire.");
-    }
-    const std::string kind = name;
-    const std::string der(reinterpret_cast<const char*>(data), static_cast<std::size_t>(len));
-    OPENSSL_free(name);
-    OPENSSL_free(header);
-    OPENSSL_free(data);
+  int block = 0;
+  const auto failed = for_each_pem_block(pem, [&](std::string_view kind, std::string_view der) {
+    ++block;
     if (kind != PEM_STRING_X509) {
       std::string message = where + " : le bloc PEM n° " + std::to_string(block);
       message += " est un « ";
@@ -329,9 +311,14 @@ PinnedSigners parse_pinned_signers(std::string_view pem, const std::filesystem::
       throw std::runtime_error(where + " : le certificat n° " + std::to_string(block) +
                                " est illisible. Remplacez-le par le certificat PEM du signataire.");
     }
-    PinnedSigner signer{der, fingerprint(x.get()), name_text(X509_get_subject_name(x.get())),
+    PinnedSigner signer{std::string(der), fingerprint(x.get()), name_text(X509_get_subject_name(x.get())),
                         rules::not_before(x.get()), rules::not_after(x.get())};
     if (pinned.find(signer.fingerprint_sha256) == nullptr) pinned.signers.push_back(std::move(signer));
+  });
+  if (failed) {
+    throw std::runtime_error(where + " : le bloc PEM n° " + std::to_string(block + 1) +
+                             " est mal formé (base64 ou ligne de fin). Remplacez-le par le certificat PEM "
+                             "du signataire.");
   }
   ERR_clear_error();
   if (pinned.signers.empty()) {

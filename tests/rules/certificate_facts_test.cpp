@@ -2,8 +2,12 @@
 #include "rules/certificate_facts.hpp"
 
 #include <gtest/gtest.h>
+#include <openssl/err.h>
 
+#include <stdexcept>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "tests/rules/certificates_fixture.hpp"
 
@@ -55,6 +59,39 @@ TEST(CertificateFacts, OneCertificateAndHowMessagesNameIt) {
   EXPECT_FALSE(parse_x509(der + "x"));
   EXPECT_FALSE(parse_x509(der.substr(0, der.size() - 1)));
   EXPECT_FALSE(parse_x509(""));
+}
+
+// The one PEM reader of rules/ (the CRL files, the signers file, the bundles): every block in order with
+// its name and bytes, text around them ignored; the end of the text is no error, a broken block is, after
+// the blocks before it; an exception of the caller leaves nothing allocated (AddressSanitizer's leak check).
+TEST(ForEachPemBlock, GivesEveryBlockThenSaysWhetherTheTextEndedCleanly) {
+  const std::string pem =
+      "avant\n-----BEGIN CERTIFICATE-----\nAAEC\n-----END CERTIFICATE-----\nentre\n"
+      "-----BEGIN X509 CRL-----\nAwQF\n-----END X509 CRL-----\napres\n";
+  std::vector<std::pair<std::string, std::string>> seen;
+  const auto collect = [&](std::string_view name, std::string_view der) { seen.emplace_back(name, der); };
+  EXPECT_FALSE(for_each_pem_block(pem, collect).has_value());
+  ASSERT_EQ(seen.size(), 2U);
+  EXPECT_EQ(seen[0], std::make_pair(std::string("CERTIFICATE"), std::string("\x00\x01\x02", 3)));
+  EXPECT_EQ(seen[1], std::make_pair(std::string("X509 CRL"), std::string("\x03\x04\x05")));
+
+  seen.clear();
+  EXPECT_FALSE(for_each_pem_block("", collect).has_value());
+  EXPECT_FALSE(for_each_pem_block("pas de PEM ici\n", collect).has_value());
+  EXPECT_TRUE(seen.empty());
+
+  for (const std::string broken :
+       {"-----BEGIN X509 CRL-----\nA*EC\n-----END X509 CRL-----\n", "-----BEGIN X509 CRL-----\nAwQF\n"}) {
+    SCOPED_TRACE(broken);
+    seen.clear();
+    const auto failed = for_each_pem_block(pem + broken, collect);
+    ASSERT_TRUE(failed.has_value());
+    EXPECT_FALSE(failed->empty());
+    EXPECT_EQ(seen.size(), 2U);
+  }
+  EXPECT_THROW(for_each_pem_block(pem, [](std::string_view, std::string_view) { throw std::runtime_error("x"); }),
+               std::runtime_error);
+  EXPECT_EQ(ERR_peek_error(), 0UL);
 }
 
 }  // namespace
