@@ -170,8 +170,8 @@ TEST(CheckWellFormed, LongTokenAcrossGrowingChunksKeepsVerdictsAndPositions) {
     const std::string head = "<r>\n<u login=\"";
     const std::string good = head + std::string(length, 'a') + "\" email=\"u@a.fr\"/>\n</r>\n";
     EXPECT_FALSE(check_well_formed(good).has_value());
-    for (const std::string& tail : {std::string("\" e=\"x\x01\"/>\n</r>\n"),
-                                    "\"/>\n" + std::string(3 * kChunk, ' ') + "<b>\x01</b>\n</r>\n"}) {
+    for (const std::string& tail :
+         {std::string("\" e=\"x\x01\"/>\n</r>\n"), "\"/>\n" + std::string(3 * kChunk, ' ') + "<b>\x01</b>\n</r>\n"}) {
       const std::string bad = head + std::string(length, 'a') + tail;
       const std::size_t at = bad.find('\x01');
       const auto verdict = check_well_formed(bad);
