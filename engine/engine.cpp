@@ -221,7 +221,7 @@ void Engine::reload_rules() {
   // certificate check waits for them whole; their lines are logged when they are read.
   certificates_ = std::make_unique<rules::CertificateChecker>(
       policy_of(config_), rules::CertificateChecker::CrlLoading::Background,
-      [write_notes](std::vector<rules::TrustStoreNote> notes) { write_notes(notes); });
+      [write_notes](const std::vector<rules::TrustStoreNote>& notes) { write_notes(notes); });
   write_notes(certificates_->trust_store_log());
   log::info("magasin de confiance : {} ({} autorité(s))", config_.trust_dir.string(),
             certificates_->trust_anchor_count());

@@ -97,12 +97,12 @@ void insert_rows(Database& db, std::string_view table, std::string_view columns,
     sql += ")";
     if (start == 0 && end == values.size()) {
       db.execute_deferred(std::move(sql), std::move(values));
-    } else {
-      db.execute_deferred(
-          std::move(sql),
-          std::vector<SqlValue>(std::make_move_iterator(values.begin() + static_cast<std::ptrdiff_t>(start)),
-                                std::make_move_iterator(values.begin() + static_cast<std::ptrdiff_t>(end))));
+      return;  // all of them in one statement
     }
+    db.execute_deferred(
+        std::move(sql),
+        std::vector<SqlValue>(std::make_move_iterator(values.begin() + static_cast<std::ptrdiff_t>(start)),
+                              std::make_move_iterator(values.begin() + static_cast<std::ptrdiff_t>(end))));
   }
 }
 

@@ -172,7 +172,8 @@ TEST(CheckWellFormed, LongTokenAcrossGrowingChunksKeepsVerdictsAndPositions) {
     EXPECT_FALSE(check_well_formed(good).has_value());
     for (const std::string& tail :
          {std::string("\" e=\"x\x01\"/>\n</r>\n"), "\"/>\n" + std::string(3 * kChunk, ' ') + "<b>\x01</b>\n</r>\n"}) {
-      const std::string bad = head + std::string(length, 'a') + tail;
+      std::string bad = head + std::string(length, 'a');
+      bad += tail;
       const std::size_t at = bad.find('\x01');
       const auto verdict = check_well_formed(bad);
       ASSERT_TRUE(verdict.has_value());
