@@ -76,6 +76,40 @@ std::optional<std::string> for_each_pem_block(std::string_view pem,
   }
 }
 
+std::optional<Tlv> read_tlv(std::string_view der, std::size_t pos, std::size_t limit) {
+  if (pos + 2 > limit) return std::nullopt;
+  Tlv t;
+  t.start = pos;
+  t.tag = static_cast<unsigned char>(der[pos]);
+  if ((t.tag & 0x1F) == 0x1F) return std::nullopt;
+  const auto first = static_cast<unsigned char>(der[pos + 1]);
+  if (first < 0x80) {
+    t.header = 2;
+    t.length = first;
+  } else {
+    const std::size_t bytes = first & 0x7F;
+    if (bytes == 0 || bytes > 4 || pos + 2 + bytes > limit) return std::nullopt;
+    std::size_t length = 0;
+    for (std::size_t i = 0; i < bytes; ++i) length = (length << 8) | static_cast<unsigned char>(der[pos + 2 + i]);
+    t.header = 2 + bytes;
+    t.length = length;
+  }
+  if (t.length > limit - pos - t.header) return std::nullopt;
+  return t;
+}
+
+std::string der_header(unsigned char tag, std::size_t length) {
+  std::string h(1, static_cast<char>(tag));
+  if (length < 0x80) {
+    h += static_cast<char>(length);
+    return h;
+  }
+  std::string bytes;
+  for (std::size_t n = length; n != 0; n >>= 8) bytes.insert(bytes.begin(), static_cast<char>(n & 0xFF));
+  h += static_cast<char>(0x80 | bytes.size());
+  return h + bytes;
+}
+
 std::string der_of(X509* x) {
   unsigned char* buf = nullptr;
   int len = i2d_X509(x, &buf);

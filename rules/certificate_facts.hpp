@@ -6,6 +6,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -28,6 +29,24 @@ X509Ptr parse_x509(std::string_view der);
 /// (bad base64, no END line), after the blocks before it were given. An exception of `block` propagates.
 std::optional<std::string> for_each_pem_block(std::string_view pem,
                                               const std::function<void(std::string_view, std::string_view)>& block);
+
+/// One DER element (X.690 §8.1): its tag, where it starts, the size of its header and of its content.
+struct Tlv {
+  unsigned char tag = 0;
+  std::size_t start = 0;
+  std::size_t header = 0;
+  std::size_t length = 0;
+  std::size_t content() const { return start + header; }
+  std::size_t end() const { return start + header + length; }
+};
+
+/// The element at byte `pos` of `der`, ending at or before byte `limit`; nullopt for a multi-byte tag, an
+/// indefinite length (BER), a length of more than 4 bytes, or an element running past `limit`.
+std::optional<Tlv> read_tlv(std::string_view der, std::size_t pos, std::size_t limit);
+
+/// The DER header (tag, then the definite length in its shortest form) of an element of `tag` whose
+/// content is `length` bytes.
+std::string der_header(unsigned char tag, std::size_t length);
 
 /// The DER encoding of `x`, or empty when OpenSSL cannot encode it.
 std::string der_of(X509* x);

@@ -292,51 +292,6 @@ KeyDigest key_digest(const X509* issuer) {
 // a certificateIssuer extension of an indirect CRL, a malformed entry or reason) is read by OpenSSL whole,
 // as before: the outcome never depends on the path.
 
-/// One DER element: its tag, where it starts, the size of its header and of its content.
-struct Tlv {
-  unsigned char tag = 0;
-  std::size_t start = 0;
-  std::size_t header = 0;
-  std::size_t length = 0;
-  std::size_t content() const { return start + header; }
-  std::size_t end() const { return start + header + length; }
-};
-
-/// Reads the element at `pos` of `der`, within `limit`: single-byte tags, definite lengths only.
-std::optional<Tlv> read_tlv(std::string_view der, std::size_t pos, std::size_t limit) {
-  if (pos + 2 > limit) return std::nullopt;
-  Tlv t;
-  t.start = pos;
-  t.tag = static_cast<unsigned char>(der[pos]);
-  if ((t.tag & 0x1F) == 0x1F) return std::nullopt;
-  const auto first = static_cast<unsigned char>(der[pos + 1]);
-  if (first < 0x80) {
-    t.header = 2;
-    t.length = first;
-  } else {
-    const std::size_t bytes = first & 0x7F;
-    if (bytes == 0 || bytes > 4 || pos + 2 + bytes > limit) return std::nullopt;
-    std::size_t length = 0;
-    for (std::size_t i = 0; i < bytes; ++i) length = (length << 8) | static_cast<unsigned char>(der[pos + 2 + i]);
-    t.header = 2 + bytes;
-    t.length = length;
-  }
-  if (t.length > limit - pos - t.header) return std::nullopt;
-  return t;
-}
-
-std::string der_header(unsigned char tag, std::size_t length) {
-  std::string h(1, static_cast<char>(tag));
-  if (length < 0x80) {
-    h += static_cast<char>(length);
-    return h;
-  }
-  std::string bytes;
-  for (std::size_t n = length; n != 0; n >>= 8) bytes.insert(bytes.begin(), static_cast<char>(n & 0xFF));
-  h += static_cast<char>(0x80 | bytes.size());
-  return h + bytes;
-}
-
 /// One revoked entry, by offsets into the CRL's DER.
 struct FastEntry {
   std::uint32_t serial = 0;  // offset of the serial's magnitude (no leading zero byte)

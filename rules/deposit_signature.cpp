@@ -77,50 +77,6 @@ std::string_view remaining(BIO* bio) {
   return len > 0 ? std::string_view(data, static_cast<std::size_t>(len)) : std::string_view();
 }
 
-/// One DER element (tag, length, content) of `der` at `at`, definite length and a one-byte tag only.
-struct Element {
-  unsigned char tag = 0;
-  std::size_t begin = 0;    // of the tag
-  std::size_t content = 0;  // of the content
-  std::size_t end = 0;      // after the content
-};
-
-std::optional<Element> element_at(std::string_view der, std::size_t at, std::size_t limit) {
-  if (at + 2 > limit) return std::nullopt;
-  Element e;
-  e.begin = at;
-  e.tag = static_cast<unsigned char>(der[at]);
-  if ((e.tag & 0x1F) == 0x1F) return std::nullopt;  // a multi-byte tag
-  const auto first = static_cast<unsigned char>(der[at + 1]);
-  std::size_t len = first;
-  std::size_t pos = at + 2;
-  if (first == 0x80) return std::nullopt;  // indefinite length (BER)
-  if (first > 0x80) {
-    const std::size_t n = first & 0x7FU;
-    if (n > 4 || pos + n > limit) return std::nullopt;
-    len = 0;
-    for (std::size_t i = 0; i < n; ++i) len = (len << 8) | static_cast<unsigned char>(der[pos + i]);
-    pos += n;
-  }
-  if (len > limit - pos) return std::nullopt;
-  e.content = pos;
-  e.end = pos + len;
-  return e;
-}
-
-/// A DER header: `tag` and the definite length `len`.
-std::string der_header(unsigned char tag, std::size_t len) {
-  std::string out(1, static_cast<char>(tag));
-  if (len < 0x80) {
-    out.push_back(static_cast<char>(len));
-    return out;
-  }
-  std::string digits;
-  for (std::size_t n = len; n != 0; n >>= 8) digits.insert(digits.begin(), static_cast<char>(n & 0xFFU));
-  out.push_back(static_cast<char>(0x80U | digits.size()));
-  return out + digits;
-}
-
 /// `der` (a DER ContentInfo of SignedData, definite lengths) without its `certificates` field, when every
 /// certificate in it is, byte for byte, one of `pinned` (already parsed when the configuration was read);
 /// else nullopt (absent field, another certificate or choice, or a structure this reader does not follow).
@@ -129,38 +85,38 @@ std::string der_header(unsigned char tag, std::size_t len) {
 /// "Figure 11"): a signature carrying its pinned signer's certificate, the usual case, is then decoded
 /// without it, with the same verdict.
 std::optional<std::string> without_pinned_certificates(std::string_view der, const std::vector<PinnedSigner>& pinned) {
-  const auto info = element_at(der, 0, der.size());
-  if (!info || info->tag != 0x30 || info->end != der.size()) return std::nullopt;  // ContentInfo
-  const auto type = element_at(der, info->content, info->end);
+  const auto info = read_tlv(der, 0, der.size());
+  if (!info || info->tag != 0x30 || info->end() != der.size()) return std::nullopt;  // ContentInfo
+  const auto type = read_tlv(der, info->content(), info->end());
   if (!type || type->tag != 0x06) return std::nullopt;  // contentType
-  const auto explicit0 = element_at(der, type->end, info->end);
-  if (!explicit0 || explicit0->tag != 0xA0 || explicit0->end != info->end) return std::nullopt;
-  const auto signed_data = element_at(der, explicit0->content, explicit0->end);
-  if (!signed_data || signed_data->tag != 0x30 || signed_data->end != explicit0->end) return std::nullopt;
-  std::size_t at = signed_data->content;
+  const auto explicit0 = read_tlv(der, type->end(), info->end());
+  if (!explicit0 || explicit0->tag != 0xA0 || explicit0->end() != info->end()) return std::nullopt;
+  const auto signed_data = read_tlv(der, explicit0->content(), explicit0->end());
+  if (!signed_data || signed_data->tag != 0x30 || signed_data->end() != explicit0->end()) return std::nullopt;
+  std::size_t at = signed_data->content();
   for (const unsigned char tag :
        std::array<unsigned char, 3>{0x02, 0x31, 0x30}) {  // version, digestAlgorithms, encapContentInfo
-    const auto e = element_at(der, at, signed_data->end);
+    const auto e = read_tlv(der, at, signed_data->end());
     if (!e || e->tag != tag) return std::nullopt;
-    at = e->end;
+    at = e->end();
   }
-  const auto certificates = element_at(der, at, signed_data->end);
+  const auto certificates = read_tlv(der, at, signed_data->end());
   if (!certificates || certificates->tag != 0xA0) return std::nullopt;
-  for (std::size_t c = certificates->content; c < certificates->end;) {
-    const auto cert = element_at(der, c, certificates->end);
+  for (std::size_t c = certificates->content(); c < certificates->end();) {
+    const auto cert = read_tlv(der, c, certificates->end());
     if (!cert) return std::nullopt;
-    const std::string_view bytes = der.substr(cert->begin, cert->end - cert->begin);
+    const std::string_view bytes = der.substr(cert->start, cert->end() - cert->start);
     if (std::none_of(pinned.begin(), pinned.end(), [&](const PinnedSigner& s) { return s.der == bytes; })) {
       return std::nullopt;
     }
-    c = cert->end;
+    c = cert->end();
   }
-  const std::string_view before = der.substr(signed_data->content, certificates->begin - signed_data->content);
-  const std::string_view after = der.substr(certificates->end, signed_data->end - certificates->end);
+  const std::string_view before = der.substr(signed_data->content(), certificates->start - signed_data->content());
+  const std::string_view after = der.substr(certificates->end(), signed_data->end() - certificates->end());
   const std::size_t signed_len = before.size() + after.size();
   const std::string signed_header = der_header(0x30, signed_len);
   const std::string explicit_header = der_header(0xA0, signed_header.size() + signed_len);
-  const std::string_view type_bytes = der.substr(type->begin, type->end - type->begin);
+  const std::string_view type_bytes = der.substr(type->start, type->end() - type->start);
   const std::size_t info_len = type_bytes.size() + explicit_header.size() + signed_header.size() + signed_len;
   std::string out = der_header(0x30, info_len);
   out.reserve(out.size() + info_len);

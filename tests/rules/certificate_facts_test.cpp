@@ -94,5 +94,26 @@ TEST(ForEachPemBlock, GivesEveryBlockThenSaysWhetherTheTextEndedCleanly) {
   EXPECT_EQ(ERR_peek_error(), 0UL);
 }
 
+// The DER element reader and header writer shared by the CRL reader and the signature's lighter decoding:
+// every length form written is read back; what they do not follow is refused, never misread.
+TEST(ReadTlv, ReadsBackEveryHeaderFormAndRefusesWhatItDoesNotFollow) {
+  for (std::size_t length : {0UL, 1UL, 127UL, 128UL, 255UL, 256UL, 65535UL, 65536UL}) {
+    SCOPED_TRACE(length);
+    const std::string der = der_header(0x30, length) + std::string(length, '\x05');
+    const auto t = read_tlv(der, 0, der.size());
+    ASSERT_TRUE(t.has_value());
+    EXPECT_EQ(t->tag, 0x30);
+    EXPECT_EQ(t->length, length);
+    EXPECT_EQ(t->content(), der.size() - length);
+    EXPECT_EQ(t->end(), der.size());
+    EXPECT_EQ(t->header, length < 0x80 ? 2U : length < 0x100 ? 3U : length < 0x10000 ? 4U : 5U);
+    EXPECT_FALSE(read_tlv(der, 0, der.size() - 1).has_value());  // runs past the limit
+  }
+  EXPECT_FALSE(read_tlv(std::string("\x1F\x01\x00", 3), 0, 3).has_value());                  // multi-byte tag
+  EXPECT_FALSE(read_tlv(std::string("\x30\x80\x00\x00", 4), 0, 4).has_value());              // indefinite (BER)
+  EXPECT_FALSE(read_tlv(std::string("\x30\x85\x00\x00\x00\x00\x01", 7), 0, 7).has_value());  // 5 length bytes
+  EXPECT_FALSE(read_tlv(std::string("\x30", 1), 0, 1).has_value());                          // no length
+}
+
 }  // namespace
 }  // namespace raccord::rules
