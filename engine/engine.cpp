@@ -220,8 +220,7 @@ void Engine::reload_rules() {
   // on a thread of their own meanwhile (issue 17, figure 8: ~0.2 s for four 100,000-entry CRLs): the first
   // certificate check waits for them whole; their lines are logged when they are read.
   certificates_ = std::make_unique<rules::CertificateChecker>(
-      policy_of(config_), rules::CertificateChecker::CrlLoading::Background,
-      [write_notes](const std::vector<rules::TrustStoreNote>& notes) { write_notes(notes); });
+      policy_of(config_), rules::CertificateChecker::CrlLoading::Background, write_notes);
   write_notes(certificates_->trust_store_log());
   log::info("magasin de confiance : {} ({} autorité(s))", config_.trust_dir.string(),
             certificates_->trust_anchor_count());
