@@ -57,15 +57,13 @@ std::int64_t insert_with_next_id(Database& db, const std::string& name, const st
   std::string values;
   for (std::size_t i = 1; i <= params.size(); ++i) values += fmt::format("${}, ", i);
   if (const std::string draw = dialect::next_sequence_query(db.backend(), name); !draw.empty()) {
+    // "SELECT nextval('...')" as an expression of the INSERT itself.
+    std::string sql = fmt::format("INSERT INTO {} ({}, id) VALUES ({}{})", table, columns, values, draw.substr(7));
     if (!id_read) {
-      db.execute_deferred(fmt::format("INSERT INTO {} ({}, id) VALUES ({}{})", table, columns, values, draw.substr(7)),
-                          params);
+      db.execute_deferred(std::move(sql), params);
       return 0;
     }
-    // "SELECT nextval('...')" as an expression of the INSERT itself.
-    const std::string sql =
-        fmt::format("INSERT INTO {} ({}, id) VALUES ({}{}) RETURNING id", table, columns, values, draw.substr(7));
-    auto row = db.query_one(sql, params);
+    auto row = db.query_one(sql + " RETURNING id", params);
     if (!row) throw StoreError("aucun identifiant rendu par " + table, false);
     return row->integer(0);
   }
