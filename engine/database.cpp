@@ -721,17 +721,13 @@ void Database::rollback() {
 }
 
 void Database::savepoint(const std::string& name) {
-  savepoint_statement("SAVEPOINT " + name);
+  execute_deferred("SAVEPOINT " + name, {});
 }
 void Database::release(const std::string& name) {
-  savepoint_statement("RELEASE SAVEPOINT " + name);
+  execute_deferred("RELEASE SAVEPOINT " + name, {});
 }
 void Database::rollback_to(const std::string& name) {
-  savepoint_statement("ROLLBACK TO SAVEPOINT " + name);
-}
-
-void Database::savepoint_statement(std::string sql) {
-  execute_deferred(std::move(sql), {});
+  execute_deferred("ROLLBACK TO SAVEPOINT " + name, {});
 }
 
 void Database::execute_deferred(std::string sql, std::vector<SqlValue> params) {

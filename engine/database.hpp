@@ -159,8 +159,6 @@ class Database {
   void migrate();
 
  private:
-  void savepoint_statement(std::string sql);
-
   struct Impl;
   std::unique_ptr<Impl> impl_;
   Backend backend_;
