@@ -24,13 +24,14 @@ struct Instance {
 };
 
 /// The instances by their provider context (the default provider's, which the implementations are given).
+/// Never destroyed: OpenSSL's own cleanup at exit may tear down a provider after the static destructors ran.
 std::mutex& instances_mutex() {
-  static std::mutex m;
-  return m;
+  static auto* m = new std::mutex;  // NOLINT(cppcoreguidelines-owning-memory): lives until the process ends
+  return *m;
 }
 std::map<void*, Instance*>& instances() {
-  static std::map<void*, Instance*> map;
-  return map;
+  static auto* map = new std::map<void*, Instance*>;  // NOLINT(cppcoreguidelines-owning-memory): as above
+  return *map;
 }
 
 Instance* instance_of(void* provctx) {
