@@ -13,6 +13,7 @@
 
 #include "rules/certificate_facts.hpp"
 #include "rules/certificates.hpp"
+#include "rules/decoding_provider.hpp"
 
 namespace raccord::rules {
 namespace {
@@ -452,7 +453,10 @@ DecodingContextPool::Lease::Lease(DecodingContextPool& pool) : pool_(pool) {
   }
   auto made = std::make_unique<DecodingContext>();
   made->libctx.reset(OSSL_LIB_CTX_new());
-  if (made->libctx) made->provider.reset(OSSL_PROVIDER_load(made->libctx.get(), "default"));
+  // OpenSSL's default provider with only its SubjectPublicKeyInfo decoders (issue 21); the default provider
+  // itself if OpenSSL refuses that one.
+  if (made->libctx) made->provider.reset(load_decoding_provider(made->libctx.get()));
+  if (made->libctx && !made->provider) made->provider.reset(OSSL_PROVIDER_load(made->libctx.get(), "default"));
   if (!made->provider) made->libctx.reset();
   ERR_clear_error();
   context_ = made.get();

@@ -24,7 +24,7 @@ namespace raccord::rules {
 /// the authority certificates it decoded there (the same few CAs come in every bundle).
 struct DecodingContext {
   LibCtxPtr libctx;      // null: OpenSSL's default context
-  ProviderPtr provider;  // the default provider, loaded in libctx; unloaded before libctx is freed
+  ProviderPtr provider;  // the decoding provider (decoding_provider.hpp) in libctx; unloaded before libctx is freed
   std::unordered_map<std::string, X509Ptr> authorities;  // DER -> decoded in libctx; after libctx: freed first
   std::atomic<std::uint64_t> reused{0};                  // certificates taken from `authorities`
   static constexpr std::size_t kMaxAuthorities = 64;
