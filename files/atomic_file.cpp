@@ -2,6 +2,7 @@
 #include "files/atomic_file.hpp"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -70,11 +71,26 @@ std::string fnv1a_hex(std::string_view bytes) {
   return out;
 }
 
+/// This process's id, asked of the kernel once and again in a child after fork(): glibc no longer
+/// caches getpid(), which cost a system call per temporary, one per accusé (issue 21, figure 2).
+long process_id() {
+  static std::atomic<long> pid{0};
+  static const bool reset_in_child = [] {
+    return ::pthread_atfork(nullptr, nullptr, [] { pid.store(0, std::memory_order_relaxed); }) == 0;
+  }();
+  long id = pid.load(std::memory_order_relaxed);
+  if (id == 0 || !reset_in_child) {
+    id = ::getpid();
+    pid.store(id, std::memory_order_relaxed);
+  }
+  return id;
+}
+
 /// This process's next temporary name for `name` (detail::temporary_name with this host and pid).
 std::string temporary_name(std::string_view name) {
   static const std::string host = host_name();
   static std::atomic<std::uint64_t> serial{0};
-  return detail::temporary_name(name, host, ::getpid(), ++serial);
+  return detail::temporary_name(name, host, process_id(), ++serial);
 }
 
 void write_all(int fd, std::string_view content, const fs::path& path) {
@@ -279,19 +295,17 @@ std::vector<bool> create_files_atomically(const fs::path& dir,
     }
   };
   try {
+    // No look for the final names first: the renames below never replace and answer a name taken
+    // (before a crash, the only case) themselves; that look cost a system call per accusé (issue 21).
     for (std::size_t i = 0; i < files.size(); ++i) {
-      struct stat st {};
-      const fs::path target = dir / files[i].first;
-      if (::lstat(target.c_str(), &st) == 0) continue;
       temporaries[i] = write_temporary(dir, files[i].first, files[i].second, FileSync::Later);
     }
-    if (std::any_of(temporaries.begin(), temporaries.end(), [](const fs::path& p) { return !p.empty(); })) {
+    if (!files.empty()) {
       Fd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
       if (fd.get() < 0) throw_errno(errno, "ouverture impossible du répertoire " + dir.string());
       if (::syncfs(fd.get()) != 0) throw_errno(errno, "syncfs impossible pour " + dir.string());
     }
     for (std::size_t i = 0; i < files.size(); ++i) {
-      if (temporaries[i].empty()) continue;
       const fs::path target = dir / files[i].first;
       switch (rename_no_replace_same_fs(temporaries[i], target)) {
         case RenameResult::Done:

@@ -44,8 +44,8 @@ bool create_file_atomically(const std::filesystem::path& dir, std::string_view n
 /// filesystem of `dir` makes them all durable (one flush instead of one fsync per file), then each is
 /// renamed without replacing, then `dir` is fsynced. `files` holds
 /// (name, content) pairs with distinct names. Returns, per file, false when its name was already
-/// taken (nothing written for it). Throws std::system_error (the temporaries not yet renamed are
-/// removed; the files already renamed stay, complete).
+/// taken (its temporary removed, the file there untouched). Throws std::system_error (the temporaries not yet renamed
+/// are removed; the files already renamed stay, complete).
 std::vector<bool> create_files_atomically(const std::filesystem::path& dir,
                                           const std::vector<std::pair<std::string, std::string>>& files);
 

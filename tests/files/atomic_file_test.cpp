@@ -6,6 +6,7 @@
 #include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -223,6 +224,55 @@ TEST(CreateFilesAtomically, CreatesEveryFreeNameAndKeepsTakenOnes) {
   struct stat st {};
   ASSERT_EQ(::stat((dir.path() / "ACK_a.xml").c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0007, 0u);  // never world-readable
+}
+
+// The names are no longer looked up before the temporaries are written (issue 21: a system call per
+// accusé); the rename without replacing answers every kind of entry already there, and leaves no
+// temporary behind.
+TEST(CreateFilesAtomically, ANameTakenByALinkADirectoryOrADanglingLinkIsKept) {
+  TempDir dir;
+  write_file(dir.path() / "cible.xml", "cible");
+  fs::create_symlink("cible.xml", dir.path() / "ACK_lien.xml");
+  fs::create_symlink("absent.xml", dir.path() / "ACK_casse.xml");
+  fs::create_directory(dir.path() / "ACK_dossier.xml");
+  const std::vector<bool> created = create_files_atomically(
+      dir.path(), {{"ACK_lien.xml", "l"}, {"ACK_a.xml", "a"}, {"ACK_casse.xml", "c"}, {"ACK_dossier.xml", "d"}});
+  EXPECT_EQ(created, (std::vector<bool>{false, true, false, false}));
+  EXPECT_EQ(read_file(dir.path() / "cible.xml"), "cible");
+  EXPECT_EQ(fs::read_symlink(dir.path() / "ACK_lien.xml"), "cible.xml");
+  EXPECT_EQ(fs::read_symlink(dir.path() / "ACK_casse.xml"), "absent.xml");
+  EXPECT_TRUE(fs::is_directory(dir.path() / "ACK_dossier.xml"));
+  EXPECT_EQ(read_file(dir.path() / "ACK_a.xml"), "a");
+  EXPECT_EQ(entry_names(dir.path()),
+            (std::vector<std::string>{"ACK_a.xml", "ACK_casse.xml", "ACK_dossier.xml", "ACK_lien.xml", "cible.xml"}));
+}
+
+// The pid in temporary names is asked of the kernel once per process (issue 21): a child made by fork()
+// after its parent named a temporary names its own with its own pid, so that the start-up clean-up
+// never takes a live child's temporary for a dead process's, nor the reverse.
+TEST(TemporaryName, AChildAfterForkNamesItsTemporariesWithItsOwnPid) {
+  TempDir dir;
+  AtomicFileStream parent_stream(dir.path(), "parent.xml");
+  const std::string parent_name = parent_stream.keep();
+  EXPECT_EQ(temporary_pid(parent_name, host_name()), static_cast<long>(::getpid()));
+  const pid_t child = ::fork();
+  ASSERT_NE(child, -1);
+  if (child == 0) {
+    int code = 1;
+    try {
+      AtomicFileStream child_stream(dir.path(), "enfant.xml");
+      const std::string child_name = child_stream.keep();
+      code = temporary_pid(child_name, host_name()) == static_cast<long>(::getpid()) ? 0 : 2;
+    } catch (...) {  // NOLINT(bugprone-empty-catch): reported by the exit code
+      code = 3;
+    }
+    ::_exit(code);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  EXPECT_EQ(temporary_pid(parent_name, host_name()), static_cast<long>(::getpid()));
 }
 
 TEST(CreateFilesAtomically, MissingDirectoryThrowsAndLeavesNothing) {
