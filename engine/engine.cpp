@@ -336,7 +336,16 @@ DepositAnswer Engine::answer(Item& item, const Attempt& attempt) {
   // DOUBLON, the reading errors after it.
   const bool refused_before_doublon =
       !read.deposit && !read.errors.empty() && precedes_doublon(read.errors.front().code);
-  if (auto applied = refused_before_doublon ? std::nullopt : store.find_applied_deposit(ack.sha256)) {
+  // The same bytes and the same identifiant applied before, and whether the accusé's first name is taken:
+  // read together (one round trip on PostgreSQL; issue 21).
+  const std::string first_ack_name = outbox::acknowledgement_base_name(item.name, attempt.now) + ".xml";
+  Store::AppliedBefore before;
+  std::optional<bool> first_ack_name_taken;
+  if (!refused_before_doublon) {
+    before = store.find_applied_before(ack.sha256, channel.name(), ack.identifier, first_ack_name);
+    first_ack_name_taken = before.ack_name_taken;
+  }
+  if (const auto& applied = before.same_bytes) {
     ack.status = DepositStatus::Doublon;
     // Named only to the channel it came through: another channel learns nothing of it.
     if (applied->channel == channel.name()) ack.original = applied->ack_name;
@@ -355,8 +364,7 @@ DepositAnswer Engine::answer(Item& item, const Attempt& attempt) {
     for (const auto& d : read.errors) {
       if (is_quarantine_code(d.code)) destination = "error";
     }
-  } else if (auto same_id =
-                 ack.identifier ? store.find_applied_by_identifier(channel.name(), *ack.identifier) : std::nullopt) {
+  } else if (const auto& same_id = before.same_identifier) {
     ack.status = DepositStatus::Rejete;
     ack.deposit_errors.push_back(Diagnostic::error(
         ErrorCode::DepotIdentifiantReutilise, "@identifiant", read.deposit->identifier.line,
@@ -398,8 +406,10 @@ DepositAnswer Engine::answer(Item& item, const Attempt& attempt) {
   writer.omit(ack.deposit_omitted);
   DepositAnswer result;
   result.status = ack.status;
-  result.ack_name = channel.outbox.acknowledgement_name(
-      item.name, attempt.now, [&store](const std::string& n) { return store.ack_name_taken(n); });
+  result.ack_name = channel.outbox.acknowledgement_name(item.name, attempt.now, [&](const std::string& n) {
+    // Nothing of this dépôt's was recorded since the read above: its answer still holds.
+    return n == first_ack_name && first_ack_name_taken ? *first_ack_name_taken : store.ack_name_taken(n);
+  });
   result.ack_content = writer.finish(ack);
   result.quarantine = destination == "error";
   if (result.quarantine) result.reason = outbox::quarantine_reason(ack);

@@ -92,10 +92,10 @@ class OperationApplier {
   };
   Rights rights_on(const UserRecord& user, const StructureRecord& s) {
     Rights r;
-    const bool manager = store_.manager_role(s.siret, user.login).has_value();
-    const bool modification = store_.has_validated_subscription(s.siret, user.login, true);
-    r.consult = user.support || (manager && s.space_active) || modification ||
-                store_.has_validated_subscription(s.siret, user.login, false);
+    const Store::RightsFacts facts = store_.rights_facts(s.siret, user.login);
+    const bool manager = facts.manager.has_value();
+    const bool modification = facts.modification;
+    r.consult = user.support || (manager && s.space_active) || modification || facts.consultation;
     if (user.support) return r;  // acts for no structure
     r.modify_once_active = manager || modification;
     r.modify = s.space_active && r.modify_once_active;
@@ -472,7 +472,11 @@ DepositOutcome apply_deposit(Store& store, const ProcessingContext& context, con
                                 context.validation_threads);
     deposit_index = 0;
   }
-  db.savepoint("depot");
+  // The dépôt's savepoint undoes its accepted operations when a "complete" dépôt has a rejected one: a
+  // dépôt of one operation, or a "partielle" one, never goes back to it (each operation has its own).
+  // Two statements less per such dépôt (issue 21, figure 9).
+  const bool whole = deposit.mode == DepositMode::Complete && deposit.operations.size() > 1;
+  if (whole) db.savepoint("depot");
   DiagnosticBudget budget;  // the dépôt's findings, in document order
   // DEMANDEUR_NON_AUTORISE operations by demandeur, for the audit: at most kAuditedLogins of them
   // named, the others counted together (a dépôt naming a new login per operation stays small).
@@ -531,7 +535,7 @@ DepositOutcome apply_deposit(Store& store, const ProcessingContext& context, con
     each(out);
   }
   if (deposit.mode == DepositMode::Complete && result.rejected > 0) {
-    db.rollback_to("depot");
+    if (whole) db.rollback_to("depot");
     result.rolled_back = result.accepted > 0;
     result.rejected += result.accepted;
     result.accepted = 0;
@@ -541,7 +545,7 @@ DepositOutcome apply_deposit(Store& store, const ProcessingContext& context, con
   } else {
     result.status = result.accepted > 0 ? DepositStatus::IntegrePartiel : DepositStatus::Rejete;
   }
-  db.release("depot");
+  if (whole) db.release("depot");
   if (context.account != nullptr && !context.outbox_dir.empty()) {  // never for a dry run (check)
     for (const auto& [login, count] : unauthorised) {
       audit_identity_refusal(db, IdentityRefusal{context.account->name, context.deposit_name, std::nullopt, login,

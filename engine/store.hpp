@@ -120,9 +120,16 @@ class Store {
   /// (unknown, or already decided by another transaction): nothing changed, the caller answers
   /// ABONNEMENT_INCONNU (guide: one decision per request).
   bool decide_subscription(const std::string& id, SubscriptionStatus status, const std::string& by, Instant at);
-  /// True when `login` has a validated subscription to `siret` granting Modification (or
-  /// Consultation when `modification` is false).
-  bool has_validated_subscription(const std::string& siret, const std::string& login, bool modification);
+  /// What the directory gives `login` on structure `siret`, the facts the rights are decided from
+  /// (engine/processor.cpp `rights_on`, docs/design.md "Rights").
+  struct RightsFacts {
+    std::optional<ManagerRole> manager;  // the role among its gestionnaires, nullopt when not one
+    bool modification = false;           // a validated subscription granting Modification
+    bool consultation = false;           // a validated subscription granting Consultation
+  };
+  /// The RightsFacts of `login` on `siret`, read by one query (one round trip on PostgreSQL; issue 21).
+  /// Throws StoreError, naming the row for a stored role that is not a known code.
+  RightsFacts rights_facts(const std::string& siret, const std::string& login);
 
   // Sheets (docs/reference.md §3.3).
   std::string allocate_code_appli(const std::string& prefix);
@@ -159,6 +166,18 @@ class Store {
   /// holder throws StoreError (unique index deposits_identifier_held_once, transient: the caller's retry then finds
   /// this holder).
   std::optional<DepositRecord> find_applied_by_identifier(std::string_view channel, const std::string& identifier);
+  /// What a dépôt arriving now meets of the dépôts recorded before it: the record of the same bytes applied
+  /// (find_applied_deposit), when `identifier` is given the dépôt of `channel` that holds it
+  /// (find_applied_by_identifier; either may be the same record), and whether `ack_name`, the first name its
+  /// accusé would take, is taken (ack_name_taken). One query, one round trip on PostgreSQL (issue 21: the
+  /// claim's reads). Throws StoreError (also for a stored status that is not a known code).
+  struct AppliedBefore {
+    std::optional<DepositRecord> same_bytes;
+    std::optional<DepositRecord> same_identifier;
+    bool ack_name_taken = false;
+  };
+  AppliedBefore find_applied_before(const std::string& sha256, std::string_view channel,
+                                    const std::optional<std::string>& identifier, const std::string& ack_name);
   /// The record of the processing of exactly this claimed file (name, bytes and file identity).
   std::optional<DepositRecord> find_processed_file(const std::string& file_name, const std::string& sha256,
                                                    const std::string& file_identity);

@@ -44,6 +44,12 @@ class StoreTest : public ::testing::Test {
     fs::remove_all(dir_);
   }
 
+  /// A validated subscription of `login` to `siret` granting Modification (Consultation when `modification` is false).
+  bool has_validated_subscription(const std::string& siret, const std::string& login, bool modification) {
+    const Store::RightsFacts facts = store_->rights_facts(siret, login);
+    return modification ? facts.modification : facts.consultation;
+  }
+
   // g.martin, a.leroy, j.dupont and ACME (12345678200010) with g.martin principal, a.leroy secondaire.
   void seed_directory() {
     for (const char* login : {"g.martin", "a.leroy", "j.dupont"}) {
@@ -185,8 +191,8 @@ TEST_F(StoreTest, SubscriptionsRoundTrip) {
   EXPECT_EQ(stored->text(1), "Équipe intégration");
   EXPECT_TRUE(db_->query_one("SELECT requested_on FROM subscriptions WHERE id = 'ABO-000002'")->is_null(0));
   // Not granted until validated.
-  EXPECT_FALSE(store_->has_validated_subscription("12345678200010", "j.dupont", true));
-  EXPECT_FALSE(store_->has_validated_subscription("12345678200010", "j.dupont", false));
+  EXPECT_FALSE(has_validated_subscription("12345678200010", "j.dupont", true));
+  EXPECT_FALSE(has_validated_subscription("12345678200010", "j.dupont", false));
   EXPECT_TRUE(store_->decide_subscription("ABO-000001", SubscriptionStatus::Validee, "g.martin", now_));
   EXPECT_EQ(store_->find_subscription("ABO-000001")->status, SubscriptionStatus::Validee);
   // One decision per request: a later one changes nothing (ABONNEMENT_INCONNU for the caller).
@@ -195,20 +201,20 @@ TEST_F(StoreTest, SubscriptionsRoundTrip) {
   EXPECT_EQ(db_->query_one("SELECT decided_by FROM subscriptions WHERE id = 'ABO-000001'")->text(0), "g.martin");
   EXPECT_FALSE(store_->decide_subscription("ABO-999999", SubscriptionStatus::Validee, "g.martin", now_));
   EXPECT_FALSE(store_->lock_subscription("ABO-999999"));
-  EXPECT_TRUE(store_->has_validated_subscription("12345678200010", "j.dupont", true));
-  EXPECT_TRUE(store_->has_validated_subscription("12345678200010", "j.dupont", false));
-  EXPECT_FALSE(store_->has_validated_subscription("12345678200028", "j.dupont", false));
+  EXPECT_TRUE(has_validated_subscription("12345678200010", "j.dupont", true));
+  EXPECT_TRUE(has_validated_subscription("12345678200010", "j.dupont", false));
+  EXPECT_FALSE(has_validated_subscription("12345678200028", "j.dupont", false));
   // Consultation only: no Modification.
   EXPECT_TRUE(store_->decide_subscription("ABO-000002", SubscriptionStatus::Validee, "g.martin", now_));
-  EXPECT_TRUE(store_->has_validated_subscription("12345678200010", "a.leroy", false));
-  EXPECT_FALSE(store_->has_validated_subscription("12345678200010", "a.leroy", true));
+  EXPECT_TRUE(has_validated_subscription("12345678200010", "a.leroy", false));
+  EXPECT_FALSE(has_validated_subscription("12345678200010", "a.leroy", true));
   // Refused grants nothing.
   const std::string third =
       store_->create_subscription("12345678200010", "g.martin", true, true, std::nullopt, std::nullopt, now_);
   EXPECT_EQ(third, "ABO-000003");
   EXPECT_TRUE(store_->decide_subscription(third, SubscriptionStatus::Refusee, "a.leroy", now_));
   EXPECT_EQ(store_->find_subscription(third)->status, SubscriptionStatus::Refusee);
-  EXPECT_FALSE(store_->has_validated_subscription("12345678200010", "g.martin", false));
+  EXPECT_FALSE(has_validated_subscription("12345678200010", "g.martin", false));
   EXPECT_FALSE(store_->find_subscription("ABO-999999"));
   EXPECT_EQ(to_code(SubscriptionStatus::EnAttente), "EN_ATTENTE");
   EXPECT_EQ(to_code(SubscriptionStatus::Validee), "VALIDEE");
@@ -737,6 +743,160 @@ TEST_P(RefusedSignatureTest, RefusedSignatureIsKeptOrLostWithItsDeposit) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, RefusedSignatureTest, ::testing::Values(Backend::Sqlite, Backend::Postgresql),
+                         [](const ::testing::TestParamInfo<Backend>& param_info) {
+                           return param_info.param == Backend::Sqlite ? std::string("Sqlite")
+                                                                      : std::string("Postgresql");
+                         });
+
+// The reads of a dépôt's claim and of the rights, one query each (issue 21: one round trip on PostgreSQL),
+// on both backends; each answers what the separate reads answer.
+class StoreReadsTest : public RefusedSignatureTest {
+ protected:
+  /// The round trips `read` took on PostgreSQL (0 on SQLite, which has none). A text's first run also prepares
+  /// it (a round trip of its own, once per connection): the reads measured are run once before.
+  std::uint64_t round_trips_of(const std::function<void()>& read) {
+    const std::uint64_t before = db_->round_trips();
+    read();
+    return db_->round_trips() - before;
+  }
+  std::uint64_t one_on_postgresql() const { return GetParam() == Backend::Postgresql ? 1 : 0; }
+};
+
+TEST_P(StoreReadsTest, AppliedBeforeFindsTheSameBytesAndTheSameIdentifiantInOneRoundTrip) {
+  Transaction tx(*db_);
+  const std::string a(64, 'a');
+  const std::string b(64, 'b');
+  const std::string c(64, 'c');
+  Store::AppliedBefore found;
+  auto read = [&](const std::string& sha, std::string_view channel, const std::optional<std::string>& id) {
+    found = store_->find_applied_before(sha, channel, id, "ACK_libre.xml");  // prepared
+    EXPECT_EQ(round_trips_of([&] { found = store_->find_applied_before(sha, channel, id, "ACK_libre.xml"); }),
+              one_on_postgresql());
+  };
+  // Nothing applied yet; a REJETE record neither (its bytes are processed anew, its identifiant is free).
+  store_->insert_deposit(deposit(a, "REJETE", "ACK_a_rejete.xml", "LOT-1"), now_, now_);
+  read(a, kInboxChannel, std::string("LOT-1"));
+  EXPECT_FALSE(found.same_bytes);
+  EXPECT_FALSE(found.same_identifier);
+  EXPECT_FALSE(found.ack_name_taken);
+  // The accusé's name is taken by any record, whatever its status, bytes or channel.
+  found = store_->find_applied_before(c, "acme", std::nullopt, "ACK_a_rejete.xml");
+  EXPECT_EQ(round_trips_of([&] { found = store_->find_applied_before(c, "acme", std::nullopt, "ACK_a_rejete.xml"); }),
+            one_on_postgresql());
+  EXPECT_FALSE(found.same_bytes);
+  EXPECT_TRUE(found.ack_name_taken);
+  // One record that is both: the same bytes holding the identifiant.
+  store_->insert_deposit(deposit(a, "INTEGRE", "ACK_a.xml", "LOT-1"), now_, now_);
+  read(a, kInboxChannel, std::string("LOT-1"));
+  ASSERT_TRUE(found.same_bytes);
+  ASSERT_TRUE(found.same_identifier);
+  EXPECT_EQ(found.same_bytes->ack_name, "ACK_a.xml");
+  EXPECT_EQ(found.same_identifier->ack_name, "ACK_a.xml");
+  EXPECT_EQ(found.same_bytes->ack_content, "<Accuse statut=\"INTEGRE\"/>");
+  EXPECT_FALSE(found.ack_name_taken);
+  // Other bytes with that identifiant: only the holder; the same bytes with another identifiant: only them.
+  read(b, kInboxChannel, std::string("LOT-1"));
+  EXPECT_FALSE(found.same_bytes);
+  ASSERT_TRUE(found.same_identifier);
+  EXPECT_EQ(found.same_identifier->ack_name, "ACK_a.xml");
+  read(a, kInboxChannel, std::string("LOT-2"));
+  ASSERT_TRUE(found.same_bytes);
+  EXPECT_EQ(found.same_bytes->ack_name, "ACK_a.xml");
+  EXPECT_FALSE(found.same_identifier);
+  // Two records: the bytes of one, the identifiant of another (a partial dépôt holds it too).
+  store_->insert_deposit(deposit(b, "INTEGRE_PARTIEL", "ACK_b.xml", "LOT-2"), now_, now_);
+  read(a, kInboxChannel, std::string("LOT-2"));
+  ASSERT_TRUE(found.same_bytes);
+  ASSERT_TRUE(found.same_identifier);
+  EXPECT_EQ(found.same_bytes->ack_name, "ACK_a.xml");
+  EXPECT_EQ(found.same_identifier->ack_name, "ACK_b.xml");
+  EXPECT_EQ(found.same_identifier->status, DepositStatus::IntegrePartiel);
+  // The identifiant is held per channel; the bytes are applied once whatever the channel.
+  read(c, "acme", std::string("LOT-1"));
+  EXPECT_FALSE(found.same_bytes);
+  EXPECT_FALSE(found.same_identifier);
+  read(b, "acme", std::string("LOT-2"));
+  ASSERT_TRUE(found.same_bytes);
+  EXPECT_EQ(found.same_bytes->channel, "");
+  EXPECT_FALSE(found.same_identifier);
+  DepositRecord other_channel = deposit(c, "INTEGRE", "ACK_c.xml", "LOT-1");
+  other_channel.channel = "acme";
+  store_->insert_deposit(other_channel, now_, now_);
+  read(std::string(64, 'd'), "acme", std::string("LOT-1"));
+  EXPECT_FALSE(found.same_bytes);
+  ASSERT_TRUE(found.same_identifier);
+  EXPECT_EQ(found.same_identifier->ack_name, "ACK_c.xml");
+  // Without an identifiant: the bytes only.
+  read(c, "acme", std::nullopt);
+  ASSERT_TRUE(found.same_bytes);
+  EXPECT_EQ(found.same_bytes->ack_name, "ACK_c.xml");
+  EXPECT_FALSE(found.same_identifier);
+}
+
+TEST_P(StoreReadsTest, RightsFactsAreTheRoleAndTheValidatedSubscriptionsInOneRoundTrip) {
+  Transaction tx(*db_);
+  for (const char* login : {"g.martin", "a.leroy", "j.dupont", "m.petit"}) {
+    store_->upsert_user(UserRecord{login, std::string(login) + "@example.com", false}, now_);
+  }
+  StructureRecord acme;
+  acme.siret = "12345678200010";
+  acme.raison_sociale = "ACME Logistique SAS";
+  StructureRecord globex = acme;
+  globex.siret = "12345678200028";
+  store_->upsert_structure(acme, {{"g.martin", ManagerRole::Principal}, {"a.leroy", ManagerRole::Secondaire}}, {},
+                           now_);
+  store_->upsert_structure(globex, {}, {}, now_);
+  Store::RightsFacts facts;
+  auto read = [&](const std::string& siret, const std::string& login) {
+    facts = store_->rights_facts(siret, login);  // prepared
+    EXPECT_EQ(round_trips_of([&] { facts = store_->rights_facts(siret, login); }), one_on_postgresql());
+  };
+  read(acme.siret, "g.martin");
+  EXPECT_EQ(facts.manager, std::optional<ManagerRole>(ManagerRole::Principal));
+  EXPECT_FALSE(facts.modification);
+  EXPECT_FALSE(facts.consultation);
+  read(acme.siret, "a.leroy");
+  EXPECT_EQ(facts.manager, std::optional<ManagerRole>(ManagerRole::Secondaire));
+  read(globex.siret, "g.martin");  // a gestionnaire of another structure only
+  EXPECT_FALSE(facts.manager);
+  // Subscriptions grant nothing until validated; each grants what it asked, several add up.
+  const std::string both =
+      store_->create_subscription(acme.siret, "j.dupont", true, true, std::nullopt, std::nullopt, now_);
+  const std::string consult =
+      store_->create_subscription(acme.siret, "m.petit", true, false, std::nullopt, std::nullopt, now_);
+  const std::string modify =
+      store_->create_subscription(acme.siret, "m.petit", false, true, std::nullopt, std::nullopt, now_);
+  const std::string refused =
+      store_->create_subscription(globex.siret, "j.dupont", true, true, std::nullopt, std::nullopt, now_);
+  read(acme.siret, "j.dupont");
+  EXPECT_FALSE(facts.manager);
+  EXPECT_FALSE(facts.modification);
+  EXPECT_FALSE(facts.consultation);
+  ASSERT_TRUE(store_->decide_subscription(both, SubscriptionStatus::Validee, "g.martin", now_));
+  ASSERT_TRUE(store_->decide_subscription(consult, SubscriptionStatus::Validee, "g.martin", now_));
+  ASSERT_TRUE(store_->decide_subscription(refused, SubscriptionStatus::Refusee, "g.martin", now_));
+  read(acme.siret, "j.dupont");
+  EXPECT_FALSE(facts.manager);
+  EXPECT_TRUE(facts.modification);
+  EXPECT_TRUE(facts.consultation);
+  read(globex.siret, "j.dupont");
+  EXPECT_FALSE(facts.modification);
+  EXPECT_FALSE(facts.consultation);
+  read(acme.siret, "m.petit");
+  EXPECT_FALSE(facts.modification);  // its Modification request is still EN_ATTENTE
+  EXPECT_TRUE(facts.consultation);
+  ASSERT_TRUE(store_->decide_subscription(modify, SubscriptionStatus::Validee, "g.martin", now_));
+  read(acme.siret, "m.petit");
+  EXPECT_TRUE(facts.modification);
+  EXPECT_TRUE(facts.consultation);
+  // A stored role that is not a known code names the structure and the login.
+  db_->execute("UPDATE managers SET role = 'adjoint' WHERE login = 'a.leroy'");
+  const std::string what = store_error_of([&] { (void)store_->rights_facts(acme.siret, "a.leroy"); });
+  EXPECT_NE(what.find("managers.role"), std::string::npos) << what;
+  EXPECT_NE(what.find("12345678200010 a.leroy"), std::string::npos) << what;
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, StoreReadsTest, ::testing::Values(Backend::Sqlite, Backend::Postgresql),
                          [](const ::testing::TestParamInfo<Backend>& param_info) {
                            return param_info.param == Backend::Sqlite ? std::string("Sqlite")
                                                                       : std::string("Postgresql");
