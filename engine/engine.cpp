@@ -659,7 +659,16 @@ std::vector<DepositAnswer> Engine::process_group(const std::vector<const inbox::
     log::info("{} : {} → {}", item.name, to_code(item.result.status), item.result.ack_name);
     answers.push_back(std::move(item.result));
   }
-  refresh_metrics(*db_, inbox());  // docs/reference.md §5.4, after each group; never throws
+  // docs/reference.md §5.4, after each group; never throws. In a pass the waiting dépôts are listed once.
+  std::optional<std::int64_t> waiting;
+  if (waiting_.in_pass) {
+    if (!waiting_.listed) {
+      waiting_.listed = count_waiting_deposits(inbox().inbox_dir());
+      waiting_.claimed = 0;
+    }
+    waiting = std::max<std::int64_t>(0, *waiting_.listed - waiting_.claimed);
+  }
+  refresh_metrics(*db_, inbox(), waiting);
   return answers;
 }
 
@@ -770,7 +779,10 @@ bool Engine::process_in_groups(std::vector<inbox::ClaimedFile> claimed, std::siz
   inbox::ClaimNotes notes;
   auto claim = [&](const std::string& name) -> std::optional<inbox::ClaimedFile> {
     inbox::ClaimNotes first;
-    if (auto file = box.claim(name, files::DirectorySync::Caller, &first)) return file;
+    if (auto file = box.claim(name, files::DirectorySync::Caller, &first)) {
+      ++waiting_.claimed;  // no longer waiting (metrics.prom)
+      return file;
+    }
     if (group.empty() || !first.held_open.empty() || !first.unopenable.empty()) {
       merge_notes(notes, std::move(first));
       return std::nullopt;
@@ -778,7 +790,9 @@ bool Engine::process_in_groups(std::vector<inbox::ClaimedFile> claimed, std::siz
     // It may be locked by this very group (a hard link to a file of the group: one inode, one
     // lock): the group goes first, then the claim is tried again.
     flush();
-    return box.claim(name, files::DirectorySync::Caller, &notes);
+    auto file = box.claim(name, files::DirectorySync::Caller, &notes);
+    if (file) ++waiting_.claimed;
+    return file;
   };
   for (auto& file : claimed) add(std::move(file));
   flush();
@@ -817,12 +831,14 @@ PassSummary Engine::process_names(const std::vector<std::string>& names) {
 }
 
 PassSummary Engine::process_names(std::size_t channel, const std::vector<std::string>& names) {
+  const PassScope pass(waiting_);
   PassSummary summary;
   process_in_groups({}, channel, names, summary);
   return summary;
 }
 
 PassSummary Engine::process_pass() {
+  const PassScope pass(waiting_);
   PassSummary summary;
   for (std::size_t c = 0; c < channels_.size(); ++c) {
     auto leftovers = channels_[c].inbox.recover_leftovers();

@@ -274,6 +274,32 @@ class Engine {
   std::unique_ptr<rules::CertificateChecker> certificates_;
   std::function<bool()> should_stop_;
   std::function<void()> before_commit_;
+  /// The count of waiting dépôts (metrics.prom) during a pass (process_pass, process_names): listed once
+  /// by the pass's first group (count_waiting_deposits), then less each dépôt the pass claims from an
+  /// inbox folder since, instead of listing every folder again after each group (bench/README.md
+  /// "Figure 11, third pass"). Outside a pass (process_group called alone) each refresh lists.
+  struct WaitingCount {
+    bool in_pass = false;
+    std::optional<std::int64_t> listed;  // at the pass's first refresh
+    std::int64_t claimed = 0;            // dépôts claimed from inbox folders since that listing
+  };
+  WaitingCount waiting_;
+  /// Marks a pass for waiting_ while it lives (the outermost one; an exception ends it too).
+  class PassScope {
+   public:
+    explicit PassScope(WaitingCount& w) : w_(w), outer_(!w.in_pass) {
+      if (outer_) w_ = WaitingCount{true, std::nullopt, 0};
+    }
+    ~PassScope() {
+      if (outer_) w_ = WaitingCount{};
+    }
+    PassScope(const PassScope&) = delete;
+    PassScope& operator=(const PassScope&) = delete;
+
+   private:
+    WaitingCount& w_;
+    bool outer_;
+  };
 };
 
 }  // namespace raccord

@@ -75,11 +75,6 @@ std::int64_t count_deposits(const fs::path& dir, bool folders) {
   return n;
 }
 
-/// inbox/ and its non-hidden folders.
-std::int64_t count_waiting(const fs::path& inbox_dir) {
-  return count_deposits(inbox_dir, true);
-}
-
 /// Originals in error/: regular, non-hidden files other than their NAME.reason.txt.
 std::int64_t count_quarantined(const fs::path& error_dir) {
   constexpr std::string_view kReason = ".reason.txt";
@@ -98,6 +93,10 @@ std::int64_t count_quarantined(const fs::path& error_dir) {
 
 }  // namespace
 
+std::int64_t count_waiting_deposits(const fs::path& inbox_dir) {
+  return count_deposits(inbox_dir, true);
+}
+
 bool record_unopenable_files(Database& db, std::int64_t count) {
   const auto row = db.query_one("SELECT value FROM metric_counters WHERE name = 'files_unopenable'");
   if ((row ? row->integer(0) : 0) == count) return false;
@@ -108,7 +107,8 @@ bool record_unopenable_files(Database& db, std::int64_t count) {
   return true;
 }
 
-outbox::MetricsSnapshot collect_metrics(Database& db, const inbox::InboxDirectory& dirs) {
+outbox::MetricsSnapshot collect_metrics(Database& db, const inbox::InboxDirectory& dirs,
+                                        std::optional<std::int64_t> waiting) {
   outbox::MetricsSnapshot m;
   for (const auto& r : db.query("SELECT name, value FROM metric_counters")) {
     const std::string name = r.text(0);
@@ -140,14 +140,14 @@ outbox::MetricsSnapshot collect_metrics(Database& db, const inbox::InboxDirector
     if (!r->is_null(3)) m.late_sheets = r->integer(3);  // NULL: a run recorded before migration 8
     if (!r->is_null(4)) m.leaves_expiring_30d = r->integer(4);
   }
-  m.inbox_waiting_files = count_waiting(dirs.inbox_dir());
+  m.inbox_waiting_files = waiting ? *waiting : count_waiting_deposits(dirs.inbox_dir());
   m.error_files = count_quarantined(dirs.error_dir());
   return m;
 }
 
-bool refresh_metrics(Database& db, const inbox::InboxDirectory& dirs) noexcept {
+bool refresh_metrics(Database& db, const inbox::InboxDirectory& dirs, std::optional<std::int64_t> waiting) noexcept {
   try {
-    const std::string text = outbox::render_metrics(collect_metrics(db, dirs));
+    const std::string text = outbox::render_metrics(collect_metrics(db, dirs, waiting));
     outbox::Outbox(dirs.outbox_dir()).write_metrics(text);
     return true;
   } catch (const std::exception& e) {

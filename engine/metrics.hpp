@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -55,12 +56,22 @@ bool record_unopenable_files(Database& db, std::int64_t count);
 /// finished_at - started_at in seconds, and its gauges: blocked, late, leaves expiring within 30 days), and counts the
 /// files of `dirs`: dépôts (InboxDirectory::is_deposit_name, regular files) directly in inbox/ and in its non-hidden
 /// folders (the accounts' folders; never .work/), and the originals in error/ (regular, non-hidden, not a .reason.txt).
-/// Cheap enough to run after every group of dépôts. Throws StoreError.
-outbox::MetricsSnapshot collect_metrics(Database& db, const inbox::InboxDirectory& dirs);
+/// Cheap enough to run after every group of dépôts. `waiting`: the count of waiting dépôts when the
+/// caller already knows it (a pass, see count_waiting_deposits), instead of listing the folders again.
+/// Throws StoreError.
+outbox::MetricsSnapshot collect_metrics(Database& db, const inbox::InboxDirectory& dirs,
+                                        std::optional<std::int64_t> waiting = std::nullopt);
 
 /// Collects and writes dirs.outbox_dir()/metrics.prom atomically (outbox::Outbox::write_metrics).
-/// Never throws: a failure is logged as a warning (the dépôt or the run it follows is already
-/// committed and answered). Returns false on failure.
-bool refresh_metrics(Database& db, const inbox::InboxDirectory& dirs) noexcept;
+/// `waiting` as for collect_metrics. Never throws: a failure is logged as a warning (the dépôt or the
+/// run it follows is already committed and answered). Returns false on failure.
+bool refresh_metrics(Database& db, const inbox::InboxDirectory& dirs,
+                     std::optional<std::int64_t> waiting = std::nullopt) noexcept;
+
+/// Dépôts waiting in `inbox_dir` (`raccord_inbox_waiting_files`): regular files with a dépôt name
+/// (InboxDirectory::is_deposit_name) directly in it and in its non-hidden folders (the accounts'; never
+/// .work/), by one listing of each, without a stat of each entry where the filesystem gives its type.
+/// An unreadable folder counts nothing. Never throws but std::bad_alloc.
+std::int64_t count_waiting_deposits(const std::filesystem::path& inbox_dir);
 
 }  // namespace raccord

@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <climits>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -733,12 +734,46 @@ std::vector<ClaimedFile> InboxDirectory::recover_leftovers() const {
   return result;
 }
 
+namespace {
+
+/// Writes the destination note `note` of a signed dépôt's pair (docs/accounts.md "After a crash"): a
+/// symbolic link whose target is `destination` (relative to the root; never followed, only read back
+/// by read_destination_note). One symlink(2) makes it whole or not at all, like a rename, without a
+/// temporary file written, renamed and removed (bench/README.md "Figure 11, third pass"). A note
+/// already there (left by a crash after its .p7s moved, or by the previous candidate name of this very
+/// move, or a note file of an earlier version) is replaced: until the dépôt's rename there is nothing
+/// for a recovery to finish, so a moment without a note changes nothing. Throws std::system_error.
+void write_destination_note(const fs::path& note, const std::string& destination) {
+  if (::symlink(destination.c_str(), note.c_str()) == 0) return;
+  if (errno != EEXIST) throw_errno(errno, "écriture impossible de la note " + note.string());
+  if (::unlink(note.c_str()) != 0 && errno != ENOENT) throw_errno(errno, "remplacement impossible de " + note.string());
+  if (::symlink(destination.c_str(), note.c_str()) != 0) {
+    throw_errno(errno, "écriture impossible de la note " + note.string());
+  }
+}
+
+/// The destination that note `note` holds (see write_destination_note): the target of the symbolic
+/// link, or the first line of a regular file (the note of a version before the link, left in .work/ by
+/// a crash before an upgrade). Empty when there is no note (or an empty one).
+std::string read_destination_note(const fs::path& note) {
+  std::array<char, PATH_MAX> target{};
+  const ssize_t n = ::readlink(note.c_str(), target.data(), target.size());
+  if (n >= 0 && static_cast<std::size_t>(n) < target.size()) return {target.data(), static_cast<std::size_t>(n)};
+  if (n >= 0) return {};           // longer than a path: not a note of this engine
+  if (errno != EINVAL) return {};  // ENOENT: no note
+  std::ifstream in(note);          // not a link: a note file of an earlier version
+  std::string destination;
+  if (!in || !std::getline(in, destination)) return {};
+  return destination;
+}
+
+}  // namespace
+
 void InboxDirectory::finish_signature_move(const std::string& signature) const {
   const fs::path path = work_dir() / signature;
   const fs::path note = work_dir() / destination_note_name(signature.substr(0, signature.size() - 4));
-  std::ifstream in(note);
-  std::string destination;
-  if (!in || !std::getline(in, destination) || destination.empty()) return;  // no note: left alone
+  const std::string destination = read_destination_note(note);
+  if (destination.empty()) return;  // no note: left alone
   const int fd = open_and_lock(path);
   if (fd < 0) return;  // another engine is moving it, or it is gone
   Descriptor held(fd);
@@ -770,16 +805,16 @@ std::filesystem::path InboxDirectory::move_out(const ClaimedFile& file, const fs
   const ClaimedFile* signature = file.signature();
   if (signature == nullptr) return files::move_with_suffix(file.path(), dir, file.name(), sync, reserve);
   // The pair (docs/accounts.md "Signed dépôts"): a name whose .p7s is free too, noted in .work/ before
-  // the dépôt moves, so that a .p7s left alone by a crash knows where it goes. The note is replaced
-  // whole but not flushed (files::replace_file): a crash of the process leaves it in the page cache,
-  // and a power loss cannot make the dépôt's later rename durable without it on a journalling
+  // the dépôt moves, so that a .p7s left alone by a crash knows where it goes. The note is one
+  // symlink(2) (write_destination_note), not flushed: a crash of the process leaves it in the page
+  // cache, and a power loss cannot make the dépôt's later rename durable without it on a journalling
   // filesystem, which commits metadata operations in order (docs/design.md "Failures of the machine");
   // two flushes per signed dépôt fewer (bench figure 11 signed).
   const std::string note = destination_note_name(file.name());
   const auto pair_reserve = [&](const std::string& candidate) {
     if (lstat_entry(dir / signature_name_for(candidate))) return false;
     if (reserve && !reserve(candidate)) return false;
-    files::replace_file(work_dir(), note, (dir / candidate).lexically_relative(root_).string() + "\n");
+    write_destination_note(work_dir() / note, (dir / candidate).lexically_relative(root_).string());
     return true;
   };
   fs::path final_path = files::move_with_suffix(file.path(), dir, file.name(), sync, pair_reserve);

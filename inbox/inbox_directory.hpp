@@ -215,8 +215,8 @@ class InboxDirectory {
   /// .work/, else from inbox/ (the crash between the claim's two renames; a `.p7s` there still held by
   /// a writer keeps the dépôt in .work/ for a later pass). A `.p7s` alone in .work/ whose dépôt was
   /// already archived or quarantined (the crash between archive()'s two moves) is moved where the
-  /// destination note of that move says (see archive()), in any channel; one without a note is left
-  /// alone.
+  /// destination note of that move says (see archive(); a note file of an earlier version is read
+  /// too), in any channel; one without a note is left alone.
   /// Throws std::runtime_error when .work/ is a symbolic link (opened O_NOFOLLOW, finding 8).
   std::vector<ClaimedFile> recover_leftovers() const;
 
@@ -225,7 +225,8 @@ class InboxDirectory {
   /// date is `processing_date` (civil, engine.timezone). Returns the final path. With
   /// DirectorySync::Caller, the caller fsyncs the returned path's directory and .work/.
   /// A dépôt with its signature: a name is chosen whose `.p7s` is free as well, the destination is
-  /// first noted in .work/ (`.<name>.destination`, written whole), then the dépôt is moved, then its
+  /// first noted in .work/ (`.<name>.destination`, a symbolic link whose target is the destination,
+  /// made by one symlink(2): whole or absent), then the dépôt is moved, then its
   /// `.p7s` beside it (`lot.xml.1` and `lot.xml.1.p7s`), then the note removed: after a crash between
   /// the two moves the `.p7s` left alone in .work/ and the note say where it goes (recover_leftovers).
   std::filesystem::path archive(const ClaimedFile& file, CivilDate processing_date,

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <set>
 #include <sstream>
 
 #include "engine/identity_audit.hpp"
@@ -280,6 +281,36 @@ TEST_F(MetricsTest, IdentityRefusalsByAccountAndCode) {
   }
   ASSERT_TRUE(refresh_metrics(db(), engine().inbox()));
   EXPECT_EQ(metrics()[R"(raccord_refus_identite_total{compte="autre",code="COMPTE_NON_AUTORISE"})"], 1);
+}
+
+// The waiting count in a pass of several groups: listed once by the pass (its first group), then less
+// each dépôt the pass claims, instead of every folder listed again after each group (bench/README.md
+// "Figure 11, third pass"); after each group it is what a listing of the folders says.
+TEST_F(MetricsTest, WaitingCountAfterEachGroupOfAPassIsWhatTheFoldersHold) {
+  start();
+  const int n = static_cast<int>(Engine::kGroupDeposits) * 2 + 5;
+  for (int i = 0; i < n; ++i) drop_file(inbox(), "d" + std::to_string(1000 + i) + ".xml", "<Depot");
+  fs::create_directories(inbox() / "compta");
+  drop_file(inbox() / "compta", "lot.xml", "<Depot/>");  // a folder of no account: waits, never taken
+  drop_file(inbox(), "notes.txt", "pas un dépôt");
+  std::vector<std::pair<std::int64_t, std::int64_t>> seen;  // (metrics.prom, a listing) between groups
+  engine().set_interruption([&] {
+    if (fs::exists(outbox() / "metrics.prom")) {
+      seen.emplace_back(metrics()["raccord_inbox_waiting_files"], count_waiting_deposits(inbox()));
+    }
+    return false;
+  });
+  const PassSummary summary = engine().process_pass();
+  EXPECT_EQ(summary.processed, n);
+  std::set<std::int64_t> counts;
+  for (std::size_t i = 1; i < seen.size(); ++i) {  // the first: before the pass's first group
+    EXPECT_EQ(seen[i].first, seen[i].second) << i;
+    counts.insert(seen[i].first);
+  }
+  const auto group = static_cast<std::int64_t>(Engine::kGroupDeposits);
+  EXPECT_EQ(counts, (std::set<std::int64_t>{1, n - 2 * group + 1, n - group + 1}));
+  EXPECT_EQ(metrics()["raccord_inbox_waiting_files"], 1);
+  EXPECT_EQ(count_waiting_deposits(inbox()), 1);
 }
 
 }  // namespace

@@ -14,6 +14,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -843,6 +844,74 @@ TEST_F(SignedInboxTest, RecoveryTakesTheSignatureFromTheInboxAndFinishesAMoveFro
   std::ofstream(dirs_->work_dir() / "c.xml.p7s") << "sig-c";
   EXPECT_TRUE(dirs_->recover_leftovers().empty());
   EXPECT_EQ(entries(dirs_->work_dir()), std::vector<std::string>{"c.xml.p7s"});
+}
+
+// The destination note (docs/accounts.md "After a crash"): one symbolic link whose target is the dépôt's
+// destination relative to the root (symlink(2): whole or absent, no temporary file written and renamed),
+// read back by the recovery, which moves the .p7s left alone once and removes the note.
+TEST_F(SignedInboxTest, DestinationNoteIsOneSymbolicLinkNamingTheDestination) {
+  drop("lot.xml.p7s", "sig");
+  drop("lot.xml", "<Depot/>");
+  auto claimed = dirs_->claim("lot.xml");
+  ASSERT_TRUE(claimed.has_value());
+  const fs::path note = dirs_->work_dir() / ".lot.xml.destination";
+  std::optional<fs::file_status> seen;
+  std::string target;
+  struct Stop {};
+  dirs_->set_between_signature_moves([&](const fs::path&) {
+    seen = fs::symlink_status(note);
+    target = fs::read_symlink(note).string();
+    throw Stop{};
+  });
+  EXPECT_THROW(dirs_->archive(*claimed, date_), Stop);
+  dirs_->set_between_signature_moves({});
+  ASSERT_TRUE(seen.has_value());
+  EXPECT_EQ(seen->type(), fs::file_type::symlink);
+  EXPECT_EQ(target, "archive/2026/11/29/lot.xml");
+  // No temporary of the note beside it: the dépôt's .p7s and the note only.
+  EXPECT_EQ(entries(dirs_->work_dir()), (std::vector<std::string>{".lot.xml.destination", "lot.xml.p7s"}));
+  claimed.reset();  // the engine that stopped there is gone (its locks with it)
+  EXPECT_TRUE(dirs_->recover_leftovers().empty());
+  const fs::path day = dirs_->archive_dir() / "2026" / "11" / "29";
+  EXPECT_EQ(read_file(day / "lot.xml"), "<Depot/>");
+  EXPECT_EQ(read_file(day / "lot.xml.p7s"), "sig");
+  EXPECT_TRUE(entries(dirs_->work_dir()).empty());
+  EXPECT_TRUE(dirs_->recover_leftovers().empty());  // once
+  EXPECT_EQ(entries(day), (std::vector<std::string>{"lot.xml", "lot.xml.p7s"}));
+}
+
+// Upgrade with leftovers: a note file written by the version before the symbolic link (one line, the
+// destination relative to the root) still finishes its move; a note of either shape left behind by an
+// earlier move of the same name is replaced by the next archive of that name, whose .p7s goes beside
+// its own dépôt.
+TEST_F(SignedInboxTest, RecoveryReadsANoteFileOfTheVersionBeforeAndStaleNotesAreReplaced) {
+  const fs::path day = dirs_->archive_dir() / "2026" / "11" / "29";
+  fs::create_directories(day);
+  std::ofstream(day / "b.xml.1") << "<Depot b/>";
+  std::ofstream(dirs_->work_dir() / "b.xml.p7s") << "sig-b";
+  std::ofstream(dirs_->work_dir() / ".b.xml.destination") << "archive/2026/11/29/b.xml.1\n";
+  EXPECT_TRUE(dirs_->recover_leftovers().empty());
+  EXPECT_EQ(read_file(day / "b.xml.1.p7s"), "sig-b");
+  EXPECT_TRUE(entries(dirs_->work_dir()).empty());
+
+  for (const bool link : {false, true}) {
+    const fs::path stale = dirs_->work_dir() / ".c.xml.destination";
+    if (link) {
+      fs::create_symlink("error/ailleurs.xml", stale);
+    } else {
+      std::ofstream(stale) << "error/ailleurs.xml\n";
+    }
+    drop("c.xml.p7s", "sig-c");
+    drop("c.xml", "<Depot c/>");
+    auto claimed = dirs_->claim("c.xml");
+    ASSERT_TRUE(claimed.has_value());
+    const fs::path archived = dirs_->archive(*claimed, date_);
+    EXPECT_EQ(read_file(archived.string() + ".p7s"), "sig-c") << link;
+    EXPECT_TRUE(entries(dirs_->work_dir()).empty()) << link;
+  }
+  EXPECT_FALSE(fs::exists(dirs_->error_dir() / "ailleurs.xml.p7s"));
+  EXPECT_EQ(entries(day),
+            (std::vector<std::string>{"b.xml.1", "b.xml.1.p7s", "c.xml", "c.xml.1", "c.xml.1.p7s", "c.xml.p7s"}));
 }
 
 }  // namespace

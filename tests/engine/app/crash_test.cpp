@@ -486,7 +486,10 @@ TEST_F(CrashTest, RechercheKilledAroundItsCommitLeavesOneExportNamedByItsAccuse)
 // Signed dépôts (docs/accounts.md "After a crash"): killed between the claim's two renames (the .p7s still
 // in inbox/signe/), after the commit (both in .work/signe/) and between the two moves out of .work/ (the
 // dépôt in archive/ or error/, its .p7s not yet), then run again: one accusé per dépôt, the dépôt and its
-// .p7s once each under the same final name, nothing left in inbox/signe/ nor .work/signe/.
+// .p7s once each under the same final name, nothing left in inbox/signe/ nor .work/signe/. Killed between
+// the two moves, the destination note is one symbolic link naming the dépôt's destination (made whole by
+// one symlink(2)); the same crash with the note as a file of the version before (an upgrade over the
+// leftovers) ends the same way.
 TEST_F(CrashTest, SignedDepotKilledBetweenItsTwoRenamesOrItsTwoMovesEndsOnceWithItsSignatureBeside) {
   const TestSigner signer = TestPki::instance().signer({.common_name = "signature.exemple.fr"});
   std::ofstream(dir_ / "signataires.pem") << signer.pem();
@@ -497,11 +500,13 @@ TEST_F(CrashTest, SignedDepotKilledBetweenItsTwoRenamesOrItsTwoMovesEndsOnceWith
   const fs::path signed_inbox = inbox() / "signe";
   struct Case {
     std::string point;
-    bool valid;  // else its signature is over other bytes: SIGNATURE_INVALIDE, to error/
+    bool valid;             // else its signature is over other bytes: SIGNATURE_INVALIDE, to error/
+    bool old_note = false;  // the note left by the kill rewritten as the previous version's file
   };
   int n = 0;
   for (const Case& c : {Case{"between-claim-renames", true}, Case{"after-commit", true},
-                        Case{"between-signature-moves", true}, Case{"between-signature-moves", false}}) {
+                        Case{"between-signature-moves", true}, Case{"between-signature-moves", false},
+                        Case{"between-signature-moves", true, true}, Case{"between-signature-moves", false, true}}) {
     const std::string stem = numbered("sig", ++n);
     const std::string xml = depot_xml(user_xml(numbered("u", n)), "identifiant=\"" + stem + "\"");
     const std::string p7s = signer.sign(c.valid ? xml : xml + " ");
@@ -510,6 +515,19 @@ TEST_F(CrashTest, SignedDepotKilledBetweenItsTwoRenamesOrItsTwoMovesEndsOnceWith
     kill_at_ = c.point;
     EXPECT_EQ(run({"process"}), -1) << c.point << " : le processus devait être tué à cet instant";
     kill_at_.clear();
+    if (c.point == "between-signature-moves") {
+      const fs::path note = work() / "signe" / ("." + stem + ".xml.destination");
+      ASSERT_EQ(fs::symlink_status(note).type(), fs::file_type::symlink) << stem;
+      const fs::path destination = fs::read_symlink(note);
+      EXPECT_EQ(read_file(root() / destination), xml) << destination;  // the dépôt is there already
+      std::vector<std::string> left = names_in(work() / "signe");
+      std::sort(left.begin(), left.end());
+      EXPECT_EQ(left, (std::vector<std::string>{"." + stem + ".xml.destination", stem + ".xml.p7s"})) << c.point;
+      if (c.old_note) {
+        fs::remove(note);
+        std::ofstream(note) << destination.string() << "\n";
+      }
+    }
     ASSERT_EQ(run({"process"}), 0) << c.point;
     std::vector<std::string> acks;
     for (const auto& f : names_in(outbox() / "signe")) {
