@@ -340,10 +340,8 @@ DepositAnswer Engine::answer(Item& item, const Attempt& attempt) {
   // read together (one round trip on PostgreSQL; issue 21).
   const std::string first_ack_name = outbox::acknowledgement_base_name(item.name, attempt.now) + ".xml";
   Store::AppliedBefore before;
-  std::optional<bool> first_ack_name_taken;
   if (!refused_before_doublon) {
     before = store.find_applied_before(ack.sha256, channel.name(), ack.identifier, first_ack_name);
-    first_ack_name_taken = before.ack_name_taken;
   }
   if (const auto& applied = before.same_bytes) {
     ack.status = DepositStatus::Doublon;
@@ -408,7 +406,7 @@ DepositAnswer Engine::answer(Item& item, const Attempt& attempt) {
   result.status = ack.status;
   result.ack_name = channel.outbox.acknowledgement_name(item.name, attempt.now, [&](const std::string& n) {
     // Nothing of this dépôt's was recorded since the read above: its answer still holds.
-    return n == first_ack_name && first_ack_name_taken ? *first_ack_name_taken : store.ack_name_taken(n);
+    return n == first_ack_name && !refused_before_doublon ? before.ack_name_taken : store.ack_name_taken(n);
   });
   result.ack_content = writer.finish(ack);
   result.quarantine = destination == "error";
@@ -777,12 +775,14 @@ bool Engine::process_in_groups(std::vector<inbox::ClaimedFile> claimed, std::siz
     group.push_back(std::move(file));
   };
   inbox::ClaimNotes notes;
+  auto claim_once = [&](const std::string& name, inbox::ClaimNotes* into) {
+    auto file = box.claim(name, files::DirectorySync::Caller, into);
+    if (file) ++waiting_.claimed;  // no longer waiting (metrics.prom)
+    return file;
+  };
   auto claim = [&](const std::string& name) -> std::optional<inbox::ClaimedFile> {
     inbox::ClaimNotes first;
-    if (auto file = box.claim(name, files::DirectorySync::Caller, &first)) {
-      ++waiting_.claimed;  // no longer waiting (metrics.prom)
-      return file;
-    }
+    if (auto file = claim_once(name, &first)) return file;
     if (group.empty() || !first.held_open.empty() || !first.unopenable.empty()) {
       merge_notes(notes, std::move(first));
       return std::nullopt;
@@ -790,9 +790,7 @@ bool Engine::process_in_groups(std::vector<inbox::ClaimedFile> claimed, std::siz
     // It may be locked by this very group (a hard link to a file of the group: one inode, one
     // lock): the group goes first, then the claim is tried again.
     flush();
-    auto file = box.claim(name, files::DirectorySync::Caller, &notes);
-    if (file) ++waiting_.claimed;
-    return file;
+    return claim_once(name, &notes);
   };
   for (auto& file : claimed) add(std::move(file));
   flush();

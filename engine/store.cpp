@@ -162,12 +162,6 @@ void Store::upsert_structure(const StructureRecord& s, const std::vector<std::pa
   }
 }
 
-std::optional<ManagerRole> Store::manager_role(const std::string& siret, const std::string& login) {
-  auto r = db_.query_one("SELECT role FROM managers WHERE siret = $1 AND login = $2", {siret, login});
-  if (!r) return std::nullopt;
-  return stored_enum(parse<ManagerRole>(r->text(0)), "managers.role", siret + " " + login, r->text(0));
-}
-
 std::int64_t Store::technical_user_count(const std::string& siret) {
   auto r = db_.query_one("SELECT COUNT(*) FROM technical_users WHERE siret = $1", {siret});
   return r ? r->integer(0) : 0;
@@ -392,23 +386,6 @@ std::map<SheetState, std::int64_t> Store::count_sheets_by_state() {
     out[stored_enum(parse<SheetState>(r.text(0)), "sheets.state", r.text(2), r.text(0))] = r.integer(1);
   }
   return out;
-}
-
-std::optional<DepositRecord> Store::find_applied_deposit(const std::string& sha256) {
-  auto r = db_.query_one(fmt::format("SELECT {} FROM deposits WHERE sha256 = $1 AND status IN {}", kDepositColumns,
-                                     sql_list<DepositStatus>(kAppliedDepositStatuses)),
-                         {sha256});
-  if (!r) return std::nullopt;
-  return to_deposit(*r);
-}
-
-std::optional<DepositRecord> Store::find_applied_by_identifier(std::string_view channel,
-                                                               const std::string& identifier) {
-  auto r =
-      db_.query_one(fmt::format("SELECT {} FROM deposits WHERE channel = $1 AND held_identifier = $2", kDepositColumns),
-                    {std::string(channel), identifier});
-  if (!r) return std::nullopt;
-  return to_deposit(*r);
 }
 
 Store::AppliedBefore Store::find_applied_before(const std::string& sha256, std::string_view channel,

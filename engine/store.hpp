@@ -101,9 +101,6 @@ class Store {
   /// Replaces the structure's attributes, gestionnaires and technical users (space state kept).
   void upsert_structure(const StructureRecord& s, const std::vector<std::pair<std::string, ManagerRole>>& managers,
                         const std::vector<std::string>& technical_users, Instant at);
-  /// The role of `login` among the gestionnaires of `siret`, or nullopt when not one of them.
-  /// Throws StoreError naming the row for a stored role that is not a known code.
-  std::optional<ManagerRole> manager_role(const std::string& siret, const std::string& login);
   std::int64_t technical_user_count(const std::string& siret);
   void activate_space(const std::string& siret, const std::string& by, Instant at);
 
@@ -160,17 +157,16 @@ class Store {
 
   // Dépôts (docs/reference.md §2 "Exactly once"). A record read back whose status is not a known code is a
   // StoreError naming the row.
-  std::optional<DepositRecord> find_applied_deposit(const std::string& sha256);
-  /// The dépôt of `channel` (an account's NAME, or kInboxChannel) that holds `identifier` (INTEGRE or INTEGRE_PARTIEL
-  /// with it; docs/design.md "Identifiant held once"), or nullopt. At most one exists: insert_deposit of a second
-  /// holder throws StoreError (unique index deposits_identifier_held_once, transient: the caller's retry then finds
-  /// this holder).
-  std::optional<DepositRecord> find_applied_by_identifier(std::string_view channel, const std::string& identifier);
-  /// What a dépôt arriving now meets of the dépôts recorded before it: the record of the same bytes applied
-  /// (find_applied_deposit), when `identifier` is given the dépôt of `channel` that holds it
-  /// (find_applied_by_identifier; either may be the same record), and whether `ack_name`, the first name its
-  /// accusé would take, is taken (ack_name_taken). One query, one round trip on PostgreSQL (issue 21: the
-  /// claim's reads). Throws StoreError (also for a stored status that is not a known code).
+  /// What a dépôt arriving now meets of the dépôts recorded before it, read by one query (one round trip on
+  /// PostgreSQL; issue 21: the claim's reads):
+  /// - `same_bytes`: the record of the same bytes `sha256` applied (INTEGRE or INTEGRE_PARTIEL: REJETE bytes are
+  ///   processed anew), in any channel;
+  /// - `same_identifier`, when `identifier` is given: the dépôt of `channel` (an account's NAME, or kInboxChannel)
+  ///   that holds it (INTEGRE or INTEGRE_PARTIEL with it; docs/design.md "Identifiant held once"). At most one
+  ///   exists: insert_deposit of a second holder throws StoreError (unique index deposits_identifier_held_once,
+  ///   transient: the caller's retry then finds this holder). It may be the same record as `same_bytes`;
+  /// - `ack_name_taken`: whether `ack_name`, the first name its accusé would take, is taken (ack_name_taken).
+  /// Throws StoreError (also, naming the row, for a stored status that is not a known code).
   struct AppliedBefore {
     std::optional<DepositRecord> same_bytes;
     std::optional<DepositRecord> same_identifier;

@@ -44,6 +44,21 @@ class StoreTest : public ::testing::Test {
     fs::remove_all(dir_);
   }
 
+  /// The role of `login` among the gestionnaires of `siret` (Store::rights_facts), nullopt when not one.
+  std::optional<ManagerRole> manager_role(const std::string& siret, const std::string& login) {
+    return store_->rights_facts(siret, login).manager;
+  }
+
+  /// The applied record of bytes `sha256`, in any channel (Store::find_applied_before's `same_bytes`).
+  std::optional<DepositRecord> find_applied_deposit(const std::string& sha256) {
+    return store_->find_applied_before(sha256, kInboxChannel, std::nullopt, "").same_bytes;
+  }
+
+  /// The dépôt of `channel` holding `identifier` (Store::find_applied_before's `same_identifier`).
+  std::optional<DepositRecord> find_applied_by_identifier(std::string_view channel, const std::string& identifier) {
+    return store_->find_applied_before("", channel, identifier, "").same_identifier;
+  }
+
   /// A validated subscription of `login` to `siret` granting Modification (Consultation when `modification` is false).
   bool has_validated_subscription(const std::string& siret, const std::string& login, bool modification) {
     const Store::RightsFacts facts = store_->rights_facts(siret, login);
@@ -108,9 +123,9 @@ TEST_F(StoreTest, StructuresRoundTrip) {
   EXPECT_EQ(s->editor_siret, std::optional<std::string>("98765432400019"));
   EXPECT_FALSE(s->uses_tiers);
   EXPECT_FALSE(s->space_active);
-  EXPECT_EQ(store_->manager_role("12345678200010", "g.martin"), std::optional<ManagerRole>(ManagerRole::Principal));
-  EXPECT_EQ(store_->manager_role("12345678200010", "a.leroy"), std::optional<ManagerRole>(ManagerRole::Secondaire));
-  EXPECT_FALSE(store_->manager_role("12345678200010", "j.dupont"));
+  EXPECT_EQ(manager_role("12345678200010", "g.martin"), std::optional<ManagerRole>(ManagerRole::Principal));
+  EXPECT_EQ(manager_role("12345678200010", "a.leroy"), std::optional<ManagerRole>(ManagerRole::Secondaire));
+  EXPECT_FALSE(manager_role("12345678200010", "j.dupont"));
   EXPECT_EQ(store_->technical_user_count("12345678200010"), 1);
   EXPECT_FALSE(store_->find_structure("12345678200028"));
   EXPECT_EQ(store_->technical_user_count("12345678200028"), 0);
@@ -137,9 +152,9 @@ TEST_F(StoreTest, UpsertReplacesAttributesManagersAndTechnicalUsersButKeepsTheSp
   EXPECT_FALSE(s->editor_siret.has_value());
   EXPECT_TRUE(s->uses_tiers);
   EXPECT_TRUE(s->space_active);  // the space state is not the directory's
-  EXPECT_FALSE(store_->manager_role("12345678200010", "g.martin"));
-  EXPECT_FALSE(store_->manager_role("12345678200010", "a.leroy"));
-  EXPECT_EQ(store_->manager_role("12345678200010", "j.dupont"), std::optional<ManagerRole>(ManagerRole::Principal));
+  EXPECT_FALSE(manager_role("12345678200010", "g.martin"));
+  EXPECT_FALSE(manager_role("12345678200010", "a.leroy"));
+  EXPECT_EQ(manager_role("12345678200010", "j.dupont"), std::optional<ManagerRole>(ManagerRole::Principal));
   EXPECT_EQ(store_->technical_user_count("12345678200010"), 2);
   EXPECT_EQ(count("SELECT COUNT(*) FROM structures"), 1);
   // And with none sent, none are left.
@@ -153,7 +168,7 @@ TEST_F(StoreTest, RepeatedManagerOrTechnicalUserIsStoredOnce) {
   store_->upsert_structure(acme(), {{"g.martin", ManagerRole::Principal}, {"g.martin", ManagerRole::Secondaire}},
                            {"T@example.fr", "T@example.fr"}, now_);
   EXPECT_EQ(count("SELECT COUNT(*) FROM managers WHERE siret = '12345678200010'"), 1);
-  EXPECT_EQ(store_->manager_role("12345678200010", "g.martin"), std::optional<ManagerRole>(ManagerRole::Secondaire));
+  EXPECT_EQ(manager_role("12345678200010", "g.martin"), std::optional<ManagerRole>(ManagerRole::Secondaire));
   EXPECT_EQ(store_->technical_user_count("12345678200010"), 1);
 }
 
@@ -537,20 +552,20 @@ TEST_F(StoreTest, EveryStoredStateStatusAndRoleReadNamesTheRowWhenUnknown) {
   EXPECT_NE(what.find(id), std::string::npos) << what;
 
   // A gestionnaire's role names the structure and the login.
-  EXPECT_EQ(store_->manager_role("12345678200010", "a.leroy"), ManagerRole::Secondaire);
+  EXPECT_EQ(manager_role("12345678200010", "a.leroy"), ManagerRole::Secondaire);
   db_->execute("UPDATE managers SET role = 'adjoint' WHERE login = 'a.leroy'");
-  what = store_error_of([this] { (void)store_->manager_role("12345678200010", "a.leroy"); });
+  what = store_error_of([this] { (void)manager_role("12345678200010", "a.leroy"); });
   EXPECT_NE(what.find("managers.role"), std::string::npos) << what;
   EXPECT_NE(what.find("12345678200010 a.leroy"), std::string::npos) << what;
   EXPECT_NE(what.find("« adjoint »"), std::string::npos) << what;
-  EXPECT_FALSE(store_->manager_role("12345678200010", "j.dupont"));  // not a gestionnaire: no role
+  EXPECT_FALSE(manager_role("12345678200010", "j.dupont"));  // not a gestionnaire: no role
 
   // A dépôt's status names its accusé, by every way a dépôt is found.
   const std::string sha(64, '9');
   store_->insert_deposit(deposit(sha, "INTEGRE", "ACK_lot_1.xml", "LOT-9"), now_, now_);
   db_->execute("UPDATE deposits SET status = 'INTEGRE_OK' WHERE ack_name = 'ACK_lot_1.xml'");
   for (const auto& read :
-       std::vector<std::function<void()>>{[&] { (void)store_->find_applied_by_identifier(kInboxChannel, "LOT-9"); },
+       std::vector<std::function<void()>>{[&] { (void)find_applied_by_identifier(kInboxChannel, "LOT-9"); },
                                           [&] { (void)store_->find_processed_file("lot.xml", sha, "2049:1234"); }}) {
     what = store_error_of(read);
     EXPECT_NE(what.find("deposits.status"), std::string::npos) << what;
@@ -561,11 +576,11 @@ TEST_F(StoreTest, EveryStoredStateStatusAndRoleReadNamesTheRowWhenUnknown) {
 
 TEST_F(StoreTest, DepositsAreFoundBySha) {
   const std::string sha(64, '1');
-  EXPECT_FALSE(store_->find_applied_deposit(sha));
+  EXPECT_FALSE(find_applied_deposit(sha));
   store_->insert_deposit(deposit(sha, "REJETE", "ACK_lot_20261129T221004Z.xml"), now_, now_);
-  EXPECT_FALSE(store_->find_applied_deposit(sha));  // REJETE bytes are processed anew
+  EXPECT_FALSE(find_applied_deposit(sha));  // REJETE bytes are processed anew
   store_->insert_deposit(deposit(sha, "INTEGRE", "ACK_lot_20261129T221005Z.xml", "LOT-1"), now_, now_);
-  auto r = store_->find_applied_deposit(sha);
+  auto r = find_applied_deposit(sha);
   ASSERT_TRUE(r);
   EXPECT_GT(r->id, 0);
   EXPECT_EQ(r->sha256, sha);
@@ -577,17 +592,17 @@ TEST_F(StoreTest, DepositsAreFoundBySha) {
   EXPECT_EQ(r->ack_content, "<Accuse statut=\"INTEGRE\"/>");
   EXPECT_EQ(r->destination, "archive");
   store_->insert_deposit(deposit(sha, "DOUBLON", "ACK_lot_20261129T221006Z.xml"), now_, now_);
-  EXPECT_EQ(to_code(store_->find_applied_deposit(sha)->status), "INTEGRE");
+  EXPECT_EQ(to_code(find_applied_deposit(sha)->status), "INTEGRE");
   const std::string partial(64, '2');
   store_->insert_deposit(deposit(partial, "INTEGRE_PARTIEL", "ACK_p.xml"), now_, now_);
-  EXPECT_EQ(to_code(store_->find_applied_deposit(partial)->status), "INTEGRE_PARTIEL");
+  EXPECT_EQ(to_code(find_applied_deposit(partial)->status), "INTEGRE_PARTIEL");
   // The partial unique index refuses a second application of the same bytes.
   EXPECT_THROW(store_->insert_deposit(deposit(sha, "INTEGRE", "ACK_other.xml"), now_, now_), StoreError);
 }
 
 TEST_F(StoreTest, DepositsAreFoundByIdentifierOnlyWhenApplied) {
   store_->insert_deposit(deposit(std::string(64, '1'), "REJETE", "ACK_a.xml", "LOT-2026-0042"), now_, now_);
-  EXPECT_FALSE(store_->find_applied_by_identifier(kInboxChannel, "LOT-2026-0042"));
+  EXPECT_FALSE(find_applied_by_identifier(kInboxChannel, "LOT-2026-0042"));
   store_->insert_deposit(deposit(std::string(64, '2'), "INTEGRE_PARTIEL", "ACK_b.xml", "LOT-2026-0042"), now_, now_);
   // The store itself refuses a second holder (two engines checking at once: the loser's retry
   // then finds the holder and answers DEPOT_IDENTIFIANT_REUTILISE).
@@ -600,15 +615,15 @@ TEST_F(StoreTest, DepositsAreFoundByIdentifierOnlyWhenApplied) {
   // Dépôts that do not hold it may share it: REJETE, DOUBLON.
   store_->insert_deposit(deposit(std::string(64, '5'), "REJETE", "ACK_e.xml", "LOT-2026-0042"), now_, now_);
   store_->insert_deposit(deposit(std::string(64, '2'), "DOUBLON", "ACK_f.xml", "LOT-2026-0042"), now_, now_);
-  auto r = store_->find_applied_by_identifier(kInboxChannel, "LOT-2026-0042");
+  auto r = find_applied_by_identifier(kInboxChannel, "LOT-2026-0042");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->ack_name, "ACK_b.xml");
-  EXPECT_FALSE(store_->find_applied_by_identifier(kInboxChannel, "LOT-2026-0043"));
+  EXPECT_FALSE(find_applied_by_identifier(kInboxChannel, "LOT-2026-0043"));
   // Other identifiants, and dépôts without one, are independent.
   store_->insert_deposit(deposit(std::string(64, '6'), "INTEGRE", "ACK_g.xml", "LOT-2026-0043"), now_, now_);
   store_->insert_deposit(deposit(std::string(64, '7'), "INTEGRE", "ACK_h.xml"), now_, now_);
   store_->insert_deposit(deposit(std::string(64, '8'), "INTEGRE", "ACK_i.xml"), now_, now_);
-  EXPECT_EQ(store_->find_applied_by_identifier(kInboxChannel, "LOT-2026-0043")->ack_name, "ACK_g.xml");
+  EXPECT_EQ(find_applied_by_identifier(kInboxChannel, "LOT-2026-0043")->ack_name, "ACK_g.xml");
 }
 
 TEST_F(StoreTest, ProcessedFileIsFoundByNameBytesAndIdentity) {
