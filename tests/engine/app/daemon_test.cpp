@@ -321,7 +321,8 @@ TEST_F(DaemonTest, ProcessesDepositsByRenameSlowWriteAndRescanReloadsOnSighupAnd
   ASSERT_TRUE(notify.ok()) << std::strerror(errno);
   spawn(tmp_ / "notify.sock");
   ASSERT_TRUE(notify.await("READY=1", 1, std::chrono::seconds{20})) << notify.all();
-  EXPECT_TRUE(notify.any_starting_with("STATUS=")) << notify.all();
+  // STATUS= follows READY=1 from the start-up pass: wait for it rather than race it.
+  EXPECT_TRUE(eventually([&] { return notify.any_starting_with("STATUS="); }, std::chrono::seconds{5})) << notify.all();
   EXPECT_TRUE(notify.await("WATCHDOG=1", 1, std::chrono::seconds{5})) << notify.all();
 
   // 1. A complete file renamed into inbox/ (IN_MOVED_TO).
