@@ -544,6 +544,15 @@ class OperationReader {
     op_.element_name = std::string(n.local);
     op_.line = line(el);
     op_.set_reference(attribute(el, "reference"));
+    // The actor first, whatever the element: a sender account judges every operation by it before any other
+    // rule (docs/accounts.md), so an unknown or foreign element of an allowed login is answered with its own
+    // SCHEMA_INVALIDE, never as an operation that names no demandeur. A demandeur written blank on the
+    // operation is absent like every optional value: the Depot's applies (docs/design.md "Empty values").
+    if (Field own = attribute(el, "demandeur"); own.present) {
+      op_.set_requester(std::move(own));
+    } else if (depot_requester->filled()) {
+      op_.set_requester(depot_requester);
+    }
     if (n.uri != kNamespace) {
       op_.body = UnknownOperation{};
       error("", op_.line,
@@ -576,14 +585,7 @@ class OperationReader {
                 "DecisionAbonnement, FicheEDI, FicheAPI, Recherche.");
       return;
     }
-    // A demandeur written blank on the operation is absent like every optional value: the Depot's
-    // applies (docs/design.md "Empty values").
-    Field own = attribute(el, "demandeur");
-    if (own.present) {
-      op_.set_requester(std::move(own));
-    } else if (depot_requester->filled()) {
-      op_.set_requester(depot_requester);
-    } else {
+    if (!op_.requester().present) {
       error("@demandeur", op_.line,
             "Aucun demandeur : indiquer l'attribut « demandeur » (login de l'utilisateur) sur l'opération " +
                 quote(name) + " ou sur l'élément « Depot ».");

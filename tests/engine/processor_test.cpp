@@ -1350,6 +1350,31 @@ TEST_F(AccountTest, NoDemandeurAtAllIsRefused) {
   EXPECT_THAT(a.operations[0].diagnostics[0].message, ::testing::HasSubstr("ne nomme aucun demandeur"));
 }
 
+// An unknown element, or one in another namespace or in none, is judged by its actor like any operation
+// (hostile16): an allowed login's gets its own SCHEMA_INVALIDE (before the fix: DEMANDEUR_NON_AUTORISE saying
+// that it named no demandeur, and an identity refusal counted), a foreign login's is named in its refusal.
+TEST_F(AccountTest, UnknownOrForeignElementIsJudgedByItsActor) {
+  const SenderAccount acme = acme_account();
+  const std::string own =
+      depot_xml(std::string(R"(<o:Recherche xmlns:o="urn:other" demandeur=")") + kSubscriber + R"(" type="EDI"/>)" +
+                    "\n<Bidule demandeur=\"" + kSubscriber + "\"/>\n" + R"(<Recherche xmlns="" type="EDI"/>)",
+                std::string(R"(mode="partielle" demandeur=")") + kSubscriber + "\"");
+  const AppliedDeposit allowed = apply_through(&acme, own);
+  ASSERT_EQ(allowed.operations.size(), 3u);
+  for (const OperationOutcome& op : allowed.operations) {
+    EXPECT_FALSE(op.accepted);
+    ASSERT_EQ(op.diagnostics.size(), 1u) << own;
+    EXPECT_EQ(op.diagnostics[0].code, ErrorCode::SchemaInvalide) << op.diagnostics[0].message;
+  }
+
+  const std::string foreign = depot_xml(R"(<o:Recherche xmlns:o="urn:other" demandeur="support.n1" type="EDI"/>)");
+  const AppliedDeposit refused = apply_through(&acme, foreign);
+  ASSERT_EQ(refused.operations.size(), 1u);
+  ASSERT_EQ(refused.operations[0].diagnostics.size(), 1u);
+  EXPECT_EQ(refused.operations[0].diagnostics[0].code, ErrorCode::DemandeurNonAutorise);
+  EXPECT_THAT(refused.operations[0].diagnostics[0].message, ::testing::HasSubstr("« support.n1 »"));
+}
+
 // complete: one unauthorised operation among good ones rejects the whole dépôt (nothing applied);
 // partielle: the good ones are applied.
 TEST_F(AccountTest, CompleteDepositWithOneUnauthorisedOperationIsRejectedWhole) {

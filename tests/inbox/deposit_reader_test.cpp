@@ -465,6 +465,12 @@ TEST(ReadDeposit, UnknownOrForeignOperationIsAnOperationWithSchemaInvalide) {
   EXPECT_EQ(d.operations[0].element_name, "Suppression");
   EXPECT_EQ(d.operations[0].reference().value, "r");
   EXPECT_EQ(d.operations[1].element_name, "Utilisateur");
+  // Their actor is read all the same (a sender account judges every operation by it first, hostile16): the
+  // Depot's, or their own.
+  for (const Operation& op : d.operations) EXPECT_EQ(op.requester().value, "j.dupont");
+  const Operation own = only_operation("<o:Recherche xmlns:o=\"urn:other\" demandeur=\"g.martin\"/>");
+  EXPECT_EQ(own.requester().value, "g.martin");
+  expect_single_schema_error(own, "", 3);
 }
 
 TEST(ReadDeposit, NoRequesterAnywhereIsSchemaInvalideInTheOperation) {
