@@ -81,11 +81,12 @@ std::vector<std::string> read_names(const fs::path& dir, bool follow_link = fals
   return names;
 }
 
-/// lstat; nullopt when the entry does not exist (any more).
+/// lstat; nullopt when the entry does not exist (any more), or cannot exist: a name longer than the file
+/// system allows (ENAMETOOLONG: the `.p7s` of a dépôt whose name already has 252 to 255 bytes).
 std::optional<struct stat> lstat_entry(const fs::path& path) {
   struct stat st {};
   if (::lstat(path.c_str(), &st) != 0) {
-    if (errno == ENOENT || errno == ENOTDIR) return std::nullopt;
+    if (errno == ENOENT || errno == ENOTDIR || errno == ENAMETOOLONG) return std::nullopt;
     throw_errno(errno, "lstat impossible de " + path.string());
   }
   return st;
@@ -520,7 +521,9 @@ std::optional<ClaimedFile> InboxDirectory::claim(const std::string& name, files:
     const int sfd = ::open(signature_source.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
     if (sfd < 0) {
       const int error = errno;
-      if (error == ENOENT || error == ELOOP || error == ENXIO || error == EISDIR) return -1;  // none
+      // none; ENAMETOOLONG: the dépôt's name leaves no room for ".p7s", so no signature can be beside it
+      // (the dépôt is taken alone: SIGNATURE_ABSENTE), never a failure of the pass (hostile16)
+      if (error == ENOENT || error == ELOOP || error == ENXIO || error == EISDIR || error == ENAMETOOLONG) return -1;
       if (error == EACCES || error == EPERM) return -2;
       throw_errno(error, "ouverture impossible de " + signature_source.string());
     }

@@ -800,6 +800,26 @@ TEST_F(SignedInboxTest, SignatureHeldOpenByAWriterKeepsItsDepotInTheInbox) {
   EXPECT_NE(claimed->signature(), nullptr);
 }
 
+// A dépôt whose name has 252 to 255 bytes leaves no room for ".p7s" (ENAMETOOLONG): it is taken alone (its
+// answer is SIGNATURE_ABSENTE), never a failure of the pass that kept every other dépôt of the engine waiting
+// (hostile16: `raccord process` exited 1 at each pass).
+TEST_F(SignedInboxTest, DepositNameWithNoRoomForItsSignatureIsTakenAlone) {
+  const std::string name = std::string(251, 'L') + ".xml";
+  drop(name);
+  drop("ok.xml.p7s", "signature");
+  drop("ok.xml");
+  testing::FakeSteadyClock clock;
+  EXPECT_EQ(dirs_->settled_candidates(milliseconds(300), clock), (std::vector<std::string>{name, "ok.xml"}));
+  auto claimed = dirs_->claim(name);
+  ASSERT_TRUE(claimed.has_value());
+  EXPECT_EQ(claimed->signature(), nullptr);
+  const fs::path archived = dirs_->quarantine(*claimed, {});
+  EXPECT_EQ(archived.filename().string(), name);
+  auto ok = dirs_->claim("ok.xml");
+  ASSERT_TRUE(ok.has_value());
+  EXPECT_NE(ok->signature(), nullptr);
+}
+
 TEST_F(SignedInboxTest, WithoutSignatureRequiredASignatureIsNeverTouched) {
   dirs_->set_signature_required(false);
   drop("lot.xml.p7s", "signature");
