@@ -140,7 +140,11 @@ std::vector<std::string> account_section_names(const std::string& text) {
 std::uint32_t parse_owner(const std::string& key, const std::string& raw) {
   std::optional<std::uint32_t> uid;
   if (!raw.empty() && std::all_of(raw.begin(), raw.end(), [](char c) { return c >= '0' && c <= '9'; })) {
-    uid = static_cast<std::uint32_t>(to_integer(key, raw, 0, 4'294'967'294LL));
+    try {
+      uid = static_cast<std::uint32_t>(to_integer(key, raw, 0, 4'294'967'294LL));
+    } catch (const ConfigError& e) {  // out of range: an account's value, exit 1 like the others (hostile16)
+      throw AccountConfigError(e.what());
+    }
   } else if (!raw.empty()) {
     struct passwd pw {};
     struct passwd* found = nullptr;

@@ -547,6 +547,13 @@ TEST_F(ConfigTest, AccountOwnerByUserName) {
 TEST_F(ConfigTest, InvalidAccountSectionIsAnAccountConfigErrorNotAUsageError) {
   EXPECT_THROW((void)load_config(write_ini("[compte.Acme]\nlogins = x\n"), dir_), AccountConfigError);
   EXPECT_THROW((void)load_config(write_ini("[compte.a]\nlogins = x\nproprietaire = 0\n"), dir_), AccountConfigError);
+  // An uid out of range is an account's value too (hostile16: it was the usage error, exit 2).
+  for (const char* uid : {"4294967295", "4294967296", "99999999999999999999"}) {
+    EXPECT_THROW(
+        (void)load_config(write_ini(std::string("[compte.a]\nlogins = x\nproprietaire = ") + uid + "\n"), dir_),
+        AccountConfigError)
+        << uid;
+  }
   EXPECT_THROW((void)load_config(write_ini("[engine]\ntimezone = Nulle/Part\n"), dir_), ConfigError);
 }
 
