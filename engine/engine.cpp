@@ -29,6 +29,7 @@
 #include "outbox/acknowledgement_writer.hpp"
 #include "outbox/export_files.hpp"
 #include "outbox/quarantine_reason.hpp"
+#include "rules/deposit_signature.hpp"
 
 namespace raccord {
 namespace {
@@ -106,7 +107,8 @@ void publish_exports(const outbox::Outbox& outbox, const std::vector<ExportRecor
 
 /// The verdict on signed dépôt `name` of `channel` (its `signers` set): SIGNATURE_ABSENTE when `signature`
 /// (the bytes of its .p7s) is unset, else rules::verify_deposit_signature of `bytes` at `now`; the replay
-/// key of a signature that verified goes to `signature_key` (docs/accounts.md "Signed dépôts").
+/// key of a signature that verified over the bytes goes to `signature_key`, also when its signer is refused for
+/// its validity dates (kept with the REJETE dépôt: docs/accounts.md "Replay").
 std::optional<Diagnostic> verify_signature(const Channel& channel, const std::string& name, std::string_view bytes,
                                            const std::optional<std::string>& signature, Instant now,
                                            std::string& signature_key) {
@@ -119,7 +121,7 @@ std::optional<Diagnostic> verify_signature(const Channel& channel, const std::st
                     signature_name, channel.account->name, signature_name));
   }
   const rules::SignatureCheck check = rules::verify_deposit_signature(bytes, *signature, *channel.signers, now, name);
-  if (check.accepted()) signature_key = check.replay_key;
+  if (check.accepted() || check.verified) signature_key = check.replay_key;
   return check.refusal;
 }
 
@@ -493,8 +495,13 @@ inbox::ClaimedDeposit Engine::read_file(const Channel& channel, const inbox::Cla
   return inbox::read_claimed(file, max_bytes, [&](std::string_view bytes) -> std::optional<Diagnostic> {
     const inbox::ClaimedFile* signature = file.signature();
     std::optional<std::string> signature_bytes;
-    // An oversized one is never loaded: it never verifies.
-    if (signature != nullptr) signature_bytes = signature->size() > max_bytes ? std::string() : signature->read_all();
+    // An oversized one is never loaded: it is refused for its size (hostile16: it was said to be empty).
+    if (signature != nullptr) {
+      if (const std::uint64_t size = signature->size(); size > rules::kMaxSignatureBytes) {
+        return rules::oversized_signature(size, file.name()).refusal;
+      }
+      signature_bytes = signature->read_all();
+    }
     return verify_signature(channel, file.name(), bytes, signature_bytes, now, signature_key);
   });
 }
@@ -876,6 +883,12 @@ std::vector<DepositAnswer> Engine::check(const std::vector<fs::path>& files, con
   std::vector<DepositAnswer> answers;
   Transaction tx(*db_);  // never committed: check changes nothing
   for (const auto& path : files) {
+    // Only a regular file (symbolic links followed): a FIFO would keep check waiting for a writer forever.
+    if (std::error_code ec; !fs::is_regular_file(path, ec)) {
+      throw std::runtime_error(path.string() +
+                               " n'est pas un fichier ordinaire (FIFO, dossier ou périphérique) : "
+                               "donnez le chemin d'un dépôt XML.");
+    }
     std::ifstream in(path, std::ios::binary);
     if (!in) throw std::system_error(errno, std::generic_category(), "lecture de " + path.string());
     // Read through std::string, which throws when memory runs out: a stream's `<<` would swallow it
@@ -895,11 +908,20 @@ std::vector<DepositAnswer> Engine::check(const std::vector<fs::path>& files, con
       std::optional<std::string> signature;
       fs::path signature_path = path;
       signature_path += ".p7s";
-      if (std::ifstream p7s(signature_path, std::ios::binary); p7s) {
-        signature.emplace(std::istreambuf_iterator<char>(p7s), std::istreambuf_iterator<char>());
+      std::error_code size_error;
+      const std::uintmax_t size = fs::file_size(signature_path, size_error);
+      if (!size_error && size > rules::kMaxSignatureBytes) {  // as process answers it, never loaded
+        signature_refusal = rules::oversized_signature(size, path.filename().string()).refusal;
+      } else {
+        // As process: only a regular file is a signature (a FIFO is never opened, it would block; hostile16).
+        if (fs::is_regular_file(signature_path, size_error)) {
+          if (std::ifstream p7s(signature_path, std::ios::binary); p7s) {
+            signature.emplace(std::istreambuf_iterator<char>(p7s), std::istreambuf_iterator<char>());
+          }
+        }
+        signature_refusal =
+            verify_signature(channels_[channel], path.filename().string(), bytes, signature, now, signature_key);
       }
-      signature_refusal =
-          verify_signature(channels_[channel], path.filename().string(), bytes, signature, now, signature_key);
     }
     DepositReadResult read;
     if (signature_refusal) {

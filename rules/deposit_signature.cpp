@@ -42,10 +42,6 @@ struct PreparedSigners {
 
 namespace {
 
-/// A `.p7s` larger than this is refused before any parsing: a detached signature with its certificate is a
-/// few kilobytes; a sender's mistake (the dépôt itself renamed .p7s) must not be parsed as ASN.1.
-constexpr std::size_t kMaxSignatureBytes = std::size_t{1024} * 1024;
-
 std::string hex_upper(const unsigned char* data, std::size_t len) {
   static constexpr char kHex[] = "0123456789ABCDEF";
   std::string out;
@@ -300,6 +296,13 @@ PinnedSigners load_pinned_signers(const std::filesystem::path& file) {
   return parse_pinned_signers(text.str(), file);
 }
 
+SignatureCheck oversized_signature(std::uint64_t size, std::string_view deposit_name) {
+  return refused(SignatureCheck{}, "Le fichier de signature " + std::string(deposit_name) + ".p7s fait " +
+                                       std::to_string(size) + " octets, plus que le maximum de " +
+                                       std::to_string(kMaxSignatureBytes) + " octets d'une signature détachée." +
+                                       " Signez à nouveau le dépôt avec : " + sign_command(deposit_name) + ".");
+}
+
 SignatureCheck verify_deposit_signature(std::string_view deposit, std::string_view signature,
                                         const PinnedSigners& pinned, Instant now, std::string_view deposit_name,
                                         const RejectedSignatureLookup& rejected_before) {
@@ -307,11 +310,7 @@ SignatureCheck verify_deposit_signature(std::string_view deposit, std::string_vi
   const std::string p7s = std::string(deposit_name) + ".p7s";
   const std::string again = " Signez à nouveau le dépôt avec : " + sign_command(deposit_name) + ".";
   if (signature.empty()) return refused(check, "Le fichier de signature " + p7s + " est vide." + again);
-  if (signature.size() > kMaxSignatureBytes) {
-    return refused(check, "Le fichier de signature " + p7s + " fait " + std::to_string(signature.size()) +
-                              " octets, plus que le maximum de " + std::to_string(kMaxSignatureBytes) +
-                              " octets d'une signature détachée." + again);
-  }
+  if (signature.size() > kMaxSignatureBytes) return oversized_signature(signature.size(), deposit_name);
   if (deposit.size() > INT_MAX) {
     return refused(check, "Le dépôt est trop volumineux pour que sa signature soit vérifiée.");
   }
@@ -388,6 +387,12 @@ SignatureCheck verify_deposit_signature(std::string_view deposit, std::string_vi
                               "signataires du compte)." +
                               again);
   }
+  // Verified over the bytes before the validity is judged: a genuine signature refused for its signer's dates
+  // is still one that came with a REJETE dépôt (check.verified), never to be accepted later (hostile16).
+  BioPtr content(BIO_new_mem_buf(deposit.data(), static_cast<int>(deposit.size())));
+  const unsigned int flags = CMS_BINARY | CMS_DETACHED | CMS_NO_SIGNER_CERT_VERIFY;
+  check.verified = content && CMS_verify(cms.get(), certs, nullptr, content.get(), nullptr, flags) == 1;
+  ERR_clear_error();
   if (now < known->not_before) {
     return refused(check, "Le certificat du signataire " + named(signer) + " n'est valide qu'à partir du " +
                               french_date(known->not_before) +
@@ -399,11 +404,7 @@ SignatureCheck verify_deposit_signature(std::string_view deposit, std::string_vi
                               " : renouvelez-le, faites déclarer le nouveau auprès de l'exploitant (fichier "
                               "signataires du compte), puis signez à nouveau le dépôt.");
   }
-  BioPtr content(BIO_new_mem_buf(deposit.data(), static_cast<int>(deposit.size())));
-  const unsigned int flags = CMS_BINARY | CMS_DETACHED | CMS_NO_SIGNER_CERT_VERIFY;
-  const int verified = content ? CMS_verify(cms.get(), certs, nullptr, content.get(), nullptr, flags) : 0;
-  ERR_clear_error();
-  if (verified != 1) {
+  if (!check.verified) {
     return refused(check, "La signature " + p7s + " ne correspond pas aux octets du dépôt " +
                               std::string(deposit_name) +
                               " (fichier modifié après la signature, signature d'un autre fichier, ou signé sans "

@@ -17,6 +17,7 @@
 // `signingTime` is never read (the sender's clock decides nothing).
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <memory>
@@ -80,6 +81,11 @@ struct SignatureCheck {
   /// too, is the same signature). Empty when the bytes hold no single signature. What the store keeps of
   /// the signature of a rejected dépôt (engine/store.hpp: Store::record_refused_signature).
   std::string replay_key;
+  /// True when the signature verified over the dépôt's exact bytes with a pinned signer's key, whether or
+  /// not it is accepted: a pinned signer outside its validity at the processing instant is refused, yet the
+  /// signature is genuine and its replay key is kept with the REJETE dépôt like an accepted one's, so that the
+  /// same pair dropped again once the certificate is valid is a replay (hostile16).
+  bool verified = false;
 
   bool accepted() const { return !refusal.has_value(); }
 };
@@ -96,5 +102,13 @@ using RejectedSignatureLookup = std::function<bool(const std::string& replay_key
 SignatureCheck verify_deposit_signature(std::string_view deposit, std::string_view signature,
                                         const PinnedSigners& pinned, Instant now, std::string_view deposit_name,
                                         const RejectedSignatureLookup& rejected_before = {});
+
+/// A `.p7s` larger than this is refused before any parsing: a detached signature with its certificate is a
+/// few kilobytes; a sender's mistake (the dépôt itself renamed .p7s) must not be parsed as ASN.1.
+inline constexpr std::uint64_t kMaxSignatureBytes = std::uint64_t{1024} * 1024;
+
+/// The refusal of a `.p7s` of `size` bytes, more than kMaxSignatureBytes, for dépôt `deposit_name`, as
+/// verify_deposit_signature gives it: for callers that measure the file and never load such a one.
+SignatureCheck oversized_signature(std::uint64_t size, std::string_view deposit_name);
 
 }  // namespace raccord::rules

@@ -27,7 +27,9 @@ namespace {
 
 namespace fs = std::filesystem;
 using ::testing::ElementsAre;
+using ::testing::HasSubstr;
 using ::testing::IsEmpty;
+using ::testing::Not;
 
 std::string one_sheet(const std::string& identifier, const SheetSpec& spec = sftp_sheet()) {
   return depot_xml(sheet_xml(spec), "identifiant=\"" + identifier + "\"");
@@ -1190,6 +1192,47 @@ TEST_F(SignedChannelTest, SignatureOfARejectedDepotIsNeverAcceptedAgain) {
   EXPECT_EQ(pass_one().statut, "INTEGRE");
 }
 
+// The pair refused because its pinned signer was not yet valid, dropped again once it is: a replay of the
+// signature of a REJETE dépôt, never applied at that later, more favourable moment (hostile16: it was INTEGRE).
+TEST_F(SignedChannelTest, SignatureRefusedBeforeItsSignerWasValidIsNeverAcceptedLater) {
+  const TestSigner next = TestPki::instance().signer({.common_name = "prochain.exemple.fr",
+                                                      .not_before = "2026-12-01T00:00:00Z",
+                                                      .not_after = "2027-12-31T23:59:59Z"});
+  std::ofstream(signers_file_) << signer().pem() << next.pem();
+  start();
+  setup_world();
+  const std::string xml = one_sheet("LOT-V1");
+  const std::string p7s = next.sign(xml);
+  drop_signed("avance.xml", xml, p7s);
+  const ParsedAck early = pass_one();
+  ASSERT_EQ(early.statut, "REJETE") << early.xml;
+  EXPECT_THAT(early.error_codes(), ElementsAre("SIGNATURE_INVALIDE"));
+  EXPECT_EQ(count("SELECT COUNT(*) FROM refused_signatures"), 1);
+  start("2026-12-02T10:00:00Z");
+  drop_signed("avance.xml", xml, p7s);
+  const ParsedAck replay = pass_one();
+  EXPECT_EQ(replay.statut, "REJETE") << replay.xml;
+  EXPECT_THAT(replay.error_codes(), ElementsAre("SIGNATURE_INVALIDE"));
+  EXPECT_EQ(count("SELECT COUNT(*) FROM sheets"), 0);
+}
+
+// A .p7s larger than inbox.max_bytes was answered "est vide" (hostile16): one over the signature cap is refused
+// for its size, one under it is read and judged like any other.
+TEST_F(SignedChannelTest, OversizedSignatureIsRefusedForItsSizeNeverAsEmpty) {
+  config_.max_bytes = 100000;
+  start();
+  const std::string xml = one_sheet("LOT-G1");
+  drop_signed("enorme.xml", xml, std::string(2 * 1024 * 1024, '\0'));
+  const ParsedAck huge = pass_one();
+  ASSERT_THAT(huge.error_codes(), ElementsAre("SIGNATURE_INVALIDE")) << huge.xml;
+  EXPECT_THAT(huge.errors[0].message, HasSubstr("fait 2097152 octets, plus que le maximum de 1048576"));
+  drop_signed("gros.xml", xml, std::string(200000, 'x'));
+  const ParsedAck big = pass_one();
+  ASSERT_THAT(big.error_codes(), ElementsAre("SIGNATURE_INVALIDE")) << big.xml;
+  EXPECT_THAT(big.errors[0].message, HasSubstr("n'est pas une signature CMS"));
+  EXPECT_THAT(big.errors[0].message, Not(HasSubstr("vide")));
+}
+
 TEST_F(SignedChannelTest, SignatureHeldOpenByAWriterKeepsItsDepotWaiting) {
   start();
   setup_world();
@@ -1359,6 +1402,37 @@ TEST_F(SignedChannelTest, CheckUsesTheSignatureBesideTheFile) {
   drop_file(tmp_, "verif.xml.p7s", signer().sign(xml));
   answers = engine().check({tmp_ / "verif.xml"}, account);
   EXPECT_EQ(answers.at(0).status, DepositStatus::Integre) << answers[0].ack_content;
+}
+
+// A FIFO named like the signature (or the dépôt) never keeps check waiting for a writer (hostile16: it waited
+// until one came, then answered "est vide"): as process, the signature is absent; a FIFO dépôt is refused. A
+// helper plays the writer that the fixed check never waits for, so that the test ends either way.
+TEST_F(SignedChannelTest, CheckNeverWaitsOnAFifo) {
+  start();
+  setup_world();
+  const std::string xml = one_sheet("LOT-F1");
+  drop_file(tmp_, "fifo.xml", xml);
+  ASSERT_EQ(::mkfifo((tmp_ / "fifo.xml.p7s").c_str(), 0600), 0);
+  ASSERT_EQ(::mkfifo((tmp_ / "tube.xml").c_str(), 0600), 0);
+  std::atomic<bool> done{false};
+  std::thread writer([&] {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (!done && std::chrono::steady_clock::now() < deadline) {
+      for (const char* name : {"fifo.xml.p7s", "tube.xml"}) {
+        const int fd = ::open((tmp_ / name).c_str(), O_WRONLY | O_NONBLOCK);  // only once a reader waits
+        if (fd >= 0) ::close(fd);
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  });
+  const SenderAccount* account = &engine().config().accounts.back();
+  const auto answers = engine().check({tmp_ / "fifo.xml"}, account);
+  EXPECT_THROW((void)engine().check({tmp_ / "tube.xml"}, account), std::runtime_error);
+  done = true;
+  writer.join();
+  ASSERT_EQ(answers.size(), 1u);
+  EXPECT_THAT(parse_ack(answers[0].ack_content).error_codes(), ElementsAre("SIGNATURE_ABSENTE"))
+      << answers[0].ack_content;
 }
 
 TEST_F(EngineTest, AccuseEchoesIdentifiantModeAndReferences) {

@@ -353,6 +353,24 @@ TEST(DepositSignature, NotYetValidSignerIsRefusedUntilItsStart) {
   EXPECT_TRUE(verify(kDeposit, sig, pinned({&next}), kNow + std::chrono::seconds(1)).accepted());
 }
 
+// A genuine signature refused for its signer's dates still verified over the bytes: it carries its replay key,
+// kept with the REJETE dépôt, so that the pair dropped again once the signer is valid is a replay (hostile16:
+// before, no key came with such a refusal and the replay was accepted). Other bytes never verified.
+TEST(DepositSignature, SignatureRefusedForItsSignerDatesIsVerifiedWithItsReplayKey) {
+  const TestSigner next = TestPki::instance().signer({.not_before = "2026-01-03T12:00:01Z"});
+  const std::string sig = next.sign(kDeposit);
+  const auto early = verify(kDeposit, sig, pinned({&next}), kNow);
+  expect_refused(early, "n'est valide qu'à partir du");
+  EXPECT_TRUE(early.verified);
+  const auto later = verify(kDeposit, sig, pinned({&next}), kNow + std::chrono::seconds(1));
+  ASSERT_TRUE(later.accepted());
+  EXPECT_EQ(early.replay_key, later.replay_key);
+  EXPECT_TRUE(later.verified);
+  const auto other_bytes = verify(kDeposit + " ", sig, pinned({&next}), kNow);
+  expect_refused(other_bytes, "n'est valide qu'à partir du");
+  EXPECT_FALSE(other_bytes.verified);
+}
+
 // ---- replay -----------------------------------------------------------------------------------
 
 TEST(DepositSignature, ReplayKeyIgnoresTheEncoding) {
