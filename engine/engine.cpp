@@ -358,8 +358,15 @@ DepositAnswer Engine::answer(Item& item, const Attempt& attempt) {
         (first == ErrorCode::CompteNonAutorise || first == ErrorCode::SignatureAbsente ||
          first == ErrorCode::SignatureInvalide)) {
       // The audit line and raccord_refus_identite_total, in the dépôt's transaction (docs/accounts.md).
-      audit_identity_refusal(
-          *db_, IdentityRefusal{channel.name(), item.name, item.file->owner_uid(), std::nullopt, first, 1});
+      // The file refused, with its owner: the .p7s when it alone broke the owner or link rule (hostile16: the
+      // line named the dépôt and its owner, which were right).
+      const inbox::ClaimedFile* audited = item.file;
+      if (const inbox::ClaimedFile* signature = item.file->signature();
+          signature != nullptr && first == ErrorCode::CompteNonAutorise && passes_identity(channel, *item.file)) {
+        audited = signature;
+      }
+      audit_identity_refusal(*db_, IdentityRefusal{channel.name(), audited == item.file ? item.name : audited->name(),
+                                                   audited->owner_uid(), std::nullopt, first, 1});
     }
     for (const auto& d : read.errors) {
       if (is_quarantine_code(d.code)) destination = "error";
@@ -450,6 +457,12 @@ DepositAnswer Engine::answer(Item& item, const Attempt& attempt) {
 
 DepositAnswer Engine::process_claimed(const inbox::ClaimedFile& file, ClaimOrigin origin, std::size_t channel) {
   return process_group({&file}, origin, channel).front();
+}
+
+bool Engine::passes_identity(const Channel& channel, const inbox::ClaimedFile& file) {
+  if (!channel.account) return true;
+  const auto& owner = channel.account->owner_uid;
+  return (!owner || file.owner_uid() == *owner) && file.link_count() == 1;
 }
 
 std::optional<Diagnostic> Engine::identity_refusal(const Channel& channel, const inbox::ClaimedFile& file) {

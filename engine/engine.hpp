@@ -256,6 +256,8 @@ class Engine {
   /// is read; docs/accounts.md); nullopt otherwise and for inbox/ itself.
   /// The same checks on the dépôt's claimed `.p7s` (ClaimedFile::signature) when it has one.
   static std::optional<Diagnostic> identity_refusal(const Channel& channel, const inbox::ClaimedFile& file);
+  /// Whether `file` alone (not its `.p7s`) passes those owner and link checks of `channel`.
+  static bool passes_identity(const Channel& channel, const inbox::ClaimedFile& file);
 
   /// Reads claimed `file` of `channel` once (inbox::read_claimed): its identity refusal, else its
   /// bytes, which in a channel with signatures are verified against its `.p7s` at `now` (the injected

@@ -1389,6 +1389,24 @@ TEST_F(SignedChannelTest, SignatureWithAHardLinkKeptBySenderRefusesItsDepot) {
   EXPECT_TRUE(fs::exists(error_dir() / "h.xml.p7s"));
 }
 
+// The audit line of a COMPTE_NON_AUTORISE caused by the .p7s alone names the .p7s and its owner (hostile16: it
+// named the dépôt and the dépôt's owner, the account's own, which sent the operator looking at the wrong file).
+TEST_F(SignedChannelTest, AuditOfASignatureNotOwnedByTheAccountNamesTheSignatureAndItsOwner) {
+  if (::geteuid() != 0) GTEST_SKIP() << "chown needs root";
+  config_.accounts.back().owner_uid = 4242;
+  start();
+  setup_world();
+  const std::string xml = one_sheet("LOT-P1");
+  drop_signed("p.xml", xml, signer().sign(xml));
+  ASSERT_EQ(::chown((signed_inbox() / "p.xml").c_str(), 4242, 4242), 0);
+  ASSERT_EQ(::chown((signed_inbox() / "p.xml.p7s").c_str(), 4343, 4343), 0);
+  ::testing::internal::CaptureStderr();
+  const ParsedAck ack = pass_one();
+  const std::string log = ::testing::internal::GetCapturedStderr();
+  EXPECT_THAT(ack.error_codes(), ElementsAre("COMPTE_NON_AUTORISE"));
+  EXPECT_THAT(log, HasSubstr("refus d'identité COMPTE_NON_AUTORISE : compte signe, fichier p.xml.p7s, uid 4343"));
+}
+
 TEST_F(SignedChannelTest, CheckUsesTheSignatureBesideTheFile) {
   start();
   setup_world();
