@@ -6,6 +6,7 @@
 #include <openssl/evp.h>
 #include <openssl/objects.h>
 #include <openssl/pem.h>
+#include <openssl/x509.h>
 
 #include <algorithm>
 #include <array>
@@ -202,6 +203,41 @@ std::string replay_key_of(CMS_SignerInfo* si, const BIGNUM* order, const EVP_MD*
   return "sha256:" + hex_upper(md, md_len);
 }
 
+/// The name of the weak digest (MD2, MD4, MD5 or SHA-1: collisions can be made) that signer info `si` uses,
+/// as its digestAlgorithm or within its signatureAlgorithm (sha1WithRSAEncryption, ecdsa-with-SHA1); null when
+/// it uses none. The same digests as CERT_SIGNATURE_FAIBLE refuses in a chain (docs/reference.md).
+const char* weak_digest_of(CMS_SignerInfo* si) {
+  X509_ALGOR* digest = nullptr;
+  X509_ALGOR* signature = nullptr;
+  CMS_SignerInfo_get0_algs(si, nullptr, nullptr, &digest, &signature);
+  std::array<int, 2> nids{NID_undef, NID_undef};
+  const ASN1_OBJECT* oid = nullptr;
+  if (digest != nullptr) {
+    X509_ALGOR_get0(&oid, nullptr, nullptr, digest);
+    nids[0] = OBJ_obj2nid(oid);
+  }
+  if (signature != nullptr) {
+    X509_ALGOR_get0(&oid, nullptr, nullptr, signature);
+    int pkey_nid = NID_undef;
+    if (OBJ_find_sigid_algs(OBJ_obj2nid(oid), &nids[1], &pkey_nid) != 1) nids[1] = NID_undef;
+  }
+  for (const int nid : nids) {
+    switch (nid) {
+      case NID_md2:
+        return "MD2";
+      case NID_md4:
+        return "MD4";
+      case NID_md5:
+        return "MD5";
+      case NID_sha1:
+        return "SHA-1";
+      default:
+        break;
+    }
+  }
+  return nullptr;
+}
+
 std::string sign_command(std::string_view deposit_name) {
   const std::string name(deposit_name.empty() ? std::string_view("F.xml") : deposit_name);
   return "openssl cms -sign -binary -outform DER -in " + name + " -signer certificat.pem -inkey cle.pem -out " + name +
@@ -348,6 +384,12 @@ SignatureCheck verify_deposit_signature(std::string_view deposit, std::string_vi
                               again);
   }
   CMS_SignerInfo* si = sk_CMS_SignerInfo_value(infos, 0);
+  if (const char* weak = weak_digest_of(si)) {
+    return refused(check, "La signature " + p7s + " utilise l'empreinte " + weak +
+                              ", trop faible pour prouver qui a déposé le fichier (MD5 et SHA-1 sont refusés) : "
+                              "signez avec SHA-256, l'empreinte par défaut de la commande." +
+                              again);
+  }
 
   // The signer: the pinned certificates are searched first, then those embedded in the signature.
   STACK_OF(X509)* certs = prepared->stack.get();

@@ -193,14 +193,6 @@ int run_check(const GlobalOptions& g, const std::vector<std::string>& files, con
         "(ou paths.root) désigne ce store.\n",
         config.effective_connection());
   }
-  for (const std::string& file : files) {
-    // A FIFO (or a device) named like a dépôt would keep check waiting for a writer forever (hostile16).
-    if (std::error_code ec; !fs::is_regular_file(file, ec)) {
-      throw CLI::ValidationError("FILE", fmt::format("« {} » n'est pas un fichier ordinaire (FIFO, dossier ou "
-                                                     "périphérique) : donnez le chemin d'un dépôt XML",
-                                                     file));
-    }
-  }
   Engine engine(std::move(config), clock);
   std::vector<fs::path> paths(files.begin(), files.end());
   const auto answers = engine.check(paths, account.empty() ? nullptr : engine.config().account(account));

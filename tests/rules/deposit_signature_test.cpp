@@ -160,6 +160,50 @@ TEST(DepositSignature, SignatureOfOtherBytesIsRefused) {
   }
 }
 
+/// A detached DER signature of `bytes` by `by` with digest `md`, made as `openssl cms -sign -binary -md NAME
+/// -outform DER` makes it (the test PKI signs with SHA-256 only).
+std::string sign_with_digest(const TestSigner& by, std::string_view bytes, const EVP_MD* md) {
+  const std::string cert_text = by.pem();
+  BioPtr cert_pem(BIO_new_mem_buf(cert_text.data(), static_cast<int>(cert_text.size())));
+  X509Ptr cert(PEM_read_bio_X509(cert_pem.get(), nullptr, nullptr, nullptr));
+  const std::string key_text = by.key_pem();
+  BioPtr key_pem(BIO_new_mem_buf(key_text.data(), static_cast<int>(key_text.size())));
+  std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(PEM_read_bio_PrivateKey(key_pem.get(), nullptr, nullptr, nullptr),
+                                                          &EVP_PKEY_free);
+  if (!cert || !key) throw std::runtime_error("test signer unreadable");
+  const unsigned int flags = CMS_BINARY | CMS_DETACHED | CMS_PARTIAL;
+  CmsPtr cms(CMS_sign(nullptr, nullptr, nullptr, nullptr, flags));
+  BioPtr data(BIO_new_mem_buf(bytes.data(), static_cast<int>(bytes.size())));
+  if (!cms || CMS_add1_signer(cms.get(), cert.get(), key.get(), md, flags) == nullptr ||
+      CMS_final(cms.get(), data.get(), nullptr, flags) != 1) {
+    throw std::runtime_error("CMS signature with another digest failed");
+  }
+  unsigned char* der = nullptr;
+  const int len = i2d_CMS_ContentInfo(cms.get(), &der);
+  std::string out(reinterpret_cast<const char*>(der), static_cast<std::size_t>(len));
+  OPENSSL_free(der);
+  return out;
+}
+
+// A signature whose digest can be collided (MD5, SHA-1) proves nothing about who dropped the bytes: refused, as
+// CERT_SIGNATURE_FAIBLE refuses them in a chain; SHA-384 and SHA-512 verify like the default SHA-256
+// (hostile pass: `openssl cms -sign -md sha1` was INTEGRE).
+TEST(DepositSignature, SignatureWithAWeakDigestIsRefusedAndStrongOnesAreAccepted) {
+  const TestSigner rsa = TestPki::instance().signer({.rsa_bits = 2048});  // ECDSA has no MD5 form
+  expect_refused(verify(kDeposit, sign_with_digest(signer(), kDeposit, EVP_sha1()), pinned({&signer()})),
+                 "utilise l'empreinte SHA-1, trop faible");
+  expect_refused(verify(kDeposit, sign_with_digest(rsa, kDeposit, EVP_sha1()), pinned({&rsa})),
+                 "utilise l'empreinte SHA-1, trop faible");
+  expect_refused(verify(kDeposit, sign_with_digest(rsa, kDeposit, EVP_md5()), pinned({&rsa})),
+                 "utilise l'empreinte MD5, trop faible");
+  for (const EVP_MD* md : {EVP_sha256(), EVP_sha384(), EVP_sha512()}) {
+    for (const TestSigner* by : {&signer(), &rsa}) {
+      const auto c = verify(kDeposit, sign_with_digest(*by, kDeposit, md), pinned({by}));
+      EXPECT_TRUE(c.accepted()) << EVP_MD_get0_name(md) << ": " << (c.refusal ? c.refusal->message : "");
+    }
+  }
+}
+
 TEST(DepositSignature, TruncatedSignatureIsRefused) {
   const std::string der = signer().sign(kDeposit);
   for (std::size_t keep : {der.size() - 1, der.size() / 2, std::size_t{1}}) {
