@@ -168,8 +168,7 @@ std::string sign_with_digest(const TestSigner& by, std::string_view bytes, const
   X509Ptr cert(PEM_read_bio_X509(cert_pem.get(), nullptr, nullptr, nullptr));
   const std::string key_text = by.key_pem();
   BioPtr key_pem(BIO_new_mem_buf(key_text.data(), static_cast<int>(key_text.size())));
-  std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(PEM_read_bio_PrivateKey(key_pem.get(), nullptr, nullptr, nullptr),
-                                                          &EVP_PKEY_free);
+  EvpPkeyPtr key(PEM_read_bio_PrivateKey(key_pem.get(), nullptr, nullptr, nullptr));
   if (!cert || !key) throw std::runtime_error("test signer unreadable");
   const unsigned int flags = CMS_BINARY | CMS_DETACHED | CMS_PARTIAL;
   CmsPtr cms(CMS_sign(nullptr, nullptr, nullptr, nullptr, flags));
