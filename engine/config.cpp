@@ -451,7 +451,17 @@ Config load_config(const std::optional<fs::path>& file, const fs::path& cwd) {
     const auto dot = rest.rfind('.');
     sections.insert(dot == std::string::npos ? rest : rest.substr(0, dot));
   }
-  for (const std::string& name : sections) config.accounts.push_back(parse_account_section(*ini, name, base));
+  for (const std::string& name : sections) {
+    config.accounts.push_back(parse_account_section(*ini, name, base));
+    const SenderAccount& account = config.accounts.back();
+    if (account.signature == SignatureRequirement::None && !account.signers_file.empty()) {
+      // A careless configuration, not a wrong one: the pinned signers are read only with signature = obligatoire.
+      config.warnings.push_back(fmt::format(
+          "compte.{}.signataires ({}) est ignorée : le compte a signature = aucune, ses dépôts sont acceptés sans "
+          "signature ; écrivez signature = obligatoire pour exiger des signatures",
+          account.name, account.signers_file.string()));
+    }
+  }
 
   if (config.rules_dir.empty()) config.rules_dir = default_rules_dir();
   if (config.trust_dir.empty() && !config.rules_dir.empty()) config.trust_dir = config.rules_dir / "trust";

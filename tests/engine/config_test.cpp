@@ -534,6 +534,15 @@ TEST_F(ConfigTest, AccountSectionsAreRead) {
   EXPECT_TRUE(load_config(write_ini("[engine]\n"), dir_).accounts.empty());
 }
 
+// A signers file with signature = aucune is read by nobody: a warning says so (hostile pass: it was silent).
+TEST_F(ConfigTest, SignersOfAnAccountWithoutSignatureAreIgnoredWithAWarning) {
+  std::ofstream(dir_ / "etc" / "signataires.pem") << "-----BEGIN CERTIFICATE-----\n";
+  const Config c = load_config(write_ini("[compte.acme]\nlogins = alice\nsignataires = signataires.pem\n"), dir_);
+  ASSERT_EQ(c.warnings.size(), 1U);
+  EXPECT_NE(c.warnings[0].find("compte.acme.signataires"), std::string::npos) << c.warnings[0];
+  EXPECT_NE(c.warnings[0].find("signature = aucune"), std::string::npos) << c.warnings[0];
+}
+
 TEST_F(ConfigTest, AccountOwnerByUserName) {
   const Config c = load_config(write_ini("[compte.a]\nlogins = x\nproprietaire = daemon\n"), dir_);
   ASSERT_EQ(c.accounts.size(), 1U);
