@@ -116,9 +116,11 @@ std::optional<Diagnostic> verify_signature(const Channel& channel, const std::st
   if (!signature) {
     return Diagnostic::error(
         ErrorCode::SignatureAbsente, "", 0,
-        fmt::format("Le dépôt est arrivé sans sa signature {} (le compte « {} » exige signature = obligatoire) : "
-                    "déposez d'abord la signature détachée {}, puis le dépôt, sous un nouveau nom.",
-                    signature_name, channel.account->name, signature_name));
+        fmt::format(
+            "Le dépôt est arrivé sans sa signature {} (le compte « {} » exige signature = obligatoire) : "
+            "déposez d'abord la signature détachée {} (un fichier ordinaire : un lien symbolique ou un dossier de ce "
+            "nom ne compte pas), puis le dépôt, sous un nouveau nom.",
+            signature_name, channel.account->name, signature_name));
   }
   const rules::SignatureCheck check = rules::verify_deposit_signature(bytes, *signature, *channel.signers, now, name);
   if (check.accepted() || check.verified) signature_key = check.replay_key;
