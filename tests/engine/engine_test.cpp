@@ -1222,7 +1222,7 @@ TEST_F(SignedChannelTest, OversizedSignatureIsRefusedForItsSizeNeverAsEmpty) {
   config_.max_bytes = 100000;
   start();
   const std::string xml = one_sheet("LOT-G1");
-  drop_signed("enorme.xml", xml, std::string(2 * 1024 * 1024, '\0'));
+  drop_signed("enorme.xml", xml, std::string(std::size_t{2} * 1024 * 1024, '\0'));
   const ParsedAck huge = pass_one();
   ASSERT_THAT(huge.error_codes(), ElementsAre("SIGNATURE_INVALIDE")) << huge.xml;
   EXPECT_THAT(huge.errors[0].message, HasSubstr("fait 2097152 octets, plus que le maximum de 1048576"));
