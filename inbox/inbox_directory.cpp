@@ -680,6 +680,10 @@ std::vector<ClaimedFile> InboxDirectory::recover_leftovers() const {
   for (const std::string& name : names) {
     const fs::path path = dir / name;
     if (name.front() == '.') {
+      if (name.ends_with(".destination")) {
+        remove_stale_destination_note(name);
+        continue;
+      }
       const auto pid = temporary_pid_of_this_host(name);
       if (pid && process_is_dead(*pid)) {
         const auto st = lstat_entry(path);
@@ -768,6 +772,30 @@ std::string read_destination_note(const fs::path& note) {
 }
 
 }  // namespace
+
+void InboxDirectory::remove_stale_destination_note(const std::string& note_name) const {
+  // The dépôt the note belongs to: `.<dépôt>.destination` (a name cut by fit_name is never matched:
+  // such a note is left, as before).
+  const std::string deposit = note_name.substr(1, note_name.size() - 1 - std::string_view(".destination").size());
+  if (!is_deposit_name(deposit) || destination_note_name(deposit) != note_name) return;
+  // A pair moves only while its dépôt is claimed in .work/ (its lock held), its .p7s there until the
+  // second move: with neither there, no move of this name is under way (one starting now writes its note
+  // only after a claim, a read and a commit), and the pair's .p7s alone is finished by
+  // finish_signature_move, never here.
+  if (lstat_entry(work_dir() / deposit) || lstat_entry(work_dir() / signature_name(deposit))) return;
+  const fs::path note = work_dir() / note_name;
+  const std::string destination = read_destination_note(note);
+  if (destination.empty()) return;
+  const fs::path target_deposit = root_ / destination;
+  const fs::path target_signature =
+      target_deposit.parent_path() / signature_name_for(target_deposit.filename().string());
+  const auto placed = lstat_entry(target_deposit);
+  const auto signed_placed = lstat_entry(target_signature);
+  if (!placed || !S_ISREG(placed->st_mode) || !signed_placed || !S_ISREG(signed_placed->st_mode)) return;
+  if (::unlink(note.c_str()) != 0 && errno != ENOENT) {
+    throw_errno(errno, "suppression impossible de la note " + note.string());
+  }
+}
 
 void InboxDirectory::finish_signature_move(const std::string& signature) const {
   const fs::path path = work_dir() / signature;
