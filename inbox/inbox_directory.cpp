@@ -542,7 +542,13 @@ std::optional<ClaimedFile> InboxDirectory::claim(const std::string& name, files:
       seen.held_open.push_back(name);
       return std::nullopt;
     }
-    if (::flock(signature_fd, LOCK_EX | LOCK_NB) != 0) return std::nullopt;  // a live engine holds it
+    if (::flock(signature_fd, LOCK_EX | LOCK_NB) != 0) {
+      // A live engine holds it (EWOULDBLOCK); any other error is the machine's: the pass fails naming it
+      // (before, an EIO left the pair in inbox/ by a pass that exited 0: flock:EIO:@signe/30_...p7s).
+      const int error = errno;
+      if (error == EWOULDBLOCK || error == EINTR) return std::nullopt;
+      throw_errno(error, "verrouillage impossible de " + signature_source.string());
+    }
   }
 
   // Open before the claim (docs/design.md "Taking a dépôt"): every check below is made on this
@@ -714,6 +720,17 @@ std::vector<ClaimedFile> InboxDirectory::recover_leftovers() const {
       const fs::path dropped = inbox_dir() / signature_name(name);
       if (!lstat_entry(claimed) && lstat_entry(dropped)) {
         const int sfd = ::open(dropped.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+        if (sfd < 0) {
+          // Vanished, or not a file: the dépôt has no signature. Unreadable for now (EACCES): it waits in
+          // .work/, as in claim(). Any other error fails the pass naming the .p7s: before, an EIO here
+          // made the dépôt go on without its signature (SIGNATURE_ABSENTE, quarantined) and left its .p7s
+          // in inbox/ (the fault sweep's openat:EIO:@signe/35_reprise_claim.xml.p7s).
+          const int error = errno;
+          if (error == EACCES || error == EPERM) continue;
+          if (error != ENOENT && error != ELOOP && error != ENXIO && error != EISDIR) {
+            throw_errno(error, "ouverture impossible de " + dropped.string());
+          }
+        }
         if (sfd >= 0) {
           Descriptor held(sfd);
           const LeaseResult lease = take_read_lease(sfd);
@@ -758,17 +775,33 @@ void write_destination_note(const fs::path& note, const std::string& destination
 
 /// The destination that note `note` holds (see write_destination_note): the target of the symbolic
 /// link, or the first line of a regular file (the note of a version before the link, left in .work/ by
-/// a crash before an upgrade). Empty when there is no note (or an empty one).
+/// a crash before an upgrade). Empty when there is no note (or an empty one). A note that is there but
+/// cannot be read (EIO) is no absent note: throws std::system_error naming it, so that the pass fails and
+/// the next one moves the .p7s (before, it was left in .work/ by a pass that exited 0).
 std::string read_destination_note(const fs::path& note) {
   std::array<char, PATH_MAX> target{};
   const ssize_t n = ::readlink(note.c_str(), target.data(), target.size());
   if (n >= 0 && static_cast<std::size_t>(n) < target.size()) return {target.data(), static_cast<std::size_t>(n)};
-  if (n >= 0) return {};           // longer than a path: not a note of this engine
-  if (errno != EINVAL) return {};  // ENOENT: no note
-  std::ifstream in(note);          // not a link: a note file of an earlier version
-  std::string destination;
-  if (!in || !std::getline(in, destination)) return {};
-  return destination;
+  if (n >= 0) return {};                               // longer than a path: not a note of this engine
+  if (errno == ENOENT || errno == ENOTDIR) return {};  // no note
+  if (errno != EINVAL) throw_errno(errno, "lecture impossible de la note " + note.string());
+  // Not a link: a note file of an earlier version, its first line.
+  const int fd = ::open(note.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT) return {};
+    throw_errno(errno, "lecture impossible de la note " + note.string());
+  }
+  Descriptor held(fd);
+  std::string content;
+  std::array<char, 4096> buffer{};
+  for (;;) {
+    const ssize_t got = ::read(fd, buffer.data(), buffer.size());
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) throw_errno(errno, "lecture impossible de la note " + note.string());
+    if (got == 0 || content.size() > PATH_MAX) break;
+    content.append(buffer.data(), static_cast<std::size_t>(got));
+  }
+  return content.substr(0, content.find('\n'));
 }
 
 }  // namespace
@@ -784,6 +817,8 @@ void InboxDirectory::remove_stale_destination_note(const std::string& note_name)
   // finish_signature_move, never here.
   if (lstat_entry(work_dir() / deposit) || lstat_entry(work_dir() / signature_name(deposit))) return;
   const fs::path note = work_dir() / note_name;
+  const auto st = lstat_entry(note);
+  if (!st || !(S_ISLNK(st->st_mode) || S_ISREG(st->st_mode))) return;  // no note this engine wrote
   const std::string destination = read_destination_note(note);
   if (destination.empty()) return;
   const fs::path target_deposit = root_ / destination;
@@ -808,9 +843,15 @@ void InboxDirectory::finish_signature_move(const std::string& signature) const {
   const fs::path target_deposit = root_ / destination;
   const fs::path target = target_deposit.parent_path() / signature_name_for(target_deposit.filename().string());
   try {
-    if (files::move_no_replace(path, target, files::DirectorySync::Now)) (void)::unlink(note.c_str());
+    if (!files::move_no_replace(path, target, files::DirectorySync::Now)) return;
   } catch (const std::system_error& e) {
     if (e.code().value() != ENOENT) throw;
+    return;
+  }
+  // The pair is whole: a note that cannot be removed fails the pass, naming it, and the next recovery
+  // removes it (remove_stale_destination_note); before, the pass exited 0 with the note left.
+  if (::unlink(note.c_str()) != 0 && errno != ENOENT) {
+    throw_errno(errno, "suppression impossible de la note " + note.string());
   }
 }
 

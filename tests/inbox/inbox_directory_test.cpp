@@ -953,5 +953,31 @@ TEST_F(SignedInboxTest, RecoveryRemovesANoteLeftAfterBothMovesOnly) {
   EXPECT_TRUE(fs::is_symlink(fs::symlink_status(busy)));
 }
 
+// The fault sweep's readlink:EIO:@.34_reprise_note.xml.destination: a note that is there but cannot be
+// read was taken for no note, the .p7s left in .work/ by a pass that exited 0. It throws the system's
+// error naming the note (the pass fails; the next one moves the .p7s). A real read error here: a note
+// that is a directory (readlink: EINVAL, then read: EISDIR).
+TEST_F(SignedInboxTest, ANoteThatCannotBeReadFailsTheRecoveryNamingIt) {
+  std::ofstream(dirs_->work_dir() / "d.xml.p7s") << "sig-d";
+  fs::create_directory(dirs_->work_dir() / ".d.xml.destination");
+  try {
+    (void)dirs_->recover_leftovers();
+    FAIL() << "no exception";
+  } catch (const std::system_error& e) {
+    EXPECT_EQ(e.code().value(), EISDIR) << e.what();
+    EXPECT_NE(std::string(e.what()).find(".d.xml.destination"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(read_file(dirs_->work_dir() / "d.xml.p7s"), "sig-d");
+  // Once readable, the move is finished.
+  fs::remove(dirs_->work_dir() / ".d.xml.destination");
+  const fs::path day = dirs_->archive_dir() / "2026" / "11" / "29";
+  fs::create_directories(day);
+  std::ofstream(day / "d.xml") << "<Depot d/>";
+  fs::create_symlink("archive/2026/11/29/d.xml", dirs_->work_dir() / ".d.xml.destination");
+  EXPECT_TRUE(dirs_->recover_leftovers().empty());
+  EXPECT_EQ(read_file(day / "d.xml.p7s"), "sig-d");
+  EXPECT_TRUE(entries(dirs_->work_dir()).empty());
+}
+
 }  // namespace
 }  // namespace raccord::inbox
