@@ -6,7 +6,11 @@ invariants of docs/design.md "Failures of the machine under the engine" (README 
 One fixed inbox (built by build_template): the sample story of samples/depots (complete, partial,
 rejected, quarantined to error/, a Recherche with its two exports), a byte-identical copy of the
 referential (DOUBLON), then 64 one-user dépôts (a full group of 64 with the samples' tail, then a
-smaller one). A clean traced pass lists, for the engine's main thread, each occurrence N of each
+smaller one); two sender accounts (account_depots): `libre` (the samples of samples/comptes/acme/)
+and `signe` (signature = obligatoire, the samples' signing certificate pinned: a signed Recherche, a
+signed REJETE, a pair whose .p7s signs other bytes, a dépôt without its .p7s), and what two crashes
+leave of signed pairs (crash_leftovers: a .p7s alone in .work/signe/ with its destination note, a
+dépôt claimed without its .p7s). A clean traced pass lists, for the engine's main thread, each occurrence N of each
 traced syscall that touches a file of the engine (config, trust store, store, inbox/, outbox/,
 archive/, error/): the injections are (syscall, errno, N) for those occurrences. Each injection:
  1. a fresh copy of the inbox and store, `raccord process` under
