@@ -217,13 +217,17 @@ bool process_is_dead(pid_t pid) {
 /// error/ (issue 8: what the engine keeps is never world-readable; the sender may have dropped it
 /// 0644 or 0666). Never adds a right. Best effort: a file owned by another user (the back-office's
 /// account) cannot be changed by the engine (EPERM) and keeps its mode; the directories' rights
-/// protect it then.
+/// protect it then. Any other failure (EIO, EROFS) throws std::system_error naming the file, before
+/// anything moves: the original waits in .work/ for the next pass (before, it was kept 0644 by a pass
+/// that exited 0 and said nothing: the fault sweep's chmod:EIO).
 /// The bits of `umask` (files.umask, finding 5) are taken away as well: with 0077 the original is 0600.
 void restrict_mode(const fs::path& path, unsigned file_umask) {
   struct stat st {};
   if (::lstat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return;
   const mode_t wanted = st.st_mode & 0640 & ~static_cast<mode_t>(file_umask & 0777);
-  if ((st.st_mode & 07777) != wanted) (void)::chmod(path.c_str(), wanted);
+  if ((st.st_mode & 07777) == wanted || ::chmod(path.c_str(), wanted) == 0) return;
+  if (errno == EPERM || errno == ENOENT) return;
+  throw_errno(errno, "changement des droits impossible de " + path.string());
 }
 
 /// The process umask from /proc/self/status ("Umask:\t0027"), read without changing it (umask(2)
@@ -842,6 +846,7 @@ void InboxDirectory::finish_signature_move(const std::string& signature) const {
   Descriptor held(fd);
   const fs::path target_deposit = root_ / destination;
   const fs::path target = target_deposit.parent_path() / signature_name_for(target_deposit.filename().string());
+  restrict_mode(path, umask_);  // left by a version that took its rights away after the dépôt's move
   try {
     if (!files::move_no_replace(path, target, files::DirectorySync::Now)) return;
   } catch (const std::system_error& e) {
@@ -873,6 +878,7 @@ std::filesystem::path InboxDirectory::move_out(const ClaimedFile& file, const fs
   restrict_mode(file.path(), umask_);
   const ClaimedFile* signature = file.signature();
   if (signature == nullptr) return files::move_with_suffix(file.path(), dir, file.name(), sync, reserve);
+  restrict_mode(signature->path(), umask_);  // before either moves: a failure leaves the pair whole in .work/
   // The pair (docs/accounts.md "Signed dépôts"): a name whose .p7s is free too, noted in .work/ before
   // the dépôt moves, so that a .p7s left alone by a crash knows where it goes. The note is one
   // symlink(2) (write_destination_note), not flushed: a crash of the process leaves it in the page
@@ -888,7 +894,6 @@ std::filesystem::path InboxDirectory::move_out(const ClaimedFile& file, const fs
   };
   fs::path final_path = files::move_with_suffix(file.path(), dir, file.name(), sync, pair_reserve);
   if (between_signature_moves_) between_signature_moves_(final_path);
-  restrict_mode(signature->path(), umask_);
   if (!files::move_no_replace(signature->path(), dir / signature_name_for(final_path.filename().string()), sync)) {
     throw std::system_error(EEXIST, std::generic_category(),
                             "signature " + signature->path().string() + " : nom déjà pris à côté de " +

@@ -550,7 +550,13 @@ def state_of(root, names):
         if os.path.basename(n).startswith("ACK_"):
             with open(os.path.join(var, "outbox", n), "rb") as f:
                 acks[n] = f.read()
-    return {"snap": snap, "acks": acks, "tree": tree(var), "names": names,
+    modes = {}
+    for top in ("archive", "error"):
+        for p in tree(os.path.join(var, top)):
+            full = os.path.join(var, top, p)
+            if os.path.isfile(full):
+                modes[f"{top}/{p}"] = os.stat(full).st_mode & 0o7777
+    return {"snap": snap, "acks": acks, "tree": tree(var), "names": names, "modes": modes,
             "exports": sorted(n for n in outbox_files(root) if os.path.basename(n).startswith("EXPORT_"))}
 
 
@@ -637,6 +643,11 @@ def check_final(root, names, reference):
         have_p7s = sorted(p for p in state["tree"] if os.path.basename(p) == base + ".p7s")
         if want_p7s != have_p7s:
             problems.append(f"{name} : signature {have_p7s} au lieu de {want_p7s}")
+    # What is kept is never readable by others (originals, .p7s, reason files: rights taken away).
+    wrong = sorted(f"{p} {m:o} au lieu de {reference['modes'][p]:o}" for p, m in state["modes"].items()
+                   if p in reference["modes"] and m != reference["modes"][p])
+    if wrong:
+        problems.append("droits des fichiers gardés : " + ", ".join(wrong[:6]))
     known = {a for n in names for a in acks_of(state["acks"], n)}
     unknown = sorted(a for a in state["acks"] if a not in known)
     if unknown:
@@ -782,6 +793,8 @@ def plant_faults(root, names, reference):
             os.path.join(v, pair), os.path.join(v, "error", os.path.basename(pair)))),
         ("note de destination restante", lambda v: os.symlink(
             pair[:-4], os.path.join(v, "inbox", ".work", SIGNED, "." + os.path.basename(pair)[:-4] + ".destination"))),
+        ("original archivé lisible par tous", lambda v: os.chmod(os.path.join(v, archived_rel), 0o644)),
+        ("signature archivée lisible par tous", lambda v: os.chmod(os.path.join(v, pair), 0o644)),
         ("dépôt resté dans inbox/ d'un compte", lambda v: write(os.path.join(v, "inbox", ACCOUNT, "zz.xml"))),
         ("accusé d'un compte dans outbox/", lambda v: write(os.path.join(v, "outbox", "ACK_20_recherche_compte_x.xml"))),
     ])
