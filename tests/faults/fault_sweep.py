@@ -66,8 +66,11 @@ STORE_OPEN = "ouverture impossible en écriture du store"
 # SQLite's own words for a failure of the disk. A lock of its WAL index (fcntl on the -shm file) that
 # the system refuses comes back as SQLITE_PROTOCOL, "locking protocol", without the errno (SQLite keeps
 # none for it): the engine's line names the -shm file and the fcntl instead (engine/database.cpp).
+# An EIO opening the -wal or -shm file that a crash left beside the store makes SQLite open it read-only
+# without a word; the first write says "readonly database" (the engine's line names the store and says
+# so, engine/database.cpp).
 SQLITE_WORDS = {"EIO": ["disk I/O error", "database disk image is malformed", "unable to open database file", STORE_OPEN,
-                        "locking protocol"],
+                        "locking protocol", "readonly database"],
                 "ENOSPC": ["database or disk is full", "disk I/O error"],
                 "EDQUOT": ["database or disk is full", "disk I/O error"],
                 "EROFS": ["readonly database", "unable to open database file", "disk I/O error", STORE_OPEN]}
