@@ -77,6 +77,15 @@ std::string disk_failure_of(sqlite3* db) {
     const std::string store = file == nullptr ? "" : file;
     return fmt::format(" (store {} : verrou du fichier {}-shm (fcntl) refusé)", store, store);
   }
+  if (code == SQLITE_READONLY) {
+    // The store, or the -wal/-shm file a crash left beside it, that SQLite could open read-only only (it
+    // falls back so, silently, when opening it for writing fails: an EIO on the -wal file of a store left
+    // by a crash came back as "attempt to write a readonly database" at the first write, naming nothing;
+    // the fault sweep's openat:EIO:@raccord.db-wal with a crash's leftovers in its template).
+    const std::string store = file == nullptr ? "" : file;
+    return fmt::format(" (store {} : lui ou son fichier -wal ou -shm n'a pu être ouvert qu'en lecture{}{})", store,
+                       os_error.empty() ? "" : " ; ", os_error);
+  }
   if (code != SQLITE_IOERR && code != SQLITE_CANTOPEN && code != SQLITE_FULL && code != SQLITE_CORRUPT) return {};
   return fmt::format(" (store {}{}{})", file == nullptr ? "" : file, os_error.empty() ? "" : " ; ", os_error);
 }

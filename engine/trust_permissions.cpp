@@ -56,7 +56,11 @@ void check_trust_dir(const fs::path& dir, std::string_view role, std::string_vie
   check_trust_path(dir, *st, role, engine_uid);
   if (!S_ISDIR(st->st_mode)) return;  // not a directory: said by the code that reads it
   std::vector<fs::path> entries;
-  for (const auto& entry : fs::directory_iterator(dir)) entries.push_back(entry.path());
+  // Every failure of the listing names the directory and the system's error (a range-for's increment
+  // throws "directory iterator cannot advance" without the path: the fault sweep's getdents64:EIO:@trust).
+  std::error_code ec;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) entries.push_back(it->path());
+  if (ec) throw std::system_error(ec, "lecture impossible du répertoire " + dir.string());
   std::sort(entries.begin(), entries.end());  // the first offender named is the same at every start
   for (const auto& entry : entries) {
     if (entry.filename().string().starts_with('.')) continue;

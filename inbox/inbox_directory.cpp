@@ -218,13 +218,17 @@ bool process_is_dead(pid_t pid) {
 /// error/ (issue 8: what the engine keeps is never world-readable; the sender may have dropped it
 /// 0644 or 0666). Never adds a right. Best effort: a file owned by another user (the back-office's
 /// account) cannot be changed by the engine (EPERM) and keeps its mode; the directories' rights
-/// protect it then.
+/// protect it then. Any other failure (EIO, EROFS) throws std::system_error naming the file, before
+/// anything moves: the original waits in .work/ for the next pass (before, it was kept 0644 by a pass
+/// that exited 0 and said nothing: the fault sweep's chmod:EIO).
 /// The bits of `umask` (files.umask, finding 5) are taken away as well: with 0077 the original is 0600.
 void restrict_mode(const fs::path& path, unsigned file_umask) {
   struct stat st {};
   if (::lstat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return;
   const mode_t wanted = st.st_mode & 0640 & ~static_cast<mode_t>(file_umask & 0777);
-  if ((st.st_mode & 07777) != wanted) (void)::chmod(path.c_str(), wanted);
+  if ((st.st_mode & 07777) == wanted || ::chmod(path.c_str(), wanted) == 0) return;
+  if (errno == EPERM || errno == ENOENT) return;
+  throw_errno(errno, "changement des droits impossible de " + path.string());
 }
 
 /// The process umask from /proc/self/status ("Umask:\t0027"), read without changing it (umask(2)
@@ -545,7 +549,13 @@ std::optional<ClaimedFile> InboxDirectory::claim(const std::string& name, files:
       seen.held_open.push_back(name);
       return std::nullopt;
     }
-    if (::flock(signature_fd, LOCK_EX | LOCK_NB) != 0) return std::nullopt;  // a live engine holds it
+    if (::flock(signature_fd, LOCK_EX | LOCK_NB) != 0) {
+      // A live engine holds it (EWOULDBLOCK); any other error is the machine's: the pass fails naming it
+      // (before, an EIO left the pair in inbox/ by a pass that exited 0: flock:EIO:@signe/30_...p7s).
+      const int error = errno;
+      if (error == EWOULDBLOCK || error == EINTR) return std::nullopt;
+      throw_errno(error, "verrouillage impossible de " + signature_source.string());
+    }
   }
 
   // Open before the claim (docs/design.md "Taking a dépôt"): every check below is made on this
@@ -683,6 +693,10 @@ std::vector<ClaimedFile> InboxDirectory::recover_leftovers() const {
   for (const std::string& name : names) {
     const fs::path path = dir / name;
     if (name.front() == '.') {
+      if (name.ends_with(".destination")) {
+        remove_stale_destination_note(name);
+        continue;
+      }
       const auto pid = temporary_pid_of_this_host(name);
       if (pid && process_is_dead(*pid)) {
         const auto st = lstat_entry(path);
@@ -713,6 +727,17 @@ std::vector<ClaimedFile> InboxDirectory::recover_leftovers() const {
       const fs::path dropped = inbox_dir() / signature_name(name);
       if (!lstat_entry(claimed) && lstat_entry(dropped)) {
         const int sfd = ::open(dropped.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+        if (sfd < 0) {
+          // Vanished, or not a file: the dépôt has no signature. Unreadable for now (EACCES): it waits in
+          // .work/, as in claim(). Any other error fails the pass naming the .p7s: before, an EIO here
+          // made the dépôt go on without its signature (SIGNATURE_ABSENTE, quarantined) and left its .p7s
+          // in inbox/ (the fault sweep's openat:EIO:@signe/35_reprise_claim.xml.p7s).
+          const int error = errno;
+          if (error == EACCES || error == EPERM) continue;
+          if (error != ENOENT && error != ELOOP && error != ENXIO && error != EISDIR) {
+            throw_errno(error, "ouverture impossible de " + dropped.string());
+          }
+        }
         if (sfd >= 0) {
           Descriptor held(sfd);
           const LeaseResult lease = take_read_lease(sfd);
@@ -757,20 +782,62 @@ void write_destination_note(const fs::path& note, const std::string& destination
 
 /// The destination that note `note` holds (see write_destination_note): the target of the symbolic
 /// link, or the first line of a regular file (the note of a version before the link, left in .work/ by
-/// a crash before an upgrade). Empty when there is no note (or an empty one).
+/// a crash before an upgrade). Empty when there is no note (or an empty one). A note that is there but
+/// cannot be read (EIO) is no absent note: throws std::system_error naming it, so that the pass fails and
+/// the next one moves the .p7s (before, it was left in .work/ by a pass that exited 0).
 std::string read_destination_note(const fs::path& note) {
   std::array<char, PATH_MAX> target{};
   const ssize_t n = ::readlink(note.c_str(), target.data(), target.size());
   if (n >= 0 && static_cast<std::size_t>(n) < target.size()) return {target.data(), static_cast<std::size_t>(n)};
-  if (n >= 0) return {};           // longer than a path: not a note of this engine
-  if (errno != EINVAL) return {};  // ENOENT: no note
-  std::ifstream in(note);          // not a link: a note file of an earlier version
-  std::string destination;
-  if (!in || !std::getline(in, destination)) return {};
-  return destination;
+  if (n >= 0) return {};                               // longer than a path: not a note of this engine
+  if (errno == ENOENT || errno == ENOTDIR) return {};  // no note
+  if (errno != EINVAL) throw_errno(errno, "lecture impossible de la note " + note.string());
+  // Not a link: a note file of an earlier version, its first line.
+  const int fd = ::open(note.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT) return {};
+    throw_errno(errno, "lecture impossible de la note " + note.string());
+  }
+  Descriptor held(fd);
+  std::string content;
+  std::array<char, 4096> buffer{};
+  for (;;) {
+    const ssize_t got = ::read(fd, buffer.data(), buffer.size());
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) throw_errno(errno, "lecture impossible de la note " + note.string());
+    if (got == 0 || content.size() > PATH_MAX) break;
+    content.append(buffer.data(), static_cast<std::size_t>(got));
+  }
+  return content.substr(0, content.find('\n'));
 }
 
 }  // namespace
+
+void InboxDirectory::remove_stale_destination_note(const std::string& note_name) const {
+  // The dépôt the note belongs to: `.<dépôt>.destination` (a name cut by fit_name is never matched:
+  // such a note is left, as before).
+  const std::string deposit = note_name.substr(1, note_name.size() - 1 - std::string_view(".destination").size());
+  if (!is_deposit_name(deposit) || destination_note_name(deposit) != note_name) return;
+  // A pair moves only while its dépôt is claimed in .work/ (its lock held), its .p7s there until the
+  // second move: with neither there, no move of this name is under way (one starting now writes its note
+  // only after a claim, a read and a commit), and the pair's .p7s alone is finished by
+  // finish_signature_move, never here.
+  if (lstat_entry(work_dir() / deposit) || lstat_entry(work_dir() / signature_name(deposit))) return;
+  const fs::path note = work_dir() / note_name;
+  const auto st = lstat_entry(note);
+  if (!st || !(S_ISLNK(st->st_mode) || S_ISREG(st->st_mode))) return;  // no note this engine wrote
+  const std::string destination = read_destination_note(note);
+  if (destination.empty()) return;
+  const fs::path target_deposit = root_ / destination;
+  const fs::path target_signature =
+      target_deposit.parent_path() / signature_name_for(target_deposit.filename().string());
+  const auto placed = lstat_entry(target_deposit);
+  const auto signed_placed = lstat_entry(target_signature);
+  if (!placed || !S_ISREG(placed->st_mode) || !signed_placed || !S_ISREG(signed_placed->st_mode)) return;
+  if (::unlink(note.c_str()) != 0 && errno != ENOENT) {
+    throw_errno(errno, "suppression impossible de la note " + note.string());
+  }
+}
 
 void InboxDirectory::finish_signature_move(const std::string& signature) const {
   const fs::path path = work_dir() / signature;
@@ -782,10 +849,17 @@ void InboxDirectory::finish_signature_move(const std::string& signature) const {
   Descriptor held(fd);
   const fs::path target_deposit = root_ / destination;
   const fs::path target = target_deposit.parent_path() / signature_name_for(target_deposit.filename().string());
+  restrict_mode(path, umask_);  // left by a version that took its rights away after the dépôt's move
   try {
-    if (files::move_no_replace(path, target, files::DirectorySync::Now)) (void)::unlink(note.c_str());
+    if (!files::move_no_replace(path, target, files::DirectorySync::Now)) return;
   } catch (const std::system_error& e) {
     if (e.code().value() != ENOENT) throw;
+    return;
+  }
+  // The pair is whole: a note that cannot be removed fails the pass, naming it, and the next recovery
+  // removes it (remove_stale_destination_note); before, the pass exited 0 with the note left.
+  if (::unlink(note.c_str()) != 0 && errno != ENOENT) {
+    throw_errno(errno, "suppression impossible de la note " + note.string());
   }
 }
 
@@ -807,6 +881,7 @@ std::filesystem::path InboxDirectory::move_out(const ClaimedFile& file, const fs
   restrict_mode(file.path(), umask_);
   const ClaimedFile* signature = file.signature();
   if (signature == nullptr) return files::move_with_suffix(file.path(), dir, file.name(), sync, reserve);
+  restrict_mode(signature->path(), umask_);  // before either moves: a failure leaves the pair whole in .work/
   // The pair (docs/accounts.md "Signed dépôts"): a name whose .p7s is free too, noted in .work/ before
   // the dépôt moves, so that a .p7s left alone by a crash knows where it goes. The note is one
   // symlink(2) (write_destination_note), not flushed: a crash of the process leaves it in the page
@@ -822,7 +897,6 @@ std::filesystem::path InboxDirectory::move_out(const ClaimedFile& file, const fs
   };
   fs::path final_path = files::move_with_suffix(file.path(), dir, file.name(), sync, pair_reserve);
   if (between_signature_moves_) between_signature_moves_(final_path);
-  restrict_mode(signature->path(), umask_);
   if (!files::move_no_replace(signature->path(), dir / signature_name_for(final_path.filename().string()), sync)) {
     throw std::system_error(EEXIST, std::generic_category(),
                             "signature " + signature->path().string() + " : nom déjà pris à côté de " +

@@ -254,6 +254,10 @@ class InboxDirectory {
                                  const std::function<bool(const std::string&)>& reserve) const;
   /// A `.p7s` alone in .work/: moved where its note says, then the note removed (see archive()).
   void finish_signature_move(const std::string& signature) const;
+  /// A destination note left in .work/ after both moves of its pair (its removal failed): removed when
+  /// neither the dépôt nor its `.p7s` is in .work/ and both are in place where the note says; any other
+  /// note is left (see recover_leftovers()).
+  void remove_stale_destination_note(const std::string& note_name) const;
   /// `.work/` entry name of the destination note of dépôt `deposit_name`.
   static std::string destination_note_name(std::string_view deposit_name);
 };

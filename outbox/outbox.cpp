@@ -48,10 +48,13 @@ std::vector<std::string> Outbox::dead_temporaries(std::error_code& error) const 
   static const std::string host = files::host_name();
   error.clear();
   std::vector<std::string> dead;
-  for (const auto& entry : fs::directory_iterator(dir_, error)) {
-    const std::string name = entry.path().filename().string();
+  // it.increment(error), never a range-for's increment, which throws without the directory's name (the
+  // fault sweep's getdents64:EIO:@var/outbox): the caller logs the failure naming the directory.
+  for (fs::directory_iterator it(dir_, error), end; !error && it != end; it.increment(error)) {
+    const std::string name = it->path().filename().string();
     const auto pid = files::temporary_pid(name, host);
-    if (pid && process_is_dead(*pid) && entry.is_regular_file(error)) dead.push_back(name);
+    std::error_code type_error;
+    if (pid && process_is_dead(*pid) && it->is_regular_file(type_error)) dead.push_back(name);
   }
   return dead;
 }

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "rules/certificate_facts.hpp"
+#include "rules/input_file.hpp"
 #include "rules/openssl_ptr.hpp"
 
 namespace raccord::rules {
@@ -325,11 +326,14 @@ PinnedSigners load_pinned_signers(const std::filesystem::path& file) {
     throw std::runtime_error("Le fichier de signataires " + file.string() +
                              " est introuvable ou n'est pas un fichier ordinaire.");
   }
-  std::ifstream in(file, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (!in) throw std::runtime_error("Le fichier de signataires " + file.string() + " n'a pas pu être lu.");
-  return parse_pinned_signers(text.str(), file);
+  // Read through read_input_file: an EIO is a failure of the machine naming the file and its error, never an
+  // empty file (before, "ne contient aucun certificat"; the fault sweep's read:EIO:@signataires/acme.pem).
+  const std::optional<std::string> text = read_input_file(file);
+  if (!text) {
+    throw std::runtime_error("Le fichier de signataires " + file.string() +
+                             " est introuvable ou n'est pas un fichier ordinaire.");
+  }
+  return parse_pinned_signers(*text, file);
 }
 
 SignatureCheck oversized_signature(std::uint64_t size, std::string_view deposit_name) {

@@ -6,7 +6,11 @@ invariants of docs/design.md "Failures of the machine under the engine" (README 
 One fixed inbox (built by build_template): the sample story of samples/depots (complete, partial,
 rejected, quarantined to error/, a Recherche with its two exports), a byte-identical copy of the
 referential (DOUBLON), then 64 one-user dépôts (a full group of 64 with the samples' tail, then a
-smaller one). A clean traced pass lists, for the engine's main thread, each occurrence N of each
+smaller one); two sender accounts (account_depots): `libre` (the samples of samples/comptes/acme/)
+and `signe` (signature = obligatoire, the samples' signing certificate pinned: a signed Recherche, a
+signed REJETE, a pair whose .p7s signs other bytes, a dépôt without its .p7s), and what two crashes
+leave of signed pairs (crash_leftovers: a .p7s alone in .work/signe/ with its destination note, a
+dépôt claimed without its .p7s). A clean traced pass lists, for the engine's main thread, each occurrence N of each
 traced syscall that touches a file of the engine (config, trust store, store, inbox/, outbox/,
 archive/, error/): the injections are (syscall, errno, N) for those occurrences. Each injection:
  1. a fresh copy of the inbox and store, `raccord process` under
@@ -44,10 +48,14 @@ SANITIZER_EXIT = 99  # ASan/UBSan exit code here, never mistaken for the engine'
 # The syscalls swept and the errors injected into each (issue 20): EIO everywhere; ENOSPC and EDQUOT
 # where data or metadata is written; EROFS where a name is created, opened, replaced or removed.
 WRITES = {"write", "pwrite64", "fsync", "fdatasync", "syncfs", "ftruncate"}
-NAMES = {"openat", "rename", "renameat2", "link", "linkat", "unlink", "unlinkat", "mkdir", "mkdirat"}
+NAMES = {"openat", "rename", "renameat2", "link", "linkat", "unlink", "unlinkat", "mkdir", "mkdirat", "symlink",
+         "symlinkat", "chmod"}
+# A name created without data (the destination note of a signed pair, one symlink(2)): ENOSPC too (no
+# inode or directory block left), not EDQUOT (its blocks are not the user's data).
+CREATES = {"symlink", "symlinkat"}
 SYSCALLS = ["openat", "read", "pread64", "write", "pwrite64", "fsync", "fdatasync", "syncfs", "rename",
             "renameat2", "link", "linkat", "unlink", "unlinkat", "mkdir", "mkdirat", "flock", "fcntl",
-            "ftruncate"]
+            "ftruncate", "symlink", "symlinkat", "readlink", "readlinkat", "chmod", "getdents64"]
 STRERROR = {e: os.strerror(getattr(__import__("errno"), e)) for e in ("EIO", "ENOSPC", "EDQUOT", "EROFS")}
 # SQLite's words for the same errors (sqlite3_errstr), in a store message: it says "database disk
 # image is malformed" for an EIO on reading (SQLITE_IOERR_CORRUPTFS), "unable to open database file"
@@ -58,8 +66,11 @@ STORE_OPEN = "ouverture impossible en écriture du store"
 # SQLite's own words for a failure of the disk. A lock of its WAL index (fcntl on the -shm file) that
 # the system refuses comes back as SQLITE_PROTOCOL, "locking protocol", without the errno (SQLite keeps
 # none for it): the engine's line names the -shm file and the fcntl instead (engine/database.cpp).
+# An EIO opening the -wal or -shm file that a crash left beside the store makes SQLite open it read-only
+# without a word; the first write says "readonly database" (the engine's line names the store and says
+# so, engine/database.cpp).
 SQLITE_WORDS = {"EIO": ["disk I/O error", "database disk image is malformed", "unable to open database file", STORE_OPEN,
-                        "locking protocol"],
+                        "locking protocol", "readonly database"],
                 "ENOSPC": ["database or disk is full", "disk I/O error"],
                 "EDQUOT": ["database or disk is full", "disk I/O error"],
                 "EROFS": ["readonly database", "unable to open database file", "disk I/O error", STORE_OPEN]}
@@ -71,6 +82,8 @@ def errnos_of(syscall):
         out += ["ENOSPC", "EDQUOT"]
     if syscall in NAMES:
         out.append("EROFS")
+    if syscall in CREATES:
+        out.append("ENOSPC")
     return out
 
 
@@ -90,6 +103,11 @@ def write_config(directory, daemon):
                 "[certificates]\ntrust_dir = trust\n[inbox]\nsettle_ms = 0\n")
         if daemon:
             f.write("rescan_s = 3600\n")  # the daemon recovers by its own retry, not by a rescan
+        # Two sender accounts (docs/accounts.md): one without signatures, one that requires them, the
+        # samples' signing certificate pinned.
+        f.write(f"[compte.{ACCOUNT}]\nlogins = g.martin, a.leroy\n"
+                f"[compte.{SIGNED}]\nlogins = g.martin, a.leroy\nsignature = obligatoire\n"
+                "signataires = signataires/acme.pem\n")
 
 
 def build_template(source_dir, binary, directory, daemon):
@@ -99,10 +117,15 @@ def build_template(source_dir, binary, directory, daemon):
     os.makedirs(os.path.join(directory, "rules"))
     shutil.copyfile(os.path.join(source_dir, "rules", "catalogue.xml"), os.path.join(directory, "rules", "catalogue.xml"))
     write_config(directory, daemon)
+    os.makedirs(os.path.join(directory, "signataires"))
+    pem = os.path.join(directory, "signataires", "acme.pem")
+    shutil.copyfile(os.path.join(source_dir, "samples", "signataires", "acme.pem"), pem)
+    os.chmod(pem, 0o644)
     r = run_engine(binary, directory, ["init", "--support", "support.n1"], os.path.join(directory, "..", "init.log"))
     if r.returncode != 0:
         sys.exit(f"raccord init a échoué ({r.returncode}) dans {directory}")
     inbox = os.path.join(directory, "var", "inbox")
+    leftovers = crash_leftovers(source_dir, binary, directory, inbox)
     samples = os.path.join(source_dir, "samples", "depots")
     for name in sorted(os.listdir(samples)):
         if name.endswith(".xml"):
@@ -111,7 +134,87 @@ def build_template(source_dir, binary, directory, daemon):
     for i in range(1, 65):
         with open(os.path.join(inbox, f"g{i:02d}.xml"), "w", encoding="utf-8") as f:
             f.write(group_depot(i))
-    return sorted(n for n in os.listdir(inbox) if n.endswith(".xml"))
+    names = sorted(n for n in os.listdir(inbox) if n.endswith(".xml"))
+    return names + account_depots(source_dir, inbox) + leftovers
+
+
+# The accounts' dépôts, named ACCOUNT/NAME (their folder in inbox/ and outbox/): the samples of
+# samples/comptes/acme/ in the unsigned account (a Recherche with its export, a REJETE); in the signed
+# one, a signed Recherche, a signed REJETE (its signature recorded against replay), a pair whose .p7s
+# signs other bytes (SIGNATURE_INVALIDE: the pair quarantined) and a dépôt without its .p7s
+# (SIGNATURE_ABSENTE). Other bytes than the unsigned ones (DOUBLON is global).
+ACCOUNT, SIGNED = "libre", "signe"
+
+
+def sign(source_dir, path, signed_bytes_of=None):
+    certs = os.path.join(source_dir, "samples", "pki", "certs")
+    subprocess.run(["openssl", "cms", "-sign", "-binary", "-outform", "DER", "-in", signed_bytes_of or path,
+                    "-signer", os.path.join(certs, "signature-acme.pem"),
+                    "-inkey", os.path.join(certs, "signature-acme.key"), "-out", path + ".p7s"],
+                   check=True, stdout=subprocess.DEVNULL)
+
+
+def account_depots(source_dir, inbox):
+    samples = os.path.join(source_dir, "samples", "comptes", "acme")
+    names = []
+    for name in sorted(os.listdir(samples)):
+        shutil.copyfile(os.path.join(samples, name), os.path.join(inbox, ACCOUNT, name))
+        names.append(f"{ACCOUNT}/{name}")
+    with open(os.path.join(samples, "20_recherche_compte.xml"), encoding="utf-8") as f:
+        search = f.read().replace("RECHERCHE-2026-0001", "RECHERCHE-SIGNEE-1").replace(
+            "req-edi-compte", "req-edi-signe")
+    with open(os.path.join(samples, "21_usurpation.xml"), encoding="utf-8") as f:
+        usurp = f.read().replace("USURPATION-2026-0001", "USURPATION-SIGNEE-1")
+    signed = os.path.join(inbox, SIGNED)
+    for name, text in [("30_recherche_signee.xml", search), ("31_usurpation_signee.xml", usurp),
+                       ("32_signature_invalide.xml", search.replace("RECHERCHE-SIGNEE-1", "RECHERCHE-SIGNEE-2")),
+                       ("33_sans_signature.xml", search.replace("RECHERCHE-SIGNEE-1", "RECHERCHE-SIGNEE-3"))]:
+        path = os.path.join(signed, name)
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(text)
+        if name.startswith("32"):
+            sign(source_dir, path, os.path.join(signed, "30_recherche_signee.xml"))  # other bytes
+        elif not name.startswith("33"):
+            sign(source_dir, path)
+        names.append(f"{SIGNED}/{name}")
+    return names
+
+
+def crash_leftovers(source_dir, binary, directory, inbox):
+    """What crashes leave of signed pairs (docs/accounts.md "After a crash"), for the swept passes'
+    recoveries: 34 archived by a pass killed between its pair's two moves (the crash harness's point,
+    RACCORD_TEST_KILL_AT=between-signature-moves), its .p7s alone in .work/signe/ with the destination
+    note (a symlink) the recovery reads back (readlink); 35 as a crash between the claim's two renames
+    leaves it (the dépôt in .work/signe/, its .p7s still in inbox/signe/: two renames, made here by
+    hand). Not a dépôt committed but not moved: its record is found by its file's identity (device and
+    inode), which the copy of the template for each injection changes."""
+    signed = os.path.join(inbox, SIGNED)
+    with open(os.path.join(source_dir, "samples", "comptes", "acme", "20_recherche_compte.xml"), encoding="utf-8") as f:
+        search = f.read().replace("req-edi-compte", "req-edi-reprise")
+    names = []
+    for i, name in [(4, "34_reprise_note.xml"), (5, "35_reprise_claim.xml")]:
+        path = os.path.join(signed, name)
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(search.replace("RECHERCHE-2026-0001", f"RECHERCHE-SIGNEE-{i}"))
+        sign(source_dir, path)
+        names.append(f"{SIGNED}/{name}")
+        if i == 4:
+            log = os.path.join(directory, "..", "crash.log")
+            run_engine(binary, directory, ["process"], log,
+                       extra_env={"RACCORD_TEST_KILL_AT": "between-signature-moves"})
+        else:
+            os.rename(path, os.path.join(inbox, ".work", SIGNED, name))
+    work = sorted(os.listdir(os.path.join(inbox, ".work", SIGNED)))
+    want = [".34_reprise_note.xml.destination", "34_reprise_note.xml.p7s", "35_reprise_claim.xml"]
+    if work != want:
+        sys.exit(f"les pannes simulées n'ont pas laissé {want} dans .work/{SIGNED}/ : {work}")
+    return names
+
+
+def split_name(name):
+    """(account folder or "", file name) of a dépôt of the template."""
+    account, _, base = name.rpartition("/")
+    return account, base
 
 
 # ---------------------------------------------------------------------------------------------
@@ -119,7 +222,7 @@ def build_template(source_dir, binary, directory, daemon):
 
 def engine_env(traced):
     env = dict(os.environ)
-    for k in ("NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID", "RACCORD_CONFIG", "RACCORD_NOW"):
+    for k in ("NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID", "RACCORD_CONFIG", "RACCORD_NOW", "RACCORD_TEST_KILL_AT"):
         env.pop(k, None)
     env["RACCORD_LOG_LEVEL"] = "info"
     asan = env.get("ASAN_OPTIONS", "detect_leaks=1:halt_on_error=1:detect_stack_use_after_return=1")
@@ -173,12 +276,12 @@ def wait_bounded(p):
             return -999
 
 
-def run_engine(binary, directory, args, log, prefix=()):
+def run_engine(binary, directory, args, log, prefix=(), extra_env=None):
     """Runs one command to its end; its exit code (-999 when it hung: then it is killed with its
     whole session, strace and the traced engine alike)."""
     with open(log, "ab") as err:
         p = subprocess.Popen(list(prefix) + command(binary, directory, args), cwd=directory,
-                             stdout=subprocess.DEVNULL, stderr=err, env=engine_env(bool(prefix)),
+                             stdout=subprocess.DEVNULL, stderr=err, env={**engine_env(bool(prefix)), **(extra_env or {})},
                              start_new_session=True)
         return subprocess.CompletedProcess(args, wait_bounded(p))
 
@@ -192,8 +295,15 @@ def strace_prefix(trace, syscalls, inject=None):
 
 
 def drained(root):
+    """Nothing but folders left in inbox/ (inbox/.work/, the accounts' inbox/NAME/ and .work/NAME/)."""
     inbox = os.path.join(root, "var", "inbox")
-    return sorted(os.listdir(inbox)) == [".work"] and not os.listdir(os.path.join(inbox, ".work"))
+    for d, dirs, files in os.walk(inbox):
+        if files:
+            return False
+        for n in dirs:
+            if os.path.islink(os.path.join(d, n)):
+                return False
+    return True
 
 
 def children_of(pid):
@@ -264,7 +374,8 @@ LINE = re.compile(r"^(\d+) +(?:<\.\.\. (\w+) resumed>|(\w+)\()(.*)$")
 FD_PATH = re.compile(r"\d+<([^>]*)>")
 QUOTED = re.compile(r'"((?:[^"\\]|\\.)*)"')
 PATH_ARGS = {"openat": [1], "rename": [0, 1], "renameat2": [1, 3], "link": [0, 1], "linkat": [1, 3],
-             "unlink": [0], "unlinkat": [1], "mkdir": [0], "mkdirat": [1]}
+             "unlink": [0], "unlinkat": [1], "mkdir": [0], "mkdirat": [1], "symlink": [1], "symlinkat": [2],
+             "readlink": [0], "readlinkat": [1], "chmod": [0]}
 
 
 def split_args(text):
@@ -437,14 +548,38 @@ def state_of(root, names):
     """What a finished run left: files of the root and the store's record."""
     var = os.path.join(root, "var")
     snap = store_snapshot(os.path.join(var, "raccord.db"))
-    outbox = os.path.join(var, "outbox")
     acks = {}
-    for n in sorted(os.listdir(outbox)):
-        if n.startswith("ACK_"):
-            with open(os.path.join(outbox, n), "rb") as f:
+    for n in outbox_files(root):
+        if os.path.basename(n).startswith("ACK_"):
+            with open(os.path.join(var, "outbox", n), "rb") as f:
                 acks[n] = f.read()
-    return {"snap": snap, "acks": acks, "tree": tree(var), "names": names,
-            "exports": sorted(n for n in os.listdir(outbox) if n.startswith("EXPORT_"))}
+    modes = {}
+    for top in ("archive", "error"):
+        for p in tree(os.path.join(var, top)):
+            full = os.path.join(var, top, p)
+            if os.path.isfile(full):
+                modes[f"{top}/{p}"] = os.stat(full).st_mode & 0o7777
+    return {"snap": snap, "acks": acks, "tree": tree(var), "names": names, "modes": modes,
+            "exports": sorted(n for n in outbox_files(root) if os.path.basename(n).startswith("EXPORT_"))}
+
+
+def outbox_files(root):
+    """Files of outbox/ and of the accounts' outbox/NAME/, relative to outbox/."""
+    outbox = os.path.join(root, "var", "outbox")
+    out = []
+    for n in sorted(os.listdir(outbox)):
+        if os.path.isdir(os.path.join(outbox, n)):
+            out += [f"{n}/{m}" for m in sorted(os.listdir(os.path.join(outbox, n)))]
+        else:
+            out.append(n)
+    return out
+
+
+def acks_of(acks, name):
+    """The accusés of dépôt `name` (ACCOUNT/FILE for an account's) among `acks` (relative to outbox/)."""
+    account, base = split_name(name)
+    prefix = (account + "/" if account else "") + "ACK_" + base[:-4] + "_"
+    return [a for a in acks if a.startswith(prefix) and "/" not in a[len(prefix):]]
 
 
 def check_final(root, names, reference):
@@ -473,12 +608,12 @@ def check_final(root, names, reference):
         problems.append(f"exports enregistrés : {snap['exports']} au lieu de {ref['exports']}")
     if state["exports"] != reference["exports"]:
         problems.append(f"exports dans outbox/ : {state['exports']} au lieu de {reference['exports']}")
-    archived = [p for p in state["tree"] if p.startswith("archive/") and p.endswith(tuple(names))]
+    archived = [p for p in state["tree"] if p.startswith("archive/")]
     for name in names:
-        stem = name[:-4]
-        acks = [a for a in state["acks"] if a.startswith("ACK_" + stem + "_")]
-        ref_rec = ref["deposits"].get(name)
-        rec = snap["deposits"].get(name)
+        _, base = split_name(name)
+        acks = acks_of(state["acks"], name)
+        ref_rec = ref["deposits"].get(base)
+        rec = snap["deposits"].get(base)
         if len(acks) != 1:
             problems.append(f"{name} : {len(acks)} accusé(s) {acks}")
         if rec is None:
@@ -493,21 +628,36 @@ def check_final(root, names, reference):
                 xml.dom.minidom.parseString(body)
             except Exception as e:  # noqa: BLE001 - any parse failure is the finding
                 problems.append(f"{acks[0]} : XML mal formé ({e})")
-            if acks[0] != ack_name or body.decode("utf-8", "replace") != ack_content:
+            if os.path.basename(acks[0]) != ack_name or body.decode("utf-8", "replace") != ack_content:
                 problems.append(f"{acks[0]} : n'est pas l'accusé enregistré ({ack_name})")
             elif ref_rec and body.decode("utf-8", "replace") != ref_rec[3]:
                 problems.append(f"{acks[0]} : diffère de l'accusé d'un passage sans panne")
-        in_archive = sum(1 for p in archived if os.path.basename(p) == name)
-        in_error = int(os.path.isfile(os.path.join(var, "error", name)))
-        reason = os.path.isfile(os.path.join(var, "error", name + ".reason.txt"))
+        in_archive = sum(1 for p in archived if os.path.basename(p) == base)
+        in_error = int(os.path.isfile(os.path.join(var, "error", base)))
+        reason = os.path.isfile(os.path.join(var, "error", base + ".reason.txt"))
         want_error = destination == "error"
         if (in_archive, in_error) != ((0, 1) if want_error else (1, 0)):
             problems.append(f"{name} : original {in_archive}× dans archive/, {in_error}× dans error/ "
                             f"(attendu : {destination})")
         if reason != want_error:
             problems.append(f"{name} : fichier de raison {'absent' if want_error else 'en trop'}")
+        # A signed pair: its .p7s once, beside its dépôt, as after a run without failure.
+        want_p7s = sorted(p for p in reference["tree"] if os.path.basename(p) == base + ".p7s")
+        have_p7s = sorted(p for p in state["tree"] if os.path.basename(p) == base + ".p7s")
+        if want_p7s != have_p7s:
+            problems.append(f"{name} : signature {have_p7s} au lieu de {want_p7s}")
+    # What is kept is never readable by others (originals, .p7s, reason files: rights taken away).
+    wrong = sorted(f"{p} {m:o} au lieu de {reference['modes'][p]:o}" for p, m in state["modes"].items()
+                   if p in reference["modes"] and m != reference["modes"][p])
+    if wrong:
+        problems.append("droits des fichiers gardés : " + ", ".join(wrong[:6]))
+    known = {a for n in names for a in acks_of(state["acks"], n)}
+    unknown = sorted(a for a in state["acks"] if a not in known)
+    if unknown:
+        problems.append("accusés d'aucun dépôt (ou hors de son dossier) : " + ", ".join(unknown[:6]))
+    bases = [split_name(n)[1] for n in names]
     extra = [p for p in tree(os.path.join(var, "error")) if not any(
-        p == n or p == n + ".reason.txt" for n in names)]
+        p == n or p == n + ".reason.txt" or p == n + ".p7s" for n in bases)]
     if extra:
         problems.append("error/ contient en trop : " + ", ".join(extra[:6]))
     return problems
@@ -518,9 +668,9 @@ def work_done(root, names):
     var = os.path.join(root, "var")
     if not drained(root):
         return False
-    outbox = os.listdir(os.path.join(var, "outbox"))
+    outbox = outbox_files(root)
     for name in names:
-        if not any(a.startswith("ACK_" + name[:-4] + "_") for a in outbox):
+        if not acks_of(outbox, name):
             return False
     return True
 
@@ -592,8 +742,10 @@ def plant_faults(root, names, reference):
     without failure), one at a time; returns the faults that check_final or pass_problems did NOT
     report."""
     snap = reference["snap"]
-    archived = next(n for n in names if snap["deposits"][n][1] != "error")
-    quarantined = next(n for n in names if snap["deposits"][n][1] == "error")
+    archived = next(n for n in names if "/" not in n and snap["deposits"][n][1] != "error")
+    quarantined = next(n for n in names if "/" not in n and snap["deposits"][n][1] == "error")
+    pair = next(p for p in reference["tree"] if p.startswith("archive/") and p.endswith(".p7s"))
+    quarantined_pair = next(p for p in reference["tree"] if p.startswith("error/") and p.endswith(".p7s"))
     ack = snap["deposits"][archived][2]
     var0 = os.path.join(root, "var")
     archived_rel = next(p for p in tree(var0) if p.startswith("archive/") and os.path.basename(p) == archived)
@@ -636,6 +788,18 @@ def plant_faults(root, names, reference):
         ("temporaire restant", lambda v: write(os.path.join(v, "outbox", "." + ack + ".1.host.42.tmp"))),
         ("dépôt resté dans inbox/", lambda v: write(os.path.join(v, "inbox", "zz_nouveau.xml"))),
         ("export en trop", lambda v: write(os.path.join(v, "outbox", "EXPORT_en_trop.csv"))),
+        ("signature absente à côté de son dépôt archivé", lambda v: os.remove(os.path.join(v, pair))),
+        ("signature restée dans .work/ du compte", lambda v: shutil.move(
+            os.path.join(v, quarantined_pair),
+            os.path.join(v, "inbox", ".work", SIGNED, os.path.basename(quarantined_pair)))),
+        ("signature en double (archive/ et error/)", lambda v: shutil.copyfile(
+            os.path.join(v, pair), os.path.join(v, "error", os.path.basename(pair)))),
+        ("note de destination restante", lambda v: os.symlink(
+            pair[:-4], os.path.join(v, "inbox", ".work", SIGNED, "." + os.path.basename(pair)[:-4] + ".destination"))),
+        ("original archivé lisible par tous", lambda v: os.chmod(os.path.join(v, archived_rel), 0o644)),
+        ("signature archivée lisible par tous", lambda v: os.chmod(os.path.join(v, pair), 0o644)),
+        ("dépôt resté dans inbox/ d'un compte", lambda v: write(os.path.join(v, "inbox", ACCOUNT, "zz.xml"))),
+        ("accusé d'un compte dans outbox/", lambda v: write(os.path.join(v, "outbox", "ACK_20_recherche_compte_x.xml"))),
     ])
     missed = []
     copy = root + ".planted"
@@ -729,7 +893,11 @@ class Sweep:
 
     def injections(self):
         by_kind = OrderedDict((s, []) for s in SYSCALLS)
-        for (s, rank) in self.by_rank:
+        kinds = set(self.args.syscalls.split(",")) if self.args.syscalls else None
+        texts = self.args.files.split(",") if self.args.files else None
+        for (s, rank), (_, f) in self.by_rank.items():
+            if (kinds and s not in kinds) or (texts and not any(t in f for t in texts)):
+                continue
             for e in errnos_of(s):
                 by_kind[s].append((s, e, rank))
         if self.args.only:
@@ -892,6 +1060,9 @@ def main():
     ap.add_argument("--seed", type=int, default=20)
     ap.add_argument("--jobs", type=int, default=1, help="injections run at the same time (one copy each)")
     mode.add_argument("--only", help="SYSCALL:ERRNO:N, one injection (the reproducer of a failure)")
+    ap.add_argument("--syscalls", help="SYSCALL[,SYSCALL]: only the occurrences of these syscalls (--full, --sample, --list)")
+    ap.add_argument("--files", help="TEXT[,TEXT]: only the occurrences on a file whose name (relative to the root) "
+                    "contains one of these (--full, --sample, --list), e.g. signe/,libre/,.p7s,.destination")
     ap.add_argument("--daemon", action="store_true", help="raccord daemon instead of raccord process")
     ap.add_argument("--daemon-deadline", type=float, default=120.0,
                     help="seconds (real time) the daemon has to drain the inbox by itself")
@@ -924,8 +1095,10 @@ def main():
         if missed:
             return 1
     if args.list:
+        chosen = {(s, rank) for s, _, rank in todo}
         for (s, rank), (n, f) in sweep.by_rank.items():
-            print(f"{s}:{rank}\t(strace when={n})\t{f}")
+            if (s, rank) in chosen:
+                print(f"{s}:{rank}\t(strace when={n})\t{f}")
         print(f"{len(todo)} injections")
         return 0
     results = defaultdict(lambda: defaultdict(int))

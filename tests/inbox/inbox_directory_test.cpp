@@ -934,5 +934,70 @@ TEST_F(SignedInboxTest, RecoveryReadsANoteFileOfTheVersionBeforeAndStaleNotesAre
             (std::vector<std::string>{"b.xml.1", "b.xml.1.p7s", "c.xml", "c.xml.1", "c.xml.1.p7s", "c.xml.p7s"}));
 }
 
+// A note left behind once both moves are done (its unlink failed: the fault sweep's
+// unlink:EIO:@.destination) is removed by the next recovery when neither the dépôt nor its .p7s is in
+// .work/ and both are in place where it says; a note that still has work to say, or whose pair is not
+// complete where it points, is left.
+TEST_F(SignedInboxTest, RecoveryRemovesANoteLeftAfterBothMovesOnly) {
+  drop("lot.xml.p7s", "sig");
+  drop("lot.xml", "<Depot/>");
+  fs::path archived;
+  {
+    auto claimed = dirs_->claim("lot.xml");
+    ASSERT_TRUE(claimed.has_value());
+    archived = dirs_->archive(*claimed, date_);
+  }
+  const fs::path note = dirs_->work_dir() / ".lot.xml.destination";
+  const std::string destination = archived.lexically_relative(dirs_->archive_dir().parent_path()).string();
+  EXPECT_EQ(destination, "archive/2026/11/29/lot.xml");
+  fs::create_symlink(destination, note);  // what the failed unlink left
+  // Pointing at a destination without its .p7s: left (nothing proves the pair was moved whole).
+  const fs::path other = dirs_->work_dir() / ".seul.xml.destination";
+  fs::create_symlink("archive/2026/11/29/seul.xml", other);
+  std::ofstream(dirs_->archive_dir() / "2026" / "11" / "29" / "seul.xml") << "<Depot/>";
+  // A pair still in .work/: its note is the move's, left (and finished by the move).
+  const fs::path busy = dirs_->work_dir() / ".encours.xml.destination";
+  fs::create_symlink("archive/2026/11/29/lot.xml", busy);
+  std::ofstream(dirs_->work_dir() / "encours.xml.p7s") << "sig-encours";
+  // A hidden name that is no note of this engine: left.
+  std::ofstream(dirs_->work_dir() / ".autre.destination") << "archive/2026/11/29/lot.xml\n";
+
+  EXPECT_TRUE(dirs_->recover_leftovers().empty());
+  EXPECT_FALSE(fs::is_symlink(fs::symlink_status(note)));
+  EXPECT_TRUE(fs::is_symlink(fs::symlink_status(other)));
+  EXPECT_TRUE(fs::exists(dirs_->work_dir() / ".autre.destination"));
+  EXPECT_EQ(read_file(archived), "<Depot/>");
+  EXPECT_EQ(read_file(archived.string() + ".p7s"), "sig");
+  // The .p7s alone moves where its note says... except that lot.xml.p7s is taken: it stays, noted.
+  EXPECT_TRUE(fs::exists(dirs_->work_dir() / "encours.xml.p7s"));
+  EXPECT_TRUE(fs::is_symlink(fs::symlink_status(busy)));
+}
+
+// The fault sweep's readlink:EIO:@.34_reprise_note.xml.destination: a note that is there but cannot be
+// read was taken for no note, the .p7s left in .work/ by a pass that exited 0. It throws the system's
+// error naming the note (the pass fails; the next one moves the .p7s). A real read error here: a note
+// that is a directory (readlink: EINVAL, then read: EISDIR).
+TEST_F(SignedInboxTest, ANoteThatCannotBeReadFailsTheRecoveryNamingIt) {
+  std::ofstream(dirs_->work_dir() / "d.xml.p7s") << "sig-d";
+  fs::create_directory(dirs_->work_dir() / ".d.xml.destination");
+  try {
+    (void)dirs_->recover_leftovers();
+    FAIL() << "no exception";
+  } catch (const std::system_error& e) {
+    EXPECT_EQ(e.code().value(), EISDIR) << e.what();
+    EXPECT_NE(std::string(e.what()).find(".d.xml.destination"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(read_file(dirs_->work_dir() / "d.xml.p7s"), "sig-d");
+  // Once readable, the move is finished.
+  fs::remove(dirs_->work_dir() / ".d.xml.destination");
+  const fs::path day = dirs_->archive_dir() / "2026" / "11" / "29";
+  fs::create_directories(day);
+  std::ofstream(day / "d.xml") << "<Depot d/>";
+  fs::create_symlink("archive/2026/11/29/d.xml", dirs_->work_dir() / ".d.xml.destination");
+  EXPECT_TRUE(dirs_->recover_leftovers().empty());
+  EXPECT_EQ(read_file(day / "d.xml.p7s"), "sig-d");
+  EXPECT_TRUE(entries(dirs_->work_dir()).empty());
+}
+
 }  // namespace
 }  // namespace raccord::inbox

@@ -6,12 +6,14 @@
 #include <openssl/cms.h>
 #include <openssl/pem.h>
 
+#include <cerrno>
 #include <filesystem>
 #include <fstream>
 #include <memory>
 #include <set>
 #include <stdexcept>
 #include <string>
+#include <system_error>
 
 #include "rules/openssl_ptr.hpp"
 #include "tests/support/files.hpp"
@@ -521,6 +523,22 @@ TEST(PinnedSigners, LoadReadsTheFileAndNamesItWhenMissing) {
   std::ofstream(file, std::ios::binary) << signer().pem();
   EXPECT_EQ(load_pinned_signers(file).signers.size(), 1U);
   EXPECT_EQ(load_pinned_signers(file).file, file);
+}
+
+// The fault sweep's read:EIO:@signataires/acme.pem: a signers' file that is there but cannot be read was
+// reported "ne contient aucun certificat" (read through std::ifstream, the error lost). It throws the
+// system's error naming the file (rules::read_input_file). Real EIO: /proc/self/mem, linked.
+TEST(PinnedSigners, AFileThatCannotBeReadIsNamedWithTheSystemsError) {
+  const testing::TempDir dir;
+  const auto file = dir.path() / "acme.pem";
+  std::filesystem::create_symlink("/proc/self/mem", file);
+  try {
+    (void)load_pinned_signers(file);
+    FAIL() << "no exception";
+  } catch (const std::system_error& e) {
+    EXPECT_EQ(e.code().value(), EIO) << e.what();
+    EXPECT_NE(std::string(e.what()).find(file.string()), std::string::npos) << e.what();
+  }
 }
 
 }  // namespace
