@@ -34,7 +34,8 @@ constexpr auto kHelp = std::to_array<ErrorCodeHelp>({
      "Drop `F.xml.p7s` first, then `F.xml` (reference §2.1); a `.p7s` dropped after its `.xml` settled is too late."},
     {C::SignatureInvalide, "(none)",
      "Dépôt level: the detached signature does not verify over the file's exact bytes, its signer is not one of the "
-     "account's `signataires` or is outside its validity, or it came with a dépôt already `REJETE`.",
+     "account's `signataires` or is outside its validity, it uses an MD5 or SHA-1 digest, or it came with a dépôt "
+     "already `REJETE`.",
      "Sign the exact bytes again (`openssl cms -sign -binary -outform DER`) with a current certificate of the "
      "account's `signataires`, then drop the pair again (reference §2.1)."},
     {C::DepotIdentifiantReutilise, "`@identifiant`",

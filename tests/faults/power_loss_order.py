@@ -2,7 +2,8 @@
 """Order of durability of one `raccord process` pass (issue 20; docs/design.md "What a power loss
 leaves"), read from the syscalls it makes (strace -f -y) on the fixed inbox of fault_sweep.py (the
 sample story, a DOUBLON, two quarantined originals with their reason files, a Recherche with two
-exports, a group of 64 and a smaller one). A power loss keeps what was made durable (fsync,
+exports, a group of 64 and a smaller one; two sender accounts, one signed, whose dépôts are judged in
+their own inbox/NAME/, inbox/.work/NAME/ and outbox/NAME/; two signed dépôts a crash left in .work/). A power loss keeps what was made durable (fsync,
 fdatasync, syncfs) and may lose anything else; so for every dépôt X, with its accusé A and exports:
  1. claim: X's rename into inbox/.work/ is made durable (fsync of .work/ and of inbox/) before the
     store transaction that records X is;
@@ -62,38 +63,55 @@ class Timeline:
         return None
 
 
-def check(root, calls, db):
+def files_under(top):
+    """Every file path under `top` (the state of a folder before the pass)."""
+    return {os.path.join(d, f) for d, _, fs in os.walk(top) for f in fs}
+
+
+def check(root, calls, db, before):
+    """The rules above for every dépôt of the store, each in its channel's folders (inbox/NAME/,
+    inbox/.work/NAME/, outbox/NAME/ for a sender account). `before`: the files present before the pass; a
+    dépôt a crash left claimed in .work/ has no claim in the trace (rule 1 is not judged), one whose accusé was
+    already visible was answered by the pass before (nothing to judge)."""
     var = os.path.join(root, "var")
     t = Timeline(calls, root)
-    inbox, work, outbox = os.path.join(var, "inbox"), os.path.join(var, "inbox", ".work"), os.path.join(var, "outbox")
     store_files = {os.path.join(var, "raccord.db" + s) for s in ("", "-wal", "-journal")}
     con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
-    deposits = con.execute("SELECT file_name, ack_name, destination FROM deposits").fetchall()
+    deposits = con.execute("SELECT file_name, ack_name, destination, channel FROM deposits").fetchall()
     exports = {}
     for name, ack in con.execute("SELECT name, ack_name FROM exports"):
         exports.setdefault(ack, []).append(name)
     con.close()
     problems = []
     end = len(t.calls)
-    for file_name, ack, destination in deposits:
+    for file_name, ack, destination, channel in deposits:
+        inbox = os.path.join(var, "inbox", channel) if channel else os.path.join(var, "inbox")
+        work = os.path.join(var, "inbox", ".work", channel) if channel else os.path.join(var, "inbox", ".work")
+        outbox = os.path.join(var, "outbox", channel) if channel else os.path.join(var, "outbox")
         claimed = os.path.join(work, file_name)
-        claims = t.renames(lambda p, c=claimed: p == claimed, lambda p: p == os.path.join(inbox, file_name))
         ack_path = os.path.join(outbox, ack)
+        if ack_path in before:
+            continue  # answered by the pass before this one (its crash left only the .p7s to move)
+        left_claimed = claimed in before
+        claims = t.renames(lambda p, c=claimed: p == claimed, lambda p, i=inbox: p == os.path.join(i, file_name))
         shown = t.renames(lambda p, a=ack_path: p == a)
         leaves = t.renames(lambda p: p.startswith(os.path.join(var, destination) + "/")
                            and os.path.basename(p).startswith(file_name), lambda p, c=claimed: p == c)
-        if len(claims) != 1 or len(shown) != 1 or len(leaves) != 1:
+        if len(claims) != (0 if left_claimed else 1) or len(shown) != 1 or len(leaves) != 1:
             problems.append(f"{file_name} : {len(claims)} claim(s), {len(shown)} accusé(s) rendu(s) visible(s), "
                             f"{len(leaves)} départ(s) de .work/ dans la trace")
             continue
-        ci, ai, li = claims[0][0], shown[0][0], leaves[0][0]
+        ai, li = shown[0][0], leaves[0][0]
         # 1. The claim lasts before the commit that records the dépôt.
-        commit = next((i for i in range(ci + 1, ai) if t.calls[i]["syscall"] in SYNCS
-                       and t.calls[i]["paths"] and t.calls[i]["paths"][0] in store_files), None)
-        if commit is None:
-            problems.append(f"{file_name} : aucune synchronisation du store entre son claim et son accusé")
-        elif not (t.synced_after(work, ci, commit, data=False) and t.synced_after(inbox, ci, commit, data=False)):
-            problems.append(f"{file_name} : claim non rendu durable (fsync de .work/ et inbox/) avant le commit")
+        if not left_claimed:
+            ci = claims[0][0]
+            commit = next((i for i in range(ci + 1, ai) if t.calls[i]["syscall"] in SYNCS
+                           and t.calls[i]["paths"] and t.calls[i]["paths"][0] in store_files), None)
+            if commit is None:
+                problems.append(f"{file_name} : aucune synchronisation du store entre son claim et son accusé")
+            elif not (t.synced_after(work, ci, commit, data=False)
+                      and t.synced_after(inbox, ci, commit, data=False)):
+                problems.append(f"{file_name} : claim non rendu durable (fsync de .work/ et inbox/) avant le commit")
         # 2. Every store write before the accusé is durable.
         w = t.last_write(lambda p: p in store_files, ai)
         if w is not None and not t.synced_after(t.calls[w]["paths"][0], w, ai):
@@ -144,7 +162,7 @@ def check(root, calls, db):
     return problems, len(deposits)
 
 
-def planted_faults(root, calls):
+def planted_faults(root, calls, before):
     """Each rule broken on purpose in the good trace `calls` (a call removed or moved): the rules
     that check() did NOT catch (a check that cannot fail proves nothing)."""
     var = os.path.join(root, "var")
@@ -169,6 +187,10 @@ def planted_faults(root, calls):
 
     faults = {
         "1 claim non durable (fsync de .work/ retiré)": without(lambda c: is_sync_of(c, lambda p: p == work)),
+        "1 claim d'un compte non durable (fsync de .work/NAME/ retiré)": without(
+            lambda c: is_sync_of(c, lambda p: p.startswith(work + "/") and os.path.isdir(p))),
+        "4/5 nom de l'accusé d'un compte non durable (fsync de outbox/NAME/ retiré)": without(
+            lambda c: is_sync_of(c, lambda p: p.startswith(outbox + "/") and os.path.isdir(p))),
         "2 commit non durable (synchronisations du store retirées)": without(
             lambda c: is_sync_of(c, lambda p: p.startswith(store))),
         "3 accusé non durable (syncfs et fsync des temporaires retirés)": without(
@@ -181,7 +203,7 @@ def planted_faults(root, calls):
         "7 déplacement non durable (fsync de archive/ retiré)": without(
             lambda c: is_sync_of(c, lambda p: p.startswith(os.path.join(var, "archive")))),
     }
-    return [label for label, cs in faults.items() if not check(root, cs, store)[0]]
+    return [label for label, cs in faults.items() if not check(root, cs, store, before)[0]]
 
 
 def main():
@@ -196,6 +218,7 @@ def main():
     base = tempfile.mkdtemp(prefix="raccord-power-loss-", dir=args.tmp)
     root = os.path.join(base, "root")
     names = fsw.build_template(os.path.abspath(args.source), os.path.abspath(args.binary), root, False)
+    before = files_under(os.path.join(root, "var", "inbox", ".work")) | files_under(os.path.join(root, "var", "outbox"))
     trace, log = os.path.join(base, "pass.trace"), os.path.join(base, "pass.log")
     code = fsw.run_engine(os.path.abspath(args.binary), root, ["process"], log, fsw.strace_prefix(trace, TRACED))
     if code.returncode != 0 or not fsw.drained(root):
@@ -207,13 +230,13 @@ def main():
         print("racine sur plusieurs systèmes de fichiers : ce test suppose un seul (syncfs)")
         return 1
     calls = fsw.parse_trace(trace)
-    missed = planted_faults(root, calls)
+    missed = planted_faults(root, calls, before)
     for m in missed:
         print(f"règle enfreinte exprès non détectée : {m}")
     if missed:
         print(f"trace conservée : {trace}")
         return 1
-    problems, count = check(root, calls, os.path.join(root, "var", "raccord.db"))
+    problems, count = check(root, calls, os.path.join(root, "var", "raccord.db"), before)
     for p in problems:
         print("ordre de durabilité : " + p)
     print(f"{count} dépôts ({len(names)} déposés), {len(problems)} règle(s) enfreinte(s)")
