@@ -367,9 +367,8 @@ DepositAnswer Engine::answer(Item& item, const Attempt& attempt) {
       // The file refused, with its owner: the .p7s when it alone broke the owner or link rule (hostile16: the
       // line named the dépôt and its owner, which were right).
       const inbox::ClaimedFile* audited = item.file;
-      if (const inbox::ClaimedFile* signature = item.file->signature();
-          signature != nullptr && first == ErrorCode::CompteNonAutorise && passes_identity(channel, *item.file)) {
-        audited = signature;
+      if (first == ErrorCode::CompteNonAutorise) {
+        if (const inbox::ClaimedFile* refused = identity_refused_file(channel, *item.file)) audited = refused;
       }
       audit_identity_refusal(*db_, IdentityRefusal{channel.name(), audited == item.file ? item.name : audited->name(),
                                                    audited->owner_uid(), std::nullopt, first, 1});
@@ -465,38 +464,37 @@ DepositAnswer Engine::process_claimed(const inbox::ClaimedFile& file, ClaimOrigi
   return process_group({&file}, origin, channel).front();
 }
 
-bool Engine::passes_identity(const Channel& channel, const inbox::ClaimedFile& file) {
-  if (!channel.account) return true;
+const inbox::ClaimedFile* Engine::identity_refused_file(const Channel& channel, const inbox::ClaimedFile& file) {
+  if (!channel.account) return nullptr;
   const auto& owner = channel.account->owner_uid;
-  return (!owner || file.owner_uid() == *owner) && file.link_count() == 1;
+  // The dépôt, then its signature: the same owner and link rules on each claimed descriptor.
+  for (const inbox::ClaimedFile* claimed : {&file, file.signature()}) {
+    if (claimed != nullptr && ((owner && claimed->owner_uid() != *owner) || claimed->link_count() != 1)) {
+      return claimed;
+    }
+  }
+  return nullptr;
 }
 
 std::optional<Diagnostic> Engine::identity_refusal(const Channel& channel, const inbox::ClaimedFile& file) {
-  if (!channel.account) return std::nullopt;
+  const inbox::ClaimedFile* claimed = identity_refused_file(channel, file);
+  if (claimed == nullptr) return std::nullopt;
   const SenderAccount& account = *channel.account;
-  // The dépôt, then its signature: the same owner and link rules on each claimed descriptor.
-  for (const inbox::ClaimedFile* claimed : {&file, file.signature()}) {
-    if (claimed == nullptr) continue;
-    const std::string what =
-        claimed == &file ? std::string("Le fichier") : fmt::format("Sa signature {}", claimed->name());
-    const std::uint32_t owner = claimed->owner_uid();
-    if (account.owner_uid && owner != *account.owner_uid) {
-      return Diagnostic::error(
-          ErrorCode::CompteNonAutorise, "", 0,
-          fmt::format("{} appartient à l'uid {} et non au propriétaire {} du compte « {} » : "
-                      "déposez-le avec l'utilisateur du compte (son accès SFTP), puis déposez-le à "
-                      "nouveau.",
-                      what, owner, *account.owner_uid, account.name));
-    }
-    if (const std::uint64_t links = claimed->link_count(); links != 1) {
-      return Diagnostic::error(ErrorCode::CompteNonAutorise, "", 0,
-                               fmt::format("{} a {} liens physiques : un lien gardé par l'expéditeur pourrait "
-                                           "réécrire l'original archivé. Déposez le fichier sans garder de lien dur "
-                                           "(copie ou renommage, jamais « ln »), puis déposez-le à nouveau.",
-                                           what, links));
-    }
+  const std::string what =
+      claimed == &file ? std::string("Le fichier") : fmt::format("Sa signature {}", claimed->name());
+  const std::uint32_t owner = claimed->owner_uid();
+  if (account.owner_uid && owner != *account.owner_uid) {
+    return Diagnostic::error(ErrorCode::CompteNonAutorise, "", 0,
+                             fmt::format("{} appartient à l'uid {} et non au propriétaire {} du compte « {} » : "
+                                         "déposez-le avec l'utilisateur du compte (son accès SFTP), puis déposez-le à "
+                                         "nouveau.",
+                                         what, owner, *account.owner_uid, account.name));
   }
-  return std::nullopt;
+  return Diagnostic::error(ErrorCode::CompteNonAutorise, "", 0,
+                           fmt::format("{} a {} liens physiques : un lien gardé par l'expéditeur pourrait "
+                                       "réécrire l'original archivé. Déposez le fichier sans garder de lien dur "
+                                       "(copie ou renommage, jamais « ln »), puis déposez-le à nouveau.",
+                                       what, claimed->link_count()));
 }
 
 inbox::ClaimedDeposit Engine::read_file(const Channel& channel, const inbox::ClaimedFile& file, Instant now,

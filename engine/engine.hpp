@@ -256,8 +256,10 @@ class Engine {
   /// is read; docs/accounts.md); nullopt otherwise and for inbox/ itself.
   /// The same checks on the dépôt's claimed `.p7s` (ClaimedFile::signature) when it has one.
   static std::optional<Diagnostic> identity_refusal(const Channel& channel, const inbox::ClaimedFile& file);
-  /// Whether `file` alone (not its `.p7s`) passes those owner and link checks of `channel`.
-  static bool passes_identity(const Channel& channel, const inbox::ClaimedFile& file);
+  /// The descriptor those checks refuse: `file`, else its `.p7s`, when one is not owned by the account's
+  /// `proprietaire` or has a link count other than 1; null when both pass or for inbox/ itself. The audit line of
+  /// a COMPTE_NON_AUTORISE names this file and its owner.
+  static const inbox::ClaimedFile* identity_refused_file(const Channel& channel, const inbox::ClaimedFile& file);
 
   /// Reads claimed `file` of `channel` once (inbox::read_claimed): its identity refusal, else its
   /// bytes, which in a channel with signatures are verified against its `.p7s` at `now` (the injected

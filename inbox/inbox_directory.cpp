@@ -231,6 +231,33 @@ void restrict_mode(const fs::path& path, unsigned file_umask) {
   throw_errno(errno, "changement des droits impossible de " + path.string());
 }
 
+/// What open_signature answers besides a descriptor.
+constexpr int kNoSignature = -1;          // absent, or not a regular file: the dépôt has no signature
+constexpr int kUnreadableSignature = -2;  // no right to read it (EACCES, EPERM): the dépôt waits
+
+/// Opens the `.p7s` at `path` (O_NOFOLLOW, O_NONBLOCK: a FIFO never blocks): a descriptor on a regular file,
+/// kNoSignature when there is none to take — ENOENT, a symbolic link (ELOOP), a FIFO without writer (ENXIO),
+/// a directory or another kind of file, or a name with no room left for ".p7s" (ENAMETOOLONG: the dépôt is
+/// taken alone, SIGNATURE_ABSENTE, never a failure of the pass) —, kUnreadableSignature on EACCES or EPERM.
+/// Throws std::system_error naming it on any other error (EIO...): a failure of the machine.
+int open_signature(const fs::path& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) {
+    const int error = errno;
+    if (error == ENOENT || error == ELOOP || error == ENXIO || error == EISDIR || error == ENAMETOOLONG) {
+      return kNoSignature;
+    }
+    if (error == EACCES || error == EPERM) return kUnreadableSignature;
+    throw_errno(error, "ouverture impossible de " + path.string());
+  }
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return kNoSignature;
+  }
+  return fd;
+}
+
 /// The process umask from /proc/self/status ("Umask:\t0027"), read without changing it (umask(2)
 /// would race with other threads). 0 when unreadable: restrict_mode still caps at 0640.
 unsigned process_umask() {
@@ -520,25 +547,8 @@ std::optional<ClaimedFile> InboxDirectory::claim(const std::string& name, files:
   const fs::path signature_source = inbox_dir() / signature_name(name);
   const fs::path signature_target = work_dir() / signature_name(name);
   LeaseResult signature_lease;
-  const int signature_fd = [&]() -> int {
-    if (!signature_required_) return -1;
-    const int sfd = ::open(signature_source.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-    if (sfd < 0) {
-      const int error = errno;
-      // none; ENAMETOOLONG: the dépôt's name leaves no room for ".p7s", so no signature can be beside it
-      // (the dépôt is taken alone: SIGNATURE_ABSENTE), never a failure of the pass (hostile16)
-      if (error == ENOENT || error == ELOOP || error == ENXIO || error == EISDIR || error == ENAMETOOLONG) return -1;
-      if (error == EACCES || error == EPERM) return -2;
-      throw_errno(error, "ouverture impossible de " + signature_source.string());
-    }
-    struct stat sst {};
-    if (::fstat(sfd, &sst) != 0 || !S_ISREG(sst.st_mode)) {
-      ::close(sfd);
-      return -1;
-    }
-    return sfd;
-  }();
-  if (signature_fd == -2) {
+  const int signature_fd = signature_required_ ? open_signature(signature_source) : kNoSignature;
+  if (signature_fd == kUnreadableSignature) {
     seen.unopenable.emplace_back(signature_name(name), std::strerror(EACCES));
     return std::nullopt;
   }
@@ -726,18 +736,12 @@ std::vector<ClaimedFile> InboxDirectory::recover_leftovers() const {
       const fs::path claimed = dir / signature_name(name);
       const fs::path dropped = inbox_dir() / signature_name(name);
       if (!lstat_entry(claimed) && lstat_entry(dropped)) {
-        const int sfd = ::open(dropped.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-        if (sfd < 0) {
-          // Vanished, or not a file: the dépôt has no signature. Unreadable for now (EACCES): it waits in
-          // .work/, as in claim(). Any other error fails the pass naming the .p7s: before, an EIO here
-          // made the dépôt go on without its signature (SIGNATURE_ABSENTE, quarantined) and left its .p7s
-          // in inbox/ (the fault sweep's openat:EIO:@signe/35_reprise_claim.xml.p7s).
-          const int error = errno;
-          if (error == EACCES || error == EPERM) continue;
-          if (error != ENOENT && error != ELOOP && error != ENXIO && error != EISDIR) {
-            throw_errno(error, "ouverture impossible de " + dropped.string());
-          }
-        }
+        // As in claim(): vanished, or not a file, the dépôt has no signature; unreadable for now, it waits in
+        // .work/; any other error fails the pass naming the .p7s (before, an EIO here made the dépôt go on
+        // without its signature, quarantined SIGNATURE_ABSENTE, its .p7s left in inbox/: the fault sweep's
+        // openat:EIO:@signe/35_reprise_claim.xml.p7s).
+        const int sfd = open_signature(dropped);
+        if (sfd == kUnreadableSignature) continue;
         if (sfd >= 0) {
           Descriptor held(sfd);
           const LeaseResult lease = take_read_lease(sfd);
