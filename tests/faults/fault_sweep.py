@@ -286,8 +286,24 @@ def run_engine(binary, directory, args, log, prefix=(), extra_env=None):
         return subprocess.CompletedProcess(args, wait_bounded(p))
 
 
+def no_aslr_prefix():
+    """`setarch -R` when this machine lets a process turn off its address randomisation (a container's
+    seccomp profile may not): the sanitizers read /proc/self/maps in the main thread, as many times as
+    its size asks, and a randomised layout changes that size from one run to the next, hence the
+    numbering of the main thread's reads that `when=N` counts (168 or 186 for the same call)."""
+    try:
+        ok = subprocess.run(["setarch", "-R", "true"], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL).returncode == 0
+    except OSError:
+        ok = False
+    return ["setarch", "-R"] if ok else []
+
+
+NO_ASLR = no_aslr_prefix()
+
+
 def strace_prefix(trace, syscalls, inject=None):
-    p = ["strace", "-f", "-y", "-qq", "--seccomp-bpf", "-o", trace, "-e", "trace=" + ",".join(syscalls)]
+    p = NO_ASLR + ["strace", "-f", "-y", "-qq", "--seccomp-bpf", "-o", trace, "-e", "trace=" + ",".join(syscalls)]
     if inject:
         syscall, error, when = inject
         p += ["-e", f"inject={syscall}:error={error}:when={when}"]
@@ -956,7 +972,7 @@ class Sweep:
             calls = parse_trace(trace) if os.path.exists(trace) else []
             main_pid = calls[0]["pid"] if calls else None
             prefix_dir = os.path.normpath(run_dir) + "/"
-            rank, hit_rank, rank_at_hit, main_hits = 0, None, None, []
+            rank, hit_rank, rank_at_hit, main_hits, target_index = 0, None, None, [], None
             for c in calls:
                 if c["pid"] != main_pid:
                     continue
@@ -964,6 +980,8 @@ class Sweep:
                     rank += 1
                     if c["injected"]:
                         hit_rank = rank
+                    elif rank == ordinal and not main_hits:
+                        target_index = c["index"]
                 if c["injected"]:
                     main_hits.append(c)
                     rank_at_hit = rank
@@ -971,7 +989,10 @@ class Sweep:
                 print(f"  essai {attempt} when={when} rang touché {hit_rank} (après {rank_at_hit}) voulu {ordinal}")
             if hit_rank == ordinal:
                 break
-            if hit_rank is not None:
+            if target_index is not None and target_index != when:
+                # The wanted call came before anything was injected: this run numbered it exactly.
+                when = target_index
+            elif hit_rank is not None:
                 when += ordinal - hit_rank
             elif rank_at_hit is not None and rank_at_hit >= ordinal:  # another file's call, past the wanted one
                 when -= rank_at_hit - ordinal + 1
