@@ -752,15 +752,29 @@ std::uint64_t Database::round_trips() const {
 }
 
 std::int64_t Database::next_sequence_value(const std::string& name) {
-  if (const std::string sql = dialect::next_sequence_query(backend_, name); !sql.empty()) {
-    auto row = query_one(sql);
-    if (!row) throw StoreError("séquence inconnue : " + name, false);
-    return row->integer(0);
+  return next_sequence_values({name}).front();
+}
+
+std::vector<std::int64_t> Database::next_sequence_values(const std::vector<std::string>& names) {
+  std::vector<std::int64_t> values;
+  values.reserve(names.size());
+  if (backend_ == Backend::Postgresql) {
+    std::string sql;
+    for (const auto& name : names) {  // "SELECT nextval('...')" as one expression of a single SELECT
+      sql += (sql.empty() ? "SELECT " : ", ") + dialect::next_sequence_query(backend_, name).substr(7);
+    }
+    auto row = query_one(sql);  // an unknown sequence is PostgreSQL's error
+    if (!row) throw StoreError("aucune valeur rendue par " + sql, false);
+    for (std::size_t i = 0; i < names.size(); ++i) values.push_back(row->integer(i));
+    return values;
   }
   // SQLite 3.35+: one statement draws the value and returns it (issue 7: three draws per sheet).
-  auto row = query_one("UPDATE sequences SET value = value + 1 WHERE name = $1 RETURNING value", {name});
-  if (!row) throw StoreError("séquence inconnue : " + name, false);
-  return row->integer(0);
+  for (const auto& name : names) {
+    auto row = query_one("UPDATE sequences SET value = value + 1 WHERE name = $1 RETURNING value", {name});
+    if (!row) throw StoreError("séquence inconnue : " + name, false);
+    values.push_back(row->integer(0));
+  }
+  return values;
 }
 
 void Database::migrate() {

@@ -154,6 +154,10 @@ class Database {
   /// rolled back may be drawn again (it was never shown: codes are drawn only for accepted
   /// operations).
   std::int64_t next_sequence_value(const std::string& name);
+  /// The next values of the sequences `names`, in that order, drawn as next_sequence_value draws
+  /// each: by one round trip on PostgreSQL (one SELECT of their nextval; issue 21), one statement
+  /// each on SQLite. Throws StoreError (an unknown sequence included).
+  std::vector<std::int64_t> next_sequence_values(const std::vector<std::string>& names);
 
   /// Applies the numbered migrations not yet applied (table schema_migrations). Throws StoreError.
   void migrate();

@@ -48,8 +48,10 @@ class OperationApplier {
   bool failed() const { return has_error(out_.diagnostics, out_.omitted); }
 
   /// The requester, or nullopt after reporting UTILISATEUR_INCONNU.
-  std::optional<UserRecord> requester() {
-    auto user = store_.find_user(op_.requester().value);
+  std::optional<UserRecord> requester() { return reported(store_.find_user(op_.requester().value)); }
+
+  /// `user`, the requester as read; UTILISATEUR_INCONNU reported when it is nullopt.
+  std::optional<UserRecord> reported(std::optional<UserRecord> user) {
     if (!user) {
       error(ErrorCode::UtilisateurInconnu, "@demandeur", op_.requester().line,
             fmt::format("L'utilisateur « {} » (demandeur) est inconnu de l'annuaire.", op_.requester().value));
@@ -57,13 +59,14 @@ class OperationApplier {
     return user;
   }
 
-  /// A known, active structure named by `siret` (SIRET rule first), or nullopt after reporting.
-  std::optional<StructureRecord> structure(const Field& siret, const std::string& field, bool require_active) {
+  /// `s`, the structure read for `siret`, if it is known and the SIRET valid; nullopt after reporting
+  /// (SIRET rule first: a SIRET the rule refuses names no structure, whatever was read).
+  std::optional<StructureRecord> structure(const Field& siret, const std::string& field, bool require_active,
+                                           std::optional<StructureRecord> s) {
     if (auto d = rules::validate_siret(siret, field, ctx_.config->environment)) {
       add(std::move(*d));
       return std::nullopt;
     }
-    auto s = store_.find_structure(siret.value);
     if (!s) {
       error(ErrorCode::StructureInconnue, field, siret.line,
             fmt::format("La structure de SIRET {} est inconnue de l'annuaire.", siret.value));
@@ -91,8 +94,11 @@ class OperationApplier {
     bool modify_once_active = false;  // modify, were the space active (what activation alone would give)
   };
   Rights rights_on(const UserRecord& user, const StructureRecord& s) {
+    return rights_from(user, s, store_.rights_facts(s.siret, user.login));
+  }
+  /// The Rights `facts` (Store::rights_facts of `user` on `s`) give.
+  static Rights rights_from(const UserRecord& user, const StructureRecord& s, const Store::RightsFacts& facts) {
     Rights r;
-    const Store::RightsFacts facts = store_.rights_facts(s.siret, user.login);
     const bool manager = facts.manager.has_value();
     const bool modification = facts.modification;
     r.consult = user.support || (manager && s.space_active) || modification || facts.consultation;
@@ -101,6 +107,25 @@ class OperationApplier {
     r.modify = s.space_active && r.modify_once_active;
     r.manage = manager;
     return r;
+  }
+
+  /// The requester and the structure named by `siret` (`field`: where the SIRET is), each known or
+  /// nullopt after its report, in the order the rules run: UTILISATEUR_INCONNU, then the SIRET rule,
+  /// STRUCTURE_INCONNUE, STRUCTURE_INACTIVE (`require_active`); with what the one may do on the other
+  /// (all false unless both are known). Read together (Store::requester_on: one round trip on
+  /// PostgreSQL instead of three; issue 21).
+  struct RequesterOnStructure {
+    std::optional<UserRecord> user;
+    std::optional<StructureRecord> structure;
+    Rights rights;
+  };
+  RequesterOnStructure requester_on(const Field& siret, const std::string& field, bool require_active) {
+    Store::RequesterOnStructure read = store_.requester_on(op_.requester().value, siret.value);
+    RequesterOnStructure out;
+    out.user = reported(std::move(read.user));
+    out.structure = structure(siret, field, require_active, std::move(read.structure));
+    if (out.user && out.structure) out.rights = rights_from(*out.user, *out.structure, read.rights);
+    return out;
   }
 
   /// DROIT_INSUFFISANT for a support user acting for structure `s` (`what`: the action, in French).
@@ -168,9 +193,8 @@ class OperationApplier {
   }
 
   void apply_body(const SpaceActivationOperation& a) {
-    const auto user = requester();
-    const auto s = structure(a.structure, "@structure", true);
-    if (user && s && !rights_on(*user, *s).manage) {
+    const auto [user, s, rights] = requester_on(a.structure, "@structure", true);
+    if (user && s && !rights.manage) {
       if (user->support) return refuse_support(*user, *s, "activer l'espace raccordements");
       error(ErrorCode::DroitInsuffisant, "@demandeur", op_.requester().line,
             fmt::format("Seul un gestionnaire (principal ou secondaire) de {} - {} peut activer son espace "
@@ -182,8 +206,7 @@ class OperationApplier {
   }
 
   void apply_body(const SubscriptionRequestOperation& r) {
-    const auto user = requester();
-    const auto s = structure(r.structure, "@structure", true);
+    const auto [user, s, rights] = requester_on(r.structure, "@structure", true);
     if (s && !s->space_active) {
       error(ErrorCode::EspaceNonActive, "@structure", r.structure.line,
             fmt::format("L'espace raccordements de {} - {} n'est pas activé : un gestionnaire doit d'abord l'activer.",
@@ -255,9 +278,7 @@ class OperationApplier {
   void apply_body(const SheetOperation& sheet) {
     const bool is_draft = sheet.action == SheetAction::Enregistrer;
     const bool content_sent = sends_content(sheet);
-    const auto user = requester();
-    const auto s = structure(sheet.partner, "Partenaire", true);
-    const Rights rights = user && s ? rights_on(*user, *s) : Rights{};
+    const auto [user, s, rights] = requester_on(sheet.partner, "Partenaire", true);
     if (s && !s->space_active) {
       error(ErrorCode::EspaceNonActive, "Partenaire", sheet.partner.line,
             fmt::format("L'espace raccordements de {} - {} n'est pas activé : un gestionnaire doit d'abord l'activer.",
@@ -322,19 +343,22 @@ class OperationApplier {
 
     // Apply the transition.
     SheetRecord record;
+    const Store::DrawnIds ids =
+        store_.draw_ids(ctx_.config->code_prefix, !existing, creates_version(transition->effect));
     if (existing) {
       record = *existing;
     } else {
-      record.code_appli = store_.allocate_code_appli(ctx_.config->code_prefix);
+      record.code_appli = ids.code_appli;
       record.kind = sheet.kind;
       record.partner_siret = s->siret;
       record.state = transition->to;
       store_.insert_sheet(record, ctx_.now);
     }
     std::optional<std::int64_t> created;
-    if (creates_version(transition->effect)) {
-      created = store_.insert_version(record.code_appli, sheet, certificate_facts, user->login, ctx_.deposit_sha256,
-                                      ctx_.now);
+    if (ids.version_id != 0) {
+      store_.insert_version(ids.version_id, record.code_appli, sheet, certificate_facts, user->login,
+                            ctx_.deposit_sha256, ctx_.now);
+      created = ids.version_id;
     }
     const SheetVersions versions =
         apply_version_effect(transition->effect, {record.active_version, record.pending_version}, created);

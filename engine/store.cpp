@@ -234,8 +234,45 @@ Store::RightsFacts Store::rights_facts(const std::string& siret, const std::stri
   return facts;
 }
 
-std::string Store::allocate_code_appli(const std::string& prefix) {
-  return fmt::format("{}{:03}", prefix, db_.next_sequence_value("code_appli"));
+Store::RequesterOnStructure Store::requester_on(const std::string& login, const std::string& siret) {
+  // The subscriptions' aggregate has no GROUP BY: always one row, to which the user, the structure
+  // and the role are joined when they exist. $1, $2 and $3 first appear in that order (SQLite numbers
+  // a name at its first use; PostgreSQL by its number).
+  auto r = db_.query_one(
+      "SELECT u.login, u.email, u.support, s.siret, s.raison_sociale, s.active, s.is_public, "
+      "s.connected_in_qualification, s.editor_siret, s.uses_tiers, s.space_active, m.role, "
+      "COALESCE(sub.modification, 0), COALESCE(sub.consultation, 0) "
+      "FROM (SELECT MAX(modification) AS modification, MAX(consultation) AS consultation FROM subscriptions "
+      "WHERE login = $1 AND siret = $2 AND status = $3) AS sub "
+      "LEFT JOIN users AS u ON u.login = $1 LEFT JOIN structures AS s ON s.siret = $2 "
+      "LEFT JOIN managers AS m ON m.siret = $2 AND m.login = $1",
+      {login, siret, code(SubscriptionStatus::Validee)});
+  RequesterOnStructure out;
+  if (!r) return out;
+  if (!r->is_null(0)) out.user = UserRecord{r->text(0), r->text(1), r->integer(2) != 0};
+  if (!r->is_null(3)) {
+    out.structure = StructureRecord{r->text(3),         r->text(4),          r->integer(5) != 0, r->integer(6) != 0,
+                                    r->integer(7) != 0, r->optional_text(8), r->integer(9) != 0, r->integer(10) != 0};
+  }
+  if (!out.user || !out.structure) return out;
+  if (const auto role = r->optional_text(11)) {
+    out.rights.manager = stored_enum(parse<ManagerRole>(*role), "managers.role", siret + " " + login, *role);
+  }
+  out.rights.modification = r->integer(12) != 0;
+  out.rights.consultation = r->integer(13) != 0;
+  return out;
+}
+
+Store::DrawnIds Store::draw_ids(const std::string& prefix, bool new_sheet, bool new_version) {
+  std::vector<std::string> names;
+  if (new_sheet) names.emplace_back("code_appli");
+  if (new_version) names.emplace_back("version");
+  DrawnIds ids;
+  if (names.empty()) return ids;
+  const std::vector<std::int64_t> values = db_.next_sequence_values(names);
+  if (new_sheet) ids.code_appli = fmt::format("{}{:03}", prefix, values.front());
+  if (new_version) ids.version_id = values.back();
+  return ids;
 }
 
 std::optional<SheetRecord> Store::find_sheet(const std::string& code_appli) {
@@ -285,10 +322,11 @@ void Store::update_sheet(const SheetRecord& sheet, std::optional<Instant> submit
   }
 }
 
-std::int64_t Store::insert_version(const std::string& code_appli, const SheetOperation& c,
-                                   const std::vector<CertificateFacts>& certificates, const std::string& created_by,
-                                   const std::string& deposit_sha256, Instant at) {
-  std::vector<SqlValue> version_row{code_appli,
+void Store::insert_version(std::int64_t id, const std::string& code_appli, const SheetOperation& c,
+                           const std::vector<CertificateFacts>& certificates, const std::string& created_by,
+                           const std::string& deposit_sha256, Instant at) {
+  std::vector<SqlValue> version_row{id,
+                                    code_appli,
                                     std::string(to_code(c.action)),
                                     field_value(c.protocol),
                                     field_value(c.period_from),
@@ -305,12 +343,12 @@ std::int64_t Store::insert_version(const std::string& code_appli, const SheetOpe
                                     format_iso_instant(at),
                                     created_by,
                                     deposit_sha256};
-  const std::int64_t id = insert_with_next_id(
-      db_, "version", "sheet_versions",
-      "code_appli, action, protocol, period_from, period_to, contact_name, contact_phone, contact_email, contact_fax, "
-      "network_identifier, network_address, network_port, network_path, comments, created_at, created_by, "
-      "deposit_sha256",
-      version_row);
+  db_.execute_deferred(
+      "INSERT INTO sheet_versions (id, code_appli, action, protocol, period_from, period_to, contact_name, "
+      "contact_phone, contact_email, contact_fax, network_identifier, network_address, network_port, network_path, "
+      "comments, created_at, created_by, deposit_sha256) "
+      "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
+      std::move(version_row));
   // One statement per table for the whole version (issue 21).
   std::vector<SqlValue> interfaces;
   interfaces.reserve(c.interfaces.size() * 4);
@@ -349,7 +387,6 @@ std::int64_t Store::insert_version(const std::string& code_appli, const SheetOpe
               "fingerprint, is_ca, is_leaf, client_auth, server_auth, has_eku, key_type, key_bits, "
               "signature_algorithm",
               std::move(rows), 18);
-  return id;
 }
 
 std::int64_t Store::add_history(const std::string& code_appli, Instant at, const std::string& actor,

@@ -478,7 +478,7 @@ TEST_F(EngineTest, OneSheetDepotWaitsForTheServerOnlyForWhatItReads) {
   const std::uint64_t five = pass_round_trips(5, "c");
   ASSERT_GT(five, one);
   EXPECT_EQ((five - one) % 4, 0u) << one << " " << five;
-  EXPECT_LE((five - one) / 4, 7u) << one << " " << five;
+  EXPECT_LE((five - one) / 4, 4u) << one << " " << five;
   EXPECT_EQ(count("SELECT COUNT(*) FROM deposits WHERE status = 'INTEGRE' AND identifier LIKE 'LOT-%'"), 7);
 }
 

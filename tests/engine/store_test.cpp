@@ -1,5 +1,6 @@
 #include "engine/store.hpp"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -244,12 +245,26 @@ TEST_F(StoreTest, SubscriptionIdsHaveSixDigits) {
 }
 
 TEST_F(StoreTest, CodeAppliIsPrefixPlusAtLeastThreeDigits) {
-  EXPECT_EQ(store_->allocate_code_appli("VFE"), "VFE001");
-  EXPECT_EQ(store_->allocate_code_appli("VFE"), "VFE002");
-  EXPECT_EQ(store_->allocate_code_appli("ABC"), "ABC003");  // one sequence: never reused across prefixes
+  auto code = [&](const std::string& prefix) { return store_->draw_ids(prefix, true, false).code_appli; };
+  EXPECT_EQ(code("VFE"), "VFE001");
+  EXPECT_EQ(code("VFE"), "VFE002");
+  EXPECT_EQ(code("ABC"), "ABC003");  // one sequence: never reused across prefixes
   db_->execute("UPDATE sequences SET value = 998 WHERE name = 'code_appli'");
-  EXPECT_EQ(store_->allocate_code_appli("VFE"), "VFE999");
-  EXPECT_EQ(store_->allocate_code_appli("VFE"), "VFE1000");
+  EXPECT_EQ(code("VFE"), "VFE999");
+  EXPECT_EQ(code("VFE"), "VFE1000");
+}
+
+TEST_F(StoreTest, IdsAreDrawnOnlyWhereTheOperationNeedsThem) {
+  const Store::DrawnIds both = store_->draw_ids("VFE", true, true);
+  EXPECT_EQ(both.code_appli, "VFE001");
+  EXPECT_EQ(both.version_id, 1);
+  const Store::DrawnIds version = store_->draw_ids("VFE", false, true);
+  EXPECT_EQ(version.code_appli, "");
+  EXPECT_EQ(version.version_id, 2);
+  const Store::DrawnIds none = store_->draw_ids("VFE", false, false);
+  EXPECT_EQ(none.code_appli, "");
+  EXPECT_EQ(none.version_id, 0);
+  EXPECT_EQ(store_->draw_ids("VFE", true, false).code_appli, "VFE002");  // the sequences apart
 }
 
 TEST_F(StoreTest, SheetsRoundTrip) {
@@ -391,8 +406,10 @@ TEST_F(StoreTest, VersionsKeepInterfacesBundlesAndCertificateFacts) {
   leaf.bundle_index = 2;
 
   const std::string sha(64, 'f');
-  const auto id1 = store_->insert_version("VFE001", op, {ca, leaf}, "g.martin", sha, now_);
-  const auto id2 = store_->insert_version("VFE001", op, {}, "g.martin", sha, now_);
+  const auto id1 = store_->draw_ids("VFE", false, true).version_id;
+  store_->insert_version(id1, "VFE001", op, {ca, leaf}, "g.martin", sha, now_);
+  const auto id2 = store_->draw_ids("VFE", false, true).version_id;
+  store_->insert_version(id2, "VFE001", op, {}, "g.martin", sha, now_);
   EXPECT_GT(id2, id1);
 
   auto v = db_->query_one(
@@ -865,6 +882,16 @@ TEST_P(StoreReadsTest, RightsFactsAreTheRoleAndTheValidatedSubscriptionsInOneRou
   auto read = [&](const std::string& siret, const std::string& login) {
     facts = store_->rights_facts(siret, login);  // prepared
     EXPECT_EQ(round_trips_of([&] { facts = store_->rights_facts(siret, login); }), one_on_postgresql());
+    // The requester, the structure and the same facts, read together by one round trip too.
+    Store::RequesterOnStructure together = store_->requester_on(login, siret);  // prepared
+    EXPECT_EQ(round_trips_of([&] { together = store_->requester_on(login, siret); }), one_on_postgresql());
+    ASSERT_TRUE(together.user);
+    EXPECT_EQ(together.user->email, store_->find_user(login)->email);
+    ASSERT_TRUE(together.structure);
+    EXPECT_EQ(together.structure->raison_sociale, store_->find_structure(siret)->raison_sociale);
+    EXPECT_EQ(together.rights.manager, facts.manager);
+    EXPECT_EQ(together.rights.modification, facts.modification);
+    EXPECT_EQ(together.rights.consultation, facts.consultation);
   };
   read(acme.siret, "g.martin");
   EXPECT_EQ(facts.manager, std::optional<ManagerRole>(ManagerRole::Principal));
@@ -904,11 +931,32 @@ TEST_P(StoreReadsTest, RightsFactsAreTheRoleAndTheValidatedSubscriptionsInOneRou
   read(acme.siret, "m.petit");
   EXPECT_TRUE(facts.modification);
   EXPECT_TRUE(facts.consultation);
+  // An unknown login or SIRET: nullopt, and no rights even where the other rows exist.
+  Store::RequesterOnStructure unknown = store_->requester_on("inconnu", acme.siret);
+  EXPECT_FALSE(unknown.user);
+  EXPECT_TRUE(unknown.structure);
+  unknown = store_->requester_on("g.martin", "12345678200036");
+  EXPECT_TRUE(unknown.user);
+  EXPECT_FALSE(unknown.structure);
+  EXPECT_FALSE(unknown.rights.manager);
   // A stored role that is not a known code names the structure and the login.
   db_->execute("UPDATE managers SET role = 'adjoint' WHERE login = 'a.leroy'");
-  const std::string what = store_error_of([&] { (void)store_->rights_facts(acme.siret, "a.leroy"); });
-  EXPECT_NE(what.find("managers.role"), std::string::npos) << what;
-  EXPECT_NE(what.find("12345678200010 a.leroy"), std::string::npos) << what;
+  for (const std::string& what :
+       {store_error_of([&] { (void)store_->rights_facts(acme.siret, "a.leroy"); }),
+        store_error_of([&] { (void)store_->requester_on("a.leroy", acme.siret); })}) {
+    EXPECT_NE(what.find("managers.role"), std::string::npos) << what;
+    EXPECT_NE(what.find("12345678200010 a.leroy"), std::string::npos) << what;
+  }
+}
+
+TEST_P(StoreReadsTest, ANewSheetsCodeAndVersionIdAreDrawnInOneRoundTrip) {
+  Transaction tx(*db_);
+  const Store::DrawnIds first = store_->draw_ids("VFE", true, true);  // prepared
+  Store::DrawnIds ids;
+  EXPECT_EQ(round_trips_of([&] { ids = store_->draw_ids("VFE", true, true); }), one_on_postgresql());
+  EXPECT_EQ(ids.code_appli, fmt::format("VFE{:03}", std::stoi(first.code_appli.substr(3)) + 1));
+  EXPECT_EQ(ids.version_id, first.version_id + 1);
+  EXPECT_EQ(round_trips_of([&] { ids = store_->draw_ids("VFE", false, false); }), 0u);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, StoreReadsTest, ::testing::Values(Backend::Sqlite, Backend::Postgresql),
