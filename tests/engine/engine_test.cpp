@@ -457,9 +457,10 @@ TEST_F(EngineTest, DepotsOfOnePassAreTakenInNameOrder) {
 
 // Issue 21 (figure 9): on PostgreSQL a one-sheet dépôt waits for the server only where the engine reads an
 // answer: the claim's reads (the same bytes, the same identifiant and the accusé's first name, one query), the
-// requester, the structure, the rights (role and subscriptions, one query), the code's number, the version's
-// id and the dépôt's record; the savepoints and the other writes ride on those (pipeline mode). Counted
-// between a pass of one dépôt and a pass of five, which share the passes' and groups' own round trips.
+// requester with the structure and the rights (one query), the code's number with the version's id (one
+// query) and the dépôt's record: four; the savepoints and the other writes ride on those (pipeline mode).
+// Counted between a pass of one dépôt and a pass of five, which share the passes' and groups' own round
+// trips. Seven before the requester's and the ids' queries were folded.
 TEST_F(EngineTest, OneSheetDepotWaitsForTheServerOnlyForWhatItReads) {
   if (!postgres_requested()) GTEST_SKIP() << "round trips: PostgreSQL only (RACCORD_TEST_BACKEND=postgresql)";
   start();
