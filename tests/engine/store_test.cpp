@@ -941,9 +941,8 @@ TEST_P(StoreReadsTest, RightsFactsAreTheRoleAndTheValidatedSubscriptionsInOneRou
   EXPECT_FALSE(unknown.rights.manager);
   // A stored role that is not a known code names the structure and the login.
   db_->execute("UPDATE managers SET role = 'adjoint' WHERE login = 'a.leroy'");
-  for (const std::string& what :
-       {store_error_of([&] { (void)store_->rights_facts(acme.siret, "a.leroy"); }),
-        store_error_of([&] { (void)store_->requester_on("a.leroy", acme.siret); })}) {
+  for (const std::string& what : {store_error_of([&] { (void)store_->rights_facts(acme.siret, "a.leroy"); }),
+                                  store_error_of([&] { (void)store_->requester_on("a.leroy", acme.siret); })}) {
     EXPECT_NE(what.find("managers.role"), std::string::npos) << what;
     EXPECT_NE(what.find("12345678200010 a.leroy"), std::string::npos) << what;
   }
