@@ -866,6 +866,25 @@ TEST_F(SignedInboxTest, RecoveryTakesTheSignatureFromTheInboxAndFinishesAMoveFro
   EXPECT_EQ(entries(dirs_->work_dir()), std::vector<std::string>{"c.xml.p7s"});
 }
 
+// A crash between the claim's renames leaves the dépôt in .work/ and its .p7s in inbox/; when what is there
+// under the .p7s name is a FIFO or a folder, the recovery takes the dépôt without a signature (its answer is
+// SIGNATURE_ABSENTE, as a claim's) and never waits on the FIFO; both are left where they are (d1037f7: the
+// recovery had its own copy of the open rules, without the regular-file check).
+TEST_F(SignedInboxTest, RecoveryTakesAFifoOrAFolderLeftAsTheSignatureForNoSignature) {
+  std::ofstream(dirs_->work_dir() / "a.xml") << "<Depot a/>";
+  ASSERT_EQ(::mkfifo((dirs_->inbox_dir() / "a.xml.p7s").c_str(), 0600), 0);
+  std::ofstream(dirs_->work_dir() / "b.xml") << "<Depot b/>";
+  fs::create_directory(dirs_->inbox_dir() / "b.xml.p7s");
+  auto leftovers = dirs_->recover_leftovers();
+  ASSERT_EQ(leftovers.size(), 2u);
+  EXPECT_EQ(leftovers[0].name(), "a.xml");
+  EXPECT_EQ(leftovers[0].signature(), nullptr);
+  EXPECT_EQ(leftovers[1].name(), "b.xml");
+  EXPECT_EQ(leftovers[1].signature(), nullptr);
+  EXPECT_TRUE(fs::is_fifo(dirs_->inbox_dir() / "a.xml.p7s"));
+  EXPECT_TRUE(fs::is_directory(dirs_->inbox_dir() / "b.xml.p7s"));
+}
+
 // The destination note (docs/accounts.md "After a crash"): one symbolic link whose target is the dépôt's
 // destination relative to the root (symlink(2): whole or absent, no temporary file written and renamed),
 // read back by the recovery, which moves the .p7s left alone once and removes the note.
