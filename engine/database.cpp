@@ -760,8 +760,8 @@ std::vector<std::int64_t> Database::next_sequence_values(const std::vector<std::
   values.reserve(names.size());
   if (backend_ == Backend::Postgresql) {
     std::string sql;
-    for (const auto& name : names) {  // "SELECT nextval('...')" as one expression of a single SELECT
-      sql += (sql.empty() ? "SELECT " : ", ") + dialect::next_sequence_query(backend_, name).substr(7);
+    for (const auto& name : names) {  // one expression each of a single SELECT
+      sql += (sql.empty() ? "SELECT " : ", ") + dialect::next_sequence_expression(backend_, name);
     }
     auto row = query_one(sql);  // an unknown sequence is PostgreSQL's error
     if (!row) throw StoreError("aucune valeur rendue par " + sql, false);

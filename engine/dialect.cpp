@@ -17,12 +17,12 @@ std::string_view begin(Backend backend) {
   return "BEGIN";
 }
 
-std::string next_sequence_query(Backend backend, const std::string& name) {
+std::string next_sequence_expression(Backend backend, const std::string& name) {
   switch (backend) {
     case Backend::Sqlite:
       return {};
     case Backend::Postgresql:
-      return "SELECT nextval('raccord_seq_" + name + "')";
+      return "nextval('raccord_seq_" + name + "')";
   }
   return {};
 }

@@ -15,10 +15,11 @@ namespace dialect {
 /// timeout applies; docs/toolchain.md #8). PostgreSQL: BEGIN (READ COMMITTED; rows are locked explicitly).
 std::string_view begin(Backend backend);
 
-/// A query returning the next value of sequence `name` as its single column, or "" when the backend
-/// keeps sequences in the `sequences` table (SQLite: UPDATE then SELECT inside the transaction).
-/// PostgreSQL: nextval() of `raccord_seq_<name>`, never rolled back, unique across engines.
-std::string next_sequence_query(Backend backend, const std::string& name);
+/// An SQL expression drawing the next value of sequence `name`, or "" when the backend keeps
+/// sequences in the `sequences` table (SQLite: Database::next_sequence_value updates it inside the
+/// transaction). PostgreSQL: nextval() of `raccord_seq_<name>`, never rolled back, unique across
+/// engines; usable in a SELECT list or an INSERT's VALUES.
+std::string next_sequence_expression(Backend backend, const std::string& name);
 
 /// Suffix of a SELECT that reads a row the transaction will change: " FOR UPDATE" on PostgreSQL (no
 /// lost update when two engines change one sheet at once), "" on SQLite (one writer at a time).

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <iterator>
+#include <string_view>
 
 #include "engine/dialect.hpp"
 
@@ -56,9 +57,9 @@ std::int64_t insert_with_next_id(Database& db, const std::string& name, const st
                                  const std::string& columns, std::vector<SqlValue>& params, bool id_read = true) {
   std::string values;
   for (std::size_t i = 1; i <= params.size(); ++i) values += fmt::format("${}, ", i);
-  if (const std::string draw = dialect::next_sequence_query(db.backend(), name); !draw.empty()) {
-    // "SELECT nextval('...')" as an expression of the INSERT itself.
-    std::string sql = fmt::format("INSERT INTO {} ({}, id) VALUES ({}{})", table, columns, values, draw.substr(7));
+  if (const std::string draw = dialect::next_sequence_expression(db.backend(), name); !draw.empty()) {
+    // The draw as an expression of the INSERT itself.
+    std::string sql = fmt::format("INSERT INTO {} ({}, id) VALUES ({}{})", table, columns, values, draw);
     if (!id_read) {
       db.execute_deferred(std::move(sql), params);
       return 0;
@@ -104,12 +105,57 @@ void insert_rows(Database& db, std::string_view table, std::string_view columns,
   }
 }
 
+// The columns a UserRecord and a StructureRecord are read from, in the order user_at and structure_at
+// take them; `alias` qualifies each ("u." in a join, "" alone).
+std::string user_columns(std::string_view alias) {
+  return fmt::format("{0}login, {0}email, {0}support", alias);
+}
+std::string structure_columns(std::string_view alias) {
+  return fmt::format(
+      "{0}siret, {0}raison_sociale, {0}active, {0}is_public, {0}connected_in_qualification, "
+      "{0}editor_siret, {0}uses_tiers, {0}space_active",
+      alias);
+}
+constexpr std::size_t kUserColumnCount = 3;
+constexpr std::size_t kStructureColumnCount = 8;
+
+/// The UserRecord of row `r` from column `first` on (user_columns).
+UserRecord user_at(const SqlRow& r, std::size_t first) {
+  return UserRecord{r.text(first), r.text(first + 1), r.integer(first + 2) != 0};
+}
+
+/// The StructureRecord of row `r` from column `first` on (structure_columns).
+StructureRecord structure_at(const SqlRow& r, std::size_t first) {
+  return StructureRecord{r.text(first),
+                         r.text(first + 1),
+                         r.integer(first + 2) != 0,
+                         r.integer(first + 3) != 0,
+                         r.integer(first + 4) != 0,
+                         r.optional_text(first + 5),
+                         r.integer(first + 6) != 0,
+                         r.integer(first + 7) != 0};
+}
+
+/// The RightsFacts of row `r` from column `first` on: the gestionnaire's role (NULL when not one), then the
+/// validated subscriptions' Modification and Consultation flags. `siret` and `login` name the row in the
+/// StoreError thrown for a stored role that is not a known code.
+Store::RightsFacts rights_at(const SqlRow& r, std::size_t first, const std::string& siret, const std::string& login) {
+  Store::RightsFacts facts;
+  if (const auto role = r.optional_text(first)) {
+    facts.manager = stored_enum(parse<ManagerRole>(*role), "managers.role", siret + " " + login, *role);
+  }
+  facts.modification = r.integer(first + 1) != 0;
+  facts.consultation = r.integer(first + 2) != 0;
+  return facts;
+}
+
 }  // namespace
 
 std::optional<UserRecord> Store::find_user(const std::string& login) {
-  auto r = db_.query_one("SELECT login, email, support FROM users WHERE login = $1", {login});
+  static const std::string sql = fmt::format("SELECT {} FROM users WHERE login = $1", user_columns(""));
+  auto r = db_.query_one(sql, {login});
   if (!r) return std::nullopt;
-  return UserRecord{r->text(0), r->text(1), r->integer(2) != 0};
+  return user_at(*r, 0);
 }
 
 void Store::upsert_user(const UserRecord& user, Instant at) {
@@ -124,13 +170,10 @@ void Store::upsert_user(const UserRecord& user, Instant at) {
 }
 
 std::optional<StructureRecord> Store::find_structure(const std::string& siret) {
-  auto r = db_.query_one(
-      "SELECT siret, raison_sociale, active, is_public, connected_in_qualification, editor_siret, uses_tiers, "
-      "space_active FROM structures WHERE siret = $1",
-      {siret});
+  static const std::string sql = fmt::format("SELECT {} FROM structures WHERE siret = $1", structure_columns(""));
+  auto r = db_.query_one(sql, {siret});
   if (!r) return std::nullopt;
-  return StructureRecord{r->text(0),         r->text(1),          r->integer(2) != 0, r->integer(3) != 0,
-                         r->integer(4) != 0, r->optional_text(5), r->integer(6) != 0, r->integer(7) != 0};
+  return structure_at(*r, 0);
 }
 
 void Store::upsert_structure(const StructureRecord& s, const std::vector<std::pair<std::string, ManagerRole>>& managers,
@@ -224,42 +267,30 @@ Store::RightsFacts Store::rights_facts(const std::string& siret, const std::stri
       "SELECT (SELECT role FROM managers WHERE siret = $1 AND login = $2), COALESCE(MAX(modification), 0), "
       "COALESCE(MAX(consultation), 0) FROM subscriptions WHERE siret = $1 AND login = $2 AND status = $3",
       {siret, login, code(SubscriptionStatus::Validee)});
-  RightsFacts facts;
-  if (!r) return facts;
-  if (const auto role = r->optional_text(0)) {
-    facts.manager = stored_enum(parse<ManagerRole>(*role), "managers.role", siret + " " + login, *role);
-  }
-  facts.modification = r->integer(1) != 0;
-  facts.consultation = r->integer(2) != 0;
-  return facts;
+  if (!r) return {};
+  return rights_at(*r, 0, siret, login);
 }
 
 Store::RequesterOnStructure Store::requester_on(const std::string& login, const std::string& siret) {
   // The subscriptions' aggregate has no GROUP BY: always one row, to which the user, the structure
   // and the role are joined when they exist. $1, $2 and $3 first appear in that order (SQLite numbers
   // a name at its first use; PostgreSQL by its number).
-  auto r = db_.query_one(
-      "SELECT u.login, u.email, u.support, s.siret, s.raison_sociale, s.active, s.is_public, "
-      "s.connected_in_qualification, s.editor_siret, s.uses_tiers, s.space_active, m.role, "
-      "COALESCE(sub.modification, 0), COALESCE(sub.consultation, 0) "
-      "FROM (SELECT MAX(modification) AS modification, MAX(consultation) AS consultation FROM subscriptions "
-      "WHERE login = $1 AND siret = $2 AND status = $3) AS sub "
+  // Columns: the user's, the structure's (their first, login and siret, NULL when absent), then the rights'.
+  constexpr std::size_t kStructureAt = kUserColumnCount;
+  constexpr std::size_t kRightsAt = kStructureAt + kStructureColumnCount;
+  static const std::string sql = fmt::format(
+      "SELECT {}, {}, m.role, COALESCE(sub.modification, 0), COALESCE(sub.consultation, 0) "
+      "FROM (SELECT MAX(modification) AS modification, MAX(consultation) AS consultation "
+      "FROM subscriptions WHERE login = $1 AND siret = $2 AND status = $3) AS sub "
       "LEFT JOIN users AS u ON u.login = $1 LEFT JOIN structures AS s ON s.siret = $2 "
       "LEFT JOIN managers AS m ON m.siret = $2 AND m.login = $1",
-      {login, siret, code(SubscriptionStatus::Validee)});
+      user_columns("u."), structure_columns("s."));
+  auto r = db_.query_one(sql, {login, siret, code(SubscriptionStatus::Validee)});
   RequesterOnStructure out;
   if (!r) return out;
-  if (!r->is_null(0)) out.user = UserRecord{r->text(0), r->text(1), r->integer(2) != 0};
-  if (!r->is_null(3)) {
-    out.structure = StructureRecord{r->text(3),         r->text(4),          r->integer(5) != 0, r->integer(6) != 0,
-                                    r->integer(7) != 0, r->optional_text(8), r->integer(9) != 0, r->integer(10) != 0};
-  }
-  if (!out.user || !out.structure) return out;
-  if (const auto role = r->optional_text(11)) {
-    out.rights.manager = stored_enum(parse<ManagerRole>(*role), "managers.role", siret + " " + login, *role);
-  }
-  out.rights.modification = r->integer(12) != 0;
-  out.rights.consultation = r->integer(13) != 0;
+  if (!r->is_null(0)) out.user = user_at(*r, 0);
+  if (!r->is_null(kStructureAt)) out.structure = structure_at(*r, kStructureAt);
+  if (out.user && out.structure) out.rights = rights_at(*r, kRightsAt, siret, login);
   return out;
 }
 
