@@ -464,12 +464,20 @@ DepositAnswer Engine::process_claimed(const inbox::ClaimedFile& file, ClaimOrigi
   return process_group({&file}, origin, channel).front();
 }
 
+namespace {
+
+/// Whether claimed `file` is owned by another uid than the `proprietaire` of `account` (when it has one).
+bool owned_by_another(const SenderAccount& account, const inbox::ClaimedFile& file) {
+  return account.owner_uid && file.owner_uid() != *account.owner_uid;
+}
+
+}  // namespace
+
 const inbox::ClaimedFile* Engine::identity_refused_file(const Channel& channel, const inbox::ClaimedFile& file) {
   if (!channel.account) return nullptr;
-  const auto& owner = channel.account->owner_uid;
   // The dépôt, then its signature: the same owner and link rules on each claimed descriptor.
   for (const inbox::ClaimedFile* claimed : {&file, file.signature()}) {
-    if (claimed != nullptr && ((owner && claimed->owner_uid() != *owner) || claimed->link_count() != 1)) {
+    if (claimed != nullptr && (owned_by_another(*channel.account, *claimed) || claimed->link_count() != 1)) {
       return claimed;
     }
   }
@@ -482,13 +490,12 @@ std::optional<Diagnostic> Engine::identity_refusal(const Channel& channel, const
   const SenderAccount& account = *channel.account;
   const std::string what =
       claimed == &file ? std::string("Le fichier") : fmt::format("Sa signature {}", claimed->name());
-  const std::uint32_t owner = claimed->owner_uid();
-  if (account.owner_uid && owner != *account.owner_uid) {
+  if (owned_by_another(account, *claimed)) {  // said first when both rules are broken
     return Diagnostic::error(ErrorCode::CompteNonAutorise, "", 0,
                              fmt::format("{} appartient à l'uid {} et non au propriétaire {} du compte « {} » : "
                                          "déposez-le avec l'utilisateur du compte (son accès SFTP), puis déposez-le à "
                                          "nouveau.",
-                                         what, owner, *account.owner_uid, account.name));
+                                         what, claimed->owner_uid(), *account.owner_uid, account.name));
   }
   return Diagnostic::error(ErrorCode::CompteNonAutorise, "", 0,
                            fmt::format("{} a {} liens physiques : un lien gardé par l'expéditeur pourrait "
