@@ -93,7 +93,7 @@ def check(root, calls, db, before):
         if ack_path in before:
             continue  # answered by the pass before this one (its crash left only the .p7s to move)
         left_claimed = claimed in before
-        claims = t.renames(lambda p, c=claimed: p == claimed, lambda p, i=inbox: p == os.path.join(i, file_name))
+        claims = t.renames(lambda p, c=claimed: p == c, lambda p, i=inbox: p == os.path.join(i, file_name))
         shown = t.renames(lambda p, a=ack_path: p == a)
         leaves = t.renames(lambda p: p.startswith(os.path.join(var, destination) + "/")
                            and os.path.basename(p).startswith(file_name), lambda p, c=claimed: p == c)
