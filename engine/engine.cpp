@@ -15,6 +15,7 @@
 
 #include "domain/allocation_fault.hpp"
 #include "engine/certificates_ahead.hpp"
+#include "engine/tasks_ahead.hpp"
 #include "engine/identity_audit.hpp"
 #include "engine/log.hpp"
 #include "engine/metrics.hpp"
@@ -504,48 +505,117 @@ std::optional<Diagnostic> Engine::identity_refusal(const Channel& channel, const
                                        what, claimed->link_count()));
 }
 
-inbox::ClaimedDeposit Engine::read_file(const Channel& channel, const inbox::ClaimedFile& file, Instant now,
-                                        std::string& signature_key) const {
+Engine::LoadedFile Engine::load_file(const Channel& channel, const inbox::ClaimedFile& file, Instant received) const {
+  LoadedFile loaded{received, {}, std::nullopt, 0};
   // A sender account's file is checked on its descriptor before any byte is read (docs/accounts.md):
   // refused, it is hashed for its accusé and never parsed.
   if (auto refusal = identity_refusal(channel, file)) {
-    inbox::ClaimedDeposit taken{file.name(), file.path(), file.identity(), file.size(), file.sha256(), {}};
-    taken.read.errors.push_back(std::move(*refusal));
-    return taken;
+    loaded.loaded.deposit = {file.name(), file.path(), file.identity(), file.size(), file.sha256(), {}};
+    loaded.loaded.deposit.read.errors.push_back(std::move(*refusal));
+    return loaded;
   }
+  loaded.loaded = inbox::load_claimed(file, static_cast<std::uint64_t>(config_.max_bytes));
+  if (!channel.signers) return loaded;
+  // Signed dépôts (docs/accounts.md "Signed dépôts"): an oversized .p7s is never loaded (hostile16: it was
+  // said to be empty); it is refused for its size when the dépôt's bytes are judged.
+  if (const inbox::ClaimedFile* signature = file.signature()) {
+    loaded.signature_size = signature->size();
+    if (loaded.signature_size <= rules::kMaxSignatureBytes) loaded.signature = signature->read_all();
+  }
+  return loaded;
+}
+
+inbox::ClaimedDeposit Engine::read_loaded_file(const Channel& channel, LoadedFile file,
+                                               std::string& signature_key) const {
   const auto max_bytes = static_cast<std::uint64_t>(config_.max_bytes);
-  if (!channel.signers) return inbox::read_claimed(file, max_bytes);
-  // Signed dépôts (docs/accounts.md "Signed dépôts"): verified over the very bytes read once.
-  return inbox::read_claimed(file, max_bytes, [&](std::string_view bytes) -> std::optional<Diagnostic> {
-    const inbox::ClaimedFile* signature = file.signature();
-    std::optional<std::string> signature_bytes;
-    // An oversized one is never loaded: it is refused for its size (hostile16: it was said to be empty).
-    if (signature != nullptr) {
-      if (const std::uint64_t size = signature->size(); size > rules::kMaxSignatureBytes) {
-        return rules::oversized_signature(size, file.name()).refusal;
-      }
-      signature_bytes = signature->read_all();
+  if (!channel.signers) return inbox::read_loaded(std::move(file.loaded), max_bytes);
+  // Signed dépôts: verified over the very bytes read once.
+  const std::string name = file.loaded.deposit.name;
+  return inbox::read_loaded(std::move(file.loaded), max_bytes, [&](std::string_view bytes) -> std::optional<Diagnostic> {
+    if (file.signature_size > rules::kMaxSignatureBytes) {
+      return rules::oversized_signature(file.signature_size, name).refusal;
     }
-    return verify_signature(channel, file.name(), bytes, signature_bytes, now, signature_key);
+    return verify_signature(channel, name, bytes, file.signature, file.received, signature_key);
   });
+}
+
+inbox::ClaimedDeposit Engine::read_file(const Channel& channel, const inbox::ClaimedFile& file, Instant now,
+                                        std::string& signature_key) const {
+  return read_loaded_file(channel, load_file(channel, file, now), signature_key);
+}
+
+struct Engine::GroupReading {
+  std::vector<LoadedFile> loaded;  // moved out by the task that reads it
+  std::vector<inbox::ClaimedDeposit> read;
+  std::vector<std::string> signature_keys;
+  std::optional<TasksAhead> tasks;  // last: stopped first
+};
+
+struct Engine::AheadGroup {
+  std::vector<inbox::ClaimedFile> files;  // claimed (open, locked), kept until answered
+  ClaimOrigin origin = ClaimOrigin::Inbox;
+  std::size_t channel = 0;
+  std::uint64_t bytes = 0;
+  std::unique_ptr<GroupReading> reading;
+
+  std::vector<const inbox::ClaimedFile*> members() const {
+    std::vector<const inbox::ClaimedFile*> out;
+    out.reserve(files.size());
+    for (const auto& f : files) out.push_back(&f);
+    return out;
+  }
+};
+
+Engine::PassScope::PassScope(Engine& e) : e_(e), outer_(!e.waiting_.in_pass) {
+  if (outer_) e_.waiting_ = WaitingCount{true, std::nullopt, 0};
+}
+
+Engine::PassScope::~PassScope() {
+  if (!outer_) return;
+  e_.ahead_.reset();  // joins its reading; its files stay claimed in .work/ for the next pass
+  e_.waiting_ = WaitingCount{};
+}
+
+std::unique_ptr<Engine::GroupReading> Engine::start_reading(const std::vector<const inbox::ClaimedFile*>& files,
+                                                            std::size_t channel_index, bool ahead) {
+  const Channel& channel = channels_.at(channel_index);
+  auto reading = std::make_unique<GroupReading>();
+  reading->loaded.reserve(files.size());
+  // Every system call on the caller's thread (the fault sweep counts that thread's calls, docs/design.md).
+  for (const inbox::ClaimedFile* file : files) reading->loaded.push_back(load_file(channel, *file, clock_.now()));
+  reading->read.resize(files.size());
+  reading->signature_keys.resize(files.size());
+  reading->tasks.emplace(
+      files.size(),
+      [this, r = reading.get(), &channel](std::size_t i) {
+        r->read[i] = read_loaded_file(channel, std::move(r->loaded[i]), r->signature_keys[i]);
+      },
+      ahead);
+  return reading;
 }
 
 std::vector<DepositAnswer> Engine::process_group(const std::vector<const inbox::ClaimedFile*>& files,
                                                  ClaimOrigin origin, std::size_t channel_index) {
+  const std::unique_ptr<GroupReading> reading = start_reading(files, channel_index, false);
+  return finish_group(files, origin, channel_index, *reading);
+}
+
+std::vector<DepositAnswer> Engine::finish_group(const std::vector<const inbox::ClaimedFile*>& files,
+                                                ClaimOrigin origin, std::size_t channel_index, GroupReading& reading) {
   const Channel& channel = channels_.at(channel_index);
   std::vector<Item> items;
   items.reserve(files.size());
-  for (const inbox::ClaimedFile* file : files) {
-    const Instant received = clock_.now();
-    // Read before the transaction, in one call (an oversized dépôt is refused and never loaded,
-    // docs/field-cases.md F07): the group's certificates are then checked ahead on worker threads while
-    // its dépôts are applied one after the other (issue 7).
-    std::string signature_key;
-    inbox::ClaimedDeposit taken = read_file(channel, *file, received, signature_key);
+  for (std::size_t i = 0; i < files.size(); ++i) {
+    // Read before the transaction (an oversized dépôt is refused and never loaded, docs/field-cases.md F07),
+    // ahead while the group before was answered: the group's certificates are then checked ahead on worker
+    // threads while its dépôts are applied one after the other (issue 7).
+    reading.tasks->wait_for(i);
+    inbox::ClaimedDeposit taken = std::move(reading.read[i]);
     trim_after_reading(taken.size);
-    items.push_back(Item{file,
+    std::string signature_key = std::move(reading.signature_keys[i]);
+    items.push_back(Item{files[i],
                          std::move(taken.name),
-                         received,
+                         reading.loaded[i].received,
                          std::move(taken.identity),
                          taken.size,
                          std::move(taken.sha256),
@@ -778,6 +848,14 @@ void Engine::reconnect_store() {
   }
 }
 
+void Engine::finish_ahead(PassSummary& summary) {
+  if (!ahead_) return;
+  const std::unique_ptr<AheadGroup> group = std::move(ahead_);
+  for (const auto& a : finish_group(group->members(), group->origin, group->channel, *group->reading)) {
+    count(summary, a);
+  }
+}
+
 bool Engine::process_in_groups(std::vector<inbox::ClaimedFile> claimed, std::size_t channel_index,
                                const std::vector<std::string>& names, PassSummary& summary) {
   const inbox::InboxDirectory& box = channels_.at(channel_index).inbox;
@@ -785,18 +863,35 @@ bool Engine::process_in_groups(std::vector<inbox::ClaimedFile> claimed, std::siz
   std::uint64_t bytes = 0;
   ClaimOrigin origin = ClaimOrigin::Leftover;
   bool stopping = false;
-  auto flush = [&] {
-    if (group.empty()) return;
+  // `drain`: the group ahead too is answered before this returns (a claim that this engine's own groups may
+  // hold locked, below).
+  auto flush = [&](bool drain = false) {
+    if (group.empty()) {
+      if (drain) finish_ahead(summary);
+      return;
+    }
     // The claims' renames made durable once for the group, before its commit: a committed dépôt is
     // never found back in inbox/ after a crash (only .work/ leftovers are answered from a record).
     files::sync_directory(box.work_dir());
     files::sync_directory(box.inbox_dir());
-    std::vector<const inbox::ClaimedFile*> members;
-    members.reserve(group.size());
-    for (const auto& f : group) members.push_back(&f);
-    for (const auto& a : process_group(members, origin, channel_index)) count(summary, a);
+    auto current = std::make_unique<AheadGroup>(AheadGroup{std::move(group), origin, channel_index, bytes, nullptr});
     group.clear();
     bytes = 0;
+    // Read ahead while the group before is answered (docs/design.md "Reading ahead"), within a pass and
+    // while the two groups' bytes stay within one group's limit (memory: a large dépôt is never read
+    // beside another).
+    const bool ahead =
+        !drain && waiting_.in_pass && current->bytes + (ahead_ ? ahead_->bytes : 0) <= kGroupBytes;
+    if (!ahead) finish_ahead(summary);
+    current->reading = start_reading(current->members(), channel_index, ahead);
+    if (ahead) {
+      finish_ahead(summary);
+      ahead_ = std::move(current);
+    } else {
+      for (const auto& a : finish_group(current->members(), origin, channel_index, *current->reading)) {
+        count(summary, a);
+      }
+    }
     if (should_stop_ && should_stop_()) stopping = true;  // asked after each group
   };
   auto add = [&](inbox::ClaimedFile file) {
@@ -814,13 +909,13 @@ bool Engine::process_in_groups(std::vector<inbox::ClaimedFile> claimed, std::siz
   auto claim = [&](const std::string& name) -> std::optional<inbox::ClaimedFile> {
     inbox::ClaimNotes first;
     if (auto file = claim_once(name, &first)) return file;
-    if (group.empty() || !first.held_open.empty() || !first.unopenable.empty()) {
+    if ((group.empty() && !ahead_) || !first.held_open.empty() || !first.unopenable.empty()) {
       merge_notes(notes, std::move(first));
       return std::nullopt;
     }
-    // It may be locked by this very group (a hard link to a file of the group: one inode, one
-    // lock): the group goes first, then the claim is tried again.
-    flush();
+    // It may be held by this very group or the one ahead (a hard link to a file of the group: one inode,
+    // one lock; a leftover of the same name still in .work/): they go first, then the claim is tried again.
+    flush(true);
     return claim_once(name, &notes);
   };
   for (auto& file : claimed) add(std::move(file));
@@ -860,24 +955,29 @@ PassSummary Engine::process_names(const std::vector<std::string>& names) {
 }
 
 PassSummary Engine::process_names(std::size_t channel, const std::vector<std::string>& names) {
-  const PassScope pass(waiting_);
+  const PassScope pass(*this);
   PassSummary summary;
   process_in_groups({}, channel, names, summary);
+  finish_ahead(summary);
   return summary;
 }
 
 PassSummary Engine::process_pass() {
-  const PassScope pass(waiting_);
+  const PassScope pass(*this);
   PassSummary summary;
   for (std::size_t c = 0; c < channels_.size(); ++c) {
     auto leftovers = channels_[c].inbox.recover_leftovers();
     for (const auto& leftover : leftovers) log::info("reprise après interruption : {}", leftover.name());
-    if (process_in_groups(std::move(leftovers), c, {}, summary)) return summary;
+    if (process_in_groups(std::move(leftovers), c, {}, summary)) {
+      finish_ahead(summary);
+      return summary;
+    }
   }
   std::vector<const inbox::InboxDirectory*> boxes;
   for (const Channel& channel : channels_) boxes.push_back(&channel.inbox);
   process_channels(inbox::InboxDirectory::settled_candidates(boxes, std::chrono::milliseconds(config_.settle_ms)),
                    summary);
+  finish_ahead(summary);
   // Still changing, held open, unopenable, or waiting for the same name to leave .work/.
   for (const Channel& channel : channels_) {
     summary.left_for_later += static_cast<int>(channel.inbox.list_candidates().size());

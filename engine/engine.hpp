@@ -261,13 +261,43 @@ class Engine {
   /// a COMPTE_NON_AUTORISE names this file and its owner.
   static const inbox::ClaimedFile* identity_refused_file(const Channel& channel, const inbox::ClaimedFile& file);
 
-  /// Reads claimed `file` of `channel` once (inbox::read_claimed): its identity refusal, else its
-  /// bytes, which in a channel with signatures are verified against its `.p7s` at `now` (the injected
-  /// clock) before they are parsed: SIGNATURE_ABSENTE, SIGNATURE_INVALIDE (docs/accounts.md "Signed
-  /// dépôts"); `signature_key` receives the replay key of a signature that verified. Throws
-  /// std::system_error when a file cannot be read.
+  /// One claimed file with every system call of its reading made (load_file): what read_loaded_file needs.
+  struct LoadedFile {
+    Instant received{};          // when it was loaded (UTC): the instant its signature is judged at
+    inbox::LoadedDeposit loaded;  // its bytes; or, refused for its identity or size, its answer already
+    std::optional<std::string> signature;  // the bytes of its .p7s (signed channels; none when absent or oversized)
+    std::uint64_t signature_size = 0;      // bytes of its .p7s on the claimed descriptor (0 when absent)
+  };
+  /// Loads claimed `file` of `channel` (the first half of read_file): its identity refusal, else its bytes
+  /// (inbox::load_claimed) and, in a channel with signatures, those of its `.p7s` unless oversized, at
+  /// `received`. Throws std::system_error when a file cannot be read.
+  LoadedFile load_file(const Channel& channel, const inbox::ClaimedFile& file, Instant received) const;
+  /// The second half, no system call, any thread (docs/design.md "Reading ahead"): the bytes of `file`, which
+  /// in a channel with signatures are verified against its `.p7s` at `file.received` (the injected clock)
+  /// before they are parsed: SIGNATURE_ABSENTE, SIGNATURE_INVALIDE (docs/accounts.md "Signed dépôts");
+  /// `signature_key` receives the replay key of a signature that verified. Throws std::bad_alloc.
+  inbox::ClaimedDeposit read_loaded_file(const Channel& channel, LoadedFile file, std::string& signature_key) const;
+  /// Reads claimed `file` of `channel` once: read_loaded_file(load_file(…)) on the caller.
   inbox::ClaimedDeposit read_file(const Channel& channel, const inbox::ClaimedFile& file, Instant now,
                                   std::string& signature_key) const;
+
+  /// The reading of one group's files: loaded by the caller, read (parsed, signatures verified) by a
+  /// TasksAhead, ahead on its worker thread or on the caller when taken (docs/design.md "Reading ahead").
+  struct GroupReading;
+  /// Loads `files` of channels_[`channel`] now and starts their reading; `ahead`: on a worker thread (the
+  /// group is answered after the one before it), else on the caller as finish_group takes them.
+  std::unique_ptr<GroupReading> start_reading(const std::vector<const inbox::ClaimedFile*>& files,
+                                              std::size_t channel, bool ahead);
+  /// process_group's answer of `files`, read by `reading` (start_reading of the same files).
+  std::vector<DepositAnswer> finish_group(const std::vector<const inbox::ClaimedFile*>& files, ClaimOrigin origin,
+                                          std::size_t channel, GroupReading& reading);
+
+  /// A group claimed and being read while the group before it is answered (docs/design.md "Reading ahead"):
+  /// within a pass, at most one, answered by the next flush of any channel or at the end of the pass.
+  struct AheadGroup;
+  /// Answers ahead_ (when there is one) and counts its answers in `summary`; ahead_ is empty afterwards,
+  /// also when this throws (the group's files then stay in .work/ for the next pass, as any group's).
+  void finish_ahead(PassSummary& summary);
 
   Config config_;
   BusinessClock clock_;
@@ -288,20 +318,18 @@ class Engine {
     std::int64_t claimed = 0;            // dépôts claimed from inbox folders since that listing
   };
   WaitingCount waiting_;
-  /// Marks a pass for waiting_ while it lives (the outermost one; an exception ends it too).
+  std::unique_ptr<AheadGroup> ahead_;  // see AheadGroup; only within a pass
+  /// Marks a pass for waiting_ and ahead_ while it lives (the outermost one; an exception ends it too, and
+  /// a group still read ahead is then dropped, its files left in .work/).
   class PassScope {
    public:
-    explicit PassScope(WaitingCount& w) : w_(w), outer_(!w.in_pass) {
-      if (outer_) w_ = WaitingCount{true, std::nullopt, 0};
-    }
-    ~PassScope() {
-      if (outer_) w_ = WaitingCount{};
-    }
+    explicit PassScope(Engine& e);
+    ~PassScope();
     PassScope(const PassScope&) = delete;
     PassScope& operator=(const PassScope&) = delete;
 
    private:
-    WaitingCount& w_;
+    Engine& e_;
     bool outer_;
   };
 };

@@ -7,14 +7,22 @@
 
 namespace raccord::inbox {
 
-ClaimedDeposit read_claimed(const ClaimedFile& file, std::uint64_t max_bytes, const BytesCheck& check_bytes) {
-  ClaimedDeposit deposit{file.name(), file.path(), file.identity(), file.size(), {}, {}};
+LoadedDeposit load_claimed(const ClaimedFile& file, std::uint64_t max_bytes) {
+  LoadedDeposit loaded{ClaimedDeposit{file.name(), file.path(), file.identity(), file.size(), {}, {}}, std::nullopt};
+  ClaimedDeposit& deposit = loaded.deposit;
   if (is_too_large(deposit.size, max_bytes)) {
     deposit.sha256 = file.sha256();  // streamed: never held in memory
     deposit.read = refuse_too_large(deposit.size, max_bytes);
-    return deposit;
+    return loaded;
   }
-  std::string bytes = file.read_all();
+  loaded.bytes = file.read_all();
+  return loaded;
+}
+
+ClaimedDeposit read_loaded(LoadedDeposit loaded, std::uint64_t max_bytes, const BytesCheck& check_bytes) {
+  ClaimedDeposit deposit = std::move(loaded.deposit);
+  if (!loaded.bytes) return deposit;  // too large: refused by load_claimed
+  std::string bytes = std::move(*loaded.bytes);
   deposit.sha256 = sha256_hex(bytes);  // of the very bytes judged
   if (check_bytes && !bytes.empty() && !is_too_large(bytes.size(), max_bytes)) {
     if (auto refusal = check_bytes(bytes)) {
@@ -24,6 +32,10 @@ ClaimedDeposit read_claimed(const ClaimedFile& file, std::uint64_t max_bytes, co
   }
   deposit.read = read_deposit(std::move(bytes), max_bytes);
   return deposit;
+}
+
+ClaimedDeposit read_claimed(const ClaimedFile& file, std::uint64_t max_bytes, const BytesCheck& check_bytes) {
+  return read_loaded(load_claimed(file, max_bytes), max_bytes, check_bytes);
 }
 
 }  // namespace raccord::inbox

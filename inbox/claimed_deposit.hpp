@@ -34,7 +34,22 @@ struct ClaimedDeposit {
 /// they are read as a dépôt: a diagnostic it returns is the dépôt-level refusal instead (a signed
 /// dépôt's SIGNATURE_ABSENTE / SIGNATURE_INVALIDE, which come after FICHIER_VIDE and
 /// FICHIER_TROP_VOLUMINEUX and before the reading errors, docs/accounts.md), and the bytes are not parsed.
+/// The same as read_loaded(load_claimed(file, max_bytes), check_bytes).
 using BytesCheck = std::function<std::optional<Diagnostic>(std::string_view bytes)>;
 ClaimedDeposit read_claimed(const ClaimedFile& file, std::uint64_t max_bytes, const BytesCheck& check_bytes = {});
+
+/// read_claimed's first half, every system call of it: the file's bytes when they are to be read.
+struct LoadedDeposit {
+  ClaimedDeposit deposit;            // name, path, identity, size; sha256 and read already set when too large
+  std::optional<std::string> bytes;  // the bytes read; none when too large (FICHIER_TROP_VOLUMINEUX already set)
+};
+/// Loads `file` as read_claimed does (fstat, pread; a file too large is hashed from the descriptor and
+/// refused without being loaded). Throws std::system_error when the file cannot be read.
+LoadedDeposit load_claimed(const ClaimedFile& file, std::uint64_t max_bytes);
+
+/// read_claimed's second half, no system call: the SHA-256 of the bytes loaded, `check_bytes`, then
+/// read_deposit of them. Any thread may run it (the reading of a group ahead, docs/design.md "Reading ahead").
+/// Throws std::bad_alloc.
+ClaimedDeposit read_loaded(LoadedDeposit loaded, std::uint64_t max_bytes, const BytesCheck& check_bytes = {});
 
 }  // namespace raccord::inbox
