@@ -397,6 +397,31 @@ TEST_F(EngineTest, LeftoverAndANewDepotOfTheSameNameAreBothAnswered) {
   EXPECT_EQ(count("SELECT COUNT(*) FROM users WHERE login IN ('a.b', 'c.d')"), 2);
 }
 
+// Reading ahead (docs/design.md "Reading ahead"): when a group commits, the group after it is already claimed
+// (in .work/, being read on the worker), and every dépôt is still answered once, in order.
+TEST_F(EngineTest, TheNextGroupIsClaimedAndReadWhileAGroupIsAnswered) {
+  start();
+  const int n = static_cast<int>(Engine::kGroupDeposits) + 3;
+  for (int i = 0; i < n; ++i) {
+    drop_file(inbox(), "d" + std::to_string(1000 + i) + ".xml",
+              depot_xml(user_xml("u" + std::to_string(1000 + i)), "identifiant=\"L" + std::to_string(i) + "\""));
+  }
+  std::vector<std::size_t> claimed_at_commit;
+  engine().set_before_commit([&] {
+    std::size_t in_work = 0;
+    for (const auto& e : fs::directory_iterator(work())) in_work += e.is_regular_file() ? 1 : 0;
+    claimed_at_commit.push_back(in_work);
+  });
+  const PassSummary summary = engine().process_pass();
+  EXPECT_EQ(summary.processed, n);
+  EXPECT_EQ(summary.integre, n);
+  // The first group's commit: its 64 dépôts and the 3 of the group after; the second's: its own 3.
+  EXPECT_EQ(claimed_at_commit, (std::vector<std::size_t>{Engine::kGroupDeposits + 3, 3}));
+  ASSERT_EQ(summary.acknowledgements.size(), static_cast<std::size_t>(n));
+  for (int i = 0; i < n; ++i) EXPECT_EQ(read_ack(summary.acknowledgements[i]).identifiant, "L" + std::to_string(i));
+  EXPECT_EQ(count("SELECT COUNT(*) FROM users WHERE login LIKE 'u1%'"), n);
+}
+
 TEST_F(EngineTest, LeftoverOfAQuarantinedDepotGoesBackToError) {
   start();
   const std::string bytes = kHead + "<Depot xmlns=\"urn:raccord:depot:1\">\n  <oops>\n</Depot>\n";
