@@ -39,11 +39,37 @@ bool sends_content(const SheetOperation& sheet) {
   return sheet.action == SheetAction::Enregistrer || sheet.action == SheetAction::Soumettre;
 }
 
+namespace {
+
+/// The sheet of `op` when CertificatesAhead checks it (a sheet that sends content, without schema errors).
+const SheetOperation* checked_sheet(const Operation& op) {
+  const auto* sheet = body_if<SheetOperation>(op);
+  return sheet != nullptr && !op.schema_invalid() && sends_content(*sheet) ? sheet : nullptr;
+}
+
+}  // namespace
+
+std::size_t sheets_to_check(const Deposit& deposit) {
+  std::size_t n = 0;
+  for (const Operation& op : deposit.operations) n += checked_sheet(op) != nullptr ? 1 : 0;
+  return n;
+}
+
+Prechecked precheck_certificates(const rules::CertificateChecker& checker, const Deposit& deposit, Instant now) {
+  Prechecked out;
+  for (std::size_t i = 0; i < deposit.operations.size(); ++i) {
+    if (const SheetOperation* sheet = checked_sheet(deposit.operations[i])) {
+      out.emplace_back(i, check_certificates(checker, *sheet, now));
+    }
+  }
+  return out;
+}
+
 /// The look-ahead of CertificatesAhead: one slot per operation of all its dépôts, in order.
 class CertificatesAhead::Impl {
  public:
   Impl(const rules::CertificateChecker& checker, const std::vector<const Deposit*>& deposits, Instant now,
-       unsigned threads)
+       unsigned threads, const std::vector<Prechecked*>& prechecked)
       : checker_(checker), now_(now) {
     // One slot per sheet to check, not per operation: a dépôt of 250,000 other operations costs
     // nothing here (docs/design.md "Memory bound").
@@ -51,8 +77,7 @@ class CertificatesAhead::Impl {
     for (const Deposit* d : deposits) {
       offsets_.push_back(total);
       for (const Operation& op : d->operations) {
-        const auto* sheet = body_if<SheetOperation>(op);
-        if (sheet != nullptr && !op.schema_invalid() && sends_content(*sheet)) {
+        if (const SheetOperation* sheet = checked_sheet(op)) {
           operations_.push_back(total);
           sheets_.push_back(sheet);
         }
@@ -63,7 +88,21 @@ class CertificatesAhead::Impl {
     reports_.resize(count);
     discarded_.resize(count);
     states_ = std::vector<std::atomic<int>>(count);
-    const std::size_t workers = count < 2 ? 0 : std::min<std::size_t>(threads, count - 1);
+    // The reports computed while the dépôts were read ahead: done already.
+    std::size_t unchecked = count;
+    for (std::size_t d = 0; d < prechecked.size() && d < deposits.size(); ++d) {
+      if (prechecked[d] == nullptr) continue;
+      for (auto& [operation, report] : *prechecked[d]) {
+        const auto slot = std::lower_bound(operations_.begin(), operations_.end(), offsets_[d] + operation);
+        if (slot == operations_.end() || *slot != offsets_[d] + operation) continue;
+        const auto i = static_cast<std::size_t>(slot - operations_.begin());
+        if (states_[i] == kDone) continue;
+        reports_[i] = std::move(report);
+        states_[i] = kDone;
+        --unchecked;
+      }
+    }
+    const std::size_t workers = unchecked < 2 ? 0 : std::min<std::size_t>(threads, unchecked - 1);
     for (std::size_t t = 0; t < workers; ++t) workers_.emplace_back([this] { work(); });
   }
   ~Impl() {
@@ -178,8 +217,9 @@ class CertificatesAhead::Impl {
 };
 
 CertificatesAhead::CertificatesAhead(const rules::CertificateChecker& checker,
-                                     const std::vector<const Deposit*>& deposits, Instant now, unsigned threads)
-    : impl_(std::make_unique<Impl>(checker, deposits, now, threads)) {}
+                                     const std::vector<const Deposit*>& deposits, Instant now, unsigned threads,
+                                     const std::vector<Prechecked*>& prechecked)
+    : impl_(std::make_unique<Impl>(checker, deposits, now, threads, prechecked)) {}
 
 CertificatesAhead::~CertificatesAhead() = default;
 

@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <memory>
 #include <optional>
+#include <utility>
 #include <vector>
 
 #include "domain/civil_date.hpp"
@@ -27,6 +28,18 @@ bool sends_content(const SheetOperation& sheet);
 std::optional<rules::CertificateReport> check_certificates(const rules::CertificateChecker& checker,
                                                            const SheetOperation& sheet, Instant now);
 
+/// The reports of one dépôt's sheets computed before its CertificatesAhead exists (while the dépôt was read
+/// ahead, docs/design.md "Reading ahead"): (operation index in Deposit::operations, report), for every
+/// operation CertificatesAhead would check, in order.
+using Prechecked = std::vector<std::pair<std::size_t, std::optional<rules::CertificateReport>>>;
+
+/// Every report of `deposit` that CertificatesAhead would compute (its sheets that send content and have no
+/// schema errors), at `now`, on the caller. Raises what the checker raises (std::bad_alloc).
+Prechecked precheck_certificates(const rules::CertificateChecker& checker, const Deposit& deposit, Instant now);
+
+/// The number of sheets of `deposit` that CertificatesAhead would check.
+std::size_t sheets_to_check(const Deposit& deposit);
+
 /// The certificate reports of the sheets that send content (enregistrer, soumettre: the only ones
 /// whose content is checked, docs/reference.md §3.3) of one or several dépôts, computed ahead by worker threads
 /// while the caller applies the operations in order (issue 7: the certificate check, decoding and
@@ -38,8 +51,10 @@ class CertificatesAhead {
   /// `deposits`: the dépôts in the order they are applied (kept by address: they must outlive this
   /// object). `now`: the instant (UTC) of every check, the ProcessingContext::now of these dépôts.
   /// `threads`: worker threads besides the caller (0: the caller checks each sheet when it takes it).
+  /// `prechecked`: empty, or parallel to `deposits`: each non-null entry holds that dépôt's reports already
+  /// computed at `now` (precheck_certificates), moved from there and never computed again.
   CertificatesAhead(const rules::CertificateChecker& checker, const std::vector<const Deposit*>& deposits, Instant now,
-                    unsigned threads);
+                    unsigned threads, const std::vector<Prechecked*>& prechecked = {});
   /// Stops the workers (a check under way is finished first) and joins them.
   ~CertificatesAhead();
   CertificatesAhead(const CertificatesAhead&) = delete;

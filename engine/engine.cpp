@@ -545,9 +545,11 @@ inbox::ClaimedDeposit Engine::read_file(const Channel& channel, const inbox::Cla
 }
 
 struct Engine::GroupReading {
+  std::optional<Instant> now;  // read ahead: the group's instant, at which `prechecked` were computed
   std::vector<LoadedFile> loaded;  // moved out by the task that reads it
   std::vector<inbox::ClaimedDeposit> read;
   std::vector<std::string> signature_keys;
+  std::vector<std::optional<Prechecked>> prechecked;  // read ahead: the reports of a dépôt of few sheets
   std::optional<TasksAhead> tasks;  // last: stopped first
 };
 
@@ -585,10 +587,18 @@ std::unique_ptr<Engine::GroupReading> Engine::start_reading(const std::vector<co
   for (const inbox::ClaimedFile* file : files) reading->loaded.push_back(load_file(channel, *file, clock_.now()));
   reading->read.resize(files.size());
   reading->signature_keys.resize(files.size());
+  reading->prechecked.resize(files.size());
+  // Ahead, a dépôt of few sheets gets its certificate reports too (CertificatesAhead checks a larger one with
+  // every core, within its window), at the group's instant, taken once its files are loaded.
+  if (ahead) reading->now = clock_.now();
   reading->tasks.emplace(
       files.size(),
       [this, r = reading.get(), &channel](std::size_t i) {
         r->read[i] = read_loaded_file(channel, std::move(r->loaded[i]), r->signature_keys[i]);
+        const std::optional<Deposit>& deposit = r->read[i].read.deposit;
+        if (r->now && deposit && sheets_to_check(*deposit) <= kPrecheckedSheets) {
+          r->prechecked[i] = precheck_certificates(*certificates_, *deposit, *r->now);
+        }
       },
       ahead);
   return reading;
@@ -641,6 +651,7 @@ std::vector<DepositAnswer> Engine::finish_group(const std::vector<const inbox::C
   // the export temporaries of that attempt are kept until the next attempt knows whether it committed.
   outbox::StagedExports staged(channel.outbox.dir());
   bool commit_outcome_unknown = false;
+  bool first_attempt = true;
   try {
     with_retries([&] {
       staged.discard_staged();  // those of the attempt before, rolled back
@@ -653,13 +664,19 @@ std::vector<DepositAnswer> Engine::finish_group(const std::vector<const inbox::C
       }
       Store store(*db_);
       Transaction tx(*db_);
-      // One instant for the group's dépôts, which one transaction commits together.
-      const Instant now = clock_.now();
+      // One instant for the group's dépôts, which one transaction commits together: the instant its reading
+      // ahead started, whose certificate reports it computed (first attempt), else now.
+      const bool prechecked_now = first_attempt && reading.now.has_value();
+      const Instant now = prechecked_now ? *reading.now : clock_.now();
       std::vector<const Deposit*> deposits;
-      for (const auto& item : items) {
-        if (item.read.deposit) deposits.push_back(&*item.read.deposit);
+      std::vector<Prechecked*> prechecked;
+      for (std::size_t i = 0; i < items.size(); ++i) {
+        if (!items[i].read.deposit) continue;
+        deposits.push_back(&*items[i].read.deposit);
+        prechecked.push_back(prechecked_now && reading.prechecked[i] ? &*reading.prechecked[i] : nullptr);
       }
-      CertificatesAhead certificates(*certificates_, deposits, now, validation_threads());
+      first_attempt = false;  // a later attempt reads and checks again
+      CertificatesAhead certificates(*certificates_, deposits, now, validation_threads(), prechecked);
       std::vector<std::optional<DepositRecord>> records;
       bool committed_before = false;  // the attempt whose COMMIT's answer was lost did commit
       for (auto& item : items) {

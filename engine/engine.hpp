@@ -283,7 +283,9 @@ class Engine {
 
   /// The reading of one group's files: loaded by the caller, read (parsed, signatures verified) by a
   /// TasksAhead, ahead on its worker thread or on the caller when taken (docs/design.md "Reading ahead").
+  /// Ahead, the certificate reports of a dépôt of at most kPrecheckedSheets sheets are computed with it.
   struct GroupReading;
+  static constexpr std::size_t kPrecheckedSheets = 16;
   /// Loads `files` of channels_[`channel`] now and starts their reading; `ahead`: on a worker thread (the
   /// group is answered after the one before it), else on the caller as finish_group takes them.
   std::unique_ptr<GroupReading> start_reading(const std::vector<const inbox::ClaimedFile*>& files,

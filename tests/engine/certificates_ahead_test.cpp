@@ -169,6 +169,44 @@ TEST_F(CertificatesAheadTest, SeveralDepositsAreTakenByTheirOwnIndex) {
   }
 }
 
+// Reports computed while a dépôt was read ahead (docs/design.md "Reading ahead"): precheck_certificates gives
+// exactly what CertificatesAhead would (same operations, same verdicts), and CertificatesAhead hands them over as
+// they are, never computing them again, beside dépôts it checks itself.
+TEST_F(CertificatesAheadTest, PrecheckedReportsAreTheSameAndAreTakenAsTheyAre) {
+  SheetSpec removal = sftp_sheet();
+  removal.action = "supprimer";
+  removal.code_appli = "EDI000001";
+  SheetSpec schema_error = sftp_sheet();
+  schema_error.extra = "<Inconnu/>";
+  const Deposit a = read(depot_xml(sheet_xml(sftp_named("a0")) + sheet_xml(removal) + user_xml("a.nouveau") +
+                                   sheet_xml(schema_error) + sheet_xml(sftp_named("a4"))));
+  const Deposit b = read(depot_xml(sheet_xml(sftp_named("b0"))));
+  EXPECT_EQ(sheets_to_check(a), 2u);
+  EXPECT_EQ(sheets_to_check(b), 1u);
+  Prechecked pre = precheck_certificates(*checker_, a, kNow);
+  ASSERT_EQ(pre.size(), 2u);
+  EXPECT_EQ(pre[0].first, 0u);
+  EXPECT_EQ(pre[1].first, 4u);
+  EXPECT_EQ(verdict(pre[0].second), verdict(check_certificates(*checker_, sheet_of(a, 0), kNow)));
+  EXPECT_EQ(verdict(pre[1].second), verdict(check_certificates(*checker_, sheet_of(a, 4), kNow)));
+  // Marked, so that a report computed again would show.
+  for (auto& [operation, report] : pre) {
+    ASSERT_TRUE(report);
+    report->diagnostics.push_back(
+        Diagnostic::error(ErrorCode::CertExpire, "Marque", 0, "précalculé " + std::to_string(operation)));
+  }
+  for (unsigned threads : {0u, 2u}) {
+    Prechecked copy = pre;
+    CertificatesAhead ahead(*checker_, {&a, &b}, kNow, threads, {&copy, nullptr});
+    EXPECT_NE(verdict(ahead.take(0, 0)).find("précalculé 0"), std::string::npos) << threads;
+    EXPECT_EQ(ahead.take(0, 1), std::nullopt);
+    EXPECT_EQ(ahead.take(0, 2), std::nullopt);
+    EXPECT_EQ(ahead.take(0, 3), std::nullopt);
+    EXPECT_NE(verdict(ahead.take(0, 4)).find("précalculé 4"), std::string::npos) << threads;
+    EXPECT_EQ(verdict(ahead.take(1, 0)), verdict(check_certificates(*checker_, sheet_of(b, 0), kNow))) << threads;
+  }
+}
+
 // 300 sheets: more than the 256 operations the workers may run ahead of the caller.
 TEST_F(CertificatesAheadTest, PastTheLookAheadWindowEachReportIsItsOwn) {
   constexpr int kSheets = 300;
