@@ -11,7 +11,8 @@ namespace raccord {
 
 /// `count` tasks, task(0) … task(count - 1), each run exactly once: by the worker thread, which takes them
 /// in index order from construction on, or by the caller of wait_for() when the worker has not started
-/// that one yet (the caller never waits for a task nobody runs). A task writes its result where the caller
+/// that one yet (the caller never waits for a task nobody runs; while the worker runs the one it waits for,
+/// it runs the next unstarted ones). A task writes its result where the caller
 /// said (a slot of its own per index); wait_for(i) returning makes that write visible to the caller.
 /// Destroying a TasksAhead stops the worker (a task under way is finished first, no new one starts) and joins
 /// it; tasks never run are simply not run.
@@ -27,7 +28,7 @@ class TasksAhead {
   TasksAhead& operator=(const TasksAhead&) = delete;
 
   /// Task `i` (< count) is done when this returns: run now on the caller when nobody started it, else waited
-  /// for. Rethrows what task i threw (each call for that i rethrows it). Throws std::out_of_range for i ≥ count.
+  /// for, the caller running the unstarted tasks after it meanwhile. Rethrows what task i threw (each call for that i rethrows it). Throws std::out_of_range for i ≥ count.
   void wait_for(std::size_t i);
 
  private:

@@ -77,6 +77,45 @@ TEST(TasksAheadTest, TheWorkerRunsTasksAheadOfTheCallerInOrder) {
   }
 }
 
+TEST(TasksAheadTest, WhileTheWorkerRunsTheTaskItWaitsForTheCallerRunsTheNextOnes) {
+  constexpr std::size_t kCount = 6;
+  std::mutex m;
+  std::condition_variable cv;
+  bool started = false;
+  bool release = false;
+  std::size_t others_done = 0;
+  std::vector<std::thread::id> ran(kCount);
+  TasksAhead tasks(
+      kCount,
+      [&](std::size_t i) {
+        ran[i] = std::this_thread::get_id();
+        std::unique_lock lock(m);
+        if (i == 0) {  // the worker's first: held until every other task is done
+          started = true;
+          cv.notify_all();
+          cv.wait(lock, [&] { return release; });
+        } else {
+          ++others_done;
+          cv.notify_all();
+        }
+      },
+      true);
+  {
+    std::unique_lock lock(m);
+    cv.wait(lock, [&] { return started; });
+  }
+  std::thread releaser([&] {
+    std::unique_lock lock(m);
+    cv.wait(lock, [&] { return others_done == kCount - 1; });
+    release = true;
+    cv.notify_all();
+  });
+  tasks.wait_for(0);  // run by the worker; the caller runs 1 … 5 meanwhile
+  releaser.join();
+  EXPECT_NE(ran[0], std::this_thread::get_id());
+  for (std::size_t i = 1; i < kCount; ++i) EXPECT_EQ(ran[i], std::this_thread::get_id()) << i;
+}
+
 TEST(TasksAheadTest, ATasksFailureIsRethrownToItsTakerOnlyAndTheOthersStillRun) {
   for (const bool worker : {false, true}) {
     std::vector<int> slots(3, 0);
