@@ -12,10 +12,10 @@
 #include <iterator>
 #include <set>
 #include <thread>
+#include <utility>
 
 #include "domain/allocation_fault.hpp"
 #include "engine/certificates_ahead.hpp"
-#include "engine/tasks_ahead.hpp"
 #include "engine/identity_audit.hpp"
 #include "engine/log.hpp"
 #include "engine/metrics.hpp"
@@ -23,6 +23,7 @@
 #include "engine/processor.hpp"
 #include "engine/search.hpp"
 #include "engine/store.hpp"
+#include "engine/tasks_ahead.hpp"
 #include "files/atomic_file.hpp"
 #include "inbox/claimed_deposit.hpp"
 #include "inbox/deposit_reader.hpp"
@@ -531,12 +532,13 @@ inbox::ClaimedDeposit Engine::read_loaded_file(const Channel& channel, LoadedFil
   if (!channel.signers) return inbox::read_loaded(std::move(file.loaded), max_bytes);
   // Signed dépôts: verified over the very bytes read once.
   const std::string name = file.loaded.deposit.name;
-  return inbox::read_loaded(std::move(file.loaded), max_bytes, [&](std::string_view bytes) -> std::optional<Diagnostic> {
-    if (file.signature_size > rules::kMaxSignatureBytes) {
-      return rules::oversized_signature(file.signature_size, name).refusal;
-    }
-    return verify_signature(channel, name, bytes, file.signature, file.received, signature_key);
-  });
+  return inbox::read_loaded(
+      std::move(file.loaded), max_bytes, [&](std::string_view bytes) -> std::optional<Diagnostic> {
+        if (file.signature_size > rules::kMaxSignatureBytes) {
+          return rules::oversized_signature(file.signature_size, name).refusal;
+        }
+        return verify_signature(channel, name, bytes, file.signature, file.received, signature_key);
+      });
 }
 
 inbox::ClaimedDeposit Engine::read_file(const Channel& channel, const inbox::ClaimedFile& file, Instant now,
@@ -545,12 +547,12 @@ inbox::ClaimedDeposit Engine::read_file(const Channel& channel, const inbox::Cla
 }
 
 struct Engine::GroupReading {
-  std::optional<Instant> now;  // read ahead: the group's instant, at which `prechecked` were computed
+  std::optional<Instant> now;      // read ahead: the instant `prechecked` were computed at
   std::vector<LoadedFile> loaded;  // moved out by the task that reads it
   std::vector<inbox::ClaimedDeposit> read;
   std::vector<std::string> signature_keys;
   std::vector<std::optional<Prechecked>> prechecked;  // read ahead: the reports of a dépôt of few sheets
-  std::optional<TasksAhead> tasks;  // last: stopped first
+  std::optional<TasksAhead> tasks;                    // last: stopped first
 };
 
 struct Engine::AheadGroup {
@@ -589,7 +591,8 @@ std::unique_ptr<Engine::GroupReading> Engine::start_reading(const std::vector<co
   reading->signature_keys.resize(files.size());
   reading->prechecked.resize(files.size());
   // Ahead, a dépôt of few sheets gets its certificate reports too (CertificatesAhead checks a larger one with
-  // every core, within its window), at the group's instant, taken once its files are loaded.
+  // every core, within its window), at the instant its files are loaded: used if the group's transaction
+  // takes the same instant (finish_group).
   if (ahead) reading->now = clock_.now();
   reading->tasks.emplace(
       files.size(),
@@ -610,8 +613,8 @@ std::vector<DepositAnswer> Engine::process_group(const std::vector<const inbox::
   return finish_group(files, origin, channel_index, *reading);
 }
 
-std::vector<DepositAnswer> Engine::finish_group(const std::vector<const inbox::ClaimedFile*>& files,
-                                                ClaimOrigin origin, std::size_t channel_index, GroupReading& reading) {
+std::vector<DepositAnswer> Engine::finish_group(const std::vector<const inbox::ClaimedFile*>& files, ClaimOrigin origin,
+                                                std::size_t channel_index, GroupReading& reading) {
   const Channel& channel = channels_.at(channel_index);
   std::vector<Item> items;
   items.reserve(files.size());
@@ -654,6 +657,8 @@ std::vector<DepositAnswer> Engine::finish_group(const std::vector<const inbox::C
   bool first_attempt = true;
   try {
     with_retries([&] {
+      // The reports computed ahead are moved out by the first attempt that uses them: a later one checks again.
+      const bool first = std::exchange(first_attempt, false);
       staged.discard_staged();  // those of the attempt before, rolled back
       for (auto& item : items) {
         if (!item.spent) continue;  // else answered by the attempt before, which did not commit: read again
@@ -664,18 +669,18 @@ std::vector<DepositAnswer> Engine::finish_group(const std::vector<const inbox::C
       }
       Store store(*db_);
       Transaction tx(*db_);
-      // One instant for the group's dépôts, which one transaction commits together: the instant its reading
-      // ahead started, whose certificate reports it computed (first attempt), else now.
-      const bool prechecked_now = first_attempt && reading.now.has_value();
-      const Instant now = prechecked_now ? *reading.now : clock_.now();
+      // One instant for the group's dépôts, which one transaction commits together, taken once it holds the
+      // store (instants follow the commits). The certificate reports computed while the group was read ahead
+      // are used when they were computed at that very instant (Instant counts seconds), else checked again.
+      const Instant now = clock_.now();
+      const bool use_prechecked = first && reading.now == now;
       std::vector<const Deposit*> deposits;
       std::vector<Prechecked*> prechecked;
       for (std::size_t i = 0; i < items.size(); ++i) {
         if (!items[i].read.deposit) continue;
         deposits.push_back(&*items[i].read.deposit);
-        prechecked.push_back(prechecked_now && reading.prechecked[i] ? &*reading.prechecked[i] : nullptr);
+        prechecked.push_back(use_prechecked && reading.prechecked[i] ? &*reading.prechecked[i] : nullptr);
       }
-      first_attempt = false;  // a later attempt reads and checks again
       CertificatesAhead certificates(*certificates_, deposits, now, validation_threads(), prechecked);
       std::vector<std::optional<DepositRecord>> records;
       bool committed_before = false;  // the attempt whose COMMIT's answer was lost did commit
@@ -873,6 +878,24 @@ void Engine::finish_ahead(PassSummary& summary) {
   }
 }
 
+void Engine::answering_ahead_on_failure(PassSummary& summary, const std::function<void()>& work) {
+  try {
+    work();
+  } catch (...) {
+    // The group ahead was claimed and read before the failure, which concerns what came after it (claiming,
+    // loading or listing the next dépôts): it is answered first, as in sequence it would have been.
+    if (ahead_) {
+      try {
+        finish_ahead(summary);
+      } catch (const std::exception& e) {
+        log::warning("le groupe lu d'avance n'a pas pu être traité ({}) ; ses dépôts restent dans .work/", e.what());
+      }
+    }
+    throw;
+  }
+  finish_ahead(summary);
+}
+
 bool Engine::process_in_groups(std::vector<inbox::ClaimedFile> claimed, std::size_t channel_index,
                                const std::vector<std::string>& names, PassSummary& summary) {
   const inbox::InboxDirectory& box = channels_.at(channel_index).inbox;
@@ -897,8 +920,7 @@ bool Engine::process_in_groups(std::vector<inbox::ClaimedFile> claimed, std::siz
     // Read ahead while the group before is answered (docs/design.md "Reading ahead"), within a pass and
     // while the two groups' bytes stay within one group's limit (memory: a large dépôt is never read
     // beside another).
-    const bool ahead =
-        !drain && waiting_.in_pass && current->bytes + (ahead_ ? ahead_->bytes : 0) <= kGroupBytes;
+    const bool ahead = !drain && waiting_.in_pass && current->bytes + (ahead_ ? ahead_->bytes : 0) <= kGroupBytes;
     if (!ahead) finish_ahead(summary);
     current->reading = start_reading(current->members(), channel_index, ahead);
     if (ahead) {
@@ -974,27 +996,27 @@ PassSummary Engine::process_names(const std::vector<std::string>& names) {
 PassSummary Engine::process_names(std::size_t channel, const std::vector<std::string>& names) {
   const PassScope pass(*this);
   PassSummary summary;
-  process_in_groups({}, channel, names, summary);
-  finish_ahead(summary);
+  answering_ahead_on_failure(summary, [&] { process_in_groups({}, channel, names, summary); });
   return summary;
 }
 
 PassSummary Engine::process_pass() {
   const PassScope pass(*this);
   PassSummary summary;
-  for (std::size_t c = 0; c < channels_.size(); ++c) {
-    auto leftovers = channels_[c].inbox.recover_leftovers();
-    for (const auto& leftover : leftovers) log::info("reprise après interruption : {}", leftover.name());
-    if (process_in_groups(std::move(leftovers), c, {}, summary)) {
-      finish_ahead(summary);
-      return summary;
+  bool stopped = false;
+  answering_ahead_on_failure(summary, [&] {
+    for (std::size_t c = 0; c < channels_.size() && !stopped; ++c) {
+      auto leftovers = channels_[c].inbox.recover_leftovers();
+      for (const auto& leftover : leftovers) log::info("reprise après interruption : {}", leftover.name());
+      stopped = process_in_groups(std::move(leftovers), c, {}, summary);
     }
-  }
-  std::vector<const inbox::InboxDirectory*> boxes;
-  for (const Channel& channel : channels_) boxes.push_back(&channel.inbox);
-  process_channels(inbox::InboxDirectory::settled_candidates(boxes, std::chrono::milliseconds(config_.settle_ms)),
-                   summary);
-  finish_ahead(summary);
+    if (stopped) return;
+    std::vector<const inbox::InboxDirectory*> boxes;
+    for (const Channel& channel : channels_) boxes.push_back(&channel.inbox);
+    process_channels(inbox::InboxDirectory::settled_candidates(boxes, std::chrono::milliseconds(config_.settle_ms)),
+                     summary);
+  });
+  if (stopped) return summary;
   // Still changing, held open, unopenable, or waiting for the same name to leave .work/.
   for (const Channel& channel : channels_) {
     summary.left_for_later += static_cast<int>(channel.inbox.list_candidates().size());

@@ -263,8 +263,8 @@ class Engine {
 
   /// One claimed file with every system call of its reading made (load_file): what read_loaded_file needs.
   struct LoadedFile {
-    Instant received{};          // when it was loaded (UTC): the instant its signature is judged at
-    inbox::LoadedDeposit loaded;  // its bytes; or, refused for its identity or size, its answer already
+    Instant received{};                    // when it was loaded (UTC): the instant its signature is judged at
+    inbox::LoadedDeposit loaded;           // its bytes; or, refused for its identity or size, its answer already
     std::optional<std::string> signature;  // the bytes of its .p7s (signed channels; none when absent or oversized)
     std::uint64_t signature_size = 0;      // bytes of its .p7s on the claimed descriptor (0 when absent)
   };
@@ -288,8 +288,8 @@ class Engine {
   static constexpr std::size_t kPrecheckedSheets = 16;
   /// Loads `files` of channels_[`channel`] now and starts their reading; `ahead`: on a worker thread (the
   /// group is answered after the one before it), else on the caller as finish_group takes them.
-  std::unique_ptr<GroupReading> start_reading(const std::vector<const inbox::ClaimedFile*>& files,
-                                              std::size_t channel, bool ahead);
+  std::unique_ptr<GroupReading> start_reading(const std::vector<const inbox::ClaimedFile*>& files, std::size_t channel,
+                                              bool ahead);
   /// process_group's answer of `files`, read by `reading` (start_reading of the same files).
   std::vector<DepositAnswer> finish_group(const std::vector<const inbox::ClaimedFile*>& files, ClaimOrigin origin,
                                           std::size_t channel, GroupReading& reading);
@@ -300,6 +300,10 @@ class Engine {
   /// Answers ahead_ (when there is one) and counts its answers in `summary`; ahead_ is empty afterwards,
   /// also when this throws (the group's files then stay in .work/ for the next pass, as any group's).
   void finish_ahead(PassSummary& summary);
+  /// Runs `work` (a pass's claims and groups), then finish_ahead. When `work` throws while a group is read
+  /// ahead, that group is answered first (a failure there is logged: its files stay in .work/), then the
+  /// exception goes on: a failure of the next dépôts never strands the group before them.
+  void answering_ahead_on_failure(PassSummary& summary, const std::function<void()>& work);
 
   Config config_;
   BusinessClock clock_;

@@ -28,7 +28,8 @@ class TasksAhead {
   TasksAhead& operator=(const TasksAhead&) = delete;
 
   /// Task `i` (< count) is done when this returns: run now on the caller when nobody started it, else waited
-  /// for, the caller running the unstarted tasks after it meanwhile. Rethrows what task i threw (each call for that i rethrows it). Throws std::out_of_range for i ≥ count.
+  /// for, the caller running the unstarted tasks after it meanwhile. Rethrows what task i threw (each call for that i
+  /// rethrows it). Throws std::out_of_range for i ≥ count.
   void wait_for(std::size_t i);
 
  private:

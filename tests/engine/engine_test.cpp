@@ -422,6 +422,31 @@ TEST_F(EngineTest, TheNextGroupIsClaimedAndReadWhileAGroupIsAnswered) {
   EXPECT_EQ(count("SELECT COUNT(*) FROM users WHERE login LIKE 'u1%'"), n);
 }
 
+// A failure after a group is claimed and read ahead (here the hook asked between groups; in the field, claiming,
+// loading or listing the next dépôts): the group is still answered before the failure goes on, as in sequence it
+// would have been — no claimed group is left in .work/ for a later pass to take as a leftover (review of the
+// reading ahead: a pread failing in the next group stranded the healthy group before it).
+TEST_F(EngineTest, AFailureAfterAGroupIsClaimedStillAnswersThatGroup) {
+  start();
+  for (int i = 0; i < 3; ++i) {
+    drop_file(inbox(), "d" + std::to_string(i) + ".xml", depot_xml(user_xml("v" + std::to_string(i))));
+  }
+  int asked = 0;  // asked before the first claim, then after the group is claimed and read ahead
+  engine().set_interruption([&asked]() -> bool {
+    if (++asked == 2) throw std::runtime_error("panne simulée entre deux groupes");
+    return false;
+  });
+  EXPECT_THROW(engine().process_pass(), std::runtime_error);
+  engine().set_interruption(nullptr);
+  EXPECT_TRUE(fs::is_empty(work()));
+  for (int i = 0; i < 3; ++i) EXPECT_TRUE(fs::exists(archive_day() / ("d" + std::to_string(i) + ".xml"))) << i;
+  EXPECT_EQ(count("SELECT COUNT(*) FROM users WHERE login IN ('v0', 'v1', 'v2')"), 3);
+  std::size_t accuses = 0;
+  for (const auto& e : fs::directory_iterator(outbox())) accuses += e.path().filename().string().starts_with("ACK_");
+  EXPECT_EQ(accuses, 3u);
+  EXPECT_EQ(engine().process_pass().processed, 0);  // nothing left for later
+}
+
 TEST_F(EngineTest, LeftoverOfAQuarantinedDepotGoesBackToError) {
   start();
   const std::string bytes = kHead + "<Depot xmlns=\"urn:raccord:depot:1\">\n  <oops>\n</Depot>\n";

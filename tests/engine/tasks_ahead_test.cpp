@@ -44,7 +44,8 @@ TEST(TasksAheadTest, EachTaskRunsOnceAndItsResultIsSeenInAnyOrderOfTaking) {
 TEST(TasksAheadTest, WithoutAWorkerEveryTaskRunsOnTheCallerWhenTaken) {
   const std::thread::id caller = std::this_thread::get_id();
   std::vector<std::thread::id> ran(3);
-  TasksAhead tasks(3, [&](std::size_t i) { ran[i] = std::this_thread::get_id(); }, false);
+  TasksAhead tasks(
+      3, [&](std::size_t i) { ran[i] = std::this_thread::get_id(); }, false);
   tasks.wait_for(2);
   EXPECT_EQ(ran[2], caller);
   EXPECT_EQ(ran[0], std::thread::id());  // not taken yet: not run
@@ -132,7 +133,8 @@ TEST(TasksAheadTest, ATasksFailureIsRethrownToItsTakerOnlyAndTheOthersStillRun) 
     EXPECT_NO_THROW(tasks.wait_for(2));
     EXPECT_EQ(slots, (std::vector<int>{1, 0, 1}));
   }
-  TasksAhead none(1, [](std::size_t) {}, true);
+  TasksAhead none(
+      1, [](std::size_t) {}, true);
   EXPECT_THROW(none.wait_for(1), std::out_of_range);
 }
 
