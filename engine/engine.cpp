@@ -547,12 +547,16 @@ inbox::ClaimedDeposit Engine::read_file(const Channel& channel, const inbox::Cla
 }
 
 struct Engine::GroupReading {
-  std::optional<Instant> now;      // read ahead: the instant `prechecked` were computed at
-  std::vector<LoadedFile> loaded;  // moved out by the task that reads it
-  std::vector<inbox::ClaimedDeposit> read;
-  std::vector<std::string> signature_keys;
-  std::vector<std::optional<Prechecked>> prechecked;  // read ahead: the reports of a dépôt of few sheets
-  std::optional<TasksAhead> tasks;                    // last: stopped first
+  /// One file of the group: loaded by the caller, then read by the task of its index.
+  struct Entry {
+    LoadedFile loaded;  // moved out by the task that reads it (its `received` stays)
+    inbox::ClaimedDeposit read;
+    std::string signature_key;
+    std::optional<Prechecked> prechecked;  // read ahead: the reports of a dépôt of few sheets
+  };
+  std::optional<Instant> now;  // read ahead: the instant `prechecked` were computed at
+  std::vector<Entry> entries;
+  std::optional<TasksAhead> tasks;  // last: stopped first
 };
 
 struct Engine::AheadGroup {
@@ -584,12 +588,11 @@ std::unique_ptr<Engine::GroupReading> Engine::start_reading(const std::vector<co
                                                             std::size_t channel_index, bool ahead) {
   const Channel& channel = channels_.at(channel_index);
   auto reading = std::make_unique<GroupReading>();
-  reading->loaded.reserve(files.size());
+  reading->entries.reserve(files.size());
   // Every system call on the caller's thread (the fault sweep counts that thread's calls, docs/design.md).
-  for (const inbox::ClaimedFile* file : files) reading->loaded.push_back(load_file(channel, *file, clock_.now()));
-  reading->read.resize(files.size());
-  reading->signature_keys.resize(files.size());
-  reading->prechecked.resize(files.size());
+  for (const inbox::ClaimedFile* file : files) {
+    reading->entries.push_back({load_file(channel, *file, clock_.now()), {}, {}, std::nullopt});
+  }
   // Ahead, a dépôt of few sheets gets its certificate reports too (CertificatesAhead checks a larger one with
   // every core, within its window), at the instant its files are loaded: used if the group's transaction
   // takes the same instant (finish_group).
@@ -597,10 +600,11 @@ std::unique_ptr<Engine::GroupReading> Engine::start_reading(const std::vector<co
   reading->tasks.emplace(
       files.size(),
       [this, r = reading.get(), &channel](std::size_t i) {
-        r->read[i] = read_loaded_file(channel, std::move(r->loaded[i]), r->signature_keys[i]);
-        const std::optional<Deposit>& deposit = r->read[i].read.deposit;
+        GroupReading::Entry& e = r->entries[i];
+        e.read = read_loaded_file(channel, std::move(e.loaded), e.signature_key);
+        const std::optional<Deposit>& deposit = e.read.read.deposit;
         if (r->now && deposit && sheets_to_check(*deposit) <= kPrecheckedSheets) {
-          r->prechecked[i] = precheck_certificates(*certificates_, *deposit, *r->now);
+          e.prechecked = precheck_certificates(*certificates_, *deposit, *r->now);
         }
       },
       ahead);
@@ -623,12 +627,13 @@ std::vector<DepositAnswer> Engine::finish_group(const std::vector<const inbox::C
     // ahead while the group before was answered: the group's certificates are then checked ahead on worker
     // threads while its dépôts are applied one after the other (issue 7).
     reading.tasks->wait_for(i);
-    inbox::ClaimedDeposit taken = std::move(reading.read[i]);
+    GroupReading::Entry& entry = reading.entries[i];
+    inbox::ClaimedDeposit taken = std::move(entry.read);
     trim_after_reading(taken.size);
-    std::string signature_key = std::move(reading.signature_keys[i]);
+    std::string signature_key = std::move(entry.signature_key);
     items.push_back(Item{files[i],
                          std::move(taken.name),
-                         reading.loaded[i].received,
+                         entry.loaded.received,
                          std::move(taken.identity),
                          taken.size,
                          std::move(taken.sha256),
@@ -679,7 +684,8 @@ std::vector<DepositAnswer> Engine::finish_group(const std::vector<const inbox::C
       for (std::size_t i = 0; i < items.size(); ++i) {
         if (!items[i].read.deposit) continue;
         deposits.push_back(&*items[i].read.deposit);
-        prechecked.push_back(use_prechecked && reading.prechecked[i] ? &*reading.prechecked[i] : nullptr);
+        std::optional<Prechecked>& pre = reading.entries[i].prechecked;
+        prechecked.push_back(use_prechecked && pre ? &*pre : nullptr);
       }
       CertificatesAhead certificates(*certificates_, deposits, now, validation_threads(), prechecked);
       std::vector<std::optional<DepositRecord>> records;
@@ -870,12 +876,14 @@ void Engine::reconnect_store() {
   }
 }
 
-void Engine::finish_ahead(PassSummary& summary) {
-  if (!ahead_) return;
-  const std::unique_ptr<AheadGroup> group = std::move(ahead_);
+void Engine::answer_group(std::unique_ptr<AheadGroup> group, PassSummary& summary) {
   for (const auto& a : finish_group(group->members(), group->origin, group->channel, *group->reading)) {
     count(summary, a);
   }
+}
+
+void Engine::finish_ahead(PassSummary& summary) {
+  if (ahead_) answer_group(std::move(ahead_), summary);
 }
 
 void Engine::answering_ahead_on_failure(PassSummary& summary, const std::function<void()>& work) {
@@ -927,9 +935,7 @@ bool Engine::process_in_groups(std::vector<inbox::ClaimedFile> claimed, std::siz
       finish_ahead(summary);
       ahead_ = std::move(current);
     } else {
-      for (const auto& a : finish_group(current->members(), origin, channel_index, *current->reading)) {
-        count(summary, a);
-      }
+      answer_group(std::move(current), summary);
     }
     if (should_stop_ && should_stop_()) stopping = true;  // asked after each group
   };

@@ -297,7 +297,9 @@ class Engine {
   /// A group claimed and being read while the group before it is answered (docs/design.md "Reading ahead"):
   /// within a pass, at most one, answered by the next flush of any channel or at the end of the pass.
   struct AheadGroup;
-  /// Answers ahead_ (when there is one) and counts its answers in `summary`; ahead_ is empty afterwards,
+  /// Answers claimed `group` (finish_group of its reading) and counts its answers in `summary`.
+  void answer_group(std::unique_ptr<AheadGroup> group, PassSummary& summary);
+  /// Answers ahead_ (when there is one, answer_group) and counts its answers in `summary`; ahead_ is empty afterwards,
   /// also when this throws (the group's files then stay in .work/ for the next pass, as any group's).
   void finish_ahead(PassSummary& summary);
   /// Runs `work` (a pass's claims and groups), then finish_ahead. When `work` throws while a group is read
