@@ -34,8 +34,4 @@ ClaimedDeposit read_loaded(LoadedDeposit loaded, std::uint64_t max_bytes, const 
   return deposit;
 }
 
-ClaimedDeposit read_claimed(const ClaimedFile& file, std::uint64_t max_bytes, const BytesCheck& check_bytes) {
-  return read_loaded(load_claimed(file, max_bytes), max_bytes, check_bytes);
-}
-
 }  // namespace raccord::inbox

@@ -24,32 +24,29 @@ struct ClaimedDeposit {
   DepositReadResult read;      // the dépôt, or its dépôt-level refusal (read_deposit, refuse_too_large)
 };
 
-/// Reads `file` once, through the descriptor its claim holds open and locked (the ClaimedFile
-/// keeps both: archive and quarantine take it afterwards): its size and identity (fstat), then,
-/// when it is too large for `max_bytes` (inbox.max_bytes, is_too_large), FICHIER_TROP_VOLUMINEUX
-/// without loading it and its SHA-256 streamed from the file (docs/field-cases.md F07); otherwise its
-/// bytes, their SHA-256 and read_deposit of them (which refuses them the same way when the file
-/// grew past the limit meanwhile). Throws std::system_error when the file cannot be read.
-/// `check_bytes`, when set, is given the very bytes read (once loaded, neither empty nor too large) before
-/// they are read as a dépôt: a diagnostic it returns is the dépôt-level refusal instead (a signed
-/// dépôt's SIGNATURE_ABSENTE / SIGNATURE_INVALIDE, which come after FICHIER_VIDE and
-/// FICHIER_TROP_VOLUMINEUX and before the reading errors, docs/accounts.md), and the bytes are not parsed.
-/// The same as read_loaded(load_claimed(file, max_bytes), check_bytes).
+/// `check_bytes`, when set, is given the very bytes loaded (neither empty nor too large) before they
+/// are read as a dépôt: a diagnostic it returns is the dépôt-level refusal instead (a signed dépôt's
+/// SIGNATURE_ABSENTE / SIGNATURE_INVALIDE, which come after FICHIER_VIDE and FICHIER_TROP_VOLUMINEUX and
+/// before the reading errors, docs/accounts.md), and the bytes are not parsed.
 using BytesCheck = std::function<std::optional<Diagnostic>(std::string_view bytes)>;
-ClaimedDeposit read_claimed(const ClaimedFile& file, std::uint64_t max_bytes, const BytesCheck& check_bytes = {});
 
-/// read_claimed's first half, every system call of it: the file's bytes when they are to be read.
+/// A claimed file is read in two halves, on two threads (docs/design.md "Reading ahead"): load_claimed
+/// makes every system call on the engine's thread, read_loaded does the CPU work on any thread.
+/// The first half: the file's bytes when they are to be read.
 struct LoadedDeposit {
   ClaimedDeposit deposit;            // name, path, identity, size; sha256 and read already set when too large
   std::optional<std::string> bytes;  // the bytes read; none when too large (FICHIER_TROP_VOLUMINEUX already set)
 };
-/// Loads `file` as read_claimed does (fstat, pread; a file too large is hashed from the descriptor and
-/// refused without being loaded). Throws std::system_error when the file cannot be read.
+/// Loads `file` once, through the descriptor its claim holds open and locked (the ClaimedFile keeps both:
+/// archive and quarantine take it afterwards): its size and identity (fstat), then, when it is too large
+/// for `max_bytes` (inbox.max_bytes, is_too_large), FICHIER_TROP_VOLUMINEUX without loading it and its
+/// SHA-256 streamed from the file (docs/field-cases.md F07); otherwise its bytes (pread). Throws
+/// std::system_error when the file cannot be read.
 LoadedDeposit load_claimed(const ClaimedFile& file, std::uint64_t max_bytes);
 
-/// read_claimed's second half, no system call: the SHA-256 of the bytes loaded, `check_bytes`, then
-/// read_deposit of them. Any thread may run it (the reading of a group ahead, docs/design.md "Reading ahead").
-/// Throws std::bad_alloc.
+/// The second half, no system call: the SHA-256 of the bytes loaded, `check_bytes`, then read_deposit of
+/// them (which refuses them as too large when the file grew past `max_bytes` after its size was measured). Any thread
+/// may run it (the reading of a group ahead, docs/design.md "Reading ahead"). Throws std::bad_alloc.
 ClaimedDeposit read_loaded(LoadedDeposit loaded, std::uint64_t max_bytes, const BytesCheck& check_bytes = {});
 
 }  // namespace raccord::inbox

@@ -77,7 +77,7 @@ DepositReadResult read_deposit(std::string bytes, std::uint64_t max_bytes);
 
 /// The size rule (F07): a file of `size_bytes` is refused when it is over `max_bytes`
 /// (inbox.max_bytes); exactly `max_bytes` is accepted. Decided here only: read_deposit on the
-/// bytes, read_claimed (inbox/claimed_deposit.hpp) on the size of a file it then never loads.
+/// bytes, load_claimed (inbox/claimed_deposit.hpp) on the size of a file it then never loads.
 constexpr bool is_too_large(std::uint64_t size_bytes, std::uint64_t max_bytes) {
   return size_bytes > max_bytes;
 }
