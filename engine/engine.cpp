@@ -777,8 +777,14 @@ std::vector<DepositAnswer> Engine::finish_group(const std::vector<const inbox::C
           channel.inbox.archive(*item.file, zone_.date_of(clock_.now()), files::DirectorySync::Caller).parent_path());
     }
   }
-  for (const auto& dir : moved_to) files::sync_directory(dir);
-  if (!moved_to.empty()) files::sync_directory(channel.inbox.work_dir());
+  // Within a pass the moves are made durable with the next group's claims or at the end of the pass (one
+  // fsync of .work/ for both): sync_moves. A failure before then leaves at most a moved original also found
+  // in .work/ after a power loss, which the next pass answers from its record.
+  if (!moved_to.empty()) {
+    unsynced_moves_.destinations.insert(moved_to.begin(), moved_to.end());
+    unsynced_moves_.left.insert(channel.inbox.work_dir());
+    if (!waiting_.in_pass) sync_moves();
+  }
 
   std::vector<DepositAnswer> answers;
   answers.reserve(items.size());
@@ -899,9 +905,26 @@ void Engine::answering_ahead_on_failure(PassSummary& summary, const std::functio
         log::warning("le groupe lu d'avance n'a pas pu être traité ({}) ; ses dépôts restent dans .work/", e.what());
       }
     }
+    try {
+      sync_moves();
+    } catch (const std::exception& e) {
+      log::warning("déplacements des originaux non synchronisés ({}) ; le prochain passage les reprend", e.what());
+    }
     throw;
   }
   finish_ahead(summary);
+  sync_moves();
+}
+
+void Engine::sync_moves(const fs::path& synced_next) {
+  for (auto it = unsynced_moves_.destinations.begin(); it != unsynced_moves_.destinations.end();) {
+    files::sync_directory(*it);
+    it = unsynced_moves_.destinations.erase(it);
+  }
+  for (auto it = unsynced_moves_.left.begin(); it != unsynced_moves_.left.end();) {
+    if (*it != synced_next) files::sync_directory(*it);
+    it = unsynced_moves_.left.erase(it);
+  }
 }
 
 bool Engine::process_in_groups(std::vector<inbox::ClaimedFile> claimed, std::size_t channel_index,
@@ -920,6 +943,8 @@ bool Engine::process_in_groups(std::vector<inbox::ClaimedFile> claimed, std::siz
     }
     // The claims' renames made durable once for the group, before its commit: a committed dépôt is
     // never found back in inbox/ after a crash (only .work/ leftovers are answered from a record).
+    // The moves of the groups answered before go first (their destinations, then .work/: the same fsync).
+    sync_moves(box.work_dir());
     files::sync_directory(box.work_dir());
     files::sync_directory(box.inbox_dir());
     auto current = std::make_unique<AheadGroup>(AheadGroup{std::move(group), origin, channel_index, bytes, nullptr});
@@ -941,7 +966,7 @@ bool Engine::process_in_groups(std::vector<inbox::ClaimedFile> claimed, std::siz
   };
   auto add = [&](inbox::ClaimedFile file) {
     const std::uint64_t size = file.size();
-    if (!group.empty() && (group.size() >= kGroupDeposits || bytes + size > kGroupBytes)) flush();
+    if (!group.empty() && (group.size() >= group_deposits() || bytes + size > kGroupBytes)) flush();
     bytes += size;
     group.push_back(std::move(file));
   };
@@ -979,13 +1004,17 @@ bool Engine::process_in_groups(std::vector<inbox::ClaimedFile> claimed, std::siz
   return stopping;
 }
 
+std::size_t Engine::group_deposits() const {
+  return config_.store_backend == Backend::Postgresql ? kGroupDepositsPostgresql : kGroupDeposits;
+}
+
 void Engine::process_channels(const std::vector<std::vector<std::string>>& names, PassSummary& summary) {
   std::vector<std::size_t> next(names.size(), 0);  // per channel: its first name not yet given
   for (bool more = true; more;) {
     more = false;
     for (std::size_t c = 0; c < names.size(); ++c) {
       if (next[c] >= names[c].size()) continue;
-      const std::size_t end = std::min(names[c].size(), next[c] + kGroupDeposits);
+      const std::size_t end = std::min(names[c].size(), next[c] + group_deposits());
       const std::vector<std::string> chunk(names[c].begin() + static_cast<std::ptrdiff_t>(next[c]),
                                            names[c].begin() + static_cast<std::ptrdiff_t>(end));
       next[c] = end;

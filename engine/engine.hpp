@@ -6,6 +6,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -134,10 +135,17 @@ class Engine {
   std::vector<DepositAnswer> process_group(const std::vector<const inbox::ClaimedFile*>& files,
                                            ClaimOrigin origin = ClaimOrigin::Inbox, std::size_t channel = 0);
 
-  /// Group limits (issue 7): at most kGroupDeposits dépôts and kGroupBytes bytes (sum of file sizes,
+  /// Group limits (issue 7): at most group_deposits() dépôts and kGroupBytes bytes (sum of file sizes,
   /// all loaded at once) per transaction; a larger dépôt forms a group of its own.
-  static constexpr std::size_t kGroupDeposits = 64;
+  static constexpr std::size_t kGroupDeposits = 128;
+  static constexpr std::size_t kGroupDepositsPostgresql = 64;
   static constexpr std::uint64_t kGroupBytes = 32ULL * 1024 * 1024;
+  /// The most dépôts of one group on this engine's store (docs/design.md "Group commit"): kGroupDeposits
+  /// on SQLite, where each group costs its flushes (commit, accusés, folders) whatever its size;
+  /// kGroupDepositsPostgresql on PostgreSQL, where each dépôt's operation is a subtransaction and a
+  /// transaction of more than 64 of them no longer fits the server's per-session cache of subtransactions
+  /// (other sessions then look them up in pg_subtrans).
+  std::size_t group_deposits() const;
 
   /// `raccord check`: the accusés the files would get against the current store, in a
   /// transaction that is always rolled back. Works with no store (an empty in-memory one).
@@ -247,7 +255,7 @@ class Engine {
                          const std::vector<std::string>& names, PassSummary& summary);
 
   /// The settled candidates of every channel (`names[i]`: channels_[i]'s), claimed and processed
-  /// round-robin by group (docs/accounts.md "Fairness"): kGroupDeposits names of one channel, then of
+  /// round-robin by group (docs/accounts.md "Fairness"): group_deposits() names of one channel, then of
   /// the next, so that one channel's backlog never starves another's single dépôt.
   void process_channels(const std::vector<std::vector<std::string>>& names, PassSummary& summary);
 
@@ -306,6 +314,11 @@ class Engine {
   /// ahead, that group is answered first (a failure there is logged: its files stay in .work/), then the
   /// exception goes on: a failure of the next dépôts never strands the group before them.
   void answering_ahead_on_failure(PassSummary& summary, const std::function<void()>& work);
+  /// Makes the originals' moves durable (docs/design.md "Group commit"): fsyncs each directory in
+  /// unsynced_moves_.destinations, then each .work/ in unsynced_moves_.left but `synced_next` (a .work/ the
+  /// caller fsyncs right after, its own claims'), and forgets them. Throws std::system_error when an fsync
+  /// fails (the directories not yet synced are kept for the next call).
+  void sync_moves(const std::filesystem::path& synced_next = {});
 
   Config config_;
   BusinessClock clock_;
@@ -327,6 +340,14 @@ class Engine {
   };
   WaitingCount waiting_;
   std::unique_ptr<AheadGroup> ahead_;  // see AheadGroup; only within a pass
+  /// Within a pass, the directories of the originals a group moved out of .work/ (archive or error) are
+  /// fsynced with the next group's claims (then .work/ once for both) or at the end of the pass, not after
+  /// each group (bench/README.md "Figure 2, sixth pass"): sync_moves.
+  struct UnsyncedMoves {
+    std::set<std::filesystem::path> destinations;  // fsynced first
+    std::set<std::filesystem::path> left;          // the .work/ folders they left, then
+  };
+  UnsyncedMoves unsynced_moves_;
   /// Marks a pass for waiting_ and ahead_ while it lives (the outermost one; an exception ends it too, and
   /// a group still read ahead is then dropped, its files left in .work/).
   class PassScope {

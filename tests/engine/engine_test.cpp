@@ -401,7 +401,7 @@ TEST_F(EngineTest, LeftoverAndANewDepotOfTheSameNameAreBothAnswered) {
 // (in .work/, being read on the worker), and every dépôt is still answered once, in order.
 TEST_F(EngineTest, TheNextGroupIsClaimedAndReadWhileAGroupIsAnswered) {
   start();
-  const int n = static_cast<int>(Engine::kGroupDeposits) + 3;
+  const int n = static_cast<int>(engine().group_deposits()) + 3;
   for (int i = 0; i < n; ++i) {
     drop_file(inbox(), "d" + std::to_string(1000 + i) + ".xml",
               depot_xml(user_xml("u" + std::to_string(1000 + i)), "identifiant=\"L" + std::to_string(i) + "\""));
@@ -415,8 +415,8 @@ TEST_F(EngineTest, TheNextGroupIsClaimedAndReadWhileAGroupIsAnswered) {
   const PassSummary summary = engine().process_pass();
   EXPECT_EQ(summary.processed, n);
   EXPECT_EQ(summary.integre, n);
-  // The first group's commit: its 64 dépôts and the 3 of the group after; the second's: its own 3.
-  EXPECT_EQ(claimed_at_commit, (std::vector<std::size_t>{Engine::kGroupDeposits + 3, 3}));
+  // The first group's commit: its full group and the 3 of the group after; the second's: its own 3.
+  EXPECT_EQ(claimed_at_commit, (std::vector<std::size_t>{engine().group_deposits() + 3, 3}));
   ASSERT_EQ(summary.acknowledgements.size(), static_cast<std::size_t>(n));
   for (int i = 0; i < n; ++i) EXPECT_EQ(read_ack(summary.acknowledgements[i]).identifiant, "L" + std::to_string(i));
   EXPECT_EQ(count("SELECT COUNT(*) FROM users WHERE login LIKE 'u1%'"), n);
@@ -537,7 +537,7 @@ TEST_F(EngineTest, OneSheetDepotWaitsForTheServerOnlyForWhatItReads) {
 // a byte-identical copy DOUBLON even inside the same transaction, a malformed one quarantined.
 TEST_F(EngineTest, ManyDepotsOfOnePassAreAnsweredAcrossGroups) {
   start();
-  const std::size_t n = Engine::kGroupDeposits + 6;
+  const std::size_t n = engine().group_deposits() + 6;
   for (std::size_t i = 0; i < n; ++i) {
     drop_file(inbox(), fmt::format("u{:03}.xml", i), depot_xml(user_xml(fmt::format("user.{}", i))));
   }
@@ -1086,7 +1086,7 @@ TEST_F(SenderChannelTest, LeftoverInTheAccountsWorkFolderIsAnsweredInItsOutbox) 
 
 TEST_F(SenderChannelTest, OneChannelsBacklogNeverStarvesAnotherChannelsSingleDepot) {
   start();
-  constexpr std::size_t kBacklog = 3 * Engine::kGroupDeposits + 5;
+  const std::size_t kBacklog = 3 * engine().group_deposits() + 5;
   for (std::size_t i = 0; i < kBacklog; ++i) {
     drop_file(inbox(), fmt::format("a{:04}.xml", i), depot_xml(user_xml(fmt::format("u.{}", i))));
   }
@@ -1096,7 +1096,7 @@ TEST_F(SenderChannelTest, OneChannelsBacklogNeverStarvesAnotherChannelsSingleDep
   const auto it = std::find_if(summary.acknowledgements.begin(), summary.acknowledgements.end(),
                                [](const std::string& n) { return n.starts_with("ACK_seul"); });
   // Round-robin by group: inbox/'s first group, then beta's dépôt — never after the whole backlog.
-  EXPECT_EQ(static_cast<std::size_t>(it - summary.acknowledgements.begin()), Engine::kGroupDeposits);
+  EXPECT_EQ(static_cast<std::size_t>(it - summary.acknowledgements.begin()), engine().group_deposits());
 }
 
 // Signed dépôts (docs/accounts.md "Signed dépôts"): account "signe" takes F.xml with F.xml.p7s, a detached

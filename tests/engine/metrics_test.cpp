@@ -288,7 +288,7 @@ TEST_F(MetricsTest, IdentityRefusalsByAccountAndCode) {
 // "Figure 11, third pass"); after each group it is what a listing of the folders says.
 TEST_F(MetricsTest, WaitingCountAfterEachGroupOfAPassIsWhatTheFoldersHold) {
   start();
-  const int n = static_cast<int>(Engine::kGroupDeposits) * 2 + 5;
+  const int n = static_cast<int>(engine().group_deposits()) * 2 + 5;
   for (int i = 0; i < n; ++i) drop_file(inbox(), "d" + std::to_string(1000 + i) + ".xml", "<Depot");
   fs::create_directories(inbox() / "compta");
   drop_file(inbox() / "compta", "lot.xml", "<Depot/>");  // a folder of no account: waits, never taken
@@ -309,7 +309,7 @@ TEST_F(MetricsTest, WaitingCountAfterEachGroupOfAPassIsWhatTheFoldersHold) {
   }
   // A group's metrics are written once the group after it is claimed (read ahead, docs/design.md "Reading
   // ahead"): after the first, 2 groups are out of the folders, after the second all three.
-  const auto group = static_cast<std::int64_t>(Engine::kGroupDeposits);
+  const auto group = static_cast<std::int64_t>(engine().group_deposits());
   EXPECT_EQ(counts, (std::set<std::int64_t>{1, n - 2 * group + 1}));
   EXPECT_EQ(metrics()["raccord_inbox_waiting_files"], 1);
   EXPECT_EQ(count_waiting_deposits(inbox()), 1);

@@ -5,8 +5,8 @@ invariants of docs/design.md "Failures of the machine under the engine" (README 
 
 One fixed inbox (built by build_template): the sample story of samples/depots (complete, partial,
 rejected, quarantined to error/, a Recherche with its two exports), a byte-identical copy of the
-referential (DOUBLON), then 64 one-user dépôts (a full group of 64 with the samples' tail, then a
-smaller one); two sender accounts (account_depots): `libre` (the samples of samples/comptes/acme/)
+referential (DOUBLON), then 128 one-user dépôts (a full group of 128, Engine::kGroupDeposits, with the
+samples' tail, then a smaller one); two sender accounts (account_depots): `libre` (the samples of samples/comptes/acme/)
 and `signe` (signature = obligatoire, the samples' signing certificate pinned: a signed Recherche, a
 signed REJETE, a pair whose .p7s signs other bytes, a dépôt without its .p7s), and what two crashes
 leave of signed pairs (crash_leftovers: a .p7s alone in .work/signe/ with its destination note, a
@@ -131,7 +131,7 @@ def build_template(source_dir, binary, directory, daemon):
         if name.endswith(".xml"):
             shutil.copyfile(os.path.join(samples, name), os.path.join(inbox, name))
     shutil.copyfile(os.path.join(samples, "01_referentiel.xml"), os.path.join(inbox, "99_doublon.xml"))
-    for i in range(1, 65):
+    for i in range(1, 129):  # two groups: Engine::kGroupDeposits (128) on SQLite
         with open(os.path.join(inbox, f"g{i:02d}.xml"), "w", encoding="utf-8") as f:
             f.write(group_depot(i))
     names = sorted(n for n in os.listdir(inbox) if n.endswith(".xml"))

@@ -2,7 +2,7 @@
 """Order of durability of one `raccord process` pass (issue 20; docs/design.md "What a power loss
 leaves"), read from the syscalls it makes (strace -f -y) on the fixed inbox of fault_sweep.py (the
 sample story, a DOUBLON, two quarantined originals with their reason files, a Recherche with two
-exports, a group of 64 and a smaller one; two sender accounts, one signed, whose dépôts are judged in
+exports, a full group of 128 and a smaller one; two sender accounts, one signed, whose dépôts are judged in
 their own inbox/NAME/, inbox/.work/NAME/ and outbox/NAME/; two signed dépôts a crash left in .work/). A power loss keeps what was made durable (fsync,
 fdatasync, syncfs) and may lose anything else; so for every dépôt X, with its accusé A and exports:
  1. claim: X's rename into inbox/.work/ is made durable (fsync of .work/ and of inbox/) before the

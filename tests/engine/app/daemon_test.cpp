@@ -596,9 +596,9 @@ TEST_F(DaemonTest, WithoutNotifySocketItStillRunsAndStopsOnSigint) {
 }
 
 TEST_F(DaemonTest, SigtermDuringALongBacklogStopsAfterTheCurrentGroupAndLosesNothing) {
-  // Hostile findings/2: the signal used to be seen only after the whole backlog. 320 dépôts are 5
-  // groups of 64 (Engine::kGroupDeposits); SIGTERM right after the first accusé appears.
-  constexpr int kDeposits = 320;
+  // Hostile findings/2: the signal used to be seen only after the whole backlog. 5 groups of the
+  // largest size (Engine::kGroupDeposits); SIGTERM right after the first accusé appears.
+  constexpr int kDeposits = 5 * static_cast<int>(Engine::kGroupDeposits);
   for (int i = 0; i < kDeposits; ++i) {
     const std::string stem = fmt::format("g_{:04d}", i);
     drop_file(inbox(), stem + ".xml", users_depot(fmt::format("DMN-G-{}", i), fmt::format("g{}.u", i), 1));
