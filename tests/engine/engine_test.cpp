@@ -1086,13 +1086,13 @@ TEST_F(SenderChannelTest, LeftoverInTheAccountsWorkFolderIsAnsweredInItsOutbox) 
 
 TEST_F(SenderChannelTest, OneChannelsBacklogNeverStarvesAnotherChannelsSingleDepot) {
   start();
-  const std::size_t kBacklog = 3 * engine().group_deposits() + 5;
-  for (std::size_t i = 0; i < kBacklog; ++i) {
+  const std::size_t backlog = 3 * engine().group_deposits() + 5;
+  for (std::size_t i = 0; i < backlog; ++i) {
     drop_file(inbox(), fmt::format("a{:04}.xml", i), depot_xml(user_xml(fmt::format("u.{}", i))));
   }
   drop_file(account_inbox("beta"), "seul.xml", depot_xml(user_xml("seul")));
   const PassSummary summary = engine().process_pass();
-  ASSERT_EQ(summary.processed, static_cast<int>(kBacklog + 1));
+  ASSERT_EQ(summary.processed, static_cast<int>(backlog + 1));
   const auto it = std::find_if(summary.acknowledgements.begin(), summary.acknowledgements.end(),
                                [](const std::string& n) { return n.starts_with("ACK_seul"); });
   // Round-robin by group: inbox/'s first group, then beta's dépôt — never after the whole backlog.

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -51,7 +52,7 @@ class ClaimedDepositTest : public ::testing::Test {
 
 TEST_F(ClaimedDepositTest, HandsOverNamePathIdentitySizeSha256AndTheDeposit) {
   const ClaimedFile file = claim("lot.xml", kDepot);
-  const ClaimedDeposit d = read(file, 1024 * 1024);
+  const ClaimedDeposit d = read(file, std::uint64_t{1024} * 1024);
   EXPECT_EQ(d.name, "lot.xml");
   EXPECT_EQ(d.path, dirs_.work_dir() / "lot.xml");
   EXPECT_EQ(d.identity, identity_of(dirs_.work_dir() / "lot.xml"));
