@@ -766,8 +766,13 @@ std::vector<DepositAnswer> Engine::finish_group(const std::vector<const inbox::C
   channel.outbox.write_acknowledgements(accuses);  // an accusé already there (before a crash) stays
   for (std::size_t i = 0; i < items.size(); ++i) items[i].result.ack_content = std::move(accuses[i].second);
   std::set<fs::path> moved_to;
+  bool moved = false;
   for (const auto& item : items) {
     if (item.result.quarantine) {
+      // A quarantine fsyncs error/ then .work/: the arrivals of the originals archived before it are made
+      // durable first, never their departures from .work/ before them (power_loss_order.py, rule 7).
+      for (const auto& dir : moved_to) files::sync_directory(dir);
+      moved_to.clear();
       // The reason file first, then the original (outbox::reserve_quarantine_name).
       channel.inbox.quarantine(*item.file, [&](const std::string& candidate) {
         return outbox::reserve_quarantine_name(channel.inbox.error_dir(), candidate, item.result.reason);
@@ -775,16 +780,11 @@ std::vector<DepositAnswer> Engine::finish_group(const std::vector<const inbox::C
     } else {
       moved_to.insert(
           channel.inbox.archive(*item.file, zone_.date_of(clock_.now()), files::DirectorySync::Caller).parent_path());
+      moved = true;
     }
   }
-  // Within a pass the moves are made durable with the next group's claims or at the end of the pass (one
-  // fsync of .work/ for both): sync_moves. A failure before then leaves at most a moved original also found
-  // in .work/ after a power loss, which the next pass answers from its record.
-  if (!moved_to.empty()) {
-    unsynced_moves_.destinations.insert(moved_to.begin(), moved_to.end());
-    unsynced_moves_.left.insert(channel.inbox.work_dir());
-    if (!waiting_.in_pass) sync_moves();
-  }
+  for (const auto& dir : moved_to) files::sync_directory(dir);
+  if (moved) files::sync_directory(channel.inbox.work_dir());
 
   std::vector<DepositAnswer> answers;
   answers.reserve(items.size());
@@ -905,26 +905,9 @@ void Engine::answering_ahead_on_failure(PassSummary& summary, const std::functio
         log::warning("le groupe lu d'avance n'a pas pu être traité ({}) ; ses dépôts restent dans .work/", e.what());
       }
     }
-    try {
-      sync_moves();
-    } catch (const std::exception& e) {
-      log::warning("déplacements des originaux non synchronisés ({}) ; le prochain passage les reprend", e.what());
-    }
     throw;
   }
   finish_ahead(summary);
-  sync_moves();
-}
-
-void Engine::sync_moves(const fs::path& synced_next) {
-  for (auto it = unsynced_moves_.destinations.begin(); it != unsynced_moves_.destinations.end();) {
-    files::sync_directory(*it);
-    it = unsynced_moves_.destinations.erase(it);
-  }
-  for (auto it = unsynced_moves_.left.begin(); it != unsynced_moves_.left.end();) {
-    if (*it != synced_next) files::sync_directory(*it);
-    it = unsynced_moves_.left.erase(it);
-  }
 }
 
 bool Engine::process_in_groups(std::vector<inbox::ClaimedFile> claimed, std::size_t channel_index,
@@ -943,8 +926,6 @@ bool Engine::process_in_groups(std::vector<inbox::ClaimedFile> claimed, std::siz
     }
     // The claims' renames made durable once for the group, before its commit: a committed dépôt is
     // never found back in inbox/ after a crash (only .work/ leftovers are answered from a record).
-    // The moves of the groups answered before go first (their destinations, then .work/: the same fsync).
-    sync_moves(box.work_dir());
     files::sync_directory(box.work_dir());
     files::sync_directory(box.inbox_dir());
     auto current = std::make_unique<AheadGroup>(AheadGroup{std::move(group), origin, channel_index, bytes, nullptr});

@@ -6,7 +6,6 @@
 #include <functional>
 #include <memory>
 #include <optional>
-#include <set>
 #include <string>
 #include <vector>
 
@@ -314,11 +313,6 @@ class Engine {
   /// ahead, that group is answered first (a failure there is logged: its files stay in .work/), then the
   /// exception goes on: a failure of the next dépôts never strands the group before them.
   void answering_ahead_on_failure(PassSummary& summary, const std::function<void()>& work);
-  /// Makes the originals' moves durable (docs/design.md "Group commit"): fsyncs each directory in
-  /// unsynced_moves_.destinations, then each .work/ in unsynced_moves_.left but `synced_next` (a .work/ the
-  /// caller fsyncs right after, its own claims'), and forgets them. Throws std::system_error when an fsync
-  /// fails (the directories not yet synced are kept for the next call).
-  void sync_moves(const std::filesystem::path& synced_next = {});
 
   Config config_;
   BusinessClock clock_;
@@ -340,14 +334,6 @@ class Engine {
   };
   WaitingCount waiting_;
   std::unique_ptr<AheadGroup> ahead_;  // see AheadGroup; only within a pass
-  /// Within a pass, the directories of the originals a group moved out of .work/ (archive or error) are
-  /// fsynced with the next group's claims (then .work/ once for both) or at the end of the pass, not after
-  /// each group (bench/README.md "Figure 2, sixth pass"): sync_moves.
-  struct UnsyncedMoves {
-    std::set<std::filesystem::path> destinations;  // fsynced first
-    std::set<std::filesystem::path> left;          // the .work/ folders they left, then
-  };
-  UnsyncedMoves unsynced_moves_;
   /// Marks a pass for waiting_ and ahead_ while it lives (the outermost one; an exception ends it too, and
   /// a group still read ahead is then dropped, its files left in .work/).
   class PassScope {

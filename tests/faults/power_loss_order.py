@@ -154,11 +154,14 @@ def check(root, calls, db, before):
                     problems.append(f"{file_name} : fichier de raison renommé avant que son contenu soit durable")
                 if not t.synced_after(os.path.dirname(final), ri, li, data=False):
                     problems.append(f"{file_name} : fichier de raison non durable avant l'original")
-        # 7. The move lasts: its new directory, then .work/.
+        # 7. The move lasts: its new directory, then .work/ — and no fsync of .work/ comes between the move and
+        #    the fsync of its new directory (it would make the departure durable before the arrival).
         dest_sync = next((i for i in range(li + 1, end) if t.calls[i]["syscall"] in SYNCS
                           and t.calls[i]["paths"] == [os.path.dirname(final)]), None)
         if dest_sync is None or not t.synced_after(work, dest_sync, end, data=False):
             problems.append(f"{file_name} : déplacement vers {destination}/ non rendu durable avant la fin du passage")
+        elif t.synced_after(work, li, dest_sync, data=False):
+            problems.append(f"{file_name} : départ de .work/ rendu durable avant son arrivée dans {destination}/")
     return problems, len(deposits)
 
 
@@ -185,6 +188,17 @@ def planted_faults(root, calls, before):
         cs.insert(j, cs.pop(i))
         return cs
 
+    def work_before_archive(cs):
+        """The last fsync of an archive directory (a group's, then its channel's .work/) moved after that fsync of
+        .work/."""
+        cs = list(cs)
+        in_work = lambda p: p == work or p.startswith(work + "/")  # noqa: E731
+        i = max(i for i, c in enumerate(cs) if is_sync_of(c, lambda p: p.startswith(os.path.join(var, "archive")))
+                and any(is_sync_of(d, in_work) for d in cs[i + 1:]))
+        j = next(j for j, c in enumerate(cs) if j > i and is_sync_of(c, in_work))
+        cs.insert(j, cs.pop(i))
+        return cs
+
     faults = {
         "1 claim non durable (fsync de .work/ retiré)": without(lambda c: is_sync_of(c, lambda p: p == work)),
         "1 claim d'un compte non durable (fsync de .work/NAME/ retiré)": without(
@@ -202,6 +216,7 @@ def planted_faults(root, calls, before):
             lambda c: c["syscall"] in RENAMES and len(c["paths"]) == 2 and c["paths"][1].endswith(".reason.txt")),
         "7 déplacement non durable (fsync de archive/ retiré)": without(
             lambda c: is_sync_of(c, lambda p: p.startswith(os.path.join(var, "archive")))),
+        "7 départ de .work/ durable avant l'arrivée (fsync de .work/ avant celui de archive/)": work_before_archive(calls),
     }
     return [label for label, cs in faults.items() if not check(root, cs, store, before)[0]]
 
