@@ -765,26 +765,23 @@ std::vector<DepositAnswer> Engine::finish_group(const std::vector<const inbox::C
   for (auto& item : items) accuses.emplace_back(item.result.ack_name, std::move(item.result.ack_content));
   channel.outbox.write_acknowledgements(accuses);  // an accusé already there (before a crash) stays
   for (std::size_t i = 0; i < items.size(); ++i) items[i].result.ack_content = std::move(accuses[i].second);
+  // Every destination (archive's day, error/) is fsynced before .work/, once for the group: a departure from
+  // .work/ is never made durable before its arrival (power_loss_order.py, rule 7).
   std::set<fs::path> moved_to;
-  bool moved = false;
   for (const auto& item : items) {
     if (item.result.quarantine) {
-      // A quarantine fsyncs error/ then .work/: the arrivals of the originals archived before it are made
-      // durable first, never their departures from .work/ before them (power_loss_order.py, rule 7).
-      for (const auto& dir : moved_to) files::sync_directory(dir);
-      moved_to.clear();
-      // The reason file first, then the original (outbox::reserve_quarantine_name).
-      channel.inbox.quarantine(*item.file, [&](const std::string& candidate) {
+      // The reason file first, durable, then the original (outbox::reserve_quarantine_name).
+      const auto reserve = [&](const std::string& candidate) {
         return outbox::reserve_quarantine_name(channel.inbox.error_dir(), candidate, item.result.reason);
-      });
+      };
+      moved_to.insert(channel.inbox.quarantine(*item.file, reserve, files::DirectorySync::Caller).parent_path());
     } else {
       moved_to.insert(
           channel.inbox.archive(*item.file, zone_.date_of(clock_.now()), files::DirectorySync::Caller).parent_path());
-      moved = true;
     }
   }
   for (const auto& dir : moved_to) files::sync_directory(dir);
-  if (moved) files::sync_directory(channel.inbox.work_dir());
+  if (!moved_to.empty()) files::sync_directory(channel.inbox.work_dir());
 
   std::vector<DepositAnswer> answers;
   answers.reserve(items.size());

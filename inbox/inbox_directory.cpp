@@ -876,8 +876,9 @@ std::filesystem::path InboxDirectory::archive(const ClaimedFile& file, CivilDate
 }
 
 std::filesystem::path InboxDirectory::quarantine(const ClaimedFile& file,
-                                                 const std::function<bool(const std::string&)>& reserve) const {
-  return move_out(file, error_dir(), files::DirectorySync::Now, reserve);
+                                                 const std::function<bool(const std::string&)>& reserve,
+                                                 files::DirectorySync sync) const {
+  return move_out(file, error_dir(), sync, reserve);
 }
 
 std::filesystem::path InboxDirectory::move_out(const ClaimedFile& file, const fs::path& dir, files::DirectorySync sync,

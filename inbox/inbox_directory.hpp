@@ -235,9 +235,10 @@ class InboxDirectory {
   /// Moves the claimed file to error/<name> (suffix when taken). Returns the final path. `reserve`
   /// (files::move_with_suffix) is called with each free candidate name before the move: the engine
   /// writes the reason file there first (outbox::reserve_quarantine_name), so that an original never
-  /// reaches error/ without it, whatever stops the pass (issue 20).
-  std::filesystem::path quarantine(const ClaimedFile& file,
-                                   const std::function<bool(const std::string&)>& reserve = {}) const;
+  /// reaches error/ without it, whatever stops the pass (issue 20). With DirectorySync::Caller, the
+  /// caller fsyncs error/ and .work/ (as for archive()).
+  std::filesystem::path quarantine(const ClaimedFile& file, const std::function<bool(const std::string&)>& reserve = {},
+                                   files::DirectorySync sync = files::DirectorySync::Now) const;
 
  private:
   std::filesystem::path root_;
