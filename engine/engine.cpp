@@ -798,7 +798,12 @@ std::vector<DepositAnswer> Engine::finish_group(const std::vector<const inbox::C
     }
     waiting = std::max<std::int64_t>(0, *waiting_.listed - waiting_.claimed);
   }
-  refresh_metrics(*db_, inbox(), waiting);
+  if (scanned_) {
+    scanned_stale_ = true;
+    refresh_metrics(*db_, inbox(), waiting, scanned_.get());
+  } else {
+    refresh_metrics_rescanned(waiting);
+  }
   return answers;
 }
 
@@ -1035,11 +1040,27 @@ PassSummary Engine::process_pass() {
     summary.left_for_later += static_cast<int>(channel.inbox.list_candidates().size());
   }
   try {  // docs/reference.md §5.4: the gauge of the files this full pass could not open
-    if (record_unopenable_files(*db_, summary.unopenable)) refresh_metrics(*db_, inbox());
+    const bool unopenable_changed = record_unopenable_files(*db_, summary.unopenable);
+    if (unopenable_changed || scanned_stale_) refresh_metrics_rescanned();
   } catch (const StoreError& e) {
     log::warning("métriques : {}", e.what());
   }
   return summary;
+}
+
+void Engine::refresh_metrics_rescanned(std::optional<std::int64_t> waiting) noexcept {
+  try {
+    auto measured = std::make_unique<ScannedFigures>(scan_figures(*db_, inbox()));
+    scanned_ = std::move(measured);
+    scanned_stale_ = false;
+  } catch (const std::exception& e) {
+    try {
+      log::warning("metrics.prom non mis à jour : {}", e.what());
+    } catch (...) {  // NOLINT(bugprone-empty-catch): logging must not throw out of a noexcept function
+    }
+    return;
+  }
+  refresh_metrics(*db_, inbox(), waiting, scanned_.get());
 }
 
 std::vector<DepositAnswer> Engine::check(const std::vector<fs::path>& files, const SenderAccount* account) {

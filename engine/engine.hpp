@@ -26,6 +26,7 @@
 namespace raccord {
 
 class DepositCounters;  // engine/metrics.hpp
+struct ScannedFigures;  // engine/metrics.hpp
 
 class CertificatesAhead;  // engine/certificates_ahead.hpp
 namespace outbox {
@@ -170,6 +171,13 @@ class Engine {
 
   /// Opens a new connection to the store (after the database came back). Logs, never throws.
   void reconnect_store();
+
+  /// Rewrites metrics.prom with its scanned figures measured again (the sheets by state, the files in error/:
+  /// engine/metrics.hpp ScannedFigures), then kept for the refreshes after each group: called at the end of a
+  /// full pass that answered dépôts and after a nightly run (docs/design.md "Gauges of metrics.prom").
+  /// `waiting` as for refresh_metrics. Never throws: a failure is logged as a warning and the previous
+  /// measure is kept.
+  void refresh_metrics_rescanned(std::optional<std::int64_t> waiting = std::nullopt) noexcept;
 
   /// Reloads the catalogue and the trust store (SIGHUP).
   void reload_rules();
@@ -333,6 +341,12 @@ class Engine {
     std::int64_t claimed = 0;            // dépôts claimed from inbox folders since that listing
   };
   WaitingCount waiting_;
+  /// metrics.prom's scanned figures as last measured (refresh_metrics_rescanned; the first refresh after a
+  /// group when none is), and whether a group was committed since: the refresh after each group writes them
+  /// as they are, for a scan of every sheet after each group grew with the store (0.23 s a group at 1,000,000
+  /// sheets, bench/README.md "Figure 2 on a grown store").
+  std::unique_ptr<ScannedFigures> scanned_;
+  bool scanned_stale_ = false;
   std::unique_ptr<AheadGroup> ahead_;  // see AheadGroup; only within a pass
   /// Marks a pass for waiting_ and ahead_ while it lives (the outermost one; an exception ends it too, and
   /// a group still read ahead is then dropped, its files left in .work/).

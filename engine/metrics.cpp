@@ -107,8 +107,17 @@ bool record_unopenable_files(Database& db, std::int64_t count) {
   return true;
 }
 
+ScannedFigures scan_figures(Database& db, const inbox::InboxDirectory& dirs) {
+  ScannedFigures scanned;
+  scanned.sheets_by_state = Store(db).count_sheets_by_state();
+  scanned.error_files = count_quarantined(dirs.error_dir());
+  return scanned;
+}
+
 outbox::MetricsSnapshot collect_metrics(Database& db, const inbox::InboxDirectory& dirs,
-                                        std::optional<std::int64_t> waiting) {
+                                        std::optional<std::int64_t> waiting, const ScannedFigures* scanned) {
+  const ScannedFigures measured = scanned != nullptr ? ScannedFigures{} : scan_figures(db, dirs);
+  if (scanned == nullptr) scanned = &measured;
   outbox::MetricsSnapshot m;
   for (const auto& r : db.query("SELECT name, value FROM metric_counters")) {
     const std::string name = r.text(0);
@@ -127,7 +136,7 @@ outbox::MetricsSnapshot collect_metrics(Database& db, const inbox::InboxDirector
         m.identity_refusals[{rest.substr(0, colon), rest.substr(colon + 1)}] = r.integer(1);
     }
   }
-  m.sheets_by_state = Store(db).count_sheets_by_state();
+  m.sheets_by_state = scanned->sheets_by_state;
   if (auto r = db.query_one("SELECT started_at, finished_at, blocked, late, expiring_30d FROM nightly_runs ORDER BY "
                             "run_date DESC LIMIT 1")) {
     const auto started = parse_iso_instant(r->text(0));
@@ -141,13 +150,14 @@ outbox::MetricsSnapshot collect_metrics(Database& db, const inbox::InboxDirector
     if (!r->is_null(4)) m.leaves_expiring_30d = r->integer(4);
   }
   m.inbox_waiting_files = waiting ? *waiting : count_waiting_deposits(dirs.inbox_dir());
-  m.error_files = count_quarantined(dirs.error_dir());
+  m.error_files = scanned->error_files;
   return m;
 }
 
-bool refresh_metrics(Database& db, const inbox::InboxDirectory& dirs, std::optional<std::int64_t> waiting) noexcept {
+bool refresh_metrics(Database& db, const inbox::InboxDirectory& dirs, std::optional<std::int64_t> waiting,
+                     const ScannedFigures* scanned) noexcept {
   try {
-    const std::string text = outbox::render_metrics(collect_metrics(db, dirs, waiting));
+    const std::string text = outbox::render_metrics(collect_metrics(db, dirs, waiting, scanned));
     outbox::Outbox(dirs.outbox_dir()).write_metrics(text);
     return true;
   } catch (const std::exception& e) {

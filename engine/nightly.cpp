@@ -660,7 +660,7 @@ NightlyReport run_one(Engine& engine, CivilDate date, const std::function<void()
   }
   write_report_files_from_ledger(engine, date);
   run_housekeeping(engine);
-  refresh_metrics(db, engine.inbox());
+  engine.refresh_metrics_rescanned();
   log::info("nuit du {} : {} activation(s), {} désactivation(s), {} bloquée(s)", format_iso_date(date), activations,
             report.transitions.size() - static_cast<std::size_t>(activations), report.blocked.size());
   return report;
