@@ -1054,6 +1054,11 @@ void Engine::refresh_metrics_rescanned(std::optional<std::int64_t> waiting) noex
     scanned_ = std::move(measured);
     scanned_stale_ = false;
   } catch (const std::exception& e) {
+    // Nothing written, and no measure kept: the refresh after each group measures again (and writes nothing
+    // while that fails), so metrics.prom is never rewritten with fresh counters beside figures it could not
+    // measure; the file's age shows the failure, as before the scanned figures were kept.
+    scanned_.reset();
+    scanned_stale_ = false;
     try {
       log::warning("metrics.prom non mis à jour : {}", e.what());
     } catch (...) {  // NOLINT(bugprone-empty-catch): logging must not throw out of a noexcept function

@@ -174,9 +174,10 @@ class Engine {
 
   /// Rewrites metrics.prom with its scanned figures measured again (the sheets by state, the files in error/:
   /// engine/metrics.hpp ScannedFigures), then kept for the refreshes after each group: called at the end of a
-  /// full pass that answered dépôts and after a nightly run (docs/design.md "Gauges of metrics.prom").
-  /// `waiting` as for refresh_metrics. Never throws: a failure is logged as a warning and the previous
-  /// measure is kept.
+  /// full pass when a group was committed since the last measure, after a nightly run, and by the daemon for
+  /// each engine it builds (start, SIGHUP) (docs/design.md "Gauges of metrics.prom"). `waiting` as for
+  /// refresh_metrics. Never throws: a failure is logged as a warning, nothing is written and no measure is
+  /// kept (the next group's refresh measures again).
   void refresh_metrics_rescanned(std::optional<std::int64_t> waiting = std::nullopt) noexcept;
 
   /// Reloads the catalogue and the trust store (SIGHUP).
@@ -341,10 +342,10 @@ class Engine {
     std::int64_t claimed = 0;            // dépôts claimed from inbox folders since that listing
   };
   WaitingCount waiting_;
-  /// metrics.prom's scanned figures as last measured (refresh_metrics_rescanned; the first refresh after a
-  /// group when none is), and whether a group was committed since: the refresh after each group writes them
-  /// as they are, for a scan of every sheet after each group grew with the store (0.23 s a group at 1,000,000
-  /// sheets, bench/README.md "Figure 2 on a grown store").
+  /// metrics.prom's scanned figures as this engine last measured them (refresh_metrics_rescanned; the first
+  /// refresh after a group when there is no measure), and whether a group was committed since: the refresh
+  /// after each group writes them as they are, for a scan of every sheet after each group grew with the store
+  /// (0.23 s a group at 1,000,000 sheets, bench/README.md "Figure 2 on a grown store").
   std::unique_ptr<ScannedFigures> scanned_;
   bool scanned_stale_ = false;
   std::unique_ptr<AheadGroup> ahead_;  // see AheadGroup; only within a pass

@@ -55,8 +55,9 @@ bool record_unopenable_files(Database& db, std::int64_t count);
 /// The figures of metrics.prom whose reading grows with the store or a folder: the sheets by state
 /// (Store::count_sheets_by_state: one GROUP BY over every sheet, deleted drafts excluded; 0.23 s on a store of
 /// 1,000,000 sheets) and the originals in error/ (a listing of a folder no retention empties). An engine
-/// measures them at its first refresh, at the end of a full pass that answered dépôts and after a nightly
-/// run, and writes its last measure after each group in between (docs/design.md "Gauges of metrics.prom").
+/// measures them when the daemon builds it, at its first refresh without a measure, at the end of a full pass
+/// when a group was committed since, and after a nightly run, and writes its last measure after each group in
+/// between (Engine::refresh_metrics_rescanned; docs/design.md "Gauges of metrics.prom").
 struct ScannedFigures {
   std::map<SheetState, std::int64_t> sheets_by_state;
   std::int64_t error_files = 0;  // regular, non-hidden files of error/ other than the NAME.reason.txt

@@ -122,6 +122,10 @@ class Daemon {
     for (const auto& w : config.warnings) log::warning("{}", w);
     auto engine = std::make_unique<Engine>(std::move(config), clock_);
     engine->open();
+    // metrics.prom's sheets by state and files in error/ as they are now: the file may hold an older engine's
+    // last measure (before a restart or this reload), which an idle engine would never rewrite
+    // (docs/design.md "Gauges of metrics.prom").
+    engine->refresh_metrics_rescanned();
     // Asked between groups of dépôts during a pass (findings/2): keeps the watchdog fed and ends
     // the pass early when a stop signal is pending (blocked by StopSignalsBlocked meanwhile).
     engine->set_interruption([this] {

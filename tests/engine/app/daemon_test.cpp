@@ -36,6 +36,7 @@
 #include <vector>
 
 #include "tests/support/engine_fixture.hpp"
+#include "tests/support/files.hpp"
 
 extern char** environ;
 
@@ -534,6 +535,31 @@ TEST_F(DaemonTest, SaysOnceAtStartWhichAifeSidesAreExampleValues) {
   EXPECT_EQ(log_count("<4>côté AIFE AS2 non configuré"), 1);
   EXPECT_EQ(log_count("côté AIFE SFTP"), 0);
   EXPECT_EQ(log_count("côté AIFE"), 2);
+}
+
+// docs/design.md "Gauges of metrics.prom" (hostile review of the scanned figures): metrics.prom may hold an older
+// engine's figures (another process, the daemon before a restart or a reload), which an idle engine never
+// rewrote since it only measures the sheets by state and the files in error/ at the end of a pass that committed
+// groups. The daemon measures them for each engine it builds: at start and at a SIGHUP, with nothing to take.
+TEST_F(DaemonTest, AnIdleDaemonRewritesMetricsLeftByAnOlderEngineAtStartAndAtAReload) {
+  fs::create_directories(outbox());
+  const std::string stale = "raccord_sheets{etat=\"ENVOYEE\"} 999\nraccord_error_files 999\n";
+  write_file(outbox() / "metrics.prom", stale);
+  NotifySocket notify(tmp_ / "notify.sock");
+  ASSERT_TRUE(notify.ok()) << std::strerror(errno);
+  spawn(tmp_ / "notify.sock");
+  ASSERT_TRUE(notify.await("READY=1", 1, std::chrono::seconds{20})) << notify.all();
+  std::string text = read_file(outbox() / "metrics.prom");
+  EXPECT_THAT(text, HasSubstr("raccord_sheets{etat=\"ENVOYEE\"} 0\n"));
+  EXPECT_THAT(text, HasSubstr("raccord_error_files 0\n"));
+  write_file(outbox() / "metrics.prom", stale);
+  ASSERT_EQ(::kill(pid_, SIGHUP), 0);
+  ASSERT_TRUE(notify.await("READY=1", 2, std::chrono::seconds{20})) << notify.all();
+  text = read_file(outbox() / "metrics.prom");
+  EXPECT_THAT(text, HasSubstr("raccord_sheets{etat=\"ENVOYEE\"} 0\n"));
+  EXPECT_THAT(text, HasSubstr("raccord_error_files 0\n"));
+  ASSERT_EQ(::kill(pid_, SIGTERM), 0);
+  EXPECT_EQ(wait_exit(), 0);
 }
 
 // docs/accounts.md "Who may change what is trusted": a trust directory made group-writable while the daemon runs
