@@ -107,7 +107,14 @@ HousekeepingResult clean_archive(const fs::path& archive_dir, int retention_days
 HousekeepingResult run_housekeeping(Engine& engine) {
   const CivilZone& zone = engine.zone();
   const RetentionClock clock{engine.clock().now(), [&zone](Instant i) { return zone.date_of(i); }};
-  HousekeepingResult result = clean_outbox(engine.outbox().dir(), engine.config().outbox_retention_days, clock);
+  // outbox/ and each sender account's outbox/NAME/ (its accusés and exports: docs/accounts.md); archive/ is
+  // shared by every channel.
+  HousekeepingResult result;
+  for (const Channel& channel : engine.channels()) {
+    HousekeepingResult one = clean_outbox(channel.outbox.dir(), engine.config().outbox_retention_days, clock);
+    result.removed.insert(result.removed.end(), one.removed.begin(), one.removed.end());
+    result.failures.insert(result.failures.end(), one.failures.begin(), one.failures.end());
+  }
   HousekeepingResult archive =
       clean_archive(engine.inbox().archive_dir(), engine.config().archive_retention_days, clock);
   const std::size_t outbox_removed = result.removed.size();

@@ -49,9 +49,9 @@ HousekeepingResult clean_archive(const std::filesystem::path& archive_dir, int r
                                  const RetentionClock& clock);
 
 /// The nightly run's housekeeping, at the engine's business instant:
-/// clean_outbox (outbox.retention_days, dates in engine.timezone) then clean_archive
-/// (archive.retention_days) under paths.root. Logs what was removed and each failure (warnings);
-/// never throws for a file that cannot be removed.
+/// clean_outbox (outbox.retention_days, dates in engine.timezone) of outbox/ and of each sender account's
+/// outbox/NAME/ (docs/accounts.md), then clean_archive (archive.retention_days) under paths.root. Logs what was removed
+/// and each failure (warnings); never throws for a file that cannot be removed.
 HousekeepingResult run_housekeeping(Engine& engine);
 
 }  // namespace raccord

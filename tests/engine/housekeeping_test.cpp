@@ -49,6 +49,7 @@ void age_folders(const fs::path& dir, std::string_view iso) {
 
 std::vector<std::string> names(const std::vector<fs::path>& paths, const fs::path& base) {
   std::vector<std::string> out;
+  out.reserve(paths.size());
   for (const auto& p : paths) out.push_back(p.lexically_relative(base).string());  // links as named
   return out;
 }
@@ -286,6 +287,23 @@ TEST_F(NightlyHousekeepingTest, RunWritesTheHtmlPageAndRemovesOldFiles) {
   const std::string next = read_file(outbox() / "NIGHTLY_2026-12-01.html");
   EXPECT_THAT(next, HasSubstr("Transitions des 2 dernières nuits"));
   EXPECT_THAT(next, HasSubstr("<title>30/11/2026 : 0 activation(s)</title>"));
+}
+
+// Regression (a read of the hot path for what grows without bound): the nightly run cleaned outbox/ only, so a
+// sender account's accusés and exports in outbox/NAME/ were kept for ever, against outbox.retention_days.
+TEST_F(NightlyHousekeepingTest, EachAccountsOutboxKeepsTheRetentionWindowToo) {
+  config_.outbox_retention_days = 30;
+  config_.accounts = {SenderAccount{"acme", {kSubscriber}, std::nullopt, SignatureRequirement::None, {}}};
+  start();
+  touch(outbox() / "acme" / "ACK_vieux_20261001T100000Z.xml", "2026-10-01T10:00:00Z");
+  touch(outbox() / "acme" / "EXPORT_EDI_vieux_20261001T100000Z.csv", "2026-10-01T10:00:00Z");
+  touch(outbox() / "acme" / "ACK_recent_20261115T100000Z.xml", "2026-11-15T10:00:00Z");
+  touch(outbox() / "ACK_vieux_20261001T100000Z.xml", "2026-10-01T10:00:00Z");
+  ASSERT_EQ(nightly("2026-11-30T07:00:00Z", "2026-11-30").status, NightlyStatus::Ran);
+  EXPECT_FALSE(fs::exists(outbox() / "acme" / "ACK_vieux_20261001T100000Z.xml"));
+  EXPECT_FALSE(fs::exists(outbox() / "acme" / "EXPORT_EDI_vieux_20261001T100000Z.csv"));
+  EXPECT_TRUE(fs::exists(outbox() / "acme" / "ACK_recent_20261115T100000Z.xml"));
+  EXPECT_FALSE(fs::exists(outbox() / "ACK_vieux_20261001T100000Z.xml"));
 }
 
 // Ages count from the business instant of the run, never from its date D: run at 30/11 for the
