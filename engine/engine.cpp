@@ -1050,8 +1050,7 @@ PassSummary Engine::process_pass() {
 
 void Engine::refresh_metrics_rescanned(std::optional<std::int64_t> waiting) noexcept {
   try {
-    auto measured = std::make_unique<ScannedFigures>(scan_figures(*db_, inbox()));
-    scanned_ = std::move(measured);
+    scanned_ = std::make_unique<ScannedFigures>(scan_figures(*db_, inbox()));
     scanned_stale_ = false;
   } catch (const std::exception& e) {
     // Nothing written, and no measure kept: the refresh after each group measures again (and writes nothing

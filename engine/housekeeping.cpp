@@ -110,19 +110,18 @@ HousekeepingResult run_housekeeping(Engine& engine) {
   // outbox/ and each sender account's outbox/NAME/ (its accusés and exports: docs/accounts.md); archive/ is
   // shared by every channel.
   HousekeepingResult result;
+  const auto add = [&result](const HousekeepingResult& part) {
+    result.removed.insert(result.removed.end(), part.removed.begin(), part.removed.end());
+    result.failures.insert(result.failures.end(), part.failures.begin(), part.failures.end());
+  };
   for (const Channel& channel : engine.channels()) {
-    HousekeepingResult one = clean_outbox(channel.outbox.dir(), engine.config().outbox_retention_days, clock);
-    result.removed.insert(result.removed.end(), one.removed.begin(), one.removed.end());
-    result.failures.insert(result.failures.end(), one.failures.begin(), one.failures.end());
+    add(clean_outbox(channel.outbox.dir(), engine.config().outbox_retention_days, clock));
   }
-  HousekeepingResult archive =
-      clean_archive(engine.inbox().archive_dir(), engine.config().archive_retention_days, clock);
   const std::size_t outbox_removed = result.removed.size();
-  result.removed.insert(result.removed.end(), archive.removed.begin(), archive.removed.end());
-  result.failures.insert(result.failures.end(), archive.failures.begin(), archive.failures.end());
+  add(clean_archive(engine.inbox().archive_dir(), engine.config().archive_retention_days, clock));
   if (!result.removed.empty()) {
     log::info("ménage au {} : {} fichier(s) de la boîte de sortie, {} dossier(s) d'archive supprimés",
-              format_iso_instant(clock.now), outbox_removed, archive.removed.size());
+              format_iso_instant(clock.now), outbox_removed, result.removed.size() - outbox_removed);
   }
   for (const auto& f : result.failures) log::warning("ménage : {}", f);
   return result;

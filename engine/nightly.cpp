@@ -19,7 +19,6 @@
 #include "engine/housekeeping.hpp"
 #include "engine/lifecycle.hpp"
 #include "engine/log.hpp"
-#include "engine/metrics.hpp"
 #include "engine/prerequisites.hpp"
 #include "engine/store.hpp"
 #include "files/atomic_file.hpp"
