@@ -798,12 +798,8 @@ std::vector<DepositAnswer> Engine::finish_group(const std::vector<const inbox::C
     }
     waiting = std::max<std::int64_t>(0, *waiting_.listed - waiting_.claimed);
   }
-  if (scanned_) {
-    scanned_stale_ = true;
-    refresh_metrics(*db_, inbox(), waiting, scanned_.get());
-  } else {
-    refresh_metrics_rescanned(waiting);
-  }
+  if (scanned_) scanned_stale_ = true;
+  rewrite_metrics(waiting);
   return answers;
 }
 
@@ -1041,7 +1037,9 @@ PassSummary Engine::process_pass() {
   }
   try {  // docs/reference.md §5.4: the gauge of the files this full pass could not open
     const bool unopenable_changed = record_unopenable_files(*db_, summary.unopenable);
-    if (unopenable_changed || scanned_stale_) refresh_metrics_rescanned();
+    // The CRL ages grow with the clock: a pass that answered nothing writes them too, with every figure measured
+    // again (an older measure of this engine must not replace a newer one of another engine or nightly run).
+    if (unopenable_changed || scanned_stale_ || !crl_ages().empty()) refresh_metrics_rescanned();
   } catch (const StoreError& e) {
     log::warning("métriques : {}", e.what());
   }
@@ -1064,7 +1062,36 @@ void Engine::refresh_metrics_rescanned(std::optional<std::int64_t> waiting) noex
     }
     return;
   }
-  refresh_metrics(*db_, inbox(), waiting, scanned_.get());
+  refresh_metrics(*db_, inbox(), waiting, scanned_.get(), crl_ages());
+}
+
+void Engine::rewrite_metrics(std::optional<std::int64_t> waiting) noexcept {
+  if (scanned_) {
+    refresh_metrics(*db_, inbox(), waiting, scanned_.get(), crl_ages());
+  } else {
+    refresh_metrics_rescanned(waiting);
+  }
+}
+
+std::vector<outbox::CrlAge> Engine::crl_ages() noexcept {
+  std::vector<outbox::CrlAge> ages;
+  try {
+    if (certificates_) {
+      const Instant now = clock_.now();
+      for (const auto& [issuer, crl] : certificates_->newest_verified_crls(now)) {
+        ages.push_back(outbox::CrlAge{issuer, (now - crl.this_update).count()});
+      }
+      // A CRL that did not verify with an authority's key, met here or by a check: said once per CRL and key.
+      for (const std::string& line : certificates_->crls()->take_log()) log::warning("{}", line);
+    }
+  } catch (const std::exception& e) {
+    ages.clear();
+    try {
+      log::warning("metrics.prom : âge des CRL non mesuré : {}", e.what());
+    } catch (...) {  // NOLINT(bugprone-empty-catch): logging must not throw out of a noexcept function
+    }
+  }
+  return ages;
 }
 
 std::vector<DepositAnswer> Engine::check(const std::vector<fs::path>& files, const SenderAccount* account) {

@@ -18,6 +18,7 @@
 #include "engine/store.hpp"
 #include "inbox/claimed_deposit.hpp"
 #include "inbox/inbox_directory.hpp"
+#include "outbox/metrics_writer.hpp"
 #include "outbox/outbox.hpp"
 #include "rules/catalogue.hpp"
 #include "rules/certificates.hpp"
@@ -174,8 +175,10 @@ class Engine {
 
   /// Rewrites metrics.prom with its scanned figures measured again (the sheets by state, the files in error/:
   /// engine/metrics.hpp ScannedFigures), then kept for the refreshes after each group: called at the end of a
-  /// full pass when a group was committed since the last measure, after a nightly run, and by the daemon for
-  /// each engine it builds (start, SIGHUP) (docs/design.md "Gauges of metrics.prom"). `waiting` as for
+  /// full pass when a group was committed since the last measure or when the file shows CRL ages (they grow with
+  /// the clock), after a nightly run, by the daemon for each engine it builds (start, SIGHUP) and after it
+  /// reloads its CRLs (docs/design.md "Gauges of metrics.prom"). The CRL ages are computed at the business
+  /// instant (waiting for a background CRL load). `waiting` as for
   /// refresh_metrics. Never throws: a failure is logged as a warning, nothing is written and no measure is
   /// kept (the next group's refresh measures again).
   void refresh_metrics_rescanned(std::optional<std::int64_t> waiting = std::nullopt) noexcept;
@@ -348,6 +351,14 @@ class Engine {
   /// (0.23 s a group at 1,000,000 sheets, bench/README.md "Figure 2 on a grown store").
   std::unique_ptr<ScannedFigures> scanned_;
   bool scanned_stale_ = false;
+  /// Rewrites metrics.prom after a group of dépôts with this engine's last measure of the scanned figures
+  /// (measuring them when it has none, as refresh_metrics_rescanned) and the CRL ages at the business instant.
+  /// `waiting` as for refresh_metrics. Never throws: a failure is logged as a warning.
+  void rewrite_metrics(std::optional<std::int64_t> waiting) noexcept;
+  /// metrics.prom's CRL ages (docs/reference.md §5.4): per issuer, its newest verified CRL's age at the
+  /// business instant (CertificateChecker::newest_verified_crls); logs the CRLs found badly signed since the last
+  /// call (CrlStore::take_log). Never throws: a failure gives none (logged).
+  std::vector<outbox::CrlAge> crl_ages() noexcept;
   std::unique_ptr<AheadGroup> ahead_;  // see AheadGroup; only within a pass
   /// Marks a pass for waiting_ and ahead_ while it lives (the outermost one; an exception ends it too, and
   /// a group still read ahead is then dropped, its files left in .work/).

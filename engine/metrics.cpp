@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <exception>
+#include <utility>
 #include <vector>
 
 #include "engine/log.hpp"
@@ -155,9 +156,11 @@ outbox::MetricsSnapshot collect_metrics(Database& db, const inbox::InboxDirector
 }
 
 bool refresh_metrics(Database& db, const inbox::InboxDirectory& dirs, std::optional<std::int64_t> waiting,
-                     const ScannedFigures* scanned) noexcept {
+                     const ScannedFigures* scanned, std::vector<outbox::CrlAge> crl_ages) noexcept {
   try {
-    const std::string text = outbox::render_metrics(collect_metrics(db, dirs, waiting, scanned));
+    outbox::MetricsSnapshot snapshot = collect_metrics(db, dirs, waiting, scanned);
+    snapshot.crl_ages = std::move(crl_ages);
+    const std::string text = outbox::render_metrics(snapshot);
     outbox::Outbox(dirs.outbox_dir()).write_metrics(text);
     return true;
   } catch (const std::exception& e) {

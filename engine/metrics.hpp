@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "domain/acknowledgement.hpp"
 #include "domain/error_code.hpp"
@@ -80,11 +81,13 @@ outbox::MetricsSnapshot collect_metrics(Database& db, const inbox::InboxDirector
                                         const ScannedFigures* scanned = nullptr);
 
 /// Collects and writes dirs.outbox_dir()/metrics.prom atomically (outbox::Outbox::write_metrics).
-/// `waiting` and `scanned` as for collect_metrics. Never throws: a failure is logged as a warning (the dépôt or
-/// the run it follows is already committed and answered). Returns false on failure.
+/// `waiting` and `scanned` as for collect_metrics; `crl_ages`: the CRL ages the caller measured
+/// (Engine: rules::CertificateChecker::newest_verified_crls at the business instant), written as given.
+/// Never throws: a failure is logged as a warning (the dépôt or the run it follows is already committed and
+/// answered). Returns false on failure.
 bool refresh_metrics(Database& db, const inbox::InboxDirectory& dirs,
-                     std::optional<std::int64_t> waiting = std::nullopt,
-                     const ScannedFigures* scanned = nullptr) noexcept;
+                     std::optional<std::int64_t> waiting = std::nullopt, const ScannedFigures* scanned = nullptr,
+                     std::vector<outbox::CrlAge> crl_ages = {}) noexcept;
 
 /// Dépôts waiting in `inbox_dir` (`raccord_inbox_waiting_files`): regular files with a dépôt name
 /// (InboxDirectory::is_deposit_name) directly in it and in its non-hidden folders (the accounts'; never

@@ -83,6 +83,10 @@ std::string render_metrics(const MetricsSnapshot& m) {
     out += fmt::format("raccord_refus_identite_total{{compte=\"{}\",code=\"{}\"}} {}\n", escape_label(key.first),
                        escape_label(key.second), n);
   }
+  header(out, "raccord_crl_age_seconds", "gauge",
+         "Âge (secondes depuis sa date d'émission thisUpdate) de la CRL complète vérifiée la plus récente, par "
+         "autorité émettrice.");
+  for (const CrlAge& crl : m.crl_ages) sample(out, "raccord_crl_age_seconds", "emetteur", crl.issuer, crl.age_seconds);
   if (m.last_run_finished) {
     header(out, "raccord_nightly_last_run_timestamp_seconds", "gauge",
            "Fin du dernier traitement nocturne (secondes Unix, UTC).");

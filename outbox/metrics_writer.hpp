@@ -8,11 +8,19 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "domain/civil_date.hpp"
 #include "domain/sheet_state.hpp"
 
 namespace raccord::outbox {
+
+/// The newest verified CRL of one issuer, as metrics.prom shows it (docs/reference.md §5.4).
+struct CrlAge {
+  std::string issuer;            // the CRL's issuer, RFC 2253, UTF-8
+  std::int64_t age_seconds = 0;  // the business instant of the write minus the CRL's thisUpdate; negative when
+                                 // thisUpdate is later (an authority's clock ahead)
+};
 
 /// The figures of metrics.prom, collected from the store by engine/metrics.
 struct MetricsSnapshot {
@@ -42,6 +50,9 @@ struct MetricsSnapshot {
   /// Identity refusals of the sender accounts (docs/reference.md §2.1) since the store was created,
   /// by (account NAME, error code); only the pairs that happened.
   std::map<std::pair<std::string, std::string>, std::int64_t> identity_refusals;
+  /// Per issuer, its newest verified CRL's age (rules::CertificateChecker::newest_verified_crls), in the order
+  /// given (by issuer); empty when revocation is not checked or no CRL verified.
+  std::vector<CrlAge> crl_ages;
 };
 
 /// metrics.prom's text (UTF-8, '\n' line ends, ending with '\n'). Every metric has its "# HELP"
@@ -57,6 +68,8 @@ struct MetricsSnapshot {
 ///   raccord_unopenable_files                  gauge
 ///   raccord_refus_identite_total{compte="...",code="..."}   counter, one sample per pair that happened
 ///                                             (by account, then code); HELP and TYPE always written
+///   raccord_crl_age_seconds{emetteur="..."}   gauge, seconds, one sample per crl_ages entry; HELP and TYPE
+///                                             always written
 ///   raccord_nightly_last_run_timestamp_seconds   gauge, Unix seconds (only after a first run)
 ///   raccord_nightly_last_run_duration_seconds    gauge, seconds (only after a first run)
 /// Label values are escaped per the format (backslash, double quote, newline).

@@ -751,6 +751,18 @@ std::shared_ptr<const CrlStore> CertificateChecker::crls() const {
   return impl_->crls;
 }
 
+std::vector<CrlStore::IssuerCrl> CertificateChecker::newest_verified_crls(Instant at) const {
+  const std::shared_ptr<const CrlStore> store = crls();
+  const std::shared_ptr<const TrustState> trust = impl_->snapshot();
+  std::vector<const X509*> known;
+  for (const StoreCert& c : trust->certs) known.push_back(c.cert.get());
+  const auto proved = trust->cache.all();  // held while `known` points into their chains
+  for (const auto& authority : proved) {
+    for (const X509Ptr& c : authority->chain) known.push_back(c.get());
+  }
+  return store->newest_verified_crls(known, at, policy_.crl_settings());
+}
+
 CertificateCacheStats CertificateChecker::cache_stats() const {
   CertificateCacheStats stats;
   stats.full_verifications = impl_->counters.full_verifications.load();

@@ -152,7 +152,8 @@ class CertificateChecker {
   /// (Re)loads the CRLs of policy.crl_dir (CrlStore::load; nothing when the mode is `Aucune` or the
   /// directory is unset) and swaps them in: checks already running keep the CRLs they started with.
   /// Returns the number of CRLs loaded; `log` receives one line per file loaded or skipped (a problem:
-  /// a file skipped, a CRL that does not verify, the directory absent, unreadable or without CRLs).
+  /// a file skipped, the directory absent, unreadable or without CRLs). Signatures are verified later, per
+  /// issuer key (CrlStore::take_log has the CRLs that did not verify).
   /// The trust store's reload (SIGHUP) and the daemon's watch on crl_dir (docs/revocation.md) call it;
   /// throws only what allocation throws (the CRLs in use are then kept).
   std::size_t reload_crls(std::vector<TrustStoreNote>& log);
@@ -160,6 +161,14 @@ class CertificateChecker {
   /// The CRLs in use (never null; empty when none were loaded). Waits for a background load still running
   /// (CrlLoading::Background) and rethrows what it threw (allocation only).
   std::shared_ptr<const CrlStore> crls() const;
+
+  /// metrics.prom's CRL ages (docs/reference.md §5.4): CrlStore::newest_verified_crls of the CRLs in use at `at`
+  /// (the business instant) under the policy's CRL settings, with as known issuers the certificates of the trust
+  /// store in use (anchors and the intermediates installed beside them) and those of the authorities this
+  /// checker's checks proved since the trust store was loaded (the CA cache above: kept across reload_crls,
+  /// emptied by reload_trust_store). Empty when revocation is not checked. Waits for a background CRL load as
+  /// crls() does; throws std::bad_alloc only.
+  std::vector<CrlStore::IssuerCrl> newest_verified_crls(Instant at) const;
 
   /// Log lines of the last (re)load of the trust store, and its number of certificates.
   std::vector<TrustStoreNote> trust_store_log() const;

@@ -12,12 +12,14 @@
 
 #include <algorithm>
 #include <array>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
 #include <fstream>
 #include <map>
 #include <mutex>
+#include <set>
 #include <shared_mutex>
 #include <unordered_map>
 #include <unordered_set>
@@ -1059,6 +1061,40 @@ std::optional<CrlInfo> CrlStore::newest_complete_crl(const X509* issuer) const {
   }
   if (!best) return std::nullopt;
   return impl_->crls[*best].info;
+}
+
+std::vector<CrlStore::IssuerCrl> CrlStore::newest_verified_crls(const std::vector<const X509*>& known_issuers,
+                                                                Instant at, const CrlSettings& settings) const {
+  std::map<std::string, IssuerCrl> by_subject;
+  std::set<std::pair<std::string, KeyDigest>> seen;
+  for (const X509* issuer : known_issuers) {
+    std::string subject = name_text(X509_get_subject_name(issuer));
+    if (!seen.emplace(subject, key_digest(issuer)).second) continue;
+    std::vector<std::size_t> candidates;
+    for (std::size_t i : impl_->named(X509_get_subject_name(issuer))) {
+      if (can_prove_good(impl_->crls[i].info)) candidates.push_back(i);
+    }
+    // In force first, then newest first.
+    const Instant latest = at + std::chrono::seconds{settings.clock_skew_s};
+    std::sort(candidates.begin(), candidates.end(), [&](std::size_t a, std::size_t b) {
+      const CrlInfo& x = impl_->crls[a].info;
+      const CrlInfo& y = impl_->crls[b].info;
+      const bool x_in_force = x.this_update <= latest;
+      const bool y_in_force = y.this_update <= latest;
+      if (x_in_force != y_in_force) return x_in_force;
+      return is_newer(x, y);
+    });
+    const auto verified =
+        std::find_if(candidates.begin(), candidates.end(), [&](std::size_t i) { return impl_->verifies(i, issuer); });
+    if (verified == candidates.end()) continue;
+    const CrlInfo& crl = impl_->crls[*verified].info;
+    const auto [it, first] = by_subject.try_emplace(subject, IssuerCrl{subject, crl});
+    if (!first && crl.this_update < it->second.crl.this_update) it->second.crl = crl;
+  }
+  std::vector<IssuerCrl> out;
+  out.reserve(by_subject.size());
+  for (auto& [subject, entry] : by_subject) out.push_back(std::move(entry));
+  return out;
 }
 
 std::size_t CrlStore::size() const {

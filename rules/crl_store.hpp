@@ -150,6 +150,24 @@ class CrlStore {
   /// The newest (is_newer) verified complete CRL of `issuer`: the one `trust refresh` must beat.
   std::optional<CrlInfo> newest_complete_crl(const X509* issuer) const;
 
+  /// metrics.prom's CRL ages (docs/reference.md §5.4, docs/design.md "CRL ages"). For each certificate of
+  /// `known_issuers` (the trust store's and the authorities proved by checks; repeats ignored), the newest
+  /// (is_newer) CRL bearing its subject as issuer name (X509_NAME_cmp, whatever the text encoding) that can prove
+  /// good (can_prove_good) and whose signature verifies with that certificate's key — among those in force at
+  /// `at` (thisUpdate <= at + settings.clock_skew_s) when one verifies, else among the others. One entry per
+  /// issuer subject (RFC 2253 text): when several keys bear one name (a CA renewed with a new key), the entry
+  /// of the key whose CRL is the oldest, the one an alert must see. Sorted by subject (byte order). Keys a check
+  /// gave status() do not count (a sender chooses them); a certificate without any such CRL gives no entry; the
+  /// dates are not judged otherwise (a stale CRL is listed: its age tells). Verifies each CRL at most once per
+  /// key (cached, shared with status()), newest first, stopping at the first that verifies. Throws
+  /// std::bad_alloc only.
+  struct IssuerCrl {
+    std::string issuer;  // the known certificate's subject, RFC 2253 (UTF-8)
+    CrlInfo crl;
+  };
+  std::vector<IssuerCrl> newest_verified_crls(const std::vector<const X509*>& known_issuers, Instant at,
+                                              const CrlSettings& settings) const;
+
   /// Number of CRLs loaded, and what CRL `index` says about itself (load order).
   std::size_t size() const;
   const CrlInfo& info(std::size_t index) const;

@@ -63,6 +63,14 @@ std::size_t AuthorityCache::size() const {
   return proved_.size();
 }
 
+std::vector<std::shared_ptr<const ProvedAuthority>> AuthorityCache::all() const {
+  std::shared_lock lock(mutex_);
+  std::vector<std::shared_ptr<const ProvedAuthority>> out;
+  out.reserve(proved_.size());
+  for (const auto& [fingerprint, proved] : proved_) out.push_back(proved);
+  return out;
+}
+
 void AuthorityCache::clear() {
   std::unique_lock lock(mutex_);
   proved_.clear();

@@ -40,6 +40,8 @@ class AuthorityCache {
   /// Keeps `proved` (an authority already there stays as it is).
   void add(std::shared_ptr<const ProvedAuthority> proved);
   std::size_t size() const;
+  /// Every authority proved so far (in no particular order).
+  std::vector<std::shared_ptr<const ProvedAuthority>> all() const;
   void clear();
 
  private:

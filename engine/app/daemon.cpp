@@ -194,8 +194,9 @@ class Daemon {
   }
 
   /// certificates.crl_dir changed (CrlWatch): the CRLs alone are reloaded, as the SIGHUP reload loads them
-  /// (CertificateChecker::reload_crls: a file that cannot be read or parsed, or a CRL that does not verify,
-  /// is skipped and logged; the others are used). When the reload fails, the CRLs in use are kept.
+  /// (CertificateChecker::reload_crls: a file that cannot be read or parsed is skipped and logged; the others are
+  /// used), and metrics.prom shows their ages. When the reload fails, the
+  /// CRLs in use are kept.
   void reload_crls() {
     if (stopping_) return;
     std::vector<rules::TrustStoreNote> notes;
@@ -209,6 +210,7 @@ class Daemon {
         }
       }
       log::info("CRL rechargées ({} CRL) : le répertoire {} a changé", count, crl_dir().string());
+      engine_->refresh_metrics_rescanned();  // metrics.prom's CRL ages: those of the new CRLs (docs/reference.md §5.4)
     } catch (const std::exception& e) {
       log::error("rechargement des CRL de {} impossible, CRL précédentes conservées : {}", crl_dir().string(),
                  e.what());

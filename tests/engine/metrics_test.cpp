@@ -245,6 +245,79 @@ TEST_F(MetricsTest, GaugesOfBlockedLateExpiringWaitingQuarantinedAndUnopenableFi
   EXPECT_EQ(metrics()["raccord_unopenable_files"], 0);
 }
 
+/// metrics.prom's raccord_crl_age_seconds samples, "name{emetteur=...}" → seconds.
+std::map<std::string, std::int64_t> crl_ages(const std::map<std::string, std::int64_t>& m) {
+  std::map<std::string, std::int64_t> out;
+  for (const auto& [key, value] : m) {
+    if (key.rfind("raccord_crl_age_seconds{", 0) == 0) out.emplace(key, value);
+  }
+  return out;
+}
+
+// docs/reference.md §5.4: per issuer, the age in seconds of its newest verified CRL at the business instant — a
+// trust anchor's from the first write, an intermediate authority's once a check proved it or once its certificate
+// is in trust_dir. A newer but badly signed CRL is not it, a CRL of an authority nothing verifies has no line, a
+// stale one shows its age. Without CRLs there is no sample, and a pass that answers nothing writes nothing; with
+// them, such a pass rewrites the ages (they grow with the clock).
+TEST_F(MetricsTest, PerIssuerTheAgeOfItsNewestVerifiedCrl) {
+  const auto& pki = TestPki::instance();
+  start();
+  setup_world();
+  EXPECT_TRUE(crl_ages(metrics()).empty());
+  EXPECT_THAT(read_file(outbox() / "metrics.prom"), HasSubstr("# TYPE raccord_crl_age_seconds gauge\n"));
+  fs::remove(outbox() / "metrics.prom");
+  engine().process_pass();
+  EXPECT_FALSE(fs::exists(outbox() / "metrics.prom")) << "a pass that answered nothing wrote metrics.prom";
+
+  CrlOptions stale;
+  stale.this_update = "2026-11-01T10:00:00Z";
+  stale.next_update = "2026-11-08T10:00:00Z";
+  CrlOptions older;
+  older.this_update = "2026-11-20T10:00:00Z";
+  older.next_update = "2026-11-27T10:00:00Z";
+  CrlOptions newer;
+  newer.this_update = "2026-11-28T10:00:00Z";
+  newer.next_update = "2026-12-05T10:00:00Z";
+  newer.crl_number = 2;
+  CrlOptions forged = newer;
+  forged.this_update = "2026-11-29T09:00:00Z";
+  forged.crl_number = 3;
+  forged.stranger_key = true;
+  fs::create_directories(root() / "crl");
+  write_file(root() / "crl" / "root.crl", TestPki::crl_pem({pki.root().crl_der(stale)}));
+  write_file(root() / "crl" / "intermediate.crl",
+             TestPki::crl_pem({pki.intermediate().crl_der(older), pki.intermediate().crl_der(newer),
+                               pki.intermediate().crl_der(forged)}));
+  write_file(root() / "crl" / "other.crl", TestPki::crl_pem({pki.other_intermediate().crl_der(newer)}));
+  start();  // reads them
+  ASSERT_EQ(process("fiche.xml", sheet_depot("CRL-1")).statut, "INTEGRE");
+  const std::string root_age = R"(raccord_crl_age_seconds{emetteur="CN=Raccord Test Root CA"})";
+  const std::string intermediate_age = R"(raccord_crl_age_seconds{emetteur="CN=Raccord Test Intermediate CA"})";
+  using Ages = std::map<std::string, std::int64_t>;
+  EXPECT_EQ(crl_ages(metrics()), (Ages{{intermediate_age, 86400}, {root_age, 28 * 86400}}));
+  fs::remove(outbox() / "metrics.prom");
+  engine().process_pass();  // answers nothing, rewrites the ages
+  EXPECT_EQ(crl_ages(metrics()), (Ages{{intermediate_age, 86400}, {root_age, 28 * 86400}}));
+
+  // A new engine a day later (a `raccord process` of an empty inbox): the root's age has grown, and every figure
+  // is measured again, not taken from an older measure; the intermediate's waits for a check that proves it...
+  sql("UPDATE sheets SET state = 'ACTIVEE'");  // as another engine or a nightly run would have done meanwhile
+  const std::int64_t sheets = sql("SELECT COUNT(*) FROM sheets WHERE deleted = 0").at(0).integer(0);
+  ASSERT_GE(sheets, 1);
+  start("2026-11-30T10:00:00Z");
+  fs::remove(outbox() / "metrics.prom");
+  engine().process_pass();
+  auto m = metrics();
+  EXPECT_EQ(crl_ages(m), (Ages{{root_age, 29 * 86400}}));
+  EXPECT_EQ(m[R"(raccord_sheets{etat="ENVOYEE"})"], 0);
+  EXPECT_EQ(m[R"(raccord_sheets{etat="ACTIVEE"})"], sheets);
+  // ... unless its certificate is in trust_dir.
+  write_file(tmp_ / "trust" / "intermediate.pem", pki.intermediate().pem());
+  start("2026-11-30T10:00:00Z");
+  engine().process_pass();
+  EXPECT_EQ(crl_ages(metrics()), (Ages{{intermediate_age, 2 * 86400}, {root_age, 29 * 86400}}));
+}
+
 // raccord_refus_identite_total{compte,code} (docs/reference.md §2.1, §5.4): counted from the store in the
 // dépôt's transaction, per refused operation, by account and code; a `complete` dépôt rolled back still
 // counts; a restarted engine (another engine of the store alike) reads the same count; nothing is

@@ -113,17 +113,19 @@ MetricsSnapshot sample_snapshot() {
   m.identity_refusals = {{{"acme", "DEMANDEUR_NON_AUTORISE"}, 6},
                          {{"acme", "COMPTE_NON_AUTORISE"}, 1},
                          {{"b-2", "SIGNATURE_INVALIDE"}, 2}};
+  m.crl_ages = {{"CN=Autorité \"A\",O=Acme", 86400}, {"CN=Raccord Test Root CA", 3600}};
   return m;
 }
 
 TEST(MetricsWriterTest, EveryFigureWithHelpAndTypeBeforeItsSamples) {
   const std::string text = render_metrics(sample_snapshot());
   const Exposition e = parse_exposition(text);
-  EXPECT_THAT(e.order, ElementsAre("raccord_depots_total", "raccord_operations_total", "raccord_sheets",
-                                   "raccord_blocked_activations", "raccord_late_sheets", "raccord_leaves_expiring_30d",
-                                   "raccord_inbox_waiting_files", "raccord_error_files", "raccord_unopenable_files",
-                                   "raccord_refus_identite_total", "raccord_nightly_last_run_timestamp_seconds",
-                                   "raccord_nightly_last_run_duration_seconds"));
+  EXPECT_THAT(e.order,
+              ElementsAre("raccord_depots_total", "raccord_operations_total", "raccord_sheets",
+                          "raccord_blocked_activations", "raccord_late_sheets", "raccord_leaves_expiring_30d",
+                          "raccord_inbox_waiting_files", "raccord_error_files", "raccord_unopenable_files",
+                          "raccord_refus_identite_total", "raccord_crl_age_seconds",
+                          "raccord_nightly_last_run_timestamp_seconds", "raccord_nightly_last_run_duration_seconds"));
   for (const char* gauge : {"raccord_blocked_activations", "raccord_late_sheets", "raccord_leaves_expiring_30d",
                             "raccord_inbox_waiting_files", "raccord_error_files", "raccord_unopenable_files"}) {
     EXPECT_EQ(e.types.at(gauge), "gauge") << gauge;
@@ -132,6 +134,7 @@ TEST(MetricsWriterTest, EveryFigureWithHelpAndTypeBeforeItsSamples) {
   EXPECT_EQ(e.types.at("raccord_operations_total"), "counter");
   EXPECT_EQ(e.types.at("raccord_refus_identite_total"), "counter");
   EXPECT_EQ(e.types.at("raccord_sheets"), "gauge");
+  EXPECT_EQ(e.types.at("raccord_crl_age_seconds"), "gauge");
   EXPECT_EQ(e.types.at("raccord_nightly_last_run_timestamp_seconds"), "gauge");
   EXPECT_EQ(e.types.at("raccord_nightly_last_run_duration_seconds"), "gauge");
   const std::map<std::string, double> expected{
@@ -155,6 +158,8 @@ TEST(MetricsWriterTest, EveryFigureWithHelpAndTypeBeforeItsSamples) {
       {R"(raccord_refus_identite_total{compte="acme",code="COMPTE_NON_AUTORISE"})", 1},
       {R"(raccord_refus_identite_total{compte="acme",code="DEMANDEUR_NON_AUTORISE"})", 6},
       {R"(raccord_refus_identite_total{compte="b-2",code="SIGNATURE_INVALIDE"})", 2},
+      {R"(raccord_crl_age_seconds{emetteur="CN=Autorité \"A\",O=Acme"})", 86400},
+      {R"(raccord_crl_age_seconds{emetteur="CN=Raccord Test Root CA"})", 3600},
       {"raccord_nightly_last_run_timestamp_seconds", 1796439600},
       {"raccord_nightly_last_run_duration_seconds", 42},
   };
@@ -170,8 +175,8 @@ TEST(MetricsWriterTest, BeforeTheFirstNightlyRunTheRunMetricsAreAbsentAndZerosAr
   EXPECT_THAT(e.order, ElementsAre("raccord_depots_total", "raccord_operations_total", "raccord_sheets",
                                    "raccord_blocked_activations", "raccord_late_sheets", "raccord_leaves_expiring_30d",
                                    "raccord_inbox_waiting_files", "raccord_error_files", "raccord_unopenable_files",
-                                   "raccord_refus_identite_total"));
-  EXPECT_EQ(e.samples.size(), 4u + 2u + 5u + 6u);  // no identity refusal yet: no sample
+                                   "raccord_refus_identite_total", "raccord_crl_age_seconds"));
+  EXPECT_EQ(e.samples.size(), 4u + 2u + 5u + 6u);  // no identity refusal nor verified CRL yet: no sample
   for (const auto& [key, value] : e.samples) EXPECT_EQ(value, 0) << key;
 }
 

@@ -698,6 +698,41 @@ TEST_F(RevocationCheckTest, CrlsAreReadAgainOnReload) {
   EXPECT_EQ(error_codes(checker.check(sheet, Protocol::Sftp, kCrlNow)), Codes{ErrorCode::CertRevoque});
 }
 
+// metrics.prom's CRL ages (docs/reference.md §5.4): the CRLs verified with the trust store's certificates, and
+// with the authorities the checks proved (chains verified to an anchor); those stay known across a reload of the
+// CRLs, not of the trust store.
+TEST_F(RevocationCheckTest, NewestVerifiedCrlsAreTheTrustStoresAndTheProvedAuthoritiesAcrossACrlReload) {
+  write_crl("root.crl", pki().root().crl_der());
+  write_crl("inter.crl", pki().intermediate().crl_der());
+  CertificatePolicy policy;
+  policy.trust_dir = *trust_dir_;
+  policy.crl_dir = crl_dir_;
+  policy.revocation = RevocationMode::Souple;
+  CertificateChecker checker(policy);
+  const auto issuers = [&checker] {
+    std::vector<std::string> out;
+    for (const auto& [issuer, crl] : checker.newest_verified_crls(kCrlNow))
+      out.push_back(issuer + " " + crl.crl_number);
+    return out;
+  };
+  EXPECT_EQ(issuers(), (std::vector<std::string>{"CN=Raccord Test Root CA 1"}));
+  EXPECT_TRUE(checker.check(sheet_with({bundle({leaf_, pki().intermediate_der()})}), Protocol::Sftp, kCrlNow)
+                  .diagnostics.empty());
+  EXPECT_EQ(issuers(), (std::vector<std::string>{"CN=Raccord Test Intermediate CA 1", "CN=Raccord Test Root CA 1"}));
+  CrlOptions newer;
+  newer.this_update = "2026-01-02T00:00:00Z";
+  newer.crl_number = 2;
+  write_crl("inter.crl", pki().intermediate().crl_der(newer));
+  std::vector<TrustStoreNote> log;
+  ASSERT_EQ(checker.reload_crls(log), 2u);
+  EXPECT_EQ(issuers(), (std::vector<std::string>{"CN=Raccord Test Intermediate CA 2", "CN=Raccord Test Root CA 1"}));
+  // A reload of the trust store forgets the proved authorities.
+  ASSERT_GE(checker.reload_trust_store(log), 1);
+  EXPECT_EQ(issuers(), (std::vector<std::string>{"CN=Raccord Test Root CA 1"}));
+  policy.revocation = RevocationMode::Aucune;
+  EXPECT_TRUE(CertificateChecker(policy).newest_verified_crls(kCrlNow).empty());
+}
+
 // Issue 17, figure 8: the engine reads the CRLs on a thread of their own (CrlLoading::Background). Every
 // answer is the one of CRLs read at once: the first check waits for the whole store (20,000 entries here:
 // a check taking a store half read would find the leaf good), the lines go to the sink once, and a reload

@@ -31,11 +31,14 @@ namespace raccord::rules {
 namespace {
 
 namespace fs = std::filesystem;
+using raccord::testing::CaOptions;
 using raccord::testing::CrlEntry;
 using raccord::testing::CrlOptions;
 using raccord::testing::instant;
 using raccord::testing::LeafOptions;
+using raccord::testing::TestCa;
 using raccord::testing::TestPki;
+using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
 constexpr const char* kNow = "2026-01-03T00:00:00Z";  // the default CrlOptions are current then
@@ -838,6 +841,94 @@ TEST_F(CrlStoreTest, HasCurrentCrlAndNewestCompleteCrl) {
   EXPECT_TRUE(store->verifies(0, intermediate_.get()));
   EXPECT_FALSE(store->verifies(0, root_.get()));
   EXPECT_FALSE(store->verifies(3, intermediate_.get()));
+}
+
+// metrics.prom's CRL ages (docs/reference.md §5.4): per known issuer certificate, the newest complete CRL that
+// verifies with its key; a key a check gave status() does not count.
+TEST_F(CrlStoreTest, NewestVerifiedCrlsNameEachKnownIssuerOnceWithItsNewestCompleteVerifiedCrl) {
+  CrlOptions newer;
+  newer.this_update = "2026-01-02T00:00:00Z";
+  newer.crl_number = 7;
+  CrlOptions delta;  // newer still, but a delta never proves good
+  delta.this_update = "2026-01-02T12:00:00Z";
+  delta.crl_number = 8;
+  delta.delta_base = 7;
+  CrlOptions forged = newer;  // the newest of all, badly signed
+  forged.this_update = "2026-01-02T18:00:00Z";
+  forged.stranger_key = true;
+  const auto store = store_of({pki().intermediate().crl_der(), pki().intermediate().crl_der(newer),
+                               pki().intermediate().crl_der(delta), pki().intermediate().crl_der(forged),
+                               pki().root().crl_der(stale()), pki().other_intermediate().crl_der(newer)});
+  const auto newest = [&](const std::vector<const X509*>& known) {
+    std::vector<std::string> out;
+    for (const auto& [issuer, crl] : store->newest_verified_crls(known, instant(kNow), {})) {
+      out.push_back(issuer + " " + format_crl_instant(crl.this_update) + " n°" + crl.crl_number);
+    }
+    return out;
+  };
+  EXPECT_TRUE(newest({}).empty());
+  // The root's (stale: no date is judged) verifies with the root's key; the intermediate's are checked by a
+  // check with the intermediate's key, which does not make them count: a sender chooses the keys of its bundle.
+  EXPECT_EQ(leaf_status(*store).status, RevocationStatus::Good);
+  EXPECT_THAT(newest({root_.get()}), ElementsAre("CN=Raccord Test Root CA 01/11/2025 00:00 UTC n°1"));
+  // Known, the intermediate gets its newest complete verified CRL (neither the delta nor the forged one), sorted
+  // by subject; a known certificate twice counts once; the other intermediate's CRL is nobody's known.
+  EXPECT_THAT(newest({root_.get(), intermediate_.get(), root_.get()}),
+              ElementsAre("CN=Raccord Test Intermediate CA 02/01/2026 00:00 UTC n°7",
+                          "CN=Raccord Test Root CA 01/11/2025 00:00 UTC n°1"));
+}
+
+// A CRL not yet in force (thisUpdate beyond the clock skew) is not the one checks use: the newest in force is
+// shown while there is one; alone, it is shown (with a negative age at the caller's).
+TEST_F(CrlStoreTest, NewestVerifiedCrlsPreferACrlInForce) {
+  CrlOptions future;
+  future.this_update = "2026-01-05T00:00:00Z";
+  future.next_update = "2026-01-12T00:00:00Z";
+  future.crl_number = 9;
+  {
+    const auto store = store_of({pki().intermediate().crl_der(), pki().intermediate().crl_der(future)});
+    const auto crls = store->newest_verified_crls({intermediate_.get()}, instant(kNow), {});
+    ASSERT_EQ(crls.size(), 1u);
+    EXPECT_EQ(crls[0].crl.crl_number, "1");
+    EXPECT_EQ(store->newest_verified_crls({intermediate_.get()}, instant("2026-01-05T00:00:00Z"), {})[0].crl.crl_number,
+              "9");
+  }
+  fs::remove_all(dir_);
+  fs::create_directories(dir_);
+  const auto store = store_of({pki().intermediate().crl_der(future)});
+  const auto crls = store->newest_verified_crls({intermediate_.get()}, instant(kNow), {});
+  ASSERT_EQ(crls.size(), 1u);
+  EXPECT_EQ(crls[0].crl.crl_number, "9");
+}
+
+// Two keys under one name (a CA renewed with a new key): one entry, the key whose newest CRL is the oldest.
+TEST_F(CrlStoreTest, NewestVerifiedCrlsShowTheOldestOfTheKeysOfOneName) {
+  CaOptions same_name;
+  same_name.common_name = "Raccord Test Root CA";
+  const TestCa renewed = TestCa::self_signed(same_name);
+  const auto renewed_cert = x509(renewed.der());
+  const auto store = store_of({pki().root().crl_der(), renewed.crl_der(stale())});
+  const auto crls = store->newest_verified_crls({root_.get(), renewed_cert.get()}, instant(kNow), {});
+  ASSERT_EQ(crls.size(), 1u);
+  EXPECT_EQ(crls[0].issuer, "CN=Raccord Test Root CA");
+  EXPECT_EQ(format_crl_instant(crls[0].crl.this_update), "01/11/2025 00:00 UTC");
+  EXPECT_EQ(format_crl_instant(store->newest_verified_crls({root_.get()}, instant(kNow), {})[0].crl.this_update),
+            "01/01/2026 00:00 UTC");
+}
+
+// An issuer whose only verified CRLs are deltas or partial has no entry (they never prove good).
+TEST_F(CrlStoreTest, NewestVerifiedCrlsLeaveOutAnIssuerWithOnlyDeltaOrPartialCrls) {
+  CrlOptions delta;
+  delta.crl_number = 2;
+  delta.delta_base = 1;
+  CrlOptions partial;
+  partial.idp_uri = "http://crl.exemple.fr/partie1.crl";
+  CrlOptions unknown_critical;
+  unknown_critical.unknown_critical_extension = true;
+  const auto store = store_of({pki().intermediate().crl_der(delta), pki().intermediate().crl_der(partial),
+                               pki().intermediate().crl_der(unknown_critical)});
+  EXPECT_TRUE(store->newest_verified_crls({intermediate_.get()}, instant(kNow), {}).empty());
+  EXPECT_TRUE(store->verifies(0, intermediate_.get()));
 }
 
 TEST(CrlRulesTest, IsNewerComparesThisUpdateThenCrlNumber) {

@@ -29,8 +29,10 @@
 #include <fstream>
 #include <functional>
 #include <iostream>
+#include <map>
 #include <mutex>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -452,11 +454,26 @@ TEST_F(DaemonTest, ReloadsTheCrlsWhenCrlDirChangesWithoutSighup) {
       << TestPki::crl_pem({pki.intermediate().crl_der(current)});
   std::ofstream(ini_) << "[paths]\nroot = " << root().string() << "\nrules = " << (tmp_ / "rules").string()
                       << "\n[certificates]\ntrust_dir = " << (tmp_ / "trust").string()
-                      << "\ncrl_dir = " << crl_dir.string() << "\n[inbox]\nsettle_ms = 1000\nrescan_s = 30\n";
+                      << "\ncrl_dir = " << crl_dir.string()
+                      << "\n[inbox]\nsettle_ms = 1000\nrescan_s = 3600\n";  // no rescan rewrites metrics.prom here
   NotifySocket notify(tmp_ / "notify.sock");
   ASSERT_TRUE(notify.ok()) << std::strerror(errno);
   spawn(tmp_ / "notify.sock");
   ASSERT_TRUE(notify.await("READY=1", 1, std::chrono::seconds{20})) << notify.all();
+  // metrics.prom's CRL ages (docs/reference.md §5.4), at the daemon's start: the root's (a trust anchor), 34 hours
+  // at kNow; the intermediate's waits for a check that proves the intermediate (it is in no trust_dir).
+  const auto crl_ages = [&] {
+    std::map<std::string, std::string> ages;
+    std::istringstream in(read_file(outbox() / "metrics.prom"));
+    for (std::string line; std::getline(in, line);) {
+      if (line.rfind("raccord_crl_age_seconds{", 0) == 0)
+        ages[line.substr(0, line.rfind(' '))] = line.substr(line.rfind(' ') + 1);
+    }
+    return ages;
+  };
+  const std::string root_age = R"(raccord_crl_age_seconds{emetteur="CN=Raccord Test Root CA"})";
+  const std::string intermediate_age = R"(raccord_crl_age_seconds{emetteur="CN=Raccord Test Intermediate CA"})";
+  EXPECT_EQ(crl_ages(), (std::map<std::string, std::string>{{root_age, "122400"}}));
 
   // The world the sheet needs (as EngineFixture::setup_world), one dépôt at a time.
   StructureSpec no_space;
@@ -517,6 +534,17 @@ TEST_F(DaemonTest, ReloadsTheCrlsWhenCrlDirChangesWithoutSighup) {
   EXPECT_TRUE(good.error_codes().empty()) << good.statut;
   EXPECT_EQ(good.find("CERT_REVOCATION_INCONNUE"), nullptr);
   EXPECT_EQ(good.find("CERT_REVOQUE"), nullptr);
+  EXPECT_EQ(crl_ages(), (std::map<std::string, std::string>{{intermediate_age, "122400"}, {root_age, "122400"}}));
+
+  // 4. A newer CRL of the root: the reload rewrites metrics.prom with its age (10 hours); the intermediate, proved
+  // by the checks before, keeps its line across the reload.
+  CrlOptions newer = current;
+  newer.this_update = "2026-11-29T00:00:00Z";
+  newer.crl_number = 3;
+  std::ofstream(crl_dir / ".root2.crl.tmp", std::ios::binary) << TestPki::crl_pem({pki.root().crl_der(newer)});
+  fs::rename(crl_dir / ".root2.crl.tmp", crl_dir / "root2.crl");
+  EXPECT_TRUE(eventually([&] { return crl_ages()[root_age] == "36000"; })) << read_file(outbox() / "metrics.prom");
+  EXPECT_EQ(crl_ages(), (std::map<std::string, std::string>{{intermediate_age, "122400"}, {root_age, "36000"}}));
 }
 
 // docs/reference.md §7 (issue 18, item 7): the daemon says once at start, as a warning, which AIFE sides still
