@@ -174,6 +174,12 @@ const std::vector<Migration>& migrations() {
            "CREATE TABLE refused_signatures (replay_key TEXT PRIMARY KEY, channel TEXT NOT NULL, "
            "ack_name TEXT NOT NULL, refused_at TEXT NOT NULL)",
        }},
+      {10,
+       {
+           // The structures a user manages, by login: every Recherche of a user who is not support reads them
+           // (engine/search.cpp consultation_filter), which scanned the whole table (its key starts with siret).
+           "CREATE INDEX managers_by_login ON managers (login, siret)",
+       }},
   };
   return all;
 }

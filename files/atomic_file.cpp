@@ -345,22 +345,44 @@ bool move_no_replace(const fs::path& from, const fs::path& to, DirectorySync syn
   return false;
 }
 
+int first_free_suffix(const std::function<bool(int)>& taken, int max_suffix) {
+  int low = 0;  // known taken
+  int high = 1;
+  while (taken(high)) {
+    low = high;
+    if (high == max_suffix) return max_suffix + 1;
+    high = std::min(2 * high, max_suffix);
+  }
+  while (high - low > 1) {  // low taken, high free
+    const int mid = low + (high - low) / 2;
+    (taken(mid) ? low : high) = mid;
+  }
+  return high;
+}
+
 fs::path move_with_suffix(const fs::path& from, const fs::path& dir, std::string_view name, DirectorySync sync,
                           const std::function<bool(const std::string&)>& reserve) {
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) throw std::system_error(ec, "création impossible du répertoire " + dir.string());
   const std::string base(name);
-  for (int i = 0; i <= kMaxSuffix; ++i) {
-    const std::string candidate_name = i == 0 ? base : fit_name(base, "." + std::to_string(i));
+  const auto name_at = [&base](int i) { return i == 0 ? base : fit_name(base, "." + std::to_string(i)); };
+  const auto exists = [&](int i) {
+    const fs::path candidate = dir / name_at(i);
+    struct stat st {};
+    if (::lstat(candidate.c_str(), &st) == 0) return true;
+    if (errno != ENOENT) throw_errno(errno, "lstat impossible de " + candidate.string());
+    return false;
+  };
+  for (int i = 0; i <= kMaxSuffix;) {
+    const std::string candidate_name = name_at(i);
     fs::path candidate = dir / candidate_name;
-    if (reserve) {
-      struct stat st {};
-      if (::lstat(candidate.c_str(), &st) == 0) continue;
-      if (errno != ENOENT) throw_errno(errno, "lstat impossible de " + candidate.string());
-      if (!reserve(candidate_name)) continue;
+    if (!reserve || (!exists(i) && reserve(candidate_name))) {
+      if (move_no_replace(from, candidate, sync)) return candidate;
     }
-    if (move_no_replace(from, candidate, sync)) return candidate;
+    // The name is taken (or refused): the next free suffix, in a few probes when the first is taken (a sender who
+    // reuses one file name would otherwise pay a probe per original ever kept under it); then one by one.
+    i = i == 0 ? first_free_suffix(exists, kMaxSuffix) : i + 1;
   }
   throw_errno(EEXIST, "aucun nom libre pour " + base + " dans " + dir.string());
 }

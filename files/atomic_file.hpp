@@ -63,9 +63,18 @@ bool move_no_replace(const std::filesystem::path& from, const std::filesystem::p
 /// (docs/reference.md §2 "Where originals go"). Creates `dir`. Returns the final path. When `reserve` is set,
 /// it is called with each candidate file name that does not exist, before the rename; a candidate
 /// it refuses (false) is skipped (the quarantine writes the reason file there first, issue 20).
+/// When `name` is taken, the next suffix is found by first_free_suffix (lstat probes): O(log n) probes for n
+/// names already kept (not one each), the first free one when they are `name`, `name.1`, ... without a gap;
+/// after a gap (a file removed by hand) it may take a free suffix beyond it. Throws std::system_error (EEXIST
+/// after suffix 1,000,000; an lstat or rename that fails otherwise; move_no_replace's errors).
 std::filesystem::path move_with_suffix(const std::filesystem::path& from, const std::filesystem::path& dir,
                                        std::string_view name, DirectorySync sync = DirectorySync::Now,
                                        const std::function<bool(const std::string&)>& reserve = {});
+
+/// The first index i in 1..max_suffix with taken(i) false, index 0 being taken, found by doubling then bisection
+/// (O(log i) calls): exact when the taken indexes are 0..i-1, else some free index. max_suffix + 1 when
+/// taken(max_suffix) holds on the way. `taken` may throw (it is propagated).
+int first_free_suffix(const std::function<bool(int)>& taken, int max_suffix);
 
 /// fsync of a directory (after a rename that must last).
 void sync_directory(const std::filesystem::path& dir);

@@ -251,6 +251,20 @@ TEST_F(MigrationsTest, RefusedSignaturesAreAddedToAnOlderStore) {
   EXPECT_THROW(db_->execute(insert), StoreError);
 }
 
+// Migration 10: the structures a user manages are read by login (a Recherche of a user who is not support), through
+// an index instead of a scan of every manager.
+TEST_F(MigrationsTest, ManagersAreReadByLoginThroughAnIndex) {
+  migrate_as_a_release_before(*db_, 10);
+  EXPECT_FALSE(has_object("index", "managers_by_login"));
+  db_->migrate();
+  EXPECT_TRUE(has_object("index", "managers_by_login"));
+  std::string plan;
+  for (const auto& r : db_->query("EXPLAIN QUERY PLAN SELECT m.siret FROM managers m WHERE m.login = $1", {"u"})) {
+    plan += r.text(3) + "\n";
+  }
+  EXPECT_NE(plan.find("USING COVERING INDEX managers_by_login"), std::string::npos) << plan;
+}
+
 TEST_F(MigrationsTest, RejectedBytesMayBeAppliedLater) {
   db_->migrate();
   const std::string sha(64, 'c');

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cmath>
 #include <set>
 #include <string>
 #include <system_error>
@@ -483,6 +484,49 @@ TEST(MoveWithSuffix, SuffixesOfLongNamesSharingTheirFirstBytesStayTheirOwn) {
     EXPECT_EQ(read_file(target / finals.back()), std::string(end) + "1");
   }
   EXPECT_EQ(std::set<std::string>(finals.begin(), finals.end()).size(), 6u);
+}
+
+// bench/README.md "Same kind": the free name after n same-named originals costs O(log n) probes, not n.
+TEST(FirstFreeSuffix, FindsTheFirstFreeIndexAfterAPrefixInLogarithmicProbes) {
+  for (int n = 1; n <= 1100; ++n) {  // taken: 0 .. n-1
+    int probes = 0;
+    const int found = first_free_suffix(
+        [&](int i) {
+          ++probes;
+          return i < n;
+        },
+        1'000'000);
+    ASSERT_EQ(found, n);
+    EXPECT_LE(probes, 2 * static_cast<int>(std::ceil(std::log2(n + 1))) + 2) << n;
+  }
+  // After a gap: some free index, never a taken one.
+  const std::set<int> taken{0, 1, 2, 4, 5, 6, 7, 8};
+  const int found = first_free_suffix([&](int i) { return taken.count(i) > 0; }, 1'000'000);
+  EXPECT_EQ(taken.count(found), 0u);
+  // Every index up to the maximum taken: none.
+  EXPECT_EQ(first_free_suffix([](int) { return true; }, 1000), 1001);
+}
+
+TEST(MoveWithSuffix, AfterManySameNamedOriginalsTheNextTakesTheFirstFreeSuffix) {
+  TempDir dir;
+  const fs::path target = dir.path() / "error";
+  fs::create_directories(target);
+  write_file(target / "lot.xml", "0");
+  for (int i = 1; i < 300; ++i) write_file(target / ("lot.xml." + std::to_string(i)), std::to_string(i));
+  write_file(dir.path() / "lot.xml", "nouveau");
+  std::vector<std::string> reserved;
+  const fs::path final =
+      move_with_suffix(dir.path() / "lot.xml", target, "lot.xml", DirectorySync::Now, [&](const std::string& name) {
+        reserved.push_back(name);
+        return true;
+      });
+  EXPECT_EQ(final.filename(), "lot.xml.300");
+  EXPECT_EQ(read_file(final), "nouveau");
+  EXPECT_EQ(reserved, std::vector<std::string>{"lot.xml.300"});  // asked for the free name only
+  // Without a reservation (the archive), the same.
+  write_file(dir.path() / "lot.xml", "encore");
+  EXPECT_EQ(move_with_suffix(dir.path() / "lot.xml", target, "lot.xml").filename(), "lot.xml.301");
+  EXPECT_EQ(read_file(target / "lot.xml.299"), "299");  // nothing replaced
 }
 
 TEST(FreeName, NumbersFromTwoBeforeTheExtension) {

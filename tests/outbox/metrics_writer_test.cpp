@@ -79,7 +79,8 @@ Exposition parse_exposition(const std::string& text) {
           rest = rest.substr(1);
         }
       }
-      const std::string key = labels.empty() ? name : name + "{" + labels + "}";
+      std::string key = name;
+      if (!labels.empty()) key.append("{").append(labels).append("}");
       EXPECT_EQ(e.samples.count(key), 0u) << "duplicate sample " << key;
       e.samples[key] = std::stod(m[4]);
       with_samples.insert(name);
