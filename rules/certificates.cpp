@@ -753,6 +753,7 @@ std::shared_ptr<const CrlStore> CertificateChecker::crls() const {
 
 std::vector<CrlStore::IssuerCrl> CertificateChecker::newest_verified_crls(Instant at) const {
   const std::shared_ptr<const CrlStore> store = crls();
+  if (store->size() == 0) return {};  // no CRL (or revocation not checked): nothing to name after each group
   const std::shared_ptr<const TrustState> trust = impl_->snapshot();
   std::vector<const X509*> known;
   for (const StoreCert& c : trust->certs) known.push_back(c.cert.get());

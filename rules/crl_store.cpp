@@ -1068,12 +1068,13 @@ std::vector<CrlStore::IssuerCrl> CrlStore::newest_verified_crls(const std::vecto
   std::map<std::string, IssuerCrl> by_subject;
   std::set<std::pair<std::string, KeyDigest>> seen;
   for (const X509* issuer : known_issuers) {
-    std::string subject = name_text(X509_get_subject_name(issuer));
-    if (!seen.emplace(subject, key_digest(issuer)).second) continue;
     std::vector<std::size_t> candidates;
     for (std::size_t i : impl_->named(X509_get_subject_name(issuer))) {
       if (can_prove_good(impl_->crls[i].info)) candidates.push_back(i);
     }
+    if (candidates.empty()) continue;  // most known certificates: a hash lookup, nothing else
+    std::string subject = name_text(X509_get_subject_name(issuer));
+    if (!seen.emplace(subject, key_digest(issuer)).second) continue;
     // In force first, then newest first.
     const Instant latest = at + std::chrono::seconds{settings.clock_skew_s};
     std::sort(candidates.begin(), candidates.end(), [&](std::size_t a, std::size_t b) {
