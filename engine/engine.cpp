@@ -1039,7 +1039,8 @@ PassSummary Engine::process_pass() {
     const bool unopenable_changed = record_unopenable_files(*db_, summary.unopenable);
     // The CRL ages grow with the clock: a pass that answered nothing writes them too, with every figure measured
     // again (an older measure of this engine must not replace a newer one of another engine or nightly run).
-    if (unopenable_changed || scanned_stale_ || !crl_ages().empty()) refresh_metrics_rescanned();
+    std::vector<outbox::CrlAge> ages = crl_ages();
+    if (unopenable_changed || scanned_stale_ || !ages.empty()) measure_and_write(std::nullopt, std::move(ages));
   } catch (const StoreError& e) {
     log::warning("métriques : {}", e.what());
   }
@@ -1047,6 +1048,10 @@ PassSummary Engine::process_pass() {
 }
 
 void Engine::refresh_metrics_rescanned(std::optional<std::int64_t> waiting) noexcept {
+  measure_and_write(waiting, crl_ages());
+}
+
+void Engine::measure_and_write(std::optional<std::int64_t> waiting, std::vector<outbox::CrlAge> ages) noexcept {
   try {
     scanned_ = std::make_unique<ScannedFigures>(scan_figures(*db_, inbox()));
     scanned_stale_ = false;
@@ -1062,7 +1067,7 @@ void Engine::refresh_metrics_rescanned(std::optional<std::int64_t> waiting) noex
     }
     return;
   }
-  refresh_metrics(*db_, inbox(), waiting, scanned_.get(), crl_ages());
+  refresh_metrics(*db_, inbox(), waiting, scanned_.get(), std::move(ages));
 }
 
 void Engine::rewrite_metrics(std::optional<std::int64_t> waiting) noexcept {
@@ -1081,8 +1086,6 @@ std::vector<outbox::CrlAge> Engine::crl_ages() noexcept {
       for (const auto& [issuer, crl] : certificates_->newest_verified_crls(now)) {
         ages.push_back(outbox::CrlAge{issuer, (now - crl.this_update).count()});
       }
-      // A CRL that did not verify with an authority's key, met here or by a check: said once per CRL and key.
-      for (const std::string& line : certificates_->crls()->take_log()) log::warning("{}", line);
     }
   } catch (const std::exception& e) {
     ages.clear();

@@ -355,9 +355,10 @@ class Engine {
   /// (measuring them when it has none, as refresh_metrics_rescanned) and the CRL ages at the business instant.
   /// `waiting` as for refresh_metrics. Never throws: a failure is logged as a warning.
   void rewrite_metrics(std::optional<std::int64_t> waiting) noexcept;
+  /// refresh_metrics_rescanned with the CRL ages the caller computed (`ages`, crl_ages()).
+  void measure_and_write(std::optional<std::int64_t> waiting, std::vector<outbox::CrlAge> ages) noexcept;
   /// metrics.prom's CRL ages (docs/reference.md §5.4): per issuer, its newest verified CRL's age at the
-  /// business instant (CertificateChecker::newest_verified_crls); logs the CRLs found badly signed since the last
-  /// call (CrlStore::take_log). Never throws: a failure gives none (logged).
+  /// business instant (CertificateChecker::newest_verified_crls). Never throws: a failure gives none (logged).
   std::vector<outbox::CrlAge> crl_ages() noexcept;
   std::unique_ptr<AheadGroup> ahead_;  // see AheadGroup; only within a pass
   /// Marks a pass for waiting_ and ahead_ while it lives (the outermost one; an exception ends it too, and

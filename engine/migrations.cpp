@@ -178,7 +178,7 @@ const std::vector<Migration>& migrations() {
        {
            // The structures a user manages, by login: every Recherche of a user who is not support reads them
            // (engine/search.cpp consultation_filter), which scanned the whole table (its key starts with siret).
-           "CREATE INDEX managers_by_login ON managers (login, siret)",
+           "CREATE INDEX IF NOT EXISTS managers_by_login ON managers (login, siret)",  // one made by hand is kept
        }},
   };
   return all;

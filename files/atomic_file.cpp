@@ -346,12 +346,13 @@ bool move_no_replace(const fs::path& from, const fs::path& to, DirectorySync syn
 }
 
 int first_free_suffix(const std::function<bool(int)>& taken, int max_suffix) {
+  if (max_suffix < 1) return 1;
   int low = 0;  // known taken
   int high = 1;
   while (taken(high)) {
     low = high;
     if (high == max_suffix) return max_suffix + 1;
-    high = std::min(2 * high, max_suffix);
+    high = high > max_suffix / 2 ? max_suffix : 2 * high;
   }
   while (high - low > 1) {  // low taken, high free
     const int mid = low + (high - low) / 2;

@@ -73,7 +73,8 @@ std::filesystem::path move_with_suffix(const std::filesystem::path& from, const 
 
 /// The first index i in 1..max_suffix with taken(i) false, index 0 being taken, found by doubling then bisection
 /// (O(log i) calls): exact when the taken indexes are 0..i-1, else some free index. max_suffix + 1 when
-/// taken(max_suffix) holds on the way. `taken` may throw (it is propagated).
+/// taken(max_suffix) holds on the way (1 when max_suffix < 1: no index); max_suffix < INT_MAX. `taken` may throw (it is
+/// propagated).
 int first_free_suffix(const std::function<bool(int)>& taken, int max_suffix);
 
 /// fsync of a directory (after a rename that must last).

@@ -1073,6 +1073,10 @@ std::vector<CrlStore::IssuerCrl> CrlStore::newest_verified_crls(const std::vecto
       if (can_prove_good(impl_->crls[i].info)) candidates.push_back(i);
     }
     if (candidates.empty()) continue;  // most known certificates: a hash lookup, nothing else
+    // An expired authority certificate (a CA re-keyed, its old certificate left in trust_dir) issues nothing any
+    // more: its last CRL must not stand for the name's live key.
+    std::time_t when = std::chrono::system_clock::to_time_t(at);
+    if (X509_cmp_time(X509_get0_notAfter(issuer), &when) < 0) continue;
     std::string subject = name_text(X509_get_subject_name(issuer));
     if (!seen.emplace(subject, key_digest(issuer)).second) continue;
     // In force first, then newest first.

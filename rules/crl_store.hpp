@@ -156,7 +156,8 @@ class CrlStore {
   /// good (can_prove_good) and whose signature verifies with that certificate's key — among those in force at
   /// `at` (thisUpdate <= at + settings.clock_skew_s) when one verifies, else among the others. One entry per
   /// issuer subject (RFC 2253 text): when several keys bear one name (a CA renewed with a new key), the entry
-  /// of the key whose CRL is the oldest, the one an alert must see. Sorted by subject (byte order). Keys a check
+  /// of the key whose CRL is the oldest, the one an alert must see; a certificate expired at `at` (notAfter)
+  /// counts for nothing (an old certificate left beside its successor). Sorted by subject (byte order). Keys a check
   /// gave status() do not count (a sender chooses them); a certificate without any such CRL gives no entry; the
   /// dates are not judged otherwise (a stale CRL is listed: its age tells). Verifies each CRL at most once per
   /// key (cached, shared with status()), newest first, stopping at the first that verifies. Throws

@@ -505,6 +505,16 @@ TEST(FirstFreeSuffix, FindsTheFirstFreeIndexAfterAPrefixInLogarithmicProbes) {
   EXPECT_EQ(taken.count(found), 0u);
   // Every index up to the maximum taken: none.
   EXPECT_EQ(first_free_suffix([](int) { return true; }, 1000), 1001);
+  int probes = 0;  // a bound near INT_MAX: no overflow on the way, about 31 probes
+  EXPECT_EQ(first_free_suffix(
+                [&](int) {
+                  ++probes;
+                  return true;
+                },
+                (1 << 30) + 7),
+            (1 << 30) + 8);
+  EXPECT_LE(probes, 33);
+  EXPECT_EQ(first_free_suffix([](int) { return true; }, 0), 1);
 }
 
 TEST(MoveWithSuffix, AfterManySameNamedOriginalsTheNextTakesTheFirstFreeSuffix) {

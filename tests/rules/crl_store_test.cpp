@@ -914,6 +914,17 @@ TEST_F(CrlStoreTest, NewestVerifiedCrlsShowTheOldestOfTheKeysOfOneName) {
   EXPECT_EQ(format_crl_instant(crls[0].crl.this_update), "01/11/2025 00:00 UTC");
   EXPECT_EQ(format_crl_instant(store->newest_verified_crls({root_.get()}, instant(kNow), {})[0].crl.this_update),
             "01/01/2026 00:00 UTC");
+  // The old certificate expired (left in trust_dir beside its successor): its last CRL no longer counts.
+  CaOptions expired = same_name;
+  expired.not_after = "2025-12-31T23:59:59Z";
+  const TestCa retired = TestCa::self_signed(expired);
+  const auto retired_cert = x509(retired.der());
+  fs::remove_all(dir_);
+  fs::create_directories(dir_);
+  const auto later = store_of({pki().root().crl_der(), retired.crl_der(stale())});
+  const auto shown = later->newest_verified_crls({retired_cert.get(), root_.get()}, instant(kNow), {});
+  ASSERT_EQ(shown.size(), 1u);
+  EXPECT_EQ(format_crl_instant(shown[0].crl.this_update), "01/01/2026 00:00 UTC");
 }
 
 // An issuer whose only verified CRLs are deltas or partial has no entry (they never prove good).
