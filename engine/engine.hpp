@@ -358,9 +358,15 @@ class Engine {
   /// refresh_metrics_rescanned with the CRL ages the caller computed (`ages`, crl_ages()).
   void measure_and_write(std::optional<std::int64_t> waiting, std::vector<outbox::CrlAge> ages) noexcept;
   /// metrics.prom's CRL ages (docs/reference.md §5.4): per issuer, its newest verified CRL's age at the
-  /// business instant (CertificateChecker::newest_verified_crls). Never throws: a failure gives none (logged).
-  std::vector<outbox::CrlAge> crl_ages() noexcept;
-  std::unique_ptr<AheadGroup> ahead_;  // see AheadGroup; only within a pass
+  /// business instant (CertificateChecker::newest_verified_crls), the authorities recorded in the store
+  /// (table proved_authorities, migration 11) among the known issuers. First records the authorities this
+  /// engine's checks proved since the last call (one INSERT each, once per process); with `reread`, reads the
+  /// table again (a full measure: another engine or command may have recorded some). Nothing is read nor
+  /// written when no CRL is loaded. Never throws: a failure gives none (logged).
+  std::vector<outbox::CrlAge> crl_ages(bool reread = true) noexcept;
+  std::vector<rules::RecordedAuthority> recorded_authorities_;  // as last read, plus those recorded since
+  std::size_t proved_count_recorded_ = 0;                       // the checker's proved authorities when last recorded
+  std::unique_ptr<AheadGroup> ahead_;                           // see AheadGroup; only within a pass
   /// Marks a pass for waiting_ and ahead_ while it lives (the outermost one; an exception ends it too, and
   /// a group still read ahead is then dropped, its files left in .work/).
   class PassScope {

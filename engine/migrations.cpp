@@ -180,6 +180,15 @@ const std::vector<Migration>& migrations() {
            // (engine/search.cpp consultation_filter), which scanned the whole table (its key starts with siret).
            "CREATE INDEX IF NOT EXISTS managers_by_login ON managers (login, siret)",  // one made by hand is kept
        }},
+      {11,
+       {
+           // The CA certificates of chains an engine's checks proved to a trust anchor (metrics.prom's CRL ages,
+           // docs/reference.md §5.4): every engine and command that writes metrics.prom names the same
+           // authorities, whatever dépôts it checked itself. `anchor`: the fingerprint of the anchor the chain
+           // ended at (an authority counts only while that anchor is trusted).
+           "CREATE TABLE proved_authorities (fingerprint TEXT PRIMARY KEY, certificate TEXT NOT NULL, "
+           "anchor TEXT NOT NULL, recorded_at TEXT NOT NULL)",
+       }},
   };
   return all;
 }

@@ -7,6 +7,7 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/objects.h>
+#include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
@@ -751,7 +752,8 @@ std::shared_ptr<const CrlStore> CertificateChecker::crls() const {
   return impl_->crls;
 }
 
-std::vector<CrlStore::IssuerCrl> CertificateChecker::newest_verified_crls(Instant at) const {
+std::vector<CrlStore::IssuerCrl> CertificateChecker::newest_verified_crls(
+    Instant at, const std::vector<RecordedAuthority>& recorded) const {
   const std::shared_ptr<const CrlStore> store = crls();
   if (store->size() == 0) return {};  // no CRL (or revocation not checked): nothing to name after each group
   const std::shared_ptr<const TrustState> trust = impl_->snapshot();
@@ -761,7 +763,37 @@ std::vector<CrlStore::IssuerCrl> CertificateChecker::newest_verified_crls(Instan
   for (const auto& authority : proved) {
     for (const X509Ptr& c : authority->chain) known.push_back(c.get());
   }
+  std::vector<X509Ptr> decoded;  // `recorded`, held while `known` points to them
+  for (const RecordedAuthority& a : recorded) {
+    if (trust->fingerprints.count(a.anchor_fingerprint) == 0) continue;  // its anchor is no longer trusted
+    BioPtr bio(BIO_new_mem_buf(a.pem.data(), static_cast<int>(a.pem.size())));
+    X509Ptr x(bio ? PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr) : nullptr);
+    ERR_clear_error();
+    if (!x) continue;
+    known.push_back(x.get());
+    decoded.push_back(std::move(x));
+  }
   return store->newest_verified_crls(known, at, policy_.crl_settings());
+}
+
+std::vector<RecordedAuthority> CertificateChecker::proved_authorities() const {
+  std::vector<RecordedAuthority> out;
+  std::set<std::string> seen;
+  for (const auto& authority : impl_->snapshot()->cache.all()) {
+    for (std::size_t i = 0; i + 1 < authority->chain.size(); ++i) {
+      if (!seen.insert(authority->fingerprints[i]).second) continue;
+      BioPtr bio(BIO_new(BIO_s_mem()));
+      if (!bio || PEM_write_bio_X509(bio.get(), authority->chain[i].get()) != 1) {
+        ERR_clear_error();
+        continue;
+      }
+      char* data = nullptr;
+      const long size = BIO_get_mem_data(bio.get(), &data);
+      out.push_back(RecordedAuthority{authority->fingerprints[i], std::string(data, static_cast<std::size_t>(size)),
+                                      authority->fingerprints.back()});
+    }
+  }
+  return out;
 }
 
 CertificateCacheStats CertificateChecker::cache_stats() const {

@@ -89,6 +89,14 @@ struct CertificateCacheStats {
   std::uint64_t reused_authority_decodings = 0;  // CA certificates of a bundle taken already decoded
 };
 
+/// A CA certificate of a chain proved to a trust anchor (CertificateChecker::proved_authorities), as the engine
+/// records it for metrics.prom's CRL ages (docs/reference.md §5.4).
+struct RecordedAuthority {
+  std::string fingerprint;         // SHA-256 of the certificate's DER, uppercase hex (64 characters)
+  std::string pem;                 // the certificate, "-----BEGIN CERTIFICATE-----" PEM
+  std::string anchor_fingerprint;  // SHA-256 of the trust anchor the proved chain ended at, uppercase hex
+};
+
 /// Decodes the text of a <Certificat> element into DER certificates: base64 of a PKCS#7 (DER or PEM
 /// bytes) with spaces/tabs/CR/LF ignored, or PEM text starting with "-----BEGIN". Returns false and
 /// sets `why` (French) when it is not a PKCS#7 bundle with at least one certificate, is bare
@@ -164,11 +172,19 @@ class CertificateChecker {
 
   /// metrics.prom's CRL ages (docs/reference.md §5.4): CrlStore::newest_verified_crls of the CRLs in use at `at`
   /// (the business instant) under the policy's CRL settings, with as known issuers the certificates of the trust
-  /// store in use (anchors and the intermediates installed beside them) and those of the authorities this
-  /// checker's checks proved since the trust store was loaded (the CA cache above: kept across reload_crls,
-  /// emptied by reload_trust_store). Empty when revocation is not checked. Waits for a background CRL load as
-  /// crls() does; throws std::bad_alloc only.
-  std::vector<CrlStore::IssuerCrl> newest_verified_crls(Instant at) const;
+  /// store in use (anchors and the intermediates installed beside them), those of the authorities this checker's
+  /// checks proved since the trust store was loaded (the CA cache above: kept across reload_crls, emptied by
+  /// reload_trust_store), and `recorded`: authorities proved earlier, by any process (the engine keeps them in
+  /// its store), each counted only while the anchor its chain ended at is in the trust store in use (a PEM
+  /// that does not decode is ignored). Empty when no CRL is loaded (revocation not checked, or none). Waits
+  /// for a background CRL load as crls() does; throws std::bad_alloc only.
+  std::vector<CrlStore::IssuerCrl> newest_verified_crls(Instant at,
+                                                        const std::vector<RecordedAuthority>& recorded = {}) const;
+
+  /// The CA certificates of the chains this checker proved since the trust store was loaded (the CA cache: each
+  /// certificate of a proved chain but its anchor, once), for the engine to record (newest_verified_crls'
+  /// `recorded`). Throws std::bad_alloc only.
+  std::vector<RecordedAuthority> proved_authorities() const;
 
   /// Log lines of the last (re)load of the trust store, and its number of certificates.
   std::vector<TrustStoreNote> trust_store_log() const;

@@ -56,7 +56,7 @@ TEST_F(MigrationsTest, CreatesEveryTableAndIndex) {
   db_->migrate();
   for (const char* table : {"schema_migrations", "sequences", "users", "structures", "managers", "technical_users",
                             "subscriptions", "sheets", "sheet_versions", "sheet_interfaces", "sheet_bundles",
-                            "sheet_certificates", "history", "deposits", "refused_signatures"}) {
+                            "sheet_certificates", "history", "deposits", "refused_signatures", "proved_authorities"}) {
     EXPECT_TRUE(has_object("table", table)) << table;
   }
   for (const char* index : {"deposits_applied_once", "deposits_by_sha", "deposits_by_identifier", "deposits_ack_name",

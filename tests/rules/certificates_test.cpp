@@ -719,6 +719,29 @@ TEST_F(RevocationCheckTest, NewestVerifiedCrlsAreTheTrustStoresAndTheProvedAutho
   EXPECT_TRUE(checker.check(sheet_with({bundle({leaf_, pki().intermediate_der()})}), Protocol::Sftp, kCrlNow)
                   .diagnostics.empty());
   EXPECT_EQ(issuers(), (std::vector<std::string>{"CN=Raccord Test Intermediate CA 1", "CN=Raccord Test Root CA 1"}));
+  // What the engine records of it: the intermediate (not the anchor), PEM, with the anchor its chain ended at.
+  const std::vector<RecordedAuthority> recorded = checker.proved_authorities();
+  ASSERT_EQ(recorded.size(), 1u);
+  EXPECT_EQ(recorded[0].fingerprint.size(), 64u);
+  EXPECT_EQ(recorded[0].pem.rfind("-----BEGIN CERTIFICATE-----", 0), 0u);
+  EXPECT_NE(recorded[0].anchor_fingerprint, recorded[0].fingerprint);
+  {  // Another checker (another process) that checked nothing names it from the record, while its anchor is trusted.
+    const CertificateChecker other(policy);
+    const auto names = [&other](const std::vector<RecordedAuthority>& r) {
+      std::vector<std::string> out;
+      for (const auto& [issuer, crl] : other.newest_verified_crls(kCrlNow, r)) out.push_back(issuer);
+      return out;
+    };
+    EXPECT_EQ(names({}), (std::vector<std::string>{"CN=Raccord Test Root CA"}));
+    EXPECT_EQ(names(recorded),
+              (std::vector<std::string>{"CN=Raccord Test Intermediate CA", "CN=Raccord Test Root CA"}));
+    std::vector<RecordedAuthority> untrusted = recorded;
+    untrusted[0].anchor_fingerprint = std::string(64, 'A');
+    EXPECT_EQ(names(untrusted), (std::vector<std::string>{"CN=Raccord Test Root CA"}));
+    std::vector<RecordedAuthority> garbage = recorded;
+    garbage[0].pem = "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n";
+    EXPECT_EQ(names(garbage), (std::vector<std::string>{"CN=Raccord Test Root CA"}));
+  }
   CrlOptions newer;
   newer.this_update = "2026-01-02T00:00:00Z";
   newer.crl_number = 2;
