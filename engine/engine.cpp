@@ -1083,26 +1083,30 @@ std::vector<outbox::CrlAge> Engine::crl_ages(bool reread) noexcept {
   try {
     if (certificates_ && certificates_->crls()->size() > 0) {
       const Instant now = clock_.now();
-      const std::size_t proved = certificates_->cache_stats().proved_authorities;
-      if (proved != proved_count_recorded_) {  // new authorities proved by this engine's checks: recorded once
-        std::set<std::string> recorded;
-        for (const auto& a : recorded_authorities_) recorded.insert(a.fingerprint);
-        for (auto& a : certificates_->proved_authorities()) {
-          if (recorded.count(a.fingerprint) > 0) continue;
-          db_->execute(
-              "INSERT INTO proved_authorities (fingerprint, certificate, anchor, recorded_at) VALUES ($1, $2, $3, $4) "
-              "ON CONFLICT (fingerprint) DO NOTHING",
-              {a.fingerprint, a.pem, a.anchor_fingerprint, format_iso_instant(now)});
-          recorded_authorities_.push_back(std::move(a));
+      try {  // the store's part: a failure leaves the authorities known so far (the ages are still computed)
+        const std::size_t proved = certificates_->cache_stats().proved_authorities;
+        if (proved != proved_count_recorded_) {  // new authorities proved by this engine's checks: recorded once
+          std::set<std::string> recorded;
+          for (const auto& a : recorded_authorities_) recorded.insert(a.fingerprint);
+          for (auto& a : certificates_->proved_authorities()) {
+            if (recorded.count(a.fingerprint) > 0) continue;
+            db_->execute(
+                "INSERT INTO proved_authorities (fingerprint, certificate, anchor, recorded_at) VALUES ($1, $2, $3, "
+                "$4) ON CONFLICT (fingerprint) DO NOTHING",
+                {a.fingerprint, a.pem, a.anchor_fingerprint, format_iso_instant(now)});
+            recorded_authorities_.push_back(std::move(a));
+          }
+          proved_count_recorded_ = proved;
         }
-        proved_count_recorded_ = proved;
-      }
-      if (reread) {
-        std::vector<rules::RecordedAuthority> read;
-        for (const auto& r : db_->query("SELECT fingerprint, certificate, anchor FROM proved_authorities")) {
-          read.push_back(rules::RecordedAuthority{r.text(0), r.text(1), r.text(2)});
+        if (reread) {
+          std::vector<rules::RecordedAuthority> read;
+          for (const auto& r : db_->query("SELECT fingerprint, certificate, anchor FROM proved_authorities")) {
+            read.push_back(rules::RecordedAuthority{r.text(0), r.text(1), r.text(2)});
+          }
+          recorded_authorities_ = std::move(read);
         }
-        recorded_authorities_ = std::move(read);
+      } catch (const StoreError& e) {
+        log::warning("métriques : autorités prouvées non enregistrées ou non relues : {}", e.what());
       }
       for (const auto& [issuer, crl] : certificates_->newest_verified_crls(now, recorded_authorities_)) {
         ages.push_back(outbox::CrlAge{issuer, (now - crl.this_update).count()});
