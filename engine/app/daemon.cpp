@@ -195,8 +195,7 @@ class Daemon {
 
   /// certificates.crl_dir changed (CrlWatch): the CRLs alone are reloaded, as the SIGHUP reload loads them
   /// (CertificateChecker::reload_crls: a file that cannot be read or parsed is skipped and logged; the others are
-  /// used), and metrics.prom shows their ages. When the reload fails, the
-  /// CRLs in use are kept.
+  /// used), and metrics.prom shows their ages. When the reload fails, the CRLs in use are kept.
   void reload_crls() {
     if (stopping_) return;
     std::vector<rules::TrustStoreNote> notes;
