@@ -1039,8 +1039,12 @@ PassSummary Engine::process_pass() {
     const bool unopenable_changed = record_unopenable_files(*db_, summary.unopenable);
     // The CRL ages grow with the clock: a pass that answered nothing writes them too, with every figure measured
     // again (an older measure of this engine must not replace a newer one of another engine or nightly run).
+    // When the file shows ages and none remain (every CRL gone), the rewrite drops them too, whichever process
+    // wrote them.
     std::vector<outbox::CrlAge> ages = crl_ages();
-    if (unopenable_changed || scanned_stale_ || !ages.empty()) measure_and_write(std::nullopt, std::move(ages));
+    if (unopenable_changed || scanned_stale_ || !ages.empty() || metrics_show_crl_ages(outbox())) {
+      measure_and_write(std::nullopt, std::move(ages));
+    }
   } catch (const StoreError& e) {
     log::warning("métriques : {}", e.what());
   }

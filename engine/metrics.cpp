@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 
 #include <exception>
+#include <fstream>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -153,6 +155,14 @@ outbox::MetricsSnapshot collect_metrics(Database& db, const inbox::InboxDirector
   m.inbox_waiting_files = waiting ? *waiting : count_waiting_deposits(dirs.inbox_dir());
   m.error_files = scanned->error_files;
   return m;
+}
+
+bool metrics_show_crl_ages(const outbox::Outbox& outbox) {
+  std::ifstream in(outbox.dir() / outbox::kMetricsFileName, std::ios::binary);
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("raccord_crl_age_seconds{", 0) == 0) return true;
+  }
+  return false;
 }
 
 bool refresh_metrics(Database& db, const inbox::InboxDirectory& dirs, std::optional<std::int64_t> waiting,

@@ -16,6 +16,7 @@
 #include "engine/database.hpp"
 #include "inbox/inbox_directory.hpp"
 #include "outbox/metrics_writer.hpp"
+#include "outbox/outbox.hpp"
 
 namespace raccord {
 
@@ -88,6 +89,11 @@ outbox::MetricsSnapshot collect_metrics(Database& db, const inbox::InboxDirector
 bool refresh_metrics(Database& db, const inbox::InboxDirectory& dirs,
                      std::optional<std::int64_t> waiting = std::nullopt, const ScannedFigures* scanned = nullptr,
                      std::vector<outbox::CrlAge> crl_ages = {}) noexcept;
+
+/// True when outbox/metrics.prom holds a sample of raccord_crl_age_seconds (docs/reference.md §5.4): a pass
+/// that answered nothing rewrites the file then, so that ages whose CRLs are all gone do not stay frozen in it.
+/// Reads the file (a few KiB); false when it is absent or unreadable. Never throws but std::bad_alloc.
+bool metrics_show_crl_ages(const outbox::Outbox& outbox);
 
 /// Dépôts waiting in `inbox_dir` (`raccord_inbox_waiting_files`): regular files with a dépôt name
 /// (InboxDirectory::is_deposit_name) directly in it and in its non-hidden folders (the accounts'; never

@@ -84,8 +84,8 @@ std::string render_metrics(const MetricsSnapshot& m) {
                        escape_label(key.second), n);
   }
   header(out, "raccord_crl_age_seconds", "gauge",
-         "Âge (secondes depuis thisUpdate) de la CRL complète vérifiée la plus récente en vigueur, par autorité "
-         "émettrice (la plus ancienne de ses clés valides).");
+         "Âge (secondes depuis thisUpdate) de la CRL complète vérifiée la plus récente en vigueur (à défaut, la "
+         "seule à venir : âge négatif), par autorité émettrice (la plus ancienne de ses clés valides).");
   for (const CrlAge& crl : m.crl_ages) sample(out, "raccord_crl_age_seconds", "emetteur", crl.issuer, crl.age_seconds);
   if (m.last_run_finished) {
     header(out, "raccord_nightly_last_run_timestamp_seconds", "gauge",

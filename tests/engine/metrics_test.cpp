@@ -313,6 +313,13 @@ TEST_F(MetricsTest, PerIssuerTheAgeOfItsNewestVerifiedCrl) {
   EXPECT_EQ(m[R"(raccord_sheets{etat="ENVOYEE"})"], 0);
   EXPECT_EQ(m[R"(raccord_sheets{etat="ACTIVEE"})"], sheets);
   EXPECT_EQ(sql("SELECT COUNT(*) FROM proved_authorities").at(0).integer(0), 1);  // the intermediate, once
+  // Every CRL gone: a pass that answers nothing drops the ages the file showed (none frozen in it).
+  fs::rename(root() / "crl", root() / "crl.old");
+  start("2026-11-30T11:00:00Z");
+  engine().process_pass();
+  EXPECT_TRUE(crl_ages(metrics()).empty()) << read_file(outbox() / "metrics.prom");
+  EXPECT_EQ(metrics()[R"(raccord_sheets{etat="ACTIVEE"})"], sheets);
+  fs::rename(root() / "crl.old", root() / "crl");
   // A recorded authority counts only while the anchor its chain ended at is trusted.
   write_file(tmp_ / "trust" / "root.pem", pki.other_root().pem());
   start("2026-11-30T10:00:00Z");
