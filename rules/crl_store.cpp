@@ -1067,6 +1067,8 @@ std::vector<CrlStore::IssuerCrl> CrlStore::newest_verified_crls(const std::vecto
                                                                 Instant at, const CrlSettings& settings) const {
   std::map<std::string, IssuerCrl> by_subject;
   std::set<std::pair<std::string, KeyDigest>> seen;
+  std::time_t when = std::chrono::system_clock::to_time_t(at);
+  const Instant latest = at + std::chrono::seconds{settings.clock_skew_s};  // in force: thisUpdate up to here
   for (const X509* issuer : known_issuers) {
     std::vector<std::size_t> candidates;
     for (std::size_t i : impl_->named(X509_get_subject_name(issuer))) {
@@ -1075,12 +1077,10 @@ std::vector<CrlStore::IssuerCrl> CrlStore::newest_verified_crls(const std::vecto
     if (candidates.empty()) continue;  // most known certificates: a hash lookup, nothing else
     // An expired authority certificate (a CA re-keyed, its old certificate left in trust_dir) issues nothing any
     // more: its last CRL must not stand for the name's live key.
-    std::time_t when = std::chrono::system_clock::to_time_t(at);
     if (X509_cmp_time(X509_get0_notAfter(issuer), &when) < 0) continue;
     std::string subject = name_text(X509_get_subject_name(issuer));
     if (!seen.emplace(subject, key_digest(issuer)).second) continue;
     // In force first, then newest first.
-    const Instant latest = at + std::chrono::seconds{settings.clock_skew_s};
     std::sort(candidates.begin(), candidates.end(), [&](std::size_t a, std::size_t b) {
       const CrlInfo& x = impl_->crls[a].info;
       const CrlInfo& y = impl_->crls[b].info;

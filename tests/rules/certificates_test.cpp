@@ -570,12 +570,16 @@ class RevocationCheckTest : public CertificatesTest {
   void write_crl(const std::string& name, const std::string& der) {
     write_file(crl_dir_ / name, TestPki::crl_pem({der}));
   }
-  CertificateReport check_with(RevocationMode mode, const std::string& leaf_der, Instant at = kCrlNow) {
+  /// The policy of these tests: the test PKI's trust store, this test's crl_dir, revocation `mode`.
+  CertificatePolicy revocation_policy(RevocationMode mode) const {
     CertificatePolicy policy;
     policy.trust_dir = *trust_dir_;
     policy.crl_dir = crl_dir_;
     policy.revocation = mode;
-    const CertificateChecker checker(policy);
+    return policy;
+  }
+  CertificateReport check_with(RevocationMode mode, const std::string& leaf_der, Instant at = kCrlNow) {
+    const CertificateChecker checker(revocation_policy(mode));
     return checker.check(sheet_with({bundle({leaf_der, pki().intermediate_der()})}), Protocol::Sftp, at);
   }
 
@@ -669,10 +673,7 @@ TEST_F(RevocationCheckTest, AChainNotReachingAnAnchorGetsNoRevocationCode) {
   const auto& other = pki().other_intermediate();
   const std::string leaf = other.leaf_der();
   write_crl("other.crl", other.crl_der(listing({CrlEntry{TestPki::serial_hex(leaf)}})));
-  CertificatePolicy policy;
-  policy.trust_dir = *trust_dir_;
-  policy.crl_dir = crl_dir_;
-  policy.revocation = RevocationMode::Stricte;
+  const CertificatePolicy policy = revocation_policy(RevocationMode::Stricte);
   const CertificateChecker checker(policy);
   auto r = checker.check(sheet_with({bundle({leaf, other.der(), pki().other_root().der()})}), Protocol::Sftp, kCrlNow);
   EXPECT_EQ(error_codes(r), Codes{ErrorCode::CertAutoriteNonReconnue}) << dump(r);
@@ -681,10 +682,7 @@ TEST_F(RevocationCheckTest, AChainNotReachingAnAnchorGetsNoRevocationCode) {
 TEST_F(RevocationCheckTest, CrlsAreReadAgainOnReload) {
   write_crl("root.crl", pki().root().crl_der());
   write_crl("inter.crl", pki().intermediate().crl_der());
-  CertificatePolicy policy;
-  policy.trust_dir = *trust_dir_;
-  policy.crl_dir = crl_dir_;
-  policy.revocation = RevocationMode::Souple;
+  const CertificatePolicy policy = revocation_policy(RevocationMode::Souple);
   CertificateChecker checker(policy);
   const auto sheet = sheet_with({bundle({leaf_, pki().intermediate_der()})});
   EXPECT_TRUE(checker.check(sheet, Protocol::Sftp, kCrlNow).diagnostics.empty());
@@ -704,10 +702,7 @@ TEST_F(RevocationCheckTest, CrlsAreReadAgainOnReload) {
 TEST_F(RevocationCheckTest, NewestVerifiedCrlsAreTheTrustStoresAndTheProvedAuthoritiesAcrossACrlReload) {
   write_crl("root.crl", pki().root().crl_der());
   write_crl("inter.crl", pki().intermediate().crl_der());
-  CertificatePolicy policy;
-  policy.trust_dir = *trust_dir_;
-  policy.crl_dir = crl_dir_;
-  policy.revocation = RevocationMode::Souple;
+  CertificatePolicy policy = revocation_policy(RevocationMode::Souple);
   CertificateChecker checker(policy);
   const auto issuers = [&checker] {
     std::vector<std::string> out;
@@ -767,10 +762,7 @@ TEST_F(RevocationCheckTest, CrlsReadInTheBackgroundAnswerAsCrlsReadAtOnce) {
   big.entries.push_back(CrlEntry{leaf_serial_, "2025-06-01T00:00:00Z", 1});  // listed last
   write_crl("inter.crl", pki().intermediate().crl_der(big));
   write_file(crl_dir_ / "notes.txt", "pas une CRL");
-  CertificatePolicy policy;
-  policy.trust_dir = *trust_dir_;
-  policy.crl_dir = crl_dir_;
-  policy.revocation = RevocationMode::Stricte;
+  const CertificatePolicy policy = revocation_policy(RevocationMode::Stricte);
   const auto sheet = sheet_with({bundle({leaf_, pki().intermediate_der()})});
   const auto other = sheet_with({bundle({pki().leaf_der(), pki().intermediate_der()})});
   std::mutex mutex;
